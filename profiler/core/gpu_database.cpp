@@ -1,0 +1,85 @@
+// The peak database: per-architecture FLOP per clock per SM, and per-product SM
+// counts, clocks and memory bandwidth. Totals are never typed in; see peaks.cpp.
+//
+// Per-SM rates are dense (no structured sparsity) and come from NVIDIA's
+// architecture whitepapers (A100, H100, Ada, Blackwell); products' SM counts,
+// clocks and bandwidths from their datasheets. Where a datasheet does not print
+// the clock it assumed, the clock is the one that reproduces its figures; the
+// comment says so. Tests (tests/unit/peaks_test.cpp) pin the datasheet totals.
+#include "flopscope/peaks.h"
+
+namespace flopscope {
+
+const std::vector<ArchRates>& arch_database() {
+  static const std::vector<ArchRates> db{
+      // Ampere GA100 (A100 whitepaper, table 1): 64 FP32 lanes, 32 FP64 lanes,
+      // FP16 HFMA2 at 4x FP32, BF16 non-tensor at 2x FP32; 4 third-gen tensor cores.
+      {"sm_80", 8, 0,
+       {{"fp64", 64}, {"fp64_tensor", 128}, {"fp32", 128}, {"fp16", 512}, {"bf16", 256},
+        {"tf32_tensor", 1024}, {"fp16_tensor", 2048}, {"bf16_tensor", 2048},
+        {"int8_tensor", 4096}}},
+      // Ada AD10x (Ada whitepaper, appendix): 128 FP32 lanes, 2 FP64 units,
+      // non-tensor FP16/BF16 at the FP32 rate; fourth-gen tensor cores with FP8.
+      {"sm_89", 8, 9,
+       {{"fp64", 4}, {"fp32", 256}, {"fp16", 256}, {"bf16", 256}, {"tf32_tensor", 512},
+        {"fp16_tensor", 1024}, {"bf16_tensor", 1024}, {"fp8_tensor", 2048},
+        {"int8_tensor", 2048}}},
+      // Hopper GH100 (H100 whitepaper, table 2): 128 FP32 lanes, 64 FP64 lanes,
+      // HFMA2 at 2x FP32; fourth-gen tensor cores: 1024 dense FP16 FMA/clk/SM.
+      {"sm_90", 9, 0,
+       {{"fp64", 128}, {"fp64_tensor", 256}, {"fp32", 256}, {"fp16", 512}, {"bf16", 512},
+        {"tf32_tensor", 2048}, {"fp16_tensor", 4096}, {"bf16_tensor", 4096},
+        {"fp8_tensor", 8192}, {"int8_tensor", 8192}}},
+      // Blackwell GB100 (B200): fifth-gen tensor cores double Hopper's per-SM
+      // tensor rate. NVIDIA's B200 datasheet lists no non-tensor FP16/BF16 rate,
+      // so none is given here.
+      {"sm_100", 10, 0,
+       {{"fp64", 128}, {"fp64_tensor", 128}, {"fp32", 256}, {"tf32_tensor", 4096},
+        {"fp16_tensor", 8192}, {"bf16_tensor", 8192}, {"fp8_tensor", 16384},
+        {"int8_tensor", 16384}}},
+  };
+  return db;
+}
+
+const std::vector<GpuSpec>& gpu_database() {
+  constexpr double GB = 1e9, TB = 1e12;
+  static const std::vector<GpuSpec> db{
+      {"a100-sxm", "NVIDIA A100 SXM4 80GB", {"A100-SXM", "A100 SXM"}, "sm_80", 108, 1410, 1410,
+       2.039 * TB, 80 * GB, {},
+       "NVIDIA A100 Tensor Core GPU datasheet (80GB SXM): 19.5 TF FP32, 312 TF BF16, 2039 GB/s"},
+      {"a100-pcie", "NVIDIA A100 PCIe 80GB", {"A100 80GB PCIe", "A100-PCIE", "A100 PCIe"}, "sm_80",
+       108, 1410, 1410, 1.935 * TB, 80 * GB, {},
+       "NVIDIA A100 Tensor Core GPU datasheet (80GB PCIe): 19.5 TF FP32, 312 TF BF16, 1935 GB/s"},
+      {"h100-sxm", "NVIDIA H100 SXM5 80GB", {"H100 80GB HBM3", "H100 SXM", "H100-SXM"}, "sm_90",
+       132, 1980, 1830, 3.35 * TB, 80 * GB, {},
+       "NVIDIA H100 Tensor Core GPU datasheet (SXM): 66.9 TF FP32, 989.4 TF BF16, 3.35 TB/s; "
+       "vector peaks at 1.98 GHz, tensor peaks at 1.83 GHz"},
+      {"h100-pcie", "NVIDIA H100 PCIe 80GB", {"H100 PCIe", "H100-PCIE"}, "sm_90", 114, 1755, 1620,
+       2.0 * TB, 80 * GB, {},
+       "NVIDIA H100 Tensor Core GPU datasheet (PCIe): 51.2 TF FP32, 756 TF BF16, 2 TB/s; "
+       "tensor clock 1.62 GHz reproduces the tensor figures"},
+      {"h200", "NVIDIA H200 SXM 141GB", {"H200"}, "sm_90", 132, 1980, 1830, 4.8 * TB, 141 * GB, {},
+       "NVIDIA H200 Tensor Core GPU datasheet (SXM): compute as H100 SXM, 141 GB HBM3e at 4.8 TB/s"},
+      {"gh200", "NVIDIA GH200 Grace Hopper (96GB HBM3)", {"GH200"}, "sm_90", 132, 1980, 1830,
+       4.0 * TB, 96 * GB, {},
+       "NVIDIA GH200 Grace Hopper Superchip datasheet: 67 TF FP32, 989 TF BF16, 96 GB HBM3 at "
+       "4 TB/s (the 144 GB HBM3e version reaches 4.9 TB/s)"},
+      {"l4", "NVIDIA L4", {"NVIDIA L4"}, "sm_89", 58, 2040, 2040, 300 * GB, 24 * GB, {},
+       "NVIDIA L4 datasheet: 30.3 TF FP32, 121 TF FP16 tensor dense (242 sparse), 300 GB/s"},
+      {"l40s", "NVIDIA L40S", {"L40S"}, "sm_89", 142, 2520, 2520, 864 * GB, 48 * GB, {},
+       "NVIDIA L40S datasheet: 91.6 TF FP32, 733 TF FP16 tensor sparse (366 dense; the datasheet "
+       "prints 362.05 dense), 864 GB/s"},
+      {"rtx4090", "NVIDIA GeForce RTX 4090", {"RTX 4090"}, "sm_89", 128, 2520, 2520, 1008 * GB,
+       24 * GB,
+       // GeForce runs FP16/BF16/TF32 tensor math with FP32 accumulation at half rate.
+       {{"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}},
+       "NVIDIA Ada Lovelace whitepaper, RTX 4090: 82.6 TF FP32, 165.2 TF FP16 tensor with FP32 "
+       "accumulate, 660.6 TF FP8, 1008 GB/s"},
+      {"b200", "NVIDIA B200 180GB", {"B200"}, "sm_100", 148, 1980, 1856, 8.0 * TB, 180 * GB, {},
+       "NVIDIA HGX B200 datasheet, per GPU: 75 TF FP32, 2.25 PF BF16 dense (4.5 sparse), 8 TB/s; "
+       "no clock is printed: 1.856 GHz reproduces the tensor figures, 1.98 GHz the FP32 figure"},
+  };
+  return db;
+}
+
+}  // namespace flopscope

@@ -1,0 +1,112 @@
+#include "flopscope/peaks.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "flopscope/error.h"
+
+namespace flopscope {
+
+std::optional<double> PeakTable::dense(const Precision& p) const {
+  auto it = flops_per_s.find(p.key());
+  if (it == flops_per_s.end()) return std::nullopt;
+  return it->second;
+}
+
+static std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+const GpuSpec* find_gpu(std::string_view name) {
+  const std::string want = lower(name);
+  if (want.empty()) return nullptr;
+  for (const auto& g : gpu_database())
+    if (lower(g.key) == want || lower(g.name) == want) return &g;
+  // A CUDA device name such as "NVIDIA H100 80GB HBM3": the most specific
+  // (longest) matching pattern wins, so "h100 pcie" beats "h100".
+  const GpuSpec* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& g : gpu_database())
+    for (const auto& m : g.match)
+      if (want.find(lower(m)) != std::string::npos && m.size() > best_len) {
+        best = &g;
+        best_len = m.size();
+      }
+  return best;
+}
+
+const GpuSpec& require_gpu(std::string_view name) {
+  if (const GpuSpec* g = find_gpu(name)) return *g;
+  std::ostringstream os;
+  os << "unknown GPU '" << name << "'; known GPUs:";
+  for (const auto& g : gpu_database()) os << ' ' << g.key;
+  os << " (see `flopscope specs`)";
+  throw_bad_input(os.str());
+}
+
+const ArchRates* find_arch(int cc_major, int cc_minor) {
+  for (const auto& a : arch_database())
+    if (a.cc_major == cc_major && a.cc_minor == cc_minor) return &a;
+  return nullptr;
+}
+
+static const ArchRates& arch_of(const GpuSpec& g) {
+  for (const auto& a : arch_database())
+    if (a.arch == g.arch) return a;
+  throw Error(ErrorKind::failure, "peak database: GPU " + g.key + " names unknown arch " + g.arch);
+}
+
+// Tensor paths that have a 2:4 structured-sparsity mode doubling the dense rate.
+static bool has_sparse_mode(const Precision& p, const ArchRates& a) {
+  if (p.pipe != Pipe::tensor || a.cc_major < 8) return false;
+  return p.dtype != DType::fp64;
+}
+
+static PeakTable build(const ArchRates& arch, const std::map<std::string, double>& overrides,
+                       int sm_count, double vector_mhz, double tensor_mhz) {
+  PeakTable t;
+  for (const auto& p : all_precisions()) {
+    auto it = overrides.find(p.key());
+    double per_clk = 0;
+    if (it != overrides.end()) {
+      per_clk = it->second;
+    } else if (auto a = arch.flops_per_clk_per_sm.find(p.key()); a != arch.flops_per_clk_per_sm.end()) {
+      per_clk = a->second;
+    }
+    if (per_clk <= 0) continue;
+    // FP64 tensor runs at the vector clock in NVIDIA's datasheets (H100: 66.9 TF).
+    const bool tensor_clock = p.pipe == Pipe::tensor && p.dtype != DType::fp64;
+    const double mhz = tensor_clock ? tensor_mhz : vector_mhz;
+    const double dense = per_clk * sm_count * mhz * 1e6;
+    t.flops_per_s[p.key()] = dense;
+    if (has_sparse_mode(p, arch)) t.sparse_flops_per_s[p.key()] = 2.0 * dense;
+  }
+  return t;
+}
+
+PeakTable datasheet_peaks(const GpuSpec& g) {
+  PeakTable t = build(arch_of(g), g.rate_overrides, g.sm_count, g.vector_clock_mhz,
+                      g.tensor_clock_mhz);
+  t.dram_bytes_per_s = g.dram_bytes_per_s;
+  t.source = "datasheet: " + g.source;
+  return t;
+}
+
+PeakTable derived_peaks(const ArchRates& arch, int sm_count, double clock_mhz,
+                        double dram_bytes_per_s) {
+  if (sm_count <= 0 || clock_mhz <= 0)
+    throw_bad_input("derived peaks need a positive SM count and clock");
+  PeakTable t = build(arch, {}, sm_count, clock_mhz, clock_mhz);
+  t.dram_bytes_per_s = dram_bytes_per_s;
+  std::ostringstream os;
+  os << "derived: " << arch.arch << " rates x " << sm_count << " SMs x " << clock_mhz
+     << " MHz (device-reported max clock)";
+  t.source = os.str();
+  return t;
+}
+
+}  // namespace flopscope

@@ -1,0 +1,136 @@
+#include "flopscope/results.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "flopscope/error.h"
+#include "flopscope/roofline.h"
+#include "flopscope/version.h"
+#include "flopscope_commit.h"
+
+namespace flopscope {
+
+std::string shape_string(const Shape& s) {
+  std::string out;
+  for (const auto& [k, v] : s) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(k);
+    out.push_back('=');
+    out.append(std::to_string(v));
+  }
+  return out;
+}
+
+std::optional<int64_t> shape_get(const Shape& s, const std::string& key) {
+  for (const auto& [k, v] : s)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+std::optional<double> HwCounters::dram_bytes() const {
+  if (dram_read_bytes && dram_write_bytes) return *dram_read_bytes + *dram_write_bytes;
+  return std::nullopt;
+}
+
+void compute_derived(RunRecord& run, const PeakTable& peaks) {
+  const double t = run.time_s.median;
+  if (!(t > 0)) throw_bad_input(run.id + ": median time must be positive");
+  auto prec = parse_precision(run.precision);
+  if (!prec) throw_bad_input(run.id + ": unknown precision '" + run.precision + "'");
+
+  Derived d;
+  d.tflops_model = run.model.flops / t / 1e12;
+  d.peak_key = prec->key();
+  d.peak_source = peaks.source;
+  // Plain values with flags (not optionals): GCC 12 misreports optionals here.
+  const bool have_hw_flops = run.hw && run.hw->flops_total;
+  const double hw_flops = have_hw_flops ? *run.hw->flops_total : 0;
+  if (have_hw_flops) d.tflops_hw = hw_flops / t / 1e12;
+  if (auto u = utilization(run.model.flops, t, *prec, peaks)) {
+    d.mfu = u->value;
+    d.peak_tflops = u->peak_flops_per_s / 1e12;
+    if (have_hw_flops) d.hfu = hw_flops / t / u->peak_flops_per_s;
+  }
+  d.ai_dram = run.model.bytes > 0 ? run.model.flops / run.model.bytes : 0;
+  const double hw_bytes = run.hw ? run.hw->dram_bytes().value_or(0) : 0;
+  if (have_hw_flops && hw_bytes > 0) d.ai_dram_hw = hw_flops / hw_bytes;
+
+  // Place the kernel with the measured quantities when we have them.
+  const bool use_hw = d.ai_dram_hw.has_value();
+  const double flops = use_hw ? hw_flops : run.model.flops;
+  const double bytes = use_hw ? hw_bytes : run.model.bytes;
+  d.bound = "unknown";
+  if (d.peak_tflops > 0 && peaks.dram_bytes_per_s > 0 && bytes > 0) {
+    const RooflinePoint p = roofline(flops, bytes, t, d.peak_tflops * 1e12, peaks.dram_bytes_per_s);
+    d.bound = to_string(p.bound);
+    d.pct_of_roof = p.pct_of_roof;
+  }
+  run.derived = d;
+}
+
+ResultsDoc new_results_doc() {
+  ResultsDoc doc;
+  doc.tool_version = FLOPSCOPE_VERSION;
+  doc.tool_commit = FLOPSCOPE_GIT_COMMIT;
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  doc.created = buf;
+  return doc;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw_bad_input("output path is empty");
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw_bad_input(path + ": directory '" + dir.string() + "' does not exist");
+  // Same directory, so the rename is atomic; the pid keeps writers apart.
+  std::string tmp_name = ".";
+  tmp_name.append(target.filename().string()).append(".tmp.").append(std::to_string(::getpid()));
+  const fs::path tmp = dir / tmp_name;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw_bad_input(path + ": cannot write (" + std::strerror(errno) + ")");
+    out << content;
+    out.flush();
+    if (!out) {
+      fs::remove(tmp, ec);
+      throw Error(ErrorKind::failure, path + ": write failed (disk full?)");
+    }
+  }
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw_bad_input(path + ": cannot replace file (" + ec.message() + ")");
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw_bad_input(path + ": is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_bad_input(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_results(const std::string& path, const ResultsDoc& doc) {
+  write_file_atomic(path, to_json_text(doc));
+}
+
+ResultsDoc read_results(const std::string& path) { return parse_results(read_file(path), path); }
+
+}  // namespace flopscope

@@ -1,0 +1,69 @@
+// Device discovery through the CUDA runtime. The runtime is linked statically
+// and reports a missing driver as an error code, so this never fails to load
+// on a machine without a GPU (libcuda is never linked directly).
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "flopscope/device.h"
+#include "flopscope/error.h"
+
+namespace flopscope {
+
+static std::string version_string(int v) {
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+static int attribute(cudaDeviceAttr a, int dev) {
+  int v = 0;
+  if (cudaDeviceGetAttribute(&v, a, dev) != cudaSuccess) return 0;
+  return v;
+}
+
+std::vector<DeviceInfo> query_devices() {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice || count == 0) {
+    const bool no_driver = err == cudaErrorInsufficientDriver;
+    throw Error(ErrorKind::no_gpu, no_driver
+                                       ? "no NVIDIA driver found: this machine cannot run GPU work"
+                                       : "no CUDA-capable GPU is visible (check CUDA_VISIBLE_DEVICES)");
+  }
+  if (err != cudaSuccess)
+    throw Error(ErrorKind::no_gpu, std::string("CUDA cannot list devices: ") + cudaGetErrorString(err));
+
+  int driver = 0, runtime = 0;
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  std::vector<DeviceInfo> out;
+  for (int dev = 0; dev < count; ++dev) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, dev) != cudaSuccess) continue;
+    DeviceInfo d;
+    d.name = p.name;
+    d.cc_major = p.major;
+    d.cc_minor = p.minor;
+    d.sm_count = p.multiProcessorCount;
+    d.max_sm_clock_mhz = attribute(cudaDevAttrClockRate, dev) / 1000.0;
+    d.memory_bytes = double(p.totalGlobalMem);
+    d.driver_version = version_string(driver);
+    d.cuda_runtime_version = version_string(runtime);
+    if (const GpuSpec* g = find_gpu(d.name)) d.gpu_key = g->key;
+    out.push_back(d);
+  }
+  return out;
+}
+
+PeakTable peaks_for_device(const DeviceInfo& d) {
+  if (const GpuSpec* g = find_gpu(d.gpu_key.empty() ? d.name : d.gpu_key)) return datasheet_peaks(*g);
+  const ArchRates* arch = find_arch(d.cc_major, d.cc_minor);
+  if (!arch)
+    throw Error(ErrorKind::failure, d.name + ": compute capability " + std::to_string(d.cc_major) +
+                                        "." + std::to_string(d.cc_minor) +
+                                        " is not in the peak database; pass --peak-tflops");
+  // DRAM bandwidth is not derivable from CUDA 13's attributes reliably; leave
+  // it unknown rather than guess.
+  return derived_peaks(*arch, d.sm_count, d.max_sm_clock_mhz, 0);
+}
+
+}  // namespace flopscope

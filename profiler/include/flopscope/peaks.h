@@ -1,0 +1,68 @@
+#pragma once
+/// The GPU peak database. A peak is never typed in as a total: it is derived as
+///   FLOP per clock per SM (from the architecture) x SM count x clock,
+/// so that every figure can be traced to three published numbers. Sources are in
+/// core/gpu_database.cpp and docs/flop-conventions.md.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flopscope/precision.h"
+
+namespace flopscope {
+
+/// Dense FLOP per clock per SM for one architecture (or one product's override).
+struct ArchRates {
+  std::string arch;  ///< "sm_90", ...
+  int cc_major = 0, cc_minor = 0;
+  std::map<std::string, double> flops_per_clk_per_sm;  ///< key: Precision::key()
+};
+
+struct GpuSpec {
+  std::string key;                 ///< "h100-sxm": what --gpu takes
+  std::string name;                ///< "NVIDIA H100 SXM5 80GB"
+  std::vector<std::string> match;  ///< substrings of the CUDA device name that identify it
+  std::string arch;                ///< "sm_90"
+  int sm_count = 0;
+  double vector_clock_mhz = 0;     ///< clock the datasheet uses for CUDA-core peaks
+  double tensor_clock_mhz = 0;     ///< clock the datasheet uses for tensor peaks
+  double dram_bytes_per_s = 0;
+  double memory_bytes = 0;
+  /// Per-product deviations from the architecture rates (GeForce halves
+  /// FP32-accumulate tensor math, for example).
+  std::map<std::string, double> rate_overrides;
+  std::string source;              ///< the datasheet the numbers come from
+};
+
+struct PeakTable {
+  std::string source;                       ///< "datasheet: ...", "derived: ...", "measured: ..."
+  std::map<std::string, double> flops_per_s;  ///< dense peaks, key: Precision::key()
+  /// Structured-sparsity tensor peaks, kept apart: never an MFU denominator.
+  std::map<std::string, double> sparse_flops_per_s;
+  double dram_bytes_per_s = 0;
+  double l2_bytes_per_s = 0;  ///< 0: unknown (datasheets do not give it)
+  double l1_bytes_per_s = 0;  ///< shared memory / L1, 0: unknown
+
+  /// nullopt when the GPU has no such pipe (FP8 on Ampere, say).
+  std::optional<double> dense(const Precision& p) const;
+};
+
+const std::vector<ArchRates>& arch_database();
+const std::vector<GpuSpec>& gpu_database();
+
+/// Accepts a database key ("h200"), a product name or a CUDA device name,
+/// case-insensitively. nullptr when unknown.
+const GpuSpec* find_gpu(std::string_view name);
+/// Like find_gpu, but throws bad_input listing the known keys.
+const GpuSpec& require_gpu(std::string_view name);
+const ArchRates* find_arch(int cc_major, int cc_minor);
+
+/// Datasheet peaks of a database GPU.
+PeakTable datasheet_peaks(const GpuSpec& gpu);
+/// Peaks of a GPU that is not in the database, from what the device reports.
+PeakTable derived_peaks(const ArchRates& arch, int sm_count, double clock_mhz,
+                        double dram_bytes_per_s);
+
+}  // namespace flopscope

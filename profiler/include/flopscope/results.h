@@ -1,0 +1,118 @@
+#pragma once
+/// The results format, schema "flopscope.results/1" (docs/results-format.md).
+/// Every command ends in a ResultsDoc, so report, compare and check work offline
+/// on files from any machine.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "flopscope/models.h"
+#include "flopscope/peaks.h"
+#include "flopscope/stats.h"
+
+namespace flopscope {
+
+inline constexpr const char* kResultsSchema = "flopscope.results/1";
+
+/// Ordered problem dimensions, e.g. {{"m",4096},{"n",4096},{"k",4096}}.
+/// Flags such as "causal" are 0 or 1.
+using Shape = std::vector<std::pair<std::string, int64_t>>;
+std::string shape_string(const Shape& s);  ///< "m=4096 n=4096 k=4096"
+std::optional<int64_t> shape_get(const Shape& s, const std::string& key);
+
+/// Hardware-counted quantities. A field is absent when it was not collected.
+struct HwCounters {
+  std::optional<double> flops_total;
+  std::map<std::string, double> flops_by_pipe;  ///< key: Precision::key(), e.g. "bf16_tensor"
+  std::optional<double> dram_read_bytes, dram_write_bytes, l2_bytes, l1_bytes;
+  std::optional<double> duration_s;   ///< gpu__time_duration of the profiled launch
+  std::optional<double> sm_clock_hz;  ///< during the profiled launch
+  std::map<std::string, double> metrics;  ///< raw metric values, by CUPTI name
+
+  std::optional<double> dram_bytes() const;  ///< read + write, when both exist
+};
+
+/// Figures derived from time, model, hardware counters and the peak table.
+struct Derived {
+  double tflops_model = 0;
+  std::optional<double> tflops_hw;
+  std::optional<double> mfu, hfu;  ///< fractions; absent without a peak for the precision
+  std::string peak_key;            ///< the MFU/HFU denominator's name
+  double peak_tflops = 0;          ///< and its value (0: no peak for this precision)
+  std::string peak_source;
+  double ai_dram = 0;              ///< model FLOPs / model bytes
+  std::optional<double> ai_dram_hw;  ///< hardware FLOPs / DRAM bytes
+  std::string bound;  ///< "memory", "compute", or "unknown" without a peak; from ai_dram_hw when present
+  double pct_of_roof = 0;          ///< achieved / attainable at that intensity, percent
+};
+
+struct Validation {
+  double max_rel_err = 0;   ///< worst element: |out - ref| / max(|ref|, floor)
+  double rel_l2_err = 0;    ///< ||out - ref|| / ||ref||
+  double tolerance = 0;
+  bool passed = false;
+};
+
+struct RunRecord {
+  std::string id;         ///< family.variant.dtype
+  std::string family, variant, dtype;
+  std::string precision;  ///< peak key the run is judged against, e.g. "bf16_tensor"
+  Shape shape;
+  std::string name;       ///< kernel symbol, when known (profile)
+  std::string nvtx;       ///< NVTX range path, when known
+  int64_t launches = 1;   ///< kernel launches folded into this record
+  TimeStats time_s;
+  std::optional<double> sm_clock_mhz;
+  Cost model;
+  std::optional<HwCounters> hw;
+  Derived derived;
+  std::optional<Validation> validation;
+};
+
+struct DeviceInfo {
+  std::string name;           ///< as the driver reports it
+  std::string gpu_key;        ///< peak database key, empty when unknown
+  int cc_major = 0, cc_minor = 0;
+  int sm_count = 0;
+  double max_sm_clock_mhz = 0;
+  double memory_bytes = 0;
+  std::string driver_version, cuda_runtime_version;
+};
+
+struct Peaks {
+  PeakTable datasheet;
+  std::optional<PeakTable> measured;  ///< from `flopscope ceilings`
+};
+
+struct ResultsDoc {
+  std::string schema = kResultsSchema;
+  std::string tool_version, tool_commit;
+  std::string created;  ///< ISO 8601 UTC
+  std::optional<DeviceInfo> device;
+  Peaks peaks;
+  std::vector<RunRecord> runs;
+};
+
+/// Fills `run.derived` from its time, model, hardware counters and `peaks`.
+void compute_derived(RunRecord& run, const PeakTable& peaks);
+
+/// A new document stamped with this tool's version, commit and the time now.
+ResultsDoc new_results_doc();
+
+std::string to_json_text(const ResultsDoc& doc, int indent = 2);
+/// Validates as it parses; errors name `origin` and the JSON path, e.g.
+/// "r.json: $.runs[2].time_s.median: expected a number".
+ResultsDoc parse_results(const std::string& text, const std::string& origin);
+
+/// Writes to a temporary file beside `path`, then renames it into place.
+void write_results(const std::string& path, const ResultsDoc& doc);
+ResultsDoc read_results(const std::string& path);
+
+/// Atomic write of any text file (used by every reporter).
+void write_file_atomic(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+
+}  // namespace flopscope

@@ -1,0 +1,45 @@
+#pragma once
+/// A small text table: aligned columns that fit a width, with optional ANSI
+/// color that is dropped when the output is not a terminal.
+#include <string>
+#include <vector>
+
+namespace flopscope {
+
+enum class Align { left, right };
+enum class Color { none, red, green, yellow, blue, dim };
+
+struct Cell {
+  std::string text;
+  Color color = Color::none;
+  Cell(const char* t) : text(t) {}  // NOLINT: cells are built from literals freely
+  Cell(std::string t, Color c = Color::none) : text(std::move(t)), color(c) {}
+};
+
+class Table {
+ public:
+  /// `shrinkable` columns give up width (truncated with "..") to fit.
+  void add_column(std::string header, Align align, bool shrinkable = false);
+  void add_row(std::vector<Cell> cells);
+  size_t rows() const { return rows_.size(); }
+  /// Renders with every line at most `width` columns wide.
+  std::string render(size_t width, bool color) const;
+
+ private:
+  struct Column {
+    std::string header;
+    Align align;
+    bool shrinkable;
+  };
+  std::vector<Column> cols_;
+  std::vector<std::vector<Cell>> rows_;
+};
+
+/// Number formatting shared by every reporter.
+std::string fmt_fixed(double v, int decimals);
+/// 3 significant digits with an SI suffix: 1.23G, 456M, 7.89T.
+std::string fmt_si(double v);
+/// Seconds in the most readable unit: "812 us", "1.42 ms", "2.10 s".
+std::string fmt_time(double seconds);
+
+}  // namespace flopscope

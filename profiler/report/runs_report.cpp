@@ -1,0 +1,155 @@
+// Terminal, Markdown and CSV views of a results document's runs.
+#include <sstream>
+
+#include "flopscope/report.h"
+#include "flopscope/table.h"
+
+namespace flopscope {
+namespace {
+
+std::string pct(const std::optional<double>& frac) {
+  return frac ? fmt_fixed(*frac * 100.0, 1) : "-";
+}
+
+std::string device_line(const ResultsDoc& doc) {
+  std::string s = doc.device ? doc.device->name : "no device recorded";
+  if (doc.device && !doc.device->gpu_key.empty()) s += " (" + doc.device->gpu_key + ")";
+  return s;
+}
+
+std::string validity(const RunRecord& r) {
+  if (!r.validation) return "-";
+  return r.validation->passed ? "ok" : "FAIL";
+}
+
+}  // namespace
+
+std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
+  bool any_hw = false;
+  for (const auto& r : doc.runs) any_hw = any_hw || (r.hw && r.hw->flops_total);
+  Table t;
+  t.add_column("kernel", Align::left, true);
+  t.add_column("shape", Align::left, true);
+  t.add_column("time", Align::right);
+  t.add_column("TFLOP/s", Align::right);
+  t.add_column("MFU%", Align::right);
+  if (any_hw) t.add_column("HFU%", Align::right);
+  t.add_column("peak", Align::left);
+  t.add_column("AI", Align::right);
+  t.add_column("bound", Align::left);
+  t.add_column("ok", Align::left);
+  for (const auto& r : doc.runs) {
+    std::vector<Cell> row{r.id, shape_string(r.shape), fmt_time(r.time_s.median),
+                          fmt_fixed(r.derived.tflops_model, 1), pct(r.derived.mfu)};
+    if (any_hw) row.emplace_back(pct(r.derived.hfu));
+    row.emplace_back(r.derived.peak_key);
+    row.emplace_back(fmt_fixed(r.derived.ai_dram_hw.value_or(r.derived.ai_dram), 1));
+    row.emplace_back(r.derived.bound,
+                     r.derived.bound == "compute" ? Color::green : Color::blue);
+    const bool failed = r.validation && !r.validation->passed;
+    row.emplace_back(validity(r), failed ? Color::red : Color::none);
+    t.add_row(std::move(row));
+  }
+  std::ostringstream os;
+  os << "device: " << device_line(doc) << "\n";
+  os << t.render(width, color);
+  os << "MFU/HFU = FLOPs / median time / the dense peak named in 'peak'.\n"
+     << "peaks: " << doc.peaks.datasheet.source.substr(0, width - 7) << "\n"
+     << "AI = FLOP per DRAM byte" << (any_hw ? ", hardware-counted where available" : ", model")
+     << ".\n";
+  return os.str();
+}
+
+std::string md_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|' || c == '\\') out += '\\';
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string render_markdown(const ResultsDoc& doc) {
+  std::ostringstream os;
+  os << "# flopscope results\n\n";
+  os << "- device: " << md_cell(device_line(doc)) << "\n";
+  os << "- flopscope " << doc.tool_version << " (" << doc.tool_commit << "), " << doc.created
+     << "\n";
+  os << "- peaks: " << md_cell(doc.peaks.datasheet.source) << "\n\n";
+  os << "| kernel | shape | median time | TFLOP/s (model) | TFLOP/s (hw) | MFU % | HFU % "
+        "| peak (TFLOP/s) | AI (FLOP/B) | bound | % of roof | valid |\n";
+  os << "|---|---|---:|---:|---:|---:|---:|---|---:|---|---:|---|\n";
+  for (const auto& r : doc.runs) {
+    const Derived& d = r.derived;
+    os << "| " << md_cell(r.id) << " | " << md_cell(shape_string(r.shape)) << " | "
+       << fmt_time(r.time_s.median) << " | " << fmt_fixed(d.tflops_model, 2) << " | "
+       << (d.tflops_hw ? fmt_fixed(*d.tflops_hw, 2) : "-") << " | " << pct(d.mfu) << " | "
+       << pct(d.hfu) << " | " << md_cell(d.peak_key) << " (" << fmt_fixed(d.peak_tflops, 1)
+       << ") | " << fmt_fixed(d.ai_dram_hw.value_or(d.ai_dram), 2) << " | " << d.bound << " | "
+       << fmt_fixed(d.pct_of_roof, 1) << " | " << validity(r) << " |\n";
+  }
+  os << "\nMFU = model FLOPs / median time / dense peak of the run's precision; HFU uses "
+        "hardware-counted FLOPs over the same peak.\n";
+  return os.str();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string render_csv(const ResultsDoc& doc) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "id,family,variant,dtype,precision,shape,launches,time_median_s,time_p10_s,time_p90_s,"
+        "sm_clock_mhz,model_flops,model_bytes,hw_flops,hw_dram_read_bytes,hw_dram_write_bytes,"
+        "hw_l2_bytes,hw_l1_bytes,tflops_model,tflops_hw,mfu,hfu,peak_key,peak_tflops,ai_dram,"
+        "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err\n";
+  auto opt = [&](const std::optional<double>& v) {
+    if (v) os << *v;
+  };
+  for (const auto& r : doc.runs) {
+    const Derived& d = r.derived;
+    os << csv_field(r.id) << ',' << csv_field(r.family) << ',' << csv_field(r.variant) << ','
+       << csv_field(r.dtype) << ',' << csv_field(r.precision) << ','
+       << csv_field(shape_string(r.shape)) << ',' << r.launches << ',' << r.time_s.median << ','
+       << r.time_s.p10 << ',' << r.time_s.p90 << ',';
+    opt(r.sm_clock_mhz);
+    os << ',' << r.model.flops << ',' << r.model.bytes << ',';
+    const HwCounters none;
+    const HwCounters& h = r.hw ? *r.hw : none;
+    opt(h.flops_total);
+    os << ',';
+    opt(h.dram_read_bytes);
+    os << ',';
+    opt(h.dram_write_bytes);
+    os << ',';
+    opt(h.l2_bytes);
+    os << ',';
+    opt(h.l1_bytes);
+    os << ',' << d.tflops_model << ',';
+    opt(d.tflops_hw);
+    os << ',';
+    opt(d.mfu);
+    os << ',';
+    opt(d.hfu);
+    os << ',' << csv_field(d.peak_key) << ',' << d.peak_tflops << ',' << d.ai_dram << ',';
+    opt(d.ai_dram_hw);
+    os << ',' << d.bound << ',' << d.pct_of_roof << ',';
+    if (r.validation) os << (r.validation->passed ? "true" : "false") << ',' << r.validation->max_rel_err;
+    else os << ',';
+    os << '\n';
+  }
+  return os.str();
+}
+
+}  // namespace flopscope

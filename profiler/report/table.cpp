@@ -1,0 +1,109 @@
+#include "flopscope/table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace flopscope {
+
+void Table::add_column(std::string header, Align align, bool shrinkable) {
+  cols_.push_back({std::move(header), align, shrinkable});
+}
+
+void Table::add_row(std::vector<Cell> cells) {
+  cells.resize(cols_.size(), Cell(""));
+  rows_.push_back(std::move(cells));
+}
+
+static const char* ansi(Color c) {
+  switch (c) {
+    case Color::red: return "\033[31m";
+    case Color::green: return "\033[32m";
+    case Color::yellow: return "\033[33m";
+    case Color::blue: return "\033[34m";
+    case Color::dim: return "\033[2m";
+    case Color::none: break;
+  }
+  return "";
+}
+
+static std::string fit(const std::string& s, size_t w, Align a) {
+  if (s.size() > w) return w <= 2 ? s.substr(0, w) : s.substr(0, w - 2) + "..";
+  std::string pad(w - s.size(), ' ');
+  return a == Align::left ? s + pad : pad + s;
+}
+
+std::string Table::render(size_t width, bool color) const {
+  std::vector<size_t> w(cols_.size());
+  for (size_t c = 0; c < cols_.size(); ++c) {
+    w[c] = cols_[c].header.size();
+    for (const auto& r : rows_) w[c] = std::max(w[c], r[c].text.size());
+  }
+  // Shrink the widest shrinkable column until the table fits.
+  auto total = [&] {
+    size_t t = w.empty() ? 0 : w.size() - 1;
+    for (size_t x : w) t += x;
+    return t;
+  };
+  while (total() > width) {
+    size_t best = cols_.size();
+    for (size_t c = 0; c < cols_.size(); ++c)
+      if (cols_[c].shrinkable && w[c] > 6 && (best == cols_.size() || w[c] > w[best])) best = c;
+    if (best == cols_.size()) break;
+    --w[best];
+  }
+  std::string out;
+  auto line = [&](const std::vector<Cell>& cells, bool header) {
+    std::string l;
+    for (size_t c = 0; c < cols_.size(); ++c) {
+      if (c) l += ' ';
+      std::string text = fit(cells[c].text, w[c], cols_[c].align);
+      const Color col = header ? Color::dim : cells[c].color;
+      if (color && col != Color::none) text = ansi(col) + text + "\033[0m";
+      l += text;
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    out += l + "\n";
+  };
+  std::vector<Cell> head;
+  for (const auto& c : cols_) head.emplace_back(c.header);
+  line(head, true);
+  for (const auto& r : rows_) line(r, false);
+  return out;
+}
+
+std::string fmt_fixed(double v, int decimals) {
+  if (std::isnan(v)) return "nan";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string fmt_si(double v) {
+  if (std::isnan(v)) return "nan";
+  static const char* suffix[] = {"", "k", "M", "G", "T", "P", "E"};
+  int i = 0;
+  double a = std::fabs(v);
+  while (a >= 999.5 && i < 6) {
+    a /= 1000;
+    v /= 1000;
+    ++i;
+  }
+  char buf[64];
+  const int dec = a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2;
+  std::snprintf(buf, sizeof buf, "%.*f%s", i == 0 && a == std::floor(a) ? 0 : dec, v, suffix[i]);
+  return buf;
+}
+
+std::string fmt_time(double s) {
+  char buf[64];
+  if (s < 1e-3)
+    std::snprintf(buf, sizeof buf, "%.1f us", s * 1e6);
+  else if (s < 1)
+    std::snprintf(buf, sizeof buf, "%.3f ms", s * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f s", s);
+  return buf;
+}
+
+}  // namespace flopscope

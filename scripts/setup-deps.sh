@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what flopscope needs to build and test, and nothing that is already
+# there. Idempotent; runs as root or through sudo. Nothing is downloaded at build
+# time: everything comes from Debian packages and PyPI here.
+#
+#   scripts/setup-deps.sh            build + test dependencies
+#
+# The CUDA toolkit (nvcc, cudart, cuBLAS, CUPTI, NVTX) is not installed here:
+# it comes with the machine. Without it flopscope builds its host-only part.
+set -euo pipefail
+
+APT_PACKAGES=(cmake ninja-build g++ libgtest-dev nlohmann-json3-dev libcli11-dev python3-pip)
+# cuobjdump/nvdisasm for the static checks of compiled kernels (HMMA present,
+# no register spills): the toolkit on these machines lacks them. PyPI has no
+# 13.0 build; 13.2 reads 13.0 cubins.
+PIP_PACKAGES=("nvidia-cuda-cuobjdump==13.2.86" "nvidia-cuda-nvdisasm==13.2.86")
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup-deps: need root or sudo to install packages" >&2; exit 2; fi
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python tools live in a private prefix so they never disturb the system's.
+PYTOOLS="${FLOPSCOPE_PYTOOLS:-$(cd "$(dirname "$0")/.." && pwd)/.pytools}"
+if [ ! -x "$PYTOOLS/bin/cuobjdump" ] || [ ! -x "$PYTOOLS/bin/nvdisasm" ]; then
+  echo "setup-deps: installing ${PIP_PACKAGES[*]} into $PYTOOLS"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$PYTOOLS/site" "${PIP_PACKAGES[@]}"
+  mkdir -p "$PYTOOLS/bin"
+  for tool in cuobjdump nvdisasm; do
+    found=$(find "$PYTOOLS/site" -type f -name "$tool" | head -n1)
+    if [ -z "$found" ]; then echo "setup-deps: $tool not found in its wheel" >&2; exit 1; fi
+    chmod +x "$found"
+    ln -sf "$found" "$PYTOOLS/bin/$tool"
+  done
+fi
+echo "setup-deps: ok"

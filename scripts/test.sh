@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test.
+#   1. a Release build with CUDA (when the toolkit is present) and all tests;
+#      tests labelled `gpu` report themselves as skipped where there is no GPU;
+#   2. a second, host-only build under AddressSanitizer + UBSan, running the
+#      CPU tests again (skip it with --no-sanitize).
+# Usage: scripts/test.sh [--no-sanitize] [--no-setup]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitize=1
+setup=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-sanitize) sanitize=0 ;;
+    --no-setup) setup=0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option '$arg' (see scripts/test.sh --help)" >&2; exit 2 ;;
+  esac
+done
+
+[ "$setup" = 1 ] && scripts/setup-deps.sh
+export PATH="$PWD/.pytools/bin:$PATH"
+
+cuda=ON
+if ! command -v nvcc >/dev/null 2>&1; then
+  if [ -x /usr/local/cuda/bin/nvcc ]; then export PATH="/usr/local/cuda/bin:$PATH"
+  else cuda=OFF; echo "test.sh: no CUDA toolkit found: building the host-only part"; fi
+fi
+jobs=$(nproc)
+
+echo "== build (Release, CUDA=$cuda)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=$cuda >/dev/null
+cmake --build build -j "$jobs"
+echo "== tests"
+(cd build && ctest --output-on-failure -j "$jobs")
+
+if [ "$sanitize" = 1 ]; then
+  echo "== build (ASan + UBSan, host-only)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFLOPSCOPE_SANITIZE=ON \
+        -DFLOPSCOPE_KERNELS=OFF -DFLOPSCOPE_CUDA=$cuda >/dev/null
+  cmake --build build-asan -j "$jobs"
+  echo "== tests under ASan + UBSan (label cpu)"
+  # protect_shadow_gap=0: the CUDA runtime maps memory in ASan's shadow gap.
+  (cd build-asan && ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -L cpu -j "$jobs")
+fi

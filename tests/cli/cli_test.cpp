@@ -1,0 +1,130 @@
+// Runs the built `flopscope` binary on good and bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/run_cli.h"
+#include "flopscope/results.h"
+#include "unit/sample_doc.h"
+
+using flopscope::test::run_cli;
+using flopscope::test::temp_dir;
+
+namespace {
+
+int line_count(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
+
+// Bad input: exit 2, exactly one line on stderr, nothing on stdout, no crash.
+void expect_one_line_error(const flopscope::test::CliResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+std::string write_sample(const std::string& dir) {
+  const std::string path = dir + "/results.json";
+  flopscope::write_results(path, flopscope::test::sample_doc());
+  return path;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+}  // namespace
+
+TEST(Cli, VersionAndHelp) {
+  auto v = run_cli({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("flopscope 0.", 0), 0u) << v.out;
+  auto h = run_cli({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* sub : {"specs", "devices", "report"}) EXPECT_NE(h.out.find(sub), std::string::npos);
+  EXPECT_NE(h.out.find("Exit codes"), std::string::npos);
+  for (const char* sub : {"specs", "devices", "report"}) {
+    auto s = run_cli({sub, "--help"});
+    EXPECT_EQ(s.exit_code, 0) << sub;
+    EXPECT_NE(s.out.find("--"), std::string::npos) << sub;
+  }
+}
+
+TEST(Cli, NoSubcommandOrUnknownIsUsageError) {
+  expect_one_line_error(run_cli({}), 2, "--help");
+  expect_one_line_error(run_cli({"frobnicate"}), 2, "frobnicate");
+  expect_one_line_error(run_cli({"specs", "--bogus"}), 2, "--bogus");
+}
+
+TEST(Cli, SpecsTable) {
+  auto r = run_cli({"specs"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* gpu : {"a100-sxm", "a100-pcie", "h100-sxm", "h100-pcie", "h200", "gh200", "l4",
+                          "l40s", "rtx4090", "b200"})
+    EXPECT_NE(r.out.find(gpu), std::string::npos) << gpu;
+  EXPECT_NE(r.out.find("989.4"), std::string::npos);
+  EXPECT_EQ(r.out.find("\033["), std::string::npos);  // not a TTY: no color
+}
+
+TEST(Cli, SpecsOneGpu) {
+  auto r = run_cli({"specs", "--gpu", "NVIDIA H200"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bf16_tensor"), std::string::npos);
+  EXPECT_NE(r.out.find("1978.9"), std::string::npos);  // sparse BF16 shown, apart
+  EXPECT_NE(r.out.find("4.80 TB/s"), std::string::npos);
+}
+
+TEST(Cli, SpecsJson) {
+  auto r = run_cli({"specs", "--gpu", "h100-sxm", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["dense_flops_per_s"]["bf16_tensor"].get<double>() / 1e12, 989.4, 0.05);
+  auto all = nlohmann::json::parse(run_cli({"specs", "--json"}).out);
+  EXPECT_GE(all.size(), 10u);
+}
+
+TEST(Cli, SpecsUnknownGpu) {
+  expect_one_line_error(run_cli({"specs", "--gpu", "h300"}), 2, "unknown GPU 'h300'");
+}
+
+TEST(Cli, ReportRendersAndWrites) {
+  const std::string dir = temp_dir();
+  const std::string in = write_sample(dir);
+  auto r = run_cli({"report", in, "--md", dir + "/r.md", "--csv", dir + "/r.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("gemm.cublas.bf16"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/r.md"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/r.csv"));
+}
+
+TEST(Cli, ReportBadInput) {
+  const std::string dir = temp_dir();
+  expect_one_line_error(run_cli({"report", dir + "/missing.json"}), 2, "missing.json: cannot open");
+  const std::string good = flopscope::to_json_text(flopscope::test::sample_doc());
+  write_text(dir + "/trunc.json", good.substr(0, good.size() / 2));
+  expect_one_line_error(run_cli({"report", dir + "/trunc.json"}), 2, "truncated JSON");
+  write_text(dir + "/bad.json", "{\"schema\": }");
+  expect_one_line_error(run_cli({"report", dir + "/bad.json"}), 2, "malformed JSON");
+  write_text(dir + "/wrong.json", "{\"schema\": \"flopscope.results/1\", \"tool\": {\"version\": \"1\"}}");
+  expect_one_line_error(run_cli({"report", dir + "/wrong.json"}), 2, "$: missing key 'peaks'");
+  expect_one_line_error(run_cli({"report"}), 2, "file is required");
+}
+
+TEST(Cli, ReportOutputToMissingDirLeavesNothing) {
+  const std::string dir = temp_dir();
+  const std::string in = write_sample(dir);
+  auto r = run_cli({"report", in, "--md", dir + "/no/such/dir/r.md"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos);
+}
+
+TEST(Cli, DevicesWithoutGpuSaysSo) {
+  auto r = run_cli({"devices"});
+  if (r.exit_code == 0) GTEST_SKIP() << "a GPU is present: " << r.out;
+  expect_one_line_error(r, 3, "");
+  EXPECT_TRUE(r.err.find("driver") != std::string::npos || r.err.find("GPU") != std::string::npos ||
+              r.err.find("CUDA") != std::string::npos)
+      << r.err;
+}

@@ -1,0 +1,21 @@
+#pragma once
+// Runs the built flopscope binary and captures what it printed.
+#include <string>
+#include <vector>
+
+namespace flopscope::test {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  ///< stdout
+  std::string err;  ///< stderr
+};
+
+/// Runs `flopscope ARGS...` with no shell in between; `env` entries are
+/// "NAME=value" strings added to the environment.
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+/// A fresh empty directory under the system temp dir, removed at exit.
+std::string temp_dir();
+
+}  // namespace flopscope::test

@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include "flopscope/error.h"
+#include "flopscope/peaks.h"
+
+using namespace flopscope;
+
+static double tf(const PeakTable& t, const char* key) { return t.flops_per_s.at(key) / 1e12; }
+
+// Vendor datasheet figures, dense, TFLOP/s (NVIDIA H100 Tensor Core GPU datasheet, SXM).
+TEST(Peaks, H100SxmDatasheet) {
+  const PeakTable p = datasheet_peaks(require_gpu("h100-sxm"));
+  EXPECT_NEAR(tf(p, "fp64"), 33.5, 0.05);
+  EXPECT_NEAR(tf(p, "fp64_tensor"), 66.9, 0.05);
+  EXPECT_NEAR(tf(p, "fp32"), 66.9, 0.05);
+  EXPECT_NEAR(tf(p, "tf32_tensor"), 494.7, 0.05);
+  EXPECT_NEAR(tf(p, "bf16_tensor"), 989.4, 0.05);
+  EXPECT_NEAR(tf(p, "fp16_tensor"), 989.4, 0.05);
+  EXPECT_NEAR(tf(p, "fp8_tensor"), 1978.9, 0.1);
+  EXPECT_NEAR(tf(p, "int8_tensor"), 1978.9, 0.1);
+  EXPECT_NEAR(tf(p, "fp16"), 133.8, 0.05);
+  EXPECT_NEAR(p.dram_bytes_per_s / 1e12, 3.35, 1e-9);
+}
+
+TEST(Peaks, H200Datasheet) {
+  const PeakTable p = datasheet_peaks(require_gpu("h200"));
+  EXPECT_NEAR(tf(p, "bf16_tensor"), 989.4, 0.05);
+  EXPECT_NEAR(tf(p, "fp32"), 66.9, 0.05);
+  EXPECT_NEAR(p.dram_bytes_per_s / 1e12, 4.8, 1e-9);
+}
+
+TEST(Peaks, OtherDatasheets) {
+  struct Case {
+    const char* gpu;
+    const char* key;
+    double tflops;
+    double tol;
+  };
+  const Case cases[] = {
+      {"a100-sxm", "fp32", 19.5, 0.1},       {"a100-sxm", "bf16_tensor", 312, 0.5},
+      {"a100-sxm", "tf32_tensor", 156, 0.5}, {"a100-sxm", "fp64", 9.7, 0.1},
+      {"a100-pcie", "bf16_tensor", 312, 0.5},
+      {"h100-pcie", "fp32", 51.2, 0.1},      {"h100-pcie", "bf16_tensor", 756, 1.0},
+      {"h100-pcie", "fp8_tensor", 1513, 1.0},
+      {"gh200", "bf16_tensor", 989.4, 0.05}, {"gh200", "fp32", 67, 0.2},
+      {"l4", "fp32", 30.3, 0.1},             {"l4", "fp16_tensor", 121, 0.5},
+      {"l4", "fp8_tensor", 242.5, 0.5},      {"l40s", "fp32", 91.6, 0.1},
+      {"l40s", "fp8_tensor", 733, 1.0},      {"rtx4090", "fp32", 82.6, 0.1},
+      {"rtx4090", "bf16_tensor", 165.2, 0.2}, {"b200", "bf16_tensor", 2250, 2},
+      {"b200", "fp8_tensor", 4500, 4},       {"b200", "fp32", 75, 0.1},
+  };
+  for (const auto& c : cases)
+    EXPECT_NEAR(tf(datasheet_peaks(require_gpu(c.gpu)), c.key), c.tflops, c.tol)
+        << c.gpu << " " << c.key;
+}
+
+TEST(Peaks, SparseKeptApartAndDoubled) {
+  const PeakTable p = datasheet_peaks(require_gpu("h100-sxm"));
+  EXPECT_DOUBLE_EQ(p.sparse_flops_per_s.at("bf16_tensor"), 2 * p.flops_per_s.at("bf16_tensor"));
+  EXPECT_FALSE(p.sparse_flops_per_s.count("fp32"));
+  EXPECT_FALSE(p.sparse_flops_per_s.count("fp64_tensor"));
+}
+
+TEST(Peaks, AmpereHasNoFp8) {
+  const PeakTable p = datasheet_peaks(require_gpu("a100-sxm"));
+  EXPECT_FALSE(p.dense({DType::fp8, Pipe::tensor}));
+  EXPECT_TRUE(p.dense({DType::bf16, Pipe::tensor}));
+}
+
+TEST(Peaks, DerivedNotTypedIn) {
+  // Every dense peak is FLOP/clk/SM x SMs x clock.
+  for (const auto& g : gpu_database()) {
+    const PeakTable p = datasheet_peaks(g);
+    const double fp32 = p.flops_per_s.at("fp32");
+    EXPECT_NEAR(fp32 / (g.sm_count * g.vector_clock_mhz * 1e6), 128.0 * (g.arch == "sm_80" ? 1 : 2),
+                1e-6)
+        << g.key;
+  }
+}
+
+TEST(Peaks, FindByDeviceName) {
+  EXPECT_EQ(find_gpu("NVIDIA H100 80GB HBM3")->key, "h100-sxm");
+  EXPECT_EQ(find_gpu("NVIDIA H100 PCIe")->key, "h100-pcie");
+  EXPECT_EQ(find_gpu("NVIDIA H200")->key, "h200");
+  EXPECT_EQ(find_gpu("NVIDIA A100-SXM4-80GB")->key, "a100-sxm");
+  EXPECT_EQ(find_gpu("NVIDIA A100 80GB PCIe")->key, "a100-pcie");
+  EXPECT_EQ(find_gpu("NVIDIA GeForce RTX 4090")->key, "rtx4090");
+  EXPECT_EQ(find_gpu("NVIDIA GH200 480GB")->key, "gh200");
+  EXPECT_EQ(find_gpu("NVIDIA L40S")->key, "l40s");
+  EXPECT_EQ(find_gpu("H200")->key, "h200");
+  EXPECT_EQ(find_gpu("nonexistent"), nullptr);
+  EXPECT_EQ(find_gpu(""), nullptr);
+}
+
+TEST(Peaks, UnknownGpuListsKnown) {
+  try {
+    require_gpu("h300");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("h200"), std::string::npos);
+  }
+}
+
+TEST(Peaks, DerivedForUnknownDevice) {
+  const ArchRates* hopper = find_arch(9, 0);
+  ASSERT_NE(hopper, nullptr);
+  const PeakTable p = derived_peaks(*hopper, 100, 1000, 1e12);
+  EXPECT_DOUBLE_EQ(p.flops_per_s.at("bf16_tensor"), 4096.0 * 100 * 1e9);
+  EXPECT_NE(p.source.find("derived"), std::string::npos);
+  EXPECT_THROW(derived_peaks(*hopper, 0, 1000, 0), Error);
+  EXPECT_EQ(find_arch(7, 5), nullptr);
+}

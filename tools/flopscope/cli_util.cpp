@@ -1,0 +1,55 @@
+#include "cli_util.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <utility>
+#include <vector>
+#include <unistd.h>
+
+namespace flopscope::cli {
+
+static std::map<CLI::App*, Action>& actions() {
+  static std::map<CLI::App*, Action> m;
+  return m;
+}
+
+void set_action(CLI::App* sub, Action action) { actions()[sub] = std::move(action); }
+
+Action* selected_action(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands()) {
+    auto it = actions().find(sub);
+    if (it != actions().end()) return &it->second;
+  }
+  return nullptr;
+}
+
+static std::vector<std::pair<int, CommandAdder>>& commands() {
+  static std::vector<std::pair<int, CommandAdder>> v;
+  return v;
+}
+
+bool register_command(int order, CommandAdder add) {
+  commands().emplace_back(order, add);
+  return true;
+}
+
+void add_registered_commands(CLI::App& app) {
+  auto v = commands();
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [order, add] : v) add(app);
+}
+
+bool stdout_is_color_tty() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
+}
+
+void write_output(const std::string& path, const std::string& content, const char* what) {
+  write_file_atomic(path, content);
+  std::fprintf(stderr, "wrote %s: %s\n", what, path.c_str());
+}
+
+}  // namespace flopscope::cli

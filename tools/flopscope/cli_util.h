@@ -1,0 +1,38 @@
+#pragma once
+// Helpers shared by the subcommands.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "flopscope/results.h"
+
+namespace flopscope::cli {
+
+/// What a subcommand's action returns: its exit code.
+using Action = std::function<int()>;
+
+/// Registers `sub` so that main runs `action` when it is selected.
+void set_action(CLI::App* sub, Action action);
+/// The action of the selected subcommand, if any.
+Action* selected_action(CLI::App& app);
+
+/// True when stdout is a terminal and NO_COLOR is unset.
+bool stdout_is_color_tty();
+
+/// Writes `content` atomically to `path` and says so on stderr.
+void write_output(const std::string& path, const std::string& content, const char* what);
+
+}  // namespace flopscope::cli
+
+namespace flopscope::cli {
+
+/// Subcommands register themselves from their own file, so adding one touches
+/// no shared code:
+///   static const bool registered = register_command(30, add_specs_command);
+/// `order` sets their place in --help (lower first).
+using CommandAdder = void (*)(CLI::App& app);
+bool register_command(int order, CommandAdder add);
+/// Adds every registered subcommand to `app`, in order.
+void add_registered_commands(CLI::App& app);
+
+}  // namespace flopscope::cli

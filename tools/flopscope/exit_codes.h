@@ -1,0 +1,13 @@
+#pragma once
+// The CLI's exit codes, documented in docs/exit-codes.md. Only the CLI exits.
+namespace flopscope::cli {
+
+enum ExitCode : int {
+  kOk = 0,            // success; for compare/check: no regression
+  kFailure = 1,       // a failure or regression was found
+  kBadInput = 2,      // bad usage or bad input
+  kNoGpu = 3,         // no GPU, no driver, or no permission for counters
+  kInconclusive = 4,  // compare: timings too noisy to call
+};
+
+}  // namespace flopscope::cli

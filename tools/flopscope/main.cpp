@@ -1,0 +1,76 @@
+// flopscope: measure the FLOPs GPU kernels really execute.
+// main parses the command line, runs the chosen subcommand, and maps every
+// error to one line on stderr and one documented exit code.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/error.h"
+#include "flopscope/version.h"
+#include "flopscope_commit.h"
+
+using namespace flopscope;
+
+static int exit_code_for(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::failure: return cli::kFailure;
+    case ErrorKind::bad_input: return cli::kBadInput;
+    case ErrorKind::no_gpu: return cli::kNoGpu;
+  }
+  return cli::kFailure;
+}
+
+static bool is_subcommand(CLI::App& app, const std::string& name) {
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (sub->check_name(name)) return true;
+  return false;
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"flopscope: measured FLOPs, MFU and roofline positions for NVIDIA GPU kernels.\n"
+               "Exit codes: 0 ok, 1 failure or regression, 2 bad usage or input, 3 no GPU/driver/"
+               "permission, 4 inconclusive.",
+               "flopscope"};
+  app.set_version_flag("--version", std::string("flopscope ") + FLOPSCOPE_VERSION + " (" +
+                                        FLOPSCOPE_GIT_COMMIT + ")");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  cli::add_registered_commands(app);
+
+  // CLI11 would only say "a subcommand is required"; name the unknown word.
+  if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
+    std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n", argv[1]);
+    return cli::kBadInput;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, naming the problem and where to look, instead of CLI11's two.
+    std::string where = "flopscope";
+    for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
+    std::fprintf(stderr, "flopscope: error: %s (see '%s --help')\n", e.what(), where.c_str());
+    return cli::kBadInput;
+  }
+
+  try {
+    cli::Action* action = cli::selected_action(app);
+    return action ? (*action)() : cli::kBadInput;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "flopscope: error: %s\n", e.what());
+    return exit_code_for(e.kind());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "flopscope: error: out of host memory\n");
+    return cli::kFailure;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flopscope: internal error: %s\n", e.what());
+    return cli::kFailure;
+  }
+}
