@@ -5,6 +5,7 @@
 #include "cli_util.h"
 #include "exit_codes.h"
 #include "flopscope/report.h"
+#include "load_results.h"
 
 namespace flopscope::cli {
 namespace {
@@ -22,7 +23,7 @@ void add_report_command(CLI::App& app) {
   sub->add_option("--md", opt->md, "Also write a Markdown report to this file");
   sub->add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file");
   set_action(sub, [opt]() {
-    const ResultsDoc doc = read_results(opt->input);
+    const ResultsDoc doc = load_results(opt->input);
     std::cout << render_terminal(doc, 100, stdout_is_color_tty());
     if (!opt->md.empty()) write_output(opt->md, render_markdown(doc), "Markdown");
     if (!opt->csv.empty()) write_output(opt->csv, render_csv(doc), "CSV");
