@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Everything flopscope can check on a real GPU, in one go, within a short lease.
+#
+#   scripts/device-check.sh [--out DIR] [--build DIR] [--quick]
+#
+# 1. probes the machine (driver, CUDA, glibc, CUPTI/nvperf/cuBLAS paths, counter
+#    permission, ncu and compute-sanitizer versions, whether our binaries run);
+# 2. stops there, with a clear line and exit 3, when no GPU is visible;
+# 3. uses the prebuilt tree (--build, default build/) when its binaries run here,
+#    else builds one with whatever dependencies it can find;
+# 4. runs the GPU tests, compute-sanitizer memcheck and racecheck over the
+#    reference kernels at small sizes, the default benchmark suite with counters,
+#    `flopscope ceilings`, `flopscope profile` of a PyTorch training step, and the
+#    same kernels under `ncu --clock-control none` for a cross-check.
+# Each step degrades gracefully: a subcommand this build lacks is reported as
+# "absent", never faked. At most 8 files are written to DIR (default $OUT, else
+# ./device-out): probe.txt run.log bench.json ceilings.json profile.json
+# torch_flops.json ncu.csv summary.md. A short table is printed last.
+# It never changes clocks or resets the GPU.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+out="${OUT:-$ROOT/device-out}"
+build="$ROOT/build"
+quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out="$2"; shift 2 ;;
+    --build) build="$2"; shift 2 ;;
+    --quick) quick=1; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "device-check: unknown option '$1' (see scripts/device-check.sh --help)" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+log="$out/run.log"
+: >"$log"
+summary=()   # "step|status|seconds|note"
+
+# Run one step with a time limit; its output goes to run.log.
+step() {
+  local name="$1" limit="$2"; shift 2
+  local t0=$SECONDS rc
+  echo "=== $name: $*" >>"$log"
+  timeout --kill-after=10 "$limit" "$@" >>"$log" 2>&1
+  rc=$?
+  local status=ok
+  [ $rc -ne 0 ] && status="rc=$rc"
+  [ $rc -eq 124 ] && status="timeout ${limit}s"
+  summary+=("$name|$status|$((SECONDS - t0))|${NOTE:-}")
+  NOTE=""
+  echo "=== $name: $status ($((SECONDS - t0)) s)" >>"$log"
+  return $rc
+}
+absent() { summary+=("$1|absent|0|$2"); echo "=== $1: absent: $2" >>"$log"; }
+
+print_summary() {
+  {
+    echo "| step | status | s | note |"
+    echo "|---|---|---:|---|"
+    for row in "${summary[@]}"; do IFS='|' read -r a b c d <<<"$row"; echo "| $a | $b | $c | $d |"; done
+  } >"$out/summary.md"
+  printf '\n%-22s %-14s %5s  %s\n' step status s note
+  for row in "${summary[@]}"; do
+    IFS='|' read -r a b c d <<<"$row"
+    printf '%-22s %-14s %5s  %s\n' "$a" "$b" "$c" "$d"
+  done
+}
+
+# ---- 1. probe -------------------------------------------------------------------
+probe() {
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
+  echo "host: $(uname -srm)"
+  echo "glibc: $(ldd --version 2>&1 | head -n1)"
+  echo "--- nvidia-smi"
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=name,driver_version,pci.bus_id,memory.total,clocks.max.sm,clocks.sm,power.limit,persistence_mode --format=csv 2>&1
+    nvidia-smi 2>&1 | sed -n '1,4p'
+  else
+    echo "nvidia-smi: not found"
+  fi
+  echo "--- nvcc"; if command -v nvcc >/dev/null 2>&1; then nvcc --version | tail -n2; else echo "nvcc: not found"; fi
+  echo "--- libraries"
+  for lib in libcupti.so libnvperf_host.so libnvperf_target.so libcublas.so libcublasLt.so libcuda.so.1; do
+    paths=$( (ldconfig -p 2>/dev/null | awk -v l="$lib" '$1 ~ "^"l {print $NF}';
+              find /usr/local/cuda*/ /usr/lib /usr/local/lib -name "${lib}*" 2>/dev/null) | sort -u | tr '\n' ' ')
+    echo "$lib: ${paths:-not found}"
+  done
+  echo "--- profiling permission"
+  echo "uid: $(id -u)"
+  grep -H RmProfilingAdminOnly /proc/driver/nvidia/params 2>/dev/null || echo "RmProfilingAdminOnly: /proc/driver/nvidia/params not readable"
+  echo "--- tools"
+  for tool in ncu compute-sanitizer nsys; do
+    if command -v "$tool" >/dev/null 2>&1; then echo "$tool: $(command -v "$tool"): $("$tool" --version 2>&1 | tail -n1)"
+    else echo "$tool: not found"; fi
+  done
+  echo "cmake: $(cmake --version 2>&1 | head -n1)"; echo "ninja: $(ninja --version 2>&1)"
+  echo "python3: $(python3 --version 2>&1)"
+  echo "torch: $(python3 -c 'import torch;print(torch.__version__, torch.version.cuda)' 2>&1 | tail -n1)"
+  echo "--- prebuilt flopscope ($build)"
+  if [ -x "$build/tools/flopscope" ]; then
+    "$build/tools/flopscope" --version 2>&1
+    ldd "$build/tools/flopscope" 2>&1 | grep -E 'not found|cupti|cublas|libstdc|libc\.so'
+  else
+    echo "no prebuilt binary at $build/tools/flopscope"
+  fi
+}
+t0=$SECONDS
+probe >"$out/probe.txt" 2>&1
+summary+=("probe|ok|$((SECONDS - t0))|$out/probe.txt")
+
+# ---- 2. is there a GPU? -----------------------------------------------------------
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  summary+=("gpu|none|0|stopping: no GPU visible (nvidia-smi -L failed)")
+  echo "device-check: no GPU visible here (nvidia-smi -L failed): stopping after the probe" >&2
+  print_summary
+  exit 3
+fi
+
+# ---- 3. build, or use the prebuilt tree -------------------------------------------
+# ctest files hold the absolute paths of the machine that configured them; make
+# those paths resolve when this checkout lives elsewhere.
+configured_src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null)
+if [ -n "$configured_src" ] && [ "$configured_src" != "$ROOT" ] && [ ! -e "$configured_src" ]; then
+  mkdir -p "$(dirname "$configured_src")" && ln -s "$ROOT" "$configured_src"
+fi
+fs="$build/tools/flopscope"
+if ! "$fs" --version >/dev/null 2>&1; then
+  NOTE="prebuilt tree does not run here; building" \
+  step build 600 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-device -j$(nproc)" \
+    && build="$ROOT/build-device" && fs="$build/tools/flopscope"
+else
+  summary+=("build|prebuilt|0|$build")
+fi
+has() { "$fs" "$1" --help >/dev/null 2>&1; }
+
+step devices 30 "$fs" devices
+
+# ---- 4. GPU tests and sanitizers ----------------------------------------------------
+if [ -f "$build/CTestTestfile.cmake" ]; then
+  (cd "$build" && step gpu-tests 300 ctest -L gpu --output-on-failure)
+  NOTE="cpu-labelled tests on this machine" ; (cd "$build" && step cpu-tests 120 ctest -L cpu -j8)
+else
+  absent gpu-tests "no ctest tree in $build"
+fi
+
+small_args=(--shape small --reps 1)
+if has bench && has list; then
+  for tool in memcheck racecheck; do
+    NOTE="every kernel at small sizes" \
+    step "sanitize-$tool" 240 compute-sanitizer --tool "$tool" --error-exitcode 1 "$fs" bench "${small_args[@]}" --out /dev/null
+  done
+else
+  absent sanitizers "flopscope bench is not in this build"
+fi
+
+# ---- 5. benchmarks with counters, ceilings ----------------------------------------
+if has bench; then
+  if "$fs" bench --help 2>&1 | grep -q -- --metrics; then
+    step bench 420 "$fs" bench --metrics roofline --out "$out/bench.json"
+  else
+    NOTE="no --metrics in this build" step bench 300 "$fs" bench --out "$out/bench.json"
+  fi
+else
+  absent bench "flopscope bench is not in this build"
+fi
+if has ceilings; then
+  qa=(); [ "$quick" = 1 ] && qa=(--quick)
+  step ceilings 180 "$fs" ceilings "${qa[@]}" --out "$out/ceilings.json"
+else
+  absent ceilings "flopscope ceilings is not in this build"
+fi
+
+# ---- 6. an unmodified PyTorch training step --------------------------------------
+if has profile; then
+  set_arg=(); "$fs" profile --help 2>&1 | grep -q -- '--set' && set_arg=(--set flops)
+  step profile-torch 240 "$fs" profile "${set_arg[@]}" --out "$out/profile.json" -- \
+    python3 "$ROOT/scripts/torch_step.py" --flops-out "$out/torch_flops.json"
+else
+  absent profile-torch "flopscope profile is not in this build"
+fi
+
+# ---- 7. cross-check against ncu on the same kernels ---------------------------------
+if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
+  chip=GH100
+  metrics=$("$fs" metrics --chip "$chip" --set roofline --tensor bf16 --json 2>/dev/null |
+            python3 -c 'import json,sys; d=json.load(sys.stdin); print(",".join(d["metrics"]))' 2>/dev/null)
+  if [ -n "$metrics" ]; then
+    NOTE="same metrics as flopscope's $chip plan" \
+    step ncu 300 bash -c "ncu --clock-control none --csv --metrics '$metrics' \
+      '$fs' bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small --reps 1 --no-validate \
+      --out /dev/null >'$out/ncu.csv'"
+  else
+    absent ncu "could not read the metric plan from flopscope metrics --json"
+  fi
+else
+  absent ncu "needs ncu, flopscope bench and flopscope metrics"
+fi
+
+print_summary
