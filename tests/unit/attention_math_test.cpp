@@ -1,0 +1,196 @@
+// The attention index arithmetic (kernels/attention/attention_math.h) against
+// brute force and against the profiler's model, and the CPU references of the
+// attention, FFN and memory families against hand-computed cases.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "attention/attention_math.h"
+#include "attention/reference.h"
+#include "flopscope/models.h"
+
+namespace fa = flopscope::kernels::attention;
+
+namespace {
+
+bool brute_visible(int64_t i, int64_t j, int64_t n, int64_t nk, bool causal) {
+  return j >= 0 && j < nk && (!causal || j <= i + (nk - n));
+}
+
+const int64_t kSizes[] = {1, 2, 3, 7, 16, 17, 31, 64, 65, 100, 128, 129};
+
+}  // namespace
+
+TEST(AttentionMath, KeyEndMatchesModelAndBruteForce) {
+  for (bool causal : {false, true})
+    for (int64_t n : kSizes)
+      for (int64_t nk : kSizes)
+        for (int64_t i = 0; i < n; ++i) {
+          int64_t count = 0, last = -1;
+          for (int64_t j = 0; j < nk; ++j)
+            if (brute_visible(i, j, n, nk, causal)) ++count, last = j;
+          const int64_t e = fa::key_end(i, n, nk, causal);
+          ASSERT_EQ(e, count) << "n=" << n << " nk=" << nk << " i=" << i;
+          ASSERT_EQ(e, flopscope::attention_row_keys(i, n, nk, causal));
+          ASSERT_EQ(e - 1, last);  // the visible keys are a prefix
+          for (int64_t j = -1; j <= nk; ++j)
+            ASSERT_EQ(fa::key_visible(i, j, n, nk, causal), brute_visible(i, j, n, nk, causal));
+        }
+}
+
+TEST(AttentionMath, BottomRightAlignment) {
+  // N = Nk: the usual lower triangle.
+  EXPECT_EQ(fa::key_end(0, 4, 4, true), 1);
+  EXPECT_EQ(fa::key_end(3, 4, 4, true), 4);
+  // Nk > N: the last query sees every key, the first sees Nk - N + 1.
+  EXPECT_EQ(fa::key_end(0, 2, 5, true), 4);
+  EXPECT_EQ(fa::key_end(1, 2, 5, true), 5);
+  // N > Nk: the first N - Nk queries see nothing.
+  EXPECT_EQ(fa::key_end(0, 5, 2, true), 0);
+  EXPECT_EQ(fa::key_end(2, 5, 2, true), 0);
+  EXPECT_EQ(fa::key_end(3, 5, 2, true), 1);
+  EXPECT_EQ(fa::key_end(4, 5, 2, true), 2);
+  EXPECT_EQ(fa::key_end(4, 5, 2, false), 2);
+}
+
+TEST(AttentionMath, KvBlockRangeMatchesBruteForce) {
+  for (bool causal : {false, true})
+    for (int64_t bm : {16, 64, 128})
+      for (int64_t bn : {32, 64})
+        for (int64_t n : kSizes)
+          for (int64_t nk : kSizes) {
+            const int64_t tiles = flopscope::kernels::ceil_div(n, bm);
+            int64_t scores_in_range = 0;
+            for (int64_t qt = 0; qt <= tiles; ++qt) {  // one tile past the end too
+              const fa::KvBlockRange r = fa::kv_blocks(qt, bm, bn, n, nk, causal);
+              ASSERT_LE(r.full_end, r.end);
+              ASSERT_GE(r.full_end, 0);
+              const int64_t blocks = flopscope::kernels::ceil_div(nk, bn);
+              for (int64_t b = 0; b < blocks; ++b) {
+                bool any = false, all = true;
+                for (int64_t i = qt * bm; i < std::min(n, qt * bm + bm); ++i)
+                  for (int64_t j = b * bn; j < b * bn + bn; ++j) {
+                    const bool v = brute_visible(i, j, n, nk, causal);
+                    any |= v;
+                    all &= v;
+                  }
+                // Needed iff some valid row sees some key of the block; blocks
+                // below full_end are entirely visible (no mask needed).
+                ASSERT_EQ(b < r.end, any) << "causal=" << causal << " n=" << n << " nk=" << nk
+                                          << " bm=" << bm << " bn=" << bn << " qt=" << qt
+                                          << " b=" << b;
+                if (b < r.full_end) {
+                  ASSERT_TRUE(all);
+                }
+                // full_end is tight: the first block it excludes has a masked key
+                if (b == r.full_end && b < r.end) {
+                  ASSERT_FALSE(all);
+                }
+              }
+              // Every unmasked score lies in a processed block.
+              for (int64_t i = qt * bm; i < std::min(n, qt * bm + bm); ++i)
+                scores_in_range += std::min(fa::key_end(i, n, nk, causal), r.end * bn);
+            }
+            flopscope::AttentionShape s{1, 1, n, nk, 64, causal};
+            ASSERT_EQ(double(scores_in_range),
+                      flopscope::attention_scores(s, flopscope::CausalConvention::exact));
+          }
+}
+
+TEST(AttentionMath, CausalSkipsBlocks) {
+  // N = Nk = 4096, 128-row query tiles, 64-key blocks: tile t needs 2(t+1) of
+  // the 64 blocks; the diagonal spans the last two, which are predicated.
+  const fa::KvBlockRange r0 = fa::kv_blocks(0, 128, 64, 4096, 4096, true);
+  EXPECT_EQ(r0.end, 2);
+  EXPECT_EQ(r0.full_end, 0);
+  const fa::KvBlockRange r5 = fa::kv_blocks(5, 128, 64, 4096, 4096, true);
+  EXPECT_EQ(r5.end, 12);
+  EXPECT_EQ(r5.full_end, 10);
+  const fa::KvBlockRange dense = fa::kv_blocks(5, 128, 64, 4096, 4000, false);
+  EXPECT_EQ(dense.end, 63);       // 4000 keys: 62 full blocks and a tail
+  EXPECT_EQ(dense.full_end, 62);  // the tail block is predicated
+  // Fully masked tile (N > Nk): nothing to do, the output is 0.
+  const fa::KvBlockRange none = fa::kv_blocks(0, 16, 64, 100, 10, true);
+  EXPECT_EQ(none.end, 0);
+}
+
+TEST(AttentionMath, OnlineSoftmaxMatchesDirectSoftmax) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int n = 1 + int(rng() % 300), block = 1 + int(rng() % 64);
+    const int visible = int(rng() % (n + 1));  // a masked suffix, possibly everything
+    std::vector<float> s(static_cast<size_t>(n)), v(static_cast<size_t>(n));
+    for (auto& x : s) x = normal(rng);
+    for (auto& x : v) x = normal(rng);
+    // direct, in double
+    double mx = -INFINITY, sum = 0, out = 0;
+    for (int j = 0; j < visible; ++j) mx = std::max(mx, double(s[size_t(j)]));
+    for (int j = 0; j < visible; ++j) sum += std::exp(double(s[size_t(j)]) - mx);
+    for (int j = 0; j < visible; ++j) out += std::exp(double(s[size_t(j)]) - mx) / sum * v[size_t(j)];
+    // online, block by block, in the log2 domain as the kernels do
+    fa::OnlineSoftmax st;
+    float acc = 0;
+    for (int b0 = 0; b0 < n; b0 += block) {
+      float bmax = -INFINITY;
+      std::vector<float> s2;
+      for (int j = b0; j < std::min(n, b0 + block); ++j) {
+        s2.push_back(j < visible ? s[size_t(j)] * fa::kLog2e : -INFINITY);
+        bmax = std::max(bmax, s2.back());
+      }
+      acc *= st.rescale(bmax);
+      float bsum = 0;
+      for (size_t t = 0; t < s2.size(); ++t) {
+        const float p = st.prob(s2[t]);
+        ASSERT_FALSE(std::isnan(p));
+        bsum += p;
+        acc += p * v[size_t(b0) + t];
+      }
+      st.add(bsum);
+    }
+    const float got = acc * st.inv_sum();
+    ASSERT_FALSE(std::isnan(got));
+    if (visible == 0) {
+      ASSERT_EQ(got, 0.0f);
+    } else {
+      ASSERT_NEAR(got, out, 1e-4 * (1 + std::abs(out))) << "trial " << trial;
+    }
+  }
+}
+
+TEST(AttentionReference, HandComputed) {
+  // One head, N = Nk = 2, D = 1 (scale 1): q = [1, 2], k = [0, ln 3], v = [10, 20].
+  const float q[] = {1.0f, 2.0f};
+  const float k[] = {0.0f, float(std::log(3.0))};
+  const float v[] = {10.0f, 20.0f};
+  fa::AttentionDims d{1, 1, 2, 2, 1, false};
+  double o[2];
+  fa::reference(q, k, v, d, o);
+  // row 0: weights e^0 : e^{ln3} = 1 : 3 -> 0.25*10 + 0.75*20 = 17.5
+  EXPECT_NEAR(o[0], 17.5, 1e-6);
+  // row 1: 1 : 9 -> (10 + 180)/10 = 19
+  EXPECT_NEAR(o[1], 19.0, 1e-6);
+  d.causal = true;  // row 0 sees key 0 only
+  fa::reference(q, k, v, d, o);
+  EXPECT_NEAR(o[0], 10.0, 1e-12);
+  EXPECT_NEAR(o[1], 19.0, 1e-6);
+  // N > Nk causal: query 0 of 2 sees no key -> 0.
+  fa::AttentionDims d2{1, 1, 2, 1, 1, true};
+  fa::reference(q, k, v, d2, o);
+  EXPECT_EQ(o[0], 0.0);
+  EXPECT_NEAR(o[1], 10.0, 1e-12);
+}
+
+TEST(AttentionReference, ScaleIsInverseSqrtHeadDim) {
+  // D = 4, q = k1 = all 1, k0 = 0: scores 0 and 4/sqrt(4) = 2.
+  std::vector<float> q(4, 1.0f), k(8, 0.0f), v(8, 0.0f);
+  for (int c = 0; c < 4; ++c) k[4 + size_t(c)] = 1.0f;
+  v[0] = 1.0f;  // key 0 contributes 1 to column 0
+  fa::AttentionDims d{1, 1, 1, 2, 4, false};
+  double o[4];
+  fa::reference(q.data(), k.data(), v.data(), d, o);
+  EXPECT_NEAR(o[0], 1.0 / (1.0 + std::exp(2.0)), 1e-12);
+}
