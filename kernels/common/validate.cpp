@@ -1,0 +1,127 @@
+#include "validate.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <string>
+
+#include "flopscope/error.h"
+
+namespace flopscope::kernels {
+
+double tolerance_for(std::string_view dtype) {
+  if (dtype == "fp32") return 1e-5;
+  if (dtype == "tf32") return 1e-3;
+  if (dtype == "fp16" || dtype == "bf16") return 1e-2;
+  throw_bad_input("no validation tolerance for dtype '" + std::string(dtype) +
+                  "' (known: fp32, tf32, fp16, bf16)");
+}
+
+Validation compare_outputs(std::span<const float> out, std::span<const size_t> indices,
+                           std::span<const double> ref, double tol) {
+  Validation v;
+  v.tolerance = tol;
+  const size_t count = indices.empty() ? out.size() : indices.size();
+  if (ref.size() != count)
+    throw Error(ErrorKind::failure, "compare_outputs: " + std::to_string(ref.size()) +
+                                        " reference values for " + std::to_string(count) +
+                                        " compared elements");
+  bool finite = true;
+  for (float x : out) finite = finite && std::isfinite(x);
+
+  double ref_sq = 0, diff_sq = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t at = indices.empty() ? i : indices[i];
+    if (at >= out.size()) throw Error(ErrorKind::failure, "compare_outputs: index out of range");
+    const double d = double(out[at]) - ref[i];
+    ref_sq += ref[i] * ref[i];
+    diff_sq += d * d;
+  }
+  const double rms = count ? std::sqrt(ref_sq / double(count)) : 0;
+  // An all-zero reference: compare absolutely (floor 1) rather than divide by 0.
+  const double floor = rms > 0 ? rms : 1.0;
+  double worst = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t at = indices.empty() ? i : indices[i];
+    const double e = std::fabs(double(out[at]) - ref[i]) / std::max(std::fabs(ref[i]), floor);
+    worst = std::isnan(e) ? INFINITY : std::max(worst, e);
+  }
+  v.rel_l2_err = ref_sq > 0 ? std::sqrt(diff_sq / ref_sq) : std::sqrt(diff_sq);
+  if (!finite) {
+    v.max_rel_err = INFINITY;
+    v.rel_l2_err = INFINITY;
+  } else {
+    v.max_rel_err = worst;
+  }
+  v.passed = finite && v.rel_l2_err <= tol && v.max_rel_err <= kMaxElementFactor * tol;
+  return v;
+}
+
+namespace {
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+std::vector<size_t> sample_indices(size_t n, size_t max_count, uint64_t seed) {
+  std::vector<size_t> idx;
+  if (n <= max_count) {
+    idx.resize(n);
+    for (size_t i = 0; i < n; ++i) idx[i] = i;
+    return idx;
+  }
+  uint64_t state = seed;
+  idx.reserve(max_count + 2);
+  idx.push_back(0);
+  idx.push_back(n - 1);
+  while (idx.size() < max_count) idx.push_back(size_t(splitmix64(state) % n));
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  return idx;
+}
+
+void fill_uniform(std::span<float> out, uint64_t seed, float lo, float hi) {
+  uint64_t state = seed;
+  const float scale = (hi - lo) / float(1u << 24);
+  for (float& x : out) x = lo + float(splitmix64(state) >> 40) * scale;
+}
+
+namespace {
+// Round the float's bit pattern to keep `keep` mantissa bits, ties to even.
+float round_mantissa_even(float x, int drop) {
+  if (!std::isfinite(x)) return x;
+  uint32_t u = std::bit_cast<uint32_t>(x);
+  const uint32_t half = 1u << (drop - 1);
+  const uint32_t lsb = (u >> drop) & 1u;
+  u += half - 1 + lsb;
+  u &= ~((1u << drop) - 1);
+  return std::bit_cast<float>(u);
+}
+}  // namespace
+
+float round_to_bf16(float x) { return round_mantissa_even(x, 16); }
+
+float round_to_tf32(float x) {
+  if (!std::isfinite(x)) return x;
+  uint32_t u = std::bit_cast<uint32_t>(x);
+  u += 1u << 12;  // ties away from zero on the magnitude bits
+  u &= ~((1u << 13) - 1);
+  return std::bit_cast<float>(u);
+}
+
+float round_to_fp16(float x) {
+  if (!std::isfinite(x)) return x;
+  const float a = std::fabs(x);
+  if (a >= 65520.0f) return std::copysign(INFINITY, x);  // rounds past the largest half
+  if (a < 6.103515625e-05f) {
+    // Subnormal half: a fixed quantum of 2^-24; nearbyint rounds ties to even.
+    const float q = 5.9604644775390625e-08f;
+    return std::copysign(std::nearbyint(a / q) * q, x);
+  }
+  return round_mantissa_even(x, 13);  // 10 explicit mantissa bits
+}
+
+}  // namespace flopscope::kernels

@@ -1,0 +1,50 @@
+#pragma once
+// Validation against a CPU reference, shared by every family. Host-only.
+//
+// Rule (docs/kernels.md): with ref the reference in double and rms its root
+// mean square over the compared elements,
+//   rel_l2  = ||out - ref|| / ||ref||                       must be <= tol
+//   max_rel = max |out - ref| / max(|ref|, rms)             must be <= 4 * tol
+// and every output element must be finite: NaN (the poison) never passes.
+// The floor `rms` keeps outputs that cancel to nearly zero from turning an
+// absolute rounding error into a huge relative one.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "flopscope/results.h"
+
+namespace flopscope::kernels {
+
+/// FP32 1e-5, TF32 1e-3, FP16 and BF16 1e-2 (what the dtype's rounding allows).
+/// Throws bad_input for an unknown dtype name.
+double tolerance_for(std::string_view dtype);
+
+/// The worst-element allowance relative to `tol` (see the rule above).
+inline constexpr double kMaxElementFactor = 4.0;
+
+/// Compares `out` (every output element, as float) with `ref`, the reference
+/// at `indices` (ref[i] belongs to out[indices[i]]; empty indices: all, in order).
+Validation compare_outputs(std::span<const float> out, std::span<const size_t> indices,
+                           std::span<const double> ref, double tol);
+
+/// Indices to evaluate a reference at: all of [0, n) when n <= max_count,
+/// else max_count sorted distinct indices drawn from `seed` that always
+/// include 0 and n-1.
+std::vector<size_t> sample_indices(size_t n, size_t max_count, uint64_t seed);
+
+/// Fills `out` with uniform random numbers in [lo, hi) from `seed` (splitmix64;
+/// the same seed gives the same numbers on every machine).
+void fill_uniform(std::span<float> out, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
+
+/// Rounds to the nearest value representable in a 16-bit float format, ties to
+/// even, as the device conversions do: what a reference must use as input.
+float round_to_fp16(float x);
+float round_to_bf16(float x);
+/// TF32 as the tensor cores see an FP32 input converted with cvt.rna.tf32.f32
+/// (round to nearest, ties away from zero, to 10 explicit mantissa bits).
+float round_to_tf32(float x);
+
+}  // namespace flopscope::kernels
