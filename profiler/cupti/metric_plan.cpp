@@ -1,0 +1,293 @@
+// Metric plans through CUPTI's profiler host API (no GPU needed). Each logical
+// quantity lists candidate formulas; the first whose metrics the chip has wins.
+#include "flopscope/metric_plan.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "flopscope/error.h"
+#include "metric_plan_host.h"
+#include "session_errors.h"
+
+namespace flopscope {
+
+std::string_view to_string(MetricSet s) {
+  switch (s) {
+    case MetricSet::none: return "none";
+    case MetricSet::timing: return "timing";
+    case MetricSet::flops: return "flops";
+    case MetricSet::roofline: return "roofline";
+  }
+  return "none";
+}
+
+std::optional<MetricSet> parse_metric_set(std::string_view s) {
+  for (MetricSet m : {MetricSet::none, MetricSet::timing, MetricSet::flops, MetricSet::roofline})
+    if (s == to_string(m)) return m;
+  return std::nullopt;
+}
+
+const std::vector<std::string>& tensor_types() {
+  static const std::vector<std::string> t{"fp64", "tf32", "fp16", "bf16", "fp8"};
+  return t;
+}
+
+std::vector<std::string> parse_tensor_list(std::string_view list) {
+  std::vector<std::string> out;
+  if (list.empty() || list == "none") return out;
+  if (list == "all") return tensor_types();
+  std::stringstream ss{std::string(list)};
+  std::string word;
+  while (std::getline(ss, word, ',')) {
+    if (word.empty()) continue;
+    const auto& all = tensor_types();
+    if (std::find(all.begin(), all.end(), word) == all.end())
+      throw_bad_input("unknown tensor type '" + word + "' (use a comma list of fp64, tf32, fp16, "
+                      "bf16, fp8, or 'all' or 'none')");
+    if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
+  }
+  return out;
+}
+
+std::vector<std::string> supported_chips() {
+  auto p = cupti::cupti_params<CUpti_Profiler_Host_GetSupportedChips_Params>(CUpti_Profiler_Host_GetSupportedChips_Params_STRUCT_SIZE);
+  const CUptiResult r = cuptiProfilerHostGetSupportedChips(&p);
+  if (r != CUPTI_SUCCESS) cupti::throw_cupti_failure(r, "cuptiProfilerHostGetSupportedChips");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < p.numChips; ++i) out.emplace_back(p.ppChipNames[i]);
+  return out;
+}
+
+bool is_supported_chip(std::string_view chip) {
+  const auto chips = supported_chips();
+  return std::find(chips.begin(), chips.end(), chip) != chips.end();
+}
+
+namespace {
+
+using Formula = std::vector<MetricTerm>;
+
+struct Spec {
+  Spec(std::string k, std::string d, std::vector<Formula> c = {})
+      : key(std::move(k)), description(std::move(d)), candidates(std::move(c)) {}
+  std::string key, description;
+  std::vector<Formula> candidates;  // first fully available one wins
+  std::string missing_note;         // why there is no candidate at all
+};
+
+std::string thread_inst(const char* op) {
+  return std::string("sm__sass_thread_inst_executed_op_") + op + "_pred_on.sum";
+}
+
+// Tensor counters for one source type: every sm__ops_path_tensor_src_<...>
+// base counter whose source list contains `type`, without the sparsity split
+// and the Blackwell `_realtime` duplicates. GH100 has src_fp16; GA100/AD102
+// split it by destination (src_fp16_dst_fp16 + src_fp16_dst_fp32), which are
+// summed; TU102 folds fp16/bf16/tf32 into one src_fp16_bf16_tf32_dst_fp32.
+std::vector<std::string> tensor_counters(const std::vector<std::string>& base, const std::string& type) {
+  static const std::string prefix = "sm__ops_path_tensor_src_";
+  std::vector<std::string> out;
+  for (const auto& name : base) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    if (rest.find("_sparsity_") != std::string::npos || rest.find("_realtime") != std::string::npos)
+      continue;
+    const std::string src = rest.substr(0, rest.find("_dst_"));
+    std::stringstream ss(src);
+    std::string tok;
+    bool match = false;
+    while (std::getline(ss, tok, '_')) match |= tok == type;
+    if (match) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tensor,
+                            const std::vector<std::string>& base,
+                            std::map<std::string, std::string>& tensor_shared) {
+  std::vector<Spec> s;
+  if (set == MetricSet::none) return s;
+  s.push_back({"duration_s", "kernel duration (gpu__time_duration, ns -> s)",
+               {{{"gpu__time_duration.sum", 1e-9}}}});
+  s.push_back({"sm_clock_hz", "SM clock during the kernel",
+               {{{"sm__cycles_elapsed.avg.per_second", 1}}}});
+  if (set == MetricSet::timing) return s;
+
+  s.push_back({"flops.fp64", "FP64 on CUDA cores: dadd + dmul + 2*dfma",
+               {{{thread_inst("dadd"), 1}, {thread_inst("dmul"), 1}, {thread_inst("dfma"), 2}}}});
+  s.push_back({"flops.fp32", "FP32 on CUDA cores: fadd + fmul + 2*ffma",
+               {{{thread_inst("fadd"), 1}, {thread_inst("fmul"), 1}, {thread_inst("ffma"), 2}}}});
+  s.push_back({"flops.fp16", "FP16/BF16 on CUDA cores, packed: 2*hadd + 2*hmul + 4*hfma",
+               {{{thread_inst("hadd"), 2}, {thread_inst("hmul"), 2}, {thread_inst("hfma"), 4}}}});
+  s.push_back({"peak.fp64_flops_per_cycle", "2 * dfma.peak_sustained (per cycle, all SMs)",
+               {{{thread_inst("dfma") + ".peak_sustained", 2}}}});
+  s.push_back({"peak.fp32_flops_per_cycle", "2 * ffma.peak_sustained (per cycle, all SMs)",
+               {{{thread_inst("ffma") + ".peak_sustained", 2}}}});
+  s.push_back({"peak.fp16_flops_per_cycle", "4 * hfma.peak_sustained (per cycle, all SMs)",
+               {{{thread_inst("hfma") + ".peak_sustained", 4}}}});
+
+  std::set<std::string> used;
+  for (const auto& t : tensor) {
+    Spec q{"flops." + t + "_tensor", t + " sources on tensor cores, dense and sparse ops", {}};
+    Spec peak{"peak." + t + "_tensor_flops_per_cycle", t + " tensor ops peak_sustained (per cycle)", {}};
+    Formula f, fp;
+    std::string shared_with;
+    const auto all = tensor_counters(base, t);
+    for (const auto& c : all) {
+      if (!used.insert(c).second) {
+        shared_with = c;
+        continue;
+      }
+      f.push_back({c + ".sum", 1});
+    }
+    if (!all.empty()) {
+      // One destination variant's peak: they share the datapath, so do not add.
+      std::string best = all.front();
+      for (const auto& c : all)
+        if (c.find("_dst_fp32") != std::string::npos) best = c;
+      fp.push_back({best + ".sum.peak_sustained", 1});
+    }
+    if (!f.empty()) q.candidates.push_back(f);
+    if (!fp.empty()) peak.candidates.push_back(fp);
+    if (f.empty() && !shared_with.empty()) tensor_shared[q.key] = shared_with;
+    if (all.empty()) {
+      q.missing_note = "no sm__ops_path_tensor_src_" + t + "* counter";
+      peak.missing_note = q.missing_note;
+    }
+    s.push_back(q);
+    s.push_back(peak);
+  }
+  if (set == MetricSet::flops) return s;
+
+  s.push_back({"dram_read_bytes", "DRAM bytes read",
+               {{{"dram__bytes_read.sum", 1}}, {{"dram__bytes_op_read.sum", 1}}}});
+  s.push_back({"dram_write_bytes", "DRAM bytes written",
+               {{{"dram__bytes_write.sum", 1}}, {{"dram__bytes_op_write.sum", 1}}}});
+  s.push_back({"l2_bytes", "L2 bytes requested (lts__t_bytes)", {{{"lts__t_bytes.sum", 1}}}});
+  s.push_back({"l1_bytes", "L1/TEX bytes requested (l1tex__t_bytes)", {{{"l1tex__t_bytes.sum", 1}}}});
+  s.push_back({"peak.dram_bytes_per_cycle", "dram__bytes.peak_sustained (per DRAM cycle)",
+               {{{"dram__bytes.sum.peak_sustained", 1}}}});
+  s.push_back({"peak.dram_clock_hz", "DRAM clock", {{{"dram__cycles_elapsed.avg.per_second", 1}}}});
+  s.push_back({"peak.l2_bytes_per_cycle", "lts__t_bytes.peak_sustained (per L2 cycle)",
+               {{{"lts__t_bytes.sum.peak_sustained", 1}}}});
+  s.push_back({"peak.l2_clock_hz", "L2 clock", {{{"lts__cycles_elapsed.avg.per_second", 1}}}});
+  s.push_back({"peak.l1_bytes_per_cycle", "l1tex__t_bytes.peak_sustained (per SM cycle)",
+               {{{"l1tex__t_bytes.sum.peak_sustained", 1}}}});
+  return s;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
+}  // namespace
+
+MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
+                             const std::vector<std::string>& tensor,
+                             const std::vector<uint8_t>& counter_availability) {
+  const auto chips = supported_chips();
+  if (std::find(chips.begin(), chips.end(), chip) == chips.end())
+    throw_bad_input("unknown chip '" + chip + "' (CUPTI supports: " + join(chips, " ") + ")");
+  for (const auto& t : tensor) parse_tensor_list(t);  // validates each word
+
+  MetricPlan plan;
+  plan.chip = chip;
+  plan.set = set;
+  plan.tensor = tensor;
+  if (set == MetricSet::none) return plan;
+
+  std::unique_ptr<cupti::HostObject> host_ptr;
+  try {
+    host_ptr = std::make_unique<cupti::HostObject>(chip, counter_availability);
+  } catch (const Error& e) {
+    // Listed but not profilable through the range profiler (GV11B with CUDA
+    // 13.0): an empty plan that says so; callers fall back to timing.
+    plan.notes.push_back("all counters: not collected (" + std::string(e.what()) + ")");
+    return plan;
+  }
+  cupti::HostObject& host = *host_ptr;
+  const auto base = host.base_metrics();
+  std::map<std::string, std::string> shared;
+  std::set<std::string> metrics;
+  for (const Spec& spec : specs_for(set, tensor, base, shared)) {
+    Quantity q;
+    q.key = spec.key;
+    q.description = spec.description;
+    q.available = false;
+    std::vector<std::string> missing;
+    for (const Formula& f : spec.candidates) {
+      bool ok = true;
+      for (const MetricTerm& t : f)
+        if (!host.has_metric(t.metric)) {
+          ok = false;
+          missing.push_back(t.metric);
+        }
+      if (ok) {
+        q.terms = f;
+        q.available = true;
+        break;
+      }
+    }
+    if (!q.available) {
+      if (auto it = shared.find(q.key); it != shared.end())
+        q.note = "counted under another tensor type: " + chip + " has one counter, " + it->second +
+                 ", for several source types";
+      else if (spec.candidates.empty())
+        q.note = chip + " has " + spec.missing_note;
+      else
+        q.note = chip + " lacks " + join(missing, ", ");
+      plan.notes.push_back(q.key + ": not collected (" + q.note + ")");
+    }
+    for (const MetricTerm& t : q.terms) metrics.insert(t.metric);
+    plan.quantities.push_back(std::move(q));
+  }
+  plan.metrics.assign(metrics.begin(), metrics.end());
+  if (!plan.metrics.empty()) {
+    plan.config_image = host.config_image(plan.metrics);
+    plan.passes = cupti::config_passes(plan.config_image);
+  }
+  return plan;
+}
+
+HwCounters hw_counters_from_values(const std::vector<Quantity>& quantities,
+                                   const std::map<std::string, double>& values) {
+  HwCounters hw;
+  hw.metrics = values;
+  double total = 0;
+  bool any_flops = false;
+  for (const Quantity& q : quantities) {
+    if (!q.available || q.terms.empty()) continue;
+    double v = 0;
+    bool complete = true;
+    for (const MetricTerm& t : q.terms) {
+      auto it = values.find(t.metric);
+      if (it == values.end()) {
+        complete = false;
+        break;
+      }
+      v += t.factor * it->second;
+    }
+    if (!complete) continue;
+    if (q.key == "duration_s") hw.duration_s = v;
+    else if (q.key == "sm_clock_hz") hw.sm_clock_hz = v;
+    else if (q.key == "dram_read_bytes") hw.dram_read_bytes = v;
+    else if (q.key == "dram_write_bytes") hw.dram_write_bytes = v;
+    else if (q.key == "l2_bytes") hw.l2_bytes = v;
+    else if (q.key == "l1_bytes") hw.l1_bytes = v;
+    else if (q.key.rfind("flops.", 0) == 0) {
+      hw.flops_by_pipe[q.key.substr(6)] = v;
+      total += v;
+      any_flops = true;
+    }
+  }
+  if (any_flops) hw.flops_total = total;
+  return hw;
+}
+
+}  // namespace flopscope

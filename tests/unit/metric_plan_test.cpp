@@ -1,0 +1,173 @@
+// Metric plans through CUPTI's host API, which runs without a GPU: these are
+// real config images and real pass counts, not a model of them.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "flopscope/error.h"
+#include "flopscope/metric_plan.h"
+
+using namespace flopscope;
+
+namespace {
+
+const Quantity* find_q(const MetricPlan& p, const std::string& key) {
+  for (const auto& q : p.quantities)
+    if (q.key == key) return &q;
+  return nullptr;
+}
+
+bool has_metric(const MetricPlan& p, const std::string& m) {
+  return std::find(p.metrics.begin(), p.metrics.end(), m) != p.metrics.end();
+}
+
+}  // namespace
+
+TEST(MetricPlan, ThirtyChipsListed) {
+  const auto chips = supported_chips();
+  EXPECT_GE(chips.size(), 30u);
+  for (const char* c : {"GA100", "GH100", "AD102", "GB100", "GB202"})
+    EXPECT_TRUE(is_supported_chip(c)) << c;
+  EXPECT_FALSE(is_supported_chip("XX100"));
+}
+
+TEST(MetricPlan, EveryChipGetsAPlanWithoutFailing) {
+  for (const auto& chip : supported_chips()) {
+    SCOPED_TRACE(chip);
+    MetricPlan p;
+    ASSERT_NO_THROW(p = build_metric_plan(chip, MetricSet::roofline, tensor_types()));
+    EXPECT_EQ(p.chip, chip);
+    if (p.metrics.empty()) {
+      // Only a chip the host API refuses gets an empty plan, and it says why.
+      ASSERT_EQ(p.notes.size(), 1u);
+      EXPECT_NE(p.notes[0].find("all counters"), std::string::npos) << p.notes[0];
+      EXPECT_EQ(p.passes, 0);
+      continue;
+    }
+    EXPECT_GE(p.passes, 1);
+    EXPECT_FALSE(p.config_image.empty());
+    // Every unavailable quantity is named in a note.
+    for (const auto& q : p.quantities)
+      if (!q.available) {
+        EXPECT_FALSE(q.note.empty()) << q.key;
+        const bool named = std::any_of(p.notes.begin(), p.notes.end(), [&](const std::string& n) {
+          return n.rfind(q.key + ":", 0) == 0;
+        });
+        EXPECT_TRUE(named) << q.key;
+      }
+    // CUDA-core FP32 and the kernel duration exist on every profilable chip.
+    ASSERT_NE(find_q(p, "flops.fp32"), nullptr);
+    EXPECT_TRUE(find_q(p, "flops.fp32")->available);
+    EXPECT_TRUE(find_q(p, "duration_s")->available);
+  }
+}
+
+TEST(MetricPlan, GH100PassCounts) {
+  // Measured offline with CUDA 13.0 (docs/collector.md): roofline without
+  // tensor types is 2 passes; one tensor type adds at most one.
+  const MetricPlan base = build_metric_plan("GH100", MetricSet::roofline, {});
+  EXPECT_LE(base.passes, 2);
+  EXPECT_GE(base.passes, 1);
+  for (const auto& t : tensor_types()) {
+    SCOPED_TRACE(t);
+    const MetricPlan p = build_metric_plan("GH100", MetricSet::roofline, {t});
+    EXPECT_LE(p.passes, base.passes + 1);
+    EXPECT_TRUE(find_q(p, "flops." + t + "_tensor")->available);
+  }
+  EXPECT_EQ(build_metric_plan("GH100", MetricSet::timing, {}).passes, 1);
+}
+
+TEST(MetricPlan, FlopFormulas) {
+  const MetricPlan p = build_metric_plan("GH100", MetricSet::flops, {"bf16"});
+  const Quantity* fp32 = find_q(p, "flops.fp32");
+  ASSERT_NE(fp32, nullptr);
+  ASSERT_EQ(fp32->terms.size(), 3u);
+  EXPECT_EQ(fp32->terms[2].metric, "sm__sass_thread_inst_executed_op_ffma_pred_on.sum");
+  EXPECT_EQ(fp32->terms[2].factor, 2);
+  const Quantity* fp16 = find_q(p, "flops.fp16");
+  EXPECT_EQ(fp16->terms[2].factor, 4);  // packed HFMA2: 2 lanes x 2 FLOPs
+  const Quantity* bf16 = find_q(p, "flops.bf16_tensor");
+  ASSERT_EQ(bf16->terms.size(), 1u);
+  EXPECT_EQ(bf16->terms[0].metric, "sm__ops_path_tensor_src_bf16_dst_fp32.sum");
+  // flops has no bytes.
+  EXPECT_EQ(find_q(p, "dram_read_bytes"), nullptr);
+}
+
+TEST(MetricPlan, ChipSpecificNames) {
+  // GH100 has one fp16 source counter; GA100 and AD102 split it by destination.
+  const MetricPlan gh = build_metric_plan("GH100", MetricSet::flops, {"fp16"});
+  ASSERT_EQ(find_q(gh, "flops.fp16_tensor")->terms.size(), 1u);
+  EXPECT_TRUE(has_metric(gh, "sm__ops_path_tensor_src_fp16.sum"));
+  for (const char* chip : {"GA100", "AD102"}) {
+    const MetricPlan p = build_metric_plan(chip, MetricSet::flops, {"fp16"});
+    EXPECT_TRUE(has_metric(p, "sm__ops_path_tensor_src_fp16_dst_fp16.sum")) << chip;
+    EXPECT_TRUE(has_metric(p, "sm__ops_path_tensor_src_fp16_dst_fp32.sum")) << chip;
+    EXPECT_EQ(find_q(p, "flops.fp16_tensor")->terms.size(), 2u) << chip;
+  }
+  // GB202 names DRAM traffic dram__bytes_op_read/write.
+  const MetricPlan gb = build_metric_plan("GB202", MetricSet::roofline, {});
+  EXPECT_TRUE(has_metric(gb, "dram__bytes_op_read.sum"));
+  EXPECT_TRUE(has_metric(gb, "dram__bytes_op_write.sum"));
+  EXPECT_TRUE(has_metric(build_metric_plan("GH100", MetricSet::roofline, {}), "dram__bytes_read.sum"));
+}
+
+TEST(MetricPlan, MissingQuantitiesAreNamedNotFatal) {
+  // GA100 has no FP8 tensor counter.
+  const MetricPlan p = build_metric_plan("GA100", MetricSet::flops, {"fp8"});
+  const Quantity* fp8 = find_q(p, "flops.fp8_tensor");
+  ASSERT_NE(fp8, nullptr);
+  EXPECT_FALSE(fp8->available);
+  EXPECT_NE(fp8->note.find("fp8"), std::string::npos) << fp8->note;
+  EXPECT_GE(p.passes, 1);
+  // GB10B (unified memory) has no DRAM counters.
+  const MetricPlan gb = build_metric_plan("GB10B", MetricSet::roofline, {});
+  EXPECT_FALSE(find_q(gb, "dram_read_bytes")->available);
+  EXPECT_TRUE(find_q(gb, "l2_bytes")->available);
+}
+
+TEST(MetricPlan, UnknownChipAndBadWords) {
+  try {
+    build_metric_plan("XX100", MetricSet::roofline, {});
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("GH100"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_tensor_list("fp16,int3"), Error);
+  EXPECT_EQ(parse_tensor_list("none").size(), 0u);
+  EXPECT_EQ(parse_tensor_list("all"), tensor_types());
+  EXPECT_EQ(parse_tensor_list("bf16,bf16,fp8"), (std::vector<std::string>{"bf16", "fp8"}));
+  EXPECT_EQ(parse_metric_set("roofline"), MetricSet::roofline);
+  EXPECT_FALSE(parse_metric_set("everything"));
+}
+
+TEST(MetricPlan, CountersFromValues) {
+  const MetricPlan p = build_metric_plan("GH100", MetricSet::roofline, {"bf16"});
+  std::map<std::string, double> v;
+  for (const auto& m : p.metrics) v[m] = 0;
+  v["sm__sass_thread_inst_executed_op_ffma_pred_on.sum"] = 1000;
+  v["sm__sass_thread_inst_executed_op_fadd_pred_on.sum"] = 10;
+  v["sm__sass_thread_inst_executed_op_hfma_pred_on.sum"] = 5;
+  v["sm__ops_path_tensor_src_bf16_dst_fp32.sum"] = 1e9;
+  v["gpu__time_duration.sum"] = 2500;  // ns
+  v["sm__cycles_elapsed.avg.per_second"] = 1.98e9;
+  v["dram__bytes_read.sum"] = 4096;
+  v["dram__bytes_write.sum"] = 1024;
+  v["lts__t_bytes.sum"] = 8192;
+  v["l1tex__t_bytes.sum"] = 16384;
+  const HwCounters hw = hw_counters_from_values(p.quantities, v);
+  EXPECT_DOUBLE_EQ(hw.flops_by_pipe.at("fp32"), 2010);
+  EXPECT_DOUBLE_EQ(hw.flops_by_pipe.at("fp16"), 20);
+  EXPECT_DOUBLE_EQ(hw.flops_by_pipe.at("bf16_tensor"), 1e9);
+  EXPECT_DOUBLE_EQ(hw.flops_by_pipe.at("fp64"), 0);
+  EXPECT_DOUBLE_EQ(*hw.flops_total, 1e9 + 2010 + 20);
+  EXPECT_DOUBLE_EQ(*hw.duration_s, 2.5e-6);
+  EXPECT_DOUBLE_EQ(*hw.sm_clock_hz, 1.98e9);
+  EXPECT_DOUBLE_EQ(*hw.dram_bytes(), 5120);
+  EXPECT_DOUBLE_EQ(*hw.l2_bytes, 8192);
+  EXPECT_DOUBLE_EQ(*hw.l1_bytes, 16384);
+  EXPECT_EQ(hw.metrics.size(), v.size());
+  // A quantity whose metric was not evaluated stays absent.
+  v.erase("lts__t_bytes.sum");
+  EXPECT_FALSE(hw_counters_from_values(p.quantities, v).l2_bytes);
+}

@@ -1,0 +1,63 @@
+// The CUPTI-result -> message mapping (pure code). CUptiResult values are
+// written as numbers: tests include no CUPTI header.
+#include <gtest/gtest.h>
+
+#include "session_errors.h"
+
+using namespace flopscope;
+using flopscope::cupti::describe_cupti_failure;
+
+namespace {
+bool has(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
+}  // namespace
+
+TEST(CuptiErrors, InsufficientPrivilegesSaysHowToEnable) {
+  const auto f = describe_cupti_failure(35, "cuptiRangeProfilerEnable");
+  EXPECT_EQ(f.kind, ErrorKind::no_gpu);  // exit 3
+  EXPECT_TRUE(f.timing_fallback);
+  for (const char* n : {"CUPTI_ERROR_INSUFFICIENT_PRIVILEGES", "root", "CAP_SYS_ADMIN", "CAP_PERFMON",
+                        "NVreg_RestrictProfilingToAdminUsers=0", "/proc/driver/nvidia/params",
+                        "RmProfilingAdminOnly", "cuptiRangeProfilerEnable"})
+    EXPECT_TRUE(has(f.message, n)) << n << ": " << f.message;
+  EXPECT_EQ(f.message.find('\n'), std::string::npos);
+}
+
+TEST(CuptiErrors, AnotherSubscriberIsNamed) {
+  const auto f = describe_cupti_failure(39, "cuptiSubscribe_v2", "CUPTI for Nsight Systems");
+  EXPECT_EQ(f.kind, ErrorKind::no_gpu);
+  EXPECT_TRUE(has(f.message, "another profiler")) << f.message;
+  EXPECT_TRUE(has(f.message, "CUPTI for Nsight Systems")) << f.message;
+  EXPECT_TRUE(has(f.message, "CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED")) << f.message;
+}
+
+TEST(CuptiErrors, NoDriverIsNoGpu) {
+  // What target-side calls return on a machine without a driver (probed).
+  for (int r : {999, 15}) {
+    const auto f = describe_cupti_failure(r, "cuptiProfilerInitialize");
+    EXPECT_EQ(f.kind, ErrorKind::no_gpu) << r;
+    EXPECT_TRUE(has(f.message, "no NVIDIA driver or GPU")) << f.message;
+  }
+}
+
+TEST(CuptiErrors, UnsupportedDeviceFallsBackToTiming) {
+  for (int r : {27, 33, 41, 42, 43, 44, 45, 46}) {
+    const auto f = describe_cupti_failure(r, "cuptiProfilerDeviceSupported");
+    EXPECT_TRUE(f.timing_fallback) << r;
+    EXPECT_TRUE(has(f.message, "timing")) << f.message;
+  }
+  EXPECT_TRUE(describe_cupti_failure(26, "cuptiRangeProfilerStart").timing_fallback);
+}
+
+TEST(CuptiErrors, OtherResultsNameTheCall) {
+  const auto f = describe_cupti_failure(1, "cuptiProfilerHostConfigAddMetrics", "metric x.sum");
+  EXPECT_EQ(f.kind, ErrorKind::failure);
+  EXPECT_TRUE(has(f.message, "cuptiProfilerHostConfigAddMetrics returned CUPTI_ERROR_INVALID_PARAMETER"));
+  EXPECT_TRUE(has(f.message, "metric x.sum"));
+  EXPECT_EQ(cupti::cupti_result_name(12345), "CUPTI error 12345");
+  try {
+    cupti::throw_cupti_failure(35, "cuptiRangeProfilerStart");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::no_gpu);
+  }
+}

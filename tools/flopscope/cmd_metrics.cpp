@@ -1,0 +1,122 @@
+// `flopscope metrics --chip NAME [--set S] [--tensor LIST] [--json]`: the metric
+// plan for a chip and the replay passes it costs, offline (CUPTI's host API).
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/error.h"
+
+#ifdef FLOPSCOPE_HAS_CUDA
+#include "flopscope/metric_plan.h"
+#endif
+
+namespace flopscope::cli {
+namespace {
+
+struct MetricsOptions {
+  std::string chip;
+  std::string set = "roofline";
+  std::string tensor = "all";
+  bool json = false;
+  bool list_chips = false;
+};
+
+#ifdef FLOPSCOPE_HAS_CUDA
+std::string formula(const Quantity& q) {
+  std::string out;
+  for (const auto& t : q.terms) {
+    if (!out.empty()) out += " + ";
+    if (t.factor != 1) {
+      nlohmann::json f = t.factor;
+      out += f.dump() + "*";
+    }
+    out += t.metric;
+  }
+  return out;
+}
+
+nlohmann::json plan_json(const MetricPlan& p) {
+  nlohmann::json j;
+  j["plan_version"] = p.version;
+  j["chip"] = p.chip;
+  j["set"] = std::string(to_string(p.set));
+  j["tensor"] = p.tensor;
+  j["passes"] = p.passes;
+  j["metrics"] = p.metrics;
+  j["config_image_bytes"] = p.config_image.size();
+  j["quantities"] = nlohmann::json::array();
+  for (const auto& q : p.quantities) {
+    nlohmann::json jq;
+    jq["key"] = q.key;
+    jq["description"] = q.description;
+    jq["available"] = q.available;
+    if (!q.note.empty()) jq["note"] = q.note;
+    jq["terms"] = nlohmann::json::array();
+    for (const auto& t : q.terms) jq["terms"].push_back({{"metric", t.metric}, {"factor", t.factor}});
+    j["quantities"].push_back(jq);
+  }
+  j["notes"] = p.notes;
+  return j;
+}
+
+int run_metrics(const MetricsOptions& o) {
+  if (o.list_chips) {
+    for (const auto& c : supported_chips()) std::cout << c << "\n";
+    return kOk;
+  }
+  if (o.chip.empty())
+    throw_bad_input("pass --chip NAME, e.g. --chip GH100 (H100/H200); "
+                    "'flopscope metrics --list-chips' lists them");
+  const auto set = parse_metric_set(o.set);
+  if (!set) throw_bad_input("unknown metric set '" + o.set + "' (use timing, flops or roofline)");
+  const MetricPlan plan = build_metric_plan(o.chip, *set, parse_tensor_list(o.tensor));
+  if (o.json) {
+    std::cout << plan_json(plan).dump(2) << "\n";
+    return kOk;
+  }
+  std::string tensor;
+  for (const auto& t : plan.tensor) tensor += (tensor.empty() ? "" : ",") + t;
+  std::cout << "chip " << plan.chip << ", set " << to_string(plan.set) << ", tensor "
+            << (tensor.empty() ? "none" : tensor) << ": " << plan.metrics.size() << " metrics, "
+            << plan.passes << " replay pass" << (plan.passes == 1 ? "" : "es") << "\n";
+  size_t width = 0;
+  for (const auto& q : plan.quantities) width = std::max(width, q.key.size());
+  for (const auto& q : plan.quantities) {
+    if (!q.available) continue;
+    std::cout << "  " << q.key << std::string(width - q.key.size() + 2, ' ') << "= " << formula(q)
+              << "\n";
+  }
+  if (!plan.notes.empty()) {
+    std::cout << "not collected on " << plan.chip << ":\n";
+    for (const auto& n : plan.notes) std::cout << "  " << n << "\n";
+  }
+  return kOk;
+}
+#else
+int run_metrics(const MetricsOptions&) {
+  throw_bad_input("this flopscope was built without the CUDA toolkit (FLOPSCOPE_CUDA=OFF), so it "
+                  "has no CUPTI to build metric plans; rebuild with the toolkit");
+}
+#endif
+
+void add_metrics_command(CLI::App& app) {
+  auto opt = std::make_shared<MetricsOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "metrics", "Print the hardware-counter plan for a chip and its replay passes (no GPU needed)");
+  sub->add_option("--chip", opt->chip, "CUPTI chip name, e.g. GH100 (H100, H200), GA100, AD102");
+  sub->add_option("--set", opt->set, "timing, flops or roofline (default roofline)");
+  sub->add_option("--tensor", opt->tensor,
+                  "tensor-core source types to count: comma list of fp64,tf32,fp16,bf16,fp8, "
+                  "or all (default) or none; each may cost a replay pass");
+  sub->add_flag("--json", opt->json, "Print the plan as JSON");
+  sub->add_flag("--list-chips", opt->list_chips, "List the chips CUPTI knows and exit");
+  set_action(sub, [opt]() { return run_metrics(*opt); });
+}
+
+}  // namespace
+
+static const bool registered = register_command(45, add_metrics_command);
+
+}  // namespace flopscope::cli
