@@ -1,0 +1,312 @@
+// Every CUPTI call of the Activity/NVTX/launch-callback collector.
+#include "activity_collector.h"
+
+#include <cupti.h>
+#include <generated_nvtx_meta.h>
+#include <nvtx3/nvToolsExt.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <unordered_map>
+#include <vector>
+
+#include "activity_decode.h"
+
+namespace flopscope::cupti {
+
+namespace {
+
+uint64_t this_thread() {
+  thread_local uint64_t tid = 0;
+  if (tid == 0) tid = uint64_t(::syscall(SYS_gettid));
+  return tid;
+}
+
+// Correlation ids of the runtime launch/copy calls running on this thread, so
+// that the driver call a runtime call makes is recognised as the same launch.
+thread_local std::vector<uint32_t> tls_runtime_calls;
+
+std::vector<ApiKind> g_driver_kind, g_runtime_kind;     // by callback id, set before enabling
+std::unordered_map<const void*, std::string> g_strings;  // nvtxDomainRegisterString handles
+size_t g_host_buffer_bytes = 8u << 20;
+
+}  // namespace
+
+struct CollectorAccess {
+  static std::mutex& mu() { return ActivityCollector::instance().mu_; }
+  static ProfileAggregator* agg() { return ActivityCollector::instance().agg_; }
+
+  static std::string attrib_message(const nvtxEventAttributes_t* a) {
+    if (!a) return "";
+    switch (a->messageType) {
+      case NVTX_MESSAGE_TYPE_ASCII: return a->message.ascii ? a->message.ascii : "";
+      case NVTX_MESSAGE_TYPE_UNICODE: return utf8_from_wide(a->message.unicode);
+      case NVTX_MESSAGE_TYPE_REGISTERED: {
+        auto it = g_strings.find(a->message.registered);
+        return it != g_strings.end() ? it->second : std::string("(registered string)");
+      }
+      default: return "";
+    }
+  }
+
+  static uint64_t returned_range_id(const CUpti_NvtxData* d) {
+    return d->functionReturnValue ? uint64_t(*static_cast<const nvtxRangeId_t*>(d->functionReturnValue)) : 0;
+  }
+
+  static void on_nvtx(CUpti_CallbackId cbid, const CUpti_NvtxData* d) {
+    ProfileAggregator* a = agg();
+    if (!a || !d) return;
+    const void* p = d->functionParams;
+    std::lock_guard<std::mutex> lock(mu());
+    NvtxTracker& t = a->nvtx();
+    switch (cbid) {
+      case CUPTI_CBID_NVTX_nvtxRangePushA: {
+        const char* m = static_cast<const nvtxRangePushA_params*>(p)->message;
+        t.push(this_thread(), m ? m : "");
+        break;
+      }
+      case CUPTI_CBID_NVTX_nvtxRangePushW:
+        t.push(this_thread(), utf8_from_wide(static_cast<const nvtxRangePushW_params*>(p)->message));
+        break;
+      case CUPTI_CBID_NVTX_nvtxRangePushEx:
+        t.push(this_thread(), attrib_message(static_cast<const nvtxRangePushEx_params*>(p)->eventAttrib));
+        break;
+      case CUPTI_CBID_NVTX_nvtxDomainRangePushEx:
+        t.push(this_thread(),
+               attrib_message(static_cast<const nvtxDomainRangePushEx_params*>(p)->core.eventAttrib));
+        break;
+      case CUPTI_CBID_NVTX_nvtxRangePop:
+      case CUPTI_CBID_NVTX_nvtxDomainRangePop: t.pop(this_thread()); break;
+      case CUPTI_CBID_NVTX_nvtxRangeStartA: {
+        const char* m = static_cast<const nvtxRangeStartA_params*>(p)->message;
+        if (uint64_t id = returned_range_id(d)) t.start(id, m ? m : "");
+        break;
+      }
+      case CUPTI_CBID_NVTX_nvtxRangeStartW:
+        if (uint64_t id = returned_range_id(d))
+          t.start(id, utf8_from_wide(static_cast<const nvtxRangeStartW_params*>(p)->message));
+        break;
+      case CUPTI_CBID_NVTX_nvtxRangeStartEx:
+        if (uint64_t id = returned_range_id(d))
+          t.start(id, attrib_message(static_cast<const nvtxRangeStartEx_params*>(p)->eventAttrib));
+        break;
+      case CUPTI_CBID_NVTX_nvtxDomainRangeStartEx:
+        if (uint64_t id = returned_range_id(d))
+          t.start(id,
+                  attrib_message(static_cast<const nvtxDomainRangeStartEx_params*>(p)->core.eventAttrib));
+        break;
+      case CUPTI_CBID_NVTX_nvtxRangeEnd: t.end(uint64_t(static_cast<const nvtxRangeEnd_params*>(p)->id)); break;
+      case CUPTI_CBID_NVTX_nvtxDomainRangeEnd:
+        t.end(uint64_t(static_cast<const nvtxDomainRangeEnd_params*>(p)->core.id));
+        break;
+      case CUPTI_CBID_NVTX_nvtxDomainRegisterStringA:
+        if (d->functionReturnValue) {
+          const char* s = static_cast<const nvtxDomainRegisterStringA_params*>(p)->string;
+          g_strings[*static_cast<const nvtxStringHandle_t*>(d->functionReturnValue)] = s ? s : "";
+        }
+        break;
+      case CUPTI_CBID_NVTX_nvtxDomainRegisterStringW:
+        if (d->functionReturnValue) {
+          // The generated params struct declares this member as const char*;
+          // nvtxDomainRegisterStringW passes a wide string.
+          const auto* s = reinterpret_cast<const wchar_t*>(
+              static_cast<const nvtxDomainRegisterStringW_params*>(p)->string);
+          g_strings[*static_cast<const nvtxStringHandle_t*>(d->functionReturnValue)] = utf8_from_wide(s);
+        }
+        break;
+      default: break;
+    }
+  }
+
+  static void on_api(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const CUpti_CallbackData* cb) {
+    const std::vector<ApiKind>& table = domain == CUPTI_CB_DOMAIN_DRIVER_API ? g_driver_kind : g_runtime_kind;
+    const ApiKind kind = cbid < table.size() ? table[cbid] : ApiKind::other;
+    ProfileAggregator* a = agg();
+    if (kind == ApiKind::other || !a || !cb) return;
+    const bool runtime = domain == CUPTI_CB_DOMAIN_RUNTIME_API;
+    if (cb->callbackSite == CUPTI_API_ENTER) {
+      const uint32_t outer = (!runtime && !tls_runtime_calls.empty()) ? tls_runtime_calls.back() : 0;
+      if (runtime) tls_runtime_calls.push_back(cb->correlationId);
+      const std::string symbol =
+          kind == ApiKind::kernel_launch && cb->symbolName ? std::string(cb->symbolName) : std::string();
+      std::lock_guard<std::mutex> lock(mu());
+      a->on_launch(cb->correlationId, kind, symbol, a->nvtx().current(this_thread()), outer);
+      return;
+    }
+    if (runtime && !tls_runtime_calls.empty()) tls_runtime_calls.pop_back();
+    // cudaError_t and CUresult are both int-sized enums with 0 for success.
+    if (cb->functionReturnValue && *static_cast<const int*>(cb->functionReturnValue) != 0) {
+      std::lock_guard<std::mutex> lock(mu());
+      a->on_launch_failed(cb->correlationId);
+    }
+  }
+};
+
+namespace {
+
+// Nothing may unwind into CUPTI or the application: a failure here costs one
+// record, never the run.
+void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* data) {
+  try {
+    if (domain == CUPTI_CB_DOMAIN_NVTX)
+      CollectorAccess::on_nvtx(cbid, static_cast<const CUpti_NvtxData*>(data));
+    else if (domain == CUPTI_CB_DOMAIN_DRIVER_API || domain == CUPTI_CB_DOMAIN_RUNTIME_API)
+      CollectorAccess::on_api(domain, cbid, static_cast<const CUpti_CallbackData*>(data));
+  } catch (...) {
+  }
+}
+
+void CUPTIAPI buffer_requested(uint8_t** buffer, size_t* size, size_t* max_records) {
+  *max_records = 0;  // as many as fit
+  *buffer = static_cast<uint8_t*>(std::aligned_alloc(8, g_host_buffer_bytes));
+  *size = *buffer ? g_host_buffer_bytes : 0;  // CUPTI counts what it cannot store as dropped
+}
+
+void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t* buffer, size_t, size_t valid) {
+  std::vector<Activity> records;
+  CUpti_Activity* rec = nullptr;
+  try {
+    if (buffer) {
+      while (cuptiActivityGetNextRecord(buffer, valid, &rec) == CUPTI_SUCCESS)
+        records.push_back(decode_activity(rec));
+    }
+  } catch (...) {  // out of host memory: keep what was decoded
+  }
+  size_t dropped = 0;
+  if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) != CUPTI_SUCCESS) dropped = 0;
+  std::free(buffer);
+  ProfileAggregator* a = CollectorAccess::agg();
+  if (!a) return;
+  std::lock_guard<std::mutex> lock(CollectorAccess::mu());
+  for (const Activity& r : records) {
+    try {
+      a->on_activity(r);
+    } catch (...) {
+    }
+  }
+  a->add_dropped(dropped);
+}
+
+std::vector<ApiKind> classify_domain(CUpti_CallbackDomain domain, uint32_t size) {
+  std::vector<ApiKind> kinds(size, ApiKind::other);
+  for (uint32_t cbid = 1; cbid < size; ++cbid) {
+    const char* name = nullptr;
+    if (cuptiGetCallbackName(domain, cbid, &name) == CUPTI_SUCCESS && name) kinds[cbid] = classify_api(name);
+  }
+  return kinds;
+}
+
+}  // namespace
+
+ActivityCollector& ActivityCollector::instance() {
+  static ActivityCollector* c = new ActivityCollector();  // never destroyed: used at exit
+  return *c;
+}
+
+bool ActivityCollector::started() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ok_;
+}
+
+CollectorFailure ActivityCollector::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+bool ActivityCollector::start(const CollectorOptions& opt) {
+  static std::mutex start_mu;  // CUPTI may call back on this thread: never hold mu_ here
+  std::lock_guard<std::mutex> start_lock(start_mu);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (attempted_) return ok_;
+    attempted_ = true;
+    opt_ = opt;
+  }
+  auto fail = [&](CUptiResult r, const char* call, std::string detail = {}) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failure_ = {int(r), call, std::move(detail)};
+    return false;
+  };
+  auto* agg = new ProfileAggregator(opt.filter);  // throws bad_input for a bad filter
+  g_host_buffer_bytes = opt.host_buffer_bytes;
+
+  CUpti_SubscriberHandle sub = nullptr;
+  char old_name[256] = {0};
+  CUpti_SubscriberParams params{};
+  params.structSize = CUpti_SubscriberParams_STRUCT_SIZE;
+  params.subscriberName = "flopscope";
+  params.oldSubscriberName = old_name;
+  params.oldSubscriberSize = sizeof old_name;
+  CUptiResult r = cuptiSubscribe_v2(&sub, on_callback, nullptr, &params);
+  if (r != CUPTI_SUCCESS) return fail(r, "cuptiSubscribe_v2", old_name);
+
+  // Set before any callback can fire.
+  g_driver_kind = classify_domain(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_SIZE);
+  g_runtime_kind = classify_domain(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_SIZE);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    agg_ = agg;
+  }
+  for (uint32_t cbid = 1; cbid < g_driver_kind.size(); ++cbid)
+    if (g_driver_kind[cbid] != ApiKind::other &&
+        (r = cuptiEnableCallback(1, sub, CUPTI_CB_DOMAIN_DRIVER_API, cbid)) != CUPTI_SUCCESS)
+      return fail(r, "cuptiEnableCallback(driver launch)");
+  for (uint32_t cbid = 1; cbid < g_runtime_kind.size(); ++cbid)
+    if (g_runtime_kind[cbid] != ApiKind::other &&
+        (r = cuptiEnableCallback(1, sub, CUPTI_CB_DOMAIN_RUNTIME_API, cbid)) != CUPTI_SUCCESS)
+      return fail(r, "cuptiEnableCallback(runtime launch)");
+  if ((r = cuptiEnableDomain(1, sub, CUPTI_CB_DOMAIN_NVTX)) != CUPTI_SUCCESS)
+    return fail(r, "cuptiEnableDomain(NVTX)");
+
+  size_t device_bytes = opt.device_buffer_bytes, value_size = sizeof device_bytes;
+  cuptiActivitySetAttribute(CUPTI_ACTIVITY_ATTR_DEVICE_BUFFER_SIZE, &value_size, &device_bytes);
+  if ((r = cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed)) != CUPTI_SUCCESS)
+    return fail(r, "cuptiActivityRegisterCallbacks");
+  // CONCURRENT_KERNEL, not KERNEL: KERNEL serializes every kernel launch.
+  if ((r = cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL)) != CUPTI_SUCCESS)
+    return fail(r, "cuptiActivityEnable(CONCURRENT_KERNEL)");
+  if ((r = cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY)) != CUPTI_SUCCESS)
+    return fail(r, "cuptiActivityEnable(MEMCPY)");
+  if ((r = cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMSET)) != CUPTI_SUCCESS)
+    return fail(r, "cuptiActivityEnable(MEMSET)");
+  cuptiActivityEnable(CUPTI_ACTIVITY_KIND_DEVICE);  // optional: names the GPU in the results
+  if (opt.flush_period_ms > 0) cuptiActivityFlushPeriod(opt.flush_period_ms);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  ok_ = true;
+  return true;
+}
+
+void ActivityCollector::flush(bool forced) {
+  if (!started()) return;
+  // Not under mu_: the flush delivers buffers to buffer_completed on this thread.
+  cuptiActivityFlushAll(forced ? CUPTI_ACTIVITY_FLAG_FLUSH_FORCED : 0);
+}
+
+ResultsDoc ActivityCollector::snapshot() {
+  ResultsDoc doc = new_results_doc();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!agg_) return doc;
+  doc.device = agg_->device();
+  doc.runs = agg_->runs();
+  return doc;
+}
+
+InjectStatus ActivityCollector::status(const std::string& state) {
+  InjectStatus s;
+  s.pid = int(::getpid());
+  char exe[PATH_MAX] = {0};
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) s.exe.assign(exe, size_t(n));
+  s.state = state;
+  std::lock_guard<std::mutex> lock(mu_);
+  s.cupti_result = failure_.result;
+  s.cupti_call = failure_.call;
+  s.cupti_detail = failure_.detail;
+  if (agg_) s.counters = agg_->counters();
+  return s;
+}
+
+}  // namespace flopscope::cupti

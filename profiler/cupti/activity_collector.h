@@ -1,0 +1,60 @@
+#pragma once
+// The live side of the Activity API: subscribes to CUPTI, enables kernel,
+// memcpy, memset and device records plus NVTX and launch callbacks, and feeds
+// everything to a ProfileAggregator. No CUPTI type appears in this header.
+//
+// CUPTI callbacks are process-wide, so there is one collector per process.
+// Used by the injection library (tools/inject); every CUPTI call it makes is in
+// activity_collector.cpp.
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "activity_profile.h"
+#include "flopscope/results.h"
+
+namespace flopscope::cupti {
+
+struct CollectorOptions {
+  LaunchFilterOptions filter;
+  size_t host_buffer_bytes = 8u << 20;     ///< each buffer handed to CUPTI
+  size_t device_buffer_bytes = 32u << 20;  ///< CUPTI_ACTIVITY_ATTR_DEVICE_BUFFER_SIZE
+  uint32_t flush_period_ms = 1000;         ///< cuptiActivityFlushPeriod
+};
+
+/// The first CUPTI call that failed, if any.
+struct CollectorFailure {
+  int result = 0;      ///< CUptiResult value; 0: none
+  std::string call;    ///< e.g. "cuptiSubscribe_v2"
+  std::string detail;  ///< e.g. the name of the subscriber already attached
+};
+
+class ActivityCollector {
+ public:
+  static ActivityCollector& instance();
+
+  /// Subscribes and enables everything. Idempotent: later calls return the
+  /// first call's outcome. False when CUPTI refused (see failure()).
+  bool start(const CollectorOptions& opt);
+  bool started() const;
+  CollectorFailure failure() const;
+
+  /// Delivers every buffered record (forced flush) and adds the dropped-record
+  /// counts. Safe to call repeatedly, from any thread.
+  void flush(bool forced);
+
+  /// The results so far: one record per kernel name x NVTX path x device.
+  ResultsDoc snapshot();
+  InjectStatus status(const std::string& state);
+
+ private:
+  ActivityCollector() = default;
+  friend struct CollectorAccess;
+  mutable std::mutex mu_;
+  bool attempted_ = false, ok_ = false;
+  CollectorFailure failure_;
+  CollectorOptions opt_;
+  ProfileAggregator* agg_ = nullptr;  // created by start(), never destroyed (exit paths use it)
+};
+
+}  // namespace flopscope::cupti

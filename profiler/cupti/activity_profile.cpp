@@ -1,0 +1,345 @@
+#include "activity_profile.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+#include "flopscope/error.h"
+#include "flopscope/stats.h"
+
+namespace flopscope::cupti {
+
+// ---------------------------------------------------------------- LaunchFilter
+
+LaunchFilter::LaunchFilter(LaunchFilterOptions opt) : opt_(std::move(opt)) {
+  if (!opt_.kernel_regex.empty()) {
+    try {
+      re_.emplace(opt_.kernel_regex, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      throw_bad_input("--kernel-regex '" + opt_.kernel_regex + "' is not a valid regular expression (" +
+                      e.what() + ")");
+    }
+  }
+  if (opt_.launch_skip < 0) throw_bad_input("--launch-skip must be 0 or more");
+  if (opt_.launch_count < -1 || opt_.launch_count == 0)
+    throw_bad_input("--launch-count must be 1 or more");
+}
+
+bool LaunchFilter::selects_kernels() const {
+  return re_.has_value() || opt_.launch_skip > 0 || opt_.launch_count >= 0;
+}
+
+bool LaunchFilter::name_ok(const std::string& symbol) {
+  if (!re_) return true;
+  auto it = name_cache_.find(symbol);
+  if (it != name_cache_.end()) return it->second;
+  const bool ok = std::regex_search(demangle(symbol), *re_) || std::regex_search(symbol, *re_);
+  name_cache_.emplace(symbol, ok);
+  return ok;
+}
+
+bool LaunchFilter::nvtx_ok(const std::string& path) const {
+  if (opt_.nvtx_include.empty()) return true;
+  for (const std::string& p : opt_.nvtx_include)
+    if (nvtx_path_matches(path, p)) return true;
+  return false;
+}
+
+bool LaunchFilter::take_index() {
+  const int64_t i = index_++;
+  if (i < opt_.launch_skip) return false;
+  return opt_.launch_count < 0 || i < opt_.launch_skip + opt_.launch_count;
+}
+
+// ------------------------------------------------------------ ProfileAggregator
+
+ProfileAggregator::ProfileAggregator(LaunchFilterOptions opt) : filter_(std::move(opt)), nvtx_(paths_) {}
+
+bool ProfileAggregator::decide(const std::string& symbol, PathId path) {
+  return filter_.name_ok(symbol) && filter_.nvtx_ok(paths_.path(path)) && filter_.take_index();
+}
+
+void ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol,
+                                  PathId path, uint32_t outer) {
+  if (kind == ApiKind::other) return;
+  Pending p;
+  p.path = path;
+  p.graph = kind == ApiKind::graph_launch;
+  if (outer != 0) {
+    // The driver call inside a runtime launch: the same launch, counted once.
+    auto it = pending_.find(outer);
+    if (it != pending_.end()) {
+      p = it->second;
+      it->second.partner = correlation;
+      p.partner = outer;
+      pending_[correlation] = p;
+      return;
+    }
+  }
+  if (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch) ++counters_.launches;
+  if (kind == ApiKind::kernel_launch && !symbol.empty())
+    p.decision = decide(symbol, path) ? Pending::Decision::keep : Pending::Decision::drop;
+  pending_[correlation] = p;
+}
+
+void ProfileAggregator::on_launch_failed(uint32_t correlation) { take_pending(correlation); }
+
+std::optional<ProfileAggregator::Pending> ProfileAggregator::take_pending(uint32_t correlation) {
+  auto it = pending_.find(correlation);
+  if (it == pending_.end()) return std::nullopt;
+  Pending p = it->second;
+  if (p.graph) return p;  // one graph launch yields many records
+  pending_.erase(it);
+  if (p.partner) pending_.erase(p.partner);
+  return p;
+}
+
+void ProfileAggregator::add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes) {
+  Group& g = groups_[key];
+  g.durations_s.push_back(end_ns > start_ns ? double(end_ns - start_ns) * 1e-9 : 0.0);
+  g.bytes += bytes;
+}
+
+void ProfileAggregator::on_activity(const Activity& a) {
+  if (const auto* k = std::get_if<KernelActivity>(&a)) {
+    ++counters_.kernels;
+    if (k->graph_id != 0) ++counters_.graph_kernels;
+    const std::optional<Pending> p = take_pending(k->correlation);
+    if (!p) ++counters_.kernels_unattributed;
+    const PathId path = p ? p->path : 0;
+    bool keep = false;
+    if (p && p->decision != Pending::Decision::undecided)
+      keep = p->decision == Pending::Decision::keep;
+    else
+      keep = decide(k->name, path);  // graph kernels and unmatched ones: in arrival order
+    if (!keep) {
+      ++counters_.kernels_filtered;
+      return;
+    }
+    ++counters_.kernels_kept;
+    add({Kind::kernel, k->name, path, k->device}, k->start_ns, k->end_ns, 0);
+  } else if (const auto* m = std::get_if<MemcpyActivity>(&a)) {
+    ++counters_.memcpys;
+    std::optional<Pending> p = take_pending(m->correlation);
+    if (!p && m->runtime_correlation) p = take_pending(m->runtime_correlation);
+    const PathId path = p ? p->path : 0;
+    if (filter_.selects_kernels() || !filter_.nvtx_ok(paths_.path(path))) return;
+    add({Kind::memcpy, "[memcpy " + m->kind + "]", path, m->device}, m->start_ns, m->end_ns, m->bytes);
+  } else if (const auto* s = std::get_if<MemsetActivity>(&a)) {
+    ++counters_.memsets;
+    const std::optional<Pending> p = take_pending(s->correlation);
+    const PathId path = p ? p->path : 0;
+    if (filter_.selects_kernels() || !filter_.nvtx_ok(paths_.path(path))) return;
+    add({Kind::memset, "[memset]", path, s->device}, s->start_ns, s->end_ns, s->bytes);
+  } else if (const auto* d = std::get_if<DeviceActivity>(&a)) {
+    devices_[d->id] = *d;
+  }
+}
+
+ProfileCounters ProfileAggregator::counters() const {
+  ProfileCounters c = counters_;
+  c.nvtx_ranges = nvtx_.ranges_seen();
+  c.nvtx_unmatched = nvtx_.unmatched_pops() + nvtx_.unmatched_ends();
+  return c;
+}
+
+namespace {
+
+TimeStats stats_with_cap(const std::vector<double>& all) {
+  TimeStats t = summarize(all);
+  if (all.size() > kMaxProfileSamples) {
+    std::vector<double> kept;
+    kept.reserve(kMaxProfileSamples);
+    for (size_t i = 0; i < kMaxProfileSamples; ++i) kept.push_back(all[i * all.size() / kMaxProfileSamples]);
+    t.samples = std::move(kept);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::vector<RunRecord> ProfileAggregator::runs() const {
+  std::vector<RunRecord> out;
+  for (const auto& [key, g] : groups_) {
+    if (g.durations_s.empty()) continue;
+    RunRecord r;
+    r.family = "app";
+    r.nvtx = paths_.path(key.path);
+    r.launches = int64_t(g.durations_s.size());
+    r.shape = {{"device", int64_t(key.device)}};
+    if (key.kind == Kind::kernel) {
+      r.name = demangle(key.name);
+      r.variant = kernel_short_name(r.name);
+      const PrecisionGuess p = guess_precision(r.name);
+      r.dtype = p.dtype;
+      r.precision = p.precision;
+    } else {
+      r.name = key.name;
+      r.variant = key.kind == Kind::memset ? "memset" : "memcpy_" + key.name.substr(8, key.name.size() - 9);
+      r.dtype = "unknown";
+      r.precision = "fp32";
+      r.model.bytes = double(g.bytes) / double(g.durations_s.size());  // bytes per operation
+    }
+    r.id = r.family + "." + r.variant + "." + r.dtype;
+    r.time_s = stats_with_cap(g.durations_s);
+    if (!(r.time_s.median > 0)) {
+      // The results format needs a positive median; a record of zero-length
+      // (clock-resolution) operations keeps the smallest representable time.
+      r.time_s.median = std::max(r.time_s.median, 1e-9);
+    }
+    fill_profile_derived(r, PeakTable{});
+    out.push_back(std::move(r));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
+    return profile_total_s(a) > profile_total_s(b);
+  });
+  return out;
+}
+
+std::optional<DeviceInfo> ProfileAggregator::device() const {
+  if (devices_.empty()) return std::nullopt;
+  const DeviceActivity& d = devices_.begin()->second;
+  DeviceInfo info;
+  info.name = d.name;
+  info.cc_major = d.cc_major;
+  info.cc_minor = d.cc_minor;
+  info.sm_count = d.sm_count;
+  info.max_sm_clock_mhz = d.core_clock_mhz;
+  info.memory_bytes = double(d.memory_bytes);
+  return info;
+}
+
+// ----------------------------------------------------------- derived and totals
+
+void fill_profile_derived(RunRecord& run, const PeakTable& peaks) {
+  Derived d;
+  d.peak_key = run.precision;
+  d.peak_source = peaks.source;
+  d.bound = "unknown";
+  auto it = peaks.flops_per_s.find(run.precision);
+  const double peak = it != peaks.flops_per_s.end() ? it->second : 0;
+  d.peak_tflops = peak / 1e12;
+  const double t = run.time_s.median;
+  if (run.hw && run.hw->flops_total && t > 0) {
+    d.tflops_hw = *run.hw->flops_total / t / 1e12;
+    if (peak > 0) d.hfu = *run.hw->flops_total / t / peak;
+    if (auto bytes = run.hw->dram_bytes(); bytes && *bytes > 0) {
+      d.ai_dram_hw = *run.hw->flops_total / *bytes;
+      if (peak > 0 && peaks.dram_bytes_per_s > 0)
+        d.bound = *d.ai_dram_hw * peaks.dram_bytes_per_s < peak ? "memory" : "compute";
+    }
+  }
+  run.derived = d;
+}
+
+double profile_total_s(const RunRecord& run) {
+  const auto& s = run.time_s.samples;
+  if (s.empty()) return run.time_s.median * double(run.launches);
+  double sum = 0;
+  for (double v : s) sum += v;
+  return sum / double(s.size()) * double(run.launches);
+}
+
+// ------------------------------------------------------------------ InjectStatus
+
+std::string to_text(const InjectStatus& s) {
+  std::ostringstream os;
+  const ProfileCounters& c = s.counters;
+  os << "flopscope-inject-status 1\n"
+     << "pid " << s.pid << "\n"
+     << "exe " << s.exe << "\n"
+     << "state " << s.state << "\n"
+     << "cupti_result " << s.cupti_result << "\n"
+     << "cupti_call " << s.cupti_call << "\n"
+     << "cupti_detail " << s.cupti_detail << "\n"
+     << "launches " << c.launches << "\n"
+     << "kernels " << c.kernels << "\n"
+     << "kernels_kept " << c.kernels_kept << "\n"
+     << "kernels_filtered " << c.kernels_filtered << "\n"
+     << "kernels_unattributed " << c.kernels_unattributed << "\n"
+     << "graph_kernels " << c.graph_kernels << "\n"
+     << "memcpys " << c.memcpys << "\n"
+     << "memsets " << c.memsets << "\n"
+     << "dropped_records " << c.dropped_records << "\n"
+     << "nvtx_ranges " << c.nvtx_ranges << "\n"
+     << "nvtx_unmatched " << c.nvtx_unmatched << "\n";
+  return os.str();
+}
+
+InjectStatus parse_inject_status(const std::string& text, const std::string& origin) {
+  InjectStatus s;
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  auto number = [&](const std::string& key, const std::string& v) -> uint64_t {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0')
+      throw_bad_input(origin + ":" + std::to_string(lineno) + ": '" + key + "' needs a number, got '" + v + "'");
+    return n;
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (lineno == 1) {
+      if (line.rfind("flopscope-inject-status ", 0) != 0)
+        throw_bad_input(origin + ": not a flopscope injection status file");
+      continue;
+    }
+    const size_t sp = line.find(' ');
+    const std::string key = line.substr(0, sp);
+    const std::string v = sp == std::string::npos ? "" : line.substr(sp + 1);
+    ProfileCounters& c = s.counters;
+    if (key == "pid") s.pid = int(number(key, v));
+    else if (key == "exe") s.exe = v;
+    else if (key == "state") s.state = v;
+    else if (key == "cupti_result") s.cupti_result = int(number(key, v));
+    else if (key == "cupti_call") s.cupti_call = v;
+    else if (key == "cupti_detail") s.cupti_detail = v;
+    else if (key == "launches") c.launches = number(key, v);
+    else if (key == "kernels") c.kernels = number(key, v);
+    else if (key == "kernels_kept") c.kernels_kept = number(key, v);
+    else if (key == "kernels_filtered") c.kernels_filtered = number(key, v);
+    else if (key == "kernels_unattributed") c.kernels_unattributed = number(key, v);
+    else if (key == "graph_kernels") c.graph_kernels = number(key, v);
+    else if (key == "memcpys") c.memcpys = number(key, v);
+    else if (key == "memsets") c.memsets = number(key, v);
+    else if (key == "dropped_records") c.dropped_records = number(key, v);
+    else if (key == "nvtx_ranges") c.nvtx_ranges = number(key, v);
+    else if (key == "nvtx_unmatched") c.nvtx_unmatched = number(key, v);
+  }
+  if (lineno == 0) throw_bad_input(origin + ": empty injection status file");
+  return s;
+}
+
+// ------------------------------------------------------------------------ merge
+
+ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
+  ResultsDoc out = new_results_doc();
+  using MergeKey = std::tuple<std::string, std::string, std::string, Shape>;
+  std::map<MergeKey, size_t> index;
+  for (const ResultsDoc& d : docs) {
+    if (!out.device && d.device) out.device = d.device;
+    for (const RunRecord& r : d.runs) {
+      const MergeKey key{r.family, r.name.empty() ? r.id : r.name, r.nvtx, r.shape};
+      auto it = index.find(key);
+      if (it == index.end()) {
+        index.emplace(key, out.runs.size());
+        out.runs.push_back(r);
+        continue;
+      }
+      RunRecord& m = out.runs[it->second];
+      const double launches = double(m.launches + r.launches);
+      m.model.bytes = (m.model.bytes * double(m.launches) + r.model.bytes * double(r.launches)) / launches;
+      m.launches += r.launches;
+      std::vector<double> pooled = m.time_s.samples;
+      pooled.insert(pooled.end(), r.time_s.samples.begin(), r.time_s.samples.end());
+      if (!pooled.empty()) m.time_s = stats_with_cap(pooled);
+    }
+  }
+  std::stable_sort(out.runs.begin(), out.runs.end(), [](const RunRecord& a, const RunRecord& b) {
+    return profile_total_s(a) > profile_total_s(b);
+  });
+  return out;
+}
+
+}  // namespace flopscope::cupti

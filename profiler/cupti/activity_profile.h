@@ -1,0 +1,153 @@
+#pragma once
+// Aggregates decoded activity records into per-kernel results, the way
+// `flopscope profile` reports them: one RunRecord per kernel name x NVTX path x
+// device. Plain code, fed by activity_collector.cpp in the injection library
+// and by synthetic records in the tests.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "activity_names.h"
+#include "activity_types.h"
+#include "flopscope/results.h"
+#include "nvtx_ranges.h"
+
+namespace flopscope::cupti {
+
+/// Which launches are kept (flopscope profile --kernel-regex, --launch-skip,
+/// --launch-count, --nvtx-include).
+struct LaunchFilterOptions {
+  std::string kernel_regex;               ///< ECMAScript, searched in the demangled name
+  int64_t launch_skip = 0;                ///< matching launches to pass over first
+  int64_t launch_count = -1;              ///< then keep this many; -1: all
+  std::vector<std::string> nvtx_include;  ///< keep launches inside any of these ranges
+};
+
+class LaunchFilter {
+ public:
+  /// Throws bad_input naming the option for a regex that does not compile or a
+  /// negative skip.
+  explicit LaunchFilter(LaunchFilterOptions opt);
+  /// True when only some kernels are wanted (regex, skip or count given).
+  bool selects_kernels() const;
+  bool name_ok(const std::string& mangled_or_plain);  ///< cached per symbol
+  bool nvtx_ok(const std::string& path) const;
+  /// Counts one launch that passed name and NVTX filters; true when it falls in
+  /// the [skip, skip + count) window.
+  bool take_index();
+  const LaunchFilterOptions& options() const { return opt_; }
+
+ private:
+  LaunchFilterOptions opt_;
+  std::optional<std::regex> re_;
+  std::unordered_map<std::string, bool> name_cache_;
+  int64_t index_ = 0;
+};
+
+/// Counts reported with every profile.
+struct ProfileCounters {
+  uint64_t launches = 0;        ///< launch API calls seen (kernel and graph)
+  uint64_t kernels = 0;         ///< kernel records seen
+  uint64_t kernels_kept = 0;
+  uint64_t kernels_filtered = 0;
+  uint64_t kernels_unattributed = 0;  ///< no launch callback matched their correlation id
+  uint64_t graph_kernels = 0;
+  uint64_t memcpys = 0, memsets = 0;
+  uint64_t dropped_records = 0;  ///< cuptiActivityGetNumDroppedRecords, summed
+  uint64_t nvtx_ranges = 0, nvtx_unmatched = 0;
+};
+
+class ProfileAggregator {
+ public:
+  explicit ProfileAggregator(LaunchFilterOptions opt);
+
+  PathTable& paths() { return paths_; }
+  NvtxTracker& nvtx() { return nvtx_; }
+
+  /// From the launch API callback, on the launching thread, before the work
+  /// runs. `symbol` is the kernel's (mangled) name when the API knows it, else
+  /// empty (graph launches). `outer` is the correlation id of an enclosing
+  /// runtime launch whose driver call this is, or 0.
+  void on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol, PathId path,
+                 uint32_t outer = 0);
+  /// The launch call returned an error: no record will come for it.
+  void on_launch_failed(uint32_t correlation);
+  /// Any decoded record, in any order relative to other records.
+  void on_activity(const Activity& a);
+  void add_dropped(uint64_t n) { counters_.dropped_records += n; }
+
+  /// The results so far, heaviest total time first.
+  std::vector<RunRecord> runs() const;
+  std::optional<DeviceInfo> device() const;
+  ProfileCounters counters() const;
+
+ private:
+  struct Pending {
+    PathId path = 0;
+    enum class Decision : uint8_t { undecided, keep, drop } decision = Decision::undecided;
+    bool graph = false;
+    uint32_t partner = 0;
+  };
+  enum class Kind : uint8_t { kernel, memcpy, memset };
+  struct Key {
+    Kind kind;
+    std::string name;
+    PathId path;
+    uint32_t device;
+    auto operator<=>(const Key&) const = default;
+  };
+  struct Group {
+    std::vector<double> durations_s;
+    uint64_t bytes = 0;
+  };
+  std::optional<Pending> take_pending(uint32_t correlation);
+  bool decide(const std::string& symbol, PathId path);
+  void add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes);
+
+  LaunchFilter filter_;
+  PathTable paths_;
+  NvtxTracker nvtx_;
+  std::unordered_map<uint32_t, Pending> pending_;
+  std::map<Key, Group> groups_;
+  std::map<uint32_t, DeviceActivity> devices_;
+  ProfileCounters counters_;
+};
+
+/// At most this many samples are written per record (an even stride through
+/// all of them); median, p10 and p90 are always computed from every launch.
+inline constexpr size_t kMaxProfileSamples = 10000;
+
+/// Fills a profile record's `derived` block: no model FLOPs, so no MFU; the
+/// peak it would be judged against when `peaks` has one; HFU when hardware
+/// FLOPs were counted.
+void fill_profile_derived(RunRecord& run, const PeakTable& peaks);
+
+/// Total GPU time of a profile record: mean sample x launches (exact when
+/// every launch's sample was kept).
+double profile_total_s(const RunRecord& run);
+
+/// Status the injection library writes beside its results, one per process.
+struct InjectStatus {
+  int pid = 0;
+  std::string exe;
+  std::string state = "running";  ///< "running", "exit", "signal N", "periodic"
+  int cupti_result = 0;           ///< first CUPTI failure, 0 if none
+  std::string cupti_call, cupti_detail;
+  ProfileCounters counters;
+};
+std::string to_text(const InjectStatus& s);
+/// Unknown keys are skipped (newer writers); malformed numbers are bad_input.
+InjectStatus parse_inject_status(const std::string& text, const std::string& origin);
+
+/// Folds the per-process documents of one `flopscope profile` run into one:
+/// records with the same name, NVTX path and device are merged (launches added,
+/// statistics recomputed from the pooled samples; exact while no record was
+/// subsampled).
+ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs);
+
+}  // namespace flopscope::cupti
