@@ -1,0 +1,272 @@
+// Flash attention on tensor cores (FP16/BF16 inputs, FP32 accumulation).
+//
+// Adds over flash_simt.cu: both matrix products run on tensor cores
+// (mma.sync m16n8k16). Tiles move global -> shared with cp.async, XOR-swizzled
+// so that ldmatrix reads them without bank conflicts; Q stays in registers as
+// A fragments; the scores never leave registers: the S accumulators are
+// rescaled, exponentiated and repacked in place as the A fragments of P V.
+// The V load overlaps Q K^T and the next K load overlaps P V (FlashAttention-2's
+// single-buffer pipeline).
+//
+// Work partitioning (FlashAttention-2): a CTA of 4 warps owns 64 query rows of
+// one (batch, head); each warp owns 16 of them for the whole loop over K/V
+// blocks, so the softmax statistics of a row live in one warp (one quad of
+// lanes). Causal: blocks past the diagonal are skipped (kv_blocks), only the
+// blocks that straddle it, and the Nk tail, are masked; CTAs start with the
+// heaviest query tiles.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "attention/attention_math.h"
+#include "attention/instance.cuh"
+#include "common/cuda_util.cuh"
+#include "common/mma_ptx.cuh"
+
+namespace flopscope::kernels::attention {
+namespace {
+
+template <int D>
+struct MmaTiles {
+  static constexpr int kWarps = 4;
+  static constexpr int kThreads = 32 * kWarps;
+  static constexpr int kBM = 16 * kWarps;  // query rows per CTA      (BM, D)
+  static constexpr int kBN = 64;           // keys per K/V block      (BN, D)
+  // Two CTAs (8 warps) per SM at D = 128: O (64 regs), Q (32), S (32) and P
+  // (16) fragments fit without spilling; a third CTA would spill.
+  static constexpr int kMinBlocks = 2;
+  static constexpr int kSmemElems = (kBM + 2 * kBN) * D;  // Q, K, V tiles
+  static_assert(D % 64 == 0, "the XOR swizzle needs 8 or more 16-byte chunks per row");
+  static_assert(kBN % 16 == 0 && D % 16 == 0, "mma k-steps are 16 wide");
+  static_assert(kSmemElems * 2 <= 48 * 1024, "static shared memory is limited to 48 KB");
+};
+
+/// Element offset of 16-byte chunk `c` of row `r` in a swizzled [rows, D] tile:
+/// chunk c of row r is stored at chunk c ^ (r % 8), so the 8 rows an ldmatrix
+/// phase reads at one logical chunk land in 8 different 16-byte bank groups.
+template <int D>
+__device__ __forceinline__ int swizzle(int r, int c) {
+  return r * D + ((c ^ (r & 7)) << 3);
+}
+
+/// Rows [row0, row0 + ROWS) of a [n, D] matrix into a swizzled tile; rows past
+/// n are zero-filled (so masked keys multiply zeros, never stale NaNs).
+template <class T, int D, int ROWS>
+__device__ __forceinline__ void load_tile(T* smem, const T* g, int64_t row0, int64_t n) {
+  constexpr int kChunks = D / 8, kTotal = ROWS * kChunks, kThreads = MmaTiles<D>::kThreads;
+  static_assert(kTotal % kThreads == 0, "whole chunks per thread");
+#pragma unroll
+  for (int it = 0; it < kTotal / kThreads; ++it) {
+    const int i = int(threadIdx.x) + it * kThreads;
+    const int r = i / kChunks, c = i % kChunks;
+    const bool ok = row0 + r < n;
+    const T* src = g + (ok ? row0 + r : 0) * D + c * 8;
+    ptx::cp_async_16(smem + swizzle<D>(r, c), src, ok);
+  }
+}
+
+__device__ __forceinline__ float quad_max(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ __forceinline__ float quad_sum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
+template <class T, int D>
+__global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks)
+    flash_mma_kernel(const AttentionArgs<T> a, int64_t q_tiles, float scale_log2) {
+  using Tiles = MmaTiles<D>;
+  constexpr int BM = Tiles::kBM, BN = Tiles::kBN;
+  __shared__ __align__(128) T smem[Tiles::kSmemElems];
+  T* sq = smem;         // (BM, D)
+  T* sk = sq + BM * D;  // (BN, D)
+  T* sv = sk + BN * D;  // (BN, D)
+
+  // Heaviest causal query tiles first, across every (batch, head).
+  const int64_t qt = q_tiles - 1 - int64_t(blockIdx.x) / a.batch_heads;
+  const int64_t bh = int64_t(blockIdx.x) % a.batch_heads;
+  const T* q = a.q + bh * a.n_q * D;
+  const T* k = a.k + bh * a.n_kv * D;
+  const T* v = a.v + bh * a.n_kv * D;
+  T* o = a.o + bh * a.n_q * D;
+  const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
+  const int g = lane >> 2, t = lane & 3;       // mma fragment coordinates
+  const int mi = lane >> 3, mr = lane & 7;     // ldmatrix: matrix and row this lane addresses
+  const int64_t q0 = tile_begin<int64_t>(qt, BM);
+  const KvBlockRange range = kv_blocks(qt, BM, BN, a.n_q, a.n_kv, a.causal);
+
+  load_tile<T, D, BM>(sq, q, q0, a.n_q);
+  ptx::cp_async_commit();
+  if (range.end > 0) load_tile<T, D, BN>(sk, k, 0, a.n_kv);
+  ptx::cp_async_commit();
+
+  // This thread's accumulators hold rows g and g + 8 of the warp's 16.
+  const int64_t row_lo = q0 + warp * 16 + g, row_hi = row_lo + 8;
+  // 32-bit key arithmetic in the loop (check_shape keeps N and Nk below 2^31).
+  const int kend_lo = int(key_end(row_lo, a.n_q, a.n_kv, a.causal));
+  const int kend_hi = int(key_end(row_hi, a.n_q, a.n_kv, a.causal));
+  OnlineSoftmax st_lo, st_hi;
+  float acc[D / 8][4] = {};  // O: 16 rows x D per warp, as D/8 n-tiles
+
+  ptx::cp_async_wait<1>();  // Q has landed (K may still be in flight)
+  __syncthreads();
+  uint32_t qf[D / 16][4];  // Q: (16, D) per warp, as D/16 A fragments
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk)
+    ptx::ldmatrix_x4(qf[kk], sq + swizzle<D>(warp * 16 + (lane & 15), kk * 2 + (lane >> 4)));
+
+  const int blocks = int(range.end), full_blocks = int(range.full_end);
+  for (int blk = 0; blk < blocks; ++blk) {
+    const int kv0 = blk * BN;
+    ptx::cp_async_wait<0>();  // K[blk] has landed ...
+    __syncthreads();          // ... for every thread, and every warp is done with V[blk-1]
+    load_tile<T, D, BN>(sv, v, kv0, a.n_kv);
+    ptx::cp_async_commit();
+
+    // S = Q K^T: (16, BN) per warp as BN/8 n-tiles.
+    float s[BN / 8][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+      for (int np = 0; np < BN / 16; ++np) {
+        uint32_t b[4];  // K rows np*16 + (0..15), head dims kk*16 + (0..15)
+        ptx::ldmatrix_x4(b, sk + swizzle<D>(np * 16 + mr + 8 * (mi >> 1), kk * 2 + (mi & 1)));
+        ptx::mma_16816<T>(s[2 * np], qf[kk], b[0], b[1]);
+        ptx::mma_16816<T>(s[2 * np + 1], qf[kk], b[2], b[3]);
+      }
+    }
+
+    // To the log2 domain; mask only the blocks that need it; row max.
+    const bool masked = blk >= full_blocks;
+    float mx_lo = -INFINITY, mx_hi = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < BN / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int key = kv0 + 8 * j + 2 * t + e;
+        float lo = s[j][e] * scale_log2, hi = s[j][2 + e] * scale_log2;
+        if (masked) {
+          if (key >= kend_lo) lo = -INFINITY;
+          if (key >= kend_hi) hi = -INFINITY;
+        }
+        s[j][e] = lo;
+        s[j][2 + e] = hi;
+        mx_lo = fmaxf(mx_lo, lo);
+        mx_hi = fmaxf(mx_hi, hi);
+      }
+    }
+    const float alpha_lo = st_lo.rescale(quad_max(mx_lo));
+    const float alpha_hi = st_hi.rescale(quad_max(mx_hi));
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) {
+      acc[j][0] *= alpha_lo;
+      acc[j][1] *= alpha_lo;
+      acc[j][2] *= alpha_hi;
+      acc[j][3] *= alpha_hi;
+    }
+
+    // P = exp2(S - m), repacked as the A fragments of P V (C layout of two
+    // adjacent n-tiles = A layout of one k-step). Sums stay per thread until the end.
+    uint32_t pf[BN / 16][4];
+    float sum_lo = 0.0f, sum_hi = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk) {
+      float p[2][4];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        p[h][0] = st_lo.prob(s[2 * kk + h][0]);
+        p[h][1] = st_lo.prob(s[2 * kk + h][1]);
+        p[h][2] = st_hi.prob(s[2 * kk + h][2]);
+        p[h][3] = st_hi.prob(s[2 * kk + h][3]);
+        sum_lo += p[h][0] + p[h][1];
+        sum_hi += p[h][2] + p[h][3];
+      }
+      pf[kk][0] = ptx::pack2<T>(p[0][0], p[0][1]);
+      pf[kk][1] = ptx::pack2<T>(p[0][2], p[0][3]);
+      pf[kk][2] = ptx::pack2<T>(p[1][0], p[1][1]);
+      pf[kk][3] = ptx::pack2<T>(p[1][2], p[1][3]);
+    }
+    st_lo.add(sum_lo);
+    st_hi.add(sum_hi);
+
+    ptx::cp_async_wait<0>();  // V[blk] has landed ...
+    __syncthreads();          // ... for every thread, and every warp is done with K[blk]
+    if (blk + 1 < blocks) load_tile<T, D, BN>(sk, k, kv0 + BN, a.n_kv);
+    ptx::cp_async_commit();
+
+    // O += P V: V is (BN, D) k-major, read transposed.
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk) {
+#pragma unroll
+      for (int dp = 0; dp < D / 16; ++dp) {
+        uint32_t b[4];  // V rows kk*16 + (0..15), head dims dp*16 + (0..15)
+        ptx::ldmatrix_x4_trans(b, sv + swizzle<D>(kk * 16 + mr + 8 * (mi & 1), dp * 2 + (mi >> 1)));
+        ptx::mma_16816<T>(acc[2 * dp], pf[kk], b[0], b[1]);
+        ptx::mma_16816<T>(acc[2 * dp + 1], pf[kk], b[2], b[3]);
+      }
+    }
+  }
+
+  // The row sums were kept per thread: add the quad's four parts.
+  st_lo.l = quad_sum(st_lo.l);
+  st_hi.l = quad_sum(st_hi.l);
+  const float inv_lo = st_lo.inv_sum(), inv_hi = st_hi.inv_sum();  // 0 for a fully masked row
+#pragma unroll
+  for (int j = 0; j < D / 8; ++j) {
+    const int col = 8 * j + 2 * t;
+    if (row_lo < a.n_q)
+      *reinterpret_cast<uint32_t*>(o + row_lo * D + col) =
+          ptx::pack2<T>(acc[j][0] * inv_lo, acc[j][1] * inv_lo);
+    if (row_hi < a.n_q)
+      *reinterpret_cast<uint32_t*>(o + row_hi * D + col) =
+          ptx::pack2<T>(acc[j][2] * inv_hi, acc[j][3] * inv_hi);
+  }
+}
+
+template <class T, int D>
+Status launch(const AttentionArgs<T>& a, cudaStream_t stream) {
+  const int64_t q_tiles = ceil_div<int64_t>(a.n_q, MmaTiles<D>::kBM);
+  const int64_t blocks = q_tiles * a.batch_heads;
+  if (blocks > 0x7fffffff) return Status::error(1, "attention.flash_mma: too many CTAs");
+  const float scale_log2 = kLog2e / sqrtf(float(D));
+  flash_mma_kernel<T, D><<<unsigned(blocks), MmaTiles<D>::kThreads, 0, stream>>>(a, q_tiles, scale_log2);
+  return launch_status("attention.flash_mma");
+}
+
+}  // namespace
+
+template <class T>
+Status attention_flash_mma(const AttentionArgs<T>& a, cudaStream_t stream) {
+  if (a.head_dim == 64) return launch<T, 64>(a, stream);
+  if (a.head_dim == 128) return launch<T, 128>(a, stream);
+  return Status::error(int(cudaErrorInvalidValue), flash_head_dim_error(a.head_dim));
+}
+
+template Status attention_flash_mma<__half>(const AttentionArgs<__half>&, cudaStream_t);
+template Status attention_flash_mma<__nv_bfloat16>(const AttentionArgs<__nv_bfloat16>&, cudaStream_t);
+
+namespace {
+
+template <class T>
+KernelSpec flash_mma_spec(const char* dtype, DType dt) {
+  AttentionSpecArgs args;
+  args.variant = "flash_mma";
+  args.dtype = dtype;
+  args.precision = {dt, Pipe::tensor};
+  args.description = "fused FlashAttention-2 forward on tensor cores (mma.sync, ldmatrix, cp.async)";
+  args.in_default_suite = true;
+  args.min_cc = 80;
+  return make_attention_spec<T>(args, [](const AttentionArgs<T>& a, float*, cudaStream_t s) {
+    return attention_flash_mma<T>(a, s);
+  });
+}
+
+[[maybe_unused]] const bool registered = register_kernels({
+    flash_mma_spec<__half>("fp16", DType::fp16),
+    flash_mma_spec<__nv_bfloat16>("bf16", DType::bf16),
+});
+
+}  // namespace
+
+}  // namespace flopscope::kernels::attention

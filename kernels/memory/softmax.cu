@@ -1,0 +1,96 @@
+// memory.softmax: the row softmax of softmax.cuh as a memory-bound roofline
+// point (5 FLOPs per element over one read and one write). FP32 and BF16.
+#include <cuda_bf16.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/validate.h"
+#include "memory/reference.h"
+#include "memory/softmax.cuh"
+#include "registry.h"
+
+namespace flopscope::kernels::memory {
+namespace {
+
+template <class T>
+class SoftmaxInstance final : public KernelInstance {
+ public:
+  SoftmaxInstance(int64_t rows, int64_t cols, std::string dtype)
+      : rows_(rows), cols_(cols), dtype_(std::move(dtype)), x_(size_t(rows * cols)),
+        y_(x_.size()) {}
+
+  void prepare(uint64_t seed) override {
+    seed_ = seed;
+    host_x_.resize(x_.size());
+    fill_uniform(host_x_, seed * 2 + 1, -8.0f, 8.0f);
+    upload_rounded<T>(host_x_, x_);
+    poison_nan(y_);
+  }
+
+  Status run(StreamHandle stream) override {
+    return softmax_rows<T>(x_.get(), y_.get(), rows_, cols_, stream);
+  }
+
+  Validation validate() override {
+    const std::vector<float> out = download_as_float(y_);
+    // Whole rows: at most ~2^22 reference elements.
+    const size_t max_rows = size_t(std::max<int64_t>(1, (int64_t(1) << 22) / cols_));
+    const std::vector<size_t> rows = sample_indices(size_t(rows_), max_rows, seed_ ^ 0x50f7);
+    std::vector<size_t> idx;
+    std::vector<double> ref(rows.size() * size_t(cols_));
+    idx.reserve(ref.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      softmax_rows_reference(&host_x_[rows[r] * size_t(cols_)], 1, cols_, &ref[r * size_t(cols_)]);
+      for (int64_t c = 0; c < cols_; ++c) idx.push_back(rows[r] * size_t(cols_) + size_t(c));
+    }
+    return compare_outputs(out, idx, ref, tolerance_for(dtype_));
+  }
+
+ private:
+  int64_t rows_, cols_;
+  std::string dtype_;
+  DeviceBuffer<T> x_, y_;
+  std::vector<float> host_x_;
+  uint64_t seed_ = 0;
+};
+
+template <class T>
+KernelSpec softmax_spec(const char* dtype) {
+  KernelSpec s;
+  s.family = "memory";
+  s.variant = "softmax";
+  s.dtype = dtype;
+  s.precision = {DType::fp32, Pipe::cuda_core};  // FP32 math whatever the storage
+  s.description = "row softmax, one CTA per row, 16-byte vectors cached in registers";
+  s.in_default_suite = true;
+  s.params = {{"rows", 32768, "rows"}, {"cols", 4096, "columns (softmax length)"}};
+  s.presets = {{"tiny", {17, 1000}}, {"small", {4096, 1024}}, {"wide", {1024, 65536}}};
+  s.model = [](const Shape& sh) {
+    return softmax_rows_cost(shape_get(sh, "rows").value_or(0), shape_get(sh, "cols").value_or(0),
+                             int(sizeof(T)));
+  };
+  s.check_shape = [](const Shape& sh) -> std::string {
+    if (shape_get(sh, "rows").value_or(0) > 0x7fffffff)
+      return "rows must stay below 2^31 (one CTA per row): choose a smaller --shape";
+    return "";
+  };
+  s.device_bytes = [](const Shape& sh) {
+    return 2.0 * double(shape_get(sh, "rows").value_or(0)) *
+           double(shape_get(sh, "cols").value_or(0)) * sizeof(T);
+  };
+  s.create = [dtype = std::string(dtype)](const Shape& sh) -> std::unique_ptr<KernelInstance> {
+    return std::make_unique<SoftmaxInstance<T>>(shape_get(sh, "rows").value_or(1),
+                                                shape_get(sh, "cols").value_or(1), dtype);
+  };
+  return s;
+}
+
+[[maybe_unused]] const bool registered = register_kernels({
+    softmax_spec<float>("fp32"),
+    softmax_spec<__nv_bfloat16>("bf16"),
+});
+
+}  // namespace
+}  // namespace flopscope::kernels::memory
