@@ -1,0 +1,118 @@
+#pragma once
+/// `flopscope ceilings`: microbenchmarks that measure a GPU's real ceilings
+/// (docs/ceilings.md). This header is host-only (no CUDA header): the bench
+/// list, the arithmetic that turns a launch into FLOPs or bytes, and the
+/// conversion of measurements into a PeakTable are plain C++ and tested on the
+/// CPU; run_ceilings() is implemented with the CUDA runtime in run.cpp.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flopscope/peaks.h"
+#include "flopscope/results.h"
+
+namespace flopscope::ceilings {
+
+enum class Bench {
+  fp32_ffma,
+  fp16_hfma2,
+  bf16_hfma2,
+  fp64_dfma,
+  fp16_mma_sync,
+  bf16_mma_sync,
+  tf32_mma_sync,
+  fp16_wgmma,
+  bf16_wgmma,
+  dram_read,
+  dram_write,
+  dram_copy,
+  l2_read,
+  smem_read,
+};
+
+/// Where a measurement lands in the PeakTable.
+enum class Target { flops, dram, l2, l1 };
+
+struct BenchInfo {
+  Bench bench;
+  const char* id;           ///< "fp32.ffma", "bf16.wgmma", "dram.copy", ...
+  Target target;
+  const char* peak_key;     ///< Precision key for flops ("bf16_tensor"), else "dram", "l2", "l1"
+  const char* instruction;  ///< the SASS instruction that does the work
+  const char* what;         ///< one line for the table
+  bool needs_sm90a = false; ///< wgmma: only on compute capability 9.0 with sm_90a code
+};
+
+/// Every benchmark, in the order they run and print.
+const std::vector<BenchInfo>& all_benches();
+const BenchInfo& info(Bench b);
+
+/// How one launch was shaped. `trips` is the trip count of the kernel's
+/// timed loop: iterations for arithmetic, passes over the buffer for memory.
+struct LaunchShape {
+  int64_t blocks = 0;
+  int64_t threads = 0;  ///< per block
+  int64_t trips = 0;
+  int64_t bytes = 0;    ///< memory benchmarks: buffer (working-set) bytes; 0 otherwise
+};
+
+/// FLOPs (arithmetic) or bytes moved (memory) by one launch, from the shape
+/// and the kernels' compile-time constants (params.h). Throws bad_input on a
+/// shape the kernel cannot take (threads not a multiple of a warp or a
+/// warpgroup, non-positive counts, a buffer not a whole number of 16-byte accesses).
+double work_per_launch(Bench b, const LaunchShape& s);
+
+/// In-kernel clock readings of one block: clock64() and %globaltimer at the
+/// start and the end of its timed loop.
+struct ClockSample {
+  int64_t clk0 = 0, clk1 = 0;
+  uint64_t ns0 = 0, ns1 = 0;
+};
+/// The SM clock under load in MHz: the median over blocks of
+/// (clk1 - clk0) / (ns1 - ns0). nullopt when no block spans a positive time.
+std::optional<double> sm_clock_mhz(const std::vector<ClockSample>& samples);
+
+/// The trip count that makes a launch last about `target_s`, from one timed
+/// launch of `trips` trips that took `elapsed_s`; clamped to [1, max_trips].
+int64_t calibrate_trips(int64_t trips, double elapsed_s, double target_s, int64_t max_trips);
+
+struct Measurement {
+  Bench bench{};
+  bool ran = false;
+  std::string skipped;       ///< why it did not run ("needs sm_90a", ...)
+  LaunchShape shape;
+  double work = 0;           ///< FLOPs or bytes per launch
+  std::vector<double> times_s;  ///< every timed launch, in order
+  std::optional<double> sm_clock_mhz;
+  std::string note;          ///< e.g. a buffer smaller than planned
+
+  double best_s() const;     ///< the shortest launch
+  double median_s() const;
+  double best_rate() const { return work / best_s(); }      ///< per second
+  double median_rate() const { return work / median_s(); }  ///< per second: the stored ceiling
+};
+
+/// The measured PeakTable: for each key, the highest median rate of the
+/// benchmarks that feed it (mma.sync and wgmma both feed bf16_tensor; read,
+/// write and copy all feed dram). Benchmarks that did not run are left out.
+/// `source` becomes "measured: flopscope ceilings on <device> (<date>)".
+PeakTable to_peak_table(const std::vector<Measurement>& ms, const std::string& device_name,
+                        const std::string& date);
+
+/// The value a PeakTable holds for a benchmark's key (0 or absent: unknown).
+std::optional<double> table_value(const PeakTable& t, const BenchInfo& b);
+
+struct RunOptions {
+  int device = 0;
+  bool quick = false;  ///< shorter launches and fewer repetitions
+  /// Called before each benchmark with its id; may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+/// Runs every benchmark on `opt.device`. Throws Error(no_gpu) when there is no
+/// usable GPU and Error(failure) on a CUDA error or a kernel that did no work.
+std::vector<Measurement> run_ceilings(const RunOptions& opt);
+
+}  // namespace flopscope::ceilings

@@ -1,0 +1,132 @@
+// `flopscope ceilings [--out F] [--quick] [--device N]`: microbenchmarks that
+// measure the GPU's real ceilings (docs/ceilings.md), printed against the
+// datasheet and stored in a results file's peaks.measured.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/error.h"
+#include "flopscope/table.h"
+#ifdef FLOPSCOPE_HAS_CEILINGS
+#include "ceilings/ceilings.h"
+#include "flopscope/device.h"
+#endif
+
+namespace flopscope::cli {
+
+namespace {
+
+struct CeilingsOptions {
+  std::string out;
+  bool quick = false;
+  int device = 0;
+};
+
+#ifdef FLOPSCOPE_HAS_CEILINGS
+std::string fmt_rate(const ceilings::BenchInfo& b, std::optional<double> v) {
+  if (!v || !(*v > 0)) return "-";
+  return fmt_fixed(*v / 1e12, b.target == ceilings::Target::flops ? 1 : 2);
+}
+
+int run_ceilings_command(const CeilingsOptions& o) {
+  // Fail on a bad output path before spending minutes on the GPU.
+  if (!o.out.empty()) {
+    const std::filesystem::path p(o.out);
+    std::error_code ec;
+    const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(dir, ec))
+      throw_bad_input(o.out + ": directory '" + dir.string() + "' does not exist");
+  }
+  const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu, one line
+  if (o.device < 0 || size_t(o.device) >= devs.size())
+    throw_bad_input("--device " + std::to_string(o.device) + ": " + std::to_string(devs.size()) +
+                    " GPU(s) visible");
+  const DeviceInfo& dev = devs[size_t(o.device)];
+
+  ResultsDoc doc = new_results_doc();
+  doc.device = dev;
+  try {
+    doc.peaks.datasheet = peaks_for_device(dev);
+  } catch (const Error& e) {
+    doc.peaks.datasheet.source = std::string("none: ") + e.what();
+  }
+
+  ceilings::RunOptions ro;
+  ro.device = o.device;
+  ro.quick = o.quick;
+  ro.progress = [](const std::string& id) { std::fprintf(stderr, "ceilings: measuring %s\n", id.c_str()); };
+  const std::vector<ceilings::Measurement> ms = ceilings::run_ceilings(ro);
+  const PeakTable measured = ceilings::to_peak_table(ms, dev.name, doc.created.substr(0, 10));
+  doc.peaks.measured = measured;
+
+  Table t;
+  t.add_column("ceiling", Align::left);
+  t.add_column("peak key", Align::left);
+  t.add_column("SASS", Align::left, true);
+  t.add_column("unit", Align::left);
+  t.add_column("median", Align::right);
+  t.add_column("best", Align::right);
+  t.add_column("datasheet", Align::right);
+  t.add_column("median/ds", Align::right);
+  t.add_column("SM MHz", Align::right);
+  t.add_column("note", Align::left, true);
+  for (const ceilings::Measurement& m : ms) {
+    const ceilings::BenchInfo& b = ceilings::info(m.bench);
+    const char* unit = b.target == ceilings::Target::flops ? "TFLOP/s" : "TB/s";
+    const std::optional<double> ds = ceilings::table_value(doc.peaks.datasheet, b);
+    if (!m.ran) {
+      t.add_row({b.id, b.peak_key, b.instruction, unit, "-", "-", fmt_rate(b, ds), "-", "-",
+                 Cell("skipped: " + m.skipped, Color::dim)});
+      continue;
+    }
+    std::string ratio = "-";
+    Color rc = Color::none;
+    if (ds) {
+      const double r = m.median_rate() / *ds;
+      ratio = fmt_fixed(100 * r, 1) + "%";
+      rc = r > 1.02 ? Color::yellow : Color::none;  // above the datasheet: clocks above its clock
+    }
+    t.add_row({b.id, b.peak_key, b.instruction, unit, fmt_rate(b, m.median_rate()), fmt_rate(b, m.best_rate()),
+               fmt_rate(b, ds), Cell(ratio, rc), m.sm_clock_mhz ? fmt_fixed(*m.sm_clock_mhz, 0) : "-", m.note});
+  }
+  std::cout << dev.name << " (" << dev.sm_count << " SMs, max clock " << fmt_fixed(dev.max_sm_clock_mhz, 0)
+            << " MHz); datasheet: " << doc.peaks.datasheet.source << "\n"
+            << t.render(120, stdout_is_color_tty())
+            << "Stored in peaks.measured: the rate at the median launch time, the highest per key\n"
+               "(mma.sync and wgmma both feed *_tensor; read, write and copy feed dram).\n";
+  if (!o.out.empty()) {
+    write_results(o.out, doc);
+    std::fprintf(stderr, "wrote results: %s\n", o.out.c_str());
+  }
+  return kOk;
+}
+#endif
+
+void add_ceilings_command(CLI::App& app) {
+  auto o = std::make_shared<CeilingsOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "ceilings", "Measure the GPU's real ceilings: FLOP/s per pipe and precision, DRAM, L2 and "
+                  "shared-memory bandwidth");
+  sub->add_option("--out", o->out, "Write a results file whose peaks.measured holds the ceilings");
+  sub->add_flag("--quick", o->quick, "Shorter launches and fewer repetitions (less precise)");
+  sub->add_option("--device", o->device, "CUDA device index")->check(CLI::NonNegativeNumber);
+  set_action(sub, [o]() -> int {
+#ifndef FLOPSCOPE_HAS_CEILINGS
+    throw Error(ErrorKind::no_gpu,
+                "this flopscope was built without its CUDA kernels (FLOPSCOPE_KERNELS=OFF); "
+                "rebuild with them to measure ceilings");
+#else
+    return run_ceilings_command(*o);
+#endif
+  });
+}
+
+}  // namespace
+
+static const bool registered = register_command(40, add_ceilings_command);
+
+}  // namespace flopscope::cli
