@@ -1,0 +1,366 @@
+// Terminal, Markdown and JUnit views of `compare` and `check`, and Google
+// Benchmark JSON of a results file.
+#include "flopscope/ci_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "flopscope/report.h"
+#include "flopscope/table.h"
+
+namespace flopscope {
+namespace {
+
+std::string signed_pct(double ratio) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", (ratio - 1) * 100);
+  return buf;
+}
+
+std::string num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string pct_int(double frac) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", std::round(frac * 1000) / 10);
+  return buf;
+}
+
+bool has_stats(const TimingComparison& t) { return t.ratio > 0; }
+std::string change(const TimingComparison& t) { return has_stats(t) ? signed_pct(t.ratio) : "-"; }
+std::string interval(const TimingComparison& t) {
+  return has_stats(t) && t.ci_low > 0 ? signed_pct(t.ci_low) + ".." + signed_pct(t.ci_high) : "-";
+}
+std::string median_text(double s) { return s > 0 ? fmt_time(s) : "-"; }
+
+std::string delta_text(const WorkDelta& d) {
+  const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
+  return d.quantity + " " + rel + " (" + num(d.base) + " -> " + num(d.cur) + ")";
+}
+
+std::string work_summary(const RunComparison& r) {
+  std::string out;
+  bool hw = false;
+  for (const auto& d : r.work) {
+    hw = hw || d.quantity.rfind("hw.", 0) == 0;
+    if (!d.changed) continue;
+    const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
+    out += (out.empty() ? "" : ", ") + d.quantity + " " + rel + (d.gated ? " (gated)" : "");
+  }
+  if (!out.empty()) return out;
+  return hw ? "same" : "same model; no counters";
+}
+
+std::string verdict_word(const RunComparison& r) {
+  std::string v = to_string(r.timing.verdict);
+  if (r.work_regression()) v += ", more work";
+  if (r.validation_failed) v += ", INVALID";
+  return v;
+}
+
+/// Regressions first, then inconclusive, faster, unchanged; file order within.
+std::vector<const RunComparison*> ordered(const CompareReport& rep) {
+  auto rank = [](const RunComparison& r) {
+    if (r.regression()) return 0;
+    switch (r.timing.verdict) {
+      case Verdict::inconclusive: return 1;
+      case Verdict::faster: return 2;
+      default: return r.work_changed() ? 3 : 4;
+    }
+  };
+  std::vector<const RunComparison*> v;
+  for (const auto& r : rep.runs) v.push_back(&r);
+  std::stable_sort(v.begin(), v.end(),
+                   [&](const auto* a, const auto* b) { return rank(*a) < rank(*b); });
+  return v;
+}
+
+std::string counts_line(const CompareReport& rep) {
+  int more_work = 0, invalid = 0;
+  for (const auto& r : rep.runs) {
+    more_work += r.work_regression();
+    invalid += r.validation_failed;
+  }
+  std::string s = std::to_string(rep.count(Verdict::slower)) + " slower, " +
+                  std::to_string(rep.count(Verdict::faster)) + " faster, " +
+                  std::to_string(rep.count(Verdict::unchanged)) + " unchanged, " +
+                  std::to_string(rep.count(Verdict::inconclusive)) + " inconclusive";
+  if (more_work) s += ", " + std::to_string(more_work) + " with more work";
+  if (invalid) s += ", " + std::to_string(invalid) + " failing validation";
+  if (!rep.only_in_baseline.empty())
+    s += ", " + std::to_string(rep.only_in_baseline.size()) + " missing from current";
+  return s;
+}
+
+int exit_code_of(Outcome o) {
+  switch (o) {
+    case Outcome::ok: return 0;
+    case Outcome::regression: return 1;
+    case Outcome::inconclusive: return 4;
+  }
+  return 1;
+}
+
+std::string method_line(const GateOptions& o) {
+  return "time: Hodges-Lehmann ratio current/baseline, " + pct_int(o.confidence) +
+         " Mann-Whitney (Moses) interval, threshold " + pct_int(o.threshold) +
+         ", clocks: " + to_string(o.clock) + "; work: FLOPs within " +
+         pct_int(o.flops_tolerance) + ", bytes within " + pct_int(o.bytes_tolerance) +
+         ", gate on " + to_string(o.work_gate);
+}
+
+std::string origin_with_device(const std::string& origin, const std::string& device) {
+  return device.empty() ? origin : origin + " (" + device + ")";
+}
+
+}  // namespace
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows tab, newline and carriage return among the controls.
+        if (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') out += '?';
+        else if (c == 0x7f) out += '?';
+        else out += ch;
+    }
+  }
+  return out;
+}
+
+// ---- compare -----------------------------------------------------------------------
+
+std::string render_compare_text(const CompareReport& rep, bool color, bool warnings) {
+  std::ostringstream os;
+  os << "baseline: " << origin_with_device(rep.baseline_origin, rep.baseline_device) << "\n"
+     << "current:  " << origin_with_device(rep.current_origin, rep.current_device) << "\n";
+  if (warnings)
+    for (const auto& w : rep.warnings) os << "warning: " << w << "\n";
+  Table t;
+  t.add_column("kernel", Align::left, true);
+  t.add_column("shape", Align::left, true);
+  t.add_column("baseline", Align::right);
+  t.add_column("current", Align::right);
+  t.add_column("change", Align::right);
+  t.add_column(pct_int(rep.options.confidence) + " CI", Align::right);
+  t.add_column("verdict", Align::left);
+  for (const auto* r : ordered(rep)) {
+    const Color c = r->regression()                                ? Color::red
+                    : r->timing.verdict == Verdict::faster       ? Color::green
+                    : r->timing.verdict == Verdict::inconclusive ? Color::yellow
+                                                                 : Color::none;
+    t.add_row({r->key.id, shape_string(r->key.shape), median_text(r->timing.base_median),
+               median_text(r->timing.cur_median), change(r->timing), interval(r->timing),
+               Cell(verdict_word(*r), c)});
+  }
+  os << t.render(100, color);
+  for (const auto* r : ordered(rep)) {
+    const bool plain = r->timing.verdict == Verdict::unchanged && !r->work_changed() &&
+                       r->notes.empty();
+    if (plain) continue;
+    os << "  " << r->key.label() << ": " << r->timing.reason << "\n";
+    for (const auto& d : r->work)
+      if (d.changed) os << "    work: " << delta_text(d) << (d.gated ? " [gated]" : "") << "\n";
+    for (const auto& n : r->notes) os << "    note: " << n << "\n";
+  }
+  for (const auto& k : rep.only_in_baseline)
+    os << "missing from current: " << k.label() << "\n";
+  for (const auto& k : rep.only_in_current) os << "new in current: " << k.label() << "\n";
+  const Outcome o = rep.outcome();
+  os << "outcome: " << to_string(o) << " (" << counts_line(rep) << "); exit "
+     << exit_code_of(o) << "\n";
+  return os.str();
+}
+
+std::string render_compare_markdown(const CompareReport& rep) {
+  std::ostringstream os;
+  const Outcome o = rep.outcome();
+  os << "## flopscope compare: " << to_string(o) << "\n\n";
+  os << "**" << counts_line(rep) << "** (exit " << exit_code_of(o) << ")\n\n";
+  os << "- baseline: `" << md_cell(rep.baseline_origin) << "`"
+     << (rep.baseline_device.empty() ? "" : " on " + md_cell(rep.baseline_device)) << "\n";
+  os << "- current: `" << md_cell(rep.current_origin) << "`"
+     << (rep.current_device.empty() ? "" : " on " + md_cell(rep.current_device)) << "\n";
+  os << "- " << md_cell(method_line(rep.options)) << "\n\n";
+  for (const auto& w : rep.warnings) os << "> **Warning:** " << md_cell(w) << "\n>\n";
+  if (!rep.warnings.empty()) os << "\n";
+  os << "| Kernel | Shape | Baseline | Current | Change | " << pct_int(rep.options.confidence)
+     << " CI | Verdict | Work |\n";
+  os << "|---|---|---:|---:|---:|---:|---|---|\n";
+  for (const auto* r : ordered(rep)) {
+    const bool bad = r->regression();
+    os << "| " << md_cell(r->key.id) << (r->key.nvtx.empty() ? "" : " [" + md_cell(r->key.nvtx) + "]")
+       << " | " << md_cell(shape_string(r->key.shape)) << " | "
+       << median_text(r->timing.base_median) << " | " << median_text(r->timing.cur_median)
+       << " | " << change(r->timing) << " | " << interval(r->timing) << " | "
+       << (bad ? "**" : "") << md_cell(verdict_word(*r)) << (bad ? "**" : "") << " | "
+       << md_cell(work_summary(*r)) << " |\n";
+  }
+  std::ostringstream details;
+  for (const auto* r : ordered(rep)) {
+    if (r->timing.verdict == Verdict::unchanged && !r->work_changed() && r->notes.empty())
+      continue;
+    details << "- `" << md_cell(r->key.label()) << "`: " << md_cell(r->timing.reason);
+    for (const auto& d : r->work)
+      if (d.changed) details << "; " << md_cell(delta_text(d)) << (d.gated ? " (gated)" : "");
+    for (const auto& n : r->notes) details << "; " << md_cell(n);
+    details << "\n";
+  }
+  if (!details.str().empty()) os << "\n### Details\n\n" << details.str();
+  if (!rep.only_in_baseline.empty() || !rep.only_in_current.empty()) {
+    os << "\n### Unmatched runs\n\n";
+    for (const auto& k : rep.only_in_baseline)
+      os << "- missing from current (not compared): `" << md_cell(k.label()) << "`\n";
+    for (const auto& k : rep.only_in_current)
+      os << "- new in current (no baseline): `" << md_cell(k.label()) << "`\n";
+  }
+  os << "\n<sub>Exit codes: 0 no regression, 1 regression, 2 bad input, 4 inconclusive. "
+        "See docs/ci.md.</sub>\n";
+  return os.str();
+}
+
+std::string render_compare_junit(const CompareReport& rep) {
+  int failures = 0, skipped = 0;
+  std::ostringstream cases;
+  for (const auto& r : rep.runs) {
+    cases << "    <testcase classname=\"flopscope.compare." << xml_escape(r.key.id) << "\" name=\""
+          << xml_escape(shape_string(r.key.shape) + (r.key.nvtx.empty() ? "" : " [" + r.key.nvtx + "]"))
+          << "\" time=\"" << num(r.timing.cur_median) << "\">\n";
+    std::string body = "baseline " + median_text(r.timing.base_median) + ", current " +
+                       median_text(r.timing.cur_median) + ", change " + change(r.timing) +
+                       ", interval " + interval(r.timing) + ": " + r.timing.reason;
+    for (const auto& d : r.work)
+      if (d.changed) body += "\nwork: " + delta_text(d) + (d.gated ? " (gated)" : "");
+    for (const auto& n : r.notes) body += "\nnote: " + n;
+    if (r.regression()) {
+      ++failures;
+      cases << "      <failure type=\"regression\" message=\"" << xml_escape(verdict_word(r) + ": " + r.timing.reason)
+            << "\">" << xml_escape(body) << "</failure>\n";
+    } else if (r.timing.verdict == Verdict::inconclusive) {
+      ++skipped;
+      cases << "      <skipped message=\"" << xml_escape("inconclusive: " + r.timing.reason) << "\"/>\n";
+    }
+    if (!r.regression()) cases << "      <system-out>" << xml_escape(body) << "</system-out>\n";
+    cases << "    </testcase>\n";
+  }
+  for (const auto& k : rep.only_in_baseline) {
+    ++skipped;
+    cases << "    <testcase classname=\"flopscope.compare." << xml_escape(k.id) << "\" name=\""
+          << xml_escape(shape_string(k.shape)) << "\">\n      <skipped message=\"missing from "
+          << "the current results: not compared\"/>\n    </testcase>\n";
+  }
+  const size_t tests = rep.runs.size() + rep.only_in_baseline.size();
+  std::ostringstream os;
+  os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+     << "<testsuites name=\"flopscope compare\" tests=\"" << tests << "\" failures=\"" << failures
+     << "\" errors=\"0\" skipped=\"" << skipped << "\">\n"
+     << "  <testsuite name=\"flopscope compare\" tests=\"" << tests << "\" failures=\"" << failures
+     << "\" errors=\"0\" skipped=\"" << skipped << "\">\n"
+     << "    <properties>\n"
+     << "      <property name=\"baseline\" value=\""
+     << xml_escape(origin_with_device(rep.baseline_origin, rep.baseline_device)) << "\"/>\n"
+     << "      <property name=\"current\" value=\""
+     << xml_escape(origin_with_device(rep.current_origin, rep.current_device)) << "\"/>\n"
+     << "      <property name=\"method\" value=\"" << xml_escape(method_line(rep.options)) << "\"/>\n"
+     << "      <property name=\"outcome\" value=\"" << to_string(rep.outcome()) << "\"/>\n";
+  for (const auto& w : rep.warnings)
+    os << "      <property name=\"warning\" value=\"" << xml_escape(w) << "\"/>\n";
+  os << "    </properties>\n" << cases.str();
+  if (!rep.only_in_current.empty()) {
+    std::string s;
+    for (const auto& k : rep.only_in_current) s += "new in current (no baseline): " + k.label() + "\n";
+    os << "    <system-out>" << xml_escape(s) << "</system-out>\n";
+  }
+  os << "  </testsuite>\n</testsuites>\n";
+  return os.str();
+}
+
+// ---- check -------------------------------------------------------------------------
+
+std::string render_check_text(const CheckReport& rep, bool color) {
+  std::ostringstream os;
+  os << "results:   " << origin_with_device(rep.results_origin, rep.device) << "\n"
+     << "contracts: " << rep.contracts_origin << "\n";
+  for (const auto& r : rep.results) {
+    const Contract& c = rep.contracts[r.contract];
+    const char* word = r.passed ? "PASS" : "FAIL";
+    const char* on = color ? (r.passed ? "\033[32m" : "\033[31m") : "";
+    const char* off = color ? "\033[0m" : "";
+    os << on << word << off << "  " << c.origin << ":" << c.line << "  " << c.text << "\n"
+       << "      " << (r.run.empty() ? "" : r.run + ": ") << r.detail << "\n";
+  }
+  os << "outcome: " << (rep.passed() ? "all contracts hold" : "contracts failed") << " ("
+     << rep.results.size() - size_t(rep.failures()) << " passed, " << rep.failures()
+     << " failed); exit " << (rep.passed() ? 0 : 1) << "\n";
+  return os.str();
+}
+
+std::string render_check_markdown(const CheckReport& rep) {
+  std::ostringstream os;
+  os << "## flopscope check: " << (rep.passed() ? "all contracts hold" : "contracts failed")
+     << "\n\n**" << rep.results.size() - size_t(rep.failures()) << " passed, " << rep.failures()
+     << " failed** (exit " << (rep.passed() ? 0 : 1) << ")\n\n"
+     << "- results: `" << md_cell(rep.results_origin) << "`"
+     << (rep.device.empty() ? "" : " on " + md_cell(rep.device)) << "\n"
+     << "- contracts: `" << md_cell(rep.contracts_origin) << "`\n\n"
+     << "| | Line | Contract | Run | Detail |\n|---|---:|---|---|---|\n";
+  std::vector<const ContractResult*> v;
+  for (const auto& r : rep.results) v.push_back(&r);
+  std::stable_sort(v.begin(), v.end(), [](const auto* a, const auto* b) { return !a->passed && b->passed; });
+  for (const auto* r : v) {
+    const Contract& c = rep.contracts[r->contract];
+    os << "| " << (r->passed ? "pass" : "**FAIL**") << " | " << c.line << " | `"
+       << md_cell(c.text) << "` | " << (r->run.empty() ? "(none)" : md_cell(r->run)) << " | "
+       << md_cell(r->detail) << " |\n";
+  }
+  os << "\n<sub>Exit codes: 0 all contracts hold, 1 a contract failed, 2 bad input. "
+        "See docs/ci.md.</sub>\n";
+  return os.str();
+}
+
+std::string render_check_junit(const CheckReport& rep) {
+  std::ostringstream cases;
+  for (const auto& r : rep.results) {
+    const Contract& c = rep.contracts[r.contract];
+    cases << "    <testcase classname=\"flopscope.check\" name=\""
+          << xml_escape("line " + std::to_string(c.line) + ": " + c.text +
+                        (r.run.empty() ? "" : " [" + r.run + "]"))
+          << "\">\n";
+    if (!r.passed)
+      cases << "      <failure type=\"contract\" message=\"" << xml_escape(r.detail) << "\">"
+            << xml_escape(c.origin + ":" + std::to_string(c.line) + ": " + c.text + "\n" +
+                          (r.run.empty() ? "" : r.run + ": ") + r.detail)
+            << "</failure>\n";
+    else
+      cases << "      <system-out>" << xml_escape(r.detail) << "</system-out>\n";
+    cases << "    </testcase>\n";
+  }
+  const size_t tests = rep.results.size();
+  std::ostringstream os;
+  os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+     << "<testsuites name=\"flopscope check\" tests=\"" << tests << "\" failures=\""
+     << rep.failures() << "\" errors=\"0\">\n"
+     << "  <testsuite name=\"flopscope check\" tests=\"" << tests << "\" failures=\""
+     << rep.failures() << "\" errors=\"0\" skipped=\"0\">\n"
+     << "    <properties>\n      <property name=\"results\" value=\""
+     << xml_escape(origin_with_device(rep.results_origin, rep.device)) << "\"/>\n"
+     << "      <property name=\"contracts\" value=\"" << xml_escape(rep.contracts_origin)
+     << "\"/>\n    </properties>\n"
+     << cases.str() << "  </testsuite>\n</testsuites>\n";
+  return os.str();
+}
+
+}  // namespace flopscope

@@ -1,0 +1,288 @@
+// `flopscope compare`: match the runs of two results files and judge each
+// pair on its work (deterministic counts) and its time (statistics).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "flopscope/error.h"
+#include "flopscope/gate.h"
+
+namespace flopscope {
+
+const char* to_string(ClockPolicy p) {
+  switch (p) {
+    case ClockPolicy::flag: return "flag";
+    case ClockPolicy::normalize: return "normalize";
+    case ClockPolicy::ignore: return "ignore";
+  }
+  return "?";
+}
+
+std::optional<ClockPolicy> parse_clock_policy(const std::string& s) {
+  for (ClockPolicy p : {ClockPolicy::flag, ClockPolicy::normalize, ClockPolicy::ignore})
+    if (s == to_string(p)) return p;
+  return std::nullopt;
+}
+
+const char* to_string(WorkGate g) {
+  switch (g) {
+    case WorkGate::increase: return "increase";
+    case WorkGate::any: return "any";
+    case WorkGate::none: return "none";
+  }
+  return "?";
+}
+
+std::optional<WorkGate> parse_work_gate(const std::string& s) {
+  for (WorkGate g : {WorkGate::increase, WorkGate::any, WorkGate::none})
+    if (s == to_string(g)) return g;
+  return std::nullopt;
+}
+
+const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::ok: return "no regression";
+    case Outcome::regression: return "regression";
+    case Outcome::inconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+void validate(const GateOptions& o) {
+  auto need = [](bool ok, const char* what) {
+    if (!ok) throw_bad_input(what);
+  };
+  need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage above 0 (e.g. 5)");
+  need(o.confidence > 0.5 && o.confidence < 1, "--confidence must lie between 50 and 100 percent");
+  need(o.equivalence_confidence > 0.5 && o.equivalence_confidence < 1,
+       "the equivalence confidence must lie between 50 and 100 percent");
+  need(o.min_samples >= 5, "--min-samples must be at least 5");
+  need(o.bimodal_min_fraction > 0 && o.bimodal_min_fraction < 0.5,
+       "the bimodal minimum fraction must lie in (0, 0.5)");
+  need(o.bimodal_min_separation > 0, "the bimodal separation must be positive");
+  need(o.flops_tolerance >= 0 && o.bytes_tolerance >= 0,
+       "--flops-tolerance and --bytes-tolerance must not be negative");
+  need(o.clock_tolerance >= 0, "--clock-tolerance must not be negative");
+}
+
+std::string RunKey::label() const {
+  std::string s = id;
+  if (!shape.empty()) s += " " + shape_string(shape);
+  if (!nvtx.empty()) s += " [" + nvtx + "]";
+  return s;
+}
+
+bool RunComparison::work_changed() const {
+  return std::any_of(work.begin(), work.end(), [](const WorkDelta& w) { return w.changed; });
+}
+
+bool RunComparison::work_regression() const {
+  return std::any_of(work.begin(), work.end(), [](const WorkDelta& w) { return w.gated; });
+}
+
+int CompareReport::count(Verdict v) const {
+  return int(std::count_if(runs.begin(), runs.end(),
+                           [v](const RunComparison& r) { return r.timing.verdict == v; }));
+}
+
+Outcome CompareReport::outcome() const {
+  bool inconclusive = !only_in_baseline.empty();
+  for (const auto& r : runs) {
+    if (r.regression()) return Outcome::regression;
+    inconclusive = inconclusive || r.timing.verdict == Verdict::inconclusive;
+  }
+  return inconclusive ? Outcome::inconclusive : Outcome::ok;
+}
+
+namespace {
+
+/// The matching key: id, shape with its keys sorted, NVTX path.
+std::string match_key(const RunRecord& r) {
+  Shape s = r.shape;
+  std::sort(s.begin(), s.end());
+  return r.id + "\x1f" + shape_string(s) + "\x1f" + r.nvtx;
+}
+
+RunKey key_of(const RunRecord& r) { return RunKey{r.id, r.shape, r.nvtx}; }
+
+std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::string& origin) {
+  if (doc.runs.empty()) throw_bad_input(origin + ": no runs to compare");
+  std::map<std::string, size_t> idx;
+  for (size_t i = 0; i < doc.runs.size(); ++i) {
+    auto [it, fresh] = idx.emplace(match_key(doc.runs[i]), i);
+    if (!fresh)
+      throw_bad_input(origin + ": runs[" + std::to_string(it->second) + "] and runs[" +
+                      std::to_string(i) + "] are the same kernel and shape (" +
+                      key_of(doc.runs[i]).label() + "); keep one of them");
+  }
+  return idx;
+}
+
+std::string device_label(const ResultsDoc& d) {
+  if (!d.device) return "";
+  std::string s = d.device->name;
+  if (!d.device->gpu_key.empty()) s += " (" + d.device->gpu_key + ")";
+  return s;
+}
+
+std::string fmt(const char* f, double a, double b) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, f, a, b);
+  return buf;
+}
+
+void add_delta(RunComparison& rc, const std::string& quantity, std::optional<double> base,
+               std::optional<double> cur, double tol, bool gate_quantity, WorkGate gate) {
+  if (!base || !cur) return;
+  WorkDelta d;
+  d.quantity = quantity;
+  d.base = *base;
+  d.cur = *cur;
+  d.tolerance = tol;
+  const double scale = std::max(std::fabs(d.base), std::fabs(d.cur));
+  d.changed = scale > 0 && std::fabs(d.cur - d.base) > tol * std::fabs(d.base);
+  d.gated = d.changed && gate_quantity &&
+            (gate == WorkGate::any || (gate == WorkGate::increase && d.cur > d.base));
+  rc.work.push_back(d);
+}
+
+void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, const GateOptions& o) {
+  // Model figures come from formulas: a change means the problem or the FLOP
+  // convention changed, not the kernel. Reported, never gated.
+  add_delta(rc, "model.flops", b.model.flops, c.model.flops, o.flops_tolerance, false, o.work_gate);
+  add_delta(rc, "model.bytes", b.model.bytes, c.model.bytes, o.bytes_tolerance, false, o.work_gate);
+  if (!rc.work.empty() && rc.work[0].changed)
+    rc.notes.push_back("model FLOPs changed: the problem or the FLOP convention differs, so "
+                       "MFU is not comparable");
+  if (b.launches != c.launches)
+    rc.notes.push_back("launches per record changed: " + std::to_string(b.launches) + " -> " +
+                       std::to_string(c.launches));
+  if (!b.hw || !c.hw) {
+    if (b.hw || c.hw)
+      rc.notes.push_back(std::string("hardware counters only in the ") +
+                         (b.hw ? "baseline" : "current") + " run: executed work not compared");
+    return;
+  }
+  const HwCounters &hb = *b.hw, &hc = *c.hw;
+  // Totals gate; the split by pipe and by level shows where work moved.
+  add_delta(rc, "hw.flops_total", hb.flops_total, hc.flops_total, o.flops_tolerance, true,
+            o.work_gate);
+  std::map<std::string, int> pipes;
+  for (const auto& [k, v] : hb.flops_by_pipe) pipes[k] |= 1;
+  for (const auto& [k, v] : hc.flops_by_pipe) pipes[k] |= 2;
+  if (!hb.flops_by_pipe.empty() && !hc.flops_by_pipe.empty()) {
+    for (const auto& [k, where] : pipes) {
+      const double bv = (where & 1) ? hb.flops_by_pipe.at(k) : 0;
+      const double cv = (where & 2) ? hc.flops_by_pipe.at(k) : 0;
+      add_delta(rc, "hw.flops." + k, bv, cv, o.flops_tolerance, false, o.work_gate);
+    }
+  }
+  add_delta(rc, "hw.dram_bytes", hb.dram_bytes(), hc.dram_bytes(), o.bytes_tolerance, true,
+            o.work_gate);
+  add_delta(rc, "hw.dram_read_bytes", hb.dram_read_bytes, hc.dram_read_bytes, o.bytes_tolerance,
+            false, o.work_gate);
+  add_delta(rc, "hw.dram_write_bytes", hb.dram_write_bytes, hc.dram_write_bytes,
+            o.bytes_tolerance, false, o.work_gate);
+  add_delta(rc, "hw.l2_bytes", hb.l2_bytes, hc.l2_bytes, o.bytes_tolerance, false, o.work_gate);
+  add_delta(rc, "hw.l1_bytes", hb.l1_bytes, hc.l1_bytes, o.bytes_tolerance, false, o.work_gate);
+}
+
+void compare_time(RunComparison& rc, const RunRecord& b, const RunRecord& c, const GateOptions& o) {
+  rc.base_clock_mhz = b.sm_clock_mhz;
+  rc.cur_clock_mhz = c.sm_clock_mhz;
+  const bool both = b.sm_clock_mhz && c.sm_clock_mhz && *b.sm_clock_mhz > 0 && *c.sm_clock_mhz > 0;
+  if (o.clock == ClockPolicy::ignore || !both) {
+    rc.timing = compare_timings(b.time_s.samples, c.time_s.samples, o);
+    if (o.clock != ClockPolicy::ignore && !both)
+      rc.notes.push_back(std::string("SM clock not recorded in the ") +
+                         (!b.sm_clock_mhz && !c.sm_clock_mhz ? "baseline or current"
+                          : !b.sm_clock_mhz                  ? "baseline"
+                                                             : "current") +
+                         " run: clock changes cannot be ruled out");
+    return;
+  }
+  const double fb = *b.sm_clock_mhz, fc = *c.sm_clock_mhz;
+  // Current times as they would be at the baseline clock, were the kernel
+  // bound by the SM clock (compute-bound); memory-bound kernels sit between.
+  std::vector<double> scaled = c.time_s.samples;
+  for (double& s : scaled) s *= fc / fb;
+  const bool differs = std::fabs(fc / fb - 1) > o.clock_tolerance;
+  if (o.clock == ClockPolicy::normalize) {
+    rc.timing = compare_timings(b.time_s.samples, scaled, o);
+    if (differs)
+      rc.notes.push_back(fmt("SM clock %.0f -> %.0f MHz: current times scaled to the baseline clock",
+                             fb, fc));
+    return;
+  }
+  rc.timing = compare_timings(b.time_s.samples, c.time_s.samples, o);
+  if (!differs) return;
+  const std::string clocks = fmt("SM clock %.0f -> %.0f MHz", fb, fc);
+  const TimingComparison at_base_clock = compare_timings(b.time_s.samples, scaled, o);
+  if (at_base_clock.verdict == rc.timing.verdict) {
+    rc.notes.push_back(clocks + ": the verdict holds at either clock");
+  } else {
+    rc.timing.verdict = Verdict::inconclusive;
+    rc.timing.reason = clocks + " could explain this (at the baseline clock it would be " +
+                       to_string(at_base_clock.verdict) +
+                       "); lock clocks (nvidia-smi -lgc) or pass --clock normalize";
+  }
+}
+
+}  // namespace
+
+CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& current,
+                              const GateOptions& opt, const std::string& baseline_origin,
+                              const std::string& current_origin) {
+  validate(opt);
+  if (baseline.schema != current.schema)
+    throw_bad_input("schema versions differ: " + baseline_origin + " is '" + baseline.schema +
+                    "', " + current_origin + " is '" + current.schema + "'");
+  CompareReport rep;
+  rep.baseline_origin = baseline_origin;
+  rep.current_origin = current_origin;
+  rep.options = opt;
+  rep.baseline_device = device_label(baseline);
+  rep.current_device = device_label(current);
+  const auto bidx = index_runs(baseline, baseline_origin);
+  const auto cidx = index_runs(current, current_origin);
+
+  if (!baseline.device || !current.device) {
+    rep.warnings.push_back(std::string(!baseline.device ? "the baseline" : "the current") +
+                           " file records no device: cannot tell whether both ran on the same GPU");
+  } else {
+    const DeviceInfo &db = *baseline.device, &dc = *current.device;
+    if (db.name != dc.name || db.gpu_key != dc.gpu_key)
+      rep.warnings.push_back("different GPUs: the baseline ran on " + rep.baseline_device +
+                             ", the current on " + rep.current_device +
+                             "; timings compare the GPUs as much as the code");
+    else if (db.driver_version != dc.driver_version)
+      rep.warnings.push_back("different drivers: " + db.driver_version + " (baseline) vs " +
+                             dc.driver_version + " (current)");
+  }
+
+  for (const auto& c : current.runs) {
+    auto it = bidx.find(match_key(c));
+    if (it == bidx.end()) {
+      rep.only_in_current.push_back(key_of(c));
+      continue;
+    }
+    const RunRecord& b = baseline.runs[it->second];
+    RunComparison rc;
+    rc.key = key_of(c);
+    compare_work(rc, b, c, opt);
+    compare_time(rc, b, c, opt);
+    rc.validation_failed = c.validation && !c.validation->passed;
+    if (rc.validation_failed) rc.notes.push_back("validation failed in the current run");
+    rep.runs.push_back(std::move(rc));
+  }
+  for (const auto& b : baseline.runs)
+    if (!cidx.count(match_key(b))) rep.only_in_baseline.push_back(key_of(b));
+  if (rep.runs.empty())
+    throw_bad_input("no run of " + current_origin + " matches a run of " + baseline_origin +
+                    " by kernel id and shape (e.g. baseline " + key_of(baseline.runs[0]).label() +
+                    ", current " + key_of(current.runs[0]).label() + ")");
+  return rep;
+}
+
+}  // namespace flopscope

@@ -1,0 +1,516 @@
+// Performance contracts: a line-oriented file of assertions about one results
+// file, parsed strictly (file:line and the reason) and checked run by run.
+#include "flopscope/contracts.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+#include "flopscope/error.h"
+
+namespace flopscope {
+
+const char* to_string(CmpOp op) {
+  switch (op) {
+    case CmpOp::ge: return ">=";
+    case CmpOp::le: return "<=";
+    case CmpOp::gt: return ">";
+    case CmpOp::lt: return "<";
+    case CmpOp::eq: return "=";
+  }
+  return "?";
+}
+
+const std::vector<ContractMetric>& contract_metrics() {
+  static const std::vector<ContractMetric> m = {
+      {"time", "median time per launch, seconds (units: s, ms, us, ns)"},
+      {"tflops", "model FLOPs / median time, TFLOP/s"},
+      {"tflops_hw", "hardware FLOPs / median time, TFLOP/s"},
+      {"mfu", "model FLOPs utilization, a fraction (0.5 or 50%)"},
+      {"hfu", "hardware FLOPs utilization, a fraction"},
+      {"roof", "achieved / attainable at the kernel's arithmetic intensity, a fraction"},
+      {"model_flops", "FLOPs from the analytic model"},
+      {"hw_flops", "FLOPs the hardware counted"},
+      {"model_bytes", "minimal DRAM bytes from the analytic model"},
+      {"dram_bytes", "DRAM bytes read + written, hardware-counted"},
+      {"l2_bytes", "L2 bytes, hardware-counted"},
+      {"ai", "arithmetic intensity, model FLOPs per model byte"},
+      {"ai_hw", "arithmetic intensity, hardware FLOPs per DRAM byte"},
+      {"rel_err", "validation: worst relative error against the reference"},
+  };
+  return m;
+}
+
+namespace {
+
+bool is_fraction_metric(const std::string& m) { return m == "mfu" || m == "hfu" || m == "roof"; }
+
+bool known_metric(const std::string& m) {
+  const auto& all = contract_metrics();
+  return std::any_of(all.begin(), all.end(), [&](const ContractMetric& c) { return m == c.name; });
+}
+
+std::string metric_list() {
+  std::string s;
+  for (const auto& c : contract_metrics()) s += (s.empty() ? "" : ", ") + std::string(c.name);
+  return s;
+}
+
+/// The value of `metric` for `r`, or why it has none.
+std::optional<double> metric_value(const RunRecord& r, const std::string& metric, std::string& why) {
+  const Derived& d = r.derived;
+  auto hw = [&](std::optional<double> v) -> std::optional<double> {
+    if (!v) why = metric + " was not collected (no hardware counters in this run)";
+    return v;
+  };
+  if (metric == "time") return r.time_s.median;
+  if (metric == "tflops") return d.tflops_model;
+  if (metric == "model_flops") return r.model.flops;
+  if (metric == "model_bytes") return r.model.bytes;
+  if (metric == "ai") return d.ai_dram;
+  if (metric == "roof") return d.pct_of_roof / 100;
+  if (metric == "mfu" || metric == "hfu") {
+    const auto v = metric == "mfu" ? d.mfu : d.hfu;
+    if (!v) why = metric == "hfu" && d.mfu ? "hfu needs hardware counters, absent in this run"
+                                           : "no peak for precision '" + r.precision + "'";
+    return v;
+  }
+  if (metric == "tflops_hw") return hw(d.tflops_hw);
+  if (metric == "ai_hw") return hw(d.ai_dram_hw);
+  if (metric == "hw_flops") return hw(r.hw ? r.hw->flops_total : std::nullopt);
+  if (metric == "dram_bytes") return hw(r.hw ? r.hw->dram_bytes() : std::nullopt);
+  if (metric == "l2_bytes") return hw(r.hw ? r.hw->l2_bytes : std::nullopt);
+  if (metric == "rel_err") {
+    if (!r.validation) why = "the run was not validated";
+    return r.validation ? std::optional<double>(r.validation->max_rel_err) : std::nullopt;
+  }
+  why = "unknown metric " + metric;
+  return std::nullopt;
+}
+
+bool glob_match(const char* pat, const char* s) {
+  for (; *pat; ++pat, ++s) {
+    if (*pat == '*') {
+      for (const char* t = s;; ++t) {
+        if (glob_match(pat + 1, t)) return true;
+        if (!*t) return false;
+      }
+    }
+    if (*s != *pat) return false;
+  }
+  return *s == '\0';
+}
+
+std::string fmt_num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// ---- parsing -------------------------------------------------------------------
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+
+class LineParser {
+ public:
+  LineParser(std::string origin, int line) : origin_(std::move(origin)), line_(line) {}
+
+  [[noreturn]] void fail(const std::string& why) const {
+    throw_bad_input(origin_ + ":" + std::to_string(line_) + ": " + why);
+  }
+
+  static bool id_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+           c == '*';
+  }
+
+  /// ID [KEY=INT ...]; `allow_glob` only for the subject.
+  RunSelector selector(const std::vector<std::string>& words, size_t from, bool allow_glob,
+                       const char* what) const {
+    RunSelector sel;
+    if (from >= words.size()) fail(std::string("expected ") + what + " (a kernel id)");
+    sel.id = words[from];
+    if (sel.id.find('=') != std::string::npos)
+      fail(std::string(what) + " must start with a kernel id, got '" + sel.id + "'");
+    for (char c : sel.id)
+      if (!id_char(c)) fail("'" + sel.id + "' is not a kernel id (letters, digits, '_', '.', '-'" +
+                            (allow_glob ? ", '*')" : ")"));
+    if (!allow_glob && sel.id.find('*') != std::string::npos)
+      fail("the reference '" + sel.id + "' must name one kernel id, without '*'");
+    for (size_t i = from + 1; i < words.size(); ++i) {
+      const std::string& w = words[i];
+      const size_t eq = w.find('=');
+      if (eq == std::string::npos || eq == 0)
+        fail("expected a shape value KEY=INTEGER (e.g. n=4096), got '" + w + "'");
+      int64_t v = 0;
+      const char* b = w.data() + eq + 1;
+      const char* e = w.data() + w.size();
+      auto [p, ec] = std::from_chars(b, e, v);
+      if (ec != std::errc() || p != e || b == e)
+        fail("shape value '" + w + "' is not an integer");
+      for (const auto& [k, prev] : sel.shape)
+        if (k == w.substr(0, eq)) fail("shape key '" + k + "' given twice");
+      sel.shape.emplace_back(w.substr(0, eq), v);
+    }
+    return sel;
+  }
+
+  /// Splits the assertion into words and operators (">=", "<=", ">", "<",
+  /// "=", "±"); "+-" and "==" are spelled out alternatives. `offsets` gets
+  /// where each token starts.
+  static std::vector<std::string> tokens(const std::string& s, std::vector<size_t>& offsets) {
+    std::vector<std::string> out;
+    auto push = [&](std::string tok, size_t at) {
+      out.push_back(std::move(tok));
+      offsets.push_back(at);
+    };
+    size_t i = 0;
+    while (i < s.size()) {
+      const char c = s[i];
+      if (c == ' ' || c == '\t') {
+        ++i;
+      } else if (s.compare(i, 2, ">=") == 0 || s.compare(i, 2, "<=") == 0) {
+        push(s.substr(i, 2), i);
+        i += 2;
+      } else if (s.compare(i, 2, "==") == 0) {
+        push("=", i);
+        i += 2;
+      } else if (c == '>' || c == '<' || c == '=') {
+        push(std::string(1, c), i);
+        ++i;
+      } else if (s.compare(i, 2, "\xC2\xB1") == 0 || s.compare(i, 2, "+-") == 0) {
+        push("\xC2\xB1", i);
+        i += 2;
+      } else {
+        size_t j = i;
+        while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '>' && s[j] != '<' &&
+               s[j] != '=' && s.compare(j, 2, "\xC2\xB1") != 0)
+          ++j;
+        push(s.substr(i, j - i), i);
+        i = j;
+      }
+    }
+    return out;
+  }
+
+  static bool looks_numeric(const std::string& w) {
+    return !w.empty() && (std::isdigit(static_cast<unsigned char>(w[0])) || w[0] == '.' ||
+                          ((w[0] == '-' || w[0] == '+') && w.size() > 1));
+  }
+
+  /// A number with an optional unit: '%' (divides by 100), or s/ms/us/ns for
+  /// the time metric.
+  double number(const std::string& w, const std::string& metric, bool tolerance) const {
+    double v = 0;
+    const char* b = w.data();
+    const char* e = w.data() + w.size();
+    if (*b == '+') ++b;
+    auto [p, ec] = std::from_chars(b, e, v);
+    if (ec != std::errc() || !std::isfinite(v)) fail("'" + w + "' is not a number");
+    const std::string unit(p, e);
+    if (unit == "%") {
+      if (!tolerance && !is_fraction_metric(metric))
+        fail("'%' fits a fraction (mfu, hfu, roof) or a tolerance, not " + metric);
+      return v / 100;
+    }
+    if (tolerance) fail("a tolerance is a percentage (e.g. ± 0.1%), got '" + w + "'");
+    if (!unit.empty()) {
+      if (metric != "time") fail("unexpected unit '" + unit + "' in '" + w + "'");
+      if (unit == "s") return v;
+      if (unit == "ms") return v * 1e-3;
+      if (unit == "us") return v * 1e-6;
+      if (unit == "ns") return v * 1e-9;
+      fail("unknown time unit '" + unit + "' (use s, ms, us or ns)");
+    }
+    if (is_fraction_metric(metric) && (v < 0 || v > 1))
+      fail(metric + " is a fraction: write " + fmt_num(v / 100) + " or " + fmt_num(v) + "%");
+    return v;
+  }
+
+  void metric_name(const std::string& m) const {
+    if (!known_metric(m)) fail("unknown metric '" + m + "' (known: " + metric_list() + ")");
+  }
+
+  CmpOp op(const std::string& w, const std::string& after) const {
+    if (w == ">=") return CmpOp::ge;
+    if (w == "<=") return CmpOp::le;
+    if (w == ">") return CmpOp::gt;
+    if (w == "<") return CmpOp::lt;
+    if (w == "=") return CmpOp::eq;
+    fail("expected a comparison (>=, <=, >, <, =) after '" + after + "', got '" + w + "'");
+  }
+
+  void assertion(Contract& c, const std::string& text) const {
+    std::vector<size_t> at;
+    const auto t = tokens(text, at);
+    if (t.empty()) fail("nothing after ':' (expected an assertion such as 'mfu >= 0.5')");
+    if (t.size() == 2 && t[0] == "validation") {
+      if (t[1] != "passed") fail("expected 'validation passed', got 'validation " + t[1] + "'");
+      c.kind = ContractKind::validation;
+      return;
+    }
+    if (t.size() == 1 && (t[0] == "compute-bound" || t[0] == "memory-bound")) {
+      c.kind = ContractKind::bound;
+      c.bound = t[0].substr(0, t[0].find('-'));
+      return;
+    }
+    if (t[0] == "bound") {
+      if (t.size() != 3 || t[1] != "=" || (t[2] != "compute" && t[2] != "memory"))
+        fail("expected 'bound = compute' or 'bound = memory'");
+      c.kind = ContractKind::bound;
+      c.bound = t[2];
+      return;
+    }
+    if (t[0] == "validation" || t[0] == "compute" || t[0] == "memory")
+      fail("expected 'validation passed', 'compute-bound' or 'memory-bound'");
+    metric_name(t[0]);
+    c.metric = t[0];
+    if (t.size() < 2) fail("expected a comparison (>=, <=, >, <, =) after '" + t[0] + "'");
+    c.op = op(t[1], t[0]);
+    if (t.size() < 3) fail("expected a number or a metric after '" + t[1] + "'");
+    size_t i = 3;
+    if (looks_numeric(t[2])) {
+      c.value = number(t[2], c.metric, false);
+      c.kind = ContractKind::value;
+      if (i < t.size() && (t[i] == "x" || t[i] == "\xC3\x97" || t[i] == "*")) {
+        if (c.value <= 0) fail("the factor of a ratio must be positive");
+        c.kind = ContractKind::ratio;
+        // The reference and its shape overrides, as words ("m=4096").
+        const auto words = i + 1 < t.size() ? split_words(text.substr(at[i + 1]))
+                                            : std::vector<std::string>{};
+        c.reference = selector(words, 0, false, "a reference run after 'x'");
+        return;
+      }
+    } else {
+      metric_name(t[2]);
+      c.rhs_metric = t[2];
+      c.kind = ContractKind::metrics;
+      if (is_fraction_metric(c.metric) != is_fraction_metric(c.rhs_metric) && c.op == CmpOp::eq)
+        fail("comparing " + c.metric + " with " + c.rhs_metric + " mixes units");
+    }
+    if (i < t.size() && t[i] == "\xC2\xB1") {
+      if (c.op != CmpOp::eq) fail("a tolerance '±' needs '=' (e.g. hw_flops = model_flops ± 0.1%)");
+      if (i + 1 >= t.size()) fail("expected a tolerance after '±' (e.g. 0.1%)");
+      c.tolerance = number(t[i + 1], c.metric, true);
+      if (c.tolerance < 0) fail("a tolerance must not be negative");
+      i += 2;
+    }
+    if (i < t.size()) fail("unexpected '" + t[i] + "' after the assertion");
+  }
+
+ private:
+  std::string origin_;
+  int line_;
+};
+
+// ---- checking ------------------------------------------------------------------
+
+bool compare(double a, CmpOp op, double b, double tol) {
+  switch (op) {
+    case CmpOp::ge: return a >= b;
+    case CmpOp::le: return a <= b;
+    case CmpOp::gt: return a > b;
+    case CmpOp::lt: return a < b;
+    case CmpOp::eq: return std::fabs(a - b) <= tol * std::fabs(b);
+  }
+  return false;
+}
+
+std::string tol_text(const Contract& c) {
+  return c.tolerance > 0 ? " \xC2\xB1 " + fmt_num(c.tolerance * 100) + "%" : "";
+}
+
+bool same_shape(const Shape& a, const Shape& b) {
+  Shape x = a, y = b;
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  return x == y;
+}
+
+ContractResult evaluate(const Contract& c, const RunRecord& r, const ResultsDoc& doc) {
+  ContractResult res;
+  res.run = RunSelector{r.id, r.shape}.label();
+  std::string why;
+  switch (c.kind) {
+    case ContractKind::validation:
+      res.passed = r.validation && r.validation->passed;
+      res.detail = !r.validation ? "not validated (was it run with --no-validate?)"
+                   : res.passed  ? "validation passed (max rel err " +
+                                      fmt_num(r.validation->max_rel_err) + ")"
+                                 : "validation FAILED: max rel err " +
+                                      fmt_num(r.validation->max_rel_err) + " > tolerance " +
+                                      fmt_num(r.validation->tolerance);
+      return res;
+    case ContractKind::bound:
+      res.passed = r.derived.bound == c.bound;
+      res.detail = r.derived.bound == "unknown"
+                       ? "bound unknown (no peak for precision '" + r.precision + "')"
+                       : r.derived.bound + "-bound (AI " +
+                             fmt_num(r.derived.ai_dram_hw.value_or(r.derived.ai_dram)) +
+                             " FLOP/B), expected " + c.bound + "-bound";
+      return res;
+    default: break;
+  }
+  const auto lhs = metric_value(r, c.metric, why);
+  if (!lhs) {
+    res.detail = why;
+    return res;
+  }
+  const std::string shown = c.metric + " " + fmt_num(*lhs) + " " + to_string(c.op) + " ";
+  if (c.kind == ContractKind::value) {
+    res.passed = compare(*lhs, c.op, c.value, c.tolerance);
+    res.detail = shown + fmt_num(c.value) + tol_text(c);
+    return res;
+  }
+  if (c.kind == ContractKind::metrics) {
+    const auto rhs = metric_value(r, c.rhs_metric, why);
+    if (!rhs) {
+      res.detail = why;
+      return res;
+    }
+    res.passed = compare(*lhs, c.op, *rhs, c.tolerance);
+    res.detail = shown + c.rhs_metric + " " + fmt_num(*rhs) + tol_text(c);
+    if (c.op == CmpOp::eq && *rhs != 0)
+      res.detail += " (differ by " + fmt_num(std::fabs(*lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
+    return res;
+  }
+  // Ratio: the reference run has the subject's shape, with the contract's
+  // overrides, and the reference id; exactly one must exist.
+  Shape want = r.shape;
+  for (const auto& [k, v] : c.reference.shape) {
+    auto it = std::find_if(want.begin(), want.end(), [&](const auto& p) { return p.first == k; });
+    if (it == want.end()) want.emplace_back(k, v);
+    else it->second = v;
+  }
+  const RunRecord* ref = nullptr;
+  int found = 0;
+  for (const auto& o : doc.runs)
+    if (o.id == c.reference.id && same_shape(o.shape, want) && &o != &r) {
+      ref = &o;
+      ++found;
+    }
+  const std::string ref_label = RunSelector{c.reference.id, want}.label();
+  if (found != 1) {
+    res.detail = found == 0 ? "no reference run " + ref_label + " in the results file"
+                            : "the reference " + ref_label + " matches " + std::to_string(found) +
+                                  " runs (profile with NVTX ranges?)";
+    return res;
+  }
+  const auto rv = metric_value(*ref, c.metric, why);
+  if (!rv) {
+    res.detail = "reference " + ref_label + ": " + why;
+    return res;
+  }
+  res.passed = compare(*lhs, c.op, c.value * *rv, 0);
+  res.detail = shown + fmt_num(c.value) + " x " + fmt_num(*rv) + " (" + c.reference.id +
+               ") = " + fmt_num(c.value * *rv) + "; ratio " +
+               (*rv != 0 ? fmt_num(*lhs / *rv) : std::string("-"));
+  return res;
+}
+
+}  // namespace
+
+bool RunSelector::matches(const RunRecord& r) const {
+  if (!glob_match(id.c_str(), r.id.c_str())) return false;
+  for (const auto& [k, v] : shape) {
+    auto rv = shape_get(r.shape, k);
+    if (!rv || *rv != v) return false;
+  }
+  return true;
+}
+
+std::string RunSelector::label() const {
+  return shape.empty() ? id : id + " " + shape_string(shape);
+}
+
+std::vector<Contract> parse_contracts(const std::string& text, const std::string& origin) {
+  std::vector<Contract> out;
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    LineParser p(origin, line_no);
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos)
+      p.fail("expected 'SELECTOR : ASSERTION' (e.g. 'gemm.cublas.bf16 : mfu >= 0.5'), found no ':'");
+    Contract c;
+    c.origin = origin;
+    c.line = line_no;
+    c.text = line;
+    const auto words = split_words(line.substr(0, colon));
+    if (words.empty()) p.fail("no selector before ':' (a kernel id, or '*' for every run)");
+    c.subject = p.selector(words, 0, true, "the selector");
+    p.assertion(c, line.substr(colon + 1));
+    out.push_back(std::move(c));
+  }
+  if (out.empty())
+    throw_bad_input(origin + ": no contracts (each line reads 'SELECTOR : ASSERTION', see docs/ci.md)");
+  return out;
+}
+
+std::vector<Contract> read_contracts(const std::string& path) {
+  return parse_contracts(read_file(path), path);
+}
+
+int CheckReport::failures() const {
+  return int(std::count_if(results.begin(), results.end(),
+                           [](const ContractResult& r) { return !r.passed; }));
+}
+
+CheckReport check_contracts(const ResultsDoc& doc, std::vector<Contract> contracts,
+                            const std::string& results_origin,
+                            const std::string& contracts_origin) {
+  CheckReport rep;
+  rep.results_origin = results_origin;
+  rep.contracts_origin = contracts_origin;
+  if (doc.device) rep.device = doc.device->name;
+  rep.contracts = std::move(contracts);
+  for (size_t i = 0; i < rep.contracts.size(); ++i) {
+    const Contract& c = rep.contracts[i];
+    bool any = false;
+    for (const auto& r : doc.runs) {
+      if (!c.subject.matches(r)) continue;
+      any = true;
+      ContractResult res = evaluate(c, r, doc);
+      res.contract = i;
+      rep.results.push_back(std::move(res));
+    }
+    if (!any) {
+      ContractResult res;
+      res.contract = i;
+      res.detail = "matches no run in " + results_origin + ": a contract that checks nothing fails";
+      rep.results.push_back(std::move(res));
+    }
+  }
+  return rep;
+}
+
+}  // namespace flopscope

@@ -1,0 +1,221 @@
+// The gate's timing statistic: Hodges-Lehmann ratio of current to baseline
+// time with Moses (Mann-Whitney) confidence intervals, a minimum effect size,
+// and a two-mode check for runners that throttle. Deterministic: no resampling.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "flopscope/error.h"
+#include "flopscope/gate.h"
+
+namespace flopscope {
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::unchanged: return "unchanged";
+    case Verdict::faster: return "faster";
+    case Verdict::slower: return "slower";
+    case Verdict::inconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+double normal_quantile(double p) {
+  if (!(p > 0 && p < 1)) throw_bad_input("normal_quantile: p must lie in (0, 1)");
+  // Acklam's rational approximation (relative error < 1.2e-9).
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                             6.680131188771972e+01,  -1.328068155288572e+01};
+  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                             3.754408661907416e+00};
+  const double lo = 0.02425;
+  if (p < lo) {
+    const double q = std::sqrt(-2 * std::log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - lo) return -normal_quantile(1 - p);
+  const double q = p - 0.5, r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+namespace {
+
+double sorted_median(const std::vector<double>& s, size_t begin, size_t end) {
+  const size_t n = end - begin;
+  return 0.5 * (s[begin + (n - 1) / 2] + s[begin + n / 2]);
+}
+
+std::string pct(double ratio) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", (ratio - 1) * 100);
+  return buf;
+}
+
+/// Index c (0-based) of the lower Moses limit: the interval [d[c], d[N-1-c]]
+/// over the N = n*m sorted pairwise differences has the given confidence
+/// (normal approximation of the Mann-Whitney U distribution).
+std::optional<size_t> moses_index(size_t n, size_t m, double confidence) {
+  const double N = double(n) * double(m);
+  const double z = normal_quantile(0.5 + confidence / 2);
+  const double c = std::floor(N / 2 - 0.5 - z * std::sqrt(N * double(n + m + 1) / 12));
+  if (c < 0) return std::nullopt;
+  return size_t(c);
+}
+
+}  // namespace
+
+Modality detect_modes(const std::vector<double>& samples, double min_fraction, double min_separation,
+                      double min_gap) {
+  Modality out;
+  const size_t n = samples.size();
+  const size_t k_min = std::max<size_t>(3, size_t(std::ceil(min_fraction * double(n))));
+  if (n < 2 * k_min) return out;
+  std::vector<double> x(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!(samples[i] > 0)) throw_bad_input("timing samples must be positive");
+    x[i] = std::log(samples[i]);
+  }
+  std::sort(x.begin(), x.end());
+  const double center = x[n / 2];  // keeps the prefix sums well conditioned
+  std::vector<double> s1(n + 1, 0), s2(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const double v = x[i] - center;
+    s1[i + 1] = s1[i] + v;
+    s2[i + 1] = s2[i] + v * v;
+  }
+  auto ss = [&](size_t b, size_t e) {  // sum of squared deviations over [b, e)
+    const double cnt = double(e - b), sum = s1[e] - s1[b];
+    return std::max(0.0, (s2[e] - s2[b]) - sum * sum / cnt);
+  };
+  size_t best = 0;
+  double best_ss = std::numeric_limits<double>::infinity();
+  for (size_t i = k_min; i + k_min <= n; ++i) {
+    const double w = ss(0, i) + ss(i, n);
+    if (w < best_ss) {
+      best_ss = w;
+      best = i;
+    }
+  }
+  // Separation from medians and median absolute deviations, so that an
+  // outlier in one mode does not hide the gap between the modes.
+  auto mad = [&](size_t b, size_t e) {
+    const double med = sorted_median(x, b, e);
+    std::vector<double> dev;
+    for (size_t i = b; i < e; ++i) dev.push_back(std::fabs(x[i] - med));
+    std::sort(dev.begin(), dev.end());
+    return 1.4826 * sorted_median(dev, 0, dev.size());
+  };
+  const double med1 = sorted_median(x, 0, best), med2 = sorted_median(x, best, n);
+  const double mad1 = mad(0, best), mad2 = mad(best, n);
+  const double pooled = std::sqrt((mad1 * mad1 + mad2 * mad2) / 2);
+  const double sep = pooled > 0 ? (med2 - med1) / pooled : std::numeric_limits<double>::infinity();
+  out.fast_mode = std::exp(med1);
+  out.slow_mode = std::exp(med2);
+  out.minor_fraction = double(std::min(best, n - best)) / double(n);
+  out.separation = sep;
+  out.bimodal = sep >= min_separation && out.slow_mode / out.fast_mode - 1 >= min_gap;
+  return out;
+}
+
+TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
+                                 const GateOptions& opt) {
+  TimingComparison t;
+  t.n_base = int(base.size());
+  t.n_cur = int(cur.size());
+  if (!base.empty()) t.base_median = median(base);
+  if (!cur.empty()) t.cur_median = median(cur);
+  if (t.n_base < opt.min_samples || t.n_cur < opt.min_samples) {
+    t.reason = "too few samples (baseline " + std::to_string(t.n_base) + ", current " +
+               std::to_string(t.n_cur) + "; need " + std::to_string(opt.min_samples) +
+               ", recommended " + std::to_string(kRecommendedSamples) + ")";
+    return t;
+  }
+  const double gap = opt.threshold / 2;
+  t.base_modes = detect_modes(base, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap);
+  t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap);
+
+  // All pairwise log-ratios current/baseline; their median is the
+  // Hodges-Lehmann estimate and their order statistics the Moses intervals.
+  std::vector<double> lb(base.size()), diffs;
+  for (size_t j = 0; j < base.size(); ++j) lb[j] = std::log(base[j]);
+  diffs.reserve(base.size() * cur.size());
+  for (double c : cur) {
+    if (!(c > 0)) throw_bad_input("timing samples must be positive");
+    const double lc = std::log(c);
+    for (double l : lb) diffs.push_back(lc - l);
+  }
+  std::sort(diffs.begin(), diffs.end());
+  const size_t N = diffs.size();
+  t.ratio = std::exp(sorted_median(diffs, 0, N));
+  const auto c99 = moses_index(base.size(), cur.size(), opt.confidence);
+  const auto c90 = moses_index(base.size(), cur.size(), opt.equivalence_confidence);
+  if (!c99 || !c90) {
+    t.reason = "too few samples for the confidence interval";
+    return t;
+  }
+  t.ci_low = std::exp(diffs[*c99]);
+  t.ci_high = std::exp(diffs[N - 1 - *c99]);
+  t.eq_low = std::exp(diffs[*c90]);
+  t.eq_high = std::exp(diffs[N - 1 - *c90]);
+
+  const double band = 1 + opt.threshold;
+  const std::string thr = std::to_string(int(std::lround(opt.threshold * 100))) + "%";
+  if (t.ci_low > 1 && t.ratio >= band) {
+    t.verdict = Verdict::slower;
+    t.reason = "slower by more than the " + thr + " threshold";
+  } else if (t.ci_high < 1 && t.ratio <= 1 / band) {
+    t.verdict = Verdict::faster;
+    t.reason = "faster by more than the " + thr + " threshold";
+  } else if (t.eq_low > 1 / band && t.eq_high < band) {
+    t.verdict = Verdict::unchanged;
+    t.reason = "any change is within the " + thr + " threshold";
+  } else {
+    t.verdict = Verdict::inconclusive;
+    t.reason = "too noisy to call: the interval " + pct(t.ci_low) + ".." + pct(t.ci_high) +
+               " reaches past the " + thr + " threshold; rerun with more samples";
+  }
+
+  const double half = 1 + opt.threshold / 2;
+  t.p10_ratio = percentile(cur, 0.1) / percentile(base, 0.1);
+  t.p90_ratio = percentile(cur, 0.9) / percentile(base, 0.9);
+  if (t.base_modes.bimodal || t.cur_modes.bimodal) {
+    // Two modes (a throttling runner, contention): the medians and the
+    // interval mean little. A verdict stands only if every mode moved past
+    // the threshold; "unchanged" does not stand either.
+    const double base_fast = t.base_modes.bimodal ? t.base_modes.fast_mode : t.base_median;
+    const double base_slow = t.base_modes.bimodal ? t.base_modes.slow_mode : t.base_median;
+    const double cur_fast = t.cur_modes.bimodal ? t.cur_modes.fast_mode : t.cur_median;
+    const double cur_slow = t.cur_modes.bimodal ? t.cur_modes.slow_mode : t.cur_median;
+    const bool all_slower = t.verdict == Verdict::slower && cur_fast >= base_slow * band;
+    const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast;
+    if (all_slower || all_faster) {
+      t.reason += "; timings are bimodal, but every mode moved";
+    } else {
+      const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "%s timings are bimodal (two modes %.0f%% apart, the smaller holding %.0f%% "
+                    "of the samples): a throttling or shared runner? rerun with locked clocks",
+                    t.cur_modes.bimodal ? "current" : "baseline",
+                    (m.slow_mode / m.fast_mode - 1) * 100, m.minor_fraction * 100);
+      t.verdict = Verdict::inconclusive;
+      t.reason = buf;
+    }
+  } else if ((t.verdict == Verdict::slower && (t.p10_ratio < half || t.p90_ratio < half)) ||
+             (t.verdict == Verdict::faster && (t.p10_ratio > 1 / half || t.p90_ratio > 1 / half))) {
+    // A real change moves the whole distribution; throttling in a share of
+    // the repetitions moves one tail only.
+    t.verdict = Verdict::inconclusive;
+    t.reason = "only part of the distribution moved (p10 " + pct(t.p10_ratio) + ", p90 " +
+               pct(t.p90_ratio) + "): a throttling or shared runner? rerun with locked clocks";
+  }
+  return t;
+}
+
+}  // namespace flopscope

@@ -1,0 +1,159 @@
+#pragma once
+/// The regression gate: `flopscope compare BASELINE CURRENT` (docs/ci.md).
+///
+/// Two kinds of evidence, judged separately:
+///   - work: model FLOPs, hardware FLOPs and bytes are deterministic; they are
+///     compared within a stated relative tolerance, and a change is reported
+///     even when the time did not move;
+///   - time: the samples of both runs are compared with a noise-aware
+///     statistic (Hodges-Lehmann ratio with a Mann-Whitney/Moses confidence
+///     interval) plus a minimum effect size, a bimodality check and the SM
+///     clocks both files recorded.
+/// Host-only; errors are flopscope::Error.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flopscope/results.h"
+
+namespace flopscope {
+
+enum class Verdict { unchanged, faster, slower, inconclusive };
+const char* to_string(Verdict v);
+
+/// What the SM clocks recorded in both files are used for.
+enum class ClockPolicy {
+  flag,       ///< a verdict a clock change could explain becomes inconclusive
+  normalize,  ///< scale current times to the baseline clock (compute-bound kernels)
+  ignore,     ///< do not look at clocks
+};
+const char* to_string(ClockPolicy p);
+std::optional<ClockPolicy> parse_clock_policy(const std::string& s);
+
+/// Which work changes fail the gate. Every change is reported either way.
+enum class WorkGate {
+  increase,  ///< more hardware FLOPs or DRAM bytes than the baseline
+  any,       ///< any hardware FLOP or DRAM byte change
+  none,      ///< report only
+};
+const char* to_string(WorkGate g);
+std::optional<WorkGate> parse_work_gate(const std::string& s);
+
+/// The samples the gate is calibrated for (docs/ci.md): with 30 samples per run
+/// and noise up to 5% CV, >= 95% of 10% slowdowns are called "slower".
+inline constexpr int kRecommendedSamples = 30;
+
+struct GateOptions {
+  double threshold = 0.05;        ///< minimum effect size, relative (0.05 = 5%)
+  double confidence = 0.99;       ///< two-sided interval that must exclude 1 for slower/faster
+  double equivalence_confidence = 0.90;  ///< interval that must fit the band for unchanged (TOST)
+  int min_samples = 10;           ///< fewer samples on either side: inconclusive
+  double bimodal_min_fraction = 0.15;  ///< smallest share of samples that makes a mode
+  double bimodal_min_separation = 5.0; ///< Ashman's D between the two modes
+  double flops_tolerance = 0.001;  ///< relative; hardware and model FLOPs
+  double bytes_tolerance = 0.02;   ///< relative; bytes (DRAM traffic varies a little)
+  ClockPolicy clock = ClockPolicy::flag;
+  double clock_tolerance = 0.02;   ///< relative SM clock difference that is noticed
+  WorkGate work_gate = WorkGate::increase;
+};
+/// Throws bad_input naming the option when a value is out of range.
+void validate(const GateOptions& o);
+
+/// Two modes found in a sample (e.g. a runner that throttles some repetitions).
+struct Modality {
+  bool bimodal = false;
+  double minor_fraction = 0;  ///< share of samples in the smaller mode
+  double fast_mode = 0;       ///< median of the faster mode, seconds
+  double slow_mode = 0;       ///< median of the slower mode, seconds
+  double separation = 0;      ///< Ashman's D between the modes (log times)
+};
+/// Splits the sorted log-times in two (the split with least within-group
+/// variance) and calls the sample bimodal when both groups hold at least
+/// `min_fraction` of it (and 3 samples), are `min_separation` pooled standard
+/// deviations apart, and their medians differ by at least `min_gap` (relative).
+Modality detect_modes(const std::vector<double>& samples, double min_fraction,
+                      double min_separation, double min_gap);
+
+struct TimingComparison {
+  Verdict verdict = Verdict::inconclusive;
+  int n_base = 0, n_cur = 0;
+  double base_median = 0, cur_median = 0;  ///< seconds; current after clock normalization
+  /// Hodges-Lehmann estimate of current/baseline time, its `confidence`
+  /// interval and its `equivalence_confidence` interval; all 0 when there were
+  /// too few samples to compute them.
+  double ratio = 0, ci_low = 0, ci_high = 0, eq_low = 0, eq_high = 0;
+  double p10_ratio = 0, p90_ratio = 0;  ///< current/baseline 10th and 90th percentiles
+  Modality base_modes, cur_modes;
+  std::string reason;  ///< why the verdict is what it is, one phrase
+};
+
+/// The timing statistic alone. `base` and `cur` are per-repetition seconds.
+///   slower:    the interval lies above 1 and the estimate is >= 1 + threshold;
+///   faster:    the interval lies below 1 and the estimate is <= 1/(1 + threshold);
+///   unchanged: the equivalence interval lies inside (1/(1 + threshold), 1 + threshold);
+///   otherwise inconclusive (too noisy to call). A slower or faster verdict
+///   also needs p10 and p90 to have moved by half the threshold, the same way
+///   (throttling moves one tail only); with two modes in either sample every
+///   mode must have moved past the threshold, and nothing else stands.
+TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
+                                 const GateOptions& opt);
+
+/// One deterministic quantity compared between the two runs.
+struct WorkDelta {
+  std::string quantity;  ///< "hw.flops_total", "hw.dram_bytes", "model.flops", ...
+  double base = 0, cur = 0;
+  double tolerance = 0;  ///< relative
+  bool changed = false;  ///< beyond the tolerance
+  bool gated = false;    ///< this change fails the gate (options.work_gate)
+};
+
+struct RunKey {
+  std::string id;
+  Shape shape;       ///< as the run recorded it
+  std::string nvtx;  ///< part of the key when present (profiled applications)
+  std::string label() const;  ///< "gemm.cublas.bf16 m=4096 n=4096 k=4096"
+};
+
+struct RunComparison {
+  RunKey key;
+  TimingComparison timing;
+  std::optional<double> base_clock_mhz, cur_clock_mhz;
+  std::vector<WorkDelta> work;  ///< every quantity both runs have
+  std::vector<std::string> notes;  ///< clocks, counters present on one side only, ...
+  bool validation_failed = false;  ///< the current run's results were wrong
+  bool work_changed() const;
+  bool work_regression() const;
+  /// Slower, gated more work, or wrong results.
+  bool regression() const {
+    return timing.verdict == Verdict::slower || work_regression() || validation_failed;
+  }
+};
+
+enum class Outcome { ok, regression, inconclusive };
+const char* to_string(Outcome o);
+
+struct CompareReport {
+  std::string baseline_origin, current_origin;  ///< file names, for the reports
+  std::string baseline_device, current_device;
+  GateOptions options;
+  std::vector<std::string> warnings;  ///< different GPUs, missing devices, ...
+  std::vector<RunComparison> runs;    ///< in the current file's order
+  std::vector<RunKey> only_in_baseline, only_in_current;
+  /// regression: any run slower, with gated more work, or failing validation;
+  /// else inconclusive: any run inconclusive, or a baseline run missing from current;
+  /// else ok.
+  Outcome outcome() const;
+  int count(Verdict v) const;
+};
+
+/// Matches runs by id, shape (order-insensitive) and NVTX path, and compares
+/// each pair. Throws bad_input on duplicate keys within one file, on a file
+/// without runs, or when no run matches at all.
+CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& current,
+                              const GateOptions& opt, const std::string& baseline_origin,
+                              const std::string& current_origin);
+
+/// Inverse of the standard normal CDF (p in (0, 1)).
+double normal_quantile(double p);
+
+}  // namespace flopscope

@@ -1,0 +1,54 @@
+// `flopscope check RESULTS.json --contracts FILE`: performance contracts.
+// Exit codes (docs/ci.md): 0 every contract holds, 1 a contract failed,
+// 2 bad input (a malformed contract names its file and line).
+#include <iostream>
+#include <memory>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/ci_report.h"
+#include "flopscope/contracts.h"
+#include "load_results.h"
+
+namespace flopscope::cli {
+namespace {
+
+struct CheckOptions {
+  std::string results, contracts;
+  std::string md, junit, gbench;
+};
+
+void add_check_command(CLI::App& app) {
+  auto opt = std::make_shared<CheckOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "check",
+      "Check performance contracts against a results file (no GPU needed).\n"
+      "Exit: 0 all hold, 1 a contract failed or matched no run, 2 bad input (docs/ci.md)");
+  sub->add_option("results", opt->results, "A flopscope results file")->required();
+  sub->add_option("--contracts", opt->contracts,
+                  "Contract file: one 'SELECTOR : ASSERTION' per line, e.g.\n"
+                  "  gemm.mma_sync.bf16 m=4096 : tflops >= 0.6 x gemm.cublas.bf16")
+      ->required();
+  sub->add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file");
+  sub->add_option("--junit", opt->junit, "Also write JUnit XML to this file");
+  sub->add_option("--gbench", opt->gbench,
+                  "Also write the results as Google Benchmark JSON to this file");
+  set_action(sub, [opt]() {
+    // Contracts first: a malformed contract is reported before any file I/O
+    // on the results, so its line number is the first thing a user sees.
+    std::vector<Contract> contracts = read_contracts(opt->contracts);
+    const ResultsDoc doc = load_results(opt->results);
+    const CheckReport rep = check_contracts(doc, std::move(contracts), opt->results, opt->contracts);
+    std::cout << render_check_text(rep, stdout_is_color_tty()) << std::flush;
+    if (!opt->md.empty()) write_output(opt->md, render_check_markdown(rep), "Markdown");
+    if (!opt->junit.empty()) write_output(opt->junit, render_check_junit(rep), "JUnit XML");
+    if (!opt->gbench.empty()) write_output(opt->gbench, render_gbench_json(doc), "Google Benchmark JSON");
+    return rep.passed() ? int(kOk) : int(kFailure);
+  });
+}
+
+}  // namespace
+
+static const bool registered = register_command(64, add_check_command);
+
+}  // namespace flopscope::cli
