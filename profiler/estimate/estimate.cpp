@@ -1,0 +1,345 @@
+// FLOPs per token, training totals, time / energy / cost, the inference budget,
+// and the measured utilization taken from a results file. Conventions and
+// sources: docs/estimate.md.
+#include "flopscope/estimate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "flopscope/error.h"
+#include "flopscope/roofline.h"
+
+namespace flopscope::estimate {
+
+namespace {
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// The FFN GEMMs of one expert on `tokens` tokens, from the project's FFN model.
+double ffn_matmul_flops(const ModelConfig& m, int64_t tokens) {
+  const Cost c = ffn_cost({tokens, m.d_model, m.ffn_dim, m.ffn_type}, /*fused=*/true, 2);
+  return c.flops_by_part.at("matmul");
+}
+
+double active_ffns(const ModelConfig& m) {
+  return m.experts > 0 ? double(m.active_experts) : 1.0;
+}
+
+}  // namespace
+
+const char* to_string(Checkpointing c) {
+  switch (c) {
+    case Checkpointing::none: return "none";
+    case Checkpointing::selective: return "selective";
+    case Checkpointing::full: return "full";
+  }
+  return "none";
+}
+
+std::optional<Checkpointing> parse_checkpointing(std::string_view s) {
+  if (s == "none") return Checkpointing::none;
+  if (s == "selective") return Checkpointing::selective;
+  if (s == "full") return Checkpointing::full;
+  return std::nullopt;
+}
+
+ForwardFlops forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool causal) {
+  require_positive("seq_len", seq_len);
+  const int64_t T = seq_len;
+  const double L = double(m.layers), t = double(T);
+  ForwardFlops f;
+  f.qkv = L * gemm_cost({T, (m.heads + 2 * m.kv_heads) * m.head_dim, m.d_model}, 2, 2).flops / t;
+  f.attn_out = L * gemm_cost({T, m.d_model, m.heads * m.head_dim}, 2, 2).flops / t;
+  const AttentionShape a{1, m.heads, T, T, m.head_dim, causal};
+  f.attention = L * attention_matmul_flops(a, CausalConvention::exact) / t;
+  f.ffn = L * active_ffns(m) * ffn_matmul_flops(m, T) / t;
+  f.router = m.experts > 0 ? L * gemm_cost({T, m.experts, m.d_model}, 2, 2).flops / t : 0.0;
+  f.logits = gemm_cost({T, m.vocab, m.d_model}, 2, 2).flops / t;
+  return f;
+}
+
+TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
+  const ForwardFlops fwd = forward_flops_per_token(m, m.seq_len, false);
+  const ParamCounts p = count_params(m);
+  TokenFlops t;
+  t.forward = fwd.total();
+  t.forward_causal = forward_flops_per_token(m, m.seq_len, true).total();
+  t.train_6n = 6.0 * p.active;
+  // PaLM Appendix B: 6N + 12·L·H·Q·T, N the parameters a token uses, H query
+  // heads, Q head size, T sequence length (every query sees all T keys).
+  t.train = t.train_6n + 12.0 * double(m.layers) * double(m.heads) * double(m.head_dim) *
+                             double(m.seq_len);
+  switch (c) {
+    case Checkpointing::none: t.recompute = 0; break;
+    // Korthikanti et al. 2022 recompute the core attention (QKᵀ, softmax,
+    // dropout, attention over V): its matmuls once more.
+    case Checkpointing::selective: t.recompute = fwd.attention; break;
+    // One more forward of every transformer layer; the LM head is not re-run.
+    case Checkpointing::full: t.recompute = fwd.total() - fwd.logits; break;
+  }
+  t.hardware = t.train + t.recompute;
+  return t;
+}
+
+// ---- training -----------------------------------------------------------------------
+
+std::optional<double> default_gpu_power_w(std::string_view k) {
+  if (k == "a100-sxm") return 400;
+  if (k == "a100-pcie") return 300;
+  if (k == "h100-sxm") return 700;
+  if (k == "h100-pcie") return 350;
+  if (k == "h200") return 700;
+  if (k == "l4") return 72;
+  if (k == "l40s") return 350;
+  if (k == "rtx4090") return 450;
+  if (k == "b200") return 1000;
+  return std::nullopt;  // gh200: 450-1000 W for the whole superchip, CPU included
+}
+
+std::string gpu_power_source(std::string_view k) {
+  if (k == "a100-sxm") return "A100 80GB SXM datasheet: max TDP 400 W";
+  if (k == "a100-pcie") return "A100 80GB PCIe datasheet: max TDP 300 W";
+  if (k == "h100-sxm") return "H100 SXM datasheet: max TDP up to 700 W (configurable)";
+  if (k == "h100-pcie") return "H100 PCIe product brief: max TDP 350 W";
+  if (k == "h200") return "H200 SXM datasheet: max TDP up to 700 W (configurable)";
+  if (k == "l4") return "L4 datasheet: max power 72 W";
+  if (k == "l40s") return "L40S datasheet: max power 350 W";
+  if (k == "rtx4090") return "GeForce RTX 4090 specifications: total graphics power 450 W";
+  if (k == "b200") return "HGX B200 datasheet: up to 1000 W per GPU";
+  return "";
+}
+
+TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
+                                   const TrainingInputs& in, const Peak& peak) {
+  (void)m;
+  if (in.gpus <= 0) throw_bad_input("--gpus must be at least 1, got " + std::to_string(in.gpus));
+  if (in.tokens && !(*in.tokens > 0)) throw_bad_input("--tokens must be positive, got " + num(*in.tokens));
+  if (in.tokens_per_second && !(*in.tokens_per_second > 0))
+    throw_bad_input("--tokens-per-second must be positive, got " + num(*in.tokens_per_second));
+  if (in.mfu && !(*in.mfu > 0 && *in.mfu <= 1))
+    throw_bad_input("--mfu must be a fraction in (0, 1] (0.4 = 40%), got " + num(*in.mfu));
+  if (!(in.pue >= 1.0))
+    throw_bad_input("--pue must be at least 1 (facility energy / IT energy), got " + num(in.pue));
+  if (in.price_per_gpu_hour && !(*in.price_per_gpu_hour >= 0))
+    throw_bad_input("--price-per-gpu-hour must not be negative, got " + num(*in.price_per_gpu_hour));
+  if (in.gpu_power_w && !(*in.gpu_power_w > 0))
+    throw_bad_input("--gpu-power-w must be positive, got " + num(*in.gpu_power_w));
+  const bool needs_peak = in.mfu || in.measured_mfu || in.tokens_per_second;
+  if (needs_peak && !(peak.flops_per_s > 0))
+    throw_bad_input(std::string(in.tokens_per_second ? "--tokens-per-second" : "--mfu") +
+                    " needs a peak: give --gpu NAME (flopscope specs lists them) or --peak-tflops X");
+
+  TrainingEstimate e;
+  const double cluster = double(in.gpus) * peak.flops_per_s;
+  if (in.tokens) {
+    e.training_flops = *in.tokens * f.train;
+    e.training_flops_6n = *in.tokens * f.train_6n;
+    e.training_flops_hardware = *in.tokens * f.hardware;
+    if (in.mfu) e.time_to_train_s = *e.training_flops / (cluster * *in.mfu);
+    if (in.measured_mfu) e.time_to_train_s_measured_mfu = *e.training_flops / (cluster * *in.measured_mfu);
+    if (in.tokens_per_second) e.time_at_tokens_per_second_s = *in.tokens / *in.tokens_per_second;
+  }
+  if (in.tokens_per_second) {
+    e.mfu = *in.tokens_per_second * f.train / cluster;
+    e.hfu = *in.tokens_per_second * f.hardware / cluster;
+    if (*e.mfu > 1.0)
+      throw_bad_input("--tokens-per-second " + num(*in.tokens_per_second) + " implies MFU " +
+                      num(*e.mfu * 100) + "% of " + num(cluster / 1e12) +
+                      " TFLOP/s: give the total over all --gpus, and check the GPU and --dtype");
+  }
+  if (e.time_to_train_s) {
+    e.time_s = e.time_to_train_s;
+    e.time_basis = "mfu";
+  } else if (e.time_to_train_s_measured_mfu) {
+    e.time_s = e.time_to_train_s_measured_mfu;
+    e.time_basis = "measured_mfu";
+  } else if (e.time_at_tokens_per_second_s) {
+    e.time_s = e.time_at_tokens_per_second_s;
+    e.time_basis = "tokens_per_second";
+  }
+  e.gpu_power_w = in.gpu_power_w ? in.gpu_power_w : default_gpu_power_w(peak.gpu_key);
+  if (e.time_s) {
+    e.gpu_hours = double(in.gpus) * *e.time_s / 3600.0;
+    if (in.price_per_gpu_hour) e.cost = *e.gpu_hours * *in.price_per_gpu_hour;
+    if (e.gpu_power_w) e.energy_kwh = *e.gpu_power_w * *e.gpu_hours * in.pue / 1000.0;
+  }
+  return e;
+}
+
+// ---- inference --------------------------------------------------------------------------
+
+double decode_weight_params(const ModelConfig& m, int64_t batch) {
+  require_positive("batch", batch);
+  const ParamCounts p = count_params(m);
+  const double d = double(m.d_model);
+  // The token embedding is a lookup of `batch` rows; an untied table is not read
+  // as a whole. A tied one is read in full as the LM head, so it stays.
+  double w = p.total - (m.tied_embeddings ? 0.0 : double(m.vocab) * d) -
+             (m.learned_positions ? double(m.seq_len) * d : 0.0);
+  if (m.experts > 0) {
+    const double e = double(m.experts), k = double(m.active_experts);
+    const double touched = e * (1.0 - std::pow(1.0 - k / e, double(batch)));
+    w -= double(m.layers) * (e - touched) * p.ffn_expert;
+  }
+  return w;
+}
+
+InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs& in,
+                                     const Peak& peak) {
+  InferenceEstimate r;
+  r.prompt_tokens = in.prompt_tokens > 0 ? in.prompt_tokens : m.seq_len;
+  r.gen_tokens = in.gen_tokens;
+  r.batch = in.batch;
+  if (in.prompt_tokens < 0)
+    throw_bad_input("--prompt-tokens must be positive, got " + std::to_string(in.prompt_tokens));
+  if (in.gen_tokens < 0)
+    throw_bad_input("--gen-tokens must not be negative, got " + std::to_string(in.gen_tokens));
+  if (in.batch <= 0) throw_bad_input("--batch must be at least 1, got " + std::to_string(in.batch));
+  if (in.context < 0) throw_bad_input("--context must be positive, got " + std::to_string(in.context));
+  r.context = in.context > 0 ? in.context : r.prompt_tokens + r.gen_tokens;
+
+  const double L = double(m.layers), P = double(r.prompt_tokens), B = double(r.batch);
+  const ForwardFlops per = forward_flops_per_token(m, r.prompt_tokens, true);
+  const double linear = per.qkv + per.attn_out + per.ffn + per.router;  // per token
+  // Prefill: every prompt token through the layers, causal attention over the
+  // prompt, and the LM head at the last position only (it yields the first token).
+  r.prefill_flops = B * (P * (linear + per.attention) + per.logits);
+
+  auto decode_flops = [&](int64_t ctx) {
+    const AttentionShape a{1, m.heads, 1, ctx, m.head_dim, true};
+    return linear + per.logits + L * attention_matmul_flops(a, CausalConvention::exact);
+  };
+  r.decode_flops_per_token = decode_flops(r.context);
+  // Tokens 2..G each take one decode step over the prompt and the tokens so far.
+  double gen = 0;
+  if (r.gen_tokens > 1) {
+    const double g = double(r.gen_tokens - 1);
+    const double keys = g * P + g * (g + 1) / 2;  // sum over steps j=1..G-1 of (P + j)
+    gen = g * (linear + per.logits) + L * 4.0 * double(m.heads) * double(m.head_dim) * keys;
+  }
+  r.generation_flops = r.prefill_flops + B * gen;
+
+  r.kv_bytes_per_token = 2.0 * L * double(m.kv_heads) * double(m.head_dim) * in.kv_bytes;
+  r.kv_cache_bytes = r.kv_bytes_per_token * double(r.context);
+  r.weight_bytes_per_step = decode_weight_params(m, 1) * in.weight_bytes;
+  r.decode_bytes_per_token = r.weight_bytes_per_step + r.kv_cache_bytes;
+
+  const bool have_roof = peak.flops_per_s > 0 && peak.dram_bytes_per_s > 0;
+  if (have_roof) r.ridge = ridge_point(peak.flops_per_s, peak.dram_bytes_per_s);
+  auto point = [&](int64_t b) {
+    DecodePoint p;
+    p.batch = b;
+    p.flops = double(b) * r.decode_flops_per_token;
+    p.bytes = decode_weight_params(m, b) * in.weight_bytes + double(b) * r.kv_cache_bytes;
+    p.intensity = p.flops / p.bytes;
+    if (have_roof) {
+      p.memory_bound = classify(p.intensity, *r.ridge) == Bound::memory;
+      p.step_s_roofline = std::max(p.flops / peak.flops_per_s, p.bytes / peak.dram_bytes_per_s);
+      p.tokens_per_s_roofline = double(b) / *p.step_s_roofline;
+    }
+    return p;
+  };
+  r.batch1 = point(1);
+  r.at_batch = point(r.batch);
+  if (have_roof) {
+    // Intensity grows with the batch (weights are shared, KV caches are not).
+    constexpr int64_t kMaxBatch = int64_t(1) << 24;
+    int64_t hi = 1;
+    while (hi < kMaxBatch && point(hi).intensity < *r.ridge) hi *= 2;
+    if (point(hi).intensity >= *r.ridge) {
+      int64_t lo = hi / 2;  // intensity(lo) < ridge, or lo == 0
+      while (hi - lo > 1) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        (point(mid).intensity >= *r.ridge ? hi : lo) = mid;
+      }
+      r.compute_bound_batch = hi;
+    }
+  }
+  return r;
+}
+
+// ---- measured utilization ------------------------------------------------------------------
+
+namespace {
+
+bool near(double x, double target) { return x >= target / 2.0 && x <= target * 2.0; }
+
+std::optional<int64_t> get_any(const Shape& s, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (auto v = shape_get(s, k)) return v;
+  return std::nullopt;
+}
+
+}  // namespace
+
+MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc& doc,
+                                         const std::string& precision_key,
+                                         const std::string& origin) {
+  const double d = double(m.d_model), hq = double(m.heads * m.head_dim),
+               kvq = double(m.kv_heads * m.head_dim), f = double(m.ffn_dim);
+  // The model's weight GEMMs as (input features K, output features N).
+  const std::vector<std::pair<double, double>> gemms{
+      {d, hq + 2 * kvq}, {hq, d}, {d, f}, {f, d}, {d, double(m.vocab)}};
+  MeasuredUtilization u;
+  if (doc.device) u.device = doc.device->name;
+  for (const RunRecord& r : doc.runs) {
+    if (!r.derived.mfu || r.precision != precision_key) continue;
+    bool match = false;
+    if (r.family == "gemm") {
+      auto M = shape_get(r.shape, "m"), N = shape_get(r.shape, "n"), K = shape_get(r.shape, "k");
+      if (K && (M || N))
+        for (const auto& [in, out] : gemms)
+          match = match || (near(double(*K), in) &&
+                            ((N && near(double(*N), out)) || (M && near(double(*M), out))));
+    } else if (r.family == "attention") {
+      auto D = get_any(r.shape, {"head_dim", "d"});
+      auto N = get_any(r.shape, {"n_q", "n", "seq_len", "seq", "s"});
+      match = D && *D == m.head_dim && (!N || near(double(*N), double(m.seq_len)));
+    } else if (r.family == "ffn") {
+      auto D = get_any(r.shape, {"d_model", "d"});
+      auto F = get_any(r.shape, {"d_ff", "ffn_dim", "f"});
+      match = D && F && near(double(*D), d) && near(double(*F), f);
+    }
+    if (!match) continue;
+    u.runs.push_back({r.id, r.family, shape_string(r.shape), *r.derived.mfu});
+    auto& best = r.family == "gemm" ? u.gemm_mfu : r.family == "attention" ? u.attention_mfu : u.ffn_mfu;
+    best = std::max(best.value_or(0.0), *r.derived.mfu);
+  }
+  if (!u.gemm_mfu && !u.ffn_mfu)
+    throw_bad_input(origin + ": no gemm or ffn run at " + precision_key +
+                    " with an MFU near this model's shapes (d_model " + std::to_string(m.d_model) +
+                    ", ffn_dim " + std::to_string(m.ffn_dim) +
+                    ", within 2x): measure the model's GEMMs, or drop --from and give --mfu");
+  const ForwardFlops fwd = forward_flops_per_token(m, m.seq_len, false);
+  double gemm_mfu = 0, ffn_mfu = 0, attn_mfu = 0;
+  if (u.gemm_mfu) {
+    gemm_mfu = *u.gemm_mfu;
+  } else {
+    gemm_mfu = *u.ffn_mfu;
+    u.notes.push_back("gemm: no matching run; the projections and LM head use the FFN runs' MFU");
+  }
+  if (u.ffn_mfu) {
+    ffn_mfu = *u.ffn_mfu;
+  } else {
+    ffn_mfu = gemm_mfu;
+    u.notes.push_back("ffn: no matching run; the FFN GEMMs use the GEMM runs' MFU");
+  }
+  if (u.attention_mfu) {
+    attn_mfu = *u.attention_mfu;
+  } else {
+    attn_mfu = gemm_mfu;
+    u.notes.push_back("attention: no run with head_dim " + std::to_string(m.head_dim) +
+                      " near seq_len " + std::to_string(m.seq_len) + "; attention uses the GEMM MFU");
+  }
+  const double g = fwd.qkv + fwd.attn_out + fwd.router + fwd.logits;
+  u.mfu = fwd.total() / (g / gemm_mfu + fwd.ffn / ffn_mfu + fwd.attention / attn_mfu);
+  return u;
+}
+
+}  // namespace flopscope::estimate

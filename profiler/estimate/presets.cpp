@@ -1,0 +1,187 @@
+// Presets for `flopscope estimate --preset NAME`. Every entry's hyper-parameters
+// come from the model's paper or its released configuration, cited in `source`;
+// what the config model cannot express is said in `notes`. Parameter counts the
+// sources publish are checked in tests/unit/estimate_test.cpp.
+#include "flopscope/error.h"
+#include "flopscope/estimate.h"
+
+namespace flopscope::estimate {
+
+namespace {
+
+struct P {
+  ModelConfig m;
+  P(std::string key, std::string title) {
+    m.name = std::move(key);
+    m.title = std::move(title);
+  }
+  P& dims(int64_t layers, int64_t d_model, int64_t heads, int64_t kv_heads, int64_t head_dim) {
+    m.layers = layers;
+    m.d_model = d_model;
+    m.heads = heads;
+    m.kv_heads = kv_heads;
+    m.head_dim = head_dim;
+    return *this;
+  }
+  P& ffn(int64_t dim, FfnType t) {
+    m.ffn_dim = dim;
+    m.ffn_type = t;
+    return *this;
+  }
+  P& vocab(int64_t v, bool tied) {
+    m.vocab = v;
+    m.tied_embeddings = tied;
+    return *this;
+  }
+  P& seq(int64_t s) {
+    m.seq_len = s;
+    return *this;
+  }
+  P& moe(int64_t experts, int64_t active) {
+    m.experts = experts;
+    m.active_experts = active;
+    return *this;
+  }
+  // GPT-2/GPT-3 style: biases everywhere, LayerNorm with bias, learned positions.
+  P& gpt_style() {
+    m.bias = m.norm_bias = m.learned_positions = true;
+    return *this;
+  }
+  P& tokens(double n, std::string src) {
+    m.train_tokens = n;
+    m.train_tokens_source = std::move(src);
+    return *this;
+  }
+  P& cite(std::string src) {
+    m.source = std::move(src);
+    return *this;
+  }
+  P& note(std::string n) {
+    m.notes = std::move(n);
+    return *this;
+  }
+};
+
+std::vector<ModelConfig> build() {
+  constexpr auto gelu = FfnType::gelu;
+  constexpr auto swiglu = FfnType::swiglu;
+  std::vector<P> v;
+
+  v.emplace_back("gpt2-small", "GPT-2 small (124M)");
+  v.back().dims(12, 768, 12, 12, 64).ffn(3072, gelu).vocab(50257, true).seq(1024).gpt_style()
+      .cite("Radford et al. 2019, 'Language Models are Unsupervised Multitask Learners', Table 2 "
+            "(12 layers, d_model 768) and Sections 2.2-2.3 (vocabulary 50,257, context 1024); "
+            "n_head 12 and the 4*d_model MLP from OpenAI's released hparams.json / GPT-1 design")
+      .note("The paper's Table 2 says 117M; the released weights have 124M parameters (the "
+            "count here, with tied embeddings and learned positions).");
+
+  v.emplace_back("gpt2-xl", "GPT-2 XL (1.5B)");
+  v.back().dims(48, 1600, 25, 25, 64).ffn(6400, gelu).vocab(50257, true).seq(1024).gpt_style()
+      .cite("Radford et al. 2019, Table 2 (48 layers, d_model 1600); n_head 25 from the released "
+            "hparams.json (openai/gpt-2, model 1558M)")
+      .note("The paper's Table 2 says 1542M; the released weights have 1558M parameters (the "
+            "count here).");
+
+  v.emplace_back("gpt3-175b", "GPT-3 175B");
+  v.back().dims(96, 12288, 96, 96, 128).ffn(4 * 12288, gelu).vocab(50257, true).seq(2048)
+      .gpt_style()
+      .tokens(300e9, "Brown et al. 2020, Section 2.2 and Table D.1: 300B training tokens")
+      .cite("Brown et al. 2020, 'Language Models are Few-Shot Learners', Table 2.1 (96 layers, "
+            "d_model 12288, 96 heads of 128, context 2048) and Section 2.1 (GPT-2 architecture, "
+            "d_ff = 4*d_model; GPT-2's 50,257-token BPE)")
+      .note("GPT-3 alternates dense and locally banded sparse attention layers (Section 2.1); "
+            "attention is counted dense in every layer here. Table D.1 lists 174,600M parameters "
+            "and 3.14e23 training FLOPs.");
+
+  v.emplace_back("llama2-7b", "Llama 2 7B");
+  v.back().dims(32, 4096, 32, 32, 128).ffn(11008, swiglu).vocab(32000, false).seq(4096)
+      .tokens(2.0e12, "Touvron et al. 2023 (Llama 2), Table 1: 2.0T tokens")
+      .cite("Touvron et al. 2023, 'Llama 2: Open Foundation and Fine-Tuned Chat Models', Table 1 "
+            "(context 4096, GQA only for 34B/70B) and Section 2.2 (SwiGLU, RMSNorm, 32k vocab); "
+            "dim 4096, 32 layers, 32 heads, FFN 11008 from the released params.json / "
+            "config.json (meta-llama/Llama-2-7b-hf)");
+
+  v.emplace_back("llama2-13b", "Llama 2 13B");
+  v.back().dims(40, 5120, 40, 40, 128).ffn(13824, swiglu).vocab(32000, false).seq(4096)
+      .tokens(2.0e12, "Touvron et al. 2023 (Llama 2), Table 1: 2.0T tokens")
+      .cite("Touvron et al. 2023 (Llama 2), Table 1; dim 5120, 40 layers, 40 heads, FFN 13824 "
+            "from the released config.json (meta-llama/Llama-2-13b-hf)");
+
+  v.emplace_back("llama2-70b", "Llama 2 70B");
+  v.back().dims(80, 8192, 64, 8, 128).ffn(28672, swiglu).vocab(32000, false).seq(4096)
+      .tokens(2.0e12, "Touvron et al. 2023 (Llama 2), Table 1: 2.0T tokens")
+      .cite("Touvron et al. 2023 (Llama 2), Table 1 (GQA) and Section 2.2; dim 8192, 80 layers, "
+            "64 heads, 8 KV heads, FFN 28672 from the released config.json "
+            "(meta-llama/Llama-2-70b-hf)");
+
+  const std::string llama3 =
+      "Llama Team 2024, 'The Llama 3 Herd of Models', Table 3 (layers, model and FFN "
+      "dimensions, 8 KV heads, SwiGLU, RoPE); vocabulary 128,256 and context 8192 from the "
+      "released config.json (the paper rounds the vocabulary to 128K)";
+  v.emplace_back("llama3-8b", "Llama 3 8B");
+  v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(128256, false).seq(8192)
+      .tokens(15e12, "Meta Llama 3 model card: 'over 15T tokens' (a lower bound)")
+      .cite(llama3 + " (meta-llama/Meta-Llama-3-8B)");
+  v.emplace_back("llama3-70b", "Llama 3 70B");
+  v.back().dims(80, 8192, 64, 8, 128).ffn(28672, swiglu).vocab(128256, false).seq(8192)
+      .tokens(15e12, "Meta Llama 3 model card: 'over 15T tokens' (a lower bound)")
+      .cite(llama3 + " (meta-llama/Meta-Llama-3-70B)");
+  v.emplace_back("llama3-405b", "Llama 3 405B");
+  v.back().dims(126, 16384, 128, 8, 128).ffn(53248, swiglu).vocab(128256, false).seq(8192)
+      .tokens(15.6e12, "Llama Team 2024, Section 3: pre-trained on 15.6T tokens with 3.8e25 FLOPs")
+      .cite(llama3 + " (meta-llama/Llama-3.1-405B)")
+      .note("Pre-training used 8K sequences, then 128K-token long-context training "
+            "(Section 3.4.2); seq_len 8192 is the main phase.");
+
+  v.emplace_back("mistral-7b", "Mistral 7B");
+  v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(32000, false).seq(8192)
+      .cite("Jiang et al. 2023, 'Mistral 7B', Table 1 (dim 4096, 32 layers, head_dim 128, "
+            "hidden_dim 14336, 32 heads, 8 KV heads, window 4096, context 8192, vocabulary 32000); "
+            "untied LM head per the released config.json")
+      .note("Sliding-window attention (window 4096) is not expressed: attention is counted over "
+            "all seq_len keys, exact only up to 4096.");
+
+  v.emplace_back("mixtral-8x7b", "Mixtral 8x7B");
+  v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(32000, false).seq(32768)
+      .moe(8, 2)
+      .cite("Jiang et al. 2024, 'Mixtral of Experts', Table 1 (dim 4096, 32 layers, head_dim 128, "
+            "hidden_dim 14336, 32 heads, 8 KV heads, context 32768, vocabulary 32000, 8 experts, "
+            "top-2) and Section 2.1 (47B parameters, 13B active per token)");
+
+  v.emplace_back("palm-540b", "PaLM 540B");
+  v.back().dims(118, 18432, 48, 1, 256).ffn(4 * 18432, swiglu).vocab(256000, true).seq(2048)
+      .tokens(780e9, "Chowdhery et al. 2022 (PaLM), Section 3: 780 billion tokens")
+      .cite("Chowdhery et al. 2022, 'PaLM: Scaling Language Modeling with Pathways', Table 1 "
+            "(118 layers, 48 heads, d_model 18432, 540.35B parameters; head size 256, d_ff = "
+            "4*d_model) and Section 2 (SwiGLU, parallel layers, multi-query attention, shared "
+            "input-output embeddings, no biases, 256k vocabulary, sequence length 2048)");
+  v.back().m.parallel_block = true;
+
+  std::vector<ModelConfig> out;
+  for (auto& p : v) {
+    validate_model(p.m, "preset " + p.m.name);
+    out.push_back(p.m);
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<ModelConfig>& presets() {
+  static const std::vector<ModelConfig> db = build();
+  return db;
+}
+
+std::string preset_list() {
+  std::string s;
+  for (const auto& p : presets()) s += (s.empty() ? "" : ", ") + p.name;
+  return s;
+}
+
+const ModelConfig& require_preset(std::string_view key) {
+  for (const auto& p : presets())
+    if (p.name == key) return p;
+  throw_bad_input("unknown preset '" + std::string(key) + "' (presets: " + preset_list() + ")");
+}
+
+}  // namespace flopscope::estimate

@@ -1,0 +1,217 @@
+#pragma once
+/// The FLOP budget estimator behind `flopscope estimate`: parameter counts,
+/// FLOPs per token, training totals, time, energy and cost, and the inference
+/// (prefill / decode) budget of a decoder-only transformer. Host-only; every
+/// formula and its convention is in docs/estimate.md. The per-layer GEMM,
+/// attention and FFN FLOPs come from models.h, so the estimator and the
+/// kernels' model FLOPs share one definition.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flopscope/models.h"
+#include "flopscope/results.h"
+
+namespace flopscope::estimate {
+
+// ---- the model ------------------------------------------------------------------
+
+/// A decoder-only transformer. Dense unless `experts` > 0 (mixture of experts,
+/// every layer's FFN replaced by `experts` experts of which `active_experts`
+/// run per token, with a linear router). Config keys in JSON are these names.
+struct ModelConfig {
+  std::string name;    ///< preset key, or the config file's path
+  std::string title;   ///< "Llama 3 8B"
+  std::string source;  ///< where the hyper-parameters come from (presets)
+  std::string notes;   ///< what this config cannot express about the real model
+
+  int64_t layers = 0, d_model = 0, heads = 0;
+  int64_t kv_heads = 0;  ///< 0 in input: = heads (multi-head); 1 = multi-query
+  int64_t head_dim = 0;  ///< 0 in input: = d_model / heads
+  int64_t ffn_dim = 0;   ///< hidden size of the FFN (of each expert)
+  FfnType ffn_type = FfnType::gelu;
+  int64_t vocab = 0;
+  bool tied_embeddings = false;  ///< LM head shares the token embedding
+  int64_t seq_len = 0;           ///< training sequence length (T in PaLM's formula)
+  int64_t experts = 0;           ///< 0: dense
+  int64_t active_experts = 0;    ///< experts per token (top-k)
+  // Parameter-count details; they change no FLOP figure.
+  bool bias = false;               ///< biases on every linear layer (GPT-2/3)
+  bool norm_bias = false;          ///< norms have a bias (LayerNorm) as well as a scale
+  bool parallel_block = false;     ///< one norm per layer (PaLM's parallel block), else two
+  bool learned_positions = false;  ///< a learned seq_len x d_model position table (GPT-2/3)
+  /// Training tokens the source reports (presets only); 0: unknown.
+  double train_tokens = 0;
+  std::string train_tokens_source;
+};
+
+/// Parses a JSON model config; errors name `origin`, the key and the fix.
+/// Unknown keys are refused (a typo would otherwise be ignored silently).
+ModelConfig parse_model_config(const std::string& json_text, const std::string& origin);
+/// Checks sizes and fills kv_heads / head_dim defaults. `origin` prefixes errors.
+void validate_model(ModelConfig& m, const std::string& origin);
+
+const std::vector<ModelConfig>& presets();
+/// Throws bad_input listing every preset when `key` is unknown.
+const ModelConfig& require_preset(std::string_view key);
+std::string preset_list();  ///< "gpt2-small, gpt2-xl, ..."
+
+// ---- parameters ------------------------------------------------------------------
+
+struct ParamCounts {
+  double total = 0;
+  double embedding = 0;      ///< token embedding + untied LM head + learned positions
+  double non_embedding = 0;  ///< total - embedding (Kaplan et al. 2020's N)
+  double active = 0;         ///< per token: total less the experts a token does not use
+  // per layer
+  double attention = 0;  ///< Q, K, V, O projections (and their biases)
+  double ffn_expert = 0; ///< one FFN (one expert)
+  double router = 0;
+  double norms = 0;
+};
+ParamCounts count_params(const ModelConfig& m);
+
+// ---- FLOPs per token -------------------------------------------------------------------
+
+/// Forward FLOPs of one token, split by part, for a sequence of `seq_len`
+/// tokens. Matmul FLOPs only (the 6N convention): elementwise work (norms,
+/// activations, softmax, residual adds) is left out.
+struct ForwardFlops {
+  double qkv = 0;        ///< all layers: X·[Wq Wk Wv]
+  double attn_out = 0;   ///< all layers: O·Wo
+  double attention = 0;  ///< all layers: QKᵀ and PV
+  double ffn = 0;        ///< all layers: the active experts' FFN GEMMs
+  double router = 0;     ///< all layers
+  double logits = 0;     ///< the LM head
+  double total() const { return qkv + attn_out + attention + ffn + router + logits; }
+};
+/// `causal` false: every query sees all `seq_len` keys (the PaLM / Megatron
+/// convention, 4·H·Q·T per layer). true: exact causal count, (T+1)/2 keys on average.
+ForwardFlops forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool causal);
+
+enum class Checkpointing { none, selective, full };
+const char* to_string(Checkpointing c);
+std::optional<Checkpointing> parse_checkpointing(std::string_view s);
+
+struct TokenFlops {
+  double forward = 0;         ///< ForwardFlops::total(), dense attention at seq_len
+  double forward_causal = 0;  ///< the same with the exact causal score count
+  double train_6n = 0;        ///< 6 * params_active
+  double train = 0;           ///< PaLM Appendix B: 6N + 12·L·H·Q·T
+  double recompute = 0;       ///< what checkpointing re-runs, per token
+  double hardware = 0;        ///< train + recompute (the HFU numerator)
+};
+TokenFlops token_flops(const ModelConfig& m, Checkpointing c);
+
+// ---- training ---------------------------------------------------------------------------
+
+struct Peak {
+  double flops_per_s = 0;       ///< dense peak of one GPU; 0: unknown
+  std::string key;              ///< "bf16_tensor"
+  std::string source;           ///< "h100-sxm datasheet" or "--peak-tflops"
+  double dram_bytes_per_s = 0;  ///< 0: unknown
+  std::string gpu_key;          ///< database key, empty without --gpu
+};
+
+/// Default board power of a database GPU: the datasheet's maximum TDP.
+/// nullopt when the datasheet gives a range that includes other parts (GH200).
+std::optional<double> default_gpu_power_w(std::string_view gpu_key);
+std::string gpu_power_source(std::string_view gpu_key);
+
+struct TrainingInputs {
+  std::optional<double> tokens;             ///< training tokens
+  std::optional<double> tokens_per_second;  ///< measured, all GPUs together
+  int64_t gpus = 1;
+  std::optional<double> mfu;                ///< assumed MFU, (0, 1]
+  std::optional<double> measured_mfu;       ///< from --from
+  std::optional<double> price_per_gpu_hour;
+  double pue = 1.0;
+  std::optional<double> gpu_power_w;        ///< per GPU
+  Checkpointing checkpointing = Checkpointing::none;
+};
+
+struct TrainingEstimate {
+  std::optional<double> training_flops, training_flops_6n, training_flops_hardware;
+  std::optional<double> time_to_train_s;                ///< at the assumed MFU
+  std::optional<double> time_to_train_s_measured_mfu;   ///< at the MFU from --from
+  std::optional<double> time_at_tokens_per_second_s;    ///< tokens / tokens_per_second
+  std::optional<double> mfu, hfu;                       ///< observed, from tokens_per_second
+  /// The time energy and cost are computed for: "mfu", "measured_mfu" or
+  /// "tokens_per_second" (the first available), empty when there is none.
+  std::string time_basis;
+  std::optional<double> time_s, gpu_hours, energy_kwh, cost;
+  std::optional<double> gpu_power_w;
+};
+TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
+                                   const TrainingInputs& in, const Peak& peak);
+
+// ---- inference ----------------------------------------------------------------------------
+
+struct InferenceInputs {
+  int64_t prompt_tokens = 0;  ///< 0: the model's seq_len
+  int64_t gen_tokens = 0;     ///< tokens generated after the prompt
+  int64_t batch = 1;
+  int64_t context = 0;        ///< keys the decode step attends to; 0: prompt + gen
+  int weight_bytes = 2;
+  int kv_bytes = 2;
+};
+
+struct DecodePoint {
+  int64_t batch = 1;
+  double flops = 0;       ///< per step, all sequences
+  double bytes = 0;       ///< per step: weights read once + every sequence's KV cache
+  double intensity = 0;   ///< FLOP/byte
+  std::optional<bool> memory_bound;           ///< needs a peak and a bandwidth
+  std::optional<double> step_s_roofline;      ///< max(flops/peak, bytes/bandwidth)
+  std::optional<double> tokens_per_s_roofline;  ///< batch / step_s_roofline
+};
+
+struct InferenceEstimate {
+  int64_t prompt_tokens = 0, gen_tokens = 0, batch = 1, context = 0;
+  double prefill_flops = 0;            ///< the batch's prompts, causal attention
+  double decode_flops_per_token = 0;   ///< one sequence, one step at `context`
+  double decode_bytes_per_token = 0;   ///< batch 1: weights + one KV cache
+  double weight_bytes_per_step = 0;    ///< batch 1
+  double kv_bytes_per_token = 0;       ///< KV cache of one cached token, all layers
+  double kv_cache_bytes = 0;           ///< one sequence at `context`
+  double generation_flops = 0;         ///< prefill + every decode step, the whole batch
+  std::optional<double> ridge;         ///< FLOP/byte of the chosen GPU
+  DecodePoint batch1, at_batch;
+  std::optional<int64_t> compute_bound_batch;  ///< smallest batch at or above the ridge
+};
+InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs& in,
+                                     const Peak& peak);
+
+/// Weights read by one decode step of `batch` sequences, in parameters. For a
+/// mixture of experts the expected number of distinct experts touched, under
+/// uniform routing: E·(1 − (1 − k/E)^batch) per layer.
+double decode_weight_params(const ModelConfig& m, int64_t batch);
+
+// ---- measured utilization (--from) ---------------------------------------------------------
+
+struct MatchedRun {
+  std::string id;
+  std::string part;  ///< "gemm", "attention" or "ffn"
+  std::string shape;
+  double mfu = 0;
+};
+
+struct MeasuredUtilization {
+  double mfu = 0;  ///< forward-FLOP-weighted harmonic mean of the parts' MFU
+  std::optional<double> gemm_mfu, attention_mfu, ffn_mfu;  ///< best matched run per part
+  std::vector<MatchedRun> runs;  ///< every matched run
+  std::vector<std::string> notes;  ///< fallbacks taken ("attention: no run ...; used ...")
+  std::string device;  ///< the results' GPU
+};
+
+/// The MFU flopscope measured for the model's kernels: runs of family gemm,
+/// attention or ffn at `precision_key`, with an MFU, whose shapes are within a
+/// factor of 2 of the model's (docs/estimate.md, "Matching rule"). Throws
+/// bad_input in one line when no GEMM or FFN run matches.
+MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc& doc,
+                                         const std::string& precision_key,
+                                         const std::string& origin);
+
+}  // namespace flopscope::estimate

@@ -1,0 +1,149 @@
+// `flopscope estimate` through the built binary: JSON keys, published figures,
+// --from, and bad input answered in one line with exit code 2.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/run_cli.h"
+#include "flopscope/results.h"
+#include "unit/sample_doc.h"
+
+using flopscope::test::run_cli;
+using flopscope::test::temp_dir;
+using nlohmann::json;
+
+namespace {
+
+json estimate_json(const std::vector<std::string>& args) {
+  std::vector<std::string> a{"estimate", "--json"};
+  a.insert(a.end(), args.begin(), args.end());
+  const auto r = run_cli(a);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out);
+}
+
+void expect_bad_input(const std::vector<std::string>& args, const std::string& needle) {
+  std::vector<std::string> a{"estimate"};
+  a.insert(a.end(), args.begin(), args.end());
+  const auto r = run_cli(a);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+std::string write(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST(EstimateCli, JsonHasTheDocumentedKeys) {
+  const json j = estimate_json({"--preset", "llama3-8b", "--gpu", "h100-sxm", "--gpus", "64",
+                                "--mfu", "0.4", "--tokens", "1e12", "--price-per-gpu-hour", "2",
+                                "--tokens-per-second", "5e5", "--checkpointing", "selective"});
+  for (const char* k :
+       {"params_total", "params_non_embedding", "params_active", "flops_per_token_forward",
+        "flops_per_token_train_6n", "flops_per_token_train", "flops_per_token_hardware",
+        "training_flops", "training_flops_6n", "time_to_train_s", "mfu", "hfu", "energy_kwh",
+        "cost", "prefill_flops", "decode_flops_per_token", "decode_bytes_per_token",
+        "decode_arithmetic_intensity", "decode_memory_bound", "ridge_flops_per_byte"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_NEAR(j["params_total"].get<double>(), 8.03e9, 0.01e9);
+  EXPECT_EQ(j["tokens_source"], "--tokens");
+  EXPECT_GT(j["flops_per_token_hardware"].get<double>(), j["flops_per_token_train"].get<double>());
+  // 1e12 tokens x train FLOPs / (64 x 989.4 TFLOP/s x 0.4)
+  EXPECT_NEAR(j["time_to_train_s"].get<double>(),
+              1e12 * j["flops_per_token_train"].get<double>() / (64 * 989.4e12 * 0.4),
+              j["time_to_train_s"].get<double>() * 1e-3);
+  EXPECT_TRUE(j["decode_memory_bound"].get<bool>());
+}
+
+TEST(EstimateCli, PublishedFigures) {
+  // GPT-3: 3.14e23 training FLOPs for 300B tokens (Brown et al. 2020, Table D.1),
+  // the preset's token count by default.
+  json j = estimate_json({"--preset", "gpt3-175b"});
+  EXPECT_NEAR(j["training_flops_6n"].get<double>() / 1e23, 3.14, 0.01);
+  EXPECT_EQ(j["tokens"].get<double>(), 300e9);
+  // PaLM 540B: 46.2% MFU at 238.3K tokens/s on 6144 TPU v4 chips of 275 TFLOP/s
+  // (Chowdhery et al. 2022, Appendix B).
+  j = estimate_json({"--preset", "palm-540b", "--peak-tflops", "275", "--gpus", "6144",
+                     "--tokens-per-second", "238300"});
+  EXPECT_NEAR(j["mfu"].get<double>(), 0.462, 0.0005);
+  // Mixtral 8x7B: 46.7B total, 12.9B active (Jiang et al. 2024; model card).
+  j = estimate_json({"--preset", "mixtral-8x7b"});
+  EXPECT_NEAR(j["params_total"].get<double>() / 1e9, 46.7, 0.05);
+  EXPECT_NEAR(j["params_active"].get<double>() / 1e9, 12.9, 0.05);
+}
+
+TEST(EstimateCli, TableAndConfigFile) {
+  const std::string dir = temp_dir();
+  const std::string cfg = write(dir + "/tiny.json", R"({"layers": 4, "d_model": 512, "heads": 8,
+      "kv_heads": 2, "ffn_dim": 1536, "ffn_type": "swiglu", "vocab": 32000, "seq_len": 2048,
+      "tied_embeddings": true})");
+  const auto r = run_cli({"estimate", "--config", cfg, "--gpu", "h200", "--mfu", "0.5", "--tokens",
+                          "2e9", "--batch", "64", "--gen-tokens", "128"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"params_total", "flops_per_token_train", "time_to_train_s", "energy_kwh",
+                        "700 W/GPU", "prefill_flops", "decode, batch 64", "memory-bound"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  const auto list = run_cli({"estimate", "--list-presets"});
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("llama3-405b"), std::string::npos);
+  const auto help = run_cli({"--help"});
+  EXPECT_NE(help.out.find("estimate"), std::string::npos);
+}
+
+TEST(EstimateCli, FromResultsShowsMeasuredNextToAssumed) {
+  const std::string dir = temp_dir();
+  const std::string results = dir + "/results.json";
+  flopscope::write_results(results, flopscope::test::sample_doc());  // bf16 GEMM 8192^3 on an H200
+  const auto r = run_cli({"estimate", "--preset", "llama3-8b", "--from", results, "--mfu", "0.4",
+                          "--gpus", "8", "--tokens", "1e11"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("time_to_train_s (measured)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("at assumed MFU 40.0%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gemm.cublas.bf16 m=8192 n=8192 k=8192"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("h200 datasheet"), std::string::npos) << r.out;  // the results' GPU
+  const json j = estimate_json({"--preset", "llama3-8b", "--from", results, "--tokens", "1e11"});
+  EXPECT_TRUE(j.contains("time_to_train_s_measured_mfu"));
+  EXPECT_EQ(j["time_basis"], "measured_mfu");
+  EXPECT_EQ(j["measured"]["runs"].size(), 1u);
+  // Nothing relevant (only a copy kernel): one clear line.
+  flopscope::ResultsDoc doc = flopscope::test::sample_doc();
+  doc.runs.erase(doc.runs.begin());
+  const std::string copy_only = dir + "/copy.json";
+  flopscope::write_results(copy_only, doc);
+  expect_bad_input({"--preset", "llama3-8b", "--from", copy_only}, "no gemm or ffn run at bf16_tensor");
+}
+
+TEST(EstimateCli, BadInputIsOneLine) {
+  const std::string dir = temp_dir();
+  expect_bad_input({"--preset", "llama5"}, "unknown preset 'llama5' (presets: gpt2-small");
+  expect_bad_input({}, "give a model: --preset NAME");
+  expect_bad_input({"--preset", "llama3-8b", "--gpu", "tpu-v4"}, "tpu-v4");
+  expect_bad_input({"--preset", "llama3-8b", "--gpu", "a100-sxm", "--dtype", "fp8"},
+                   "a100-sxm has no fp8_tensor peak");
+  expect_bad_input({"--preset", "llama3-8b", "--dtype", "bf17"}, "--dtype 'bf17' is unknown");
+  expect_bad_input({"--preset", "llama3-8b", "--mfu", "40", "--gpu", "h100-sxm"}, "--mfu must be a fraction");
+  expect_bad_input({"--preset", "llama3-8b", "--mfu", "0.4"}, "needs a peak");
+  expect_bad_input({"--preset", "llama3-8b", "--checkpointing", "some"}, "--checkpointing 'some'");
+  expect_bad_input({"--preset", "llama3-8b", "--batch", "0"}, "--batch must be at least 1");
+  const std::string kv = write(dir + "/kv.json", R"({"layers": 2, "d_model": 256, "heads": 4,
+      "kv_heads": 3, "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  expect_bad_input({"--config", kv}, "kv_heads (3) must divide heads (4)");
+  const std::string hd = write(dir + "/hd.json", R"({"layers": 2, "d_model": 250, "heads": 4,
+      "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  expect_bad_input({"--config", hd}, "heads (4) does not divide d_model (250)");
+  const std::string moe = write(dir + "/moe.json", R"({"layers": 2, "d_model": 256, "heads": 4,
+      "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128, "experts": 4,
+      "active_experts": 5})");
+  expect_bad_input({"--config", moe}, "active_experts (5) is greater than experts (4)");
+  const std::string neg = write(dir + "/neg.json", R"({"layers": 2, "d_model": 256, "heads": -4,
+      "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  expect_bad_input({"--config", neg}, "heads must be positive, got -4");
+  expect_bad_input({"--config", dir + "/missing.json"}, "missing.json");
+}

@@ -1,0 +1,412 @@
+// The FLOP budget estimator: parameter counts and training compute against
+// published figures (each cited), per-part FLOPs against the project's own FLOP
+// models (models.h), checkpointing and decode budgets, and bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "flopscope/error.h"
+#include "flopscope/estimate.h"
+#include "flopscope/peaks.h"
+#include "unit/sample_doc.h"
+
+using namespace flopscope;
+using namespace flopscope::estimate;
+
+namespace {
+
+ParamCounts params_of(const char* preset) { return count_params(require_preset(preset)); }
+
+// |actual - expected| <= rel * expected
+void expect_rel(double actual, double expected, double rel, const char* what) {
+  EXPECT_LE(std::fabs(actual - expected), rel * std::fabs(expected))
+      << what << ": " << actual << " vs " << expected;
+}
+
+std::string bad_input_message(const std::string& json_text) {
+  try {
+    parse_model_config(json_text, "m.json");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted: " << json_text;
+  return "";
+}
+
+const char* kDense =
+    R"({"layers": 2, "d_model": 256, "heads": 4, "ffn_dim": 1024, "ffn_type": "gelu",
+        "vocab": 1000, "seq_len": 128)";
+
+}  // namespace
+
+// ---- parameter counts against published figures ---------------------------------------
+
+TEST(EstimateParams, LlamaFamily) {
+  // Hugging Face model pages (safetensors parameter counts): Llama-2-7b-hf 6.74B,
+  // Llama-2-13b-hf 13B, Meta-Llama-3-8B 8.03B, Meta-Llama-3-70B 70.6B,
+  // Llama-3.1-405B 405.8B (the Llama 3 paper's "405B").
+  expect_rel(params_of("llama2-7b").total, 6.74e9, 0.001, "llama2-7b");
+  EXPECT_DOUBLE_EQ(params_of("llama2-7b").total, 6738415616.0);  // the released checkpoint
+  expect_rel(params_of("llama2-13b").total, 13.016e9, 0.001, "llama2-13b");
+  expect_rel(params_of("llama3-8b").total, 8.03e9, 0.001, "llama3-8b");
+  EXPECT_DOUBLE_EQ(params_of("llama3-8b").total, 8030261248.0);
+  expect_rel(params_of("llama3-70b").total, 70.6e9, 0.001, "llama3-70b");
+  expect_rel(params_of("llama3-405b").total, 405.8e9, 0.001, "llama3-405b");
+  // Mistral 7B: Hugging Face page of mistralai/Mistral-7B-v0.1, 7.24B.
+  expect_rel(params_of("mistral-7b").total, 7.24e9, 0.001, "mistral-7b");
+}
+
+TEST(EstimateParams, MixtureOfExperts) {
+  // Mixtral 8x7B: 46.7B total (Hugging Face model page; the paper rounds to 47B)
+  // and 12.9B active per token (the paper: "13B active parameters").
+  const ParamCounts p = params_of("mixtral-8x7b");
+  expect_rel(p.total, 46.7e9, 0.001, "mixtral total");
+  expect_rel(p.active, 12.9e9, 0.002, "mixtral active");
+  // Active = total less the 6 unused experts of every layer.
+  EXPECT_DOUBLE_EQ(p.total - p.active, 32.0 * 6 * 3 * 4096.0 * 14336);
+}
+
+TEST(EstimateParams, GptAndPalm) {
+  // GPT-3: Brown et al. 2020, Table D.1, 174,600M parameters.
+  expect_rel(params_of("gpt3-175b").total, 174.6e9, 0.0002, "gpt3");
+  // PaLM: Chowdhery et al. 2022, Table 1, 540.35B parameters.
+  expect_rel(params_of("palm-540b").total, 540.35e9, 0.0001, "palm");
+  // GPT-2 small: the released checkpoint has 124M parameters (124,439,808 with
+  // tied embeddings and learned positions), though the paper's Table 2 says 117M.
+  EXPECT_DOUBLE_EQ(params_of("gpt2-small").total, 124439808.0);
+  // GPT-2 XL: 1558M for the released checkpoint (openai/gpt-2 "1558M").
+  expect_rel(params_of("gpt2-xl").total, 1558e6, 0.001, "gpt2-xl");
+}
+
+TEST(EstimateParams, EmbeddingSplit) {
+  const ModelConfig& m = require_preset("llama3-8b");  // untied
+  const ParamCounts p = count_params(m);
+  EXPECT_DOUBLE_EQ(p.embedding, 2.0 * 128256 * 4096);
+  EXPECT_DOUBLE_EQ(p.non_embedding, p.total - p.embedding);
+  const ParamCounts g = params_of("gpt2-small");  // tied, learned positions
+  EXPECT_DOUBLE_EQ(g.embedding, 50257.0 * 768 + 1024.0 * 768);
+}
+
+// ---- training compute against published figures -----------------------------------------
+
+TEST(EstimateTraining, Gpt3TotalCompute) {
+  // Brown et al. 2020, Table D.1: GPT-3 175B, 300B tokens, 3.14e23 training FLOPs
+  // (the 6N convention: attention is left out there).
+  const ModelConfig& m = require_preset("gpt3-175b");
+  TrainingInputs in;
+  in.tokens = m.train_tokens;
+  const TrainingEstimate e = estimate_training(m, token_flops(m, Checkpointing::none), in, {});
+  expect_rel(*e.training_flops_6n, 3.14e23, 0.002, "GPT-3 6ND");
+  // With attention (PaLM's convention) it is 2.8% more.
+  EXPECT_GT(*e.training_flops, *e.training_flops_6n);
+}
+
+TEST(EstimateTraining, Llama3_405bTotalCompute) {
+  // Llama Team 2024, Section 3: 405B parameters on 15.6T tokens, 3.8e25 FLOPs.
+  const ModelConfig& m = require_preset("llama3-405b");
+  TrainingInputs in;
+  in.tokens = 15.6e12;
+  const TrainingEstimate e = estimate_training(m, token_flops(m, Checkpointing::none), in, {});
+  expect_rel(*e.training_flops_6n, 3.8e25, 0.01, "Llama 3 405B 6ND");
+}
+
+TEST(EstimateTraining, PalmMfuFromThroughput) {
+  // Chowdhery et al. 2022, Appendix B and Section 4: PaLM 540B trains at 238.3K
+  // tokens/s on 6144 TPU v4 chips (275 TFLOP/s bf16 each): 46.2% MFU, with
+  // model FLOPs per token 6N + 12·L·H·Q·T.
+  const ModelConfig& m = require_preset("palm-540b");
+  TrainingInputs in;
+  in.tokens_per_second = 238.3e3;
+  in.gpus = 6144;
+  Peak peak;
+  peak.flops_per_s = 275e12;
+  const TrainingEstimate e = estimate_training(m, token_flops(m, Checkpointing::none), in, peak);
+  EXPECT_NEAR(*e.mfu, 0.462, 0.0005);
+}
+
+TEST(EstimateTraining, ChinchillaConventionAndTime) {
+  // C = 6·N·D (Kaplan et al. 2020; Hoffmann et al. 2022), N = active parameters.
+  const ModelConfig& m = require_preset("mixtral-8x7b");
+  const TokenFlops f = token_flops(m, Checkpointing::none);
+  EXPECT_DOUBLE_EQ(f.train_6n, 6.0 * count_params(m).active);
+  TrainingInputs in;
+  in.tokens = 1e12;
+  in.gpus = 100;
+  in.mfu = 0.5;
+  in.price_per_gpu_hour = 2.0;
+  in.pue = 1.2;
+  Peak peak;
+  peak.flops_per_s = 1e15;
+  peak.gpu_key = "h100-sxm";
+  const TrainingEstimate e = estimate_training(m, f, in, peak);
+  EXPECT_DOUBLE_EQ(*e.time_to_train_s, 1e12 * f.train / (100 * 1e15 * 0.5));
+  EXPECT_EQ(e.time_basis, "mfu");
+  EXPECT_DOUBLE_EQ(*e.gpu_hours, 100 * *e.time_to_train_s / 3600);
+  EXPECT_DOUBLE_EQ(*e.cost, *e.gpu_hours * 2.0);
+  EXPECT_DOUBLE_EQ(*e.gpu_power_w, 700);  // H100 SXM max TDP
+  EXPECT_DOUBLE_EQ(*e.energy_kwh, 700 * *e.gpu_hours * 1.2 / 1000);
+}
+
+// ---- agreement with the project's FLOP models -------------------------------------------
+
+TEST(EstimateFlops, PartsAgreeWithModels) {
+  const ModelConfig& m = require_preset("llama3-8b");
+  const int64_t T = m.seq_len;
+  const double L = double(m.layers);
+  const ForwardFlops f = forward_flops_per_token(m, T, false);
+  // Per token, from gemm_cost / attention_matmul_flops / ffn_cost on the model's shapes.
+  EXPECT_DOUBLE_EQ(f.qkv, L * gemm_cost({T, (32 + 2 * 8) * 128, 4096}, 2, 2).flops / double(T));
+  EXPECT_DOUBLE_EQ(f.qkv, L * 2.0 * 4096 * (32 + 16) * 128);
+  EXPECT_DOUBLE_EQ(f.attn_out, L * gemm_cost({T, 4096, 4096}, 2, 2).flops / double(T));
+  const AttentionShape a{1, 32, T, T, 128, false};
+  EXPECT_DOUBLE_EQ(f.attention, L * attention_matmul_flops(a, CausalConvention::exact) / double(T));
+  EXPECT_DOUBLE_EQ(f.attention, 4.0 * L * 32 * 128 * double(T));
+  const Cost ffn = ffn_cost({T, 4096, 14336, FfnType::swiglu}, true, 2);
+  EXPECT_DOUBLE_EQ(f.ffn, L * ffn.flops_by_part.at("matmul") / double(T));
+  EXPECT_DOUBLE_EQ(f.ffn, L * 6.0 * 4096 * 14336);
+  EXPECT_DOUBLE_EQ(f.logits, 2.0 * 4096 * 128256);
+  // The GEMMs are 2 FLOPs per weight a token uses: all parameters less the
+  // embedding lookup table and the norm scales.
+  const ParamCounts p = count_params(m);
+  const double norms = L * 2 * 4096 + 4096;
+  EXPECT_DOUBLE_EQ(f.qkv + f.attn_out + f.ffn + f.logits, 2.0 * (p.active - 128256.0 * 4096 - norms));
+  // Causal: every query sees (T+1)/2 keys on average, the exact count of models.h.
+  const ForwardFlops c = forward_flops_per_token(m, T, true);
+  EXPECT_DOUBLE_EQ(c.attention, 4.0 * L * 32 * 128 * (double(T) + 1) / 2);
+}
+
+TEST(EstimateFlops, MoeCountsActiveExpertsAndRouter) {
+  const ModelConfig& m = require_preset("mixtral-8x7b");
+  const ForwardFlops f = forward_flops_per_token(m, 4096, false);
+  EXPECT_DOUBLE_EQ(f.ffn, 32.0 * 2 * 6.0 * 4096 * 14336);  // top-2 of 8
+  EXPECT_DOUBLE_EQ(f.router, 32.0 * 2 * 4096 * 8);
+  const ParamCounts p = count_params(m);
+  const double norms = 32.0 * 2 * 4096 + 4096;
+  EXPECT_DOUBLE_EQ(f.total() - f.attention, 2.0 * (p.active - 32000.0 * 4096 - norms));
+}
+
+TEST(EstimateFlops, PalmFormulaAndCheckpointing) {
+  const ModelConfig& m = require_preset("llama2-7b");
+  const TokenFlops none = token_flops(m, Checkpointing::none);
+  const ForwardFlops fwd = forward_flops_per_token(m, m.seq_len, false);
+  const double attn_train = 12.0 * 32 * 32 * 128 * 4096;  // 12·L·H·Q·T
+  EXPECT_DOUBLE_EQ(none.train - none.train_6n, attn_train);
+  EXPECT_DOUBLE_EQ(3 * fwd.attention, attn_train);  // the same convention as the forward
+  EXPECT_DOUBLE_EQ(none.hardware, none.train);
+  // Selective (Korthikanti et al. 2022): the core attention's matmuls once more.
+  EXPECT_DOUBLE_EQ(token_flops(m, Checkpointing::selective).hardware, none.train + fwd.attention);
+  // Full: one more forward of the layers (not the LM head).
+  EXPECT_DOUBLE_EQ(token_flops(m, Checkpointing::full).hardware,
+                   none.train + fwd.total() - fwd.logits);
+  // training_step_flops (models.h) on the forward: the same recompute on top of 3x.
+  const StepFlops s = training_step_flops(fwd.total(), fwd.total() - fwd.logits);
+  EXPECT_DOUBLE_EQ(s.hardware - s.model, token_flops(m, Checkpointing::full).recompute);
+}
+
+TEST(EstimateFlops, MegatronFormulas) {
+  // A GPT-style model in Megatron's shape (MHA, 4h GELU FFN, tied embeddings, no
+  // biases). Korthikanti et al. 2022: model FLOPs per token 72·l·h²(1 + s/6h +
+  // V/12lh); Narayanan et al. 2021, eq. (3), with full recompute: 96·l·h²(1 +
+  // s/6h + V/16lh). They leave out the norm scales, a 1e-4 effect here.
+  ModelConfig m;
+  m.layers = 24;
+  m.d_model = 2048;
+  m.heads = 16;
+  m.ffn_dim = 4 * 2048;
+  m.ffn_type = FfnType::gelu;
+  m.vocab = 51200;
+  m.tied_embeddings = true;
+  m.seq_len = 2048;
+  validate_model(m, "test");
+  const double l = 24, h = 2048, s = 2048, V = 51200;
+  expect_rel(token_flops(m, Checkpointing::none).train,
+             72 * l * h * h * (1 + s / (6 * h) + V / (12 * l * h)), 1e-4, "72 formula");
+  expect_rel(token_flops(m, Checkpointing::full).hardware,
+             96 * l * h * h * (1 + s / (6 * h) + V / (16 * l * h)), 1e-4, "96 formula");
+}
+
+// ---- inference ----------------------------------------------------------------------------
+
+TEST(EstimateInference, DecodeBytesAndBound) {
+  const ModelConfig& m = require_preset("llama2-7b");
+  const GpuSpec& g = require_gpu("h100-sxm");
+  Peak peak;
+  peak.flops_per_s = *datasheet_peaks(g).dense({DType::bf16, Pipe::tensor});
+  peak.dram_bytes_per_s = datasheet_peaks(g).dram_bytes_per_s;
+  InferenceInputs in;
+  in.prompt_tokens = 1000;
+  in.gen_tokens = 24;
+  in.batch = 8;
+  const InferenceEstimate r = estimate_inference(m, in, peak);
+  EXPECT_EQ(r.context, 1024);
+  // K and V, 32 layers x 32 heads x 128, 2 bytes: 0.5 MiB per token (MHA).
+  EXPECT_DOUBLE_EQ(r.kv_bytes_per_token, 2.0 * 32 * 32 * 128 * 2);
+  EXPECT_DOUBLE_EQ(r.kv_cache_bytes, r.kv_bytes_per_token * 1024);
+  // Weights read once per step: all but the untied embedding table.
+  EXPECT_DOUBLE_EQ(r.weight_bytes_per_step, (count_params(m).total - 32000.0 * 4096) * 2);
+  EXPECT_DOUBLE_EQ(r.decode_bytes_per_token, r.weight_bytes_per_step + r.kv_cache_bytes);
+  // 2 FLOPs per weight used + attention over 1024 keys.
+  EXPECT_DOUBLE_EQ(r.decode_flops_per_token,
+                   r.weight_bytes_per_step - 2.0 * (32 * 2 * 4096 + 4096) + 4.0 * 32 * 32 * 128 * 1024);
+  // About 1 FLOP per byte at batch 1: far below the H100's ridge (989.4/3.35 = 295).
+  EXPECT_NEAR(r.batch1.intensity, 1.0, 0.05);
+  EXPECT_TRUE(*r.batch1.memory_bound);
+  EXPECT_NEAR(*r.ridge, 989.4e12 / 3.35e12, 0.5);
+  EXPECT_DOUBLE_EQ(r.at_batch.flops, 8 * r.decode_flops_per_token);
+  EXPECT_DOUBLE_EQ(r.at_batch.bytes, r.weight_bytes_per_step + 8 * r.kv_cache_bytes);
+  // Prefill: causal attention over the prompt, the LM head at the last position.
+  const ForwardFlops per = forward_flops_per_token(m, 1000, true);
+  EXPECT_DOUBLE_EQ(r.prefill_flops,
+                   8 * (1000 * (per.qkv + per.attn_out + per.ffn + per.attention) + per.logits));
+}
+
+TEST(EstimateInference, GqaShrinksKvAndFindsComputeBoundBatch) {
+  const ModelConfig& m = require_preset("llama2-70b");
+  Peak peak;
+  peak.flops_per_s = 989.4e12;
+  peak.dram_bytes_per_s = 3.35e12;
+  InferenceInputs in;
+  in.prompt_tokens = 128;
+  const InferenceEstimate r = estimate_inference(m, in, peak);
+  EXPECT_DOUBLE_EQ(r.kv_bytes_per_token, 2.0 * 80 * 8 * 128 * 2);  // 320 KiB: 8 KV heads
+  ASSERT_TRUE(r.compute_bound_batch);
+  const int64_t b = *r.compute_bound_batch;
+  auto ai = [&](int64_t batch) {
+    in.batch = batch;
+    return estimate_inference(m, in, peak).at_batch.intensity;
+  };
+  EXPECT_GE(ai(b), *r.ridge);
+  EXPECT_LT(ai(b - 1), *r.ridge);
+}
+
+TEST(EstimateInference, MoeWeightsTouchedGrowWithBatch) {
+  const ModelConfig& m = require_preset("mixtral-8x7b");
+  const ParamCounts p = count_params(m);
+  const double emb = 32000.0 * 4096;
+  EXPECT_DOUBLE_EQ(decode_weight_params(m, 1), p.active - emb);
+  expect_rel(decode_weight_params(m, 4096), p.total - emb, 1e-9, "every expert at a large batch");
+  EXPECT_LT(decode_weight_params(m, 2), decode_weight_params(m, 8));
+}
+
+// ---- measured utilization (--from) ----------------------------------------------------------
+
+TEST(EstimateMeasured, MatchesNearShapesAndWeightsByFlops) {
+  const ModelConfig& m = require_preset("llama3-8b");
+  ResultsDoc doc = test::sample_doc();  // a bf16 GEMM at 8192^3 and a copy
+  RunRecord att = test::sample_run("attention", "flash", "bf16", "bf16_tensor",
+                                   attention_fused_cost({1, 32, 8192, 8192, 128, false}, 2), 4e-3,
+                                   {{"b", 1}, {"h", 32}, {"n", 8192}, {"d", 128}, {"causal", 0}});
+  compute_derived(att, doc.peaks.datasheet);
+  doc.runs.push_back(att);
+  RunRecord far = test::sample_run("gemm", "cublas", "bf16", "bf16_tensor", gemm_cost({64, 64, 64}, 2, 2),
+                                   1e-6, {{"m", 64}, {"n", 64}, {"k", 64}});
+  compute_derived(far, doc.peaks.datasheet);
+  doc.runs.push_back(far);
+  const MeasuredUtilization u = measured_utilization(m, doc, "bf16_tensor", "r.json");
+  ASSERT_EQ(u.runs.size(), 2u);  // the 8192^3 GEMM and the attention run; not 64^3, not the copy
+  const double g = *doc.runs[0].derived.mfu, a = *att.derived.mfu;
+  EXPECT_DOUBLE_EQ(*u.gemm_mfu, g);
+  EXPECT_DOUBLE_EQ(*u.attention_mfu, a);
+  EXPECT_FALSE(u.ffn_mfu);  // FFN GEMMs fall back on the GEMM runs, and say so
+  ASSERT_EQ(u.notes.size(), 1u);
+  EXPECT_NE(u.notes[0].find("ffn"), std::string::npos);
+  const ForwardFlops f = forward_flops_per_token(m, m.seq_len, false);
+  EXPECT_DOUBLE_EQ(u.mfu, f.total() / ((f.total() - f.attention) / g + f.attention / a));
+  // Another precision matches nothing: one clear line.
+  try {
+    measured_utilization(m, doc, "fp8_tensor", "r.json");
+    ADD_FAILURE() << "no fp8 runs, yet accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("r.json: no gemm or ffn run at fp8_tensor"), std::string::npos)
+        << e.what();
+  }
+}
+
+// ---- bad input ----------------------------------------------------------------------------
+
+TEST(EstimateBadInput, ConfigErrorsNameTheField) {
+  EXPECT_NO_THROW(parse_model_config(std::string(kDense) + "}", "m.json"));
+  auto with = [](const std::string& extra) { return std::string(kDense) + ", " + extra + "}"; };
+  std::string e = bad_input_message(
+      R"({"layers": 2, "d_model": 250, "heads": 4, "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  EXPECT_NE(e.find("heads (4) does not divide d_model (250)"), std::string::npos) << e;
+  EXPECT_NE(e.find("set head_dim"), std::string::npos) << e;
+  // With head_dim given, heads need not divide d_model.
+  EXPECT_NO_THROW(parse_model_config(
+      R"({"layers": 2, "d_model": 250, "heads": 4, "head_dim": 64, "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})",
+      "m.json"));
+  e = bad_input_message(with(R"("kv_heads": 3)"));
+  EXPECT_NE(e.find("m.json: kv_heads (3) must divide heads (4)"), std::string::npos) << e;
+  e = bad_input_message(with(R"("experts": 8, "active_experts": 9)"));
+  EXPECT_NE(e.find("active_experts (9) is greater than experts (8)"), std::string::npos) << e;
+  e = bad_input_message(with(R"("experts": 8)"));
+  EXPECT_NE(e.find("needs active_experts"), std::string::npos) << e;
+  e = bad_input_message(with(R"("active_experts": 2)"));
+  EXPECT_NE(e.find("active_experts (2) needs experts"), std::string::npos) << e;
+  e = bad_input_message(with(R"("head_dim": -64)"));
+  EXPECT_NE(e.find("head_dim must be positive, got -64"), std::string::npos) << e;
+  e = bad_input_message(with(R"("kv_heads": 0)"));
+  EXPECT_NE(e.find("kv_heads must be positive, got 0"), std::string::npos) << e;
+  e = bad_input_message(
+      R"({"layers": -2, "d_model": 256, "heads": 4, "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  EXPECT_NE(e.find("layers must be positive, got -2"), std::string::npos) << e;
+  e = bad_input_message(
+      R"({"layers": 2, "d_model": 0, "heads": 4, "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  EXPECT_NE(e.find("d_model must be positive, got 0"), std::string::npos) << e;
+  e = bad_input_message(with(R"("ffn_dim2": 3)"));
+  EXPECT_NE(e.find("unknown key 'ffn_dim2'"), std::string::npos) << e;
+  e = bad_input_message(
+      R"({"layers": 2, "d_model": 256, "heads": 4, "ffn_dim": 1024, "ffn_type": "relu", "vocab": 1000, "seq_len": 128})");
+  EXPECT_NE(e.find("ffn_type must be \"gelu\" or \"swiglu\""), std::string::npos) << e;
+  e = bad_input_message(
+      R"({"layers": 2.5, "d_model": 256, "heads": 4, "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  EXPECT_NE(e.find("layers must be a whole number"), std::string::npos) << e;
+  e = bad_input_message(R"({"layers": 2})");
+  EXPECT_NE(e.find("missing key 'd_model'"), std::string::npos) << e;
+  e = bad_input_message("{\"layers\": ");
+  EXPECT_NE(e.find("m.json: truncated JSON"), std::string::npos) << e;
+}
+
+TEST(EstimateBadInput, UnknownPresetListsPresets) {
+  try {
+    require_preset("llama5");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("unknown preset 'llama5'"), std::string::npos) << m;
+    for (const auto& p : presets()) EXPECT_NE(m.find(p.name), std::string::npos) << p.name;
+  }
+}
+
+TEST(EstimateBadInput, TrainingInputs) {
+  const ModelConfig& m = require_preset("llama2-7b");
+  const TokenFlops f = token_flops(m, Checkpointing::none);
+  auto message = [&](TrainingInputs in, Peak peak) {
+    try {
+      estimate_training(m, f, in, peak);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  Peak peak;
+  peak.flops_per_s = 1e15;
+  TrainingInputs in;
+  in.mfu = 40;
+  EXPECT_NE(message(in, peak).find("--mfu must be a fraction"), std::string::npos);
+  in.mfu = 0.4;
+  EXPECT_NE(message(in, {}).find("needs a peak"), std::string::npos);
+  in = {};
+  in.gpus = 0;
+  EXPECT_NE(message(in, peak).find("--gpus must be at least 1"), std::string::npos);
+  in = {};
+  in.tokens = -5;
+  EXPECT_NE(message(in, peak).find("--tokens must be positive"), std::string::npos);
+  in = {};
+  in.pue = 0.9;
+  EXPECT_NE(message(in, peak).find("--pue must be at least 1"), std::string::npos);
+  in = {};
+  in.tokens_per_second = 1e9;  // more than the peak allows
+  EXPECT_NE(message(in, peak).find("implies MFU"), std::string::npos);
+}

@@ -1,0 +1,472 @@
+// `flopscope estimate (--preset NAME | --config FILE.json) [...]`: the FLOP budget
+// of training and serving a transformer, in FLOPs, time, energy and money, at an
+// assumed MFU or at the MFU flopscope measured (--from). No GPU needed.
+// Conventions: docs/estimate.md.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/error.h"
+#include "flopscope/estimate.h"
+#include "flopscope/peaks.h"
+#include "flopscope/precision.h"
+#include "flopscope/table.h"
+#include "load_results.h"
+
+namespace flopscope::cli {
+namespace {
+
+using namespace flopscope::estimate;
+using json = nlohmann::ordered_json;
+
+struct EstimateOptions {
+  std::string config, preset, from, gpu, dtype = "bf16", kv_dtype, checkpointing = "none";
+  bool json = false, list_presets = false;
+  double tokens = 0, tokens_per_second = 0, peak_tflops = 0, mfu = 0, price = 0, pue = 1.0,
+         power_w = 0;
+  int64_t gpus = 1, prompt_tokens = 0, gen_tokens = 0, batch = 1, context = 0;
+  CLI::Option *o_tokens = nullptr, *o_tps = nullptr, *o_peak = nullptr, *o_mfu = nullptr,
+              *o_price = nullptr, *o_power = nullptr, *o_prompt = nullptr, *o_context = nullptr;
+};
+
+// --dtype: a storage type runs on the pipe training and serving use (tensor
+// cores, except fp32 on CUDA cores); a full peak key (bf16_tensor) is taken as is.
+Precision precision_for(const std::string& flag, const std::string& s) {
+  static const std::pair<const char*, Precision> map[] = {
+      {"bf16", {DType::bf16, Pipe::tensor}}, {"fp16", {DType::fp16, Pipe::tensor}},
+      {"fp8", {DType::fp8, Pipe::tensor}},   {"tf32", {DType::tf32, Pipe::tensor}},
+      {"int8", {DType::int8, Pipe::tensor}}, {"fp32", {DType::fp32, Pipe::cuda_core}},
+      {"fp64", {DType::fp64, Pipe::tensor}}};
+  for (const auto& [name, p] : map)
+    if (s == name) return p;
+  if (auto p = parse_precision(s)) return *p;
+  throw_bad_input(flag + " '" + s +
+                  "' is unknown: use bf16, fp16, fp8, tf32, fp32, fp64, int8, or a peak key "
+                  "such as bf16_tensor");
+}
+
+std::string sci(double v) {
+  if (v == 0) return "0";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3e", v);  // 3.142e+23 -> 3.142e23
+  std::string s = buf;
+  const auto e = s.find('e');
+  std::string mant = s.substr(0, e), ex = s.substr(e + 1);
+  const bool neg = ex[0] == '-';
+  ex = ex.substr(1);
+  while (ex.size() > 1 && ex[0] == '0') ex.erase(0, 1);
+  return mant + "e" + (neg ? "-" : "") + ex;
+}
+
+// The first unit whose threshold v reaches: {threshold, divisor, printf format}.
+struct Unit {
+  double at, div;
+  const char* fmt;
+};
+std::string scaled(double v, std::initializer_list<Unit> units) {
+  char buf[64] = "";
+  for (const Unit& u : units)
+    if (v >= u.at || &u == units.end() - 1) {
+      std::snprintf(buf, sizeof buf, u.fmt, v / u.div);
+      break;
+    }
+  return buf;
+}
+std::string count(double v) { return scaled(v, {{1e9, 1e9, "%.3fB"}, {1e6, 1e6, "%.2fM"}, {0, 1, "%.0f"}}); }
+std::string bytes(double v) {
+  return scaled(v, {{1e9, 1e9, "%.2f GB"}, {1e6, 1e6, "%.2f MB"}, {1e3, 1e3, "%.1f kB"}, {0, 1, "%.0f B"}});
+}
+std::string duration(double s) {
+  return scaled(s, {{3 * 86400, 86400, "%.1f days"}, {7200, 3600, "%.1f h"}, {120, 60, "%.1f min"},
+                    {0, 1, "%.3g s"}});
+}
+
+std::string pct(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", f * 100);
+  return buf;
+}
+
+std::string fixed(double v, int d) { return fmt_fixed(v, d); }
+
+struct Section {
+  std::string title;
+  Table t;
+  explicit Section(std::string name) : title(std::move(name)) {
+    t.add_column("quantity", Align::left);
+    t.add_column("value", Align::right);
+    t.add_column("basis", Align::left, true);
+  }
+  void row(std::string q, std::string v, std::string basis = "") {
+    t.add_row({std::move(q), std::move(v), std::move(basis)});
+  }
+};
+
+int run_estimate(const EstimateOptions& o) {
+  if (o.list_presets) {
+    if (o.json) {
+      json j = json::array();
+      for (const auto& p : presets()) {
+        const ParamCounts c = count_params(p);
+        j.push_back({{"name", p.name}, {"title", p.title}, {"params_total", c.total},
+                     {"params_active", c.active}, {"source", p.source}});
+      }
+      std::cout << j.dump(2) << "\n";
+      return kOk;
+    }
+    Table t;
+    t.add_column("preset", Align::left);
+    t.add_column("model", Align::left);
+    t.add_column("params", Align::right);
+    t.add_column("active", Align::right);
+    t.add_column("seq_len", Align::right);
+    for (const auto& p : presets()) {
+      const ParamCounts c = count_params(p);
+      t.add_row({p.name, p.title, count(c.total), count(c.active), std::to_string(p.seq_len)});
+    }
+    std::cout << t.render(100, stdout_is_color_tty())
+              << "Sources: flopscope estimate --preset NAME --json (model.source)\n";
+    return kOk;
+  }
+  if (o.config.empty() == o.preset.empty())
+    throw_bad_input(o.config.empty() ? "give a model: --preset NAME (presets: " + preset_list() +
+                                           ") or --config FILE.json"
+                                     : "give one model, --preset or --config, not both");
+  ModelConfig model = o.preset.empty() ? parse_model_config(read_file(o.config), o.config)
+                                       : require_preset(o.preset);
+
+  const auto ckpt = parse_checkpointing(o.checkpointing);
+  if (!ckpt)
+    throw_bad_input("--checkpointing '" + o.checkpointing + "' is unknown: use none, selective or full");
+  const Precision prec = precision_for("--dtype", o.dtype);
+  const Precision kv_prec = o.kv_dtype.empty() ? prec : precision_for("--kv-dtype", o.kv_dtype);
+
+  // Results first: their GPU is the default --gpu.
+  std::optional<ResultsDoc> doc;
+  if (!o.from.empty()) doc = load_results(o.from);
+
+  Peak peak;
+  peak.key = prec.key();
+  std::string gpu = o.gpu;
+  if (gpu.empty() && doc && doc->device && !doc->device->gpu_key.empty() && !o.o_peak->count())
+    gpu = doc->device->gpu_key;
+  if (!gpu.empty()) {
+    const GpuSpec& g = require_gpu(gpu);
+    peak.gpu_key = g.key;
+    peak.dram_bytes_per_s = g.dram_bytes_per_s;
+    const PeakTable t = datasheet_peaks(g);
+    peak.dram_bytes_per_s = t.dram_bytes_per_s;
+    if (!o.o_peak->count()) {
+      auto p = t.dense(prec);
+      if (!p)
+        throw_bad_input(g.key + " has no " + prec.key() + " peak (flopscope specs --gpu " + g.key +
+                        " lists its precisions): choose another --dtype or give --peak-tflops");
+      peak.flops_per_s = *p;
+      peak.source = g.key + " datasheet, dense " + prec.key();
+    }
+  }
+  if (o.o_peak->count()) {
+    if (!(o.peak_tflops > 0))
+      throw_bad_input("--peak-tflops must be positive, got " + fixed(o.peak_tflops, 3));
+    peak.flops_per_s = o.peak_tflops * 1e12;
+    peak.source = "--peak-tflops";
+  }
+
+  const TokenFlops tf = token_flops(model, *ckpt);
+  const ParamCounts pc = count_params(model);
+  const ForwardFlops parts = forward_flops_per_token(model, model.seq_len, false);
+
+  std::optional<MeasuredUtilization> measured;
+  if (doc) measured = measured_utilization(model, *doc, prec.key(), o.from);
+
+  TrainingInputs ti;
+  std::string tokens_source;
+  if (o.o_tokens->count()) {
+    ti.tokens = o.tokens;
+    tokens_source = "--tokens";
+  } else if (model.train_tokens > 0) {
+    ti.tokens = model.train_tokens;
+    tokens_source = "preset: " + model.train_tokens_source;
+  }
+  if (o.o_tps->count()) ti.tokens_per_second = o.tokens_per_second;
+  ti.gpus = o.gpus;
+  if (o.o_mfu->count()) ti.mfu = o.mfu;
+  if (measured) ti.measured_mfu = measured->mfu;
+  if (o.o_price->count()) ti.price_per_gpu_hour = o.price;
+  ti.pue = o.pue;
+  if (o.o_power->count()) ti.gpu_power_w = o.power_w;
+  ti.checkpointing = *ckpt;
+  const TrainingEstimate te = estimate_training(model, tf, ti, peak);
+
+  InferenceInputs ii;
+  if (o.o_prompt->count() && o.prompt_tokens <= 0)
+    throw_bad_input("--prompt-tokens must be positive, got " + std::to_string(o.prompt_tokens));
+  if (o.o_context->count() && o.context <= 0)
+    throw_bad_input("--context must be positive, got " + std::to_string(o.context));
+  ii.prompt_tokens = o.prompt_tokens;
+  ii.gen_tokens = o.gen_tokens;
+  ii.batch = o.batch;
+  ii.context = o.context;
+  ii.weight_bytes = dtype_bytes(prec.dtype);
+  ii.kv_bytes = dtype_bytes(kv_prec.dtype);
+  const InferenceEstimate ie = estimate_inference(model, ii, peak);
+
+  const std::string power_source =
+      o.o_power->count() ? "--gpu-power-w" : gpu_power_source(peak.gpu_key);
+
+  if (o.json) {
+    json j;
+    j["schema"] = "flopscope.estimate/1";
+    j["model"] = {{"name", model.name},
+                  {"title", model.title},
+                  {"layers", model.layers},
+                  {"d_model", model.d_model},
+                  {"heads", model.heads},
+                  {"kv_heads", model.kv_heads},
+                  {"head_dim", model.head_dim},
+                  {"ffn_dim", model.ffn_dim},
+                  {"ffn_type", to_string(model.ffn_type)},
+                  {"vocab", model.vocab},
+                  {"tied_embeddings", model.tied_embeddings},
+                  {"seq_len", model.seq_len},
+                  {"experts", model.experts},
+                  {"active_experts", model.active_experts},
+                  {"source", model.source},
+                  {"notes", model.notes}};
+    j["params_total"] = pc.total;
+    j["params_non_embedding"] = pc.non_embedding;
+    j["params_active"] = pc.active;
+    j["params_embedding"] = pc.embedding;
+    j["flops_per_token_forward"] = tf.forward;
+    j["flops_per_token_forward_causal"] = tf.forward_causal;
+    j["forward_flops_by_part"] = {{"qkv", parts.qkv},           {"attn_out", parts.attn_out},
+                                  {"attention", parts.attention}, {"ffn", parts.ffn},
+                                  {"router", parts.router},       {"logits", parts.logits}};
+    j["flops_per_token_train_6n"] = tf.train_6n;
+    j["flops_per_token_train"] = tf.train;
+    j["checkpointing"] = to_string(*ckpt);
+    j["flops_per_token_hardware"] = tf.hardware;
+    j["dtype"] = o.dtype;
+    j["peak_key"] = peak.key;
+    if (peak.flops_per_s > 0) {
+      j["peak_flops_per_s"] = peak.flops_per_s;
+      j["peak_source"] = peak.source;
+    }
+    if (!peak.gpu_key.empty()) j["gpu"] = peak.gpu_key;
+    if (peak.dram_bytes_per_s > 0) j["dram_bytes_per_s"] = peak.dram_bytes_per_s;
+    j["gpus"] = o.gpus;
+    auto put = [&](const char* k, const std::optional<double>& v) {
+      if (v) j[k] = *v;
+    };
+    put("tokens", ti.tokens);
+    if (ti.tokens) j["tokens_source"] = tokens_source;
+    put("training_flops", te.training_flops);
+    put("training_flops_6n", te.training_flops_6n);
+    put("training_flops_hardware", te.training_flops_hardware);
+    put("mfu_assumed", ti.mfu);
+    put("time_to_train_s", te.time_to_train_s);
+    if (measured) {
+      json m;
+      m["file"] = o.from;
+      m["device"] = measured->device;
+      m["mfu"] = measured->mfu;
+      if (measured->gemm_mfu) m["gemm_mfu"] = *measured->gemm_mfu;
+      if (measured->attention_mfu) m["attention_mfu"] = *measured->attention_mfu;
+      if (measured->ffn_mfu) m["ffn_mfu"] = *measured->ffn_mfu;
+      m["runs"] = json::array();
+      for (const auto& r : measured->runs)
+        m["runs"].push_back({{"id", r.id}, {"part", r.part}, {"shape", r.shape}, {"mfu", r.mfu}});
+      m["notes"] = measured->notes;
+      j["measured"] = m;
+    }
+    put("time_to_train_s_measured_mfu", te.time_to_train_s_measured_mfu);
+    put("tokens_per_second", ti.tokens_per_second);
+    put("mfu", te.mfu);
+    put("hfu", te.hfu);
+    put("time_at_tokens_per_second_s", te.time_at_tokens_per_second_s);
+    if (!te.time_basis.empty()) j["time_basis"] = te.time_basis;
+    put("gpu_hours", te.gpu_hours);
+    put("gpu_power_w", te.gpu_power_w);
+    if (te.gpu_power_w) j["gpu_power_source"] = power_source;
+    j["pue"] = o.pue;
+    put("energy_kwh", te.energy_kwh);
+    put("price_per_gpu_hour", ti.price_per_gpu_hour);
+    put("cost", te.cost);
+    j["prompt_tokens"] = ie.prompt_tokens;
+    j["gen_tokens"] = ie.gen_tokens;
+    j["batch"] = ie.batch;
+    j["decode_context"] = ie.context;
+    j["prefill_flops"] = ie.prefill_flops;
+    j["generation_flops"] = ie.generation_flops;
+    j["decode_flops_per_token"] = ie.decode_flops_per_token;
+    j["decode_bytes_per_token"] = ie.decode_bytes_per_token;
+    j["decode_weight_bytes_per_step"] = ie.weight_bytes_per_step;
+    j["kv_cache_bytes_per_token"] = ie.kv_bytes_per_token;
+    j["kv_cache_bytes"] = ie.kv_cache_bytes;
+    j["decode_arithmetic_intensity"] = ie.batch1.intensity;
+    if (ie.ridge) j["ridge_flops_per_byte"] = *ie.ridge;
+    auto point = [&](const DecodePoint& p) {
+      json d{{"batch", p.batch}, {"flops", p.flops}, {"bytes", p.bytes},
+             {"arithmetic_intensity", p.intensity}};
+      if (p.memory_bound) d["memory_bound"] = *p.memory_bound;
+      if (p.step_s_roofline) d["step_s_roofline"] = *p.step_s_roofline;
+      if (p.tokens_per_s_roofline) d["tokens_per_s_roofline"] = *p.tokens_per_s_roofline;
+      return d;
+    };
+    if (ie.batch1.memory_bound) j["decode_memory_bound"] = *ie.batch1.memory_bound;
+    j["decode_batch1"] = point(ie.batch1);
+    j["decode_at_batch"] = point(ie.at_batch);
+    if (ie.compute_bound_batch) j["decode_compute_bound_batch"] = *ie.compute_bound_batch;
+    std::cout << j.dump(2) << "\n";
+    return kOk;
+  }
+
+  // ---- the table ----
+  const bool color = stdout_is_color_tty();
+  std::ostringstream os;
+  os << (model.title.empty() ? model.name : model.title) << ": " << model.layers << " layers, d_model "
+     << model.d_model << ", " << model.heads << " heads x " << model.head_dim << " (" << model.kv_heads
+     << " KV), " << to_string(model.ffn_type) << " FFN " << model.ffn_dim << ", vocab " << model.vocab
+     << (model.tied_embeddings ? " (tied)" : "") << ", seq_len " << model.seq_len;
+  if (model.experts > 0) os << ", " << model.experts << " experts, top-" << model.active_experts;
+  os << "\n";
+  if (!model.source.empty()) os << "source: " << model.source << "\n";
+  if (!model.notes.empty()) os << "note: " << model.notes << "\n";
+
+  Section p("Parameters");
+  p.row("params_total", count(pc.total), fixed(pc.total, 0));
+  p.row("params_non_embedding", count(pc.non_embedding), "less token/position embeddings and untied LM head");
+  p.row("params_active", count(pc.active), model.experts > 0 ? "per token: top-k experts" : "dense: = total");
+
+  Section f("FLOPs per token");
+  f.row("flops_per_token_forward", sci(tf.forward), "matmuls: 2 x weights used + 4*L*H*Q*T attention");
+  f.row("  causal-exact forward", sci(tf.forward_causal), "attention over (T+1)/2 keys on average");
+  f.row("flops_per_token_train_6n", sci(tf.train_6n), "6 x params_active (Kaplan, Chinchilla)");
+  f.row("flops_per_token_train", sci(tf.train), "6N + 12*L*H*Q*T (PaLM App. B; N = params_active)");
+  f.row("flops_per_token_hardware", sci(tf.hardware),
+        std::string("+ recompute, checkpointing ") + to_string(*ckpt));
+
+  Section tr("Training");
+  const std::string peak_txt =
+      peak.flops_per_s > 0 ? fixed(peak.flops_per_s / 1e12, 1) + " TFLOP/s (" + peak.source + ")"
+                           : "none (give --gpu or --peak-tflops)";
+  tr.row("peak per GPU", peak.flops_per_s > 0 ? fixed(peak.flops_per_s / 1e12, 1) + " TF" : "-",
+         peak_txt);
+  tr.row("GPUs", std::to_string(o.gpus));
+  if (ti.tokens) {
+    tr.row("tokens", sci(*ti.tokens), tokens_source);
+    tr.row("training_flops", sci(*te.training_flops), "tokens x flops_per_token_train");
+    tr.row("training_flops_6n", sci(*te.training_flops_6n), "tokens x 6N");
+    if (*ckpt != Checkpointing::none)
+      tr.row("training_flops_hardware", sci(*te.training_flops_hardware), "with recompute");
+  } else {
+    tr.row("tokens", "-", "give --tokens N for totals and time");
+  }
+  if (te.time_to_train_s)
+    tr.row("time_to_train_s", duration(*te.time_to_train_s),
+           "at assumed MFU " + pct(*ti.mfu) + " (--mfu)");
+  if (te.time_to_train_s_measured_mfu)
+    tr.row("time_to_train_s (measured)", duration(*te.time_to_train_s_measured_mfu),
+           "at measured MFU " + pct(measured->mfu) + " (--from)");
+  if (te.mfu) {
+    tr.row("mfu (observed)", pct(*te.mfu), fixed(*ti.tokens_per_second, 0) + " tokens/s on " +
+                                               std::to_string(o.gpus) + " GPUs");
+    tr.row("hfu (observed)", pct(*te.hfu), std::string("checkpointing ") + to_string(*ckpt));
+  }
+  if (te.time_at_tokens_per_second_s)
+    tr.row("time at tokens/s", duration(*te.time_at_tokens_per_second_s), "tokens / tokens_per_second");
+  if (te.gpu_hours) tr.row("GPU-hours", fixed(*te.gpu_hours, 0), "time basis: " + te.time_basis);
+  if (te.energy_kwh)
+    tr.row("energy_kwh", fixed(*te.energy_kwh, 0),
+           fixed(*te.gpu_power_w, 0) + " W/GPU (" + power_source + ") x PUE " + fixed(o.pue, 2));
+  else if (te.gpu_hours)
+    tr.row("energy_kwh", "-", "give --gpu-power-w W (no default for this GPU)");
+  if (te.cost) tr.row("cost", fixed(*te.cost, 0), "GPU-hours x " + fixed(*ti.price_per_gpu_hour, 2) + "/GPU-hour");
+
+  Section inf("Inference");
+  inf.row("prefill_flops", sci(ie.prefill_flops),
+          std::to_string(ie.batch) + " x " + std::to_string(ie.prompt_tokens) + "-token prompt, causal");
+  if (ie.gen_tokens > 0)
+    inf.row("generation_flops", sci(ie.generation_flops),
+            "prefill + decode of " + std::to_string(ie.gen_tokens) + " tokens");
+  inf.row("decode_flops_per_token", sci(ie.decode_flops_per_token),
+          "at context " + std::to_string(ie.context) + ", KV cache");
+  inf.row("decode_bytes_per_token", bytes(ie.decode_bytes_per_token),
+          "weights " + bytes(ie.weight_bytes_per_step) + " + KV " + bytes(ie.kv_cache_bytes) + " (" +
+              bytes(ie.kv_bytes_per_token) + "/token)");
+  auto bound = [&](const DecodePoint& d) {
+    std::string s = "AI " + fixed(d.intensity, 1) + " FLOP/B";
+    if (d.memory_bound)
+      s += std::string(*d.memory_bound ? ": memory-bound" : ": compute-bound") + " (ridge " +
+           fixed(*ie.ridge, 0) + "), roofline " + fixed(*d.tokens_per_s_roofline, 0) + " tokens/s";
+    else
+      s += " (give --gpu for the ridge point)";
+    return s;
+  };
+  inf.row("decode, batch 1", fixed(ie.batch1.intensity, 1), bound(ie.batch1));
+  if (ie.batch != 1)
+    inf.row("decode, batch " + std::to_string(ie.batch), fixed(ie.at_batch.intensity, 1), bound(ie.at_batch));
+  if (ie.ridge)
+    inf.row("compute-bound from batch",
+            ie.compute_bound_batch ? std::to_string(*ie.compute_bound_batch) : "never",
+            ie.compute_bound_batch ? "decode at this context" : "KV-cache reads keep it memory-bound");
+
+  for (Section* s : {&p, &f, &tr, &inf}) os << "\n" << s->title << "\n" << s->t.render(100, color);
+  if (measured) {
+    os << "\nMeasured utilization (--from " << o.from
+       << (measured->device.empty() ? "" : ", " + measured->device) << "): " << pct(measured->mfu)
+       << ", FLOP-weighted over GEMM";
+    if (measured->gemm_mfu) os << " " << pct(*measured->gemm_mfu);
+    os << ", attention";
+    if (measured->attention_mfu) os << " " << pct(*measured->attention_mfu);
+    os << ", FFN";
+    if (measured->ffn_mfu) os << " " << pct(*measured->ffn_mfu);
+    os << "; best matched run per part:\n";
+    for (const auto& r : measured->runs) os << "  " << r.id << " " << r.shape << ": " << pct(r.mfu) << "\n";
+    for (const auto& n : measured->notes) os << "  note: " << n << "\n";
+    os << "  Kernel MFU is an upper bound: a training step also spends time in communication, "
+          "the optimizer and elementwise kernels.\n";
+  }
+  std::cout << os.str();
+  return kOk;
+}
+
+void add_estimate_command(CLI::App& app) {
+  auto o = std::make_shared<EstimateOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "estimate", "FLOP budget of training and serving a transformer: FLOPs, time, energy, cost (no GPU needed)");
+  sub->add_option("--preset", o->preset, "A model preset (--list-presets)");
+  sub->add_option("--config", o->config, "A model config JSON file (docs/estimate.md)");
+  sub->add_flag("--list-presets", o->list_presets, "List the presets and exit");
+  o->o_tokens = sub->add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)");
+  o->o_tps = sub->add_option("--tokens-per-second", o->tokens_per_second,
+                             "Measured training throughput, all GPUs together: gives the observed MFU");
+  sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)");
+  sub->add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm");
+  o->o_peak = sub->add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's");
+  sub->add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, int8, or a peak key");
+  sub->add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)");
+  o->o_mfu = sub->add_option("--mfu", o->mfu, "Assumed MFU, a fraction (0.4 = 40%)");
+  sub->add_option("--checkpointing", o->checkpointing, "none (default), selective or full");
+  o->o_price = sub->add_option("--price-per-gpu-hour", o->price, "Price of one GPU-hour: gives the cost");
+  sub->add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)");
+  o->o_power = sub->add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)");
+  sub->add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels");
+  o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len)");
+  sub->add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)");
+  sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)");
+  o->o_context = sub->add_option("--context", o->context, "Keys a decode step attends to (default: prompt + generated)");
+  sub->add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
+  set_action(sub, [o]() { return run_estimate(*o); });
+}
+
+}  // namespace
+
+static const bool registered = register_command(70, add_estimate_command);
+
+}  // namespace flopscope::cli
