@@ -158,7 +158,6 @@ int run_estimate(const EstimateOptions& o) {
   if (!gpu.empty()) {
     const GpuSpec& g = require_gpu(gpu);
     peak.gpu_key = g.key;
-    peak.dram_bytes_per_s = g.dram_bytes_per_s;
     const PeakTable t = datasheet_peaks(g);
     peak.dram_bytes_per_s = t.dram_bytes_per_s;
     if (!o.o_peak->count()) {
@@ -420,13 +419,12 @@ int run_estimate(const EstimateOptions& o) {
   if (measured) {
     os << "\nMeasured utilization (--from " << o.from
        << (measured->device.empty() ? "" : ", " + measured->device) << "): " << pct(measured->mfu)
-       << ", FLOP-weighted over GEMM";
-    if (measured->gemm_mfu) os << " " << pct(*measured->gemm_mfu);
-    os << ", attention";
-    if (measured->attention_mfu) os << " " << pct(*measured->attention_mfu);
-    os << ", FFN";
-    if (measured->ffn_mfu) os << " " << pct(*measured->ffn_mfu);
-    os << "; best matched run per part:\n";
+       << ", FLOP-weighted over";
+    const std::pair<const char*, const std::optional<double>*> parts_mfu[] = {
+        {" GEMM ", &measured->gemm_mfu}, {", attention ", &measured->attention_mfu},
+        {", FFN ", &measured->ffn_mfu}};
+    for (const auto& [name, v] : parts_mfu) os << name << (*v ? pct(**v) : "(no run)");
+    os << "; matched runs:\n";
     for (const auto& r : measured->runs) os << "  " << r.id << " " << r.shape << ": " << pct(r.mfu) << "\n";
     for (const auto& n : measured->notes) os << "  note: " << n << "\n";
     os << "  Kernel MFU is an upper bound: a training step also spends time in communication, "
