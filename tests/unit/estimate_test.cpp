@@ -410,3 +410,39 @@ TEST(EstimateBadInput, TrainingInputs) {
   in.tokens_per_second = 1e9;  // more than the peak allows
   EXPECT_NE(message(in, peak).find("implies MFU"), std::string::npos);
 }
+
+TEST(EstimateInference, GenerationSumsTheDecodeSteps) {
+  const ModelConfig& m = require_preset("mistral-7b");
+  InferenceInputs in;
+  in.prompt_tokens = 300;
+  in.gen_tokens = 50;
+  in.batch = 4;
+  const InferenceEstimate r = estimate_inference(m, in, {});
+  // Tokens 2..50 each run one decode step over the prompt and the tokens so far.
+  double steps = 0;
+  for (int64_t j = 1; j < 50; ++j) {
+    InferenceInputs one = in;
+    one.context = 300 + j;
+    steps += estimate_inference(m, one, {}).decode_flops_per_token;
+  }
+  expect_rel(r.generation_flops, r.prefill_flops + 4 * steps, 1e-12, "generation");
+  EXPECT_FALSE(r.ridge);  // no GPU: no memory-bound verdict
+  EXPECT_FALSE(r.batch1.memory_bound);
+}
+
+TEST(EstimateTraining, EnergyNeedsAPowerFigure) {
+  // GH200's datasheet gives 450-1000 W for the whole superchip: no default.
+  EXPECT_FALSE(default_gpu_power_w("gh200"));
+  const ModelConfig& m = require_preset("llama2-7b");
+  TrainingInputs in;
+  in.tokens = 1e9;
+  in.mfu = 0.4;
+  Peak peak;
+  peak.flops_per_s = 989.4e12;
+  peak.gpu_key = "gh200";
+  const TokenFlops f = token_flops(m, Checkpointing::none);
+  EXPECT_FALSE(estimate_training(m, f, in, peak).energy_kwh);
+  in.gpu_power_w = 900;
+  EXPECT_DOUBLE_EQ(*estimate_training(m, f, in, peak).energy_kwh,
+                   900 * *estimate_training(m, f, in, peak).gpu_hours / 1000);
+}
