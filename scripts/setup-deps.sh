@@ -10,6 +10,8 @@
 set -euo pipefail
 
 APT_PACKAGES=(cmake ninja-build g++ libgtest-dev nlohmann-json3-dev libcli11-dev python3-pip)
+# The HTML report is tested in headless Chromium; its screenshot is read with libpng.
+APT_PACKAGES+=(chromium libpng-dev)
 # cuobjdump/nvdisasm for the static checks of compiled kernels (HMMA present,
 # no register spills): the toolkit on these machines lacks them. PyPI has no
 # 13.0 build; 13.2 reads 13.0 cubins.

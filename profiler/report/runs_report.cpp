@@ -1,5 +1,6 @@
 // Terminal, Markdown and CSV views of a results document's runs.
 #include <sstream>
+#include <string_view>
 
 #include "flopscope/report.h"
 #include "flopscope/table.h"
@@ -63,7 +64,11 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
 std::string md_cell(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|' || c == '\\') out += '\\';
+    // Backslash escapes (CommonMark): '|' would end the cell, '<' '>' '&' would
+    // start raw HTML or an entity, '*' '`' '[' ']' would start markup.
+    if (c == '|' || c == '\\' || c == '<' || c == '>' || c == '&' || c == '*' || c == '`' ||
+        c == '[' || c == ']')
+      out += '\\';
     if (c == '\n' || c == '\r') {
       out += ' ';
       continue;
@@ -77,8 +82,8 @@ std::string render_markdown(const ResultsDoc& doc) {
   std::ostringstream os;
   os << "# flopscope results\n\n";
   os << "- device: " << md_cell(device_line(doc)) << "\n";
-  os << "- flopscope " << doc.tool_version << " (" << doc.tool_commit << "), " << doc.created
-     << "\n";
+  os << "- flopscope " << md_cell(doc.tool_version) << " (" << md_cell(doc.tool_commit) << "), "
+     << md_cell(doc.created) << "\n";
   os << "- peaks: " << md_cell(doc.peaks.datasheet.source) << "\n\n";
   os << "| kernel | shape | median time | TFLOP/s (model) | TFLOP/s (hw) | MFU % | HFU % "
         "| peak (TFLOP/s) | AI (FLOP/B) | bound | % of roof | valid |\n";
@@ -89,7 +94,7 @@ std::string render_markdown(const ResultsDoc& doc) {
        << fmt_time(r.time_s.median) << " | " << fmt_fixed(d.tflops_model, 2) << " | "
        << (d.tflops_hw ? fmt_fixed(*d.tflops_hw, 2) : "-") << " | " << pct(d.mfu) << " | "
        << pct(d.hfu) << " | " << md_cell(d.peak_key) << " (" << fmt_fixed(d.peak_tflops, 1)
-       << ") | " << fmt_fixed(d.ai_dram_hw.value_or(d.ai_dram), 2) << " | " << d.bound << " | "
+       << ") | " << fmt_fixed(d.ai_dram_hw.value_or(d.ai_dram), 2) << " | " << md_cell(d.bound) << " | "
        << fmt_fixed(d.pct_of_roof, 1) << " | " << validity(r) << " |\n";
   }
   os << "\nMFU = model FLOPs / median time / dense peak of the run's precision; HFU uses "
@@ -98,8 +103,11 @@ std::string render_markdown(const ResultsDoc& doc) {
 }
 
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
+  // A text field that starts like a formula is prefixed with ' so that a
+  // spreadsheet shows it instead of evaluating it (CSV injection).
+  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
+  if (!formula && s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = formula ? "\"'" : "\"";
   for (char c : s) {
     if (c == '"') out += '"';
     out += c;

@@ -12,6 +12,11 @@ void Table::add_column(std::string header, Align align, bool shrinkable) {
 
 void Table::add_row(std::vector<Cell> cells) {
   cells.resize(cols_.size(), Cell(""));
+  // Cell text comes from results files: no control character (ESC would let a
+  // kernel name recolor or rewrite the terminal) reaches the output.
+  for (auto& c : cells)
+    for (char& ch : c.text)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
   rows_.push_back(std::move(cells));
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
@@ -118,6 +119,79 @@ TEST(Cli, ReportOutputToMissingDirLeavesNothing) {
   auto r = run_cli({"report", in, "--md", dir + "/no/such/dir/r.md"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("does not exist"), std::string::npos);
+}
+
+// ---- report: several files, --html/--svg, escaping, atomic outputs -------------------
+
+namespace {
+std::string fixture(const std::string& name) { return std::string(FLOPSCOPE_FIXTURES_DIR) + "/" + name; }
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+TEST(Cli, ReportOneFileEveryOutput) {
+  const std::string dir = temp_dir();
+  auto r = run_cli({"report", fixture("handmade-h200.json"), "--html", dir + "/r.html", "--svg", dir + "/r.svg",
+                    "--md", dir + "/r.md", "--csv", dir + "/r.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* view : {"gemm.cublas.bf16", "precision comparison", "model vs hardware FLOPs", "masked tiles"})
+    EXPECT_NE(r.out.find(view), std::string::npos) << view;
+  for (const char* f : {"/r.html", "/r.svg", "/r.md", "/r.csv"}) EXPECT_NE(r.err.find(dir + f), std::string::npos);
+  const std::string html = slurp(dir + "/r.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"roofline\""), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/r.svg").rfind("<svg xmlns=", 0), 0u);
+  EXPECT_NE(slurp(dir + "/r.md").find("## Precision comparison"), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/r.csv").rfind("id,family,", 0), 0u);  // one file: the CSV is unchanged
+}
+
+TEST(Cli, ReportSeveralFilesSideBySide) {
+  const std::string dir = temp_dir();
+  auto r = run_cli({"report", fixture("handmade-h200.json"), fixture("handmade-h100.json"), "--html",
+                    dir + "/r.html", "--csv", dir + "/r.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("side by side: [1] h200 @ handmad; [2] h100-sxm @ handmad;"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("== [2] h100-sxm @ handmad =="), std::string::npos);
+  const std::string html = slurp(dir + "/r.html");
+  EXPECT_NE(html.find("id=\"side\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"chart\" data-doc=\"1\""), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/r.csv").rfind("source,id,", 0), 0u);
+}
+
+TEST(Cli, ReportEscapesNamesInEveryOutput) {
+  const std::string dir = temp_dir();
+  auto r = run_cli({"report", fixture("handmade-markup.json"), "--html", dir + "/r.html", "--svg", dir + "/r.svg",
+                    "--md", dir + "/r.md", "--csv", dir + "/r.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = slurp(dir + "/r.html"), svg = slurp(dir + "/r.svg"), md = slurp(dir + "/r.md");
+  EXPECT_EQ(html.find("<script>document"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(svg.find("<script"), std::string::npos);
+  EXPECT_EQ(svg.find("<img"), std::string::npos);
+  EXPECT_EQ(md.find(" <script"), std::string::npos);
+  EXPECT_NE(md.find("\\<script\\>"), std::string::npos);
+  EXPECT_NE(slurp(dir + "/r.csv").find("\"'=1+2,"), std::string::npos);
+}
+
+TEST(Cli, ReportBadInputAmongSeveralWritesNothing) {
+  const std::string dir = temp_dir();
+  write_text(dir + "/bad.json", "{\"schema\": \"flopscope.results/1\", \"runs\": [}");
+  auto r = run_cli({"report", fixture("handmade-h200.json"), dir + "/bad.json", "--html", dir + "/r.html",
+                    "--md", dir + "/r.md"});
+  expect_one_line_error(r, 2, "bad.json");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/r.html"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/r.md"));
+  // A bad output path: one line, and the other outputs are not half-written.
+  auto o = run_cli({"report", fixture("handmade-h200.json"), "--svg", dir + "/no/such/dir/r.svg"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(line_count(o.err), 1) << o.err;
+  EXPECT_NE(o.err.find("does not exist"), std::string::npos);
+  expect_one_line_error(run_cli({"report", fixture("handmade-h200.json"), dir + "/missing.json"}), 2,
+                        "missing.json: cannot open");
 }
 
 TEST(Cli, DevicesWithoutGpuSaysSo) {

@@ -1,32 +1,46 @@
-// `flopscope report FILE.json [--md F] [--csv F]`: render a results file offline.
+// `flopscope report FILE.json... [--html F] [--svg F] [--md F] [--csv F]`:
+// render one or more results files offline. One file gives every view; several
+// (two GPUs, two commits) are shown side by side. Each output is written
+// atomically, and only after every input has loaded and every output rendered.
 #include <iostream>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "cli_util.h"
 #include "exit_codes.h"
-#include "flopscope/report.h"
+#include "flopscope/full_report.h"
 #include "load_results.h"
 
 namespace flopscope::cli {
 namespace {
 struct ReportOptions {
-  std::string input;
-  std::string md, csv;
+  std::vector<std::string> inputs;
+  std::string html, svg, md, csv;
 };
-}  // namespace
 
-namespace {
 void add_report_command(CLI::App& app) {
   auto opt = std::make_shared<ReportOptions>();
-  CLI::App* sub = app.add_subcommand("report", "Render a results file (no GPU needed)");
-  sub->add_option("file", opt->input, "A flopscope results file (flopscope.results/1)")->required();
+  CLI::App* sub = app.add_subcommand(
+      "report", "Render results files: terminal tables, and HTML, SVG roofline, Markdown or CSV (no GPU needed)");
+  sub->add_option("file", opt->inputs,
+                  "flopscope results files (flopscope.results/1); several are shown side by side")
+      ->required();
+  sub->add_option("--html", opt->html, "Write a self-contained HTML report (roofline, sortable tables) to this file");
+  sub->add_option("--svg", opt->svg, "Write the roofline chart(s) as SVG to this file");
   sub->add_option("--md", opt->md, "Also write a Markdown report to this file");
   sub->add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file");
   set_action(sub, [opt]() {
-    const ResultsDoc doc = load_results(opt->input);
-    std::cout << render_terminal(doc, 100, stdout_is_color_tty());
-    if (!opt->md.empty()) write_output(opt->md, render_markdown(doc), "Markdown");
-    if (!opt->csv.empty()) write_output(opt->csv, render_csv(doc), "CSV");
+    std::vector<ResultsDoc> docs;
+    for (const auto& path : opt->inputs) docs.push_back(load_results(path));
+    // Render everything first: a failure leaves no output half-done.
+    std::vector<std::pair<std::string, std::pair<std::string, const char*>>> outputs;
+    if (!opt->html.empty()) outputs.push_back({opt->html, {render_report_html(docs), "HTML"}});
+    if (!opt->svg.empty()) outputs.push_back({opt->svg, {render_report_svg(docs), "SVG"}});
+    if (!opt->md.empty()) outputs.push_back({opt->md, {render_report_markdown(docs), "Markdown"}});
+    if (!opt->csv.empty()) outputs.push_back({opt->csv, {render_report_csv(docs), "CSV"}});
+    std::cout << render_report_terminal(docs, 100, stdout_is_color_tty());
+    for (const auto& [path, what] : outputs) write_output(path, what.first, what.second);
     return int(kOk);
   });
 }

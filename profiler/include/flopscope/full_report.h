@@ -1,0 +1,26 @@
+#pragma once
+/// The whole report over one or more results documents: every view (runs,
+/// roofline, precision comparison, reconciliation, device and peaks), and, for
+/// several documents (two GPUs, two commits), the runs side by side. Each
+/// renderer takes the documents and nothing else, and is deterministic.
+#include <string>
+#include <vector>
+
+#include "flopscope/results.h"
+
+namespace flopscope {
+
+/// Terminal: the runs table per document plus every table view; no chart.
+std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t width = 100,
+                                   bool color = false);
+/// Markdown: for one document, render_markdown() followed by the other views.
+std::string render_report_markdown(const std::vector<ResultsDoc>& docs);
+/// CSV, one row per run: for one document exactly render_csv(); for several, a
+/// leading `source` column holds each document's label (doc_labels()).
+std::string render_report_csv(const std::vector<ResultsDoc>& docs);
+/// The roofline chart(s) as one SVG file, charts side by side.
+std::string render_report_svg(const std::vector<ResultsDoc>& docs);
+/// One self-contained HTML file: inline CSS, JS and SVG, no network access.
+std::string render_report_html(const std::vector<ResultsDoc>& docs);
+
+}  // namespace flopscope

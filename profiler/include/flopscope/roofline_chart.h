@@ -1,0 +1,87 @@
+#pragma once
+/// The roofline chart: a log-log plot of achieved TFLOP/s against arithmetic
+/// intensity (FLOP per DRAM byte), with a flat roof per precision and a sloped
+/// roof per memory level. The chart is computed first as plain data (roofs,
+/// points and their SVG coordinates), then drawn; tests check the data.
+/// Host-only; deterministic (same documents, same bytes).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "flopscope/results.h"
+
+namespace flopscope {
+
+struct ChartRoof {
+  bool memory = false;            ///< sloped (bandwidth) roof; otherwise flat (compute)
+  std::vector<std::string> keys;  ///< precision keys sharing this peak, or {"dram"|"l2"|"l1"}
+  bool measured = false;          ///< from peaks.measured (dashed); else datasheet (solid)
+  double value = 0;               ///< FLOP/s (flat) or bytes/s (sloped)
+  std::string label;              ///< "bf16_tensor, fp16_tensor 989.4 TFLOP/s"
+  std::string color;
+  /// The drawn segment in data units (FLOP/byte, TFLOP/s), clipped to the axes.
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  /// Drawn lighter: a flat roof of a precision no run in the document uses.
+  bool faint = false;
+  /// Where its label goes (SVG units) and its rotation in degrees (sloped roofs).
+  double label_x = 0, label_y = 0, label_angle = 0;
+};
+
+struct ChartPoint {
+  size_t run = 0;          ///< index into doc.runs
+  std::string id, name, family, precision, bound;
+  bool hardware = false;   ///< hardware-counted FLOPs and DRAM bytes; else the model's
+  double intensity = 0;    ///< FLOP/byte
+  double tflops = 0;       ///< achieved TFLOP/s (same FLOPs as the intensity)
+  double x = 0, y = 0;     ///< SVG user units, within the plot area
+  std::string color;       ///< by precision
+  std::string marker;      ///< by family: circle, square, triangle, diamond, ...
+  bool labelled = false;   ///< the run's primary point (hardware when present) carries its id
+  double label_x = 0, label_y = 0;  ///< text anchor of the label
+  bool label_left = false;          ///< text-anchor end
+  bool leader = false;              ///< label set apart: a thin line joins it to the point
+};
+
+/// A run drawn twice (model and hardware intensity): indices into points.
+struct ChartLink {
+  size_t model = 0, hardware = 0;
+};
+
+/// A run that has no place on a log-log chart, and why.
+struct ChartOmitted {
+  size_t run = 0;
+  std::string id, reason;
+};
+
+struct RooflineChart {
+  std::string title;
+  double width = 1100, height = 680;
+  double left = 78, right = 880, top = 44, bottom = 620;  ///< plot area, SVG units
+  double x_min = 0.01, x_max = 1e4;  ///< FLOP/byte, whole decades
+  double y_min = 0.01, y_max = 1e4;  ///< TFLOP/s, whole decades
+  std::vector<ChartRoof> roofs;
+  std::vector<ChartPoint> points;
+  std::vector<ChartLink> links;
+  std::vector<ChartOmitted> omitted;
+  /// Legend entries in the order drawn: (precision key, color), (family, marker).
+  std::vector<std::pair<std::string, std::string>> precision_colors, family_markers;
+
+  /// Data to SVG coordinates (log10 scales).
+  double px(double intensity) const;
+  double py(double tflops) const;
+};
+
+/// One chart per document, sharing axes, colors and markers so that charts set
+/// side by side compare at a glance. Titles come from doc_labels().
+std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& docs);
+RooflineChart build_roofline_chart(const ResultsDoc& doc);
+
+/// One chart as an <svg> element (with xmlns: valid standalone and inline).
+std::string render_roofline_svg(const RooflineChart& chart);
+/// Several charts side by side in one <svg>.
+std::string render_roofline_svg(const std::vector<RooflineChart>& charts);
+
+/// The color of a precision key and the marker of a family, as the chart uses.
+std::string precision_color(const std::string& key);
+
+}  // namespace flopscope

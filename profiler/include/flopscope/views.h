@@ -1,0 +1,98 @@
+#pragma once
+/// The analysis views a report is made of, as plain data: precision comparison,
+/// model-versus-hardware reconciliation and the peak table. Every renderer
+/// (terminal, Markdown, CSV, HTML) draws from these, so the numbers a test
+/// checks are the numbers a reader sees. Host-only; inputs are ResultsDocs only.
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flopscope/results.h"
+
+namespace flopscope {
+
+// ---- Escaping, for every output format -----------------------------------------
+/// Escapes & < > " ' for HTML and SVG/XML text and attribute values.
+std::string html_escape(const std::string& s);
+/// Control characters (ESC and friends) become '?', so that a kernel name cannot
+/// move the cursor or recolor a terminal.
+std::string terminal_text(const std::string& s);
+
+// ---- Which document is which -------------------------------------------------------
+/// A short, unique label per document: "h200 @ 1a2b3c4", made unique with the
+/// creation time and then an index when two documents would read the same.
+std::vector<std::string> doc_labels(const std::vector<ResultsDoc>& docs);
+
+// ---- Peaks ---------------------------------------------------------------------------
+struct PeakRow {
+  std::string key;  ///< precision key ("bf16_tensor") or "dram", "l2", "l1"
+  bool is_bandwidth = false;  ///< value in bytes/s instead of FLOP/s
+  std::optional<double> datasheet, measured;
+};
+/// Dense FLOP/s peaks in display order, then DRAM, L2 and L1 bandwidth; a row
+/// appears when either table has the value.
+std::vector<PeakRow> peak_rows(const ResultsDoc& doc);
+
+/// MFU against the measured peak of the run's precision, when the document
+/// has measured peaks for it.
+std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc);
+
+// ---- Precision comparison ------------------------------------------------------------
+struct PrecisionRow {
+  size_t run = 0;  ///< index into doc.runs
+  std::string dtype, precision, bound;
+  double tflops = 0;  ///< achieved, model FLOPs / median time
+  std::optional<double> mfu;
+  /// Against the group's FP32 run (absent without one):
+  std::optional<double> speedup;      ///< FP32 median time / this median time
+  std::optional<double> peak_ratio;   ///< datasheet peak of this precision / FP32 peak
+  std::optional<double> peak_ratio_measured;  ///< the same with measured peaks
+  std::optional<double> realized;     ///< speedup / peak_ratio: share of the possible gain
+  std::optional<double> bytes_ratio;  ///< FP32 model bytes / this model bytes
+};
+struct PrecisionGroup {
+  std::string kernel;  ///< family.variant
+  std::string shape;   ///< shape_string of the runs
+  std::optional<size_t> baseline;  ///< index into rows of the FP32 run
+  std::vector<PrecisionRow> rows;  ///< in precision display order
+};
+/// Runs of the same family, variant and shape in two or more precisions.
+std::vector<PrecisionGroup> precision_comparison(const ResultsDoc& doc);
+
+// ---- Reconciliation -------------------------------------------------------------------
+struct PipeFlops {
+  std::string key;  ///< precision key the counters filed the FLOPs under
+  bool tensor = false;
+  double flops = 0;
+};
+struct ReconRow {
+  size_t run = 0;  ///< index into doc.runs
+  double model_flops = 0, hw_flops = 0;
+  std::optional<double> ratio;  ///< hardware / model (absent when the model counts 0)
+  std::map<std::string, double> model_parts;
+  std::vector<PipeFlops> hw_by_pipe;  ///< largest first
+  double hw_tensor = 0, hw_cuda_core = 0;  ///< sums over hw_by_pipe
+  std::optional<double> mfu, hfu;
+  bool agree = false;  ///< within kReconTolerance
+  /// Plain-words reasons for a difference; "unexplained: ..." when the data
+  /// names none. Empty when the two agree and nothing ran off-pipe.
+  std::vector<std::string> reasons;
+};
+inline constexpr double kReconTolerance = 0.02;  ///< 2%: counter and rounding noise
+/// One row per run with hardware-counted FLOPs.
+std::vector<ReconRow> reconciliation(const ResultsDoc& doc);
+
+// ---- Side by side ------------------------------------------------------------------------
+struct SideBySideRow {
+  std::string id;  ///< run id, matched across documents
+  std::string shape;
+  /// Per document (same order as the inputs): the index of the run, if present.
+  std::vector<std::optional<size_t>> runs;
+};
+/// Every run id present in any document, in order of first appearance. Runs
+/// are matched by id and shape.
+std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs);
+
+}  // namespace flopscope

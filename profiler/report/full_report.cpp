@@ -1,0 +1,317 @@
+// The whole report in terminal, Markdown, CSV and SVG form (HTML is in
+// html_report.cpp). Every figure comes from the views in views.h.
+#include "flopscope/full_report.h"
+
+#include <sstream>
+
+#include "flopscope/error.h"
+#include "flopscope/report.h"
+#include "flopscope/roofline_chart.h"
+#include "flopscope/table.h"
+#include "flopscope/views.h"
+
+namespace flopscope {
+
+namespace {
+
+std::string pct(const std::optional<double>& frac, int dec = 1) {
+  return frac ? fmt_fixed(*frac * 100.0, dec) : "-";
+}
+std::string times(const std::optional<double>& v) { return v ? fmt_fixed(*v, 2) + "x" : "-"; }
+
+std::string peak_value(const PeakRow& r, const std::optional<double>& v) {
+  if (!v) return "-";
+  return r.is_bandwidth ? fmt_fixed(*v / 1e12, 2) + " TB/s" : fmt_fixed(*v / 1e12, 1) + " TFLOP/s";
+}
+
+std::string pipe_split(const ReconRow& row) {
+  std::string s;
+  for (const auto& p : row.hw_by_pipe) {
+    if (!s.empty()) s += ", ";
+    s += p.key + " " + fmt_si(p.flops);
+    if (row.hw_flops > 0) s += " (" + fmt_fixed(100.0 * p.flops / row.hw_flops, 1) + "%)";
+  }
+  return s.empty() ? "not split by the counters" : s;
+}
+
+std::string model_parts(const ReconRow& row) {
+  std::string s;
+  for (const auto& [k, v] : row.model_parts) s += (s.empty() ? "" : ", ") + k + " " + fmt_si(v);
+  return s.empty() ? "-" : s;
+}
+
+// Greedy word wrap with a hanging indent.
+std::string wrap(const std::string& text, size_t width, const std::string& first, const std::string& rest) {
+  std::string out, line = first;
+  std::istringstream words(text);
+  bool empty_line = true;
+  for (std::string w; words >> w;) {
+    if (!empty_line && line.size() + 1 + w.size() > width) {
+      out += line + "\n";
+      line = rest;
+      empty_line = true;
+    }
+    if (!empty_line) line += ' ';
+    line += w;
+    empty_line = false;
+  }
+  return out + line + "\n";
+}
+
+void require_docs(const std::vector<ResultsDoc>& docs) {
+  if (docs.empty()) throw_bad_input("report needs at least one results file");
+}
+
+}  // namespace
+
+// ---- Terminal ----------------------------------------------------------------------
+
+static std::string terminal_views(const ResultsDoc& doc, size_t width, bool color) {
+  std::ostringstream os;
+  if (doc.peaks.measured) {
+    os << "\npeaks: datasheet against measured (" << terminal_text(doc.peaks.measured->source) << ")\n";
+    Table t;
+    t.add_column("peak", Align::left);
+    t.add_column("datasheet", Align::right);
+    t.add_column("measured", Align::right);
+    t.add_column("measured/datasheet", Align::right);
+    for (const auto& r : peak_rows(doc))
+      t.add_row({r.key, peak_value(r, r.datasheet), peak_value(r, r.measured),
+                 r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-"});
+    os << t.render(width, color);
+    Table m;
+    m.add_column("kernel", Align::left, true);
+    m.add_column("peak", Align::left);
+    m.add_column("MFU% datasheet", Align::right);
+    m.add_column("MFU% measured", Align::right);
+    for (const auto& r : doc.runs)
+      m.add_row({terminal_text(r.id), terminal_text(r.precision), pct(r.derived.mfu), pct(mfu_measured(r, doc))});
+    os << m.render(width, color);
+  }
+
+  const auto groups = precision_comparison(doc);
+  if (!groups.empty()) {
+    os << "\nprecision comparison (speedup and peak ratio against the FP32 run of the same shape)\n";
+    Table t;
+    t.add_column("kernel", Align::left, true);
+    t.add_column("shape", Align::left, true);
+    t.add_column("precision", Align::left);
+    t.add_column("TFLOP/s", Align::right);
+    t.add_column("MFU%", Align::right);
+    t.add_column("speedup", Align::right);
+    t.add_column("peak ratio", Align::right);
+    t.add_column("realized%", Align::right);
+    t.add_column("bytes ratio", Align::right);
+    t.add_column("bound", Align::left);
+    for (const auto& g : groups)
+      for (const auto& r : g.rows)
+        t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.precision),
+                   fmt_fixed(r.tflops, 1), pct(r.mfu), times(r.speedup), times(r.peak_ratio),
+                   pct(r.realized), times(r.bytes_ratio), terminal_text(r.bound)});
+    os << t.render(width, color);
+  }
+
+  const auto recon = reconciliation(doc);
+  if (!recon.empty()) {
+    os << "\nmodel vs hardware FLOPs\n";
+    Table t;
+    t.add_column("kernel", Align::left, true);
+    t.add_column("model", Align::right);
+    t.add_column("hardware", Align::right);
+    t.add_column("hw/model", Align::right);
+    t.add_column("tensor", Align::right);
+    t.add_column("CUDA core", Align::right);
+    t.add_column("MFU%", Align::right);
+    t.add_column("HFU%", Align::right);
+    for (const auto& r : recon)
+      t.add_row({terminal_text(doc.runs[r.run].id), fmt_si(r.model_flops), fmt_si(r.hw_flops),
+                 r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
+                 fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), pct(r.mfu), pct(r.hfu)});
+    os << t.render(width, color);
+    for (const auto& r : recon)
+      for (const auto& why : r.reasons)
+        os << wrap(terminal_text(why), width, "  " + terminal_text(doc.runs[r.run].id) + ": ", "      ");
+  }
+  return os.str();
+}
+
+std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t width, bool color) {
+  require_docs(docs);
+  std::ostringstream os;
+  const auto labels = doc_labels(docs);
+  if (docs.size() > 1) {
+    os << "side by side:";
+    for (size_t d = 0; d < docs.size(); ++d) os << " [" << d + 1 << "] " << terminal_text(labels[d]) << ";";
+    os << "\n";
+    Table t;
+    t.add_column("kernel", Align::left, true);
+    t.add_column("shape", Align::left, true);
+    for (size_t d = 0; d < docs.size(); ++d) {
+      // Appended piecewise: GCC 12 misreports "[" + to_string(...) (-Wrestrict).
+      std::string n = "[";
+      n += std::to_string(d + 1);
+      n += ']';
+      t.add_column("TFLOP/s" + n, Align::right);
+      t.add_column("MFU%" + n, Align::right);
+      if (d > 0) t.add_column(n + "/[1]", Align::right);
+    }
+    for (const auto& row : side_by_side(docs)) {
+      std::vector<Cell> cells{terminal_text(row.id), terminal_text(row.shape)};
+      for (size_t d = 0; d < docs.size(); ++d) {
+        const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
+        cells.emplace_back(r ? fmt_fixed(r->derived.tflops_model, 1) : "-");
+        cells.emplace_back(r ? pct(r->derived.mfu) : "-");
+        if (d > 0) {
+          const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
+          cells.emplace_back(r && b && b->time_s.median > 0 && r->time_s.median > 0
+                                 ? fmt_fixed(b->time_s.median / r->time_s.median, 2) + "x"
+                                 : "-");
+        }
+      }
+      t.add_row(std::move(cells));
+    }
+    os << t.render(width, color);
+    os << "[n]/[1]: speedup of file n over file 1 (median time of [1] / median time of [n]).\n";
+  }
+  for (size_t d = 0; d < docs.size(); ++d) {
+    if (docs.size() > 1) os << "\n== [" << d + 1 << "] " << terminal_text(labels[d]) << " ==\n";
+    ResultsDoc safe = docs[d];
+    for (auto& r : safe.runs) r.id = terminal_text(r.id);
+    if (safe.device) safe.device->name = terminal_text(safe.device->name);
+    safe.peaks.datasheet.source = terminal_text(safe.peaks.datasheet.source);
+    os << render_terminal(safe, width, color);
+    os << terminal_views(docs[d], width, color);
+  }
+  return os.str();
+}
+
+// ---- Markdown ----------------------------------------------------------------------
+
+static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
+  std::ostringstream os;
+  os << "\n" << h << " Peaks\n\n";
+  os << "- datasheet: " << md_cell(doc.peaks.datasheet.source) << "\n";
+  if (doc.peaks.measured) os << "- measured: " << md_cell(doc.peaks.measured->source) << "\n";
+  os << "\n| peak | datasheet | measured | measured / datasheet |\n|---|---:|---:|---:|\n";
+  for (const auto& r : peak_rows(doc))
+    os << "| " << md_cell(r.key) << " | " << peak_value(r, r.datasheet) << " | " << peak_value(r, r.measured)
+       << " | "
+       << (r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-")
+       << " |\n";
+  if (doc.peaks.measured) {
+    os << "\n| kernel | peak | MFU % (datasheet) | MFU % (measured) |\n|---|---|---:|---:|\n";
+    for (const auto& r : doc.runs)
+      os << "| " << md_cell(r.id) << " | " << md_cell(r.precision) << " | " << pct(r.derived.mfu) << " | "
+         << pct(mfu_measured(r, doc)) << " |\n";
+  }
+
+  const auto groups = precision_comparison(doc);
+  if (!groups.empty()) {
+    os << "\n" << h << " Precision comparison\n\n"
+       << "Speedup = FP32 median time / this median time; peak ratio = this precision's dense peak / the "
+          "FP32 peak; realized = speedup / peak ratio; bytes ratio = FP32 model bytes / these.\n\n"
+       << "| kernel | shape | precision | TFLOP/s | MFU % | speedup | peak ratio | realized % | bytes ratio "
+          "| bound |\n|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+    for (const auto& g : groups)
+      for (const auto& r : g.rows)
+        os << "| " << md_cell(g.kernel) << " | " << md_cell(g.shape) << " | " << md_cell(r.precision) << " | "
+           << fmt_fixed(r.tflops, 2) << " | " << pct(r.mfu) << " | " << times(r.speedup) << " | "
+           << times(r.peak_ratio) << " | " << pct(r.realized) << " | " << times(r.bytes_ratio) << " | "
+           << md_cell(r.bound) << " |\n";
+  }
+
+  const auto recon = reconciliation(doc);
+  if (!recon.empty()) {
+    os << "\n" << h << " Model vs hardware FLOPs\n\n"
+       << "| kernel | model FLOPs | model parts | hardware FLOPs | by pipe | hw / model | MFU % | HFU % | "
+          "why they differ |\n|---|---:|---|---:|---|---:|---:|---:|---|\n";
+    for (const auto& r : recon) {
+      std::string why;
+      for (const auto& w : r.reasons) why += (why.empty() ? "" : "; ") + w;
+      if (why.empty()) why = "agree within " + fmt_fixed(kReconTolerance * 100, 0) + "%";
+      os << "| " << md_cell(doc.runs[r.run].id) << " | " << fmt_si(r.model_flops) << " | "
+         << md_cell(model_parts(r)) << " | " << fmt_si(r.hw_flops) << " | " << md_cell(pipe_split(r)) << " | "
+         << (r.ratio ? fmt_fixed(*r.ratio, 3) : "-") << " | " << pct(r.mfu) << " | " << pct(r.hfu) << " | "
+         << md_cell(why) << " |\n";
+    }
+  }
+  const RooflineChart chart = build_roofline_chart(doc);
+  if (!chart.omitted.empty()) {
+    os << "\nNot on the roofline:";
+    for (const auto& o : chart.omitted) os << " " << md_cell(o.id) << " (" << md_cell(o.reason) << ");";
+    os << "\n";
+  }
+  return os.str();
+}
+
+std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
+  require_docs(docs);
+  if (docs.size() == 1) return render_markdown(docs[0]) + markdown_views(docs[0], "##");
+  const auto labels = doc_labels(docs);
+  std::ostringstream os;
+  os << "# flopscope report\n\n";
+  for (size_t d = 0; d < docs.size(); ++d) os << "- [" << d + 1 << "] " << md_cell(labels[d]) << "\n";
+  os << "\n## Side by side\n\n| kernel | shape |";
+  for (size_t d = 0; d < docs.size(); ++d) {
+    os << " TFLOP/s [" << d + 1 << "] | MFU % [" << d + 1 << "] |";
+    if (d > 0) os << " [" << d + 1 << "] / [1] |";
+  }
+  os << "\n|---|---|";
+  for (size_t d = 0; d < docs.size(); ++d) os << (d > 0 ? "---:|---:|---:|" : "---:|---:|");
+  os << "\n";
+  for (const auto& row : side_by_side(docs)) {
+    os << "| " << md_cell(row.id) << " | " << md_cell(row.shape) << " |";
+    const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
+    for (size_t d = 0; d < docs.size(); ++d) {
+      const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
+      os << " " << (r ? fmt_fixed(r->derived.tflops_model, 2) : "-") << " | " << (r ? pct(r->derived.mfu) : "-")
+         << " |";
+      if (d > 0)
+        os << " "
+           << (r && b && r->time_s.median > 0 ? fmt_fixed(b->time_s.median / r->time_s.median, 2) + "x" : "-")
+           << " |";
+    }
+    os << "\n";
+  }
+  os << "\n[n] / [1]: speedup of file n over file 1 (median time of [1] / median time of [n]).\n";
+  for (size_t d = 0; d < docs.size(); ++d) {
+    std::string md = render_markdown(docs[d]);
+    md = md.substr(md.find('\n') + 1);  // drop "# flopscope results"
+    os << "\n## [" << d + 1 << "] " << md_cell(labels[d]) << "\n" << md << markdown_views(docs[d], "###");
+  }
+  return os.str();
+}
+
+// ---- CSV and SVG -------------------------------------------------------------------
+
+std::string render_report_csv(const std::vector<ResultsDoc>& docs) {
+  require_docs(docs);
+  if (docs.size() == 1) return render_csv(docs[0]);
+  const auto labels = doc_labels(docs);
+  std::string out;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    std::istringstream in(render_csv(docs[d]));
+    std::string line;
+    std::getline(in, line);
+    if (d == 0) out += "source," + line + "\n";
+    // render_csv quotes embedded newlines, so read whole records.
+    std::string record;
+    bool in_quotes = false;
+    while (std::getline(in, line)) {
+      record += record.empty() ? line : "\n" + line;
+      for (char c : line)
+        if (c == '"') in_quotes = !in_quotes;
+      if (in_quotes) continue;
+      out += csv_field(labels[d]) + "," + record + "\n";
+      record.clear();
+    }
+  }
+  return out;
+}
+
+std::string render_report_svg(const std::vector<ResultsDoc>& docs) {
+  require_docs(docs);
+  return render_roofline_svg(build_roofline_charts(docs));
+}
+
+}  // namespace flopscope

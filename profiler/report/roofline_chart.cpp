@@ -1,0 +1,612 @@
+// The roofline chart: computed as data, then drawn as SVG. See roofline_chart.h.
+#include "flopscope/roofline_chart.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numbers>
+#include <set>
+#include <sstream>
+
+#include "flopscope/table.h"
+#include "flopscope/views.h"
+
+namespace flopscope {
+
+namespace {
+
+const char* const kShapes[] = {"circle", "square", "triangle", "diamond", "triangle-down",
+                               "plus", "star", "hexagon"};
+constexpr size_t kShapeCount = sizeof kShapes / sizeof kShapes[0];
+
+// Families the project ships get fixed shapes; others take the rest in name order.
+const std::map<std::string, size_t>& known_family_shapes() {
+  static const std::map<std::string, size_t> m{
+      {"gemm", 0}, {"attention", 1}, {"ffn", 2}, {"memory", 3}, {"softmax", 4}};
+  return m;
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string sig(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+double decade_floor(double v) { return std::pow(10.0, std::floor(std::log10(v))); }
+double decade_ceil(double v) { return std::pow(10.0, std::ceil(std::log10(v))); }
+
+std::string tick_label(double v) {
+  const int e = int(std::lround(std::log10(v)));
+  if (e >= -3 && e <= 5) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+  }
+  return "1e" + std::to_string(e);
+}
+
+std::string bandwidth_label(const std::string& level, double bytes_per_s) {
+  std::string name = level == "dram" ? "DRAM" : level == "l2" ? "L2" : "L1";
+  return name + " " + fmt_fixed(bytes_per_s / 1e12, 2) + " TB/s";
+}
+
+struct Box {
+  double x0, y0, x1, y1;
+  bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+};
+
+constexpr double kCharWidth = 6.1;  // at font-size 11, sans-serif, generous
+constexpr double kLabelHeight = 12;
+
+// Flat roofs of one peak table, equal values merged into one line.
+void add_compute_roofs(RooflineChart& c, const PeakTable& t, bool measured) {
+  std::vector<ChartRoof> roofs;
+  for (const auto& p : all_precisions()) {
+    auto it = t.flops_per_s.find(p.key());
+    if (it == t.flops_per_s.end() || !(it->second > 0)) continue;
+    auto same = std::find_if(roofs.begin(), roofs.end(), [&](const ChartRoof& r) {
+      return std::fabs(r.value - it->second) <= 1e-9 * it->second;
+    });
+    if (same != roofs.end()) {
+      same->keys.push_back(p.key());
+      continue;
+    }
+    ChartRoof r;
+    r.keys = {p.key()};
+    r.measured = measured;
+    r.value = it->second;
+    roofs.push_back(r);
+  }
+  for (auto& r : roofs) {
+    std::string keys;
+    for (const auto& k : r.keys) keys += (keys.empty() ? "" : ", ") + k;
+    r.label = (measured ? "measured " : "") + keys + " " + fmt_fixed(r.value / 1e12, 1) + " TFLOP/s";
+    r.color = r.keys.size() == 1 ? precision_color(r.keys[0]) : "#555555";
+    c.roofs.push_back(r);
+  }
+}
+
+void add_memory_roofs(RooflineChart& c, const PeakTable& t, bool measured) {
+  const std::pair<const char*, double> levels[] = {
+      {"dram", t.dram_bytes_per_s}, {"l2", t.l2_bytes_per_s}, {"l1", t.l1_bytes_per_s}};
+  const char* colors[] = {"#333333", "#6b6b6b", "#9a9a9a"};
+  for (size_t i = 0; i < 3; ++i) {
+    if (!(levels[i].second > 0)) continue;
+    ChartRoof r;
+    r.memory = true;
+    r.keys = {levels[i].first};
+    r.measured = measured;
+    r.value = levels[i].second;
+    r.label = (measured ? "measured " : "") + bandwidth_label(levels[i].first, r.value);
+    r.color = colors[i];
+    c.roofs.push_back(r);
+  }
+}
+
+// The bandwidth the flat roofs start from and the peak the sloped roofs end at.
+double dram_of(const RooflineChart& c, bool measured) {
+  double fallback = 0;
+  for (const auto& r : c.roofs)
+    if (r.memory && r.keys[0] == "dram") {
+      if (r.measured == measured) return r.value;
+      fallback = r.value;
+    }
+  return fallback;
+}
+double top_peak_of(const RooflineChart& c, bool measured) {
+  double same = 0, any = 0;
+  for (const auto& r : c.roofs)
+    if (!r.memory) {
+      any = std::max(any, r.value);
+      if (r.measured == measured) same = std::max(same, r.value);
+    }
+  return same > 0 ? same : any;
+}
+
+// Flat roof labels at the right end, above their line, kept apart vertically.
+void place_roof_labels(RooflineChart& c) {
+  std::vector<ChartRoof*> flat;
+  for (auto& r : c.roofs) {
+    if (r.memory) {
+      const double u = 0.1 + (r.measured ? 0.22 : 0);
+      const double lx = std::pow(10.0, std::log10(r.x0) + u * (std::log10(r.x1) - std::log10(r.x0)));
+      r.label_x = c.px(lx);
+      r.label_y = c.py(lx * r.value / 1e12) - 5;
+      r.label_angle = std::atan2(c.py(r.y1) - c.py(r.y0), c.px(r.x1) - c.px(r.x0)) * 180 / std::numbers::pi;
+      continue;
+    }
+    r.label_x = c.right - 4;
+    r.label_y = c.py(r.y0) - 4;
+    flat.push_back(&r);
+  }
+  std::stable_sort(flat.begin(), flat.end(), [](const ChartRoof* a, const ChartRoof* b) { return a->label_y < b->label_y; });
+  double last = -1e9;
+  for (ChartRoof* r : flat) {
+    r->label_y = std::max(r->label_y, last + 11.5);
+    last = r->label_y;
+  }
+}
+
+void place_labels(RooflineChart& c) {
+  std::vector<Box> taken;
+  for (const auto& p : c.points) taken.push_back({p.x - 6, p.y - 6, p.x + 6, p.y + 6});
+  for (const auto& r : c.roofs)
+    if (!r.memory) {
+      const double w = kCharWidth * 0.95 * double(r.label.size());
+      taken.push_back({r.label_x - w, r.label_y - 10, r.label_x, r.label_y + 2});
+    }
+  struct Cand {
+    double dx, dy;
+    bool left;
+  };
+  // Beside the point first, then set apart above or below with a leader line.
+  std::vector<Cand> cands{{8, -6, false}, {8, 14, false}, {-8, -6, true}, {-8, 14, true}};
+  for (double dy : {-22.0, 30.0, -36.0, 44.0, -50.0, 58.0, -64.0, 72.0}) {
+    cands.push_back({10, dy, false});
+    cands.push_back({-10, dy, true});
+  }
+  for (auto& p : c.points) {
+    if (!p.labelled) continue;
+    const double w = kCharWidth * double(p.id.size()) + 2;
+    auto box_of = [&](const Cand& cd) {
+      const double ax = p.x + cd.dx, ay = p.y + cd.dy;
+      return Box{cd.left ? ax - w : ax, ay - kLabelHeight + 2, cd.left ? ax : ax + w, ay + 2};
+    };
+    auto inside = [&](const Box& b) { return b.x0 >= c.left && b.x1 <= c.right && b.y0 >= c.top && b.y1 <= c.bottom; };
+    const Cand* chosen = nullptr;
+    for (const Cand& cd : cands) {
+      const Box b = box_of(cd);
+      if (inside(b) && std::none_of(taken.begin(), taken.end(), [&](const Box& t) { return t.overlaps(b); })) {
+        chosen = &cd;
+        break;
+      }
+    }
+    if (!chosen)  // crowded: the first place inside the plot, overlap or not
+      for (const Cand& cd : cands)
+        if (inside(box_of(cd))) {
+          chosen = &cd;
+          break;
+        }
+    if (!chosen) chosen = &cands[p.x + w + 8 > c.right ? 2 : 0];
+    p.label_x = p.x + chosen->dx;
+    p.label_y = p.y + chosen->dy;
+    p.label_left = chosen->left;
+    p.leader = std::fabs(chosen->dy) > 14;
+    taken.push_back(box_of(*chosen));
+  }
+}
+
+}  // namespace
+
+std::string precision_color(const std::string& key) {
+  static const std::map<std::string, std::string> colors{
+      {"fp64", "#5e3c99"},        {"fp64_tensor", "#b07cd8"}, {"fp32", "#1f77b4"},
+      {"fp16", "#bcbd22"},        {"bf16", "#8c564b"},        {"tf32_tensor", "#17becf"},
+      {"fp16_tensor", "#ff7f0e"}, {"bf16_tensor", "#d62728"}, {"fp8_tensor", "#2ca02c"},
+      {"int8_tensor", "#7f7f7f"}};
+  auto it = colors.find(key);
+  return it == colors.end() ? "#222222" : it->second;
+}
+
+double RooflineChart::px(double intensity) const {
+  const double f = (std::log10(intensity) - std::log10(x_min)) / (std::log10(x_max) - std::log10(x_min));
+  return left + f * (right - left);
+}
+
+double RooflineChart::py(double tflops) const {
+  const double f = (std::log10(tflops) - std::log10(y_min)) / (std::log10(y_max) - std::log10(y_min));
+  return bottom - f * (bottom - top);
+}
+
+std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& docs) {
+  const std::vector<std::string> labels = doc_labels(docs);
+  std::vector<RooflineChart> charts(docs.size());
+
+  // Markers by family and colors by precision, shared by every chart.
+  std::set<std::string> families;
+  for (const auto& d : docs)
+    for (const auto& r : d.runs) families.insert(r.family);
+  std::map<std::string, std::string> marker;
+  std::set<size_t> used;
+  for (const auto& f : families)
+    if (auto it = known_family_shapes().find(f); it != known_family_shapes().end()) {
+      marker[f] = kShapes[it->second];
+      used.insert(it->second);
+    }
+  size_t next = 0;
+  for (const auto& f : families) {
+    if (marker.count(f)) continue;
+    while (used.count(next % kShapeCount) && used.size() < kShapeCount) ++next;
+    marker[f] = kShapes[next % kShapeCount];
+    used.insert(next % kShapeCount);
+    ++next;
+  }
+
+  double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = 0;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const ResultsDoc& doc = docs[d];
+    RooflineChart& c = charts[d];
+    c.title = labels[d];
+    add_compute_roofs(c, doc.peaks.datasheet, false);
+    if (doc.peaks.measured) add_compute_roofs(c, *doc.peaks.measured, true);
+    add_memory_roofs(c, doc.peaks.datasheet, false);
+    if (doc.peaks.measured) add_memory_roofs(c, *doc.peaks.measured, true);
+
+    for (const auto& r : c.roofs) {
+      if (r.memory) continue;
+      yhi = std::max(yhi, r.value / 1e12);
+      ylo = std::min(ylo, r.value / 1e12);
+      if (double bw = dram_of(c, r.measured); bw > 0) {
+        xlo = std::min(xlo, r.value / bw);
+        xhi = std::max(xhi, r.value / bw);
+      }
+    }
+
+    std::set<std::string> precisions;
+    for (size_t i = 0; i < doc.runs.size(); ++i) {
+      const RunRecord& r = doc.runs[i];
+      const double t = r.time_s.median;
+      ChartPoint base;
+      base.run = i;
+      base.id = r.id;
+      base.name = r.name;
+      base.family = r.family;
+      base.precision = r.precision;
+      base.bound = r.derived.bound;
+      base.color = precision_color(r.precision);
+      base.marker = marker[r.family];
+      std::optional<size_t> model_pt, hw_pt;
+      if (t > 0 && r.model.flops > 0 && r.model.bytes > 0) {
+        ChartPoint p = base;
+        p.intensity = r.model.flops / r.model.bytes;
+        p.tflops = r.model.flops / t / 1e12;
+        model_pt = c.points.size();
+        c.points.push_back(p);
+      }
+      const double hw_flops = r.hw && r.hw->flops_total ? *r.hw->flops_total : 0;
+      const double hw_bytes = r.hw ? r.hw->dram_bytes().value_or(0) : 0;
+      if (t > 0 && hw_flops > 0 && hw_bytes > 0) {
+        ChartPoint p = base;
+        p.hardware = true;
+        p.intensity = hw_flops / hw_bytes;
+        p.tflops = hw_flops / t / 1e12;
+        hw_pt = c.points.size();
+        c.points.push_back(p);
+      }
+      if (!model_pt && !hw_pt) {
+        std::string why = !(t > 0) ? "no positive median time"
+                          : r.model.flops <= 0
+                              ? "the model counts 0 FLOPs (data movement only), so it has no "
+                                "place on a log-scale FLOP axis; its bandwidth is in the runs table"
+                              : "no DRAM byte count, so no arithmetic intensity";
+        c.omitted.push_back({i, r.id, why});
+        continue;
+      }
+      c.points[hw_pt ? *hw_pt : *model_pt].labelled = true;
+      if (model_pt && hw_pt) c.links.push_back({*model_pt, *hw_pt});
+      precisions.insert(r.precision);
+    }
+    for (const auto& p : c.points) {
+      xlo = std::min(xlo, p.intensity);
+      xhi = std::max(xhi, p.intensity);
+      ylo = std::min(ylo, p.tflops);
+      yhi = std::max(yhi, p.tflops);
+    }
+  }
+
+  // Shared axes: whole decades with some room around every point and ridge.
+  if (!(xhi > 0)) {
+    xlo = 0.1;
+    xhi = 100;
+  }
+  if (!(yhi > 0)) {
+    ylo = 1;
+    yhi = 100;
+  }
+  double x_min = decade_floor(xlo / 2), x_max = decade_ceil(xhi * 2);
+  double y_max = decade_ceil(yhi * 1.15), y_min = decade_floor(ylo / 2);
+  if (x_max / x_min < 1e3) x_min = x_max / 1e3;
+  if (y_max / y_min < 1e3) y_min = y_max / 1e3;
+
+  for (size_t d = 0; d < docs.size(); ++d) {
+    RooflineChart& c = charts[d];
+    c.x_min = x_min;
+    c.x_max = x_max;
+    c.y_min = y_min;
+    c.y_max = y_max;
+    for (auto& r : c.roofs) {
+      if (!r.memory) {
+        const double bw = dram_of(c, r.measured);
+        r.x0 = bw > 0 ? std::clamp(r.value / bw, x_min, x_max) : x_min;
+        r.x1 = x_max;
+        r.y0 = r.y1 = r.value / 1e12;
+      } else {
+        const double bw = r.value;
+        const double top = top_peak_of(c, r.measured);
+        r.x0 = std::max(x_min, y_min * 1e12 / bw);
+        r.x1 = top > 0 ? std::min(x_max, top / bw) : std::min(x_max, y_max * 1e12 / bw);
+        r.y0 = r.x0 * bw / 1e12;
+        r.y1 = r.x1 * bw / 1e12;
+      }
+    }
+    // Roofs of precisions some run uses stand out; a merged roof takes the
+    // color of such a precision.
+    std::set<std::string> used_prec;
+    for (const auto& p : c.points) used_prec.insert(p.precision);
+    for (auto& r : c.roofs) {
+      if (r.memory) continue;
+      auto it = std::find_if(r.keys.begin(), r.keys.end(), [&](const std::string& k) { return used_prec.count(k) > 0; });
+      r.faint = it == r.keys.end();
+      if (!r.faint) r.color = precision_color(*it);
+    }
+    // Drop roofs entirely outside the axes.
+    c.roofs.erase(std::remove_if(c.roofs.begin(), c.roofs.end(),
+                                 [&](const ChartRoof& r) { return !(r.x1 > r.x0) || r.y0 > y_max; }),
+                  c.roofs.end());
+    for (auto& p : c.points) {
+      p.x = c.px(p.intensity);
+      p.y = c.py(p.tflops);
+    }
+    place_roof_labels(c);
+    place_labels(c);
+
+    std::set<std::string> shown;
+    for (const auto& p : c.points) shown.insert(p.precision);
+    for (const auto& r : c.roofs)
+      if (!r.memory)
+        for (const auto& k : r.keys) shown.insert(k);
+    for (const auto& p : all_precisions())
+      if (shown.erase(p.key())) c.precision_colors.emplace_back(p.key(), precision_color(p.key()));
+    for (const auto& k : shown) c.precision_colors.emplace_back(k, precision_color(k));
+    std::set<std::string> fams;
+    for (const auto& p : c.points) fams.insert(p.family);
+    for (const auto& f : fams) c.family_markers.emplace_back(f, marker[f]);
+  }
+  return charts;
+}
+
+RooflineChart build_roofline_chart(const ResultsDoc& doc) {
+  return build_roofline_charts(std::vector<ResultsDoc>{doc}).front();
+}
+
+// ---- Drawing ---------------------------------------------------------------------------
+
+namespace {
+
+// One marker centred on (x, y); filled for hardware points, hollow for model ones.
+std::string marker_svg(const std::string& shape, double x, double y, const std::string& color,
+                       bool filled) {
+  const double s = 5;
+  const std::string paint = filled ? "fill=\"" + color + "\" stroke=\"#ffffff\" stroke-width=\"0.8\""
+                                   : "fill=\"#ffffff\" stroke=\"" + color + "\" stroke-width=\"1.8\"";
+  std::ostringstream o;
+  auto path = [&](const std::vector<std::pair<double, double>>& pts) {
+    o << "<path d=\"";
+    for (size_t i = 0; i < pts.size(); ++i)
+      o << (i ? " L" : "M") << num(x + pts[i].first) << ' ' << num(y + pts[i].second);
+    o << " Z\" " << paint << "/>";
+  };
+  if (shape == "square") {
+    o << "<rect x=\"" << num(x - s) << "\" y=\"" << num(y - s) << "\" width=\"" << num(2 * s)
+      << "\" height=\"" << num(2 * s) << "\" " << paint << "/>";
+  } else if (shape == "triangle") {
+    path({{0, -s * 1.2}, {s * 1.1, s * 0.8}, {-s * 1.1, s * 0.8}});
+  } else if (shape == "triangle-down") {
+    path({{0, s * 1.2}, {s * 1.1, -s * 0.8}, {-s * 1.1, -s * 0.8}});
+  } else if (shape == "diamond") {
+    path({{0, -s * 1.3}, {s * 1.1, 0}, {0, s * 1.3}, {-s * 1.1, 0}});
+  } else if (shape == "plus") {
+    const double a = s * 0.4, b = s * 1.2;
+    path({{-a, -b}, {a, -b}, {a, -a}, {b, -a}, {b, a}, {a, a}, {a, b}, {-a, b}, {-a, a}, {-b, a},
+          {-b, -a}, {-a, -a}});
+  } else if (shape == "star") {
+    std::vector<std::pair<double, double>> pts;
+    for (int i = 0; i < 10; ++i) {
+      const double rad = (i % 2 ? 0.5 : 1.35) * s, ang = -std::numbers::pi / 2 + i * std::numbers::pi / 5;
+      pts.emplace_back(rad * std::cos(ang), rad * std::sin(ang));
+    }
+    path(pts);
+  } else if (shape == "hexagon") {
+    std::vector<std::pair<double, double>> pts;
+    for (int i = 0; i < 6; ++i) pts.emplace_back(1.15 * s * std::cos(i * std::numbers::pi / 3), 1.15 * s * std::sin(i * std::numbers::pi / 3));
+    path(pts);
+  } else {
+    o << "<circle cx=\"" << num(x) << "\" cy=\"" << num(y) << "\" r=\"" << num(s) << "\" " << paint << "/>";
+  }
+  return o.str();
+}
+
+std::string chart_body(const RooflineChart& c) {
+  std::ostringstream o;
+  o << "<rect x=\"0\" y=\"0\" width=\"" << num(c.width) << "\" height=\"" << num(c.height)
+    << "\" fill=\"#ffffff\"/>\n";
+  o << "<text x=\"" << num(c.left) << "\" y=\"26\" font-size=\"15\" font-weight=\"bold\" fill=\"#111111\">Roofline: "
+    << html_escape(c.title) << "</text>\n";
+
+  // Grid and ticks, one per decade.
+  o << "<g class=\"grid\" stroke=\"#e3e3e3\" stroke-width=\"1\">\n";
+  for (double v = c.x_min; v <= c.x_max * 1.0001; v *= 10)
+    o << "<line x1=\"" << num(c.px(v)) << "\" y1=\"" << num(c.top) << "\" x2=\"" << num(c.px(v))
+      << "\" y2=\"" << num(c.bottom) << "\"/>\n";
+  for (double v = c.y_min; v <= c.y_max * 1.0001; v *= 10)
+    o << "<line x1=\"" << num(c.left) << "\" y1=\"" << num(c.py(v)) << "\" x2=\"" << num(c.right)
+      << "\" y2=\"" << num(c.py(v)) << "\"/>\n";
+  o << "</g>\n<g class=\"ticks\" fill=\"#333333\" font-size=\"11\">\n";
+  for (double v = c.x_min; v <= c.x_max * 1.0001; v *= 10)
+    o << "<text x=\"" << num(c.px(v)) << "\" y=\"" << num(c.bottom + 16)
+      << "\" text-anchor=\"middle\">" << tick_label(v) << "</text>\n";
+  for (double v = c.y_min; v <= c.y_max * 1.0001; v *= 10)
+    o << "<text x=\"" << num(c.left - 6) << "\" y=\"" << num(c.py(v) + 4)
+      << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
+  o << "</g>\n";
+  o << "<rect x=\"" << num(c.left) << "\" y=\"" << num(c.top) << "\" width=\"" << num(c.right - c.left)
+    << "\" height=\"" << num(c.bottom - c.top) << "\" fill=\"none\" stroke=\"#333333\"/>\n";
+  o << "<text x=\"" << num((c.left + c.right) / 2) << "\" y=\"" << num(c.bottom + 38)
+    << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#111111\">Arithmetic intensity (FLOP/byte, DRAM)</text>\n";
+  const double ymid = (c.top + c.bottom) / 2;
+  o << "<text x=\"20\" y=\"" << num(ymid) << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#111111\" "
+    << "transform=\"rotate(-90 20 " << num(ymid) << ")\">Performance (TFLOP/s)</text>\n";
+
+  // Roofs, then their labels (flat roof labels kept apart vertically).
+  o << "<g class=\"roofs\" fill=\"none\">\n";
+  for (const auto& r : c.roofs) {
+    o << "<line class=\"roof\" data-roof=\"" << html_escape(r.keys[0]) << "\" x1=\"" << num(c.px(r.x0))
+      << "\" y1=\"" << num(c.py(r.y0)) << "\" x2=\"" << num(c.px(r.x1)) << "\" y2=\"" << num(c.py(r.y1))
+      << "\" stroke=\"" << r.color << "\" stroke-width=\"" << (r.memory ? "1.6" : r.faint ? "1.2" : "2.2") << "\""
+      << (r.faint ? " stroke-opacity=\"0.45\"" : "") << (r.measured ? " stroke-dasharray=\"7 4\"" : "") << "><title>"
+      << html_escape(r.label) << "</title></line>\n";
+  }
+  o << "</g>\n<g class=\"roof-labels\" font-size=\"10.5\">\n";
+  for (const auto& r : c.roofs) {
+    o << "<text x=\"" << num(r.label_x) << "\" y=\"" << num(r.label_y) << "\" fill=\"" << r.color << "\""
+      << (r.faint ? " fill-opacity=\"0.6\"" : "");
+    if (r.memory)
+      o << " transform=\"rotate(" << num(r.label_angle) << ' ' << num(r.label_x) << ' ' << num(r.label_y) << ")\"";
+    else
+      o << " text-anchor=\"end\"";
+    o << ">" << html_escape(r.label) << "</text>\n";
+  }
+  o << "</g>\n";
+
+  // Model -> hardware links, points, labels.
+  o << "<g class=\"links\" stroke=\"#777777\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\">\n";
+  for (const auto& l : c.links)
+    o << "<line x1=\"" << num(c.points[l.model].x) << "\" y1=\"" << num(c.points[l.model].y) << "\" x2=\""
+      << num(c.points[l.hardware].x) << "\" y2=\"" << num(c.points[l.hardware].y) << "\"/>\n";
+  o << "</g>\n<g class=\"points\">\n";
+  for (const auto& p : c.points) {
+    o << "<g class=\"pt\" data-run=\"" << p.run << "\" data-basis=\"" << (p.hardware ? "hardware" : "model")
+      << "\"><title>" << html_escape(p.id);
+    if (!p.name.empty()) o << "\n" << html_escape(p.name);
+    o << "\n" << (p.hardware ? "hardware-counted" : "model") << ": " << sig(p.intensity) << " FLOP/byte, "
+      << sig(p.tflops) << " TFLOP/s, " << html_escape(p.precision) << ", " << html_escape(p.bound) << "-bound"
+      << "</title>" << marker_svg(p.marker, p.x, p.y, p.color, p.hardware) << "</g>\n";
+  }
+  o << "</g>\n<g class=\"point-labels\" font-size=\"11\" fill=\"#111111\">\n";
+  for (const auto& p : c.points) {
+    if (!p.labelled) continue;
+    if (p.leader)
+      o << "<line x1=\"" << num(p.x) << "\" y1=\"" << num(p.y) << "\" x2=\"" << num(p.label_x) << "\" y2=\""
+        << num(p.label_y - 4) << "\" stroke=\"#888888\" stroke-width=\"0.8\"/>";
+    o << "<text x=\"" << num(p.label_x) << "\" y=\"" << num(p.label_y) << "\""
+      << (p.label_left ? " text-anchor=\"end\"" : "") << ">" << html_escape(p.id) << "</text>\n";
+  }
+  o << "</g>\n";
+
+  // Legend, right of the plot.
+  double lx = c.right + 18, ly = c.top + 6;
+  o << "<g class=\"legend\" font-size=\"11\" fill=\"#111111\">\n";
+  auto heading = [&](const char* h) {
+    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\" font-weight=\"bold\">" << h << "</text>\n";
+    ly += 16;
+  };
+  heading("Precision (color)");
+  for (const auto& [k, col] : c.precision_colors) {
+    o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
+      << num(ly - 4) << "\" stroke=\"" << col << "\" stroke-width=\"2\"/>"
+      << marker_svg("circle", lx + 11, ly - 4, col, true) << "<text x=\"" << num(lx + 30) << "\" y=\""
+      << num(ly) << "\">" << html_escape(k) << "</text>\n";
+    ly += 15;
+  }
+  ly += 6;
+  if (!c.family_markers.empty()) {
+    heading("Family (marker)");
+    for (const auto& [f, m] : c.family_markers) {
+      o << marker_svg(m, lx + 11, ly - 4, "#444444", true) << "<text x=\"" << num(lx + 30) << "\" y=\""
+        << num(ly) << "\">" << html_escape(f) << "</text>\n";
+      ly += 15;
+    }
+    ly += 6;
+  }
+  heading("Roofs");
+  o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
+    << num(ly - 4) << "\" stroke=\"#444444\" stroke-width=\"2\"/><text x=\"" << num(lx + 30) << "\" y=\""
+    << num(ly) << "\">datasheet peak</text>\n";
+  ly += 15;
+  o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
+    << num(ly - 4) << "\" stroke=\"#444444\" stroke-width=\"2\" stroke-dasharray=\"7 4\"/><text x=\""
+    << num(lx + 30) << "\" y=\"" << num(ly) << "\">measured peak</text>\n";
+  ly += 15;
+  o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">flat: compute; sloped: bandwidth</text>\n";
+  ly += 21;
+  heading("Points");
+  o << marker_svg("circle", lx + 11, ly - 4, "#444444", true) << "<text x=\"" << num(lx + 30) << "\" y=\""
+    << num(ly) << "\">hardware-counted</text>\n";
+  ly += 15;
+  o << marker_svg("circle", lx + 11, ly - 4, "#444444", false) << "<text x=\"" << num(lx + 30) << "\" y=\""
+    << num(ly) << "\">model</text>\n";
+  ly += 15;
+  o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
+    << num(ly - 4) << "\" stroke=\"#777777\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\"/><text x=\""
+    << num(lx + 30) << "\" y=\"" << num(ly) << "\">same run</text>\n";
+  ly += 15;
+  if (!c.omitted.empty()) {
+    ly += 6;
+    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">not drawn: " << c.omitted.size()
+      << " run" << (c.omitted.size() == 1 ? "" : "s") << " (0 FLOPs</text>\n";
+    ly += 14;
+    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">or no bytes; see the tables)</text>\n";
+  }
+  o << "</g>\n";
+  return o.str();
+}
+
+std::string svg_open(double w, double h, const std::string& label) {
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"roofline\" width=\"" + num(w) + "\" height=\"" +
+         num(h) + "\" viewBox=\"0 0 " + num(w) + " " + num(h) +
+         "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"" +
+         html_escape(label) + "\">\n";
+}
+
+}  // namespace
+
+std::string render_roofline_svg(const RooflineChart& c) {
+  return svg_open(c.width, c.height, "Roofline: " + c.title) + chart_body(c) + "</svg>\n";
+}
+
+std::string render_roofline_svg(const std::vector<RooflineChart>& charts) {
+  if (charts.size() == 1) return render_roofline_svg(charts.front());
+  double w = 0, h = 0;
+  for (const auto& c : charts) {
+    w += c.width;
+    h = std::max(h, c.height);
+  }
+  std::string out = svg_open(w, h, "Roofline charts side by side");
+  double x = 0;
+  for (const auto& c : charts) {
+    out += "<svg x=\"" + num(x) + "\" y=\"0\" width=\"" + num(c.width) + "\" height=\"" + num(c.height) + "\">\n";
+    out += chart_body(c);
+    out += "</svg>\n";
+    x += c.width;
+  }
+  return out + "</svg>\n";
+}
+
+}  // namespace flopscope

@@ -1,0 +1,349 @@
+// Report views as plain data: peaks, precision comparison, reconciliation,
+// side by side. See flopscope/views.h.
+#include "flopscope/views.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "flopscope/table.h"
+
+namespace flopscope {
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default:
+        // XML 1.0 forbids most control characters even as references.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          out += '?';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+std::string terminal_text(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return out;
+}
+
+std::vector<std::string> doc_labels(const std::vector<ResultsDoc>& docs) {
+  auto base = [](const ResultsDoc& d) {
+    std::string dev = "no device";
+    if (d.device) dev = d.device->gpu_key.empty() ? d.device->name : d.device->gpu_key;
+    std::string commit = d.tool_commit.substr(0, 7);
+    return commit.empty() ? dev : dev + " @ " + commit;
+  };
+  std::vector<std::string> labels;
+  for (const auto& d : docs) labels.push_back(base(d));
+  auto dup = [&](size_t i) {
+    return std::count(labels.begin(), labels.end(), labels[i]) > 1;
+  };
+  std::vector<bool> is_dup(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) is_dup[i] = dup(i);
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (is_dup[i] && !docs[i].created.empty()) labels[i] += " " + docs[i].created;
+  for (size_t i = 0; i < labels.size(); ++i) is_dup[i] = dup(i);
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (is_dup[i]) labels[i] += " #" + std::to_string(i + 1);
+  return labels;
+}
+
+// ---- Peaks ---------------------------------------------------------------------------
+
+static std::optional<double> lookup(const std::map<std::string, double>& m, const std::string& k) {
+  auto it = m.find(k);
+  if (it == m.end() || !(it->second > 0)) return std::nullopt;
+  return it->second;
+}
+
+static std::optional<double> positive(double v) {
+  return v > 0 ? std::optional<double>(v) : std::nullopt;
+}
+
+std::vector<PeakRow> peak_rows(const ResultsDoc& doc) {
+  const PeakTable& ds = doc.peaks.datasheet;
+  const PeakTable* ms = doc.peaks.measured ? &*doc.peaks.measured : nullptr;
+  std::vector<PeakRow> rows;
+  std::set<std::string> seen;
+  auto add_flops = [&](const std::string& key) {
+    if (!seen.insert(key).second) return;
+    PeakRow r{key, false, lookup(ds.flops_per_s, key),
+              ms ? lookup(ms->flops_per_s, key) : std::nullopt};
+    if (r.datasheet || r.measured) rows.push_back(r);
+  };
+  for (const auto& p : all_precisions()) add_flops(p.key());
+  for (const auto& [k, v] : ds.flops_per_s) add_flops(k);
+  if (ms)
+    for (const auto& [k, v] : ms->flops_per_s) add_flops(k);
+  auto add_bw = [&](const char* key, double PeakTable::*field) {
+    PeakRow r{key, true, positive(ds.*field), ms ? positive(ms->*field) : std::nullopt};
+    if (r.datasheet || r.measured) rows.push_back(r);
+  };
+  add_bw("dram", &PeakTable::dram_bytes_per_s);
+  add_bw("l2", &PeakTable::l2_bytes_per_s);
+  add_bw("l1", &PeakTable::l1_bytes_per_s);
+  return rows;
+}
+
+std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc) {
+  if (!doc.peaks.measured || !(run.time_s.median > 0)) return std::nullopt;
+  auto peak = lookup(doc.peaks.measured->flops_per_s, run.precision);
+  if (!peak) return std::nullopt;
+  return run.model.flops / run.time_s.median / *peak;
+}
+
+// ---- Precision comparison ------------------------------------------------------------
+
+static size_t precision_order(const std::string& key) {
+  const auto& all = all_precisions();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].key() == key) return i;
+  return all.size();
+}
+
+std::vector<PrecisionGroup> precision_comparison(const ResultsDoc& doc) {
+  std::vector<PrecisionGroup> groups;
+  std::vector<std::vector<size_t>> members;
+  for (size_t i = 0; i < doc.runs.size(); ++i) {
+    const RunRecord& r = doc.runs[i];
+    const std::string kernel = r.family + "." + r.variant;
+    const std::string shape = shape_string(r.shape);
+    size_t g = 0;
+    while (g < groups.size() && !(groups[g].kernel == kernel && groups[g].shape == shape)) ++g;
+    if (g == groups.size()) {
+      groups.push_back({kernel, shape, std::nullopt, {}});
+      members.emplace_back();
+    }
+    members[g].push_back(i);
+  }
+  std::vector<PrecisionGroup> out;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    std::vector<size_t> idx = members[g];
+    std::set<std::string> precisions;
+    for (size_t i : idx) precisions.insert(doc.runs[i].precision + "/" + doc.runs[i].dtype);
+    if (precisions.size() < 2) continue;
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      return precision_order(doc.runs[a].precision) < precision_order(doc.runs[b].precision);
+    });
+    PrecisionGroup pg = groups[g];
+    for (size_t i : idx) {
+      const RunRecord& r = doc.runs[i];
+      PrecisionRow row;
+      row.run = i;
+      row.dtype = r.dtype;
+      row.precision = r.precision;
+      row.bound = r.derived.bound;
+      row.tflops = r.time_s.median > 0 ? r.model.flops / r.time_s.median / 1e12 : 0;
+      row.mfu = r.derived.mfu;
+      if (!pg.baseline && r.precision == "fp32" && r.dtype == "fp32") pg.baseline = pg.rows.size();
+      pg.rows.push_back(row);
+    }
+    if (pg.baseline) {
+      const RunRecord& base = doc.runs[pg.rows[*pg.baseline].run];
+      const PeakTable* ms = doc.peaks.measured ? &*doc.peaks.measured : nullptr;
+      const auto ds_base = lookup(doc.peaks.datasheet.flops_per_s, "fp32");
+      const auto ms_base = ms ? lookup(ms->flops_per_s, "fp32") : std::nullopt;
+      for (auto& row : pg.rows) {
+        const RunRecord& r = doc.runs[row.run];
+        if (r.time_s.median > 0) row.speedup = base.time_s.median / r.time_s.median;
+        if (auto p = lookup(doc.peaks.datasheet.flops_per_s, r.precision); p && ds_base)
+          row.peak_ratio = *p / *ds_base;
+        if (ms)
+          if (auto p = lookup(ms->flops_per_s, r.precision); p && ms_base)
+            row.peak_ratio_measured = *p / *ms_base;
+        if (row.speedup && row.peak_ratio) row.realized = *row.speedup / *row.peak_ratio;
+        if (r.model.bytes > 0 && base.model.bytes > 0) row.bytes_ratio = base.model.bytes / r.model.bytes;
+      }
+    }
+    out.push_back(std::move(pg));
+  }
+  return out;
+}
+
+// ---- Reconciliation -------------------------------------------------------------------
+
+namespace {
+
+std::string pct_words(double frac) { return fmt_fixed(std::fabs(frac) * 100.0, 1) + "%"; }
+
+bool contains(const std::string& s, const char* word) { return s.find(word) != std::string::npos; }
+
+bool is_tensor_key(const std::string& key) {
+  auto p = parse_precision(key);
+  return p ? p->pipe == Pipe::tensor : contains(key, "tensor");
+}
+
+// Reasons the hardware did more work than the model, from what the record says.
+std::vector<std::string> extra_work_reasons(const RunRecord& r, const std::string& what) {
+  std::vector<std::string> out;
+  if (shape_get(r.shape, "causal").value_or(0) == 1)
+    out.push_back("masked tiles: the run is causal; the model counts only unmasked scores, but "
+                  "tiles that straddle the diagonal are computed whole (" + what + ")");
+  std::string unaligned;
+  for (const auto& [k, v] : r.shape) {
+    if (k == "causal" || k == "batch" || k == "b" || k == "heads" || k == "h" || v <= 1) continue;
+    if (v % 64 != 0) unaligned += (unaligned.empty() ? "" : ", ") + k + "=" + std::to_string(v);
+  }
+  if (!unaligned.empty())
+    out.push_back("padding: " + unaligned + " not a multiple of 64, so edge tiles are computed "
+                  "at full size (" + what + ")");
+  bool recompute = contains(r.variant, "recompute") || contains(r.variant, "checkpoint");
+  for (const auto& [part, v] : r.model.flops_by_part)
+    recompute = recompute || contains(part, "recompute");
+  if (recompute)
+    out.push_back("recompute: the variant recomputes activations, which the model FLOPs (the "
+                  "MFU numerator) leave out (" + what + ")");
+  return out;
+}
+
+}  // namespace
+
+std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
+  std::vector<ReconRow> rows;
+  for (size_t i = 0; i < doc.runs.size(); ++i) {
+    const RunRecord& r = doc.runs[i];
+    if (!r.hw || !r.hw->flops_total) continue;
+    ReconRow row;
+    row.run = i;
+    row.model_flops = r.model.flops;
+    row.hw_flops = *r.hw->flops_total;
+    row.model_parts = r.model.flops_by_part;
+    row.mfu = r.derived.mfu;
+    row.hfu = r.derived.hfu;
+    for (const auto& [k, v] : r.hw->flops_by_pipe) {
+      row.hw_by_pipe.push_back({k, is_tensor_key(k), v});
+      (is_tensor_key(k) ? row.hw_tensor : row.hw_cuda_core) += v;
+    }
+    std::stable_sort(row.hw_by_pipe.begin(), row.hw_by_pipe.end(),
+                     [](const PipeFlops& a, const PipeFlops& b) { return a.flops > b.flops; });
+    if (row.model_flops > 0) row.ratio = row.hw_flops / row.model_flops;
+    row.agree = row.ratio && std::fabs(*row.ratio - 1) <= kReconTolerance;
+
+    // Work on a pipe other than the one the run is judged against.
+    const bool split = !row.hw_by_pipe.empty();
+    const bool want_tensor = is_tensor_key(r.precision);
+    if (split && want_tensor && row.hw_tensor == 0 && row.hw_cuda_core > 0)
+      row.reasons.push_back("wrong pipe: no tensor-core FLOPs were counted; the work ran on CUDA "
+                            "cores, not on " + r.precision);
+    if (split && want_tensor && row.hw_tensor > 0) {
+      double on_key = 0;
+      for (const auto& p : row.hw_by_pipe)
+        if (p.key == r.precision) on_key = p.flops;
+      if (on_key < (1 - kReconTolerance) * row.hw_tensor)
+        row.reasons.push_back("other precision: " + pct_words(1 - on_key / row.hw_tensor) +
+                              " of tensor-core FLOPs were counted under another precision than " +
+                              r.precision);
+    }
+    if (!want_tensor && split && row.hw_tensor > 0)
+      row.reasons.push_back("tensor cores: " + fmt_si(row.hw_tensor) +
+                            " FLOPs ran on tensor cores though the run is judged as " + r.precision);
+
+    if (row.model_flops <= 0) {
+      row.reasons.push_back("unexplained: the model counts no FLOPs (data movement only), the "
+                            "hardware counted " + fmt_si(row.hw_flops));
+      rows.push_back(std::move(row));
+      continue;
+    }
+    if (row.agree) {
+      rows.push_back(std::move(row));
+      continue;
+    }
+
+    // Model parts: "matmul" is tensor-core work, the rest (softmax, activation,
+    // ...) is element-wise work on CUDA cores.
+    const auto mm = r.model.flops_by_part.find("matmul");
+    const bool parts = split && mm != r.model.flops_by_part.end() && want_tensor;
+    if (parts) {
+      const double m = mm->second;
+      double other = 0;
+      std::string other_names;
+      bool softmax = false;
+      for (const auto& [part, v] : r.model.flops_by_part) {
+        if (part == "matmul") continue;
+        other += v;
+        other_names += (other_names.empty() ? "" : ", ") + part;
+        softmax = softmax || contains(part, "softmax");
+      }
+      const double dt = row.hw_tensor - m;
+      if (m > 0 && std::fabs(dt) > kReconTolerance * m) {
+        const std::string what = "tensor cores did " + pct_words(dt / m) +
+                                 (dt > 0 ? " more" : " fewer") + " FLOPs than the model's matmul part";
+        auto why = dt > 0 ? extra_work_reasons(r, what) : std::vector<std::string>{};
+        if (why.empty()) why.push_back("unexplained: " + what);
+        row.reasons.insert(row.reasons.end(), why.begin(), why.end());
+      }
+      const double dc = row.hw_cuda_core - other;
+      if (std::fabs(dc) > kReconTolerance * std::max(other, kReconTolerance * row.model_flops)) {
+        // Some models report element-wise work beside the model FLOPs, not
+        // inside them (attention's softmax): say so, it changes the ratio.
+        const bool outside = m + other > r.model.flops * (1 + 1e-9);
+        const std::string counts = "CUDA cores did " + fmt_si(row.hw_cuda_core) + " FLOPs, the model's " +
+                                   (other_names.empty() ? std::string("non-matmul parts") : other_names) +
+                                   " part counts " + fmt_si(other) +
+                                   (outside ? " (reported beside the model FLOPs, not in them)" : "");
+        if (softmax && dc > 0)
+          row.reasons.push_back("softmax and rescaling work: " + counts +
+                                "; online softmax rescales the running maximum, sum and output "
+                                "for every key block, work the model does not count");
+        else if (softmax)
+          row.reasons.push_back("softmax: " + counts +
+                                "; exponentials and reciprocals run on the special-function "
+                                "unit, which the FLOP counters do not see");
+        else
+          row.reasons.push_back("unexplained: " + counts);
+      }
+    } else {
+      const double diff = row.hw_flops / row.model_flops - 1;
+      const std::string what = "hardware counted " + pct_words(diff) +
+                               (diff > 0 ? " more" : " fewer") + " FLOPs than the model";
+      auto why = diff > 0 ? extra_work_reasons(r, what) : std::vector<std::string>{};
+      if (split && want_tensor && row.hw_tensor > 0 && row.hw_cuda_core > kReconTolerance * row.hw_flops)
+        why.push_back("element-wise work: " + fmt_si(row.hw_cuda_core) +
+                      " FLOPs ran on CUDA cores beside the tensor-core work (epilogue scaling, "
+                      "bias or activation), which the model does not split out");
+      if (why.empty()) why.push_back("unexplained: " + what);
+      row.reasons.insert(row.reasons.end(), why.begin(), why.end());
+    }
+    if (row.reasons.empty())
+      row.reasons.push_back("unexplained: hardware / model = " + fmt_fixed(*row.ratio, 3));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// ---- Side by side ------------------------------------------------------------------------
+
+std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
+  std::vector<SideBySideRow> rows;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    for (size_t i = 0; i < docs[d].runs.size(); ++i) {
+      const RunRecord& r = docs[d].runs[i];
+      const std::string shape = shape_string(r.shape);
+      auto it = std::find_if(rows.begin(), rows.end(), [&](const SideBySideRow& row) {
+        return row.id == r.id && row.shape == shape && !row.runs[d];
+      });
+      if (it == rows.end()) {
+        rows.push_back({r.id, shape, std::vector<std::optional<size_t>>(docs.size())});
+        it = rows.end() - 1;
+      }
+      it->runs[d] = i;
+    }
+  }
+  return rows;
+}
+
+}  // namespace flopscope

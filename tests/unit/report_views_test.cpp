@@ -1,0 +1,383 @@
+// The report views and renderers, checked against the data they draw from:
+// roofline point coordinates, roofs, bound labels, precision comparison,
+// reconciliation reasons, escaping in every format, several files at once.
+// Inputs are the HAND-MADE fixtures in tests/fixtures (invented numbers).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <regex>
+#include <set>
+
+#include "flopscope/error.h"
+#include "flopscope/full_report.h"
+#include "flopscope/report.h"
+#include "flopscope/roofline.h"
+#include "flopscope/roofline_chart.h"
+#include "flopscope/views.h"
+#include "unit/sample_doc.h"
+
+using namespace flopscope;
+
+namespace {
+
+ResultsDoc fixture(const std::string& name) {
+  return read_results(std::string(FLOPSCOPE_FIXTURES_DIR) + "/" + name);
+}
+
+const RunRecord& run_by_id(const ResultsDoc& d, const std::string& id) {
+  for (const auto& r : d.runs)
+    if (r.id == id) return r;
+  throw std::runtime_error("no run " + id);
+}
+
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+std::string f2(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+// The chart's mapping, written out independently of RooflineChart::px/py.
+double expect_px(const RooflineChart& c, double x) {
+  return c.left + (std::log10(x) - std::log10(c.x_min)) / (std::log10(c.x_max) - std::log10(c.x_min)) *
+                      (c.right - c.left);
+}
+double expect_py(const RooflineChart& c, double y) {
+  return c.bottom - (std::log10(y) - std::log10(c.y_min)) / (std::log10(c.y_max) - std::log10(c.y_min)) *
+                        (c.bottom - c.top);
+}
+
+bool is_decade(double v) {
+  const double e = std::log10(v);
+  return std::fabs(e - std::round(e)) < 1e-9;
+}
+
+}  // namespace
+
+TEST(RooflineChart, PointsMatchTheData) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  const RooflineChart c = build_roofline_chart(doc);
+  ASSERT_FALSE(c.points.empty());
+  EXPECT_TRUE(is_decade(c.x_min) && is_decade(c.x_max) && is_decade(c.y_min) && is_decade(c.y_max));
+  std::set<size_t> labelled;
+  for (const auto& p : c.points) {
+    const RunRecord& r = doc.runs.at(p.run);
+    EXPECT_EQ(p.id, r.id);
+    EXPECT_EQ(p.precision, r.precision);
+    EXPECT_EQ(p.color, precision_color(r.precision));
+    const double t = r.time_s.median;
+    if (p.hardware) {
+      const double flops = *r.hw->flops_total, bytes = *r.hw->dram_read_bytes + *r.hw->dram_write_bytes;
+      EXPECT_DOUBLE_EQ(p.intensity, flops / bytes) << p.id;
+      EXPECT_DOUBLE_EQ(p.tflops, flops / t / 1e12) << p.id;
+      EXPECT_NEAR(p.intensity, *r.derived.ai_dram_hw, 1e-9 * p.intensity);
+    } else {
+      EXPECT_DOUBLE_EQ(p.intensity, r.model.flops / r.model.bytes) << p.id;
+      EXPECT_DOUBLE_EQ(p.tflops, r.model.flops / t / 1e12) << p.id;
+      EXPECT_NEAR(p.tflops, r.derived.tflops_model, 1e-9 * p.tflops);
+    }
+    EXPECT_NEAR(p.x, expect_px(c, p.intensity), 1e-9) << p.id;
+    EXPECT_NEAR(p.y, expect_py(c, p.tflops), 1e-9) << p.id;
+    EXPECT_GE(p.x, c.left);
+    EXPECT_LE(p.x, c.right);
+    EXPECT_GE(p.y, c.top);
+    EXPECT_LE(p.y, c.bottom);
+    // The labelled point is the hardware one when the run has both.
+    if (p.labelled) {
+      EXPECT_TRUE(labelled.insert(p.run).second) << "two labels for " << p.id;
+    }
+    if (p.labelled && r.hw && r.hw->flops_total) {
+      EXPECT_TRUE(p.hardware) << p.id;
+    }
+  }
+  // Every run is either drawn (and labelled once) or listed as omitted.
+  EXPECT_EQ(labelled.size() + c.omitted.size(), doc.runs.size());
+  ASSERT_EQ(c.omitted.size(), 1u);
+  EXPECT_EQ(c.omitted[0].id, "memory.copy.fp32");  // 0 model FLOPs
+  EXPECT_NE(c.omitted[0].reason.find("0 FLOPs"), std::string::npos);
+
+  // Runs with model and hardware intensity: two points joined by a link.
+  size_t both = 0;
+  for (const auto& r : doc.runs)
+    if (r.hw && r.hw->flops_total && r.model.flops > 0) ++both;
+  EXPECT_EQ(c.links.size(), both);
+  for (const auto& l : c.links) {
+    EXPECT_EQ(c.points[l.model].run, c.points[l.hardware].run);
+    EXPECT_FALSE(c.points[l.model].hardware);
+    EXPECT_TRUE(c.points[l.hardware].hardware);
+  }
+}
+
+TEST(RooflineChart, MarkersByFamilyColorsByPrecision) {
+  const RooflineChart c = build_roofline_chart(fixture("handmade-h200.json"));
+  std::map<std::string, std::string> marker_of;
+  for (const auto& p : c.points) {
+    auto [it, fresh] = marker_of.emplace(p.family, p.marker);
+    EXPECT_EQ(it->second, p.marker) << "family " << p.family << " has two markers";
+  }
+  std::set<std::string> markers;
+  for (const auto& [f, m] : marker_of) markers.insert(m);
+  EXPECT_EQ(markers.size(), marker_of.size()) << "two families share a marker";
+  EXPECT_EQ(marker_of["gemm"], "circle");
+  EXPECT_EQ(marker_of["attention"], "square");
+  EXPECT_NE(precision_color("bf16_tensor"), precision_color("fp32"));
+}
+
+TEST(RooflineChart, RoofsFromBothPeakTables) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  const RooflineChart c = build_roofline_chart(doc);
+  std::set<std::string> flat_ds, flat_ms, mem_ds, mem_ms;
+  for (const auto& r : c.roofs) {
+    for (const auto& k : r.keys) (r.memory ? (r.measured ? mem_ms : mem_ds) : (r.measured ? flat_ms : flat_ds)).insert(k);
+    if (!r.memory) {
+      EXPECT_DOUBLE_EQ(r.y0, r.value / 1e12);
+      EXPECT_DOUBLE_EQ(r.y1, r.value / 1e12);
+      EXPECT_DOUBLE_EQ(r.x1, c.x_max);
+      for (const auto& k : r.keys) {
+        const auto& table = r.measured ? doc.peaks.measured->flops_per_s : doc.peaks.datasheet.flops_per_s;
+        EXPECT_DOUBLE_EQ(table.at(k), r.value) << k;
+      }
+    } else {
+      EXPECT_NEAR(r.y0, r.x0 * r.value / 1e12, 1e-9 * r.y0);  // on the line y = x * bandwidth
+      EXPECT_NEAR(r.y1, r.x1 * r.value / 1e12, 1e-9 * r.y1);
+      EXPECT_LT(r.x0, r.x1);
+    }
+  }
+  // A flat roof per precision of each table, CUDA cores and tensor cores alike.
+  for (const auto& [k, v] : doc.peaks.datasheet.flops_per_s) EXPECT_TRUE(flat_ds.count(k)) << k;
+  for (const auto& [k, v] : doc.peaks.measured->flops_per_s) EXPECT_TRUE(flat_ms.count(k)) << k;
+  EXPECT_TRUE(flat_ds.count("fp32") && flat_ds.count("bf16_tensor"));
+  // Sloped roofs for the bandwidths known: datasheet DRAM; measured DRAM, L2, L1.
+  EXPECT_EQ(mem_ds, (std::set<std::string>{"dram"}));
+  EXPECT_EQ(mem_ms, (std::set<std::string>{"dram", "l2", "l1"}));
+}
+
+TEST(RooflineChart, BoundLabelsFollowTheRidge) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  for (const auto& r : doc.runs) {
+    if (r.derived.bound == "unknown") continue;
+    const double peak = doc.peaks.datasheet.flops_per_s.at(r.precision);
+    const double ai = r.derived.ai_dram_hw.value_or(r.derived.ai_dram);
+    const std::string want = ai < ridge_point(peak, doc.peaks.datasheet.dram_bytes_per_s) ? "memory" : "compute";
+    EXPECT_EQ(r.derived.bound, want) << r.id;
+  }
+  EXPECT_EQ(run_by_id(doc, "gemm.cublas.bf16").derived.bound, "compute");
+  EXPECT_EQ(run_by_id(doc, "memory.triad.fp32").derived.bound, "memory");
+  // The chart carries the same label into each point's tooltip.
+  const std::string svg = render_roofline_svg(build_roofline_chart(doc));
+  EXPECT_NE(svg.find("memory.triad.fp32\nhardware-counted: "), std::string::npos);
+  EXPECT_NE(svg.find("memory-bound</title>"), std::string::npos);
+  EXPECT_NE(svg.find("compute-bound</title>"), std::string::npos);
+}
+
+TEST(RooflineChart, SvgDrawsEveryPointWhereComputed) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  const RooflineChart c = build_roofline_chart(doc);
+  const std::string svg = render_roofline_svg(c);
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+  EXPECT_NE(svg.find("Arithmetic intensity (FLOP/byte"), std::string::npos);
+  EXPECT_NE(svg.find("Performance (TFLOP/s)"), std::string::npos);
+  EXPECT_NE(svg.find("Precision (color)"), std::string::npos);
+  EXPECT_NE(svg.find("Family (marker)"), std::string::npos);
+  EXPECT_NE(svg.find("stroke-dasharray=\"7 4\""), std::string::npos);  // measured roofs dashed
+  for (const auto& p : c.points) {
+    if (p.marker == "circle") {
+      EXPECT_NE(svg.find("<circle cx=\"" + f2(p.x) + "\" cy=\"" + f2(p.y) + "\""), std::string::npos) << p.id;
+    }
+  }
+  EXPECT_EQ(count(svg, "<g class=\"pt\""), c.points.size());
+  EXPECT_EQ(svg, render_roofline_svg(build_roofline_chart(doc)));  // deterministic
+}
+
+TEST(PrecisionComparison, SpeedupAndPeakRatioAgainstFp32) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  const auto groups = precision_comparison(doc);
+  ASSERT_EQ(groups.size(), 1u);  // only gemm.cublas at 8192^3 runs in several precisions
+  const PrecisionGroup& g = groups[0];
+  EXPECT_EQ(g.kernel, "gemm.cublas");
+  ASSERT_EQ(g.rows.size(), 4u);
+  ASSERT_TRUE(g.baseline);
+  EXPECT_EQ(g.rows[*g.baseline].precision, "fp32");
+  const RunRecord& fp32 = run_by_id(doc, "gemm.cublas.fp32");
+  for (const auto& row : g.rows) {
+    const RunRecord& r = doc.runs[row.run];
+    EXPECT_DOUBLE_EQ(*row.speedup, fp32.time_s.median / r.time_s.median);
+    const double ratio = doc.peaks.datasheet.flops_per_s.at(r.precision) / doc.peaks.datasheet.flops_per_s.at("fp32");
+    EXPECT_DOUBLE_EQ(*row.peak_ratio, ratio);
+    EXPECT_DOUBLE_EQ(*row.realized, *row.speedup / ratio);
+    EXPECT_TRUE(row.peak_ratio_measured.has_value());  // measured fp32 and tensor peaks exist
+  }
+  EXPECT_DOUBLE_EQ(*g.rows[*g.baseline].speedup, 1.0);
+}
+
+TEST(Reconciliation, ReasonsFromTheData) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  std::map<std::string, ReconRow> by_id;
+  for (const auto& row : reconciliation(doc)) by_id[doc.runs[row.run].id] = row;
+  ASSERT_EQ(by_id.size(), 4u);  // the runs with hardware FLOPs
+
+  const ReconRow& g = by_id["gemm.cublas.bf16"];
+  EXPECT_TRUE(g.agree);
+  EXPECT_TRUE(g.reasons.empty());
+  EXPECT_NEAR(*g.ratio, 1.0004, 1e-9);
+  EXPECT_DOUBLE_EQ(*g.hfu / *g.mfu, *g.ratio);
+
+  const ReconRow& a = by_id["attention.flash.bf16"];
+  EXPECT_FALSE(a.agree);
+  EXPECT_GT(a.hw_tensor, 0);
+  EXPECT_GT(a.hw_cuda_core, 0);
+  auto has = [](const ReconRow& r, const std::string& what) {
+    for (const auto& w : r.reasons)
+      if (w.rfind(what, 0) == 0) return true;
+    return false;
+  };
+  EXPECT_TRUE(has(a, "masked tiles")) << testing::PrintToString(a.reasons);
+  EXPECT_TRUE(has(a, "softmax and rescaling")) << testing::PrintToString(a.reasons);
+  EXPECT_FALSE(has(a, "unexplained"));
+
+  EXPECT_TRUE(has(by_id["gemm.naive.fp32"], "padding"));  // 1000 is not a multiple of 64
+  EXPECT_TRUE(by_id["memory.triad.fp32"].agree);
+}
+
+TEST(Reconciliation, UnexplainedAndWrongPipe) {
+  ResultsDoc doc = test::sample_doc();
+  RunRecord& g = doc.runs[0];  // gemm bf16 on tensor cores, 8192^3
+  g.hw->flops_total = g.model.flops * 0.7;
+  g.hw->flops_by_pipe = {{"bf16_tensor", g.model.flops * 0.7}};
+  compute_derived(g, doc.peaks.datasheet);
+  auto rows = reconciliation(doc);
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].reasons.size(), 1u);
+  EXPECT_EQ(rows[0].reasons[0].rfind("unexplained: hardware counted 30.0% fewer", 0), 0u) << rows[0].reasons[0];
+
+  g.hw->flops_total = g.model.flops;
+  g.hw->flops_by_pipe = {{"fp32", g.model.flops}};
+  rows = reconciliation(doc);
+  EXPECT_EQ(rows[0].reasons.at(0).rfind("wrong pipe", 0), 0u);
+}
+
+TEST(Escaping, HtmlAndSvgRenderMarkupAsText) {
+  const std::vector<ResultsDoc> docs{fixture("handmade-markup.json")};
+  const std::string html = render_report_html(docs);
+  // Exactly the report's own script element; no element from a name.
+  EXPECT_EQ(count(html, "<script"), 1u);
+  EXPECT_EQ(count(html, "</script>"), 1u);
+  EXPECT_EQ(count(html, "<img"), 0u);
+  EXPECT_EQ(count(html, "<b>"), 0u);
+  EXPECT_NE(html.find("&lt;script&gt;document.title=&#39;pwned-id&#39;&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("&lt;img src=x onerror=&quot;document.title=&#39;pwned-img&#39;&quot;&gt;"), std::string::npos);
+  EXPECT_NE(html.find("gemm&lt;float, 128&gt;::run&amp;&quot;q&#39;|x"), std::string::npos);
+  EXPECT_NE(html.find("NVIDIA H200 &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;"), std::string::npos);
+  // The script carries no data from the file.
+  const std::string script = html.substr(html.find("<script>"));
+  EXPECT_EQ(script.find("pwned"), std::string::npos);
+
+  const std::string svg = render_report_svg(docs);
+  EXPECT_EQ(count(svg, "<script"), 0u);
+  EXPECT_EQ(count(svg, "<img"), 0u);
+  EXPECT_NE(svg.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_EQ(html_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+}
+
+TEST(Escaping, MarkdownCsvAndTerminal) {
+  const std::vector<ResultsDoc> docs{fixture("handmade-markup.json")};
+  const std::string md = render_report_markdown(docs);
+  // Every '<' and '&' is backslash-escaped: no raw HTML, no entity.
+  for (size_t i = 0; i < md.size(); ++i)
+    if (md[i] == '<' || md[i] == '&') {
+      EXPECT_TRUE(i > 0 && md[i - 1] == '\\') << md.substr(i, 40);
+    }
+  EXPECT_NE(md.find("\\<script\\>"), std::string::npos);
+  EXPECT_NE(md.find("gemm\\<float, 128\\>::run\\&\"q'\\|x"), std::string::npos);
+  EXPECT_NE(md.find("=1+2,\"comma\" newline\\*md\\*\\[link\\](x)"), std::string::npos);
+  // Every table row keeps its column count: no cell breaks out.
+  for (std::istringstream in(md); !in.eof();) {
+    std::string l;
+    std::getline(in, l);
+    if (l.rfind("| gemm", 0) == 0 || l.rfind("| =1", 0) == 0) {
+      size_t bars = 0;
+      for (size_t i = 0; i < l.size(); ++i) bars += l[i] == '|' && (i == 0 || l[i - 1] != '\\');
+      EXPECT_TRUE(bars == 13 || bars == 10 || bars == 5) << l;
+    }
+  }
+
+  const std::string csv = render_report_csv(docs);
+  EXPECT_NE(csv.find("\"'=1+2,\"\"comma\"\"\nnewline*md*[link](x)\""), std::string::npos) << csv;
+  EXPECT_EQ(csv_field("=SUM(A1)"), "\"'=SUM(A1)\"");
+  EXPECT_EQ(csv_field("-1"), "\"'-1\"");
+
+  ResultsDoc esc = docs[0];
+  esc.runs[0].id = "evil\033[2J\033]0;title\007";
+  const std::string term = render_report_terminal({esc}, 200, false);
+  EXPECT_EQ(term.find('\033'), std::string::npos);
+  EXPECT_EQ(term.find('\007'), std::string::npos);
+  EXPECT_NE(term.find("evil?[2J"), std::string::npos);
+}
+
+TEST(MultiFile, SideBySide) {
+  const std::vector<ResultsDoc> docs{fixture("handmade-h200.json"), fixture("handmade-h100.json")};
+  const auto labels = doc_labels(docs);
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_NE(labels[0], labels[1]);
+  EXPECT_EQ(labels[0], "h200 @ handmad");
+
+  const auto rows = side_by_side(docs);
+  size_t matched = 0;
+  for (const auto& r : rows) matched += r.runs[0] && r.runs[1];
+  EXPECT_EQ(matched, 4u);  // gemm fp32/bf16, attention, triad are in both
+  EXPECT_EQ(rows.size(), docs[0].runs.size());  // everything in the H100 file is also in the H200 one
+
+  const auto charts = build_roofline_charts(docs);
+  ASSERT_EQ(charts.size(), 2u);
+  EXPECT_EQ(charts[0].x_min, charts[1].x_min);  // shared axes
+  EXPECT_EQ(charts[0].y_max, charts[1].y_max);
+
+  const std::string html = render_report_html(docs);
+  EXPECT_NE(html.find("id=\"side\""), std::string::npos);
+  EXPECT_NE(html.find("data-doc=\"1\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"runs-1\""), std::string::npos);
+  const std::string term = render_report_terminal(docs, 140, false);
+  EXPECT_NE(term.find("side by side: [1] h200 @ handmad; [2] h100-sxm @ handmad;"), std::string::npos);
+  const std::string csv = render_report_csv(docs);
+  EXPECT_EQ(csv.rfind("source,id,family,", 0), 0u);
+  EXPECT_NE(csv.find("\nh100-sxm @ handmad,gemm.cublas.bf16,"), std::string::npos);
+  const std::string md = render_report_markdown(docs);
+  EXPECT_NE(md.find("## Side by side"), std::string::npos);
+  EXPECT_NE(md.find("## [2] h100-sxm @ handmad"), std::string::npos);
+
+  // Same device and commit twice: labels still differ.
+  const auto same = doc_labels({docs[1], docs[1]});
+  EXPECT_NE(same[0], same[1]);
+}
+
+TEST(FullReport, OneFileGivesEveryView) {
+  const std::vector<ResultsDoc> docs{fixture("handmade-h200.json")};
+  const std::string md = render_report_markdown(docs);
+  EXPECT_EQ(md.rfind(render_markdown(docs[0]), 0), 0u);  // the existing runs report comes first
+  for (const char* h : {"## Peaks", "## Precision comparison", "## Model vs hardware FLOPs"})
+    EXPECT_NE(md.find(h), std::string::npos) << h;
+  EXPECT_EQ(render_report_csv(docs), render_csv(docs[0]));
+  const std::string html = render_report_html(docs);
+  for (const char* id : {"id=\"summary\"", "id=\"roofline\"", "id=\"runs\"", "id=\"precision\"",
+                         "id=\"reconciliation\"", "id=\"device\"", "class=\"sortable\""})
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+  EXPECT_NE(html.find("HAND-MADE FIXTURE"), std::string::npos);  // where the measured peaks came from
+  // Self-contained: nothing fetched from anywhere.
+  EXPECT_EQ(html.find("href=\"http"), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  EXPECT_NE(html.find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(html, render_report_html(docs));
+  const std::string term = render_report_terminal(docs, 100, false);
+  EXPECT_NE(term.find("precision comparison"), std::string::npos);
+  EXPECT_NE(term.find("model vs hardware FLOPs"), std::string::npos);
+  EXPECT_NE(term.find("MFU% measured"), std::string::npos);
+  EXPECT_THROW(render_report_html({}), Error);
+}
