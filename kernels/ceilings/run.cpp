@@ -147,14 +147,9 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
                                         std::to_string(l2_bytes >> 20) + " MiB): DRAM figures would be cache figures");
 
   DeviceBuffer src(buf_bytes, "the source buffer"), dst(buf_bytes, "the destination buffer");
-  int max_blocks = 0;
-  for (const BenchInfo& b : all_benches()) {
-    int per_sm = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel_for(b.bench), threads_for(b.bench), 0),
-          std::string("occupancy of ") + b.id);
-    max_blocks = std::max(max_blocks, per_sm * sms);
-  }
-  const size_t max_threads = size_t(max_blocks) * 1024;
+  // No GPU keeps more than 32 blocks resident per SM: room for any grid below.
+  const int max_blocks = sms * 32;
+  const size_t max_threads = size_t(max_blocks) * 1024;  // at most 1024 threads per block
   DeviceBuffer sink(max_threads * sizeof(double), "the result sink");
   DeviceBuffer clocks(size_t(max_blocks) * sizeof(ClockSample), "clock samples");
   DeviceBuffer did_run(sizeof(int), "a flag");
@@ -187,11 +182,15 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
       continue;
     }
     const int threads = threads_for(b.bench);
+    if (b.target == Target::l1 || b.needs_sm90a)  // shared-memory bound: the most shared memory per SM
+      check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                 int(cudaSharedmemCarveoutMaxShared)),
+            std::string("setting the shared-memory carveout of ") + b.id);
     int per_sm = 0;
     check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0),
           std::string("occupancy of ") + b.id);
     if (per_sm < 1) throw Error(ErrorKind::failure, std::string("ceilings: ") + b.id + " cannot fit on an SM");
-    const int blocks = per_sm * sms;
+    const int blocks = std::min(per_sm, 32) * sms;
 
     KernelArgs args;
     args.seed = seed;
