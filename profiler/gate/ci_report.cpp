@@ -31,6 +31,22 @@ std::string pct_int(double frac) {
   return buf;
 }
 
+/// Inline code for a Markdown table or list: a fence longer than any run of
+/// backticks inside, '|' escaped (GitHub tables split on it even in code).
+std::string md_code(const std::string& s) {
+  size_t run = 0, longest = 0;
+  std::string body;
+  for (char c : s) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+    if (c == '|') body += '\\';
+    body += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  const std::string fence(longest + 1, '`');
+  const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
+  return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
+}
+
 bool has_stats(const TimingComparison& t) { return t.ratio > 0; }
 std::string change(const TimingComparison& t) { return has_stats(t) ? signed_pct(t.ratio) : "-"; }
 std::string interval(const TimingComparison& t) {
@@ -40,7 +56,7 @@ std::string median_text(double s) { return s > 0 ? fmt_time(s) : "-"; }
 
 std::string delta_text(const WorkDelta& d) {
   const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
-  return d.quantity + " " + rel + " (" + num(d.base) + " -> " + num(d.cur) + ")";
+  return d.quantity + " " + rel + " (from " + num(d.base) + " to " + num(d.cur) + ")";
 }
 
 std::string work_summary(const RunComparison& r) {
@@ -173,7 +189,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
     if (plain) continue;
     os << "  " << r->key.label() << ": " << r->timing.reason << "\n";
     for (const auto& d : r->work)
-      if (d.changed) os << "    work: " << delta_text(d) << (d.gated ? " [gated]" : "") << "\n";
+      if (d.changed) os << "    work: " << delta_text(d) << (d.gated ? " (gated)" : "") << "\n";
     for (const auto& n : r->notes) os << "    note: " << n << "\n";
   }
   for (const auto& k : rep.only_in_baseline)
@@ -190,9 +206,9 @@ std::string render_compare_markdown(const CompareReport& rep) {
   const Outcome o = rep.outcome();
   os << "## flopscope compare: " << to_string(o) << "\n\n";
   os << "**" << counts_line(rep) << "** (exit " << exit_code_of(o) << ")\n\n";
-  os << "- baseline: `" << md_cell(rep.baseline_origin) << "`"
+  os << "- baseline: " << md_code(rep.baseline_origin)
      << (rep.baseline_device.empty() ? "" : " on " + md_cell(rep.baseline_device)) << "\n";
-  os << "- current: `" << md_cell(rep.current_origin) << "`"
+  os << "- current: " << md_code(rep.current_origin)
      << (rep.current_device.empty() ? "" : " on " + md_cell(rep.current_device)) << "\n";
   os << "- " << md_cell(method_line(rep.options)) << "\n\n";
   for (const auto& w : rep.warnings) os << "> **Warning:** " << md_cell(w) << "\n>\n";
@@ -213,7 +229,7 @@ std::string render_compare_markdown(const CompareReport& rep) {
   for (const auto* r : ordered(rep)) {
     if (r->timing.verdict == Verdict::unchanged && !r->work_changed() && r->notes.empty())
       continue;
-    details << "- `" << md_cell(r->key.label()) << "`: " << md_cell(r->timing.reason);
+    details << "- " << md_code(r->key.label()) << ": " << md_cell(r->timing.reason);
     for (const auto& d : r->work)
       if (d.changed) details << "; " << md_cell(delta_text(d)) << (d.gated ? " (gated)" : "");
     for (const auto& n : r->notes) details << "; " << md_cell(n);
@@ -223,9 +239,9 @@ std::string render_compare_markdown(const CompareReport& rep) {
   if (!rep.only_in_baseline.empty() || !rep.only_in_current.empty()) {
     os << "\n### Unmatched runs\n\n";
     for (const auto& k : rep.only_in_baseline)
-      os << "- missing from current (not compared): `" << md_cell(k.label()) << "`\n";
+      os << "- missing from current (not compared): " << md_code(k.label()) << "\n";
     for (const auto& k : rep.only_in_current)
-      os << "- new in current (no baseline): `" << md_cell(k.label()) << "`\n";
+      os << "- new in current (no baseline): " << md_code(k.label()) << "\n";
   }
   os << "\n<sub>Exit codes: 0 no regression, 1 regression, 2 bad input, 4 inconclusive. "
         "See docs/ci.md.</sub>\n";
@@ -313,17 +329,17 @@ std::string render_check_markdown(const CheckReport& rep) {
   os << "## flopscope check: " << (rep.passed() ? "all contracts hold" : "contracts failed")
      << "\n\n**" << rep.results.size() - size_t(rep.failures()) << " passed, " << rep.failures()
      << " failed** (exit " << (rep.passed() ? 0 : 1) << ")\n\n"
-     << "- results: `" << md_cell(rep.results_origin) << "`"
+     << "- results: " << md_code(rep.results_origin)
      << (rep.device.empty() ? "" : " on " + md_cell(rep.device)) << "\n"
-     << "- contracts: `" << md_cell(rep.contracts_origin) << "`\n\n"
+     << "- contracts: " << md_code(rep.contracts_origin) << "\n\n"
      << "| | Line | Contract | Run | Detail |\n|---|---:|---|---|---|\n";
   std::vector<const ContractResult*> v;
   for (const auto& r : rep.results) v.push_back(&r);
   std::stable_sort(v.begin(), v.end(), [](const auto* a, const auto* b) { return !a->passed && b->passed; });
   for (const auto* r : v) {
     const Contract& c = rep.contracts[r->contract];
-    os << "| " << (r->passed ? "pass" : "**FAIL**") << " | " << c.line << " | `"
-       << md_cell(c.text) << "` | " << (r->run.empty() ? "(none)" : md_cell(r->run)) << " | "
+    os << "| " << (r->passed ? "pass" : "**FAIL**") << " | " << c.line << " | "
+       << md_code(c.text) << " | " << (r->run.empty() ? "(none)" : md_cell(r->run)) << " | "
        << md_cell(r->detail) << " |\n";
   }
   os << "\n<sub>Exit codes: 0 all contracts hold, 1 a contract failed, 2 bad input. "

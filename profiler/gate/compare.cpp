@@ -156,7 +156,7 @@ void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
     rc.notes.push_back("model FLOPs changed: the problem or the FLOP convention differs, so "
                        "MFU is not comparable");
   if (b.launches != c.launches)
-    rc.notes.push_back("launches per record changed: " + std::to_string(b.launches) + " -> " +
+    rc.notes.push_back("launches per record changed from " + std::to_string(b.launches) + " to " +
                        std::to_string(c.launches));
   if (!b.hw || !c.hw) {
     if (b.hw || c.hw)
@@ -211,19 +211,19 @@ void compare_time(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   if (o.clock == ClockPolicy::normalize) {
     rc.timing = compare_timings(b.time_s.samples, scaled, o);
     if (differs)
-      rc.notes.push_back(fmt("SM clock %.0f -> %.0f MHz: current times scaled to the baseline clock",
-                             fb, fc));
+      rc.notes.push_back(fmt("the SM clock went from %.0f to %.0f MHz: current times scaled to the "
+                             "baseline clock", fb, fc));
     return;
   }
   rc.timing = compare_timings(b.time_s.samples, c.time_s.samples, o);
   if (!differs) return;
-  const std::string clocks = fmt("SM clock %.0f -> %.0f MHz", fb, fc);
+  const std::string clocks = fmt("the SM clock went from %.0f to %.0f MHz", fb, fc);
   const TimingComparison at_base_clock = compare_timings(b.time_s.samples, scaled, o);
   if (at_base_clock.verdict == rc.timing.verdict) {
     rc.notes.push_back(clocks + ": the verdict holds at either clock");
   } else {
     rc.timing.verdict = Verdict::inconclusive;
-    rc.timing.reason = clocks + " could explain this (at the baseline clock it would be " +
+    rc.timing.reason = clocks + ", which could explain this (at the baseline clock it would be " +
                        to_string(at_base_clock.verdict) +
                        "); lock clocks (nvidia-smi -lgc) or pass --clock normalize";
   }

@@ -290,6 +290,9 @@ class LineParser {
     c.op = op(t[1], t[0]);
     if (t.size() < 3) fail("expected a number or a metric after '" + t[1] + "'");
     size_t i = 3;
+    if (t[2] == ">=" || t[2] == "<=" || t[2] == ">" || t[2] == "<" || t[2] == "=" ||
+        t[2] == "\xC2\xB1")
+      fail("expected a number or a metric after '" + t[1] + "', got '" + t[2] + "'");
     if (looks_numeric(t[2])) {
       c.value = number(t[2], c.metric, false);
       c.kind = ContractKind::value;
@@ -368,7 +371,7 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, const ResultsDoc&
                        ? "bound unknown (no peak for precision '" + r.precision + "')"
                        : r.derived.bound + "-bound (AI " +
                              fmt_num(r.derived.ai_dram_hw.value_or(r.derived.ai_dram)) +
-                             " FLOP/B), expected " + c.bound + "-bound";
+                             " FLOP/B)" + (res.passed ? "" : ", expected " + c.bound + "-bound");
       return res;
     default: break;
   }
@@ -464,8 +467,10 @@ std::vector<Contract> parse_contracts(const std::string& text, const std::string
     Contract c;
     c.origin = origin;
     c.line = line_no;
-    c.text = line;
     const auto words = split_words(line.substr(0, colon));
+    for (const auto& w : words) c.text += w + " ";
+    c.text += ":";
+    for (const auto& w : split_words(line.substr(colon + 1))) c.text += " " + w;
     if (words.empty()) p.fail("no selector before ':' (a kernel id, or '*' for every run)");
     c.subject = p.selector(words, 0, true, "the selector");
     p.assertion(c, line.substr(colon + 1));

@@ -42,6 +42,9 @@ std::optional<WorkGate> parse_work_gate(const std::string& s);
 /// The samples the gate is calibrated for (docs/ci.md): with 30 samples per run
 /// and noise up to 5% CV, >= 95% of 10% slowdowns are called "slower".
 inline constexpr int kRecommendedSamples = 30;
+/// Larger samples are thinned to every k-th measurement, this many, before
+/// the pairwise statistic (whose cost grows with the product of the sizes).
+inline constexpr size_t kMaxPairedSamples = 250;
 
 struct GateOptions {
   double threshold = 0.05;        ///< minimum effect size, relative (0.05 = 5%)

@@ -1,0 +1,189 @@
+// `flopscope compare` and `flopscope check` through the built binary: one
+// exit code per outcome, one-line errors on bad input, files written.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/run_cli.h"
+#include "unit/gate_sample.h"
+#include "unit/xml_check.h"
+
+using flopscope::test::CliResult;
+using flopscope::test::noisy_doc;
+using flopscope::test::run_cli;
+using flopscope::test::temp_dir;
+
+namespace {
+
+int line_count(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
+
+void expect_one_line_error(const CliResult& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+std::string write_doc(const std::string& dir, const std::string& name, const flopscope::ResultsDoc& d) {
+  const std::string path = dir + "/" + name;
+  flopscope::write_results(path, d);
+  return path;
+}
+
+std::string write_text(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct Files {
+  std::string dir = temp_dir();
+  std::string base = write_doc(dir, "base.json", noisy_doc(1));
+  std::string same = write_doc(dir, "same.json", noisy_doc(2));
+  std::string slower = write_doc(dir, "slower.json", noisy_doc(3, 30, 1.15));
+};
+
+}  // namespace
+
+TEST(GateCli, HelpListsCommandsAndExitCodes) {
+  auto h = run_cli({"--help"});
+  EXPECT_NE(h.out.find("compare"), std::string::npos);
+  EXPECT_NE(h.out.find("check"), std::string::npos);
+  auto c = run_cli({"compare", "--help"});
+  EXPECT_EQ(c.exit_code, 0);
+  EXPECT_NE(c.out.find("4 inconclusive"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("--threshold"), std::string::npos);
+  auto k = run_cli({"check", "--help"});
+  EXPECT_EQ(k.exit_code, 0);
+  EXPECT_NE(k.out.find("--contracts"), std::string::npos);
+}
+
+TEST(GateCli, CompareExitCodes) {
+  Files f;
+  auto ok = run_cli({"compare", f.base, f.same});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("outcome: no regression"), std::string::npos) << ok.out;
+  EXPECT_TRUE(ok.err.empty()) << ok.err;
+
+  auto reg = run_cli({"compare", f.base, f.slower});
+  EXPECT_EQ(reg.exit_code, 1) << reg.out << reg.err;
+  EXPECT_NE(reg.out.find("slower"), std::string::npos);
+  // The threshold is the user's: 15% slower passes a 25% gate.
+  EXPECT_EQ(run_cli({"compare", f.base, f.slower, "--threshold", "25"}).exit_code, 0);
+
+  // Too few samples to call: inconclusive.
+  const std::string few = write_doc(f.dir, "few.json", noisy_doc(4, 5));
+  auto inc = run_cli({"compare", f.base, few});
+  EXPECT_EQ(inc.exit_code, 4) << inc.out << inc.err;
+  EXPECT_NE(inc.out.find("too few samples"), std::string::npos) << inc.out;
+
+  // A throttling runner: inconclusive, not a regression.
+  flopscope::test::Noise throttled;
+  throttled.sigma = 0.02;
+  throttled.throttle_share = 0.5;
+  throttled.throttle_factor = 1.35;
+  const std::string thr = write_doc(f.dir, "throttled.json", noisy_doc(5, 30, 1.0, throttled));
+  auto t = run_cli({"compare", f.base, thr});
+  EXPECT_EQ(t.exit_code, 4) << t.out;
+  EXPECT_NE(t.out.find("bimodal"), std::string::npos) << t.out;
+
+  // More executed work, same time: a regression.
+  flopscope::ResultsDoc more = noisy_doc(1);
+  more.runs[0].hw->flops_total = *more.runs[0].hw->flops_total * 1.2;
+  auto w = run_cli({"compare", f.base, write_doc(f.dir, "more.json", more)});
+  EXPECT_EQ(w.exit_code, 1) << w.out;
+  EXPECT_NE(w.out.find("hw.flops_total +20.0%"), std::string::npos) << w.out;
+  EXPECT_EQ(run_cli({"compare", f.base, f.dir + "/more.json", "--work-gate", "none"}).exit_code, 0);
+}
+
+TEST(GateCli, CompareWritesCiOutputs) {
+  Files f;
+  const std::string md = f.dir + "/pr.md", xml = f.dir + "/junit.xml", gb = f.dir + "/gb.json";
+  auto r = run_cli({"compare", f.base, f.slower, "--md", md, "--junit", xml, "--gbench", gb});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(slurp(md).find("## flopscope compare: regression"), std::string::npos);
+  EXPECT_EQ(flopscope::test::xml_problem(slurp(xml)), "");
+  const auto j = nlohmann::json::parse(slurp(gb));
+  EXPECT_EQ(j["benchmarks"].size(), 2u);
+  EXPECT_EQ(j["benchmarks"][0]["time_unit"], "us");
+  EXPECT_NE(r.err.find("wrote JUnit XML"), std::string::npos);
+}
+
+TEST(GateCli, CompareWarnsAboutDifferentGpus) {
+  Files f;
+  flopscope::ResultsDoc h100 = noisy_doc(2);
+  h100.device->name = "NVIDIA H100 80GB HBM3";
+  h100.device->gpu_key = "h100-sxm";
+  auto r = run_cli({"compare", f.base, write_doc(f.dir, "h100.json", h100)});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("flopscope: warning: different GPUs"), std::string::npos) << r.err;
+  const std::string md = f.dir + "/pr.md";
+  run_cli({"compare", f.base, f.dir + "/h100.json", "--md", md});
+  EXPECT_NE(slurp(md).find("**Warning:** different GPUs"), std::string::npos);
+}
+
+TEST(GateCli, CompareBadInput) {
+  Files f;
+  expect_one_line_error(run_cli({"compare", f.base}), "current");
+  expect_one_line_error(run_cli({"compare", f.base, f.dir + "/nope.json"}), "nope.json");
+  expect_one_line_error(run_cli({"compare", f.base, write_text(f.dir, "bad.json", "{\"schema\": ")}),
+                        "truncated JSON");
+  std::string v2 = slurp(f.same);
+  v2.replace(v2.find("flopscope.results/1"), 19, "flopscope.results/2");
+  expect_one_line_error(run_cli({"compare", f.base, write_text(f.dir, "v2.json", v2)}),
+                        "unsupported schema 'flopscope.results/2'");
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--threshold", "-3"}), "--threshold");
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--clock", "lock"}), "--clock");
+  flopscope::ResultsDoc other = noisy_doc(2);
+  for (auto& r : other.runs) r.id = "other." + r.id;
+  expect_one_line_error(run_cli({"compare", f.base, write_doc(f.dir, "other.json", other)}),
+                        "matches a run");
+}
+
+TEST(GateCli, CheckExitCodes) {
+  Files f;
+  const std::string good = write_text(f.dir, "good.txt",
+                                      "# the sample's GEMM\n"
+                                      "gemm.cublas.bf16 m=8192 : mfu >= 0.5\n"
+                                      "gemm.cublas.bf16 : hw_flops = model_flops \xC2\xB1 0.1%\n"
+                                      "gemm.* : validation passed\n"
+                                      "memory.copy.fp32 : memory-bound\n");
+  const std::string md = f.dir + "/check.md", xml = f.dir + "/check.xml";
+  auto ok = run_cli({"check", f.base, "--contracts", good, "--md", md, "--junit", xml});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("4 passed, 0 failed"), std::string::npos) << ok.out;
+  EXPECT_NE(slurp(md).find("all contracts hold"), std::string::npos);
+  EXPECT_EQ(flopscope::test::xml_problem(slurp(xml)), "");
+
+  const std::string bad = write_text(f.dir, "fail.txt", "gemm.cublas.bf16 : mfu >= 0.99\n");
+  auto fail = run_cli({"check", f.base, "--contracts", bad});
+  EXPECT_EQ(fail.exit_code, 1) << fail.out;
+  EXPECT_NE(fail.out.find("FAIL"), std::string::npos);
+
+  const std::string none = write_text(f.dir, "none.txt", "gemm.wgmma.bf16 : mfu >= 0.5\n");
+  auto n = run_cli({"check", f.base, "--contracts", none});
+  EXPECT_EQ(n.exit_code, 1) << n.out;
+  EXPECT_NE(n.out.find("matches no run"), std::string::npos) << n.out;
+}
+
+TEST(GateCli, CheckBadInput) {
+  Files f;
+  const std::string malformed =
+      write_text(f.dir, "c.txt", "# header\ngemm.cublas.bf16 : mfu >= 0.5\ngemm.cublas.bf16 : mfu > > 1\n");
+  expect_one_line_error(run_cli({"check", f.base, "--contracts", malformed}),
+                        "c.txt:3: expected a number or a metric");
+  expect_one_line_error(run_cli({"check", f.base}), "--contracts");
+  expect_one_line_error(run_cli({"check", f.base, "--contracts", f.dir + "/missing.txt"}),
+                        "missing.txt");
+  const std::string good = write_text(f.dir, "g.txt", "* : time > 0\n");
+  expect_one_line_error(run_cli({"check", write_text(f.dir, "x.json", "[1, 2"), "--contracts", good}),
+                        "x.json");
+}

@@ -1,0 +1,216 @@
+// Performance contracts: parsing (good and malformed) and checking.
+#include <gtest/gtest.h>
+
+#include "flopscope/ci_report.h"
+#include "flopscope/contracts.h"
+#include "flopscope/error.h"
+#include "unit/sample_doc.h"
+#include "unit/xml_check.h"
+
+using namespace flopscope;
+
+namespace {
+
+std::string parse_error(const std::string& text) {
+  try {
+    parse_contracts(text, "c.txt");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    return e.what();
+  }
+  return "(parsed)";
+}
+
+/// sample_doc() plus an mma_sync GEMM at 4096^3 and a cuBLAS GEMM at the same
+/// shape, 0.75x as fast, and a flash attention run.
+ResultsDoc contract_doc() {
+  ResultsDoc doc = test::sample_doc();
+  const Shape s4096 = {{"m", 4096}, {"n", 4096}, {"k", 4096}};
+  RunRecord cublas = test::sample_run("gemm", "cublas", "bf16", "bf16_tensor",
+                                      gemm_cost({4096, 4096, 4096}, 2, 2), 0.2e-3, s4096);
+  RunRecord mma = test::sample_run("gemm", "mma_sync", "bf16", "bf16_tensor",
+                                   gemm_cost({4096, 4096, 4096}, 2, 2), 0.2e-3 / 0.75, s4096);
+  HwCounters hw;
+  hw.flops_total = mma.model.flops * 1.0005;  // 0.05% more than the model
+  mma.hw = hw;
+  mma.validation = Validation{1e-3, 1e-3, 1e-2, true};
+  AttentionShape as{1, 16, 4096, 4096, 128, false};
+  RunRecord flash = test::sample_run("attention", "flash", "bf16", "bf16_tensor",
+                                     attention_fused_cost(as, 2), 0.5e-3,
+                                     {{"b", 1}, {"h", 16}, {"n", 4096}, {"d", 128}, {"causal", 0}});
+  flash.model.flops = attention_matmul_flops(as, CausalConvention::exact);
+  for (RunRecord* r : {&cublas, &mma, &flash}) {
+    compute_derived(*r, doc.peaks.datasheet);
+    doc.runs.push_back(*r);
+  }
+  return doc;
+}
+
+const ContractResult& only_result(const CheckReport& rep) {
+  EXPECT_EQ(rep.results.size(), 1u);
+  return rep.results.at(0);
+}
+
+CheckReport check(const std::string& text, const ResultsDoc& doc = contract_doc()) {
+  return check_contracts(doc, parse_contracts(text, "c.txt"), "r.json", "c.txt");
+}
+
+}  // namespace
+
+TEST(ContractParse, EveryKind) {
+  const auto cs = parse_contracts(
+      "# contracts for the GEMM ladder\n"
+      "\n"
+      "gemm.mma_sync.bf16 m=4096 n=4096 k=4096 : tflops >= 0.6 x gemm.cublas.bf16  # ratio\n"
+      "attention.flash.bf16 n=4096 : compute-bound\n"
+      "gemm.* : hw_flops = model_flops \xC2\xB1 0.1%\n"
+      "gemm.cublas.bf16 : mfu >= 50%\n"
+      "* : validation passed\n"
+      "gemm.cublas.bf16 m=8192: time<=1.5ms\n"
+      "memory.copy.fp32 : bound == memory\n"
+      "gemm.mma_sync.bf16 : time <= 1.5 * gemm.cublas.bf16 m=4096\n"
+      "gemm.mma_sync.bf16 : hw_flops == model_flops +- 1%\n",
+      "c.txt");
+  ASSERT_EQ(cs.size(), 9u);
+  EXPECT_EQ(cs[0].line, 3);
+  EXPECT_EQ(cs[0].kind, ContractKind::ratio);
+  EXPECT_EQ(cs[0].subject.id, "gemm.mma_sync.bf16");
+  EXPECT_EQ(cs[0].subject.shape.size(), 3u);
+  EXPECT_EQ(cs[0].metric, "tflops");
+  EXPECT_EQ(cs[0].op, CmpOp::ge);
+  EXPECT_DOUBLE_EQ(cs[0].value, 0.6);
+  EXPECT_EQ(cs[0].reference.id, "gemm.cublas.bf16");
+  EXPECT_TRUE(cs[0].reference.shape.empty());
+  EXPECT_EQ(cs[0].text, "gemm.mma_sync.bf16 m=4096 n=4096 k=4096 : tflops >= 0.6 x gemm.cublas.bf16");
+  EXPECT_EQ(cs[1].kind, ContractKind::bound);
+  EXPECT_EQ(cs[1].bound, "compute");
+  EXPECT_EQ(cs[2].kind, ContractKind::metrics);
+  EXPECT_EQ(cs[2].rhs_metric, "model_flops");
+  EXPECT_DOUBLE_EQ(cs[2].tolerance, 0.001);
+  EXPECT_EQ(cs[3].kind, ContractKind::value);
+  EXPECT_DOUBLE_EQ(cs[3].value, 0.5);
+  EXPECT_EQ(cs[4].kind, ContractKind::validation);
+  EXPECT_EQ(cs[4].subject.id, "*");
+  EXPECT_DOUBLE_EQ(cs[5].value, 1.5e-3);
+  EXPECT_EQ(cs[5].op, CmpOp::le);
+  EXPECT_EQ(cs[6].bound, "memory");
+  EXPECT_EQ(cs[7].kind, ContractKind::ratio);
+  ASSERT_EQ(cs[7].reference.shape.size(), 1u);
+  EXPECT_EQ(cs[7].reference.shape[0], (std::pair<std::string, int64_t>{"m", 4096}));
+  EXPECT_DOUBLE_EQ(cs[8].tolerance, 0.01);
+}
+
+TEST(ContractParse, MalformedLinesNameLineAndReason) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"gemm.cublas.bf16 mfu >= 0.5", "c.txt:1: expected 'SELECTOR : ASSERTION'"},
+      {"# ok\n\ngemm.cublas.bf16 : mfuu >= 0.5", "c.txt:3: unknown metric 'mfuu'"},
+      {": mfu >= 0.5", "c.txt:1: no selector"},
+      {"gemm : mfu is 0.5", "expected a comparison"},
+      {"gemm : mfu >=", "expected a number or a metric"},
+      {"gemm : mfu >= 50", "mfu is a fraction: write 0.5 or 50%"},
+      {"gemm : mfu >= abc", "unknown metric 'abc'"},
+      {"gemm : tflops >= 12%", "'%' fits a fraction"},
+      {"gemm : time <= 3 parsecs", "unexpected 'parsecs'"},
+      {"gemm : time <= 3min", "unknown time unit 'min'"},
+      {"gemm : tflops >= 1.2.3", "unexpected unit"},
+      {"gemm m=abc : mfu >= 0.5", "c.txt:1: shape value 'm=abc' is not an integer"},
+      {"gemm m : mfu >= 0.5", "expected a shape value KEY=INTEGER"},
+      {"gemm m=1 m=2 : mfu >= 0.5", "shape key 'm' given twice"},
+      {"ge$mm : mfu >= 0.5", "is not a kernel id"},
+      {"gemm : tflops >= 0.6 x gemm.*", "must name one kernel id, without '*'"},
+      {"gemm : tflops >= 0.6 x", "expected a reference run"},
+      {"gemm : tflops >= 0.6 x gemm.cublas.bf16 at 4096", "expected a shape value"},
+      {"gemm : tflops >= -1 x gemm.cublas.bf16", "must be positive"},
+      {"gemm : hw_flops >= model_flops \xC2\xB1 1%", "needs '='"},
+      {"gemm : hw_flops = model_flops \xC2\xB1 1", "a tolerance is a percentage"},
+      {"gemm : hw_flops = model_flops \xC2\xB1", "expected a tolerance"},
+      {"gemm : validation failed", "expected 'validation passed'"},
+      {"gemm : compute", "expected 'validation passed', 'compute-bound' or 'memory-bound'"},
+      {"gemm : bound = fast", "expected 'bound = compute' or 'bound = memory'"},
+      {"gemm :", "nothing after ':'"},
+      {"gemm : mfu = hfu \xC2\xB1 1% extra", "unexpected 'extra'"},
+      {"# only comments\n\n", "c.txt: no contracts"},
+      {"", "c.txt: no contracts"},
+  };
+  for (const auto& [text, want] : cases) {
+    const std::string err = parse_error(text);
+    EXPECT_NE(err.find(want), std::string::npos) << "input: " << text << "\nerror: " << err;
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;  // one line
+  }
+}
+
+TEST(ContractCheck, RatioWithinOneRun) {
+  auto rep = check("gemm.mma_sync.bf16 m=4096 n=4096 k=4096 : tflops >= 0.6 x gemm.cublas.bf16");
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+  EXPECT_NE(only_result(rep).detail.find("ratio 0.75"), std::string::npos) << only_result(rep).detail;
+  rep = check("gemm.mma_sync.bf16 : tflops >= 0.8 x gemm.cublas.bf16");
+  EXPECT_FALSE(only_result(rep).passed);
+  // The reference must exist at the subject's shape.
+  rep = check("gemm.mma_sync.bf16 : tflops >= 0.6 x gemm.cutlass.bf16");
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_NE(only_result(rep).detail.find("no reference run gemm.cutlass.bf16 m=4096"),
+            std::string::npos)
+      << only_result(rep).detail;
+  // Against another shape of the reference: time(4096) <= 0.2 x time(8192).
+  rep = check("gemm.mma_sync.bf16 : time <= 0.2 x gemm.cublas.bf16 m=8192 n=8192 k=8192");
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+}
+
+TEST(ContractCheck, BoundsMfuToleranceValidation) {
+  EXPECT_TRUE(only_result(check("attention.flash.bf16 n=4096 : compute-bound")).passed);
+  EXPECT_FALSE(only_result(check("attention.flash.bf16 n=4096 : memory-bound")).passed);
+  EXPECT_TRUE(only_result(check("memory.copy.fp32 : memory-bound")).passed);
+  auto rep = check("gemm.mma_sync.bf16 : hw_flops = model_flops \xC2\xB1 0.1%");
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+  EXPECT_NE(only_result(rep).detail.find("differ by 0.05%"), std::string::npos) << only_result(rep).detail;
+  EXPECT_FALSE(only_result(check("gemm.mma_sync.bf16 : hw_flops = model_flops \xC2\xB1 0.01%")).passed);
+  // Without counters the contract fails and says why.
+  rep = check("gemm.cublas.bf16 m=4096 : hw_flops = model_flops \xC2\xB1 0.1%");
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_NE(only_result(rep).detail.find("not collected"), std::string::npos);
+  // MFU on the 8192 cuBLAS run of sample_doc (about 0.79).
+  EXPECT_TRUE(only_result(check("gemm.cublas.bf16 m=8192 : mfu >= 0.5")).passed);
+  EXPECT_FALSE(only_result(check("gemm.cublas.bf16 m=8192 : mfu >= 95%")).passed);
+  // Validation: passed, and absent (not validated) fails.
+  EXPECT_TRUE(only_result(check("gemm.mma_sync.bf16 : validation passed")).passed);
+  rep = check("memory.copy.fp32 : validation passed");
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_NE(only_result(rep).detail.find("not validated"), std::string::npos);
+}
+
+TEST(ContractCheck, PartialShapesGlobsAndNoMatch) {
+  // Partial shape: both cuBLAS runs have n; only one has n=4096.
+  EXPECT_EQ(check("gemm.cublas.bf16 n=4096 : time > 0").results.size(), 1u);
+  EXPECT_EQ(check("gemm.cublas.bf16 : time > 0").results.size(), 2u);
+  EXPECT_EQ(check("gemm.* : time > 0").results.size(), 3u);
+  EXPECT_EQ(check("*.bf16 : time > 0").results.size(), 4u);
+  EXPECT_EQ(check("* : time > 0").results.size(), 5u);
+  // A contract that matches nothing fails, and says so.
+  auto rep = check("gemm.cublas.fp8 : mfu >= 0.5");
+  EXPECT_FALSE(rep.passed());
+  EXPECT_TRUE(only_result(rep).run.empty());
+  EXPECT_NE(only_result(rep).detail.find("matches no run"), std::string::npos);
+  rep = check("gemm.cublas.bf16 m=123 : mfu >= 0.5");
+  EXPECT_FALSE(rep.passed());
+}
+
+TEST(ContractCheck, Reports) {
+  const auto rep = check(
+      "gemm.mma_sync.bf16 : tflops >= 0.6 x gemm.cublas.bf16\n"
+      "gemm.cublas.fp8 : mfu >= 0.5\n"
+      "memory.copy.fp32 : time < 1us\n");
+  EXPECT_EQ(rep.failures(), 2);
+  const std::string text = render_check_text(rep);
+  EXPECT_NE(text.find("PASS  c.txt:1"), std::string::npos) << text;
+  EXPECT_NE(text.find("FAIL  c.txt:2"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 passed, 2 failed); exit 1"), std::string::npos) << text;
+  const std::string md = render_check_markdown(rep);
+  EXPECT_NE(md.find("## flopscope check: contracts failed"), std::string::npos) << md;
+  EXPECT_LT(md.find("**FAIL**"), md.find("| pass |"));  // failures first
+  EXPECT_NE(md.find("| `gemm.mma_sync.bf16 : tflops >= 0.6 x gemm.cublas.bf16` |"), std::string::npos)
+      << md;
+  const std::string xml = render_check_junit(rep);
+  EXPECT_EQ(test::xml_problem(xml), "") << xml;
+  EXPECT_NE(xml.find("tests=\"3\" failures=\"2\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("&gt;= 0.6 x"), std::string::npos);
+}

@@ -1,0 +1,161 @@
+// Simulations of the gate's timing statistic, with fixed seeds: how often it
+// cries wolf on noise, how often it catches a 10% slowdown, and what it says
+// about a throttling runner. Sized to run in about a second under ASan.
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "flopscope/gate.h"
+#include "unit/gate_sample.h"
+
+using namespace flopscope;
+using flopscope::test::Noise;
+using flopscope::test::noisy_samples;
+
+namespace {
+
+struct Tally {
+  std::array<int, 4> n{};
+  int total = 0;
+  void add(Verdict v) {
+    ++n[size_t(v)];
+    ++total;
+  }
+  int operator[](Verdict v) const { return n[size_t(v)]; }
+  double share(Verdict v) const { return double((*this)[v]) / double(total); }
+};
+
+/// `reps` comparisons of baseline (noise `nb`) against current (noise `nc`,
+/// median times `slowdown`), `n` samples each, default options.
+Tally simulate(uint64_t seed, int reps, int n, double slowdown, Noise nb, Noise nc) {
+  std::mt19937_64 rng(seed);
+  GateOptions opt;
+  Tally t;
+  for (int i = 0; i < reps; ++i) {
+    auto base = noisy_samples(rng, n, 1e-3, nb);
+    auto cur = noisy_samples(rng, n, 1e-3 * slowdown, nc);
+    t.add(compare_timings(base, cur, opt).verdict);
+  }
+  return t;
+}
+
+std::string describe(const Tally& t) {
+  return "unchanged " + std::to_string(t[Verdict::unchanged]) + ", faster " +
+         std::to_string(t[Verdict::faster]) + ", slower " + std::to_string(t[Verdict::slower]) +
+         ", inconclusive " + std::to_string(t[Verdict::inconclusive]) + " of " +
+         std::to_string(t.total);
+}
+
+constexpr int kN = kRecommendedSamples;  // the repetition count the gate is calibrated for
+
+}  // namespace
+
+// Identical distributions: at most 1% "slower" (and as few "faster"), at
+// every noise level, including noise as large as the threshold.
+TEST(GateSimulation, IdenticalNoisySamplesRarelySaySlower) {
+  for (double sigma : {0.01, 0.03, 0.05, 0.08}) {
+    Noise noise;
+    noise.sigma = sigma;
+    const Tally t = simulate(1000 + uint64_t(sigma * 1000), 400, kN, 1.0, noise, noise);
+    SCOPED_TRACE("sigma " + std::to_string(sigma) + ": " + describe(t));
+    EXPECT_LE(t.share(Verdict::slower), 0.01);
+    EXPECT_LE(t.share(Verdict::faster), 0.01);
+    // And it is useful: quiet runners get "unchanged", not a shrug.
+    if (sigma <= 0.03) {
+      EXPECT_GE(t.share(Verdict::unchanged), 0.95);
+    }
+  }
+}
+
+// Timer quantization (0.5 us steps on a 5 us kernel) makes many ties.
+TEST(GateSimulation, QuantizedTimingsRarelySaySlower) {
+  std::mt19937_64 rng(7);
+  Noise noise;
+  noise.sigma = 0.05;
+  Tally t;
+  for (int i = 0; i < 300; ++i) {
+    auto q = [&] {
+      auto v = noisy_samples(rng, kN, 5e-6, noise);
+      for (double& s : v) s = std::max(0.5e-6, std::round(s / 0.5e-6) * 0.5e-6);
+      return v;
+    };
+    t.add(compare_timings(q(), q(), GateOptions{}).verdict);
+  }
+  SCOPED_TRACE(describe(t));
+  EXPECT_LE(t.share(Verdict::slower), 0.01);
+}
+
+// A 10% slowdown at 30 samples: caught at least 95% of the time with noise
+// up to 5% CV (GPU kernels with warm-up and an L2 flush usually show 1-3%).
+TEST(GateSimulation, TenPercentSlowdownIsDetected) {
+  for (double sigma : {0.01, 0.03, 0.05}) {
+    Noise noise;
+    noise.sigma = sigma;
+    const Tally t = simulate(2000 + uint64_t(sigma * 1000), 400, kN, 1.10, noise, noise);
+    SCOPED_TRACE("sigma " + std::to_string(sigma) + ": " + describe(t));
+    EXPECT_GE(t.share(Verdict::slower), 0.95);
+    EXPECT_EQ(t[Verdict::faster], 0);
+    EXPECT_EQ(t[Verdict::unchanged], 0);
+  }
+  // And a 10% speed-up is called faster.
+  Noise noise;
+  const Tally f = simulate(2100, 300, kN, 1 / 1.10, noise, noise);
+  SCOPED_TRACE(describe(f));
+  EXPECT_GE(f.share(Verdict::faster), 0.95);
+}
+
+// A change smaller than the threshold is not a regression.
+TEST(GateSimulation, ChangeBelowThresholdIsNotSlower) {
+  Noise noise;
+  noise.sigma = 0.02;
+  const Tally t = simulate(2500, 300, kN, 1.02, noise, noise);
+  SCOPED_TRACE(describe(t));
+  EXPECT_LE(t.share(Verdict::slower), 0.01);
+}
+
+// A runner that throttles a quarter to three quarters of the repetitions by
+// 25-40% (power or thermal capping): inconclusive, not slower.
+TEST(GateSimulation, BimodalTimingsAreInconclusiveNotSlower) {
+  std::mt19937_64 rng(3000);
+  std::uniform_real_distribution<double> u(0, 1);
+  Tally throttled_current, throttled_baseline, both;
+  for (int i = 0; i < 300; ++i) {
+    Noise clean;
+    clean.sigma = 0.02 + 0.01 * u(rng);
+    Noise throttled = clean;
+    throttled.throttle_share = 0.25 + 0.5 * u(rng);
+    throttled.throttle_factor = 1.25 + 0.15 * u(rng);
+    Noise other = throttled;
+    other.throttle_share = 0.25 + 0.5 * u(rng);
+    const auto base = noisy_samples(rng, kN, 1e-3, clean);
+    const auto cur = noisy_samples(rng, kN, 1e-3, throttled);
+    const auto cur2 = noisy_samples(rng, kN, 1e-3, other);
+    throttled_current.add(compare_timings(base, cur, GateOptions{}).verdict);
+    throttled_baseline.add(compare_timings(cur, base, GateOptions{}).verdict);
+    both.add(compare_timings(cur, cur2, GateOptions{}).verdict);
+  }
+  for (const Tally* t : {&throttled_current, &throttled_baseline, &both}) {
+    SCOPED_TRACE(describe(*t));
+    EXPECT_LE(t->share(Verdict::slower), 0.01);
+    EXPECT_LE(t->share(Verdict::faster), 0.01);
+    EXPECT_GE(t->share(Verdict::inconclusive), 0.95);
+  }
+}
+
+// But a real slowdown on a throttling runner, where every mode moved by more
+// than the threshold, is still called.
+TEST(GateSimulation, EveryModeMovedIsStillSlower) {
+  std::mt19937_64 rng(3100);
+  Noise throttled;
+  throttled.sigma = 0.02;
+  throttled.throttle_share = 0.5;
+  throttled.throttle_factor = 1.3;
+  Tally t;
+  for (int i = 0; i < 100; ++i) {
+    const auto base = noisy_samples(rng, kN, 1e-3, throttled);
+    const auto cur = noisy_samples(rng, kN, 1.6e-3, throttled);
+    t.add(compare_timings(base, cur, GateOptions{}).verdict);
+  }
+  SCOPED_TRACE(describe(t));
+  EXPECT_GE(t.share(Verdict::slower), 0.95);
+}

@@ -1,0 +1,374 @@
+// `compare`: matching, work (deterministic) changes, clocks, outcomes and the
+// CI reporters.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "flopscope/ci_report.h"
+#include "flopscope/error.h"
+#include "flopscope/gate.h"
+#include "unit/gate_sample.h"
+#include "unit/xml_check.h"
+
+using namespace flopscope;
+using flopscope::test::noisy_doc;
+
+namespace {
+
+std::vector<double> shifted(std::vector<double> v, double f) {
+  for (double& x : v) x *= f;
+  return v;
+}
+
+const RunComparison& find(const CompareReport& rep, const std::string& id) {
+  for (const auto& r : rep.runs)
+    if (r.key.id == id) return r;
+  throw std::runtime_error("no run " + id);
+}
+
+const WorkDelta* delta(const RunComparison& r, const std::string& q) {
+  for (const auto& d : r.work)
+    if (d.quantity == q) return &d;
+  return nullptr;
+}
+
+CompareReport cmp(const ResultsDoc& a, const ResultsDoc& b, GateOptions o = {}) {
+  return compare_results(a, b, o, "base.json", "cur.json");
+}
+
+template <class F>
+std::string bad_input_message(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error thrown";
+  return "";
+}
+
+}  // namespace
+
+TEST(GateStats, NormalQuantile) {
+  EXPECT_NEAR(normal_quantile(0.975), 1.959964, 1e-6);
+  EXPECT_NEAR(normal_quantile(0.995), 2.575829, 1e-6);
+  EXPECT_NEAR(normal_quantile(0.5), 0.0, 1e-12);
+  EXPECT_NEAR(normal_quantile(0.01), -2.326348, 1e-6);
+}
+
+TEST(GateStats, DetectsTwoModes) {
+  std::vector<double> v;
+  for (int i = 0; i < 18; ++i) v.push_back(1e-3 * (1 + 0.001 * i));
+  for (int i = 0; i < 12; ++i) v.push_back(1.3e-3 * (1 + 0.001 * i));
+  const Modality m = detect_modes(v, 0.15, 5, 0.025);
+  EXPECT_TRUE(m.bimodal);
+  EXPECT_NEAR(m.minor_fraction, 0.4, 1e-12);
+  EXPECT_NEAR(m.slow_mode / m.fast_mode, 1.3, 0.01);
+  // One mode, or two modes closer than the minimum gap: not bimodal.
+  std::vector<double> one(v.begin(), v.begin() + 18);
+  EXPECT_FALSE(detect_modes(one, 0.15, 5, 0.025).bimodal);
+  std::vector<double> close = v;
+  for (size_t i = 18; i < close.size(); ++i) close[i] = 1.01e-3 * (1 + 0.001 * double(i));
+  EXPECT_FALSE(detect_modes(close, 0.15, 5, 0.025).bimodal);
+}
+
+TEST(GateStats, VerdictsOnClearCases) {
+  std::mt19937_64 rng(11);
+  const auto base = test::noisy_samples(rng, 30, 1e-3, {});
+  const auto same = test::noisy_samples(rng, 30, 1e-3, {});
+  GateOptions o;
+  EXPECT_EQ(compare_timings(base, same, o).verdict, Verdict::unchanged);
+  const auto slow = compare_timings(base, shifted(same, 1.2), o);
+  EXPECT_EQ(slow.verdict, Verdict::slower);
+  EXPECT_NEAR(slow.ratio, 1.2, 0.03);
+  EXPECT_LT(slow.ci_low, slow.ratio);
+  EXPECT_GT(slow.ci_high, slow.ratio);
+  EXPECT_LE(slow.ci_low, slow.eq_low);  // the 99% interval is the wider one
+  EXPECT_EQ(compare_timings(base, shifted(same, 0.8), o).verdict, Verdict::faster);
+  // A 20% change is unchanged under a 25% threshold.
+  o.threshold = 0.25;
+  EXPECT_EQ(compare_timings(base, shifted(same, 1.2), o).verdict, Verdict::unchanged);
+}
+
+TEST(GateStats, LargeSamplesAreThinnedNotSlow) {
+  // A microsecond kernel timed for 0.1 s: thousands of samples per run.
+  std::mt19937_64 rng(13);
+  const auto base = test::noisy_samples(rng, 5000, 20e-6, {});
+  const auto same = test::noisy_samples(rng, 5000, 20e-6, {});
+  const auto t = compare_timings(base, same, GateOptions{});
+  EXPECT_EQ(t.verdict, Verdict::unchanged) << t.reason;
+  EXPECT_EQ(t.n_base, 5000);
+  EXPECT_EQ(compare_timings(base, shifted(same, 1.1), GateOptions{}).verdict, Verdict::slower);
+}
+
+TEST(GateStats, TooFewSamplesIsInconclusive) {
+  const auto t = compare_timings({1e-3, 1e-3, 1e-3}, {2e-3, 2e-3, 2e-3}, GateOptions{});
+  EXPECT_EQ(t.verdict, Verdict::inconclusive);
+  EXPECT_NE(t.reason.find("too few samples"), std::string::npos) << t.reason;
+  EXPECT_EQ(t.ratio, 0);
+  EXPECT_DOUBLE_EQ(t.cur_median, 2e-3);
+}
+
+TEST(GateStats, OneTailMovingIsInconclusive) {
+  // Current: the fast half as before, the slow half 40% slower, too close
+  // together to be called two modes; the median moves, p10 does not.
+  std::mt19937_64 rng(5);
+  test::Noise n;
+  n.sigma = 0.05;
+  n.outlier_p = 0;
+  const auto base = test::noisy_samples(rng, 40, 1e-3, n);
+  auto cur = test::noisy_samples(rng, 40, 1e-3, n);
+  std::sort(cur.begin(), cur.end());
+  for (size_t i = 16; i < cur.size(); ++i) cur[i] *= 1.15;
+  const auto t = compare_timings(base, cur, GateOptions{});
+  EXPECT_NE(t.verdict, Verdict::slower) << t.reason;
+}
+
+TEST(GateMatching, MatchesByIdAndShapeAndListsTheRest) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  // Same shape, other key order: still a match.
+  std::reverse(b.runs[0].shape.begin(), b.runs[0].shape.end());
+  // A run only in the current file, and one only in the baseline.
+  RunRecord extra = b.runs[1];
+  extra.shape = {{"n", 1024}};
+  b.runs.push_back(extra);
+  RunRecord gone = a.runs[1];
+  gone.id = "memory.triad.fp32";
+  gone.variant = "triad";
+  a.runs.push_back(gone);
+  const auto rep = cmp(a, b);
+  ASSERT_EQ(rep.runs.size(), 2u);
+  EXPECT_EQ(rep.runs[0].key.id, "gemm.cublas.bf16");
+  ASSERT_EQ(rep.only_in_current.size(), 1u);
+  EXPECT_EQ(rep.only_in_current[0].label(), "memory.copy.fp32 n=1024");
+  ASSERT_EQ(rep.only_in_baseline.size(), 1u);
+  EXPECT_EQ(rep.only_in_baseline[0].id, "memory.triad.fp32");
+  // A baseline run missing from current is not a pass.
+  EXPECT_EQ(rep.outcome(), Outcome::inconclusive);
+}
+
+TEST(GateMatching, BadInputs) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  ResultsDoc dup = b;
+  dup.runs.push_back(dup.runs[0]);
+  EXPECT_NE(bad_input_message([&] { cmp(a, dup); }).find("runs[0] and runs[2]"), std::string::npos);
+  ResultsDoc empty = b;
+  empty.runs.clear();
+  EXPECT_NE(bad_input_message([&] { cmp(empty, b); }).find("base.json: no runs"), std::string::npos);
+  ResultsDoc other = b;
+  for (auto& r : other.runs) r.id = "x." + r.id;
+  EXPECT_NE(bad_input_message([&] { cmp(a, other); }).find("matches"), std::string::npos);
+  ResultsDoc v2 = b;
+  v2.schema = "flopscope.results/2";
+  EXPECT_NE(bad_input_message([&] { cmp(a, v2); }).find("schema versions differ"), std::string::npos);
+  GateOptions o;
+  o.threshold = -0.05;
+  EXPECT_NE(bad_input_message([&] { cmp(a, b, o); }).find("--threshold"), std::string::npos);
+}
+
+TEST(GateMatching, DifferentGpusWarn) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  b.device->name = "NVIDIA H100 80GB HBM3";
+  b.device->gpu_key = "h100-sxm";
+  auto rep = cmp(a, b);
+  ASSERT_EQ(rep.warnings.size(), 1u);
+  EXPECT_NE(rep.warnings[0].find("different GPUs"), std::string::npos);
+  EXPECT_NE(rep.warnings[0].find("h100-sxm"), std::string::npos);
+  b.device.reset();
+  rep = cmp(a, b);
+  ASSERT_EQ(rep.warnings.size(), 1u);
+  EXPECT_NE(rep.warnings[0].find("records no device"), std::string::npos);
+  EXPECT_TRUE(cmp(a, noisy_doc(3)).warnings.empty());
+}
+
+TEST(GateWork, ExecutedFlopChangeIsReportedWhenTimeDidNotMove) {
+  ResultsDoc a = noisy_doc(1);
+  ResultsDoc b = a;  // identical samples: the time did not move
+  b.runs[0].hw->flops_total = *a.runs[0].hw->flops_total * 1.05;
+  auto rep = cmp(a, b);
+  const auto& g = find(rep, "gemm.cublas.bf16");
+  EXPECT_EQ(g.timing.verdict, Verdict::unchanged);
+  const WorkDelta* d = delta(g, "hw.flops_total");
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->changed);
+  EXPECT_TRUE(d->gated);
+  EXPECT_TRUE(g.regression());
+  EXPECT_EQ(rep.outcome(), Outcome::regression);
+
+  // Less work is reported, and fails only with --work-gate any.
+  b.runs[0].hw->flops_total = *a.runs[0].hw->flops_total * 0.9;
+  rep = cmp(a, b);
+  EXPECT_TRUE(find(rep, "gemm.cublas.bf16").work_changed());
+  EXPECT_FALSE(find(rep, "gemm.cublas.bf16").work_regression());
+  EXPECT_EQ(rep.outcome(), Outcome::ok);
+  GateOptions any;
+  any.work_gate = WorkGate::any;
+  EXPECT_EQ(cmp(a, b, any).outcome(), Outcome::regression);
+  GateOptions none;
+  none.work_gate = WorkGate::none;
+  b.runs[0].hw->flops_total = *a.runs[0].hw->flops_total * 2;
+  EXPECT_EQ(cmp(a, b, none).outcome(), Outcome::ok);
+}
+
+TEST(GateWork, TolerancesAndModelChanges) {
+  ResultsDoc a = noisy_doc(1);
+  ResultsDoc b = a;
+  // DRAM bytes within the 2% default tolerance: no change.
+  *b.runs[0].hw->dram_read_bytes *= 1.01;
+  auto rep = cmp(a, b);
+  EXPECT_FALSE(find(rep, "gemm.cublas.bf16").work_changed());
+  // Beyond it: a gated change.
+  *b.runs[0].hw->dram_read_bytes *= 1.5;
+  rep = cmp(a, b);
+  ASSERT_NE(delta(find(rep, "gemm.cublas.bf16"), "hw.dram_bytes"), nullptr);
+  EXPECT_TRUE(delta(find(rep, "gemm.cublas.bf16"), "hw.dram_bytes")->gated);
+  // Exact FLOPs: --flops-tolerance 0 catches one FLOP more.
+  b = a;
+  b.runs[0].hw->flops_total = *a.runs[0].hw->flops_total + 1;
+  GateOptions exact;
+  exact.flops_tolerance = 0;
+  EXPECT_TRUE(find(cmp(a, b, exact), "gemm.cublas.bf16").work_regression());
+  EXPECT_FALSE(find(cmp(a, b), "gemm.cublas.bf16").work_changed());
+  // Work moved between pipes: reported by pipe, the total gates.
+  b = a;
+  b.runs[0].hw->flops_by_pipe = {{"bf16_tensor", *a.runs[0].hw->flops_total * 0.5},
+                                 {"fp32", *a.runs[0].hw->flops_total * 0.5}};
+  rep = cmp(a, b);
+  ASSERT_NE(delta(find(rep, "gemm.cublas.bf16"), "hw.flops.fp32"), nullptr);
+  EXPECT_TRUE(delta(find(rep, "gemm.cublas.bf16"), "hw.flops.fp32")->changed);
+  EXPECT_FALSE(find(rep, "gemm.cublas.bf16").work_regression());
+  // A model change is a note, not a regression.
+  b = a;
+  b.runs[1].model.flops = a.runs[1].model.flops * 2 + 1;
+  rep = cmp(a, b);
+  EXPECT_TRUE(find(rep, "memory.copy.fp32").work_changed());
+  EXPECT_FALSE(find(rep, "memory.copy.fp32").regression());
+  ASSERT_FALSE(find(rep, "memory.copy.fp32").notes.empty());
+  EXPECT_NE(find(rep, "memory.copy.fp32").notes[0].find("model FLOPs changed"), std::string::npos);
+  // Counters on one side only: said, not compared.
+  b = a;
+  b.runs[0].hw.reset();
+  rep = cmp(a, b);
+  EXPECT_EQ(delta(find(rep, "gemm.cublas.bf16"), "hw.flops_total"), nullptr);
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("only in the baseline"),
+            std::string::npos);
+}
+
+TEST(GateWork, FailedValidationIsARegression) {
+  ResultsDoc a = noisy_doc(1);
+  ResultsDoc b = a;
+  b.runs[0].validation->passed = false;
+  const auto rep = cmp(a, b);
+  EXPECT_TRUE(find(rep, "gemm.cublas.bf16").validation_failed);
+  EXPECT_EQ(rep.outcome(), Outcome::regression);
+}
+
+TEST(GateClock, LowerClockIsFlaggedNormalizedOrIgnored) {
+  // The current run is 25% slower and ran at 80% of the baseline clock:
+  // exactly what the clock explains for a compute-bound kernel.
+  ResultsDoc a = noisy_doc(1);
+  ResultsDoc b = a;
+  for (auto& r : b.runs) {
+    r.time_s = summarize(shifted(r.time_s.samples, 1.25));
+    r.sm_clock_mhz = 1584;
+  }
+  GateOptions o;
+  auto rep = cmp(a, b, o);
+  const auto& g = find(rep, "gemm.cublas.bf16");
+  EXPECT_EQ(g.timing.verdict, Verdict::inconclusive);
+  EXPECT_NE(g.timing.reason.find("SM clock went from 1980 to 1584 MHz"), std::string::npos) << g.timing.reason;
+  EXPECT_NE(g.timing.reason.find("--clock normalize"), std::string::npos);
+  EXPECT_EQ(rep.outcome(), Outcome::inconclusive);
+
+  o.clock = ClockPolicy::normalize;
+  rep = cmp(a, b, o);
+  EXPECT_EQ(find(rep, "gemm.cublas.bf16").timing.verdict, Verdict::unchanged);
+  EXPECT_NEAR(find(rep, "gemm.cublas.bf16").timing.ratio, 1.0, 1e-9);
+  EXPECT_EQ(rep.outcome(), Outcome::ok);
+
+  o.clock = ClockPolicy::ignore;
+  EXPECT_EQ(find(cmp(a, b, o), "gemm.cublas.bf16").timing.verdict, Verdict::slower);
+
+  // A slowdown far beyond what the clock explains stands, with a note.
+  for (auto& r : b.runs) r.time_s = summarize(shifted(a.runs[0].time_s.samples, 2.0));
+  rep = cmp(a, b, GateOptions{});
+  EXPECT_EQ(find(rep, "gemm.cublas.bf16").timing.verdict, Verdict::slower);
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("holds at either clock"),
+            std::string::npos);
+
+  // No clock in one file: said.
+  b = a;
+  b.runs[0].sm_clock_mhz.reset();
+  rep = cmp(a, b);
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("not recorded in the current"),
+            std::string::npos);
+}
+
+TEST(GateReports, MarkdownTextAndJunit) {
+  ResultsDoc a = noisy_doc(1);
+  ResultsDoc b = noisy_doc(2, 30, 1.3);
+  b.runs[1].id = "memory.copy<&\"'>.fp32";  // ids come from files: escape them
+  RunRecord extra = b.runs[0];
+  extra.shape = {{"m", 1}, {"n", 2}, {"k", 3}};
+  b.runs.push_back(extra);
+  const auto rep = cmp(a, b);
+  EXPECT_EQ(rep.outcome(), Outcome::regression);
+
+  const std::string md = render_compare_markdown(rep);
+  EXPECT_NE(md.find("## flopscope compare: regression"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Kernel | Shape | Baseline | Current | Change | 99% CI | Verdict | Work |"),
+            std::string::npos);
+  EXPECT_NE(md.find("**slower**"), std::string::npos);
+  EXPECT_NE(md.find("missing from current"), std::string::npos);
+  EXPECT_NE(md.find("new in current"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(md, std::regex(R"(\| \+[0-9.]+% \| \+[0-9.]+%\.\.\+[0-9.]+% \|)")))
+      << md;
+
+  const std::string text = render_compare_text(rep);
+  EXPECT_NE(text.find("outcome: regression"), std::string::npos) << text;
+  EXPECT_NE(text.find("exit 1"), std::string::npos);
+  EXPECT_EQ(text.find("\033["), std::string::npos);
+
+  const std::string xml = render_compare_junit(rep);
+  EXPECT_EQ(test::xml_problem(xml), "") << xml;
+  EXPECT_NE(xml.find("<testsuites name=\"flopscope compare\" tests=\"2\" failures=\"1\""),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("memory.copy&lt;&amp;&quot;&apos;&gt;.fp32"), std::string::npos);
+  EXPECT_NE(xml.find("<failure type=\"regression\""), std::string::npos);
+  EXPECT_NE(xml.find("<skipped message=\"missing from"), std::string::npos);
+}
+
+TEST(GateReports, XmlEscape) {
+  EXPECT_EQ(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+  EXPECT_EQ(xml_escape(std::string("x\x01y\tz\n", 6)), "x?y\tz\n");
+  EXPECT_EQ(test::xml_problem("<a><b x=\"1\">t &amp; u</b></a>"), "");
+  EXPECT_NE(test::xml_problem("<a><b></a></b>"), "");
+  EXPECT_NE(test::xml_problem("<a>x & y</a>"), "");
+}
+
+TEST(GateReports, GoogleBenchmarkJson) {
+  const ResultsDoc doc = noisy_doc(1);
+  const auto j = nlohmann::json::parse(render_gbench_json(doc));
+  ASSERT_TRUE(j.contains("context"));
+  for (const char* k : {"date", "host_name", "executable", "num_cpus", "mhz_per_cpu",
+                        "cpu_scaling_enabled", "caches", "library_build_type"})
+    EXPECT_TRUE(j["context"].contains(k)) << k;
+  ASSERT_EQ(j["benchmarks"].size(), doc.runs.size());
+  const auto& b = j["benchmarks"][0];
+  EXPECT_EQ(b["name"], "gemm.cublas.bf16/m:8192/n:8192/k:8192");
+  EXPECT_EQ(b["run_name"], b["name"]);
+  EXPECT_EQ(b["run_type"], "iteration");
+  EXPECT_EQ(b["time_unit"], "us");
+  EXPECT_EQ(b["iterations"], 30);
+  EXPECT_EQ(b["threads"], 1);
+  EXPECT_EQ(b["family_index"], 0);
+  EXPECT_NEAR(b["real_time"].get<double>(), doc.runs[0].time_s.median * 1e6, 1e-9);
+  EXPECT_EQ(b["cpu_time"], b["real_time"]);
+  EXPECT_NEAR(b["items_per_second"].get<double>(), doc.runs[0].model.flops / doc.runs[0].time_s.median,
+              1);
+  EXPECT_TRUE(b.contains("mfu"));
+  EXPECT_EQ(j["benchmarks"][1]["family_index"], 1);
+}
