@@ -1,0 +1,50 @@
+#pragma once
+// cuBLAS pieces shared by the families that build on it: an owning handle with
+// its workspace, status conversion, and the row-major GEMM through
+// cublasGemmEx (row-major C = A*B is the column-major C^T = B^T * A^T, no copies).
+#include <cublas_v2.h>
+
+#include <string>
+
+#include "common/cuda_util.cuh"
+
+namespace flopscope::kernels {
+
+inline constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;  // cuBLAS's advice for Hopper
+
+/// One cuBLAS handle and its workspace; throws Error(failure) when creation fails.
+struct CublasHandle {
+  cublasHandle_t handle = nullptr;
+  DeviceBuffer<unsigned char> workspace{kCublasWorkspaceBytes};
+  CublasHandle() {
+    const cublasStatus_t st = cublasCreate(&handle);
+    if (st != CUBLAS_STATUS_SUCCESS)
+      throw Error(ErrorKind::failure, std::string("cublasCreate failed: ") + cublasGetStatusString(st));
+  }
+  ~CublasHandle() { cublasDestroy(handle); }
+  CublasHandle(const CublasHandle&) = delete;
+  CublasHandle& operator=(const CublasHandle&) = delete;
+};
+
+inline Status cublas_status(cublasStatus_t st, const std::string& what) {
+  if (st == CUBLAS_STATUS_SUCCESS) return Status::success();
+  return Status::error(int(st), what + ": " + cublasGetStatusString(st));
+}
+
+/// Row-major C[m,n] = A[m,k] * B[k,n] on `stream`, FP32 accumulation.
+inline Status cublas_gemm_row_major(CublasHandle& h, const void* a, const void* b, void* c, int m,
+                                    int n, int k, cudaDataType_t type, cublasComputeType_t compute,
+                                    cudaStream_t stream, const std::string& what) {
+  if (Status s = cublas_status(cublasSetStream(h.handle, stream), what + ": cublasSetStream"); !s.ok())
+    return s;
+  if (Status s = cublas_status(
+          cublasSetWorkspace(h.handle, h.workspace.get(), h.workspace.bytes()), what + ": cublasSetWorkspace");
+      !s.ok())
+    return s;
+  const float alpha = 1.f, beta = 0.f;
+  return cublas_status(cublasGemmEx(h.handle, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &alpha, b, type, n,
+                                    a, type, k, &beta, c, type, n, compute, CUBLAS_GEMM_DEFAULT),
+                       what + ": cublasGemmEx");
+}
+
+}  // namespace flopscope::kernels

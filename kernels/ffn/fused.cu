@@ -1,0 +1,75 @@
+// ffn.{gelu,swiglu}_fused: as unfused.cu, with the activation in the first
+// GEMM's epilogue (the epilogue functor of gemm/mma_sync.cuh):
+//   A = act(X W1)     mma.sync GEMM whose epilogue applies GELU, or SwiGLU's
+//                     gating to each (gate, up) pair of adjacent columns
+//   Y = A W2          mma.sync GEMM
+// Adds over unfused.cu: H never exists; the FP32 accumulators are activated in
+// registers, which removes one kernel and 2 (SwiGLU: 4) T x f passes over DRAM.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "ffn/instance.cuh"
+#include "gemm/mma_sync.cuh"
+
+namespace flopscope::kernels::ffn {
+namespace {
+
+/// A[row, col..col+1] = gelu(v0), gelu(v1).
+template <class T>
+struct GeluEpilogue {
+  T* a;
+  int lda;
+  __device__ __forceinline__ void operator()(int row, int col, float v0, float v1) const {
+    *reinterpret_cast<uint32_t*>(a + size_t(row) * lda + col) =
+        ptx::pack2<T>(gelu_tanh(v0), gelu_tanh(v1));
+  }
+};
+
+/// Columns (col, col+1) of X W1 are hidden unit col/2's (gate, up):
+/// A[row, col/2] = silu(gate) * up.
+template <class T>
+struct SwigluEpilogue {
+  T* a;
+  int lda;
+  __device__ __forceinline__ void operator()(int row, int col, float gate, float up) const {
+    a[size_t(row) * lda + col / 2] = DTypeTraits<T>::from_float(swiglu(gate, up));
+  }
+};
+
+template <class T>
+Status launch_fused(const FfnBuffers<T>& b, const FfnDims& d, cudaStream_t stream) {
+  const int t = int(d.tokens), dm = int(d.d_model), f = int(d.d_ff), n1 = int(w1_cols(d));
+  const Status s = d.type == FfnType::swiglu
+                       ? gemm::mma_sync_gemm<T>(b.x, b.w1, t, n1, dm, SwigluEpilogue<T>{b.a, f}, stream)
+                       : gemm::mma_sync_gemm<T>(b.x, b.w1, t, n1, dm, GeluEpilogue<T>{b.a, f}, stream);
+  if (!s.ok()) return s;
+  return gemm::mma_sync_gemm<T>(b.a, b.w2, t, dm, f, gemm::StoreEpilogue<T>{b.y, dm}, stream);
+}
+
+template <class T>
+KernelSpec fused_spec(FfnType type, const char* dtype, DType dt) {
+  FfnSpecArgs args;
+  args.variant = std::string(to_string(type)) + "_fused";
+  args.dtype = dtype;
+  args.type = type;
+  args.precision = {dt, Pipe::tensor};
+  args.description = type == FfnType::swiglu
+                         ? "mma.sync GEMM with SwiGLU gating in its epilogue, mma.sync GEMM"
+                         : "mma.sync GEMM with GELU in its epilogue, mma.sync GEMM";
+  args.fused = true;
+  args.launches = 2;
+  args.in_default_suite = dt == DType::bf16;
+  args.min_cc = 80;
+  args.check = mma_ffn_check;
+  return make_ffn_spec<T>(args, [] { return Launch<T>(launch_fused<T>); });
+}
+
+[[maybe_unused]] const bool registered = register_kernels({
+    fused_spec<__half>(FfnType::gelu, "fp16", DType::fp16),
+    fused_spec<__nv_bfloat16>(FfnType::gelu, "bf16", DType::bf16),
+    fused_spec<__half>(FfnType::swiglu, "fp16", DType::fp16),
+    fused_spec<__nv_bfloat16>(FfnType::swiglu, "bf16", DType::bf16),
+});
+
+}  // namespace
+}  // namespace flopscope::kernels::ffn

@@ -1,0 +1,213 @@
+#pragma once
+// What every FFN variant shares: the problem on the device (X, W1, W2 random;
+// the hidden buffers; Y NaN-poisoned; sampled tokens validated against the
+// double reference), the stand-alone activation kernel of the unfused variants,
+// and the KernelSpec boilerplate. A variant file supplies only its launcher.
+// Layouts: ffn/reference.h.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/cuda_util.cuh"
+#include "common/tile_math.h"
+#include "common/validate.h"
+#include "ffn/activation.h"
+#include "ffn/reference.h"
+#include "registry.h"
+
+namespace flopscope::kernels::ffn {
+
+inline FfnDims dims_of(const Shape& s, FfnType type) {
+  return {shape_get(s, "tokens").value_or(1), shape_get(s, "d_model").value_or(1),
+          shape_get(s, "d_ff").value_or(1), type};
+}
+
+/// Device buffers of one problem. h is [T, w1_cols] (unfused variants only),
+/// a is the activated hidden [T, f].
+template <class T>
+struct FfnBuffers {
+  const T* x;
+  const T* w1;
+  const T* w2;
+  T* h;
+  T* a;
+  T* y;
+};
+
+template <class T>
+using Launch = std::function<Status(const FfnBuffers<T>&, const FfnDims&, cudaStream_t)>;
+
+// ---- the activation kernel of the unfused variants ----------------------------
+// GELU: a[i] = gelu(h[i]). SwiGLU: a[i] = silu(h[2i]) * h[2i+1] (gate and up are
+// interleaved, so hidden unit i of any token is the pair (2i, 2i+1)). Two
+// elements per thread per step, grid-stride; FP32 math.
+template <class T, bool kSwiglu>
+__global__ void __launch_bounds__(256) activation_kernel(const T* __restrict__ h, T* __restrict__ a,
+                                                         int64_t count) {
+  using Tr = DTypeTraits<T>;
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
+    if constexpr (kSwiglu) {
+      a[i] = Tr::from_float(swiglu(Tr::to_float(h[2 * i]), Tr::to_float(h[2 * i + 1])));
+    } else {
+      a[i] = Tr::from_float(gelu_tanh(Tr::to_float(h[i])));
+    }
+  }
+}
+
+template <class T>
+Status launch_activation(const T* h, T* a, const FfnDims& d, cudaStream_t stream) {
+  const int64_t count = d.tokens * d.d_ff;
+  const int64_t grid = std::clamp<int64_t>(ceil_div<int64_t>(count, 256), 1, int64_t(1) << 16);
+  if (d.type == FfnType::swiglu)
+    activation_kernel<T, true><<<unsigned(grid), 256, 0, stream>>>(h, a, count);
+  else
+    activation_kernel<T, false><<<unsigned(grid), 256, 0, stream>>>(h, a, count);
+  return launch_status("ffn activation");
+}
+
+// ---- the instance ----------------------------------------------------------------
+
+/// Tokens checked per validation: the reference costs about (w1_cols + f) * d
+/// multiply-adds a token; keep the total near 3e8 (and at least 2 tokens).
+inline size_t reference_token_count(const FfnDims& d) {
+  const int64_t per_token = std::max<int64_t>(1, (w1_cols(d) + d.d_ff) * d.d_model);
+  return size_t(std::clamp<int64_t>(300'000'000 / per_token, 2, d.tokens));
+}
+
+template <class T>
+class FfnInstance final : public KernelInstance {
+ public:
+  FfnInstance(FfnDims d, std::string dtype, Launch<T> launch, bool needs_h, int launches)
+      : d_(d), dtype_(std::move(dtype)), launch_(std::move(launch)), launches_(launches),
+        x_(size_t(d.tokens * d.d_model)), w1_(size_t(d.d_model * w1_cols(d))),
+        w2_(size_t(d.d_ff * d.d_model)), h_(needs_h ? size_t(d.tokens * w1_cols(d)) : 0),
+        a_(size_t(d.tokens * d.d_ff)), y_(x_.size()) {}
+
+  void prepare(uint64_t seed) override {
+    seed_ = seed;
+    host_x_.resize(x_.size());
+    host_w1_.resize(w1_.size());
+    host_w2_.resize(w2_.size());
+    // Weights scaled by 1/sqrt(fan-in) (times 2 for W1, so that the hidden
+    // activations reach the curved part of GELU and SiLU).
+    const float s1 = 2.0f / std::sqrt(float(d_.d_model)), s2 = 1.0f / std::sqrt(float(d_.d_ff));
+    fill_uniform(host_x_, seed * 3 + 1);
+    fill_uniform(host_w1_, seed * 3 + 2, -s1, s1);
+    fill_uniform(host_w2_, seed * 3 + 3, -s2, s2);
+    upload_rounded<T>(host_x_, x_);
+    upload_rounded<T>(host_w1_, w1_);
+    upload_rounded<T>(host_w2_, w2_);
+    if (h_.size()) poison_nan(h_);
+    poison_nan(a_);
+    poison_nan(y_);
+  }
+
+  Status run(StreamHandle stream) override {
+    return launch_({x_.get(), w1_.get(), w2_.get(), h_.get(), a_.get(), y_.get()}, d_, stream);
+  }
+
+  Validation validate() override {
+    const std::vector<float> out = download_as_float(y_);
+    const std::vector<size_t> tokens =
+        sample_indices(size_t(d_.tokens), reference_token_count(d_), seed_ ^ 0xff7);
+    const size_t dm = size_t(d_.d_model);
+    std::vector<size_t> idx;
+    std::vector<double> ref(tokens.size() * dm);
+    idx.reserve(ref.size());
+    for (size_t r = 0; r < tokens.size(); ++r) {
+      reference_row(host_x_.data(), host_w1_.data(), host_w2_.data(), d_, int64_t(tokens[r]),
+                    &ref[r * dm]);
+      for (size_t c = 0; c < dm; ++c) idx.push_back(tokens[r] * dm + c);
+    }
+    return compare_outputs(out, idx, ref, tolerance_for(dtype_));
+  }
+
+  int launches() const override { return launches_; }
+
+ private:
+  FfnDims d_;
+  std::string dtype_;
+  Launch<T> launch_;
+  int launches_;
+  DeviceBuffer<T> x_, w1_, w2_, h_, a_, y_;
+  std::vector<float> host_x_, host_w1_, host_w2_;
+  uint64_t seed_ = 0;
+};
+
+struct FfnSpecArgs {
+  std::string variant, dtype;
+  FfnType type = FfnType::gelu;
+  Precision precision;
+  std::string description;
+  bool fused = false;        ///< model bytes: fused, else unfused (H written and re-read)
+  bool in_default_suite = false;
+  int min_cc = 0;
+  int launches = 3;
+  double workspace_bytes = 0;
+  /// "" when the variant takes the dims, else one line (alignment constraints).
+  std::function<std::string(const FfnDims&)> check;
+};
+
+/// The mma.sync GEMM's constraint (16-byte cp.async rows), for both products.
+inline std::string mma_ffn_check(const FfnDims& d) {
+  if (d.d_model % 8 == 0 && d.d_ff % 8 == 0) return "";
+  return "d_model and d_ff must be multiples of 8 (16-byte rows for the mma.sync GEMM): pad "
+         "them, or use the ffn.*_cublas variant";
+}
+
+/// The spec for an FFN variant over element type T. `make_launch` runs once per instance.
+template <class T>
+KernelSpec make_ffn_spec(FfnSpecArgs args, std::function<Launch<T>()> make_launch) {
+  KernelSpec s;
+  s.family = "ffn";
+  s.variant = args.variant;
+  s.dtype = args.dtype;
+  s.precision = args.precision;
+  s.description = args.description;
+  s.in_default_suite = args.in_default_suite;
+  s.min_cc = args.min_cc;
+  const bool swiglu = args.type == FfnType::swiglu;
+  // Llama-7B-like hidden sizes: 4d for GELU, 8d/3 rounded (11008) for SwiGLU.
+  s.params = {{"tokens", 8192, "tokens T (batch x sequence)"},
+              {"d_model", 4096, "model width d"},
+              {"d_ff", swiglu ? 11008 : 16384, "hidden width f"}};
+  s.presets = {{"tiny", {17, 64, 136}},
+               {"small", {1024, 1024, swiglu ? 2752 : 4096}},
+               {"large", {16384, 8192, swiglu ? 22016 : 32768}}};
+  const FfnType type = args.type;
+  const bool fused = args.fused;
+  s.model = [type, fused](const Shape& sh) {
+    const FfnDims d = dims_of(sh, type);
+    return ffn_cost({d.tokens, d.d_model, d.d_ff, type}, fused, int(sizeof(T)));
+  };
+  s.check_shape = [type, check = args.check](const Shape& sh) -> std::string {
+    const FfnDims d = dims_of(sh, type);
+    const int64_t big = std::numeric_limits<int>::max();
+    if (d.tokens > big || d.d_model > big || w1_cols(d) > big)
+      return "tokens, d_model and d_ff must stay below 2^31 (2^30 for SwiGLU's d_ff)";
+    return check ? check(d) : std::string();
+  };
+  const bool needs_h = !fused;
+  const double workspace = args.workspace_bytes;
+  s.device_bytes = [type, needs_h, workspace](const Shape& sh) {
+    const FfnDims d = dims_of(sh, type);
+    const double t = double(d.tokens), dm = double(d.d_model), f = double(d.d_ff),
+                 n1 = double(w1_cols(d));
+    const double elems = 2 * t * dm + dm * n1 + f * dm + t * f + (needs_h ? t * n1 : 0);
+    return elems * double(sizeof(T)) + workspace;
+  };
+  s.create = [dtype = args.dtype, type, needs_h, make_launch, n = args.launches](
+                 const Shape& sh) -> std::unique_ptr<KernelInstance> {
+    return std::make_unique<FfnInstance<T>>(dims_of(sh, type), dtype, make_launch(), needs_h, n);
+  };
+  return s;
+}
+
+}  // namespace flopscope::kernels::ffn

@@ -1,0 +1,106 @@
+// The attention, FFN and memory kernels in the registry (CPU only): their ids,
+// shape checks, models and device-memory estimates.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "flopscope/error.h"
+#include "flopscope/models.h"
+#include "registry.h"
+
+namespace fk = flopscope::kernels;
+using flopscope::Error;
+
+namespace {
+
+const fk::KernelSpec& spec(const std::string& id) {
+  const fk::KernelSpec* s = fk::find_kernel(id);
+  if (!s) throw std::runtime_error(id + " is not registered");
+  return *s;
+}
+
+}  // namespace
+
+TEST(FamilyRegistry, EveryVariantIsRegistered) {
+  for (const char* id :
+       {"attention.naive.fp32", "attention.naive.fp16", "attention.naive.bf16",
+        "attention.flash_simt.fp32", "attention.flash_mma.fp16", "attention.flash_mma.bf16",
+        "memory.copy.fp32", "memory.triad.fp32", "memory.softmax.fp32", "memory.softmax.bf16"})
+    EXPECT_NE(fk::find_kernel(id), nullptr) << id;
+  for (const char* type : {"gelu", "swiglu"})
+    for (const char* kind : {"unfused", "fused", "cublas"})
+      for (const char* dt : {"fp16", "bf16"}) {
+        const std::string id = std::string("ffn.") + type + "_" + kind + "." + dt;
+        EXPECT_NE(fk::find_kernel(id), nullptr) << id;
+      }
+}
+
+TEST(FamilyRegistry, AttentionShapesAndModels) {
+  const fk::KernelSpec& flash = spec("attention.flash_mma.bf16");
+  EXPECT_EQ(flash.precision.key(), "bf16_tensor");
+  const flopscope::Shape sh = fk::resolve_shape(flash, "");  // defaults
+  const flopscope::AttentionShape as{4, 16, 4096, 4096, 128, false};
+  const flopscope::Cost want = flopscope::attention_fused_cost(as, 2);
+  const flopscope::Cost got = flash.model(sh);
+  EXPECT_DOUBLE_EQ(got.flops, want.flops);
+  EXPECT_DOUBLE_EQ(got.bytes, want.bytes);
+  EXPECT_DOUBLE_EQ(flash.device_bytes(sh), 4.0 * 16 * 128 * 4 * 4096 * 2);
+
+  // seq_kv = 0 means "same as seq"; a causal, cross-length shape uses the model's convention.
+  const flopscope::Shape cross = fk::resolve_shape(flash, "seq=17,seq_kv=300,causal=1");
+  const flopscope::AttentionShape cs{4, 16, 17, 300, 128, true};
+  EXPECT_DOUBLE_EQ(flash.model(cross).flops, flopscope::attention_fused_cost(cs, 2).flops);
+
+  // The naive variant's model and memory include the fp32 score matrix.
+  const fk::KernelSpec& naive = spec("attention.naive.fp32");
+  const flopscope::Shape small = fk::resolve_shape(naive, "small");
+  const flopscope::AttentionShape ss{2, 8, 1024, 1024, 64, false};
+  EXPECT_DOUBLE_EQ(naive.model(small).bytes, flopscope::attention_naive_cost(ss, 4, 4).bytes);
+  EXPECT_DOUBLE_EQ(naive.device_bytes(small),
+                   2.0 * 8 * 64 * 4 * 1024 * 4 + 2.0 * 8 * 1024 * 1024 * 4);
+}
+
+TEST(FamilyRegistry, FlashRejectsUncompiledHeadDimInOneLine) {
+  try {
+    fk::resolve_shape(spec("attention.flash_mma.fp16"), "head_dim=96");
+    FAIL() << "head_dim 96 accepted";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("head_dim 96"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("supported: 64, 128"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+  // The naive kernels take any head dim.
+  EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.bf16"), "head_dim=96"));
+  EXPECT_THROW(fk::resolve_shape(spec("attention.naive.bf16"), "causal=2"), Error);
+}
+
+TEST(FamilyRegistry, FfnShapesAndModels) {
+  const fk::KernelSpec& fused = spec("ffn.swiglu_fused.bf16");
+  const fk::KernelSpec& unfused = spec("ffn.swiglu_unfused.bf16");
+  const flopscope::Shape sh = fk::resolve_shape(fused, "tokens=1000,d_model=512,d_ff=1376");
+  const flopscope::FfnShape fs{1000, 512, 1376, flopscope::FfnType::swiglu};
+  EXPECT_DOUBLE_EQ(fused.model(sh).bytes, flopscope::ffn_cost(fs, true, 2).bytes);
+  EXPECT_DOUBLE_EQ(unfused.model(sh).bytes, flopscope::ffn_cost(fs, false, 2).bytes);
+  EXPECT_DOUBLE_EQ(fused.model(sh).flops, flopscope::ffn_cost(fs, true, 2).flops);
+  // The mma.sync variants need 16-byte rows; cuBLAS takes anything.
+  try {
+    fk::resolve_shape(fused, "d_model=100");
+    FAIL() << "d_model 100 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("multiples of 8"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(fk::resolve_shape(spec("ffn.gelu_cublas.fp16"), "tokens=17,d_model=100,d_ff=250"));
+  // Unfused allocates the hidden H as well.
+  EXPECT_GT(unfused.device_bytes(sh), fused.device_bytes(sh));
+}
+
+TEST(FamilyRegistry, MemoryModels) {
+  const fk::KernelSpec& copy = spec("memory.copy.fp32");
+  const flopscope::Shape sh = fk::resolve_shape(copy, "n=1000");
+  EXPECT_DOUBLE_EQ(copy.model(sh).bytes, 8000.0);
+  EXPECT_DOUBLE_EQ(spec("memory.triad.fp32").model(sh).flops, 2000.0);
+  const fk::KernelSpec& sm = spec("memory.softmax.bf16");
+  const flopscope::Shape s2 = fk::resolve_shape(sm, "rows=10,cols=100");
+  EXPECT_DOUBLE_EQ(sm.model(s2).bytes, flopscope::softmax_rows_cost(10, 100, 2).bytes);
+}
