@@ -59,8 +59,7 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
       f.message = "GPU performance counters are restricted to administrators (" + where + extra +
                   "): run as root or with CAP_SYS_ADMIN (or CAP_PERFMON), or load the NVIDIA "
                   "driver with NVreg_RestrictProfilingToAdminUsers=0 ('grep RmProfilingAdminOnly "
-                  "/proc/driver/nvidia/params' shows 1 while restricted); timing works without it";
-      f.timing_fallback = true;
+                  "/proc/driver/nvidia/params' shows 1 while restricted)";
       return f;
     case code::multiple_subscribers:
       f.kind = ErrorKind::no_gpu;
@@ -80,7 +79,6 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
       f.kind = ErrorKind::no_gpu;
       f.message = "the GPU's performance counters are in use by another tool (" + where + extra +
                   "): stop the other profiler or pause DCGM profiling ('dcgmi profile --pause')";
-      f.timing_fallback = true;
       return f;
     case code::not_supported:
     case code::not_compatible:
@@ -117,8 +115,7 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
 }
 
 void throw_cupti_failure(int result, std::string_view call, std::string_view detail) {
-  CuptiFailure f = describe_cupti_failure(result, call, detail);
-  throw Error(f.kind, f.message);
+  throw CuptiError(result, describe_cupti_failure(result, call, detail));
 }
 
 }  // namespace flopscope::cupti

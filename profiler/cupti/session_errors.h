@@ -12,7 +12,10 @@ namespace flopscope::cupti {
 struct CuptiFailure {
   ErrorKind kind = ErrorKind::failure;
   std::string message;          ///< one line: what happened, then what to do
-  bool timing_fallback = false; ///< counters cannot work here; timing still can
+  /// Counters cannot work on this device or configuration at all, so a
+  /// session carries on with timing only (and says why). False for what the
+  /// user can fix (privileges, another profiler, a busy GPU): those stop.
+  bool timing_fallback = false;
 };
 
 /// CUptiResult name, e.g. "CUPTI_ERROR_INSUFFICIENT_PRIVILEGES" (or "CUPTI error N").
@@ -23,7 +26,20 @@ std::string cupti_result_name(int result);
 /// subscriber already attached, or the metric being added).
 CuptiFailure describe_cupti_failure(int result, std::string_view call, std::string_view detail = {});
 
-/// Throws Error(describe_cupti_failure(...)).
+/// An Error that remembers the CUPTI result and whether timing can go on.
+class CuptiError : public Error {
+ public:
+  CuptiError(int result, const CuptiFailure& f)
+      : Error(f.kind, f.message), result_(result), timing_fallback_(f.timing_fallback) {}
+  int result() const noexcept { return result_; }
+  bool timing_fallback() const noexcept { return timing_fallback_; }
+
+ private:
+  int result_;
+  bool timing_fallback_;
+};
+
+/// Throws CuptiError(describe_cupti_failure(...)).
 [[noreturn]] void throw_cupti_failure(int result, std::string_view call, std::string_view detail = {});
 
 }  // namespace flopscope::cupti

@@ -1,0 +1,420 @@
+// Raw counter files: a small sectioned binary container (docs/collector.md),
+// and their evaluation with CUPTI's host API.
+#include "flopscope/counter_file.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flopscope/error.h"
+#include "flopscope/peaks.h"
+#include "metric_plan_host.h"
+
+namespace flopscope {
+namespace {
+
+// ---- bytes ------------------------------------------------------------------
+
+constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, total length
+constexpr size_t kSectionHeaderBytes = 4 + 8;   // tag, payload length
+constexpr size_t kTrailerBytes = 4;             // CRC-32
+
+uint32_t crc32(const char* data, size_t n) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i) c = table[(c ^ uint8_t(data[i])) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(char((v >> (8 * i)) & 0xFF));
+}
+
+uint64_t get_le(const std::string& in, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t(uint8_t(in[at + i])) << (8 * i);
+  return v;
+}
+
+void put_section(std::string& out, const char tag[5], const char* data, size_t n) {
+  out.append(tag, 4);
+  put_le(out, n, 8);
+  out.append(data, n);
+}
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// ---- metadata -----------------------------------------------------------------
+
+nlohmann::json device_json(const DeviceInfo& d) {
+  return {{"name", d.name},
+          {"gpu_key", d.gpu_key},
+          {"cc_major", d.cc_major},
+          {"cc_minor", d.cc_minor},
+          {"sm_count", d.sm_count},
+          {"max_sm_clock_mhz", d.max_sm_clock_mhz},
+          {"memory_bytes", d.memory_bytes},
+          {"driver_version", d.driver_version},
+          {"cuda_runtime_version", d.cuda_runtime_version}};
+}
+
+DeviceInfo device_from_json(const nlohmann::json& j) {
+  DeviceInfo d;
+  d.name = j.at("name").get<std::string>();
+  d.gpu_key = j.value("gpu_key", "");
+  d.cc_major = j.value("cc_major", 0);
+  d.cc_minor = j.value("cc_minor", 0);
+  d.sm_count = j.value("sm_count", 0);
+  d.max_sm_clock_mhz = j.value("max_sm_clock_mhz", 0.0);
+  d.memory_bytes = j.value("memory_bytes", 0.0);
+  d.driver_version = j.value("driver_version", "");
+  d.cuda_runtime_version = j.value("cuda_runtime_version", "");
+  return d;
+}
+
+std::string meta_text(const CounterFile& f) {
+  nlohmann::json j;
+  j["plan_version"] = f.plan_version;
+  j["chip"] = f.chip;
+  j["set"] = f.set;
+  j["tensor"] = f.tensor;
+  j["metrics"] = f.metrics;
+  j["quantities"] = nlohmann::json::array();
+  for (const auto& q : f.quantities) {
+    nlohmann::json jq{{"key", q.key}, {"available", q.available}, {"terms", nlohmann::json::array()}};
+    if (!q.note.empty()) jq["note"] = q.note;
+    for (const auto& t : q.terms) jq["terms"].push_back({{"metric", t.metric}, {"factor", t.factor}});
+    j["quantities"].push_back(jq);
+  }
+  if (f.device) j["device"] = device_json(*f.device);
+  j["dropped_ranges"] = f.dropped_ranges;
+  j["created"] = f.created;
+  j["tool_version"] = f.tool_version;
+  j["ranges"] = nlohmann::json::array();
+  for (const auto& r : f.ranges)
+    j["ranges"].push_back({{"kernel", r.kernel},
+                           {"nvtx", r.nvtx},
+                           {"range_name", r.range_name},
+                           {"image", r.image},
+                           {"range_index", r.range_index},
+                           {"launch", r.launch}});
+  return j.dump();
+}
+
+void read_meta(CounterFile& f, const std::string& text, const std::string& origin) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    f.plan_version = j.at("plan_version").get<int>();
+    f.chip = j.at("chip").get<std::string>();
+    f.set = j.at("set").get<std::string>();
+    f.tensor = j.at("tensor").get<std::vector<std::string>>();
+    f.metrics = j.at("metrics").get<std::vector<std::string>>();
+    for (const auto& jq : j.at("quantities")) {
+      Quantity q;
+      q.key = jq.at("key").get<std::string>();
+      q.available = jq.at("available").get<bool>();
+      q.note = jq.value("note", "");
+      for (const auto& jt : jq.at("terms"))
+        q.terms.push_back({jt.at("metric").get<std::string>(), jt.at("factor").get<double>()});
+      f.quantities.push_back(std::move(q));
+    }
+    if (j.contains("device")) f.device = device_from_json(j.at("device"));
+    f.dropped_ranges = j.value("dropped_ranges", uint64_t(0));
+    f.created = j.value("created", "");
+    f.tool_version = j.value("tool_version", "");
+    for (const auto& jr : j.at("ranges")) {
+      CounterRange r;
+      r.kernel = jr.value("kernel", "");
+      r.nvtx = jr.value("nvtx", "");
+      r.range_name = jr.value("range_name", "");
+      r.image = jr.at("image").get<uint32_t>();
+      r.range_index = jr.at("range_index").get<uint32_t>();
+      r.launch = jr.value("launch", uint64_t(0));
+      f.ranges.push_back(std::move(r));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw_bad_input(origin + ": damaged counter-file metadata (" + e.what() + ")");
+  }
+}
+
+}  // namespace
+
+std::string serialize_counter_file(const CounterFile& f) {
+  std::string out;
+  out.append(kCounterFileMagic, 8);
+  put_le(out, kCounterFileVersion, 4);
+  put_le(out, 0, 4);  // reserved
+  put_le(out, 0, 8);  // total length, patched below
+  const std::string meta = meta_text(f);
+  put_section(out, "META", meta.data(), meta.size());
+  put_section(out, "CONF", reinterpret_cast<const char*>(f.config_image.data()), f.config_image.size());
+  for (const auto& img : f.counter_images)
+    put_section(out, "CDAT", reinterpret_cast<const char*>(img.data()), img.size());
+  const uint64_t total = out.size() + kTrailerBytes;
+  for (int i = 0; i < 8; ++i) out[16 + i] = char((total >> (8 * i)) & 0xFF);
+  put_le(out, crc32(out.data(), out.size()), 4);
+  return out;
+}
+
+CounterFile parse_counter_file(const std::string& in, const std::string& origin) {
+  if (in.size() < 8 || std::memcmp(in.data(), kCounterFileMagic, 8) != 0)
+    throw_bad_input(origin + ": not a flopscope counter file (it does not start with '" +
+                    std::string(kCounterFileMagic) + "')");
+  if (in.size() < kHeaderBytes + kTrailerBytes)
+    throw_bad_input(origin + ": truncated counter file: " + std::to_string(in.size()) +
+                    " bytes, shorter than its header; copy the whole file again");
+  const uint64_t version = get_le(in, 8, 4);
+  if (version != kCounterFileVersion)
+    throw_bad_input(origin + ": counter file format version " + std::to_string(version) +
+                    " (this flopscope reads version " + std::to_string(kCounterFileVersion) +
+                    "); use the flopscope that wrote it, or a newer one");
+  const uint64_t total = get_le(in, 16, 8);
+  if (in.size() < total)
+    throw_bad_input(origin + ": truncated counter file: " + std::to_string(in.size()) + " of " +
+                    std::to_string(total) + " bytes; copy the whole file again");
+  if (in.size() > total)
+    throw_bad_input(origin + ": counter file has " + std::to_string(in.size() - total) +
+                    " bytes after its end; it was damaged or appended to");
+  const uint32_t stored = uint32_t(get_le(in, in.size() - kTrailerBytes, 4));
+  const uint32_t computed = crc32(in.data(), in.size() - kTrailerBytes);
+  if (stored != computed)
+    throw_bad_input(origin + ": counter file is corrupted (CRC-32 " + hex32(computed) +
+                    ", stored " + hex32(stored) + "); copy it again from the machine that recorded it");
+
+  CounterFile f;
+  bool have_meta = false, have_conf = false;
+  size_t at = kHeaderBytes;
+  const size_t end = in.size() - kTrailerBytes;
+  while (at < end) {
+    if (end - at < kSectionHeaderBytes)
+      throw_bad_input(origin + ": damaged counter file: section header cut short at byte " +
+                      std::to_string(at));
+    const std::string tag = in.substr(at, 4);
+    const uint64_t len = get_le(in, at + 4, 8);
+    at += kSectionHeaderBytes;
+    if (len > end - at)
+      throw_bad_input(origin + ": damaged counter file: section " + tag + " claims " +
+                      std::to_string(len) + " bytes, " + std::to_string(end - at) + " remain");
+    const char* p = in.data() + at;
+    if (tag == "META") {
+      read_meta(f, in.substr(at, len), origin);
+      have_meta = true;
+    } else if (tag == "CONF") {
+      f.config_image.assign(p, p + len);
+      have_conf = true;
+    } else if (tag == "CDAT") {
+      f.counter_images.emplace_back(p, p + len);
+    }  // unknown tags: skipped, so later versions may add sections
+    at += len;
+  }
+  if (!have_meta || !have_conf)
+    throw_bad_input(origin + ": damaged counter file: no " + std::string(have_meta ? "CONF" : "META") +
+                    " section");
+  for (const auto& r : f.ranges)
+    if (r.image >= f.counter_images.size())
+      throw_bad_input(origin + ": damaged counter file: range " + std::to_string(r.launch) +
+                      " refers to counter image " + std::to_string(r.image) + " of " +
+                      std::to_string(f.counter_images.size()));
+  if (f.plan_version > kMetricPlanVersion)
+    throw_bad_input(origin + ": written with metric plan version " + std::to_string(f.plan_version) +
+                    " (this flopscope knows " + std::to_string(kMetricPlanVersion) +
+                    "); use a newer flopscope");
+  return f;
+}
+
+void write_counter_file(const std::string& path, const CounterFile& f) {
+  write_file_atomic(path, serialize_counter_file(f));
+}
+
+CounterFile read_counter_file(const std::string& path) {
+  return parse_counter_file(read_file(path), path);
+}
+
+bool is_counter_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char buf[8] = {};
+  if (!in.read(buf, 8)) return false;
+  return std::memcmp(buf, kCounterFileMagic, 8) == 0;
+}
+
+namespace {
+
+// CUPTI reads a counter-data image without checking it: a malformed one
+// crashes the process (seen with CUDA 13.0 on an arbitrary payload). A file's
+// CRC catches damage in transit, not a payload that was never a CUPTI image, so
+// each image is first read in a child process; a crash there becomes a clear
+// error here. Used for files only: images the session just decoded are CUPTI's own.
+void probe_counter_image(const CounterFile& f, uint32_t image_index) {
+  const auto& image = f.counter_images[image_index];
+  std::vector<uint32_t> wanted;
+  for (const auto& r : f.ranges)
+    if (r.image == image_index) wanted.push_back(r.range_index);
+  const pid_t pid = ::fork();
+  if (pid < 0) return;  // cannot probe; evaluate directly
+  if (pid == 0) {
+    int code = 0;
+    try {
+      cupti::HostObject host(f.chip, {});
+      const size_t n = cupti::counter_data_ranges(image);
+      for (uint32_t r : wanted)
+        if (r < n) host.evaluate(image, r, f.metrics);
+    } catch (...) {
+      code = 1;  // a CUPTI error: the parent reports it properly
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return;
+  }
+  if (WIFSIGNALED(status))
+    throw_bad_input("counter image " + std::to_string(image_index) +
+                    " is not a valid CUPTI counter-data image for chip " + f.chip +
+                    " (CUPTI crashed reading it, signal " + std::to_string(WTERMSIG(status)) +
+                    "); the file was not written by a flopscope session");
+}
+
+}  // namespace
+
+std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
+  if (!is_supported_chip(f.chip))
+    throw_bad_input("counter file recorded on chip '" + f.chip +
+                    "', which this CUPTI does not know; evaluate it with a newer CUDA toolkit");
+  std::vector<EvaluatedRange> out;
+  if (f.ranges.empty()) return out;
+  for (const auto& r : f.ranges)
+    if (f.counter_images.at(r.image).empty())
+      throw_bad_input("counter image " + std::to_string(r.image) +
+                      " is empty: the session recorded no counter data for range " +
+                      std::to_string(r.launch));
+  for (uint32_t i = 0; i < f.counter_images.size(); ++i) probe_counter_image(f, i);
+  cupti::HostObject host(f.chip, {});
+  for (const auto& r : f.ranges) {
+    const auto& image = f.counter_images.at(r.image);
+    const size_t n = cupti::counter_data_ranges(image);
+    if (r.range_index >= n)
+      throw_bad_input("counter image " + std::to_string(r.image) + " holds " + std::to_string(n) +
+                      " ranges; range " + std::to_string(r.range_index) + " is not among them");
+    const std::vector<double> v = host.evaluate(image, r.range_index, f.metrics);
+    std::map<std::string, double> values;
+    for (size_t i = 0; i < f.metrics.size(); ++i) values[f.metrics[i]] = v[i];
+    out.push_back({r, hw_counters_from_values(f.quantities, values)});
+  }
+  return out;
+}
+
+namespace {
+
+std::string dominant_precision(const HwCounters& hw) {
+  std::string best = "fp32";
+  double most = -1;
+  for (const auto& [k, v] : hw.flops_by_pipe)
+    if (v > most) {
+      most = v;
+      best = k;
+    }
+  return best;
+}
+
+void add_opt(std::optional<double>& acc, const std::optional<double>& v) {
+  if (v) acc = acc.value_or(0) + *v;
+}
+
+void scale_opt(std::optional<double>& v, double s) {
+  if (v) *v *= s;
+}
+
+}  // namespace
+
+ResultsDoc counter_file_to_results(const CounterFile& f) {
+  ResultsDoc doc = new_results_doc();
+  doc.device = f.device;
+  if (f.device) {
+    const GpuSpec* g = find_gpu(f.device->gpu_key.empty() ? f.device->name : f.device->gpu_key);
+    if (g) doc.peaks.datasheet = datasheet_peaks(*g);
+  }
+  const auto ranges = evaluate_counter_file(f);
+
+  // Fold launches of the same kernel under the same NVTX path, in first-seen order.
+  using Key = std::tuple<std::string, std::string>;
+  std::map<Key, size_t> index;
+  struct Fold {
+    std::string kernel, nvtx;
+    std::vector<HwCounters> hws;
+  };
+  std::vector<Fold> folds;
+  for (const auto& r : ranges) {
+    const std::string kernel =
+        !r.range.kernel.empty() ? r.range.kernel
+                                : (r.range.range_name.empty() ? "range" : r.range.range_name);
+    const Key key{kernel, r.range.nvtx};
+    auto [it, fresh] = index.try_emplace(key, folds.size());
+    if (fresh) folds.push_back({kernel, r.range.nvtx, {}});
+    folds[it->second].hws.push_back(r.hw);
+  }
+  for (const Fold& fold : folds) {
+    HwCounters hw;
+    std::vector<double> durations;
+    std::map<std::string, double> flops_sum, metrics_sum;
+    for (const HwCounters& h : fold.hws) {
+      add_opt(hw.flops_total, h.flops_total);
+      add_opt(hw.dram_read_bytes, h.dram_read_bytes);
+      add_opt(hw.dram_write_bytes, h.dram_write_bytes);
+      add_opt(hw.l2_bytes, h.l2_bytes);
+      add_opt(hw.l1_bytes, h.l1_bytes);
+      add_opt(hw.duration_s, h.duration_s);
+      add_opt(hw.sm_clock_hz, h.sm_clock_hz);
+      for (const auto& [k, v] : h.flops_by_pipe) flops_sum[k] += v;
+      for (const auto& [k, v] : h.metrics) metrics_sum[k] += v;
+      if (h.duration_s) durations.push_back(*h.duration_s);
+    }
+    const double inv = 1.0 / double(fold.hws.size());  // per-launch means
+    for (auto* o : {&hw.flops_total, &hw.dram_read_bytes, &hw.dram_write_bytes, &hw.l2_bytes,
+                    &hw.l1_bytes, &hw.duration_s, &hw.sm_clock_hz})
+      scale_opt(*o, inv);
+    for (const auto& [k, v] : flops_sum) hw.flops_by_pipe[k] = v * inv;
+    for (const auto& [k, v] : metrics_sum) hw.metrics[k] = v * inv;
+
+    RunRecord run;
+    run.family = "app";
+    run.variant = fold.kernel;
+    run.precision = dominant_precision(hw);
+    run.dtype = run.precision.substr(0, run.precision.find('_'));
+    run.id = run.family + "." + run.variant + "." + run.dtype;
+    run.name = fold.kernel;
+    run.nvtx = fold.nvtx;
+    run.launches = int64_t(fold.hws.size());
+    if (hw.sm_clock_hz) run.sm_clock_mhz = *hw.sm_clock_hz / 1e6;
+    run.hw = hw;
+    if (!durations.empty()) {
+      run.time_s = summarize(durations);
+      compute_derived(run, doc.peaks.datasheet);
+      run.derived.mfu.reset();  // no model FLOPs for an application kernel
+    }
+    doc.runs.push_back(std::move(run));
+  }
+  return doc;
+}
+
+}  // namespace flopscope

@@ -1,0 +1,242 @@
+// CUPTI range profiler, target side. Written against the CUDA 13.0 headers and
+// NVIDIA's range_profiling sample flow; runs only where there is a GPU (the
+// `gpu`-labelled tests), compiled everywhere.
+#include "range_profiler.h"
+
+#include <cuda_runtime_api.h>
+#include <cupti_profiler_target.h>
+#include <cupti_target.h>
+
+#include <mutex>
+
+#include "flopscope/error.h"
+#include "metric_plan_host.h"
+#include "session_errors.h"
+
+namespace flopscope::cupti {
+namespace {
+
+void check(CUptiResult r, const char* call, const std::string& detail = {}) {
+  if (r != CUPTI_SUCCESS) throw_cupti_failure(r, call, detail);
+}
+
+template <class Fn>
+void resolve(const char* symbol, Fn*& fn) {
+  void* p = nullptr;
+  cudaDriverEntryPointQueryResult q{};
+  const cudaError_t e = cudaGetDriverEntryPointByVersion(symbol, &p, 12000, cudaEnableDefault, &q);
+  if (e != cudaSuccess || q != cudaDriverEntryPointSuccess || !p)
+    throw Error(ErrorKind::no_gpu, std::string("cannot reach the CUDA driver (") + symbol +
+                                       ": " + cudaGetErrorString(e) +
+                                       "): no NVIDIA driver or GPU is usable here");
+  fn = reinterpret_cast<Fn*>(p);
+}
+
+}  // namespace
+
+const DriverApi& driver_api() {
+  static std::once_flag once;
+  static DriverApi api;
+  static std::string failure;
+  std::call_once(once, [] {
+    int count = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+      failure = e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice || count == 0
+                    ? "no NVIDIA driver or GPU found: hardware counters need a GPU (flopscope "
+                      "metrics and flopscope report work without one)"
+                    : std::string("CUDA cannot list devices: ") + cudaGetErrorString(e);
+      return;
+    }
+    try {
+      resolve("cuCtxGetCurrent", api.ctx_get_current);
+      resolve("cuCtxPushCurrent", api.ctx_push_current);
+      resolve("cuCtxPopCurrent", api.ctx_pop_current);
+      resolve("cuCtxGetDevice", api.ctx_get_device);
+      resolve("cuCtxSynchronize", api.ctx_synchronize);
+    } catch (const Error& err) {
+      failure = err.what();
+    }
+  });
+  if (!failure.empty()) throw Error(ErrorKind::no_gpu, failure);
+  return api;
+}
+
+ScopedContext::ScopedContext(CUcontext ctx) {
+  const DriverApi& d = driver_api();
+  CUcontext cur = nullptr;
+  d.ctx_get_current(&cur);
+  if (cur != ctx && d.ctx_push_current(ctx) == CUDA_SUCCESS) pushed_ = true;
+}
+
+ScopedContext::~ScopedContext() {
+  if (!pushed_) return;
+  CUcontext popped = nullptr;
+  driver_api().ctx_pop_current(&popped);
+}
+
+void profiler_initialize() {
+  static std::once_flag once;
+  static CUptiResult result = CUPTI_SUCCESS;
+  std::call_once(once, [] {
+    auto p = cupti_params<CUpti_Profiler_Initialize_Params>(CUpti_Profiler_Initialize_Params_STRUCT_SIZE);
+    result = cuptiProfilerInitialize(&p);
+  });
+  check(result, "cuptiProfilerInitialize");
+}
+
+CUcontext current_context() {
+  const DriverApi& d = driver_api();
+  CUcontext ctx = nullptr;
+  if (d.ctx_get_current(&ctx) != CUDA_SUCCESS || !ctx) {
+    // The runtime creates (or retains) its primary context on first use.
+    const cudaError_t e = cudaFree(nullptr);
+    if (e != cudaSuccess)
+      throw Error(ErrorKind::no_gpu, std::string("cannot create a CUDA context: ") + cudaGetErrorString(e));
+    d.ctx_get_current(&ctx);
+  }
+  if (!ctx) throw Error(ErrorKind::no_gpu, "no CUDA context is current on this thread");
+  return ctx;
+}
+
+int context_device(CUcontext ctx) {
+  ScopedContext scope(ctx);
+  CUdevice dev = 0;
+  if (driver_api().ctx_get_device(&dev) != CUDA_SUCCESS)
+    throw Error(ErrorKind::failure, "cuCtxGetDevice failed for the profiled context");
+  return int(dev);
+}
+
+std::string device_unsupported_reason(int device) {
+  auto p = cupti_params<CUpti_Profiler_DeviceSupported_Params>(CUpti_Profiler_DeviceSupported_Params_STRUCT_SIZE);
+  p.cuDevice = CUdevice(device);
+  p.api = CUPTI_PROFILER_RANGE_PROFILING;
+  check(cuptiProfilerDeviceSupported(&p), "cuptiProfilerDeviceSupported");
+  if (p.isSupported == CUPTI_PROFILER_CONFIGURATION_SUPPORTED) return {};
+  std::string why;
+  auto add = [&](CUpti_Profiler_Support_Level level, const char* what) {
+    if (level != CUPTI_PROFILER_CONFIGURATION_SUPPORTED && level != CUPTI_PROFILER_CONFIGURATION_UNKNOWN)
+      why += (why.empty() ? "" : ", ") + std::string(what) +
+             (level == CUPTI_PROFILER_CONFIGURATION_DISABLED ? " (disabled by the system)" : "");
+  };
+  add(p.architecture, "architecture older than Volta");
+  add(p.sli, "SLI");
+  add(p.vGpu, "vGPU without profiling enabled");
+  add(p.confidentialCompute, "confidential computing");
+  add(p.cmp, "crypto-mining processor");
+  add(p.wsl, "WSL");
+  return "CUPTI cannot profile device " + std::to_string(device) + " (" +
+         (why.empty() ? std::string("unsupported configuration") : why) + ")";
+}
+
+std::string device_chip_name(int device) {
+  auto p = cupti_params<CUpti_Device_GetChipName_Params>(CUpti_Device_GetChipName_Params_STRUCT_SIZE);
+  p.deviceIndex = size_t(device);
+  check(cuptiDeviceGetChipName(&p), "cuptiDeviceGetChipName");
+  return p.pChipName ? std::string(p.pChipName) : std::string();
+}
+
+std::vector<uint8_t> counter_availability(CUcontext ctx) {
+  auto p = cupti_params<CUpti_Profiler_GetCounterAvailability_Params>(
+      CUpti_Profiler_GetCounterAvailability_Params_STRUCT_SIZE);
+  p.ctx = ctx;
+  check(cuptiProfilerGetCounterAvailability(&p), "cuptiProfilerGetCounterAvailability");
+  std::vector<uint8_t> image(p.counterAvailabilityImageSize);
+  p.pCounterAvailabilityImage = image.data();
+  check(cuptiProfilerGetCounterAvailability(&p), "cuptiProfilerGetCounterAvailability");
+  image.resize(p.counterAvailabilityImageSize);
+  return image;
+}
+
+RangeProfiler::RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image,
+                             std::vector<std::string> metrics, size_t max_ranges)
+    : ctx_(ctx), config_(std::move(config_image)), metrics_(std::move(metrics)),
+      max_ranges_(max_ranges == 0 ? 1 : max_ranges) {
+  for (const auto& m : metrics_) metric_ptrs_.push_back(m.c_str());
+  auto en = cupti_params<CUpti_RangeProfiler_Enable_Params>(CUpti_RangeProfiler_Enable_Params_STRUCT_SIZE);
+  en.ctx = ctx_;
+  check(cuptiRangeProfilerEnable(&en), "cuptiRangeProfilerEnable");
+  obj_ = en.pRangeProfilerObject;
+}
+
+RangeProfiler::~RangeProfiler() {
+  if (!obj_) return;
+  if (running_) {
+    auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+    st.pRangeProfilerObject = obj_;
+    cuptiRangeProfilerStop(&st);
+  }
+  auto d = cupti_params<CUpti_RangeProfiler_Disable_Params>(CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE);
+  d.pRangeProfilerObject = obj_;
+  cuptiRangeProfilerDisable(&d);
+}
+
+void RangeProfiler::start() {
+  // A fresh image per batch: the previous one was handed out by stop().
+  auto sz = cupti_params<CUpti_RangeProfiler_GetCounterDataSize_Params>(
+      CUpti_RangeProfiler_GetCounterDataSize_Params_STRUCT_SIZE);
+  sz.pRangeProfilerObject = obj_;
+  sz.pMetricNames = metric_ptrs_.data();
+  sz.numMetrics = metric_ptrs_.size();
+  sz.maxNumOfRanges = max_ranges_;
+  sz.maxNumRangeTreeNodes = uint32_t(max_ranges_);
+  check(cuptiRangeProfilerGetCounterDataSize(&sz), "cuptiRangeProfilerGetCounterDataSize");
+  image_.assign(sz.counterDataSize, 0);
+
+  auto init = cupti_params<CUpti_RangeProfiler_CounterDataImage_Initialize_Params>(
+      CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE);
+  init.pRangeProfilerObject = obj_;
+  init.counterDataSize = image_.size();
+  init.pCounterData = image_.data();
+  check(cuptiRangeProfilerCounterDataImageInitialize(&init),
+        "cuptiRangeProfilerCounterDataImageInitialize");
+
+  auto sc = cupti_params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
+  sc.pRangeProfilerObject = obj_;
+  sc.configSize = config_.size();
+  sc.pConfig = config_.data();
+  sc.counterDataImageSize = image_.size();
+  sc.pCounterDataImage = image_.data();
+  sc.range = CUPTI_AutoRange;
+  sc.replayMode = CUPTI_KernelReplay;
+  sc.maxRangesPerPass = max_ranges_;
+  sc.numNestingLevels = 1;  // auto range: one level
+  sc.minNestingLevel = 1;
+  sc.passIndex = 0;
+  sc.targetNestingLevel = 1;
+  check(cuptiRangeProfilerSetConfig(&sc), "cuptiRangeProfilerSetConfig");
+
+  auto st = cupti_params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
+  st.pRangeProfilerObject = obj_;
+  check(cuptiRangeProfilerStart(&st), "cuptiRangeProfilerStart");
+  running_ = true;
+}
+
+RangeProfiler::Batch RangeProfiler::stop() {
+  Batch b;
+  if (!running_) return b;
+  {
+    ScopedContext scope(ctx_);
+    driver_api().ctx_synchronize();  // every profiled launch has finished
+  }
+  auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+  st.pRangeProfilerObject = obj_;
+  running_ = false;
+  check(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
+  // Kernel replay submits every pass of a kernel inside its launch, so one
+  // Start/Stop covers all passes; anything else means the config did not fit.
+  if (!st.isAllPassSubmitted)
+    throw Error(ErrorKind::failure,
+                "CUPTI kernel replay left passes unsubmitted; use a smaller metric set");
+
+  auto dec = cupti_params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
+  dec.pRangeProfilerObject = obj_;
+  check(cuptiRangeProfilerDecodeData(&dec), "cuptiRangeProfilerDecodeData");
+  b.dropped = dec.numOfRangeDropped;
+  b.image = std::move(image_);
+  image_.clear();
+  b.ranges = counter_data_ranges(b.image);
+  return b;
+}
+
+}  // namespace flopscope::cupti

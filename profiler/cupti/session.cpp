@@ -1,0 +1,342 @@
+// flopscope::Session: the range profiler (range_profiler.h) driven per kernel
+// launch, evaluated with the host API (metric_plan_host.h). Needs a GPU to run;
+// compiled and linked everywhere.
+#include "flopscope/session.h"
+
+#include <cuda_runtime_api.h>
+#include <cupti_callbacks.h>
+#include <cupti_driver_cbid.h>
+#include <cupti_runtime_cbid.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+
+#include "flopscope/error.h"
+#include "flopscope/peaks.h"
+#include "flopscope/version.h"
+#include "metric_plan_host.h"
+#include "range_profiler.h"
+#include "session_errors.h"
+
+namespace flopscope {
+namespace {
+
+constexpr CUpti_CallbackId kRuntimeLaunches[] = {
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000,
+    CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000,
+    CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000,
+};
+constexpr CUpti_CallbackId kDriverLaunches[] = {
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
+};
+constexpr CUpti_CallbackId kGraphLaunches[] = {
+    CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch,
+    CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz,
+};
+
+// Runtime launches call the driver's launch underneath; count each launch once.
+thread_local int runtime_launch_depth = 0;
+
+std::string now_iso() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+struct Session::Impl {
+  SessionOptions opt;
+  mutable std::mutex mu;
+  CUcontext ctx = nullptr;
+  int device = 0;
+  std::string chip;
+  MetricPlan plan;
+  std::vector<uint8_t> availability;
+  bool enabled = false;
+  std::vector<std::string> notes;
+  std::unique_ptr<cupti::RangeProfiler> profiler;
+  std::unique_ptr<cupti::HostObject> host;
+  CUpti_SubscriberHandle subscriber = nullptr;
+  bool running = false;
+  bool flushing = false;
+  struct Noted {
+    std::string kernel, nvtx;
+  };
+  std::vector<Noted> batch;  // launches noted in the current batch
+  uint64_t next_launch = 0;
+  uint64_t dropped = 0;
+  uint64_t graph_launches = 0;
+  std::vector<KernelCounters> results;  // since start()
+  CounterFile raw;
+
+  void note_locked(const char* kernel, const char* nvtx);
+  void flush_locked(bool restart);
+  static void CUPTIAPI on_callback(void* self, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
+                                   const void* data);
+  void subscribe();
+};
+
+void Session::Impl::subscribe() {
+  char old_name[256] = {};
+  auto p = cupti::cupti_params<CUpti_SubscriberParams>(CUpti_SubscriberParams_STRUCT_SIZE);
+  p.subscriberName = "flopscope";
+  p.oldSubscriberName = old_name;
+  p.oldSubscriberSize = sizeof old_name;
+  const CUptiResult r = cuptiSubscribe_v2(&subscriber, &Impl::on_callback, this, &p);
+  if (r != CUPTI_SUCCESS) {
+    subscriber = nullptr;
+    cupti::throw_cupti_failure(r, "cuptiSubscribe_v2", old_name[0] ? old_name : "");
+  }
+  auto enable = [&](CUpti_CallbackDomain d, CUpti_CallbackId id) {
+    const CUptiResult e = cuptiEnableCallback(1, subscriber, d, id);
+    if (e != CUPTI_SUCCESS) cupti::throw_cupti_failure(e, "cuptiEnableCallback");
+  };
+  for (auto id : kRuntimeLaunches) enable(CUPTI_CB_DOMAIN_RUNTIME_API, id);
+  for (auto id : kDriverLaunches) enable(CUPTI_CB_DOMAIN_DRIVER_API, id);
+  for (auto id : kGraphLaunches) enable(CUPTI_CB_DOMAIN_DRIVER_API, id);
+}
+
+void CUPTIAPI Session::Impl::on_callback(void* self, CUpti_CallbackDomain domain,
+                                         CUpti_CallbackId cbid, const void* data) {
+  auto* s = static_cast<Impl*>(self);
+  const auto* cb = static_cast<const CUpti_CallbackData*>(data);
+  if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
+    if (cb->callbackSite == CUPTI_API_EXIT) {
+      if (runtime_launch_depth > 0) --runtime_launch_depth;
+      return;
+    }
+    ++runtime_launch_depth;
+  } else if (domain == CUPTI_CB_DOMAIN_DRIVER_API) {
+    if (cb->callbackSite != CUPTI_API_ENTER || runtime_launch_depth > 0) return;
+    if (std::find(std::begin(kGraphLaunches), std::end(kGraphLaunches), cbid) != std::end(kGraphLaunches)) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->running) ++s->graph_launches;
+      return;
+    }
+  } else {
+    return;
+  }
+  // The runtime may not have a context yet at its API entry; the driver does.
+  if (cb->context && cb->context != s->ctx) return;
+  try {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->note_locked(cb->symbolName, nullptr);
+  } catch (const std::exception& e) {
+    // A callback cannot throw into the application; the note reaches stop().
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->notes.push_back(std::string("counter collection stopped: ") + e.what());
+    s->running = false;
+  }
+}
+
+void Session::Impl::note_locked(const char* kernel, const char* nvtx) {
+  if (!running || flushing) return;
+  if (batch.size() >= opt.ranges_per_batch) flush_locked(/*restart=*/true);
+  batch.push_back({kernel ? kernel : "", nvtx ? nvtx : ""});
+}
+
+void Session::Impl::flush_locked(bool restart) {
+  flushing = true;
+  struct Reset {
+    bool& f;
+    ~Reset() { f = false; }
+  } reset{flushing};
+  cupti::RangeProfiler::Batch b = profiler->stop();
+  running = false;
+  dropped += b.dropped;
+  const uint32_t image = uint32_t(raw.counter_images.size());
+  const bool names_ok = b.ranges == batch.size();
+  if (!names_ok && !batch.empty())
+    notes.push_back("batch " + std::to_string(image) + ": " + std::to_string(b.ranges) +
+                    " ranges for " + std::to_string(batch.size()) +
+                    " noted launches; its kernels are left unnamed");
+  for (size_t i = 0; i < b.ranges; ++i) {
+    const std::vector<double> v = host->evaluate(b.image, i, plan.metrics);
+    std::map<std::string, double> values;
+    for (size_t k = 0; k < plan.metrics.size(); ++k) values[plan.metrics[k]] = v[k];
+    KernelCounters kc;
+    kc.kernel = names_ok ? batch[i].kernel : "";
+    kc.nvtx = names_ok ? batch[i].nvtx : "";
+    kc.launch = next_launch + i;
+    kc.hw = hw_counters_from_values(plan.quantities, values);
+    raw.ranges.push_back({kc.kernel, kc.nvtx, cupti::counter_data_range_name(b.image, i), image,
+                          uint32_t(i), kc.launch});
+    results.push_back(std::move(kc));
+  }
+  next_launch += std::max(b.ranges, batch.size());
+  batch.clear();
+  raw.counter_images.push_back(std::move(b.image));
+  if (restart) {
+    profiler->start();
+    running = true;
+  }
+}
+
+Session::Session(SessionOptions opt) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.opt = std::move(opt);
+  if (s.opt.ranges_per_batch == 0) throw_bad_input("ranges_per_batch must be at least 1");
+  cupti::driver_api();  // throws no_gpu without a driver or device
+  s.ctx = s.opt.context ? static_cast<CUcontext>(s.opt.context) : cupti::current_context();
+  s.device = cupti::context_device(s.ctx);
+
+  s.raw.created = now_iso();
+  s.raw.tool_version = FLOPSCOPE_VERSION;
+  s.raw.set = std::string(to_string(s.opt.set));
+  s.raw.tensor = s.opt.tensor;
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, s.device) == cudaSuccess) {
+    DeviceInfo d;
+    d.name = prop.name;
+    d.cc_major = prop.major;
+    d.cc_minor = prop.minor;
+    d.sm_count = prop.multiProcessorCount;
+    d.memory_bytes = double(prop.totalGlobalMem);
+    if (const GpuSpec* g = find_gpu(d.name)) d.gpu_key = g->key;
+    s.raw.device = d;
+  }
+
+  cupti::profiler_initialize();
+  if (s.opt.set == MetricSet::none) {
+    s.notes.push_back("metric set none: no counters collected");
+    return;
+  }
+  try {
+    const std::string why = cupti::device_unsupported_reason(s.device);
+    if (!why.empty()) {
+      s.notes.push_back("counters off, timing only: " + why);
+      return;
+    }
+    s.chip = cupti::device_chip_name(s.device);
+    s.raw.chip = s.chip;
+    if (!is_supported_chip(s.chip)) {
+      s.notes.push_back("counters off, timing only: this CUPTI cannot profile chip '" + s.chip +
+                        "' (a newer CUDA toolkit may)");
+      return;
+    }
+    s.availability = cupti::counter_availability(s.ctx);
+    s.plan = build_metric_plan(s.chip, s.opt.set, s.opt.tensor, s.availability);
+  } catch (const cupti::CuptiError& e) {
+    // MIG, vGPU, WSL and the like: carry on with timing and say why. Privileges,
+    // another profiler or no driver propagate: the message says what to do.
+    if (!e.timing_fallback()) throw;
+    s.notes.push_back(std::string("counters off, timing only: ") + e.what());
+    return;
+  }
+  for (const auto& n : s.plan.notes) s.notes.push_back(n);
+  if (s.plan.metrics.empty()) {
+    s.notes.push_back("counters off, timing only: no metric of set " + s.raw.set + " exists on " +
+                      s.chip);
+    return;
+  }
+  s.raw.plan_version = s.plan.version;
+  s.raw.metrics = s.plan.metrics;
+  s.raw.quantities = s.plan.quantities;
+  s.raw.config_image = s.plan.config_image;
+  s.host = std::make_unique<cupti::HostObject>(s.chip, s.availability);
+  try {
+    cupti::ScopedContext scope(s.ctx);
+    s.profiler = std::make_unique<cupti::RangeProfiler>(s.ctx, s.plan.config_image, s.plan.metrics,
+                                                        s.opt.ranges_per_batch);
+  } catch (const cupti::CuptiError& e) {
+    if (!e.timing_fallback()) throw;
+    s.notes.push_back(std::string("counters off, timing only: ") + e.what());
+    return;
+  }
+  if (s.opt.track_launches) s.subscribe();
+  s.enabled = true;
+}
+
+Session::~Session() {
+  Impl& s = *impl_;
+  if (s.subscriber) {
+    cuptiUnsubscribe(s.subscriber);
+    s.subscriber = nullptr;
+  }
+  if (s.running) {
+    try {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.flush_locked(false);
+    } catch (...) {
+      // destructor: the results are lost, but the context is left clean below
+    }
+  }
+  s.profiler.reset();  // cuptiRangeProfilerDisable
+}
+
+void Session::start() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.enabled || s.running) return;
+  s.results.clear();
+  s.batch.clear();
+  s.graph_launches = 0;
+  cupti::ScopedContext scope(s.ctx);
+  s.profiler->start();
+  s.running = true;
+}
+
+void Session::note_launch(const char* kernel, const char* nvtx) {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.note_locked(kernel, nvtx);
+}
+
+std::vector<KernelCounters> Session::stop() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.enabled) return {};
+  if (s.running) {
+    cupti::ScopedContext scope(s.ctx);
+    s.flush_locked(false);
+  }
+  if (s.graph_launches > 0)
+    s.notes.push_back(std::to_string(s.graph_launches) +
+                      " CUDA graph launches: their kernels are counted as CUPTI reports them "
+                      "under auto range, not named per node");
+  s.raw.dropped_ranges = s.dropped;
+  return std::move(s.results);
+}
+
+bool Session::counters_enabled() const { return impl_->enabled; }
+const MetricPlan& Session::plan() const { return impl_->plan; }
+std::string Session::chip() const { return impl_->chip; }
+
+std::vector<std::string> Session::notes() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<std::string> out = impl_->notes;
+  if (impl_->dropped > 0)
+    out.push_back(std::to_string(impl_->dropped) +
+                  " ranges dropped: a counter image filled up (raise ranges_per_batch or note launches)");
+  return out;
+}
+
+uint64_t Session::dropped_ranges() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->dropped;
+}
+
+CounterFile Session::raw() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  CounterFile f = impl_->raw;
+  f.dropped_ranges = impl_->dropped;
+  return f;
+}
+
+}  // namespace flopscope

@@ -1,0 +1,90 @@
+#pragma once
+/// In-process hardware-counter collection: one range per kernel launch, each
+/// kernel replayed by CUPTI as many times as the metric plan needs. Used by
+/// `flopscope bench --metrics` and by the injection library behind
+/// `flopscope profile`. Plain structs only; CUPTI stays in profiler/cupti/.
+///
+///   flopscope::Session s({.set = MetricSet::roofline, .tensor = {"bf16"}});
+///   s.start();
+///   my_kernel<<<...>>>(...);          // every launch between start and stop
+///   auto kernels = s.stop();          // one KernelCounters per launch
+///
+/// Kernel replay serializes launches and saves/restores device memory around
+/// each pass, so time kernels in a separate, unprofiled run (hw.duration_s is
+/// the profiled launch's own gpu__time_duration).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flopscope/counter_file.h"
+#include "flopscope/metric_plan.h"
+#include "flopscope/results.h"
+
+namespace flopscope {
+
+struct SessionOptions {
+  MetricSet set = MetricSet::roofline;
+  /// Tensor-core source types to count ("bf16", ...); each may cost a pass.
+  std::vector<std::string> tensor;
+  /// Launches per counter-data image. When `track_launches` (or note_launch)
+  /// sees a batch fill up, the session decodes it and starts the next one
+  /// before the launch proceeds, so nothing is dropped; without launch
+  /// notes, ranges beyond this are dropped by CUPTI and counted.
+  size_t ranges_per_batch = 256;
+  /// Subscribe to CUPTI's driver-API launch callbacks to name each kernel and
+  /// to flush full batches. Only one CUPTI subscriber may exist per process:
+  /// a caller that has its own (the injection library) sets this false and
+  /// calls note_launch() from its launch callback instead.
+  bool track_launches = true;
+  /// The CUcontext to profile, as an opaque pointer; null: the calling
+  /// thread's current context (the runtime's primary context is created on
+  /// the current device when there is none).
+  void* context = nullptr;
+};
+
+/// Counters of one kernel launch.
+struct KernelCounters {
+  std::string kernel;      ///< symbol name (mangled as the driver reports it); empty when unknown
+  std::string nvtx;        ///< NVTX path passed to note_launch, if any
+  uint64_t launch = 0;     ///< launch ordinal since the session was created
+  HwCounters hw;
+};
+
+class Session {
+ public:
+  /// Checks the driver and device and builds the metric plan for the device's
+  /// chip. Throws Error(no_gpu) without a driver or GPU, or when counters are
+  /// not permitted (the message says how to enable them) or another profiler
+  /// is attached (named). A device or chip that cannot be profiled at all does
+  /// not throw: counters_enabled() is false and notes() say why (timing only).
+  explicit Session(SessionOptions opt = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// Begins profiling on the context. May be called again after stop().
+  void start();
+  /// For callers with their own launch callback (track_launches = false): call
+  /// at the API-enter of every kernel launch on the profiled context, before
+  /// the kernel runs. Flushes a full batch first. Thread-safe.
+  void note_launch(const char* kernel, const char* nvtx = nullptr);
+  /// Ends profiling, decodes and evaluates every range since start().
+  std::vector<KernelCounters> stop();
+
+  bool counters_enabled() const;
+  const MetricPlan& plan() const;
+  std::string chip() const;
+  /// Quantities not collected, fallbacks and launch-naming caveats, one line each.
+  std::vector<std::string> notes() const;
+  /// Ranges CUPTI dropped because a counter image was full.
+  uint64_t dropped_ranges() const;
+  /// Everything recorded since construction, ready for write_counter_file().
+  CounterFile raw() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flopscope
