@@ -8,6 +8,7 @@
 #include "ceilings/params.h"
 #include "flopscope/error.h"
 #include "flopscope/stats.h"
+#include "flopscope/table.h"
 
 namespace flopscope::ceilings {
 
@@ -171,6 +172,57 @@ PeakTable to_peak_table(const std::vector<Measurement>& ms, const std::string& d
     }
   }
   return t;
+}
+
+namespace {
+
+std::string fmt_rate(const BenchInfo& b, std::optional<double> v) {
+  if (!v || !(*v > 0)) return "-";
+  return fmt_fixed(*v / 1e12, b.target == Target::flops ? 1 : 2);
+}
+
+}  // namespace
+
+std::string render_table(const std::vector<Measurement>& ms, const PeakTable& datasheet, const GpuSpec* gpu,
+                         size_t width, bool color) {
+  Table t;
+  t.add_column("ceiling", Align::left);
+  t.add_column("peak key", Align::left);
+  t.add_column("SASS", Align::left, true);
+  t.add_column("unit", Align::left);
+  t.add_column("median", Align::right);
+  t.add_column("best", Align::right);
+  t.add_column("datasheet", Align::right);
+  t.add_column("median/ds", Align::right);
+  t.add_column("SM MHz", Align::right);
+  t.add_column("ds MHz", Align::right);
+  t.add_column("note", Align::left, true);
+  for (const Measurement& m : ms) {
+    const BenchInfo& b = info(m.bench);
+    const char* unit = b.target == Target::flops ? "TFLOP/s" : "TB/s";
+    const std::optional<double> ds = table_value(datasheet, b);
+    std::string ds_mhz = "-";
+    if (gpu && b.target == Target::flops) {
+      const bool tensor = std::string(b.peak_key).find("_tensor") != std::string::npos;
+      ds_mhz = fmt_fixed(tensor ? gpu->tensor_clock_mhz : gpu->vector_clock_mhz, 0);
+    }
+    if (!m.ran) {
+      t.add_row({b.id, b.peak_key, b.instruction, unit, "-", "-", fmt_rate(b, ds), "-", "-", ds_mhz,
+                 Cell("skipped: " + m.skipped, Color::dim)});
+      continue;
+    }
+    std::string ratio = "-";
+    Color rc = Color::none;
+    if (ds) {
+      const double r = m.median_rate() / *ds;
+      ratio = fmt_fixed(100 * r, 1) + "%";
+      if (r > 1.02) rc = Color::yellow;  // above the datasheet: a clock above the one it assumes
+    }
+    t.add_row({b.id, b.peak_key, b.instruction, unit, fmt_rate(b, m.median_rate()), fmt_rate(b, m.best_rate()),
+               fmt_rate(b, ds), Cell(ratio, rc), m.sm_clock_mhz ? fmt_fixed(*m.sm_clock_mhz, 0) : "-", ds_mhz,
+               m.note});
+  }
+  return t.render(width, color);
 }
 
 }  // namespace flopscope::ceilings

@@ -104,6 +104,13 @@ PeakTable to_peak_table(const std::vector<Measurement>& ms, const std::string& d
 /// The value a PeakTable holds for a benchmark's key (0 or absent: unknown).
 std::optional<double> table_value(const PeakTable& t, const BenchInfo& b);
 
+/// The table `flopscope ceilings` prints, one row per benchmark: median and
+/// best rate (TFLOP/s or TB/s), the datasheet figure for its key, median over
+/// datasheet, the SM clock measured under load and, when `gpu` is known, the
+/// clock its datasheet figure assumes (vector or tensor clock).
+std::string render_table(const std::vector<Measurement>& ms, const PeakTable& datasheet, const GpuSpec* gpu,
+                         size_t width, bool color);
+
 struct RunOptions {
   int device = 0;
   bool quick = false;  ///< shorter launches and fewer repetitions

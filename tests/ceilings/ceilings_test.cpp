@@ -173,3 +173,37 @@ TEST(Ceilings, PeakTableRoundTripsThroughTheResultsFormat) {
   EXPECT_DOUBLE_EQ(back.peaks.measured->flops_per_s.at("fp64"), 60e12);
   EXPECT_DOUBLE_EQ(back.peaks.measured->flops_per_s.at("tf32_tensor"), 400e12);
 }
+
+TEST(Ceilings, TableShowsMeasuredAgainstDatasheet) {
+  const GpuSpec& h200 = require_gpu("h200");
+  const PeakTable ds = datasheet_peaks(h200);
+  std::vector<Measurement> ms;
+  // Half the datasheet FP32 rate at the median, the full rate at the best.
+  Measurement fp32 = measured(Bench::fp32_ffma, ds.flops_per_s.at("fp32"), {2.0, 2.0, 1.0});
+  fp32.sm_clock_mhz = 1755.4;
+  ms.push_back(fp32);
+  ms.push_back(measured(Bench::l2_read, 10e12, {1.0}));
+  Measurement skipped;
+  skipped.bench = Bench::bf16_wgmma;
+  skipped.skipped = "needs compute capability 9.0 (wgmma), device is 8.0";
+  ms.push_back(skipped);
+
+  const std::string t = render_table(ms, ds, &h200, 200, false);
+  auto row = [&](const std::string& id) {
+    const size_t at = t.find(id);
+    EXPECT_NE(at, std::string::npos) << t;
+    return at == std::string::npos ? std::string() : t.substr(at, t.find('\n', at) - at);
+  };
+  const std::string f = row("fp32.ffma");
+  EXPECT_NE(f.find("FFMA"), std::string::npos) << f;
+  EXPECT_NE(f.find("50.0%"), std::string::npos) << f;
+  EXPECT_NE(f.find("1755"), std::string::npos) << f;  // measured SM clock
+  EXPECT_NE(f.find("1980"), std::string::npos) << f;  // the clock the FP32 datasheet figure assumes
+  const std::string l2 = row("l2.read");
+  EXPECT_NE(l2.find("10.00"), std::string::npos) << l2;  // TB/s
+  EXPECT_EQ(l2.find('%'), std::string::npos) << l2;      // no datasheet L2 figure, no ratio
+  const std::string w = row("bf16.wgmma");
+  EXPECT_NE(w.find("skipped: needs compute capability 9.0"), std::string::npos) << w;
+  EXPECT_NE(w.find("1830"), std::string::npos) << w;  // tensor clock
+  EXPECT_EQ(t.find("\x1b["), std::string::npos);  // no color when asked for none
+}

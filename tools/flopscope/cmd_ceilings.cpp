@@ -27,11 +27,6 @@ struct CeilingsOptions {
 };
 
 #ifdef FLOPSCOPE_HAS_CEILINGS
-std::string fmt_rate(const ceilings::BenchInfo& b, std::optional<double> v) {
-  if (!v || !(*v > 0)) return "-";
-  return fmt_fixed(*v / 1e12, b.target == ceilings::Target::flops ? 1 : 2);
-}
-
 int run_ceilings_command(const CeilingsOptions& o) {
   // Fail on a bad output path before spending minutes on the GPU.
   if (!o.out.empty()) {
@@ -63,39 +58,10 @@ int run_ceilings_command(const CeilingsOptions& o) {
   const PeakTable measured = ceilings::to_peak_table(ms, dev.name, doc.created.substr(0, 10));
   doc.peaks.measured = measured;
 
-  Table t;
-  t.add_column("ceiling", Align::left);
-  t.add_column("peak key", Align::left);
-  t.add_column("SASS", Align::left, true);
-  t.add_column("unit", Align::left);
-  t.add_column("median", Align::right);
-  t.add_column("best", Align::right);
-  t.add_column("datasheet", Align::right);
-  t.add_column("median/ds", Align::right);
-  t.add_column("SM MHz", Align::right);
-  t.add_column("note", Align::left, true);
-  for (const ceilings::Measurement& m : ms) {
-    const ceilings::BenchInfo& b = ceilings::info(m.bench);
-    const char* unit = b.target == ceilings::Target::flops ? "TFLOP/s" : "TB/s";
-    const std::optional<double> ds = ceilings::table_value(doc.peaks.datasheet, b);
-    if (!m.ran) {
-      t.add_row({b.id, b.peak_key, b.instruction, unit, "-", "-", fmt_rate(b, ds), "-", "-",
-                 Cell("skipped: " + m.skipped, Color::dim)});
-      continue;
-    }
-    std::string ratio = "-";
-    Color rc = Color::none;
-    if (ds) {
-      const double r = m.median_rate() / *ds;
-      ratio = fmt_fixed(100 * r, 1) + "%";
-      rc = r > 1.02 ? Color::yellow : Color::none;  // above the datasheet: clocks above its clock
-    }
-    t.add_row({b.id, b.peak_key, b.instruction, unit, fmt_rate(b, m.median_rate()), fmt_rate(b, m.best_rate()),
-               fmt_rate(b, ds), Cell(ratio, rc), m.sm_clock_mhz ? fmt_fixed(*m.sm_clock_mhz, 0) : "-", m.note});
-  }
+  const GpuSpec* spec = dev.gpu_key.empty() ? nullptr : find_gpu(dev.gpu_key);
   std::cout << dev.name << " (" << dev.sm_count << " SMs, max clock " << fmt_fixed(dev.max_sm_clock_mhz, 0)
             << " MHz); datasheet: " << doc.peaks.datasheet.source << "\n"
-            << t.render(120, stdout_is_color_tty())
+            << ceilings::render_table(ms, doc.peaks.datasheet, spec, 150, stdout_is_color_tty())
             << "Stored in peaks.measured: the rate at the median launch time, the highest per key\n"
                "(mma.sync and wgmma both feed *_tensor; read, write and copy feed dram).\n";
   if (!o.out.empty()) {
