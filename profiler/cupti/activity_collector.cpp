@@ -4,6 +4,7 @@
 #include <cupti.h>
 #include <generated_nvtx_meta.h>
 #include <nvtx3/nvToolsExt.h>
+#include <dlfcn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -199,6 +200,12 @@ std::vector<ApiKind> classify_domain(CUpti_CallbackDomain domain, uint32_t size)
 }
 
 }  // namespace
+
+std::string cupti_library_path() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&cuptiGetVersion), &info) == 0 || !info.dli_fname) return "";
+  return info.dli_fname;
+}
 
 ActivityCollector& ActivityCollector::instance() {
   static ActivityCollector* c = new ActivityCollector();  // never destroyed: used at exit

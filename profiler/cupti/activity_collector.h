@@ -29,6 +29,9 @@ struct CollectorFailure {
   std::string detail;  ///< e.g. the name of the subscriber already attached
 };
 
+/// The file libcupti was loaded from (dladdr on one of its functions); "" if unknown.
+std::string cupti_library_path();
+
 class ActivityCollector {
  public:
   static ActivityCollector& instance();

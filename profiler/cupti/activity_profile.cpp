@@ -106,6 +106,10 @@ void ProfileAggregator::on_activity(const Activity& a) {
     if (k->graph_id != 0) ++counters_.graph_kernels;
     const std::optional<Pending> p = take_pending(k->correlation);
     if (!p) ++counters_.kernels_unattributed;
+    if (k->end_ns == 0 || k->end_ns < k->start_ns) {
+      ++counters_.kernels_incomplete;  // the process ended with the kernel still running
+      return;
+    }
     const PathId path = p ? p->path : 0;
     bool keep = false;
     if (p && p->decision != Pending::Decision::undecided)
@@ -257,6 +261,7 @@ std::string to_text(const InjectStatus& s) {
      << "kernels_kept " << c.kernels_kept << "\n"
      << "kernels_filtered " << c.kernels_filtered << "\n"
      << "kernels_unattributed " << c.kernels_unattributed << "\n"
+     << "kernels_incomplete " << c.kernels_incomplete << "\n"
      << "graph_kernels " << c.graph_kernels << "\n"
      << "memcpys " << c.memcpys << "\n"
      << "memsets " << c.memsets << "\n"
@@ -300,6 +305,7 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "kernels_kept") c.kernels_kept = number(key, v);
     else if (key == "kernels_filtered") c.kernels_filtered = number(key, v);
     else if (key == "kernels_unattributed") c.kernels_unattributed = number(key, v);
+    else if (key == "kernels_incomplete") c.kernels_incomplete = number(key, v);
     else if (key == "graph_kernels") c.graph_kernels = number(key, v);
     else if (key == "memcpys") c.memcpys = number(key, v);
     else if (key == "memsets") c.memsets = number(key, v);

@@ -56,6 +56,7 @@ struct ProfileCounters {
   uint64_t kernels_kept = 0;
   uint64_t kernels_filtered = 0;
   uint64_t kernels_unattributed = 0;  ///< no launch callback matched their correlation id
+  uint64_t kernels_incomplete = 0;    ///< flushed before they finished (no end time)
   uint64_t graph_kernels = 0;
   uint64_t memcpys = 0, memsets = 0;
   uint64_t dropped_records = 0;  ///< cuptiActivityGetNumDroppedRecords, summed
@@ -120,7 +121,7 @@ class ProfileAggregator {
 
 /// At most this many samples are written per record (an even stride through
 /// all of them); median, p10 and p90 are always computed from every launch.
-inline constexpr size_t kMaxProfileSamples = 10000;
+inline constexpr size_t kMaxProfileSamples = 1000;
 
 /// Fills a profile record's `derived` block: no model FLOPs, so no MFU; the
 /// peak it would be judged against when `peaks` has one; HFU when hardware

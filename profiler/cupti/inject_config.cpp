@@ -1,0 +1,67 @@
+#include "inject_config.h"
+
+#include <cstdlib>
+
+#include "flopscope/error.h"
+
+namespace flopscope::cupti {
+
+std::vector<std::string> inject_environment(const InjectConfig& c) {
+  std::vector<std::string> env{std::string(kEnvProfileDir) + "=" + c.dir,
+                               std::string(kEnvPeriodMs) + "=" + std::to_string(c.period_ms)};
+  if (!c.filter.kernel_regex.empty()) env.push_back(std::string(kEnvKernelRegex) + "=" + c.filter.kernel_regex);
+  if (c.filter.launch_skip > 0)
+    env.push_back(std::string(kEnvLaunchSkip) + "=" + std::to_string(c.filter.launch_skip));
+  if (c.filter.launch_count >= 0)
+    env.push_back(std::string(kEnvLaunchCount) + "=" + std::to_string(c.filter.launch_count));
+  if (!c.filter.nvtx_include.empty()) {
+    std::string v;
+    for (const std::string& r : c.filter.nvtx_include) v += (v.empty() ? "" : "\n") + r;
+    env.push_back(std::string(kEnvNvtxInclude) + "=" + v);
+  }
+  return env;
+}
+
+namespace {
+
+int64_t env_int(const std::function<const char*(const char*)>& getenv, const char* name, int64_t dflt) {
+  const char* v = getenv(name);
+  if (!v || !*v) return dflt;
+  char* end = nullptr;
+  const long long n = std::strtoll(v, &end, 10);
+  if (*end != '\0') throw_bad_input(std::string(name) + "='" + v + "' is not a whole number");
+  return n;
+}
+
+}  // namespace
+
+InjectConfig inject_config_from_env(const std::function<const char*(const char*)>& getenv) {
+  InjectConfig c;
+  if (const char* d = getenv(kEnvProfileDir)) c.dir = d;
+  if (const char* r = getenv(kEnvKernelRegex)) c.filter.kernel_regex = r;
+  c.filter.launch_skip = env_int(getenv, kEnvLaunchSkip, 0);
+  c.filter.launch_count = env_int(getenv, kEnvLaunchCount, -1);
+  if (const char* n = getenv(kEnvNvtxInclude)) {
+    std::string all = n;
+    size_t begin = 0;
+    while (begin <= all.size()) {
+      const size_t nl = all.find('\n', begin);
+      const std::string item = all.substr(begin, nl == std::string::npos ? std::string::npos : nl - begin);
+      if (!item.empty()) c.filter.nvtx_include.push_back(item);
+      if (nl == std::string::npos) break;
+      begin = nl + 1;
+    }
+  }
+  c.period_ms = int(env_int(getenv, kEnvPeriodMs, 5000));
+  return c;
+}
+
+std::string inject_results_path(const std::string& dir, int pid) {
+  return dir + "/flopscope-" + std::to_string(pid) + ".json";
+}
+
+std::string inject_status_path(const std::string& dir, int pid) {
+  return dir + "/flopscope-" + std::to_string(pid) + ".status";
+}
+
+}  // namespace flopscope::cupti

@@ -1,0 +1,37 @@
+#pragma once
+// How `flopscope profile` configures the injection library it loads into an
+// application: a handful of environment variables, so the settings reach every
+// child process the application starts. Plain code, tested on the CPU.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "activity_profile.h"
+
+namespace flopscope::cupti {
+
+inline constexpr const char* kEnvProfileDir = "FLOPSCOPE_PROFILE_DIR";
+inline constexpr const char* kEnvKernelRegex = "FLOPSCOPE_PROFILE_KERNEL_REGEX";
+inline constexpr const char* kEnvLaunchSkip = "FLOPSCOPE_PROFILE_LAUNCH_SKIP";
+inline constexpr const char* kEnvLaunchCount = "FLOPSCOPE_PROFILE_LAUNCH_COUNT";
+inline constexpr const char* kEnvNvtxInclude = "FLOPSCOPE_PROFILE_NVTX_INCLUDE";  ///< one range per line
+inline constexpr const char* kEnvPeriodMs = "FLOPSCOPE_PROFILE_PERIOD_MS";
+
+struct InjectConfig {
+  std::string dir;  ///< where each process writes flopscope-<pid>.json and .status
+  LaunchFilterOptions filter;
+  int period_ms = 5000;  ///< rewrite the results this often (a crash loses at most this); 0: never
+};
+
+/// "NAME=value" entries for the application's environment.
+std::vector<std::string> inject_environment(const InjectConfig& c);
+
+/// Reads the configuration through `getenv` (std::getenv in the library).
+/// Throws bad_input naming the variable when a number is malformed.
+InjectConfig inject_config_from_env(const std::function<const char*(const char*)>& getenv);
+
+/// Per-process output files inside InjectConfig::dir.
+std::string inject_results_path(const std::string& dir, int pid);
+std::string inject_status_path(const std::string& dir, int pid);
+
+}  // namespace flopscope::cupti

@@ -1,0 +1,145 @@
+#include "inject_report.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "flopscope/error.h"
+#include "session_errors.h"
+
+namespace flopscope::cupti {
+
+namespace fs = std::filesystem;
+
+ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::string>& notes) {
+  ProfileCollection c;
+  std::vector<fs::path> status_files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("flopscope-", 0) == 0 && e.path().extension() == ".status") status_files.push_back(e.path());
+  }
+  std::sort(status_files.begin(), status_files.end());
+  std::vector<ResultsDoc> docs;
+  for (const fs::path& p : status_files) {
+    InjectStatus s;
+    try {
+      s = parse_inject_status(read_file(p.string()), p.filename().string());
+    } catch (const Error& e) {
+      notes.push_back(std::string("skipped a process's status: ") + e.what());
+      continue;
+    }
+    const std::string results = inject_results_for(p.string());
+    if (fs::exists(results)) {
+      try {
+        docs.push_back(read_results(results));
+      } catch (const Error& e) {
+        notes.push_back("process " + std::to_string(s.pid) + ": results unreadable (" + e.what() + ")");
+      }
+    }
+    c.statuses.push_back(std::move(s));
+  }
+  c.doc = merge_profile_docs(docs);
+  return c;
+}
+
+std::string inject_results_for(const std::string& status_path) {
+  fs::path p(status_path);
+  p.replace_extension(".json");
+  return p.string();
+}
+
+namespace {
+
+std::string who(const InjectStatus& s) {
+  std::string exe = fs::path(s.exe).filename().string();
+  return "process " + std::to_string(s.pid) + (exe.empty() ? "" : " (" + exe + ")");
+}
+
+int exit_code_for(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::failure: return 1;
+    case ErrorKind::bad_input: return 2;
+    case ErrorKind::no_gpu: return 3;
+  }
+  return 1;
+}
+
+}  // namespace
+
+ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name) {
+  ProfileOutcome o;
+  int collection_exit = 0;
+  ProfileCounters total;
+  for (const InjectStatus& s : c.statuses) {
+    if (s.cupti_result != 0) {
+      const CuptiFailure f = describe_cupti_failure(s.cupti_result, s.cupti_call, s.cupti_detail);
+      o.notes.push_back(who(s) + ": " + f.message);
+      if (collection_exit == 0) collection_exit = exit_code_for(f.kind);
+    }
+    const ProfileCounters& k = s.counters;
+    total.launches += k.launches;
+    total.kernels += k.kernels;
+    total.kernels_kept += k.kernels_kept;
+    total.kernels_filtered += k.kernels_filtered;
+    total.kernels_unattributed += k.kernels_unattributed;
+    total.kernels_incomplete += k.kernels_incomplete;
+    total.graph_kernels += k.graph_kernels;
+    total.dropped_records += k.dropped_records;
+    total.nvtx_unmatched += k.nvtx_unmatched;
+    if (s.state.rfind("signal ", 0) == 0)
+      o.notes.push_back(who(s) + " received " + s.state + "; results are what it had collected by then");
+    else if (s.state == "running")
+      o.notes.push_back(who(s) + " ended without running its exit handlers (killed, crashed or _exit()); "
+                        "results are from its last periodic write");
+  }
+  if (c.statuses.empty())
+    o.notes.push_back("no CUDA activity was seen: '" + app_name +
+                      "' never initialised CUDA, so the injection library was not loaded");
+  else if (collection_exit == 0 && total.kernels == 0)
+    o.notes.push_back("CUDA was initialised but no kernel ran");
+  if (total.kernels > 0 && total.kernels_kept == 0)
+    o.notes.push_back("all " + std::to_string(total.kernels) +
+                      " kernels were filtered out (--kernel-regex, --launch-skip/--launch-count, --nvtx-include)");
+  if (total.dropped_records > 0)
+    o.notes.push_back("warning: CUPTI dropped " + std::to_string(total.dropped_records) +
+                      " activity records (buffers full); launch counts and totals are incomplete");
+  if (total.kernels_incomplete > 0)
+    o.notes.push_back(std::to_string(total.kernels_incomplete) +
+                      " kernels were still running when the process ended and have no duration");
+  if (total.kernels_unattributed > 0)
+    o.notes.push_back(std::to_string(total.kernels_unattributed) +
+                      " kernels could not be matched to their launch call and have no NVTX path");
+  if (total.graph_kernels > 0)
+    o.notes.push_back(std::to_string(total.graph_kernels) +
+                      " kernels ran inside CUDA graphs: timed and attributed to the NVTX ranges open at "
+                      "the graph launch");
+  if (total.nvtx_unmatched > 0)
+    o.notes.push_back(std::to_string(total.nvtx_unmatched) +
+                      " NVTX pops or ends had no matching push or start (ranges opened before profiling began)");
+
+  if (app.signal != 0) {
+    o.notes.push_back("'" + app_name + "' was killed by signal " + std::to_string(app.signal) +
+                      "; passing on exit status " + std::to_string(app.code));
+    o.exit_code = app.code;
+  } else if (app.code != 0) {
+    o.notes.push_back("'" + app_name + "' exited with status " + std::to_string(app.code) +
+                      "; passing it on");
+    o.exit_code = app.code;
+  } else {
+    o.exit_code = collection_exit;
+  }
+  return o;
+}
+
+std::vector<std::string> inject_library_candidates(const std::string& exe_dir, const std::string& libdir) {
+  const std::string name = "libflopscope_inject.so";
+  std::vector<std::string> out{exe_dir + "/" + name};
+  for (const std::string& d : {libdir, std::string("lib"), std::string("lib64")}) {
+    if (d.empty()) continue;
+    const std::string p = fs::path(d).is_absolute() ? d + "/" + name : exe_dir + "/../" + d + "/" + name;
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace flopscope::cupti

@@ -1,0 +1,47 @@
+#pragma once
+// What `flopscope profile` concludes from the files the injection library left
+// behind: the merged results, the notes to print, and the exit code. Plain
+// code, tested on the CPU with synthetic status files and results.
+#include <string>
+#include <vector>
+
+#include "activity_profile.h"
+#include "flopscope/results.h"
+
+namespace flopscope::cupti {
+
+/// Everything the processes of one profiled run wrote.
+struct ProfileCollection {
+  std::vector<InjectStatus> statuses;  ///< one per process that initialised CUDA
+  ResultsDoc doc;                      ///< merged over processes
+};
+
+/// Reads every flopscope-<pid>.status and .json in `dir`. A results file that
+/// is missing or unreadable (a process killed mid-write) is skipped and noted.
+ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::string>& notes);
+
+/// The results file written beside a status file (same pid, .json).
+std::string inject_results_for(const std::string& status_path);
+
+/// How the application ended, as a shell reports it.
+struct AppExit {
+  int code = 0;    ///< exit status, or 128 + signal
+  int signal = 0;  ///< the signal that ended it, 0 if it exited
+};
+
+struct ProfileOutcome {
+  std::vector<std::string> notes;  ///< one line each, for stderr
+  int exit_code = 0;
+};
+
+/// The rule (docs/profile.md): the application's own failure wins (its exit
+/// code is passed on, after reporting what was collected); otherwise a
+/// collection failure gives that failure's exit code (3: no GPU/driver,
+/// counters not permitted, another profiler attached); otherwise 0.
+ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name);
+
+/// Where to look for libflopscope_inject.so, in order: beside the binary (build
+/// tree), then ../<libdir>, ../lib and ../lib64 (install tree).
+std::vector<std::string> inject_library_candidates(const std::string& exe_dir, const std::string& libdir);
+
+}  // namespace flopscope::cupti

@@ -1,0 +1,111 @@
+// `flopscope profile` on the CPU: argument handling and applications that never
+// touch CUDA (the injection library is only loaded by CUDA, so they simply run).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/run_cli.h"
+
+using flopscope::test::run_cli;
+
+namespace {
+
+int lines(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
+
+void expect_usage_error(const flopscope::test::CliResult& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+}  // namespace
+
+TEST(ProfileCli, Help) {
+  auto r = run_cli({"profile", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"--set", "--kernel-regex", "--launch-skip", "--launch-count", "--nvtx-include", "--out",
+                        "timing"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  EXPECT_NE(run_cli({"--help"}).out.find("profile"), std::string::npos);
+}
+
+TEST(ProfileCli, MissingApplicationIsUsageError) {
+  expect_usage_error(run_cli({"profile"}), "command");
+  expect_usage_error(run_cli({"profile", "--"}), "command");
+}
+
+TEST(ProfileCli, ApplicationNotFound) {
+  expect_usage_error(run_cli({"profile", "--", "/nonexistent/flopscope-no-such-app"}), "not found");
+  expect_usage_error(run_cli({"profile", "--", "flopscope-no-such-app-in-path"}), "not found");
+}
+
+TEST(ProfileCli, BadOptionsAreUsageErrors) {
+  expect_usage_error(run_cli({"profile", "--kernel-regex", "gemm(", "--", "/bin/true"}), "--kernel-regex");
+  expect_usage_error(run_cli({"profile", "--set", "flops", "--", "/bin/true"}), "timing");
+  expect_usage_error(run_cli({"profile", "--launch-count", "0", "--", "/bin/true"}), "--launch-count");
+  expect_usage_error(run_cli({"profile", "--launch-skip", "-1", "--", "/bin/true"}), "--launch-skip");
+}
+
+TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c", "echo hello from app; exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.out.find("hello from app"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exited with status 7"), std::string::npos) << r.err;
+
+  auto ok = run_cli({"profile", "--", "/bin/sh", "-c", "exit 0"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("no CUDA activity was seen"), std::string::npos) << ok.err;
+}
+
+TEST(ProfileCli, AppSeesTheInjectionEnvironment) {
+  // The variables reach the application (and so its children) unchanged.
+  auto r = run_cli({"profile", "--kernel-regex", "gemm", "--nvtx-include", "step", "--", "/bin/sh", "-c",
+                    "echo \"cuda=$CUDA_INJECTION64_PATH\"; echo \"nvtx=$NVTX_INJECTION64_PATH\"; "
+                    "echo \"re=$FLOPSCOPE_PROFILE_KERNEL_REGEX\"; sh -c 'echo \"child_dir=$FLOPSCOPE_PROFILE_DIR\"'"},
+                   {"CUDA_INJECTION64_PATH=/some/other/tool.so"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("libflopscope_inject.so"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("/some/other/tool.so"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("re=gemm"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("child_dir=/"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("replacing CUDA_INJECTION64_PATH"), std::string::npos) << r.err;
+  const size_t at = r.out.find("cuda=") + 5;
+  const std::string lib = r.out.substr(at, r.out.find('\n', at) - at);
+  EXPECT_TRUE(std::filesystem::exists(lib)) << lib;
+}
+
+TEST(ProfileCli, KilledAppReportsSignalExitStatus) {
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c", "kill -TERM $$"});
+  EXPECT_EQ(r.exit_code, 128 + 15) << r.err;
+  EXPECT_NE(r.err.find("killed by signal 15"), std::string::npos) << r.err;
+}
+
+TEST(ProfileCli, NoResultsFileWithoutCudaActivity) {
+  const std::string out = flopscope::test::temp_dir() + "/p.json";
+  auto r = run_cli({"profile", "--out", out, "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// The real injection library, loaded as CUDA and NVTX load it. Where there is
+// no driver CUPTI refuses (CUPTI_ERROR_UNKNOWN): profile says so and exits 3
+// when the application itself succeeded, or passes on the application's code.
+TEST(ProfileCli, InjectionWithoutDriverSaysSo) {
+  for (const char* mode : {"cuda", "nvtx"}) {
+    auto r = run_cli({"profile", "--", FLOPSCOPE_INJECT_LOADER, mode, "0"});
+    if (r.err.find("CUPTI cannot reach a GPU") == std::string::npos) {
+      // A machine with a working driver: the library started and saw no kernel.
+      EXPECT_EQ(r.exit_code, 0) << mode << ": " << r.err;
+      EXPECT_NE(r.err.find("no kernel ran"), std::string::npos) << mode << ": " << r.err;
+      continue;
+    }
+    EXPECT_EQ(r.exit_code, 3) << mode << ": " << r.err;
+    EXPECT_NE(r.err.find("driver"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
+    auto failing = run_cli({"profile", "--", FLOPSCOPE_INJECT_LOADER, mode, "5"});
+    EXPECT_EQ(failing.exit_code, 5) << failing.err;
+  }
+}

@@ -1,0 +1,634 @@
+// Activity API decoding, NVTX attribution and per-kernel aggregation, on the
+// CPU. The CUPTI records here are synthetic: structs of CUDA 13's layouts
+// filled in memory, exactly as CUPTI hands them over in a buffer.
+#include <gtest/gtest.h>
+#include <cupti_activity.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "activity_decode.h"
+#include "activity_names.h"
+#include "activity_profile.h"
+#include "cli/run_cli.h"
+#include "flopscope/error.h"
+#include "inject_config.h"
+#include "inject_report.h"
+#include "nvtx_ranges.h"
+
+using namespace flopscope;
+using namespace flopscope::cupti;
+
+namespace {
+
+constexpr const char* kGemm = "_Z11gemm_kernelILi128EEvPKfS1_Pfiii";  // void gemm_kernel<128>(...)
+constexpr const char* kCopy = "_Z4copyPfPKfm";
+
+CUpti_ActivityKernel10 kernel_record(const char* name, uint32_t corr, uint64_t start, uint64_t end,
+                                     uint32_t device = 0) {
+  CUpti_ActivityKernel10 k;
+  std::memset(&k, 0, sizeof k);
+  k.kind = CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL;
+  k.name = name;
+  k.correlationId = corr;
+  k.start = start;
+  k.end = end;
+  k.deviceId = device;
+  k.contextId = 1;
+  k.streamId = 7;
+  k.gridX = 64, k.gridY = 2, k.gridZ = 1;
+  k.blockX = 256, k.blockY = 1, k.blockZ = 1;
+  return k;
+}
+
+CUpti_ActivityMarker2 marker(CUpti_ActivityFlag flag, uint32_t id, uint64_t ts, const char* name,
+                             bool thread_scoped = true, uint32_t tid = 11) {
+  CUpti_ActivityMarker2 m;
+  std::memset(&m, 0, sizeof m);
+  m.kind = CUPTI_ACTIVITY_KIND_MARKER;
+  m.flags = flag;
+  m.id = id;
+  m.timestamp = ts;
+  m.name = name;
+  m.domain = nullptr;
+  m.objectKind = thread_scoped ? CUPTI_ACTIVITY_OBJECT_THREAD : CUPTI_ACTIVITY_OBJECT_PROCESS;
+  m.objectId.pt.processId = 99;
+  m.objectId.pt.threadId = tid;
+  return m;
+}
+
+KernelActivity kernel(const char* name, uint32_t corr, uint64_t start, uint64_t end, uint32_t device = 0) {
+  const auto rec = kernel_record(name, corr, start, end, device);
+  return std::get<KernelActivity>(decode_activity(&rec));
+}
+
+const RunRecord* find_run(const std::vector<RunRecord>& runs, const std::string& variant,
+                          const std::string& nvtx) {
+  for (const RunRecord& r : runs)
+    if (r.variant == variant && r.nvtx == nvtx) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------- decoding
+
+TEST(ActivityDecode, ConcurrentKernel) {
+  auto rec = kernel_record(kGemm, 42, 1000, 4000, 1);
+  rec.graphId = 5;
+  rec.graphNodeId = 77;
+  const Activity a = decode_activity(&rec);
+  ASSERT_TRUE(std::holds_alternative<KernelActivity>(a));
+  const auto& k = std::get<KernelActivity>(a);
+  EXPECT_EQ(k.name, kGemm);
+  EXPECT_EQ(k.correlation, 42u);
+  EXPECT_EQ(k.start_ns, 1000u);
+  EXPECT_EQ(k.end_ns, 4000u);
+  EXPECT_EQ(k.device, 1u);
+  EXPECT_EQ(k.stream, 7u);
+  EXPECT_EQ(k.graph_id, 5u);
+  EXPECT_EQ(k.graph_node_id, 77u);
+  EXPECT_EQ(k.grid[0], 64);
+  EXPECT_EQ(k.grid[1], 2);
+  EXPECT_EQ(k.block[0], 256);
+}
+
+TEST(ActivityDecode, MemcpyMemsetDevice) {
+  CUpti_ActivityMemcpy6 m;
+  std::memset(&m, 0, sizeof m);
+  m.kind = CUPTI_ACTIVITY_KIND_MEMCPY;
+  m.copyKind = CUPTI_ACTIVITY_MEMCPY_KIND_HTOD;
+  m.bytes = 1 << 20;
+  m.start = 10;
+  m.end = 110;
+  m.correlationId = 3;
+  m.runtimeCorrelationId = 2;
+  const auto c = std::get<MemcpyActivity>(decode_activity(&m));
+  EXPECT_EQ(c.kind, "HtoD");
+  EXPECT_EQ(c.bytes, 1u << 20);
+  EXPECT_EQ(c.correlation, 3u);
+  EXPECT_EQ(c.runtime_correlation, 2u);
+
+  CUpti_ActivityMemset4 s;
+  std::memset(&s, 0, sizeof s);
+  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
+  s.bytes = 4096;
+  s.start = 5;
+  s.end = 9;
+  s.correlationId = 8;
+  const auto ms = std::get<MemsetActivity>(decode_activity(&s));
+  EXPECT_EQ(ms.bytes, 4096u);
+  EXPECT_EQ(ms.correlation, 8u);
+
+  CUpti_ActivityDevice5 d;
+  std::memset(&d, 0, sizeof d);
+  d.kind = CUPTI_ACTIVITY_KIND_DEVICE;
+  d.name = "NVIDIA H200";
+  d.computeCapabilityMajor = 9;
+  d.numMultiprocessors = 132;
+  d.coreClockRate = 1980000;  // kHz
+  d.globalMemorySize = 150ull << 30;
+  const auto dev = std::get<DeviceActivity>(decode_activity(&d));
+  EXPECT_EQ(dev.name, "NVIDIA H200");
+  EXPECT_EQ(dev.cc_major, 9);
+  EXPECT_EQ(dev.sm_count, 132);
+  EXPECT_DOUBLE_EQ(dev.core_clock_mhz, 1980.0);
+
+  CUpti_Activity other{};
+  other.kind = CUPTI_ACTIVITY_KIND_OVERHEAD;
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(decode_activity(&other)));
+  EXPECT_STREQ(memcpy_kind_name(12345), "unknown");
+}
+
+TEST(ActivityDecode, MarkerStartEndAndScope) {
+  const auto s = marker(CUPTI_ACTIVITY_FLAG_MARKER_START, 5, 100, "step", true, 11);
+  const auto e = marker(CUPTI_ACTIVITY_FLAG_MARKER_END, 5, 200, nullptr, true, 11);
+  const auto p = marker(CUPTI_ACTIVITY_FLAG_MARKER_START, 6, 150, "epoch", false);
+  const auto ms = std::get<MarkerActivity>(decode_activity(&s));
+  const auto me = std::get<MarkerActivity>(decode_activity(&e));
+  const auto mp = std::get<MarkerActivity>(decode_activity(&p));
+  EXPECT_EQ(ms.phase, MarkerActivity::Phase::start);
+  EXPECT_EQ(ms.name, "step");
+  EXPECT_TRUE(ms.thread_scoped);
+  EXPECT_EQ(ms.thread_id, 11u);
+  EXPECT_EQ(me.phase, MarkerActivity::Phase::end);
+  EXPECT_EQ(me.name, "");
+  EXPECT_FALSE(mp.thread_scoped);
+  EXPECT_EQ(mp.thread_id, 0u);
+}
+
+// ------------------------------------------------------------------------ NVTX
+
+TEST(Nvtx, PushPopNestingPerThread) {
+  PathTable paths;
+  NvtxTracker t(paths);
+  EXPECT_EQ(paths.path(t.current(1)), "");
+  t.push(1, "step");
+  t.push(1, "forward");
+  t.push(2, "loader");  // another thread's stack is its own
+  EXPECT_EQ(paths.path(t.current(1)), "step/forward");
+  EXPECT_EQ(paths.path(t.current(2)), "loader");
+  t.pop(1);
+  EXPECT_EQ(paths.path(t.current(1)), "step");
+  t.push(1, "backward");
+  EXPECT_EQ(paths.path(t.current(1)), "step/backward");
+  t.pop(1);
+  t.pop(1);
+  EXPECT_EQ(t.current(1), 0u);
+  t.pop(1);  // its push was before profiling began
+  EXPECT_EQ(t.unmatched_pops(), 1u);
+  EXPECT_EQ(t.ranges_seen(), 4u);
+}
+
+TEST(Nvtx, StartEndRangesAreProcessWideAndOrderedByStart) {
+  PathTable paths;
+  NvtxTracker t(paths);
+  t.start(100, "epoch");
+  t.push(1, "step");
+  t.start(101, "phase");  // opened after "step": comes after it
+  EXPECT_EQ(paths.path(t.current(1)), "epoch/step/phase");
+  EXPECT_EQ(paths.path(t.current(2)), "epoch/phase");  // other threads see start/end only
+  t.end(100);
+  EXPECT_EQ(paths.path(t.current(1)), "step/phase");
+  t.end(999);
+  EXPECT_EQ(t.unmatched_ends(), 1u);
+  // Same path from two threads interns to the same id.
+  t.pop(1);
+  EXPECT_EQ(t.current(1), t.current(2));
+}
+
+TEST(Nvtx, MarkerTimelineAttributesByThreadAndTime) {
+  MarkerTimeline tl;
+  // Delivered out of order: an end before its start, threads interleaved.
+  for (const auto& m : {marker(CUPTI_ACTIVITY_FLAG_MARKER_END, 2, 400, nullptr, true, 11),
+                        marker(CUPTI_ACTIVITY_FLAG_MARKER_START, 1, 100, "step", true, 11),
+                        marker(CUPTI_ACTIVITY_FLAG_MARKER_START, 2, 200, "forward", true, 11),
+                        marker(CUPTI_ACTIVITY_FLAG_MARKER_END, 1, 900, nullptr, true, 11),
+                        marker(CUPTI_ACTIVITY_FLAG_MARKER_START, 3, 50, "run", false),
+                        marker(CUPTI_ACTIVITY_FLAG_MARKER_START, 4, 300, "io", true, 12),
+                        marker(CUPTI_ACTIVITY_FLAG_MARKER_INSTANTANEOUS, 9, 250, "mark", true, 11)})
+    tl.add(std::get<MarkerActivity>(decode_activity(&m)));
+  EXPECT_EQ(tl.path_at(11, 10), "");
+  EXPECT_EQ(tl.path_at(11, 100), "run/step");            // start is inclusive
+  EXPECT_EQ(tl.path_at(11, 250), "run/step/forward");
+  EXPECT_EQ(tl.path_at(11, 400), "run/step");             // end is exclusive
+  EXPECT_EQ(tl.path_at(12, 350), "run/io");               // thread 12 never sees thread 11's ranges
+  EXPECT_EQ(tl.path_at(11, 5000), "run");                 // "run" never ended
+  EXPECT_EQ(tl.ranges(), 4u);
+}
+
+TEST(Nvtx, PathMatching) {
+  EXPECT_TRUE(nvtx_path_matches("step/forward/attn", "forward"));
+  EXPECT_TRUE(nvtx_path_matches("step/forward/attn", "step/forward"));
+  EXPECT_TRUE(nvtx_path_matches("step/forward/attn", "forward/attn"));
+  EXPECT_FALSE(nvtx_path_matches("step/forward/attn", "step/attn"));
+  EXPECT_FALSE(nvtx_path_matches("step/forward", "forw"));
+  EXPECT_FALSE(nvtx_path_matches("", "step"));
+  EXPECT_TRUE(nvtx_path_matches("", ""));
+  EXPECT_EQ(split_path("a/b/c"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(utf8_from_wide(L"h\u00e9\u4e16"), "h\xc3\xa9\xe4\xb8\x96");
+  EXPECT_EQ(utf8_from_wide(nullptr), "");
+}
+
+// ---------------------------------------------------------------------- names
+
+TEST(ActivityNames, DemangleAndShortName) {
+  EXPECT_EQ(demangle(kGemm), "void gemm_kernel<128>(float const*, float const*, float*, int, int, int)");
+  EXPECT_EQ(demangle("plain_c_kernel"), "plain_c_kernel");
+  EXPECT_EQ(kernel_short_name(demangle(kGemm)), "gemm_kernel");
+  EXPECT_EQ(kernel_short_name("void at::native::(anonymous namespace)::softmax_warp<float, 4>(float*, int)"),
+            "softmax_warp");
+  EXPECT_EQ(kernel_short_name("void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_32x6_tn_align8>(Params)"),
+            "Kernel2");
+  EXPECT_EQ(kernel_short_name("sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64"),
+            "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64");
+}
+
+TEST(ActivityNames, PrecisionGuess) {
+  auto g = guess_precision("sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64");
+  EXPECT_EQ(g.dtype, "bf16");
+  EXPECT_EQ(g.precision, "bf16_tensor");
+  EXPECT_EQ(guess_precision("ampere_sgemm_128x64_tn").precision, "fp32");
+  EXPECT_EQ(guess_precision("cutlass_80_tensorop_s1688gemm_tf32_256x128").precision, "tf32_tensor");
+  EXPECT_EQ(guess_precision("void flash_fwd_kernel<__half>(Params)").precision, "fp16_tensor");
+  EXPECT_EQ(guess_precision("void elementwise<c10::BFloat16>(int)").precision, "bf16");
+  EXPECT_EQ(guess_precision("void dgemm_kernel(double*)").precision, "fp64_tensor");
+  EXPECT_EQ(guess_precision("void axpy(double*)").precision, "fp64");
+  EXPECT_EQ(guess_precision("sm90_gemm_e4m3e4m3_f32").precision, "fp8_tensor");
+  const auto u = guess_precision("void my_kernel(int*)");
+  EXPECT_EQ(u.dtype, "unknown");
+  EXPECT_EQ(u.precision, "fp32");
+}
+
+TEST(ActivityNames, ClassifyApiByName) {
+  for (const char* n : {"cuLaunchKernel", "cuLaunchKernel_ptsz", "cuLaunchKernelEx", "cuLaunchKernelEx_ptsz",
+                        "cuLaunchCooperativeKernel", "cuLaunchCooperativeKernelMultiDevice", "cuLaunch",
+                        "cuLaunchGrid", "cuLaunchGridAsync", "cudaLaunchKernel_v7000",
+                        "cudaLaunchKernel_ptsz_v7000", "cudaLaunchKernelExC_v11060",
+                        "cudaLaunchCooperativeKernel_v9000", "__cudaLaunchKernel_v13000", "cudaLaunch_v3020"})
+    EXPECT_EQ(classify_api(n), ApiKind::kernel_launch) << n;
+  for (const char* n : {"cuGraphLaunch", "cuGraphLaunch_ptsz", "cudaGraphLaunch_v10000"})
+    EXPECT_EQ(classify_api(n), ApiKind::graph_launch) << n;
+  for (const char* n : {"cuLaunchHostFunc", "cudaLaunchHostFunc_v10000", "cuCtxSynchronize", "cudaMalloc_v3020",
+                        "cuGraphAddMemcpyNode", "cudaGraphInstantiate_v10000"})
+    EXPECT_EQ(classify_api(n), ApiKind::other) << n;
+  EXPECT_EQ(classify_api("cuMemcpyHtoDAsync_v2"), ApiKind::memcpy);
+  EXPECT_EQ(classify_api("cudaMemcpyAsync_v3020"), ApiKind::memcpy);
+  EXPECT_EQ(classify_api("cuMemsetD32_v2"), ApiKind::memset);
+  EXPECT_EQ(classify_api("cudaMemset_v3020"), ApiKind::memset);
+}
+
+// ---------------------------------------------------------------- aggregation
+
+TEST(ProfileAggregator, KernelsByNameAndNvtxPathOutOfOrder) {
+  ProfileAggregator agg({});
+  NvtxTracker& t = agg.nvtx();
+  t.push(1, "step");
+  t.push(1, "forward");
+  agg.on_launch(10, ApiKind::kernel_launch, kGemm, t.current(1));
+  agg.on_launch(11, ApiKind::kernel_launch, kCopy, t.current(1));
+  t.pop(1);
+  t.push(1, "backward");
+  agg.on_launch(12, ApiKind::kernel_launch, kGemm, t.current(1));
+  agg.on_launch(13, ApiKind::kernel_launch, kGemm, t.current(1));
+  t.pop(1);
+  t.pop(1);
+  // Records arrive after the ranges closed, and out of launch order.
+  agg.on_activity(kernel(kGemm, 13, 5000, 5300));
+  agg.on_activity(kernel(kCopy, 11, 2000, 2100));
+  agg.on_activity(kernel(kGemm, 10, 1000, 1200));
+  agg.on_activity(kernel(kGemm, 12, 4000, 4400));
+
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 3u);
+  const RunRecord* fwd = find_run(runs, "gemm_kernel", "step/forward");
+  const RunRecord* bwd = find_run(runs, "gemm_kernel", "step/backward");
+  const RunRecord* copy = find_run(runs, "copy", "step/forward");
+  ASSERT_TRUE(fwd && bwd && copy);
+  EXPECT_EQ(fwd->launches, 1);
+  EXPECT_NEAR(fwd->time_s.median, 200e-9, 1e-15);
+  EXPECT_EQ(bwd->launches, 2);
+  EXPECT_NEAR(bwd->time_s.median, 350e-9, 1e-15);
+  EXPECT_EQ(bwd->time_s.samples.size(), 2u);
+  EXPECT_EQ(bwd->family, "app");
+  EXPECT_EQ(bwd->name, demangle(kGemm));
+  EXPECT_EQ(bwd->id, "app.gemm_kernel.fp32");  // "float" in its signature
+  EXPECT_EQ(bwd->shape, (Shape{{"device", 0}}));
+  EXPECT_EQ(runs.front().nvtx, "step/backward");  // heaviest total first
+  EXPECT_EQ(bwd->derived.peak_key, "fp32");
+  EXPECT_FALSE(bwd->derived.mfu.has_value());
+  const ProfileCounters c = agg.counters();
+  EXPECT_EQ(c.launches, 4u);
+  EXPECT_EQ(c.kernels, 4u);
+  EXPECT_EQ(c.kernels_kept, 4u);
+  EXPECT_EQ(c.kernels_unattributed, 0u);
+  // The document round-trips through the results format.
+  ResultsDoc doc = new_results_doc();
+  doc.runs = runs;
+  EXPECT_EQ(parse_results(to_json_text(doc), "t").runs.size(), 3u);
+}
+
+TEST(ProfileAggregator, RuntimeLaunchAndItsDriverCallCountOnce) {
+  ProfileAggregator agg({{}, 1, -1, {}});  // skip the first matching launch
+  agg.on_launch(20, ApiKind::kernel_launch, kGemm, 0);             // cudaLaunchKernel
+  agg.on_launch(21, ApiKind::kernel_launch, kGemm, 0, /*outer=*/20);  // its cuLaunchKernel
+  agg.on_launch(22, ApiKind::kernel_launch, kGemm, 0);
+  agg.on_activity(kernel(kGemm, 21, 0, 100));  // record carries the driver id
+  agg.on_activity(kernel(kGemm, 22, 200, 300));
+  const auto c = agg.counters();
+  EXPECT_EQ(c.launches, 2u);
+  EXPECT_EQ(c.kernels_kept, 1u);  // 20/21 was the skipped launch
+  EXPECT_EQ(c.kernels_filtered, 1u);
+  ASSERT_EQ(agg.runs().size(), 1u);
+  EXPECT_EQ(agg.runs()[0].launches, 1);
+}
+
+TEST(ProfileAggregator, GraphKernelsShareTheLaunchPath) {
+  ProfileAggregator agg({});
+  agg.nvtx().push(3, "graph_step");
+  agg.on_launch(30, ApiKind::graph_launch, "", agg.nvtx().current(3));
+  agg.nvtx().pop(3);
+  for (int i = 0; i < 3; ++i) {
+    auto rec = kernel_record(kCopy, 30, 100 * i, 100 * i + 50);
+    rec.graphId = 9;
+    agg.on_activity(decode_activity(&rec));
+  }
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].nvtx, "graph_step");
+  EXPECT_EQ(runs[0].launches, 3);
+  EXPECT_EQ(agg.counters().graph_kernels, 3u);
+  EXPECT_EQ(agg.counters().kernels_unattributed, 0u);
+}
+
+TEST(ProfileAggregator, FiltersRegexNvtxAndWindow) {
+  LaunchFilterOptions f;
+  f.kernel_regex = "gemm";
+  f.nvtx_include = {"forward"};
+  f.launch_skip = 1;
+  f.launch_count = 2;
+  ProfileAggregator agg(f);
+  auto& t = agg.nvtx();
+  uint32_t corr = 1;
+  for (int step = 0; step < 3; ++step) {
+    t.push(1, "forward");
+    agg.on_launch(corr++, ApiKind::kernel_launch, kGemm, t.current(1));  // matches
+    agg.on_launch(corr++, ApiKind::kernel_launch, kCopy, t.current(1));  // wrong name
+    t.pop(1);
+    t.push(1, "backward");
+    agg.on_launch(corr++, ApiKind::kernel_launch, kGemm, t.current(1));  // wrong range
+    t.pop(1);
+  }
+  for (uint32_t c = 1; c < corr; ++c) agg.on_activity(kernel(c % 3 == 2 ? kCopy : kGemm, c, c * 10, c * 10 + 5));
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].variant, "gemm_kernel");
+  EXPECT_EQ(runs[0].nvtx, "forward");
+  EXPECT_EQ(runs[0].launches, 2);  // launches 2 and 3 of 3 matching
+  EXPECT_EQ(agg.counters().kernels_filtered, 7u);
+}
+
+TEST(ProfileAggregator, BadFiltersAreBadInput) {
+  EXPECT_THROW(ProfileAggregator({"gemm(", 0, -1, {}}), Error);
+  try {
+    LaunchFilter f({"[", 0, -1, {}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("--kernel-regex"), std::string::npos);
+  }
+  EXPECT_THROW(LaunchFilter({"", -1, -1, {}}), Error);
+  EXPECT_THROW(LaunchFilter({"", 0, 0, {}}), Error);
+}
+
+TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
+  ProfileAggregator agg({});
+  agg.nvtx().push(1, "load");
+  agg.on_launch(40, ApiKind::memcpy, "", agg.nvtx().current(1));  // runtime cudaMemcpy
+  agg.on_launch(41, ApiKind::memset, "", agg.nvtx().current(1));
+  agg.on_launch(42, ApiKind::kernel_launch, kGemm, 0);
+  agg.on_launch_failed(42);  // the launch returned an error: no record will come
+  CUpti_ActivityMemcpy6 m;
+  std::memset(&m, 0, sizeof m);
+  m.kind = CUPTI_ACTIVITY_KIND_MEMCPY;
+  m.copyKind = CUPTI_ACTIVITY_MEMCPY_KIND_DTOH;
+  m.bytes = 1000;
+  m.start = 0;
+  m.end = 1000;
+  m.correlationId = 77;          // the driver call, never seen by a callback
+  m.runtimeCorrelationId = 40;   // the runtime call we saw
+  agg.on_activity(decode_activity(&m));
+  CUpti_ActivityMemset4 s;
+  std::memset(&s, 0, sizeof s);
+  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
+  s.bytes = 64;
+  s.start = 0;
+  s.end = 10;
+  s.correlationId = 41;
+  agg.on_activity(decode_activity(&s));
+  agg.on_activity(kernel(kCopy, 999, 0, 10));   // no launch seen for it
+  agg.on_activity(kernel(kCopy, 1000, 50, 0));  // flushed before it ended
+  agg.add_dropped(5);
+  agg.add_dropped(2);
+  const auto runs = agg.runs();
+  const RunRecord* copy = find_run(runs, "memcpy_DtoH", "load");
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->name, "[memcpy DtoH]");
+  EXPECT_DOUBLE_EQ(copy->model.bytes, 1000);
+  ASSERT_NE(find_run(runs, "memset", "load"), nullptr);
+  ASSERT_NE(find_run(runs, "copy", ""), nullptr);
+  const auto c = agg.counters();
+  EXPECT_EQ(c.kernels_unattributed, 2u);
+  EXPECT_EQ(c.kernels_incomplete, 1u);
+  EXPECT_EQ(c.dropped_records, 7u);
+  EXPECT_EQ(c.memcpys, 1u);
+  EXPECT_EQ(c.memsets, 1u);
+}
+
+TEST(ProfileAggregator, SamplesAreCappedButStatsUseEveryLaunch) {
+  ProfileAggregator agg({});
+  const uint32_t n = uint32_t(kMaxProfileSamples) * 3;
+  for (uint32_t i = 1; i <= n; ++i) {
+    agg.on_launch(i, ApiKind::kernel_launch, kGemm, 0);
+    agg.on_activity(kernel(kGemm, i, 0, i));  // durations 1..n ns
+  }
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].launches, int64_t(n));
+  EXPECT_EQ(runs[0].time_s.samples.size(), kMaxProfileSamples);
+  EXPECT_NEAR(runs[0].time_s.median, (n + 1) / 2.0 * 1e-9, 1e-9);
+  EXPECT_NEAR(profile_total_s(runs[0]), n * (n + 1) / 2.0 * 1e-9, n * (n + 1) / 2.0 * 1e-9 * 0.01);
+}
+
+TEST(ProfileAggregator, DeviceFromDeviceRecord) {
+  ProfileAggregator agg({});
+  EXPECT_FALSE(agg.device().has_value());
+  CUpti_ActivityDevice5 d;
+  std::memset(&d, 0, sizeof d);
+  d.kind = CUPTI_ACTIVITY_KIND_DEVICE;
+  d.name = "NVIDIA H200";
+  d.computeCapabilityMajor = 9;
+  d.numMultiprocessors = 132;
+  agg.on_activity(decode_activity(&d));
+  ASSERT_TRUE(agg.device().has_value());
+  EXPECT_EQ(agg.device()->name, "NVIDIA H200");
+  EXPECT_EQ(agg.device()->sm_count, 132);
+}
+
+// ---------------------------------------------------- status, merge, judgment
+
+TEST(InjectStatus, RoundTripAndErrors) {
+  InjectStatus s;
+  s.pid = 4242;
+  s.exe = "/usr/bin/python3.12";
+  s.state = "signal 15";
+  s.cupti_result = 39;
+  s.cupti_call = "cuptiSubscribe_v2";
+  s.cupti_detail = "CUPTI for Nsight Systems";
+  s.counters.kernels = 10;
+  s.counters.dropped_records = 3;
+  s.counters.kernels_incomplete = 1;
+  const InjectStatus r = parse_inject_status(to_text(s), "x.status");
+  EXPECT_EQ(r.pid, 4242);
+  EXPECT_EQ(r.exe, s.exe);
+  EXPECT_EQ(r.state, "signal 15");
+  EXPECT_EQ(r.cupti_result, 39);
+  EXPECT_EQ(r.cupti_detail, s.cupti_detail);
+  EXPECT_EQ(r.counters.kernels, 10u);
+  EXPECT_EQ(r.counters.dropped_records, 3u);
+  EXPECT_EQ(r.counters.kernels_incomplete, 1u);
+  EXPECT_THROW(parse_inject_status("hello\n", "x"), Error);
+  EXPECT_THROW(parse_inject_status("flopscope-inject-status 1\nkernels ten\n", "x"), Error);
+  EXPECT_THROW(parse_inject_status("", "x"), Error);
+  // Unknown keys (a newer writer) are skipped.
+  EXPECT_EQ(parse_inject_status("flopscope-inject-status 1\nfuture 1\npid 7\n", "x").pid, 7);
+}
+
+TEST(ProfileMerge, ProcessesPoolByNamePathAndDevice) {
+  auto make = [](uint32_t device, std::vector<uint64_t> durations) {
+    ProfileAggregator agg({});
+    uint32_t corr = 1;
+    for (uint64_t d : durations) {
+      agg.on_launch(corr, ApiKind::kernel_launch, kGemm, 0);
+      agg.on_activity(kernel(kGemm, corr++, 0, d, device));
+    }
+    ResultsDoc doc = new_results_doc();
+    doc.runs = agg.runs();
+    return doc;
+  };
+  const ResultsDoc merged = merge_profile_docs({make(0, {100, 300}), make(0, {200}), make(1, {1000})});
+  ASSERT_EQ(merged.runs.size(), 2u);
+  const RunRecord& d1 = merged.runs[0];  // heaviest: 1000 ns on device 1
+  EXPECT_EQ(d1.shape, (Shape{{"device", 1}}));
+  const RunRecord& d0 = merged.runs[1];
+  EXPECT_EQ(d0.launches, 3);
+  EXPECT_NEAR(d0.time_s.median, 200e-9, 1e-15);
+  EXPECT_EQ(d0.time_s.samples.size(), 3u);
+}
+
+TEST(ProfileJudge, ExitCodesAndNotes) {
+  ProfileCollection none;
+  auto o = judge_profile(none, {7, 0}, "sh");
+  EXPECT_EQ(o.exit_code, 7);
+  ASSERT_GE(o.notes.size(), 2u);
+  EXPECT_NE(o.notes[0].find("no CUDA activity was seen"), std::string::npos);
+  EXPECT_EQ(judge_profile(none, {0, 0}, "sh").exit_code, 0);
+
+  ProfileCollection busy;
+  InjectStatus s;
+  s.pid = 1;
+  s.state = "failed";
+  s.cupti_result = 39;  // CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED
+  s.cupti_call = "cuptiSubscribe_v2";
+  s.cupti_detail = "CUPTI for Nsight Systems";
+  busy.statuses.push_back(s);
+  o = judge_profile(busy, {0, 0}, "app");
+  EXPECT_EQ(o.exit_code, 3);
+  ASSERT_FALSE(o.notes.empty());
+  EXPECT_NE(o.notes[0].find("Nsight Systems"), std::string::npos) << o.notes[0];
+  EXPECT_EQ(judge_profile(busy, {1, 0}, "app").exit_code, 1);  // the app's failure wins
+
+  ProfileCollection nodriver;
+  s.cupti_result = 999;
+  s.cupti_call = "cuptiSubscribe_v2";
+  s.cupti_detail = "";
+  nodriver.statuses.push_back(s);
+  o = judge_profile(nodriver, {0, 0}, "app");
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_NE(o.notes[0].find("driver"), std::string::npos) << o.notes[0];
+
+  ProfileCollection crashed;
+  InjectStatus c;
+  c.pid = 2;
+  c.state = "signal 11";
+  c.counters.kernels = 5;
+  c.counters.kernels_kept = 5;
+  c.counters.dropped_records = 4;
+  crashed.statuses.push_back(c);
+  o = judge_profile(crashed, {139, 11}, "app");
+  EXPECT_EQ(o.exit_code, 139);
+  std::string all;
+  for (const auto& n : o.notes) all += n + "\n";
+  EXPECT_NE(all.find("received signal 11"), std::string::npos) << all;
+  EXPECT_NE(all.find("dropped 4"), std::string::npos) << all;
+  EXPECT_NE(all.find("killed by signal 11"), std::string::npos) << all;
+}
+
+TEST(ProfileDir, ReadsStatusAndResultsPerProcess) {
+  const std::string dir = flopscope::test::temp_dir();
+  ProfileAggregator agg({});
+  agg.on_launch(1, ApiKind::kernel_launch, kGemm, 0);
+  agg.on_activity(kernel(kGemm, 1, 0, 500));
+  ResultsDoc doc = new_results_doc();
+  doc.runs = agg.runs();
+  write_results(inject_results_path(dir, 100), doc);
+  InjectStatus s;
+  s.pid = 100;
+  s.state = "exit";
+  write_file_atomic(inject_status_path(dir, 100), to_text(s));
+  s.pid = 101;  // a process that died before writing results
+  s.state = "running";
+  write_file_atomic(inject_status_path(dir, 101), to_text(s));
+  write_file_atomic(dir + "/flopscope-102.status", "garbage\n");
+  std::vector<std::string> notes;
+  const ProfileCollection c = read_profile_dir(dir, notes);
+  EXPECT_EQ(c.statuses.size(), 2u);
+  ASSERT_EQ(c.doc.runs.size(), 1u);
+  EXPECT_EQ(c.doc.runs[0].variant, "gemm_kernel");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("flopscope-102.status"), std::string::npos);
+}
+
+TEST(InjectConfig, EnvironmentRoundTrip) {
+  InjectConfig c;
+  c.dir = "/tmp/x";
+  c.filter.kernel_regex = "gemm|attn";
+  c.filter.launch_skip = 3;
+  c.filter.launch_count = 10;
+  c.filter.nvtx_include = {"step/forward", "optimizer"};
+  c.period_ms = 250;
+  std::map<std::string, std::string> env;
+  for (const std::string& e : inject_environment(c)) env[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
+  const InjectConfig r = inject_config_from_env([&](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(r.dir, c.dir);
+  EXPECT_EQ(r.filter.kernel_regex, c.filter.kernel_regex);
+  EXPECT_EQ(r.filter.launch_skip, 3);
+  EXPECT_EQ(r.filter.launch_count, 10);
+  EXPECT_EQ(r.filter.nvtx_include, c.filter.nvtx_include);
+  EXPECT_EQ(r.period_ms, 250);
+  const InjectConfig d = inject_config_from_env([](const char*) -> const char* { return nullptr; });
+  EXPECT_TRUE(d.dir.empty());
+  EXPECT_EQ(d.filter.launch_count, -1);
+  EXPECT_THROW(inject_config_from_env([](const char* n) -> const char* {
+                 return std::string(n) == kEnvLaunchSkip ? "ten" : nullptr;
+               }),
+               Error);
+  EXPECT_EQ(inject_library_candidates("/opt/fs/bin", "lib64"),
+            (std::vector<std::string>{"/opt/fs/bin/libflopscope_inject.so", "/opt/fs/bin/../lib64/libflopscope_inject.so",
+                                      "/opt/fs/bin/../lib/libflopscope_inject.so"}));
+}

@@ -1,0 +1,260 @@
+// `flopscope profile [options] -- APP [ARGS...]`: time every kernel of an
+// unmodified CUDA application, per NVTX range, by loading
+// libflopscope_inject.so into it (CUDA_INJECTION64_PATH, NVTX_INJECTION64_PATH).
+// docs/profile.md has the details, the attribution rule and the limits.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/error.h"
+#include "flopscope/results.h"
+#include "flopscope/table.h"
+#ifdef FLOPSCOPE_HAS_CUDA
+#include "activity_profile.h"
+#include "flopscope/device.h"
+#include "inject_config.h"
+#include "inject_report.h"
+#endif
+
+extern char** environ;
+
+namespace flopscope::cli {
+namespace {
+
+struct ProfileOptions {
+  std::string set = "timing";
+  std::string kernel_regex;
+  int64_t launch_skip = 0;
+  int64_t launch_count = -1;
+  std::vector<std::string> nvtx_include;
+  std::string out;
+  std::vector<std::string> command;
+};
+
+#ifdef FLOPSCOPE_HAS_CUDA
+namespace fs = std::filesystem;
+
+std::string exe_dir() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : self.parent_path().string();
+}
+
+std::string find_inject_library() {
+  if (const char* over = std::getenv("FLOPSCOPE_INJECT_LIB"); over && *over) {
+    if (!fs::exists(over))
+      throw Error(ErrorKind::bad_input, std::string("FLOPSCOPE_INJECT_LIB=") + over + " does not exist");
+    return fs::absolute(over).string();
+  }
+  const auto candidates = cupti::inject_library_candidates(exe_dir(), FLOPSCOPE_INSTALL_LIBDIR);
+  for (const std::string& c : candidates) {
+    std::error_code ec;
+    if (fs::exists(c, ec)) return fs::canonical(c, ec).string();
+  }
+  std::string looked;
+  for (const std::string& c : candidates) looked += (looked.empty() ? "" : ", ") + c;
+  throw Error(ErrorKind::failure, "cannot find libflopscope_inject.so (looked in " + looked +
+                                      "); reinstall flopscope or set FLOPSCOPE_INJECT_LIB to its path");
+}
+
+std::string make_temp_dir() {
+  std::string tmpl = (fs::temp_directory_path() / "flopscope-profile-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw Error(ErrorKind::failure, std::string("cannot create a temporary directory: ") + std::strerror(errno));
+  return tmpl;
+}
+
+// While the application runs, flopscope stays alive to collect its results:
+// a Ctrl-C from the terminal reaches the application directly (same process
+// group); SIGINT, SIGTERM and SIGHUP sent to flopscope alone are passed on.
+volatile sig_atomic_t g_child = 0;
+
+void forward_signal(int sig, siginfo_t* info, void*) {
+  const bool from_terminal = sig == SIGINT && info && info->si_code == SI_KERNEL;
+  if (g_child > 0 && !from_terminal) ::kill(pid_t(g_child), sig);
+}
+
+struct SignalForwarding {
+  struct sigaction prev[3];
+  static constexpr int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+  SignalForwarding() {
+    struct sigaction sa {};
+    sa.sa_sigaction = forward_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; ++i) ::sigaction(sigs[i], &sa, &prev[i]);
+  }
+  ~SignalForwarding() {
+    for (int i = 0; i < 3; ++i) ::sigaction(sigs[i], &prev[i], nullptr);
+  }
+};
+
+bool is_managed_env(const std::string& e) {
+  for (const char* name : {"CUDA_INJECTION64_PATH=", "NVTX_INJECTION64_PATH="})
+    if (e.rfind(name, 0) == 0) return true;
+  return e.rfind("FLOPSCOPE_PROFILE_", 0) == 0;
+}
+
+cupti::AppExit run_app(const std::vector<std::string>& command, const std::vector<std::string>& extra_env) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string s = *e;
+    if (s.rfind("CUDA_INJECTION64_PATH=", 0) == 0 && extra_env.size() > 0)
+      std::fprintf(stderr, "flopscope: note: replacing %s for the application\n", s.c_str());
+    if (!is_managed_env(s)) env.push_back(s);
+  }
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> envp, argv;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = command;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::fflush(stdout);
+  std::fflush(stderr);
+  SignalForwarding forwarding;
+  pid_t pid = 0;
+  const int err = ::posix_spawnp(&pid, args[0].c_str(), nullptr, nullptr, argv.data(), envp.data());
+  if (err != 0) {
+    const std::string why = err == ENOENT ? "not found (check the name and PATH)"
+                            : err == EACCES ? "permission denied (is it executable?)"
+                                            : std::strerror(err);
+    throw Error(ErrorKind::bad_input, "cannot run '" + command[0] + "': " + why);
+  }
+  g_child = pid;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error(ErrorKind::failure, std::string("waitpid: ") + std::strerror(errno));
+  }
+  g_child = 0;
+  cupti::AppExit app;
+  if (WIFSIGNALED(status)) {
+    app.signal = WTERMSIG(status);
+    app.code = 128 + app.signal;
+  } else {
+    app.code = WEXITSTATUS(status);
+  }
+  return app;
+}
+
+void attach_peaks(ResultsDoc& doc) {
+  if (doc.device) {
+    if (const GpuSpec* g = find_gpu(doc.device->name)) doc.device->gpu_key = g->key;
+    try {
+      doc.peaks.datasheet = peaks_for_device(*doc.device);
+    } catch (const Error&) {  // an unknown architecture: no peaks, records say so
+    }
+  }
+  for (RunRecord& r : doc.runs) cupti::fill_profile_derived(r, doc.peaks.datasheet);
+}
+
+std::string render_profile(const ResultsDoc& doc, bool color) {
+  double all = 0;
+  for (const RunRecord& r : doc.runs) all += cupti::profile_total_s(r);
+  Table t;
+  t.add_column("kernel", Align::left, true);
+  t.add_column("nvtx", Align::left, true);
+  t.add_column("launches", Align::right);
+  t.add_column("total", Align::right);
+  t.add_column("%", Align::right);
+  t.add_column("median", Align::right);
+  t.add_column("p10", Align::right);
+  t.add_column("p90", Align::right);
+  t.add_column("precision?", Align::left);
+  for (const RunRecord& r : doc.runs) {
+    const double total = cupti::profile_total_s(r);
+    t.add_row({r.variant, r.nvtx.empty() ? "-" : r.nvtx, std::to_string(r.launches), fmt_time(total),
+               fmt_fixed(all > 0 ? 100.0 * total / all : 0, 1), fmt_time(r.time_s.median),
+               fmt_time(r.time_s.p10), fmt_time(r.time_s.p90), r.precision});
+  }
+  std::string s = "device: " + (doc.device ? doc.device->name : std::string("not reported")) + "\n";
+  s += t.render(120, color);
+  s += "GPU time per kernel name x NVTX path (CUPTI activity records). 'precision?' is a guess from the "
+       "kernel name.\n";
+  return s;
+}
+
+int run_profile(const ProfileOptions& o) {
+  if (o.set != "timing")
+    throw_bad_input("--set " + o.set + " is not available yet: this build collects timing only (--set timing)");
+  cupti::InjectConfig cfg;
+  cfg.filter.kernel_regex = o.kernel_regex;
+  cfg.filter.launch_skip = o.launch_skip;
+  cfg.filter.launch_count = o.launch_count;
+  cfg.filter.nvtx_include = o.nvtx_include;
+  { cupti::LaunchFilter check(cfg.filter); }  // bad input fails here, not in the app
+  const std::string lib = find_inject_library();
+  cfg.dir = make_temp_dir();
+  struct RemoveDir {
+    std::string dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{cfg.dir};
+
+  std::vector<std::string> env = cupti::inject_environment(cfg);
+  env.push_back("CUDA_INJECTION64_PATH=" + lib);
+  env.push_back("NVTX_INJECTION64_PATH=" + lib);
+  const cupti::AppExit app = run_app(o.command, env);
+
+  std::vector<std::string> notes;
+  cupti::ProfileCollection c = cupti::read_profile_dir(cfg.dir, notes);
+  attach_peaks(c.doc);
+  const cupti::ProfileOutcome outcome = cupti::judge_profile(c, app, o.command[0]);
+  if (!c.doc.runs.empty()) std::cout << render_profile(c.doc, stdout_is_color_tty()) << std::flush;
+  if (!o.out.empty() && !c.statuses.empty()) write_output(o.out, to_json_text(c.doc) + "\n", "results");
+  for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
+  for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
+  return outcome.exit_code;
+}
+#endif
+
+void add_profile_command(CLI::App& app) {
+  auto opt = std::make_shared<ProfileOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "profile",
+      "Time every kernel of an unmodified CUDA application, per NVTX range: flopscope profile -- APP "
+      "[ARGS...]. Exit status: the application's when it fails, else 0, or 3 when profiling was "
+      "impossible (no GPU/driver, another profiler attached)");
+  sub->add_option("--set", opt->set,
+                   "What to collect. Only 'timing' (kernel durations from CUPTI activity records) is "
+                   "available in this build; counter sets (flops, roofline) are not wired into profile yet")
+      ->capture_default_str();
+  sub->add_option("--kernel-regex", opt->kernel_regex,
+                  "Keep kernels whose demangled name matches (ECMAScript regex, searched)");
+  sub->add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--nvtx-include", opt->nvtx_include,
+                  "Keep launches inside this NVTX range ('name' or 'outer/inner'); repeatable")
+      ->allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
+  sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file");
+  sub->add_option("command", opt->command, "The application and its arguments, after --")->required();
+  set_action(sub, [opt]() -> int {
+#ifdef FLOPSCOPE_HAS_CUDA
+    return run_profile(*opt);
+#else
+    throw Error(ErrorKind::no_gpu, "this flopscope was built without CUDA (FLOPSCOPE_CUDA=OFF): profile is unavailable");
+#endif
+  });
+}
+
+}  // namespace
+
+static const bool registered = register_command(45, add_profile_command);
+
+}  // namespace flopscope::cli

@@ -1,0 +1,202 @@
+// libflopscope_inject.so: loaded into an unmodified CUDA application by
+// `flopscope profile` through CUDA_INJECTION64_PATH (the driver calls
+// InitializeInjection during cuInit) and NVTX_INJECTION64_PATH (the NVTX
+// loader calls InitializeInjectionNvtx2 at the first NVTX call, which we hand
+// on to libcupti so CUPTI sees the ranges).
+//
+// Each process writes <FLOPSCOPE_PROFILE_DIR>/flopscope-<pid>.json (a results
+// document) and .status (what happened), atomically:
+//   - every FLOPSCOPE_PROFILE_PERIOD_MS (a crash or SIGKILL loses at most that),
+//   - at exit() (atexit), whether or not the application tore CUDA down,
+//   - on SIGINT, SIGTERM, SIGHUP and on crash signals, from a helper thread while
+//     the handler waits (bounded), then the previous handler runs.
+// docs/profile.md describes the behaviour and its limits.
+#include <dlfcn.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "activity_collector.h"
+#include "flopscope/error.h"
+#include "flopscope/results.h"
+#include "inject_config.h"
+
+#define FLOPSCOPE_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+using flopscope::cupti::ActivityCollector;
+
+struct State {
+  flopscope::cupti::InjectConfig cfg;
+  pid_t pid = 0;
+  int sig_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
+  std::mutex write_mu;
+  std::atomic<bool> exiting{false};
+};
+State* g = nullptr;  // never freed: exit paths use it
+
+constexpr int kFlushSignals[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+struct sigaction g_prev[NSIG];
+
+void write_outputs(const std::string& state, bool forced_flush) {
+  if (!g || ::getpid() != g->pid) return;  // a fork() child: its parent owns these files
+  std::lock_guard<std::mutex> lock(g->write_mu);
+  ActivityCollector& c = ActivityCollector::instance();
+  try {
+    c.flush(forced_flush);
+    flopscope::write_results(flopscope::cupti::inject_results_path(g->cfg.dir, g->pid), c.snapshot());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flopscope-inject: cannot write results: %s\n", e.what());
+  }
+  try {
+    flopscope::write_file_atomic(flopscope::cupti::inject_status_path(g->cfg.dir, g->pid),
+                                 flopscope::cupti::to_text(c.status(state)));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flopscope-inject: cannot write status: %s\n", e.what());
+  }
+}
+
+void on_exit() {
+  if (!g) return;
+  g->exiting = true;
+  write_outputs("exit", true);
+}
+
+void helper_main() {
+  const int period = g->cfg.period_ms > 0 ? g->cfg.period_ms : -1;
+  for (;;) {
+    pollfd p{g->sig_pipe[0], POLLIN, 0};
+    const int n = ::poll(&p, 1, period);
+    if (n > 0) {
+      unsigned char sig = 0;
+      if (::read(g->sig_pipe[0], &sig, 1) != 1) continue;
+      write_outputs("signal " + std::to_string(int(sig)), true);
+      const char ack = 1;
+      if (::write(g->ack_pipe[1], &ack, 1) != 1) continue;
+    } else if (n == 0 && !g->exiting) {
+      write_outputs("running", false);
+    }
+  }
+}
+
+bool is_crash_signal(int sig) {
+  for (int s : kCrashSignals)
+    if (s == sig) return true;
+  return false;
+}
+
+void on_signal(int sig, siginfo_t* info, void* uctx) {
+  static std::atomic<bool> flushed{false};
+  const int saved_errno = errno;
+  if (g && ::getpid() == g->pid && !flushed.exchange(true)) {
+    // Only async-signal-safe calls here: the helper thread does the work.
+    const unsigned char b = static_cast<unsigned char>(sig);
+    if (::write(g->sig_pipe[1], &b, 1) == 1) {
+      pollfd p{g->ack_pipe[0], POLLIN, 0};
+      ::poll(&p, 1, is_crash_signal(sig) ? 3000 : 10000);
+    }
+  }
+  errno = saved_errno;
+  const struct sigaction& prev = g_prev[sig];
+  if (prev.sa_flags & SA_SIGINFO) {
+    if (prev.sa_sigaction) prev.sa_sigaction(sig, info, uctx);
+    return;
+  }
+  if (prev.sa_handler == SIG_IGN) return;
+  if (prev.sa_handler == SIG_DFL) {
+    // Restore the default action and deliver the signal again, so the process
+    // ends the way it would have without flopscope (exit status 128 + sig).
+    ::sigaction(sig, &prev, nullptr);
+    ::raise(sig);
+    return;
+  }
+  prev.sa_handler(sig);
+}
+
+void install(int sig) {
+  struct sigaction sa {};
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(sig, &sa, &g_prev[sig]);
+}
+
+void start_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto cfg = flopscope::cupti::inject_config_from_env([](const char* n) { return std::getenv(n); });
+    if (cfg.dir.empty()) {
+      std::fprintf(stderr,
+                   "flopscope-inject: %s is not set; run the application through 'flopscope profile -- APP'\n",
+                   flopscope::cupti::kEnvProfileDir);
+      return;
+    }
+    g = new State;
+    g->cfg = std::move(cfg);
+    g->pid = ::getpid();
+    flopscope::cupti::CollectorOptions opt;
+    opt.filter = g->cfg.filter;
+    bool ok = false;
+    try {
+      ok = ActivityCollector::instance().start(opt);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "flopscope-inject: %s\n", e.what());
+    }
+    write_outputs(ok ? "running" : "failed", false);  // the CLI learns early what happened
+    if (!ok) return;
+    std::atexit(on_exit);
+    if (::pipe(g->sig_pipe) == 0 && ::pipe(g->ack_pipe) == 0) {
+      for (int s : kFlushSignals) install(s);
+      for (int s : kCrashSignals) install(s);
+    }
+    std::thread(helper_main).detach();
+  });
+}
+
+}  // namespace
+
+/// CUDA_INJECTION64_PATH entry point: called by the driver inside cuInit.
+FLOPSCOPE_EXPORT int InitializeInjection(void) {
+  start_once();
+  return 1;
+}
+
+namespace {
+using NvtxGetExportTable = const void* (*)(uint32_t);
+using NvtxInit = int (*)(NvtxGetExportTable);
+using NvtxExtInit = int (*)(void*);
+
+// libcupti's own symbol of that name (ours shadows it inside this library).
+void* cupti_symbol(const char* name) {
+  const std::string path = flopscope::cupti::cupti_library_path();
+  if (!path.empty()) {
+    if (void* h = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD))
+      if (void* s = ::dlsym(h, name)) return s;
+  }
+  return ::dlsym(RTLD_NEXT, name);
+}
+}  // namespace
+
+/// NVTX_INJECTION64_PATH entry point: hand NVTX to CUPTI, then start
+/// collecting so that ranges opened before the first CUDA call are seen.
+FLOPSCOPE_EXPORT int InitializeInjectionNvtx2(NvtxGetExportTable get_export_table) {
+  auto fn = reinterpret_cast<NvtxInit>(cupti_symbol("InitializeInjectionNvtx2"));
+  const int r = fn ? fn(get_export_table) : 0;
+  if (r) start_once();
+  return r;
+}
+
+/// NVTX extension modules (payloads, counters) are CUPTI's too.
+FLOPSCOPE_EXPORT int InitializeInjectionNvtxExtension(void* module_info) {
+  auto fn = reinterpret_cast<NvtxExtInit>(cupti_symbol("InitializeInjectionNvtxExtension"));
+  return fn ? fn(module_info) : 0;
+}
