@@ -60,6 +60,40 @@ std::string now_iso() {
 
 }  // namespace
 
+HwCounters combine_launches(const std::vector<KernelCounters>& launches) {
+  HwCounters out;
+  if (launches.empty()) return out;
+  auto add = [](std::optional<double>& acc, const std::optional<double>& v) {
+    if (v) acc = acc.value_or(0) + *v;
+  };
+  std::map<std::string, int> metric_count;
+  int clocks = 0;
+  for (const KernelCounters& k : launches) {
+    const HwCounters& h = k.hw;
+    add(out.flops_total, h.flops_total);
+    add(out.dram_read_bytes, h.dram_read_bytes);
+    add(out.dram_write_bytes, h.dram_write_bytes);
+    add(out.l2_bytes, h.l2_bytes);
+    add(out.l1_bytes, h.l1_bytes);
+    add(out.duration_s, h.duration_s);
+    if (h.sm_clock_hz) {
+      add(out.sm_clock_hz, h.sm_clock_hz);
+      ++clocks;
+    }
+    for (const auto& [key, v] : h.flops_by_pipe) out.flops_by_pipe[key] += v;
+    for (const auto& [key, v] : h.metrics) {
+      out.metrics[key] += v;
+      ++metric_count[key];
+    }
+  }
+  if (clocks > 0) *out.sm_clock_hz /= clocks;
+  for (auto& [key, v] : out.metrics) {
+    const bool summable = key.size() > 4 && key.compare(key.size() - 4, 4, ".sum") == 0;
+    if (!summable) v /= metric_count[key];
+  }
+  return out;
+}
+
 struct Session::Impl {
   SessionOptions opt;
   mutable std::mutex mu;

@@ -51,6 +51,11 @@ struct KernelCounters {
   HwCounters hw;
 };
 
+/// The counters of several launches as one: FLOPs, bytes and durations
+/// summed, the SM clock averaged, raw metrics summed for ".sum" counters and
+/// averaged otherwise. For a benchmark run made of several kernels.
+HwCounters combine_launches(const std::vector<KernelCounters>& launches);
+
 class Session {
  public:
   /// Checks the driver and device and builds the metric plan for the device's
