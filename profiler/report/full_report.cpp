@@ -2,6 +2,7 @@
 // html_report.cpp). Every figure comes from the views in views.h.
 #include "flopscope/full_report.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "flopscope/error.h"
@@ -143,9 +144,9 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
     os << "side by side:";
     for (size_t d = 0; d < docs.size(); ++d) os << " [" << d + 1 << "] " << terminal_text(labels[d]) << ";";
     os << "\n";
+    const auto rows = side_by_side(docs);
     Table t;
     t.add_column("kernel", Align::left, true);
-    t.add_column("shape", Align::left, true);
     for (size_t d = 0; d < docs.size(); ++d) {
       // Appended piecewise: GCC 12 misreports "[" + to_string(...) (-Wrestrict).
       std::string n = "[";
@@ -155,8 +156,10 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
       t.add_column("MFU%" + n, Align::right);
       if (d > 0) t.add_column(n + "/[1]", Align::right);
     }
-    for (const auto& row : side_by_side(docs)) {
-      std::vector<Cell> cells{terminal_text(row.id), terminal_text(row.shape)};
+    for (const auto& row : rows) {
+      // The shape only where one id runs at several shapes: width goes to numbers.
+      const bool ambiguous = std::count_if(rows.begin(), rows.end(), [&](const SideBySideRow& o) { return o.id == row.id; }) > 1;
+      std::vector<Cell> cells{terminal_text(ambiguous ? row.id + " (" + row.shape + ")" : row.id)};
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
         cells.emplace_back(r ? fmt_fixed(r->derived.tflops_model, 1) : "-");

@@ -33,6 +33,8 @@ nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
 .card dd { margin: 0; overflow-wrap: anywhere; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart svg { max-width: 100%; height: auto; border: 1px solid var(--line); }
+.charts.multi .chart { flex: 1 1 560px; min-width: 0; }
+.charts.multi .chart svg { width: 100%; }
 .chart .pt { cursor: pointer; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
@@ -133,6 +135,7 @@ std::string num_td(const std::string& shown, const std::optional<double>& v) {
 std::string pct_td(const std::optional<double>& f) { return num_td(pct(f), f ? std::optional<double>(*f * 100) : f); }
 std::string times_td(const std::optional<double>& v) { return num_td(v ? fmt_fixed(*v, 2) + "x" : "-", v); }
 std::string text_td(const std::string& s) { return "<td>" + e(s) + "</td>"; }
+std::string shape_td(const std::string& s) { return "<td class=\"shape\">" + e(s) + "</td>"; }
 
 std::string th(const std::string& label, bool numeric, const std::string& title = "") {
   return std::string("<th") + (numeric ? " data-type=\"num\"" : "") +
@@ -201,7 +204,7 @@ void runs_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     const RunRecord& r = doc.runs[i];
     const Derived& v = r.derived;
-    o << "<tr data-run=\"" << i << "\">" << kernel_td(r) << "<td class=\"shape\">" << e(shape_string(r.shape)) << "</td>"
+    o << "<tr data-run=\"" << i << "\">" << kernel_td(r) << shape_td(shape_string(r.shape))
       << num_td(fmt_time(r.time_s.median), r.time_s.median) << num_td(fmt_fixed(v.tflops_model, 2), v.tflops_model)
       << num_td(v.tflops_hw ? fmt_fixed(*v.tflops_hw, 2) : "-", v.tflops_hw) << pct_td(v.mfu);
     if (measured) o << pct_td(mfu_measured(r, doc));
@@ -233,7 +236,7 @@ void precision_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
     << th("bound", false) << "</tr></thead><tbody>\n";
   for (const auto& g : groups)
     for (const auto& r : g.rows) {
-      o << "<tr data-run=\"" << r.run << "\">" << text_td(g.kernel) << text_td(g.shape) << text_td(r.precision)
+      o << "<tr data-run=\"" << r.run << "\">" << text_td(g.kernel) << shape_td(g.shape) << text_td(r.precision)
         << num_td(fmt_fixed(r.tflops, 2), r.tflops) << pct_td(r.mfu) << times_td(r.speedup) << times_td(r.peak_ratio);
       if (measured) o << times_td(r.peak_ratio_measured);
       o << pct_td(r.realized) << times_td(r.bytes_ratio) << bound_td(r.bound) << "</tr>\n";
@@ -318,7 +321,7 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
   }
   o << "</tr></thead><tbody>\n";
   for (const auto& row : side_by_side(docs)) {
-    o << "<tr>" << text_td(row.id) << text_td(row.shape);
+    o << "<tr>" << text_td(row.id) << shape_td(row.shape);
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
@@ -365,7 +368,7 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
   for (size_t d = 0; d < docs.size(); ++d) summary_card(o, docs[d], labels[d], d);
   o << "</div></section>\n";
 
-  o << "<section id=\"roofline\"><h2>Roofline</h2>\n<div class=\"charts\">\n";
+  o << "<section id=\"roofline\"><h2>Roofline</h2>\n<div class=\"charts" << (multi ? " multi" : "") << "\">\n";
   for (size_t d = 0; d < charts.size(); ++d)
     o << "<div class=\"chart\" data-doc=\"" << d << "\">\n" << render_roofline_svg(charts[d]) << "</div>\n";
   o << "</div>\n<p class=\"note\">Each point is a kernel at its arithmetic intensity (FLOP per DRAM byte) and its "

@@ -192,8 +192,8 @@ TEST_F(HtmlReportInBrowser, ScreenshotShowsTheRoofline) {
   const std::regex box_re("data-roofline-box=\"([0-9-]+),([0-9-]+),([0-9]+),([0-9]+)\"");
   ASSERT_TRUE(std::regex_search(dom, m, box_re)) << "no roofline box in the DOM";
   const int bx = std::stoi(m[1]), by = std::stoi(m[2]), bw = std::stoi(m[3]), bh = std::stoi(m[4]);
-  EXPECT_GT(bw, 600);
-  EXPECT_GT(bh, 350);
+  EXPECT_GT(bw, 450);  // two charts share the width in a two-file report
+  EXPECT_GT(bh, 250);
   ASSERT_LE(by + bh, kHeight) << "the chart is below the screenshot";
 
   const std::string png = browser_.dir + "/shot.png";
