@@ -110,6 +110,10 @@ std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::strin
   if (doc.runs.empty()) throw_bad_input(origin + ": no runs to compare");
   std::map<std::string, size_t> idx;
   for (size_t i = 0; i < doc.runs.size(); ++i) {
+    for (double t : doc.runs[i].time_s.samples)
+      if (!(t > 0) || !std::isfinite(t))
+        throw_bad_input(origin + ": runs[" + std::to_string(i) + "] (" + key_of(doc.runs[i]).label() +
+                        "): a timing sample is not a positive number of seconds");
     auto [it, fresh] = idx.emplace(match_key(doc.runs[i]), i);
     if (!fresh)
       throw_bad_input(origin + ": runs[" + std::to_string(it->second) + "] and runs[" +

@@ -163,6 +163,10 @@ TEST(GateMatching, BadInputs) {
   ResultsDoc v2 = b;
   v2.schema = "flopscope.results/2";
   EXPECT_NE(bad_input_message([&] { cmp(a, v2); }).find("schema versions differ"), std::string::npos);
+  ResultsDoc zero = b;
+  zero.runs[1].time_s.samples[3] = 0;
+  EXPECT_NE(bad_input_message([&] { cmp(a, zero); }).find("cur.json: runs[1] (memory.copy.fp32"),
+            std::string::npos);
   GateOptions o;
   o.threshold = -0.05;
   EXPECT_NE(bad_input_message([&] { cmp(a, b, o); }).find("--threshold"), std::string::npos);

@@ -52,7 +52,7 @@ struct GateOptions {
   double equivalence_confidence = 0.90;  ///< interval that must fit the band for unchanged (TOST)
   int min_samples = 10;           ///< fewer samples on either side: inconclusive
   double bimodal_min_fraction = 0.15;  ///< smallest share of samples that makes a mode
-  double bimodal_min_separation = 5.0; ///< Ashman's D between the two modes
+  double bimodal_min_separation = 5.0; ///< mode medians apart, in pooled robust SDs
   double flops_tolerance = 0.001;  ///< relative; hardware and model FLOPs
   double bytes_tolerance = 0.02;   ///< relative; bytes (DRAM traffic varies a little)
   ClockPolicy clock = ClockPolicy::flag;
@@ -68,12 +68,13 @@ struct Modality {
   double minor_fraction = 0;  ///< share of samples in the smaller mode
   double fast_mode = 0;       ///< median of the faster mode, seconds
   double slow_mode = 0;       ///< median of the slower mode, seconds
-  double separation = 0;      ///< Ashman's D between the modes (log times)
+  double separation = 0;      ///< median gap / pooled MAD-based SD (log times)
 };
 /// Splits the sorted log-times in two (the split with least within-group
 /// variance) and calls the sample bimodal when both groups hold at least
-/// `min_fraction` of it (and 3 samples), are `min_separation` pooled standard
-/// deviations apart, and their medians differ by at least `min_gap` (relative).
+/// `min_fraction` of it (and 3 samples), their medians are `min_separation`
+/// pooled robust standard deviations (1.4826 MAD) apart, and differ by at
+/// least `min_gap` (relative).
 Modality detect_modes(const std::vector<double>& samples, double min_fraction,
                       double min_separation, double min_gap);
 
