@@ -175,7 +175,9 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   t.eq_high = std::exp(diffs[N - 1 - *c90]);
 
   const double band = 1 + opt.threshold;
-  const std::string thr = std::to_string(int(std::lround(opt.threshold * 100))) + "%";
+  char thr_buf[32];
+  std::snprintf(thr_buf, sizeof thr_buf, "%g%%", opt.threshold * 100);
+  const std::string thr = thr_buf;
   if (t.ci_low > 1 && t.ratio >= band) {
     t.verdict = Verdict::slower;
     t.reason = "slower by more than the " + thr + " threshold";
