@@ -1,6 +1,7 @@
 #include "activity_profile.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -194,10 +195,28 @@ std::vector<RunRecord> ProfileAggregator::runs() const {
     fill_profile_derived(r, PeakTable{});
     out.push_back(std::move(r));
   }
+  disambiguate_profile_ids(out);
   std::stable_sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
     return profile_total_s(a) > profile_total_s(b);
   });
   return out;
+}
+
+void disambiguate_profile_ids(std::vector<RunRecord>& runs) {
+  std::map<std::tuple<std::string, Shape, std::string>, std::vector<size_t>> by_key;
+  for (size_t i = 0; i < runs.size(); ++i) by_key[{runs[i].id, runs[i].shape, runs[i].nvtx}].push_back(i);
+  for (const auto& [key, idx] : by_key) {
+    if (idx.size() < 2) continue;
+    for (size_t i : idx) {
+      RunRecord& r = runs[i];
+      uint32_t h = 2166136261u;  // FNV-1a
+      for (unsigned char ch : r.name) h = (h ^ ch) * 16777619u;
+      char suffix[8];
+      std::snprintf(suffix, sizeof suffix, "~%06x", unsigned(h & 0xFFFFFF));
+      r.variant += suffix;
+      r.id = r.family + "." + r.variant + "." + r.dtype;
+    }
+  }
 }
 
 std::optional<DeviceInfo> ProfileAggregator::device() const {
@@ -342,6 +361,8 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
       if (!pooled.empty()) m.time_s = stats_with_cap(pooled);
     }
   }
+  // Records merged from several processes were each made unique already;
+  // the same kernel in two processes merges under the same id.
   std::stable_sort(out.runs.begin(), out.runs.end(), [](const RunRecord& a, const RunRecord& b) {
     return profile_total_s(a) > profile_total_s(b);
   });

@@ -123,6 +123,12 @@ class ProfileAggregator {
 /// all of them); median, p10 and p90 are always computed from every launch.
 inline constexpr size_t kMaxProfileSamples = 1000;
 
+/// Kernels with the same short name (template instances, overloads) in the
+/// same NVTX path and device would share an id; `compare` and `check` key runs
+/// on (id, shape, nvtx), so each such variant gets "~" and 6 hex digits of a
+/// hash of its full name, stable across runs and machines.
+void disambiguate_profile_ids(std::vector<RunRecord>& runs);
+
 /// Fills a profile record's `derived` block: no model FLOPs, so no MFU; the
 /// peak it would be judged against when `peaks` has one; HFU when hardware
 /// FLOPs were counted.

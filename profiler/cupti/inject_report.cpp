@@ -93,8 +93,8 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
                         "results are from its last periodic write");
   }
   if (c.statuses.empty())
-    o.notes.push_back("no CUDA activity was seen: '" + app_name +
-                      "' never initialised CUDA, so the injection library was not loaded");
+    o.notes.push_back("no CUDA activity was seen: the injection library was never loaded, so '" + app_name +
+                      "' did not initialise CUDA (or could not: see the next line)");
   else if (collection_exit == 0 && total.kernels == 0)
     o.notes.push_back("CUDA was initialised but no kernel ran");
   if (total.kernels > 0 && total.kernels_kept == 0)

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "activity_decode.h"
 #include "activity_names.h"
@@ -460,6 +461,40 @@ TEST(ProfileAggregator, SamplesAreCappedButStatsUseEveryLaunch) {
   EXPECT_EQ(runs[0].time_s.samples.size(), kMaxProfileSamples);
   EXPECT_NEAR(runs[0].time_s.median, (n + 1) / 2.0 * 1e-9, 1e-9);
   EXPECT_NEAR(profile_total_s(runs[0]), n * (n + 1) / 2.0 * 1e-9, n * (n + 1) / 2.0 * 1e-9 * 0.01);
+}
+
+TEST(ProfileAggregator, SameShortNameGetsStableDistinctIds) {
+  // Two instances of one template: the same short name in the same range.
+  const char* add = "_Z6reduceILi1EEvPf";  // void reduce<1>(float*)
+  const char* mul = "_Z6reduceILi2EEvPf";  // void reduce<2>(float*)
+  ProfileAggregator agg({});
+  agg.on_launch(1, ApiKind::kernel_launch, add, 0);
+  agg.on_launch(2, ApiKind::kernel_launch, mul, 0);
+  agg.on_launch(3, ApiKind::kernel_launch, kCopy, 0);
+  agg.on_activity(kernel(add, 1, 0, 10));
+  agg.on_activity(kernel(mul, 2, 0, 20));
+  agg.on_activity(kernel(kCopy, 3, 0, 30));
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 3u);
+  std::set<std::string> ids;
+  for (const auto& r : runs) ids.insert(r.id);
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_TRUE(ids.count("app.copy.fp32"));  // unique names keep the plain id
+  for (const auto& r : runs) {
+    if (r.name.find("reduce") != std::string::npos) {
+      EXPECT_EQ(r.variant.rfind("reduce~", 0), 0u) << r.variant;
+    }
+  }
+  // Stable: the same input gives the same ids.
+  ProfileAggregator again({});
+  again.on_launch(1, ApiKind::kernel_launch, mul, 0);
+  again.on_launch(2, ApiKind::kernel_launch, add, 0);
+  again.on_activity(kernel(mul, 1, 0, 20));
+  again.on_activity(kernel(add, 2, 0, 10));
+  std::set<std::string> ids2;
+  for (const auto& r : again.runs()) ids2.insert(r.id);
+  ids.erase("app.copy.fp32");
+  EXPECT_EQ(ids, ids2);
 }
 
 TEST(ProfileAggregator, DeviceFromDeviceRecord) {

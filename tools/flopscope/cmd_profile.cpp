@@ -218,6 +218,15 @@ int run_profile(const ProfileOptions& o) {
   if (!o.out.empty() && !c.statuses.empty()) write_output(o.out, to_json_text(c.doc) + "\n", "results");
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
+  if (c.statuses.empty()) {
+    // Say why CUDA may never have started: no driver or no visible GPU.
+    try {
+      query_devices();
+      std::fprintf(stderr, "flopscope: a GPU and driver are present here\n");
+    } catch (const Error& e) {
+      std::fprintf(stderr, "flopscope: %s\n", e.what());
+    }
+  }
   return outcome.exit_code;
 }
 #endif

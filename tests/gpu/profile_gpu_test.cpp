@@ -1,0 +1,155 @@
+// `flopscope profile` on a GPU, against tests/gpu/profile_app.cu: every launch
+// API, graphs, NVTX attribution, child processes, signals, exit codes, filters,
+// and activity durations against CUDA event timing. Skipped (with the reason)
+// where there is no GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "cli/run_cli.h"
+#include "flopscope/device.h"
+#include "flopscope/error.h"
+#include "flopscope/results.h"
+
+using flopscope::test::run_cli;
+
+namespace {
+
+std::string no_gpu_reason() {
+  try {
+    flopscope::query_devices();
+    return "";
+  } catch (const flopscope::Error& e) {
+    return e.what();
+  }
+}
+
+#define REQUIRE_GPU()                                       \
+  do {                                                      \
+    const std::string why = no_gpu_reason();                \
+    if (!why.empty()) GTEST_SKIP() << "no GPU: " << why;    \
+  } while (0)
+
+struct Profiled {
+  flopscope::test::CliResult cli;
+  flopscope::ResultsDoc doc;
+};
+
+Profiled profile(std::vector<std::string> options, std::vector<std::string> app) {
+  const std::string out = flopscope::test::temp_dir() + "/profile.json";
+  std::vector<std::string> args{"profile", "--out", out};
+  args.insert(args.end(), options.begin(), options.end());
+  args.push_back("--");
+  args.push_back(FLOPSCOPE_PROFILE_APP);
+  args.insert(args.end(), app.begin(), app.end());
+  Profiled p;
+  p.cli = run_cli(args);
+  if (std::filesystem::exists(out)) p.doc = flopscope::read_results(out);
+  return p;
+}
+
+int64_t launches(const flopscope::ResultsDoc& doc, const std::string& variant, const std::string& nvtx) {
+  int64_t n = 0;
+  for (const auto& r : doc.runs)
+    if (r.variant == variant && r.nvtx == nvtx) n += r.launches;
+  return n;
+}
+
+}  // namespace
+
+TEST(ProfileGpu, EveryLaunchApiGraphsNvtxAndCopies) {
+  REQUIRE_GPU();
+  const Profiled p = profile({}, {"all"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  ASSERT_TRUE(p.doc.device.has_value());
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "app/runtime"), 3) << p.cli.out;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "app/driver"), 2) << p.cli.out;  // cuLaunchKernel + Ex
+  EXPECT_EQ(launches(p.doc, "coop_kernel", "app/driver"), 1) << p.cli.out;
+  // Graph kernels: 2 nodes x 2 launches, inside the start/end range opened after "app".
+  EXPECT_EQ(launches(p.doc, "graph_kernel", "app/graph_phase"), 4) << p.cli.out;
+  EXPECT_EQ(launches(p.doc, "memcpy_HtoD", "app/copy_in"), 1) << p.cli.out;
+  EXPECT_EQ(launches(p.doc, "memset", "app/copy_in"), 1) << p.cli.out;
+  EXPECT_EQ(launches(p.doc, "memcpy_DtoH", "app"), 1) << p.cli.out;
+  int devices = int(flopscope::query_devices().size());
+  if (devices > 1) {
+    EXPECT_EQ(launches(p.doc, "busy_kernel", "app/dev1"), 2) << p.cli.out;
+  }
+  for (const auto& r : p.doc.runs) {
+    EXPECT_GT(r.time_s.median, 0) << r.name;
+    EXPECT_LE(r.time_s.p10, r.time_s.median) << r.name;
+    EXPECT_LE(r.time_s.median, r.time_s.p90) << r.name;
+    EXPECT_EQ(r.family, "app");
+  }
+  EXPECT_EQ(p.cli.err.find("dropped"), std::string::npos) << p.cli.err;
+  EXPECT_EQ(p.cli.err.find("could not be matched"), std::string::npos) << p.cli.err;
+  EXPECT_NE(p.cli.out.find("busy_kernel"), std::string::npos) << p.cli.out;
+}
+
+TEST(ProfileGpu, ChildProcessesAreProfiledAndMerged) {
+  REQUIRE_GPU();
+  const Profiled p = profile({}, {"child"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "parent"), 2) << p.cli.out;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "app/runtime"), 3) << p.cli.out;  // from the child
+}
+
+TEST(ProfileGpu, SigtermFlushesAndPassesOnTheSignal) {
+  REQUIRE_GPU();
+  const Profiled p = profile({}, {"sigterm"});
+  EXPECT_EQ(p.cli.exit_code, 128 + 15) << p.cli.err;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "sigterm"), 5) << p.cli.err;
+  EXPECT_NE(p.cli.err.find("received signal 15"), std::string::npos) << p.cli.err;
+}
+
+TEST(ProfileGpu, FailingAppExitCodeAndWhatWasCollected) {
+  REQUIRE_GPU();
+  const Profiled p = profile({}, {"exit3"});
+  EXPECT_EQ(p.cli.exit_code, 3) << p.cli.err;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "exit3"), 5) << p.cli.err;
+  EXPECT_NE(p.cli.err.find("exited with status 3"), std::string::npos) << p.cli.err;
+}
+
+TEST(ProfileGpu, ExitWithKernelsQueuedAndNoTeardown) {
+  REQUIRE_GPU();
+  const Profiled p = profile({}, {"nosync"});
+  EXPECT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  // The first kernel finished long before exit; the queued ones either finished
+  // while the process exited or are reported as incomplete, never lost silently.
+  int64_t seen = launches(p.doc, "busy_kernel", "");
+  EXPECT_GE(seen, 1) << p.cli.err;
+  if (seen < 5) {
+    EXPECT_NE(p.cli.err.find("still running"), std::string::npos) << p.cli.err;
+  }
+}
+
+TEST(ProfileGpu, Filters) {
+  REQUIRE_GPU();
+  Profiled p = profile({"--kernel-regex", "coop"}, {"all"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out;
+  EXPECT_EQ(p.doc.runs[0].variant, "coop_kernel");
+
+  p = profile({"--nvtx-include", "runtime"}, {"all"});
+  ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out;
+  EXPECT_EQ(p.doc.runs[0].nvtx, "app/runtime");
+
+  p = profile({"--kernel-regex", "busy", "--launch-skip", "1", "--launch-count", "2"}, {"all"});
+  int64_t total = 0;
+  for (const auto& r : p.doc.runs) total += r.launches;
+  EXPECT_EQ(total, 2) << p.cli.out;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "app/runtime"), 2) << p.cli.out;  // launches 2 and 3
+}
+
+TEST(ProfileGpu, ActivityDurationsMatchEventTimingWithin2Percent) {
+  REQUIRE_GPU();
+  const Profiled p = profile({}, {"timed", "30"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  const size_t at = p.cli.out.find("event_ms ");
+  ASSERT_NE(at, std::string::npos) << p.cli.out;
+  const double event_s = std::stod(p.cli.out.substr(at + 9)) * 1e-3;
+  ASSERT_GT(event_s, 100e-6) << "the kernel must run 100 us or more for this check";
+  ASSERT_EQ(p.doc.runs.size(), 1u);
+  const double activity_s = p.doc.runs[0].time_s.median;
+  EXPECT_NEAR(activity_s, event_s, 0.02 * event_s) << "activity " << activity_s << " s, events " << event_s << " s";
+}
