@@ -31,9 +31,21 @@ std::optional<MetricSet> parse_metric_set(std::string_view s) {
 }
 
 const std::vector<std::string>& tensor_types() {
-  static const std::vector<std::string> t{"fp64", "tf32", "fp16", "bf16", "fp8"};
+  // Canonical order, also the order in which a counter shared by several
+  // source types is attributed: Turing's src_fp16_bf16_tf32_dst_fp32 goes to
+  // fp16 (Turing has no bf16 or tf32), Blackwell's src_fp4_fp6_fp8_* to fp8.
+  static const std::vector<std::string> t{"fp64", "fp16", "bf16", "tf32", "fp8"};
   return t;
 }
+
+namespace {
+std::vector<std::string> canonical_order(std::vector<std::string> v) {
+  const auto& all = tensor_types();
+  auto rank = [&](const std::string& x) { return std::find(all.begin(), all.end(), x) - all.begin(); };
+  std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  return v;
+}
+}  // namespace
 
 std::vector<std::string> parse_tensor_list(std::string_view list) {
   std::vector<std::string> out;
@@ -49,7 +61,7 @@ std::vector<std::string> parse_tensor_list(std::string_view list) {
                       "bf16, fp8, or 'all' or 'none')");
     if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
   }
-  return out;
+  return canonical_order(out);
 }
 
 std::vector<std::string> supported_chips() {
@@ -199,7 +211,7 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
   MetricPlan plan;
   plan.chip = chip;
   plan.set = set;
-  plan.tensor = tensor;
+  plan.tensor = canonical_order(tensor);
   if (set == MetricSet::none) return plan;
 
   std::unique_ptr<cupti::HostObject> host_ptr;
@@ -215,7 +227,7 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
   const auto base = host.base_metrics();
   std::map<std::string, std::string> shared;
   std::set<std::string> metrics;
-  for (const Spec& spec : specs_for(set, tensor, base, shared)) {
+  for (const Spec& spec : specs_for(set, plan.tensor, base, shared)) {
     Quantity q;
     q.key = spec.key;
     q.description = spec.description;

@@ -136,7 +136,7 @@ TEST(MetricPlan, UnknownChipAndBadWords) {
   EXPECT_THROW(parse_tensor_list("fp16,int3"), Error);
   EXPECT_EQ(parse_tensor_list("none").size(), 0u);
   EXPECT_EQ(parse_tensor_list("all"), tensor_types());
-  EXPECT_EQ(parse_tensor_list("bf16,bf16,fp8"), (std::vector<std::string>{"bf16", "fp8"}));
+  EXPECT_EQ(parse_tensor_list("fp8,bf16,bf16"), (std::vector<std::string>{"bf16", "fp8"}));
   EXPECT_EQ(parse_metric_set("roofline"), MetricSet::roofline);
   EXPECT_FALSE(parse_metric_set("everything"));
 }
@@ -170,4 +170,16 @@ TEST(MetricPlan, CountersFromValues) {
   // A quantity whose metric was not evaluated stays absent.
   v.erase("lts__t_bytes.sum");
   EXPECT_FALSE(hw_counters_from_values(p.quantities, v).l2_bytes);
+}
+
+TEST(MetricPlan, SharedTensorCounterGoesToTheRealType) {
+  // Turing folds fp16/bf16/tf32 (fp32 accumulate) into one counter; Turing has
+  // only fp16 tensor cores, so the counter is fp16's, whatever the order asked.
+  const MetricPlan p = build_metric_plan("TU102", MetricSet::flops, {"tf32", "fp16"});
+  const Quantity* fp16 = find_q(p, "flops.fp16_tensor");
+  ASSERT_NE(fp16, nullptr);
+  EXPECT_EQ(fp16->terms.size(), 2u);
+  const Quantity* tf32 = find_q(p, "flops.tf32_tensor");
+  EXPECT_FALSE(tf32->available);
+  EXPECT_NE(tf32->note.find("src_fp16_bf16_tf32_dst_fp32"), std::string::npos) << tf32->note;
 }

@@ -24,8 +24,9 @@ enum class MetricSet { none, timing, flops, roofline };
 std::string_view to_string(MetricSet s);
 std::optional<MetricSet> parse_metric_set(std::string_view s);
 
-/// Tensor-core source types a plan can count: "fp64", "tf32", "fp16", "bf16",
-/// "fp8" (floating point only; their FLOPs go to "<type>_tensor").
+/// Tensor-core source types a plan can count, in canonical order: "fp64",
+/// "fp16", "bf16", "tf32", "fp8" (floating point only; their FLOPs go to
+/// "<type>_tensor").
 const std::vector<std::string>& tensor_types();
 /// Parses "fp16,bf16" / "all" / "none". Throws bad_input naming the bad word.
 std::vector<std::string> parse_tensor_list(std::string_view list);
