@@ -19,6 +19,7 @@
 
 #include "attention/attention_math.h"
 #include "attention/instance.cuh"
+#include "attention/mma_layout.h"
 #include "common/cuda_util.cuh"
 #include "common/mma_ptx.cuh"
 
@@ -40,12 +41,11 @@ struct MmaTiles {
   static_assert(kSmemElems * 2 <= 48 * 1024, "static shared memory is limited to 48 KB");
 };
 
-/// Element offset of 16-byte chunk `c` of row `r` in a swizzled [rows, D] tile:
-/// chunk c of row r is stored at chunk c ^ (r % 8), so the 8 rows an ldmatrix
-/// phase reads at one logical chunk land in 8 different 16-byte bank groups.
+using mma_layout::swizzle;
+
 template <int D>
-__device__ __forceinline__ int swizzle(int r, int c) {
-  return r * D + ((c ^ (r & 7)) << 3);
+__device__ __forceinline__ int swizzled(mma_layout::RowChunk rc) {
+  return swizzle<D>(rc.row, rc.chunk);
 }
 
 /// Rows [row0, row0 + ROWS) of a [n, D] matrix into a swizzled tile; rows past
@@ -91,8 +91,7 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
   const T* v = a.v + bh * a.n_kv * D;
   T* o = a.o + bh * a.n_q * D;
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
-  const int g = lane >> 2, t = lane & 3;       // mma fragment coordinates
-  const int mi = lane >> 3, mr = lane & 7;     // ldmatrix: matrix and row this lane addresses
+  const int g = lane >> 2, t = lane & 3;  // mma fragment coordinates
   const int64_t q0 = tile_begin<int64_t>(qt, BM);
   const KvBlockRange range = kv_blocks(qt, BM, BN, a.n_q, a.n_kv, a.causal);
 
@@ -114,7 +113,7 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
   uint32_t qf[D / 16][4];  // Q: (16, D) per warp, as D/16 A fragments
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk)
-    ptx::ldmatrix_x4(qf[kk], sq + swizzle<D>(warp * 16 + (lane & 15), kk * 2 + (lane >> 4)));
+    ptx::ldmatrix_x4(qf[kk], sq + swizzled<D>(mma_layout::q_source(lane, warp, kk)));
 
   const int blocks = int(range.end), full_blocks = int(range.full_end);
   for (int blk = 0; blk < blocks; ++blk) {
@@ -131,7 +130,7 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
 #pragma unroll
       for (int np = 0; np < BN / 16; ++np) {
         uint32_t b[4];  // K rows np*16 + (0..15), head dims kk*16 + (0..15)
-        ptx::ldmatrix_x4(b, sk + swizzle<D>(np * 16 + mr + 8 * (mi >> 1), kk * 2 + (mi & 1)));
+        ptx::ldmatrix_x4(b, sk + swizzled<D>(mma_layout::k_source(lane, np, kk)));
         ptx::mma_16816<T>(s[2 * np], qf[kk], b[0], b[1]);
         ptx::mma_16816<T>(s[2 * np + 1], qf[kk], b[2], b[3]);
       }
@@ -171,21 +170,22 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
     uint32_t pf[BN / 16][4];
     float sum_lo = 0.0f, sum_hi = 0.0f;
 #pragma unroll
-    for (int kk = 0; kk < BN / 16; ++kk) {
-      float p[2][4];
+    for (int j = 0; j < BN / 8; ++j) {
+      s[j][0] = st_lo.prob(s[j][0]);
+      s[j][1] = st_lo.prob(s[j][1]);
+      s[j][2] = st_hi.prob(s[j][2]);
+      s[j][3] = st_hi.prob(s[j][3]);
+      sum_lo += s[j][0] + s[j][1];
+      sum_hi += s[j][2] + s[j][3];
+    }
 #pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        p[h][0] = st_lo.prob(s[2 * kk + h][0]);
-        p[h][1] = st_lo.prob(s[2 * kk + h][1]);
-        p[h][2] = st_hi.prob(s[2 * kk + h][2]);
-        p[h][3] = st_hi.prob(s[2 * kk + h][3]);
-        sum_lo += p[h][0] + p[h][1];
-        sum_hi += p[h][2] + p[h][3];
+    for (int kk = 0; kk < BN / 16; ++kk) {
+#pragma unroll
+      for (int reg = 0; reg < 4; ++reg) {
+        const mma_layout::PSource src = mma_layout::p_source(kk, reg);
+        const float* c = s[src.ntile] + (src.hi_rows ? 2 : 0);
+        pf[kk][reg] = ptx::pack2<T>(c[0], c[1]);
       }
-      pf[kk][0] = ptx::pack2<T>(p[0][0], p[0][1]);
-      pf[kk][1] = ptx::pack2<T>(p[0][2], p[0][3]);
-      pf[kk][2] = ptx::pack2<T>(p[1][0], p[1][1]);
-      pf[kk][3] = ptx::pack2<T>(p[1][2], p[1][3]);
     }
     st_lo.add(sum_lo);
     st_hi.add(sum_hi);
@@ -201,7 +201,7 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         uint32_t b[4];  // V rows kk*16 + (0..15), head dims dp*16 + (0..15)
-        ptx::ldmatrix_x4_trans(b, sv + swizzle<D>(kk * 16 + mr + 8 * (mi & 1), dp * 2 + (mi >> 1)));
+        ptx::ldmatrix_x4_trans(b, sv + swizzled<D>(mma_layout::v_source(lane, kk, dp)));
         ptx::mma_16816<T>(acc[2 * dp], pf[kk], b[0], b[1]);
         ptx::mma_16816<T>(acc[2 * dp + 1], pf[kk], b[2], b[3]);
       }
