@@ -67,9 +67,10 @@ void validate(const GateOptions& o) {
 }
 
 std::string RunKey::label() const {
+  // Appends, not "x" + y: GCC 12 at -O3 misreports the latter (-Wrestrict).
   std::string s = id;
-  if (!shape.empty()) s += " " + shape_string(shape);
-  if (!nvtx.empty()) s += " [" + nvtx + "]";
+  if (!shape.empty()) s.append(" ").append(shape_string(shape));
+  if (!nvtx.empty()) s.append(" [").append(nvtx).append("]");
   return s;
 }
 
