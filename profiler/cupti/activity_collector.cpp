@@ -8,12 +8,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
+#include <map>
+#include <memory>
 #include <cstdlib>
 #include <unordered_map>
 #include <vector>
 
 #include "activity_decode.h"
+#include "flopscope/error.h"
+#include "flopscope/metric_plan.h"
+#include "flopscope/session.h"
 
 namespace flopscope::cupti {
 
@@ -32,6 +38,59 @@ thread_local std::vector<uint32_t> tls_runtime_calls;
 std::vector<ApiKind> g_driver_kind, g_runtime_kind;     // by callback id, set before enabling
 std::unordered_map<const void*, std::string> g_strings;  // nvtxDomainRegisterString handles
 size_t g_host_buffer_bytes = 8u << 20;
+
+// Hardware counters (--set flops|roofline): one range-profiler Session per
+// context, started at the enter of a kept launch and stopped at its exit, so
+// only the launches the filters keep are replayed. Session methods call CUPTI
+// and may make it deliver buffers (which takes the collector's mutex), so they
+// run without that mutex held.
+struct Counters {
+  std::mutex mu;
+  std::atomic<bool> enabled{false};
+  MetricSet set = MetricSet::timing;
+  std::vector<std::string> tensor;
+  std::map<CUcontext, std::unique_ptr<Session>> sessions;
+  std::string note;
+  bool fatal = false;
+  uint64_t profiled = 0, without_context = 0;
+
+  void disable(const std::string& why, bool is_fatal) {
+    enabled = false;
+    if (note.empty()) note = why;
+    fatal = fatal || is_fatal;
+  }
+};
+Counters g_counters;
+thread_local uint32_t tls_profiled_launch = 0;  // correlation id being profiled on this thread
+thread_local Session* tls_profiled_session = nullptr;
+
+Session* session_for(CUcontext ctx) {
+  std::lock_guard<std::mutex> lock(g_counters.mu);
+  if (!g_counters.enabled) return nullptr;
+  auto it = g_counters.sessions.find(ctx);
+  if (it != g_counters.sessions.end()) return it->second.get();
+  try {
+    SessionOptions o;
+    o.set = g_counters.set;
+    o.tensor = g_counters.tensor;
+    o.ranges_per_batch = 4;  // one launch per start/stop
+    o.track_launches = false;  // our subscriber names the launches
+    o.context = ctx;
+    auto s = std::make_unique<Session>(o);
+    if (!s->counters_enabled()) {
+      std::string why;
+      for (const std::string& n : s->notes()) why += (why.empty() ? "" : "; ") + n;
+      g_counters.disable(why.empty() ? "counters are not available on this device" : why, false);
+      return nullptr;
+    }
+    return g_counters.sessions.emplace(ctx, std::move(s)).first->second.get();
+  } catch (const Error& e) {
+    g_counters.disable(e.what(), e.kind() == ErrorKind::no_gpu);
+  } catch (const std::exception& e) {
+    g_counters.disable(e.what(), false);
+  }
+  return nullptr;
+}
 
 }  // namespace
 
@@ -121,6 +180,49 @@ struct CollectorAccess {
     }
   }
 
+  static void begin_counters(const CUpti_CallbackData* cb, const std::string& symbol, const std::string& path) {
+    if (!cb->context) {  // the runtime's first launch, before its context exists
+      std::lock_guard<std::mutex> lock(g_counters.mu);
+      ++g_counters.without_context;
+      return;
+    }
+    Session* s = session_for(cb->context);
+    if (!s) return;
+    try {
+      s->start();
+      s->note_launch(symbol.c_str(), path.c_str());
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(g_counters.mu);
+      g_counters.disable(std::string("counter collection stopped: ") + e.what(), false);
+      return;
+    }
+    tls_profiled_launch = cb->correlationId;
+    tls_profiled_session = s;
+    std::lock_guard<std::mutex> lock(mu());
+    agg()->expect_counters(cb->correlationId);
+  }
+
+  static void end_counters(uint32_t correlation) {
+    Session* s = tls_profiled_session;
+    tls_profiled_launch = 0;
+    tls_profiled_session = nullptr;
+    std::vector<KernelCounters> got;
+    try {
+      got = s->stop();  // the replay passes ran inside the launch call
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(g_counters.mu);
+      g_counters.disable(std::string("counter collection stopped: ") + e.what(), false);
+      return;
+    }
+    if (got.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(g_counters.mu);
+      ++g_counters.profiled;
+    }
+    std::lock_guard<std::mutex> lock(mu());
+    agg()->on_counters(correlation, combine_launches(got));
+  }
+
   static void on_api(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const CUpti_CallbackData* cb) {
     const std::vector<ApiKind>& table = domain == CUPTI_CB_DOMAIN_DRIVER_API ? g_driver_kind : g_runtime_kind;
     const ApiKind kind = cbid < table.size() ? table[cbid] : ApiKind::other;
@@ -132,10 +234,19 @@ struct CollectorAccess {
       if (runtime) tls_runtime_calls.push_back(cb->correlationId);
       const std::string symbol =
           kind == ApiKind::kernel_launch && cb->symbolName ? std::string(cb->symbolName) : std::string();
-      std::lock_guard<std::mutex> lock(mu());
-      a->on_launch(cb->correlationId, kind, symbol, a->nvtx().current(this_thread()), outer);
+      bool kept = false;
+      std::string path;
+      {
+        std::lock_guard<std::mutex> lock(mu());
+        const PathId id = a->nvtx().current(this_thread());
+        kept = a->on_launch(cb->correlationId, kind, symbol, id, outer);
+        if (kept && g_counters.enabled) path = a->paths().path(id);
+      }
+      if (kept && g_counters.enabled && kind == ApiKind::kernel_launch && outer == 0 && tls_profiled_launch == 0)
+        begin_counters(cb, symbol, path);
       return;
     }
+    if (tls_profiled_launch != 0 && tls_profiled_launch == cb->correlationId) end_counters(cb->correlationId);
     if (runtime && !tls_runtime_calls.empty()) tls_runtime_calls.pop_back();
     // cudaError_t and CUresult are both int-sized enums with 0 for success.
     if (cb->functionReturnValue && *static_cast<const int*>(cb->functionReturnValue) != 0) {
@@ -281,6 +392,14 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
   cuptiActivityEnable(CUPTI_ACTIVITY_KIND_DEVICE);  // optional: names the GPU in the results
   if (opt.flush_period_ms > 0) cuptiActivityFlushPeriod(opt.flush_period_ms);
 
+  if (!opt.metric_set.empty() && opt.metric_set != "timing") {
+    std::lock_guard<std::mutex> lock(g_counters.mu);
+    const auto set = parse_metric_set(opt.metric_set);
+    g_counters.set = set.value_or(MetricSet::timing);
+    g_counters.tensor = opt.tensor;
+    g_counters.enabled = set.has_value();
+    if (!set) g_counters.disable("unknown metric set '" + opt.metric_set + "'", false);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   ok_ = true;
   return true;
@@ -313,6 +432,13 @@ InjectStatus ActivityCollector::status(const std::string& state) {
   s.cupti_call = failure_.call;
   s.cupti_detail = failure_.detail;
   if (agg_) s.counters = agg_->counters();
+  std::lock_guard<std::mutex> counters_lock(g_counters.mu);
+  s.counters_note = g_counters.note;
+  s.counters_fatal = g_counters.fatal;
+  s.counters_launches = g_counters.profiled;
+  if (g_counters.without_context > 0 && s.counters_note.empty())
+    s.counters_note = std::to_string(g_counters.without_context) +
+                      " launches made before their context existed were timed without counters";
   return s;
 }
 

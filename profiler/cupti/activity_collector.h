@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "activity_profile.h"
 #include "flopscope/results.h"
@@ -20,6 +21,11 @@ struct CollectorOptions {
   size_t host_buffer_bytes = 8u << 20;     ///< each buffer handed to CUPTI
   size_t device_buffer_bytes = 32u << 20;  ///< CUPTI_ACTIVITY_ATTR_DEVICE_BUFFER_SIZE
   uint32_t flush_period_ms = 1000;         ///< cuptiActivityFlushPeriod
+  /// Hardware counters per kept kernel launch with the range profiler (one
+  /// Session per context, each launch replayed as the plan needs): "flops" or
+  /// "roofline"; empty or "timing": none.
+  std::string metric_set;
+  std::vector<std::string> tensor;  ///< tensor source types for the plan
 };
 
 /// The first CUPTI call that failed, if any.

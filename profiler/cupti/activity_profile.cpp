@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "flopscope/error.h"
+#include "flopscope/session.h"
 #include "flopscope/stats.h"
 
 namespace flopscope::cupti {
@@ -60,9 +61,9 @@ bool ProfileAggregator::decide(const std::string& symbol, PathId path) {
   return filter_.name_ok(symbol) && filter_.nvtx_ok(paths_.path(path)) && filter_.take_index();
 }
 
-void ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol,
+bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol,
                                   PathId path, uint32_t outer) {
-  if (kind == ApiKind::other) return;
+  if (kind == ApiKind::other) return false;
   Pending p;
   p.path = path;
   p.graph = kind == ApiKind::graph_launch;
@@ -74,13 +75,37 @@ void ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
       it->second.partner = correlation;
       p.partner = outer;
       pending_[correlation] = p;
-      return;
+      return p.decision == Pending::Decision::keep;
     }
   }
   if (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch) ++counters_.launches;
   if (kind == ApiKind::kernel_launch && !symbol.empty())
     p.decision = decide(symbol, path) ? Pending::Decision::keep : Pending::Decision::drop;
   pending_[correlation] = p;
+  return p.decision == Pending::Decision::keep;
+}
+
+void ProfileAggregator::expect_counters(uint32_t correlation) {
+  auto it = pending_.find(correlation);
+  if (it == pending_.end()) return;
+  it->second.counters = true;
+  if (it->second.partner) {
+    auto partner = pending_.find(it->second.partner);
+    if (partner != pending_.end()) partner->second.counters = true;
+  }
+}
+
+void ProfileAggregator::on_counters(uint32_t correlation, const HwCounters& hw) {
+  auto it = awaiting_counters_.find(correlation);
+  if (it == awaiting_counters_.end()) {
+    early_counters_[correlation] = hw;
+    return;
+  }
+  auto g = groups_.find(it->second.first);
+  if (g != groups_.end()) g->second.hw.push_back(hw);
+  const uint32_t other = it->second.second;
+  awaiting_counters_.erase(it);
+  if (other) awaiting_counters_.erase(other);
 }
 
 void ProfileAggregator::on_launch_failed(uint32_t correlation) { take_pending(correlation); }
@@ -122,7 +147,25 @@ void ProfileAggregator::on_activity(const Activity& a) {
       return;
     }
     ++counters_.kernels_kept;
-    add({Kind::kernel, k->name, path, k->device}, k->start_ns, k->end_ns, 0);
+    const Key key{Kind::kernel, k->name, path, k->device};
+    add(key, k->start_ns, k->end_ns, 0);
+    // Counters of this launch, if it was profiled: under the kernel's
+    // correlation id or its runtime/driver partner's.
+    bool attached = false;
+    for (uint32_t id : {k->correlation, p ? p->partner : 0u}) {
+      if (id == 0 || attached) continue;
+      auto early = early_counters_.find(id);
+      if (early != early_counters_.end()) {
+        groups_[key].hw.push_back(early->second);
+        early_counters_.erase(early);
+        attached = true;
+      }
+    }
+    if (!attached && p && p->counters) {
+      const uint32_t partner = p->partner;
+      awaiting_counters_[k->correlation] = {key, partner};
+      if (partner) awaiting_counters_[partner] = {key, k->correlation};
+    }
   } else if (const auto* m = std::get_if<MemcpyActivity>(&a)) {
     ++counters_.memcpys;
     std::optional<Pending> p = take_pending(m->correlation);
@@ -186,6 +229,7 @@ std::vector<RunRecord> ProfileAggregator::runs() const {
       r.model.bytes = double(g.bytes) / double(g.durations_s.size());  // bytes per operation
     }
     r.id = r.family + "." + r.variant + "." + r.dtype;
+    if (!g.hw.empty()) r.hw = mean_counters(g.hw);
     r.time_s = stats_with_cap(g.durations_s);
     if (!(r.time_s.median > 0)) {
       // The results format needs a positive median; a record of zero-length
@@ -234,6 +278,21 @@ std::optional<DeviceInfo> ProfileAggregator::device() const {
 
 // ----------------------------------------------------------- derived and totals
 
+HwCounters mean_counters(const std::vector<HwCounters>& launches) {
+  std::vector<KernelCounters> k(launches.size());
+  for (size_t i = 0; i < launches.size(); ++i) k[i].hw = launches[i];
+  HwCounters m = combine_launches(k);  // sums; clocks and non-".sum" metrics averaged
+  if (launches.empty()) return m;
+  const double n = double(launches.size());
+  for (std::optional<double>* v : {&m.flops_total, &m.dram_read_bytes, &m.dram_write_bytes, &m.l2_bytes,
+                                   &m.l1_bytes, &m.duration_s})
+    if (*v) **v /= n;
+  for (auto& [key, v] : m.flops_by_pipe) v /= n;
+  for (auto& [key, v] : m.metrics)
+    if (key.size() > 4 && key.compare(key.size() - 4, 4, ".sum") == 0) v /= n;
+  return m;
+}
+
 void fill_profile_derived(RunRecord& run, const PeakTable& peaks) {
   Derived d;
   d.peak_key = run.precision;
@@ -275,6 +334,9 @@ std::string to_text(const InjectStatus& s) {
      << "cupti_result " << s.cupti_result << "\n"
      << "cupti_call " << s.cupti_call << "\n"
      << "cupti_detail " << s.cupti_detail << "\n"
+     << "counters_note " << s.counters_note << "\n"
+     << "counters_fatal " << (s.counters_fatal ? 1 : 0) << "\n"
+     << "counters_launches " << s.counters_launches << "\n"
      << "launches " << c.launches << "\n"
      << "kernels " << c.kernels << "\n"
      << "kernels_kept " << c.kernels_kept << "\n"
@@ -319,6 +381,9 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "cupti_result") s.cupti_result = int(number(key, v));
     else if (key == "cupti_call") s.cupti_call = v;
     else if (key == "cupti_detail") s.cupti_detail = v;
+    else if (key == "counters_note") s.counters_note = v;
+    else if (key == "counters_fatal") s.counters_fatal = number(key, v) != 0;
+    else if (key == "counters_launches") s.counters_launches = number(key, v);
     else if (key == "launches") c.launches = number(key, v);
     else if (key == "kernels") c.kernels = number(key, v);
     else if (key == "kernels_kept") c.kernels_kept = number(key, v);
@@ -355,6 +420,7 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
       RunRecord& m = out.runs[it->second];
       const double launches = double(m.launches + r.launches);
       m.model.bytes = (m.model.bytes * double(m.launches) + r.model.bytes * double(r.launches)) / launches;
+      if (r.hw) m.hw = m.hw ? mean_counters({*m.hw, *r.hw}) : *r.hw;  // mean of the processes' means
       m.launches += r.launches;
       std::vector<double> pooled = m.time_s.samples;
       pooled.insert(pooled.end(), r.time_s.samples.begin(), r.time_s.samples.end());

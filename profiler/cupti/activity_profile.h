@@ -74,8 +74,15 @@ class ProfileAggregator {
   /// runs. `symbol` is the kernel's (mangled) name when the API knows it, else
   /// empty (graph launches). `outer` is the correlation id of an enclosing
   /// runtime launch whose driver call this is, or 0.
-  void on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol, PathId path,
+  /// Returns true when the launch is known to be kept by the filters (its
+  /// counters, if collected, will be used).
+  bool on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol, PathId path,
                  uint32_t outer = 0);
+  /// The launch `correlation` is being profiled: its counters will follow.
+  void expect_counters(uint32_t correlation);
+  /// Hardware counters of one kept launch (from the range profiler), by the
+  /// correlation id passed to on_launch; before or after its kernel record.
+  void on_counters(uint32_t correlation, const HwCounters& hw);
   /// The launch call returned an error: no record will come for it.
   void on_launch_failed(uint32_t correlation);
   /// Any decoded record, in any order relative to other records.
@@ -92,6 +99,7 @@ class ProfileAggregator {
     PathId path = 0;
     enum class Decision : uint8_t { undecided, keep, drop } decision = Decision::undecided;
     bool graph = false;
+    bool counters = false;  ///< its hardware counters are being collected
     uint32_t partner = 0;
   };
   enum class Kind : uint8_t { kernel, memcpy, memset };
@@ -105,6 +113,7 @@ class ProfileAggregator {
   struct Group {
     std::vector<double> durations_s;
     uint64_t bytes = 0;
+    std::vector<HwCounters> hw;  ///< one per launch with counters
   };
   std::optional<Pending> take_pending(uint32_t correlation);
   bool decide(const std::string& symbol, PathId path);
@@ -116,6 +125,8 @@ class ProfileAggregator {
   std::unordered_map<uint32_t, Pending> pending_;
   std::map<Key, Group> groups_;
   std::map<uint32_t, DeviceActivity> devices_;
+  std::unordered_map<uint32_t, HwCounters> early_counters_;  // counters before the record
+  std::unordered_map<uint32_t, std::pair<Key, uint32_t>> awaiting_counters_;  // record first; + partner id
   ProfileCounters counters_;
 };
 
@@ -128,6 +139,10 @@ inline constexpr size_t kMaxProfileSamples = 1000;
 /// on (id, shape, nvtx), so each such variant gets "~" and 6 hex digits of a
 /// hash of its full name, stable across runs and machines.
 void disambiguate_profile_ids(std::vector<RunRecord>& runs);
+
+/// The per-launch mean of several launches' counters: FLOPs, bytes, durations
+/// and ".sum" metrics divided by the count, clocks and other metrics averaged.
+HwCounters mean_counters(const std::vector<HwCounters>& launches);
 
 /// Fills a profile record's `derived` block: no model FLOPs, so no MFU; the
 /// peak it would be judged against when `peaks` has one; HFU when hardware
@@ -145,6 +160,9 @@ struct InjectStatus {
   std::string state = "running";  ///< "running", "exit", "signal N", "periodic"
   int cupti_result = 0;           ///< first CUPTI failure, 0 if none
   std::string cupti_call, cupti_detail;
+  std::string counters_note;    ///< why hardware counters are missing or partial ("" if not)
+  bool counters_fatal = false;  ///< counters impossible here (permissions, another profiler)
+  uint64_t counters_launches = 0;  ///< launches profiled with the range profiler
   ProfileCounters counters;
 };
 std::string to_text(const InjectStatus& s);

@@ -9,6 +9,12 @@ namespace flopscope::cupti {
 std::vector<std::string> inject_environment(const InjectConfig& c) {
   std::vector<std::string> env{std::string(kEnvProfileDir) + "=" + c.dir,
                                std::string(kEnvPeriodMs) + "=" + std::to_string(c.period_ms)};
+  if (c.metric_set != "timing") env.push_back(std::string(kEnvSet) + "=" + c.metric_set);
+  if (!c.tensor.empty()) {
+    std::string v;
+    for (const std::string& t : c.tensor) v += (v.empty() ? "" : ",") + t;
+    env.push_back(std::string(kEnvTensor) + "=" + v);
+  }
   if (!c.filter.kernel_regex.empty()) env.push_back(std::string(kEnvKernelRegex) + "=" + c.filter.kernel_regex);
   if (c.filter.launch_skip > 0)
     env.push_back(std::string(kEnvLaunchSkip) + "=" + std::to_string(c.filter.launch_skip));
@@ -53,6 +59,18 @@ InjectConfig inject_config_from_env(const std::function<const char*(const char*)
     }
   }
   c.period_ms = int(env_int(getenv, kEnvPeriodMs, 5000));
+  if (const char* set = getenv(kEnvSet); set && *set) c.metric_set = set;
+  if (const char* t = getenv(kEnvTensor)) {
+    std::string all = t;
+    size_t begin = 0;
+    while (begin < all.size()) {
+      const size_t comma = all.find(',', begin);
+      const std::string item = all.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+      if (!item.empty()) c.tensor.push_back(item);
+      if (comma == std::string::npos) break;
+      begin = comma + 1;
+    }
+  }
   return c;
 }
 

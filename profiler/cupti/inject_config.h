@@ -16,11 +16,15 @@ inline constexpr const char* kEnvLaunchSkip = "FLOPSCOPE_PROFILE_LAUNCH_SKIP";
 inline constexpr const char* kEnvLaunchCount = "FLOPSCOPE_PROFILE_LAUNCH_COUNT";
 inline constexpr const char* kEnvNvtxInclude = "FLOPSCOPE_PROFILE_NVTX_INCLUDE";  ///< one range per line
 inline constexpr const char* kEnvPeriodMs = "FLOPSCOPE_PROFILE_PERIOD_MS";
+inline constexpr const char* kEnvSet = "FLOPSCOPE_PROFILE_SET";        ///< timing, flops, roofline
+inline constexpr const char* kEnvTensor = "FLOPSCOPE_PROFILE_TENSOR";  ///< comma-separated
 
 struct InjectConfig {
   std::string dir;  ///< where each process writes flopscope-<pid>.json and .status
   LaunchFilterOptions filter;
   int period_ms = 5000;  ///< rewrite the results this often (a crash loses at most this); 0: never
+  std::string metric_set = "timing";  ///< "flops" or "roofline" add range-profiler counters
+  std::vector<std::string> tensor;    ///< tensor-core source types to count
 };
 
 /// "NAME=value" entries for the application's environment.

@@ -76,6 +76,10 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
       o.notes.push_back(who(s) + ": " + f.message);
       if (collection_exit == 0) collection_exit = exit_code_for(f.kind);
     }
+    if (!s.counters_note.empty()) {
+      o.notes.push_back(who(s) + ": hardware counters: " + s.counters_note);
+      if (s.counters_fatal && collection_exit == 0) collection_exit = 3;
+    }
     const ProfileCounters& k = s.counters;
     total.launches += k.launches;
     total.kernels += k.kernels;

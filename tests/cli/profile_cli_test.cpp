@@ -43,7 +43,8 @@ TEST(ProfileCli, ApplicationNotFound) {
 
 TEST(ProfileCli, BadOptionsAreUsageErrors) {
   expect_usage_error(run_cli({"profile", "--kernel-regex", "gemm(", "--", "/bin/true"}), "--kernel-regex");
-  expect_usage_error(run_cli({"profile", "--set", "flops", "--", "/bin/true"}), "timing");
+  expect_usage_error(run_cli({"profile", "--set", "fast", "--", "/bin/true"}), "--set");
+  expect_usage_error(run_cli({"profile", "--set", "flops", "--tensor", "bf17", "--", "/bin/true"}), "bf17");
   expect_usage_error(run_cli({"profile", "--launch-count", "0", "--", "/bin/true"}), "--launch-count");
   expect_usage_error(run_cli({"profile", "--launch-skip", "-1", "--", "/bin/true"}), "--launch-skip");
 }
@@ -55,7 +56,8 @@ TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {
   EXPECT_NE(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("exited with status 7"), std::string::npos) << r.err;
 
-  auto ok = run_cli({"profile", "--", "/bin/sh", "-c", "exit 0"});
+  auto ok = run_cli({"profile", "--set", "roofline", "--tensor", "bf16", "--", "/bin/sh", "-c",
+                     "test \"$FLOPSCOPE_PROFILE_SET\" = roofline && test \"$FLOPSCOPE_PROFILE_TENSOR\" = bf16"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.err.find("no CUDA activity was seen"), std::string::npos) << ok.err;
 }

@@ -9,27 +9,12 @@
 
 #include "cli/run_cli.h"
 #include "flopscope/device.h"
-#include "flopscope/error.h"
+#include "gpu/require_gpu.h"
 #include "flopscope/results.h"
 
 using flopscope::test::run_cli;
 
 namespace {
-
-std::string no_gpu_reason() {
-  try {
-    flopscope::query_devices();
-    return "";
-  } catch (const flopscope::Error& e) {
-    return e.what();
-  }
-}
-
-#define REQUIRE_GPU()                                       \
-  do {                                                      \
-    const std::string why = no_gpu_reason();                \
-    if (!why.empty()) GTEST_SKIP() << "no GPU: " << why;    \
-  } while (0)
 
 struct Profiled {
   flopscope::test::CliResult cli;
@@ -59,7 +44,7 @@ int64_t launches(const flopscope::ResultsDoc& doc, const std::string& variant, c
 }  // namespace
 
 TEST(ProfileGpu, EveryLaunchApiGraphsNvtxAndCopies) {
-  REQUIRE_GPU();
+  FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({}, {"all"});
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   ASSERT_TRUE(p.doc.device.has_value());
@@ -87,7 +72,7 @@ TEST(ProfileGpu, EveryLaunchApiGraphsNvtxAndCopies) {
 }
 
 TEST(ProfileGpu, ChildProcessesAreProfiledAndMerged) {
-  REQUIRE_GPU();
+  FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({}, {"child"});
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   EXPECT_EQ(launches(p.doc, "busy_kernel", "parent"), 2) << p.cli.out;
@@ -95,7 +80,7 @@ TEST(ProfileGpu, ChildProcessesAreProfiledAndMerged) {
 }
 
 TEST(ProfileGpu, SigtermFlushesAndPassesOnTheSignal) {
-  REQUIRE_GPU();
+  FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({}, {"sigterm"});
   EXPECT_EQ(p.cli.exit_code, 128 + 15) << p.cli.err;
   EXPECT_EQ(launches(p.doc, "busy_kernel", "sigterm"), 5) << p.cli.err;
@@ -103,7 +88,7 @@ TEST(ProfileGpu, SigtermFlushesAndPassesOnTheSignal) {
 }
 
 TEST(ProfileGpu, FailingAppExitCodeAndWhatWasCollected) {
-  REQUIRE_GPU();
+  FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({}, {"exit3"});
   EXPECT_EQ(p.cli.exit_code, 3) << p.cli.err;
   EXPECT_EQ(launches(p.doc, "busy_kernel", "exit3"), 5) << p.cli.err;
@@ -111,7 +96,7 @@ TEST(ProfileGpu, FailingAppExitCodeAndWhatWasCollected) {
 }
 
 TEST(ProfileGpu, ExitWithKernelsQueuedAndNoTeardown) {
-  REQUIRE_GPU();
+  FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({}, {"nosync"});
   EXPECT_EQ(p.cli.exit_code, 0) << p.cli.err;
   // The first kernel finished long before exit; the queued ones either finished
@@ -124,7 +109,7 @@ TEST(ProfileGpu, ExitWithKernelsQueuedAndNoTeardown) {
 }
 
 TEST(ProfileGpu, Filters) {
-  REQUIRE_GPU();
+  FLOPSCOPE_REQUIRE_GPU();
   Profiled p = profile({"--kernel-regex", "coop"}, {"all"});
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out;
@@ -142,7 +127,7 @@ TEST(ProfileGpu, Filters) {
 }
 
 TEST(ProfileGpu, ActivityDurationsMatchEventTimingWithin2Percent) {
-  REQUIRE_GPU();
+  FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({}, {"timed", "30"});
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   const size_t at = p.cli.out.find("event_ms ");
@@ -152,4 +137,22 @@ TEST(ProfileGpu, ActivityDurationsMatchEventTimingWithin2Percent) {
   ASSERT_EQ(p.doc.runs.size(), 1u);
   const double activity_s = p.doc.runs[0].time_s.median;
   EXPECT_NEAR(activity_s, event_s, 0.02 * event_s) << "activity " << activity_s << " s, events " << event_s << " s";
+}
+
+// --set flops: the kept launches are replayed by the range profiler. busy_kernel
+// runs 64 dependent v = v * a + b per thread, one FFMA each: 2 FLOP x 64 x 65536
+// threads per launch, exactly.
+TEST(ProfileGpu, CountersForKeptLaunches) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const Profiled p = profile({"--set", "flops", "--kernel-regex", "busy", "--nvtx-include", "runtime"}, {"all"});
+  if (p.cli.err.find("restricted to administrators") != std::string::npos)
+    GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out << p.cli.err;
+  const auto& r = p.doc.runs[0];
+  EXPECT_EQ(r.launches, 3);
+  ASSERT_TRUE(r.hw && r.hw->flops_total) << p.cli.err;
+  EXPECT_DOUBLE_EQ(*r.hw->flops_total, 2.0 * 64 * 65536) << p.cli.err;
+  EXPECT_TRUE(r.derived.tflops_hw.has_value());
+  EXPECT_NE(p.cli.out.find("HFU%"), std::string::npos) << p.cli.out;
 }

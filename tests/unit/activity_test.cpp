@@ -497,6 +497,56 @@ TEST(ProfileAggregator, SameShortNameGetsStableDistinctIds) {
   EXPECT_EQ(ids, ids2);
 }
 
+TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
+  auto hw = [](double flops, double dram) {
+    HwCounters h;
+    h.flops_total = flops;
+    h.flops_by_pipe["fp32"] = flops;
+    h.dram_read_bytes = dram;
+    h.dram_write_bytes = dram;
+    h.sm_clock_hz = 1.5e9;
+    h.metrics["sm__sass_thread_inst_executed_op_ffma_pred_on.sum"] = flops / 2;
+    h.metrics["sm__cycles_elapsed.avg.per_second"] = 1.5e9;
+    return h;
+  };
+  ProfileAggregator agg({});
+  // Launch 1: counters arrive before the kernel record (the usual order).
+  EXPECT_TRUE(agg.on_launch(1, ApiKind::kernel_launch, kGemm, 0));
+  agg.expect_counters(1);
+  agg.on_counters(1, hw(1000, 100));
+  // Launch 2: a runtime launch whose record carries its driver call's id, and
+  // whose counters come after the record.
+  EXPECT_TRUE(agg.on_launch(2, ApiKind::kernel_launch, kGemm, 0));
+  EXPECT_TRUE(agg.on_launch(3, ApiKind::kernel_launch, kGemm, 0, /*outer=*/2));
+  agg.expect_counters(2);
+  agg.on_activity(kernel(kGemm, 1, 0, 100));
+  agg.on_activity(kernel(kGemm, 3, 200, 300));
+  agg.on_counters(2, hw(3000, 300));
+  // Launch 4: not profiled.
+  agg.on_launch(4, ApiKind::kernel_launch, kGemm, 0);
+  agg.on_activity(kernel(kGemm, 4, 400, 500));
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_TRUE(runs[0].hw.has_value());
+  EXPECT_EQ(runs[0].launches, 3);
+  EXPECT_DOUBLE_EQ(*runs[0].hw->flops_total, 2000);  // mean over the 2 profiled launches
+  EXPECT_DOUBLE_EQ(runs[0].hw->flops_by_pipe.at("fp32"), 2000);
+  EXPECT_DOUBLE_EQ(*runs[0].hw->dram_bytes(), 400);
+  EXPECT_DOUBLE_EQ(*runs[0].hw->sm_clock_hz, 1.5e9);
+  EXPECT_DOUBLE_EQ(runs[0].hw->metrics.at("sm__sass_thread_inst_executed_op_ffma_pred_on.sum"), 1000);
+  EXPECT_DOUBLE_EQ(runs[0].hw->metrics.at("sm__cycles_elapsed.avg.per_second"), 1.5e9);
+  // Derived figures against a peak: 2000 FLOP in a 100 ns median.
+  RunRecord r = runs[0];
+  PeakTable peaks;
+  peaks.flops_per_s["fp32"] = 40e12;
+  peaks.dram_bytes_per_s = 4e12;
+  fill_profile_derived(r, peaks);
+  EXPECT_NEAR(*r.derived.tflops_hw, 2000 / 100e-9 / 1e12, 1e-9);
+  EXPECT_NEAR(*r.derived.hfu, 2000 / 100e-9 / 40e12, 1e-12);
+  EXPECT_DOUBLE_EQ(*r.derived.ai_dram_hw, 5.0);
+  EXPECT_EQ(r.derived.bound, "memory");
+}
+
 TEST(ProfileAggregator, DeviceFromDeviceRecord) {
   ProfileAggregator agg({});
   EXPECT_FALSE(agg.device().has_value());
@@ -525,7 +575,13 @@ TEST(InjectStatus, RoundTripAndErrors) {
   s.counters.kernels = 10;
   s.counters.dropped_records = 3;
   s.counters.kernels_incomplete = 1;
+  s.counters_note = "counters off, timing only: MIG";
+  s.counters_fatal = true;
+  s.counters_launches = 12;
   const InjectStatus r = parse_inject_status(to_text(s), "x.status");
+  EXPECT_EQ(r.counters_note, s.counters_note);
+  EXPECT_TRUE(r.counters_fatal);
+  EXPECT_EQ(r.counters_launches, 12u);
   EXPECT_EQ(r.pid, 4242);
   EXPECT_EQ(r.exe, s.exe);
   EXPECT_EQ(r.state, "signal 15");
@@ -644,6 +700,8 @@ TEST(InjectConfig, EnvironmentRoundTrip) {
   c.filter.launch_count = 10;
   c.filter.nvtx_include = {"step/forward", "optimizer"};
   c.period_ms = 250;
+  c.metric_set = "roofline";
+  c.tensor = {"bf16", "fp16"};
   std::map<std::string, std::string> env;
   for (const std::string& e : inject_environment(c)) env[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
   const InjectConfig r = inject_config_from_env([&](const char* n) -> const char* {
@@ -656,9 +714,12 @@ TEST(InjectConfig, EnvironmentRoundTrip) {
   EXPECT_EQ(r.filter.launch_count, 10);
   EXPECT_EQ(r.filter.nvtx_include, c.filter.nvtx_include);
   EXPECT_EQ(r.period_ms, 250);
+  EXPECT_EQ(r.metric_set, "roofline");
+  EXPECT_EQ(r.tensor, c.tensor);
   const InjectConfig d = inject_config_from_env([](const char*) -> const char* { return nullptr; });
   EXPECT_TRUE(d.dir.empty());
   EXPECT_EQ(d.filter.launch_count, -1);
+  EXPECT_EQ(d.metric_set, "timing");
   EXPECT_THROW(inject_config_from_env([](const char* n) -> const char* {
                  return std::string(n) == kEnvLaunchSkip ? "ten" : nullptr;
                }),

@@ -23,6 +23,7 @@
 #ifdef FLOPSCOPE_HAS_CUDA
 #include "activity_profile.h"
 #include "flopscope/device.h"
+#include "flopscope/metric_plan.h"
 #include "inject_config.h"
 #include "inject_report.h"
 #endif
@@ -34,6 +35,7 @@ namespace {
 
 struct ProfileOptions {
   std::string set = "timing";
+  std::string tensor;
   std::string kernel_regex;
   int64_t launch_skip = 0;
   int64_t launch_count = -1;
@@ -173,23 +175,40 @@ std::string render_profile(const ResultsDoc& doc, bool color) {
   t.add_column("p10", Align::right);
   t.add_column("p90", Align::right);
   t.add_column("precision?", Align::left);
+  bool any_hw = false;
+  for (const RunRecord& r : doc.runs) any_hw = any_hw || (r.hw && r.hw->flops_total);
+  if (any_hw) {
+    t.add_column("hw FLOP", Align::right);
+    t.add_column("TFLOP/s", Align::right);
+    t.add_column("HFU%", Align::right);
+  }
   for (const RunRecord& r : doc.runs) {
     const double total = cupti::profile_total_s(r);
-    t.add_row({r.variant, r.nvtx.empty() ? "-" : r.nvtx, std::to_string(r.launches), fmt_time(total),
-               fmt_fixed(all > 0 ? 100.0 * total / all : 0, 1), fmt_time(r.time_s.median),
-               fmt_time(r.time_s.p10), fmt_time(r.time_s.p90), r.precision});
+    std::vector<Cell> row{r.variant, r.nvtx.empty() ? "-" : r.nvtx, std::to_string(r.launches), fmt_time(total),
+                          fmt_fixed(all > 0 ? 100.0 * total / all : 0, 1), fmt_time(r.time_s.median),
+                          fmt_time(r.time_s.p10), fmt_time(r.time_s.p90), r.precision};
+    if (any_hw) {
+      const bool hw = r.hw && r.hw->flops_total;
+      row.emplace_back(hw ? fmt_si(*r.hw->flops_total) : "-");
+      row.emplace_back(r.derived.tflops_hw ? fmt_fixed(*r.derived.tflops_hw, 1) : "-");
+      row.emplace_back(r.derived.hfu ? fmt_fixed(*r.derived.hfu * 100, 1) : "-");
+    }
+    t.add_row(std::move(row));
   }
   std::string s = "device: " + (doc.device ? doc.device->name : std::string("not reported")) + "\n";
   s += t.render(120, color);
   s += "GPU time per kernel name x NVTX path (CUPTI activity records). 'precision?' is a guess from the "
        "kernel name.\n";
+  if (any_hw)
+    s += "hw FLOP: hardware-counted FLOPs per launch (mean over profiled launches); HFU against the peak "
+         "of 'precision?'.\n";
   return s;
 }
 
 int run_profile(const ProfileOptions& o) {
-  if (o.set != "timing")
-    throw_bad_input("--set " + o.set + " is not available yet: this build collects timing only (--set timing)");
   cupti::InjectConfig cfg;
+  cfg.metric_set = o.set;
+  if (!o.tensor.empty()) cfg.tensor = parse_tensor_list(o.tensor);
   cfg.filter.kernel_regex = o.kernel_regex;
   cfg.filter.launch_skip = o.launch_skip;
   cfg.filter.launch_count = o.launch_count;
@@ -237,11 +256,16 @@ void add_profile_command(CLI::App& app) {
       "profile",
       "Time every kernel of an unmodified CUDA application, per NVTX range: flopscope profile -- APP "
       "[ARGS...]. Exit status: the application's when it fails, else 0, or 3 when profiling was "
-      "impossible (no GPU/driver, another profiler attached)");
+      "impossible (no GPU/driver, counters not permitted, another profiler attached)");
   sub->add_option("--set", opt->set,
-                   "What to collect. Only 'timing' (kernel durations from CUPTI activity records) is "
-                   "available in this build; counter sets (flops, roofline) are not wired into profile yet")
+                   "timing: kernel durations from CUPTI activity records. flops, roofline: also hardware "
+                   "counters per kept launch (range profiler, kernel replay: slow, and the profiled "
+                   "launches' times include replay effects; time in a separate --set timing run)")
+      ->check(CLI::IsMember({"timing", "flops", "roofline"}))
       ->capture_default_str();
+  sub->add_option("--tensor", opt->tensor,
+                  "With flops/roofline: tensor-core source types to count, e.g. bf16,fp16 (each may "
+                  "add replay passes; see 'flopscope metrics')");
   sub->add_option("--kernel-regex", opt->kernel_regex,
                   "Keep kernels whose demangled name matches (ECMAScript regex, searched)");
   sub->add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")

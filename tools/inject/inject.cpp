@@ -145,6 +145,8 @@ void start_once() {
     g->pid = ::getpid();
     flopscope::cupti::CollectorOptions opt;
     opt.filter = g->cfg.filter;
+    opt.metric_set = g->cfg.metric_set;
+    opt.tensor = g->cfg.tensor;
     bool ok = false;
     try {
       ok = ActivityCollector::instance().start(opt);
