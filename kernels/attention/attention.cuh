@@ -32,6 +32,17 @@ inline std::string flash_head_dim_error(int64_t d) {
          "(supported: 64, 128): use head_dim=64 or 128, or the naive variant";
 }
 
+/// The fused kernels move 16-byte vectors: "" when every tensor is 16-byte
+/// aligned (as cudaMalloc returns them), else one line naming the constraint.
+template <class T>
+std::string flash_alignment_error(const AttentionArgs<T>& a, const char* who) {
+  for (const void* p : {static_cast<const void*>(a.q), static_cast<const void*>(a.k),
+                        static_cast<const void*>(a.v), static_cast<const void*>(a.o)})
+    if (reinterpret_cast<uintptr_t>(p) % 16 != 0)
+      return std::string(who) + ": Q, K, V and O must be 16-byte aligned (16-byte vector loads)";
+  return "";
+}
+
 /// naive.cu: S = scale Q K^T (masked scores -inf) into `scores`, softmax in
 /// place (S becomes P), O = P V. `scores` holds batch_heads * n_q * n_kv floats.
 /// T: float, __half, __nv_bfloat16. Three launches.

@@ -238,6 +238,8 @@ Status launch(const AttentionArgs<T>& a, cudaStream_t stream) {
 
 template <class T>
 Status attention_flash_mma(const AttentionArgs<T>& a, cudaStream_t stream) {
+  if (std::string why = flash_alignment_error(a, "attention.flash_mma"); !why.empty())
+    return Status::error(int(cudaErrorInvalidValue), why);
   if (a.head_dim == 64) return launch<T, 64>(a, stream);
   if (a.head_dim == 128) return launch<T, 128>(a, stream);
   return Status::error(int(cudaErrorInvalidValue), flash_head_dim_error(a.head_dim));

@@ -191,6 +191,8 @@ Status launch(const AttentionArgs<float>& a, cudaStream_t stream) {
 }  // namespace
 
 Status attention_flash_simt(const AttentionArgs<float>& a, cudaStream_t stream) {
+  if (std::string why = flash_alignment_error(a, "attention.flash_simt"); !why.empty())
+    return Status::error(int(cudaErrorInvalidValue), why);
   if (a.head_dim == 64) return launch<64>(a, stream);
   if (a.head_dim == 128) return launch<128>(a, stream);
   return Status::error(int(cudaErrorInvalidValue), flash_head_dim_error(a.head_dim));
