@@ -35,8 +35,11 @@ uint64_t this_thread() {
 // that the driver call a runtime call makes is recognised as the same launch.
 thread_local std::vector<uint32_t> tls_runtime_calls;
 
-std::vector<ApiKind> g_driver_kind, g_runtime_kind;     // by callback id, set before enabling
-std::unordered_map<const void*, std::string> g_strings;  // nvtxDomainRegisterString handles
+// Process-lifetime state is allocated once and never destroyed: CUPTI can call
+// back from other threads while static destructors run at exit.
+std::vector<ApiKind>& g_driver_kind = *new std::vector<ApiKind>;   // by callback id, set before enabling
+std::vector<ApiKind>& g_runtime_kind = *new std::vector<ApiKind>;
+auto& g_strings = *new std::unordered_map<const void*, std::string>;  // nvtxDomainRegisterString handles
 size_t g_host_buffer_bytes = 8u << 20;
 
 // Hardware counters (--set flops|roofline): one range-profiler Session per
@@ -60,7 +63,9 @@ struct Counters {
     fatal = fatal || is_fatal;
   }
 };
-Counters g_counters;
+// Never destroyed: ~Session would disable range profiling on contexts that
+// CUDA has already torn down at exit.
+Counters& g_counters = *new Counters;
 thread_local uint32_t tls_profiled_launch = 0;  // correlation id being profiled on this thread
 thread_local Session* tls_profiled_session = nullptr;
 
