@@ -59,6 +59,11 @@ std::string wrap(const std::string& text, size_t width, const std::string& first
   return out + line + "\n";
 }
 
+// A peak table's source line, starting with what kind of table it is.
+std::string named_source(const std::string& kind, const std::string& source) {
+  return source.rfind(kind, 0) == 0 ? source : kind + ": " + source;
+}
+
 void require_docs(const std::vector<ResultsDoc>& docs) {
   if (docs.empty()) throw_bad_input("report needs at least one results file");
 }
@@ -193,8 +198,8 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
 static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
   std::ostringstream os;
   os << "\n" << h << " Peaks\n\n";
-  os << "- datasheet: " << md_cell(doc.peaks.datasheet.source) << "\n";
-  if (doc.peaks.measured) os << "- measured: " << md_cell(doc.peaks.measured->source) << "\n";
+  os << "- " << md_cell(named_source("datasheet", doc.peaks.datasheet.source)) << "\n";
+  if (doc.peaks.measured) os << "- " << md_cell(named_source("measured", doc.peaks.measured->source)) << "\n";
   os << "\n| peak | datasheet | measured | measured / datasheet |\n|---|---:|---:|---:|\n";
   for (const auto& r : peak_rows(doc))
     os << "| " << md_cell(r.key) << " | " << peak_value(r, r.datasheet) << " | " << peak_value(r, r.measured)

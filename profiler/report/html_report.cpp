@@ -373,7 +373,7 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
     o << "<div class=\"chart\" data-doc=\"" << d << "\">\n" << render_roofline_svg(charts[d]) << "</div>\n";
   o << "</div>\n<p class=\"note\">Each point is a kernel at its arithmetic intensity (FLOP per DRAM byte) and its "
        "achieved TFLOP/s. Filled markers use hardware-counted FLOPs and DRAM bytes, hollow ones the model's; a "
-       "dashed line joins the two points of one run. Flat roofs are the dense peaks of each precision (solid: "
+       "dashed line joins the two points of one run. Small markers tagged L2 or L1 place the same run by its counted L2 or L1 traffic (a hierarchical roofline): read them against the sloped roof of that level. Flat roofs are the dense peaks of each precision (solid: "
        "datasheet, dashed: measured), sloped roofs the DRAM, L2 and L1 bandwidths known for the device. A point "
        "left of where its precision's roof meets the DRAM roof is memory-bound. Click a point to find its row.</p>\n";
   for (size_t d = 0; d < charts.size(); ++d)

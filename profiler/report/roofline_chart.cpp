@@ -299,6 +299,17 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
         p.tflops = hw_flops / t / 1e12;
         hw_pt = c.points.size();
         c.points.push_back(p);
+        // Hierarchical roofline: the same FLOPs over L2 and L1 traffic.
+        const std::pair<const char*, std::optional<double>> levels[] = {{"l2", r.hw->l2_bytes},
+                                                                        {"l1", r.hw->l1_bytes}};
+        for (const auto& [level, bytes] : levels) {
+          if (!bytes || !(*bytes > 0)) continue;
+          ChartPoint q = p;
+          q.level = level;
+          q.intensity = hw_flops / *bytes;
+          c.level_links.push_back({*hw_pt, c.points.size()});
+          c.points.push_back(q);
+        }
       }
       if (!model_pt && !hw_pt) {
         std::string why = !(t > 0) ? "no positive median time"
@@ -402,8 +413,7 @@ namespace {
 
 // One marker centred on (x, y); filled for hardware points, hollow for model ones.
 std::string marker_svg(const std::string& shape, double x, double y, const std::string& color,
-                       bool filled) {
-  const double s = 5;
+                       bool filled, double s = 5) {
   const std::string paint = filled ? "fill=\"" + color + "\" stroke=\"#ffffff\" stroke-width=\"0.8\""
                                    : "fill=\"#ffffff\" stroke=\"" + color + "\" stroke-width=\"1.8\"";
   std::ostringstream o;
@@ -469,7 +479,7 @@ std::string chart_body(const RooflineChart& c) {
   o << "<rect x=\"" << num(c.left) << "\" y=\"" << num(c.top) << "\" width=\"" << num(c.right - c.left)
     << "\" height=\"" << num(c.bottom - c.top) << "\" fill=\"none\" stroke=\"#333333\"/>\n";
   o << "<text x=\"" << num((c.left + c.right) / 2) << "\" y=\"" << num(c.bottom + 38)
-    << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#111111\">Arithmetic intensity (FLOP/byte, DRAM)</text>\n";
+    << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#111111\">Arithmetic intensity (FLOP per byte of DRAM traffic; points tagged L2, L1: of that level)</text>\n";
   const double ymid = (c.top + c.bottom) / 2;
   o << "<text x=\"20\" y=\"" << num(ymid) << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#111111\" "
     << "transform=\"rotate(-90 20 " << num(ymid) << ")\">Performance (TFLOP/s)</text>\n";
@@ -500,14 +510,27 @@ std::string chart_body(const RooflineChart& c) {
   for (const auto& l : c.links)
     o << "<line x1=\"" << num(c.points[l.model].x) << "\" y1=\"" << num(c.points[l.model].y) << "\" x2=\""
       << num(c.points[l.hardware].x) << "\" y2=\"" << num(c.points[l.hardware].y) << "\"/>\n";
+  o << "</g>\n<g class=\"level-links\" stroke-width=\"1\" stroke-opacity=\"0.5\">\n";
+  for (const auto& l : c.level_links)
+    o << "<line x1=\"" << num(c.points[l.dram].x) << "\" y1=\"" << num(c.points[l.dram].y) << "\" x2=\""
+      << num(c.points[l.level].x) << "\" y2=\"" << num(c.points[l.level].y) << "\" stroke=\""
+      << c.points[l.level].color << "\"/>\n";
   o << "</g>\n<g class=\"points\">\n";
   for (const auto& p : c.points) {
+    const bool level = p.level != "dram";
+    const std::string level_name = p.level == "l2" ? "L2" : "L1";
     o << "<g class=\"pt\" data-run=\"" << p.run << "\" data-basis=\"" << (p.hardware ? "hardware" : "model")
-      << "\"><title>" << html_escape(p.id);
+      << "\" data-level=\"" << p.level << "\"><title>" << html_escape(p.id);
     if (!p.name.empty()) o << "\n" << html_escape(p.name);
-    o << "\n" << (p.hardware ? "hardware-counted" : "model") << ": " << sig(p.intensity) << " FLOP/byte, "
-      << sig(p.tflops) << " TFLOP/s, " << html_escape(p.precision) << ", " << html_escape(p.bound) << "-bound"
-      << "</title>" << marker_svg(p.marker, p.x, p.y, p.color, p.hardware) << "</g>\n";
+    o << "\n" << (p.hardware ? "hardware-counted" : "model") << ": " << sig(p.intensity) << " FLOP/byte"
+      << (level ? " of " + level_name + " traffic" : std::string()) << ", " << sig(p.tflops) << " TFLOP/s, "
+      << html_escape(p.precision) << ", " << html_escape(p.bound) << "-bound (DRAM)</title>";
+    if (level)
+      o << marker_svg(p.marker, p.x, p.y, p.color, false, 3.2) << "<text x=\"" << num(p.x + 5) << "\" y=\""
+        << num(p.y - 4) << "\" font-size=\"8.5\" fill=\"" << p.color << "\">" << level_name << "</text>";
+    else
+      o << marker_svg(p.marker, p.x, p.y, p.color, p.hardware);
+    o << "</g>\n";
   }
   o << "</g>\n<g class=\"point-labels\" font-size=\"11\" fill=\"#111111\">\n";
   for (const auto& p : c.points) {
@@ -567,6 +590,11 @@ std::string chart_body(const RooflineChart& c) {
     << num(ly - 4) << "\" stroke=\"#777777\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\"/><text x=\""
     << num(lx + 30) << "\" y=\"" << num(ly) << "\">same run</text>\n";
   ly += 15;
+  if (!c.level_links.empty()) {
+    o << marker_svg("circle", lx + 11, ly - 4, "#444444", false, 3.2) << "<text x=\"" << num(lx + 30) << "\" y=\""
+      << num(ly) << "\">L2 / L1 intensity (hw)</text>\n";
+    ly += 15;
+  }
   if (!c.omitted.empty()) {
     ly += 6;
     o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">not drawn: " << c.omitted.size()

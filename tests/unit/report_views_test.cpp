@@ -73,11 +73,17 @@ TEST(RooflineChart, PointsMatchTheData) {
     EXPECT_EQ(p.color, precision_color(r.precision));
     const double t = r.time_s.median;
     if (p.hardware) {
-      const double flops = *r.hw->flops_total, bytes = *r.hw->dram_read_bytes + *r.hw->dram_write_bytes;
-      EXPECT_DOUBLE_EQ(p.intensity, flops / bytes) << p.id;
+      const double flops = *r.hw->flops_total;
+      const double bytes = p.level == "l2"   ? *r.hw->l2_bytes
+                           : p.level == "l1" ? *r.hw->l1_bytes
+                                             : *r.hw->dram_read_bytes + *r.hw->dram_write_bytes;
+      EXPECT_DOUBLE_EQ(p.intensity, flops / bytes) << p.id << " " << p.level;
       EXPECT_DOUBLE_EQ(p.tflops, flops / t / 1e12) << p.id;
-      EXPECT_NEAR(p.intensity, *r.derived.ai_dram_hw, 1e-9 * p.intensity);
+      if (p.level == "dram") {
+        EXPECT_NEAR(p.intensity, *r.derived.ai_dram_hw, 1e-9 * p.intensity);
+      }
     } else {
+      EXPECT_EQ(p.level, "dram");
       EXPECT_DOUBLE_EQ(p.intensity, r.model.flops / r.model.bytes) << p.id;
       EXPECT_DOUBLE_EQ(p.tflops, r.model.flops / t / 1e12) << p.id;
       EXPECT_NEAR(p.tflops, r.derived.tflops_model, 1e-9 * p.tflops);
@@ -107,6 +113,19 @@ TEST(RooflineChart, PointsMatchTheData) {
   for (const auto& r : doc.runs)
     if (r.hw && r.hw->flops_total && r.model.flops > 0) ++both;
   EXPECT_EQ(c.links.size(), both);
+  // Hierarchical points: one per counted L2 / L1 byte total, tied to the DRAM point.
+  size_t levels = 0;
+  for (const auto& r : doc.runs)
+    if (r.hw && r.hw->flops_total) levels += (r.hw->l2_bytes ? 1 : 0) + (r.hw->l1_bytes ? 1 : 0);
+  EXPECT_EQ(levels, 3u);  // the fixture's BF16 GEMM (L2, L1) and attention (L2)
+  ASSERT_EQ(c.level_links.size(), levels);
+  for (const auto& l : c.level_links) {
+    EXPECT_EQ(c.points[l.dram].level, "dram");
+    EXPECT_NE(c.points[l.level].level, "dram");
+    EXPECT_EQ(c.points[l.dram].run, c.points[l.level].run);
+    EXPECT_DOUBLE_EQ(c.points[l.dram].y, c.points[l.level].y);  // same FLOP/s
+    EXPECT_FALSE(c.points[l.level].labelled);
+  }
   for (const auto& l : c.links) {
     EXPECT_EQ(c.points[l.model].run, c.points[l.hardware].run);
     EXPECT_FALSE(c.points[l.model].hardware);
@@ -172,8 +191,8 @@ TEST(RooflineChart, BoundLabelsFollowTheRidge) {
   // The chart carries the same label into each point's tooltip.
   const std::string svg = render_roofline_svg(build_roofline_chart(doc));
   EXPECT_NE(svg.find("memory.triad.fp32\nhardware-counted: "), std::string::npos);
-  EXPECT_NE(svg.find("memory-bound</title>"), std::string::npos);
-  EXPECT_NE(svg.find("compute-bound</title>"), std::string::npos);
+  EXPECT_NE(svg.find("memory-bound (DRAM)</title>"), std::string::npos);
+  EXPECT_NE(svg.find("compute-bound (DRAM)</title>"), std::string::npos);
 }
 
 TEST(RooflineChart, SvgDrawsEveryPointWhereComputed) {
@@ -181,7 +200,7 @@ TEST(RooflineChart, SvgDrawsEveryPointWhereComputed) {
   const RooflineChart c = build_roofline_chart(doc);
   const std::string svg = render_roofline_svg(c);
   EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
-  EXPECT_NE(svg.find("Arithmetic intensity (FLOP/byte"), std::string::npos);
+  EXPECT_NE(svg.find("Arithmetic intensity (FLOP per byte"), std::string::npos);
   EXPECT_NE(svg.find("Performance (TFLOP/s)"), std::string::npos);
   EXPECT_NE(svg.find("Precision (color)"), std::string::npos);
   EXPECT_NE(svg.find("Family (marker)"), std::string::npos);

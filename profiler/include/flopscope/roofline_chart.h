@@ -31,6 +31,9 @@ struct ChartPoint {
   size_t run = 0;          ///< index into doc.runs
   std::string id, name, family, precision, bound;
   bool hardware = false;   ///< hardware-counted FLOPs and DRAM bytes; else the model's
+  /// "dram", or "l2" / "l1": hardware FLOPs over that level's counted bytes, the
+  /// hierarchical roofline's point for that level (read against its sloped roof).
+  std::string level = "dram";
   double intensity = 0;    ///< FLOP/byte
   double tflops = 0;       ///< achieved TFLOP/s (same FLOPs as the intensity)
   double x = 0, y = 0;     ///< SVG user units, within the plot area
@@ -45,6 +48,10 @@ struct ChartPoint {
 /// A run drawn twice (model and hardware intensity): indices into points.
 struct ChartLink {
   size_t model = 0, hardware = 0;
+};
+/// A hardware DRAM point and the same run's L2 or L1 point: indices into points.
+struct ChartLevelLink {
+  size_t dram = 0, level = 0;
 };
 
 /// A run that has no place on a log-log chart, and why.
@@ -62,6 +69,7 @@ struct RooflineChart {
   std::vector<ChartRoof> roofs;
   std::vector<ChartPoint> points;
   std::vector<ChartLink> links;
+  std::vector<ChartLevelLink> level_links;
   std::vector<ChartOmitted> omitted;
   /// Legend entries in the order drawn: (precision key, color), (family, marker).
   std::vector<std::pair<std::string, std::string>> precision_colors, family_markers;
