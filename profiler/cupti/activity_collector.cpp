@@ -85,7 +85,9 @@ Session* session_for(CUcontext ctx) {
     if (!s->counters_enabled()) {
       std::string why;
       for (const std::string& n : s->notes()) why += (why.empty() ? "" : "; ") + n;
-      g_counters.disable(why.empty() ? "counters are not available on this device" : why, false);
+      // Not permitted is the user's to fix (and exit 3); an unsupported device is a fallback.
+      const bool not_permitted = why.find("INSUFFICIENT_PRIVILEGES") != std::string::npos;
+      g_counters.disable(why.empty() ? "counters are not available on this device" : why, not_permitted);
       return nullptr;
     }
     return g_counters.sessions.emplace(ctx, std::move(s)).first->second.get();

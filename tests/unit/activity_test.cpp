@@ -650,6 +650,21 @@ TEST(ProfileJudge, ExitCodesAndNotes) {
   EXPECT_EQ(o.exit_code, 3);
   EXPECT_NE(o.notes[0].find("driver"), std::string::npos) << o.notes[0];
 
+  ProfileCollection no_counters;
+  InjectStatus t;
+  t.pid = 3;
+  t.state = "exit";
+  t.counters.kernels = t.counters.kernels_kept = 4;
+  t.counters_note = "counters off, timing only: GPU performance counters are restricted to administrators";
+  t.counters_fatal = true;
+  no_counters.statuses.push_back(t);
+  o = judge_profile(no_counters, {0, 0}, "app");
+  EXPECT_EQ(o.exit_code, 3);
+  ASSERT_FALSE(o.notes.empty());
+  EXPECT_NE(o.notes[0].find("hardware counters: counters off"), std::string::npos) << o.notes[0];
+  no_counters.statuses[0].counters_fatal = false;  // e.g. MIG: timing is the documented fallback
+  EXPECT_EQ(judge_profile(no_counters, {0, 0}, "app").exit_code, 0);
+
   ProfileCollection crashed;
   InjectStatus c;
   c.pid = 2;
