@@ -152,6 +152,15 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
 }
 
 void attach_peaks(ResultsDoc& doc) {
+  if (!doc.device && !doc.runs.empty()) {
+    // No CUPTI device record reached the results: ask the runtime (same
+    // environment, so the same CUDA_VISIBLE_DEVICES) for the first device.
+    try {
+      const std::vector<DeviceInfo> devices = query_devices();
+      if (!devices.empty()) doc.device = devices.front();
+    } catch (const Error&) {
+    }
+  }
   if (doc.device) {
     if (const GpuSpec* g = find_gpu(doc.device->name)) doc.device->gpu_key = g->key;
     try {
