@@ -197,6 +197,15 @@ FLOPSCOPE_EXPORT int InitializeInjectionNvtx2(NvtxGetExportTable get_export_tabl
   return r;
 }
 
+/// The entry point of older NVTX loaders (libnvToolsExt.so.1): one pointer
+/// argument, handed to libcupti's function of the same name.
+FLOPSCOPE_EXPORT int InitializeInjectionNvtx(void* table) {
+  auto fn = reinterpret_cast<NvtxExtInit>(cupti_symbol("InitializeInjectionNvtx"));
+  const int r = fn ? fn(table) : 0;
+  if (r) start_once();
+  return r;
+}
+
 /// NVTX extension modules (payloads, counters) are CUPTI's too.
 FLOPSCOPE_EXPORT int InitializeInjectionNvtxExtension(void* module_info) {
   auto fn = reinterpret_cast<NvtxExtInit>(cupti_symbol("InitializeInjectionNvtxExtension"));
