@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "flopscope/device.h"
-#include "flopscope/error.h"
+#include "gpu/require_gpu.h"
 #include "registry.h"
 
 namespace fk = flopscope::kernels;
@@ -19,15 +19,8 @@ namespace {
 
 /// "" when a GPU of compute capability >= min_cc is present, else why not.
 std::string gpu_missing(int min_cc) {
-  static const std::string none = [] {
-    try {
-      const auto devs = flopscope::query_devices();
-      return devs.empty() ? std::string("no GPU visible") : std::string();
-    } catch (const flopscope::Error& e) {
-      return std::string(e.what());
-    }
-  }();
-  if (!none.empty()) return none;
+  static const std::string none = flopscope::test::no_gpu_reason();
+  if (!none.empty()) return "no GPU: " + none;
   const auto d = flopscope::query_devices().front();
   if (d.cc_major * 10 + d.cc_minor < min_cc)
     return "needs compute capability " + std::to_string(min_cc) + ", device has " +
