@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "flopscope/error.h"
+#include "flopscope/metric_plan.h"
 #include "metric_plan_host.h"
 #include "session_errors.h"
 
@@ -240,3 +241,13 @@ RangeProfiler::Batch RangeProfiler::stop() {
 }
 
 }  // namespace flopscope::cupti
+
+namespace flopscope {
+
+std::string device_chip(int device) {
+  cupti::driver_api();  // no_gpu without a driver or device
+  cupti::profiler_initialize();
+  return cupti::device_chip_name(device);
+}
+
+}  // namespace flopscope

@@ -60,12 +60,19 @@ TEST(MetricsCli, BadInputIsOneLineExit2) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"metrics", "--chip", "H200"},
            {"metrics", "--chip", "GH100", "--set", "everything"},
-           {"metrics", "--chip", "GH100", "--tensor", "fp16,int3"},
-           {"metrics"}}) {
+           {"metrics", "--chip", "GH100", "--tensor", "fp16,int3"}}) {
     const auto r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
     EXPECT_EQ(lines(r.err), 1) << r.err;
     EXPECT_TRUE(r.out.empty());
+  }
+  // Without --chip the chip comes from GPU 0; without a GPU that is bad usage.
+  const auto r = run_cli({"metrics"});
+  if (r.exit_code == 0) {
+    EXPECT_NE(r.out.find("replay pass"), std::string::npos) << r.out;  // a GPU is here
+  } else {
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("--chip"), std::string::npos) << r.err;
   }
   // The unknown-chip line lists the chips.
   EXPECT_NE(run_cli({"metrics", "--chip", "H200"}).err.find("GH100"), std::string::npos);

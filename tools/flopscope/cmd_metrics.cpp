@@ -66,12 +66,19 @@ int run_metrics(const MetricsOptions& o) {
     for (const auto& c : supported_chips()) std::cout << c << "\n";
     return kOk;
   }
-  if (o.chip.empty())
-    throw_bad_input("pass --chip NAME, e.g. --chip GH100 (H100/H200); "
-                    "'flopscope metrics --list-chips' lists them");
+  std::string chip = o.chip;
+  if (chip.empty()) {
+    try {
+      chip = device_chip(0);  // the GPU here, when there is one
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::no_gpu) throw;
+      throw_bad_input("no GPU here to take the chip from: pass --chip NAME, e.g. --chip GH100 "
+                      "(H100/H200); 'flopscope metrics --list-chips' lists them");
+    }
+  }
   const auto set = parse_metric_set(o.set);
   if (!set) throw_bad_input("unknown metric set '" + o.set + "' (use timing, flops or roofline)");
-  const MetricPlan plan = build_metric_plan(o.chip, *set, parse_tensor_list(o.tensor));
+  const MetricPlan plan = build_metric_plan(chip, *set, parse_tensor_list(o.tensor));
   if (o.json) {
     std::cout << plan_json(plan).dump(2) << "\n";
     return kOk;
@@ -105,7 +112,8 @@ void add_metrics_command(CLI::App& app) {
   auto opt = std::make_shared<MetricsOptions>();
   CLI::App* sub = app.add_subcommand(
       "metrics", "Print the hardware-counter plan for a chip and its replay passes (no GPU needed)");
-  sub->add_option("--chip", opt->chip, "CUPTI chip name, e.g. GH100 (H100, H200), GA100, AD102");
+  sub->add_option("--chip", opt->chip,
+                  "CUPTI chip name, e.g. GH100 (H100, H200), GA100, AD102; default: GPU 0's");
   sub->add_option("--set", opt->set, "timing, flops or roofline (default roofline)");
   sub->add_option("--tensor", opt->tensor,
                   "tensor-core source types to count: comma list of fp64,tf32,fp16,bf16,fp8, "

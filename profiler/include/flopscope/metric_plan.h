@@ -64,6 +64,10 @@ struct MetricPlan {
 std::vector<std::string> supported_chips();
 bool is_supported_chip(std::string_view chip);
 
+/// The CUPTI chip name of CUDA device `device` (e.g. "GH100" on an H200).
+/// Throws Error(no_gpu) without a driver or GPU.
+std::string device_chip(int device);
+
 /// Resolves `set` for `chip`. `tensor` empty means no tensor-core counters.
 /// Throws bad_input for an unknown chip (naming the supported ones); a
 /// quantity the chip lacks is marked unavailable and named in `notes`.
