@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <set>
 
@@ -60,10 +61,9 @@ bool is_decade(double v) {
 
 }  // namespace
 
-TEST(RooflineChart, PointsMatchTheData) {
-  const ResultsDoc doc = fixture("handmade-h200.json");
+// Every point against the run it stands for; returns the chart for more checks.
+RooflineChart check_points(const ResultsDoc& doc) {
   const RooflineChart c = build_roofline_chart(doc);
-  ASSERT_FALSE(c.points.empty());
   EXPECT_TRUE(is_decade(c.x_min) && is_decade(c.x_max) && is_decade(c.y_min) && is_decade(c.y_max));
   std::set<size_t> labelled;
   for (const auto& p : c.points) {
@@ -104,6 +104,18 @@ TEST(RooflineChart, PointsMatchTheData) {
   }
   // Every run is either drawn (and labelled once) or listed as omitted.
   EXPECT_EQ(labelled.size() + c.omitted.size(), doc.runs.size());
+  for (const auto& l : c.links) {
+    EXPECT_EQ(c.points[l.model].run, c.points[l.hardware].run);
+    EXPECT_FALSE(c.points[l.model].hardware);
+    EXPECT_TRUE(c.points[l.hardware].hardware);
+  }
+  return c;
+}
+
+TEST(RooflineChart, PointsMatchTheData) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  const RooflineChart c = check_points(doc);
+  ASSERT_FALSE(c.points.empty());
   ASSERT_EQ(c.omitted.size(), 1u);
   EXPECT_EQ(c.omitted[0].id, "memory.copy.fp32");  // 0 model FLOPs
   EXPECT_NE(c.omitted[0].reason.find("0 FLOPs"), std::string::npos);
@@ -126,10 +138,29 @@ TEST(RooflineChart, PointsMatchTheData) {
     EXPECT_DOUBLE_EQ(c.points[l.dram].y, c.points[l.level].y);  // same FLOP/s
     EXPECT_FALSE(c.points[l.level].labelled);
   }
-  for (const auto& l : c.links) {
-    EXPECT_EQ(c.points[l.model].run, c.points[l.hardware].run);
-    EXPECT_FALSE(c.points[l.model].hardware);
-    EXPECT_TRUE(c.points[l.hardware].hardware);
+}
+
+// Results recorded on real GPUs (bench/results/, with their PROVENANCE.md): every
+// view renders, and every point stands where its run's numbers put it.
+TEST(RooflineChart, RecordedResultsFiles) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(FLOPSCOPE_FIXTURES_DIR) / ".." / ".." / "bench" / "results";
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (fs::is_directory(root, ec))
+    for (const auto& e : fs::recursive_directory_iterator(root, ec))
+      if (e.path().extension() == ".json" && read_file(e.path().string()).find(kResultsSchema) != std::string::npos)
+        files.push_back(e.path());
+  if (files.empty()) GTEST_SKIP() << "no recorded results under bench/results yet";
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    const ResultsDoc doc = read_results(f.string());
+    check_points(doc);
+    const std::vector<ResultsDoc> docs{doc};
+    EXPECT_FALSE(render_report_html(docs).empty());
+    EXPECT_FALSE(render_report_markdown(docs).empty());
+    EXPECT_FALSE(render_report_terminal(docs).empty());
   }
 }
 
