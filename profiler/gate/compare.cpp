@@ -10,35 +10,40 @@
 
 namespace flopscope {
 
-const char* to_string(ClockPolicy p) {
-  switch (p) {
-    case ClockPolicy::flag: return "flag";
-    case ClockPolicy::normalize: return "normalize";
-    case ClockPolicy::ignore: return "ignore";
-  }
+namespace {
+
+template <class E>
+struct Named {
+  E value;
+  const char* name;
+};
+constexpr Named<ClockPolicy> kClockPolicies[] = {
+    {ClockPolicy::flag, "flag"}, {ClockPolicy::normalize, "normalize"}, {ClockPolicy::ignore, "ignore"}};
+constexpr Named<WorkGate> kWorkGates[] = {
+    {WorkGate::increase, "increase"}, {WorkGate::any, "any"}, {WorkGate::none, "none"}};
+
+template <class E, size_t N>
+const char* name_of(E v, const Named<E> (&table)[N]) {
+  for (const auto& e : table)
+    if (e.value == v) return e.name;
   return "?";
 }
 
+template <class E, size_t N>
+std::optional<E> value_of(const std::string& s, const Named<E> (&table)[N]) {
+  for (const auto& e : table)
+    if (s == e.name) return e.value;
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* to_string(ClockPolicy p) { return name_of(p, kClockPolicies); }
 std::optional<ClockPolicy> parse_clock_policy(const std::string& s) {
-  for (ClockPolicy p : {ClockPolicy::flag, ClockPolicy::normalize, ClockPolicy::ignore})
-    if (s == to_string(p)) return p;
-  return std::nullopt;
+  return value_of(s, kClockPolicies);
 }
-
-const char* to_string(WorkGate g) {
-  switch (g) {
-    case WorkGate::increase: return "increase";
-    case WorkGate::any: return "any";
-    case WorkGate::none: return "none";
-  }
-  return "?";
-}
-
-std::optional<WorkGate> parse_work_gate(const std::string& s) {
-  for (WorkGate g : {WorkGate::increase, WorkGate::any, WorkGate::none})
-    if (s == to_string(g)) return g;
-  return std::nullopt;
-}
+const char* to_string(WorkGate g) { return name_of(g, kWorkGates); }
+std::optional<WorkGate> parse_work_gate(const std::string& s) { return value_of(s, kWorkGates); }
 
 const char* to_string(Outcome o) {
   switch (o) {

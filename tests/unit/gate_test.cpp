@@ -58,6 +58,15 @@ TEST(GateStats, NormalQuantile) {
   EXPECT_NEAR(normal_quantile(0.01), -2.326348, 1e-6);
 }
 
+TEST(GateOptionsNames, RoundTrip) {
+  for (ClockPolicy p : {ClockPolicy::flag, ClockPolicy::normalize, ClockPolicy::ignore})
+    EXPECT_EQ(parse_clock_policy(to_string(p)), p);
+  for (WorkGate g : {WorkGate::increase, WorkGate::any, WorkGate::none})
+    EXPECT_EQ(parse_work_gate(to_string(g)), g);
+  EXPECT_FALSE(parse_clock_policy("lock"));
+  EXPECT_FALSE(parse_work_gate("more"));
+}
+
 TEST(GateStats, DetectsTwoModes) {
   std::vector<double> v;
   for (int i = 0; i < 18; ++i) v.push_back(1e-3 * (1 + 0.001 * i));
