@@ -1,6 +1,7 @@
 #pragma once
 // Element types on the device: storage type, name and conversions.
 //   float           fp32 (and tf32: stored as fp32, rounded to TF32 by the tensor-core path)
+// Host-compilable too (no inline PTX), so host .cpp files may use these traits.
 //   __half          fp16
 //   __nv_bfloat16   bf16
 #include <cuda_bf16.h>
@@ -31,13 +32,5 @@ struct DTypeTraits<__nv_bfloat16> {
   __host__ __device__ static float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
   __host__ __device__ static __nv_bfloat16 from_float(float x) { return __float2bfloat16_rn(x); }
 };
-
-/// FP32 rounded to TF32 (10 mantissa bits, round to nearest away from zero) as
-/// the bit pattern an mma.sync .tf32 operand takes.
-__device__ __forceinline__ uint32_t to_tf32_bits(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return r;
-}
 
 }  // namespace flopscope::kernels

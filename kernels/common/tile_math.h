@@ -1,6 +1,6 @@
 #pragma once
 // Index arithmetic shared by every kernel and its tests: written once, as
-// host+device functions, and proven on the CPU (tests/unit/tile_math_test.cpp).
+// host+device functions, and proven on the CPU (tests/unit/kernels_host_test.cpp).
 // Host-only compilers see plain constexpr functions.
 #include <cstdint>
 
@@ -56,6 +56,20 @@ FLOPSCOPE_HD constexpr bool vector_in_bounds(T col, T width, T cols) {
 template <class T>
 FLOPSCOPE_HD constexpr T k_tiles(T k, T bk) {
   return ceil_div(k, bk);
+}
+
+/// Maps a linear block id to a tile (tile_m, tile_n) so that consecutive blocks
+/// walk a band of `group` tile-rows column by column: the band's A rows and the
+/// current B columns stay in L2 together. A bijection onto the tiles_m x tiles_n
+/// grid (tests/unit/kernels_host_test.cpp).
+template <class T>
+FLOPSCOPE_HD constexpr void grouped_tile(T pid, T tiles_m, T tiles_n, T group, T& tile_m, T& tile_n) {
+  const T per_band = group * tiles_n;
+  const T first_m = (pid / per_band) * group;
+  const T band_rows = (tiles_m - first_m < group) ? (tiles_m - first_m) : group;
+  const T in_band = pid % per_band;
+  tile_m = first_m + in_band % band_rows;
+  tile_n = in_band / band_rows;
 }
 
 }  // namespace flopscope::kernels

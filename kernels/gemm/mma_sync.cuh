@@ -1,0 +1,284 @@
+#pragma once
+// gemm.mma_sync: tensor cores through mma.sync, over reg_tiled's blocking.
+// Adds, over reg_tiled:
+//  - warp-level tensor-core MMAs: m16n8k16 for FP16/BF16 and m16n8k8 for TF32
+//    (FP32 inputs rounded with cvt.rna.tf32), FP32 accumulators in registers;
+//  - ldmatrix to load the A fragments (and, .trans, the FP16/BF16 B fragments)
+//    from shared memory, with rows padded by 16 bytes so 8 rows hit 8 bank groups;
+//  - a kStages-deep cp.async pipeline: global->shared copies for k-tile t+3 are
+//    in flight while k-tile t is multiplied; 16-byte copies zero-fill the tails;
+//  - grouped block order (grouped_tile) so concurrent blocks share A and B in L2.
+//
+// Tiles, for element type T (16-bit: FP16/BF16; float: TF32):
+//   block tile   (kBM, kBN, kBK) = (128, 128, 64 bytes of k: 32 or 16 elements)
+//   8 warps in (kWarpsM, kWarpsN) = (2, 4), warp tile (64, 32):
+//   (4, 4) MMA tiles of (16, 8) per warp, 64 FP32 accumulators per thread.
+//
+// Constraints: m >= 1 any; k and n multiples of 16 bytes / sizeof(T) (8 for 16-bit,
+// 4 for float), for the 16-byte cp.async rows (check_dims says so in one line);
+// sm_80 or newer.
+//
+// ---- Epilogue functor contract -------------------------------------------------
+// The kernel hands its FP32 results to an `Epilogue` passed by value (it must be
+// trivially copyable: a struct of pointers and scalars):
+//
+//   struct MyEpilogue {
+//     __device__ void operator()(int row, int col, float v0, float v1) const;
+//   };
+//
+//  - called exactly once for every pair of adjacent outputs (row, col) and
+//    (row, col + 1) of the M x N product, with col even and both in range
+//    (row < m, col + 1 < n: n is even under the constraints above);
+//  - v0, v1 are the complete sums over all of k for those two outputs, in FP32;
+//  - calls for different pairs run concurrently in arbitrary order, and the
+//    functor is responsible for its own stores (so an epilogue may write fewer
+//    or differently-typed outputs: SwiGLU writes silu(v0) * v1 at column col / 2
+//    when gate and up columns are interleaved);
+//  - it must not read anything the same kernel writes.
+// StoreEpilogue below is the plain GEMM's: C[row, col..col+1] = (v0, v1) as T.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+
+#include "common/mma_ptx.cuh"
+#include "common/status.h"
+#include "common/tile_math.h"
+
+namespace flopscope::kernels::gemm {
+
+template <class T>
+struct MmaConfig {
+  static constexpr int kChunk = 16 / int(sizeof(T));   // elements per 16-byte cp.async
+  static constexpr int kBM = 128, kBN = 128;
+  static constexpr int kBK = 64 / int(sizeof(T));      // 64-byte rows of the A tile
+  static constexpr int kMmaK = sizeof(T) == 2 ? 16 : 8;
+  static constexpr int kStages = 4;
+  static constexpr int kWarpsM = 2, kWarpsN = 4;
+  static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
+  static constexpr int kWM = kBM / kWarpsM, kWN = kBN / kWarpsN;  // (64, 32)
+  static constexpr int kTilesM = kWM / 16, kTilesN = kWN / 8;     // (4, 4) MMA tiles
+  static constexpr int kLdA = kBK + kChunk;  // +16 bytes: ldmatrix rows on distinct banks
+  static constexpr int kLdB = kBN + 8;       // 272 B (16-bit) rows / 136-word rows (float)
+  static constexpr int kStageElems = kBM * kLdA + kBK * kLdB;
+  static constexpr int kSmemBytes = kStages * kStageElems * int(sizeof(T));
+  static constexpr int kGroupM = 8;  // tile-rows per L2 band
+
+  static_assert(kBM * kBK / kChunk == 2 * kThreads, "two A chunks per thread per stage");
+  static_assert(kBK * kBN / kChunk == 2 * kThreads, "two B chunks per thread per stage");
+  static_assert(kBK % kMmaK == 0, "whole MMA k-steps per k-tile");
+  static_assert(kTilesN % 2 == 0, "B fragments are loaded two n-tiles at a time");
+  static_assert((kLdA * int(sizeof(T))) % 16 == 0 && (kLdB * int(sizeof(T))) % 16 == 0,
+                "16-byte aligned shared rows for cp.async and ldmatrix");
+};
+
+/// "" when the kernel takes (m, n, k), else one line naming the constraint.
+template <class T>
+std::string mma_sync_check_dims(int m, int n, int k) {
+  constexpr int c = MmaConfig<T>::kChunk;
+  if (m < 1 || n < 1 || k < 1) return "m, n and k must be at least 1";
+  if (k % c != 0 || n % c != 0)
+    return "k and n must be multiples of " + std::to_string(c) +
+           " (16-byte rows for cp.async): pad them, or use gemm.reg_tiled.fp32 or a "
+           "gemm.cublas kernel";
+  return "";
+}
+
+/// The plain GEMM epilogue: C[row, col] and C[row, col + 1] as T (ldc = row pitch).
+template <class T>
+struct StoreEpilogue {
+  T* c;
+  int ldc;
+  __device__ __forceinline__ void operator()(int row, int col, float v0, float v1) const {
+    T* p = c + size_t(row) * ldc + col;  // col and ldc even: 4- or 8-byte aligned
+    if constexpr (sizeof(T) == 2) {
+      *reinterpret_cast<uint32_t*>(p) = ptx::pack2<T>(v0, v1);
+    } else {
+      *reinterpret_cast<float2*>(p) = make_float2(v0, v1);
+    }
+  }
+};
+
+namespace mma_detail {
+
+__device__ __forceinline__ uint32_t tf32_bits(uint32_t fp32_bits) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(__uint_as_float(fp32_bits)));
+  return r;
+}
+
+/// d += a * b on one m16n8k8 tile with TF32 inputs and FP32 accumulators.
+/// A: a0 (g, t) a1 (g+8, t) a2 (g, t+4) a3 (g+8, t+4); B: b0 (k t, n g) b1 (k t+4, n g).
+__device__ __forceinline__ void mma_1688_tf32(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                              uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/// Issues the cp.async copies of k-tile `kt` into one stage: A (kBM, kBK), B (kBK, kBN).
+template <class T>
+__device__ __forceinline__ void load_stage(T* s_a, T* s_b, const T* __restrict__ a,
+                                           const T* __restrict__ b, int m, int n, int k, int bm,
+                                           int bn, int kt) {
+  using C = MmaConfig<T>;
+  const int k0 = kt * C::kBK;
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int id = threadIdx.x + i * C::kThreads;
+    const int r = id / (C::kBK / C::kChunk), ck = (id % (C::kBK / C::kChunk)) * C::kChunk;
+    const bool ok = bm + r < m && k0 + ck < k;  // k % kChunk == 0: a chunk is all in or out
+    ptx::cp_async_16(s_a + r * C::kLdA + ck, ok ? a + size_t(bm + r) * k + k0 + ck : a, ok);
+  }
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int id = threadIdx.x + i * C::kThreads;
+    const int r = id / (C::kBN / C::kChunk), cn = (id % (C::kBN / C::kChunk)) * C::kChunk;
+    const bool ok = k0 + r < k && bn + cn < n;
+    ptx::cp_async_16(s_b + r * C::kLdB + cn, ok ? b + size_t(k0 + r) * n + bn + cn : b, ok);
+  }
+}
+
+/// One k-tile of MMAs from shared memory into the warp's (kTilesM, kTilesN) accumulators.
+template <class T>
+__device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m, int warp_n,
+                                          float (&acc)[MmaConfig<T>::kTilesM][MmaConfig<T>::kTilesN][4]) {
+  using C = MmaConfig<T>;
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
+    uint32_t af[C::kTilesM][4];
+#pragma unroll
+    for (int i = 0; i < C::kTilesM; ++i) {
+      // Matrices (rows 0-7 | 8-15) x (k first | second 16 bytes) -> a0..a3.
+      const int row = warp_m * C::kWM + i * 16 + lane % 8 + ((lane / 8) % 2) * 8;
+      const int col = kk + (lane / 16) * C::kChunk;
+      ptx::ldmatrix_x4(af[i], s_a + row * C::kLdA + col);
+      if constexpr (sizeof(T) == 4) {
+#pragma unroll
+        for (int r = 0; r < 4; ++r) af[i][r] = tf32_bits(af[i][r]);
+      }
+    }
+    uint32_t bf[C::kTilesN][2];
+    if constexpr (sizeof(T) == 2) {
+#pragma unroll
+      for (int j = 0; j < C::kTilesN; j += 2) {
+        // Matrices (k 0-7 | 8-15) x (n-tile j | j+1), transposed -> b0, b1 of two tiles.
+        const int krow = kk + lane % 8 + ((lane / 8) % 2) * 8;
+        const int ncol = warp_n * C::kWN + j * 8 + (lane / 16) * 8;
+        uint32_t r[4];
+        ptx::ldmatrix_x4_trans(r, s_b + krow * C::kLdB + ncol);
+        bf[j][0] = r[0];
+        bf[j][1] = r[1];
+        bf[j + 1][0] = r[2];
+        bf[j + 1][1] = r[3];
+      }
+    } else {
+      // 32-bit elements cannot be transposed by ldmatrix: two scalar loads per
+      // tile; a 136-word row pitch puts the warp's 32 reads on 32 banks.
+      const int g = lane / 4, t = lane % 4;
+#pragma unroll
+      for (int j = 0; j < C::kTilesN; ++j) {
+        const int col = warp_n * C::kWN + j * 8 + g;
+        bf[j][0] = tf32_bits(__float_as_uint(s_b[(kk + t) * C::kLdB + col]));
+        bf[j][1] = tf32_bits(__float_as_uint(s_b[(kk + t + 4) * C::kLdB + col]));
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < C::kTilesM; ++i)
+#pragma unroll
+      for (int j = 0; j < C::kTilesN; ++j) {
+        if constexpr (sizeof(T) == 2)
+          ptx::mma_16816<T>(acc[i][j], af[i], bf[j][0], bf[j][1]);
+        else
+          mma_1688_tf32(acc[i][j], af[i], bf[j][0], bf[j][1]);
+      }
+  }
+}
+
+}  // namespace mma_detail
+
+template <class T, class Epilogue>
+__global__ void __launch_bounds__(MmaConfig<T>::kThreads, 2)
+    gemm_mma_sync_kernel(const T* __restrict__ a, const T* __restrict__ b, int m, int n, int k,
+                         Epilogue epilogue) {
+  using C = MmaConfig<T>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T* smem = reinterpret_cast<T*>(smem_raw);  // kStages x [A (kBM, kLdA) | B (kBK, kLdB)]
+
+  int tile_m = 0, tile_n = 0;
+  grouped_tile(int(blockIdx.x), ceil_div(m, C::kBM), ceil_div(n, C::kBN), C::kGroupM, tile_m,
+               tile_n);
+  const int bm = tile_m * C::kBM, bn = tile_n * C::kBN;
+  const int warp = threadIdx.x / 32;
+  const int warp_m = warp / C::kWarpsN, warp_n = warp % C::kWarpsN;
+
+  float acc[C::kTilesM][C::kTilesN][4] = {};
+  const int tiles = k_tiles(k, C::kBK);
+
+  // Prologue: k-tiles 0 .. kStages-2 in flight, one commit group each.
+#pragma unroll
+  for (int s = 0; s < C::kStages - 1; ++s) {
+    if (s < tiles) {
+      T* stage = smem + s * C::kStageElems;
+      mma_detail::load_stage<T>(stage, stage + C::kBM * C::kLdA, a, b, m, n, k, bm, bn, s);
+    }
+    ptx::cp_async_commit();
+  }
+  for (int t = 0; t < tiles; ++t) {
+    // Groups committed so far: kStages-1+t; k-tile t is group t.
+    ptx::cp_async_wait<C::kStages - 2>();
+    __syncthreads();  // k-tile t visible to all; k-tile t-1's stage free for reuse
+    const int next = t + C::kStages - 1;
+    if (next < tiles) {
+      T* stage = smem + (next % C::kStages) * C::kStageElems;
+      mma_detail::load_stage<T>(stage, stage + C::kBM * C::kLdA, a, b, m, n, k, bm, bn, next);
+    }
+    ptx::cp_async_commit();  // possibly empty: keeps the group count arithmetic exact
+    const T* stage = smem + (t % C::kStages) * C::kStageElems;
+    mma_detail::mma_stage<T>(stage, stage + C::kBM * C::kLdA, warp_m, warp_n, acc);
+  }
+  ptx::cp_async_wait<0>();
+
+  const int lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+#pragma unroll
+  for (int i = 0; i < C::kTilesM; ++i) {
+    const int row = bm + warp_m * C::kWM + i * 16 + g;
+#pragma unroll
+    for (int j = 0; j < C::kTilesN; ++j) {
+      const int col = bn + warp_n * C::kWN + j * 8 + 2 * tq;
+      if (col >= n) continue;
+      if (row < m) epilogue(row, col, acc[i][j][0], acc[i][j][1]);
+      if (row + 8 < m) epilogue(row + 8, col, acc[i][j][2], acc[i][j][3]);
+    }
+  }
+}
+
+/// Enqueues epilogue(A[m,k] * B[k,n]) on `stream` (row-major, T = __half,
+/// __nv_bfloat16, or float for TF32). Returns the launch status; an unsupported
+/// shape is reported, not launched.
+template <class T, class Epilogue>
+Status mma_sync_gemm(const T* a, const T* b, int m, int n, int k, Epilogue epilogue,
+                     cudaStream_t stream) {
+  using C = MmaConfig<T>;
+  if (std::string why = mma_sync_check_dims<T>(m, n, k); !why.empty())
+    return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: " + why);
+  auto kernel = gemm_mma_sync_kernel<T, Epilogue>;
+  // Above 48 KB of dynamic shared memory a kernel must opt in (once per kernel).
+  static const cudaError_t opt_in =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmemBytes);
+  if (opt_in != cudaSuccess)
+    return Status::error(int(opt_in), std::string("gemm.mma_sync: cannot reserve shared memory: ") +
+                                          cudaGetErrorString(opt_in));
+  const int64_t blocks = int64_t(ceil_div(m, C::kBM)) * ceil_div(n, C::kBN);
+  if (blocks > 0x7fffffff) return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: too many tiles");
+  kernel<<<unsigned(blocks), C::kThreads, C::kSmemBytes, stream>>>(a, b, m, n, k, epilogue);
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess)
+    return Status::error(int(err), std::string("gemm.mma_sync: ") + cudaGetErrorString(err));
+  return Status::success();
+}
+
+}  // namespace flopscope::kernels::gemm

@@ -1,0 +1,41 @@
+// The SM clock, measured: one thread counts SM cycles (clock64) against the
+// global nanosecond timer (%globaltimer) while it spins.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "common/cuda_util.cuh"
+#include "harness/harness.h"
+
+namespace flopscope::kernels {
+namespace {
+
+__device__ __forceinline__ uint64_t global_ns() {
+  uint64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
+__global__ void clock_probe_kernel(int64_t spin_ns, long long* out) {
+  const uint64_t t0 = global_ns();
+  const long long c0 = clock64();
+  uint64_t t1 = t0;
+  while (int64_t(t1 - t0) < spin_ns) t1 = global_ns();
+  const long long c1 = clock64();
+  out[0] = c1 - c0;
+  out[1] = (long long)(t1 - t0);
+}
+
+}  // namespace
+
+double measure_sm_clock_mhz(int64_t spin_ns) {
+  DeviceBuffer<long long> out(2);
+  clock_probe_kernel<<<1, 1>>>(spin_ns, out.get());
+  FLOPSCOPE_CUDA_CHECK(cudaGetLastError());
+  long long host[2] = {0, 0};
+  FLOPSCOPE_CUDA_CHECK(cudaMemcpy(host, out.get(), sizeof host, cudaMemcpyDeviceToHost));
+  if (host[1] <= 0) return 0;
+  return double(host[0]) / double(host[1]) * 1e3;  // cycles per ns = GHz
+}
+
+}  // namespace flopscope::kernels

@@ -1,0 +1,193 @@
+// The benchmark harness (harness.h). CUDA runtime only: no kernels here besides
+// those the registry's instances launch and the clock probe.
+#include "harness/harness.h"
+
+#include <cuda_runtime.h>
+#include <nvtx3/nvToolsExt.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "common/cuda_util.cuh"
+#include "flopscope/device.h"
+#include "flopscope/error.h"
+
+namespace flopscope::kernels {
+
+namespace {
+
+/// Pushes an NVTX range for its lifetime.
+class NvtxRange {
+ public:
+  explicit NvtxRange(const std::string& name) { nvtxRangePushA(name.c_str()); }
+  ~NvtxRange() { nvtxRangePop(); }
+  NvtxRange(const NvtxRange&) = delete;
+  NvtxRange& operator=(const NvtxRange&) = delete;
+};
+
+uint64_t fresh_seed() {
+  std::random_device rd;
+  return (uint64_t(rd()) << 32) ^ rd() ^
+         uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+void require_ok(const Status& s, const std::string& id) {
+  if (!s.ok()) throw Error(ErrorKind::failure, id + ": launch failed: " + s.message);
+}
+
+}  // namespace
+
+struct Harness::Impl {
+  int device = 0;
+  DeviceInfo info;
+  cudaStream_t stream = nullptr;
+  DeviceBuffer<unsigned char> flush;
+  std::vector<cudaEvent_t> starts, stops;  // one pair per repetition of a batch
+
+  ~Impl() {
+    for (cudaEvent_t e : starts) cudaEventDestroy(e);
+    for (cudaEvent_t e : stops) cudaEventDestroy(e);
+    if (stream) cudaStreamDestroy(stream);
+  }
+
+  void ensure_events(size_t n) {
+    while (starts.size() < n) {
+      cudaEvent_t a = nullptr, b = nullptr;
+      FLOPSCOPE_CUDA_CHECK(cudaEventCreate(&a));
+      starts.push_back(a);
+      FLOPSCOPE_CUDA_CHECK(cudaEventCreate(&b));
+      stops.push_back(b);
+    }
+  }
+
+  void flush_l2() {
+    if (flush.size()) FLOPSCOPE_CUDA_CHECK(cudaMemsetAsync(flush.get(), 0, flush.bytes(), stream));
+  }
+
+  /// `count` repetitions, each flushed (optionally) and timed; appends seconds.
+  void timed_batch(KernelInstance& inst, const std::string& id, int count, bool flush_each,
+                   std::vector<double>& samples) {
+    ensure_events(size_t(count));
+    for (int i = 0; i < count; ++i) {
+      if (flush_each) flush_l2();
+      FLOPSCOPE_CUDA_CHECK(cudaEventRecord(starts[size_t(i)], stream));
+      require_ok(inst.run(stream), id);
+      FLOPSCOPE_CUDA_CHECK(cudaEventRecord(stops[size_t(i)], stream));
+    }
+    FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(stream));
+    for (int i = 0; i < count; ++i) {
+      float ms = 0;
+      FLOPSCOPE_CUDA_CHECK(cudaEventElapsedTime(&ms, starts[size_t(i)], stops[size_t(i)]));
+      samples.push_back(double(ms) * 1e-3);
+    }
+  }
+};
+
+Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
+  const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu
+  if (device < 0 || size_t(device) >= devs.size())
+    throw_bad_input("--device " + std::to_string(device) + ": there are " +
+                    std::to_string(devs.size()) + " GPUs (0.." + std::to_string(devs.size() - 1) + ")");
+  impl_->device = device;
+  impl_->info = devs[size_t(device)];
+  FLOPSCOPE_CUDA_CHECK(cudaSetDevice(device));
+  FLOPSCOPE_CUDA_CHECK(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking));
+  int l2 = 0;
+  FLOPSCOPE_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+  // Twice the L2: every line a kernel left behind is evicted by the memset.
+  impl_->flush = DeviceBuffer<unsigned char>(size_t(std::max(l2, 1 << 20)) * 2);
+}
+
+Harness::~Harness() = default;
+
+const DeviceInfo& Harness::device() const { return impl_->info; }
+
+std::string Harness::unsupported_reason(const KernelSpec& spec) const {
+  const int cc = impl_->info.cc_major * 10 + impl_->info.cc_minor;
+  if (spec.only_cc && cc != spec.only_cc)
+    return spec.id() + " runs only on sm_" + std::to_string(spec.only_cc) + "; this GPU is sm_" +
+           std::to_string(cc);
+  if (spec.min_cc && cc < spec.min_cc)
+    return spec.id() + " needs sm_" + std::to_string(spec.min_cc) + " or newer; this GPU is sm_" +
+           std::to_string(cc);
+  return "";
+}
+
+std::string Harness::fit_reason(const KernelSpec& spec, const Shape& shape) const {
+  size_t free_bytes = 0, total = 0;
+  FLOPSCOPE_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
+  return fit_problem(spec.id() + " " + shape_string(shape), spec.device_bytes(shape),
+                     double(free_bytes));
+}
+
+RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOptions& opt,
+                       const CounterHook& hook) {
+  if (std::string why = unsupported_reason(spec); !why.empty()) throw_bad_input(why);
+  if (std::string why = fit_reason(spec, shape); !why.empty()) throw_bad_input(why);
+
+  const std::string id = spec.id();
+  RunRecord rec;
+  rec.id = id;
+  rec.family = spec.family;
+  rec.variant = spec.variant;
+  rec.dtype = spec.dtype;
+  rec.precision = spec.precision.key();
+  rec.shape = shape;
+  rec.model = spec.model(shape);
+  rec.nvtx = id + " " + shape_string(shape);
+
+  NvtxRange range(rec.nvtx);
+  std::unique_ptr<KernelInstance> inst = spec.create(shape);
+  rec.launches = inst->launches();
+  inst->prepare(opt.seed ? opt.seed : fresh_seed());
+
+  // Validate first: a wrong kernel is not worth timing.
+  if (opt.validate) {
+    require_ok(inst->run(impl_->stream), id);
+    FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
+    rec.validation = inst->validate();
+  }
+
+  // Warm-up: clocks up, caches and the instruction cache primed, lazy module
+  // loading done.
+  std::vector<double> warm;
+  impl_->timed_batch(*inst, id, std::max(1, opt.warmup_reps), false, warm);
+  double warm_total = 0;
+  for (double s : warm) warm_total += s;
+  const double per_run = std::max(warm_total / double(warm.size()), 1e-7);
+  if (warm_total < opt.warmup_time_s) {
+    const int extra = int(std::min(1000.0, std::ceil((opt.warmup_time_s - warm_total) / per_run)));
+    if (extra > 0) impl_->timed_batch(*inst, id, extra, false, warm);
+  }
+
+  // Timed repetitions: at least min_reps and min_time_s, at most max_reps.
+  std::vector<double> samples;
+  double total = 0;
+  const int max_reps = std::max(opt.max_reps, opt.min_reps);
+  while (int(samples.size()) < max_reps &&
+         (int(samples.size()) < opt.min_reps || total < opt.min_time_s)) {
+    const double mean = samples.empty() ? per_run : total / double(samples.size());
+    int want = std::max(opt.min_reps - int(samples.size()),
+                        int(std::ceil((opt.min_time_s - total) / std::max(mean, 1e-7))));
+    want = std::clamp(want, 1, std::min(256, max_reps - int(samples.size())));
+    const size_t before = samples.size();
+    impl_->timed_batch(*inst, id, want, opt.flush_l2, samples);
+    for (size_t i = before; i < samples.size(); ++i) total += samples[i];
+  }
+  rec.time_s = summarize(samples);
+  if (const double mhz = measure_sm_clock_mhz(); mhz > 0) rec.sm_clock_mhz = mhz;
+
+  if (hook) {
+    auto run_once = [&] {
+      require_ok(inst->run(impl_->stream), id);
+      FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
+    };
+    rec.hw = hook(spec, shape, run_once);
+  }
+  return rec;
+}
+
+}  // namespace flopscope::kernels

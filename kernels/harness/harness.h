@@ -1,0 +1,71 @@
+#pragma once
+/// The benchmark harness: runs one registered kernel at one shape and returns a
+/// RunRecord. Plain structs only; the CUDA runtime stays in harness.cpp.
+///
+/// Per run: refuse before allocating when the problem does not fit; create the
+/// instance; fresh random inputs, NaN-poisoned outputs; one run validated against
+/// the CPU reference; warm-up; timed repetitions, each preceded by an L2 flush
+/// (a memset of twice the L2 size) and bracketed by CUDA events, until both a
+/// minimum count and a minimum total time are reached; then the SM clock.
+/// All of it inside one NVTX range named "<kernel id> <shape>".
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "flopscope/results.h"
+#include "registry.h"
+
+namespace flopscope::kernels {
+
+struct BenchOptions {
+  int min_reps = 10;          ///< timed repetitions, at least
+  int max_reps = 2000;        ///< and at most
+  double min_time_s = 0.1;    ///< summed kernel time to reach before stopping
+  int warmup_reps = 2;        ///< untimed runs first, at least
+  double warmup_time_s = 0.02;
+  bool flush_l2 = true;
+  bool validate = true;
+  uint64_t seed = 0;          ///< input seed; 0: a fresh one per run
+};
+
+/// Called once per run after the timed repetitions, inside the run's NVTX
+/// range, with a function that runs the kernel once more and waits for it.
+/// What it returns becomes RunRecord::hw (the CUPTI collector attaches here).
+using CounterHook = std::function<std::optional<HwCounters>(
+    const KernelSpec& spec, const Shape& shape, const std::function<void()>& run_once)>;
+
+class Harness {
+ public:
+  /// Opens `device` (an index into query_devices()), creates a stream, events
+  /// and the L2 flush buffer. Throws Error(no_gpu) when there is no GPU.
+  explicit Harness(int device = 0);
+  ~Harness();
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+
+  const DeviceInfo& device() const;
+  /// "" when `spec` can run on this device, else one line why not.
+  std::string unsupported_reason(const KernelSpec& spec) const;
+  /// "" when the problem fits in free device memory (with the flush buffer),
+  /// else one line with the bytes needed and the bytes free (fit_problem).
+  std::string fit_reason(const KernelSpec& spec, const Shape& shape) const;
+
+  /// Benchmarks `spec` at `shape` (already resolved). Throws bad_input when it
+  /// does not fit or cannot run here, Error(failure) on a CUDA or launch error.
+  /// `derived` is left for the caller (compute_derived with its peaks).
+  RunRecord run(const KernelSpec& spec, const Shape& shape, const BenchOptions& options,
+                const CounterHook& hook = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// SM clock measured by a one-thread kernel that compares clock64() with the
+/// global nanosecond timer over about `spin_ns`; MHz. Run right after a
+/// benchmark, it reports the clock the SMs were at then (not during each rep).
+double measure_sm_clock_mhz(int64_t spin_ns = 1'000'000);
+
+}  // namespace flopscope::kernels

@@ -1,0 +1,81 @@
+// `flopscope list` and the bench command's argument checks, on the CPU.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cli/run_cli.h"
+
+using flopscope::test::run_cli;
+
+namespace {
+bool gpu_present() { return run_cli({"devices"}).exit_code == 0; }
+size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
+}  // namespace
+
+TEST(ListCommand, TableNamesEveryGemmKernel) {
+  const auto r = run_cli({"list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* id : {"gemm.naive.fp32", "gemm.smem_tiled.fp32", "gemm.reg_tiled.fp32",
+                         "gemm.mma_sync.fp16", "gemm.mma_sync.bf16", "gemm.mma_sync.tf32",
+                         "gemm.cublas.fp32", "gemm.cublas.tf32", "gemm.cublas.fp16",
+                         "gemm.cublas.bf16"})
+    EXPECT_NE(r.out.find(id), std::string::npos) << id;
+  EXPECT_NE(r.out.find("m=4096 n=4096 k=4096"), std::string::npos);
+  EXPECT_NE(r.out.find("bf16_tensor"), std::string::npos);
+}
+
+TEST(ListCommand, JsonHasIdsParamsAndPrecision) {
+  const auto r = run_cli({"list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  std::set<std::string> ids;
+  for (const auto& k : j) {
+    const std::string id = k.at("id");
+    EXPECT_TRUE(ids.insert(id).second) << "duplicate " << id;
+    EXPECT_EQ(id, k.at("family").get<std::string>() + "." + k.at("variant").get<std::string>() +
+                      "." + k.at("dtype").get<std::string>());
+    EXPECT_FALSE(k.at("params").empty()) << id;
+    EXPECT_FALSE(k.at("precision").get<std::string>().empty()) << id;
+  }
+  const auto it = std::find_if(j.begin(), j.end(), [](const auto& k) { return k["id"] == "gemm.cublas.fp32"; });
+  ASSERT_NE(it, j.end());
+  EXPECT_EQ((*it)["precision"], "fp32");  // pedantic FP32 is judged on CUDA cores
+  EXPECT_EQ((*it)["params"][2]["name"], "k");
+  EXPECT_EQ((*it)["presets"]["large"], nlohmann::json({8192, 8192, 8192}));
+}
+
+TEST(BenchCommand, UnknownKernelListsSupportedOnes) {
+  const auto r = run_cli({"bench", "--kernel", "^nosuch$"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("supported: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gemm.mma_sync.bf16"), std::string::npos) << r.err;
+}
+
+TEST(BenchCommand, BadDtypeAndRegexAndShape) {
+  auto r = run_cli({"bench", "--dtype", "fp7"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no kernel has dtype 'fp7'"), std::string::npos) << r.err;
+  r = run_cli({"bench", "--kernel", "(("});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a valid regular expression"), std::string::npos) << r.err;
+  r = run_cli({"bench", "--kernel", "gemm.reg_tiled", "--shape", "1x2"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("takes 3 values (m, n, k), got 2"), std::string::npos) << r.err;
+}
+
+TEST(BenchCommand, AlignmentRejectionNamesTheConstraint) {
+  const auto r = run_cli({"bench", "--kernel", "gemm.mma_sync.bf16", "--shape", "m=17,n=17,k=17"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("k and n must be multiples of 8"), std::string::npos) << r.err;
+}
+
+TEST(BenchCommand, NoGpuStopsWithOneLine) {
+  if (gpu_present()) GTEST_SKIP() << "a GPU is present: the no-GPU path cannot be exercised here";
+  const auto r = run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "tiny"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.out, "");
+}

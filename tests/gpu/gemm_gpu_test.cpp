@@ -1,0 +1,135 @@
+// GEMM kernels against the CPU reference on a real GPU (label gpu): every
+// variant x dtype at awkward sizes, the NaN poison, the memory refusal and the
+// harness's records. Skipped, with the reason, where there is no GPU.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "flopscope/device.h"
+#include "flopscope/error.h"
+#include "gpu/require_gpu.h"
+#include "harness/harness.h"
+#include "registry.h"
+
+using namespace flopscope;
+using namespace flopscope::kernels;
+
+namespace {
+
+struct Dims {
+  int m, n, k;
+};
+
+// Dims 1, 17, 127, 1000 and 4096 in mixed combinations.
+const Dims kAwkward[] = {{1, 1, 1},      {17, 17, 17},   {1, 4096, 17},   {127, 1000, 17},
+                         {1000, 127, 1000}, {17, 1000, 4096}, {4096, 17, 127}, {1000, 1000, 1000},
+                         {127, 4096, 1000}, {4096, 1000, 1}};
+
+Shape shape_of(const Dims& d) { return {{"m", d.m}, {"n", d.n}, {"k", d.k}}; }
+
+}  // namespace
+
+TEST(GemmGpu, EveryVariantMatchesTheReferenceAtAwkwardSizes) {
+  FLOPSCOPE_REQUIRE_GPU();
+  Harness h;
+  const auto specs = select_kernels("^gemm\\.", {});
+  int validated = 0;
+  for (const KernelSpec* s : specs) {
+    if (!h.unsupported_reason(*s).empty()) continue;
+    for (const Dims& d : kAwkward) {
+      const Shape shape = shape_of(d);
+      SCOPED_TRACE(s->id() + " " + shape_string(shape));
+      const std::string rejected = s->check_shape(shape);
+      if (!rejected.empty()) {
+        // Only the alignment-needing fast path may refuse, and it says why.
+        EXPECT_NE(rejected.find("multiple of"), std::string::npos) << rejected;
+        continue;
+      }
+      auto inst = s->create(shape);
+      for (uint64_t seed : {1u, 2u}) {  // fresh inputs and poison each time
+        inst->prepare(seed);
+        ASSERT_TRUE(inst->run(nullptr).ok());
+        const Validation v = inst->validate();
+        EXPECT_TRUE(v.passed) << "rel_l2 " << v.rel_l2_err << " max_rel " << v.max_rel_err
+                              << " tol " << v.tolerance;
+        ++validated;
+      }
+    }
+  }
+  EXPECT_GT(validated, 100);
+}
+
+TEST(GemmGpu, AlignedTailsForTheTensorCoreKernels) {
+  FLOPSCOPE_REQUIRE_GPU();
+  Harness h;
+  // Multiples of 8 that are not multiples of the 128x128x32 tile.
+  const Dims dims[] = {{1, 8, 8}, {17, 1000, 4096}, {127, 4096, 1000}, {1000, 136, 8}, {4096, 4096, 4096}};
+  for (const KernelSpec* s : select_kernels("^gemm\\.mma_sync\\.", {})) {
+    if (!h.unsupported_reason(*s).empty()) GTEST_SKIP() << h.unsupported_reason(*s);
+    for (const Dims& d : dims) {
+      SCOPED_TRACE(s->id() + " " + shape_string(shape_of(d)));
+      ASSERT_EQ(s->check_shape(shape_of(d)), "");
+      auto inst = s->create(shape_of(d));
+      inst->prepare(7);
+      ASSERT_TRUE(inst->run(nullptr).ok());
+      EXPECT_TRUE(inst->validate().passed);
+    }
+  }
+}
+
+TEST(GemmGpu, UnwrittenOutputFailsValidation) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const KernelSpec* s = find_kernel("gemm.reg_tiled.fp32");
+  ASSERT_NE(s, nullptr);
+  auto inst = s->create(shape_of({64, 64, 64}));
+  inst->prepare(3);  // poisoned, never run
+  const Validation v = inst->validate();
+  EXPECT_FALSE(v.passed);
+}
+
+TEST(GemmGpu, HarnessRecordsTimesClockAndValidation) {
+  FLOPSCOPE_REQUIRE_GPU();
+  Harness h;
+  const KernelSpec* s = find_kernel("gemm.reg_tiled.fp32");
+  BenchOptions o;
+  o.min_reps = 5;
+  o.min_time_s = 0.01;
+  bool hook_called = false;
+  const RunRecord r = h.run(*s, resolve_shape(*s, "small"), o,
+                            [&](const KernelSpec&, const Shape&, const std::function<void()>& once)
+                                -> std::optional<HwCounters> {
+                              once();
+                              hook_called = true;
+                              return std::nullopt;
+                            });
+  EXPECT_TRUE(hook_called);
+  EXPECT_EQ(r.id, "gemm.reg_tiled.fp32");
+  EXPECT_EQ(r.nvtx, "gemm.reg_tiled.fp32 m=1024 n=1024 k=1024");
+  EXPECT_GE(r.time_s.samples.size(), 5u);
+  EXPECT_GT(r.time_s.median, 0);
+  EXPECT_LE(r.time_s.p10, r.time_s.median);
+  EXPECT_GE(r.time_s.p90, r.time_s.median);
+  ASSERT_TRUE(r.sm_clock_mhz.has_value());
+  EXPECT_GT(*r.sm_clock_mhz, 100);
+  EXPECT_LT(*r.sm_clock_mhz, 5000);
+  ASSERT_TRUE(r.validation.has_value());
+  EXPECT_TRUE(r.validation->passed);
+  EXPECT_DOUBLE_EQ(r.model.flops, 2.0 * 1024 * 1024 * 1024);
+}
+
+TEST(GemmGpu, ProblemTooLargeIsRefusedBeforeAllocation) {
+  FLOPSCOPE_REQUIRE_GPU();
+  Harness h;
+  const KernelSpec* s = find_kernel("gemm.naive.fp32");
+  const Shape huge = resolve_shape(*s, "m=2000000000,n=1000000,k=1");  // ~8 PB of C
+  const std::string why = h.fit_reason(*s, huge);
+  EXPECT_NE(why.find("of device memory"), std::string::npos) << why;
+  EXPECT_NE(why.find("is free"), std::string::npos) << why;
+  try {
+    h.run(*s, huge, BenchOptions{});
+    ADD_FAILURE() << "ran";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+  }
+}

@@ -1,0 +1,88 @@
+// The registry as the kernels library fills it: every spec complete and
+// self-consistent, on the CPU (no kernel is launched).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "flopscope/error.h"
+#include "registry.h"
+
+using namespace flopscope;
+using namespace flopscope::kernels;
+
+TEST(Registry, HasTheGemmFamily) {
+  for (const char* id : {"gemm.naive.fp32", "gemm.naive.fp16", "gemm.naive.bf16",
+                         "gemm.smem_tiled.fp32", "gemm.reg_tiled.fp32", "gemm.mma_sync.fp16",
+                         "gemm.mma_sync.bf16", "gemm.mma_sync.tf32", "gemm.cublas.fp32",
+                         "gemm.cublas.tf32", "gemm.cublas.fp16", "gemm.cublas.bf16"})
+    EXPECT_NE(find_kernel(id), nullptr) << id;
+  EXPECT_EQ(find_kernel("gemm.nosuch.fp32"), nullptr);
+}
+
+TEST(Registry, EverySpecIsCompleteAtItsDefaultShape) {
+  std::set<std::string> ids;
+  for (const KernelSpec& s : all_kernels()) {
+    SCOPED_TRACE(s.id());
+    EXPECT_TRUE(ids.insert(s.id()).second);
+    EXPECT_FALSE(s.description.empty());
+    EXPECT_TRUE(parse_precision(s.precision.key()).has_value());
+    const Shape shape = resolve_shape(s, "");  // the defaults must be accepted
+    const Cost c = s.model(shape);
+    EXPECT_GE(c.flops, 0);  // a copy has none
+    EXPECT_GT(c.bytes, 0);
+    EXPECT_GT(s.device_bytes(shape), 0);
+    for (const ShapePreset& p : s.presets) EXPECT_NO_THROW(resolve_shape(s, p.name)) << p.name;
+  }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+}
+
+TEST(Registry, GemmModelAndBytes) {
+  const KernelSpec* s = find_kernel("gemm.mma_sync.bf16");
+  ASSERT_NE(s, nullptr);
+  const Shape shape = resolve_shape(*s, "m=256,n=128,k=64");
+  EXPECT_DOUBLE_EQ(s->model(shape).flops, 2.0 * 256 * 128 * 64);
+  EXPECT_DOUBLE_EQ(s->model(shape).bytes, (256.0 * 64 + 64 * 128 + 256 * 128) * 2);
+  EXPECT_DOUBLE_EQ(s->device_bytes(shape), (256.0 * 64 + 64 * 128 + 256 * 128) * 2);
+  EXPECT_EQ(s->precision.key(), "bf16_tensor");
+  EXPECT_EQ(s->min_cc, 80);
+  EXPECT_EQ(find_kernel("gemm.cublas.tf32")->precision.key(), "tf32_tensor");
+  EXPECT_EQ(find_kernel("gemm.cublas.fp32")->precision.key(), "fp32");
+  // cuBLAS reserves its workspace too.
+  EXPECT_GT(find_kernel("gemm.cublas.bf16")->device_bytes(shape), s->device_bytes(shape));
+}
+
+TEST(Registry, AlignmentRulesPerVariant) {
+  // Tails of any size for the SIMT kernels; 16-byte rows for mma_sync.
+  for (const char* id : {"gemm.naive.fp32", "gemm.smem_tiled.bf16", "gemm.reg_tiled.fp32",
+                         "gemm.cublas.fp16"})
+    EXPECT_NO_THROW(resolve_shape(*find_kernel(id), "1x17x127")) << id;
+  EXPECT_NO_THROW(resolve_shape(*find_kernel("gemm.mma_sync.bf16"), "17x1000x4096"));
+  EXPECT_NO_THROW(resolve_shape(*find_kernel("gemm.mma_sync.tf32"), "1x4x4"));
+  try {
+    resolve_shape(*find_kernel("gemm.mma_sync.fp16"), "17x1000x127");
+    ADD_FAILURE() << "k = 127 accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("k and n must be multiples of 8"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(resolve_shape(*find_kernel("gemm.mma_sync.tf32"), "4x6x4"), Error);
+  // Dimensions beyond int are refused in one line.
+  EXPECT_THROW(resolve_shape(*find_kernel("gemm.naive.fp32"), "m=3000000000"), Error);
+}
+
+TEST(Registry, SelectAndSuite) {
+  const auto bf16 = select_kernels("^gemm\\.", {"bf16"});
+  ASSERT_FALSE(bf16.empty());
+  for (const KernelSpec* s : bf16) EXPECT_EQ(s->dtype, "bf16");
+  EXPECT_EQ(select_kernels("gemm.reg_tiled", {}).size(), 1u);
+  EXPECT_THROW(select_kernels("^nosuch", {}), Error);
+  EXPECT_THROW(select_kernels("", {"fp7"}), Error);
+  const auto suite = default_suite();
+  ASSERT_FALSE(suite.empty());
+  std::set<std::string> precisions;
+  for (const KernelSpec* s : suite) precisions.insert(s->precision.key());
+  // The suite compares precisions: CUDA-core FP32 and three tensor-core types.
+  for (const char* p : {"fp32", "tf32_tensor", "fp16_tensor", "bf16_tensor"})
+    EXPECT_TRUE(precisions.count(p)) << p;
+}

@@ -1,0 +1,128 @@
+// Static checks of the compiled kernels, read from the object files with
+// cuobjdump (installed by scripts/setup-deps.sh into .pytools/bin): the
+// tensor-core kernels really issue HMMA, and the hot kernels spill nothing.
+// No GPU needed; CI runs these.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string cuobjdump() {
+  const std::string p = std::string(FLOPSCOPE_SOURCE_DIR) + "/.pytools/bin/cuobjdump";
+  return std::filesystem::exists(p) ? p : "";
+}
+
+std::string object_for(const std::string& suffix) {
+  std::stringstream all(FLOPSCOPE_KERNEL_OBJECTS);
+  std::string path;
+  while (std::getline(all, path, '|'))
+    if (path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return path;
+  return "";
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  if (!p) return out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) out.append(buf.data(), n);
+  return out;
+}
+
+struct Function {
+  std::string arch, name, sass, resources;
+};
+
+/// Every function's SASS and resource line in an object, per architecture.
+std::vector<Function> functions_in(const std::string& object) {
+  std::vector<Function> fs;
+  std::stringstream sass(run(cuobjdump() + " -sass " + object));
+  std::string line, arch;
+  while (std::getline(sass, line)) {
+    if (line.find("arch = ") != std::string::npos) arch = line.substr(line.find("arch = ") + 7);
+    const size_t f = line.find("Function : ");
+    if (f != std::string::npos) {
+      fs.push_back({arch, line.substr(f + 11), "", ""});
+    } else if (!fs.empty()) {
+      fs.back().sass += line + "\n";
+    }
+  }
+  // -res-usage prints " Function NAME:" then "  REG:.. STACK:.. LOCAL:.." under each arch.
+  std::map<std::string, std::string> res_by_key;
+  std::stringstream res(run(cuobjdump() + " -res-usage " + object));
+  std::string name;
+  arch.clear();
+  while (std::getline(res, line)) {
+    if (line.find("arch = ") != std::string::npos) arch = line.substr(line.find("arch = ") + 7);
+    const size_t f = line.find("Function ");
+    if (f != std::string::npos && line.back() == ':') {
+      name = line.substr(f + 9, line.size() - f - 10);
+    } else if (line.find("REG:") != std::string::npos) {
+      res_by_key[arch + "|" + name] = line + " ";
+    }
+  }
+  for (Function& fn : fs) fn.resources = res_by_key[fn.arch + "|" + fn.name];
+  return fs;
+}
+
+struct Check {
+  const char* object;    // object-file suffix
+  const char* function;  // substring of the mangled kernel name
+  const char* must_contain;  // SASS opcode every such kernel issues, or nullptr
+  bool no_spills;
+};
+
+// The tensor-core and hot kernels. Families add their rows here.
+const Check kChecks[] = {
+    {"gemm/mma_sync.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
+    {"gemm/reg_tiled.cu.o", "gemm_reg_tiled_kernel", "FFMA", true},
+    {"attention/flash_mma.cu.o", "flash_mma_kernel", "HMMA", true},
+    {"attention/flash_simt.cu.o", "flash_simt_kernel", "FFMA", true},
+    {"ffn/fused.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
+    {"memory/softmax.cu.o", "softmax_rows_kernel", nullptr, true},
+    {"memory/copy_triad.cu.o", "stream_kernel", nullptr, true},
+};
+
+}  // namespace
+
+TEST(KernelSass, ToolIsInstalled) {
+  ASSERT_FALSE(cuobjdump().empty())
+      << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
+}
+
+TEST(KernelSass, TensorCoreAndSpillChecks) {
+  if (cuobjdump().empty()) GTEST_SKIP() << "cuobjdump missing (KernelSass.ToolIsInstalled fails)";
+  for (const Check& c : kChecks) {
+    SCOPED_TRACE(c.object);
+    const std::string obj = object_for(c.object);
+    ASSERT_FALSE(obj.empty()) << "no object file ending in " << c.object;
+    std::map<std::string, int> per_arch;
+    for (const Function& f : functions_in(obj)) {
+      if (f.name.find(c.function) == std::string::npos) continue;
+      SCOPED_TRACE(f.arch + " " + f.name);
+      ++per_arch[f.arch];
+      if (c.must_contain) {
+        EXPECT_NE(f.sass.find(c.must_contain), std::string::npos) << "no " << c.must_contain;
+      }
+      if (c.no_spills) {
+        EXPECT_NE(f.resources.find("STACK:0 "), std::string::npos) << f.resources;
+        EXPECT_NE(f.resources.find("LOCAL:0 "), std::string::npos) << f.resources;
+        EXPECT_EQ(f.sass.find("STL"), std::string::npos) << "spill store";
+        EXPECT_EQ(f.sass.find("LDL"), std::string::npos) << "spill load";
+      }
+    }
+    // Each configured architecture (sm_80, sm_90a) carries the kernels.
+    EXPECT_GE(per_arch.size(), 1u) << "no " << c.function << " in " << obj;
+    for (const auto& [arch, n] : per_arch) EXPECT_GE(n, 1) << arch;
+  }
+}

@@ -1,0 +1,278 @@
+// Host-only parts of the kernels: shared tile math, validation, the GEMM CPU
+// reference and the registry's shape handling. Built from source here so that
+// the sanitizer build runs them too.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include "common/tile_math.h"
+#include "common/validate.h"
+#include "flopscope/error.h"
+#include "gemm/reference.h"
+#include "registry.h"
+
+using namespace flopscope;
+using namespace flopscope::kernels;
+
+TEST(TileMath, CeilDivAndTiles) {
+  EXPECT_EQ(ceil_div(1, 128), 1);
+  EXPECT_EQ(ceil_div(128, 128), 1);
+  EXPECT_EQ(ceil_div(129, 128), 2);
+  EXPECT_EQ(ceil_div<int64_t>(int64_t(1) << 40, 3), ((int64_t(1) << 40) + 2) / 3);
+  EXPECT_EQ(round_up(17, 8), 24);
+  EXPECT_EQ(k_tiles(4096, 32), 128);
+  EXPECT_EQ(k_tiles(4097, 32), 129);
+  // Tile extents cover [0, n) exactly once.
+  for (int n : {1, 17, 127, 128, 129, 1000}) {
+    int covered = 0;
+    for (int t = 0; t < ceil_div(n, 128); ++t) {
+      EXPECT_EQ(tile_begin(t, 128), covered);
+      covered += tile_extent(t, 128, n);
+    }
+    EXPECT_EQ(covered, n);
+    EXPECT_EQ(tile_extent(ceil_div(n, 128), 128, n), 0);
+  }
+  static_assert(ceil_div(1000, 128) == 8 && tile_extent(7, 128, 1000) == 104);
+}
+
+TEST(TileMath, Predicates) {
+  EXPECT_TRUE(in_bounds(0, 0, 1, 1));
+  EXPECT_FALSE(in_bounds(1, 0, 1, 1));
+  EXPECT_FALSE(in_bounds(0, 1, 1, 1));
+  EXPECT_FALSE(in_bounds(-1, 0, 1, 1));
+  EXPECT_TRUE(vector_in_bounds(12, 4, 16));
+  EXPECT_FALSE(vector_in_bounds(13, 4, 16));
+  EXPECT_FALSE(vector_in_bounds(16, 4, 16));
+}
+
+TEST(TileMath, GroupedTileIsABijection) {
+  for (int tm : {1, 3, 8, 9, 17}) {
+    for (int tn : {1, 2, 5, 32}) {
+      std::set<std::pair<int, int>> seen;
+      for (int pid = 0; pid < tm * tn; ++pid) {
+        int m = -1, n = -1;
+        grouped_tile(pid, tm, tn, 8, m, n);
+        ASSERT_GE(m, 0);
+        ASSERT_LT(m, tm);
+        ASSERT_GE(n, 0);
+        ASSERT_LT(n, tn);
+        seen.insert({m, n});
+      }
+      EXPECT_EQ(seen.size(), size_t(tm * tn)) << tm << "x" << tn;
+    }
+  }
+  // Consecutive blocks walk down a band of 8 tile-rows first.
+  int m = 0, n = 0;
+  grouped_tile(1, 16, 16, 8, m, n);
+  EXPECT_EQ(m, 1);
+  EXPECT_EQ(n, 0);
+  grouped_tile(8, 16, 16, 8, m, n);
+  EXPECT_EQ(m, 0);
+  EXPECT_EQ(n, 1);
+}
+
+TEST(Validate, Tolerances) {
+  EXPECT_DOUBLE_EQ(tolerance_for("fp32"), 1e-5);
+  EXPECT_DOUBLE_EQ(tolerance_for("tf32"), 1e-3);
+  EXPECT_DOUBLE_EQ(tolerance_for("fp16"), 1e-2);
+  EXPECT_DOUBLE_EQ(tolerance_for("bf16"), 1e-2);
+  EXPECT_THROW(tolerance_for("fp7"), Error);
+}
+
+TEST(Validate, ExactMatchPasses) {
+  const std::vector<float> out = {1, -2, 3};
+  const std::vector<double> ref = {1, -2, 3};
+  const Validation v = compare_outputs(out, {}, ref, 1e-5);
+  EXPECT_TRUE(v.passed);
+  EXPECT_EQ(v.rel_l2_err, 0);
+  EXPECT_EQ(v.max_rel_err, 0);
+  EXPECT_EQ(v.tolerance, 1e-5);
+}
+
+TEST(Validate, NaNNeverPasses) {
+  // The NaN is outside the compared sample: it must still fail.
+  const std::vector<float> out = {1, 2, NAN, 4};
+  const std::vector<size_t> idx = {0, 1, 3};
+  const std::vector<double> ref = {1, 2, 4};
+  const Validation v = compare_outputs(out, idx, ref, 1.0);
+  EXPECT_FALSE(v.passed);
+  EXPECT_TRUE(std::isinf(v.max_rel_err));
+  const std::vector<float> inf = {INFINITY};
+  EXPECT_FALSE(compare_outputs(inf, {}, std::vector<double>{1.0}, 1.0).passed);
+}
+
+TEST(Validate, RelativeErrorsHandComputed) {
+  // out - ref = (0.1, 0): rel_l2 = 0.1 / sqrt(1 + 1) ; worst = 0.1 / max(1, rms=1).
+  const std::vector<float> out = {1.1f, 1.0f};
+  const std::vector<double> ref = {1.0, 1.0};
+  const Validation v = compare_outputs(out, {}, ref, 0.1);
+  EXPECT_NEAR(v.rel_l2_err, 0.1 / std::sqrt(2.0), 1e-6);
+  EXPECT_NEAR(v.max_rel_err, 0.1, 1e-6);
+  EXPECT_TRUE(v.passed);  // 0.0707 <= 0.1 and 0.1 <= 0.4
+  EXPECT_FALSE(compare_outputs(out, {}, ref, 0.05).passed);
+}
+
+TEST(Validate, WorstElementFloorIsTheRms) {
+  // A reference that cancels to ~0 at one element: the error there is judged
+  // against the rms (~7.07), not against 1e-9.
+  const std::vector<float> out = {10.0f, 0.001f};
+  const std::vector<double> ref = {10.0, 1e-9};
+  const Validation v = compare_outputs(out, {}, ref, 1e-3);
+  EXPECT_NEAR(v.max_rel_err, 0.001 / std::sqrt(50.0), 1e-6);
+  EXPECT_TRUE(v.passed);
+}
+
+TEST(Validate, OneBadElementAmongManyFailsOnTheWorstElement) {
+  std::vector<float> out(10000, 1.0f);
+  std::vector<double> ref(10000, 1.0);
+  out[5000] = 1.5f;  // rel_l2 = 0.5/100 = 5e-3, worst 0.5
+  const Validation v = compare_outputs(out, {}, ref, 1e-2);
+  EXPECT_LE(v.rel_l2_err, 1e-2);
+  EXPECT_FALSE(v.passed);
+}
+
+TEST(Validate, SampleIndices) {
+  EXPECT_EQ(sample_indices(5, 10, 1), (std::vector<size_t>{0, 1, 2, 3, 4}));
+  const auto s = sample_indices(1000000, 100, 7);
+  EXPECT_LE(s.size(), 100u);
+  EXPECT_GT(s.size(), 90u);
+  EXPECT_EQ(s.front(), 0u);
+  EXPECT_EQ(s.back(), 999999u);
+  EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));
+  EXPECT_EQ(std::set<size_t>(s.begin(), s.end()).size(), s.size());
+  EXPECT_EQ(sample_indices(1000000, 100, 7), s);
+}
+
+TEST(Validate, FillUniformIsSeededAndInRange) {
+  std::vector<float> a(1000), b(1000), c(1000);
+  fill_uniform(a, 42);
+  fill_uniform(b, 42);
+  fill_uniform(c, 43);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  double sum = 0;
+  for (float x : a) {
+    EXPECT_GE(x, -1.0f);
+    EXPECT_LT(x, 1.0f);
+    sum += x;
+  }
+  EXPECT_LT(std::fabs(sum / 1000), 0.1);
+}
+
+TEST(Validate, Rounding) {
+  EXPECT_EQ(round_to_bf16(1.0f), 1.0f);
+  // bf16 keeps 7 explicit mantissa bits: one ulp at 1.0 is 1/128.
+  EXPECT_EQ(round_to_bf16(1.0f + 1.0f / 512), 1.0f);                 // a quarter ulp: down
+  EXPECT_EQ(round_to_bf16(1.0f + 3.0f / 512), 1.0f + 1.0f / 128);    // 3/4 ulp: up
+  EXPECT_EQ(round_to_bf16(1.0f + 1.0f / 256), 1.0f);                 // tie: to even (down)
+  EXPECT_EQ(round_to_bf16(1.0f + 3.0f / 256), 1.0f + 2.0f / 128);    // tie above odd: up
+  EXPECT_EQ(round_to_fp16(1.0f + 1.0f / 4096), 1.0f);  // below half an ulp (2^-10)
+  EXPECT_EQ(round_to_fp16(1.0f + 3.0f / 2048), 1.0f + 2.0f / 1024);  // tie at odd -> even
+  EXPECT_EQ(round_to_fp16(65504.0f), 65504.0f);
+  EXPECT_TRUE(std::isinf(round_to_fp16(70000.0f)));
+  EXPECT_EQ(round_to_fp16(1e-8f), 0.0f);
+  EXPECT_EQ(round_to_fp16(5.9604644775390625e-08f), 5.9604644775390625e-08f);  // smallest subnormal
+  EXPECT_EQ(round_to_tf32(1.0f + 1.0f / 2048), 1.0f + 1.0f / 1024);  // tie away from zero
+  EXPECT_EQ(round_to_tf32(1.0f + 1.0f / 4096), 1.0f);
+  EXPECT_EQ(round_to_tf32(-(1.0f + 1.0f / 2048)), -(1.0f + 1.0f / 1024));
+}
+
+TEST(GemmReference, HandComputed) {
+  // A = [[1,2,3],[4,5,6]], B = [[7,8],[9,10],[11,12]]: C = [[58,64],[139,154]].
+  const float a[] = {1, 2, 3, 4, 5, 6};
+  const float b[] = {7, 8, 9, 10, 11, 12};
+  double c[4];
+  gemm::reference(a, b, 2, 2, 3, c);
+  EXPECT_EQ(c[0], 58);
+  EXPECT_EQ(c[1], 64);
+  EXPECT_EQ(c[2], 139);
+  EXPECT_EQ(c[3], 154);
+  EXPECT_EQ(gemm::reference_at(a, b, 2, 3, 1, 0), 139);
+  const float one_a[] = {3}, one_b[] = {-2};
+  EXPECT_EQ(gemm::reference_at(one_a, one_b, 1, 1, 0, 0), -6);
+}
+
+TEST(GemmReference, AccumulatesInDouble) {
+  // 1e8 + 1 - 1e8 is 0 in float, 1 in double.
+  const float a[] = {1e8f, 1, -1e8f};
+  const float b[] = {1, 1, 1};
+  EXPECT_EQ(gemm::reference_at(a, b, 1, 3, 0, 0), 1.0);
+}
+
+TEST(GemmReference, ElementMatchesFullProduct) {
+  std::vector<float> a(7 * 5), b(5 * 3);
+  fill_uniform(a, 1);
+  fill_uniform(b, 2);
+  std::vector<double> c(7 * 3);
+  gemm::reference(a.data(), b.data(), 7, 3, 5, c.data());
+  for (int r = 0; r < 7; ++r)
+    for (int j = 0; j < 3; ++j)
+      EXPECT_DOUBLE_EQ(gemm::reference_at(a.data(), b.data(), 3, 5, r, j), c[r * 3 + j]);
+}
+
+namespace {
+KernelSpec toy_spec() {
+  KernelSpec s;
+  s.family = "toy";
+  s.variant = "v";
+  s.dtype = "fp32";
+  s.params = {{"m", 64, "rows"}, {"n", 32, "cols"}, {"causal", 0, "flag", 0}};
+  s.presets = {{"small", {8, 8, 1}}};
+  s.model = [](const Shape&) { return Cost{}; };
+  s.check_shape = [](const Shape& sh) -> std::string {
+    return shape_get(sh, "n").value_or(0) % 8 ? "n must be a multiple of 8 (16-byte rows)" : "";
+  };
+  s.device_bytes = [](const Shape&) { return 0.0; };
+  s.create = [](const Shape&) -> std::unique_ptr<KernelInstance> { return nullptr; };
+  return s;
+}
+
+std::string error_of(const KernelSpec& s, const std::string& arg) {
+  try {
+    resolve_shape(s, arg);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(ResolveShape, DefaultsPresetsNamesAndPositional) {
+  const KernelSpec s = toy_spec();
+  EXPECT_EQ(resolve_shape(s, ""), (Shape{{"m", 64}, {"n", 32}, {"causal", 0}}));
+  EXPECT_EQ(resolve_shape(s, "default"), resolve_shape(s, ""));
+  EXPECT_EQ(resolve_shape(s, "small"), (Shape{{"m", 8}, {"n", 8}, {"causal", 1}}));
+  EXPECT_EQ(resolve_shape(s, "n=16,m=1"), (Shape{{"m", 1}, {"n", 16}, {"causal", 0}}));
+  EXPECT_EQ(resolve_shape(s, "5x24x1"), (Shape{{"m", 5}, {"n", 24}, {"causal", 1}}));
+}
+
+TEST(ResolveShape, ErrorsNameTheProblem) {
+  const KernelSpec s = toy_spec();
+  EXPECT_NE(error_of(s, "q=3").find("no dimension 'q' (its dimensions: m, n, causal)"),
+            std::string::npos);
+  EXPECT_NE(error_of(s, "5x8").find("takes 3 values (m, n, causal), got 2"), std::string::npos);
+  EXPECT_NE(error_of(s, "m=0").find("needs m >= 1, got 0"), std::string::npos);
+  EXPECT_NE(error_of(s, "m=abc").find("'abc' is not an integer"), std::string::npos);
+  EXPECT_NE(error_of(s, "huge").find("no preset 'huge' (presets: default, small"),
+            std::string::npos);
+  EXPECT_NE(error_of(s, "n=12").find("toy.v.fp32 m=64 n=12 causal=0: n must be a multiple of 8"),
+            std::string::npos);
+}
+
+TEST(FitProblem, RefusesWithBothNumbers) {
+  const double gib = 1024.0 * 1024 * 1024;
+  EXPECT_EQ(fit_problem("x", 1 * gib, 8 * gib), "");
+  const std::string why = fit_problem("gemm.naive.fp32 m=1", 12 * gib, 8 * gib);
+  EXPECT_NE(why.find("gemm.naive.fp32 m=1 needs 12.00 GiB"), std::string::npos) << why;
+  EXPECT_NE(why.find("8.00 GiB is free"), std::string::npos) << why;
+  EXPECT_NE(why.find("smaller --shape"), std::string::npos) << why;
+  // The headroom counts: exactly the free bytes do not fit.
+  EXPECT_NE(fit_problem("x", 8 * gib, 8 * gib), "");
+}
+
+TEST(ShapeTag, NoSpaces) {
+  EXPECT_EQ(shape_tag({{"m", 4096}, {"n", 17}}), "m4096_n17");
+}

@@ -1,0 +1,204 @@
+// `flopscope bench [--kernel REGEX] [--dtype LIST] [--shape PRESET|DIMS] [--reps N]
+//                  [--out results.json] [--no-validate]`
+// Runs registered kernels through the harness, validates them against their CPU
+// references, prints a table and writes the results format. Without --kernel and
+// --dtype it runs the default suite at default shapes.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/error.h"
+#include "flopscope/report.h"
+#include "flopscope/table.h"
+#ifdef FLOPSCOPE_HAS_KERNELS
+#include "flopscope/device.h"
+#include "flopscope/session.h"
+#include "harness/harness.h"
+#include "registry.h"
+#endif
+
+namespace flopscope::cli {
+namespace {
+
+struct BenchCliOptions {
+  std::string kernel;               // regex over ids
+  std::vector<std::string> dtypes;  // empty: any
+  std::string shape;                // preset, NAME=V,... or AxBxC; empty: defaults
+  int reps = 0;                     // 0: until min count and min time
+  double min_time_s = 0.1;
+  std::string out;
+  bool no_validate = false;
+  bool no_flush = false;
+  int device = 0;
+  std::string metrics = "none";  // CUPTI counters per run: timing, flops, roofline
+};
+
+#ifdef FLOPSCOPE_HAS_KERNELS
+struct Planned {
+  const kernels::KernelSpec* spec;
+  Shape shape;
+};
+
+/// Selected kernels with resolved shapes. Kernels that reject the shape or the
+/// device are skipped with a line on stderr; when none is left, the first
+/// reason becomes the error.
+std::vector<Planned> plan_runs(const BenchCliOptions& o) {
+  const bool suite = o.kernel.empty() && o.dtypes.empty();
+  const std::vector<const kernels::KernelSpec*> specs =
+      suite ? kernels::default_suite() : kernels::select_kernels(o.kernel, o.dtypes);
+  if (specs.empty()) throw_bad_input("the default suite is empty: this build registered no kernels");
+  std::vector<Planned> plan;
+  std::string first_reason;
+  for (const kernels::KernelSpec* s : specs) {
+    try {
+      plan.push_back({s, kernels::resolve_shape(*s, o.shape)});
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::bad_input) throw;
+      if (first_reason.empty()) first_reason = e.what();
+      std::fprintf(stderr, "skipping %s\n", e.what());
+    }
+  }
+  if (plan.empty()) throw_bad_input(first_reason);
+  return plan;
+}
+
+/// One line on stderr per finished run.
+void print_progress_done(const RunRecord& r) {
+  std::string valid = "not validated";
+  if (r.validation) {
+    valid = r.validation->passed ? "valid" : "INVALID";
+    valid += " (rel " + fmt_si(r.validation->rel_l2_err) + ")";
+  }
+  std::fprintf(stderr, "    %s median, %.1f TFLOP/s%s, %s\n", fmt_time(r.time_s.median).c_str(),
+               r.derived.tflops_model,
+               r.derived.mfu ? (", MFU " + fmt_fixed(*r.derived.mfu * 100, 1) + "%").c_str() : "",
+               valid.c_str());
+}
+
+int run_bench(const BenchCliOptions& o) {
+  if (o.reps < 0) throw_bad_input("--reps must be at least 1");
+  const auto metric_set = parse_metric_set(o.metrics);
+  if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, flops or roofline)");
+
+  std::vector<Planned> plan = plan_runs(o);
+
+  kernels::Harness harness(o.device);  // throws no_gpu without a GPU
+  const DeviceInfo& dev = harness.device();
+  // Refuse what cannot run here before allocating anything.
+  std::vector<Planned> runnable;
+  for (const Planned& p : plan) {
+    if (std::string why = harness.unsupported_reason(*p.spec); !why.empty()) {
+      std::fprintf(stderr, "skipping %s\n", why.c_str());
+      continue;
+    }
+    if (std::string why = harness.fit_reason(*p.spec, p.shape); !why.empty()) throw_bad_input(why);
+    runnable.push_back(p);
+  }
+  if (runnable.empty()) throw_bad_input("none of the selected kernels can run on " + dev.name);
+
+  ResultsDoc doc = new_results_doc();
+  doc.device = dev;
+  try {
+    doc.peaks.datasheet = peaks_for_device(dev);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "note: %s; MFU and roofline columns stay empty\n", e.what());
+  }
+
+  kernels::BenchOptions bo;
+  bo.validate = !o.no_validate;
+  bo.flush_l2 = !o.no_flush;
+  bo.min_time_s = o.min_time_s;
+  if (o.reps > 0) {
+    bo.min_reps = bo.max_reps = o.reps;
+    bo.min_time_s = 0;
+  }
+  // Hardware counters per run attach here (RunRecord::hw), e.g. from the CUPTI
+  // collector; without one, runs carry timing and model figures only.
+  kernels::CounterHook hook;
+  // One Session at a time (one CUPTI subscriber per process), rebuilt when a
+  // kernel needs another tensor type; docs/collector.md.
+  std::unique_ptr<Session> session;
+  std::string session_key;
+  if (*metric_set != MetricSet::none)
+    hook = [&](const kernels::KernelSpec& spec, const Shape&,
+               const std::function<void()>& run_once) -> std::optional<HwCounters> {
+      std::vector<std::string> tensor;
+      if (spec.precision.pipe == Pipe::tensor) tensor.emplace_back(to_string(spec.precision.dtype));
+      const std::string key = tensor.empty() ? "" : tensor[0];
+      if (!session || key != session_key) {
+        session.reset();
+        session = std::make_unique<Session>(SessionOptions{.set = *metric_set, .tensor = tensor});
+        session_key = key;
+        for (const auto& n : session->notes()) std::fprintf(stderr, "note: %s\n", n.c_str());
+      }
+      if (!session->counters_enabled()) return std::nullopt;
+      session->start();
+      run_once();
+      const std::vector<KernelCounters> launches = session->stop();
+      if (launches.empty()) return std::nullopt;
+      return combine_launches(launches);
+    };
+
+  std::vector<std::string> failed;
+  for (size_t i = 0; i < runnable.size(); ++i) {
+    const Planned& p = runnable[i];
+    std::fprintf(stderr, "[%zu/%zu] %s %s (%zu left after this)\n", i + 1, runnable.size(),
+                 p.spec->id().c_str(), shape_string(p.shape).c_str(), runnable.size() - i - 1);
+    RunRecord rec = harness.run(*p.spec, p.shape, bo, hook);
+    compute_derived(rec, doc.peaks.datasheet);
+    print_progress_done(rec);
+    if (rec.validation && !rec.validation->passed) failed.push_back(rec.id);
+    doc.runs.push_back(std::move(rec));
+  }
+
+  std::cout << render_terminal(doc, 120, stdout_is_color_tty());
+  if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
+  if (!failed.empty()) {
+    std::string list;
+    for (const auto& f : failed) list += (list.empty() ? "" : ", ") + f;
+    std::fprintf(stderr, "flopscope: error: validation failed for %s\n", list.c_str());
+    return kFailure;
+  }
+  return kOk;
+}
+#endif
+
+void add_bench_command(CLI::App& app) {
+  auto o = std::make_shared<BenchCliOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "bench", "Benchmark and validate reference kernels (default: the default suite)");
+  sub->add_option("--kernel", o->kernel, "Regular expression over kernel ids (see 'flopscope list')");
+  sub->add_option("--dtype", o->dtypes, "Comma-separated dtypes: fp32,tf32,fp16,bf16")
+      ->delimiter(',');
+  sub->add_option("--shape", o->shape,
+                  "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order");
+  sub->add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)");
+  sub->add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here");
+  sub->add_flag("--no-validate", o->no_validate, "Skip the comparison with the CPU reference");
+  sub->add_flag("--no-flush", o->no_flush, "Do not flush L2 between repetitions");
+  sub->add_option("--device", o->device, "GPU index (default 0)");
+  sub->add_option("--metrics", o->metrics,
+                  "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
+                  "each kernel runs once more under the profiler (docs/collector.md)");
+  set_action(sub, [o]() -> int {
+#ifndef FLOPSCOPE_HAS_KERNELS
+    (void)o;
+    throw Error(ErrorKind::bad_input,
+                "this flopscope was built without kernels (FLOPSCOPE_KERNELS=OFF); rebuild with it on");
+#else
+    return run_bench(*o);
+#endif
+  });
+}
+
+}  // namespace
+
+static const bool registered = register_command(36, add_bench_command);
+
+}  // namespace flopscope::cli
