@@ -212,6 +212,19 @@ TEST(GemmReference, ElementMatchesFullProduct) {
       EXPECT_DOUBLE_EQ(gemm::reference_at(a.data(), b.data(), 3, 5, r, j), c[r * 3 + j]);
 }
 
+TEST(GemmReference, GridMatchesFullProduct) {
+  std::vector<float> a(9 * 6), b(6 * 11);
+  fill_uniform(a, 3);
+  fill_uniform(b, 4);
+  std::vector<double> c(9 * 11);
+  gemm::reference(a.data(), b.data(), 9, 11, 6, c.data());
+  const std::vector<size_t> rows = {0, 4, 8}, cols = {0, 3, 10};
+  std::vector<double> grid(9);
+  gemm::reference_grid(a.data(), b.data(), 11, 6, rows, cols, grid.data());
+  for (size_t r = 0; r < 3; ++r)
+    for (size_t j = 0; j < 3; ++j) EXPECT_DOUBLE_EQ(grid[r * 3 + j], c[rows[r] * 11 + cols[j]]);
+}
+
 namespace {
 KernelSpec toy_spec() {
   KernelSpec s;
