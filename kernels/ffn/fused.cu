@@ -58,7 +58,7 @@ KernelSpec fused_spec(FfnType type, const char* dtype, DType dt) {
                          : "mma.sync GEMM with GELU in its epilogue, mma.sync GEMM";
   args.fused = true;
   args.launches = 2;
-  args.in_default_suite = dt == DType::bf16;
+  args.in_default_suite = dt == DType::bf16 && type == FfnType::swiglu;  // GELU: on request
   args.min_cc = 80;
   args.check = mma_ffn_check;
   return make_ffn_spec<T>(args, [] { return Launch<T>(launch_fused<T>); });
