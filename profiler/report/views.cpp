@@ -240,9 +240,16 @@ std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
       row.reasons.push_back("wrong pipe: no tensor-core FLOPs were counted; the work ran on CUDA "
                             "cores, not on " + r.precision);
     if (split && want_tensor && row.hw_tensor > 0) {
+      // FP16 and BF16 share the tensor datapath, and the counters may file
+      // both under one key: do not call that another precision.
+      auto same_path = [&](const std::string& k) {
+        const bool half_k = k == "fp16_tensor" || k == "bf16_tensor";
+        const bool half_run = r.precision == "fp16_tensor" || r.precision == "bf16_tensor";
+        return k == r.precision || (half_k && half_run);
+      };
       double on_key = 0;
       for (const auto& p : row.hw_by_pipe)
-        if (p.key == r.precision) on_key = p.flops;
+        if (same_path(p.key)) on_key += p.flops;
       if (on_key < (1 - kReconTolerance) * row.hw_tensor)
         row.reasons.push_back("other precision: " + pct_words(1 - on_key / row.hw_tensor) +
                               " of tensor-core FLOPs were counted under another precision than " +

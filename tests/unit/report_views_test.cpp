@@ -310,6 +310,13 @@ TEST(Reconciliation, UnexplainedAndWrongPipe) {
   g.hw->flops_by_pipe = {{"fp32", g.model.flops}};
   rows = reconciliation(doc);
   EXPECT_EQ(rows[0].reasons.at(0).rfind("wrong pipe", 0), 0u);
+
+  // Counted under another tensor precision: said, except FP16 for BF16 (one datapath).
+  g.hw->flops_by_pipe = {{"tf32_tensor", g.model.flops}};
+  rows = reconciliation(doc);
+  EXPECT_EQ(rows[0].reasons.at(0).rfind("other precision", 0), 0u);
+  g.hw->flops_by_pipe = {{"fp16_tensor", g.model.flops}};
+  EXPECT_TRUE(reconciliation(doc)[0].reasons.empty());
 }
 
 TEST(Escaping, HtmlAndSvgRenderMarkupAsText) {
