@@ -74,6 +74,9 @@ TEST(ProfileCli, AppSeesTheInjectionEnvironment) {
   EXPECT_NE(r.out.find("re=gemm"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("child_dir=/"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("replacing CUDA_INJECTION64_PATH"), std::string::npos) << r.err;
+  auto period = run_cli({"profile", "--", "/bin/sh", "-c", "echo \"period=$FLOPSCOPE_PROFILE_PERIOD_MS\""},
+                        {"FLOPSCOPE_PROFILE_PERIOD_MS=250"});
+  EXPECT_NE(period.out.find("period=250"), std::string::npos) << period.out;
   const size_t at = r.out.find("cuda=") + 5;
   const std::string lib = r.out.substr(at, r.out.find('\n', at) - at);
   EXPECT_TRUE(std::filesystem::exists(lib)) << lib;

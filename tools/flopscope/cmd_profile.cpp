@@ -223,6 +223,8 @@ int run_profile(const ProfileOptions& o) {
   cfg.filter.launch_count = o.launch_count;
   cfg.filter.nvtx_include = o.nvtx_include;
   { cupti::LaunchFilter check(cfg.filter); }  // bad input fails here, not in the app
+  // The periodic rewrite interval may be tuned from the environment (docs/profile.md).
+  cfg.period_ms = cupti::inject_config_from_env([](const char* n) { return std::getenv(n); }).period_ms;
   const std::string lib = find_inject_library();
   cfg.dir = make_temp_dir();
   struct RemoveDir {
