@@ -49,7 +49,7 @@ TEST(SessionGpu, NaiveFp32GemmCountsExactly2MNK) {
   REQUIRE_GPU();
   const int64_t m = 256, n = 192, k = 128;
   auto inst = make("gemm.naive.fp32", {{"m", m}, {"n", n}, {"k", k}});
-  Session s({.set = MetricSet::flops});
+  Session s({.set = MetricSet::flops, .tensor = {}});
   ASSERT_TRUE(s.counters_enabled()) << (s.notes().empty() ? "" : s.notes().front());
   s.start();
   ASSERT_TRUE(inst->run(nullptr).ok());
@@ -75,7 +75,7 @@ TEST(SessionGpu, NaiveFp32GemmCountsExactly2MNK) {
 TEST(SessionGpu, BatchesFlushWithoutDrops) {
   REQUIRE_GPU();
   auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});
-  Session s({.set = MetricSet::timing, .ranges_per_batch = 2});
+  Session s({.set = MetricSet::timing, .tensor = {}, .ranges_per_batch = 2});
   ASSERT_TRUE(s.counters_enabled());
   s.start();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(inst->run(nullptr).ok());
@@ -90,7 +90,7 @@ TEST(SessionGpu, CopyReadsAndWritesItsBytes) {
   REQUIRE_GPU();
   const int64_t n = int64_t(1) << 26;  // 256 MiB per array: far beyond L2
   auto inst = make("memory.copy.fp32", {{"n", n}});
-  Session s({.set = MetricSet::roofline});
+  Session s({.set = MetricSet::roofline, .tensor = {}});
   ASSERT_TRUE(s.counters_enabled());
   s.start();
   ASSERT_TRUE(inst->run(nullptr).ok());
