@@ -92,16 +92,10 @@ class AttentionInstance final : public KernelInstance {
     const std::vector<float> out = download_as_float(o_);
     const size_t rows = size_t(d_.batch * d_.heads * d_.n_q);
     const std::vector<size_t> picked = sample_indices(rows, reference_row_count(d_), seed_ ^ 0xa77e);
-    const size_t dim = size_t(d_.head_dim);
-    std::vector<size_t> idx;
-    std::vector<double> ref(picked.size() * dim);
-    idx.reserve(ref.size());
-    for (size_t r = 0; r < picked.size(); ++r) {
-      const int64_t bh = int64_t(picked[r]) / d_.n_q, row = int64_t(picked[r]) % d_.n_q;
-      reference_row(host_q_.data(), host_k_.data(), host_v_.data(), d_, bh, row, &ref[r * dim]);
-      for (size_t c = 0; c < dim; ++c) idx.push_back(picked[r] * dim + c);
-    }
-    return compare_outputs(out, idx, ref, tolerance_for(dtype_));
+    return compare_rows(out, picked, size_t(d_.head_dim), [&](size_t r, double* ref) {
+      reference_row(host_q_.data(), host_k_.data(), host_v_.data(), d_, int64_t(r) / d_.n_q,
+                    int64_t(r) % d_.n_q, ref);
+    }, tolerance_for(dtype_));
   }
 
   int launches() const override { return launches_; }

@@ -57,6 +57,19 @@ Validation compare_outputs(std::span<const float> out, std::span<const size_t> i
   return v;
 }
 
+Validation compare_rows(std::span<const float> out, std::span<const size_t> rows, size_t row_len,
+                        const std::function<void(size_t row, double* ref)>& reference_row,
+                        double tol) {
+  std::vector<size_t> idx;
+  std::vector<double> ref(rows.size() * row_len);
+  idx.reserve(ref.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    reference_row(rows[r], &ref[r * row_len]);
+    for (size_t c = 0; c < row_len; ++c) idx.push_back(rows[r] * row_len + c);
+  }
+  return compare_outputs(out, idx, ref, tol);
+}
+
 namespace {
 uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9E3779B97F4A7C15ull);

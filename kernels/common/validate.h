@@ -10,6 +10,7 @@
 // absolute rounding error into a huge relative one.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,12 @@ inline constexpr double kMaxElementFactor = 4.0;
 /// at `indices` (ref[i] belongs to out[indices[i]]; empty indices: all, in order).
 Validation compare_outputs(std::span<const float> out, std::span<const size_t> indices,
                            std::span<const double> ref, double tol);
+
+/// compare_outputs over whole rows: `rows` picks rows of `out` (each `row_len`
+/// elements); `reference_row(row, ref)` writes that row's row_len reference values.
+Validation compare_rows(std::span<const float> out, std::span<const size_t> rows, size_t row_len,
+                        const std::function<void(size_t row, double* ref)>& reference_row,
+                        double tol);
 
 /// Indices to evaluate a reference at: all of [0, n) when n <= max_count,
 /// else max_count sorted distinct indices drawn from `seed` that always

@@ -117,16 +117,9 @@ class FfnInstance final : public KernelInstance {
     const std::vector<float> out = download_as_float(y_);
     const std::vector<size_t> tokens =
         sample_indices(size_t(d_.tokens), reference_token_count(d_), seed_ ^ 0xff7);
-    const size_t dm = size_t(d_.d_model);
-    std::vector<size_t> idx;
-    std::vector<double> ref(tokens.size() * dm);
-    idx.reserve(ref.size());
-    for (size_t r = 0; r < tokens.size(); ++r) {
-      reference_row(host_x_.data(), host_w1_.data(), host_w2_.data(), d_, int64_t(tokens[r]),
-                    &ref[r * dm]);
-      for (size_t c = 0; c < dm; ++c) idx.push_back(tokens[r] * dm + c);
-    }
-    return compare_outputs(out, idx, ref, tolerance_for(dtype_));
+    return compare_rows(out, tokens, size_t(d_.d_model), [&](size_t t, double* ref) {
+      reference_row(host_x_.data(), host_w1_.data(), host_w2_.data(), d_, int64_t(t), ref);
+    }, tolerance_for(dtype_));
   }
 
   int launches() const override { return launches_; }

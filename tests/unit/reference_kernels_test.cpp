@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/validate.h"
 #include "ffn/activation.h"
 #include "ffn/reference.h"
 #include "memory/reference.h"
@@ -67,4 +68,29 @@ TEST(MemoryReference, SoftmaxRows) {
   EXPECT_NEAR(y[1], 0.75, 1e-7);
   EXPECT_EQ(y[2], 0.5);
   EXPECT_EQ(y[3], 0.5);
+}
+
+TEST(CompareRows, ComparesExactlyThePickedRows) {
+  // 3 rows of 2; rows 0 and 2 are checked, row 1 holds a wrong value that must not matter.
+  const std::vector<float> out = {1, 2, 99, 99, 5, 6};
+  const std::vector<size_t> rows = {0, 2};
+  std::vector<size_t> seen;
+  const flopscope::Validation v = flopscope::kernels::compare_rows(
+      out, rows, 2,
+      [&](size_t r, double* ref) {
+        seen.push_back(r);
+        ref[0] = r == 0 ? 1 : 5;
+        ref[1] = ref[0] + 1;
+      },
+      1e-5);
+  EXPECT_EQ(seen, rows);
+  EXPECT_TRUE(v.passed);
+  EXPECT_EQ(v.rel_l2_err, 0.0);
+  // A NaN anywhere fails, even in a row that is not compared.
+  std::vector<float> bad = out;
+  bad[2] = NAN;
+  EXPECT_FALSE(flopscope::kernels::compare_rows(bad, rows, 2, [](size_t r, double* ref) {
+                 ref[0] = r == 0 ? 1 : 5;
+                 ref[1] = ref[0] + 1;
+               }, 1e-5).passed);
 }
