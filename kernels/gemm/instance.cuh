@@ -149,6 +149,16 @@ KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_lau
   return s;
 }
 
+/// For variants that put M on gridDim.y (at most 65535 blocks of `rows_per_block`).
+inline DimsCheck max_rows_check(int rows_per_block) {
+  return [rows_per_block](const GemmDims& d) -> std::string {
+    const int64_t limit = int64_t(65535) * rows_per_block;
+    if (d.m <= limit) return "";
+    return "m must be at most " + std::to_string(limit) +
+           " for this variant (grid limit): use gemm.mma_sync or a gemm.cublas kernel";
+  };
+}
+
 /// One line for a variant that needs k and n to be multiples of `multiple`.
 inline std::string require_multiple(const GemmDims& d, int multiple, const char* why) {
   if (d.k % multiple == 0 && d.n % multiple == 0) return "";

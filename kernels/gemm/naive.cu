@@ -40,6 +40,7 @@ KernelSpec naive_spec(const char* dtype, bool suite) {
   args.dtype = dtype;
   args.precision = {DType::fp32, Pipe::cuda_core};  // FP32 FMAs whatever the storage
   args.description = "one thread per output, operands from global memory";
+  args.check = max_rows_check(kBlockY);
   args.in_default_suite = suite;
   return make_gemm_spec<T>(args, [] { return Launch<T>(launch_naive<T>); });
 }

@@ -152,6 +152,7 @@ KernelSpec reg_tiled_spec() {
   args.dtype = "fp32";
   args.precision = {DType::fp32, Pipe::cuda_core};
   args.description = "128x128 block tile, 8x8 register tile per thread, float4 loads";
+  args.check = max_rows_check(kBM);
   args.in_default_suite = true;
   return make_gemm_spec<float>(args, [] { return Launch<float>(launch_reg_tiled); });
 }

@@ -52,6 +52,7 @@ KernelSpec smem_tiled_spec(const char* dtype, bool suite) {
   args.dtype = dtype;
   args.precision = {DType::fp32, Pipe::cuda_core};  // FP32 FMAs whatever the storage
   args.description = "32x32 shared-memory tiles, one output per thread";
+  args.check = max_rows_check(kTile);
   args.in_default_suite = suite;
   return make_gemm_spec<T>(args, [] { return Launch<T>(launch_smem_tiled<T>); });
 }

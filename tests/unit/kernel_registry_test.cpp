@@ -69,6 +69,10 @@ TEST(Registry, AlignmentRulesPerVariant) {
   EXPECT_THROW(resolve_shape(*find_kernel("gemm.mma_sync.tf32"), "4x6x4"), Error);
   // Dimensions beyond int are refused in one line.
   EXPECT_THROW(resolve_shape(*find_kernel("gemm.naive.fp32"), "m=3000000000"), Error);
+  // gridDim.y limits the SIMT ladder's m; mma_sync's 1-D grid does not.
+  EXPECT_THROW(resolve_shape(*find_kernel("gemm.naive.fp32"), "m=600000,n=8,k=8"), Error);
+  EXPECT_NO_THROW(resolve_shape(*find_kernel("gemm.reg_tiled.fp32"), "m=600000,n=8,k=8"));
+  EXPECT_NO_THROW(resolve_shape(*find_kernel("gemm.mma_sync.bf16"), "m=9000000,n=8,k=8"));
 }
 
 TEST(Registry, SelectAndSuite) {
