@@ -70,6 +70,7 @@ TEST(BenchCommand, AlignmentRejectionNamesTheConstraint) {
   const auto r = run_cli({"bench", "--kernel", "gemm.mma_sync.bf16", "--shape", "m=17,n=17,k=17"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("k and n must be multiples of 8"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
 }
 
 TEST(BenchCommand, NoGpuStopsWithOneLine) {

@@ -52,17 +52,22 @@ std::vector<Planned> plan_runs(const BenchCliOptions& o) {
       suite ? kernels::default_suite() : kernels::select_kernels(o.kernel, o.dtypes);
   if (specs.empty()) throw_bad_input("the default suite is empty: this build registered no kernels");
   std::vector<Planned> plan;
-  std::string first_reason;
+  std::vector<std::string> rejected;
   for (const kernels::KernelSpec* s : specs) {
     try {
       plan.push_back({s, kernels::resolve_shape(*s, o.shape)});
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::bad_input) throw;
-      if (first_reason.empty()) first_reason = e.what();
-      std::fprintf(stderr, "skipping %s\n", e.what());
+      rejected.push_back(e.what());
     }
   }
-  if (plan.empty()) throw_bad_input(first_reason);
+  if (plan.empty()) {
+    if (rejected.size() == 1) throw_bad_input(rejected.front());
+    throw_bad_input("none of the " + std::to_string(rejected.size()) +
+                    " selected kernels accepts --shape '" + o.shape + "'; the first: " +
+                    rejected.front());
+  }
+  for (const std::string& why : rejected) std::fprintf(stderr, "skipping %s\n", why.c_str());
   return plan;
 }
 
