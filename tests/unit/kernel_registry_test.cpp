@@ -14,7 +14,9 @@ TEST(Registry, HasTheGemmFamily) {
   for (const char* id : {"gemm.naive.fp32", "gemm.naive.fp16", "gemm.naive.bf16",
                          "gemm.smem_tiled.fp32", "gemm.reg_tiled.fp32", "gemm.mma_sync.fp16",
                          "gemm.mma_sync.bf16", "gemm.mma_sync.tf32", "gemm.cublas.fp32",
-                         "gemm.cublas.tf32", "gemm.cublas.fp16", "gemm.cublas.bf16"})
+                         "gemm.cublas.tf32", "gemm.cublas.fp16", "gemm.cublas.bf16",
+                         "gemm.cublaslt.fp32", "gemm.cublaslt.tf32", "gemm.cublaslt.fp16",
+                         "gemm.cublaslt.bf16"})
     EXPECT_NE(find_kernel(id), nullptr) << id;
   EXPECT_EQ(find_kernel("gemm.nosuch.fp32"), nullptr);
 }

@@ -1,0 +1,119 @@
+// gemm.cublaslt: the same baselines as gemm.cublas through cuBLASLt directly:
+// the heuristic's first algorithm for the exact (m, n, k), chosen once per
+// instance, with a 32 MiB workspace. Same dtypes, compute types and column-major
+// trick (C^T = B^T * A^T) as cublas.cu.
+#include <cublasLt.h>
+
+#include <memory>
+
+#include "common/cublas_util.cuh"
+#include "gemm/instance.cuh"
+
+namespace flopscope::kernels::gemm {
+namespace {
+
+Status lt_status(cublasStatus_t st, const char* what) {
+  return cublas_status(st, std::string("gemm.cublaslt: ") + what);
+}
+
+/// Handle, descriptors and the chosen algorithm for one problem size.
+struct LtPlan {
+  cublasLtHandle_t handle = nullptr;
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;  // of the column-major view
+  cublasLtMatmulHeuristicResult_t algo{};
+  DeviceBuffer<unsigned char> workspace{kCublasWorkspaceBytes};
+  int m = -1, n = -1, k = -1;
+
+  LtPlan() {
+    const cublasStatus_t st = cublasLtCreate(&handle);
+    if (st != CUBLAS_STATUS_SUCCESS)
+      throw Error(ErrorKind::failure, std::string("cublasLtCreate failed: ") + cublasGetStatusString(st));
+  }
+  ~LtPlan() {
+    release();
+    cublasLtDestroy(handle);
+  }
+  LtPlan(const LtPlan&) = delete;
+  LtPlan& operator=(const LtPlan&) = delete;
+
+  void release() {
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (c) cublasLtMatrixLayoutDestroy(c);
+    if (op) cublasLtMatmulDescDestroy(op);
+    a = b = c = nullptr;
+    op = nullptr;
+  }
+
+  Status prepare(int m_, int n_, int k_, cudaDataType_t type, cublasComputeType_t compute) {
+    if (m_ == m && n_ == n && k_ == k) return Status::success();
+    release();
+    m = n = k = -1;
+    if (Status s = lt_status(cublasLtMatmulDescCreate(&op, compute, CUDA_R_32F), "MatmulDescCreate"); !s.ok())
+      return s;
+    // Column-major view: "A" is B^T (n x k, ld n), "B" is A^T (k x m, ld k), C^T (n x m, ld n).
+    if (Status s = lt_status(cublasLtMatrixLayoutCreate(&a, type, uint64_t(n_), uint64_t(k_), n_), "layout B"); !s.ok())
+      return s;
+    if (Status s = lt_status(cublasLtMatrixLayoutCreate(&b, type, uint64_t(k_), uint64_t(m_), k_), "layout A"); !s.ok())
+      return s;
+    if (Status s = lt_status(cublasLtMatrixLayoutCreate(&c, type, uint64_t(n_), uint64_t(m_), n_), "layout C"); !s.ok())
+      return s;
+    cublasLtMatmulPreference_t pref = nullptr;
+    if (Status s = lt_status(cublasLtMatmulPreferenceCreate(&pref), "PreferenceCreate"); !s.ok()) return s;
+    const size_t ws = workspace.bytes();
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+    int found = 0;
+    const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle, op, a, b, c, c, pref, 1, &algo, &found);
+    cublasLtMatmulPreferenceDestroy(pref);
+    if (Status s = lt_status(st, "AlgoGetHeuristic"); !s.ok()) return s;
+    if (found == 0)
+      return Status::error(int(CUBLAS_STATUS_NOT_SUPPORTED), "gemm.cublaslt: no algorithm for this size");
+    m = m_;
+    n = n_;
+    k = k_;
+    return Status::success();
+  }
+};
+
+template <class T>
+Launch<T> make_lt_launch(cudaDataType_t type, cublasComputeType_t compute) {
+  auto plan = std::make_shared<LtPlan>();
+  return [plan, type, compute](const T* a, const T* b, T* c, int m, int n, int k,
+                               cudaStream_t stream) -> Status {
+    // Planned on the first (validation or warm-up) run, never inside a timed one
+    // after that: the dims of an instance do not change.
+    if (Status s = plan->prepare(m, n, k, type, compute); !s.ok()) return s;
+    const float alpha = 1.f, beta = 0.f;
+    return lt_status(cublasLtMatmul(plan->handle, plan->op, &alpha, b, plan->a, a, plan->b, &beta, c,
+                                    plan->c, c, plan->c, &plan->algo.algo, plan->workspace.get(),
+                                    plan->workspace.bytes(), stream),
+                     "cublasLtMatmul");
+  };
+}
+
+template <class T>
+KernelSpec lt_spec(const char* dtype, Precision precision, cudaDataType_t type,
+                   cublasComputeType_t compute, const char* what) {
+  GemmSpecArgs args;
+  args.variant = "cublaslt";
+  args.dtype = dtype;
+  args.precision = precision;
+  args.description = what;
+  args.workspace_bytes = double(kCublasWorkspaceBytes);
+  return make_gemm_spec<T>(args, [type, compute] { return make_lt_launch<T>(type, compute); });
+}
+
+[[maybe_unused]] const bool registered = register_kernels({
+    lt_spec<float>("fp32", {DType::fp32, Pipe::cuda_core}, CUDA_R_32F, CUBLAS_COMPUTE_32F_PEDANTIC,
+                   "cublasLtMatmul, FP32 pedantic (CUDA cores)"),
+    lt_spec<float>("tf32", {DType::tf32, Pipe::tensor}, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32,
+                   "cublasLtMatmul, FP32 storage, TF32 tensor cores"),
+    lt_spec<__half>("fp16", {DType::fp16, Pipe::tensor}, CUDA_R_16F, CUBLAS_COMPUTE_32F,
+                    "cublasLtMatmul, FP16 tensor cores, FP32 accumulate"),
+    lt_spec<__nv_bfloat16>("bf16", {DType::bf16, Pipe::tensor}, CUDA_R_16BF, CUBLAS_COMPUTE_32F,
+                           "cublasLtMatmul, BF16 tensor cores, FP32 accumulate"),
+});
+
+}  // namespace
+}  // namespace flopscope::kernels::gemm
