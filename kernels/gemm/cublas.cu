@@ -1,8 +1,5 @@
-// gemm.cublas: the vendor baselines, through cublasGemmEx, one entry per dtype:
-//   fp32  FP32 math on CUDA cores (CUBLAS_COMPUTE_32F_PEDANTIC: no TF32, no
-//         reduced-precision shortcuts), judged against the fp32 peak;
-//   tf32  FP32 storage, TF32 tensor-core math (CUBLAS_COMPUTE_32F_FAST_TF32);
-//   fp16, bf16  16-bit storage, tensor cores, FP32 accumulation.
+// gemm.cublas: the vendor baselines through cublasGemmEx, one entry per dtype
+// (fp32 pedantic, tf32, fp16, bf16: gemm/vendor.cuh).
 // Row-major C = A*B is computed as the column-major C^T = B^T * A^T, which
 // needs no copies (common/cublas_util.cuh). Each instance owns its handle and
 // a 32 MiB workspace.
@@ -10,6 +7,7 @@
 
 #include "common/cublas_util.cuh"
 #include "gemm/instance.cuh"
+#include "gemm/vendor.cuh"
 
 namespace flopscope::kernels::gemm {
 namespace {
@@ -23,29 +21,10 @@ Launch<T> make_cublas_launch(cudaDataType_t type, cublasComputeType_t compute) {
   };
 }
 
-template <class T>
-KernelSpec cublas_spec(const char* dtype, Precision precision, cudaDataType_t type,
-                       cublasComputeType_t compute, const char* what) {
-  GemmSpecArgs args;
-  args.variant = "cublas";
-  args.dtype = dtype;
-  args.precision = precision;
-  args.description = what;
-  args.in_default_suite = true;
-  args.workspace_bytes = double(kCublasWorkspaceBytes);
-  return make_gemm_spec<T>(args, [type, compute] { return make_cublas_launch<T>(type, compute); });
-}
-
-[[maybe_unused]] const bool registered = register_kernels({
-    cublas_spec<float>("fp32", {DType::fp32, Pipe::cuda_core}, CUDA_R_32F,
-                       CUBLAS_COMPUTE_32F_PEDANTIC, "cublasGemmEx, FP32 pedantic (CUDA cores)"),
-    cublas_spec<float>("tf32", {DType::tf32, Pipe::tensor}, CUDA_R_32F,
-                       CUBLAS_COMPUTE_32F_FAST_TF32, "cublasGemmEx, FP32 storage, TF32 tensor cores"),
-    cublas_spec<__half>("fp16", {DType::fp16, Pipe::tensor}, CUDA_R_16F, CUBLAS_COMPUTE_32F,
-                        "cublasGemmEx, FP16 tensor cores, FP32 accumulate"),
-    cublas_spec<__nv_bfloat16>("bf16", {DType::bf16, Pipe::tensor}, CUDA_R_16BF,
-                               CUBLAS_COMPUTE_32F, "cublasGemmEx, BF16 tensor cores, FP32 accumulate"),
-});
+[[maybe_unused]] const bool registered = register_kernels(vendor_specs(
+    "cublas", "cublasGemmEx", true, [](auto tag, cudaDataType_t type, cublasComputeType_t compute) {
+      return make_cublas_launch<decltype(tag)>(type, compute);
+    }));
 
 }  // namespace
 }  // namespace flopscope::kernels::gemm

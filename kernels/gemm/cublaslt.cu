@@ -8,6 +8,7 @@
 
 #include "common/cublas_util.cuh"
 #include "gemm/instance.cuh"
+#include "gemm/vendor.cuh"
 
 namespace flopscope::kernels::gemm {
 namespace {
@@ -92,28 +93,10 @@ Launch<T> make_lt_launch(cudaDataType_t type, cublasComputeType_t compute) {
   };
 }
 
-template <class T>
-KernelSpec lt_spec(const char* dtype, Precision precision, cudaDataType_t type,
-                   cublasComputeType_t compute, const char* what) {
-  GemmSpecArgs args;
-  args.variant = "cublaslt";
-  args.dtype = dtype;
-  args.precision = precision;
-  args.description = what;
-  args.workspace_bytes = double(kCublasWorkspaceBytes);
-  return make_gemm_spec<T>(args, [type, compute] { return make_lt_launch<T>(type, compute); });
-}
-
-[[maybe_unused]] const bool registered = register_kernels({
-    lt_spec<float>("fp32", {DType::fp32, Pipe::cuda_core}, CUDA_R_32F, CUBLAS_COMPUTE_32F_PEDANTIC,
-                   "cublasLtMatmul, FP32 pedantic (CUDA cores)"),
-    lt_spec<float>("tf32", {DType::tf32, Pipe::tensor}, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32,
-                   "cublasLtMatmul, FP32 storage, TF32 tensor cores"),
-    lt_spec<__half>("fp16", {DType::fp16, Pipe::tensor}, CUDA_R_16F, CUBLAS_COMPUTE_32F,
-                    "cublasLtMatmul, FP16 tensor cores, FP32 accumulate"),
-    lt_spec<__nv_bfloat16>("bf16", {DType::bf16, Pipe::tensor}, CUDA_R_16BF, CUBLAS_COMPUTE_32F,
-                           "cublasLtMatmul, BF16 tensor cores, FP32 accumulate"),
-});
+[[maybe_unused]] const bool registered = register_kernels(vendor_specs(
+    "cublaslt", "cublasLtMatmul", false, [](auto tag, cudaDataType_t type, cublasComputeType_t compute) {
+      return make_lt_launch<decltype(tag)>(type, compute);
+    }));
 
 }  // namespace
 }  // namespace flopscope::kernels::gemm
