@@ -354,7 +354,7 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
     failure_ = {int(r), call, std::move(detail)};
     return false;
   };
-  auto* agg = new ProfileAggregator(opt.filter);  // throws bad_input for a bad filter
+  auto agg = std::make_unique<ProfileAggregator>(opt.filter);  // throws bad_input for a bad filter
   g_host_buffer_bytes = opt.host_buffer_bytes;
 
   CUpti_SubscriberHandle sub = nullptr;
@@ -372,7 +372,7 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
   g_runtime_kind = classify_domain(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_SIZE);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    agg_ = agg;
+    agg_ = agg.release();  // lives as long as the process: exit paths use it
   }
   for (uint32_t cbid = 1; cbid < g_driver_kind.size(); ++cbid)
     if (g_driver_kind[cbid] != ApiKind::other &&
