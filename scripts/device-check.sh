@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything flopscope can check on a real GPU, in one go, within a short lease.
 #
-#   scripts/device-check.sh [--out DIR] [--build DIR] [--quick]
+#   scripts/device-check.sh [--out DIR] [--build DIR] [--quick] [--budget S] [--only LIST]
 #
 # 1. probes the machine (driver, CUDA, glibc, CUPTI/nvperf/cuBLAS paths, counter
 #    permission, ncu and compute-sanitizer versions, whether our binaries run);
@@ -14,9 +14,13 @@
 #    same kernels under `ncu --clock-control none` for a cross-check.
 # Each step degrades gracefully: a subcommand this build lacks is reported as
 # "absent", never faked. At most 8 files are written to DIR (default $OUT, else
-# ./device-out): probe.txt run.log bench.json ceilings.json profile.json
-# torch_flops.json ncu.csv summary.md. A short table is printed last.
-# It never changes clocks or resets the GPU.
+# ./device-out): probe.txt run.log bench.json bench_large.json ceilings.json
+# profile.json profile_flops.json ncu.csv. A short table is printed last (and
+# appended to run.log).
+# --budget S (default 540) bounds the whole run: steps are ordered by value and a
+# step that no longer fits is reported "no time". --only LIST runs just those
+# steps (comma-separated names from the table), e.g. for a second call.
+# It never changes clocks or resets the GPU; ncu runs with --clock-control none.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,11 +28,15 @@ ROOT=$PWD
 out="${OUT:-$ROOT/device-out}"
 build="$ROOT/build"
 quick=0
+budget=540
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
+    --budget) budget="$2"; shift 2 ;;
+    --only) only=",$2,"; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "device-check: unknown option '$1' (see scripts/device-check.sh --help)" >&2; exit 2 ;;
   esac
@@ -38,9 +46,16 @@ log="$out/run.log"
 : >"$log"
 summary=()   # "step|status|seconds|note"
 
-# Run one step with a time limit; its output goes to run.log.
+# Run one step with a time limit, within what is left of the budget; its output
+# goes to run.log. Steps not named by --only are skipped silently.
 step() {
   local name="$1" limit="$2"; shift 2
+  if [ -n "$only" ] && [[ "$only" != *",$name,"* ]]; then NOTE=""; return 0; fi
+  local left=$((budget - SECONDS))
+  if [ "$left" -lt 20 ]; then
+    summary+=("$name|no time|0|budget of ${budget}s spent"); NOTE=""; return 1
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
   local t0=$SECONDS rc
   echo "=== $name: $*" >>"$log"
   timeout --kill-after=10 "$limit" "$@" >>"$log" 2>&1
@@ -57,15 +72,12 @@ absent() { summary+=("$1|absent|0|$2"); echo "=== $1: absent: $2" >>"$log"; }
 
 print_summary() {
   {
-    echo "| step | status | s | note |"
-    echo "|---|---|---:|---|"
-    for row in "${summary[@]}"; do IFS='|' read -r a b c d <<<"$row"; echo "| $a | $b | $c | $d |"; done
-  } >"$out/summary.md"
-  printf '\n%-22s %-14s %5s  %s\n' step status s note
-  for row in "${summary[@]}"; do
-    IFS='|' read -r a b c d <<<"$row"
-    printf '%-22s %-14s %5s  %s\n' "$a" "$b" "$c" "$d"
-  done
+    printf '\n%-22s %-14s %5s  %s\n' step status s note
+    for row in "${summary[@]}"; do
+      IFS='|' read -r a b c d <<<"$row"
+      printf '%-22s %-14s %5s  %s\n' "$a" "$b" "$c" "$d"
+    done
+  } | tee -a "$log"
 }
 
 # ---- 1. probe -------------------------------------------------------------------
@@ -109,7 +121,7 @@ probe() {
 }
 t0=$SECONDS
 probe >"$out/probe.txt" 2>&1
-summary+=("probe|ok|$((SECONDS - t0))|$out/probe.txt")
+summary+=("probe|ok|$((SECONDS - t0))|probe.txt")
 
 # ---- 2. is there a GPU? -----------------------------------------------------------
 if ! nvidia-smi -L >/dev/null 2>&1; then
@@ -128,8 +140,11 @@ if [ -n "$configured_src" ] && [ "$configured_src" != "$ROOT" ] && [ ! -e "$conf
 fi
 fs="$build/tools/flopscope"
 if ! "$fs" --version >/dev/null 2>&1; then
+  # No package registry there: the dependencies come carried in .deps/
+  # (scripts/vendor-deps.sh), the CUDA toolkit from the machine.
+  deps=""; [ -d "$ROOT/.deps" ] && deps="-DCMAKE_PREFIX_PATH=$ROOT/.deps"
   NOTE="prebuilt tree does not run here; building" \
-  step build 600 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-device -j$(nproc)" \
+  step build 300 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release $deps && cmake --build build-device -j$(nproc)" \
     && build="$ROOT/build-device" && fs="$build/tools/flopscope"
 else
   summary+=("build|prebuilt|0|$build")
@@ -138,60 +153,67 @@ has() { "$fs" "$1" --help >/dev/null 2>&1; }
 
 step devices 30 "$fs" devices
 
-# ---- 4. GPU tests and sanitizers ----------------------------------------------------
+# ---- 4. GPU tests ------------------------------------------------------------------
 if [ -f "$build/CTestTestfile.cmake" ]; then
-  (cd "$build" && step gpu-tests 300 ctest -L gpu --output-on-failure)
-  NOTE="cpu-labelled tests on this machine" ; (cd "$build" && step cpu-tests 120 ctest -L cpu -j8)
+  step gpu-tests 240 bash -c "cd '$build' && ctest -L gpu --output-on-failure"
+  NOTE="cpu-labelled tests, on this machine's libraries" \
+  step cpu-tests 90 bash -c "cd '$build' && ctest -L cpu -j8"
 else
   absent gpu-tests "no ctest tree in $build"
-fi
-
-small_args=(--shape small --reps 1)
-if has bench && has list; then
-  for tool in memcheck racecheck; do
-    NOTE="every kernel at small sizes" \
-    step "sanitize-$tool" 240 compute-sanitizer --tool "$tool" --error-exitcode 1 "$fs" bench "${small_args[@]}" --out /dev/null
-  done
-else
-  absent sanitizers "flopscope bench is not in this build"
 fi
 
 # ---- 5. benchmarks with counters, ceilings ----------------------------------------
 if has bench; then
   if "$fs" bench --help 2>&1 | grep -q -- --metrics; then
-    step bench 420 "$fs" bench --metrics roofline --out "$out/bench.json"
+    step bench 240 "$fs" bench --metrics roofline --out "$out/bench.json"
   else
-    NOTE="no --metrics in this build" step bench 300 "$fs" bench --out "$out/bench.json"
+    NOTE="no --metrics in this build" step bench 240 "$fs" bench --out "$out/bench.json"
   fi
+  NOTE="the 8192^3 GEMM targets" \
+  step bench-large 90 "$fs" bench --kernel 'gemm\.(cublas|mma_sync)\.bf16|gemm\.(cublas|reg_tiled)\.fp32' --shape large --out "$out/bench_large.json"
 else
   absent bench "flopscope bench is not in this build"
 fi
 if has ceilings; then
   qa=(); [ "$quick" = 1 ] && qa=(--quick)
-  step ceilings 180 "$fs" ceilings "${qa[@]}" --out "$out/ceilings.json"
+  step ceilings 120 "$fs" ceilings "${qa[@]}" --out "$out/ceilings.json"
 else
   absent ceilings "flopscope ceilings is not in this build"
 fi
 
 # ---- 6. an unmodified PyTorch training step --------------------------------------
+# Timing and counters in separate runs: counter replay perturbs the timings.
 if has profile; then
-  set_arg=(); "$fs" profile --help 2>&1 | grep -q -- '--set' && set_arg=(--set flops)
-  step profile-torch 240 "$fs" profile "${set_arg[@]}" --out "$out/profile.json" -- \
-    python3 "$ROOT/scripts/torch_step.py" --flops-out "$out/torch_flops.json"
+  step profile-torch 120 "$fs" profile --out "$out/profile.json" -- \
+    python3 "$ROOT/scripts/torch_step.py"
+  NOTE="PyTorch's FlopCounterMode count is in run.log" \
+  step profile-torch-flops 150 "$fs" profile --set flops --tensor bf16 --out "$out/profile_flops.json" -- \
+    bash -c "python3 '$ROOT/scripts/torch_step.py' --flops-out /tmp/torch_flops.json && cat /tmp/torch_flops.json"
 else
   absent profile-torch "flopscope profile is not in this build"
 fi
 
-# ---- 7. cross-check against ncu on the same kernels ---------------------------------
+# ---- 7. sanitizers over every reference kernel at tiny sizes ----------------------
+if has bench; then
+  for tool in memcheck racecheck; do
+    NOTE="every kernel, --shape tiny" \
+    step "sanitize-$tool" 150 compute-sanitizer --tool "$tool" --error-exitcode 1 \
+      "$fs" bench --kernel '.' --shape tiny --reps 1
+  done
+else
+  absent sanitizers "flopscope bench is not in this build"
+fi
+
+# ---- 8. cross-check against ncu on the same kernels ---------------------------------
 if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
   chip=GH100
   metrics=$("$fs" metrics --chip "$chip" --set roofline --tensor bf16 --json 2>/dev/null |
             python3 -c 'import json,sys; d=json.load(sys.stdin); print(",".join(d["metrics"]))' 2>/dev/null)
   if [ -n "$metrics" ]; then
-    NOTE="same metrics as flopscope's $chip plan" \
-    step ncu 300 bash -c "ncu --clock-control none --csv --metrics '$metrics' \
+    NOTE="same metrics as flopscope's $chip plan; compare with bench.json's hw" \
+    step ncu 120 bash -c "ncu --clock-control none --csv --metrics '$metrics' \
       '$fs' bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small --reps 1 --no-validate \
-      --out /dev/null >'$out/ncu.csv'"
+      >'$out/ncu.csv'"
   else
     absent ncu "could not read the metric plan from flopscope metrics --json"
   fi
