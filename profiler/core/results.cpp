@@ -91,11 +91,21 @@ ResultsDoc new_results_doc() {
 void write_file_atomic(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;
   if (path.empty()) throw_bad_input("output path is empty");
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  fs::path target(path);
   std::error_code ec;
+  // The rename replaces what it lands on: write through a symbolic link (such
+  // as /dev/stdout) to where it points, never over the link itself.
+  if (fs::is_symlink(fs::symlink_status(target, ec))) {
+    target = fs::canonical(target, ec);
+    if (ec) throw_bad_input(path + ": a symbolic link to nothing that exists; give a file path");
+  }
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec))
     throw_bad_input(path + ": directory '" + dir.string() + "' does not exist");
+  // The rename would replace whatever is there: never a device such as
+  // /dev/null, a pipe or a directory.
+  if (const fs::file_status st = fs::status(target, ec); fs::exists(st) && !fs::is_regular_file(st))
+    throw_bad_input(path + ": not a regular file (a device, pipe or directory); give a file path");
   // Same directory, so the rename is atomic; the pid keeps writers apart.
   std::string tmp_name = ".";
   tmp_name.append(target.filename().string()).append(".tmp.").append(std::to_string(::getpid()));

@@ -62,6 +62,16 @@ struct Box {
   bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
 };
 
+// The widest the shared log axes may span (FLOP/byte and TFLOP/s), far beyond
+// any real kernel; points outside it are listed as omitted.
+constexpr double kAxisFloor = 1e-30;
+constexpr double kAxisCeil = 1e30;
+
+bool on_log_scale(const ChartPoint& p) {
+  return std::isfinite(p.intensity) && std::isfinite(p.tflops) && p.intensity >= kAxisFloor &&
+         p.intensity <= kAxisCeil && p.tflops >= kAxisFloor && p.tflops <= kAxisCeil;
+}
+
 constexpr double kCharWidth = 6.1;  // at font-size 11, sans-serif, generous
 constexpr double kLabelHeight = 12;
 
@@ -283,12 +293,17 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
       base.color = precision_color(r.precision);
       base.marker = marker[r.family];
       std::optional<size_t> model_pt, hw_pt;
+      bool off_scale = false;  // e.g. 1e300 FLOPs in 5e-324 s: infinite TFLOP/s
       if (t > 0 && r.model.flops > 0 && r.model.bytes > 0) {
         ChartPoint p = base;
         p.intensity = r.model.flops / r.model.bytes;
         p.tflops = r.model.flops / t / 1e12;
-        model_pt = c.points.size();
-        c.points.push_back(p);
+        if (on_log_scale(p)) {
+          model_pt = c.points.size();
+          c.points.push_back(p);
+        } else {
+          off_scale = true;
+        }
       }
       const double hw_flops = r.hw && r.hw->flops_total ? *r.hw->flops_total : 0;
       const double hw_bytes = r.hw ? r.hw->dram_bytes().value_or(0) : 0;
@@ -297,22 +312,29 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
         p.hardware = true;
         p.intensity = hw_flops / hw_bytes;
         p.tflops = hw_flops / t / 1e12;
-        hw_pt = c.points.size();
-        c.points.push_back(p);
+        if (on_log_scale(p)) {
+          hw_pt = c.points.size();
+          c.points.push_back(p);
+        } else {
+          off_scale = true;
+        }
         // Hierarchical roofline: the same FLOPs over L2 and L1 traffic.
         const std::pair<const char*, std::optional<double>> levels[] = {{"l2", r.hw->l2_bytes},
                                                                         {"l1", r.hw->l1_bytes}};
         for (const auto& [level, bytes] : levels) {
-          if (!bytes || !(*bytes > 0)) continue;
+          if (!hw_pt || !bytes || !(*bytes > 0)) continue;
           ChartPoint q = p;
           q.level = level;
           q.intensity = hw_flops / *bytes;
+          if (!on_log_scale(q)) continue;
           c.level_links.push_back({*hw_pt, c.points.size()});
           c.points.push_back(q);
         }
       }
       if (!model_pt && !hw_pt) {
         std::string why = !(t > 0) ? "no positive median time"
+                          : off_scale ? "its FLOP/s or arithmetic intensity is out of any "
+                                        "plottable range (check the run's time, FLOPs and bytes)"
                           : r.model.flops <= 0
                               ? "the model counts 0 FLOPs (data movement only), so it has no "
                                 "place on a log-scale FLOP axis; its bandwidth is in the runs table"
@@ -345,6 +367,12 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
   double y_max = decade_ceil(yhi * 1.15), y_min = decade_floor(ylo / 2);
   if (x_max / x_min < 1e3) x_min = x_max / 1e3;
   if (y_max / y_min < 1e3) y_min = y_max / 1e3;
+  // Absurd peaks or bandwidths in a file must not leave an axis infinite or 0:
+  // the grid steps from its minimum to its maximum by decades.
+  x_min = std::clamp(x_min, kAxisFloor, kAxisCeil);
+  x_max = std::clamp(x_max, x_min * 10, kAxisCeil * 10);
+  y_min = std::clamp(y_min, kAxisFloor, kAxisCeil);
+  y_max = std::clamp(y_max, y_min * 10, kAxisCeil * 10);
 
   for (size_t d = 0; d < docs.size(); ++d) {
     RooflineChart& c = charts[d];

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
@@ -192,6 +193,73 @@ TEST(Cli, ReportBadInputAmongSeveralWritesNothing) {
   EXPECT_NE(o.err.find("does not exist"), std::string::npos);
   expect_one_line_error(run_cli({"report", fixture("handmade-h200.json"), dir + "/missing.json"}), 2,
                         "missing.json: cannot open");
+}
+
+TEST(Cli, ReportNumberOutOfRangeOrTrailingDataIsBadInput) {
+  const std::string dir = temp_dir();
+  std::string text = slurp(fixture("handmade-h200.json"));
+  const std::string median = "\"median\": 0.025";
+  ASSERT_NE(text.find(median), std::string::npos);
+  write_text(dir + "/big.json", std::string(text).replace(text.find(median), median.size(), "\"median\": 1e999"));
+  expect_one_line_error(run_cli({"report", dir + "/big.json"}), 2, "big.json: a number in the JSON is out of range");
+  // Data after the document is not a truncated file.
+  write_text(dir + "/trail.json", text + " {}");
+  expect_one_line_error(run_cli({"report", dir + "/trail.json"}), 2, "trail.json: malformed JSON");
+}
+
+TEST(Cli, ReportAbsurdNumbersStillChartFinite) {
+  // Finite but absurd values once made an axis infinite (or 0), and the grid,
+  // stepping by decades, never ended.
+  const std::string dir = temp_dir();
+  const nlohmann::json base = nlohmann::json::parse(slurp(fixture("handmade-h200.json")));
+  nlohmann::json huge_flops = base, tiny_time = base, tiny_bw = base;
+  huge_flops["runs"][0]["model"]["flops"] = 1.7e308;
+  tiny_time["runs"][0]["time_s"]["median"] = 5e-324;
+  tiny_bw["peaks"]["datasheet"]["dram_bytes_per_s"] = 5e-324;
+  for (const auto& [name, doc] : {std::pair{"huge_flops", huge_flops}, {"tiny_time", tiny_time}, {"tiny_bw", tiny_bw}}) {
+    const std::string in = dir + "/" + name + ".json", svg = dir + "/" + name + ".svg";
+    write_text(in, doc.dump());
+    auto r = run_cli({"report", in, "--svg", svg, "--html", dir + "/" + name + ".html"});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    const std::string chart = slurp(svg);
+    EXPECT_EQ(chart.find("inf"), std::string::npos) << name;
+    EXPECT_EQ(chart.find("nan"), std::string::npos) << name;
+  }
+}
+
+TEST(Cli, OutputNeverReplacesDeviceOrPipeOrLink) {
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir(), in = fixture("handmade-h200.json");
+  // A pipe (like /dev/null, a device) is refused, and stays what it was.
+  const std::string fifo = dir + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto r = run_cli({"report", in, "--md", fifo});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("fifo: not a regular file"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  auto c = run_cli({"compare", in, in, "--junit", fifo});
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  // A symbolic link is written through, and stays a link.
+  write_text(dir + "/real.md", "old");
+  fs::create_symlink(dir + "/real.md", dir + "/link.md");
+  ASSERT_EQ(run_cli({"report", in, "--md", dir + "/link.md"}).exit_code, 0);
+  EXPECT_TRUE(fs::is_symlink(dir + "/link.md"));
+  EXPECT_NE(slurp(dir + "/real.md").find("gemm.cublas.bf16"), std::string::npos);
+  fs::create_symlink(dir + "/nowhere.md", dir + "/dangling.md");
+  auto d = run_cli({"report", in, "--md", dir + "/dangling.md"});
+  EXPECT_EQ(d.exit_code, 2);
+  EXPECT_EQ(line_count(d.err), 1) << d.err;
+  EXPECT_TRUE(fs::is_symlink(dir + "/dangling.md"));
+  EXPECT_FALSE(fs::exists(dir + "/nowhere.md"));
+  // A directory is refused the same way.
+  fs::create_directory(dir + "/sub");
+  auto s = run_cli({"report", in, "--csv", dir + "/sub"});
+  EXPECT_EQ(s.exit_code, 2);
+  EXPECT_NE(s.err.find("not a regular file"), std::string::npos) << s.err;
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
 }
 
 TEST(Cli, DevicesWithoutGpuSaysSo) {
