@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "flopscope/error.h"
 #include "flopscope/roofline.h"
@@ -119,17 +120,18 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
                                    const TrainingInputs& in, const Peak& peak) {
   (void)m;
   if (in.gpus <= 0) throw_bad_input("--gpus must be at least 1, got " + std::to_string(in.gpus));
-  if (in.tokens && !(*in.tokens > 0)) throw_bad_input("--tokens must be positive, got " + num(*in.tokens));
-  if (in.tokens_per_second && !(*in.tokens_per_second > 0))
-    throw_bad_input("--tokens-per-second must be positive, got " + num(*in.tokens_per_second));
+  if (in.tokens && !(*in.tokens > 0 && std::isfinite(*in.tokens)))
+    throw_bad_input("--tokens must be positive and finite, got " + num(*in.tokens));
+  if (in.tokens_per_second && !(*in.tokens_per_second > 0 && std::isfinite(*in.tokens_per_second)))
+    throw_bad_input("--tokens-per-second must be positive and finite, got " + num(*in.tokens_per_second));
   if (in.mfu && !(*in.mfu > 0 && *in.mfu <= 1))
     throw_bad_input("--mfu must be a fraction in (0, 1] (0.4 = 40%), got " + num(*in.mfu));
-  if (!(in.pue >= 1.0))
+  if (!(in.pue >= 1.0 && std::isfinite(in.pue)))
     throw_bad_input("--pue must be at least 1 (facility energy / IT energy), got " + num(in.pue));
-  if (in.price_per_gpu_hour && !(*in.price_per_gpu_hour >= 0))
-    throw_bad_input("--price-per-gpu-hour must not be negative, got " + num(*in.price_per_gpu_hour));
-  if (in.gpu_power_w && !(*in.gpu_power_w > 0))
-    throw_bad_input("--gpu-power-w must be positive, got " + num(*in.gpu_power_w));
+  if (in.price_per_gpu_hour && !(*in.price_per_gpu_hour >= 0 && std::isfinite(*in.price_per_gpu_hour)))
+    throw_bad_input("--price-per-gpu-hour must be finite and not negative, got " + num(*in.price_per_gpu_hour));
+  if (in.gpu_power_w && !(*in.gpu_power_w > 0 && std::isfinite(*in.gpu_power_w)))
+    throw_bad_input("--gpu-power-w must be positive and finite, got " + num(*in.gpu_power_w));
   const bool needs_peak = in.mfu || in.measured_mfu || in.tokens_per_second;
   if (needs_peak && !(peak.flops_per_s > 0))
     throw_bad_input(std::string(in.tokens_per_second ? "--tokens-per-second" : "--mfu") +
@@ -202,6 +204,14 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
     throw_bad_input("--gen-tokens must not be negative, got " + std::to_string(in.gen_tokens));
   if (in.batch <= 0) throw_bad_input("--batch must be at least 1, got " + std::to_string(in.batch));
   if (in.context < 0) throw_bad_input("--context must be positive, got " + std::to_string(in.context));
+  // Far beyond any model, and small enough that prompt + generated tokens and
+  // every product below stay exact.
+  constexpr int64_t kMaxCount = int64_t(1) << 40;
+  for (const auto& [flag, v] : {std::pair{"--prompt-tokens", in.prompt_tokens}, {"--gen-tokens", in.gen_tokens},
+                                {"--batch", in.batch}, {"--context", in.context}})
+    if (v > kMaxCount)
+      throw_bad_input(std::string(flag) + " " + std::to_string(v) + " is too large (at most " +
+                      std::to_string(kMaxCount) + ")");
   r.context = in.context > 0 ? in.context : r.prompt_tokens + r.gen_tokens;
 
   const double L = double(m.layers), P = double(r.prompt_tokens), B = double(r.batch);

@@ -147,3 +147,21 @@ TEST(EstimateCli, BadInputIsOneLine) {
   expect_bad_input({"--config", neg}, "heads must be positive, got -4");
   expect_bad_input({"--config", dir + "/missing.json"}, "missing.json");
 }
+
+TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
+  // inf once gave "inf days"; a huge --gen-tokens overflowed prompt + generated.
+  const std::vector<std::string> base{"--preset", "llama3-8b", "--gpu", "h100-sxm"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  expect_bad_input(with({"--tokens", "inf"}), "--tokens must be positive and finite, got inf");
+  expect_bad_input(with({"--peak-tflops", "inf"}), "--peak-tflops must be positive and finite");
+  expect_bad_input(with({"--gpu-power-w", "inf"}), "--gpu-power-w must be positive and finite");
+  expect_bad_input(with({"--price-per-gpu-hour", "inf"}), "--price-per-gpu-hour must be finite");
+  expect_bad_input(with({"--pue", "inf"}), "--pue must be at least 1");
+  expect_bad_input(with({"--gen-tokens", "9223372036854775807"}),
+                   "--gen-tokens 9223372036854775807 is too large (at most 1099511627776)");
+  expect_bad_input(with({"--batch", "9223372036854775807"}), "--batch 9223372036854775807 is too large");
+}

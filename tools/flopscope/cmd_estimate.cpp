@@ -170,8 +170,8 @@ int run_estimate(const EstimateOptions& o) {
     }
   }
   if (o.o_peak->count()) {
-    if (!(o.peak_tflops > 0))
-      throw_bad_input("--peak-tflops must be positive, got " + fixed(o.peak_tflops, 3));
+    if (!(o.peak_tflops > 0 && std::isfinite(o.peak_tflops)))
+      throw_bad_input("--peak-tflops must be positive and finite, got " + fixed(o.peak_tflops, 3));
     peak.flops_per_s = o.peak_tflops * 1e12;
     peak.source = "--peak-tflops";
   }
