@@ -65,7 +65,9 @@ TEST(GemmGpu, AlignedTailsForTheTensorCoreKernels) {
   Harness h;
   // Multiples of 8 that are not multiples of the 128x128x32 tile.
   const Dims dims[] = {{1, 8, 8}, {17, 1000, 4096}, {127, 4096, 1000}, {1000, 136, 8}, {4096, 4096, 4096}};
-  for (const KernelSpec* s : select_kernels("^gemm\\.mma_sync\\.", {})) {
+  const auto specs = select_kernels("^gemm\\.mma_sync\\.", {});
+  ASSERT_FALSE(specs.empty()) << "no gemm.mma_sync.* kernels registered";
+  for (const KernelSpec* s : specs) {
     if (!h.unsupported_reason(*s).empty()) GTEST_SKIP() << h.unsupported_reason(*s);
     for (const Dims& d : dims) {
       SCOPED_TRACE(s->id() + " " + shape_string(shape_of(d)));
