@@ -88,7 +88,9 @@ ResultsDoc new_results_doc() {
   return doc;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+namespace {
+// Where write_file_atomic's rename lands, checked as check_output_path says.
+std::filesystem::path output_target(const std::string& path) {
   namespace fs = std::filesystem;
   if (path.empty()) throw_bad_input("output path is empty");
   fs::path target(path);
@@ -106,6 +108,17 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   // /dev/null, a pipe or a directory.
   if (const fs::file_status st = fs::status(target, ec); fs::exists(st) && !fs::is_regular_file(st))
     throw_bad_input(path + ": not a regular file (a device, pipe or directory); give a file path");
+  return target;
+}
+}  // namespace
+
+void check_output_path(const std::string& path) { output_target(path); }
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  namespace fs = std::filesystem;
+  const fs::path target = output_target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
   // Same directory, so the rename is atomic; the pid keeps writers apart.
   std::string tmp_name = ".";
   tmp_name.append(target.filename().string()).append(".tmp.").append(std::to_string(::getpid()));

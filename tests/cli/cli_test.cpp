@@ -262,6 +262,24 @@ TEST(Cli, OutputNeverReplacesDeviceOrPipeOrLink) {
     EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
 }
 
+TEST(Cli, BadOutputPathFailsBeforeAnyOutputOrWork) {
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir(), in = fixture("handmade-h200.json"), missing = dir + "/no/such/dir/x";
+  // The good output named first is not written when a later one is bad.
+  expect_one_line_error(run_cli({"report", in, "--md", dir + "/r.md", "--csv", missing + ".csv"}), 2,
+                        "does not exist");
+  expect_one_line_error(run_cli({"compare", in, in, "--md", dir + "/c.md", "--junit", missing + ".xml"}), 2,
+                        "does not exist");
+  write_text(dir + "/contracts.txt", "* : mfu >= 0\n");
+  expect_one_line_error(run_cli({"check", in, "--contracts", dir + "/contracts.txt", "--md", dir + "/k.md", "--gbench", dir}),
+                        2, "not a regular file");
+  for (const char* f : {"/r.md", "/c.md", "/k.md"}) EXPECT_FALSE(fs::exists(dir + f)) << f;
+  // profile: before the application runs, not after.
+  const std::string marker = dir + "/ran";
+  expect_one_line_error(run_cli({"profile", "--out", missing + ".json", "--", "touch", marker}), 2, "does not exist");
+  EXPECT_FALSE(fs::exists(marker));
+}
+
 TEST(Cli, DevicesWithoutGpuSaysSo) {
   auto r = run_cli({"devices"});
   if (r.exit_code == 0) GTEST_SKIP() << "a GPU is present: " << r.out;

@@ -47,6 +47,11 @@ bool stdout_is_color_tty() {
   return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
 }
 
+void check_outputs(const std::vector<std::string>& paths) {
+  for (const auto& p : paths)
+    if (!p.empty()) check_output_path(p);
+}
+
 void write_output(const std::string& path, const std::string& content, const char* what) {
   write_file_atomic(path, content);
   std::fprintf(stderr, "wrote %s: %s\n", what, path.c_str());

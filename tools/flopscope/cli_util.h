@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "flopscope/results.h"
 
@@ -21,6 +22,9 @@ bool stdout_is_color_tty();
 
 /// Writes `content` atomically to `path` and says so on stderr.
 void write_output(const std::string& path, const std::string& content, const char* what);
+/// Checks every non-empty output path before any work, so that a bad one
+/// leaves no other output written and no long run lost (check_output_path).
+void check_outputs(const std::vector<std::string>& paths);
 
 }  // namespace flopscope::cli
 

@@ -192,8 +192,8 @@ void add_bench_command(CLI::App& app) {
                   "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
                   "each kernel runs once more under the profiler (docs/collector.md)");
   set_action(sub, [o]() -> int {
+    check_outputs({o->out});
 #ifndef FLOPSCOPE_HAS_KERNELS
-    (void)o;
     throw Error(ErrorKind::bad_input,
                 "this flopscope was built without kernels (FLOPSCOPE_KERNELS=OFF); rebuild with it on");
 #else

@@ -26,16 +26,6 @@ struct CeilingsOptions {
   int device = 0;
 };
 
-/// A bad output path fails before any GPU work (and in every build).
-void check_out_dir(const std::string& out) {
-  if (out.empty()) return;
-  const std::filesystem::path p(out);
-  std::error_code ec;
-  const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
-  if (!std::filesystem::is_directory(dir, ec))
-    throw_bad_input(out + ": directory '" + dir.string() + "' does not exist");
-}
-
 #ifdef FLOPSCOPE_HAS_CEILINGS
 int run_ceilings_command(const CeilingsOptions& o) {
   const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu, one line
@@ -83,7 +73,7 @@ void add_ceilings_command(CLI::App& app) {
   sub->add_flag("--quick", o->quick, "Shorter launches and fewer repetitions (less precise)");
   sub->add_option("--device", o->device, "CUDA device index")->check(CLI::NonNegativeNumber);
   set_action(sub, [o]() -> int {
-    check_out_dir(o->out);
+    check_outputs({o->out});  // a bad output path fails before any GPU work, in every build
 #ifndef FLOPSCOPE_HAS_CEILINGS
     throw Error(ErrorKind::no_gpu,
                 "this flopscope was built without its CUDA kernels (FLOPSCOPE_KERNELS=OFF); "

@@ -289,6 +289,7 @@ void add_profile_command(CLI::App& app) {
   sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file");
   sub->add_option("command", opt->command, "The application and its arguments, after --")->required();
   set_action(sub, [opt]() -> int {
+    check_outputs({opt->out});
 #ifdef FLOPSCOPE_HAS_CUDA
     return run_profile(*opt);
 #else

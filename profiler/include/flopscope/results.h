@@ -113,6 +113,10 @@ ResultsDoc read_results(const std::string& path);
 
 /// Atomic write of any text file (used by every reporter).
 void write_file_atomic(const std::string& path, const std::string& content);
+/// What write_file_atomic checks before it writes, for commands to call before
+/// long work: the directory exists, and `path` is not a device, pipe or
+/// directory (a symbolic link counts as where it points). Throws bad_input.
+void check_output_path(const std::string& path);
 std::string read_file(const std::string& path);
 
 }  // namespace flopscope
