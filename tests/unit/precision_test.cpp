@@ -5,6 +5,7 @@
 using namespace flopscope;
 
 TEST(Precision, KeysRoundTrip) {
+  ASSERT_FALSE(all_precisions().empty());
   for (const auto& p : all_precisions()) {
     auto parsed = parse_precision(p.key());
     ASSERT_TRUE(parsed) << p.key();
