@@ -480,11 +480,14 @@ TEST(ProfileAggregator, SameShortNameGetsStableDistinctIds) {
   for (const auto& r : runs) ids.insert(r.id);
   EXPECT_EQ(ids.size(), 3u);
   EXPECT_TRUE(ids.count("app.copy.fp32"));  // unique names keep the plain id
+  int reduces = 0;
   for (const auto& r : runs) {
     if (r.name.find("reduce") != std::string::npos) {
+      ++reduces;
       EXPECT_EQ(r.variant.rfind("reduce~", 0), 0u) << r.variant;
     }
   }
+  EXPECT_EQ(reduces, 2);
   // Stable: the same input gives the same ids.
   ProfileAggregator again({});
   again.on_launch(1, ApiKind::kernel_launch, mul, 0);
