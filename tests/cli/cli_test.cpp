@@ -280,6 +280,16 @@ TEST(Cli, BadOutputPathFailsBeforeAnyOutputOrWork) {
   EXPECT_FALSE(fs::exists(marker));
 }
 
+TEST(Cli, NewlineInAnArgumentStillOneLine) {
+  const std::string dir = temp_dir();
+  expect_one_line_error(run_cli({"report", dir + "/no\nsuch.json"}), 2, "no\\nsuch.json: cannot open");
+  expect_one_line_error(run_cli({"report", fixture("handmade-h200.json"), "--md", dir + "/a\nb/r.md"}), 2,
+                        "a\\nb' does not exist");
+  expect_one_line_error(run_cli({"specs", "--gpu", "h\r200"}), 2, "unknown GPU 'h\\r200'");
+  expect_one_line_error(run_cli({"fro\nb"}), 2, "unknown command 'fro\\nb'");
+  expect_one_line_error(run_cli({"specs", "--b\nogus"}), 2, "--b\\nogus");
+}
+
 TEST(Cli, DevicesWithoutGpuSaysSo) {
   auto r = run_cli({"devices"});
   if (r.exit_code == 0) GTEST_SKIP() << "a GPU is present: " << r.out;

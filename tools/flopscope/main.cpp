@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli_util.h"
 #include "exit_codes.h"
@@ -20,6 +21,26 @@ static int exit_code_for(ErrorKind k) {
     case ErrorKind::no_gpu: return cli::kNoGpu;
   }
   return cli::kFailure;
+}
+
+// An error is one line: a newline or other control character from a user's
+// file name or argument is shown escaped, never printed.
+static std::string one_line(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 static bool is_subcommand(CLI::App& app, const std::string& name) {
@@ -41,7 +62,8 @@ int main(int argc, char** argv) {
 
   // CLI11 would only say "a subcommand is required"; name the unknown word.
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
-    std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n", argv[1]);
+    std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n",
+                 one_line(argv[1]).c_str());
     return cli::kBadInput;
   }
   try {
@@ -56,7 +78,7 @@ int main(int argc, char** argv) {
     // One line, naming the problem and where to look, instead of CLI11's two.
     std::string where = "flopscope";
     for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
-    std::fprintf(stderr, "flopscope: error: %s (see '%s --help')\n", e.what(), where.c_str());
+    std::fprintf(stderr, "flopscope: error: %s (see '%s --help')\n", one_line(e.what()).c_str(), where.c_str());
     return cli::kBadInput;
   }
 
@@ -64,13 +86,13 @@ int main(int argc, char** argv) {
     cli::Action* action = cli::selected_action(app);
     return action ? (*action)() : cli::kBadInput;
   } catch (const Error& e) {
-    std::fprintf(stderr, "flopscope: error: %s\n", e.what());
+    std::fprintf(stderr, "flopscope: error: %s\n", one_line(e.what()).c_str());
     return exit_code_for(e.kind());
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "flopscope: error: out of host memory\n");
     return cli::kFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "flopscope: internal error: %s\n", e.what());
+    std::fprintf(stderr, "flopscope: internal error: %s\n", one_line(e.what()).c_str());
     return cli::kFailure;
   }
 }
