@@ -119,9 +119,11 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   const fs::path target = output_target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
-  // Same directory, so the rename is atomic; the pid keeps writers apart.
+  // Same directory, so the rename is atomic; the pid keeps writers apart. The
+  // name is cut so that a target near the 255-byte name limit still has one.
   std::string tmp_name = ".";
-  tmp_name.append(target.filename().string()).append(".tmp.").append(std::to_string(::getpid()));
+  tmp_name.append(target.filename().string().substr(0, 200)).append(".tmp.");
+  tmp_name.append(std::to_string(::getpid()));
   const fs::path tmp = dir / tmp_name;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -258,6 +258,11 @@ TEST(Cli, OutputNeverReplacesDeviceOrPipeOrLink) {
   auto s = run_cli({"report", in, "--csv", dir + "/sub"});
   EXPECT_EQ(s.exit_code, 2);
   EXPECT_NE(s.err.find("not a regular file"), std::string::npos) << s.err;
+  // A name near the 255-byte limit: the temporary name beside it must fit too.
+  const std::string long_name = dir + "/" + std::string(250, 'n') + ".md";
+  auto l = run_cli({"report", in, "--md", long_name});
+  EXPECT_EQ(l.exit_code, 0) << l.err;
+  EXPECT_TRUE(fs::is_regular_file(long_name));
   for (const auto& e : fs::directory_iterator(dir))
     EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
 }
