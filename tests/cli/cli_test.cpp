@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
@@ -293,6 +294,19 @@ TEST(Cli, NewlineInAnArgumentStillOneLine) {
   expect_one_line_error(run_cli({"specs", "--gpu", "h\r200"}), 2, "unknown GPU 'h\\r200'");
   expect_one_line_error(run_cli({"fro\nb"}), 2, "unknown command 'fro\\nb'");
   expect_one_line_error(run_cli({"specs", "--b\nogus"}), 2, "--b\\nogus");
+}
+
+TEST(Cli, ReportReadsAPipe) {
+  // `flopscope report <(ssh gpu cat r.json)`: the input is read once, so its
+  // first bytes are not lost to the check for a raw counter file.
+  const std::string dir = temp_dir(), fifo = dir + "/pipe.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string text = slurp(fixture("handmade-h200.json"));
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << text; });
+  auto r = run_cli({"report", fifo});
+  writer.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("gemm.cublas.bf16"), std::string::npos) << r.out;
 }
 
 TEST(Cli, DevicesWithoutGpuSaysSo) {

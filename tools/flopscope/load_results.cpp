@@ -1,28 +1,29 @@
 #include "load_results.h"
 
-#ifdef FLOPSCOPE_HAS_CUDA
-#include "flopscope/counter_file.h"
-#else
 #include <cstring>
-#include <fstream>
 
 #include "flopscope/error.h"
+#ifdef FLOPSCOPE_HAS_CUDA
+#include "flopscope/counter_file.h"
 #endif
 
 namespace flopscope::cli {
 
 ResultsDoc load_results(const std::string& path) {
+  // Read once, then look at the bytes: a pipe (`report <(...)`) cannot be
+  // opened a second time to sniff its first bytes.
+  const std::string text = read_file(path);
+  const bool counters = text.size() >= 8 && std::memcmp(text.data(), "FLOPSCTR", 8) == 0;
   // Raw counter files (docs/collector.md) are evaluated again with CUPTI's
   // host API, which needs no GPU.
 #ifdef FLOPSCOPE_HAS_CUDA
-  if (is_counter_file(path)) return counter_file_to_results(read_counter_file(path));
+  if (counters) return counter_file_to_results(parse_counter_file(text, path));
 #else
-  char magic[8] = {};
-  if (std::ifstream in(path, std::ios::binary); in.read(magic, 8) && std::memcmp(magic, "FLOPSCTR", 8) == 0)
+  if (counters)
     throw_bad_input(path + ": a raw counter file; this flopscope was built without the CUDA "
                     "toolkit (FLOPSCOPE_CUDA=OFF) and cannot evaluate it");
 #endif
-  return read_results(path);
+  return parse_results(text, path);
 }
 
 }  // namespace flopscope::cli
