@@ -1,6 +1,7 @@
 // The benchmark harness (harness.h). CUDA runtime only: no kernels here besides
 // those the registry's instances launch and the clock probe.
 #include "harness/harness.h"
+#include "harness/sm_clock_sampler.h"
 
 #include <cuda_runtime.h>
 #include <nvtx3/nvToolsExt.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -46,6 +48,7 @@ struct Harness::Impl {
   cudaStream_t stream = nullptr;
   DeviceBuffer<unsigned char> flush;
   std::vector<cudaEvent_t> starts, stops;  // one pair per repetition of a batch
+  std::unique_ptr<SmClockSampler> clock;    // NVML, while the timed repetitions run
 
   ~Impl() {
     for (cudaEvent_t e : starts) cudaEventDestroy(e);
@@ -99,6 +102,9 @@ Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
   FLOPSCOPE_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
   // Twice the L2: every line a kernel left behind is evicted by the memset.
   impl_->flush = DeviceBuffer<unsigned char>(size_t(std::max(l2, 1 << 20)) * 2);
+  char pci[32] = {};
+  FLOPSCOPE_CUDA_CHECK(cudaDeviceGetPCIBusId(pci, int(sizeof pci), device));
+  impl_->clock = std::make_unique<SmClockSampler>(pci);
 }
 
 Harness::~Harness() = default;
@@ -166,6 +172,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   // Timed repetitions: at least min_reps and min_time_s, at most max_reps.
   std::vector<double> samples;
   double total = 0;
+  impl_->clock->start();
   const int max_reps = std::max(opt.max_reps, opt.min_reps);
   while (int(samples.size()) < max_reps &&
          (int(samples.size()) < opt.min_reps || total < opt.min_time_s)) {
@@ -178,7 +185,13 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
     for (size_t i = before; i < samples.size(); ++i) total += samples[i];
   }
   rec.time_s = summarize(samples);
-  if (const double mhz = measure_sm_clock_mhz(); mhz > 0) rec.sm_clock_mhz = mhz;
+  // The clock during the repetitions (NVML); without NVML, the probe's clock
+  // right after them, which for a power-capped kernel reads high.
+  if (const std::optional<double> during = impl_->clock->stop()) {
+    rec.sm_clock_mhz = *during;
+  } else if (const double after = measure_sm_clock_mhz(); after > 0) {
+    rec.sm_clock_mhz = after;
+  }
 
   if (hook) {
     auto run_once = [&] {

@@ -6,7 +6,9 @@
 /// instance; fresh random inputs, NaN-poisoned outputs; one run validated against
 /// the CPU reference; warm-up; timed repetitions, each preceded by an L2 flush
 /// (a memset of twice the L2 size) and bracketed by CUDA events, until both a
-/// minimum count and a minimum total time are reached; then the SM clock.
+/// minimum count and a minimum total time are reached. The SM clock is the
+/// median of NVML readings taken while they run (SmClockSampler), or, where
+/// NVML is missing, measure_sm_clock_mhz() right after them.
 /// All of it inside one NVTX range named "<kernel id> <shape>".
 #include <cstdint>
 #include <functional>

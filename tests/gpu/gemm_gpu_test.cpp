@@ -1,8 +1,10 @@
 // GEMM kernels against the CPU reference on a real GPU (label gpu): every
 // variant x dtype at awkward sizes, the NaN poison, the memory refusal and the
 // harness's records. Skipped, with the reason, where there is no GPU.
+#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "flopscope/error.h"
 #include "gpu/require_gpu.h"
 #include "harness/harness.h"
+#include "harness/sm_clock_sampler.h"
 #include "registry.h"
 
 using namespace flopscope;
@@ -118,6 +121,22 @@ TEST(GemmGpu, HarnessRecordsTimesClockAndValidation) {
   ASSERT_TRUE(r.validation.has_value());
   EXPECT_TRUE(r.validation->passed);
   EXPECT_DOUBLE_EQ(r.model.flops, 2.0 * 1024 * 1024 * 1024);
+}
+
+// NVML's SM clock, sampled while the probe kernel spins for 200 ms, agrees
+// with the probe's own clock64/globaltimer ratio: both read the same clock.
+TEST(GemmGpu, NvmlClockAgreesWithTheProbe) {
+  FLOPSCOPE_REQUIRE_GPU();
+  char pci[32] = {};
+  ASSERT_EQ(cudaDeviceGetPCIBusId(pci, int(sizeof pci), 0), cudaSuccess);
+  SmClockSampler sampler(pci);
+  ASSERT_TRUE(sampler.available()) << "NVML ships with the driver: " << sampler.why();
+  measure_sm_clock_mhz(20'000'000);  // clocks up first
+  sampler.start();
+  const double probe = measure_sm_clock_mhz(200'000'000);
+  const std::optional<double> nvml = sampler.stop();
+  ASSERT_TRUE(nvml.has_value());
+  EXPECT_NEAR(*nvml, probe, 0.1 * probe) << "NVML " << *nvml << " MHz, probe " << probe << " MHz";
 }
 
 TEST(GemmGpu, ProblemTooLargeIsRefusedBeforeAllocation) {
