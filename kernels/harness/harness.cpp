@@ -149,6 +149,11 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   std::unique_ptr<KernelInstance> inst = spec.create(shape);
   rec.launches = inst->launches();
   inst->prepare(opt.seed ? opt.seed : fresh_seed());
+  // prepare() uploads with cudaMemcpy (pageable: may return before the last DMA
+  // lands) and poisons with cudaMemset, both on the legacy default stream, which
+  // our non-blocking stream does not wait for: without this, the first run could
+  // read stale inputs or have its outputs overwritten by the NaN poison.
+  FLOPSCOPE_CUDA_CHECK(cudaDeviceSynchronize());
 
   // Validate first: a wrong kernel is not worth timing.
   if (opt.validate) {
