@@ -120,6 +120,8 @@ struct AttentionSpecArgs {
   bool fused = true;       ///< model: fused bytes, else naive (S and P in memory)
   bool flash_dims = true;  ///< head_dim must be 64 or 128
   int launches = 1;
+  /// The variant's own limits (grid dimensions): "" or one line; empty: none.
+  std::function<std::string(const AttentionDims&)> check;
 };
 
 /// The spec for an attention variant over element type T.
@@ -151,14 +153,14 @@ KernelSpec make_attention_spec(AttentionSpecArgs args, Launch<T> launch) {
     return fused ? attention_fused_cost(model_shape(d), int(sizeof(T)))
                  : attention_naive_cost(model_shape(d), int(sizeof(T)), int(sizeof(float)));
   };
-  s.check_shape = [flash = args.flash_dims](const Shape& sh) -> std::string {
+  s.check_shape = [flash = args.flash_dims, check = args.check](const Shape& sh) -> std::string {
     const AttentionDims d = dims_of(sh);
     const int64_t big = std::numeric_limits<int>::max();
     if (d.n_q > big || d.n_kv > big || d.head_dim > big)
       return "seq, seq_kv and head_dim must stay below 2^31: choose a smaller --shape";
     if (auto c = shape_get(sh, "causal"); c && *c > 1) return "causal is a flag: give 0 or 1";
     if (flash && !flash_head_dim_supported(d.head_dim)) return flash_head_dim_error(d.head_dim);
-    return "";
+    return check ? check(d) : "";
   };
   s.device_bytes = [fused](const Shape& sh) {
     const AttentionDims d = dims_of(sh);

@@ -110,6 +110,16 @@ KernelSpec naive_spec(const char* dtype) {
   args.fused = false;
   args.flash_dims = false;
   args.launches = 3;
+  // Refused up front (bad input), not at launch (a failure): B*H is gridDim.z,
+  // the query tiles gridDim.y, both at most 65535.
+  args.check = [](const AttentionDims& d) -> std::string {
+    if (d.batch * d.heads > 65535)
+      return "batch*heads must be at most 65535 for attention.naive (gridDim.z): use a flash variant";
+    if (ceil_div<int64_t>(d.n_q, kTile) > 65535)
+      return "seq must be at most " + std::to_string(int64_t(65535) * kTile) +
+             " for attention.naive (gridDim.y): use a flash variant";
+    return "";
+  };
   args.in_default_suite = std::string(dtype) == "bf16";
   return make_attention_spec<T>(args, [](const AttentionArgs<T>& a, float* s, cudaStream_t st) {
     return attention_naive<T>(a, s, st);

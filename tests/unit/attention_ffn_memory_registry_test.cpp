@@ -75,6 +75,25 @@ TEST(FamilyRegistry, FlashRejectsUncompiledHeadDimInOneLine) {
   EXPECT_THROW(fk::resolve_shape(spec("attention.naive.bf16"), "causal=2"), Error);
 }
 
+// The naive kernels' grid limits are bad input before any allocation, not a
+// launch failure; the flash kernels (1-D grids) take the same shapes.
+TEST(FamilyRegistry, NaiveGridLimitsAreRefusedInOneLine) {
+  for (const char* shape : {"batch=2,heads=40000,seq=1,head_dim=64", "batch=1,heads=1,seq=2100000,seq_kv=1"}) {
+    SCOPED_TRACE(shape);
+    try {
+      fk::resolve_shape(spec("attention.naive.fp32"), shape);
+      FAIL() << "accepted";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("attention.naive (gridDim."), std::string::npos) << msg;
+      EXPECT_NE(msg.find("use a flash variant"), std::string::npos) << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    }
+    EXPECT_NO_THROW(fk::resolve_shape(spec("attention.flash_simt.fp32"), shape));
+  }
+  EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.fp32"), "batch=1,heads=65535,seq=2097120,head_dim=64"));
+}
+
 TEST(FamilyRegistry, FfnShapesAndModels) {
   const fk::KernelSpec& fused = spec("ffn.swiglu_fused.bf16");
   const fk::KernelSpec& unfused = spec("ffn.swiglu_unfused.bf16");
