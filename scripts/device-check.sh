@@ -170,7 +170,7 @@ if has bench; then
     NOTE="no --metrics in this build" step bench 240 "$fs" bench --out "$out/bench.json"
   fi
   NOTE="the 8192^3 GEMM targets" \
-  step bench-large 90 "$fs" bench --kernel 'gemm\.(cublas|mma_sync)\.bf16|gemm\.(cublas|reg_tiled)\.fp32' --shape large --out "$out/bench_large.json"
+  step bench-large 90 "$fs" bench --kernel 'gemm\.(cublas|mma_sync|wgmma)\.bf16|gemm\.(cublas|reg_tiled)\.fp32' --shape large --out "$out/bench_large.json"
 else
   absent bench "flopscope bench is not in this build"
 fi

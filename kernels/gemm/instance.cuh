@@ -103,6 +103,7 @@ struct GemmSpecArgs {
   std::string description;
   bool in_default_suite = false;
   int min_cc = 0;
+  int only_cc = 0;             ///< sm_90a code: the one compute capability it runs on
   double workspace_bytes = 0;  ///< device memory beyond A, B and C
   DimsCheck check;             ///< empty: any m, n, k >= 1
 };
@@ -119,6 +120,7 @@ KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_lau
   s.description = args.description;
   s.in_default_suite = args.in_default_suite;
   s.min_cc = args.min_cc;
+  s.only_cc = args.only_cc;
   s.params = {{"m", 4096, "rows of A and C"},
               {"n", 4096, "columns of B and C"},
               {"k", 4096, "columns of A, rows of B"}};

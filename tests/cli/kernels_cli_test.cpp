@@ -19,7 +19,7 @@ TEST(ListCommand, TableNamesEveryGemmKernel) {
   for (const char* id : {"gemm.naive.fp32", "gemm.smem_tiled.fp32", "gemm.reg_tiled.fp32",
                          "gemm.mma_sync.fp16", "gemm.mma_sync.bf16", "gemm.mma_sync.tf32",
                          "gemm.cublas.fp32", "gemm.cublas.tf32", "gemm.cublas.fp16",
-                         "gemm.cublas.bf16"})
+                         "gemm.cublas.bf16", "gemm.wgmma.fp16", "gemm.wgmma.bf16"})
     EXPECT_NE(r.out.find(id), std::string::npos) << id;
   EXPECT_NE(r.out.find("m=4096 n=4096 k=4096"), std::string::npos);
   EXPECT_NE(r.out.find("bf16_tensor"), std::string::npos);
@@ -44,6 +44,11 @@ TEST(ListCommand, JsonHasIdsParamsAndPrecision) {
   EXPECT_EQ((*it)["precision"], "fp32");  // pedantic FP32 is judged on CUDA cores
   EXPECT_EQ((*it)["params"][2]["name"], "k");
   EXPECT_EQ((*it)["presets"]["large"], nlohmann::json({8192, 8192, 8192}));
+  // sm_90a code names the one compute capability it runs on.
+  const auto w = std::find_if(j.begin(), j.end(), [](const auto& k) { return k["id"] == "gemm.wgmma.bf16"; });
+  ASSERT_NE(w, j.end());
+  EXPECT_EQ((*w)["min_cc"], 90);
+  EXPECT_EQ((*w)["only_cc"], 90);
 }
 
 TEST(BenchCommand, UnknownKernelListsSupportedOnes) {

@@ -19,7 +19,7 @@ TEST(Registry, HasTheGemmFamily) {
                          "gemm.mma_sync.bf16", "gemm.mma_sync.tf32", "gemm.cublas.fp32",
                          "gemm.cublas.tf32", "gemm.cublas.fp16", "gemm.cublas.bf16",
                          "gemm.cublaslt.fp32", "gemm.cublaslt.tf32", "gemm.cublaslt.fp16",
-                         "gemm.cublaslt.bf16"})
+                         "gemm.cublaslt.bf16", "gemm.wgmma.fp16", "gemm.wgmma.bf16"})
     EXPECT_NE(find_kernel(id), nullptr) << id;
   EXPECT_EQ(find_kernel("gemm.nosuch.fp32"), nullptr);
 }
@@ -55,6 +55,18 @@ TEST(Registry, GemmModelAndBytes) {
   EXPECT_EQ(s->min_cc, 80);
   EXPECT_EQ(find_kernel("gemm.cublas.tf32")->precision.key(), "tf32_tensor");
   EXPECT_EQ(find_kernel("gemm.cublas.fp32")->precision.key(), "fp32");
+  // sm_90a code: listed everywhere, run on sm_90 only, and not in the default
+  // suite until it has run on a GPU.
+  for (const char* id : {"gemm.wgmma.fp16", "gemm.wgmma.bf16"}) {
+    const KernelSpec* w = find_kernel(id);
+    ASSERT_NE(w, nullptr) << id;
+    EXPECT_EQ(w->min_cc, 90) << id;
+    EXPECT_EQ(w->only_cc, 90) << id;
+    EXPECT_FALSE(w->in_default_suite) << id;
+    EXPECT_NE(w->description.find("(sm_90a)"), std::string::npos) << w->description;
+    EXPECT_EQ(w->precision.key(), std::string(id).substr(11) + "_tensor");
+    EXPECT_DOUBLE_EQ(w->model(shape).flops, 2.0 * 256 * 128 * 64);
+  }
   // cuBLAS reserves its workspace too.
   EXPECT_GT(find_kernel("gemm.cublas.bf16")->device_bytes(shape), s->device_bytes(shape));
 }
@@ -75,6 +87,24 @@ TEST(Registry, AlignmentRulesPerVariant) {
         << e.what();
   }
   EXPECT_THROW(resolve_shape(*find_kernel("gemm.mma_sync.tf32"), "4x6x4"), Error);
+  // wgmma: TMA's 16-byte global row strides, any m.
+  for (const char* id : {"gemm.wgmma.fp16", "gemm.wgmma.bf16"}) {
+    EXPECT_NO_THROW(resolve_shape(*find_kernel(id), "17x1000x4096")) << id;
+    EXPECT_NO_THROW(resolve_shape(*find_kernel(id), "1x8x8")) << id;
+    EXPECT_NO_THROW(resolve_shape(*find_kernel(id), "m=9000000,n=8,k=8")) << id;
+    for (const char* bad : {"17x1000x127", "8x12x8"}) {
+      try {
+        resolve_shape(*find_kernel(id), bad);
+        ADD_FAILURE() << id << " accepted " << bad;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+        const std::string what = e.what();
+        EXPECT_NE(what.find("k and n must be multiples of 8 (16-byte TMA row strides)"), std::string::npos)
+            << what;
+        EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+      }
+    }
+  }
   // Dimensions beyond int are refused in one line.
   EXPECT_THROW(resolve_shape(*find_kernel("gemm.naive.fp32"), "m=3000000000"), Error);
   // gridDim.y limits the SIMT ladder's m; mma_sync's 1-D grid does not.

@@ -1,0 +1,149 @@
+// gemm.wgmma.{fp16,bf16}: the Hopper GEMM of wgmma.cuh (wgmma + TMA, sm_90a)
+// with the plain store epilogue. What it adds over mma_sync is described in the
+// header. NOT VERIFIED ON A GPU (docs/kernels.md).
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled
+
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+
+#include "gemm/instance.cuh"
+#include "gemm/wgmma.cuh"
+
+namespace flopscope::kernels::gemm {
+namespace {
+
+// 1 in the sm_90a image, the only one with a kernel body; 0 in every other
+// (an sm_80 image, or PTX JIT-compiled for a newer GPU). Read from the image
+// the runtime loaded for the device, so a build without sm_90a refuses cleanly.
+__device__ int wgmma_body_present =
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    1;
+#else
+    0;
+#endif
+
+PFN_cuTensorMapEncodeTiled_v12000 encode_tiled() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    const cudaError_t e = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000,
+                                                           cudaEnableDefault, &q);
+    return (e == cudaSuccess && q == cudaDriverEntryPointSuccess)
+               ? reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p)
+               : nullptr;
+  }();
+  return fn;
+}
+
+/// A row-major [outer, inner] matrix of 16-bit elements as a 2-D tensor map
+/// with (box_inner, box_outer) boxes, 128-byte swizzled, zero-filled outside.
+Status encode_2d(CUtensorMap& map, const void* base, uint64_t inner, uint64_t outer, uint32_t box_inner,
+                 uint32_t box_outer, bool bf16, const char* what) {
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = encode_tiled();
+  if (!encode)
+    return Status::error(int(cudaErrorNotSupported),
+                         "gemm.wgmma: cuTensorMapEncodeTiled is not available from the driver");
+  const cuuint64_t dims[2] = {inner, outer};
+  const cuuint64_t strides[1] = {inner * 2};  // bytes between rows; dimension 0 is contiguous
+  const cuuint32_t box[2] = {box_inner, box_outer};
+  const cuuint32_t element_strides[2] = {1, 1};
+  const CUresult r = encode(&map, bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2,
+                            const_cast<void*>(base), dims, strides, box, element_strides,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    return Status::error(int(cudaErrorInvalidValue), std::string("gemm.wgmma: cuTensorMapEncodeTiled(") +
+                                                         what + ") failed with CUresult " + std::to_string(int(r)));
+  return Status::success();
+}
+
+}  // namespace
+
+std::string wgmma_unavailable(int& sms) {
+  int dev = 0, major = 0, minor = 0;
+  cudaError_t e = cudaGetDevice(&dev);
+  if (e == cudaSuccess) e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+  if (e == cudaSuccess) e = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
+  if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+  if (e != cudaSuccess) return std::string("cannot query the device: ") + cudaGetErrorString(e);
+  if (major != 9 || minor != 0)
+    return "needs an sm_90 GPU (sm_90a code: wgmma, TMA); this GPU is sm_" + std::to_string(major * 10 + minor);
+  int present = 0;
+  e = cudaMemcpyFromSymbol(&present, wgmma_body_present, sizeof present);
+  if (e != cudaSuccess) return std::string("cannot read the kernel image: ") + cudaGetErrorString(e);
+  if (!present) return "this build has no sm_90a code: configure with CMAKE_CUDA_ARCHITECTURES including 90a";
+  return "";
+}
+
+Status wgmma_tensor_maps(WgmmaMaps& maps, const void* a, const void* b, int m, int n, int k, bool bf16) {
+  namespace wt = wgmma_tile;
+  if (Status s = encode_2d(maps.a, a, uint64_t(k), uint64_t(m), wt::kBK, wt::kBM, bf16, "A"); !s.ok()) return s;
+  return encode_2d(maps.b, b, uint64_t(n), uint64_t(k), wt::kBoxN, wt::kBK, bf16, "B");
+}
+
+namespace {
+
+/// One instance's launcher: checks the device once, and re-encodes the tensor
+/// maps only when the pointers or dims change (encoding is host work between
+/// the timing events otherwise).
+template <class T>
+Launch<T> make_wgmma_launch() {
+  struct State {
+    WgmmaMaps maps{};
+    const void *a = nullptr, *b = nullptr;
+    int m = 0, n = 0, k = 0, sms = 0;
+    bool checked = false;
+    std::string unavailable;
+  };
+  auto st = std::make_shared<State>();
+  return [st](const T* a, const T* b, T* c, int m, int n, int k, cudaStream_t stream) -> Status {
+    if (!st->checked) {
+      st->unavailable = wgmma_unavailable(st->sms);
+      st->checked = true;
+    }
+    if (!st->unavailable.empty())
+      return Status::error(int(cudaErrorNoKernelImageForDevice), "gemm.wgmma: " + st->unavailable);
+    if (std::string why = wgmma_tile::check_dims(m, n, k); !why.empty())
+      return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: " + why);
+    // cuTensorMapEncodeTiled wants 64-byte aligned maps (CUtensorMap is alignas(64)).
+    if (reinterpret_cast<uintptr_t>(&st->maps) % 64 != 0)
+      return Status::error(int(cudaErrorMisalignedAddress), "gemm.wgmma: tensor maps not 64-byte aligned");
+    if (a != st->a || b != st->b || m != st->m || n != st->n || k != st->k) {
+      st->a = nullptr;  // stale until the encoding succeeds
+      if (Status s = wgmma_tensor_maps(st->maps, a, b, m, n, k, std::is_same_v<T, __nv_bfloat16>);
+          !s.ok())
+        return s;
+      st->a = a, st->b = b, st->m = m, st->n = n, st->k = k;
+    }
+    return wgmma_gemm<T>(st->maps, m, n, k, st->sms, StoreEpilogue<T>{c, n}, stream);
+  };
+}
+
+template <class T>
+KernelSpec wgmma_spec(const char* dtype, DType math, const char* what) {
+  GemmSpecArgs args;
+  args.variant = "wgmma";
+  args.dtype = dtype;
+  args.precision = {math, Pipe::tensor};
+  args.description = what;
+  // Not in the default suite until it has run on a GPU: a kernel that traps
+  // poisons the CUDA context for every kernel after it in the same process.
+  args.in_default_suite = false;
+  args.min_cc = 90;
+  args.only_cc = 90;  // sm_90a code runs on sm_90 only
+  args.check = [](const GemmDims& d) { return wgmma_tile::check_dims(d.m, d.n, d.k); };
+  return make_gemm_spec<T>(args, [] { return make_wgmma_launch<T>(); });
+}
+
+[[maybe_unused]] const bool registered = register_kernels({
+    wgmma_spec<__half>("fp16", DType::fp16,
+                       "wgmma m64n256k16 + TMA, 128x256x64 tile, 4-stage mbarrier ring, warp-specialized, "
+                       "FP32 accumulate (sm_90a)"),
+    wgmma_spec<__nv_bfloat16>("bf16", DType::bf16,
+                              "wgmma m64n256k16 + TMA, 128x256x64 tile, 4-stage mbarrier ring, "
+                              "warp-specialized, FP32 accumulate (sm_90a)"),
+});
+
+}  // namespace
+}  // namespace flopscope::kernels::gemm
