@@ -53,6 +53,7 @@ struct Counters {
   MetricSet set = MetricSet::timing;
   std::vector<std::string> tensor;
   std::map<CUcontext, std::unique_ptr<Session>> sessions;
+  std::vector<Session*> order;  // sessions in creation order
   std::string note;
   bool fatal = false;
   uint64_t profiled = 0, without_context = 0;
@@ -90,6 +91,7 @@ Session* session_for(CUcontext ctx) {
       g_counters.disable(why.empty() ? "counters are not available on this device" : why, not_permitted);
       return nullptr;
     }
+    g_counters.order.push_back(s.get());
     return g_counters.sessions.emplace(ctx, std::move(s)).first->second.get();
   } catch (const Error& e) {
     g_counters.disable(e.what(), e.kind() == ErrorKind::no_gpu);
@@ -447,6 +449,17 @@ InjectStatus ActivityCollector::status(const std::string& state) {
     s.counters_note = std::to_string(g_counters.without_context) +
                       " launches made before their context existed were timed without counters";
   return s;
+}
+
+std::vector<CounterFile> ActivityCollector::counter_files() {
+  std::vector<Session*> sessions;
+  {
+    std::lock_guard<std::mutex> lock(g_counters.mu);
+    sessions = g_counters.order;  // never destroyed
+  }
+  std::vector<CounterFile> out;
+  for (Session* s : sessions) out.push_back(s->raw());  // takes only the session's own lock
+  return out;
 }
 
 }  // namespace flopscope::cupti

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "activity_profile.h"
+#include "flopscope/counter_file.h"
 #include "flopscope/results.h"
 
 namespace flopscope::cupti {
@@ -55,6 +56,9 @@ class ActivityCollector {
   /// The results so far: one record per kernel name x NVTX path x device.
   ResultsDoc snapshot();
   InjectStatus status(const std::string& state);
+  /// With hardware counters: the raw record of each profiled context
+  /// (Session::raw()), in the order their first launch was profiled.
+  std::vector<CounterFile> counter_files();
 
  private:
   ActivityCollector() = default;

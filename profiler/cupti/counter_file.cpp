@@ -18,6 +18,10 @@
 
 #include "flopscope/error.h"
 #include "flopscope/peaks.h"
+#include "activity_names.h"
+#include "activity_profile.h"
+#include "flopscope/session.h"
+#include "flopscope/stats.h"
 #include "metric_plan_host.h"
 
 namespace flopscope {
@@ -113,13 +117,21 @@ std::string meta_text(const CounterFile& f) {
   j["created"] = f.created;
   j["tool_version"] = f.tool_version;
   j["ranges"] = nlohmann::json::array();
-  for (const auto& r : f.ranges)
-    j["ranges"].push_back({{"kernel", r.kernel},
-                           {"nvtx", r.nvtx},
-                           {"range_name", r.range_name},
-                           {"image", r.image},
-                           {"range_index", r.range_index},
-                           {"launch", r.launch}});
+  for (const auto& r : f.ranges) {
+    nlohmann::json jr{{"kernel", r.kernel},
+                      {"nvtx", r.nvtx},
+                      {"range_name", r.range_name},
+                      {"image", r.image},
+                      {"range_index", r.range_index},
+                      {"launch", r.launch}};
+    if (!r.run.id.empty()) {
+      // The shape as [name, value] pairs: its order is the kernel's parameter order.
+      nlohmann::json shape = nlohmann::json::array();
+      for (const auto& [k, v] : r.run.shape) shape.push_back({k, v});
+      jr["run"] = {{"id", r.run.id}, {"precision", r.run.precision}, {"shape", shape}};
+    }
+    j["ranges"].push_back(std::move(jr));
+  }
   return j.dump();
 }
 
@@ -152,6 +164,14 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
       r.image = jr.at("image").get<uint32_t>();
       r.range_index = jr.at("range_index").get<uint32_t>();
       r.launch = jr.value("launch", uint64_t(0));
+      if (jr.contains("run")) {
+        const nlohmann::json& run = jr.at("run");
+        r.run.id = run.at("id").get<std::string>();
+        r.run.precision = run.value("precision", "");
+        for (const auto& kv : run.at("shape"))
+          r.run.shape.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<int64_t>());
+        if (r.run.id.empty()) throw_bad_input(origin + ": damaged counter-file metadata (a run without an id)");
+      }
       f.ranges.push_back(std::move(r));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -342,84 +362,145 @@ std::string dominant_precision(const HwCounters& hw) {
   return best;
 }
 
-void add_opt(std::optional<double>& acc, const std::optional<double>& v) {
-  if (v) acc = acc.value_or(0) + *v;
+bool same_run(const CounterRun& a, const CounterRun& b) {
+  return a.id == b.id && a.precision == b.precision && a.shape == b.shape;
 }
 
-void scale_opt(std::optional<double>& v, double s) {
-  if (v) *v *= s;
+/// Launches folded into one results run.
+struct Fold {
+  std::string kernel, nvtx;  // application folds: the key
+  CounterRun run;            // benchmark folds: run.id is set
+  std::vector<std::string> kernels;
+  std::vector<HwCounters> hws;
+};
+
+RunRecord application_run(const Fold& fold) {
+  RunRecord run;
+  run.family = "app";
+  run.name = cupti::demangle(fold.kernel);
+  run.variant = cupti::kernel_short_name(run.name);
+  run.hw = cupti::mean_counters(fold.hws);  // per launch
+  run.precision = dominant_precision(*run.hw);
+  run.dtype = run.precision.substr(0, run.precision.find('_'));
+  run.id = run.family + "." + run.variant + "." + run.dtype;
+  run.nvtx = fold.nvtx;
+  run.launches = int64_t(fold.hws.size());
+  std::vector<double> durations;
+  for (const HwCounters& h : fold.hws)
+    if (h.duration_s) durations.push_back(*h.duration_s);
+  if (!durations.empty()) run.time_s = summarize(durations);
+  return run;
+}
+
+RunRecord benchmark_run(const Fold& fold) {
+  RunRecord run;
+  run.id = fold.run.id;
+  const size_t a = run.id.find('.'), b = run.id.rfind('.');
+  if (a != std::string::npos && b > a) {
+    run.family = run.id.substr(0, a);
+    run.variant = run.id.substr(a + 1, b - a - 1);
+    run.dtype = run.id.substr(b + 1);
+  } else {
+    run.family = "bench";
+    run.variant = run.id;
+  }
+  std::vector<KernelCounters> launches(fold.hws.size());
+  for (size_t i = 0; i < fold.hws.size(); ++i) launches[i].hw = fold.hws[i];
+  run.hw = combine_launches(launches);  // summed over the run, as bench sums them
+  run.precision = fold.run.precision.empty() ? dominant_precision(*run.hw) : fold.run.precision;
+  if (run.dtype.empty()) run.dtype = run.precision.substr(0, run.precision.find('_'));
+  run.shape = fold.run.shape;
+  run.nvtx = fold.nvtx;
+  const bool one_kernel = std::all_of(fold.kernels.begin(), fold.kernels.end(),
+                                      [&](const std::string& k) { return k == fold.kernels.front(); });
+  if (one_kernel && !fold.kernels.empty()) run.name = cupti::demangle(fold.kernels.front());
+  run.launches = int64_t(fold.hws.size());
+  if (run.hw->duration_s) run.time_s = summarize({*run.hw->duration_s});
+  return run;
 }
 
 }  // namespace
 
 ResultsDoc counter_file_to_results(const CounterFile& f) {
+  return evaluated_ranges_to_results(f.device, evaluate_counter_file(f));
+}
+
+ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
+                                       const std::vector<EvaluatedRange>& ranges) {
   ResultsDoc doc = new_results_doc();
-  doc.device = f.device;
-  if (f.device) {
-    const GpuSpec* g = find_gpu(f.device->gpu_key.empty() ? f.device->name : f.device->gpu_key);
+  doc.device = device;
+  if (device) {
+    const GpuSpec* g = find_gpu(device->gpu_key.empty() ? device->name : device->gpu_key);
     if (g) doc.peaks.datasheet = datasheet_peaks(*g);
   }
-  const auto ranges = evaluate_counter_file(f);
 
-  // Fold launches of the same kernel under the same NVTX path, in first-seen order.
-  using Key = std::tuple<std::string, std::string>;
-  std::map<Key, size_t> index;
-  struct Fold {
-    std::string kernel, nvtx;
-    std::vector<HwCounters> hws;
-  };
+  // In first-seen order: launches of the same kernel under the same NVTX path
+  // (application kernels), or consecutive launches of the same benchmark run.
+  std::map<std::tuple<std::string, std::string>, size_t> app_index;
   std::vector<Fold> folds;
   for (const auto& r : ranges) {
     const std::string kernel =
         !r.range.kernel.empty() ? r.range.kernel
                                 : (r.range.range_name.empty() ? "range" : r.range.range_name);
-    const Key key{kernel, r.range.nvtx};
-    auto [it, fresh] = index.try_emplace(key, folds.size());
-    if (fresh) folds.push_back({kernel, r.range.nvtx, {}});
-    folds[it->second].hws.push_back(r.hw);
+    size_t at = folds.size();
+    if (!r.range.run.id.empty()) {
+      const bool continues = !folds.empty() && same_run(folds.back().run, r.range.run) &&
+                             folds.back().nvtx == r.range.nvtx;
+      if (continues) at = folds.size() - 1;
+      else folds.push_back({"", r.range.nvtx, r.range.run, {}, {}});
+    } else {
+      auto [it, fresh] = app_index.try_emplace({kernel, r.range.nvtx}, folds.size());
+      if (fresh) folds.push_back({kernel, r.range.nvtx, {}, {}, {}});
+      at = it->second;
+    }
+    folds[at].kernels.push_back(kernel);
+    folds[at].hws.push_back(r.hw);
   }
   for (const Fold& fold : folds) {
-    HwCounters hw;
-    std::vector<double> durations;
-    std::map<std::string, double> flops_sum, metrics_sum;
-    for (const HwCounters& h : fold.hws) {
-      add_opt(hw.flops_total, h.flops_total);
-      add_opt(hw.dram_read_bytes, h.dram_read_bytes);
-      add_opt(hw.dram_write_bytes, h.dram_write_bytes);
-      add_opt(hw.l2_bytes, h.l2_bytes);
-      add_opt(hw.l1_bytes, h.l1_bytes);
-      add_opt(hw.duration_s, h.duration_s);
-      add_opt(hw.sm_clock_hz, h.sm_clock_hz);
-      for (const auto& [k, v] : h.flops_by_pipe) flops_sum[k] += v;
-      for (const auto& [k, v] : h.metrics) metrics_sum[k] += v;
-      if (h.duration_s) durations.push_back(*h.duration_s);
-    }
-    const double inv = 1.0 / double(fold.hws.size());  // per-launch means
-    for (auto* o : {&hw.flops_total, &hw.dram_read_bytes, &hw.dram_write_bytes, &hw.l2_bytes,
-                    &hw.l1_bytes, &hw.duration_s, &hw.sm_clock_hz})
-      scale_opt(*o, inv);
-    for (const auto& [k, v] : flops_sum) hw.flops_by_pipe[k] = v * inv;
-    for (const auto& [k, v] : metrics_sum) hw.metrics[k] = v * inv;
-
-    RunRecord run;
-    run.family = "app";
-    run.variant = fold.kernel;
-    run.precision = dominant_precision(hw);
-    run.dtype = run.precision.substr(0, run.precision.find('_'));
-    run.id = run.family + "." + run.variant + "." + run.dtype;
-    run.name = fold.kernel;
-    run.nvtx = fold.nvtx;
-    run.launches = int64_t(fold.hws.size());
-    if (hw.sm_clock_hz) run.sm_clock_mhz = *hw.sm_clock_hz / 1e6;
-    run.hw = hw;
-    if (!durations.empty()) {
-      run.time_s = summarize(durations);
+    RunRecord run = fold.run.id.empty() ? application_run(fold) : benchmark_run(fold);
+    if (run.hw->sm_clock_hz) run.sm_clock_mhz = *run.hw->sm_clock_hz / 1e6;
+    if (run.time_s.median > 0) {
       compute_derived(run, doc.peaks.datasheet);
-      run.derived.mfu.reset();  // no model FLOPs for an application kernel
+      run.derived.mfu.reset();  // no model FLOPs in a counter file
     }
     doc.runs.push_back(std::move(run));
   }
+  cupti::disambiguate_profile_ids(doc.runs);  // template instances with one short name
   return doc;
+}
+
+CounterFile merge_counter_files(const std::vector<CounterFile>& files,
+                                const std::vector<std::string>& origins) {
+  if (files.empty()) throw_bad_input("no counter files to merge");
+  auto name = [&](size_t i) { return i < origins.size() ? origins[i] : "file " + std::to_string(i + 1); };
+  CounterFile out = files.front();
+  uint64_t next_launch = 0;
+  for (const CounterRange& r : out.ranges) next_launch = std::max(next_launch, r.launch + 1);
+  for (size_t i = 1; i < files.size(); ++i) {
+    const CounterFile& f = files[i];
+    std::string differs;
+    if (f.chip != out.chip) differs = "chip " + f.chip + " against " + out.chip;
+    else if (f.set != out.set || f.tensor != out.tensor || f.metrics != out.metrics ||
+             f.plan_version != out.plan_version)
+      differs = "metric set, tensor types or metric list";
+    else if (f.config_image != out.config_image)
+      differs = "config image";
+    if (!differs.empty())
+      throw_bad_input(name(i) + " and " + name(0) + " were recorded with different metric plans (" + differs +
+                      "), so they cannot share one counter file");
+    const uint32_t image_base = uint32_t(out.counter_images.size());
+    out.counter_images.insert(out.counter_images.end(), f.counter_images.begin(), f.counter_images.end());
+    uint64_t last = next_launch;
+    for (CounterRange r : f.ranges) {
+      r.image += image_base;
+      r.launch += next_launch;
+      last = std::max(last, r.launch + 1);
+      out.ranges.push_back(std::move(r));
+    }
+    next_launch = last;
+    out.dropped_ranges += f.dropped_ranges;
+  }
+  return out;
 }
 
 }  // namespace flopscope

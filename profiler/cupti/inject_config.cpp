@@ -15,6 +15,7 @@ std::vector<std::string> inject_environment(const InjectConfig& c) {
     for (const std::string& t : c.tensor) v += (v.empty() ? "" : ",") + t;
     env.push_back(std::string(kEnvTensor) + "=" + v);
   }
+  if (c.counters) env.push_back(std::string(kEnvCounters) + "=1");
   if (!c.filter.kernel_regex.empty()) env.push_back(std::string(kEnvKernelRegex) + "=" + c.filter.kernel_regex);
   if (c.filter.launch_skip > 0)
     env.push_back(std::string(kEnvLaunchSkip) + "=" + std::to_string(c.filter.launch_skip));
@@ -60,6 +61,7 @@ InjectConfig inject_config_from_env(const std::function<const char*(const char*)
   }
   c.period_ms = int(env_int(getenv, kEnvPeriodMs, 5000));
   if (const char* set = getenv(kEnvSet); set && *set) c.metric_set = set;
+  if (const char* w = getenv(kEnvCounters)) c.counters = std::string(w) == "1";
   if (const char* t = getenv(kEnvTensor)) {
     std::string all = t;
     size_t begin = 0;
@@ -80,6 +82,12 @@ std::string inject_results_path(const std::string& dir, int pid) {
 
 std::string inject_status_path(const std::string& dir, int pid) {
   return dir + "/flopscope-" + std::to_string(pid) + ".status";
+}
+
+std::string inject_counters_path(const std::string& dir, int pid, size_t index) {
+  std::string path = dir + "/flopscope-" + std::to_string(pid);
+  if (index > 0) path.append("-").append(std::to_string(index));
+  return path.append(".fscounters");
 }
 
 }  // namespace flopscope::cupti

@@ -18,6 +18,7 @@ inline constexpr const char* kEnvNvtxInclude = "FLOPSCOPE_PROFILE_NVTX_INCLUDE";
 inline constexpr const char* kEnvPeriodMs = "FLOPSCOPE_PROFILE_PERIOD_MS";
 inline constexpr const char* kEnvSet = "FLOPSCOPE_PROFILE_SET";        ///< timing, flops, roofline
 inline constexpr const char* kEnvTensor = "FLOPSCOPE_PROFILE_TENSOR";  ///< comma-separated
+inline constexpr const char* kEnvCounters = "FLOPSCOPE_PROFILE_COUNTERS";  ///< "1": write raw counter files
 
 struct InjectConfig {
   std::string dir;  ///< where each process writes flopscope-<pid>.json and .status
@@ -25,6 +26,7 @@ struct InjectConfig {
   int period_ms = 5000;  ///< rewrite the results this often (a crash loses at most this); 0: never
   std::string metric_set = "timing";  ///< "flops" or "roofline" add range-profiler counters
   std::vector<std::string> tensor;    ///< tensor-core source types to count
+  bool counters = false;  ///< each process also writes its raw counters (.fscounters)
 };
 
 /// "NAME=value" entries for the application's environment.
@@ -37,5 +39,9 @@ InjectConfig inject_config_from_env(const std::function<const char*(const char*)
 /// Per-process output files inside InjectConfig::dir.
 std::string inject_results_path(const std::string& dir, int pid);
 std::string inject_status_path(const std::string& dir, int pid);
+/// The raw counter file of a process's `index`-th profiled context (0, 1, ...):
+/// flopscope-<pid>.fscounters for the first, flopscope-<pid>-<index>.fscounters
+/// for the others.
+std::string inject_counters_path(const std::string& dir, int pid, size_t index);
 
 }  // namespace flopscope::cupti

@@ -1,7 +1,10 @@
 #include "inject_report.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <tuple>
 
 #include "flopscope/error.h"
 #include "session_errors.h"
@@ -40,6 +43,25 @@ ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::stri
   }
   c.doc = merge_profile_docs(docs);
   return c;
+}
+
+std::vector<std::string> list_counter_files(const std::string& dir) {
+  // flopscope-<pid>.fscounters is context 0, flopscope-<pid>-<n>.fscounters context n.
+  std::vector<std::tuple<long long, long long, std::string>> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("flopscope-", 0) != 0 || e.path().extension() != ".fscounters") continue;
+    const std::string stem = e.path().stem().string().substr(std::strlen("flopscope-"));
+    const size_t dash = stem.find('-');
+    const long long pid = std::strtoll(stem.c_str(), nullptr, 10);
+    const long long index = dash == std::string::npos ? 0 : std::strtoll(stem.c_str() + dash + 1, nullptr, 10);
+    found.emplace_back(pid, index, e.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(std::move(std::get<2>(f)));
+  return out;
 }
 
 std::string inject_results_for(const std::string& status_path) {

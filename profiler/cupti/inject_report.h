@@ -20,6 +20,10 @@ struct ProfileCollection {
 /// is missing or unreadable (a process killed mid-write) is skipped and noted.
 ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::string>& notes);
 
+/// The raw counter files in `dir` (flopscope-<pid>[-<n>].fscounters), by pid,
+/// then context index.
+std::vector<std::string> list_counter_files(const std::string& dir);
+
 /// The results file written beside a status file (same pid, .json).
 std::string inject_results_for(const std::string& status_path);
 

@@ -112,6 +112,8 @@ struct Session::Impl {
   struct Noted {
     std::string kernel, nvtx;
   };
+  CounterRun run;        // what the launches since start() belong to
+  std::string run_nvtx;  // their NVTX path when a launch note has none
   std::vector<Noted> batch;  // launches noted in the current batch
   uint64_t next_launch = 0;
   uint64_t dropped = 0;
@@ -182,7 +184,7 @@ void CUPTIAPI Session::Impl::on_callback(void* self, CUpti_CallbackDomain domain
 void Session::Impl::note_locked(const char* kernel, const char* nvtx) {
   if (!running || flushing) return;
   if (batch.size() >= opt.ranges_per_batch) flush_locked(/*restart=*/true);
-  batch.push_back({kernel ? kernel : "", nvtx ? nvtx : ""});
+  batch.push_back({kernel ? kernel : "", nvtx && *nvtx ? nvtx : run_nvtx});
 }
 
 void Session::Impl::flush_locked(bool restart) {
@@ -206,11 +208,11 @@ void Session::Impl::flush_locked(bool restart) {
     for (size_t k = 0; k < plan.metrics.size(); ++k) values[plan.metrics[k]] = v[k];
     KernelCounters kc;
     kc.kernel = names_ok ? batch[i].kernel : "";
-    kc.nvtx = names_ok ? batch[i].nvtx : "";
+    kc.nvtx = names_ok ? batch[i].nvtx : run_nvtx;
     kc.launch = next_launch + i;
     kc.hw = hw_counters_from_values(plan.quantities, values);
     raw.ranges.push_back({kc.kernel, kc.nvtx, cupti::counter_data_range_name(b.image, i), image,
-                          uint32_t(i), kc.launch});
+                          uint32_t(i), kc.launch, run});
     results.push_back(std::move(kc));
   }
   next_launch += std::max(b.ranges, batch.size());
@@ -314,12 +316,14 @@ Session::~Session() {
   s.profiler.reset();  // cuptiRangeProfilerDisable
 }
 
-void Session::start() {
+void Session::start(const CounterRun& run, const std::string& nvtx) {
   Impl& s = *impl_;
   std::lock_guard<std::mutex> lock(s.mu);
   if (!s.enabled || s.running) return;
   s.results.clear();
   s.batch.clear();
+  s.run = run;
+  s.run_nvtx = nvtx;
   s.graph_launches = 0;
   cupti::ScopedContext scope(s.ctx);
   s.profiler->start();

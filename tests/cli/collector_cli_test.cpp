@@ -1,8 +1,10 @@
-// `flopscope metrics` and `flopscope report` on raw counter files, through the
-// built binary. No GPU needed.
+// `flopscope metrics` and `flopscope report` on raw counter files, and the
+// --counters options of bench and profile, through the built binary. No GPU
+// needed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
@@ -92,7 +94,7 @@ TEST(ReportCli, CounterFiles) {
 
   // Not a CUPTI image: exit 2, one line, no crash.
   f.counter_images = {std::vector<uint8_t>(1000, 7)};
-  f.ranges = {{"k", "", "0", 0, 0, 0}};
+  f.ranges = {{"k", "", "0", 0, 0, 0, {}}};
   flopscope::write_counter_file(dir + "/garbage.fscounters", f);
   r = run_cli({"report", dir + "/garbage.fscounters"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -113,4 +115,140 @@ TEST(ReportCli, CounterFiles) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("corrupted"), std::string::npos) << r.err;
+}
+
+namespace {
+
+void expect_bad_input(const flopscope::test::CliResult& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+bool dir_is_empty(const std::string& dir) {
+  return std::filesystem::is_empty(dir);
+}
+
+}  // namespace
+
+// bench --counters: refused before any work (in every build, GPU or not), and
+// nothing is left behind.
+TEST(BenchCountersCli, BadInputFailsFirst) {
+  const std::string dir = flopscope::test::temp_dir();
+  const std::string f = dir + "/run.fscounters";
+  for (const auto& metrics : std::vector<std::vector<std::string>>{{}, {"--metrics", "none"}})  {
+    std::vector<std::string> args{"bench", "--kernel", "gemm.naive.fp32", "--counters", f};
+    args.insert(args.end(), metrics.begin(), metrics.end());
+    expect_bad_input(run_cli(args), "--counters needs hardware counters: add --metrics");
+  }
+  expect_bad_input(run_cli({"bench", "--metrics", "flops", "--counters", dir + "/no/such/dir/x.fscounters"}),
+                   "does not exist");
+  expect_bad_input(run_cli({"bench", "--metrics", "flops", "--counters", dir}), "not a regular file");
+  expect_bad_input(run_cli({"bench", "--metrics", "flops", "--out", f, "--counters", f}), "two outputs");
+  expect_bad_input(run_cli({"bench", "--metrics", "flops", "--out", dir + "/./x", "--counters", dir + "//x"}),
+                   "two outputs");
+  EXPECT_TRUE(dir_is_empty(dir));
+  // Distinct outputs pass these checks (and then need kernels and a GPU).
+  const auto ok = run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "tiny", "--metrics", "flops", "--out",
+                           dir + "/r.json", "--counters", f});
+  EXPECT_EQ(ok.err.find("--counters"), std::string::npos) << ok.err;
+  EXPECT_EQ(ok.err.find("two outputs"), std::string::npos) << ok.err;
+  EXPECT_TRUE(dir_is_empty(dir) || ok.exit_code == 0) << ok.err;
+}
+
+// profile --counters: needs --set flops or roofline; checked before the application runs.
+TEST(ProfileCountersCli, BadInputFailsBeforeTheApplicationRuns) {
+  const std::string dir = flopscope::test::temp_dir();
+  const std::string f = dir + "/app.fscounters", marker = dir + "/ran";
+  const std::vector<std::string> app{"--", "/bin/sh", "-c", "touch '" + marker + "'"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), app.begin(), app.end());
+    return run_cli(args);
+  };
+  expect_bad_input(with({"profile", "--counters", f}), "--counters needs hardware counters: add --set flops");
+  expect_bad_input(with({"profile", "--set", "timing", "--counters", f}), "--set flops");
+  expect_bad_input(with({"profile", "--set", "flops", "--counters", dir + "/no/such/x"}), "does not exist");
+  expect_bad_input(with({"profile", "--set", "roofline", "--out", f, "--counters", f}), "two outputs");
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_TRUE(dir_is_empty(dir));
+}
+
+namespace {
+
+// What the injection library leaves in FLOPSCOPE_PROFILE_DIR, written by a
+// stand-in application (the real one needs a GPU): raw counter files for two
+// processes, one with two contexts, and a status file.
+std::vector<std::string> fake_app(const std::string& first, const std::string& second, const std::string& third) {
+  return {"--", "/bin/sh", "-c",
+          "test \"$FLOPSCOPE_PROFILE_COUNTERS\" = 1 || exit 9; d=\"$FLOPSCOPE_PROFILE_DIR\"; "
+          "cp \"$1\" \"$d/flopscope-101.fscounters\" && cp \"$2\" \"$d/flopscope-101-1.fscounters\" && "
+          "cp \"$3\" \"$d/flopscope-7.fscounters\" && "
+          "printf 'flopscope-inject-status 1\\npid 101\\nstate exit\\n' > \"$d/flopscope-101.status\"",
+          "sh", first, second, third};
+}
+
+flopscope::CounterFile with_ranges(const std::string& kernel, uint8_t fill, size_t n) {
+  flopscope::CounterFile f = plan_file();
+  f.counter_images = {std::vector<uint8_t>(100 + n, fill)};
+  for (size_t i = 0; i < n; ++i) f.ranges.push_back({kernel, "step", std::to_string(i), 0, uint32_t(i), i, {}});
+  return f;
+}
+
+}  // namespace
+
+// The CLI collects each process's files: merged into one file, or copied into a
+// directory as <pid>[-<n>].fscounters, byte for byte.
+TEST(ProfileCountersCli, CollectsTheProcessesFiles) {
+  const std::string in = flopscope::test::temp_dir();
+  const std::vector<std::string> parts{in + "/a", in + "/b", in + "/c"};
+  flopscope::write_counter_file(parts[0], with_ranges("a", 1, 2));
+  flopscope::write_counter_file(parts[1], with_ranges("b", 2, 1));
+  flopscope::write_counter_file(parts[2], with_ranges("c", 3, 3));
+
+  const std::string out = flopscope::test::temp_dir();
+  std::vector<std::string> args{"profile", "--set", "flops", "--counters", out + "/app.fscounters"};
+  for (const auto& a : fake_app(parts[0], parts[1], parts[2])) args.push_back(a);
+  auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("wrote raw counters: " + out + "/app.fscounters"), std::string::npos) << r.err;
+  const flopscope::CounterFile m = flopscope::read_counter_file(out + "/app.fscounters");
+  ASSERT_EQ(m.counter_images.size(), 3u);
+  ASSERT_EQ(m.ranges.size(), 6u);
+  // By pid, then context: 7 first, then 101 and 101-1.
+  EXPECT_EQ(m.ranges[0].kernel, "c");
+  EXPECT_EQ(m.ranges[3].kernel, "a");
+  EXPECT_EQ(m.ranges[3].image, 1u);
+  EXPECT_EQ(m.ranges[5].kernel, "b");
+  EXPECT_EQ(m.ranges[5].image, 2u);
+  EXPECT_EQ(m.counter_images[2], std::vector<uint8_t>(101, 2));
+
+  // Into an existing directory: one file per process and context.
+  const std::string dir = flopscope::test::temp_dir();
+  args[4] = dir;
+  r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(flopscope::read_file(dir + "/101.fscounters"), flopscope::read_file(parts[0]));
+  EXPECT_EQ(flopscope::read_file(dir + "/101-1.fscounters"), flopscope::read_file(parts[1]));
+  EXPECT_EQ(flopscope::read_file(dir + "/7.fscounters"), flopscope::read_file(parts[2]));
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 3u);
+
+  // Two metric plans cannot share one file: bad input that says to give a directory.
+  flopscope::CounterFile other = with_ranges("d", 4, 1);
+  other.chip = "GA100";
+  flopscope::write_counter_file(parts[2], other);
+  const std::string out2 = flopscope::test::temp_dir();
+  args[4] = out2 + "/app.fscounters";
+  r = run_cli(args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("7.fscounters"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir_is_empty(out2));
+
+  // No counter file written by any process: said so, nothing written, exit unchanged.
+  r = run_cli({"profile", "--set", "flops", "--counters", out2 + "/none.fscounters", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no counter file written"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir_is_empty(out2));
 }

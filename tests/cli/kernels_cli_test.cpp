@@ -1,6 +1,7 @@
 // `flopscope list` and the bench command's argument checks, on the CPU.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -84,4 +85,17 @@ TEST(BenchCommand, NoGpuStopsWithOneLine) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// bench --counters on a machine without a GPU: exit 3, one line, and no file
+// (not the counter file, not the results, no temporary left behind).
+TEST(BenchCommand, CountersWithoutGpuLeaveNoFile) {
+  if (gpu_present()) GTEST_SKIP() << "a GPU is present: the no-GPU path cannot be exercised here";
+  const std::string dir = flopscope::test::temp_dir();
+  const auto r = run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "tiny", "--metrics", "flops",
+                          "--counters", dir + "/run.fscounters", "--out", dir + "/run.json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
 }

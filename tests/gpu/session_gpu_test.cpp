@@ -1,12 +1,16 @@
 // Hardware counters on a real GPU (label gpu): the reference kernels under a
 // Session against their exact FLOP and byte counts, batching without drops,
-// and the raw counter file evaluated again on the host. Skipped, with the
-// reason, where there is no GPU.
+// and the raw counter file evaluated again on the host, also as
+// `flopscope bench --counters` writes it and `flopscope report` reads it.
+// Skipped, with the reason, where there is no GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <sstream>
 #include <string>
 
+#include "cli/run_cli.h"
 #include "flopscope/counter_file.h"
 #include "flopscope/device.h"
 #include "flopscope/error.h"
@@ -100,4 +104,72 @@ TEST(SessionGpu, CopyReadsAndWritesItsBytes) {
   EXPECT_NEAR(*hw.dram_read_bytes, bytes, 0.02 * bytes);
   EXPECT_NEAR(*hw.dram_write_bytes, bytes, 0.02 * bytes);
   EXPECT_GT(hw.l2_bytes.value_or(0), bytes);
+}
+
+namespace {
+
+/// The CSV `flopscope report --csv` writes: header names -> the first row's fields.
+std::map<std::string, std::string> first_csv_row(const std::string& text) {
+  std::istringstream in(text);
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  auto split = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::stringstream ss(line);
+    std::string f;
+    while (std::getline(ss, f, ',')) out.push_back(f);
+    return out;
+  };
+  const auto names = split(header), values = split(row);
+  std::map<std::string, std::string> m;
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) m[names[i]] = values[i];
+  return m;
+}
+
+}  // namespace
+
+// `bench --counters` then `report` on the file, on any machine: the FP32 FLOPs
+// re-evaluated from the raw counters are 2*M*N*K exactly, and what the results
+// file of the same bench run says.
+TEST(SessionGpu, BenchCountersFileReportsTheSameFlops) {
+  REQUIRE_GPU();
+  const int64_t m = 256, n = 256, k = 256;
+  const double flops = double(2 * m * n * k);
+  const std::string dir = test::temp_dir();
+  const std::string counters = dir + "/gemm.fscounters", results = dir + "/gemm.json", csv = dir + "/again.csv";
+  const auto bench = test::run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "256x256x256", "--metrics",
+                                    "flops", "--reps", "3", "--counters", counters, "--out", results});
+  if (bench.err.find("restricted to administrators") != std::string::npos)
+    GTEST_SKIP() << "GPU counters not permitted here: " << bench.err;
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  const ResultsDoc measured = read_results(results);
+  ASSERT_EQ(measured.runs.size(), 1u);
+  const RunRecord& run = measured.runs[0];
+  ASSERT_TRUE(run.hw && run.hw->flops_by_pipe.count("fp32")) << bench.err;
+  EXPECT_EQ(run.hw->flops_by_pipe.at("fp32"), flops);
+
+  // The CLI re-evaluates the file with CUPTI's host API, under the run's id and shape.
+  const auto report = test::run_cli({"report", counters, "--csv", csv});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("gemm.naive.fp32"), std::string::npos) << report.out;
+  auto row = first_csv_row(read_file(csv));
+  EXPECT_EQ(row["id"], "gemm.naive.fp32");
+  EXPECT_EQ(row["shape"], "m=256 n=256 k=256");
+  EXPECT_EQ(row["launches"], "1");
+  ASSERT_FALSE(row["hw_flops"].empty());
+  EXPECT_EQ(std::stod(row["hw_flops"]), flops);  // fp64 and fp16 count 0 here
+
+  // Per pipe, as the file evaluates in this process.
+  const ResultsDoc again = counter_file_to_results(read_counter_file(counters));
+  ASSERT_EQ(again.runs.size(), 1u);
+  const RunRecord& r = again.runs[0];
+  EXPECT_EQ(r.id, run.id);
+  EXPECT_EQ(r.shape, run.shape);
+  EXPECT_EQ(r.nvtx, run.nvtx);
+  ASSERT_TRUE(r.hw && r.hw->flops_by_pipe.count("fp32"));
+  EXPECT_EQ(r.hw->flops_by_pipe.at("fp32"), flops);
+  EXPECT_EQ(r.hw->flops_by_pipe, run.hw->flops_by_pipe);
+  EXPECT_EQ(r.hw->flops_total, run.hw->flops_total);
+  EXPECT_EQ(r.hw->duration_s, run.hw->duration_s);
 }

@@ -710,6 +710,24 @@ TEST(ProfileDir, ReadsStatusAndResultsPerProcess) {
   EXPECT_NE(notes[0].find("flopscope-102.status"), std::string::npos);
 }
 
+// Raw counter files: one per profiled context, named by pid and context index,
+// listed in pid order (numerically), then context order.
+TEST(ProfileDir, CounterFilesByPidThenContext) {
+  const std::string dir = flopscope::test::temp_dir();
+  EXPECT_EQ(inject_counters_path(dir, 42, 0), dir + "/flopscope-42.fscounters");
+  EXPECT_EQ(inject_counters_path(dir, 42, 2), dir + "/flopscope-42-2.fscounters");
+  for (const auto& [pid, index] : std::vector<std::pair<int, size_t>>{{100, 1}, {9, 0}, {100, 0}, {100, 10}, {100, 2}})
+    write_file_atomic(inject_counters_path(dir, pid, index), "x");
+  write_file_atomic(inject_results_path(dir, 9), "{}");
+  write_file_atomic(dir + "/other.fscounters", "x");
+  const std::vector<std::string> got = list_counter_files(dir);
+  const std::vector<std::string> want{inject_counters_path(dir, 9, 0), inject_counters_path(dir, 100, 0),
+                                      inject_counters_path(dir, 100, 1), inject_counters_path(dir, 100, 2),
+                                      inject_counters_path(dir, 100, 10)};
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(list_counter_files(dir + "/missing").empty());
+}
+
 TEST(InjectConfig, EnvironmentRoundTrip) {
   InjectConfig c;
   c.dir = "/tmp/x";
@@ -720,6 +738,7 @@ TEST(InjectConfig, EnvironmentRoundTrip) {
   c.period_ms = 250;
   c.metric_set = "roofline";
   c.tensor = {"bf16", "fp16"};
+  c.counters = true;
   std::map<std::string, std::string> env;
   for (const std::string& e : inject_environment(c)) env[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
   const InjectConfig r = inject_config_from_env([&](const char* n) -> const char* {
@@ -734,7 +753,12 @@ TEST(InjectConfig, EnvironmentRoundTrip) {
   EXPECT_EQ(r.period_ms, 250);
   EXPECT_EQ(r.metric_set, "roofline");
   EXPECT_EQ(r.tensor, c.tensor);
+  EXPECT_TRUE(r.counters);
+  EXPECT_EQ(env.at(kEnvCounters), "1");
   const InjectConfig d = inject_config_from_env([](const char*) -> const char* { return nullptr; });
+  EXPECT_FALSE(d.counters);
+  c.counters = false;
+  for (const std::string& e : inject_environment(c)) EXPECT_NE(e.rfind(kEnvCounters, 0), 0u) << e;
   EXPECT_TRUE(d.dir.empty());
   EXPECT_EQ(d.filter.launch_count, -1);
   EXPECT_EQ(d.metric_set, "timing");

@@ -36,9 +36,9 @@ CounterFile sample_file() {
   for (size_t i = 0; i < a.size(); ++i) a[i] = uint8_t(i * 7 + 1);
   for (size_t i = 0; i < b.size(); ++i) b[i] = uint8_t(255 - i);
   f.counter_images = {a, b};
-  f.ranges = {{"gemm_kernel", "step/fwd", "0", 0, 0, 0},
-              {"gemm_kernel", "step/fwd", "1", 0, 1, 1},
-              {"softmax", "", "0", 1, 0, 2}};
+  f.ranges = {{"gemm_kernel", "step/fwd", "0", 0, 0, 0, {}},
+              {"gemm_kernel", "step/fwd", "1", 0, 1, 1, {}},
+              {"softmax", "", "0", 1, 0, 2, {}}};
   return f;
 }
 
@@ -90,6 +90,7 @@ TEST(CounterFile, RoundTrip) {
   EXPECT_EQ(g.ranges[1].range_index, 1u);
   EXPECT_EQ(g.ranges[2].image, 1u);
   EXPECT_EQ(g.ranges[2].launch, 2u);
+  for (const auto& r : g.ranges) EXPECT_TRUE(r.run.id.empty() && r.run.shape.empty());
   // The serialized form is stable.
   EXPECT_EQ(serialize_counter_file(g), bytes);
   // The config image still counts its passes after the trip.
@@ -169,6 +170,182 @@ TEST(CounterFile, InvalidCounterImageGivesAClearError) {
 
 TEST(CounterFile, RangeReferringToAMissingImage) {
   CounterFile f = sample_file();
-  f.ranges.push_back({"k", "", "0", 7, 0, 3});
+  f.ranges.push_back({"k", "", "0", 7, 0, 3, {}});
   EXPECT_NE(error_of(serialize_counter_file(f)).find("counter image 7"), std::string::npos);
+}
+
+// flopscope bench --counters: each range carries its run (id, precision, shape
+// in parameter order); application ranges carry none, and older files without
+// the field read as application ranges.
+TEST(CounterFile, BenchmarkRunsRoundTrip) {
+  CounterFile f = sample_file();
+  f.ranges[0].run = {"gemm.naive.fp32", "fp32", {{"m", 256}, {"n", 192}, {"k", 128}}};
+  f.ranges[1].run = {"attention.flash.bf16", "bf16_tensor", {{"b", 1}, {"h", 8}, {"s", 1024}, {"d", 64}}};
+  const std::string bytes = serialize_counter_file(f);
+  const CounterFile g = parse_counter_file(bytes, "mem");
+  ASSERT_EQ(g.ranges.size(), 3u);
+  EXPECT_EQ(g.ranges[0].run.id, "gemm.naive.fp32");
+  EXPECT_EQ(g.ranges[0].run.precision, "fp32");
+  EXPECT_EQ(g.ranges[0].run.shape, (Shape{{"m", 256}, {"n", 192}, {"k", 128}}));
+  EXPECT_EQ(g.ranges[1].run.id, "attention.flash.bf16");
+  EXPECT_EQ(g.ranges[1].run.shape, (Shape{{"b", 1}, {"h", 8}, {"s", 1024}, {"d", 64}}));  // order kept
+  EXPECT_TRUE(g.ranges[2].run.id.empty());
+  EXPECT_EQ(serialize_counter_file(g), bytes);
+  // Ranges without a run write no "run" key: files of application kernels are unchanged.
+  EXPECT_NE(bytes.find("\"run\""), std::string::npos);
+  EXPECT_EQ(serialize_counter_file(sample_file()).find("\"run\""), std::string::npos);
+}
+
+namespace {
+
+EvaluatedRange evaluated(const std::string& kernel, const std::string& nvtx, const CounterRun& run, double fp32,
+                         double duration_s, double dram_read = 0) {
+  EvaluatedRange e;
+  e.range.kernel = kernel;
+  e.range.nvtx = nvtx;
+  e.range.run = run;
+  e.hw.flops_by_pipe["fp32"] = fp32;
+  e.hw.flops_total = fp32;
+  e.hw.duration_s = duration_s;
+  e.hw.sm_clock_hz = 1.98e9;
+  e.hw.dram_read_bytes = dram_read;
+  e.hw.dram_write_bytes = 0;
+  e.hw.metrics["dram__bytes_read.sum"] = dram_read;
+  return e;
+}
+
+DeviceInfo h200() {
+  DeviceInfo d;
+  d.name = "NVIDIA H200";
+  d.gpu_key = "h200";
+  return d;
+}
+
+}  // namespace
+
+// A benchmark run is its consecutive launches, summed the way bench sums them
+// (combine_launches), under the run's own id, shape and NVTX path; application
+// kernels fold per kernel x NVTX path as a per-launch mean, named as profile
+// names them.
+TEST(CounterFile, BenchmarkRunsBecomeTheirOwnRuns) {
+  const CounterRun gemm{"gemm.naive.fp32", "fp32", {{"m", 256}, {"n", 256}, {"k", 256}}};
+  const CounterRun gemm_big{"gemm.naive.fp32", "fp32", {{"m", 512}, {"n", 256}, {"k", 256}}};
+  const CounterRun attn{"attention.naive.fp32", "fp32", {{"s", 128}}};
+  const std::string gemm_nvtx = "gemm.naive.fp32 m=256 n=256 k=256";
+  const std::vector<EvaluatedRange> ranges{
+      evaluated("_Z10gemm_naivePKfS0_Pfiii", gemm_nvtx, gemm, 33554432, 2e-4, 1000),
+      evaluated("_Z10gemm_naivePKfS0_Pfiii", "gemm.naive.fp32 m=512 n=256 k=256", gemm_big, 67108864, 4e-4),
+      // A run of two kernels: one results run, summed.
+      evaluated("_Z6scoresv", "attention.naive.fp32 s=128", attn, 1000, 1e-5, 10),
+      evaluated("_Z7softmaxv", "attention.naive.fp32 s=128", attn, 500, 3e-5, 20),
+      // Application kernels: a mean per launch, under the demangled short name.
+      evaluated("_Z10app_kernelIfEvPT_", "step", {}, 100, 1e-6),
+      evaluated("_Z10app_kernelIfEvPT_", "step", {}, 300, 3e-6),
+  };
+  const ResultsDoc doc = evaluated_ranges_to_results(h200(), ranges);
+  ASSERT_EQ(doc.runs.size(), 4u);
+  EXPECT_GT(doc.peaks.datasheet.dram_bytes_per_s, 0);
+
+  const RunRecord& a = doc.runs[0];
+  EXPECT_EQ(a.id, "gemm.naive.fp32");
+  EXPECT_EQ(a.family, "gemm");
+  EXPECT_EQ(a.variant, "naive");
+  EXPECT_EQ(a.dtype, "fp32");
+  EXPECT_EQ(a.precision, "fp32");
+  EXPECT_EQ(a.shape, gemm.shape);
+  EXPECT_EQ(a.nvtx, gemm_nvtx);
+  EXPECT_EQ(a.name, "gemm_naive(float const*, float const*, float*, int, int, int)");
+  EXPECT_EQ(a.launches, 1);
+  ASSERT_TRUE(a.hw);
+  EXPECT_EQ(a.hw->flops_by_pipe.at("fp32"), 33554432.0);
+  EXPECT_DOUBLE_EQ(a.time_s.median, 2e-4);
+  EXPECT_NEAR(a.sm_clock_mhz.value_or(0), 1980, 1e-9);
+  ASSERT_TRUE(a.derived.tflops_hw);
+  EXPECT_DOUBLE_EQ(*a.derived.tflops_hw, 33554432.0 / 2e-4 / 1e12);
+  EXPECT_FALSE(a.derived.mfu);  // no model FLOPs in a counter file
+
+  EXPECT_EQ(doc.runs[1].shape, gemm_big.shape);
+  EXPECT_EQ(doc.runs[1].hw->flops_by_pipe.at("fp32"), 67108864.0);
+
+  const RunRecord& b = doc.runs[2];
+  EXPECT_EQ(b.id, "attention.naive.fp32");
+  EXPECT_EQ(b.launches, 2);
+  EXPECT_TRUE(b.name.empty());  // two kernels
+  EXPECT_EQ(b.hw->flops_by_pipe.at("fp32"), 1500.0);
+  EXPECT_EQ(b.hw->flops_total.value_or(0), 1500.0);
+  EXPECT_DOUBLE_EQ(b.hw->duration_s.value_or(0), 4e-5);
+  EXPECT_EQ(b.hw->dram_read_bytes.value_or(0), 30.0);
+  EXPECT_EQ(b.hw->metrics.at("dram__bytes_read.sum"), 30.0);
+  EXPECT_NEAR(b.hw->sm_clock_hz.value_or(0), 1.98e9, 1);  // averaged, not summed
+  EXPECT_DOUBLE_EQ(b.time_s.median, 4e-5);
+
+  const RunRecord& c = doc.runs[3];
+  EXPECT_EQ(c.family, "app");
+  EXPECT_EQ(c.variant, "app_kernel");
+  EXPECT_EQ(c.id, "app.app_kernel.fp32");
+  EXPECT_EQ(c.name, "void app_kernel<float>(float*)");
+  EXPECT_TRUE(c.shape.empty());
+  EXPECT_EQ(c.launches, 2);
+  EXPECT_EQ(c.hw->flops_by_pipe.at("fp32"), 200.0);  // per launch
+  EXPECT_DOUBLE_EQ(c.time_s.median, 2e-6);
+}
+
+// The same run twice in a row with another NVTX path, or twice apart, stays two runs.
+TEST(CounterFile, BenchmarkRunsSplitWhereTheRunChanges) {
+  const CounterRun r{"memory.copy.fp32", "fp32", {{"n", 1024}}};
+  const CounterRun other{"memory.copy.fp32", "fp32", {{"n", 2048}}};
+  const ResultsDoc doc = evaluated_ranges_to_results(
+      std::nullopt, {evaluated("k", "a", r, 1, 1e-6), evaluated("k", "b", r, 2, 1e-6),
+                     evaluated("k", "b", other, 3, 1e-6), evaluated("k", "b", r, 4, 1e-6)});
+  ASSERT_EQ(doc.runs.size(), 4u);
+  EXPECT_EQ(doc.runs[0].hw->flops_total.value_or(0), 1.0);
+  EXPECT_EQ(doc.runs[1].hw->flops_total.value_or(0), 2.0);
+  EXPECT_EQ(doc.runs[3].hw->flops_total.value_or(0), 4.0);
+  EXPECT_FALSE(doc.device);
+  EXPECT_EQ(doc.peaks.datasheet.dram_bytes_per_s, 0);
+}
+
+// profile --counters FILE: the sessions of several processes (same plan) in one file.
+TEST(CounterFile, MergeAppendsImagesAndRepointsRanges) {
+  CounterFile a = sample_file(), b = sample_file();
+  b.counter_images = {std::vector<uint8_t>(77, 9)};
+  b.ranges = {{"other", "x", "0", 0, 0, 0, {}}, {"other", "x", "1", 0, 1, 5, {}}};
+  b.dropped_ranges = 2;
+  b.device->name = "second";
+  const CounterFile m = merge_counter_files({a, b}, {"1.fscounters", "2.fscounters"});
+  EXPECT_EQ(m.chip, a.chip);
+  EXPECT_EQ(m.config_image, a.config_image);
+  ASSERT_EQ(m.counter_images.size(), 3u);
+  EXPECT_EQ(m.counter_images[2], b.counter_images[0]);
+  ASSERT_EQ(m.ranges.size(), 5u);
+  EXPECT_EQ(m.ranges[3].kernel, "other");
+  EXPECT_EQ(m.ranges[3].image, 2u);
+  EXPECT_EQ(m.ranges[4].range_index, 1u);
+  EXPECT_EQ(m.ranges[3].launch, 3u);  // after a's launches 0..2
+  EXPECT_EQ(m.ranges[4].launch, 8u);
+  EXPECT_EQ(m.dropped_ranges, 5u);
+  EXPECT_EQ(m.device->name, "NVIDIA H200");  // the first file's
+  // Still a valid file: every range names an image it has.
+  EXPECT_EQ(parse_counter_file(serialize_counter_file(m), "m").ranges.size(), 5u);
+  EXPECT_EQ(merge_counter_files({a}, {"1"}).ranges.size(), a.ranges.size());
+
+  // Another plan cannot share the file: bad input naming both files.
+  CounterFile c = sample_file();
+  c.metrics.pop_back();
+  for (const CounterFile& bad : {c, [] {
+                                   CounterFile d = sample_file();
+                                   d.chip = "GA100";
+                                   return d;
+                                 }()}) {
+    try {
+      merge_counter_files({a, bad}, {"1.fscounters", "2.fscounters"});
+      ADD_FAILURE() << "merged two plans";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+      const std::string what = e.what();
+      EXPECT_NE(what.find("2.fscounters"), std::string::npos) << what;
+      EXPECT_NE(what.find("1.fscounters"), std::string::npos) << what;
+    }
+  }
+  EXPECT_THROW(merge_counter_files({}, {}), Error);
 }

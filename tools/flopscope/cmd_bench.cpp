@@ -1,8 +1,10 @@
 // `flopscope bench [--kernel REGEX] [--dtype LIST] [--shape PRESET|DIMS] [--reps N]
-//                  [--out results.json] [--no-validate]`
+//                  [--out results.json] [--no-validate] [--metrics SET [--counters F]]`
 // Runs registered kernels through the harness, validates them against their CPU
 // references, prints a table and writes the results format. Without --kernel and
-// --dtype it runs the default suite at default shapes.
+// --dtype it runs the default suite at default shapes. --counters also saves the
+// raw counters of every run (docs/collector.md) for `flopscope report F`.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -15,6 +17,7 @@
 #include "flopscope/report.h"
 #include "flopscope/table.h"
 #ifdef FLOPSCOPE_HAS_KERNELS
+#include "flopscope/counter_file.h"
 #include "flopscope/device.h"
 #include "flopscope/session.h"
 #include "harness/harness.h"
@@ -35,6 +38,7 @@ struct BenchCliOptions {
   bool no_flush = false;
   int device = 0;
   std::string metrics = "none";  // CUPTI counters per run: timing, flops, roofline
+  std::string counters;          // raw counter file (.fscounters) of every run
 };
 
 #ifdef FLOPSCOPE_HAS_KERNELS
@@ -84,6 +88,12 @@ void print_progress_done(const RunRecord& r) {
                valid.c_str());
 }
 
+/// The tensor-core source types a kernel's counters need: its own, if it runs on tensor cores.
+std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
+  if (spec.precision.pipe != Pipe::tensor) return {};
+  return {std::string(to_string(spec.precision.dtype))};
+}
+
 int run_bench(const BenchCliOptions& o) {
   if (o.reps < 0) throw_bad_input("--reps must be at least 1");
   const auto metric_set = parse_metric_set(o.metrics);
@@ -125,15 +135,23 @@ int run_bench(const BenchCliOptions& o) {
   // collector; without one, runs carry timing and model figures only.
   kernels::CounterHook hook;
   // One Session at a time (one CUPTI subscriber per process), rebuilt when a
-  // kernel needs another tensor type; docs/collector.md.
+  // kernel needs another tensor type; docs/collector.md. With --counters, one
+  // Session for every run: a counter file holds one config image (one chip,
+  // one metric plan), so it counts the tensor types of all selected kernels at
+  // once (more replay passes per run, one self-contained file).
+  std::vector<std::string> all_tensor;
+  if (!o.counters.empty())
+    for (const Planned& p : runnable)
+      for (const std::string& t : tensor_types(*p.spec))
+        if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);
   std::unique_ptr<Session> session;
   std::string session_key;
   if (*metric_set != MetricSet::none)
-    hook = [&](const kernels::KernelSpec& spec, const Shape&,
+    hook = [&](const kernels::KernelSpec& spec, const Shape& shape,
                const std::function<void()>& run_once) -> std::optional<HwCounters> {
-      std::vector<std::string> tensor;
-      if (spec.precision.pipe == Pipe::tensor) tensor.emplace_back(to_string(spec.precision.dtype));
-      const std::string key = tensor.empty() ? "" : tensor[0];
+      const std::vector<std::string> tensor = o.counters.empty() ? tensor_types(spec) : all_tensor;
+      std::string key;
+      for (const std::string& t : tensor) key += t + ",";
       if (!session || key != session_key) {
         session.reset();
         session = std::make_unique<Session>(SessionOptions{.set = *metric_set, .tensor = tensor});
@@ -141,7 +159,9 @@ int run_bench(const BenchCliOptions& o) {
         for (const auto& n : session->notes()) std::fprintf(stderr, "note: %s\n", n.c_str());
       }
       if (!session->counters_enabled()) return std::nullopt;
-      session->start();
+      // The run's identity and the NVTX range the harness opened for it go
+      // with each range of the counter file.
+      session->start({spec.id(), spec.precision.key(), shape}, spec.id() + " " + shape_string(shape));
       run_once();
       const std::vector<KernelCounters> launches = session->stop();
       if (launches.empty()) return std::nullopt;
@@ -162,13 +182,21 @@ int run_bench(const BenchCliOptions& o) {
 
   std::cout << render_terminal(doc, 120, stdout_is_color_tty());
   if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
+  // No file when nothing was counted: an empty one would only fail later.
+  const bool counters_lost = !o.counters.empty() && !(session && session->counters_enabled());
+  if (!o.counters.empty() && !counters_lost)
+    write_output(o.counters, serialize_counter_file(session->raw()), "raw counters");
+  if (counters_lost)
+    std::fprintf(stderr,
+                 "flopscope: error: no counter file written: this device's counters cannot be read "
+                 "(see the notes above)\n");
   if (!failed.empty()) {
     std::string list;
     for (const auto& f : failed) list += (list.empty() ? "" : ", ") + f;
     std::fprintf(stderr, "flopscope: error: validation failed for %s\n", list.c_str());
     return kFailure;
   }
-  return kOk;
+  return counters_lost ? kNoGpu : kOk;
 }
 #endif
 
@@ -191,8 +219,14 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("--metrics", o->metrics,
                   "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
                   "each kernel runs once more under the profiler (docs/collector.md)");
+  sub->add_option("--counters", o->counters,
+                  "With --metrics: also write the raw counters of every run to this file (.fscounters), "
+                  "which 'flopscope report' re-evaluates on any machine; one metric plan for all runs, "
+                  "with the tensor types of every selected kernel (docs/collector.md)");
   set_action(sub, [o]() -> int {
-    check_outputs({o->out});
+    if (!o->counters.empty() && o->metrics == "none")
+      throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");
+    check_outputs({o->out, o->counters});
 #ifndef FLOPSCOPE_HAS_KERNELS
     throw Error(ErrorKind::bad_input,
                 "this flopscope was built without kernels (FLOPSCOPE_KERNELS=OFF); rebuild with it on");

@@ -22,6 +22,7 @@
 #include "flopscope/table.h"
 #ifdef FLOPSCOPE_HAS_CUDA
 #include "activity_profile.h"
+#include "flopscope/counter_file.h"
 #include "flopscope/device.h"
 #include "flopscope/metric_plan.h"
 #include "inject_config.h"
@@ -41,8 +42,14 @@ struct ProfileOptions {
   int64_t launch_count = -1;
   std::vector<std::string> nvtx_include;
   std::string out;
+  std::string counters;  // a .fscounters file, or an existing directory for one file per process
   std::vector<std::string> command;
 };
+
+bool is_directory(const std::string& path) {
+  std::error_code ec;
+  return !path.empty() && std::filesystem::is_directory(path, ec);
+}
 
 #ifdef FLOPSCOPE_HAS_CUDA
 namespace fs = std::filesystem;
@@ -214,9 +221,41 @@ std::string render_profile(const ResultsDoc& doc, bool color) {
   return s;
 }
 
+/// --counters: the raw counter files the processes left in `dir`, either
+/// copied into a directory as <pid>[-<n>].fscounters, or merged into one file
+/// (one metric plan: the sessions must share chip and plan). Each file is read
+/// and checked first; nothing is written unless all of them are whole.
+void save_counter_files(const std::string& dir, const std::string& target) {
+  const std::vector<std::string> found = cupti::list_counter_files(dir);
+  if (found.empty()) {
+    std::fprintf(stderr, "flopscope: no counter file written: no launch was profiled with counters\n");
+    return;
+  }
+  std::vector<std::string> bytes, names;
+  std::vector<CounterFile> files;
+  for (const std::string& p : found) {
+    names.push_back(fs::path(p).filename().string().substr(std::strlen("flopscope-")));
+    bytes.push_back(read_file(p));
+    files.push_back(parse_counter_file(bytes.back(), names.back()));
+  }
+  if (is_directory(target)) {
+    for (size_t i = 0; i < found.size(); ++i)
+      write_output((fs::path(target) / names[i]).string(), bytes[i], "raw counters");
+    return;
+  }
+  CounterFile merged;
+  try {
+    merged = merge_counter_files(files, names);
+  } catch (const Error& e) {
+    throw_bad_input(std::string(e.what()) + "; give --counters an existing directory for one file per process");
+  }
+  write_output(target, serialize_counter_file(merged), "raw counters");
+}
+
 int run_profile(const ProfileOptions& o) {
   cupti::InjectConfig cfg;
   cfg.metric_set = o.set;
+  cfg.counters = !o.counters.empty();
   if (!o.tensor.empty()) cfg.tensor = parse_tensor_list(o.tensor);
   cfg.filter.kernel_regex = o.kernel_regex;
   cfg.filter.launch_skip = o.launch_skip;
@@ -257,6 +296,7 @@ int run_profile(const ProfileOptions& o) {
       std::fprintf(stderr, "flopscope: %s\n", e.what());
     }
   }
+  if (!o.counters.empty()) save_counter_files(cfg.dir, o.counters);
   return outcome.exit_code;
 }
 #endif
@@ -287,9 +327,16 @@ void add_profile_command(CLI::App& app) {
                   "Keep launches inside this NVTX range ('name' or 'outer/inner'); repeatable")
       ->allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
   sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file");
+  sub->add_option("--counters", opt->counters,
+                  "With flops/roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
+                  "to this file, merged over processes, or into this existing directory as "
+                  "<pid>.fscounters, one per process");
   sub->add_option("command", opt->command, "The application and its arguments, after --")->required();
   set_action(sub, [opt]() -> int {
-    check_outputs({opt->out});
+    if (!opt->counters.empty() && opt->set == "timing")
+      throw_bad_input("--counters needs hardware counters: add --set flops or --set roofline");
+    // A directory for --counters gets one file per process, named by the processes.
+    check_outputs({opt->out, is_directory(opt->counters) ? std::string() : opt->counters});
 #ifdef FLOPSCOPE_HAS_CUDA
     return run_profile(*opt);
 #else

@@ -5,7 +5,9 @@
 // on to libcupti so CUPTI sees the ranges).
 //
 // Each process writes <FLOPSCOPE_PROFILE_DIR>/flopscope-<pid>.json (a results
-// document) and .status (what happened), atomically:
+// document) and .status (what happened), and with FLOPSCOPE_PROFILE_COUNTERS=1
+// the raw counters of each profiled context, flopscope-<pid>[-<n>].fscounters
+// (when launches were profiled since the last write), atomically:
 //   - every FLOPSCOPE_PROFILE_PERIOD_MS (a crash or SIGKILL loses at most that),
 //   - at exit() (atexit), whether or not the application tore CUDA down,
 //   - on SIGINT, SIGTERM, SIGHUP and on crash signals, from a helper thread while
@@ -24,6 +26,7 @@
 #include <thread>
 
 #include "activity_collector.h"
+#include "flopscope/counter_file.h"
 #include "flopscope/error.h"
 #include "flopscope/results.h"
 #include "inject_config.h"
@@ -40,6 +43,7 @@ struct State {
   int sig_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
   std::mutex write_mu;
   std::atomic<bool> exiting{false};
+  uint64_t counters_written = 0;  // profiled launches in the counter files on disk (under write_mu)
 };
 State* g = nullptr;  // never freed: exit paths use it
 
@@ -57,11 +61,22 @@ void write_outputs(const std::string& state, bool forced_flush) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flopscope-inject: cannot write results: %s\n", e.what());
   }
+  const flopscope::cupti::InjectStatus status = c.status(state);
   try {
     flopscope::write_file_atomic(flopscope::cupti::inject_status_path(g->cfg.dir, g->pid),
-                                 flopscope::cupti::to_text(c.status(state)));
+                                 flopscope::cupti::to_text(status));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flopscope-inject: cannot write status: %s\n", e.what());
+  }
+  // Last: a session's lock may be held by the thread a signal interrupted.
+  if (!g->cfg.counters || status.counters_launches == g->counters_written) return;
+  try {
+    const std::vector<flopscope::CounterFile> files = c.counter_files();
+    for (size_t i = 0; i < files.size(); ++i)
+      flopscope::write_counter_file(flopscope::cupti::inject_counters_path(g->cfg.dir, g->pid, i), files[i]);
+    g->counters_written = status.counters_launches;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flopscope-inject: cannot write raw counters: %s\n", e.what());
   }
 }
 

@@ -15,6 +15,14 @@ namespace flopscope {
 inline constexpr char kCounterFileMagic[9] = "FLOPSCTR";  ///< the first 8 bytes
 inline constexpr uint32_t kCounterFileVersion = 1;
 
+/// The benchmark run a range belongs to (`flopscope bench --counters`); an
+/// empty id for application kernels (`flopscope profile`, Session users).
+struct CounterRun {
+  std::string id;         ///< family.variant.dtype, e.g. "gemm.naive.fp32"
+  std::string precision;  ///< the peak key it is judged against, e.g. "bf16_tensor"
+  Shape shape;
+};
+
 /// One profiled range (one kernel launch under auto range).
 struct CounterRange {
   std::string kernel;       ///< kernel symbol, empty when unknown
@@ -23,6 +31,7 @@ struct CounterRange {
   uint32_t image = 0;       ///< index into CounterFile::counter_images
   uint32_t range_index = 0; ///< range within that image
   uint64_t launch = 0;      ///< launch ordinal within the session
+  CounterRun run;           ///< the benchmark run, if any
 };
 
 struct CounterFile {
@@ -59,9 +68,28 @@ struct EvaluatedRange {
 };
 std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f);
 
-/// A results document: one run per kernel name x NVTX path, hw as the
-/// per-launch mean (time_s is per launch too), derived figures against the
-/// device's datasheet peaks when the device is known.
+/// A results document, derived figures against the device's datasheet peaks
+/// when the device is known, no MFU (no model FLOPs):
+///  - application ranges (no run): one run per kernel name x NVTX path, named
+///    like `flopscope profile` names them, hw as the per-launch mean (time_s
+///    is per launch too);
+///  - benchmark ranges: consecutive ranges of the same run form one run with
+///    its id, precision, shape and NVTX path, hw summed over its launches as
+///    `flopscope bench` sums them (combine_launches), time_s their summed
+///    duration.
 ResultsDoc counter_file_to_results(const CounterFile& f);
+/// The same fold from ranges already evaluated (what counter_file_to_results
+/// does after evaluate_counter_file), for `device`'s datasheet peaks.
+ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
+                                       const std::vector<EvaluatedRange>& ranges);
+
+/// The files of several sessions recorded with the same plan (chip, set,
+/// tensor types, metrics, config image) as one: counter images appended,
+/// ranges re-pointed at them and their launch ordinals made consecutive,
+/// dropped ranges added; device, creation time and version from the first.
+/// Throws bad_input naming the first file that differs (files[i] is named
+/// origins[i]); an empty list is bad_input too.
+CounterFile merge_counter_files(const std::vector<CounterFile>& files,
+                                const std::vector<std::string>& origins);
 
 }  // namespace flopscope

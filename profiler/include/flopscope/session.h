@@ -68,8 +68,11 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  /// Begins profiling on the context. May be called again after stop().
-  void start();
+  /// Begins profiling on the context. May be called again after stop(); raw()
+  /// keeps every cycle. `run` and `nvtx` are recorded with each range until
+  /// stop() (`nvtx` for launches noted without a path of their own):
+  /// `flopscope bench` passes its run and the NVTX range it opened for it.
+  void start(const CounterRun& run = {}, const std::string& nvtx = {});
   /// For callers with their own launch callback (track_launches = false): call
   /// at the API-enter of every kernel launch on the profiled context, before
   /// the kernel runs. Flushes a full batch first. Thread-safe.
