@@ -10,13 +10,18 @@
 #    else builds one with whatever dependencies it can find;
 # 4. runs the GPU tests, compute-sanitizer memcheck and racecheck over the
 #    reference kernels at small sizes, the default benchmark suite with counters,
-#    `flopscope ceilings`, `flopscope profile` of a PyTorch training step, and the
-#    same kernels under `ncu --clock-control none` for a cross-check.
+#    raw counter fixtures for tests/fixtures/counters/h200/, `flopscope ceilings`,
+#    `flopscope profile` of a PyTorch training step, and the same kernels under
+#    `ncu --clock-control none` for a cross-check.
 # Each step degrades gracefully: a subcommand this build lacks is reported as
 # "absent", never faked. At most 8 files are written to DIR (default $OUT, else
 # ./device-out): probe.txt run.log bench.json bench_large.json ceilings.json
-# profile.json profile_flops.json ncu.csv. A short table is printed last (and
-# appended to run.log).
+# profile.json counters.tar ncu.csv. counters.tar holds every raw counter file
+# (.fscounters, `flopscope report F` re-evaluates one anywhere) with the results
+# of the same run: bench_suite.fscounters (the bench step, beside bench.json),
+# the fixtures <what>.fscounters + <what>.json (docs/collector.md), and
+# profile_flops.json + profile_flops.fscounters (the profile step with counters).
+# A short table is printed last (and appended to run.log).
 # --budget S (default 540) bounds the whole run: steps are ordered by value and a
 # step that no longer fits is reported "no time". --only LIST runs just those
 # steps (comma-separated names from the table), e.g. for a second call.
@@ -150,6 +155,11 @@ else
   summary+=("build|prebuilt|0|$build")
 fi
 has() { "$fs" "$1" --help >/dev/null 2>&1; }
+# Raw counter files and their results, packed into counters.tar at the end.
+cstage=$(mktemp -d)
+trap 'rm -rf "$cstage"' EXIT
+counters_ok=0
+"$fs" bench --help 2>&1 | grep -q -- --counters && counters_ok=1
 
 step devices 30 "$fs" devices
 
@@ -164,10 +174,27 @@ fi
 
 # ---- 5. benchmarks with counters, ceilings ----------------------------------------
 if has bench; then
-  if "$fs" bench --help 2>&1 | grep -q -- --metrics; then
+  if [ "$counters_ok" = 1 ]; then
+    NOTE="counters: bench_suite.fscounters in counters.tar" \
+    step bench 240 "$fs" bench --metrics roofline --out "$out/bench.json" --counters "$cstage/bench_suite.fscounters"
+  elif "$fs" bench --help 2>&1 | grep -q -- --metrics; then
     step bench 240 "$fs" bench --metrics roofline --out "$out/bench.json"
   else
     NOTE="no --metrics in this build" step bench 240 "$fs" bench --out "$out/bench.json"
+  fi
+  # Fixtures: small runs whose counts are known exactly (2*M*N*K; 4 bytes x 2^26 per direction).
+  if [ "$counters_ok" = 1 ]; then
+    fixture() {  # NAME KERNEL SHAPE SET
+      "$fs" bench --kernel "$2" --shape "$3" --metrics "$4" --reps 3 \
+        --counters "$cstage/$1.fscounters" --out "$cstage/$1.json"
+    }
+    NOTE="tests/fixtures/counters/h200 candidates, in counters.tar" \
+    step counter-fixtures 90 bash -c "$(declare -f fixture); fs='$fs'; cstage='$cstage'
+      fixture gemm_naive_fp32_256x192x128 'gemm\.naive\.fp32' 256x192x128 flops &&
+      fixture gemm_mma_sync_bf16_256x256x256 'gemm\.mma_sync\.bf16' 256x256x256 flops &&
+      fixture copy_fp32_2p26 'memory\.copy\.fp32' n=67108864 roofline"
+  else
+    absent counter-fixtures "no bench --counters in this build"
   fi
   NOTE="the 8192^3 GEMM targets" \
   step bench-large 90 "$fs" bench --kernel 'gemm\.(cublas|mma_sync|wgmma)\.bf16|gemm\.(cublas|reg_tiled)\.fp32' --shape large --out "$out/bench_large.json"
@@ -186,8 +213,10 @@ fi
 if has profile; then
   step profile-torch 120 "$fs" profile --out "$out/profile.json" -- \
     python3 "$ROOT/scripts/torch_step.py"
-  NOTE="PyTorch's FlopCounterMode count is in run.log" \
-  step profile-torch-flops 150 "$fs" profile --set flops --tensor bf16 --out "$out/profile_flops.json" -- \
+  # Its results and raw counters go into counters.tar (8 files at most in DIR).
+  pcounters=(); "$fs" profile --help 2>&1 | grep -q -- --counters && pcounters=(--counters "$cstage/profile_flops.fscounters")
+  NOTE="PyTorch's FlopCounterMode count is in run.log; outputs in counters.tar" \
+  step profile-torch-flops 150 "$fs" profile --set flops --tensor bf16 --out "$cstage/profile_flops.json" "${pcounters[@]}" -- \
     bash -c "python3 '$ROOT/scripts/torch_step.py' --flops-out /tmp/torch_flops.json && cat /tmp/torch_flops.json"
 else
   absent profile-torch "flopscope profile is not in this build"
@@ -219,6 +248,11 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
   fi
 else
   absent ncu "needs ncu, flopscope bench and flopscope metrics"
+fi
+
+if [ -n "$(ls -A "$cstage" 2>/dev/null)" ]; then
+  tar -cf "$out/counters.tar" -C "$cstage" . \
+    && summary+=("counters.tar|ok|0|$(ls "$cstage" | tr '\n' ' ')")
 fi
 
 print_summary
