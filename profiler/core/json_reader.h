@@ -2,10 +2,13 @@
 // A cursor over a parsed JSON document that remembers its path, so that every
 // validation error names exactly where it is ("$.runs[2].time_s.median").
 // Internal to the core library; shared by every reader of flopscope files.
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +19,10 @@ namespace flopscope::detail {
 
 /// Objects keep their key order, so shapes read back as written.
 using Json = nlohmann::ordered_json;
+
+/// Deeper nesting is bad input: flopscope files nest a few levels, and code
+/// that walks a DOM recursively must not be handed a million levels.
+inline constexpr std::size_t kMaxJsonDepth = 64;
 
 class JsonCursor {
  public:
@@ -58,9 +65,28 @@ class JsonCursor {
     return j_->get<double>();
   }
   int64_t integer() const {
+    if (j_->is_number_unsigned() && j_->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+      fail("integer out of range (at most 2^63 - 1)");
     if (j_->is_number_integer()) return j_->get<int64_t>();
     if (j_->is_boolean()) return j_->get<bool>() ? 1 : 0;
     fail("expected an integer");
+  }
+  /// An integer in [lo, hi]; `what` says what is allowed, e.g. "an integer >= 1".
+  int64_t integer_in(int64_t lo, int64_t hi, const std::string& what) const {
+    const int64_t v = integer();
+    if (v < lo || v > hi) fail("expected " + what + ", got " + std::to_string(v));
+    return v;
+  }
+  /// A number that is not negative (counts, sizes, rates: zero is allowed).
+  double non_negative() const {
+    const double v = number();
+    if (!(v >= 0)) fail("expected a number >= 0, got " + j_->dump());
+    return v;
+  }
+  double positive() const {
+    const double v = number();
+    if (!(v > 0)) fail("expected a number > 0, got " + j_->dump());
+    return v;
   }
   bool boolean() const {
     if (!j_->is_boolean()) fail("expected true or false");
@@ -70,11 +96,23 @@ class JsonCursor {
     if (!j_->is_string()) fail("expected a string");
     return j_->get<std::string>();
   }
-  std::map<std::string, double> number_map() const {
+  /// The members of an object, in file order (no per-key lookup: large
+  /// objects stay linear).
+  std::vector<std::pair<std::string, JsonCursor>> members() const {
     require_object();
-    std::map<std::string, double> out;
+    std::vector<std::pair<std::string, JsonCursor>> out;
     for (auto it = j_->begin(); it != j_->end(); ++it)
-      out[it.key()] = JsonCursor(it.value(), path_ + "." + it.key(), origin_).number();
+      out.emplace_back(it.key(), JsonCursor(it.value(), path_ + "." + it.key(), origin_));
+    return out;
+  }
+  std::map<std::string, double> number_map() const {
+    std::map<std::string, double> out;
+    for (const auto& [key, c] : members()) out[key] = c.number();
+    return out;
+  }
+  std::map<std::string, double> non_negative_map() const {
+    std::map<std::string, double> out;
+    for (const auto& [key, c] : members()) out[key] = c.non_negative();
     return out;
   }
 
@@ -83,6 +121,11 @@ class JsonCursor {
   std::optional<double> maybe_number(const std::string& key) const {
     auto c = maybe(key);
     return c ? std::optional<double>(c->number()) : std::nullopt;
+  }
+  double non_negative(const std::string& key) const { return at(key).non_negative(); }
+  std::optional<double> maybe_non_negative(const std::string& key) const {
+    auto c = maybe(key);
+    return c ? std::optional<double>(c->non_negative()) : std::nullopt;
   }
   std::string string_or(const std::string& key, const std::string& fallback) const {
     auto c = maybe(key);
@@ -95,7 +138,10 @@ class JsonCursor {
   std::string origin_;
 };
 
-/// Parses text, turning nlohmann's exceptions into one clear bad_input line.
+/// Parses text into an ordered DOM (json_reader.cpp). Every problem is one
+/// bad_input line naming `origin`: malformed or truncated JSON with the byte
+/// offset, a number out of range, a key given twice in one object, nesting
+/// deeper than kMaxJsonDepth.
 Json parse_json_text(const std::string& text, const std::string& origin);
 
 }  // namespace flopscope::detail

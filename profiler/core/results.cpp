@@ -7,7 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <vector>
 #include <unistd.h>
 
 #include "flopscope/error.h"
@@ -142,14 +142,38 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
 }
 
-std::string read_file(const std::string& path) {
+namespace {
+std::string size_text(std::uintmax_t bytes) {
+  constexpr std::uintmax_t kMiB = std::uintmax_t(1) << 20;
+  return bytes >= kMiB ? std::to_string(bytes / kMiB) + " MiB" : std::to_string(bytes) + " bytes";
+}
+}  // namespace
+
+std::string read_file(const std::string& path, std::size_t max_bytes) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw_bad_input(path + ": is a directory, expected a file");
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::is_directory(st)) throw_bad_input(path + ": is a directory, expected a file");
+  auto too_large = [&](const std::string& size) {
+    throw_bad_input(path + ": " + size + "more than the " + size_text(max_bytes) +
+                    " flopscope reads from one input (results files are far smaller); is this the right file?");
+  };
+  // A regular file says its size; a pipe or device (/dev/zero) is read until
+  // the limit, never further.
+  if (fs::is_regular_file(st))
+    if (const std::uintmax_t size = fs::file_size(path, ec); !ec && size > max_bytes) too_large(size_text(size) + ", ");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_bad_input(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string text;
+  std::vector<char> chunk(std::size_t(1) << 20);
+  while (in) {
+    in.read(chunk.data(), std::streamsize(chunk.size()));
+    const auto got = std::size_t(in.gcount());
+    if (got > max_bytes - text.size()) too_large("");
+    text.append(chunk.data(), got);
+  }
+  if (in.bad()) throw_bad_input(path + ": read failed (" + std::strerror(errno) + ")");
+  return text;
 }
 
 void write_results(const std::string& path, const ResultsDoc& doc) {

@@ -189,24 +189,6 @@ DeviceInfo device_from_json(const JsonCursor& c) {
 
 }  // namespace
 
-namespace detail {
-json parse_json_text(const std::string& text, const std::string& origin) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // nlohmann's message is long and technical; keep the byte offset. Trailing
-    // data reads "... expected end of input", which is not truncation.
-    const bool truncated = std::string(e.what()).find("unexpected end of input") != std::string::npos;
-    throw_bad_input(origin + ": " + (truncated ? "truncated JSON" : "malformed JSON") +
-                    " at byte " + std::to_string(e.byte) +
-                    " (is the file complete and valid JSON?)");
-  } catch (const json::out_of_range&) {
-    // A number such as 1e999 that no double holds.
-    throw_bad_input(origin + ": a number in the JSON is out of range (finite numbers only)");
-  }
-}
-}  // namespace detail
-
 std::string to_json_text(const ResultsDoc& doc, int indent) {
   json j;
   j["schema"] = doc.schema;

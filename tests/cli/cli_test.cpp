@@ -2,11 +2,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
@@ -316,4 +321,80 @@ TEST(Cli, DevicesWithoutGpuSaysSo) {
   EXPECT_TRUE(r.err.find("driver") != std::string::npos || r.err.find("GPU") != std::string::npos ||
               r.err.find("CUDA") != std::string::npos)
       << r.err;
+}
+
+// ---- Bad input: one line, exit 2, nothing overwritten, nothing unbounded ----------
+
+TEST(Cli, InputLargerThanTheLimitIsRefused) {
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir();
+  // A regular file: by its size, unread (sparse, no disk used).
+  const std::string huge = dir + "/huge.json";
+  write_text(huge, "");
+  fs::resize_file(huge, (std::uintmax_t(3) << 30));
+  expect_one_line_error(run_cli({"report", huge}), 2, "huge.json: 3072 MiB, more than the 256 MiB");
+  // A device that never ends: read up to the limit, not forever.
+  expect_one_line_error(run_cli({"report", "/dev/zero"}), 2, "/dev/zero: more than the 256 MiB");
+  // A pipe that never ends (`yes | flopscope report /dev/stdin`): the writer
+  // holds the pipe open too, so it can write until the reader stops.
+  const std::string fifo = dir + "/endless";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int fd = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK);
+  ASSERT_GE(fd, 0);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    const std::string chunk(1 << 16, 'y');
+    while (!stop.load())
+      if (::write(fd, chunk.data(), chunk.size()) < 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  });
+  auto r = run_cli({"compare", fixture("handmade-h200.json"), fifo});
+  stop = true;
+  writer.join();
+  ::close(fd);
+  expect_one_line_error(r, 2, "endless: more than the 256 MiB");
+}
+
+TEST(Cli, MalformedResultsAreOneLineNeverASignal) {
+  const std::string dir = temp_dir();
+  const std::string text = slurp(fixture("handmade-h100.json"));
+  std::vector<std::pair<std::string, std::string>> cases{
+      {"deep", std::string(1'000'000, '[')},
+      {"deep-closed", std::string(200'000, '[') + std::string(200'000, ']')},
+      {"huge-number", std::string(text).replace(text.find("\"n\": 268435456"), 14, "\"n\": 1e400")},
+      {"nan", std::string(text).replace(text.find("\"median\": "), 10, "\"median\": NaN, \"x\": ")},
+      {"negative-launches", std::string(text).replace(text.find("\"launches\": 1"), 13, "\"launches\": -1")},
+      {"nul", std::string(text).insert(text.size() / 2, std::string(1, '\0'))},
+      {"dup-key", std::string(text).replace(text.find("\"launches\": 1"), 13, "\"launches\": 1, \"launches\": 2")},
+  };
+  for (size_t cut : {size_t(1), text.size() / 7, text.size() / 2, text.size() - 5})
+    cases.emplace_back("cut-" + std::to_string(cut), text.substr(0, cut));
+  std::mt19937 rng(7);
+  for (int i = 0; i < 12; ++i) {
+    std::string t = text;
+    t[rng() % t.size()] = char(rng() % 256);
+    cases.emplace_back("flip-" + std::to_string(i), t);
+  }
+  const std::vector<std::pair<std::string, std::string>> needles{
+      {"deep", "nested deeper than 64 levels"},
+      {"deep-closed", "nested deeper than 64 levels"},
+      {"huge-number", "out of range"},
+      {"nan", "malformed JSON"},
+      {"negative-launches", "$.runs[0].launches: expected an integer >= 1, got -1"},
+      {"nul", "a NUL byte"},
+      {"dup-key", "$.runs[0]: key 'launches' appears twice"}};
+  for (const auto& [name, body] : cases) {
+    const std::string path = dir + "/" + name + ".json";
+    write_text(path, body);
+    auto r = run_cli({"report", path});
+    ASSERT_LT(r.exit_code, 128) << name << ": killed by signal " << r.exit_code - 128;
+    if (r.exit_code == 0) continue;  // a flip that left a valid file
+    EXPECT_EQ(r.exit_code, 2) << name << ": " << r.err;
+    EXPECT_EQ(line_count(r.err), 1) << name << ": " << r.err;
+    EXPECT_NE(r.err.find(path + ": "), std::string::npos) << r.err;
+    for (const auto& [n, needle] : needles) {
+      if (n == name) {
+        EXPECT_NE(r.err.find(needle), std::string::npos) << name << ": " << r.err;
+      }
+    }
+  }
 }

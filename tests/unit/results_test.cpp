@@ -1,10 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
 #include "flopscope/error.h"
+#include "flopscope/full_report.h"
 #include "flopscope/results.h"
 #include "unit/sample_doc.h"
 
@@ -119,3 +124,145 @@ TEST(Results, AtomicWriteAndRead) {
   EXPECT_THROW(read_results(dir + "/nope.json"), Error);
   EXPECT_THROW(read_results(dir), Error);
 }
+
+// ---- Reading: malformed JSON, sizes, nesting (docs/results-format.md) ------------
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Either it loads, or it is one bad_input line: nothing else may come out.
+bool loads_or_one_line(const std::string& text, std::string* err = nullptr) {
+  try {
+    const ResultsDoc doc = parse_results(text, "f.json");
+    // What loads must render: a byte flip can make odd but valid files.
+    const std::vector<ResultsDoc> docs{doc};
+    render_report_terminal(docs, 100, false);
+    render_report_csv(docs);
+    render_report_svg(docs);
+    return true;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input) << e.what();
+    if (err) *err = e.what();
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST(ResultsValidation, JsonItselfNeverCrashesOrHangs) {
+  // A key given twice in one object is ambiguous: refused, with its place.
+  EXPECT_NE(error_of(R"({"schema": "flopscope.results/1", "peaks": {"a": 1, "a": 2}})")
+                .find("r.json: $.peaks: key 'a' appears twice"),
+            std::string::npos);
+  // Deep nesting: refused at a fixed depth, open or closed, before any
+  // recursion could overflow the stack.
+  const size_t n = 1'000'000;
+  for (const std::string& deep : {std::string(n, '['), std::string(n, '[') + std::string(n, ']'),
+                                  [&] {
+                                    std::string s;
+                                    for (size_t i = 0; i < 100'000; ++i) s += "{\"a\":";
+                                    return s + "1" + std::string(100'000, '}');
+                                  }()})
+    EXPECT_NE(error_of(deep).find("r.json: JSON nested deeper than 64 levels"), std::string::npos);
+  // Numbers no double holds, NaN and Infinity (not JSON).
+  EXPECT_NE(error_of("[1e400]").find("out of range"), std::string::npos);
+  EXPECT_NE(error_of("[-1e400]").find("out of range"), std::string::npos);
+  EXPECT_NE(error_of("[NaN]").find("malformed JSON"), std::string::npos);
+  EXPECT_NE(error_of("[Infinity]").find("malformed JSON"), std::string::npos);
+  // A NUL byte is not the end of the text.
+  EXPECT_NE(error_of(std::string("[1]\0[2]", 7)).find("r.json: malformed JSON at byte 4: a NUL byte"), std::string::npos);
+  // A 4 MiB string, and an object of 50 000 keys: parsed in linear time (the
+  // ordered map's own insert made this quadratic: 50 000 keys took seconds,
+  // a few MiB of keys hours).
+  const auto t0 = std::chrono::steady_clock::now();
+  auto j = nlohmann::json::parse(to_json_text(test::sample_doc()));
+  j["runs"][0]["name"] = std::string(4u << 20, 'x');
+  nlohmann::json metrics = nlohmann::json::object();
+  std::string key = "m";
+  for (int i = 0; i < 50'000; ++i) {
+    key.resize(1);
+    key.append(std::to_string(i));
+    metrics[key] = i;
+  }
+  j["runs"][0]["hw"]["metrics"] = metrics;
+  const ResultsDoc big = parse_results(j.dump(), "big.json");
+  EXPECT_EQ(big.runs[0].name.size(), 4u << 20);
+  EXPECT_EQ(big.runs[0].hw->metrics.size(), 50'000u);
+  // Quadratic took 2.5 s optimized; linear takes milliseconds (a second or two
+  // under the sanitizers).
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+}
+
+TEST(ResultsValidation, TruncatedAtEveryByteAndByteFlips) {
+  // Every prefix of a fixture (without its indentation, so that the test stays
+  // quick under the sanitizers) is bad input, one line; never another exception.
+  const std::string text =
+      nlohmann::ordered_json::parse(slurp(std::string(FLOPSCOPE_FIXTURES_DIR) + "/handmade-h100.json")).dump();
+  ASSERT_GT(text.size(), 1000u);
+  for (size_t cut = 0; cut < text.size(); ++cut) {
+    std::string err;
+    ASSERT_FALSE(loads_or_one_line(text.substr(0, cut), &err)) << cut;
+    ASSERT_EQ(err.find('\n'), std::string::npos) << err;
+  }
+  // Random byte changes (fixed seed): each file loads and renders, or is one
+  // bad_input line. Under the sanitizers this also checks the reporters with
+  // whatever odd values get through.
+  std::mt19937 rng(20240607);
+  const std::string h200 = slurp(std::string(FLOPSCOPE_FIXTURES_DIR) + "/handmade-h200.json");
+  int loaded = 0;
+  for (int i = 0; i < 500; ++i) {
+    std::string t = h200;
+    const int flips = 1 + int(rng() % 3);
+    for (int f = 0; f < flips; ++f) {
+      const size_t at = rng() % t.size();
+      switch (rng() % 3) {
+        case 0: t[at] = char(rng() % 256); break;          // any byte
+        case 1: t[at] = "0123456789-.eE\"{}[],:"[rng() % 21]; break;  // a JSON character
+        case 2: t.erase(at, 1 + rng() % 8); break;        // a few bytes gone
+      }
+    }
+    loaded += loads_or_one_line(t);
+  }
+  EXPECT_GT(loaded, 0);  // some flips (digits) leave a valid file: those render
+}
+
+TEST(ResultsValidation, ReadFileStopsAtTheLimit) {
+  namespace fs = std::filesystem;
+  const std::string dir = test::temp_dir();
+  const std::string small = dir + "/small.json";
+  std::ofstream(small) << std::string(2000, ' ');
+  EXPECT_EQ(read_file(small, 2000).size(), 2000u);
+  try {
+    read_file(small, 1000);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("small.json: 2000 bytes, more than the 1000 bytes flopscope reads"),
+              std::string::npos)
+        << e.what();
+  }
+  // A device that never ends: read up to the limit, then refused.
+  try {
+    read_file("/dev/zero", 1u << 20);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: more than the 1 MiB"), std::string::npos) << e.what();
+  }
+  // A regular file over the limit is refused by its size, unread.
+  const std::string huge = dir + "/huge.json";
+  std::ofstream(huge).close();
+  fs::resize_file(huge, kMaxInputBytes + 1);  // sparse: no disk used
+  try {
+    read_file(huge);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.json: 256 MiB, more than the 256 MiB"), std::string::npos) << e.what();
+  }
+}
+

@@ -2,6 +2,7 @@
 /// The results format, schema "flopscope.results/1" (docs/results-format.md).
 /// Every command ends in a ResultsDoc, so report, compare and check work offline
 /// on files from any machine.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -117,6 +118,11 @@ void write_file_atomic(const std::string& path, const std::string& content);
 /// long work: the directory exists, and `path` is not a device, pipe or
 /// directory (a symbolic link counts as where it points). Throws bad_input.
 void check_output_path(const std::string& path);
-std::string read_file(const std::string& path);
+/// The most bytes read from one input file: results files are a few MiB, and a
+/// wrong path (/dev/zero, an endless pipe) must not take all memory.
+inline constexpr std::size_t kMaxInputBytes = std::size_t(256) << 20;
+/// Reads a whole file, pipe or device, at most `max_bytes` of it: more is bad
+/// input, found without reading the rest.
+std::string read_file(const std::string& path, std::size_t max_bytes = kMaxInputBytes);
 
 }  // namespace flopscope
