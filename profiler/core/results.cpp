@@ -1,5 +1,6 @@
 #include "flopscope/results.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +33,12 @@ std::optional<int64_t> shape_get(const Shape& s, const std::string& key) {
   for (const auto& [k, v] : s)
     if (k == key) return v;
   return std::nullopt;
+}
+
+std::string run_key(const RunRecord& run) {
+  Shape s = run.shape;
+  std::sort(s.begin(), s.end());
+  return run.id + "\x1f" + shape_string(s) + "\x1f" + run.nvtx;
 }
 
 std::optional<double> HwCounters::dram_bytes() const {

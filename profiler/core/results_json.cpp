@@ -1,5 +1,10 @@
 // Serialization and validating parse of the results format (flopscope.results/1).
-#include <cstdio>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -28,17 +33,33 @@ json peaks_to_json(const PeakTable& t) {
   return j;
 }
 
+// A map keyed by precision (`bf16_tensor`) of values >= 0.
+std::map<std::string, double> precision_map(const JsonCursor& c) {
+  for (const auto& [key, v] : c.members())
+    if (!parse_precision(key))
+      v.fail("unknown precision key (known: fp64, fp64_tensor, fp32, fp16, bf16, tf32_tensor, fp16_tensor, "
+             "bf16_tensor, fp8_tensor, int8_tensor)");
+  return c.non_negative_map();
+}
+
+// Peaks and bandwidths are >= 0: 0 is what a table without the figure holds
+// (the datasheet of an unknown GPU).
 PeakTable peaks_from_json(const JsonCursor& c) {
   PeakTable t;
   t.source = c.string("source");
-  t.flops_per_s = c.at("flops_per_s").number_map();
-  if (auto s = c.maybe("sparse_flops_per_s")) t.sparse_flops_per_s = s->number_map();
-  t.dram_bytes_per_s = c.number("dram_bytes_per_s");
-  t.l2_bytes_per_s = c.maybe_number("l2_bytes_per_s").value_or(0);
-  t.l1_bytes_per_s = c.maybe_number("l1_bytes_per_s").value_or(0);
-  for (const auto& [key, v] : t.flops_per_s)
-    if (!parse_precision(key)) c.at("flops_per_s").at(key).fail("unknown precision key");
+  t.flops_per_s = precision_map(c.at("flops_per_s"));
+  if (auto s = c.maybe("sparse_flops_per_s")) t.sparse_flops_per_s = precision_map(*s);
+  t.dram_bytes_per_s = c.non_negative("dram_bytes_per_s");
+  t.l2_bytes_per_s = c.maybe_non_negative("l2_bytes_per_s").value_or(0);
+  t.l1_bytes_per_s = c.maybe_non_negative("l1_bytes_per_s").value_or(0);
   return t;
+}
+
+// JSON has no infinity: a validation error that is not finite (the kernel's
+// output held NaN or infinity) is written as null, and reads back as infinity.
+json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+double error_or_infinity(const JsonCursor& c) {
+  return c.value().is_null() ? std::numeric_limits<double>::infinity() : c.non_negative();
 }
 
 json run_to_json(const RunRecord& r) {
@@ -86,14 +107,36 @@ json run_to_json(const RunRecord& r) {
   put_opt(dj, "ai_dram_hw", d.ai_dram_hw);
   j["derived"] = dj;
   if (r.validation) {
-    j["validation"] = {{"max_rel_err", r.validation->max_rel_err},
-                       {"rel_l2_err", r.validation->rel_l2_err},
+    j["validation"] = {{"max_rel_err", finite_or_null(r.validation->max_rel_err)},
+                       {"rel_l2_err", finite_or_null(r.validation->rel_l2_err)},
                        {"tolerance", r.validation->tolerance},
                        {"passed", r.validation->passed}};
   }
   return j;
 }
 
+// No GPU timer resolves less than a nanosecond, so percentiles out of order by
+// less than that (or by rounding) are in order: `profile` raises a median of 0
+// to 1 ns and leaves p10 and p90 at 0.
+bool time_above(double a, double b) { return a > b + 1e-9 + 1e-9 * b; }
+
+TimeStats time_from_json(const JsonCursor& t) {
+  TimeStats s;
+  s.median = t.at("median").positive();
+  s.p10 = t.non_negative("p10");
+  s.p90 = t.non_negative("p90");
+  // A sample may be 0: an operation shorter than the timer's resolution.
+  for (const auto& x : t.at("samples").items()) s.samples.push_back(x.non_negative());
+  if (time_above(s.p10, s.median))
+    t.at("p10").fail("above the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
+  if (time_above(s.median, s.p90))
+    t.at("p90").fail("below the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
+  return s;
+}
+
+// Every count, size, rate and figure in a run is >= 0; a copy kernel has 0
+// FLOPs, an unknown peak is 0. Raw counter values (`hw.metrics`) are kept as
+// the hardware gave them.
 RunRecord run_from_json(const JsonCursor& c) {
   c.require_object();
   RunRecord r;
@@ -102,59 +145,52 @@ RunRecord run_from_json(const JsonCursor& c) {
   r.variant = c.string("variant");
   r.dtype = c.string("dtype");
   r.precision = c.string("precision");
-  if (!parse_precision(r.precision)) c.at("precision").fail("unknown precision '" + r.precision + "'");
-  auto shape = c.at("shape");
-  shape.require_object();
-  for (auto it = shape.value().begin(); it != shape.value().end(); ++it)
-    r.shape.emplace_back(it.key(), shape.at(it.key()).integer());
+  if (!parse_precision(r.precision))
+    c.at("precision").fail("unknown precision '" + r.precision + "' (a key such as fp32 or bf16_tensor)");
+  // Sizes, 0/1 flags and indices (`device`: 0): zero is allowed, not negative.
+  for (const auto& [key, dim] : c.at("shape").members())
+    r.shape.emplace_back(key, dim.integer_in(0, INT64_MAX, "an integer >= 0"));
   r.name = c.string_or("name", "");
   r.nvtx = c.string_or("nvtx", "");
-  if (auto l = c.maybe("launches")) r.launches = l->integer();
-  auto t = c.at("time_s");
-  r.time_s.median = t.number("median");
-  r.time_s.p10 = t.number("p10");
-  r.time_s.p90 = t.number("p90");
-  for (const auto& s : t.at("samples").items()) r.time_s.samples.push_back(s.number());
-  if (!(r.time_s.median > 0)) t.at("median").fail("must be positive");
-  r.sm_clock_mhz = c.maybe_number("sm_clock_mhz");
+  if (auto l = c.maybe("launches")) r.launches = l->integer_in(1, INT64_MAX, "an integer >= 1");
+  r.time_s = time_from_json(c.at("time_s"));
+  r.sm_clock_mhz = c.maybe_non_negative("sm_clock_mhz");
   auto m = c.at("model");
-  r.model.flops = m.number("flops");
-  r.model.bytes = m.number("bytes");
-  if (r.model.flops < 0) m.at("flops").fail("must not be negative");
-  if (r.model.bytes < 0) m.at("bytes").fail("must not be negative");
-  if (auto p = m.maybe("flops_by_part")) r.model.flops_by_part = p->number_map();
+  r.model.flops = m.non_negative("flops");
+  r.model.bytes = m.non_negative("bytes");
+  if (auto p = m.maybe("flops_by_part")) r.model.flops_by_part = p->non_negative_map();
   if (auto h = c.maybe("hw")) {
     HwCounters hw;
-    hw.flops_total = h->maybe_number("flops_total");
-    if (auto p = h->maybe("flops_by_pipe")) hw.flops_by_pipe = p->number_map();
-    hw.dram_read_bytes = h->maybe_number("dram_read_bytes");
-    hw.dram_write_bytes = h->maybe_number("dram_write_bytes");
-    hw.l2_bytes = h->maybe_number("l2_bytes");
-    hw.l1_bytes = h->maybe_number("l1_bytes");
-    hw.duration_s = h->maybe_number("duration_s");
-    hw.sm_clock_hz = h->maybe_number("sm_clock_hz");
+    hw.flops_total = h->maybe_non_negative("flops_total");
+    if (auto p = h->maybe("flops_by_pipe")) hw.flops_by_pipe = precision_map(*p);
+    hw.dram_read_bytes = h->maybe_non_negative("dram_read_bytes");
+    hw.dram_write_bytes = h->maybe_non_negative("dram_write_bytes");
+    hw.l2_bytes = h->maybe_non_negative("l2_bytes");
+    hw.l1_bytes = h->maybe_non_negative("l1_bytes");
+    hw.duration_s = h->maybe_non_negative("duration_s");
+    hw.sm_clock_hz = h->maybe_non_negative("sm_clock_hz");
     if (auto mm = h->maybe("metrics")) hw.metrics = mm->number_map();
     r.hw = hw;
   }
   auto d = c.at("derived");
-  r.derived.tflops_model = d.number("tflops_model");
-  r.derived.tflops_hw = d.maybe_number("tflops_hw");
-  r.derived.mfu = d.maybe_number("mfu");
-  r.derived.hfu = d.maybe_number("hfu");
+  r.derived.tflops_model = d.non_negative("tflops_model");
+  r.derived.tflops_hw = d.maybe_non_negative("tflops_hw");
+  r.derived.mfu = d.maybe_non_negative("mfu");
+  r.derived.hfu = d.maybe_non_negative("hfu");
   r.derived.peak_key = d.string("peak_key");
-  r.derived.peak_tflops = d.number("peak_tflops");
+  r.derived.peak_tflops = d.non_negative("peak_tflops");
   r.derived.peak_source = d.string("peak_source");
-  r.derived.ai_dram = d.number("ai_dram");
-  r.derived.ai_dram_hw = d.maybe_number("ai_dram_hw");
+  r.derived.ai_dram = d.non_negative("ai_dram");
+  r.derived.ai_dram_hw = d.maybe_non_negative("ai_dram_hw");
   r.derived.bound = d.string("bound");
   if (r.derived.bound != "memory" && r.derived.bound != "compute" && r.derived.bound != "unknown")
     d.at("bound").fail("expected \"memory\", \"compute\" or \"unknown\"");
-  r.derived.pct_of_roof = d.number("pct_of_roof");
+  r.derived.pct_of_roof = d.non_negative("pct_of_roof");
   if (auto v = c.maybe("validation")) {
     Validation val;
-    val.max_rel_err = v->number("max_rel_err");
-    val.rel_l2_err = v->maybe_number("rel_l2_err").value_or(0);
-    val.tolerance = v->number("tolerance");
+    val.max_rel_err = error_or_infinity(v->at("max_rel_err"));
+    val.rel_l2_err = v->has("rel_l2_err") ? error_or_infinity(v->at("rel_l2_err")) : 0;
+    val.tolerance = v->non_negative("tolerance");
     val.passed = v->at("passed").boolean();
     r.validation = val;
   }
@@ -172,16 +208,23 @@ json device_to_json(const DeviceInfo& d) {
           {"cuda_runtime_version", d.cuda_runtime_version}};
 }
 
+// "9.0": two whole numbers >= 0, nothing else.
+bool parse_cc(const std::string& cc, int& major, int& minor) {
+  const char* end = cc.data() + cc.size();
+  auto a = std::from_chars(cc.data(), end, major);
+  if (a.ec != std::errc() || a.ptr == end || *a.ptr != '.') return false;
+  auto b = std::from_chars(a.ptr + 1, end, minor);
+  return b.ec == std::errc() && b.ptr == end && major >= 0 && minor >= 0;
+}
+
 DeviceInfo device_from_json(const JsonCursor& c) {
   DeviceInfo d;
   d.name = c.string("name");
   d.gpu_key = c.string_or("gpu_key", "");
-  const std::string cc = c.string("cc");
-  if (std::sscanf(cc.c_str(), "%d.%d", &d.cc_major, &d.cc_minor) != 2)
-    c.at("cc").fail("expected \"major.minor\"");
-  d.sm_count = int(c.at("sm_count").integer());
-  d.max_sm_clock_mhz = c.maybe_number("max_sm_clock_mhz").value_or(0);
-  d.memory_bytes = c.maybe_number("memory_bytes").value_or(0);
+  if (!parse_cc(c.string("cc"), d.cc_major, d.cc_minor)) c.at("cc").fail("expected \"major.minor\", e.g. \"9.0\"");
+  d.sm_count = int(c.at("sm_count").integer_in(0, INT_MAX, "an integer >= 0"));
+  d.max_sm_clock_mhz = c.maybe_non_negative("max_sm_clock_mhz").value_or(0);
+  d.memory_bytes = c.maybe_non_negative("memory_bytes").value_or(0);
   d.driver_version = c.string_or("driver_version", "");
   d.cuda_runtime_version = c.string_or("cuda_runtime_version", "");
   return d;
@@ -219,7 +262,17 @@ ResultsDoc parse_results(const std::string& text, const std::string& origin) {
   auto peaks = root.at("peaks");
   doc.peaks.datasheet = peaks_from_json(peaks.at("datasheet"));
   if (auto m = peaks.maybe("measured")) doc.peaks.measured = peaks_from_json(*m);
-  for (const auto& r : root.at("runs").items()) doc.runs.push_back(run_from_json(r));
+  // compare matches runs by run_key, so a file holds each key once.
+  std::map<std::string, size_t> seen;
+  for (const auto& r : root.at("runs").items()) {
+    doc.runs.push_back(run_from_json(r));
+    const RunRecord& run = doc.runs.back();
+    const auto [it, fresh] = seen.emplace(run_key(run), doc.runs.size() - 1);
+    if (!fresh)
+      r.fail("the same kernel id, shape and NVTX path as $.runs[" + std::to_string(it->second) + "] (" + run.id +
+             (run.shape.empty() ? "" : " " + shape_string(run.shape)) + (run.nvtx.empty() ? "" : ", " + run.nvtx) +
+             "); a results file holds each once: keep one of them");
+  }
   return doc;
 }
 

@@ -103,13 +103,6 @@ Outcome CompareReport::outcome() const {
 
 namespace {
 
-/// The matching key: id, shape with its keys sorted, NVTX path.
-std::string match_key(const RunRecord& r) {
-  Shape s = r.shape;
-  std::sort(s.begin(), s.end());
-  return r.id + "\x1f" + shape_string(s) + "\x1f" + r.nvtx;
-}
-
 RunKey key_of(const RunRecord& r) { return RunKey{r.id, r.shape, r.nvtx}; }
 
 std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::string& origin) {
@@ -120,7 +113,7 @@ std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::strin
       if (!(t > 0) || !std::isfinite(t))
         throw_bad_input(origin + ": runs[" + std::to_string(i) + "] (" + key_of(doc.runs[i]).label() +
                         "): a timing sample is not a positive number of seconds");
-    auto [it, fresh] = idx.emplace(match_key(doc.runs[i]), i);
+    auto [it, fresh] = idx.emplace(run_key(doc.runs[i]), i);
     if (!fresh)
       throw_bad_input(origin + ": runs[" + std::to_string(it->second) + "] and runs[" +
                       std::to_string(i) + "] are the same kernel and shape (" +
@@ -272,7 +265,7 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
   }
 
   for (const auto& c : current.runs) {
-    auto it = bidx.find(match_key(c));
+    auto it = bidx.find(run_key(c));
     if (it == bidx.end()) {
       rep.only_in_current.push_back(key_of(c));
       continue;
@@ -287,7 +280,7 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     rep.runs.push_back(std::move(rc));
   }
   for (const auto& b : baseline.runs)
-    if (!cidx.count(match_key(b))) rep.only_in_baseline.push_back(key_of(b));
+    if (!cidx.count(run_key(b))) rep.only_in_baseline.push_back(key_of(b));
   if (rep.runs.empty())
     throw_bad_input("no run of " + current_origin + " matches a run of " + baseline_origin +
                     " by kernel id and shape (e.g. baseline " + key_of(baseline.runs[0]).label() +

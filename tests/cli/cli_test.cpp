@@ -220,7 +220,7 @@ TEST(Cli, ReportAbsurdNumbersStillChartFinite) {
   const nlohmann::json base = nlohmann::json::parse(slurp(fixture("handmade-h200.json")));
   nlohmann::json huge_flops = base, tiny_time = base, tiny_bw = base;
   huge_flops["runs"][0]["model"]["flops"] = 1.7e308;
-  tiny_time["runs"][0]["time_s"]["median"] = 5e-324;
+  tiny_time["runs"][0]["time_s"] = {{"median", 5e-324}, {"p10", 5e-324}, {"p90", 5e-324}, {"samples", {5e-324}}};
   tiny_bw["peaks"]["datasheet"]["dram_bytes_per_s"] = 5e-324;
   for (const auto& [name, doc] : {std::pair{"huge_flops", huge_flops}, {"tiny_time", tiny_time}, {"tiny_bw", tiny_bw}}) {
     const std::string in = dir + "/" + name + ".json", svg = dir + "/" + name + ".svg";

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -104,7 +107,8 @@ TEST(Results, RejectsMalformedWithJsonPath) {
   EXPECT_NE(with([](auto& d) { d["runs"][0]["derived"]["bound"] = "disk"; }).find("$.runs[0].derived.bound"),
             std::string::npos);
   EXPECT_NE(with([](auto& d) { d["runs"] = 3; }).find("$.runs: expected an array"), std::string::npos);
-  EXPECT_NE(with([](auto& d) { d["runs"][0]["time_s"]["median"] = 0; }).find("must be positive"),
+  EXPECT_NE(with([](auto& d) { d["runs"][0]["time_s"]["median"] = 0; })
+                .find("$.runs[0].time_s.median: expected a number > 0, got 0"),
             std::string::npos);
   EXPECT_NE(error_of("[1,2]").find("$: expected an object"), std::string::npos);
   EXPECT_NE(error_of("").find("truncated"), std::string::npos);
@@ -125,7 +129,7 @@ TEST(Results, AtomicWriteAndRead) {
   EXPECT_THROW(read_results(dir), Error);
 }
 
-// ---- Reading: malformed JSON, sizes, nesting (docs/results-format.md) ------------
+// ---- Validation: what a results file may hold (docs/results-format.md) ----------
 
 namespace {
 
@@ -134,6 +138,30 @@ std::string slurp(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::vector<std::string> fixture_files() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(FLOPSCOPE_FIXTURES_DIR))
+    if (e.path().extension() == ".json") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A record as `profile` writes one for operations shorter than the timer's
+// resolution: median raised to 1 ns, p10 = p90 = 0, zero samples, device 0.
+nlohmann::json profile_like_run() {
+  auto j = nlohmann::json::parse(to_json_text(test::sample_doc()))["runs"][1];
+  j["family"] = "app";
+  j["variant"] = "memset";
+  j["dtype"] = "unknown";
+  j["id"] = "app.memset.unknown";
+  j["shape"] = {{"device", 0}};
+  j["nvtx"] = "step/zero";
+  j["launches"] = 3;
+  j["time_s"] = {{"median", 1e-9}, {"p10", 0}, {"p90", 0}, {"samples", {0, 0, 0}}};
+  j["model"] = {{"flops", 0}, {"bytes", 0}};
+  return j;
 }
 
 // Either it loads, or it is one bad_input line: nothing else may come out.
@@ -154,6 +182,109 @@ bool loads_or_one_line(const std::string& text, std::string* err = nullptr) {
 }
 
 }  // namespace
+
+TEST(ResultsValidation, EveryFixtureAndWriterOutputLoads) {
+  // The fixtures and golden files: every results file in tests/fixtures.
+  const auto files = fixture_files();
+  ASSERT_GE(files.size(), 3u);
+  for (const auto& f : files) EXPECT_NO_THROW(read_results(f)) << f;
+  // What the writer produces reads back.
+  ResultsDoc doc = test::sample_doc();
+  EXPECT_NO_THROW(parse_results(to_json_text(doc), "mem"));
+  // A kernel whose output held NaN: its errors are infinite, written as null
+  // (JSON has no infinity), and read back as infinity.
+  doc.runs[0].validation = Validation{INFINITY, std::nan(""), 1e-2, false};
+  const std::string text = to_json_text(doc);
+  EXPECT_NE(text.find("\"max_rel_err\": null"), std::string::npos);
+  const ResultsDoc back = parse_results(text, "mem");
+  EXPECT_TRUE(std::isinf(back.runs[0].validation->max_rel_err));
+  EXPECT_TRUE(std::isinf(back.runs[0].validation->rel_l2_err));
+  EXPECT_EQ(to_json_text(back), text);
+  // What profile writes for zero-length operations, and a ceilings file's
+  // empty datasheet for an unknown GPU.
+  auto j = nlohmann::json::parse(to_json_text(test::sample_doc()));
+  j["runs"].push_back(profile_like_run());
+  j["runs"][1]["time_s"]["samples"] = nlohmann::json::array();  // no samples: compare calls it inconclusive
+  j["runs"][1]["hw"] = {{"flops_total", 0}, {"flops_by_pipe", {{"fp32", 0}}}, {"sm_clock_hz", 0}};
+  j["peaks"]["datasheet"] = {{"source", "none: unknown GPU"}, {"flops_per_s", nlohmann::json::object()},
+                             {"dram_bytes_per_s", 0}};
+  EXPECT_NO_THROW(parse_results(j.dump(), "profile.json"));
+}
+
+TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
+  const auto base = nlohmann::json::parse(slurp(std::string(FLOPSCOPE_FIXTURES_DIR) + "/handmade-h200.json"));
+  using Edit = std::function<void(nlohmann::json&)>;
+  const std::vector<std::pair<Edit, std::string>> cases{
+      {[](auto& d) { d["runs"][0]["launches"] = 0; }, "$.runs[0].launches: expected an integer >= 1, got 0"},
+      {[](auto& d) { d["runs"][0]["launches"] = -4; }, "$.runs[0].launches: expected an integer >= 1, got -4"},
+      {[](auto& d) { d["runs"][0]["launches"] = 2.5; }, "$.runs[0].launches: expected an integer"},
+      {[](auto& d) { d["runs"][0]["shape"]["m"] = -8192; }, "$.runs[0].shape.m: expected an integer >= 0, got -8192"},
+      {[](auto& d) { d["runs"][0]["shape"]["m"] = 81.92; }, "$.runs[0].shape.m: expected an integer"},
+      {[](auto& d) { d["runs"][0]["shape"]["m"] = 18446744073709551615ull; }, "$.runs[0].shape.m: integer out of range"},
+      {[](auto& d) { d["runs"][0]["shape"]["m"] = "8192"; }, "$.runs[0].shape.m: expected an integer"},
+      {[](auto& d) { d["runs"][0]["shape"] = 3; }, "$.runs[0].shape: expected an object"},
+      {[](auto& d) { d["runs"][1]["time_s"]["median"] = -0.5; }, "$.runs[1].time_s.median: expected a number > 0, got -0.5"},
+      {[](auto& d) { d["runs"][1]["time_s"]["p10"] = -1; }, "$.runs[1].time_s.p10: expected a number >= 0, got -1"},
+      {[](auto& d) { d["runs"][1]["time_s"]["p90"] = -1; }, "$.runs[1].time_s.p90: expected a number >= 0"},
+      {[](auto& d) { d["runs"][1]["time_s"]["samples"][2] = -1e-3; }, "$.runs[1].time_s.samples[2]: expected a number >= 0"},
+      {[](auto& d) { d["runs"][1]["time_s"]["samples"][0] = nullptr; }, "$.runs[1].time_s.samples[0]: expected a number"},
+      {[](auto& d) { d["runs"][1]["time_s"]["p10"] = 1.0; }, "$.runs[1].time_s.p10: above the median"},
+      {[](auto& d) { d["runs"][1]["time_s"]["p90"] = 1e-6; }, "$.runs[1].time_s.p90: below the median"},
+      {[](auto& d) { d["runs"][0]["model"]["flops"] = -1; }, "$.runs[0].model.flops: expected a number >= 0, got -1"},
+      {[](auto& d) { d["runs"][0]["model"]["bytes"] = -1e9; }, "$.runs[0].model.bytes: expected a number >= 0"},
+      {[](auto& d) { d["runs"][4]["model"]["flops_by_part"]["softmax"] = -3; }, "$.runs[4].model.flops_by_part.softmax: expected a number >= 0"},
+      {[](auto& d) { d["runs"][3]["hw"]["flops_total"] = -1; }, "$.runs[3].hw.flops_total: expected a number >= 0"},
+      {[](auto& d) { d["runs"][3]["hw"]["dram_read_bytes"] = -1; }, "$.runs[3].hw.dram_read_bytes: expected a number >= 0"},
+      {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["bf16_tensor"] = -1; }, "$.runs[3].hw.flops_by_pipe.bf16_tensor: expected a number >= 0"},
+      {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["fp33_tensor"] = 1; }, "$.runs[3].hw.flops_by_pipe.fp33_tensor: unknown precision key"},
+      {[](auto& d) { d["runs"][3]["hw"]["sm_clock_hz"] = -1.98e9; }, "$.runs[3].hw.sm_clock_hz: expected a number >= 0"},
+      {[](auto& d) { d["runs"][0]["sm_clock_mhz"] = -1980; }, "$.runs[0].sm_clock_mhz: expected a number >= 0"},
+      {[](auto& d) { d["runs"][0]["precision"] = "bf17_tensor"; }, "$.runs[0].precision: unknown precision 'bf17_tensor'"},
+      {[](auto& d) { d["runs"][0]["derived"]["mfu"] = -0.1; }, "$.runs[0].derived.mfu: expected a number >= 0"},
+      {[](auto& d) { d["runs"][0]["derived"]["pct_of_roof"] = -5; }, "$.runs[0].derived.pct_of_roof: expected a number >= 0"},
+      {[](auto& d) { d["runs"][3]["validation"]["tolerance"] = -1; }, "$.runs[3].validation.tolerance: expected a number >= 0"},
+      {[](auto& d) { d["runs"][3]["validation"]["max_rel_err"] = -1; }, "$.runs[3].validation.max_rel_err: expected a number >= 0"},
+      {[](auto& d) { d["peaks"]["datasheet"]["flops_per_s"]["bf16_tensor"] = -1; }, "$.peaks.datasheet.flops_per_s.bf16_tensor: expected a number >= 0"},
+      {[](auto& d) { d["peaks"]["datasheet"]["sparse_flops_per_s"]["bf16_sparse"] = 1; }, "$.peaks.datasheet.sparse_flops_per_s.bf16_sparse: unknown precision key"},
+      {[](auto& d) { d["peaks"]["datasheet"]["dram_bytes_per_s"] = -4.8e12; }, "$.peaks.datasheet.dram_bytes_per_s: expected a number >= 0"},
+      {[](auto& d) { d["peaks"]["measured"]["l2_bytes_per_s"] = -1; }, "$.peaks.measured.l2_bytes_per_s: expected a number >= 0"},
+      {[](auto& d) { d["device"]["cc"] = "9"; }, "$.device.cc: expected \"major.minor\""},
+      {[](auto& d) { d["device"]["cc"] = "-9.0"; }, "$.device.cc: expected \"major.minor\""},
+      {[](auto& d) { d["device"]["cc"] = "9.0 beta"; }, "$.device.cc: expected \"major.minor\""},
+      {[](auto& d) { d["device"]["cc"] = "99999999999.0"; }, "$.device.cc: expected \"major.minor\""},
+      {[](auto& d) { d["device"]["sm_count"] = -132; }, "$.device.sm_count: expected an integer >= 0"},
+      {[](auto& d) { d["device"]["sm_count"] = 1ll << 40; }, "$.device.sm_count: expected an integer >= 0"},
+      {[](auto& d) { d["device"]["memory_bytes"] = -1; }, "$.device.memory_bytes: expected a number >= 0"},
+      // Two records compare cannot tell apart (id, shape in any key order, NVTX path).
+      {[](auto& d) {
+         auto dup = d["runs"][0];
+         nlohmann::json shape = nlohmann::json::object();
+         for (const char* k : {"k", "n", "m"}) shape[k] = dup["shape"][k];
+         dup["shape"] = shape;
+         dup["time_s"]["samples"] = {0.5};  // another measurement of the same run
+         d["runs"].push_back(dup);
+       },
+       "$.runs[8]: the same kernel id, shape and NVTX path as $.runs[0] (gemm.cublas.fp32 k=8192 m=8192 n=8192)"},
+  };
+  for (const auto& [edit, expected] : cases) {
+    nlohmann::json d = base;
+    edit(d);
+    const std::string err = error_of(d.dump());
+    EXPECT_NE(err.find("r.json: " + expected), std::string::npos) << "expected: " << expected << "\n   got: " << err;
+  }
+  // Zero is a value, not an error, where it can be measured: a copy's FLOPs,
+  // a flag, a device index, a counter that saw nothing.
+  nlohmann::json zeros = base;
+  zeros["runs"][6]["model"]["flops"] = 0;
+  zeros["runs"][0]["shape"]["causal"] = 0;
+  zeros["runs"][3]["hw"]["flops_total"] = 0;
+  zeros["runs"][3]["derived"]["mfu"] = 0;
+  // The same kernel and shape under two NVTX paths is two runs.
+  auto other_path = zeros["runs"][0];
+  other_path["nvtx"] = "another/range";
+  zeros["runs"].push_back(other_path);
+  EXPECT_NO_THROW(parse_results(zeros.dump(), "zeros.json"));
+}
 
 TEST(ResultsValidation, JsonItselfNeverCrashesOrHangs) {
   // A key given twice in one object is ambiguous: refused, with its place.

@@ -97,6 +97,10 @@ struct ResultsDoc {
   std::vector<RunRecord> runs;
 };
 
+/// What identifies a run: its id, its shape with the keys sorted, and its NVTX
+/// path. `compare` matches runs by it, and a results file holds each key once.
+std::string run_key(const RunRecord& run);
+
 /// Fills `run.derived` from its time, model, hardware counters and `peaks`.
 void compute_derived(RunRecord& run, const PeakTable& peaks);
 
@@ -104,8 +108,9 @@ void compute_derived(RunRecord& run, const PeakTable& peaks);
 ResultsDoc new_results_doc();
 
 std::string to_json_text(const ResultsDoc& doc, int indent = 2);
-/// Validates as it parses; errors name `origin` and the JSON path, e.g.
-/// "r.json: $.runs[2].time_s.median: expected a number".
+/// Validates as it parses (docs/results-format.md, "Validation"); errors name
+/// `origin` and the JSON path, e.g. "r.json: $.runs[2].time_s.median: expected
+/// a number". Throws bad_input.
 ResultsDoc parse_results(const std::string& text, const std::string& origin);
 
 /// Writes to a temporary file beside `path`, then renames it into place.
