@@ -150,11 +150,36 @@ void write_file_atomic(const std::string& path, const std::string& content) {
 }
 
 namespace {
+// True when `a` and `b` name one file: the same inode when both exist (any
+// spelling, symbolic or hard links), else the same weakly canonical path.
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ea, eb;
+  if (fs::exists(a, ea) && fs::exists(b, eb)) return fs::equivalent(a, b, ea) && !ea;
+  const fs::path ca = fs::weakly_canonical(fs::absolute(a, ea), ea);
+  const fs::path cb = fs::weakly_canonical(fs::absolute(b, eb), eb);
+  return !ea && !eb && ca == cb;
+}
+
 std::string size_text(std::uintmax_t bytes) {
   constexpr std::uintmax_t kMiB = std::uintmax_t(1) << 20;
   return bytes >= kMiB ? std::to_string(bytes / kMiB) + " MiB" : std::to_string(bytes) + " bytes";
 }
 }  // namespace
+
+void check_outputs_apart(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i].empty()) continue;
+    for (const std::string& in : inputs)
+      if (!in.empty() && same_file(outputs[i], in))
+        throw_bad_input(outputs[i] + ": this output is the input '" + in +
+                        "'; writing it would replace the input, give another output path");
+    for (size_t j = 0; j < i; ++j)
+      if (!outputs[j].empty() && same_file(outputs[i], outputs[j]))
+        throw_bad_input(outputs[i] + ": the same file as the output '" + outputs[j] +
+                        "'; give each output its own path");
+  }
+}
 
 std::string read_file(const std::string& path, std::size_t max_bytes) {
   namespace fs = std::filesystem;

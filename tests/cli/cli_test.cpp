@@ -325,6 +325,44 @@ TEST(Cli, DevicesWithoutGpuSaysSo) {
 
 // ---- Bad input: one line, exit 2, nothing overwritten, nothing unbounded ----------
 
+TEST(Cli, OutputThatIsAnInputIsRefusedBeforeAnyWork) {
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir(), in = dir + "/r.json";
+  const std::string text = slurp(fixture("handmade-h200.json"));
+  write_text(in, text);
+  fs::create_symlink(in, dir + "/link.json");
+  fs::create_hard_link(in, dir + "/hard.json");
+  const std::string other = dir + "/other.md";
+  fs::create_directory(dir + "/x");
+  // Any spelling of the input: itself, ./ and .., a symbolic link, a hard link.
+  // The good output named before it is not written either.
+  for (const auto& [flag, path] : std::vector<std::pair<std::string, std::string>>{
+           {"--md", in}, {"--html", dir + "/./r.json"}, {"--svg", dir + "/x/../r.json"},
+           {"--html", dir + "/link.json"}, {"--md", dir + "/hard.json"}}) {
+    expect_one_line_error(run_cli({"report", in, "--csv", other, flag, path}), 2, path + ": this output is the input");
+    EXPECT_FALSE(fs::exists(other)) << flag << " " << path;
+  }
+  EXPECT_EQ(slurp(in), text);  // the input is untouched
+  EXPECT_TRUE(fs::is_symlink(dir + "/link.json"));
+  // Two outputs that are one file.
+  expect_one_line_error(run_cli({"report", in, "--md", dir + "/x.out", "--csv", dir + "/x/../x.out"}), 2,
+                        "x.out");
+  EXPECT_FALSE(fs::exists(dir + "/x.out"));
+  // compare and check: baseline, current, results and contracts are inputs.
+  expect_one_line_error(run_cli({"compare", in, fixture("handmade-h200.json"), "--md", dir + "/hard.json"}), 2,
+                        "this output is the input");
+  expect_one_line_error(run_cli({"compare", fixture("handmade-h200.json"), in, "--gbench", in}), 2,
+                        "this output is the input");
+  write_text(dir + "/contracts.txt", "* : mfu >= 0\n");
+  expect_one_line_error(
+      run_cli({"check", in, "--contracts", dir + "/contracts.txt", "--junit", dir + "/contracts.txt"}), 2,
+      "this output is the input");
+  expect_one_line_error(run_cli({"check", in, "--contracts", dir + "/contracts.txt", "--md", dir + "/link.json"}), 2,
+                        "this output is the input");
+  EXPECT_EQ(slurp(in), text);
+  EXPECT_EQ(slurp(dir + "/contracts.txt"), "* : mfu >= 0\n");
+}
+
 TEST(Cli, InputLargerThanTheLimitIsRefused) {
   namespace fs = std::filesystem;
   const std::string dir = temp_dir();

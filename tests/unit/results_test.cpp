@@ -397,3 +397,32 @@ TEST(ResultsValidation, ReadFileStopsAtTheLimit) {
   }
 }
 
+TEST(ResultsValidation, OutputsApartFromInputsAndEachOther) {
+  namespace fs = std::filesystem;
+  const std::string dir = test::temp_dir();
+  const std::string in = dir + "/r.json";
+  std::ofstream(in) << "{}";
+  fs::create_symlink(in, dir + "/link.json");
+  fs::create_hard_link(in, dir + "/hard.json");
+  fs::create_directory(dir + "/sub");
+  auto refused = [&](const std::vector<std::string>& outs, const std::vector<std::string>& ins) {
+    try {
+      check_outputs_apart(outs, ins);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  for (const std::string& same : {in, dir + "/./r.json", dir + "/sub/../r.json", dir + "/link.json", dir + "/hard.json"})
+    EXPECT_NE(refused({"", same}, {in}).find(same + ": this output is the input '" + in + "'"), std::string::npos) << same;
+  // Two outputs that are one file, existing or not.
+  EXPECT_NE(refused({dir + "/a.md", dir + "/sub/../a.md"}, {in}).find("the same file as the output"), std::string::npos);
+  std::ofstream(dir + "/b.md") << "";
+  fs::create_symlink(dir + "/b.md", dir + "/b-link.md");
+  EXPECT_NE(refused({dir + "/b.md", dir + "/b-link.md"}, {}).find("the same file as the output"), std::string::npos);
+  // An input that does not exist yet, named as an output.
+  EXPECT_NE(refused({dir + "/new.json"}, {dir + "/sub/../new.json"}).find("this output is the input"), std::string::npos);
+  // Distinct files are fine, and so is one input given twice.
+  EXPECT_EQ(refused({dir + "/a.md", dir + "/a.csv", ""}, {in, in}), "");
+}

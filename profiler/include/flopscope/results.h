@@ -123,6 +123,12 @@ void write_file_atomic(const std::string& path, const std::string& content);
 /// long work: the directory exists, and `path` is not a device, pipe or
 /// directory (a symbolic link counts as where it points). Throws bad_input.
 void check_output_path(const std::string& path);
+/// Throws bad_input when an output is one of the inputs, or two outputs are
+/// one file: by inode when both exist (another spelling, a symbolic or hard
+/// link), else by their weakly canonical paths. Commands call it before any
+/// work, so an input is never overwritten.
+void check_outputs_apart(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs);
+
 /// The most bytes read from one input file: results files are a few MiB, and a
 /// wrong path (/dev/zero, an endless pipe) must not take all memory.
 inline constexpr std::size_t kMaxInputBytes = std::size_t(256) << 20;
