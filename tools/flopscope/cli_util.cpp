@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <utility>
 #include <vector>
 #include <unistd.h>
-
-#include "flopscope/error.h"
 
 namespace flopscope::cli {
 
@@ -51,19 +48,8 @@ bool stdout_is_color_tty() {
 }
 
 void check_outputs(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> seen;
-  for (const auto& p : paths) {
-    if (p.empty()) continue;
-    check_output_path(p);
-    // Two outputs renamed onto one file: the second would silently replace the first.
-    std::error_code ec;
-    fs::path resolved = fs::weakly_canonical(fs::absolute(p, ec), ec);
-    if (ec) resolved = fs::absolute(p, ec).lexically_normal();
-    if (std::find(seen.begin(), seen.end(), resolved) != seen.end())
-      throw_bad_input(p + ": given for two outputs; give each output its own file");
-    seen.push_back(std::move(resolved));
-  }
+  for (const auto& p : paths)
+    if (!p.empty()) check_output_path(p);
 }
 
 void write_output(const std::string& path, const std::string& content, const char* what) {

@@ -336,7 +336,9 @@ void add_profile_command(CLI::App& app) {
     if (!opt->counters.empty() && opt->set == "timing")
       throw_bad_input("--counters needs hardware counters: add --set flops or --set roofline");
     // A directory for --counters gets one file per process, named by the processes.
-    check_outputs({opt->out, is_directory(opt->counters) ? std::string() : opt->counters});
+    const std::string counters_file = is_directory(opt->counters) ? std::string() : opt->counters;
+    check_outputs({opt->out, counters_file});
+    check_outputs_apart({opt->out, counters_file}, {});
 #ifdef FLOPSCOPE_HAS_CUDA
     return run_profile(*opt);
 #else
