@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "activity_decode.h"
+#include "launch_stream.h"
+#include "range_profiler.h"
 #include "flopscope/error.h"
 #include "flopscope/metric_plan.h"
 #include "flopscope/session.h"
@@ -56,7 +58,7 @@ struct Counters {
   std::vector<Session*> order;  // sessions in creation order
   std::string note;
   bool fatal = false;
-  uint64_t profiled = 0, without_context = 0;
+  uint64_t profiled = 0, without_context = 0, capturing = 0;
 
   void disable(const std::string& why, bool is_fatal) {
     enabled = false;
@@ -81,6 +83,7 @@ Session* session_for(CUcontext ctx) {
     o.tensor = g_counters.tensor;
     o.ranges_per_batch = 4;  // one launch per start/stop
     o.track_launches = false;  // our subscriber names the launches
+    o.synchronize_on_stop = false;  // stop() runs inside the launch callback
     o.context = ctx;
     auto s = std::make_unique<Session>(o);
     if (!s->counters_enabled()) {
@@ -189,10 +192,25 @@ struct CollectorAccess {
     }
   }
 
-  static void begin_counters(const CUpti_CallbackData* cb, const std::string& symbol, const std::string& path) {
+  static void begin_counters(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const CUpti_CallbackData* cb,
+                             const std::string& symbol, const std::string& path) {
     if (!cb->context) {  // the runtime's first launch, before its context exists
       std::lock_guard<std::mutex> lock(g_counters.mu);
       ++g_counters.without_context;
+      return;
+    }
+    // A launch into a stream under graph capture does not run now; replaying
+    // or stopping around it inside the capture could invalidate the capture.
+    CUstream stream = nullptr;
+    bool capturing = false;
+    try {
+      capturing = launch_stream(domain, cbid, cb->functionParams, &stream) && stream_capturing(stream);
+    } catch (const std::exception&) {
+      capturing = true;
+    }
+    if (capturing) {
+      std::lock_guard<std::mutex> lock(g_counters.mu);
+      ++g_counters.capturing;
       return;
     }
     Session* s = session_for(cb->context);
@@ -252,7 +270,7 @@ struct CollectorAccess {
         if (kept && g_counters.enabled) path = a->paths().path(id);
       }
       if (kept && g_counters.enabled && kind == ApiKind::kernel_launch && outer == 0 && tls_profiled_launch == 0)
-        begin_counters(cb, symbol, path);
+        begin_counters(domain, cbid, cb, symbol, path);
       return;
     }
     if (tls_profiled_launch != 0 && tls_profiled_launch == cb->correlationId) end_counters(cb->correlationId);
@@ -445,9 +463,15 @@ InjectStatus ActivityCollector::status(const std::string& state) {
   s.counters_note = g_counters.note;
   s.counters_fatal = g_counters.fatal;
   s.counters_launches = g_counters.profiled;
-  if (g_counters.without_context > 0 && s.counters_note.empty())
-    s.counters_note = std::to_string(g_counters.without_context) +
-                      " launches made before their context existed were timed without counters";
+  auto add_note = [&](const std::string& line) {
+    s.counters_note += (s.counters_note.empty() ? "" : "; ") + line;
+  };
+  if (g_counters.without_context > 0)
+    add_note(std::to_string(g_counters.without_context) +
+             " launches made before their context existed were timed without counters");
+  if (g_counters.capturing > 0)
+    add_note(std::to_string(g_counters.capturing) +
+             " launches into a stream under CUDA graph capture were timed without counters");
   return s;
 }
 

@@ -55,12 +55,19 @@ const DriverApi& driver_api() {
       resolve("cuCtxPopCurrent", api.ctx_pop_current);
       resolve("cuCtxGetDevice", api.ctx_get_device);
       resolve("cuCtxSynchronize", api.ctx_synchronize);
+      resolve("cuStreamIsCapturing", api.stream_is_capturing);
     } catch (const Error& err) {
       failure = err.what();
     }
   });
   if (!failure.empty()) throw Error(ErrorKind::no_gpu, failure);
   return api;
+}
+
+bool stream_capturing(CUstream stream) {
+  CUstreamCaptureStatus st = CU_STREAM_CAPTURE_STATUS_NONE;
+  if (driver_api().stream_is_capturing(stream, &st) != CUDA_SUCCESS) return true;
+  return st != CU_STREAM_CAPTURE_STATUS_NONE;
 }
 
 ScopedContext::ScopedContext(CUcontext ctx) {
@@ -158,6 +165,59 @@ RangeProfiler::RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image,
   en.ctx = ctx_;
   check(cuptiRangeProfilerEnable(&en), "cuptiRangeProfilerEnable");
   obj_ = en.pRangeProfilerObject;
+  // As every NVIDIA sample does: one counter image and one SetConfig per
+  // Enable; each batch then only re-initialises that image (start()) and
+  // cycles Start/Stop/Decode. The image stays at one address for the life of
+  // the object, so CUPTI's registered buffer is always valid.
+  try {
+    auto sz = cupti_params<CUpti_RangeProfiler_GetCounterDataSize_Params>(
+        CUpti_RangeProfiler_GetCounterDataSize_Params_STRUCT_SIZE);
+    sz.pRangeProfilerObject = obj_;
+    sz.pMetricNames = metric_ptrs_.data();
+    sz.numMetrics = metric_ptrs_.size();
+    sz.maxNumOfRanges = max_ranges_;
+    sz.maxNumRangeTreeNodes = uint32_t(max_ranges_);
+    check(cuptiRangeProfilerGetCounterDataSize(&sz), "cuptiRangeProfilerGetCounterDataSize");
+    image_.assign(sz.counterDataSize, 0);
+    initialize_image();
+
+    auto sc = cupti_params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
+    sc.pRangeProfilerObject = obj_;
+    sc.configSize = config_.size();
+    sc.pConfig = config_.data();
+    sc.counterDataImageSize = image_.size();
+    sc.pCounterDataImage = image_.data();
+    sc.range = CUPTI_AutoRange;
+    sc.replayMode = CUPTI_KernelReplay;
+    sc.maxRangesPerPass = max_ranges_;
+    sc.numNestingLevels = 1;  // auto range: one level
+    sc.minNestingLevel = 1;
+    sc.passIndex = 0;
+    sc.targetNestingLevel = 1;
+    check(cuptiRangeProfilerSetConfig(&sc), "cuptiRangeProfilerSetConfig");
+  } catch (...) {
+    disable();
+    throw;
+  }
+}
+
+void RangeProfiler::initialize_image() {
+  auto init = cupti_params<CUpti_RangeProfiler_CounterDataImage_Initialize_Params>(
+      CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE);
+  init.pRangeProfilerObject = obj_;
+  init.counterDataSize = image_.size();
+  init.pCounterData = image_.data();
+  check(cuptiRangeProfilerCounterDataImageInitialize(&init),
+        "cuptiRangeProfilerCounterDataImageInitialize");
+  image_fresh_ = true;
+}
+
+void RangeProfiler::disable() {
+  if (!obj_) return;
+  auto d = cupti_params<CUpti_RangeProfiler_Disable_Params>(CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE);
+  d.pRangeProfilerObject = obj_;
+  cuptiRangeProfilerDisable(&d);
+  obj_ = nullptr;
 }
 
 RangeProfiler::~RangeProfiler() {
@@ -167,75 +227,47 @@ RangeProfiler::~RangeProfiler() {
     st.pRangeProfilerObject = obj_;
     cuptiRangeProfilerStop(&st);
   }
-  auto d = cupti_params<CUpti_RangeProfiler_Disable_Params>(CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE);
-  d.pRangeProfilerObject = obj_;
-  cuptiRangeProfilerDisable(&d);
+  disable();
 }
 
 void RangeProfiler::start() {
-  // A fresh image per batch: the previous one was handed out by stop().
-  auto sz = cupti_params<CUpti_RangeProfiler_GetCounterDataSize_Params>(
-      CUpti_RangeProfiler_GetCounterDataSize_Params_STRUCT_SIZE);
-  sz.pRangeProfilerObject = obj_;
-  sz.pMetricNames = metric_ptrs_.data();
-  sz.numMetrics = metric_ptrs_.size();
-  sz.maxNumOfRanges = max_ranges_;
-  sz.maxNumRangeTreeNodes = uint32_t(max_ranges_);
-  check(cuptiRangeProfilerGetCounterDataSize(&sz), "cuptiRangeProfilerGetCounterDataSize");
-  image_.assign(sz.counterDataSize, 0);
-
-  auto init = cupti_params<CUpti_RangeProfiler_CounterDataImage_Initialize_Params>(
-      CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE);
-  init.pRangeProfilerObject = obj_;
-  init.counterDataSize = image_.size();
-  init.pCounterData = image_.data();
-  check(cuptiRangeProfilerCounterDataImageInitialize(&init),
-        "cuptiRangeProfilerCounterDataImageInitialize");
-
-  auto sc = cupti_params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
-  sc.pRangeProfilerObject = obj_;
-  sc.configSize = config_.size();
-  sc.pConfig = config_.data();
-  sc.counterDataImageSize = image_.size();
-  sc.pCounterDataImage = image_.data();
-  sc.range = CUPTI_AutoRange;
-  sc.replayMode = CUPTI_KernelReplay;
-  sc.maxRangesPerPass = max_ranges_;
-  sc.numNestingLevels = 1;  // auto range: one level
-  sc.minNestingLevel = 1;
-  sc.passIndex = 0;
-  sc.targetNestingLevel = 1;
-  check(cuptiRangeProfilerSetConfig(&sc), "cuptiRangeProfilerSetConfig");
-
+  if (running_) return;
+  // The image registered by SetConfig is reused: the previous batch was copied out.
+  if (!image_fresh_) initialize_image();
   auto st = cupti_params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
   st.pRangeProfilerObject = obj_;
   check(cuptiRangeProfilerStart(&st), "cuptiRangeProfilerStart");
+  image_fresh_ = false;
   running_ = true;
 }
 
-RangeProfiler::Batch RangeProfiler::stop() {
+RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {
   Batch b;
   if (!running_) return b;
-  {
+  if (synchronize) {
     ScopedContext scope(ctx_);
     driver_api().ctx_synchronize();  // every profiled launch has finished
   }
   auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
   st.pRangeProfilerObject = obj_;
-  running_ = false;
   check(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
+  running_ = false;  // only once CUPTI has stopped: a failed Stop leaves it started
   // Kernel replay submits every pass of a kernel inside its launch, so one
   // Start/Stop covers all passes; anything else means the config did not fit.
-  if (!st.isAllPassSubmitted)
+  if (!st.isAllPassSubmitted) {
+    // Nothing ran (a launch refused before enqueue, only graph launches, or a
+    // stop with nothing launched): no pass had anything to submit. start()
+    // re-initialises the image.
+    if (!launched) return b;
     throw Error(ErrorKind::failure,
                 "CUPTI kernel replay left passes unsubmitted; use a smaller metric set");
+  }
 
   auto dec = cupti_params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
   dec.pRangeProfilerObject = obj_;
   check(cuptiRangeProfilerDecodeData(&dec), "cuptiRangeProfilerDecodeData");
   b.dropped = dec.numOfRangeDropped;
-  b.image = std::move(image_);
-  image_.clear();
+  b.image = image_;  // a copy: image_ stays registered with CUPTI for the next batch
   b.ranges = counter_data_ranges(b.image);
   return b;
 }

@@ -21,9 +21,15 @@ struct DriverApi {
   CUresult (*ctx_pop_current)(CUcontext*) = nullptr;
   CUresult (*ctx_get_device)(CUdevice*) = nullptr;
   CUresult (*ctx_synchronize)() = nullptr;
+  CUresult (*stream_is_capturing)(CUstream, CUstreamCaptureStatus*) = nullptr;
 };
 /// Throws Error(no_gpu) when there is no driver or no device.
 const DriverApi& driver_api();
+
+/// Whether work launched into `stream` now would be captured into a CUDA graph
+/// (cuStreamIsCapturing). A failed query counts as capturing: the launch is
+/// then left alone rather than risk invalidating someone's capture.
+bool stream_capturing(CUstream stream);
 
 /// Makes `ctx` current on this thread for its lifetime (no-op when it already is).
 class ScopedContext {
@@ -54,9 +60,11 @@ std::string device_chip_name(int device);
 /// CUPTI_ERROR_INSUFFICIENT_PRIVILEGES).
 std::vector<uint8_t> counter_availability(CUcontext ctx);
 
-/// Range profiling on one context. start() begins a batch of at most
-/// `max_ranges` kernel launches; stop() ends it and returns the decoded
-/// counter-data image. Ranges beyond capacity are dropped by CUPTI and counted.
+/// Range profiling on one context. The constructor enables the range profiler,
+/// sizes one counter-data image and calls SetConfig once (as NVIDIA's samples
+/// do); start() re-initialises that image and begins a batch of at most
+/// `max_ranges` kernel launches; stop() ends it and returns a copy of the
+/// decoded counter-data image. Ranges beyond capacity are dropped by CUPTI and counted.
 class RangeProfiler {
  public:
   RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image, std::vector<std::string> metrics,
@@ -71,8 +79,14 @@ class RangeProfiler {
     size_t ranges = 0;           ///< ranges it holds
     size_t dropped = 0;          ///< ranges CUPTI dropped
   };
-  /// Synchronizes the context, stops, decodes. Valid only after start().
-  Batch stop();
+  /// Stops and decodes. `synchronize`: cuCtxSynchronize first, which is only
+  /// allowed outside CUPTI callbacks (it breaks stream capture); with kernel
+  /// replay every pass has run by the end of the launch call, so a launch
+  /// callback needs none (NVIDIA's callback_profiling sample). `launched`:
+  /// whether any launch was made since start(); a batch that ran nothing is
+  /// returned empty when CUPTI reports its passes unsubmitted. Valid only
+  /// after start(); a failed Stop leaves running() true.
+  Batch stop(bool synchronize, bool launched);
   bool running() const { return running_; }
   CUcontext context() const { return ctx_; }
 
@@ -82,8 +96,12 @@ class RangeProfiler {
   std::vector<std::string> metrics_;
   std::vector<const char*> metric_ptrs_;
   size_t max_ranges_;
+  void initialize_image();
+  void disable();
+
   CUpti_RangeProfiler_Object* obj_ = nullptr;
-  std::vector<uint8_t> image_;
+  std::vector<uint8_t> image_;  ///< sized and registered (SetConfig) once, in the constructor
+  bool image_fresh_ = false;    ///< initialised and not yet used by a Start
   bool running_ = false;
 };
 

@@ -16,6 +16,7 @@
 #include "flopscope/error.h"
 #include "flopscope/peaks.h"
 #include "flopscope/version.h"
+#include "launch_stream.h"
 #include "metric_plan_host.h"
 #include "range_profiler.h"
 #include "session_errors.h"
@@ -118,15 +119,24 @@ struct Session::Impl {
   uint64_t next_launch = 0;
   uint64_t dropped = 0;
   uint64_t graph_launches = 0;
+  uint64_t capturing_skipped = 0;  // launches into a capturing stream, not noted
   std::vector<KernelCounters> results;  // since start()
   CounterFile raw;
 
   void note_locked(const char* kernel, const char* nvtx);
-  void flush_locked(bool restart);
+  void flush_locked(bool restart, bool synchronize);
   static void CUPTIAPI on_callback(void* self, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                                    const void* data);
   void subscribe();
+  void unsubscribe();
+  void init();
 };
+
+void Session::Impl::unsubscribe() {
+  if (!subscriber) return;
+  cuptiUnsubscribe(subscriber);
+  subscriber = nullptr;
+}
 
 void Session::Impl::subscribe() {
   char old_name[256] = {};
@@ -170,6 +180,24 @@ void CUPTIAPI Session::Impl::on_callback(void* self, CUpti_CallbackDomain domain
   }
   // The runtime may not have a context yet at its API entry; the driver does.
   if (cb->context && cb->context != s->ctx) return;
+  {
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (!s->running || s->flushing) return;
+  }
+  // A launch into a stream under graph capture does not run now: noting it
+  // could flush a batch (Stop, Decode) in the middle of the capture.
+  CUstream stream = nullptr;
+  bool capturing = false;
+  try {
+    capturing = cupti::launch_stream(domain, cbid, cb->functionParams, &stream) && cupti::stream_capturing(stream);
+  } catch (const std::exception&) {
+    capturing = true;
+  }
+  if (capturing) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (s->running) ++s->capturing_skipped;
+    return;
+  }
   try {
     std::lock_guard<std::mutex> lock(s->mu);
     s->note_locked(cb->symbolName, nullptr);
@@ -183,17 +211,19 @@ void CUPTIAPI Session::Impl::on_callback(void* self, CUpti_CallbackDomain domain
 
 void Session::Impl::note_locked(const char* kernel, const char* nvtx) {
   if (!running || flushing) return;
-  if (batch.size() >= opt.ranges_per_batch) flush_locked(/*restart=*/true);
+  // From a launch callback: no cuCtxSynchronize (kernel replay has finished
+  // every earlier launch inside its own launch call).
+  if (batch.size() >= opt.ranges_per_batch) flush_locked(/*restart=*/true, /*synchronize=*/false);
   batch.push_back({kernel ? kernel : "", nvtx && *nvtx ? nvtx : run_nvtx});
 }
 
-void Session::Impl::flush_locked(bool restart) {
+void Session::Impl::flush_locked(bool restart, bool synchronize) {
   flushing = true;
   struct Reset {
     bool& f;
     ~Reset() { f = false; }
   } reset{flushing};
-  cupti::RangeProfiler::Batch b = profiler->stop();
+  cupti::RangeProfiler::Batch b = profiler->stop(synchronize, !batch.empty());
   running = false;
   dropped += b.dropped;
   const uint32_t image = uint32_t(raw.counter_images.size());
@@ -219,6 +249,8 @@ void Session::Impl::flush_locked(bool restart) {
   batch.clear();
   raw.counter_images.push_back(std::move(b.image));
   if (restart) {
+    // The runtime's API enter may come with no context current on this thread.
+    cupti::ScopedContext scope(ctx);
     profiler->start();
     running = true;
   }
@@ -231,6 +263,21 @@ Session::Session(SessionOptions opt) : impl_(std::make_unique<Impl>()) {
   cupti::driver_api();  // throws no_gpu without a driver or device
   s.ctx = s.opt.context ? static_cast<CUcontext>(s.opt.context) : cupti::current_context();
   s.device = cupti::context_device(s.ctx);
+  // Subscribe before any other CUPTI call (cupti_callbacks.h asks clients to),
+  // so that another profiler already attached is named rather than surfacing
+  // as a later call's UNKNOWN. Callbacks see running == false until start().
+  try {
+    if (s.opt.track_launches && s.opt.set != MetricSet::none) s.subscribe();
+    s.init();
+  } catch (...) {
+    s.unsubscribe();
+    throw;
+  }
+  if (!s.enabled) s.unsubscribe();  // timing only: no launch to name
+}
+
+void Session::Impl::init() {
+  Impl& s = *this;
 
   s.raw.created = now_iso();
   s.raw.tool_version = FLOPSCOPE_VERSION;
@@ -295,20 +342,17 @@ Session::Session(SessionOptions opt) : impl_(std::make_unique<Impl>()) {
     s.notes.push_back(std::string("counters off, timing only: ") + e.what());
     return;
   }
-  if (s.opt.track_launches) s.subscribe();
   s.enabled = true;
 }
 
 Session::~Session() {
   Impl& s = *impl_;
-  if (s.subscriber) {
-    cuptiUnsubscribe(s.subscriber);
-    s.subscriber = nullptr;
-  }
+  s.unsubscribe();
   if (s.running) {
     try {
       std::lock_guard<std::mutex> lock(s.mu);
-      s.flush_locked(false);
+      cupti::ScopedContext scope(s.ctx);
+      s.flush_locked(false, s.opt.synchronize_on_stop);
     } catch (...) {
       // destructor: the results are lost, but the context is left clean below
     }
@@ -325,6 +369,7 @@ void Session::start(const CounterRun& run, const std::string& nvtx) {
   s.run = run;
   s.run_nvtx = nvtx;
   s.graph_launches = 0;
+  s.capturing_skipped = 0;
   cupti::ScopedContext scope(s.ctx);
   s.profiler->start();
   s.running = true;
@@ -342,8 +387,11 @@ std::vector<KernelCounters> Session::stop() {
   if (!s.enabled) return {};
   if (s.running) {
     cupti::ScopedContext scope(s.ctx);
-    s.flush_locked(false);
+    s.flush_locked(false, s.opt.synchronize_on_stop);
   }
+  if (s.capturing_skipped > 0)
+    s.notes.push_back(std::to_string(s.capturing_skipped) +
+                      " launches into a stream under CUDA graph capture were not profiled");
   if (s.graph_launches > 0)
     s.notes.push_back(std::to_string(s.graph_launches) +
                       " CUDA graph launches: their kernels are counted as CUPTI reports them "

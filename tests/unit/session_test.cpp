@@ -2,10 +2,12 @@
 // launch-combining arithmetic. The counter path itself is in
 // tests/gpu/session_gpu_test.cpp (label gpu).
 #include <cuda_runtime_api.h>
+#include <cupti.h>
 #include <gtest/gtest.h>
 
 #include "flopscope/error.h"
 #include "flopscope/session.h"
+#include "launch_stream.h"
 
 using namespace flopscope;
 
@@ -49,4 +51,65 @@ TEST(Session, CombineLaunches) {
   EXPECT_DOUBLE_EQ(c.metrics.at("x.sum"), 7);
   EXPECT_DOUBLE_EQ(c.metrics.at("sm__cycles_elapsed.avg.per_second"), 1.5e9);
   EXPECT_FALSE(combine_launches({}).flops_total);
+}
+
+// The stream of each launch API, read from the parameters CUPTI passes, so
+// that launches into a capturing stream are not profiled (no GPU needed).
+TEST(Session, LaunchStreamFromCallbackParams) {
+  using flopscope::cupti::launch_stream;
+  CUstream got = nullptr;
+  const CUstream s = reinterpret_cast<CUstream>(uintptr_t(0x1234));
+
+  cuLaunchKernel_params d{};
+  d.hStream = s;
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, &d, &got));
+  EXPECT_EQ(got, s);
+
+  cuLaunchKernel_ptsz_params dp{};  // stream 0 of a _ptsz launch: the per-thread stream
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz, &dp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+
+  CUlaunchConfig cfg{};
+  cfg.hStream = s;
+  cuLaunchKernelEx_params ex{};
+  ex.config = &cfg;
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, &ex, &got));
+  EXPECT_EQ(got, s);
+  ex.config = nullptr;
+  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, &ex, &got));
+
+  cuLaunchCooperativeKernel_params co{};
+  co.hStream = s;
+  ASSERT_TRUE(
+      launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel, &co, &got));
+  EXPECT_EQ(got, s);
+
+  cudaLaunchKernel_v7000_params r{};
+  r.stream = reinterpret_cast<cudaStream_t>(s);
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, &r, &got));
+  EXPECT_EQ(got, s);
+
+  cudaLaunchKernel_ptsz_v7000_params rp{};
+  ASSERT_TRUE(
+      launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000, &rp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+
+  cudaLaunchConfig_t rc{};
+  rc.stream = reinterpret_cast<cudaStream_t>(s);
+  cudaLaunchKernelExC_v11060_params rex{};
+  rex.config = &rc;
+  ASSERT_TRUE(
+      launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060, &rex, &got));
+  EXPECT_EQ(got, s);
+
+  cudaLaunchCooperativeKernel_ptsz_v9000_params rcp{};
+  rcp.stream = reinterpret_cast<cudaStream_t>(s);
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API,
+                            CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000, &rcp, &got));
+  EXPECT_EQ(got, s);
+
+  // No parameter struct for the `<<<>>>` of CUDA 13 code; graph launches and null params.
+  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, &r, &got));
+  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, &d, &got));
+  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, nullptr, &got));
 }

@@ -11,7 +11,10 @@
 ///
 /// Kernel replay serializes launches and saves/restores device memory around
 /// each pass, so time kernels in a separate, unprofiled run (hw.duration_s is
-/// the profiled launch's own gpu__time_duration).
+/// the profiled launch's own gpu__time_duration). Launches into a stream under
+/// CUDA graph capture are not noted (a note says how many); their stream is
+/// known for every launch API except the `<<<>>>` of CUDA 13 code
+/// (__cudaLaunchKernel), whose parameters CUPTI does not describe.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +44,11 @@ struct SessionOptions {
   /// thread's current context (the runtime's primary context is created on
   /// the current device when there is none).
   void* context = nullptr;
+  /// stop() synchronizes the context before stopping the range profiler.
+  /// A caller that stops from inside a CUPTI launch callback (the injection
+  /// library) sets this false: cuCtxSynchronize there would invalidate a
+  /// stream capture, and kernel replay has finished the launch anyway.
+  bool synchronize_on_stop = true;
 };
 
 /// Counters of one kernel launch.

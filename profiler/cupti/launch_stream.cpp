@@ -1,0 +1,79 @@
+#include "launch_stream.h"
+
+#include <cuda_runtime_api.h>
+#include <cupti.h>  // the launch parameter structs (generated_cuda*_meta.h), as NVIDIA's samples include them
+
+namespace flopscope::cupti {
+namespace {
+
+// A _ptsz launch on the null stream means this thread's default stream.
+CUstream per_thread(CUstream s) { return s ? s : CU_STREAM_PER_THREAD; }
+CUstream from_runtime(cudaStream_t s) { return reinterpret_cast<CUstream>(s); }
+
+}  // namespace
+
+bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params, CUstream* stream) {
+  if (!params || !stream) return false;
+  if (domain == CUPTI_CB_DOMAIN_DRIVER_API) {
+    switch (cbid) {
+      case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel:
+        *stream = static_cast<const cuLaunchKernel_params*>(params)->hStream;
+        return true;
+      case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz:
+        *stream = per_thread(static_cast<const cuLaunchKernel_ptsz_params*>(params)->hStream);
+        return true;
+      case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel:
+        *stream = static_cast<const cuLaunchCooperativeKernel_params*>(params)->hStream;
+        return true;
+      case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz:
+        *stream = per_thread(static_cast<const cuLaunchCooperativeKernel_ptsz_params*>(params)->hStream);
+        return true;
+      case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx: {
+        const CUlaunchConfig* c = static_cast<const cuLaunchKernelEx_params*>(params)->config;
+        if (!c) return false;
+        *stream = c->hStream;
+        return true;
+      }
+      case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz: {
+        const CUlaunchConfig* c = static_cast<const cuLaunchKernelEx_ptsz_params*>(params)->config;
+        if (!c) return false;
+        *stream = per_thread(c->hStream);
+        return true;
+      }
+      default: return false;
+    }
+  }
+  if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
+    switch (cbid) {
+      case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000:
+        *stream = from_runtime(static_cast<const cudaLaunchKernel_v7000_params*>(params)->stream);
+        return true;
+      case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000:
+        *stream = per_thread(from_runtime(static_cast<const cudaLaunchKernel_ptsz_v7000_params*>(params)->stream));
+        return true;
+      case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000:
+        *stream = from_runtime(static_cast<const cudaLaunchCooperativeKernel_v9000_params*>(params)->stream);
+        return true;
+      case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000:
+        *stream = per_thread(
+            from_runtime(static_cast<const cudaLaunchCooperativeKernel_ptsz_v9000_params*>(params)->stream));
+        return true;
+      case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060: {
+        const cudaLaunchConfig_t* c = static_cast<const cudaLaunchKernelExC_v11060_params*>(params)->config;
+        if (!c) return false;
+        *stream = from_runtime(c->stream);
+        return true;
+      }
+      case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060: {
+        const cudaLaunchConfig_t* c = static_cast<const cudaLaunchKernelExC_ptsz_v11060_params*>(params)->config;
+        if (!c) return false;
+        *stream = per_thread(from_runtime(c->stream));
+        return true;
+      }
+      default: return false;
+    }
+  }
+  return false;
+}
+
+}  // namespace flopscope::cupti
