@@ -19,6 +19,7 @@
 #include "activity_decode.h"
 #include "launch_stream.h"
 #include "range_profiler.h"
+#include "session_errors.h"
 #include "flopscope/error.h"
 #include "flopscope/metric_plan.h"
 #include "flopscope/session.h"
@@ -71,6 +72,15 @@ struct Counters {
 Counters& g_counters = *new Counters;
 thread_local uint32_t tls_profiled_launch = 0;  // correlation id being profiled on this thread
 thread_local Session* tls_profiled_session = nullptr;
+
+// Privileges, a busy GPU or another profiler at Start/Stop are the user's to
+// fix (exit 3), as at session creation; a device that cannot be profiled at
+// all is a timing fallback.
+bool stop_is_fatal(const std::exception& e) {
+  if (const auto* c = dynamic_cast<const CuptiError*>(&e)) return c->kind() == ErrorKind::no_gpu && !c->timing_fallback();
+  if (const auto* err = dynamic_cast<const Error*>(&e)) return err->kind() == ErrorKind::no_gpu;
+  return false;
+}
 
 Session* session_for(CUcontext ctx) {
   std::lock_guard<std::mutex> lock(g_counters.mu);
@@ -220,7 +230,7 @@ struct CollectorAccess {
       s->note_launch(symbol.c_str(), path.c_str());
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(g_counters.mu);
-      g_counters.disable(std::string("counter collection stopped: ") + e.what(), false);
+      g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
       return;
     }
     tls_profiled_launch = cb->correlationId;
@@ -238,7 +248,7 @@ struct CollectorAccess {
       got = s->stop();  // the replay passes ran inside the launch call
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(g_counters.mu);
-      g_counters.disable(std::string("counter collection stopped: ") + e.what(), false);
+      g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
       return;
     }
     if (got.empty()) return;
