@@ -51,12 +51,14 @@ constexpr int kFlushSignals[] = {SIGINT, SIGTERM, SIGHUP};
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 struct sigaction g_prev[NSIG];
 
-void write_outputs(const std::string& state, bool forced_flush) {
+// `flush`: deliver CUPTI's buffers first. Not from inside InitializeInjection
+// (the driver is in cuInit) or the NVTX loader: nothing is buffered yet.
+void write_outputs(const std::string& state, bool forced_flush, bool flush = true) {
   if (!g || ::getpid() != g->pid) return;  // a fork() child: its parent owns these files
   std::lock_guard<std::mutex> lock(g->write_mu);
   ActivityCollector& c = ActivityCollector::instance();
   try {
-    c.flush(forced_flush);
+    if (flush) c.flush(forced_flush);
     flopscope::write_results(flopscope::cupti::inject_results_path(g->cfg.dir, g->pid), c.snapshot());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flopscope-inject: cannot write results: %s\n", e.what());
@@ -140,8 +142,12 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
 void install(int sig) {
   struct sigaction sa {};
   sa.sa_sigaction = on_signal;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
+  // Keep the application's SA_RESTART/SA_ONSTACK choice: Python's SIGINT
+  // relies on EINTR, faulthandler on the alternate stack.
+  struct sigaction prev {};
+  ::sigaction(sig, nullptr, &prev);
+  sa.sa_flags = SA_SIGINFO | (prev.sa_flags & (SA_RESTART | SA_ONSTACK));
   ::sigaction(sig, &sa, &g_prev[sig]);
 }
 
@@ -168,14 +174,25 @@ void start_once() {
     } catch (const std::exception& e) {
       std::fprintf(stderr, "flopscope-inject: %s\n", e.what());
     }
-    write_outputs(ok ? "running" : "failed", false);  // the CLI learns early what happened
+    // The CLI learns early what happened; no flush from inside cuInit.
+    write_outputs(ok ? "running" : "failed", false, /*flush=*/false);
     if (!ok) return;
     std::atexit(on_exit);
     if (::pipe(g->sig_pipe) == 0 && ::pipe(g->ack_pipe) == 0) {
       for (int s : kFlushSignals) install(s);
       for (int s : kCrashSignals) install(s);
     }
-    std::thread(helper_main).detach();
+    // The helper inherits a full signal mask, so a process-directed signal is
+    // never handled on the thread that has to answer it.
+    sigset_t all, old;
+    sigfillset(&all);
+    const bool masked = ::pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
+    try {
+      std::thread(helper_main).detach();
+    } catch (...) {
+      std::fprintf(stderr, "flopscope-inject: cannot start the helper thread\n");
+    }
+    if (masked) ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   });
 }
 
