@@ -13,7 +13,9 @@
 #include <tuple>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flopscope/error.h"
@@ -294,7 +296,12 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
   const pid_t pid = ::fork();
   if (pid < 0) return;  // cannot probe; evaluate directly
   constexpr int kReadable = 0, kCuptiError = 77;  // anything else: the child crashed
+  // A child forked from a process with CUDA/CUPTI threads may inherit a lock
+  // held by another thread and never finish: it gets a bounded time, after
+  // which the image is evaluated here unprobed (as when fork fails).
+  constexpr unsigned kProbeSeconds = 30;
   if (pid == 0) {
+    ::alarm(kProbeSeconds);
     // The child's own crash report (a sanitizer's, say) would only be noise.
     if (const int null_fd = ::open("/dev/null", O_WRONLY); null_fd >= 0) ::dup2(null_fd, 2);
     int code = kReadable;
@@ -309,9 +316,20 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
     ::_exit(code);
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return;
+  const timespec pause{0, 10 * 1000 * 1000};  // 10 ms
+  for (unsigned waited_ms = 0;; waited_ms += 10) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) return;
+    if (waited_ms >= (kProbeSeconds + 5) * 1000) {  // the alarm did not end it
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return;
+    }
+    ::nanosleep(&pause, nullptr);
   }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) return;  // timed out: evaluate unprobed
   const bool clean = WIFEXITED(status) &&
                      (WEXITSTATUS(status) == kReadable || WEXITSTATUS(status) == kCuptiError);
   if (!clean)
