@@ -20,6 +20,11 @@
 //
 // The kernel hands its FP32 results to an epilogue functor: the contract and
 // the plain store (StoreEpilogue) are in gemm/epilogue.cuh.
+//
+// The tiles (MmaTile) and every fragment address -- cp.async chunks, padded rows,
+// ldmatrix rows, TF32 B loads, accumulator (row, col) -- are in
+// gemm/mma_sync_layout.h, proven by a CPU emulation of ldmatrix and mma.sync
+// (tests/unit/gemm_mma_layout_test.cpp).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -29,33 +34,13 @@
 #include "common/status.h"
 #include "common/tile_math.h"
 #include "gemm/epilogue.cuh"
+#include "gemm/mma_sync_layout.h"
 
 namespace flopscope::kernels::gemm {
 
+/// The tiles for element type T (see mma_layout::MmaTile).
 template <class T>
-struct MmaConfig {
-  static constexpr int kChunk = 16 / int(sizeof(T));   // elements per 16-byte cp.async
-  static constexpr int kBM = 128, kBN = 128;
-  static constexpr int kBK = 64 / int(sizeof(T));      // 64-byte rows of the A tile
-  static constexpr int kMmaK = sizeof(T) == 2 ? 16 : 8;
-  static constexpr int kStages = 4;
-  static constexpr int kWarpsM = 2, kWarpsN = 4;
-  static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
-  static constexpr int kWM = kBM / kWarpsM, kWN = kBN / kWarpsN;  // (64, 32)
-  static constexpr int kTilesM = kWM / 16, kTilesN = kWN / 8;     // (4, 4) MMA tiles
-  static constexpr int kLdA = kBK + kChunk;  // +16 bytes: ldmatrix rows on distinct banks
-  static constexpr int kLdB = kBN + 8;       // 272 B (16-bit) rows / 136-word rows (float)
-  static constexpr int kStageElems = kBM * kLdA + kBK * kLdB;
-  static constexpr int kSmemBytes = kStages * kStageElems * int(sizeof(T));
-  static constexpr int kGroupM = 8;  // tile-rows per L2 band
-
-  static_assert(kBM * kBK / kChunk == 2 * kThreads, "two A chunks per thread per stage");
-  static_assert(kBK * kBN / kChunk == 2 * kThreads, "two B chunks per thread per stage");
-  static_assert(kBK % kMmaK == 0, "whole MMA k-steps per k-tile");
-  static_assert(kTilesN % 2 == 0, "B fragments are loaded two n-tiles at a time");
-  static_assert((kLdA * int(sizeof(T))) % 16 == 0 && (kLdB * int(sizeof(T))) % 16 == 0,
-                "16-byte aligned shared rows for cp.async and ldmatrix");
-};
+struct MmaConfig : mma_layout::MmaTile<int(sizeof(T))> {};
 
 /// "" when the kernel takes (m, n, k), else one line naming the constraint.
 template <class T>
@@ -98,16 +83,20 @@ __device__ __forceinline__ void load_stage(T* s_a, T* s_b, const T* __restrict__
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     const int id = threadIdx.x + i * C::kThreads;
-    const int r = id / (C::kBK / C::kChunk), ck = (id % (C::kBK / C::kChunk)) * C::kChunk;
+    const mma_layout::RowCol c = mma_layout::a_copy_chunk<int(sizeof(T))>(id);
+    const int r = c.row, ck = c.col;
     const bool ok = bm + r < m && k0 + ck < k;  // k % kChunk == 0: a chunk is all in or out
-    ptx::cp_async_16(s_a + r * C::kLdA + ck, ok ? a + size_t(bm + r) * k + k0 + ck : a, ok);
+    ptx::cp_async_16(s_a + mma_layout::a_offset<int(sizeof(T))>(r, ck),
+                     ok ? a + size_t(bm + r) * k + k0 + ck : a, ok);
   }
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     const int id = threadIdx.x + i * C::kThreads;
-    const int r = id / (C::kBN / C::kChunk), cn = (id % (C::kBN / C::kChunk)) * C::kChunk;
+    const mma_layout::RowCol c = mma_layout::b_copy_chunk<int(sizeof(T))>(id);
+    const int r = c.row, cn = c.col;
     const bool ok = k0 + r < k && bn + cn < n;
-    ptx::cp_async_16(s_b + r * C::kLdB + cn, ok ? b + size_t(k0 + r) * n + bn + cn : b, ok);
+    ptx::cp_async_16(s_b + mma_layout::b_offset<int(sizeof(T))>(r, cn),
+                     ok ? b + size_t(k0 + r) * n + bn + cn : b, ok);
   }
 }
 
@@ -123,9 +112,7 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
 #pragma unroll
     for (int i = 0; i < C::kTilesM; ++i) {
       // Matrices (rows 0-7 | 8-15) x (k first | second 16 bytes) -> a0..a3.
-      const int row = warp_m * C::kWM + i * 16 + lane % 8 + ((lane / 8) % 2) * 8;
-      const int col = kk + (lane / 16) * C::kChunk;
-      ptx::ldmatrix_x4(af[i], s_a + row * C::kLdA + col);
+      ptx::ldmatrix_x4(af[i], s_a + mma_layout::a_frag_offset<int(sizeof(T))>(lane, warp_m, i, kk));
       if constexpr (sizeof(T) == 4) {
 #pragma unroll
         for (int r = 0; r < 4; ++r) af[i][r] = tf32_bits(af[i][r]);
@@ -136,10 +123,8 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
 #pragma unroll
       for (int j = 0; j < C::kTilesN; j += 2) {
         // Matrices (k 0-7 | 8-15) x (n-tile j | j+1), transposed -> b0, b1 of two tiles.
-        const int krow = kk + lane % 8 + ((lane / 8) % 2) * 8;
-        const int ncol = warp_n * C::kWN + j * 8 + (lane / 16) * 8;
         uint32_t r[4];
-        ptx::ldmatrix_x4_trans(r, s_b + krow * C::kLdB + ncol);
+        ptx::ldmatrix_x4_trans(r, s_b + mma_layout::b_frag_offset_trans(lane, warp_n, j, kk));
         bf[j][0] = r[0];
         bf[j][1] = r[1];
         bf[j + 1][0] = r[2];
@@ -148,12 +133,10 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
     } else {
       // 32-bit elements cannot be transposed by ldmatrix: two scalar loads per
       // tile; a 136-word row pitch puts the warp's 32 reads on 32 banks.
-      const int g = lane / 4, t = lane % 4;
 #pragma unroll
       for (int j = 0; j < C::kTilesN; ++j) {
-        const int col = warp_n * C::kWN + j * 8 + g;
-        bf[j][0] = tf32_bits(__float_as_uint(s_b[(kk + t) * C::kLdB + col]));
-        bf[j][1] = tf32_bits(__float_as_uint(s_b[(kk + t + 4) * C::kLdB + col]));
+        bf[j][0] = tf32_bits(__float_as_uint(s_b[mma_layout::b_tf32_offset(lane, warp_n, j, kk, 0)]));
+        bf[j][1] = tf32_bits(__float_as_uint(s_b[mma_layout::b_tf32_offset(lane, warp_n, j, kk, 1)]));
       }
     }
 #pragma unroll
@@ -212,13 +195,14 @@ __global__ void __launch_bounds__(MmaConfig<T>::kThreads, 2)
   }
   ptx::cp_async_wait<0>();
 
-  const int lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+  // c0, c1 at (row, col..col+1), c2, c3 at (row + 8, col..col+1).
+  const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int i = 0; i < C::kTilesM; ++i) {
-    const int row = bm + warp_m * C::kWM + i * 16 + g;
 #pragma unroll
     for (int j = 0; j < C::kTilesN; ++j) {
-      const int col = bn + warp_n * C::kWN + j * 8 + 2 * tq;
+      const mma_layout::RowCol o = mma_layout::acc_origin<int(sizeof(T))>(lane, warp_m, warp_n, i, j);
+      const int row = bm + o.row, col = bn + o.col;
       if (col >= n) continue;
       if (row < m) epilogue(row, col, acc[i][j][0], acc[i][j][1]);
       if (row + 8 < m) epilogue(row + 8, col, acc[i][j][2], acc[i][j][3]);

@@ -1,7 +1,8 @@
 // flash_mma.cu's fragment layout, proven on the CPU: ldmatrix and mma.sync
-// m16n8k16 are emulated as the PTX ISA defines them, and a warp's S = Q K^T and
-// O += P V are computed through exactly the addresses and repacking of
-// kernels/attention/mma_layout.h, then compared with plain matrix products.
+// m16n8k16 are emulated as the PTX ISA defines them (unit/mma_emulation.h),
+// and a warp's S = Q K^T and O += P V are computed through exactly the
+// addresses and repacking of kernels/attention/mma_layout.h, then compared
+// with plain matrix products.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -9,52 +10,16 @@
 #include <vector>
 
 #include "attention/mma_layout.h"
+#include "unit/mma_emulation.h"
 
 namespace ml = flopscope::kernels::attention::mma_layout;
 
 namespace {
 
-using Regs = std::vector<std::array<std::array<double, 2>, 4>>;  // [lane][reg][half]
-using Acc = std::vector<std::array<double, 4>>;                   // [lane][c0..c3]
-
-// ldmatrix.x4: lanes 8i..8i+7 give the rows of matrix i. Without .trans, lane l
-// receives row l/4, elements 2(l%4), 2(l%4)+1 of each matrix; with .trans, the
-// elements (2(l%4), l/4) and (2(l%4)+1, l/4).
-Regs ldmatrix_x4(const std::vector<double>& smem, const std::vector<int>& row_addr, bool trans) {
-  Regs out(32);
-  for (int lane = 0; lane < 32; ++lane)
-    for (int i = 0; i < 4; ++i)
-      for (int e = 0; e < 2; ++e)
-        out[size_t(lane)][size_t(i)][size_t(e)] =
-            trans ? smem[size_t(row_addr[size_t(8 * i + 2 * (lane % 4) + e)] + lane / 4)]
-                  : smem[size_t(row_addr[size_t(8 * i + lane / 4)] + 2 * (lane % 4) + e)];
-  return out;
-}
-
-// d += a * b for m16n8k16 with the fragment layouts of common/mma_ptx.cuh;
-// b0 = b[lane][rb], b1 = b[lane][rb + 1].
-void mma(Acc& d, const Regs& a, const Regs& b, int rb) {
-  double A[16][16] = {}, B[16][8] = {};
-  for (int lane = 0; lane < 32; ++lane) {
-    const int g = lane / 4, t = lane % 4;
-    const auto& f = a[size_t(lane)];
-    for (int e = 0; e < 2; ++e) {
-      A[g][2 * t + e] = f[0][size_t(e)];
-      A[g + 8][2 * t + e] = f[1][size_t(e)];
-      A[g][2 * t + 8 + e] = f[2][size_t(e)];
-      A[g + 8][2 * t + 8 + e] = f[3][size_t(e)];
-      B[2 * t + e][g] = b[size_t(lane)][size_t(rb)][size_t(e)];
-      B[2 * t + 8 + e][g] = b[size_t(lane)][size_t(rb + 1)][size_t(e)];
-    }
-  }
-  for (int lane = 0; lane < 32; ++lane) {
-    const int g = lane / 4, t = lane % 4;
-    for (int e = 0; e < 4; ++e) {
-      const int row = g + (e >= 2 ? 8 : 0), col = 2 * t + (e & 1);
-      for (int k = 0; k < 16; ++k) d[size_t(lane)][size_t(e)] += A[row][k] * B[k][col];
-    }
-  }
-}
+using flopscope::test::mma_emu::Acc;
+using flopscope::test::mma_emu::ldmatrix_x4;
+using flopscope::test::mma_emu::Regs;
+constexpr auto mma = flopscope::test::mma_emu::mma_m16n8k16;
 
 template <int D>
 std::vector<int> addresses(ml::RowChunk (*src)(int, int, int), int x, int y) {

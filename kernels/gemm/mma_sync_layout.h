@@ -1,0 +1,132 @@
+#pragma once
+// gemm.mma_sync's tiles and where its warps read their tensor-core fragments
+// from, written once as host+device functions so that a CPU emulation of
+// ldmatrix and mma.sync (tests/unit/gemm_mma_layout_test.cpp) can prove what
+// the kernel (gemm/mma_sync.cuh, also under ffn/fused.cu) runs: the cp.async
+// chunk each thread copies, the padded shared-memory rows, the row each lane
+// hands ldmatrix for A and (16-bit) B, the TF32 path's scalar B loads, and the
+// accumulator -> (row, col) mapping the epilogue stores.
+//
+// Parametrised by the element size in bytes (2: FP16/BF16, 4: float for TF32),
+// so no CUDA type is needed here. All offsets are in elements, from the start
+// of one stage's A tile (kBM, kLdA) or B tile (kBK, kLdB).
+//
+// Fragments (lane = 4g + t, g = lane/4, t = lane%4), common/mma_ptx.cuh:
+//   m16n8k16 (16-bit): A a0 (g, 2t..2t+1) a1 (g+8, ..) a2 (g, 2t+8..) a3 (g+8, 2t+8..)
+//                      B b0 (k 2t..2t+1, n g)  b1 (k 2t+8.., n g)
+//   m16n8k8  (TF32):   A a0 (g, t) a1 (g+8, t) a2 (g, t+4) a3 (g+8, t+4)
+//                      B b0 (k t, n g)  b1 (k t+4, n g)
+//   C (both, FP32):    c0, c1 (g, 2t..2t+1)  c2, c3 (g+8, 2t..2t+1)
+// ldmatrix.x4: lanes 8i..8i+7 address the 8 rows (16 bytes each) of matrix i;
+// a 16-byte row holds 8 16-bit or 4 32-bit elements, so the same A addressing
+// gives the m16n8k16 A fragment for 16-bit types and the m16n8k8 one for float.
+#include "common/tile_math.h"  // FLOPSCOPE_HD
+
+namespace flopscope::kernels::gemm::mma_layout {
+
+/// Tiles of gemm.mma_sync for elements of `kBytes` bytes (2 or 4).
+///   block tile (kBM, kBN, kBK) = (128, 128, 64 bytes of k: 32 or 16 elements)
+///   8 warps in (kWarpsM, kWarpsN) = (2, 4), warp tile (kWM, kWN) = (64, 32):
+///   (kTilesM, kTilesN) = (4, 4) MMA tiles of (16, 8), 64 FP32 accumulators per thread.
+template <int kBytes>
+struct MmaTile {
+  static_assert(kBytes == 2 || kBytes == 4, "16-bit (FP16/BF16) or 32-bit (TF32) elements");
+  static constexpr int kChunk = 16 / kBytes;  // elements per 16-byte cp.async / ldmatrix row
+  static constexpr int kBM = 128, kBN = 128;
+  static constexpr int kBK = 64 / kBytes;     // 64-byte rows of the A tile
+  static constexpr int kMmaK = kBytes == 2 ? 16 : 8;
+  static constexpr int kStages = 4;
+  static constexpr int kWarpsM = 2, kWarpsN = 4;
+  static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
+  static constexpr int kWM = kBM / kWarpsM, kWN = kBN / kWarpsN;  // (64, 32)
+  static constexpr int kTilesM = kWM / 16, kTilesN = kWN / 8;     // (4, 4) MMA tiles
+  static constexpr int kLdA = kBK + kChunk;  // +16 bytes: ldmatrix rows on distinct banks
+  static constexpr int kLdB = kBN + 8;       // 272 B (16-bit) rows / 136-word rows (float)
+  static constexpr int kStageElems = kBM * kLdA + kBK * kLdB;
+  static constexpr int kSmemBytes = kStages * kStageElems * kBytes;
+  static constexpr int kGroupM = 8;  // tile-rows per L2 band
+
+  static_assert(kBM * kBK / kChunk == 2 * kThreads, "two A chunks per thread per stage");
+  static_assert(kBK * kBN / kChunk == 2 * kThreads, "two B chunks per thread per stage");
+  static_assert(kBK % kMmaK == 0, "whole MMA k-steps per k-tile");
+  static_assert(kMmaK == 2 * kChunk, "an A k-step is two 16-byte ldmatrix rows wide");
+  static_assert(kWM % 16 == 0 && kWN % 8 == 0, "whole m16n8 tiles per warp");
+  static_assert(kTilesN % 2 == 0, "16-bit B fragments are loaded two n-tiles at a time");
+  static_assert((kLdA * kBytes) % 16 == 0 && (kLdB * kBytes) % 16 == 0,
+                "16-byte aligned shared rows for cp.async and ldmatrix");
+  static_assert((kBM * kLdA * kBytes) % 128 == 0 && (kStageElems * kBytes) % 128 == 0,
+                "A, B and every stage start on a 128-byte line (bank analysis holds per stage)");
+};
+
+struct RowCol {
+  int row = 0, col = 0;
+};
+
+/// The A chunk (row, first k) that copy `id` (0 .. 2*kThreads-1: threadIdx.x +
+/// i*kThreads) brings into the (kBM, kBK) A tile, kChunk elements.
+template <int kBytes>
+FLOPSCOPE_HD constexpr RowCol a_copy_chunk(int id) {
+  using C = MmaTile<kBytes>;
+  return {id / (C::kBK / C::kChunk), (id % (C::kBK / C::kChunk)) * C::kChunk};
+}
+
+/// The B chunk (k row, first n) that copy `id` brings into the (kBK, kBN) B tile.
+template <int kBytes>
+FLOPSCOPE_HD constexpr RowCol b_copy_chunk(int id) {
+  using C = MmaTile<kBytes>;
+  return {id / (C::kBN / C::kChunk), (id % (C::kBN / C::kChunk)) * C::kChunk};
+}
+
+/// Element offset of A tile element (row, k): rows padded to kLdA.
+template <int kBytes>
+FLOPSCOPE_HD constexpr int a_offset(int row, int k) {
+  return row * MmaTile<kBytes>::kLdA + k;
+}
+
+/// Element offset of B tile element (k, n): rows padded to kLdB.
+template <int kBytes>
+FLOPSCOPE_HD constexpr int b_offset(int k, int n) {
+  return k * MmaTile<kBytes>::kLdB + n;
+}
+
+/// A as ldmatrix.x4 (no .trans): the row `lane` addresses for m-tile `i` of
+/// warp row `warp_m` at k-step `kk` (an element index, a multiple of kMmaK).
+/// Matrices (rows 0-7 | 8-15) x (k first | second 16 bytes) -> a0..a3.
+template <int kBytes>
+FLOPSCOPE_HD constexpr int a_frag_offset(int lane, int warp_m, int i, int kk) {
+  using C = MmaTile<kBytes>;
+  const int row = warp_m * C::kWM + i * 16 + lane % 8 + ((lane / 8) % 2) * 8;
+  const int col = kk + (lane / 16) * C::kChunk;
+  return a_offset<kBytes>(row, col);
+}
+
+/// 16-bit B as ldmatrix.x4.trans: the row `lane` addresses for n-tiles j, j+1
+/// (j even) of warp column `warp_n` at k-step `kk`. Matrices (k 0-7 | 8-15) x
+/// (n-tile j | j+1), transposed: registers r0, r1 are b0, b1 of n-tile j and
+/// r2, r3 those of n-tile j+1.
+FLOPSCOPE_HD constexpr int b_frag_offset_trans(int lane, int warp_n, int j, int kk) {
+  using C = MmaTile<2>;
+  const int krow = kk + lane % 8 + ((lane / 8) % 2) * 8;
+  const int ncol = warp_n * C::kWN + j * 8 + (lane / 16) * 8;
+  return b_offset<2>(krow, ncol);
+}
+
+/// TF32 B, register `reg` (0: b0, 1: b1) of n-tile j: one scalar load, since
+/// ldmatrix cannot transpose 32-bit elements. The 136-word row pitch puts a
+/// warp's 32 reads (k t, n g) on 32 banks.
+FLOPSCOPE_HD constexpr int b_tf32_offset(int lane, int warp_n, int j, int kk, int reg) {
+  using C = MmaTile<4>;
+  const int g = lane / 4, t = lane % 4;
+  return b_offset<4>(kk + t + reg * 4, warp_n * C::kWN + j * 8 + g);
+}
+
+/// Where accumulators c0, c1 of MMA tile (i, j) of lane `lane` belong in the
+/// block tile: (row, col) and (row, col + 1); c2, c3 are (row + 8, col..col+1).
+/// The same for both paths (the C fragment of m16n8k16 and m16n8k8 agree).
+template <int kBytes>
+FLOPSCOPE_HD constexpr RowCol acc_origin(int lane, int warp_m, int warp_n, int i, int j) {
+  using C = MmaTile<kBytes>;
+  return {warp_m * C::kWM + i * 16 + lane / 4, warp_n * C::kWN + j * 8 + 2 * (lane % 4)};
+}
+
+}  // namespace flopscope::kernels::gemm::mma_layout
