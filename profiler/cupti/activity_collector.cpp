@@ -49,17 +49,30 @@ size_t g_host_buffer_bytes = 8u << 20;
 // context, started at the enter of a kept launch and stopped at its exit, so
 // only the launches the filters keep are replayed. Session methods call CUPTI
 // and may make it deliver buffers (which takes the collector's mutex), so they
-// run without that mutex held.
+// run with neither that mutex nor Counters::mu held (status() takes both).
+// One profiled launch per context at a time: a launch that finds its context
+// busy (another thread is mid-launch on it) is timed without counters, so one
+// range is never another thread's launch. A context's session is retired
+// (stopped, range profiler disabled, raw record kept) when CUDA is about to
+// destroy the context.
 struct Counters {
   std::mutex mu;
   std::atomic<bool> enabled{false};
   MetricSet set = MetricSet::timing;
   std::vector<std::string> tensor;
-  std::map<CUcontext, std::unique_ptr<Session>> sessions;
-  std::vector<Session*> order;  // sessions in creation order
+  struct Context {
+    std::unique_ptr<Session> session;
+    bool busy = false;  // a launch on it is being profiled, or its session created
+  };
+  std::map<CUcontext, Context> contexts;
+  struct Slot {
+    Session* live = nullptr;  // null once its context was destroyed
+    CounterFile retired;      // its raw record then
+  };
+  std::vector<Slot> order;  // sessions in creation order
   std::string note;
   bool fatal = false;
-  uint64_t profiled = 0, without_context = 0, capturing = 0;
+  uint64_t profiled = 0, without_context = 0, capturing = 0, concurrent = 0;
 
   void disable(const std::string& why, bool is_fatal) {
     enabled = false;
@@ -72,6 +85,7 @@ struct Counters {
 Counters& g_counters = *new Counters;
 thread_local uint32_t tls_profiled_launch = 0;  // correlation id being profiled on this thread
 thread_local Session* tls_profiled_session = nullptr;
+thread_local CUcontext tls_profiled_context = nullptr;
 
 // Privileges, a busy GPU or another profiler at Start/Stop are the user's to
 // fix (exit 3), as at session creation; a device that cannot be profiled at
@@ -82,36 +96,65 @@ bool stop_is_fatal(const std::exception& e) {
   return false;
 }
 
-Session* session_for(CUcontext ctx) {
-  std::lock_guard<std::mutex> lock(g_counters.mu);
-  if (!g_counters.enabled) return nullptr;
-  auto it = g_counters.sessions.find(ctx);
-  if (it != g_counters.sessions.end()) return it->second.get();
-  try {
-    SessionOptions o;
-    o.set = g_counters.set;
-    o.tensor = g_counters.tensor;
-    o.ranges_per_batch = 4;  // one launch per start/stop
-    o.track_launches = false;  // our subscriber names the launches
-    o.synchronize_on_stop = false;  // stop() runs inside the launch callback
-    o.context = ctx;
-    auto s = std::make_unique<Session>(o);
-    if (!s->counters_enabled()) {
-      std::string why;
-      for (const std::string& n : s->notes()) why += (why.empty() ? "" : "; ") + n;
-      // Not permitted is the user's to fix (and exit 3); an unsupported device is a fallback.
-      const bool not_permitted = why.find("INSUFFICIENT_PRIVILEGES") != std::string::npos;
-      g_counters.disable(why.empty() ? "counters are not available on this device" : why, not_permitted);
+// The context's session, created on first use, marked busy for the caller;
+// null when counters are off or another thread is profiling on the context.
+// Pair with release_session().
+Session* acquire_session(CUcontext ctx) {
+  SessionOptions o;
+  {
+    std::lock_guard<std::mutex> lock(g_counters.mu);
+    if (!g_counters.enabled) return nullptr;
+    Counters::Context& c = g_counters.contexts[ctx];
+    if (c.busy) {
+      ++g_counters.concurrent;
       return nullptr;
     }
-    g_counters.order.push_back(s.get());
-    return g_counters.sessions.emplace(ctx, std::move(s)).first->second.get();
-  } catch (const Error& e) {
-    g_counters.disable(e.what(), e.kind() == ErrorKind::no_gpu);
-  } catch (const std::exception& e) {
-    g_counters.disable(e.what(), false);
+    c.busy = true;
+    if (c.session) return c.session.get();
+    o.set = g_counters.set;
+    o.tensor = g_counters.tensor;
   }
-  return nullptr;
+  o.ranges_per_batch = 4;  // one launch per start/stop
+  o.track_launches = false;  // our subscriber names the launches
+  o.synchronize_on_stop = false;  // stop() runs inside the launch callback
+  o.context = ctx;
+  // Built without Counters::mu (dozens of CUPTI calls); `busy` keeps other
+  // threads from building a second one on the same context.
+  std::unique_ptr<Session> s;
+  std::string why;
+  bool fatal = false;
+  try {
+    s = std::make_unique<Session>(o);
+    if (!s->counters_enabled()) {
+      for (const std::string& n : s->notes()) why += (why.empty() ? "" : "; ") + n;
+      if (why.empty()) why = "counters are not available on this device";
+      // Not permitted is the user's to fix (and exit 3); an unsupported device is a fallback.
+      fatal = why.find("INSUFFICIENT_PRIVILEGES") != std::string::npos;
+    }
+  } catch (const Error& e) {
+    why = e.what();
+    fatal = e.kind() == ErrorKind::no_gpu;
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  std::unique_ptr<Session> unused;  // destroyed after the lock is released
+  std::lock_guard<std::mutex> lock(g_counters.mu);
+  Counters::Context& c = g_counters.contexts[ctx];  // only a context destroy erases, and not a busy one
+  if (!why.empty()) {
+    g_counters.disable(why, fatal);
+    c.busy = false;
+    unused = std::move(s);
+    return nullptr;
+  }
+  c.session = std::move(s);
+  g_counters.order.push_back({c.session.get(), {}});
+  return c.session.get();
+}
+
+void release_session(CUcontext ctx) {
+  std::lock_guard<std::mutex> lock(g_counters.mu);
+  auto it = g_counters.contexts.find(ctx);
+  if (it != g_counters.contexts.end()) it->second.busy = false;
 }
 
 }  // namespace
@@ -223,7 +266,7 @@ struct CollectorAccess {
       ++g_counters.capturing;
       return;
     }
-    Session* s = session_for(cb->context);
+    Session* s = acquire_session(cb->context);
     if (!s) return;
     try {
       s->start();
@@ -231,26 +274,33 @@ struct CollectorAccess {
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(g_counters.mu);
       g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
+      auto it = g_counters.contexts.find(cb->context);
+      if (it != g_counters.contexts.end()) it->second.busy = false;
       return;
     }
     tls_profiled_launch = cb->correlationId;
     tls_profiled_session = s;
+    tls_profiled_context = cb->context;
     std::lock_guard<std::mutex> lock(mu());
     agg()->expect_counters(cb->correlationId);
   }
 
   static void end_counters(uint32_t correlation) {
     Session* s = tls_profiled_session;
+    const CUcontext ctx = tls_profiled_context;
     tls_profiled_launch = 0;
     tls_profiled_session = nullptr;
+    tls_profiled_context = nullptr;
     std::vector<KernelCounters> got;
     try {
       got = s->stop();  // the replay passes ran inside the launch call
     } catch (const std::exception& e) {
+      release_session(ctx);
       std::lock_guard<std::mutex> lock(g_counters.mu);
       g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
       return;
     }
+    release_session(ctx);
     if (got.empty()) return;
     {
       std::lock_guard<std::mutex> lock(g_counters.mu);
@@ -258,6 +308,30 @@ struct CollectorAccess {
     }
     std::lock_guard<std::mutex> lock(mu());
     agg()->on_counters(correlation, combine_launches(got));
+  }
+
+  // CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING: the context is still alive.
+  // Keep the session's raw record, then destroy it (a running batch is
+  // stopped and the range profiler disabled on the live context), so a new
+  // context at the same address starts afresh.
+  static void on_context_destroy(CUcontext ctx) {
+    if (!ctx) return;
+    std::unique_ptr<Session> dead;
+    {
+      std::lock_guard<std::mutex> lock(g_counters.mu);
+      auto it = g_counters.contexts.find(ctx);
+      if (it == g_counters.contexts.end() || it->second.busy) return;  // busy: mid-launch on another thread
+      if (it->second.session) {
+        for (Counters::Slot& slot : g_counters.order)
+          if (slot.live == it->second.session.get()) {
+            slot.retired = slot.live->raw();  // takes only the session's own lock
+            slot.live = nullptr;
+          }
+        dead = std::move(it->second.session);
+      }
+      g_counters.contexts.erase(it);
+    }
+    dead.reset();
   }
 
   static void on_api(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const CUpti_CallbackData* cb) {
@@ -303,6 +377,8 @@ void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId c
       CollectorAccess::on_nvtx(cbid, static_cast<const CUpti_NvtxData*>(data));
     else if (domain == CUPTI_CB_DOMAIN_DRIVER_API || domain == CUPTI_CB_DOMAIN_RUNTIME_API)
       CollectorAccess::on_api(domain, cbid, static_cast<const CUpti_CallbackData*>(data));
+    else if (domain == CUPTI_CB_DOMAIN_RESOURCE && cbid == CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING && data)
+      CollectorAccess::on_context_destroy(static_cast<const CUpti_ResourceData*>(data)->context);
   } catch (...) {
   }
 }
@@ -430,12 +506,19 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
   if (opt.flush_period_ms > 0) cuptiActivityFlushPeriod(opt.flush_period_ms);
 
   if (!opt.metric_set.empty() && opt.metric_set != "timing") {
+    // Sessions are retired when their context is about to be destroyed.
+    const CUptiResult rr =
+        cuptiEnableCallback(1, sub, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING);
     std::lock_guard<std::mutex> lock(g_counters.mu);
     const auto set = parse_metric_set(opt.metric_set);
     g_counters.set = set.value_or(MetricSet::timing);
     g_counters.tensor = opt.tensor;
     g_counters.enabled = set.has_value();
     if (!set) g_counters.disable("unknown metric set '" + opt.metric_set + "'", false);
+    else if (rr != CUPTI_SUCCESS)
+      g_counters.disable("cannot follow context destruction (cuptiEnableCallback(RESOURCE) returned " +
+                             cupti_result_name(int(rr)) + ")",
+                         false);
   }
   std::lock_guard<std::mutex> lock(mu_);
   ok_ = true;
@@ -464,11 +547,15 @@ InjectStatus ActivityCollector::status(const std::string& state) {
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) s.exe.assign(exe, size_t(n));
   s.state = state;
-  std::lock_guard<std::mutex> lock(mu_);
-  s.cupti_result = failure_.result;
-  s.cupti_call = failure_.call;
-  s.cupti_detail = failure_.detail;
-  if (agg_) s.counters = agg_->counters();
+  // Counters::mu and mu_ are never held together (lock order: a thread
+  // creating a session may hold CUPTI's locks and wait for mu_).
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s.cupti_result = failure_.result;
+    s.cupti_call = failure_.call;
+    s.cupti_detail = failure_.detail;
+    if (agg_) s.counters = agg_->counters();
+  }
   std::lock_guard<std::mutex> counters_lock(g_counters.mu);
   s.counters_note = g_counters.note;
   s.counters_fatal = g_counters.fatal;
@@ -482,17 +569,19 @@ InjectStatus ActivityCollector::status(const std::string& state) {
   if (g_counters.capturing > 0)
     add_note(std::to_string(g_counters.capturing) +
              " launches into a stream under CUDA graph capture were timed without counters");
+  if (g_counters.concurrent > 0)
+    add_note(std::to_string(g_counters.concurrent) +
+             " launches made while another thread's launch on the same context was being profiled "
+             "were timed without counters");
   return s;
 }
 
 std::vector<CounterFile> ActivityCollector::counter_files() {
-  std::vector<Session*> sessions;
-  {
-    std::lock_guard<std::mutex> lock(g_counters.mu);
-    sessions = g_counters.order;  // never destroyed
-  }
+  // Under Counters::mu, so that a context destroy cannot free a session
+  // meanwhile; raw() takes only the session's own lock and calls no CUPTI.
+  std::lock_guard<std::mutex> lock(g_counters.mu);
   std::vector<CounterFile> out;
-  for (Session* s : sessions) out.push_back(s->raw());  // takes only the session's own lock
+  for (const Counters::Slot& slot : g_counters.order) out.push_back(slot.live ? slot.live->raw() : slot.retired);
   return out;
 }
 
