@@ -43,6 +43,10 @@ const DriverApi& driver_api() {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
+      int driver = 0;
+      if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&driver) == cudaSuccess)
+        failure = driver_too_old_message(driver, built_cuda_version());
+      if (!failure.empty()) return;  // a driver, too old for this build (still no_gpu, exit 3)
       failure = e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice || count == 0
                     ? "no NVIDIA driver or GPU found: hardware counters need a GPU (flopscope "
                       "metrics and flopscope report work without one)"

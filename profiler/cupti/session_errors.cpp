@@ -1,5 +1,7 @@
 #include "session_errors.h"
 
+#include <cuda_runtime_api.h>  // CUDART_VERSION and cudaDriverGetVersion (no CUPTI header here)
+
 namespace flopscope::cupti {
 
 // Values from cupti_result.h (CUDA 13.0); this file stays free of CUPTI headers.
@@ -48,7 +50,19 @@ std::string cupti_result_name(int r) {
   }
 }
 
-CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_view detail) {
+int built_cuda_version() { return CUDART_VERSION; }
+
+std::string driver_too_old_message(int driver_version, int built_version) {
+  const int needed = built_version / 1000 * 1000;  // minor-version compatibility within a major
+  if (driver_version <= 0 || driver_version >= needed) return {};
+  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+  // R580 is the first driver branch for CUDA 13.
+  const std::string branch = needed == 13000 ? " (R580+)" : "";
+  return "the NVIDIA driver supports CUDA " + version(driver_version) + "; flopscope (built with CUDA " +
+         version(built_version) + ") needs a driver for CUDA " + version(needed) + " or newer" + branch;
+}
+
+CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_view detail, int driver_version) {
   const std::string where = std::string(call) + " returned " + cupti_result_name(r);
   const std::string extra = detail.empty() ? "" : " (" + std::string(detail) + ")";
   CuptiFailure f;
@@ -71,6 +85,10 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
     case code::unknown:
     case code::not_initialized:
       f.kind = ErrorKind::no_gpu;
+      if (const std::string old = driver_too_old_message(driver_version, built_cuda_version()); !old.empty()) {
+        f.message = old + " (" + where + extra + ")";
+        return f;
+      }
       f.message = "CUPTI cannot reach a GPU (" + where + extra +
                   "): no NVIDIA driver or GPU is usable here (check nvidia-smi and "
                   "CUDA_VISIBLE_DEVICES)";
@@ -115,7 +133,10 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
 }
 
 void throw_cupti_failure(int result, std::string_view call, std::string_view detail) {
-  throw CuptiError(result, describe_cupti_failure(result, call, detail));
+  int driver = 0;
+  if ((result == code::unknown || result == code::not_initialized) && cudaDriverGetVersion(&driver) != cudaSuccess)
+    driver = 0;
+  throw CuptiError(result, describe_cupti_failure(result, call, detail, driver));
 }
 
 }  // namespace flopscope::cupti

@@ -21,10 +21,23 @@ struct CuptiFailure {
 /// CUptiResult name, e.g. "CUPTI_ERROR_INSUFFICIENT_PRIVILEGES" (or "CUPTI error N").
 std::string cupti_result_name(int result);
 
+/// The CUDA version flopscope was built with (CUDART_VERSION, e.g. 13000).
+int built_cuda_version();
+
+/// "the NVIDIA driver supports CUDA 12.8; flopscope (built with CUDA 13.0)
+/// needs a driver for CUDA 13.0 or newer (R580+)" when `driver_version`
+/// (cudaDriverGetVersion's 1000*major + 10*minor) is below the major CUDA
+/// version of `built_version`; empty when it is new enough or unknown (0: no
+/// driver at all, which is the usual "no GPU" case).
+std::string driver_too_old_message(int driver_version, int built_version);
+
 /// Maps a CUptiResult returned by `call` to an error kind and a message that
 /// names the fix. `detail` is appended when not empty (e.g. the name of the
-/// subscriber already attached, or the metric being added).
-CuptiFailure describe_cupti_failure(int result, std::string_view call, std::string_view detail = {});
+/// subscriber already attached, or the metric being added). For the results
+/// CUPTI gives when it cannot reach a driver (UNKNOWN, NOT_INITIALIZED), a
+/// `driver_version` too old for this build is named instead of "no GPU".
+CuptiFailure describe_cupti_failure(int result, std::string_view call, std::string_view detail = {},
+                                    int driver_version = 0);
 
 /// An Error that remembers the CUPTI result and whether timing can go on.
 class CuptiError : public Error {
@@ -39,7 +52,8 @@ class CuptiError : public Error {
   bool timing_fallback_;
 };
 
-/// Throws CuptiError(describe_cupti_failure(...)).
+/// Throws CuptiError(describe_cupti_failure(...)), asking the CUDA runtime for
+/// the driver version when the result may mean a driver too old.
 [[noreturn]] void throw_cupti_failure(int result, std::string_view call, std::string_view detail = {});
 
 }  // namespace flopscope::cupti

@@ -5,7 +5,9 @@
 #include "session_errors.h"
 
 using namespace flopscope;
+using flopscope::cupti::built_cuda_version;
 using flopscope::cupti::describe_cupti_failure;
+using flopscope::cupti::driver_too_old_message;
 
 namespace {
 bool has(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
@@ -37,6 +39,26 @@ TEST(CuptiErrors, NoDriverIsNoGpu) {
     EXPECT_EQ(f.kind, ErrorKind::no_gpu) << r;
     EXPECT_TRUE(has(f.message, "no NVIDIA driver or GPU")) << f.message;
   }
+}
+
+TEST(CuptiErrors, DriverTooOldIsNamed) {
+  const std::string m = driver_too_old_message(12080, 13000);
+  EXPECT_EQ(m, "the NVIDIA driver supports CUDA 12.8; flopscope (built with CUDA 13.0) needs a driver for "
+               "CUDA 13.0 or newer (R580+)");
+  EXPECT_TRUE(has(driver_too_old_message(12040, 13010), "built with CUDA 13.1")) << driver_too_old_message(12040, 13010);
+  EXPECT_EQ(driver_too_old_message(13000, 13000), "");  // new enough
+  EXPECT_EQ(driver_too_old_message(13000, 13010), "");  // minor-version compatibility
+  EXPECT_EQ(driver_too_old_message(0, 13000), "");      // no driver: the usual no-GPU line
+  for (int r : {999, 15}) {
+    const auto f = describe_cupti_failure(r, "cuptiProfilerInitialize", {}, 12040);
+    EXPECT_EQ(f.kind, ErrorKind::no_gpu) << r;  // exit 3
+    if (built_cuda_version() >= 13000) {
+      EXPECT_TRUE(has(f.message, "supports CUDA 12.4")) << f.message;
+      EXPECT_FALSE(has(f.message, "no NVIDIA driver or GPU")) << f.message;
+    }
+  }
+  // Other results are not about the driver.
+  EXPECT_FALSE(has(describe_cupti_failure(35, "cuptiProfilerInitialize", {}, 12040).message, "supports CUDA"));
 }
 
 TEST(CuptiErrors, UnsupportedDeviceFallsBackToTiming) {
