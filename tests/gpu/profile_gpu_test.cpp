@@ -155,4 +155,19 @@ TEST(ProfileGpu, CountersForKeptLaunches) {
   EXPECT_DOUBLE_EQ(*r.hw->flops_total, 2.0 * 64 * 65536) << p.cli.err;
   EXPECT_TRUE(r.derived.tflops_hw.has_value());
   EXPECT_NE(p.cli.out.find("HFU%"), std::string::npos) << p.cli.out;
+  // Every kept launch got counters, not just the first (one SetConfig per
+  // Enable): a failing Start/Stop would leave this note and still exit 0.
+  EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
+}
+
+// --set flops on the launches made inside a stream capture (graph_kernel, two
+// `<<<>>>` launches captured, then the graph replayed): the application's
+// capture must survive (cudaStreamEndCapture, graph launch) and it exits 0.
+TEST(ProfileGpu, CountersDoNotBreakStreamCapture) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const Profiled p = profile({"--set", "flops", "--kernel-regex", "graph_kernel"}, {"all"});
+  if (p.cli.err.find("restricted to administrators") != std::string::npos)
+    GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
+  EXPECT_EQ(launches(p.doc, "graph_kernel", "app/graph_phase"), 4) << p.cli.out << p.cli.err;
 }
