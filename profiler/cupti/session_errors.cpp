@@ -123,7 +123,9 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
     case code::out_of_memory:
       f.kind = ErrorKind::failure;
       f.message = "CUPTI ran out of memory (" + where + extra +
-                  "); profile fewer launches per batch or a smaller metric set";
+                  "); kernel replay saves and restores the device memory a kernel may touch, so it "
+                  "needs free GPU memory: profile with less memory in use, fewer launches "
+                  "(--launch-count) or a smaller metric set";
       return f;
     default:
       f.kind = ErrorKind::failure;

@@ -61,6 +61,13 @@ TEST(CuptiErrors, DriverTooOldIsNamed) {
   EXPECT_FALSE(has(describe_cupti_failure(35, "cuptiProfilerInitialize", {}, 12040).message, "supports CUDA"));
 }
 
+TEST(CuptiErrors, OutOfMemoryNamesReplayHeadroom) {
+  const auto f = describe_cupti_failure(8, "cuptiRangeProfilerStart");
+  EXPECT_EQ(f.kind, ErrorKind::failure);
+  EXPECT_TRUE(has(f.message, "free GPU memory")) << f.message;
+  EXPECT_TRUE(has(f.message, "--launch-count")) << f.message;
+}
+
 TEST(CuptiErrors, UnsupportedDeviceFallsBackToTiming) {
   for (int r : {27, 33, 41, 42, 43, 44, 45, 46}) {
     const auto f = describe_cupti_failure(r, "cuptiProfilerDeviceSupported");
