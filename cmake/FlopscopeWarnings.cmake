@@ -1,13 +1,16 @@
 # Host code builds with warnings as errors. CUDA translation units get the same
 # flags forwarded to the host compiler, minus what nvcc-generated code trips.
+# FLOPSCOPE_WERROR=OFF keeps the warnings but not as errors.
 function(flopscope_host_warnings target)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor -Wpedantic>)
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wpedantic>
+    $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${FLOPSCOPE_WERROR}>>:-Werror>)
 endfunction()
 
 function(flopscope_cuda_warnings target)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings -Xcompiler=-Wall,-Wextra --expt-relaxed-constexpr>)
+    $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra --expt-relaxed-constexpr>
+    $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${FLOPSCOPE_WERROR}>>:-Werror=all-warnings>)
 endfunction()
 
 if(FLOPSCOPE_SANITIZE)

@@ -147,10 +147,11 @@ fi
 fs="$build/tools/flopscope"
 if ! "$fs" --version >/dev/null 2>&1; then
   # No package registry there: the dependencies come carried in .deps/
-  # (scripts/vendor-deps.sh), the CUDA toolkit from the machine.
+  # (scripts/vendor-deps.sh), the CUDA toolkit from the machine. Warnings stay
+  # warnings: a newer compiler there must not cost the lease (CI keeps -Werror).
   deps=""; [ -d "$ROOT/.deps" ] && deps="-DCMAKE_PREFIX_PATH=$ROOT/.deps"
   NOTE="prebuilt tree does not run here; building" \
-  step build 300 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release $deps && cmake --build build-device -j$(nproc)" \
+  step build 300 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_WERROR=OFF $deps && cmake --build build-device -j$(nproc)" \
     && build="$ROOT/build-device" && fs="$build/tools/flopscope"
 else
   summary+=("build|prebuilt|0|$build")
