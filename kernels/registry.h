@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -96,6 +97,32 @@ struct KernelSpec {
 
   std::string id() const { return family + "." + variant + "." + dtype; }
 };
+
+/// The identity a variant file gives its family's spec builder (the families'
+/// *SpecArgs extend it with what they need).
+struct VariantInfo {
+  std::string variant, dtype;
+  Precision precision;
+  std::string description;
+  bool in_default_suite = false;
+  int min_cc = 0;   ///< as KernelSpec::min_cc
+  int only_cc = 0;  ///< as KernelSpec::only_cc
+};
+
+/// A spec of `family` with the variant's identity filled in; the family's
+/// builder adds the shape parameters, the model and the instance factory.
+inline KernelSpec spec_for(std::string family, const VariantInfo& v) {
+  KernelSpec s;
+  s.family = std::move(family);
+  s.variant = v.variant;
+  s.dtype = v.dtype;
+  s.precision = v.precision;
+  s.description = v.description;
+  s.in_default_suite = v.in_default_suite;
+  s.min_cc = v.min_cc;
+  s.only_cc = v.only_cc;
+  return s;
+}
 
 /// Adds specs to the registry. Meant for static initializers in each family's
 /// own file; always returns true. Duplicates are reported by all_kernels().

@@ -111,12 +111,7 @@ class AttentionInstance final : public KernelInstance {
   uint64_t seed_ = 0;
 };
 
-struct AttentionSpecArgs {
-  std::string variant, dtype;
-  Precision precision;
-  std::string description;
-  bool in_default_suite = false;
-  int min_cc = 0;
+struct AttentionSpecArgs : VariantInfo {
   bool fused = true;       ///< model: fused bytes, else naive (S and P in memory)
   bool flash_dims = true;  ///< head_dim must be 64 or 128
   int launches = 1;
@@ -127,14 +122,7 @@ struct AttentionSpecArgs {
 /// The spec for an attention variant over element type T.
 template <class T>
 KernelSpec make_attention_spec(AttentionSpecArgs args, Launch<T> launch) {
-  KernelSpec s;
-  s.family = "attention";
-  s.variant = args.variant;
-  s.dtype = args.dtype;
-  s.precision = args.precision;
-  s.description = args.description;
-  s.in_default_suite = args.in_default_suite;
-  s.min_cc = args.min_cc;
+  KernelSpec s = spec_for("attention", args);
   s.params = {{"batch", 4, "batch size B"},
               {"heads", 16, "heads H"},
               {"seq", 4096, "query length N"},

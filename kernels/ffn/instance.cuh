@@ -134,14 +134,9 @@ class FfnInstance final : public KernelInstance {
   uint64_t seed_ = 0;
 };
 
-struct FfnSpecArgs {
-  std::string variant, dtype;
+struct FfnSpecArgs : VariantInfo {
   FfnType type = FfnType::gelu;
-  Precision precision;
-  std::string description;
   bool fused = false;        ///< model bytes: fused, else unfused (H written and re-read)
-  bool in_default_suite = false;
-  int min_cc = 0;
   int launches = 3;
   double workspace_bytes = 0;
   /// "" when the variant takes the dims, else one line (alignment constraints).
@@ -158,14 +153,7 @@ inline std::string mma_ffn_check(const FfnDims& d) {
 /// The spec for an FFN variant over element type T. `make_launch` runs once per instance.
 template <class T>
 KernelSpec make_ffn_spec(FfnSpecArgs args, std::function<Launch<T>()> make_launch) {
-  KernelSpec s;
-  s.family = "ffn";
-  s.variant = args.variant;
-  s.dtype = args.dtype;
-  s.precision = args.precision;
-  s.description = args.description;
-  s.in_default_suite = args.in_default_suite;
-  s.min_cc = args.min_cc;
+  KernelSpec s = spec_for("ffn", args);
   const bool swiglu = args.type == FfnType::swiglu;
   // Llama-7B-like hidden sizes: 4d for GELU, 8d/3 rounded (11008) for SwiGLU.
   s.params = {{"tokens", 8192, "tokens T (batch x sequence)"},

@@ -97,13 +97,7 @@ class GemmInstance final : public KernelInstance {
   uint64_t seed_ = 0;
 };
 
-struct GemmSpecArgs {
-  std::string variant, dtype;
-  Precision precision;
-  std::string description;
-  bool in_default_suite = false;
-  int min_cc = 0;
-  int only_cc = 0;             ///< sm_90a code: the one compute capability it runs on
+struct GemmSpecArgs : VariantInfo {
   double workspace_bytes = 0;  ///< device memory beyond A, B and C
   DimsCheck check;             ///< empty: any m, n, k >= 1
 };
@@ -112,15 +106,7 @@ struct GemmSpecArgs {
 /// once per instance (cuBLAS variants create their handle there).
 template <class T>
 KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_launch) {
-  KernelSpec s;
-  s.family = "gemm";
-  s.variant = args.variant;
-  s.dtype = args.dtype;
-  s.precision = args.precision;
-  s.description = args.description;
-  s.in_default_suite = args.in_default_suite;
-  s.min_cc = args.min_cc;
-  s.only_cc = args.only_cc;
+  KernelSpec s = spec_for("gemm", args);
   s.params = {{"m", 4096, "rows of A and C"},
               {"n", 4096, "columns of B and C"},
               {"k", 4096, "columns of A, rows of B"}};

@@ -132,14 +132,12 @@ class StreamInstance final : public KernelInstance {
 };
 
 KernelSpec stream_spec(bool triad) {
-  KernelSpec s;
-  s.family = "memory";
-  s.variant = triad ? "triad" : "copy";
-  s.dtype = "fp32";
-  s.precision = {DType::fp32, Pipe::cuda_core};
-  s.description = triad ? "a = b + s*c, vectorized grid-stride (STREAM triad)"
-                        : "b = a, vectorized grid-stride (the copy bandwidth)";
-  s.in_default_suite = true;
+  KernelSpec s = spec_for("memory", {.variant = triad ? "triad" : "copy",
+                                     .dtype = "fp32",
+                                     .precision = {DType::fp32, Pipe::cuda_core},
+                                     .description = triad ? "a = b + s*c, vectorized grid-stride (STREAM triad)"
+                                                          : "b = a, vectorized grid-stride (the copy bandwidth)",
+                                     .in_default_suite = true});
   s.params = {{"n", int64_t(1) << 28, "elements per array"}};
   s.presets = {{"tiny", {1000003}}, {"small", {int64_t(1) << 24}}, {"large", {int64_t(1) << 30}}};
   s.model = [triad](const Shape& sh) {

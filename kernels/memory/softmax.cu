@@ -53,13 +53,11 @@ class SoftmaxInstance final : public KernelInstance {
 
 template <class T>
 KernelSpec softmax_spec(const char* dtype) {
-  KernelSpec s;
-  s.family = "memory";
-  s.variant = "softmax";
-  s.dtype = dtype;
-  s.precision = {DType::fp32, Pipe::cuda_core};  // FP32 math whatever the storage
-  s.description = "row softmax, one CTA per row, 16-byte vectors cached in registers";
-  s.in_default_suite = true;
+  KernelSpec s = spec_for("memory", {.variant = "softmax",
+                                     .dtype = dtype,
+                                     .precision = {DType::fp32, Pipe::cuda_core},  // FP32 math whatever the storage
+                                     .description = "row softmax, one CTA per row, 16-byte vectors cached in registers",
+                                     .in_default_suite = true});
   s.params = {{"rows", 32768, "rows"}, {"cols", 4096, "columns (softmax length)"}};
   s.presets = {{"tiny", {17, 1000}}, {"small", {4096, 1024}}, {"wide", {1024, 65536}}};
   s.model = [](const Shape& sh) {
