@@ -8,6 +8,8 @@
 #include <chrono>
 #include <thread>
 
+#include "flopscope/stats.h"
+
 namespace flopscope::kernels {
 
 namespace {
@@ -108,17 +110,12 @@ std::optional<double> SmClockSampler::stop() {
   return median_clock_mhz(impl_->samples);
 }
 
-std::optional<double> median_clock_mhz(std::vector<unsigned> samples_mhz) {
-  std::erase(samples_mhz, 0u);
-  if (samples_mhz.empty()) return std::nullopt;
-  const size_t mid = samples_mhz.size() / 2;
-  std::nth_element(samples_mhz.begin(), samples_mhz.begin() + long(mid), samples_mhz.end());
-  double m = samples_mhz[mid];
-  if (samples_mhz.size() % 2 == 0) {
-    const unsigned below = *std::max_element(samples_mhz.begin(), samples_mhz.begin() + long(mid));
-    m = (m + below) / 2.0;
-  }
-  return m;
+std::optional<double> median_clock_mhz(const std::vector<unsigned>& samples_mhz) {
+  std::vector<double> known;
+  for (unsigned mhz : samples_mhz)
+    if (mhz > 0) known.push_back(mhz);
+  if (known.empty()) return std::nullopt;
+  return median(known);
 }
 
 }  // namespace flopscope::kernels

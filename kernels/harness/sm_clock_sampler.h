@@ -38,6 +38,6 @@ class SmClockSampler {
 };
 
 /// Median of clock samples in MHz, zeros (NVML's "not known") left out.
-std::optional<double> median_clock_mhz(std::vector<unsigned> samples_mhz);
+std::optional<double> median_clock_mhz(const std::vector<unsigned>& samples_mhz);
 
 }  // namespace flopscope::kernels
