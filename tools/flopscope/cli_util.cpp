@@ -47,9 +47,10 @@ bool stdout_is_color_tty() {
   return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
 }
 
-void check_outputs(const std::vector<std::string>& paths) {
+void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs) {
   for (const auto& p : paths)
     if (!p.empty()) check_output_path(p);
+  check_outputs_apart(paths, inputs);
 }
 
 void write_output(const std::string& path, const std::string& content, const char* what) {

@@ -23,8 +23,10 @@ bool stdout_is_color_tty();
 /// Writes `content` atomically to `path` and says so on stderr.
 void write_output(const std::string& path, const std::string& content, const char* what);
 /// Checks every non-empty output path before any work, so that a bad one
-/// leaves no other output written and no long run lost (check_output_path).
-void check_outputs(const std::vector<std::string>& paths);
+/// leaves no other output written and no long run lost (check_output_path),
+/// and that no two outputs, and no output and input, are one file
+/// (check_outputs_apart).
+void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs = {});
 
 }  // namespace flopscope::cli
 

@@ -37,8 +37,7 @@ void add_check_command(CLI::App& app) {
     // Contracts first: a malformed contract is reported before any file I/O
     // on the results, so its line number is the first thing a user sees.
     std::vector<Contract> contracts = read_contracts(opt->contracts);
-    check_outputs({opt->md, opt->junit, opt->gbench});
-    check_outputs_apart({opt->md, opt->junit, opt->gbench}, {opt->results, opt->contracts});
+    check_outputs({opt->md, opt->junit, opt->gbench}, {opt->results, opt->contracts});
     const ResultsDoc doc = load_results(opt->results);
     const CheckReport rep = check_contracts(doc, std::move(contracts), opt->results, opt->contracts);
     std::cout << render_check_text(rep, stdout_is_color_tty()) << std::flush;

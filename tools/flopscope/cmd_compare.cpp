@@ -81,8 +81,7 @@ void add_compare_command(CLI::App& app) {
       ->check(CLI::IsMember({"increase", "any", "none"}));
   set_action(sub, [opt]() {
     const GateOptions g = gate_options(*opt);
-    check_outputs({opt->md, opt->junit, opt->gbench});
-    check_outputs_apart({opt->md, opt->junit, opt->gbench}, {opt->baseline, opt->current});
+    check_outputs({opt->md, opt->junit, opt->gbench}, {opt->baseline, opt->current});
     const ResultsDoc base = load_results(opt->baseline);
     const ResultsDoc cur = load_results(opt->current);
     const CompareReport rep = compare_results(base, cur, g, opt->baseline, opt->current);

@@ -338,7 +338,6 @@ void add_profile_command(CLI::App& app) {
     // A directory for --counters gets one file per process, named by the processes.
     const std::string counters_file = is_directory(opt->counters) ? std::string() : opt->counters;
     check_outputs({opt->out, counters_file});
-    check_outputs_apart({opt->out, counters_file}, {});
 #ifdef FLOPSCOPE_HAS_CUDA
     return run_profile(*opt);
 #else

@@ -31,8 +31,7 @@ void add_report_command(CLI::App& app) {
   sub->add_option("--md", opt->md, "Also write a Markdown report to this file");
   sub->add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file");
   set_action(sub, [opt]() {
-    check_outputs({opt->html, opt->svg, opt->md, opt->csv});
-    check_outputs_apart({opt->html, opt->svg, opt->md, opt->csv}, opt->inputs);
+    check_outputs({opt->html, opt->svg, opt->md, opt->csv}, opt->inputs);
     std::vector<ResultsDoc> docs;
     for (const auto& path : opt->inputs) docs.push_back(load_results(path));
     // Render everything first: a failure leaves no output half-done.
