@@ -60,6 +60,7 @@ struct Counters {
   std::atomic<bool> enabled{false};
   MetricSet set = MetricSet::timing;
   std::vector<std::string> tensor;
+  bool keep_raw = false;  // --counters: sessions keep their images for the counter files
   struct Context {
     std::unique_ptr<Session> session;
     bool busy = false;  // a launch on it is being profiled, or its session created
@@ -113,6 +114,7 @@ Session* acquire_session(CUcontext ctx) {
     if (c.session) return c.session.get();
     o.set = g_counters.set;
     o.tensor = g_counters.tensor;
+    o.keep_raw = g_counters.keep_raw;
   }
   o.ranges_per_batch = 4;  // one launch per start/stop
   o.track_launches = false;  // our subscriber names the launches
@@ -254,14 +256,7 @@ struct CollectorAccess {
     }
     // A launch into a stream under graph capture does not run now; replaying
     // or stopping around it inside the capture could invalidate the capture.
-    CUstream stream = nullptr;
-    bool capturing = false;
-    try {
-      capturing = launch_stream(domain, cbid, cb->functionParams, &stream) && stream_capturing(stream);
-    } catch (const std::exception&) {
-      capturing = true;
-    }
-    if (capturing) {
+    if (launch_is_captured(domain, cbid, cb->functionParams)) {
       std::lock_guard<std::mutex> lock(g_counters.mu);
       ++g_counters.capturing;
       return;
@@ -513,6 +508,7 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
     const auto set = parse_metric_set(opt.metric_set);
     g_counters.set = set.value_or(MetricSet::timing);
     g_counters.tensor = opt.tensor;
+    g_counters.keep_raw = opt.keep_raw_counters;
     g_counters.enabled = set.has_value();
     if (!set) g_counters.disable("unknown metric set '" + opt.metric_set + "'", false);
     else if (rr != CUPTI_SUCCESS)
@@ -573,6 +569,13 @@ InjectStatus ActivityCollector::status(const std::string& state) {
     add_note(std::to_string(g_counters.concurrent) +
              " launches made while another thread's launch on the same context was being profiled "
              "were timed without counters");
+  uint64_t unsaved = 0;  // each session's own lock only, as counter_files()
+  for (const Counters::Slot& slot : g_counters.order)
+    unsaved += slot.live ? slot.live->unsaved_ranges() : slot.retired.unsaved_ranges;
+  if (unsaved > 0)
+    add_note(std::to_string(unsaved) +
+             " profiled launches are in the results but not in the raw counter files, which reached "
+             "their size limit (profile fewer launches: --launch-count, --kernel-regex)");
   return s;
 }
 

@@ -27,6 +27,9 @@ struct CollectorOptions {
   /// "roofline"; empty or "timing": none.
   std::string metric_set;
   std::vector<std::string> tensor;  ///< tensor source types for the plan
+  /// Keep each context's counter images for counter_files() (`--counters`);
+  /// without it they are freed once evaluated.
+  bool keep_raw_counters = false;
 };
 
 /// The first CUPTI call that failed, if any.

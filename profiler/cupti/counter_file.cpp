@@ -116,6 +116,7 @@ std::string meta_text(const CounterFile& f) {
   }
   if (f.device) j["device"] = device_json(*f.device);
   j["dropped_ranges"] = f.dropped_ranges;
+  if (f.unsaved_ranges > 0) j["unsaved_ranges"] = f.unsaved_ranges;
   j["created"] = f.created;
   j["tool_version"] = f.tool_version;
   j["ranges"] = nlohmann::json::array();
@@ -156,6 +157,7 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
     }
     if (j.contains("device")) f.device = device_from_json(j.at("device"));
     f.dropped_ranges = j.value("dropped_ranges", uint64_t(0));
+    f.unsaved_ranges = j.value("unsaved_ranges", uint64_t(0));
     f.created = j.value("created", "");
     f.tool_version = j.value("tool_version", "");
     for (const auto& jr : j.at("ranges")) {
@@ -183,13 +185,34 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
 
 }  // namespace
 
-std::string serialize_counter_file(const CounterFile& f) {
+uint64_t counter_image_bytes(const std::vector<uint8_t>& image) { return kSectionHeaderBytes + image.size(); }
+
+uint64_t counter_range_bytes_bound(const CounterRange& r) {
+  // JSON escapes a byte as at most 6 ("\u001f"); keys, punctuation and
+  // 20-digit numbers take under 160 per range and 48 per run.
+  auto text = [](const std::string& v) { return uint64_t(6) * v.size(); };
+  uint64_t n = 160 + text(r.kernel) + text(r.nvtx) + text(r.range_name);
+  if (!r.run.id.empty()) {
+    n += 48 + text(r.run.id) + text(r.run.precision);
+    for (const auto& [name, value] : r.run.shape) n += 32 + text(name);
+  }
+  return n;
+}
+
+std::string serialize_counter_file(const CounterFile& f, size_t max_bytes) {
+  const std::string meta = meta_text(f);
+  uint64_t size = kHeaderBytes + 2 * kSectionHeaderBytes + meta.size() + f.config_image.size() + kTrailerBytes;
+  for (const auto& img : f.counter_images) size += kSectionHeaderBytes + img.size();
+  if (size > max_bytes)
+    throw_bad_input("the counter file would be " + std::to_string(size) + " bytes (" +
+                    std::to_string(f.ranges.size()) + " ranges), over the " + std::to_string(max_bytes) +
+                    " that flopscope reads back; profile fewer launches (--launch-count, --kernel-regex)");
   std::string out;
+  out.reserve(size);
   out.append(kCounterFileMagic, 8);
   put_le(out, kCounterFileVersion, 4);
   put_le(out, 0, 4);  // reserved
   put_le(out, 0, 8);  // total length, patched below
-  const std::string meta = meta_text(f);
   put_section(out, "META", meta.data(), meta.size());
   put_section(out, "CONF", reinterpret_cast<const char*>(f.config_image.data()), f.config_image.size());
   for (const auto& img : f.counter_images)
@@ -517,6 +540,7 @@ CounterFile merge_counter_files(const std::vector<CounterFile>& files,
     }
     next_launch = last;
     out.dropped_ranges += f.dropped_ranges;
+    out.unsaved_ranges += f.unsaved_ranges;
   }
   return out;
 }

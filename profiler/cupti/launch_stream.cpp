@@ -3,6 +3,10 @@
 #include <cuda_runtime_api.h>
 #include <cupti.h>  // the launch parameter structs (generated_cuda*_meta.h), as NVIDIA's samples include them
 
+#include <exception>
+
+#include "range_profiler.h"
+
 namespace flopscope::cupti {
 namespace {
 
@@ -40,6 +44,12 @@ bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const voi
         *stream = per_thread(c->hStream);
         return true;
       }
+      case CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch:
+        *stream = static_cast<const cuGraphLaunch_params*>(params)->hStream;
+        return true;
+      case CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz:
+        *stream = per_thread(static_cast<const cuGraphLaunch_ptsz_params*>(params)->hStream);
+        return true;
       default: return false;
     }
   }
@@ -74,6 +84,15 @@ bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const voi
     }
   }
   return false;
+}
+
+bool launch_is_captured(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params) {
+  CUstream stream = nullptr;
+  try {
+    return launch_stream(domain, cbid, params, &stream) && stream_capturing(stream);
+  } catch (const std::exception&) {
+    return true;
+  }
 }
 
 }  // namespace flopscope::cupti

@@ -1,5 +1,5 @@
 #pragma once
-// The stream a kernel launch goes to, read from the parameters CUPTI passes to
+// The stream a kernel (or graph) launch goes to, read from the parameters CUPTI passes to
 // a launch callback (CUpti_CallbackData::functionParams), so that launches
 // into a stream under CUDA graph capture are left alone: profiling them would
 // replay or synchronize inside the capture. Pure struct reading: unit-tested
@@ -9,11 +9,17 @@
 
 namespace flopscope::cupti {
 
-/// True when `cbid` of `domain` is a kernel launch whose parameters name its
-/// stream; `*stream` is then that stream as the driver understands it (the
+/// True when `cbid` of `domain` is a kernel or graph launch whose parameters
+/// name its stream; `*stream` is then that stream as the driver understands it (the
 /// per-thread default stream for a _ptsz launch on stream 0). False for other
 /// callbacks, for null params and for launches whose parameters CUPTI does not
 /// describe (__cudaLaunchKernel_v13000, the `<<<>>>` of CUDA 13 code).
 bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params, CUstream* stream);
+
+/// Whether the launch goes into a stream under graph capture (it does not run
+/// now). A failed stream query counts as capturing: the launch is then left
+/// alone rather than risk invalidating someone's capture. False when the
+/// stream is not known (see launch_stream).
+bool launch_is_captured(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params);
 
 }  // namespace flopscope::cupti

@@ -9,6 +9,7 @@
 #include <cupti_runtime_cbid.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <mutex>
@@ -48,7 +49,24 @@ constexpr CUpti_CallbackId kGraphLaunches[] = {
 };
 
 // Runtime launches call the driver's launch underneath; count each launch once.
-thread_local int runtime_launch_depth = 0;
+// A thread's depth is valid for one start()..stop() epoch only: the callbacks
+// are off in between, so the exit of a call in flight may never be seen.
+struct RuntimeDepth {
+  uint64_t epoch = 0;
+  int depth = 0;
+};
+thread_local RuntimeDepth tls_runtime;
+std::atomic<uint64_t> g_epoch{0};
+
+int& runtime_launch_depth() {
+  const uint64_t now = g_epoch.load(std::memory_order_relaxed);
+  if (tls_runtime.epoch != now) tls_runtime = {now, 0};
+  return tls_runtime.depth;
+}
+
+bool is_graph_launch(CUpti_CallbackId cbid) {
+  return std::find(std::begin(kGraphLaunches), std::end(kGraphLaunches), cbid) != std::end(kGraphLaunches);
+}
 
 std::string now_iso() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -110,6 +128,7 @@ struct Session::Impl {
   CUpti_SubscriberHandle subscriber = nullptr;
   bool running = false;
   bool flushing = false;
+  bool graph_pending = false;  // a graph was launched since the batch began
   struct Noted {
     std::string kernel, nvtx;
   };
@@ -117,17 +136,24 @@ struct Session::Impl {
   std::string run_nvtx;  // their NVTX path when a launch note has none
   std::vector<Noted> batch;  // launches noted in the current batch
   uint64_t next_launch = 0;
+  uint64_t batch_index = 0;  // batches flushed since construction
   uint64_t dropped = 0;
   uint64_t graph_launches = 0;
   uint64_t capturing_skipped = 0;  // launches into a capturing stream, not noted
+  uint64_t unnamed_ranges = 0;     // ranges of batches with no noted launch (graph kernels)
   std::vector<KernelCounters> results;  // since start()
   CounterFile raw;
+  uint64_t raw_bytes = 0;  // raw's size as a file, bounded above
+  bool raw_full = false;   // raw_limit_bytes reached: later ranges are not saved
 
   void note_locked(const char* kernel, const char* nvtx);
   void flush_locked(bool restart, bool synchronize);
+  void keep_raw_locked(std::vector<uint8_t> image, std::vector<CounterRange> ranges);
   static void CUPTIAPI on_callback(void* self, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                                    const void* data);
+  void on_graph_launch(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const CUpti_CallbackData* cb);
   void subscribe();
+  void set_callbacks(bool on);
   void unsubscribe();
   void init();
 };
@@ -149,9 +175,15 @@ void Session::Impl::subscribe() {
     subscriber = nullptr;
     cupti::throw_cupti_failure(r, "cuptiSubscribe_v2", old_name[0] ? old_name : "");
   }
+}
+
+// On from start() to stop() only, so that the runs a caller times between
+// sessions (flopscope bench) pay no callback per launch.
+void Session::Impl::set_callbacks(bool on) {
+  if (!subscriber) return;
   auto enable = [&](CUpti_CallbackDomain d, CUpti_CallbackId id) {
-    const CUptiResult e = cuptiEnableCallback(1, subscriber, d, id);
-    if (e != CUPTI_SUCCESS) cupti::throw_cupti_failure(e, "cuptiEnableCallback");
+    const CUptiResult e = cuptiEnableCallback(on ? 1 : 0, subscriber, d, id);
+    if (e != CUPTI_SUCCESS && on) cupti::throw_cupti_failure(e, "cuptiEnableCallback");
   };
   for (auto id : kRuntimeLaunches) enable(CUPTI_CB_DOMAIN_RUNTIME_API, id);
   for (auto id : kDriverLaunches) enable(CUPTI_CB_DOMAIN_DRIVER_API, id);
@@ -163,16 +195,16 @@ void CUPTIAPI Session::Impl::on_callback(void* self, CUpti_CallbackDomain domain
   auto* s = static_cast<Impl*>(self);
   const auto* cb = static_cast<const CUpti_CallbackData*>(data);
   if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
+    int& depth = runtime_launch_depth();
     if (cb->callbackSite == CUPTI_API_EXIT) {
-      if (runtime_launch_depth > 0) --runtime_launch_depth;
+      if (depth > 0) --depth;
       return;
     }
-    ++runtime_launch_depth;
+    ++depth;
   } else if (domain == CUPTI_CB_DOMAIN_DRIVER_API) {
-    if (cb->callbackSite != CUPTI_API_ENTER || runtime_launch_depth > 0) return;
-    if (std::find(std::begin(kGraphLaunches), std::end(kGraphLaunches), cbid) != std::end(kGraphLaunches)) {
-      std::lock_guard<std::mutex> lock(s->mu);
-      if (s->running) ++s->graph_launches;
+    if (cb->callbackSite != CUPTI_API_ENTER || runtime_launch_depth() > 0) return;
+    if (is_graph_launch(cbid)) {
+      s->on_graph_launch(domain, cbid, cb);
       return;
     }
   } else {
@@ -186,14 +218,7 @@ void CUPTIAPI Session::Impl::on_callback(void* self, CUpti_CallbackDomain domain
   }
   // A launch into a stream under graph capture does not run now: noting it
   // could flush a batch (Stop, Decode) in the middle of the capture.
-  CUstream stream = nullptr;
-  bool capturing = false;
-  try {
-    capturing = cupti::launch_stream(domain, cbid, cb->functionParams, &stream) && cupti::stream_capturing(stream);
-  } catch (const std::exception&) {
-    capturing = true;
-  }
-  if (capturing) {
+  if (cupti::launch_is_captured(domain, cbid, cb->functionParams)) {
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->running) ++s->capturing_skipped;
     return;
@@ -209,11 +234,36 @@ void CUPTIAPI Session::Impl::on_callback(void* self, CUpti_CallbackDomain domain
   }
 }
 
+// A graph's kernels are not launch calls of their own, so CUPTI's ranges for
+// them (if any) cannot be matched to noted launches. The batch so far is
+// flushed first, and the next noted launch flushes the graph's ranges, so
+// only those come back unnamed.
+void Session::Impl::on_graph_launch(CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
+                                    const CUpti_CallbackData* cb) {
+  if (cb->context && cb->context != ctx) return;
+  const bool capturing = cupti::launch_is_captured(domain, cbid, cb->functionParams);
+  std::lock_guard<std::mutex> lock(mu);
+  if (!running || flushing) return;
+  if (capturing) {  // becomes a child graph of the capture; nothing runs now
+    ++capturing_skipped;
+    return;
+  }
+  ++graph_launches;
+  try {
+    if (!batch.empty()) flush_locked(/*restart=*/true, /*synchronize=*/false);
+    graph_pending = true;
+  } catch (const std::exception& e) {
+    notes.push_back(std::string("counter collection stopped: ") + e.what());
+    running = false;
+  }
+}
+
 void Session::Impl::note_locked(const char* kernel, const char* nvtx) {
   if (!running || flushing) return;
   // From a launch callback: no cuCtxSynchronize (kernel replay has finished
   // every earlier launch inside its own launch call).
-  if (batch.size() >= opt.ranges_per_batch) flush_locked(/*restart=*/true, /*synchronize=*/false);
+  if (graph_pending || batch.size() >= opt.ranges_per_batch)
+    flush_locked(/*restart=*/true, /*synchronize=*/false);
   batch.push_back({kernel ? kernel : "", nvtx && *nvtx ? nvtx : run_nvtx});
 }
 
@@ -225,13 +275,17 @@ void Session::Impl::flush_locked(bool restart, bool synchronize) {
   } reset{flushing};
   cupti::RangeProfiler::Batch b = profiler->stop(synchronize, !batch.empty());
   running = false;
+  graph_pending = false;
   dropped += b.dropped;
   const uint32_t image = uint32_t(raw.counter_images.size());
   const bool names_ok = b.ranges == batch.size();
   if (!names_ok && !batch.empty())
-    notes.push_back("batch " + std::to_string(image) + ": " + std::to_string(b.ranges) +
+    notes.push_back("batch " + std::to_string(batch_index) + ": " + std::to_string(b.ranges) +
                     " ranges for " + std::to_string(batch.size()) +
                     " noted launches; its kernels are left unnamed");
+  if (batch.empty()) unnamed_ranges += b.ranges;
+  ++batch_index;
+  std::vector<CounterRange> ranges;
   for (size_t i = 0; i < b.ranges; ++i) {
     const std::vector<double> v = host->evaluate(b.image, i, plan.metrics);
     std::map<std::string, double> values;
@@ -241,19 +295,35 @@ void Session::Impl::flush_locked(bool restart, bool synchronize) {
     kc.nvtx = names_ok ? batch[i].nvtx : run_nvtx;
     kc.launch = next_launch + i;
     kc.hw = hw_counters_from_values(plan.quantities, values);
-    raw.ranges.push_back({kc.kernel, kc.nvtx, cupti::counter_data_range_name(b.image, i), image,
-                          uint32_t(i), kc.launch, run});
+    if (opt.keep_raw)
+      ranges.push_back({kc.kernel, kc.nvtx, cupti::counter_data_range_name(b.image, i), image, uint32_t(i),
+                        kc.launch, run});
     results.push_back(std::move(kc));
   }
   next_launch += std::max(b.ranges, batch.size());
   batch.clear();
-  raw.counter_images.push_back(std::move(b.image));
+  if (opt.keep_raw) keep_raw_locked(std::move(b.image), std::move(ranges));
   if (restart) {
     // The runtime's API enter may come with no context current on this thread.
     cupti::ScopedContext scope(ctx);
     profiler->start();
     running = true;
   }
+}
+
+// Up to raw_limit_bytes as a file; from the first batch that does not fit on,
+// nothing more is saved, so a file is always the start of a profile.
+void Session::Impl::keep_raw_locked(std::vector<uint8_t> image, std::vector<CounterRange> ranges) {
+  uint64_t bytes = counter_image_bytes(image);
+  for (const CounterRange& r : ranges) bytes += counter_range_bytes_bound(r);
+  raw_full = raw_full || raw_bytes + bytes > opt.raw_limit_bytes;
+  if (raw_full) {
+    raw.unsaved_ranges += ranges.size();
+    return;
+  }
+  raw_bytes += bytes;
+  for (CounterRange& r : ranges) raw.ranges.push_back(std::move(r));
+  raw.counter_images.push_back(std::move(image));
 }
 
 Session::Session(SessionOptions opt) : impl_(std::make_unique<Impl>()) {
@@ -332,6 +402,7 @@ void Session::Impl::init() {
   s.raw.metrics = s.plan.metrics;
   s.raw.quantities = s.plan.quantities;
   s.raw.config_image = s.plan.config_image;
+  s.raw_bytes = serialize_counter_file(s.raw).size();  // the file with no range yet
   s.host = std::make_unique<cupti::HostObject>(s.chip, s.availability);
   try {
     cupti::ScopedContext scope(s.ctx);
@@ -362,17 +433,31 @@ Session::~Session() {
 
 void Session::start(const CounterRun& run, const std::string& nvtx) {
   Impl& s = *impl_;
-  std::lock_guard<std::mutex> lock(s.mu);
-  if (!s.enabled || s.running) return;
-  s.results.clear();
-  s.batch.clear();
-  s.run = run;
-  s.run_nvtx = nvtx;
-  s.graph_launches = 0;
-  s.capturing_skipped = 0;
-  cupti::ScopedContext scope(s.ctx);
-  s.profiler->start();
-  s.running = true;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.enabled || s.running) return;
+  }
+  // Callbacks on before running is set, without the lock (a callback in flight
+  // takes it): every launch after start() is seen.
+  g_epoch.fetch_add(1, std::memory_order_relaxed);
+  s.set_callbacks(true);
+  try {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.results.clear();
+    s.batch.clear();
+    s.run = run;
+    s.run_nvtx = nvtx;
+    s.graph_launches = 0;
+    s.capturing_skipped = 0;
+    s.unnamed_ranges = 0;
+    s.graph_pending = false;
+    cupti::ScopedContext scope(s.ctx);
+    s.profiler->start();
+    s.running = true;
+  } catch (...) {
+    s.set_callbacks(false);
+    throw;
+  }
 }
 
 void Session::note_launch(const char* kernel, const char* nvtx) {
@@ -383,6 +468,11 @@ void Session::note_launch(const char* kernel, const char* nvtx) {
 
 std::vector<KernelCounters> Session::stop() {
   Impl& s = *impl_;
+  // Callbacks off once the lock is released, even when the flush throws.
+  struct CallbacksOff {
+    Impl& s;
+    ~CallbacksOff() { s.set_callbacks(false); }
+  } off{s};
   std::lock_guard<std::mutex> lock(s.mu);
   if (!s.enabled) return {};
   if (s.running) {
@@ -393,9 +483,9 @@ std::vector<KernelCounters> Session::stop() {
     s.notes.push_back(std::to_string(s.capturing_skipped) +
                       " launches into a stream under CUDA graph capture were not profiled");
   if (s.graph_launches > 0)
-    s.notes.push_back(std::to_string(s.graph_launches) +
-                      " CUDA graph launches: their kernels are counted as CUPTI reports them "
-                      "under auto range, not named per node");
+    s.notes.push_back(std::to_string(s.graph_launches) + " CUDA graph launches: " +
+                      std::to_string(s.unnamed_ranges) +
+                      " ranges CUPTI made for their kernels are unnamed (no launch call per node)");
   s.raw.dropped_ranges = s.dropped;
   return std::move(s.results);
 }
@@ -410,12 +500,22 @@ std::vector<std::string> Session::notes() const {
   if (impl_->dropped > 0)
     out.push_back(std::to_string(impl_->dropped) +
                   " ranges dropped: a counter image filled up (raise ranges_per_batch or note launches)");
+  if (impl_->raw.unsaved_ranges > 0)
+    out.push_back(std::to_string(impl_->raw.unsaved_ranges) +
+                  " ranges evaluated but not saved for the counter file: it reached its limit of " +
+                  std::to_string(impl_->opt.raw_limit_bytes >> 20) +
+                  " MiB (profile fewer launches: --launch-count, --kernel-regex)");
   return out;
 }
 
 uint64_t Session::dropped_ranges() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->dropped;
+}
+
+uint64_t Session::unsaved_ranges() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->raw.unsaved_ranges;
 }
 
 CounterFile Session::raw() const {

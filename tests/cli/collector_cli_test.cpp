@@ -92,6 +92,20 @@ TEST(ReportCli, CounterFiles) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("NVIDIA H200"), std::string::npos) << r.out;
 
+  EXPECT_EQ(r.err.find("dropped"), std::string::npos) << r.err;
+
+  // A partial recording says so: its totals cover only what it holds.
+  f.dropped_ranges = 2;
+  f.unsaved_ranges = 3;
+  flopscope::write_counter_file(dir + "/partial.fscounters", f);
+  r = run_cli({"report", dir + "/partial.fscounters"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("partial.fscounters: 2 ranges were dropped by CUPTI and 3 not saved while recording; "
+                       "its figures cover the 0 ranges it holds"),
+            std::string::npos)
+      << r.err;
+  f.dropped_ranges = f.unsaved_ranges = 0;
+
   // Not a CUPTI image: exit 2, one line, no crash.
   f.counter_images = {std::vector<uint8_t>(1000, 7)};
   f.ranges = {{"k", "", "0", 0, 0, 0, {}}};

@@ -5,7 +5,10 @@
 // Skipped, with the reason, where there is no GPU or counters are not permitted.
 #include <gtest/gtest.h>
 
+#include <cuda_runtime_api.h>
+
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <sstream>
 #include <string>
@@ -103,6 +106,68 @@ TEST(SessionGpu, CopyReadsAndWritesItsBytes) {
   EXPECT_NEAR(*hw.dram_read_bytes, bytes, 0.02 * bytes);
   EXPECT_NEAR(*hw.dram_write_bytes, bytes, 0.02 * bytes);
   EXPECT_GT(hw.l2_bytes.value_or(0), bytes);
+}
+
+// What raw() keeps is bounded (or off), while stop() still returns every launch.
+TEST(SessionGpu, RawRecordIsBoundedOrOff) {
+  FLOPSCOPE_REQUIRE_GPU();
+  auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});
+  for (const bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "raw_limit_bytes 1" : "keep_raw false");
+    SESSION_OR_SKIP(s, {.set = MetricSet::flops, .tensor = {}, .keep_raw = keep, .raw_limit_bytes = 1});
+    ASSERT_TRUE(s->counters_enabled());
+    s->start();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(inst->run(nullptr).ok());
+    const auto kernels = s->stop();
+    ASSERT_EQ(kernels.size(), 3u);
+    EXPECT_DOUBLE_EQ(kernels[2].hw.flops_by_pipe.at("fp32"), 2.0 * 64 * 64 * 64);
+    const CounterFile f = s->raw();
+    EXPECT_TRUE(f.ranges.empty());
+    EXPECT_TRUE(f.counter_images.empty());
+    EXPECT_EQ(s->unsaved_ranges(), keep ? 3u : 0u);
+    EXPECT_EQ(f.unsaved_ranges, keep ? 3u : 0u);
+    bool noted = false;
+    for (const auto& n : s->notes()) noted = noted || n.find("not saved") != std::string::npos;
+    EXPECT_EQ(noted, keep);
+  }
+}
+
+// A CUDA graph launch ends the batch before it, so the launches around it keep
+// their names; whatever ranges CUPTI makes for the graph's kernels are unnamed.
+TEST(SessionGpu, GraphLaunchKeepsTheNamesAroundIt) {
+  FLOPSCOPE_REQUIRE_GPU();
+  auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});
+  cudaStream_t stream = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+  ASSERT_TRUE(inst->run(stream).ok());
+  ASSERT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
+  ASSERT_EQ(cudaGraphInstantiate(&exec, graph, 0), cudaSuccess);
+
+  SESSION_OR_SKIP(s, {.set = MetricSet::flops, .tensor = {}});
+  ASSERT_TRUE(s->counters_enabled());
+  s->start();
+  ASSERT_TRUE(inst->run(nullptr).ok());
+  ASSERT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
+  ASSERT_TRUE(inst->run(nullptr).ok());
+  const auto kernels = s->stop();
+  std::string notes;
+  for (const auto& n : s->notes()) notes += n + "\n";
+  // Tells the first GPU run whether CUPTI makes ranges for graph kernels.
+  std::printf("graph launch: %zu ranges, notes:\n%s", kernels.size(), notes.c_str());
+  ASSERT_GE(kernels.size(), 2u);
+  EXPECT_FALSE(kernels.front().kernel.empty());
+  EXPECT_EQ(kernels.back().kernel, kernels.front().kernel);
+  for (size_t i = 1; i + 1 < kernels.size(); ++i) EXPECT_TRUE(kernels[i].kernel.empty()) << i;
+  EXPECT_NE(notes.find("1 CUDA graph launches"), std::string::npos) << notes;
+  EXPECT_EQ(notes.find("left unnamed"), std::string::npos) << notes;  // no mismatched batch
+
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
 }
 
 namespace {

@@ -349,3 +349,61 @@ TEST(CounterFile, MergeAppendsImagesAndRepointsRanges) {
   }
   EXPECT_THROW(merge_counter_files({}, {}), Error);
 }
+
+// A recording that reached its size limit says how many ranges it left out;
+// older files without the key read as 0, and merging adds them up.
+TEST(CounterFile, UnsavedRangesRoundTripAndMerge) {
+  CounterFile a = sample_file();
+  EXPECT_EQ(serialize_counter_file(a).find("unsaved_ranges"), std::string::npos);
+  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unsaved_ranges, 0u);
+  a.unsaved_ranges = 4;
+  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unsaved_ranges, 4u);
+  CounterFile b = sample_file();
+  b.unsaved_ranges = 1;
+  EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).unsaved_ranges, 5u);
+}
+
+// No file is written that read_file would refuse: serialize checks the size first.
+TEST(CounterFile, RefusesAFileTooBigToReadBack) {
+  const CounterFile f = sample_file();
+  const size_t size = serialize_counter_file(f).size();
+  EXPECT_EQ(serialize_counter_file(f, size).size(), size);  // exactly at the limit: fine
+  try {
+    serialize_counter_file(f, size - 1);
+    FAIL() << "serialized a file over the limit";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("would be " + std::to_string(size) + " bytes (3 ranges)"), std::string::npos) << what;
+    EXPECT_NE(what.find("--launch-count"), std::string::npos) << what;
+  }
+}
+
+// Session bounds its raw record with these: exact for images, an upper bound
+// for ranges, whatever their names hold (JSON escapes control bytes 6-fold).
+TEST(CounterFile, SizeBoundsHold) {
+  CounterFile f = sample_file();
+  f.ranges.clear();
+  f.counter_images.clear();
+  const size_t base = serialize_counter_file(f).size();
+
+  CounterFile with_images = f;
+  with_images.counter_images = sample_file().counter_images;
+  uint64_t images = 0;
+  for (const auto& img : with_images.counter_images) images += counter_image_bytes(img);
+  EXPECT_EQ(serialize_counter_file(with_images).size(), base + images);
+
+  CounterFile with_ranges = with_images;
+  CounterRun run{"gemm.naive.fp32", "fp32", {{"m", -9223372036854775807LL}, {"n\x01\"", 17}}};
+  const std::string control(40, '\x01');
+  with_ranges.ranges = {
+      {control, control + "/" + control, control, 0, 4294967295u, 18446744073709551615ull, run},
+      {"", "", "", 1, 0, 0, {}},
+      {"void f<float>(int)", "a/b", "12345", 0, 1, 1, run},
+  };
+  uint64_t bound = 0;
+  for (const auto& r : with_ranges.ranges) bound += counter_range_bytes_bound(r);
+  const size_t added = serialize_counter_file(with_ranges).size() - base - images;
+  EXPECT_LE(added, bound);
+  EXPECT_GT(added, bound / 8);  // a bound, but not a wild one
+}

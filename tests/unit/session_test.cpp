@@ -108,8 +108,17 @@ TEST(Session, LaunchStreamFromCallbackParams) {
                             CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000, &rcp, &got));
   EXPECT_EQ(got, s);
 
-  // No parameter struct for the `<<<>>>` of CUDA 13 code; graph launches and null params.
+  // Graph launches: a graph launched into a capturing stream becomes a child graph.
+  cuGraphLaunch_params g{};
+  g.hStream = s;
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, &g, &got));
+  EXPECT_EQ(got, s);
+  cuGraphLaunch_ptsz_params gp{};
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz, &gp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+
+  // No parameter struct for the `<<<>>>` of CUDA 13 code; other calls and null params.
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, &r, &got));
-  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, &d, &got));
+  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemcpy, &d, &got));
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, nullptr, &got));
 }

@@ -243,13 +243,14 @@ void save_counter_files(const std::string& dir, const std::string& target) {
       write_output((fs::path(target) / names[i]).string(), bytes[i], "raw counters");
     return;
   }
-  CounterFile merged;
+  // Processes with different plans, or more than one file can hold: one file each instead.
+  std::string merged;
   try {
-    merged = merge_counter_files(files, names);
+    merged = serialize_counter_file(merge_counter_files(files, names));
   } catch (const Error& e) {
     throw_bad_input(std::string(e.what()) + "; give --counters an existing directory for one file per process");
   }
-  write_output(target, serialize_counter_file(merged), "raw counters");
+  write_output(target, merged, "raw counters");
 }
 
 int run_profile(const ProfileOptions& o) {

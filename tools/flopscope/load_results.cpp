@@ -1,5 +1,6 @@
 #include "load_results.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "flopscope/error.h"
@@ -17,7 +18,17 @@ ResultsDoc load_results(const std::string& path) {
   // Raw counter files (docs/collector.md) are evaluated again with CUPTI's
   // host API, which needs no GPU.
 #ifdef FLOPSCOPE_HAS_CUDA
-  if (counters) return counter_file_to_results(parse_counter_file(text, path));
+  if (counters) {
+    const CounterFile f = parse_counter_file(text, path);
+    // The file holds only part of what was profiled: its totals are partial.
+    if (f.dropped_ranges > 0 || f.unsaved_ranges > 0)
+      std::fprintf(stderr,
+                   "note: %s: %llu ranges were dropped by CUPTI and %llu not saved while recording; "
+                   "its figures cover the %zu ranges it holds\n",
+                   path.c_str(), static_cast<unsigned long long>(f.dropped_ranges),
+                   static_cast<unsigned long long>(f.unsaved_ranges), f.ranges.size());
+    return counter_file_to_results(f);
+  }
 #else
   if (counters)
     throw_bad_input(path + ": a raw counter file; this flopscope was built without the CUDA "

@@ -167,6 +167,7 @@ void start_once() {
     flopscope::cupti::CollectorOptions opt;
     opt.filter = g->cfg.filter;
     opt.metric_set = g->cfg.metric_set;
+    opt.keep_raw_counters = g->cfg.counters;
     opt.tensor = g->cfg.tensor;
     bool ok = false;
     try {

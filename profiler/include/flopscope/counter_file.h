@@ -43,6 +43,9 @@ struct CounterFile {
   std::vector<Quantity> quantities;     ///< formulas used to build HwCounters
   std::optional<DeviceInfo> device;
   uint64_t dropped_ranges = 0;          ///< ranges CUPTI dropped (counter image full)
+  /// Ranges evaluated during the run but not saved here: the recording reached
+  /// its size limit (SessionOptions::raw_limit_bytes).
+  uint64_t unsaved_ranges = 0;
   std::string created, tool_version;
   std::vector<uint8_t> config_image;
   std::vector<std::vector<uint8_t>> counter_images;  ///< one per flushed batch
@@ -50,8 +53,15 @@ struct CounterFile {
 };
 
 /// The file's bytes: magic, version, total length, sections (META JSON, CONF,
-/// CDAT...), CRC-32 of everything before it.
-std::string serialize_counter_file(const CounterFile& f);
+/// CDAT...), CRC-32 of everything before it. Throws bad_input when they would
+/// exceed `max_bytes` (default: what read_file accepts), so that no file is
+/// written that flopscope could not read back.
+std::string serialize_counter_file(const CounterFile& f, size_t max_bytes = kMaxInputBytes);
+/// What one counter image adds to a file (its section), and at most what one
+/// range adds to the metadata: a recording bounds its size as it grows.
+uint64_t counter_image_bytes(const std::vector<uint8_t>& image);
+uint64_t counter_range_bytes_bound(const CounterRange& r);
+
 /// Throws bad_input with one line naming `origin` and the problem (not a
 /// counter file, truncated, checksum mismatch, newer version, bad metadata).
 CounterFile parse_counter_file(const std::string& bytes, const std::string& origin);

@@ -14,7 +14,11 @@
 /// the profiled launch's own gpu__time_duration). Launches into a stream under
 /// CUDA graph capture are not noted (a note says how many); their stream is
 /// known for every launch API except the `<<<>>>` of CUDA 13 code
-/// (__cudaLaunchKernel), whose parameters CUPTI does not describe.
+/// (__cudaLaunchKernel), whose parameters CUPTI does not describe. With
+/// `track_launches`, the launch callbacks are enabled only between start() and
+/// stop(), so runs timed in between see no CUPTI callback. A CUDA graph launch
+/// ends the batch before it (those launches keep their names); ranges CUPTI
+/// makes for the graph's kernels come back unnamed.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,6 +48,15 @@ struct SessionOptions {
   /// thread's current context (the runtime's primary context is created on
   /// the current device when there is none).
   void* context = nullptr;
+  /// Keep every counter image and range for raw() (a .fscounters file). A
+  /// caller that writes none sets this false: each batch is evaluated and its
+  /// image freed, so a long profile does not grow with it.
+  bool keep_raw = true;
+  /// raw() keeps at most about this many bytes (as a file). Ranges past it are
+  /// still evaluated and returned by stop(), but not saved; raw() counts them
+  /// (CounterFile::unsaved_ranges) and a note says so. The default leaves room
+  /// under the 256 MiB that flopscope reads back.
+  size_t raw_limit_bytes = size_t(192) << 20;
   /// stop() synchronizes the context before stopping the range profiler.
   /// A caller that stops from inside a CUPTI launch callback (the injection
   /// library) sets this false: cuCtxSynchronize there would invalidate a
@@ -95,6 +108,8 @@ class Session {
   std::vector<std::string> notes() const;
   /// Ranges CUPTI dropped because a counter image was full.
   uint64_t dropped_ranges() const;
+  /// Ranges evaluated but left out of raw(): it reached raw_limit_bytes.
+  uint64_t unsaved_ranges() const;
   /// Everything recorded since construction, ready for write_counter_file().
   CounterFile raw() const;
 
