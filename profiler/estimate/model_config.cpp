@@ -102,6 +102,30 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   return m;
 }
 
+std::string to_config_json(const ModelConfig& m) {
+  Json j;  // ordered: the keys in the order a person writes them
+  j["name"] = m.title.empty() ? m.name : m.title;
+  j["layers"] = m.layers;
+  j["d_model"] = m.d_model;
+  j["heads"] = m.heads;
+  j["kv_heads"] = m.kv_heads;
+  j["head_dim"] = m.head_dim;
+  j["ffn_dim"] = m.ffn_dim;
+  j["ffn_type"] = m.ffn_type == FfnType::swiglu ? "swiglu" : "gelu";
+  j["vocab"] = m.vocab;
+  j["tied_embeddings"] = m.tied_embeddings;
+  j["seq_len"] = m.seq_len;
+  if (m.experts > 0) {  // absent: dense (0 is refused on input)
+    j["experts"] = m.experts;
+    j["active_experts"] = m.active_experts;
+  }
+  j["bias"] = m.bias;
+  j["norm_bias"] = m.norm_bias;
+  j["parallel_block"] = m.parallel_block;
+  j["learned_positions"] = m.learned_positions;
+  return j.dump();
+}
+
 void validate_model(ModelConfig& m, const std::string& origin) {
   auto positive = [&](const char* key, int64_t v) {
     if (v <= 0) throw_bad_input(origin + ": " + key + " must be positive, got " + std::to_string(v));

@@ -113,7 +113,9 @@ TEST(ReportCli, CounterFiles) {
   r = run_cli({"report", dir + "/garbage.fscounters"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(lines(r.err), 1) << r.err;
-  EXPECT_NE(r.err.find("not a valid CUPTI counter-data image"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("garbage.fscounters: counter image 0 is not a valid CUPTI counter-data image"),
+            std::string::npos)
+      << r.err;
 
   // Truncated and corrupted: exit 2, one line naming the file.
   const std::string bytes = flopscope::serialize_counter_file(f);

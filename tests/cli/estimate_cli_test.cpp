@@ -62,6 +62,22 @@ TEST(EstimateCli, JsonHasTheDocumentedKeys) {
   EXPECT_TRUE(j["decode_memory_bound"].get<bool>());
 }
 
+// The JSON's model, saved as it is, is a --config giving the same estimate.
+TEST(EstimateCli, JsonModelIsAConfig) {
+  const std::string dir = flopscope::test::temp_dir();
+  for (const char* preset : {"mixtral-8x7b", "gpt3-175b"}) {
+    const json a = estimate_json({"--preset", preset});
+    EXPECT_EQ(a["model_key"], preset);
+    EXPECT_FALSE(a["model_source"].get<std::string>().empty());
+    const std::string cfg = write(dir + "/" + preset + ".json", a["model"].dump());
+    const json b = estimate_json({"--config", cfg});
+    EXPECT_EQ(b["model"], a["model"]);
+    EXPECT_EQ(b["model_key"], cfg);
+    for (const char* k : {"params_total", "params_active", "flops_per_token_forward", "flops_per_token_train"})
+      EXPECT_EQ(b[k], a[k]) << preset << " " << k;
+  }
+}
+
 TEST(EstimateCli, PublishedFigures) {
   // GPT-3: 3.14e23 training FLOPs for 300B tokens (Brown et al. 2020, Table D.1),
   // the preset's token count by default.

@@ -70,6 +70,11 @@ TEST(BenchCommand, BadDtypeAndRegexAndShape) {
   r = run_cli({"bench", "--kernel", "gemm.reg_tiled", "--shape", "1x2"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("takes 3 values (m, n, k), got 2"), std::string::npos) << r.err;
+  for (const char* reps : {"0", "-1"}) {  // 0 is not "the default"
+    r = run_cli({"bench", "--reps", reps});
+    EXPECT_EQ(r.exit_code, 2) << reps;
+    EXPECT_NE(r.err.find(std::string("--reps must be at least 1, got ") + reps), std::string::npos) << r.err;
+  }
 }
 
 TEST(BenchCommand, AlignmentRejectionNamesTheConstraint) {

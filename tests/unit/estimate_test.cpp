@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "flopscope/error.h"
 #include "flopscope/estimate.h"
@@ -445,4 +446,22 @@ TEST(EstimateTraining, EnergyNeedsAPowerFigure) {
   in.gpu_power_w = 900;
   EXPECT_DOUBLE_EQ(*estimate_training(m, f, in, peak).energy_kwh,
                    900 * *estimate_training(m, f, in, peak).gpu_hours / 1000);
+}
+
+// `estimate --json`'s model is a config file as it stands: every preset reads
+// back to the same model, parameter for parameter.
+TEST(EstimateConfig, EveryPresetRoundTripsThroughItsConfig) {
+  for (const ModelConfig& p : presets()) {
+    SCOPED_TRACE(p.name);
+    const ModelConfig m = parse_model_config(to_config_json(p), "m.json");
+    EXPECT_EQ(m.title, p.title);
+    EXPECT_EQ(std::tie(m.layers, m.d_model, m.heads, m.kv_heads, m.head_dim, m.ffn_dim, m.vocab, m.seq_len,
+                       m.experts, m.active_experts),
+              std::tie(p.layers, p.d_model, p.heads, p.kv_heads, p.head_dim, p.ffn_dim, p.vocab, p.seq_len,
+                       p.experts, p.active_experts));
+    EXPECT_EQ(m.ffn_type, p.ffn_type);
+    EXPECT_EQ(std::tie(m.tied_embeddings, m.bias, m.norm_bias, m.parallel_block, m.learned_positions),
+              std::tie(p.tied_embeddings, p.bias, p.norm_bias, p.parallel_block, p.learned_positions));
+    EXPECT_EQ(count_params(m).total, count_params(p).total);
+  }
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ struct BenchCliOptions {
   std::string kernel;               // regex over ids
   std::vector<std::string> dtypes;  // empty: any
   std::string shape;                // preset, NAME=V,... or AxBxC; empty: defaults
-  int reps = 0;                     // 0: until min count and min time
+  std::optional<int> reps;          // none: until min count and min time
   double min_time_s = 0.1;
   std::string out;
   bool no_validate = false;
@@ -95,7 +96,6 @@ std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
 }
 
 int run_bench(const BenchCliOptions& o) {
-  if (o.reps < 0) throw_bad_input("--reps must be at least 1");
   const auto metric_set = parse_metric_set(o.metrics);
   if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, flops or roofline)");
 
@@ -127,8 +127,8 @@ int run_bench(const BenchCliOptions& o) {
   bo.validate = !o.no_validate;
   bo.flush_l2 = !o.no_flush;
   bo.min_time_s = o.min_time_s;
-  if (o.reps > 0) {
-    bo.min_reps = bo.max_reps = o.reps;
+  if (o.reps) {
+    bo.min_reps = bo.max_reps = *o.reps;
     bo.min_time_s = 0;
   }
   // Hardware counters per run attach here (RunRecord::hw), e.g. from the CUPTI
@@ -224,6 +224,7 @@ void add_bench_command(CLI::App& app) {
                   "which 'flopscope report' re-evaluates on any machine; one metric plan for all runs, "
                   "with the tensor types of every selected kernel (docs/collector.md)");
   set_action(sub, [o]() -> int {
+    if (o->reps && *o->reps < 1) throw_bad_input("--reps must be at least 1, got " + std::to_string(*o->reps));
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");
     check_outputs({o->out, o->counters});

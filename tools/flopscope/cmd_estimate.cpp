@@ -221,22 +221,10 @@ int run_estimate(const EstimateOptions& o) {
   if (o.json) {
     json j;
     j["schema"] = "flopscope.estimate/1";
-    j["model"] = {{"name", model.name},
-                  {"title", model.title},
-                  {"layers", model.layers},
-                  {"d_model", model.d_model},
-                  {"heads", model.heads},
-                  {"kv_heads", model.kv_heads},
-                  {"head_dim", model.head_dim},
-                  {"ffn_dim", model.ffn_dim},
-                  {"ffn_type", to_string(model.ffn_type)},
-                  {"vocab", model.vocab},
-                  {"tied_embeddings", model.tied_embeddings},
-                  {"seq_len", model.seq_len},
-                  {"experts", model.experts},
-                  {"active_experts", model.active_experts},
-                  {"source", model.source},
-                  {"notes", model.notes}};
+    j["model"] = json::parse(to_config_json(model));  // a valid --config as it stands
+    j["model_key"] = model.name;
+    j["model_source"] = model.source;
+    j["model_notes"] = model.notes;
     j["params_total"] = pc.total;
     j["params_non_embedding"] = pc.non_embedding;
     j["params_active"] = pc.active;

@@ -27,7 +27,11 @@ ResultsDoc load_results(const std::string& path) {
                    "its figures cover the %zu ranges it holds\n",
                    path.c_str(), static_cast<unsigned long long>(f.dropped_ranges),
                    static_cast<unsigned long long>(f.unsaved_ranges), f.ranges.size());
-    return counter_file_to_results(f);
+    try {
+      return counter_file_to_results(f);
+    } catch (const Error& e) {  // evaluation errors do not know the file's name
+      throw Error(e.kind(), path + ": " + e.what());
+    }
   }
 #else
   if (counters)

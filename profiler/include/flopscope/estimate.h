@@ -52,6 +52,10 @@ struct ModelConfig {
 ModelConfig parse_model_config(const std::string& json_text, const std::string& origin);
 /// Checks sizes and fills kv_heads / head_dim defaults. `origin` prefixes errors.
 void validate_model(ModelConfig& m, const std::string& origin);
+/// The model as a config file (defaults filled, `name` the title): what
+/// parse_model_config reads back to the same model, so that `estimate --json`'s
+/// `model` can be edited and given to `--config`.
+std::string to_config_json(const ModelConfig& m);
 
 const std::vector<ModelConfig>& presets();
 /// Throws bad_input listing every preset when `key` is unknown.
