@@ -579,6 +579,13 @@ InjectStatus ActivityCollector::status(const std::string& state) {
   return s;
 }
 
+uint64_t ActivityCollector::saved_counter_ranges() {
+  std::lock_guard<std::mutex> lock(g_counters.mu);  // as counter_files()
+  uint64_t n = 0;
+  for (const Counters::Slot& slot : g_counters.order) n += slot.live ? slot.live->saved_ranges() : slot.retired.ranges.size();
+  return n;
+}
+
 std::vector<CounterFile> ActivityCollector::counter_files() {
   // Under Counters::mu, so that a context destroy cannot free a session
   // meanwhile; raw() takes only the session's own lock and calls no CUPTI.

@@ -62,6 +62,9 @@ class ActivityCollector {
   /// With hardware counters: the raw record of each profiled context
   /// (Session::raw()), in the order their first launch was profiled.
   std::vector<CounterFile> counter_files();
+  /// The ranges those files hold together, without copying them: the files
+  /// need rewriting only when it changes.
+  uint64_t saved_counter_ranges();
 
  private:
   ActivityCollector() = default;

@@ -513,6 +513,11 @@ uint64_t Session::dropped_ranges() const {
   return impl_->dropped;
 }
 
+uint64_t Session::saved_ranges() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->raw.ranges.size();
+}
+
 uint64_t Session::unsaved_ranges() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->raw.unsaved_ranges;

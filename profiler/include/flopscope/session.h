@@ -108,7 +108,9 @@ class Session {
   std::vector<std::string> notes() const;
   /// Ranges CUPTI dropped because a counter image was full.
   uint64_t dropped_ranges() const;
-  /// Ranges evaluated but left out of raw(): it reached raw_limit_bytes.
+  /// Ranges raw() holds, and those evaluated but left out of it because it
+  /// reached raw_limit_bytes. Cheap: no copy of raw().
+  uint64_t saved_ranges() const;
   uint64_t unsaved_ranges() const;
   /// Everything recorded since construction, ready for write_counter_file().
   CounterFile raw() const;
