@@ -10,7 +10,8 @@
 #    else builds one with whatever dependencies it can find;
 # 4. runs the GPU tests, compute-sanitizer memcheck and racecheck over the
 #    reference kernels at small sizes, the default benchmark suite with counters,
-#    raw counter fixtures for tests/fixtures/counters/h200/, `flopscope ceilings`,
+#    raw counter fixtures for tests/fixtures/counters/h200/, the performance targets
+#    (bench/targets-h200.txt, checked against those results), `flopscope ceilings`,
 #    `flopscope profile` of a PyTorch training step, and the same kernels under
 #    `ncu --clock-control none` for a cross-check.
 # Each step degrades gracefully: a subcommand this build lacks is reported as
@@ -202,6 +203,12 @@ if has bench; then
   # mbarrier guard) or a broken context cannot take the other kernels with it.
   NOTE="never run before; results in counters.tar" \
   step wgmma-large 60 "$fs" bench --kernel 'gemm\.wgmma' --shape large --out "$cstage/wgmma_large.json"
+  # The performance targets against what was just measured: no GPU work, a
+  # check of the two results files (PASS/FAIL per target in run.log).
+  if [ -s "$out/bench.json" ] && [ -s "$out/bench_large.json" ]; then
+    NOTE="bench/targets-h200.txt; rc=1: a target missed" \
+    step targets 20 "$fs" check "$out/bench.json" "$out/bench_large.json" --contracts bench/targets-h200.txt
+  fi
 else
   absent bench "flopscope bench is not in this build"
 fi

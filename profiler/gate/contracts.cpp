@@ -35,6 +35,7 @@ const std::vector<ContractMetric>& contract_metrics() {
       {"model_flops", "FLOPs from the analytic model"},
       {"hw_flops", "FLOPs the hardware counted"},
       {"model_bytes", "minimal DRAM bytes from the analytic model"},
+      {"bandwidth", "model bytes / median time, bytes/s (units: GB/s, TB/s)"},
       {"dram_bytes", "DRAM bytes read + written, hardware-counted"},
       {"l2_bytes", "L2 bytes, hardware-counted"},
       {"ai", "arithmetic intensity, model FLOPs per model byte"},
@@ -70,6 +71,11 @@ std::optional<double> metric_value(const RunRecord& r, const std::string& metric
   if (metric == "tflops") return d.tflops_model;
   if (metric == "model_flops") return r.model.flops;
   if (metric == "model_bytes") return r.model.bytes;
+  if (metric == "bandwidth") {
+    if (r.model.bytes > 0 && r.time_s.median > 0) return r.model.bytes / r.time_s.median;
+    why = "bandwidth needs model bytes and a time, absent in this run";
+    return std::nullopt;
+  }
   if (metric == "ai") return d.ai_dram;
   if (metric == "roof") return d.pct_of_roof / 100;
   if (metric == "mfu" || metric == "hfu") {
@@ -214,13 +220,19 @@ class LineParser {
     return out;
   }
 
+  static bool is_unit(const std::string& w) {
+    for (const char* u : {"%", "s", "ms", "us", "ns", "B/s", "GB/s", "TB/s"})
+      if (w == u) return true;
+    return false;
+  }
+
   static bool looks_numeric(const std::string& w) {
     return !w.empty() && (std::isdigit(static_cast<unsigned char>(w[0])) || w[0] == '.' ||
                           ((w[0] == '-' || w[0] == '+') && w.size() > 1));
   }
 
-  /// A number with an optional unit: '%' (divides by 100), or s/ms/us/ns for
-  /// the time metric.
+  /// A number with an optional unit: '%' (divides by 100), s/ms/us/ns for
+  /// time, B/s, GB/s or TB/s for bandwidth.
   double number(const std::string& w, const std::string& metric, bool tolerance) const {
     double v = 0;
     const char* b = w.data();
@@ -235,14 +247,20 @@ class LineParser {
       return v / 100;
     }
     if (tolerance) fail("a tolerance is a percentage (e.g. ± 0.1%), got '" + w + "'");
-    if (!unit.empty()) {
-      if (metric != "time") fail("unexpected unit '" + unit + "' in '" + w + "'");
+    if (!unit.empty() && metric == "time") {
       if (unit == "s") return v;
       if (unit == "ms") return v * 1e-3;
       if (unit == "us") return v * 1e-6;
       if (unit == "ns") return v * 1e-9;
       fail("unknown time unit '" + unit + "' (use s, ms, us or ns)");
     }
+    if (!unit.empty() && metric == "bandwidth") {
+      if (unit == "B/s") return v;
+      if (unit == "GB/s") return v * 1e9;
+      if (unit == "TB/s") return v * 1e12;
+      fail("unknown bandwidth unit '" + unit + "' (use B/s, GB/s or TB/s)");
+    }
+    if (!unit.empty()) fail("unexpected unit '" + unit + "' in '" + w + "'");
     if (is_fraction_metric(metric) && (v < 0 || v > 1))
       fail(metric + " is a fraction: write " + fmt_num(v / 100) + " or " + fmt_num(v) + "%");
     return v;
@@ -294,7 +312,10 @@ class LineParser {
         t[2] == "\xC2\xB1")
       fail("expected a number or a metric after '" + t[1] + "', got '" + t[2] + "'");
     if (looks_numeric(t[2])) {
-      c.value = number(t[2], c.metric, false);
+      // A unit may stand apart: "4 TB/s" as "4TB/s".
+      const bool unit_apart = i < t.size() && is_unit(t[i]);
+      c.value = number(unit_apart ? t[2] + t[i] : t[2], c.metric, false);
+      if (unit_apart) ++i;
       c.kind = ContractKind::value;
       if (i < t.size() && (t[i] == "x" || t[i] == "\xC3\x97" || t[i] == "*")) {
         if (c.value <= 0) fail("the factor of a ratio must be positive");
@@ -315,9 +336,10 @@ class LineParser {
     if (i < t.size() && t[i] == "\xC2\xB1") {
       if (c.op != CmpOp::eq) fail("a tolerance '±' needs '=' (e.g. hw_flops = model_flops ± 0.1%)");
       if (i + 1 >= t.size()) fail("expected a tolerance after '±' (e.g. 0.1%)");
-      c.tolerance = number(t[i + 1], c.metric, true);
+      const bool unit_apart = i + 2 < t.size() && t[i + 2] == "%";
+      c.tolerance = number(unit_apart ? t[i + 1] + "%" : t[i + 1], c.metric, true);
       if (c.tolerance < 0) fail("a tolerance must not be negative");
-      i += 2;
+      i += unit_apart ? 3 : 2;
     }
     if (i < t.size()) fail("unexpected '" + t[i] + "' after the assertion");
   }
@@ -349,6 +371,18 @@ bool same_shape(const Shape& a, const Shape& b) {
   std::sort(x.begin(), x.end());
   std::sort(y.begin(), y.end());
   return x == y;
+}
+
+// Whether kernel `id` has runs, none of them with any parameter of `shape`.
+bool has_other_parameters(const std::string& id, const Shape& shape, const ResultsDoc& doc) {
+  bool any = false;
+  for (const auto& o : doc.runs)
+    if (o.id == id) {
+      any = true;
+      for (const auto& [k, v] : o.shape)
+        if (shape_get(shape, k)) return false;
+    }
+  return any;
 }
 
 ContractResult evaluate(const Contract& c, const RunRecord& r, const ResultsDoc& doc) {
@@ -399,20 +433,26 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, const ResultsDoc&
     return res;
   }
   // Ratio: the reference run has the subject's shape, with the contract's
-  // overrides, and the reference id; exactly one must exist.
+  // overrides, and the reference id; exactly one must exist. A reference of
+  // other shape parameters (memory.softmax against memory.copy) has none of
+  // the subject's: the values given then select it, as a selector does.
   Shape want = r.shape;
   for (const auto& [k, v] : c.reference.shape) {
     auto it = std::find_if(want.begin(), want.end(), [&](const auto& p) { return p.first == k; });
     if (it == want.end()) want.emplace_back(k, v);
     else it->second = v;
   }
-  const RunRecord* ref = nullptr;
-  int found = 0;
-  for (const auto& o : doc.runs)
-    if (o.id == c.reference.id && same_shape(o.shape, want) && &o != &r) {
-      ref = &o;
-      ++found;
-    }
+  auto find_reference = [&](auto&& matches) {
+    std::pair<const RunRecord*, int> hit{nullptr, 0};
+    for (const auto& o : doc.runs)
+      if (o.id == c.reference.id && &o != &r && matches(o)) hit = {&o, hit.second + 1};
+    return hit;
+  };
+  auto [ref, found] = find_reference([&](const RunRecord& o) { return same_shape(o.shape, want); });
+  if (found == 0 && has_other_parameters(c.reference.id, r.shape, doc)) {
+    want = c.reference.shape;
+    std::tie(ref, found) = find_reference([&](const RunRecord& o) { return c.reference.matches(o); });
+  }
   const std::string ref_label = RunSelector{c.reference.id, want}.label();
   if (found != 1) {
     res.detail = found == 0 ? "no reference run " + ref_label + " in the results file"

@@ -174,6 +174,35 @@ TEST(GateCli, CheckExitCodes) {
   EXPECT_NE(n.out.find("matches no run"), std::string::npos) << n.out;
 }
 
+// Several results files are one pool of runs: a ratio may take its reference
+// from another file (the default suite and a large-shape run). The project's
+// own target file stays well-formed.
+TEST(GateCli, CheckPoolsSeveralResultsFiles) {
+  Files f;
+  flopscope::ResultsDoc only_copy = noisy_doc(1), no_copy = noisy_doc(1);
+  std::erase_if(only_copy.runs, [](const flopscope::RunRecord& r) { return r.id != "memory.copy.fp32"; });
+  std::erase_if(no_copy.runs, [](const flopscope::RunRecord& r) { return r.id == "memory.copy.fp32"; });
+  ASSERT_EQ(only_copy.runs.size(), 1u);
+  const std::string a = write_doc(f.dir, "a.json", no_copy), b = write_doc(f.dir, "b.json", only_copy);
+  const std::string c = write_text(f.dir, "c.txt", "memory.copy.fp32 : time > 0\ngemm.cublas.bf16 m=8192 : time > 0\n");
+  auto r = run_cli({"check", a, b, "--contracts", c});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find(a + " + " + b), std::string::npos) << r.out;
+  EXPECT_EQ(run_cli({"check", a, "--contracts", c}).exit_code, 1);
+
+  flopscope::ResultsDoc other = only_copy;
+  other.device->name = "NVIDIA H100 80GB HBM3";
+  expect_one_line_error(run_cli({"check", a, write_doc(f.dir, "h100.json", other), "--contracts", c}),
+                        "check each GPU's results on their own");
+  expect_one_line_error(run_cli({"check", a, c, "--contracts", c}), "");
+
+  const std::string targets = std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/targets-h200.txt";
+  r = run_cli({"check", std::string(FLOPSCOPE_SOURCE_DIR) + "/tests/fixtures/handmade-h200.json", "--contracts",
+               targets});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the hand-made file lacks most targets' runs
+  EXPECT_NE(r.out.find("PASS  " + targets + ":8  gemm.cublas.bf16 m=8192"), std::string::npos) << r.out;
+}
+
 TEST(GateCli, CheckBadInput) {
   Files f;
   const std::string malformed =

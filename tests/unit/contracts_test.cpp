@@ -156,6 +156,40 @@ TEST(ContractCheck, RatioWithinOneRun) {
   EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
 }
 
+// Bandwidth (model bytes / time), with units, and a reference of other shape
+// parameters: a softmax (rows, cols) against the copy (n), selected by the
+// values given, or alone when none are.
+TEST(ContractCheck, BandwidthAgainstAReferenceOfOtherParameters) {
+  ResultsDoc doc = contract_doc();
+  // sample_doc's copy: 2 x 4 x 2^28 bytes in 0.52 ms, about 4.13 TB/s.
+  RunRecord sm = test::sample_run("memory", "softmax", "fp32", "fp32", copy_cost(int64_t(1) << 27, 4), 0.3e-3,
+                                  {{"rows", 32768}, {"cols", 4096}});
+  compute_derived(sm, doc.peaks.datasheet);
+  doc.runs.push_back(sm);
+  auto rep = check("memory.copy.fp32 : bandwidth >= 4 TB/s", doc);
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+  EXPECT_FALSE(only_result(check("memory.copy.fp32 : bandwidth >= 4200 GB/s", doc)).passed);
+  rep = check("memory.softmax.fp32 : bandwidth >= 0.85 x memory.copy.fp32", doc);
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;  // 3.58 / 4.13 = 0.87
+  EXPECT_NE(only_result(rep).detail.find("ratio 0.86"), std::string::npos) << only_result(rep).detail;
+  EXPECT_FALSE(only_result(check("memory.softmax.fp32 : bandwidth >= 0.9 x memory.copy.fp32", doc)).passed);
+  rep = check("memory.softmax.fp32 : bandwidth >= 0.85 x memory.copy.fp32 n=268435456", doc);
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+  rep = check("memory.softmax.fp32 : bandwidth >= 0.85 x memory.copy.fp32 n=4", doc);
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_NE(only_result(rep).detail.find("no reference run memory.copy.fp32 n=4"), std::string::npos)
+      << only_result(rep).detail;
+  // A unit may stand apart from its number.
+  EXPECT_TRUE(only_result(check("memory.copy.fp32 : time <= 600 us", doc)).passed);
+  EXPECT_TRUE(only_result(check("gemm.cublas.bf16 m=8192 : mfu >= 50 %", doc)).passed);
+  EXPECT_TRUE(only_result(check("gemm.mma_sync.bf16 : hw_flops = model_flops \xC2\xB1 0.1 %", doc)).passed);
+  // Units belong to their metric.
+  EXPECT_NE(parse_error("memory.copy.fp32 : time <= 4 TB/s").find("unknown time unit 'TB/s'"), std::string::npos);
+  EXPECT_NE(parse_error("memory.copy.fp32 : bandwidth >= 4 ms").find("unknown bandwidth unit 'ms'"),
+            std::string::npos);
+  EXPECT_NE(parse_error("memory.copy.fp32 : mfu >= 0.5 GB/s").find("unexpected unit"), std::string::npos);
+}
+
 TEST(ContractCheck, BoundsMfuToleranceValidation) {
   EXPECT_TRUE(only_result(check("attention.flash.bf16 n=4096 : compute-bound")).passed);
   EXPECT_FALSE(only_result(check("attention.flash.bf16 n=4096 : memory-bound")).passed);
