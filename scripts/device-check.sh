@@ -11,7 +11,8 @@
 # 4. runs the GPU tests, compute-sanitizer memcheck and racecheck over the
 #    reference kernels at small sizes, the default benchmark suite with counters,
 #    raw counter fixtures for tests/fixtures/counters/h200/, the performance targets
-#    (bench/targets-h200.txt, checked against those results), `flopscope ceilings`,
+#    and the counters' exact counts (bench/targets-h200.txt, bench/counters-h200.txt,
+#    checked against those results), `flopscope ceilings`,
 #    `flopscope profile` of a PyTorch training step, and the same kernels under
 #    `ncu --clock-control none` for a cross-check.
 # Each step degrades gracefully: a subcommand this build lacks is reported as
@@ -208,6 +209,10 @@ if has bench; then
   if [ -s "$out/bench.json" ] && [ -s "$out/bench_large.json" ]; then
     NOTE="bench/targets-h200.txt; rc=1: a target missed" \
     step targets 20 "$fs" check "$out/bench.json" "$out/bench_large.json" --contracts bench/targets-h200.txt
+  fi
+  if [ -s "$out/bench.json" ]; then
+    NOTE="bench/counters-h200.txt: exact FLOPs and bytes" \
+    step counter-checks 20 "$fs" check "$out/bench.json" --contracts bench/counters-h200.txt
   fi
 else
   absent bench "flopscope bench is not in this build"

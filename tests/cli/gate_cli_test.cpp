@@ -176,7 +176,7 @@ TEST(GateCli, CheckExitCodes) {
 
 // Several results files are one pool of runs: a ratio may take its reference
 // from another file (the default suite and a large-shape run). The project's
-// own target file stays well-formed.
+// own target files stay well-formed.
 TEST(GateCli, CheckPoolsSeveralResultsFiles) {
   Files f;
   flopscope::ResultsDoc only_copy = noisy_doc(1), no_copy = noisy_doc(1);
@@ -201,6 +201,11 @@ TEST(GateCli, CheckPoolsSeveralResultsFiles) {
                targets});
   EXPECT_EQ(r.exit_code, 1) << r.err;  // the hand-made file lacks most targets' runs
   EXPECT_NE(r.out.find("PASS  " + targets + ":8  gemm.cublas.bf16 m=8192"), std::string::npos) << r.out;
+  const std::string counters = std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/counters-h200.txt";
+  r = run_cli({"check", std::string(FLOPSCOPE_SOURCE_DIR) + "/tests/fixtures/handmade-h200.json", "--contracts",
+               counters});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("PASS  " + counters + ":11  gemm.cublas.bf16"), std::string::npos) << r.out;
 }
 
 TEST(GateCli, CheckBadInput) {
