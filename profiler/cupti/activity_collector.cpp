@@ -569,7 +569,7 @@ InjectStatus ActivityCollector::status(const std::string& state) {
     add_note(std::to_string(g_counters.concurrent) +
              " launches made while another thread's launch on the same context was being profiled "
              "were timed without counters");
-  uint64_t unsaved = 0;  // each session's own lock only, as counter_files()
+  uint64_t unsaved = 0;  // atomics: no session lock before the status is written
   for (const Counters::Slot& slot : g_counters.order)
     unsaved += slot.live ? slot.live->unsaved_ranges() : slot.retired.unsaved_ranges;
   if (unsaved > 0)
@@ -579,10 +579,13 @@ InjectStatus ActivityCollector::status(const std::string& state) {
   return s;
 }
 
-uint64_t ActivityCollector::saved_counter_ranges() {
+ActivityCollector::RawCounts ActivityCollector::raw_counter_counts() {
   std::lock_guard<std::mutex> lock(g_counters.mu);  // as counter_files()
-  uint64_t n = 0;
-  for (const Counters::Slot& slot : g_counters.order) n += slot.live ? slot.live->saved_ranges() : slot.retired.ranges.size();
+  RawCounts n;
+  for (const Counters::Slot& slot : g_counters.order) {
+    n.saved += slot.live ? slot.live->saved_ranges() : slot.retired.ranges.size();
+    n.unsaved += slot.live ? slot.live->unsaved_ranges() : slot.retired.unsaved_ranges;
+  }
   return n;
 }
 

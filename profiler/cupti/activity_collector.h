@@ -62,9 +62,13 @@ class ActivityCollector {
   /// With hardware counters: the raw record of each profiled context
   /// (Session::raw()), in the order their first launch was profiled.
   std::vector<CounterFile> counter_files();
-  /// The ranges those files hold together, without copying them: the files
-  /// need rewriting only when it changes.
-  uint64_t saved_counter_ranges();
+  /// The ranges those files hold together, and those left out of them (size
+  /// limit), without copying them or taking a session's lock: the files need
+  /// rewriting only when these change.
+  struct RawCounts {
+    uint64_t saved = 0, unsaved = 0;
+  };
+  RawCounts raw_counter_counts();
 
  private:
   ActivityCollector() = default;

@@ -59,7 +59,7 @@ thread_local RuntimeDepth tls_runtime;
 std::atomic<uint64_t> g_epoch{0};
 
 int& runtime_launch_depth() {
-  const uint64_t now = g_epoch.load(std::memory_order_relaxed);
+  const uint64_t now = g_epoch.load(std::memory_order_acquire);
   if (tls_runtime.epoch != now) tls_runtime = {now, 0};
   return tls_runtime.depth;
 }
@@ -115,6 +115,10 @@ HwCounters combine_launches(const std::vector<KernelCounters>& launches) {
 
 struct Session::Impl {
   SessionOptions opt;
+  // start() and stop() hold cb_mu throughout (before mu): CUPTI asks that
+  // cuptiEnableCallback calls be serialized, and a stop() must not switch off
+  // the callbacks of a start() racing it. Callbacks never take cb_mu.
+  std::mutex cb_mu;
   mutable std::mutex mu;
   CUcontext ctx = nullptr;
   int device = 0;
@@ -129,6 +133,7 @@ struct Session::Impl {
   bool running = false;
   bool flushing = false;
   bool graph_pending = false;  // a graph was launched since the batch began
+  uint64_t graph_batches_empty = 0;  // graph-only batches in which CUPTI made no range
   struct Noted {
     std::string kernel, nvtx;
   };
@@ -145,10 +150,14 @@ struct Session::Impl {
   CounterFile raw;
   uint64_t raw_bytes = 0;  // raw's size as a file, bounded above
   bool raw_full = false;   // raw_limit_bytes reached: later ranges are not saved
+  // raw's range counts, readable without mu: the injection library reads them
+  // from its exit and signal paths, where another thread may hold mu.
+  std::atomic<uint64_t> saved{0}, unsaved{0};
 
   void note_locked(const char* kernel, const char* nvtx);
   void flush_locked(bool restart, bool synchronize);
   void keep_raw_locked(std::vector<uint8_t> image, std::vector<CounterRange> ranges);
+  uint64_t raw_limit() const;
   static void CUPTIAPI on_callback(void* self, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                                    const void* data);
   void on_graph_launch(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const CUpti_CallbackData* cb);
@@ -275,6 +284,7 @@ void Session::Impl::flush_locked(bool restart, bool synchronize) {
   } reset{flushing};
   cupti::RangeProfiler::Batch b = profiler->stop(synchronize, !batch.empty());
   running = false;
+  if (graph_pending && batch.empty() && b.ranges == 0) ++graph_batches_empty;
   graph_pending = false;
   dropped += b.dropped;
   const uint32_t image = uint32_t(raw.counter_images.size());
@@ -314,16 +324,24 @@ void Session::Impl::flush_locked(bool restart, bool synchronize) {
 // Up to raw_limit_bytes as a file; from the first batch that does not fit on,
 // nothing more is saved, so a file is always the start of a profile.
 void Session::Impl::keep_raw_locked(std::vector<uint8_t> image, std::vector<CounterRange> ranges) {
+  if (ranges.empty()) return;  // an image with no range is only a file section to skip
   uint64_t bytes = counter_image_bytes(image);
   for (const CounterRange& r : ranges) bytes += counter_range_bytes_bound(r);
-  raw_full = raw_full || raw_bytes + bytes > opt.raw_limit_bytes;
+  raw_full = raw_full || raw_bytes + bytes > raw_limit();
   if (raw_full) {
     raw.unsaved_ranges += ranges.size();
+    unsaved = raw.unsaved_ranges;
     return;
   }
   raw_bytes += bytes;
   for (CounterRange& r : ranges) raw.ranges.push_back(std::move(r));
   raw.counter_images.push_back(std::move(image));
+  saved = raw.ranges.size();
+}
+
+// Room is left for what the estimate leaves out (the counts written at the end).
+uint64_t Session::Impl::raw_limit() const {
+  return std::min<uint64_t>(opt.raw_limit_bytes, kMaxInputBytes - (64u << 10));
 }
 
 Session::Session(SessionOptions opt) : impl_(std::make_unique<Impl>()) {
@@ -433,15 +451,16 @@ Session::~Session() {
 
 void Session::start(const CounterRun& run, const std::string& nvtx) {
   Impl& s = *impl_;
+  std::lock_guard<std::mutex> cb_lock(s.cb_mu);
   {
     std::lock_guard<std::mutex> lock(s.mu);
     if (!s.enabled || s.running) return;
   }
-  // Callbacks on before running is set, without the lock (a callback in flight
+  // Callbacks on before running is set, without mu (a callback in flight
   // takes it): every launch after start() is seen.
-  g_epoch.fetch_add(1, std::memory_order_relaxed);
-  s.set_callbacks(true);
+  g_epoch.fetch_add(1, std::memory_order_release);
   try {
+    s.set_callbacks(true);
     std::lock_guard<std::mutex> lock(s.mu);
     s.results.clear();
     s.batch.clear();
@@ -450,6 +469,7 @@ void Session::start(const CounterRun& run, const std::string& nvtx) {
     s.graph_launches = 0;
     s.capturing_skipped = 0;
     s.unnamed_ranges = 0;
+    s.graph_batches_empty = 0;
     s.graph_pending = false;
     cupti::ScopedContext scope(s.ctx);
     s.profiler->start();
@@ -468,7 +488,8 @@ void Session::note_launch(const char* kernel, const char* nvtx) {
 
 std::vector<KernelCounters> Session::stop() {
   Impl& s = *impl_;
-  // Callbacks off once the lock is released, even when the flush throws.
+  std::lock_guard<std::mutex> cb_lock(s.cb_mu);
+  // Callbacks off once mu is released, even when the flush throws.
   struct CallbacksOff {
     Impl& s;
     ~CallbacksOff() { s.set_callbacks(false); }
@@ -485,7 +506,10 @@ std::vector<KernelCounters> Session::stop() {
   if (s.graph_launches > 0)
     s.notes.push_back(std::to_string(s.graph_launches) + " CUDA graph launches: " +
                       std::to_string(s.unnamed_ranges) +
-                      " ranges CUPTI made for their kernels are unnamed (no launch call per node)");
+                      " ranges CUPTI made for their kernels are unnamed (no launch call per node)" +
+                      (s.graph_batches_empty > 0 ? "; after " + std::to_string(s.graph_batches_empty) +
+                                                       " of them CUPTI made none, so those kernels are not counted"
+                                                 : ""));
   s.raw.dropped_ranges = s.dropped;
   return std::move(s.results);
 }
@@ -503,8 +527,7 @@ std::vector<std::string> Session::notes() const {
   if (impl_->raw.unsaved_ranges > 0)
     out.push_back(std::to_string(impl_->raw.unsaved_ranges) +
                   " ranges evaluated but not saved for the counter file: it reached its limit of " +
-                  std::to_string(impl_->opt.raw_limit_bytes >> 20) +
-                  " MiB (profile fewer launches: --launch-count, --kernel-regex)");
+                  std::to_string(impl_->raw_limit() >> 20) + " MiB (profile fewer launches)");
   return out;
 }
 
@@ -513,15 +536,8 @@ uint64_t Session::dropped_ranges() const {
   return impl_->dropped;
 }
 
-uint64_t Session::saved_ranges() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->raw.ranges.size();
-}
-
-uint64_t Session::unsaved_ranges() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->raw.unsaved_ranges;
-}
+uint64_t Session::saved_ranges() const { return impl_->saved; }
+uint64_t Session::unsaved_ranges() const { return impl_->unsaved; }
 
 CounterFile Session::raw() const {
   std::lock_guard<std::mutex> lock(impl_->mu);

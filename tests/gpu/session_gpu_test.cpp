@@ -134,40 +134,48 @@ TEST(SessionGpu, RawRecordIsBoundedOrOff) {
 
 // A CUDA graph launch ends the batch before it, so the launches around it keep
 // their names; whatever ranges CUPTI makes for the graph's kernels are unnamed.
+// No synchronization after the graph: the next launch flushes it as it comes.
 TEST(SessionGpu, GraphLaunchKeepsTheNamesAroundIt) {
   FLOPSCOPE_REQUIRE_GPU();
   auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});
-  cudaStream_t stream = nullptr;
-  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t exec = nullptr;
-  ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), cudaSuccess);
-  ASSERT_TRUE(inst->run(stream).ok());
-  ASSERT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
-  ASSERT_EQ(cudaGraphInstantiate(&exec, graph, 0), cudaSuccess);
+  struct Graph {  // freed however the test ends
+    cudaStream_t stream = nullptr;
+    cudaGraph_t graph = nullptr;
+    cudaGraphExec_t exec = nullptr;
+    ~Graph() {
+      if (exec) cudaGraphExecDestroy(exec);
+      if (graph) cudaGraphDestroy(graph);
+      if (stream) cudaStreamDestroy(stream);
+    }
+  } g;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking), cudaSuccess);
+  ASSERT_EQ(cudaStreamBeginCapture(g.stream, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+  ASSERT_TRUE(inst->run(g.stream).ok());
+  ASSERT_EQ(cudaStreamEndCapture(g.stream, &g.graph), cudaSuccess);
+  ASSERT_EQ(cudaGraphInstantiate(&g.exec, g.graph, 0), cudaSuccess);
 
   SESSION_OR_SKIP(s, {.set = MetricSet::flops, .tensor = {}});
   ASSERT_TRUE(s->counters_enabled());
   s->start();
-  ASSERT_TRUE(inst->run(nullptr).ok());
-  ASSERT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
-  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
-  ASSERT_TRUE(inst->run(nullptr).ok());
+  const bool first = inst->run(nullptr).ok();
+  const cudaError_t launched = cudaGraphLaunch(g.exec, g.stream);
+  const bool last = inst->run(nullptr).ok();
   const auto kernels = s->stop();
   std::string notes;
   for (const auto& n : s->notes()) notes += n + "\n";
-  // Tells the first GPU run whether CUPTI makes ranges for graph kernels.
-  std::printf("graph launch: %zu ranges, notes:\n%s", kernels.size(), notes.c_str());
+  // Before any assertion: tells the first GPU run what CUPTI does with graph kernels.
+  std::printf("graph launch: %s; %zu ranges: ", cudaGetErrorString(launched), kernels.size());
+  for (const auto& k : kernels) std::printf("[%s] ", k.kernel.empty() ? "-" : k.kernel.c_str());
+  std::printf("\nnotes:\n%s", notes.c_str());
+  ASSERT_TRUE(first && last);
+  EXPECT_EQ(launched, cudaSuccess) << cudaGetErrorString(launched);
+  EXPECT_EQ(cudaStreamSynchronize(g.stream), cudaSuccess);
   ASSERT_GE(kernels.size(), 2u);
   EXPECT_FALSE(kernels.front().kernel.empty());
   EXPECT_EQ(kernels.back().kernel, kernels.front().kernel);
   for (size_t i = 1; i + 1 < kernels.size(); ++i) EXPECT_TRUE(kernels[i].kernel.empty()) << i;
   EXPECT_NE(notes.find("1 CUDA graph launches"), std::string::npos) << notes;
   EXPECT_EQ(notes.find("left unnamed"), std::string::npos) << notes;  // no mismatched batch
-
-  cudaGraphExecDestroy(exec);
-  cudaGraphDestroy(graph);
-  cudaStreamDestroy(stream);
 }
 
 namespace {

@@ -146,6 +146,7 @@ int run_bench(const BenchCliOptions& o) {
         if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);
   std::unique_ptr<Session> session;
   std::string session_key;
+  size_t session_notes_shown = 0;  // notes() printed when the session was built
   if (*metric_set != MetricSet::none)
     hook = [&](const kernels::KernelSpec& spec, const Shape& shape,
                const std::function<void()>& run_once) -> std::optional<HwCounters> {
@@ -154,9 +155,13 @@ int run_bench(const BenchCliOptions& o) {
       for (const std::string& t : tensor) key += t + ",";
       if (!session || key != session_key) {
         session.reset();
-        session = std::make_unique<Session>(SessionOptions{.set = *metric_set, .tensor = tensor});
+        // Raw images only for a counter file: a long suite does not keep them otherwise.
+        session = std::make_unique<Session>(
+            SessionOptions{.set = *metric_set, .tensor = tensor, .keep_raw = !o.counters.empty()});
         session_key = key;
-        for (const auto& n : session->notes()) std::fprintf(stderr, "note: %s\n", n.c_str());
+        const std::vector<std::string> notes = session->notes();
+        for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());
+        session_notes_shown = notes.size();
       }
       if (!session->counters_enabled()) return std::nullopt;
       // The run's identity and the NVTX range the harness opened for it go
@@ -184,8 +189,13 @@ int run_bench(const BenchCliOptions& o) {
   if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
   // No file when nothing was counted: an empty one would only fail later.
   const bool counters_lost = !o.counters.empty() && !(session && session->counters_enabled());
-  if (!o.counters.empty() && !counters_lost)
+  if (!o.counters.empty() && !counters_lost) {
+    // Notes that arose during the runs (ranges not saved, graph launches).
+    const size_t at_start = session_notes_shown;
+    const std::vector<std::string> notes = session->notes();
+    for (size_t i = at_start; i < notes.size(); ++i) std::fprintf(stderr, "note: %s\n", notes[i].c_str());
     write_output(o.counters, serialize_counter_file(session->raw()), "raw counters");
+  }
   if (counters_lost)
     std::fprintf(stderr,
                  "flopscope: error: no counter file written: this device's counters cannot be read "

@@ -43,7 +43,7 @@ struct State {
   int sig_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
   std::mutex write_mu;
   std::atomic<bool> exiting{false};
-  uint64_t counters_written = 0;  // ranges in the counter files on disk (under write_mu)
+  ActivityCollector::RawCounts counters_written;  // what the counter files on disk hold (under write_mu)
 };
 State* g = nullptr;  // never freed: exit paths use it
 
@@ -71,16 +71,17 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
     std::fprintf(stderr, "flopscope-inject: cannot write status: %s\n", e.what());
   }
   // Last: a session's lock may be held by the thread a signal interrupted.
-  // Periodically rewritten only when they hold more ranges (not once they
-  // reach their size limit); at exit or a signal always, for the final counts.
+  // Periodically rewritten only when they hold more ranges, or first leave
+  // some out (their size limit); at exit or a signal always, for the final counts.
   if (!g->cfg.counters) return;
   try {
-    const uint64_t saved = c.saved_counter_ranges();
-    if (saved == g->counters_written && state == "running") return;
+    const ActivityCollector::RawCounts now = c.raw_counter_counts();
+    const bool partial_before = g->counters_written.unsaved > 0;
+    if (now.saved == g->counters_written.saved && (now.unsaved > 0) == partial_before && state == "running") return;
     const std::vector<flopscope::CounterFile> files = c.counter_files();
     for (size_t i = 0; i < files.size(); ++i)
       flopscope::write_counter_file(flopscope::cupti::inject_counters_path(g->cfg.dir, g->pid, i), files[i]);
-    g->counters_written = saved;
+    g->counters_written = now;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flopscope-inject: cannot write raw counters: %s\n", e.what());
   }

@@ -55,7 +55,7 @@ struct SessionOptions {
   /// raw() keeps at most about this many bytes (as a file). Ranges past it are
   /// still evaluated and returned by stop(), but not saved; raw() counts them
   /// (CounterFile::unsaved_ranges) and a note says so. The default leaves room
-  /// under the 256 MiB that flopscope reads back.
+  /// under the 256 MiB that flopscope reads back; larger values are held below it.
   size_t raw_limit_bytes = size_t(192) << 20;
   /// stop() synchronizes the context before stopping the range profiler.
   /// A caller that stops from inside a CUPTI launch callback (the injection
@@ -109,7 +109,8 @@ class Session {
   /// Ranges CUPTI dropped because a counter image was full.
   uint64_t dropped_ranges() const;
   /// Ranges raw() holds, and those evaluated but left out of it because it
-  /// reached raw_limit_bytes. Cheap: no copy of raw().
+  /// reached raw_limit_bytes. Lock-free (safe from an exit or signal path
+  /// while another thread is inside the session), and no copy of raw().
   uint64_t saved_ranges() const;
   uint64_t unsaved_ranges() const;
   /// Everything recorded since construction, ready for write_counter_file().
