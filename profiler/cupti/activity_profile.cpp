@@ -1,8 +1,9 @@
 #include "activity_profile.h"
 
 #include <algorithm>
+#include <charconv>
+#include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <sstream>
 
 #include "flopscope/error.h"
@@ -357,11 +358,14 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
   std::istringstream in(text);
   std::string line;
   int lineno = 0;
-  auto number = [&](const std::string& key, const std::string& v) -> uint64_t {
-    char* end = nullptr;
-    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0')
-      throw_bad_input(origin + ":" + std::to_string(lineno) + ": '" + key + "' needs a number, got '" + v + "'");
+  // Digits only, and within the field: strtoull took "-1", " 1" and overflow.
+  auto number = [&](const std::string& key, const std::string& v, uint64_t max = UINT64_MAX) -> uint64_t {
+    uint64_t n = 0;
+    const char* end = v.data() + v.size();
+    const auto [p, ec] = std::from_chars(v.data(), end, n);
+    if (ec != std::errc() || p != end || n > max)
+      throw_bad_input(origin + ":" + std::to_string(lineno) + ": '" + key + "' needs a whole number from 0 to " +
+                      std::to_string(max) + ", got '" + v + "'");
     return n;
   };
   while (std::getline(in, line)) {
@@ -375,10 +379,10 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     const std::string key = line.substr(0, sp);
     const std::string v = sp == std::string::npos ? "" : line.substr(sp + 1);
     ProfileCounters& c = s.counters;
-    if (key == "pid") s.pid = int(number(key, v));
+    if (key == "pid") s.pid = int(number(key, v, INT_MAX));
     else if (key == "exe") s.exe = v;
     else if (key == "state") s.state = v;
-    else if (key == "cupti_result") s.cupti_result = int(number(key, v));
+    else if (key == "cupti_result") s.cupti_result = int(number(key, v, INT_MAX));
     else if (key == "cupti_call") s.cupti_call = v;
     else if (key == "cupti_detail") s.cupti_detail = v;
     else if (key == "counters_note") s.counters_note = v;

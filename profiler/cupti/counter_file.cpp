@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -86,13 +87,28 @@ nlohmann::json device_json(const DeviceInfo& d) {
           {"cuda_runtime_version", d.cuda_runtime_version}};
 }
 
-DeviceInfo device_from_json(const nlohmann::json& j) {
+// An integer of the metadata as T. nlohmann's get<T> converts 1e300 to an int
+// with undefined behaviour, and wraps -1 to a uint32_t: both are damage here.
+template <class T>
+T whole(const nlohmann::json& v, const char* key, const std::string& origin) {
+  if (v.is_number_unsigned() && std::in_range<T>(v.get<uint64_t>())) return T(v.get<uint64_t>());
+  if (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<T>(v.get<int64_t>()))
+    return T(v.get<int64_t>());
+  throw_bad_input(origin + ": damaged counter-file metadata (" + key + " is not a whole number in range)");
+}
+
+template <class T>
+T whole_or(const nlohmann::json& j, const char* key, T fallback, const std::string& origin) {
+  return j.contains(key) ? whole<T>(j.at(key), key, origin) : fallback;
+}
+
+DeviceInfo device_from_json(const nlohmann::json& j, const std::string& origin) {
   DeviceInfo d;
   d.name = j.at("name").get<std::string>();
   d.gpu_key = j.value("gpu_key", "");
-  d.cc_major = j.value("cc_major", 0);
-  d.cc_minor = j.value("cc_minor", 0);
-  d.sm_count = j.value("sm_count", 0);
+  d.cc_major = whole_or(j, "cc_major", 0, origin);
+  d.cc_minor = whole_or(j, "cc_minor", 0, origin);
+  d.sm_count = whole_or(j, "sm_count", 0, origin);
   d.max_sm_clock_mhz = j.value("max_sm_clock_mhz", 0.0);
   d.memory_bytes = j.value("memory_bytes", 0.0);
   d.driver_version = j.value("driver_version", "");
@@ -141,7 +157,7 @@ std::string meta_text(const CounterFile& f) {
 void read_meta(CounterFile& f, const std::string& text, const std::string& origin) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
-    f.plan_version = j.at("plan_version").get<int>();
+    f.plan_version = whole<int>(j.at("plan_version"), "plan_version", origin);
     f.chip = j.at("chip").get<std::string>();
     f.set = j.at("set").get<std::string>();
     f.tensor = j.at("tensor").get<std::vector<std::string>>();
@@ -155,9 +171,9 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
         q.terms.push_back({jt.at("metric").get<std::string>(), jt.at("factor").get<double>()});
       f.quantities.push_back(std::move(q));
     }
-    if (j.contains("device")) f.device = device_from_json(j.at("device"));
-    f.dropped_ranges = j.value("dropped_ranges", uint64_t(0));
-    f.unsaved_ranges = j.value("unsaved_ranges", uint64_t(0));
+    if (j.contains("device")) f.device = device_from_json(j.at("device"), origin);
+    f.dropped_ranges = whole_or(j, "dropped_ranges", uint64_t(0), origin);
+    f.unsaved_ranges = whole_or(j, "unsaved_ranges", uint64_t(0), origin);
     f.created = j.value("created", "");
     f.tool_version = j.value("tool_version", "");
     for (const auto& jr : j.at("ranges")) {
@@ -165,15 +181,15 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
       r.kernel = jr.value("kernel", "");
       r.nvtx = jr.value("nvtx", "");
       r.range_name = jr.value("range_name", "");
-      r.image = jr.at("image").get<uint32_t>();
-      r.range_index = jr.at("range_index").get<uint32_t>();
-      r.launch = jr.value("launch", uint64_t(0));
+      r.image = whole<uint32_t>(jr.at("image"), "image", origin);
+      r.range_index = whole<uint32_t>(jr.at("range_index"), "range_index", origin);
+      r.launch = whole_or(jr, "launch", uint64_t(0), origin);
       if (jr.contains("run")) {
         const nlohmann::json& run = jr.at("run");
         r.run.id = run.at("id").get<std::string>();
         r.run.precision = run.value("precision", "");
         for (const auto& kv : run.at("shape"))
-          r.run.shape.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<int64_t>());
+          r.run.shape.emplace_back(kv.at(0).get<std::string>(), whole<int64_t>(kv.at(1), "shape", origin));
         if (r.run.id.empty()) throw_bad_input(origin + ": damaged counter-file metadata (a run without an id)");
       }
       f.ranges.push_back(std::move(r));

@@ -1,6 +1,8 @@
 #include "inject_config.h"
 
-#include <cstdlib>
+#include <charconv>
+#include <climits>
+#include <cstring>
 
 #include "flopscope/error.h"
 
@@ -31,12 +33,17 @@ std::vector<std::string> inject_environment(const InjectConfig& c) {
 
 namespace {
 
-int64_t env_int(const std::function<const char*(const char*)>& getenv, const char* name, int64_t dflt) {
+// A whole number up to `max`: strtoll saturated on overflow, and int() of
+// the period then wrapped.
+int64_t env_int(const std::function<const char*(const char*)>& getenv, const char* name, int64_t dflt,
+                int64_t max = INT64_MAX) {
   const char* v = getenv(name);
   if (!v || !*v) return dflt;
-  char* end = nullptr;
-  const long long n = std::strtoll(v, &end, 10);
-  if (*end != '\0') throw_bad_input(std::string(name) + "='" + v + "' is not a whole number");
+  int64_t n = 0;
+  const char* end = v + std::strlen(v);
+  const auto [p, ec] = std::from_chars(v, end, n);
+  if (ec != std::errc() || p != end || n > max)
+    throw_bad_input(std::string(name) + "='" + v + "' is not a whole number up to " + std::to_string(max));
   return n;
 }
 
@@ -59,7 +66,7 @@ InjectConfig inject_config_from_env(const std::function<const char*(const char*)
       begin = nl + 1;
     }
   }
-  c.period_ms = int(env_int(getenv, kEnvPeriodMs, 5000));
+  c.period_ms = int(env_int(getenv, kEnvPeriodMs, 5000, INT_MAX));
   if (const char* set = getenv(kEnvSet); set && *set) c.metric_set = set;
   if (const char* w = getenv(kEnvCounters)) c.counters = std::string(w) == "1";
   if (const char* t = getenv(kEnvTensor)) {

@@ -1,8 +1,10 @@
 // Model configs for the estimator: JSON parsing, validation and parameter counts.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "flopscope/error.h"
 #include "flopscope/estimate.h"
@@ -29,12 +31,15 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 // An integer size from JSON: a whole number (1e3 is accepted as 1000), else
-// one line naming the key.
+// one line naming the key. Whole numbers beyond int64 saturate, so that
+// validate_model names them too large (not negative).
 int64_t size_value(const Json& v, const std::string& origin, const std::string& key) {
+  if (v.is_number_unsigned()) return int64_t(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
   if (v.is_number_integer()) return v.get<int64_t>();
   if (v.is_number_float()) {
     const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return int64_t(d);
+    if (std::isfinite(d) && d == std::floor(d))
+      return std::fabs(d) < 9e18 ? int64_t(d) : d > 0 ? INT64_MAX : INT64_MIN;
   }
   throw_bad_input(origin + ": " + key + " must be a whole number, got " + v.dump());
 }
@@ -140,6 +145,16 @@ void validate_model(ModelConfig& m, const std::string& origin) {
   if (m.head_dim < 0) positive("head_dim", m.head_dim);
   if (m.experts < 0) positive("experts", m.experts);
   if (m.active_experts < 0) positive("active_experts", m.active_experts);
+  // Far beyond any model, and small enough that the estimator's products of two
+  // sizes (heads x head_dim, say) stay within 64-bit integers.
+  constexpr int64_t kMaxSize = int64_t(1) << 30;
+  for (const auto& [key, v] : {std::pair{"layers", m.layers}, {"d_model", m.d_model}, {"heads", m.heads},
+                               {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim}, {"ffn_dim", m.ffn_dim},
+                               {"vocab", m.vocab}, {"seq_len", m.seq_len}, {"experts", m.experts},
+                               {"active_experts", m.active_experts}})
+    if (v > kMaxSize)
+      throw_bad_input(origin + ": " + key + " " + std::to_string(v) + " is too large (at most " +
+                      std::to_string(kMaxSize) + ")");
   if (m.head_dim == 0) {
     if (m.d_model % m.heads != 0)
       throw_bad_input(origin + ": heads (" + std::to_string(m.heads) + ") does not divide d_model (" +

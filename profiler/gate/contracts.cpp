@@ -7,7 +7,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "flopscope/error.h"
 
@@ -97,17 +99,28 @@ std::optional<double> metric_value(const RunRecord& r, const std::string& metric
   return std::nullopt;
 }
 
+// '*' matches any run of characters. On a mismatch only the last '*' takes
+// one more character: O(|pat| x |s|) at worst, where trying every split at
+// every '*' took time exponential in the number of stars.
 bool glob_match(const char* pat, const char* s) {
-  for (; *pat; ++pat, ++s) {
+  const char* star = nullptr;    // the last '*' passed in pat
+  const char* resume = nullptr;  // where the text after it starts in s
+  while (*s) {
     if (*pat == '*') {
-      for (const char* t = s;; ++t) {
-        if (glob_match(pat + 1, t)) return true;
-        if (!*t) return false;
-      }
+      star = pat++;
+      resume = s;
+    } else if (*pat == *s) {
+      ++pat;
+      ++s;
+    } else if (star) {
+      pat = star + 1;
+      s = ++resume;
+    } else {
+      return false;
     }
-    if (*s != *pat) return false;
   }
-  return *s == '\0';
+  while (*pat == '*') ++pat;
+  return *pat == '\0';
 }
 
 std::string fmt_num(double v) {
@@ -164,6 +177,7 @@ class LineParser {
                             (allow_glob ? ", '*')" : ")"));
     if (!allow_glob && sel.id.find('*') != std::string::npos)
       fail("the reference '" + sel.id + "' must name one kernel id, without '*'");
+    std::set<std::string> keys;  // a line may give many: no pairwise comparison
     for (size_t i = from + 1; i < words.size(); ++i) {
       const std::string& w = words[i];
       const size_t eq = w.find('=');
@@ -175,9 +189,9 @@ class LineParser {
       auto [p, ec] = std::from_chars(b, e, v);
       if (ec != std::errc() || p != e || b == e)
         fail("shape value '" + w + "' is not an integer");
-      for (const auto& [k, prev] : sel.shape)
-        if (k == w.substr(0, eq)) fail("shape key '" + k + "' given twice");
-      sel.shape.emplace_back(w.substr(0, eq), v);
+      const std::string key = w.substr(0, eq);
+      if (!keys.insert(key).second) fail("shape key '" + key + "' given twice");
+      sel.shape.emplace_back(key, v);
     }
     return sel;
   }
@@ -437,10 +451,12 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, const ResultsDoc&
   // other shape parameters (memory.softmax against memory.copy) has none of
   // the subject's: the values given then select it, as a selector does.
   Shape want = r.shape;
+  std::map<std::string, size_t> index;  // key -> its place in want: overrides may be many
+  for (size_t i = 0; i < want.size(); ++i) index.emplace(want[i].first, i);
   for (const auto& [k, v] : c.reference.shape) {
-    auto it = std::find_if(want.begin(), want.end(), [&](const auto& p) { return p.first == k; });
-    if (it == want.end()) want.emplace_back(k, v);
-    else it->second = v;
+    const auto [it, fresh] = index.emplace(k, want.size());
+    if (fresh) want.emplace_back(k, v);
+    else want[it->second].second = v;
   }
   auto find_reference = [&](auto&& matches) {
     std::pair<const RunRecord*, int> hit{nullptr, 0};

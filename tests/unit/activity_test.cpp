@@ -600,6 +600,24 @@ TEST(InjectStatus, RoundTripAndErrors) {
   EXPECT_EQ(parse_inject_status("flopscope-inject-status 1\nfuture 1\npid 7\n", "x").pid, 7);
 }
 
+// Found by collector_fuzz_test: strtoull read "-1" as 2^64 - 1, skipped
+// leading blanks and saturated on overflow, and int() wrapped the pid.
+TEST(InjectStatus, NumbersAreDigitsWithinTheirField) {
+  const std::string head = "flopscope-inject-status 1\n";
+  EXPECT_EQ(parse_inject_status(head + "pid 2147483647\nkernels 18446744073709551615\n", "x").counters.kernels,
+            UINT64_MAX);
+  for (const char* line : {"kernels -1", "kernels  1", "kernels +1", "kernels 18446744073709551616", "kernels 1e3",
+                           "pid 2147483648", "cupti_result -5", "launches "}) {
+    try {
+      parse_inject_status(head + line + "\n", "x.status");
+      ADD_FAILURE() << "accepted: " << line;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("x.status:2: '"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("needs a whole number from 0 to"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ProfileMerge, ProcessesPoolByNamePathAndDevice) {
   auto make = [](uint32_t device, std::vector<uint64_t> durations) {
     ProfileAggregator agg({});
@@ -766,6 +784,19 @@ TEST(InjectConfig, EnvironmentRoundTrip) {
                  return std::string(n) == kEnvLaunchSkip ? "ten" : nullptr;
                }),
                Error);
+  // Found by collector_fuzz_test: strtoll saturated on overflow, and int() of
+  // a period past 2^31 wrapped (4294967297 ms read as 1 ms).
+  for (const auto& [name, value] : std::vector<std::pair<const char*, const char*>>{
+           {kEnvPeriodMs, "4294967297"}, {kEnvLaunchSkip, "9223372036854775808"}, {kEnvLaunchCount, " 5"}}) {
+    try {
+      inject_config_from_env([&](const char* n) -> const char* { return std::string(n) == name ? value : nullptr; });
+      ADD_FAILURE() << "accepted: " << name << "=" << value;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(name) + "='" + value + "' is not a whole number up to"),
+                std::string::npos)
+          << e.what();
+    }
+  }
   EXPECT_EQ(inject_library_candidates("/opt/fs/bin", "lib64"),
             (std::vector<std::string>{"/opt/fs/bin/libflopscope_inject.so", "/opt/fs/bin/../lib64/libflopscope_inject.so",
                                       "/opt/fs/bin/../lib/libflopscope_inject.so"}));

@@ -1,6 +1,8 @@
 // Performance contracts: parsing (good and malformed) and checking.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "flopscope/ci_report.h"
 #include "flopscope/contracts.h"
 #include "flopscope/error.h"
@@ -226,6 +228,33 @@ TEST(ContractCheck, PartialShapesGlobsAndNoMatch) {
   EXPECT_NE(only_result(rep).detail.find("matches no run"), std::string::npos);
   rep = check("gemm.cublas.bf16 m=123 : mfu >= 0.5");
   EXPECT_FALSE(rep.passed());
+}
+
+// Found by parser_fuzz_test: matching tried every split at every '*' (10 stars
+// against 40 characters took 8 s, each star more about 4 times as long), and
+// each shape key of a selector was compared with every other (40 000 keys: 5 s).
+TEST(ContractCheck, GlobsAndLongSelectorsStayFast) {
+  auto matches = [](const std::string& pattern, const std::string& id) {
+    RunRecord r;
+    r.id = id;
+    return RunSelector{pattern, {}}.matches(r);
+  };
+  EXPECT_TRUE(matches("gemm.*.bf16", "gemm.cublas.bf16"));
+  EXPECT_FALSE(matches("gemm.*.bf16", "gemm.cublas.bf16x"));
+  EXPECT_TRUE(matches("a*b*c", "axxbyybc"));
+  EXPECT_TRUE(matches("**x*", "x"));
+  EXPECT_TRUE(matches("*", ""));
+  EXPECT_FALSE(matches("a*", "ba"));
+  std::string stars;
+  for (int i = 0; i < 10; ++i) stars += "*a";
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(matches(stars + "*b", std::string(40, 'a')));
+  EXPECT_TRUE(matches(stars, std::string(40, 'a')));
+  std::string line = "gemm.*";
+  for (int i = 0; i < 40'000; ++i) line += " k" + std::to_string(i) + "=1";
+  EXPECT_EQ(parse_contracts(line + " : validation passed", "c.txt").at(0).subject.shape.size(), 40'000u);
+  EXPECT_NE(parse_error(line + " k7=2 : validation passed").find("shape key 'k7' given twice"), std::string::npos);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 3.0);
 }
 
 TEST(ContractCheck, Reports) {

@@ -5,42 +5,17 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
 #include "flopscope/counter_file.h"
 #include "flopscope/error.h"
+#include "unit/counter_file_sample.h"
 
 using namespace flopscope;
 
 namespace {
-
-CounterFile sample_file() {
-  const MetricPlan plan = build_metric_plan("GH100", MetricSet::roofline, {"bf16"});
-  CounterFile f;
-  f.chip = plan.chip;
-  f.set = std::string(to_string(plan.set));
-  f.tensor = plan.tensor;
-  f.metrics = plan.metrics;
-  f.quantities = plan.quantities;
-  f.config_image = plan.config_image;
-  DeviceInfo d;
-  d.name = "NVIDIA H200";
-  d.gpu_key = "h200";
-  d.cc_major = 9;
-  d.sm_count = 132;
-  f.device = d;
-  f.dropped_ranges = 3;
-  f.created = "2026-11-28T00:00:00Z";
-  f.tool_version = "0.1.0";
-  std::vector<uint8_t> a(4096), b(333);
-  for (size_t i = 0; i < a.size(); ++i) a[i] = uint8_t(i * 7 + 1);
-  for (size_t i = 0; i < b.size(); ++i) b[i] = uint8_t(255 - i);
-  f.counter_images = {a, b};
-  f.ranges = {{"gemm_kernel", "step/fwd", "0", 0, 0, 0, {}},
-              {"gemm_kernel", "step/fwd", "1", 0, 1, 1, {}},
-              {"softmax", "", "0", 1, 0, 2, {}}};
-  return f;
-}
 
 std::string error_of(const std::string& bytes) {
   try {
@@ -59,7 +34,7 @@ std::string error_of(const std::string& bytes) {
 }  // namespace
 
 TEST(CounterFile, RoundTrip) {
-  const CounterFile f = sample_file();
+  const CounterFile f = test::sample_counter_file();
   ASSERT_FALSE(f.config_image.empty());
   const std::string bytes = serialize_counter_file(f);
   EXPECT_EQ(bytes.substr(0, 8), "FLOPSCTR");
@@ -100,7 +75,7 @@ TEST(CounterFile, RoundTrip) {
 TEST(CounterFile, FileOnDisk) {
   const std::string dir = flopscope::test::temp_dir();
   const std::string path = dir + "/run.fscounters";
-  write_counter_file(path, sample_file());
+  write_counter_file(path, test::sample_counter_file());
   EXPECT_TRUE(is_counter_file(path));
   EXPECT_EQ(read_counter_file(path).ranges.size(), 3u);
   std::ofstream(dir + "/r.json") << "{}";
@@ -109,7 +84,7 @@ TEST(CounterFile, FileOnDisk) {
 }
 
 TEST(CounterFile, TruncatedFilesAreRejected) {
-  const std::string bytes = serialize_counter_file(sample_file());
+  const std::string bytes = serialize_counter_file(test::sample_counter_file());
   for (size_t n : {size_t(0), size_t(5), size_t(20), size_t(27), bytes.size() / 2, bytes.size() - 1}) {
     SCOPED_TRACE(n);
     const std::string e = error_of(bytes.substr(0, n));
@@ -121,7 +96,7 @@ TEST(CounterFile, TruncatedFilesAreRejected) {
 }
 
 TEST(CounterFile, CorruptedFilesAreRejected) {
-  const std::string bytes = serialize_counter_file(sample_file());
+  const std::string bytes = serialize_counter_file(test::sample_counter_file());
   for (size_t at : {size_t(40), bytes.size() / 2, bytes.size() - 10, bytes.size() - 2}) {
     SCOPED_TRACE(at);
     std::string bad = bytes;
@@ -140,7 +115,7 @@ TEST(CounterFile, CorruptedFilesAreRejected) {
 TEST(CounterFile, InvalidCounterImageGivesAClearError) {
   // The opaque payloads are not CUPTI counter-data images: evaluation must say
   // so, not crash or invent numbers.
-  CounterFile f = sample_file();
+  CounterFile f = test::sample_counter_file();
   try {
     evaluate_counter_file(f);
     FAIL() << "evaluated garbage";
@@ -160,7 +135,7 @@ TEST(CounterFile, InvalidCounterImageGivesAClearError) {
   f.chip = "ZZ999";
   EXPECT_THROW(evaluate_counter_file(f), Error);
   // No ranges: nothing to evaluate, an empty document.
-  CounterFile none = sample_file();
+  CounterFile none = test::sample_counter_file();
   none.ranges.clear();
   const ResultsDoc doc = counter_file_to_results(none);
   EXPECT_TRUE(doc.runs.empty());
@@ -169,16 +144,45 @@ TEST(CounterFile, InvalidCounterImageGivesAClearError) {
 }
 
 TEST(CounterFile, RangeReferringToAMissingImage) {
-  CounterFile f = sample_file();
+  CounterFile f = test::sample_counter_file();
   f.ranges.push_back({"k", "", "0", 7, 0, 3, {}});
   EXPECT_NE(error_of(serialize_counter_file(f)).find("counter image 7"), std::string::npos);
+}
+
+// Found by collector_fuzz_test (UBSan's float-cast-overflow): the metadata's
+// integers were read with nlohmann's get<T>, undefined for 1e300 and wrapping
+// -1 to a range's image 4294967295. Each is damage now.
+TEST(CounterFile, MetadataIntegersOutOfRangeAreDamage) {
+  const std::string bytes = serialize_counter_file(test::sample_counter_file());
+  std::vector<test::Section> sections = test::sections_of(bytes);
+  ASSERT_EQ(test::framed(sections), bytes);
+  ASSERT_EQ(sections.at(0).tag, "META");
+  const auto meta = nlohmann::json::parse(sections[0].payload);
+  using Edit = std::function<void(nlohmann::json&)>;
+  const std::vector<std::pair<Edit, std::string>> cases{
+      {[](auto& j) { j["plan_version"] = 1e300; }, "plan_version"},
+      {[](auto& j) { j["device"]["sm_count"] = int64_t(1) << 32; }, "sm_count"},
+      {[](auto& j) { j["dropped_ranges"] = -1; }, "dropped_ranges"},
+      {[](auto& j) { j["ranges"][0]["image"] = -1; }, "image"},
+      {[](auto& j) { j["ranges"][0]["range_index"] = 0.5; }, "range_index"},
+      {[](auto& j) { j["ranges"][0]["launch"] = "3"; }, "launch"},
+  };
+  for (const auto& [edit, key] : cases) {
+    nlohmann::json j = meta;
+    edit(j);
+    sections[0].payload = j.dump();
+    EXPECT_NE(error_of(test::framed(sections)).find("x.fscounters: damaged counter-file metadata (" + key +
+                                                    " is not a whole number in range)"),
+              std::string::npos)
+        << key;
+  }
 }
 
 // flopscope bench --counters: each range carries its run (id, precision, shape
 // in parameter order); application ranges carry none, and older files without
 // the field read as application ranges.
 TEST(CounterFile, BenchmarkRunsRoundTrip) {
-  CounterFile f = sample_file();
+  CounterFile f = test::sample_counter_file();
   f.ranges[0].run = {"gemm.naive.fp32", "fp32", {{"m", 256}, {"n", 192}, {"k", 128}}};
   f.ranges[1].run = {"attention.flash.bf16", "bf16_tensor", {{"b", 1}, {"h", 8}, {"s", 1024}, {"d", 64}}};
   const std::string bytes = serialize_counter_file(f);
@@ -193,7 +197,7 @@ TEST(CounterFile, BenchmarkRunsRoundTrip) {
   EXPECT_EQ(serialize_counter_file(g), bytes);
   // Ranges without a run write no "run" key: files of application kernels are unchanged.
   EXPECT_NE(bytes.find("\"run\""), std::string::npos);
-  EXPECT_EQ(serialize_counter_file(sample_file()).find("\"run\""), std::string::npos);
+  EXPECT_EQ(serialize_counter_file(test::sample_counter_file()).find("\"run\""), std::string::npos);
 }
 
 namespace {
@@ -307,7 +311,7 @@ TEST(CounterFile, BenchmarkRunsSplitWhereTheRunChanges) {
 
 // profile --counters FILE: the sessions of several processes (same plan) in one file.
 TEST(CounterFile, MergeAppendsImagesAndRepointsRanges) {
-  CounterFile a = sample_file(), b = sample_file();
+  CounterFile a = test::sample_counter_file(), b = test::sample_counter_file();
   b.counter_images = {std::vector<uint8_t>(77, 9)};
   b.ranges = {{"other", "x", "0", 0, 0, 0, {}}, {"other", "x", "1", 0, 1, 5, {}}};
   b.dropped_ranges = 2;
@@ -330,10 +334,10 @@ TEST(CounterFile, MergeAppendsImagesAndRepointsRanges) {
   EXPECT_EQ(merge_counter_files({a}, {"1"}).ranges.size(), a.ranges.size());
 
   // Another plan cannot share the file: bad input naming both files.
-  CounterFile c = sample_file();
+  CounterFile c = test::sample_counter_file();
   c.metrics.pop_back();
   for (const CounterFile& bad : {c, [] {
-                                   CounterFile d = sample_file();
+                                   CounterFile d = test::sample_counter_file();
                                    d.chip = "GA100";
                                    return d;
                                  }()}) {
@@ -353,19 +357,19 @@ TEST(CounterFile, MergeAppendsImagesAndRepointsRanges) {
 // A recording that reached its size limit says how many ranges it left out;
 // older files without the key read as 0, and merging adds them up.
 TEST(CounterFile, UnsavedRangesRoundTripAndMerge) {
-  CounterFile a = sample_file();
+  CounterFile a = test::sample_counter_file();
   EXPECT_EQ(serialize_counter_file(a).find("unsaved_ranges"), std::string::npos);
   EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unsaved_ranges, 0u);
   a.unsaved_ranges = 4;
   EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unsaved_ranges, 4u);
-  CounterFile b = sample_file();
+  CounterFile b = test::sample_counter_file();
   b.unsaved_ranges = 1;
   EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).unsaved_ranges, 5u);
 }
 
 // No file is written that read_file would refuse: serialize checks the size first.
 TEST(CounterFile, RefusesAFileTooBigToReadBack) {
-  const CounterFile f = sample_file();
+  const CounterFile f = test::sample_counter_file();
   const size_t size = serialize_counter_file(f).size();
   EXPECT_EQ(serialize_counter_file(f, size).size(), size);  // exactly at the limit: fine
   try {
@@ -382,13 +386,13 @@ TEST(CounterFile, RefusesAFileTooBigToReadBack) {
 // Session bounds its raw record with these: exact for images, an upper bound
 // for ranges, whatever their names hold (JSON escapes control bytes 6-fold).
 TEST(CounterFile, SizeBoundsHold) {
-  CounterFile f = sample_file();
+  CounterFile f = test::sample_counter_file();
   f.ranges.clear();
   f.counter_images.clear();
   const size_t base = serialize_counter_file(f).size();
 
   CounterFile with_images = f;
-  with_images.counter_images = sample_file().counter_images;
+  with_images.counter_images = test::sample_counter_file().counter_images;
   uint64_t images = 0;
   for (const auto& img : with_images.counter_images) images += counter_image_bytes(img);
   EXPECT_EQ(serialize_counter_file(with_images).size(), base + images);

@@ -369,6 +369,24 @@ TEST(EstimateBadInput, ConfigErrorsNameTheField) {
   EXPECT_NE(e.find("m.json: truncated JSON"), std::string::npos) << e;
 }
 
+TEST(EstimateBadInput, SizesBeyondAnyModelAreRefused) {
+  // heads x head_dim and (heads + 2 kv_heads) x head_dim are 64-bit integers
+  // in the FLOP model: sizes up to 2^30 keep them in range (parser_fuzz_test
+  // found 2^62 heads overflowing them).
+  auto with = [](const std::string& extra) { return std::string(kDense) + ", " + extra + "}"; };
+  EXPECT_NO_THROW(parse_model_config(with(R"("head_dim": 1073741824)"), "m.json"));
+  std::string e = bad_input_message(with(R"("head_dim": 1073741825)"));
+  EXPECT_NE(e.find("m.json: head_dim 1073741825 is too large (at most 1073741824)"), std::string::npos) << e;
+  e = bad_input_message(R"({"layers": 2, "d_model": 256, "heads": 4611686018427387904, "head_dim": 4, "ffn_dim": 1024,)"
+                        R"( "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
+  EXPECT_NE(e.find("m.json: heads 4611686018427387904 is too large"), std::string::npos) << e;
+  // Beyond int64, or written as a float: too large, never wrapped to a negative number.
+  e = bad_input_message(with(R"("head_dim": 18446744073709551615)"));
+  EXPECT_NE(e.find("head_dim 9223372036854775807 is too large"), std::string::npos) << e;
+  e = bad_input_message(with(R"("head_dim": 1e300)"));
+  EXPECT_NE(e.find("head_dim 9223372036854775807 is too large"), std::string::npos) << e;
+}
+
 TEST(EstimateBadInput, UnknownPresetListsPresets) {
   try {
     require_preset("llama5");

@@ -330,6 +330,19 @@ TEST(ResultsValidation, JsonItselfNeverCrashesOrHangs) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
 }
 
+TEST(ResultsValidation, ErrorsQuoteControlCharactersEscaped) {
+  // A message quotes what the file holds: a newline in a key or a value is
+  // shown as \n, so the error stays one line (found by parser_fuzz_test).
+  auto j = nlohmann::json::parse(to_json_text(test::sample_doc()));
+  j["runs"][0]["precision"] = "bf16\ntensor";
+  EXPECT_NE(error_of(j.dump()).find("unknown precision 'bf16\\ntensor'"), std::string::npos) << error_of(j.dump());
+  j = nlohmann::json::parse(to_json_text(test::sample_doc()));
+  j["peaks"]["datasheet"]["flops_per_s"]["a\r\x01"] = 1;
+  EXPECT_NE(error_of(j.dump()).find("$.peaks.datasheet.flops_per_s.a\\r\\x01: unknown precision key"),
+            std::string::npos)
+      << error_of(j.dump());
+}
+
 TEST(ResultsValidation, TruncatedAtEveryByteAndByteFlips) {
   // Every prefix of a fixture (without its indentation, so that the test stays
   // quick under the sanitizers) is bad input, one line; never another exception.

@@ -23,26 +23,6 @@ static int exit_code_for(ErrorKind k) {
   return cli::kFailure;
 }
 
-// An error is one line: a newline or other control character from a user's
-// file name or argument is shown escaped, never printed.
-static std::string one_line(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 static bool is_subcommand(CLI::App& app, const std::string& name) {
   for (const CLI::App* sub : app.get_subcommands({}))
     if (sub->check_name(name)) return true;
