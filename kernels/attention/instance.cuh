@@ -143,9 +143,11 @@ KernelSpec make_attention_spec(AttentionSpecArgs args, Launch<T> launch) {
   };
   s.check_shape = [flash = args.flash_dims, check = args.check](const Shape& sh) -> std::string {
     const AttentionDims d = dims_of(sh);
+    // batch x heads is formed in int64 (the variants' checks, device_bytes):
+    // bounded like the rest, it cannot overflow.
     const int64_t big = std::numeric_limits<int>::max();
-    if (d.n_q > big || d.n_kv > big || d.head_dim > big)
-      return "seq, seq_kv and head_dim must stay below 2^31: choose a smaller --shape";
+    if (d.batch > big || d.heads > big || d.n_q > big || d.n_kv > big || d.head_dim > big)
+      return "batch, heads, seq, seq_kv and head_dim must stay below 2^31: choose a smaller --shape";
     if (auto c = shape_get(sh, "causal"); c && *c > 1) return "causal is a flag: give 0 or 1";
     if (flash && !flash_head_dim_supported(d.head_dim)) return flash_head_dim_error(d.head_dim);
     return check ? check(d) : "";

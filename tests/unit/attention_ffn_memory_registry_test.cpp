@@ -94,6 +94,25 @@ TEST(FamilyRegistry, NaiveGridLimitsAreRefusedInOneLine) {
   EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.fp32"), "batch=1,heads=65535,seq=2097120,head_dim=64"));
 }
 
+// batch x heads overflowed int64 in the naive grid check and device_bytes
+// (batch=2^62, heads=4 wrapped to 0 and passed): every variant refuses a batch
+// or head count of 2^31 or more first.
+TEST(FamilyRegistry, AttentionBatchAndHeadsAreBounded) {
+  for (const auto& s : fk::all_kernels()) {
+    if (s.family != "attention") continue;
+    for (const char* shape : {"batch=4611686018427387904,heads=4", "batch=1,heads=2147483648"}) {
+      try {
+        fk::resolve_shape(s, shape);
+        ADD_FAILURE() << s.id() << " accepted " << shape;
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("batch, heads, seq, seq_kv and head_dim must stay below 2^31"),
+                  std::string::npos)
+            << e.what();
+      }
+    }
+  }
+}
+
 TEST(FamilyRegistry, FfnShapesAndModels) {
   const fk::KernelSpec& fused = spec("ffn.swiglu_fused.bf16");
   const fk::KernelSpec& unfused = spec("ffn.swiglu_unfused.bf16");
