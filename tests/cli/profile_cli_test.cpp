@@ -114,3 +114,14 @@ TEST(ProfileCli, InjectionWithoutDriverSaysSo) {
     EXPECT_EQ(failing.exit_code, 5) << failing.err;
   }
 }
+
+// A malformed variable reaching the library (set by the application itself, past
+// the CLI's checks) leaves that process unprofiled with one line: it never
+// throws out of InitializeInjection into the application.
+TEST(ProfileCli, MalformedVariableInTheAppLeavesItUnprofiled) {
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c",
+                    std::string("FLOPSCOPE_PROFILE_PERIOD_MS=4294967297 ") + FLOPSCOPE_INJECT_LOADER + " cuda 7"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;  // the application's own status, passed on
+  EXPECT_NE(r.err.find("flopscope-inject: not profiling: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("FLOPSCOPE_PROFILE_PERIOD_MS"), std::string::npos) << r.err;
+}

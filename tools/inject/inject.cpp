@@ -159,7 +159,16 @@ void install(int sig) {
 void start_once() {
   static std::once_flag once;
   std::call_once(once, [] {
-    auto cfg = flopscope::cupti::inject_config_from_env([](const char* n) { return std::getenv(n); });
+    // Nothing may throw out of InitializeInjection into the application: a
+    // malformed variable (the library loaded without `flopscope profile`,
+    // which checks them) leaves the application unprofiled, and says why.
+    flopscope::cupti::InjectConfig cfg;
+    try {
+      cfg = flopscope::cupti::inject_config_from_env([](const char* n) { return std::getenv(n); });
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "flopscope-inject: not profiling: %s\n", e.what());
+      return;
+    }
     if (cfg.dir.empty()) {
       std::fprintf(stderr,
                    "flopscope-inject: %s is not set; run the application through 'flopscope profile -- APP'\n",
