@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include <pthread.h>
+
 #include "flopscope/error.h"
 #include "flopscope/session.h"
 #include "flopscope/stats.h"
@@ -13,6 +15,52 @@
 namespace flopscope::cupti {
 
 // ---------------------------------------------------------------- LaunchFilter
+
+namespace {
+
+// libstdc++'s regex executor recurses about once per character a loop like
+// `.*` or `(a|b)*` consumes: a 20 000-character name overflows an 8 MiB stack,
+// and this runs on the application's launching thread, whose stack may be far
+// smaller. Each kernel name is matched once (name_ok caches it), so the match
+// gets a thread of its own with a large stack (reserved, touched only as deep
+// as it goes); if that thread cannot be made, the match runs here.
+constexpr size_t kRegexStackBytes = size_t(512) << 20;
+
+struct RegexJob {
+  const std::string* text;
+  const std::regex* re;
+  bool found = false;
+  bool failed = false;  // the engine threw (out of memory)
+};
+
+void* regex_job(void* arg) {
+  auto* job = static_cast<RegexJob*>(arg);
+  try {
+    job->found = std::regex_search(*job->text, *job->re);
+  } catch (...) {
+    job->failed = true;
+  }
+  return nullptr;
+}
+
+bool search_with_room(const std::string& text, const std::regex& re) {
+  RegexJob job{&text, &re};
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool created = false;
+  if (::pthread_attr_init(&attr) == 0) {
+    created = ::pthread_attr_setstacksize(&attr, kRegexStackBytes) == 0 &&
+              ::pthread_create(&thread, &attr, regex_job, &job) == 0;
+    ::pthread_attr_destroy(&attr);
+  }
+  if (created)
+    ::pthread_join(thread, nullptr);
+  else
+    regex_job(&job);
+  return job.found && !job.failed;
+}
+
+}  // namespace
 
 LaunchFilter::LaunchFilter(LaunchFilterOptions opt) : opt_(std::move(opt)) {
   if (!opt_.kernel_regex.empty()) {
@@ -36,7 +84,7 @@ bool LaunchFilter::name_ok(const std::string& symbol) {
   if (!re_) return true;
   auto it = name_cache_.find(symbol);
   if (it != name_cache_.end()) return it->second;
-  const bool ok = std::regex_search(demangle(symbol), *re_) || std::regex_search(symbol, *re_);
+  const bool ok = search_with_room(demangle(symbol), *re_) || search_with_room(symbol, *re_);
   name_cache_.emplace(symbol, ok);
   return ok;
 }

@@ -2,6 +2,7 @@
 // CPU. The CUPTI records here are synthetic: structs of CUDA 13's layouts
 // filled in memory, exactly as CUPTI hands them over in a buffer.
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <cupti_activity.h>
 
 #include <cstring>
@@ -402,6 +403,33 @@ TEST(ProfileAggregator, BadFiltersAreBadInput) {
   }
   EXPECT_THROW(LaunchFilter({"", -1, -1, {}}), Error);
   EXPECT_THROW(LaunchFilter({"", 0, 0, {}}), Error);
+}
+
+// The name filter runs on the application's launching thread, whose stack may
+// be small, and libstdc++'s regex recurses per character a loop consumes: a
+// long template name must not overflow it (here: a 256 KiB thread, a 50 000-
+// character name that overflowed an 8 MiB stack before).
+TEST(ProfileAggregator, KernelRegexOnALongNameFromASmallStack) {
+  struct Job {
+    LaunchFilter filter{LaunchFilterOptions{"(a|b)*gemm", 0, -1, {}}};
+    std::string name = std::string(50000, 'a') + "gemm";
+    bool kept = false, other = true;
+  } job;
+  auto run = [](void* arg) -> void* {
+    auto* j = static_cast<Job*>(arg);
+    j->kept = j->filter.name_ok(j->name);
+    j->other = j->filter.name_ok(std::string(100, 'b') + "gem");
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 256 << 10), 0);
+  pthread_t t;
+  ASSERT_EQ(pthread_create(&t, &attr, run, &job), 0);
+  pthread_join(t, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_TRUE(job.kept);
+  EXPECT_FALSE(job.other);
 }
 
 TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
