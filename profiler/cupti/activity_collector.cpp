@@ -75,6 +75,17 @@ struct Counters {
   bool fatal = false;
   uint64_t profiled = 0, without_context = 0, capturing = 0, concurrent = 0;
 
+  // What the sessions' raw records hold and left out; the caller holds mu.
+  // Session's counts are atomics: no session lock is taken.
+  ActivityCollector::RawCounts raw_counts() const {
+    ActivityCollector::RawCounts n;
+    for (const Slot& slot : order) {
+      n.saved += slot.live ? slot.live->saved_ranges() : slot.retired.ranges.size();
+      n.unsaved += slot.live ? slot.live->unsaved_ranges() : slot.retired.unsaved_ranges;
+    }
+    return n;
+  }
+
   void disable(const std::string& why, bool is_fatal) {
     enabled = false;
     if (note.empty()) note = why;
@@ -569,9 +580,7 @@ InjectStatus ActivityCollector::status(const std::string& state) {
     add_note(std::to_string(g_counters.concurrent) +
              " launches made while another thread's launch on the same context was being profiled "
              "were timed without counters");
-  uint64_t unsaved = 0;  // atomics: no session lock before the status is written
-  for (const Counters::Slot& slot : g_counters.order)
-    unsaved += slot.live ? slot.live->unsaved_ranges() : slot.retired.unsaved_ranges;
+  const uint64_t unsaved = g_counters.raw_counts().unsaved;
   if (unsaved > 0)
     add_note(std::to_string(unsaved) +
              " profiled launches are in the results but not in the raw counter files, which reached "
@@ -581,12 +590,7 @@ InjectStatus ActivityCollector::status(const std::string& state) {
 
 ActivityCollector::RawCounts ActivityCollector::raw_counter_counts() {
   std::lock_guard<std::mutex> lock(g_counters.mu);  // as counter_files()
-  RawCounts n;
-  for (const Counters::Slot& slot : g_counters.order) {
-    n.saved += slot.live ? slot.live->saved_ranges() : slot.retired.ranges.size();
-    n.unsaved += slot.live ? slot.live->unsaved_ranges() : slot.retired.unsaved_ranges;
-  }
-  return n;
+  return g_counters.raw_counts();
 }
 
 std::vector<CounterFile> ActivityCollector::counter_files() {
