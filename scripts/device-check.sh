@@ -14,7 +14,8 @@
 #    and the counters' exact counts (bench/targets-h200.txt, bench/counters-h200.txt,
 #    checked against those results), `flopscope ceilings`,
 #    `flopscope profile` of a PyTorch training step, and the same kernels under
-#    `ncu --clock-control none` for a cross-check.
+#    `ncu --clock-control none` and under `flopscope profile`, set side by side
+#    by `flopscope crosscheck`.
 # Each step degrades gracefully: a subcommand this build lacks is reported as
 # "absent", never faked. At most 8 files are written to DIR (default $OUT, else
 # ./device-out): probe.txt run.log bench.json bench_large.json ceilings.json
@@ -23,6 +24,7 @@
 # of the same run: bench_suite.fscounters (the bench step, beside bench.json),
 # the fixtures <what>.fscounters + <what>.json (docs/collector.md),
 # profile_flops.json + profile_flops.fscounters (the profile step with counters),
+# ncu_twin.json (the profile that crosscheck sets beside ncu.csv),
 # and wgmma_large.json (gemm.wgmma at 8192^3, run apart: never run before).
 # A short table is printed last (and appended to run.log).
 # --budget S (default 540) bounds the whole run: steps are ordered by value and a
@@ -250,15 +252,24 @@ else
 fi
 
 # ---- 8. cross-check against ncu on the same kernels ---------------------------------
+# The same bench command under ncu and under `flopscope profile`, with the same
+# metric list; `flopscope crosscheck` sets the two side by side per kernel
+# (mangled names: template instances match apart) and fails on a difference.
 if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
   chip=GH100
   metrics=$("$fs" metrics --chip "$chip" --set roofline --tensor bf16 --json 2>/dev/null |
             python3 -c 'import json,sys; d=json.load(sys.stdin); print(",".join(d["metrics"]))' 2>/dev/null)
+  twin=("$fs" bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small --reps 1 --no-validate)
   if [ -n "$metrics" ]; then
-    NOTE="same metrics as flopscope's $chip plan; compare with bench.json's hw" \
-    step ncu 120 bash -c "ncu --clock-control none --csv --metrics '$metrics' \
-      '$fs' bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small --reps 1 --no-validate \
-      >'$out/ncu.csv'"
+    NOTE="same metrics as flopscope's $chip plan" \
+    step ncu 120 ncu --clock-control none --csv --print-kernel-base mangled --log-file "$out/ncu.csv" \
+      --metrics "$metrics" "${twin[@]}"
+    if has profile && has crosscheck && [ -s "$out/ncu.csv" ]; then
+      NOTE="ncu_twin.json in counters.tar" \
+      step ncu-twin 90 "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin.json" -- "${twin[@]}"
+      [ -s "$cstage/ncu_twin.json" ] && NOTE="rc=1: a counter differs from ncu's" \
+        step crosscheck 20 "$fs" crosscheck "$cstage/ncu_twin.json" --ncu "$out/ncu.csv"
+    fi
   else
     absent ncu "could not read the metric plan from flopscope metrics --json"
   fi

@@ -4,14 +4,9 @@
 #include <string>
 #include <string_view>
 
+#include "flopscope/kernel_names.h"  // demangle, kernel_short_name
+
 namespace flopscope::cupti {
-
-/// The demangled symbol, or `symbol` itself when it is not a mangled C++ name.
-std::string demangle(const std::string& symbol);
-
-/// The bare function name of a demangled kernel signature:
-/// "void at::native::foo<float, 4>(float*, int)" -> "foo".
-std::string kernel_short_name(const std::string& demangled);
 
 /// A best guess at what a kernel computes in, from its name. flopscope's
 /// rule (docs/profile.md): look for a type token (bf16, fp16/half, tf32, fp8

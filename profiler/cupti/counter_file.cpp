@@ -434,8 +434,8 @@ struct Fold {
 RunRecord application_run(const Fold& fold) {
   RunRecord run;
   run.family = "app";
-  run.name = cupti::demangle(fold.kernel);
-  run.variant = cupti::kernel_short_name(run.name);
+  run.name = demangle(fold.kernel);
+  run.variant = kernel_short_name(run.name);
   run.hw = cupti::mean_counters(fold.hws);  // per launch
   run.precision = dominant_precision(*run.hw);
   run.dtype = run.precision.substr(0, run.precision.find('_'));
@@ -470,7 +470,7 @@ RunRecord benchmark_run(const Fold& fold) {
   run.nvtx = fold.nvtx;
   const bool one_kernel = std::all_of(fold.kernels.begin(), fold.kernels.end(),
                                       [&](const std::string& k) { return k == fold.kernels.front(); });
-  if (one_kernel && !fold.kernels.empty()) run.name = cupti::demangle(fold.kernels.front());
+  if (one_kernel && !fold.kernels.empty()) run.name = demangle(fold.kernels.front());
   run.launches = int64_t(fold.hws.size());
   if (run.hw->duration_s) run.time_s = summarize({*run.hw->duration_s});
   return run;

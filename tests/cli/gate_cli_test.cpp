@@ -9,6 +9,7 @@
 
 #include "cli/run_cli.h"
 #include "unit/gate_sample.h"
+#include "unit/ncu_sample.h"
 #include "unit/xml_check.h"
 
 using flopscope::test::CliResult;
@@ -220,4 +221,43 @@ TEST(GateCli, CheckBadInput) {
   const std::string good = write_text(f.dir, "g.txt", "* : time > 0\n");
   expect_one_line_error(run_cli({"check", write_text(f.dir, "x.json", "[1, 2"), "--contracts", good}),
                         "x.json");
+}
+
+// ---- crosscheck: flopscope's counters beside ncu's (docs/crosscheck.md) --------
+
+TEST(GateCli, CrosscheckExitCodes) {
+  Files f;
+  const std::string profile = write_doc(f.dir, "profile.json", flopscope::test::ncu_twin_profile());
+  const std::string details = write_text(f.dir, "ncu.csv", flopscope::test::ncu_details_csv());
+  auto ok = run_cli({"crosscheck", profile, "--ncu", details});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("PASS: 6 counters agree, over 3 kernel(s)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("void gemm_kernel<128>(float const*, float const*, float*, int, int, int)  (flopscope 2 "
+                        "launches, ncu 2)"),
+            std::string::npos)
+      << ok.out;
+
+  auto tight = run_cli({"crosscheck", profile, "--ncu", details, "--bytes-tolerance", "0.1"});
+  EXPECT_EQ(tight.exit_code, 1) << tight.out;
+  EXPECT_NE(tight.out.find("DIFFERS"), std::string::npos) << tight.out;
+
+  // ncu printed function names only: instances pooled, and here they disagree.
+  auto raw = run_cli({"crosscheck", profile, "--ncu", write_text(f.dir, "raw.csv", flopscope::test::ncu_raw_csv())});
+  EXPECT_EQ(raw.exit_code, 1) << raw.out;
+  EXPECT_NE(raw.out.find("note: kernels matched by function name"), std::string::npos) << raw.out;
+}
+
+TEST(GateCli, CrosscheckBadInput) {
+  Files f;
+  const std::string profile = write_doc(f.dir, "profile.json", flopscope::test::ncu_twin_profile());
+  const std::string details = write_text(f.dir, "ncu.csv", flopscope::test::ncu_details_csv());
+  expect_one_line_error(run_cli({"crosscheck", profile}), "--ncu");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", f.dir + "/missing.csv"}), "missing.csv");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", profile}),
+                        "profile.json is not an Nsight Compute CSV export");
+  expect_one_line_error(run_cli({"crosscheck", f.base, "--ncu", details}), "no application kernel with raw counters");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--counts-tolerance", "-1"}),
+                        "--counts-tolerance must be a percentage");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--bytes-tolerance", "nan"}),
+                        "--bytes-tolerance");
 }

@@ -12,12 +12,14 @@
 
 #include "flopscope/ci_report.h"
 #include "flopscope/contracts.h"
+#include "flopscope/crosscheck.h"
 #include "flopscope/estimate.h"
 #include "flopscope/gate.h"
 #include "flopscope/report.h"
 #include "flopscope/results.h"
 #include "registry.h"
 #include "unit/fuzz_mutator.h"
+#include "unit/ncu_sample.h"
 
 using namespace flopscope;
 using test::Mutator;
@@ -240,6 +242,30 @@ TEST(ParserFuzz, ShapeArguments) {
   test::check_mutants(oracle, m, seeds, 20000, [&](const std::string& s, int) { return m.bytes(s); },
                       [&](const std::string& arg, const std::string&) { kernels::resolve_shape(spec, arg); });
   EXPECT_GT(oracle.accepted(), 500);
+}
+
+// ---- Nsight Compute CSV exports (crosscheck --ncu) ----------------------------
+
+// Each mutant parses or is refused naming the file; what parses is set beside
+// a profile and rendered, whatever numbers, units and names it holds.
+TEST(ParserFuzz, NcuCsv) {
+  const std::vector<std::string> seeds = {test::ncu_details_csv(), test::ncu_raw_csv()};
+  std::vector<std::string> tokens = test::json_tokens();
+  for (const char* s : {"\"", "\"\"", ",", "\n", "\r\n", "\"ID\"", "\"Kernel Name\"", "\"Metric Value\"",
+                        "Mbyte", "usecond", "cycle/nsecond", "byte/", "n/a", "1,234", ",,,", "_Z", "_Z1", "__",
+                        "==PROF==", "-0", "1e999", "nan", "inf", "(anonymous namespace)", "<<<", ">>>"})
+    tokens.push_back(s);
+  const ResultsDoc twin = test::ncu_twin_profile();
+  Oracle oracle("ncu csv", "n.csv");
+  for (const std::string& seed : seeds)
+    test::check_prefixes(oracle, seed, [](const std::string& text) { parse_ncu_csv(text, "n.csv"); });
+  Mutator m(1005, tokens);
+  test::check_mutants(oracle, m, seeds, 20000, [&](const std::string& s, int) { return m.bytes(s); },
+                      [&](const std::string& text, const std::string&) {
+                        const NcuCsv csv = parse_ncu_csv(text, "n.csv");
+                        render_crosscheck_text(crosscheck_ncu(twin, csv, {}));
+                      });
+  EXPECT_GT(oracle.accepted(), 5000);
 }
 
 }  // namespace

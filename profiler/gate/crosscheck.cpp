@@ -1,0 +1,191 @@
+// flopscope's counters beside Nsight Compute's (flopscope/crosscheck.h).
+#include "flopscope/crosscheck.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "flopscope/error.h"
+#include "flopscope/kernel_names.h"
+#include "flopscope/table.h"
+
+namespace flopscope {
+
+MetricClass classify_metric(std::string_view m) {
+  const auto has = [&](std::string_view s) { return m.find(s) != std::string_view::npos; };
+  if (has("gpu__time_duration") || has(".per_second") || has("cycles_elapsed")) return MetricClass::info;
+  if (has(".peak_sustained")) return MetricClass::counts;  // per-cycle constants of the chip
+  if (m.rfind("dram__", 0) == 0 || m.rfind("lts__", 0) == 0 || m.rfind("l1tex__", 0) == 0)
+    return MetricClass::bytes;
+  return MetricClass::counts;
+}
+
+std::string_view to_string(MetricClass c) {
+  switch (c) {
+    case MetricClass::counts: return "counts";
+    case MetricClass::bytes: return "bytes";
+    case MetricClass::info: return "info";
+  }
+  return "counts";
+}
+
+bool CrosscheckReport::passed() const {
+  bool gated = false;
+  for (const CrosscheckRow& r : rows) {
+    if (r.cls == MetricClass::info) continue;
+    gated = true;
+    if (!r.ok) return false;
+  }
+  return gated;
+}
+
+namespace {
+
+/// Per kernel key: launch-weighted sums of each metric, to average.
+struct Pool {
+  int64_t launches = 0;
+  std::map<std::string, std::pair<double, double>> sums;  // metric -> (sum of value x weight, weight)
+
+  void add(const std::map<std::string, double>& metrics, double weight) {
+    for (const auto& [m, v] : metrics) {
+      auto& [s, w] = sums[m];
+      s += v * weight;
+      w += weight;
+    }
+  }
+  std::map<std::string, double> means() const {
+    std::map<std::string, double> out;
+    for (const auto& [m, sw] : sums)
+      if (sw.second > 0) out[m] = sw.first / sw.second;
+    return out;
+  }
+};
+
+/// 7 significant digits: enough to see an exact count match.
+std::string fmt_value(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return buf;
+}
+
+double rel_diff(double flopscope, double ncu) {
+  if (ncu == 0) return flopscope == 0 ? 0 : INFINITY;
+  return std::fabs(flopscope - ncu) / std::fabs(ncu);
+}
+
+}  // namespace
+
+CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol) {
+  // ncu's mangled names demangle exactly as flopscope's do; names ncu printed
+  // demangled (its own demangler) or as bare functions only match by function name.
+  const bool by_signature = std::any_of(ncu.launches.begin(), ncu.launches.end(),
+                                        [](const NcuLaunch& l) { return l.kernel.rfind("_Z", 0) == 0; });
+  const auto key_of = [&](const std::string& name) {
+    const std::string d = demangle(name);
+    return by_signature ? d : kernel_short_name(d);
+  };
+
+  std::map<std::string, Pool> ours, theirs;
+  std::vector<std::string> ncu_order, our_order;
+  for (const RunRecord& r : doc.runs) {
+    if (r.family != "app" || r.name.empty() || !r.hw || r.hw->metrics.empty()) continue;
+    const std::string k = key_of(r.name);
+    auto [it, fresh] = ours.try_emplace(k);
+    if (fresh) our_order.push_back(k);
+    it->second.launches += r.launches;
+    it->second.add(r.hw->metrics, double(std::max<int64_t>(r.launches, 1)));
+  }
+  if (ours.empty())
+    throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
+                    "'flopscope profile --set flops|roofline --out F -- APP' (a bench results file sums "
+                    "kernels per run; a timing profile has no counters)");
+  for (const NcuLaunch& l : ncu.launches) {
+    const std::string k = key_of(l.kernel);
+    auto [it, fresh] = theirs.try_emplace(k);
+    if (fresh) ncu_order.push_back(k);
+    it->second.launches += 1;
+    it->second.add(l.metrics, 1);
+  }
+
+  CrosscheckReport rep;
+  rep.tolerance = tol;
+  rep.notes = ncu.notes;
+  if (!by_signature)
+    rep.notes.push_back("kernels matched by function name (ncu printed no mangled names): template instances "
+                        "of one function are pooled; ncu --print-kernel-base mangled matches them apart");
+  for (const std::string& k : ncu_order) {
+    const auto mine = ours.find(k);
+    if (mine == ours.end()) {
+      rep.only_ncu.push_back(k);
+      continue;
+    }
+    const Pool& t = theirs.at(k);
+    rep.kernels.push_back({k, mine->second.launches, t.launches});
+    const std::map<std::string, double> a = mine->second.means(), b = t.means();
+    for (const auto& [metric, value] : a) {
+      const auto other = b.find(metric);
+      if (other == b.end()) continue;
+      CrosscheckRow row{k, metric, classify_metric(metric), value, other->second, 0, true};
+      row.rel_diff = rel_diff(value, other->second);
+      if (row.cls != MetricClass::info)
+        row.ok = row.rel_diff <= (row.cls == MetricClass::bytes ? tol.bytes : tol.counts);
+      rep.rows.push_back(std::move(row));
+    }
+  }
+  for (const std::string& k : our_order)
+    if (!theirs.count(k)) rep.only_flopscope.push_back(k);
+  if (!rep.kernels.empty() && rep.rows.empty())
+    rep.notes.push_back("no metric is in both: profile with the metric list of 'flopscope metrics --chip CHIP "
+                        "--set S --json' and ncu --metrics with the same list");
+  return rep;
+}
+
+std::string render_crosscheck_text(const CrosscheckReport& r) {
+  std::ostringstream out;
+  const auto pct = [](double d) { return std::isinf(d) ? std::string("inf") : fmt_fixed(100 * d, 3) + "%"; };
+  for (const CrosscheckKernel& k : r.kernels) {
+    out << one_line(k.key) << "  (flopscope " << k.flopscope_launches << " launch" << (k.flopscope_launches == 1 ? "" : "es")
+        << ", ncu " << k.ncu_launches << ")\n";
+    Table t;
+    t.add_column("metric", Align::left, true);
+    t.add_column("flopscope", Align::right);
+    t.add_column("ncu", Align::right);
+    t.add_column("diff", Align::right);
+    t.add_column("tolerance", Align::right);
+    t.add_column("", Align::left);
+    for (const CrosscheckRow& row : r.rows) {
+      if (row.kernel != k.key) continue;
+      const bool info = row.cls == MetricClass::info;
+      const double tol = row.cls == MetricClass::bytes ? r.tolerance.bytes : r.tolerance.counts;
+      t.add_row({row.metric, fmt_value(row.flopscope), fmt_value(row.ncu), pct(row.rel_diff),
+                 info ? std::string("-") : pct(tol),
+                 info ? std::string("info") : (row.ok ? std::string("ok") : std::string("DIFFERS"))});
+    }
+    out << t.render(120, false) << "\n";
+  }
+  const auto list = [&](const char* what, const std::vector<std::string>& keys) {
+    if (keys.empty()) return;
+    out << what << ":\n";
+    for (const std::string& k : keys) out << "  " << one_line(k) << "\n";
+  };
+  list("only ncu profiled (no flopscope counters)", r.only_ncu);
+  list("only flopscope counted (ncu did not profile)", r.only_flopscope);
+  for (const std::string& n : r.notes) out << "note: " << n << "\n";
+  size_t gated = 0, differ = 0;
+  for (const CrosscheckRow& row : r.rows)
+    if (row.cls != MetricClass::info) {
+      ++gated;
+      differ += row.ok ? 0 : 1;
+    }
+  if (gated == 0)
+    out << "FAIL: no counter was compared (" << r.kernels.size() << " kernel(s) in common)\n";
+  else if (differ > 0)
+    out << "FAIL: " << differ << " of " << gated << " counters differ beyond tolerance, over " << r.kernels.size()
+        << " kernel(s)\n";
+  else
+    out << "PASS: " << gated << " counters agree, over " << r.kernels.size() << " kernel(s)\n";
+  return out.str();
+}
+
+}  // namespace flopscope

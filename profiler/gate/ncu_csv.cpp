@@ -1,0 +1,227 @@
+// Reading Nsight Compute's CSV exports (flopscope/crosscheck.h).
+//
+// ncu writes two CSV layouts. The details page (`--csv`) has one row per
+// launch and metric: "ID",...,"Kernel Name",...,"Metric Name","Metric Unit",
+// "Metric Value". The raw page (`--csv --page raw`) has one row per launch, a
+// column per metric, and a second header row with the units. Without
+// `--log-file`, the application's own output and ncu's "==PROF==" lines are
+// interleaved with the rows; only lines that parse as rows of the header's
+// width count.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "flopscope/crosscheck.h"
+#include "flopscope/error.h"
+
+namespace flopscope {
+namespace {
+
+constexpr size_t kMaxCsvBytes = size_t(256) << 20;
+
+/// One CSV record (RFC 4180 quoting, no embedded newlines: ncu has none).
+/// False when the quoting is broken, i.e. the line is not a CSV row.
+bool split_csv_line(std::string_view line, std::vector<std::string>& out) {
+  out.clear();
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::string field;
+  size_t i = 0;
+  while (true) {
+    field.clear();
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      while (true) {
+        if (i >= line.size()) return false;  // unterminated quote
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        field += line[i++];
+      }
+      if (i < line.size() && line[i] != ',') return false;  // text after a closing quote
+    } else {
+      while (i < line.size() && line[i] != ',') field += line[i++];
+    }
+    out.push_back(field);
+    if (i >= line.size()) return true;
+    ++i;  // the comma
+  }
+}
+
+int column(const std::vector<std::string>& header, std::string_view name) {
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return int(i);
+  return -1;
+}
+
+/// "1,048,576.5" -> "1048576.5" (digit groups of three after the first);
+/// anything else unchanged. By hand: libstdc++'s regex recurses per character.
+std::string ungroup(const std::string& v) {
+  if (v.find(',') == std::string::npos) return v;
+  const size_t start = !v.empty() && v[0] == '-' ? 1 : 0;
+  const size_t end = std::min(v.find('.'), v.size());
+  if (v.find(',', end) != std::string::npos) return v;
+  size_t digits = 0;  // in the current group
+  bool first = true;
+  for (size_t i = start; i < end; ++i) {
+    if (v[i] == ',') {
+      if (digits == 0 || digits > 3 || (!first && digits != 3)) return v;
+      first = false;
+      digits = 0;
+    } else if (std::isdigit(static_cast<unsigned char>(v[i]))) {
+      ++digits;
+    } else {
+      return v;
+    }
+  }
+  if (first || digits != 3) return v;
+  std::string out;
+  for (char c : v)
+    if (c != ',') out += c;
+  return out;
+}
+
+bool parse_number(const std::string& text, double& out) {
+  const std::string v = ungroup(text);
+  if (v.empty()) return false;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && end == v.data() + v.size();
+}
+
+/// Time words: to nanoseconds in a numerator, to seconds in a denominator.
+double time_scale(std::string_view w, bool denominator) {
+  double ns = 0;
+  if (w == "nsecond") ns = 1;
+  else if (w == "usecond") ns = 1e3;
+  else if (w == "msecond") ns = 1e6;
+  else if (w == "second") ns = 1e9;
+  else return 0;
+  return denominator ? ns * 1e-9 : ns;
+}
+
+/// One unit word, with an optional decimal prefix: "byte" 1, "Mbyte" 1e6,
+/// "Ghz" 1e9. Base words are whatever ncu prints ("byte", "inst", "cycle",
+/// "sector", ...); a leading K/M/G/T/P before a lower-case letter is a prefix.
+double word_scale(std::string_view w, bool denominator) {
+  if (const double t = time_scale(w, denominator); t != 0) return t;
+  if (w.empty()) return 0;
+  for (char c : w)
+    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_')) return 0;
+  static constexpr std::string_view kPrefixes = "KMGTP";
+  const size_t p = kPrefixes.find(w.front());
+  if (p == std::string_view::npos || w.size() < 2 || !std::islower(static_cast<unsigned char>(w[1]))) return 1;
+  double s = 1;
+  for (size_t i = 0; i <= p; ++i) s *= 1e3;
+  return s;
+}
+
+}  // namespace
+
+double ncu_unit_scale(std::string_view unit) {
+  if (unit.empty() || unit == "%") return 1;
+  const size_t slash = unit.find('/');
+  const double num = word_scale(unit.substr(0, slash), false);
+  if (slash == std::string_view::npos) return num;
+  const double den = word_scale(unit.substr(slash + 1), true);
+  return num == 0 || den == 0 ? 0 : num / den;
+}
+
+NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
+  std::vector<std::string> lines;
+  {
+    std::string s(text);
+    std::istringstream in(s);
+    for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  }
+  // The header: the first row whose first field is "ID" and which names the kernel.
+  std::vector<std::string> header, row;
+  size_t at = 0;
+  for (; at < lines.size(); ++at)
+    if (split_csv_line(lines[at], row) && !row.empty() && row[0] == "ID" && column(row, "Kernel Name") >= 0) {
+      header = row;
+      break;
+    }
+  if (header.empty())
+    throw_bad_input(origin + " is not an Nsight Compute CSV export (no \"ID\",...,\"Kernel Name\" header row): "
+                    "write one with ncu --csv [--page raw] --log-file F");
+
+  NcuCsv out;
+  std::map<int64_t, size_t> by_id;  // ID -> index in out.launches
+  std::map<std::string, int> unit_notes;
+  auto launch = [&](int64_t id, const std::string& kernel) -> NcuLaunch& {
+    auto [it, fresh] = by_id.try_emplace(id, out.launches.size());
+    if (fresh) out.launches.push_back({id, kernel, {}});
+    return out.launches[it->second];
+  };
+  auto add_value = [&](NcuLaunch& l, const std::string& metric, const std::string& unit, const std::string& value) {
+    if (value.empty() || value == "n/a") return;
+    double v = 0;
+    const double scale = ncu_unit_scale(unit);
+    if (scale == 0) {
+      ++unit_notes["unit '" + unit + "' of " + metric + " is not understood"];
+      return;
+    }
+    if (!parse_number(value, v)) {
+      ++unit_notes["value '" + value + "' of " + metric + " is not a number"];
+      return;
+    }
+    l.metrics[metric] = v * scale;
+  };
+  auto id_of = [](const std::string& s, int64_t& id) {
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+    return ec == std::errc() && end == s.data() + s.size() && id >= 0;
+  };
+
+  const int c_kernel = column(header, "Kernel Name");
+  const int c_metric = column(header, "Metric Name"), c_unit = column(header, "Metric Unit"),
+            c_value = column(header, "Metric Value");
+  const bool details = c_metric >= 0 && c_value >= 0;
+  std::vector<std::string> units(header.size());  // raw page: the row under the header
+  bool have_units = false;
+  for (size_t i = at + 1; i < lines.size(); ++i) {
+    if (!split_csv_line(lines[i], row) || row.size() != header.size()) continue;
+    int64_t id = 0;
+    if (!id_of(row[0], id)) {
+      if (!details && !have_units && row[0].empty()) {
+        units = row;
+        have_units = true;
+      }
+      continue;
+    }
+    NcuLaunch& l = launch(id, row[size_t(c_kernel)]);
+    if (details) {
+      add_value(l, row[size_t(c_metric)], c_unit >= 0 ? row[size_t(c_unit)] : "", row[size_t(c_value)]);
+    } else {
+      // Metric columns are CUPTI names ("unit__counter..."); the others describe the launch.
+      for (size_t c = 0; c < header.size(); ++c)
+        if (header[c].find("__") != std::string::npos) add_value(l, header[c], units[c], row[c]);
+    }
+  }
+  if (out.launches.empty())
+    throw_bad_input(origin + " has an Nsight Compute header but no profiled launch: did ncu profile any kernel?");
+  for (const auto& [note, n] : unit_notes)
+    out.notes.push_back(note + (n > 1 ? " (" + std::to_string(n) + " values left out)" : " (left out)"));
+  return out;
+}
+
+NcuCsv read_ncu_csv(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_bad_input("cannot read " + path + ": no such file or not readable");
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, size_t(in.gcount()));
+    if (text.size() > kMaxCsvBytes)
+      throw_bad_input(path + " is over 256 MiB: export fewer launches (ncu --launch-count, --kernel-name)");
+  }
+  return parse_ncu_csv(text, path);
+}
+
+}  // namespace flopscope

@@ -1,0 +1,96 @@
+#pragma once
+/// Cross-checks flopscope's counters against Nsight Compute's on the same
+/// kernels: the raw metric values of a `flopscope profile` of a command, set
+/// beside `ncu --metrics <the same list> --csv` of the same command
+/// (docs/crosscheck.md). Host-only: both sides are files.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flopscope/results.h"
+
+namespace flopscope {
+
+/// One profiled kernel launch of an ncu CSV export.
+struct NcuLaunch {
+  int64_t id = 0;       ///< ncu's "ID": the launch's index among the profiled ones
+  std::string kernel;   ///< "Kernel Name" as printed (function, demangled or mangled)
+  std::map<std::string, double> metrics;  ///< metric name -> value in CUPTI's units
+};
+
+struct NcuCsv {
+  std::vector<NcuLaunch> launches;  ///< in ID order
+  std::vector<std::string> notes;   ///< values left out, e.g. a unit not understood
+};
+
+/// Parses ncu's CSV: the details page (`--csv`, one row per metric) or the raw
+/// page (`--csv --page raw`, one row per launch, a units row under the header).
+/// Lines before the header and lines that are not CSV rows (the application's
+/// own output, "==PROF==" lines) are skipped. Scaled units ("Mbyte", "usecond",
+/// "Gcycle/second"...) and digit grouping ("1,048,576") are undone, so values
+/// compare with CUPTI's: bytes, counts, nanoseconds for durations, per second
+/// for rates. A value of "n/a" is left out; a unit not understood is left out
+/// and noted. Throws bad_input (naming `origin`) when no header is found.
+NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin);
+/// Reads and parses a file (at most 256 MiB).
+NcuCsv read_ncu_csv(const std::string& path);
+
+/// Multiplier from a value printed in `unit` to CUPTI's unit for it; 0 when the
+/// unit is not understood. "byte" 1, "Kbyte" 1e3, "usecond" 1e3 (to ns),
+/// "cycle/usecond" 1e6 (to per second), "%" 1.
+double ncu_unit_scale(std::string_view unit);
+
+/// How a metric is compared. counts: instruction and tensor-op counts and
+/// per-cycle peaks, deterministic for a kernel and its inputs' shapes. bytes:
+/// traffic at a memory level, which cache state moves a little. info: times
+/// and clocks, shown, never gated (ncu's replay and flopscope's differ).
+enum class MetricClass { counts, bytes, info };
+MetricClass classify_metric(std::string_view metric);
+std::string_view to_string(MetricClass c);
+
+struct CrosscheckTolerance {
+  double counts = 0.001;  ///< relative, against ncu's value
+  double bytes = 0.05;
+};
+
+struct CrosscheckRow {
+  std::string kernel;  ///< the matching key (a demangled name, or a function name)
+  std::string metric;
+  MetricClass cls = MetricClass::counts;
+  double flopscope = 0, ncu = 0;  ///< mean per launch
+  double rel_diff = 0;            ///< |flopscope - ncu| / |ncu|; infinity when ncu is 0 and flopscope is not
+  bool ok = true;                 ///< within tolerance (always true for info)
+};
+
+struct CrosscheckKernel {
+  std::string key;
+  int64_t flopscope_launches = 0, ncu_launches = 0;
+};
+
+struct CrosscheckReport {
+  std::vector<CrosscheckKernel> kernels;   ///< matched, in ncu's first-launch order
+  std::vector<CrosscheckRow> rows;         ///< per matched kernel, per metric in both
+  std::vector<std::string> only_ncu;       ///< ncu kernels with no flopscope counters
+  std::vector<std::string> only_flopscope; ///< flopscope kernels ncu did not profile
+  std::vector<std::string> notes;
+  CrosscheckTolerance tolerance;
+  /// Some gated metric was compared, and every gated one is within tolerance.
+  bool passed() const;
+};
+
+/// Sets `ncu` beside the application runs of `doc` (a `flopscope profile`
+/// results file, or its raw counter file) that carry raw metrics. Kernels are
+/// matched by demangled name when ncu printed signatures (`--print-kernel-base
+/// demangled` or `mangled`), else by function name (kernel_short_name). Each
+/// side is the mean per launch over all its launches of the kernel, so both
+/// runs must launch each kernel with the same mix of shapes. Throws bad_input
+/// when `doc` has no such runs (a `bench` results file, a timing profile).
+CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol);
+
+/// The terminal table: one line per kernel and metric, then the kernels only
+/// one side has, then PASS/FAIL.
+std::string render_crosscheck_text(const CrosscheckReport& r);
+
+}  // namespace flopscope

@@ -1,0 +1,236 @@
+// crosscheck: ncu CSV parsing (both pages, units, noise around the rows) and
+// the comparison with a profile's raw metrics (matching, pooling, tolerances).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "flopscope/crosscheck.h"
+#include "flopscope/error.h"
+#include "flopscope/kernel_names.h"
+#include "unit/ncu_sample.h"
+
+using namespace flopscope;
+
+namespace {
+
+const CrosscheckRow* find_row(const CrosscheckReport& r, const std::string& kernel_part, const std::string& metric) {
+  for (const CrosscheckRow& row : r.rows)
+    if (row.kernel.find(kernel_part) != std::string::npos && row.metric == metric) return &row;
+  return nullptr;
+}
+
+std::string bad_input_message(const std::string& text) {
+  try {
+    parse_ncu_csv(text, "n.csv");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(NcuCsv, UnitScales) {
+  EXPECT_EQ(ncu_unit_scale(""), 1);
+  EXPECT_EQ(ncu_unit_scale("%"), 1);
+  EXPECT_EQ(ncu_unit_scale("byte"), 1);
+  EXPECT_EQ(ncu_unit_scale("Kbyte"), 1e3);
+  EXPECT_EQ(ncu_unit_scale("Mbyte"), 1e6);
+  EXPECT_EQ(ncu_unit_scale("Gbyte"), 1e9);
+  EXPECT_EQ(ncu_unit_scale("Tbyte"), 1e12);
+  EXPECT_EQ(ncu_unit_scale("inst"), 1);
+  EXPECT_EQ(ncu_unit_scale("Minst"), 1e6);
+  // Durations to nanoseconds (CUPTI's unit for gpu__time_duration).
+  EXPECT_EQ(ncu_unit_scale("nsecond"), 1);
+  EXPECT_EQ(ncu_unit_scale("usecond"), 1e3);
+  EXPECT_EQ(ncu_unit_scale("msecond"), 1e6);
+  EXPECT_EQ(ncu_unit_scale("second"), 1e9);
+  // Rates to per second.
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("cycle/nsecond"), 1e9);
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("cycle/usecond"), 1e6);
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("cycle/second"), 1);
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("Gbyte/second"), 1e9);
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("Tbyte/second"), 1e12);
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("Ghz"), 1e9);
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("byte/cycle"), 1);
+  // Not understood: left out, never guessed.
+  EXPECT_EQ(ncu_unit_scale("byte/"), 0);
+  EXPECT_EQ(ncu_unit_scale("b yte"), 0);
+  EXPECT_EQ(ncu_unit_scale("(!)"), 0);
+}
+
+TEST(NcuCsv, DetailsPage) {
+  const NcuCsv csv = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
+  ASSERT_EQ(csv.launches.size(), 4u);
+  EXPECT_EQ(csv.launches[0].id, 0);
+  EXPECT_EQ(csv.launches[0].kernel, test::kNcuGemm128);
+  EXPECT_EQ(csv.launches[3].kernel, test::kNcuCopy);
+  const auto& m0 = csv.launches[0].metrics;
+  EXPECT_EQ(m0.at("sm__sass_thread_inst_executed_op_ffma_pred_on.sum"), 2097152);  // "2,097,152"
+  EXPECT_EQ(m0.at("sm__sass_thread_inst_executed_op_ffma_pred_on.sum.peak_sustained"), 16896);
+  EXPECT_DOUBLE_EQ(m0.at("gpu__time_duration.sum"), 21500);             // 21.5 usecond
+  EXPECT_DOUBLE_EQ(m0.at("sm__cycles_elapsed.avg.per_second"), 1.98e9);  // cycle/nsecond
+  const auto& copy = csv.launches[3].metrics;
+  EXPECT_DOUBLE_EQ(copy.at("dram__bytes_read.sum"), 268.44e6);  // Mbyte
+  EXPECT_EQ(copy.count("sm__ops_path_tensor_src_bf16_dst_fp32.sum"), 0u) << "n/a is left out";
+  EXPECT_TRUE(csv.notes.empty());
+}
+
+TEST(NcuCsv, RawPage) {
+  const NcuCsv csv = parse_ncu_csv(test::ncu_raw_csv(), "n.csv");
+  ASSERT_EQ(csv.launches.size(), 2u);
+  EXPECT_EQ(csv.launches[1].kernel, "copy_kernel");
+  EXPECT_EQ(csv.launches[0].metrics.at("dram__bytes_read.sum"), 1572864);
+  EXPECT_EQ(csv.launches[0].metrics.at("gpu__time_duration.sum"), 21500);
+  EXPECT_EQ(csv.launches[1].metrics.at("dram__bytes_read.sum"), 268440000);
+  // Launch descriptions are not metrics.
+  EXPECT_EQ(csv.launches[0].metrics.count("Block Size"), 0u);
+  EXPECT_EQ(csv.launches[0].metrics.size(), 3u);
+}
+
+TEST(NcuCsv, GroupedDigitsOnlyWhenWellFormed) {
+  const std::string head = R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")";
+  auto one = [&](const std::string& value) {
+    const NcuCsv c = parse_ncu_csv(head + "\n\"0\",\"k\",\"a__b.sum\",\"inst\",\"" + value + "\"\n", "n.csv");
+    const auto it = c.launches.at(0).metrics.find("a__b.sum");
+    return it == c.launches.at(0).metrics.end() ? NAN : it->second;
+  };
+  EXPECT_EQ(one("1,234"), 1234);
+  EXPECT_EQ(one("12,345,678.5"), 12345678.5);
+  EXPECT_EQ(one("-1,000"), -1000);
+  EXPECT_TRUE(std::isnan(one("1,23")));      // not groups of three
+  EXPECT_TRUE(std::isnan(one("1234,567")));  // first group too long
+  EXPECT_TRUE(std::isnan(one("1.5,000")));   // a comma after the point
+  EXPECT_TRUE(std::isnan(one(",123")));
+  EXPECT_TRUE(std::isnan(one("12 ms")));
+}
+
+TEST(NcuCsv, UnitsNotUnderstoodAreNoted) {
+  const std::string text = R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")"
+                           "\n\"0\",\"k\",\"a__b.sum\",\"b yte\",\"1\"\n\"1\",\"k\",\"a__b.sum\",\"b yte\",\"2\"\n"
+                           "\"1\",\"k\",\"a__c.sum\",\"inst\",\"seven\"\n";
+  const NcuCsv csv = parse_ncu_csv(text, "n.csv");
+  ASSERT_EQ(csv.launches.size(), 2u);
+  EXPECT_TRUE(csv.launches[0].metrics.empty());
+  ASSERT_EQ(csv.notes.size(), 2u);
+  EXPECT_NE(csv.notes[0].find("unit 'b yte' of a__b.sum is not understood (2 values left out)"), std::string::npos)
+      << csv.notes[0];
+  EXPECT_NE(csv.notes[1].find("value 'seven' of a__c.sum is not a number"), std::string::npos) << csv.notes[1];
+}
+
+TEST(NcuCsv, RefusesWhatIsNotAnExport) {
+  EXPECT_NE(bad_input_message("").find("n.csv is not an Nsight Compute CSV export"), std::string::npos);
+  EXPECT_NE(bad_input_message("{\"schema\": \"flopscope.results/1\"}").find("no \"ID\""), std::string::npos);
+  EXPECT_NE(bad_input_message("==PROF== Connected\n\"ID\",\"Kernel Name\",\"Metric Name\",\"Metric Value\"\n"
+                              "==PROF== No kernels were profiled.\n")
+                .find("n.csv has an Nsight Compute header but no profiled launch"),
+            std::string::npos);
+  EXPECT_NE(bad_input_message("\"ID\",\"Kernel Name\n").find("no \"ID\""), std::string::npos) << "broken quoting";
+}
+
+TEST(Crosscheck, ClassifiesMetrics) {
+  EXPECT_EQ(classify_metric("sm__sass_thread_inst_executed_op_ffma_pred_on.sum"), MetricClass::counts);
+  EXPECT_EQ(classify_metric("sm__ops_path_tensor_src_bf16_dst_fp32.sum"), MetricClass::counts);
+  EXPECT_EQ(classify_metric("lts__t_bytes.sum.peak_sustained"), MetricClass::counts);
+  EXPECT_EQ(classify_metric("dram__bytes_read.sum"), MetricClass::bytes);
+  EXPECT_EQ(classify_metric("lts__t_bytes.sum"), MetricClass::bytes);
+  EXPECT_EQ(classify_metric("l1tex__t_bytes.sum"), MetricClass::bytes);
+  EXPECT_EQ(classify_metric("gpu__time_duration.sum"), MetricClass::info);
+  EXPECT_EQ(classify_metric("dram__cycles_elapsed.avg.per_second"), MetricClass::info);
+}
+
+TEST(Crosscheck, MangledNamesMatchTemplateInstancesApart) {
+  const ResultsDoc doc = test::ncu_twin_profile();
+  const CrosscheckReport r = crosscheck_ncu(doc, parse_ncu_csv(test::ncu_details_csv(), "n.csv"), {});
+  ASSERT_EQ(r.kernels.size(), 3u);
+  EXPECT_EQ(r.kernels[0].key, demangle(test::kNcuGemm128));
+  EXPECT_EQ(r.kernels[0].flopscope_launches, 2);  // two NVTX paths pooled
+  EXPECT_EQ(r.kernels[0].ncu_launches, 2);
+  EXPECT_EQ(r.kernels[1].key, demangle(test::kNcuGemm64));
+
+  const CrosscheckRow* ffma = find_row(r, "gemm_kernel<128>", "sm__sass_thread_inst_executed_op_ffma_pred_on.sum");
+  ASSERT_NE(ffma, nullptr);
+  EXPECT_EQ(ffma->rel_diff, 0);
+  EXPECT_TRUE(ffma->ok);
+  const CrosscheckRow* dram = find_row(r, "gemm_kernel<128>", "dram__bytes_read.sum");
+  ASSERT_NE(dram, nullptr);
+  EXPECT_DOUBLE_EQ(dram->flopscope, 1.58e6);  // mean of the two paths' launches
+  EXPECT_NEAR(dram->rel_diff, (1.58e6 - 1572864) / 1572864, 1e-12);
+  EXPECT_EQ(dram->cls, MetricClass::bytes);
+  const CrosscheckRow* t = find_row(r, "gemm_kernel<128>", "gpu__time_duration.sum");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->cls, MetricClass::info);
+  EXPECT_TRUE(t->ok) << "times are shown, never gated";
+  EXPECT_EQ(find_row(r, "copy_kernel", "sm__ops_path_tensor_src_bf16_dst_fp32.sum"), nullptr);
+
+  EXPECT_EQ(r.only_flopscope, std::vector<std::string>{"void fill_kernel(float*, long)"});
+  EXPECT_TRUE(r.only_ncu.empty());
+  EXPECT_TRUE(r.passed());
+  const std::string text = render_crosscheck_text(r);
+  EXPECT_NE(text.find("PASS: 6 counters agree, over 3 kernel(s)"), std::string::npos) << text;
+  EXPECT_NE(text.find("2097152"), std::string::npos) << "exact counts are printed in full\n" << text;
+  EXPECT_NE(text.find("only flopscope counted"), std::string::npos) << text;
+}
+
+TEST(Crosscheck, FunctionNamesPoolInstancesAndSaySo) {
+  ResultsDoc doc = test::ncu_twin_profile();
+  const CrosscheckReport r = crosscheck_ncu(doc, parse_ncu_csv(test::ncu_raw_csv(), "n.csv"), {});
+  ASSERT_EQ(r.kernels.size(), 2u);
+  EXPECT_EQ(r.kernels[0].key, "gemm_kernel");
+  EXPECT_EQ(r.kernels[0].flopscope_launches, 3);  // <128> x2 and <64> pooled
+  const CrosscheckRow* ffma = find_row(r, "gemm_kernel", "sm__sass_thread_inst_executed_op_ffma_pred_on.sum");
+  ASSERT_NE(ffma, nullptr);
+  EXPECT_DOUBLE_EQ(ffma->flopscope, (2.0 * 2097152 + 262144) / 3);
+  EXPECT_FALSE(ffma->ok) << "pooled instances differ from ncu's one launch";
+  EXPECT_FALSE(r.passed());
+  bool noted = false;
+  for (const std::string& n : r.notes) noted |= n.find("matched by function name") != std::string::npos;
+  EXPECT_TRUE(noted);
+  EXPECT_NE(render_crosscheck_text(r).find("FAIL: 1 of"), std::string::npos);
+}
+
+TEST(Crosscheck, TolerancesAndZeros) {
+  ResultsDoc doc = test::ncu_twin_profile();
+  const NcuCsv ncu = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
+  CrosscheckTolerance tight;
+  tight.bytes = 0.001;
+  const CrosscheckReport r = crosscheck_ncu(doc, ncu, tight);
+  EXPECT_FALSE(r.passed());
+  EXPECT_FALSE(find_row(r, "gemm_kernel<128>", "dram__bytes_read.sum")->ok);
+
+  // ncu counted nothing, flopscope something: an infinite difference, a failure.
+  doc.runs[2].hw->metrics["sm__sass_thread_inst_executed_op_ffma_pred_on.sum"] = 5;
+  NcuCsv zero = ncu;
+  zero.launches[2].metrics["sm__sass_thread_inst_executed_op_ffma_pred_on.sum"] = 0;
+  const CrosscheckReport z = crosscheck_ncu(doc, zero, {});
+  const CrosscheckRow* row = find_row(z, "gemm_kernel<64>", "sm__sass_thread_inst_executed_op_ffma_pred_on.sum");
+  ASSERT_NE(row, nullptr);
+  EXPECT_TRUE(std::isinf(row->rel_diff));
+  EXPECT_FALSE(row->ok);
+  EXPECT_NE(render_crosscheck_text(z).find("inf"), std::string::npos);
+}
+
+TEST(Crosscheck, NothingComparedIsAFailureAndNoCountersIsBadInput) {
+  const NcuCsv ncu = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
+  ResultsDoc other = test::ncu_twin_profile();
+  for (RunRecord& r : other.runs) r.name = "void other_kernel(int)";
+  const CrosscheckReport r = crosscheck_ncu(other, ncu, {});
+  EXPECT_TRUE(r.kernels.empty());
+  EXPECT_EQ(r.only_ncu.size(), 3u);
+  EXPECT_FALSE(r.passed());
+  EXPECT_NE(render_crosscheck_text(r).find("FAIL: no counter was compared"), std::string::npos);
+
+  ResultsDoc bench = test::ncu_twin_profile();
+  for (RunRecord& run : bench.runs) run.family = "gemm";
+  EXPECT_THROW(crosscheck_ncu(bench, ncu, {}), Error);
+  ResultsDoc timing = test::ncu_twin_profile();
+  for (RunRecord& run : timing.runs) run.hw.reset();
+  try {
+    crosscheck_ncu(timing, ncu, {});
+    ADD_FAILURE() << "a timing profile has nothing to compare";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("flopscope profile --set flops|roofline"), std::string::npos) << e.what();
+  }
+}

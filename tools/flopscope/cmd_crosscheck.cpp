@@ -1,0 +1,63 @@
+// `flopscope crosscheck RESULTS --ncu NCU.csv`: flopscope's counters beside
+// Nsight Compute's for the same command (docs/crosscheck.md).
+// Exit codes: 0 every counter agrees, 1 a counter differs or none could be
+// compared, 2 bad input.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli_util.h"
+#include "exit_codes.h"
+#include "flopscope/crosscheck.h"
+#include "flopscope/error.h"
+#include "load_results.h"
+
+namespace flopscope::cli {
+namespace {
+
+struct CrosscheckOptions {
+  std::string results, ncu;
+  double counts_tol_pct = 0.1, bytes_tol_pct = 5;
+};
+
+double fraction(double pct, const char* option) {
+  if (!std::isfinite(pct) || pct < 0 || pct > 100)
+    throw_bad_input(std::string(option) + " must be a percentage from 0 to 100, not " + std::to_string(pct));
+  return pct / 100;
+}
+
+void add_crosscheck_command(CLI::App& app) {
+  auto opt = std::make_shared<CrosscheckOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "crosscheck",
+      "Set flopscope's counters beside Nsight Compute's for the same command (no GPU needed).\n"
+      "Exit: 0 all agree, 1 a counter differs or none was compared, 2 bad input (docs/crosscheck.md)");
+  sub->add_option("results", opt->results,
+                  "Output of 'flopscope profile --set flops|roofline --out F -- CMD' (or its --counters file)")
+      ->required();
+  sub->add_option("--ncu", opt->ncu,
+                  "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-kernel-base mangled "
+                  "--log-file F CMD'")
+      ->required();
+  sub->add_option("--counts-tolerance", opt->counts_tol_pct,
+                  "Instruction and tensor-op counts, percent of ncu's value (default 0.1)");
+  sub->add_option("--bytes-tolerance", opt->bytes_tol_pct,
+                  "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)");
+  set_action(sub, [opt]() {
+    CrosscheckTolerance tol;
+    tol.counts = fraction(opt->counts_tol_pct, "--counts-tolerance");
+    tol.bytes = fraction(opt->bytes_tol_pct, "--bytes-tolerance");
+    const NcuCsv ncu = read_ncu_csv(opt->ncu);
+    const ResultsDoc doc = load_results(opt->results);
+    const CrosscheckReport rep = crosscheck_ncu(doc, ncu, tol);
+    std::cout << render_crosscheck_text(rep) << std::flush;
+    return rep.passed() ? int(kOk) : int(kFailure);
+  });
+}
+
+}  // namespace
+
+static const bool registered = register_command(66, add_crosscheck_command);
+
+}  // namespace flopscope::cli
