@@ -24,6 +24,7 @@
 # of the same run: bench_suite.fscounters (the bench step, beside bench.json),
 # the fixtures <what>.fscounters + <what>.json (docs/collector.md),
 # profile_flops.json + profile_flops.fscounters (the profile step with counters),
+# torch_flops.json (PyTorch's own count per NVTX range, set beside profile_flops.json),
 # ncu_twin.json (the profile that crosscheck sets beside ncu.csv),
 # and wgmma_large.json (gemm.wgmma at 8192^3, run apart: never run before).
 # A short table is printed last (and appended to run.log).
@@ -233,9 +234,14 @@ if has profile; then
     python3 "$ROOT/scripts/torch_step.py"
   # Its results and raw counters go into counters.tar (8 files at most in DIR).
   pcounters=(); "$fs" profile --help 2>&1 | grep -q -- --counters && pcounters=(--counters "$cstage/profile_flops.fscounters")
-  NOTE="PyTorch's FlopCounterMode count is in run.log; outputs in counters.tar" \
+  NOTE="outputs and torch_flops.json in counters.tar" \
   step profile-torch-flops 150 "$fs" profile --set flops --tensor bf16 --out "$cstage/profile_flops.json" "${pcounters[@]}" -- \
-    bash -c "python3 '$ROOT/scripts/torch_step.py' --flops-out /tmp/torch_flops.json && cat /tmp/torch_flops.json"
+    python3 "$ROOT/scripts/torch_step.py" --flops-out "$cstage/torch_flops.json"
+  # PyTorch's count per NVTX range beside the hardware FLOPs of the same ranges (table in run.log).
+  if has crosscheck && [ -s "$cstage/profile_flops.json" ] && [ -s "$cstage/torch_flops.json" ]; then
+    NOTE="FlopCounterMode vs hardware, per range: run.log" \
+    step torch-crosscheck 20 "$fs" crosscheck "$cstage/profile_flops.json" --model-flops "$cstage/torch_flops.json"
+  fi
 else
   absent profile-torch "flopscope profile is not in this build"
 fi

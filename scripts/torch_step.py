@@ -1,14 +1,27 @@
 #!/usr/bin/env python3
 """A small PyTorch training step with NVTX ranges, for `flopscope profile`.
 
-It runs a few steps of a tiny transformer block in BF16, each phase inside an NVTX
-range (forward / backward / optimizer), and writes PyTorch's own FLOP count for one
-step (torch.utils.flop_counter.FlopCounterMode) to the JSON file named by --flops-out,
-so flopscope's hardware tensor FLOPs can be set beside it.
+It runs a tiny transformer block in BF16: one step counted by PyTorch's own FLOP
+counter (torch.utils.flop_counter.FlopCounterMode) inside the NVTX range "counted",
+then --steps more inside "step0", "step1", ... Each step's phases are ranges of their
+own (forward / backward / optimizer).
 
-    flopscope profile --out step.json -- python3 scripts/torch_step.py --flops-out torch_flops.json
+The ranges are NVTX start/end ranges (torch.cuda.nvtx.range_start), not push/pop:
+PyTorch's autograd engine launches the backward kernels from its device worker
+thread, and a push/pop range covers only the launches of the thread that pushed it.
+
+--flops-out F writes PyTorch's count per range as a flopscope.model-flops/1 document,
+so that flopscope can set the hardware FLOPs of each range beside it:
+
+    flopscope profile --set flops --tensor bf16 --out step.json -- \\
+        python3 scripts/torch_step.py --flops-out torch_flops.json
+    flopscope crosscheck step.json --model-flops torch_flops.json
+
+The same count is given for "step0" too: the hardware FLOPs of "counted" and "step0"
+should then agree, which shows that the counter did not change the kernels.
 """
 import argparse
+import contextlib
 import json
 import sys
 
@@ -32,6 +45,14 @@ def main() -> int:
         print("torch_step: no CUDA device visible to PyTorch", file=sys.stderr)
         return 3
 
+    @contextlib.contextmanager
+    def nvtx_range(name):
+        rid = torch.cuda.nvtx.range_start(name)  # process-wide: covers autograd's threads
+        try:
+            yield
+        finally:
+            torch.cuda.nvtx.range_end(rid)
+
     torch.manual_seed(0)
     dev = torch.device("cuda")
     layer = torch.nn.TransformerEncoderLayer(
@@ -42,35 +63,55 @@ def main() -> int:
     seq = args.tokens // batch
     x = torch.randn(batch, seq, args.d_model, device=dev, dtype=torch.bfloat16)
 
-    def step():
-        with torch.cuda.nvtx.range("forward"):
-            y = layer(x)
-            loss = y.float().pow(2).mean()
-        with torch.cuda.nvtx.range("backward"):
-            loss.backward()
-        with torch.cuda.nvtx.range("optimizer"):
-            opt.step()
-            opt.zero_grad(set_to_none=True)
+    def forward():
+        return layer(x).float().pow(2).mean()
 
-    # PyTorch's analytic count for exactly one step, outside the profiled steps.
-    with FlopCounterMode(display=False) as counter:
-        step()
+    def optimizer():
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    def step(counts=None):
+        """One step; with `counts`, each phase is counted by its own FlopCounterMode."""
+        loss = None
+        for phase in ("forward", "backward", "optimizer"):
+            with nvtx_range(phase):
+                counter = FlopCounterMode(display=False) if counts is not None else contextlib.nullcontext()
+                with counter:
+                    if phase == "forward":
+                        loss = forward()
+                    elif phase == "backward":
+                        loss.backward()
+                    else:
+                        optimizer()
+                if counts is not None:
+                    by_op = counter.get_flop_counts().get("Global", {})
+                    counts[phase] = {"flops": int(counter.get_total_flops()),
+                                     "by_op": {str(op): int(v) for op, v in by_op.items()}}
+
+    counts = {}
+    with nvtx_range("counted"):
+        step(counts)
     torch.cuda.synchronize()
-    per_module = {str(k): {str(op): int(v) for op, v in d.items()}
-                  for k, d in counter.get_flop_counts().items()}
-    summary = {"total_flops_per_step": int(counter.get_total_flops()),
-               "by_module": per_module, "steps_profiled": args.steps,
-               "shape": {"batch": batch, "seq": seq, "d_model": args.d_model,
-                         "heads": args.heads},
-               "torch": torch.__version__}
     for i in range(args.steps):
-        with torch.cuda.nvtx.range(f"step{i}"):
+        with nvtx_range(f"step{i}"):
             step()
     torch.cuda.synchronize()
+
+    total = sum(c["flops"] for c in counts.values())
     if args.flops_out:
+        ranges = []
+        for outer in ("counted", "step0") if args.steps > 0 else ("counted",):
+            ranges.append({"nvtx": outer, "flops": total})
+            ranges += [{"nvtx": f"{outer}/{phase}", **c} for phase, c in counts.items()]
+        doc = {"schema": "flopscope.model-flops/1",
+               "source": f"torch.utils.flop_counter.FlopCounterMode (torch {torch.__version__}); "
+                         f"TransformerEncoderLayer bf16, batch {batch}, seq {seq}, "
+                         f"d_model {args.d_model}, heads {args.heads}",
+               "ranges": ranges}
         with open(args.flops_out, "w") as f:
-            json.dump(summary, f, indent=2)
-    print(f"torch_step: {args.steps} steps, FlopCounterMode {summary['total_flops_per_step']:.4g} FLOPs/step")
+            json.dump(doc, f, indent=2)
+    print(f"torch_step: {args.steps} steps after the counted one; FlopCounterMode {total:.4g} FLOPs/step "
+          + ", ".join(f"{p} {c['flops']:.4g}" for p, c in counts.items()))
     return 0
 
 

@@ -10,16 +10,14 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fstream>
 #include <sstream>
 
 #include "flopscope/crosscheck.h"
 #include "flopscope/error.h"
+#include "flopscope/results.h"  // read_file
 
 namespace flopscope {
 namespace {
-
-constexpr size_t kMaxCsvBytes = size_t(256) << 20;
 
 /// One CSV record (RFC 4180 quoting, no embedded newlines: ncu has none).
 /// False when the quoting is broken, i.e. the line is not a CSV row.
@@ -211,17 +209,6 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   return out;
 }
 
-NcuCsv read_ncu_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_bad_input("cannot read " + path + ": no such file or not readable");
-  std::string text;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, size_t(in.gcount()));
-    if (text.size() > kMaxCsvBytes)
-      throw_bad_input(path + " is over 256 MiB: export fewer launches (ncu --launch-count, --kernel-name)");
-  }
-  return parse_ncu_csv(text, path);
-}
+NcuCsv read_ncu_csv(const std::string& path) { return parse_ncu_csv(read_file(path), path); }
 
 }  // namespace flopscope

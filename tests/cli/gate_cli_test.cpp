@@ -261,3 +261,18 @@ TEST(GateCli, CrosscheckBadInput) {
   expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--bytes-tolerance", "nan"}),
                         "--bytes-tolerance");
 }
+
+TEST(GateCli, CrosscheckModelFlops) {
+  Files f;
+  const std::string profile = write_doc(f.dir, "step.json", flopscope::test::model_twin_profile());
+  const std::string model = write_text(f.dir, "torch.json", flopscope::test::model_flops_json());
+  auto ok = run_cli({"crosscheck", profile, "--model-flops", model});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("counted/forward"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("note: no kernel was launched inside 'warmup'"), std::string::npos) << ok.out;
+
+  expect_one_line_error(run_cli({"crosscheck", profile}), "give --ncu NCU.csv or --model-flops F");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", model, "--ncu", model}), "excludes");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", profile}), "$.schema");
+  expect_one_line_error(run_cli({"crosscheck", f.base, "--model-flops", model}), "no application kernel");
+}

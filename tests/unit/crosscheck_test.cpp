@@ -234,3 +234,86 @@ TEST(Crosscheck, NothingComparedIsAFailureAndNoCountersIsBadInput) {
     EXPECT_NE(std::string(e.what()).find("flopscope profile --set flops|roofline"), std::string::npos) << e.what();
   }
 }
+
+// ---- model FLOPs per NVTX range -------------------------------------------------
+
+TEST(ModelFlops, Parses) {
+  const ModelFlops m = parse_model_flops(test::model_flops_json(), "m.json");
+  EXPECT_EQ(m.source, "torch.utils.flop_counter.FlopCounterMode (handmade sample)");
+  ASSERT_EQ(m.ranges.size(), 5u);
+  EXPECT_EQ(m.ranges[1].nvtx, "counted/forward");
+  EXPECT_EQ(m.ranges[1].flops, 9e9);
+  EXPECT_EQ(m.ranges[1].by_op.at("aten.mm"), 8e9);
+}
+
+TEST(ModelFlops, RefusesMalformedDocuments) {
+  auto message = [](const std::string& text) {
+    try {
+      parse_model_flops(text, "m.json");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("{\"schema\": \"flopscope.results/1\", \"ranges\": []}").find("m.json: $.schema: expected"),
+            std::string::npos);
+  EXPECT_NE(message("{\"schema\": \"flopscope.model-flops/1\", \"ranges\": []}").find("at least one range"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "a", "flops": -1}]})")
+                .find("$.ranges[0].flops: expected a number >= 0"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "", "flops": 1}]})")
+                .find("$.ranges[0].nvtx"),
+            std::string::npos);
+  EXPECT_NE(message("[1,").find("m.json"), std::string::npos);
+}
+
+TEST(ModelFlops, RangesHoldTheirSubrangesByPipe) {
+  const ModelCrosscheck r =
+      crosscheck_model_flops(test::model_twin_profile(), parse_model_flops(test::model_flops_json(), "m.json"));
+  ASSERT_EQ(r.ranges.size(), 5u);
+  const RangeComparison& fwd = r.ranges[1];
+  EXPECT_EQ(fwd.model.nvtx, "counted/forward");
+  EXPECT_EQ(fwd.launches, 7);  // 4 GEMMs, flash in the attn subrange, 2 norms; not the copy
+  EXPECT_EQ(fwd.launches_with_counters, 7);
+  EXPECT_DOUBLE_EQ(fwd.hw_tensor, 4 * 2e9 + 1e9);
+  EXPECT_DOUBLE_EQ(fwd.hw_cuda_core, 1e7 + 2 * 5e6);
+  EXPECT_DOUBLE_EQ(fwd.hw_by_pipe.at("fp32"), 2e7);
+  ASSERT_EQ(fwd.top.size(), 3u);
+  EXPECT_EQ(fwd.top[0].kernel, "sm90_gemm_bf16");  // most FLOPs first
+  EXPECT_EQ(fwd.top[1].kernel, "flash_fwd");
+  EXPECT_EQ(fwd.top[1].nvtx, "counted/forward/attn");
+
+  const RangeComparison& all = r.ranges[0];  // "counted": forward, backward, optimizer
+  EXPECT_EQ(all.launches, 19);
+  EXPECT_EQ(all.launches_with_counters, 16);
+  EXPECT_DOUBLE_EQ(all.hw_tensor, 9e9 + 8 * 2e9 + 2.5e9);
+  EXPECT_EQ(r.ranges[3].launches_with_counters, 0);  // the optimizer ran without counters
+  EXPECT_EQ(r.ranges[4].launches, 0) << "'warmup' holds nothing; 'step0' is not inside 'counted'";
+
+  ASSERT_EQ(r.notes.size(), 2u);
+  EXPECT_NE(r.notes[0].find("no kernel was launched inside 'warmup'"), std::string::npos) << r.notes[0];
+  EXPECT_NE(r.notes[1].find("6 launches inside the ranges have no hardware FLOPs"), std::string::npos)
+      << r.notes[1];
+
+  const std::string text = render_model_crosscheck_text(r);
+  EXPECT_NE(text.find("model FLOPs from torch.utils.flop_counter.FlopCounterMode (handmade sample)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("model by op: aten.mm 8.00G; aten._scaled_dot_product_flash_attention 1.00G;"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("3 (0 counted)"), std::string::npos) << text;
+}
+
+TEST(ModelFlops, NeedsHardwareFlops) {
+  ResultsDoc timing = test::model_twin_profile();
+  for (RunRecord& run : timing.runs) run.hw.reset();
+  try {
+    crosscheck_model_flops(timing, parse_model_flops(test::model_flops_json(), "m.json"));
+    ADD_FAILURE() << "a timing profile has no hardware FLOPs";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("flopscope profile --set flops"), std::string::npos) << e.what();
+  }
+}

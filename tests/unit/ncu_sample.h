@@ -118,3 +118,62 @@ inline ResultsDoc ncu_twin_profile() {
 }
 
 }  // namespace flopscope::test
+
+namespace flopscope::test {
+
+/// A profile of a training step in the shape scripts/torch_step.py gives it:
+/// the counted step's kernels under "counted/forward" and "counted/backward",
+/// one later step under "step0/...", a copy, and a kernel without counters.
+inline ResultsDoc model_twin_profile() {
+  ResultsDoc doc;
+  auto run = [](const std::string& variant, const std::string& nvtx, int64_t launches,
+                std::map<std::string, double> per_launch) {
+    RunRecord r;
+    r.family = "app";
+    r.name = "void " + variant + "(int)";
+    r.variant = variant;
+    r.nvtx = nvtx;
+    r.dtype = "bf16";
+    r.precision = "bf16_tensor";
+    r.id = "app." + variant + ".bf16";
+    r.launches = launches;
+    r.derived.bound = "unknown";
+    r.time_s.median = r.time_s.p10 = r.time_s.p90 = 1e-4;
+    r.time_s.samples = {1e-4};
+    if (!per_launch.empty()) {
+      HwCounters hw;
+      hw.flops_by_pipe = std::move(per_launch);
+      for (const auto& [pipe, v] : hw.flops_by_pipe) hw.flops_total = hw.flops_total.value_or(0) + v;
+      r.hw = hw;
+    }
+    return r;
+  };
+  doc.runs.push_back(run("sm90_gemm_bf16", "counted/forward", 4, {{"bf16_tensor", 2e9}}));
+  doc.runs.push_back(run("flash_fwd", "counted/forward/attn", 1, {{"bf16_tensor", 1e9}, {"fp32", 1e7}}));
+  doc.runs.push_back(run("layer_norm", "counted/forward", 2, {{"fp32", 5e6}}));
+  doc.runs.push_back(run("sm90_gemm_bf16", "counted/backward", 8, {{"bf16_tensor", 2e9}}));
+  doc.runs.push_back(run("flash_bwd", "counted/backward", 1, {{"bf16_tensor", 2.5e9}, {"fp32", 2e7}}));
+  doc.runs.push_back(run("sgd_foreach", "counted/optimizer", 3, {}));  // no counters
+  doc.runs.push_back(run("sm90_gemm_bf16", "step0/forward", 4, {{"bf16_tensor", 2e9}}));
+  RunRecord copy = run("memcpy_HtoD", "counted/forward", 1, {});
+  copy.name = "[memcpy HtoD]";
+  doc.runs.push_back(copy);
+  return doc;
+}
+
+/// What torch_step.py writes for the counted step (flopscope.model-flops/1).
+inline std::string model_flops_json() {
+  return R"json({
+  "schema": "flopscope.model-flops/1",
+  "source": "torch.utils.flop_counter.FlopCounterMode (handmade sample)",
+  "ranges": [
+    {"nvtx": "counted", "flops": 2.9e10},
+    {"nvtx": "counted/forward", "flops": 9e9, "by_op": {"aten.mm": 8e9, "aten._scaled_dot_product_flash_attention": 1e9}},
+    {"nvtx": "counted/backward", "flops": 2e10, "by_op": {"aten.mm": 1.6e10, "aten._scaled_dot_product_flash_attention_backward": 2.5e9}},
+    {"nvtx": "counted/optimizer", "flops": 0},
+    {"nvtx": "warmup", "flops": 1}
+  ]
+})json";
+}
+
+}  // namespace flopscope::test

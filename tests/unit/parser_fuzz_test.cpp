@@ -268,4 +268,18 @@ TEST(ParserFuzz, NcuCsv) {
   EXPECT_GT(oracle.accepted(), 5000);
 }
 
+// Model FLOPs per NVTX range (crosscheck --model-flops): tree and byte mutants.
+TEST(ParserFuzz, ModelFlops) {
+  const std::vector<std::string> seeds = {test::model_flops_json()};
+  const ResultsDoc twin = test::model_twin_profile();
+  Oracle oracle("model flops", "m.json");
+  Mutator m(1006, test::json_tokens());
+  test::check_mutants(oracle, m, seeds, 10000,
+                      [&](const std::string& s, int i) { return i % 2 ? m.tree(s) : m.bytes(s); },
+                      [&](const std::string& text, const std::string&) {
+                        render_model_crosscheck_text(crosscheck_model_flops(twin, parse_model_flops(text, "m.json")));
+                      });
+  EXPECT_GT(oracle.accepted(), 1000);
+}
+
 }  // namespace

@@ -1,7 +1,8 @@
-// `flopscope crosscheck RESULTS --ncu NCU.csv`: flopscope's counters beside
-// Nsight Compute's for the same command (docs/crosscheck.md).
-// Exit codes: 0 every counter agrees, 1 a counter differs or none could be
-// compared, 2 bad input.
+// `flopscope crosscheck RESULTS --ncu NCU.csv | --model-flops F`: flopscope's
+// counters beside Nsight Compute's for the same command, or beside a
+// framework's model FLOPs per NVTX range (docs/crosscheck.md).
+// Exit codes: 0 every counter agrees (--model-flops: the table was made), 1 a
+// counter differs or none could be compared, 2 bad input.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -17,7 +18,7 @@ namespace flopscope::cli {
 namespace {
 
 struct CrosscheckOptions {
-  std::string results, ncu;
+  std::string results, ncu, model_flops;
   double counts_tol_pct = 0.1, bytes_tol_pct = 5;
 };
 
@@ -31,15 +32,20 @@ void add_crosscheck_command(CLI::App& app) {
   auto opt = std::make_shared<CrosscheckOptions>();
   CLI::App* sub = app.add_subcommand(
       "crosscheck",
-      "Set flopscope's counters beside Nsight Compute's for the same command (no GPU needed).\n"
-      "Exit: 0 all agree, 1 a counter differs or none was compared, 2 bad input (docs/crosscheck.md)");
+      "Set flopscope's counters beside Nsight Compute's for the same command, or a framework's\n"
+      "model FLOPs beside the hardware FLOPs of each NVTX range (no GPU needed).\n"
+      "Exit: 0 all agree (--model-flops: always, on good input), 1 a counter differs or none was\n"
+      "compared, 2 bad input (docs/crosscheck.md)");
   sub->add_option("results", opt->results,
                   "Output of 'flopscope profile --set flops|roofline --out F -- CMD' (or its --counters file)")
       ->required();
-  sub->add_option("--ncu", opt->ncu,
-                  "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-kernel-base mangled "
-                  "--log-file F CMD'")
-      ->required();
+  CLI::Option* ncu_opt = sub->add_option(
+      "--ncu", opt->ncu,
+      "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-kernel-base mangled --log-file F CMD'");
+  CLI::Option* model_opt = sub->add_option(
+      "--model-flops", opt->model_flops,
+      "Model FLOPs per NVTX range (flopscope.model-flops/1 JSON, e.g. from scripts/torch_step.py --flops-out)");
+  ncu_opt->excludes(model_opt);
   sub->add_option("--counts-tolerance", opt->counts_tol_pct,
                   "Instruction and tensor-op counts, percent of ncu's value (default 0.1)");
   sub->add_option("--bytes-tolerance", opt->bytes_tol_pct,
@@ -48,6 +54,14 @@ void add_crosscheck_command(CLI::App& app) {
     CrosscheckTolerance tol;
     tol.counts = fraction(opt->counts_tol_pct, "--counts-tolerance");
     tol.bytes = fraction(opt->bytes_tol_pct, "--bytes-tolerance");
+    if (opt->ncu.empty() && opt->model_flops.empty())
+      throw_bad_input("nothing to cross-check against: give --ncu NCU.csv or --model-flops F");
+    if (!opt->model_flops.empty()) {
+      const ModelFlops model = read_model_flops(opt->model_flops);
+      const ResultsDoc doc = load_results(opt->results);
+      std::cout << render_model_crosscheck_text(crosscheck_model_flops(doc, model)) << std::flush;
+      return int(kOk);
+    }
     const NcuCsv ncu = read_ncu_csv(opt->ncu);
     const ResultsDoc doc = load_results(opt->results);
     const CrosscheckReport rep = crosscheck_ncu(doc, ncu, tol);

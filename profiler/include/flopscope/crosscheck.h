@@ -1,8 +1,11 @@
 #pragma once
-/// Cross-checks flopscope's counters against Nsight Compute's on the same
-/// kernels: the raw metric values of a `flopscope profile` of a command, set
-/// beside `ncu --metrics <the same list> --csv` of the same command
+/// Cross-checks flopscope's counters against other counts of the same work
 /// (docs/crosscheck.md). Host-only: both sides are files.
+/// - Nsight Compute's: the raw metric values of a `flopscope profile` of a
+///   command, set beside `ncu --metrics <the same list> --csv` of the same
+///   command, kernel by kernel.
+/// - A framework's model FLOPs per NVTX range (e.g. PyTorch's FlopCounterMode):
+///   the hardware FLOPs of the launches in each range, by pipe, set beside them.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -92,5 +95,57 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
 /// The terminal table: one line per kernel and metric, then the kernels only
 /// one side has, then PASS/FAIL.
 std::string render_crosscheck_text(const CrosscheckReport& r);
+
+// ---- model FLOPs per NVTX range -------------------------------------------------
+
+inline constexpr const char* kModelFlopsSchema = "flopscope.model-flops/1";
+
+/// What a framework counted inside one NVTX range (docs/crosscheck.md).
+struct ModelRange {
+  std::string nvtx;                      ///< path, outer/inner, as flopscope profile writes it
+  double flops = 0;
+  std::map<std::string, double> by_op;   ///< optional breakdown, e.g. "aten.mm"
+};
+
+struct ModelFlops {
+  std::string source;  ///< who counted, e.g. "torch.utils.flop_counter.FlopCounterMode (torch 2.5.1)"
+  std::vector<ModelRange> ranges;
+};
+
+/// Parses a flopscope.model-flops/1 document: {"schema", "source", "ranges":
+/// [{"nvtx", "flops", "by_op"?}]}. Throws bad_input naming `origin` and the path.
+ModelFlops parse_model_flops(const std::string& text, const std::string& origin);
+ModelFlops read_model_flops(const std::string& path);
+
+/// One kernel's share of a range.
+struct RangeKernel {
+  std::string kernel;  ///< short name (profile's variant)
+  std::string nvtx;
+  int64_t launches = 0;
+  std::map<std::string, double> flops_by_pipe;  ///< totals over its launches
+  double flops = 0;
+};
+
+struct RangeComparison {
+  ModelRange model;
+  int64_t launches = 0;                  ///< kernel launches inside the range
+  int64_t launches_with_counters = 0;    ///< of which have hardware FLOPs
+  std::map<std::string, double> hw_by_pipe;  ///< totals: per-launch mean x launches, summed
+  double hw_tensor = 0, hw_cuda_core = 0;
+  std::vector<RangeKernel> top;          ///< the kernels with the most hardware FLOPs, at most 8
+};
+
+struct ModelCrosscheck {
+  std::string source;
+  std::vector<RangeComparison> ranges;  ///< in the model file's order
+  std::vector<std::string> notes;
+};
+
+/// For each range of `model`, the application runs of `doc` whose NVTX path is
+/// the range or lies inside it ("step/forward" holds "step/forward/attn").
+/// Hardware totals are each run's per-launch mean times its launches. Throws
+/// bad_input when `doc` holds no application run with hardware FLOPs.
+ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model);
+std::string render_model_crosscheck_text(const ModelCrosscheck& r);
 
 }  // namespace flopscope

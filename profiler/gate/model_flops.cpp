@@ -1,0 +1,141 @@
+// A framework's model FLOPs per NVTX range beside the hardware FLOPs of the
+// launches in each range (flopscope/crosscheck.h, docs/crosscheck.md).
+#include <algorithm>
+#include <sstream>
+
+#include "flopscope/crosscheck.h"
+#include "flopscope/error.h"
+#include "flopscope/table.h"
+#include "json_reader.h"
+
+namespace flopscope {
+
+ModelFlops parse_model_flops(const std::string& text, const std::string& origin) {
+  const detail::Json j = detail::parse_json_text(text, origin);
+  const detail::JsonCursor root(j, "$", origin);
+  root.require_object();
+  if (const std::string schema = root.string("schema"); schema != kModelFlopsSchema)
+    root.at("schema").fail("expected \"" + std::string(kModelFlopsSchema) + "\", got \"" + schema + "\"");
+  ModelFlops m;
+  m.source = root.string_or("source", "");
+  for (const detail::JsonCursor& c : root.at("ranges").items()) {
+    ModelRange r;
+    r.nvtx = c.string("nvtx");
+    if (r.nvtx.empty()) c.at("nvtx").fail("expected a range path such as \"step/forward\"");
+    r.flops = c.non_negative("flops");
+    if (auto ops = c.maybe("by_op")) r.by_op = ops->non_negative_map();
+    m.ranges.push_back(std::move(r));
+  }
+  if (m.ranges.empty()) root.at("ranges").fail("expected at least one range");
+  return m;
+}
+
+ModelFlops read_model_flops(const std::string& path) { return parse_model_flops(read_file(path), path); }
+
+namespace {
+
+bool inside(const std::string& path, const std::string& range) {
+  return path == range || (path.size() > range.size() && path.compare(0, range.size(), range) == 0 &&
+                           path[range.size()] == '/');
+}
+
+bool is_tensor(const std::string& pipe) {
+  return pipe.size() > 7 && pipe.compare(pipe.size() - 7, 7, "_tensor") == 0;
+}
+
+bool is_copy(const RunRecord& r) { return !r.name.empty() && r.name.front() == '['; }  // "[memcpy HtoD]"
+
+constexpr size_t kTopKernels = 8;
+
+}  // namespace
+
+ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model) {
+  const bool any_counters = std::any_of(doc.runs.begin(), doc.runs.end(), [](const RunRecord& r) {
+    return r.family == "app" && r.hw && !r.hw->flops_by_pipe.empty();
+  });
+  if (!any_counters)
+    throw_bad_input("the results hold no application kernel with hardware FLOPs: cross-check the output of "
+                    "'flopscope profile --set flops --tensor LIST --out F -- APP'");
+  ModelCrosscheck out;
+  out.source = model.source;
+  int64_t uncounted = 0;
+  for (const ModelRange& m : model.ranges) {
+    RangeComparison c;
+    c.model = m;
+    for (const RunRecord& r : doc.runs) {
+      if (r.family != "app" || is_copy(r) || !inside(r.nvtx, m.nvtx)) continue;
+      c.launches += r.launches;
+      if (!r.hw || r.hw->flops_by_pipe.empty()) continue;
+      c.launches_with_counters += r.launches;
+      RangeKernel k{r.variant, r.nvtx, r.launches, {}, 0};
+      for (const auto& [pipe, per_launch] : r.hw->flops_by_pipe) {
+        const double total = per_launch * double(r.launches);
+        k.flops_by_pipe[pipe] = total;
+        k.flops += total;
+        c.hw_by_pipe[pipe] += total;
+        (is_tensor(pipe) ? c.hw_tensor : c.hw_cuda_core) += total;
+      }
+      c.top.push_back(std::move(k));
+    }
+    std::stable_sort(c.top.begin(), c.top.end(),
+                     [](const RangeKernel& a, const RangeKernel& b) { return a.flops > b.flops; });
+    if (c.top.size() > kTopKernels) c.top.resize(kTopKernels);
+    if (c.launches == 0)
+      out.notes.push_back("no kernel was launched inside '" + m.nvtx +
+                          "': check the path against the profile's nvtx column (ranges pushed on another thread "
+                          "do not cover a launch; docs/profile.md)");
+    uncounted += c.launches - c.launches_with_counters;
+    out.ranges.push_back(std::move(c));
+  }
+  if (uncounted > 0)
+    out.notes.push_back(std::to_string(uncounted) +
+                        " launches inside the ranges have no hardware FLOPs (not profiled, or inside a CUDA graph): "
+                        "the hardware totals leave them out");
+  return out;
+}
+
+std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
+  std::ostringstream out;
+  out << "model FLOPs from " << (r.source.empty() ? std::string("(no source given)") : one_line(r.source))
+      << "; hardware FLOPs from the profile's counters\n";
+  Table t;
+  for (const char* h : {"range", "model", "hw tensor", "hw CUDA-core", "hw total", "hw/model", "launches"})
+    t.add_column(h, std::string(h) == "range" ? Align::left : Align::right, std::string(h) == "range");
+  for (const RangeComparison& c : r.ranges) {
+    const double hw = c.hw_tensor + c.hw_cuda_core;
+    std::string launches = std::to_string(c.launches);
+    if (c.launches_with_counters != c.launches) launches += " (" + std::to_string(c.launches_with_counters) + " counted)";
+    t.add_row({one_line(c.model.nvtx), fmt_si(c.model.flops), fmt_si(c.hw_tensor), fmt_si(c.hw_cuda_core), fmt_si(hw),
+               c.model.flops > 0 ? fmt_fixed(hw / c.model.flops, 3) : std::string("-"), launches});
+  }
+  out << t.render(140, false);
+  for (const RangeComparison& c : r.ranges) {
+    if (c.top.empty() && c.model.by_op.empty()) continue;
+    out << "\n" << one_line(c.model.nvtx) << ":\n";
+    if (!c.top.empty()) {
+      Table k;
+      k.add_column("kernel", Align::left, true);
+      k.add_column("nvtx", Align::left, true);
+      k.add_column("launches", Align::right);
+      k.add_column("hw tensor", Align::right);
+      k.add_column("hw CUDA-core", Align::right);
+      for (const RangeKernel& kr : c.top) {
+        double tensor = 0, core = 0;
+        for (const auto& [pipe, v] : kr.flops_by_pipe) (is_tensor(pipe) ? tensor : core) += v;
+        k.add_row({one_line(kr.kernel), one_line(kr.nvtx), std::to_string(kr.launches), fmt_si(tensor), fmt_si(core)});
+      }
+      out << k.render(140, false);
+    }
+    if (!c.model.by_op.empty()) {
+      std::vector<std::pair<std::string, double>> ops(c.model.by_op.begin(), c.model.by_op.end());
+      std::stable_sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      out << "  model by op:";
+      for (const auto& [op, v] : ops) out << " " << one_line(op) << " " << fmt_si(v) << ";";
+      out << "\n";
+    }
+  }
+  for (const std::string& n : r.notes) out << "note: " << n << "\n";
+  return out.str();
+}
+
+}  // namespace flopscope
