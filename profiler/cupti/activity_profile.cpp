@@ -11,6 +11,7 @@
 #include "flopscope/error.h"
 #include "flopscope/session.h"
 #include "flopscope/stats.h"
+#include "flopscope/views.h"  // profile_total_s
 
 namespace flopscope::cupti {
 
@@ -361,14 +362,6 @@ void fill_profile_derived(RunRecord& run, const PeakTable& peaks) {
     }
   }
   run.derived = d;
-}
-
-double profile_total_s(const RunRecord& run) {
-  const auto& s = run.time_s.samples;
-  if (s.empty()) return run.time_s.median * double(run.launches);
-  double sum = 0;
-  for (double v : s) sum += v;
-  return sum / double(s.size()) * double(run.launches);
 }
 
 // ------------------------------------------------------------------ InjectStatus

@@ -149,9 +149,6 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches);
 /// FLOPs were counted.
 void fill_profile_derived(RunRecord& run, const PeakTable& peaks);
 
-/// Total GPU time of a profile record: mean sample x launches (exact when
-/// every launch's sample was kept).
-double profile_total_s(const RunRecord& run);
 
 /// Status the injection library writes beside its results, one per process.
 struct InjectStatus {

@@ -32,22 +32,7 @@ ModelFlops parse_model_flops(const std::string& text, const std::string& origin)
 
 ModelFlops read_model_flops(const std::string& path) { return parse_model_flops(read_file(path), path); }
 
-namespace {
-
-bool inside(const std::string& path, const std::string& range) {
-  return path == range || (path.size() > range.size() && path.compare(0, range.size(), range) == 0 &&
-                           path[range.size()] == '/');
-}
-
-bool is_tensor(const std::string& pipe) {
-  return pipe.size() > 7 && pipe.compare(pipe.size() - 7, 7, "_tensor") == 0;
-}
-
-bool is_copy(const RunRecord& r) { return !r.name.empty() && r.name.front() == '['; }  // "[memcpy HtoD]"
-
 constexpr size_t kTopKernels = 8;
-
-}  // namespace
 
 ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model) {
   const bool any_counters = std::any_of(doc.runs.begin(), doc.runs.end(), [](const RunRecord& r) {
@@ -60,31 +45,24 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
   out.source = model.source;
   int64_t uncounted = 0;
   for (const ModelRange& m : model.ranges) {
-    RangeComparison c;
-    c.model = m;
+    RangeComparison c{m, range_totals(doc, m.nvtx), {}};
     for (const RunRecord& r : doc.runs) {
-      if (r.family != "app" || is_copy(r) || !inside(r.nvtx, m.nvtx)) continue;
-      c.launches += r.launches;
-      if (!r.hw || r.hw->flops_by_pipe.empty()) continue;
-      c.launches_with_counters += r.launches;
+      if (r.family != "app" || !r.hw || r.hw->flops_by_pipe.empty() || !nvtx_inside(r.nvtx, m.nvtx)) continue;
       RangeKernel k{r.variant, r.nvtx, r.launches, {}, 0};
       for (const auto& [pipe, per_launch] : r.hw->flops_by_pipe) {
-        const double total = per_launch * double(r.launches);
-        k.flops_by_pipe[pipe] = total;
-        k.flops += total;
-        c.hw_by_pipe[pipe] += total;
-        (is_tensor(pipe) ? c.hw_tensor : c.hw_cuda_core) += total;
+        k.flops_by_pipe[pipe] = per_launch * double(r.launches);
+        k.flops += k.flops_by_pipe[pipe];
       }
       c.top.push_back(std::move(k));
     }
     std::stable_sort(c.top.begin(), c.top.end(),
                      [](const RangeKernel& a, const RangeKernel& b) { return a.flops > b.flops; });
     if (c.top.size() > kTopKernels) c.top.resize(kTopKernels);
-    if (c.launches == 0)
+    if (c.hw.launches == 0)
       out.notes.push_back("no kernel was launched inside '" + m.nvtx +
                           "': check the path against the profile's nvtx column (ranges pushed on another thread "
                           "do not cover a launch; docs/profile.md)");
-    uncounted += c.launches - c.launches_with_counters;
+    uncounted += c.hw.launches - c.hw.launches_with_counters;
     out.ranges.push_back(std::move(c));
   }
   if (uncounted > 0)
@@ -102,10 +80,11 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
   for (const char* h : {"range", "model", "hw tensor", "hw CUDA-core", "hw total", "hw/model", "launches"})
     t.add_column(h, std::string(h) == "range" ? Align::left : Align::right, std::string(h) == "range");
   for (const RangeComparison& c : r.ranges) {
-    const double hw = c.hw_tensor + c.hw_cuda_core;
-    std::string launches = std::to_string(c.launches);
-    if (c.launches_with_counters != c.launches) launches += " (" + std::to_string(c.launches_with_counters) + " counted)";
-    t.add_row({one_line(c.model.nvtx), fmt_si(c.model.flops), fmt_si(c.hw_tensor), fmt_si(c.hw_cuda_core), fmt_si(hw),
+    const double hw = c.hw.hw_tensor + c.hw.hw_cuda_core;
+    std::string launches = std::to_string(c.hw.launches);
+    if (c.hw.launches_with_counters != c.hw.launches)
+      launches += " (" + std::to_string(c.hw.launches_with_counters) + " counted)";
+    t.add_row({one_line(c.model.nvtx), fmt_si(c.model.flops), fmt_si(c.hw.hw_tensor), fmt_si(c.hw.hw_cuda_core), fmt_si(hw),
                c.model.flops > 0 ? fmt_fixed(hw / c.model.flops, 3) : std::string("-"), launches});
   }
   out << t.render(140, false);
@@ -121,7 +100,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
       k.add_column("hw CUDA-core", Align::right);
       for (const RangeKernel& kr : c.top) {
         double tensor = 0, core = 0;
-        for (const auto& [pipe, v] : kr.flops_by_pipe) (is_tensor(pipe) ? tensor : core) += v;
+        for (const auto& [pipe, v] : kr.flops_by_pipe) (is_tensor_key(pipe) ? tensor : core) += v;
         k.add_row({one_line(kr.kernel), one_line(kr.nvtx), std::to_string(kr.launches), fmt_si(tensor), fmt_si(core)});
       }
       out << k.render(140, false);

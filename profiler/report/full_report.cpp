@@ -74,6 +74,7 @@ void require_docs(const std::vector<ResultsDoc>& docs) {
 
 static std::string terminal_views(const ResultsDoc& doc, size_t width, bool color) {
   std::ostringstream os;
+  os << render_nvtx_ranges_terminal(doc, width, color);
   if (doc.peaks.measured) {
     os << "\npeaks: datasheet against measured (" << terminal_text(doc.peaks.measured->source) << ")\n";
     Table t;
@@ -193,10 +194,76 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
   return os.str();
 }
 
+// ---- NVTX ranges -------------------------------------------------------------------
+
+// A profile of a long run can name thousands of ranges (one per step): the
+// views show the first ones in tree order; the results file has them all.
+constexpr size_t kMaxRangeRows = 60;
+
+static std::string ranges_more_line(size_t total) {
+  return total > kMaxRangeRows ? "... and " + std::to_string(total - kMaxRangeRows) +
+                                     " more ranges (in the results file)\n"
+                               : "";
+}
+
+static std::string range_launches(const RangeRow& r) {
+  std::string s = std::to_string(r.launches);
+  if (r.launches_with_counters > 0 && r.launches_with_counters != r.launches)
+    s += " (" + std::to_string(r.launches_with_counters) + " counted)";
+  return s;
+}
+
+std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, bool color) {
+  const std::vector<RangeRow> rows = nvtx_ranges(doc);
+  if (rows.empty()) return "";
+  const bool any_hw = std::any_of(rows.begin(), rows.end(), [](const RangeRow& r) { return r.launches_with_counters > 0; });
+  Table t;
+  t.add_column("NVTX range", Align::left, true);
+  t.add_column("launches", Align::right);
+  t.add_column("GPU time", Align::right);
+  if (any_hw) {
+    t.add_column("hw tensor", Align::right);
+    t.add_column("hw CUDA-core", Align::right);
+  }
+  for (size_t i = 0; i < rows.size() && i < kMaxRangeRows; ++i) {
+    const RangeRow& r = rows[i];
+    const std::string name = r.path.substr(r.path.rfind('/') == std::string::npos ? 0 : r.path.rfind('/') + 1);
+    std::vector<Cell> cells{std::string(2 * size_t(r.depth), ' ') + terminal_text(name), range_launches(r),
+                            fmt_time(r.gpu_time_s)};
+    if (any_hw) {
+      cells.emplace_back(r.launches_with_counters > 0 ? fmt_si(r.hw_tensor) : "-");
+      cells.emplace_back(r.launches_with_counters > 0 ? fmt_si(r.hw_cuda_core) : "-");
+    }
+    t.add_row(std::move(cells));
+  }
+  std::string out = "\nper NVTX range (kernels launched in the range or its subranges, summed)\n";
+  out += t.render(width, color) + ranges_more_line(rows.size());
+  if (any_hw) out += "hw: hardware-counted FLOPs, per-launch mean x launches; '(n counted)': launches with counters.\n";
+  return out;
+}
+
+static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) {
+  const std::vector<RangeRow> rows = nvtx_ranges(doc);
+  if (rows.empty()) return "";
+  std::ostringstream os;
+  os << "\n" << h << " Per NVTX range\n\nKernels launched in the range or its subranges, summed. Hardware "
+     << "FLOPs are per-launch means x launches.\n\n| range | launches | GPU time | hw tensor FLOPs | "
+     << "hw CUDA-core FLOPs |\n|---|---:|---:|---:|---:|\n";
+  for (size_t i = 0; i < rows.size() && i < kMaxRangeRows; ++i) {
+    const RangeRow& r = rows[i];
+    const bool hw = r.launches_with_counters > 0;
+    os << "| " << md_cell(r.path) << " | " << range_launches(r) << " | " << fmt_time(r.gpu_time_s) << " | "
+       << (hw ? fmt_si(r.hw_tensor) : "-") << " | " << (hw ? fmt_si(r.hw_cuda_core) : "-") << " |\n";
+  }
+  os << ranges_more_line(rows.size());
+  return os.str();
+}
+
 // ---- Markdown ----------------------------------------------------------------------
 
 static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
   std::ostringstream os;
+  os << markdown_ranges(doc, h);
   os << "\n" << h << " Peaks\n\n";
   os << "- " << md_cell(named_source("datasheet", doc.peaks.datasheet.source)) << "\n";
   if (doc.peaks.measured) os << "- " << md_cell(named_source("measured", doc.peaks.measured->source)) << "\n";

@@ -182,10 +182,6 @@ std::string pct_words(double frac) { return fmt_fixed(std::fabs(frac) * 100.0, 1
 
 bool contains(const std::string& s, const char* word) { return s.find(word) != std::string::npos; }
 
-bool is_tensor_key(const std::string& key) {
-  auto p = parse_precision(key);
-  return p ? p->pipe == Pipe::tensor : contains(key, "tensor");
-}
 
 // Reasons the hardware did more work than the model, from what the record says.
 std::vector<std::string> extra_work_reasons(const RunRecord& r, const std::string& what) {
@@ -351,6 +347,78 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
     }
   }
   return rows;
+}
+
+// ---- NVTX ranges -----------------------------------------------------------------------
+
+bool is_tensor_key(const std::string& key) {
+  auto p = parse_precision(key);
+  return p ? p->pipe == Pipe::tensor : key.find("tensor") != std::string::npos;
+}
+
+double profile_total_s(const RunRecord& run) {
+  const auto& s = run.time_s.samples;
+  if (s.empty()) return run.time_s.median * double(run.launches);
+  double sum = 0;
+  for (double v : s) sum += v;
+  return sum / double(s.size()) * double(run.launches);
+}
+
+bool nvtx_inside(const std::string& path, const std::string& range) {
+  return path == range ||
+         (path.size() > range.size() && path.compare(0, range.size(), range) == 0 && path[range.size()] == '/');
+}
+
+static bool is_app_kernel(const RunRecord& r) {
+  return r.family == "app" && (r.name.empty() || r.name.front() != '[');  // "[memcpy HtoD]", "[memset]"
+}
+
+static void add_run(RangeRow& row, const RunRecord& r) {
+  row.launches += r.launches;
+  row.gpu_time_s += profile_total_s(r);
+  if (!r.hw || r.hw->flops_by_pipe.empty()) return;
+  row.launches_with_counters += r.launches;
+  for (const auto& [pipe, per_launch] : r.hw->flops_by_pipe) {
+    const double total = per_launch * double(r.launches);
+    row.hw_by_pipe[pipe] += total;
+    (is_tensor_key(pipe) ? row.hw_tensor : row.hw_cuda_core) += total;
+  }
+}
+
+RangeRow range_totals(const ResultsDoc& doc, const std::string& range) {
+  RangeRow row;
+  row.path = range;
+  row.depth = int(std::count(range.begin(), range.end(), '/'));
+  for (const RunRecord& r : doc.runs)
+    if (is_app_kernel(r) && nvtx_inside(r.nvtx, range)) add_run(row, r);
+  return row;
+}
+
+std::vector<RangeRow> nvtx_ranges(const ResultsDoc& doc) {
+  // Each path and its enclosing ranges, split into names: sorting the name
+  // lists puts every range right before its subranges.
+  std::map<std::vector<std::string>, RangeRow> rows;
+  for (const RunRecord& r : doc.runs) {
+    if (!is_app_kernel(r) || r.nvtx.empty()) continue;
+    std::vector<std::string> names;
+    size_t from = 0;
+    while (true) {
+      const size_t slash = r.nvtx.find('/', from);
+      names.push_back(r.nvtx.substr(from, slash - from));
+      RangeRow& row = rows[names];
+      if (row.path.empty()) {
+        row.path = r.nvtx.substr(0, slash);
+        row.depth = int(names.size()) - 1;
+      }
+      add_run(row, r);
+      if (slash == std::string::npos) break;
+      from = slash + 1;
+    }
+  }
+  std::vector<RangeRow> out;
+  out.reserve(rows.size());
+  for (auto& [names, row] : rows) out.push_back(std::move(row));
+  return out;
 }
 
 }  // namespace flopscope

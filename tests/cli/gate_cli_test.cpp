@@ -9,7 +9,7 @@
 
 #include "cli/run_cli.h"
 #include "unit/gate_sample.h"
-#include "unit/ncu_sample.h"
+#include "unit/crosscheck_sample.h"
 #include "unit/xml_check.h"
 
 using flopscope::test::CliResult;

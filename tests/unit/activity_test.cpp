@@ -16,6 +16,7 @@
 #include "activity_profile.h"
 #include "cli/run_cli.h"
 #include "flopscope/error.h"
+#include "flopscope/views.h"  // profile_total_s
 #include "inject_config.h"
 #include "inject_report.h"
 #include "nvtx_ranges.h"

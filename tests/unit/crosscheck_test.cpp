@@ -7,7 +7,7 @@
 #include "flopscope/crosscheck.h"
 #include "flopscope/error.h"
 #include "flopscope/kernel_names.h"
-#include "unit/ncu_sample.h"
+#include "unit/crosscheck_sample.h"
 
 using namespace flopscope;
 
@@ -275,22 +275,22 @@ TEST(ModelFlops, RangesHoldTheirSubrangesByPipe) {
   ASSERT_EQ(r.ranges.size(), 5u);
   const RangeComparison& fwd = r.ranges[1];
   EXPECT_EQ(fwd.model.nvtx, "counted/forward");
-  EXPECT_EQ(fwd.launches, 7);  // 4 GEMMs, flash in the attn subrange, 2 norms; not the copy
-  EXPECT_EQ(fwd.launches_with_counters, 7);
-  EXPECT_DOUBLE_EQ(fwd.hw_tensor, 4 * 2e9 + 1e9);
-  EXPECT_DOUBLE_EQ(fwd.hw_cuda_core, 1e7 + 2 * 5e6);
-  EXPECT_DOUBLE_EQ(fwd.hw_by_pipe.at("fp32"), 2e7);
+  EXPECT_EQ(fwd.hw.launches, 7);  // 4 GEMMs, flash in the attn subrange, 2 norms; not the copy
+  EXPECT_EQ(fwd.hw.launches_with_counters, 7);
+  EXPECT_DOUBLE_EQ(fwd.hw.hw_tensor, 4 * 2e9 + 1e9);
+  EXPECT_DOUBLE_EQ(fwd.hw.hw_cuda_core, 1e7 + 2 * 5e6);
+  EXPECT_DOUBLE_EQ(fwd.hw.hw_by_pipe.at("fp32"), 2e7);
   ASSERT_EQ(fwd.top.size(), 3u);
   EXPECT_EQ(fwd.top[0].kernel, "sm90_gemm_bf16");  // most FLOPs first
   EXPECT_EQ(fwd.top[1].kernel, "flash_fwd");
   EXPECT_EQ(fwd.top[1].nvtx, "counted/forward/attn");
 
   const RangeComparison& all = r.ranges[0];  // "counted": forward, backward, optimizer
-  EXPECT_EQ(all.launches, 19);
-  EXPECT_EQ(all.launches_with_counters, 16);
-  EXPECT_DOUBLE_EQ(all.hw_tensor, 9e9 + 8 * 2e9 + 2.5e9);
-  EXPECT_EQ(r.ranges[3].launches_with_counters, 0);  // the optimizer ran without counters
-  EXPECT_EQ(r.ranges[4].launches, 0) << "'warmup' holds nothing; 'step0' is not inside 'counted'";
+  EXPECT_EQ(all.hw.launches, 19);
+  EXPECT_EQ(all.hw.launches_with_counters, 16);
+  EXPECT_DOUBLE_EQ(all.hw.hw_tensor, 9e9 + 8 * 2e9 + 2.5e9);
+  EXPECT_EQ(r.ranges[3].hw.launches_with_counters, 0);  // the optimizer ran without counters
+  EXPECT_EQ(r.ranges[4].hw.launches, 0) << "'warmup' holds nothing; 'step0' is not inside 'counted'";
 
   ASSERT_EQ(r.notes.size(), 2u);
   EXPECT_NE(r.notes[0].find("no kernel was launched inside 'warmup'"), std::string::npos) << r.notes[0];

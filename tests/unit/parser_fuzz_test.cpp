@@ -19,7 +19,7 @@
 #include "flopscope/results.h"
 #include "registry.h"
 #include "unit/fuzz_mutator.h"
-#include "unit/ncu_sample.h"
+#include "unit/crosscheck_sample.h"
 
 using namespace flopscope;
 using test::Mutator;

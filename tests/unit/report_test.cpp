@@ -3,8 +3,11 @@
 #include <regex>
 #include <sstream>
 
+#include "flopscope/full_report.h"
 #include "flopscope/report.h"
 #include "flopscope/table.h"
+#include "flopscope/views.h"
+#include "unit/crosscheck_sample.h"
 #include "unit/sample_doc.h"
 
 using namespace flopscope;
@@ -73,4 +76,55 @@ TEST(Format, Numbers) {
   EXPECT_EQ(fmt_time(1.42e-3), "1.420 ms");
   EXPECT_EQ(fmt_time(8.12e-4), "812.0 us");
   EXPECT_EQ(fmt_time(2.1), "2.10 s");
+}
+
+// ---- NVTX ranges of an application profile ---------------------------------------
+
+TEST(NvtxRanges, TreeOfRangesWithTheirKernels) {
+  EXPECT_TRUE(nvtx_inside("a/b", "a"));
+  EXPECT_TRUE(nvtx_inside("a", "a"));
+  EXPECT_FALSE(nvtx_inside("ab", "a"));
+  EXPECT_FALSE(nvtx_inside("a", "a/b"));
+  EXPECT_FALSE(nvtx_inside("", "a"));
+
+  const ResultsDoc doc = test::model_twin_profile();
+  const std::vector<RangeRow> rows = nvtx_ranges(doc);
+  std::vector<std::string> paths;
+  for (const RangeRow& r : rows) paths.push_back(r.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"counted", "counted/backward", "counted/forward", "counted/forward/attn",
+                                             "counted/optimizer", "step0", "step0/forward"}));
+  EXPECT_EQ(rows[0].depth, 0);
+  EXPECT_EQ(rows[3].depth, 2);
+  EXPECT_EQ(rows[0].launches, 19);  // every kernel below "counted"; the copy left out
+  EXPECT_EQ(rows[0].launches_with_counters, 16);
+  EXPECT_DOUBLE_EQ(rows[0].hw_tensor, 4 * 2e9 + 1e9 + 8 * 2e9 + 2.5e9);
+  EXPECT_DOUBLE_EQ(rows[2].hw_cuda_core, 1e7 + 2 * 5e6);  // forward holds forward/attn
+  EXPECT_DOUBLE_EQ(rows[0].gpu_time_s, 19 * 1e-4);
+  const RangeRow fwd = range_totals(doc, "counted/forward");
+  EXPECT_EQ(fwd.launches, rows[2].launches);
+  EXPECT_DOUBLE_EQ(fwd.hw_tensor, rows[2].hw_tensor);
+  EXPECT_EQ(fwd.hw_by_pipe, rows[2].hw_by_pipe);
+
+  const std::string text = render_nvtx_ranges_terminal(doc, 100, false);
+  EXPECT_NE(text.find("per NVTX range"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n    attn "), std::string::npos) << "subranges are indented\n" << text;
+  EXPECT_NE(text.find("19 (16 counted)"), std::string::npos) << text;
+  EXPECT_NE(render_report_markdown({doc}).find("| counted/forward/attn | 1 |"), std::string::npos);
+  EXPECT_NE(render_report_terminal({doc}).find("per NVTX range"), std::string::npos);
+}
+
+TEST(NvtxRanges, NoneForBenchmarksAndCappedForLongRuns) {
+  EXPECT_EQ(render_nvtx_ranges_terminal(test::sample_doc()), "");
+  EXPECT_EQ(render_report_markdown({test::sample_doc()}).find("Per NVTX range"), std::string::npos);
+
+  ResultsDoc many = test::model_twin_profile();
+  for (int i = 0; i < 100; ++i) {
+    RunRecord r = many.runs[0];
+    r.nvtx = "iter" + std::to_string(1000 + i);
+    r.variant += std::to_string(i);
+    r.id = "app." + r.variant + ".bf16";
+    many.runs.push_back(r);
+  }
+  const std::string text = render_nvtx_ranges_terminal(many, 100, false);
+  EXPECT_NE(text.find("... and 47 more ranges (in the results file)"), std::string::npos) << text;
 }

@@ -19,7 +19,9 @@
 #include "exit_codes.h"
 #include "flopscope/error.h"
 #include "flopscope/results.h"
+#include "flopscope/full_report.h"  // render_nvtx_ranges_terminal
 #include "flopscope/table.h"
+#include "flopscope/views.h"
 #ifdef FLOPSCOPE_HAS_CUDA
 #include "activity_profile.h"
 #include "flopscope/counter_file.h"
@@ -180,7 +182,7 @@ void attach_peaks(ResultsDoc& doc) {
 
 std::string render_profile(const ResultsDoc& doc, bool color) {
   double all = 0;
-  for (const RunRecord& r : doc.runs) all += cupti::profile_total_s(r);
+  for (const RunRecord& r : doc.runs) all += profile_total_s(r);
   Table t;
   t.add_column("kernel", Align::left, true);
   t.add_column("nvtx", Align::left, true);
@@ -199,7 +201,7 @@ std::string render_profile(const ResultsDoc& doc, bool color) {
     t.add_column("HFU%", Align::right);
   }
   for (const RunRecord& r : doc.runs) {
-    const double total = cupti::profile_total_s(r);
+    const double total = profile_total_s(r);
     std::vector<Cell> row{r.variant, r.nvtx.empty() ? "-" : r.nvtx, std::to_string(r.launches), fmt_time(total),
                           fmt_fixed(all > 0 ? 100.0 * total / all : 0, 1), fmt_time(r.time_s.median),
                           fmt_time(r.time_s.p10), fmt_time(r.time_s.p90), r.precision};
@@ -218,7 +220,7 @@ std::string render_profile(const ResultsDoc& doc, bool color) {
   if (any_hw)
     s += "hw FLOP: hardware-counted FLOPs per launch (mean over profiled launches); HFU against the peak "
          "of 'precision?'.\n";
-  return s;
+  return s + render_nvtx_ranges_terminal(doc, 120, color);
 }
 
 /// --counters: the raw counter files the processes left in `dir`, either

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "flopscope/results.h"
+#include "flopscope/views.h"
 
 namespace flopscope {
 
@@ -128,11 +129,8 @@ struct RangeKernel {
 
 struct RangeComparison {
   ModelRange model;
-  int64_t launches = 0;                  ///< kernel launches inside the range
-  int64_t launches_with_counters = 0;    ///< of which have hardware FLOPs
-  std::map<std::string, double> hw_by_pipe;  ///< totals: per-launch mean x launches, summed
-  double hw_tensor = 0, hw_cuda_core = 0;
-  std::vector<RangeKernel> top;          ///< the kernels with the most hardware FLOPs, at most 8
+  RangeRow hw;                    ///< the range's kernels, summed (flopscope/views.h)
+  std::vector<RangeKernel> top;   ///< the kernels with the most hardware FLOPs, at most 8
 };
 
 struct ModelCrosscheck {
@@ -141,10 +139,10 @@ struct ModelCrosscheck {
   std::vector<std::string> notes;
 };
 
-/// For each range of `model`, the application runs of `doc` whose NVTX path is
-/// the range or lies inside it ("step/forward" holds "step/forward/attn").
-/// Hardware totals are each run's per-launch mean times its launches. Throws
-/// bad_input when `doc` holds no application run with hardware FLOPs.
+/// For each range of `model`, the application kernels of `doc` launched in the
+/// range or its subranges ("step/forward" holds "step/forward/attn"), summed by
+/// range_totals. Throws bad_input when `doc` holds no application run with
+/// hardware FLOPs.
 ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model);
 std::string render_model_crosscheck_text(const ModelCrosscheck& r);
 

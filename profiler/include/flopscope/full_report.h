@@ -13,6 +13,10 @@ namespace flopscope {
 /// Terminal: the runs table per document plus every table view; no chart.
 std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t width = 100,
                                    bool color = false);
+/// The NVTX range tree of an application profile (nvtx_ranges): launches, GPU
+/// time and hardware FLOPs per range, subranges indented. Empty without ranges.
+/// `report` shows it for profiles, and `profile` prints it under its table.
+std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width = 100, bool color = false);
 /// Markdown: for one document, render_markdown() followed by the other views.
 std::string render_report_markdown(const std::vector<ResultsDoc>& docs);
 /// CSV, one row per run: for one document exactly render_csv(); for several, a

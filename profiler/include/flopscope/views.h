@@ -84,6 +84,34 @@ inline constexpr double kReconTolerance = 0.02;  ///< 2%: counter and rounding n
 /// One row per run with hardware-counted FLOPs.
 std::vector<ReconRow> reconciliation(const ResultsDoc& doc);
 
+// ---- NVTX ranges (application profiles) -----------------------------------------------
+/// A precision key counted on tensor cores ("bf16_tensor"); a key flopscope does
+/// not know counts as tensor when it says "tensor".
+bool is_tensor_key(const std::string& key);
+/// Total GPU time of an application profile record: mean sample x launches
+/// (exact when every launch's sample was kept).
+double profile_total_s(const RunRecord& run);
+/// True when NVTX path `path` is `range` or lies inside it: "a/b" is inside
+/// "a"; "ab" is not.
+bool nvtx_inside(const std::string& path, const std::string& range);
+
+struct RangeRow {
+  std::string path;  ///< "step0/forward"
+  int depth = 0;     ///< 0 for a top-level range
+  int64_t launches = 0;                ///< kernel launches inside it or its subranges
+  int64_t launches_with_counters = 0;  ///< of which have hardware FLOPs
+  double gpu_time_s = 0;               ///< their kernel time (profile_total_s)
+  std::map<std::string, double> hw_by_pipe;  ///< totals: per-launch mean x launches
+  double hw_tensor = 0, hw_cuda_core = 0;
+};
+/// The application kernels (family "app"; copies and memsets left out) inside
+/// `range`, summed.
+RangeRow range_totals(const ResultsDoc& doc, const std::string& range);
+/// One row per NVTX range of the application runs, every enclosing range
+/// included, in tree order (a range, then its subranges, by name). Empty when
+/// no run has an NVTX path.
+std::vector<RangeRow> nvtx_ranges(const ResultsDoc& doc);
+
 // ---- Side by side ------------------------------------------------------------------------
 struct SideBySideRow {
   std::string id;  ///< run id, matched across documents

@@ -1,9 +1,10 @@
 #pragma once
-// Handmade Nsight Compute CSV exports and the `flopscope profile` results they
-// are set beside, for crosscheck's tests. The layouts (columns, quoting, units
-// row, "==PROF==" lines, digit grouping, scaled units) follow ncu's documented
-// output; the numbers are made up. Replace with a recorded pair once an H200
-// run exists (bench/results/h200/).
+// Handmade samples for crosscheck and the NVTX range views: Nsight Compute CSV
+// exports with the `flopscope profile` results they are set beside, and a
+// profiled training step with its model FLOPs per range. The ncu layouts
+// (columns, quoting, units row, "==PROF==" lines, digit grouping, scaled units)
+// follow ncu's documented output; every number is made up. Replace with
+// recorded ones once an H200 run exists (bench/results/h200/).
 #include <string>
 
 #include "flopscope/results.h"
