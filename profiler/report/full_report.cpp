@@ -196,12 +196,8 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
 
 // ---- NVTX ranges -------------------------------------------------------------------
 
-// A profile of a long run can name thousands of ranges (one per step): the
-// views show the first ones in tree order; the results file has them all.
-constexpr size_t kMaxRangeRows = 60;
-
 static std::string ranges_more_line(size_t total) {
-  return total > kMaxRangeRows ? "... and " + std::to_string(total - kMaxRangeRows) +
+  return total > kRangeRowsShown ? "... and " + std::to_string(total - kRangeRowsShown) +
                                      " more ranges (in the results file)\n"
                                : "";
 }
@@ -225,7 +221,7 @@ std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, boo
     t.add_column("hw tensor", Align::right);
     t.add_column("hw CUDA-core", Align::right);
   }
-  for (size_t i = 0; i < rows.size() && i < kMaxRangeRows; ++i) {
+  for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) {
     const RangeRow& r = rows[i];
     const std::string name = r.path.substr(r.path.rfind('/') == std::string::npos ? 0 : r.path.rfind('/') + 1);
     std::vector<Cell> cells{std::string(2 * size_t(r.depth), ' ') + terminal_text(name), range_launches(r),
@@ -249,7 +245,7 @@ static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) 
   os << "\n" << h << " Per NVTX range\n\nKernels launched in the range or its subranges, summed. Hardware "
      << "FLOPs are per-launch means x launches.\n\n| range | launches | GPU time | hw tensor FLOPs | "
      << "hw CUDA-core FLOPs |\n|---|---:|---:|---:|---:|\n";
-  for (size_t i = 0; i < rows.size() && i < kMaxRangeRows; ++i) {
+  for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) {
     const RangeRow& r = rows[i];
     const bool hw = r.launches_with_counters > 0;
     os << "| " << md_cell(r.path) << " | " << range_launches(r) << " | " << fmt_time(r.gpu_time_s) << " | "

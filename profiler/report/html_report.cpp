@@ -2,6 +2,7 @@
 // Security Policy forbids any network access). Every string from a results
 // file goes through html_escape(); the script is a constant and carries no
 // data: it reads the table cells and the SVG already in the page.
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -281,6 +282,31 @@ void recon_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
   o << "</tbody></table></div>\n";
 }
 
+void nvtx_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
+  const std::vector<RangeRow> rows = nvtx_ranges(doc);
+  if (rows.empty()) {
+    o << "<p class=\"muted\">No NVTX range in this file (ranges come from <code>flopscope profile</code>).</p>\n";
+    return;
+  }
+  o << "<div class=\"scroll\"><table class=\"sortable\" id=\"nvtx-" << d << "\"><thead><tr>" << th("range", false)
+    << th("launches", true) << th("with counters", true) << th("GPU time", true) << th("hw tensor FLOPs", true)
+    << th("hw CUDA-core FLOPs", true) << "</tr></thead><tbody>\n";
+  for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) {
+    const RangeRow& r = rows[i];
+    const bool hw = r.launches_with_counters > 0;
+    o << "<tr><td class=\"range\" style=\"padding-left:" << 6 + 16 * r.depth << "px\">" << e(r.path) << "</td>"
+      << num_td(std::to_string(r.launches), double(r.launches))
+      << num_td(std::to_string(r.launches_with_counters), double(r.launches_with_counters))
+      << num_td(fmt_time(r.gpu_time_s), r.gpu_time_s)
+      << num_td(hw ? fmt_si(r.hw_tensor) : "-", hw ? std::optional<double>(r.hw_tensor) : std::nullopt)
+      << num_td(hw ? fmt_si(r.hw_cuda_core) : "-", hw ? std::optional<double>(r.hw_cuda_core) : std::nullopt)
+      << "</tr>\n";
+  }
+  o << "</tbody></table></div>\n";
+  if (rows.size() > kRangeRowsShown)
+    o << "<p class=\"muted\">... and " << rows.size() - kRangeRowsShown << " more ranges (in the results file).</p>\n";
+}
+
 void device_section(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
   o << "<div class=\"cards\"><div class=\"card\"><h3>Device</h3><dl>\n";
   if (doc.device) {
@@ -415,6 +441,13 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
               "% or the last column says why they differ, from what the file records; 'unexplained' when it "
               "records no reason.",
           recon_table);
+  const bool any_ranges =
+      std::any_of(docs.begin(), docs.end(), [](const ResultsDoc& doc) { return !nvtx_ranges(doc).empty(); });
+  if (any_ranges)
+    section("nvtx", "Per NVTX range",
+            "Kernels launched in the range or its subranges, summed; subranges are indented. Hardware FLOPs are "
+            "per-launch means x launches; copies and memsets are left out.",
+            nvtx_table);
   section("device", "Device and peaks", "", device_section);
   o << "<script>" << kScript << "</script>\n</body>\n</html>\n";
   return o.str();

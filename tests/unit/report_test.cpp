@@ -111,11 +111,21 @@ TEST(NvtxRanges, TreeOfRangesWithTheirKernels) {
   EXPECT_NE(text.find("19 (16 counted)"), std::string::npos) << text;
   EXPECT_NE(render_report_markdown({doc}).find("| counted/forward/attn | 1 |"), std::string::npos);
   EXPECT_NE(render_report_terminal({doc}).find("per NVTX range"), std::string::npos);
+
+  ResultsDoc marked = doc;
+  marked.runs[1].nvtx = "counted/forward/<b attn='&'>";
+  const std::string html = render_report_html({marked});
+  EXPECT_NE(html.find("<section id=\"nvtx\"><h2>Per NVTX range</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"range\" style=\"padding-left:38px\">counted/forward/&lt;b attn=&#39;&amp;&#39;&gt;</td>"),
+            std::string::npos)
+      << "depth 2 indented, markup escaped";
+  EXPECT_EQ(html.find("<b attn"), std::string::npos);
 }
 
 TEST(NvtxRanges, NoneForBenchmarksAndCappedForLongRuns) {
   EXPECT_EQ(render_nvtx_ranges_terminal(test::sample_doc()), "");
   EXPECT_EQ(render_report_markdown({test::sample_doc()}).find("Per NVTX range"), std::string::npos);
+  EXPECT_EQ(render_report_html({test::sample_doc()}).find("id=\"nvtx\""), std::string::npos);
 
   ResultsDoc many = test::model_twin_profile();
   for (int i = 0; i < 100; ++i) {
@@ -127,4 +137,5 @@ TEST(NvtxRanges, NoneForBenchmarksAndCappedForLongRuns) {
   }
   const std::string text = render_nvtx_ranges_terminal(many, 100, false);
   EXPECT_NE(text.find("... and 47 more ranges (in the results file)"), std::string::npos) << text;
+  EXPECT_NE(render_report_html({many}).find("... and 47 more ranges"), std::string::npos);
 }

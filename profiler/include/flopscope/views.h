@@ -111,6 +111,9 @@ RangeRow range_totals(const ResultsDoc& doc, const std::string& range);
 /// included, in tree order (a range, then its subranges, by name). Empty when
 /// no run has an NVTX path.
 std::vector<RangeRow> nvtx_ranges(const ResultsDoc& doc);
+/// A profile of a long run can name thousands of ranges (one per step): the
+/// report views show this many, in tree order; the results file has them all.
+inline constexpr size_t kRangeRowsShown = 60;
 
 // ---- Side by side ------------------------------------------------------------------------
 struct SideBySideRow {
