@@ -3,6 +3,9 @@
 #
 #   scripts/device-check.sh [--out DIR] [--build DIR] [--quick] [--budget S] [--only LIST]
 #
+# --build build-carry uses the tree scripts/pack-device-build.sh made here (carry
+# it with .deps): no compiling on the lease when its binaries run there.
+#
 # 1. probes the machine (driver, CUDA, glibc, CUPTI/nvperf/cuBLAS paths, counter
 #    permission, ncu and compute-sanitizer versions, whether our binaries run);
 # 2. stops there, with a clear line and exit 3, when no GPU is visible;
@@ -48,7 +51,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; shift ;;
     --budget) budget="$2"; shift 2 ;;
     --only) only=",$2,"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "device-check: unknown option '$1' (see scripts/device-check.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -171,10 +174,15 @@ counters_ok=0
 step devices 30 "$fs" devices
 
 # ---- 4. GPU tests ------------------------------------------------------------------
-if [ -f "$build/CTestTestfile.cmake" ]; then
-  step gpu-tests 240 bash -c "cd '$build' && ctest -L gpu --output-on-failure"
+# The test programs themselves, not ctest: a carried tree's ctest files name
+# this machine's CMake modules. Every tests/*_gpu_test program is labelled gpu.
+gpu_tests=("$build"/tests/*_gpu_test)
+if [ -x "${gpu_tests[0]}" ]; then
+  NOTE="${#gpu_tests[@]} programs" \
+  step gpu-tests 240 bash -c 'rc=0; for t in "$@"; do echo "--- $t"; "$t" --gtest_color=no || rc=1; done; exit $rc' \
+    gpu-tests "${gpu_tests[@]}"
 else
-  absent gpu-tests "no ctest tree in $build"
+  absent gpu-tests "no tests/*_gpu_test program in $build"
 fi
 
 # ---- 5. benchmarks with counters, ceilings ----------------------------------------
@@ -285,7 +293,7 @@ fi
 
 # Last, if time is left: the CPU tests on this machine's libraries (CI runs
 # them on every commit), and the wgmma GEMM (apart, as above) under memcheck.
-if [ -f "$build/CTestTestfile.cmake" ]; then
+if [ -f "$build/CTestTestfile.cmake" ] && [ -x "$build/tests/core_test" ]; then  # not in a carried tree
   NOTE="cpu-labelled tests, on this machine's libraries" \
   step cpu-tests 90 bash -c "cd '$build' && ctest -L cpu -j8"
 fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds, here, what scripts/device-check.sh runs on the GPU machine, in a tree
+# small enough to carry there (the device tool carries at most 64 MiB with the
+# working tree), so that the lease is not spent compiling:
+#
+#   scripts/pack-device-build.sh          # -> build-carry/ (Release)
+#   run: carry [build-carry, .deps], command
+#        scripts/device-check.sh --build build-carry --out $OUT --quick --budget 540
+#
+# It builds only the flopscope CLI, the injection library, the GPU test programs
+# (tests/*_gpu_test) and profile_app, then deletes the object files and static
+# libraries. Paths compiled into the tests are absolute (/work/main/build-carry/...);
+# device-check links this checkout's old path to wherever it lands. If the
+# binaries do not run there (another glibc, no CUPTI where the rpath points),
+# device-check builds from source with .deps instead (scripts/vendor-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dst=build-carry
+limit=$((60 << 20))  # leave room under 64 MiB for the tree and .deps
+
+cmake -S . -B "$dst" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=ON >/dev/null
+targets=(flopscope_cli flopscope_inject profile_app)
+mapfile -t gpu_tests < <(sed -n 's/^ *flopscope_test(\([a-z_]*_gpu_test\) .*/\1/p' tests/CMakeLists.txt)
+[ "${#gpu_tests[@]}" -gt 0 ] || { echo "pack-device-build: found no *_gpu_test target in tests/CMakeLists.txt" >&2; exit 1; }
+cmake --build "$dst" -j"$(nproc)" --target "${targets[@]}" "${gpu_tests[@]}"
+
+# Only what runs: no objects, archives or dependency files.
+find "$dst" \( -name '*.o' -o -name '*.a' -o -name '*.d' -o -name '*.fatbin*' -o -name '*.cudafe*' \
+  -o -name '*.ii' -o -name '*.ptx' -o -name '*.cubin' \) -type f -delete
+rm -rf "$dst/tests/install-check"
+
+carried=$(( $(du -sb "$dst" | cut -f1) + $(du -sb .deps 2>/dev/null | cut -f1 || echo 0) \
+  + $(git ls-files -z | xargs -0 du -cb | tail -n1 | cut -f1) ))
+echo "pack-device-build: $dst holds ${gpu_tests[*]} and the CLI; with .deps and the tree: $((carried >> 20)) MiB"
+if [ "$carried" -gt "$limit" ]; then
+  echo "pack-device-build: $((carried >> 20)) MiB is over the $((limit >> 20)) MiB the device tool can carry; carry .deps alone and let device-check build" >&2
+  exit 1
+fi

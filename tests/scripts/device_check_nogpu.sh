@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# scripts/device-check.sh where there is no GPU: it probes the machine, writes
+# probe.txt, prints its summary table and stops with exit 3, building nothing
+# and running no GPU step. Skipped (visibly) where a GPU is present.
+#   device_check_nogpu.sh SOURCE_DIR BUILD_DIR
+set -u
+src=$1 build=$2
+if nvidia-smi -L >/dev/null 2>&1; then
+  echo "[  SKIPPED ] a GPU is visible here; this test covers device-check's no-GPU path"
+  exit 0
+fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out/stdout"; echo "--- stderr"; cat "$out/stderr"; exit 1; }
+bash "$src/scripts/device-check.sh" --out "$out/dc" --build "$build" >"$out/stdout" 2>"$out/stderr"
+rc=$?
+[ "$rc" -eq 3 ] || fail "exit $rc, expected 3 (no GPU)"
+grep -q "no GPU visible" "$out/stderr" || fail "no one-line reason on stderr"
+for key in "date:" "commit:" "glibc:" "libcupti.so:" "RmProfilingAdminOnly" "ncu:" "compute-sanitizer:"; do
+  grep -q "$key" "$out/dc/probe.txt" || fail "probe.txt lacks '$key'"
+done
+grep -Eq "^probe +ok" "$out/stdout" || fail "no summary row for the probe"
+grep -Eq "^gpu +none" "$out/stdout" || fail "no summary row saying there is no GPU"
+n=$(ls "$out/dc" | wc -l)
+[ "$n" -le 8 ] || fail "$n files in the output directory, at most 8 allowed"
+grep -q "=== build" "$out/dc/run.log" && fail "it built without a GPU"
+echo "device-check without a GPU: exit 3, probe.txt and the summary as expected"
