@@ -276,7 +276,8 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
   twin=("$fs" bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small --reps 1 --no-validate)
   if [ -n "$metrics" ]; then
     NOTE="same metrics as flopscope's $chip plan" \
-    step ncu 120 ncu --clock-control none --csv --print-kernel-base mangled --log-file "$out/ncu.csv" \
+    step ncu 120 ncu --clock-control none --cache-control none --csv --page raw --print-kernel-base mangled \
+      --log-file "$out/ncu.csv" \
       --metrics "$metrics" "${twin[@]}"
     if has profile && has crosscheck && [ -s "$out/ncu.csv" ]; then
       NOTE="ncu_twin.json in counters.tar" \

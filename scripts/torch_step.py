@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A small PyTorch training step with NVTX ranges, for `flopscope profile`.
 
-It runs a tiny transformer block in BF16: one step counted by PyTorch's own FLOP
-counter (torch.utils.flop_counter.FlopCounterMode) inside the NVTX range "counted",
-then --steps more inside "step0", "step1", ... Each step's phases are ranges of their
-own (forward / backward / optimizer).
+It runs a tiny transformer block in BF16: one warm-up step inside the NVTX range
+"warmup" (first-call work: library handles, algorithm choice), one step counted by
+PyTorch's own FLOP counter (torch.utils.flop_counter.FlopCounterMode) inside
+"counted", then --steps more inside "step0", "step1", ... Each step's phases are
+ranges of their own (forward / backward / optimizer).
 
 The ranges are NVTX start/end ranges (torch.cuda.nvtx.range_start), not push/pop:
 PyTorch's autograd engine launches the backward kernels from its device worker
@@ -88,6 +89,8 @@ def main() -> int:
                     counts[phase] = {"flops": int(counter.get_total_flops()),
                                      "by_op": {str(op): int(v) for op, v in by_op.items()}}
 
+    with nvtx_range("warmup"):
+        step()
     counts = {}
     with nvtx_range("counted"):
         step(counts)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 #include "flopscope/error.h"
@@ -93,8 +94,8 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
     const std::string k = key_of(r.name);
     auto [it, fresh] = ours.try_emplace(k);
     if (fresh) our_order.push_back(k);
-    it->second.launches += r.launches;
-    it->second.add(r.hw->metrics, double(std::max<int64_t>(r.launches, 1)));
+    add_launches(it->second.launches, r.launches);
+    it->second.add(r.hw->metrics, double(r.launches));
   }
   if (ours.empty())
     throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
@@ -104,13 +105,21 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
     const std::string k = key_of(l.kernel);
     auto [it, fresh] = theirs.try_emplace(k);
     if (fresh) ncu_order.push_back(k);
-    it->second.launches += 1;
+    add_launches(it->second.launches, 1);
     it->second.add(l.metrics, 1);
   }
 
   CrosscheckReport rep;
   rep.tolerance = tol;
-  rep.notes = ncu.notes;
+  // ncu's values left out, for the metrics flopscope has (a raw page also
+  // carries text columns, such as the device's name, that concern nobody).
+  std::set<std::string> our_metrics;
+  for (const auto& [k, pool] : ours)
+    for (const auto& [m, sw] : pool.sums) our_metrics.insert(m);
+  for (const auto& [metric, sk] : ncu.skipped)
+    if (our_metrics.count(metric))
+      rep.notes.push_back("ncu's " + metric + " was left out: " + sk.reason + " (" + std::to_string(sk.values) +
+                          " value" + (sk.values == 1 ? "" : "s") + ")");
   if (!by_signature)
     rep.notes.push_back("kernels matched by function name (ncu printed no mangled names): template instances "
                         "of one function are pooled; ncu --print-kernel-base mangled matches them apart");
@@ -121,7 +130,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
       continue;
     }
     const Pool& t = theirs.at(k);
-    rep.kernels.push_back({k, mine->second.launches, t.launches});
+    rep.kernels.push_back({k, mine->second.launches, t.launches, rep.rows.size(), 0});
     const std::map<std::string, double> a = mine->second.means(), b = t.means();
     for (const auto& [metric, value] : a) {
       const auto other = b.find(metric);
@@ -131,6 +140,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
       if (row.cls != MetricClass::info)
         row.ok = row.rel_diff <= (row.cls == MetricClass::bytes ? tol.bytes : tol.counts);
       rep.rows.push_back(std::move(row));
+      ++rep.kernels.back().row_count;
     }
   }
   for (const std::string& k : our_order)
@@ -154,8 +164,8 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
     t.add_column("diff", Align::right);
     t.add_column("tolerance", Align::right);
     t.add_column("", Align::left);
-    for (const CrosscheckRow& row : r.rows) {
-      if (row.kernel != k.key) continue;
+    for (size_t i = k.first_row; i < k.first_row + k.row_count && i < r.rows.size(); ++i) {
+      const CrosscheckRow& row = r.rows[i];
       const bool info = row.cls == MetricClass::info;
       const double tol = row.cls == MetricClass::bytes ? r.tolerance.bytes : r.tolerance.counts;
       t.add_row({row.metric, fmt_value(row.flopscope), fmt_value(row.ncu), pct(row.rel_diff),

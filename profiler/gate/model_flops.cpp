@@ -1,6 +1,7 @@
 // A framework's model FLOPs per NVTX range beside the hardware FLOPs of the
 // launches in each range (flopscope/crosscheck.h, docs/crosscheck.md).
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "flopscope/crosscheck.h"
@@ -27,6 +28,9 @@ ModelFlops parse_model_flops(const std::string& text, const std::string& origin)
     m.ranges.push_back(std::move(r));
   }
   if (m.ranges.empty()) root.at("ranges").fail("expected at least one range");
+  if (m.ranges.size() > kMaxModelRanges)
+    root.at("ranges").fail("holds " + std::to_string(m.ranges.size()) + " ranges; at most " +
+                           std::to_string(kMaxModelRanges) + " are compared: keep the ranges to compare");
   return m;
 }
 
@@ -43,30 +47,35 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
                     "'flopscope profile --set flops --tensor LIST --out F -- APP'");
   ModelCrosscheck out;
   out.source = model.source;
-  int64_t uncounted = 0;
+  std::set<size_t> uncounted;  // runs without counters inside some range: each once, however nested
   for (const ModelRange& m : model.ranges) {
     RangeComparison c{m, range_totals(doc, m.nvtx), {}};
-    for (const RunRecord& r : doc.runs) {
-      if (r.family != "app" || !r.hw || r.hw->flops_by_pipe.empty() || !nvtx_inside(r.nvtx, m.nvtx)) continue;
-      RangeKernel k{r.variant, r.nvtx, r.launches, {}, 0};
-      for (const auto& [pipe, per_launch] : r.hw->flops_by_pipe) {
-        k.flops_by_pipe[pipe] = per_launch * double(r.launches);
-        k.flops += k.flops_by_pipe[pipe];
+    for (size_t i = 0; i < doc.runs.size(); ++i) {
+      const RunRecord& r = doc.runs[i];
+      if (!is_app_kernel(r) || !nvtx_inside(r.nvtx, m.nvtx)) continue;
+      RangeKernel k{r.variant, {}};
+      k.totals.path = r.nvtx;
+      add_run(k.totals, r);
+      if (k.totals.launches_with_counters == 0) {
+        if (k.totals.launches > 0) uncounted.insert(i);
+        continue;
       }
       c.top.push_back(std::move(k));
     }
+    const auto flops = [](const RangeKernel& k) { return k.totals.hw_tensor + k.totals.hw_cuda_core; };
     std::stable_sort(c.top.begin(), c.top.end(),
-                     [](const RangeKernel& a, const RangeKernel& b) { return a.flops > b.flops; });
+                     [&](const RangeKernel& a, const RangeKernel& b) { return flops(a) > flops(b); });
     if (c.top.size() > kTopKernels) c.top.resize(kTopKernels);
     if (c.hw.launches == 0)
       out.notes.push_back("no kernel was launched inside '" + m.nvtx +
                           "': check the path against the profile's nvtx column (ranges pushed on another thread "
                           "do not cover a launch; docs/profile.md)");
-    uncounted += c.hw.launches - c.hw.launches_with_counters;
     out.ranges.push_back(std::move(c));
   }
-  if (uncounted > 0)
-    out.notes.push_back(std::to_string(uncounted) +
+  int64_t n = 0;
+  for (size_t i : uncounted) add_launches(n, doc.runs[i].launches);
+  if (n > 0)
+    out.notes.push_back(std::to_string(n) +
                         " launches inside the ranges have no hardware FLOPs (not profiled, or inside a CUDA graph): "
                         "the hardware totals leave them out");
   return out;
@@ -81,11 +90,9 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
     t.add_column(h, std::string(h) == "range" ? Align::left : Align::right, std::string(h) == "range");
   for (const RangeComparison& c : r.ranges) {
     const double hw = c.hw.hw_tensor + c.hw.hw_cuda_core;
-    std::string launches = std::to_string(c.hw.launches);
-    if (c.hw.launches_with_counters != c.hw.launches)
-      launches += " (" + std::to_string(c.hw.launches_with_counters) + " counted)";
-    t.add_row({one_line(c.model.nvtx), fmt_si(c.model.flops), fmt_si(c.hw.hw_tensor), fmt_si(c.hw.hw_cuda_core), fmt_si(hw),
-               c.model.flops > 0 ? fmt_fixed(hw / c.model.flops, 3) : std::string("-"), launches});
+    t.add_row({one_line(c.model.nvtx), fmt_si(c.model.flops), fmt_si(c.hw.hw_tensor), fmt_si(c.hw.hw_cuda_core),
+               fmt_si(hw), c.model.flops > 0 ? fmt_fixed(hw / c.model.flops, 3) : std::string("-"),
+               range_launches_text(c.hw)});
   }
   out << t.render(140, false);
   for (const RangeComparison& c : r.ranges) {
@@ -98,11 +105,9 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
       k.add_column("launches", Align::right);
       k.add_column("hw tensor", Align::right);
       k.add_column("hw CUDA-core", Align::right);
-      for (const RangeKernel& kr : c.top) {
-        double tensor = 0, core = 0;
-        for (const auto& [pipe, v] : kr.flops_by_pipe) (is_tensor_key(pipe) ? tensor : core) += v;
-        k.add_row({one_line(kr.kernel), one_line(kr.nvtx), std::to_string(kr.launches), fmt_si(tensor), fmt_si(core)});
-      }
+      for (const RangeKernel& kr : c.top)
+        k.add_row({one_line(kr.kernel), one_line(kr.totals.path), std::to_string(kr.totals.launches),
+                   fmt_si(kr.totals.hw_tensor), fmt_si(kr.totals.hw_cuda_core)});
       out << k.render(140, false);
     }
     if (!c.model.by_op.empty()) {

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <sstream>
+#include <cmath>
 
 #include "flopscope/crosscheck.h"
 #include "flopscope/error.h"
@@ -105,16 +105,20 @@ double time_scale(std::string_view w, bool denominator) {
 }
 
 /// One unit word, with an optional decimal prefix: "byte" 1, "Mbyte" 1e6,
-/// "Ghz" 1e9. Base words are whatever ncu prints ("byte", "inst", "cycle",
-/// "sector", ...); a leading K/M/G/T/P before a lower-case letter is a prefix.
+/// "Ghz" 1e9. Only the base words ncu prints are known; any other word, or
+/// another prefix ("kbyte", "Kibyte"), is not understood (0), never guessed.
 double word_scale(std::string_view w, bool denominator) {
   if (const double t = time_scale(w, denominator); t != 0) return t;
-  if (w.empty()) return 0;
-  for (char c : w)
-    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_')) return 0;
-  static constexpr std::string_view kPrefixes = "KMGTP";
-  const size_t p = kPrefixes.find(w.front());
-  if (p == std::string_view::npos || w.size() < 2 || !std::islower(static_cast<unsigned char>(w[1]))) return 1;
+  static constexpr std::string_view kBases[] = {"byte",  "bit",     "inst",   "cycle", "sector",
+                                                "request", "warp",  "thread", "block", "register",
+                                                "hz",    "op",      "ops",    "pass",  "wavefront"};
+  const auto known = [](std::string_view b) {
+    return std::find(std::begin(kBases), std::end(kBases), b) != std::end(kBases);
+  };
+  if (known(w)) return 1;
+  static constexpr std::string_view kPrefixes = "KMGTP";  // 1e3 .. 1e15
+  const size_t p = w.empty() ? std::string_view::npos : kPrefixes.find(w.front());
+  if (p == std::string_view::npos || !known(w.substr(1))) return 0;
   double s = 1;
   for (size_t i = 0; i <= p; ++i) s *= 1e3;
   return s;
@@ -132,11 +136,11 @@ double ncu_unit_scale(std::string_view unit) {
 }
 
 NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
-  std::vector<std::string> lines;
-  {
-    std::string s(text);
-    std::istringstream in(s);
-    for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  std::vector<std::string_view> lines;
+  for (size_t from = 0; from < text.size();) {
+    const size_t nl = std::min(text.find('\n', from), text.size());
+    lines.push_back(text.substr(from, nl - from));
+    from = nl + 1;
   }
   // The header: the first row whose first field is "ID" and which names the kernel.
   std::vector<std::string> header, row;
@@ -152,7 +156,6 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
 
   NcuCsv out;
   std::map<int64_t, size_t> by_id;  // ID -> index in out.launches
-  std::map<std::string, int> unit_notes;
   auto launch = [&](int64_t id, const std::string& kernel) -> NcuLaunch& {
     auto [it, fresh] = by_id.try_emplace(id, out.launches.size());
     if (fresh) out.launches.push_back({id, kernel, {}});
@@ -162,14 +165,15 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     if (value.empty() || value == "n/a") return;
     double v = 0;
     const double scale = ncu_unit_scale(unit);
-    if (scale == 0) {
-      ++unit_notes["unit '" + unit + "' of " + metric + " is not understood"];
-      return;
-    }
-    if (!parse_number(value, v)) {
-      ++unit_notes["value '" + value + "' of " + metric + " is not a number"];
-      return;
-    }
+    // One entry per metric, whatever the values: a text column of the raw page
+    // (a device's name) must not make one note per launch.
+    const auto skip = [&](const std::string& why) {
+      NcuSkipped& sk = out.skipped[metric];
+      if (sk.reason.empty()) sk.reason = why;
+      ++sk.values;
+    };
+    if (scale == 0) return skip("its unit '" + unit + "' is not understood");
+    if (!parse_number(value, v) || !std::isfinite(v * scale)) return skip("a value is not a finite number ('" + value + "')");
     l.metrics[metric] = v * scale;
   };
   auto id_of = [](const std::string& s, int64_t& id) {
@@ -204,8 +208,6 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   }
   if (out.launches.empty())
     throw_bad_input(origin + " has an Nsight Compute header but no profiled launch: did ncu profile any kernel?");
-  for (const auto& [note, n] : unit_notes)
-    out.notes.push_back(note + (n > 1 ? " (" + std::to_string(n) + " values left out)" : " (left out)"));
   return out;
 }
 

@@ -202,13 +202,6 @@ static std::string ranges_more_line(size_t total) {
                                : "";
 }
 
-static std::string range_launches(const RangeRow& r) {
-  std::string s = std::to_string(r.launches);
-  if (r.launches_with_counters > 0 && r.launches_with_counters != r.launches)
-    s += " (" + std::to_string(r.launches_with_counters) + " counted)";
-  return s;
-}
-
 std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, bool color) {
   const std::vector<RangeRow> rows = nvtx_ranges(doc);
   if (rows.empty()) return "";
@@ -223,8 +216,11 @@ std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, boo
   }
   for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) {
     const RangeRow& r = rows[i];
-    const std::string name = r.path.substr(r.path.rfind('/') == std::string::npos ? 0 : r.path.rfind('/') + 1);
-    std::vector<Cell> cells{std::string(2 * size_t(r.depth), ' ') + terminal_text(name), range_launches(r),
+    const size_t slash = r.path.rfind('/');
+    std::string name = r.path.substr(slash == std::string::npos ? 0 : slash + 1);
+    if (name.empty()) name = "(empty name)";
+    std::vector<Cell> cells{std::string(2 * size_t(r.depth), ' ') + terminal_text(name),
+                            any_hw ? range_launches_text(r) : std::to_string(r.launches),
                             fmt_time(r.gpu_time_s)};
     if (any_hw) {
       cells.emplace_back(r.launches_with_counters > 0 ? fmt_si(r.hw_tensor) : "-");
@@ -241,6 +237,7 @@ std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, boo
 static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) {
   const std::vector<RangeRow> rows = nvtx_ranges(doc);
   if (rows.empty()) return "";
+  const bool any_hw = std::any_of(rows.begin(), rows.end(), [](const RangeRow& r) { return r.launches_with_counters > 0; });
   std::ostringstream os;
   os << "\n" << h << " Per NVTX range\n\nKernels launched in the range or its subranges, summed. Hardware "
      << "FLOPs are per-launch means x launches.\n\n| range | launches | GPU time | hw tensor FLOPs | "
@@ -248,7 +245,7 @@ static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) 
   for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) {
     const RangeRow& r = rows[i];
     const bool hw = r.launches_with_counters > 0;
-    os << "| " << md_cell(r.path) << " | " << range_launches(r) << " | " << fmt_time(r.gpu_time_s) << " | "
+    os << "| " << md_cell(r.path) << " | " << (any_hw ? range_launches_text(r) : std::to_string(r.launches)) << " | " << fmt_time(r.gpu_time_s) << " | "
        << (hw ? fmt_si(r.hw_tensor) : "-") << " | " << (hw ? fmt_si(r.hw_cuda_core) : "-") << " |\n";
   }
   os << ranges_more_line(rows.size());

@@ -369,20 +369,26 @@ bool nvtx_inside(const std::string& path, const std::string& range) {
          (path.size() > range.size() && path.compare(0, range.size(), range) == 0 && path[range.size()] == '/');
 }
 
-static bool is_app_kernel(const RunRecord& r) {
+bool is_app_kernel(const RunRecord& r) {
   return r.family == "app" && (r.name.empty() || r.name.front() != '[');  // "[memcpy HtoD]", "[memset]"
 }
 
-static void add_run(RangeRow& row, const RunRecord& r) {
-  row.launches += r.launches;
+void add_run(RangeRow& row, const RunRecord& r) {
+  add_launches(row.launches, r.launches);
   row.gpu_time_s += profile_total_s(r);
   if (!r.hw || r.hw->flops_by_pipe.empty()) return;
-  row.launches_with_counters += r.launches;
+  add_launches(row.launches_with_counters, r.launches);
   for (const auto& [pipe, per_launch] : r.hw->flops_by_pipe) {
     const double total = per_launch * double(r.launches);
     row.hw_by_pipe[pipe] += total;
     (is_tensor_key(pipe) ? row.hw_tensor : row.hw_cuda_core) += total;
   }
+}
+
+std::string range_launches_text(const RangeRow& r) {
+  std::string s = std::to_string(r.launches);
+  if (r.launches_with_counters != r.launches) s += " (" + std::to_string(r.launches_with_counters) + " counted)";
+  return s;
 }
 
 RangeRow range_totals(const ResultsDoc& doc, const std::string& range) {
@@ -402,7 +408,7 @@ std::vector<RangeRow> nvtx_ranges(const ResultsDoc& doc) {
     if (!is_app_kernel(r) || r.nvtx.empty()) continue;
     std::vector<std::string> names;
     size_t from = 0;
-    while (true) {
+    while (names.size() < kMaxRangeDepth) {
       const size_t slash = r.nvtx.find('/', from);
       names.push_back(r.nvtx.substr(from, slash - from));
       RangeRow& row = rows[names];

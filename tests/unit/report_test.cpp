@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <regex>
 #include <sstream>
 
@@ -138,4 +139,26 @@ TEST(NvtxRanges, NoneForBenchmarksAndCappedForLongRuns) {
   const std::string text = render_nvtx_ranges_terminal(many, 100, false);
   EXPECT_NE(text.find("... and 47 more ranges (in the results file)"), std::string::npos) << text;
   EXPECT_NE(render_report_html({many}).find("... and 47 more ranges"), std::string::npos);
+}
+
+TEST(NvtxRanges, DeepPathsAndHugeCountsStayBounded) {
+  ResultsDoc doc = test::model_twin_profile();
+  std::string deep = "leak";
+  for (int i = 0; i < 20000; ++i) deep += "/r";
+  doc.runs[0].nvtx = deep;  // a range pushed in a loop and never popped
+  doc.runs[0].launches = std::numeric_limits<int64_t>::max();
+  doc.runs[3].nvtx = "leak";
+  doc.runs[3].launches = std::numeric_limits<int64_t>::max();
+  const std::vector<RangeRow> rows = nvtx_ranges(doc);
+  size_t leak_rows = 0;
+  for (const RangeRow& r : rows) {
+    if (r.path.rfind("leak", 0) != 0) continue;
+    ++leak_rows;
+    EXPECT_LT(r.depth, int(kMaxRangeDepth));
+    EXPECT_GE(r.launches, 0) << r.path;
+  }
+  EXPECT_EQ(leak_rows, kMaxRangeDepth);
+  EXPECT_EQ(rows.front().path, "counted");
+  EXPECT_EQ(range_totals(doc, "leak").launches, std::numeric_limits<int64_t>::max()) << "held, not wrapped";
+  EXPECT_FALSE(render_nvtx_ranges_terminal(doc).empty());
 }

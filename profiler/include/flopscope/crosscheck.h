@@ -24,9 +24,15 @@ struct NcuLaunch {
   std::map<std::string, double> metrics;  ///< metric name -> value in CUPTI's units
 };
 
+/// Values of one metric that were left out, and why (the first reason seen).
+struct NcuSkipped {
+  std::string reason;
+  int64_t values = 0;
+};
+
 struct NcuCsv {
-  std::vector<NcuLaunch> launches;  ///< in ID order
-  std::vector<std::string> notes;   ///< values left out, e.g. a unit not understood
+  std::vector<NcuLaunch> launches;              ///< in ID order
+  std::map<std::string, NcuSkipped> skipped;    ///< by metric: a unit not understood, text values
 };
 
 /// Parses ncu's CSV: the details page (`--csv`, one row per metric) or the raw
@@ -35,15 +41,18 @@ struct NcuCsv {
 /// own output, "==PROF==" lines) are skipped. Scaled units ("Mbyte", "usecond",
 /// "Gcycle/second"...) and digit grouping ("1,048,576") are undone, so values
 /// compare with CUPTI's: bytes, counts, nanoseconds for durations, per second
-/// for rates. A value of "n/a" is left out; a unit not understood is left out
-/// and noted. Throws bad_input (naming `origin`) when no header is found.
+/// for rates. A value of "n/a" is left out; a unit not understood and a value
+/// that is not a finite number are left out and recorded in `skipped`. Throws
+/// bad_input (naming `origin`) when no header is found.
 NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin);
 /// Reads and parses a file (at most 256 MiB).
 NcuCsv read_ncu_csv(const std::string& path);
 
 /// Multiplier from a value printed in `unit` to CUPTI's unit for it; 0 when the
 /// unit is not understood. "byte" 1, "Kbyte" 1e3, "usecond" 1e3 (to ns),
-/// "cycle/usecond" 1e6 (to per second), "%" 1.
+/// "cycle/usecond" 1e6 (to per second), "%" 1. Known base words: byte, bit,
+/// inst, cycle, sector, request, warp, thread, block, register, hz, op(s),
+/// pass, wavefront, with a K/M/G/T/P prefix; anything else gives 0.
 double ncu_unit_scale(std::string_view unit);
 
 /// How a metric is compared. counts: instruction and tensor-op counts and
@@ -71,11 +80,12 @@ struct CrosscheckRow {
 struct CrosscheckKernel {
   std::string key;
   int64_t flopscope_launches = 0, ncu_launches = 0;
+  size_t first_row = 0, row_count = 0;  ///< its rows: rows[first_row, first_row + row_count)
 };
 
 struct CrosscheckReport {
   std::vector<CrosscheckKernel> kernels;   ///< matched, in ncu's first-launch order
-  std::vector<CrosscheckRow> rows;         ///< per matched kernel, per metric in both
+  std::vector<CrosscheckRow> rows;         ///< per matched kernel (in kernels' order), per metric in both
   std::vector<std::string> only_ncu;       ///< ncu kernels with no flopscope counters
   std::vector<std::string> only_flopscope; ///< flopscope kernels ncu did not profile
   std::vector<std::string> notes;
@@ -86,11 +96,13 @@ struct CrosscheckReport {
 
 /// Sets `ncu` beside the application runs of `doc` (a `flopscope profile`
 /// results file, or its raw counter file) that carry raw metrics. Kernels are
-/// matched by demangled name when ncu printed signatures (`--print-kernel-base
-/// demangled` or `mangled`), else by function name (kernel_short_name). Each
+/// matched by demangled name when ncu printed mangled names (`--print-kernel-base
+/// mangled`: one demangler for both sides), else by function name
+/// (kernel_short_name: ncu's own demangler writes signatures differently). Each
 /// side is the mean per launch over all its launches of the kernel, so both
-/// runs must launch each kernel with the same mix of shapes. Throws bad_input
-/// when `doc` has no such runs (a `bench` results file, a timing profile).
+/// runs must launch each kernel with the same mix of shapes. ncu values left
+/// out (NcuCsv::skipped) are noted for the metrics flopscope has. Throws
+/// bad_input when `doc` has no such runs (a `bench` results file, a timing profile).
 CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol);
 
 /// The terminal table: one line per kernel and metric, then the kernels only
@@ -100,6 +112,8 @@ std::string render_crosscheck_text(const CrosscheckReport& r);
 // ---- model FLOPs per NVTX range -------------------------------------------------
 
 inline constexpr const char* kModelFlopsSchema = "flopscope.model-flops/1";
+/// Each range is looked up in every profile line: a bound on the work.
+inline constexpr size_t kMaxModelRanges = 4096;
 
 /// What a framework counted inside one NVTX range (docs/crosscheck.md).
 struct ModelRange {
@@ -118,19 +132,16 @@ struct ModelFlops {
 ModelFlops parse_model_flops(const std::string& text, const std::string& origin);
 ModelFlops read_model_flops(const std::string& path);
 
-/// One kernel's share of a range.
+/// One kernel's share of a range: a profile line (kernel name x NVTX path).
 struct RangeKernel {
   std::string kernel;  ///< short name (profile's variant)
-  std::string nvtx;
-  int64_t launches = 0;
-  std::map<std::string, double> flops_by_pipe;  ///< totals over its launches
-  double flops = 0;
+  RangeRow totals;     ///< its launches and FLOPs; totals.path is its NVTX path
 };
 
 struct RangeComparison {
   ModelRange model;
   RangeRow hw;                    ///< the range's kernels, summed (flopscope/views.h)
-  std::vector<RangeKernel> top;   ///< the kernels with the most hardware FLOPs, at most 8
+  std::vector<RangeKernel> top;   ///< the profile lines with the most hardware FLOPs, at most 8
 };
 
 struct ModelCrosscheck {

@@ -4,6 +4,7 @@
 /// (terminal, Markdown, CSV, HTML) draws from these, so the numbers a test
 /// checks are the numbers a reader sees. Host-only; inputs are ResultsDocs only.
 #include <cstddef>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -91,9 +92,18 @@ bool is_tensor_key(const std::string& key);
 /// Total GPU time of an application profile record: mean sample x launches
 /// (exact when every launch's sample was kept).
 double profile_total_s(const RunRecord& run);
+/// An application profile's kernel line: family "app", not a copy or memset
+/// ("[memcpy HtoD]", "[memset]").
+bool is_app_kernel(const RunRecord& run);
 /// True when NVTX path `path` is `range` or lies inside it: "a/b" is inside
 /// "a"; "ab" is not.
 bool nvtx_inside(const std::string& path, const std::string& range);
+
+/// total += n for launch counts (each >= 0, as the results format requires),
+/// held at INT64_MAX: a file may hold counts near it, and their sum must not wrap.
+inline void add_launches(int64_t& total, int64_t n) {
+  total = n > std::numeric_limits<int64_t>::max() - total ? std::numeric_limits<int64_t>::max() : total + n;
+}
 
 struct RangeRow {
   std::string path;  ///< "step0/forward"
@@ -108,12 +118,18 @@ struct RangeRow {
 /// `range`, summed.
 RangeRow range_totals(const ResultsDoc& doc, const std::string& range);
 /// One row per NVTX range of the application runs, every enclosing range
-/// included, in tree order (a range, then its subranges, by name). Empty when
-/// no run has an NVTX path.
+/// included, in tree order (a range, then its subranges, by name), down to
+/// kMaxRangeDepth levels (a leak of unclosed ranges must not cost depth^2).
+/// Empty when no run has an NVTX path.
 std::vector<RangeRow> nvtx_ranges(const ResultsDoc& doc);
 /// A profile of a long run can name thousands of ranges (one per step): the
 /// report views show this many, in tree order; the results file has them all.
 inline constexpr size_t kRangeRowsShown = 60;
+inline constexpr size_t kMaxRangeDepth = 32;
+/// "(n counted)" after a range's launch count when only some have counters.
+std::string range_launches_text(const RangeRow& r);
+/// Adds one application run (launches, GPU time, hardware FLOPs by pipe) to `row`.
+void add_run(RangeRow& row, const RunRecord& run);
 
 // ---- Side by side ------------------------------------------------------------------------
 struct SideBySideRow {
