@@ -84,7 +84,10 @@ struct OnlineSoftmax {
     return alpha;
   }
   /// exp2(s2 - m) for a score of the current block; 0 for a masked score.
-  FLOPSCOPE_HD float prob(float s2) const { return m == -INFINITY ? 0.0f : exp2f(s2 - m); }
+  /// While m is -inf every score so far is -inf too, and exp2(-inf - 0) = 0:
+  /// the select sits on the operand, so the exp2 runs without a branch and the
+  /// select is computed once per row and block.
+  FLOPSCOPE_HD float prob(float s2) const { return exp2f(s2 - (m == -INFINITY ? 0.0f : m)); }
   FLOPSCOPE_HD void add(float block_sum) { l += block_sum; }
   /// 1 / sum, or 0 for a row that saw no key (its output is 0).
   FLOPSCOPE_HD float inv_sum() const { return l > 0.0f ? 1.0f / l : 0.0f; }

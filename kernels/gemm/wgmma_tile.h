@@ -54,6 +54,12 @@ inline constexpr int kGroupM = 8;  // tile-rows per L2 band (grouped_tile)
 
 // Producer / consumer register budgets (setmaxnreg): 128 x 40 + 256 x 232 <= 64K.
 inline constexpr int kProducerRegs = 40, kConsumerRegs = 232;
+// Registers per thread the launch must be given for those budgets: setmaxnreg.inc
+// waits until the producer's released registers cover the consumers' increase,
+// so a kernel compiled to fewer (a -maxrregcount, another __launch_bounds__)
+// would spin at its start, past the mbarrier guard. kernel_sass_test checks it.
+inline constexpr int kLaunchRegs =
+    (kWarpgroupThreads * kProducerRegs + kConsumers * kWarpgroupThreads * kConsumerRegs + kThreads - 1) / kThreads;
 
 static_assert(kRowBytes == int(wgmma::kSwizzleRowBytes), "a k-tile row is one 128-byte swizzle row");
 static_assert(kWgRows == 64, "each consumer warpgroup issues m64 wgmmas");

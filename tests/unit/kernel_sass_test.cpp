@@ -9,11 +9,14 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+
+#include "gemm/wgmma_tile.h"
 #include <vector>
 
 namespace {
@@ -158,4 +161,26 @@ TEST(KernelSass, TensorCoreAndSpillChecks) {
       for (const std::string& a : archs) EXPECT_GE(per_arch[a], 1) << "no " << c.function << " for " << a;
     }
   }
+}
+
+// gemm.wgmma's setmaxnreg.inc spins until the producer's released registers
+// cover the consumers' increase: the kernel must be compiled to at least
+// kLaunchRegs per thread, or it would hang at its start (no mbarrier guard there).
+TEST(KernelSass, WgmmaLaunchRegistersCoverSetmaxnreg) {
+  ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
+  const std::vector<std::string> archs = configured_archs();
+  if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
+    GTEST_SKIP() << "this build leaves sm_90a out";
+  const std::string obj = object_for("gemm/wgmma.cu.o");
+  ASSERT_FALSE(obj.empty());
+  int checked = 0;
+  for (const Function& f : functions_in(obj)) {
+    if (f.name.find("gemm_wgmma_kernel") == std::string::npos || f.arch != "sm_90a") continue;
+    SCOPED_TRACE(f.name + ": " + f.resources);
+    const size_t at = f.resources.find("REG:");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_GE(std::atoi(f.resources.c_str() + at + 4), flopscope::kernels::gemm::wgmma_tile::kLaunchRegs);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2) << "one kernel per 16-bit type (fp16, bf16)";
 }
