@@ -88,6 +88,18 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   return t;
 }
 
+std::map<std::string, double> training_step_flops(const ModelConfig& m, Checkpointing c, double step_tokens) {
+  const ForwardFlops f = forward_flops_per_token(m, m.seq_len, false);
+  const std::pair<const char*, double> parts[] = {
+      {"qkv", 3 * f.qkv},  {"attn_out", 3 * f.attn_out}, {"attention", 3 * f.attention},
+      {"ffn", 3 * f.ffn},  {"router", 3 * f.router},     {"logits", 3 * f.logits},
+      {"recompute", token_flops(m, c).recompute}};
+  std::map<std::string, double> out;
+  for (const auto& [name, per_token] : parts)
+    if (per_token > 0) out[name] = per_token * step_tokens;
+  return out;
+}
+
 // ---- training -----------------------------------------------------------------------
 
 std::optional<double> default_gpu_power_w(std::string_view k) {

@@ -36,6 +36,21 @@ ModelFlops parse_model_flops(const std::string& text, const std::string& origin)
 
 ModelFlops read_model_flops(const std::string& path) { return parse_model_flops(read_file(path), path); }
 
+std::string serialize_model_flops(const ModelFlops& m) {
+  detail::Json j;
+  j["schema"] = kModelFlopsSchema;
+  j["source"] = m.source;
+  j["ranges"] = detail::Json::array();
+  for (const ModelRange& r : m.ranges) {
+    detail::Json e;
+    e["nvtx"] = r.nvtx;
+    e["flops"] = r.flops;
+    if (!r.by_op.empty()) e["by_op"] = r.by_op;
+    j["ranges"].push_back(std::move(e));
+  }
+  return j.dump(2) + "\n";
+}
+
 constexpr size_t kTopKernels = 8;
 
 ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model) {
@@ -113,7 +128,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
     if (!c.model.by_op.empty()) {
       std::vector<std::pair<std::string, double>> ops(c.model.by_op.begin(), c.model.by_op.end());
       std::stable_sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-      out << "  model by op:";
+      out << "  model's breakdown:";
       for (const auto& [op, v] : ops) out << " " << one_line(op) << " " << fmt_si(v) << ";";
       out << "\n";
     }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
+#include "flopscope/crosscheck.h"
 #include "flopscope/results.h"
 #include "unit/sample_doc.h"
 
@@ -180,4 +181,31 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
   expect_bad_input(with({"--gen-tokens", "9223372036854775807"}),
                    "--gen-tokens 9223372036854775807 is too large (at most 1099511627776)");
   expect_bad_input(with({"--batch", "9223372036854775807"}), "--batch 9223372036854775807 is too large");
+}
+
+// estimate -> measure -> verify: one training step's model FLOPs for
+// `crosscheck --model-flops`.
+TEST(EstimateCli, ModelFlopsForAStep) {
+  const std::string dir = temp_dir();
+  const std::string out = dir + "/step.json";
+  auto r = flopscope::test::run_cli({"estimate", "--preset", "gpt2-small", "--model-flops-out", out, "--nvtx",
+                                     "step0", "--nvtx", "step1/fwd", "--step-tokens", "8192",
+                                     "--checkpointing", "selective"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("wrote model FLOPs per NVTX range: " + out), std::string::npos) << r.err;
+  const flopscope::ModelFlops m = flopscope::read_model_flops(out);
+  ASSERT_EQ(m.ranges.size(), 2u);
+  EXPECT_EQ(m.ranges[1].nvtx, "step1/fwd");
+  double sum = 0;
+  for (const auto& [part, v] : m.ranges[0].by_op) sum += v;
+  EXPECT_DOUBLE_EQ(m.ranges[0].flops, sum);
+  EXPECT_GT(m.ranges[0].by_op.at("recompute"), 0) << "selective checkpointing re-runs attention";
+  EXPECT_NE(m.source.find("8192 tokens per training step"), std::string::npos) << m.source;
+
+  expect_bad_input({"--preset", "gpt2-small", "--model-flops-out", dir + "/a.json"}, "needs --nvtx RANGE");
+  expect_bad_input({"--preset", "gpt2-small", "--nvtx", "step0"}, "give --model-flops-out F");
+  expect_bad_input({"--preset", "gpt2-small", "--model-flops-out", dir + "/b.json", "--nvtx", "s",
+                    "--step-tokens", "-5"},
+                   "--step-tokens must be positive");
+  expect_bad_input({"--preset", "gpt2-small", "--model-flops-out", dir, "--nvtx", "s"}, "directory");
 }

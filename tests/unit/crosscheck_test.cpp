@@ -268,6 +268,14 @@ TEST(ModelFlops, Parses) {
   EXPECT_EQ(m.ranges[1].nvtx, "counted/forward");
   EXPECT_EQ(m.ranges[1].flops, 9e9);
   EXPECT_EQ(m.ranges[1].by_op.at("aten.mm"), 8e9);
+  const ModelFlops again = parse_model_flops(serialize_model_flops(m), "again.json");
+  ASSERT_EQ(again.ranges.size(), m.ranges.size());
+  EXPECT_EQ(again.source, m.source);
+  for (size_t i = 0; i < m.ranges.size(); ++i) {
+    EXPECT_EQ(again.ranges[i].nvtx, m.ranges[i].nvtx);
+    EXPECT_EQ(again.ranges[i].flops, m.ranges[i].flops);
+    EXPECT_EQ(again.ranges[i].by_op, m.ranges[i].by_op);
+  }
 }
 
 TEST(ModelFlops, RefusesMalformedDocuments) {
@@ -325,7 +333,7 @@ TEST(ModelFlops, RangesHoldTheirSubrangesByPipe) {
   EXPECT_NE(text.find("model FLOPs from torch.utils.flop_counter.FlopCounterMode (handmade sample)"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("model by op: aten.mm 8.00G; aten._scaled_dot_product_flash_attention 1.00G;"),
+  EXPECT_NE(text.find("model's breakdown: aten.mm 8.00G; aten._scaled_dot_product_flash_attention 1.00G;"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("3 (0 counted)"), std::string::npos) << text;

@@ -11,6 +11,7 @@
 
 #include "cli_util.h"
 #include "exit_codes.h"
+#include "flopscope/crosscheck.h"  // ModelFlops, serialize_model_flops
 #include "flopscope/error.h"
 #include "flopscope/estimate.h"
 #include "flopscope/peaks.h"
@@ -26,12 +27,16 @@ using json = nlohmann::ordered_json;
 
 struct EstimateOptions {
   std::string config, preset, from, gpu, dtype = "bf16", kv_dtype, checkpointing = "none";
+  std::string model_flops_out;      // a training step's model FLOPs per NVTX range
+  std::vector<std::string> nvtx;    // ... for these ranges
+  int64_t step_tokens = 0;
   bool json = false, list_presets = false;
   double tokens = 0, tokens_per_second = 0, peak_tflops = 0, mfu = 0, price = 0, pue = 1.0,
          power_w = 0;
   int64_t gpus = 1, prompt_tokens = 0, gen_tokens = 0, batch = 1, context = 0;
   CLI::Option *o_tokens = nullptr, *o_tps = nullptr, *o_peak = nullptr, *o_mfu = nullptr,
-              *o_price = nullptr, *o_power = nullptr, *o_prompt = nullptr, *o_context = nullptr;
+              *o_price = nullptr, *o_power = nullptr, *o_prompt = nullptr, *o_context = nullptr,
+              *o_step = nullptr;
 };
 
 // --dtype: a storage type runs on the pipe training and serving use (tensor
@@ -107,6 +112,22 @@ struct Section {
   }
 };
 
+/// --model-flops-out: one training step's model FLOPs, by part, for each --nvtx
+/// range, as `crosscheck --model-flops` reads them (docs/estimate.md).
+void write_step_model_flops(const EstimateOptions& o, const ModelConfig& model, Checkpointing ckpt) {
+  const double tokens = o.o_step->count() ? double(o.step_tokens) : double(model.seq_len);
+  const std::map<std::string, double> parts = training_step_flops(model, ckpt, tokens);
+  ModelFlops mf;
+  mf.source = "flopscope estimate: " + (model.title.empty() ? model.name : model.title) + ", " +
+              fixed(tokens, 0) + " tokens per training step, checkpointing " + to_string(ckpt) +
+              "; matmuls only, 3 x forward + recompute; attention over every key of seq_len " +
+              std::to_string(model.seq_len) + " (a causal kernel that skips masked blocks does about half)";
+  double total = 0;
+  for (const auto& [part, v] : parts) total += v;
+  for (const std::string& r : o.nvtx) mf.ranges.push_back({r, total, parts});
+  write_output(o.model_flops_out, serialize_model_flops(mf), "model FLOPs per NVTX range");
+}
+
 int run_estimate(const EstimateOptions& o) {
   if (o.list_presets) {
     if (o.json) {
@@ -143,6 +164,15 @@ int run_estimate(const EstimateOptions& o) {
   const auto ckpt = parse_checkpointing(o.checkpointing);
   if (!ckpt)
     throw_bad_input("--checkpointing '" + o.checkpointing + "' is unknown: use none, selective or full");
+  if (!o.model_flops_out.empty() && o.nvtx.empty())
+    throw_bad_input("--model-flops-out needs --nvtx RANGE: the NVTX range of one training step in the profile");
+  if (o.model_flops_out.empty() && (!o.nvtx.empty() || o.o_step->count()))
+    throw_bad_input("--nvtx and --step-tokens describe the --model-flops-out file: give --model-flops-out F");
+  if (o.o_step->count() && o.step_tokens <= 0)
+    throw_bad_input("--step-tokens must be positive, got " + std::to_string(o.step_tokens));
+  for (const std::string& r : o.nvtx)
+    if (r.empty()) throw_bad_input("--nvtx needs a range path such as step3 or step3/forward");
+  check_outputs({o.model_flops_out}, {o.config, o.from});
   const Precision prec = precision_for("--dtype", o.dtype);
   const Precision kv_prec = o.kv_dtype.empty() ? prec : precision_for("--kv-dtype", o.kv_dtype);
 
@@ -177,6 +207,7 @@ int run_estimate(const EstimateOptions& o) {
   }
 
   const TokenFlops tf = token_flops(model, *ckpt);
+  if (!o.model_flops_out.empty()) write_step_model_flops(o, model, *ckpt);
   const ParamCounts pc = count_params(model);
   const ForwardFlops parts = forward_flops_per_token(model, model.seq_len, false);
 
@@ -448,6 +479,12 @@ void add_estimate_command(CLI::App& app) {
   sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)");
   o->o_context = sub->add_option("--context", o->context, "Keys a decode step attends to (default: prompt + generated)");
   sub->add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
+  sub->add_option("--model-flops-out", o->model_flops_out,
+                  "Write one training step's model FLOPs per --nvtx range, for 'flopscope crosscheck PROFILE "
+                  "--model-flops F'");
+  sub->add_option("--nvtx", o->nvtx, "With --model-flops-out: the NVTX range of one training step (repeatable)");
+  o->o_step = sub->add_option("--step-tokens", o->step_tokens,
+                              "With --model-flops-out: tokens per training step, batch x seq_len (default seq_len)");
   set_action(sub, [o]() { return run_estimate(*o); });
 }
 

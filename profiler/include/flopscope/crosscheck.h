@@ -131,6 +131,8 @@ struct ModelFlops {
 /// [{"nvtx", "flops", "by_op"?}]}. Throws bad_input naming `origin` and the path.
 ModelFlops parse_model_flops(const std::string& text, const std::string& origin);
 ModelFlops read_model_flops(const std::string& path);
+/// The document parse_model_flops reads (round trip).
+std::string serialize_model_flops(const ModelFlops& m);
 
 /// One kernel's share of a range: a profile line (kernel name x NVTX path).
 struct RangeKernel {

@@ -6,6 +6,7 @@
 /// attention and FFN FLOPs come from models.h, so the estimator and the
 /// kernels' model FLOPs share one definition.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -108,6 +109,14 @@ struct TokenFlops {
   double hardware = 0;        ///< train + recompute (the HFU numerator)
 };
 TokenFlops token_flops(const ModelConfig& m, Checkpointing c);
+
+/// One training step of `step_tokens` tokens, by part, for setting beside a
+/// profiled step (`estimate --model-flops-out`, `crosscheck --model-flops`):
+/// "qkv", "attn_out", "attention", "ffn", "router", "logits" are 3 x the
+/// forward part (forward, and backward at twice it) and "recompute" what the
+/// checkpointing re-runs; parts that are 0 are left out. Attention counts every
+/// key of seq_len, as token_flops does.
+std::map<std::string, double> training_step_flops(const ModelConfig& m, Checkpointing c, double step_tokens);
 
 // ---- training ---------------------------------------------------------------------------
 
