@@ -155,8 +155,8 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
   std::ostringstream out;
   const auto pct = [](double d) { return std::isinf(d) ? std::string("inf") : fmt_fixed(100 * d, 3) + "%"; };
   for (const CrosscheckKernel& k : r.kernels) {
-    out << one_line(k.key) << "  (flopscope " << k.flopscope_launches << " launch" << (k.flopscope_launches == 1 ? "" : "es")
-        << ", ncu " << k.ncu_launches << ")\n";
+    out << one_line(k.key) << "  (flopscope " << k.flopscope_launches << " launch"
+        << (k.flopscope_launches == 1 ? "" : "es") << ", ncu " << k.ncu_launches << ")\n";
     Table t;
     t.add_column("metric", Align::left, true);
     t.add_column("flopscope", Align::right);
@@ -168,7 +168,7 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
       const CrosscheckRow& row = r.rows[i];
       const bool info = row.cls == MetricClass::info;
       const double tol = row.cls == MetricClass::bytes ? r.tolerance.bytes : r.tolerance.counts;
-      t.add_row({row.metric, fmt_value(row.flopscope), fmt_value(row.ncu), pct(row.rel_diff),
+      t.add_row({one_line(row.metric), fmt_value(row.flopscope), fmt_value(row.ncu), pct(row.rel_diff),
                  info ? std::string("-") : pct(tol),
                  info ? std::string("info") : (row.ok ? std::string("ok") : std::string("DIFFERS"))});
     }
