@@ -248,7 +248,7 @@ static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) 
     os << "| " << md_cell(r.path) << " | " << (any_hw ? range_launches_text(r) : std::to_string(r.launches)) << " | " << fmt_time(r.gpu_time_s) << " | "
        << (hw ? fmt_si(r.hw_tensor) : "-") << " | " << (hw ? fmt_si(r.hw_cuda_core) : "-") << " |\n";
   }
-  os << ranges_more_line(rows.size());
+  if (rows.size() > kRangeRowsShown) os << "\n" << ranges_more_line(rows.size());  // not a table row
   return os.str();
 }
 

@@ -139,6 +139,8 @@ TEST(NvtxRanges, NoneForBenchmarksAndCappedForLongRuns) {
   const std::string text = render_nvtx_ranges_terminal(many, 100, false);
   EXPECT_NE(text.find("... and 47 more ranges (in the results file)"), std::string::npos) << text;
   EXPECT_NE(render_report_html({many}).find("... and 47 more ranges"), std::string::npos);
+  EXPECT_NE(render_report_markdown({many}).find(" |\n\n... and 47 more ranges"), std::string::npos)
+      << "a blank line ends the Markdown table first";
 }
 
 TEST(NvtxRanges, DeepPathsAndHugeCountsStayBounded) {
