@@ -92,7 +92,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     m.add_column("MFU% datasheet", Align::right);
     m.add_column("MFU% measured", Align::right);
     for (const auto& r : doc.runs)
-      m.add_row({terminal_text(r.id), terminal_text(r.precision), pct(r.derived.mfu), pct(mfu_measured(r, doc))});
+      m.add_row({terminal_text(run_label(r)), terminal_text(r.precision), pct(r.derived.mfu), pct(mfu_measured(r, doc))});
     os << m.render(width, color);
   }
 
@@ -131,13 +131,13 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     t.add_column("MFU%", Align::right);
     t.add_column("HFU%", Align::right);
     for (const auto& r : recon)
-      t.add_row({terminal_text(doc.runs[r.run].id), fmt_si(r.model_flops), fmt_si(r.hw_flops),
+      t.add_row({terminal_text(run_label(doc.runs[r.run])), fmt_si(r.model_flops), fmt_si(r.hw_flops),
                  r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
                  fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), pct(r.mfu), pct(r.hfu)});
     os << t.render(width, color);
     for (const auto& r : recon)
       for (const auto& why : r.reasons)
-        os << wrap(terminal_text(why), width, "  " + terminal_text(doc.runs[r.run].id) + ": ", "      ");
+        os << wrap(terminal_text(why), width, "  " + terminal_text(run_label(doc.runs[r.run])) + ": ", "      ");
   }
   return os.str();
 }
@@ -162,10 +162,12 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
       t.add_column("MFU%" + n, Align::right);
       if (d > 0) t.add_column(n + "/[1]", Align::right);
     }
+    // The shape only where one label runs at several shapes: width goes to numbers.
+    std::map<std::string, size_t> shapes_per_label;
+    for (const auto& row : rows) ++shapes_per_label[run_label(row.id, row.nvtx)];
     for (const auto& row : rows) {
-      // The shape only where one id runs at several shapes: width goes to numbers.
-      const bool ambiguous = std::count_if(rows.begin(), rows.end(), [&](const SideBySideRow& o) { return o.id == row.id; }) > 1;
-      std::vector<Cell> cells{terminal_text(ambiguous ? row.id + " (" + row.shape + ")" : row.id)};
+      const std::string label = run_label(row.id, row.nvtx);
+      std::vector<Cell> cells{terminal_text(shapes_per_label[label] > 1 ? label + " (" + row.shape + ")" : label)};
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
         cells.emplace_back(r ? fmt_fixed(r->derived.tflops_model, 1) : "-");
@@ -185,7 +187,10 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
   for (size_t d = 0; d < docs.size(); ++d) {
     if (docs.size() > 1) os << "\n== [" << d + 1 << "] " << terminal_text(labels[d]) << " ==\n";
     ResultsDoc safe = docs[d];
-    for (auto& r : safe.runs) r.id = terminal_text(r.id);
+    for (auto& r : safe.runs) {
+      r.id = terminal_text(r.id);
+      r.nvtx = terminal_text(r.nvtx);
+    }
     if (safe.device) safe.device->name = terminal_text(safe.device->name);
     safe.peaks.datasheet.source = terminal_text(safe.peaks.datasheet.source);
     os << render_terminal(safe, width, color);
@@ -269,7 +274,7 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
   if (doc.peaks.measured) {
     os << "\n| kernel | peak | MFU % (datasheet) | MFU % (measured) |\n|---|---|---:|---:|\n";
     for (const auto& r : doc.runs)
-      os << "| " << md_cell(r.id) << " | " << md_cell(r.precision) << " | " << pct(r.derived.mfu) << " | "
+      os << "| " << md_cell(run_label(r)) << " | " << md_cell(r.precision) << " | " << pct(r.derived.mfu) << " | "
          << pct(mfu_measured(r, doc)) << " |\n";
   }
 
@@ -297,7 +302,7 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
       std::string why;
       for (const auto& w : r.reasons) why += (why.empty() ? "" : "; ") + w;
       if (why.empty()) why = "agree within " + fmt_fixed(kReconTolerance * 100, 0) + "%";
-      os << "| " << md_cell(doc.runs[r.run].id) << " | " << fmt_si(r.model_flops) << " | "
+      os << "| " << md_cell(run_label(doc.runs[r.run])) << " | " << fmt_si(r.model_flops) << " | "
          << md_cell(model_parts(r)) << " | " << fmt_si(r.hw_flops) << " | " << md_cell(pipe_split(r)) << " | "
          << (r.ratio ? fmt_fixed(*r.ratio, 3) : "-") << " | " << pct(r.mfu) << " | " << pct(r.hfu) << " | "
          << md_cell(why) << " |\n";
@@ -328,7 +333,7 @@ std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
   for (size_t d = 0; d < docs.size(); ++d) os << (d > 0 ? "---:|---:|---:|" : "---:|---:|");
   os << "\n";
   for (const auto& row : side_by_side(docs)) {
-    os << "| " << md_cell(row.id) << " | " << md_cell(row.shape) << " |";
+    os << "| " << md_cell(run_label(row.id, row.nvtx)) << " | " << md_cell(row.shape) << " |";
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;

@@ -120,15 +120,17 @@ void add_memory_roofs(RooflineChart& c, const PeakTable& t, bool measured) {
   }
 }
 
-// The bandwidth the flat roofs start from and the peak the sloped roofs end at.
-double dram_of(const RooflineChart& c, bool measured) {
-  double fallback = 0;
+// The bandwidth the flat roofs start from: the highest of the table's levels
+// (L1 when known), so that every sloped roof meets every flat roof above it.
+// The other table's when this one has no bandwidth.
+double widest_bw_of(const RooflineChart& c, bool measured) {
+  double same = 0, any = 0;
   for (const auto& r : c.roofs)
-    if (r.memory && r.keys[0] == "dram") {
-      if (r.measured == measured) return r.value;
-      fallback = r.value;
+    if (r.memory) {
+      any = std::max(any, r.value);
+      if (r.measured == measured) same = std::max(same, r.value);
     }
-  return fallback;
+  return same > 0 ? same : any;
 }
 double top_peak_of(const RooflineChart& c, bool measured) {
   double same = 0, any = 0;
@@ -273,7 +275,7 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
       if (r.memory) continue;
       yhi = std::max(yhi, r.value / 1e12);
       ylo = std::min(ylo, r.value / 1e12);
-      if (double bw = dram_of(c, r.measured); bw > 0) {
+      if (double bw = widest_bw_of(c, r.measured); bw > 0) {
         xlo = std::min(xlo, r.value / bw);
         xhi = std::max(xhi, r.value / bw);
       }
@@ -382,7 +384,7 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
     c.y_max = y_max;
     for (auto& r : c.roofs) {
       if (!r.memory) {
-        const double bw = dram_of(c, r.measured);
+        const double bw = widest_bw_of(c, r.measured);
         r.x0 = bw > 0 ? std::clamp(r.value / bw, x_min, x_max) : x_min;
         r.x1 = x_max;
         r.y0 = r.y1 = r.value / 1e12;
@@ -395,15 +397,21 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
         r.y1 = r.x1 * bw / 1e12;
       }
     }
-    // Roofs of precisions some run uses stand out; a merged roof takes the
-    // color of such a precision.
+    // Roofs of precisions some run uses stand out in the points' colors; a
+    // merged roof that several used_colors precisions share is striped in theirs.
     std::set<std::string> used_prec;
     for (const auto& p : c.points) used_prec.insert(p.precision);
     for (auto& r : c.roofs) {
       if (r.memory) continue;
-      auto it = std::find_if(r.keys.begin(), r.keys.end(), [&](const std::string& k) { return used_prec.count(k) > 0; });
-      r.faint = it == r.keys.end();
-      if (!r.faint) r.color = precision_color(*it);
+      std::vector<std::string> used_colors;
+      for (const auto& k : r.keys)
+        if (used_prec.count(k)) used_colors.push_back(precision_color(k));
+      r.faint = used_colors.empty();
+      if (used_colors.size() == 1) r.color = used_colors[0];
+      if (used_colors.size() > 1) {
+        r.color = "#444444";  // its label's
+        r.stripe_colors = used_colors;
+      }
     }
     // Drop roofs entirely outside the axes.
     c.roofs.erase(std::remove_if(c.roofs.begin(), c.roofs.end(),
@@ -416,11 +424,11 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
     place_roof_labels(c);
     place_labels(c);
 
+    // The legend names the colors drawn: the points' and single-precision roofs'.
     std::set<std::string> shown;
     for (const auto& p : c.points) shown.insert(p.precision);
     for (const auto& r : c.roofs)
-      if (!r.memory)
-        for (const auto& k : r.keys) shown.insert(k);
+      if (!r.memory && r.keys.size() == 1) shown.insert(r.keys[0]);
     for (const auto& p : all_precisions())
       if (shown.erase(p.key())) c.precision_colors.emplace_back(p.key(), precision_color(p.key()));
     for (const auto& k : shown) c.precision_colors.emplace_back(k, precision_color(k));
@@ -515,11 +523,22 @@ std::string chart_body(const RooflineChart& c) {
   // Roofs, then their labels (flat roof labels kept apart vertically).
   o << "<g class=\"roofs\" fill=\"none\">\n";
   for (const auto& r : c.roofs) {
-    o << "<line class=\"roof\" data-roof=\"" << html_escape(r.keys[0]) << "\" x1=\"" << num(c.px(r.x0))
-      << "\" y1=\"" << num(c.py(r.y0)) << "\" x2=\"" << num(c.px(r.x1)) << "\" y2=\"" << num(c.py(r.y1))
-      << "\" stroke=\"" << r.color << "\" stroke-width=\"" << (r.memory ? "1.6" : r.faint ? "1.2" : "2.2") << "\""
-      << (r.faint ? " stroke-opacity=\"0.45\"" : "") << (r.measured ? " stroke-dasharray=\"7 4\"" : "") << "><title>"
-      << html_escape(r.label) << "</title></line>\n";
+    // A striped roof is one line per color, each dashed so that the dashes
+    // alternate: dash d, then the others' dashes and the gaps (g, measured only).
+    const std::vector<std::string> colors = r.stripe_colors.empty() ? std::vector<std::string>{r.color} : r.stripe_colors;
+    const double dash = r.measured ? 7 : 10, gap = r.measured ? 4 : 0, period = dash + gap;
+    for (size_t i = 0; i < colors.size(); ++i) {
+      o << "<line class=\"roof\" data-roof=\"" << html_escape(r.keys[0]) << "\" x1=\"" << num(c.px(r.x0))
+        << "\" y1=\"" << num(c.py(r.y0)) << "\" x2=\"" << num(c.px(r.x1)) << "\" y2=\"" << num(c.py(r.y1))
+        << "\" stroke=\"" << colors[i] << "\" stroke-width=\"" << (r.memory ? "1.6" : r.faint ? "1.2" : "2.2") << "\""
+        << (r.faint ? " stroke-opacity=\"0.45\"" : "");
+      if (colors.size() > 1)
+        o << " stroke-dasharray=\"" << num(dash) << ' ' << num(period * double(colors.size()) - dash)
+          << "\" stroke-dashoffset=\"" << num(-period * double(i)) << "\"";
+      else if (r.measured)
+        o << " stroke-dasharray=\"7 4\"";
+      o << "><title>" << html_escape(r.label) << "</title></line>\n";
+    }
   }
   o << "</g>\n<g class=\"roof-labels\" font-size=\"10.5\">\n";
   for (const auto& r : c.roofs) {
@@ -625,10 +644,14 @@ std::string chart_body(const RooflineChart& c) {
   }
   if (!c.omitted.empty()) {
     ly += 6;
-    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">not drawn: " << c.omitted.size()
-      << " run" << (c.omitted.size() == 1 ? "" : "s") << " (0 FLOPs</text>\n";
+    // The reasons vary (no FLOPs, no bytes, off the axes): hover for each.
+    std::string why;
+    for (const auto& om : c.omitted) why += (why.empty() ? "" : "\n") + om.id + ": " + om.reason;
+    o << "<g class=\"omitted\"><title>" << html_escape(why) << "</title><text x=\"" << num(lx) << "\" y=\""
+      << num(ly) << "\">not drawn: " << c.omitted.size() << " run" << (c.omitted.size() == 1 ? "" : "s")
+      << "</text>\n";
     ly += 14;
-    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">or no bytes; see the tables)</text>\n";
+    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">(hover for why)</text></g>\n";
   }
   o << "</g>\n";
   return o.str();

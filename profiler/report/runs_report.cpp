@@ -4,6 +4,7 @@
 
 #include "flopscope/report.h"
 #include "flopscope/table.h"
+#include "flopscope/views.h"
 
 namespace flopscope {
 namespace {
@@ -40,7 +41,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   t.add_column("bound", Align::left);
   t.add_column("ok", Align::left);
   for (const auto& r : doc.runs) {
-    std::vector<Cell> row{r.id, shape_string(r.shape), fmt_time(r.time_s.median),
+    std::vector<Cell> row{run_label(r), shape_string(r.shape), fmt_time(r.time_s.median),
                           fmt_fixed(r.derived.tflops_model, 1), pct(r.derived.mfu)};
     if (any_hw) row.emplace_back(pct(r.derived.hfu));
     row.emplace_back(r.derived.peak_key);
@@ -90,7 +91,7 @@ std::string render_markdown(const ResultsDoc& doc) {
   os << "|---|---|---:|---:|---:|---:|---:|---|---:|---|---:|---|\n";
   for (const auto& r : doc.runs) {
     const Derived& d = r.derived;
-    os << "| " << md_cell(r.id) << " | " << md_cell(shape_string(r.shape)) << " | "
+    os << "| " << md_cell(run_label(r)) << " | " << md_cell(shape_string(r.shape)) << " | "
        << fmt_time(r.time_s.median) << " | " << fmt_fixed(d.tflops_model, 2) << " | "
        << (d.tflops_hw ? fmt_fixed(*d.tflops_hw, 2) : "-") << " | " << pct(d.mfu) << " | "
        << pct(d.hfu) << " | " << md_cell(d.peak_key) << " (" << fmt_fixed(d.peak_tflops, 1)
@@ -118,7 +119,7 @@ std::string csv_field(const std::string& s) {
 std::string render_csv(const ResultsDoc& doc) {
   std::ostringstream os;
   os.precision(17);
-  os << "id,family,variant,dtype,precision,shape,launches,time_median_s,time_p10_s,time_p90_s,"
+  os << "id,family,variant,dtype,precision,shape,name,nvtx,launches,time_median_s,time_p10_s,time_p90_s,"
         "sm_clock_mhz,model_flops,model_bytes,hw_flops,hw_dram_read_bytes,hw_dram_write_bytes,"
         "hw_l2_bytes,hw_l1_bytes,tflops_model,tflops_hw,mfu,hfu,peak_key,peak_tflops,ai_dram,"
         "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err\n";
@@ -129,7 +130,8 @@ std::string render_csv(const ResultsDoc& doc) {
     const Derived& d = r.derived;
     os << csv_field(r.id) << ',' << csv_field(r.family) << ',' << csv_field(r.variant) << ','
        << csv_field(r.dtype) << ',' << csv_field(r.precision) << ','
-       << csv_field(shape_string(r.shape)) << ',' << r.launches << ',' << r.time_s.median << ','
+       << csv_field(shape_string(r.shape)) << ',' << csv_field(r.name) << ',' << csv_field(r.nvtx) << ','
+       << r.launches << ',' << r.time_s.median << ','
        << r.time_s.p10 << ',' << r.time_s.p90 << ',';
     opt(r.sm_clock_mhz);
     os << ',' << r.model.flops << ',' << r.model.bytes << ',';

@@ -80,7 +80,10 @@ std::string Table::render(size_t width, bool color) const {
 std::string fmt_fixed(double v, int decimals) {
   if (std::isnan(v)) return "nan";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  // A value no GPU reaches (a corrupt or hand-edited file) must not print
+  // hundreds of digits into a table.
+  if (std::fabs(v) >= 1e15) std::snprintf(buf, sizeof buf, "%.3g", v);
+  else std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
 
@@ -95,6 +98,10 @@ std::string fmt_si(double v) {
     ++i;
   }
   char buf[64];
+  if (a >= 999.5) {  // beyond exa: a mantissa and exponent, never a long row of digits
+    std::snprintf(buf, sizeof buf, "%.3g%s", v, suffix[i]);
+    return buf;
+  }
   const int dec = a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2;
   std::snprintf(buf, sizeof buf, "%.*f%s", i == 0 && a == std::floor(a) ? 0 : dec, v, suffix[i]);
   return buf;

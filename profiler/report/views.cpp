@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "flopscope/error.h"
 #include "flopscope/table.h"
 
 namespace flopscope {
@@ -38,6 +39,10 @@ std::string terminal_text(const std::string& s) {
     if (u < 0x20 || u == 0x7f) c = '?';
   }
   return out;
+}
+
+std::string run_label(const std::string& id, const std::string& nvtx) {
+  return nvtx.empty() ? id : id + " in " + nvtx;
 }
 
 std::vector<std::string> doc_labels(const std::vector<ResultsDoc>& docs) {
@@ -104,6 +109,19 @@ std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc) 
   auto peak = lookup(doc.peaks.measured->flops_per_s, run.precision);
   if (!peak) return std::nullopt;
   return run.model.flops / run.time_s.median / *peak;
+}
+
+void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std::string& what) {
+  if (!ceilings.peaks.measured)
+    throw_bad_input(what + ": the peaks file has no measured peaks; write one with `flopscope ceilings --out F`");
+  if (doc.device && ceilings.device) {
+    const DeviceInfo &a = *doc.device, &b = *ceilings.device;
+    const bool same = !a.gpu_key.empty() && !b.gpu_key.empty() ? a.gpu_key == b.gpu_key : a.name == b.name;
+    if (!same)
+      throw_bad_input(what + ": the ceilings were measured on " + b.name + ", the results on " + a.name +
+                      "; measure ceilings on the same GPU model");
+  }
+  doc.peaks.measured = ceilings.peaks.measured;
 }
 
 // ---- Precision comparison ------------------------------------------------------------
@@ -227,7 +245,8 @@ std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
     std::stable_sort(row.hw_by_pipe.begin(), row.hw_by_pipe.end(),
                      [](const PipeFlops& a, const PipeFlops& b) { return a.flops > b.flops; });
     if (row.model_flops > 0) row.ratio = row.hw_flops / row.model_flops;
-    row.agree = row.ratio && std::fabs(*row.ratio - 1) <= kReconTolerance;
+    // A data-movement kernel (model 0) agrees when the hardware counted 0 too.
+    row.agree = row.ratio ? std::fabs(*row.ratio - 1) <= kReconTolerance : row.hw_flops == 0;
 
     // Work on a pipe other than the one the run is judged against.
     const bool split = !row.hw_by_pipe.empty();
@@ -255,7 +274,7 @@ std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
       row.reasons.push_back("tensor cores: " + fmt_si(row.hw_tensor) +
                             " FLOPs ran on tensor cores though the run is judged as " + r.precision);
 
-    if (row.model_flops <= 0) {
+    if (row.model_flops <= 0 && !row.agree) {
       row.reasons.push_back("unexplained: the model counts no FLOPs (data movement only), the "
                             "hardware counted " + fmt_si(row.hw_flops));
       rows.push_back(std::move(row));
@@ -332,18 +351,14 @@ std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
 
 std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
   std::vector<SideBySideRow> rows;
+  std::map<std::string, size_t> row_of;  // run_key -> index into rows
   for (size_t d = 0; d < docs.size(); ++d) {
     for (size_t i = 0; i < docs[d].runs.size(); ++i) {
       const RunRecord& r = docs[d].runs[i];
-      const std::string shape = shape_string(r.shape);
-      auto it = std::find_if(rows.begin(), rows.end(), [&](const SideBySideRow& row) {
-        return row.id == r.id && row.shape == shape && !row.runs[d];
-      });
-      if (it == rows.end()) {
-        rows.push_back({r.id, shape, std::vector<std::optional<size_t>>(docs.size())});
-        it = rows.end() - 1;
-      }
-      it->runs[d] = i;
+      const auto [it, fresh] = row_of.emplace(run_key(r), rows.size());
+      if (fresh) rows.push_back({r.id, shape_string(r.shape), r.nvtx, std::vector<std::optional<size_t>>(docs.size())});
+      // A file holds each run_key once (results_json refuses duplicates).
+      rows[it->second].runs[d] = i;
     }
   }
   return rows;

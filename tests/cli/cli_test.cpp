@@ -169,6 +169,25 @@ TEST(Cli, ReportSeveralFilesSideBySide) {
   EXPECT_EQ(slurp(dir + "/r.csv").rfind("source,id,", 0), 0u);
 }
 
+TEST(Cli, ReportReadsResultsAgainstCeilingsMeasuredApart) {
+  // `ceilings --out` writes measured peaks without runs; `bench` writes runs
+  // without measured peaks: --peaks sets the two side by side.
+  const std::string dir = temp_dir();
+  const std::string sample = write_sample(dir);  // an H200 benchmark, no measured peaks
+  auto r = run_cli({"report", sample, "--peaks", fixture("handmade-h200.json"), "--md", dir + "/r.md"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("MFU% measured"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(dir + "/r.md").find("HAND-MADE FIXTURE"), std::string::npos);  // where they came from
+
+  expect_one_line_error(run_cli({"report", sample, "--peaks", fixture("handmade-h100.json")}), 2,
+                        "no measured peaks; write one with `flopscope ceilings --out F`");
+  expect_one_line_error(run_cli({"report", fixture("handmade-h100.json"), "--peaks", fixture("handmade-h200.json")}),
+                        2, "the ceilings were measured on NVIDIA H200, the results on NVIDIA H100");
+  r = run_cli({"report", sample, "--peaks", dir + "/none.json", "--md", dir + "/n.md"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/n.md"));
+}
+
 TEST(Cli, ReportEscapesNamesInEveryOutput) {
   const std::string dir = temp_dir();
   auto r = run_cli({"report", fixture("handmade-markup.json"), "--html", dir + "/r.html", "--svg", dir + "/r.svg",

@@ -58,6 +58,12 @@ TEST(Report, CsvQuotingAndColumns) {
   EXPECT_EQ(count(ls[0]), count(ls[1]));
   EXPECT_EQ(count(ls[0]), count(ls[2]));
   EXPECT_EQ(ls[1].rfind("gemm.cublas.bf16,gemm,cublas,bf16,bf16_tensor,", 0), 0u);
+  // Runs that differ only by kernel symbol or NVTX range stay apart.
+  EXPECT_EQ(ls[0].rfind("id,family,variant,dtype,precision,shape,name,nvtx,launches,", 0), 0u);
+  ResultsDoc d = test::sample_doc();
+  d.runs[0].name = "void k<int, 2>(float*)";
+  d.runs[0].nvtx = "step/forward";
+  EXPECT_NE(render_csv(d).find(",\"void k<int, 2>(float*)\",step/forward,1,"), std::string::npos);
 }
 
 TEST(Table, ShrinksToWidth) {
@@ -74,6 +80,10 @@ TEST(Format, Numbers) {
   EXPECT_EQ(fmt_si(1234), "1.23k");
   EXPECT_EQ(fmt_si(989.4e12), "989T");
   EXPECT_EQ(fmt_si(12), "12");
+  EXPECT_EQ(fmt_si(1e300), "1e+282E");  // no row of 282 digits
+  EXPECT_EQ(fmt_fixed(1e300, 2), "1e+300");
+  EXPECT_EQ(fmt_fixed(-2.5e15, 1), "-2.5e+15");
+  EXPECT_EQ(fmt_fixed(774.3, 2), "774.30");
   EXPECT_EQ(fmt_time(1.42e-3), "1.420 ms");
   EXPECT_EQ(fmt_time(8.12e-4), "812.0 us");
   EXPECT_EQ(fmt_time(2.1), "2.10 s");

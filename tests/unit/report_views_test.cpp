@@ -208,6 +208,54 @@ TEST(RooflineChart, RoofsFromBothPeakTables) {
   EXPECT_EQ(mem_ms, (std::set<std::string>{"dram", "l2", "l1"}));
 }
 
+TEST(RooflineChart, EveryLevelMeetsTheFlatRoofs) {
+  // With L2 and L1 measured, each flat roof starts at the steepest slope of its
+  // table, so an L2 or L1 point has a roof drawn above it.
+  const RooflineChart c = build_roofline_chart(fixture("handmade-h200.json"));
+  for (const auto& r : c.roofs) {
+    if (r.memory) continue;
+    double widest = 0;
+    for (const auto& m : c.roofs)
+      if (m.memory && m.measured == r.measured) widest = std::max(widest, m.value);
+    ASSERT_GT(widest, 0);
+    EXPECT_NEAR(r.x0, std::clamp(r.value / widest, c.x_min, c.x_max), 1e-9 * r.x0) << r.label;
+  }
+}
+
+TEST(RooflineChart, SharedRoofIsStripedInTheColorsOfItsRuns) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs.resize(1);  // gemm bf16
+  doc.runs.push_back(doc.runs[0]);
+  doc.runs[1].id = "gemm.cublas.fp16";
+  doc.runs[1].dtype = "fp16";
+  doc.runs[1].precision = "fp16_tensor";
+  compute_derived(doc.runs[1], doc.peaks.datasheet);
+  const RooflineChart c = build_roofline_chart(doc);
+  const ChartRoof* shared = nullptr;
+  for (const auto& r : c.roofs)
+    if (!r.memory && !r.measured && std::count(r.keys.begin(), r.keys.end(), "bf16_tensor")) shared = &r;
+  ASSERT_NE(shared, nullptr);
+  ASSERT_EQ(shared->keys.size(), 2u);  // fp16 and bf16 tensor share 989.4 TFLOP/s on an H200
+  EXPECT_EQ(std::set<std::string>(shared->stripe_colors.begin(), shared->stripe_colors.end()),
+            (std::set<std::string>{precision_color("bf16_tensor"), precision_color("fp16_tensor")}));
+  const std::string svg = render_roofline_svg(c);
+  EXPECT_EQ(count(svg, "data-roof=\"" + shared->keys[0] + "\""), 2u);  // one line per color
+  EXPECT_NE(svg.find("stroke-dashoffset=\"-10.00\""), std::string::npos);
+  // One run: that roof takes the run's color, and the legend names only drawn colors.
+  doc.runs.resize(1);
+  const RooflineChart one = build_roofline_chart(doc);
+  for (const auto& r : one.roofs)
+    if (!r.memory && std::count(r.keys.begin(), r.keys.end(), "bf16_tensor")) {
+      EXPECT_TRUE(r.stripe_colors.empty());
+      EXPECT_EQ(r.color, precision_color("bf16_tensor"));
+    }
+  for (const auto& [key, color] : one.precision_colors) {
+    bool drawn = key == "bf16_tensor";
+    for (const auto& r : one.roofs) drawn = drawn || (!r.memory && r.keys == std::vector<std::string>{key});
+    EXPECT_TRUE(drawn) << key << " is in the legend but drawn in no color of its own";
+  }
+}
+
 TEST(RooflineChart, BoundLabelsFollowTheRidge) {
   const ResultsDoc doc = fixture("handmade-h200.json");
   for (const auto& r : doc.runs) {
@@ -411,6 +459,51 @@ TEST(MultiFile, SideBySide) {
   // Same device and commit twice: labels still differ.
   const auto same = doc_labels({docs[1], docs[1]});
   EXPECT_NE(same[0], same[1]);
+}
+
+TEST(MultiFile, SideBySideMatchesRunsByRangeNotByOrder) {
+  // A profile holds one kernel once per NVTX range, sorted by time: two files
+  // can list the same runs in different orders.
+  ResultsDoc a = test::sample_doc();
+  a.runs.resize(1);
+  a.runs[0].nvtx = "step/forward";
+  a.runs.push_back(a.runs[0]);
+  a.runs[1].nvtx = "step/backward";
+  a.runs[1].time_s = summarize({2 * a.runs[0].time_s.median});
+  ResultsDoc b = a;
+  std::swap(b.runs[0], b.runs[1]);
+
+  const auto rows = side_by_side({a, b});
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    ASSERT_TRUE(row.runs[0] && row.runs[1]);
+    EXPECT_EQ(a.runs[*row.runs[0]].nvtx, row.nvtx);
+    EXPECT_EQ(b.runs[*row.runs[1]].nvtx, row.nvtx);
+  }
+  const std::string md = render_report_markdown({a, b});
+  EXPECT_NE(md.find("gemm.cublas.bf16 in step/forward"), std::string::npos);
+  EXPECT_NE(md.find("gemm.cublas.bf16 in step/backward"), std::string::npos);
+  EXPECT_EQ(md.find("0.50x"), std::string::npos);  // each range beside itself: 1.00x
+  EXPECT_EQ(md.find("2.00x"), std::string::npos);
+  EXPECT_EQ(count(md, "1.00x"), 2u);
+  const std::string term = render_report_terminal({a, b}, 200, false);
+  EXPECT_NE(term.find("gemm.cublas.bf16 in step/backward"), std::string::npos);
+  EXPECT_NE(render_report_html({a, b}).find("gemm.cublas.bf16 in step/backward"), std::string::npos);
+}
+
+TEST(Reconciliation, NoFlopsOnEitherSideAgree) {
+  ResultsDoc doc = test::sample_doc();
+  RunRecord& c = doc.runs[1];  // memory.copy: the model counts 0 FLOPs
+  c.hw = HwCounters{};
+  c.hw->flops_total = 0;
+  auto rows = reconciliation(doc);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(rows[1].agree);
+  EXPECT_TRUE(rows[1].reasons.empty());
+  c.hw->flops_total = 1e6;
+  rows = reconciliation(doc);
+  EXPECT_FALSE(rows[1].agree);
+  EXPECT_EQ(rows[1].reasons.at(0).rfind("unexplained: the model counts no FLOPs", 0), 0u);
 }
 
 TEST(FullReport, OneFileGivesEveryView) {

@@ -19,6 +19,9 @@ struct ChartRoof {
   double value = 0;               ///< FLOP/s (flat) or bytes/s (sloped)
   std::string label;              ///< "bf16_tensor, fp16_tensor 989.4 TFLOP/s"
   std::string color;
+  /// A flat roof that precisions of several runs share is drawn striped in
+  /// their colors (empty otherwise).
+  std::vector<std::string> stripe_colors;
   /// The drawn segment in data units (FLOP/byte, TFLOP/s), clipped to the axes.
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
   /// Drawn lighter: a flat roof of a precision no run in the document uses.

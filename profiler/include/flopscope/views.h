@@ -21,6 +21,11 @@ std::string html_escape(const std::string& s);
 /// move the cursor or recolor a terminal.
 std::string terminal_text(const std::string& s);
 
+/// How views name a run: its id, then " in " and its NVTX range path when it
+/// has one (a profile holds one kernel once per range).
+std::string run_label(const std::string& id, const std::string& nvtx);
+inline std::string run_label(const RunRecord& r) { return run_label(r.id, r.nvtx); }
+
 // ---- Which document is which -------------------------------------------------------
 /// A short, unique label per document: "h200 @ 1a2b3c4", made unique with the
 /// creation time and then an index when two documents would read the same.
@@ -39,6 +44,12 @@ std::vector<PeakRow> peak_rows(const ResultsDoc& doc);
 /// MFU against the measured peak of the run's precision, when the document
 /// has measured peaks for it.
 std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc);
+
+/// Sets `doc`'s measured peaks to those of `ceilings` (a `flopscope ceilings`
+/// file), so that a benchmark or profile is read against ceilings measured
+/// apart from it. Throws a bad-input Error when `ceilings` has no measured
+/// peaks or was measured on another GPU model; `what` names the two files.
+void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std::string& what);
 
 // ---- Precision comparison ------------------------------------------------------------
 struct PrecisionRow {
@@ -76,7 +87,7 @@ struct ReconRow {
   std::vector<PipeFlops> hw_by_pipe;  ///< largest first
   double hw_tensor = 0, hw_cuda_core = 0;  ///< sums over hw_by_pipe
   std::optional<double> mfu, hfu;
-  bool agree = false;  ///< within kReconTolerance
+  bool agree = false;  ///< within kReconTolerance, or both 0
   /// Plain-words reasons for a difference; "unexplained: ..." when the data
   /// names none. Empty when the two agree and nothing ran off-pipe.
   std::vector<std::string> reasons;
@@ -135,11 +146,13 @@ void add_run(RangeRow& row, const RunRecord& run);
 struct SideBySideRow {
   std::string id;  ///< run id, matched across documents
   std::string shape;
+  std::string nvtx;  ///< NVTX range path, empty outside one
   /// Per document (same order as the inputs): the index of the run, if present.
   std::vector<std::optional<size_t>> runs;
 };
-/// Every run id present in any document, in order of first appearance. Runs
-/// are matched by id and shape.
+/// Every run present in any document, in order of first appearance. Runs are
+/// matched by run_key (id, shape and NVTX path), as `compare` matches them: a
+/// profile holds one kernel once per range, in an order that differs by file.
 std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs);
 
 }  // namespace flopscope
