@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,6 +14,7 @@
 #include "attention/attention.cuh"
 #include "attention/reference.h"
 #include "common/cuda_util.cuh"
+#include "common/tile_math.h"
 #include "common/validate.h"
 #include "registry.h"
 
@@ -145,9 +145,10 @@ KernelSpec make_attention_spec(AttentionSpecArgs args, Launch<T> launch) {
     const AttentionDims d = dims_of(sh);
     // batch x heads is formed in int64 (the variants' checks, device_bytes):
     // bounded like the rest, it cannot overflow.
-    const int64_t big = std::numeric_limits<int>::max();
+    const int64_t big = kMaxIndexDim;
     if (d.batch > big || d.heads > big || d.n_q > big || d.n_kv > big || d.head_dim > big)
-      return "batch, heads, seq, seq_kv and head_dim must stay below 2^31: choose a smaller --shape";
+      return std::string("batch, heads, seq, seq_kv and head_dim must be at most ") + kMaxIndexDimText +
+             ": choose a smaller --shape";
     if (auto c = shape_get(sh, "causal"); c && *c > 1) return "causal is a flag: give 0 or 1";
     if (flash && !flash_head_dim_supported(d.head_dim)) return flash_head_dim_error(d.head_dim);
     return check ? check(d) : "";

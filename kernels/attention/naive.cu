@@ -115,6 +115,10 @@ KernelSpec naive_spec(const char* dtype) {
   args.check = [](const AttentionDims& d) -> std::string {
     if (d.batch * d.heads > 65535)
       return "batch*heads must be at most 65535 for attention.naive (gridDim.z): use a flash variant";
+    // The softmax kernel takes one row per (batch, head, query): an int count.
+    if (d.batch * d.heads * d.n_q > kMaxIndexDim)
+      return std::string("batch*heads*seq must be at most ") + kMaxIndexDimText +
+             " for attention.naive (softmax rows): use a flash variant";
     if (ceil_div<int64_t>(d.n_q, kTile) > 65535)
       return "seq must be at most " + std::to_string(int64_t(65535) * kTile) +
              " for attention.naive (gridDim.y): use a flash variant";

@@ -12,6 +12,12 @@
 
 namespace flopscope::kernels {
 
+/// The largest size (rows, columns, sequence length, ...) a kernel with 32-bit
+/// index math accepts: 2^31 - 1 less room to round up to any tile (at most 1024
+/// wide) or add a tile offset without overflowing an int. Checked up front.
+inline constexpr int64_t kMaxIndexDim = 0x7fffffff - 1024;
+inline constexpr const char* kMaxIndexDimText = "2^31 - 1025";
+
 /// The number of `b`-sized pieces that cover `a` (a >= 0, b > 0). The one ceil_div.
 template <class T>
 FLOPSCOPE_HD constexpr T ceil_div(T a, T b) {

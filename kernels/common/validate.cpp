@@ -11,7 +11,11 @@ namespace flopscope::kernels {
 
 double tolerance_for(std::string_view dtype) {
   if (dtype == "fp32") return 1e-5;
-  if (dtype == "tf32") return 1e-3;
+  // TF32 keeps 10 mantissa bits. Tensor cores fed plain floats read only the
+  // top 19 bits (truncation, as cuBLAS may): every product is then biased low
+  // by about 2^-10, a relative error near 1.05e-3 however large k is. 2e-3
+  // passes that and still fails a kernel that drops a term.
+  if (dtype == "tf32") return 2e-3;
   if (dtype == "fp16" || dtype == "bf16") return 1e-2;
   throw_bad_input("no validation tolerance for dtype '" + std::string(dtype) +
                   "' (known: fp32, tf32, fp16, bf16)");

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -170,9 +169,10 @@ KernelSpec make_ffn_spec(FfnSpecArgs args, std::function<Launch<T>()> make_launc
   };
   s.check_shape = [type, check = args.check](const Shape& sh) -> std::string {
     const FfnDims d = dims_of(sh, type);
-    const int64_t big = std::numeric_limits<int>::max();
+    const int64_t big = kMaxIndexDim;
     if (d.tokens > big || d.d_model > big || w1_cols(d) > big)
-      return "tokens, d_model and d_ff must stay below 2^31 (2^30 for SwiGLU's d_ff)";
+      return std::string("tokens, d_model and d_ff must be at most ") + kMaxIndexDimText +
+             " (half that for SwiGLU's d_ff)";
     return check ? check(d) : std::string();
   };
   const bool needs_h = !fused;

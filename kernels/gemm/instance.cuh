@@ -7,13 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/cuda_util.cuh"
+#include "common/tile_math.h"
 #include "common/validate.h"
 #include "gemm/reference.h"
 #include "registry.h"
@@ -120,8 +120,8 @@ KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_lau
   };
   s.check_shape = [check = args.check](const Shape& sh) -> std::string {
     for (const auto& [name, v] : sh)
-      if (v > std::numeric_limits<int>::max())
-        return name + " = " + std::to_string(v) + " exceeds 2^31-1: choose a smaller --shape";
+      if (v > kMaxIndexDim)
+        return name + " = " + std::to_string(v) + " exceeds " + kMaxIndexDimText + ": choose a smaller --shape";
     return check ? check(dims_of(sh)) : std::string();
   };
   const double workspace = args.workspace_bytes;

@@ -199,6 +199,13 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   }
 
   if (hook) {
+    // The counted run starts from a cold L2, as the timed ones do: right after
+    // them, a working set under the L2's size would read little DRAM. Flushed
+    // before the hook, so that the memset is outside the counted range.
+    if (opt.flush_l2) {
+      impl_->flush_l2();
+      FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
+    }
     auto run_once = [&] {
       require_ok(inst->run(impl_->stream), id);
       FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
@@ -206,6 +213,14 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
     rec.hw = hook(spec, shape, run_once);
   }
   return rec;
+}
+
+std::string Harness::context_error() const {
+  // A launch error (bad configuration) is cleared by cudaGetLastError; a fault
+  // or trap in a kernel is sticky: every later call returns it again.
+  cudaGetLastError();
+  const cudaError_t e = cudaDeviceSynchronize();
+  return e == cudaSuccess ? "" : std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
 }
 
 }  // namespace flopscope::kernels

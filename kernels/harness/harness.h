@@ -60,6 +60,10 @@ class Harness {
   RunRecord run(const KernelSpec& spec, const Shape& shape, const BenchOptions& options,
                 const CounterHook& hook = {});
 
+  /// "" when the device still runs work after a failed run; else the sticky
+  /// error (a fault or trap in a kernel) that makes every later run fail too.
+  std::string context_error() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

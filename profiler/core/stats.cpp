@@ -7,22 +7,30 @@
 
 namespace flopscope {
 
+namespace {
+double percentile_of_sorted(const std::vector<double>& s, double q) {
+  const double pos = q * double(s.size() - 1);
+  const size_t lo = size_t(std::floor(pos));
+  const size_t hi = std::min(lo + 1, s.size() - 1);
+  return s[lo] + (s[hi] - s[lo]) * (pos - double(lo));
+}
+}  // namespace
+
 double percentile(std::vector<double> s, double q) {
   if (s.empty()) throw_bad_input("percentile of an empty sample");
   if (!(q >= 0.0 && q <= 1.0)) throw_bad_input("percentile q must lie in [0, 1]");
   std::sort(s.begin(), s.end());
-  const double pos = q * double(s.size() - 1);
-  const size_t lo = size_t(std::floor(pos));
-  const size_t hi = std::min(lo + 1, s.size() - 1);
-  const double frac = pos - double(lo);
-  return s[lo] + (s[hi] - s[lo]) * frac;
+  return percentile_of_sorted(s, q);
 }
 
 TimeStats summarize(std::vector<double> samples) {
+  if (samples.empty()) throw_bad_input("percentile of an empty sample");
+  std::vector<double> sorted = samples;  // once for the three percentiles; samples keep their order
+  std::sort(sorted.begin(), sorted.end());
   TimeStats t;
-  t.median = percentile(samples, 0.5);
-  t.p10 = percentile(samples, 0.1);
-  t.p90 = percentile(samples, 0.9);
+  t.median = percentile_of_sorted(sorted, 0.5);
+  t.p10 = percentile_of_sorted(sorted, 0.1);
+  t.p90 = percentile_of_sorted(sorted, 0.9);
   t.samples = std::move(samples);
   return t;
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <climits>
 #include <map>
+#include <optional>
 #include <memory>
 #include <cstdlib>
 #include <unordered_map>
@@ -73,7 +74,7 @@ struct Counters {
   std::vector<Slot> order;  // sessions in creation order
   std::string note;
   bool fatal = false;
-  uint64_t profiled = 0, without_context = 0, capturing = 0, concurrent = 0;
+  uint64_t profiled = 0, without_context = 0, capturing = 0, concurrent = 0, shared_window = 0;
 
   // What the sessions' raw records hold and left out; the caller holds mu.
   // Session's counts are atomics: no session lock is taken.
@@ -291,7 +292,10 @@ struct CollectorAccess {
     agg()->expect_counters(cb->correlationId);
   }
 
-  static void end_counters(uint32_t correlation) {
+  // `failed`: the launch call returned an error, so nothing ran and no pass
+  // was submitted; that is not a reason to stop counting (an autotuner's
+  // probe of a configuration that does not fit fails this way).
+  static void end_counters(uint32_t correlation, bool failed) {
     Session* s = tls_profiled_session;
     const CUcontext ctx = tls_profiled_context;
     tls_profiled_launch = 0;
@@ -299,6 +303,7 @@ struct CollectorAccess {
     tls_profiled_context = nullptr;
     std::vector<KernelCounters> got;
     try {
+      if (failed) s->forget_last_launch();
       got = s->stop();  // the replay passes ran inside the launch call
     } catch (const std::exception& e) {
       release_session(ctx);
@@ -307,9 +312,16 @@ struct CollectorAccess {
       return;
     }
     release_session(ctx);
-    if (got.empty()) return;
+    if (got.empty() || failed) return;
     {
       std::lock_guard<std::mutex> lock(g_counters.mu);
+      // Auto range profiles every launch on the context: one made by another
+      // thread inside this window is a second range, and summing it into this
+      // launch's counters would be wrong. Such a launch keeps its timing only.
+      if (got.size() != 1) {
+        ++g_counters.shared_window;
+        return;
+      }
       ++g_counters.profiled;
     }
     std::lock_guard<std::mutex> lock(mu());
@@ -363,10 +375,11 @@ struct CollectorAccess {
         begin_counters(domain, cbid, cb, symbol, path);
       return;
     }
-    if (tls_profiled_launch != 0 && tls_profiled_launch == cb->correlationId) end_counters(cb->correlationId);
-    if (runtime && !tls_runtime_calls.empty()) tls_runtime_calls.pop_back();
     // cudaError_t and CUresult are both int-sized enums with 0 for success.
-    if (cb->functionReturnValue && *static_cast<const int*>(cb->functionReturnValue) != 0) {
+    const bool failed = cb->functionReturnValue && *static_cast<const int*>(cb->functionReturnValue) != 0;
+    if (tls_profiled_launch != 0 && tls_profiled_launch == cb->correlationId) end_counters(cb->correlationId, failed);
+    if (runtime && !tls_runtime_calls.empty()) tls_runtime_calls.pop_back();
+    if (failed) {
       std::lock_guard<std::mutex> lock(mu());
       a->on_launch_failed(cb->correlationId);
     }
@@ -540,10 +553,16 @@ void ActivityCollector::flush(bool forced) {
 
 ResultsDoc ActivityCollector::snapshot() {
   ResultsDoc doc = new_results_doc();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!agg_) return doc;
-  doc.device = agg_->device();
-  doc.runs = agg_->runs();
+  // Copied under the lock, summarized outside it: every launch callback waits
+  // on mu_, and sorting millions of durations there would stall the app.
+  std::optional<ProfileAggregator::Frozen> frozen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!agg_) return doc;
+    frozen = agg_->freeze();
+  }
+  doc.device = frozen->device();
+  doc.runs = frozen->runs();
   return doc;
 }
 
@@ -580,6 +599,10 @@ InjectStatus ActivityCollector::status(const std::string& state) {
     add_note(std::to_string(g_counters.concurrent) +
              " launches made while another thread's launch on the same context was being profiled "
              "were timed without counters");
+  if (g_counters.shared_window > 0)
+    add_note(std::to_string(g_counters.shared_window) +
+             " profiled launches shared their counter window with another thread's launch on the same "
+             "context; their counters were dropped and they were timed only");
   const uint64_t unsaved = g_counters.raw_counts().unsaved;
   if (unsaved > 0)
     add_note(std::to_string(unsaved) +

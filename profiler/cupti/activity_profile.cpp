@@ -132,6 +132,17 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
   if (kind == ApiKind::kernel_launch && !symbol.empty())
     p.decision = decide(symbol, path) ? Pending::Decision::keep : Pending::Decision::drop;
   pending_[correlation] = p;
+  if (p.graph) {
+    graph_launches_.push_back(correlation);
+    if (graph_launches_.size() > kGraphLaunchesKept) {
+      auto old = pending_.find(graph_launches_.front());
+      if (old != pending_.end()) {
+        if (old->second.partner) pending_.erase(old->second.partner);
+        pending_.erase(old);
+      }
+      graph_launches_.pop_front();
+    }
+  }
   return p.decision == Pending::Decision::keep;
 }
 
@@ -256,13 +267,23 @@ TimeStats stats_with_cap(const std::vector<double>& all) {
 
 }  // namespace
 
-std::vector<RunRecord> ProfileAggregator::runs() const {
+ProfileAggregator::Frozen ProfileAggregator::freeze() const {
+  Frozen f;
+  f.groups_ = groups_;
+  f.paths_ = paths_;
+  f.device_ = device();
+  return f;
+}
+
+std::vector<RunRecord> ProfileAggregator::runs() const { return runs_of(groups_, paths_); }
+
+std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& groups, const PathTable& paths) {
   std::vector<RunRecord> out;
-  for (const auto& [key, g] : groups_) {
+  for (const auto& [key, g] : groups) {
     if (g.durations_s.empty()) continue;
     RunRecord r;
     r.family = "app";
-    r.nvtx = paths_.path(key.path);
+    r.nvtx = paths.path(key.path);
     r.launches = int64_t(g.durations_s.size());
     r.shape = {{"device", int64_t(key.device)}};
     if (key.kind == Kind::kernel) {

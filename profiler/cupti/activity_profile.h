@@ -4,6 +4,7 @@
 // device. Plain code, fed by activity_collector.cpp in the injection library
 // and by synthetic records in the tests.
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <regex>
@@ -94,6 +95,11 @@ class ProfileAggregator {
   std::optional<DeviceInfo> device() const;
   ProfileCounters counters() const;
 
+  /// What runs() reads, copied: taken under the caller's lock, summarized
+  /// (sorting every duration) after it is released.
+  class Frozen;
+  Frozen freeze() const;
+
  private:
   struct Pending {
     PathId path = 0;
@@ -115,6 +121,7 @@ class ProfileAggregator {
     uint64_t bytes = 0;
     std::vector<HwCounters> hw;  ///< one per launch with counters
   };
+  static std::vector<RunRecord> runs_of(const std::map<Key, Group>& groups, const PathTable& paths);
   std::optional<Pending> take_pending(uint32_t correlation);
   bool decide(const std::string& symbol, PathId path);
   void add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes);
@@ -123,11 +130,28 @@ class ProfileAggregator {
   PathTable paths_;
   NvtxTracker nvtx_;
   std::unordered_map<uint32_t, Pending> pending_;
+  // A graph launch's entry serves every kernel record of the graph, so no one
+  // record can retire it: the oldest go once this many newer graph launches
+  // were made (their records long delivered), so a replay loop cannot grow it.
+  static constexpr size_t kGraphLaunchesKept = 1 << 16;
+  std::deque<uint32_t> graph_launches_;
   std::map<Key, Group> groups_;
   std::map<uint32_t, DeviceActivity> devices_;
   std::unordered_map<uint32_t, HwCounters> early_counters_;  // counters before the record
   std::unordered_map<uint32_t, std::pair<Key, uint32_t>> awaiting_counters_;  // record first; + partner id
   ProfileCounters counters_;
+};
+
+class ProfileAggregator::Frozen {
+ public:
+  std::vector<RunRecord> runs() const { return runs_of(groups_, paths_); }
+  const std::optional<DeviceInfo>& device() const { return device_; }
+
+ private:
+  friend class ProfileAggregator;
+  std::map<Key, Group> groups_;
+  PathTable paths_;
+  std::optional<DeviceInfo> device_;
 };
 
 /// At most this many samples are written per record (an even stride through

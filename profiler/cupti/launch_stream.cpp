@@ -3,12 +3,29 @@
 #include <cuda_runtime_api.h>
 #include <cupti.h>  // the launch parameter structs (generated_cuda*_meta.h), as NVIDIA's samples include them
 
+#include <cstddef>
 #include <exception>
 
 #include "range_profiler.h"
 
 namespace flopscope::cupti {
 namespace {
+
+// CUDA 13's `<<<>>>` launches call __cudaLaunchKernel(_ptsz), whose CUPTI
+// parameter struct generated_cuda_runtime_api_meta.h does not declare. CUPTI
+// generates these structs from the prototypes (crt/device_functions.h), so it
+// is laid out like cudaLaunchKernel's: a kernel handle, grid, block, args,
+// shared memory, stream. (Unverified on a GPU: ProfileGpu.CountersDoNotBreakStreamCapture.)
+struct LaunchKernelV13000Params {
+  cudaKernel_t kernel;
+  dim3 gridDim;
+  dim3 blockDim;
+  void** args;
+  size_t sharedMem;
+  cudaStream_t stream;
+};
+static_assert(sizeof(LaunchKernelV13000Params) == sizeof(cudaLaunchKernel_v7000_params) &&
+              offsetof(LaunchKernelV13000Params, stream) == offsetof(cudaLaunchKernel_v7000_params, stream));
 
 // A _ptsz launch on the null stream means this thread's default stream.
 CUstream per_thread(CUstream s) { return s ? s : CU_STREAM_PER_THREAD; }
@@ -60,6 +77,12 @@ bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const voi
         return true;
       case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000:
         *stream = per_thread(from_runtime(static_cast<const cudaLaunchKernel_ptsz_v7000_params*>(params)->stream));
+        return true;
+      case CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000:
+        *stream = from_runtime(static_cast<const LaunchKernelV13000Params*>(params)->stream);
+        return true;
+      case CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000:
+        *stream = per_thread(from_runtime(static_cast<const LaunchKernelV13000Params*>(params)->stream));
         return true;
       case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000:
         *stream = from_runtime(static_cast<const cudaLaunchCooperativeKernel_v9000_params*>(params)->stream);

@@ -486,6 +486,12 @@ void Session::note_launch(const char* kernel, const char* nvtx) {
   s.note_locked(kernel, nvtx);
 }
 
+void Session::forget_last_launch() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.batch.empty()) s.batch.pop_back();
+}
+
 std::vector<KernelCounters> Session::stop() {
   Impl& s = *impl_;
   std::lock_guard<std::mutex> cb_lock(s.cb_mu);

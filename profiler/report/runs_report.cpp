@@ -33,6 +33,8 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   t.add_column("kernel", Align::left, true);
   t.add_column("shape", Align::left, true);
   t.add_column("time", Align::right);
+  t.add_column("FLOPs", Align::right);  // the model's, as TFLOP/s and MFU use
+  t.add_column("bytes", Align::right);
   t.add_column("TFLOP/s", Align::right);
   t.add_column("MFU%", Align::right);
   if (any_hw) t.add_column("HFU%", Align::right);
@@ -41,7 +43,8 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   t.add_column("bound", Align::left);
   t.add_column("ok", Align::left);
   for (const auto& r : doc.runs) {
-    std::vector<Cell> row{run_label(r), shape_string(r.shape), fmt_time(r.time_s.median),
+    std::vector<Cell> row{run_label(r),         shape_string(r.shape),  fmt_time(r.time_s.median),
+                          fmt_si(r.model.flops), fmt_si(r.model.bytes),
                           fmt_fixed(r.derived.tflops_model, 1), pct(r.derived.mfu)};
     if (any_hw) row.emplace_back(pct(r.derived.hfu));
     row.emplace_back(r.derived.peak_key);
@@ -57,6 +60,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   os << t.render(width, color);
   os << "MFU/HFU = FLOPs / median time / the dense peak named in 'peak'.\n"
      << "peaks: " << doc.peaks.datasheet.source.substr(0, width - 7) << "\n"
+     << "FLOPs, bytes: the model's (bytes: minimum DRAM traffic).\n"
      << "AI = FLOP per DRAM byte" << (any_hw ? ", hardware-counted where available" : ", model")
      << ".\n";
   return os.str();

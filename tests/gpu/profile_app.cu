@@ -12,6 +12,8 @@
 //   profile_app exit3      launches, synchronizes, exits with status 3
 //   profile_app nosync     queues long kernels and returns from main at once
 //   profile_app timed N    N launches of a ~1 ms kernel; prints "event_ms <median>"
+//   profile_app badlaunch  a launch refused at launch (2048 threads per block), then
+//                          3 good ones, as an autotuner probing configurations does
 #include <cuda.h>
 #include <cuda_runtime.h>
 #include <nvtx3/nvToolsExt.h>
@@ -197,6 +199,13 @@ int main(int argc, char** argv) {
   if (mode == "nosync") {
     runtime_launches(d, 1);
     for (int i = 0; i < 4; ++i) busy_kernel<<<kN / 256, 256>>>(d, kN, 1 << 20);  // long; still queued at exit
+    return 0;
+  }
+  if (mode == "badlaunch") {
+    busy_kernel<<<1, 2048>>>(d, kN, 64);  // more threads per block than any GPU allows
+    if (cudaGetLastError() != cudaErrorInvalidConfiguration) return 95;  // and clears it
+    runtime_launches(d, 3);
+    CHECK(cudaDeviceSynchronize());
     return 0;
   }
   if (mode == "timed") {

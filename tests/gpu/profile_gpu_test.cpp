@@ -160,6 +160,21 @@ TEST(ProfileGpu, CountersForKeptLaunches) {
   EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
 }
 
+// A launch the driver refuses (bad configuration) submits no replay pass: that
+// must cost that launch only, not switch counters off for every later one.
+TEST(ProfileGpu, ARefusedLaunchKeepsCountersOn) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const Profiled p = profile({"--set", "flops"}, {"badlaunch"});
+  if (p.cli.err.find("restricted to administrators") != std::string::npos)
+    GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
+  EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
+  int64_t counted = 0;
+  for (const auto& r : p.doc.runs)
+    if (r.variant == "busy_kernel" && r.hw && r.hw->flops_total) counted += r.launches;
+  EXPECT_EQ(counted, 3) << p.cli.out << p.cli.err;
+}
+
 // --set flops on the launches made inside a stream capture (graph_kernel, two
 // `<<<>>>` launches captured, then the graph replayed): the application's
 // capture must survive (cudaStreamEndCapture, graph launch) and it exits 0.
@@ -170,4 +185,8 @@ TEST(ProfileGpu, CountersDoNotBreakStreamCapture) {
     GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
   EXPECT_EQ(launches(p.doc, "graph_kernel", "app/graph_phase"), 4) << p.cli.out << p.cli.err;
+  // The captured `<<<>>>` launches (CUDA 13: __cudaLaunchKernel) were seen as
+  // captured and left alone, not profiled in a window where nothing runs.
+  EXPECT_NE(p.cli.err.find("under CUDA graph capture were timed without counters"), std::string::npos) << p.cli.err;
+  EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
 }

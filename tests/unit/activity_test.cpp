@@ -331,6 +331,15 @@ TEST(ProfileAggregator, KernelsByNameAndNvtxPathOutOfOrder) {
   ResultsDoc doc = new_results_doc();
   doc.runs = runs;
   EXPECT_EQ(parse_results(to_json_text(doc), "t").runs.size(), 3u);
+  // A frozen copy (what the periodic writes summarize outside the lock) gives
+  // the same runs, and later records do not reach it.
+  const ProfileAggregator::Frozen frozen = agg.freeze();
+  agg.on_launch(14, ApiKind::kernel_launch, kGemm, PathId{});
+  agg.on_activity(kernel(kGemm, 14, 6000, 6100));
+  ResultsDoc from_frozen = doc;
+  from_frozen.runs = frozen.runs();
+  EXPECT_EQ(to_json_text(from_frozen), to_json_text(doc));
+  EXPECT_EQ(agg.runs().size(), 4u);
 }
 
 TEST(ProfileAggregator, RuntimeLaunchAndItsDriverCallCountOnce) {

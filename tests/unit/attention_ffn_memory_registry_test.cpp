@@ -6,6 +6,7 @@
 
 #include "flopscope/error.h"
 #include "flopscope/models.h"
+#include "common/tile_math.h"
 #include "registry.h"
 
 namespace fk = flopscope::kernels;
@@ -91,7 +92,9 @@ TEST(FamilyRegistry, NaiveGridLimitsAreRefusedInOneLine) {
     }
     EXPECT_NO_THROW(fk::resolve_shape(spec("attention.flash_simt.fp32"), shape));
   }
-  EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.fp32"), "batch=1,heads=65535,seq=2097120,head_dim=64"));
+  // At each grid limit, with batch*heads*seq softmax rows still an int.
+  EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.fp32"), "batch=1,heads=65535,seq=32000,head_dim=64"));
+  EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.fp32"), "batch=1,heads=1,seq=2097120,head_dim=64"));
 }
 
 // batch x heads overflowed int64 in the naive grid check and device_bytes
@@ -105,11 +108,34 @@ TEST(FamilyRegistry, AttentionBatchAndHeadsAreBounded) {
         fk::resolve_shape(s, shape);
         ADD_FAILURE() << s.id() << " accepted " << shape;
       } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("batch, heads, seq, seq_kv and head_dim must stay below 2^31"),
+        EXPECT_NE(std::string(e.what()).find("batch, heads, seq, seq_kv and head_dim must be at most 2^31 - 1025"),
                   std::string::npos)
             << e.what();
       }
     }
+  }
+}
+
+// Sizes within a tile of 2^31 - 1 would overflow int index math when rounded up
+// to a tile (ceil_div) or offset within one; refused up front, not at launch.
+TEST(FamilyRegistry, SizesNearTheIntLimitAreRefusedUpFront) {
+  const std::string at_limit = std::to_string(fk::kMaxIndexDim), past = std::to_string(fk::kMaxIndexDim + 1);
+  const fk::KernelSpec& gemm = spec("gemm.reg_tiled.fp32");
+  EXPECT_NO_THROW(fk::resolve_shape(gemm, "m=1,n=" + at_limit + ",k=1"));
+  try {
+    fk::resolve_shape(gemm, "m=1,n=" + past + ",k=1");
+    ADD_FAILURE() << "accepted n=" << past;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("n = " + past + " exceeds 2^31 - 1025"), std::string::npos) << e.what();
+  }
+  // attention.naive's softmax takes batch*heads*seq rows as an int: bounded too.
+  const fk::KernelSpec& naive = spec("attention.naive.fp16");
+  try {
+    fk::resolve_shape(naive, "batch=65535,heads=1,seq=32769,seq_kv=1,head_dim=1");
+    ADD_FAILURE() << "accepted 65535 * 32769 softmax rows";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("batch*heads*seq must be at most 2^31 - 1025"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -89,6 +89,17 @@ TEST(Session, LaunchStreamFromCallbackParams) {
   ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, &r, &got));
   EXPECT_EQ(got, s);
 
+  // CUDA 13's <<<>>> entry point: its parameters mirror the prototype in
+  // crt/device_functions.h (the CUPTI headers declare no struct for it).
+  cudaLaunchKernel_v7000_params r13{};
+  r13.stream = reinterpret_cast<cudaStream_t>(s);
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, &r13, &got));
+  EXPECT_EQ(got, s);
+  r13.stream = nullptr;
+  ASSERT_TRUE(
+      launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000, &r13, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+
   cudaLaunchKernel_ptsz_v7000_params rp{};
   ASSERT_TRUE(
       launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000, &rp, &got));
@@ -117,8 +128,8 @@ TEST(Session, LaunchStreamFromCallbackParams) {
   ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz, &gp, &got));
   EXPECT_EQ(got, CU_STREAM_PER_THREAD);
 
-  // No parameter struct for the `<<<>>>` of CUDA 13 code; other calls and null params.
-  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, &r, &got));
+  // Other calls and null params.
+  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy_v3020, &r, &got));
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemcpy, &d, &got));
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, nullptr, &got));
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 #include <vector>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace flopscope::cli {
@@ -45,6 +46,20 @@ void add_registered_commands(CLI::App& app) {
 bool stdout_is_color_tty() {
   const char* no_color = std::getenv("NO_COLOR");
   return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
+}
+
+size_t stdout_width() {
+  // A terminal: its width. A file or pipe: wide enough for whole kernel names,
+  // unless COLUMNS says otherwise.
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return std::max<size_t>(ws.ws_col, 60);
+  if (const char* c = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    const long v = std::strtol(c, &end, 10);
+    if (end != c && *end == '\0' && v >= 60 && v <= 1000) return size_t(v);
+  }
+  return 160;
 }
 
 void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs) {

@@ -19,6 +19,9 @@ Action* selected_action(CLI::App& app);
 
 /// True when stdout is a terminal and NO_COLOR is unset.
 bool stdout_is_color_tty();
+/// Columns for the terminal tables: the terminal's width, else COLUMNS
+/// (60..1000), else 160.
+size_t stdout_width();
 
 /// Writes `content` atomically to `path` and says so on stderr.
 void write_output(const std::string& path, const std::string& content, const char* what);

@@ -173,19 +173,36 @@ int run_bench(const BenchCliOptions& o) {
       return combine_launches(launches);
     };
 
-  std::vector<std::string> failed;
+  std::vector<std::string> failed, crashed;
   for (size_t i = 0; i < runnable.size(); ++i) {
     const Planned& p = runnable[i];
     std::fprintf(stderr, "[%zu/%zu] %s %s (%zu left after this)\n", i + 1, runnable.size(),
                  p.spec->id().c_str(), shape_string(p.shape).c_str(), runnable.size() - i - 1);
-    RunRecord rec = harness.run(*p.spec, p.shape, bo, hook);
+    RunRecord rec;
+    try {
+      rec = harness.run(*p.spec, p.shape, bo, hook);
+    } catch (const Error& e) {
+      // One kernel failing loses no other run: it is reported, the rest run and
+      // the results are written; unless the fault poisoned the CUDA context.
+      if (e.kind() != ErrorKind::failure) throw;
+      std::fprintf(stderr, "flopscope: error: %s\n", e.what());
+      crashed.push_back(p.spec->id());
+      if (const std::string sticky = harness.context_error(); !sticky.empty()) {
+        std::fprintf(stderr,
+                     "flopscope: error: the GPU context is unusable after that failure (%s); the %zu "
+                     "remaining run(s) were not started\n",
+                     sticky.c_str(), runnable.size() - i - 1);
+        break;
+      }
+      continue;
+    }
     compute_derived(rec, doc.peaks.datasheet);
     print_progress_done(rec);
     if (rec.validation && !rec.validation->passed) failed.push_back(rec.id);
     doc.runs.push_back(std::move(rec));
   }
 
-  std::cout << render_terminal(doc, 120, stdout_is_color_tty());
+  std::cout << render_terminal(doc, stdout_width(), stdout_is_color_tty());
   if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
   // No file when nothing was counted: an empty one would only fail later.
   const bool counters_lost = !o.counters.empty() && !(session && session->counters_enabled());
@@ -200,12 +217,16 @@ int run_bench(const BenchCliOptions& o) {
     std::fprintf(stderr,
                  "flopscope: error: no counter file written: this device's counters cannot be read "
                  "(see the notes above)\n");
-  if (!failed.empty()) {
+  auto listed = [](const std::vector<std::string>& ids) {
     std::string list;
-    for (const auto& f : failed) list += (list.empty() ? "" : ", ") + f;
-    std::fprintf(stderr, "flopscope: error: validation failed for %s\n", list.c_str());
-    return kFailure;
-  }
+    for (const auto& f : ids) list += (list.empty() ? "" : ", ") + f;
+    return list;
+  };
+  if (!crashed.empty())
+    std::fprintf(stderr, "flopscope: error: failed to run (not in the results): %s\n", listed(crashed).c_str());
+  if (!failed.empty())
+    std::fprintf(stderr, "flopscope: error: validation failed for %s\n", listed(failed).c_str());
+  if (!failed.empty() || !crashed.empty()) return kFailure;
   return counters_lost ? kNoGpu : kOk;
 }
 #endif

@@ -51,7 +51,7 @@ void add_report_command(CLI::App& app) {
     if (!opt->svg.empty()) outputs.push_back({opt->svg, {render_report_svg(docs), "SVG"}});
     if (!opt->md.empty()) outputs.push_back({opt->md, {render_report_markdown(docs), "Markdown"}});
     if (!opt->csv.empty()) outputs.push_back({opt->csv, {render_report_csv(docs), "CSV"}});
-    std::cout << render_report_terminal(docs, 100, stdout_is_color_tty());
+    std::cout << render_report_terminal(docs, stdout_width(), stdout_is_color_tty());
     for (const auto& [path, what] : outputs) write_output(path, what.first, what.second);
     return int(kOk);
   });

@@ -98,6 +98,9 @@ class Session {
   /// at the API-enter of every kernel launch on the profiled context, before
   /// the kernel runs. Flushes a full batch first. Thread-safe.
   void note_launch(const char* kernel, const char* nvtx = nullptr);
+  /// The launch noted last did not happen (its call returned an error): forget
+  /// it, so that stop() does not take a batch with no passes for a failure.
+  void forget_last_launch();
   /// Ends profiling, decodes and evaluates every range since start().
   std::vector<KernelCounters> stop();
 

@@ -1,0 +1,93 @@
+// gemm.wgmma (sm_90a: wgmma + TMA) against the CPU reference on a real GPU
+// (label gpu). A program of its own: until it has run on a GPU, a trap (its
+// mbarrier guard) or a fault must not take the other GEMM tests down with it,
+// since either leaves the process's CUDA context unusable.
+#include <gtest/gtest.h>
+
+#include <iterator>
+#include <string>
+
+#include "flopscope/device.h"
+#include "gpu/gemm_dims.h"
+#include "gpu/require_gpu.h"
+#include "harness/harness.h"
+#include "registry.h"
+
+using namespace flopscope;
+using namespace flopscope::kernels;
+using flopscope::test::Dims;
+using flopscope::test::kAwkward;
+using flopscope::test::shape_of;
+
+// gemm.wgmma (sm_90a) on an sm_90 GPU: every awkward size is either refused by
+// check_shape, exactly when k or n is not a multiple of 8, or matches the
+// reference; then tails of its own 128 x 256 x 64 tile: unloaded B boxes
+// (n % 256 <= 192), one partial k-tile, k-tiles wrapping the 4-stage ring,
+// more tiles than SMs (the persistent loop), and a tall-skinny m.
+TEST(GemmGpu, WgmmaMatchesTheReferenceOnSm90) {
+  FLOPSCOPE_REQUIRE_GPU();
+  Harness h;
+  const auto specs = select_kernels("^gemm\\.wgmma\\.", {});
+  ASSERT_EQ(specs.size(), 2u) << "gemm.wgmma.fp16 and gemm.wgmma.bf16";
+  if (std::string why = h.unsupported_reason(*specs[0]); !why.empty()) GTEST_SKIP() << why;
+  const Dims tails[] = {{1, 8, 8},         {129, 264, 8},      {128, 256, 64},    {200, 520, 328},
+                        {1000, 136, 4096}, {4096, 4096, 4096}, {9000, 8, 72},     {17, 1000, 4096},
+                        {127, 4096, 1000}, {3000, 2056, 520}};
+  int validated = 0, refused = 0;
+  for (const KernelSpec* s : specs) {
+    ASSERT_EQ(h.unsupported_reason(*s), "");
+    for (const Dims& d : kAwkward) {
+      SCOPED_TRACE(s->id() + " " + shape_string(shape_of(d)));
+      const std::string rejected = s->check_shape(shape_of(d));
+      ASSERT_EQ(!rejected.empty(), d.k % 8 != 0 || d.n % 8 != 0) << rejected;
+      if (!rejected.empty()) {
+        EXPECT_NE(rejected.find("k and n must be multiples of 8"), std::string::npos) << rejected;
+        ++refused;
+        continue;
+      }
+      auto inst = s->create(shape_of(d));
+      inst->prepare(5);
+      const Status st = inst->run(nullptr);
+      ASSERT_TRUE(st.ok()) << st.message;
+      const Validation v = inst->validate();
+      EXPECT_TRUE(v.passed) << "rel_l2 " << v.rel_l2_err << " max_rel " << v.max_rel_err;
+      ++validated;
+    }
+    for (const Dims& d : tails) {
+      SCOPED_TRACE(s->id() + " " + shape_string(shape_of(d)));
+      ASSERT_EQ(s->check_shape(shape_of(d)), "");
+      auto inst = s->create(shape_of(d));
+      for (uint64_t seed : {1u, 2u}) {  // fresh inputs and poison; the second run reuses the tensor maps
+        inst->prepare(seed);
+        const Status st = inst->run(nullptr);
+        ASSERT_TRUE(st.ok()) << st.message;
+        const Validation v = inst->validate();
+        EXPECT_TRUE(v.passed) << "rel_l2 " << v.rel_l2_err << " max_rel " << v.max_rel_err;
+        ++validated;
+      }
+    }
+  }
+  // kAwkward has 3 sizes with k and n multiples of 8 ({17, 1000, 4096}, {1000, 1000, 1000},
+  // {127, 4096, 1000}) and 7 without, per dtype.
+  EXPECT_EQ(refused, 2 * 7);
+  EXPECT_EQ(validated, 2 * (3 + 2 * int(std::size(tails))));
+}
+
+// Anywhere but sm_90 the wgmma launcher refuses with an error instead of
+// launching a kernel without a body (the harness refuses before that: only_cc).
+TEST(GemmGpu, WgmmaRefusesOtherGpus) {
+  FLOPSCOPE_REQUIRE_GPU();
+  Harness h;
+  const KernelSpec* s = find_kernel("gemm.wgmma.bf16");
+  ASSERT_NE(s, nullptr);
+  const DeviceInfo& dev = h.device();
+  if (dev.cc_major == 9 && dev.cc_minor == 0) GTEST_SKIP() << "an sm_90 GPU runs gemm.wgmma";
+  EXPECT_NE(h.unsupported_reason(*s).find("runs only on sm_90"), std::string::npos) << h.unsupported_reason(*s);
+  auto inst = s->create(shape_of({64, 64, 64}));
+  inst->prepare(1);
+  const Status st = inst->run(nullptr);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message.find("needs an sm_90 GPU"), std::string::npos) << st.message;
+  EXPECT_FALSE(inst->validate().passed);  // nothing ran: the NaN poison is still there
+}
+
