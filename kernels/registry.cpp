@@ -143,6 +143,7 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg) {
   if (arg.empty() || arg == "default") {
     // the defaults
   } else if (arg.find('=') != std::string::npos) {
+    std::vector<std::string> given;
     for (const std::string& item : split(arg, ',')) {
       const size_t eq = item.find('=');
       if (eq == std::string::npos)
@@ -153,6 +154,9 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg) {
       if (it == spec.params.end())
         throw_bad_input("--shape: " + id + " has no dimension '" + name +
                         "' (its dimensions: " + param_names(spec) + ")");
+      if (std::find(given.begin(), given.end(), name) != given.end())
+        throw_bad_input("--shape '" + arg + "': " + name + " is given twice; give each dimension once");
+      given.push_back(name);
       values[size_t(it - spec.params.begin())] = parse_int(item.substr(eq + 1), "--shape " + name);
     }
   } else if (arg.find_first_not_of("0123456789x") == std::string::npos) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <vector>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "flopscope/error.h"
@@ -119,7 +120,23 @@ std::filesystem::path output_target(const std::string& path) {
 }
 }  // namespace
 
-void check_output_path(const std::string& path) { output_target(path); }
+void check_output_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target = output_target(path);
+  if (target.filename().string().size() > 255)  // NAME_MAX of Linux file systems
+    throw_bad_input(path + ": file name longer than 255 bytes; give a shorter one");
+  // Permissions, a read-only mount or a pseudo file system show only when a
+  // file is made: make one now, before any work, as the write will.
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const fs::path probe = dir / (".flopscope-probe." + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    throw_bad_input(path + ": cannot write in directory '" + dir.string() + "' (" + std::strerror(err) + ")");
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;
@@ -144,8 +161,9 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
   fs::rename(tmp, target, ec);
   if (ec) {
+    const std::string why = ec.message();  // before remove() reuses ec
     fs::remove(tmp, ec);
-    throw_bad_input(path + ": cannot replace file (" + ec.message() + ")");
+    throw_bad_input(path + ": cannot replace file (" + why + ")");
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "flopscope/report.h"
 #include "flopscope/table.h"
+#include "flopscope/views.h"
 
 namespace flopscope {
 namespace {
@@ -161,10 +162,13 @@ std::string xml_escape(const std::string& s) {
 
 std::string render_compare_text(const CompareReport& rep, bool color, bool warnings) {
   std::ostringstream os;
-  os << "baseline: " << origin_with_device(rep.baseline_origin, rep.baseline_device) << "\n"
-     << "current:  " << origin_with_device(rep.current_origin, rep.current_device) << "\n";
+  // Every text from the files goes through terminal_text: a device name or
+  // kernel id must not move the cursor or split a line.
+  const auto& tt = terminal_text;
+  os << "baseline: " << tt(origin_with_device(rep.baseline_origin, rep.baseline_device)) << "\n"
+     << "current:  " << tt(origin_with_device(rep.current_origin, rep.current_device)) << "\n";
   if (warnings)
-    for (const auto& w : rep.warnings) os << "warning: " << w << "\n";
+    for (const auto& w : rep.warnings) os << "warning: " << tt(w) << "\n";
   Table t;
   t.add_column("kernel", Align::left, true);
   t.add_column("shape", Align::left, true);
@@ -178,7 +182,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
                     : r->timing.verdict == Verdict::faster       ? Color::green
                     : r->timing.verdict == Verdict::inconclusive ? Color::yellow
                                                                  : Color::none;
-    t.add_row({r->key.id, shape_string(r->key.shape), median_text(r->timing.base_median),
+    t.add_row({tt(r->key.id), tt(shape_string(r->key.shape)), median_text(r->timing.base_median),
                median_text(r->timing.cur_median), change(r->timing), interval(r->timing),
                Cell(verdict_word(*r), c)});
   }
@@ -187,14 +191,14 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
     const bool plain = r->timing.verdict == Verdict::unchanged && !r->work_changed() &&
                        r->notes.empty();
     if (plain) continue;
-    os << "  " << r->key.label() << ": " << r->timing.reason << "\n";
+    os << "  " << tt(r->key.label()) << ": " << tt(r->timing.reason) << "\n";
     for (const auto& d : r->work)
-      if (d.changed) os << "    work: " << delta_text(d) << (d.gated ? " (gated)" : "") << "\n";
-    for (const auto& n : r->notes) os << "    note: " << n << "\n";
+      if (d.changed) os << "    work: " << tt(delta_text(d)) << (d.gated ? " (gated)" : "") << "\n";
+    for (const auto& n : r->notes) os << "    note: " << tt(n) << "\n";
   }
   for (const auto& k : rep.only_in_baseline)
-    os << "missing from current: " << k.label() << "\n";
-  for (const auto& k : rep.only_in_current) os << "new in current: " << k.label() << "\n";
+    os << "missing from current: " << tt(k.label()) << "\n";
+  for (const auto& k : rep.only_in_current) os << "new in current: " << tt(k.label()) << "\n";
   const Outcome o = rep.outcome();
   os << "outcome: " << to_string(o) << " (" << counts_line(rep) << "); exit "
      << exit_code_of(o) << "\n";
@@ -308,15 +312,16 @@ std::string render_compare_junit(const CompareReport& rep) {
 
 std::string render_check_text(const CheckReport& rep, bool color) {
   std::ostringstream os;
-  os << "results:   " << origin_with_device(rep.results_origin, rep.device) << "\n"
-     << "contracts: " << rep.contracts_origin << "\n";
+  const auto& tt = terminal_text;  // texts from the files: no control characters
+  os << "results:   " << tt(origin_with_device(rep.results_origin, rep.device)) << "\n"
+     << "contracts: " << tt(rep.contracts_origin) << "\n";
   for (const auto& r : rep.results) {
     const Contract& c = rep.contracts[r.contract];
     const char* word = r.passed ? "PASS" : "FAIL";
     const char* on = color ? (r.passed ? "\033[32m" : "\033[31m") : "";
     const char* off = color ? "\033[0m" : "";
-    os << on << word << off << "  " << c.origin << ":" << c.line << "  " << c.text << "\n"
-       << "      " << (r.run.empty() ? "" : r.run + ": ") << r.detail << "\n";
+    os << on << word << off << "  " << tt(c.origin) << ":" << c.line << "  " << tt(c.text) << "\n"
+       << "      " << tt(r.run.empty() ? "" : r.run + ": ") << tt(r.detail) << "\n";
   }
   os << "outcome: " << (rep.passed() ? "all contracts hold" : "contracts failed") << " ("
      << rep.results.size() - size_t(rep.failures()) << " passed, " << rep.failures()

@@ -8,6 +8,7 @@
 #include <numbers>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "flopscope/table.h"
 #include "flopscope/views.h"
@@ -166,14 +167,49 @@ void place_roof_labels(RooflineChart& c) {
   }
 }
 
+// Boxes already placed, bucketed by 64-unit cells so that a chart of many
+// thousands of points costs about as much per label as one of ten.
+class BoxGrid {
+ public:
+  void add(const Box& b) {
+    for_cells(b, [&](int64_t key) { cells_[key].push_back(b); });
+  }
+  bool overlaps_any(const Box& b) const {
+    bool hit = false;
+    for_cells(b, [&](int64_t key) {
+      if (hit) return;
+      auto it = cells_.find(key);
+      if (it != cells_.end())
+        hit = std::any_of(it->second.begin(), it->second.end(), [&](const Box& t) { return t.overlaps(b); });
+    });
+    return hit;
+  }
+
+ private:
+  static constexpr double kCell = 64;
+  template <class F>
+  static void for_cells(const Box& b, F f) {
+    // Clamped: a label far outside the plot must not visit millions of cells.
+    auto cell = [](double v) { return int64_t(std::floor(std::clamp(v, -1e4, 1e4) / kCell)); };
+    for (int64_t cx = cell(b.x0); cx <= cell(b.x1); ++cx)
+      for (int64_t cy = cell(b.y0); cy <= cell(b.y1); ++cy) f(cx * 100003 + cy);
+  }
+  std::unordered_map<int64_t, std::vector<Box>> cells_;
+};
+
+// At most this many points carry a label: more would be unreadable, and every
+// point still names its run when hovered (its <title>).
+constexpr size_t kMaxLabels = 200;
+
 void place_labels(RooflineChart& c) {
-  std::vector<Box> taken;
-  for (const auto& p : c.points) taken.push_back({p.x - 6, p.y - 6, p.x + 6, p.y + 6});
+  BoxGrid taken;
+  for (const auto& p : c.points) taken.add({p.x - 6, p.y - 6, p.x + 6, p.y + 6});
   for (const auto& r : c.roofs)
     if (!r.memory) {
       const double w = kCharWidth * 0.95 * double(r.label.size());
-      taken.push_back({r.label_x - w, r.label_y - 10, r.label_x, r.label_y + 2});
+      taken.add({r.label_x - w, r.label_y - 10, r.label_x, r.label_y + 2});
     }
+  size_t labels = 0;
   struct Cand {
     double dx, dy;
     bool left;
@@ -186,6 +222,10 @@ void place_labels(RooflineChart& c) {
   }
   for (auto& p : c.points) {
     if (!p.labelled) continue;
+    if (++labels > kMaxLabels) {
+      p.labelled = false;
+      continue;
+    }
     const double w = kCharWidth * double(p.id.size()) + 2;
     auto box_of = [&](const Cand& cd) {
       const double ax = p.x + cd.dx, ay = p.y + cd.dy;
@@ -195,7 +235,7 @@ void place_labels(RooflineChart& c) {
     const Cand* chosen = nullptr;
     for (const Cand& cd : cands) {
       const Box b = box_of(cd);
-      if (inside(b) && std::none_of(taken.begin(), taken.end(), [&](const Box& t) { return t.overlaps(b); })) {
+      if (inside(b) && !taken.overlaps_any(b)) {
         chosen = &cd;
         break;
       }
@@ -211,7 +251,7 @@ void place_labels(RooflineChart& c) {
     p.label_y = p.y + chosen->dy;
     p.label_left = chosen->left;
     p.leader = std::fabs(chosen->dy) > 14;
-    taken.push_back(box_of(*chosen));
+    taken.add(box_of(*chosen));
   }
 }
 

@@ -78,7 +78,8 @@ std::string md_cell(const std::string& s) {
       out += ' ';
       continue;
     }
-    out += c;
+    const auto u = static_cast<unsigned char>(c);
+    out += u < 0x20 || u == 0x7f ? '?' : c;  // ESC, NUL, ...: never raw in a document
   }
   return out;
 }

@@ -303,11 +303,33 @@ TEST(Cli, BadOutputPathFailsBeforeAnyOutputOrWork) {
   write_text(dir + "/contracts.txt", "* : mfu >= 0\n");
   expect_one_line_error(run_cli({"check", in, "--contracts", dir + "/contracts.txt", "--md", dir + "/k.md", "--gbench", dir}),
                         2, "not a regular file");
+  // A directory no file can be made in (a pseudo file system here, so that
+  // the test holds for root too) is found before any output is written.
+  expect_one_line_error(run_cli({"compare", in, in, "--md", dir + "/c.md", "--junit", "/proc/flopscope.xml"}), 2,
+                        "cannot write in directory '/proc'");
+  expect_one_line_error(run_cli({"report", in, "--md", dir + "/" + std::string(300, 'x')}), 2,
+                        "file name longer than 255 bytes");
   for (const char* f : {"/r.md", "/c.md", "/k.md"}) EXPECT_FALSE(fs::exists(dir + f)) << f;
   // profile: before the application runs, not after.
   const std::string marker = dir + "/ran";
   expect_one_line_error(run_cli({"profile", "--out", missing + ".json", "--", "touch", marker}), 2, "does not exist");
   EXPECT_FALSE(fs::exists(marker));
+}
+
+// NaN, 0, negative and empty values are refused in one short line (exit 2),
+// before any GPU is looked for.
+TEST(Cli, OptionValuesAreCheckedInOneShortLine) {
+  expect_one_line_error(run_cli({"bench", "--min-time", "nan"}), 2, "--min-time: must be a finite number above 0");
+  expect_one_line_error(run_cli({"bench", "--device", "-1"}), 2, "--device: must be a whole number, 0 or more");
+  expect_one_line_error(run_cli({"profile", "--launch-count", "0", "--", "true"}), 2,
+                        "--launch-count: must be a finite number above 0, got '0'");
+  expect_one_line_error(run_cli({"ceilings", "--device", "-1"}), 2, "must be a whole number");
+  expect_one_line_error(run_cli({"report", fixture("handmade-h200.json"), "--md", ""}), 2, "--md: must not be empty");
+  expect_one_line_error(run_cli({"specs", "--gpu", ""}), 2, "--gpu: must not be empty");
+  expect_one_line_error(run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "m=1,m=2"}), 2,
+                        "m is given twice");
+  const auto r = run_cli({"bench", "--min-time", "0"});
+  EXPECT_LT(r.err.size(), 200u) << r.err;  // not CLI11's range with 309 digits
 }
 
 TEST(Cli, NewlineInAnArgumentStillOneLine) {
@@ -331,6 +353,12 @@ TEST(Cli, ReportReadsAPipe) {
   writer.join();
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("gemm.cublas.bf16"), std::string::npos) << r.out;
+}
+
+// A table that could not be written (a full disk) is a failure, not exit 0.
+TEST(Cli, UnwritableStdoutIsAFailure) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full on this system";
+  expect_one_line_error(run_cli({"specs"}, {}, "/dev/full"), 1, "cannot write standard output");
 }
 
 TEST(Cli, DevicesWithoutGpuSaysSo) {

@@ -22,9 +22,10 @@ static std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                  const std::string& stdout_to) {
   const std::string dir = temp_dir();
-  const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
+  const std::string out_path = stdout_to.empty() ? dir + "/stdout" : stdout_to, err_path = dir + "/stderr";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -53,7 +54,7 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
   CliResult r;
   // A crash shows as 128 + signal, like a shell would, so tests can tell.
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
+  if (stdout_to.empty()) r.out = slurp(out_path);
   r.err = slurp(err_path);
   return r;
 }

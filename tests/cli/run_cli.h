@@ -12,8 +12,10 @@ struct CliResult {
 };
 
 /// Runs `flopscope ARGS...` with no shell in between; `env` entries are
-/// "NAME=value" strings added to the environment.
-CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+/// "NAME=value" strings added to the environment. `stdout_to`, when given, is
+/// opened as its stdout instead of a capture file (e.g. /dev/full).
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                  const std::string& stdout_to = {});
 
 /// A fresh empty directory under the system temp dir, removed at exit.
 std::string temp_dir();

@@ -46,7 +46,10 @@ TEST(Report, MarkdownTable) {
   EXPECT_NE(md.find("bf16_tensor (989.4)"), std::string::npos);
 }
 
-TEST(Report, MarkdownEscapesPipes) { EXPECT_EQ(md_cell("a|b\nc"), "a\\|b c"); }
+TEST(Report, MarkdownEscapesPipes) {
+  EXPECT_EQ(md_cell("a|b\nc"), "a\\|b c");
+  EXPECT_EQ(md_cell(std::string("x\033[2J\0y", 7)), "x?\\[2J?y");
+}
 
 TEST(Report, CsvQuotingAndColumns) {
   EXPECT_EQ(csv_field("plain"), "plain");

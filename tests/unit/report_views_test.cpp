@@ -256,6 +256,20 @@ TEST(RooflineChart, SharedRoofIsStripedInTheColorsOfItsRuns) {
   }
 }
 
+TEST(RooflineChart, ManyRunsKeepAReadableNumberOfLabels) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs.resize(1);
+  for (int i = 1; i < 1000; ++i) {
+    RunRecord r = doc.runs[0];
+    r.shape = {{"m", 8192 + i}, {"n", 8192}, {"k", 8192}};
+    doc.runs.push_back(r);
+  }
+  const RooflineChart c = build_roofline_chart(doc);
+  const auto labelled = std::count_if(c.points.begin(), c.points.end(), [](const ChartPoint& p) { return p.labelled; });
+  EXPECT_EQ(labelled, 200);
+  EXPECT_GE(c.points.size(), 1000u);  // every run is still drawn
+}
+
 TEST(RooflineChart, BoundLabelsFollowTheRidge) {
   const ResultsDoc doc = fixture("handmade-h200.json");
   for (const auto& r : doc.runs) {

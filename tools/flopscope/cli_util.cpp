@@ -1,6 +1,7 @@
 #include "cli_util.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -8,6 +9,8 @@
 #include <vector>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "flopscope/error.h"
 
 namespace flopscope::cli {
 
@@ -48,6 +51,32 @@ bool stdout_is_color_tty() {
   return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
 }
 
+CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& in) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(in.c_str(), &end);
+        if (end == in.c_str() || *end != '\0' || !std::isfinite(v) || !(v > 0))
+          return "must be a finite number above 0, got '" + in + "'";
+        return "";
+      },
+      "NUMBER > 0");
+}
+
+CLI::Validator non_negative_integer() {
+  return CLI::Validator(
+      [](std::string& in) -> std::string {
+        const bool digits = !in.empty() && in.find_first_not_of("0123456789") == std::string::npos;
+        return digits ? "" : "must be a whole number, 0 or more, got '" + in + "'";
+      },
+      "INTEGER >= 0");
+}
+
+CLI::Validator not_empty() {
+  return CLI::Validator([](std::string& in) -> std::string { return in.empty() ? "must not be empty" : ""; },
+                        "");
+}
+
 size_t stdout_width() {
   // A terminal: its width. A file or pipe: wide enough for whole kernel names,
   // unless COLUMNS says otherwise.
@@ -70,7 +99,7 @@ void check_outputs(const std::vector<std::string>& paths, const std::vector<std:
 
 void write_output(const std::string& path, const std::string& content, const char* what) {
   write_file_atomic(path, content);
-  std::fprintf(stderr, "wrote %s: %s\n", what, path.c_str());
+  std::fprintf(stderr, "wrote %s: %s\n", what, one_line(path).c_str());
 }
 
 }  // namespace flopscope::cli

@@ -23,6 +23,13 @@ bool stdout_is_color_tty();
 /// (60..1000), else 160.
 size_t stdout_width();
 
+/// Option checks with one short message, NaN and infinity refused (CLI11's
+/// PositiveNumber lets NaN through and prints its range with 309 digits).
+CLI::Validator positive_number();
+CLI::Validator non_negative_integer();
+/// For string options whose empty value would silently mean "not given".
+CLI::Validator not_empty();
+
 /// Writes `content` atomically to `path` and says so on stderr.
 void write_output(const std::string& path, const std::string& content, const char* what);
 /// Checks every non-empty output path before any work, so that a bad one

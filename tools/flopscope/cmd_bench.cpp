@@ -242,18 +242,19 @@ void add_bench_command(CLI::App& app) {
                   "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order");
   sub->add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)");
   sub->add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here");
+      ->check(positive_number());
+  sub->add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here")->check(not_empty());
   sub->add_flag("--no-validate", o->no_validate, "Skip the comparison with the CPU reference");
   sub->add_flag("--no-flush", o->no_flush, "Do not flush L2 between repetitions");
-  sub->add_option("--device", o->device, "GPU index (default 0)");
+  sub->add_option("--device", o->device, "GPU index (default 0)")->check(non_negative_integer());
   sub->add_option("--metrics", o->metrics,
                   "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
                   "each kernel runs once more under the profiler (docs/collector.md)");
   sub->add_option("--counters", o->counters,
                   "With --metrics: also write the raw counters of every run to this file (.fscounters), "
                   "which 'flopscope report' re-evaluates on any machine; one metric plan for all runs, "
-                  "with the tensor types of every selected kernel (docs/collector.md)");
+                  "with the tensor types of every selected kernel (docs/collector.md)")
+      ->check(not_empty());
   set_action(sub, [o]() -> int {
     if (o->reps && *o->reps < 1) throw_bad_input("--reps must be at least 1, got " + std::to_string(*o->reps));
     if (!o->counters.empty() && o->metrics == "none")

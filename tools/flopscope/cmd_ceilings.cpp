@@ -69,9 +69,9 @@ void add_ceilings_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "ceilings", "Measure the GPU's real ceilings: FLOP/s per pipe and precision, DRAM, L2 and "
                   "shared-memory bandwidth");
-  sub->add_option("--out", o->out, "Write a results file whose peaks.measured holds the ceilings");
+  sub->add_option("--out", o->out, "Write a results file whose peaks.measured holds the ceilings")->check(not_empty());
   sub->add_flag("--quick", o->quick, "Shorter launches and fewer repetitions (less precise)");
-  sub->add_option("--device", o->device, "CUDA device index")->check(CLI::NonNegativeNumber);
+  sub->add_option("--device", o->device, "CUDA device index")->check(non_negative_integer());
   set_action(sub, [o]() -> int {
     check_outputs({o->out});  // a bad output path fails before any GPU work, in every build
 #ifndef FLOPSCOPE_HAS_CEILINGS

@@ -32,11 +32,11 @@ void add_check_command(CLI::App& app) {
   sub->add_option("--contracts", opt->contracts,
                   "Contract file: one 'SELECTOR : ASSERTION' per line, e.g.\n"
                   "  gemm.mma_sync.bf16 m=4096 : tflops >= 0.6 x gemm.cublas.bf16")
-      ->required();
-  sub->add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file");
-  sub->add_option("--junit", opt->junit, "Also write JUnit XML to this file");
+      ->required()->check(not_empty());
+  sub->add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file")->check(not_empty());
+  sub->add_option("--junit", opt->junit, "Also write JUnit XML to this file")->check(not_empty());
   sub->add_option("--gbench", opt->gbench,
-                  "Also write the results as Google Benchmark JSON to this file");
+                  "Also write the results as Google Benchmark JSON to this file")->check(not_empty());
   set_action(sub, [opt]() {
     // Contracts first: a malformed contract is reported before any file I/O
     // on the results, so its line number is the first thing a user sees.

@@ -54,10 +54,10 @@ void add_compare_command(CLI::App& app) {
       "Exit: 0 no regression, 1 regression, 2 bad input, 4 inconclusive (docs/ci.md)");
   sub->add_option("baseline", opt->baseline, "Results of the reference (e.g. main)")->required();
   sub->add_option("current", opt->current, "Results of the change under test")->required();
-  sub->add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file");
-  sub->add_option("--junit", opt->junit, "Also write JUnit XML to this file");
+  sub->add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file")->check(not_empty());
+  sub->add_option("--junit", opt->junit, "Also write JUnit XML to this file")->check(not_empty());
   sub->add_option("--gbench", opt->gbench,
-                  "Also write CURRENT as Google Benchmark JSON to this file (dashboards)");
+                  "Also write CURRENT as Google Benchmark JSON to this file (dashboards)")->check(not_empty());
   sub->add_option("--threshold", opt->threshold_pct,
                   "Smallest time change that counts, percent (default 5)");
   sub->add_option("--confidence", opt->confidence_pct,

@@ -17,6 +17,7 @@
 #include "flopscope/peaks.h"
 #include "flopscope/precision.h"
 #include "flopscope/table.h"
+#include "flopscope/views.h"  // terminal_text
 #include "load_results.h"
 
 namespace flopscope::cli {
@@ -57,6 +58,7 @@ Precision precision_for(const std::string& flag, const std::string& s) {
 
 std::string sci(double v) {
   if (v == 0) return "0";
+  if (!std::isfinite(v)) return std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";  // no 'e' to split at
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.3e", v);  // 3.142e+23 -> 3.142e23
   std::string s = buf;
@@ -347,7 +349,7 @@ int run_estimate(const EstimateOptions& o) {
   // ---- the table ----
   const bool color = stdout_is_color_tty();
   std::ostringstream os;
-  os << (model.title.empty() ? model.name : model.title) << ": " << model.layers << " layers, d_model "
+  os << terminal_text(model.title.empty() ? model.name : model.title) << ": " << model.layers << " layers, d_model "
      << model.d_model << ", " << model.heads << " heads x " << model.head_dim << " (" << model.kv_heads
      << " KV), " << to_string(model.ffn_type) << " FFN " << model.ffn_dim << ", vocab " << model.vocab
      << (model.tied_embeddings ? " (tied)" : "") << ", seq_len " << model.seq_len;
@@ -436,8 +438,8 @@ int run_estimate(const EstimateOptions& o) {
 
   for (Section* s : {&p, &f, &tr, &inf}) os << "\n" << s->title << "\n" << s->t.render(100, color);
   if (measured) {
-    os << "\nMeasured utilization (--from " << o.from
-       << (measured->device.empty() ? "" : ", " + measured->device) << "): " << pct(measured->mfu)
+    os << "\nMeasured utilization (--from " << terminal_text(o.from)
+       << terminal_text(measured->device.empty() ? "" : ", " + measured->device) << "): " << pct(measured->mfu)
        << ", FLOP-weighted over";
     const std::pair<const char*, const std::optional<double>*> parts_mfu[] = {
         {" GEMM ", &measured->gemm_mfu}, {", attention ", &measured->attention_mfu},
@@ -457,14 +459,14 @@ void add_estimate_command(CLI::App& app) {
   auto o = std::make_shared<EstimateOptions>();
   CLI::App* sub = app.add_subcommand(
       "estimate", "FLOP budget of training and serving a transformer: FLOPs, time, energy, cost (no GPU needed)");
-  sub->add_option("--preset", o->preset, "A model preset (--list-presets)");
-  sub->add_option("--config", o->config, "A model config JSON file (docs/estimate.md)");
+  sub->add_option("--preset", o->preset, "A model preset (--list-presets)")->check(not_empty());
+  sub->add_option("--config", o->config, "A model config JSON file (docs/estimate.md)")->check(not_empty());
   sub->add_flag("--list-presets", o->list_presets, "List the presets and exit");
   o->o_tokens = sub->add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)");
   o->o_tps = sub->add_option("--tokens-per-second", o->tokens_per_second,
                              "Measured training throughput, all GPUs together: gives the observed MFU");
   sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)");
-  sub->add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm");
+  sub->add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm")->check(not_empty());
   o->o_peak = sub->add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's");
   sub->add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, int8, or a peak key");
   sub->add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)");
@@ -473,7 +475,7 @@ void add_estimate_command(CLI::App& app) {
   o->o_price = sub->add_option("--price-per-gpu-hour", o->price, "Price of one GPU-hour: gives the cost");
   sub->add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)");
   o->o_power = sub->add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)");
-  sub->add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels");
+  sub->add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels")->check(not_empty());
   o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len)");
   sub->add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)");
   sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)");
@@ -481,8 +483,8 @@ void add_estimate_command(CLI::App& app) {
   sub->add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
   sub->add_option("--model-flops-out", o->model_flops_out,
                   "Write one training step's model FLOPs per --nvtx range, for 'flopscope crosscheck PROFILE "
-                  "--model-flops F'");
-  sub->add_option("--nvtx", o->nvtx, "With --model-flops-out: the NVTX range of one training step (repeatable)");
+                  "--model-flops F'")->check(not_empty());
+  sub->add_option("--nvtx", o->nvtx, "With --model-flops-out: the NVTX range of one training step (repeatable)")->check(not_empty());
   o->o_step = sub->add_option("--step-tokens", o->step_tokens,
                               "With --model-flops-out: tokens per training step, batch x seq_len (default seq_len)");
   set_action(sub, [o]() { return run_estimate(*o); });

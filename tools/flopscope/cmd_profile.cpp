@@ -319,21 +319,23 @@ void add_profile_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--tensor", opt->tensor,
                   "With flops/roofline: tensor-core source types to count, e.g. bf16,fp16 (each may "
-                  "add replay passes; see 'flopscope metrics')");
+                  "add replay passes; see 'flopscope metrics')")
+      ->check(not_empty());
   sub->add_option("--kernel-regex", opt->kernel_regex,
                   "Keep kernels whose demangled name matches (ECMAScript regex, searched)");
   sub->add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_integer());
   sub->add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   sub->add_option("--nvtx-include", opt->nvtx_include,
                   "Keep launches inside this NVTX range ('name' or 'outer/inner'); repeatable")
+      ->check(not_empty())
       ->allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
-  sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file");
+  sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file")->check(not_empty());
   sub->add_option("--counters", opt->counters,
                   "With flops/roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
                   "to this file, merged over processes, or into this existing directory as "
-                  "<pid>.fscounters, one per process");
+                  "<pid>.fscounters, one per process")->check(not_empty());
   sub->add_option("command", opt->command, "The application and its arguments, after --")->required();
   set_action(sub, [opt]() -> int {
     if (!opt->counters.empty() && opt->set == "timing")

@@ -29,11 +29,11 @@ void add_report_command(CLI::App& app) {
       ->required();
   sub->add_option("--peaks", opt->peaks,
                   "Read every file against the measured peaks of this `flopscope ceilings --out` file "
-                  "(same GPU model): MFU against them, and their roofs");
-  sub->add_option("--html", opt->html, "Write a self-contained HTML report (roofline, sortable tables) to this file");
-  sub->add_option("--svg", opt->svg, "Write the roofline chart(s) as SVG to this file");
-  sub->add_option("--md", opt->md, "Also write a Markdown report to this file");
-  sub->add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file");
+                  "(same GPU model): MFU against them, and their roofs")->check(not_empty());
+  sub->add_option("--html", opt->html, "Write a self-contained HTML report (roofline, sortable tables) to this file")->check(not_empty());
+  sub->add_option("--svg", opt->svg, "Write the roofline chart(s) as SVG to this file")->check(not_empty());
+  sub->add_option("--md", opt->md, "Also write a Markdown report to this file")->check(not_empty());
+  sub->add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file")->check(not_empty());
   set_action(sub, [opt]() {
     std::vector<std::string> reads = opt->inputs;
     if (!opt->peaks.empty()) reads.push_back(opt->peaks);

@@ -2,7 +2,12 @@
 // main parses the command line, runs the chosen subcommand, and maps every
 // error to one line on stderr and one documented exit code.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <exception>
 #include <string>
 
@@ -21,6 +26,23 @@ static int exit_code_for(ErrorKind k) {
     case ErrorKind::no_gpu: return cli::kNoGpu;
   }
   return cli::kFailure;
+}
+
+// A table cut short by a full disk must not exit 0: stdout is checked once
+// the command is done (std::cout and stdio share the stream).
+static int with_stdout_checked(int rc) {
+  std::cout.flush();
+  errno = 0;
+  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) || std::cout.fail();
+  if (!failed) return rc;
+  // A pipe whose reader stopped early (`| head`) is the reader's choice, not a
+  // failure; a file or device that cannot take the output is.
+  struct stat st{};
+  if (::fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return rc;
+  const int err = errno;
+  std::fprintf(stderr, "flopscope: error: cannot write standard output (%s): check the disk or pipe it is sent to\n",
+               err ? std::strerror(err) : "write failed");
+  return rc == cli::kOk ? cli::kFailure : rc;
 }
 
 static bool is_subcommand(CLI::App& app, const std::string& name) {
@@ -64,7 +86,7 @@ int main(int argc, char** argv) {
 
   try {
     cli::Action* action = cli::selected_action(app);
-    return action ? (*action)() : cli::kBadInput;
+    return with_stdout_checked(action ? (*action)() : cli::kBadInput);
   } catch (const Error& e) {
     std::fprintf(stderr, "flopscope: error: %s\n", one_line(e.what()).c_str());
     return exit_code_for(e.kind());
