@@ -4,8 +4,8 @@
 # working tree), so that the lease is not spent compiling:
 #
 #   scripts/pack-device-build.sh          # -> build-carry/ (Release)
-#   run: carry [build-carry, .deps], command
-#        scripts/device-check.sh --build build-carry --out $OUT --quick --budget 540
+#   run: carry [build-carry, .deps], timeout_s 600, command
+#        bash scripts/device-check.sh --build build-carry --out $OUT --quick --budget 560
 #
 # It builds only the flopscope CLI, the injection library, the GPU test programs
 # (tests/*_gpu_test) and profile_app, then deletes the object files and static
@@ -18,7 +18,11 @@ cd "$(dirname "$0")/.."
 dst=build-carry
 limit=$((60 << 20))  # leave room under 64 MiB for the tree and .deps
 
-cmake -S . -B "$dst" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=ON >/dev/null
+# Besides where this checkout's toolkit keeps CUPTI and cuBLAS (CMake adds that
+# RUNPATH), where a standard toolkit install keeps them. device-check points the
+# loader at the machine's copies if neither holds them.
+rpath="/usr/local/cuda/lib64;/usr/local/cuda/targets/x86_64-linux/lib;/usr/local/cuda/extras/CUPTI/lib64"
+cmake -S . -B "$dst" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=ON "-DCMAKE_BUILD_RPATH=$rpath" >/dev/null
 targets=(flopscope_cli flopscope_inject profile_app)
 mapfile -t gpu_tests < <(sed -n 's/^ *flopscope_test(\([a-z_]*_gpu_test\) .*/\1/p' tests/CMakeLists.txt)
 [ "${#gpu_tests[@]}" -gt 0 ] || { echo "pack-device-build: found no *_gpu_test target in tests/CMakeLists.txt" >&2; exit 1; }

@@ -1,4 +1,4 @@
-// `flopscope bench [--kernel REGEX] [--dtype LIST] [--shape PRESET|DIMS] [--reps N]
+// `flopscope bench [--kernel REGEX] [--dtype LIST] [--shape PRESET|DIMS] [--reps N] [--warmup N]
 //                  [--out results.json] [--no-validate] [--metrics SET [--counters F]]`
 // Runs registered kernels through the harness, validates them against their CPU
 // references, prints a table and writes the results format. Without --kernel and
@@ -33,6 +33,7 @@ struct BenchCliOptions {
   std::vector<std::string> dtypes;  // empty: any
   std::string shape;                // preset, NAME=V,... or AxBxC; empty: defaults
   std::optional<int> reps;          // none: until min count and min time
+  std::optional<int> warmup;        // none: at least 2 runs and 20 ms
   double min_time_s = 0.1;
   std::string out;
   bool no_validate = false;
@@ -127,6 +128,10 @@ int run_bench(const BenchCliOptions& o) {
   bo.validate = !o.no_validate;
   bo.flush_l2 = !o.no_flush;
   bo.min_time_s = o.min_time_s;
+  if (o.warmup) {  // exactly: a profiler then sees a known number of launches
+    bo.warmup_reps = *o.warmup;
+    bo.warmup_time_s = 0;
+  }
   if (o.reps) {
     bo.min_reps = bo.max_reps = *o.reps;
     bo.min_time_s = 0;
@@ -240,7 +245,12 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',');
   sub->add_option("--shape", o->shape,
                   "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order");
-  sub->add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)");
+  sub->add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
+      ->check(positive_number());
+  sub->add_option("--warmup", o->warmup,
+                  "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 20 ms); with --reps, "
+                  "a profiler such as ncu sees a known number of launches")
+      ->check(positive_number());
   sub->add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
       ->check(positive_number());
   sub->add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here")->check(not_empty());
