@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -189,6 +190,8 @@ class LineParser {
       auto [p, ec] = std::from_chars(b, e, v);
       if (ec != std::errc() || p != e || b == e)
         fail("shape value '" + w + "' is not an integer");
+      if (v < 0)
+        fail("shape value '" + w + "' is negative: shape values are sizes and flags (>= 0), so it matches no run");
       const std::string key = w.substr(0, eq);
       if (!keys.insert(key).second) fail("shape key '" + key + "' given twice");
       sel.shape.emplace_back(key, v);
@@ -275,9 +278,23 @@ class LineParser {
       fail("unknown bandwidth unit '" + unit + "' (use B/s, GB/s or TB/s)");
     }
     if (!unit.empty()) fail("unexpected unit '" + unit + "' in '" + w + "'");
-    if (is_fraction_metric(metric) && (v < 0 || v > 1))
+    if (is_fraction_metric(metric) && v > 1)
       fail(metric + " is a fraction: write " + fmt_num(v / 100) + " or " + fmt_num(v) + "%");
     return v;
+  }
+
+  /// Every metric is >= 0 (results files hold no negative figure) and a
+  /// median time is > 0: a bound beyond that never holds (`time <= 0`,
+  /// `tflops < 0`), or always does (`tflops >= -1`), and is a mistake.
+  void bound_can_hold(const Contract& c, const std::string& number) const {
+    const std::string shown = "'" + c.metric + " " + to_string(c.op) + " " + number + "'";
+    const bool upper = c.op == CmpOp::le || c.op == CmpOp::lt || c.op == CmpOp::eq;
+    if (c.value < 0)
+      fail(c.metric + " is never negative, so " + shown + (upper ? " can never hold" : " always holds"));
+    if (c.value == 0 && c.metric == "time" && upper)
+      fail("time is always positive, so " + shown + " can never hold");
+    if (c.value == 0 && c.op == CmpOp::lt)
+      fail(c.metric + " is never negative, so " + shown + " can never hold");
   }
 
   void metric_name(const std::string& m) const {
@@ -297,19 +314,30 @@ class LineParser {
     std::vector<size_t> at;
     const auto t = tokens(text, at);
     if (t.empty()) fail("nothing after ':' (expected an assertion such as 'mfu >= 0.5')");
-    if (t.size() == 2 && t[0] == "validation") {
+    // The fixed forms: a word after one is named, not taken for a metric.
+    auto nothing_after = [&](size_t n) {
+      if (t.size() > n) {
+        std::string form = t[0];
+        for (size_t k = 1; k < n; ++k) form += " " + t[k];
+        fail("unexpected '" + t[n] + "' after '" + form + "'");
+      }
+    };
+    if (t.size() >= 2 && t[0] == "validation") {
       if (t[1] != "passed") fail("expected 'validation passed', got 'validation " + t[1] + "'");
+      nothing_after(2);
       c.kind = ContractKind::validation;
       return;
     }
-    if (t.size() == 1 && (t[0] == "compute-bound" || t[0] == "memory-bound")) {
+    if (t[0] == "compute-bound" || t[0] == "memory-bound") {
+      nothing_after(1);
       c.kind = ContractKind::bound;
       c.bound = t[0].substr(0, t[0].find('-'));
       return;
     }
     if (t[0] == "bound") {
-      if (t.size() != 3 || t[1] != "=" || (t[2] != "compute" && t[2] != "memory"))
+      if (t.size() < 3 || t[1] != "=" || (t[2] != "compute" && t[2] != "memory"))
         fail("expected 'bound = compute' or 'bound = memory'");
+      nothing_after(3);
       c.kind = ContractKind::bound;
       c.bound = t[2];
       return;
@@ -340,6 +368,7 @@ class LineParser {
         c.reference = selector(words, 0, false, "a reference run after 'x'");
         return;
       }
+      bound_can_hold(c, unit_apart ? t[2] + " " + t[i - 1] : t[2]);
     } else {
       metric_name(t[2]);
       c.rhs_metric = t[2];
@@ -380,26 +409,75 @@ std::string tol_text(const Contract& c) {
   return c.tolerance > 0 ? " \xC2\xB1 " + fmt_num(c.tolerance * 100) + "%" : "";
 }
 
-bool same_shape(const Shape& a, const Shape& b) {
-  Shape x = a, y = b;
-  std::sort(x.begin(), x.end());
-  std::sort(y.begin(), y.end());
-  return x == y;
+Shape sorted(Shape s) {
+  std::sort(s.begin(), s.end());
+  return s;
 }
 
-// Whether kernel `id` has runs, none of them with any parameter of `shape`.
-bool has_other_parameters(const std::string& id, const Shape& shape, const ResultsDoc& doc) {
-  bool any = false;
-  for (const auto& o : doc.runs)
-    if (o.id == id) {
-      any = true;
-      for (const auto& [k, v] : o.shape)
-        if (shape_get(shape, k)) return false;
+// The runs a ratio's reference may be, indexed once per check: scanning every
+// run for every subject, sorting shapes as it went, took minutes at 100k runs.
+// Lists hold runs in file order.
+class References {
+ public:
+  explicit References(const ResultsDoc& doc) {
+    for (const auto& o : doc.runs) {
+      by_shape_[{o.id, sorted(o.shape)}].push_back(&o);
+      Kernel& k = by_id_[o.id];
+      k.runs.push_back(&o);
+      for (const auto& kv : o.shape) k.keys.insert(kv.first);
     }
-  return any;
-}
+  }
 
-ContractResult evaluate(const Contract& c, const RunRecord& r, const ResultsDoc& doc) {
+  /// Runs of `id` whose shape, keys sorted, is `shape` (order of keys aside).
+  const std::vector<const RunRecord*>& with_shape(const std::string& id, const Shape& shape) const {
+    const auto it = by_shape_.find({id, sorted(shape)});
+    return it == by_shape_.end() ? none_ : it->second;
+  }
+
+  /// Whether kernel `id` has runs, none of them with any parameter of `shape`.
+  bool has_other_parameters(const std::string& id, const Shape& shape) const {
+    const auto it = by_id_.find(id);
+    if (it == by_id_.end()) return false;
+    for (const auto& kv : shape)
+      if (it->second.keys.count(kv.first)) return false;
+    return true;
+  }
+
+  /// The runs `sel` (an id without '*') selects; worked out once per selector.
+  const std::vector<const RunRecord*>& selected(const RunSelector& sel) {
+    const auto [it, fresh] = selected_.try_emplace(&sel);
+    if (fresh) {
+      const auto k = by_id_.find(sel.id);
+      if (k != by_id_.end())
+        for (const RunRecord* o : k->second.runs)
+          if (sel.matches(*o)) it->second.push_back(o);
+    }
+    return it->second;
+  }
+
+  /// One of `runs` other than `r`, and how many there are.
+  static std::pair<const RunRecord*, int> other_than(const std::vector<const RunRecord*>& runs,
+                                                     const RunRecord& r) {
+    // File order is address order (one vector of runs): `r` is found by bisection.
+    const bool has_r = std::binary_search(runs.begin(), runs.end(), &r, std::less<const RunRecord*>());
+    const RunRecord* hit = nullptr;
+    for (size_t i = 0; i < runs.size() && i < 2 && !hit; ++i)
+      if (runs[i] != &r) hit = runs[i];
+    return {hit, int(runs.size()) - (has_r ? 1 : 0)};
+  }
+
+ private:
+  struct Kernel {
+    std::vector<const RunRecord*> runs;
+    std::set<std::string> keys;  ///< every shape key of any of its runs
+  };
+  std::map<std::pair<std::string, Shape>, std::vector<const RunRecord*>> by_shape_;
+  std::map<std::string, Kernel> by_id_;
+  std::map<const RunSelector*, std::vector<const RunRecord*>> selected_;
+  const std::vector<const RunRecord*> none_;
+};
+
+ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs) {
   ContractResult res;
   res.run = RunSelector{r.id, r.shape}.label();
   std::string why;
@@ -458,16 +536,10 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, const ResultsDoc&
     if (fresh) want.emplace_back(k, v);
     else want[it->second].second = v;
   }
-  auto find_reference = [&](auto&& matches) {
-    std::pair<const RunRecord*, int> hit{nullptr, 0};
-    for (const auto& o : doc.runs)
-      if (o.id == c.reference.id && &o != &r && matches(o)) hit = {&o, hit.second + 1};
-    return hit;
-  };
-  auto [ref, found] = find_reference([&](const RunRecord& o) { return same_shape(o.shape, want); });
-  if (found == 0 && has_other_parameters(c.reference.id, r.shape, doc)) {
+  auto [ref, found] = References::other_than(refs->with_shape(c.reference.id, want), r);
+  if (found == 0 && refs->has_other_parameters(c.reference.id, r.shape)) {
     want = c.reference.shape;
-    std::tie(ref, found) = find_reference([&](const RunRecord& o) { return c.reference.matches(o); });
+    std::tie(ref, found) = References::other_than(refs->selected(c.reference), r);
   }
   const std::string ref_label = RunSelector{c.reference.id, want}.label();
   if (found != 1) {
@@ -554,13 +626,15 @@ CheckReport check_contracts(const ResultsDoc& doc, std::vector<Contract> contrac
   rep.contracts_origin = contracts_origin;
   if (doc.device) rep.device = doc.device->name;
   rep.contracts = std::move(contracts);
+  std::optional<References> refs;  // built for the first ratio
   for (size_t i = 0; i < rep.contracts.size(); ++i) {
     const Contract& c = rep.contracts[i];
     bool any = false;
     for (const auto& r : doc.runs) {
       if (!c.subject.matches(r)) continue;
       any = true;
-      ContractResult res = evaluate(c, r, doc);
+      if (c.kind == ContractKind::ratio && !refs) refs.emplace(doc);
+      ContractResult res = evaluate(c, r, refs ? &*refs : nullptr);
       res.contract = i;
       rep.results.push_back(std::move(res));
     }

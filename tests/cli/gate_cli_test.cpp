@@ -215,6 +215,10 @@ TEST(GateCli, CheckBadInput) {
       write_text(f.dir, "c.txt", "# header\ngemm.cublas.bf16 : mfu >= 0.5\ngemm.cublas.bf16 : mfu > > 1\n");
   expect_one_line_error(run_cli({"check", f.base, "--contracts", malformed}),
                         "c.txt:3: expected a number or a metric");
+  // A bound or a selector no run can meet is bad input (2), not a failure (1).
+  const std::string never = write_text(f.dir, "never.txt", "# header\nmemory.copy.fp32 : time <= -1ms\n");
+  expect_one_line_error(run_cli({"check", f.base, "--contracts", never}),
+                        "never.txt:2: time is never negative, so 'time <= -1ms' can never hold");
   expect_one_line_error(run_cli({"check", f.base}), "--contracts");
   expect_one_line_error(run_cli({"check", f.base, "--contracts", f.dir + "/missing.txt"}),
                         "missing.txt");

@@ -130,6 +130,25 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : compute", "expected 'validation passed', 'compute-bound' or 'memory-bound'"},
       {"gemm : bound = fast", "expected 'bound = compute' or 'bound = memory'"},
       {"gemm :", "nothing after ':'"},
+      // A word after a fixed form is named, not taken for a metric.
+      {"* : compute-bound extra", "c.txt:1: unexpected 'extra' after 'compute-bound'"},
+      {"* : memory-bound x", "unexpected 'x' after 'memory-bound'"},
+      {"* : validation passed extra", "unexpected 'extra' after 'validation passed'"},
+      {"* : bound = compute extra", "unexpected 'extra' after 'bound = compute'"},
+      // Bounds no run can meet (every metric is >= 0, a time > 0), and shape
+      // values no run has (results hold sizes and flags >= 0): bad input, not a failure.
+      {"# t\ngemm : time <= -1ms", "c.txt:2: time is never negative, so 'time <= -1ms' can never hold"},
+      {"gemm : time <= -1 ms", "'time <= -1 ms' can never hold"},
+      {"gemm : time <= 0", "time is always positive, so 'time <= 0' can never hold"},
+      {"gemm : time < 0s", "time is always positive, so 'time < 0s' can never hold"},
+      {"gemm : time = 0", "time is always positive, so 'time = 0' can never hold"},
+      {"gemm : tflops < 0", "tflops is never negative, so 'tflops < 0' can never hold"},
+      {"gemm : bandwidth <= -4 TB/s", "bandwidth is never negative"},
+      {"gemm : tflops >= -1", "tflops is never negative, so 'tflops >= -1' always holds"},
+      {"gemm : mfu >= -10%", "mfu is never negative"},
+      {"gemm : mfu >= -0.5", "mfu is never negative"},
+      {"# s\n\ngemm m=-1 : time > 0", "c.txt:3: shape value 'm=-1' is negative"},
+      {"gemm : tflops >= 0.6 x gemm.cublas.bf16 m=-4096", "shape value 'm=-4096' is negative"},
       {"gemm : mfu = hfu \xC2\xB1 1% extra", "unexpected 'extra'"},
       {"# only comments\n\n", "c.txt: no contracts"},
       {"", "c.txt: no contracts"},
@@ -139,6 +158,22 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
     EXPECT_NE(err.find(want), std::string::npos) << "input: " << text << "\nerror: " << err;
     EXPECT_EQ(err.find('\n'), std::string::npos) << err;  // one line
   }
+}
+
+// The limits of what can hold are still accepted.
+TEST(ContractParse, BoundsAtZeroThatCanHold) {
+  const auto cs = parse_contracts(
+      "gemm : time > 0\n"
+      "gemm : time >= 0\n"
+      "gemm : hw_flops <= 0\n"
+      "gemm : rel_err = 0\n"
+      "gemm : mfu >= 0%\n"
+      "gemm causal=0 : tflops >= 0\n"
+      "gemm : time <= 2 x gemm.cublas.bf16 causal=0\n",
+      "c.txt");
+  ASSERT_EQ(cs.size(), 7u);
+  EXPECT_EQ(cs[5].subject.shape.at(0).second, 0);
+  EXPECT_EQ(cs[6].reference.shape.at(0).second, 0);
 }
 
 TEST(ContractCheck, RatioWithinOneRun) {
@@ -255,6 +290,71 @@ TEST(ContractCheck, GlobsAndLongSelectorsStayFast) {
   EXPECT_EQ(parse_contracts(line + " : validation passed", "c.txt").at(0).subject.shape.size(), 40'000u);
   EXPECT_NE(parse_error(line + " k7=2 : validation passed").find("shape key 'k7' given twice"), std::string::npos);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 3.0);
+}
+
+// Found by a sweep: each subject scanned every run for its reference, copying
+// and sorting shapes (100k runs: minutes). References are now indexed once; on a
+// few thousand runs every subject must still find its own reference, whatever
+// the order of the shape's keys, not itself, and count every candidate.
+TEST(ContractCheck, RatiosOnThousandsOfRuns) {
+  ResultsDoc doc = contract_doc();
+  const int n = 2000;
+  for (int i = 0; i < n; ++i) {
+    const int64_t m = 128 + i, k = 512;
+    const int64_t nn = 256 + i % 7;
+    RunRecord mma = test::sample_run("gemm", "mma_sync", "fp16", "fp16_tensor", gemm_cost({m, nn, k}, 2, 2),
+                                     1e-3 * (1 + i % 3), {{"m", m}, {"n", nn}, {"k", k}});
+    RunRecord cublas = test::sample_run("gemm", "cublas", "fp16", "fp16_tensor", gemm_cost({m, nn, k}, 2, 2),
+                                        1e-3, {{"k", k}, {"n", nn}, {"m", m}});
+    RunRecord sm = test::sample_run("memory", "softmax", "fp16", "fp16", copy_cost(m * 4096, 2), 1e-3,
+                                    {{"rows", m}, {"cols", 4096}});
+    RunRecord copy = test::sample_run("memory", "copy", "fp16", "fp16", copy_cost(m, 2), 1e-3, {{"n", m}});
+    for (RunRecord* r : {&mma, &cublas, &sm, &copy}) {
+      compute_derived(*r, doc.peaks.datasheet);
+      doc.runs.push_back(*r);
+    }
+  }
+  // Two runs of one shape, told apart by their NVTX range: an ambiguous reference.
+  RunRecord twin = doc.runs[doc.runs.size() - 3];
+  twin.nvtx = "step/2";
+  doc.runs.push_back(twin);
+
+  auto rep = check("gemm.mma_sync.fp16 : time <= 3 x gemm.cublas.fp16", doc);
+  ASSERT_EQ(rep.results.size(), size_t(n));
+  EXPECT_EQ(rep.failures(), 1);  // the last shape, whose reference is ambiguous
+  for (int i = 0; i < n; ++i) {
+    const ContractResult& r = rep.results[size_t(i)];
+    const std::string ratio = "; ratio " + std::to_string(1 + i % 3);
+    if (i == n - 1) {
+      EXPECT_NE(r.detail.find("matches 2 runs"), std::string::npos) << r.detail;
+    } else if (r.detail.size() < ratio.size() || r.detail.compare(r.detail.size() - ratio.size(), ratio.size(), ratio)) {
+      ADD_FAILURE() << r.run << ": " << r.detail;
+      break;
+    }
+  }
+  // Not its own reference: each cuBLAS run has no other of its shape.
+  rep = check("gemm.cublas.fp16 m=1000 : time <= 1 x gemm.cublas.fp16", doc);
+  EXPECT_NE(only_result(rep).detail.find("no reference run gemm.cublas.fp16 k=512 n=260 m=1000"),
+            std::string::npos)
+      << only_result(rep).detail;
+  // Shape overrides select one run (m=200 has n=258), or none.
+  rep = check("gemm.mma_sync.fp16 : time <= 3 x gemm.cublas.fp16 m=200 n=258", doc);
+  EXPECT_EQ(rep.results.size(), size_t(n));
+  EXPECT_TRUE(rep.passed());
+  rep = check("gemm.mma_sync.fp16 : time <= 3 x gemm.cublas.fp16 m=200 n=256", doc);
+  EXPECT_EQ(rep.failures(), n);
+  EXPECT_NE(rep.results[0].detail.find("no reference run gemm.cublas.fp16 m=200 n=256 k=512"), std::string::npos)
+      << rep.results[0].detail;
+  // A reference of other parameters: the values given select it, or every run of it.
+  rep = check("memory.softmax.fp16 : time <= 1 x memory.copy.fp16 n=300", doc);
+  ASSERT_EQ(rep.results.size(), size_t(n));
+  EXPECT_TRUE(rep.passed());
+  EXPECT_NE(rep.results[0].detail.find("ratio 1"), std::string::npos) << rep.results[0].detail;
+  rep = check("memory.softmax.fp16 : time <= 1 x memory.copy.fp16", doc);
+  ASSERT_EQ(rep.results.size(), size_t(n));
+  EXPECT_NE(rep.results[5].detail.find("the reference memory.copy.fp16 matches " + std::to_string(n) + " runs"),
+            std::string::npos)
+      << rep.results[5].detail;
 }
 
 TEST(ContractCheck, Reports) {
