@@ -181,7 +181,7 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
   };
   list("only ncu profiled (no flopscope counters)", r.only_ncu);
   list("only flopscope counted (ncu did not profile)", r.only_flopscope);
-  for (const std::string& n : r.notes) out << "note: " << n << "\n";
+  for (const std::string& n : r.notes) out << "note: " << one_line(n) << "\n";  // they quote ncu's values
   size_t gated = 0, differ = 0;
   for (const CrosscheckRow& row : r.rows)
     if (row.cls != MetricClass::info) {

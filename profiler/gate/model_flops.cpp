@@ -19,18 +19,23 @@ ModelFlops parse_model_flops(const std::string& text, const std::string& origin)
     root.at("schema").fail("expected \"" + std::string(kModelFlopsSchema) + "\", got \"" + schema + "\"");
   ModelFlops m;
   m.source = root.string_or("source", "");
-  for (const detail::JsonCursor& c : root.at("ranges").items()) {
+  const std::vector<detail::JsonCursor> items = root.at("ranges").items();
+  if (items.empty()) root.at("ranges").fail("expected at least one range");
+  if (items.size() > kMaxModelRanges)
+    root.at("ranges").fail("holds " + std::to_string(items.size()) + " ranges; at most " +
+                           std::to_string(kMaxModelRanges) + " are compared: keep the ranges to compare");
+  std::map<std::string, size_t> seen;  // a range twice would show twice, and which count is the model's?
+  for (const detail::JsonCursor& c : items) {
     ModelRange r;
     r.nvtx = c.string("nvtx");
     if (r.nvtx.empty()) c.at("nvtx").fail("expected a range path such as \"step/forward\"");
+    if (const auto [it, fresh] = seen.emplace(r.nvtx, m.ranges.size()); !fresh)
+      c.at("nvtx").fail("'" + r.nvtx + "' is listed already at $.ranges[" + std::to_string(it->second) +
+                        "]; a model-FLOPs file holds each range once: keep one of them");
     r.flops = c.non_negative("flops");
     if (auto ops = c.maybe("by_op")) r.by_op = ops->non_negative_map();
     m.ranges.push_back(std::move(r));
   }
-  if (m.ranges.empty()) root.at("ranges").fail("expected at least one range");
-  if (m.ranges.size() > kMaxModelRanges)
-    root.at("ranges").fail("holds " + std::to_string(m.ranges.size()) + " ranges; at most " +
-                           std::to_string(kMaxModelRanges) + " are compared: keep the ranges to compare");
   return m;
 }
 
@@ -133,7 +138,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
       out << "\n";
     }
   }
-  for (const std::string& n : r.notes) out << "note: " << n << "\n";
+  for (const std::string& n : r.notes) out << "note: " << one_line(n) << "\n";  // they quote range names
   return out.str();
 }
 

@@ -5,12 +5,14 @@
 // "Metric Value". The raw page (`--csv --page raw`) has one row per launch, a
 // column per metric, and a second header row with the units. Without
 // `--log-file`, the application's own output and ncu's "==PROF==" lines are
-// interleaved with the rows; only lines that parse as rows of the header's
-// width count.
+// interleaved with the rows. ncu quotes every field, so after the header a
+// line that starts with a quote is ncu's and must be a whole row; the others
+// are not rows and are skipped.
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "flopscope/crosscheck.h"
 #include "flopscope/error.h"
@@ -20,8 +22,8 @@ namespace flopscope {
 namespace {
 
 /// One CSV record (RFC 4180 quoting, no embedded newlines: ncu has none).
-/// False when the quoting is broken, i.e. the line is not a CSV row.
-bool split_csv_line(std::string_view line, std::vector<std::string>& out) {
+/// Empty when the line is a CSV row, else what breaks its quoting.
+std::string_view split_csv_line(std::string_view line, std::vector<std::string>& out) {
   out.clear();
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   std::string field;
@@ -31,7 +33,7 @@ bool split_csv_line(std::string_view line, std::vector<std::string>& out) {
     if (i < line.size() && line[i] == '"') {
       ++i;
       while (true) {
-        if (i >= line.size()) return false;  // unterminated quote
+        if (i >= line.size()) return "a quote is not closed";
         if (line[i] == '"') {
           if (i + 1 < line.size() && line[i + 1] == '"') {
             field += '"';
@@ -43,12 +45,12 @@ bool split_csv_line(std::string_view line, std::vector<std::string>& out) {
         }
         field += line[i++];
       }
-      if (i < line.size() && line[i] != ',') return false;  // text after a closing quote
+      if (i < line.size() && line[i] != ',') return "text follows a closing quote";
     } else {
       while (i < line.size() && line[i] != ',') field += line[i++];
     }
     out.push_back(field);
-    if (i >= line.size()) return true;
+    if (i >= line.size()) return {};
     ++i;  // the comma
   }
 }
@@ -146,13 +148,21 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   std::vector<std::string> header, row;
   size_t at = 0;
   for (; at < lines.size(); ++at)
-    if (split_csv_line(lines[at], row) && !row.empty() && row[0] == "ID" && column(row, "Kernel Name") >= 0) {
+    if (split_csv_line(lines[at], row).empty() && !row.empty() && row[0] == "ID" && column(row, "Kernel Name") >= 0) {
       header = row;
       break;
     }
   if (header.empty())
     throw_bad_input(origin + " is not an Nsight Compute CSV export (no \"ID\",...,\"Kernel Name\" header row): "
                     "write one with ncu --csv [--page raw] --log-file F");
+  const auto refuse = [&](size_t line, const std::string& why) {
+    throw_bad_input(origin + ": line " + std::to_string(line + 1) + ": " + why);
+  };
+  // A metric column given twice: whichever one won, the comparison would be a guess.
+  std::set<std::string> metric_columns;
+  for (const std::string& name : header)
+    if (name.find("__") != std::string::npos && !metric_columns.insert(name).second)
+      refuse(at, "the header names the metric '" + name + "' twice");
 
   NcuCsv out;
   std::map<int64_t, size_t> by_id;  // ID -> index in out.launches
@@ -161,7 +171,8 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     if (fresh) out.launches.push_back({id, kernel, {}});
     return out.launches[it->second];
   };
-  auto add_value = [&](NcuLaunch& l, const std::string& metric, const std::string& unit, const std::string& value) {
+  auto add_value = [&](size_t line, NcuLaunch& l, const std::string& metric, const std::string& unit,
+                       const std::string& value) {
     if (value.empty() || value == "n/a") return;
     double v = 0;
     const double scale = ncu_unit_scale(unit);
@@ -174,6 +185,12 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     };
     if (scale == 0) return skip("its unit '" + unit + "' is not understood");
     if (!parse_number(value, v) || !std::isfinite(v * scale)) return skip("a value is not a finite number ('" + value + "')");
+    // No count or byte total is negative: the export is damaged, and the value
+    // would be gated. Info metrics (times, clocks) are only shown, as given;
+    // the raw page's launch__/device__ columns are attributes, not counters.
+    const bool attribute = metric.rfind("launch__", 0) == 0 || metric.rfind("device__", 0) == 0;
+    if (v < 0 && !attribute && classify_metric(metric) != MetricClass::info)
+      refuse(line, metric + " is " + value + ": a count or a byte total cannot be negative");
     l.metrics[metric] = v * scale;
   };
   auto id_of = [](const std::string& s, int64_t& id) {
@@ -188,7 +205,20 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   std::vector<std::string> units(header.size());  // raw page: the row under the header
   bool have_units = false;
   for (size_t i = at + 1; i < lines.size(); ++i) {
-    if (!split_csv_line(lines[i], row) || row.size() != header.size()) continue;
+    std::string_view line = lines[i];
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const bool ncu_row = !line.empty() && line[0] == '"';  // ncu quotes every field
+    std::string why(split_csv_line(line, row));
+    if (why.empty() && row.size() != header.size())
+      why = std::to_string(row.size()) + " fields where the header has " + std::to_string(header.size());
+    if (why.empty() && ncu_row && line.back() != '"')
+      why = "its last field is not quoted";  // cut just after a comma
+    if (!why.empty()) {
+      if (!ncu_row) continue;  // the application's output, "==PROF==" lines
+      // ncu's row, but not whole: refused, never dropped (it may be the launch that differs).
+      const bool cut = i + 1 == lines.size() && text.back() != '\n';
+      refuse(i, why + (cut ? ": the file ends mid-row (a truncated export?)" : ""));
+    }
     int64_t id = 0;
     if (!id_of(row[0], id)) {
       if (!details && !have_units && row[0].empty()) {
@@ -199,11 +229,11 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     }
     NcuLaunch& l = launch(id, row[size_t(c_kernel)]);
     if (details) {
-      add_value(l, row[size_t(c_metric)], c_unit >= 0 ? row[size_t(c_unit)] : "", row[size_t(c_value)]);
+      add_value(i, l, row[size_t(c_metric)], c_unit >= 0 ? row[size_t(c_unit)] : "", row[size_t(c_value)]);
     } else {
       // Metric columns are CUPTI names ("unit__counter..."); the others describe the launch.
       for (size_t c = 0; c < header.size(); ++c)
-        if (header[c].find("__") != std::string::npos) add_value(l, header[c], units[c], row[c]);
+        if (header[c].find("__") != std::string::npos) add_value(i, l, header[c], units[c], row[c]);
     }
   }
   if (out.launches.empty())

@@ -208,4 +208,6 @@ TEST(EstimateCli, ModelFlopsForAStep) {
                     "--step-tokens", "-5"},
                    "--step-tokens must be positive");
   expect_bad_input({"--preset", "gpt2-small", "--model-flops-out", dir, "--nvtx", "s"}, "directory");
+  expect_bad_input({"--preset", "gpt2-small", "--model-flops-out", dir + "/c.json", "--nvtx", "s", "--nvtx", "s"},
+                   "--nvtx s is given twice");
 }

@@ -264,6 +264,11 @@ TEST(GateCli, CrosscheckBadInput) {
                         "--counts-tolerance must be a percentage");
   expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--bytes-tolerance", "nan"}),
                         "--bytes-tolerance");
+  // Hand-made: the sample cut mid-row (`head -c`), not a PASS without its last launch.
+  const std::string whole = flopscope::test::ncu_details_csv();
+  const std::string cut = write_text(f.dir, "cut.csv", whole.substr(0, whole.rfind("\"268.44\"") + 4));
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", cut}),
+                        "cut.csv: line 18: a quote is not closed: the file ends mid-row");
 }
 
 TEST(GateCli, CrosscheckModelFlops) {
@@ -279,4 +284,8 @@ TEST(GateCli, CrosscheckModelFlops) {
   expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", model, "--ncu", model}), "excludes");
   expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", profile}), "$.schema");
   expect_one_line_error(run_cli({"crosscheck", f.base, "--model-flops", model}), "no application kernel");
+  std::string twice = flopscope::test::model_flops_json();
+  twice.replace(twice.find("\"warmup\""), 8, "\"counted\"");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", write_text(f.dir, "twice.json", twice)}),
+                        "twice.json: $.ranges[4].nvtx: 'counted' is listed already at $.ranges[0]");
 }

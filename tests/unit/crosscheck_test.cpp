@@ -2,6 +2,7 @@
 // the comparison with a profile's raw metrics (matching, pooling, tolerances).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "flopscope/crosscheck.h"
@@ -95,9 +96,11 @@ TEST(NcuCsv, RawPage) {
 
 TEST(NcuCsv, GroupedDigitsOnlyWhenWellFormed) {
   const std::string head = R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")";
+  // An info metric: counts and bytes cannot be negative (NcuCsv.RefusesNegativeCounts).
   auto one = [&](const std::string& value) {
-    const NcuCsv c = parse_ncu_csv(head + "\n\"0\",\"k\",\"a__b.sum\",\"inst\",\"" + value + "\"\n", "n.csv");
-    const auto it = c.launches.at(0).metrics.find("a__b.sum");
+    const NcuCsv c = parse_ncu_csv(
+        head + "\n\"0\",\"k\",\"gpu__time_duration.sum\",\"nsecond\",\"" + value + "\"\n", "n.csv");
+    const auto it = c.launches.at(0).metrics.find("gpu__time_duration.sum");
     return it == c.launches.at(0).metrics.end() ? NAN : it->second;
   };
   EXPECT_EQ(one("1,234"), 1234);
@@ -141,6 +144,13 @@ TEST(NcuCsv, ValuesLeftOutAreRecordedOncePerMetric) {
   for (const std::string& n : r.notes)
     if (n.find("was left out") != std::string::npos) left_out.push_back(n);
   EXPECT_EQ(left_out, std::vector<std::string>{"ncu's a__c.sum was left out: a value is not a finite number ('seven') (1 value)"});
+
+  // A note quotes ncu's value: escaped like the table's cells (hand-made: ESC, BEL, CR).
+  NcuCsv raw_value = mangled;
+  raw_value.skipped.at("a__c.sum").reason = "a value is not a finite number ('\x1b[31m\a\r')";
+  const std::string shown = render_crosscheck_text(crosscheck_ncu(doc, raw_value, {}));
+  EXPECT_NE(shown.find("('\\x1b[31m\\x07\\r')"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find_first_of("\x1b\a\r"), std::string::npos) << shown;
 }
 
 TEST(NcuCsv, RefusesWhatIsNotAnExport) {
@@ -151,6 +161,88 @@ TEST(NcuCsv, RefusesWhatIsNotAnExport) {
                 .find("n.csv has an Nsight Compute header but no profiled launch"),
             std::string::npos);
   EXPECT_NE(bad_input_message("\"ID\",\"Kernel Name\n").find("no \"ID\""), std::string::npos) << "broken quoting";
+}
+
+// Hand-made inputs below: the samples of crosscheck_sample.h, cut or edited.
+
+TEST(NcuCsv, RefusesATruncatedExport) {
+  // `head -c N` of an export: every cut inside one of ncu's rows is refused,
+  // naming the line; a cut at a line's end, or inside another line, is not.
+  for (const std::string& text : {test::ncu_details_csv(), test::ncu_raw_csv()}) {
+    const size_t first_row = text.find("\n\"", text.find("\"ID\"")) + 1;  // the line under the header
+    for (size_t n = first_row + 1; n < text.size(); ++n) {
+      const std::string cut = text.substr(0, n);
+      const size_t last = cut.rfind('\n') + 1;
+      const std::string msg = bad_input_message(cut);
+      if (last < n && cut[last] == '"' && text[n] != '\n') {
+        const std::string line = std::to_string(std::count(cut.begin(), cut.end(), '\n') + 1);
+        EXPECT_EQ(msg.find("n.csv: line " + line + ": "), 0u) << n << ": " << msg;
+        EXPECT_NE(msg.find("the file ends mid-row (a truncated export?)"), std::string::npos) << n << ": " << msg;
+      } else {
+        EXPECT_TRUE(msg.empty() || msg.find("no profiled launch") != std::string::npos) << n << ": " << msg;
+      }
+    }
+  }
+  // The cut named by what is left of the row.
+  const std::string raw = test::ncu_raw_csv();
+  const std::string last_row = raw.substr(raw.rfind("\n\"1\",") + 1);
+  EXPECT_EQ(bad_input_message(raw.substr(0, raw.size() - last_row.size() + 20)),
+            "n.csv: line 4: a quote is not closed: the file ends mid-row (a truncated export?)");
+  EXPECT_EQ(bad_input_message(raw.substr(0, raw.size() - last_row.size() + 11)),
+            "n.csv: line 4: 3 fields where the header has 14: the file ends mid-row (a truncated export?)");
+  EXPECT_EQ(bad_input_message(raw.substr(0, raw.size() - 4)),
+            "n.csv: line 4: its last field is not quoted: the file ends mid-row (a truncated export?)");
+  // A short row of ncu's inside the file is refused too, without the hint.
+  std::string short_row = raw;
+  short_row.insert(raw.size() - last_row.size(), "\"7\",\"copy_kernel\"\n");
+  EXPECT_EQ(bad_input_message(short_row), "n.csv: line 4: 2 fields where the header has 14");
+  EXPECT_EQ(parse_ncu_csv(raw.substr(0, raw.size() - 1), "n.csv").launches.size(), 2u)
+      << "a whole last row without its newline is whole";
+}
+
+TEST(NcuCsv, RefusesAnUnterminatedQuote) {
+  const std::string head = R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")";
+  const std::string good = R"("1","k","a__b.sum","inst","7")";
+  EXPECT_EQ(bad_input_message(head + "\n" + good + "\n\"0\",\"k\",\"a__b.sum\",\"inst\",\"12\n" + good + "\n"),
+            "n.csv: line 3: a quote is not closed");
+  EXPECT_EQ(bad_input_message(head + "\n\"0\",\"k\",\"a__b.sum\",\"inst\",\"1\"2\"\n"),
+            "n.csv: line 2: text follows a closing quote");
+  // The application's output is not ncu's: skipped, whatever its quoting.
+  const NcuCsv c = parse_ncu_csv(head + "\napp: he said \"hi\n" + good + "\n", "n.csv");
+  EXPECT_EQ(c.launches.size(), 1u);
+}
+
+TEST(NcuCsv, RefusesAMetricColumnNamedTwice) {
+  std::string raw = test::ncu_raw_csv();
+  raw.replace(raw.find("gpu__time_duration.sum"), 22, "dram__bytes_read.sum");
+  EXPECT_EQ(bad_input_message(raw), "n.csv: line 1: the header names the metric 'dram__bytes_read.sum' twice");
+}
+
+TEST(NcuCsv, RefusesNegativeCounts) {
+  const std::string head = R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")";
+  auto with = [&](const std::string& metric, const std::string& unit, const std::string& value) {
+    return head + "\n\"0\",\"k\",\"" + metric + "\",\"" + unit + "\",\"" + value + "\"\n";
+  };
+  EXPECT_EQ(bad_input_message(with("sm__sass_thread_inst_executed_op_ffma_pred_on.sum", "inst", "-5")),
+            "n.csv: line 2: sm__sass_thread_inst_executed_op_ffma_pred_on.sum is -5: a count or a byte total "
+            "cannot be negative");
+  EXPECT_NE(bad_input_message(with("dram__bytes_read.sum", "Mbyte", "-1,048.5"))
+                .find("line 2: dram__bytes_read.sum is -1,048.5"),
+            std::string::npos);
+  std::string raw = test::ncu_raw_csv();
+  raw.replace(raw.find("\"268440000\""), 11, "\"-1\"");
+  EXPECT_EQ(bad_input_message(raw),
+            "n.csv: line 4: dram__bytes_read.sum is -1: a count or a byte total cannot be negative");
+  // Info metrics are shown as given, never gated; attributes are not counters.
+  EXPECT_EQ(parse_ncu_csv(with("device__attribute_numa_id", "", "-1"), "n.csv").launches[0].metrics.at(
+                "device__attribute_numa_id"),
+            -1);
+  EXPECT_EQ(parse_ncu_csv(with("gpu__time_duration.sum", "usecond", "-2"), "n.csv").launches[0].metrics.at(
+                "gpu__time_duration.sum"),
+            -2000);
+  EXPECT_EQ(parse_ncu_csv(with("dram__bytes_read.sum", "byte", "-0"), "n.csv").launches[0].metrics.at(
+                "dram__bytes_read.sum"),
+            0);
 }
 
 TEST(Crosscheck, ClassifiesMetrics) {
@@ -299,6 +391,25 @@ TEST(ModelFlops, RefusesMalformedDocuments) {
                 .find("$.ranges[0].nvtx"),
             std::string::npos);
   EXPECT_NE(message("[1,").find("m.json"), std::string::npos);
+  // Hand-made: one range twice, as a results file may not hold one run twice.
+  EXPECT_EQ(message(R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "step0", "flops": 1},
+                        {"nvtx": "step1", "flops": 1}, {"nvtx": "step0", "flops": 2}]})"),
+            "m.json: $.ranges[2].nvtx: 'step0' is listed already at $.ranges[0]; a model-FLOPs file holds each "
+            "range once: keep one of them");
+}
+
+TEST(ModelFlops, NotesEscapeRangeNamesLikeTheTable) {
+  // Hand-made: ESC, BEL, CR and LF in a range name that holds no launch.
+  const std::string name = "warm\x1b[31mup\a\r\n";
+  const ModelFlops m = parse_model_flops(
+      R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "warm\u001b[31mup\u0007\r\n", "flops": 1}]})",
+      "m.json");
+  ASSERT_EQ(m.ranges.at(0).nvtx, name);
+  const std::string text = render_model_crosscheck_text(crosscheck_model_flops(test::model_twin_profile(), m));
+  EXPECT_NE(text.find("note: no kernel was launched inside '" + one_line(name) + "'"), std::string::npos) << text;
+  EXPECT_NE(text.find(one_line(name) + " "), std::string::npos) << "the table's cell\n" << text;
+  EXPECT_EQ(text.find_first_of("\x1b\a\r"), std::string::npos) << text;
+  EXPECT_EQ(text.find("up\n"), std::string::npos) << text;
 }
 
 TEST(ModelFlops, RangesHoldTheirSubrangesByPipe) {

@@ -279,7 +279,7 @@ TEST(ParserFuzz, ModelFlops) {
                       [&](const std::string& text, const std::string&) {
                         render_model_crosscheck_text(crosscheck_model_flops(twin, parse_model_flops(text, "m.json")));
                       });
-  EXPECT_GT(oracle.accepted(), 1000);
+  EXPECT_GT(oracle.accepted(), 500);  // tree mutants often copy a range: refused, each range is listed once
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // of training and serving a transformer, in FLOPs, time, energy and money, at an
 // assumed MFU or at the MFU flopscope measured (--from). No GPU needed.
 // Conventions: docs/estimate.md.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -172,8 +173,11 @@ int run_estimate(const EstimateOptions& o) {
     throw_bad_input("--nvtx and --step-tokens describe the --model-flops-out file: give --model-flops-out F");
   if (o.o_step->count() && o.step_tokens <= 0)
     throw_bad_input("--step-tokens must be positive, got " + std::to_string(o.step_tokens));
-  for (const std::string& r : o.nvtx)
+  for (const std::string& r : o.nvtx) {
     if (r.empty()) throw_bad_input("--nvtx needs a range path such as step3 or step3/forward");
+    if (std::count(o.nvtx.begin(), o.nvtx.end(), r) > 1)  // crosscheck refuses a range listed twice
+      throw_bad_input("--nvtx " + r + " is given twice: give each range once");
+  }
   check_outputs({o.model_flops_out}, {o.config, o.from});
   const Precision prec = precision_for("--dtype", o.dtype);
   const Precision kv_prec = o.kv_dtype.empty() ? prec : precision_for("--kv-dtype", o.kv_dtype);

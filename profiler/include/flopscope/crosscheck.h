@@ -37,13 +37,17 @@ struct NcuCsv {
 
 /// Parses ncu's CSV: the details page (`--csv`, one row per metric) or the raw
 /// page (`--csv --page raw`, one row per launch, a units row under the header).
-/// Lines before the header and lines that are not CSV rows (the application's
-/// own output, "==PROF==" lines) are skipped. Scaled units ("Mbyte", "usecond",
-/// "Gcycle/second"...) and digit grouping ("1,048,576") are undone, so values
-/// compare with CUPTI's: bytes, counts, nanoseconds for durations, per second
-/// for rates. A value of "n/a" is left out; a unit not understood and a value
-/// that is not a finite number are left out and recorded in `skipped`. Throws
-/// bad_input (naming `origin`) when no header is found.
+/// Lines before the header, and after it the lines that do not start with a
+/// quote (the application's own output, "==PROF==" lines), are skipped. Scaled
+/// units ("Mbyte", "usecond", "Gcycle/second"...) and digit grouping
+/// ("1,048,576") are undone, so values compare with CUPTI's: bytes, counts,
+/// nanoseconds for durations, per second for rates. A value of "n/a" is left
+/// out; a unit not understood and a value that is not a finite number are left
+/// out and recorded in `skipped`. Throws bad_input (naming `origin`, and the
+/// line where there is one) when no header is found, when a line that starts
+/// with a quote is not a whole row (broken quoting, another width than the
+/// header's: a truncated export), when the header names a metric twice, and
+/// on a negative value of a counts or bytes metric.
 NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin);
 /// Reads and parses a file (at most 256 MiB).
 NcuCsv read_ncu_csv(const std::string& path);
@@ -128,7 +132,8 @@ struct ModelFlops {
 };
 
 /// Parses a flopscope.model-flops/1 document: {"schema", "source", "ranges":
-/// [{"nvtx", "flops", "by_op"?}]}. Throws bad_input naming `origin` and the path.
+/// [{"nvtx", "flops", "by_op"?}]}, each range once. Throws bad_input naming
+/// `origin` and the path.
 ModelFlops parse_model_flops(const std::string& text, const std::string& origin);
 ModelFlops read_model_flops(const std::string& path);
 /// The document parse_model_flops reads (round trip).
