@@ -20,8 +20,11 @@ struct GeluEpilogue {
   T* a;
   int lda;
   __device__ __forceinline__ void operator()(int row, int col, float v0, float v1) const {
-    *reinterpret_cast<uint32_t*>(a + size_t(row) * lda + col) =
-        ptx::pack2<T>(gelu_tanh(v0), gelu_tanh(v1));
+    T* p = a + size_t(row) * lda + col;  // col and lda even: 4- or 8-byte aligned
+    if constexpr (sizeof(T) == 2)
+      *reinterpret_cast<uint32_t*>(p) = ptx::pack2<T>(gelu_tanh(v0), gelu_tanh(v1));
+    else
+      *reinterpret_cast<float2*>(p) = make_float2(gelu_tanh(v0), gelu_tanh(v1));
   }
 };
 
@@ -60,7 +63,7 @@ KernelSpec fused_spec(FfnType type, const char* dtype, DType dt) {
   args.launches = 2;
   args.in_default_suite = dt == DType::bf16 && type == FfnType::swiglu;  // GELU: on request
   args.min_cc = 80;
-  args.check = mma_ffn_check;
+  args.check = mma_ffn_check<T>;
   return make_ffn_spec<T>(args, [] { return Launch<T>(launch_fused<T>); });
 }
 
@@ -69,6 +72,8 @@ KernelSpec fused_spec(FfnType type, const char* dtype, DType dt) {
     fused_spec<__nv_bfloat16>(FfnType::gelu, "bf16", DType::bf16),
     fused_spec<__half>(FfnType::swiglu, "fp16", DType::fp16),
     fused_spec<__nv_bfloat16>(FfnType::swiglu, "bf16", DType::bf16),
+    fused_spec<float>(FfnType::gelu, "tf32", DType::tf32),  // FP32 storage, TF32 mma.sync
+    fused_spec<float>(FfnType::swiglu, "tf32", DType::tf32),
 });
 
 }  // namespace

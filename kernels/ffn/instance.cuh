@@ -73,6 +73,13 @@ Status launch_activation(const T* h, T* a, const FfnDims& d, cudaStream_t stream
 
 // ---- the instance ----------------------------------------------------------------
 
+/// Two GEMMs in a row: for TF32 twice the single GEMM's tolerance, since a
+/// tensor core that truncates its inputs biases both products the same way
+/// (common/validate.cpp). 16-bit types round A to T between them already.
+inline double ffn_tolerance(const std::string& dtype) {
+  return dtype == "tf32" ? 2 * tolerance_for(dtype) : tolerance_for(dtype);
+}
+
 /// Tokens checked per validation: the reference costs about (w1_cols + f) * d
 /// multiply-adds a token; keep the total near 3e8 (and at least 2 tokens).
 inline size_t reference_token_count(const FfnDims& d) {
@@ -118,7 +125,7 @@ class FfnInstance final : public KernelInstance {
         sample_indices(size_t(d_.tokens), reference_token_count(d_), seed_ ^ 0xff7);
     return compare_rows(out, tokens, size_t(d_.d_model), [&](size_t t, double* ref) {
       reference_row(host_x_.data(), host_w1_.data(), host_w2_.data(), d_, int64_t(t), ref);
-    }, tolerance_for(dtype_));
+    }, ffn_tolerance(dtype_));
   }
 
   int launches() const override { return launches_; }
@@ -142,11 +149,14 @@ struct FfnSpecArgs : VariantInfo {
   std::function<std::string(const FfnDims&)> check;
 };
 
-/// The mma.sync GEMM's constraint (16-byte cp.async rows), for both products.
-inline std::string mma_ffn_check(const FfnDims& d) {
-  if (d.d_model % 8 == 0 && d.d_ff % 8 == 0) return "";
-  return "d_model and d_ff must be multiples of 8 (16-byte rows for the mma.sync GEMM): pad "
-         "them, or use the ffn.*_cublas variant";
+/// The mma.sync GEMM's constraint (16-byte cp.async rows), for both products:
+/// multiples of 8 elements of a 16-bit T, of 4 floats (TF32).
+template <class T>
+std::string mma_ffn_check(const FfnDims& d) {
+  constexpr int q = 16 / int(sizeof(T));
+  if (d.d_model % q == 0 && d.d_ff % q == 0) return "";
+  return "d_model and d_ff must be multiples of " + std::to_string(q) +
+         " (16-byte rows for the mma.sync GEMM): pad them, or use the ffn.*_cublas variant";
 }
 
 /// The spec for an FFN variant over element type T. `make_launch` runs once per instance.

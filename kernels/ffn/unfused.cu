@@ -34,7 +34,7 @@ KernelSpec unfused_spec(FfnType type, const char* dtype, DType dt) {
   args.description = "mma.sync GEMM, activation kernel, mma.sync GEMM (hidden through DRAM)";
   args.in_default_suite = dt == DType::bf16 && type == FfnType::swiglu;  // GELU: on request
   args.min_cc = 80;
-  args.check = mma_ffn_check;
+  args.check = mma_ffn_check<T>;
   return make_ffn_spec<T>(args, [] { return Launch<T>(launch_unfused<T>); });
 }
 
@@ -43,6 +43,8 @@ KernelSpec unfused_spec(FfnType type, const char* dtype, DType dt) {
     unfused_spec<__nv_bfloat16>(FfnType::gelu, "bf16", DType::bf16),
     unfused_spec<__half>(FfnType::swiglu, "fp16", DType::fp16),
     unfused_spec<__nv_bfloat16>(FfnType::swiglu, "bf16", DType::bf16),
+    unfused_spec<float>(FfnType::gelu, "tf32", DType::tf32),  // FP32 storage, TF32 mma.sync
+    unfused_spec<float>(FfnType::swiglu, "tf32", DType::tf32),
 });
 
 }  // namespace

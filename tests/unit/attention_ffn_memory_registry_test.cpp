@@ -30,10 +30,15 @@ TEST(FamilyRegistry, EveryVariantIsRegistered) {
     EXPECT_NE(fk::find_kernel(id), nullptr) << id;
   for (const char* type : {"gelu", "swiglu"})
     for (const char* kind : {"unfused", "fused", "cublas"})
-      for (const char* dt : {"fp16", "bf16"}) {
+      for (const char* dt : {"fp16", "bf16", "tf32", "fp32"}) {
         const std::string id = std::string("ffn.") + type + "_" + kind + "." + dt;
-        EXPECT_NE(fk::find_kernel(id), nullptr) << id;
+        // FP32 on CUDA cores only through cuBLAS (pedantic); the project's FFN
+        // GEMM is the tensor-core one.
+        const bool want = std::string(dt) != "fp32" || std::string(kind) == "cublas";
+        EXPECT_EQ(fk::find_kernel(id) != nullptr, want) << id;
       }
+  EXPECT_EQ(spec("ffn.gelu_fused.tf32").precision.key(), "tf32_tensor");
+  EXPECT_EQ(spec("ffn.swiglu_cublas.fp32").precision.key(), "fp32");
 }
 
 TEST(FamilyRegistry, AttentionShapesAndModels) {
@@ -153,6 +158,14 @@ TEST(FamilyRegistry, FfnShapesAndModels) {
     FAIL() << "d_model 100 accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("multiples of 8"), std::string::npos) << e.what();
+  }
+  // TF32 (FP32 storage): 16 bytes are 4 floats.
+  EXPECT_NO_THROW(fk::resolve_shape(spec("ffn.swiglu_fused.tf32"), "d_model=100,d_ff=1380"));
+  try {
+    fk::resolve_shape(spec("ffn.swiglu_fused.tf32"), "d_model=102");
+    FAIL() << "d_model 102 accepted for tf32";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("multiples of 4"), std::string::npos) << e.what();
   }
   EXPECT_NO_THROW(fk::resolve_shape(spec("ffn.gelu_cublas.fp16"), "tokens=17,d_model=100,d_ff=250"));
   // Unfused allocates the hidden H as well.

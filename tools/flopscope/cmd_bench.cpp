@@ -266,7 +266,6 @@ void add_bench_command(CLI::App& app) {
                   "with the tensor types of every selected kernel (docs/collector.md)")
       ->check(not_empty());
   set_action(sub, [o]() -> int {
-    if (o->reps && *o->reps < 1) throw_bad_input("--reps must be at least 1, got " + std::to_string(*o->reps));
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");
     check_outputs({o->out, o->counters});
