@@ -171,8 +171,9 @@ if [ -n "$missing" ]; then
     f=$(find /usr/local/cuda*/ /usr/lib /opt /usr/local/lib -name "$lib" -print -quit 2>/dev/null)
     [ -n "$f" ] && dirs="$dirs:$(dirname "$f")"
   done
-  export LD_LIBRARY_PATH="${dirs#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  echo "=== libraries: $(echo $missing) not found by RUNPATH; LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$log"
+  # Only with something found: an empty entry would put the current directory on the path.
+  [ -n "$dirs" ] && export LD_LIBRARY_PATH="${dirs#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "=== libraries: $(echo $missing) not found by RUNPATH; LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}" >>"$log"
 fi
 if ! "$fs" --version >/dev/null 2>&1; then
   # No package registry there: the dependencies come carried in .deps/

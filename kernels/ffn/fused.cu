@@ -20,11 +20,7 @@ struct GeluEpilogue {
   T* a;
   int lda;
   __device__ __forceinline__ void operator()(int row, int col, float v0, float v1) const {
-    T* p = a + size_t(row) * lda + col;  // col and lda even: 4- or 8-byte aligned
-    if constexpr (sizeof(T) == 2)
-      *reinterpret_cast<uint32_t*>(p) = ptx::pack2<T>(gelu_tanh(v0), gelu_tanh(v1));
-    else
-      *reinterpret_cast<float2*>(p) = make_float2(gelu_tanh(v0), gelu_tanh(v1));
+    gemm::StoreEpilogue<T>{a, lda}(row, col, gelu_tanh(v0), gelu_tanh(v1));
   }
 };
 

@@ -301,29 +301,36 @@ struct CollectorAccess {
     tls_profiled_launch = 0;
     tls_profiled_session = nullptr;
     tls_profiled_context = nullptr;
+    // The aggregator expects counters for this launch since begin_counters:
+    // on every way out without them, say none will come.
+    auto none_coming = [correlation] {
+      std::lock_guard<std::mutex> lock(mu());
+      agg()->counters_dropped(correlation);
+    };
     std::vector<KernelCounters> got;
     try {
       if (failed) s->forget_last_launch();
       got = s->stop();  // the replay passes ran inside the launch call
     } catch (const std::exception& e) {
       release_session(ctx);
-      std::lock_guard<std::mutex> lock(g_counters.mu);
-      g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
+      {
+        std::lock_guard<std::mutex> lock(g_counters.mu);
+        g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
+      }
+      none_coming();
       return;
     }
     release_session(ctx);
-    if (got.empty() || failed) return;
+    if (got.empty() || failed) return none_coming();
     {
       std::lock_guard<std::mutex> lock(g_counters.mu);
       // Auto range profiles every launch on the context: one made by another
       // thread inside this window is a second range, and summing it into this
       // launch's counters would be wrong. Such a launch keeps its timing only.
-      if (got.size() != 1) {
-        ++g_counters.shared_window;
-        return;
-      }
-      ++g_counters.profiled;
+      if (got.size() != 1) ++g_counters.shared_window;
+      else ++g_counters.profiled;
     }
+    if (got.size() != 1) return none_coming();
     std::lock_guard<std::mutex> lock(mu());
     agg()->on_counters(correlation, combine_launches(got));
   }

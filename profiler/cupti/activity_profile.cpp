@@ -169,6 +169,20 @@ void ProfileAggregator::on_counters(uint32_t correlation, const HwCounters& hw) 
   if (other) awaiting_counters_.erase(other);
 }
 
+void ProfileAggregator::counters_dropped(uint32_t correlation) {
+  auto it = pending_.find(correlation);
+  if (it != pending_.end()) {  // the record has not come yet
+    it->second.counters = false;
+    if (auto partner = pending_.find(it->second.partner); it->second.partner && partner != pending_.end())
+      partner->second.counters = false;
+  }
+  auto waiting = awaiting_counters_.find(correlation);  // the record came first
+  if (waiting != awaiting_counters_.end()) {
+    if (waiting->second.second) awaiting_counters_.erase(waiting->second.second);
+    awaiting_counters_.erase(waiting);
+  }
+}
+
 void ProfileAggregator::on_launch_failed(uint32_t correlation) { take_pending(correlation); }
 
 std::optional<ProfileAggregator::Pending> ProfileAggregator::take_pending(uint32_t correlation) {

@@ -84,6 +84,9 @@ class ProfileAggregator {
   /// Hardware counters of one kept launch (from the range profiler), by the
   /// correlation id passed to on_launch; before or after its kernel record.
   void on_counters(uint32_t correlation, const HwCounters& hw);
+  /// The launch `correlation` was being profiled, but no counters will come
+  /// (the launch failed, or its window was shared): forget that it waits.
+  void counters_dropped(uint32_t correlation);
   /// The launch call returned an error: no record will come for it.
   void on_launch_failed(uint32_t correlation);
   /// Any decoded record, in any order relative to other records.

@@ -12,8 +12,9 @@ namespace flopscope::cupti {
 /// True when `cbid` of `domain` is a kernel or graph launch whose parameters
 /// name its stream; `*stream` is then that stream as the driver understands it (the
 /// per-thread default stream for a _ptsz launch on stream 0). False for other
-/// callbacks, for null params and for launches whose parameters CUPTI does not
-/// describe (__cudaLaunchKernel_v13000, the `<<<>>>` of CUDA 13 code).
+/// callbacks and for null params. The `<<<>>>` of CUDA 13 code
+/// (__cudaLaunchKernel_v13000), which CUPTI's headers give no struct for, is
+/// read as its prototype lays the parameters out.
 bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params, CUstream* stream);
 
 /// Whether the launch goes into a stream under graph capture (it does not run

@@ -90,6 +90,7 @@ std::string fmt_fixed(double v, int decimals) {
 std::string fmt_si(double v) {
   if (std::isnan(v)) return "nan";
   static const char* suffix[] = {"", "k", "M", "G", "T", "P", "E"};
+  const double unscaled = v;
   int i = 0;
   double a = std::fabs(v);
   while (a >= 999.5 && i < 6) {
@@ -99,7 +100,7 @@ std::string fmt_si(double v) {
   }
   char buf[64];
   if (a >= 999.5) {  // beyond exa: a mantissa and exponent, never a long row of digits
-    std::snprintf(buf, sizeof buf, "%.3g%s", v, suffix[i]);
+    std::snprintf(buf, sizeof buf, "%.3g", unscaled);
     return buf;
   }
   const int dec = a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2;

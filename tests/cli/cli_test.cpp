@@ -322,12 +322,11 @@ TEST(Cli, OptionValuesAreCheckedInOneShortLine) {
   expect_one_line_error(run_cli({"bench", "--min-time", "nan"}), 2, "--min-time: must be a finite number above 0");
   expect_one_line_error(run_cli({"bench", "--device", "-1"}), 2, "--device: must be a whole number, 0 or more");
   expect_one_line_error(run_cli({"profile", "--launch-count", "0", "--", "true"}), 2,
-                        "--launch-count: must be a finite number above 0, got '0'");
+                        "--launch-count: must be a whole number from 1 to 999999999, got '0'");
+  expect_one_line_error(run_cli({"bench", "--warmup", "1.5"}), 2, "--warmup: must be a whole number");
   expect_one_line_error(run_cli({"ceilings", "--device", "-1"}), 2, "must be a whole number");
   expect_one_line_error(run_cli({"report", fixture("handmade-h200.json"), "--md", ""}), 2, "--md: must not be empty");
   expect_one_line_error(run_cli({"specs", "--gpu", ""}), 2, "--gpu: must not be empty");
-  expect_one_line_error(run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "m=1,m=2"}), 2,
-                        "m is given twice");
   const auto r = run_cli({"bench", "--min-time", "0"});
   EXPECT_LT(r.err.size(), 200u) << r.err;  // not CLI11's range with 309 digits
 }

@@ -70,10 +70,14 @@ TEST(BenchCommand, BadDtypeAndRegexAndShape) {
   r = run_cli({"bench", "--kernel", "gemm.reg_tiled", "--shape", "1x2"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("takes 3 values (m, n, k), got 2"), std::string::npos) << r.err;
+  r = run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "m=1,m=2"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("m is given twice"), std::string::npos) << r.err;
   for (const char* reps : {"0", "-1"}) {  // 0 is not "the default"
     r = run_cli({"bench", "--reps", reps});
     EXPECT_EQ(r.exit_code, 2) << reps;
-    EXPECT_NE(r.err.find(std::string("--reps: must be a finite number above 0, got '") + reps), std::string::npos)
+    EXPECT_NE(r.err.find(std::string("--reps: must be a whole number from 1 to 999999999, got '") + reps),
+              std::string::npos)
         << r.err;
   }
 }

@@ -588,6 +588,30 @@ TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
   EXPECT_EQ(r.derived.bound, "memory");
 }
 
+// A profiled launch whose counters will not come (its call failed, or another
+// thread's launch shared its window) stops waiting, record first or record
+// after; a stray later delivery under its id then attaches to nothing.
+TEST(ProfileAggregator, DroppedCountersStopWaiting) {
+  ProfileAggregator agg({});
+  HwCounters h;
+  h.flops_total = 7;
+  // Record first, then the drop.
+  EXPECT_TRUE(agg.on_launch(1, ApiKind::kernel_launch, kGemm, 0));
+  agg.expect_counters(1);
+  agg.on_activity(kernel(kGemm, 1, 0, 100));
+  agg.counters_dropped(1);
+  agg.on_counters(1, h);
+  // Drop first, then the record.
+  EXPECT_TRUE(agg.on_launch(2, ApiKind::kernel_launch, kGemm, 0));
+  agg.expect_counters(2);
+  agg.counters_dropped(2);
+  agg.on_activity(kernel(kGemm, 2, 200, 300));
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].launches, 2);
+  EXPECT_FALSE(runs[0].hw.has_value());  // timed only
+}
+
 TEST(ProfileAggregator, DeviceFromDeviceRecord) {
   ProfileAggregator agg({});
   EXPECT_FALSE(agg.device().has_value());

@@ -83,7 +83,9 @@ TEST(Format, Numbers) {
   EXPECT_EQ(fmt_si(1234), "1.23k");
   EXPECT_EQ(fmt_si(989.4e12), "989T");
   EXPECT_EQ(fmt_si(12), "12");
-  EXPECT_EQ(fmt_si(1e300), "1e+282E");  // no row of 282 digits
+  EXPECT_EQ(fmt_si(1e300), "1e+300");  // no row of 282 digits
+  EXPECT_EQ(fmt_si(1e21), "1e+21");
+  EXPECT_EQ(fmt_si(5e20), "500E");
   EXPECT_EQ(fmt_fixed(1e300, 2), "1e+300");
   EXPECT_EQ(fmt_fixed(-2.5e15, 1), "-2.5e+15");
   EXPECT_EQ(fmt_fixed(774.3, 2), "774.30");

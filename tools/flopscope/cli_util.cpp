@@ -63,6 +63,15 @@ CLI::Validator positive_number() {
       "NUMBER > 0");
 }
 
+CLI::Validator positive_integer() {
+  return CLI::Validator(
+      [](std::string& in) -> std::string {
+        const bool digits = !in.empty() && in.size() <= 9 && in.find_first_not_of("0123456789") == std::string::npos;
+        return digits && std::stol(in) > 0 ? "" : "must be a whole number from 1 to 999999999, got '" + in + "'";
+      },
+      "INTEGER >= 1");
+}
+
 CLI::Validator non_negative_integer() {
   return CLI::Validator(
       [](std::string& in) -> std::string {

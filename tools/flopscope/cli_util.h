@@ -26,6 +26,7 @@ size_t stdout_width();
 /// Option checks with one short message, NaN and infinity refused (CLI11's
 /// PositiveNumber lets NaN through and prints its range with 309 digits).
 CLI::Validator positive_number();
+CLI::Validator positive_integer();
 CLI::Validator non_negative_integer();
 /// For string options whose empty value would silently mean "not given".
 CLI::Validator not_empty();

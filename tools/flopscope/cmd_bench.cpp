@@ -172,8 +172,25 @@ int run_bench(const BenchCliOptions& o) {
       // The run's identity and the NVTX range the harness opened for it go
       // with each range of the counter file.
       session->start({spec.id(), spec.precision.key(), shape}, spec.id() + " " + shape_string(shape));
-      run_once();
-      const std::vector<KernelCounters> launches = session->stop();
+      // A run that fails here must not leave the session noting (and replaying)
+      // the next kernel's timed runs: close it, then let bench report the failure.
+      try {
+        run_once();
+      } catch (...) {
+        try {
+          session->stop();
+        } catch (...) {
+          session.reset();  // unusable: the next kernel builds a fresh one
+        }
+        throw;
+      }
+      std::vector<KernelCounters> launches;
+      try {
+        launches = session->stop();
+      } catch (...) {
+        session.reset();
+        throw;
+      }
       if (launches.empty()) return std::nullopt;
       return combine_launches(launches);
     };
@@ -246,11 +263,11 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("--shape", o->shape,
                   "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order");
   sub->add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
-      ->check(positive_number());
+      ->check(positive_integer());
   sub->add_option("--warmup", o->warmup,
                   "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 20 ms); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
-      ->check(positive_number());
+      ->check(positive_integer());
   sub->add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
       ->check(positive_number());
   sub->add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here")->check(not_empty());

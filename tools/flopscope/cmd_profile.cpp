@@ -326,7 +326,7 @@ void add_profile_command(CLI::App& app) {
   sub->add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
       ->check(non_negative_integer());
   sub->add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
-      ->check(positive_number());
+      ->check(positive_integer());
   sub->add_option("--nvtx-include", opt->nvtx_include,
                   "Keep launches inside this NVTX range ('name' or 'outer/inner'); repeatable")
       ->check(not_empty())

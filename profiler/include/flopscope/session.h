@@ -12,9 +12,8 @@
 /// Kernel replay serializes launches and saves/restores device memory around
 /// each pass, so time kernels in a separate, unprofiled run (hw.duration_s is
 /// the profiled launch's own gpu__time_duration). Launches into a stream under
-/// CUDA graph capture are not noted (a note says how many); their stream is
-/// known for every launch API except the `<<<>>>` of CUDA 13 code
-/// (__cudaLaunchKernel), whose parameters CUPTI does not describe. With
+/// CUDA graph capture are not noted (a note says how many); their stream comes
+/// from the launch call's parameters (launch_stream.h). With
 /// `track_launches`, the launch callbacks are enabled only between start() and
 /// stop(), so runs timed in between see no CUPTI callback. A CUDA graph launch
 /// ends the batch before it (those launches keep their names); ranges CUPTI
