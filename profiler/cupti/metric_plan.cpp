@@ -55,6 +55,9 @@ std::vector<std::string> parse_tensor_list(std::string_view list) {
   std::string word;
   while (std::getline(ss, word, ',')) {
     if (word.empty()) continue;
+    if (word == "all" || word == "none")
+      throw_bad_input("'" + word + "' stands alone in a tensor list, not beside other types (got '" +
+                      std::string(list) + "')");
     const auto& all = tensor_types();
     if (std::find(all.begin(), all.end(), word) == all.end())
       throw_bad_input("unknown tensor type '" + word + "' (use a comma list of fp64, tf32, fp16, "

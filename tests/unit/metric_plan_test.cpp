@@ -136,6 +136,12 @@ TEST(MetricPlan, UnknownChipAndBadWords) {
   EXPECT_THROW(parse_tensor_list("fp16,int3"), Error);
   EXPECT_EQ(parse_tensor_list("none").size(), 0u);
   EXPECT_EQ(parse_tensor_list("all"), tensor_types());
+  try {
+    parse_tensor_list("none,all");
+    ADD_FAILURE() << "none,all accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'none' stands alone"), std::string::npos) << e.what();
+  }
   EXPECT_EQ(parse_tensor_list("fp8,bf16,bf16"), (std::vector<std::string>{"bf16", "fp8"}));
   EXPECT_EQ(parse_metric_set("roofline"), MetricSet::roofline);
   EXPECT_FALSE(parse_metric_set("everything"));
