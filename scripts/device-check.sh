@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Everything flopscope can check on a real GPU, in one go, within a short lease.
 #
-#   scripts/device-check.sh [--out DIR] [--build DIR] [--quick] [--budget S] [--only LIST]
+#   scripts/device-check.sh [--out DIR] [--build DIR|TREE.tgz] [--quick] [--budget S] [--only LIST]
 #
-# --build build-carry uses the tree scripts/pack-device-build.sh made here (carry
-# it with .deps): no compiling on the lease when its binaries run there.
+# --build build-carry.tgz unpacks and uses the tree scripts/pack-device-build.sh
+# made here (carry it with .deps): no compiling on the lease when its binaries
+# run there.
 #
 # 1. probes the machine (driver, CUDA, glibc, CUPTI/nvperf/cuBLAS paths, counter
 #    permission, ncu and compute-sanitizer versions, whether our binaries run);
@@ -63,6 +64,11 @@ done
 mkdir -p "$out"
 log="$out/run.log"
 : >"$log"
+# A packed tree (scripts/pack-device-build.sh: build-carry.tgz) is unpacked beside it.
+if [[ "$build" == *.tgz ]]; then
+  echo "=== unpack: $build" >>"$log"
+  tar -xzf "$build" -C "$(dirname "$build")" >>"$log" 2>&1 && build="${build%.tgz}"
+fi
 summary=()   # "step|status|seconds|note"
 
 # Run one step with a time limit, within what is left of the budget; its output

@@ -3,13 +3,15 @@
 # small enough to carry there (the device tool carries at most 64 MiB with the
 # working tree), so that the lease is not spent compiling:
 #
-#   scripts/pack-device-build.sh          # -> build-carry/ (Release)
-#   run: carry [build-carry, .deps], timeout_s 600, command
-#        bash scripts/device-check.sh --build build-carry --out $OUT --quick --budget 560
+#   scripts/pack-device-build.sh          # -> build-carry/ (Release) and build-carry.tgz
+#   run: carry [build-carry.tgz, .deps], timeout_s 600, command
+#        bash scripts/device-check.sh --build build-carry.tgz --out $OUT --quick --budget 560
 #
 # It builds only the flopscope CLI, the injection library, the GPU test programs
 # (tests/*_gpu_test) and profile_app, then deletes the object files and static
-# libraries. Paths compiled into the tests are absolute (/work/main/build-carry/...);
+# libraries, and packs the tree as build-carry.tgz (each GPU test program links
+# every kernel: about 60 MiB unpacked, a third of that packed; device-check
+# unpacks it). Paths compiled into the tests are absolute (/work/main/build-carry/...);
 # device-check links this checkout's old path to wherever it lands. If the
 # binaries do not run there (another glibc, no CUPTI where the rpath points),
 # device-check builds from source with .deps instead (scripts/vendor-deps.sh).
@@ -33,9 +35,10 @@ find "$dst" \( -name '*.o' -o -name '*.a' -o -name '*.d' -o -name '*.fatbin*' -o
   -o -name '*.ii' -o -name '*.ptx' -o -name '*.cubin' \) -type f -delete
 rm -rf "$dst/tests/install-check"
 
-carried=$(( $(du -sb "$dst" | cut -f1) + $(du -sb .deps 2>/dev/null | cut -f1 || echo 0) \
+tar -czf "$dst.tgz" "$dst"
+carried=$(( $(du -sb "$dst.tgz" | cut -f1) + $(du -sb .deps 2>/dev/null | cut -f1 || echo 0) \
   + $(git ls-files -z | xargs -0 du -cb | tail -n1 | cut -f1) ))
-echo "pack-device-build: $dst holds ${gpu_tests[*]} and the CLI; with .deps and the tree: $((carried >> 20)) MiB"
+echo "pack-device-build: $dst.tgz holds ${gpu_tests[*]} and the CLI ($(( $(du -sb "$dst" | cut -f1) >> 20 )) MiB unpacked); with .deps and the tree: $((carried >> 20)) MiB carried"
 if [ "$carried" -gt "$limit" ]; then
   echo "pack-device-build: $((carried >> 20)) MiB is over the $((limit >> 20)) MiB the device tool can carry; carry .deps alone and let device-check build" >&2
   exit 1
