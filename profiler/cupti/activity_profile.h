@@ -93,6 +93,11 @@ class ProfileAggregator {
   void on_activity(const Activity& a);
   void add_dropped(uint64_t n) { counters_.dropped_records += n; }
 
+  /// A graph launch's entry serves every kernel record of the graph, so no one
+  /// record can retire it: the oldest go once this many newer graph launches
+  /// were made (their records long delivered), so a replay loop cannot grow it.
+  static constexpr size_t kGraphLaunchesKept = 1 << 16;
+
   /// The results so far, heaviest total time first.
   std::vector<RunRecord> runs() const;
   std::optional<DeviceInfo> device() const;
@@ -133,11 +138,7 @@ class ProfileAggregator {
   PathTable paths_;
   NvtxTracker nvtx_;
   std::unordered_map<uint32_t, Pending> pending_;
-  // A graph launch's entry serves every kernel record of the graph, so no one
-  // record can retire it: the oldest go once this many newer graph launches
-  // were made (their records long delivered), so a replay loop cannot grow it.
-  static constexpr size_t kGraphLaunchesKept = 1 << 16;
-  std::deque<uint32_t> graph_launches_;
+  std::deque<uint32_t> graph_launches_;  // kGraphLaunchesKept at most, oldest first
   std::map<Key, Group> groups_;
   std::map<uint32_t, DeviceActivity> devices_;
   std::unordered_map<uint32_t, HwCounters> early_counters_;  // counters before the record

@@ -375,6 +375,21 @@ TEST(ProfileAggregator, GraphKernelsShareTheLaunchPath) {
   EXPECT_EQ(agg.counters().kernels_unattributed, 0u);
 }
 
+// A CUDA-graph replay loop must not grow the pending launches without bound:
+// the oldest graph launch is forgotten once kGraphLaunchesKept newer ones exist.
+TEST(ProfileAggregator, GraphLaunchesKeptAreBounded) {
+  ProfileAggregator agg({});
+  const uint32_t first = 100, last = first + uint32_t(ProfileAggregator::kGraphLaunchesKept);
+  for (uint32_t c = first; c <= last; ++c) agg.on_launch(c, ApiKind::graph_launch, "", 0);
+  for (uint32_t c : {first, last, first + 1}) {  // forgotten, kept, kept (the oldest kept)
+    auto rec = kernel_record(kCopy, c, 0, 50);
+    rec.graphId = 9;
+    agg.on_activity(decode_activity(&rec));
+  }
+  EXPECT_EQ(agg.counters().kernels, 3u);
+  EXPECT_EQ(agg.counters().kernels_unattributed, 1u);
+}
+
 TEST(ProfileAggregator, FiltersRegexNvtxAndWindow) {
   LaunchFilterOptions f;
   f.kernel_regex = "gemm";
