@@ -97,6 +97,11 @@ ResultsDoc new_results_doc() {
 }
 
 namespace {
+// The directory an output lands in: its temporary file and probe go there too.
+std::filesystem::path dir_of(const std::filesystem::path& target) {
+  return target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+}
+
 // Where write_file_atomic's rename lands, checked as check_output_path says.
 std::filesystem::path output_target(const std::string& path) {
   namespace fs = std::filesystem;
@@ -109,7 +114,7 @@ std::filesystem::path output_target(const std::string& path) {
     target = fs::canonical(target, ec);
     if (ec) throw_bad_input(path + ": a symbolic link to nothing that exists; give a file path");
   }
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const fs::path dir = dir_of(target);
   if (!fs::is_directory(dir, ec))
     throw_bad_input(path + ": directory '" + dir.string() + "' does not exist");
   // The rename would replace whatever is there: never a device such as
@@ -127,7 +132,7 @@ void check_output_path(const std::string& path) {
     throw_bad_input(path + ": file name longer than 255 bytes; give a shorter one");
   // Permissions, a read-only mount or a pseudo file system show only when a
   // file is made: make one now, before any work, as the write will.
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const fs::path dir = dir_of(target);
   const fs::path probe = dir / (".flopscope-probe." + std::to_string(::getpid()));
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) {
@@ -141,7 +146,7 @@ void check_output_path(const std::string& path) {
 void write_file_atomic(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;
   const fs::path target = output_target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const fs::path dir = dir_of(target);
   std::error_code ec;
   // Same directory, so the rename is atomic; the pid keeps writers apart. The
   // name is cut so that a target near the 255-byte name limit still has one.

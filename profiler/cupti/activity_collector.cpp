@@ -322,15 +322,15 @@ struct CollectorAccess {
     }
     release_session(ctx);
     if (got.empty() || failed) return none_coming();
+    // Auto range profiles every launch on the context: one made by another
+    // thread inside this window is a second range, and summing it into this
+    // launch's counters would be wrong. Such a launch keeps its timing only.
+    const bool shared = got.size() != 1;
     {
       std::lock_guard<std::mutex> lock(g_counters.mu);
-      // Auto range profiles every launch on the context: one made by another
-      // thread inside this window is a second range, and summing it into this
-      // launch's counters would be wrong. Such a launch keeps its timing only.
-      if (got.size() != 1) ++g_counters.shared_window;
-      else ++g_counters.profiled;
+      ++(shared ? g_counters.shared_window : g_counters.profiled);
     }
-    if (got.size() != 1) return none_coming();
+    if (shared) return none_coming();
     std::lock_guard<std::mutex> lock(mu());
     agg()->on_counters(correlation, combine_launches(got));
   }

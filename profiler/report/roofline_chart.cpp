@@ -121,22 +121,13 @@ void add_memory_roofs(RooflineChart& c, const PeakTable& t, bool measured) {
   }
 }
 
-// The bandwidth the flat roofs start from: the highest of the table's levels
-// (L1 when known), so that every sloped roof meets every flat roof above it.
-// The other table's when this one has no bandwidth.
-double widest_bw_of(const RooflineChart& c, bool measured) {
+// The highest sloped (memory) or flat roof of one table, else of the other.
+// Flat roofs start at the highest bandwidth (L1 when known), so that every
+// sloped roof meets every flat roof above it; sloped roofs end at the top peak.
+double highest_roof(const RooflineChart& c, bool memory, bool measured) {
   double same = 0, any = 0;
   for (const auto& r : c.roofs)
-    if (r.memory) {
-      any = std::max(any, r.value);
-      if (r.measured == measured) same = std::max(same, r.value);
-    }
-  return same > 0 ? same : any;
-}
-double top_peak_of(const RooflineChart& c, bool measured) {
-  double same = 0, any = 0;
-  for (const auto& r : c.roofs)
-    if (!r.memory) {
+    if (r.memory == memory) {
       any = std::max(any, r.value);
       if (r.measured == measured) same = std::max(same, r.value);
     }
@@ -315,7 +306,7 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
       if (r.memory) continue;
       yhi = std::max(yhi, r.value / 1e12);
       ylo = std::min(ylo, r.value / 1e12);
-      if (double bw = widest_bw_of(c, r.measured); bw > 0) {
+      if (double bw = highest_roof(c, /*memory=*/true, r.measured); bw > 0) {
         xlo = std::min(xlo, r.value / bw);
         xhi = std::max(xhi, r.value / bw);
       }
@@ -424,13 +415,13 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
     c.y_max = y_max;
     for (auto& r : c.roofs) {
       if (!r.memory) {
-        const double bw = widest_bw_of(c, r.measured);
+        const double bw = highest_roof(c, /*memory=*/true, r.measured);
         r.x0 = bw > 0 ? std::clamp(r.value / bw, x_min, x_max) : x_min;
         r.x1 = x_max;
         r.y0 = r.y1 = r.value / 1e12;
       } else {
         const double bw = r.value;
-        const double top = top_peak_of(c, r.measured);
+        const double top = highest_roof(c, /*memory=*/false, r.measured);
         r.x0 = std::max(x_min, y_min * 1e12 / bw);
         r.x1 = top > 0 ? std::min(x_max, top / bw) : std::min(x_max, y_max * 1e12 / bw);
         r.y0 = r.x0 * bw / 1e12;

@@ -63,11 +63,15 @@ CLI::Validator positive_number() {
       "NUMBER > 0");
 }
 
+static bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
 CLI::Validator positive_integer() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
-        const bool digits = !in.empty() && in.size() <= 9 && in.find_first_not_of("0123456789") == std::string::npos;
-        return digits && std::stol(in) > 0 ? "" : "must be a whole number from 1 to 999999999, got '" + in + "'";
+        const bool ok = all_digits(in) && in.size() <= 9 && std::stol(in) > 0;
+        return ok ? "" : "must be a whole number from 1 to 999999999, got '" + in + "'";
       },
       "INTEGER >= 1");
 }
@@ -75,8 +79,7 @@ CLI::Validator positive_integer() {
 CLI::Validator non_negative_integer() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
-        const bool digits = !in.empty() && in.find_first_not_of("0123456789") == std::string::npos;
-        return digits ? "" : "must be a whole number, 0 or more, got '" + in + "'";
+        return all_digits(in) ? "" : "must be a whole number, 0 or more, got '" + in + "'";
       },
       "INTEGER >= 0");
 }
