@@ -34,6 +34,8 @@ const std::vector<BenchInfo>& all_benches() {
        "wgmma m64n256k16 FP16 from shared memory, FP32 accumulate", true},
       {Bench::bf16_wgmma, "bf16.wgmma", Target::flops, "bf16_tensor", "HGMMA.64x256x16.F32.BF16",
        "wgmma m64n256k16 BF16 from shared memory, FP32 accumulate", true},
+      {Bench::tf32_wgmma, "tf32.wgmma", Target::flops, "tf32_tensor", "HGMMA.64x256x8.F32.TF32",
+       "wgmma m64n256k8 TF32 from shared memory, FP32 accumulate", true},
       {Bench::dram_read, "dram.read", Target::dram, "dram", "LDG.E.128",
        "device-memory read, 16-byte loads, buffer >> L2"},
       {Bench::dram_write, "dram.write", Target::dram, "dram", "STG.E.128",
@@ -89,8 +91,11 @@ double work_per_launch(Bench b, const LaunchShape& s) {
     }
     case Bench::fp16_wgmma:
     case Bench::bf16_wgmma:
+    case Bench::tf32_wgmma: {
       require(s.threads % 128 == 0, bi, "threads per block must be a multiple of 128 (a warpgroup)");
-      return per_group(s, 128, double(p::kWgmmaPerTrip) * double(p::kFlopsWgmma));
+      const double per_wgmma = double(b == Bench::tf32_wgmma ? p::kFlopsWgmmaTf32 : p::kFlopsWgmma);
+      return per_group(s, 128, double(p::kWgmmaPerTrip) * per_wgmma);
+    }
     case Bench::dram_read:
     case Bench::dram_write:
     case Bench::dram_copy:

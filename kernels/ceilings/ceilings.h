@@ -25,6 +25,7 @@ enum class Bench {
   tf32_mma_sync,
   fp16_wgmma,
   bf16_wgmma,
+  tf32_wgmma,
   dram_read,
   dram_write,
   dram_copy,

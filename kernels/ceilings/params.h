@@ -35,15 +35,19 @@ inline constexpr int64_t kFlopsMma1688 = 2 * 16 * 8 * 8;
 
 // ---- Tensor cores, wgmma (sm_90a) --------------------------------------------------
 // One warpgroup (128 threads) per block; each loop trip issues kWgmmaPerTrip
-// m64n256k16 instructions (kWgmmaK = 4 K-steps over a 64-wide K tile, repeated)
-// into one accumulator, then commits and waits.
+// instructions (kWgmmaKSteps K-steps over one 128-byte swizzled row, repeated)
+// into one accumulator, then commits and waits. A K-step is 32 bytes of each
+// row either way: 16 bf16/fp16 elements (m64n256k16) or 8 tf32 (m64n256k8).
 inline constexpr int kWgmmaThreads = 128;
-inline constexpr int kWgmmaM = 64, kWgmmaN = 256, kWgmmaK = 16;
-inline constexpr int kWgmmaTileK = 64;  ///< one 128-byte swizzled row of bf16/fp16
-inline constexpr int kWgmmaKSteps = kWgmmaTileK / kWgmmaK;
+inline constexpr int kWgmmaM = 64, kWgmmaN = 256, kWgmmaK = 16, kWgmmaKTf32 = 8;
+inline constexpr int kWgmmaRowBytes = 128;  ///< one swizzled row of the A and B tiles
+inline constexpr int kWgmmaStepBytes = 32;  ///< kWgmmaK * 2 bytes = kWgmmaKTf32 * 4 bytes
+static_assert(kWgmmaK * 2 == kWgmmaStepBytes && kWgmmaKTf32 * 4 == kWgmmaStepBytes);
+inline constexpr int kWgmmaKSteps = kWgmmaRowBytes / kWgmmaStepBytes;
 inline constexpr int kWgmmaRepeats = 4;
 inline constexpr int kWgmmaPerTrip = kWgmmaKSteps * kWgmmaRepeats;
 inline constexpr int64_t kFlopsWgmma = int64_t(2) * kWgmmaM * kWgmmaN * kWgmmaK;
+inline constexpr int64_t kFlopsWgmmaTf32 = int64_t(2) * kWgmmaM * kWgmmaN * kWgmmaKTf32;
 
 // ---- Memory --------------------------------------------------------------------------
 // Every access is 16 bytes (one int4 per thread); grid-stride loops keep

@@ -77,7 +77,7 @@ const void* kernel_for(Bench b) {
 int threads_for(Bench b) {
   switch (info(b).target) {
     case Target::flops:
-      if (b == Bench::fp16_wgmma || b == Bench::bf16_wgmma) return p::kWgmmaThreads;
+      if (info(b).needs_sm90a) return p::kWgmmaThreads;  // the wgmma benchmarks
       if (b == Bench::fp16_mma_sync || b == Bench::bf16_mma_sync || b == Bench::tf32_mma_sync)
         return p::kMmaThreads;
       return p::kCoreThreads;

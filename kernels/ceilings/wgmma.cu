@@ -1,7 +1,9 @@
-// wgmma ceilings (sm_90a only): BF16 and FP16 m64n256k16 from shared memory.
+// wgmma ceilings (sm_90a only): BF16 and FP16 m64n256k16, and TF32 m64n256k8,
+// from shared memory.
 //
-// One warpgroup per block fills a 64x64 A tile and a 256x64 B tile (128-byte
-// swizzled, K-major, as a TMA load would leave them) with hashed values, then
+// One warpgroup per block fills a 64-row A tile and a 256-row B tile of 128-byte
+// rows (64 bf16/fp16 or 32 tf32 values; 128-byte swizzled, K-major, as a TMA
+// load would leave them) with hashed values, then
 // issues kWgmmaPerTrip wgmma instructions per trip into one 64x256 FP32
 // accumulator (128 registers per thread): the tensor cores read shared memory
 // through descriptors and nothing else touches memory in the loop. The sum of
@@ -26,13 +28,36 @@ namespace p = params;
 
 namespace {
 
+enum WgmmaKind { kWgmmaF16 = 0, kWgmmaBF16 = 1, kWgmmaTF32 = 2 };
+
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 
-/// wgmma_m64n256k16 (common/sm90_ptx.cuh) with K-major A and B (imm-trans-b 0).
+/// One K-step (32 bytes of every row) with K-major A and B: m64n256k16 for
+/// FP16/BF16 (common/sm90_ptx.cuh, imm-trans-b 0), m64n256k8 for TF32.
 template <int KIND>
-__device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t desc_a, uint64_t desc_b) {
-  using T = std::conditional_t<KIND == 0, __half, __nv_bfloat16>;
-  kernels::sm90::wgmma_m64n256k16<T, 0>(d, desc_a, desc_b);
+__device__ __forceinline__ void wgmma_step(float (&d)[128], uint64_t desc_a, uint64_t desc_b) {
+  if constexpr (KIND == kWgmmaTF32) {
+    kernels::sm90::wgmma_m64n256k8_tf32(d, desc_a, desc_b);
+  } else {
+    using T = std::conditional_t<KIND == kWgmmaF16, __half, __nv_bfloat16>;
+    kernels::sm90::wgmma_m64n256k16<T, 0>(d, desc_a, desc_b);
+  }
+}
+
+/// A 32-bit word of the tiles from two hashed values in [-1, 1): two packed
+/// 16-bit values, or one TF32 value (an FP32 with its low 13 mantissa bits clear).
+template <int KIND>
+__device__ __forceinline__ uint32_t tile_word(float lo, float hi) {
+  if constexpr (KIND == kWgmmaTF32) {
+    (void)hi;
+    return __float_as_uint(lo) & 0xffffe000U;
+  } else if constexpr (KIND == kWgmmaF16) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+  } else {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+  }
 }
 
 /// A shared-memory matrix descriptor: K-major, 128-byte swizzle, 8 rows of
@@ -48,23 +73,17 @@ __device__ __forceinline__ uint64_t smem_desc(uint32_t smem_addr) {
 template <int KIND>
 __global__ void __launch_bounds__(p::kWgmmaThreads, 1) wgmma_bench_kernel(const KernelArgs args) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int kA = p::kWgmmaM * p::kWgmmaTileK;  // elements of the A tile
-  constexpr int kB = p::kWgmmaN * p::kWgmmaTileK;
-  __shared__ __align__(1024) uint16_t a_tile[kA];
-  __shared__ __align__(1024) uint16_t b_tile[kB];
+  // A (64 rows, 128 bytes each) and B (256 rows), as 32-bit words.
+  constexpr int kRowWords = p::kWgmmaRowBytes / 4;
+  constexpr int kA = p::kWgmmaM * kRowWords, kB = p::kWgmmaN * kRowWords;
+  __shared__ __align__(1024) uint32_t a_tile[kA];
+  __shared__ __align__(1024) uint32_t b_tile[kB];
   const uint32_t tid = uint32_t(global_thread());
   for (int i = threadIdx.x; i < kA + kB; i += blockDim.x) {
-    const float v = hash_unit(args.seed ^ (tid * 0x9e3779b9U) ^ uint32_t(i));
-    uint16_t bits;
-    if constexpr (KIND == 0) {
-      const __half h = __float2half_rn(v);
-      bits = *reinterpret_cast<const uint16_t*>(&h);
-    } else {
-      const __nv_bfloat16 h = __float2bfloat16_rn(v);
-      bits = *reinterpret_cast<const uint16_t*>(&h);
-    }
-    if (i < kA) a_tile[i] = bits;
-    else b_tile[i - kA] = bits;
+    const uint32_t key = args.seed ^ (tid * 0x9e3779b9U) ^ uint32_t(2 * i);
+    const uint32_t w = tile_word<KIND>(hash_unit(key), hash_unit(key ^ 1U));
+    if (i < kA) a_tile[i] = w;
+    else b_tile[i - kA] = w;
   }
   // Ordinary stores read next by the tensor cores (the async proxy).
   asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
@@ -84,8 +103,8 @@ __global__ void __launch_bounds__(p::kWgmmaThreads, 1) wgmma_bench_kernel(const 
     for (int r = 0; r < p::kWgmmaRepeats; ++r) {
 #pragma unroll
       for (int k = 0; k < p::kWgmmaKSteps; ++k) {
-        // Each K step of 16 elements is 32 bytes further: +2 in the descriptor's 16-byte units.
-        wgmma_m64n256k16<KIND>(d, desc_a + 2 * k, desc_b + 2 * k);
+        // Each K step is 32 bytes further: +2 in the descriptor's 16-byte units.
+        wgmma_step<KIND>(d, desc_a + 2 * k, desc_b + 2 * k);
       }
     }
     kernels::sm90::wgmma_commit();
@@ -109,8 +128,9 @@ __global__ void __launch_bounds__(p::kWgmmaThreads, 1) wgmma_bench_kernel(const 
 
 const void* wgmma_kernel(Bench b) {
   switch (b) {
-    case Bench::fp16_wgmma: return reinterpret_cast<const void*>(&wgmma_bench_kernel<0>);
-    case Bench::bf16_wgmma: return reinterpret_cast<const void*>(&wgmma_bench_kernel<1>);
+    case Bench::fp16_wgmma: return reinterpret_cast<const void*>(&wgmma_bench_kernel<kWgmmaF16>);
+    case Bench::bf16_wgmma: return reinterpret_cast<const void*>(&wgmma_bench_kernel<kWgmmaBF16>);
+    case Bench::tf32_wgmma: return reinterpret_cast<const void*>(&wgmma_bench_kernel<kWgmmaTF32>);
     default: return nullptr;
   }
 }

@@ -33,14 +33,16 @@ __device__ __forceinline__ void wgmma_wait() {
 /// wgmma fence/commit (it cannot see that wgmma.mma_async writes it late).
 __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"(r)::"memory"); }
 
-// wgmma.mma_async m64n256k16, FP32 accumulate, both operands from shared
-// memory: D = A * B + (scale_d ? D : 0). No negation; A K-major (imm-trans-a 0);
-// B K-major (TRANS_B 0) or MN-major (TRANS_B 1, 16-bit types only). The operand
-// list is the 128 accumulator registers.
-#define FLOPSCOPE_WGMMA_M64N256K16(TYPE, TRANS_B)                                                \
+// wgmma.mma_async m64n256kK, FP32 accumulate, both operands from shared
+// memory: D = A * B + (scale_d ? D : 0). SHAPE_TYPES names the shape and the
+// types ("m64n256k16.f32.bf16.bf16"); IMMEDIATES are the scale-a, scale-b (1: no
+// negation) and, for 16-bit inputs only, imm-trans-a (0: K-major A) and
+// imm-trans-b (%131 = TRANS_B: 0 K-major, 1 MN-major B). TF32 has no transpose
+// immediates: both operands are K-major. The operand list is the 128 accumulator registers.
+#define FLOPSCOPE_WGMMA_M64N256(SHAPE_TYPES, IMMEDIATES, TRANS_B)                                \
   asm volatile(                                                                                  \
       "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"                                              \
-      "wgmma.mma_async.sync.aligned.m64n256k16.f32." TYPE "." TYPE " {"                          \
+      "wgmma.mma_async.sync.aligned." SHAPE_TYPES " {"                                           \
       "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"                    \
       "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"          \
       "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"          \
@@ -49,7 +51,7 @@ __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"
       "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"          \
       "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111," \
       "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127" \
-      "}, %128, %129, p, 1, 1, 0, %131;\n}\n"                                                    \
+      "}, %128, %129, p, " IMMEDIATES ";\n}\n"                                                \
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),       \
         "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),  \
         "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]),            \
@@ -79,13 +81,20 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t desc_
                                                  int scale_d = 1) {
   static_assert(TransB == 0 || TransB == 1, "imm-trans-b is 0 (K-major B) or 1 (MN-major B)");
   if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    FLOPSCOPE_WGMMA_M64N256K16("bf16", TransB);
+    FLOPSCOPE_WGMMA_M64N256("m64n256k16.f32.bf16.bf16", "1, 1, 0, %131", TransB);
   } else {
     static_assert(std::is_same_v<T, __half>, "wgmma_m64n256k16: FP16 or BF16 inputs");
-    FLOPSCOPE_WGMMA_M64N256K16("f16", TransB);
+    FLOPSCOPE_WGMMA_M64N256("m64n256k16.f32.f16.f16", "1, 1, 0, %131", TransB);
   }
 }
-#undef FLOPSCOPE_WGMMA_M64N256K16
+
+/// One wgmma.m64n256k8 with TF32 inputs (32-bit words whose low 13 mantissa
+/// bits the tensor cores ignore) and FP32 accumulators; A and B both K-major.
+__device__ __forceinline__ void wgmma_m64n256k8_tf32(float (&d)[128], uint64_t desc_a, uint64_t desc_b,
+                                                     int scale_d = 1) {
+  FLOPSCOPE_WGMMA_M64N256("m64n256k8.f32.tf32.tf32", "1, 1", 0);
+}
+#undef FLOPSCOPE_WGMMA_M64N256
 
 // ---- mbarrier --------------------------------------------------------------------
 

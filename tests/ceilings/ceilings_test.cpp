@@ -24,7 +24,7 @@ TEST(Ceilings, BenchListIsCompleteAndKeysAreKnown) {
       EXPECT_TRUE(parse_precision(b.peak_key).has_value()) << b.peak_key;
     }
   }
-  EXPECT_EQ(ids.size(), 14u);
+  EXPECT_EQ(ids.size(), 15u);
   // Every precision the issue asks for is measured.
   std::set<std::string> keys;
   for (const BenchInfo& b : all_benches()) keys.insert(b.peak_key);
@@ -32,6 +32,7 @@ TEST(Ceilings, BenchListIsCompleteAndKeysAreKnown) {
                         "l2", "l1"})
     EXPECT_TRUE(keys.count(k)) << k;
   EXPECT_TRUE(info(Bench::bf16_wgmma).needs_sm90a);
+  EXPECT_TRUE(info(Bench::tf32_wgmma).needs_sm90a);
   EXPECT_FALSE(info(Bench::bf16_mma_sync).needs_sm90a);
 }
 
@@ -65,9 +66,13 @@ TEST(Ceilings, TensorFlopsPerLaunch) {
   EXPECT_DOUBLE_EQ(work_per_launch(Bench::bf16_wgmma, LaunchShape{1, 128, 1, 0}), 16.0 * 524288);
   EXPECT_DOUBLE_EQ(work_per_launch(Bench::fp16_wgmma, LaunchShape{132 * 3, 128, 100, 0}),
                    132.0 * 3 * 100 * 16 * 524288);
+  // TF32 takes the same 32 bytes of each row per step, as m64n256k8: half the FLOPs.
+  EXPECT_EQ(p::kFlopsWgmmaTf32, 262144);
+  EXPECT_DOUBLE_EQ(work_per_launch(Bench::tf32_wgmma, LaunchShape{1, 128, 1, 0}), 16.0 * 262144);
   // Partial warps or warpgroups are not shapes these kernels run.
   EXPECT_THROW(work_per_launch(Bench::fp16_mma_sync, LaunchShape{1, 48, 1, 0}), Error);
   EXPECT_THROW(work_per_launch(Bench::bf16_wgmma, LaunchShape{1, 64, 1, 0}), Error);
+  EXPECT_THROW(work_per_launch(Bench::tf32_wgmma, LaunchShape{1, 64, 1, 0}), Error);
 }
 
 TEST(Ceilings, BytesPerLaunch) {

@@ -199,6 +199,8 @@ TEST_F(Sass, WgmmaLoops) {
               p::kWgmmaPerTrip, other, "HGMMA.64x256x16.F32.BF16", true);
   expect_loop("18wgmma_bench_kernelILi0E", [](const std::string& op) { return op == "HGMMA.64x256x16.F32"; },
               p::kWgmmaPerTrip, other, "HGMMA.64x256x16.F32 (fp16)", true);
+  expect_loop("18wgmma_bench_kernelILi2E", [](const std::string& op) { return op == "HGMMA.64x256x8.F32.TF32"; },
+              p::kWgmmaPerTrip, other, "HGMMA.64x256x8.F32.TF32", true);
 }
 
 TEST_F(Sass, MemoryLoops) {
