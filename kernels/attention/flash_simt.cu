@@ -13,6 +13,7 @@
 // adjacent lanes of one warp. Causal: fully masked blocks are skipped.
 #include "attention/attention_math.h"
 #include "attention/instance.cuh"
+#include "common/cuda_util.cuh"
 
 namespace flopscope::kernels::attention {
 namespace {
@@ -175,8 +176,9 @@ __global__ void __launch_bounds__(SimtTiles<D>::kThreads)
 template <int D>
 Status launch(const AttentionArgs<float>& a, cudaStream_t stream) {
   using Tiles = SimtTiles<D>;
-  static const cudaError_t attr = cudaFuncSetAttribute(
-      flash_simt_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::kSmemBytes));
+  static SmemOptIn opt_in;
+  const cudaError_t attr =
+      opt_in.ensure(reinterpret_cast<const void*>(flash_simt_kernel<D>), int(Tiles::kSmemBytes));
   if (attr != cudaSuccess)
     return Status::error(int(attr), std::string("attention.flash_simt: ") + cudaGetErrorString(attr));
   const int64_t q_tiles = ceil_div<int64_t>(a.n_q, Tiles::kBM);

@@ -4,6 +4,7 @@
 // host data converted to the device's storage type.
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -34,6 +35,26 @@ inline Status launch_status(const char* what) {
   if (err == cudaSuccess) return Status::success();
   return Status::error(int(err), std::string(what) + ": " + cudaGetErrorString(err));
 }
+
+/// A kernel's opt-in to more than 48 KB of dynamic shared memory. The attribute
+/// belongs to the current device's context, so it is set once per device that
+/// launches the kernel (a process may use several GPUs), not once per process.
+/// Keep one per kernel instantiation, as a function-local static.
+class SmemOptIn {
+ public:
+  cudaError_t ensure(const void* kernel, int bytes) {
+    int dev = 0;
+    if (const cudaError_t e = cudaGetDevice(&dev); e != cudaSuccess) return e;
+    const uint64_t bit = dev >= 0 && dev < 64 ? uint64_t(1) << dev : 0;  // devices past 64: every time
+    if (bit && (done_.load(std::memory_order_acquire) & bit)) return cudaSuccess;
+    const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (e == cudaSuccess) done_.fetch_or(bit, std::memory_order_acq_rel);
+    return e;
+  }
+
+ private:
+  std::atomic<uint64_t> done_{0};
+};
 
 /// An owning, typed device allocation.
 template <class T>

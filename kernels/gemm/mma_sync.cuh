@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/cuda_util.cuh"
 #include "common/mma_ptx.cuh"
 #include "common/status.h"
 #include "common/tile_math.h"
@@ -220,9 +221,9 @@ Status mma_sync_gemm(const T* a, const T* b, int m, int n, int k, Epilogue epilo
   if (std::string why = mma_sync_check_dims<T>(m, n, k); !why.empty())
     return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: " + why);
   auto kernel = gemm_mma_sync_kernel<T, Epilogue>;
-  // Above 48 KB of dynamic shared memory a kernel must opt in (once per kernel).
-  static const cudaError_t opt_in =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmemBytes);
+  // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
+  static SmemOptIn smem;
+  const cudaError_t opt_in = smem.ensure(reinterpret_cast<const void*>(kernel), C::kSmemBytes);
   if (opt_in != cudaSuccess)
     return Status::error(int(opt_in), std::string("gemm.mma_sync: cannot reserve shared memory: ") +
                                           cudaGetErrorString(opt_in));

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/cuda_util.cuh"
 #include "common/sm90_ptx.cuh"
 #include "common/status.h"
 #include "common/tile_math.h"
@@ -171,9 +172,9 @@ Status wgmma_gemm(const WgmmaMaps& maps, int m, int n, int k, int sms, Epilogue 
   const int64_t tiles = (int64_t(m - 1) / wt::kBM + 1) * (int64_t(n - 1) / wt::kBN + 1);
   if (tiles > 0x7fffffff) return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: too many tiles");
   auto kernel = gemm_wgmma_kernel<T, Epilogue>;
-  // Above 48 KB of dynamic shared memory a kernel must opt in (once per kernel).
-  static const cudaError_t opt_in =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(wt::kSmemBytes));
+  // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
+  static SmemOptIn smem;
+  const cudaError_t opt_in = smem.ensure(reinterpret_cast<const void*>(kernel), int(wt::kSmemBytes));
   if (opt_in != cudaSuccess)
     return Status::error(int(opt_in), std::string("gemm.wgmma: cannot reserve shared memory: ") +
                                           cudaGetErrorString(opt_in));
