@@ -92,7 +92,11 @@ __global__ void __launch_bounds__(kThreads, 2)
   for (int t = 0; t < tiles; ++t) {
     const int cur = t & 1;
     const bool more = t + 1 < tiles;
-    if (more) {
+    // The next k-tile's loads, issued before this tile's FMAs. Not under
+    // `if (more)`: behind that branch the compiler sank them to just before the
+    // store, so every k-tile waited a full memory latency. Past the last tile
+    // their predicates are false anyway (k0 >= k): they load zeros, touch nothing.
+    {
       const int k0 = (t + 1) * kBK;
       next_a = load4<kVec>(plan.a + k0, a_row_ok, k0 + plan.a_col, k);
       next_b = load4<kVec>(plan.b + size_t(k0) * n, k0 + plan.b_row < k, bn + plan.b_col, n);
