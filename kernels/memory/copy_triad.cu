@@ -2,8 +2,9 @@
 // roofline (b = a, 0 FLOPs; a = b + s*c, 2 FLOPs per element, STREAM's triad).
 //
 // Each thread moves 16-byte vectors, kUnroll of them in flight before the first
-// store, over a grid-stride loop sized to fill every SM (8 CTAs of 256 threads
-// per SM); the n % 4 tail elements are handled by scalars. Any n >= 1.
+// store, over a grid-stride loop sized to fill every SM exactly once (as many
+// CTAs of 256 threads as the occupancy calculator says fit); the n % 4 tail
+// elements are handled by scalars. Any n >= 1.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -24,7 +25,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kUnroll = 4;      // float4 loads in flight per thread
-constexpr int kCtasPerSm = 8;
 constexpr float kTriadScale = 3.0f;
 
 // (grid * kThreads * kUnroll) float4s per sweep: y[i] = op(x0[i], x1[i]).
@@ -66,13 +66,21 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-int sm_count() {
-  static const int count = [] {
-    int dev = 0, n = 0;
+/// CTAs of stream_kernel<kTriad> resident at once on the first device that
+/// launches it: SMs x the occupancy calculator's CTAs per SM. The grid is at
+/// most one such wave: a fixed 8 per SM, where only 6 (copy) fit, left the
+/// last quarter of the work running on a third of each SM's slots.
+template <bool kTriad>
+int64_t resident_ctas() {
+  static const int64_t count = [] {
+    int dev = 0, sms = 0, per_sm = 0;
     if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
-      return 132;  // launch geometry only; a real error surfaces at the launch
-    return n;
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, stream_kernel<kTriad>, kThreads, 0) !=
+            cudaSuccess ||
+        per_sm < 1)
+      return int64_t(132) * 4;  // launch geometry only; a real error surfaces at the launch
+    return int64_t(sms) * per_sm;
   }();
   return count;
 }
@@ -80,8 +88,7 @@ int sm_count() {
 template <bool kTriad>
 Status launch_stream(float* out, const float* in0, const float* in1, int64_t n, cudaStream_t st) {
   const int64_t per_cta = int64_t(kThreads) * kUnroll * 4;
-  const int64_t grid = std::clamp<int64_t>(ceil_div<int64_t>(n, per_cta), 1,
-                                           int64_t(sm_count()) * kCtasPerSm);
+  const int64_t grid = std::clamp<int64_t>(ceil_div<int64_t>(n, per_cta), 1, resident_ctas<kTriad>());
   stream_kernel<kTriad><<<unsigned(grid), kThreads, 0, st>>>(out, in0, in1, n, kTriadScale);
   return launch_status(kTriad ? "memory.triad" : "memory.copy");
 }
