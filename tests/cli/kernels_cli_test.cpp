@@ -97,6 +97,17 @@ TEST(BenchCommand, NoGpuStopsWithOneLine) {
   EXPECT_EQ(r.out, "");
 }
 
+// A shape that some kernels of the default suite reject (GEMMs take three values):
+// without a GPU, the no-GPU error is the one line, with no "skipping" line before it.
+TEST(BenchCommand, NoGpuReportedBeforeAnySkipping) {
+  if (gpu_present()) GTEST_SKIP() << "a GPU is present: the no-GPU path cannot be exercised here";
+  const auto r = run_cli({"bench", "--shape", "1x2"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.find("skipping"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 // bench --counters on a machine without a GPU: exit 3, one line, and no file
 // (not the counter file, not the results, no temporary left behind).
 TEST(BenchCommand, CountersWithoutGpuLeaveNoFile) {

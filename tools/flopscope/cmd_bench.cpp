@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli_util.h"
@@ -49,10 +50,19 @@ struct Planned {
   Shape shape;
 };
 
-/// Selected kernels with resolved shapes. Kernels that reject the shape or the
-/// device are skipped with a line on stderr; when none is left, the first
-/// reason becomes the error.
-std::vector<Planned> plan_runs(const BenchCliOptions& o) {
+struct Plan {
+  std::vector<Planned> runs;
+  std::vector<std::string> skipped;  // why each kernel that rejects the shape is left out
+};
+
+/// The "skipping" line on stderr for a kernel left out of the runs.
+void print_skipping(const std::string& why) { std::fprintf(stderr, "skipping %s\n", why.c_str()); }
+
+/// Selected kernels with resolved shapes. Kernels that reject the shape are
+/// left out with their reason, printed only once a GPU is known to be there
+/// (without one, bench stops with that single line); when none is left, the
+/// first reason becomes the error.
+Plan plan_runs(const BenchCliOptions& o) {
   const bool suite = o.kernel.empty() && o.dtypes.empty();
   const std::vector<const kernels::KernelSpec*> specs =
       suite ? kernels::default_suite() : kernels::select_kernels(o.kernel, o.dtypes);
@@ -73,8 +83,7 @@ std::vector<Planned> plan_runs(const BenchCliOptions& o) {
                     " selected kernels accepts --shape '" + o.shape + "'; the first: " +
                     rejected.front());
   }
-  for (const std::string& why : rejected) std::fprintf(stderr, "skipping %s\n", why.c_str());
-  return plan;
+  return {std::move(plan), std::move(rejected)};
 }
 
 /// One line on stderr per finished run.
@@ -100,15 +109,17 @@ int run_bench(const BenchCliOptions& o) {
   const auto metric_set = parse_metric_set(o.metrics);
   if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, flops or roofline)");
 
-  std::vector<Planned> plan = plan_runs(o);
+  const Plan plan = plan_runs(o);
 
-  kernels::Harness harness(o.device);  // throws no_gpu without a GPU
+  // Throws no_gpu without a GPU: one line on stderr, before any "skipping" line.
+  kernels::Harness harness(o.device);
+  for (const std::string& why : plan.skipped) print_skipping(why);
   const DeviceInfo& dev = harness.device();
   // Refuse what cannot run here before allocating anything.
   std::vector<Planned> runnable;
-  for (const Planned& p : plan) {
+  for (const Planned& p : plan.runs) {
     if (std::string why = harness.unsupported_reason(*p.spec); !why.empty()) {
-      std::fprintf(stderr, "skipping %s\n", why.c_str());
+      print_skipping(why);
       continue;
     }
     if (std::string why = harness.fit_reason(*p.spec, p.shape); !why.empty()) throw_bad_input(why);
