@@ -62,6 +62,24 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p "$out"
+# flopscope writes each output through a temporary beside it (.NAME.tmp.PID, then
+# a rename): a step killed mid-write leaves one behind. Those of our outputs, from
+# an earlier run or this one, are removed at the start and at exit; nothing else.
+tmp_re='^\.(probe\.txt|run\.log|bench\.json|bench_large\.json|ceilings\.json|profile\.json|counters\.tgz|ncu\.csv)\.tmp\.[0-9]+$'
+remove_leftover_tmp() {
+  local f
+  for f in "$out"/.*.tmp.*; do
+    [[ "${f##*/}" =~ $tmp_re ]] && [ ! -d "$f" ] && rm -f -- "$f"
+  done
+  return 0
+}
+cstage=""  # the counter files' stage, made below
+on_exit() {
+  [ -n "$cstage" ] && rm -rf "$cstage" "$cstage.tgz"
+  remove_leftover_tmp
+}
+trap on_exit EXIT
+remove_leftover_tmp
 log="$out/run.log"
 : >"$log"
 # A packed tree (scripts/pack-device-build.sh: build-carry.tgz) is unpacked beside it.
@@ -197,8 +215,7 @@ has() { "$fs" "$1" --help >/dev/null 2>&1; }
 # Raw counter files and their results, packed into counters.tgz after every step
 # that adds to it (a run cut short keeps what was done), under 15 MiB: the
 # largest raw counter files are left out first, and named in run.log.
-cstage=$(mktemp -d)
-trap 'rm -rf "$cstage" "$cstage.tgz"' EXIT
+cstage=$(mktemp -d)  # removed at exit (on_exit)
 pack_counters() {
   [ -n "$(ls -A "$cstage" 2>/dev/null)" ] || return 0
   local left_out=() f

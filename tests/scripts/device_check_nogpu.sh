@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/device-check.sh where there is no GPU: it probes the machine, writes
 # probe.txt, prints its summary table and stops with exit 3, building nothing
-# and running no GPU step. Skipped (visibly) where a GPU is present.
+# and running no GPU step; temporaries of its outputs left in the output folder
+# by a killed run are removed, nothing else. Skipped (visibly) where a GPU is present.
 #   device_check_nogpu.sh SOURCE_DIR BUILD_DIR
 set -u
 src=$1 build=$2
@@ -12,8 +13,21 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out/stdout"; echo "--- stderr"; cat "$out/stderr"; exit 1; }
-bash "$src/scripts/device-check.sh" --out "$out/dc" --build "$build" >"$out/stdout" 2>"$out/stderr"
+# Temporaries of its outputs left by a killed run are removed at the start, one
+# left during this run at exit (planted by a stand-in nvidia-smi, which fails as
+# the real one does here); other files are kept.
+mkdir -p "$out/dc" "$out/bin"
+leftovers=(.bench.json.tmp.4242 .run.log.tmp.7 .ncu.csv.tmp.99)
+kept=(keep.txt .bench.json.tmp.x .other.json.tmp.5 .bench.json.tmp.5.bak)
+for f in "${leftovers[@]}" "${kept[@]}"; do echo x >"$out/dc/$f"; done
+printf '#!/bin/sh\necho x >"%s/dc/.profile.json.tmp.31337"\nexit 1\n' "$out" >"$out/bin/nvidia-smi"
+chmod +x "$out/bin/nvidia-smi"
+PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --out "$out/dc" --build "$build" >"$out/stdout" 2>"$out/stderr"
 rc=$?
+for f in "${leftovers[@]}" .profile.json.tmp.31337; do
+  [ ! -e "$out/dc/$f" ] || fail "leftover temporary $f not removed"
+done
+for f in "${kept[@]}"; do [ -e "$out/dc/$f" ] || fail "$f removed: not one of its temporaries"; done
 [ "$rc" -eq 3 ] || fail "exit $rc, expected 3 (no GPU)"
 grep -q "no GPU visible" "$out/stderr" || fail "no one-line reason on stderr"
 for key in "date:" "commit:" "glibc:" "libcupti.so:" "RmProfilingAdminOnly" "ncu:" "compute-sanitizer:"; do
