@@ -207,10 +207,16 @@ static std::string ranges_more_line(size_t total) {
                                : "";
 }
 
+/// Whether any range has launches with hardware counters: the range views then
+/// show how many were counted, and (in the terminal) the hw columns and their note.
+static bool any_counted(const std::vector<RangeRow>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const RangeRow& r) { return r.launches_with_counters > 0; });
+}
+
 std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, bool color) {
   const std::vector<RangeRow> rows = nvtx_ranges(doc);
   if (rows.empty()) return "";
-  const bool any_hw = std::any_of(rows.begin(), rows.end(), [](const RangeRow& r) { return r.launches_with_counters > 0; });
+  const bool any_hw = any_counted(rows);
   Table t;
   t.add_column("NVTX range", Align::left, true);
   t.add_column("launches", Align::right);
@@ -242,7 +248,7 @@ std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, boo
 static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) {
   const std::vector<RangeRow> rows = nvtx_ranges(doc);
   if (rows.empty()) return "";
-  const bool any_hw = std::any_of(rows.begin(), rows.end(), [](const RangeRow& r) { return r.launches_with_counters > 0; });
+  const bool any_hw = any_counted(rows);
   std::ostringstream os;
   os << "\n" << h << " Per NVTX range\n\nKernels launched in the range or its subranges, summed. Hardware "
      << "FLOPs are per-launch means x launches.\n\n| range | launches | GPU time | hw tensor FLOPs | "

@@ -282,8 +282,7 @@ void recon_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
   o << "</tbody></table></div>\n";
 }
 
-void nvtx_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
-  const std::vector<RangeRow> rows = nvtx_ranges(doc);
+void nvtx_table(std::ostringstream& o, const std::vector<RangeRow>& rows, size_t d) {
   if (rows.empty()) {
     o << "<p class=\"muted\">No NVTX range in this file (ranges come from <code>flopscope profile</code>).</p>\n";
     return;
@@ -416,8 +415,8 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
   }
 
   // One section per view, a table per document.
-  using TableFn = void (*)(std::ostringstream&, const ResultsDoc&, size_t);
-  auto section = [&](const char* id, const char* title, const std::string& note, TableFn table) {
+  // table(o, doc, d) writes document d's table.
+  auto section = [&](const char* id, const char* title, const std::string& note, const auto& table) {
     o << "<section id=\"" << id << "\"><h2>" << title << "</h2>\n";
     if (!note.empty()) o << "<p class=\"note\">" << note << "</p>\n";
     for (size_t d = 0; d < docs.size(); ++d) {
@@ -441,13 +440,17 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
               "% or the last column says why they differ, from what the file records; 'unexplained' when it "
               "records no reason.",
           recon_table);
+  // Each file's range tree, built once: it decides whether the section appears, then fills its tables.
+  std::vector<std::vector<RangeRow>> ranges;
+  ranges.reserve(docs.size());
+  for (const ResultsDoc& doc : docs) ranges.push_back(nvtx_ranges(doc));
   const bool any_ranges =
-      std::any_of(docs.begin(), docs.end(), [](const ResultsDoc& doc) { return !nvtx_ranges(doc).empty(); });
+      std::any_of(ranges.begin(), ranges.end(), [](const std::vector<RangeRow>& rows) { return !rows.empty(); });
   if (any_ranges)
     section("nvtx", "Per NVTX range",
             "Kernels launched in the range or its subranges, summed; subranges are indented. Hardware FLOPs are "
             "per-launch means x launches; copies and memsets are left out.",
-            nvtx_table);
+            [&](std::ostringstream& os, const ResultsDoc&, size_t d) { nvtx_table(os, ranges[d], d); });
   section("device", "Device and peaks", "", device_section);
   o << "<script>" << kScript << "</script>\n</body>\n</html>\n";
   return o.str();
