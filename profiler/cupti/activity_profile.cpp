@@ -363,18 +363,46 @@ std::optional<DeviceInfo> ProfileAggregator::device() const {
 
 // ----------------------------------------------------------- derived and totals
 
-HwCounters mean_counters(const std::vector<HwCounters>& launches) {
-  std::vector<KernelCounters> k(launches.size());
-  for (size_t i = 0; i < launches.size(); ++i) k[i].hw = launches[i];
-  HwCounters m = combine_launches(k);  // sums; clocks and non-".sum" metrics averaged
-  if (launches.empty()) return m;
-  const double n = double(launches.size());
-  for (std::optional<double>* v : {&m.flops_total, &m.dram_read_bytes, &m.dram_write_bytes, &m.l2_bytes,
-                                   &m.l1_bytes, &m.duration_s})
-    if (*v) **v /= n;
-  for (auto& [key, v] : m.flops_by_pipe) v /= n;
-  for (auto& [key, v] : m.metrics)
-    if (key.size() > 4 && key.compare(key.size() - 4, 4, ".sum") == 0) v /= n;
+HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vector<double>& weights) {
+  if (!weights.empty() && weights.size() != launches.size())
+    throw Error(ErrorKind::failure, "mean_counters: one weight per entry");
+  auto weight = [&](size_t i) { return weights.empty() ? 1.0 : weights[i]; };
+  double total = 0;
+  for (size_t i = 0; i < launches.size(); ++i) total += weight(i);
+  HwCounters m;
+  if (!(total > 0)) return m;
+  auto is_sum = [](const std::string& key) { return key.size() > 4 && key.compare(key.size() - 4, 4, ".sum") == 0; };
+  // Amounts (FLOPs, bytes, time, ".sum" metrics): the weighted sum over every
+  // entry / the total weight, an entry without one adding 0. Rates (the clock,
+  // other metrics): the weighted mean over the entries that have them.
+  using Field = std::optional<double> HwCounters::*;
+  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
+                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s}) {
+    for (size_t i = 0; i < launches.size(); ++i)
+      if (launches[i].*f) m.*f = (m.*f).value_or(0) + weight(i) * *(launches[i].*f);
+    if (m.*f) *(m.*f) /= total;
+  }
+  double clock_w = 0;
+  std::map<std::string, double> metric_w;
+  for (size_t i = 0; i < launches.size(); ++i) {
+    const HwCounters& h = launches[i];
+    const double w = weight(i);
+    if (h.sm_clock_hz) {
+      m.sm_clock_hz = m.sm_clock_hz.value_or(0) + w * *h.sm_clock_hz;
+      clock_w += w;
+    }
+    for (const auto& [key, v] : h.flops_by_pipe) m.flops_by_pipe[key] += w * v;
+    for (const auto& [key, v] : h.metrics) {
+      m.metrics[key] += w * v;
+      metric_w[key] += w;
+    }
+  }
+  if (m.sm_clock_hz) {
+    if (clock_w > 0) *m.sm_clock_hz /= clock_w;
+    else m.sm_clock_hz.reset();  // only entries of weight 0 had one
+  }
+  for (auto& [key, v] : m.flops_by_pipe) v /= total;
+  for (auto& [key, v] : m.metrics) v /= is_sum(key) ? total : metric_w[key];
   return m;
 }
 
@@ -500,7 +528,9 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
       RunRecord& m = out.runs[it->second];
       const double launches = double(m.launches + r.launches);
       m.model.bytes = (m.model.bytes * double(m.launches) + r.model.bytes * double(r.launches)) / launches;
-      if (r.hw) m.hw = m.hw ? mean_counters({*m.hw, *r.hw}) : *r.hw;  // mean of the processes' means
+      // The processes' per-launch means, weighted by their launches.
+      if (r.hw)
+        m.hw = m.hw ? mean_counters({*m.hw, *r.hw}, {double(m.launches), double(r.launches)}) : *r.hw;
       m.launches += r.launches;
       std::vector<double> pooled = m.time_s.samples;
       pooled.insert(pooled.end(), r.time_s.samples.begin(), r.time_s.samples.end());

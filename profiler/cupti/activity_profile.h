@@ -170,7 +170,9 @@ void disambiguate_profile_ids(std::vector<RunRecord>& runs);
 
 /// The per-launch mean of several launches' counters: FLOPs, bytes, durations
 /// and ".sum" metrics divided by the count, clocks and other metrics averaged.
-HwCounters mean_counters(const std::vector<HwCounters>& launches);
+/// With `weights` (one per entry), entry i stands for weights[i] launches (a
+/// process's per-launch mean of that many): every mean is weighted by them.
+HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vector<double>& weights = {});
 
 /// Fills a profile record's `derived` block: no model FLOPs, so no MFU; the
 /// peak it would be judged against when `peaks` has one; HFU when hardware

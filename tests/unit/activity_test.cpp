@@ -717,6 +717,55 @@ TEST(ProfileMerge, ProcessesPoolByNamePathAndDevice) {
   EXPECT_EQ(d0.time_s.samples.size(), 3u);
 }
 
+TEST(ProfileMerge, CountersAreWeightedByEachProcesssLaunches) {
+  // Per launch: one process ran the kernel once at 100 FLOPs, another 3 times
+  // at 200; the merged per-launch mean is (100 + 3 * 200) / 4, not 150.
+  auto doc = [](int64_t launches, double flops, double clock_hz, double ratio) {
+    RunRecord r;
+    r.id = r.name = "k";
+    r.family = "profile";
+    r.launches = launches;
+    r.time_s = summarize(std::vector<double>(size_t(launches), 1e-6));
+    HwCounters h;
+    h.flops_total = flops;
+    h.flops_by_pipe["fp32"] = flops;
+    h.sm_clock_hz = clock_hz;
+    h.metrics["sm__cycles_elapsed.avg.per_second"] = clock_hz;
+    h.metrics["smsp__inst_executed.sum"] = flops / 2;
+    h.metrics["sm__throughput.avg.pct_of_peak_sustained_elapsed"] = ratio;
+    r.hw = h;
+    ResultsDoc d = new_results_doc();
+    d.runs = {r};
+    return d;
+  };
+  const ResultsDoc merged = merge_profile_docs({doc(1, 100, 1.0e9, 10), doc(3, 200, 2.0e9, 50)});
+  ASSERT_EQ(merged.runs.size(), 1u);
+  const RunRecord& r = merged.runs[0];
+  EXPECT_EQ(r.launches, 4);
+  ASSERT_TRUE(r.hw && r.hw->flops_total && r.hw->sm_clock_hz);
+  EXPECT_DOUBLE_EQ(*r.hw->flops_total, 175.0);
+  EXPECT_DOUBLE_EQ(r.hw->flops_by_pipe.at("fp32"), 175.0);
+  EXPECT_DOUBLE_EQ(*r.hw->sm_clock_hz, 1.75e9);
+  EXPECT_DOUBLE_EQ(r.hw->metrics.at("smsp__inst_executed.sum"), 87.5);
+  EXPECT_DOUBLE_EQ(r.hw->metrics.at("sm__throughput.avg.pct_of_peak_sustained_elapsed"), 40.0);
+}
+
+TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingRates) {
+  HwCounters a, b;
+  a.flops_total = 10;
+  a.sm_clock_hz = 1e9;
+  a.metrics["x.sum"] = 4;
+  a.metrics["x.avg"] = 6;
+  b.flops_total = 30;  // no clock, no metrics
+  const HwCounters m = mean_counters({a, b});
+  EXPECT_DOUBLE_EQ(*m.flops_total, 20.0);
+  EXPECT_DOUBLE_EQ(*m.sm_clock_hz, 1e9);       // a rate: over the entries that have it
+  EXPECT_DOUBLE_EQ(m.metrics.at("x.sum"), 2.0);  // an amount: b adds 0
+  EXPECT_DOUBLE_EQ(m.metrics.at("x.avg"), 6.0);
+  EXPECT_FALSE(m.dram_read_bytes.has_value());
+  EXPECT_THROW(mean_counters({a, b}, {1.0}), Error);
+}
+
 TEST(ProfileJudge, ExitCodesAndNotes) {
   ProfileCollection none;
   auto o = judge_profile(none, {7, 0}, "sh");
