@@ -66,8 +66,37 @@ FLOPSCOPE_HD constexpr KvBlockRange kv_blocks(int64_t qt, int64_t bm, int64_t bn
 //   out = acc * inv_sum()
 // A row that has seen only masked scores keeps m = -inf, gets p = 0 and an
 // output of 0.
+//
+// The folded form (flash_mma.cu) takes raw scores s = q.k instead and folds the
+// scale into the exponent: the block max is taken on raw scores and scaled once
+// (scale_log2 > 0, so max and scaling commute; -inf stays -inf), and each
+// probability is one FFMA and one exp2_ftz:
+//   rescale_raw(raw_block_max, scale_log2) -> alpha, as rescale
+//   b = neg_max()                          once per row and block
+//   p = prob_raw(s, scale_log2, b)          = exp2(s * scale_log2 - m)
+// The running max m and sum l stay in the log2 domain, so add() and inv_sum()
+// serve both forms. exp2_ftz flushes results below 2^-126 to 0 where exp2f
+// would give a subnormal: a probability under 2^-126 of the row's largest, or
+// an alpha under 2^-126 (the old max 126 or more below the new one, whose terms
+// are then lost against the new ones anyway). A masked score still gives
+// exactly 0, and a fully masked row still m = -inf, alpha = 1 and output 0.
 
 constexpr float kLog2e = 1.4426950408889634f;
+
+/// 2^x as `ex2.approx.ftz.f32` computes it on the device (one MUFU.EX2, a
+/// relative error of about 2^-22): results below 2^-126, the smallest normal
+/// float, are flushed to +0; exp2_ftz(-inf) = +0, NaN stays NaN. The host
+/// version (the CPU tests) is exp2 with the same flush.
+FLOPSCOPE_HD float exp2_ftz(float x) {
+#if defined(__CUDA_ARCH__)
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+#else
+  const float y = std::exp2(x);
+  return y < 0x1p-126f ? 0.0f : y;
+#endif
+}
 
 struct OnlineSoftmax {
   float m = -INFINITY;  ///< running max, log2 domain
@@ -88,6 +117,26 @@ struct OnlineSoftmax {
   /// the select sits on the operand, so the exp2 runs without a branch and the
   /// select is computed once per row and block.
   FLOPSCOPE_HD float prob(float s2) const { return exp2f(s2 - (m == -INFINITY ? 0.0f : m)); }
+
+  // ---- the folded form (raw scores; see above) ----
+  /// As rescale, for the max of a block of raw scores: m covers
+  /// raw_block_max * scale_log2 (scale_log2 > 0).
+  FLOPSCOPE_HD float rescale_raw(float raw_block_max, float scale_log2) {
+    const float block_max = raw_block_max * scale_log2;
+    const float m_new = block_max > m ? block_max : m;
+    const float alpha = (m_new == -INFINITY) ? 1.0f : exp2_ftz(m - m_new);
+    m = m_new;
+    l *= alpha;
+    return alpha;
+  }
+  /// The addend of prob_raw's FFMA: -m, or 0 while every score so far is masked.
+  FLOPSCOPE_HD float neg_max() const { return m == -INFINITY ? 0.0f : -m; }
+  /// exp2(s * scale_log2 - m) for a raw score s of the current block, given
+  /// neg_max(): one FFMA and one exp2_ftz; exactly 0 for a masked (-inf) score.
+  FLOPSCOPE_HD static float prob_raw(float s, float scale_log2, float neg_max) {
+    return exp2_ftz(fmaf(s, scale_log2, neg_max));
+  }
+
   FLOPSCOPE_HD void add(float block_sum) { l += block_sum; }
   /// 1 / sum, or 0 for a row that saw no key (its output is 0).
   FLOPSCOPE_HD float inv_sum() const { return l > 0.0f ? 1.0f / l : 0.0f; }

@@ -8,6 +8,13 @@
 // The V load overlaps Q K^T and the next K load overlaps P V (FlashAttention-2's
 // single-buffer pipeline).
 //
+// Softmax (attention_math.h's folded form): the scores stay raw, the row max is
+// taken on them (the scale is positive, so max and scaling commute), and the
+// scale is folded into the exponent: p = exp2(s * scale_log2 - m), one FFMA and
+// one MUFU.EX2 (ex2.approx.ftz.f32) per score. ftz: a probability or rescale
+// factor below 2^-126 is 0 rather than subnormal; masked scores still give
+// exactly 0 and a fully masked row an output of 0.
+//
 // Work partitioning (FlashAttention-2): a CTA of 4 warps owns 64 query rows of
 // one (batch, head); each warp owns 16 of them for the whole loop over K/V
 // blocks, so the softmax statistics of a row live in one warp (one quad of
@@ -136,27 +143,25 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
       }
     }
 
-    // To the log2 domain; mask only the blocks that need it; row max.
+    // Mask only the blocks that need it; row max of the raw scores (the scale
+    // is folded into the exponent below).
     const bool masked = blk >= full_blocks;
     float mx_lo = -INFINITY, mx_hi = -INFINITY;
 #pragma unroll
     for (int j = 0; j < BN / 8; ++j) {
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        const int key = kv0 + 8 * j + 2 * t + e;
-        float lo = s[j][e] * scale_log2, hi = s[j][2 + e] * scale_log2;
         if (masked) {
-          if (key >= kend_lo) lo = -INFINITY;
-          if (key >= kend_hi) hi = -INFINITY;
+          const int key = kv0 + 8 * j + 2 * t + e;
+          if (key >= kend_lo) s[j][e] = -INFINITY;
+          if (key >= kend_hi) s[j][2 + e] = -INFINITY;
         }
-        s[j][e] = lo;
-        s[j][2 + e] = hi;
-        mx_lo = fmaxf(mx_lo, lo);
-        mx_hi = fmaxf(mx_hi, hi);
+        mx_lo = fmaxf(mx_lo, s[j][e]);
+        mx_hi = fmaxf(mx_hi, s[j][2 + e]);
       }
     }
-    const float alpha_lo = st_lo.rescale(quad_max(mx_lo));
-    const float alpha_hi = st_hi.rescale(quad_max(mx_hi));
+    const float alpha_lo = st_lo.rescale_raw(quad_max(mx_lo), scale_log2);
+    const float alpha_hi = st_hi.rescale_raw(quad_max(mx_hi), scale_log2);
 #pragma unroll
     for (int j = 0; j < D / 8; ++j) {
       acc[j][0] *= alpha_lo;
@@ -165,16 +170,18 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
       acc[j][3] *= alpha_hi;
     }
 
-    // P = exp2(S - m), repacked as the A fragments of P V (C layout of two
-    // adjacent n-tiles = A layout of one k-step). Sums stay per thread until the end.
+    // P = exp2(S * scale_log2 - m), one FFMA and one MUFU.EX2 per score,
+    // repacked as the A fragments of P V (C layout of two adjacent n-tiles = A
+    // layout of one k-step). Sums stay per thread until the end.
     uint32_t pf[BN / 16][4];
     float sum_lo = 0.0f, sum_hi = 0.0f;
+    const float nm_lo = st_lo.neg_max(), nm_hi = st_hi.neg_max();
 #pragma unroll
     for (int j = 0; j < BN / 8; ++j) {
-      s[j][0] = st_lo.prob(s[j][0]);
-      s[j][1] = st_lo.prob(s[j][1]);
-      s[j][2] = st_hi.prob(s[j][2]);
-      s[j][3] = st_hi.prob(s[j][3]);
+      s[j][0] = OnlineSoftmax::prob_raw(s[j][0], scale_log2, nm_lo);
+      s[j][1] = OnlineSoftmax::prob_raw(s[j][1], scale_log2, nm_lo);
+      s[j][2] = OnlineSoftmax::prob_raw(s[j][2], scale_log2, nm_hi);
+      s[j][3] = OnlineSoftmax::prob_raw(s[j][3], scale_log2, nm_hi);
       sum_lo += s[j][0] + s[j][1];
       sum_hi += s[j][2] + s[j][3];
     }
@@ -229,6 +236,7 @@ Status launch(const AttentionArgs<T>& a, cudaStream_t stream) {
   const int64_t q_tiles = ceil_div<int64_t>(a.n_q, MmaTiles<D>::kBM);
   const int64_t blocks = q_tiles * a.batch_heads;
   if (blocks > 0x7fffffff) return Status::error(1, "attention.flash_mma: too many CTAs");
+  // > 0, so the max of the raw scores is that of the scaled ones (folded softmax).
   const float scale_log2 = kLog2e / sqrtf(float(D));
   flash_mma_kernel<T, D><<<unsigned(blocks), MmaTiles<D>::kThreads, 0, stream>>>(a, q_tiles, scale_log2);
   return launch_status("attention.flash_mma");

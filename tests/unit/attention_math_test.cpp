@@ -161,6 +161,114 @@ TEST(AttentionMath, OnlineSoftmaxMatchesDirectSoftmax) {
   }
 }
 
+// The folded form flash_mma uses: raw scores, the max on raw scores, one
+// FFMA + exp2_ftz per probability. Against the same direct softmax in double,
+// and against the log2-domain form above.
+TEST(AttentionMath, FoldedOnlineSoftmaxMatchesDirectSoftmax) {
+  std::mt19937_64 rng(11);
+  for (const float d : {64.0f, 128.0f}) {
+    const float scale = 1.0f / std::sqrt(d), scale_log2 = fa::kLog2e * scale;
+    std::normal_distribution<float> normal(0.0f, 3.0f * std::sqrt(d));  // raw q.k: scaled to ~N(0, 3)
+    for (int trial = 0; trial < 200; ++trial) {
+      const int n = 1 + int(rng() % 300), block = 1 + int(rng() % 64);
+      const int visible = int(rng() % (n + 1));
+      std::vector<float> s(static_cast<size_t>(n)), v(static_cast<size_t>(n));
+      for (auto& x : s) x = normal(rng);
+      for (auto& x : v) x = normal(rng) * scale;
+      double mx = -INFINITY, sum = 0, out = 0;
+      for (int j = 0; j < visible; ++j) mx = std::max(mx, double(s[size_t(j)]) * scale);
+      for (int j = 0; j < visible; ++j) sum += std::exp(double(s[size_t(j)]) * scale - mx);
+      for (int j = 0; j < visible; ++j)
+        out += std::exp(double(s[size_t(j)]) * scale - mx) / sum * v[size_t(j)];
+      fa::OnlineSoftmax folded, plain;
+      float acc = 0, acc_plain = 0;
+      for (int b0 = 0; b0 < n; b0 += block) {
+        float raw_max = -INFINITY, bmax = -INFINITY;
+        std::vector<float> raw, s2;
+        for (int j = b0; j < std::min(n, b0 + block); ++j) {
+          raw.push_back(j < visible ? s[size_t(j)] : -INFINITY);  // masked: -inf before scaling
+          s2.push_back(raw.back() * scale_log2);
+          raw_max = std::max(raw_max, raw.back());
+          bmax = std::max(bmax, s2.back());
+        }
+        const float alpha = folded.rescale_raw(raw_max, scale_log2);
+        ASSERT_FALSE(std::isnan(alpha));
+        acc *= alpha;
+        acc_plain *= plain.rescale(bmax);
+        ASSERT_EQ(folded.m, plain.m);  // max commutes with a positive scale
+        const float nm = folded.neg_max();
+        float bsum = 0, bsum_plain = 0;
+        for (size_t t = 0; t < raw.size(); ++t) {
+          const float p = fa::OnlineSoftmax::prob_raw(raw[t], scale_log2, nm);
+          ASSERT_FALSE(std::isnan(p));
+          if (raw[t] == -INFINITY) {
+            ASSERT_EQ(p, 0.0f);
+          }
+          ASSERT_NEAR(p, plain.prob(s2[t]), 1e-5f);
+          bsum += p;
+          acc += p * v[size_t(b0) + t];
+          bsum_plain += plain.prob(s2[t]);
+          acc_plain += plain.prob(s2[t]) * v[size_t(b0) + t];
+        }
+        folded.add(bsum);
+        plain.add(bsum_plain);
+      }
+      const float got = acc * folded.inv_sum();
+      ASSERT_FALSE(std::isnan(got));
+      if (visible == 0) {
+        ASSERT_EQ(got, 0.0f);
+        ASSERT_EQ(folded.m, -INFINITY);
+        ASSERT_EQ(folded.l, 0.0f);
+      } else {
+        ASSERT_NEAR(got, out, 1e-4 * (1 + std::abs(out))) << "d=" << d << " trial " << trial;
+        ASSERT_NEAR(got, acc_plain * plain.inv_sum(), 1e-4 * (1 + std::abs(out)));
+      }
+    }
+  }
+}
+
+TEST(AttentionMath, Exp2FtzFlushesBelowTheSmallestNormal) {
+  EXPECT_EQ(fa::exp2_ftz(0.0f), 1.0f);
+  EXPECT_EQ(fa::exp2_ftz(3.0f), 8.0f);
+  EXPECT_EQ(fa::exp2_ftz(-126.0f), 0x1p-126f);  // the smallest normal survives
+  EXPECT_GT(std::exp2(-126.5f), 0.0f);           // a subnormal for exp2 ...
+  EXPECT_EQ(fa::exp2_ftz(-126.5f), 0.0f);        // ... is 0 here
+  EXPECT_EQ(fa::exp2_ftz(-149.0f), 0.0f);
+  EXPECT_EQ(fa::exp2_ftz(-INFINITY), 0.0f);
+  EXPECT_FALSE(std::signbit(fa::exp2_ftz(-INFINITY)));
+  EXPECT_FALSE(std::signbit(fa::exp2_ftz(-130.0f)));
+  EXPECT_TRUE(std::isnan(fa::exp2_ftz(NAN)));
+}
+
+// The folded form's edges: fully masked blocks (max -inf), the first visible
+// block after them, masked scores inside a visible block, and probabilities
+// small enough to flush.
+TEST(AttentionMath, FoldedOnlineSoftmaxEdges) {
+  const float scale_log2 = fa::kLog2e / std::sqrt(128.0f);
+  fa::OnlineSoftmax st;
+  // A fully masked block: alpha 1 (not -inf - -inf = NaN), m stays -inf, p = 0.
+  EXPECT_EQ(st.rescale_raw(-INFINITY, scale_log2), 1.0f);
+  EXPECT_EQ(st.m, -INFINITY);
+  EXPECT_EQ(st.neg_max(), 0.0f);
+  EXPECT_EQ(fa::OnlineSoftmax::prob_raw(-INFINITY, scale_log2, st.neg_max()), 0.0f);
+  st.add(0.0f);
+  EXPECT_EQ(st.inv_sum(), 0.0f);  // a row that saw no key outputs 0
+  // The first visible block: the old (empty) state is scaled by exactly 0.
+  EXPECT_EQ(st.rescale_raw(10.0f, scale_log2), 0.0f);
+  EXPECT_EQ(st.m, 10.0f * scale_log2);
+  EXPECT_FALSE(std::isnan(st.l));
+  const float nm = st.neg_max();
+  EXPECT_NEAR(fa::OnlineSoftmax::prob_raw(10.0f, scale_log2, nm), 1.0f, 1e-6f);  // the max: ~1
+  EXPECT_EQ(fa::OnlineSoftmax::prob_raw(-INFINITY, scale_log2, nm), 0.0f);      // masked: exactly 0
+  // A score 127 or more below the max (in the log2 domain) flushes to 0; one
+  // just above 126 below stays normal.
+  EXPECT_EQ(fa::OnlineSoftmax::prob_raw(10.0f - 127.5f / scale_log2, scale_log2, nm), 0.0f);
+  EXPECT_GE(fa::OnlineSoftmax::prob_raw(10.0f - 125.0f / scale_log2, scale_log2, nm), 0x1p-126f);
+  // A block whose max is lower keeps m (alpha 1); a far higher one flushes alpha to 0.
+  EXPECT_EQ(st.rescale_raw(5.0f, scale_log2), 1.0f);
+  EXPECT_EQ(st.rescale_raw(10.0f + 200.0f / scale_log2, scale_log2), 0.0f);
+}
+
 TEST(AttentionReference, HandComputed) {
   // One head, N = Nk = 2, D = 1 (scale 1): q = [1, 2], k = [0, ln 3], v = [10, 20].
   const float q[] = {1.0f, 2.0f};
@@ -199,7 +307,10 @@ TEST(AttentionReference, ScaleIsInverseSqrtHeadDim) {
 // blocks kv_blocks() says it needs, the mask applied only to blocks at or past
 // full_end, the online softmax per block. Matches the reference for every
 // combination of lengths, including fully masked rows and ragged tails.
-TEST(AttentionMath, FlashBlockLoopMatchesReference) {
+// `folded`: flash_mma's form (raw scores and max, rescale_raw, prob_raw);
+// else flash_simt's (log2-domain scores, rescale, prob).
+namespace {
+void check_flash_block_loop(bool folded) {
   constexpr int64_t kBm = 16, kBn = 8, kD = 4;
   for (bool causal : {false, true})
     for (int64_t n : {1, 5, 16, 17, 40})
@@ -224,18 +335,19 @@ TEST(AttentionMath, FlashBlockLoopMatchesReference) {
                 const int64_t key = blk * kBn + j;
                 float dot = 0;  // keys past Nk are zero-filled, as the tile loads do
                 for (int64_t c = 0; c < kD && key < nk; ++c) dot += q[size_t(row * kD + c)] * k[size_t(key * kD + c)];
-                s[j] = dot * scale_log2;
+                s[j] = folded ? dot : dot * scale_log2;
                 if (blk >= r.full_end && key >= kend) s[j] = -INFINITY;
                 if (blk < r.full_end) {
                   ASSERT_LT(key, kend);  // an unmasked block never holds a hidden key
                 }
                 mx = std::max(mx, s[j]);
               }
-              const float alpha = st.rescale(mx);
+              const float alpha = folded ? st.rescale_raw(mx, scale_log2) : st.rescale(mx);
               for (auto& a : acc) a *= alpha;
+              const float nm = st.neg_max();
               float sum = 0;
               for (int64_t j = 0; j < kBn; ++j) {
-                const float p = st.prob(s[j]);
+                const float p = folded ? fa::OnlineSoftmax::prob_raw(s[j], scale_log2, nm) : st.prob(s[j]);
                 const int64_t key = blk * kBn + j;
                 sum += p;
                 for (int64_t c = 0; c < kD && key < nk; ++c) acc[c] += p * v[size_t(key * kD + c)];
@@ -246,8 +358,13 @@ TEST(AttentionMath, FlashBlockLoopMatchesReference) {
             fa::reference_row(q.data(), k.data(), v.data(), dims, 0, row, want);
             for (int64_t c = 0; c < kD; ++c)
               ASSERT_NEAR(acc[c] * st.inv_sum(), want[c], 1e-5)
-                  << "causal=" << causal << " n=" << n << " nk=" << nk << " row=" << row;
+                  << "folded=" << folded << " causal=" << causal << " n=" << n << " nk=" << nk
+                  << " row=" << row;
           }
         }
       }
 }
+}  // namespace
+
+TEST(AttentionMath, FlashBlockLoopMatchesReference) { check_flash_block_loop(false); }
+TEST(AttentionMath, FoldedFlashBlockLoopMatchesReference) { check_flash_block_loop(true); }
