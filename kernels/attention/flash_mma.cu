@@ -6,7 +6,10 @@
 // A fragments; the scores never leave registers: the S accumulators are
 // rescaled, exponentiated and repacked in place as the A fragments of P V.
 // The V load overlaps Q K^T and the next K load overlaps P V (FlashAttention-2's
-// single-buffer pipeline).
+// single-buffer pipeline). Each thread's copy addresses are worked out once
+// (TileStream): a global pointer that moves on by BN*D per block and one
+// swizzled shared offset, plus constants per copy; every whole tile takes an
+// unpredicated path, only a ragged last tile the zero-filling predicated one.
 //
 // Softmax (attention_math.h's folded form): the scores stay raw, the row max is
 // taken on them (the scale is positive, so max and scaling commute), and the
@@ -55,21 +58,49 @@ __device__ __forceinline__ int swizzled(mma_layout::RowChunk rc) {
   return swizzle<D>(rc.row, rc.chunk);
 }
 
-/// Rows [row0, row0 + ROWS) of a [n, D] matrix into a swizzled tile; rows past
-/// n are zero-filled (so masked keys multiply zeros, never stale NaNs).
+/// One thread's cp.async copies of consecutive (ROWS, D) tiles of a [n, D]
+/// matrix into a swizzled tile (mma_layout::TileCopy): the source pointer and
+/// the swizzled shared offset are computed once, each copy adds a constant,
+/// and the pointer then moves on by ROWS * D (64-bit pointer arithmetic, so
+/// B*H*N*D may exceed 2^31). Rows past n are zero-filled (so masked keys
+/// multiply zeros, never stale NaNs).
 template <class T, int D, int ROWS>
-__device__ __forceinline__ void load_tile(T* smem, const T* g, int64_t row0, int64_t n) {
-  constexpr int kChunks = D / 8, kTotal = ROWS * kChunks, kThreads = MmaTiles<D>::kThreads;
-  static_assert(kTotal % kThreads == 0, "whole chunks per thread");
-#pragma unroll
-  for (int it = 0; it < kTotal / kThreads; ++it) {
-    const int i = int(threadIdx.x) + it * kThreads;
-    const int r = i / kChunks, c = i % kChunks;
-    const bool ok = row0 + r < n;
-    const T* src = g + (ok ? row0 + r : 0) * D + c * 8;
-    ptx::cp_async_16(smem + swizzle<D>(r, c), src, ok);
+class TileStream {
+  using Copy = mma_layout::TileCopy<D, ROWS, MmaTiles<D>::kThreads>;
+
+ public:
+  /// `tile`: the first row of the first tile.
+  __device__ explicit TileStream(const T* tile) {
+    const mma_layout::RowChunk rc = Copy::first(int(threadIdx.x));
+    src_ = tile + rc.row * D + rc.chunk * 8;
+    dst_ = swizzled<D>(rc);
   }
-}
+
+  /// Copies the current tile into `smem` and moves to the next. `rows_left`
+  /// (>= 1): rows of the matrix from the tile's first on. Block-uniform, so the
+  /// branch is too: every tile but a ragged last one takes the unpredicated path.
+  __device__ void load(T* smem, int rows_left) {
+    if (rows_left >= ROWS) {
+#pragma unroll
+      for (int i = 0; i < Copy::kCopies; ++i)
+        ptx::cp_async_16(smem + dst_ + i * Copy::kStep, src_ + i * Copy::kStep);
+    } else {
+      const int row = Copy::first(int(threadIdx.x)).row;
+      const T* first_row = src_ - row * D;  // row 0 of the tile exists (rows_left >= 1)
+#pragma unroll
+      for (int i = 0; i < Copy::kCopies; ++i) {
+        // A copy past the end reads nothing (src-size 0) and still names a valid address.
+        const bool ok = row + i * Copy::kRowStep < rows_left;
+        ptx::cp_async_16(smem + dst_ + i * Copy::kStep, ok ? src_ + i * Copy::kStep : first_row, ok);
+      }
+    }
+    src_ += ROWS * D;
+  }
+
+ private:
+  const T* src_;  // this thread's first chunk of the current tile
+  int dst_;       // its swizzled offset in a tile
+};
 
 __device__ __forceinline__ float quad_max(float x) {
   x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
@@ -102,9 +133,12 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
   const int64_t q0 = tile_begin<int64_t>(qt, BM);
   const KvBlockRange range = kv_blocks(qt, BM, BN, a.n_q, a.n_kv, a.causal);
 
-  load_tile<T, D, BM>(sq, q, q0, a.n_q);
+  // 32-bit row counts (check_shape keeps N and Nk below 2^31).
+  const int n_kv = int(a.n_kv);
+  TileStream<T, D, BM>(q + q0 * D).load(sq, int(a.n_q - q0));
   ptx::cp_async_commit();
-  if (range.end > 0) load_tile<T, D, BN>(sk, k, 0, a.n_kv);
+  TileStream<T, D, BN> k_tiles(k), v_tiles(v);
+  if (range.end > 0) k_tiles.load(sk, n_kv);
   ptx::cp_async_commit();
 
   // This thread's accumulators hold rows g and g + 8 of the warp's 16.
@@ -127,7 +161,7 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
     const int kv0 = blk * BN;
     ptx::cp_async_wait<0>();  // K[blk] has landed ...
     __syncthreads();          // ... for every thread, and every warp is done with V[blk-1]
-    load_tile<T, D, BN>(sv, v, kv0, a.n_kv);
+    v_tiles.load(sv, n_kv - kv0);
     ptx::cp_async_commit();
 
     // S = Q K^T: (16, BN) per warp as BN/8 n-tiles.
@@ -199,7 +233,7 @@ __global__ void __launch_bounds__(MmaTiles<D>::kThreads, MmaTiles<D>::kMinBlocks
 
     ptx::cp_async_wait<0>();  // V[blk] has landed ...
     __syncthreads();          // ... for every thread, and every warp is done with K[blk]
-    if (blk + 1 < blocks) load_tile<T, D, BN>(sk, k, kv0 + BN, a.n_kv);
+    if (blk + 1 < blocks) k_tiles.load(sk, n_kv - kv0 - BN);
     ptx::cp_async_commit();
 
     // O += P V: V is (BN, D) k-major, read transposed.

@@ -2,8 +2,9 @@
 // Where flash_mma.cu's warps read their tensor-core fragments from, written
 // once as host+device functions so that a CPU emulation of ldmatrix and
 // mma.sync (tests/unit/attention_mma_layout_test.cpp) can prove the layout:
-// the swizzle, the row/chunk each lane hands ldmatrix for Q, K and V, and how
-// the S accumulators are repacked as the A fragments of P V.
+// the swizzle, the chunks each thread copies into a tile with cp.async, the
+// row/chunk each lane hands ldmatrix for Q, K and V, and how the S
+// accumulators are repacked as the A fragments of P V.
 //
 // Fragments of mma.m16n8k16 (lane = 4g + t): see common/mma_ptx.cuh.
 // ldmatrix.x4: lanes 8i..8i+7 address the 8 rows of matrix i (16 bytes each).
@@ -22,6 +23,24 @@ FLOPSCOPE_HD constexpr int swizzle(int r, int c) {
 
 struct RowChunk {
   int row = 0, chunk = 0;
+};
+
+/// The cp.async copies of a (ROWS, D) tile by THREADS threads, one 16-byte
+/// chunk each: thread `tid` copies chunk first(tid).chunk of rows
+/// first(tid).row + i * kRowStep, i < kCopies. kRowStep is a multiple of 8 and
+/// the swizzle depends on the row only through row % 8, so copy i lands at the
+/// first copy's swizzled offset plus i * kStep, and reads the first copy's
+/// global element plus i * kStep: one offset and one pointer per thread, a
+/// constant per copy.
+template <int D, int ROWS, int THREADS>
+struct TileCopy {
+  static constexpr int kChunks = D / 8;                 // 16-byte chunks per row
+  static constexpr int kRowStep = THREADS / kChunks;    // rows between a thread's copies
+  static constexpr int kCopies = ROWS / kRowStep;       // copies per thread per tile
+  static constexpr int kStep = kRowStep * D;            // elements between them (shared and global)
+  static_assert(THREADS % kChunks == 0 && ROWS % kRowStep == 0, "whole rows per pass of the threads");
+  static_assert(kRowStep % 8 == 0, "the swizzle repeats every 8 rows");
+  static FLOPSCOPE_HD constexpr RowChunk first(int tid) { return {tid / kChunks, tid % kChunks}; }
 };
 
 /// Q as A: k-step kk of the 16 rows of warp `warp` (matrices: rows 0-7 | 8-15

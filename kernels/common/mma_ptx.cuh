@@ -25,6 +25,10 @@ __device__ __forceinline__ void cp_async_16(void* dst_smem, const void* src, boo
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst_smem)),
                "l"(src), "r"(bytes));
 }
+/// 16-byte global -> shared copy of a chunk known to be in bounds (no src-size operand).
+__device__ __forceinline__ void cp_async_16(void* dst_smem, const void* src) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_addr(dst_smem)), "l"(src));
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 /// Waits until at most `N` committed groups are still in flight.
 template <int N>

@@ -2,7 +2,8 @@
 // m16n8k16 are emulated as the PTX ISA defines them (unit/mma_emulation.h),
 // and a warp's S = Q K^T and O += P V are computed through exactly the
 // addresses and repacking of kernels/attention/mma_layout.h, then compared
-// with plain matrix products.
+// with plain matrix products. The cp.async copy mapping (TileCopy) is checked
+// to cover each tile once at per-thread constant steps.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -123,7 +124,35 @@ void check_swizzle() {
     }
 }
 
+// The cp.async copies of a (64, D) tile by flash_mma's 128 threads: every
+// (row, chunk) exactly once, and copy i of a thread at its first copy's shared
+// offset and global element plus i * kStep (what TileStream relies on).
+template <int D>
+void check_tile_copy() {
+  constexpr int kRows = 64, kThreads = 128;
+  using Copy = ml::TileCopy<D, kRows, kThreads>;
+  static_assert(Copy::kCopies * kThreads == kRows * D / 8, "every chunk once");
+  std::vector<int> seen(size_t(kRows * D / 8), 0);
+  for (int tid = 0; tid < kThreads; ++tid) {
+    const ml::RowChunk rc = Copy::first(tid);
+    for (int i = 0; i < Copy::kCopies; ++i) {
+      const int row = rc.row + i * Copy::kRowStep;
+      ASSERT_LT(row, kRows);
+      ++seen[size_t(row * (D / 8) + rc.chunk)];
+      ASSERT_EQ(ml::swizzle<D>(row, rc.chunk), ml::swizzle<D>(rc.row, rc.chunk) + i * Copy::kStep)
+          << "D=" << D << " tid " << tid << " copy " << i;
+      ASSERT_EQ(row * D + rc.chunk * 8, rc.row * D + rc.chunk * 8 + i * Copy::kStep);
+    }
+  }
+  for (int n : seen) ASSERT_EQ(n, 1);
+}
+
 }  // namespace
+
+TEST(AttentionMmaLayout, TileCopiesCoverTheTileOnceAtConstantSteps) {
+  check_tile_copy<64>();
+  check_tile_copy<128>();
+}
 
 TEST(AttentionMmaLayout, SwizzleIsAConflictFreePermutation) {
   check_swizzle<64>();
