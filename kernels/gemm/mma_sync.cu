@@ -25,9 +25,9 @@ KernelSpec mma_sync_spec(const char* dtype, DType math, const char* what) {
 }
 
 [[maybe_unused]] const bool registered = register_kernels({
-    mma_sync_spec<__half>("fp16", DType::fp16, "mma.sync m16n8k16 + ldmatrix + 4-stage cp.async, FP32 accumulate"),
-    mma_sync_spec<__nv_bfloat16>("bf16", DType::bf16, "mma.sync m16n8k16 + ldmatrix + 4-stage cp.async, FP32 accumulate"),
-    mma_sync_spec<float>("tf32", DType::tf32, "FP32 inputs as TF32: mma.sync m16n8k8 + 4-stage cp.async"),
+    mma_sync_spec<__half>("fp16", DType::fp16, "mma.sync m16n8k16 + ldmatrix + 4-stage cp.async, 64x64 warp tiles, FP32 accumulate"),
+    mma_sync_spec<__nv_bfloat16>("bf16", DType::bf16, "mma.sync m16n8k16 + ldmatrix + 4-stage cp.async, 64x64 warp tiles, FP32 accumulate"),
+    mma_sync_spec<float>("tf32", DType::tf32, "FP32 inputs as TF32: mma.sync m16n8k8 + 4-stage cp.async, 64x64 warp tiles"),
 });
 
 }  // namespace

@@ -7,12 +7,22 @@
 //    from shared memory, with rows padded by 16 bytes so 8 rows hit 8 bank groups;
 //  - a kStages-deep cp.async pipeline: global->shared copies for k-tile t+3 are
 //    in flight while k-tile t is multiplied; 16-byte copies zero-fill the tails;
-//  - grouped block order (grouped_tile) so concurrent blocks share A and B in L2.
+//  - grouped block order (grouped_tile) so concurrent blocks share A and B in L2;
+//  - a 64 x 64 warp tile (4 warps of 128 threads per block, up to 255 registers
+//    each, 2 blocks per SM): every ldmatrix.x4 feeds 4 MMAs (16-bit), so shared
+//    memory reads per FLOP are 2/3 of a 64 x 32 warp tile's. By a static count
+//    (not a measurement), a 64 x 32 tile's 8 warps read 96 x 512 B with ldmatrix
+//    and the copies write 16 KB per k-tile of 1.05 MFLOP: ~512 shared-memory
+//    clocks at 128 B/clock, ~2048 FLOP per clock per SM; this tile's 64 loads
+//    make it ~384 clocks, ~2730 FLOP per clock.
 //
-// Tiles, for element type T (16-bit: FP16/BF16; float: TF32):
+// Tiles, for element type T (16-bit: FP16/BF16; float: TF32), mma_layout::MmaTile:
 //   block tile   (kBM, kBN, kBK) = (128, 128, 64 bytes of k: 32 or 16 elements)
-//   8 warps in (kWarpsM, kWarpsN) = (2, 4), warp tile (64, 32):
-//   (4, 4) MMA tiles of (16, 8) per warp, 64 FP32 accumulators per thread.
+//   4 warps in (kWarpsM, kWarpsN) = (2, 2), warp tile (64, 64):
+//   (4, 8) MMA tiles of (16, 8) per warp, 128 FP32 accumulators per thread;
+//   4 stages of A (128, 32 + 8) and B (32, 128 + 8) 16-bit elements (or (128,
+//   16 + 4) and (16, 128 + 8) floats): 75,776 bytes of dynamic shared memory,
+//   so 2 blocks fit an SM on sm_80 (164 KB) and sm_90 (228 KB).
 //
 // Constraints: m >= 1 any; k and n multiples of 16 bytes / sizeof(T) (8 for 16-bit,
 // 4 for float), for the 16-byte cp.async rows (check_dims says so in one line);
@@ -21,10 +31,11 @@
 // The kernel hands its FP32 results to an epilogue functor: the contract and
 // the plain store (StoreEpilogue) are in gemm/epilogue.cuh.
 //
-// The tiles (MmaTile) and every fragment address -- cp.async chunks, padded rows,
-// ldmatrix rows, TF32 B loads, accumulator (row, col) -- are in
-// gemm/mma_sync_layout.h, proven by a CPU emulation of ldmatrix and mma.sync
-// (tests/unit/gemm_mma_layout_test.cpp).
+// The tiles (MmaTile) and every fragment address -- cp.async chunks and their
+// bounds, padded rows, ldmatrix rows, TF32 B loads, accumulator (row, col) -- are
+// in gemm/mma_sync_layout.h, proven by a CPU emulation of ldmatrix and mma.sync
+// (tests/unit/gemm_mma_layout_test.cpp), which also runs whole GEMMs with tails
+// through the copy bounds, the stage ring and the epilogue's bounds.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -74,30 +85,22 @@ __device__ __forceinline__ void mma_1688_tf32(float (&d)[4], const uint32_t (&a)
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-/// Issues the cp.async copies of k-tile `kt` into one stage: A (kBM, kBK), B (kBK, kBN).
+/// Issues the cp.async copies of k-tile `kt` into one stage: A (kBM, kBK), B (kBK, kBN),
+/// kACopies + kBCopies 16-byte chunks per thread; chunks outside (m, k) or (k, n) are zero-filled.
 template <class T>
 __device__ __forceinline__ void load_stage(T* s_a, T* s_b, const T* __restrict__ a,
                                            const T* __restrict__ b, int m, int n, int k, int bm,
                                            int bn, int kt) {
   using C = MmaConfig<T>;
-  const int k0 = kt * C::kBK;
 #pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    const int id = threadIdx.x + i * C::kThreads;
-    const mma_layout::RowCol c = mma_layout::a_copy_chunk<int(sizeof(T))>(id);
-    const int r = c.row, ck = c.col;
-    const bool ok = bm + r < m && k0 + ck < k;  // k % kChunk == 0: a chunk is all in or out
-    ptx::cp_async_16(s_a + mma_layout::a_offset<int(sizeof(T))>(r, ck),
-                     ok ? a + size_t(bm + r) * k + k0 + ck : a, ok);
+  for (int c = 0; c < C::kACopies; ++c) {
+    const mma_layout::Copy x = mma_layout::a_copy<int(sizeof(T))>(int(threadIdx.x), c, bm, kt, m, k);
+    ptx::cp_async_16(s_a + x.smem, x.in ? a + size_t(x.row) * k + x.col : a, x.in);
   }
 #pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    const int id = threadIdx.x + i * C::kThreads;
-    const mma_layout::RowCol c = mma_layout::b_copy_chunk<int(sizeof(T))>(id);
-    const int r = c.row, cn = c.col;
-    const bool ok = k0 + r < k && bn + cn < n;
-    ptx::cp_async_16(s_b + mma_layout::b_offset<int(sizeof(T))>(r, cn),
-                     ok ? b + size_t(k0 + r) * n + bn + cn : b, ok);
+  for (int c = 0; c < C::kBCopies; ++c) {
+    const mma_layout::Copy x = mma_layout::b_copy<int(sizeof(T))>(int(threadIdx.x), c, bn, kt, n, k);
+    ptx::cp_async_16(s_b + x.smem, x.in ? b + size_t(x.row) * n + x.col : b, x.in);
   }
 }
 
@@ -109,7 +112,7 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
   const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
-    uint32_t af[C::kTilesM][4];
+    uint32_t af[C::kTilesM][4];  // (kTilesM) A fragments of (16, kMmaK)
 #pragma unroll
     for (int i = 0; i < C::kTilesM; ++i) {
       // Matrices (rows 0-7 | 8-15) x (k first | second 16 bytes) -> a0..a3.
@@ -119,7 +122,7 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
         for (int r = 0; r < 4; ++r) af[i][r] = tf32_bits(af[i][r]);
       }
     }
-    uint32_t bf[C::kTilesN][2];
+    uint32_t bf[C::kTilesN][2];  // (kTilesN) B fragments of (kMmaK, 8)
     if constexpr (sizeof(T) == 2) {
 #pragma unroll
       for (int j = 0; j < C::kTilesN; j += 2) {
@@ -155,7 +158,7 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
 }  // namespace mma_detail
 
 template <class T, class Epilogue>
-__global__ void __launch_bounds__(MmaConfig<T>::kThreads, 2)
+__global__ void __launch_bounds__(MmaConfig<T>::kThreads, MmaConfig<T>::kMinBlocksPerSm)
     gemm_mma_sync_kernel(const T* __restrict__ a, const T* __restrict__ b, int m, int n, int k,
                          Epilogue epilogue) {
   using C = MmaConfig<T>;
@@ -169,7 +172,7 @@ __global__ void __launch_bounds__(MmaConfig<T>::kThreads, 2)
   const int warp = threadIdx.x / 32;
   const int warp_m = warp / C::kWarpsN, warp_n = warp % C::kWarpsN;
 
-  float acc[C::kTilesM][C::kTilesN][4] = {};
+  float acc[C::kTilesM][C::kTilesN][4] = {};  // the warp's (kWM, kWN) = (64, 64) outputs
   const int tiles = k_tiles(k, C::kBK);
 
   // Prologue: k-tiles 0 .. kStages-2 in flight, one commit group each.

@@ -3,9 +3,10 @@
 // from, written once as host+device functions so that a CPU emulation of
 // ldmatrix and mma.sync (tests/unit/gemm_mma_layout_test.cpp) can prove what
 // the kernel (gemm/mma_sync.cuh, also under ffn/fused.cu) runs: the cp.async
-// chunk each thread copies, the padded shared-memory rows, the row each lane
-// hands ldmatrix for A and (16-bit) B, the TF32 path's scalar B loads, and the
-// accumulator -> (row, col) mapping the epilogue stores.
+// chunk each thread copies and whether it is in bounds (else zero-filled), the
+// padded shared-memory rows, the row each lane hands ldmatrix for A and (16-bit)
+// B, the TF32 path's scalar B loads, and the accumulator -> (row, col) mapping
+// the epilogue stores.
 //
 // Parametrised by the element size in bytes (2: FP16/BF16, 4: float for TF32),
 // so no CUDA type is needed here. All offsets are in elements, from the start
@@ -26,56 +27,94 @@ namespace flopscope::kernels::gemm::mma_layout {
 
 /// Tiles of gemm.mma_sync for elements of `kBytes` bytes (2 or 4).
 ///   block tile (kBM, kBN, kBK) = (128, 128, 64 bytes of k: 32 or 16 elements)
-///   8 warps in (kWarpsM, kWarpsN) = (2, 4), warp tile (kWM, kWN) = (64, 32):
-///   (kTilesM, kTilesN) = (4, 4) MMA tiles of (16, 8), 64 FP32 accumulators per thread.
+///   4 warps in (kWarpsM, kWarpsN) = (2, 2), warp tile (kWM, kWN) = (64, 64):
+///   (kTilesM, kTilesN) = (4, 8) MMA tiles of (16, 8), 128 FP32 accumulators per thread.
+/// Per warp and MMA k-step: 4 ldmatrix.x4 for A (one per m-tile) and, 16-bit, 4
+/// ldmatrix.x4.trans for B (one per n-tile pair) feed 32 MMAs -- 4 MMAs per
+/// ldmatrix, where a 64 x 32 warp tile (6 loads, 16 MMAs) had 2.7. (TF32: 4
+/// ldmatrix.x4 for A and 16 scalar word loads for B.)
 template <int kBytes>
 struct MmaTile {
   static_assert(kBytes == 2 || kBytes == 4, "16-bit (FP16/BF16) or 32-bit (TF32) elements");
   static constexpr int kChunk = 16 / kBytes;  // elements per 16-byte cp.async / ldmatrix row
-  static constexpr int kBM = 128, kBN = 128;
-  static constexpr int kBK = 64 / kBytes;     // 64-byte rows of the A tile
-  static constexpr int kMmaK = kBytes == 2 ? 16 : 8;
-  static constexpr int kStages = 4;
-  static constexpr int kWarpsM = 2, kWarpsN = 4;
-  static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
-  static constexpr int kWM = kBM / kWarpsM, kWN = kBN / kWarpsN;  // (64, 32)
-  static constexpr int kTilesM = kWM / 16, kTilesN = kWN / 8;     // (4, 4) MMA tiles
+  static constexpr int kBM = 128, kBN = 128;  // block tile (kBM, kBN) outputs
+  static constexpr int kBK = 64 / kBytes;     // k-tile: 64-byte rows of the (kBM, kBK) A tile
+  static constexpr int kMmaK = kBytes == 2 ? 16 : 8;  // m16n8k16 | m16n8k8
+  static constexpr int kStages = 4;           // cp.async ring: k-tiles t+1..t+3 in flight
+  static constexpr int kWarpsM = 2, kWarpsN = 2;
+  static constexpr int kThreads = 32 * kWarpsM * kWarpsN;           // 128
+  static constexpr int kWM = kBM / kWarpsM, kWN = kBN / kWarpsN;  // warp tile (64, 64)
+  static constexpr int kTilesM = kWM / 16, kTilesN = kWN / 8;     // (4, 8) MMA tiles of (16, 8)
+  static constexpr int kAccPerThread = 4 * kTilesM * kTilesN;     // 128 FP32
+  // Fragment registers of one k-step: kTilesM A fragments (4 regs), kTilesN B (2 regs).
+  static constexpr int kFragRegs = 4 * kTilesM + 2 * kTilesN;     // 32
+  static constexpr int kACopies = kBM * kBK / kChunk / kThreads;  // 4 A chunks per thread per stage
+  static constexpr int kBCopies = kBK * kBN / kChunk / kThreads;  // 4 B chunks per thread per stage
   static constexpr int kLdA = kBK + kChunk;  // +16 bytes: ldmatrix rows on distinct banks
   static constexpr int kLdB = kBN + 8;       // 272 B (16-bit) rows / 136-word rows (float)
-  static constexpr int kStageElems = kBM * kLdA + kBK * kLdB;
-  static constexpr int kSmemBytes = kStages * kStageElems * kBytes;
-  static constexpr int kGroupM = 8;  // tile-rows per L2 band
+  static constexpr int kStageElems = kBM * kLdA + kBK * kLdB;  // A (kBM, kLdA) | B (kBK, kLdB)
+  static constexpr int kSmemBytes = kStages * kStageElems * kBytes;  // 75,776 for both sizes
+  static constexpr int kMinBlocksPerSm = 2;  // __launch_bounds__: <= 65536 / (2 * 128) registers
+  static constexpr int kGroupM = 8;          // tile-rows per L2 band
 
-  static_assert(kBM * kBK / kChunk == 2 * kThreads, "two A chunks per thread per stage");
-  static_assert(kBK * kBN / kChunk == 2 * kThreads, "two B chunks per thread per stage");
-  static_assert(kBK % kMmaK == 0, "whole MMA k-steps per k-tile");
-  static_assert(kMmaK == 2 * kChunk, "an A k-step is two 16-byte ldmatrix rows wide");
+  // Shared memory per SM: sm_80 (A100) 164 KB, sm_90 228 KB; 1 KB per block is
+  // the system's (cudaDevAttrReservedSharedMemoryPerBlock).
+  static constexpr int kSmemPerSmSm80 = 164 * 1024, kReservedSmemPerBlock = 1024;
+
+  static_assert(kBM == kWarpsM * kWM && kBN == kWarpsN * kWN, "the warp tiles cover the block tile");
   static_assert(kWM % 16 == 0 && kWN % 8 == 0, "whole m16n8 tiles per warp");
   static_assert(kTilesN % 2 == 0, "16-bit B fragments are loaded two n-tiles at a time");
+  static_assert(kBK % kMmaK == 0, "whole MMA k-steps per k-tile");
+  static_assert(kMmaK == 2 * kChunk, "an A k-step is two 16-byte ldmatrix rows wide");
+  static_assert(kACopies * kThreads * kChunk == kBM * kBK, "whole A chunks per thread per stage");
+  static_assert(kBCopies * kThreads * kChunk == kBK * kBN, "whole B chunks per thread per stage");
+  static_assert(kBK % kChunk == 0 && kBN % kChunk == 0, "tile rows are whole 16-byte chunks");
   static_assert((kLdA * kBytes) % 16 == 0 && (kLdB * kBytes) % 16 == 0,
                 "16-byte aligned shared rows for cp.async and ldmatrix");
+  static_assert((kLdA * kBytes / 16) % 2 == 1,
+                "odd 16-byte A pitch: 8 consecutive rows of an ldmatrix phase hit 8 bank groups");
+  static_assert(kBytes != 2 || (kLdB * kBytes / 16) % 2 == 1,
+                "odd 16-byte B pitch: 8 consecutive k-rows of ldmatrix.trans hit 8 bank groups");
+  static_assert(kBytes != 4 || kLdB % 32 == 8,
+                "TF32 B: words (k t, n g) at 8t + g, on 32 distinct banks");
   static_assert((kBM * kLdA * kBytes) % 128 == 0 && (kStageElems * kBytes) % 128 == 0,
                 "A, B and every stage start on a 128-byte line (bank analysis holds per stage)");
+  static_assert(kStages >= 2, "a cp.async ring needs a stage to fill while one is read");
+  static_assert(kMinBlocksPerSm * (kSmemBytes + kReservedSmemPerBlock) <= kSmemPerSmSm80,
+                "kMinBlocksPerSm blocks per SM fit sm_80's shared memory (and so sm_90's)");
+  static_assert(kAccPerThread + kFragRegs < 65536 / (kMinBlocksPerSm * kThreads) - 32,
+                "accumulators and one k-step's fragments fit the launch bound's register cap with room for addresses");
 };
 
 struct RowCol {
   int row = 0, col = 0;
 };
 
-/// The A chunk (row, first k) that copy `id` (0 .. 2*kThreads-1: threadIdx.x +
-/// i*kThreads) brings into the (kBM, kBK) A tile, kChunk elements.
+/// The A chunk (row, first k) that copy `id` (0 .. kACopies*kThreads-1:
+/// threadIdx.x + c*kThreads) brings into the (kBM, kBK) A tile, kChunk elements.
 template <int kBytes>
 FLOPSCOPE_HD constexpr RowCol a_copy_chunk(int id) {
   using C = MmaTile<kBytes>;
   return {id / (C::kBK / C::kChunk), (id % (C::kBK / C::kChunk)) * C::kChunk};
 }
 
-/// The B chunk (k row, first n) that copy `id` brings into the (kBK, kBN) B tile.
+/// The B chunk (k row, first n) that copy `id` (0 .. kBCopies*kThreads-1)
+/// brings into the (kBK, kBN) B tile.
 template <int kBytes>
 FLOPSCOPE_HD constexpr RowCol b_copy_chunk(int id) {
   using C = MmaTile<kBytes>;
   return {id / (C::kBN / C::kChunk), (id % (C::kBN / C::kChunk)) * C::kChunk};
 }
+
+/// One cp.async copy of load_stage: kChunk elements from global element (row,
+/// col) of a row-major matrix to element `smem` of the stage's A or B tile.
+/// `in` false: the chunk lies outside the matrix and is zero-filled (its
+/// column count is a multiple of kChunk, so a chunk is all in or all out).
+struct Copy {
+  int smem = 0;
+  int row = 0, col = 0;
+  bool in = false;
+};
 
 /// Element offset of A tile element (row, k): rows padded to kLdA.
 template <int kBytes>
@@ -87,6 +126,26 @@ FLOPSCOPE_HD constexpr int a_offset(int row, int k) {
 template <int kBytes>
 FLOPSCOPE_HD constexpr int b_offset(int k, int n) {
   return k * MmaTile<kBytes>::kLdB + n;
+}
+
+/// Copy `c` (0 .. kACopies-1) of thread `tid` for k-tile `kt` of the block
+/// whose rows start at `bm`: A is (m, k).
+template <int kBytes>
+FLOPSCOPE_HD constexpr Copy a_copy(int tid, int c, int bm, int kt, int m, int k) {
+  using C = MmaTile<kBytes>;
+  const RowCol t = a_copy_chunk<kBytes>(tid + c * C::kThreads);
+  const int row = bm + t.row, col = kt * C::kBK + t.col;
+  return {a_offset<kBytes>(t.row, t.col), row, col, row < m && col < k};
+}
+
+/// Copy `c` (0 .. kBCopies-1) of thread `tid` for k-tile `kt` of the block
+/// whose columns start at `bn`: B is (k, n).
+template <int kBytes>
+FLOPSCOPE_HD constexpr Copy b_copy(int tid, int c, int bn, int kt, int n, int k) {
+  using C = MmaTile<kBytes>;
+  const RowCol t = b_copy_chunk<kBytes>(tid + c * C::kThreads);
+  const int row = kt * C::kBK + t.row, col = bn + t.col;
+  return {b_offset<kBytes>(t.row, t.col), row, col, row < k && col < n};
 }
 
 /// A as ldmatrix.x4 (no .trans): the row `lane` addresses for m-tile `i` of

@@ -1,69 +1,103 @@
 // gemm.mma_sync's fragment layout, proven on the CPU: ldmatrix and mma.sync
 // (m16n8k16 for FP16/BF16, m16n8k8 for TF32) are emulated as the PTX ISA
-// defines them (unit/mma_emulation.h). One block's shared-memory stage is
-// filled through the cp.async chunk mapping, every warp multiplies it through
-// exactly the addresses of kernels/gemm/mma_sync_layout.h (the functions the
-// kernel calls), and its accumulators, read out through the epilogue's
-// (row, col) mapping, are compared with a plain matrix product; every output
-// of the block tile must be stored exactly once.
+// defines them (unit/mma_emulation.h). Whole GEMMs run through exactly the
+// functions of kernels/gemm/mma_sync_layout.h that the kernel calls: every
+// thread's cp.async copies (bounds and zero fill included) into a ring of
+// kStages padded stages, every warp's ldmatrix / TF32 B addresses and MMAs for
+// each k-step, and the epilogue's (row, col) mapping and bounds; the outputs
+// are compared with a plain matrix product, and every output must be stored
+// exactly once. The block loop, the stage ring and the epilogue bounds are
+// written here as gemm/mma_sync.cuh writes them; what the CPU cannot show is
+// the pipeline's waits and barriers and the PTX wrappers (tests/gpu does).
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <limits>
+#include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 
+#include "common/tile_math.h"
 #include "gemm/mma_sync_layout.h"
 #include "unit/mma_emulation.h"
 
+namespace fk = flopscope::kernels;
 namespace ml = flopscope::kernels::gemm::mma_layout;
 namespace emu = flopscope::test::mma_emu;
 
 namespace {
 
-// One k-tile of the block: A (kBM, kBK) and B (kBK, kBN) row-major, and the
-// stage they land in (A rows padded to kLdA, B rows to kLdB; padding is NaN so
-// that reading it shows in the products).
-template <int kBytes>
-struct Stage {
-  using C = ml::MmaTile<kBytes>;
-  std::vector<double> a = std::vector<double>(C::kBM * C::kBK);
-  std::vector<double> b = std::vector<double>(C::kBK * C::kBN);
-  std::vector<double> sa = std::vector<double>(C::kBM * C::kLdA, std::nan(""));
-  std::vector<double> sb = std::vector<double>(C::kBK * C::kLdB, std::nan(""));
+// A (m, k) and B (k, n), row-major, small integers: every product is exact.
+struct Problem {
+  int m = 0, n = 0, k = 0;
+  std::vector<double> a, b;
 };
 
-// Fills the stage as load_stage's cp.async copies do: copy id = threadIdx.x +
-// i * kThreads (i = 0, 1) moves kChunk elements. Each element exactly once.
-template <int kBytes>
-Stage<kBytes> fill_stage(unsigned seed) {
-  using C = ml::MmaTile<kBytes>;
-  Stage<kBytes> s;
+Problem make_problem(int m, int n, int k, unsigned seed) {
+  Problem p{m, n, k, std::vector<double>(size_t(m) * k), std::vector<double>(size_t(k) * n)};
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> small(-3, 3);  // exact in any precision
-  for (auto* m : {&s.a, &s.b})
-    for (auto& x : *m) x = small(rng);
-  std::vector<int> a_hits(s.a.size()), b_hits(s.b.size());
-  for (int id = 0; id < 2 * C::kThreads; ++id) {
-    const ml::RowCol ca = ml::a_copy_chunk<kBytes>(id), cb = ml::b_copy_chunk<kBytes>(id);
-    EXPECT_EQ(ml::a_offset<kBytes>(ca.row, ca.col) * kBytes % 16, 0) << "cp.async dst alignment";
-    EXPECT_EQ(ml::b_offset<kBytes>(cb.row, cb.col) * kBytes % 16, 0) << "cp.async dst alignment";
-    for (int e = 0; e < C::kChunk; ++e) {
-      const int ar = ca.row, ac = ca.col + e, br = cb.row, bc = cb.col + e;
-      if (ar >= C::kBM || ac >= C::kBK || br >= C::kBK || bc >= C::kBN) {
-        ADD_FAILURE() << "copy " << id << " leaves the tile";
-        continue;
-      }
-      ++a_hits[size_t(ar * C::kBK + ac)];
-      ++b_hits[size_t(br * C::kBN + bc)];
-      s.sa[size_t(ml::a_offset<kBytes>(ar, ac))] = s.a[size_t(ar * C::kBK + ac)];
-      s.sb[size_t(ml::b_offset<kBytes>(br, bc))] = s.b[size_t(br * C::kBN + bc)];
-    }
+  std::uniform_int_distribution<int> small(-3, 3);
+  for (auto* v : {&p.a, &p.b})
+    for (double& x : *v) x = small(rng);
+  return p;
+}
+
+// One stage of the kernel's shared memory: A (kBM, kLdA) and B (kBK, kLdB).
+// It starts as NaN, so reading padding or a never-copied element shows in the
+// products.
+template <int kBytes>
+struct Smem {
+  using C = ml::MmaTile<kBytes>;
+  std::vector<double> a = std::vector<double>(C::kBM * C::kLdA, std::nan(""));
+  std::vector<double> b = std::vector<double>(C::kBK * C::kLdB, std::nan(""));
+};
+
+// One cp.async copy: kChunk elements from `src` (rows of `cols` elements) to
+// the tile `dst` (rows of `ld` elements, `tile_cols` of them data), or zeros.
+// The tile position of the destination is checked against the global position
+// the copy reads, `base` being the tile's global origin.
+void copy_chunk(const ml::Copy& x, int chunk, int bytes, const std::vector<double>& src, int rows,
+                int cols, std::vector<double>& dst, int ld, int tile_rows, int tile_cols,
+                ml::RowCol base, std::vector<int>& hits, const char* what) {
+  const int tr = x.smem / ld, tc = x.smem % ld;
+  ASSERT_EQ(x.smem * bytes % 16, 0) << what << ": cp.async destination not 16-byte aligned";
+  ASSERT_TRUE(tr >= 0 && tr < tile_rows && tc >= 0 && tc + chunk <= tile_cols)
+      << what << ": copy to (" << tr << ", " << tc << ") leaves the tile or writes padding";
+  ASSERT_EQ(x.row, base.row + tr) << what << ": copy reads another row than it writes";
+  ASSERT_EQ(x.col, base.col + tc) << what << ": copy reads another column than it writes";
+  // In: the whole chunk inside the matrix, 16-byte aligned (for a 16-byte
+  // aligned base pointer). Out: zero-filled.
+  const bool inside = x.row >= 0 && x.row < rows && x.col >= 0 && x.col + chunk <= cols;
+  ASSERT_EQ(x.in, x.row < rows && x.col < cols) << what << ": bounds";
+  if (x.in) {
+    ASSERT_TRUE(inside) << what << ": a chunk straddles the matrix edge at (" << x.row << ", " << x.col << ")";
+    ASSERT_EQ((size_t(x.row) * size_t(cols) + size_t(x.col)) * size_t(bytes) % 16, 0u)
+        << what << ": cp.async source not 16-byte aligned";
   }
-  for (int h : a_hits) EXPECT_EQ(h, 1) << "A element copied " << h << " times";
-  for (int h : b_hits) EXPECT_EQ(h, 1) << "B element copied " << h << " times";
-  return s;
+  for (int e = 0; e < chunk; ++e) {
+    dst[size_t(x.smem + e)] = x.in ? src[size_t(x.row) * size_t(cols) + size_t(x.col + e)] : 0.0;
+    ++hits[size_t(tr * tile_cols + tc + e)];
+  }
+}
+
+// load_stage: every thread's kACopies + kBCopies copies of k-tile `kt` for the
+// block at (bm, bn). Each element of both tiles is written exactly once.
+template <int kBytes>
+void load_stage(Smem<kBytes>& s, const Problem& p, int bm, int bn, int kt) {
+  using C = ml::MmaTile<kBytes>;
+  std::vector<int> a_hits(C::kBM * C::kBK), b_hits(C::kBK * C::kBN);
+  for (int tid = 0; tid < C::kThreads; ++tid) {
+    for (int c = 0; c < C::kACopies; ++c)
+      copy_chunk(ml::a_copy<kBytes>(tid, c, bm, kt, p.m, p.k), C::kChunk, kBytes, p.a, p.m, p.k, s.a,
+                 C::kLdA, C::kBM, C::kBK, {bm, kt * C::kBK}, a_hits, "A");
+    for (int c = 0; c < C::kBCopies; ++c)
+      copy_chunk(ml::b_copy<kBytes>(tid, c, bn, kt, p.n, p.k), C::kChunk, kBytes, p.b, p.k, p.n, s.b,
+                 C::kLdB, C::kBK, C::kBN, {kt * C::kBK, bn}, b_hits, "B");
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  for (int h : a_hits) ASSERT_EQ(h, 1) << "an A tile element is copied " << h << " times";
+  for (int h : b_hits) ASSERT_EQ(h, 1) << "a B tile element is copied " << h << " times";
 }
 
 // The 32 ldmatrix row offsets of one fragment load.
@@ -74,71 +108,125 @@ std::vector<int> lanes(F offset) {
   return addr;
 }
 
-// mma_stage and the epilogue of one block, for every warp.
+// A warp's (kTilesM, kTilesN) accumulators, tile (i, j) at i * kTilesN + j.
 template <int kBytes>
-void check_block(unsigned seed) {
+std::vector<emu::Acc> zero_acc() {
   using C = ml::MmaTile<kBytes>;
-  const Stage<kBytes> s = fill_stage<kBytes>(seed);
-  std::vector<int> stored(C::kBM * C::kBN);
-  for (int warp = 0; warp < C::kWarpsM * C::kWarpsN; ++warp) {
-    const int warp_m = warp / C::kWarpsN, warp_n = warp % C::kWarpsN;  // as the kernel
-    std::vector<emu::Acc> acc(C::kTilesM * C::kTilesN, emu::Acc(32));
-    for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
-      std::vector<emu::Regs> af, bf(C::kTilesN, emu::Regs(32));
-      for (int i = 0; i < C::kTilesM; ++i)
-        af.push_back(emu::ldmatrix_x4(
-            s.sa, lanes([&](int l) { return ml::a_frag_offset<kBytes>(l, warp_m, i, kk); }), false,
-            kBytes));
-      if constexpr (kBytes == 2) {
-        for (int j = 0; j < C::kTilesN; j += 2) {
-          const emu::Regs r = emu::ldmatrix_x4(
-              s.sb, lanes([&](int l) { return ml::b_frag_offset_trans(l, warp_n, j, kk); }), true);
-          for (int lane = 0; lane < 32; ++lane) {  // bf[j] = r0, r1; bf[j + 1] = r2, r3
-            bf[size_t(j)][size_t(lane)][0] = r[size_t(lane)][0];
-            bf[size_t(j)][size_t(lane)][1] = r[size_t(lane)][1];
-            bf[size_t(j + 1)][size_t(lane)][0] = r[size_t(lane)][2];
-            bf[size_t(j + 1)][size_t(lane)][1] = r[size_t(lane)][3];
-          }
+  return std::vector<emu::Acc>(C::kTilesM * C::kTilesN, emu::Acc(32));
+}
+
+// mma_stage: one k-tile of one warp, every k-step's fragment loads and MMAs.
+template <int kBytes>
+void mma_stage(const Smem<kBytes>& s, int warp_m, int warp_n, std::vector<emu::Acc>& acc) {
+  using C = ml::MmaTile<kBytes>;
+  for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
+    std::vector<emu::Regs> af, bf(C::kTilesN, emu::Regs(32));
+    for (int i = 0; i < C::kTilesM; ++i)
+      af.push_back(emu::ldmatrix_x4(
+          s.a, lanes([&](int l) { return ml::a_frag_offset<kBytes>(l, warp_m, i, kk); }), false, kBytes));
+    if constexpr (kBytes == 2) {
+      for (int j = 0; j < C::kTilesN; j += 2) {
+        const emu::Regs r = emu::ldmatrix_x4(
+            s.b, lanes([&](int l) { return ml::b_frag_offset_trans(l, warp_n, j, kk); }), true);
+        for (int lane = 0; lane < 32; ++lane) {  // bf[j] = r0, r1; bf[j + 1] = r2, r3
+          bf[size_t(j)][size_t(lane)][0] = r[size_t(lane)][0];
+          bf[size_t(j)][size_t(lane)][1] = r[size_t(lane)][1];
+          bf[size_t(j + 1)][size_t(lane)][0] = r[size_t(lane)][2];
+          bf[size_t(j + 1)][size_t(lane)][1] = r[size_t(lane)][3];
         }
-      } else {
-        for (int j = 0; j < C::kTilesN; ++j)
-          for (int lane = 0; lane < 32; ++lane)
-            for (int reg = 0; reg < 2; ++reg)
-              bf[size_t(j)][size_t(lane)][size_t(reg)] = {
-                  s.sb[size_t(ml::b_tf32_offset(lane, warp_n, j, kk, reg))], 0.0};
       }
-      for (int i = 0; i < C::kTilesM; ++i)
-        for (int j = 0; j < C::kTilesN; ++j) {
-          emu::Acc& d = acc[size_t(i * C::kTilesN + j)];
-          if constexpr (kBytes == 2)
-            emu::mma_m16n8k16(d, af[size_t(i)], bf[size_t(j)], 0);
-          else
-            emu::mma_m16n8k8_tf32(d, af[size_t(i)], bf[size_t(j)], 0);
-        }
+    } else {
+      for (int j = 0; j < C::kTilesN; ++j)
+        for (int lane = 0; lane < 32; ++lane)
+          for (int reg = 0; reg < 2; ++reg)
+            bf[size_t(j)][size_t(lane)][size_t(reg)] = {
+                s.b.at(size_t(ml::b_tf32_offset(lane, warp_n, j, kk, reg))), 0.0};
     }
-    // The epilogue: c0, c1 at (row, col..col+1), c2, c3 at (row + 8, col..col+1).
-    for (int lane = 0; lane < 32; ++lane)
-      for (int i = 0; i < C::kTilesM; ++i)
-        for (int j = 0; j < C::kTilesN; ++j) {
-          const ml::RowCol o = ml::acc_origin<kBytes>(lane, warp_m, warp_n, i, j);
-          for (int e = 0; e < 4; ++e) {
-            const int row = o.row + (e >= 2 ? 8 : 0), col = o.col + (e & 1);
-            ASSERT_TRUE(row >= 0 && row < C::kBM && col >= 0 && col < C::kBN)
-                << "bytes " << kBytes << " warp " << warp << " lane " << lane << " stores outside";
-            ++stored[size_t(row * C::kBN + col)];
-            double want = 0;
-            for (int k = 0; k < C::kBK; ++k)
-              want += s.a[size_t(row * C::kBK + k)] * s.b[size_t(k * C::kBN + col)];
-            ASSERT_EQ(acc[size_t(i * C::kTilesN + j)][size_t(lane)][size_t(e)], want)
-                << "bytes " << kBytes << " warp " << warp << " lane " << lane << " tile (" << i
-                << ", " << j << ") c" << e << " -> (" << row << ", " << col << ")";
+    for (int i = 0; i < C::kTilesM; ++i)
+      for (int j = 0; j < C::kTilesN; ++j) {
+        emu::Acc& d = acc[size_t(i * C::kTilesN + j)];
+        if constexpr (kBytes == 2)
+          emu::mma_m16n8k16(d, af[size_t(i)], bf[size_t(j)], 0);
+        else
+          emu::mma_m16n8k8_tf32(d, af[size_t(i)], bf[size_t(j)], 0);
+      }
+  }
+}
+
+// The kernel's epilogue loop for one warp of the block at (bm, bn): c0, c1 at
+// (row, col..col+1), c2, c3 at (row + 8, col..col+1), stored where in range.
+template <int kBytes>
+void epilogue(const std::vector<emu::Acc>& acc, int warp_m, int warp_n, int bm, int bn, int m, int n,
+              std::vector<double>& out, std::vector<int>& stored) {
+  using C = ml::MmaTile<kBytes>;
+  for (int lane = 0; lane < 32; ++lane)
+    for (int i = 0; i < C::kTilesM; ++i)
+      for (int j = 0; j < C::kTilesN; ++j) {
+        const ml::RowCol o = ml::acc_origin<kBytes>(lane, warp_m, warp_n, i, j);
+        ASSERT_TRUE(o.row >= 0 && o.row + 8 < C::kBM && o.col >= 0 && o.col + 1 < C::kBN)
+            << "lane " << lane << " tile (" << i << ", " << j << ") lies outside the block tile";
+        ASSERT_EQ(o.col % 2, 0) << "the epilogue's pairs start on even columns";
+        const int row = bm + o.row, col = bn + o.col;
+        if (col >= n) continue;
+        ASSERT_LT(col + 1, n) << "the pair's second column is out of range (n odd?)";
+        const auto& c = acc[size_t(i * C::kTilesN + j)][size_t(lane)];
+        for (int half = 0; half < 2; ++half) {
+          const int r = row + 8 * half;
+          if (r >= m) continue;
+          for (int e = 0; e < 2; ++e) {
+            out[size_t(r) * size_t(n) + size_t(col + e)] = c[size_t(2 * half + e)];
+            ++stored[size_t(r) * size_t(n) + size_t(col + e)];
           }
         }
+      }
+}
+
+// The whole kernel for (m, n, k) (which mma_sync_check_dims accepts): every
+// block of the grid in grouped_tile order, the cp.async ring (prologue of
+// kStages - 1 k-tiles, then k-tile t + kStages - 1 loaded into the stage k-tile
+// t - 1 used, before k-tile t is multiplied), every warp, the epilogue.
+template <int kBytes>
+void check_gemm(int m, int n, int k, unsigned seed) {
+  using C = ml::MmaTile<kBytes>;
+  SCOPED_TRACE("bytes " + std::to_string(kBytes) + " m " + std::to_string(m) + " n " + std::to_string(n) +
+               " k " + std::to_string(k));
+  ASSERT_TRUE(m >= 1 && n % C::kChunk == 0 && k % C::kChunk == 0) << "a shape the kernel rejects";
+  const Problem p = make_problem(m, n, k, seed);
+  std::vector<double> out(size_t(m) * size_t(n), std::nan(""));
+  std::vector<int> stored(out.size());
+  const int tiles_m = fk::ceil_div(m, C::kBM), tiles_n = fk::ceil_div(n, C::kBN);
+  const int tiles = fk::k_tiles(k, C::kBK);
+  std::set<std::pair<int, int>> blocks;
+  for (int block = 0; block < tiles_m * tiles_n; ++block) {
+    int tile_m = 0, tile_n = 0;
+    fk::grouped_tile(block, tiles_m, tiles_n, C::kGroupM, tile_m, tile_n);
+    ASSERT_TRUE(tile_m < tiles_m && tile_n < tiles_n && blocks.insert({tile_m, tile_n}).second)
+        << "block " << block << " -> tile (" << tile_m << ", " << tile_n << ")";
+    const int bm = tile_m * C::kBM, bn = tile_n * C::kBN;
+    std::vector<Smem<kBytes>> ring(C::kStages);
+    for (int s = 0; s < C::kStages - 1; ++s)
+      if (s < tiles) load_stage<kBytes>(ring[size_t(s)], p, bm, bn, s);
+    std::vector<std::vector<emu::Acc>> acc(C::kWarpsM * C::kWarpsN, zero_acc<kBytes>());
+    for (int t = 0; t < tiles; ++t) {
+      const int next = t + C::kStages - 1;
+      if (next < tiles) load_stage<kBytes>(ring[size_t(next % C::kStages)], p, bm, bn, next);
+      for (int warp = 0; warp < C::kWarpsM * C::kWarpsN; ++warp)  // warp_m, warp_n as the kernel
+        mma_stage<kBytes>(ring[size_t(t % C::kStages)], warp / C::kWarpsN, warp % C::kWarpsN,
+                          acc[size_t(warp)]);
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+    for (int warp = 0; warp < C::kWarpsM * C::kWarpsN; ++warp)
+      epilogue<kBytes>(acc[size_t(warp)], warp / C::kWarpsN, warp % C::kWarpsN, bm, bn, m, n, out, stored);
+    if (::testing::Test::HasFatalFailure()) return;
   }
-  for (int r = 0; r < C::kBM; ++r)
-    for (int c = 0; c < C::kBN; ++c)
-      ASSERT_EQ(stored[size_t(r * C::kBN + c)], 1)
-          << "bytes " << kBytes << " output (" << r << ", " << c << ") stored that many times";
+  for (int r = 0; r < m; ++r)
+    for (int c = 0; c < n; ++c) {
+      const size_t at = size_t(r) * size_t(n) + size_t(c);
+      ASSERT_EQ(stored[at], 1) << "output (" << r << ", " << c << ") stored that many times";
+      double want = 0;
+      for (int i = 0; i < k; ++i) want += p.a[size_t(r) * size_t(k) + size_t(i)] * p.b[size_t(i) * size_t(n) + size_t(c)];
+      ASSERT_EQ(out[at], want) << "output (" << r << ", " << c << ")";
+    }
 }
 
 // Each 8-row phase of an ldmatrix reads 8 16-byte rows: with the padded pitch
@@ -158,16 +246,90 @@ void expect_conflict_free_ldmatrix(F offset, const char* what) {
   }
 }
 
+// Each element offset in `want` read exactly once by the addresses in `got`.
+void expect_same_once(const std::map<int, int>& got, const std::set<int>& want, const std::string& what) {
+  for (const auto& [offset, n] : got) {
+    EXPECT_EQ(n, 1) << what << ": offset " << offset << " read " << n << " times";
+    EXPECT_TRUE(want.count(offset)) << what << ": offset " << offset << " is outside the warp's slice";
+  }
+  EXPECT_EQ(got.size(), want.size()) << what << ": part of the warp's slice is never read";
+}
+
+// Per warp and k-step, the fragment loads read exactly the warp's slice once:
+// A rows warp_m * kWM .. + kWM over the k-step's kMmaK columns (ldmatrix rows:
+// 16 bytes each), B the k-step's kMmaK rows over columns warp_n * kWN .. + kWN
+// (16-bit: ldmatrix.trans rows of 8; TF32: single words).
+template <int kBytes>
+void check_fragment_coverage() {
+  using C = ml::MmaTile<kBytes>;
+  for (int wm = 0; wm < C::kWarpsM; ++wm)
+    for (int wn = 0; wn < C::kWarpsN; ++wn)
+      for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
+        const std::string at = "bytes " + std::to_string(kBytes) + " warp (" + std::to_string(wm) + ", " +
+                               std::to_string(wn) + ") kk " + std::to_string(kk);
+        std::map<int, int> a_got;
+        for (int i = 0; i < C::kTilesM; ++i)
+          for (int lane = 0; lane < 32; ++lane) ++a_got[ml::a_frag_offset<kBytes>(lane, wm, i, kk)];
+        std::set<int> a_want;
+        for (int r = 0; r < C::kWM; ++r)
+          for (int c = 0; c < C::kMmaK; c += C::kChunk) a_want.insert(ml::a_offset<kBytes>(wm * C::kWM + r, kk + c));
+        expect_same_once(a_got, a_want, at + " A ldmatrix rows");
+
+        std::map<int, int> b_got;
+        std::set<int> b_want;
+        if constexpr (kBytes == 2) {
+          for (int j = 0; j < C::kTilesN; j += 2)
+            for (int lane = 0; lane < 32; ++lane) ++b_got[ml::b_frag_offset_trans(lane, wn, j, kk)];
+          for (int r = 0; r < C::kMmaK; ++r)
+            for (int c = 0; c < C::kWN; c += 8) b_want.insert(ml::b_offset<2>(kk + r, wn * C::kWN + c));
+          expect_same_once(b_got, b_want, at + " B ldmatrix.trans rows");
+        } else {
+          for (int j = 0; j < C::kTilesN; ++j)
+            for (int lane = 0; lane < 32; ++lane)
+              for (int reg = 0; reg < 2; ++reg) ++b_got[ml::b_tf32_offset(lane, wn, j, kk, reg)];
+          for (int r = 0; r < C::kMmaK; ++r)
+            for (int c = 0; c < C::kWN; ++c) b_want.insert(ml::b_offset<4>(kk + r, wn * C::kWN + c));
+          expect_same_once(b_got, b_want, at + " TF32 B words");
+        }
+      }
+}
+
 }  // namespace
 
+// One full block tile (every warp, every fragment, every k-step of one k-tile).
 TEST(GemmMmaLayout, Fp16Bf16BlockTileThroughLdmatrixAndM16n8k16) {
-  check_block<2>(1);
-  check_block<2>(2);
+  using C = ml::MmaTile<2>;
+  check_gemm<2>(C::kBM, C::kBN, C::kBK, 1);
+  check_gemm<2>(C::kBM, C::kBN, C::kBK, 2);
 }
 
 TEST(GemmMmaLayout, Tf32BlockTileThroughLdmatrixAndM16n8k8) {
-  check_block<4>(3);
-  check_block<4>(4);
+  using C = ml::MmaTile<4>;
+  check_gemm<4>(C::kBM, C::kBN, C::kBK, 3);
+  check_gemm<4>(C::kBM, C::kBN, C::kBK, 4);
+}
+
+// Tails in m, n and k (zero-filled chunks, epilogue bounds), several blocks in
+// both directions, more k-tiles than stages (the ring wraps), and more
+// tile-rows than kGroupM (grouped_tile's last band is partial).
+TEST(GemmMmaLayout, Fp16Bf16WholeGemmsWithTails) {
+  check_gemm<2>(1, 8, 8, 5);         // the smallest shape accepted
+  check_gemm<2>(130, 136, 40, 6);    // one row, one n-chunk and one k-chunk past a tile
+  check_gemm<2>(200, 264, 168, 7);   // 2 x 3 blocks, 6 k-tiles through 4 stages
+  check_gemm<2>(1100, 16, 24, 8);    // 9 tile-rows: a band of 8 and one of 1
+  check_gemm<2>(77, 128, 288, 9);    // 9 k-tiles: the ring wraps twice
+}
+
+TEST(GemmMmaLayout, Tf32WholeGemmsWithTails) {
+  check_gemm<4>(1, 4, 4, 10);
+  check_gemm<4>(130, 132, 20, 11);
+  check_gemm<4>(77, 260, 100, 12);   // 1 x 3 blocks, 7 k-tiles
+  check_gemm<4>(1100, 4, 12, 13);
+}
+
+TEST(GemmMmaLayout, FragmentLoadsReadEachWarpSliceOnce) {
+  check_fragment_coverage<2>();
+  check_fragment_coverage<4>();
 }
 
 TEST(GemmMmaLayout, FragmentLoadsAreBankConflictFree) {
@@ -199,10 +361,21 @@ TEST(GemmMmaLayout, FragmentLoadsAreBankConflictFree) {
 }
 
 TEST(GemmMmaLayout, TileConstants) {
-  // The kernel's shared memory and launch, as the docs state them.
-  EXPECT_EQ(ml::MmaTile<2>::kBK, 32);
-  EXPECT_EQ(ml::MmaTile<4>::kBK, 16);
-  EXPECT_EQ(ml::MmaTile<2>::kThreads, 256);
-  EXPECT_EQ(ml::MmaTile<2>::kSmemBytes, 75776);
-  EXPECT_EQ(ml::MmaTile<4>::kSmemBytes, 75776);
+  // The kernel's launch and shared memory, as the docs state them.
+  using C2 = ml::MmaTile<2>;
+  using C4 = ml::MmaTile<4>;
+  EXPECT_EQ(C2::kBK, 32);
+  EXPECT_EQ(C4::kBK, 16);
+  for (int threads : {C2::kThreads, C4::kThreads}) EXPECT_EQ(threads, 128);
+  EXPECT_EQ(C2::kWM, 64);
+  EXPECT_EQ(C2::kWN, 64);
+  EXPECT_EQ(C2::kTilesM, 4);
+  EXPECT_EQ(C2::kTilesN, 8);
+  EXPECT_EQ(C2::kAccPerThread, 128);
+  EXPECT_EQ(C2::kACopies, 4);
+  EXPECT_EQ(C2::kBCopies, 4);
+  EXPECT_EQ(C2::kStages, 4);
+  EXPECT_EQ(C2::kSmemBytes, 75776);
+  EXPECT_EQ(C4::kSmemBytes, 75776);
+  EXPECT_EQ(C2::kMinBlocksPerSm, 2);
 }

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 
+#include "gemm/mma_sync_layout.h"
 #include "gemm/wgmma_tile.h"
 #include <vector>
 
@@ -161,6 +162,34 @@ TEST(KernelSass, TensorCoreAndSpillChecks) {
       for (const std::string& a : archs) EXPECT_GE(per_arch[a], 1) << "no " << c.function << " for " << a;
     }
   }
+}
+
+// gemm.mma_sync (and the FFN's copy of it) is tiled for kMinBlocksPerSm blocks
+// per SM: its registers, allocated per warp in units of 256 (8 per thread),
+// must leave that many blocks room in the 64K-register file. The launch bound
+// asks the compiler for it; this checks what it produced.
+TEST(KernelSass, MmaSyncRegistersFitItsBlocksPerSm) {
+  ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
+  int checked = 0;
+  for (const char* object : {"gemm/mma_sync.cu.o", "ffn/fused.cu.o", "ffn/unfused.cu.o"}) {
+    const std::string obj = object_for(object);
+    ASSERT_FALSE(obj.empty()) << "no object file ending in " << object;
+    for (const Function& f : functions_in(obj)) {
+      if (f.name.find("gemm_mma_sync_kernel") == std::string::npos) continue;
+      SCOPED_TRACE(f.arch + " " + f.name + ": " + f.resources);
+      const size_t at = f.resources.find("REG:");
+      ASSERT_NE(at, std::string::npos);
+      const int regs = std::atoi(f.resources.c_str() + at + 4);
+      // Both element sizes share the launch shape; MmaTile<2> stands for both.
+      using Tile = flopscope::kernels::gemm::mma_layout::MmaTile<2>;
+      static_assert(Tile::kThreads == flopscope::kernels::gemm::mma_layout::MmaTile<4>::kThreads &&
+                    Tile::kMinBlocksPerSm == flopscope::kernels::gemm::mma_layout::MmaTile<4>::kMinBlocksPerSm);
+      const int per_warp = (regs + 7) / 8 * 8 * 32;
+      EXPECT_LE(per_warp * (Tile::kThreads / 32) * Tile::kMinBlocksPerSm, 65536);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 3) << "gemm.mma_sync's fp16, bf16 and tf32 kernels at least";
 }
 
 // gemm.wgmma's setmaxnreg.inc spins until the producer's released registers

@@ -9,6 +9,8 @@
 // elements.
 #include <array>
 #include <cstddef>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace flopscope::test::mma_emu {
@@ -21,8 +23,19 @@ using Acc = std::vector<std::array<double, 4>>;                   // [lane][c0..
 /// word l%4 of row l/4 of each matrix: elements 2(l%4), 2(l%4)+1 when
 /// `elem_bytes` is 2, element l%4 (in half 0) when it is 4. With .trans (16-bit
 /// only), elements (2(l%4), l/4) and (2(l%4)+1, l/4).
+/// Throws (a test failure) where the hardware would fault or read elsewhere:
+/// 32 row addresses, each 16-byte aligned with its whole row in `smem`.
 inline Regs ldmatrix_x4(const std::vector<double>& smem, const std::vector<int>& row_addr, bool trans,
                         int elem_bytes = 2) {
+  if (row_addr.size() != 32) throw std::invalid_argument("ldmatrix.x4 takes 32 row addresses");
+  if (trans && elem_bytes != 2) throw std::invalid_argument("ldmatrix .trans is for 16-bit elements");
+  const int row_elems = 16 / elem_bytes;
+  for (int addr : row_addr) {
+    if (addr < 0 || size_t(addr) + size_t(row_elems) > smem.size())
+      throw std::out_of_range("ldmatrix row at element " + std::to_string(addr) + " leaves shared memory");
+    if (addr * elem_bytes % 16 != 0)
+      throw std::invalid_argument("ldmatrix row at element " + std::to_string(addr) + " is not 16-byte aligned");
+  }
   Regs out(32);
   for (int lane = 0; lane < 32; ++lane)
     for (int i = 0; i < 4; ++i) {
