@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <climits>
 #include <cstdio>
 #include <sstream>
@@ -366,6 +367,8 @@ std::optional<DeviceInfo> ProfileAggregator::device() const {
 HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vector<double>& weights) {
   if (!weights.empty() && weights.size() != launches.size())
     throw Error(ErrorKind::failure, "mean_counters: one weight per entry");
+  for (double w : weights)
+    if (!(w >= 0) || !std::isfinite(w)) throw Error(ErrorKind::failure, "mean_counters: weights must be finite, >= 0");
   auto weight = [&](size_t i) { return weights.empty() ? 1.0 : weights[i]; };
   double total = 0;
   for (size_t i = 0; i < launches.size(); ++i) total += weight(i);
@@ -402,7 +405,11 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
     else m.sm_clock_hz.reset();  // only entries of weight 0 had one
   }
   for (auto& [key, v] : m.flops_by_pipe) v /= total;
-  for (auto& [key, v] : m.metrics) v /= is_sum(key) ? total : metric_w[key];
+  for (auto it = m.metrics.begin(); it != m.metrics.end();) {
+    const double w = is_sum(it->first) ? total : metric_w[it->first];
+    if (w > 0) it->second /= w, ++it;
+    else it = m.metrics.erase(it);  // only entries of weight 0 had it
+  }
   return m;
 }
 
@@ -515,6 +522,7 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
   ResultsDoc out = new_results_doc();
   using MergeKey = std::tuple<std::string, std::string, std::string, Shape>;
   std::map<MergeKey, size_t> index;
+  std::vector<double> hw_launches;  // per merged record: launches of the processes its hw came from
   for (const ResultsDoc& d : docs) {
     if (!out.device && d.device) out.device = d.device;
     for (const RunRecord& r : d.runs) {
@@ -523,14 +531,19 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
       if (it == index.end()) {
         index.emplace(key, out.runs.size());
         out.runs.push_back(r);
+        hw_launches.push_back(r.hw ? double(r.launches) : 0.0);
         continue;
       }
       RunRecord& m = out.runs[it->second];
       const double launches = double(m.launches + r.launches);
       m.model.bytes = (m.model.bytes * double(m.launches) + r.model.bytes * double(r.launches)) / launches;
-      // The processes' per-launch means, weighted by their launches.
-      if (r.hw)
-        m.hw = m.hw ? mean_counters({*m.hw, *r.hw}, {double(m.launches), double(r.launches)}) : *r.hw;
+      // The processes' per-launch means, weighted by their launches (only
+      // those of processes with counters: the others say nothing about them).
+      if (r.hw) {
+        double& w = hw_launches[it->second];
+        m.hw = m.hw ? mean_counters({*m.hw, *r.hw}, {w, double(r.launches)}) : *r.hw;
+        w += double(r.launches);
+      }
       m.launches += r.launches;
       std::vector<double> pooled = m.time_s.samples;
       pooled.insert(pooled.end(), r.time_s.samples.begin(), r.time_s.samples.end());

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -750,6 +751,33 @@ TEST(ProfileMerge, CountersAreWeightedByEachProcesssLaunches) {
   EXPECT_DOUBLE_EQ(r.hw->metrics.at("sm__throughput.avg.pct_of_peak_sustained_elapsed"), 40.0);
 }
 
+TEST(ProfileMerge, ProcessesWithoutCountersDoNotWeighTheOthers) {
+  // A: 1 launch at 100 FLOPs; B: 3 launches, no counters; C: 1 launch at 200.
+  // The counted launches are A's and C's: 150 per launch, in any file order.
+  auto doc = [](int64_t launches, std::optional<double> flops) {
+    RunRecord r;
+    r.id = r.name = "k";
+    r.family = "profile";
+    r.launches = launches;
+    r.time_s = summarize(std::vector<double>(size_t(launches), 1e-6));
+    if (flops) {
+      r.hw = HwCounters{};
+      r.hw->flops_total = flops;
+    }
+    ResultsDoc d = new_results_doc();
+    d.runs = {r};
+    return d;
+  };
+  const ResultsDoc a = doc(1, 100.0), b = doc(3, std::nullopt), c = doc(1, 200.0);
+  for (const auto& order : {std::vector<ResultsDoc>{a, b, c}, {a, c, b}, {b, c, a}}) {
+    const ResultsDoc merged = merge_profile_docs(order);
+    ASSERT_EQ(merged.runs.size(), 1u);
+    EXPECT_EQ(merged.runs[0].launches, 5);
+    ASSERT_TRUE(merged.runs[0].hw && merged.runs[0].hw->flops_total);
+    EXPECT_DOUBLE_EQ(*merged.runs[0].hw->flops_total, 150.0);
+  }
+}
+
 TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingRates) {
   HwCounters a, b;
   a.flops_total = 10;
@@ -764,6 +792,13 @@ TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingRates) {
   EXPECT_DOUBLE_EQ(m.metrics.at("x.avg"), 6.0);
   EXPECT_FALSE(m.dram_read_bytes.has_value());
   EXPECT_THROW(mean_counters({a, b}, {1.0}), Error);
+  EXPECT_THROW(mean_counters({a, b}, {1.0, -1.0}), Error);
+  EXPECT_THROW(mean_counters({a, b}, {1.0, std::numeric_limits<double>::quiet_NaN()}), Error);
+  // A rate only a weight-0 entry has is dropped, not 0/0.
+  const HwCounters w = mean_counters({a, b}, {0.0, 1.0});
+  EXPECT_DOUBLE_EQ(*w.flops_total, 30.0);
+  EXPECT_FALSE(w.sm_clock_hz.has_value());
+  EXPECT_EQ(w.metrics.count("x.avg"), 0u);
 }
 
 TEST(ProfileJudge, ExitCodesAndNotes) {
