@@ -8,6 +8,8 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -66,23 +68,25 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-/// CTAs of stream_kernel<kTriad> resident at once on the first device that
-/// launches it: SMs x the occupancy calculator's CTAs per SM. The grid is at
-/// most one such wave: a fixed 8 per SM, where only 6 (copy) fit, left the
+/// CTAs of stream_kernel<kTriad> resident at once on the current device: SMs
+/// x the occupancy calculator's CTAs per SM, asked once per device. The grid is
+/// at most one such wave: a fixed 8 per SM, where only 6 (copy) fit, left the
 /// last quarter of the work running on a third of each SM's slots.
 template <bool kTriad>
 int64_t resident_ctas() {
-  static const int64_t count = [] {
-    int dev = 0, sms = 0, per_sm = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess ||
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, stream_kernel<kTriad>, kThreads, 0) !=
-            cudaSuccess ||
-        per_sm < 1)
-      return int64_t(132) * 4;  // launch geometry only; a real error surfaces at the launch
-    return int64_t(sms) * per_sm;
-  }();
-  return count;
+  static std::array<std::atomic<int64_t>, 64> known{};  // per device; 0: not asked yet
+  int dev = 0, sms = 0, per_sm = 0;
+  const bool have_dev = cudaGetDevice(&dev) == cudaSuccess && dev >= 0 && dev < int(known.size());
+  if (have_dev)
+    if (const int64_t n = known[size_t(dev)].load(std::memory_order_relaxed)) return n;
+  if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess ||
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, stream_kernel<kTriad>, kThreads, 0) !=
+          cudaSuccess ||
+      per_sm < 1)
+    return int64_t(132) * 4;  // launch geometry only, not kept; a real error surfaces at the launch
+  const int64_t n = int64_t(sms) * per_sm;
+  if (have_dev) known[size_t(dev)].store(n, std::memory_order_relaxed);
+  return n;
 }
 
 template <bool kTriad>
