@@ -62,9 +62,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p "$out"
-# flopscope writes each output through a temporary beside it (.NAME.tmp.PID, then
-# a rename): a step killed mid-write leaves one behind. Those of our outputs, from
-# an earlier run or this one, are removed at the start and at exit; nothing else.
+# flopscope writes its outputs (bench*.json, ceilings.json, profile.json) through
+# a temporary beside each (.NAME.tmp.PID, then a rename): a step killed mid-write
+# leaves one behind. Temporaries named after any of our eight outputs, from an
+# earlier run or this one, are removed at the start and at exit; nothing else.
 tmp_re='^\.(probe\.txt|run\.log|bench\.json|bench_large\.json|ceilings\.json|profile\.json|counters\.tgz|ncu\.csv)\.tmp\.[0-9]+$'
 remove_leftover_tmp() {
   local f

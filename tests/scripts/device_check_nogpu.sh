@@ -20,10 +20,12 @@ mkdir -p "$out/dc" "$out/bin"
 leftovers=(.bench.json.tmp.4242 .run.log.tmp.7 .ncu.csv.tmp.99)
 kept=(keep.txt .bench.json.tmp.x .other.json.tmp.5 .bench.json.tmp.5.bak)
 for f in "${leftovers[@]}" "${kept[@]}"; do echo x >"$out/dc/$f"; done
-printf '#!/bin/sh\necho x >"%s/dc/.profile.json.tmp.31337"\nexit 1\n' "$out" >"$out/bin/nvidia-smi"
+printf '#!/bin/sh\necho x >"%s/dc/.profile.json.tmp.31337"\ntouch "%s/stand-in-ran"\nexit 1\n' "$out" "$out" \
+  >"$out/bin/nvidia-smi"
 chmod +x "$out/bin/nvidia-smi"
 PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --out "$out/dc" --build "$build" >"$out/stdout" 2>"$out/stderr"
 rc=$?
+[ -e "$out/stand-in-ran" ] || fail "the stand-in nvidia-smi never ran: the removal at exit was not tested"
 for f in "${leftovers[@]}" .profile.json.tmp.31337; do
   [ ! -e "$out/dc/$f" ] || fail "leftover temporary $f not removed"
 done
