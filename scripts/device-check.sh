@@ -20,8 +20,10 @@
 #    PyTorch's own FLOP count, the default benchmark suite with counters, the 8192^3
 #    GEMMs, the performance targets and exact counts (bench/targets-h200.txt,
 #    bench/counters-h200.txt, checked against those results), `flopscope ceilings`,
-#    gemm.wgmma at 8192^3, a timing-only profile of the training step, and
-#    compute-sanitizer memcheck and racecheck over our kernels at tiny sizes.
+#    gemm.wgmma at 8192^3, a timing-only profile of the training step,
+#    compute-sanitizer memcheck and racecheck over our kernels at tiny sizes, and
+#    ncu's throughput, memory and warp-stall sections on the kernels with
+#    performance targets (tuning data for whoever tunes them next).
 # Each step degrades gracefully: a subcommand this build lacks is reported as
 # "absent", never faked. At most 8 files are written to DIR (default $OUT, else
 # ./device-out): probe.txt run.log bench.json bench_large.json ceilings.json
@@ -31,8 +33,9 @@
 # ncu_twin.json (the profile that crosscheck sets beside ncu.csv),
 # profile_flops.json + profile_flops.fscounters (the training step with counters),
 # torch_flops.json (PyTorch's own count per NVTX range, set beside profile_flops.json),
-# bench_suite.fscounters (the bench step, beside bench.json) and wgmma_large.json
-# (gemm.wgmma at 8192^3, run apart: never run before). It is rewritten after every
+# bench_suite.fscounters (the bench step, beside bench.json), wgmma_large.json
+# (gemm.wgmma at 8192^3, run apart: never run before) and ncu_tune.csv (ncu's
+# sections for the target kernels). It is rewritten after every
 # step that adds to it, so a run cut short keeps what was done, and kept under
 # 15 MiB (the largest raw counter files are left out, and named in run.log).
 # A short table is printed last (and appended to run.log); run.log has a line per
@@ -375,6 +378,25 @@ if has bench; then
     "$fs" bench --kernel 'gemm\.wgmma' --shape tiny --reps 1 --warmup 1
 else
   absent sanitizers "flopscope bench is not in this build"
+fi
+
+# ---- 11. tuning data: where the target kernels' time goes ---------------------------
+# Each kernel with a performance target, at its default (target) shape, launched
+# twice (one warm-up, one timed run) under ncu's throughput, memory, occupancy
+# and warp-stall sections: the shared-memory, issue and stall figures that
+# docs/kernels.md only estimates from static SASS counts.
+if command -v ncu >/dev/null 2>&1 && has bench; then
+  NOTE="ncu_tune.csv in counters.tgz" \
+  step ncu-tune 60 ncu --clock-control none --csv --page details \
+    --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+    --section LaunchStats --section Occupancy --section WarpStateStats \
+    --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 10 \
+    --log-file "$cstage/ncu_tune.csv" \
+    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync\.bf16)|attention\.flash_mma\.bf16|memory\.(copy\.fp32|softmax\.bf16))$' \
+      --warmup 1 --reps 1 --no-validate
+  pack_counters
+else
+  absent ncu-tune "needs ncu and flopscope bench"
 fi
 
 # Last, if time is left: the CPU tests on this machine's libraries (CI runs
