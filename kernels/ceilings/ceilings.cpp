@@ -50,6 +50,14 @@ const std::vector<BenchInfo>& all_benches() {
   return list;
 }
 
+std::vector<Bench> run_order() {
+  std::vector<Bench> order;
+  for (const bool late : {false, true})
+    for (const BenchInfo& b : all_benches())
+      if (b.needs_sm90a == late) order.push_back(b.bench);
+  return order;
+}
+
 const BenchInfo& info(Bench b) {
   for (const BenchInfo& i : all_benches())
     if (i.bench == b) return i;
@@ -212,8 +220,9 @@ std::string render_table(const std::vector<Measurement>& ms, const PeakTable& da
       ds_mhz = fmt_fixed(tensor ? gpu->tensor_clock_mhz : gpu->vector_clock_mhz, 0);
     }
     if (!m.ran) {
-      t.add_row({b.id, b.peak_key, b.instruction, unit, "-", "-", fmt_rate(b, ds), "-", "-", ds_mhz,
-                 Cell("skipped: " + m.skipped, Color::dim)});
+      const Cell note = m.failed.empty() ? Cell("skipped: " + m.skipped, Color::dim)
+                                         : Cell("FAILED: " + m.failed, Color::red);
+      t.add_row({b.id, b.peak_key, b.instruction, unit, "-", "-", fmt_rate(b, ds), "-", "-", ds_mhz, note});
       continue;
     }
     std::string ratio = "-";

@@ -46,8 +46,11 @@ struct BenchInfo {
   bool needs_sm90a = false; ///< wgmma: only on compute capability 9.0 with sm_90a code
 };
 
-/// Every benchmark, in the order they run and print.
+/// Every benchmark, in the order they print.
 const std::vector<BenchInfo>& all_benches();
+/// The order they run: as listed, but the wgmma ones (sm_90a, the likeliest to
+/// fault: a fault can lose the CUDA context) after every other.
+std::vector<Bench> run_order();
 const BenchInfo& info(Bench b);
 
 /// How one launch was shaped. `trips` is the trip count of the kernel's
@@ -82,7 +85,8 @@ int64_t calibrate_trips(int64_t trips, double elapsed_s, double target_s, int64_
 struct Measurement {
   Bench bench{};
   bool ran = false;
-  std::string skipped;       ///< why it did not run ("needs sm_90a", ...)
+  std::string skipped;       ///< why it did not run ("needs sm_90a", "not run: ...")
+  std::string failed;        ///< the error that stopped it, when it started and failed
   LaunchShape shape;
   double work = 0;           ///< FLOPs or bytes per launch
   std::vector<double> times_s;  ///< every timed launch, in order
@@ -119,8 +123,12 @@ struct RunOptions {
   std::function<void(const std::string&)> progress;
 };
 
-/// Runs every benchmark on `opt.device`. Throws Error(no_gpu) when there is no
-/// usable GPU and Error(failure) on a CUDA error or a kernel that did no work.
+/// Runs every benchmark on `opt.device`, in run_order(); returns them in
+/// all_benches() order. Throws Error(no_gpu) when there is no usable GPU and
+/// Error(failure) when the run cannot start (memory, a CUDA error before the
+/// first benchmark). A benchmark that fails (a CUDA error, a kernel that did no
+/// work) gets `failed` and the others still run; after an error that loses the
+/// CUDA context, the rest get skipped = "not run: ...".
 std::vector<Measurement> run_ceilings(const RunOptions& opt);
 
 }  // namespace flopscope::ceilings

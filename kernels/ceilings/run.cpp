@@ -112,6 +112,114 @@ struct Plan {
   int reps;         ///< timed launches per benchmark
 };
 
+/// What every benchmark shares: the device, the buffers, the timing events.
+struct Rig {
+  int sms = 0, cc_major = 0, cc_minor = 0;
+  bool sm90 = false;
+  Plan plan{};
+  size_t buf_bytes = 0, l2_bytes = 0;
+  void *src = nullptr, *dst = nullptr, *sink = nullptr, *clocks = nullptr;
+  int* did_run = nullptr;
+  const Events* events = nullptr;
+  uint32_t seed = 0x9e3779b9U;
+  uint32_t next_seed() {
+    const uint32_t s = seed;
+    seed = seed * 1664525U + 1013904223U;
+    return s;
+  }
+};
+
+/// Sizes, warms, calibrates and times one benchmark. Throws Error(failure) on a
+/// CUDA error or a kernel that did no work.
+Measurement measure(const BenchInfo& b, Rig& r) {
+  Measurement m;
+  m.bench = b.bench;
+  const Events& ev = *r.events;
+  const void* kernel = kernel_for(b.bench);
+  if (b.needs_sm90a && !r.sm90) {
+    m.skipped = "needs compute capability 9.0 (wgmma), device is " + std::to_string(r.cc_major) + "." +
+                std::to_string(r.cc_minor);
+    return m;
+  }
+  const int threads = threads_for(b.bench);
+  if (b.target == Target::l1 || b.needs_sm90a)  // shared-memory bound: the most shared memory per SM
+    check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                               int(cudaSharedmemCarveoutMaxShared)),
+          std::string("setting the shared-memory carveout of ") + b.id);
+  int per_sm = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0),
+        std::string("occupancy of ") + b.id);
+  if (per_sm < 1) throw Error(ErrorKind::failure, std::string("ceilings: ") + b.id + " cannot fit on an SM");
+  const int blocks = std::min(per_sm, 32) * r.sms;
+
+  KernelArgs args;
+  args.seed = r.next_seed();
+  args.sink = r.sink;
+  const bool memory = b.target == Target::dram || b.target == Target::l2;
+  if (b.target == Target::flops) args.clocks = static_cast<ClockSample*>(r.clocks);
+  args.did_run = r.did_run;
+  args.src = r.src;
+  args.dst = r.dst;
+  // L2: about half the L2 (its two partitions may each keep a copy), a whole
+  // number of grid-wide rounds of kMemInFlight accesses, so every thread keeps
+  // its loads in flight; a quarter of the L2 when one round is already larger.
+  size_t set_bytes = r.buf_bytes;
+  if (b.target == Target::l2) {
+    const size_t round = size_t(blocks) * size_t(threads) * p::kMemInFlight * p::kMemAccessBytes;
+    set_bytes = round <= r.l2_bytes * 6 / 10 ? std::max<size_t>(1, r.l2_bytes / 2 / round) * round
+                                             : r.l2_bytes / 4 - (r.l2_bytes / 4) % 4096;
+  }
+  args.n16 = memory ? int64_t(set_bytes / 16) : 0;
+  m.shape = LaunchShape{blocks, threads, 0, memory ? int64_t(set_bytes) : 0};
+  const int64_t max_trips = memory ? 100000 : (int64_t(1) << 30);
+
+  // Warm up (module load, clocks ramping), then size the launch so that it
+  // lasts about the plan's target_s, re-timing while it is far shorter.
+  check(cudaMemset(r.did_run, 0, sizeof(int)), "clearing a flag");
+  args.trips = memory ? 1 : 64;
+  launch(kernel, blocks, threads, args, b.id);
+  check(cudaDeviceSynchronize(), std::string("running ") + b.id);
+  if (b.needs_sm90a) {
+    int ran = 0;
+    check(cudaMemcpy(&ran, r.did_run, sizeof(int), cudaMemcpyDeviceToHost), "reading a flag");
+    if (ran != 1) {
+      m.skipped = "this build has no sm_90a code (add 90a to CMAKE_CUDA_ARCHITECTURES)";
+      return m;
+    }
+  }
+  double t = timed_launch(kernel, blocks, threads, args, ev, b.id);
+  for (int round = 0; round < 4 && t < r.plan.target_s / 4 && args.trips < max_trips; ++round) {
+    args.trips = int(calibrate_trips(args.trips, t, r.plan.target_s, max_trips));
+    t = timed_launch(kernel, blocks, threads, args, ev, b.id);
+  }
+  args.trips = int(calibrate_trips(args.trips, t, r.plan.target_s, max_trips));
+  m.shape.trips = args.trips;
+  m.work = work_per_launch(b.bench, m.shape);
+
+  (void)timed_launch(kernel, blocks, threads, args, ev, b.id);  // warm at the final size
+  for (int rep = 0; rep < r.plan.reps; ++rep)
+    m.times_s.push_back(timed_launch(kernel, blocks, threads, args, ev, b.id));
+  if (args.clocks) {
+    std::vector<ClockSample> cs(static_cast<size_t>(blocks));
+    check(cudaMemcpy(cs.data(), r.clocks, cs.size() * sizeof(ClockSample), cudaMemcpyDeviceToHost),
+          "reading clock samples");
+    m.sm_clock_mhz = sm_clock_mhz(cs);
+  }
+  if (!(m.best_s() > 0)) throw Error(ErrorKind::failure, std::string("ceilings: ") + b.id + " took no time");
+  if (b.target == Target::dram && r.buf_bytes < (size_t(2) << 30))
+    m.note = "buffer " + std::to_string(r.buf_bytes >> 20) + " MiB";
+  if (b.target == Target::l2) m.note = "working set " + std::to_string(set_bytes >> 20) + " MiB";
+  m.ran = true;
+  return m;
+}
+
+/// True when the CUDA context no longer works (a sticky error: a fault, a trap),
+/// so that no later benchmark can run; clears a non-sticky error.
+bool context_lost() {
+  (void)cudaGetLastError();
+  return cudaDeviceSynchronize() != cudaSuccess;
+}
+
 }  // namespace
 
 std::vector<Measurement> run_ceilings(const RunOptions& opt) {
@@ -168,91 +276,50 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
     check(cudaDeviceSynchronize(), "filling the buffers");
   }
 
-  std::vector<Measurement> out;
-  uint32_t seed = 0x9e3779b9U;
-  for (const BenchInfo& b : all_benches()) {
-    Measurement m;
-    m.bench = b.bench;
-    if (opt.progress) opt.progress(b.id);
-    const void* kernel = kernel_for(b.bench);
-    if (b.needs_sm90a && !sm90) {
-      m.skipped = "needs compute capability 9.0 (wgmma), device is " + std::to_string(prop.major) + "." +
-                  std::to_string(prop.minor);
-      out.push_back(m);
+  Rig rig;
+  rig.sms = sms;
+  rig.cc_major = prop.major;
+  rig.cc_minor = prop.minor;
+  rig.sm90 = sm90;
+  rig.plan = plan;
+  rig.buf_bytes = buf_bytes;
+  rig.l2_bytes = l2_bytes;
+  rig.src = src.get();
+  rig.dst = dst.get();
+  rig.sink = sink.get();
+  rig.clocks = clocks.get();
+  rig.did_run = static_cast<int*>(did_run.get());
+  rig.events = &ev;
+
+  // A benchmark that fails leaves the others to run; one that loses the context
+  // (a fault) leaves nothing to run on, and the rest say so.
+  std::vector<Measurement> done;
+  std::string lost;
+  for (const Bench bench : run_order()) {
+    const BenchInfo& b = info(bench);
+    if (!lost.empty()) {
+      Measurement m;
+      m.bench = bench;
+      m.skipped = "not run: " + lost;
+      done.push_back(m);
       continue;
     }
-    const int threads = threads_for(b.bench);
-    if (b.target == Target::l1 || b.needs_sm90a)  // shared-memory bound: the most shared memory per SM
-      check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                 int(cudaSharedmemCarveoutMaxShared)),
-            std::string("setting the shared-memory carveout of ") + b.id);
-    int per_sm = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0),
-          std::string("occupancy of ") + b.id);
-    if (per_sm < 1) throw Error(ErrorKind::failure, std::string("ceilings: ") + b.id + " cannot fit on an SM");
-    const int blocks = std::min(per_sm, 32) * sms;
-
-    KernelArgs args;
-    args.seed = seed;
-    seed = seed * 1664525U + 1013904223U;
-    args.sink = sink.get();
-    const bool memory = b.target == Target::dram || b.target == Target::l2;
-    if (b.target == Target::flops) args.clocks = static_cast<ClockSample*>(clocks.get());
-    args.did_run = static_cast<int*>(did_run.get());
-    args.src = src.get();
-    args.dst = dst.get();
-    // L2: about half the L2 (its two partitions may each keep a copy), a whole
-    // number of grid-wide rounds of kMemInFlight accesses, so every thread keeps
-    // its loads in flight; a quarter of the L2 when one round is already larger.
-    size_t set_bytes = buf_bytes;
-    if (b.target == Target::l2) {
-      const size_t round = size_t(blocks) * size_t(threads) * p::kMemInFlight * p::kMemAccessBytes;
-      set_bytes = round <= l2_bytes * 6 / 10 ? std::max<size_t>(1, l2_bytes / 2 / round) * round
-                                             : l2_bytes / 4 - (l2_bytes / 4) % 4096;
+    if (opt.progress) opt.progress(b.id);
+    try {
+      done.push_back(measure(b, rig));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::failure) throw;
+      Measurement m;
+      m.bench = bench;
+      m.failed = e.what();
+      done.push_back(m);
+      if (context_lost()) lost = std::string("the CUDA context was lost when ") + b.id + " failed";
     }
-    args.n16 = memory ? int64_t(set_bytes / 16) : 0;
-    m.shape = LaunchShape{blocks, threads, 0, memory ? int64_t(set_bytes) : 0};
-    const int64_t max_trips = memory ? 100000 : (int64_t(1) << 30);
-
-    // Warm up (module load, clocks ramping), then size the launch so that it
-    // lasts about plan.target_s, re-timing while it is far shorter.
-    check(cudaMemset(did_run.get(), 0, sizeof(int)), "clearing a flag");
-    args.trips = memory ? 1 : 64;
-    launch(kernel, blocks, threads, args, b.id);
-    check(cudaDeviceSynchronize(), std::string("running ") + b.id);
-    if (b.needs_sm90a) {
-      int ran = 0;
-      check(cudaMemcpy(&ran, did_run.get(), sizeof(int), cudaMemcpyDeviceToHost), "reading a flag");
-      if (ran != 1) {
-        m.skipped = "this build has no sm_90a code (add 90a to CMAKE_CUDA_ARCHITECTURES)";
-        out.push_back(m);
-        continue;
-      }
-    }
-    double t = timed_launch(kernel, blocks, threads, args, ev, b.id);
-    for (int round = 0; round < 4 && t < plan.target_s / 4 && args.trips < max_trips; ++round) {
-      args.trips = int(calibrate_trips(args.trips, t, plan.target_s, max_trips));
-      t = timed_launch(kernel, blocks, threads, args, ev, b.id);
-    }
-    args.trips = int(calibrate_trips(args.trips, t, plan.target_s, max_trips));
-    m.shape.trips = args.trips;
-    m.work = work_per_launch(b.bench, m.shape);
-
-    (void)timed_launch(kernel, blocks, threads, args, ev, b.id);  // warm at the final size
-    for (int r = 0; r < plan.reps; ++r) m.times_s.push_back(timed_launch(kernel, blocks, threads, args, ev, b.id));
-    if (args.clocks) {
-      std::vector<ClockSample> cs(static_cast<size_t>(blocks));
-      check(cudaMemcpy(cs.data(), clocks.get(), cs.size() * sizeof(ClockSample), cudaMemcpyDeviceToHost),
-            "reading clock samples");
-      m.sm_clock_mhz = sm_clock_mhz(cs);
-    }
-    if (!(m.best_s() > 0)) throw Error(ErrorKind::failure, std::string("ceilings: ") + b.id + " took no time");
-    if (b.target == Target::dram && buf_bytes < (size_t(2) << 30))
-      m.note = "buffer " + std::to_string(buf_bytes >> 20) + " MiB";
-    if (b.target == Target::l2) m.note = "working set " + std::to_string(set_bytes >> 20) + " MiB";
-    m.ran = true;
-    out.push_back(m);
   }
+  std::vector<Measurement> out;  // in all_benches() order
+  for (const BenchInfo& b : all_benches())
+    for (const Measurement& m : done)
+      if (m.bench == b.bench) out.push_back(m);
   return out;
 }
 

@@ -192,6 +192,10 @@ TEST(Ceilings, TableShowsMeasuredAgainstDatasheet) {
   skipped.bench = Bench::bf16_wgmma;
   skipped.skipped = "needs compute capability 9.0 (wgmma), device is 8.0";
   ms.push_back(skipped);
+  Measurement failed;
+  failed.bench = Bench::tf32_wgmma;
+  failed.failed = "ceilings: running tf32.wgmma: an illegal memory access was encountered";
+  ms.push_back(failed);
 
   const std::string t = render_table(ms, ds, &h200, 200, false);
   auto row = [&](const std::string& id) {
@@ -210,5 +214,25 @@ TEST(Ceilings, TableShowsMeasuredAgainstDatasheet) {
   const std::string w = row("bf16.wgmma");
   EXPECT_NE(w.find("skipped: needs compute capability 9.0"), std::string::npos) << w;
   EXPECT_NE(w.find("1830"), std::string::npos) << w;  // tensor clock
+  const std::string x = row("tf32.wgmma");
+  EXPECT_NE(x.find("FAILED: ceilings: running tf32.wgmma: an illegal memory access"), std::string::npos) << x;
   EXPECT_EQ(t.find("\x1b["), std::string::npos);  // no color when asked for none
+  // A failed benchmark adds nothing to the measured roofs.
+  EXPECT_EQ(to_peak_table(ms, "H200", "2026-11-29").flops_per_s.count("tf32_tensor"), 0u);
+}
+
+TEST(Ceilings, WgmmaBenchmarksRunLast) {
+  // The never-run sm_90a kernels last: a fault there (a lost CUDA context)
+  // cannot cost the other ceilings. Every benchmark runs once.
+  const std::vector<Bench> order = run_order();
+  ASSERT_EQ(order.size(), all_benches().size());
+  std::set<Bench> seen(order.begin(), order.end());
+  EXPECT_EQ(seen.size(), order.size());
+  bool in_wgmma = false;
+  for (const Bench b : order) {
+    if (info(b).needs_sm90a) in_wgmma = true;
+    else EXPECT_FALSE(in_wgmma) << info(b).id << " runs after a wgmma benchmark";
+  }
+  EXPECT_TRUE(in_wgmma);
+  EXPECT_EQ(order.front(), all_benches().front().bench);  // otherwise in list order
 }

@@ -35,6 +35,7 @@ TEST(CeilingsGpu, QuickRunMeasuresEveryCeiling) {
   for (const Measurement& m : ms) {
     const BenchInfo& b = info(m.bench);
     SCOPED_TRACE(b.id);
+    EXPECT_TRUE(m.failed.empty()) << "failed: " << m.failed;
     if (!m.ran) {
       EXPECT_TRUE(b.needs_sm90a) << "skipped: " << m.skipped;
       // On compute capability 9.0 only a build without sm_90a code may skip it.

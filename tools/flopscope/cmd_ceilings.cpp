@@ -60,7 +60,16 @@ int run_ceilings_command(const CeilingsOptions& o) {
     write_results(o.out, doc);
     std::fprintf(stderr, "wrote results: %s\n", o.out.c_str());
   }
-  return kOk;
+  // Like bench: what ran is printed and written; a benchmark that failed is
+  // named with its error, one line each, and makes the exit code 1.
+  int failed = 0;
+  for (const ceilings::Measurement& m : ms)
+    if (!m.failed.empty()) {
+      ++failed;
+      std::fprintf(stderr, "flopscope: error: ceiling %s failed: %s\n", ceilings::info(m.bench).id,
+                   one_line(m.failed).c_str());
+    }
+  return failed ? kFailure : kOk;
 }
 #endif
 
