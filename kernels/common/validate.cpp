@@ -26,6 +26,8 @@ Validation compare_outputs(std::span<const float> out, std::span<const size_t> i
   Validation v;
   v.tolerance = tol;
   const size_t count = indices.empty() ? out.size() : indices.size();
+  // Nothing compared would "pass" without checking anything.
+  if (count == 0) throw Error(ErrorKind::failure, "compare_outputs: no elements to compare");
   if (ref.size() != count)
     throw Error(ErrorKind::failure, "compare_outputs: " + std::to_string(ref.size()) +
                                         " reference values for " + std::to_string(count) +

@@ -3,6 +3,8 @@
 // datasheet, and the CLI writes them to peaks.measured.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <sstream>
 #include <string>
 
 #include "ceilings/ceilings.h"
@@ -15,17 +17,36 @@
 using namespace flopscope;
 using namespace flopscope::ceilings;
 
+namespace {
+
+/// Whether this build has sm_90a code (CMAKE_CUDA_ARCHITECTURES, e.g. "80,90a").
+bool built_with_sm90a() {
+  std::stringstream archs(FLOPSCOPE_CUDA_ARCHS);
+  for (std::string a; std::getline(archs, a, ',');)
+    if (a == "90a" || a == "90a-real") return true;
+  return false;
+}
+
+/// The least fraction of its datasheet figure a benchmark may reach before it
+/// counts as broken rather than slow: CUDA-core FMAs, wgmma and DRAM reach most
+/// of theirs; mma.sync on Hopper issues through the older path and reaches
+/// only part of the tensor cores' dense rate (docs/ceilings.md).
+double datasheet_floor(const BenchInfo& b) {
+  const std::string id = b.id;
+  if (id.find("mma_sync") != std::string::npos) return 0.25;
+  return 0.5;
+}
+
+}  // namespace
+
 TEST(CeilingsGpu, QuickRunMeasuresEveryCeiling) {
   FLOPSCOPE_REQUIRE_GPU();
   const DeviceInfo d = query_devices().front();
+  // A GPU the peak tables know must have its datasheet figures to compare with.
   PeakTable ds;
-  bool have_datasheet = false;  // a GPU the peak tables do not know is compared with nothing
-  try {
-    ds = peaks_for_device(d);
-    have_datasheet = true;
-  } catch (const Error&) {
-  }
-  int ran = 0, compared = 0;
+  const bool have_datasheet = !d.gpu_key.empty();
+  if (have_datasheet) ds = peaks_for_device(d);
+  int ran = 0;
 
   RunOptions o;
   o.quick = true;
@@ -38,8 +59,9 @@ TEST(CeilingsGpu, QuickRunMeasuresEveryCeiling) {
     EXPECT_TRUE(m.failed.empty()) << "failed: " << m.failed;
     if (!m.ran) {
       EXPECT_TRUE(b.needs_sm90a) << "skipped: " << m.skipped;
-      // On compute capability 9.0 only a build without sm_90a code may skip it.
+      // On compute capability 9.0 a build with sm_90a code must run it.
       if (hopper) {
+        EXPECT_FALSE(built_with_sm90a()) << "an sm_90 GPU and sm_90a code, yet skipped: " << m.skipped;
         EXPECT_NE(m.skipped.find("no sm_90a code"), std::string::npos) << m.skipped;
       }
       continue;
@@ -49,12 +71,14 @@ TEST(CeilingsGpu, QuickRunMeasuresEveryCeiling) {
     EXPECT_GT(m.work, 0);
     EXPECT_LE(m.best_s(), m.median_s());
     EXPECT_GT(m.median_s(), 1e-4) << "launches far shorter than planned";
-    if (auto v = table_value(ds, b)) {
-      ++compared;
-      // No pipe beats its datasheet by much (boost clocks aside), and a
-      // figure far below it means the benchmark is broken, not the GPU.
+    // Every FLOP and DRAM ceiling is held against its datasheet figure (L2 and
+    // shared memory have none): no pipe beats it by much (boost clocks aside),
+    // and far below it means the benchmark is broken, not the GPU.
+    if (have_datasheet && (b.target == Target::flops || b.target == Target::dram)) {
+      const std::optional<double> v = table_value(ds, b);
+      ASSERT_TRUE(v.has_value()) << "no datasheet " << b.peak_key << " for " << d.name;
       EXPECT_LT(m.median_rate(), 1.25 * *v) << m.median_rate() << " vs datasheet " << *v;
-      EXPECT_GT(m.median_rate(), 0.10 * *v) << m.median_rate() << " vs datasheet " << *v;
+      EXPECT_GT(m.median_rate(), datasheet_floor(b) * *v) << m.median_rate() << " vs datasheet " << *v;
     }
     if (b.target == Target::flops) {
       ASSERT_TRUE(m.sm_clock_mhz.has_value());
@@ -63,9 +87,6 @@ TEST(CeilingsGpu, QuickRunMeasuresEveryCeiling) {
     }
   }
   EXPECT_GT(ran, 0) << "no ceiling benchmark ran";
-  if (have_datasheet) {
-    EXPECT_GT(compared, 0) << "no measured ceiling was checked against the datasheet of " << d.name;
-  }
   const PeakTable t = to_peak_table(ms, d.name, "2026-01-01");
   EXPECT_GT(t.flops_per_s.at("fp32"), 0);
   EXPECT_GT(t.dram_bytes_per_s, 0);

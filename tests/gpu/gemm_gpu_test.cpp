@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,8 +46,10 @@ TEST(GemmGpu, EveryVariantMatchesTheReferenceAtAwkwardSizes) {
   Harness h;
   const auto specs = select_kernels("^gemm\\.", {});
   int validated = 0;
+  std::map<std::string, int> per_kernel;  // validations of each kernel this GPU runs
   for (const KernelSpec* s : specs) {
     if (!h.unsupported_reason(*s).empty() || s->variant == "wgmma") continue;  // wgmma: its own program
+    per_kernel[s->id()] += 0;
     for (const Dims& d : kAwkward) {
       const Shape shape = shape_of(d);
       SCOPED_TRACE(s->id() + " " + shape_string(shape));
@@ -65,10 +68,14 @@ TEST(GemmGpu, EveryVariantMatchesTheReferenceAtAwkwardSizes) {
         EXPECT_TRUE(v.passed) << "rel_l2 " << v.rel_l2_err << " max_rel " << v.max_rel_err
                               << " tol " << v.tolerance;
         ++validated;
+        ++per_kernel[s->id()];
       }
     }
   }
   EXPECT_GT(validated, 100);
+  // Every kernel, not just most: one that accepted no awkward size checked nothing.
+  EXPECT_GT(per_kernel.size(), 10u);
+  for (const auto& [id, n] : per_kernel) EXPECT_GE(n, 2) << id << " was validated at no size";
 }
 
 TEST(GemmGpu, AlignedTailsForTheTensorCoreKernels) {

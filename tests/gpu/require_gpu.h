@@ -1,8 +1,12 @@
 #pragma once
-// GPU tests skip, visibly and with the reason, where there is no GPU or driver.
+// GPU tests skip, visibly and with the reason, where there is no GPU or driver;
+// with FLOPSCOPE_EXPECT_GPU=1 in the environment (scripts/device-check.sh sets it
+// once nvidia-smi sees a GPU) they fail instead: there, a skip would let every
+// GPU test "pass" without running, e.g. on a driver too old for this runtime.
 //   TEST(X, Y) { FLOPSCOPE_REQUIRE_GPU(); ... }
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "flopscope/device.h"
@@ -20,10 +24,20 @@ inline std::string no_gpu_reason() {
   }
 }
 
+/// True when the environment says a GPU must be there (FLOPSCOPE_EXPECT_GPU set, not "0").
+inline bool gpu_expected() {
+  const char* v = std::getenv("FLOPSCOPE_EXPECT_GPU");
+  return v && *v && std::string(v) != "0";
+}
+
 }  // namespace flopscope::test
 
-#define FLOPSCOPE_REQUIRE_GPU()                                            \
-  do {                                                                     \
-    const std::string why_no_gpu_ = ::flopscope::test::no_gpu_reason();    \
-    if (!why_no_gpu_.empty()) GTEST_SKIP() << "no GPU: " << why_no_gpu_;  \
+#define FLOPSCOPE_REQUIRE_GPU()                                                                   \
+  do {                                                                                            \
+    const std::string why_no_gpu_ = ::flopscope::test::no_gpu_reason();                           \
+    if (!why_no_gpu_.empty()) {                                                                   \
+      if (::flopscope::test::gpu_expected())                                                      \
+        FAIL() << "FLOPSCOPE_EXPECT_GPU is set, but no GPU can be used: " << why_no_gpu_;         \
+      GTEST_SKIP() << "no GPU: " << why_no_gpu_;                                                  \
+    }                                                                                             \
   } while (0)

@@ -101,6 +101,8 @@ TEST(Validate, NaNNeverPasses) {
   EXPECT_TRUE(std::isinf(v.max_rel_err));
   const std::vector<float> inf = {INFINITY};
   EXPECT_FALSE(compare_outputs(inf, {}, std::vector<double>{1.0}, 1.0).passed);
+  // Comparing nothing is an error, not a pass.
+  EXPECT_THROW(compare_outputs(std::vector<float>{}, {}, std::vector<double>{}, 1.0), Error);
 }
 
 TEST(Validate, RelativeErrorsHandComputed) {
