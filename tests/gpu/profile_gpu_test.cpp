@@ -6,8 +6,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <regex>
 
 #include "cli/run_cli.h"
+#include "flopscope/counter_file.h"
 #include "flopscope/device.h"
 #include "gpu/require_gpu.h"
 #include "flopscope/results.h"
@@ -41,6 +43,35 @@ int64_t launches(const flopscope::ResultsDoc& doc, const std::string& variant, c
   return n;
 }
 
+/// N from the note "N kernels were still running when the process ended"
+/// (profiler/cupti/inject_report.cpp), 0 when there is none.
+int64_t still_running(const std::string& err) {
+  std::smatch m;
+  if (!std::regex_search(err, m, std::regex(R"((\d+) kernels were still running when the process ended)"))) return 0;
+  return std::stoll(m[1].str());
+}
+
+/// The ranges of a `--counters` file evaluated on the host: one per launch
+/// that was profiled with counters. Fails the test when the file is missing.
+std::vector<flopscope::EvaluatedRange> counter_ranges(const std::string& path, const std::string& err) {
+  if (!std::filesystem::exists(path)) {
+    ADD_FAILURE() << "no counter file " << path << "\n" << err;
+    return {};
+  }
+  const flopscope::CounterFile f = flopscope::read_counter_file(path);
+  EXPECT_EQ(f.dropped_ranges, 0u) << err;
+  EXPECT_EQ(f.unsaved_ranges, 0u) << err;
+  return flopscope::evaluate_counter_file(f);
+}
+
+// busy_kernel (tests/gpu/profile_app.cu) runs 64 dependent v = v * a + b per
+// thread, one FFMA each: 2 FLOP x 64 x 65536 threads per launch, exactly.
+constexpr double kBusyKernelFlops = 2.0 * 64 * 65536;
+
+bool is_busy_kernel(const flopscope::EvaluatedRange& r) {
+  return r.range.kernel.find("busy_kernel") != std::string::npos;  // the symbol, mangled
+}
+
 }  // namespace
 
 TEST(ProfileGpu, EveryLaunchApiGraphsNvtxAndCopies) {
@@ -56,10 +87,6 @@ TEST(ProfileGpu, EveryLaunchApiGraphsNvtxAndCopies) {
   EXPECT_EQ(launches(p.doc, "memcpy_HtoD", "app/copy_in"), 1) << p.cli.out;
   EXPECT_EQ(launches(p.doc, "memset", "app/copy_in"), 1) << p.cli.out;
   EXPECT_EQ(launches(p.doc, "memcpy_DtoH", "app"), 1) << p.cli.out;
-  int devices = int(flopscope::query_devices().size());
-  if (devices > 1) {
-    EXPECT_EQ(launches(p.doc, "busy_kernel", "app/dev1"), 2) << p.cli.out;
-  }
   for (const auto& r : p.doc.runs) {
     EXPECT_GT(r.time_s.median, 0) << r.name;
     EXPECT_LE(r.time_s.p10, r.time_s.median) << r.name;
@@ -69,6 +96,17 @@ TEST(ProfileGpu, EveryLaunchApiGraphsNvtxAndCopies) {
   EXPECT_EQ(p.cli.err.find("dropped"), std::string::npos) << p.cli.err;
   EXPECT_EQ(p.cli.err.find("could not be matched"), std::string::npos) << p.cli.err;
   EXPECT_NE(p.cli.out.find("busy_kernel"), std::string::npos) << p.cli.out;
+}
+
+// profile_app switches to device 1 when there is one (the launches under "dev1").
+TEST(ProfileGpu, SecondDeviceLaunchesAreAttributed) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const size_t devices = flopscope::query_devices().size();
+  if (devices < 2)
+    GTEST_SKIP() << "needs a second GPU; " << devices << " visible here, so launches on device 1 are not checked";
+  const Profiled p = profile({}, {"all"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", "app/dev1"), 2) << p.cli.out;
 }
 
 TEST(ProfileGpu, ChildProcessesAreProfiledAndMerged) {
@@ -99,13 +137,14 @@ TEST(ProfileGpu, ExitWithKernelsQueuedAndNoTeardown) {
   FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({}, {"nosync"});
   EXPECT_EQ(p.cli.exit_code, 0) << p.cli.err;
-  // The first kernel finished long before exit; the queued ones either finished
-  // while the process exited or are reported as incomplete, never lost silently.
-  int64_t seen = launches(p.doc, "busy_kernel", "");
+  // 5 launches (profile_app.cu, "nosync"). The first kernel finished long
+  // before exit; each queued one either finished while the process exited or
+  // is reported as still running, never lost silently.
+  const int64_t seen = launches(p.doc, "busy_kernel", "");
+  const int64_t running = still_running(p.cli.err);
   EXPECT_GE(seen, 1) << p.cli.err;
-  if (seen < 5) {
-    EXPECT_NE(p.cli.err.find("still running"), std::string::npos) << p.cli.err;
-  }
+  EXPECT_LE(seen, 5) << p.cli.err;
+  EXPECT_EQ(seen + running, 5) << seen << " timed, " << running << " still running\n" << p.cli.err;
 }
 
 TEST(ProfileGpu, Filters) {
@@ -114,12 +153,18 @@ TEST(ProfileGpu, Filters) {
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out;
   EXPECT_EQ(p.doc.runs[0].variant, "coop_kernel");
+  EXPECT_EQ(p.doc.runs[0].launches, 1);
 
+  // Only the three runtime launches; the copies and memset are outside "runtime".
   p = profile({"--nvtx-include", "runtime"}, {"all"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out;
   EXPECT_EQ(p.doc.runs[0].nvtx, "app/runtime");
+  EXPECT_EQ(p.doc.runs[0].variant, "busy_kernel");
+  EXPECT_EQ(p.doc.runs[0].launches, 3) << p.cli.out;
 
   p = profile({"--kernel-regex", "busy", "--launch-skip", "1", "--launch-count", "2"}, {"all"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   int64_t total = 0;
   for (const auto& r : p.doc.runs) total += r.launches;
   EXPECT_EQ(total, 2) << p.cli.out;
@@ -139,20 +184,35 @@ TEST(ProfileGpu, ActivityDurationsMatchEventTimingWithin2Percent) {
   EXPECT_NEAR(activity_s, event_s, 0.02 * event_s) << "activity " << activity_s << " s, events " << event_s << " s";
 }
 
-// --set flops: the kept launches are replayed by the range profiler. busy_kernel
-// runs 64 dependent v = v * a + b per thread, one FFMA each: 2 FLOP x 64 x 65536
-// threads per launch, exactly.
+// --set flops: the kept launches are replayed by the range profiler, each
+// with kBusyKernelFlops. The results hold the mean over the launches that got
+// counters, which one launch alone would satisfy: the --counters file has
+// one range per profiled launch, so it says that all three got them.
 TEST(ProfileGpu, CountersForKeptLaunches) {
   FLOPSCOPE_REQUIRE_GPU();
-  const Profiled p = profile({"--set", "flops", "--kernel-regex", "busy", "--nvtx-include", "runtime"}, {"all"});
+  const std::string counters = flopscope::test::temp_dir() + "/kept.fscounters";
+  const Profiled p = profile(
+      {"--set", "flops", "--kernel-regex", "busy", "--nvtx-include", "runtime", "--counters", counters}, {"all"});
   if (p.cli.err.find("restricted to administrators") != std::string::npos)
     GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out << p.cli.err;
   const auto& r = p.doc.runs[0];
+  EXPECT_EQ(r.variant, "busy_kernel");
+  EXPECT_EQ(r.nvtx, "app/runtime");
   EXPECT_EQ(r.launches, 3);
   ASSERT_TRUE(r.hw && r.hw->flops_total) << p.cli.err;
-  EXPECT_DOUBLE_EQ(*r.hw->flops_total, 2.0 * 64 * 65536) << p.cli.err;
+  EXPECT_DOUBLE_EQ(*r.hw->flops_total, kBusyKernelFlops) << p.cli.err;
+  // Only the kept launches are profiled: three ranges, all of them busy_kernel.
+  const auto ranges = counter_ranges(counters, p.cli.err);
+  ASSERT_EQ(ranges.size(), 3u) << p.cli.err;
+  for (const auto& e : ranges) {
+    SCOPED_TRACE("range of launch " + std::to_string(e.range.launch));
+    EXPECT_TRUE(is_busy_kernel(e)) << e.range.kernel;
+    EXPECT_EQ(e.range.nvtx, "app/runtime");
+    ASSERT_TRUE(e.hw.flops_total.has_value());
+    EXPECT_DOUBLE_EQ(*e.hw.flops_total, kBusyKernelFlops);
+  }
   EXPECT_TRUE(r.derived.tflops_hw.has_value());
   EXPECT_NE(p.cli.out.find("HFU%"), std::string::npos) << p.cli.out;
   // Every kept launch got counters, not just the first (one SetConfig per
@@ -162,17 +222,25 @@ TEST(ProfileGpu, CountersForKeptLaunches) {
 
 // A launch the driver refuses (bad configuration) submits no replay pass: that
 // must cost that launch only, not switch counters off for every later one.
+// The three good launches each have a range in the --counters file (the
+// results' mean would pass with one of them).
 TEST(ProfileGpu, ARefusedLaunchKeepsCountersOn) {
   FLOPSCOPE_REQUIRE_GPU();
-  const Profiled p = profile({"--set", "flops"}, {"badlaunch"});
+  const std::string counters = flopscope::test::temp_dir() + "/badlaunch.fscounters";
+  const Profiled p = profile({"--set", "flops", "--counters", counters}, {"badlaunch"});
   if (p.cli.err.find("restricted to administrators") != std::string::npos)
     GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
   EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
-  int64_t counted = 0;
-  for (const auto& r : p.doc.runs)
-    if (r.variant == "busy_kernel" && r.hw && r.hw->flops_total) counted += r.launches;
-  EXPECT_EQ(counted, 3) << p.cli.out << p.cli.err;
+  EXPECT_EQ(launches(p.doc, "busy_kernel", ""), 3) << p.cli.out;  // the refused launch never ran
+  int64_t busy_ranges = 0;
+  for (const auto& e : counter_ranges(counters, p.cli.err)) {
+    if (!is_busy_kernel(e)) continue;
+    ++busy_ranges;
+    ASSERT_TRUE(e.hw.flops_total.has_value()) << "launch " << e.range.launch;
+    EXPECT_DOUBLE_EQ(*e.hw.flops_total, kBusyKernelFlops) << "launch " << e.range.launch;
+  }
+  EXPECT_EQ(busy_ranges, 3) << p.cli.err;
 }
 
 // --set flops on the launches made inside a stream capture (graph_kernel, two

@@ -135,6 +135,7 @@ TEST(SessionGpu, RawRecordIsBoundedOrOff) {
 // A CUDA graph launch ends the batch before it, so the launches around it keep
 // their names; whatever ranges CUPTI makes for the graph's kernels are unnamed.
 // No synchronization after the graph: the next launch flushes it as it comes.
+// Exactly two named ranges, the first and the last, each a whole 64^3 GEMM.
 TEST(SessionGpu, GraphLaunchKeepsTheNamesAroundIt) {
   FLOPSCOPE_REQUIRE_GPU();
   auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});
@@ -165,16 +166,35 @@ TEST(SessionGpu, GraphLaunchKeepsTheNamesAroundIt) {
   for (const auto& n : s->notes()) notes += n + "\n";
   // Before any assertion: tells the first GPU run what CUPTI does with graph kernels.
   std::printf("graph launch: %s; %zu ranges: ", cudaGetErrorString(launched), kernels.size());
-  for (const auto& k : kernels) std::printf("[%s] ", k.kernel.empty() ? "-" : k.kernel.c_str());
-  std::printf("\nnotes:\n%s", notes.c_str());
+  for (const auto& k : kernels) {
+    const auto fp32 = k.hw.flops_by_pipe.find("fp32");
+    std::printf("[%s, fp32 %.0f] ", k.kernel.empty() ? "-" : k.kernel.c_str(),
+                fp32 == k.hw.flops_by_pipe.end() ? -1.0 : fp32->second);
+  }
+  std::printf("\ndropped ranges: %llu\nnotes:\n%s", static_cast<unsigned long long>(s->dropped_ranges()),
+              notes.c_str());
   ASSERT_TRUE(first && last);
   EXPECT_EQ(launched, cudaSuccess) << cudaGetErrorString(launched);
   EXPECT_EQ(cudaStreamSynchronize(g.stream), cudaSuccess);
+  EXPECT_EQ(s->dropped_ranges(), 0u);
+  // The two launches made through the session, and nothing else, are named.
+  size_t named = 0;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    if (kernels[i].kernel.empty()) continue;
+    SCOPED_TRACE("range " + std::to_string(i) + " of " + std::to_string(kernels.size()));
+    ++named;
+    EXPECT_TRUE(i == 0 || i + 1 == kernels.size()) << "a named range between the first and the last";
+    ASSERT_TRUE(kernels[i].hw.flops_by_pipe.count("fp32"));
+    EXPECT_DOUBLE_EQ(kernels[i].hw.flops_by_pipe.at("fp32"), 2.0 * 64 * 64 * 64);
+  }
+  EXPECT_EQ(named, 2u);
   ASSERT_GE(kernels.size(), 2u);
   EXPECT_FALSE(kernels.front().kernel.empty());
   EXPECT_EQ(kernels.back().kernel, kernels.front().kernel);
-  for (size_t i = 1; i + 1 < kernels.size(); ++i) EXPECT_TRUE(kernels[i].kernel.empty()) << i;
-  EXPECT_NE(notes.find("1 CUDA graph launches"), std::string::npos) << notes;
+  // Every range in between is the graph's, and the note counts them.
+  EXPECT_NE(notes.find("1 CUDA graph launches: " + std::to_string(kernels.size() - 2) + " ranges"),
+            std::string::npos)
+      << notes;
   EXPECT_EQ(notes.find("left unnamed"), std::string::npos) << notes;  // no mismatched batch
 }
 
