@@ -257,11 +257,14 @@ if [ "${#gpu_tests[@]}" -gt 0 ]; then
   NOTE="${#gpu_tests[@]} programs, 75 s each at most" \
   step gpu-tests 300 bash -c 'rc=0; for t in "$@"; do echo "--- $t"; timeout -k 5 75 "$t" --gtest_color=no || { echo "--- $t: rc=$?"; rc=1; }; done; exit $rc' \
     gpu-tests "${gpu_tests[@]}"
-  # A skipped test is not a passed one: the table says how many skipped (the
-  # reasons, e.g. counters not permitted, are in run.log).
+  # A skipped test is not a passed one: the table says which skipped (the
+  # reasons, e.g. counters not permitted or no second GPU, are in run.log).
   skipped=$(sed -n '/^=== gpu-tests: /,/^=== gpu-tests: [a-z]/p' "$log" |
-            grep -Ec '^\[  SKIPPED \] [A-Za-z0-9_]+\.[A-Za-z0-9_/]+ \(')
-  [ "$skipped" -gt 0 ] && summary+=("gpu-tests skipped|$skipped tests|0|their reasons: grep -B3 SKIPPED run.log")
+            sed -n 's/^\[  SKIPPED \] \([A-Za-z0-9_/]*\.[A-Za-z0-9_/]*\) (.*/\1/p')
+  if [ -n "$skipped" ]; then
+    n=$(wc -l <<<"$skipped")
+    summary+=("gpu-tests skipped|$n tests|0|$(head -n 4 <<<"$skipped" | tr '\n' ' ')$([ "$n" -gt 4 ] && echo '...') (reasons in run.log)")
+  fi
 else
   absent gpu-tests "no tests/*_gpu_test program in $build"
 fi
@@ -393,15 +396,17 @@ fi
 # Each kernel with a performance target, at its default (target) shape, launched
 # twice (one warm-up, one timed run) under ncu's throughput, memory, occupancy
 # and warp-stall sections: the shared-memory, issue and stall figures that
-# docs/kernels.md only estimates from static SASS counts.
+# docs/kernels.md only estimates from static SASS counts. The --kernel-name
+# regex names the same kernels by their CUDA symbols (7 ids, 2 launches each).
+# Last, so it often gets "no time" in a first call: `--only ncu-tune` then.
 if command -v ncu >/dev/null 2>&1 && has bench; then
   NOTE="ncu_tune.csv in counters.tgz" \
   step ncu-tune 60 ncu --clock-control none --csv --page details \
     --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
     --section LaunchStats --section Occupancy --section WarpStateStats \
-    --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 10 \
+    --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 14 \
     --log-file "$cstage/ncu_tune.csv" \
-    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync\.bf16)|attention\.flash_mma\.bf16|memory\.(copy\.fp32|softmax\.bf16))$' \
+    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync\.bf16)|attention\.flash_mma\.bf16|memory\.(copy|triad|softmax)\.(fp32|bf16))$' \
       --warmup 1 --reps 1 --no-validate
   pack_counters
 else

@@ -82,8 +82,10 @@ int64_t resident_ctas() {
   if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess ||
       cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, stream_kernel<kTriad>, kThreads, 0) !=
           cudaSuccess ||
-      per_sm < 1)
-    return int64_t(132) * 4;  // launch geometry only, not kept; a real error surfaces at the launch
+      per_sm < 1) {
+    (void)cudaGetLastError();  // not this launch's error: a real one surfaces at the launch
+    return int64_t(132) * 4;   // launch geometry only, not kept
+  }
   const int64_t n = int64_t(sms) * per_sm;
   if (have_dev) known[size_t(dev)].store(n, std::memory_order_relaxed);
   return n;

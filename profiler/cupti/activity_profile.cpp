@@ -381,9 +381,16 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
   using Field = std::optional<double> HwCounters::*;
   for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
                   &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s}) {
+    double have_w = 0;
     for (size_t i = 0; i < launches.size(); ++i)
-      if (launches[i].*f) m.*f = (m.*f).value_or(0) + weight(i) * *(launches[i].*f);
-    if (m.*f) *(m.*f) /= total;
+      if (launches[i].*f) {
+        m.*f = (m.*f).value_or(0) + weight(i) * *(launches[i].*f);
+        have_w += weight(i);
+      }
+    if (m.*f) {
+      if (have_w > 0) *(m.*f) /= total;
+      else (m.*f).reset();  // only entries of weight 0 had it
+    }
   }
   double clock_w = 0;
   std::map<std::string, double> metric_w;

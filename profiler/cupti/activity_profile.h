@@ -170,8 +170,10 @@ void disambiguate_profile_ids(std::vector<RunRecord>& runs);
 
 /// The per-launch mean of several launches' counters: FLOPs, bytes, durations
 /// and ".sum" metrics divided by the count, clocks and other metrics averaged.
-/// With `weights` (one per entry), entry i stands for weights[i] launches (a
-/// process's per-launch mean of that many): every mean is weighted by them.
+/// With `weights` (one per entry, finite and >= 0, else Error(failure)), entry i
+/// stands for weights[i] launches (a process's per-launch mean of that many):
+/// every mean is weighted by them, and a quantity only weight-0 entries have is
+/// left out.
 HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vector<double>& weights = {});
 
 /// Fills a profile record's `derived` block: no model FLOPs, so no MFU; the

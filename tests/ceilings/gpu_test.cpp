@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "ceilings/ceilings.h"
 #include "cli/run_cli.h"
+#include "cuda_archs.h"
 #include "flopscope/device.h"
 #include "flopscope/error.h"
 #include "flopscope/results.h"
@@ -18,14 +18,6 @@ using namespace flopscope;
 using namespace flopscope::ceilings;
 
 namespace {
-
-/// Whether this build has sm_90a code (CMAKE_CUDA_ARCHITECTURES, e.g. "80,90a").
-bool built_with_sm90a() {
-  std::stringstream archs(FLOPSCOPE_CUDA_ARCHS);
-  for (std::string a; std::getline(archs, a, ',');)
-    if (a == "90a" || a == "90a-real") return true;
-  return false;
-}
 
 /// The least fraction of its datasheet figure a benchmark may reach before it
 /// counts as broken rather than slow: CUDA-core FMAs, wgmma and DRAM reach most
@@ -61,7 +53,7 @@ TEST(CeilingsGpu, QuickRunMeasuresEveryCeiling) {
       EXPECT_TRUE(b.needs_sm90a) << "skipped: " << m.skipped;
       // On compute capability 9.0 a build with sm_90a code must run it.
       if (hopper) {
-        EXPECT_FALSE(built_with_sm90a()) << "an sm_90 GPU and sm_90a code, yet skipped: " << m.skipped;
+        EXPECT_FALSE(flopscope::test::configured_sm90a(FLOPSCOPE_CUDA_ARCHS)) << "an sm_90 GPU and sm_90a code, yet skipped: " << m.skipped;
         EXPECT_NE(m.skipped.find("no sm_90a code"), std::string::npos) << m.skipped;
       }
       continue;

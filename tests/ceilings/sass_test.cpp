@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ceilings/params.h"
+#include "cuda_archs.h"
 
 namespace p = flopscope::ceilings::params;
 
@@ -187,10 +188,7 @@ TEST_F(Sass, WgmmaLoops) {
   bool any90a = false;
   for (const Function* f : kernels("18wgmma_bench_kernel")) any90a |= f->arch == "sm_90a";
   // Skipped only where the build was configured without 90a; the default has it.
-  bool want90a = false;
-  std::stringstream archs(FLOPSCOPE_CUDA_ARCHS);  // "80,90a"
-  for (std::string a; std::getline(archs, a, ',');) want90a |= a == "90a" || a == "90a-real";
-  if (!want90a) GTEST_SKIP() << "CMAKE_CUDA_ARCHITECTURES (" << FLOPSCOPE_CUDA_ARCHS << ") lacks 90a";
+  if (!flopscope::test::configured_sm90a(FLOPSCOPE_CUDA_ARCHS)) GTEST_SKIP() << "CMAKE_CUDA_ARCHITECTURES (" << FLOPSCOPE_CUDA_ARCHS << ") lacks 90a";
   ASSERT_TRUE(any90a) << "90a is configured (" << FLOPSCOPE_CUDA_ARCHS << ") but no sm_90a wgmma_bench_kernel";
   // Between the groups: the arrive, the wait, descriptor arithmetic and the
   // NOPs ptxas pads HGMMA issue with.

@@ -33,6 +33,7 @@ std::string gpu_missing(int min_cc) {
 void run_and_validate(const std::string& id, const std::string& shape) {
   const fk::KernelSpec* spec = fk::find_kernel(id);
   ASSERT_NE(spec, nullptr) << id << " is not registered";
+  FLOPSCOPE_REQUIRE_GPU();  // fails instead under FLOPSCOPE_EXPECT_GPU=1
   if (std::string why = gpu_missing(spec->min_cc); !why.empty()) GTEST_SKIP() << why;
   const flopscope::Shape sh = fk::resolve_shape(*spec, shape);
   std::unique_ptr<fk::KernelInstance> inst = spec->create(sh);

@@ -193,8 +193,7 @@ TEST(ProfileGpu, CountersForKeptLaunches) {
   const std::string counters = flopscope::test::temp_dir() + "/kept.fscounters";
   const Profiled p = profile(
       {"--set", "flops", "--kernel-regex", "busy", "--nvtx-include", "runtime", "--counters", counters}, {"all"});
-  if (p.cli.err.find("restricted to administrators") != std::string::npos)
-    GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
+  FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(p.cli.err);
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
   ASSERT_EQ(p.doc.runs.size(), 1u) << p.cli.out << p.cli.err;
   const auto& r = p.doc.runs[0];
@@ -228,8 +227,7 @@ TEST(ProfileGpu, ARefusedLaunchKeepsCountersOn) {
   FLOPSCOPE_REQUIRE_GPU();
   const std::string counters = flopscope::test::temp_dir() + "/badlaunch.fscounters";
   const Profiled p = profile({"--set", "flops", "--counters", counters}, {"badlaunch"});
-  if (p.cli.err.find("restricted to administrators") != std::string::npos)
-    GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
+  FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(p.cli.err);
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
   EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
   EXPECT_EQ(launches(p.doc, "busy_kernel", ""), 3) << p.cli.out;  // the refused launch never ran
@@ -249,8 +247,7 @@ TEST(ProfileGpu, ARefusedLaunchKeepsCountersOn) {
 TEST(ProfileGpu, CountersDoNotBreakStreamCapture) {
   FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({"--set", "flops", "--kernel-regex", "graph_kernel"}, {"all"});
-  if (p.cli.err.find("restricted to administrators") != std::string::npos)
-    GTEST_SKIP() << "GPU counters not permitted here: " << p.cli.err;
+  FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(p.cli.err);
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
   EXPECT_EQ(launches(p.doc, "graph_kernel", "app/graph_phase"), 4) << p.cli.out << p.cli.err;
   // The captured `<<<>>>` launches (CUDA 13: __cudaLaunchKernel) were seen as

@@ -32,6 +32,16 @@ inline bool gpu_expected() {
 
 }  // namespace flopscope::test
 
+/// Skips, visibly, a counter test whose tool output or error `text` says GPU
+/// counters are restricted to administrators (RmProfilingAdminOnly=1): a
+/// machine setting, not a flopscope failure; device-check lists such skips.
+#define FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(text)                                  \
+  do {                                                                               \
+    const std::string counters_text_ = (text);                                       \
+    if (counters_text_.find("restricted to administrators") != std::string::npos)    \
+      GTEST_SKIP() << "GPU counters not permitted here: " << counters_text_;         \
+  } while (0)
+
 #define FLOPSCOPE_REQUIRE_GPU()                                                                   \
   do {                                                                                            \
     const std::string why_no_gpu_ = ::flopscope::test::no_gpu_reason();                           \

@@ -34,8 +34,7 @@ namespace {
   try {                                                                                    \
     var = std::make_unique<Session>(SessionOptions __VA_ARGS__);                           \
   } catch (const Error& e) {                                                               \
-    if (std::string(e.what()).find("restricted to administrators") != std::string::npos) \
-      GTEST_SKIP() << "GPU counters not permitted here: " << e.what();                    \
+    FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(e.what());                                       \
     throw;                                                                                 \
   }
 
@@ -232,8 +231,7 @@ TEST(SessionGpu, BenchCountersFileReportsTheSameFlops) {
   const std::string counters = dir + "/gemm.fscounters", results = dir + "/gemm.json", csv = dir + "/again.csv";
   const auto bench = test::run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "256x256x256", "--metrics",
                                     "flops", "--reps", "3", "--counters", counters, "--out", results});
-  if (bench.err.find("restricted to administrators") != std::string::npos)
-    GTEST_SKIP() << "GPU counters not permitted here: " << bench.err;
+  FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(bench.err);
   ASSERT_EQ(bench.exit_code, 0) << bench.err;
   const ResultsDoc measured = read_results(results);
   ASSERT_EQ(measured.runs.size(), 1u);

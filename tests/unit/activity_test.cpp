@@ -794,10 +794,12 @@ TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingRates) {
   EXPECT_THROW(mean_counters({a, b}, {1.0}), Error);
   EXPECT_THROW(mean_counters({a, b}, {1.0, -1.0}), Error);
   EXPECT_THROW(mean_counters({a, b}, {1.0, std::numeric_limits<double>::quiet_NaN()}), Error);
-  // A rate only a weight-0 entry has is dropped, not 0/0.
+  // A rate or amount only a weight-0 entry has is dropped, not 0/0 or 0.
+  a.l2_bytes = 5;
   const HwCounters w = mean_counters({a, b}, {0.0, 1.0});
   EXPECT_DOUBLE_EQ(*w.flops_total, 30.0);
   EXPECT_FALSE(w.sm_clock_hz.has_value());
+  EXPECT_FALSE(w.l2_bytes.has_value());
   EXPECT_EQ(w.metrics.count("x.avg"), 0u);
 }
 

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 
+#include "cuda_archs.h"
 #include "gemm/mma_sync_layout.h"
 #include "gemm/wgmma_tile.h"
 #include <vector>
@@ -82,20 +83,7 @@ std::vector<Function> functions_in(const std::string& object) {
   return fs;
 }
 
-/// The SASS architectures the build compiles for ("sm_80", "sm_90a"), from
-/// CMAKE_CUDA_ARCHITECTURES ("80,90a"; "-real" stripped, "-virtual" is PTX only);
-/// empty for "native", "all" and the like, whose list the build decides.
-std::vector<std::string> configured_archs() {
-  std::vector<std::string> out;
-  std::stringstream all(FLOPSCOPE_CUDA_ARCHS);
-  std::string a;
-  while (std::getline(all, a, ',')) {
-    if (a.empty() || !std::isdigit(static_cast<unsigned char>(a[0]))) return {};
-    if (a.find("-virtual") != std::string::npos) continue;
-    out.push_back("sm_" + a.substr(0, a.find('-')));
-  }
-  return out;
-}
+std::vector<std::string> configured_archs() { return flopscope::test::configured_archs(FLOPSCOPE_CUDA_ARCHS); }
 
 struct Check {
   const char* object;    // object-file suffix

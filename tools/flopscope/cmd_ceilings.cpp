@@ -66,8 +66,9 @@ int run_ceilings_command(const CeilingsOptions& o) {
   for (const ceilings::Measurement& m : ms)
     if (!m.failed.empty()) {
       ++failed;
-      std::fprintf(stderr, "flopscope: error: ceiling %s failed: %s\n", ceilings::info(m.bench).id,
-                   one_line(m.failed).c_str());
+      std::string why = one_line(m.failed);
+      if (why.rfind("ceilings: ", 0) == 0) why.erase(0, 10);  // the line says "ceiling" already
+      std::fprintf(stderr, "flopscope: error: ceiling %s failed: %s\n", ceilings::info(m.bench).id, why.c_str());
     }
   return failed ? kFailure : kOk;
 }
