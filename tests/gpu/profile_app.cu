@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "gpu/profile_app_shape.h"
+
 extern char** environ;
 
 #define CHECK(call)                                                                         \
@@ -68,7 +70,8 @@ __global__ void graph_kernel(float* x, int n) {
 
 namespace {
 
-constexpr int kN = 1 << 16;
+constexpr int kN = flopscope::test::kBusyThreads;
+constexpr int kIters = flopscope::test::kBusyIters;
 
 template <class F>
 F driver_fn(const char* name) {
@@ -83,7 +86,7 @@ F driver_fn(const char* name) {
 }
 
 void runtime_launches(float* d, int count) {
-  for (int i = 0; i < count; ++i) busy_kernel<<<kN / 256, 256>>>(d, kN, 64);
+  for (int i = 0; i < count; ++i) busy_kernel<<<kN / 256, 256>>>(d, kN, kIters);
   CHECK(cudaGetLastError());
 }
 
@@ -96,7 +99,7 @@ void driver_launches(float* d) {
   cudaFunction_t busy = nullptr, coop = nullptr;
   CHECK(cudaGetFuncBySymbol(&busy, reinterpret_cast<const void*>(busy_kernel)));
   CHECK(cudaGetFuncBySymbol(&coop, reinterpret_cast<const void*>(coop_kernel)));
-  int n = kN, iters = 64;
+  int n = kN, iters = kIters;
   void* busy_args[] = {&d, &n, &iters};
   void* coop_args[] = {&d, &n};
   CHECK_CU(driver_fn<LaunchKernel>("cuLaunchKernel")(reinterpret_cast<CUfunction>(busy), kN / 256, 1, 1, 256, 1,
@@ -202,7 +205,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (mode == "badlaunch") {
-    busy_kernel<<<1, 2048>>>(d, kN, 64);  // more threads per block than any GPU allows
+    busy_kernel<<<1, 2048>>>(d, kN, kIters);  // more threads per block than any GPU allows
     if (cudaGetLastError() != cudaErrorInvalidConfiguration) return 95;  // and clears it
     runtime_launches(d, 3);
     CHECK(cudaDeviceSynchronize());

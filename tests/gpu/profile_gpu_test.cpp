@@ -11,6 +11,7 @@
 #include "cli/run_cli.h"
 #include "flopscope/counter_file.h"
 #include "flopscope/device.h"
+#include "gpu/profile_app_shape.h"
 #include "gpu/require_gpu.h"
 #include "flopscope/results.h"
 
@@ -64,9 +65,7 @@ std::vector<flopscope::EvaluatedRange> counter_ranges(const std::string& path, c
   return flopscope::evaluate_counter_file(f);
 }
 
-// busy_kernel (tests/gpu/profile_app.cu) runs 64 dependent v = v * a + b per
-// thread, one FFMA each: 2 FLOP x 64 x 65536 threads per launch, exactly.
-constexpr double kBusyKernelFlops = 2.0 * 64 * 65536;
+using flopscope::test::kBusyKernelFlops;  // busy_kernel's FLOPs per launch (gpu/profile_app_shape.h)
 
 bool is_busy_kernel(const flopscope::EvaluatedRange& r) {
   return r.range.kernel.find("busy_kernel") != std::string::npos;  // the symbol, mangled
