@@ -379,7 +379,9 @@ fi
 
 # ---- 10. sanitizers over our kernels at tiny sizes ------------------------------------
 # Not cuBLAS's: slow to load under the sanitizer, and its hazards are not ours.
-if has bench; then
+if ! command -v compute-sanitizer >/dev/null 2>&1; then
+  absent sanitizers "compute-sanitizer is not on PATH"
+elif has bench; then
   for tool in memcheck racecheck; do
     NOTE="our kernels, --shape tiny" \
     step "sanitize-$tool" 120 compute-sanitizer --tool "$tool" --error-exitcode 1 \

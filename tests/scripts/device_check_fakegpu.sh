@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# scripts/device-check.sh past its GPU check, on a machine without a GPU: a
+# stand-in nvidia-smi says there is one, so every GPU step runs and fails, or is
+# reported absent, as on a lease whose GPU cannot be used. The script must still
+# reach its summary with a row for each step, hit no shell error (an unbound
+# variable, a missing command), leave at most 8 files, and report the GPU tests
+# as failing, not as passed by skipping (FLOPSCOPE_EXPECT_GPU). Skipped (visibly)
+# where a GPU is present.
+#   device_check_fakegpu.sh SOURCE_DIR BUILD_DIR
+set -u
+src=$1 build=$2
+if nvidia-smi -L >/dev/null 2>&1; then
+  echo "[  SKIPPED ] a GPU is visible here; this test stands one in where there is none"
+  exit 0
+fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out/stdout"; echo "--- stderr"; cat "$out/stderr"; exit 1; }
+mkdir -p "$out/bin" "$out/dc"
+printf '#!/bin/sh\n[ "$1" = -L ] && echo "GPU 0: NVIDIA H200 (UUID: GPU-stand-in)"\nexit 0\n' >"$out/bin/nvidia-smi"
+chmod +x "$out/bin/nvidia-smi"
+# Every step but cpu-tests (it would run this test again).
+steps=devices,gpu-tests,counter-fixtures,ncu,ncu-twin,crosscheck,profile-torch-flops,torch-crosscheck
+steps+=,bench,bench-large,targets,counter-checks,ceilings,wgmma-large,profile-torch
+steps+=,sanitize-memcheck,sanitize-racecheck,sanitize-wgmma,ncu-tune
+PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --out "$out/dc" --build "$build" --budget 200 \
+  --only "$steps" >"$out/stdout" 2>"$out/stderr"
+rc=$?
+[ "$rc" -eq 0 ] || fail "exit $rc: the script did not reach its summary"
+grep -Eiq "unbound variable|syntax error|command not found|failed to run command" \
+  "$out/stderr" "$out/dc/run.log" && fail "a shell error (see run.log: $(grep -Ei 'unbound|syntax|not found|failed to run' "$out/dc/run.log" | head -3))"
+for row in probe build devices gpu-tests bench ceilings sanitizers; do
+  grep -Eq "^$row +" "$out/stdout" || fail "no summary row for $row"
+done
+if [ -x "$build/tests/session_gpu_test" ]; then
+  grep -Eq "^gpu-tests +rc=" "$out/stdout" || fail "the GPU tests did not fail with no usable GPU"
+  grep -q "FLOPSCOPE_EXPECT_GPU is set" "$out/dc/run.log" || fail "no GPU test said a GPU was expected"
+fi
+grep -Eq "^devices +ok" "$out/stdout" && fail "flopscope devices succeeded without a GPU"
+n=$(ls -A "$out/dc" | wc -l)
+[ "$n" -le 8 ] || fail "$n files in the output directory, at most 8 allowed: $(ls -A "$out/dc")"
+echo "device-check with a stand-in GPU: every step reported, GPU tests failing, $n files"
