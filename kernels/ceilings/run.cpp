@@ -115,13 +115,13 @@ struct Plan {
 /// What every benchmark shares: the device, the buffers, the timing events.
 struct Rig {
   int sms = 0, cc_major = 0, cc_minor = 0;
-  bool sm90 = false;
   Plan plan{};
   size_t buf_bytes = 0, l2_bytes = 0;
   void *src = nullptr, *dst = nullptr, *sink = nullptr, *clocks = nullptr;
   int* did_run = nullptr;
   const Events* events = nullptr;
   uint32_t seed = 0x9e3779b9U;
+  bool sm90() const { return cc_major == 9 && cc_minor == 0; }
   uint32_t next_seed() {
     const uint32_t s = seed;
     seed = seed * 1664525U + 1013904223U;
@@ -136,7 +136,7 @@ Measurement measure(const BenchInfo& b, Rig& r) {
   m.bench = b.bench;
   const Events& ev = *r.events;
   const void* kernel = kernel_for(b.bench);
-  if (b.needs_sm90a && !r.sm90) {
+  if (b.needs_sm90a && !r.sm90()) {
     m.skipped = "needs compute capability 9.0 (wgmma), device is " + std::to_string(r.cc_major) + "." +
                 std::to_string(r.cc_minor);
     return m;
@@ -237,9 +237,11 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
   check(cudaSetDevice(opt.device), "selecting device " + std::to_string(opt.device));
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, opt.device), "reading device properties");
-  const int sms = prop.multiProcessorCount;
-  const bool sm90 = prop.major == 9 && prop.minor == 0;
-  const Plan plan = opt.quick ? Plan{0.005, 5} : Plan{0.020, 15};
+  Rig rig;
+  rig.sms = prop.multiProcessorCount;
+  rig.cc_major = prop.major;
+  rig.cc_minor = prop.minor;
+  rig.plan = opt.quick ? Plan{0.005, 5} : Plan{0.020, 15};
 
   // Device memory: two buffers for copy, each 2 GiB (1 GiB with --quick),
   // fewer when the card has less free; L2 reads use the front of the first.
@@ -256,7 +258,7 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
 
   DeviceBuffer src(buf_bytes, "the source buffer"), dst(buf_bytes, "the destination buffer");
   // No GPU keeps more than 32 blocks resident per SM: room for any grid below.
-  const int max_blocks = sms * 32;
+  const int max_blocks = rig.sms * 32;
   const size_t max_threads = size_t(max_blocks) * 1024;  // at most 1024 threads per block
   DeviceBuffer sink(max_threads * sizeof(double), "the result sink");
   DeviceBuffer clocks(size_t(max_blocks) * sizeof(ClockSample), "clock samples");
@@ -269,19 +271,13 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
     fill.seed = 0x2545f491U;
     fill.n16 = int64_t(buf_bytes / 16);
     fill.dst = src.get();
-    launch(detail::fill_kernel(), sms * 8, 256, fill, "the buffer fill");
+    launch(detail::fill_kernel(), rig.sms * 8, 256, fill, "the buffer fill");
     fill.dst = dst.get();
     fill.seed ^= 0xffffU;
-    launch(detail::fill_kernel(), sms * 8, 256, fill, "the buffer fill");
+    launch(detail::fill_kernel(), rig.sms * 8, 256, fill, "the buffer fill");
     check(cudaDeviceSynchronize(), "filling the buffers");
   }
 
-  Rig rig;
-  rig.sms = sms;
-  rig.cc_major = prop.major;
-  rig.cc_minor = prop.minor;
-  rig.sm90 = sm90;
-  rig.plan = plan;
   rig.buf_bytes = buf_bytes;
   rig.l2_bytes = l2_bytes;
   rig.src = src.get();

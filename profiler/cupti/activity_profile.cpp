@@ -374,7 +374,6 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
   for (size_t i = 0; i < launches.size(); ++i) total += weight(i);
   HwCounters m;
   if (!(total > 0)) return m;
-  auto is_sum = [](const std::string& key) { return key.size() > 4 && key.compare(key.size() - 4, 4, ".sum") == 0; };
   // Amounts (FLOPs, bytes, time, ".sum" metrics): the weighted sum over every
   // entry / the total weight, an entry without one adding 0. Rates (the clock,
   // other metrics): the weighted mean over the entries that have them.
@@ -413,7 +412,7 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
   }
   for (auto& [key, v] : m.flops_by_pipe) v /= total;
   for (auto it = m.metrics.begin(); it != m.metrics.end();) {
-    const double w = is_sum(it->first) ? total : metric_w[it->first];
+    const double w = is_sum_metric(it->first) ? total : metric_w[it->first];
     if (w > 0) it->second /= w, ++it;
     else it = m.metrics.erase(it);  // only entries of weight 0 had it
   }

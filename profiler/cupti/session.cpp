@@ -107,8 +107,7 @@ HwCounters combine_launches(const std::vector<KernelCounters>& launches) {
   }
   if (clocks > 0) *out.sm_clock_hz /= clocks;
   for (auto& [key, v] : out.metrics) {
-    const bool summable = key.size() > 4 && key.compare(key.size() - 4, 4, ".sum") == 0;
-    if (!summable) v /= metric_count[key];
+    if (!is_sum_metric(key)) v /= metric_count[key];
   }
   return out;
 }

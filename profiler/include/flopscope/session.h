@@ -76,6 +76,12 @@ struct KernelCounters {
 /// averaged otherwise. For a benchmark run made of several kernels.
 HwCounters combine_launches(const std::vector<KernelCounters>& launches);
 
+/// Whether a raw metric is an amount that adds up over launches (its name ends
+/// in ".sum"), rather than a rate or ratio that is averaged.
+inline bool is_sum_metric(const std::string& key) {
+  return key.size() > 4 && key.compare(key.size() - 4, 4, ".sum") == 0;
+}
+
 class Session {
  public:
   /// Checks the driver and device and builds the metric plan for the device's
