@@ -7,6 +7,7 @@
 #include <cupti_profiler_target.h>
 #include <cupti_target.h>
 
+#include <map>
 #include <mutex>
 
 #include "flopscope/error.h"
@@ -59,6 +60,7 @@ const DriverApi& driver_api() {
       resolve("cuCtxPopCurrent", api.ctx_pop_current);
       resolve("cuCtxGetDevice", api.ctx_get_device);
       resolve("cuCtxSynchronize", api.ctx_synchronize);
+      resolve("cuGetErrorName", api.get_error_name);
       resolve("cuStreamIsCapturing", api.stream_is_capturing);
     } catch (const Error& err) {
       failure = err.what();
@@ -131,7 +133,7 @@ std::string device_unsupported_reason(int device) {
       why += (why.empty() ? "" : ", ") + std::string(what) +
              (level == CUPTI_PROFILER_CONFIGURATION_DISABLED ? " (disabled by the system)" : "");
   };
-  add(p.architecture, "architecture older than Volta");
+  add(p.architecture, "architecture not supported by the range profiler (needs compute capability 7.5+)");
   add(p.sli, "SLI");
   add(p.vGpu, "vGPU without profiling enabled");
   add(p.confidentialCompute, "confidential computing");
@@ -148,7 +150,11 @@ std::string device_chip_name(int device) {
   return p.pChipName ? std::string(p.pChipName) : std::string();
 }
 
-std::vector<uint8_t> counter_availability(CUcontext ctx) {
+std::vector<uint8_t> counter_availability(CUcontext ctx, int device) {
+  static std::mutex mu;
+  static std::map<int, std::vector<uint8_t>> by_device;  // only successful reads
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = by_device.find(device); it != by_device.end()) return it->second;
   auto p = cupti_params<CUpti_Profiler_GetCounterAvailability_Params>(
       CUpti_Profiler_GetCounterAvailability_Params_STRUCT_SIZE);
   p.ctx = ctx;
@@ -157,6 +163,7 @@ std::vector<uint8_t> counter_availability(CUcontext ctx) {
   p.pCounterAvailabilityImage = image.data();
   check(cuptiProfilerGetCounterAvailability(&p), "cuptiProfilerGetCounterAvailability");
   image.resize(p.counterAvailabilityImageSize);
+  by_device[device] = image;
   return image;
 }
 
@@ -165,14 +172,9 @@ RangeProfiler::RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image,
     : ctx_(ctx), config_(std::move(config_image)), metrics_(std::move(metrics)),
       max_ranges_(max_ranges == 0 ? 1 : max_ranges) {
   for (const auto& m : metrics_) metric_ptrs_.push_back(m.c_str());
-  auto en = cupti_params<CUpti_RangeProfiler_Enable_Params>(CUpti_RangeProfiler_Enable_Params_STRUCT_SIZE);
-  en.ctx = ctx_;
-  check(cuptiRangeProfilerEnable(&en), "cuptiRangeProfilerEnable");
-  obj_ = en.pRangeProfilerObject;
-  // As every NVIDIA sample does: one counter image and one SetConfig per
-  // Enable; each batch then only re-initialises that image (start()) and
-  // cycles Start/Stop/Decode. The image stays at one address for the life of
-  // the object, so CUPTI's registered buffer is always valid.
+  enable();
+  // One counter image for the object's life: CUPTI's registered buffer stays
+  // at one address, and each batch only re-initialises it.
   try {
     auto sz = cupti_params<CUpti_RangeProfiler_GetCounterDataSize_Params>(
         CUpti_RangeProfiler_GetCounterDataSize_Params_STRUCT_SIZE);
@@ -184,25 +186,36 @@ RangeProfiler::RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image,
     check(cuptiRangeProfilerGetCounterDataSize(&sz), "cuptiRangeProfilerGetCounterDataSize");
     image_.assign(sz.counterDataSize, 0);
     initialize_image();
-
-    auto sc = cupti_params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
-    sc.pRangeProfilerObject = obj_;
-    sc.configSize = config_.size();
-    sc.pConfig = config_.data();
-    sc.counterDataImageSize = image_.size();
-    sc.pCounterDataImage = image_.data();
-    sc.range = CUPTI_AutoRange;
-    sc.replayMode = CUPTI_KernelReplay;
-    sc.maxRangesPerPass = max_ranges_;
-    sc.numNestingLevels = 1;  // auto range: one level
-    sc.minNestingLevel = 1;
-    sc.passIndex = 0;
-    sc.targetNestingLevel = 1;
-    check(cuptiRangeProfilerSetConfig(&sc), "cuptiRangeProfilerSetConfig");
+    set_config();
   } catch (...) {
     disable();
     throw;
   }
+}
+
+void RangeProfiler::enable() {
+  auto en = cupti_params<CUpti_RangeProfiler_Enable_Params>(CUpti_RangeProfiler_Enable_Params_STRUCT_SIZE);
+  en.ctx = ctx_;
+  check(cuptiRangeProfilerEnable(&en), "cuptiRangeProfilerEnable");
+  obj_ = en.pRangeProfilerObject;
+}
+
+void RangeProfiler::set_config() {
+  auto sc = cupti_params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
+  sc.pRangeProfilerObject = obj_;
+  sc.configSize = config_.size();
+  sc.pConfig = config_.data();
+  sc.counterDataImageSize = image_.size();
+  sc.pCounterDataImage = image_.data();
+  sc.range = CUPTI_AutoRange;
+  sc.replayMode = CUPTI_KernelReplay;
+  sc.maxRangesPerPass = max_ranges_;
+  sc.numNestingLevels = 1;  // auto range: one level
+  sc.minNestingLevel = 1;
+  sc.passIndex = 0;  // kernel replay: CUPTI runs every pass inside the launch
+  sc.targetNestingLevel = 1;
+  check(cuptiRangeProfilerSetConfig(&sc), "cuptiRangeProfilerSetConfig");
+  configured_ = true;
 }
 
 void RangeProfiler::initialize_image() {
@@ -222,6 +235,7 @@ void RangeProfiler::disable() {
   d.pRangeProfilerObject = obj_;
   cuptiRangeProfilerDisable(&d);
   obj_ = nullptr;
+  image_fresh_ = configured_ = false;  // both belong to the object just disabled
 }
 
 RangeProfiler::~RangeProfiler() {
@@ -236,25 +250,51 @@ RangeProfiler::~RangeProfiler() {
 
 void RangeProfiler::start() {
   if (running_) return;
-  // The image registered by SetConfig is reused: the previous batch was copied out.
-  if (!image_fresh_) initialize_image();
+  if (!obj_) enable();  // after release()
+  if (!image_fresh_) initialize_image();  // the previous batch was copied out
+  if (!configured_) set_config();
   auto st = cupti_params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
   st.pRangeProfilerObject = obj_;
   check(cuptiRangeProfilerStart(&st), "cuptiRangeProfilerStart");
-  image_fresh_ = false;
+  image_fresh_ = configured_ = false;
   running_ = true;
 }
+
+void RangeProfiler::release() {
+  if (!running_) disable();
+}
+
+namespace {
+
+// Stop and DecodeData fail with CUPTI_ERROR_UNKNOWN once a profiled kernel has
+// faulted (the context is then unusable); at that point the GPU was reachable,
+// so the "no GPU" reading of UNKNOWN would mislead.
+void check_batch(CUptiResult r, const char* call) {
+  if (r == CUPTI_ERROR_UNKNOWN)
+    throw Error(ErrorKind::failure, std::string(call) +
+                                        " returned CUPTI_ERROR_UNKNOWN: the batch's counters are lost (a "
+                                        "kernel that faulted leaves its context unusable)");
+  check(r, call);
+}
+
+}  // namespace
 
 RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {
   Batch b;
   if (!running_) return b;
   if (synchronize) {
     ScopedContext scope(ctx_);
-    driver_api().ctx_synchronize();  // every profiled launch has finished
+    const DriverApi& d = driver_api();
+    if (const CUresult r = d.ctx_synchronize(); r != CUDA_SUCCESS) {  // every profiled launch has finished
+      const char* name = nullptr;
+      if (d.get_error_name(r, &name) != CUDA_SUCCESS || !name) name = "unknown CUresult";
+      throw Error(ErrorKind::failure, std::string("a profiled kernel failed (") + name + " " +
+                                          std::to_string(int(r)) + "); its counters are lost");
+    }
   }
   auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
   st.pRangeProfilerObject = obj_;
-  check(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
+  check_batch(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
   running_ = false;  // only once CUPTI has stopped: a failed Stop leaves it started
   // Kernel replay submits every pass of a kernel inside its launch, so one
   // Start/Stop covers all passes; anything else means the config did not fit.
@@ -269,7 +309,7 @@ RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {
 
   auto dec = cupti_params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
   dec.pRangeProfilerObject = obj_;
-  check(cuptiRangeProfilerDecodeData(&dec), "cuptiRangeProfilerDecodeData");
+  check_batch(cuptiRangeProfilerDecodeData(&dec), "cuptiRangeProfilerDecodeData");
   b.dropped = dec.numOfRangeDropped;
   b.image = image_;  // a copy: image_ stays registered with CUPTI for the next batch
   b.ranges = counter_data_ranges(b.image);

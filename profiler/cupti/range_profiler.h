@@ -21,6 +21,7 @@ struct DriverApi {
   CUresult (*ctx_pop_current)(CUcontext*) = nullptr;
   CUresult (*ctx_get_device)(CUdevice*) = nullptr;
   CUresult (*ctx_synchronize)() = nullptr;
+  CUresult (*get_error_name)(CUresult, const char**) = nullptr;
   CUresult (*stream_is_capturing)(CUstream, CUstreamCaptureStatus*) = nullptr;
 };
 /// Throws Error(no_gpu) when there is no driver or no device.
@@ -56,15 +57,21 @@ int context_device(CUcontext ctx);
 /// computing, WSL, ...), or empty when it can.
 std::string device_unsupported_reason(int device);
 std::string device_chip_name(int device);
-/// What counters the device exposes now, for the host object (may surface
-/// CUPTI_ERROR_INSUFFICIENT_PRIVILEGES).
-std::vector<uint8_t> counter_availability(CUcontext ctx);
+/// What counters the context's device exposes, for the host object (may
+/// surface CUPTI_ERROR_INSUFFICIENT_PRIVILEGES). Read once per device and
+/// kept: CUPTI may refuse the query while a range profiler is enabled on any
+/// context of that device (cupti_profiler_target.h), which a process with two
+/// contexts on one GPU would otherwise hit at its second context.
+std::vector<uint8_t> counter_availability(CUcontext ctx, int device);
 
 /// Range profiling on one context. The constructor enables the range profiler,
-/// sizes one counter-data image and calls SetConfig once (as NVIDIA's samples
-/// do); start() re-initialises that image and begins a batch of at most
-/// `max_ranges` kernel launches; stop() ends it and returns a copy of the
-/// decoded counter-data image. Ranges beyond capacity are dropped by CUPTI and counted.
+/// sizes one counter-data image and calls SetConfig; start() begins a batch of
+/// at most `max_ranges` kernel launches, first re-initialising that image and
+/// calling SetConfig again after an earlier batch (as NVIDIA's RangeProfiler
+/// helper does before every session); stop() ends it and returns a copy of the
+/// decoded counter-data image. Ranges beyond capacity are dropped by CUPTI and
+/// counted. release() disables the profiler between batches; start() enables
+/// it again.
 class RangeProfiler {
  public:
   RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image, std::vector<std::string> metrics,
@@ -79,15 +86,19 @@ class RangeProfiler {
     size_t ranges = 0;           ///< ranges it holds
     size_t dropped = 0;          ///< ranges CUPTI dropped
   };
-  /// Stops and decodes. `synchronize`: cuCtxSynchronize first, which is only
-  /// allowed outside CUPTI callbacks (it breaks stream capture); with kernel
-  /// replay every pass has run by the end of the launch call, so a launch
-  /// callback needs none (NVIDIA's callback_profiling sample). `launched`:
+  /// Stops and decodes. `synchronize`: cuCtxSynchronize first (a kernel fault
+  /// then throws as such), which a launch callback must not add: with kernel
+  /// replay every pass has run by the end of the launch call. CUPTI itself
+  /// still synchronizes the context in DecodeData and, in auto range, after
+  /// each profiled launch (CUPTI user guide, range profiling). `launched`:
   /// whether any launch was made since start(); a batch that ran nothing is
   /// returned empty when CUPTI reports its passes unsubmitted. Valid only
   /// after start(); a failed Stop leaves running() true.
   Batch stop(bool synchronize, bool launched);
   bool running() const { return running_; }
+  /// Disables range profiling on the context until the next start(), so work
+  /// between batches runs with no profiler enabled. Not while running().
+  void release();
   CUcontext context() const { return ctx_; }
 
  private:
@@ -96,12 +107,15 @@ class RangeProfiler {
   std::vector<std::string> metrics_;
   std::vector<const char*> metric_ptrs_;
   size_t max_ranges_;
+  void enable();
   void initialize_image();
+  void set_config();
   void disable();
 
   CUpti_RangeProfiler_Object* obj_ = nullptr;
-  std::vector<uint8_t> image_;  ///< sized and registered (SetConfig) once, in the constructor
+  std::vector<uint8_t> image_;  ///< sized in the constructor, at one address for the object's life
   bool image_fresh_ = false;    ///< initialised and not yet used by a Start
+  bool configured_ = false;     ///< SetConfig called since the last Start
   bool running_ = false;
 };
 

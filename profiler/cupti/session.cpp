@@ -400,7 +400,7 @@ void Session::Impl::init() {
                         "' (a newer CUDA toolkit may)");
       return;
     }
-    s.availability = cupti::counter_availability(s.ctx);
+    s.availability = cupti::counter_availability(s.ctx, s.device);
     s.plan = build_metric_plan(s.chip, s.opt.set, s.opt.tensor, s.availability);
   } catch (const cupti::CuptiError& e) {
     // MIG, vGPU, WSL and the like: carry on with timing and say why. Privileges,
@@ -504,6 +504,10 @@ std::vector<KernelCounters> Session::stop() {
   if (s.running) {
     cupti::ScopedContext scope(s.ctx);
     s.flush_locked(false, s.opt.synchronize_on_stop);
+  }
+  if (s.opt.release_between_runs) {
+    cupti::ScopedContext scope(s.ctx);
+    s.profiler->release();
   }
   if (s.capturing_skipped > 0)
     s.notes.push_back(std::to_string(s.capturing_skipped) +

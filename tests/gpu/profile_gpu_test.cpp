@@ -213,8 +213,9 @@ TEST(ProfileGpu, CountersForKeptLaunches) {
   }
   EXPECT_TRUE(r.derived.tflops_hw.has_value());
   EXPECT_NE(p.cli.out.find("HFU%"), std::string::npos) << p.cli.out;
-  // Every kept launch got counters, not just the first (one SetConfig per
-  // Enable): a failing Start/Stop would leave this note and still exit 0.
+  // Every kept launch got counters, not just the first (each batch after the
+  // first re-runs SetConfig): a failing Start/Stop would leave this note and
+  // still exit 0.
   EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
 }
 

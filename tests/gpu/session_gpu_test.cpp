@@ -77,18 +77,49 @@ TEST(SessionGpu, NaiveFp32GemmCountsExactly2MNK) {
   EXPECT_EQ(again[0].range.kernel, kernels[0].kernel);
 }
 
+// The flops set needs several replay passes (SASS instruction counters get one
+// of their own), so each batch after the first re-runs SetConfig on a
+// multi-pass config: every launch must still count its exact FLOPs.
 TEST(SessionGpu, BatchesFlushWithoutDrops) {
   FLOPSCOPE_REQUIRE_GPU();
   auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});
-  SESSION_OR_SKIP(s, {.set = MetricSet::timing, .tensor = {}, .ranges_per_batch = 2});
+  SESSION_OR_SKIP(s, {.set = MetricSet::flops, .tensor = {}, .ranges_per_batch = 2});
   ASSERT_TRUE(s->counters_enabled());
   s->start();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(inst->run(nullptr).ok());
   const auto kernels = s->stop();
-  EXPECT_EQ(kernels.size(), 5u);
+  ASSERT_EQ(kernels.size(), 5u);
   EXPECT_EQ(s->dropped_ranges(), 0u);
-  for (size_t i = 0; i < kernels.size(); ++i) EXPECT_EQ(kernels[i].launch, i);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    EXPECT_EQ(kernels[i].launch, i);
+    ASSERT_TRUE(kernels[i].hw.flops_by_pipe.count("fp32")) << "launch " << i;
+    EXPECT_DOUBLE_EQ(kernels[i].hw.flops_by_pipe.at("fp32"), 2.0 * 64 * 64 * 64) << "launch " << i;
+  }
   EXPECT_EQ(s->raw().counter_images.size(), 3u);
+}
+
+// bench's sessions release the range profiler after each run and enable it
+// again at the next start(): every run still counts exactly, and launches in
+// between (bench's timed repetitions) are not profiled.
+TEST(SessionGpu, ReleasedBetweenRunsStillCountsExactly) {
+  FLOPSCOPE_REQUIRE_GPU();
+  auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});
+  SESSION_OR_SKIP(s, {.set = MetricSet::flops, .tensor = {}, .ranges_per_batch = 4,
+                      .release_between_runs = true});
+  ASSERT_TRUE(s->counters_enabled());
+  for (int run = 0; run < 3; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    s->start();
+    ASSERT_TRUE(inst->run(nullptr).ok());
+    const auto kernels = s->stop();
+    ASSERT_EQ(kernels.size(), 1u);
+    ASSERT_TRUE(kernels[0].hw.flops_by_pipe.count("fp32"));
+    EXPECT_DOUBLE_EQ(kernels[0].hw.flops_by_pipe.at("fp32"), 2.0 * 64 * 64 * 64);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(inst->run(nullptr).ok());  // between runs: not profiled
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  }
+  EXPECT_EQ(s->dropped_ranges(), 0u);
+  EXPECT_EQ(s->raw().ranges.size(), 3u);
 }
 
 TEST(SessionGpu, CopyReadsAndWritesItsBytes) {

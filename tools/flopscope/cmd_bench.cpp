@@ -172,8 +172,14 @@ int run_bench(const BenchCliOptions& o) {
       if (!session || key != session_key) {
         session.reset();
         // Raw images only for a counter file: a long suite does not keep them otherwise.
-        session = std::make_unique<Session>(
-            SessionOptions{.set = *metric_set, .tensor = tensor, .keep_raw = !o.counters.empty()});
+        // Released between runs: the next kernel's timed repetitions run with
+        // no range profiler enabled, like the first kernel's.
+        session = std::make_unique<Session>(SessionOptions{
+            .set = *metric_set,
+            .tensor = tensor,
+            .ranges_per_batch = 16,  // a run is a few launches; a batch image is sized for this many
+            .keep_raw = !o.counters.empty(),
+            .release_between_runs = true});
         session_key = key;
         const std::vector<std::string> notes = session->notes();
         for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());

@@ -56,11 +56,18 @@ struct SessionOptions {
   /// (CounterFile::unsaved_ranges) and a note says so. The default leaves room
   /// under the 256 MiB that flopscope reads back; larger values are held below it.
   size_t raw_limit_bytes = size_t(192) << 20;
-  /// stop() synchronizes the context before stopping the range profiler.
-  /// A caller that stops from inside a CUPTI launch callback (the injection
-  /// library) sets this false: cuCtxSynchronize there would invalidate a
-  /// stream capture, and kernel replay has finished the launch anyway.
+  /// stop() synchronizes the context before stopping the range profiler, so
+  /// a kernel that faulted is reported as such. A caller that stops from
+  /// inside a CUPTI launch callback (the injection library) sets this false:
+  /// kernel replay has finished the launch by then, and a synchronization of
+  /// our own would add to the ones CUPTI already makes (after each profiled
+  /// launch in auto range, and in DecodeData; docs/collector.md).
   bool synchronize_on_stop = true;
+  /// stop() disables CUPTI's range profiler on the context and the next
+  /// start() enables and configures it again, so that work between runs
+  /// (bench's timed repetitions of the next kernel) runs with no profiler
+  /// enabled, at the price of an Enable and a SetConfig per run.
+  bool release_between_runs = false;
 };
 
 /// Counters of one kernel launch.
