@@ -43,7 +43,7 @@ const std::vector<BenchInfo>& all_benches() {
       {Bench::dram_copy, "dram.copy", Target::dram, "dram", "LDG.E.128+STG.E.128",
        "device-memory copy (bytes read + bytes written)"},
       {Bench::l2_read, "l2.read", Target::l2, "l2", "LDG.E.128 (.cg)",
-       "L2 read, working set about half the L2, L1 bypassed"},
+       "L2 read, working set at most half the L2, L1 bypassed"},
       {Bench::smem_read, "smem.read", Target::l1, "l1", "LDS.128",
        "shared-memory read, conflict-free 16-byte loads"},
   };

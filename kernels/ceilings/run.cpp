@@ -160,9 +160,11 @@ Measurement measure(const BenchInfo& b, Rig& r) {
   args.did_run = r.did_run;
   args.src = r.src;
   args.dst = r.dst;
-  // L2: about half the L2 (its two partitions may each keep a copy), a whole
-  // number of grid-wide rounds of kMemInFlight accesses, so every thread keeps
-  // its loads in flight; a quarter of the L2 when one round is already larger.
+  // L2: at most half the L2 (its two partitions may each keep a copy), a
+  // whole number of grid-wide rounds of kMemInFlight accesses, so every thread
+  // keeps its loads in flight (rounded down: one round, 16.5 MiB, on a 132-SM
+  // part at 4 blocks per SM, about a quarter of a 60 MiB L2); a quarter of the
+  // L2 when one round is larger than 60% of it.
   size_t set_bytes = r.buf_bytes;
   if (b.target == Target::l2) {
     const size_t round = size_t(blocks) * size_t(threads) * p::kMemInFlight * p::kMemAccessBytes;

@@ -19,7 +19,7 @@
 
 namespace flopscope::kernels {
 
-/// FP32 1e-5, TF32 1e-3, FP16 and BF16 1e-2 (what the dtype's rounding allows).
+/// FP32 1e-5, TF32 2e-3, FP16 and BF16 1e-2 (what the dtype's rounding allows).
 /// Throws bad_input for an unknown dtype name.
 double tolerance_for(std::string_view dtype);
 

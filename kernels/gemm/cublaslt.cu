@@ -63,7 +63,13 @@ struct LtPlan {
     cublasLtMatmulPreference_t pref = nullptr;
     if (Status s = lt_status(cublasLtMatmulPreferenceCreate(&pref), "PreferenceCreate"); !s.ok()) return s;
     const size_t ws = workspace.bytes();
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+    if (Status s = lt_status(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                                  &ws, sizeof ws),
+                             "PreferenceSetAttribute");
+        !s.ok()) {
+      cublasLtMatmulPreferenceDestroy(pref);
+      return s;
+    }
     int found = 0;
     const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle, op, a, b, c, c, pref, 1, &algo, &found);
     cublasLtMatmulPreferenceDestroy(pref);

@@ -16,11 +16,15 @@ __device__ __forceinline__ uint64_t global_ns() {
   return t;
 }
 
+// Also bounded in cycles (10^10, seconds at any clock): a timer that does not
+// advance (some virtualized GPUs) must not hang the probe; it then reports no
+// elapsed time and the caller records no clock.
 __global__ void clock_probe_kernel(int64_t spin_ns, long long* out) {
+  constexpr long long kMaxCycles = 10'000'000'000LL;
   const uint64_t t0 = global_ns();
   const long long c0 = clock64();
   uint64_t t1 = t0;
-  while (int64_t(t1 - t0) < spin_ns) t1 = global_ns();
+  while (int64_t(t1 - t0) < spin_ns && clock64() - c0 < kMaxCycles) t1 = global_ns();
   const long long c1 = clock64();
   out[0] = c1 - c0;
   out[1] = (long long)(t1 - t0);
@@ -34,7 +38,7 @@ double measure_sm_clock_mhz(int64_t spin_ns) {
   FLOPSCOPE_CUDA_CHECK(cudaGetLastError());
   long long host[2] = {0, 0};
   FLOPSCOPE_CUDA_CHECK(cudaMemcpy(host, out.get(), sizeof host, cudaMemcpyDeviceToHost));
-  if (host[1] <= 0) return 0;
+  if (host[1] < spin_ns) return 0;  // the cycle bound ended it: the timer did not advance
   return double(host[0]) / double(host[1]) * 1e3;  // cycles per ns = GHz
 }
 

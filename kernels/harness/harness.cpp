@@ -183,7 +183,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
          (int(samples.size()) < opt.min_reps || total < opt.min_time_s)) {
     const double mean = samples.empty() ? per_run : total / double(samples.size());
     int want = std::max(opt.min_reps - int(samples.size()),
-                        int(std::ceil((opt.min_time_s - total) / std::max(mean, 1e-7))));
+                        int(std::min(1e6, std::ceil((opt.min_time_s - total) / std::max(mean, 1e-7)))));
     want = std::clamp(want, 1, std::min(256, max_reps - int(samples.size())));
     const size_t before = samples.size();
     impl_->timed_batch(*inst, id, want, opt.flush_l2, samples);

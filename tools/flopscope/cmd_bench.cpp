@@ -219,11 +219,17 @@ int run_bench(const BenchCliOptions& o) {
                  p.spec->id().c_str(), shape_string(p.shape).c_str(), runnable.size() - i - 1);
     RunRecord rec;
     try {
-      rec = harness.run(*p.spec, p.shape, bo, hook);
+      try {
+        rec = harness.run(*p.spec, p.shape, bo, hook);
+      } catch (const std::bad_alloc&) {
+        throw Error(ErrorKind::failure, p.spec->id() + ": out of host memory for its inputs and reference");
+      }
     } catch (const Error& e) {
       // One kernel failing loses no other run: it is reported, the rest run and
       // the results are written; unless the fault poisoned the CUDA context.
-      if (e.kind() != ErrorKind::failure) throw;
+      // bad_input here is the memory re-check just before allocation (free
+      // memory shrank since the plan was checked): that run only.
+      if (e.kind() == ErrorKind::no_gpu) throw;
       std::fprintf(stderr, "flopscope: error: %s\n", e.what());
       crashed.push_back(p.spec->id());
       if (const std::string sticky = harness.context_error(); !sticky.empty()) {
