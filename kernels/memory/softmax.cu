@@ -58,7 +58,9 @@ KernelSpec softmax_spec(const char* dtype) {
                                      .precision = {DType::fp32, Pipe::cuda_core},  // FP32 math whatever the storage
                                      .description = "row softmax, one CTA per row, 16-byte vectors cached in registers",
                                      .in_default_suite = true});
-  s.params = {{"rows", 32768, "rows"}, {"cols", 4096, "columns (softmax length)"}};
+  // 131072 x 4096: 1 GiB per bf16 array, the bytes the default copy moves,
+  // so the ~L2-sized state the flush leaves is ~1.5% of the traffic, not ~6%.
+  s.params = {{"rows", 131072, "rows"}, {"cols", 4096, "columns (softmax length)"}};
   s.presets = {{"tiny", {17, 1000}}, {"small", {4096, 1024}}, {"wide", {1024, 65536}}};
   s.model = [](const Shape& sh) {
     return softmax_rows_cost(shape_get(sh, "rows").value_or(0), shape_get(sh, "cols").value_or(0),
