@@ -125,3 +125,30 @@ TEST(ProfileCli, MalformedVariableInTheAppLeavesItUnprofiled) {
   EXPECT_NE(r.err.find("flopscope-inject: not profiling: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("FLOPSCOPE_PROFILE_PERIOD_MS"), std::string::npos) << r.err;
 }
+
+// ---- the injection library past CUPTI's start, without a GPU -----------------------
+// The application loads a stand-in libcupti.so.13 first (fake_cupti.cpp), as
+// PyTorch loads its wheel's: the library binds to it and starts, so its exit
+// handler, signal handlers and helper thread run. Periodic writes are off
+// unless a test asks for them, so what the stand-in logs is deterministic.
+
+namespace {
+
+flopscope::test::CliResult profile_with_fake_cupti(const std::vector<std::string>& loader_args,
+                                                   std::vector<std::string> env = {}) {
+  std::vector<std::string> args{"profile", "--", FLOPSCOPE_INJECT_LOADER};
+  args.insert(args.end(), loader_args.begin(), loader_args.end());
+  env.push_back(std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI);
+  env.push_back("FLOPSCOPE_PROFILE_PERIOD_MS=0");  // getenv takes the first: a test's own comes before
+  return run_cli(args, env);
+}
+
+}  // namespace
+
+TEST(ProfileCliFakeCupti, LibraryStartsAndWritesAtExit) {
+  auto r = profile_with_fake_cupti({"cuda", "0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("CUDA was initialised but no kernel ran"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("CUPTI cannot reach a GPU"), std::string::npos) << r.err;
+}
