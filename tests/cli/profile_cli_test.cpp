@@ -152,3 +152,8 @@ TEST(ProfileCliFakeCupti, LibraryStartsAndWritesAtExit) {
   EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("CUPTI cannot reach a GPU"), std::string::npos) << r.err;
 }
+
+TEST(ProfileCliFakeCupti, SignalPipesAreNotInherited) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "fds"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // 69: a pipe without FD_CLOEXEC; 70: the library opened none
+}

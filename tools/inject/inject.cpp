@@ -14,6 +14,7 @@
 //     the handler waits (bounded), then the previous handler runs.
 // docs/profile.md describes the behaviour and its limits.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -193,7 +194,8 @@ void start_once() {
     write_outputs(ok ? "running" : "failed", false, /*flush=*/false);
     if (!ok) return;
     std::atexit(on_exit);
-    if (::pipe(g->sig_pipe) == 0 && ::pipe(g->ack_pipe) == 0) {
+    // O_CLOEXEC: the programs the application runs must not inherit them.
+    if (::pipe2(g->sig_pipe, O_CLOEXEC) == 0 && ::pipe2(g->ack_pipe, O_CLOEXEC) == 0) {
       for (int s : kFlushSignals) install(s);
       for (int s : kCrashSignals) install(s);
     }
