@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/run_cli.h"
+#include "flopscope/results.h"  // read_file
 
 using flopscope::test::run_cli;
 
@@ -156,4 +157,19 @@ TEST(ProfileCliFakeCupti, LibraryStartsAndWritesAtExit) {
 TEST(ProfileCliFakeCupti, SignalPipesAreNotInherited) {
   auto r = profile_with_fake_cupti({"cuda", "0", "fds"});
   EXPECT_EQ(r.exit_code, 0) << r.err;  // 69: a pipe without FD_CLOEXEC; 70: the library opened none
+}
+
+// A forced flush hands CUPTI's records of kernels still running over for good:
+// a signal the application survives gets a normal flush, and the exit handler
+// the forced one; a signal that ends the process, the forced one.
+TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto survived = profile_with_fake_cupti({"cuda", "0", "sigterm-handled"}, {"FAKE_CUPTI_LOG=" + dir + "/survived"});
+  EXPECT_EQ(survived.exit_code, 0) << survived.err;  // 68: the application's own handler did not run
+  EXPECT_EQ(flopscope::read_file(dir + "/survived"), "flush 0\nflush 1\n");  // CUPTI_ACTIVITY_FLAG_FLUSH_FORCED is 1
+
+  auto died = profile_with_fake_cupti({"cuda", "0", "sigterm"}, {"FAKE_CUPTI_LOG=" + dir + "/died"});
+  EXPECT_EQ(died.exit_code, 128 + 15) << died.err;
+  EXPECT_NE(died.err.find("received signal 15"), std::string::npos) << died.err;
+  EXPECT_EQ(flopscope::read_file(dir + "/died"), "flush 1\n");
 }

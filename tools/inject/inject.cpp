@@ -94,6 +94,21 @@ void on_exit() {
   write_outputs("exit", true);
 }
 
+bool is_crash_signal(int sig) {
+  for (int s : kCrashSignals)
+    if (s == sig) return true;
+  return false;
+}
+
+// Whether the process is about to die of `sig`: a crash, or no handler of the
+// application's (on_signal then re-raises it with the default action).
+// Otherwise it goes on: Python's KeyboardInterrupt, a trainer's SIGTERM handler.
+bool signal_ends_process(int sig) {
+  if (is_crash_signal(sig)) return true;
+  const struct sigaction& prev = g_prev[sig];
+  return !(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_DFL;
+}
+
 void helper_main() {
   const int period = g->cfg.period_ms > 0 ? g->cfg.period_ms : -1;
   for (;;) {
@@ -102,19 +117,17 @@ void helper_main() {
     if (n > 0) {
       unsigned char sig = 0;
       if (::read(g->sig_pipe[0], &sig, 1) != 1) continue;
-      write_outputs("signal " + std::to_string(int(sig)), true);
+      // A forced flush hands over the records of kernels still running, and
+      // CUPTI never completes them: only for a process about to die. One that
+      // goes on gets them from the exit handler's forced flush.
+      const bool dying = signal_ends_process(sig);
+      write_outputs("signal " + std::to_string(int(sig)), dying);
       const char ack = 1;
       if (::write(g->ack_pipe[1], &ack, 1) != 1) continue;
     } else if (n == 0 && !g->exiting) {
       write_outputs("running", false);
     }
   }
-}
-
-bool is_crash_signal(int sig) {
-  for (int s : kCrashSignals)
-    if (s == sig) return true;
-  return false;
 }
 
 void on_signal(int sig, siginfo_t* info, void* uctx) {
