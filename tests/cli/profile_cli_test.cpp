@@ -173,3 +173,13 @@ TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
   EXPECT_NE(died.err.find("received signal 15"), std::string::npos) << died.err;
   EXPECT_EQ(flopscope::read_file(dir + "/died"), "flush 1\n");
 }
+
+// The status a fatal signal wrote is the last word: the helper's periodic
+// write (every 10 ms here) must not replace it while the application's crash
+// handler takes its time (300 ms) before the process dies.
+TEST(ProfileCliFakeCupti, PeriodicWriteKeepsTheFatalSignalsStatus) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "abort-slow"}, {"FLOPSCOPE_PROFILE_PERIOD_MS=10"});
+  EXPECT_EQ(r.exit_code, 128 + 6) << r.err;
+  EXPECT_NE(r.err.find("received signal 6"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
+}

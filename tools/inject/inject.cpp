@@ -57,6 +57,9 @@ struct sigaction g_prev[NSIG];
 void write_outputs(const std::string& state, bool forced_flush, bool flush = true) {
   if (!g || ::getpid() != g->pid) return;  // a fork() child: its parent owns these files
   std::lock_guard<std::mutex> lock(g->write_mu);
+  // Once the exit or a fatal signal has written, that is the last word: a
+  // periodic write that was waiting for the lock must not replace it.
+  if (g->exiting && state == "running") return;
   ActivityCollector& c = ActivityCollector::instance();
   try {
     if (flush) c.flush(forced_flush);
@@ -121,10 +124,11 @@ void helper_main() {
       // CUPTI never completes them: only for a process about to die. One that
       // goes on gets them from the exit handler's forced flush.
       const bool dying = signal_ends_process(sig);
+      if (dying) g->exiting = true;
       write_outputs("signal " + std::to_string(int(sig)), dying);
       const char ack = 1;
       if (::write(g->ack_pipe[1], &ack, 1) != 1) continue;
-    } else if (n == 0 && !g->exiting) {
+    } else if (n == 0) {
       write_outputs("running", false);
     }
   }
