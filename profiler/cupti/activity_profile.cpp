@@ -452,6 +452,8 @@ std::string to_text(const InjectStatus& s) {
      << "cupti_result " << s.cupti_result << "\n"
      << "cupti_call " << s.cupti_call << "\n"
      << "cupti_detail " << s.cupti_detail << "\n"
+     << "cupti_library " << s.cupti_library << "\n"
+     << "cupti_version " << s.cupti_version << "\n"
      << "counters_note " << s.counters_note << "\n"
      << "counters_fatal " << (s.counters_fatal ? 1 : 0) << "\n"
      << "counters_launches " << s.counters_launches << "\n"
@@ -502,6 +504,8 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "cupti_result") s.cupti_result = int(number(key, v, INT_MAX));
     else if (key == "cupti_call") s.cupti_call = v;
     else if (key == "cupti_detail") s.cupti_detail = v;
+    else if (key == "cupti_library") s.cupti_library = v;
+    else if (key == "cupti_version") s.cupti_version = uint32_t(number(key, v, UINT32_MAX));
     else if (key == "counters_note") s.counters_note = v;
     else if (key == "counters_fatal") s.counters_fatal = number(key, v) != 0;
     else if (key == "counters_launches") s.counters_launches = number(key, v);

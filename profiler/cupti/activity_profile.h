@@ -189,6 +189,8 @@ struct InjectStatus {
   std::string state = "running";  ///< "running", "exit", "signal N", "periodic"
   int cupti_result = 0;           ///< first CUPTI failure, 0 if none
   std::string cupti_call, cupti_detail;
+  std::string cupti_library;      ///< the libcupti the process bound to ("": unknown, or an older writer)
+  uint32_t cupti_version = 0;     ///< its cuptiGetVersion(); 0: unknown
   std::string counters_note;    ///< why hardware counters are missing or partial ("" if not)
   bool counters_fatal = false;  ///< counters impossible here (permissions, another profiler)
   uint64_t counters_launches = 0;  ///< launches profiled with the range profiler

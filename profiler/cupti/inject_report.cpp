@@ -1,5 +1,7 @@
 #include "inject_report.h"
 
+#include <cupti_version.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -86,6 +88,25 @@ int exit_code_for(ErrorKind k) {
   return 1;
 }
 
+// One line naming the CUPTI each process bound to (an application that loads
+// its own libcupti first, as PyTorch does, makes the injection library use
+// that one); "" when no status says (older libraries).
+std::string cupti_used(const std::vector<InjectStatus>& statuses) {
+  std::vector<std::string> seen;
+  for (const InjectStatus& s : statuses) {
+    if (s.cupti_library.empty() && s.cupti_version == 0) continue;
+    std::string one = (s.cupti_library.empty() ? "an unknown libcupti" : s.cupti_library) + " (API version " +
+                      (s.cupti_version ? std::to_string(s.cupti_version) : "unknown");
+    if (s.cupti_version != CUPTI_API_VERSION)
+      one += "; flopscope was built with " + std::to_string(CUPTI_API_VERSION);
+    one += ")";
+    if (std::find(seen.begin(), seen.end(), one) == seen.end()) seen.push_back(std::move(one));
+  }
+  std::string line;
+  for (const std::string& one : seen) line += (line.empty() ? "CUPTI used: " : "; ") + one;
+  return line;
+}
+
 }  // namespace
 
 ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name) {
@@ -118,6 +139,7 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
       o.notes.push_back(who(s) + " ended without running its exit handlers (killed, crashed or _exit()); "
                         "results are from its last periodic write");
   }
+  if (const std::string used = cupti_used(c.statuses); !used.empty()) o.notes.push_back(used);
   if (c.statuses.empty())
     o.notes.push_back("no CUDA activity was seen: the injection library was never loaded, so '" + app_name +
                       "' did not initialise CUDA (or could not: see the next line)");

@@ -41,7 +41,8 @@ struct ProfileOutcome {
 /// The rule (docs/profile.md): the application's own failure wins (its exit
 /// code is passed on, after reporting what was collected); otherwise a
 /// collection failure gives that failure's exit code (3: no GPU/driver,
-/// counters not permitted, another profiler attached); otherwise 0.
+/// counters not permitted, another profiler attached); otherwise 0. The notes
+/// also name the libcupti the processes used ("CUPTI used: ...").
 ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name);
 
 /// Where to look for libflopscope_inject.so, in order: beside the binary (build

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "cli/fake_cupti.h"
 #include "cli/run_cli.h"
 #include "flopscope/results.h"  // read_file
 
@@ -110,6 +111,7 @@ TEST(ProfileCli, InjectionWithoutDriverSaysSo) {
     }
     EXPECT_EQ(r.exit_code, 3) << mode << ": " << r.err;
     EXPECT_NE(r.err.find("driver"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("flopscope: CUPTI used: /"), std::string::npos) << r.err;  // the toolkit's, by RUNPATH
     EXPECT_EQ(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
     auto failing = run_cli({"profile", "--", FLOPSCOPE_INJECT_LOADER, mode, "5"});
     EXPECT_EQ(failing.exit_code, 5) << failing.err;
@@ -152,6 +154,11 @@ TEST(ProfileCliFakeCupti, LibraryStartsAndWritesAtExit) {
   EXPECT_NE(r.err.find("CUDA was initialised but no kernel ran"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("CUPTI cannot reach a GPU"), std::string::npos) << r.err;
+  // The libcupti the application loaded first is the one used, and named.
+  EXPECT_NE(r.err.find(std::string("flopscope: CUPTI used: ") + FLOPSCOPE_FAKE_CUPTI + " (API version " +
+                       std::to_string(kFakeCuptiVersion) + "; flopscope was built with "),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(ProfileCliFakeCupti, SignalPipesAreNotInherited) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <cupti_activity.h>
+#include <cupti_version.h>
 
 #include <cstring>
 #include <filesystem>
@@ -659,7 +660,11 @@ TEST(InjectStatus, RoundTripAndErrors) {
   s.counters_note = "counters off, timing only: MIG";
   s.counters_fatal = true;
   s.counters_launches = 12;
+  s.cupti_library = "/opt/venv/lib/python3.12/site-packages/nvidia/cu13/lib/libcupti.so.13";
+  s.cupti_version = 130000;
   const InjectStatus r = parse_inject_status(to_text(s), "x.status");
+  EXPECT_EQ(r.cupti_library, s.cupti_library);
+  EXPECT_EQ(r.cupti_version, 130000u);
   EXPECT_EQ(r.counters_note, s.counters_note);
   EXPECT_TRUE(r.counters_fatal);
   EXPECT_EQ(r.counters_launches, 12u);
@@ -674,8 +679,11 @@ TEST(InjectStatus, RoundTripAndErrors) {
   EXPECT_THROW(parse_inject_status("hello\n", "x"), Error);
   EXPECT_THROW(parse_inject_status("flopscope-inject-status 1\nkernels ten\n", "x"), Error);
   EXPECT_THROW(parse_inject_status("", "x"), Error);
-  // Unknown keys (a newer writer) are skipped.
+  // Unknown keys (a newer writer) are skipped; missing ones (an older writer) keep their defaults.
   EXPECT_EQ(parse_inject_status("flopscope-inject-status 1\nfuture 1\npid 7\n", "x").pid, 7);
+  const InjectStatus old = parse_inject_status("flopscope-inject-status 1\npid 7\nstate exit\n", "x");
+  EXPECT_EQ(old.cupti_library, "");
+  EXPECT_EQ(old.cupti_version, 0u);
 }
 
 // Found by collector_fuzz_test: strtoull read "-1" as 2^64 - 1, skipped
@@ -685,7 +693,7 @@ TEST(InjectStatus, NumbersAreDigitsWithinTheirField) {
   EXPECT_EQ(parse_inject_status(head + "pid 2147483647\nkernels 18446744073709551615\n", "x").counters.kernels,
             UINT64_MAX);
   for (const char* line : {"kernels -1", "kernels  1", "kernels +1", "kernels 18446744073709551616", "kernels 1e3",
-                           "pid 2147483648", "cupti_result -5", "launches "}) {
+                           "pid 2147483648", "cupti_result -5", "launches ", "cupti_version 4294967296"}) {
     try {
       parse_inject_status(head + line + "\n", "x.status");
       ADD_FAILURE() << "accepted: " << line;
@@ -864,6 +872,30 @@ TEST(ProfileJudge, ExitCodesAndNotes) {
   EXPECT_NE(all.find("received signal 11"), std::string::npos) << all;
   EXPECT_NE(all.find("dropped 4"), std::string::npos) << all;
   EXPECT_NE(all.find("killed by signal 11"), std::string::npos) << all;
+  EXPECT_EQ(all.find("CUPTI used"), std::string::npos) << all;  // a status from before the key
+}
+
+// One line names the libcupti the processes bound to, each different one once,
+// with the version flopscope was built with when it differs.
+TEST(ProfileJudge, NamesTheCuptiUsed) {
+  ProfileCollection c;
+  InjectStatus s;
+  s.state = "exit";
+  s.cupti_library = "/usr/local/cuda/lib64/libcupti.so.13";
+  s.cupti_version = CUPTI_API_VERSION;
+  c.statuses = {s, s};
+  auto o = judge_profile(c, {0, 0}, "app");
+  ASSERT_FALSE(o.notes.empty());
+  EXPECT_EQ(o.notes[0], "CUPTI used: /usr/local/cuda/lib64/libcupti.so.13 (API version " +
+                            std::to_string(CUPTI_API_VERSION) + ")");
+  s.cupti_library = "/venv/site-packages/nvidia/cu13/lib/libcupti.so.13";
+  s.cupti_version = 1;
+  c.statuses.push_back(s);
+  o = judge_profile(c, {0, 0}, "app");
+  EXPECT_EQ(o.notes[0], "CUPTI used: /usr/local/cuda/lib64/libcupti.so.13 (API version " +
+                            std::to_string(CUPTI_API_VERSION) +
+                            "); /venv/site-packages/nvidia/cu13/lib/libcupti.so.13 (API version 1; flopscope "
+                            "was built with " + std::to_string(CUPTI_API_VERSION) + ")");
 }
 
 TEST(ProfileDir, ReadsStatusAndResultsPerProcess) {

@@ -98,14 +98,15 @@ TEST(CollectorFuzz, InjectStatus) {
   // As the injection library writes it, every field set.
   const std::string seed =
       "flopscope-inject-status 1\npid 4242\nexe /usr/bin/python3\nstate signal 15\ncupti_result 39\n"
-      "cupti_call cuptiSubscribe_v2\ncupti_detail another profiler\ncounters_note counters off: MIG\n"
+      "cupti_call cuptiSubscribe_v2\ncupti_detail another profiler\n"
+      "cupti_library /usr/local/cuda/lib64/libcupti.so.13\ncupti_version 130001\ncounters_note counters off: MIG\n"
       "counters_fatal 1\ncounters_launches 12\nlaunches 14\nkernels 10\nkernels_kept 9\nkernels_filtered 1\n"
       "kernels_unattributed 0\nkernels_incomplete 1\ngraph_kernels 2\nmemcpys 3\nmemsets 1\ndropped_records 0\n"
       "nvtx_ranges 5\nnvtx_unmatched 1\n";
   ASSERT_EQ(cupti::to_text(cupti::parse_inject_status(seed, "x.status")), seed);
   std::vector<std::string> tokens = test::json_tokens();
-  for (const char* t : {"pid ", "exe ", "state ", "cupti_result ", "counters_fatal ", "kernels ", "\nlaunches ",
-                        "flopscope-inject-status 1\n", "-1", "+1", " 1", "4294967296", "0x10", "1e3"})
+  for (const char* t : {"pid ", "exe ", "state ", "cupti_result ", "cupti_version ", "counters_fatal ", "kernels ",
+                        "\nlaunches ", "flopscope-inject-status 1\n", "-1", "+1", " 1", "4294967296", "0x10", "1e3"})
     tokens.push_back(t);
   Mutator m(2002, tokens);
   Oracle oracle("inject status", "x.status");

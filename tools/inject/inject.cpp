@@ -13,6 +13,7 @@
 //   - on SIGINT, SIGTERM, SIGHUP and on crash signals, from a helper thread while
 //     the handler waits (bounded), then the previous handler runs.
 // docs/profile.md describes the behaviour and its limits.
+#include <cupti_version.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,6 +45,10 @@ struct State {
   int sig_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
   std::mutex write_mu;
   std::atomic<bool> exiting{false};
+  // The CUPTI this process bound to: a PyTorch wheel's, loaded at import, wins
+  // over the toolkit's by SONAME.
+  std::string cupti_library;
+  uint32_t cupti_version = 0;
   ActivityCollector::RawCounts counters_written;  // what the counter files on disk hold (under write_mu)
 };
 State* g = nullptr;  // never freed: exit paths use it
@@ -67,7 +72,9 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flopscope-inject: cannot write results: %s\n", e.what());
   }
-  const flopscope::cupti::InjectStatus status = c.status(state);
+  flopscope::cupti::InjectStatus status = c.status(state);
+  status.cupti_library = g->cupti_library;
+  status.cupti_version = g->cupti_version;
   try {
     flopscope::write_file_atomic(flopscope::cupti::inject_status_path(g->cfg.dir, g->pid),
                                  flopscope::cupti::to_text(status));
@@ -196,6 +203,8 @@ void start_once() {
     g = new State;
     g->cfg = std::move(cfg);
     g->pid = ::getpid();
+    g->cupti_library = flopscope::cupti::cupti_library_path();
+    if (cuptiGetVersion(&g->cupti_version) != CUPTI_SUCCESS) g->cupti_version = 0;
     flopscope::cupti::CollectorOptions opt;
     opt.filter = g->cfg.filter;
     opt.metric_set = g->cfg.metric_set;
