@@ -88,7 +88,8 @@ std::string make_temp_dir() {
 
 // While the application runs, flopscope stays alive to collect its results:
 // a Ctrl-C from the terminal reaches the application directly (same process
-// group); SIGINT, SIGTERM and SIGHUP sent to flopscope alone are passed on.
+// group); every other SIGINT, SIGTERM and SIGHUP flopscope gets is passed on,
+// so one sent to the whole group reaches the application twice (docs/profile.md).
 volatile sig_atomic_t g_child = 0;
 
 void forward_signal(int sig, siginfo_t* info, void*) {
