@@ -35,6 +35,11 @@ find "$dst" \( -name '*.o' -o -name '*.a' -o -name '*.d' -o -name '*.fatbin*' -o
   -o -name '*.ii' -o -name '*.ptx' -o -name '*.cubin' \) -type f -delete
 rm -rf "$dst/tests/install-check"
 
+# The newest glibc symbol version the carried binaries need: a machine with an
+# older glibc cannot run them, and device-check then builds from source.
+glibc=$(find "$dst" -type f -perm -u+x -exec objdump -T {} \; 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n1)
+echo "pack-device-build: the carried binaries need ${glibc:-an unknown glibc} or newer on the GPU machine"
+
 tar -czf "$dst.tgz" "$dst"
 carried=$(( $(du -sb "$dst.tgz" | cut -f1) + $(du -sb .deps 2>/dev/null | cut -f1 || echo 0) \
   + $(git ls-files -z | xargs -0 du -cb | tail -n1 | cut -f1) ))
