@@ -194,6 +194,10 @@ struct CollectorAccess {
     return d->functionReturnValue ? uint64_t(*static_cast<const nvtxRangeId_t*>(d->functionReturnValue)) : 0;
   }
 
+  // Push/pop ranges nest per domain; a null handle is the default domain,
+  // the one nvtxRangePush/Pop use.
+  static NvtxDomain domain_of(nvtxDomainHandle_t h) { return NvtxDomain(reinterpret_cast<uintptr_t>(h)); }
+
   static void on_nvtx(CUpti_CallbackId cbid, const CUpti_NvtxData* d) {
     ProfileAggregator* a = agg();
     if (!a || !d) return;
@@ -212,12 +216,15 @@ struct CollectorAccess {
       case CUPTI_CBID_NVTX_nvtxRangePushEx:
         t.push(this_thread(), attrib_message(static_cast<const nvtxRangePushEx_params*>(p)->eventAttrib));
         break;
-      case CUPTI_CBID_NVTX_nvtxDomainRangePushEx:
-        t.push(this_thread(),
-               attrib_message(static_cast<const nvtxDomainRangePushEx_params*>(p)->core.eventAttrib));
+      case CUPTI_CBID_NVTX_nvtxDomainRangePushEx: {
+        const auto* q = static_cast<const nvtxDomainRangePushEx_params*>(p);
+        t.push(this_thread(), attrib_message(q->core.eventAttrib), domain_of(q->domain));
         break;
-      case CUPTI_CBID_NVTX_nvtxRangePop:
-      case CUPTI_CBID_NVTX_nvtxDomainRangePop: t.pop(this_thread()); break;
+      }
+      case CUPTI_CBID_NVTX_nvtxRangePop: t.pop(this_thread()); break;
+      case CUPTI_CBID_NVTX_nvtxDomainRangePop:
+        t.pop(this_thread(), domain_of(static_cast<const nvtxDomainRangePop_params*>(p)->domain));
+        break;
       case CUPTI_CBID_NVTX_nvtxRangeStartA: {
         const char* m = static_cast<const nvtxRangeStartA_params*>(p)->message;
         if (uint64_t id = returned_range_id(d)) t.start(id, m ? m : "");

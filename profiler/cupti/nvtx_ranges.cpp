@@ -19,20 +19,25 @@ const std::string& PathTable::path(PathId id) const {
   return id < paths_.size() ? paths_[id] : paths_[0];
 }
 
-void NvtxTracker::push(uint64_t thread, const std::string& name) {
+void NvtxTracker::push(uint64_t thread, const std::string& name, NvtxDomain domain) {
   Thread& t = threads_[thread];
-  t.stack.push_back({++seq_, name});
+  t.stacks[domain].push_back({++seq_, name});
   ++t.stack_version;
 }
 
-void NvtxTracker::pop(uint64_t thread) {
-  auto it = threads_.find(thread);
-  if (it == threads_.end() || it->second.stack.empty()) {
-    ++unmatched_pops_;
-    return;
+void NvtxTracker::pop(uint64_t thread, NvtxDomain domain) {
+  auto t = threads_.find(thread);
+  if (t != threads_.end()) {
+    auto& stacks = t->second.stacks;
+    auto s = stacks.find(domain);
+    if (s != stacks.end()) {
+      s->second.pop_back();
+      if (s->second.empty()) stacks.erase(s);
+      ++t->second.stack_version;
+      return;
+    }
   }
-  it->second.stack.pop_back();
-  ++it->second.stack_version;
+  ++unmatched_pops_;
 }
 
 void NvtxTracker::start(uint64_t range_id, const std::string& name) {
@@ -52,9 +57,11 @@ PathId NvtxTracker::current(uint64_t thread) {
   Thread& t = threads_[thread];
   if (t.cached_stack_version == t.stack_version && t.cached_global_version == global_version_)
     return t.cached;
+  // The thread's stacks of every domain and the process's start/end ranges,
+  // merged by when each range began.
   std::vector<const Open*> open;
-  open.reserve(t.stack.size() + started_.size());
-  for (const Open& o : t.stack) open.push_back(&o);
+  for (const auto& [domain, stack] : t.stacks)
+    for (const Open& o : stack) open.push_back(&o);
   for (const auto& [id, o] : started_) open.push_back(&o);
   std::sort(open.begin(), open.end(), [](const Open* a, const Open* b) { return a->seq < b->seq; });
   std::string path;

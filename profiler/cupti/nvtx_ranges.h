@@ -3,7 +3,8 @@
 //
 // Attribution rule (docs/profile.md): a kernel belongs to the NVTX ranges open
 // *at its launch*, as seen from the launching thread:
-//   - push/pop ranges of the launching thread (they are per thread), and
+//   - push/pop ranges of the launching thread (they nest per thread and per
+//     NVTX domain: a pop closes the innermost range of its own domain), and
 //   - start/end ranges of the whole process (nvtxRangeStart/End are not tied to
 //     a thread),
 // ordered by when each range began, and joined with '/': "step/forward/attn".
@@ -41,14 +42,20 @@ class PathTable {
   std::unordered_map<std::string, PathId> ids_;
 };
 
+/// An NVTX domain handle as a number; 0 is the default domain (nvtxRangePush*,
+/// or a nvtxDomain* call with a null domain).
+using NvtxDomain = uint64_t;
+
 class NvtxTracker {
  public:
   explicit NvtxTracker(PathTable& paths) : paths_(paths) {}
 
-  void push(uint64_t thread, const std::string& name);
-  /// A pop with nothing pushed on that thread (its push happened before
-  /// profiling began) is ignored and counted.
-  void pop(uint64_t thread);
+  void push(uint64_t thread, const std::string& name, NvtxDomain domain = 0);
+  /// Closes the innermost range `thread` pushed in `domain` ("nesting is
+  /// maintained per thread per domain", nvToolsExt.h). A pop with nothing
+  /// pushed there (its push happened before profiling began) is ignored and
+  /// counted.
+  void pop(uint64_t thread, NvtxDomain domain = 0);
   void start(uint64_t range_id, const std::string& name);
   /// An end for an unknown id is ignored and counted.
   void end(uint64_t range_id);
@@ -67,7 +74,7 @@ class NvtxTracker {
     std::string name;
   };
   struct Thread {
-    std::vector<Open> stack;
+    std::map<NvtxDomain, std::vector<Open>> stacks;  // no empty stack kept
     PathId cached = 0;
     uint64_t cached_stack_version = ~0ull, cached_global_version = ~0ull;
     uint64_t stack_version = 0;

@@ -187,6 +187,30 @@ TEST(Nvtx, PushPopNestingPerThread) {
   EXPECT_EQ(t.ranges_seen(), 4u);
 }
 
+// NCCL, cuDNN and cuBLAS push in domains of their own: a pop closes the
+// innermost range of its domain, not the thread's innermost range.
+TEST(Nvtx, PushPopNestingPerThreadAndDomain) {
+  PathTable paths;
+  NvtxTracker t(paths);
+  const NvtxDomain a = 0xa0, b = 0xb0;
+  t.push(1, "step");         // default domain
+  t.push(1, "outer_a", a);
+  t.push(1, "inner_b", b);
+  EXPECT_EQ(paths.path(t.current(1)), "step/outer_a/inner_b");
+  t.pop(1, a);  // A's range closes while B's, opened later, stays open
+  EXPECT_EQ(paths.path(t.current(1)), "step/inner_b");
+  t.push(1, "next_a", a);
+  EXPECT_EQ(paths.path(t.current(1)), "step/inner_b/next_a");  // ordered by when each began
+  t.pop(1);  // the default domain's
+  EXPECT_EQ(paths.path(t.current(1)), "inner_b/next_a");
+  t.pop(1, b);
+  t.pop(1, a);
+  EXPECT_EQ(t.current(1), 0u);
+  t.pop(1, b);  // nothing pushed in B any more
+  t.pop(2, a);  // nor on thread 2
+  EXPECT_EQ(t.unmatched_pops(), 2u);
+}
+
 TEST(Nvtx, StartEndRangesAreProcessWideAndOrderedByStart) {
   PathTable paths;
   NvtxTracker t(paths);
