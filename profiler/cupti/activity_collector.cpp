@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "activity_decode.h"
+#include "api_nesting.h"
 #include "launch_stream.h"
 #include "range_profiler.h"
 #include "session_errors.h"
@@ -35,9 +36,10 @@ uint64_t this_thread() {
   return tid;
 }
 
-// Correlation ids of the runtime launch/copy calls running on this thread, so
-// that the driver call a runtime call makes is recognised as the same launch.
-thread_local std::vector<uint32_t> tls_runtime_calls;
+// The launch/copy/memset calls running on this thread, so that the driver
+// call a runtime call makes (or a runtime call inside another) is recognised
+// as the same launch. Trivially destructible (api_nesting.h).
+thread_local ApiNesting tls_nesting;
 
 // Process-lifetime state is allocated once and never destroyed: CUPTI can call
 // back from other threads while static destructors run at exit.
@@ -371,10 +373,8 @@ struct CollectorAccess {
     const ApiKind kind = cbid < table.size() ? table[cbid] : ApiKind::other;
     ProfileAggregator* a = agg();
     if (kind == ApiKind::other || !a || !cb) return;
-    const bool runtime = domain == CUPTI_CB_DOMAIN_RUNTIME_API;
     if (cb->callbackSite == CUPTI_API_ENTER) {
-      const uint32_t outer = (!runtime && !tls_runtime_calls.empty()) ? tls_runtime_calls.back() : 0;
-      if (runtime) tls_runtime_calls.push_back(cb->correlationId);
+      const ApiCall call = tls_nesting.enter(cb->correlationId);  // first: exit() pairs with it
       const std::string symbol =
           kind == ApiKind::kernel_launch && cb->symbolName ? std::string(cb->symbolName) : std::string();
       bool kept = false;
@@ -382,17 +382,18 @@ struct CollectorAccess {
       {
         std::lock_guard<std::mutex> lock(mu());
         const PathId id = a->nvtx().current(this_thread());
-        kept = a->on_launch(cb->correlationId, kind, symbol, id, outer);
+        kept = a->on_launch(cb->correlationId, kind, symbol, id, call);
         if (kept && g_counters.enabled) path = a->paths().path(id);
       }
-      if (kept && g_counters.enabled && kind == ApiKind::kernel_launch && outer == 0 && tls_profiled_launch == 0)
+      if (kept && g_counters.enabled && kind == ApiKind::kernel_launch && call.outer == 0 &&
+          tls_profiled_launch == 0)
         begin_counters(domain, cbid, cb, symbol, path);
       return;
     }
+    tls_nesting.exit();
     // cudaError_t and CUresult are both int-sized enums with 0 for success.
     const bool failed = cb->functionReturnValue && *static_cast<const int*>(cb->functionReturnValue) != 0;
     if (tls_profiled_launch != 0 && tls_profiled_launch == cb->correlationId) end_counters(cb->correlationId, failed);
-    if (runtime && !tls_runtime_calls.empty()) tls_runtime_calls.pop_back();
     if (failed) {
       std::lock_guard<std::mutex> lock(mu());
       a->on_launch_failed(cb->correlationId);

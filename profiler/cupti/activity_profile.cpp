@@ -113,22 +113,28 @@ bool ProfileAggregator::decide(const std::string& symbol, PathId path) {
 }
 
 bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol,
-                                  PathId path, uint32_t outer) {
+                                  PathId path, ApiCall call) {
   if (kind == ApiKind::other) return false;
+  if (call.outer != 0) {
+    // A call inside another: the same launch, counted once. It joins the end
+    // of the outermost call's list.
+    auto outer = pending_.find(call.outer);
+    auto root = outer == pending_.end() ? pending_.end() : pending_.find(outer->second.root);
+    if (root != pending_.end()) {
+      const bool keep = root->second.decision == Pending::Decision::keep;
+      uint32_t last = root->first;  // a list's calls are only ever removed together
+      while (pending_.at(last).next != 0) last = pending_.at(last).next;
+      pending_.at(last).next = correlation;
+      Pending nested;
+      nested.root = root->first;
+      pending_[correlation] = nested;
+      return keep;
+    }
+  }
   Pending p;
   p.path = path;
   p.graph = kind == ApiKind::graph_launch;
-  if (outer != 0) {
-    // The driver call inside a runtime launch: the same launch, counted once.
-    auto it = pending_.find(outer);
-    if (it != pending_.end()) {
-      p = it->second;
-      it->second.partner = correlation;
-      p.partner = outer;
-      pending_[correlation] = p;
-      return p.decision == Pending::Decision::keep;
-    }
-  }
+  p.root = correlation;
   if (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch) ++counters_.launches;
   if (kind == ApiKind::kernel_launch && !symbol.empty())
     p.decision = decide(symbol, path) ? Pending::Decision::keep : Pending::Decision::drop;
@@ -136,11 +142,7 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
   if (p.graph) {
     graph_launches_.push_back(correlation);
     if (graph_launches_.size() > kGraphLaunchesKept) {
-      auto old = pending_.find(graph_launches_.front());
-      if (old != pending_.end()) {
-        if (old->second.partner) pending_.erase(old->second.partner);
-        pending_.erase(old);
-      }
+      forget_operation(graph_launches_.front());
       graph_launches_.pop_front();
     }
   }
@@ -150,11 +152,8 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
 void ProfileAggregator::expect_counters(uint32_t correlation) {
   auto it = pending_.find(correlation);
   if (it == pending_.end()) return;
-  it->second.counters = true;
-  if (it->second.partner) {
-    auto partner = pending_.find(it->second.partner);
-    if (partner != pending_.end()) partner->second.counters = true;
-  }
+  auto root = pending_.find(it->second.root);
+  if (root != pending_.end()) root->second.counters = true;
 }
 
 void ProfileAggregator::on_counters(uint32_t correlation, const HwCounters& hw) {
@@ -173,9 +172,8 @@ void ProfileAggregator::on_counters(uint32_t correlation, const HwCounters& hw) 
 void ProfileAggregator::counters_dropped(uint32_t correlation) {
   auto it = pending_.find(correlation);
   if (it != pending_.end()) {  // the record has not come yet
-    it->second.counters = false;
-    if (auto partner = pending_.find(it->second.partner); it->second.partner && partner != pending_.end())
-      partner->second.counters = false;
+    auto root = pending_.find(it->second.root);
+    if (root != pending_.end()) root->second.counters = false;
   }
   auto waiting = awaiting_counters_.find(correlation);  // the record came first
   if (waiting != awaiting_counters_.end()) {
@@ -184,16 +182,29 @@ void ProfileAggregator::counters_dropped(uint32_t correlation) {
   }
 }
 
-void ProfileAggregator::on_launch_failed(uint32_t correlation) { take_pending(correlation); }
+// Nothing ran, so no record will come, not even for a graph launch.
+void ProfileAggregator::on_launch_failed(uint32_t correlation) {
+  auto it = pending_.find(correlation);
+  if (it != pending_.end()) forget_operation(it->second.root);
+}
 
 std::optional<ProfileAggregator::Pending> ProfileAggregator::take_pending(uint32_t correlation) {
   auto it = pending_.find(correlation);
   if (it == pending_.end()) return std::nullopt;
-  Pending p = it->second;
-  if (p.graph) return p;  // one graph launch yields many records
-  pending_.erase(it);
-  if (p.partner) pending_.erase(p.partner);
+  auto root = pending_.find(it->second.root);
+  if (root == pending_.end()) return std::nullopt;
+  Pending p = root->second;
+  if (!p.graph) forget_operation(p.root);  // one graph launch yields many records
   return p;
+}
+
+void ProfileAggregator::forget_operation(uint32_t root) {
+  for (uint32_t id = root; id != 0;) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    id = it->second.next;
+    pending_.erase(it);
+  }
 }
 
 void ProfileAggregator::add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes) {
@@ -226,9 +237,10 @@ void ProfileAggregator::on_activity(const Activity& a) {
     const Key key{Kind::kernel, k->name, path, k->device};
     add(key, k->start_ns, k->end_ns, 0);
     // Counters of this launch, if it was profiled: under the kernel's
-    // correlation id or its runtime/driver partner's.
+    // correlation id or its outermost call's (where counters begin).
+    const uint32_t other = p && p->root != k->correlation ? p->root : 0u;
     bool attached = false;
-    for (uint32_t id : {k->correlation, p ? p->partner : 0u}) {
+    for (uint32_t id : {k->correlation, other}) {
       if (id == 0 || attached) continue;
       auto early = early_counters_.find(id);
       if (early != early_counters_.end()) {
@@ -238,9 +250,8 @@ void ProfileAggregator::on_activity(const Activity& a) {
       }
     }
     if (!attached && p && p->counters) {
-      const uint32_t partner = p->partner;
-      awaiting_counters_[k->correlation] = {key, partner};
-      if (partner) awaiting_counters_[partner] = {key, k->correlation};
+      awaiting_counters_[k->correlation] = {key, other};
+      if (other) awaiting_counters_[other] = {key, k->correlation};
     }
   } else if (const auto* m = std::get_if<MemcpyActivity>(&a)) {
     ++counters_.memcpys;

@@ -15,6 +15,7 @@
 
 #include "activity_names.h"
 #include "activity_types.h"
+#include "api_nesting.h"
 #include "flopscope/results.h"
 #include "nvtx_ranges.h"
 
@@ -73,12 +74,12 @@ class ProfileAggregator {
 
   /// From the launch API callback, on the launching thread, before the work
   /// runs. `symbol` is the kernel's (mangled) name when the API knows it, else
-  /// empty (graph launches). `outer` is the correlation id of an enclosing
-  /// runtime launch whose driver call this is, or 0.
+  /// empty (graph launches). `call.outer` names the call this one is made
+  /// inside (ApiNesting): then it is part of that launch, counted once, and a
+  /// record under any of the launch's ids retires them all.
   /// Returns true when the launch is known to be kept by the filters (its
   /// counters, if collected, will be used).
-  bool on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol, PathId path,
-                 uint32_t outer = 0);
+  bool on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol, PathId path, ApiCall call = {});
   /// The launch `correlation` is being profiled: its counters will follow.
   void expect_counters(uint32_t correlation);
   /// Hardware counters of one kept launch (from the range profiler), by the
@@ -98,6 +99,10 @@ class ProfileAggregator {
   /// were made (their records long delivered), so a replay loop cannot grow it.
   static constexpr size_t kGraphLaunchesKept = 1 << 16;
 
+  /// Launch calls still waiting for their records (graph launches stay, up
+  /// to kGraphLaunchesKept).
+  size_t pending_calls() const { return pending_.size(); }
+
   /// The results so far, heaviest total time first.
   std::vector<RunRecord> runs() const;
   std::optional<DeviceInfo> device() const;
@@ -109,12 +114,17 @@ class ProfileAggregator {
   Frozen freeze() const;
 
  private:
+  // One per launch call. The calls of one operation (a runtime launch, the
+  // driver call it makes, a runtime call nested in it) form a list from the
+  // outermost call, whose entry alone holds the operation's data; the first
+  // record under any of their ids retires the whole list.
   struct Pending {
     PathId path = 0;
     enum class Decision : uint8_t { undecided, keep, drop } decision = Decision::undecided;
     bool graph = false;
     bool counters = false;  ///< its hardware counters are being collected
-    uint32_t partner = 0;
+    uint32_t root = 0;      ///< the outermost call's correlation id (its own, for that call)
+    uint32_t next = 0;      ///< the next call of the list; 0: the last
   };
   enum class Kind : uint8_t { kernel, memcpy, memset };
   struct Key {
@@ -130,7 +140,10 @@ class ProfileAggregator {
     std::vector<HwCounters> hw;  ///< one per launch with counters
   };
   static std::vector<RunRecord> runs_of(const std::map<Key, Group>& groups, const PathTable& paths);
+  /// The outermost call's entry for `correlation`'s operation, removed unless
+  /// a graph launch's.
   std::optional<Pending> take_pending(uint32_t correlation);
+  void forget_operation(uint32_t root);
   bool decide(const std::string& symbol, PathId path);
   void add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes);
 
@@ -142,7 +155,7 @@ class ProfileAggregator {
   std::map<Key, Group> groups_;
   std::map<uint32_t, DeviceActivity> devices_;
   std::unordered_map<uint32_t, HwCounters> early_counters_;  // counters before the record
-  std::unordered_map<uint32_t, std::pair<Key, uint32_t>> awaiting_counters_;  // record first; + partner id
+  std::unordered_map<uint32_t, std::pair<Key, uint32_t>> awaiting_counters_;  // record first; + the other id
   ProfileCounters counters_;
 };
 

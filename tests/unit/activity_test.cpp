@@ -16,6 +16,7 @@
 #include "activity_decode.h"
 #include "activity_names.h"
 #include "activity_profile.h"
+#include "api_nesting.h"
 #include "cli/run_cli.h"
 #include "flopscope/error.h"
 #include "flopscope/views.h"  // profile_total_s
@@ -371,7 +372,7 @@ TEST(ProfileAggregator, KernelsByNameAndNvtxPathOutOfOrder) {
 TEST(ProfileAggregator, RuntimeLaunchAndItsDriverCallCountOnce) {
   ProfileAggregator agg({{}, 1, -1, {}});  // skip the first matching launch
   agg.on_launch(20, ApiKind::kernel_launch, kGemm, 0);             // cudaLaunchKernel
-  agg.on_launch(21, ApiKind::kernel_launch, kGemm, 0, /*outer=*/20);  // its cuLaunchKernel
+  agg.on_launch(21, ApiKind::kernel_launch, kGemm, 0, {.outer = 20});  // its cuLaunchKernel
   agg.on_launch(22, ApiKind::kernel_launch, kGemm, 0);
   agg.on_activity(kernel(kGemm, 21, 0, 100));  // record carries the driver id
   agg.on_activity(kernel(kGemm, 22, 200, 300));
@@ -381,6 +382,52 @@ TEST(ProfileAggregator, RuntimeLaunchAndItsDriverCallCountOnce) {
   EXPECT_EQ(c.kernels_filtered, 1u);
   ASSERT_EQ(agg.runs().size(), 1u);
   EXPECT_EQ(agg.runs()[0].launches, 1);
+}
+
+// A call made inside another belongs to the outermost one, however deep; a
+// stray exit (the collector started inside the call) does not unbalance it.
+TEST(ApiNesting, NestedCallsBelongToTheOutermost) {
+  ApiNesting n;
+  n.exit();  // its enter came before the collector started
+  EXPECT_EQ(n.depth(), 0u);
+  EXPECT_EQ(n.enter(20).outer, 0u);  // __cudaLaunchKernel
+  EXPECT_EQ(n.enter(21).outer, 20u);  // a cudaLaunchKernel it makes
+  EXPECT_EQ(n.enter(22).outer, 20u);  // cuLaunchKernel
+  n.exit();
+  n.exit();
+  n.exit();
+  EXPECT_EQ(n.enter(30).outer, 0u);  // the next launch stands alone
+  n.exit();
+  EXPECT_EQ(n.depth(), 0u);
+  // Lives in thread_local storage that CUPTI may use after the thread's TLS
+  // destructors ran: it must have none.
+  static_assert(std::is_trivially_destructible_v<ApiNesting>);
+}
+
+// If __cudaLaunchKernel made a nested runtime launch callback, a <<<>>>
+// launch would otherwise be counted twice and take two --launch-skip slots.
+TEST(ProfileAggregator, NestedRuntimeAndDriverCallsCountOnce) {
+  ProfileAggregator agg({{}, 1, 1, {}});  // keep the second launch only
+  for (uint32_t base : {10u, 20u}) {
+    ApiNesting n;
+    EXPECT_EQ(agg.on_launch(base, ApiKind::kernel_launch, kGemm, 0, n.enter(base)), base == 20);
+    EXPECT_EQ(agg.on_launch(base + 1, ApiKind::kernel_launch, kGemm, 0, n.enter(base + 1)), base == 20);
+    EXPECT_EQ(agg.on_launch(base + 2, ApiKind::kernel_launch, kGemm, 0, n.enter(base + 2)), base == 20);
+  }
+  EXPECT_EQ(agg.pending_calls(), 6u);
+  agg.on_activity(kernel(kGemm, 12, 0, 100));  // records carry the driver ids
+  agg.on_activity(kernel(kGemm, 21, 200, 300));  // or another of the calls'
+  const auto c = agg.counters();
+  EXPECT_EQ(c.launches, 2u);
+  EXPECT_EQ(c.kernels_kept, 1u);
+  EXPECT_EQ(c.kernels_filtered, 1u);
+  EXPECT_EQ(c.kernels_unattributed, 0u);
+  EXPECT_EQ(agg.pending_calls(), 0u);  // every call of both launches retired
+  // A failed call retires its launch's calls too.
+  agg.on_launch(30, ApiKind::graph_launch, "", 0);
+  agg.on_launch(31, ApiKind::graph_launch, "", 0, {.outer = 30});
+  agg.on_launch_failed(31);
+  EXPECT_EQ(agg.pending_calls(), 0u);
 }
 
 TEST(ProfileAggregator, GraphKernelsShareTheLaunchPath) {
@@ -599,7 +646,7 @@ TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
   // Launch 2: a runtime launch whose record carries its driver call's id, and
   // whose counters come after the record.
   EXPECT_TRUE(agg.on_launch(2, ApiKind::kernel_launch, kGemm, 0));
-  EXPECT_TRUE(agg.on_launch(3, ApiKind::kernel_launch, kGemm, 0, /*outer=*/2));
+  EXPECT_TRUE(agg.on_launch(3, ApiKind::kernel_launch, kGemm, 0, {.outer = 2}));
   agg.expect_counters(2);
   agg.on_activity(kernel(kGemm, 1, 0, 100));
   agg.on_activity(kernel(kGemm, 3, 200, 300));
