@@ -275,8 +275,9 @@ struct CollectorAccess {
       ++g_counters.without_context;
       return;
     }
-    // A launch into a stream under graph capture does not run now; replaying
-    // or stopping around it inside the capture could invalidate the capture.
+    // Launches known to be captured never get here (on_api); one whose
+    // stream could not be queried may be captured, and replaying or stopping
+    // around it inside the capture could invalidate the capture.
     if (launch_is_captured(domain, cbid, cb->functionParams)) {
       std::lock_guard<std::mutex> lock(g_counters.mu);
       ++g_counters.capturing;
@@ -374,7 +375,12 @@ struct CollectorAccess {
     ProfileAggregator* a = agg();
     if (kind == ApiKind::other || !a || !cb) return;
     if (cb->callbackSite == CUPTI_API_ENTER) {
-      const ApiCall call = tls_nesting.enter(cb->correlationId);  // first: exit() pairs with it
+      // First: exit() pairs with it. Only a positive answer counts as captured
+      // here: a launch wrongly left out would lose its kernels' times.
+      const ApiCall call = tls_nesting.enter(cb->correlationId, [&] {
+        return (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch) &&
+               launch_capture(domain, cbid, cb->functionParams) == LaunchCapture::yes;
+      });
       const std::string symbol =
           kind == ApiKind::kernel_launch && cb->symbolName ? std::string(cb->symbolName) : std::string();
       bool kept = false;
@@ -384,6 +390,10 @@ struct CollectorAccess {
         const PathId id = a->nvtx().current(this_thread());
         kept = a->on_launch(cb->correlationId, kind, symbol, id, call);
         if (kept && g_counters.enabled) path = a->paths().path(id);
+      }
+      if (call.captured && call.outer == 0 && kind == ApiKind::kernel_launch && g_counters.enabled) {
+        std::lock_guard<std::mutex> lock(g_counters.mu);
+        ++g_counters.capturing;  // its kernels run in graph launches: no counters
       }
       if (kept && g_counters.enabled && kind == ApiKind::kernel_launch && call.outer == 0 &&
           tls_profiled_launch == 0)

@@ -115,6 +115,10 @@ bool ProfileAggregator::decide(const std::string& symbol, PathId path) {
 bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol,
                                   PathId path, ApiCall call) {
   if (kind == ApiKind::other) return false;
+  if (call.captured) {
+    if (call.outer == 0) ++counters_.launches_captured;
+    return false;
+  }
   if (call.outer != 0) {
     // A call inside another: the same launch, counted once. It joins the end
     // of the outermost call's list.

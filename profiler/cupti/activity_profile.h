@@ -53,7 +53,10 @@ class LaunchFilter {
 
 /// Counts reported with every profile.
 struct ProfileCounters {
-  uint64_t launches = 0;        ///< launch API calls seen (kernel and graph)
+  uint64_t launches = 0;        ///< launch API calls seen (kernel and graph), captured ones aside
+  /// Launch calls into a stream under CUDA graph capture: nothing runs then
+  /// (the kernels run, and are counted, at the graph's launches).
+  uint64_t launches_captured = 0;
   uint64_t kernels = 0;         ///< kernel records seen
   uint64_t kernels_kept = 0;
   uint64_t kernels_filtered = 0;
@@ -76,7 +79,9 @@ class ProfileAggregator {
   /// runs. `symbol` is the kernel's (mangled) name when the API knows it, else
   /// empty (graph launches). `call.outer` names the call this one is made
   /// inside (ApiNesting): then it is part of that launch, counted once, and a
-  /// record under any of the launch's ids retires them all.
+  /// record under any of the launch's ids retires them all. A `call.captured`
+  /// launch is only counted (launches_captured): it takes no
+  /// --launch-skip/--launch-count slot and waits for no record.
   /// Returns true when the launch is known to be kept by the filters (its
   /// counters, if collected, will be used).
   bool on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol, PathId path, ApiCall call = {});

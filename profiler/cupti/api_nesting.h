@@ -8,7 +8,8 @@ namespace flopscope::cupti {
 
 /// What the callback at a call's enter learns about the call.
 struct ApiCall {
-  uint32_t outer = 0;  ///< correlation id of the outermost call it is inside; 0: it is the outermost
+  uint32_t outer = 0;     ///< correlation id of the outermost call it is inside; 0: it is the outermost
+  bool captured = false;  ///< the outermost call goes into a stream under CUDA graph capture
 };
 
 /// The launch, copy and memset API calls in progress on one thread. A call
@@ -23,11 +24,18 @@ struct ApiCall {
 /// have been freed.
 class ApiNesting {
  public:
-  /// At a call's enter.
-  ApiCall enter(uint32_t correlation) {
-    if (depth_++ > 0) return {outermost_};
+  /// At a call's enter. `is_captured()` is asked for an outermost call only:
+  /// a nested call is part of it and shares its answer.
+  template <class IsCaptured>
+  ApiCall enter(uint32_t correlation, IsCaptured&& is_captured) {
+    if (depth_++ > 0) return {outermost_, captured_};
     outermost_ = correlation;
-    return {};
+    captured_ = false;  // should is_captured throw
+    captured_ = is_captured();
+    return {0, captured_};
+  }
+  ApiCall enter(uint32_t correlation) {
+    return enter(correlation, [] { return false; });
   }
   /// At a call's exit. An exit whose enter was not seen (the collector started
   /// inside the call) is ignored.
@@ -38,6 +46,7 @@ class ApiNesting {
 
  private:
   uint32_t depth_ = 0, outermost_ = 0;
+  bool captured_ = false;
 };
 static_assert(std::is_trivially_destructible_v<ApiNesting>);
 

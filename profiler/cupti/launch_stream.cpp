@@ -103,19 +103,32 @@ bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const voi
         *stream = per_thread(from_runtime(c->stream));
         return true;
       }
+      case CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000:
+        *stream = from_runtime(static_cast<const cudaGraphLaunch_v10000_params*>(params)->stream);
+        return true;
+      case CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000:
+        *stream = per_thread(from_runtime(static_cast<const cudaGraphLaunch_ptsz_v10000_params*>(params)->stream));
+        return true;
       default: return false;
     }
   }
   return false;
 }
 
-bool launch_is_captured(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params) {
+LaunchCapture launch_capture(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params) {
   CUstream stream = nullptr;
+  if (!launch_stream(domain, cbid, params, &stream)) return LaunchCapture::no;
   try {
-    return launch_stream(domain, cbid, params, &stream) && stream_capturing(stream);
-  } catch (const std::exception&) {
-    return true;
+    CUstreamCaptureStatus st = CU_STREAM_CAPTURE_STATUS_NONE;
+    if (driver_api().stream_is_capturing(stream, &st) != CUDA_SUCCESS) return LaunchCapture::unknown;
+    return st == CU_STREAM_CAPTURE_STATUS_NONE ? LaunchCapture::no : LaunchCapture::yes;
+  } catch (const std::exception&) {  // no driver
+    return LaunchCapture::unknown;
   }
+}
+
+bool launch_is_captured(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params) {
+  return launch_capture(domain, cbid, params) != LaunchCapture::no;
 }
 
 }  // namespace flopscope::cupti

@@ -2,8 +2,9 @@
 // The stream a kernel (or graph) launch goes to, read from the parameters CUPTI passes to
 // a launch callback (CUpti_CallbackData::functionParams), so that launches
 // into a stream under CUDA graph capture are left alone: profiling them would
-// replay or synchronize inside the capture. Pure struct reading: unit-tested
-// on the CPU (tests/unit/session_test.cpp).
+// replay or synchronize inside the capture, and counting them as launches
+// would take --launch-skip/--launch-count places for kernels that never run.
+// Pure struct reading: unit-tested on the CPU (tests/unit/session_test.cpp).
 #include <cuda.h>
 #include <cupti_callbacks.h>
 
@@ -18,9 +19,13 @@ namespace flopscope::cupti {
 bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params, CUstream* stream);
 
 /// Whether the launch goes into a stream under graph capture (it does not run
-/// now). A failed stream query counts as capturing: the launch is then left
-/// alone rather than risk invalidating someone's capture. False when the
-/// stream is not known (see launch_stream).
+/// now: its kernels run at the graph's launches). `no` when the stream is not
+/// known (see launch_stream); `unknown` when the stream query failed.
+enum class LaunchCapture { no, yes, unknown };
+LaunchCapture launch_capture(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params);
+
+/// launch_capture() is not `no`: for leaving the launch alone (no counters),
+/// rather than risk invalidating someone's capture.
 bool launch_is_captured(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params);
 
 }  // namespace flopscope::cupti

@@ -70,12 +70,6 @@ const DriverApi& driver_api() {
   return api;
 }
 
-bool stream_capturing(CUstream stream) {
-  CUstreamCaptureStatus st = CU_STREAM_CAPTURE_STATUS_NONE;
-  if (driver_api().stream_is_capturing(stream, &st) != CUDA_SUCCESS) return true;
-  return st != CU_STREAM_CAPTURE_STATUS_NONE;
-}
-
 ScopedContext::ScopedContext(CUcontext ctx) {
   const DriverApi& d = driver_api();
   CUcontext cur = nullptr;

@@ -27,11 +27,6 @@ struct DriverApi {
 /// Throws Error(no_gpu) when there is no driver or no device.
 const DriverApi& driver_api();
 
-/// Whether work launched into `stream` now would be captured into a CUDA graph
-/// (cuStreamIsCapturing). A failed query counts as capturing: the launch is
-/// then left alone rather than risk invalidating someone's capture.
-bool stream_capturing(CUstream stream);
-
 /// Makes `ctx` current on this thread for its lifetime (no-op when it already is).
 class ScopedContext {
  public:

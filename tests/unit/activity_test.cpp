@@ -390,6 +390,18 @@ TEST(ApiNesting, NestedCallsBelongToTheOutermost) {
   ApiNesting n;
   n.exit();  // its enter came before the collector started
   EXPECT_EQ(n.depth(), 0u);
+  int asked = 0;
+  auto captured = [&] {
+    ++asked;
+    return true;
+  };
+  EXPECT_TRUE(n.enter(10, captured).captured);
+  const ApiCall inner = n.enter(11, captured);  // shares the outermost's answer, unasked
+  EXPECT_EQ(inner.outer, 10u);
+  EXPECT_TRUE(inner.captured);
+  EXPECT_EQ(asked, 1);
+  n.exit();
+  n.exit();
   EXPECT_EQ(n.enter(20).outer, 0u);  // __cudaLaunchKernel
   EXPECT_EQ(n.enter(21).outer, 20u);  // a cudaLaunchKernel it makes
   EXPECT_EQ(n.enter(22).outer, 20u);  // cuLaunchKernel
@@ -428,6 +440,33 @@ TEST(ProfileAggregator, NestedRuntimeAndDriverCallsCountOnce) {
   agg.on_launch(31, ApiKind::graph_launch, "", 0, {.outer = 30});
   agg.on_launch_failed(31);
   EXPECT_EQ(agg.pending_calls(), 0u);
+}
+
+// A launch into a stream under graph capture never runs: its kernels run,
+// under the graph launch's correlation id, at each cudaGraphLaunch. With
+// --launch-count 1 the graph's first kernel is the one kept (the captured
+// launch took that slot, and waited forever for a record).
+TEST(ProfileAggregator, CapturedLaunchesTakeNoSlotAndWaitForNothing) {
+  ProfileAggregator agg({{}, 0, 1, {}});
+  ApiNesting n;
+  auto captured = [] { return true; };
+  EXPECT_FALSE(agg.on_launch(10, ApiKind::kernel_launch, kGemm, 0, n.enter(10, captured)));  // <<<>>>
+  EXPECT_FALSE(agg.on_launch(11, ApiKind::kernel_launch, kGemm, 0, n.enter(11, captured)));  // its driver call
+  n.exit();
+  n.exit();
+  EXPECT_EQ(agg.pending_calls(), 0u);
+  agg.on_launch(20, ApiKind::graph_launch, "", 0, n.enter(20, [] { return false; }));
+  n.exit();
+  auto rec = kernel_record(kGemm, 20, 0, 100);
+  rec.graphId = 3;
+  agg.on_activity(decode_activity(&rec));
+  const auto c = agg.counters();
+  EXPECT_EQ(c.launches, 1u);  // the graph launch
+  EXPECT_EQ(c.launches_captured, 1u);
+  EXPECT_EQ(c.kernels_kept, 1u);
+  EXPECT_EQ(c.kernels_filtered, 0u);
+  ASSERT_EQ(agg.runs().size(), 1u);
+  EXPECT_EQ(agg.pending_calls(), 1u);  // the graph launch's, for its other kernels
 }
 
 TEST(ProfileAggregator, GraphKernelsShareTheLaunchPath) {

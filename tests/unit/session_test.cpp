@@ -127,6 +127,14 @@ TEST(Session, LaunchStreamFromCallbackParams) {
   cuGraphLaunch_ptsz_params gp{};
   ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz, &gp, &got));
   EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+  cudaGraphLaunch_v10000_params rg{};
+  rg.stream = reinterpret_cast<cudaStream_t>(s);
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000, &rg, &got));
+  EXPECT_EQ(got, s);
+  cudaGraphLaunch_ptsz_v10000_params rgp{};
+  ASSERT_TRUE(
+      launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000, &rgp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
 
   // Other calls and null params.
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy_v3020, &r, &got));
