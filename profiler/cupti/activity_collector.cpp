@@ -177,7 +177,7 @@ void release_session(CUcontext ctx) {
 
 struct CollectorAccess {
   static std::mutex& mu() { return ActivityCollector::instance().mu_; }
-  static ProfileAggregator* agg() { return ActivityCollector::instance().agg_; }
+  static ProfileAggregator* agg() { return ActivityCollector::instance().agg_.load(); }
 
   static std::string attrib_message(const nvtxEventAttributes_t* a) {
     if (!a) return "";
@@ -517,36 +517,50 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
   CUptiResult r = cuptiSubscribe_v2(&sub, on_callback, nullptr, &params);
   if (r != CUPTI_SUCCESS) return fail(r, "cuptiSubscribe_v2", old_name);
 
+  // From here on a failure undoes what was done: no callback or record kind
+  // stays on to feed an aggregator nobody reads (launch entries no record
+  // would retire), and the process's one CUPTI subscriber slot is freed for
+  // another tool.
+  std::vector<CUpti_ActivityKind> kinds_on;
+  auto undo = [&](CUptiResult result, const char* call) {
+    for (CUpti_ActivityKind k : kinds_on) cuptiActivityDisable(k);
+    cuptiUnsubscribe(sub);  // no callback is issued to it after this
+    agg_.store(nullptr);    // not freed: a callback already running may hold it
+    return fail(result, call);
+  };
+  auto enable_kind = [&](CUpti_ActivityKind k) {
+    const CUptiResult e = cuptiActivityEnable(k);
+    if (e == CUPTI_SUCCESS) kinds_on.push_back(k);
+    return e;
+  };
+
   // Set before any callback can fire.
   g_driver_kind = classify_domain(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_SIZE);
   g_runtime_kind = classify_domain(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_SIZE);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    agg_ = agg.release();  // lives as long as the process: exit paths use it
-  }
+  agg_.store(agg.release());  // lives as long as the process: exit paths use it
   for (uint32_t cbid = 1; cbid < g_driver_kind.size(); ++cbid)
     if (g_driver_kind[cbid] != ApiKind::other &&
         (r = cuptiEnableCallback(1, sub, CUPTI_CB_DOMAIN_DRIVER_API, cbid)) != CUPTI_SUCCESS)
-      return fail(r, "cuptiEnableCallback(driver launch)");
+      return undo(r, "cuptiEnableCallback(driver launch)");
   for (uint32_t cbid = 1; cbid < g_runtime_kind.size(); ++cbid)
     if (g_runtime_kind[cbid] != ApiKind::other &&
         (r = cuptiEnableCallback(1, sub, CUPTI_CB_DOMAIN_RUNTIME_API, cbid)) != CUPTI_SUCCESS)
-      return fail(r, "cuptiEnableCallback(runtime launch)");
+      return undo(r, "cuptiEnableCallback(runtime launch)");
   if ((r = cuptiEnableDomain(1, sub, CUPTI_CB_DOMAIN_NVTX)) != CUPTI_SUCCESS)
-    return fail(r, "cuptiEnableDomain(NVTX)");
+    return undo(r, "cuptiEnableDomain(NVTX)");
 
   size_t device_bytes = opt.device_buffer_bytes, value_size = sizeof device_bytes;
   cuptiActivitySetAttribute(CUPTI_ACTIVITY_ATTR_DEVICE_BUFFER_SIZE, &value_size, &device_bytes);
   if ((r = cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed)) != CUPTI_SUCCESS)
-    return fail(r, "cuptiActivityRegisterCallbacks");
+    return undo(r, "cuptiActivityRegisterCallbacks");
   // CONCURRENT_KERNEL, not KERNEL: KERNEL serializes every kernel launch.
-  if ((r = cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL)) != CUPTI_SUCCESS)
-    return fail(r, "cuptiActivityEnable(CONCURRENT_KERNEL)");
-  if ((r = cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY)) != CUPTI_SUCCESS)
-    return fail(r, "cuptiActivityEnable(MEMCPY)");
-  if ((r = cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMSET)) != CUPTI_SUCCESS)
-    return fail(r, "cuptiActivityEnable(MEMSET)");
-  cuptiActivityEnable(CUPTI_ACTIVITY_KIND_DEVICE);  // optional: names the GPU in the results
+  if ((r = enable_kind(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL)) != CUPTI_SUCCESS)
+    return undo(r, "cuptiActivityEnable(CONCURRENT_KERNEL)");
+  if ((r = enable_kind(CUPTI_ACTIVITY_KIND_MEMCPY)) != CUPTI_SUCCESS)
+    return undo(r, "cuptiActivityEnable(MEMCPY)");
+  if ((r = enable_kind(CUPTI_ACTIVITY_KIND_MEMSET)) != CUPTI_SUCCESS)
+    return undo(r, "cuptiActivityEnable(MEMSET)");
+  enable_kind(CUPTI_ACTIVITY_KIND_DEVICE);  // optional: names the GPU in the results
   if (opt.flush_period_ms > 0) cuptiActivityFlushPeriod(opt.flush_period_ms);
 
   if (!opt.metric_set.empty() && opt.metric_set != "timing") {
@@ -583,8 +597,9 @@ ResultsDoc ActivityCollector::snapshot() {
   std::optional<ProfileAggregator::Frozen> frozen;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!agg_) return doc;
-    frozen = agg_->freeze();
+    const ProfileAggregator* a = agg_.load();
+    if (!a) return doc;
+    frozen = a->freeze();
   }
   doc.device = frozen->device();
   doc.runs = frozen->runs();
@@ -605,7 +620,7 @@ InjectStatus ActivityCollector::status(const std::string& state) {
     s.cupti_result = failure_.result;
     s.cupti_call = failure_.call;
     s.cupti_detail = failure_.detail;
-    if (agg_) s.counters = agg_->counters();
+    if (const ProfileAggregator* a = agg_.load()) s.counters = a->counters();
   }
   std::lock_guard<std::mutex> counters_lock(g_counters.mu);
   s.counters_note = g_counters.note;

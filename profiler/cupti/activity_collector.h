@@ -6,6 +6,7 @@
 // CUPTI callbacks are process-wide, so there is one collector per process.
 // Used by the injection library (tools/inject); every CUPTI call it makes is in
 // activity_collector.cpp.
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -77,7 +78,10 @@ class ActivityCollector {
   bool attempted_ = false, ok_ = false;
   CollectorFailure failure_;
   CollectorOptions opt_;
-  ProfileAggregator* agg_ = nullptr;  // created by start(), never destroyed (exit paths use it)
+  // Created by start(), never destroyed (exit paths and callbacks already
+  // running use it); published only while collection is on. Callbacks read
+  // it without mu_.
+  std::atomic<ProfileAggregator*> agg_{nullptr};
 };
 
 }  // namespace flopscope::cupti

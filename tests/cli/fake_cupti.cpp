@@ -2,7 +2,10 @@
 // library past CUPTI's start where there is no GPU: every function the library
 // imports succeeds and does nothing, except
 //   cuptiGetVersion        reports kFakeCuptiVersion;
-//   cuptiActivityFlushAll  appends "flush <flag>\n" to $FAKE_CUPTI_LOG.
+//   cuptiActivityFlushAll  appends "flush <flag>\n" to $FAKE_CUPTI_LOG;
+//   cuptiUnsubscribe, cuptiActivityDisable  append their name and "\n" to it;
+//   $FAKE_CUPTI_REFUSE=NAME[:N]  makes the Nth call (the first by default) of the
+//                          stub NAME return CUPTI_ERROR_INVALID_PARAMETER.
 // inject_loader loads it first when INJECT_LOADER_CUPTI names it, as PyTorch
 // loads its wheel's libcupti, so the injection library binds to it by SONAME.
 // A CUPTI function the library starts to import must be added here: dlopen
@@ -13,12 +16,51 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "cli/fake_cupti.h"
 
+namespace {
+
+void log_line(const char* line) {
+  const char* path = std::getenv("FAKE_CUPTI_LOG");
+  if (!path) return;
+  const int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  const size_t n = std::strlen(line);
+  if (::write(fd, line, n) != ssize_t(n)) std::abort();
+  ::close(fd);
+}
+
+// 0 (CUPTI_SUCCESS), or 1 (CUPTI_ERROR_INVALID_PARAMETER) for the call
+// $FAKE_CUPTI_REFUSE names. `calls` counts the stub's calls.
+int answer(const char* name, unsigned& calls) {
+  ++calls;
+  const char* refuse = std::getenv("FAKE_CUPTI_REFUSE");
+  const size_t n = std::strlen(name);
+  if (!refuse || std::strncmp(refuse, name, n) != 0) return 0;
+  const unsigned nth = refuse[n] == ':' ? unsigned(std::atoi(refuse + n + 1)) : refuse[n] == '\0' ? 1 : 0;
+  return calls == nth ? 1 : 0;
+}
+
+}  // namespace
+
 #define FAKE_CUPTI_STUB(name) \
   extern "C" int name();      \
-  extern "C" int name() { return 0; }
+  extern "C" int name() {     \
+    static unsigned calls = 0; \
+    return answer(#name, calls); \
+  }
+#define FAKE_CUPTI_LOGGED_STUB(name) \
+  extern "C" int name();             \
+  extern "C" int name() {            \
+    log_line(#name "\n");            \
+    static unsigned calls = 0;       \
+    return answer(#name, calls);     \
+  }
+
+FAKE_CUPTI_LOGGED_STUB(cuptiActivityDisable)
+FAKE_CUPTI_LOGGED_STUB(cuptiUnsubscribe)
 
 FAKE_CUPTI_STUB(cuptiActivityEnable)
 FAKE_CUPTI_STUB(cuptiActivityFlushPeriod)
@@ -54,7 +96,6 @@ FAKE_CUPTI_STUB(cuptiRangeProfilerSetConfig)
 FAKE_CUPTI_STUB(cuptiRangeProfilerStart)
 FAKE_CUPTI_STUB(cuptiRangeProfilerStop)
 FAKE_CUPTI_STUB(cuptiSubscribe_v2)  // leaves the handle null; nothing ever calls back
-FAKE_CUPTI_STUB(cuptiUnsubscribe)
 
 extern "C" int cuptiGetVersion(uint32_t* version);
 extern "C" int cuptiGetVersion(uint32_t* version) {
@@ -64,14 +105,8 @@ extern "C" int cuptiGetVersion(uint32_t* version) {
 
 extern "C" int cuptiActivityFlushAll(uint32_t flag);
 extern "C" int cuptiActivityFlushAll(uint32_t flag) {
-  if (const char* path = std::getenv("FAKE_CUPTI_LOG")) {
-    const int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      char line[32];
-      const int n = std::snprintf(line, sizeof line, "flush %u\n", unsigned(flag));
-      if (::write(fd, line, size_t(n)) != n) std::abort();
-      ::close(fd);
-    }
-  }
+  char line[32];
+  std::snprintf(line, sizeof line, "flush %u\n", unsigned(flag));
+  log_line(line);
   return 0;
 }

@@ -181,6 +181,21 @@ TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
   EXPECT_EQ(flopscope::read_file(dir + "/died"), "flush 1\n");
 }
 
+// CUPTI refusing a step after the subscription (here the third record kind,
+// MEMSET) leaves nothing on: the kinds already enabled are disabled and the
+// subscriber is unsubscribed, so no callback feeds a profile nobody reads and
+// another tool can attach. The status names the call; with nothing started,
+// nothing is flushed.
+TEST(ProfileCliFakeCupti, AFailedStartUndoesWhatItDid) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0"},
+                                   {"FAKE_CUPTI_REFUSE=cuptiActivityEnable:3", "FAKE_CUPTI_LOG=" + dir + "/log"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("cuptiActivityEnable(MEMSET) returned CUPTI_ERROR_INVALID_PARAMETER"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(flopscope::read_file(dir + "/log"), "cuptiActivityDisable\ncuptiActivityDisable\ncuptiUnsubscribe\n");
+}
+
 // The status a fatal signal wrote is the last word: the helper's periodic
 // write (every 10 ms here) must not replace it while the application's crash
 // handler takes its time (300 ms) before the process dies.
