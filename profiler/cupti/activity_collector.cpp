@@ -5,6 +5,7 @@
 #include <generated_nvtx_meta.h>
 #include <nvtx3/nvToolsExt.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@
 namespace flopscope::cupti {
 
 namespace {
+
+std::atomic<bool> g_fork_child{false};  // see watch_fork()
 
 uint64_t this_thread() {
   thread_local uint64_t tid = 0;
@@ -416,6 +419,7 @@ namespace {
 // Nothing may unwind into CUPTI or the application: a failure here costs one
 // record, never the run.
 void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* data) {
+  if (in_fork_child()) return;  // its parent owns the profile; a lock may be held forever
   try {
     if (domain == CUPTI_CB_DOMAIN_NVTX)
       CollectorAccess::on_nvtx(cbid, static_cast<const CUpti_NvtxData*>(data));
@@ -434,6 +438,10 @@ void CUPTIAPI buffer_requested(uint8_t** buffer, size_t* size, size_t* max_recor
 }
 
 void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t* buffer, size_t, size_t valid) {
+  if (in_fork_child()) {  // as on_callback
+    std::free(buffer);
+    return;
+  }
   std::vector<Activity> records;
   CUpti_Activity* rec = nullptr;
   try {
@@ -475,6 +483,13 @@ std::string cupti_library_path() {
   return info.dli_fname;
 }
 
+void watch_fork() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::pthread_atfork(nullptr, nullptr, [] { g_fork_child.store(true); }); });
+}
+
+bool in_fork_child() { return g_fork_child.load(std::memory_order_relaxed); }
+
 ActivityCollector& ActivityCollector::instance() {
   static ActivityCollector* c = new ActivityCollector();  // never destroyed: used at exit
   return *c;
@@ -506,6 +521,7 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
   };
   auto agg = std::make_unique<ProfileAggregator>(opt.filter);  // throws bad_input for a bad filter
   g_host_buffer_bytes = opt.host_buffer_bytes;
+  watch_fork();  // before any callback can fire
 
   CUpti_SubscriberHandle sub = nullptr;
   char old_name[256] = {0};

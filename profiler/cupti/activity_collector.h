@@ -43,6 +43,14 @@ struct CollectorFailure {
 /// The file libcupti was loaded from (dladdr on one of its functions); "" if unknown.
 std::string cupti_library_path();
 
+/// Installs (once) a pthread_atfork handler that marks a fork() child; start()
+/// does. In a child every CUPTI callback of the collector returns at once:
+/// another thread of the parent may have held the collector's mutex at the
+/// fork, and in the child nobody would release it.
+void watch_fork();
+/// True in a fork() child of a process that called watch_fork().
+bool in_fork_child();
+
 class ActivityCollector {
  public:
   static ActivityCollector& instance();

@@ -3,6 +3,8 @@
 // filled in memory, exactly as CUPTI hands them over in a buffer.
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cupti_activity.h>
 #include <cupti_version.h>
 
@@ -13,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "activity_collector.h"
 #include "activity_decode.h"
 #include "activity_names.h"
 #include "activity_profile.h"
@@ -752,6 +755,22 @@ TEST(ProfileAggregator, DeviceFromDeviceRecord) {
   ASSERT_TRUE(agg.device().has_value());
   EXPECT_EQ(agg.device()->name, "NVIDIA H200");
   EXPECT_EQ(agg.device()->sm_count, 132);
+}
+
+// A fork() child (a DataLoader worker) inherits the collector but not the
+// parent's other threads, one of which may have held the collector's mutex:
+// its callbacks must know it is a child and return before taking any lock.
+TEST(ActivityCollector, KnowsAForkChild) {
+  watch_fork();
+  watch_fork();  // once is enough
+  EXPECT_FALSE(in_fork_child());
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) ::_exit(in_fork_child() ? 0 : 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(in_fork_child());
 }
 
 // ---------------------------------------------------- status, merge, judgment
