@@ -576,7 +576,8 @@ bool ActivityCollector::start(const CollectorOptions& opt) {
     return undo(r, "cuptiActivityEnable(MEMCPY)");
   if ((r = enable_kind(CUPTI_ACTIVITY_KIND_MEMSET)) != CUPTI_SUCCESS)
     return undo(r, "cuptiActivityEnable(MEMSET)");
-  enable_kind(CUPTI_ACTIVITY_KIND_DEVICE);  // optional: names the GPU in the results
+  enable_kind(CUPTI_ACTIVITY_KIND_MEMCPY2);  // peer-to-peer copies; optional, like DEVICE
+  enable_kind(CUPTI_ACTIVITY_KIND_DEVICE);   // optional: names the GPU in the results
   if (opt.flush_period_ms > 0) cuptiActivityFlushPeriod(opt.flush_period_ms);
 
   if (!opt.metric_set.empty() && opt.metric_set != "timing") {

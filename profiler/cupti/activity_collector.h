@@ -1,6 +1,7 @@
 #pragma once
 // The live side of the Activity API: subscribes to CUPTI, enables kernel,
-// memcpy, memset and device records plus NVTX and launch callbacks, and feeds
+// memcpy (peer-to-peer too), memset and device records plus NVTX and launch
+// callbacks, and feeds
 // everything to a ProfileAggregator. No CUPTI type appears in this header.
 //
 // CUPTI callbacks are process-wide, so there is one collector per process.

@@ -40,7 +40,9 @@ KernelActivity decode_kernel(const CUpti_ActivityKernel10& k) {
   return a;
 }
 
-MemcpyActivity decode_memcpy(const CUpti_ActivityMemcpy6& m) {
+// Memcpy6 and the peer-to-peer MemcpyPtoP4 (cudaMemcpyPeer) share these fields.
+template <class Record>
+MemcpyActivity decode_copy(const Record& m) {
   MemcpyActivity a;
   a.kind = memcpy_kind_name(m.copyKind);
   a.bytes = m.bytes;
@@ -50,8 +52,13 @@ MemcpyActivity decode_memcpy(const CUpti_ActivityMemcpy6& m) {
   a.context = m.contextId;
   a.stream = m.streamId;
   a.correlation = m.correlationId;
-  a.runtime_correlation = m.runtimeCorrelationId;
   a.graph_id = m.graphId;
+  return a;
+}
+
+MemcpyActivity decode_memcpy(const CUpti_ActivityMemcpy6& m) {
+  MemcpyActivity a = decode_copy(m);
+  a.runtime_correlation = m.runtimeCorrelationId;
   return a;
 }
 
@@ -109,6 +116,8 @@ Activity decode_activity(const void* record) {
       return decode_kernel(*static_cast<const CUpti_ActivityKernel10*>(record));
     case CUPTI_ACTIVITY_KIND_MEMCPY:
       return decode_memcpy(*static_cast<const CUpti_ActivityMemcpy6*>(record));
+    case CUPTI_ACTIVITY_KIND_MEMCPY2:
+      return decode_copy(*static_cast<const CUpti_ActivityMemcpyPtoP4*>(record));  // one correlation id
     case CUPTI_ACTIVITY_KIND_MEMSET:
       return decode_memset(*static_cast<const CUpti_ActivityMemset4*>(record));
     case CUPTI_ACTIVITY_KIND_MARKER:

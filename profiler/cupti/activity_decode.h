@@ -7,7 +7,7 @@
 namespace flopscope::cupti {
 
 /// Decodes the record at `record` (a CUpti_Activity of the CUDA 13 layout:
-/// Kernel10, Memcpy6, Memset4, Marker2, Device5). Kinds flopscope does not use
+/// Kernel10, Memcpy6, MemcpyPtoP4, Memset4, Marker2, Device5). Kinds flopscope does not use
 /// decode to std::monostate. `record` must not be null.
 Activity decode_activity(const void* record);
 

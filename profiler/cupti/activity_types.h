@@ -19,10 +19,11 @@ struct KernelActivity {
   uint32_t graph_id = 0;     ///< 0 unless launched as part of a CUDA graph
   uint64_t graph_node_id = 0;
   int32_t grid[3] = {0, 0, 0}, block[3] = {0, 0, 0};
-  bool device_launched = false;  ///< dynamic parallelism
+  bool device_launched = false;  ///< part of a device-launched graph (isDeviceLaunched), not dynamic parallelism
 };
 
-/// One memory copy (CUPTI_ACTIVITY_KIND_MEMCPY).
+/// One memory copy (CUPTI_ACTIVITY_KIND_MEMCPY, or MEMCPY2 for a peer-to-peer
+/// copy, which has no separate runtime correlation id).
 struct MemcpyActivity {
   std::string kind;  ///< "HtoD", "DtoH", "DtoD", "HtoH", "PtoP", ...
   uint64_t bytes = 0, start_ns = 0, end_ns = 0;

@@ -52,6 +52,21 @@ CUpti_ActivityKernel10 kernel_record(const char* name, uint32_t corr, uint64_t s
   return k;
 }
 
+// A copy record of either layout (Memcpy6, MemcpyPtoP4), zero but for these.
+template <class Record>
+Record copy_record(CUpti_ActivityKind kind, CUpti_ActivityMemcpyKind copy, uint64_t bytes, uint64_t start,
+                   uint64_t end, uint32_t corr) {
+  Record m;
+  std::memset(&m, 0, sizeof m);
+  m.kind = kind;
+  m.copyKind = copy;
+  m.bytes = bytes;
+  m.start = start;
+  m.end = end;
+  m.correlationId = corr;
+  return m;
+}
+
 CUpti_ActivityMarker2 marker(CUpti_ActivityFlag flag, uint32_t id, uint64_t ts, const char* name,
                              bool thread_scoped = true, uint32_t tid = 11) {
   CUpti_ActivityMarker2 m;
@@ -105,14 +120,8 @@ TEST(ActivityDecode, ConcurrentKernel) {
 }
 
 TEST(ActivityDecode, MemcpyMemsetDevice) {
-  CUpti_ActivityMemcpy6 m;
-  std::memset(&m, 0, sizeof m);
-  m.kind = CUPTI_ACTIVITY_KIND_MEMCPY;
-  m.copyKind = CUPTI_ACTIVITY_MEMCPY_KIND_HTOD;
-  m.bytes = 1 << 20;
-  m.start = 10;
-  m.end = 110;
-  m.correlationId = 3;
+  auto m = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_HTOD, 1 << 20,
+                                              10, 110, 3);
   m.runtimeCorrelationId = 2;
   const auto c = std::get<MemcpyActivity>(decode_activity(&m));
   EXPECT_EQ(c.kind, "HtoD");
@@ -579,15 +588,10 @@ TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
   agg.on_launch(41, ApiKind::memset, "", agg.nvtx().current(1));
   agg.on_launch(42, ApiKind::kernel_launch, kGemm, 0);
   agg.on_launch_failed(42);  // the launch returned an error: no record will come
-  CUpti_ActivityMemcpy6 m;
-  std::memset(&m, 0, sizeof m);
-  m.kind = CUPTI_ACTIVITY_KIND_MEMCPY;
-  m.copyKind = CUPTI_ACTIVITY_MEMCPY_KIND_DTOH;
-  m.bytes = 1000;
-  m.start = 0;
-  m.end = 1000;
-  m.correlationId = 77;          // the driver call, never seen by a callback
-  m.runtimeCorrelationId = 40;   // the runtime call we saw
+  // Correlation 77: the driver call, never seen by a callback.
+  auto m = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_DTOH, 1000, 0,
+                                              1000, 77);
+  m.runtimeCorrelationId = 40;  // the runtime call we saw
   agg.on_activity(decode_activity(&m));
   CUpti_ActivityMemset4 s;
   std::memset(&s, 0, sizeof s);
@@ -614,6 +618,38 @@ TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
   EXPECT_EQ(c.dropped_records, 7u);
   EXPECT_EQ(c.memcpys, 1u);
   EXPECT_EQ(c.memsets, 1u);
+}
+
+// cudaMemcpyPeer's copy comes as a MEMCPY2 record: it is timed under its
+// range, and its calls (runtime and driver) wait for nothing afterwards.
+TEST(ProfileAggregator, PeerToPeerCopies) {
+  auto m = copy_record<CUpti_ActivityMemcpyPtoP4>(CUPTI_ACTIVITY_KIND_MEMCPY2, CUPTI_ACTIVITY_MEMCPY_KIND_PTOP, 4096,
+                                                  100, 300, 51);  // the driver call's id
+  m.deviceId = 1;
+  m.srcDeviceId = 0;
+  m.dstDeviceId = 1;
+  const auto c = std::get<MemcpyActivity>(decode_activity(&m));
+  EXPECT_EQ(c.kind, "PtoP");
+  EXPECT_EQ(c.bytes, 4096u);
+  EXPECT_EQ(c.start_ns, 100u);
+  EXPECT_EQ(c.end_ns, 300u);
+  EXPECT_EQ(c.device, 1u);
+  EXPECT_EQ(c.correlation, 51u);
+  EXPECT_EQ(c.runtime_correlation, 0u);
+
+  ProfileAggregator agg({});
+  agg.nvtx().push(1, "exchange");
+  ApiNesting n;
+  agg.on_launch(50, ApiKind::memcpy, "", agg.nvtx().current(1), n.enter(50));  // cudaMemcpyPeer
+  agg.on_launch(51, ApiKind::memcpy, "", agg.nvtx().current(1), n.enter(51));  // cuMemcpyPeer
+  agg.on_activity(decode_activity(&m));
+  const auto runs = agg.runs();
+  const RunRecord* copy = find_run(runs, "memcpy_PtoP", "exchange");
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->name, "[memcpy PtoP]");
+  EXPECT_DOUBLE_EQ(copy->model.bytes, 4096);
+  EXPECT_EQ(copy->shape, (Shape{{"device", 1}}));
+  EXPECT_EQ(agg.pending_calls(), 0u);
 }
 
 TEST(ProfileAggregator, SamplesAreCappedButStatsUseEveryLaunch) {
