@@ -442,28 +442,21 @@ void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t* buffer, 
     std::free(buffer);
     return;
   }
-  std::vector<Activity> records;
-  CUpti_Activity* rec = nullptr;
-  try {
-    if (buffer) {
-      while (cuptiActivityGetNextRecord(buffer, valid, &rec) == CUPTI_SUCCESS)
-        records.push_back(decode_activity(rec));
-    }
-  } catch (...) {  // out of host memory: keep what was decoded
-  }
+  const DecodedBuffer decoded = decode_buffer(buffer, valid);
   size_t dropped = 0;
   if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) != CUPTI_SUCCESS) dropped = 0;
   std::free(buffer);
   ProfileAggregator* a = CollectorAccess::agg();
   if (!a) return;
   std::lock_guard<std::mutex> lock(CollectorAccess::mu());
-  for (const Activity& r : records) {
+  for (const Activity& r : decoded.records) {
     try {
       a->on_activity(r);
     } catch (...) {
     }
   }
   a->add_dropped(dropped);
+  if (decoded.cut_short) a->add_cut_short_buffer();
 }
 
 std::vector<ApiKind> classify_domain(CUpti_CallbackDomain domain, uint32_t size) {

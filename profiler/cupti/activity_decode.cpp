@@ -129,4 +129,18 @@ Activity decode_activity(const void* record) {
   }
 }
 
+DecodedBuffer decode_buffer(uint8_t* buffer, size_t valid_bytes) {
+  DecodedBuffer out;
+  if (!buffer) return out;
+  CUpti_Activity* rec = nullptr;
+  CUptiResult r = CUPTI_SUCCESS;
+  try {
+    while ((r = cuptiActivityGetNextRecord(buffer, valid_bytes, &rec)) == CUPTI_SUCCESS)
+      out.records.push_back(decode_activity(rec));
+  } catch (...) {  // out of host memory: keep what was decoded
+  }
+  out.cut_short = r != CUPTI_ERROR_MAX_LIMIT_REACHED;  // MAX_LIMIT_REACHED: no more records
+  return out;
+}
+
 }  // namespace flopscope::cupti

@@ -65,6 +65,9 @@ struct ProfileCounters {
   uint64_t graph_kernels = 0;
   uint64_t memcpys = 0, memsets = 0;
   uint64_t dropped_records = 0;  ///< cuptiActivityGetNumDroppedRecords, summed
+  /// Completed buffers whose records could not all be read (DecodedBuffer::
+  /// cut_short): an unknown number of records lost besides dropped_records.
+  uint64_t buffers_cut_short = 0;
   uint64_t nvtx_ranges = 0, nvtx_unmatched = 0;
 };
 
@@ -98,6 +101,7 @@ class ProfileAggregator {
   /// Any decoded record, in any order relative to other records.
   void on_activity(const Activity& a);
   void add_dropped(uint64_t n) { counters_.dropped_records += n; }
+  void add_cut_short_buffer() { ++counters_.buffers_cut_short; }
 
   /// A graph launch's entry serves every kernel record of the graph, so no one
   /// record can retire it: the oldest go once this many newer graph launches

@@ -160,6 +160,39 @@ TEST(ActivityDecode, MemcpyMemsetDevice) {
   EXPECT_STREQ(memcpy_kind_name(12345), "unknown");
 }
 
+// A completed buffer is walked with CUPTI's own cuptiActivityGetNextRecord
+// (no GPU needed). A record it cannot read ends the walk: that must be known,
+// not taken for the buffer's end.
+TEST(ActivityDecode, BufferWalkThatStopsEarlyIsCutShort) {
+  std::vector<uint64_t> storage(512);  // 8-byte aligned, as CUPTI's buffers
+  auto* buffer = reinterpret_cast<uint8_t*>(storage.data());
+  const auto k = kernel_record(kGemm, 5, 10, 20);
+  CUpti_ActivityMemset4 s;
+  std::memset(&s, 0, sizeof s);
+  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
+  s.correlationId = 6;
+  std::memcpy(buffer, &k, sizeof k);
+  std::memcpy(buffer + sizeof k, &s, sizeof s);
+  const size_t valid = sizeof k + sizeof s;
+
+  DecodedBuffer whole = decode_buffer(buffer, valid);
+  ASSERT_EQ(whole.records.size(), 2u);
+  EXPECT_EQ(std::get<KernelActivity>(whole.records[0]).correlation, 5u);
+  EXPECT_EQ(std::get<MemsetActivity>(whole.records[1]).correlation, 6u);
+  EXPECT_FALSE(whole.cut_short);
+
+  const uint32_t invalid_kind = 0x7fff;  // then a record CUPTI cannot read
+  std::memcpy(buffer + valid, &invalid_kind, sizeof invalid_kind);
+  DecodedBuffer cut = decode_buffer(buffer, valid + 64);
+  EXPECT_EQ(cut.records.size(), 2u);
+  EXPECT_TRUE(cut.cut_short);
+
+  EXPECT_FALSE(decode_buffer(nullptr, 0).cut_short);  // CUPTI had no buffer: its drops are counted
+  ProfileAggregator agg({});
+  agg.add_cut_short_buffer();
+  EXPECT_EQ(agg.counters().buffers_cut_short, 1u);
+}
+
 TEST(ActivityDecode, MarkerStartEndAndScope) {
   const auto s = marker(CUPTI_ACTIVITY_FLAG_MARKER_START, 5, 100, "step", true, 11);
   const auto e = marker(CUPTI_ACTIVITY_FLAG_MARKER_END, 5, 200, nullptr, true, 11);
