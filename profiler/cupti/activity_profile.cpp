@@ -224,7 +224,7 @@ void ProfileAggregator::on_activity(const Activity& a) {
     const std::optional<Pending> p = take_pending(k->correlation);
     if (!p) ++counters_.kernels_unattributed;
     if (k->end_ns == 0 || k->end_ns < k->start_ns) {
-      ++counters_.kernels_incomplete;  // the process ended with the kernel still running
+      ++counters_.kernels_incomplete;  // still running at a forced flush, or no timestamps collected
       return;
     }
     const PathId path = p ? p->path : 0;

@@ -61,7 +61,10 @@ struct ProfileCounters {
   uint64_t kernels_kept = 0;
   uint64_t kernels_filtered = 0;
   uint64_t kernels_unattributed = 0;  ///< no launch callback matched their correlation id
-  uint64_t kernels_incomplete = 0;    ///< flushed before they finished (no end time)
+  /// No end time, so no duration: flushed before they finished, or both
+  /// timestamps 0, which cupti_activity.h says means CUPTI could not collect
+  /// them (for lack of device memory). The record cannot tell which.
+  uint64_t kernels_incomplete = 0;
   uint64_t graph_kernels = 0;
   uint64_t memcpys = 0, memsets = 0;
   uint64_t dropped_records = 0;  ///< cuptiActivityGetNumDroppedRecords, summed

@@ -636,6 +636,7 @@ TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
   agg.on_activity(decode_activity(&s));
   agg.on_activity(kernel(kCopy, 999, 0, 10));   // no launch seen for it
   agg.on_activity(kernel(kCopy, 1000, 50, 0));  // flushed before it ended
+  agg.on_activity(kernel(kCopy, 1001, 0, 0));   // CUPTI could not collect its timestamps
   agg.add_dropped(5);
   agg.add_dropped(2);
   const auto runs = agg.runs();
@@ -646,8 +647,9 @@ TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
   ASSERT_NE(find_run(runs, "memset", "load"), nullptr);
   ASSERT_NE(find_run(runs, "copy", ""), nullptr);
   const auto c = agg.counters();
-  EXPECT_EQ(c.kernels_unattributed, 2u);
-  EXPECT_EQ(c.kernels_incomplete, 1u);
+  EXPECT_EQ(c.kernels_unattributed, 3u);
+  EXPECT_EQ(c.kernels_incomplete, 2u);  // neither shown with a zero duration
+  EXPECT_EQ(find_run(runs, "copy", "")->launches, 1);
   EXPECT_EQ(c.dropped_records, 7u);
   EXPECT_EQ(c.memcpys, 1u);
   EXPECT_EQ(c.memsets, 1u);
