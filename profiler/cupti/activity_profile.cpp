@@ -473,6 +473,7 @@ std::string to_text(const InjectStatus& s) {
      << "counters_fatal " << (s.counters_fatal ? 1 : 0) << "\n"
      << "counters_launches " << s.counters_launches << "\n"
      << "launches " << c.launches << "\n"
+     << "launches_captured " << c.launches_captured << "\n"
      << "kernels " << c.kernels << "\n"
      << "kernels_kept " << c.kernels_kept << "\n"
      << "kernels_filtered " << c.kernels_filtered << "\n"
@@ -482,6 +483,7 @@ std::string to_text(const InjectStatus& s) {
      << "memcpys " << c.memcpys << "\n"
      << "memsets " << c.memsets << "\n"
      << "dropped_records " << c.dropped_records << "\n"
+     << "buffers_cut_short " << c.buffers_cut_short << "\n"
      << "nvtx_ranges " << c.nvtx_ranges << "\n"
      << "nvtx_unmatched " << c.nvtx_unmatched << "\n";
   return os.str();
@@ -525,6 +527,7 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "counters_fatal") s.counters_fatal = number(key, v) != 0;
     else if (key == "counters_launches") s.counters_launches = number(key, v);
     else if (key == "launches") c.launches = number(key, v);
+    else if (key == "launches_captured") c.launches_captured = number(key, v);
     else if (key == "kernels") c.kernels = number(key, v);
     else if (key == "kernels_kept") c.kernels_kept = number(key, v);
     else if (key == "kernels_filtered") c.kernels_filtered = number(key, v);
@@ -534,6 +537,7 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "memcpys") c.memcpys = number(key, v);
     else if (key == "memsets") c.memsets = number(key, v);
     else if (key == "dropped_records") c.dropped_records = number(key, v);
+    else if (key == "buffers_cut_short") c.buffers_cut_short = number(key, v);
     else if (key == "nvtx_ranges") c.nvtx_ranges = number(key, v);
     else if (key == "nvtx_unmatched") c.nvtx_unmatched = number(key, v);
   }

@@ -132,6 +132,8 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     total.kernels_incomplete += k.kernels_incomplete;
     total.graph_kernels += k.graph_kernels;
     total.dropped_records += k.dropped_records;
+    total.buffers_cut_short += k.buffers_cut_short;
+    total.launches_captured += k.launches_captured;
     total.nvtx_unmatched += k.nvtx_unmatched;
     if (s.state.rfind("signal ", 0) == 0)
       o.notes.push_back(who(s) + " received " + s.state + "; results are what it had collected by then");
@@ -151,9 +153,18 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
   if (total.dropped_records > 0)
     o.notes.push_back("warning: CUPTI dropped " + std::to_string(total.dropped_records) +
                       " activity records (buffers full); launch counts and totals are incomplete");
+  if (total.buffers_cut_short > 0)
+    o.notes.push_back("warning: " + std::to_string(total.buffers_cut_short) +
+                      " CUPTI activity buffers could not be read to the end; the records after an unreadable "
+                      "one were lost and are not counted as dropped");
   if (total.kernels_incomplete > 0)
     o.notes.push_back(std::to_string(total.kernels_incomplete) +
-                      " kernels were still running when the process ended and have no duration");
+                      " kernels have no duration: still running when the process ended, or CUPTI could not "
+                      "collect their timestamps");
+  if (total.launches_captured > 0)
+    o.notes.push_back(std::to_string(total.launches_captured) +
+                      " launches were captured into CUDA graphs: they ran only when a graph was launched, "
+                      "and are counted there");
   if (total.kernels_unattributed > 0)
     o.notes.push_back(std::to_string(total.kernels_unattributed) +
                       " kernels could not be matched to their launch call and have no NVTX path");

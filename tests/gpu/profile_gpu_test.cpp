@@ -44,11 +44,11 @@ int64_t launches(const flopscope::ResultsDoc& doc, const std::string& variant, c
   return n;
 }
 
-/// N from the note "N kernels were still running when the process ended"
-/// (profiler/cupti/inject_report.cpp), 0 when there is none.
+/// N from the note "N kernels have no duration: still running when the process
+/// ended, ..." (profiler/cupti/inject_report.cpp), 0 when there is none.
 int64_t still_running(const std::string& err) {
   std::smatch m;
-  if (!std::regex_search(err, m, std::regex(R"((\d+) kernels were still running when the process ended)"))) return 0;
+  if (!std::regex_search(err, m, std::regex(R"((\d+) kernels have no duration: still running when the process ended)"))) return 0;
   return std::stoll(m[1].str());
 }
 
