@@ -403,11 +403,13 @@ struct CollectorAccess {
         begin_counters(domain, cbid, cb, symbol, path);
       return;
     }
-    tls_nesting.exit();
+    tls_nesting.exit(cb->correlationId);
     // cudaError_t and CUresult are both int-sized enums with 0 for success.
     const bool failed = cb->functionReturnValue && *static_cast<const int*>(cb->functionReturnValue) != 0;
     if (tls_profiled_launch != 0 && tls_profiled_launch == cb->correlationId) end_counters(cb->correlationId, failed);
-    if (failed) {
+    // Only the outermost call's failure retires the operation: a nested call
+    // that fails may be retried by the call around it, which then succeeds.
+    if (failed && tls_nesting.depth() == 0) {
       std::lock_guard<std::mutex> lock(mu());
       a->on_launch_failed(cb->correlationId);
     }

@@ -126,6 +126,10 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
     auto root = outer == pending_.end() ? pending_.end() : pending_.find(outer->second.root);
     if (root != pending_.end()) {
       const bool keep = root->second.decision == Pending::Decision::keep;
+      // An id already in a list (the outermost call's own, should CUPTI ever
+      // reuse it for a nested call) keeps its entry: replacing it would lose
+      // the operation's path and graph flag.
+      if (pending_.count(correlation)) return keep;
       uint32_t last = root->first;  // a list's calls are only ever removed together
       while (pending_.at(last).next != 0) last = pending_.at(last).next;
       pending_.at(last).next = correlation;

@@ -38,9 +38,12 @@ class ApiNesting {
     return enter(correlation, [] { return false; });
   }
   /// At a call's exit. An exit whose enter was not seen (the collector started
-  /// inside the call) is ignored.
-  void exit() {
-    if (depth_ > 0) --depth_;
+  /// inside the call) is ignored. The outermost call's exit ends the nesting
+  /// whatever the depth, so one exit that never came cannot make every later
+  /// call on the thread look nested (and inherit a stale capture answer).
+  void exit(uint32_t correlation) {
+    if (depth_ == 0) return;
+    depth_ = correlation == outermost_ ? 0 : depth_ - 1;
   }
   uint32_t depth() const { return depth_; }
 

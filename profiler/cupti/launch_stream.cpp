@@ -3,6 +3,7 @@
 #include <cuda_runtime_api.h>
 #include <cupti.h>  // the launch parameter structs (generated_cuda*_meta.h), as NVIDIA's samples include them
 
+#include <atomic>
 #include <cstddef>
 #include <exception>
 
@@ -116,13 +117,18 @@ bool launch_stream(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const voi
 }
 
 LaunchCapture launch_capture(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* params) {
+  // Asked at every launch: once the driver's entry points cannot be had, say
+  // so with a branch, not an exception per launch.
+  static std::atomic<bool> no_driver{false};
   CUstream stream = nullptr;
   if (!launch_stream(domain, cbid, params, &stream)) return LaunchCapture::no;
+  if (no_driver.load(std::memory_order_relaxed)) return LaunchCapture::unknown;
   try {
     CUstreamCaptureStatus st = CU_STREAM_CAPTURE_STATUS_NONE;
     if (driver_api().stream_is_capturing(stream, &st) != CUDA_SUCCESS) return LaunchCapture::unknown;
     return st == CU_STREAM_CAPTURE_STATUS_NONE ? LaunchCapture::no : LaunchCapture::yes;
-  } catch (const std::exception&) {  // no driver
+  } catch (const std::exception&) {
+    no_driver.store(true, std::memory_order_relaxed);
     return LaunchCapture::unknown;
   }
 }

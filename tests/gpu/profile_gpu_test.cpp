@@ -244,6 +244,19 @@ TEST(ProfileGpu, ARefusedLaunchKeepsCountersOn) {
 // --set flops on the launches made inside a stream capture (graph_kernel, two
 // `<<<>>>` launches captured, then the graph replayed): the application's
 // capture must survive (cudaStreamEndCapture, graph launch) and it exits 0.
+// Timing only: the two `<<<>>>` launches made under stream capture run
+// nothing then and must take no --launch-count place; the graph's 4 kernels
+// (2 replays) are counted in arrival order, so 3 are kept. Were the captures
+// not detected (a wrong __cudaLaunchKernel parameter layout), they would take
+// two places and leave one. The note names the 2 captured launches.
+TEST(ProfileGpu, CapturedLaunchesTakeNoLaunchCountPlace) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const Profiled p = profile({"--set", "timing", "--kernel-regex", "graph_kernel", "--launch-count", "3"}, {"all"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
+  EXPECT_EQ(launches(p.doc, "graph_kernel", "app/graph_phase"), 3) << p.cli.out << p.cli.err;
+  EXPECT_NE(p.cli.err.find("2 launches were captured into CUDA graphs"), std::string::npos) << p.cli.err;
+}
+
 TEST(ProfileGpu, CountersDoNotBreakStreamCapture) {
   FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({"--set", "flops", "--kernel-regex", "graph_kernel"}, {"all"});

@@ -430,10 +430,11 @@ TEST(ProfileAggregator, RuntimeLaunchAndItsDriverCallCountOnce) {
 }
 
 // A call made inside another belongs to the outermost one, however deep; a
-// stray exit (the collector started inside the call) does not unbalance it.
+// stray exit (the collector started inside the call) does not unbalance it,
+// and the outermost call's exit ends the nesting even if an inner exit never came.
 TEST(ApiNesting, NestedCallsBelongToTheOutermost) {
   ApiNesting n;
-  n.exit();  // its enter came before the collector started
+  n.exit(5);  // its enter came before the collector started
   EXPECT_EQ(n.depth(), 0u);
   int asked = 0;
   auto captured = [&] {
@@ -445,20 +446,49 @@ TEST(ApiNesting, NestedCallsBelongToTheOutermost) {
   EXPECT_EQ(inner.outer, 10u);
   EXPECT_TRUE(inner.captured);
   EXPECT_EQ(asked, 1);
-  n.exit();
-  n.exit();
+  n.exit(11);
+  n.exit(10);
   EXPECT_EQ(n.enter(20).outer, 0u);  // __cudaLaunchKernel
   EXPECT_EQ(n.enter(21).outer, 20u);  // a cudaLaunchKernel it makes
   EXPECT_EQ(n.enter(22).outer, 20u);  // cuLaunchKernel
-  n.exit();
-  n.exit();
-  n.exit();
+  n.exit(22);
+  n.exit(21);
+  n.exit(20);
   EXPECT_EQ(n.enter(30).outer, 0u);  // the next launch stands alone
-  n.exit();
+  n.exit(30);
   EXPECT_EQ(n.depth(), 0u);
+  // An inner exit lost: the outermost call's exit still ends it, so the next
+  // launch is not taken for a nested call (nor given a stale capture answer).
+  EXPECT_TRUE(n.enter(40, captured).captured);
+  n.enter(41);
+  n.exit(40);
+  EXPECT_EQ(n.depth(), 0u);
+  const ApiCall next = n.enter(50, [] { return false; });
+  EXPECT_EQ(next.outer, 0u);
+  EXPECT_FALSE(next.captured);
+  n.exit(50);
   // Lives in thread_local storage that CUPTI may use after the thread's TLS
   // destructors ran: it must have none.
   static_assert(std::is_trivially_destructible_v<ApiNesting>);
+}
+
+// Should CUPTI ever give a nested call the id of a call already in the list
+// (the outermost's own), that entry keeps the operation's path and graph flag.
+TEST(ProfileAggregator, ANestedCallReusingAnIdKeepsTheOperation) {
+  ProfileAggregator agg({});
+  agg.nvtx().push(3, "step");
+  agg.on_launch(10, ApiKind::graph_launch, "", agg.nvtx().current(3));
+  agg.on_launch(10, ApiKind::graph_launch, "", agg.nvtx().current(3), {.outer = 10});
+  for (uint64_t t : {0u, 200u}) {
+    auto rec = kernel_record(kGemm, 10, t, t + 100);
+    rec.graphId = 3;
+    agg.on_activity(decode_activity(&rec));
+  }
+  EXPECT_EQ(agg.counters().kernels_unattributed, 0u);
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].nvtx, "step");
+  EXPECT_EQ(runs[0].launches, 2);
 }
 
 // If __cudaLaunchKernel made a nested runtime launch callback, a <<<>>>
@@ -497,11 +527,11 @@ TEST(ProfileAggregator, CapturedLaunchesTakeNoSlotAndWaitForNothing) {
   auto captured = [] { return true; };
   EXPECT_FALSE(agg.on_launch(10, ApiKind::kernel_launch, kGemm, 0, n.enter(10, captured)));  // <<<>>>
   EXPECT_FALSE(agg.on_launch(11, ApiKind::kernel_launch, kGemm, 0, n.enter(11, captured)));  // its driver call
-  n.exit();
-  n.exit();
+  n.exit(11);
+  n.exit(10);
   EXPECT_EQ(agg.pending_calls(), 0u);
   agg.on_launch(20, ApiKind::graph_launch, "", 0, n.enter(20, [] { return false; }));
-  n.exit();
+  n.exit(20);
   auto rec = kernel_record(kGemm, 20, 0, 100);
   rec.graphId = 3;
   agg.on_activity(decode_activity(&rec));

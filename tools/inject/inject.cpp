@@ -8,7 +8,8 @@
 // document) and .status (what happened), and with FLOPSCOPE_PROFILE_COUNTERS=1
 // the raw counters of each profiled context, flopscope-<pid>[-<n>].fscounters
 // (when launches were profiled since the last write), atomically:
-//   - every FLOPSCOPE_PROFILE_PERIOD_MS (a crash or SIGKILL loses at most that),
+//   - every FLOPSCOPE_PROFILE_PERIOD_MS, or longer in a long run (next_wait_ms);
+//     a crash or SIGKILL loses what came after the last write,
 //   - at exit() (atexit), whether or not the application tore CUDA down,
 //   - on SIGINT, SIGTERM, SIGHUP and on crash signals, from a helper thread while
 //     the handler waits (bounded), then the previous handler runs.
