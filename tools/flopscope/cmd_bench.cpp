@@ -6,6 +6,8 @@
 // raw counters of every run (docs/collector.md) for `flopscope report F`.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <unistd.h>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_resume.h"
 #include "cli_util.h"
 #include "exit_codes.h"
 #include "flopscope/error.h"
@@ -42,6 +45,9 @@ struct BenchCliOptions {
   int device = 0;
   std::string metrics = "none";  // CUPTI counters per run: timing, flops, roofline
   std::string counters;          // raw counter file (.fscounters) of every run
+  // Internal (a bench that goes on in a new process after a fault): the
+  // tensor types of the counter plan, so both processes' files merge.
+  std::vector<std::string> counter_tensor;
 };
 
 #ifdef FLOPSCOPE_HAS_KERNELS
@@ -105,6 +111,60 @@ std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
   return {std::string(to_string(spec.precision.dtype))};
 }
 
+/// %.17g: a --min-time passed on keeps its exact value.
+std::string exact_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+/// What the new process measured after this one's CUDA context was lost.
+struct Continued {
+  std::vector<RunRecord> runs;
+  std::optional<CounterFile> counters;
+  int exit_code = 0;
+};
+
+/// Runs `rest` in a fresh `flopscope bench` (which, after a fault of its own,
+/// goes on in another) with the same options, its table unprinted, and reads
+/// back its results and counters. `tensor`: this process's counter plan.
+Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Planned>& rest,
+                                  const std::vector<std::string>& tensor) {
+  namespace fs = std::filesystem;
+  static int attempt = 0;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("flopscope-bench-" + std::to_string(::getpid()) + "-" + std::to_string(++attempt));
+  fs::create_directories(dir);
+  struct RemoveDir {
+    fs::path d;
+    ~RemoveDir() {
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  } cleanup{dir};
+  std::vector<std::string> ids;
+  for (const Planned& p : rest) ids.push_back(p.spec->id());
+  const std::string out = (dir / "rest.json").string(), counters = (dir / "rest.fscounters").string();
+  std::vector<std::string> args{"bench", "--kernel", exact_id_regex(ids), "--min-time", exact_number(o.min_time_s),
+                                "--device", std::to_string(o.device), "--metrics", o.metrics, "--out", out};
+  if (!o.shape.empty()) args.insert(args.end(), {"--shape", o.shape});
+  if (o.reps) args.insert(args.end(), {"--reps", std::to_string(*o.reps)});
+  if (o.warmup) args.insert(args.end(), {"--warmup", std::to_string(*o.warmup)});
+  if (o.no_validate) args.push_back("--no-validate");
+  if (o.no_flush) args.push_back("--no-flush");
+  if (!o.counters.empty()) {
+    args.insert(args.end(), {"--counters", counters});
+    std::string list;
+    for (const std::string& t : tensor) list += (list.empty() ? "" : ",") + t;
+    if (!list.empty()) args.insert(args.end(), {"--counter-tensor", list});
+  }
+  Continued c;
+  c.exit_code = run_quietly(self_executable(), args);
+  if (fs::exists(out)) c.runs = read_results(out).runs;
+  if (fs::exists(counters)) c.counters = read_counter_file(counters);
+  return c;
+}
+
 int run_bench(const BenchCliOptions& o) {
   const auto metric_set = parse_metric_set(o.metrics);
   if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, flops or roofline)");
@@ -155,8 +215,8 @@ int run_bench(const BenchCliOptions& o) {
   // Session for every run: a counter file holds one config image (one chip,
   // one metric plan), so it counts the tensor types of all selected kernels at
   // once (more replay passes per run, one self-contained file).
-  std::vector<std::string> all_tensor;
-  if (!o.counters.empty())
+  std::vector<std::string> all_tensor = o.counter_tensor;
+  if (!o.counters.empty() && all_tensor.empty())
     for (const Planned& p : runnable)
       for (const std::string& t : tensor_types(*p.spec))
         if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);
@@ -213,6 +273,30 @@ int run_bench(const BenchCliOptions& o) {
     };
 
   std::vector<std::string> failed, crashed;
+  std::optional<CounterFile> rest_counters;
+  bool rest_failed = false;  // the new process reported a failure of its own
+  // A fault is sticky: nothing more can run in this process. The rest goes
+  // on in a new one, and its runs and counters join these.
+  auto go_on = [&](const std::string& sticky, const std::vector<Planned>& rest) {
+    std::fprintf(stderr,
+                 "flopscope: error: the GPU context is unusable after that failure (%s); the %zu remaining "
+                 "run(s) go on in a new process\n",
+                 sticky.c_str(), rest.size());
+    try {
+      Continued c = continue_in_new_process(o, rest, all_tensor);
+      for (RunRecord& r : c.runs) {
+        if (r.validation && !r.validation->passed) failed.push_back(r.id);
+        doc.runs.push_back(std::move(r));
+      }
+      rest_counters = std::move(c.counters);
+      if (c.exit_code != kOk && c.exit_code != kFailure)
+        std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", c.exit_code);
+      rest_failed = c.exit_code != kOk;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "flopscope: error: cannot go on in a new process (%s); the %zu remaining run(s) were not started\n",
+                   e.what(), rest.size());
+    }
+  };
   for (size_t i = 0; i < runnable.size(); ++i) {
     const Planned& p = runnable[i];
     std::fprintf(stderr, "[%zu/%zu] %s %s (%zu left after this)\n", i + 1, runnable.size(),
@@ -233,10 +317,8 @@ int run_bench(const BenchCliOptions& o) {
       std::fprintf(stderr, "flopscope: error: %s\n", e.what());
       crashed.push_back(p.spec->id());
       if (const std::string sticky = harness.context_error(); !sticky.empty()) {
-        std::fprintf(stderr,
-                     "flopscope: error: the GPU context is unusable after that failure (%s); the %zu "
-                     "remaining run(s) were not started\n",
-                     sticky.c_str(), runnable.size() - i - 1);
+        const std::vector<Planned> rest(runnable.begin() + std::ptrdiff_t(i) + 1, runnable.end());
+        if (!rest.empty()) go_on(sticky, rest);
         break;
       }
       continue;
@@ -250,13 +332,23 @@ int run_bench(const BenchCliOptions& o) {
   std::cout << render_terminal(doc, stdout_width(), stdout_is_color_tty());
   if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
   // No file when nothing was counted: an empty one would only fail later.
-  const bool counters_lost = !o.counters.empty() && !(session && session->counters_enabled());
-  if (!o.counters.empty() && !counters_lost) {
-    // Notes that arose during the runs (ranges not saved, graph launches).
-    const size_t at_start = session_notes_shown;
-    const std::vector<std::string> notes = session->notes();
-    for (size_t i = at_start; i < notes.size(); ++i) std::fprintf(stderr, "note: %s\n", notes[i].c_str());
-    write_output(o.counters, serialize_counter_file(session->raw()), "raw counters");
+  std::optional<CounterFile> raw;
+  if (!o.counters.empty() && session && session->counters_enabled()) raw = session->raw();
+  if (rest_counters) {
+    try {
+      raw = raw ? merge_counter_files({*raw, *rest_counters}, {"this process", "the new process"}) : *rest_counters;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "flopscope: error: the new process's counters are not in the file: %s\n", e.what());
+    }
+  }
+  const bool counters_lost = !o.counters.empty() && !raw;
+  if (raw) {
+    if (session) {  // notes that arose during the runs (ranges not saved, graph launches)
+      const std::vector<std::string> notes = session->notes();
+      for (size_t i = session_notes_shown; i < notes.size(); ++i)
+        std::fprintf(stderr, "note: %s\n", notes[i].c_str());
+    }
+    write_output(o.counters, serialize_counter_file(*raw), "raw counters");
   }
   if (counters_lost)
     std::fprintf(stderr,
@@ -271,7 +363,7 @@ int run_bench(const BenchCliOptions& o) {
     std::fprintf(stderr, "flopscope: error: failed to run (not in the results): %s\n", listed(crashed).c_str());
   if (!failed.empty())
     std::fprintf(stderr, "flopscope: error: validation failed for %s\n", listed(failed).c_str());
-  if (!failed.empty() || !crashed.empty()) return kFailure;
+  if (!failed.empty() || !crashed.empty() || rest_failed) return kFailure;
   return counters_lost ? kNoGpu : kOk;
 }
 #endif
@@ -305,6 +397,9 @@ void add_bench_command(CLI::App& app) {
                   "which 'flopscope report' re-evaluates on any machine; one metric plan for all runs, "
                   "with the tensor types of every selected kernel (docs/collector.md)")
       ->check(not_empty());
+  sub->add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
+      ->delimiter(',')
+      ->group("");
   set_action(sub, [o]() -> int {
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");

@@ -1,0 +1,60 @@
+#include "bench_resume.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "flopscope/error.h"
+
+extern char** environ;
+
+namespace flopscope::cli {
+
+std::string exact_id_regex(const std::vector<std::string>& ids) {
+  std::string re = "^(";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) re += '|';
+    for (char c : ids[i]) {
+      if (std::strchr(".^$|()[]{}*+?\\", c)) re += '\\';
+      re += c;
+    }
+  }
+  return re + ")$";
+}
+
+int run_quietly(const std::string& exe, const std::vector<std::string>& args) {
+  std::vector<std::string> argv_s{exe};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = 0;
+  const int err = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) throw Error(ErrorKind::failure, "cannot run " + exe + ": " + std::strerror(err));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error(ErrorKind::failure, std::string("waitpid: ") + std::strerror(errno));
+  }
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+std::string self_executable() {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error(ErrorKind::failure, "cannot find this program's executable (/proc/self/exe): " + ec.message());
+  return p.string();
+}
+
+}  // namespace flopscope::cli
