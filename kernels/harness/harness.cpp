@@ -49,6 +49,7 @@ struct Harness::Impl {
   DeviceBuffer<unsigned char> flush;
   std::vector<cudaEvent_t> starts, stops;  // one pair per repetition of a batch
   std::unique_ptr<SmClockSampler> clock;    // NVML, while the timed repetitions run
+  bool released = false;                    // release_device(): nothing runs any more
 
   ~Impl() {
     for (cudaEvent_t e : starts) cudaEventDestroy(e);
@@ -109,6 +110,21 @@ Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
 
 Harness::~Harness() = default;
 
+void Harness::release_device() {
+  Impl& h = *impl_;
+  if (h.released) return;
+  h.released = true;
+  h.clock.reset();
+  h.flush = DeviceBuffer<unsigned char>();
+  for (cudaEvent_t e : h.starts) cudaEventDestroy(e);
+  for (cudaEvent_t e : h.stops) cudaEventDestroy(e);
+  h.starts.clear();
+  h.stops.clear();
+  if (h.stream) cudaStreamDestroy(h.stream);
+  h.stream = nullptr;
+  cudaDeviceReset();
+}
+
 const DeviceInfo& Harness::device() const { return impl_->info; }
 
 std::string Harness::unsupported_reason(const KernelSpec& spec) const {
@@ -131,6 +147,7 @@ std::string Harness::fit_reason(const KernelSpec& spec, const Shape& shape) cons
 
 RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOptions& opt,
                        const CounterHook& hook) {
+  if (impl_->released) throw Error(ErrorKind::failure, "the device was released after a fault; nothing runs here");
   if (std::string why = unsupported_reason(spec); !why.empty()) throw_bad_input(why);
   if (std::string why = fit_reason(spec, shape); !why.empty()) throw_bad_input(why);
 

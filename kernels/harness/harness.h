@@ -64,6 +64,12 @@ class Harness {
   /// error (a fault or trap in a kernel) that makes every later run fail too.
   std::string context_error() const;
 
+  /// After a sticky fault: stops the clock sampler, frees what the harness
+  /// holds and resets the device (cudaDeviceReset, errors ignored), so that
+  /// another process gets its memory, and the device itself under the
+  /// exclusive-process compute mode. The harness runs nothing afterwards.
+  void release_device();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

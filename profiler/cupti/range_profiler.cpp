@@ -232,15 +232,7 @@ void RangeProfiler::disable() {
   image_fresh_ = configured_ = false;  // both belong to the object just disabled
 }
 
-RangeProfiler::~RangeProfiler() {
-  if (!obj_) return;
-  if (running_) {
-    auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
-    st.pRangeProfilerObject = obj_;
-    cuptiRangeProfilerStop(&st);
-  }
-  disable();
-}
+RangeProfiler::~RangeProfiler() { release(); }
 
 void RangeProfiler::start() {
   if (running_) return;
@@ -255,7 +247,14 @@ void RangeProfiler::start() {
 }
 
 void RangeProfiler::release() {
-  if (!running_) disable();
+  if (!obj_) return;
+  if (running_) {  // a batch whose Stop failed earlier: abandoned, as the destructor does
+    auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+    st.pRangeProfilerObject = obj_;
+    cuptiRangeProfilerStop(&st);
+    running_ = false;
+  }
+  disable();
 }
 
 namespace {

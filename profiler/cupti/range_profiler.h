@@ -92,7 +92,8 @@ class RangeProfiler {
   Batch stop(bool synchronize, bool launched);
   bool running() const { return running_; }
   /// Disables range profiling on the context until the next start(), so work
-  /// between batches runs with no profiler enabled. Not while running().
+  /// between batches runs with no profiler enabled. A batch still running
+  /// (its Stop failed) is abandoned.
   void release();
   CUcontext context() const { return ctx_; }
 

@@ -123,12 +123,13 @@ TEST(BenchCommand, CountersWithoutGpuLeaveNoFile) {
 
 // The command line a bench that goes on after a sticky fault gives its new
 // process (cmd_bench.cpp, continue_in_new_process) is accepted as it is built:
-// an exact-id regex, --min-time at 17 digits, the internal --counter-tensor.
+// --resumed, an exact-id regex, --min-time at 17 digits, the internal
+// --counter-tensor.
 // Without a GPU that ends at the device check (exit 3), not in parsing (2).
 TEST(BenchCommand, TheResumedProcessCommandLineParses) {
   if (gpu_present()) GTEST_SKIP() << "a GPU is present: the no-GPU path cannot be exercised here";
   const std::string dir = flopscope::test::temp_dir();
-  const auto r = run_cli({"bench", "--kernel", "^(gemm\\.naive\\.fp32|memory\\.copy\\.fp32)$", "--min-time",
+  const auto r = run_cli({"bench", "--resumed", "--kernel", "^(gemm\\.naive\\.fp32|memory\\.copy\\.fp32)$", "--min-time",
                           "0.10000000000000001", "--device", "0", "--metrics", "roofline", "--out",
                           dir + "/rest.json", "--shape", "tiny", "--reps", "3", "--warmup", "1", "--no-validate",
                           "--no-flush", "--counters", dir + "/rest.fscounters", "--counter-tensor", "bf16,fp16"});
@@ -136,4 +137,5 @@ TEST(BenchCommand, TheResumedProcessCommandLineParses) {
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   const auto help = run_cli({"bench", "--help"});
   EXPECT_EQ(help.out.find("counter-tensor"), std::string::npos) << "internal: not in --help";
+  EXPECT_EQ(help.out.find("resumed"), std::string::npos) << "internal: not in --help";
 }

@@ -45,8 +45,11 @@ struct BenchCliOptions {
   int device = 0;
   std::string metrics = "none";  // CUPTI counters per run: timing, flops, roofline
   std::string counters;          // raw counter file (.fscounters) of every run
-  // Internal (a bench that goes on in a new process after a fault): the
-  // tensor types of the counter plan, so both processes' files merge.
+  // Internal, for a bench that goes on in a new process after a fault: this
+  // is that process (a kernel that no longer fits is skipped, not the end of
+  // the command; the first process prints the summary), and the tensor types
+  // of the counter plan, so that both processes' files merge.
+  bool resumed = false;
   std::vector<std::string> counter_tensor;
 };
 
@@ -125,16 +128,17 @@ struct Continued {
   int exit_code = 0;
 };
 
-/// Runs `rest` in a fresh `flopscope bench` (which, after a fault of its own,
-/// goes on in another) with the same options, its table unprinted, and reads
-/// back its results and counters. `tensor`: this process's counter plan.
+/// Runs `rest` in a fresh `flopscope bench --resumed` (which, after a fault of
+/// its own, goes on in another) with the same options, its table unprinted,
+/// and reads back what it wrote. `tensor`: this process's counter plan.
 Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Planned>& rest,
                                   const std::vector<std::string>& tensor) {
   namespace fs = std::filesystem;
-  static int attempt = 0;
-  const fs::path dir = fs::temp_directory_path() /
-                       ("flopscope-bench-" + std::to_string(::getpid()) + "-" + std::to_string(++attempt));
-  fs::create_directories(dir);
+  // A fresh private directory (mkdtemp: mode 0700), never one left behind.
+  std::string tmpl = (fs::temp_directory_path() / "flopscope-bench-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw Error(ErrorKind::failure, "cannot create a temporary directory in " +
+                                                                   fs::temp_directory_path().string());
+  const fs::path dir = tmpl;
   struct RemoveDir {
     fs::path d;
     ~RemoveDir() {
@@ -145,8 +149,9 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   std::vector<std::string> ids;
   for (const Planned& p : rest) ids.push_back(p.spec->id());
   const std::string out = (dir / "rest.json").string(), counters = (dir / "rest.fscounters").string();
-  std::vector<std::string> args{"bench", "--kernel", exact_id_regex(ids), "--min-time", exact_number(o.min_time_s),
-                                "--device", std::to_string(o.device), "--metrics", o.metrics, "--out", out};
+  std::vector<std::string> args{"bench",    "--resumed", "--kernel", exact_id_regex(ids),  "--min-time",
+                                exact_number(o.min_time_s), "--device", std::to_string(o.device),
+                                "--metrics", o.metrics,   "--out",    out};
   if (!o.shape.empty()) args.insert(args.end(), {"--shape", o.shape});
   if (o.reps) args.insert(args.end(), {"--reps", std::to_string(*o.reps)});
   if (o.warmup) args.insert(args.end(), {"--warmup", std::to_string(*o.warmup)});
@@ -160,8 +165,17 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   }
   Continued c;
   c.exit_code = run_quietly(self_executable(), args);
-  if (fs::exists(out)) c.runs = read_results(out).runs;
-  if (fs::exists(counters)) c.counters = read_counter_file(counters);
+  // Each file on its own: one that cannot be read does not lose the other.
+  try {
+    if (fs::exists(out)) c.runs = read_results(out).runs;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "flopscope: error: the new process's results cannot be read: %s\n", e.what());
+  }
+  try {
+    if (fs::exists(counters)) c.counters = read_counter_file(counters);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "flopscope: error: the new process's counters cannot be read: %s\n", e.what());
+  }
   return c;
 }
 
@@ -182,7 +196,13 @@ int run_bench(const BenchCliOptions& o) {
       print_skipping(why);
       continue;
     }
-    if (std::string why = harness.fit_reason(*p.spec, p.shape); !why.empty()) throw_bad_input(why);
+    if (std::string why = harness.fit_reason(*p.spec, p.shape); !why.empty()) {
+      // Resumed after a fault: the memory is not what the first process planned
+      // with, and one kernel that no longer fits must not cancel the others.
+      if (!o.resumed) throw_bad_input(why);
+      print_skipping(why);
+      continue;
+    }
     runnable.push_back(p);
   }
   if (runnable.empty()) throw_bad_input("none of the selected kernels can run on " + dev.name);
@@ -223,6 +243,20 @@ int run_bench(const BenchCliOptions& o) {
   std::unique_ptr<Session> session;
   std::string session_key;
   size_t session_notes_shown = 0;  // notes() printed when the session was built
+  // With --counters, what the sessions dropped so far recorded: one file for
+  // every run, whichever session counted it.
+  std::optional<CounterFile> kept_raw;
+  auto keep_raw = [&](std::optional<CounterFile>& into, const CounterFile& f, const char* what) {
+    try {
+      into = into ? merge_counter_files({*into, f}, {"the runs before", what}) : f;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "flopscope: error: counters of %s are not in the counter file: %s\n", what, e.what());
+    }
+  };
+  auto drop_session = [&] {
+    if (!o.counters.empty() && session && session->counters_enabled()) keep_raw(kept_raw, session->raw(), "a session");
+    session.reset();
+  };
   if (*metric_set != MetricSet::none)
     hook = [&](const kernels::KernelSpec& spec, const Shape& shape,
                const std::function<void()>& run_once) -> std::optional<HwCounters> {
@@ -230,7 +264,7 @@ int run_bench(const BenchCliOptions& o) {
       std::string key;
       for (const std::string& t : tensor) key += t + ",";
       if (!session || key != session_key) {
-        session.reset();
+        drop_session();
         // Raw images only for a counter file: a long suite does not keep them otherwise.
         // Released between runs: the next kernel's timed repetitions run with
         // no range profiler enabled, like the first kernel's.
@@ -257,7 +291,7 @@ int run_bench(const BenchCliOptions& o) {
         try {
           session->stop();
         } catch (...) {
-          session.reset();  // unusable: the next kernel builds a fresh one
+          drop_session();  // unusable: the next kernel builds a fresh one
         }
         throw;
       }
@@ -265,7 +299,7 @@ int run_bench(const BenchCliOptions& o) {
       try {
         launches = session->stop();
       } catch (...) {
-        session.reset();
+        drop_session();
         throw;
       }
       if (launches.empty()) return std::nullopt;
@@ -274,7 +308,8 @@ int run_bench(const BenchCliOptions& o) {
 
   std::vector<std::string> failed, crashed;
   std::optional<CounterFile> rest_counters;
-  bool rest_failed = false;  // the new process reported a failure of its own
+  bool rest_failed = false;     // the new process reported a failure of its own
+  bool stopped_no_gpu = false;  // the GPU or its counters became unusable after some runs
   // A fault is sticky: nothing more can run in this process. The rest goes
   // on in a new one, and its runs and counters join these.
   auto go_on = [&](const std::string& sticky, const std::vector<Planned>& rest) {
@@ -282,20 +317,29 @@ int run_bench(const BenchCliOptions& o) {
                  "flopscope: error: the GPU context is unusable after that failure (%s); the %zu remaining "
                  "run(s) go on in a new process\n",
                  sticky.c_str(), rest.size());
+    // The new process gets the memory, and under the exclusive-process
+    // compute mode the device itself: nothing more runs in this one.
+    drop_session();
+    harness.release_device();
+    Continued c;
     try {
-      Continued c = continue_in_new_process(o, rest, all_tensor);
-      for (RunRecord& r : c.runs) {
-        if (r.validation && !r.validation->passed) failed.push_back(r.id);
-        doc.runs.push_back(std::move(r));
-      }
-      rest_counters = std::move(c.counters);
-      if (c.exit_code != kOk && c.exit_code != kFailure)
-        std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", c.exit_code);
-      rest_failed = c.exit_code != kOk;
+      c = continue_in_new_process(o, rest, all_tensor);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "flopscope: error: cannot go on in a new process (%s); the %zu remaining run(s) were not started\n",
-                   e.what(), rest.size());
+      std::fprintf(stderr, "flopscope: error: cannot start a new process: %s\n", e.what());
+      c.exit_code = kFailure;
     }
+    std::vector<std::string> ran;
+    for (RunRecord& r : c.runs) {
+      if (r.validation && !r.validation->passed) failed.push_back(r.id);
+      ran.push_back(r.id);
+      doc.runs.push_back(std::move(r));
+    }
+    for (const Planned& p : rest)  // what the new process did not bring back
+      if (std::find(ran.begin(), ran.end(), p.spec->id()) == ran.end()) crashed.push_back(p.spec->id());
+    rest_counters = std::move(c.counters);
+    if (c.exit_code != kOk && c.exit_code != kFailure)
+      std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", c.exit_code);
+    rest_failed = c.exit_code != kOk;
   };
   for (size_t i = 0; i < runnable.size(); ++i) {
     const Planned& p = runnable[i];
@@ -313,9 +357,17 @@ int run_bench(const BenchCliOptions& o) {
       // the results are written; unless the fault poisoned the CUDA context.
       // bad_input here is the memory re-check just before allocation (free
       // memory shrank since the plan was checked): that run only.
-      if (e.kind() == ErrorKind::no_gpu) throw;
+      // No GPU, or counters refused (another tool took them between runs):
+      // nothing later can run either. Before any run that is the command's
+      // error; after some, those runs are still reported and written.
+      if (e.kind() == ErrorKind::no_gpu && doc.runs.empty()) throw;
       std::fprintf(stderr, "flopscope: error: %s\n", e.what());
       crashed.push_back(p.spec->id());
+      if (e.kind() == ErrorKind::no_gpu) {
+        for (size_t j = i + 1; j < runnable.size(); ++j) crashed.push_back(runnable[j].spec->id());
+        stopped_no_gpu = true;
+        break;
+      }
       if (const std::string sticky = harness.context_error(); !sticky.empty()) {
         const std::vector<Planned> rest(runnable.begin() + std::ptrdiff_t(i) + 1, runnable.end());
         if (!rest.empty()) go_on(sticky, rest);
@@ -332,15 +384,9 @@ int run_bench(const BenchCliOptions& o) {
   std::cout << render_terminal(doc, stdout_width(), stdout_is_color_tty());
   if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
   // No file when nothing was counted: an empty one would only fail later.
-  std::optional<CounterFile> raw;
-  if (!o.counters.empty() && session && session->counters_enabled()) raw = session->raw();
-  if (rest_counters) {
-    try {
-      raw = raw ? merge_counter_files({*raw, *rest_counters}, {"this process", "the new process"}) : *rest_counters;
-    } catch (const Error& e) {
-      std::fprintf(stderr, "flopscope: error: the new process's counters are not in the file: %s\n", e.what());
-    }
-  }
+  std::optional<CounterFile> raw = kept_raw;
+  if (!o.counters.empty() && session && session->counters_enabled()) keep_raw(raw, session->raw(), "the last session");
+  if (rest_counters) keep_raw(raw, *rest_counters, "the new process");
   const bool counters_lost = !o.counters.empty() && !raw;
   if (raw) {
     if (session) {  // notes that arose during the runs (ranges not saved, graph launches)
@@ -359,10 +405,12 @@ int run_bench(const BenchCliOptions& o) {
     for (const auto& f : ids) list += (list.empty() ? "" : ", ") + f;
     return list;
   };
-  if (!crashed.empty())
+  // A resumed process leaves the summary to the first one, which has every run.
+  if (!crashed.empty() && !o.resumed)
     std::fprintf(stderr, "flopscope: error: failed to run (not in the results): %s\n", listed(crashed).c_str());
-  if (!failed.empty())
+  if (!failed.empty() && !o.resumed)
     std::fprintf(stderr, "flopscope: error: validation failed for %s\n", listed(failed).c_str());
+  if (stopped_no_gpu) return kNoGpu;
   if (!failed.empty() || !crashed.empty() || rest_failed) return kFailure;
   return counters_lost ? kNoGpu : kOk;
 }
@@ -397,6 +445,7 @@ void add_bench_command(CLI::App& app) {
                   "which 'flopscope report' re-evaluates on any machine; one metric plan for all runs, "
                   "with the tensor types of every selected kernel (docs/collector.md)")
       ->check(not_empty());
+  sub->add_flag("--resumed", o->resumed, "Internal: going on after another bench's fault")->group("");
   sub->add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
       ->delimiter(',')
       ->group("");
