@@ -6,8 +6,8 @@
 // raw counters of every run (docs/collector.md) for `flopscope report F`.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -22,9 +22,9 @@
 #include "flopscope/report.h"
 #include "flopscope/table.h"
 #ifdef FLOPSCOPE_HAS_KERNELS
+#include "bench_counters.h"
 #include "flopscope/counter_file.h"
 #include "flopscope/device.h"
-#include "flopscope/session.h"
 #include "harness/harness.h"
 #include "registry.h"
 #endif
@@ -108,11 +108,6 @@ void print_progress_done(const RunRecord& r) {
                valid.c_str());
 }
 
-/// The tensor-core source types a kernel's counters need: its own, if it runs on tensor cores.
-std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
-  if (spec.precision.pipe != Pipe::tensor) return {};
-  return {std::string(to_string(spec.precision.dtype))};
-}
 
 /// %.17g: a --min-time passed on keeps its exact value.
 std::string exact_number(double v) {
@@ -227,87 +222,24 @@ int run_bench(const BenchCliOptions& o) {
     bo.min_reps = bo.max_reps = *o.reps;
     bo.min_time_s = 0;
   }
-  // Hardware counters per run attach here (RunRecord::hw), e.g. from the CUPTI
-  // collector; without one, runs carry timing and model figures only.
-  kernels::CounterHook hook;
-  // One Session at a time (one CUPTI subscriber per process), rebuilt when a
-  // kernel needs another tensor type; docs/collector.md. With --counters, one
-  // Session for every run: a counter file holds one config image (one chip,
-  // one metric plan), so it counts the tensor types of all selected kernels at
-  // once (more replay passes per run, one self-contained file).
+  // Hardware counters per run attach here (RunRecord::hw), from the CUPTI
+  // collector; without one, runs carry timing and model figures only. With
+  // --counters, one Session for every run: a counter file holds one config
+  // image (one chip, one metric plan), so it counts the tensor types of all
+  // selected kernels at once (more replay passes per run, one file).
   std::vector<std::string> all_tensor = o.counter_tensor;
   if (!o.counters.empty() && all_tensor.empty())
     for (const Planned& p : runnable)
       for (const std::string& t : tensor_types(*p.spec))
         if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);
-  std::unique_ptr<Session> session;
-  std::string session_key;
-  size_t session_notes_shown = 0;  // notes() printed when the session was built
-  // With --counters, what the sessions dropped so far recorded: one file for
-  // every run, whichever session counted it.
-  std::optional<CounterFile> kept_raw;
-  auto keep_raw = [&](std::optional<CounterFile>& into, const CounterFile& f, const char* what) {
-    try {
-      into = into ? merge_counter_files({*into, f}, {"the runs before", what}) : f;
-    } catch (const Error& e) {
-      std::fprintf(stderr, "flopscope: error: counters of %s are not in the counter file: %s\n", what, e.what());
-    }
-  };
-  auto drop_session = [&] {
-    if (!o.counters.empty() && session && session->counters_enabled()) keep_raw(kept_raw, session->raw(), "a session");
-    session.reset();
-  };
+  BenchCounters counters(*metric_set, !o.counters.empty(), all_tensor);
+  kernels::CounterHook hook;
   if (*metric_set != MetricSet::none)
-    hook = [&](const kernels::KernelSpec& spec, const Shape& shape,
-               const std::function<void()>& run_once) -> std::optional<HwCounters> {
-      const std::vector<std::string> tensor = o.counters.empty() ? tensor_types(spec) : all_tensor;
-      std::string key;
-      for (const std::string& t : tensor) key += t + ",";
-      if (!session || key != session_key) {
-        drop_session();
-        // Raw images only for a counter file: a long suite does not keep them otherwise.
-        // Released between runs: the next kernel's timed repetitions run with
-        // no range profiler enabled, like the first kernel's.
-        session = std::make_unique<Session>(SessionOptions{
-            .set = *metric_set,
-            .tensor = tensor,
-            .ranges_per_batch = 16,  // a run is a few launches; a batch image is sized for this many
-            .keep_raw = !o.counters.empty(),
-            .release_between_runs = true});
-        session_key = key;
-        const std::vector<std::string> notes = session->notes();
-        for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());
-        session_notes_shown = notes.size();
-      }
-      if (!session->counters_enabled()) return std::nullopt;
-      // The run's identity and the NVTX range the harness opened for it go
-      // with each range of the counter file.
-      session->start({spec.id(), spec.precision.key(), shape}, spec.id() + " " + shape_string(shape));
-      // A run that fails here must not leave the session noting (and replaying)
-      // the next kernel's timed runs: close it, then let bench report the failure.
-      try {
-        run_once();
-      } catch (...) {
-        try {
-          session->stop();
-        } catch (...) {
-          drop_session();  // unusable: the next kernel builds a fresh one
-        }
-        throw;
-      }
-      std::vector<KernelCounters> launches;
-      try {
-        launches = session->stop();
-      } catch (...) {
-        drop_session();
-        throw;
-      }
-      if (launches.empty()) return std::nullopt;
-      return combine_launches(launches);
+    hook = [&counters](const kernels::KernelSpec& spec, const Shape& shape, const std::function<void()>& run_once) {
+      return counters.count(spec, shape, run_once);
     };
 
   std::vector<std::string> failed, crashed;
-  std::optional<CounterFile> rest_counters;
   bool rest_failed = false;     // the new process reported a failure of its own
   bool stopped_no_gpu = false;  // the GPU or its counters became unusable after some runs
   // A fault is sticky: nothing more can run in this process. The rest goes
@@ -319,7 +251,7 @@ int run_bench(const BenchCliOptions& o) {
                  sticky.c_str(), rest.size());
     // The new process gets the memory, and under the exclusive-process
     // compute mode the device itself: nothing more runs in this one.
-    drop_session();
+    counters.drop_session();
     harness.release_device();
     Continued c;
     try {
@@ -336,7 +268,7 @@ int run_bench(const BenchCliOptions& o) {
     }
     for (const Planned& p : rest)  // what the new process did not bring back
       if (std::find(ran.begin(), ran.end(), p.spec->id()) == ran.end()) crashed.push_back(p.spec->id());
-    rest_counters = std::move(c.counters);
+    if (c.counters) counters.add(*c.counters, "the new process");
     if (c.exit_code != kOk && c.exit_code != kFailure)
       std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", c.exit_code);
     rest_failed = c.exit_code != kOk;
@@ -384,18 +316,9 @@ int run_bench(const BenchCliOptions& o) {
   std::cout << render_terminal(doc, stdout_width(), stdout_is_color_tty());
   if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
   // No file when nothing was counted: an empty one would only fail later.
-  std::optional<CounterFile> raw = kept_raw;
-  if (!o.counters.empty() && session && session->counters_enabled()) keep_raw(raw, session->raw(), "the last session");
-  if (rest_counters) keep_raw(raw, *rest_counters, "the new process");
+  const std::optional<CounterFile> raw = counters.file();
   const bool counters_lost = !o.counters.empty() && !raw;
-  if (raw) {
-    if (session) {  // notes that arose during the runs (ranges not saved, graph launches)
-      const std::vector<std::string> notes = session->notes();
-      for (size_t i = session_notes_shown; i < notes.size(); ++i)
-        std::fprintf(stderr, "note: %s\n", notes[i].c_str());
-    }
-    write_output(o.counters, serialize_counter_file(*raw), "raw counters");
-  }
+  if (raw) write_output(o.counters, serialize_counter_file(*raw), "raw counters");
   if (counters_lost)
     std::fprintf(stderr,
                  "flopscope: error: no counter file written: this device's counters cannot be read "

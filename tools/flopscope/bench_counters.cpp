@@ -1,0 +1,91 @@
+#include "bench_counters.h"
+
+#include <cstdio>
+
+#include "flopscope/error.h"
+#include "flopscope/report.h"
+
+namespace flopscope::cli {
+
+std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
+  if (spec.precision.pipe != Pipe::tensor) return {};
+  return {std::string(to_string(spec.precision.dtype))};
+}
+
+BenchCounters::BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> file_tensor)
+    : set_(set), keep_file_(keep_file), file_tensor_(std::move(file_tensor)) {}
+
+std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, const Shape& shape,
+                                               const std::function<void()>& run_once) {
+  const std::vector<std::string> tensor = keep_file_ ? file_tensor_ : tensor_types(spec);
+  std::string key;
+  for (const std::string& t : tensor) key += t + ",";
+  if (!session_ || key != session_key_) {
+    drop_session();
+    // Raw images only for a counter file: a long suite does not keep them otherwise.
+    // Released between runs: the next kernel's timed repetitions run with
+    // no range profiler enabled, like the first kernel's.
+    session_ = std::make_unique<Session>(SessionOptions{
+        .set = set_,
+        .tensor = tensor,
+        .ranges_per_batch = 16,  // a run is a few launches; a batch image is sized for this many
+        .keep_raw = keep_file_,
+        .release_between_runs = true});
+    session_key_ = key;
+    const std::vector<std::string> notes = session_->notes();
+    for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());
+    session_notes_shown_ = notes.size();
+  }
+  if (!session_->counters_enabled()) return std::nullopt;
+  // The run's identity and the NVTX range the harness opened for it go
+  // with each range of the counter file.
+  session_->start({spec.id(), spec.precision.key(), shape}, spec.id() + " " + shape_string(shape));
+  // A run that fails here must not leave the session noting (and replaying)
+  // the next kernel's timed runs: close it, then let bench report the failure.
+  try {
+    run_once();
+  } catch (...) {
+    try {
+      session_->stop();
+    } catch (...) {
+      drop_session();  // unusable: the next kernel builds a fresh one
+    }
+    throw;
+  }
+  std::vector<KernelCounters> launches;
+  try {
+    launches = session_->stop();
+  } catch (...) {
+    drop_session();
+    throw;
+  }
+  if (launches.empty()) return std::nullopt;
+  return combine_launches(launches);
+}
+
+void BenchCounters::keep(const CounterFile& f, const char* what) {
+  try {
+    kept_ = kept_ ? merge_counter_files({*kept_, f}, {"the runs before", what}) : f;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "flopscope: error: counters of %s are not in the counter file: %s\n", what, e.what());
+  }
+}
+
+void BenchCounters::drop_session() {
+  if (keep_file_ && session_ && session_->counters_enabled()) keep(session_->raw(), "a session");
+  session_.reset();
+}
+
+void BenchCounters::add(const CounterFile& f, const char* what) { keep(f, what); }
+
+std::optional<CounterFile> BenchCounters::file() {
+  if (!keep_file_) return std::nullopt;
+  std::vector<std::string> notes;  // those that arose during the runs (ranges not saved, graph launches)
+  if (session_) notes = session_->notes();
+  drop_session();
+  if (kept_)
+    for (size_t i = session_notes_shown_; i < notes.size(); ++i) std::fprintf(stderr, "note: %s\n", notes[i].c_str());
+  return kept_;
+}
+
+}  // namespace flopscope::cli

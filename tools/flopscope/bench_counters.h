@@ -1,0 +1,52 @@
+#pragma once
+// bench's hardware counters (--metrics, --counters): one CUPTI Session at a
+// time, and one counter file for every run whichever session, or process,
+// counted it (docs/collector.md).
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flopscope/counter_file.h"
+#include "flopscope/results.h"
+#include "flopscope/session.h"
+#include "registry.h"
+
+namespace flopscope::cli {
+
+class BenchCounters {
+ public:
+  /// `file_tensor`: with a counter file, the tensor types of its one plan
+  /// (every selected kernel's); without one (empty `keep_file`), each
+  /// kernel's own, with a Session rebuilt when they change.
+  BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> file_tensor);
+
+  /// Counts one run (the harness's CounterHook): `run_once` under the
+  /// session. Nothing when counters cannot be read here.
+  std::optional<HwCounters> count(const kernels::KernelSpec& spec, const Shape& shape,
+                                  const std::function<void()>& run_once);
+  /// Ends the session, keeping what it recorded for the file.
+  void drop_session();
+  /// Adds another process's counter file (`what` names it in an error).
+  void add(const CounterFile& f, const char* what);
+  /// Every run's counters as one file, or none when nothing was counted.
+  /// Prints the session's notes that arose during the runs.
+  std::optional<CounterFile> file();
+
+ private:
+  void keep(const CounterFile& f, const char* what);
+
+  MetricSet set_;
+  bool keep_file_;
+  std::vector<std::string> file_tensor_;
+  std::unique_ptr<Session> session_;
+  std::string session_key_;          // its tensor types
+  size_t session_notes_shown_ = 0;   // notes() printed when it was built
+  std::optional<CounterFile> kept_;  // what dropped sessions and other processes recorded
+};
+
+/// The tensor-core source types a kernel's counters need: its own, if it runs on tensor cores.
+std::vector<std::string> tensor_types(const kernels::KernelSpec& spec);
+
+}  // namespace flopscope::cli
