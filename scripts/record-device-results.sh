@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Files what one scripts/device-check.sh run on a GPU machine brought back, so
+# that it can be committed as it came:
+#
+#   scripts/record-device-results.sh DIR [--gpu h200] [--date YYYY-MM-DD (default: the run's, from probe.txt)]
+#                                        [--command "the run call's command"] [--dest-root bench/results]
+#
+# DIR is the folder the device tool fetched (device-check's $OUT). The files
+# device-check writes are copied to <dest-root>/<gpu>/<date>/ unchanged, with a
+# PROVENANCE.md that says where each came from: the commit, the date, the
+# driver, CUDA and GPU as probe.txt recorded them (or "not in probe.txt"), the
+# exact command, each file's SHA-256 and the summary table run.log ends with.
+# Where this checkout has a built flopscope ($FLOPSCOPE, default
+# build/tools/flopscope), report.md and report.html are made from the copies
+# (no GPU needed). Nothing is measured or computed here.
+#
+# Exit codes: 0 filed; 2 bad input (no DIR, no probe.txt, an existing
+# destination: results are never overwritten).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { echo "usage: scripts/record-device-results.sh DIR [--gpu NAME] [--date YYYY-MM-DD] [--command CMD] [--dest-root DIR]" >&2; }
+bad() { echo "record-device-results: $*" >&2; exit 2; }
+
+[ $# -ge 1 ] || { usage; exit 2; }
+src=$1; shift
+gpu=h200
+date=""  # default: the day probe.txt says the run started
+command="bash scripts/device-check.sh --build build-carry.tgz --out \$OUT --quick --budget 560"
+dest_root=bench/results
+while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || { usage; exit 2; }
+  case "$1" in
+    --gpu) gpu=$2 ;;
+    --date) date=$2 ;;
+    --command) command=$2 ;;
+    --dest-root) dest_root=$2 ;;
+    *) usage; exit 2 ;;
+  esac
+  shift 2
+done
+[[ "$gpu" =~ ^[a-z0-9_-]+$ ]] || bad "--gpu '$gpu': use lower-case letters, digits, - and _ (h200)"
+[ -d "$src" ] || bad "$src is not a folder: give the folder the device tool fetched (files_at)"
+[ -s "$src/probe.txt" ] || bad "$src has no probe.txt: not a device-check output folder"
+[ -n "$date" ] || date=$(sed -n 's/^date: \([0-9-]\{10\}\).*/\1/p' "$src/probe.txt" | head -n1)
+[ -n "$date" ] || date=$(date -u +%Y-%m-%d)
+[[ "$date" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || bad "--date '$date': use YYYY-MM-DD"
+dest="$dest_root/$gpu/$date"
+if [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
+  bad "$dest already holds results; recorded results are never overwritten (give another --date, e.g. ${date}-2)"
+fi
+
+# The files device-check writes (at most 8), copied unchanged.
+known=(probe.txt run.log bench.json bench_large.json ceilings.json profile.json counters.tgz ncu.csv)
+mkdir -p "$dest"
+copied=()
+for f in "${known[@]}"; do
+  if [ -f "$src/$f" ]; then cp "$src/$f" "$dest/$f"; copied+=("$f"); fi
+done
+
+# A value probe.txt recorded, or what to say when it did not.
+probe_line() { grep -m1 -E "$1" "$dest/probe.txt" | sed -E "s/$1//" || true; }
+or_missing() { [ -n "$1" ] && echo "$1" || echo "not in probe.txt"; }
+commit=$(or_missing "$(probe_line '^commit: ')")
+when=$(or_missing "$(probe_line '^date: ')")
+glibc=$(or_missing "$(probe_line '^glibc: ')")
+gpu_csv=$(grep -A1 -m1 -E '^name, driver_version' "$dest/probe.txt" | tail -n +2 || true)
+smi=$(grep -m1 -E 'Driver Version' "$dest/probe.txt" | sed -E 's/^[ |]*//; s/[ |]*$//' || true)
+prebuilt=$(grep -m1 -E '^flopscope [0-9]' "$dest/probe.txt" || true)
+
+{
+  echo "# Provenance: $gpu, $date"
+  echo
+  echo "Recorded by \`scripts/record-device-results.sh\` from the folder one \`device\` tool run brought back."
+  echo "Every value below is copied from that folder; where probe.txt lacks one, it says so."
+  echo
+  echo "| | |"
+  echo "|---|---|"
+  echo "| commit (probe.txt) | \`$commit\` |"
+  echo "| flopscope that ran (probe.txt) | \`$(or_missing "$prebuilt")\` |"
+  echo "| run started (UTC) | $when |"
+  echo "| GPU, driver (nvidia-smi --query-gpu) | \`$(or_missing "$gpu_csv")\` |"
+  echo "| driver and CUDA (nvidia-smi) | \`$(or_missing "$smi")\` |"
+  echo "| glibc | $glibc |"
+  echo
+  echo "Command (the \`run\` call):"
+  echo
+  echo '```sh'
+  echo "$command"
+  echo '```'
+  echo
+  echo "## Files"
+  echo
+  echo "| file | SHA-256 |"
+  echo "|---|---|"
+  for f in "${copied[@]}"; do echo "| $f | \`$(sha256sum "$dest/$f" | cut -d' ' -f1)\` |"; done
+  for f in "${known[@]}"; do
+    [[ " ${copied[*]} " == *" $f "* ]] || echo "| $f | not brought back |"
+  done
+  if [ -f "$dest/run.log" ]; then
+    echo
+    echo "## device-check's summary (the end of run.log)"
+    echo
+    echo '```'
+    awk '/^step +status +s +note/ {buf=""} {buf=buf $0 "\n"} END {printf "%s", buf}' "$dest/run.log" |
+      sed -n '/^step  *status/,$p'
+    echo '```'
+  fi
+} >"$dest/PROVENANCE.md"
+
+# The reports, made from the copies, where this checkout has a built flopscope.
+fs=${FLOPSCOPE:-build/tools/flopscope}
+results=()
+for f in bench.json bench_large.json profile.json; do [ -f "$dest/$f" ] && results+=("$dest/$f"); done
+if [ -x "$fs" ] && [ ${#results[@]} -gt 0 ]; then
+  peaks=(); [ -f "$dest/ceilings.json" ] && peaks=(--peaks "$dest/ceilings.json")
+  if "$fs" report "${results[@]}" "${peaks[@]}" --md "$dest/report.md" --html "$dest/report.html" >/dev/null; then
+    echo "record-device-results: report.md and report.html made from ${results[*]##*/}"
+  else
+    echo "record-device-results: flopscope report failed on these files (see above); no report made" >&2
+  fi
+fi
+echo "record-device-results: ${#copied[@]} files filed in $dest with PROVENANCE.md"
+[ -f "$dest/counters.tgz" ] &&
+  echo "record-device-results: counters.tgz holds raw counter fixtures for tests/fixtures/counters/$gpu/ (docs/collector.md)"
+exit 0
