@@ -51,10 +51,16 @@ struct Harness::Impl {
   std::unique_ptr<SmClockSampler> clock;    // NVML, while the timed repetitions run
   bool released = false;                    // release_device(): nothing runs any more
 
-  ~Impl() {
+  ~Impl() { destroy_stream_and_events(); }
+
+  // At the end, or early in release_device().
+  void destroy_stream_and_events() {
     for (cudaEvent_t e : starts) cudaEventDestroy(e);
     for (cudaEvent_t e : stops) cudaEventDestroy(e);
+    starts.clear();
+    stops.clear();
     if (stream) cudaStreamDestroy(stream);
+    stream = nullptr;
   }
 
   void ensure_events(size_t n) {
@@ -116,12 +122,7 @@ void Harness::release_device() {
   h.released = true;
   h.clock.reset();
   h.flush = DeviceBuffer<unsigned char>();
-  for (cudaEvent_t e : h.starts) cudaEventDestroy(e);
-  for (cudaEvent_t e : h.stops) cudaEventDestroy(e);
-  h.starts.clear();
-  h.stops.clear();
-  if (h.stream) cudaStreamDestroy(h.stream);
-  h.stream = nullptr;
+  h.destroy_stream_and_events();
   cudaDeviceReset();
 }
 
