@@ -5,11 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "child_process.h"
 #include "flopscope/error.h"
 
 extern char** environ;
@@ -43,10 +43,7 @@ int run_quietly(const std::string& exe, const std::vector<std::string>& args) {
   const int err = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) throw Error(ErrorKind::failure, "cannot run " + exe + ": " + std::strerror(err));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw Error(ErrorKind::failure, std::string("waitpid: ") + std::strerror(errno));
-  }
+  const int status = wait_for_child(pid);
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 

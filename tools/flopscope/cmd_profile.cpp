@@ -15,6 +15,7 @@
 #include <iostream>
 #include <memory>
 
+#include "child_process.h"
 #include "cli_util.h"
 #include "exit_codes.h"
 #include "flopscope/error.h"
@@ -146,10 +147,7 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
     throw Error(ErrorKind::bad_input, "cannot run '" + command[0] + "': " + why);
   }
   g_child = pid;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw Error(ErrorKind::failure, std::string("waitpid: ") + std::strerror(errno));
-  }
+  const int status = wait_for_child(pid);
   g_child = 0;
   cupti::AppExit app;
   if (WIFSIGNALED(status)) {
