@@ -72,10 +72,12 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   t.forward = fwd.total();
   t.forward_causal = forward_flops_per_token(m, m.seq_len, true).total();
   t.train_6n = 6.0 * p.active;
-  // PaLM Appendix B: 6N + 12·L·H·Q·T, N the parameters a token uses, H query
-  // heads, Q head size, T sequence length (every query sees all T keys).
-  t.train = t.train_6n + 12.0 * double(m.layers) * double(m.heads) * double(m.head_dim) *
-                             double(m.seq_len);
+  // PaLM Appendix B: 6N + 12·L·H·Q·T, H query heads, Q head size, T sequence
+  // length (every query sees all T keys). N is the parameters a token's matmuls
+  // use: a lookup table does no matmul (PaLM's table is tied, so it counts as
+  // the LM head), which keeps MFU's numerator at 3 x the forward's matmuls.
+  t.train = 6.0 * (p.active - p.lookup) +
+            12.0 * double(m.layers) * double(m.heads) * double(m.head_dim) * double(m.seq_len);
   switch (c) {
     case Checkpointing::none: t.recompute = 0; break;
     // Korthikanti et al. 2022 recompute the core attention (QKᵀ, softmax,
@@ -183,6 +185,16 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
     if (in.price_per_gpu_hour) e.cost = *e.gpu_hours * *in.price_per_gpu_hour;
     if (e.gpu_power_w) e.energy_kwh = *e.gpu_power_w * *e.gpu_hours * in.pue / 1000.0;
   }
+  // Each input is finite, but their products may not be (--tokens 1e300).
+  for (const auto& [name, v] : {std::pair{"training_flops", e.training_flops},
+                                {"training_flops_hardware", e.training_flops_hardware}, {"time_s", e.time_s},
+                                {"time_to_train_s", e.time_to_train_s},
+                                {"time_to_train_s_measured_mfu", e.time_to_train_s_measured_mfu},
+                                {"gpu_hours", e.gpu_hours}, {"cost", e.cost}, {"energy_kwh", e.energy_kwh}})
+    if (v && !std::isfinite(*v))
+      throw_bad_input(std::string("the estimate's ") + name +
+                      " overflows: an input is far out of range (check --tokens, --mfu, "
+                      "--tokens-per-second, --price-per-gpu-hour, --gpu-power-w)");
   return e;
 }
 
@@ -191,11 +203,9 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
 double decode_weight_params(const ModelConfig& m, int64_t batch) {
   require_positive("batch", batch);
   const ParamCounts p = count_params(m);
-  const double d = double(m.d_model);
   // The token embedding is a lookup of `batch` rows; an untied table is not read
   // as a whole. A tied one is read in full as the LM head, so it stays.
-  double w = p.total - (m.tied_embeddings ? 0.0 : double(m.vocab) * d) -
-             (m.learned_positions ? double(m.seq_len) * d : 0.0);
+  double w = p.total - p.lookup;
   if (m.experts > 0) {
     const double e = double(m.experts), k = double(m.active_experts);
     const double touched = e * (1.0 - std::pow(1.0 - k / e, double(batch)));

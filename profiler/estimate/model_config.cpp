@@ -206,6 +206,7 @@ ParamCounts count_params(const ModelConfig& m) {
   p.embedding = token_emb + head + positions;
   p.non_embedding = p.total - p.embedding;
   p.active = p.total - L * (n_ffn - n_active) * p.ffn_expert;
+  p.lookup = (m.tied_embeddings ? 0.0 : token_emb) + positions;
   return p;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -174,13 +175,31 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
     return a;
   };
   expect_bad_input(with({"--tokens", "inf"}), "--tokens must be positive and finite, got inf");
-  expect_bad_input(with({"--peak-tflops", "inf"}), "--peak-tflops must be positive and finite");
+  expect_bad_input(with({"--peak-tflops", "inf"}), "--peak-tflops must be positive and at most 1e6");
+  expect_bad_input(with({"--peak-tflops", "1e308"}), "--peak-tflops must be positive and at most 1e6");
+  // Finite inputs whose products are not: once "training_flops inf", exit 0.
+  expect_bad_input(with({"--tokens", "1e300", "--mfu", "0.4"}), "the estimate's training_flops overflows");
+  expect_bad_input(with({"--tokens", "1e12", "--mfu", "1e-310"}), "the estimate's time_s overflows");
+  expect_bad_input(with({"--gpus", "99999999999999999999"}), "--gpus: must be a whole number from 1 to 999999999");
   expect_bad_input(with({"--gpu-power-w", "inf"}), "--gpu-power-w must be positive and finite");
   expect_bad_input(with({"--price-per-gpu-hour", "inf"}), "--price-per-gpu-hour must be finite");
   expect_bad_input(with({"--pue", "inf"}), "--pue must be at least 1");
   expect_bad_input(with({"--gen-tokens", "9223372036854775807"}),
                    "--gen-tokens 9223372036854775807 is too large (at most 1099511627776)");
   expect_bad_input(with({"--batch", "9223372036854775807"}), "--batch 9223372036854775807 is too large");
+}
+
+TEST(EstimateCli, RefusedRunWritesNoModelFlopsFile) {
+  // The file was once written before the later checks refused the run.
+  const std::string out = temp_dir() + "/step.json";
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--tokens", "-5"}, {"--batch", "0"},
+                                               {"--mfu", "0.4"} /* no peak */}) {
+    std::vector<std::string> args{"estimate", "--preset", "llama2-7b", "--model-flops-out", out, "--nvtx", "step0"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const auto r = flopscope::test::run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << bad[0] << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << bad[0] << " left " << out;
+  }
 }
 
 // estimate -> measure -> verify: one training step's model FLOPs for

@@ -187,12 +187,29 @@ TEST(EstimateFlops, MoeCountsActiveExpertsAndRouter) {
   EXPECT_DOUBLE_EQ(f.total() - f.attention, 2.0 * (p.active - 32000.0 * 4096 - norms));
 }
 
+TEST(EstimateFlops, MfuNumeratorLeavesLookupTablesOut) {
+  // Llama 3 8B's untied 128256 x 4096 input table is a lookup: counting it as
+  // 6N work would inflate MFU by about 5%. Without it, the MFU numerator is 3x
+  // the forward's matmuls up to the norms (no biases here).
+  const ModelConfig& m = require_preset("llama3-8b");
+  const TokenFlops t = token_flops(m, Checkpointing::none);
+  const ForwardFlops f = forward_flops_per_token(m, m.seq_len, false);
+  expect_rel(t.train, 3 * f.total(), 1e-4, "6N + 12LHQT against 3 x forward");
+  EXPECT_GT(t.train_6n - 3 * (f.total() - f.attention), 0.05 * t.train_6n)
+      << "6 x params_active still counts the input table";
+  // A tied table is the LM head's matmul: it stays in N.
+  EXPECT_DOUBLE_EQ(count_params(require_preset("palm-540b")).lookup, 0.0);
+}
+
 TEST(EstimateFlops, PalmFormulaAndCheckpointing) {
   const ModelConfig& m = require_preset("llama2-7b");
   const TokenFlops none = token_flops(m, Checkpointing::none);
   const ForwardFlops fwd = forward_flops_per_token(m, m.seq_len, false);
   const double attn_train = 12.0 * 32 * 32 * 128 * 4096;  // 12·L·H·Q·T
-  EXPECT_DOUBLE_EQ(none.train - none.train_6n, attn_train);
+  const ParamCounts p = count_params(m);
+  EXPECT_DOUBLE_EQ(p.lookup, 32000.0 * 4096) << "untied: the input table is a lookup";
+  EXPECT_DOUBLE_EQ(none.train - 6 * (p.active - p.lookup), attn_train);
+  EXPECT_DOUBLE_EQ(none.train_6n, 6 * p.active);
   EXPECT_DOUBLE_EQ(3 * fwd.attention, attn_train);  // the same convention as the forward
   EXPECT_DOUBLE_EQ(none.hardware, none.train);
   // Selective (Korthikanti et al. 2022): the core attention's matmuls once more.

@@ -79,7 +79,8 @@ CLI::Validator positive_integer() {
 CLI::Validator non_negative_integer() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
-        return all_digits(in) ? "" : "must be a whole number, 0 or more, got '" + in + "'";
+        // 18 digits always fit an int64_t (CLI11 would saturate a longer one).
+        return all_digits(in) && in.size() <= 18 ? "" : "must be a whole number, 0 or more (at most 18 digits), got '" + in + "'";
       },
       "INTEGER >= 0");
 }

@@ -206,14 +206,14 @@ int run_estimate(const EstimateOptions& o) {
     }
   }
   if (o.o_peak->count()) {
-    if (!(o.peak_tflops > 0 && std::isfinite(o.peak_tflops)))
-      throw_bad_input("--peak-tflops must be positive and finite, got " + fixed(o.peak_tflops, 3));
+    if (!(o.peak_tflops > 0 && o.peak_tflops <= 1e6))
+      throw_bad_input("--peak-tflops must be positive and at most 1e6 (TFLOP/s per GPU), got " +
+                      fixed(o.peak_tflops, 3));
     peak.flops_per_s = o.peak_tflops * 1e12;
     peak.source = "--peak-tflops";
   }
 
   const TokenFlops tf = token_flops(model, *ckpt);
-  if (!o.model_flops_out.empty()) write_step_model_flops(o, model, *ckpt);
   const ParamCounts pc = count_params(model);
   const ForwardFlops parts = forward_flops_per_token(model, model.seq_len, false);
 
@@ -251,6 +251,8 @@ int run_estimate(const EstimateOptions& o) {
   ii.weight_bytes = dtype_bytes(prec.dtype);
   ii.kv_bytes = dtype_bytes(kv_prec.dtype);
   const InferenceEstimate ie = estimate_inference(model, ii, peak);
+  // Only once every input has passed its checks: a refused run writes nothing.
+  if (!o.model_flops_out.empty()) write_step_model_flops(o, model, *ckpt);
 
   const std::string power_source =
       o.o_power->count() ? "--gpu-power-w" : gpu_power_source(peak.gpu_key);
@@ -266,6 +268,7 @@ int run_estimate(const EstimateOptions& o) {
     j["params_non_embedding"] = pc.non_embedding;
     j["params_active"] = pc.active;
     j["params_embedding"] = pc.embedding;
+    j["params_lookup"] = pc.lookup;
     j["flops_per_token_forward"] = tf.forward;
     j["flops_per_token_forward_causal"] = tf.forward_causal;
     j["forward_flops_by_part"] = {{"qkv", parts.qkv},           {"attn_out", parts.attn_out},
@@ -366,12 +369,13 @@ int run_estimate(const EstimateOptions& o) {
   p.row("params_total", count(pc.total), fixed(pc.total, 0));
   p.row("params_non_embedding", count(pc.non_embedding), "less token/position embeddings and untied LM head");
   p.row("params_active", count(pc.active), model.experts > 0 ? "per token: top-k experts" : "dense: = total");
+  p.row("params_lookup", count(pc.lookup), "read by lookup, no matmul: untied token embedding, learned positions");
 
   Section f("FLOPs per token");
   f.row("flops_per_token_forward", sci(tf.forward), "matmuls: 2 x weights used + 4*L*H*Q*T attention");
   f.row("  causal-exact forward", sci(tf.forward_causal), "attention over (T+1)/2 keys on average");
-  f.row("flops_per_token_train_6n", sci(tf.train_6n), "6 x params_active (Kaplan, Chinchilla)");
-  f.row("flops_per_token_train", sci(tf.train), "6N + 12*L*H*Q*T (PaLM App. B; N = params_active)");
+  f.row("flops_per_token_train_6n", sci(tf.train_6n), "6 x params_active (Chinchilla; Kaplan: 6 x non_embedding)");
+  f.row("flops_per_token_train", sci(tf.train), "6N + 12*L*H*Q*T (PaLM App. B; N = active - lookup)");
   f.row("flops_per_token_hardware", sci(tf.hardware),
         std::string("+ recompute, checkpointing ") + to_string(*ckpt));
 
@@ -469,10 +473,10 @@ void add_estimate_command(CLI::App& app) {
   o->o_tokens = sub->add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)");
   o->o_tps = sub->add_option("--tokens-per-second", o->tokens_per_second,
                              "Measured training throughput, all GPUs together: gives the observed MFU");
-  sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)");
+  sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)")->check(positive_integer());
   sub->add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm")->check(not_empty());
   o->o_peak = sub->add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's");
-  sub->add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, int8, or a peak key");
+  sub->add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, fp64, int8, or a peak key");
   sub->add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)");
   o->o_mfu = sub->add_option("--mfu", o->mfu, "Assumed MFU, a fraction (0.4 = 40%)");
   sub->add_option("--checkpointing", o->checkpointing, "none (default), selective or full");

@@ -70,6 +70,9 @@ struct ParamCounts {
   double embedding = 0;      ///< token embedding + untied LM head + learned positions
   double non_embedding = 0;  ///< total - embedding (Kaplan et al. 2020's N)
   double active = 0;         ///< per token: total less the experts a token does not use
+  /// Tables read by lookup, not multiplied: an untied token embedding and
+  /// learned positions (a tied table is the LM head's matmul, so not here).
+  double lookup = 0;
   // per layer
   double attention = 0;  ///< Q, K, V, O projections (and their biases)
   double ffn_expert = 0; ///< one FFN (one expert)
@@ -104,7 +107,7 @@ struct TokenFlops {
   double forward = 0;         ///< ForwardFlops::total(), dense attention at seq_len
   double forward_causal = 0;  ///< the same with the exact causal score count
   double train_6n = 0;        ///< 6 * params_active
-  double train = 0;           ///< PaLM Appendix B: 6N + 12·L·H·Q·T
+  double train = 0;           ///< PaLM Appendix B: 6N + 12·L·H·Q·T, N = active - lookup
   double recompute = 0;       ///< what checkpointing re-runs, per token
   double hardware = 0;        ///< train + recompute (the HFU numerator)
 };
