@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
 #include <regex>
 #include <set>
 
@@ -45,7 +46,7 @@ std::vector<KernelSpec> build_sorted() {
     if (i > 0 && specs[i - 1].id() == s.id())
       throw Error(ErrorKind::failure, "kernel id '" + s.id() + "' is registered twice");
     if (s.family.empty() || s.variant.empty() || s.dtype.empty() || !s.model || !s.check_shape ||
-        !s.device_bytes || !s.create || s.params.empty())
+        !s.device_bytes || !s.host_bytes || !s.create || s.params.empty())
       throw Error(ErrorKind::failure, "kernel '" + s.id() + "' is registered incompletely");
     for (const auto& p : s.presets)
       if (p.values.size() != s.params.size())
@@ -189,7 +190,7 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg) {
   return shape;
 }
 
-std::string fit_problem(const std::string& what, double needed, double free_bytes) {
+std::string fit_problem(const std::string& what, double needed, double free_bytes, Memory where) {
   // Leave room for the CUDA context's own allocations and the library workspaces.
   constexpr double kMargin = 256.0 * 1024 * 1024;
   if (needed + kMargin <= free_bytes) return "";
@@ -198,8 +199,19 @@ std::string fit_problem(const std::string& what, double needed, double free_byte
     std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
     return std::string(buf);
   };
-  return what + " needs " + gib(needed) + " of device memory (plus " + gib(kMargin) +
-         " headroom) but " + gib(free_bytes) + " is free: choose a smaller --shape";
+  const char* memory = where == Memory::device ? " of device memory" : " of host memory";
+  return what + " needs " + gib(needed) + memory + " (plus " + gib(kMargin) + " headroom) but " +
+         gib(free_bytes) + (where == Memory::device ? " is free" : " is available") +
+         ": choose a smaller --shape";
+}
+
+double available_host_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  double kib = 0;
+  while (std::getline(meminfo, line))
+    if (std::sscanf(line.c_str(), "MemAvailable: %lf kB", &kib) == 1) return kib * 1024.0;
+  return -1;
 }
 
 std::string shape_tag(const Shape& s) {

@@ -92,6 +92,9 @@ struct KernelSpec {
   /// Device bytes the instance will allocate for the shape (inputs, outputs,
   /// workspaces), used to refuse a problem before any allocation.
   std::function<double(const Shape&)> device_bytes;
+  /// Peak host bytes the instance will hold for the shape (host_bytes_of), used
+  /// to refuse a problem the host cannot hold before the OOM killer does.
+  std::function<double(const Shape&)> host_bytes;
   /// Allocates the device buffers for a shape that passed check_shape.
   std::function<std::unique_ptr<KernelInstance>(const Shape&)> create;
 
@@ -152,10 +155,24 @@ std::vector<const KernelSpec*> default_suite();
 /// Throws bad_input with one line naming the problem and the fix.
 Shape resolve_shape(const KernelSpec& spec, const std::string& arg);
 
+/// Peak host bytes of an instance that keeps a float copy of every input (the
+/// CPU reference reads them), stages one input as T while uploading it, and at
+/// validation downloads the output as T and converts it to float.
+inline double host_bytes_of(double input_elems, double largest_input, double output_elems, double elem_size) {
+  const double staging = elem_size * largest_input, validation = (elem_size + 4.0) * output_elems;
+  return 4.0 * input_elems + (staging > validation ? staging : validation);
+}
+
+enum class Memory { device, host };
+
 /// Empty when `needed` bytes fit in `free_bytes` with a safety margin, else one
 /// line with both numbers ("gemm.naive.fp32 m=... needs 12.0 GiB of device
 /// memory; 8.0 GiB is free: choose a smaller --shape").
-std::string fit_problem(const std::string& what, double needed, double free_bytes);
+std::string fit_problem(const std::string& what, double needed, double free_bytes, Memory where = Memory::device);
+
+/// The host memory available for new allocations (MemAvailable in
+/// /proc/meminfo), or -1 when it cannot be read.
+double available_host_bytes();
 
 /// "m=4096 n=4096 k=4096" without the NVTX-unfriendly spaces: "m4096_n4096_k4096".
 std::string shape_tag(const Shape& s);

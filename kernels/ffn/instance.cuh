@@ -83,7 +83,8 @@ inline double ffn_tolerance(const std::string& dtype) { return 2 * tolerance_for
 /// multiply-adds a token; keep the total near 3e8 (and at least 2 tokens).
 inline size_t reference_token_count(const FfnDims& d) {
   const int64_t per_token = std::max<int64_t>(1, (w1_cols(d) + d.d_ff) * d.d_model);
-  return size_t(std::clamp<int64_t>(300'000'000 / per_token, 2, d.tokens));
+  // min(max(..)) rather than clamp: with one token, lo 2 > hi 1.
+  return size_t(std::min<int64_t>(std::max<int64_t>(300'000'000 / per_token, 2), d.tokens));
 }
 
 template <class T>
@@ -179,7 +180,8 @@ KernelSpec make_ffn_spec(FfnSpecArgs args, std::function<Launch<T>()> make_launc
   s.check_shape = [type, check = args.check](const Shape& sh) -> std::string {
     const FfnDims d = dims_of(sh, type);
     const int64_t big = kMaxIndexDim;
-    if (d.tokens > big || d.d_model > big || w1_cols(d) > big)
+    // d_ff first: SwiGLU's w1_cols (2 * d_ff) would overflow for d_ff >= 2^62.
+    if (d.tokens > big || d.d_model > big || d.d_ff > big || w1_cols(d) > big)
       return std::string("tokens, d_model and d_ff must be at most ") + kMaxIndexDimText +
              " (half that for SwiGLU's d_ff)";
     return check ? check(d) : std::string();
@@ -192,6 +194,12 @@ KernelSpec make_ffn_spec(FfnSpecArgs args, std::function<Launch<T>()> make_launc
                  n1 = double(w1_cols(d));
     const double elems = 2 * t * dm + dm * n1 + f * dm + t * f + (needs_h ? t * n1 : 0);
     return elems * double(sizeof(T)) + workspace;
+  };
+  s.host_bytes = [type](const Shape& sh) {
+    const FfnDims d = dims_of(sh, type);
+    const double x = double(d.tokens) * double(d.d_model), w1 = double(d.d_model) * double(w1_cols(d)),
+                 w2 = double(d.d_ff) * double(d.d_model);
+    return host_bytes_of(x + w1 + w2, std::max({x, w1, w2}), x, double(sizeof(T)));
   };
   s.create = [dtype = args.dtype, type, needs_h, make_launch, n = args.launches](
                  const Shape& sh) -> std::unique_ptr<KernelInstance> {

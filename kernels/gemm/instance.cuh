@@ -131,6 +131,12 @@ KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_lau
     const double k = double(shape_get(sh, "k").value_or(0));
     return (m * k + k * n + m * n) * double(sizeof(T)) + workspace;
   };
+  s.host_bytes = [](const Shape& sh) {
+    const double m = double(shape_get(sh, "m").value_or(0));
+    const double n = double(shape_get(sh, "n").value_or(0));
+    const double k = double(shape_get(sh, "k").value_or(0));
+    return host_bytes_of(m * k + k * n, std::max(m * k, k * n), m * n, double(sizeof(T)));
+  };
   s.create = [dtype = args.dtype, make_launch](const Shape& sh) -> std::unique_ptr<KernelInstance> {
     return std::make_unique<GemmInstance<T>>(dims_of(sh), dtype, make_launch());
   };

@@ -223,6 +223,11 @@ Status mma_sync_gemm(const T* a, const T* b, int m, int n, int k, Epilogue epilo
   using C = MmaConfig<T>;
   if (std::string why = mma_sync_check_dims<T>(m, n, k); !why.empty())
     return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: " + why);
+  // cp.async moves 16-byte chunks (cudaMalloc bases always are; an offset view
+  // may not be). The epilogue's own stores need only its 4- or 8-byte pairs.
+  if (reinterpret_cast<uintptr_t>(a) % 16 != 0 || reinterpret_cast<uintptr_t>(b) % 16 != 0)
+    return Status::error(int(cudaErrorInvalidValue),
+                         "gemm.mma_sync: A and B must be 16-byte aligned (16-byte cp.async copies)");
   auto kernel = gemm_mma_sync_kernel<T, Epilogue>;
   // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
   static SmemOptIn smem;

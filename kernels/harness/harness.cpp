@@ -142,8 +142,12 @@ std::string Harness::unsupported_reason(const KernelSpec& spec) const {
 std::string Harness::fit_reason(const KernelSpec& spec, const Shape& shape) const {
   size_t free_bytes = 0, total = 0;
   FLOPSCOPE_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
-  return fit_problem(spec.id() + " " + shape_string(shape), spec.device_bytes(shape),
-                     double(free_bytes));
+  const std::string what = spec.id() + " " + shape_string(shape);
+  if (std::string why = fit_problem(what, spec.device_bytes(shape), double(free_bytes)); !why.empty()) return why;
+  // The host holds float copies of the inputs for the CPU reference.
+  if (const double host = available_host_bytes(); host >= 0)
+    return fit_problem(what, spec.host_bytes(shape), host, Memory::host);
+  return "";
 }
 
 RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOptions& opt,

@@ -161,6 +161,10 @@ KernelSpec stream_spec(bool triad) {
   s.device_bytes = [triad](const Shape& sh) {
     return double(shape_get(sh, "n").value_or(0)) * 4.0 * (triad ? 3 : 2);
   };
+  s.host_bytes = [triad](const Shape& sh) {
+    const double n = double(shape_get(sh, "n").value_or(0));
+    return host_bytes_of(n * (triad ? 2 : 1), n, n, 4.0);
+  };
   s.create = [triad](const Shape& sh) -> std::unique_ptr<KernelInstance> {
     return std::make_unique<StreamInstance>(shape_get(sh, "n").value_or(1), triad);
   };

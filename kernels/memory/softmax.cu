@@ -75,6 +75,10 @@ KernelSpec softmax_spec(const char* dtype) {
     return 2.0 * double(shape_get(sh, "rows").value_or(0)) *
            double(shape_get(sh, "cols").value_or(0)) * sizeof(T);
   };
+  s.host_bytes = [](const Shape& sh) {
+    const double n = double(shape_get(sh, "rows").value_or(0)) * double(shape_get(sh, "cols").value_or(0));
+    return host_bytes_of(n, n, n, double(sizeof(T)));
+  };
   s.create = [dtype = std::string(dtype)](const Shape& sh) -> std::unique_ptr<KernelInstance> {
     return std::make_unique<SoftmaxInstance<T>>(shape_get(sh, "rows").value_or(1),
                                                 shape_get(sh, "cols").value_or(1), dtype);

@@ -144,6 +144,21 @@ TEST(FamilyRegistry, SizesNearTheIntLimitAreRefusedUpFront) {
   }
 }
 
+// SwiGLU's w1 has 2 * d_ff columns: for d_ff >= 2^62 that overflowed int64,
+// passed the check negative, and the run went on with wrapped sizes.
+TEST(FamilyRegistry, FfnHugeDffIsRefusedBeforeItsDoubleOverflows) {
+  for (const auto& s : fk::all_kernels()) {
+    if (s.family != "ffn") continue;
+    try {
+      fk::resolve_shape(s, "tokens=4,d_model=8,d_ff=4611686018427387912");
+      ADD_FAILURE() << s.id() << " accepted d_ff = 2^62 + 8";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("tokens, d_model and d_ff must be at most"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(FamilyRegistry, FfnShapesAndModels) {
   const fk::KernelSpec& fused = spec("ffn.swiglu_fused.bf16");
   const fk::KernelSpec& unfused = spec("ffn.swiglu_unfused.bf16");

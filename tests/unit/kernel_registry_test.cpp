@@ -39,6 +39,8 @@ TEST(Registry, EverySpecIsCompleteAtItsDefaultShape) {
     EXPECT_GE(c.flops, 0);  // a copy has none
     EXPECT_GT(c.bytes, 0);
     EXPECT_GT(s.device_bytes(shape), 0);
+    // Every instance keeps float copies of its inputs on the host.
+    EXPECT_GT(s.host_bytes(shape), 0);
     for (const ShapePreset& p : s.presets) EXPECT_NO_THROW(resolve_shape(s, p.name)) << p.name;
   }
   EXPECT_TRUE(std::is_sorted(in_order.begin(), in_order.end()));  // (a std::set always is)
@@ -67,6 +69,12 @@ TEST(Registry, GemmModelAndBytes) {
     EXPECT_EQ(w->precision.key(), std::string(id).substr(11) + "_tensor");
     EXPECT_DOUBLE_EQ(w->model(shape).flops, 2.0 * 256 * 128 * 64);
   }
+  // 131072^3 bf16 fits an H200 (96 GiB) but not its 128 GiB host: A and B as
+  // float (128 GiB), then C downloaded as bf16 and float (96 GiB).
+  const Shape big = resolve_shape(*s, "m=131072,n=131072,k=131072");
+  const double gib = 1024.0 * 1024 * 1024;
+  EXPECT_DOUBLE_EQ(s->device_bytes(big) / gib, 96.0);
+  EXPECT_DOUBLE_EQ(s->host_bytes(big) / gib, 128.0 + 96.0);
   // cuBLAS reserves its workspace too.
   EXPECT_GT(find_kernel("gemm.cublas.bf16")->device_bytes(shape), s->device_bytes(shape));
 }

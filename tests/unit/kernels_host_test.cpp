@@ -240,6 +240,7 @@ KernelSpec toy_spec() {
     return shape_get(sh, "n").value_or(0) % 8 ? "n must be a multiple of 8 (16-byte rows)" : "";
   };
   s.device_bytes = [](const Shape&) { return 0.0; };
+  s.host_bytes = [](const Shape&) { return 0.0; };
   s.create = [](const Shape&) -> std::unique_ptr<KernelInstance> { return nullptr; };
   return s;
 }
@@ -286,6 +287,17 @@ TEST(FitProblem, RefusesWithBothNumbers) {
   EXPECT_NE(why.find("smaller --shape"), std::string::npos) << why;
   // The headroom counts: exactly the free bytes do not fit.
   EXPECT_NE(fit_problem("x", 8 * gib, 8 * gib), "");
+  const std::string host = fit_problem("x", 160 * gib, 120 * gib, Memory::host);
+  EXPECT_NE(host.find("x needs 160.00 GiB of host memory"), std::string::npos) << host;
+  EXPECT_NE(host.find("120.00 GiB is available"), std::string::npos) << host;
+}
+
+TEST(FitProblem, HostBytesCountFloatCopiesAndTheLargerTransfer) {
+  // Inputs as float, then the larger of staging the biggest input as T and
+  // downloading the output as T plus its float copy.
+  EXPECT_DOUBLE_EQ(host_bytes_of(300, 250, 50, 2), 4 * 300 + 2 * 250.0);
+  EXPECT_DOUBLE_EQ(host_bytes_of(300, 100, 100, 4), 4 * 300 + 8 * 100.0);
+  EXPECT_GT(available_host_bytes(), 0) << "/proc/meminfo has MemAvailable on Linux";
 }
 
 TEST(ShapeTag, NoSpaces) {

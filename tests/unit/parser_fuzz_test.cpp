@@ -226,6 +226,7 @@ kernels::KernelSpec shape_spec() {
     return shape_get(sh, "causal").value_or(0) > 1 ? "causal is a flag: give 0 or 1" : "";
   };
   s.device_bytes = [](const Shape&) { return 0.0; };
+  s.host_bytes = [](const Shape&) { return 0.0; };
   s.create = [](const Shape&) -> std::unique_ptr<kernels::KernelInstance> { return nullptr; };
   return s;
 }
