@@ -63,6 +63,12 @@ std::string metric_list() {
   return s;
 }
 
+/// Why a run has no roofline position (its bound is "unknown").
+std::string no_roofline_why(const RunRecord& r) {
+  if (!r.derived.mfu) return "no peak for precision '" + r.precision + "'";
+  return "no roofline position (no DRAM bandwidth peak, or no bytes, for this run)";
+}
+
 /// The value of `metric` for `r`, or why it has none.
 std::optional<double> metric_value(const RunRecord& r, const std::string& metric, std::string& why) {
   const Derived& d = r.derived;
@@ -80,7 +86,12 @@ std::optional<double> metric_value(const RunRecord& r, const std::string& metric
     return std::nullopt;
   }
   if (metric == "ai") return d.ai_dram;
-  if (metric == "roof") return d.pct_of_roof / 100;
+  if (metric == "roof") {
+    // pct_of_roof reads 0, not absent, where the run has no roofline position.
+    if (d.bound != "unknown") return d.pct_of_roof / 100;
+    why = no_roofline_why(r);
+    return std::nullopt;
+  }
   if (metric == "mfu" || metric == "hfu") {
     const auto v = metric == "mfu" ? d.mfu : d.hfu;
     if (!v) why = metric == "hfu" && d.mfu ? "hfu needs hardware counters, absent in this run"
@@ -494,7 +505,7 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     case ContractKind::bound:
       res.passed = r.derived.bound == c.bound;
       res.detail = r.derived.bound == "unknown"
-                       ? "bound unknown (no peak for precision '" + r.precision + "')"
+                       ? "bound unknown (" + no_roofline_why(r) + ")"
                        : r.derived.bound + "-bound (AI " +
                              fmt_num(r.derived.ai_dram_hw.value_or(r.derived.ai_dram)) +
                              " FLOP/B)" + (res.passed ? "" : ", expected " + c.bound + "-bound");
@@ -553,10 +564,16 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     res.detail = "reference " + ref_label + ": " + why;
     return res;
   }
+  // A bound of 0 (the reference's model FLOPs were 0) holds for any
+  // `tflops >=`: it would pass without measuring anything.
+  if (!(*rv > 0) || !std::isfinite(*rv)) {
+    res.detail = "reference " + ref_label + ": its " + c.metric + " is " + fmt_num(*rv) +
+                 ", so no ratio can be taken";
+    return res;
+  }
   res.passed = compare(*lhs, c.op, c.value * *rv, 0);
   res.detail = shown + fmt_num(c.value) + " x " + fmt_num(*rv) + " (" + c.reference.id +
-               ") = " + fmt_num(c.value * *rv) + "; ratio " +
-               (*rv != 0 ? fmt_num(*lhs / *rv) : std::string("-"));
+               ") = " + fmt_num(c.value * *rv) + "; ratio " + fmt_num(*lhs / *rv);
   return res;
 }
 

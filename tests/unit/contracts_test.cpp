@@ -249,6 +249,41 @@ TEST(ContractCheck, BoundsMfuToleranceValidation) {
   EXPECT_NE(only_result(rep).detail.find("not validated"), std::string::npos);
 }
 
+// Found by review: without a peak for its precision a run's pct_of_roof is 0,
+// which `roof` took for a value (`roof <= 0.95` passed), and a ratio against a
+// reference of 0 passed whatever the subject did.
+TEST(ContractCheck, NoRoofAndZeroReferencesFailWithTheReason) {
+  ResultsDoc doc = contract_doc();
+  PeakTable no_fp32 = doc.peaks.datasheet;
+  ASSERT_EQ(no_fp32.flops_per_s.erase("fp32"), 1u);
+  RunRecord fp32 = test::sample_run("gemm", "cublas", "fp32", "fp32", gemm_cost({8192, 8192, 8192}, 4, 4), 20e-3,
+                                    {{"m", 8192}, {"n", 8192}, {"k", 8192}});
+  compute_derived(fp32, no_fp32);
+  ASSERT_EQ(fp32.derived.bound, "unknown");
+  doc.runs.push_back(fp32);
+  for (const char* text : {"gemm.cublas.fp32 : roof <= 0.95", "gemm.cublas.fp32 : roof >= 0.5"}) {
+    const auto rep = check(text, doc);
+    EXPECT_FALSE(only_result(rep).passed) << text;
+    EXPECT_EQ(only_result(rep).detail, "no peak for precision 'fp32'") << text;
+  }
+  auto rep = check("gemm.cublas.bf16 m=8192 : roof >= 0.8 x gemm.cublas.fp32", doc);
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_EQ(only_result(rep).detail, "reference gemm.cublas.fp32 m=8192 n=8192 k=8192: no peak for precision 'fp32'");
+  // With a peak, roof is a value: 0.78 for the 8192 cuBLAS GEMM.
+  EXPECT_TRUE(only_result(check("gemm.cublas.bf16 m=8192 : roof <= 0.95", doc)).passed);
+
+  // A reference whose value is 0 (model FLOPs 0: no model for the kernel).
+  for (RunRecord& r : doc.runs)
+    if (r.id == "gemm.cublas.bf16" && r.shape[0].second == 4096) {
+      r.model.flops = 0;
+      compute_derived(r, doc.peaks.datasheet);
+    }
+  rep = check("gemm.mma_sync.bf16 : tflops >= 0.9 x gemm.cublas.bf16", doc);
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_EQ(only_result(rep).detail,
+            "reference gemm.cublas.bf16 m=4096 n=4096 k=4096: its tflops is 0, so no ratio can be taken");
+}
+
 TEST(ContractCheck, PartialShapesGlobsAndNoMatch) {
   // Partial shape: both cuBLAS runs have n; only one has n=4096.
   EXPECT_EQ(check("gemm.cublas.bf16 n=4096 : time > 0").results.size(), 1u);
