@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -466,17 +465,6 @@ class References {
     return it->second;
   }
 
-  /// One of `runs` other than `r`, and how many there are.
-  static std::pair<const RunRecord*, int> other_than(const std::vector<const RunRecord*>& runs,
-                                                     const RunRecord& r) {
-    // File order is address order (one vector of runs): `r` is found by bisection.
-    const bool has_r = std::binary_search(runs.begin(), runs.end(), &r, std::less<const RunRecord*>());
-    const RunRecord* hit = nullptr;
-    for (size_t i = 0; i < runs.size() && i < 2 && !hit; ++i)
-      if (runs[i] != &r) hit = runs[i];
-    return {hit, int(runs.size()) - (has_r ? 1 : 0)};
-  }
-
  private:
   struct Kernel {
     std::vector<const RunRecord*> runs;
@@ -547,18 +535,21 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     if (fresh) want.emplace_back(k, v);
     else want[it->second].second = v;
   }
-  auto [ref, found] = References::other_than(refs->with_shape(c.reference.id, want), r);
-  if (found == 0 && refs->has_other_parameters(c.reference.id, r.shape)) {
+  // The subject may be its own reference (`gemm.* : tflops >= 0.1 x
+  // gemm.cublas.bf16` for the cuBLAS run itself): ratio 1, said so.
+  const std::vector<const RunRecord*>* found = &refs->with_shape(c.reference.id, want);
+  if (found->empty() && refs->has_other_parameters(c.reference.id, r.shape)) {
     want = c.reference.shape;
-    std::tie(ref, found) = References::other_than(refs->selected(c.reference), r);
+    found = &refs->selected(c.reference);
   }
   const std::string ref_label = RunSelector{c.reference.id, want}.label();
-  if (found != 1) {
-    res.detail = found == 0 ? "no reference run " + ref_label + " in the results file"
-                            : "the reference " + ref_label + " matches " + std::to_string(found) +
-                                  " runs (profile with NVTX ranges?)";
+  if (found->size() != 1) {
+    res.detail = found->empty() ? "no reference run " + ref_label + " in the results file"
+                                : "the reference " + ref_label + " matches " + std::to_string(found->size()) +
+                                      " runs (profile with NVTX ranges?)";
     return res;
   }
+  const RunRecord* ref = found->front();
   const auto rv = metric_value(*ref, c.metric, why);
   if (!rv) {
     res.detail = "reference " + ref_label + ": " + why;
@@ -573,7 +564,8 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
   }
   res.passed = compare(*lhs, c.op, c.value * *rv, 0);
   res.detail = shown + fmt_num(c.value) + " x " + fmt_num(*rv) + " (" + c.reference.id +
-               ") = " + fmt_num(c.value * *rv) + "; ratio " + fmt_num(*lhs / *rv);
+               ") = " + fmt_num(c.value * *rv) + "; ratio " + fmt_num(*lhs / *rv) +
+               (ref == &r ? " (the run is its own reference)" : "");
   return res;
 }
 

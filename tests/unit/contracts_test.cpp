@@ -193,6 +193,24 @@ TEST(ContractCheck, RatioWithinOneRun) {
   EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
 }
 
+// Found by review: a glob took its own reference for absent ("no reference run
+// gemm.cublas.bf16 ... in the results file") and failed. The subject may be its
+// own reference, at ratio 1, and the line says so.
+TEST(ContractCheck, ASubjectMayBeItsOwnReference) {
+  auto rep = check("gemm.* : tflops >= 0.1 x gemm.cublas.bf16 m=8192 n=8192 k=8192");
+  ASSERT_EQ(rep.results.size(), 3u);
+  EXPECT_TRUE(rep.passed());
+  const ContractResult& self = rep.results.at(0);
+  EXPECT_EQ(self.run, "gemm.cublas.bf16 m=8192 n=8192 k=8192");
+  EXPECT_NE(self.detail.find("; ratio 1 (the run is its own reference)"), std::string::npos) << self.detail;
+  EXPECT_EQ(rep.results.at(1).detail.find("its own reference"), std::string::npos) << rep.results.at(1).detail;
+  // Checked as written: a bound that the run cannot meet against itself fails.
+  rep = check("gemm.cublas.bf16 m=8192 : time <= 0.5 x gemm.cublas.bf16");
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_NE(only_result(rep).detail.find("ratio 1 (the run is its own reference)"), std::string::npos)
+      << only_result(rep).detail;
+}
+
 // Bandwidth (model bytes / time), with units, and a reference of other shape
 // parameters: a softmax (rows, cols) against the copy (n), selected by the
 // values given, or alone when none are.
@@ -329,8 +347,8 @@ TEST(ContractCheck, GlobsAndLongSelectorsStayFast) {
 
 // Found by a sweep: each subject scanned every run for its reference, copying
 // and sorting shapes (100k runs: minutes). References are now indexed once; on a
-// few thousand runs every subject must still find its own reference, whatever
-// the order of the shape's keys, not itself, and count every candidate.
+// few thousand runs every subject must still find its reference, whatever the
+// order of the shape's keys, and count every candidate.
 TEST(ContractCheck, RatiosOnThousandsOfRuns) {
   ResultsDoc doc = contract_doc();
   const int n = 2000;
@@ -367,10 +385,10 @@ TEST(ContractCheck, RatiosOnThousandsOfRuns) {
       break;
     }
   }
-  // Not its own reference: each cuBLAS run has no other of its shape.
+  // Its own reference: each cuBLAS run is the only one of its shape.
   rep = check("gemm.cublas.fp16 m=1000 : time <= 1 x gemm.cublas.fp16", doc);
-  EXPECT_NE(only_result(rep).detail.find("no reference run gemm.cublas.fp16 k=512 n=260 m=1000"),
-            std::string::npos)
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+  EXPECT_NE(only_result(rep).detail.find("ratio 1 (the run is its own reference)"), std::string::npos)
       << only_result(rep).detail;
   // Shape overrides select one run (m=200 has n=258), or none.
   rep = check("gemm.mma_sync.fp16 : time <= 3 x gemm.cublas.fp16 m=200 n=258", doc);
