@@ -172,9 +172,6 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
 }
 
-namespace {
-// True when `a` and `b` name one file: the same inode when both exist (any
-// spelling, symbolic or hard links), else the same weakly canonical path.
 bool same_file(const std::string& a, const std::string& b) {
   namespace fs = std::filesystem;
   std::error_code ea, eb;
@@ -184,6 +181,7 @@ bool same_file(const std::string& a, const std::string& b) {
   return !ea && !eb && ca == cb;
 }
 
+namespace {
 std::string size_text(std::uintmax_t bytes) {
   constexpr std::uintmax_t kMiB = std::uintmax_t(1) << 20;
   return bytes >= kMiB ? std::to_string(bytes / kMiB) + " MiB" : std::to_string(bytes) + " bytes";

@@ -209,6 +209,39 @@ TEST(GateCli, CheckPoolsSeveralResultsFiles) {
   EXPECT_NE(r.out.find("PASS  " + counters + ":11  gemm.cublas.bf16"), std::string::npos) << r.out;
 }
 
+// Found by review: the GPU was compared with the first file's only, so a first
+// file without a device let H100 and H200 runs into one pool (exit 0); and a
+// file given twice counted every run twice ("matches 2 runs").
+TEST(GateCli, CheckRefusesOtherGpusAndRunsGivenTwice) {
+  Files f;
+  flopscope::ResultsDoc h200 = noisy_doc(1), copy = noisy_doc(1);
+  std::erase_if(h200.runs, [](const flopscope::RunRecord& r) { return r.id == "memory.copy.fp32"; });
+  std::erase_if(copy.runs, [](const flopscope::RunRecord& r) { return r.id != "memory.copy.fp32"; });
+  flopscope::ResultsDoc nodev = copy, h100 = copy;
+  nodev.device.reset();
+  h100.device->name = "NVIDIA H100 80GB HBM3";
+  h100.runs.at(0).shape = {{"n", 1 << 20}};  // a run of its own: only the GPU differs
+  const std::string a = write_doc(f.dir, "h200.json", h200), n = write_doc(f.dir, "nodev.json", nodev),
+                    b = write_doc(f.dir, "h100.json", h100);
+  const std::string c = write_text(f.dir, "c.txt", "memory.copy.fp32 : time > 0\ngemm.cublas.bf16 m=8192 : time > 0\n");
+  auto ok = run_cli({"check", n, a, "--contracts", c});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find(n + " + " + a + " (NVIDIA H200"), std::string::npos) << ok.out;
+  expect_one_line_error(run_cli({"check", n, b, a, "--contracts", c}),
+                        a + " was measured on NVIDIA H200, " + b + " on NVIDIA H100 80GB HBM3");
+  expect_one_line_error(run_cli({"check", n, a, b, "--contracts", c}),
+                        b + " was measured on NVIDIA H100 80GB HBM3, " + a + " on NVIDIA H200");
+
+  // The same file twice, under any spelling, and one run in two files.
+  expect_one_line_error(run_cli({"check", a, a, "--contracts", c}),
+                        a + " is given twice (as '" + a + "'): give each results file once");
+  expect_one_line_error(run_cli({"check", a, f.dir + "/./h200.json", "--contracts", c}), "is given twice");
+  const std::string again = write_doc(f.dir, "again.json", h200);
+  expect_one_line_error(run_cli({"check", a, again, "--contracts", c}),
+                        again + ": the run gemm.cublas.bf16 m=8192 n=8192 k=8192 is also in " + a +
+                            "; a run is checked once: keep it in one file");
+}
+
 TEST(GateCli, CheckBadInput) {
   Files f;
   const std::string malformed =

@@ -2,6 +2,7 @@
 // Exit codes (docs/ci.md): 0 every contract holds, 1 a contract failed,
 // 2 bad input (a malformed contract names its file and line).
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "cli_util.h"
@@ -9,10 +10,58 @@
 #include "flopscope/ci_report.h"
 #include "flopscope/contracts.h"
 #include "flopscope/error.h"
+#include "flopscope/gate.h"
 #include "load_results.h"
 
 namespace flopscope::cli {
 namespace {
+
+// The runs of several results files of one GPU, checked as one pool (e.g.
+// the default suite and a large-shape run).
+struct Pool {
+  ResultsDoc doc;             ///< the first file's peaks and tool; every file's runs
+  std::string origin;         ///< "a.json + b.json"
+  std::string device_origin;  ///< the first file with a device: the GPU every file must match
+  std::map<std::string, std::string> file_of_run;  ///< run_key -> the file it came from
+};
+
+// A file given twice would count each of its runs twice.
+void refuse_repeated_files(const std::vector<std::string>& paths) {
+  for (size_t i = 0; i < paths.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (same_file(paths[i], paths[j]))
+        throw_bad_input(paths[i] + " is given twice (as '" + paths[j] + "'): give each results file once");
+}
+
+// Against the first file that has a device, not the first file: a first file
+// without one would let any two GPUs through.
+void check_same_gpu(Pool& pool, const ResultsDoc& more, const std::string& path) {
+  if (!more.device) return;
+  if (!pool.doc.device) {
+    pool.doc.device = more.device;
+    pool.device_origin = path;
+  } else if (more.device->name != pool.doc.device->name) {
+    throw_bad_input(path + " was measured on " + more.device->name + ", " + pool.device_origin + " on " +
+                    pool.doc.device->name + ": check each GPU's results on their own");
+  }
+}
+
+// A run in two files is refused, as two runs of one key in one file are: it
+// would be checked twice, and be an ambiguous reference for every ratio.
+void add_file(Pool& pool, const std::string& path) {
+  ResultsDoc more = load_results(path);
+  check_same_gpu(pool, more, path);
+  std::vector<RunRecord> runs = std::move(more.runs);
+  if (pool.origin.empty()) pool.doc = std::move(more);
+  for (RunRecord& r : runs) {
+    const auto [it, fresh] = pool.file_of_run.emplace(run_key(r), path);
+    if (!fresh)
+      throw_bad_input(path + ": the run " + RunKey{r.id, r.shape, r.nvtx}.label() + " is also in " + it->second +
+                      "; a run is checked once: keep it in one file");
+    pool.doc.runs.push_back(std::move(r));
+  }
+  pool.origin += (pool.origin.empty() ? "" : " + ") + path;
+}
 
 struct CheckOptions {
   std::vector<std::string> results;
@@ -44,19 +93,11 @@ void add_check_command(CLI::App& app) {
     std::vector<std::string> inputs = opt->results;
     inputs.push_back(opt->contracts);
     check_outputs({opt->md, opt->junit, opt->gbench}, inputs);
-    // One pool of runs (e.g. the default suite and a large-shape run of the
-    // same GPU); the first file's device and peaks describe it.
-    ResultsDoc doc = load_results(opt->results.front());
-    std::string origin = opt->results.front();
-    for (size_t i = 1; i < opt->results.size(); ++i) {
-      ResultsDoc more = load_results(opt->results[i]);
-      if (doc.device && more.device && doc.device->name != more.device->name)
-        throw_bad_input(opt->results[i] + " was measured on " + more.device->name + ", " + opt->results.front() +
-                        " on " + doc.device->name + ": check each GPU's results on their own");
-      for (RunRecord& r : more.runs) doc.runs.push_back(std::move(r));
-      origin += " + " + opt->results[i];
-    }
-    const CheckReport rep = check_contracts(doc, std::move(contracts), origin, opt->contracts);
+    refuse_repeated_files(opt->results);
+    Pool pool;
+    for (const std::string& path : opt->results) add_file(pool, path);
+    const ResultsDoc& doc = pool.doc;
+    const CheckReport rep = check_contracts(doc, std::move(contracts), pool.origin, opt->contracts);
     std::cout << render_check_text(rep, stdout_is_color_tty()) << std::flush;
     if (!opt->md.empty()) write_output(opt->md, render_check_markdown(rep), "Markdown");
     if (!opt->junit.empty()) write_output(opt->junit, render_check_junit(rep), "JUnit XML");

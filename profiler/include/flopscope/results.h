@@ -123,6 +123,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 /// long work: the directory exists, and `path` is not a device, pipe or
 /// directory (a symbolic link counts as where it points). Throws bad_input.
 void check_output_path(const std::string& path);
+/// True when `a` and `b` name one file: the same inode when both exist (any
+/// spelling, symbolic or hard links), else the same weakly canonical path.
+bool same_file(const std::string& a, const std::string& b);
+
 /// Throws bad_input when an output is one of the inputs, or two outputs are
 /// one file: by inode when both exist (another spelling, a symbolic or hard
 /// link), else by their weakly canonical paths. Commands call it before any
