@@ -28,21 +28,21 @@ const char* to_string(CmpOp op) {
 
 const std::vector<ContractMetric>& contract_metrics() {
   static const std::vector<ContractMetric> m = {
-      {"time", "median time per launch, seconds (units: s, ms, us, ns)"},
-      {"tflops", "model FLOPs / median time, TFLOP/s"},
-      {"tflops_hw", "hardware FLOPs / median time, TFLOP/s"},
-      {"mfu", "model FLOPs utilization, a fraction (0.5 or 50%)"},
-      {"hfu", "hardware FLOPs utilization, a fraction"},
-      {"roof", "achieved / attainable at the kernel's arithmetic intensity, a fraction"},
-      {"model_flops", "FLOPs from the analytic model"},
-      {"hw_flops", "FLOPs the hardware counted"},
-      {"model_bytes", "minimal DRAM bytes from the analytic model"},
-      {"bandwidth", "model bytes / median time, bytes/s (units: GB/s, TB/s)"},
-      {"dram_bytes", "DRAM bytes read + written, hardware-counted"},
-      {"l2_bytes", "L2 bytes, hardware-counted"},
-      {"ai", "arithmetic intensity, model FLOPs per model byte"},
-      {"ai_hw", "arithmetic intensity, hardware FLOPs per DRAM byte"},
-      {"rel_err", "validation: worst relative error against the reference"},
+      {"time", "s", "median time per launch, seconds (units: s, ms, us, ns)"},
+      {"tflops", "TFLOP/s", "model FLOPs / median time, TFLOP/s"},
+      {"tflops_hw", "TFLOP/s", "hardware FLOPs / median time, TFLOP/s"},
+      {"mfu", "fraction", "model FLOPs utilization, a fraction (0.5 or 50%)"},
+      {"hfu", "fraction", "hardware FLOPs utilization, a fraction"},
+      {"roof", "fraction", "achieved / attainable at the kernel's arithmetic intensity, a fraction"},
+      {"model_flops", "FLOP", "FLOPs from the analytic model"},
+      {"hw_flops", "FLOP", "FLOPs the hardware counted"},
+      {"model_bytes", "bytes", "minimal DRAM bytes from the analytic model"},
+      {"bandwidth", "bytes/s", "model bytes / median time, bytes/s (units: GB/s, TB/s)"},
+      {"dram_bytes", "bytes", "DRAM bytes read + written, hardware-counted"},
+      {"l2_bytes", "bytes", "L2 bytes, hardware-counted"},
+      {"ai", "FLOP/byte", "arithmetic intensity, model FLOPs per model byte"},
+      {"ai_hw", "FLOP/byte", "arithmetic intensity, hardware FLOPs per DRAM byte"},
+      {"rel_err", "fraction", "validation: worst relative error against the reference"},
   };
   return m;
 }
@@ -51,9 +51,10 @@ namespace {
 
 bool is_fraction_metric(const std::string& m) { return m == "mfu" || m == "hfu" || m == "roof"; }
 
-bool known_metric(const std::string& m) {
+const ContractMetric* find_metric(const std::string& m) {
   const auto& all = contract_metrics();
-  return std::any_of(all.begin(), all.end(), [&](const ContractMetric& c) { return m == c.name; });
+  const auto it = std::find_if(all.begin(), all.end(), [&](const ContractMetric& c) { return m == c.name; });
+  return it == all.end() ? nullptr : &*it;
 }
 
 std::string metric_list() {
@@ -308,7 +309,7 @@ class LineParser {
   }
 
   void metric_name(const std::string& m) const {
-    if (!known_metric(m)) fail("unknown metric '" + m + "' (known: " + metric_list() + ")");
+    if (!find_metric(m)) fail("unknown metric '" + m + "' (known: " + metric_list() + ")");
   }
 
   CmpOp op(const std::string& w, const std::string& after) const {
@@ -383,8 +384,10 @@ class LineParser {
       metric_name(t[2]);
       c.rhs_metric = t[2];
       c.kind = ContractKind::metrics;
-      if (is_fraction_metric(c.metric) != is_fraction_metric(c.rhs_metric) && c.op == CmpOp::eq)
-        fail("comparing " + c.metric + " with " + c.rhs_metric + " mixes units");
+      // `mfu >= tflops` compares numbers of different units: never meant.
+      const std::string lu = find_metric(c.metric)->unit, ru = find_metric(c.rhs_metric)->unit;
+      if (lu != ru)
+        fail("comparing " + c.metric + " (" + lu + ") with " + c.rhs_metric + " (" + ru + ") mixes units");
     }
     if (i < t.size() && t[i] == "\xC2\xB1") {
       if (c.op != CmpOp::eq) fail("a tolerance '±' needs '=' (e.g. hw_flops = model_flops ± 0.1%)");

@@ -150,6 +150,10 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"# s\n\ngemm m=-1 : time > 0", "c.txt:3: shape value 'm=-1' is negative"},
       {"gemm : tflops >= 0.6 x gemm.cublas.bf16 m=-4096", "shape value 'm=-4096' is negative"},
       {"gemm : mfu = hfu \xC2\xB1 1% extra", "unexpected 'extra'"},
+      // Two metrics of different units, with any comparison.
+      {"gemm : mfu >= tflops", "c.txt:1: comparing mfu (fraction) with tflops (TFLOP/s) mixes units"},
+      {"gemm : time < bandwidth", "comparing time (s) with bandwidth (bytes/s) mixes units"},
+      {"gemm : hw_flops = dram_bytes \xC2\xB1 1%", "comparing hw_flops (FLOP) with dram_bytes (bytes) mixes units"},
       {"# only comments\n\n", "c.txt: no contracts"},
       {"", "c.txt: no contracts"},
   };
@@ -158,6 +162,18 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
     EXPECT_NE(err.find(want), std::string::npos) << "input: " << text << "\nerror: " << err;
     EXPECT_EQ(err.find('\n'), std::string::npos) << err;  // one line
   }
+}
+
+// Two metrics of one unit compare, with any comparison.
+TEST(ContractParse, MetricsOfOneUnit) {
+  const auto cs = parse_contracts(
+      "gemm : tflops_hw >= tflops\n"
+      "gemm : hfu <= mfu\n"
+      "gemm : dram_bytes >= model_bytes\n"
+      "gemm : ai_hw = ai \xC2\xB1 5%\n",
+      "c.txt");
+  ASSERT_EQ(cs.size(), 4u);
+  for (const Contract& c : cs) EXPECT_EQ(c.kind, ContractKind::metrics) << c.text;
 }
 
 // The limits of what can hold are still accepted.

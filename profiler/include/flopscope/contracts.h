@@ -54,9 +54,11 @@ struct Contract {
   std::string bound;       ///< "compute" or "memory"
 };
 
-/// The metrics a contract can name, with their meaning (for --help and errors).
+/// The metrics a contract can name, with their unit and meaning (for --help
+/// and errors). Two metrics are compared only when their units are equal.
 struct ContractMetric {
   const char* name;
+  const char* unit;  ///< "s", "TFLOP/s", "fraction", "FLOP", "bytes", ...
   const char* meaning;
 };
 const std::vector<ContractMetric>& contract_metrics();
