@@ -68,6 +68,17 @@ std::optional<size_t> moses_index(size_t n, size_t m, double confidence) {
   return size_t(c);
 }
 
+/// The smallest positive gap between neighbouring values of a sorted sample:
+/// the timer's resolution when the samples are quantised; 0 when all agree.
+double resolution(const std::vector<double>& sorted) {
+  double r = 0;
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    const double gap = sorted[i] - sorted[i - 1];
+    if (gap > 0 && (r == 0 || gap < r)) r = gap;
+  }
+  return r;
+}
+
 std::vector<double> thin(const std::vector<double>& v) {
   if (v.size() <= kMaxPairedSamples) return v;
   std::vector<double> out(kMaxPairedSamples);
@@ -120,7 +131,10 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   };
   const double med1 = sorted_median(x, 0, best), med2 = sorted_median(x, best, n);
   const double mad1 = mad(0, best), mad2 = mad(best, n);
-  const double pooled = std::sqrt((mad1 * mad1 + mad2 * mad2) / 2);
+  // A mode whose samples all read the same timer tick has a MAD of 0, which
+  // would make any two neighbouring ticks "infinitely" separated: no spread
+  // is taken to be smaller than the resolution.
+  const double pooled = std::max(std::sqrt((mad1 * mad1 + mad2 * mad2) / 2), resolution(x));
   const double sep = pooled > 0 ? (med2 - med1) / pooled : std::numeric_limits<double>::infinity();
   out.fast_mode = std::exp(med1);
   out.slow_mode = std::exp(med2);

@@ -83,6 +83,36 @@ TEST(GateStats, DetectsTwoModes) {
   EXPECT_FALSE(detect_modes(close, 0.15, 5, 0.025).bimodal);
 }
 
+// A 30 us kernel on a 1 us timer reads 30 or 31 us: every sample of a mode is
+// the same tick, so its MAD is 0. Neighbouring ticks are not two modes, in any
+// proportion, and such samples compared with themselves are unchanged.
+TEST(GateStats, NeighbouringTimerTicksAreNotTwoModes) {
+  for (int share : {50, 70, 80}) {
+    std::vector<double> v;
+    for (int i = 0; i < 30; ++i) v.push_back(i < 30 * share / 100 ? 30e-6 : 31e-6);
+    SCOPED_TRACE(std::to_string(share) + "% at 30 us");
+    EXPECT_FALSE(detect_modes(v, 0.15, 5, 0.025).bimodal);
+    const auto t = compare_timings(v, v, GateOptions{});
+    EXPECT_EQ(t.verdict, Verdict::unchanged) << t.reason;
+  }
+}
+
+// Two real modes on the same coarse timer still are: 30-31 us and 40-41 us.
+TEST(GateStats, TwoModesOnACoarseTimerAreFound) {
+  std::vector<double> clean, throttled;
+  for (int i = 0; i < 30; ++i) {
+    const double tick = (i % 2) * 1e-6;
+    clean.push_back(30e-6 + tick);
+    throttled.push_back((i < 18 ? 30e-6 : 40e-6) + tick);
+  }
+  const Modality m = detect_modes(throttled, 0.15, 5, 0.025);
+  EXPECT_TRUE(m.bimodal);
+  EXPECT_NEAR(m.minor_fraction, 0.4, 1e-12);
+  const auto t = compare_timings(clean, throttled, GateOptions{});
+  EXPECT_EQ(t.verdict, Verdict::inconclusive);
+  EXPECT_NE(t.reason.find("current timings are bimodal"), std::string::npos) << t.reason;
+}
+
 TEST(GateStats, VerdictsOnClearCases) {
   std::mt19937_64 rng(11);
   const auto base = test::noisy_samples(rng, 30, 1e-3, {});

@@ -74,7 +74,9 @@ struct Modality {
 /// variance) and calls the sample bimodal when both groups hold at least
 /// `min_fraction` of it (and 3 samples), their medians are `min_separation`
 /// pooled robust standard deviations (1.4826 MAD) apart, and differ by at
-/// least `min_gap` (relative).
+/// least `min_gap` (relative). The pooled deviation is never taken below the
+/// sample's resolution (the smallest gap between distinct log-times), so two
+/// neighbouring ticks of a coarse timer are not two modes.
 Modality detect_modes(const std::vector<double>& samples, double min_fraction,
                       double min_separation, double min_gap);
 
