@@ -42,8 +42,8 @@ std::optional<WorkGate> parse_work_gate(const std::string& s);
 /// The samples the gate is calibrated for (docs/ci.md): with 30 samples per run
 /// and noise up to 5% CV, >= 95% of 10% slowdowns are called "slower".
 inline constexpr int kRecommendedSamples = 30;
-/// Larger samples are thinned to every k-th measurement, this many, before
-/// the pairwise statistic (whose cost grows with the product of the sizes).
+/// Larger samples are thinned to this many evenly spaced order statistics
+/// before the pairwise statistic (whose cost grows with the product of the sizes).
 inline constexpr size_t kMaxPairedSamples = 250;
 
 struct GateOptions {
