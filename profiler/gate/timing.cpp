@@ -57,6 +57,13 @@ std::string pct(double ratio) {
   return buf;
 }
 
+/// A fraction as a percentage without sign: 0.05 -> "5%".
+std::string pct_plain(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", fraction * 100);
+  return buf;
+}
+
 /// Index c (0-based) of the lower Moses limit: the interval [d[c], d[N-1-c]]
 /// over the N = n*m sorted pairwise differences has the given confidence
 /// (normal approximation of the Mann-Whitney U distribution).
@@ -195,15 +202,20 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   t.eq_high = std::exp(diffs[N - 1 - *c90]);
 
   const double band = 1 + opt.threshold;
-  char thr_buf[32];
-  std::snprintf(thr_buf, sizeof thr_buf, "%g%%", opt.threshold * 100);
-  const std::string thr = thr_buf;
+  const std::string thr = pct_plain(opt.threshold);
+  // What a slower or faster call established: the estimate is past the
+  // threshold and the interval excludes no change. The interval may still
+  // reach below the threshold: the true change is not known to exceed it.
+  const std::string established = "; " + pct_plain(opt.confidence) + " interval " +
+                                  pct(t.ci_low) + ".." + pct(t.ci_high) + " excludes no change";
   if (t.ci_low > 1 && t.ratio >= band) {
     t.verdict = Verdict::slower;
-    t.reason = "slower by more than the " + thr + " threshold";
+    t.reason = "estimate " + pct(t.ratio) + " >= " + pct(band) + " (the " + thr + " threshold)" +
+               established;
   } else if (t.ci_high < 1 && t.ratio <= 1 / band) {
     t.verdict = Verdict::faster;
-    t.reason = "faster by more than the " + thr + " threshold";
+    t.reason = "estimate " + pct(t.ratio) + " <= " + pct(1 / band) + " (the " + thr +
+               " threshold)" + established;
   } else if (t.eq_low > 1 / band && t.eq_high < band) {
     t.verdict = Verdict::unchanged;
     t.reason = "any change is within the " + thr + " threshold";

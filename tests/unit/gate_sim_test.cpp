@@ -25,6 +25,8 @@ struct Tally {
   double share(Verdict v) const { return double((*this)[v]) / double(total); }
 };
 
+constexpr int kN = kRecommendedSamples;  // the repetition count the gate is calibrated for
+
 /// `reps` comparisons of baseline (noise `nb`) against current (noise `nc`,
 /// median times `slowdown`), `n` samples each, default options.
 Tally simulate(uint64_t seed, int reps, int n, double slowdown, Noise nb, Noise nc) {
@@ -39,6 +41,14 @@ Tally simulate(uint64_t seed, int reps, int n, double slowdown, Noise nb, Noise 
   return t;
 }
 
+/// simulate() at the calibrated sample count, with the default noise at CV
+/// `sigma` on both sides.
+Tally simulate_jitter(uint64_t seed, int reps, double slowdown, double sigma) {
+  Noise noise;
+  noise.sigma = sigma;
+  return simulate(seed, reps, kN, slowdown, noise, noise);
+}
+
 std::string describe(const Tally& t) {
   return "unchanged " + std::to_string(t[Verdict::unchanged]) + ", faster " +
          std::to_string(t[Verdict::faster]) + ", slower " + std::to_string(t[Verdict::slower]) +
@@ -46,17 +56,13 @@ std::string describe(const Tally& t) {
          std::to_string(t.total);
 }
 
-constexpr int kN = kRecommendedSamples;  // the repetition count the gate is calibrated for
-
 }  // namespace
 
 // Identical distributions: at most 1% "slower" (and as few "faster"), at
 // every noise level, including noise as large as the threshold.
 TEST(GateSimulation, IdenticalNoisySamplesRarelySaySlower) {
   for (double sigma : {0.01, 0.03, 0.05, 0.08}) {
-    Noise noise;
-    noise.sigma = sigma;
-    const Tally t = simulate(1000 + uint64_t(sigma * 1000), 400, kN, 1.0, noise, noise);
+    const Tally t = simulate_jitter(1000 + uint64_t(sigma * 1000), 400, 1.0, sigma);
     SCOPED_TRACE("sigma " + std::to_string(sigma) + ": " + describe(t));
     EXPECT_LE(t.share(Verdict::slower), 0.01);
     EXPECT_LE(t.share(Verdict::faster), 0.01);
@@ -105,9 +111,7 @@ TEST(GateSimulation, QuantizedTimingsAreUnchanged) {
 // up to 5% CV (GPU kernels with warm-up and an L2 flush usually show 1-3%).
 TEST(GateSimulation, TenPercentSlowdownIsDetected) {
   for (double sigma : {0.01, 0.03, 0.05}) {
-    Noise noise;
-    noise.sigma = sigma;
-    const Tally t = simulate(2000 + uint64_t(sigma * 1000), 400, kN, 1.10, noise, noise);
+    const Tally t = simulate_jitter(2000 + uint64_t(sigma * 1000), 400, 1.10, sigma);
     SCOPED_TRACE("sigma " + std::to_string(sigma) + ": " + describe(t));
     EXPECT_GE(t.share(Verdict::slower), 0.95);
     EXPECT_EQ(t[Verdict::faster], 0);
@@ -122,11 +126,21 @@ TEST(GateSimulation, TenPercentSlowdownIsDetected) {
 
 // A change smaller than the threshold is not a regression.
 TEST(GateSimulation, ChangeBelowThresholdIsNotSlower) {
-  Noise noise;
-  noise.sigma = 0.02;
-  const Tally t = simulate(2500, 300, kN, 1.02, noise, noise);
+  const Tally t = simulate_jitter(2500, 300, 1.02, 0.02);
   SCOPED_TRACE(describe(t));
   EXPECT_LE(t.share(Verdict::slower), 0.01);
+}
+
+// But a true change just under the threshold, on a noisy runner, can be: the
+// estimate lands past the threshold and the interval excludes no change, while
+// reaching below the threshold. A 3% slowdown at CV 6% is called slower in
+// about 10% of comparisons (62 of 600; docs/ci.md quotes this test).
+TEST(GateSimulation, ChangeJustBelowThresholdIsSometimesSlower) {
+  const Tally t = simulate_jitter(2600, 600, 1.03, 0.06);
+  SCOPED_TRACE(describe(t));
+  EXPECT_GE(t.share(Verdict::slower), 0.04);
+  EXPECT_LE(t.share(Verdict::slower), 0.16);
+  EXPECT_EQ(t[Verdict::faster], 0);
 }
 
 // A runner that throttles a quarter to three quarters of the repetitions by

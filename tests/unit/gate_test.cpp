@@ -125,7 +125,18 @@ TEST(GateStats, VerdictsOnClearCases) {
   EXPECT_LT(slow.ci_low, slow.ratio);
   EXPECT_GT(slow.ci_high, slow.ratio);
   EXPECT_LE(slow.ci_low, slow.eq_low);  // the 99% interval is the wider one
-  EXPECT_EQ(compare_timings(base, shifted(same, 0.8), o).verdict, Verdict::faster);
+  // The reason says what was established, not that the change exceeds the
+  // threshold: the interval may reach below it.
+  EXPECT_TRUE(std::regex_match(slow.reason, std::regex(R"(estimate \+[0-9.]+% >= \+5\.0% \(the 5% )"
+                                                       R"(threshold\); 99% interval \+[0-9.]+%\.\.)"
+                                                       R"(\+[0-9.]+% excludes no change)")))
+      << slow.reason;
+  const auto fast = compare_timings(base, shifted(same, 0.8), o);
+  EXPECT_EQ(fast.verdict, Verdict::faster);
+  EXPECT_TRUE(std::regex_match(fast.reason, std::regex(R"(estimate -[0-9.]+% <= -4\.8% \(the 5% )"
+                                                       R"(threshold\); 99% interval -[0-9.]+%\.\.)"
+                                                       R"(-[0-9.]+% excludes no change)")))
+      << fast.reason;
   // A 20% change is unchanged under a 25% threshold.
   o.threshold = 0.25;
   EXPECT_EQ(compare_timings(base, shifted(same, 1.2), o).verdict, Verdict::unchanged);
