@@ -76,19 +76,31 @@ std::string work_summary(const RunComparison& r) {
 std::string verdict_word(const RunComparison& r) {
   std::string v = to_string(r.timing.verdict);
   if (r.work_regression()) v += ", more work";
+  if (!r.work_unchecked.empty()) v += ", work unchecked";
   if (r.validation_failed) v += ", INVALID";
   return v;
+}
+
+/// Why the gate could not judge a run: its timing, gated work it could not check.
+std::string inconclusive_message(const RunComparison& r) {
+  std::string s = "inconclusive: ";
+  if (r.timing.verdict == Verdict::inconclusive) s += r.timing.reason;
+  if (!r.work_unchecked.empty()) {
+    if (r.timing.verdict == Verdict::inconclusive) s += "; ";
+    s += "gated work missing from the current run, not checked:";
+    for (size_t i = 0; i < r.work_unchecked.size(); ++i)
+      s += (i ? ", " : " ") + r.work_unchecked[i];
+  }
+  return s;
 }
 
 /// Regressions first, then inconclusive, faster, unchanged; file order within.
 std::vector<const RunComparison*> ordered(const CompareReport& rep) {
   auto rank = [](const RunComparison& r) {
     if (r.regression()) return 0;
-    switch (r.timing.verdict) {
-      case Verdict::inconclusive: return 1;
-      case Verdict::faster: return 2;
-      default: return r.work_changed() ? 3 : 4;
-    }
+    if (r.inconclusive()) return 1;
+    if (r.timing.verdict == Verdict::faster) return 2;
+    return r.work_changed() ? 3 : 4;
   };
   std::vector<const RunComparison*> v;
   for (const auto& r : rep.runs) v.push_back(&r);
@@ -98,9 +110,10 @@ std::vector<const RunComparison*> ordered(const CompareReport& rep) {
 }
 
 std::string counts_line(const CompareReport& rep) {
-  int more_work = 0, invalid = 0;
+  int more_work = 0, unchecked = 0, invalid = 0;
   for (const auto& r : rep.runs) {
     more_work += r.work_regression();
+    unchecked += !r.work_unchecked.empty();
     invalid += r.validation_failed;
   }
   std::string s = std::to_string(rep.count(Verdict::slower)) + " slower, " +
@@ -108,6 +121,7 @@ std::string counts_line(const CompareReport& rep) {
                   std::to_string(rep.count(Verdict::unchanged)) + " unchanged, " +
                   std::to_string(rep.count(Verdict::inconclusive)) + " inconclusive";
   if (more_work) s += ", " + std::to_string(more_work) + " with more work";
+  if (unchecked) s += ", " + std::to_string(unchecked) + " with gated work missing from current";
   if (invalid) s += ", " + std::to_string(invalid) + " failing validation";
   if (!rep.only_in_baseline.empty())
     s += ", " + std::to_string(rep.only_in_baseline.size()) + " missing from current";
@@ -178,10 +192,10 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
   t.add_column(pct_int(rep.options.confidence) + " CI", Align::right);
   t.add_column("verdict", Align::left);
   for (const auto* r : ordered(rep)) {
-    const Color c = r->regression()                                ? Color::red
-                    : r->timing.verdict == Verdict::faster       ? Color::green
-                    : r->timing.verdict == Verdict::inconclusive ? Color::yellow
-                                                                 : Color::none;
+    const Color c = r->regression()                          ? Color::red
+                    : r->inconclusive()                      ? Color::yellow
+                    : r->timing.verdict == Verdict::faster ? Color::green
+                                                           : Color::none;
     t.add_row({tt(r->key.id), tt(shape_string(r->key.shape)), median_text(r->timing.base_median),
                median_text(r->timing.cur_median), change(r->timing), interval(r->timing),
                Cell(verdict_word(*r), c)});
@@ -269,9 +283,9 @@ std::string render_compare_junit(const CompareReport& rep) {
       ++failures;
       cases << "      <failure type=\"regression\" message=\"" << xml_escape(verdict_word(r) + ": " + r.timing.reason)
             << "\">" << xml_escape(body) << "</failure>\n";
-    } else if (r.timing.verdict == Verdict::inconclusive) {
+    } else if (r.inconclusive()) {
       ++skipped;
-      cases << "      <skipped message=\"" << xml_escape("inconclusive: " + r.timing.reason) << "\"/>\n";
+      cases << "      <skipped message=\"" << xml_escape(inconclusive_message(r)) << "\"/>\n";
     }
     if (!r.regression()) cases << "      <system-out>" << xml_escape(body) << "</system-out>\n";
     cases << "    </testcase>\n";

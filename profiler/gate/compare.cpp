@@ -96,7 +96,7 @@ Outcome CompareReport::outcome() const {
   bool inconclusive = !only_in_baseline.empty();
   for (const auto& r : runs) {
     if (r.regression()) return Outcome::regression;
-    inconclusive = inconclusive || r.timing.verdict == Verdict::inconclusive;
+    inconclusive = inconclusive || r.inconclusive();
   }
   return inconclusive ? Outcome::inconclusive : Outcome::ok;
 }
@@ -150,6 +150,37 @@ void add_delta(RunComparison& rc, const std::string& quantity, std::optional<dou
   rc.work.push_back(d);
 }
 
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s.append(s.empty() ? "" : ", ").append(x);
+  return s;
+}
+
+/// The quantities the work gate judges, by name, as one run recorded them.
+std::vector<std::pair<std::string, std::optional<double>>> gated_work(const RunRecord& r) {
+  if (!r.hw) return {{"hw.flops_total", std::nullopt}, {"hw.dram_bytes", std::nullopt}};
+  return {{"hw.flops_total", r.hw->flops_total}, {"hw.dram_bytes", r.hw->dram_bytes()}};
+}
+
+/// A gated quantity on one side only cannot be compared. Missing from the
+/// current run, it is work the gate could not check, so the run cannot pass
+/// (a counter dropped from the current run must not hide more work).
+void check_gated_present(RunComparison& rc, const RunRecord& b, const RunRecord& c,
+                         const GateOptions& o) {
+  if (o.work_gate == WorkGate::none) return;
+  const auto base = gated_work(b), cur = gated_work(c);
+  std::vector<std::string> only_current;
+  for (size_t i = 0; i < base.size(); ++i) {
+    if (base[i].second && !cur[i].second) rc.work_unchecked.push_back(base[i].first);
+    if (!base[i].second && cur[i].second && b.hw) only_current.push_back(cur[i].first);
+  }
+  if (!rc.work_unchecked.empty())
+    rc.notes.push_back(joined(rc.work_unchecked) + " in the baseline but not in the current run: " +
+                       "not checked by the work gate, so the run is inconclusive");
+  if (!only_current.empty())
+    rc.notes.push_back(joined(only_current) + " in the current run only: not compared");
+}
+
 void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, const GateOptions& o) {
   // Model figures come from formulas: a change means the problem or the FLOP
   // convention changed, not the kernel. Reported, never gated.
@@ -161,6 +192,7 @@ void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   if (b.launches != c.launches)
     rc.notes.push_back("launches per record changed from " + std::to_string(b.launches) + " to " +
                        std::to_string(c.launches));
+  check_gated_present(rc, b, c, o);
   if (!b.hw || !c.hw) {
     if (b.hw || c.hw)
       rc.notes.push_back(std::string("hardware counters only in the ") +

@@ -103,6 +103,14 @@ TEST(GateCli, CompareExitCodes) {
   EXPECT_EQ(w.exit_code, 1) << w.out;
   EXPECT_NE(w.out.find("hw.flops_total +20.0%"), std::string::npos) << w.out;
   EXPECT_EQ(run_cli({"compare", f.base, f.dir + "/more.json", "--work-gate", "none"}).exit_code, 0);
+
+  // A gated counter missing from the current run: the gate could not check it.
+  flopscope::ResultsDoc partial = noisy_doc(1);
+  partial.runs[0].hw->dram_write_bytes.reset();
+  auto m = run_cli({"compare", f.base, write_doc(f.dir, "partial.json", partial)});
+  EXPECT_EQ(m.exit_code, 4) << m.out;
+  EXPECT_NE(m.out.find("hw.dram_bytes in the baseline but not in the current run"), std::string::npos)
+      << m.out;
 }
 
 TEST(GateCli, CompareWritesCiOutputs) {

@@ -325,6 +325,59 @@ TEST(GateWork, TolerancesAndModelChanges) {
             std::string::npos);
 }
 
+// A gated quantity the baseline has and the current run lacks is work the
+// gate could not check: inconclusive, with a note naming it, never a pass.
+TEST(GateWork, GatedWorkMissingFromCurrentIsInconclusive) {
+  ResultsDoc a = noisy_doc(1);
+  ResultsDoc b = a;
+  // Ten times the DRAM reads, but no write count: hw.dram_bytes is not formed.
+  *b.runs[0].hw->dram_read_bytes *= 10;
+  b.runs[0].hw->dram_write_bytes.reset();
+  auto rep = cmp(a, b);
+  const auto& g = find(rep, "gemm.cublas.bf16");
+  EXPECT_EQ(delta(g, "hw.dram_bytes"), nullptr);
+  EXPECT_EQ(g.work_unchecked, std::vector<std::string>{"hw.dram_bytes"});
+  EXPECT_FALSE(g.regression());
+  EXPECT_TRUE(g.inconclusive());
+  ASSERT_FALSE(g.notes.empty());
+  EXPECT_NE(g.notes[0].find("hw.dram_bytes in the baseline but not in the current run"),
+            std::string::npos)
+      << g.notes[0];
+  EXPECT_EQ(rep.outcome(), Outcome::inconclusive);
+  EXPECT_NE(render_compare_text(rep).find("unchanged, work unchecked"), std::string::npos);
+  EXPECT_NE(render_compare_junit(rep).find("<skipped message=\"inconclusive: gated work missing "
+                                           "from the current run, not checked: hw.dram_bytes\"/>"),
+            std::string::npos)
+      << render_compare_junit(rep);
+
+  // No FLOP total in the current run, or no counters at all.
+  b = a;
+  b.runs[0].hw->flops_total.reset();
+  EXPECT_EQ(find(cmp(a, b), "gemm.cublas.bf16").work_unchecked,
+            std::vector<std::string>{"hw.flops_total"});
+  b.runs[0].hw.reset();
+  rep = cmp(a, b);
+  EXPECT_EQ(find(rep, "gemm.cublas.bf16").work_unchecked,
+            (std::vector<std::string>{"hw.flops_total", "hw.dram_bytes"}));
+  EXPECT_EQ(rep.outcome(), Outcome::inconclusive);
+  // With --work-gate none nothing is gated, so nothing is missing.
+  GateOptions none;
+  none.work_gate = WorkGate::none;
+  EXPECT_EQ(cmp(a, b, none).outcome(), Outcome::ok);
+  // A regression elsewhere still wins.
+  b.runs[1].time_s = summarize(shifted(a.runs[1].time_s.samples, 1.5));
+  EXPECT_EQ(cmp(a, b).outcome(), Outcome::regression);
+
+  // The other way round, a gated quantity new in the current run: a note only.
+  b = a;
+  a.runs[0].hw->flops_total.reset();
+  rep = cmp(a, b);
+  EXPECT_TRUE(find(rep, "gemm.cublas.bf16").work_unchecked.empty());
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes[0].find("hw.flops_total in the current run only"),
+            std::string::npos);
+  EXPECT_EQ(rep.outcome(), Outcome::ok);
+}
+
 TEST(GateWork, FailedValidationIsARegression) {
   ResultsDoc a = noisy_doc(1);
   ResultsDoc b = a;

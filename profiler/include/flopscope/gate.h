@@ -126,12 +126,20 @@ struct RunComparison {
   std::optional<double> base_clock_mhz, cur_clock_mhz;
   std::vector<WorkDelta> work;  ///< every quantity both runs have
   std::vector<std::string> notes;  ///< clocks, counters present on one side only, ...
+  /// Gated quantities ("hw.dram_bytes") the baseline has and the current run
+  /// lacks: the work gate could not check them (empty with WorkGate::none).
+  std::vector<std::string> work_unchecked;
   bool validation_failed = false;  ///< the current run's results were wrong
   bool work_changed() const;
   bool work_regression() const;
   /// Slower, gated more work, or wrong results.
   bool regression() const {
     return timing.verdict == Verdict::slower || work_regression() || validation_failed;
+  }
+  /// No regression, but the gate could not judge: the timing is inconclusive,
+  /// or gated work could not be checked.
+  bool inconclusive() const {
+    return !regression() && (timing.verdict == Verdict::inconclusive || !work_unchecked.empty());
   }
 };
 
@@ -146,8 +154,8 @@ struct CompareReport {
   std::vector<RunComparison> runs;    ///< in the current file's order
   std::vector<RunKey> only_in_baseline, only_in_current;
   /// regression: any run slower, with gated more work, or failing validation;
-  /// else inconclusive: any run inconclusive, or a baseline run missing from current;
-  /// else ok.
+  /// else inconclusive: any run inconclusive (timing, or gated work it could
+  /// not check), or a baseline run missing from current; else ok.
   Outcome outcome() const;
   int count(Verdict v) const;
 };
