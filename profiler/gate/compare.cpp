@@ -226,15 +226,17 @@ void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
 void compare_time(RunComparison& rc, const RunRecord& b, const RunRecord& c, const GateOptions& o) {
   rc.base_clock_mhz = b.sm_clock_mhz;
   rc.cur_clock_mhz = c.sm_clock_mhz;
-  const bool both = b.sm_clock_mhz && c.sm_clock_mhz && *b.sm_clock_mhz > 0 && *c.sm_clock_mhz > 0;
-  if (o.clock == ClockPolicy::ignore || !both) {
+  // A clock of 0 is one the run did not know: the same as none.
+  auto recorded = [](const std::optional<double>& mhz) { return mhz && *mhz > 0; };
+  const bool in_base = recorded(b.sm_clock_mhz), in_cur = recorded(c.sm_clock_mhz);
+  if (o.clock == ClockPolicy::ignore || !in_base || !in_cur) {
     rc.timing = compare_timings(b.time_s.samples, c.time_s.samples, o);
-    if (o.clock != ClockPolicy::ignore && !both)
-      rc.notes.push_back(std::string("SM clock not recorded in the ") +
-                         (!b.sm_clock_mhz && !c.sm_clock_mhz ? "baseline or current"
-                          : !b.sm_clock_mhz                  ? "baseline"
-                                                             : "current") +
-                         " run: clock changes cannot be ruled out");
+    if (o.clock != ClockPolicy::ignore)
+      rc.notes.push_back(std::string("SM clock not recorded in ") +
+                         (!in_base && !in_cur ? "either run"
+                          : !in_base          ? "the baseline run"
+                                              : "the current run") +
+                         ": clock changes cannot be ruled out");
     return;
   }
   const double fb = *b.sm_clock_mhz, fc = *c.sm_clock_mhz;

@@ -420,11 +420,20 @@ TEST(GateClock, LowerClockIsFlaggedNormalizedOrIgnored) {
   EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("holds at either clock"),
             std::string::npos);
 
-  // No clock in one file: said.
+  // No clock in one file: said, naming the file. A clock of 0 is none.
   b = a;
   b.runs[0].sm_clock_mhz.reset();
   rep = cmp(a, b);
-  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("not recorded in the current"),
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("not recorded in the current run"),
+            std::string::npos);
+  ResultsDoc zero = a;
+  zero.runs[0].sm_clock_mhz = 0;
+  rep = cmp(zero, a);
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("not recorded in the baseline run"),
+            std::string::npos)
+      << find(rep, "gemm.cublas.bf16").notes.back();
+  rep = cmp(zero, b);
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("not recorded in either run"),
             std::string::npos);
 }
 
