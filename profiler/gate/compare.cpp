@@ -266,6 +266,17 @@ void compare_time(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   }
 }
 
+/// Wrong results fail the gate. A baseline that was validated and a current
+/// run that was not is said: wrong results cannot be ruled out.
+void compare_validation(RunComparison& rc, const RunRecord& b, const RunRecord& c) {
+  rc.validation_failed = c.validation && !c.validation->passed;
+  if (rc.validation_failed)
+    rc.notes.push_back("validation failed in the current run");
+  else if (b.validation && !c.validation)
+    rc.notes.push_back("validated in the baseline run but not in the current run: wrong results "
+                       "cannot be ruled out");
+}
+
 }  // namespace
 
 CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& current,
@@ -309,8 +320,7 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     rc.key = key_of(c);
     compare_work(rc, b, c, opt);
     compare_time(rc, b, c, opt);
-    rc.validation_failed = c.validation && !c.validation->passed;
-    if (rc.validation_failed) rc.notes.push_back("validation failed in the current run");
+    compare_validation(rc, b, c);
     rep.runs.push_back(std::move(rc));
   }
   for (const auto& b : baseline.runs)

@@ -382,9 +382,18 @@ TEST(GateWork, FailedValidationIsARegression) {
   ResultsDoc a = noisy_doc(1);
   ResultsDoc b = a;
   b.runs[0].validation->passed = false;
-  const auto rep = cmp(a, b);
+  auto rep = cmp(a, b);
   EXPECT_TRUE(find(rep, "gemm.cublas.bf16").validation_failed);
   EXPECT_EQ(rep.outcome(), Outcome::regression);
+  // Validated in the baseline only: not a failure, but said.
+  b.runs[0].validation.reset();
+  rep = cmp(a, b);
+  EXPECT_FALSE(find(rep, "gemm.cublas.bf16").validation_failed);
+  ASSERT_FALSE(find(rep, "gemm.cublas.bf16").notes.empty());
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("validated in the baseline run but not "
+                                                            "in the current run"),
+            std::string::npos);
+  EXPECT_EQ(rep.outcome(), Outcome::ok);
 }
 
 TEST(GateClock, LowerClockIsFlaggedNormalizedOrIgnored) {
