@@ -73,12 +73,33 @@ std::string work_summary(const RunComparison& r) {
   return hw ? "same" : "same model; no counters";
 }
 
+/// Whether a gated work change of the run went up (`more`) or down.
+bool gated_work(const RunComparison& r, bool more) {
+  return std::any_of(r.work.begin(), r.work.end(),
+                     [more](const WorkDelta& d) { return d.gated && (d.cur > d.base) == more; });
+}
+
 std::string verdict_word(const RunComparison& r) {
   std::string v = to_string(r.timing.verdict);
-  if (r.work_regression()) v += ", more work";
+  if (gated_work(r, true)) v += ", more work";
+  if (gated_work(r, false)) v += ", less work";
   if (!r.work_unchecked.empty()) v += ", work unchecked";
   if (r.validation_failed) v += ", INVALID";
   return v;
+}
+
+/// Why a run fails the gate, each cause named (the JUnit failure message):
+/// a work-only regression must not read as "unchanged".
+std::string failure_message(const RunComparison& r) {
+  std::string s;
+  auto add = [&s](const std::string& cause) { s.append(s.empty() ? "" : "; ").append(cause); };
+  if (r.timing.verdict == Verdict::slower) add("slower: " + r.timing.reason);
+  for (const auto& d : r.work)
+    if (d.gated) add((d.cur > d.base ? "more work: " : "less work: ") + delta_text(d));
+  if (r.validation_failed) add("validation failed");
+  if (r.timing.verdict != Verdict::slower)
+    add("time " + std::string(to_string(r.timing.verdict)) + ": " + r.timing.reason);
+  return s;
 }
 
 /// Why the gate could not judge a run: its timing, gated work it could not check.
@@ -110,9 +131,10 @@ std::vector<const RunComparison*> ordered(const CompareReport& rep) {
 }
 
 std::string counts_line(const CompareReport& rep) {
-  int more_work = 0, unchecked = 0, invalid = 0;
+  int more_work = 0, less_work = 0, unchecked = 0, invalid = 0;
   for (const auto& r : rep.runs) {
-    more_work += r.work_regression();
+    more_work += gated_work(r, true);
+    less_work += gated_work(r, false);
     unchecked += !r.work_unchecked.empty();
     invalid += r.validation_failed;
   }
@@ -121,6 +143,7 @@ std::string counts_line(const CompareReport& rep) {
                   std::to_string(rep.count(Verdict::unchanged)) + " unchanged, " +
                   std::to_string(rep.count(Verdict::inconclusive)) + " inconclusive";
   if (more_work) s += ", " + std::to_string(more_work) + " with more work";
+  if (less_work) s += ", " + std::to_string(less_work) + " with less work";
   if (unchecked) s += ", " + std::to_string(unchecked) + " with gated work missing from current";
   if (invalid) s += ", " + std::to_string(invalid) + " failing validation";
   if (!rep.only_in_baseline.empty())
@@ -281,7 +304,7 @@ std::string render_compare_junit(const CompareReport& rep) {
     for (const auto& n : r.notes) body += "\nnote: " + n;
     if (r.regression()) {
       ++failures;
-      cases << "      <failure type=\"regression\" message=\"" << xml_escape(verdict_word(r) + ": " + r.timing.reason)
+      cases << "      <failure type=\"regression\" message=\"" << xml_escape(failure_message(r))
             << "\">" << xml_escape(body) << "</failure>\n";
     } else if (r.inconclusive()) {
       ++skipped;

@@ -265,6 +265,12 @@ TEST(GateWork, ExecutedFlopChangeIsReportedWhenTimeDidNotMove) {
   EXPECT_TRUE(d->gated);
   EXPECT_TRUE(g.regression());
   EXPECT_EQ(rep.outcome(), Outcome::regression);
+  // JUnit's failure message names the work, not only the unchanged time.
+  EXPECT_NE(render_compare_junit(rep).find("message=\"more work: hw.flops_total +5.0% (from "),
+            std::string::npos)
+      << render_compare_junit(rep);
+  EXPECT_NE(render_compare_junit(rep).find("; time unchanged: any change is within"),
+            std::string::npos);
 
   // Less work is reported, and fails only with --work-gate any.
   b.runs[0].hw->flops_total = *a.runs[0].hw->flops_total * 0.9;
@@ -274,7 +280,11 @@ TEST(GateWork, ExecutedFlopChangeIsReportedWhenTimeDidNotMove) {
   EXPECT_EQ(rep.outcome(), Outcome::ok);
   GateOptions any;
   any.work_gate = WorkGate::any;
-  EXPECT_EQ(cmp(a, b, any).outcome(), Outcome::regression);
+  rep = cmp(a, b, any);
+  EXPECT_EQ(rep.outcome(), Outcome::regression);
+  EXPECT_NE(render_compare_text(rep).find("unchanged, less work"), std::string::npos);
+  EXPECT_NE(render_compare_junit(rep).find("message=\"less work: hw.flops_total -10.0%"),
+            std::string::npos);
   GateOptions none;
   none.work_gate = WorkGate::none;
   b.runs[0].hw->flops_total = *a.runs[0].hw->flops_total * 2;
