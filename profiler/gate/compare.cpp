@@ -54,6 +54,26 @@ const char* to_string(Outcome o) {
   return "?";
 }
 
+namespace {
+
+/// Refuses a --min-samples below which no verdict could ever be reached:
+/// both intervals must exist (6 samples each at 99%), and never fewer than 5.
+void check_min_samples(const GateOptions& o) {
+  const double widest = std::max(o.confidence, o.equivalence_confidence);
+  const int least = std::max(5, min_samples_for_interval(widest));
+  if (o.min_samples >= least) return;
+  std::string s = "--min-samples must be at least " + std::to_string(least);
+  if (least > 5) {
+    char conf[32];
+    std::snprintf(conf, sizeof conf, "%g%%", widest * 100);
+    s.append(": with fewer samples no ").append(conf).append(" interval exists, so no verdict "
+                                                             "could be reached");
+  }
+  throw_bad_input(s);
+}
+
+}  // namespace
+
 void validate(const GateOptions& o) {
   auto need = [](bool ok, const char* what) {
     if (!ok) throw_bad_input(what);
@@ -62,7 +82,7 @@ void validate(const GateOptions& o) {
   need(o.confidence > 0.5 && o.confidence < 1, "--confidence must lie between 50 and 100 percent");
   need(o.equivalence_confidence > 0.5 && o.equivalence_confidence < 1,
        "the equivalence confidence must lie between 50 and 100 percent");
-  need(o.min_samples >= 5, "--min-samples must be at least 5");
+  check_min_samples(o);
   need(o.bimodal_min_fraction > 0 && o.bimodal_min_fraction < 0.5,
        "the bimodal minimum fraction must lie in (0, 0.5)");
   need(o.bimodal_min_separation > 0, "the bimodal separation must be positive");

@@ -101,6 +101,12 @@ std::vector<double> thin(std::vector<double> v) {
 
 }  // namespace
 
+int min_samples_for_interval(double confidence) {
+  int n = 2;
+  while (!moses_index(size_t(n), size_t(n), confidence)) ++n;
+  return n;
+}
+
 Modality detect_modes(const std::vector<double>& samples, double min_fraction, double min_separation,
                       double min_gap) {
   Modality out;

@@ -151,6 +151,8 @@ TEST(GateCli, CompareBadInput) {
                         "unsupported schema 'flopscope.results/2'");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--threshold", "-3"}), "--threshold");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--clock", "lock"}), "--clock");
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--min-samples", "5"}),
+                        "--min-samples must be at least 6");
   flopscope::ResultsDoc other = noisy_doc(2);
   for (auto& r : other.runs) r.id = "other." + r.id;
   expect_one_line_error(run_cli({"compare", f.base, write_doc(f.dir, "other.json", other)}),

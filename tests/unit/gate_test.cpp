@@ -142,6 +142,31 @@ TEST(GateStats, VerdictsOnClearCases) {
   EXPECT_EQ(compare_timings(base, shifted(same, 1.2), o).verdict, Verdict::unchanged);
 }
 
+// With 5 samples a side no 99% interval exists (the Moses index is negative),
+// so --min-samples 5 could never give a verdict: refused, naming the minimum.
+TEST(GateStats, MinSamplesBelowAnyIntervalIsRefused) {
+  EXPECT_EQ(min_samples_for_interval(0.99), 6);
+  EXPECT_EQ(min_samples_for_interval(0.999), 8);
+  EXPECT_EQ(min_samples_for_interval(0.90), 3);
+  GateOptions o;
+  o.min_samples = 5;
+  EXPECT_NE(bad_input_message([&] { validate(o); })
+                .find("--min-samples must be at least 6: with fewer samples no 99% interval exists"),
+            std::string::npos);
+  o.min_samples = 6;
+  EXPECT_NO_THROW(validate(o));
+  std::vector<double> six{1.00e-3, 1.01e-3, 1.02e-3, 1.03e-3, 1.04e-3, 1.05e-3};
+  const auto t = compare_timings(six, shifted(six, 1.3), o);
+  EXPECT_GT(t.ci_low, 0) << t.reason;
+  EXPECT_EQ(t.verdict, Verdict::slower) << t.reason;
+  o.confidence = 0.999;
+  EXPECT_NE(bad_input_message([&] { validate(o); }).find("at least 8"), std::string::npos);
+  // At a low confidence the floor of 5 holds.
+  o.confidence = 0.6;
+  o.min_samples = 4;
+  EXPECT_EQ(bad_input_message([&] { validate(o); }), "--min-samples must be at least 5");
+}
+
 TEST(GateStats, LargeSamplesAreThinnedNotSlow) {
   // A microsecond kernel timed for 0.1 s: thousands of samples per run.
   std::mt19937_64 rng(13);

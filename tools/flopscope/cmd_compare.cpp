@@ -63,8 +63,8 @@ void add_compare_command(CLI::App& app) {
   sub->add_option("--confidence", opt->confidence_pct,
                   "Confidence of the interval a verdict needs, percent (default 99)");
   sub->add_option("--min-samples", opt->min_samples,
-                  "Fewer timing samples on either side give inconclusive (default 10; "
-                  "record 30: flopscope bench --reps 30)");
+                  "Fewer timing samples on either side give inconclusive (default 10, at "
+                  "least 6 at 99% confidence; record 30: flopscope bench --reps 30)");
   sub->add_option("--clock", opt->clock,
                   "SM clocks: flag (a verdict a clock change could explain is inconclusive), "
                   "normalize (scale to the baseline clock), ignore (default flag)")

@@ -59,8 +59,14 @@ struct GateOptions {
   double clock_tolerance = 0.02;   ///< relative SM clock difference that is noticed
   WorkGate work_gate = WorkGate::increase;
 };
-/// Throws bad_input naming the option when a value is out of range.
+/// Throws bad_input naming the option when a value is out of range, and when
+/// --min-samples is below min_samples_for_interval(): such a sample could
+/// never get a verdict.
 void validate(const GateOptions& o);
+
+/// The fewest samples per side for which a two-sided Moses interval at this
+/// confidence exists (6 at 99%: with 5 each it never does).
+int min_samples_for_interval(double confidence);
 
 /// Two modes found in a sample (e.g. a runner that throttles some repetitions).
 struct Modality {
