@@ -134,6 +134,17 @@ TimeStats time_from_json(const JsonCursor& t) {
   return s;
 }
 
+// A run's SM clock is 0 (not known) or one a GPU runs at. compare scales
+// times by the ratio of two clocks, so 1e300 MHz would read as an infinite
+// change; no GPU clocks its SMs above 10 GHz.
+std::optional<double> sm_clock_from_json(const JsonCursor& run) {
+  const auto mhz = run.maybe_non_negative("sm_clock_mhz");
+  if (mhz && *mhz != 0 && !(*mhz >= 1 && *mhz <= 10000))
+    run.at("sm_clock_mhz").fail("expected 0 (not known) or 1 to 10000 MHz, got " +
+                                run.at("sm_clock_mhz").value().dump());
+  return mhz;
+}
+
 // Every count, size, rate and figure in a run is >= 0; a copy kernel has 0
 // FLOPs, an unknown peak is 0. Raw counter values (`hw.metrics`) are kept as
 // the hardware gave them.
@@ -154,7 +165,7 @@ RunRecord run_from_json(const JsonCursor& c) {
   r.nvtx = c.string_or("nvtx", "");
   if (auto l = c.maybe("launches")) r.launches = l->integer_in(1, INT64_MAX, "an integer >= 1");
   r.time_s = time_from_json(c.at("time_s"));
-  r.sm_clock_mhz = c.maybe_non_negative("sm_clock_mhz");
+  r.sm_clock_mhz = sm_clock_from_json(c);
   auto m = c.at("model");
   r.model.flops = m.non_negative("flops");
   r.model.bytes = m.non_negative("bytes");

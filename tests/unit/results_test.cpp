@@ -239,6 +239,10 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
       {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["fp33_tensor"] = 1; }, "$.runs[3].hw.flops_by_pipe.fp33_tensor: unknown precision key"},
       {[](auto& d) { d["runs"][3]["hw"]["sm_clock_hz"] = -1.98e9; }, "$.runs[3].hw.sm_clock_hz: expected a number >= 0"},
       {[](auto& d) { d["runs"][0]["sm_clock_mhz"] = -1980; }, "$.runs[0].sm_clock_mhz: expected a number >= 0"},
+      // compare divides by clocks: an absurd one would read as an infinite change.
+      {[](auto& d) { d["runs"][0]["sm_clock_mhz"] = 1e300; }, "$.runs[0].sm_clock_mhz: expected 0 (not known) or 1 to 10000 MHz, got 1e+300"},
+      {[](auto& d) { d["runs"][0]["sm_clock_mhz"] = 10001; }, "$.runs[0].sm_clock_mhz: expected 0 (not known) or 1 to 10000 MHz"},
+      {[](auto& d) { d["runs"][0]["sm_clock_mhz"] = 1e-300; }, "$.runs[0].sm_clock_mhz: expected 0 (not known) or 1 to 10000 MHz"},
       {[](auto& d) { d["runs"][0]["precision"] = "bf17_tensor"; }, "$.runs[0].precision: unknown precision 'bf17_tensor'"},
       {[](auto& d) { d["runs"][0]["derived"]["mfu"] = -0.1; }, "$.runs[0].derived.mfu: expected a number >= 0"},
       {[](auto& d) { d["runs"][0]["derived"]["pct_of_roof"] = -5; }, "$.runs[0].derived.pct_of_roof: expected a number >= 0"},
@@ -279,6 +283,8 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
   zeros["runs"][0]["shape"]["causal"] = 0;
   zeros["runs"][3]["hw"]["flops_total"] = 0;
   zeros["runs"][3]["derived"]["mfu"] = 0;
+  zeros["runs"][1]["sm_clock_mhz"] = 0;  // not known
+  zeros["runs"][2]["sm_clock_mhz"] = 10000;
   // The same kernel and shape under two NVTX paths is two runs.
   auto other_path = zeros["runs"][0];
   other_path["nvtx"] = "another/range";
