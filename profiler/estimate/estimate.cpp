@@ -187,9 +187,11 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
   }
   // Each input is finite, but their products may not be (--tokens 1e300).
   for (const auto& [name, v] : {std::pair{"training_flops", e.training_flops},
+                                {"training_flops_6n", e.training_flops_6n},
                                 {"training_flops_hardware", e.training_flops_hardware}, {"time_s", e.time_s},
                                 {"time_to_train_s", e.time_to_train_s},
                                 {"time_to_train_s_measured_mfu", e.time_to_train_s_measured_mfu},
+                                {"time_at_tokens_per_second_s", e.time_at_tokens_per_second_s},
                                 {"gpu_hours", e.gpu_hours}, {"cost", e.cost}, {"energy_kwh", e.energy_kwh}})
     if (v && !std::isfinite(*v))
       throw_bad_input(std::string("the estimate's ") + name +

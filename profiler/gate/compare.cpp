@@ -65,9 +65,9 @@ void check_min_samples(const GateOptions& o) {
   std::string s = "--min-samples must be at least " + std::to_string(least);
   if (least > 5) {
     char conf[32];
-    std::snprintf(conf, sizeof conf, "%g%%", widest * 100);
-    s.append(": with fewer samples no ").append(conf).append(" interval exists, so no verdict "
-                                                             "could be reached");
+    std::snprintf(conf, sizeof conf, "%.6g%%", widest * 100);
+    s.append(" at ").append(conf).append(" confidence: with fewer samples no such interval exists, so no "
+                                         "verdict could be reached (or lower --confidence)");
   }
   throw_bad_input(s);
 }

@@ -152,8 +152,14 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   const double mad1 = mad(0, best), mad2 = mad(best, n);
   // A mode whose samples all read the same timer tick has a MAD of 0, which
   // would make any two neighbouring ticks "infinitely" separated: no spread
-  // is taken to be smaller than the resolution.
-  const double pooled = std::max(std::sqrt((mad1 * mad1 + mad2 * mad2) / 2), resolution(x));
+  // is taken to be smaller than the resolution. With only two distinct values
+  // the resolution is the gap between the modes itself, so it cannot tell
+  // ticks from throttling: a gap under 2 x min_gap counts as ticks, a larger
+  // one (30 us and 40 us) as two modes.
+  double tick = resolution(x);
+  const bool two_values = tick > 0 && x.back() - x.front() == x[best] - x[best - 1];
+  if (two_values && std::exp(tick) - 1 >= 2 * min_gap) tick = 0;
+  const double pooled = std::max(std::sqrt((mad1 * mad1 + mad2 * mad2) / 2), tick);
   const double sep = pooled > 0 ? (med2 - med1) / pooled : std::numeric_limits<double>::infinity();
   out.fast_mode = std::exp(med1);
   out.slow_mode = std::exp(med2);

@@ -180,6 +180,8 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
   // Finite inputs whose products are not: once "training_flops inf", exit 0.
   expect_bad_input(with({"--tokens", "1e300", "--mfu", "0.4"}), "the estimate's training_flops overflows");
   expect_bad_input(with({"--tokens", "1e12", "--mfu", "1e-310"}), "the estimate's time_s overflows");
+  expect_bad_input(with({"--tokens", "1e200", "--tokens-per-second", "1e-200", "--mfu", "0.4"}),
+                   "the estimate's time_at_tokens_per_second_s overflows");
   expect_bad_input(with({"--gpus", "99999999999999999999"}), "--gpus: must be a whole number from 1 to 999999999");
   expect_bad_input(with({"--gpu-power-w", "inf"}), "--gpu-power-w must be positive and finite");
   expect_bad_input(with({"--price-per-gpu-hour", "inf"}), "--price-per-gpu-hour must be finite");

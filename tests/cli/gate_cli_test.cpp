@@ -152,7 +152,11 @@ TEST(GateCli, CompareBadInput) {
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--threshold", "-3"}), "--threshold");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--clock", "lock"}), "--clock");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--min-samples", "5"}),
-                        "--min-samples must be at least 6");
+                        "--min-samples must be at least 6 at 99% confidence");
+  // Not given, --min-samples follows --confidence instead of refusing its default 10.
+  EXPECT_NE(run_cli({"compare", f.base, f.same, "--confidence", "99.99"}).exit_code, 2);
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--confidence", "99.99", "--min-samples", "10"}),
+                        "at least 11 at 99.99% confidence");
   flopscope::ResultsDoc other = noisy_doc(2);
   for (auto& r : other.runs) r.id = "other." + r.id;
   expect_one_line_error(run_cli({"compare", f.base, write_doc(f.dir, "other.json", other)}),

@@ -20,6 +20,7 @@ struct CompareOptions {
   double threshold_pct = 5, confidence_pct = 99;
   double flops_tol_pct = 0.1, bytes_tol_pct = 2, clock_tol_pct = 2;
   int min_samples = 10;
+  CLI::Option* min_samples_given = nullptr;
   std::string clock = "flag", work_gate = "increase";
 };
 
@@ -28,6 +29,10 @@ GateOptions gate_options(const CompareOptions& o) {
   g.threshold = o.threshold_pct / 100;
   g.confidence = o.confidence_pct / 100;
   g.min_samples = o.min_samples;
+  // Unless given, the floor follows --confidence: 10 samples have no 99.99% interval.
+  const double widest = std::max(g.confidence, g.equivalence_confidence);
+  if (!o.min_samples_given->count() && widest > 0.5 && widest < 1)
+    g.min_samples = std::max(g.min_samples, min_samples_for_interval(widest));
   g.flops_tolerance = o.flops_tol_pct / 100;
   g.bytes_tolerance = o.bytes_tol_pct / 100;
   g.clock_tolerance = o.clock_tol_pct / 100;
@@ -62,7 +67,7 @@ void add_compare_command(CLI::App& app) {
                   "Smallest time change that counts, percent (default 5)");
   sub->add_option("--confidence", opt->confidence_pct,
                   "Confidence of the interval a verdict needs, percent (default 99)");
-  sub->add_option("--min-samples", opt->min_samples,
+  opt->min_samples_given = sub->add_option("--min-samples", opt->min_samples,
                   "Fewer timing samples on either side give inconclusive (default 10, at "
                   "least 6 at 99% confidence; record 30: flopscope bench --reps 30)");
   sub->add_option("--clock", opt->clock,

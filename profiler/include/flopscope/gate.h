@@ -82,7 +82,9 @@ struct Modality {
 /// pooled robust standard deviations (1.4826 MAD) apart, and differ by at
 /// least `min_gap` (relative). The pooled deviation is never taken below the
 /// sample's resolution (the smallest gap between distinct log-times), so two
-/// neighbouring ticks of a coarse timer are not two modes.
+/// neighbouring ticks of a coarse timer are not two modes; a sample of only
+/// two values is taken for two ticks when they are under 2 x `min_gap` apart,
+/// else for two modes.
 Modality detect_modes(const std::vector<double>& samples, double min_fraction,
                       double min_separation, double min_gap);
 
