@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -205,13 +206,37 @@ std::string fit_problem(const std::string& what, double needed, double free_byte
          ": choose a smaller --shape";
 }
 
+namespace {
+
+// The first number in a file ("max" or a missing file: none).
+std::optional<double> read_number(const char* path) {
+  std::ifstream in(path);
+  double v = 0;
+  if (in >> v) return v;
+  return std::nullopt;
+}
+
+}  // namespace
+
 double available_host_bytes() {
+  double avail = -1;
   std::ifstream meminfo("/proc/meminfo");
   std::string line;
   double kib = 0;
   while (std::getline(meminfo, line))
-    if (std::sscanf(line.c_str(), "MemAvailable: %lf kB", &kib) == 1) return kib * 1024.0;
-  return -1;
+    if (std::sscanf(line.c_str(), "MemAvailable: %lf kB", &kib) == 1) avail = kib * 1024.0;
+  // In a container the cgroup's limit binds first (v2, then v1's files).
+  for (const auto& [limit, usage] : {std::pair{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
+                                     {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                      "/sys/fs/cgroup/memory/memory.usage_in_bytes"}}) {
+    const auto max = read_number(limit), used = read_number(usage);
+    if (max && used && *max < 1e18) {  // v1 writes "no limit" as about 2^63
+      const double left = std::max(0.0, *max - *used);
+      avail = avail < 0 ? left : std::min(avail, left);
+      break;
+    }
+  }
+  return avail;
 }
 
 std::string shape_tag(const Shape& s) {

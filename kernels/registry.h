@@ -170,8 +170,9 @@ enum class Memory { device, host };
 /// memory; 8.0 GiB is free: choose a smaller --shape").
 std::string fit_problem(const std::string& what, double needed, double free_bytes, Memory where = Memory::device);
 
-/// The host memory available for new allocations (MemAvailable in
-/// /proc/meminfo), or -1 when it cannot be read.
+/// The host memory available for new allocations: MemAvailable in
+/// /proc/meminfo, or what the cgroup's limit leaves if less; -1 when neither
+/// can be read.
 double available_host_bytes();
 
 /// "m=4096 n=4096 k=4096" without the NVTX-unfriendly spaces: "m4096_n4096_k4096".

@@ -62,6 +62,11 @@ double error_or_infinity(const JsonCursor& c) {
   return c.value().is_null() ? std::numeric_limits<double>::infinity() : c.non_negative();
 }
 
+// A run's SM clock is 0 (not known) or one a GPU runs at. compare scales
+// times by the ratio of two clocks, so 1e300 MHz would read as an infinite
+// change; no GPU clocks its SMs above 10 GHz.
+bool plausible_sm_clock_mhz(double mhz) { return mhz == 0 || (mhz >= 1 && mhz <= 10000); }
+
 json run_to_json(const RunRecord& r) {
   json j;
   j["id"] = r.id;
@@ -79,7 +84,9 @@ json run_to_json(const RunRecord& r) {
                  {"p10", r.time_s.p10},
                  {"p90", r.time_s.p90},
                  {"samples", r.time_s.samples}};
-  put_opt(j, "sm_clock_mhz", r.sm_clock_mhz);
+  // A clock the reader would refuse (a failed probe) is left out, not written
+  // into a file no command could read back.
+  if (r.sm_clock_mhz && plausible_sm_clock_mhz(*r.sm_clock_mhz)) j["sm_clock_mhz"] = *r.sm_clock_mhz;
   j["model"] = {{"flops", r.model.flops}, {"bytes", r.model.bytes}};
   if (!r.model.flops_by_part.empty()) j["model"]["flops_by_part"] = r.model.flops_by_part;
   if (r.hw) {
@@ -134,12 +141,9 @@ TimeStats time_from_json(const JsonCursor& t) {
   return s;
 }
 
-// A run's SM clock is 0 (not known) or one a GPU runs at. compare scales
-// times by the ratio of two clocks, so 1e300 MHz would read as an infinite
-// change; no GPU clocks its SMs above 10 GHz.
 std::optional<double> sm_clock_from_json(const JsonCursor& run) {
   const auto mhz = run.maybe_non_negative("sm_clock_mhz");
-  if (mhz && *mhz != 0 && !(*mhz >= 1 && *mhz <= 10000))
+  if (mhz && !plausible_sm_clock_mhz(*mhz))
     run.at("sm_clock_mhz").fail("expected 0 (not known) or 1 to 10000 MHz, got " +
                                 run.at("sm_clock_mhz").value().dump());
   return mhz;

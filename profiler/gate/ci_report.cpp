@@ -74,15 +74,15 @@ std::string work_summary(const RunComparison& r) {
 }
 
 /// Whether a gated work change of the run went up (`more`) or down.
-bool gated_work(const RunComparison& r, bool more) {
+bool has_gated_change(const RunComparison& r, bool more) {
   return std::any_of(r.work.begin(), r.work.end(),
                      [more](const WorkDelta& d) { return d.gated && (d.cur > d.base) == more; });
 }
 
 std::string verdict_word(const RunComparison& r) {
   std::string v = to_string(r.timing.verdict);
-  if (gated_work(r, true)) v += ", more work";
-  if (gated_work(r, false)) v += ", less work";
+  if (has_gated_change(r, true)) v += ", more work";
+  if (has_gated_change(r, false)) v += ", less work";
   if (!r.work_unchecked.empty()) v += ", work unchecked";
   if (r.validation_failed) v += ", INVALID";
   return v;
@@ -133,12 +133,13 @@ std::vector<const RunComparison*> ordered(const CompareReport& rep) {
 std::string counts_line(const CompareReport& rep) {
   int more_work = 0, less_work = 0, unchecked = 0, invalid = 0;
   for (const auto& r : rep.runs) {
-    more_work += gated_work(r, true);
-    less_work += gated_work(r, false);
+    more_work += has_gated_change(r, true);
+    less_work += has_gated_change(r, false);
     unchecked += !r.work_unchecked.empty();
     invalid += r.validation_failed;
   }
-  std::string s = std::to_string(rep.count(Verdict::slower)) + " slower, " +
+  // The four verdicts are the timings'; what else held a run back follows.
+  std::string s = "times " + std::to_string(rep.count(Verdict::slower)) + " slower, " +
                   std::to_string(rep.count(Verdict::faster)) + " faster, " +
                   std::to_string(rep.count(Verdict::unchanged)) + " unchanged, " +
                   std::to_string(rep.count(Verdict::inconclusive)) + " inconclusive";

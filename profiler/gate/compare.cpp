@@ -176,10 +176,18 @@ std::string joined(const std::vector<std::string>& v) {
   return s;
 }
 
-/// The quantities the work gate judges, by name, as one run recorded them.
-std::vector<std::pair<std::string, std::optional<double>>> gated_work(const RunRecord& r) {
-  if (!r.hw) return {{"hw.flops_total", std::nullopt}, {"hw.dram_bytes", std::nullopt}};
-  return {{"hw.flops_total", r.hw->flops_total}, {"hw.dram_bytes", r.hw->dram_bytes()}};
+/// A quantity the work gate judges, as one run recorded it.
+struct GatedQuantity {
+  const char* name;
+  std::optional<double> value;
+  bool is_flops;  ///< else bytes: which tolerance applies
+};
+/// The only place that says which quantities are gated: the totals. The
+/// split by pipe and by level is reported, never gated.
+std::vector<GatedQuantity> gated_quantities(const RunRecord& r) {
+  const HwCounters* hw = r.hw ? &*r.hw : nullptr;
+  return {{"hw.flops_total", hw ? hw->flops_total : std::nullopt, true},
+          {"hw.dram_bytes", hw ? hw->dram_bytes() : std::nullopt, false}};
 }
 
 /// A gated quantity on one side only cannot be compared. Missing from the
@@ -188,11 +196,11 @@ std::vector<std::pair<std::string, std::optional<double>>> gated_work(const RunR
 void check_gated_present(RunComparison& rc, const RunRecord& b, const RunRecord& c,
                          const GateOptions& o) {
   if (o.work_gate == WorkGate::none) return;
-  const auto base = gated_work(b), cur = gated_work(c);
+  const auto base = gated_quantities(b), cur = gated_quantities(c);
   std::vector<std::string> only_current;
   for (size_t i = 0; i < base.size(); ++i) {
-    if (base[i].second && !cur[i].second) rc.work_unchecked.push_back(base[i].first);
-    if (!base[i].second && cur[i].second && b.hw) only_current.push_back(cur[i].first);
+    if (base[i].value && !cur[i].value) rc.work_unchecked.push_back(base[i].name);
+    if (!base[i].value && cur[i].value && b.hw) only_current.push_back(cur[i].name);
   }
   if (!rc.work_unchecked.empty())
     rc.notes.push_back(joined(rc.work_unchecked) + " in the baseline but not in the current run: " +
@@ -221,8 +229,10 @@ void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   }
   const HwCounters &hb = *b.hw, &hc = *c.hw;
   // Totals gate; the split by pipe and by level shows where work moved.
-  add_delta(rc, "hw.flops_total", hb.flops_total, hc.flops_total, o.flops_tolerance, true,
-            o.work_gate);
+  const auto gb = gated_quantities(b), gc = gated_quantities(c);
+  for (size_t i = 0; i < gb.size(); ++i)
+    add_delta(rc, gb[i].name, gb[i].value, gc[i].value, gb[i].is_flops ? o.flops_tolerance : o.bytes_tolerance,
+              true, o.work_gate);
   std::map<std::string, int> pipes;
   for (const auto& [k, v] : hb.flops_by_pipe) pipes[k] |= 1;
   for (const auto& [k, v] : hc.flops_by_pipe) pipes[k] |= 2;
@@ -233,8 +243,6 @@ void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
       add_delta(rc, "hw.flops." + k, bv, cv, o.flops_tolerance, false, o.work_gate);
     }
   }
-  add_delta(rc, "hw.dram_bytes", hb.dram_bytes(), hc.dram_bytes(), o.bytes_tolerance, true,
-            o.work_gate);
   add_delta(rc, "hw.dram_read_bytes", hb.dram_read_bytes, hc.dram_read_bytes, o.bytes_tolerance,
             false, o.work_gate);
   add_delta(rc, "hw.dram_write_bytes", hb.dram_write_bytes, hc.dram_write_bytes,

@@ -42,7 +42,7 @@ const std::vector<ContractMetric>& contract_metrics() {
       {"l2_bytes", "bytes", "L2 bytes, hardware-counted"},
       {"ai", "FLOP/byte", "arithmetic intensity, model FLOPs per model byte"},
       {"ai_hw", "FLOP/byte", "arithmetic intensity, hardware FLOPs per DRAM byte"},
-      {"rel_err", "fraction", "validation: worst relative error against the reference"},
+      {"rel_err", "relative error", "validation: worst relative error against the reference"},
   };
   return m;
 }

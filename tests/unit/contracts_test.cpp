@@ -154,6 +154,7 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : mfu >= tflops", "c.txt:1: comparing mfu (fraction) with tflops (TFLOP/s) mixes units"},
       {"gemm : time < bandwidth", "comparing time (s) with bandwidth (bytes/s) mixes units"},
       {"gemm : hw_flops = dram_bytes \xC2\xB1 1%", "comparing hw_flops (FLOP) with dram_bytes (bytes) mixes units"},
+      {"gemm : rel_err <= mfu", "comparing rel_err (relative error) with mfu (fraction) mixes units"},
       {"# only comments\n\n", "c.txt: no contracts"},
       {"", "c.txt: no contracts"},
   };

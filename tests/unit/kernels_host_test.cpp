@@ -292,11 +292,8 @@ TEST(FitProblem, RefusesWithBothNumbers) {
   EXPECT_NE(host.find("120.00 GiB is available"), std::string::npos) << host;
 }
 
-TEST(FitProblem, HostBytesCountFloatCopiesAndTheLargerTransfer) {
-  // Inputs as float, then the larger of staging the biggest input as T and
-  // downloading the output as T plus its float copy.
-  EXPECT_DOUBLE_EQ(host_bytes_of(300, 250, 50, 2), 4 * 300 + 2 * 250.0);
-  EXPECT_DOUBLE_EQ(host_bytes_of(300, 100, 100, 4), 4 * 300 + 8 * 100.0);
+TEST(FitProblem, AvailableHostBytesAreRead) {
+  // (host_bytes_of itself: Registry.GemmModelAndBytes, worked by hand.)
   EXPECT_GT(available_host_bytes(), 0) << "/proc/meminfo has MemAvailable on Linux";
 }
 

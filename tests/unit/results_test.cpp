@@ -60,6 +60,17 @@ TEST(Results, JsonRoundTrip) {
   EXPECT_EQ(back.device->gpu_key, "h200");
 }
 
+// A clock the reader refuses (a failed probe's 0.2 or 1e6 MHz) is not written,
+// so every file the writer makes can be read back.
+TEST(Results, ImplausibleClockIsLeftOut) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs[0].sm_clock_mhz = 1e6;
+  doc.runs[1].sm_clock_mhz = 0.2;
+  const ResultsDoc back = parse_results(to_json_text(doc), "mem");
+  EXPECT_FALSE(back.runs[0].sm_clock_mhz);
+  EXPECT_FALSE(back.runs[1].sm_clock_mhz);
+}
+
 TEST(Results, DocumentedKeysPresent) {
   const auto j = nlohmann::json::parse(to_json_text(test::sample_doc()));
   EXPECT_EQ(j["schema"], "flopscope.results/1");

@@ -140,7 +140,7 @@ struct RunComparison {
   bool validation_failed = false;  ///< the current run's results were wrong
   bool work_changed() const;
   bool work_regression() const;
-  /// Slower, gated more work, or wrong results.
+  /// Slower, a gated work change (more work; less too under --work-gate any), or wrong results.
   bool regression() const {
     return timing.verdict == Verdict::slower || work_regression() || validation_failed;
   }
@@ -161,7 +161,7 @@ struct CompareReport {
   std::vector<std::string> warnings;  ///< different GPUs, missing devices, ...
   std::vector<RunComparison> runs;    ///< in the current file's order
   std::vector<RunKey> only_in_baseline, only_in_current;
-  /// regression: any run slower, with gated more work, or failing validation;
+  /// regression: any run slower, with a gated work change, or failing validation;
   /// else inconclusive: any run inconclusive (timing, or gated work it could
   /// not check), or a baseline run missing from current; else ok.
   Outcome outcome() const;
