@@ -381,13 +381,20 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     << "<title>flopscope report: " << e(labels[0]) << (multi ? " and " + std::to_string(docs.size() - 1) + " more" : "")
     << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
+  // Before the header: its nav links the NVTX section only when there is one.
+  std::vector<std::vector<RangeRow>> ranges;
+  ranges.reserve(docs.size());
+  for (const ResultsDoc& doc : docs) ranges.push_back(nvtx_ranges(doc));
+  const bool any_ranges =
+      std::any_of(ranges.begin(), ranges.end(), [](const std::vector<RangeRow>& rows) { return !rows.empty(); });
   o << "<header><h1>flopscope report</h1><p class=\"meta\">" << docs.size() << " results file"
     << (multi ? "s" : "") << ":";
   for (size_t d = 0; d < docs.size(); ++d) o << (d ? "; " : " ") << (multi ? bracket(d) + " " : "") << e(labels[d]);
   o << "</p>\n<nav><a href=\"#summary\">Summary</a><a href=\"#roofline\">Roofline</a>"
     << (multi ? "<a href=\"#side-by-side\">Side by side</a>" : "")
     << "<a href=\"#runs\">Runs</a><a href=\"#precision\">Precisions</a><a href=\"#reconciliation\">Model vs "
-       "hardware</a><a href=\"#device\">Device and peaks</a></nav></header>\n";
+       "hardware</a>"
+    << (any_ranges ? "<a href=\"#nvtx\">NVTX ranges</a>" : "") << "<a href=\"#device\">Device and peaks</a></nav></header>\n";
 
   o << "<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">\n";
   for (size_t d = 0; d < docs.size(); ++d) summary_card(o, docs[d], labels[d], d);
@@ -408,7 +415,7 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
   o << "</section>\n";
 
   if (multi) {
-    o << "<section id=\"side-by-side\"><h2>Side by side</h2>\n<p class=\"note\">Runs matched by id and shape. "
+    o << "<section id=\"side-by-side\"><h2>Side by side</h2>\n<p class=\"note\">Runs matched by id, shape and NVTX path. "
          "Speedup [n]/[1] = median time in file 1 / median time in file n.</p>\n";
     side_by_side_table(o, docs, labels);
     o << "</section>\n";
@@ -441,11 +448,6 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
               "records no reason.",
           recon_table);
   // Each file's range tree, built once: it decides whether the section appears, then fills its tables.
-  std::vector<std::vector<RangeRow>> ranges;
-  ranges.reserve(docs.size());
-  for (const ResultsDoc& doc : docs) ranges.push_back(nvtx_ranges(doc));
-  const bool any_ranges =
-      std::any_of(ranges.begin(), ranges.end(), [](const std::vector<RangeRow>& rows) { return !rows.empty(); });
   if (any_ranges)
     section("nvtx", "Per NVTX range",
             "Kernels launched in the range or its subranges, summed; subranges are indented. Hardware FLOPs are "

@@ -192,6 +192,13 @@ class BoxGrid {
 // point still names its run when hovered (its <title>).
 constexpr size_t kMaxLabels = 200;
 
+// A point's label: its id, cut short (the whole id is in its tooltip), so
+// that a long template name cannot run across the plot.
+std::string point_label(const std::string& id) {
+  constexpr size_t kMaxChars = 48;
+  return text_columns(id) > kMaxChars ? first_columns(id, kMaxChars - 1) + "\u2026" : id;
+}
+
 void place_labels(RooflineChart& c) {
   BoxGrid taken;
   for (const auto& p : c.points) taken.add({p.x - 6, p.y - 6, p.x + 6, p.y + 6});
@@ -217,7 +224,7 @@ void place_labels(RooflineChart& c) {
       p.labelled = false;
       continue;
     }
-    const double w = kCharWidth * double(p.id.size()) + 2;
+    const double w = kCharWidth * double(text_columns(point_label(p.id))) + 2;
     auto box_of = [&](const Cand& cd) {
       const double ax = p.x + cd.dx, ay = p.y + cd.dy;
       return Box{cd.left ? ax - w : ax, ay - kLabelHeight + 2, cd.left ? ax : ax + w, ay + 2};
@@ -617,7 +624,7 @@ std::string chart_body(const RooflineChart& c) {
       o << "<line x1=\"" << num(p.x) << "\" y1=\"" << num(p.y) << "\" x2=\"" << num(p.label_x) << "\" y2=\""
         << num(p.label_y - 4) << "\" stroke=\"#888888\" stroke-width=\"0.8\"/>";
     o << "<text x=\"" << num(p.label_x) << "\" y=\"" << num(p.label_y) << "\""
-      << (p.label_left ? " text-anchor=\"end\"" : "") << ">" << html_escape(p.id) << "</text>\n";
+      << (p.label_left ? " text-anchor=\"end\"" : "") << ">" << html_escape(point_label(p.id)) << "</text>\n";
   }
   o << "</g>\n";
 

@@ -1,4 +1,6 @@
 // Terminal, Markdown and CSV views of a results document's runs.
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 #include <string_view>
 
@@ -16,7 +18,7 @@ std::string pct(const std::optional<double>& frac) {
 std::string device_line(const ResultsDoc& doc) {
   std::string s = doc.device ? doc.device->name : "no device recorded";
   if (doc.device && !doc.device->gpu_key.empty()) s += " (" + doc.device->gpu_key + ")";
-  return s;
+  return terminal_text(s);  // both come from the file
 }
 
 std::string validity(const RunRecord& r) {
@@ -59,7 +61,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   os << "device: " << device_line(doc) << "\n";
   os << t.render(width, color);
   os << "MFU/HFU = FLOPs / median time / the dense peak named in 'peak'.\n"
-     << "peaks: " << doc.peaks.datasheet.source.substr(0, width - 7) << "\n"
+     << "peaks: " << first_columns(terminal_text(doc.peaks.datasheet.source), width - 7) << "\n"
      << "FLOPs, bytes: the model's (bytes: minimum DRAM traffic).\n"
      << "AI = FLOP per DRAM byte" << (any_hw ? ", hardware-counted where available" : ", model")
      << ".\n";
@@ -67,19 +69,22 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
 }
 
 std::string md_cell(const std::string& s) {
+  std::string flat = s;
+  std::replace(flat.begin(), flat.end(), '\n', ' ');
+  std::replace(flat.begin(), flat.end(), '\r', ' ');
+  const std::string t = terminal_text(flat);  // ESC, NUL, bidi overrides: never raw in a document
+  auto alnum = [&](size_t i) { return i < t.size() && std::isalnum(static_cast<unsigned char>(t[i])); };
   std::string out;
-  for (char c : s) {
+  for (size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
     // Backslash escapes (CommonMark): '|' would end the cell, '<' '>' '&' would
-    // start raw HTML or an entity, '*' '`' '[' ']' would start markup.
-    if (c == '|' || c == '\\' || c == '<' || c == '>' || c == '&' || c == '*' || c == '`' ||
-        c == '[' || c == ']')
+    // start raw HTML or an entity, '*' '~' '`' '[' ']' would start markup, and so
+    // would '_' except inside a word (GFM: bf16_tensor stays as it is).
+    const bool word_underscore = c == '_' && i > 0 && alnum(i - 1) && alnum(i + 1);
+    if (c == '|' || c == '\\' || c == '<' || c == '>' || c == '&' || c == '*' || c == '~' || c == '`' ||
+        c == '[' || c == ']' || (c == '_' && !word_underscore))
       out += '\\';
-    if (c == '\n' || c == '\r') {
-      out += ' ';
-      continue;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    out += u < 0x20 || u == 0x7f ? '?' : c;  // ESC, NUL, ...: never raw in a document
+    out += c;
   }
   return out;
 }

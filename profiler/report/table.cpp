@@ -1,5 +1,7 @@
 #include "flopscope/table.h"
 
+#include "flopscope/views.h"  // terminal_text
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -14,9 +16,7 @@ void Table::add_row(std::vector<Cell> cells) {
   cells.resize(cols_.size(), Cell(""));
   // Cell text comes from results files: no control character (ESC would let a
   // kernel name recolor or rewrite the terminal) reaches the output.
-  for (auto& c : cells)
-    for (char& ch : c.text)
-      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  for (auto& c : cells) c.text = terminal_text(c.text);
   rows_.push_back(std::move(cells));
 }
 
@@ -32,17 +32,29 @@ static const char* ansi(Color c) {
   return "";
 }
 
+size_t text_columns(const std::string& s) {  // continuation bytes take none
+  return size_t(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string first_columns(const std::string& s, size_t n) {
+  size_t seen = 0, i = 0;
+  for (; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == n) break;
+  return s.substr(0, i);
+}
+
 static std::string fit(const std::string& s, size_t w, Align a) {
-  if (s.size() > w) return w <= 2 ? s.substr(0, w) : s.substr(0, w - 2) + "..";
-  std::string pad(w - s.size(), ' ');
+  const size_t cols = text_columns(s);
+  if (cols > w) return w <= 2 ? first_columns(s, w) : first_columns(s, w - 2) + "..";
+  std::string pad(w - cols, ' ');
   return a == Align::left ? s + pad : pad + s;
 }
 
 std::string Table::render(size_t width, bool color) const {
   std::vector<size_t> w(cols_.size());
   for (size_t c = 0; c < cols_.size(); ++c) {
-    w[c] = cols_[c].header.size();
-    for (const auto& r : rows_) w[c] = std::max(w[c], r[c].text.size());
+    w[c] = text_columns(cols_[c].header);
+    for (const auto& r : rows_) w[c] = std::max(w[c], text_columns(r[c].text));
   }
   // Shrink the widest shrinkable column until the table fits.
   auto total = [&] {

@@ -33,10 +33,26 @@ std::string html_escape(const std::string& s) {
 }
 
 std::string terminal_text(const std::string& s) {
-  std::string out = s;
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
+  // ASCII controls (ESC would let a name recolour or rewrite the terminal), C1
+  // controls (U+0080..U+009F, an 8-bit CSI among them) and the bidi overrides
+  // and isolates (U+202A..U+202E, U+2066..U+2069), which reorder what follows.
+  std::string out;
+  out.reserve(s.size());
+  auto byte = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0; };
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char u = byte(i);
+    size_t len = 0;  // bytes of a character to replace
+    if (u < 0x20 || u == 0x7f) len = 1;
+    else if (u == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) len = 2;
+    else if (u == 0xE2 && ((byte(i + 1) == 0x80 && byte(i + 2) >= 0xAA && byte(i + 2) <= 0xAE) ||
+                           (byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 && byte(i + 2) <= 0xA9)))
+      len = 3;
+    if (len == 0) {
+      out += s[i];
+    } else {
+      out += '?';
+      i += len - 1;
+    }
   }
   return out;
 }

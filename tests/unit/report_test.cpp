@@ -49,6 +49,34 @@ TEST(Report, MarkdownTable) {
 TEST(Report, MarkdownEscapesPipes) {
   EXPECT_EQ(md_cell("a|b\nc"), "a\\|b c");
   EXPECT_EQ(md_cell(std::string("x\033[2J\0y", 7)), "x?\\[2J?y");
+  // '_' starts emphasis only at a word's edge (GFM): bf16_tensor is left alone.
+  EXPECT_EQ(md_cell("bf16_tensor __x__"), "bf16_tensor \\_\\_x\\_\\_");
+}
+
+// Text from a results file reaches a terminal with no control character: C0,
+// DEL, C1 (an 8-bit CSI is U+009B) or a bidi override that reorders the line.
+TEST(Report, TerminalTextDropsControlsAndBidiOverrides) {
+  EXPECT_EQ(terminal_text("a\033[31mb\x7f"), "a?[31mb?");
+  EXPECT_EQ(terminal_text("x\xC2\x9B" "31my"), "x?31my");
+  EXPECT_EQ(terminal_text("l\xE2\x80\xAEr \xE2\x81\xA6i"), "l?r ?i");
+  EXPECT_EQ(terminal_text("\xC3\xA9\xE2\x80\x94\xF0\x9F\x9A\x80"), "\xC3\xA9\xE2\x80\x94\xF0\x9F\x9A\x80");  // é — 🚀 stay
+  // The device's database key too (it once reached the terminal raw).
+  ResultsDoc doc = test::sample_doc();
+  doc.device->gpu_key = "\033[41mKEY";
+  EXPECT_EQ(render_terminal(doc, 100, false).find('\033'), std::string::npos);
+}
+
+// Widths count characters, not bytes, and a cut never splits a character.
+TEST(Report, TableAlignsAndCutsUtf8) {
+  EXPECT_EQ(text_columns("\xC3\xA9t\xC3\xA9"), 3u);
+  EXPECT_EQ(first_columns("\xC3\xA9t\xC3\xA9", 2), "\xC3\xA9t");
+  Table t;
+  t.add_column("k", Align::left, true);
+  t.add_row({Cell("\xC3\xA9t\xC3\xA9")});
+  t.add_row({Cell("abc")});
+  const auto ls = lines(t.render(100, false));
+  ASSERT_GE(ls.size(), 3u);
+  EXPECT_EQ(text_columns(ls[ls.size() - 2]), text_columns(ls[ls.size() - 1]));
 }
 
 TEST(Report, CsvQuotingAndColumns) {

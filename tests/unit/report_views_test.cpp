@@ -270,6 +270,17 @@ TEST(RooflineChart, ManyRunsKeepAReadableNumberOfLabels) {
   EXPECT_GE(c.points.size(), 1000u);  // every run is still drawn
 }
 
+// A 1000-character template name once ran as one label across the whole plot:
+// the label is cut short, the tooltip keeps the whole id.
+TEST(RooflineChart, LongIdsAreCutInTheLabelNotTheTooltip) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs.resize(1);
+  doc.runs[0].id = "gemm.cublas.bf16" + std::string(1000, 'L');
+  const std::string svg = render_roofline_svg(build_roofline_chart(doc));
+  EXPECT_NE(svg.find("<title>" + doc.runs[0].id), std::string::npos) << "tooltip has the whole id";
+  EXPECT_NE(svg.find(">gemm.cublas.bf16" + std::string(31, 'L') + "\u2026</text>"), std::string::npos);
+}
+
 TEST(RooflineChart, BoundLabelsFollowTheRidge) {
   const ResultsDoc doc = fixture("handmade-h200.json");
   for (const auto& r : doc.runs) {

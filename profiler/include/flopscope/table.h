@@ -37,6 +37,11 @@ class Table {
 
 /// Number formatting shared by every reporter.
 std::string fmt_fixed(double v, int decimals);
+/// Terminal columns of UTF-8 text: one per character (a wide CJK character
+/// counts as one, close enough for alignment).
+size_t text_columns(const std::string& s);
+/// The first `n` characters of UTF-8 text `s`, never cutting one in two.
+std::string first_columns(const std::string& s, size_t n);
 /// 3 significant digits with an SI suffix: 1.23G, 456M, 7.89T.
 std::string fmt_si(double v);
 /// Seconds in the most readable unit: "812 us", "1.42 ms", "2.10 s".
