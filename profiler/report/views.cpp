@@ -127,6 +127,20 @@ std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc) 
   return run.model.flops / run.time_s.median / *peak;
 }
 
+std::string above_peak_warning(const ResultsDoc& doc) {
+  constexpr size_t kNamed = 5;
+  std::vector<std::string> ids;
+  for (const auto& r : doc.runs)
+    if ((r.derived.mfu && *r.derived.mfu > 1) || (r.derived.hfu && *r.derived.hfu > 1))
+      ids.push_back(run_label(r.id, r.nvtx));
+  if (ids.empty()) return "";
+  std::string s = std::to_string(ids.size()) + (ids.size() == 1 ? " run is" : " runs are") +
+                  " above 100% of the peak named for it (";
+  for (size_t i = 0; i < std::min(ids.size(), kNamed); ++i) s += (i ? ", " : "") + ids[i];
+  if (ids.size() > kNamed) s += ", " + std::to_string(ids.size() - kNamed) + " more";
+  return s + "): that peak is not the one it ran against, or its time or FLOP count is wrong";
+}
+
 void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std::string& what) {
   if (!ceilings.peaks.measured)
     throw_bad_input(what + ": the peaks file has no measured peaks; write one with `flopscope ceilings --out F`");

@@ -450,6 +450,20 @@ TEST(Escaping, MarkdownCsvAndTerminal) {
   EXPECT_NE(term.find("evil?[2J"), std::string::npos);
 }
 
+// No kernel beats its peak: an MFU above 100% is said to be wrong in every
+// view instead of being printed as a figure like any other.
+TEST(Report, MfuAbovePeakIsAWarning) {
+  ResultsDoc doc = test::sample_doc();
+  EXPECT_EQ(above_peak_warning(doc), "");
+  doc.runs[0].derived.mfu = 16.4;
+  const std::string w = above_peak_warning(doc);
+  EXPECT_NE(w.find("1 run is above 100% of the peak named for it (" + doc.runs[0].id + ")"), std::string::npos) << w;
+  EXPECT_NE(render_report_terminal({doc}, 200, false).find("warning: 1 run is above 100%"), std::string::npos);
+  EXPECT_NE(render_report_markdown({doc}).find("> **Warning:** 1 run is above 100%"), std::string::npos);
+  EXPECT_NE(render_report_html({doc}).find("<dt>above peak</dt><dd><span class=\"bad\">1 run is above"),
+            std::string::npos);
+}
+
 TEST(MultiFile, SideBySide) {
   const std::vector<ResultsDoc> docs{fixture("handmade-h200.json"), fixture("handmade-h100.json")};
   const auto labels = doc_labels(docs);
