@@ -1,6 +1,7 @@
 // Terminal, Markdown and CSV views of a results document's runs.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <sstream>
 #include <string_view>
 
@@ -113,7 +114,12 @@ std::string render_markdown(const ResultsDoc& doc) {
   return os.str();
 }
 
-std::string csv_field(const std::string& s) {
+std::string csv_field(const std::string& raw) {
+  // A NUL or other control byte (a JSON string may hold one) would break the
+  // readers of a CSV file; tab, CR and LF are quoted like any text.
+  std::string s = raw;
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') c = '?';
   // A text field that starts like a formula is prefixed with ' so that a
   // spreadsheet shows it instead of evaluating it (CSV injection).
   const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
@@ -126,25 +132,32 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+static std::string csv_number(double v) {
+  // The shortest text that reads back as the same double (0.026892, not
+  // 0.026891999999999999).
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
 std::string render_csv(const ResultsDoc& doc) {
   std::ostringstream os;
-  os.precision(17);
   os << "id,family,variant,dtype,precision,shape,name,nvtx,launches,time_median_s,time_p10_s,time_p90_s,"
         "sm_clock_mhz,model_flops,model_bytes,hw_flops,hw_dram_read_bytes,hw_dram_write_bytes,"
         "hw_l2_bytes,hw_l1_bytes,tflops_model,tflops_hw,mfu,hfu,peak_key,peak_tflops,ai_dram,"
         "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err\n";
   auto opt = [&](const std::optional<double>& v) {
-    if (v) os << *v;
+    if (v) os << csv_number(*v);
   };
   for (const auto& r : doc.runs) {
     const Derived& d = r.derived;
     os << csv_field(r.id) << ',' << csv_field(r.family) << ',' << csv_field(r.variant) << ','
        << csv_field(r.dtype) << ',' << csv_field(r.precision) << ','
        << csv_field(shape_string(r.shape)) << ',' << csv_field(r.name) << ',' << csv_field(r.nvtx) << ','
-       << r.launches << ',' << r.time_s.median << ','
-       << r.time_s.p10 << ',' << r.time_s.p90 << ',';
+       << r.launches << ',' << csv_number(r.time_s.median) << ','
+       << csv_number(r.time_s.p10) << ',' << csv_number(r.time_s.p90) << ',';
     opt(r.sm_clock_mhz);
-    os << ',' << r.model.flops << ',' << r.model.bytes << ',';
+    os << ',' << csv_number(r.model.flops) << ',' << csv_number(r.model.bytes) << ',';
     const HwCounters none;
     const HwCounters& h = r.hw ? *r.hw : none;
     opt(h.flops_total);
@@ -156,16 +169,16 @@ std::string render_csv(const ResultsDoc& doc) {
     opt(h.l2_bytes);
     os << ',';
     opt(h.l1_bytes);
-    os << ',' << d.tflops_model << ',';
+    os << ',' << csv_number(d.tflops_model) << ',';
     opt(d.tflops_hw);
     os << ',';
     opt(d.mfu);
     os << ',';
     opt(d.hfu);
-    os << ',' << csv_field(d.peak_key) << ',' << d.peak_tflops << ',' << d.ai_dram << ',';
+    os << ',' << csv_field(d.peak_key) << ',' << csv_number(d.peak_tflops) << ',' << csv_number(d.ai_dram) << ',';
     opt(d.ai_dram_hw);
-    os << ',' << d.bound << ',' << d.pct_of_roof << ',';
-    if (r.validation) os << (r.validation->passed ? "true" : "false") << ',' << r.validation->max_rel_err;
+    os << ',' << d.bound << ',' << csv_number(d.pct_of_roof) << ',';
+    if (r.validation) os << (r.validation->passed ? "true" : "false") << ',' << csv_number(r.validation->max_rel_err);
     else os << ',';
     os << '\n';
   }

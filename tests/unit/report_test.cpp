@@ -83,6 +83,7 @@ TEST(Report, CsvQuotingAndColumns) {
   EXPECT_EQ(csv_field("plain"), "plain");
   EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
   EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field(std::string("a\0b", 3)), "a?b");  // a NUL from a JSON string is never written raw
   const auto ls = lines(render_csv(test::sample_doc()));
   ASSERT_EQ(ls.size(), 3u);
   auto count = [](const std::string& l) { return std::count(l.begin(), l.end(), ','); };
@@ -95,6 +96,9 @@ TEST(Report, CsvQuotingAndColumns) {
   d.runs[0].name = "void k<int, 2>(float*)";
   d.runs[0].nvtx = "step/forward";
   EXPECT_NE(render_csv(d).find(",\"void k<int, 2>(float*)\",step/forward,1,"), std::string::npos);
+  // Numbers in their shortest exact form, not 17 digits.
+  d.runs[0].time_s.median = 0.026892;
+  EXPECT_NE(render_csv(d).find(",1,0.026892,"), std::string::npos) << render_csv(d);
 }
 
 TEST(Table, ShrinksToWidth) {
