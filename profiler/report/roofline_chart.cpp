@@ -543,12 +543,20 @@ std::string chart_body(const RooflineChart& c) {
     o << "<line x1=\"" << num(c.left) << "\" y1=\"" << num(c.py(v)) << "\" x2=\"" << num(c.right)
       << "\" y2=\"" << num(c.py(v)) << "\"/>\n";
   o << "</g>\n<g class=\"ticks\" fill=\"#333333\" font-size=\"11\">\n";
-  for (double v = c.x_min; v <= c.x_max * 1.0001; v *= 10)
-    o << "<text x=\"" << num(c.px(v)) << "\" y=\"" << num(c.bottom + 16)
-      << "\" text-anchor=\"middle\">" << tick_label(v) << "</text>\n";
-  for (double v = c.y_min; v <= c.y_max * 1.0001; v *= 10)
-    o << "<text x=\"" << num(c.left - 6) << "\" y=\"" << num(c.py(v) + 4)
-      << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
+  // A label every decade while they fit; an outlier that stretches an axis
+  // over many decades gets one every few (the grid keeps every decade).
+  auto label_step = [](double lo, double hi) { return std::max(1, int(std::ceil(std::log10(hi / lo) / 12))); };
+  const int xs = label_step(c.x_min, c.x_max), ys = label_step(c.y_min, c.y_max);
+  int decade = 0;
+  for (double v = c.x_min; v <= c.x_max * 1.0001; v *= 10, ++decade)
+    if (decade % xs == 0)
+      o << "<text x=\"" << num(c.px(v)) << "\" y=\"" << num(c.bottom + 16)
+        << "\" text-anchor=\"middle\">" << tick_label(v) << "</text>\n";
+  decade = 0;
+  for (double v = c.y_min; v <= c.y_max * 1.0001; v *= 10, ++decade)
+    if (decade % ys == 0)
+      o << "<text x=\"" << num(c.left - 6) << "\" y=\"" << num(c.py(v) + 4)
+        << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
   o << "</g>\n";
   o << "<rect x=\"" << num(c.left) << "\" y=\"" << num(c.top) << "\" width=\"" << num(c.right - c.left)
     << "\" height=\"" << num(c.bottom - c.top) << "\" fill=\"none\" stroke=\"#333333\"/>\n";

@@ -281,6 +281,22 @@ TEST(RooflineChart, LongIdsAreCutInTheLabelNotTheTooltip) {
   EXPECT_NE(svg.find(">gemm.cublas.bf16" + std::string(31, 'L') + "\u2026</text>"), std::string::npos);
 }
 
+// One run with a near-zero byte count stretches the shared x axis over ~25
+// decades: its tick labels thin out instead of overlapping.
+TEST(RooflineChart, AStretchedAxisThinsItsTickLabels) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs[0].model.bytes = 1e-10;
+  compute_derived(doc.runs[0], doc.peaks.datasheet);
+  const RooflineChart c = build_roofline_chart(doc);
+  ASSERT_GT(std::log10(c.x_max / c.x_min), 20);
+  const std::string svg = render_roofline_svg(c);
+  const size_t b = svg.find("<g class=\"ticks\""), e = svg.find("</g>", b);
+  ASSERT_NE(b, std::string::npos);
+  const std::string ticks = svg.substr(b, e - b);
+  EXPECT_LE(count(ticks, "text-anchor=\"middle\""), 13u) << "x tick labels";
+  EXPECT_GE(count(ticks, "text-anchor=\"middle\""), 7u);
+}
+
 TEST(RooflineChart, BoundLabelsFollowTheRidge) {
   const ResultsDoc doc = fixture("handmade-h200.json");
   for (const auto& r : doc.runs) {
