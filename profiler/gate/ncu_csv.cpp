@@ -126,6 +126,13 @@ double word_scale(std::string_view w, bool denominator) {
   return s;
 }
 
+/// "launch 3 of process 4242", for a refusal.
+std::string describe(const NcuLaunch& l) {
+  std::string s = "launch " + std::to_string(l.id);
+  if (!l.process.empty()) s += " of process " + l.process;
+  return s;
+}
+
 }  // namespace
 
 double ncu_unit_scale(std::string_view unit) {
@@ -144,36 +151,67 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     lines.push_back(text.substr(from, nl - from));
     from = nl + 1;
   }
-  // The header: the first row whose first field is "ID" and which names the kernel.
+  // A header: a row whose first field is "ID" and which names the kernel.
+  const auto is_header = [](const std::vector<std::string>& r) {
+    return !r.empty() && r[0] == "ID" && column(r, "Kernel Name") >= 0;
+  };
   std::vector<std::string> header, row;
   size_t at = 0;
   for (; at < lines.size(); ++at)
-    if (split_csv_line(lines[at], row).empty() && !row.empty() && row[0] == "ID" && column(row, "Kernel Name") >= 0) {
-      header = row;
-      break;
-    }
-  if (header.empty())
+    if (split_csv_line(lines[at], row).empty() && is_header(row)) break;
+  if (at == lines.size())
     throw_bad_input(origin + " is not an Nsight Compute CSV export (no \"ID\",...,\"Kernel Name\" header row): "
                     "write one with ncu --csv [--page raw] --log-file F");
   const auto refuse = [&](size_t line, const std::string& why) {
     throw_bad_input(origin + ": line " + std::to_string(line + 1) + ": " + why);
   };
-  // A metric column given twice: whichever one won, the comparison would be a guess.
-  std::set<std::string> metric_columns;
-  for (const std::string& name : header)
-    if (name.find("__") != std::string::npos && !metric_columns.insert(name).second)
-      refuse(at, "the header names the metric '" + name + "' twice");
+
+  // The columns of the header in force. Each process ncu profiles may write its
+  // own header (and units row), with the metrics in another order: a later
+  // header replaces the earlier one.
+  int c_kernel = -1, c_process = -1, c_metric = -1, c_unit = -1, c_value = -1;
+  bool details = false, have_units = false;
+  std::vector<std::string> units;  // raw page: the row under the header
+  const auto use_header = [&](size_t line, const std::vector<std::string>& h) {
+    // A metric column given twice: whichever one won, the comparison would be a guess.
+    std::set<std::string> metric_columns;
+    for (const std::string& name : h)
+      if (name.find("__") != std::string::npos && !metric_columns.insert(name).second)
+        refuse(line, "the header names the metric '" + name + "' twice");
+    header = h;
+    c_kernel = column(h, "Kernel Name");
+    c_process = column(h, "Process ID");
+    c_metric = column(h, "Metric Name");
+    c_unit = column(h, "Metric Unit");
+    c_value = column(h, "Metric Value");
+    details = c_metric >= 0 && c_value >= 0;
+    units.assign(h.size(), "");
+    have_units = false;
+  };
+  use_header(at, row);
 
   NcuCsv out;
-  std::map<int64_t, size_t> by_id;  // ID -> index in out.launches
-  auto launch = [&](int64_t id, const std::string& kernel) -> NcuLaunch& {
-    auto [it, fresh] = by_id.try_emplace(id, out.launches.size());
-    if (fresh) out.launches.push_back({id, kernel, {}});
-    return out.launches[it->second];
+  // A launch is its ID within its process: IDs restart in each process ncu profiles.
+  std::map<std::pair<std::string, int64_t>, size_t> by_key;  // (process, ID) -> index in out.launches
+  auto launch = [&](size_t line, const std::string& process, int64_t id, const std::string& kernel) {
+    auto [it, fresh] = by_key.try_emplace({process, id}, out.launches.size());
+    if (fresh) out.launches.push_back({id, process, kernel, {}});
+    const NcuLaunch& l = out.launches[it->second];
+    if (l.kernel != kernel)
+      refuse(line, describe(l) + " names the kernel " + l.kernel + " above and " + kernel +
+                       " here: two exports in one file?");
+    return it->second;
   };
-  auto add_value = [&](size_t line, NcuLaunch& l, const std::string& metric, const std::string& unit,
+  // Each launch and metric once. The same value again changes nothing (a row
+  // repeated); another one would leave a guess of which is the launch's.
+  std::map<std::pair<size_t, std::string>, std::string> seen;  // (launch, metric) -> unit and value as printed
+  auto add_value = [&](size_t line, size_t li, const std::string& metric, const std::string& unit,
                        const std::string& value) {
-    if (value.empty() || value == "n/a") return;
+    const auto [it, fresh] = seen.try_emplace({li, metric}, unit + '\n' + value);
+    if (!fresh && it->second != unit + '\n' + value)
+      refuse(line, describe(out.launches[li]) + " has a second value of " + metric + ": two exports in one file?");
+    if (!fresh || value.empty() || value == "n/a") return;
+    NcuLaunch& l = out.launches[li];
     double v = 0;
     const double scale = ncu_unit_scale(unit);
     // One entry per metric, whatever the values: a text column of the raw page
@@ -198,17 +236,15 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     return ec == std::errc() && end == s.data() + s.size() && id >= 0;
   };
 
-  const int c_kernel = column(header, "Kernel Name");
-  const int c_metric = column(header, "Metric Name"), c_unit = column(header, "Metric Unit"),
-            c_value = column(header, "Metric Value");
-  const bool details = c_metric >= 0 && c_value >= 0;
-  std::vector<std::string> units(header.size());  // raw page: the row under the header
-  bool have_units = false;
   for (size_t i = at + 1; i < lines.size(); ++i) {
     std::string_view line = lines[i];
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const bool ncu_row = !line.empty() && line[0] == '"';  // ncu quotes every field
     std::string why(split_csv_line(line, row));
+    if (why.empty() && is_header(row)) {
+      use_header(i, row);
+      continue;
+    }
     if (why.empty() && row.size() != header.size())
       why = std::to_string(row.size()) + " fields where the header has " + std::to_string(header.size());
     if (why.empty() && ncu_row && line.back() != '"')
@@ -227,13 +263,13 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
       }
       continue;
     }
-    NcuLaunch& l = launch(id, row[size_t(c_kernel)]);
+    const size_t li = launch(i, c_process >= 0 ? row[size_t(c_process)] : "", id, row[size_t(c_kernel)]);
     if (details) {
-      add_value(i, l, row[size_t(c_metric)], c_unit >= 0 ? row[size_t(c_unit)] : "", row[size_t(c_value)]);
+      add_value(i, li, row[size_t(c_metric)], c_unit >= 0 ? row[size_t(c_unit)] : "", row[size_t(c_value)]);
     } else {
       // Metric columns are CUPTI names ("unit__counter..."); the others describe the launch.
       for (size_t c = 0; c < header.size(); ++c)
-        if (header[c].find("__") != std::string::npos) add_value(i, l, header[c], units[c], row[c]);
+        if (header[c].find("__") != std::string::npos) add_value(i, li, header[c], units[c], row[c]);
     }
   }
   if (out.launches.empty())

@@ -245,6 +245,78 @@ TEST(NcuCsv, RefusesNegativeCounts) {
             0);
 }
 
+// Hand-made after the review's dupid.csv and dupsame.csv: IDs restart in each
+// process ncu profiles, so a launch is its (Process ID, ID).
+TEST(NcuCsv, LaunchesAreKeyedByProcessAndId) {
+  const std::string ffma = "sm__sass_thread_inst_executed_op_ffma_pred_on.sum";
+  // A details page; `pid` empty: an export without the Process ID column.
+  auto csv = [](const std::string& pid, const std::vector<std::vector<std::string>>& rows) {
+    std::string t = pid.empty() ? R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")"
+                                : R"("ID","Process ID","Kernel Name","Metric Name","Metric Unit","Metric Value")";
+    for (const std::vector<std::string>& r : rows) {  // {pid, kernel, metric, unit, value}; ID 0
+      t += "\n\"0\"";
+      for (size_t i = pid.empty() ? 1 : 0; i < r.size(); ++i) t += ",\"" + r[i] + "\"";
+    }
+    return t + "\n";
+  };
+  const std::vector<std::string> gemm{"100", test::kNcuGemm128, ffma, "inst", "2,097,152"};
+  const std::vector<std::vector<std::string>> dupid{
+      gemm, {"200", test::kNcuCopy, "dram__bytes_read.sum", "Mbyte", "268.44"}, {"200", test::kNcuCopy, ffma, "inst", "5"}};
+  const NcuCsv two = parse_ncu_csv(csv("yes", dupid), "n.csv");
+  ASSERT_EQ(two.launches.size(), 2u);
+  EXPECT_EQ(two.launches[0].process, "100");
+  EXPECT_EQ(two.launches[0].metrics, (std::map<std::string, double>{{ffma, 2097152}}));
+  EXPECT_EQ(two.launches[1].kernel, test::kNcuCopy);
+  EXPECT_EQ(two.launches[1].metrics.at(ffma), 5);
+  // gemm is set beside its own values, not copy's.
+  const CrosscheckReport r = crosscheck_ncu(test::ncu_twin_profile(), two, {});
+  EXPECT_EQ(find_row(r, "gemm_kernel<128>", "dram__bytes_read.sum"), nullptr);
+  ASSERT_NE(find_row(r, "gemm_kernel<128>", ffma), nullptr);
+  EXPECT_TRUE(find_row(r, "gemm_kernel<128>", ffma)->ok);
+
+  // Without a Process ID column, one ID naming two kernels is two exports in one file.
+  EXPECT_EQ(bad_input_message(csv("", dupid)), std::string("n.csv: line 3: launch 0 names the kernel ") +
+                                                   test::kNcuGemm128 + " above and " + test::kNcuCopy +
+                                                   " here: two exports in one file?");
+  // One launch, two values of a metric: which is the launch's?
+  std::vector<std::string> again = gemm;
+  again[4] = "4,194,304";
+  EXPECT_EQ(bad_input_message(csv("yes", {gemm, again})),
+            "n.csv: line 3: launch 0 of process 100 has a second value of " + ffma + ": two exports in one file?");
+  // The same row twice changes nothing; the same ID in another process is another launch.
+  EXPECT_EQ(parse_ncu_csv(csv("yes", {gemm, gemm}), "n.csv").launches.size(), 1u);
+  again[0] = "101";
+  const NcuCsv dupsame = parse_ncu_csv(csv("yes", {gemm, again}), "n.csv");
+  ASSERT_EQ(dupsame.launches.size(), 2u);
+  EXPECT_EQ(dupsame.launches[1].metrics.at(ffma), 4194304);
+}
+
+// Hand-made after the review's raw_twoproc.csv: a second process's raw block,
+// with its own header, units row and column order.
+TEST(NcuCsv, ALaterHeaderReplacesTheColumns) {
+  const std::string text =
+      R"("ID","Process ID","Kernel Name","dram__bytes_read.sum","sm__sass_thread_inst_executed_op_ffma_pred_on.sum")"
+      "\n"
+      R"("","","","Mbyte","inst")"
+      "\n"
+      R"("0","4242","gemm_kernel","1.57","2,097,152")"
+      "\n==PROF== Disconnected from process 4242\n"
+      R"("ID","Process ID","Kernel Name","sm__sass_thread_inst_executed_op_ffma_pred_on.sum","gpu__time_duration.sum","dram__bytes_read.sum")"
+      "\n"
+      R"("","","","inst","usecond","byte")"
+      "\n"
+      R"("0","4243","gemm_kernel","2,097,152","21.5","1,570,000")"
+      "\n";
+  const NcuCsv csv = parse_ncu_csv(text, "n.csv");
+  ASSERT_EQ(csv.launches.size(), 2u);
+  for (const NcuLaunch& l : csv.launches) {
+    EXPECT_EQ(l.metrics.at("sm__sass_thread_inst_executed_op_ffma_pred_on.sum"), 2097152) << l.process;
+    EXPECT_DOUBLE_EQ(l.metrics.at("dram__bytes_read.sum"), 1.57e6) << l.process;
+  }
+  EXPECT_EQ(csv.launches[1].metrics.at("gpu__time_duration.sum"), 21500);
+  EXPECT_TRUE(csv.skipped.empty());
+}
+
 TEST(Crosscheck, ClassifiesMetrics) {
   EXPECT_EQ(classify_metric("sm__sass_thread_inst_executed_op_ffma_pred_on.sum"), MetricClass::counts);
   EXPECT_EQ(classify_metric("sm__ops_path_tensor_src_bf16_dst_fp32.sum"), MetricClass::counts);

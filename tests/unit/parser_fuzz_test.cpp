@@ -266,7 +266,9 @@ TEST(ParserFuzz, NcuCsv) {
                         const NcuCsv csv = parse_ncu_csv(text, "n.csv");
                         render_crosscheck_text(crosscheck_ncu(twin, csv, {}));
                       });
-  EXPECT_GT(oracle.accepted(), 5000);
+  // About 1,100 mutants (a launch's rows naming two kernels, or two values of
+  // a metric) are refused as two exports in one file.
+  EXPECT_GT(oracle.accepted(), 4000);
 }
 
 // Model FLOPs per NVTX range (crosscheck --model-flops): tree and byte mutants.

@@ -19,7 +19,8 @@ namespace flopscope {
 
 /// One profiled kernel launch of an ncu CSV export.
 struct NcuLaunch {
-  int64_t id = 0;       ///< ncu's "ID": the launch's index among the profiled ones
+  int64_t id = 0;       ///< ncu's "ID": the launch's index among its process's profiled ones
+  std::string process;  ///< ncu's "Process ID", as printed; empty when the export has none
   std::string kernel;   ///< "Kernel Name" as printed (function, demangled or mangled)
   std::map<std::string, double> metrics;  ///< metric name -> value in CUPTI's units
 };
@@ -31,7 +32,7 @@ struct NcuSkipped {
 };
 
 struct NcuCsv {
-  std::vector<NcuLaunch> launches;              ///< in ID order
+  std::vector<NcuLaunch> launches;              ///< in the order of their first row in the file
   std::map<std::string, NcuSkipped> skipped;    ///< by metric: a unit not understood, text values
 };
 
@@ -43,11 +44,15 @@ struct NcuCsv {
 /// ("1,048,576") are undone, so values compare with CUPTI's: bytes, counts,
 /// nanoseconds for durations, per second for rates. A value of "n/a" is left
 /// out; a unit not understood and a value that is not a finite number are left
-/// out and recorded in `skipped`. Throws bad_input (naming `origin`, and the
-/// line where there is one) when no header is found, when a line that starts
-/// with a quote is not a whole row (broken quoting, another width than the
-/// header's: a truncated export), when the header names a metric twice, and
-/// on a negative value of a counts or bytes metric.
+/// out and recorded in `skipped`. A launch is its (Process ID, ID): IDs restart
+/// in each process. A later header row (each process may write its own, with
+/// the metrics in another order) replaces the earlier one. Throws bad_input
+/// (naming `origin`, and the line where there is one) when no header is found,
+/// when a line that starts with a quote is not a whole row (broken quoting,
+/// another width than the header's: a truncated export), when a header names a
+/// metric twice, on a negative value of a counts or bytes metric, and when a
+/// launch names another kernel than before or has a second, different value of
+/// a metric (two exports in one file).
 NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin);
 /// Reads and parses a file (at most 256 MiB).
 NcuCsv read_ncu_csv(const std::string& path);
