@@ -78,35 +78,36 @@ double rel_diff(double flopscope, double ncu) {
 }  // namespace
 
 CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol) {
-  // ncu's mangled names demangle exactly as flopscope's do; names ncu printed
-  // demangled (its own demangler) or as bare functions only match by function name.
-  const bool by_signature = std::any_of(ncu.launches.begin(), ncu.launches.end(),
-                                        [](const NcuLaunch& l) { return l.kernel.rfind("_Z", 0) == 0; });
-  const auto key_of = [&](const std::string& name) {
-    const std::string d = demangle(name);
-    return by_signature ? d : kernel_short_name(d);
-  };
-
-  std::map<std::string, Pool> ours, theirs;
-  std::vector<std::string> ncu_order, our_order;
+  // Each of ncu's names picks its matching form. A mangled one demangles exactly
+  // as flopscope's names do: matched by signature, template instances apart.
+  // Another (ncu's own demangler, a bare function) matches by function name.
+  // So flopscope's kernels are pooled both ways.
+  std::map<std::string, Pool> by_signature, by_function;
+  std::vector<std::string> our_order;  // signatures
   for (const RunRecord& r : doc.runs) {
     if (r.family != "app" || r.name.empty() || !r.hw || r.hw->metrics.empty()) continue;
-    const std::string k = key_of(r.name);
-    auto [it, fresh] = ours.try_emplace(k);
-    if (fresh) our_order.push_back(k);
-    add_launches(it->second.launches, r.launches);
-    it->second.add(r.hw->metrics, double(r.launches));
+    const std::string sig = demangle(r.name);
+    if (!by_signature.count(sig)) our_order.push_back(sig);
+    for (Pool* p : {&by_signature[sig], &by_function[kernel_short_name(sig)]}) {
+      add_launches(p->launches, r.launches);
+      p->add(r.hw->metrics, double(r.launches));
+    }
   }
-  if (ours.empty())
+  if (our_order.empty())
     throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
                     "'flopscope profile --set flops|roofline --out F -- APP' (a bench results file sums "
                     "kernels per run; a timing profile has no counters)");
+  std::map<std::string, Pool> theirs;
+  std::vector<std::pair<std::string, bool>> ncu_order;  // (key, matched by signature)
+  std::set<std::string> ncu_metrics;                    // with a value on some launch
   for (const NcuLaunch& l : ncu.launches) {
-    const std::string k = key_of(l.kernel);
+    const bool mangled = l.kernel.rfind("_Z", 0) == 0;
+    const std::string k = mangled ? demangle(l.kernel) : kernel_short_name(demangle(l.kernel));
     auto [it, fresh] = theirs.try_emplace(k);
-    if (fresh) ncu_order.push_back(k);
+    if (fresh) ncu_order.emplace_back(k, mangled);
     add_launches(it->second.launches, 1);
     it->second.add(l.metrics, 1);
+    for (const auto& [m, v] : l.metrics) ncu_metrics.insert(m);
   }
 
   CrosscheckReport rep;
@@ -114,21 +115,33 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   // ncu's values left out, for the metrics flopscope has (a raw page also
   // carries text columns, such as the device's name, that concern nobody).
   std::set<std::string> our_metrics;
-  for (const auto& [k, pool] : ours)
+  for (const auto& [k, pool] : by_signature)
     for (const auto& [m, sw] : pool.sums) our_metrics.insert(m);
-  for (const auto& [metric, sk] : ncu.skipped)
-    if (our_metrics.count(metric))
-      rep.notes.push_back("ncu's " + metric + " was left out: " + sk.reason + " (" + std::to_string(sk.values) +
-                          " value" + (sk.values == 1 ? "" : "s") + ")");
-  if (!by_signature)
-    rep.notes.push_back("kernels matched by function name (ncu printed no mangled names): template instances "
-                        "of one function are pooled; ncu --print-kernel-base mangled matches them apart");
-  for (const std::string& k : ncu_order) {
+  std::string absent;  // flopscope's metrics of which ncu has no value at all
+  for (const std::string& m : our_metrics) {
+    if (const auto sk = ncu.skipped.find(m); sk != ncu.skipped.end())
+      rep.notes.push_back("ncu's " + m + " was left out: " + sk->second.reason + " (" +
+                          std::to_string(sk->second.values) + " value" + (sk->second.values == 1 ? "" : "s") + ")");
+    else if (!ncu_metrics.count(m))
+      absent += (absent.empty() ? "" : ", ") + m;
+  }
+  if (!absent.empty())
+    rep.notes.push_back("ncu's export has no value of " + absent +
+                        " (not collected, or n/a on every launch): not compared");
+  const auto unmangled = std::count_if(ncu_order.begin(), ncu_order.end(), [](const auto& k) { return !k.second; });
+  if (unmangled > 0)
+    rep.notes.push_back("kernels matched by function name (" + std::to_string(unmangled) + " of ncu's " +
+                        std::to_string(ncu_order.size()) + " kernel names are not mangled): template instances of "
+                        "one function are pooled; ncu --print-kernel-base mangled matches them apart");
+  std::set<std::string> matched_signatures, matched_functions;
+  for (const auto& [k, mangled] : ncu_order) {
+    const std::map<std::string, Pool>& ours = mangled ? by_signature : by_function;
     const auto mine = ours.find(k);
     if (mine == ours.end()) {
       rep.only_ncu.push_back(k);
       continue;
     }
+    (mangled ? matched_signatures : matched_functions).insert(k);
     const Pool& t = theirs.at(k);
     rep.kernels.push_back({k, mine->second.launches, t.launches, rep.rows.size(), 0});
     const std::map<std::string, double> a = mine->second.means(), b = t.means();
@@ -143,8 +156,9 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
       ++rep.kernels.back().row_count;
     }
   }
-  for (const std::string& k : our_order)
-    if (!theirs.count(k)) rep.only_flopscope.push_back(k);
+  for (const std::string& sig : our_order)
+    if (!matched_signatures.count(sig) && !matched_functions.count(kernel_short_name(sig)))
+      rep.only_flopscope.push_back(sig);
   if (!rep.kernels.empty() && rep.rows.empty())
     rep.notes.push_back("no metric is in both: profile with the metric list of 'flopscope metrics --chip CHIP "
                         "--set S --json' and ncu --metrics with the same list");
@@ -188,13 +202,15 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
       ++gated;
       differ += row.ok ? 0 : 1;
     }
+  const std::string one_side = "; " + std::to_string(r.only_flopscope.size()) + " kernel(s) only in flopscope, " +
+                               std::to_string(r.only_ncu.size()) + " only in ncu\n";
   if (gated == 0)
     out << "FAIL: no counter was compared (" << r.kernels.size() << " kernel(s) in common)\n";
   else if (differ > 0)
     out << "FAIL: " << differ << " of " << gated << " counters differ beyond tolerance, over " << r.kernels.size()
-        << " kernel(s)\n";
+        << " kernel(s)" << one_side;
   else
-    out << "PASS: " << gated << " counters agree, over " << r.kernels.size() << " kernel(s)\n";
+    out << "PASS: " << gated << " counters agree, over " << r.kernels.size() << " kernel(s)" << one_side;
   return out.str();
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "flopscope/crosscheck.h"
 #include "flopscope/error.h"
@@ -261,7 +262,9 @@ TEST(NcuCsv, LaunchesAreKeyedByProcessAndId) {
   };
   const std::vector<std::string> gemm{"100", test::kNcuGemm128, ffma, "inst", "2,097,152"};
   const std::vector<std::vector<std::string>> dupid{
-      gemm, {"200", test::kNcuCopy, "dram__bytes_read.sum", "Mbyte", "268.44"}, {"200", test::kNcuCopy, ffma, "inst", "5"}};
+      gemm,
+      {"200", test::kNcuCopy, "dram__bytes_read.sum", "Mbyte", "268.44"},
+      {"200", test::kNcuCopy, ffma, "inst", "5"}};
   const NcuCsv two = parse_ncu_csv(csv("yes", dupid), "n.csv");
   ASSERT_EQ(two.launches.size(), 2u);
   EXPECT_EQ(two.launches[0].process, "100");
@@ -356,7 +359,9 @@ TEST(Crosscheck, MangledNamesMatchTemplateInstancesApart) {
   EXPECT_TRUE(r.only_ncu.empty());
   EXPECT_TRUE(r.passed());
   const std::string text = render_crosscheck_text(r);
-  EXPECT_NE(text.find("PASS: 6 counters agree, over 3 kernel(s)"), std::string::npos) << text;
+  EXPECT_NE(text.find("PASS: 6 counters agree, over 3 kernel(s); 1 kernel(s) only in flopscope, 0 only in ncu\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("2097152"), std::string::npos) << "exact counts are printed in full\n" << text;
   EXPECT_NE(text.find("only flopscope counted"), std::string::npos) << text;
 }
@@ -376,6 +381,56 @@ TEST(Crosscheck, FunctionNamesPoolInstancesAndSaySo) {
   for (const std::string& n : r.notes) noted |= n.find("matched by function name") != std::string::npos;
   EXPECT_TRUE(noted);
   EXPECT_NE(render_crosscheck_text(r).find("FAIL: 1 of"), std::string::npos);
+}
+
+// Hand-made after the review's mixed.csv: one mangled name among names printed
+// by ncu's demangler. Each name picks its own matching, so the demangled ones
+// still match by function name (and the mangled one by signature).
+TEST(Crosscheck, EachNameChoosesItsMatching) {
+  std::string text = test::ncu_details_csv();
+  const auto rename = [&](const std::string& from, const std::string& to) {
+    for (size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, from.size(), to);
+  };
+  rename(test::kNcuGemm128, "void gemm_kernel<128>(const float *, const float *, float *, int, int, int)");
+  rename(test::kNcuGemm64, "void gemm_kernel<64>(const float *, const float *, float *, int, int, int)");
+  const CrosscheckReport r = crosscheck_ncu(test::ncu_twin_profile(), parse_ncu_csv(text, "n.csv"), {});
+  ASSERT_EQ(r.kernels.size(), 2u);
+  EXPECT_EQ(r.kernels[0].key, "gemm_kernel");
+  EXPECT_EQ(r.kernels[0].ncu_launches, 3);
+  EXPECT_EQ(r.kernels[0].flopscope_launches, 3);
+  EXPECT_EQ(r.kernels[1].key, demangle(test::kNcuCopy));
+  EXPECT_TRUE(r.only_ncu.empty());
+  EXPECT_EQ(r.only_flopscope, std::vector<std::string>{"void fill_kernel(float*, long)"});
+  ASSERT_NE(find_row(r, "gemm_kernel", "sm__sass_thread_inst_executed_op_ffma_pred_on.sum"), nullptr);
+  EXPECT_TRUE(r.passed());
+  const std::string shown = render_crosscheck_text(r);
+  EXPECT_NE(shown.find("note: kernels matched by function name (1 of ncu's 2 kernel names are not mangled)"),
+            std::string::npos)
+      << shown;
+}
+
+// Hand-made after the review's onemetric.csv and na2.csv: what flopscope
+// counted and ncu has no value of is named, not silently left out.
+TEST(Crosscheck, MetricsNcuLacksAreNamed) {
+  const std::string all = test::ncu_details_csv();
+  std::istringstream lines(all);
+  std::string text;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(".peak_sustained\"") != std::string::npos) continue;  // not collected
+    if (const size_t at = line.find(R"(_pred_on.sum","inst",")"); at != std::string::npos)
+      line = line.substr(0, at) + R"(_pred_on.sum","inst","n/a")";  // n/a on every launch
+    text += line + "\n";
+  }
+  const CrosscheckReport r = crosscheck_ncu(test::ncu_twin_profile(), parse_ncu_csv(text, "n.csv"), {});
+  EXPECT_TRUE(r.passed());
+  EXPECT_NE(std::find(r.notes.begin(), r.notes.end(),
+                      "ncu's export has no value of sm__sass_thread_inst_executed_op_ffma_pred_on.sum, "
+                      "sm__sass_thread_inst_executed_op_ffma_pred_on.sum.peak_sustained (not collected, or n/a on "
+                      "every launch): not compared"),
+            r.notes.end());
+  // The sample has all of them: no note.
+  for (const std::string& n : crosscheck_ncu(test::ncu_twin_profile(), parse_ncu_csv(all, "n.csv"), {}).notes)
+    EXPECT_EQ(n.find("has no value"), std::string::npos) << n;
 }
 
 TEST(Crosscheck, TolerancesAndZeros) {

@@ -93,7 +93,7 @@ struct CrosscheckKernel {
 };
 
 struct CrosscheckReport {
-  std::vector<CrosscheckKernel> kernels;   ///< matched, in ncu's first-launch order
+  std::vector<CrosscheckKernel> kernels;   ///< matched, in the order of their first row in ncu's file
   std::vector<CrosscheckRow> rows;         ///< per matched kernel (in kernels' order), per metric in both
   std::vector<std::string> only_ncu;       ///< ncu kernels with no flopscope counters
   std::vector<std::string> only_flopscope; ///< flopscope kernels ncu did not profile
@@ -104,18 +104,20 @@ struct CrosscheckReport {
 };
 
 /// Sets `ncu` beside the application runs of `doc` (a `flopscope profile`
-/// results file, or its raw counter file) that carry raw metrics. Kernels are
-/// matched by demangled name when ncu printed mangled names (`--print-kernel-base
-/// mangled`: one demangler for both sides), else by function name
+/// results file, or its raw counter file) that carry raw metrics. Each name of
+/// ncu's picks its matching: a mangled one by demangled name (`--print-kernel-base
+/// mangled`: one demangler for both sides), any other by function name
 /// (kernel_short_name: ncu's own demangler writes signatures differently). Each
 /// side is the mean per launch over all its launches of the kernel, so both
 /// runs must launch each kernel with the same mix of shapes. ncu values left
-/// out (NcuCsv::skipped) are noted for the metrics flopscope has. Throws
+/// out (NcuCsv::skipped), and the metrics flopscope has of which ncu has no
+/// value at all, are noted. Throws
 /// bad_input when `doc` has no such runs (a `bench` results file, a timing profile).
 CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol);
 
 /// The terminal table: one line per kernel and metric, then the kernels only
-/// one side has, then PASS/FAIL.
+/// one side has, the notes, then PASS/FAIL (with the count of kernels only one
+/// side has).
 std::string render_crosscheck_text(const CrosscheckReport& r);
 
 // ---- model FLOPs per NVTX range -------------------------------------------------
