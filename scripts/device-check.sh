@@ -300,8 +300,8 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
         --warmup 1 --reps 1 --no-validate)
   if [ -n "$metrics" ]; then
     NOTE="same metrics as flopscope's $chip plan" \
-    step ncu 90 ncu --clock-control none --cache-control none --csv --page raw --print-kernel-base mangled \
-      --log-file "$out/ncu.csv" --metrics "$metrics" "${twin[@]}"
+    step ncu 90 ncu --clock-control none --cache-control none --csv --page raw --print-units base \
+      --print-kernel-base mangled --log-file "$out/ncu.csv" --metrics "$metrics" "${twin[@]}"
     if has profile && has crosscheck && [ -s "$out/ncu.csv" ]; then
       NOTE="ncu_twin.json in counters.tgz" \
       step ncu-twin 60 "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin.json" -- "${twin[@]}"

@@ -300,6 +300,16 @@ TEST(GateCli, CrosscheckExitCodes) {
   EXPECT_NE(raw.out.find("note: kernels matched by function name"), std::string::npos) << raw.out;
 }
 
+// ncu's default units (`auto`) are scaled and rounded to about 3 digits
+// ("1.57 Mbyte"), too coarse for the counts class's 0.1%: the ncu command of
+// the docs and of the device check asks for base units.
+TEST(GateCli, CrosscheckNcuCommandsAskForBaseUnits) {
+  for (const char* file : {"/docs/crosscheck.md", "/scripts/device-check.sh"}) {
+    const std::string text = flopscope::read_file(std::string(FLOPSCOPE_SOURCE_DIR) + file);
+    EXPECT_NE(text.find("--csv --page raw --print-units base"), std::string::npos) << file;
+  }
+}
+
 TEST(GateCli, CrosscheckBadInput) {
   Files f;
   const std::string profile = write_doc(f.dir, "profile.json", flopscope::test::ncu_twin_profile());

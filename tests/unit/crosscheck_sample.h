@@ -17,9 +17,10 @@ inline constexpr const char* kNcuGemm128 = "_Z11gemm_kernelILi128EEvPKfS1_Pfiii"
 inline constexpr const char* kNcuGemm64 = "_Z11gemm_kernelILi64EEvPKfS1_Pfiii";
 inline constexpr const char* kNcuCopy = "_Z11copy_kernelPKfPfl";
 
-/// The details page (`ncu --csv --print-kernel-base mangled`, no --log-file):
-/// the application's output and ncu's own lines around the rows. gemm<128> is
-/// launched twice; copy's bytes are printed scaled ("Mbyte").
+/// The details page (`ncu --csv --print-kernel-base mangled`, no --log-file, no
+/// --print-units base): the application's output and ncu's own lines around
+/// the rows. gemm<128> is launched twice; copy's bytes are printed scaled
+/// ("Mbyte"), as ncu's default `--print-units auto` does.
 inline std::string ncu_details_csv() {
   const std::string head =
       R"csv("ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size","Grid Size","Device","CC","Section Name","Metric Name","Metric Unit","Metric Value")csv";

@@ -41,7 +41,8 @@ void add_crosscheck_command(CLI::App& app) {
       ->required();
   CLI::Option* ncu_opt = sub->add_option(
       "--ncu", opt->ncu,
-      "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-kernel-base mangled --log-file F CMD'");
+      "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-units base --print-kernel-base mangled\n"
+      "--log-file F CMD'");
   CLI::Option* model_opt = sub->add_option(
       "--model-flops", opt->model_flops,
       "Model FLOPs per NVTX range (flopscope.model-flops/1 JSON, e.g. from scripts/torch_step.py --flops-out)");
