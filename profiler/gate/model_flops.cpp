@@ -1,6 +1,7 @@
 // A framework's model FLOPs per NVTX range beside the hardware FLOPs of the
 // launches in each range (flopscope/crosscheck.h, docs/crosscheck.md).
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -57,6 +58,29 @@ std::string serialize_model_flops(const ModelFlops& m) {
 }
 
 constexpr size_t kTopKernels = 8;
+/// A range whose hardware FLOPs differ from the model's by more gets a line saying so.
+constexpr double kGapNoted = 0.05;
+
+/// "counted/backward: hardware 7.4% below the model: ..." with the reasons
+/// docs/crosscheck.md lists for that direction; empty within kGapNoted.
+std::string gap_note(const RangeComparison& c) {
+  if (c.hw.launches_with_counters == 0 || c.model.flops <= 0) return "";
+  const double ratio = (c.hw.hw_tensor + c.hw.hw_cuda_core) / c.model.flops;
+  if (std::fabs(ratio - 1) <= kGapNoted) return "";
+  std::string s = "'" + c.model.nvtx + "': hardware " + fmt_fixed(100 * std::fabs(ratio - 1), 1) + "% ";
+  if (ratio > 1)
+    return s + "above the model: recompute, work the model leaves out (softmax, normalization, the optimizer) or "
+               "padding to tile sizes may account for it";
+  s += "below the model: masked work the kernels skip, or work launched outside the range, may account for it";
+  if (const int64_t n = c.hw.launches - c.hw.launches_with_counters; n > 0)
+    s += "; " + std::to_string(n) + " of its launches have no counters";
+  return s;
+}
+
+bool ModelCrosscheck::compared() const {
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [](const RangeComparison& c) { return c.hw.launches_with_counters > 0; });
+}
 
 ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model) {
   const bool any_counters = std::any_of(doc.runs.begin(), doc.runs.end(), [](const RunRecord& r) {
@@ -85,11 +109,19 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
     const auto flops = [](const RangeKernel& k) { return k.totals.hw_tensor + k.totals.hw_cuda_core; };
     std::stable_sort(c.top.begin(), c.top.end(),
                      [&](const RangeKernel& a, const RangeKernel& b) { return flops(a) > flops(b); });
-    if (c.top.size() > kTopKernels) c.top.resize(kTopKernels);
+    if (c.top.size() > kTopKernels) {
+      c.more_kernels = c.top.size() - kTopKernels;
+      c.top.resize(kTopKernels);
+    }
     if (c.hw.launches == 0)
       out.notes.push_back("no kernel was launched inside '" + m.nvtx +
                           "': check the path against the profile's nvtx column (ranges pushed on another thread "
                           "do not cover a launch; docs/profile.md)");
+    else if (c.hw.launches_with_counters == 0)
+      out.notes.push_back("no counted launch inside '" + m.nvtx + "': its " + std::to_string(c.hw.launches) +
+                          " launches have no hardware FLOPs, so hw/model is '-'");
+    else if (std::string gap = gap_note(c); !gap.empty())
+      out.notes.push_back(std::move(gap));
     out.ranges.push_back(std::move(c));
   }
   int64_t n = 0;
@@ -110,9 +142,9 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
     t.add_column(h, std::string(h) == "range" ? Align::left : Align::right, std::string(h) == "range");
   for (const RangeComparison& c : r.ranges) {
     const double hw = c.hw.hw_tensor + c.hw.hw_cuda_core;
+    const bool ratio = c.model.flops > 0 && c.hw.launches_with_counters > 0;
     t.add_row({one_line(c.model.nvtx), fmt_si(c.model.flops), fmt_si(c.hw.hw_tensor), fmt_si(c.hw.hw_cuda_core),
-               fmt_si(hw), c.model.flops > 0 ? fmt_fixed(hw / c.model.flops, 3) : std::string("-"),
-               range_launches_text(c.hw)});
+               fmt_si(hw), ratio ? fmt_fixed(hw / c.model.flops, 3) : std::string("-"), range_launches_text(c.hw)});
   }
   out << t.render(140, false);
   for (const RangeComparison& c : r.ranges) {
@@ -129,6 +161,8 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
         k.add_row({one_line(kr.kernel), one_line(kr.totals.path), std::to_string(kr.totals.launches),
                    fmt_si(kr.totals.hw_tensor), fmt_si(kr.totals.hw_cuda_core)});
       out << k.render(140, false);
+      if (c.more_kernels > 0)
+        out << "  and " << c.more_kernels << " more profile line(s) with fewer hardware FLOPs\n";
     }
     if (!c.model.by_op.empty()) {
       std::vector<std::pair<std::string, double>> ops(c.model.by_op.begin(), c.model.by_op.end());
@@ -139,6 +173,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
     }
   }
   for (const std::string& n : r.notes) out << "note: " << one_line(n) << "\n";  // they quote range names
+  if (!r.compared()) out << "FAIL: no range holds a counted launch: nothing was compared\n";
   return out.str();
 }
 

@@ -341,6 +341,16 @@ TEST(GateCli, CrosscheckModelFlops) {
 
   expect_one_line_error(run_cli({"crosscheck", profile}), "give --ncu NCU.csv or --model-flops F");
   expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", model, "--ncu", model}), "excludes");
+  // The tolerances are --ncu's: given with --model-flops, they would be ignored.
+  expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", model, "--counts-tolerance", "1"}),
+                        "excludes --counts-tolerance");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", model, "--bytes-tolerance", "1"}),
+                        "excludes --bytes-tolerance");
+  // No range holds a counted launch: nothing compared, as --ncu with no counter in common.
+  const std::string nope = R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "nope", "flops": 1}]})";
+  auto none = run_cli({"crosscheck", profile, "--model-flops", write_text(f.dir, "none.json", nope)});
+  EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
+  EXPECT_NE(none.out.find("FAIL: no range holds a counted launch"), std::string::npos) << none.out;
   expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", profile}), "$.schema");
   expect_one_line_error(run_cli({"crosscheck", f.base, "--model-flops", model}), "no application kernel");
   std::string twice = flopscope::test::model_flops_json();

@@ -562,10 +562,12 @@ TEST(ModelFlops, RangesHoldTheirSubrangesByPipe) {
   EXPECT_EQ(r.ranges[3].hw.launches_with_counters, 0);  // the optimizer ran without counters
   EXPECT_EQ(r.ranges[4].hw.launches, 0) << "'warmup' holds nothing; 'step0' is not inside 'counted'";
 
-  ASSERT_EQ(r.notes.size(), 2u);
-  EXPECT_NE(r.notes[0].find("no kernel was launched inside 'warmup'"), std::string::npos) << r.notes[0];
-  EXPECT_NE(r.notes[1].find("3 launches inside the ranges have no hardware FLOPs"), std::string::npos)
-      << "the optimizer's launches, counted once though two ranges hold them: " << r.notes[1];
+  ASSERT_EQ(r.notes.size(), 5u);  // in the ranges' order; the gaps are ModelFlops.NotesAGapInPlainWords's
+  EXPECT_NE(r.notes[2].find("no counted launch inside 'counted/optimizer'"), std::string::npos) << r.notes[2];
+  EXPECT_NE(r.notes[3].find("no kernel was launched inside 'warmup'"), std::string::npos) << r.notes[3];
+  EXPECT_NE(r.notes[4].find("3 launches inside the ranges have no hardware FLOPs"), std::string::npos)
+      << "the optimizer's launches, counted once though two ranges hold them: " << r.notes[4];
+  EXPECT_TRUE(r.compared());
 
   const std::string text = render_model_crosscheck_text(r);
   EXPECT_NE(text.find("model FLOPs from torch.utils.flop_counter.FlopCounterMode (handmade sample)"),
@@ -575,6 +577,68 @@ TEST(ModelFlops, RangesHoldTheirSubrangesByPipe) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("3 (0 counted)"), std::string::npos) << text;
+}
+
+// Found by review: a range with no counted launch showed hw/model 0.000.
+TEST(ModelFlops, NoCountedLaunchShowsNoRatio) {
+  const ModelCrosscheck r =
+      crosscheck_model_flops(test::model_twin_profile(), parse_model_flops(test::model_flops_json(), "m.json"));
+  const std::string text = render_model_crosscheck_text(r);
+  EXPECT_EQ(text.find("0.000"), std::string::npos) << text;
+  for (const char* range : {"counted/optimizer ", "warmup "}) {
+    const size_t row = text.find(range);
+    ASSERT_NE(row, std::string::npos) << text;
+    const std::string line = text.substr(row, text.find('\n', row) - row);
+    EXPECT_NE(line.find(" - "), std::string::npos) << line;
+  }
+  EXPECT_NE(text.find("note: no counted launch inside 'counted/optimizer': its 3 launches have no hardware FLOPs, "
+                      "so hw/model is '-'\n"),
+            std::string::npos)
+      << text;
+}
+
+// Found by review: a report with nothing in any range was still a success.
+TEST(ModelFlops, NothingInAnyRangeIsNotCompared) {
+  const ModelFlops m = parse_model_flops(
+      R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "warmup", "flops": 1},
+          {"nvtx": "counted/optimizer", "flops": 1}]})",
+      "m.json");
+  const ModelCrosscheck r = crosscheck_model_flops(test::model_twin_profile(), m);
+  EXPECT_FALSE(r.compared());
+  const std::string text = render_model_crosscheck_text(r);
+  EXPECT_EQ(text.substr(text.rfind('\n', text.size() - 2) + 1),
+            "FAIL: no range holds a counted launch: nothing was compared\n");
+}
+
+TEST(ModelFlops, NotesAGapInPlainWords) {
+  ModelFlops m = parse_model_flops(test::model_flops_json(), "m.json");
+  const ModelCrosscheck r = crosscheck_model_flops(test::model_twin_profile(), m);
+  // counted: 27.54G of 29G, with 3 launches uncounted; forward 9.02G of 9G: within 5%, no line.
+  EXPECT_EQ(r.notes[0], "'counted': hardware 5.0% below the model: masked work the kernels skip, or work launched "
+                        "outside the range, may account for it; 3 of its launches have no counters");
+  EXPECT_EQ(r.notes[1], "'counted/backward': hardware 7.4% below the model: masked work the kernels skip, or work "
+                        "launched outside the range, may account for it");
+  m.ranges[1].flops = 8.5e9;  // forward: 9.02G of 8.5G
+  const ModelCrosscheck above = crosscheck_model_flops(test::model_twin_profile(), m);
+  EXPECT_EQ(above.notes[1], "'counted/forward': hardware 6.1% above the model: recompute, work the model leaves "
+                            "out (softmax, normalization, the optimizer) or padding to tile sizes may account for it");
+}
+
+// Found by review: the list of a range's kernels was cut at 8 without a word.
+TEST(ModelFlops, SaysHowManyKernelsAreNotListed) {
+  ResultsDoc doc = test::model_twin_profile();
+  for (int i = 0; i < 9; ++i) {  // 9 more lines in counted/forward: 12 with counters there
+    RunRecord extra = doc.runs[0];
+    extra.variant = "extra_" + std::to_string(i);
+    extra.name = "void " + extra.variant + "(int)";
+    doc.runs.push_back(extra);
+  }
+  const ModelCrosscheck r = crosscheck_model_flops(doc, parse_model_flops(test::model_flops_json(), "m.json"));
+  EXPECT_EQ(r.ranges[1].top.size(), 8u);
+  EXPECT_EQ(r.ranges[1].more_kernels, 4u);
+  EXPECT_EQ(r.ranges[2].more_kernels, 0u);
+  EXPECT_NE(render_model_crosscheck_text(r).find("  and 4 more profile line(s) with fewer hardware FLOPs\n"),
+            std::string::npos);
 }
 
 TEST(ModelFlops, NeedsHardwareFlops) {

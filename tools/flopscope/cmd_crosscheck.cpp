@@ -1,8 +1,8 @@
 // `flopscope crosscheck RESULTS --ncu NCU.csv | --model-flops F`: flopscope's
 // counters beside Nsight Compute's for the same command, or beside a
 // framework's model FLOPs per NVTX range (docs/crosscheck.md).
-// Exit codes: 0 every counter agrees (--model-flops: the table was made), 1 a
-// counter differs or none could be compared, 2 bad input.
+// Exit codes: 0 every counter agrees (--model-flops: some range held a counted
+// launch), 1 a counter differs or none could be compared, 2 bad input.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -34,8 +34,8 @@ void add_crosscheck_command(CLI::App& app) {
       "crosscheck",
       "Set flopscope's counters beside Nsight Compute's for the same command, or a framework's\n"
       "model FLOPs beside the hardware FLOPs of each NVTX range (no GPU needed).\n"
-      "Exit: 0 all agree (--model-flops: always, on good input), 1 a counter differs or none was\n"
-      "compared, 2 bad input (docs/crosscheck.md)");
+      "Exit: 0 all agree (--model-flops: some range held a counted launch), 1 a counter differs or\n"
+      "none was compared, 2 bad input (docs/crosscheck.md)");
   sub->add_option("results", opt->results,
                   "Output of 'flopscope profile --set flops|roofline --out F -- CMD' (or its --counters file)")
       ->required();
@@ -48,9 +48,11 @@ void add_crosscheck_command(CLI::App& app) {
       "Model FLOPs per NVTX range (flopscope.model-flops/1 JSON, e.g. from scripts/torch_step.py --flops-out)");
   ncu_opt->excludes(model_opt);
   sub->add_option("--counts-tolerance", opt->counts_tol_pct,
-                  "Instruction and tensor-op counts, percent of ncu's value (default 0.1)");
+                  "Instruction and tensor-op counts, percent of ncu's value (default 0.1)")
+      ->excludes(model_opt);
   sub->add_option("--bytes-tolerance", opt->bytes_tol_pct,
-                  "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)");
+                  "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)")
+      ->excludes(model_opt);
   set_action(sub, [opt]() {
     CrosscheckTolerance tol;
     tol.counts = fraction(opt->counts_tol_pct, "--counts-tolerance");
@@ -60,8 +62,9 @@ void add_crosscheck_command(CLI::App& app) {
     if (!opt->model_flops.empty()) {
       const ModelFlops model = read_model_flops(opt->model_flops);
       const ResultsDoc doc = load_results(opt->results);
-      std::cout << render_model_crosscheck_text(crosscheck_model_flops(doc, model)) << std::flush;
-      return int(kOk);
+      const ModelCrosscheck rep = crosscheck_model_flops(doc, model);
+      std::cout << render_model_crosscheck_text(rep) << std::flush;
+      return rep.compared() ? int(kOk) : int(kFailure);
     }
     const NcuCsv ncu = read_ncu_csv(opt->ncu);
     const ResultsDoc doc = load_results(opt->results);

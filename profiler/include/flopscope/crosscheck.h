@@ -156,17 +156,22 @@ struct RangeComparison {
   ModelRange model;
   RangeRow hw;                    ///< the range's kernels, summed (flopscope/views.h)
   std::vector<RangeKernel> top;   ///< the profile lines with the most hardware FLOPs, at most 8
+  size_t more_kernels = 0;        ///< the range's other profile lines with counters, left out of `top`
 };
 
 struct ModelCrosscheck {
   std::string source;
   std::vector<RangeComparison> ranges;  ///< in the model file's order
   std::vector<std::string> notes;
+  /// Some range holds a launch with hardware FLOPs (else crosscheck exits 1).
+  bool compared() const;
 };
 
 /// For each range of `model`, the application kernels of `doc` launched in the
 /// range or its subranges ("step/forward" holds "step/forward/attn"), summed by
-/// range_totals. Throws bad_input when `doc` holds no application run with
+/// range_totals. Notes a range with no launch, or none with counters, and a
+/// range whose hardware FLOPs differ from the model's by more than 5%, with the
+/// likely reasons. Throws bad_input when `doc` holds no application run with
 /// hardware FLOPs.
 ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model);
 std::string render_model_crosscheck_text(const ModelCrosscheck& r);
