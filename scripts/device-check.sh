@@ -325,7 +325,7 @@ if has profile; then
   pack_counters
   # PyTorch's count per NVTX range beside the hardware FLOPs of the same ranges (table in run.log).
   if has crosscheck && [ -s "$cstage/profile_flops.json" ] && [ -s "$cstage/torch_flops.json" ]; then
-    NOTE="FlopCounterMode vs hardware, per range: run.log" \
+    NOTE="FlopCounterMode vs hardware, per range: run.log; rc=1: no range held a counted launch" \
     step torch-crosscheck 20 "$fs" crosscheck "$cstage/profile_flops.json" --model-flops "$cstage/torch_flops.json"
   fi
 else

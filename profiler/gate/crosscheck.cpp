@@ -128,11 +128,19 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   if (!absent.empty())
     rep.notes.push_back("ncu's export has no value of " + absent +
                         " (not collected, or n/a on every launch): not compared");
-  const auto unmangled = std::count_if(ncu_order.begin(), ncu_order.end(), [](const auto& k) { return !k.second; });
-  if (unmangled > 0)
-    rep.notes.push_back("kernels matched by function name (" + std::to_string(unmangled) + " of ncu's " +
-                        std::to_string(ncu_order.size()) + " kernel names are not mangled): template instances of "
-                        "one function are pooled; ncu --print-kernel-base mangled matches them apart");
+  // Matching by function name pools only what flopscope saw in several
+  // template instances (a bare name, extern "C" or cuBLAS's, has none).
+  std::map<std::string, int> instances;  // function name -> flopscope's signatures of it
+  for (const auto& [sig, pool] : by_signature) ++instances[kernel_short_name(sig)];
+  const auto pooled = std::count_if(ncu_order.begin(), ncu_order.end(), [&](const auto& k) {
+    const auto it = instances.find(k.first);
+    return !k.second && it != instances.end() && it->second > 1;
+  });
+  if (pooled > 0)
+    rep.notes.push_back("kernels matched by function name (" + std::to_string(pooled) + " of ncu's " +
+                        std::to_string(ncu_order.size()) + " kernel names: not mangled, and a function flopscope "
+                        "saw in several template instances): the instances are pooled; ncu "
+                        "--print-kernel-base mangled matches them apart");
   std::set<std::string> matched_signatures, matched_functions;
   for (const auto& [k, mangled] : ncu_order) {
     const std::map<std::string, Pool>& ours = mangled ? by_signature : by_function;
@@ -205,7 +213,7 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
   const std::string one_side = "; " + std::to_string(r.only_flopscope.size()) + " kernel(s) only in flopscope, " +
                                std::to_string(r.only_ncu.size()) + " only in ncu\n";
   if (gated == 0)
-    out << "FAIL: no counter was compared (" << r.kernels.size() << " kernel(s) in common)\n";
+    out << "FAIL: no counter was compared (" << r.kernels.size() << " kernel(s) in common)" << one_side;
   else if (differ > 0)
     out << "FAIL: " << differ << " of " << gated << " counters differ beyond tolerance, over " << r.kernels.size()
         << " kernel(s)" << one_side;

@@ -203,12 +203,16 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     return it->second;
   };
   // Each launch and metric once. The same value again changes nothing (a row
-  // repeated); another one would leave a guess of which is the launch's.
+  // repeated); another one would leave a guess of which is the launch's. Only
+  // for counter names: the details page's display labels may recur in two
+  // sections with other units ("Memory Throughput": % under Speed Of Light,
+  // byte/s under Memory Workload Analysis), and the first is kept.
   std::map<std::pair<size_t, std::string>, std::string> seen;  // (launch, metric) -> unit and value as printed
   auto add_value = [&](size_t line, size_t li, const std::string& metric, const std::string& unit,
                        const std::string& value) {
+    const bool counter = metric.find("__") != std::string::npos;
     const auto [it, fresh] = seen.try_emplace({li, metric}, unit + '\n' + value);
-    if (!fresh && it->second != unit + '\n' + value)
+    if (!fresh && counter && it->second != unit + '\n' + value)
       refuse(line, describe(out.launches[li]) + " has a second value of " + metric + ": two exports in one file?");
     if (!fresh || value.empty() || value == "n/a") return;
     NcuLaunch& l = out.launches[li];

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <sstream>
 #include <string_view>
 
@@ -116,7 +117,7 @@ std::string render_markdown(const ResultsDoc& doc) {
 
 std::string csv_field(const std::string& raw) {
   // A NUL or other control byte (a JSON string may hold one) would break the
-  // readers of a CSV file; tab, CR and LF are quoted like any text.
+  // readers of a CSV file; tab, CR and LF stay (a field with CR or LF is quoted).
   std::string s = raw;
   for (char& c : s)
     if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') c = '?';
@@ -133,10 +134,14 @@ std::string csv_field(const std::string& raw) {
 }
 
 static std::string csv_number(double v) {
-  // The shortest text that reads back as the same double (0.026892, not
-  // 0.026891999999999999).
-  char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  // The shortest digits that read back as the same double (0.026892, not
+  // 0.026891999999999999), in plain notation where %.17g used it (a count
+  // stays 1000000000000, not 1e+12), else with an exponent.
+  char buf[64];
+  const double a = std::fabs(v);
+  const bool plain = v == 0 || (a >= 1e-4 && a < 1e17);
+  const auto res = plain ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
+                         : std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, res.ptr);
 }
 

@@ -38,15 +38,8 @@ std::string terminal_text(const std::string& s) {
   // and isolates (U+202A..U+202E, U+2066..U+2069), which reorder what follows.
   std::string out;
   out.reserve(s.size());
-  auto byte = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0; };
   for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char u = byte(i);
-    size_t len = 0;  // bytes of a character to replace
-    if (u < 0x20 || u == 0x7f) len = 1;
-    else if (u == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) len = 2;
-    else if (u == 0xE2 && ((byte(i + 1) == 0x80 && byte(i + 2) >= 0xAA && byte(i + 2) <= 0xAE) ||
-                           (byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 && byte(i + 2) <= 0xA9)))
-      len = 3;
+    const size_t len = unsafe_char_length(s, i);  // flopscope/error.h
     if (len == 0) {
       out += s[i];
     } else {
@@ -131,7 +124,8 @@ std::string above_peak_warning(const ResultsDoc& doc) {
   constexpr size_t kNamed = 5;
   std::vector<std::string> ids;
   for (const auto& r : doc.runs)
-    if ((r.derived.mfu && *r.derived.mfu > 1) || (r.derived.hfu && *r.derived.hfu > 1))
+    if (const auto measured = mfu_measured(r, doc);
+        (r.derived.mfu && *r.derived.mfu > 1) || (r.derived.hfu && *r.derived.hfu > 1) || (measured && *measured > 1))
       ids.push_back(run_label(r.id, r.nvtx));
   if (ids.empty()) return "";
   std::string s = std::to_string(ids.size()) + (ids.size() == 1 ? " run is" : " runs are") +

@@ -292,6 +292,15 @@ TEST(NcuCsv, LaunchesAreKeyedByProcessAndId) {
   const NcuCsv dupsame = parse_ncu_csv(csv("yes", {gemm, again}), "n.csv");
   ASSERT_EQ(dupsame.launches.size(), 2u);
   EXPECT_EQ(dupsame.launches[1].metrics.at(ffma), 4194304);
+  // A display label two sections share (`--set full`: "Memory Throughput" is a
+  // % under Speed Of Light and byte/s under Memory Workload Analysis) is no
+  // second value of a counter: read, the first kept.
+  const NcuCsv sections = parse_ncu_csv(
+      csv("yes", {gemm, {"100", test::kNcuGemm128, "Memory Throughput", "%", "71.2"},
+                  {"100", test::kNcuGemm128, "Memory Throughput", "Gbyte/second", "3.1"}}),
+      "n.csv");
+  ASSERT_EQ(sections.launches.size(), 1u);
+  EXPECT_EQ(sections.launches[0].metrics.at(ffma), 2097152);
 }
 
 // Hand-made after the review's raw_twoproc.csv: a second process's raw block,
@@ -404,7 +413,8 @@ TEST(Crosscheck, EachNameChoosesItsMatching) {
   ASSERT_NE(find_row(r, "gemm_kernel", "sm__sass_thread_inst_executed_op_ffma_pred_on.sum"), nullptr);
   EXPECT_TRUE(r.passed());
   const std::string shown = render_crosscheck_text(r);
-  EXPECT_NE(shown.find("note: kernels matched by function name (1 of ncu's 2 kernel names are not mangled)"),
+  EXPECT_NE(shown.find("note: kernels matched by function name (1 of ncu's 2 kernel names: not mangled, and a "
+                       "function flopscope saw in several template instances)"),
             std::string::npos)
       << shown;
 }

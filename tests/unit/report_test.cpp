@@ -99,6 +99,13 @@ TEST(Report, CsvQuotingAndColumns) {
   // Numbers in their shortest exact form, not 17 digits.
   d.runs[0].time_s.median = 0.026892;
   EXPECT_NE(render_csv(d).find(",1,0.026892,"), std::string::npos) << render_csv(d);
+  // Counts stay plain integers; only the very small or large take an exponent.
+  d.runs[0].time_s.median = 1e-4;
+  d.runs[0].model.flops = 1e12;
+  d.runs[0].model.bytes = 1e20;
+  const std::string csv = render_csv(d);
+  EXPECT_NE(csv.find(",1,0.0001,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",1000000000000,1e+20,"), std::string::npos) << csv;
 }
 
 TEST(Table, ShrinksToWidth) {

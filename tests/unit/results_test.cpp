@@ -358,6 +358,8 @@ TEST(ResultsValidation, ErrorsQuoteControlCharactersEscaped) {
   EXPECT_NE(error_of(j.dump()).find("$.peaks.datasheet.flops_per_s.a\\r\\x01: unknown precision key"),
             std::string::npos)
       << error_of(j.dump());
+  // C1 controls and bidi overrides too (U+009B, an 8-bit CSI; U+202E), byte by byte; é stays.
+  EXPECT_EQ(one_line("\xC3\xA9\xC2\x9B" "1m\xE2\x80\xAE"), "\xC3\xA9\\xc2\\x9b" "1m\\xe2\\x80\\xae");
 }
 
 TEST(ResultsValidation, TruncatedAtEveryByteAndByteFlips) {

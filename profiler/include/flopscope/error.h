@@ -12,24 +12,45 @@ enum class ErrorKind {
   no_gpu,      ///< no GPU, no driver, or no permission for counters (exit 3)
 };
 
+/// The bytes of a character at `i` that must not reach a terminal as is, or
+/// 0: an ASCII control or DEL (1), a C1 control U+0080..U+009F, an 8-bit CSI
+/// among them (2), or a bidi override or isolate U+202A..U+202E,
+/// U+2066..U+2069, which reorders what follows (3). Shared by error messages
+/// and the reports' terminal text.
+inline size_t unsafe_char_length(const std::string& s, size_t i) {
+  auto byte = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned u = byte(i);
+  if (u < 0x20 || u == 0x7f) return 1;
+  if (u == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) return 2;
+  if (u == 0xE2 && ((byte(i + 1) == 0x80 && byte(i + 2) >= 0xAA && byte(i + 2) <= 0xAE) ||
+                    (byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 && byte(i + 2) <= 0xA9)))
+    return 3;
+  return 0;
+}
+
 /// An error is one line: a newline or other control character that came from
-/// a user's file, key or argument is shown escaped ("\n", "\x01"), never printed.
+/// a user's file, key or argument is shown escaped ("\n", "\x01", "\xe2\x80\xae"),
+/// never printed.
 inline std::string one_line(const std::string& s) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(s.size());
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const size_t n = unsafe_char_length(s, i);
+    if (s[i] == '\n') {
       out += "\\n";
-    } else if (c == '\r') {
+    } else if (s[i] == '\r') {
       out += "\\r";
-    } else if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
+    } else if (n == 0) {
+      out += s[i];
     } else {
-      out += c;
+      for (size_t k = i; k < i + n; ++k) {
+        const auto u = static_cast<unsigned char>(s[k]);
+        out += "\\x";
+        out += kHex[u >> 4];
+        out += kHex[u & 15];
+      }
+      i += n - 1;
     }
   }
   return out;

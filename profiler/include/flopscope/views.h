@@ -42,7 +42,7 @@ struct PeakRow {
 std::vector<PeakRow> peak_rows(const ResultsDoc& doc);
 
 /// Empty, or one line naming the runs whose MFU or HFU is above 100% of the
-/// datasheet peak: no kernel beats its peak, so the peak named is not the one
+/// datasheet peak, or MFU above the measured one: no kernel beats its peak, so the peak named is not the one
 /// it ran against, or its time or FLOP count is wrong. Reports show it as a
 /// warning rather than print such a figure silently.
 std::string above_peak_warning(const ResultsDoc& doc);
