@@ -25,7 +25,7 @@ const std::vector<ArchRates>& arch_database() {
         {"fp16_tensor", 1024}, {"bf16_tensor", 1024}, {"fp8_tensor", 2048},
         {"int8_tensor", 2048}}},
       // Hopper GH100 (H100 whitepaper, table 2): 128 FP32 lanes, 64 FP64 lanes,
-      // HFMA2 at 2x FP32; fourth-gen tensor cores: 1024 dense FP16 FMA/clk/SM.
+      // HFMA2 at 2x FP32; fourth-gen tensor cores: 2048 dense FP16 FMA/clk/SM.
       {"sm_90", 9, 0,
        {{"fp64", 128}, {"fp64_tensor", 256}, {"fp32", 256}, {"fp16", 512}, {"bf16", 512},
         {"tf32_tensor", 2048}, {"fp16_tensor", 4096}, {"bf16_tensor", 4096},

@@ -21,6 +21,26 @@ static std::string lower(std::string_view s) {
   return out;
 }
 
+// Whether the lower-case device name `want` holds the pattern `m` as the name
+// of that product, not of another: "nvidia l4" is not in "nvidia l40", "b200"
+// not in "nvidia gb200", and a variant word the pattern lacks ("h200 nvl",
+// "rtx 4090 d", "... laptop gpu") names another product with other peaks.
+static bool names_product(const std::string& want, const std::string& m) {
+  const size_t at = want.find(m);
+  if (at == std::string::npos) return false;
+  if (at > 0 && std::isalnum(static_cast<unsigned char>(want[at - 1]))) return false;
+  const size_t end = at + m.size();
+  if (end < want.size() && std::isdigit(static_cast<unsigned char>(want[end])) &&
+      std::isdigit(static_cast<unsigned char>(m.back())))
+    return false;  // "l4" + "0"
+  std::istringstream words(want);
+  for (std::string w; words >> w;)
+    if ((w == "nvl" || w == "d" || w == "laptop" || w == "mobile" || w == "max-q") &&
+        m.find(w) == std::string::npos)
+      return false;
+  return true;
+}
+
 const GpuSpec* find_gpu(std::string_view name) {
   const std::string want = lower(name);
   if (want.empty()) return nullptr;
@@ -32,11 +52,24 @@ const GpuSpec* find_gpu(std::string_view name) {
   size_t best_len = 0;
   for (const auto& g : gpu_database())
     for (const auto& m : g.match)
-      if (want.find(lower(m)) != std::string::npos && m.size() > best_len) {
+      if (names_product(want, lower(m)) && m.size() > best_len) {
         best = &g;
         best_len = m.size();
       }
   return best;
+}
+
+const GpuSpec* find_gpu_for_device(std::string_view name, int sm_count, double memory_bytes) {
+  const GpuSpec* g = find_gpu(name);
+  if (!g) return nullptr;
+  if (sm_count > 0 && sm_count != g->sm_count) return nullptr;  // a MIG slice, a cut-down part
+  // The runtime reports a little more or less than the nominal size (H200:
+  // 150e9 bytes for 141 GB); an A100 40GB reports half the 80GB entry's.
+  if (memory_bytes > 0 && g->memory_bytes > 0) {
+    const double ratio = memory_bytes / g->memory_bytes;
+    if (ratio < 0.85 || ratio > 1.25) return nullptr;
+  }
+  return g;
 }
 
 const GpuSpec& require_gpu(std::string_view name) {

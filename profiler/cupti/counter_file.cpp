@@ -487,7 +487,9 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
   ResultsDoc doc = new_results_doc();
   doc.device = device;
   if (device) {
-    const GpuSpec* g = find_gpu(device->gpu_key.empty() ? device->name : device->gpu_key);
+    const GpuSpec* g = device->gpu_key.empty()
+                           ? find_gpu_for_device(device->name, device->sm_count, device->memory_bytes)
+                           : find_gpu(device->gpu_key);
     if (g) doc.peaks.datasheet = datasheet_peaks(*g);
   }
 

@@ -378,7 +378,7 @@ void Session::Impl::init() {
     d.cc_minor = prop.minor;
     d.sm_count = prop.multiProcessorCount;
     d.memory_bytes = double(prop.totalGlobalMem);
-    if (const GpuSpec* g = find_gpu(d.name)) d.gpu_key = g->key;
+    if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) d.gpu_key = g->key;
     s.raw.device = d;
   }
 

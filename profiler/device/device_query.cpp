@@ -48,14 +48,17 @@ std::vector<DeviceInfo> query_devices() {
     d.memory_bytes = double(p.totalGlobalMem);
     d.driver_version = version_string(driver);
     d.cuda_runtime_version = version_string(runtime);
-    if (const GpuSpec* g = find_gpu(d.name)) d.gpu_key = g->key;
+    if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) d.gpu_key = g->key;
     out.push_back(d);
   }
   return out;
 }
 
 PeakTable peaks_for_device(const DeviceInfo& d) {
-  if (const GpuSpec* g = find_gpu(d.gpu_key.empty() ? d.name : d.gpu_key)) return datasheet_peaks(*g);
+  // The key is set only when the device is the datasheet's product (query_devices).
+  if (const GpuSpec* g = d.gpu_key.empty() ? find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)
+                                            : find_gpu(d.gpu_key))
+    return datasheet_peaks(*g);
   const ArchRates* arch = find_arch(d.cc_major, d.cc_minor);
   if (!arch)
     throw Error(ErrorKind::failure, d.name + ": compute capability " + std::to_string(d.cc_major) +

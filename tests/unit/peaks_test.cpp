@@ -90,6 +90,23 @@ TEST(Peaks, FindByDeviceName) {
   EXPECT_EQ(find_gpu("H200")->key, "h200");
   EXPECT_EQ(find_gpu("nonexistent"), nullptr);
   EXPECT_EQ(find_gpu(""), nullptr);
+  EXPECT_EQ(find_gpu("NVIDIA L4")->key, "l4");
+  EXPECT_EQ(find_gpu("NVIDIA B200")->key, "b200");
+  // Other products whose names hold an entry's pattern: another GPU, other
+  // peaks (the L40 once took the L4's 30 TFLOP/s, a third of its own).
+  for (const char* other : {"NVIDIA L40", "NVIDIA GB200", "NVIDIA H200 NVL", "NVIDIA GeForce RTX 4090 D",
+                            "NVIDIA GeForce RTX 4090 Laptop GPU"})
+    EXPECT_EQ(find_gpu(other), nullptr) << other;
+}
+
+// A device is its datasheet's product only with the datasheet's SMs and about
+// its memory: a MIG slice or an A100 40GB gets peaks derived from itself.
+TEST(Peaks, FindForDeviceChecksSmsAndMemory) {
+  EXPECT_EQ(find_gpu_for_device("NVIDIA H200", 132, 150.0e9)->key, "h200");  // as the runtime reports it
+  EXPECT_EQ(find_gpu_for_device("NVIDIA H100 80GB HBM3", 132, 85.0e9)->key, "h100-sxm");
+  EXPECT_EQ(find_gpu_for_device("NVIDIA H200", 0, 0)->key, "h200");  // not known: the name decides
+  EXPECT_EQ(find_gpu_for_device("NVIDIA A100-SXM4-40GB", 108, 42.4e9), nullptr);
+  EXPECT_EQ(find_gpu_for_device("NVIDIA H100 80GB HBM3 MIG 1g.10gb", 16, 10.7e9), nullptr);
 }
 
 TEST(Peaks, UnknownGpuListsKnown) {

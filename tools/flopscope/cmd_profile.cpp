@@ -170,7 +170,8 @@ void attach_peaks(ResultsDoc& doc) {
     }
   }
   if (doc.device) {
-    if (const GpuSpec* g = find_gpu(doc.device->name)) doc.device->gpu_key = g->key;
+    const DeviceInfo& d = *doc.device;
+    if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) doc.device->gpu_key = g->key;
     try {
       doc.peaks.datasheet = peaks_for_device(*doc.device);
     } catch (const Error&) {  // an unknown architecture: no peaks, records say so

@@ -55,6 +55,11 @@ const std::vector<GpuSpec>& gpu_database();
 /// Accepts a database key ("h200"), a product name or a CUDA device name,
 /// case-insensitively. nullptr when unknown.
 const GpuSpec* find_gpu(std::string_view name);
+/// The datasheet entry of a CUDA device, or nullptr when the device is not that
+/// product as sold: its name matches but its SM count or memory does not (a
+/// MIG slice, a cut-down part, an A100 40GB against the 80GB entry). Its peaks
+/// are then derived from its own SMs and clock. 0 for an unknown count or size.
+const GpuSpec* find_gpu_for_device(std::string_view name, int sm_count, double memory_bytes);
 /// Like find_gpu, but throws bad_input listing the known keys.
 const GpuSpec& require_gpu(std::string_view name);
 const ArchRates* find_arch(int cc_major, int cc_minor);
