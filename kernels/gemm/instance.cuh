@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -125,17 +126,20 @@ KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_lau
     return check ? check(dims_of(sh)) : std::string();
   };
   const double workspace = args.workspace_bytes;
-  s.device_bytes = [workspace](const Shape& sh) {
+  // Elements of A, B and C, in double: no product overflows.
+  const auto elements = [](const Shape& sh) {
     const double m = double(shape_get(sh, "m").value_or(0));
     const double n = double(shape_get(sh, "n").value_or(0));
     const double k = double(shape_get(sh, "k").value_or(0));
-    return (m * k + k * n + m * n) * double(sizeof(T)) + workspace;
+    return std::array<double, 3>{m * k, k * n, m * n};
   };
-  s.host_bytes = [](const Shape& sh) {
-    const double m = double(shape_get(sh, "m").value_or(0));
-    const double n = double(shape_get(sh, "n").value_or(0));
-    const double k = double(shape_get(sh, "k").value_or(0));
-    return host_bytes_of(m * k + k * n, std::max(m * k, k * n), m * n, double(sizeof(T)));
+  s.device_bytes = [workspace, elements](const Shape& sh) {
+    const auto [a, b, c] = elements(sh);
+    return (a + b + c) * double(sizeof(T)) + workspace;
+  };
+  s.host_bytes = [elements](const Shape& sh) {
+    const auto [a, b, c] = elements(sh);
+    return host_bytes_of(a + b, std::max(a, b), c, double(sizeof(T)));
   };
   s.create = [dtype = args.dtype, make_launch](const Shape& sh) -> std::unique_ptr<KernelInstance> {
     return std::make_unique<GemmInstance<T>>(dims_of(sh), dtype, make_launch());

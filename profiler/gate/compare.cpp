@@ -60,7 +60,7 @@ namespace {
 /// both intervals must exist (6 samples each at 99%), and never fewer than 5.
 void check_min_samples(const GateOptions& o) {
   const double widest = std::max(o.confidence, o.equivalence_confidence);
-  const int least = std::max(5, min_samples_for_interval(widest));
+  const int least = least_min_samples(o);
   if (o.min_samples >= least) return;
   std::string s = "--min-samples must be at least " + std::to_string(least);
   if (least > 5) {
@@ -73,6 +73,10 @@ void check_min_samples(const GateOptions& o) {
 }
 
 }  // namespace
+
+int least_min_samples(const GateOptions& o) {
+  return std::max(5, min_samples_for_interval(std::max(o.confidence, o.equivalence_confidence)));
+}
 
 void validate(const GateOptions& o) {
   auto need = [](bool ok, const char* what) {

@@ -29,10 +29,11 @@ GateOptions gate_options(const CompareOptions& o) {
   g.threshold = o.threshold_pct / 100;
   g.confidence = o.confidence_pct / 100;
   g.min_samples = o.min_samples;
-  // Unless given, the floor follows --confidence: 10 samples have no 99.99% interval.
+  // Unless given, the floor follows --confidence: 10 samples have no 99.99%
+  // interval. (An out-of-range confidence is left for validate to refuse.)
   const double widest = std::max(g.confidence, g.equivalence_confidence);
   if (!o.min_samples_given->count() && widest > 0.5 && widest < 1)
-    g.min_samples = std::max(g.min_samples, min_samples_for_interval(widest));
+    g.min_samples = std::max(g.min_samples, least_min_samples(g));
   g.flops_tolerance = o.flops_tol_pct / 100;
   g.bytes_tolerance = o.bytes_tol_pct / 100;
   g.clock_tolerance = o.clock_tol_pct / 100;

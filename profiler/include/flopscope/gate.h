@@ -67,6 +67,10 @@ void validate(const GateOptions& o);
 /// The fewest samples per side for which a two-sided Moses interval at this
 /// confidence exists (6 at 99%: with 5 each it never does).
 int min_samples_for_interval(double confidence);
+/// The smallest --min-samples with which a verdict can be reached: both of
+/// `o`'s intervals exist, and never fewer than 5. `o`'s confidences must lie
+/// in (0.5, 1).
+int least_min_samples(const GateOptions& o);
 
 /// Two modes found in a sample (e.g. a runner that throttles some repetitions).
 struct Modality {
