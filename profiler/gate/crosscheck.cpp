@@ -153,9 +153,13 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
     const Pool& t = theirs.at(k);
     rep.kernels.push_back({k, mine->second.launches, t.launches, rep.rows.size(), 0});
     const std::map<std::string, double> a = mine->second.means(), b = t.means();
+    std::string lacking;  // metrics ncu has for other kernels but not this one
     for (const auto& [metric, value] : a) {
       const auto other = b.find(metric);
-      if (other == b.end()) continue;
+      if (other == b.end()) {
+        if (ncu_metrics.count(metric)) lacking += (lacking.empty() ? "" : ", ") + metric;
+        continue;
+      }
       CrosscheckRow row{k, metric, classify_metric(metric), value, other->second, 0, true};
       row.rel_diff = rel_diff(value, other->second);
       if (row.cls != MetricClass::info)
@@ -163,6 +167,8 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
       rep.rows.push_back(std::move(row));
       ++rep.kernels.back().row_count;
     }
+    if (!lacking.empty())
+      rep.notes.push_back("ncu has no value of " + lacking + " for " + k + " (n/a on its launches): not compared");
   }
   for (const std::string& sig : our_order)
     if (!matched_signatures.count(sig) && !matched_functions.count(kernel_short_name(sig)))

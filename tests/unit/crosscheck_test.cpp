@@ -443,6 +443,28 @@ TEST(Crosscheck, MetricsNcuLacksAreNamed) {
     EXPECT_EQ(n.find("has no value"), std::string::npos) << n;
 }
 
+// A metric ncu has for some kernels but n/a for one: that kernel's note names
+// it, so a row missing from its table is not mistaken for agreement.
+TEST(Crosscheck, AMetricOneKernelLacksIsNamedForThatKernel) {
+  const std::string all = test::ncu_details_csv();
+  std::istringstream lines(all);
+  std::string text;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(test::kNcuCopy) != std::string::npos && line.find("dram__bytes_read.sum") != std::string::npos)
+      line = line.substr(0, line.rfind(",\"")) + R"(,"n/a")";
+    text += line + "\n";
+  }
+  const CrosscheckReport r = crosscheck_ncu(test::ncu_twin_profile(), parse_ncu_csv(text, "n.csv"), {});
+  const std::string copy = demangle(test::kNcuCopy);
+  EXPECT_EQ(find_row(r, copy, "dram__bytes_read.sum"), nullptr);
+  EXPECT_NE(find_row(r, copy, "dram__bytes_write.sum"), nullptr);
+  EXPECT_NE(std::find(r.notes.begin(), r.notes.end(),
+                      "ncu has no value of dram__bytes_read.sum for " + copy + " (n/a on its launches): not compared"),
+            r.notes.end());
+  // The metric has values elsewhere: no whole-file note for it.
+  for (const std::string& n : r.notes) EXPECT_EQ(n.find("export has no value of dram"), std::string::npos) << n;
+}
+
 TEST(Crosscheck, TolerancesAndZeros) {
   ResultsDoc doc = test::ncu_twin_profile();
   const NcuCsv ncu = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
