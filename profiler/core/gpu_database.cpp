@@ -3,9 +3,10 @@
 //
 // Per-SM rates are dense (no structured sparsity) and come from NVIDIA's
 // architecture whitepapers (A100, H100, Ada, Blackwell); products' SM counts,
-// clocks and bandwidths from their datasheets. Where a datasheet does not print
-// the clock it assumed, the clock is the one that reproduces its figures; the
-// comment says so. Tests (tests/unit/peaks_test.cpp) pin the datasheet totals.
+// clocks and bandwidths from their datasheets (an SM count a datasheet omits is
+// the one the device reports). Where a datasheet does not print the clock it
+// assumed, the clock is the one that reproduces its figures; the comment says so.
+// Tests (tests/unit/peaks_test.cpp) pin the datasheet totals.
 #include "flopscope/peaks.h"
 
 namespace flopscope {
@@ -50,6 +51,17 @@ const std::vector<GpuSpec>& gpu_database() {
       {"a100-pcie", "NVIDIA A100 PCIe 80GB", {"A100 80GB PCIe", "A100-PCIE", "A100 PCIe"}, "sm_80",
        108, 1410, 1410, 1.935 * TB, 80 * GB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (80GB PCIe): 19.5 TF FP32, 312 TF BF16, 1935 GB/s"},
+      // The 40GB parts: the same compute, HBM2 at 1555 GB/s. Their CUDA names
+      // ("A100-SXM4-40GB", "A100-PCIE-40GB") also hold the 80GB entries' patterns;
+      // the longer pattern wins.
+      {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", {"A100-SXM4-40GB"}, "sm_80", 108, 1410, 1410,
+       1.555 * TB, 40 * GB, {},
+       "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB SXM): 19.5 TF FP32, 312 TF BF16, "
+       "40 GB HBM2 at 1555 GB/s"},
+      {"a100-pcie-40gb", "NVIDIA A100 PCIe 40GB", {"A100-PCIE-40GB"}, "sm_80", 108, 1410, 1410,
+       1.555 * TB, 40 * GB, {},
+       "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB PCIe): 19.5 TF FP32, 312 TF BF16, "
+       "40 GB HBM2 at 1555 GB/s"},
       {"h100-sxm", "NVIDIA H100 SXM5 80GB", {"H100 80GB HBM3", "H100 SXM", "H100-SXM"}, "sm_90",
        132, 1980, 1830, 3.35 * TB, 80 * GB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (SXM): 66.9 TF FP32, 989.4 TF BF16, 3.35 TB/s; "
@@ -58,14 +70,33 @@ const std::vector<GpuSpec>& gpu_database() {
        2.0 * TB, 80 * GB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (PCIe): 51.2 TF FP32, 756 TF BF16, 2 TB/s; "
        "tensor clock 1.62 GHz reproduces the tensor figures"},
+      // The datasheet prints the NVL's tensor figures with sparsity only, and notes
+      // specifications are one-half lower without it. SMs as the device reports.
+      {"h100-nvl", "NVIDIA H100 NVL 94GB", {"H100 NVL"}, "sm_90", 132, 1785, 1545, 3.938 * TB,
+       94 * GB, {},
+       "NVIDIA H100 Tensor Core GPU datasheet (NVL): 60 TF FP32, 1,671 TF BF16 with sparsity "
+       "(835.5 dense); H100 NVL product brief PB-11773-001: 1,785 MHz boost, 94 GB HBM3 at "
+       "3,938 GB/s; no tensor clock is printed: 1.545 GHz reproduces the tensor figures"},
       {"h200", "NVIDIA H200 SXM 141GB", {"H200"}, "sm_90", 132, 1980, 1830, 4.8 * TB, 141 * GB, {},
        "NVIDIA H200 Tensor Core GPU datasheet (SXM): compute as H100 SXM, 141 GB HBM3e at 4.8 TB/s"},
       {"gh200", "NVIDIA GH200 Grace Hopper (96GB HBM3)", {"GH200"}, "sm_90", 132, 1980, 1830,
        4.0 * TB, 96 * GB, {},
        "NVIDIA GH200 Grace Hopper Superchip datasheet: 67 TF FP32, 989 TF BF16, 96 GB HBM3 at "
-       "4 TB/s (the 144 GB HBM3e version reaches 4.9 TB/s)"},
+       "4 TB/s (the 144 GB HBM3e version is gh200-144g)"},
+      {"gh200-144g", "NVIDIA GH200 Grace Hopper (144GB HBM3e)", {"GH200 144G"}, "sm_90", 132,
+       1980, 1830, 4.9 * TB, 144 * GB, {},
+       "NVIDIA GH200 Grace Hopper Superchip datasheet (144GB HBM3e): 67 TF FP32, 990 TF BF16 "
+       "dense (1,979 sparse), 144 GB HBM3e at 4.9 TB/s; no clock is printed: H100 SXM's "
+       "1.98/1.83 GHz reproduce the figures"},
       {"l4", "NVIDIA L4", {"NVIDIA L4"}, "sm_89", 58, 2040, 2040, 300 * GB, 24 * GB, {},
        "NVIDIA L4 datasheet: 30.3 TF FP32, 121 TF FP16 tensor dense (242 sparse), 300 GB/s"},
+      {"l40", "NVIDIA L40", {"NVIDIA L40"}, "sm_89", 142, 2490, 2490, 864 * GB, 48 * GB,
+       // The L40 datasheet prints half the L40S's tensor rates at nearly its clock.
+       {{"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}, {"fp8_tensor", 1024},
+        {"int8_tensor", 1024}},
+       "NVIDIA L40 datasheet: 18,176 CUDA cores (142 SMs), 90.5 TF FP32, 181.05 TF BF16 tensor "
+       "dense (362.1 sparse), 362 TF FP8 dense, 864 GB/s; no clock is printed: 2.49 GHz "
+       "reproduces the figures"},
       {"l40s", "NVIDIA L40S", {"L40S"}, "sm_89", 142, 2520, 2520, 864 * GB, 48 * GB, {},
        "NVIDIA L40S datasheet: 91.6 TF FP32, 733 TF FP16 tensor sparse (366 dense; the datasheet "
        "prints 362.05 dense), 864 GB/s"},

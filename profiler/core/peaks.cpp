@@ -22,17 +22,18 @@ static std::string lower(std::string_view s) {
 }
 
 // Whether the lower-case device name `want` holds the pattern `m` as the name
-// of that product, not of another: "nvidia l4" is not in "nvidia l40", "b200"
-// not in "nvidia gb200", and a variant word the pattern lacks ("h200 nvl",
-// "rtx 4090 d", "... laptop gpu") names another product with other peaks.
+// of that product, not of another: "nvidia l4" is not in "nvidia l40", nor
+// "nvidia l40" in "nvidia l40s", "b200" not in "nvidia gb200", and a variant word
+// the pattern lacks ("h200 nvl", "rtx 4090 d", "... laptop gpu") names another
+// product with other peaks.
 static bool names_product(const std::string& want, const std::string& m) {
   const size_t at = want.find(m);
   if (at == std::string::npos) return false;
   if (at > 0 && std::isalnum(static_cast<unsigned char>(want[at - 1]))) return false;
   const size_t end = at + m.size();
-  if (end < want.size() && std::isdigit(static_cast<unsigned char>(want[end])) &&
+  if (end < want.size() && std::isalnum(static_cast<unsigned char>(want[end])) &&
       std::isdigit(static_cast<unsigned char>(m.back())))
-    return false;  // "l4" + "0"
+    return false;  // "l4" + "0", "l40" + "s"
   std::istringstream words(want);
   for (std::string w; words >> w;)
     if ((w == "nvl" || w == "d" || w == "laptop" || w == "mobile" || w == "max-q") &&

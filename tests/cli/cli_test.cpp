@@ -69,8 +69,9 @@ TEST(Cli, NoSubcommandOrUnknownIsUsageError) {
 TEST(Cli, SpecsTable) {
   auto r = run_cli({"specs"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* gpu : {"a100-sxm", "a100-pcie", "h100-sxm", "h100-pcie", "h200", "gh200", "l4",
-                          "l40s", "rtx4090", "b200"})
+  for (const char* gpu : {"a100-sxm", "a100-pcie", "a100-sxm-40gb", "a100-pcie-40gb", "h100-sxm",
+                          "h100-pcie", "h100-nvl", "h200", "gh200", "gh200-144g", "l4", "l40", "l40s",
+                          "rtx4090", "b200"})
     EXPECT_NE(r.out.find(gpu), std::string::npos) << gpu;
   EXPECT_NE(r.out.find("989.4"), std::string::npos);
   EXPECT_EQ(r.out.find("\033["), std::string::npos);  // not a TTY: no color

@@ -466,6 +466,18 @@ TEST(EstimateInference, GenerationSumsTheDecodeSteps) {
   EXPECT_FALSE(r.batch1.memory_bound);
 }
 
+// Every database GPU has a datasheet power and its source, except the GH200s,
+// whose datasheet gives 450-1000 W for the whole superchip (CPU included).
+TEST(EstimateTraining, EveryDatabaseGpuHasADefaultPower) {
+  for (const GpuSpec& g : gpu_database()) {
+    const bool superchip = g.key.rfind("gh200", 0) == 0;
+    EXPECT_EQ(default_gpu_power_w(g.key).has_value(), !superchip) << g.key;
+    EXPECT_EQ(gpu_power_source(g.key).empty(), superchip) << g.key;
+  }
+  EXPECT_EQ(*default_gpu_power_w("a100-pcie-40gb"), 250);
+  EXPECT_EQ(*default_gpu_power_w("l40"), 300);
+}
+
 TEST(EstimateTraining, EnergyNeedsAPowerFigure) {
   // GH200's datasheet gives 450-1000 W for the whole superchip: no default.
   EXPECT_FALSE(default_gpu_power_w("gh200"));

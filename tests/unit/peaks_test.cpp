@@ -54,6 +54,79 @@ TEST(Peaks, OtherDatasheets) {
         << c.gpu << " " << c.key;
 }
 
+// The A100 40GB, H100 NVL, GH200 144GB and L40 entries against their datasheets'
+// printed totals, TFLOP/s: dense where the sheet prints it, else the sparse figure
+// (the H100 NVL's tensor rows are printed with sparsity only).
+TEST(Peaks, AddedDatasheets) {
+  struct Case {
+    const char* gpu;
+    const char* key;
+    bool sparse;
+    double tflops;
+    double tol;
+  };
+  const Case cases[] = {
+      // A100 datasheet (JUN21): the 40GB columns print the 80GB parts' compute.
+      {"a100-sxm-40gb", "fp64", false, 9.7, 0.1},
+      {"a100-sxm-40gb", "fp64_tensor", false, 19.5, 0.1},
+      {"a100-sxm-40gb", "fp32", false, 19.5, 0.1},
+      {"a100-sxm-40gb", "tf32_tensor", false, 156, 0.5},
+      {"a100-sxm-40gb", "bf16_tensor", false, 312, 0.5},
+      {"a100-sxm-40gb", "bf16_tensor", true, 624, 1},
+      {"a100-sxm-40gb", "int8_tensor", false, 624, 1},
+      {"a100-pcie-40gb", "fp32", false, 19.5, 0.1},
+      {"a100-pcie-40gb", "tf32_tensor", false, 156, 0.5},
+      {"a100-pcie-40gb", "fp16_tensor", false, 312, 0.5},
+      // H100 datasheet, NVL column.
+      {"h100-nvl", "fp64", false, 30, 0.5},
+      {"h100-nvl", "fp64_tensor", false, 60, 0.5},
+      {"h100-nvl", "fp32", false, 60, 0.5},
+      {"h100-nvl", "tf32_tensor", true, 835, 0.5},
+      {"h100-nvl", "bf16_tensor", true, 1671, 0.5},
+      {"h100-nvl", "fp16_tensor", true, 1671, 0.5},
+      {"h100-nvl", "fp8_tensor", true, 3341, 0.5},
+      {"h100-nvl", "int8_tensor", true, 3341, 0.5},
+      {"h100-nvl", "bf16_tensor", false, 835.5, 0.25},  // one-half the sparse figure
+      // GH200 datasheet (prints dense | sparse). Its FP64 34 is H100 SXM's 33.5 rounded.
+      {"gh200-144g", "fp64", false, 34, 0.6},
+      {"gh200-144g", "fp64_tensor", false, 67, 0.5},
+      {"gh200-144g", "fp32", false, 67, 0.5},
+      {"gh200-144g", "tf32_tensor", false, 494, 1},
+      {"gh200-144g", "bf16_tensor", false, 990, 1},
+      {"gh200-144g", "bf16_tensor", true, 1979, 0.5},
+      {"gh200-144g", "fp8_tensor", false, 1979, 0.5},
+      {"gh200-144g", "fp8_tensor", true, 3958, 0.5},
+      // L40 datasheet: half the L40S's tensor rates.
+      {"l40", "fp32", false, 90.5, 0.1},
+      {"l40", "tf32_tensor", false, 90.5, 0.1},
+      {"l40", "tf32_tensor", true, 181, 0.5},
+      {"l40", "bf16_tensor", false, 181.05, 0.05},
+      {"l40", "fp16_tensor", false, 181.05, 0.05},
+      {"l40", "bf16_tensor", true, 362.1, 0.1},
+      {"l40", "fp8_tensor", false, 362, 0.5},
+      {"l40", "fp8_tensor", true, 724, 0.5},
+      {"l40", "int8_tensor", false, 362, 0.5},
+  };
+  for (const auto& c : cases) {
+    const PeakTable p = datasheet_peaks(require_gpu(c.gpu));
+    const auto& t = c.sparse ? p.sparse_flops_per_s : p.flops_per_s;
+    EXPECT_NEAR(t.at(c.key) / 1e12, c.tflops, c.tol) << c.gpu << " " << c.key << (c.sparse ? " sparse" : "");
+  }
+  struct Memory {
+    const char* gpu;
+    double tb_per_s;
+    double gb;
+  };
+  const Memory memories[] = {{"a100-sxm-40gb", 1.555, 40}, {"a100-pcie-40gb", 1.555, 40},
+                             {"h100-nvl", 3.938, 94},      {"gh200-144g", 4.9, 144},
+                             {"l40", 0.864, 48}};
+  for (const auto& m : memories) {
+    const GpuSpec& g = require_gpu(m.gpu);
+    EXPECT_NEAR(datasheet_peaks(g).dram_bytes_per_s / 1e12, m.tb_per_s, 1e-9) << m.gpu;
+    EXPECT_NEAR(g.memory_bytes / 1e9, m.gb, 1e-9) << m.gpu;
+  }
+}
+
 TEST(Peaks, SparseKeptApartAndDoubled) {
   const PeakTable p = datasheet_peaks(require_gpu("h100-sxm"));
   EXPECT_DOUBLE_EQ(p.sparse_flops_per_s.at("bf16_tensor"), 2 * p.flops_per_s.at("bf16_tensor"));
@@ -92,21 +165,38 @@ TEST(Peaks, FindByDeviceName) {
   EXPECT_EQ(find_gpu(""), nullptr);
   EXPECT_EQ(find_gpu("NVIDIA L4")->key, "l4");
   EXPECT_EQ(find_gpu("NVIDIA B200")->key, "b200");
+  // CUDA names of the 40GB A100s hold the 80GB entries' patterns too
+  // ("A100-SXM", "A100-PCIE"); the 40GB patterns are longer and win.
+  EXPECT_EQ(find_gpu("NVIDIA A100-SXM4-40GB")->key, "a100-sxm-40gb");
+  EXPECT_EQ(find_gpu("NVIDIA A100-PCIE-40GB")->key, "a100-pcie-40gb");
+  EXPECT_EQ(find_gpu("NVIDIA H100 NVL")->key, "h100-nvl");
+  EXPECT_EQ(find_gpu("NVIDIA GH200 144G HBM3e")->key, "gh200-144g");
+  EXPECT_EQ(find_gpu("NVIDIA L40")->key, "l40");
+  EXPECT_EQ(find_gpu("NVIDIA L40S")->key, "l40s");  // "nvidia l40" + "s" is another product
   // Other products whose names hold an entry's pattern: another GPU, other
   // peaks (the L40 once took the L4's 30 TFLOP/s, a third of its own).
-  for (const char* other : {"NVIDIA L40", "NVIDIA GB200", "NVIDIA H200 NVL", "NVIDIA GeForce RTX 4090 D",
+  for (const char* other : {"NVIDIA L40G", "NVIDIA GB200", "NVIDIA H200 NVL", "NVIDIA GeForce RTX 4090 D",
                             "NVIDIA GeForce RTX 4090 Laptop GPU"})
     EXPECT_EQ(find_gpu(other), nullptr) << other;
 }
 
 // A device is its datasheet's product only with the datasheet's SMs and about
-// its memory: a MIG slice or an A100 40GB gets peaks derived from itself.
+// its memory: a MIG slice gets peaks derived from itself.
 TEST(Peaks, FindForDeviceChecksSmsAndMemory) {
   EXPECT_EQ(find_gpu_for_device("NVIDIA H200", 132, 150.0e9)->key, "h200");  // as the runtime reports it
   EXPECT_EQ(find_gpu_for_device("NVIDIA H100 80GB HBM3", 132, 85.0e9)->key, "h100-sxm");
   EXPECT_EQ(find_gpu_for_device("NVIDIA H200", 0, 0)->key, "h200");  // not known: the name decides
-  EXPECT_EQ(find_gpu_for_device("NVIDIA A100-SXM4-40GB", 108, 42.4e9), nullptr);
   EXPECT_EQ(find_gpu_for_device("NVIDIA H100 80GB HBM3 MIG 1g.10gb", 16, 10.7e9), nullptr);
+  // Devices as CUDA reports them (deviceQuery, nvidia-smi in public logs): SMs, bytes.
+  EXPECT_EQ(find_gpu_for_device("NVIDIA A100-SXM4-40GB", 108, 42298834944.0)->key, "a100-sxm-40gb");
+  EXPECT_EQ(find_gpu_for_device("NVIDIA A100-SXM4-80GB", 108, 85.1e9)->key, "a100-sxm");
+  EXPECT_EQ(find_gpu_for_device("NVIDIA H100 NVL", 132, 95830.0 * 1048576)->key, "h100-nvl");
+  EXPECT_EQ(find_gpu_for_device("NVIDIA GH200 144G HBM3e", 132, 153008209920.0)->key, "gh200-144g");
+  EXPECT_EQ(find_gpu_for_device("NVIDIA GH200 480GB", 132, 97280.0 * 1048576)->key, "gh200");
+  EXPECT_EQ(find_gpu_for_device("NVIDIA L40", 142, 46068.0 * 1048576)->key, "l40");
+  EXPECT_EQ(find_gpu_for_device("NVIDIA L40", 142, 49140.0 * 1048576)->key, "l40");  // ECC off
+  // An 80GB name with 40GB behind it is not the 80GB entry.
+  EXPECT_EQ(find_gpu_for_device("NVIDIA A100-SXM4-80GB", 108, 42298834944.0), nullptr);
 }
 
 TEST(Peaks, UnknownGpuListsKnown) {
