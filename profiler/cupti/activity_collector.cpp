@@ -379,10 +379,12 @@ struct CollectorAccess {
     if (kind == ApiKind::other || !a || !cb) return;
     if (cb->callbackSite == CUPTI_API_ENTER) {
       // First: exit() pairs with it. Only a positive answer counts as captured
-      // here: a launch wrongly left out would lose its kernels' times.
+      // here: a launch wrongly left out would lose its kernels' times, a copy
+      // its NVTX path. A captured copy or memset has no record of its own
+      // (it runs, under the graph launch's id, when the graph does), so it
+      // must not wait for one.
       const ApiCall call = tls_nesting.enter(cb->correlationId, [&] {
-        return (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch) &&
-               launch_capture(domain, cbid, cb->functionParams) == LaunchCapture::yes;
+        return call_capture(kind, domain, cbid, cb->functionParams) == LaunchCapture::yes;
       });
       const std::string symbol =
           kind == ApiKind::kernel_launch && cb->symbolName ? std::string(cb->symbolName) : std::string();

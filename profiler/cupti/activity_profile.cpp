@@ -116,7 +116,9 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
                                   PathId path, ApiCall call) {
   if (kind == ApiKind::other) return false;
   if (call.captured) {
-    if (call.outer == 0) ++counters_.launches_captured;
+    // Becomes a graph node: no record comes for this call, so it waits for none.
+    if (call.outer == 0 && (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch))
+      ++counters_.launches_captured;
     return false;
   }
   if (call.outer != 0) {

@@ -86,8 +86,9 @@ class ProfileAggregator {
   /// empty (graph launches). `call.outer` names the call this one is made
   /// inside (ApiNesting): then it is part of that launch, counted once, and a
   /// record under any of the launch's ids retires them all. A `call.captured`
-  /// launch is only counted (launches_captured): it takes no
-  /// --launch-skip/--launch-count slot and waits for no record.
+  /// call leaves no pending entry (it becomes a graph node, with no record of
+  /// its own); a captured kernel or graph launch is only counted
+  /// (launches_captured) and takes no --launch-skip/--launch-count slot.
   /// Returns true when the launch is known to be kept by the filters (its
   /// counters, if collected, will be used).
   bool on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol, PathId path, ApiCall call = {});
@@ -111,8 +112,8 @@ class ProfileAggregator {
   /// were made (their records long delivered), so a replay loop cannot grow it.
   static constexpr size_t kGraphLaunchesKept = 1 << 16;
 
-  /// Launch calls still waiting for their records (graph launches stay, up
-  /// to kGraphLaunchesKept).
+  /// Launch, copy and memset calls still waiting for their records (graph
+  /// launches stay, up to kGraphLaunchesKept).
   size_t pending_calls() const { return pending_.size(); }
 
   /// The results so far, heaviest total time first.

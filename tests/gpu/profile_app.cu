@@ -1,7 +1,8 @@
 // A small CUDA application for the `flopscope profile` GPU tests. It exercises
 // what the injection library must cover: runtime launches, the driver's
 // cuLaunchKernel / cuLaunchKernelEx / cuLaunchCooperativeKernel (reached
-// through cudaGetDriverEntryPointByVersion: nothing links libcuda), a CUDA graph, NVTX
+// through cudaGetDriverEntryPointByVersion: nothing links libcuda), a CUDA graph
+// (kernels, a copy and a memset, captured from a stream), NVTX
 // push/pop and start/end ranges, copies and memsets, a second device when
 // there is one, a child process, SIGTERM, a failing exit code, and an exit
 // with kernels still queued and CUDA never torn down.
@@ -72,6 +73,7 @@ namespace {
 
 constexpr int kN = flopscope::test::kBusyThreads;
 constexpr int kIters = flopscope::test::kBusyIters;
+constexpr size_t kGraphCopyBytes = 4096;
 
 template <class F>
 F driver_fn(const char* name) {
@@ -116,18 +118,25 @@ void driver_launches(float* d) {
                                                               1, 256, 1, 1, 0, nullptr, coop_args));
 }
 
+// Two kernels, a device-to-device copy and a memset captured into a graph,
+// which is then launched `replays` times.
 void graph_launches(float* d, int replays) {
   cudaStream_t s;
   CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  float* scratch = nullptr;
+  CHECK(cudaMalloc(&scratch, kGraphCopyBytes));
   cudaGraph_t g;
   cudaGraphExec_t exec;
   CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
   graph_kernel<<<kN / 256, 256, 0, s>>>(d, kN);
   graph_kernel<<<kN / 256, 256, 0, s>>>(d, kN);
+  CHECK(cudaMemcpyAsync(scratch, d, kGraphCopyBytes, cudaMemcpyDeviceToDevice, s));
+  CHECK(cudaMemsetAsync(scratch, 0, kGraphCopyBytes, s));
   CHECK(cudaStreamEndCapture(s, &g));
   CHECK(cudaGraphInstantiate(&exec, g, 0));
   for (int i = 0; i < replays; ++i) CHECK(cudaGraphLaunch(exec, s));
   CHECK(cudaStreamSynchronize(s));
+  CHECK(cudaFree(scratch));
 }
 
 void all() {

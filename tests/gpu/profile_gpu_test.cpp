@@ -83,6 +83,10 @@ TEST(ProfileGpu, EveryLaunchApiGraphsNvtxAndCopies) {
   EXPECT_EQ(launches(p.doc, "coop_kernel", "app/driver"), 1) << p.cli.out;
   // Graph kernels: 2 nodes x 2 launches, inside the start/end range opened after "app".
   EXPECT_EQ(launches(p.doc, "graph_kernel", "app/graph_phase"), 4) << p.cli.out;
+  // The graph's copy and memset nodes, captured with cudaMemcpyAsync and
+  // cudaMemsetAsync, run (and are timed) at each of its 2 launches.
+  EXPECT_EQ(launches(p.doc, "memcpy_DtoD", "app/graph_phase"), 2) << p.cli.out;
+  EXPECT_EQ(launches(p.doc, "memset", "app/graph_phase"), 2) << p.cli.out;
   EXPECT_EQ(launches(p.doc, "memcpy_HtoD", "app/copy_in"), 1) << p.cli.out;
   EXPECT_EQ(launches(p.doc, "memset", "app/copy_in"), 1) << p.cli.out;
   EXPECT_EQ(launches(p.doc, "memcpy_DtoH", "app"), 1) << p.cli.out;
@@ -248,7 +252,8 @@ TEST(ProfileGpu, ARefusedLaunchKeepsCountersOn) {
 // nothing then and must take no --launch-count place; the graph's 4 kernels
 // (2 replays) are counted in arrival order, so 3 are kept. Were the captures
 // not detected (a wrong __cudaLaunchKernel parameter layout), they would take
-// two places and leave one. The note names the 2 captured launches.
+// two places and leave one. The note names the 2 captured launches (the
+// captured copy and memset are not launches).
 TEST(ProfileGpu, CapturedLaunchesTakeNoLaunchCountPlace) {
   FLOPSCOPE_REQUIRE_GPU();
   const Profiled p = profile({"--set", "timing", "--kernel-regex", "graph_kernel", "--launch-count", "3"}, {"all"});

@@ -544,6 +544,146 @@ TEST(ProfileAggregator, CapturedLaunchesTakeNoSlotAndWaitForNothing) {
   EXPECT_EQ(agg.pending_calls(), 1u);  // the graph launch's, for its other kernels
 }
 
+namespace {
+
+// The collector's launch/copy/memset callback (activity_collector.cpp, on_api)
+// without CUPTI: the enter registers the call, nested calls sharing the
+// outermost's capture answer; the exit of a failed outermost call retires it.
+struct ApiCalls {
+  explicit ApiCalls(ProfileAggregator& a) : agg(a) {}
+  ProfileAggregator& agg;
+  ApiNesting n;
+  void enter(uint32_t id, ApiKind kind, PathId path, bool captured = false) {
+    agg.on_launch(id, kind, "", path, n.enter(id, [&] { return captured; }));
+  }
+  void exit(uint32_t id, bool failed = false) {
+    n.exit(id);
+    if (failed && n.depth() == 0) agg.on_launch_failed(id);
+  }
+};
+
+CUpti_ActivityMemset4 memset_record(uint64_t bytes, uint64_t start, uint64_t end, uint32_t corr) {
+  CUpti_ActivityMemset4 s;
+  std::memset(&s, 0, sizeof s);
+  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
+  s.bytes = bytes;
+  s.start = start;
+  s.end = end;
+  s.correlationId = corr;
+  return s;
+}
+
+}  // namespace
+
+// A copy or memset into a stream under graph capture becomes a graph node: no
+// record of its own ever comes (the node runs under the graph launch's id), so
+// it must leave nothing pending, however many captures are made. Copies
+// outside the capture are still timed under their own ranges.
+TEST(ProfileAggregator, CapturedCopiesAndMemsetsWaitForNothing) {
+  ProfileAggregator agg({});
+  NvtxTracker& t = agg.nvtx();
+  ApiCalls calls(agg);
+  t.push(1, "capture");
+  uint32_t id = 1000;
+  for (int step = 0; step < 1000; ++step) {  // a graph captured anew each step
+    const uint32_t copy = id++, driver = id++, set = id++, sync = id++;
+    calls.enter(copy, ApiKind::memcpy, t.current(1), true);  // cudaMemcpyAsync
+    calls.enter(driver, ApiKind::memcpy, t.current(1));      // its cuMemcpyAsync: the outermost's answer
+    calls.exit(driver);
+    calls.exit(copy);
+    calls.enter(set, ApiKind::memset, t.current(1), true);  // cudaMemsetAsync
+    calls.exit(set);
+    calls.enter(sync, ApiKind::memcpy, t.current(1), true);  // cudaMemcpy_ptds: refused in a capture
+    calls.exit(sync, true);
+  }
+  t.pop(1);
+  EXPECT_EQ(agg.pending_calls(), 0u);
+  EXPECT_EQ(agg.counters().launches, 0u);
+  EXPECT_EQ(agg.counters().launches_captured, 0u);  // copies are not launches
+
+  // The graph's copy and memset run under its launch's id and range.
+  t.push(1, "replay");
+  calls.enter(20, ApiKind::graph_launch, t.current(1));
+  calls.exit(20);
+  t.pop(1);
+  auto graph_copy = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_DTOD,
+                                                       256, 0, 10, 20);
+  graph_copy.graphId = 3;
+  agg.on_activity(decode_activity(&graph_copy));
+  auto graph_set = memset_record(64, 20, 25, 20);
+  graph_set.graphId = 3;
+  agg.on_activity(decode_activity(&graph_set));
+  EXPECT_EQ(agg.pending_calls(), 1u);  // the graph launch's, for its other records
+
+  // Copies outside any capture wait for their records and are timed as before.
+  t.push(1, "load");
+  calls.enter(30, ApiKind::memcpy, t.current(1));  // cudaMemcpyAsync
+  calls.enter(31, ApiKind::memcpy, t.current(1));  // cuMemcpyHtoDAsync
+  calls.exit(31);
+  calls.exit(30);
+  calls.enter(40, ApiKind::memset, t.current(1));
+  calls.exit(40);
+  t.pop(1);
+  EXPECT_EQ(agg.pending_calls(), 4u);
+  auto copy = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_HTOD, 4096,
+                                                 100, 300, 31);
+  copy.runtimeCorrelationId = 30;
+  agg.on_activity(decode_activity(&copy));
+  const auto set = memset_record(512, 400, 450, 40);
+  agg.on_activity(decode_activity(&set));
+  EXPECT_EQ(agg.pending_calls(), 1u);
+
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 4u);
+  const RunRecord* in_graph = find_run(runs, "memcpy_DtoD", "replay");
+  const RunRecord* set_in_graph = find_run(runs, "memset", "replay");
+  const RunRecord* loaded = find_run(runs, "memcpy_HtoD", "load");
+  const RunRecord* set_loaded = find_run(runs, "memset", "load");
+  ASSERT_TRUE(in_graph && set_in_graph && loaded && set_loaded);
+  EXPECT_EQ(loaded->launches, 1);
+  EXPECT_DOUBLE_EQ(loaded->model.bytes, 4096);
+  EXPECT_NEAR(loaded->time_s.median, 200e-9, 1e-15);
+  EXPECT_DOUBLE_EQ(set_loaded->model.bytes, 512);
+  EXPECT_DOUBLE_EQ(in_graph->model.bytes, 256);
+  EXPECT_EQ(agg.counters().memcpys, 2u);
+  EXPECT_EQ(agg.counters().memsets, 2u);
+}
+
+// A copy whose outermost call fails ran nothing and leaves nothing pending; a
+// nested call's failure retires nothing, since the call around it may retry
+// and succeed, and the retry's record still finds the copy's range.
+TEST(ProfileAggregator, AFailedCopyLeavesNothingPending) {
+  ProfileAggregator agg({});
+  NvtxTracker& t = agg.nvtx();
+  ApiCalls calls(agg);
+  t.push(1, "io");
+  calls.enter(50, ApiKind::memcpy, t.current(1));  // cudaMemcpyAsync
+  calls.enter(51, ApiKind::memcpy, t.current(1));  // cuMemcpyAsync
+  calls.exit(51, true);
+  EXPECT_EQ(agg.pending_calls(), 2u);  // inside the runtime call still
+  calls.exit(50, true);
+  EXPECT_EQ(agg.pending_calls(), 0u);
+  calls.enter(55, ApiKind::memset, t.current(1));
+  calls.exit(55, true);
+  EXPECT_EQ(agg.pending_calls(), 0u);
+
+  calls.enter(60, ApiKind::memcpy, t.current(1));
+  calls.enter(61, ApiKind::memcpy, t.current(1));
+  calls.exit(61, true);
+  calls.enter(62, ApiKind::memcpy, t.current(1));  // the retry
+  calls.exit(62);
+  calls.exit(60);
+  t.pop(1);
+  auto m = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_DTOH, 128, 0, 50,
+                                              62);
+  m.runtimeCorrelationId = 60;
+  agg.on_activity(decode_activity(&m));
+  EXPECT_EQ(agg.pending_calls(), 0u);
+  const RunRecord* copy = find_run(agg.runs(), "memcpy_DtoH", "io");
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->launches, 1);
+}
+
 TEST(ProfileAggregator, GraphKernelsShareTheLaunchPath) {
   ProfileAggregator agg({});
   agg.nvtx().push(3, "graph_step");

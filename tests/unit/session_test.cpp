@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "flopscope/error.h"
+#include "activity_names.h"
 #include "flopscope/session.h"
 #include "launch_stream.h"
 
@@ -140,4 +141,110 @@ TEST(Session, LaunchStreamFromCallbackParams) {
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy_v3020, &r, &got));
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemcpy, &d, &got));
   EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, nullptr, &got));
+}
+
+// The stream of a copy or memset call, so that one into a capturing stream
+// (a graph node, with no record of its own) is not left waiting for a record.
+TEST(Session, CopyStreamFromCallbackParams) {
+  using flopscope::cupti::copy_stream;
+  CUstream got = nullptr;
+  const CUstream s = reinterpret_cast<CUstream>(uintptr_t(0x1234));
+  const cudaStream_t rs = reinterpret_cast<cudaStream_t>(s);
+
+  cudaMemcpyAsync_v3020_params r{};
+  r.stream = rs;
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020, &r, &got));
+  EXPECT_EQ(got, s);
+  cudaMemsetAsync_ptsz_v7000_params rp{};  // stream 0 of a _ptsz call: the per-thread stream
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemsetAsync_ptsz_v7000, &rp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+  cudaMemcpy2DAsync_v3020_params r2{};
+  r2.stream = rs;
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy2DAsync_v3020, &r2, &got));
+  EXPECT_EQ(got, s);
+  cudaMemcpyBatchAsync_v13000_params rb{};
+  rb.stream = rs;
+  ASSERT_TRUE(
+      copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyBatchAsync_v13000, &rb, &got));
+  EXPECT_EQ(got, s);
+
+  cuMemcpyHtoDAsync_v2_params d{};
+  d.hStream = s;
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemcpyHtoDAsync_v2, &d, &got));
+  EXPECT_EQ(got, s);
+  cuMemsetD32Async_ptsz_params dp{};
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemsetD32Async_ptsz, &dp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+  dp.hStream = s;
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemsetD32Async_ptsz, &dp, &got));
+  EXPECT_EQ(got, s);
+
+  // Synchronous calls: a _ptds one goes to the per-thread stream, which can
+  // be captured; the legacy stream's cannot, so they are not asked about.
+  cudaMemcpy_ptds_v7000_params sp{};
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy_ptds_v7000, &sp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+  cuMemcpyHtoD_v2_ptds_params dsp{};
+  ASSERT_TRUE(copy_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemcpyHtoD_v2_ptds, &dsp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+  cudaMemcpy_v3020_params legacy{};
+  EXPECT_FALSE(copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy_v3020, &legacy, &got));
+  cuMemsetD8_v2_params dlegacy{};
+  EXPECT_FALSE(copy_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemsetD8_v2, &dlegacy, &got));
+
+  // Launches are launch_stream's; null params.
+  cuLaunchKernel_params l{};
+  EXPECT_FALSE(copy_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, &l, &got));
+  EXPECT_FALSE(copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020, nullptr, &got));
+
+  // The collector's capture check reads the stream by the call's kind.
+  using flopscope::cupti::ApiKind;
+  using flopscope::cupti::call_stream;
+  got = nullptr;
+  ASSERT_TRUE(call_stream(ApiKind::memcpy, CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020,
+                          &r, &got));
+  EXPECT_EQ(got, s);
+  ASSERT_TRUE(call_stream(ApiKind::memset, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemsetD32Async_ptsz,
+                          &dp, &got));
+  EXPECT_EQ(got, s);
+  l.hStream = s;
+  got = nullptr;
+  ASSERT_TRUE(call_stream(ApiKind::kernel_launch, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel,
+                          &l, &got));
+  EXPECT_EQ(got, s);
+  EXPECT_FALSE(call_stream(ApiKind::other, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, &l, &got));
+}
+
+// Every copy or memset callback this CUPTI names that can go into a capturing
+// stream (asynchronous, or on the per-thread stream) has its stream read; a
+// call missing from copy_stream's lists would wait for a record forever when
+// captured. Names from cuptiGetCallbackName (no GPU needed).
+TEST(Session, EveryCapturableCopyCallNamesItsStream) {
+  using namespace flopscope::cupti;
+  alignas(16) unsigned char params[512] = {};  // larger than any parameter struct; every stream 0
+  int copies = 0;
+  for (const auto& [domain, size] : {std::pair{CUPTI_CB_DOMAIN_RUNTIME_API, uint32_t(CUPTI_RUNTIME_TRACE_CBID_SIZE)},
+                                     std::pair{CUPTI_CB_DOMAIN_DRIVER_API, uint32_t(CUPTI_DRIVER_TRACE_CBID_SIZE)}}) {
+    for (uint32_t cbid = 1; cbid < size; ++cbid) {
+      const char* name = nullptr;
+      if (cuptiGetCallbackName(domain, cbid, &name) != CUPTI_SUCCESS || !name) continue;
+      const std::string n = name;
+      const ApiKind kind = classify_api(n);
+      CUstream got = nullptr;
+      const bool known = copy_stream(domain, cbid, params, &got);
+      if (kind != ApiKind::memcpy && kind != ApiKind::memset) {
+        EXPECT_FALSE(known) << n;
+        continue;
+      }
+      ++copies;
+      const bool capturable = n.find("Async") != std::string::npos || n.find("_ptsz") != std::string::npos ||
+                              n.find("_ptds") != std::string::npos;
+      EXPECT_EQ(known, capturable) << n;
+      const bool per_thread = n.find("_ptsz") != std::string::npos || n.find("_ptds") != std::string::npos;
+      if (known) {
+        EXPECT_EQ(got, per_thread ? CU_STREAM_PER_THREAD : nullptr) << n;
+      }
+    }
+  }
+  EXPECT_GT(copies, 100);  // 171 in CUDA 13.0
 }
