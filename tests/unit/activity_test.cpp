@@ -578,7 +578,10 @@ CUpti_ActivityMemset4 memset_record(uint64_t bytes, uint64_t start, uint64_t end
 // A copy or memset into a stream under graph capture becomes a graph node: no
 // record of its own ever comes (the node runs under the graph launch's id), so
 // it must leave nothing pending, however many captures are made. Copies
-// outside the capture are still timed under their own ranges.
+// outside the capture are still timed under their own ranges. This is the
+// aggregator's half, given calls marked captured; that the collector marks
+// copies (not only launches) comes from call_capture, whose stream reading
+// session_test.cpp checks.
 TEST(ProfileAggregator, CapturedCopiesAndMemsetsWaitForNothing) {
   ProfileAggregator agg({});
   NvtxTracker& t = agg.nvtx();

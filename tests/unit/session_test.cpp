@@ -5,6 +5,8 @@
 #include <cupti.h>
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "flopscope/error.h"
 #include "activity_names.h"
 #include "flopscope/session.h"
@@ -213,6 +215,28 @@ TEST(Session, CopyStreamFromCallbackParams) {
                           &l, &got));
   EXPECT_EQ(got, s);
   EXPECT_FALSE(call_stream(ApiKind::other, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, &l, &got));
+}
+
+// CUDA 12.8's batch copies are read through mirrors of structs CUPTI's
+// headers cannot give (generated_cudart_removed_meta.h needs a header the
+// toolkit lacks): the stream sits after 8 pointer-sized fields in the flat
+// batch, after 4 in the 3D batch. A sentinel in each slot proves the offset.
+TEST(Session, BatchCopiesOfCuda128ReadTheirStreamSlot) {
+  using flopscope::cupti::copy_stream;
+  const CUstream s = reinterpret_cast<CUstream>(uintptr_t(0x5eed));
+  auto read_slot = [&](CUpti_CallbackId cbid, size_t slot) {
+    std::array<uintptr_t, 12> fields{};
+    for (size_t i = 0; i < fields.size(); ++i) fields[i] = 0x1000 + i;  // anything but the stream
+    fields[slot] = reinterpret_cast<uintptr_t>(s);
+    CUstream got = nullptr;
+    EXPECT_TRUE(copy_stream(CUPTI_CB_DOMAIN_RUNTIME_API, cbid, fields.data(), &got));
+    return got;
+  };
+  static_assert(sizeof(size_t) == sizeof(uintptr_t) && sizeof(unsigned long long) == sizeof(uintptr_t));
+  EXPECT_EQ(read_slot(CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyBatchAsync_v12080, 8), s);
+  EXPECT_EQ(read_slot(CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyBatchAsync_ptsz_v12080, 8), s);
+  EXPECT_EQ(read_slot(CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy3DBatchAsync_v12080, 4), s);
+  EXPECT_EQ(read_slot(CUPTI_RUNTIME_TRACE_CBID_cudaMemcpy3DBatchAsync_ptsz_v12080, 4), s);
 }
 
 // Every copy or memset callback this CUPTI names that can go into a capturing
