@@ -165,7 +165,14 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   out.slow_mode = std::exp(med2);
   out.minor_fraction = double(std::min(best, n - best)) / double(n);
   out.separation = sep;
-  out.bimodal = sep >= min_separation && out.slow_mode / out.fast_mode - 1 >= min_gap;
+  // The split only bounds the groups' sizes: a few outliers 40% slow plus the
+  // fast mode's slowest samples make a "group" of k_min whose median is an
+  // outlier and whose MAD ignores the rest. Each mode must hold k_min samples
+  // nearer its own median than the other's.
+  const double mid = (med1 + med2) / 2;
+  const size_t fast_near = size_t(std::upper_bound(x.begin(), x.end(), mid) - x.begin());
+  const bool both_held = fast_near >= k_min && n - fast_near >= k_min;
+  out.bimodal = both_held && sep >= min_separation && out.slow_mode / out.fast_mode - 1 >= min_gap;
   return out;
 }
 

@@ -83,6 +83,22 @@ TEST(GateStats, DetectsTwoModes) {
   EXPECT_FALSE(detect_modes(close, 0.15, 5, 0.025).bimodal);
 }
 
+// Three outliers 40% slow and the fast mode's two slowest samples fill the
+// smallest group the split allows (5 of 30); its median is an outlier and its
+// MAD ignores the other two, so the medians looked 20 robust SDs apart. A mode
+// holds only the samples nearer its median than the other's: here 3, too few.
+TEST(GateStats, AFewOutliersAreNotAMode) {
+  const std::vector<double> us{28.0, 28.3, 28.9, 29.0, 29.1, 29.1, 29.2, 29.3, 29.4, 29.4,
+                               29.5, 29.5, 29.6, 29.6, 29.6, 29.6, 29.7, 29.9, 29.9, 30.0,
+                               30.0, 30.1, 30.1, 30.2, 30.5, 30.5, 31.4, 42.4, 42.6, 42.9};
+  std::vector<double> v;
+  for (double t : us) v.push_back(t * 1e-6);
+  EXPECT_FALSE(detect_modes(v, 0.15, 5, 0.025).bimodal);
+  // Two more at 42 us make five: a mode.
+  v[24] = v[25] = 42.5e-6;
+  EXPECT_TRUE(detect_modes(v, 0.15, 5, 0.025).bimodal);
+}
+
 // A 30 us kernel on a 1 us timer reads 30 or 31 us: every sample of a mode is
 // the same tick, so its MAD is 0. Neighbouring ticks are not two modes, in any
 // proportion, and such samples compared with themselves are unchanged.
