@@ -84,9 +84,10 @@ TEST(GateSimulation, IdenticalNoisySamplesRarelySaySlower) {
 }
 
 // Identical distributions are rarely called bimodal: a few outliers are not a
-// mode (docs/ci.md quotes these counts). With these seeds 25 of 2000 pairs are
-// called bimodal at CV 2% and at CV 3%; 39 and 41 were, before a mode had to
-// hold 15% of the samples nearer its median than the other's.
+// mode, nor is one hump of noise split in two (docs/ci.md quotes these
+// counts). With these seeds 9 of 2000 pairs are called bimodal at CV 2% and at
+// CV 3%; 39 and 41 were before a mode had to hold 15% of the samples nearer
+// its median than the other's, and 25 before the middle had to thin out.
 TEST(GateSimulation, IdenticalNoisySamplesAreRarelyBimodal) {
   for (double sigma : {0.02, 0.03}) {
     std::mt19937_64 rng(4000 + uint64_t(sigma * 1000));
@@ -101,7 +102,7 @@ TEST(GateSimulation, IdenticalNoisySamplesAreRarelyBimodal) {
     }
     SCOPED_TRACE("sigma " + std::to_string(sigma) + ": bimodal " + std::to_string(bimodal) + " of " +
                  std::to_string(kPairs));
-    EXPECT_LE(bimodal, kPairs * 15 / 1000);
+    EXPECT_LE(bimodal, kPairs * 75 / 10000);
   }
 }
 

@@ -99,6 +99,23 @@ TEST(GateStats, AFewOutliersAreNotAMode) {
   EXPECT_TRUE(detect_modes(v, 0.15, 5, 0.025).bimodal);
 }
 
+// One hump of noise, split where its halves' medians happen to lie 6 robust
+// SDs apart: the middle third between the medians (30.2 to 30.7 us) holds 3
+// of 30 samples, where two modes would have thinned out. Moved to the fast
+// side, those three leave an empty gap: two modes.
+TEST(GateStats, OneHumpSplitInTwoIsNotTwoModes) {
+  const std::vector<double> us{27.3, 29.0, 29.0, 29.0, 29.2, 29.3, 29.5, 29.6, 29.6, 29.7,
+                               29.7, 29.7, 29.7, 29.8, 29.9, 29.9, 30.0, 30.1, 30.2, 30.5,
+                               30.5, 30.6, 31.0, 31.0, 31.2, 31.2, 31.3, 31.3, 31.3, 31.3};
+  std::vector<double> v;
+  for (double t : us) v.push_back(t * 1e-6);
+  const Modality m = detect_modes(v, 0.15, 5, 0.025);
+  EXPECT_GE(m.separation, 5);  // past the separation test: the middle decides
+  EXPECT_FALSE(m.bimodal);
+  v[19] = v[20] = v[21] = 29.9e-6;
+  EXPECT_TRUE(detect_modes(v, 0.15, 5, 0.025).bimodal);
+}
+
 // A 30 us kernel on a 1 us timer reads 30 or 31 us: every sample of a mode is
 // the same tick, so its MAD is 0. Neighbouring ticks are not two modes, in any
 // proportion, and such samples compared with themselves are unchanged.

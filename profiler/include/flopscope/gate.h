@@ -82,7 +82,9 @@ struct Modality {
 };
 /// Splits the sorted log-times in two (the split with least within-group
 /// variance) and calls the sample bimodal when both groups hold at least
-/// `min_fraction` of it (and 3 samples), their medians are `min_separation`
+/// `min_fraction` of it (and 3 samples) nearer their own median than the
+/// other's, at most 1 in 15 samples lies in the middle third between the
+/// medians, the medians are `min_separation`
 /// pooled robust standard deviations (1.4826 MAD) apart, and differ by at
 /// least `min_gap` (relative). The pooled deviation is never taken below the
 /// sample's resolution (the smallest gap between distinct log-times), so two
