@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <initializer_list>
 #include <regex>
 
 #include "flopscope/ci_report.h"
@@ -49,6 +50,13 @@ std::string bad_input_message(F&& f) {
   return "";
 }
 
+/// Times in microseconds, as seconds.
+std::vector<double> from_us(std::initializer_list<double> us) {
+  std::vector<double> v;
+  for (double t : us) v.push_back(t * 1e-6);
+  return v;
+}
+
 }  // namespace
 
 TEST(GateStats, NormalQuantile) {
@@ -88,11 +96,9 @@ TEST(GateStats, DetectsTwoModes) {
 // MAD ignores the other two, so the medians looked 20 robust SDs apart. A mode
 // holds only the samples nearer its median than the other's: here 3, too few.
 TEST(GateStats, AFewOutliersAreNotAMode) {
-  const std::vector<double> us{28.0, 28.3, 28.9, 29.0, 29.1, 29.1, 29.2, 29.3, 29.4, 29.4,
-                               29.5, 29.5, 29.6, 29.6, 29.6, 29.6, 29.7, 29.9, 29.9, 30.0,
-                               30.0, 30.1, 30.1, 30.2, 30.5, 30.5, 31.4, 42.4, 42.6, 42.9};
-  std::vector<double> v;
-  for (double t : us) v.push_back(t * 1e-6);
+  std::vector<double> v = from_us({28.0, 28.3, 28.9, 29.0, 29.1, 29.1, 29.2, 29.3, 29.4, 29.4,
+                                     29.5, 29.5, 29.6, 29.6, 29.6, 29.6, 29.7, 29.9, 29.9, 30.0,
+                                     30.0, 30.1, 30.1, 30.2, 30.5, 30.5, 31.4, 42.4, 42.6, 42.9});
   EXPECT_FALSE(detect_modes(v, 0.15, 5, 0.025).bimodal);
   // Two more at 42 us make five: a mode.
   v[24] = v[25] = 42.5e-6;
@@ -104,11 +110,9 @@ TEST(GateStats, AFewOutliersAreNotAMode) {
 // of 30 samples, where two modes would have thinned out. Moved to the fast
 // side, those three leave an empty gap: two modes.
 TEST(GateStats, OneHumpSplitInTwoIsNotTwoModes) {
-  const std::vector<double> us{27.3, 29.0, 29.0, 29.0, 29.2, 29.3, 29.5, 29.6, 29.6, 29.7,
-                               29.7, 29.7, 29.7, 29.8, 29.9, 29.9, 30.0, 30.1, 30.2, 30.5,
-                               30.5, 30.6, 31.0, 31.0, 31.2, 31.2, 31.3, 31.3, 31.3, 31.3};
-  std::vector<double> v;
-  for (double t : us) v.push_back(t * 1e-6);
+  std::vector<double> v = from_us({27.3, 29.0, 29.0, 29.0, 29.2, 29.3, 29.5, 29.6, 29.6, 29.7,
+                                     29.7, 29.7, 29.7, 29.8, 29.9, 29.9, 30.0, 30.1, 30.2, 30.5,
+                                     30.5, 30.6, 31.0, 31.0, 31.2, 31.2, 31.3, 31.3, 31.3, 31.3});
   const Modality m = detect_modes(v, 0.15, 5, 0.025);
   EXPECT_GE(m.separation, 5);  // past the separation test: the middle decides
   EXPECT_FALSE(m.bimodal);
