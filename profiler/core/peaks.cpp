@@ -65,7 +65,7 @@ const GpuSpec* find_gpu_for_device(std::string_view name, int sm_count, double m
   if (!g) return nullptr;
   if (sm_count > 0 && sm_count != g->sm_count) return nullptr;  // a MIG slice, a cut-down part
   // The runtime reports a little more or less than the nominal size (H200:
-  // 150e9 bytes for 141 GB); an A100 40GB reports half the 80GB entry's.
+  // 150e9 bytes for 141 GB); a 40GB part under an 80GB name reports half.
   if (memory_bytes > 0 && g->memory_bytes > 0) {
     const double ratio = memory_bytes / g->memory_bytes;
     if (ratio < 0.85 || ratio > 1.25) return nullptr;

@@ -104,38 +104,47 @@ std::map<std::string, double> training_step_flops(const ModelConfig& m, Checkpoi
 
 // ---- training -----------------------------------------------------------------------
 
+namespace {
+
+/// Each GPU's default board power for the energy estimate, with its source.
+/// The GH200s have none: their 450-1000 W covers the whole superchip, CPU included.
+struct GpuPower {
+  std::string_view key;
+  double watts;
+  const char* source;
+};
+constexpr GpuPower kGpuPower[] = {
+    {"a100-sxm", 400, "A100 80GB SXM datasheet: max TDP 400 W"},
+    {"a100-pcie", 300, "A100 80GB PCIe datasheet: max TDP 300 W"},
+    {"a100-sxm-40gb", 400, "A100 40GB SXM datasheet: max TDP 400 W"},
+    {"a100-pcie-40gb", 250, "A100 40GB PCIe datasheet: max TDP 250 W"},
+    {"h100-sxm", 700, "H100 SXM datasheet: max TDP up to 700 W (configurable)"},
+    {"h100-pcie", 350, "H100 PCIe product brief: max TDP 350 W"},
+    {"h100-nvl", 400, "H100 NVL datasheet: max TDP 350-400 W (configurable)"},
+    {"h200", 700, "H200 SXM datasheet: max TDP up to 700 W (configurable)"},
+    {"l4", 72, "L4 datasheet: max power 72 W"},
+    {"l40", 300, "L40 datasheet: max power 300 W"},
+    {"l40s", 350, "L40S datasheet: max power 350 W"},
+    {"rtx4090", 450, "GeForce RTX 4090 specifications: total graphics power 450 W"},
+    {"b200", 1000, "HGX B200 datasheet: up to 1000 W per GPU"},
+};
+
+const GpuPower* gpu_power(std::string_view key) {
+  for (const GpuPower& p : kGpuPower)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
+}  // namespace
+
 std::optional<double> default_gpu_power_w(std::string_view k) {
-  if (k == "a100-sxm") return 400;
-  if (k == "a100-pcie") return 300;
-  if (k == "a100-sxm-40gb") return 400;
-  if (k == "a100-pcie-40gb") return 250;
-  if (k == "h100-sxm") return 700;
-  if (k == "h100-pcie") return 350;
-  if (k == "h100-nvl") return 400;
-  if (k == "h200") return 700;
-  if (k == "l4") return 72;
-  if (k == "l40") return 300;
-  if (k == "l40s") return 350;
-  if (k == "rtx4090") return 450;
-  if (k == "b200") return 1000;
-  return std::nullopt;  // gh200, gh200-144g: 450-1000 W for the whole superchip, CPU included
+  const GpuPower* p = gpu_power(k);
+  return p ? std::optional<double>(p->watts) : std::nullopt;
 }
 
 std::string gpu_power_source(std::string_view k) {
-  if (k == "a100-sxm") return "A100 80GB SXM datasheet: max TDP 400 W";
-  if (k == "a100-pcie") return "A100 80GB PCIe datasheet: max TDP 300 W";
-  if (k == "a100-sxm-40gb") return "A100 40GB SXM datasheet: max TDP 400 W";
-  if (k == "a100-pcie-40gb") return "A100 40GB PCIe datasheet: max TDP 250 W";
-  if (k == "h100-sxm") return "H100 SXM datasheet: max TDP up to 700 W (configurable)";
-  if (k == "h100-pcie") return "H100 PCIe product brief: max TDP 350 W";
-  if (k == "h100-nvl") return "H100 NVL datasheet: max TDP 350-400 W (configurable)";
-  if (k == "h200") return "H200 SXM datasheet: max TDP up to 700 W (configurable)";
-  if (k == "l4") return "L4 datasheet: max power 72 W";
-  if (k == "l40") return "L40 datasheet: max power 300 W";
-  if (k == "l40s") return "L40S datasheet: max power 350 W";
-  if (k == "rtx4090") return "GeForce RTX 4090 specifications: total graphics power 450 W";
-  if (k == "b200") return "HGX B200 datasheet: up to 1000 W per GPU";
-  return "";
+  const GpuPower* p = gpu_power(k);
+  return p ? p->source : "";
 }
 
 TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,

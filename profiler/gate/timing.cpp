@@ -173,12 +173,13 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   const size_t fast_near = size_t(std::upper_bound(x.begin(), x.end(), mid) - x.begin());
   const bool both_held = fast_near >= k_min && n - fast_near >= k_min;
   // Between two modes the samples thin out; a split inside one hump of noise
-  // has the hump's densest part between its halves' medians. At most 1 in 15
-  // samples may lie in the middle third between the medians.
+  // has the hump's densest part between its halves' medians. At most 1 in
+  // kMiddleShare samples may lie in the middle third between the medians.
+  constexpr std::ptrdiff_t kMiddleShare = 15;
   const double third = (med2 - med1) / 3;
   const std::ptrdiff_t between = std::lower_bound(x.begin(), x.end(), med2 - third) -
                                  std::upper_bound(x.begin(), x.end(), med1 + third);  // < 0 when med1 == med2
-  const bool thin_between = 15 * std::max<std::ptrdiff_t>(between, 0) <= std::ptrdiff_t(n);
+  const bool thin_between = kMiddleShare * std::max<std::ptrdiff_t>(between, 0) <= std::ptrdiff_t(n);
   out.bimodal = both_held && thin_between && sep >= min_separation && out.slow_mode / out.fast_mode - 1 >= min_gap;
   return out;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
@@ -72,7 +73,7 @@ TEST(Cli, SpecsTable) {
   for (const char* gpu : {"a100-sxm", "a100-pcie", "a100-sxm-40gb", "a100-pcie-40gb", "h100-sxm",
                           "h100-pcie", "h100-nvl", "h200", "gh200", "gh200-144g", "l4", "l40", "l40s",
                           "rtx4090", "b200"})
-    EXPECT_NE(r.out.find(gpu), std::string::npos) << gpu;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(std::string("(^|\\s)") + gpu + "(\\s|$)"))) << gpu;  // a whole key
   EXPECT_NE(r.out.find("989.4"), std::string::npos);
   EXPECT_EQ(r.out.find("\033["), std::string::npos);  // not a TTY: no color
 }

@@ -94,6 +94,8 @@ const RunRecord* find_run(const std::vector<RunRecord>& runs, const std::string&
     if (r.variant == variant && r.nvtx == nvtx) return &r;
   return nullptr;
 }
+// A pointer into a temporary (find_run(agg.runs(), ...)) would dangle.
+const RunRecord* find_run(std::vector<RunRecord>&&, const std::string&, const std::string&) = delete;
 
 }  // namespace
 
@@ -682,7 +684,8 @@ TEST(ProfileAggregator, AFailedCopyLeavesNothingPending) {
   m.runtimeCorrelationId = 60;
   agg.on_activity(decode_activity(&m));
   EXPECT_EQ(agg.pending_calls(), 0u);
-  const RunRecord* copy = find_run(agg.runs(), "memcpy_DtoH", "io");
+  const auto runs = agg.runs();  // find_run points into it
+  const RunRecord* copy = find_run(runs, "memcpy_DtoH", "io");
   ASSERT_NE(copy, nullptr);
   EXPECT_EQ(copy->launches, 1);
 }

@@ -106,9 +106,9 @@ TEST(GateStats, AFewOutliersAreNotAMode) {
 }
 
 // One hump of noise, split where its halves' medians happen to lie 6 robust
-// SDs apart: the middle third between the medians (30.2 to 30.7 us) holds 3
-// of 30 samples, where two modes would have thinned out. Moved to the fast
-// side, those three leave an empty gap: two modes.
+// SDs apart: the middle third between the medians (30.19 to 30.69 us) holds
+// 4 of 30 samples, where two modes would have thinned out. With three of them
+// moved to the fast side, the gap is empty: two modes.
 TEST(GateStats, OneHumpSplitInTwoIsNotTwoModes) {
   std::vector<double> v = from_us({27.3, 29.0, 29.0, 29.0, 29.2, 29.3, 29.5, 29.6, 29.6, 29.7,
                                      29.7, 29.7, 29.7, 29.8, 29.9, 29.9, 30.0, 30.1, 30.2, 30.5,
