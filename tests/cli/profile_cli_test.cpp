@@ -62,6 +62,14 @@ TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {
                      "test \"$FLOPSCOPE_PROFILE_SET\" = roofline && test \"$FLOPSCOPE_PROFILE_TENSOR\" = bf16"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.err.find("no CUDA activity was seen"), std::string::npos) << ok.err;
+
+  // Nothing profiled: no results file, and a line says so.
+  const std::string out = flopscope::test::temp_dir() + "/none.json";
+  auto none = run_cli({"profile", "--out", out, "--", "/bin/true"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_NE(none.err.find("no results file written to " + out + ": nothing was profiled"), std::string::npos)
+      << none.err;
 }
 
 TEST(ProfileCli, AppSeesTheInjectionEnvironment) {

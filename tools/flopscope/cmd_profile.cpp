@@ -291,6 +291,9 @@ int run_profile(const ProfileOptions& o) {
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   if (c.statuses.empty()) {
+    if (!o.out.empty())
+      std::fprintf(stderr, "flopscope: no results file written to %s: nothing was profiled\n",
+                   one_line(o.out).c_str());
     // Say why CUDA may never have started: no driver or no visible GPU.
     try {
       query_devices();
