@@ -67,6 +67,18 @@ Record copy_record(CUpti_ActivityKind kind, CUpti_ActivityMemcpyKind copy, uint6
   return m;
 }
 
+/// A memset record, zero but for these.
+CUpti_ActivityMemset4 memset_record(uint64_t bytes, uint64_t start, uint64_t end, uint32_t corr) {
+  CUpti_ActivityMemset4 s;
+  std::memset(&s, 0, sizeof s);
+  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
+  s.bytes = bytes;
+  s.start = start;
+  s.end = end;
+  s.correlationId = corr;
+  return s;
+}
+
 CUpti_ActivityMarker2 marker(CUpti_ActivityFlag flag, uint32_t id, uint64_t ts, const char* name,
                              bool thread_scoped = true, uint32_t tid = 11) {
   CUpti_ActivityMarker2 m;
@@ -131,13 +143,7 @@ TEST(ActivityDecode, MemcpyMemsetDevice) {
   EXPECT_EQ(c.correlation, 3u);
   EXPECT_EQ(c.runtime_correlation, 2u);
 
-  CUpti_ActivityMemset4 s;
-  std::memset(&s, 0, sizeof s);
-  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
-  s.bytes = 4096;
-  s.start = 5;
-  s.end = 9;
-  s.correlationId = 8;
+  const auto s = memset_record(4096, 5, 9, 8);
   const auto ms = std::get<MemsetActivity>(decode_activity(&s));
   EXPECT_EQ(ms.bytes, 4096u);
   EXPECT_EQ(ms.correlation, 8u);
@@ -169,10 +175,7 @@ TEST(ActivityDecode, BufferWalkThatStopsEarlyIsCutShort) {
   std::vector<uint64_t> storage(512);  // 8-byte aligned, as CUPTI's buffers
   auto* buffer = reinterpret_cast<uint8_t*>(storage.data());
   const auto k = kernel_record(kGemm, 5, 10, 20);
-  CUpti_ActivityMemset4 s;
-  std::memset(&s, 0, sizeof s);
-  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
-  s.correlationId = 6;
+  const auto s = memset_record(0, 0, 0, 6);
   std::memcpy(buffer, &k, sizeof k);
   std::memcpy(buffer + sizeof k, &s, sizeof s);
   const size_t valid = sizeof k + sizeof s;
@@ -564,17 +567,6 @@ struct ApiCalls {
   }
 };
 
-CUpti_ActivityMemset4 memset_record(uint64_t bytes, uint64_t start, uint64_t end, uint32_t corr) {
-  CUpti_ActivityMemset4 s;
-  std::memset(&s, 0, sizeof s);
-  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
-  s.bytes = bytes;
-  s.start = start;
-  s.end = end;
-  s.correlationId = corr;
-  return s;
-}
-
 }  // namespace
 
 // A copy or memset into a stream under graph capture becomes a graph node: no
@@ -802,13 +794,7 @@ TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
                                               1000, 77);
   m.runtimeCorrelationId = 40;  // the runtime call we saw
   agg.on_activity(decode_activity(&m));
-  CUpti_ActivityMemset4 s;
-  std::memset(&s, 0, sizeof s);
-  s.kind = CUPTI_ACTIVITY_KIND_MEMSET;
-  s.bytes = 64;
-  s.start = 0;
-  s.end = 10;
-  s.correlationId = 41;
+  const auto s = memset_record(64, 0, 10, 41);
   agg.on_activity(decode_activity(&s));
   agg.on_activity(kernel(kCopy, 999, 0, 10));   // no launch seen for it
   agg.on_activity(kernel(kCopy, 1000, 50, 0));  // flushed before it ended
