@@ -257,18 +257,27 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   t.p90_ratio = percentile(cur, 0.9) / percentile(base, 0.9);
   if (t.base_modes.bimodal || t.cur_modes.bimodal) {
     // Two modes (a throttling runner, contention): the medians and the
-    // interval mean little. A verdict stands only if every mode moved past
-    // the threshold; "unchanged" does not stand either.
+    // interval mean little. "slower" or "faster" stands only if every mode
+    // moved past the threshold; "unchanged" only if no mode lies past the
+    // threshold from any mode of the other run (noise split in two, modes a
+    // few percent apart, is still no change).
     const double base_fast = t.base_modes.bimodal ? t.base_modes.fast_mode : t.base_median;
     const double base_slow = t.base_modes.bimodal ? t.base_modes.slow_mode : t.base_median;
     const double cur_fast = t.cur_modes.bimodal ? t.cur_modes.fast_mode : t.cur_median;
     const double cur_slow = t.cur_modes.bimodal ? t.cur_modes.slow_mode : t.cur_median;
     const bool all_slower = t.verdict == Verdict::slower && cur_fast >= base_slow * band;
     const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast;
+    const bool all_within =
+        t.verdict == Verdict::unchanged && cur_slow < base_fast * band && base_slow < cur_fast * band;
+    const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
     if (all_slower || all_faster) {
       t.reason += "; timings are bimodal, but every mode moved";
+    } else if (all_within) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "; %s timings are bimodal (two modes %.1f%% apart), but every mode is within it",
+                    t.cur_modes.bimodal ? "current" : "baseline", (m.slow_mode / m.fast_mode - 1) * 100);
+      t.reason += buf;
     } else {
-      const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
       char buf[200];
       std::snprintf(buf, sizeof buf,
                     "%s timings are bimodal (two modes %.0f%% apart, the smaller holding %.0f%% "

@@ -83,11 +83,13 @@ TEST(GateSimulation, IdenticalNoisySamplesRarelySaySlower) {
   }
 }
 
-// Identical distributions are rarely called bimodal: a few outliers are not a
-// mode, nor is one hump of noise split in two (docs/ci.md quotes these
-// counts). With these seeds 9 of 2000 pairs are called bimodal at CV 2% and at
-// CV 3%; 39 and 41 were before a mode had to hold 15% of the samples nearer
-// its median than the other's, and 25 before the middle had to thin out.
+// Identical distributions are rarely inconclusive for bimodality: a few
+// outliers are not a mode, nor is one hump of noise split in two, and modes
+// all within the threshold of the other run leave "unchanged" standing
+// (docs/ci.md quotes these counts). With these seeds 0 of 2000 pairs at CV 2%
+// and 2 at CV 3%; 9 and 9 before "unchanged" could stand with two modes, 39
+// and 41 before a mode had to hold 15% of the samples nearer its median than
+// the other's, and 25 before the middle had to thin out.
 TEST(GateSimulation, IdenticalNoisySamplesAreRarelyBimodal) {
   for (double sigma : {0.02, 0.03}) {
     std::mt19937_64 rng(4000 + uint64_t(sigma * 1000));
@@ -98,11 +100,11 @@ TEST(GateSimulation, IdenticalNoisySamplesAreRarelyBimodal) {
     for (int i = 0; i < kPairs; ++i) {
       const auto r = compare_timings(noisy_samples(rng, kN, 1e-3, noise), noisy_samples(rng, kN, 1e-3, noise),
                                      GateOptions{});
-      bimodal += r.reason.find("bimodal") != std::string::npos;
+      bimodal += r.verdict == Verdict::inconclusive && r.reason.find("bimodal") != std::string::npos;
     }
     SCOPED_TRACE("sigma " + std::to_string(sigma) + ": bimodal " + std::to_string(bimodal) + " of " +
                  std::to_string(kPairs));
-    EXPECT_LE(bimodal, kPairs * 75 / 10000);
+    EXPECT_LE(bimodal, kPairs * 25 / 10000);
   }
 }
 
@@ -129,7 +131,7 @@ TEST(GateSimulation, QuantizedTimingsAreUnchanged) {
     for (int i = 0; i < 300; ++i) {
       const auto r = compare_timings(q(), q(), GateOptions{});
       t.add(r.verdict);
-      bimodal += r.reason.find("bimodal") != std::string::npos;
+      bimodal += r.verdict == Verdict::inconclusive && r.reason.find("bimodal") != std::string::npos;
     }
     SCOPED_TRACE(std::to_string(c.median * 1e6) + " us in steps of " + std::to_string(c.step * 1e6) +
                  " us, sigma " + std::to_string(c.sigma) + ": " + describe(t) + ", bimodal " +

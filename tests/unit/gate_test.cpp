@@ -164,6 +164,31 @@ TEST(GateStats, TwoModesOnACoarseTimerAreFound) {
   EXPECT_NE(t.reason.find("current timings are bimodal"), std::string::npos) << t.reason;
 }
 
+// Two modes a few percent apart, both within the threshold of the other run:
+// no mode changed past the threshold, so "unchanged" stands (noise split in
+// two read as inconclusive). A mode 8% slower than the baseline still does not.
+TEST(GateStats, BimodalUnchangedStandsOnlyWhenEveryModeIsWithinTheThreshold) {
+  std::vector<double> base, near, far;
+  for (int i = 0; i < 30; ++i) {
+    const double jitter = 1 + 0.001 * (i % 5);
+    base.push_back(1e-3 * jitter);
+    near.push_back((i < 20 ? 0.985e-3 : 1.02e-3) * jitter);
+    far.push_back((i < 20 ? 0.985e-3 : 1.08e-3) * jitter);
+  }
+  ASSERT_TRUE(detect_modes(near, 0.15, 5, 0.025).bimodal);
+  ASSERT_TRUE(detect_modes(far, 0.15, 5, 0.025).bimodal);
+  for (bool swap : {false, true}) {
+    SCOPED_TRACE(swap ? "bimodal baseline" : "bimodal current");
+    const auto n = swap ? compare_timings(near, base, GateOptions{}) : compare_timings(base, near, GateOptions{});
+    EXPECT_EQ(n.verdict, Verdict::unchanged) << n.reason;
+    EXPECT_NE(n.reason.find("timings are bimodal (two modes 3.6% apart), but every mode is within it"),
+              std::string::npos)
+        << n.reason;
+    const auto f = swap ? compare_timings(far, base, GateOptions{}) : compare_timings(base, far, GateOptions{});
+    EXPECT_EQ(f.verdict, Verdict::inconclusive) << f.reason;
+  }
+}
+
 TEST(GateStats, VerdictsOnClearCases) {
   std::mt19937_64 rng(11);
   const auto base = test::noisy_samples(rng, 30, 1e-3, {});

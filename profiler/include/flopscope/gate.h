@@ -113,8 +113,10 @@ struct TimingComparison {
 ///   unchanged: the equivalence interval lies inside (1/(1 + threshold), 1 + threshold);
 ///   otherwise inconclusive (too noisy to call). A slower or faster verdict
 ///   also needs p10 and p90 to have moved by half the threshold, the same way
-///   (throttling moves one tail only); with two modes in either sample every
-///   mode must have moved past the threshold, and nothing else stands.
+///   (throttling moves one tail only). With two modes in either sample,
+///   slower or faster stands only if every mode moved past the threshold, and
+///   unchanged only if every mode lies within the threshold of the other
+///   run's; otherwise the verdict is inconclusive.
 TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
                                  const GateOptions& opt);
 
