@@ -71,7 +71,7 @@ TEST(GateSimulation, IdenticalNoisySamplesRarelySaySlower) {
       EXPECT_GE(t.share(Verdict::unchanged), 0.95);
     }
     // Noise costs decisiveness (docs/ci.md quotes these shares): with these
-    // seeds 28 of 400 are inconclusive at CV 5%, 246 of 400 at CV 8%.
+    // seeds 25 of 400 are inconclusive at CV 5%, 244 of 400 at CV 8%.
     if (sigma == 0.05) {
       EXPECT_GE(t.share(Verdict::inconclusive), 0.03);
       EXPECT_LE(t.share(Verdict::inconclusive), 0.12);
