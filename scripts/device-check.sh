@@ -14,7 +14,8 @@
 #    else builds one with whatever dependencies it can find;
 # 4. runs, most valuable first (a lease is one call; the budget cuts the tail):
 #    the GPU tests (each program apart, with its own time limit), raw counter
-#    fixtures for tests/fixtures/counters/h200/, the same kernels under
+#    fixtures for tests/fixtures/counters/h200/ (and the CI test that will read
+#    them, over them), the same kernels under
 #    `ncu --clock-control none` and under `flopscope profile` set side by side by
 #    `flopscope crosscheck`, a PyTorch training step profiled with counters beside
 #    PyTorch's own FLOP count, the default benchmark suite with counters, the 8192^3
@@ -282,6 +283,13 @@ if has bench && [ "$counters_ok" = 1 ]; then
     fixture gemm_mma_sync_bf16_256x256x256 'gemm\.mma_sync\.bf16' 256x256x256 flops &&
     fixture copy_fp32_2p26 'memory\.copy\.fp32' n=67108864 roofline"
   pack_counters
+  # The CI test that will read them as fixtures, over them now: offline
+  # evaluation gives what the runs wrote (and 2*M*N*K for the naive GEMM).
+  if [ -x "$build/tests/collector_test" ] && ls "$cstage"/*.fscounters >/dev/null 2>&1; then
+    NOTE="CounterFixtures test over the files just recorded" \
+    step fixture-test 30 env FLOPSCOPE_COUNTER_FIXTURES="$cstage" "$build/tests/collector_test" \
+      --gtest_filter='CounterFixtures.*' --gtest_color=no
+  fi
 else
   absent counter-fixtures "needs flopscope bench --counters"
 fi

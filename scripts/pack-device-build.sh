@@ -8,7 +8,7 @@
 #        bash scripts/device-check.sh --build build-carry.tgz --out $OUT --quick --budget 560
 #
 # It builds only the flopscope CLI, the injection library, the GPU test programs
-# (tests/*_gpu_test) and profile_app, then deletes the object files and static
+# (tests/*_gpu_test), profile_app and collector_test, then deletes the object files and static
 # libraries, and packs the tree as build-carry.tgz (each GPU test program links
 # every kernel: about 73 MiB unpacked, under a third of that packed; device-check
 # unpacks it). Paths compiled into the tests are absolute (/work/main/build-carry/...);
@@ -25,7 +25,8 @@ limit=$((60 << 20))  # leave room under 64 MiB for the tree and .deps
 # loader at the machine's copies if neither holds them.
 rpath="/usr/local/cuda/lib64;/usr/local/cuda/targets/x86_64-linux/lib;/usr/local/cuda/extras/CUPTI/lib64"
 cmake -S . -B "$dst" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=ON "-DCMAKE_BUILD_RPATH=$rpath" >/dev/null
-targets=(flopscope_cli flopscope_inject profile_app)
+# collector_test: its CounterFixtures test reads the counters the check records.
+targets=(flopscope_cli flopscope_inject profile_app collector_test)
 mapfile -t gpu_tests < <(sed -n 's/^ *flopscope_test(\([a-z_]*_gpu_test\) .*/\1/p' tests/CMakeLists.txt)
 [ "${#gpu_tests[@]}" -gt 0 ] || { echo "pack-device-build: found no *_gpu_test target in tests/CMakeLists.txt" >&2; exit 1; }
 cmake --build "$dst" -j"$(nproc)" --target "${targets[@]}" "${gpu_tests[@]}"

@@ -1,0 +1,99 @@
+// Raw counters recorded on real GPUs (tests/fixtures/counters/<gpu>/, from the
+// device check's counter-fixtures step), re-evaluated offline with CUPTI's host
+// API on every CI run: each X.fscounters must give the hardware figures that
+// the run wrote to X.json beside it, and a naive FP32 GEMM's FP32 FLOPs must be
+// 2*M*N*K per launch exactly. Skips, naming the folder, until fixtures exist.
+// FLOPSCOPE_COUNTER_FIXTURES=DIR reads DIR instead: the device check runs this
+// test over the counters it has just recorded, before they become fixtures.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "flopscope/counter_file.h"
+#include "flopscope/results.h"
+
+using namespace flopscope;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fixtures_root() {
+  const char* dir = std::getenv("FLOPSCOPE_COUNTER_FIXTURES");
+  return dir && *dir ? fs::path(dir) : fs::path(FLOPSCOPE_FIXTURES_DIR) / "counters";
+}
+
+/// Every X.fscounters under fixtures_root() that has an X.json beside it.
+std::vector<fs::path> recorded_counter_files() {
+  const fs::path root = fixtures_root();
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
+    const fs::path& p = e.path();
+    if (p.extension() == ".fscounters" && fs::exists(fs::path(p).replace_extension(".json"), ec)) out.push_back(p);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Equal up to the last digits a JSON round trip may change.
+void expect_close(const std::optional<double>& a, const std::optional<double>& b, const char* what) {
+  ASSERT_EQ(a.has_value(), b.has_value()) << what;
+  if (a) {
+    EXPECT_NEAR(*a, *b, 1e-9 * std::max(std::fabs(*a), std::fabs(*b))) << what;
+  }
+}
+
+void expect_same_counters(const HwCounters& evaluated, const HwCounters& recorded) {
+  ASSERT_EQ(evaluated.flops_by_pipe.size(), recorded.flops_by_pipe.size());
+  for (const auto& [pipe, v] : recorded.flops_by_pipe) {
+    ASSERT_TRUE(evaluated.flops_by_pipe.count(pipe)) << pipe;
+    expect_close(evaluated.flops_by_pipe.at(pipe), v, pipe.c_str());
+  }
+  expect_close(evaluated.flops_total, recorded.flops_total, "flops_total");
+  expect_close(evaluated.dram_read_bytes, recorded.dram_read_bytes, "dram_read_bytes");
+  expect_close(evaluated.dram_write_bytes, recorded.dram_write_bytes, "dram_write_bytes");
+  expect_close(evaluated.l2_bytes, recorded.l2_bytes, "l2_bytes");
+  expect_close(evaluated.l1_bytes, recorded.l1_bytes, "l1_bytes");
+  expect_close(evaluated.duration_s, recorded.duration_s, "duration_s");
+}
+
+}  // namespace
+
+TEST(CounterFixtures, RecordedCountersEvaluateAsRecorded) {
+  const std::vector<fs::path> files = recorded_counter_files();
+  if (files.empty())
+    GTEST_SKIP() << "no counters recorded on a GPU yet: " << fixtures_root().string()
+                 << " holds no X.fscounters with its X.json (docs/collector.md says how to record them)";
+  for (const fs::path& file : files) {
+    SCOPED_TRACE(file.string());
+    const ResultsDoc recorded = read_results(fs::path(file).replace_extension(".json").string());
+    const ResultsDoc evaluated = counter_file_to_results(read_counter_file(file.string()));
+    size_t compared = 0;
+    for (const RunRecord& want : recorded.runs) {
+      if (!want.hw) continue;
+      SCOPED_TRACE(want.id);
+      const auto got = std::find_if(evaluated.runs.begin(), evaluated.runs.end(), [&](const RunRecord& r) {
+        return r.id == want.id && r.shape == want.shape && r.nvtx == want.nvtx;
+      });
+      ASSERT_NE(got, evaluated.runs.end()) << "the counter file has no ranges for this run";
+      ASSERT_TRUE(got->hw.has_value());
+      // A benchmark run sums its launches; an application run's hw is the mean
+      // of its counted launches, and it may hold launches timed but not counted.
+      if (want.family != "app") {
+        EXPECT_EQ(got->launches, want.launches);
+      }
+      expect_same_counters(*got->hw, *want.hw);
+      // The acceptance figure that needs no tolerance (docs/collector.md).
+      if (want.id == "gemm.naive.fp32") {
+        ASSERT_TRUE(got->hw->flops_by_pipe.count("fp32"));
+        EXPECT_EQ(got->hw->flops_by_pipe.at("fp32"), want.model.flops * double(want.launches));
+      }
+      ++compared;
+    }
+    EXPECT_GT(compared, 0u) << "the results file beside it has no run with hardware counters";
+  }
+}
