@@ -4,6 +4,7 @@
 #
 #   scripts/record-device-results.sh DIR [--gpu h200] [--date YYYY-MM-DD (default: the run's, from probe.txt)]
 #                                        [--command "the run call's command"] [--dest-root bench/results]
+#                                        [--fixtures-root tests/fixtures]
 #
 # DIR is the folder the device tool fetched (device-check's $OUT). The files
 # device-check writes are copied to <dest-root>/<gpu>/<date>/ unchanged, with a
@@ -12,14 +13,18 @@
 # exact command, each file's SHA-256 and the summary table run.log ends with.
 # Where this checkout has a built flopscope ($FLOPSCOPE, default
 # build/tools/flopscope), report.md and report.html are made from the copies
-# (no GPU needed). Nothing is measured or computed here.
+# (no GPU needed). The CI fixtures are staged too, never overwriting one: the
+# small counter files of counters.tgz with the results of the same runs into
+# <fixtures-root>/counters/<gpu>/ (collector_test's CounterFixtures test), and
+# ncu.csv with ncu_twin.json into <fixtures-root>/ncu/<gpu>/ (crosscheck_test's
+# RecordedNcuExportsAgree). Nothing is measured or computed here.
 #
 # Exit codes: 0 filed; 2 bad input (no DIR, no probe.txt, an existing
 # destination: results are never overwritten).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: scripts/record-device-results.sh DIR [--gpu NAME] [--date YYYY-MM-DD] [--command CMD] [--dest-root DIR]" >&2; }
+usage() { echo "usage: scripts/record-device-results.sh DIR [--gpu NAME] [--date YYYY-MM-DD] [--command CMD] [--dest-root DIR] [--fixtures-root DIR]" >&2; }
 bad() { echo "record-device-results: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || { usage; exit 2; }
@@ -28,6 +33,7 @@ gpu=h200
 date=""  # default: the day probe.txt says the run started
 command="bash scripts/device-check.sh --build build-carry.tgz --out \$OUT --quick --budget 560"
 dest_root=bench/results
+fixtures_root=tests/fixtures
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || { usage; exit 2; }
   case "$1" in
@@ -35,6 +41,7 @@ while [ $# -gt 0 ]; do
     --date) date=$2 ;;
     --command) command=$2 ;;
     --dest-root) dest_root=$2 ;;
+    --fixtures-root) fixtures_root=$2 ;;
     *) usage; exit 2 ;;
   esac
   shift 2
@@ -121,6 +128,45 @@ if [ -x "$fs" ] && [ ${#results[@]} -gt 0 ]; then
   fi
 fi
 echo "record-device-results: ${#copied[@]} files filed in $dest with PROVENANCE.md"
-[ -f "$dest/counters.tgz" ] &&
-  echo "record-device-results: counters.tgz holds raw counter fixtures for tests/fixtures/counters/$gpu/ (docs/collector.md)"
+
+# ---- CI fixtures: kilobytes each, with the results of the same run beside them --------
+max_fixture=$((1 << 20))
+unpacked=$(mktemp -d)
+trap 'rm -rf "$unpacked"' EXIT
+if [ -f "$dest/counters.tgz" ] && ! tar -xzf "$dest/counters.tgz" -C "$unpacked" 2>/dev/null; then
+  echo "record-device-results: counters.tgz cannot be unpacked; no counter fixtures staged" >&2
+fi
+# stage FOLDER FILE...: copies the files into FOLDER unless one is there already,
+# and says in FOLDER/SOURCE.md where they came from.
+stage() {
+  local to=$1 f names=(); shift
+  for f in "$@"; do
+    if [ -e "$to/${f##*/}" ]; then
+      echo "record-device-results: $to/${f##*/} exists; fixtures are never overwritten, left it" >&2; return 1
+    fi
+    names+=("${f##*/}")
+  done
+  mkdir -p "$to" && cp "$@" "$to/" &&
+    echo "- ${names[*]}: recorded by scripts/device-check.sh; provenance in $dest/PROVENANCE.md" >>"$to/SOURCE.md"
+}
+counters_dir="$fixtures_root/counters/$gpu"
+staged=()
+for c in "$unpacked"/*.fscounters; do
+  [ -f "$c" ] || continue
+  name=$(basename "$c" .fscounters) json="${c%.fscounters}.json"
+  if [ ! -f "$json" ]; then
+    continue  # no results of the same run (the default suite's file): nothing to compare with
+  elif [ "$(stat -c %s "$c")" -gt "$max_fixture" ]; then
+    echo "record-device-results: $name.fscounters is over 1 MiB; not made a fixture"
+  elif stage "$counters_dir" "$c" "$json"; then
+    staged+=("$name")
+  fi
+done
+if [ ${#staged[@]} -gt 0 ]; then
+  echo "record-device-results: counter fixtures ${staged[*]} staged in $counters_dir (docs/collector.md)"
+fi
+if [ -f "$dest/ncu.csv" ] && [ -f "$unpacked/ncu_twin.json" ] &&
+   stage "$fixtures_root/ncu/$gpu" "$dest/ncu.csv" "$unpacked/ncu_twin.json"; then
+  echo "record-device-results: ncu.csv and ncu_twin.json staged in $fixtures_root/ncu/$gpu (docs/crosscheck.md)"
+fi
 exit 0

@@ -2,7 +2,8 @@
 # scripts/record-device-results.sh on a device-check output folder made here:
 # the files are copied unchanged beside a PROVENANCE.md that quotes probe.txt
 # (and says what it lacks), the command, each file's SHA-256 and run.log's
-# summary; the report is made from the copies; a second filing to the same
+# summary; the report is made from the copies; the small counter files and the
+# ncu export become CI fixtures, never overwriting one; a second filing to the same
 # place, a bad date and a folder without probe.txt are refused with exit 2.
 #   record_device_results.sh SOURCE_DIR BUILD_DIR
 set -u
@@ -26,9 +27,19 @@ P
 printf 'step                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
   >"$fetched/run.log"
 cp "$src/tests/fixtures/handmade-h200.json" "$fetched/bench.json"
+# counters.tgz as device-check packs it: small fixture pairs, one too large, the
+# default suite's file (no results beside it) and the ncu twin; ncu.csv beside.
+packed=$tmp/packed
+mkdir -p "$packed"
+echo small >"$packed/gemm_naive.fscounters"; echo '{}' >"$packed/gemm_naive.json"
+head -c $((3 << 19)) /dev/zero >"$packed/big.fscounters"; echo '{}' >"$packed/big.json"
+echo suite >"$packed/bench_suite.fscounters"; echo '{}' >"$packed/ncu_twin.json"
+tar -czf "$fetched/counters.tgz" -C "$packed" .
+echo '"ID","Kernel Name"' >"$fetched/ncu.csv"
+fixtures=$tmp/fixtures
 
 dest_root=$tmp/results
-run "$fetched" --dest-root "$dest_root" --command "bash scripts/device-check.sh --out \$OUT" ||
+run "$fetched" --dest-root "$dest_root" --fixtures-root "$fixtures" --command "bash scripts/device-check.sh --out \$OUT" ||
   fail "exit $? filing a good folder"
 d=$dest_root/h200/2026-12-01  # the run's date, from probe.txt
 p=$d/PROVENANCE.md
@@ -42,9 +53,24 @@ grep -q 'device-check.sh --out \$OUT' "$p" || fail "PROVENANCE.md lacks the comm
 grep -q "$(sha256sum "$fetched/bench.json" | cut -d' ' -f1)" "$p" || fail "PROVENANCE.md lacks bench.json's SHA-256"
 grep -q '| ceilings.json | not brought back |' "$p" || fail "a missing file is not named"
 grep -Eq '^bench +ok +40' "$p" || fail "PROVENANCE.md lacks run.log's summary"
+# The CI fixtures: the small pair and the ncu pair, each with where it came from.
+c=$fixtures/counters/h200
+cmp -s "$packed/gemm_naive.fscounters" "$c/gemm_naive.fscounters" && cmp -s "$packed/gemm_naive.json" "$c/gemm_naive.json" ||
+  fail "the small counter pair was not staged unchanged"
+[ ! -e "$c/big.fscounters" ] && [ ! -e "$c/bench_suite.fscounters" ] || fail "a large or unpaired counter file was staged"
+grep -q "big.fscounters is over 1 MiB" "$tmp/out" || fail "the large counter file left out silently"
+cmp -s "$fetched/ncu.csv" "$fixtures/ncu/h200/ncu.csv" && [ -f "$fixtures/ncu/h200/ncu_twin.json" ] ||
+  fail "ncu.csv and ncu_twin.json were not staged"
+grep -q "$d/PROVENANCE.md" "$c/SOURCE.md" || fail "the counter fixtures do not say where they came from"
 if [ -x "$build/tools/flopscope" ]; then
   [ -s "$d/report.md" ] && [ -s "$d/report.html" ] || fail "no report made from the copies"
 fi
+
+# Filed again under another date: the fixtures staged before are kept.
+echo changed >>"$c/gemm_naive.fscounters"
+run "$fetched" --date 2026-12-02 --dest-root "$dest_root" --fixtures-root "$fixtures" || fail "exit $? filing again"
+grep -q "exists; fixtures are never overwritten" "$tmp/err" || fail "an existing fixture was not named"
+grep -q changed "$c/gemm_naive.fscounters" || fail "an existing fixture was overwritten"
 
 run "$fetched" --date 2026-12-01 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "filing twice to one place was not refused with exit 2"
@@ -55,4 +81,4 @@ mkdir -p "$tmp/empty"
 run "$tmp/empty" --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "a folder without probe.txt was not refused with exit 2"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "more than one line for a bad folder"
-echo "record-device-results: filed with provenance, report made, bad input refused"
+echo "record-device-results: filed with provenance, report made, fixtures staged, bad input refused"

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "flopscope/crosscheck.h"
 #include "flopscope/error.h"
 #include "flopscope/kernel_names.h"
+#include "flopscope/results.h"
 #include "unit/crosscheck_sample.h"
 
 using namespace flopscope;
@@ -507,6 +509,30 @@ TEST(Crosscheck, NothingComparedIsAFailureAndNoCountersIsBadInput) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::bad_input);
     EXPECT_NE(std::string(e.what()).find("flopscope profile --set flops|roofline"), std::string::npos) << e.what();
+  }
+}
+
+// A real export and the profile of the same kernels, recorded on a GPU by the
+// device check (its ncu and ncu-twin steps) into tests/fixtures/ncu/<gpu>/:
+// the parser reads ncu's own output and every compared counter agrees.
+TEST(Crosscheck, RecordedNcuExportsAgree) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(FLOPSCOPE_FIXTURES_DIR) / "ncu";
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  if (fs::is_directory(root, ec))
+    for (const auto& e : fs::directory_iterator(root, ec))
+      if (fs::exists(e.path() / "ncu.csv", ec) && fs::exists(e.path() / "ncu_twin.json", ec)) dirs.push_back(e.path());
+  if (dirs.empty())
+    GTEST_SKIP() << "no ncu export recorded on a GPU yet: " << root.string()
+                 << "/<gpu>/ holds no ncu.csv with its ncu_twin.json (docs/crosscheck.md)";
+  std::sort(dirs.begin(), dirs.end());
+  for (const fs::path& dir : dirs) {
+    SCOPED_TRACE(dir.string());
+    const NcuCsv ncu = read_ncu_csv((dir / "ncu.csv").string());
+    const CrosscheckReport r = crosscheck_ncu(read_results((dir / "ncu_twin.json").string()), ncu, {});
+    EXPECT_FALSE(r.rows.empty());
+    EXPECT_TRUE(r.passed()) << render_crosscheck_text(r);
   }
 }
 
