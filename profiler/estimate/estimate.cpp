@@ -22,14 +22,46 @@ std::string num(double v) {
   return buf;
 }
 
-// The FFN GEMMs of one expert on `tokens` tokens, from the project's FFN model.
-double ffn_matmul_flops(const ModelConfig& m, int64_t tokens) {
-  const Cost c = ffn_cost({tokens, m.d_model, m.ffn_dim, m.ffn_type}, /*fused=*/true, 2);
+// The FFN GEMMs of one FFN (or expert) of hidden size `hidden` on `tokens`
+// tokens, from the project's FFN model.
+double ffn_matmul_flops(const ModelConfig& m, int64_t hidden, int64_t tokens) {
+  const Cost c = ffn_cost({tokens, m.d_model, hidden, m.ffn_type}, /*fused=*/true, 2);
   return c.flops_by_part.at("matmul");
 }
 
-double active_ffns(const ModelConfig& m) {
-  return m.experts > 0 ? double(m.active_experts) : 1.0;
+// The FFN GEMMs of all layers on `tokens` tokens: a dense model's FFN in every
+// layer; else the dense first layers' FFN, and in each MoE layer the routed
+// experts a token uses plus the shared ones.
+double all_ffn_flops(const ModelConfig& m, int64_t tokens) {
+  if (m.experts == 0) return double(m.layers) * ffn_matmul_flops(m, m.ffn_dim, tokens);
+  const double per_token_experts = double(m.active_experts + m.shared_experts);
+  const double moe = double(moe_layers(m)) * per_token_experts * ffn_matmul_flops(m, m.moe_ffn_dim, tokens);
+  if (m.dense_layers == 0) return moe;
+  return double(m.dense_layers) * ffn_matmul_flops(m, m.ffn_dim, tokens) + moe;
+}
+
+// QKᵀ and PV of one layer. attention_matmul_flops counts 2·D per score for
+// each of the two matmuls (4·D in all); MLA's query/key heads (qk) and value
+// heads (v) differ in size, so each matmul is half of that count at its own D.
+double attention_flops(AttentionShape a, int64_t qk_dim, int64_t v_dim) {
+  a.head_dim = qk_dim;
+  const double qk = attention_matmul_flops(a, CausalConvention::exact) / 2;
+  a.head_dim = v_dim;
+  return qk + attention_matmul_flops(a, CausalConvention::exact) / 2;
+}
+
+// The head sizes a decode step's attention multiplies by, per key. MHA/GQA/MQA:
+// head_dim for both. MLA in the absorbed form (DeepSeek-V2 Sections 2.1.2-2.1.3):
+// scores against the cached latent and RoPE key (kv_lora_rank +
+// qk_rope_head_dim), values read from the latent (kv_lora_rank).
+std::pair<int64_t, int64_t> decode_head_dims(const ModelConfig& m) {
+  if (!is_mla(m)) return {m.head_dim, m.head_dim};
+  return {m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank};
+}
+
+// The same in the form training and prefill use: keys and values up-projected.
+std::pair<int64_t, int64_t> forward_head_dims(const ModelConfig& m) {
+  return {qk_head_dim(m), is_mla(m) ? m.v_head_dim : m.head_dim};
 }
 
 }  // namespace
@@ -55,12 +87,14 @@ ForwardFlops forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool
   const int64_t T = seq_len;
   const double L = double(m.layers), t = double(T);
   ForwardFlops f;
-  f.qkv = L * gemm_cost({T, (m.heads + 2 * m.kv_heads) * m.head_dim, m.d_model}, 2, 2).flops / t;
-  f.attn_out = L * gemm_cost({T, m.d_model, m.heads * m.head_dim}, 2, 2).flops / t;
-  const AttentionShape a{1, m.heads, T, T, m.head_dim, causal};
-  f.attention = L * attention_matmul_flops(a, CausalConvention::exact) / t;
-  f.ffn = L * active_ffns(m) * ffn_matmul_flops(m, T) / t;
-  f.router = m.experts > 0 ? L * gemm_cost({T, m.experts, m.d_model}, 2, 2).flops / t : 0.0;
+  for (const Projection& w : attention_in_projections(m))
+    f.qkv += L * gemm_cost({T, w.out, w.in}, 2, 2).flops / t;
+  const Projection out = attention_out_projection(m);
+  f.attn_out = L * gemm_cost({T, out.out, out.in}, 2, 2).flops / t;
+  const auto [qk_dim, v_dim] = forward_head_dims(m);
+  f.attention = L * attention_flops({1, m.heads, T, T, 0, causal}, qk_dim, v_dim) / t;
+  f.ffn = all_ffn_flops(m, T) / t;
+  f.router = m.experts > 0 ? double(moe_layers(m)) * gemm_cost({T, m.experts, m.d_model}, 2, 2).flops / t : 0.0;
   f.logits = gemm_cost({T, m.vocab, m.d_model}, 2, 2).flops / t;
   return f;
 }
@@ -76,8 +110,11 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   // length (every query sees all T keys). N is the parameters a token's matmuls
   // use: a lookup table does no matmul (PaLM's table is tied, so it counts as
   // the LM head), which keeps MFU's numerator at 3 x the forward's matmuls.
+  // 12·Q is 3 x (2·Q for QKᵀ + 2·Q for PV): with MLA's query/key size qk and
+  // value size v the term is 6·L·H·(qk + v)·T, the same 3 x forward.
+  const auto [qk_dim, v_dim] = forward_head_dims(m);
   t.train = 6.0 * (p.active - p.lookup) +
-            12.0 * double(m.layers) * double(m.heads) * double(m.head_dim) * double(m.seq_len);
+            6.0 * double(m.layers) * double(m.heads) * double(qk_dim + v_dim) * double(m.seq_len);
   switch (c) {
     case Checkpointing::none: t.recompute = 0; break;
     // Korthikanti et al. 2022 recompute the core attention (QKᵀ, softmax,
@@ -225,10 +262,10 @@ double decode_weight_params(const ModelConfig& m, int64_t batch) {
   // The token embedding is a lookup of `batch` rows; an untied table is not read
   // as a whole. A tied one is read in full as the LM head, so it stays.
   double w = p.total - p.lookup;
-  if (m.experts > 0) {
+  if (m.experts > 0) {  // shared experts and dense layers are always read
     const double e = double(m.experts), k = double(m.active_experts);
     const double touched = e * (1.0 - std::pow(1.0 - k / e, double(batch)));
-    w -= double(m.layers) * (e - touched) * p.ffn_expert;
+    w -= double(moe_layers(m)) * (e - touched) * p.ffn_expert;
   }
   return w;
 }
@@ -262,9 +299,12 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   // prompt, and the LM head at the last position only (it yields the first token).
   r.prefill_flops = B * (P * (linear + per.attention) + per.logits);
 
+  // A decode step: one new query against `ctx` cached keys. MLA is counted in
+  // the absorbed form its latent cache implies (decode_head_dims); its
+  // projections cost the same per token in either form.
+  const auto [qk_dim, v_dim] = decode_head_dims(m);
   auto decode_flops = [&](int64_t ctx) {
-    const AttentionShape a{1, m.heads, 1, ctx, m.head_dim, true};
-    return linear + per.logits + L * attention_matmul_flops(a, CausalConvention::exact);
+    return linear + per.logits + L * attention_flops({1, m.heads, 1, ctx, 0, true}, qk_dim, v_dim);
   };
   r.decode_flops_per_token = decode_flops(r.context);
   // Tokens 2..G each take one decode step over the prompt and the tokens so far.
@@ -272,11 +312,15 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   if (r.gen_tokens > 1) {
     const double g = double(r.gen_tokens - 1);
     const double keys = g * P + g * (g + 1) / 2;  // sum over steps j=1..G-1 of (P + j)
-    gen = g * (linear + per.logits) + L * 4.0 * double(m.heads) * double(m.head_dim) * keys;
+    gen = g * (linear + per.logits) + L * 2.0 * double(m.heads) * double(qk_dim + v_dim) * keys;
   }
   r.generation_flops = r.prefill_flops + B * gen;
 
-  r.kv_bytes_per_token = 2.0 * L * double(m.kv_heads) * double(m.head_dim) * in.kv_bytes;
+  // MLA caches one latent and one RoPE key per token and layer, shared by all
+  // heads (DeepSeek-V2 Section 2.1); MHA/GQA/MQA a K and a V per K/V head.
+  const double cached_values = is_mla(m) ? double(m.kv_lora_rank + m.qk_rope_head_dim)
+                                         : 2.0 * double(m.kv_heads) * double(m.head_dim);
+  r.kv_bytes_per_token = L * cached_values * in.kv_bytes;
   r.kv_cache_bytes = r.kv_bytes_per_token * double(r.context);
   r.weight_bytes_per_step = decode_weight_params(m, 1) * in.weight_bytes;
   r.decode_bytes_per_token = r.weight_bytes_per_step + r.kv_cache_bytes;
@@ -332,11 +376,20 @@ std::optional<int64_t> get_any(const Shape& s, std::initializer_list<const char*
 MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc& doc,
                                          const std::string& precision_key,
                                          const std::string& origin) {
-  const double d = double(m.d_model), hq = double(m.heads * m.head_dim),
-               kvq = double(m.kv_heads * m.head_dim), f = double(m.ffn_dim);
-  // The model's weight GEMMs as (input features K, output features N).
-  const std::vector<std::pair<double, double>> gemms{
-      {d, hq + 2 * kvq}, {hq, d}, {d, f}, {f, d}, {d, double(m.vocab)}};
+  const double d = double(m.d_model), f = double(m.ffn_dim);
+  // The model's weight GEMMs as (input features K, output features N): the
+  // attention projections, the FFN's (and the experts'), the LM head.
+  std::vector<std::pair<double, double>> gemms;
+  for (const Projection& w : attention_in_projections(m)) gemms.push_back({double(w.in), double(w.out)});
+  const Projection o = attention_out_projection(m);
+  gemms.push_back({double(o.in), double(o.out)});
+  std::vector<double> ffn_widths{f};
+  if (m.experts > 0 && m.moe_ffn_dim != m.ffn_dim) ffn_widths.push_back(double(m.moe_ffn_dim));
+  for (double w : ffn_widths) {
+    gemms.push_back({d, w});
+    gemms.push_back({w, d});
+  }
+  gemms.push_back({d, double(m.vocab)});
   MeasuredUtilization u;
   if (doc.device) u.device = doc.device->name;
   for (const RunRecord& r : doc.runs) {
@@ -351,11 +404,12 @@ MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc&
     } else if (r.family == "attention") {
       auto D = get_any(r.shape, {"head_dim", "d"});
       auto N = get_any(r.shape, {"n_q", "n", "seq_len", "seq", "s"});
-      match = D && *D == m.head_dim && (!N || near(double(*N), double(m.seq_len)));
+      match = D && *D == qk_head_dim(m) && (!N || near(double(*N), double(m.seq_len)));
     } else if (r.family == "ffn") {
       auto D = get_any(r.shape, {"d_model", "d"});
       auto F = get_any(r.shape, {"d_ff", "ffn_dim", "f"});
-      match = D && F && near(double(*D), d) && near(double(*F), f);
+      if (D && F && near(double(*D), d))
+        for (double w : ffn_widths) match = match || near(double(*F), w);
     }
     if (!match) continue;
     u.runs.push_back({r.id, r.family, shape_string(r.shape), *r.derived.mfu});
@@ -385,7 +439,7 @@ MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc&
     attn_mfu = *u.attention_mfu;
   } else {
     attn_mfu = gemm_mfu;
-    u.notes.push_back("attention: no run with head_dim " + std::to_string(m.head_dim) +
+    u.notes.push_back("attention: no run with head_dim " + std::to_string(qk_head_dim(m)) +
                       " near seq_len " + std::to_string(m.seq_len) + "; attention uses the GEMM MFU");
   }
   const double g = fwd.qkv + fwd.attn_out + fwd.router + fwd.logits;

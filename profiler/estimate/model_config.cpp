@@ -20,7 +20,10 @@ const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys{
       "name",     "layers",          "d_model", "heads",   "kv_heads",       "head_dim",
       "ffn_dim",  "ffn_type",        "vocab",   "tied_embeddings", "seq_len", "experts",
-      "active_experts", "bias",      "norm_bias", "parallel_block", "learned_positions"};
+      "active_experts", "bias",      "norm_bias", "parallel_block", "learned_positions",
+      // DeepSeek-V2/V3: mixture-of-experts details and multi-head latent attention
+      "shared_experts", "moe_ffn_dim", "dense_layers", "router_bias", "kv_lora_rank",
+      "q_lora_rank", "qk_rope_head_dim", "v_head_dim"};
   return keys;
 }
 
@@ -87,6 +90,14 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   size("seq_len", m.seq_len, true);
   size("experts", m.experts, false);
   size("active_experts", m.active_experts, false);
+  size("shared_experts", m.shared_experts, false);
+  size("moe_ffn_dim", m.moe_ffn_dim, false);
+  size("dense_layers", m.dense_layers, false);
+  size("kv_lora_rank", m.kv_lora_rank, false);
+  size("q_lora_rank", m.q_lora_rank, false);  // null, as in DeepSeek-V2-Lite's config.json: absent
+  size("qk_rope_head_dim", m.qk_rope_head_dim, false);
+  size("v_head_dim", m.v_head_dim, false);
+  flag("router_bias", m.router_bias);
   flag("tied_embeddings", m.tied_embeddings);
   flag("bias", m.bias);
   flag("norm_bias", m.norm_bias);
@@ -115,6 +126,12 @@ std::string to_config_json(const ModelConfig& m) {
   j["heads"] = m.heads;
   j["kv_heads"] = m.kv_heads;
   j["head_dim"] = m.head_dim;
+  if (is_mla(m)) {  // absent: MHA/GQA/MQA
+    j["kv_lora_rank"] = m.kv_lora_rank;
+    if (m.q_lora_rank > 0) j["q_lora_rank"] = m.q_lora_rank;
+    if (m.qk_rope_head_dim > 0) j["qk_rope_head_dim"] = m.qk_rope_head_dim;
+    j["v_head_dim"] = m.v_head_dim;
+  }
   j["ffn_dim"] = m.ffn_dim;
   j["ffn_type"] = m.ffn_type == FfnType::swiglu ? "swiglu" : "gelu";
   j["vocab"] = m.vocab;
@@ -123,12 +140,95 @@ std::string to_config_json(const ModelConfig& m) {
   if (m.experts > 0) {  // absent: dense (0 is refused on input)
     j["experts"] = m.experts;
     j["active_experts"] = m.active_experts;
+    // DeepSeek's details only where used, so that other models' configs stay as they were.
+    if (m.shared_experts > 0) j["shared_experts"] = m.shared_experts;
+    if (m.moe_ffn_dim != m.ffn_dim) j["moe_ffn_dim"] = m.moe_ffn_dim;
+    if (m.dense_layers > 0) j["dense_layers"] = m.dense_layers;
+    if (m.router_bias) j["router_bias"] = true;
   }
   j["bias"] = m.bias;
   j["norm_bias"] = m.norm_bias;
   j["parallel_block"] = m.parallel_block;
   j["learned_positions"] = m.learned_positions;
   return j.dump();
+}
+
+namespace {
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+// MLA's keys, checked before head_dim gets its d_model / heads default (which
+// means nothing for latent attention).
+void validate_mla(ModelConfig& m, const std::string& origin) {
+  if (!is_mla(m)) {
+    // Each of these is a part of latent attention: alone it would be ignored.
+    for (const auto& [key, v] : {std::pair{"q_lora_rank", m.q_lora_rank},
+                                 {"qk_rope_head_dim", m.qk_rope_head_dim}, {"v_head_dim", m.v_head_dim}})
+      if (v > 0)
+        throw_bad_input(origin + ": " + key + " (" + str(v) +
+                        ") needs kv_lora_rank: it is part of multi-head latent attention; set "
+                        "kv_lora_rank, or drop " + key + " (a standard head is head_dim wide, RoPE included)");
+    return;
+  }
+  if (m.head_dim == 0)
+    throw_bad_input(origin + ": kv_lora_rank (" + str(m.kv_lora_rank) +
+                    ") needs head_dim, the no-position part of each query/key head (qk_nope_head_dim "
+                    "in a DeepSeek config.json): d_model / heads does not apply to latent attention");
+  if (m.kv_heads != 0 && m.kv_heads != m.heads)
+    throw_bad_input(origin + ": kv_heads (" + str(m.kv_heads) +
+                    ") does not apply to multi-head latent attention (kv_lora_rank): every head's keys "
+                    "and values are up-projected from one shared latent; drop kv_heads");
+  if (m.v_head_dim == 0) m.v_head_dim = m.head_dim;
+}
+
+// The mixture-of-experts details (shared experts, expert width, dense first layers).
+void validate_moe(ModelConfig& m, const std::string& origin) {
+  if (m.experts == 0) {
+    for (const auto& [key, v] : {std::pair{"shared_experts", m.shared_experts},
+                                 {"moe_ffn_dim", m.moe_ffn_dim}, {"dense_layers", m.dense_layers}})
+      if (v > 0)
+        throw_bad_input(origin + ": " + key + " (" + str(v) +
+                        ") needs experts: set experts and active_experts (the routed experts), or drop " +
+                        key + " for a dense model");
+    if (m.router_bias)
+      throw_bad_input(origin + ": router_bias needs experts: a dense model has no router; drop router_bias");
+    return;
+  }
+  if (m.dense_layers >= m.layers)
+    throw_bad_input(origin + ": dense_layers (" + str(m.dense_layers) + ") must be less than layers (" +
+                    str(m.layers) + "): at least one layer has experts; drop experts for a dense model");
+  if (m.moe_ffn_dim == 0) m.moe_ffn_dim = m.ffn_dim;
+}
+
+}  // namespace
+
+bool is_mla(const ModelConfig& m) { return m.kv_lora_rank > 0; }
+
+int64_t qk_head_dim(const ModelConfig& m) { return m.head_dim + (is_mla(m) ? m.qk_rope_head_dim : 0); }
+
+int64_t moe_layers(const ModelConfig& m) { return m.experts > 0 ? m.layers - m.dense_layers : 0; }
+
+std::vector<Projection> attention_in_projections(const ModelConfig& m) {
+  const int64_t d = m.d_model, h = m.heads;
+  if (!is_mla(m)) return {{d, (h + 2 * m.kv_heads) * m.head_dim}};
+  std::vector<Projection> w;
+  // DeepSeek-V2 Section 2.1.2-2.1.3: the query through its own low-rank
+  // bottleneck (or directly, as in V2-Lite), then one down-projection to the
+  // K/V latent plus the shared RoPE key, and the latent's up-projection to every
+  // head's no-position key and value.
+  if (m.q_lora_rank > 0) {
+    w.push_back({d, m.q_lora_rank});
+    w.push_back({m.q_lora_rank, h * qk_head_dim(m)});
+  } else {
+    w.push_back({d, h * qk_head_dim(m)});
+  }
+  w.push_back({d, m.kv_lora_rank + m.qk_rope_head_dim});
+  w.push_back({m.kv_lora_rank, h * (m.head_dim + m.v_head_dim)});
+  return w;
+}
+
+Projection attention_out_projection(const ModelConfig& m) {
+  return {m.heads * (is_mla(m) ? m.v_head_dim : m.head_dim), m.d_model};
 }
 
 void validate_model(ModelConfig& m, const std::string& origin) {
@@ -141,20 +241,26 @@ void validate_model(ModelConfig& m, const std::string& origin) {
   positive("ffn_dim", m.ffn_dim);
   positive("vocab", m.vocab);
   positive("seq_len", m.seq_len);
-  if (m.kv_heads < 0) positive("kv_heads", m.kv_heads);
-  if (m.head_dim < 0) positive("head_dim", m.head_dim);
-  if (m.experts < 0) positive("experts", m.experts);
-  if (m.active_experts < 0) positive("active_experts", m.active_experts);
+  // Optional sizes: 0 is "absent", below that is wrong.
+  for (const auto& [key, v] :
+       {std::pair{"kv_heads", m.kv_heads}, {"head_dim", m.head_dim}, {"experts", m.experts},
+        {"active_experts", m.active_experts}, {"shared_experts", m.shared_experts},
+        {"moe_ffn_dim", m.moe_ffn_dim}, {"dense_layers", m.dense_layers}, {"kv_lora_rank", m.kv_lora_rank},
+        {"q_lora_rank", m.q_lora_rank}, {"qk_rope_head_dim", m.qk_rope_head_dim}, {"v_head_dim", m.v_head_dim}})
+    if (v < 0) positive(key, v);
   // Far beyond any model, and small enough that the estimator's products of two
   // sizes (heads x head_dim, say) stay within 64-bit integers.
   constexpr int64_t kMaxSize = int64_t(1) << 30;
-  for (const auto& [key, v] : {std::pair{"layers", m.layers}, {"d_model", m.d_model}, {"heads", m.heads},
-                               {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim}, {"ffn_dim", m.ffn_dim},
-                               {"vocab", m.vocab}, {"seq_len", m.seq_len}, {"experts", m.experts},
-                               {"active_experts", m.active_experts}})
+  for (const auto& [key, v] :
+       {std::pair{"layers", m.layers}, {"d_model", m.d_model}, {"heads", m.heads}, {"kv_heads", m.kv_heads},
+        {"head_dim", m.head_dim}, {"ffn_dim", m.ffn_dim}, {"vocab", m.vocab}, {"seq_len", m.seq_len},
+        {"experts", m.experts}, {"active_experts", m.active_experts}, {"shared_experts", m.shared_experts},
+        {"moe_ffn_dim", m.moe_ffn_dim}, {"dense_layers", m.dense_layers}, {"kv_lora_rank", m.kv_lora_rank},
+        {"q_lora_rank", m.q_lora_rank}, {"qk_rope_head_dim", m.qk_rope_head_dim}, {"v_head_dim", m.v_head_dim}})
     if (v > kMaxSize)
       throw_bad_input(origin + ": " + key + " " + std::to_string(v) + " is too large (at most " +
                       std::to_string(kMaxSize) + ")");
+  validate_mla(m, origin);
   if (m.head_dim == 0) {
     if (m.d_model % m.heads != 0)
       throw_bad_input(origin + ": heads (" + std::to_string(m.heads) + ") does not divide d_model (" +
@@ -181,31 +287,54 @@ void validate_model(ModelConfig& m, const std::string& origin) {
                       ") is greater than experts (" + std::to_string(m.experts) +
                       "): a token cannot use more experts than a layer has");
   }
+  validate_moe(m, origin);
 }
 
-ParamCounts count_params(const ModelConfig& m) {
-  const double d = double(m.d_model), q = double(m.head_dim), h = double(m.heads),
-               kv = double(m.kv_heads), f = double(m.ffn_dim), v = double(m.vocab),
-               L = double(m.layers);
+namespace {
+
+// Weights of one linear layer, with its output bias when the model has biases.
+double linear_params(const Projection& w, bool bias) {
+  return double(w.in) * double(w.out) + (bias ? double(w.out) : 0.0);
+}
+
+// One FFN (or one expert) of hidden size f: 2 or 3 matrices, and their biases.
+double ffn_params(const ModelConfig& m, int64_t hidden) {
   const bool swiglu = m.ffn_type == FfnType::swiglu;
+  const double d = double(m.d_model), f = double(hidden);
+  double p = (swiglu ? 3.0 : 2.0) * d * f;
+  if (m.bias) p += (swiglu ? 2.0 : 1.0) * f + d;
+  return p;
+}
+
+}  // namespace
+
+ParamCounts count_params(const ModelConfig& m) {
+  const double d = double(m.d_model), v = double(m.vocab), L = double(m.layers);
   ParamCounts p;
-  p.attention = d * h * q + 2.0 * d * kv * q + h * q * d;
-  if (m.bias) p.attention += h * q + 2.0 * kv * q + d;
-  p.ffn_expert = (swiglu ? 3.0 : 2.0) * d * f;
-  if (m.bias) p.ffn_expert += (swiglu ? 2.0 : 1.0) * f + d;
-  p.router = m.experts > 0 ? d * double(m.experts) : 0.0;
-  const double per_norm = d * (m.norm_bias ? 2.0 : 1.0);
+  for (const Projection& w : attention_in_projections(m)) p.attention += linear_params(w, m.bias);
+  p.attention += linear_params(attention_out_projection(m), m.bias);
+  p.ffn_dense = ffn_params(m, m.ffn_dim);
+  p.ffn_expert = m.experts > 0 ? ffn_params(m, m.moe_ffn_dim) : p.ffn_dense;
+  const double routed = double(m.experts), shared = double(m.shared_experts);
+  p.router = m.experts > 0 ? d * routed + (m.router_bias ? routed : 0.0) : 0.0;
+  const double norm_params = m.norm_bias ? 2.0 : 1.0;  // per normalized feature
+  const double per_norm = d * norm_params;
   p.norms = (m.parallel_block ? 1.0 : 2.0) * per_norm;
-  const double n_ffn = m.experts > 0 ? double(m.experts) : 1.0;
-  const double n_active = m.experts > 0 ? double(m.active_experts) : 1.0;
-  const double layer = p.attention + n_ffn * p.ffn_expert + p.router + p.norms;
+  // MLA normalizes the compressed latents too: "additional RMSNorm layers after the
+  // compressed latent vectors" (DeepSeek-V3 report, model hyper-parameters, as in V2).
+  if (is_mla(m)) p.norms += (double(m.kv_lora_rank) + double(m.q_lora_rank)) * norm_params;
+  // Dense layers have one FFN; MoE layers every routed and shared expert.
+  const double n_moe = double(moe_layers(m)), n_dense = L - n_moe;
+  const double dense_layer = p.attention + p.ffn_dense + p.norms;
+  const double moe_layer = p.attention + (routed + shared) * p.ffn_expert + p.router + p.norms;
   const double token_emb = v * d;
   const double head = m.tied_embeddings ? 0.0 : v * d;
   const double positions = m.learned_positions ? double(m.seq_len) * d : 0.0;
-  p.total = L * layer + token_emb + head + positions + per_norm /* final norm */;
+  p.total = n_dense * dense_layer + n_moe * moe_layer + token_emb + head + positions +
+            per_norm /* final norm */;
   p.embedding = token_emb + head + positions;
   p.non_embedding = p.total - p.embedding;
-  p.active = p.total - L * (n_ffn - n_active) * p.ffn_expert;
+  p.active = p.total - n_moe * (routed - double(m.active_experts)) * p.ffn_expert;
   p.lookup = (m.tied_embeddings ? 0.0 : token_emb) + positions;
   return p;
 }

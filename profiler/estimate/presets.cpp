@@ -42,6 +42,22 @@ struct P {
     m.active_experts = active;
     return *this;
   }
+  // DeepSeek-V2/V3's multi-head latent attention; q_lora_rank 0: no query compression.
+  P& mla(int64_t q_lora_rank, int64_t kv_lora_rank, int64_t qk_rope_head_dim, int64_t v_head_dim) {
+    m.q_lora_rank = q_lora_rank;
+    m.kv_lora_rank = kv_lora_rank;
+    m.qk_rope_head_dim = qk_rope_head_dim;
+    m.v_head_dim = v_head_dim;
+    return *this;
+  }
+  // DeepSeekMoE: shared experts beside the routed ones, experts of their own
+  // width, and the first layers dense.
+  P& moe_details(int64_t shared, int64_t expert_dim, int64_t dense_layers) {
+    m.shared_experts = shared;
+    m.moe_ffn_dim = expert_dim;
+    m.dense_layers = dense_layers;
+    return *this;
+  }
   // GPT-2/GPT-3 style: biases everywhere, LayerNorm with bias, learned positions.
   P& gpt_style() {
     m.bias = m.norm_bias = m.learned_positions = true;
@@ -156,6 +172,57 @@ std::vector<ModelConfig> build() {
             "4*d_model) and Section 2 (SwiGLU, parallel layers, multi-query attention, shared "
             "input-output embeddings, no biases, 256k vocabulary, sequence length 2048)");
   v.back().m.parallel_block = true;
+
+  // DeepSeek: head_dim is the no-position part of each query/key head
+  // (qk_nope_head_dim); heads = kv_heads, as MLA has no K/V heads to share.
+  const std::string activated_note =
+      " The published activated count is reproduced without the input embedding, a lookup: "
+      "compare it with params_active - params_lookup.";
+  v.emplace_back("deepseek-v2-lite", "DeepSeek-V2-Lite");
+  v.back().dims(27, 2048, 16, 16, 128).mla(0, 512, 64, 128).ffn(10944, swiglu).vocab(102400, false)
+      .seq(4096).moe(64, 6).moe_details(2, 1408, 1)
+      .tokens(5.7e12, "DeepSeek-V2-Lite model card (deepseek-ai/DeepSeek-V2-Lite): trained from scratch on 5.7T tokens")
+      .cite("DeepSeek-AI 2024, 'DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts "
+            "Language Model' (arXiv:2405.04434), the DeepSeek-V2-Lite appendix (27 layers, d_model 2048, "
+            "16 heads of 128, KV compression 512, no query compression, RoPE head 64, every FFN but the "
+            "first a MoE of 2 shared and 64 routed experts of 1408, 6 routed per token; 15.7B parameters, "
+            "2.4B activated); intermediate_size 10944, vocabulary 102,400, untied embeddings from the "
+            "released config.json (deepseek-ai/DeepSeek-V2-Lite) and inference/configs/config_16B.json "
+            "(deepseek-ai/DeepSeek-V3); pre-training sequence length 4K")
+      .note("Expert routing is counted as uniform top-6 of 64 (no capacity limit)." + activated_note +
+            " That gives 2.451B, 1.4M (0.06%) above the 2.45B that would round to the published "
+            "2.4B; the sources do not say what their count leaves out (without the 26 routers' 3.4M "
+            "weights it would round to 2.4B).");
+
+  v.emplace_back("deepseek-v2", "DeepSeek-V2");
+  v.back().dims(60, 5120, 128, 128, 128).mla(1536, 512, 64, 128).ffn(12288, swiglu).vocab(102400, false)
+      .seq(4096).moe(160, 6).moe_details(2, 1536, 1)
+      .tokens(8.1e12, "DeepSeek-V2 README (deepseek-ai/DeepSeek-V2): pretrained on 8.1 trillion tokens")
+      .cite("DeepSeek-AI 2024, 'DeepSeek-V2' (arXiv:2405.04434), model hyper-parameters (60 layers, "
+            "d_model 5120, 128 heads of 128, KV compression 512, query compression 1536, RoPE head 64, "
+            "every FFN but the first a MoE of 2 shared and 160 routed experts of 1536, 6 routed per "
+            "token; 236B parameters, 21B activated; pre-training sequence length 4K); intermediate_size "
+            "12288, vocabulary 102,400, untied embeddings from the released config.json "
+            "(deepseek-ai/DeepSeek-V2) and inference/configs/config_236B.json (deepseek-ai/DeepSeek-V3)")
+      .note("Device-limited routing and the 128K context extension (YaRN) are not expressed; routing "
+            "is counted as uniform top-6 of 160." + activated_note);
+
+  v.emplace_back("deepseek-v3", "DeepSeek-V3");
+  v.back().dims(61, 7168, 128, 128, 128).mla(1536, 512, 64, 128).ffn(18432, swiglu).vocab(129280, false)
+      .seq(4096).moe(256, 8).moe_details(1, 2048, 3)
+      .tokens(14.8e12, "DeepSeek-V3 Technical Report (arXiv:2412.19437), abstract: pre-trained on 14.8T tokens")
+      .cite("DeepSeek-AI 2024, 'DeepSeek-V3 Technical Report' (arXiv:2412.19437), model hyper-parameters "
+            "(61 layers, d_model 7168, 128 heads of 128, KV compression 512, query compression 1536, RoPE "
+            "head 64, every FFN but the first three a MoE of 1 shared and 256 routed experts of 2048, 8 "
+            "routed per token; 671B parameters, 37B activated) and pre-training sequence length 4K; "
+            "first_k_dense_replace 3, intermediate_size 18432, vocabulary 129,280, untied embeddings, "
+            "the router's e_score_correction_bias and original_max_position_embeddings 4096 from the "
+            "released config.json and README_WEIGHTS.md (deepseek-ai/DeepSeek-V3)");
+  v.back().m.router_bias = true;  // the auxiliary-loss-free load-balancing bias
+  v.back().note("The multi-token-prediction module (README_WEIGHTS.md: 11.5B more parameters, not in "
+                "the 671B) is not counted, nor its training FLOPs; node-limited routing and the 128K "
+                "context extension are not expressed; routing is counted as uniform top-8 of 256." +
+                activated_note);
 
   std::vector<ModelConfig> out;
   for (auto& p : v) {

@@ -67,7 +67,7 @@ TEST(EstimateCli, JsonHasTheDocumentedKeys) {
 // The JSON's model, saved as it is, is a --config giving the same estimate.
 TEST(EstimateCli, JsonModelIsAConfig) {
   const std::string dir = flopscope::test::temp_dir();
-  for (const char* preset : {"mixtral-8x7b", "gpt3-175b"}) {
+  for (const char* preset : {"mixtral-8x7b", "gpt3-175b", "deepseek-v3", "deepseek-v2-lite"}) {
     const json a = estimate_json({"--preset", preset});
     EXPECT_EQ(a["model_key"], preset);
     EXPECT_FALSE(a["model_source"].get<std::string>().empty());
@@ -95,6 +95,15 @@ TEST(EstimateCli, PublishedFigures) {
   j = estimate_json({"--preset", "mixtral-8x7b"});
   EXPECT_NEAR(j["params_total"].get<double>() / 1e9, 46.7, 0.05);
   EXPECT_NEAR(j["params_active"].get<double>() / 1e9, 12.9, 0.05);
+  // DeepSeek-V3: 671B total, 37B activated, the input embedding left out
+  // (DeepSeek-V3 Technical Report); its KV cache is the 576-value latent per layer.
+  j = estimate_json({"--preset", "deepseek-v3"});
+  EXPECT_NEAR(j["params_total"].get<double>() / 1e9, 671, 0.5);
+  EXPECT_NEAR((j["params_active"].get<double>() - j["params_lookup"].get<double>()) / 1e9, 37, 0.5);
+  EXPECT_EQ(j["kv_cache_bytes_per_token"].get<double>(), 61.0 * 576 * 2);
+  EXPECT_EQ(j["tokens"].get<double>(), 14.8e12);
+  EXPECT_EQ(j["model"]["kv_lora_rank"], 512);
+  EXPECT_EQ(j["model"]["dense_layers"], 3);
 }
 
 TEST(EstimateCli, TableAndConfigFile) {
@@ -110,7 +119,8 @@ TEST(EstimateCli, TableAndConfigFile) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   const auto list = run_cli({"estimate", "--list-presets"});
   ASSERT_EQ(list.exit_code, 0);
-  EXPECT_NE(list.out.find("llama3-405b"), std::string::npos);
+  for (const char* p : {"llama3-405b", "deepseek-v2-lite", "deepseek-v2", "deepseek-v3"})
+    EXPECT_NE(list.out.find(p), std::string::npos) << p;
   const auto help = run_cli({"--help"});
   EXPECT_NE(help.out.find("estimate"), std::string::npos);
 }
@@ -163,6 +173,12 @@ TEST(EstimateCli, BadInputIsOneLine) {
   const std::string neg = write(dir + "/neg.json", R"({"layers": 2, "d_model": 256, "heads": -4,
       "ffn_dim": 1024, "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
   expect_bad_input({"--config", neg}, "heads must be positive, got -4");
+  const std::string mla = write(dir + "/mla.json", R"({"layers": 2, "d_model": 256, "heads": 4,
+      "kv_lora_rank": 64, "ffn_dim": 1024, "ffn_type": "swiglu", "vocab": 1000, "seq_len": 128})");
+  expect_bad_input({"--config", mla}, "kv_lora_rank (64) needs head_dim");
+  const std::string shared = write(dir + "/shared.json", R"({"layers": 2, "d_model": 256, "heads": 4,
+      "ffn_dim": 1024, "ffn_type": "swiglu", "vocab": 1000, "seq_len": 128, "shared_experts": 1})");
+  expect_bad_input({"--config", shared}, "shared_experts (1) needs experts");
   expect_bad_input({"--config", dir + "/missing.json"}, "missing.json");
 }
 

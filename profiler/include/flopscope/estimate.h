@@ -20,8 +20,11 @@ namespace flopscope::estimate {
 // ---- the model ------------------------------------------------------------------
 
 /// A decoder-only transformer. Dense unless `experts` > 0 (mixture of experts,
-/// every layer's FFN replaced by `experts` experts of which `active_experts`
-/// run per token, with a linear router). Config keys in JSON are these names.
+/// every layer's FFN but the first `dense_layers` replaced by `experts` routed
+/// experts of which `active_experts` run per token, with a linear router, plus
+/// `shared_experts` that every token runs). Attention is multi-head (MHA, GQA,
+/// MQA) unless `kv_lora_rank` > 0: DeepSeek-V2/V3's multi-head latent attention
+/// (MLA). Config keys in JSON are these names.
 struct ModelConfig {
   std::string name;    ///< preset key, or the config file's path
   std::string title;   ///< "Llama 3 8B"
@@ -36,17 +39,44 @@ struct ModelConfig {
   int64_t vocab = 0;
   bool tied_embeddings = false;  ///< LM head shares the token embedding
   int64_t seq_len = 0;           ///< training sequence length (T in PaLM's formula)
-  int64_t experts = 0;           ///< 0: dense
-  int64_t active_experts = 0;    ///< experts per token (top-k)
+  int64_t experts = 0;           ///< routed experts per MoE layer; 0: dense
+  int64_t active_experts = 0;    ///< routed experts per token (top-k)
+  int64_t shared_experts = 0;    ///< experts every token runs, beside the routed ones
+  int64_t moe_ffn_dim = 0;       ///< hidden size of each expert; 0 in input: = ffn_dim
+  int64_t dense_layers = 0;      ///< the first layers keep a dense FFN of ffn_dim
+  // Multi-head latent attention (DeepSeek-V2 Section 2.1), on when kv_lora_rank > 0.
+  // Each head's query/key is head_dim (no position) + qk_rope_head_dim (RoPE) wide.
+  int64_t kv_lora_rank = 0;      ///< the compressed K/V latent (d_c); 0: MHA/GQA/MQA
+  int64_t q_lora_rank = 0;       ///< the compressed query (d_c'); 0: direct d -> H x qk projection
+  int64_t qk_rope_head_dim = 0;  ///< the decoupled RoPE part of each query/key head (d_h^R)
+  int64_t v_head_dim = 0;        ///< each head's value size; 0 in input: = head_dim
   // Parameter-count details; they change no FLOP figure.
   bool bias = false;               ///< biases on every linear layer (GPT-2/3)
   bool norm_bias = false;          ///< norms have a bias (LayerNorm) as well as a scale
   bool parallel_block = false;     ///< one norm per layer (PaLM's parallel block), else two
   bool learned_positions = false;  ///< a learned seq_len x d_model position table (GPT-2/3)
+  bool router_bias = false;        ///< a bias per routed expert on the router (DeepSeek-V3)
   /// Training tokens the source reports (presets only); 0: unknown.
   double train_tokens = 0;
   std::string train_tokens_source;
 };
+
+/// One weight matrix a token's activations are multiplied by: `in` features to `out`.
+struct Projection {
+  int64_t in = 0, out = 0;
+};
+/// One layer's attention projections before the attention itself. MHA/GQA/MQA:
+/// the fused Q/K/V, d -> (H + 2K)·Q. MLA: the query (d -> q_lora_rank ->
+/// H·qk, or d -> H·qk directly), the K/V down-projection with the RoPE key
+/// (d -> kv_lora_rank + qk_rope_head_dim) and the K/V up-projection
+/// (kv_lora_rank -> H·(head_dim + v_head_dim)).
+std::vector<Projection> attention_in_projections(const ModelConfig& m);
+/// The output projection, H·v -> d (v = head_dim unless MLA's v_head_dim).
+Projection attention_out_projection(const ModelConfig& m);
+
+bool is_mla(const ModelConfig& m);          ///< multi-head latent attention
+int64_t qk_head_dim(const ModelConfig& m);  ///< query/key head size: head_dim (+ RoPE part for MLA)
+int64_t moe_layers(const ModelConfig& m);   ///< layers with experts (0 for a dense model)
 
 /// Parses a JSON model config; errors name `origin`, the key and the fix.
 /// Unknown keys are refused (a typo would otherwise be ignored silently).
@@ -74,10 +104,11 @@ struct ParamCounts {
   /// learned positions (a tied table is the LM head's matmul, so not here).
   double lookup = 0;
   // per layer
-  double attention = 0;  ///< Q, K, V, O projections (and their biases)
-  double ffn_expert = 0; ///< one FFN (one expert)
-  double router = 0;
-  double norms = 0;
+  double attention = 0;  ///< Q, K, V, O projections (and their biases); MLA: all its projections
+  double ffn_expert = 0; ///< one FFN of a dense model, or one expert (routed or shared)
+  double ffn_dense = 0;  ///< the FFN of a dense layer (ffn_dim wide)
+  double router = 0;     ///< of an MoE layer, its bias included
+  double norms = 0;      ///< the layer's norms, MLA's latent norms included
 };
 ParamCounts count_params(const ModelConfig& m);
 
@@ -87,16 +118,18 @@ ParamCounts count_params(const ModelConfig& m);
 /// tokens. Matmul FLOPs only (the 6N convention): elementwise work (norms,
 /// activations, softmax, residual adds) is left out.
 struct ForwardFlops {
-  double qkv = 0;        ///< all layers: X·[Wq Wk Wv]
+  double qkv = 0;        ///< all layers: X·[Wq Wk Wv]; MLA: every projection before attention
   double attn_out = 0;   ///< all layers: O·Wo
   double attention = 0;  ///< all layers: QKᵀ and PV
-  double ffn = 0;        ///< all layers: the active experts' FFN GEMMs
+  double ffn = 0;        ///< all layers: the dense FFNs' and active experts' GEMMs
   double router = 0;     ///< all layers
   double logits = 0;     ///< the LM head
   double total() const { return qkv + attn_out + attention + ffn + router + logits; }
 };
 /// `causal` false: every query sees all `seq_len` keys (the PaLM / Megatron
-/// convention, 4·H·Q·T per layer). true: exact causal count, (T+1)/2 keys on average.
+/// convention, 4·H·Q·T per layer; MLA 2·H·(qk + v)·T). true: exact causal
+/// count, (T+1)/2 keys on average. MLA is counted in the form training uses:
+/// keys and values up-projected from the latent once per token.
 ForwardFlops forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool causal);
 
 enum class Checkpointing { none, selective, full };
@@ -108,6 +141,7 @@ struct TokenFlops {
   double forward_causal = 0;  ///< the same with the exact causal score count
   double train_6n = 0;        ///< 6 * params_active
   double train = 0;           ///< PaLM Appendix B: 6N + 12·L·H·Q·T, N = active - lookup
+                              ///< (MLA: 6·L·H·(qk + v)·T for the attention term)
   double recompute = 0;       ///< what checkpointing re-runs, per token
   double hardware = 0;        ///< train + recompute (the HFU numerator)
 };
@@ -191,6 +225,7 @@ struct InferenceEstimate {
   double decode_bytes_per_token = 0;   ///< batch 1: weights + one KV cache
   double weight_bytes_per_step = 0;    ///< batch 1
   double kv_bytes_per_token = 0;       ///< KV cache of one cached token, all layers
+                                       ///< (MLA: the latent and the RoPE key)
   double kv_cache_bytes = 0;           ///< one sequence at `context`
   double generation_flops = 0;         ///< prefill + every decode step, the whole batch
   std::optional<double> ridge;         ///< FLOP/byte of the chosen GPU
@@ -201,8 +236,8 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
                                      const Peak& peak);
 
 /// Weights read by one decode step of `batch` sequences, in parameters. For a
-/// mixture of experts the expected number of distinct experts touched, under
-/// uniform routing: E·(1 − (1 − k/E)^batch) per layer.
+/// mixture of experts the expected number of distinct routed experts touched,
+/// under uniform routing: E·(1 − (1 − k/E)^batch) per MoE layer.
 double decode_weight_params(const ModelConfig& m, int64_t batch);
 
 // ---- measured utilization (--from) ---------------------------------------------------------
