@@ -62,13 +62,26 @@ bool search_with_room(const std::string& text, const std::regex& re) {
   return job.found && !job.failed;
 }
 
+// libstdc++'s default executor backtracks: nested loops such as "(.*)*x" or
+// "i******x" take exponential time in the name's length (over 20 s for a
+// 35-character kernel name). Its breadth-first executor (libstdc++'s own
+// __polynomial flag) takes polynomial time; it cannot do back-references.
+#ifdef __GLIBCXX__
+constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize | std::regex_constants::__polynomial;
+#else
+constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize;
+#endif
+
 }  // namespace
 
 LaunchFilter::LaunchFilter(LaunchFilterOptions opt) : opt_(std::move(opt)) {
   if (!opt_.kernel_regex.empty()) {
     try {
-      re_.emplace(opt_.kernel_regex, std::regex::ECMAScript | std::regex::optimize);
+      re_.emplace(opt_.kernel_regex, kRegexFlags);
     } catch (const std::regex_error& e) {
+      if (e.code() == std::regex_constants::error_complexity)  // __polynomial's refusal
+        throw_bad_input("--kernel-regex '" + opt_.kernel_regex +
+                        "' uses a back-reference (\\1...), which is not supported: write the text out");
       throw_bad_input("--kernel-regex '" + opt_.kernel_regex + "' is not a valid regular expression (" +
                       e.what() + ")");
     }
