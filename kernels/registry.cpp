@@ -10,6 +10,7 @@
 #include <set>
 
 #include "flopscope/error.h"
+#include "flopscope/user_regex.h"
 
 namespace flopscope::kernels {
 
@@ -109,13 +110,7 @@ std::vector<const KernelSpec*> select_kernels(const std::string& id_regex,
       throw_bad_input("--dtype: no kernel has dtype '" + d + "' (known: " + list + ")");
     }
   }
-  std::regex re;
-  try {
-    re = std::regex(id_regex, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    throw_bad_input("--kernel: '" + id_regex + "' is not a valid regular expression (" +
-                    e.what() + ")");
-  }
+  const std::regex re = compile_user_regex(id_regex, "--kernel");
   std::vector<const KernelSpec*> out;
   for (const auto& s : all) {
     if (!id_regex.empty() && !std::regex_search(s.id(), re)) continue;

@@ -12,6 +12,7 @@
 #include "flopscope/error.h"
 #include "flopscope/session.h"
 #include "flopscope/stats.h"
+#include "flopscope/user_regex.h"
 #include "flopscope/views.h"  // profile_total_s
 
 namespace flopscope::cupti {
@@ -62,30 +63,10 @@ bool search_with_room(const std::string& text, const std::regex& re) {
   return job.found && !job.failed;
 }
 
-// libstdc++'s default executor backtracks: nested loops such as "(.*)*x" or
-// "i******x" take exponential time in the name's length (over 20 s for a
-// 35-character kernel name). Its breadth-first executor (libstdc++'s own
-// __polynomial flag) takes polynomial time; it cannot do back-references.
-#ifdef __GLIBCXX__
-constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize | std::regex_constants::__polynomial;
-#else
-constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize;
-#endif
-
 }  // namespace
 
 LaunchFilter::LaunchFilter(LaunchFilterOptions opt) : opt_(std::move(opt)) {
-  if (!opt_.kernel_regex.empty()) {
-    try {
-      re_.emplace(opt_.kernel_regex, kRegexFlags);
-    } catch (const std::regex_error& e) {
-      if (e.code() == std::regex_constants::error_complexity)  // __polynomial's refusal
-        throw_bad_input("--kernel-regex '" + opt_.kernel_regex +
-                        "' uses a back-reference (\\1...), which is not supported: write the text out");
-      throw_bad_input("--kernel-regex '" + opt_.kernel_regex + "' is not a valid regular expression (" +
-                      e.what() + ")");
-    }
-  }
+  if (!opt_.kernel_regex.empty()) re_ = compile_user_regex(opt_.kernel_regex, "--kernel-regex");
   if (opt_.launch_skip < 0) throw_bad_input("--launch-skip must be 0 or more");
   if (opt_.launch_count < -1 || opt_.launch_count == 0)
     throw_bad_input("--launch-count must be 1 or more");

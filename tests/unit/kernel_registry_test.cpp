@@ -128,6 +128,18 @@ TEST(Registry, SelectAndSuite) {
   EXPECT_EQ(select_kernels("gemm.reg_tiled", {}).size(), 1u);
   EXPECT_THROW(select_kernels("^nosuch", {}), Error);
   EXPECT_THROW(select_kernels("", {"fp7"}), Error);
+  // Nested loops match in polynomial time (a backtracking search for "(.*)*#"
+  // ran over a minute on the 24-character "attention.flash_mma.bf16" alone); a
+  // back-reference is refused in one line.
+  EXPECT_THROW(select_kernels("i******#", {}), Error);
+  EXPECT_THROW(select_kernels("(.*)*#", {}), Error);
+  try {
+    select_kernels("(gemm)\\1", {});
+    ADD_FAILURE() << "a back-reference was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("--kernel '(gemm)\\1' uses a back-reference"), std::string::npos) << e.what();
+  }
   const auto suite = default_suite();
   ASSERT_FALSE(suite.empty());
   std::set<std::string> precisions;
