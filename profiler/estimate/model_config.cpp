@@ -232,33 +232,30 @@ Projection attention_out_projection(const ModelConfig& m) {
 }
 
 void validate_model(ModelConfig& m, const std::string& origin) {
-  auto positive = [&](const char* key, int64_t v) {
-    if (v <= 0) throw_bad_input(origin + ": " + key + " must be positive, got " + std::to_string(v));
+  struct Size {
+    const char* key;
+    int64_t value;
+    bool required;  // else 0 means "absent"
   };
-  positive("layers", m.layers);
-  positive("d_model", m.d_model);
-  positive("heads", m.heads);
-  positive("ffn_dim", m.ffn_dim);
-  positive("vocab", m.vocab);
-  positive("seq_len", m.seq_len);
-  // Optional sizes: 0 is "absent", below that is wrong.
-  for (const auto& [key, v] :
-       {std::pair{"kv_heads", m.kv_heads}, {"head_dim", m.head_dim}, {"experts", m.experts},
-        {"active_experts", m.active_experts}, {"shared_experts", m.shared_experts},
-        {"moe_ffn_dim", m.moe_ffn_dim}, {"dense_layers", m.dense_layers}, {"kv_lora_rank", m.kv_lora_rank},
-        {"q_lora_rank", m.q_lora_rank}, {"qk_rope_head_dim", m.qk_rope_head_dim}, {"v_head_dim", m.v_head_dim}})
-    if (v < 0) positive(key, v);
+  const Size sizes[] = {
+      {"layers", m.layers, true},          {"d_model", m.d_model, true},
+      {"heads", m.heads, true},            {"ffn_dim", m.ffn_dim, true},
+      {"vocab", m.vocab, true},            {"seq_len", m.seq_len, true},
+      {"kv_heads", m.kv_heads, false},     {"head_dim", m.head_dim, false},
+      {"experts", m.experts, false},       {"active_experts", m.active_experts, false},
+      {"shared_experts", m.shared_experts, false}, {"moe_ffn_dim", m.moe_ffn_dim, false},
+      {"dense_layers", m.dense_layers, false},     {"kv_lora_rank", m.kv_lora_rank, false},
+      {"q_lora_rank", m.q_lora_rank, false},       {"qk_rope_head_dim", m.qk_rope_head_dim, false},
+      {"v_head_dim", m.v_head_dim, false}};
+  for (const Size& z : sizes)
+    if (z.value < 0 || (z.required && z.value == 0))
+      throw_bad_input(origin + ": " + z.key + " must be positive, got " + std::to_string(z.value));
   // Far beyond any model, and small enough that the estimator's products of two
   // sizes (heads x head_dim, say) stay within 64-bit integers.
   constexpr int64_t kMaxSize = int64_t(1) << 30;
-  for (const auto& [key, v] :
-       {std::pair{"layers", m.layers}, {"d_model", m.d_model}, {"heads", m.heads}, {"kv_heads", m.kv_heads},
-        {"head_dim", m.head_dim}, {"ffn_dim", m.ffn_dim}, {"vocab", m.vocab}, {"seq_len", m.seq_len},
-        {"experts", m.experts}, {"active_experts", m.active_experts}, {"shared_experts", m.shared_experts},
-        {"moe_ffn_dim", m.moe_ffn_dim}, {"dense_layers", m.dense_layers}, {"kv_lora_rank", m.kv_lora_rank},
-        {"q_lora_rank", m.q_lora_rank}, {"qk_rope_head_dim", m.qk_rope_head_dim}, {"v_head_dim", m.v_head_dim}})
-    if (v > kMaxSize)
-      throw_bad_input(origin + ": " + key + " " + std::to_string(v) + " is too large (at most " +
+  for (const Size& z : sizes)
+    if (z.value > kMaxSize)
+      throw_bad_input(origin + ": " + z.key + " " + std::to_string(z.value) + " is too large (at most " +
                       std::to_string(kMaxSize) + ")");
   validate_mla(m, origin);
   if (m.head_dim == 0) {
