@@ -1,5 +1,7 @@
 #include "flopscope/user_regex.h"
 
+#include <cctype>
+
 #include "flopscope/error.h"
 
 namespace flopscope {
@@ -12,9 +14,40 @@ constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize | std
 constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize;
 #endif
 
+// libstdc++ reads a brace count into a long with no overflow check (undefined
+// behaviour past LONG_MAX; a wrapped count then matched nonsense) and makes one
+// NFA state per repetition. No kernel-name pattern needs more than this.
+constexpr long kMaxRepeat = 1000;
+
+// The counts of every {m}, {m,} and {m,n} outside a character class.
+void check_repeat_counts(const std::string& pattern, const std::string& option) {
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;  // an escaped character is literal
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '{') {
+      for (size_t j = i + 1;; ++j) {  // the digits up to the closing brace, commas skipped
+        size_t end = j;
+        while (end < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[end]))) ++end;
+        if (end - j > 4 || (end > j && std::stol(pattern.substr(j, end - j)) > kMaxRepeat))
+          throw_bad_input(option + " '" + pattern + "' repeats something " + pattern.substr(j, end - j) +
+                          " times: counts above " + std::to_string(kMaxRepeat) + " are not supported");
+        if (end >= pattern.size() || pattern[end] != ',') break;
+        j = end;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::regex compile_user_regex(const std::string& pattern, const std::string& option) {
+  check_repeat_counts(pattern, option);
   try {
     return std::regex(pattern, kRegexFlags);
   } catch (const std::regex_error& e) {

@@ -1,0 +1,42 @@
+// compile_user_regex: patterns from --kernel and --kernel-regex. The sanitizer
+// build runs these too: a huge repetition count must be refused before
+// libstdc++'s parser, which overflows a long on it (undefined behaviour).
+#include <gtest/gtest.h>
+
+#include "flopscope/error.h"
+#include "flopscope/user_regex.h"
+
+using namespace flopscope;
+
+namespace {
+
+std::string refusal(const std::string& pattern) {
+  try {
+    compile_user_regex(pattern, "--kernel");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(UserRegex, HugeRepetitionCountsAreRefused) {
+  for (const char* huge : {"m{4294967218446744073709551616967}", "a{2,99999}", "a{1001}", "(ab){0,1001}x"}) {
+    const std::string why = refusal(huge);
+    EXPECT_EQ(why.rfind(std::string("--kernel '") + huge + "' repeats something", 0), 0u) << why;
+    EXPECT_NE(why.find("counts above 1000 are not supported"), std::string::npos) << why;
+  }
+  // Small counts, and braces that are no count, still compile.
+  for (const char* fine : {"gemm{1}", "a{2,}", "a{0,1000}", "[{]9999999", "\\{99999\\}"})
+    EXPECT_EQ(refusal(fine), "") << fine;
+  EXPECT_TRUE(std::regex_search("gemm.cublas.bf16", compile_user_regex("(fp|bf){1}16$", "--kernel")));
+}
+
+TEST(UserRegex, NestedLoopsAreFastAndBackReferencesRefused) {
+  // Backtracking took over a minute on this 24-character name.
+  EXPECT_FALSE(std::regex_search("attention.flash_mma.bf16", compile_user_regex("(.*)*#", "--kernel")));
+  EXPECT_NE(refusal("(gemm)\\1").find("uses a back-reference"), std::string::npos);
+  EXPECT_NE(refusal("(unclosed").find("is not a valid regular expression"), std::string::npos);
+}
