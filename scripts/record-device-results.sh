@@ -134,6 +134,8 @@ max_fixture=$((1 << 20))
 unpacked=$(mktemp -d)
 trap 'rm -rf "$unpacked"' EXIT
 if [ -f "$dest/counters.tgz" ] && ! tar -xzf "$dest/counters.tgz" -C "$unpacked" 2>/dev/null; then
+  # What a damaged archive let out may be cut short: none of it becomes a fixture.
+  find "$unpacked" -mindepth 1 -delete
   echo "record-device-results: counters.tgz cannot be unpacked; no counter fixtures staged" >&2
 fi
 # stage FOLDER FILE...: copies the files into FOLDER unless one is there already,
@@ -156,6 +158,10 @@ for c in "$unpacked"/*.fscounters; do
   name=$(basename "$c" .fscounters) json="${c%.fscounters}.json"
   if [ ! -f "$json" ]; then
     continue  # no results of the same run (the default suite's file): nothing to compare with
+  elif grep -Eq '"family": *"app"' "$json"; then
+    # A profile's runs (profile_flops): its results key application kernels by
+    # device and guessed dtype, the counter file cannot, so the test could not pair them.
+    echo "record-device-results: $name.json holds application runs (flopscope profile); not made a fixture"
   elif [ "$(stat -c %s "$c")" -gt "$max_fixture" ]; then
     echo "record-device-results: $name.fscounters is over 1 MiB; not made a fixture"
   elif stage "$counters_dir" "$c" "$json"; then

@@ -34,6 +34,7 @@ mkdir -p "$packed"
 echo small >"$packed/gemm_naive.fscounters"; echo '{}' >"$packed/gemm_naive.json"
 head -c $((3 << 19)) /dev/zero >"$packed/big.fscounters"; echo '{}' >"$packed/big.json"
 echo suite >"$packed/bench_suite.fscounters"; echo '{}' >"$packed/ncu_twin.json"
+echo profile >"$packed/profile_flops.fscounters"; printf '{"runs": [{"family": "app"}]}\n' >"$packed/profile_flops.json"
 tar -czf "$fetched/counters.tgz" -C "$packed" .
 echo '"ID","Kernel Name"' >"$fetched/ncu.csv"
 fixtures=$tmp/fixtures
@@ -59,6 +60,7 @@ cmp -s "$packed/gemm_naive.fscounters" "$c/gemm_naive.fscounters" && cmp -s "$pa
   fail "the small counter pair was not staged unchanged"
 [ ! -e "$c/big.fscounters" ] && [ ! -e "$c/bench_suite.fscounters" ] || fail "a large or unpaired counter file was staged"
 grep -q "big.fscounters is over 1 MiB" "$tmp/out" || fail "the large counter file left out silently"
+[ ! -e "$c/profile_flops.fscounters" ] || fail "a profile's counters (application runs) were staged"
 cmp -s "$fetched/ncu.csv" "$fixtures/ncu/h200/ncu.csv" && [ -f "$fixtures/ncu/h200/ncu_twin.json" ] ||
   fail "ncu.csv and ncu_twin.json were not staged"
 grep -q "$d/PROVENANCE.md" "$c/SOURCE.md" || fail "the counter fixtures do not say where they came from"
@@ -71,6 +73,17 @@ echo changed >>"$c/gemm_naive.fscounters"
 run "$fetched" --date 2026-12-02 --dest-root "$dest_root" --fixtures-root "$fixtures" || fail "exit $? filing again"
 grep -q "exists; fixtures are never overwritten" "$tmp/err" || fail "an existing fixture was not named"
 grep -q changed "$c/gemm_naive.fscounters" || fail "an existing fixture was overwritten"
+
+# A damaged counters.tgz: nothing it lets out, cut short, becomes a fixture.
+damaged=$tmp/damaged
+mkdir -p "$damaged"
+cp "$fetched/probe.txt" "$damaged/"
+head -c 300000 /dev/urandom >"$packed/zz_cut.fscounters"; echo '{}' >"$packed/zz_cut.json"
+tar -czf "$tmp/full.tgz" -C "$packed" ./gemm_naive.json ./gemm_naive.fscounters ./zz_cut.json ./zz_cut.fscounters
+head -c 200000 "$tmp/full.tgz" >"$damaged/counters.tgz"
+run "$damaged" --date 2026-12-03 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-damaged" || fail "exit $? filing a damaged folder"
+grep -q "cannot be unpacked" "$tmp/err" || fail "a damaged counters.tgz was not named"
+[ ! -e "$tmp/fixtures-damaged/counters" ] || fail "files from a damaged counters.tgz were staged"
 
 run "$fetched" --date 2026-12-01 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "filing twice to one place was not refused with exit 2"
