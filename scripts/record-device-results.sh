@@ -171,8 +171,13 @@ done
 if [ ${#staged[@]} -gt 0 ]; then
   echo "record-device-results: counter fixtures ${staged[*]} staged in $counters_dir (docs/collector.md)"
 fi
-if [ -f "$dest/ncu.csv" ] && [ -f "$unpacked/ncu_twin.json" ] &&
-   stage "$fixtures_root/ncu/$gpu" "$dest/ncu.csv" "$unpacked/ncu_twin.json"; then
-  echo "record-device-results: ncu.csv and ncu_twin.json staged in $fixtures_root/ncu/$gpu (docs/crosscheck.md)"
+# Only an export the device's crosscheck step passed: RecordedNcuExportsAgree
+# asks the same of it on every CI run.
+if [ -f "$dest/ncu.csv" ] && [ -f "$unpacked/ncu_twin.json" ]; then
+  if ! grep -q '^=== crosscheck: ok' "$dest/run.log" 2>/dev/null; then
+    echo "record-device-results: ncu.csv not made a fixture: run.log has no passed crosscheck step (see its crosscheck lines)"
+  elif stage "$fixtures_root/ncu/$gpu" "$dest/ncu.csv" "$unpacked/ncu_twin.json"; then
+    echo "record-device-results: ncu.csv and ncu_twin.json staged in $fixtures_root/ncu/$gpu (docs/crosscheck.md)"
+  fi
 fi
 exit 0

@@ -24,7 +24,7 @@ glibc: ldd (Ubuntu GLIBC 2.39-0ubuntu8) 2.39
 name, driver_version, pci.bus_id, memory.total [MiB], clocks.max.sm [MHz], clocks.sm [MHz], power.limit [W], persistence_mode
 NVIDIA H200, 580.95.05, 00000000:19:00.0, 143771 MiB, 1980 MHz, 1980 MHz, 700.00 W, Enabled
 P
-printf 'step                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
+printf '=== crosscheck: ok (3 s)\nstep                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
   >"$fetched/run.log"
 cp "$src/tests/fixtures/handmade-h200.json" "$fetched/bench.json"
 # counters.tgz as device-check packs it: small fixture pairs, one too large, the
@@ -84,6 +84,13 @@ head -c 200000 "$tmp/full.tgz" >"$damaged/counters.tgz"
 run "$damaged" --date 2026-12-03 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-damaged" || fail "exit $? filing a damaged folder"
 grep -q "cannot be unpacked" "$tmp/err" || fail "a damaged counters.tgz was not named"
 [ ! -e "$tmp/fixtures-damaged/counters" ] || fail "files from a damaged counters.tgz were staged"
+
+# An ncu export whose crosscheck failed on the device is no fixture: CI would fail on it.
+cp "$fetched/counters.tgz" "$fetched/ncu.csv" "$damaged/"
+echo '=== crosscheck: rc=1 (3 s)' >"$damaged/run.log"
+run "$damaged" --date 2026-12-04 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-failed" || fail "exit $? filing a failed crosscheck"
+grep -q "no passed crosscheck step" "$tmp/out" || fail "a failed crosscheck's export left out silently"
+[ ! -e "$tmp/fixtures-failed/ncu" ] || fail "the export of a failed crosscheck was staged"
 
 run "$fetched" --date 2026-12-01 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "filing twice to one place was not refused with exit 2"
