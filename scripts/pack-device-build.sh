@@ -10,7 +10,7 @@
 # It builds only the flopscope CLI, the injection library, the GPU test programs
 # (tests/*_gpu_test), profile_app and collector_test, then deletes the object files and static
 # libraries, and packs the tree as build-carry.tgz (each GPU test program links
-# every kernel: about 73 MiB unpacked, under a third of that packed; device-check
+# every kernel: about 77 MiB unpacked, under a third of that packed; device-check
 # unpacks it). Paths compiled into the tests are absolute (/work/main/build-carry/...);
 # device-check links this checkout's old path to wherever it lands. If the
 # binaries do not run there (another glibc, no CUPTI where the rpath points),
