@@ -76,7 +76,8 @@ TEST(CounterFixtures, RecordedCountersEvaluateAsRecorded) {
     for (const RunRecord& want : recorded.runs) {
       // A profile's application runs carry a device shape and a dtype guessed
       // from the kernel name, which the counter file does not record:
-      // record-device-results stages no such pair, and one put here is skipped.
+      // record-device-results stages no such pair (a file of them alone would
+      // compare nothing, which fails below).
       if (!want.hw || want.family == "app") continue;
       SCOPED_TRACE(want.id);
       const auto got = std::find_if(evaluated.runs.begin(), evaluated.runs.end(), [&](const RunRecord& r) {
