@@ -8,8 +8,8 @@
 #include <numbers>
 #include <set>
 #include <sstream>
-#include <unordered_map>
 
+#include "chart_labels.h"
 #include "flopscope/table.h"
 #include "flopscope/views.h"
 
@@ -58,11 +58,6 @@ std::string bandwidth_label(const std::string& level, double bytes_per_s) {
   return name + " " + fmt_fixed(bytes_per_s / 1e12, 2) + " TB/s";
 }
 
-struct Box {
-  double x0, y0, x1, y1;
-  bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
-};
-
 // The widest the shared log axes may span (FLOP/byte and TFLOP/s), far beyond
 // any real kernel; points outside it are listed as omitted.
 constexpr double kAxisFloor = 1e-30;
@@ -72,9 +67,6 @@ bool on_log_scale(const ChartPoint& p) {
   return std::isfinite(p.intensity) && std::isfinite(p.tflops) && p.intensity >= kAxisFloor &&
          p.intensity <= kAxisCeil && p.tflops >= kAxisFloor && p.tflops <= kAxisCeil;
 }
-
-constexpr double kCharWidth = 6.1;  // at font-size 11, sans-serif, generous
-constexpr double kLabelHeight = 12;
 
 // Flat roofs of one peak table, equal values merged into one line.
 void add_compute_roofs(RooflineChart& c, const PeakTable& t, bool measured) {
@@ -132,125 +124,6 @@ double highest_roof(const RooflineChart& c, bool memory, bool measured) {
       if (r.measured == measured) same = std::max(same, r.value);
     }
   return same > 0 ? same : any;
-}
-
-// Flat roof labels at the right end, above their line, kept apart vertically.
-void place_roof_labels(RooflineChart& c) {
-  std::vector<ChartRoof*> flat;
-  for (auto& r : c.roofs) {
-    if (r.memory) {
-      const double u = 0.1 + (r.measured ? 0.22 : 0);
-      const double lx = std::pow(10.0, std::log10(r.x0) + u * (std::log10(r.x1) - std::log10(r.x0)));
-      r.label_x = c.px(lx);
-      r.label_y = c.py(lx * r.value / 1e12) - 5;
-      r.label_angle = std::atan2(c.py(r.y1) - c.py(r.y0), c.px(r.x1) - c.px(r.x0)) * 180 / std::numbers::pi;
-      continue;
-    }
-    r.label_x = c.right - 4;
-    r.label_y = c.py(r.y0) - 4;
-    flat.push_back(&r);
-  }
-  std::stable_sort(flat.begin(), flat.end(), [](const ChartRoof* a, const ChartRoof* b) { return a->label_y < b->label_y; });
-  double last = -1e9;
-  for (ChartRoof* r : flat) {
-    r->label_y = std::max(r->label_y, last + 11.5);
-    last = r->label_y;
-  }
-}
-
-// Boxes already placed, bucketed by 64-unit cells so that a chart of many
-// thousands of points costs about as much per label as one of ten.
-class BoxGrid {
- public:
-  void add(const Box& b) {
-    for_cells(b, [&](int64_t key) { cells_[key].push_back(b); });
-  }
-  bool overlaps_any(const Box& b) const {
-    bool hit = false;
-    for_cells(b, [&](int64_t key) {
-      if (hit) return;
-      auto it = cells_.find(key);
-      if (it != cells_.end())
-        hit = std::any_of(it->second.begin(), it->second.end(), [&](const Box& t) { return t.overlaps(b); });
-    });
-    return hit;
-  }
-
- private:
-  static constexpr double kCell = 64;
-  template <class F>
-  static void for_cells(const Box& b, F f) {
-    // Clamped: a label far outside the plot must not visit millions of cells.
-    auto cell = [](double v) { return int64_t(std::floor(std::clamp(v, -1e4, 1e4) / kCell)); };
-    for (int64_t cx = cell(b.x0); cx <= cell(b.x1); ++cx)
-      for (int64_t cy = cell(b.y0); cy <= cell(b.y1); ++cy) f(cx * 100003 + cy);
-  }
-  std::unordered_map<int64_t, std::vector<Box>> cells_;
-};
-
-// At most this many points carry a label: more would be unreadable, and every
-// point still names its run when hovered (its <title>).
-constexpr size_t kMaxLabels = 200;
-
-// A point's label: its id, cut short (the whole id is in its tooltip), so
-// that a long template name cannot run across the plot.
-std::string point_label(const std::string& id) {
-  constexpr size_t kMaxChars = 48;
-  return text_columns(id) > kMaxChars ? first_columns(id, kMaxChars - 1) + "\u2026" : id;
-}
-
-void place_labels(RooflineChart& c) {
-  BoxGrid taken;
-  for (const auto& p : c.points) taken.add({p.x - 6, p.y - 6, p.x + 6, p.y + 6});
-  for (const auto& r : c.roofs)
-    if (!r.memory) {
-      const double w = kCharWidth * 0.95 * double(r.label.size());
-      taken.add({r.label_x - w, r.label_y - 10, r.label_x, r.label_y + 2});
-    }
-  size_t labels = 0;
-  struct Cand {
-    double dx, dy;
-    bool left;
-  };
-  // Beside the point first, then set apart above or below with a leader line.
-  std::vector<Cand> cands{{8, -6, false}, {8, 14, false}, {-8, -6, true}, {-8, 14, true}};
-  for (double dy : {-22.0, 30.0, -36.0, 44.0, -50.0, 58.0, -64.0, 72.0}) {
-    cands.push_back({10, dy, false});
-    cands.push_back({-10, dy, true});
-  }
-  for (auto& p : c.points) {
-    if (!p.labelled) continue;
-    if (++labels > kMaxLabels) {
-      p.labelled = false;
-      continue;
-    }
-    const double w = kCharWidth * double(text_columns(point_label(p.id))) + 2;
-    auto box_of = [&](const Cand& cd) {
-      const double ax = p.x + cd.dx, ay = p.y + cd.dy;
-      return Box{cd.left ? ax - w : ax, ay - kLabelHeight + 2, cd.left ? ax : ax + w, ay + 2};
-    };
-    auto inside = [&](const Box& b) { return b.x0 >= c.left && b.x1 <= c.right && b.y0 >= c.top && b.y1 <= c.bottom; };
-    const Cand* chosen = nullptr;
-    for (const Cand& cd : cands) {
-      const Box b = box_of(cd);
-      if (inside(b) && !taken.overlaps_any(b)) {
-        chosen = &cd;
-        break;
-      }
-    }
-    if (!chosen)  // crowded: the first place inside the plot, overlap or not
-      for (const Cand& cd : cands)
-        if (inside(box_of(cd))) {
-          chosen = &cd;
-          break;
-        }
-    if (!chosen) chosen = &cands[p.x + w + 8 > c.right ? 2 : 0];
-    p.label_x = p.x + chosen->dx;
-    p.label_y = p.y + chosen->dy;
-    p.label_left = chosen->left;
-    p.leader = std::fabs(chosen->dy) > 14;
-    taken.add(box_of(*chosen));
-  }
 }
 
 }  // namespace
@@ -459,8 +332,8 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
       p.x = c.px(p.intensity);
       p.y = c.py(p.tflops);
     }
-    place_roof_labels(c);
-    place_labels(c);
+    chart::place_roof_labels(c);
+    chart::place_point_labels(c);
 
     // The legend names the colors drawn: the points' and single-precision roofs'.
     std::set<std::string> shown;
@@ -632,9 +505,28 @@ std::string chart_body(const RooflineChart& c) {
       o << "<line x1=\"" << num(p.x) << "\" y1=\"" << num(p.y) << "\" x2=\"" << num(p.label_x) << "\" y2=\""
         << num(p.label_y - 4) << "\" stroke=\"#888888\" stroke-width=\"0.8\"/>";
     o << "<text x=\"" << num(p.label_x) << "\" y=\"" << num(p.label_y) << "\""
-      << (p.label_left ? " text-anchor=\"end\"" : "") << ">" << html_escape(point_label(p.id)) << "</text>\n";
+      << (p.label_left ? " text-anchor=\"end\"" : "") << ">" << html_escape(chart::point_label(p)) << "</text>\n";
   }
   o << "</g>\n";
+
+  // The key: the runs whose label is a number, in columns under the plot.
+  std::vector<const ChartPoint*> keyed;
+  for (const auto& p : c.points)
+    if (p.labelled && p.key > 0) keyed.push_back(&p);
+  if (!keyed.empty()) {
+    const double top = chart::key_top(c), col_w = (c.right - c.left) / chart::kKeyColumns;
+    const size_t rows = (keyed.size() + chart::kKeyColumns - 1) / chart::kKeyColumns;
+    const auto max_cols = size_t(col_w / chart::kCharWidth) - 1;
+    o << "<g class=\"label-key\" font-size=\"11\" fill=\"#111111\">\n<text x=\"" << num(c.left) << "\" y=\""
+      << num(top + chart::kKeyRow) << "\" font-weight=\"bold\">Too crowded to label in place:</text>\n";
+    for (size_t i = 0; i < keyed.size(); ++i) {
+      const std::string entry = chart::key_mark(keyed[i]->key) + " " + keyed[i]->id;
+      o << "<text x=\"" << num(c.left + col_w * double(i / rows)) << "\" y=\""
+        << num(top + chart::kKeyRow * double(i % rows + 2)) << "\"><title>" << html_escape(keyed[i]->id)
+        << "</title>" << html_escape(chart::short_id(entry, max_cols)) << "</text>\n";
+    }
+    o << "</g>\n";
+  }
 
   // Legend, right of the plot.
   double lx = c.right + 18, ly = c.top + 6;

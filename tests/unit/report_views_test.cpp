@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
@@ -268,6 +269,99 @@ TEST(RooflineChart, ManyRunsKeepAReadableNumberOfLabels) {
   const auto labelled = std::count_if(c.points.begin(), c.points.end(), [](const ChartPoint& p) { return p.labelled; });
   EXPECT_EQ(labelled, 200);
   EXPECT_GE(c.points.size(), 1000u);  // every run is still drawn
+}
+
+// Fifty runs, half of them tensor-core kernels within a few points of one
+// another: every run is named, by its label or by a number and the key under
+// the plot, and no label covers another, a point or a roof's label.
+TEST(RooflineChart, CrowdedRunsAreAllNamedWithoutOverlaps) {
+  const ResultsDoc doc = test::suite_like_doc();
+  ASSERT_EQ(doc.runs.size(), 50u);
+  const RooflineChart c = build_roofline_chart(doc);
+  EXPECT_EQ(c.overlapping_labels, 0u);
+  std::vector<const ChartPoint*> labelled;
+  std::set<int> keys;
+  for (const auto& p : c.points)
+    if (p.labelled) {
+      labelled.push_back(&p);
+      if (p.key > 0) {
+        EXPECT_TRUE(keys.insert(p.key).second) << "key " << p.key << " twice";
+      }
+    }
+  ASSERT_EQ(c.omitted.size(), 1u);  // the copy: no FLOPs, no place on a log FLOP axis
+  ASSERT_EQ(labelled.size(), 49u);
+  ASSERT_FALSE(keys.empty()) << "this chart is crowded: some runs need the key (or the test is vacuous)";
+  EXPECT_EQ(*keys.rbegin(), int(keys.size())) << "keys are 1..n";
+  EXPECT_LT(keys.size(), 40u) << "most runs keep their id in place";
+  for (size_t i = 0; i < labelled.size(); ++i) {
+    const ChartBox& b = labelled[i]->label_box;
+    EXPECT_TRUE(b.x0 >= c.left && b.x1 <= c.right && b.y0 >= c.top && b.y1 <= c.bottom) << labelled[i]->id;
+    EXPECT_GT(b.x1 - b.x0, 15) << labelled[i]->id;
+    for (size_t j = i + 1; j < labelled.size(); ++j)
+      EXPECT_FALSE(b.overlaps(labelled[j]->label_box)) << labelled[i]->id << " and " << labelled[j]->id;
+    for (const auto& p : c.points)
+      EXPECT_FALSE(b.overlaps({p.x - 5, p.y - 5, p.x + 5, p.y + 5})) << labelled[i]->id << " covers " << p.id;
+  }
+  // The flat roofs' labels are single boxes: no run's label is on one.
+  for (const auto& r : c.roofs) {
+    if (r.memory) continue;
+    const ChartBox rb{r.label_x - 0.9 * 6.1 * double(r.label.size()), r.label_y - 9, r.label_x, r.label_y + 1};
+    for (const ChartPoint* p : labelled) EXPECT_FALSE(rb.overlaps(p->label_box)) << r.label << " under " << p->id;
+  }
+  // The key lists each numbered run once, and the chart grew to hold it.
+  const std::string svg = render_roofline_svg(c);
+  for (const ChartPoint* p : labelled)
+    if (p->key > 0) {
+      const std::string entry = "[" + std::to_string(p->key) + "] " + p->id + "</text>";
+      EXPECT_EQ(count(svg, entry), 1u) << entry;
+      EXPECT_EQ(count(svg, ">[" + std::to_string(p->key) + "]</text>"), 1u) << "its number in the plot";
+    }
+  const size_t rows = (keys.size() + 2) / 3;
+  EXPECT_GE(c.height, c.bottom + 50 + 14 * double(rows + 1));
+  EXPECT_NE(svg.find("height=\"" + f2(c.height) + "\""), std::string::npos);
+}
+
+// A sloped roof's label lies along the line where memory-bound runs sit: it
+// moves along the line off their points.
+TEST(RooflineChart, SlopedRoofLabelsMoveOffPoints) {
+  ResultsDoc doc = test::suite_like_doc();
+  // The points a label's glyphs touch: glyphs sampled along its baseline, 4
+  // units above it in the text's frame, 10 units tall; markers 10 units wide.
+  auto points_under = [](const RooflineChart& c, const ChartRoof& r, double x, double y) {
+    const double a = r.label_angle * std::numbers::pi / 180, len = 0.95 * 6.1 * double(r.label.size());
+    std::set<size_t> hit;
+    for (double s = 0; s <= len; s += 2) {
+      const double gx = x + s * std::cos(a) + 4 * std::sin(a), gy = y + s * std::sin(a) - 4 * std::cos(a);
+      for (size_t i = 0; i < c.points.size(); ++i)
+        if (std::fabs(c.points[i].x - gx) < 5 && std::fabs(c.points[i].y - gy) < 10) hit.insert(i);
+    }
+    return hit.size();
+  };
+  auto dram_roof = [](const RooflineChart& c) {
+    auto it = std::find_if(c.roofs.begin(), c.roofs.end(), [](const ChartRoof& r) { return r.memory; });
+    EXPECT_NE(it, c.roofs.end());
+    return *it;
+  };
+  // Its first place: a tenth of the way along the line. A memory-bound run
+  // just under the roof there.
+  const RooflineChart before = build_roofline_chart(doc);
+  const ChartRoof r0 = dram_roof(before);
+  const double ai = 1.3 * std::pow(10.0, std::log10(r0.x0) + 0.1 * (std::log10(r0.x1) - std::log10(r0.x0)));
+  RunRecord probe = doc.runs.back();
+  probe.id = "memory.probe.fp32";
+  probe.model.flops = ai * 1e9;
+  probe.model.bytes = 1e9;
+  probe.model.flops_by_part.clear();
+  probe.time_s = summarize({1e9 / (0.97 * r0.value)});
+  compute_derived(probe, doc.peaks.datasheet);
+  doc.runs.push_back(probe);
+
+  const RooflineChart c = build_roofline_chart(doc);
+  ASSERT_EQ(c.x_min, before.x_min);
+  const ChartRoof r = dram_roof(c);
+  const double lx = std::pow(10.0, std::log10(r.x0) + 0.1 * (std::log10(r.x1) - std::log10(r.x0)));
+  ASSERT_GT(points_under(c, r, c.px(lx), c.py(lx * r.value / 1e12) - 5), 0u) << "the probe is not under the first place";
+  EXPECT_EQ(points_under(c, r, r.label_x, r.label_y), 0u) << "the label stayed on the probe";
 }
 
 // A 1000-character template name once ran as one label across the whole plot:

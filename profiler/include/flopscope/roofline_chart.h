@@ -30,6 +30,12 @@ struct ChartRoof {
   double label_x = 0, label_y = 0, label_angle = 0;
 };
 
+/// A rectangle in SVG units.
+struct ChartBox {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  bool overlaps(const ChartBox& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+};
+
 struct ChartPoint {
   size_t run = 0;          ///< index into doc.runs
   std::string id, name, family, precision, bound;
@@ -46,6 +52,10 @@ struct ChartPoint {
   double label_x = 0, label_y = 0;  ///< text anchor of the label
   bool label_left = false;          ///< text-anchor end
   bool leader = false;              ///< label set apart: a thin line joins it to the point
+  /// > 0: no free room for the id, so the label is "[key]" and the key under
+  /// the plot names the run.
+  int key = 0;
+  ChartBox label_box;  ///< the room the label takes (estimated from its length)
 };
 
 /// A run drawn twice (model and hardware intensity): indices into points.
@@ -74,6 +84,9 @@ struct RooflineChart {
   std::vector<ChartLink> links;
   std::vector<ChartLevelLink> level_links;
   std::vector<ChartOmitted> omitted;
+  /// Labels that found no free room at all and overlap something (hundreds of
+  /// points in one spot); 0 on any chart of a few dozen runs.
+  size_t overlapping_labels = 0;
   /// Legend entries in the order drawn: (precision key, color), (family, marker).
   std::vector<std::pair<std::string, std::string>> precision_colors, family_markers;
 

@@ -1,0 +1,281 @@
+// Label placement for the roofline chart. See chart_labels.h.
+#include "chart_labels.h"
+
+#include <algorithm>
+#include <iterator>
+#include <cmath>
+#include <numbers>
+#include <unordered_map>
+
+#include "flopscope/table.h"
+
+namespace flopscope::chart {
+
+namespace {
+
+// Boxes already placed, bucketed by 64-unit cells so that a chart of many
+// thousands of points costs about as much per label as one of ten.
+class BoxGrid {
+ public:
+  void add(const ChartBox& b) {
+    for_cells(b, [&](int64_t key) { cells_[key].push_back(boxes_.size()); });
+    boxes_.push_back(b);
+  }
+  bool overlaps_any(const ChartBox& b) const {
+    bool hit = false;
+    for_cells(b, [&](int64_t key) {
+      if (hit) return;
+      auto it = cells_.find(key);
+      if (it != cells_.end())
+        hit = std::any_of(it->second.begin(), it->second.end(), [&](size_t i) { return boxes_[i].overlaps(b); });
+    });
+    return hit;
+  }
+  /// How many boxes b overlaps (each once, though it spans several cells).
+  size_t count_overlaps(const ChartBox& b) const {
+    std::vector<size_t> hits;
+    for_cells(b, [&](int64_t key) {
+      auto it = cells_.find(key);
+      if (it == cells_.end()) return;
+      for (size_t i : it->second)
+        if (boxes_[i].overlaps(b)) hits.push_back(i);
+    });
+    std::sort(hits.begin(), hits.end());
+    return size_t(std::unique(hits.begin(), hits.end()) - hits.begin());
+  }
+
+ private:
+  static constexpr double kCell = 64;
+  template <class F>
+  static void for_cells(const ChartBox& b, F f) {
+    // Clamped: a label far outside the plot must not visit millions of cells.
+    auto cell = [](double v) { return int64_t(std::floor(std::clamp(v, -1e4, 1e4) / kCell)); };
+    for (int64_t cx = cell(b.x0); cx <= cell(b.x1); ++cx)
+      for (int64_t cy = cell(b.y0); cy <= cell(b.y1); ++cy) f(cx * 100003 + cy);
+  }
+  std::vector<ChartBox> boxes_;
+  std::unordered_map<int64_t, std::vector<size_t>> cells_;
+};
+
+// A label's place relative to its point: the text anchor's offset, and whether
+// the text ends there (text-anchor end) rather than starts there.
+struct Offset {
+  double dx, dy;
+  bool left;
+};
+
+// Beside the point, right then left, level with it or just below.
+const std::vector<Offset>& beside() {
+  static const std::vector<Offset> v{{8, -6, false}, {8, 14, false}, {-8, -6, true}, {-8, 14, true}};
+  return v;
+}
+
+// Set apart, with a leader line: a grid of places up to about 300 units away,
+// nearest first, so that a leader is as short as the room allows.
+const std::vector<Offset>& apart() {
+  static const std::vector<Offset> v = [] {
+    std::vector<Offset> out;
+    for (double dx : {10.0, 45.0, 90.0, 140.0, 200.0})
+      for (int row = -22; row <= 22; ++row) {
+        const double dy = 4 + 13.0 * row;
+        if (std::fabs(dy) <= 14) continue;  // where beside() looks
+        out.push_back({dx, dy, false});
+        out.push_back({-dx, dy, true});
+      }
+    std::stable_sort(out.begin(), out.end(), [](const Offset& a, const Offset& b) {
+      return std::hypot(a.dx, a.dy) < std::hypot(b.dx, b.dy);
+    });
+    return out;
+  }();
+  return v;
+}
+
+double text_width(const std::string& text) { return kCharWidth * double(text_columns(text)) + 2; }
+
+ChartBox label_box_at(const ChartPoint& p, const Offset& o, double w) {
+  const double ax = p.x + o.dx, ay = p.y + o.dy;
+  return {o.left ? ax - w : ax, ay - kLabelHeight + 2, o.left ? ax : ax + w, ay + 2};
+}
+
+// Where a leader from the point to its label runs, as small boxes every few
+// units, stopping short of the label it ends at.
+std::vector<ChartBox> leader_boxes(const ChartPoint& p, const Offset& o) {
+  const double x1 = p.x + o.dx, y1 = p.y + o.dy - 4;
+  const double len = std::hypot(x1 - p.x, y1 - p.y);
+  std::vector<ChartBox> out;
+  for (double s = 7; s < len - 3; s += 3) {
+    const double x = p.x + (x1 - p.x) * s / len, y = p.y + (y1 - p.y) * s / len;
+    out.push_back({x - 1, y - 1, x + 1, y + 1});
+  }
+  return out;
+}
+
+// The room a roof's label takes where it stands now. A sloped one is rotated
+// text: a box per character along its baseline, since its bounding rectangle
+// would cover half the plot.
+std::vector<ChartBox> roof_label_boxes(const ChartRoof& r) {
+  const double cw = kCharWidth * 0.95;  // font-size 10.5
+  if (!r.memory) return {{r.label_x - cw * double(r.label.size()), r.label_y - 10, r.label_x, r.label_y + 2}};
+  const double a = r.label_angle * std::numbers::pi / 180, cs = std::cos(a), sn = std::sin(a);
+  std::vector<ChartBox> out;
+  for (size_t i = 0; i < r.label.size(); ++i) {
+    // The glyph's centre: along the baseline, then 4 units "up" in the text's frame.
+    const double s = (double(i) + 0.5) * cw;
+    const double x = r.label_x + s * cs + 4 * sn, y = r.label_y + s * sn - 4 * cs;
+    out.push_back({x - cw / 2 - 1, y - 5, x + cw / 2 + 1, y + 5});
+  }
+  return out;
+}
+
+void add_points(BoxGrid& g, const RooflineChart& c) {
+  for (const auto& p : c.points) {
+    g.add({p.x - 6, p.y - 6, p.x + 6, p.y + 6});
+    if (p.level != "dram") g.add({p.x + 4, p.y - 12, p.x + 17, p.y - 2});  // its "L2"/"L1" tag
+  }
+}
+
+}  // namespace
+
+std::string short_id(const std::string& id, size_t columns) {
+  return text_columns(id) > columns ? first_columns(id, columns - 1) + "\u2026" : id;
+}
+
+std::string key_mark(int key) {
+  std::string s = "[";  // built in steps: GCC 12 warns falsely (-Wrestrict) on "[" + to_string(k)
+  s += std::to_string(key);
+  s += ']';
+  return s;
+}
+
+std::string point_label(const ChartPoint& p) { return p.key > 0 ? key_mark(p.key) : short_id(p.id, 48); }
+
+// Flat roof labels at the right end, above their line, kept apart vertically
+// (points are drawn over them). A sloped label lies on the line where
+// memory-bound runs sit: it goes to the first of several places along it that
+// covers no point and no other label, else to the one covering fewest.
+void place_roof_labels(RooflineChart& c) {
+  std::vector<ChartRoof*> flat;
+  for (auto& r : c.roofs)
+    if (!r.memory) {
+      r.label_x = c.right - 4;
+      r.label_y = c.py(r.y0) - 4;
+      flat.push_back(&r);
+    }
+  std::stable_sort(flat.begin(), flat.end(), [](const ChartRoof* a, const ChartRoof* b) { return a->label_y < b->label_y; });
+  double last = -1e9;
+  for (ChartRoof* r : flat) {
+    r->label_y = std::max(r->label_y, last + 11.5);
+    last = r->label_y;
+  }
+
+  BoxGrid points, placed;
+  add_points(points, c);
+  for (const ChartRoof* r : flat)
+    for (const ChartBox& b : roof_label_boxes(*r)) placed.add(b);
+  // Fractions of the line's length; the measured roof's first is further
+  // along, off its datasheet twin's.
+  static constexpr double kDatasheet[] = {0.1, 0.22, 0.34, 0.46, 0.58, 0.7};
+  static constexpr double kMeasured[] = {0.32, 0.44, 0.56, 0.68, 0.2, 0.08};
+  for (auto& r : c.roofs) {
+    if (!r.memory) continue;
+    r.label_angle = std::atan2(c.py(r.y1) - c.py(r.y0), c.px(r.x1) - c.px(r.x0)) * 180 / std::numbers::pi;
+    auto place = [&](double u) {
+      const double lx = std::pow(10.0, std::log10(r.x0) + u * (std::log10(r.x1) - std::log10(r.x0)));
+      r.label_x = c.px(lx);
+      r.label_y = c.py(lx * r.value / 1e12) - 5;
+    };
+    auto cost = [&] {
+      size_t n = 0;
+      for (const ChartBox& b : roof_label_boxes(r)) n += points.count_overlaps(b) + 1000 * placed.count_overlaps(b);
+      return n;
+    };
+    const double* places = r.measured ? kMeasured : kDatasheet;
+    double best = places[0];
+    size_t best_cost = SIZE_MAX;
+    for (size_t i = 0; i < std::size(kDatasheet) && best_cost > 0; ++i) {
+      place(places[i]);
+      if (const size_t k = cost(); k < best_cost) best = places[i], best_cost = k;
+    }
+    place(best);
+    for (const ChartBox& b : roof_label_boxes(r)) placed.add(b);
+  }
+}
+
+void place_point_labels(RooflineChart& c) {
+  // blocked: what no label may cover; texts: what no leader may cross.
+  // A leader may cross a roof's label (light, and along a line anyway), not
+  // another run's label.
+  BoxGrid blocked, texts;
+  add_points(blocked, c);
+  for (const auto& r : c.roofs)
+    for (const ChartBox& b : roof_label_boxes(r)) blocked.add(b);
+  auto inside = [&](const ChartBox& b) { return b.x0 >= c.left && b.x1 <= c.right && b.y0 >= c.top && b.y1 <= c.bottom; };
+  auto fits = [&](const ChartPoint& p, const Offset& o, double w, bool leader, bool leader_may_cross) {
+    const ChartBox b = label_box_at(p, o, w);
+    if (!inside(b) || blocked.overlaps_any(b)) return false;
+    if (leader && !leader_may_cross)
+      for (const ChartBox& s : leader_boxes(p, o))
+        if (texts.overlaps_any(s)) return false;
+    return true;
+  };
+  auto place = [&](ChartPoint& p, const Offset& o, double w, bool leader) {
+    p.label_x = p.x + o.dx;
+    p.label_y = p.y + o.dy;
+    p.label_left = o.left;
+    p.leader = leader;
+    p.label_box = label_box_at(p, o, w);
+    blocked.add(p.label_box);
+    texts.add(p.label_box);
+    if (leader)
+      for (const ChartBox& s : leader_boxes(p, o)) blocked.add(s);
+  };
+  // Tries the offsets in order; true when one was free.
+  auto try_place = [&](ChartPoint& p, const std::vector<Offset>& offsets, bool leader, double reach = 1e9,
+                       bool leader_may_cross = false) {
+    const double w = text_width(point_label(p));
+    for (const Offset& o : offsets)
+      if (std::hypot(o.dx, o.dy) <= reach && fits(p, o, w, leader, leader_may_cross)) {
+        place(p, o, w, leader);
+        return true;
+      }
+    return false;
+  };
+
+  std::vector<ChartPoint*> labelled;
+  for (auto& p : c.points) {
+    if (!p.labelled) continue;
+    if (labelled.size() == kMaxLabels)
+      p.labelled = false;
+    else
+      labelled.push_back(&p);
+  }
+  // Beside its point first, for every label; then set a little apart; then as
+  // a number, beside or further apart. A long leader to a whole id would
+  // cross the plot and crowd out the labels beyond it.
+  constexpr double kIdReach = 110;
+  std::vector<ChartPoint*> left_over;
+  for (ChartPoint* p : labelled)
+    if (!try_place(*p, beside(), false)) left_over.push_back(p);
+  std::vector<ChartPoint*> numbered;
+  for (ChartPoint* p : left_over)
+    if (!try_place(*p, apart(), true, kIdReach)) numbered.push_back(p);
+  int key = 0;
+  for (ChartPoint* p : numbered) {
+    p->key = ++key;
+    if (try_place(*p, beside(), false) || try_place(*p, apart(), true)) continue;
+    // A leader across other labels rather than a number on top of one.
+    if (try_place(*p, apart(), true, 1e9, /*leader_may_cross=*/true)) continue;
+    // Hundreds of points in one spot: the number goes beside it regardless.
+    ++c.overlapping_labels;
+    const Offset& o = beside()[p->x + 40 > c.right ? 2 : 0];
+    place(*p, o, text_width(point_label(*p)), false);
+  }
+  if (key > 0) {
+    const int rows = (key + kKeyColumns - 1) / kKeyColumns;
+    c.height = std::max(c.height, key_top(c) + kKeyRow * (rows + 1) + 10);
+  }
+}
+
+double key_top(const RooflineChart& c) { return c.bottom + 50; }
+
+}  // namespace flopscope::chart
