@@ -99,8 +99,28 @@ ForwardFlops forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool
   return f;
 }
 
+MtpForwardFlops mtp_forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool causal) {
+  require_positive("seq_len", seq_len);
+  MtpForwardFlops f;
+  if (m.mtp_depth <= 0) return f;
+  // Each module's block is one layer of the last layer's kind (an MoE layer when
+  // the model has experts), and its logits the shared LM head's: a one-layer
+  // model of that kind gives both. Counted over all T positions, as the main
+  // model's; module k runs on T - k (DeepSeek-V3 Eq. 22), k/T less.
+  ModelConfig block = m;
+  block.layers = 1;
+  block.dense_layers = 0;
+  block.mtp_depth = 0;
+  const ForwardFlops one = forward_flops_per_token(block, seq_len, causal);
+  const double D = double(m.mtp_depth), t = double(seq_len);
+  f.block = {D * one.qkv, D * one.attn_out, D * one.attention, D * one.ffn, D * one.router, D * one.logits};
+  f.projection = D * gemm_cost({seq_len, m.d_model, 2 * m.d_model}, 2, 2).flops / t;
+  return f;
+}
+
 TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   const ForwardFlops fwd = forward_flops_per_token(m, m.seq_len, false);
+  const MtpForwardFlops mtp = mtp_forward_flops_per_token(m, m.seq_len, false);
   const ParamCounts p = count_params(m);
   TokenFlops t;
   t.forward = fwd.total();
@@ -115,13 +135,25 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   const auto [qk_dim, v_dim] = forward_head_dims(m);
   t.train = 6.0 * (p.active - p.lookup) +
             6.0 * double(m.layers) * double(m.heads) * double(qk_dim + v_dim) * double(m.seq_len);
+  if (m.mtp_depth > 0) {
+    // Multi-token prediction, the same convention per module: 6 x the weights a
+    // token's matmuls use (its projection and block, and the shared LM head once
+    // more: V·d), and the block's attention term. The shared embedding is a lookup.
+    const double D = double(m.mtp_depth);
+    const double head = double(m.vocab) * double(m.d_model);
+    t.train_mtp = 6.0 * (p.mtp_active + D * head) +
+                  6.0 * D * double(m.heads) * double(qk_dim + v_dim) * double(m.seq_len);
+    t.train += t.train_mtp;
+    t.train_6n += 6.0 * (p.mtp_active + D * head);
+  }
   switch (c) {
     case Checkpointing::none: t.recompute = 0; break;
     // Korthikanti et al. 2022 recompute the core attention (QKᵀ, softmax,
     // dropout, attention over V): its matmuls once more.
-    case Checkpointing::selective: t.recompute = fwd.attention; break;
-    // One more forward of every transformer layer; the LM head is not re-run.
-    case Checkpointing::full: t.recompute = fwd.total() - fwd.logits; break;
+    case Checkpointing::selective: t.recompute = fwd.attention + mtp.block.attention; break;
+    // One more forward of every transformer layer (the MTP modules' too); the
+    // LM head is not re-run.
+    case Checkpointing::full: t.recompute = fwd.total() - fwd.logits + (mtp.total() - mtp.block.logits); break;
   }
   t.hardware = t.train + t.recompute;
   return t;
@@ -129,10 +161,11 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
 
 std::map<std::string, double> training_step_flops(const ModelConfig& m, Checkpointing c, double step_tokens) {
   const ForwardFlops f = forward_flops_per_token(m, m.seq_len, false);
+  const double mtp = mtp_forward_flops_per_token(m, m.seq_len, false).total();
   const std::pair<const char*, double> parts[] = {
       {"qkv", 3 * f.qkv},  {"attn_out", 3 * f.attn_out}, {"attention", 3 * f.attention},
       {"ffn", 3 * f.ffn},  {"router", 3 * f.router},     {"logits", 3 * f.logits},
-      {"recompute", token_flops(m, c).recompute}};
+      {"mtp", 3 * mtp},    {"recompute", token_flops(m, c).recompute}};
   std::map<std::string, double> out;
   for (const auto& [name, per_token] : parts)
     if (per_token > 0) out[name] = per_token * step_tokens;
@@ -211,6 +244,7 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
     e.training_flops = *in.tokens * f.train;
     e.training_flops_6n = *in.tokens * f.train_6n;
     e.training_flops_hardware = *in.tokens * f.hardware;
+    if (f.train_mtp > 0) e.training_flops_mtp = *in.tokens * f.train_mtp;
     if (in.mfu) e.time_to_train_s = *e.training_flops / (cluster * *in.mfu);
     if (in.measured_mfu) e.time_to_train_s_measured_mfu = *e.training_flops / (cluster * *in.measured_mfu);
     if (in.tokens_per_second) e.time_at_tokens_per_second_s = *in.tokens / *in.tokens_per_second;

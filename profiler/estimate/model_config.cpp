@@ -23,7 +23,9 @@ const std::vector<std::string>& known_keys() {
       "active_experts", "bias",      "norm_bias", "parallel_block", "learned_positions",
       // DeepSeek-V2/V3: mixture-of-experts details and multi-head latent attention
       "shared_experts", "moe_ffn_dim", "dense_layers", "router_bias", "kv_lora_rank",
-      "q_lora_rank", "qk_rope_head_dim", "v_head_dim"};
+      "q_lora_rank", "qk_rope_head_dim", "v_head_dim",
+      // DeepSeek-V3: multi-token prediction modules (num_nextn_predict_layers)
+      "mtp_depth"};
   return keys;
 }
 
@@ -97,6 +99,9 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   size("q_lora_rank", m.q_lora_rank, false);  // null, as in DeepSeek-V2-Lite's config.json: absent
   size("qk_rope_head_dim", m.qk_rope_head_dim, false);
   size("v_head_dim", m.v_head_dim, false);
+  // 0 is a valid depth (no modules, as absent), unlike the sizes above.
+  if (auto it = j.find("mtp_depth"); it != j.end() && !it->is_null())
+    m.mtp_depth = size_value(*it, origin, "mtp_depth");
   flag("router_bias", m.router_bias);
   flag("tied_embeddings", m.tied_embeddings);
   flag("bias", m.bias);
@@ -150,6 +155,7 @@ std::string to_config_json(const ModelConfig& m) {
   j["norm_bias"] = m.norm_bias;
   j["parallel_block"] = m.parallel_block;
   j["learned_positions"] = m.learned_positions;
+  if (m.mtp_depth > 0) j["mtp_depth"] = m.mtp_depth;  // absent: none, so that other configs stay as they were
   return j.dump();
 }
 
@@ -198,6 +204,20 @@ void validate_moe(ModelConfig& m, const std::string& origin) {
     throw_bad_input(origin + ": dense_layers (" + str(m.dense_layers) + ") must be less than layers (" +
                     str(m.layers) + "): at least one layer has experts; drop experts for a dense model");
   if (m.moe_ffn_dim == 0) m.moe_ffn_dim = m.ffn_dim;
+}
+
+// Multi-token prediction: a count of modules, 0 for none.
+void validate_mtp(const ModelConfig& m, const std::string& origin) {
+  if (m.mtp_depth < 0)
+    throw_bad_input(origin + ": mtp_depth must not be negative, got " + str(m.mtp_depth) +
+                    " (0: no multi-token prediction)");
+  if (m.mtp_depth > m.layers)
+    throw_bad_input(origin + ": mtp_depth (" + str(m.mtp_depth) + ") is more than layers (" + str(m.layers) +
+                    "): each multi-token prediction module is one transformer layer more than the main "
+                    "model's (DeepSeek-V3 has 1, num_nextn_predict_layers in its config.json)");
+  if (m.mtp_depth >= m.seq_len)
+    throw_bad_input(origin + ": mtp_depth (" + str(m.mtp_depth) + ") must be less than seq_len (" +
+                    str(m.seq_len) + "): module k predicts the token k + 1 ahead, from seq_len - k positions");
 }
 
 }  // namespace
@@ -285,6 +305,7 @@ void validate_model(ModelConfig& m, const std::string& origin) {
                       "): a token cannot use more experts than a layer has");
   }
   validate_moe(m, origin);
+  validate_mtp(m, origin);
 }
 
 namespace {
@@ -333,6 +354,21 @@ ParamCounts count_params(const ModelConfig& m) {
   p.non_embedding = p.total - p.embedding;
   p.active = p.total - n_moe * (routed - double(m.active_experts)) * p.ffn_expert;
   p.lookup = (m.tied_embeddings ? 0.0 : token_emb) + positions;
+  // Multi-token prediction (DeepSeek-V3 Section 2.2): each module has its own
+  // projection M_k (d x 2d) and transformer block, and shares the embedding and
+  // the LM head with the main model. Its norms: the RMSNorms on the hidden state
+  // and on the embedding (Eq. 21), and the norm before the shared head (the
+  // released weights' enorm, hnorm and shared_head.norm). The block is a layer
+  // of the last layer's kind: with experts, an MoE layer (dense_layers < layers).
+  if (m.mtp_depth > 0) {
+    const bool moe = m.experts > 0;
+    const double own = linear_params({2 * m.d_model, m.d_model}, m.bias) + 3.0 * per_norm;
+    const double unused = moe ? (routed - double(m.active_experts)) * p.ffn_expert : 0.0;
+    const double D = double(m.mtp_depth);
+    p.mtp_module = own + (moe ? moe_layer : dense_layer);
+    p.mtp = D * p.mtp_module;
+    p.mtp_active = D * (p.mtp_module - unused);
+  }
   return p;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/run_cli.h"
 #include "flopscope/crosscheck.h"
+#include "flopscope/estimate.h"
 #include "flopscope/results.h"
 #include "unit/sample_doc.h"
 
@@ -104,6 +105,34 @@ TEST(EstimateCli, PublishedFigures) {
   EXPECT_EQ(j["tokens"].get<double>(), 14.8e12);
   EXPECT_EQ(j["model"]["kv_lora_rank"], 512);
   EXPECT_EQ(j["model"]["dense_layers"], 3);
+}
+
+// Multi-token prediction is opt-in: a config without mtp_depth, or with 0, gives
+// the same output byte for byte, for every preset's model.
+TEST(EstimateCli, MtpDepthZeroChangesNothing) {
+  const std::string dir = temp_dir();
+  const std::string cfg = dir + "/m.json";
+  for (const auto& p : flopscope::estimate::presets()) {
+    json model = estimate_json({"--preset", p.name})["model"];
+    model.erase("mtp_depth");
+    for (const std::vector<std::string>& extra :
+         {std::vector<std::string>{"--json", "--gpu", "h100-sxm", "--mfu", "0.4", "--tokens", "1e12",
+                                   "--checkpointing", "full", "--gen-tokens", "8"},
+          {"--gpu", "h100-sxm", "--mfu", "0.4", "--tokens", "1e12", "--checkpointing", "selective"}}) {
+      std::vector<std::string> args{"estimate", "--config", cfg};
+      args.insert(args.end(), extra.begin(), extra.end());
+      write(cfg, model.dump());
+      const auto without = run_cli(args);
+      json zero = model;
+      zero["mtp_depth"] = 0;
+      write(cfg, zero.dump());
+      const auto with_zero = run_cli(args);
+      ASSERT_EQ(without.exit_code, 0) << p.name << ": " << without.err;
+      EXPECT_EQ(with_zero.out, without.out) << p.name;
+      EXPECT_EQ(without.out.find("_mtp"), std::string::npos) << p.name;
+      EXPECT_EQ(without.out.find("MTP"), std::string::npos) << p.name;
+    }
+  }
 }
 
 TEST(EstimateCli, TableAndConfigFile) {

@@ -133,6 +133,94 @@ TEST(EstimateParams, DeepSeekV2AndLite) {
   EXPECT_LT(p.active - p.lookup - 2.45e9, 26.0 * p.router) << "the gap is smaller than the routers";
 }
 
+// ---- multi-token prediction (DeepSeek-V3 Section 2.2) ------------------------------------
+
+TEST(EstimateMtp, TinyDenseModelByHand) {
+  // kDense: 2 layers, d 256, 4 heads of 64, GELU FFN 1024, vocabulary 1000 (untied), T 128.
+  const ModelConfig base = parse_model_config(std::string(kDense) + "}", "m.json");
+  const ModelConfig m = parse_model_config(std::string(kDense) + R"(, "mtp_depth": 2})", "m.json");
+  const ParamCounts p = count_params(m), p0 = count_params(base);
+  // One dense layer: Q, K, V 256 x 768, O 256 x 256, FFN 2 x 256 x 1024, two norms.
+  const double layer = 256.0 * 768 + 256.0 * 256 + 2 * 256.0 * 1024 + 2 * 256;
+  EXPECT_DOUBLE_EQ(layer, 786944);
+  // Each module: M_k (2d -> d), three norms (hidden state, embedding, before the
+  // shared head) and one layer like the last.
+  EXPECT_DOUBLE_EQ(p.mtp_module, 512.0 * 256 + 3 * 256 + layer);
+  EXPECT_DOUBLE_EQ(p.mtp_module, 918784);
+  EXPECT_DOUBLE_EQ(p.mtp, 2 * 918784.0);
+  EXPECT_DOUBLE_EQ(p.mtp_active, p.mtp);  // dense: a token uses all of it
+  // The main model's counts do not move: the modules are not in params_total.
+  EXPECT_DOUBLE_EQ(p.total, p0.total);
+  EXPECT_DOUBLE_EQ(p.active, p0.active);
+  EXPECT_DOUBLE_EQ(p0.mtp, 0.0);
+
+  // Forward, per token, both modules: the projection 2·2d·d, the block's parts
+  // (each one layer's) and the shared LM head's logits 2·d·V.
+  const MtpForwardFlops f = mtp_forward_flops_per_token(m, 128, false);
+  EXPECT_DOUBLE_EQ(f.projection, 2 * 2.0 * 512 * 256);
+  EXPECT_DOUBLE_EQ(f.block.qkv, 2 * 2.0 * 256 * 768);
+  EXPECT_DOUBLE_EQ(f.block.attn_out, 2 * 2.0 * 256 * 256);
+  EXPECT_DOUBLE_EQ(f.block.attention, 2 * 4.0 * 4 * 64 * 128);  // every query over all 128 keys
+  EXPECT_DOUBLE_EQ(f.block.ffn, 2 * 4.0 * 256 * 1024);
+  EXPECT_DOUBLE_EQ(f.block.router, 0.0);
+  EXPECT_DOUBLE_EQ(f.block.logits, 2 * 2.0 * 256 * 1000);
+  EXPECT_DOUBLE_EQ(f.total(), 4956160);
+  EXPECT_DOUBLE_EQ(mtp_forward_flops_per_token(base, 128, false).total(), 0.0);
+  EXPECT_DOUBLE_EQ(mtp_forward_flops_per_token(m, 128, true).block.attention, 2 * 4.0 * 4 * 64 * 129 / 2);
+
+  // Training: 6 x (the modules' active parameters + the shared head once per
+  // module) + each block's attention term 6·H·(2Q)·T; added to train and 6N.
+  const TokenFlops t = token_flops(m, Checkpointing::none), t0 = token_flops(base, Checkpointing::none);
+  EXPECT_DOUBLE_EQ(t.train_mtp, 6 * (2 * 918784.0 + 2 * 1000.0 * 256) + 6 * 2 * 4.0 * 128 * 128);
+  EXPECT_DOUBLE_EQ(t.train_mtp, 14883840);
+  EXPECT_DOUBLE_EQ(t.train, t0.train + t.train_mtp);
+  EXPECT_DOUBLE_EQ(t.train_6n, t0.train_6n + 6 * (2 * 918784.0 + 2 * 1000.0 * 256));
+  EXPECT_DOUBLE_EQ(t.forward, t0.forward) << "flops_per_token_forward is the main model";
+  EXPECT_DOUBLE_EQ(t0.train_mtp, 0.0);
+  // 3 x the modules' forward, up to the norms (6 x 2 x 5 x 256), as for the main model.
+  EXPECT_DOUBLE_EQ(t.train_mtp - 3 * f.total(), 6 * 2 * 5 * 256.0);
+  // Checkpointing re-runs the modules' blocks too, not the LM head.
+  EXPECT_DOUBLE_EQ(token_flops(m, Checkpointing::selective).recompute,
+                   token_flops(base, Checkpointing::selective).recompute + f.block.attention);
+  EXPECT_DOUBLE_EQ(token_flops(m, Checkpointing::full).recompute,
+                   token_flops(base, Checkpointing::full).recompute + f.total() - f.block.logits);
+  // A training step: the modules as one part, "mtp".
+  const auto parts = training_step_flops(m, Checkpointing::none, 1024);
+  EXPECT_DOUBLE_EQ(parts.at("mtp"), 3 * f.total() * 1024);
+  EXPECT_EQ(training_step_flops(base, Checkpointing::none, 1024).count("mtp"), 0u);
+  // Inference runs the main model alone.
+  InferenceInputs in;
+  in.gen_tokens = 10;
+  const InferenceEstimate r = estimate_inference(m, in, {}), r0 = estimate_inference(base, in, {});
+  EXPECT_DOUBLE_EQ(r.prefill_flops, r0.prefill_flops);
+  EXPECT_DOUBLE_EQ(r.generation_flops, r0.generation_flops);
+  EXPECT_DOUBLE_EQ(r.decode_bytes_per_token, r0.decode_bytes_per_token);
+}
+
+TEST(EstimateMtp, BlockIsTheLastLayersKind) {
+  // With experts the last layer is an MoE layer (dense_layers < layers), and so
+  // is each module's block: all its experts counted, the routed ones it skips
+  // left out of mtp_active; MLA's latent norms come with the block.
+  const std::string cfg = std::string(kDense) +
+                          R"(, "head_dim": 32, "kv_lora_rank": 64, "q_lora_rank": 96, "qk_rope_head_dim": 16,)"
+                          R"( "experts": 8, "active_experts": 2, "shared_experts": 1, "moe_ffn_dim": 128,)"
+                          R"( "dense_layers": 1, "router_bias": true, "mtp_depth": 1})";
+  const ModelConfig m = parse_model_config(cfg, "m.json");
+  const ParamCounts p = count_params(m);
+  const double expert = 2.0 * 256 * 128;  // GELU
+  const double moe_layer = p.attention + 9 * expert + p.router + p.norms;
+  EXPECT_DOUBLE_EQ(p.router, 8.0 * 256 + 8);
+  EXPECT_DOUBLE_EQ(p.norms, 2 * 256.0 + 64 + 96);
+  EXPECT_DOUBLE_EQ(p.mtp, 512.0 * 256 + 3 * 256 + moe_layer);
+  EXPECT_DOUBLE_EQ(p.mtp_active, p.mtp - 6 * expert);
+  const MtpForwardFlops f = mtp_forward_flops_per_token(m, 128, false);
+  EXPECT_DOUBLE_EQ(f.block.ffn, 3 * 4.0 * 256 * 128);  // 2 routed + 1 shared
+  EXPECT_DOUBLE_EQ(f.block.router, 2.0 * 256 * 8);
+  EXPECT_DOUBLE_EQ(f.block.attention, 2.0 * 4 * (48 + 32) * 128);
+  const TokenFlops t = token_flops(m, Checkpointing::none);
+  EXPECT_DOUBLE_EQ(t.train_mtp, 6 * (p.mtp_active + 1000.0 * 256) + 6.0 * 4 * (48 + 32) * 128);
+}
+
 TEST(EstimateParams, EmbeddingSplit) {
   const ModelConfig& m = require_preset("llama3-8b");  // untied
   const ParamCounts p = count_params(m);
@@ -555,6 +643,34 @@ TEST(EstimateBadInput, DeepSeekKeysNameTheFix) {
   EXPECT_NE(e.find("router_bias must be true or false"), std::string::npos) << e;
 }
 
+TEST(EstimateBadInput, MtpDepthNamesTheFix) {
+  auto with = [](const std::string& extra) { return std::string(kDense) + ", " + extra + "}"; };
+  // 0 is no multi-token prediction, the same model as without the key.
+  const ModelConfig zero = parse_model_config(with(R"("mtp_depth": 0)"), "m.json");
+  EXPECT_EQ(zero.mtp_depth, 0);
+  EXPECT_EQ(to_config_json(zero), to_config_json(parse_model_config(std::string(kDense) + "}", "m.json")));
+  EXPECT_EQ(parse_model_config(with(R"("mtp_depth": null)"), "m.json").mtp_depth, 0);
+  EXPECT_EQ(parse_model_config(with(R"("mtp_depth": 2)"), "m.json").mtp_depth, 2);  // = layers
+  std::string e = bad_input_message(with(R"("mtp_depth": -1)"));
+  EXPECT_NE(e.find("m.json: mtp_depth must not be negative, got -1 (0: no multi-token prediction)"),
+            std::string::npos) << e;
+  e = bad_input_message(with(R"("mtp_depth": 3)"));
+  EXPECT_NE(e.find("m.json: mtp_depth (3) is more than layers (2): each multi-token prediction module"),
+            std::string::npos) << e;
+  e = bad_input_message(with(R"("mtp_depth": 1.5)"));
+  EXPECT_NE(e.find("mtp_depth must be a whole number, got 1.5"), std::string::npos) << e;
+  e = bad_input_message(with(R"("mtp_depth": true)"));
+  EXPECT_NE(e.find("mtp_depth must be a whole number"), std::string::npos) << e;
+  e = bad_input_message(with(R"("mtp_depth": 18446744073709551615)"));
+  EXPECT_NE(e.find("mtp_depth (9223372036854775807) is more than layers (2)"), std::string::npos) << e;
+  e = bad_input_message(R"({"layers": 8, "d_model": 256, "heads": 4, "ffn_dim": 1024, "ffn_type": "gelu",)"
+                        R"( "vocab": 1000, "seq_len": 4, "mtp_depth": 4})");
+  EXPECT_NE(e.find("m.json: mtp_depth (4) must be less than seq_len (4): module k predicts the token k + 1 ahead"),
+            std::string::npos) << e;
+  e = bad_input_message(with(R"("mtp_depht": 1)"));
+  EXPECT_NE(e.find("unknown key 'mtp_depht'"), std::string::npos) << e;
+}
+
 TEST(EstimateBadInput, SizesBeyondAnyModelAreRefused) {
   // heads x head_dim and (heads + 2 kv_heads) x head_dim are 64-bit integers
   // in the FLOP model: sizes up to 2^30 keep them in range (parser_fuzz_test
@@ -681,11 +797,12 @@ TEST(EstimateConfig, EveryPresetRoundTripsThroughItsConfig) {
                        p.qk_rope_head_dim, p.v_head_dim));
     EXPECT_EQ(m.ffn_type, p.ffn_type);
     EXPECT_EQ(std::tie(m.tied_embeddings, m.bias, m.norm_bias, m.parallel_block, m.learned_positions,
-                       m.router_bias),
+                       m.router_bias, m.mtp_depth),
               std::tie(p.tied_embeddings, p.bias, p.norm_bias, p.parallel_block, p.learned_positions,
-                       p.router_bias));
+                       p.router_bias, p.mtp_depth));
     EXPECT_EQ(count_params(m).total, count_params(p).total);
     EXPECT_EQ(count_params(m).active, count_params(p).active);
+    EXPECT_EQ(count_params(m).mtp, count_params(p).mtp);
   }
 }
 

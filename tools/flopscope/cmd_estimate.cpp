@@ -269,6 +269,10 @@ int run_estimate(const EstimateOptions& o) {
     j["params_active"] = pc.active;
     j["params_embedding"] = pc.embedding;
     j["params_lookup"] = pc.lookup;
+    if (model.mtp_depth > 0) {  // absent without MTP, so that other models' output is as it was
+      j["params_mtp"] = pc.mtp;
+      j["params_mtp_active"] = pc.mtp_active;
+    }
     j["flops_per_token_forward"] = tf.forward;
     j["flops_per_token_forward_causal"] = tf.forward_causal;
     j["forward_flops_by_part"] = {{"qkv", parts.qkv},           {"attn_out", parts.attn_out},
@@ -276,6 +280,7 @@ int run_estimate(const EstimateOptions& o) {
                                   {"router", parts.router},       {"logits", parts.logits}};
     j["flops_per_token_train_6n"] = tf.train_6n;
     j["flops_per_token_train"] = tf.train;
+    if (model.mtp_depth > 0) j["flops_per_token_train_mtp"] = tf.train_mtp;
     j["checkpointing"] = to_string(*ckpt);
     j["flops_per_token_hardware"] = tf.hardware;
     j["dtype"] = o.dtype;
@@ -295,6 +300,7 @@ int run_estimate(const EstimateOptions& o) {
     put("training_flops", te.training_flops);
     put("training_flops_6n", te.training_flops_6n);
     put("training_flops_hardware", te.training_flops_hardware);
+    put("training_flops_mtp", te.training_flops_mtp);
     put("mfu_assumed", ti.mfu);
     put("time_to_train_s", te.time_to_train_s);
     if (measured) {
@@ -373,6 +379,7 @@ int run_estimate(const EstimateOptions& o) {
     if (model.dense_layers == 1) os << ", first layer dense";
     if (model.dense_layers > 1) os << ", first " << model.dense_layers << " layers dense";
   }
+  if (model.mtp_depth > 0) os << ", MTP depth " << model.mtp_depth;
   os << "\n";
   if (!model.source.empty()) os << "source: " << model.source << "\n";
   if (!model.notes.empty()) os << "note: " << model.notes << "\n";
@@ -382,6 +389,11 @@ int run_estimate(const EstimateOptions& o) {
   p.row("params_non_embedding", count(pc.non_embedding), "less token/position embeddings and untied LM head");
   p.row("params_active", count(pc.active), model.experts > 0 ? "per token: top-k experts" : "dense: = total");
   p.row("params_lookup", count(pc.lookup), "read by lookup, no matmul: untied token embedding, learned positions");
+  if (model.mtp_depth > 0)
+    p.row("params_mtp", count(pc.mtp),
+          "not in params_total: " + std::to_string(model.mtp_depth) + " MTP module" +
+              (model.mtp_depth > 1 ? "s" : "") + ", " + (model.experts > 0 ? "MoE" : "dense") +
+              " layer; active " + count(pc.mtp_active));
 
   Section f("FLOPs per token");
   const bool mla = is_mla(model);
@@ -389,10 +401,15 @@ int run_estimate(const EstimateOptions& o) {
         mla ? "matmuls: 2 x weights used + 2*L*H*(qk+v)*T attention"
             : "matmuls: 2 x weights used + 4*L*H*Q*T attention");
   f.row("  causal-exact forward", sci(tf.forward_causal), "attention over (T+1)/2 keys on average");
-  f.row("flops_per_token_train_6n", sci(tf.train_6n), "6 x params_active (Chinchilla; Kaplan: 6 x non_embedding)");
+  f.row("flops_per_token_train_6n", sci(tf.train_6n),
+        model.mtp_depth > 0 ? "6 x (params_active + MTP active + LM head again per module)"
+                            : "6 x params_active (Chinchilla; Kaplan: 6 x non_embedding)");
   f.row("flops_per_token_train", sci(tf.train),
         mla ? "6N + 6*L*H*(qk+v)*T (PaLM App. B for MLA; N = active - lookup)"
             : "6N + 12*L*H*Q*T (PaLM App. B; N = active - lookup)");
+  if (model.mtp_depth > 0)
+    f.row("  MTP modules (train)", sci(tf.train_mtp),
+          "in the above: 6 x (MTP active + LM head again) + attention");
   f.row("flops_per_token_hardware", sci(tf.hardware),
         std::string("+ recompute, checkpointing ") + to_string(*ckpt));
 
@@ -407,6 +424,8 @@ int run_estimate(const EstimateOptions& o) {
     tr.row("tokens", sci(*ti.tokens), tokens_source);
     tr.row("training_flops", sci(*te.training_flops), "tokens x flops_per_token_train");
     tr.row("training_flops_6n", sci(*te.training_flops_6n), "tokens x 6N");
+    if (te.training_flops_mtp)
+      tr.row("training_flops_mtp", sci(*te.training_flops_mtp), "of training_flops: the MTP modules");
     if (*ckpt != Checkpointing::none)
       tr.row("training_flops_hardware", sci(*te.training_flops_hardware), "with recompute");
   } else {
@@ -435,7 +454,8 @@ int run_estimate(const EstimateOptions& o) {
 
   Section inf("Inference");
   inf.row("prefill_flops", sci(ie.prefill_flops),
-          std::to_string(ie.batch) + " x " + std::to_string(ie.prompt_tokens) + "-token prompt, causal");
+          std::to_string(ie.batch) + " x " + std::to_string(ie.prompt_tokens) + "-token prompt, causal" +
+              (model.mtp_depth > 0 ? "; main model only (MTP modules not run)" : ""));
   if (ie.gen_tokens > 0)
     inf.row("generation_flops", sci(ie.generation_flops),
             "prefill + decode of " + std::to_string(ie.gen_tokens) + " tokens");

@@ -24,7 +24,8 @@ namespace flopscope::estimate {
 /// experts of which `active_experts` run per token, with a linear router, plus
 /// `shared_experts` that every token runs). Attention is multi-head (MHA, GQA,
 /// MQA) unless `kv_lora_rank` > 0: DeepSeek-V2/V3's multi-head latent attention
-/// (MLA). Config keys in JSON are these names.
+/// (MLA). With `mtp_depth` > 0, training also runs that many multi-token
+/// prediction modules (DeepSeek-V3 Section 2.2). Config keys in JSON are these names.
 struct ModelConfig {
   std::string name;    ///< preset key, or the config file's path
   std::string title;   ///< "Llama 3 8B"
@@ -56,6 +57,12 @@ struct ModelConfig {
   bool parallel_block = false;     ///< one norm per layer (PaLM's parallel block), else two
   bool learned_positions = false;  ///< a learned seq_len x d_model position table (GPT-2/3)
   bool router_bias = false;        ///< a bias per routed expert on the router (DeepSeek-V3)
+  /// Multi-token prediction (DeepSeek-V3 Section 2.2): D sequential modules,
+  /// each a projection 2d -> d of the normalized hidden state and the next
+  /// token's embedding, one more transformer layer of the last layer's kind and
+  /// three norms, sharing the embedding and the LM head with the main model.
+  /// They add training work only: inference runs the main model. 0: none.
+  int64_t mtp_depth = 0;
   /// Training tokens the source reports (presets only); 0: unknown.
   double train_tokens = 0;
   std::string train_tokens_source;
@@ -109,6 +116,11 @@ struct ParamCounts {
   double ffn_dense = 0;  ///< the FFN of a dense layer (ffn_dim wide)
   double router = 0;     ///< of an MoE layer, its bias included
   double norms = 0;      ///< the layer's norms, MLA's latent norms included
+  // Multi-token prediction (mtp_depth modules), in none of the figures above:
+  // `total` is the main model, the one inference runs.
+  double mtp = 0;         ///< the modules' own parameters (projection, norms, block), all modules
+  double mtp_active = 0;  ///< of those, the ones a token uses (its experts only), all modules
+  double mtp_module = 0;  ///< one module's own parameters
 };
 ParamCounts count_params(const ModelConfig& m);
 
@@ -129,8 +141,22 @@ struct ForwardFlops {
 /// `causal` false: every query sees all `seq_len` keys (the PaLM / Megatron
 /// convention, 4·H·Q·T per layer; MLA 2·H·(qk + v)·T). true: exact causal
 /// count, (T+1)/2 keys on average. MLA is counted in the form training uses:
-/// keys and values up-projected from the latent once per token.
+/// keys and values up-projected from the latent once per token. The main
+/// model only: the multi-token prediction modules are mtp_forward_flops_per_token.
 ForwardFlops forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool causal);
+
+/// Forward FLOPs of one token through the `mtp_depth` multi-token prediction
+/// modules, all of them, for a sequence of `seq_len` tokens: each module's
+/// projection 2d -> d, its transformer block (one layer of the last layer's
+/// kind: its parts in `block`, router included) and the shared LM head once
+/// more (`block.logits`). Every module is counted over all seq_len positions
+/// (module k runs on T - k). All zero without MTP.
+struct MtpForwardFlops {
+  double projection = 0;  ///< [RMSNorm(h); RMSNorm(Emb)] · M_kᵀ, 2d -> d
+  ForwardFlops block;     ///< the block's parts and the shared LM head's logits
+  double total() const { return projection + block.total(); }
+};
+MtpForwardFlops mtp_forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool causal);
 
 enum class Checkpointing { none, selective, full };
 const char* to_string(Checkpointing c);
@@ -139,10 +165,14 @@ std::optional<Checkpointing> parse_checkpointing(std::string_view s);
 struct TokenFlops {
   double forward = 0;         ///< ForwardFlops::total(), dense attention at seq_len
   double forward_causal = 0;  ///< the same with the exact causal score count
-  double train_6n = 0;        ///< 6 * params_active
+  double train_6n = 0;        ///< 6 * params_active (+ the MTP modules' 6N, below)
   double train = 0;           ///< PaLM Appendix B: 6N + 12·L·H·Q·T, N = active - lookup
-                              ///< (MLA: 6·L·H·(qk + v)·T for the attention term)
-  double recompute = 0;       ///< what checkpointing re-runs, per token
+                              ///< (MLA: 6·L·H·(qk + v)·T for the attention term),
+                              ///< + train_mtp
+  /// The multi-token prediction modules' part of `train`: 6·(mtp_active +
+  /// D·V·d, the shared LM head once more per module) + D attention terms. 0 without MTP.
+  double train_mtp = 0;
+  double recompute = 0;       ///< what checkpointing re-runs, per token (MTP blocks included)
   double hardware = 0;        ///< train + recompute (the HFU numerator)
 };
 TokenFlops token_flops(const ModelConfig& m, Checkpointing c);
@@ -150,7 +180,8 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c);
 /// One training step of `step_tokens` tokens, by part, for setting beside a
 /// profiled step (`estimate --model-flops-out`, `crosscheck --model-flops`):
 /// "qkv", "attn_out", "attention", "ffn", "router", "logits" are 3 x the
-/// forward part (forward, and backward at twice it) and "recompute" what the
+/// forward part (forward, and backward at twice it), "mtp" 3 x the forward of
+/// the multi-token prediction modules, and "recompute" what the
 /// checkpointing re-runs; parts that are 0 are left out. Attention counts every
 /// key of seq_len, as token_flops does.
 std::map<std::string, double> training_step_flops(const ModelConfig& m, Checkpointing c, double step_tokens);
@@ -184,6 +215,7 @@ struct TrainingInputs {
 
 struct TrainingEstimate {
   std::optional<double> training_flops, training_flops_6n, training_flops_hardware;
+  std::optional<double> training_flops_mtp;             ///< of training_flops; with mtp_depth only
   std::optional<double> time_to_train_s;                ///< at the assumed MFU
   std::optional<double> time_to_train_s_measured_mfu;   ///< at the MFU from --from
   std::optional<double> time_at_tokens_per_second_s;    ///< tokens / tokens_per_second
