@@ -214,14 +214,20 @@ std::vector<ModelConfig> build() {
       .cite("DeepSeek-AI 2024, 'DeepSeek-V3 Technical Report' (arXiv:2412.19437), model hyper-parameters "
             "(61 layers, d_model 7168, 128 heads of 128, KV compression 512, query compression 1536, RoPE "
             "head 64, every FFN but the first three a MoE of 1 shared and 256 routed experts of 2048, 8 "
-            "routed per token; 671B parameters, 37B activated) and pre-training sequence length 4K; "
-            "first_k_dense_replace 3, intermediate_size 18432, vocabulary 129,280, untied embeddings, "
-            "the router's e_score_correction_bias and original_max_position_embeddings 4096 from the "
-            "released config.json and README_WEIGHTS.md (deepseek-ai/DeepSeek-V3)");
+            "routed per token; 671B parameters, 37B activated; multi-token prediction depth 1) and "
+            "pre-training sequence length 4K; the MTP module (Section 2.2: a d x 2d projection and one "
+            "Transformer block, embedding and output head shared); first_k_dense_replace 3, "
+            "intermediate_size 18432, vocabulary 129,280, untied embeddings, the router's "
+            "e_score_correction_bias, original_max_position_embeddings 4096 and num_nextn_predict_layers 1 "
+            "from the released config.json and README_WEIGHTS.md (deepseek-ai/DeepSeek-V3)");
   v.back().m.router_bias = true;  // the auxiliary-loss-free load-balancing bias
-  v.back().note("The multi-token-prediction module (README_WEIGHTS.md: 11.5B more parameters, not in "
-                "the 671B) is not counted, nor its training FLOPs; node-limited routing and the 128K "
-                "context extension are not expressed; routing is counted as uniform top-8 of 256." +
+  v.back().m.mtp_depth = 1;       // trained with one multi-token prediction module
+  v.back().note("Training counts the one multi-token-prediction module (mtp_depth 1) beside the 671B "
+                "main model: params_mtp is 11.610B where README_WEIGHTS.md says 11.5B, 102.8M (0.9%) "
+                "more, the size of the module's projection eh_proj, which the released weights have (the "
+                "sources do not say what their count leaves out); it adds 3.8% to the training FLOPs and "
+                "nothing to inference, which discards it. Node-limited routing and the 128K context "
+                "extension are not expressed; routing is counted as uniform top-8 of 256." +
                 activated_note);
 
   std::vector<ModelConfig> out;

@@ -135,6 +135,47 @@ TEST(EstimateCli, MtpDepthZeroChangesNothing) {
   }
 }
 
+TEST(EstimateCli, DeepSeekV3CountsItsMtpModule) {
+  const json j = estimate_json({"--preset", "deepseek-v3", "--checkpointing", "selective"});
+  EXPECT_EQ(j["model"]["mtp_depth"], 1);
+  EXPECT_EQ(j["params_total"].get<double>(), 671026419200.0);  // the main model, as published
+  EXPECT_EQ(j["params_mtp"].get<double>(), 11610068224.0);      // not in params_total
+  EXPECT_EQ(j["params_mtp_active"].get<double>(), 688100608.0);
+  EXPECT_EQ(j["flops_per_token_train_mtp"].get<double>(), 10695310848.0);
+  EXPECT_EQ(j["training_flops_mtp"].get<double>(), 14.8e12 * 10695310848.0);
+  // The same model without the module: training less exactly that, inference the same.
+  const std::string cfg = temp_dir() + "/v3.json";
+  json model = j["model"];
+  model["mtp_depth"] = 0;
+  write(cfg, model.dump());
+  const json z = estimate_json({"--config", cfg, "--tokens", "14.8e12", "--checkpointing", "selective"});
+  for (const char* k : {"params_mtp", "params_mtp_active", "flops_per_token_train_mtp", "training_flops_mtp"})
+    EXPECT_FALSE(z.contains(k)) << k;
+  EXPECT_EQ(z["flops_per_token_train"].get<double>() + j["flops_per_token_train_mtp"].get<double>(),
+            j["flops_per_token_train"].get<double>());
+  EXPECT_NEAR(j["training_flops"].get<double>() / z["training_flops"].get<double>(), 1.038, 0.0005);
+  EXPECT_GT(j["flops_per_token_hardware"].get<double>() - j["flops_per_token_train"].get<double>(),
+            z["flops_per_token_hardware"].get<double>() - z["flops_per_token_train"].get<double>())
+      << "selective checkpointing recomputes the module's attention too";
+  for (const char* k : {"params_total", "params_active", "flops_per_token_forward", "prefill_flops",
+                        "decode_flops_per_token", "decode_bytes_per_token", "kv_cache_bytes_per_token"})
+    EXPECT_EQ(z[k], j[k]) << k;
+  // The table says it, and the step file has the module as its own part.
+  const auto r = run_cli({"estimate", "--preset", "deepseek-v3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"MTP depth 1", "params_mtp", "11.610B", "  MTP modules (train)", "training_flops_mtp",
+                        "main model only"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  const std::string out = temp_dir() + "/step.json";
+  ASSERT_EQ(run_cli({"estimate", "--preset", "deepseek-v3", "--model-flops-out", out, "--nvtx", "s"}).exit_code, 0);
+  EXPECT_GT(flopscope::read_model_flops(out).ranges[0].by_op.at("mtp"), 0);
+  // Refused in one line.
+  json bad = j["model"];
+  bad["mtp_depth"] = -1;
+  write(cfg, bad.dump());
+  expect_bad_input({"--config", cfg}, "mtp_depth must not be negative, got -1");
+}
+
 TEST(EstimateCli, TableAndConfigFile) {
   const std::string dir = temp_dir();
   const std::string cfg = write(dir + "/tiny.json", R"({"layers": 4, "d_model": 512, "heads": 8,

