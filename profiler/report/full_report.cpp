@@ -104,6 +104,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     Table t;
     t.add_column("kernel", Align::left, true);
     t.add_column("shape", Align::left, true);
+    t.add_column("dtype", Align::left);
     t.add_column("precision", Align::left);
     t.add_column("TFLOP/s", Align::right);
     t.add_column("MFU%", Align::right);
@@ -114,7 +115,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     t.add_column("bound", Align::left);
     for (const auto& g : groups)
       for (const auto& r : g.rows)
-        t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.precision),
+        t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.dtype), terminal_text(r.precision),
                    fmt_fixed(r.tflops, 1), pct(r.mfu), times(r.speedup), times(r.peak_ratio),
                    pct(r.realized), times(r.bytes_ratio), terminal_text(r.bound)});
     os << t.render(width, color);
@@ -292,11 +293,12 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
     os << "\n" << h << " Precision comparison\n\n"
        << "Speedup = FP32 median time / this median time; peak ratio = this precision's dense peak / the "
           "FP32 peak; realized = speedup / peak ratio; bytes ratio = FP32 model bytes / these.\n\n"
-       << "| kernel | shape | precision | TFLOP/s | MFU % | speedup | peak ratio | realized % | bytes ratio "
-          "| bound |\n|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+       << "| kernel | shape | dtype | precision | TFLOP/s | MFU % | speedup | peak ratio | realized % | bytes ratio "
+          "| bound |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
     for (const auto& g : groups)
       for (const auto& r : g.rows)
-        os << "| " << md_cell(g.kernel) << " | " << md_cell(g.shape) << " | " << md_cell(r.precision) << " | "
+        os << "| " << md_cell(g.kernel) << " | " << md_cell(g.shape) << " | " << md_cell(r.dtype) << " | "
+           << md_cell(r.precision) << " | "
            << fmt_fixed(r.tflops, 2) << " | " << pct(r.mfu) << " | " << times(r.speedup) << " | "
            << times(r.peak_ratio) << " | " << pct(r.realized) << " | " << times(r.bytes_ratio) << " | "
            << md_cell(r.bound) << " |\n";

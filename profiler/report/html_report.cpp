@@ -231,15 +231,16 @@ void precision_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
   }
   const bool measured = doc.peaks.measured.has_value();
   o << "<div class=\"scroll\"><table class=\"sortable\" id=\"precision-" << d << "\"><thead><tr>" << th("kernel", false)
-    << th("shape", false) << th("precision", false) << th("TFLOP/s", true) << th("MFU %", true)
-    << th("speedup vs FP32", true, "FP32 median time / this median time")
+    << th("shape", false) << th("dtype", false, "the inputs' type") << th("precision", false, "the peak it ran against")
+    << th("TFLOP/s", true) << th("MFU %", true) << th("speedup vs FP32", true, "FP32 median time / this median time")
     << th("peak ratio", true, "this precision's datasheet peak / the FP32 peak");
   if (measured) o << th("peak ratio (measured)", true);
   o << th("realized %", true, "speedup / peak ratio") << th("bytes ratio", true, "FP32 model bytes / these")
     << th("bound", false) << "</tr></thead><tbody>\n";
   for (const auto& g : groups)
     for (const auto& r : g.rows) {
-      o << "<tr data-run=\"" << r.run << "\">" << text_td(g.kernel) << shape_td(g.shape) << text_td(r.precision)
+      o << "<tr data-run=\"" << r.run << "\">" << text_td(g.kernel) << shape_td(g.shape) << text_td(r.dtype)
+        << text_td(r.precision)
         << num_td(fmt_fixed(r.tflops, 2), r.tflops) << pct_td(r.mfu) << times_td(r.speedup) << times_td(r.peak_ratio);
       if (measured) o << times_td(r.peak_ratio_measured);
       o << pct_td(r.realized) << times_td(r.bytes_ratio) << bound_td(r.bound) << "</tr>\n";

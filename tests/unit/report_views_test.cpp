@@ -4,10 +4,11 @@
 // Inputs are the HAND-MADE fixtures in tests/fixtures (invented numbers).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
-#include <numbers>
 #include <cstdio>
 #include <filesystem>
+#include <numbers>
 #include <regex>
 #include <set>
 
@@ -447,6 +448,26 @@ TEST(PrecisionComparison, SpeedupAndPeakRatioAgainstFp32) {
     EXPECT_TRUE(row.peak_ratio_measured.has_value());  // measured fp32 and tensor peaks exist
   }
   EXPECT_DOUBLE_EQ(*g.rows[*g.baseline].speedup, 1.0);
+}
+
+// A naive kernel runs BF16, FP16 and FP32 inputs all on the FP32 cores: the
+// rows share a precision, and only the dtype column tells them apart.
+TEST(PrecisionComparison, RowsOfOnePrecisionShowTheirDtype) {
+  const ResultsDoc doc = test::suite_like_doc();
+  const auto groups = precision_comparison(doc);
+  auto naive = std::find_if(groups.begin(), groups.end(), [](const PrecisionGroup& g) { return g.kernel == "attention.naive"; });
+  ASSERT_NE(naive, groups.end());
+  ASSERT_EQ(naive->rows.size(), 3u);
+  for (const auto& row : naive->rows) EXPECT_EQ(row.precision, "fp32");
+  const std::string term = render_report_terminal({doc}, 200, false);
+  const std::string md = render_report_markdown({doc});
+  const std::string html = render_report_html({doc});
+  for (const char* dtype : {"bf16", "fp16", "fp32"}) {
+    EXPECT_TRUE(std::regex_search(term, std::regex(std::string("attention\\.naive +[^\\n]* ") + dtype + " +fp32 ")))
+        << dtype;
+    EXPECT_NE(md.find(std::string(" | ") + dtype + " | fp32 | "), std::string::npos) << dtype;
+  }
+  EXPECT_NE(html.find("<th title=\"the inputs&#39; type\">dtype</th>"), std::string::npos);
 }
 
 TEST(Reconciliation, ReasonsFromTheData) {
