@@ -336,7 +336,9 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   // A decode step: one new query against `ctx` cached keys. MLA is counted in
   // the absorbed form its latent cache implies (decode_head_dims); its
   // projections cost the same per token in either form.
-  const auto [qk_dim, v_dim] = decode_head_dims(m);
+  // Named, not a structured binding: the lambda captures them (clang 14 cannot).
+  const auto head_dims = decode_head_dims(m);
+  const int64_t qk_dim = head_dims.first, v_dim = head_dims.second;
   auto decode_flops = [&](int64_t ctx) {
     return linear + per.logits + L * attention_flops({1, m.heads, 1, ctx, 0, true}, qk_dim, v_dim);
   };
