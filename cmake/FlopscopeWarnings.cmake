@@ -22,3 +22,15 @@ if(FLOPSCOPE_SANITIZE)
                       $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=undefined,float-cast-overflow>)
   add_link_options(-fsanitize=address,undefined,float-cast-overflow)
 endif()
+
+if(FLOPSCOPE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "FLOPSCOPE_FUZZ needs clang for libFuzzer: configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  # Coverage for libFuzzer in every host target (the fuzzers link -fsanitize=fuzzer,
+  # tests/fuzz/CMakeLists.txt), and the sanitizers that turn bugs into crashes.
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=undefined,float-cast-overflow>)
+  add_link_options(-fsanitize=address,undefined,float-cast-overflow)
+endif()

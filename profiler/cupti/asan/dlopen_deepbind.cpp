@@ -1,4 +1,4 @@
-// Sanitizer builds only (FLOPSCOPE_SANITIZE), two accommodations for libcupti.
+// Sanitizer builds only (FLOPSCOPE_SANITIZE, FLOPSCOPE_FUZZ), two accommodations for libcupti.
 //
 // ASan refuses every dlopen with
 // RTLD_DEEPBIND ("incompatible with sanitizer runtime",

@@ -1,0 +1,24 @@
+// Model FLOPs per NVTX range (`crosscheck --model-flops FILE`,
+// parse_model_flops), written back and read again, then set beside a profiled
+// training step and rendered.
+#include "flopscope/crosscheck.h"
+#include "fuzz_target.h"
+#include "unit/crosscheck_sample.h"
+
+using namespace flopscope;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const ResultsDoc twin = test::model_twin_profile();
+  const std::string text = fuzz::text_of(data, size);
+  fuzz::loaded_or_refused("m.json", [&] {
+    const ModelFlops model = parse_model_flops(text, "m.json");
+    const std::string out = serialize_model_flops(model);
+    try {
+      if (serialize_model_flops(parse_model_flops(out, "written.json")) != out) fuzz::defect("no round trip: " + out);
+    } catch (const Error& e) {
+      fuzz::defect(std::string("written back, it does not load: ") + e.what());
+    }
+    render_model_crosscheck_text(crosscheck_model_flops(twin, model));
+  });
+  return 0;
+}

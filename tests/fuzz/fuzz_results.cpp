@@ -1,0 +1,26 @@
+// Results files (flopscope.results/1): what `report`, `compare`, `check` and
+// `estimate --from` load (parse_results), then the writer and the reporters on
+// what loaded. Written back, a document loads again and reads the same.
+#include "flopscope/ci_report.h"
+#include "flopscope/report.h"
+#include "flopscope/results.h"
+#include "fuzz_target.h"
+
+using namespace flopscope;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text = fuzz::text_of(data, size);
+  fuzz::loaded_or_refused("r.json", [&] {
+    const ResultsDoc doc = parse_results(text, "r.json");
+    const std::string out = to_json_text(doc);
+    try {
+      if (to_json_text(parse_results(out, "written.json")) != out) fuzz::defect("no round trip: " + out);
+    } catch (const Error& e) {
+      fuzz::defect(std::string("written back, it does not load: ") + e.what());
+    }
+    render_terminal(doc);
+    render_csv(doc);
+    render_gbench_json(doc);
+  });
+  return 0;
+}
