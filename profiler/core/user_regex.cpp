@@ -19,12 +19,20 @@ constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize;
 // NFA state per repetition. No kernel-name pattern needs more than this.
 constexpr long kMaxRepeat = 1000;
 
-// The counts of every {m}, {m,} and {m,n} outside a character class.
-void check_repeat_counts(const std::string& pattern, const std::string& option) {
+constexpr const char* kBackReference =
+    " uses a back-reference (\\1...), which is not supported: write the text out";
+
+// Back-references, and the counts of every {m}, {m,} and {m,n}, outside a
+// character class.
+void check_pattern(const std::string& pattern, const std::string& option) {
   bool in_class = false;
   for (size_t i = 0; i < pattern.size(); ++i) {
     const char c = pattern[i];
     if (c == '\\') {
+      // libstdc++ reads the number of a back-reference (\1, \23...) into a long
+      // with no overflow check: refused before it parses "\99999999999999999999".
+      if (!in_class && i + 1 < pattern.size() && pattern[i + 1] >= '1' && pattern[i + 1] <= '9')
+        throw_bad_input(option + " '" + pattern + "'" + kBackReference);
       ++i;  // an escaped character is literal
     } else if (in_class) {
       in_class = c != ']';
@@ -47,13 +55,12 @@ void check_repeat_counts(const std::string& pattern, const std::string& option) 
 }  // namespace
 
 std::regex compile_user_regex(const std::string& pattern, const std::string& option) {
-  check_repeat_counts(pattern, option);
+  check_pattern(pattern, option);
   try {
     return std::regex(pattern, kRegexFlags);
   } catch (const std::regex_error& e) {
     if (e.code() == std::regex_constants::error_complexity)  // __polynomial's refusal
-      throw_bad_input(option + " '" + pattern +
-                      "' uses a back-reference (\\1...), which is not supported: write the text out");
+      throw_bad_input(option + " '" + pattern + "'" + kBackReference);
     throw_bad_input(option + " '" + pattern + "' is not a valid regular expression (" + e.what() + ")");
   }
 }

@@ -40,3 +40,17 @@ TEST(UserRegex, NestedLoopsAreFastAndBackReferencesRefused) {
   EXPECT_NE(refusal("(gemm)\\1").find("uses a back-reference"), std::string::npos);
   EXPECT_NE(refusal("(unclosed").find("is not a valid regular expression"), std::string::npos);
 }
+
+// libstdc++ read a back-reference's number into a long with no overflow check
+// (UBSan: signed overflow in regex_compiler.tcc, found by fuzzing with
+// libFuzzer): refused before it parses, like any back-reference.
+TEST(UserRegex, HugeBackReferenceNumbersAreRefused) {
+  const std::string why = refusal("gemm\\999999999999999999999blas)");
+  EXPECT_EQ(why, "--kernel 'gemm\\999999999999999999999blas)' uses a back-reference (\\1...), which is not "
+                 "supported: write the text out");
+  // Not back-references: \0 (NUL), an escaped backslash before a digit.
+  EXPECT_EQ(refusal("gemm\\0"), "");
+  EXPECT_EQ(refusal("gemm\\\\1"), "");
+  // In a class libstdc++ refuses an escaped digit itself, without reading its number.
+  EXPECT_NE(refusal("fp[\\99999999999999999999]").find("is not a valid regular expression"), std::string::npos);
+}

@@ -11,8 +11,9 @@ namespace flopscope {
 /// text's length (over 20 s for a 35-character kernel name). This compiles for
 /// its breadth-first executor instead (libstdc++'s own __polynomial flag),
 /// whose time is polynomial; that executor cannot do back-references, which are
-/// refused, as are repetition counts above 1000 (libstdc++ overflows on huge
-/// ones). Throws bad_input naming `option` (e.g. "--kernel") and the pattern.
+/// refused before libstdc++ reads their number (it overflows on huge ones), as
+/// are repetition counts above 1000 (likewise). Throws bad_input naming
+/// `option` (e.g. "--kernel") and the pattern.
 std::regex compile_user_regex(const std::string& pattern, const std::string& option);
 
 }  // namespace flopscope
