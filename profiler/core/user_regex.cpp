@@ -19,13 +19,32 @@ constexpr auto kRegexFlags = std::regex::ECMAScript | std::regex::optimize;
 // NFA state per repetition. No kernel-name pattern needs more than this.
 constexpr long kMaxRepeat = 1000;
 
+// libstdc++'s regex compiler recurses once per item of a sequence (about 100
+// bytes of stack each, optimized) and a few times per level of parentheses:
+// 130 000 'a's or 30 000 '(' (one command-line argument each) overflowed an
+// 8 MiB stack, 3000 'a's a 256 KiB one, and the injection library compiles
+// --kernel-regex on the application thread that initialises CUDA. These keep
+// it near 100 KiB, and are far beyond any kernel-name pattern.
+constexpr size_t kMaxPatternBytes = 1024;
+constexpr int kMaxGroupDepth = 100;
+
 constexpr const char* kBackReference =
     " uses a back-reference (\\1...), which is not supported: write the text out";
 
-// Back-references, and the counts of every {m}, {m,} and {m,n}, outside a
-// character class.
+// A pattern too long or too deep as an error message quotes it: cut short.
+std::string quoted(const std::string& option, const std::string& pattern) {
+  constexpr size_t kShown = 60;
+  return option + " '" + (pattern.size() > kShown ? pattern.substr(0, kShown) + "..." : pattern) + "'";
+}
+
+// The pattern's length, how deep its groups nest, its back-references, and
+// the counts of every {m}, {m,} and {m,n} outside a character class.
 void check_pattern(const std::string& pattern, const std::string& option) {
+  if (pattern.size() > kMaxPatternBytes)
+    throw_bad_input(quoted(option, pattern) + " is " + std::to_string(pattern.size()) +
+                    " characters long: patterns over " + std::to_string(kMaxPatternBytes) + " are not supported");
   bool in_class = false;
+  int depth = 0;
   for (size_t i = 0; i < pattern.size(); ++i) {
     const char c = pattern[i];
     if (c == '\\') {
@@ -38,6 +57,12 @@ void check_pattern(const std::string& pattern, const std::string& option) {
       in_class = c != ']';
     } else if (c == '[') {
       in_class = true;
+    } else if (c == '(') {
+      if (++depth > kMaxGroupDepth)
+        throw_bad_input(quoted(option, pattern) + " nests parentheses over " + std::to_string(kMaxGroupDepth) +
+                        " deep, which is not supported");
+    } else if (c == ')') {
+      depth = depth > 0 ? depth - 1 : 0;  // an unmatched ')' is the regex parser's to refuse
     } else if (c == '{') {
       for (size_t j = i + 1;; ++j) {  // the digits up to the closing brace, commas skipped
         size_t end = j;

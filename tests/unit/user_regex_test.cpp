@@ -54,3 +54,26 @@ TEST(UserRegex, HugeBackReferenceNumbersAreRefused) {
   // In a class libstdc++ refuses an escaped digit itself, without reading its number.
   EXPECT_NE(refusal("fp[\\99999999999999999999]").find("is not a valid regular expression"), std::string::npos);
 }
+
+// libstdc++'s regex compiler recurses once per item of a sequence and a few
+// times per '(': 30 000 '(' or 130 000 'a's, one command-line argument each,
+// overflowed an 8 MiB stack (20 000 characters under ASan: found by
+// tests/fuzz/fuzz_user_regex.cpp). Both are refused in one short line before
+// libstdc++ sees them.
+TEST(UserRegex, LongOrDeeplyNestedPatternsAreRefused) {
+  for (const std::string& huge : {std::string(30000, '('), std::string(130000, 'a')}) {
+    EXPECT_EQ(refusal(huge), "--kernel '" + huge.substr(0, 60) + "...' is " + std::to_string(huge.size()) +
+                                 " characters long: patterns over 1024 are not supported");
+  }
+  const std::string deep = std::string(101, '(') + "gemm" + std::string(101, ')');
+  EXPECT_NE(refusal(deep).find("nests parentheses over 100 deep, which is not supported"), std::string::npos);
+  // At the limits, and parentheses that open no group, still compile.
+  EXPECT_EQ(refusal(std::string(100, '(') + "gemm" + std::string(100, ')')), "");
+  EXPECT_EQ(refusal(std::string(1024, 'a')), "");
+  EXPECT_EQ(refusal("[" + std::string(200, '(') + "]gemm"), "");
+  std::string escaped;
+  for (int i = 0; i < 200; ++i) escaped += "\\(";
+  EXPECT_EQ(refusal(escaped), "");
+  EXPECT_TRUE(std::regex_search("gemm.cublas.bf16", compile_user_regex(std::string(100, '(') + "bf16" +
+                                                                       std::string(100, ')'), "--kernel")));
+}

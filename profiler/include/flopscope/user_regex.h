@@ -12,8 +12,9 @@ namespace flopscope {
 /// its breadth-first executor instead (libstdc++'s own __polynomial flag),
 /// whose time is polynomial; that executor cannot do back-references, which are
 /// refused before libstdc++ reads their number (it overflows on huge ones), as
-/// are repetition counts above 1000 (likewise). Throws bad_input naming
-/// `option` (e.g. "--kernel") and the pattern.
+/// are repetition counts above 1000 (likewise), patterns over 1024 characters
+/// and parentheses nested over 100 deep (its parser recurses on them). Throws
+/// bad_input naming `option` (e.g. "--kernel") and the pattern.
 std::regex compile_user_regex(const std::string& pattern, const std::string& option);
 
 }  // namespace flopscope
