@@ -95,7 +95,10 @@ bool LaunchFilter::nvtx_ok(const std::string& path) const {
 bool LaunchFilter::take_index() {
   const int64_t i = index_++;
   if (i < opt_.launch_skip) return false;
-  return opt_.launch_count < 0 || i < opt_.launch_skip + opt_.launch_count;
+  // Launches past the skip, counted from 0: skip + count overflowed (undefined
+  // behaviour) for --launch-count 9223372036854775807 after a skip, and
+  // wrapped to keep nothing.
+  return opt_.launch_count < 0 || i - opt_.launch_skip < opt_.launch_count;
 }
 
 // ------------------------------------------------------------ ProfileAggregator

@@ -742,6 +742,23 @@ TEST(ProfileAggregator, FiltersRegexNvtxAndWindow) {
   EXPECT_EQ(agg.counters().kernels_filtered, 7u);
 }
 
+// skip + count overflowed int64 (UBSan: signed overflow) and wrapped negative:
+// every launch after the skip was dropped. Any count after any skip now holds.
+TEST(ProfileAggregator, LaunchWindowAtTheLimitsOfInt64) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  LaunchFilter all_after_one({"", 1, kMax, {}});
+  EXPECT_FALSE(all_after_one.take_index());
+  EXPECT_TRUE(all_after_one.take_index());
+  EXPECT_TRUE(all_after_one.take_index());
+  LaunchFilter far({"", kMax - 1, kMax, {}});
+  EXPECT_FALSE(far.take_index());
+  LaunchFilter one_after_two({"", 2, 1, {}});
+  EXPECT_FALSE(one_after_two.take_index());
+  EXPECT_FALSE(one_after_two.take_index());
+  EXPECT_TRUE(one_after_two.take_index());
+  EXPECT_FALSE(one_after_two.take_index());
+}
+
 TEST(ProfileAggregator, BadFiltersAreBadInput) {
   EXPECT_THROW(ProfileAggregator({"gemm(", 0, -1, {}}), Error);
   try {
