@@ -18,8 +18,9 @@
 #include "flopscope/report.h"
 #include "flopscope/results.h"
 #include "registry.h"
-#include "unit/fuzz_mutator.h"
 #include "unit/crosscheck_sample.h"
+#include "unit/fuzz_mutator.h"
+#include "unit/shape_spec_sample.h"
 
 using namespace flopscope;
 using test::Mutator;
@@ -210,29 +211,8 @@ TEST(ParserFuzz, ModelConfigs) {
 
 // ---- --shape ------------------------------------------------------------------
 
-// A spec shaped like the real families' (kernels/*/instance.cuh): sizes, a
-// flag, presets, and a check that refuses what an int cannot index.
-kernels::KernelSpec shape_spec() {
-  kernels::KernelSpec s;
-  s.family = "fuzz";
-  s.variant = "v";
-  s.dtype = "fp32";
-  s.params = {{"m", 4096, "rows"}, {"n", 4096, "cols"}, {"k", 64, "depth"}, {"causal", 0, "flag", 0}};
-  s.presets = {{"tiny", {16, 16, 16, 0}}, {"large", {8192, 8192, 8192, 1}}};
-  s.model = [](const Shape&) { return Cost{}; };
-  s.check_shape = [](const Shape& sh) -> std::string {
-    for (const auto& [name, v] : sh)
-      if (v > std::numeric_limits<int>::max()) return name + " exceeds 2^31-1";
-    return shape_get(sh, "causal").value_or(0) > 1 ? "causal is a flag: give 0 or 1" : "";
-  };
-  s.device_bytes = [](const Shape&) { return 0.0; };
-  s.host_bytes = [](const Shape&) { return 0.0; };
-  s.create = [](const Shape&) -> std::unique_ptr<kernels::KernelInstance> { return nullptr; };
-  return s;
-}
-
 TEST(ParserFuzz, ShapeArguments) {
-  const kernels::KernelSpec spec = shape_spec();
+  const kernels::KernelSpec spec = test::shape_spec();
   const std::vector<std::string> seeds = {"m=4096,n=4096,k=64", "512x512x64x1", "tiny", "large", "",
                                           "default", "causal=1,k=8"};
   std::vector<std::string> tokens = test::json_tokens();
