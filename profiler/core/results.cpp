@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <vector>
 #include <fcntl.h>
 #include <unistd.h>
@@ -40,6 +41,20 @@ std::string run_key(const RunRecord& run) {
   Shape s = run.shape;
   std::sort(s.begin(), s.end());
   return run.id + "\x1f" + shape_string(s) + "\x1f" + run.nvtx;
+}
+
+std::optional<std::pair<std::size_t, std::size_t>> first_repeated_run(const std::vector<RunRecord>& runs) {
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (const auto [it, fresh] = seen.emplace(run_key(runs[i]), i); !fresh) return std::pair{it->second, i};
+  return std::nullopt;
+}
+
+std::string run_key_label(const RunRecord& run) {
+  std::string label = run.id;  // appended step by step: GCC 12 misreports "a" + b + c here (-Wrestrict)
+  if (!run.shape.empty()) label.append(" ").append(shape_string(run.shape));
+  if (!run.nvtx.empty()) label.append(", NVTX ").append(run.nvtx);
+  return label;
 }
 
 std::optional<double> HwCounters::dram_bytes() const {

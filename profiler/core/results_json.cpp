@@ -248,6 +248,11 @@ DeviceInfo device_from_json(const JsonCursor& c) {
 }  // namespace
 
 std::string to_json_text(const ResultsDoc& doc, int indent) {
+  // What parse_results refuses is never written.
+  if (const auto rep = first_repeated_run(doc.runs))
+    throw_bad_input("results not written: runs[" + std::to_string(rep->first) + "] and runs[" +
+                    std::to_string(rep->second) + "] are the same run (" + run_key_label(doc.runs[rep->second]) +
+                    "), and a results file holds each run once");
   json j;
   j["schema"] = doc.schema;
   j["tool"] = {{"name", "flopscope"}, {"version", doc.tool_version}, {"commit", doc.tool_commit}};
@@ -278,16 +283,12 @@ ResultsDoc parse_results(const std::string& text, const std::string& origin) {
   doc.peaks.datasheet = peaks_from_json(peaks.at("datasheet"));
   if (auto m = peaks.maybe("measured")) doc.peaks.measured = peaks_from_json(*m);
   // compare matches runs by run_key, so a file holds each key once.
-  std::map<std::string, size_t> seen;
-  for (const auto& r : root.at("runs").items()) {
-    doc.runs.push_back(run_from_json(r));
-    const RunRecord& run = doc.runs.back();
-    const auto [it, fresh] = seen.emplace(run_key(run), doc.runs.size() - 1);
-    if (!fresh)
-      r.fail("the same kernel id, shape and NVTX path as $.runs[" + std::to_string(it->second) + "] (" + run.id +
-             (run.shape.empty() ? "" : " " + shape_string(run.shape)) + (run.nvtx.empty() ? "" : ", " + run.nvtx) +
-             "); a results file holds each once: keep one of them");
-  }
+  const auto runs = root.at("runs").items();
+  for (const auto& r : runs) doc.runs.push_back(run_from_json(r));
+  if (const auto rep = first_repeated_run(doc.runs))
+    runs[rep->second].fail("the same kernel id, shape and NVTX path as $.runs[" + std::to_string(rep->first) +
+                           "] (" + run_key_label(doc.runs[rep->second]) +
+                           "); a results file holds each once: keep one of them");
   return doc;
 }
 

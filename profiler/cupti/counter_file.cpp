@@ -497,7 +497,9 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
   // (application kernels), or consecutive launches of the same benchmark run.
   std::map<std::tuple<std::string, std::string>, size_t> app_index;
   std::vector<Fold> folds;
-  for (const auto& r : ranges) {
+  std::vector<size_t> first_range;  // per fold: the index of its first range, for messages
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const EvaluatedRange& r = ranges[i];
     const std::string kernel =
         !r.range.kernel.empty() ? r.range.kernel
                                 : (r.range.range_name.empty() ? "range" : r.range.range_name);
@@ -512,11 +514,23 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
       if (fresh) folds.push_back({kernel, r.range.nvtx, {}, {}, {}});
       at = it->second;
     }
+    if (at == first_range.size()) first_range.push_back(i);
     folds[at].kernels.push_back(kernel);
     folds[at].hws.push_back(r.hw);
   }
-  for (const Fold& fold : folds) {
+  // flopscope bench records a run's launches together, once: a run that comes
+  // back after others (a file made some other way) would be two runs with one
+  // key, which no results file can hold.
+  std::map<std::string, size_t> bench_fold;  // run_key -> fold
+  for (size_t f = 0; f < folds.size(); ++f) {
+    const Fold& fold = folds[f];
     RunRecord run = fold.run.id.empty() ? application_run(fold) : benchmark_run(fold);
+    if (!fold.run.id.empty())
+      if (const auto [it, fresh] = bench_fold.emplace(run_key(run), f); !fresh)
+        throw_bad_input("range " + std::to_string(first_range[f]) + " repeats the benchmark run of range " +
+                        std::to_string(first_range[it->second]) + " (" + run_key_label(run) +
+                        ") after other runs, but `flopscope bench --counters` records each run once: "
+                        "record the file again");
     if (run.hw->sm_clock_hz) run.sm_clock_mhz = *run.hw->sm_clock_hz / 1e6;
     if (run.time_s.median > 0) {
       compute_derived(run, doc.peaks.datasheet);
@@ -525,6 +539,11 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
     doc.runs.push_back(std::move(run));
   }
   cupti::disambiguate_profile_ids(doc.runs);  // template instances with one short name
+  // Left only by ranges that name a benchmark id like an application kernel's.
+  if (const auto rep = first_repeated_run(doc.runs))
+    throw_bad_input("ranges " + std::to_string(first_range[rep->first]) + " and " +
+                    std::to_string(first_range[rep->second]) + " fold into runs with one id, shape and NVTX path (" +
+                    run_key_label(doc.runs[rep->second]) + "), which a results file cannot hold");
   return doc;
 }
 

@@ -31,6 +31,20 @@ std::string error_of(const std::string& bytes) {
   return {};
 }
 
+/// The one-line bad_input message `fn` throws ("" and a failure if none).
+std::string refusal(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    return what;
+  }
+  ADD_FAILURE() << "not refused";
+  return {};
+}
+
 }  // namespace
 
 TEST(CounterFile, RoundTrip) {
@@ -294,19 +308,49 @@ TEST(CounterFile, BenchmarkRunsBecomeTheirOwnRuns) {
   EXPECT_DOUBLE_EQ(c.time_s.median, 2e-6);
 }
 
-// The same run twice in a row with another NVTX path, or twice apart, stays two runs.
+// The same run twice in a row with another NVTX path stays two runs; so do
+// runs of one id at two shapes.
 TEST(CounterFile, BenchmarkRunsSplitWhereTheRunChanges) {
   const CounterRun r{"memory.copy.fp32", "fp32", {{"n", 1024}}};
   const CounterRun other{"memory.copy.fp32", "fp32", {{"n", 2048}}};
   const ResultsDoc doc = evaluated_ranges_to_results(
       std::nullopt, {evaluated("k", "a", r, 1, 1e-6), evaluated("k", "b", r, 2, 1e-6),
-                     evaluated("k", "b", other, 3, 1e-6), evaluated("k", "b", r, 4, 1e-6)});
-  ASSERT_EQ(doc.runs.size(), 4u);
+                     evaluated("k", "b", other, 3, 1e-6), evaluated("k", "b", other, 4, 1e-6)});
+  ASSERT_EQ(doc.runs.size(), 3u);
   EXPECT_EQ(doc.runs[0].hw->flops_total.value_or(0), 1.0);
   EXPECT_EQ(doc.runs[1].hw->flops_total.value_or(0), 2.0);
-  EXPECT_EQ(doc.runs[3].hw->flops_total.value_or(0), 4.0);
+  EXPECT_EQ(doc.runs[2].hw->flops_total.value_or(0), 7.0);
   EXPECT_FALSE(doc.device);
   EXPECT_EQ(doc.peaks.datasheet.dram_bytes_per_s, 0);
+  EXPECT_NO_THROW(parse_results(to_json_text(doc), "written.json"));
+}
+
+// A benchmark run that comes back after another run would be two runs with one
+// key, which no results file holds (`compare` could not match them, and report
+// would show one): the fold refuses it, naming both ranges, rather than hand
+// on a document that cannot be written.
+TEST(CounterFile, BenchmarkRunRepeatedAfterOthersIsRefused) {
+  const CounterRun r{"memory.copy.fp32", "fp32", {{"n", 1024}}};
+  const CounterRun other{"memory.copy.fp32", "fp32", {{"n", 2048}}};
+  const std::string again = refusal([&] {
+    evaluated_ranges_to_results(std::nullopt, {evaluated("k", "b", r, 1, 1e-6), evaluated("k", "b", r, 2, 1e-6),
+                                               evaluated("k", "b", other, 3, 1e-6), evaluated("k", "b", r, 4, 1e-6)});
+  });
+  EXPECT_EQ(again.rfind("range 3 repeats the benchmark run of range 0 (memory.copy.fp32 n=1024, NVTX b) after other runs", 0),
+            0u)
+      << again;
+  // A different precision under one id, shape and NVTX path is one key too.
+  const CounterRun tensor{"memory.copy.fp32", "tf32_tensor", {{"n", 1024}}};
+  const std::string precision = refusal([&] {
+    evaluated_ranges_to_results(std::nullopt, {evaluated("k", "b", r, 1, 1e-6), evaluated("k", "b", tensor, 2, 1e-6)});
+  });
+  EXPECT_EQ(precision.rfind("range 1 repeats the benchmark run of range 0", 0), 0u) << precision;
+  // A benchmark id spelled like an application kernel's under the same NVTX path.
+  const CounterRun posing{"app.k.fp32", "fp32", {}};
+  const std::string posed = refusal([&] {
+    evaluated_ranges_to_results(std::nullopt, {evaluated("k", "b", {}, 1, 1e-6), evaluated("k", "b", posing, 2, 1e-6)});
+  });
+  EXPECT_EQ(posed.rfind("ranges 0 and 1 fold into runs with one id, shape and NVTX path (app.k", 0), 0u) << posed;
 }
 
 // profile --counters FILE: the sessions of several processes (same plan) in one file.

@@ -60,6 +60,29 @@ TEST(Results, JsonRoundTrip) {
   EXPECT_EQ(back.device->gpu_key, "h200");
 }
 
+// Two runs compare could not tell apart are what the reader refuses, so the
+// writer refuses them too and leaves whatever was at the path alone.
+TEST(Results, TwoRunsWithOneKeyAreNotWritten) {
+  const std::string path = test::temp_dir() + "/out.json";
+  write_results(path, test::sample_doc());
+  ResultsDoc doc = test::sample_doc();
+  doc.runs.push_back(doc.runs[0]);
+  std::reverse(doc.runs.back().shape.begin(), doc.runs.back().shape.end());  // key order does not matter
+  try {
+    write_results(path, doc);
+    FAIL() << "wrote two runs with one key";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_EQ(std::string(e.what()).rfind("results not written: runs[0] and runs[2] are the same run (" +
+                                              doc.runs[0].id, 0),
+              0u)
+        << e.what();
+  }
+  EXPECT_EQ(read_results(path).runs.size(), 2u);
+  doc.runs.back().nvtx = "another/path";  // a different NVTX path is another run
+  EXPECT_EQ(parse_results(to_json_text(doc), "mem").runs.size(), 3u);
+}
+
 // A clock the reader refuses (a failed probe's 0.2 or 1e6 MHz) is not written,
 // so every file the writer makes can be read back.
 TEST(Results, ImplausibleClockIsLeftOut) {

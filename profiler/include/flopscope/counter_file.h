@@ -86,7 +86,8 @@ std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f);
 ///  - benchmark ranges: consecutive ranges of the same run form one run with
 ///    its id, precision, shape and NVTX path, hw summed over its launches as
 ///    `flopscope bench` sums them (combine_launches), time_s their summed
-///    duration.
+///    duration. A run that comes back after another run is bad input naming
+///    both ranges: a results document holds each run_key once.
 ResultsDoc counter_file_to_results(const CounterFile& f);
 /// The same fold from ranges already evaluated (what counter_file_to_results
 /// does after evaluate_counter_file), for `device`'s datasheet peaks.

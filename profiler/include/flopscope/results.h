@@ -100,6 +100,11 @@ struct ResultsDoc {
 /// What identifies a run: its id, its shape with the keys sorted, and its NVTX
 /// path. `compare` matches runs by it, and a results file holds each key once.
 std::string run_key(const RunRecord& run);
+/// The first two runs with one run_key (indices, earlier first), if any: what
+/// the reader refuses and the writer will not write.
+std::optional<std::pair<std::size_t, std::size_t>> first_repeated_run(const std::vector<RunRecord>& runs);
+/// "gemm.naive.fp32 m=4 n=4 k=4, NVTX a/b": a run's key for messages.
+std::string run_key_label(const RunRecord& run);
 
 /// Fills `run.derived` from its time, model, hardware counters and `peaks`.
 void compute_derived(RunRecord& run, const PeakTable& peaks);
@@ -107,6 +112,8 @@ void compute_derived(RunRecord& run, const PeakTable& peaks);
 /// A new document stamped with this tool's version, commit and the time now.
 ResultsDoc new_results_doc();
 
+/// Throws bad_input, writing nothing, when two runs share a run_key: the
+/// reader would refuse the file.
 std::string to_json_text(const ResultsDoc& doc, int indent = 2);
 /// Validates as it parses (docs/results-format.md, "Validation"); errors name
 /// `origin` and the JSON path, e.g. "r.json: $.runs[2].time_s.median: expected
