@@ -2,7 +2,6 @@
 // leaves its CUDA context unusable (the fault itself needs a GPU).
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -10,15 +9,6 @@
 #include "flopscope/error.h"
 
 using namespace flopscope::cli;
-
-TEST(BenchResume, IdRegexSelectsExactlyThoseIds) {
-  const std::regex re(exact_id_regex({"gemm.naive.fp32", "memory.copy.fp32"}));
-  EXPECT_TRUE(std::regex_search("gemm.naive.fp32", re));
-  EXPECT_TRUE(std::regex_search("memory.copy.fp32", re));
-  EXPECT_FALSE(std::regex_search("gemm.naive.fp32x", re));  // anchored
-  EXPECT_FALSE(std::regex_search("gemmXnaive.fp32", re));   // dots are literal
-  EXPECT_FALSE(std::regex_search("attention.naive.bf16", re));
-}
 
 // Its stdout is discarded (the parent prints the one table), its exit code
 // and a deadly signal come back.

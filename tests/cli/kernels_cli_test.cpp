@@ -123,13 +123,21 @@ TEST(BenchCommand, CountersWithoutGpuLeaveNoFile) {
 
 // The command line a bench that goes on after a sticky fault gives its new
 // process (cmd_bench.cpp, continue_in_new_process) is accepted as it is built:
-// --resumed, an exact-id regex, --min-time at 17 digits, the internal
-// --counter-tensor.
+// --resumed, the ids left (every kernel's: a --kernel pattern of them all was
+// over the 1024-character limit and refused), --min-time at 17 digits, the
+// internal --counter-tensor.
 // Without a GPU that ends at the device check (exit 3), not in parsing (2).
 TEST(BenchCommand, TheResumedProcessCommandLineParses) {
   if (gpu_present()) GTEST_SKIP() << "a GPU is present: the no-GPU path cannot be exercised here";
   const std::string dir = flopscope::test::temp_dir();
-  const auto r = run_cli({"bench", "--resumed", "--kernel", "^(gemm\\.naive\\.fp32|memory\\.copy\\.fp32)$", "--min-time",
+  std::string ids;
+  for (const auto& k : nlohmann::json::parse(run_cli({"list", "--json"}).out)) {
+    if (!ids.empty()) ids += ',';
+    ids += k.at("id").get<std::string>();
+  }
+  // As the pattern ^(gemm\.naive\.fp32|...)$ that was passed before: over the limit.
+  ASSERT_GT(ids.size() + size_t(std::count(ids.begin(), ids.end(), '.')) + 4, 1024u);
+  const auto r = run_cli({"bench", "--resumed", "--ids", ids, "--min-time",
                           "0.10000000000000001", "--device", "0", "--metrics", "roofline", "--out",
                           dir + "/rest.json", "--shape", "tiny", "--reps", "3", "--warmup", "1", "--no-validate",
                           "--no-flush", "--counters", dir + "/rest.fscounters", "--counter-tensor", "bf16,fp16"});
@@ -138,4 +146,8 @@ TEST(BenchCommand, TheResumedProcessCommandLineParses) {
   const auto help = run_cli({"bench", "--help"});
   EXPECT_EQ(help.out.find("counter-tensor"), std::string::npos) << "internal: not in --help";
   EXPECT_EQ(help.out.find("resumed"), std::string::npos) << "internal: not in --help";
+  EXPECT_EQ(help.out.find("--ids"), std::string::npos) << "internal: not in --help";
+  const auto unknown = run_cli({"bench", "--resumed", "--ids", "gemm.naive.fp32,gemm.nope.fp32"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("--ids: no kernel has the id 'gemm.nope.fp32'"), std::string::npos) << unknown.err;
 }

@@ -16,18 +16,6 @@ extern char** environ;
 
 namespace flopscope::cli {
 
-std::string exact_id_regex(const std::vector<std::string>& ids) {
-  std::string re = "^(";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) re += '|';
-    for (char c : ids[i]) {
-      if (std::strchr(".^$|()[]{}*+?\\", c)) re += '\\';
-      re += c;
-    }
-  }
-  return re + ")$";
-}
-
 int run_quietly(const std::string& exe, const std::vector<std::string>& args) {
   std::vector<std::string> argv_s{exe};
   argv_s.insert(argv_s.end(), args.begin(), args.end());

@@ -7,9 +7,6 @@
 
 namespace flopscope::cli {
 
-/// A --kernel regular expression that selects exactly these kernel ids.
-std::string exact_id_regex(const std::vector<std::string>& ids);
-
 /// Runs `exe` with `args` (argv[0] is `exe`), its stdout sent to /dev/null and
 /// its stderr shared, and waits: its exit code, or 128 + the signal that
 /// ended it. Throws Error(failure) when it cannot be started.

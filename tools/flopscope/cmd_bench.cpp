@@ -47,9 +47,11 @@ struct BenchCliOptions {
   std::string counters;          // raw counter file (.fscounters) of every run
   // Internal, for a bench that goes on in a new process after a fault: this
   // is that process (a kernel that no longer fits is skipped, not the end of
-  // the command; the first process prints the summary), and the tensor types
-  // of the counter plan, so that both processes' files merge.
+  // the command; the first process prints the summary), the kernels left (ids,
+  // not a --kernel pattern: every id joined is over the pattern length limit),
+  // and the tensor types of the counter plan, so that both processes' files merge.
   bool resumed = false;
+  std::vector<std::string> ids;
   std::vector<std::string> counter_tensor;
 };
 
@@ -72,9 +74,18 @@ void print_skipping(const std::string& why) { std::fprintf(stderr, "skipping %s\
 /// (without one, bench stops with that single line); when none is left, the
 /// first reason becomes the error.
 Plan plan_runs(const BenchCliOptions& o) {
-  const bool suite = o.kernel.empty() && o.dtypes.empty();
-  const std::vector<const kernels::KernelSpec*> specs =
-      suite ? kernels::default_suite() : kernels::select_kernels(o.kernel, o.dtypes);
+  std::vector<const kernels::KernelSpec*> specs;
+  if (!o.ids.empty()) {
+    for (const std::string& id : o.ids) {
+      const kernels::KernelSpec* s = kernels::find_kernel(id);
+      if (!s) throw_bad_input("--ids: no kernel has the id '" + id + "' (see 'flopscope list')");
+      specs.push_back(s);
+    }
+  } else if (o.kernel.empty() && o.dtypes.empty()) {
+    specs = kernels::default_suite();
+  } else {
+    specs = kernels::select_kernels(o.kernel, o.dtypes);
+  }
   if (specs.empty()) throw_bad_input("the default suite is empty: this build registered no kernels");
   std::vector<Planned> plan;
   std::vector<std::string> rejected;
@@ -141,10 +152,10 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
       fs::remove_all(d, ec);
     }
   } cleanup{dir};
-  std::vector<std::string> ids;
-  for (const Planned& p : rest) ids.push_back(p.spec->id());
+  std::string ids;
+  for (const Planned& p : rest) ids += (ids.empty() ? "" : ",") + p.spec->id();
   const std::string out = (dir / "rest.json").string(), counters = (dir / "rest.fscounters").string();
-  std::vector<std::string> args{"bench",    "--resumed", "--kernel", exact_id_regex(ids),  "--min-time",
+  std::vector<std::string> args{"bench",    "--resumed", "--ids", ids,  "--min-time",
                                 exact_number(o.min_time_s), "--device", std::to_string(o.device),
                                 "--metrics", o.metrics,   "--out",    out};
   if (!o.shape.empty()) args.insert(args.end(), {"--shape", o.shape});
@@ -369,6 +380,7 @@ void add_bench_command(CLI::App& app) {
                   "with the tensor types of every selected kernel (docs/collector.md)")
       ->check(not_empty());
   sub->add_flag("--resumed", o->resumed, "Internal: going on after another bench's fault")->group("");
+  sub->add_option("--ids", o->ids, "Internal: exactly these kernel ids, in this order")->delimiter(',')->group("");
   sub->add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
       ->delimiter(',')
       ->group("");
