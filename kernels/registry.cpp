@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "flopscope/error.h"
@@ -110,10 +109,10 @@ std::vector<const KernelSpec*> select_kernels(const std::string& id_regex,
       throw_bad_input("--dtype: no kernel has dtype '" + d + "' (known: " + list + ")");
     }
   }
-  const std::regex re = compile_user_regex(id_regex, "--kernel");
+  const UserRegex re(id_regex, "--kernel");
   std::vector<const KernelSpec*> out;
   for (const auto& s : all) {
-    if (!id_regex.empty() && !std::regex_search(s.id(), re)) continue;
+    if (!id_regex.empty() && !re.found_in(s.id())) continue;
     if (!dtypes.empty() && std::find(dtypes.begin(), dtypes.end(), s.dtype) == dtypes.end())
       continue;
     out.push_back(&s);

@@ -31,7 +31,7 @@ constexpr size_t kRegexStackBytes = size_t(512) << 20;
 
 struct RegexJob {
   const std::string* text;
-  const std::regex* re;
+  const UserRegex* re;
   bool found = false;
   bool failed = false;  // the engine threw (out of memory)
 };
@@ -39,14 +39,14 @@ struct RegexJob {
 void* regex_job(void* arg) {
   auto* job = static_cast<RegexJob*>(arg);
   try {
-    job->found = std::regex_search(*job->text, *job->re);
+    job->found = job->re->found_in(*job->text);
   } catch (...) {
     job->failed = true;
   }
   return nullptr;
 }
 
-bool search_with_room(const std::string& text, const std::regex& re) {
+bool search_with_room(const std::string& text, const UserRegex& re) {
   RegexJob job{&text, &re};
   pthread_attr_t attr;
   pthread_t thread;
@@ -66,7 +66,7 @@ bool search_with_room(const std::string& text, const std::regex& re) {
 }  // namespace
 
 LaunchFilter::LaunchFilter(LaunchFilterOptions opt) : opt_(std::move(opt)) {
-  if (!opt_.kernel_regex.empty()) re_ = compile_user_regex(opt_.kernel_regex, "--kernel-regex");
+  if (!opt_.kernel_regex.empty()) re_.emplace(opt_.kernel_regex, "--kernel-regex");
   if (opt_.launch_skip < 0) throw_bad_input("--launch-skip must be 0 or more");
   if (opt_.launch_count < -1 || opt_.launch_count == 0)
     throw_bad_input("--launch-count must be 1 or more");

@@ -7,7 +7,6 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <regex>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -17,6 +16,7 @@
 #include "activity_types.h"
 #include "api_nesting.h"
 #include "flopscope/results.h"
+#include "flopscope/user_regex.h"
 #include "nvtx_ranges.h"
 
 namespace flopscope::cupti {
@@ -46,7 +46,7 @@ class LaunchFilter {
 
  private:
   LaunchFilterOptions opt_;
-  std::optional<std::regex> re_;
+  std::optional<UserRegex> re_;
   std::unordered_map<std::string, bool> name_cache_;
   int64_t index_ = 0;
 };

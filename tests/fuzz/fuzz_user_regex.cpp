@@ -1,8 +1,6 @@
 // Regular expressions from the command line (`bench --kernel`, `profile
-// --kernel-regex`: compile_user_regex), then searched in kernel ids and
+// --kernel-regex`: UserRegex), then searched in kernel ids and
 // names as `bench` searches them, on the calling thread.
-#include <regex>
-
 #include "flopscope/user_regex.h"
 #include "fuzz_target.h"
 
@@ -11,10 +9,10 @@ using namespace flopscope;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string pattern = fuzz::text_of(data, size);
   fuzz::loaded_or_refused("--kernel '", [&] {
-    const std::regex re = compile_user_regex(pattern, "--kernel");
+    const UserRegex re(pattern, "--kernel");
     for (const char* name : {"gemm.mma_sync.bf16", "attention.flash.fp16", "memory.copy.fp32",
                              "void gemm_kernel<128>(float const*, float const*, float*, int, int, int)"})
-      std::regex_search(name, re);
+      re.found_in(name);
   });
   return 0;
 }
