@@ -552,8 +552,17 @@ CounterFile merge_counter_files(const std::vector<CounterFile>& files,
   if (files.empty()) throw_bad_input("no counter files to merge");
   auto name = [&](size_t i) { return i < origins.size() ? origins[i] : "file " + std::to_string(i + 1); };
   CounterFile out = files.front();
-  uint64_t next_launch = 0;
-  for (const CounterRange& r : out.ranges) next_launch = std::max(next_launch, r.launch + 1);
+  // Counts past 2^64 only come from a damaged file: refused, not wrapped into
+  // ordinals and totals that look plausible.
+  auto add = [&](uint64_t a, uint64_t b, size_t file) {
+    uint64_t sum = 0;
+    if (__builtin_add_overflow(a, b, &sum))
+      throw_bad_input(name(file) + ": a launch ordinal or range count too large to merge (is the file damaged?)");
+    return sum;
+  };
+  if (files.size() == 1) return out;
+  uint64_t next_launch = 0;  // one past the largest ordinal so far
+  for (const CounterRange& r : out.ranges) next_launch = std::max(next_launch, add(r.launch, 1, 0));
   for (size_t i = 1; i < files.size(); ++i) {
     const CounterFile& f = files[i];
     std::string differs;
@@ -571,13 +580,13 @@ CounterFile merge_counter_files(const std::vector<CounterFile>& files,
     uint64_t last = next_launch;
     for (CounterRange r : f.ranges) {
       r.image += image_base;
-      r.launch += next_launch;
-      last = std::max(last, r.launch + 1);
+      r.launch = add(r.launch, next_launch, i);
+      last = std::max(last, add(r.launch, 1, i));
       out.ranges.push_back(std::move(r));
     }
     next_launch = last;
-    out.dropped_ranges += f.dropped_ranges;
-    out.unsaved_ranges += f.unsaved_ranges;
+    out.dropped_ranges = add(out.dropped_ranges, f.dropped_ranges, i);
+    out.unsaved_ranges = add(out.unsaved_ranges, f.unsaved_ranges, i);
   }
   return out;
 }

@@ -411,6 +411,21 @@ TEST(CounterFile, UnsavedRangesRoundTripAndMerge) {
   EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).unsaved_ranges, 5u);
 }
 
+// Ordinals and counts that would pass 2^64 when merged come from a damaged
+// file: refused naming it, not wrapped round into plausible small numbers.
+TEST(CounterFile, MergeRefusesCountsThatWouldWrap) {
+  const CounterFile a = test::sample_counter_file();
+  CounterFile huge_launch = test::sample_counter_file(), huge_dropped = test::sample_counter_file();
+  huge_launch.ranges.back().launch = UINT64_MAX;
+  huge_dropped.dropped_ranges = UINT64_MAX;
+  for (const auto& [files, damaged] : std::vector<std::pair<std::vector<CounterFile>, std::string>>{
+           {{huge_launch, a}, "1.fscounters"}, {{a, huge_launch}, "2.fscounters"}, {{a, huge_dropped}, "2.fscounters"}}) {
+    const std::string why = refusal([&] { merge_counter_files(files, {"1.fscounters", "2.fscounters"}); });
+    EXPECT_EQ(why, damaged + ": a launch ordinal or range count too large to merge (is the file damaged?)");
+  }
+  EXPECT_EQ(merge_counter_files({huge_launch}, {"1.fscounters"}).ranges.back().launch, UINT64_MAX);  // nothing to add
+}
+
 // No file is written that read_file would refuse: serialize checks the size first.
 TEST(CounterFile, RefusesAFileTooBigToReadBack) {
   const CounterFile f = test::sample_counter_file();
