@@ -37,6 +37,7 @@ nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
 .charts.multi .chart { flex: 1 1 560px; min-width: 0; }
 .charts.multi .chart svg { width: 100%; }
 .chart .pt { cursor: pointer; }
+.by-family summary { cursor: pointer; margin: 10px 0; font-weight: 600; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 3px 7px; vertical-align: top; }
@@ -366,6 +367,23 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
   o << "</tbody></table></div>\n";
 }
 
+// The whole chart again, a family at a time, on the same axes: where a suite
+// crowds the whole chart (some labels became numbers) the section starts open.
+void family_charts(std::ostringstream& o, const std::vector<RooflineChart>& whole,
+                   const std::vector<ResultsDoc>& docs) {
+  const std::vector<RooflineChart> charts = build_family_roofline_charts(docs);
+  if (charts.empty()) return;
+  const bool crowded = std::any_of(whole.begin(), whole.end(), [](const RooflineChart& c) {
+    return std::any_of(c.points.begin(), c.points.end(), [](const ChartPoint& p) { return p.key > 0; });
+  });
+  o << "<details class=\"by-family\"" << (crowded ? " open" : "") << "><summary>By family: " << charts.size()
+    << " charts on the same axes, each with room to name its runs</summary>\n<div class=\"charts multi\">\n";
+  for (const RooflineChart& c : charts)
+    o << "<div class=\"chart\" data-doc=\"" << c.doc << "\" data-family=\"" << e(c.family) << "\">\n"
+      << render_roofline_svg(c) << "</div>\n";
+  o << "</div></details>\n";
+}
+
 }  // namespace
 
 std::string render_report_html(const std::vector<ResultsDoc>& docs) {
@@ -415,6 +433,7 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
     for (const auto& om : charts[d].omitted)
       o << "<p class=\"muted\">" << (multi ? bracket(d) + " " : "") << "Not drawn: " << e(om.id)
         << ": " << e(om.reason) << ".</p>\n";
+  family_charts(o, charts, docs);
   o << "</section>\n";
 
   if (multi) {

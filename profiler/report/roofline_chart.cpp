@@ -148,9 +148,18 @@ double RooflineChart::py(double tflops) const {
   return bottom - f * (bottom - top);
 }
 
-std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& docs) {
+namespace {
+
+// What one chart draws: a document's runs, all of them or one family's.
+struct ChartSource {
+  size_t doc = 0;
+  std::string family;  // empty: every run
+};
+
+// The charts of `sources`, sharing axes, colors and markers.
+std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, const std::vector<ChartSource>& sources) {
   const std::vector<std::string> labels = doc_labels(docs);
-  std::vector<RooflineChart> charts(docs.size());
+  std::vector<RooflineChart> charts(sources.size());
 
   // Markers by family and colors by precision, shared by every chart.
   std::set<std::string> families;
@@ -173,10 +182,12 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
   }
 
   double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = 0;
-  for (size_t d = 0; d < docs.size(); ++d) {
-    const ResultsDoc& doc = docs[d];
-    RooflineChart& c = charts[d];
-    c.title = labels[d];
+  for (size_t s = 0; s < sources.size(); ++s) {
+    const ResultsDoc& doc = docs[sources[s].doc];
+    RooflineChart& c = charts[s];
+    c.doc = sources[s].doc;
+    c.family = sources[s].family;
+    c.title = c.family.empty() ? labels[c.doc] : c.family + (docs.size() > 1 ? " (" + labels[c.doc] + ")" : "");
     add_compute_roofs(c, doc.peaks.datasheet, false);
     if (doc.peaks.measured) add_compute_roofs(c, *doc.peaks.measured, true);
     add_memory_roofs(c, doc.peaks.datasheet, false);
@@ -195,6 +206,7 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
     std::set<std::string> precisions;
     for (size_t i = 0; i < doc.runs.size(); ++i) {
       const RunRecord& r = doc.runs[i];
+      if (!c.family.empty() && r.family != c.family) continue;
       const double t = r.time_s.median;
       ChartPoint base;
       base.run = i;
@@ -287,8 +299,7 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
   y_min = std::clamp(y_min, kAxisFloor, kAxisCeil);
   y_max = std::clamp(y_max, y_min * 10, kAxisCeil * 10);
 
-  for (size_t d = 0; d < docs.size(); ++d) {
-    RooflineChart& c = charts[d];
+  for (RooflineChart& c : charts) {
     c.x_min = x_min;
     c.x_max = x_max;
     c.y_min = y_min;
@@ -347,6 +358,29 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
     for (const auto& p : c.points) fams.insert(p.family);
     for (const auto& f : fams) c.family_markers.emplace_back(f, marker[f]);
   }
+  return charts;
+}
+
+}  // namespace
+
+std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& docs) {
+  std::vector<ChartSource> sources;
+  for (size_t d = 0; d < docs.size(); ++d) sources.push_back({d, ""});
+  return build_charts(docs, sources);
+}
+
+std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs) {
+  std::set<std::string> families;
+  for (const auto& d : docs)
+    for (const auto& r : d.runs) families.insert(r.family);
+  if (families.size() < 2) return {};
+  std::vector<ChartSource> sources;
+  for (const std::string& f : families)
+    for (size_t d = 0; d < docs.size(); ++d) sources.push_back({d, f});
+  std::vector<RooflineChart> charts = build_charts(docs, sources);
+  // A family with no point to draw (a copy has no FLOPs) is listed under the whole chart.
+  charts.erase(std::remove_if(charts.begin(), charts.end(), [](const RooflineChart& c) { return c.points.empty(); }),
+               charts.end());
   return charts;
 }
 

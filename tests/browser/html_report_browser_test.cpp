@@ -160,30 +160,38 @@ TEST_F(HtmlReportInBrowser, MarkupInNamesRendersAsText) {
 // is laid out by a real browser, in the chart's own fonts, and measured: no
 // run's label may overlap another, a flat roof's label or a point's marker.
 TEST_F(HtmlReportInBrowser, CrowdedChartLabelsDoNotOverlapAsRendered) {
-  const RooflineChart c = build_roofline_chart(test::suite_like_doc());
+  const ResultsDoc doc = test::suite_like_doc();
+  const RooflineChart c = build_roofline_chart(doc);
   size_t keyed = 0;
   for (const auto& p : c.points) keyed += p.labelled && p.key > 0;
   ASSERT_GT(keyed, 0u) << "the chart is not crowded: the test would not test the key";
+  // The whole chart, then the same runs a family at a time (the HTML report's "By family").
+  std::string svgs = render_roofline_svg(c);
+  for (const RooflineChart& f : build_family_roofline_charts({doc})) svgs += render_roofline_svg(f);
   // The page measures its own text (getBBox, in the chart's units) and writes
   // what it found into the DOM, which --dump-dom hands back.
   const std::string page = browser_.dir + "/labels.html";
-  write_file_atomic(page, "<!doctype html><html><body>" + render_roofline_svg(c) + R"(<script>
-const svg = document.querySelector('svg.roofline');
+  write_file_atomic(page, "<!doctype html><html><body>" + svgs + R"(<script>
 const box = e => { const b = e.getBBox(); return {x0: b.x, y0: b.y, x1: b.x + b.width, y1: b.y + b.height}; };
-const labels = [...svg.querySelectorAll('.point-labels text')].map(t => ({name: t.textContent, b: box(t)}));
-const roofs = [...svg.querySelectorAll('.roof-labels text')].filter(t => !t.hasAttribute('transform'))
-                  .map(t => ({name: t.textContent, b: box(t)}));
-const marks = [...svg.querySelectorAll('.points .pt')].map(g => ({name: 'of run ' + g.dataset.run,
-                                                              b: box(g.lastElementChild)}));
 // Touching edges (font ascent and descent) are not an overlap: 1 unit of slack.
 const over = (a, b) => a.x0 + 1 < b.x1 && b.x0 + 1 < a.x1 && a.y0 + 1 < b.y1 && b.y0 + 1 < a.y1;
 const bad = [];
-labels.forEach((a, i) => {
-  labels.slice(i + 1).forEach(b => { if (over(a.b, b.b)) bad.push(a.name + ' / ' + b.name); });
-  roofs.forEach(r => { if (over(a.b, r.b)) bad.push(a.name + ' / roof ' + r.name); });
-  marks.forEach(m => { if (over(a.b, m.b)) bad.push(a.name + ' / point ' + m.name); });
+let count = 0;
+document.querySelectorAll('svg.roofline').forEach(svg => {
+  const chart = svg.getAttribute('aria-label') + ': ';
+  const labels = [...svg.querySelectorAll('.point-labels text')].map(t => ({name: t.textContent, b: box(t)}));
+  const roofs = [...svg.querySelectorAll('.roof-labels text')].filter(t => !t.hasAttribute('transform'))
+                    .map(t => ({name: t.textContent, b: box(t)}));
+  const marks = [...svg.querySelectorAll('.points .pt')].map(g => ({name: 'of run ' + g.dataset.run,
+                                                                b: box(g.lastElementChild)}));
+  labels.forEach((a, i) => {
+    labels.slice(i + 1).forEach(b => { if (over(a.b, b.b)) bad.push(chart + a.name + ' / ' + b.name); });
+    roofs.forEach(r => { if (over(a.b, r.b)) bad.push(chart + a.name + ' / roof ' + r.name); });
+    marks.forEach(m => { if (over(a.b, m.b)) bad.push(chart + a.name + ' / point ' + m.name); });
+  });
+  count += labels.length;
 });
-document.body.setAttribute('data-labels', String(labels.length));
+document.body.setAttribute('data-labels', String(count));
 document.body.setAttribute('data-overlaps', bad.length ? bad.join(' | ') : 'none');
 </script></body></html>)");
   const std::string out = browser_.dir + "/labels.dom", err = browser_.dir + "/labels.err";
@@ -191,7 +199,7 @@ document.body.setAttribute('data-overlaps', bad.length ? bad.join(' | ') : 'none
   const std::string dom = slurp(out);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-labels=\"([0-9]+)\""))) << "the page's script did not run";
-  EXPECT_EQ(std::stoul(m[1]), 49u);  // every run drawn (the copy has no FLOPs: not drawn)
+  EXPECT_EQ(std::stoul(m[1]), 2 * 49u);  // every run drawn, twice (the copy has no FLOPs: not drawn)
   ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-overlaps=\"([^\"]*)\"")));
   EXPECT_EQ(m[1].str(), "none");
 }

@@ -11,6 +11,7 @@
 #include <numbers>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "flopscope/error.h"
 #include "flopscope/full_report.h"
@@ -320,6 +321,63 @@ TEST(RooflineChart, CrowdedRunsAreAllNamedWithoutOverlaps) {
   const size_t rows = (keys.size() + 2) / 3;
   EXPECT_GE(c.height, c.bottom + 50 + 14 * double(rows + 1));
   EXPECT_NE(svg.find("height=\"" + f2(c.height) + "\""), std::string::npos);
+}
+
+// The whole chart again, a family at a time: the same axes, coordinates and
+// markers, only that family's runs, and room to name them (fewer numbers).
+// The HTML report shows them under the whole chart, open when it is crowded.
+TEST(RooflineChart, FamilyChartsRedrawTheWholeChartAFamilyAtATime) {
+  const ResultsDoc doc = test::suite_like_doc();
+  const RooflineChart whole = build_roofline_chart(doc);
+  const std::vector<RooflineChart> charts = build_family_roofline_charts({doc});
+  std::vector<std::string> families;
+  for (const auto& c : charts) families.push_back(c.family);
+  EXPECT_EQ(families, (std::vector<std::string>{"attention", "ffn", "gemm", "memory"}));
+  auto keyed = [](const RooflineChart& c) {
+    return size_t(std::count_if(c.points.begin(), c.points.end(), [](const ChartPoint& p) { return p.key > 0; }));
+  };
+  size_t labelled = 0, keys = 0;
+  for (const RooflineChart& c : charts) {
+    EXPECT_EQ(c.doc, 0u);
+    EXPECT_EQ(c.title, c.family);
+    EXPECT_EQ(c.overlapping_labels, 0u) << c.family;
+    EXPECT_EQ(std::tie(c.x_min, c.x_max, c.y_min, c.y_max), std::tie(whole.x_min, whole.x_max, whole.y_min, whole.y_max));
+    EXPECT_EQ(c.family_markers, (std::vector<std::pair<std::string, std::string>>{
+                                    {c.family, c.points.front().marker}}));
+    for (const ChartPoint& p : c.points) {
+      EXPECT_EQ(p.family, c.family) << p.id;
+      labelled += p.labelled;
+      const auto same = std::find_if(whole.points.begin(), whole.points.end(), [&](const ChartPoint& w) {
+        return w.run == p.run && w.hardware == p.hardware && w.level == p.level;
+      });
+      ASSERT_NE(same, whole.points.end()) << p.id;
+      EXPECT_EQ(std::tie(same->x, same->y, same->marker, same->color), std::tie(p.x, p.y, p.marker, p.color)) << p.id;
+    }
+    keys += keyed(c);
+  }
+  EXPECT_EQ(labelled, 49u) << "every run the whole chart draws, once";
+  EXPECT_GT(keyed(whole), 0u) << "the whole chart is crowded (or the comparison is vacuous)";
+  EXPECT_LE(2 * keys, keyed(whole)) << "at most half as many runs need a number";
+
+  const std::string html = render_report_html({doc});
+  EXPECT_NE(html.find("<details class=\"by-family\" open><summary>By family: 4 charts"), std::string::npos);
+  for (const char* f : {"attention", "ffn", "gemm", "memory"})
+    EXPECT_EQ(count(html, "data-family=\"" + std::string(f) + "\""), 1u) << f;
+  // An uncrowded chart keeps them closed; one family has none.
+  ResultsDoc two = doc;
+  two.runs = {doc.runs.front(), doc.runs.back()};
+  ASSERT_NE(two.runs[0].family, two.runs[1].family);
+  EXPECT_NE(render_report_html({two}).find("<details class=\"by-family\"><summary>By family: 2 charts"), std::string::npos);
+  ResultsDoc one = doc;
+  one.runs = {doc.runs.front()};
+  EXPECT_TRUE(build_family_roofline_charts({one}).empty());
+  EXPECT_EQ(render_report_html({one}).find("<details class=\"by-family\""), std::string::npos);
+  // Two documents: a chart per family and document, named by both.
+  const std::vector<RooflineChart> pairs = build_family_roofline_charts({doc, two});
+  ASSERT_GE(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0].family, pairs[1].family);
+  EXPECT_EQ(pairs[1].doc, 1u);
+  EXPECT_NE(pairs[1].title.find(pairs[1].family + " ("), std::string::npos) << pairs[1].title;
 }
 
 // A sloped roof's label lies along the line where memory-bound runs sit: it

@@ -75,6 +75,8 @@ struct ChartOmitted {
 
 struct RooflineChart {
   std::string title;
+  size_t doc = 0;      ///< the document drawn (index into the documents given)
+  std::string family;  ///< only this family's runs; empty: every run
   double width = 1100, height = 680;
   double left = 78, right = 880, top = 44, bottom = 620;  ///< plot area, SVG units
   double x_min = 0.01, x_max = 1e4;  ///< FLOP/byte, whole decades
@@ -99,6 +101,11 @@ struct RooflineChart {
 /// side by side compare at a glance. Titles come from doc_labels().
 std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& docs);
 RooflineChart build_roofline_chart(const ResultsDoc& doc);
+/// A chart per family and document (family by family, in name order), on the
+/// same axes, colors and markers as build_roofline_charts' (the points of one
+/// family are the whole chart's, with room for their labels). Families with no
+/// point to draw are left out; none when the documents hold one family.
+std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs);
 
 /// One chart as an <svg> element (with xmlns: valid standalone and inline).
 std::string render_roofline_svg(const RooflineChart& chart);
