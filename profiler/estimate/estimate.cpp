@@ -133,16 +133,17 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   // 12·Q is 3 x (2·Q for QKᵀ + 2·Q for PV): with MLA's query/key size qk and
   // value size v the term is 6·L·H·(qk + v)·T, the same 3 x forward.
   const auto [qk_dim, v_dim] = forward_head_dims(m);
-  t.train = 6.0 * (p.active - p.lookup) +
-            6.0 * double(m.layers) * double(m.heads) * double(qk_dim + v_dim) * double(m.seq_len);
+  auto attention_term = [&](double layers) {
+    return 6.0 * layers * double(m.heads) * double(qk_dim + v_dim) * double(m.seq_len);
+  };
+  t.train = 6.0 * (p.active - p.lookup) + attention_term(double(m.layers));
   if (m.mtp_depth > 0) {
     // Multi-token prediction, the same convention per module: 6 x the weights a
     // token's matmuls use (its projection and block, and the shared LM head once
     // more: V·d), and the block's attention term. The shared embedding is a lookup.
     const double D = double(m.mtp_depth);
     const double head = double(m.vocab) * double(m.d_model);
-    t.train_mtp = 6.0 * (p.mtp_active + D * head) +
-                  6.0 * D * double(m.heads) * double(qk_dim + v_dim) * double(m.seq_len);
+    t.train_mtp = 6.0 * (p.mtp_active + D * head) + attention_term(D);
     t.train += t.train_mtp;
     t.train_6n += 6.0 * (p.mtp_active + D * head);
   }

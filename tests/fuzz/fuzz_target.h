@@ -45,6 +45,18 @@ void loaded_or_refused(const std::string& origin, F&& parse) {
   }
 }
 
+/// What a writer made of a parsed value (`written`) reads back and writes
+/// again as the same text: `again(written)` reads and writes it once more.
+/// A difference, or a refusal to read it, is a defect.
+template <class F>
+void round_trips(const std::string& written, F&& again) {
+  try {
+    if (again(written) != written) defect("no round trip: " + written);
+  } catch (const Error& e) {
+    defect(std::string("written back, it does not load: ") + e.what());
+  }
+}
+
 /// For what runs after a successful parse and may refuse the parsed value
 /// itself (no run in common, say): a bad_input error is an answer, not a defect.
 template <class F>
