@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <tuple>
@@ -21,6 +23,7 @@
 
 #include "flopscope/error.h"
 #include "flopscope/peaks.h"
+#include "flopscope/precision.h"
 #include "activity_names.h"
 #include "activity_profile.h"
 #include "flopscope/session.h"
@@ -154,6 +157,16 @@ std::string meta_text(const CounterFile& f) {
   return j.dump();
 }
 
+// A quantity the fold turns into HwCounters (hw_counters_from_values), or a
+// peak it leaves aside; a flops key must name a precision the results format
+// knows, or the document it yields could not be written and read back.
+bool known_quantity_key(const std::string& key) {
+  static const std::set<std::string> plain{"duration_s", "sm_clock_hz", "dram_read_bytes", "dram_write_bytes",
+                                           "l2_bytes", "l1_bytes"};
+  if (key.rfind("flops.", 0) == 0) return parse_precision(key.substr(6)).has_value();
+  return plain.count(key) || key.rfind("peak.", 0) == 0;
+}
+
 void read_meta(CounterFile& f, const std::string& text, const std::string& origin) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
@@ -169,6 +182,12 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
       q.note = jq.value("note", "");
       for (const auto& jt : jq.at("terms"))
         q.terms.push_back({jt.at("metric").get<std::string>(), jt.at("factor").get<double>()});
+      if (!known_quantity_key(q.key))
+        throw_bad_input(origin + ": damaged counter-file metadata (unknown quantity '" + q.key + "')");
+      for (const MetricTerm& t : q.terms)  // counts and bytes scale by positive factors (ns -> s: 1e-9)
+        if (!(t.factor >= 0) || !std::isfinite(t.factor))
+          throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' scales " + t.metric +
+                          " by " + std::to_string(t.factor) + ")");
       f.quantities.push_back(std::move(q));
     }
     if (j.contains("device")) f.device = device_from_json(j.at("device"), origin);

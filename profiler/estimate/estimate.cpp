@@ -133,9 +133,8 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   // 12·Q is 3 x (2·Q for QKᵀ + 2·Q for PV): with MLA's query/key size qk and
   // value size v the term is 6·L·H·(qk + v)·T, the same 3 x forward.
   const auto [qk_dim, v_dim] = forward_head_dims(m);
-  auto attention_term = [&](double layers) {
-    return 6.0 * layers * double(m.heads) * double(qk_dim + v_dim) * double(m.seq_len);
-  };
+  const double head_dims = double(qk_dim + v_dim);  // a structured binding clang 14 cannot capture
+  auto attention_term = [&](double layers) { return 6.0 * layers * double(m.heads) * head_dims * double(m.seq_len); };
   t.train = 6.0 * (p.active - p.lookup) + attention_term(double(m.layers));
   if (m.mtp_depth > 0) {
     // Multi-token prediction, the same convention per module: 6 x the weights a

@@ -192,6 +192,32 @@ TEST(CounterFile, MetadataIntegersOutOfRangeAreDamage) {
   }
 }
 
+// Found by fuzzing (fuzz_counter_file, once it required the folded document to
+// load back): a quantity named flops.bf17_tensor folded into hw.flops_by_pipe,
+// which no results file may hold. Quantity keys are what the fold knows, and
+// their factors finite and >= 0.
+TEST(CounterFile, UnknownQuantitiesAndBadFactorsAreDamage) {
+  const CounterFile good = test::sample_counter_file();
+  ASSERT_FALSE(good.quantities.empty());
+  ASSERT_FALSE(good.quantities[0].terms.empty());
+  for (const char* key : {"flops.bf17_tensor", "flops.", "dram_bytes", ""}) {
+    CounterFile f = good;
+    f.quantities[0].key = key;
+    EXPECT_EQ(error_of(serialize_counter_file(f)),
+              "x.fscounters: damaged counter-file metadata (unknown quantity '" + std::string(key) + "')");
+  }
+  CounterFile negative = good;
+  negative.quantities[0].terms[0].factor = -2;
+  EXPECT_NE(error_of(serialize_counter_file(negative)).find("scales " + good.quantities[0].terms[0].metric + " by -2"),
+            std::string::npos);
+  // Every key a plan makes loads: each set, every tensor type, peaks included.
+  for (const MetricSet set : {MetricSet::timing, MetricSet::flops, MetricSet::roofline}) {
+    CounterFile f = good;
+    f.quantities = build_metric_plan("GH100", set, {"fp64", "fp16", "bf16", "tf32", "fp8"}).quantities;
+    EXPECT_EQ(parse_counter_file(serialize_counter_file(f), "x.fscounters").quantities.size(), f.quantities.size());
+  }
+}
+
 // flopscope bench --counters: each range carries its run (id, precision, shape
 // in parameter order); application ranges carry none, and older files without
 // the field read as application ranges.
