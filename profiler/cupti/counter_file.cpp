@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -184,8 +183,10 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
         q.terms.push_back({jt.at("metric").get<std::string>(), jt.at("factor").get<double>()});
       if (!known_quantity_key(q.key))
         throw_bad_input(origin + ": damaged counter-file metadata (unknown quantity '" + q.key + "')");
-      for (const MetricTerm& t : q.terms)  // counts and bytes scale by positive factors (ns -> s: 1e-9)
-        if (!(t.factor >= 0) || !std::isfinite(t.factor))
+      // Plans scale counts by 1e-9 (ns -> s) to 4 (packed FMA): a factor past
+      // 1e6 (or negative) would only make values the results format refuses.
+      for (const MetricTerm& t : q.terms)
+        if (!(t.factor >= 0 && t.factor <= 1e6))
           throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' scales " + t.metric +
                           " by " + std::to_string(t.factor) + ")");
       f.quantities.push_back(std::move(q));
@@ -550,11 +551,17 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
                         std::to_string(first_range[it->second]) + " (" + run_key_label(run) +
                         ") after other runs, but `flopscope bench --counters` records each run once: "
                         "record the file again");
+    // Every metric plan times its kernels: a run without a duration has no
+    // place in a results document (found by fuzz_counter_file).
+    if (run.time_s.samples.empty())
+      throw_bad_input("range " + std::to_string(first_range[f]) + " (" + run_key_label(run) +
+                      ") has no kernel duration, which every recording holds: is the file damaged?");
+    // As profile does: zero-length (clock-resolution) durations keep the
+    // smallest time the results format takes.
+    run.time_s.median = std::max(run.time_s.median, 1e-9);
     if (run.hw->sm_clock_hz) run.sm_clock_mhz = *run.hw->sm_clock_hz / 1e6;
-    if (run.time_s.median > 0) {
-      compute_derived(run, doc.peaks.datasheet);
-      run.derived.mfu.reset();  // no model FLOPs in a counter file
-    }
+    compute_derived(run, doc.peaks.datasheet);
+    run.derived.mfu.reset();  // no model FLOPs in a counter file
     doc.runs.push_back(std::move(run));
   }
   cupti::disambiguate_profile_ids(doc.runs);  // template instances with one short name

@@ -195,7 +195,7 @@ TEST(CounterFile, MetadataIntegersOutOfRangeAreDamage) {
 // Found by fuzzing (fuzz_counter_file, once it required the folded document to
 // load back): a quantity named flops.bf17_tensor folded into hw.flops_by_pipe,
 // which no results file may hold. Quantity keys are what the fold knows, and
-// their factors finite and >= 0.
+// their factors 0 to 1e6 (plans use 1e-9 to 4; larger ones overflow to inf).
 TEST(CounterFile, UnknownQuantitiesAndBadFactorsAreDamage) {
   const CounterFile good = test::sample_counter_file();
   ASSERT_FALSE(good.quantities.empty());
@@ -206,10 +206,14 @@ TEST(CounterFile, UnknownQuantitiesAndBadFactorsAreDamage) {
     EXPECT_EQ(error_of(serialize_counter_file(f)),
               "x.fscounters: damaged counter-file metadata (unknown quantity '" + std::string(key) + "')");
   }
-  CounterFile negative = good;
-  negative.quantities[0].terms[0].factor = -2;
-  EXPECT_NE(error_of(serialize_counter_file(negative)).find("scales " + good.quantities[0].terms[0].metric + " by -2"),
-            std::string::npos);
+  for (const double factor : {-2.0, 1e300}) {
+    CounterFile f = good;
+    f.quantities[0].terms[0].factor = factor;
+    EXPECT_NE(error_of(serialize_counter_file(f)).find("scales " + good.quantities[0].terms[0].metric + " by " +
+                                                       std::to_string(factor) + ")"),
+              std::string::npos)
+        << factor;
+  }
   // Every key a plan makes loads: each set, every tensor type, peaks included.
   for (const MetricSet set : {MetricSet::timing, MetricSet::flops, MetricSet::roofline}) {
     CounterFile f = good;
@@ -349,6 +353,21 @@ TEST(CounterFile, BenchmarkRunsSplitWhereTheRunChanges) {
   EXPECT_FALSE(doc.device);
   EXPECT_EQ(doc.peaks.datasheet.dram_bytes_per_s, 0);
   EXPECT_NO_THROW(parse_results(to_json_text(doc), "written.json"));
+}
+
+// Found by fuzz_counter_file: a run whose durations are all 0 had a median of
+// 0, which no results file takes; like profile, it keeps 1 ns. A run with no
+// duration at all (every plan has one) is damage.
+TEST(CounterFile, ZeroDurationsKeepOneNanosecondAndNoneIsDamage) {
+  const CounterRun r{"memory.copy.fp32", "fp32", {{"n", 1024}}};
+  const ResultsDoc doc = evaluated_ranges_to_results(std::nullopt, {evaluated("k", "a", r, 1, 0), evaluated("k", "b", {}, 1, 0)});
+  ASSERT_EQ(doc.runs.size(), 2u);
+  for (const RunRecord& run : doc.runs) EXPECT_EQ(run.time_s.median, 1e-9) << run.id;
+  EXPECT_NO_THROW(parse_results(to_json_text(doc), "written.json"));
+  EvaluatedRange untimed = evaluated("k", "a", r, 1, 0);
+  untimed.hw.duration_s.reset();
+  const std::string why = refusal([&] { evaluated_ranges_to_results(std::nullopt, {evaluated("k", "b", {}, 1, 1e-6), untimed}); });
+  EXPECT_EQ(why.rfind("range 1 (memory.copy.fp32 n=1024, NVTX a) has no kernel duration", 0), 0u) << why;
 }
 
 // A benchmark run that comes back after another run would be two runs with one
