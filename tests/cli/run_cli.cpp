@@ -59,17 +59,27 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
   return r;
 }
 
+namespace {
+std::filesystem::path make_temp_root() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "flopscope-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+}  // namespace
+
 std::string temp_dir() {
   namespace fs = std::filesystem;
-  static const fs::path root = [] {
-    std::string tmpl = (fs::temp_directory_path() / "flopscope-test-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(root, ec);
-    });
-    return fs::path(tmpl);
+  static const fs::path root = make_temp_root();
+  // Registered once root is built, so it runs before root is destroyed (exit
+  // handlers run in reverse order): registering it inside root's initializer
+  // ran it on a destroyed path, and every test process left its directory.
+  static const bool removed_at_exit = [] {
+    return std::atexit([] {
+             std::error_code ec;
+             fs::remove_all(root, ec);
+           }) == 0;
   }();
+  (void)removed_at_exit;
   static int counter = 0;
   fs::path p = root / std::to_string(counter++);
   fs::create_directories(p);
