@@ -50,11 +50,20 @@ const std::vector<BenchInfo>& all_benches() {
   return list;
 }
 
+bool is_mma_sync(Bench b) {
+  return b == Bench::fp16_mma_sync || b == Bench::bf16_mma_sync || b == Bench::tf32_mma_sync;
+}
+
+namespace {
+/// 0: plain C++ loops; 1: mma.sync (inline PTX); 2: wgmma (sm_90a).
+int fault_risk(Bench b) { return info(b).needs_sm90a ? 2 : is_mma_sync(b) ? 1 : 0; }
+}  // namespace
+
 std::vector<Bench> run_order() {
   std::vector<Bench> order;
-  for (const bool late : {false, true})
+  for (const int risk : {0, 1, 2})
     for (const BenchInfo& b : all_benches())
-      if (b.needs_sm90a == late) order.push_back(b.bench);
+      if (fault_risk(b.bench) == risk) order.push_back(b.bench);
   return order;
 }
 
@@ -62,6 +71,12 @@ const BenchInfo& info(Bench b) {
   for (const BenchInfo& i : all_benches())
     if (i.bench == b) return i;
   throw Error(ErrorKind::failure, "ceilings: unknown benchmark");
+}
+
+std::optional<Bench> find_bench(const std::string& id) {
+  for (const BenchInfo& i : all_benches())
+    if (id == i.id) return i.bench;
+  return std::nullopt;
 }
 
 namespace {

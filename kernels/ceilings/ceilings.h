@@ -48,10 +48,16 @@ struct BenchInfo {
 
 /// Every benchmark, in the order they print.
 const std::vector<BenchInfo>& all_benches();
-/// The order they run: as listed, but the wgmma ones (sm_90a, the likeliest to
-/// fault: a fault can lose the CUDA context) after every other.
+/// The order they run, the likeliest to fault last (a fault loses the CUDA
+/// context): the CUDA-core and memory benchmarks (plain C++ loops), then the
+/// mma.sync ones (inline PTX), then the wgmma ones (sm_90a); in list order
+/// within each group.
 std::vector<Bench> run_order();
 const BenchInfo& info(Bench b);
+/// The mma.sync benchmarks (warp-wide inline PTX).
+bool is_mma_sync(Bench b);
+/// The benchmark with this id ("bf16.wgmma"), or nullopt.
+std::optional<Bench> find_bench(const std::string& id);
 
 /// How one launch was shaped. `trips` is the trip count of the kernel's
 /// timed loop: iterations for arithmetic, passes over the buffer for memory.
@@ -86,6 +92,9 @@ struct Measurement {
   Bench bench{};
   bool ran = false;
   std::string skipped;       ///< why it did not run ("needs sm_90a", "not run: ...")
+  /// Not run because an earlier benchmark lost this process's CUDA context
+  /// (`skipped` says which): a new process can still run it.
+  bool after_lost_context = false;
   std::string failed;        ///< the error that stopped it, when it started and failed
   LaunchShape shape;
   double work = 0;           ///< FLOPs or bytes per launch
@@ -119,16 +128,26 @@ std::string render_table(const std::vector<Measurement>& ms, const PeakTable& da
 struct RunOptions {
   int device = 0;
   bool quick = false;  ///< shorter launches and fewer repetitions
+  std::vector<Bench> only;  ///< just these (empty: every benchmark)
   /// Called before each benchmark with its id; may be empty.
   std::function<void(const std::string&)> progress;
 };
 
-/// Runs every benchmark on `opt.device`, in run_order(); returns them in
-/// all_benches() order. Throws Error(no_gpu) when there is no usable GPU and
-/// Error(failure) when the run cannot start (memory, a CUDA error before the
-/// first benchmark). A benchmark that fails (a CUDA error, a kernel that did no
-/// work) gets `failed` and the others still run; after an error that loses the
-/// CUDA context, the rest get skipped = "not run: ...".
+/// Runs the benchmarks (every one, or `opt.only`) on `opt.device`, in
+/// run_order(); returns them in all_benches() order. Throws Error(no_gpu) when
+/// there is no usable GPU and Error(failure) when the run cannot start
+/// (memory, a CUDA error before the first benchmark). A benchmark that fails (a
+/// CUDA error, a kernel that did no work) gets `failed` and the others still
+/// run; after an error that loses the CUDA context, the rest get skipped =
+/// "not run: ..." and after_lost_context, and the device is reset
+/// (cudaDeviceReset) so that a new process can have it.
 std::vector<Measurement> run_ceilings(const RunOptions& opt);
+
+/// Measurements as JSON, for the new process that runs what a lost context
+/// left (`flopscope ceilings --resumed`) to hand back to the first one.
+std::string measurements_to_json(const std::vector<Measurement>& ms);
+/// Reads that JSON back; Error(bad_input) naming `origin` and the place of
+/// anything malformed (an unknown id, a negative time, a missing field).
+std::vector<Measurement> measurements_from_json(const std::string& text, const std::string& origin);
 
 }  // namespace flopscope::ceilings

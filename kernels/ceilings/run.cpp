@@ -78,8 +78,7 @@ int threads_for(Bench b) {
   switch (info(b).target) {
     case Target::flops:
       if (info(b).needs_sm90a) return p::kWgmmaThreads;  // the wgmma benchmarks
-      if (b == Bench::fp16_mma_sync || b == Bench::bf16_mma_sync || b == Bench::tf32_mma_sync)
-        return p::kMmaThreads;
+      if (is_mma_sync(b)) return p::kMmaThreads;
       return p::kCoreThreads;
     case Target::dram:
     case Target::l2: return p::kMemThreads;
@@ -222,23 +221,9 @@ bool context_lost() {
   return cudaDeviceSynchronize() != cudaSuccess;
 }
 
-}  // namespace
-
-std::vector<Measurement> run_ceilings(const RunOptions& opt) {
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice || count == 0)
-    throw Error(ErrorKind::no_gpu, err == cudaErrorInsufficientDriver
-                                       ? "no NVIDIA driver found: this machine cannot run GPU work"
-                                       : "no CUDA-capable GPU is visible (check CUDA_VISIBLE_DEVICES)");
-  if (err != cudaSuccess)
-    throw Error(ErrorKind::no_gpu, std::string("CUDA cannot list devices: ") + cudaGetErrorString(err));
-  if (opt.device < 0 || opt.device >= count)
-    throw_bad_input("device " + std::to_string(opt.device) + " does not exist (" + std::to_string(count) +
-                    " visible)");
-  check(cudaSetDevice(opt.device), "selecting device " + std::to_string(opt.device));
-  cudaDeviceProp prop{};
-  check(cudaGetDeviceProperties(&prop, opt.device), "reading device properties");
+/// The benchmarks on the selected device, in run_order(); sets `lost_context`
+/// when a fault left the context unusable. Its buffers are freed on return.
+std::vector<Measurement> run_on_device(const RunOptions& opt, const cudaDeviceProp& prop, bool& lost_context) {
   Rig rig;
   rig.sms = prop.multiProcessorCount;
   rig.cc_major = prop.major;
@@ -294,11 +279,13 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
   std::vector<Measurement> done;
   std::string lost;
   for (const Bench bench : run_order()) {
+    if (!opt.only.empty() && std::find(opt.only.begin(), opt.only.end(), bench) == opt.only.end()) continue;
     const BenchInfo& b = info(bench);
     if (!lost.empty()) {
       Measurement m;
       m.bench = bench;
       m.skipped = "not run: " + lost;
+      m.after_lost_context = true;
       done.push_back(m);
       continue;
     }
@@ -311,9 +298,37 @@ std::vector<Measurement> run_ceilings(const RunOptions& opt) {
       m.bench = bench;
       m.failed = e.what();
       done.push_back(m);
-      if (context_lost()) lost = std::string("the CUDA context was lost when ") + b.id + " failed";
+      if (context_lost()) {
+        lost = std::string("the CUDA context was lost when ") + b.id + " failed";
+        lost_context = true;
+      }
     }
   }
+  return done;
+}
+
+}  // namespace
+
+std::vector<Measurement> run_ceilings(const RunOptions& opt) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice || count == 0)
+    throw Error(ErrorKind::no_gpu, err == cudaErrorInsufficientDriver
+                                       ? "no NVIDIA driver found: this machine cannot run GPU work"
+                                       : "no CUDA-capable GPU is visible (check CUDA_VISIBLE_DEVICES)");
+  if (err != cudaSuccess)
+    throw Error(ErrorKind::no_gpu, std::string("CUDA cannot list devices: ") + cudaGetErrorString(err));
+  if (opt.device < 0 || opt.device >= count)
+    throw_bad_input("device " + std::to_string(opt.device) + " does not exist (" + std::to_string(count) +
+                    " visible)");
+  check(cudaSetDevice(opt.device), "selecting device " + std::to_string(opt.device));
+  cudaDeviceProp prop{};
+  check(cudaGetDeviceProperties(&prop, opt.device), "reading device properties");
+  bool lost_context = false;
+  const std::vector<Measurement> done = run_on_device(opt, prop, lost_context);
+  // Nothing more can run in this process: free the device (its memory, and
+  // under the exclusive-process compute mode the device itself) for a new one.
+  if (lost_context) (void)cudaDeviceReset();
   std::vector<Measurement> out;  // in all_benches() order
   for (const BenchInfo& b : all_benches())
     for (const Measurement& m : done)

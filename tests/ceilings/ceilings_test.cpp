@@ -3,8 +3,12 @@
 // trip-count calibration, and the conversion into a PeakTable.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "ceilings/ceilings.h"
 #include "ceilings/params.h"
@@ -221,18 +225,121 @@ TEST(Ceilings, TableShowsMeasuredAgainstDatasheet) {
   EXPECT_EQ(to_peak_table(ms, "H200", "2026-11-29").flops_per_s.count("tf32_tensor"), 0u);
 }
 
-TEST(Ceilings, WgmmaBenchmarksRunLast) {
-  // The never-run sm_90a kernels last: a fault there (a lost CUDA context)
-  // cannot cost the other ceilings. Every benchmark runs once.
+TEST(Ceilings, TheLikeliestToFaultRunLast) {
+  // A fault loses the CUDA context: the plain loops first, then mma.sync
+  // (inline PTX), then wgmma (sm_90a, never run on a GPU so far). Every
+  // benchmark runs once, in list order within its group.
   const std::vector<Bench> order = run_order();
   ASSERT_EQ(order.size(), all_benches().size());
   std::set<Bench> seen(order.begin(), order.end());
   EXPECT_EQ(seen.size(), order.size());
-  bool in_wgmma = false;
-  for (const Bench b : order) {
-    if (info(b).needs_sm90a) in_wgmma = true;
-    else EXPECT_FALSE(in_wgmma) << info(b).id << " runs after a wgmma benchmark";
+  auto group = [](Bench b) { return info(b).needs_sm90a ? 2 : is_mma_sync(b) ? 1 : 0; };
+  for (size_t i = 1; i < order.size(); ++i)
+    EXPECT_LE(group(order[i - 1]), group(order[i])) << info(order[i]).id << " runs after " << info(order[i - 1]).id;
+  EXPECT_EQ(order.front(), Bench::fp32_ffma);
+  EXPECT_EQ(order[4], Bench::dram_read);  // the memory ones before any tensor core
+  EXPECT_EQ(order.back(), Bench::tf32_wgmma);
+  EXPECT_TRUE(is_mma_sync(Bench::tf32_mma_sync));
+  EXPECT_FALSE(is_mma_sync(Bench::tf32_wgmma));
+}
+
+TEST(Ceilings, FindsBenchmarksById) {
+  for (const BenchInfo& b : all_benches()) EXPECT_EQ(find_bench(b.id), std::optional<Bench>(b.bench)) << b.id;
+  EXPECT_FALSE(find_bench("bf16.wgmma ").has_value());
+  EXPECT_FALSE(find_bench("").has_value());
+}
+
+namespace {
+std::vector<Measurement> three_outcomes() {
+  Measurement ran;
+  ran.bench = Bench::dram_copy;
+  ran.ran = true;
+  ran.shape = LaunchShape{132 * 4, 256, 7, int64_t(1) << 30};
+  ran.work = work_per_launch(Bench::dram_copy, ran.shape);
+  ran.times_s = {0.0051234567890123, 0.005, 0.0049999999999999};
+  ran.sm_clock_mhz = 1755.5;
+  ran.note = "buffer 1024 MiB";
+  Measurement failed;
+  failed.bench = Bench::fp16_mma_sync;
+  failed.failed = "ceilings: running fp16.mma_sync: an illegal instruction was encountered";
+  Measurement lost;
+  lost.bench = Bench::bf16_wgmma;
+  lost.skipped = "not run: the CUDA context was lost when fp16.mma_sync failed";
+  lost.after_lost_context = true;
+  return {failed, lost, ran};
+}
+
+std::string mangled(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+}  // namespace
+
+// What a resumed process hands back reads as it was measured: every field,
+// every time to the last bit.
+TEST(Ceilings, MeasurementsRoundTripThroughJson) {
+  const std::vector<Measurement> ms = three_outcomes();
+  const std::vector<Measurement> back = measurements_from_json(measurements_to_json(ms), "test");
+  ASSERT_EQ(back.size(), ms.size());
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const Measurement &a = ms[i], &b = back[i];
+    EXPECT_EQ(a.bench, b.bench);
+    EXPECT_EQ(a.ran, b.ran);
+    EXPECT_EQ(a.skipped, b.skipped);
+    EXPECT_EQ(a.after_lost_context, b.after_lost_context);
+    EXPECT_EQ(a.failed, b.failed);
+    EXPECT_EQ(a.shape.blocks, b.shape.blocks);
+    EXPECT_EQ(a.shape.threads, b.shape.threads);
+    EXPECT_EQ(a.shape.trips, b.shape.trips);
+    EXPECT_EQ(a.shape.bytes, b.shape.bytes);
+    EXPECT_EQ(a.work, b.work);
+    EXPECT_EQ(a.times_s, b.times_s);
+    EXPECT_EQ(a.sm_clock_mhz, b.sm_clock_mhz);
+    EXPECT_EQ(a.note, b.note);
   }
-  EXPECT_TRUE(in_wgmma);
-  EXPECT_EQ(order.front(), all_benches().front().bench);  // otherwise in list order
+  EXPECT_TRUE(measurements_from_json(measurements_to_json({}), "test").empty());
+}
+
+// Read as untrusted input: each problem is one bad_input naming the place.
+TEST(Ceilings, MalformedMeasurementsAreRefusedNamingThePlace) {
+  const std::string good = measurements_to_json(three_outcomes());
+  struct Case {
+    std::string text, expect;
+  };
+  const std::vector<Case> cases = {
+      {"", "test:"},
+      {"{}", "not a ceilings measurements file"},
+      {mangled(good, "\"flopscope_ceilings_measurements\": 1", "\"flopscope_ceilings_measurements\": 2"),
+       "format version 1"},
+      {mangled(good, "\"dram.copy\"", "\"dram.cpy\""), "no ceiling benchmark has the id 'dram.cpy'"},
+      {mangled(good, "\"bf16.wgmma\"", "\"fp16.mma_sync\""), "'fp16.mma_sync' is given twice"},
+      {mangled(good, "0.005,", "-0.005,"), "$.measurements[2].times_s[1]"},
+      {mangled(good, "\"trips\": 7", "\"trips\": -7"), "$.measurements[2].shape.trips"},
+      {mangled(good, "\"sm_clock_mhz\": 1755.5", "\"sm_clock_mhz\": 0"), "sm_clock_mhz"},
+      {mangled(good, "\"note\": \"buffer 1024 MiB\"", "\"nothing\": 1"), "missing key 'note'"},
+      {mangled(good, "\"ran\": true", "\"ran\": false"), "exactly one of: ran, skipped, failed"},
+      {[&] {
+         nlohmann::ordered_json j = nlohmann::ordered_json::parse(good);
+         j["measurements"][2]["failed"] = "ran and failed";
+         return j.dump();
+       }(),
+       "$.measurements[2]: expected exactly one of"},
+      {[&] {
+         nlohmann::ordered_json j = nlohmann::ordered_json::parse(good);
+         j["measurements"][0]["after_lost_context"] = true;
+         return j.dump();
+       }(),
+       "after_lost_context without a reason"},
+  };
+  for (const Case& c : cases) {
+    try {
+      (void)measurements_from_json(c.text, "test");
+      ADD_FAILURE() << "accepted: " << c.text;
+    } catch (const flopscope::Error& e) {
+      EXPECT_EQ(e.kind(), flopscope::ErrorKind::bad_input) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos) << e.what();
+    }
+  }
 }

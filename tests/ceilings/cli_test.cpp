@@ -43,3 +43,19 @@ TEST(CeilingsCli, NoGpuSaysSoInOneLineAndExits3) {
   EXPECT_NE(r.err.find("flopscope: error:"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
+
+// The internal options of the process that goes on after a fault: refused in
+// one line before any GPU work when they do not fit together.
+TEST(CeilingsCli, InternalResumeOptionsAreCheckedBeforeAnyGpuWork) {
+  auto half = run_cli({"ceilings", "--resumed"});
+  EXPECT_EQ(half.exit_code, 2) << half.err;
+  EXPECT_EQ(lines(half.err), 1) << half.err;
+  EXPECT_NE(half.err.find("--resumed and --measurements go together"), std::string::npos) << half.err;
+  auto unknown = run_cli({"ceilings", "--resumed", "--measurements", "/tmp/flopscope-never-written.json", "--ids",
+                          "fp32.ffma,dram.cpy"});
+  if (unknown.err.find("built without its CUDA kernels") != std::string::npos)
+    GTEST_SKIP() << "this build has no ceilings to look the ids up in (FLOPSCOPE_KERNELS=OFF)";
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_EQ(lines(unknown.err), 1) << unknown.err;
+  EXPECT_NE(unknown.err.find("'dram.cpy'"), std::string::npos) << unknown.err;
+}

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ceilings/ceilings.h"
 #include "cli/run_cli.h"
@@ -100,4 +101,25 @@ TEST(CeilingsGpu, CliWritesMeasuredPeaks) {
   EXPECT_GT(doc.peaks.measured->flops_per_s.at("bf16_tensor"), 0);
   EXPECT_GT(doc.peaks.measured->dram_bytes_per_s, 0);
   ASSERT_TRUE(doc.device.has_value());
+}
+
+// The process that goes on after a fault (`--resumed`) runs just its ids,
+// prints no table and hands back its measurements in the file (the fault
+// itself cannot be provoked on purpose; docs/ceilings.md).
+TEST(CeilingsGpu, ResumedProcessRunsJustItsIdsAndHandsThemBack) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const std::string path = flopscope::test::temp_dir() + "/measurements.json";
+  auto r = flopscope::test::run_cli(
+      {"ceilings", "--resumed", "--quick", "--ids", "dram.read,fp32.ffma", "--measurements", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "") << "the first process prints the table";
+  EXPECT_NE(r.err.find("ceilings: measuring dram.read"), std::string::npos) << r.err;
+  const std::vector<Measurement> ms = measurements_from_json(read_file(path), path);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].bench, Bench::fp32_ffma);  // all_benches() order
+  EXPECT_EQ(ms[1].bench, Bench::dram_read);
+  for (const Measurement& m : ms) {
+    EXPECT_TRUE(m.ran) << info(m.bench).id << ": " << m.skipped << m.failed;
+    EXPECT_GT(m.median_rate(), 0);
+  }
 }

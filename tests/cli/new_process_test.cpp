@@ -1,18 +1,21 @@
-// What `flopscope bench` uses to go on in a new process after a fault that
-// leaves its CUDA context unusable (the fault itself needs a GPU).
+// What `flopscope bench` and `flopscope ceilings` use to go on in a new
+// process after a fault that leaves their CUDA context unusable (the fault
+// itself needs a GPU).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
-#include "bench_resume.h"
+#include "new_process.h"
 #include "flopscope/error.h"
 
 using namespace flopscope::cli;
 
 // Its stdout is discarded (the parent prints the one table), its exit code
 // and a deadly signal come back.
-TEST(BenchResume, RunsQuietlyAndReturnsTheExitCode) {
+TEST(NewProcess, RunsQuietlyAndReturnsTheExitCode) {
   testing::internal::CaptureStdout();
   EXPECT_EQ(run_quietly("/bin/sh", {"-c", "echo not-shown; exit 3"}), 3);
   EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
@@ -20,7 +23,23 @@ TEST(BenchResume, RunsQuietlyAndReturnsTheExitCode) {
   EXPECT_THROW(run_quietly("/nonexistent/flopscope", {}), flopscope::Error);
 }
 
-TEST(BenchResume, FindsItsOwnExecutable) {
+TEST(NewProcess, FindsItsOwnExecutable) {
   const std::string self = self_executable();
-  EXPECT_NE(self.find("bench_resume_test"), std::string::npos) << self;
+  EXPECT_NE(self.find("new_process_test"), std::string::npos) << self;
+}
+
+// Made private (0700), fresh each time, and removed with its files.
+TEST(NewProcess, PrivateTempDirIsFreshPrivateAndRemoved) {
+  namespace fs = std::filesystem;
+  fs::path kept;
+  {
+    const PrivateTempDir a("flopscope-test"), b("flopscope-test");
+    kept = a.path();
+    EXPECT_NE(a.path(), b.path());
+    ASSERT_TRUE(fs::is_directory(a.path()));
+    EXPECT_EQ(fs::status(a.path()).permissions() & fs::perms::all, fs::perms::owner_all);
+    EXPECT_EQ(a.path().filename().string().rfind("flopscope-test-", 0), 0u) << a.path();
+    std::ofstream(a.path() / "rest.json") << "{}";
+  }
+  EXPECT_FALSE(fs::exists(kept)) << kept;
 }

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench_resume.h"
+#include "new_process.h"
 #include "cli_util.h"
 #include "exit_codes.h"
 #include "flopscope/error.h"
@@ -140,18 +140,8 @@ struct Continued {
 Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Planned>& rest,
                                   const std::vector<std::string>& tensor) {
   namespace fs = std::filesystem;
-  // A fresh private directory (mkdtemp: mode 0700), never one left behind.
-  std::string tmpl = (fs::temp_directory_path() / "flopscope-bench-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) throw Error(ErrorKind::failure, "cannot create a temporary directory in " +
-                                                                   fs::temp_directory_path().string());
-  const fs::path dir = tmpl;
-  struct RemoveDir {
-    fs::path d;
-    ~RemoveDir() {
-      std::error_code ec;
-      fs::remove_all(d, ec);
-    }
-  } cleanup{dir};
+  const PrivateTempDir tmp("flopscope-bench");
+  const fs::path& dir = tmp.path();
   std::string ids;
   for (const Planned& p : rest) ids += (ids.empty() ? "" : ",") + p.spec->id();
   const std::string out = (dir / "rest.json").string(), counters = (dir / "rest.fscounters").string();

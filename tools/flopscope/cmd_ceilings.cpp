@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cli_util.h"
 #include "exit_codes.h"
@@ -14,6 +16,7 @@
 #ifdef FLOPSCOPE_HAS_CEILINGS
 #include "ceilings/ceilings.h"
 #include "flopscope/device.h"
+#include "new_process.h"
 #endif
 
 namespace flopscope::cli {
@@ -24,10 +27,72 @@ struct CeilingsOptions {
   std::string out;
   bool quick = false;
   int device = 0;
+  // Internal: a new process going on after a fault lost the first one's CUDA
+  // context runs just `ids`, writes its measurements to `measurements` and
+  // leaves the table and the summary to the first process.
+  bool resumed = false;
+  std::vector<std::string> ids;
+  std::string measurements;
 };
 
 #ifdef FLOPSCOPE_HAS_CEILINGS
+/// The benchmarks a lost CUDA context left (after_lost_context) run in a fresh
+/// `flopscope ceilings --resumed`, which after a fault of its own goes on in
+/// another; what it brings back replaces their entries, and those it does not
+/// say why.
+void continue_in_new_process(const CeilingsOptions& o, std::vector<ceilings::Measurement>& ms) {
+  std::string ids;
+  size_t left = 0;
+  for (const ceilings::Measurement& m : ms)
+    if (m.after_lost_context) {
+      ids += (ids.empty() ? "" : ",") + std::string(ceilings::info(m.bench).id);
+      ++left;
+    }
+  if (left == 0) return;
+  std::fprintf(stderr,
+               "flopscope: error: the GPU context is unusable after a fault; the %zu remaining benchmark(s) go on "
+               "in a new process\n",
+               left);
+  std::vector<ceilings::Measurement> back;
+  std::string lost_why;  // why nothing came back
+  try {
+    const PrivateTempDir tmp("flopscope-ceilings");
+    const std::string file = (tmp.path() / "rest.json").string();
+    std::vector<std::string> args{"ceilings", "--resumed", "--ids", ids, "--measurements", file,
+                                  "--device", std::to_string(o.device)};
+    if (o.quick) args.push_back("--quick");
+    const int code = run_quietly(self_executable(), args);
+    if (code != kOk && code != kFailure)
+      std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", code);
+    if (std::filesystem::exists(file))
+      back = ceilings::measurements_from_json(read_file(file), "the new process's measurements");
+    else
+      lost_why = "the new process wrote no measurements (exit code " + std::to_string(code) + ")";
+  } catch (const Error& e) {
+    lost_why = e.what();
+  }
+  for (ceilings::Measurement& m : ms) {
+    if (!m.after_lost_context) continue;
+    bool found = false;
+    for (const ceilings::Measurement& b : back)
+      if (b.bench == m.bench) {
+        m = b;
+        found = true;
+      }
+    if (found) continue;
+    m.skipped += "; nothing came back from the new process: " +
+                 (lost_why.empty() ? std::string("not in its measurements") : lost_why);
+    m.after_lost_context = false;
+  }
+}
+
 int run_ceilings_command(const CeilingsOptions& o) {
+  std::vector<ceilings::Bench> only;  // bad input before any GPU work
+  for (const std::string& id : o.ids) {
+    const std::optional<ceilings::Bench> b = ceilings::find_bench(id);
+    if (!b) throw_bad_input("--ids: no ceiling benchmark has the id '" + id + "'");
+    only.push_back(*b);
+  }
   const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu, one line
   if (o.device < 0 || size_t(o.device) >= devs.size())
     throw_bad_input("--device " + std::to_string(o.device) + ": " + std::to_string(devs.size()) +
@@ -45,8 +110,16 @@ int run_ceilings_command(const CeilingsOptions& o) {
   ceilings::RunOptions ro;
   ro.device = o.device;
   ro.quick = o.quick;
+  ro.only = only;
   ro.progress = [](const std::string& id) { std::fprintf(stderr, "ceilings: measuring %s\n", id.c_str()); };
-  const std::vector<ceilings::Measurement> ms = ceilings::run_ceilings(ro);
+  std::vector<ceilings::Measurement> ms = ceilings::run_ceilings(ro);
+  continue_in_new_process(o, ms);
+  if (o.resumed) {  // the first process prints, stores and sums up
+    write_file_atomic(o.measurements, ceilings::measurements_to_json(ms));
+    for (const ceilings::Measurement& m : ms)
+      if (!m.failed.empty()) return kFailure;
+    return kOk;
+  }
   const PeakTable measured = ceilings::to_peak_table(ms, dev.name, doc.created.substr(0, 10));
   doc.peaks.measured = measured;
 
@@ -82,8 +155,14 @@ void add_ceilings_command(CLI::App& app) {
   sub->add_option("--out", o->out, "Write a results file whose peaks.measured holds the ceilings")->check(not_empty());
   sub->add_flag("--quick", o->quick, "Shorter launches and fewer repetitions (less precise)");
   sub->add_option("--device", o->device, "CUDA device index")->check(non_negative_integer());
+  sub->add_flag("--resumed", o->resumed, "Internal: going on after another ceilings' fault")->group("");
+  sub->add_option("--ids", o->ids, "Internal: just these benchmarks")->delimiter(',')->group("");
+  sub->add_option("--measurements", o->measurements, "Internal: where --resumed writes its measurements")
+      ->group("");
   set_action(sub, [o]() -> int {
-    check_outputs({o->out});  // a bad output path fails before any GPU work, in every build
+    if (o->resumed != !o->measurements.empty())
+      throw_bad_input("--resumed and --measurements go together (they are internal: see 'flopscope ceilings --help')");
+    check_outputs({o->out, o->measurements});  // a bad output path fails before any GPU work, in every build
 #ifndef FLOPSCOPE_HAS_CEILINGS
     throw Error(ErrorKind::no_gpu,
                 "this flopscope was built without its CUDA kernels (FLOPSCOPE_KERNELS=OFF); "

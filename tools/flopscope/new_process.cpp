@@ -1,11 +1,13 @@
-#include "bench_resume.h"
+#include "new_process.h"
 
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -40,6 +42,20 @@ std::string self_executable() {
   const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) throw Error(ErrorKind::failure, "cannot find this program's executable (/proc/self/exe): " + ec.message());
   return p.string();
+}
+
+PrivateTempDir::PrivateTempDir(const std::string& prefix) {
+  namespace fs = std::filesystem;
+  std::string tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data()))
+    throw Error(ErrorKind::failure, "cannot create a temporary directory in " + fs::temp_directory_path().string() +
+                                        ": " + std::strerror(errno));
+  path_ = tmpl;
+}
+
+PrivateTempDir::~PrivateTempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace flopscope::cli
