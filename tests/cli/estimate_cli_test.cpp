@@ -191,6 +191,11 @@ TEST(EstimateCli, TableAndConfigFile) {
   ASSERT_EQ(list.exit_code, 0);
   for (const char* p : {"llama3-405b", "deepseek-v2-lite", "deepseek-v2", "deepseek-v3"})
     EXPECT_NE(list.out.find(p), std::string::npos) << p;
+  // The list points at the --json key that holds each preset's source: one that exists.
+  EXPECT_NE(list.out.find("(model_source)"), std::string::npos) << list.out;
+  const auto as_json = run_cli({"estimate", "--preset", "llama3-8b", "--json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  EXPECT_FALSE(json::parse(as_json.out).at("model_source").get<std::string>().empty());
   const auto help = run_cli({"--help"});
   EXPECT_NE(help.out.find("estimate"), std::string::npos);
 }

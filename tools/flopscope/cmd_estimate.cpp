@@ -154,7 +154,7 @@ int run_estimate(const EstimateOptions& o) {
       t.add_row({p.name, p.title, count(c.total), count(c.active), std::to_string(p.seq_len)});
     }
     std::cout << t.render(100, stdout_is_color_tty())
-              << "Sources: flopscope estimate --preset NAME --json (model.source)\n";
+              << "Sources: flopscope estimate --preset NAME --json (model_source)\n";
     return kOk;
   }
   if (o.config.empty() == o.preset.empty())
