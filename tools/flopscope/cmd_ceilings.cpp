@@ -41,18 +41,17 @@ struct CeilingsOptions {
 /// another; what it brings back replaces their entries, and those it does not
 /// say why.
 void continue_in_new_process(const CeilingsOptions& o, std::vector<ceilings::Measurement>& ms) {
-  std::string ids;
+  std::string ids, lost;  // lost: "the CUDA context was lost when <id> failed"
   size_t left = 0;
   for (const ceilings::Measurement& m : ms)
     if (m.after_lost_context) {
       ids += (ids.empty() ? "" : ",") + std::string(ceilings::info(m.bench).id);
+      if (lost.empty()) lost = m.skipped.rfind("not run: ", 0) == 0 ? m.skipped.substr(9) : m.skipped;
       ++left;
     }
   if (left == 0) return;
-  std::fprintf(stderr,
-               "flopscope: error: the GPU context is unusable after a fault; the %zu remaining benchmark(s) go on "
-               "in a new process\n",
-               left);
+  std::fprintf(stderr, "flopscope: error: %s; the %zu remaining benchmark(s) go on in a new process\n",
+               lost.c_str(), left);
   std::vector<ceilings::Measurement> back;
   std::string lost_why;  // why nothing came back
   try {
@@ -161,7 +160,8 @@ void add_ceilings_command(CLI::App& app) {
       ->group("");
   set_action(sub, [o]() -> int {
     if (o->resumed != !o->measurements.empty())
-      throw_bad_input("--resumed and --measurements go together (they are internal: see 'flopscope ceilings --help')");
+      throw_bad_input("--resumed and --measurements go together (both are internal: ceilings passes them to "
+                      "the process that goes on after a fault)");
     check_outputs({o->out, o->measurements});  // a bad output path fails before any GPU work, in every build
 #ifndef FLOPSCOPE_HAS_CEILINGS
     throw Error(ErrorKind::no_gpu,
