@@ -40,15 +40,42 @@ double all_ffn_flops(const ModelConfig& m, int64_t tokens) {
   return double(m.dense_layers) * ffn_matmul_flops(m, m.ffn_dim, tokens) + moe;
 }
 
-// QKᵀ and PV of one layer. attention_matmul_flops counts 2·D per score for
-// each of the two matmuls (4·D in all); MLA's query/key heads (qk) and value
-// heads (v) differ in size, so each matmul is half of that count at its own D.
-double attention_flops(AttentionShape a, int64_t qk_dim, int64_t v_dim) {
-  a.head_dim = qk_dim;
-  const double qk = attention_matmul_flops(a, CausalConvention::exact) / 2;
-  a.head_dim = v_dim;
-  return qk + attention_matmul_flops(a, CausalConvention::exact) / 2;
+// Keys one head's queries attend to over a sequence of T, summed: causal
+// (query i sees keys 0..i) or every query all T keys, and at most `window`
+// each under sliding-window attention (window > 0).
+double attended_keys(int64_t T, bool causal, int64_t window) {
+  const double t = double(T);
+  const double w = window > 0 && window < T ? double(window) : t;  // a window of T or more is none
+  if (!causal) return t * w;
+  return w * (w + 1) / 2 + (t - w) * w;
 }
+
+// One query's keys at a context of n: n, or the window when it is shorter.
+double capped_keys(const ModelConfig& m, double n) {
+  return m.sliding_window > 0 ? std::min(n, double(m.sliding_window)) : n;
+}
+
+// QKᵀ and PV of every layer: `full_keys` attended keys in a full-attention
+// layer, `window_keys` in a sliding-window one; 2·qk + 2·v FLOPs per head and
+// key (MLA's query/key heads (qk) and value heads (v) differ in size).
+double layers_attention_flops(const ModelConfig& m, double full_keys, double window_keys, int64_t qk_dim,
+                              int64_t v_dim) {
+  const double windowed = double(m.window_layers), full = double(m.layers) - windowed;  // 0 windowed: no window
+  return 2.0 * double(m.heads) * double(qk_dim + v_dim) * (full * full_keys + windowed * window_keys);
+}
+
+// The sum of min(n, window) over n = a..b (1 <= a <= b): a query's keys over
+// consecutive decode steps.
+double capped_key_sum(const ModelConfig& m, double a, double b) {
+  const double w = double(m.sliding_window);
+  if (m.sliding_window <= 0 || b <= w) return (a + b) * (b - a + 1) / 2;
+  if (a > w) return (b - a + 1) * w;
+  return (a + w) * (w - a + 1) / 2 + (b - w) * w;
+}
+
+// Whether an MTP module's block (one layer of the last layer's kind) uses the
+// window: when every layer of the main model does.
+bool every_layer_windowed(const ModelConfig& m) { return m.sliding_window > 0 && m.window_layers == m.layers; }
 
 // The head sizes a decode step's attention multiplies by, per key. MHA/GQA/MQA:
 // head_dim for both. MLA in the absorbed form (DeepSeek-V2 Sections 2.1.2-2.1.3):
@@ -92,7 +119,8 @@ ForwardFlops forward_flops_per_token(const ModelConfig& m, int64_t seq_len, bool
   const Projection out = attention_out_projection(m);
   f.attn_out = L * gemm_cost({T, out.out, out.in}, 2, 2).flops / t;
   const auto [qk_dim, v_dim] = forward_head_dims(m);
-  f.attention = L * attention_flops({1, m.heads, T, T, 0, causal}, qk_dim, v_dim) / t;
+  f.attention = layers_attention_flops(m, attended_keys(T, causal, 0), attended_keys(T, causal, m.sliding_window),
+                                       qk_dim, v_dim) / t;
   f.ffn = all_ffn_flops(m, T) / t;
   f.router = m.experts > 0 ? double(moe_layers(m)) * gemm_cost({T, m.experts, m.d_model}, 2, 2).flops / t : 0.0;
   f.logits = gemm_cost({T, m.vocab, m.d_model}, 2, 2).flops / t;
@@ -111,6 +139,7 @@ MtpForwardFlops mtp_forward_flops_per_token(const ModelConfig& m, int64_t seq_le
   block.layers = 1;
   block.dense_layers = 0;
   block.mtp_depth = 0;
+  block.window_layers = every_layer_windowed(m) ? 1 : 0;
   const ForwardFlops one = forward_flops_per_token(block, seq_len, causal);
   const double D = double(m.mtp_depth), t = double(seq_len);
   f.block = {D * one.qkv, D * one.attn_out, D * one.attention, D * one.ffn, D * one.router, D * one.logits};
@@ -134,15 +163,21 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   // value size v the term is 6·L·H·(qk + v)·T, the same 3 x forward.
   const auto [qk_dim, v_dim] = forward_head_dims(m);
   const double head_dims = double(qk_dim + v_dim);  // a structured binding clang 14 cannot capture
-  auto attention_term = [&](double layers) { return 6.0 * layers * double(m.heads) * head_dims * double(m.seq_len); };
-  t.train = 6.0 * (p.active - p.lookup) + attention_term(double(m.layers));
+  // Sliding-window layers: every query sees the window's keys, not all T.
+  const double T = double(m.seq_len), window_keys = capped_keys(m, T);
+  auto attention_term = [&](double full_layers, double windowed_layers) {
+    return 6.0 * double(m.heads) * head_dims * (full_layers * T + windowed_layers * window_keys);
+  };
+  const double windowed = double(m.window_layers);
+  t.train = 6.0 * (p.active - p.lookup) + attention_term(double(m.layers) - windowed, windowed);
   if (m.mtp_depth > 0) {
     // Multi-token prediction, the same convention per module: 6 x the weights a
     // token's matmuls use (its projection and block, and the shared LM head once
     // more: V·d), and the block's attention term. The shared embedding is a lookup.
     const double D = double(m.mtp_depth);
     const double head = double(m.vocab) * double(m.d_model);
-    t.train_mtp = 6.0 * (p.mtp_active + D * head) + attention_term(D);
+    t.train_mtp = 6.0 * (p.mtp_active + D * head) +
+                  (every_layer_windowed(m) ? attention_term(0, D) : attention_term(D, 0));
     t.train += t.train_mtp;
     t.train_6n += 6.0 * (p.mtp_active + D * head);
   }
@@ -340,15 +375,17 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   const auto head_dims = decode_head_dims(m);
   const int64_t qk_dim = head_dims.first, v_dim = head_dims.second;
   auto decode_flops = [&](int64_t ctx) {
-    return linear + per.logits + L * attention_flops({1, m.heads, 1, ctx, 0, true}, qk_dim, v_dim);
+    return linear + per.logits + layers_attention_flops(m, double(ctx), capped_keys(m, double(ctx)), qk_dim, v_dim);
   };
   r.decode_flops_per_token = decode_flops(r.context);
   // Tokens 2..G each take one decode step over the prompt and the tokens so far.
   double gen = 0;
   if (r.gen_tokens > 1) {
     const double g = double(r.gen_tokens - 1);
-    const double keys = g * P + g * (g + 1) / 2;  // sum over steps j=1..G-1 of (P + j)
-    gen = g * (linear + per.logits) + L * 2.0 * double(m.heads) * double(qk_dim + v_dim) * keys;
+    // Over steps j = 1..G-1, the P + j keys (full layers) or min(P + j, window).
+    const double full_keys = g * P + g * (g + 1) / 2;
+    gen = g * (linear + per.logits) +
+          layers_attention_flops(m, full_keys, capped_key_sum(m, P + 1, P + g), qk_dim, v_dim);
   }
   r.generation_flops = r.prefill_flops + B * gen;
 
@@ -357,7 +394,9 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   const double cached_values = is_mla(m) ? double(m.kv_lora_rank + m.qk_rope_head_dim)
                                          : 2.0 * double(m.kv_heads) * double(m.head_dim);
   r.kv_bytes_per_token = L * cached_values * in.kv_bytes;
-  r.kv_cache_bytes = r.kv_bytes_per_token * double(r.context);
+  // A sliding-window layer keeps the last `window` tokens (Mistral's rolling buffer).
+  const double windowed = double(m.window_layers), ctx = double(r.context);
+  r.kv_cache_bytes = cached_values * in.kv_bytes * ((L - windowed) * ctx + windowed * capped_keys(m, ctx));
   r.weight_bytes_per_step = decode_weight_params(m, 1) * in.weight_bytes;
   r.decode_bytes_per_token = r.weight_bytes_per_step + r.kv_cache_bytes;
 

@@ -23,7 +23,7 @@ const std::vector<std::string>& known_keys() {
       "active_experts", "bias",      "norm_bias", "parallel_block", "learned_positions",
       // DeepSeek-V2/V3: mixture-of-experts details and multi-head latent attention
       "shared_experts", "moe_ffn_dim", "dense_layers", "router_bias", "kv_lora_rank",
-      "q_lora_rank", "qk_rope_head_dim", "v_head_dim",
+      "q_lora_rank", "qk_rope_head_dim", "v_head_dim", "sliding_window", "window_layers",
       // DeepSeek-V3: multi-token prediction modules (num_nextn_predict_layers)
       "mtp_depth"};
   return keys;
@@ -99,6 +99,8 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   size("q_lora_rank", m.q_lora_rank, false);  // null, as in DeepSeek-V2-Lite's config.json: absent
   size("qk_rope_head_dim", m.qk_rope_head_dim, false);
   size("v_head_dim", m.v_head_dim, false);
+  size("sliding_window", m.sliding_window, false);
+  size("window_layers", m.window_layers, false);
   // 0 is a valid depth (no modules, as absent), unlike the sizes above.
   if (auto it = j.find("mtp_depth"); it != j.end() && !it->is_null())
     m.mtp_depth = size_value(*it, origin, "mtp_depth");
@@ -155,6 +157,10 @@ std::string to_config_json(const ModelConfig& m) {
   j["norm_bias"] = m.norm_bias;
   j["parallel_block"] = m.parallel_block;
   j["learned_positions"] = m.learned_positions;
+  if (m.sliding_window > 0) {  // absent: full attention, so that other configs stay as they were
+    j["sliding_window"] = m.sliding_window;
+    j["window_layers"] = m.window_layers;
+  }
   if (m.mtp_depth > 0) j["mtp_depth"] = m.mtp_depth;  // absent: none, so that other configs stay as they were
   return j.dump();
 }
@@ -220,6 +226,21 @@ void validate_mtp(const ModelConfig& m, const std::string& origin) {
                     str(m.seq_len) + "): module k predicts the token k + 1 ahead, from seq_len - k positions");
 }
 
+// Sliding-window attention: the window and how many layers use it.
+void validate_window(ModelConfig& m, const std::string& origin) {
+  if (m.sliding_window == 0) {
+    if (m.window_layers > 0)
+      throw_bad_input(origin + ": window_layers (" + str(m.window_layers) +
+                      ") needs sliding_window, the keys each query of those layers attends to; set "
+                      "sliding_window, or drop window_layers for full attention");
+    return;
+  }
+  if (m.window_layers == 0) m.window_layers = m.layers;
+  if (m.window_layers > m.layers)
+    throw_bad_input(origin + ": window_layers (" + str(m.window_layers) + ") is more than layers (" +
+                    str(m.layers) + "): give the number of layers that use the sliding window");
+}
+
 }  // namespace
 
 bool is_mla(const ModelConfig& m) { return m.kv_lora_rank > 0; }
@@ -266,7 +287,8 @@ void validate_model(ModelConfig& m, const std::string& origin) {
       {"shared_experts", m.shared_experts, false}, {"moe_ffn_dim", m.moe_ffn_dim, false},
       {"dense_layers", m.dense_layers, false},     {"kv_lora_rank", m.kv_lora_rank, false},
       {"q_lora_rank", m.q_lora_rank, false},       {"qk_rope_head_dim", m.qk_rope_head_dim, false},
-      {"v_head_dim", m.v_head_dim, false}};
+      {"v_head_dim", m.v_head_dim, false},         {"sliding_window", m.sliding_window, false},
+      {"window_layers", m.window_layers, false}};
   for (const Size& z : sizes)
     if (z.value < 0 || (z.required && z.value == 0))
       throw_bad_input(origin + ": " + z.key + " must be positive, got " + std::to_string(z.value));
@@ -306,6 +328,7 @@ void validate_model(ModelConfig& m, const std::string& origin) {
   }
   validate_moe(m, origin);
   validate_mtp(m, origin);
+  validate_window(m, origin);
 }
 
 namespace {

@@ -37,6 +37,12 @@ struct P {
     m.seq_len = s;
     return *this;
   }
+  // Sliding-window attention on `layers` layers (0: every layer).
+  P& window(int64_t keys, int64_t layers = 0) {
+    m.sliding_window = keys;
+    m.window_layers = layers;
+    return *this;
+  }
   P& moe(int64_t experts, int64_t active) {
     m.experts = experts;
     m.active_experts = active;
@@ -150,12 +156,11 @@ std::vector<ModelConfig> build() {
             "(Section 3.4.2); seq_len 8192 is the main phase.");
 
   v.emplace_back("mistral-7b", "Mistral 7B");
-  v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(32000, false).seq(8192)
+  v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(32000, false).seq(8192).window(4096)
       .cite("Jiang et al. 2023, 'Mistral 7B', Table 1 (dim 4096, 32 layers, head_dim 128, "
-            "hidden_dim 14336, 32 heads, 8 KV heads, window 4096, context 8192, vocabulary 32000); "
-            "untied LM head per the released config.json")
-      .note("Sliding-window attention (window 4096) is not expressed: attention is counted over "
-            "all seq_len keys, exact only up to 4096.");
+            "hidden_dim 14336, 32 heads, 8 KV heads, window 4096, context 8192, vocabulary 32000) and "
+            "Section 2 (sliding window attention in every layer, rolling buffer cache of W = 4096); "
+            "untied LM head per the released config.json");
 
   v.emplace_back("mixtral-8x7b", "Mixtral 8x7B");
   v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(32000, false).seq(32768)

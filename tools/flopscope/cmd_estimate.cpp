@@ -380,6 +380,11 @@ int run_estimate(const EstimateOptions& o) {
     if (model.dense_layers > 1) os << ", first " << model.dense_layers << " layers dense";
   }
   if (model.mtp_depth > 0) os << ", MTP depth " << model.mtp_depth;
+  if (model.sliding_window > 0)
+    os << ", sliding window " << model.sliding_window << " on "
+       << (model.window_layers == model.layers ? std::string("every layer")
+                                               : std::to_string(model.window_layers) + " of " +
+                                                     std::to_string(model.layers) + " layers");
   os << "\n";
   if (!model.source.empty()) os << "source: " << model.source << "\n";
   if (!model.notes.empty()) os << "note: " << model.notes << "\n";
@@ -400,7 +405,15 @@ int run_estimate(const EstimateOptions& o) {
   f.row("flops_per_token_forward", sci(tf.forward),
         mla ? "matmuls: 2 x weights used + 2*L*H*(qk+v)*T attention"
             : "matmuls: 2 x weights used + 4*L*H*Q*T attention");
-  f.row("  causal-exact forward", sci(tf.forward_causal), "attention over (T+1)/2 keys on average");
+  if (model.sliding_window > 0)  // the keys a query sees: T, or min(T, W) in windowed layers
+    f.row("  sliding window W", std::to_string(model.sliding_window),
+          "T is min(T, W) in " + (model.window_layers == model.layers
+                                      ? std::string("every layer")
+                                      : std::to_string(model.window_layers) + " of " +
+                                            std::to_string(model.layers) + " layers"));
+  f.row("  causal-exact forward", sci(tf.forward_causal),
+        model.sliding_window > 0 ? "attention over the causal keys inside the window"
+                                 : "attention over (T+1)/2 keys on average");
   f.row("flops_per_token_train_6n", sci(tf.train_6n),
         model.mtp_depth > 0 ? "6 x (params_active + MTP active + LM head again per module)"
                             : "6 x params_active (Chinchilla; Kaplan: 6 x non_embedding)");
@@ -460,10 +473,13 @@ int run_estimate(const EstimateOptions& o) {
     inf.row("generation_flops", sci(ie.generation_flops),
             "prefill + decode of " + std::to_string(ie.gen_tokens) + " tokens");
   inf.row("decode_flops_per_token", sci(ie.decode_flops_per_token),
-          "at context " + std::to_string(ie.context) + (mla ? ", latent cache (absorbed MLA)" : ", KV cache"));
+          "at context " + std::to_string(ie.context) + (mla ? ", latent cache (absorbed MLA)" : ", KV cache") +
+              (model.sliding_window > 0 ? " (W-capped)" : ""));
   inf.row("decode_bytes_per_token", bytes(ie.decode_bytes_per_token),
           "weights " + bytes(ie.weight_bytes_per_step) + " + KV " + bytes(ie.kv_cache_bytes) + " (" +
-              bytes(ie.kv_bytes_per_token) + "/token)");
+              bytes(ie.kv_bytes_per_token) + "/token" +
+
+              ")");
   auto bound = [&](const DecodePoint& d) {
     std::string s = "AI " + fixed(d.intensity, 1) + " FLOP/B";
     if (d.memory_bound)

@@ -51,6 +51,14 @@ struct ModelConfig {
   int64_t q_lora_rank = 0;       ///< the compressed query (d_c'); 0: direct d -> H x qk projection
   int64_t qk_rope_head_dim = 0;  ///< the decoupled RoPE part of each query/key head (d_h^R)
   int64_t v_head_dim = 0;        ///< each head's value size; 0 in input: = head_dim
+  /// Sliding-window attention (Mistral 7B, Section 2): a query attends to at
+  /// most this many keys (itself and the ones just before it), and a layer's
+  /// KV cache keeps at most this many tokens. 0: full attention.
+  int64_t sliding_window = 0;
+  /// The layers that use the window (Gemma 2 alternates windowed and global
+  /// layers); which ones changes no FLOP or byte count. 0 in input with a
+  /// window: every layer.
+  int64_t window_layers = 0;
   // Parameter-count details; they change no FLOP figure.
   bool bias = false;               ///< biases on every linear layer (GPT-2/3)
   bool norm_bias = false;          ///< norms have a bias (LayerNorm) as well as a scale
