@@ -162,6 +162,19 @@ std::vector<ModelConfig> build() {
             "Section 2 (sliding window attention in every layer, rolling buffer cache of W = 4096); "
             "untied LM head per the released config.json");
 
+  v.emplace_back("gemma2-9b", "Gemma 2 9B");
+  v.back().dims(42, 3584, 16, 8, 256).ffn(14336, swiglu).vocab(256000, true).seq(8192).window(4096, 21)
+      .tokens(8e12, "Gemma Team 2024 (Gemma 2), Section 3.1: 8 trillion tokens")
+      .cite("Gemma Team 2024, 'Gemma 2: Improving Open Language Models at a Practical Size' "
+            "(arXiv:2408.00118), Section 2 (local sliding-window attention of 4096 tokens and "
+            "global attention of 8192 in alternate layers, GQA, approximated GeGLU) and Table 2 "
+            "(8,324,201,984 non-embedding parameters); d_model 3584, 42 layers, 16 heads, 8 KV "
+            "heads, head_dim 256, FFN 14336, vocabulary 256,000, tied embeddings from the released "
+            "config.json (google/gemma-2-9b)")
+      .note("GeGLU is counted as swiglu: the same three matrices and matmul FLOPs. Each layer "
+            "has four RMSNorms (before and after attention and FFN), two counted here: 301,056 "
+            "parameters fewer than Table 2. Logit soft-capping is elementwise, not counted.");
+
   v.emplace_back("mixtral-8x7b", "Mixtral 8x7B");
   v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(32000, false).seq(32768)
       .moe(8, 2)

@@ -152,3 +152,18 @@ TEST(EstimateWindow, BadInputNamesTheFix) {
   EXPECT_EQ(back.window_layers, 2);
   EXPECT_EQ(to_config_json(tiny("")).find("window"), std::string::npos) << "absent without a window";
 }
+
+// Gemma 2 9B: sliding window in every other layer (21 of 42). Table 2 of the
+// Gemma 2 report counts four RMSNorms per layer; the config has two.
+TEST(EstimateWindow, Gemma2NineBAgainstItsReport) {
+  const ModelConfig& m = require_preset("gemma2-9b");
+  EXPECT_EQ(m.sliding_window, 4096);
+  EXPECT_EQ(m.window_layers, 21);
+  const ParamCounts p = count_params(m);
+  EXPECT_DOUBLE_EQ(p.non_embedding, 8324201984.0 - 2 * 42 * 3584.0);
+  EXPECT_DOUBLE_EQ(p.total - p.non_embedding, 256000.0 * 3584);  // tied: one table
+  // Half the layers see 4096 of the 8192 keys: the PaLM term loses a quarter.
+  const double term = 6.0 * 42 * 16 * 512 * 8192;
+  EXPECT_DOUBLE_EQ(token_flops(without_window(m), Checkpointing::none).train - token_flops(m, Checkpointing::none).train,
+                   term / 4);
+}
