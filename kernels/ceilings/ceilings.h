@@ -131,6 +131,9 @@ struct RunOptions {
   std::vector<Bench> only;  ///< just these (empty: every benchmark)
   /// Called before each benchmark with its id; may be empty.
   std::function<void(const std::string&)> progress;
+  /// Called with each benchmark's entry once it has one (measured, failed or
+  /// skipped), in run order; may be empty.
+  std::function<void(const Measurement&)> measured;
 };
 
 /// Runs the benchmarks (every one, or `opt.only`) on `opt.device`, in

@@ -2,6 +2,7 @@
 // that runs what a lost CUDA context left) hands its results to the first one.
 // Host-only; a private format between two runs of one binary, still read as
 // untrusted input: every field is checked and a problem names its place.
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -75,6 +76,7 @@ std::vector<Measurement> measurements_from_json(const std::string& text, const s
     m.note = c.string("note");
     // What the table divides by: a run has its work and its times.
     if (m.ran && (m.times_s.empty() || !(m.work > 0))) c.fail("a benchmark that ran needs work > 0 and times");
+    if (m.ran && !std::isfinite(m.best_rate())) c.fail("work over its shortest time is not a finite rate");
     if (int(m.ran) + int(!m.skipped.empty()) + int(!m.failed.empty()) != 1)
       c.fail("expected exactly one of: ran, skipped, failed");
     if (m.after_lost_context && m.skipped.empty()) c.fail("after_lost_context without a reason it was skipped");

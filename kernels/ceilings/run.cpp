@@ -281,28 +281,26 @@ std::vector<Measurement> run_on_device(const RunOptions& opt, const cudaDevicePr
   for (const Bench bench : run_order()) {
     if (!opt.only.empty() && std::find(opt.only.begin(), opt.only.end(), bench) == opt.only.end()) continue;
     const BenchInfo& b = info(bench);
+    Measurement m;
+    m.bench = bench;
     if (!lost.empty()) {
-      Measurement m;
-      m.bench = bench;
       m.skipped = "not run: " + lost;
       m.after_lost_context = true;
-      done.push_back(m);
-      continue;
-    }
-    if (opt.progress) opt.progress(b.id);
-    try {
-      done.push_back(measure(b, rig));
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::failure) throw;
-      Measurement m;
-      m.bench = bench;
-      m.failed = e.what();
-      done.push_back(m);
-      if (context_lost()) {
-        lost = std::string("the CUDA context was lost when ") + b.id + " failed";
-        lost_context = true;
+    } else {
+      if (opt.progress) opt.progress(b.id);
+      try {
+        m = measure(b, rig);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::failure) throw;
+        m.failed = e.what();
+        if (context_lost()) {
+          lost = std::string("the CUDA context was lost when ") + b.id + " failed";
+          lost_context = true;
+        }
       }
     }
+    done.push_back(m);
+    if (opt.measured) opt.measured(m);
   }
   return done;
 }

@@ -316,6 +316,7 @@ TEST(Ceilings, MalformedMeasurementsAreRefusedNamingThePlace) {
       {mangled(good, "\"dram.copy\"", "\"dram.cpy\""), "no ceiling benchmark has the id 'dram.cpy'"},
       {mangled(good, "\"bf16.wgmma\"", "\"fp16.mma_sync\""), "'fp16.mma_sync' is given twice"},
       {mangled(good, "0.005,", "-0.005,"), "$.measurements[2].times_s[1]"},
+      {mangled(good, "0.005,", "1e-320,"), "not a finite rate"},
       {mangled(good, "\"trips\": 7", "\"trips\": -7"), "$.measurements[2].shape.trips"},
       {mangled(good, "\"sm_clock_mhz\": 1755.5", "\"sm_clock_mhz\": 0"), "sm_clock_mhz"},
       {mangled(good, "\"note\": \"buffer 1024 MiB\"", "\"nothing\": 1"), "missing key 'note'"},

@@ -50,7 +50,16 @@ TEST(CeilingsCli, InternalResumeOptionsAreCheckedBeforeAnyGpuWork) {
   auto half = run_cli({"ceilings", "--resumed"});
   EXPECT_EQ(half.exit_code, 2) << half.err;
   EXPECT_EQ(lines(half.err), 1) << half.err;
-  EXPECT_NE(half.err.find("--resumed and --measurements go together"), std::string::npos) << half.err;
+  EXPECT_NE(half.err.find("--resumed, --ids and --measurements go together"), std::string::npos) << half.err;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"ceilings", "--ids", "fp32.ffma"},
+        {"ceilings", "--resumed", "--measurements", "/tmp/flopscope-never-written.json"},
+        {"ceilings", "--resumed", "--measurements", "/tmp/flopscope-never-written.json", "--ids", "fp32.ffma",
+         "--out", "/tmp/flopscope-never-written-out.json"}}) {
+    auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
+    EXPECT_NE(r.err.find("go together"), std::string::npos) << r.err;
+  }
   auto unknown = run_cli({"ceilings", "--resumed", "--measurements", "/tmp/flopscope-never-written.json", "--ids",
                           "fp32.ffma,dram.cpy"});
   if (unknown.err.find("built without its CUDA kernels") != std::string::npos)

@@ -323,3 +323,19 @@ TEST(EstimateCli, ModelFlopsForAStep) {
   expect_bad_input({"--preset", "gpt2-small", "--model-flops-out", dir + "/c.json", "--nvtx", "s", "--nvtx", "s"},
                    "--nvtx s is given twice");
 }
+
+// A sliding-window model says so: the header, the W row under the forward,
+// the W-capped decode figures, and the model FLOPs file's description.
+TEST(EstimateCli, SlidingWindowIsShownWhereItCounts) {
+  const auto r = run_cli({"estimate", "--preset", "gemma2-9b", "--gen-tokens", "16"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"sliding window 4096 on 21 of 42 layers", "sliding window W", "T is min(T, W) in 21 of 42",
+                        "KV cache (W-capped)"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  const std::string out = temp_dir() + "/model_flops.json";
+  const auto m = run_cli({"estimate", "--preset", "mistral-7b", "--nvtx", "step", "--model-flops-out", out});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_NE(flopscope::read_file(out).find("at most 4096 in the 32 sliding-window layers"), std::string::npos);
+  const auto full = run_cli({"estimate", "--preset", "llama3-8b"});
+  EXPECT_EQ(full.out.find("sliding window"), std::string::npos) << full.out;
+}

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -42,4 +43,22 @@ TEST(NewProcess, PrivateTempDirIsFreshPrivateAndRemoved) {
     std::ofstream(a.path() / "rest.json") << "{}";
   }
   EXPECT_FALSE(fs::exists(kept)) << kept;
+}
+
+// A TMPDIR that names no directory is a flopscope Error (the caller reports
+// what came back and goes on), not a filesystem_error escaping to main.
+TEST(NewProcess, PrivateTempDirWithoutATemporaryDirectoryIsAnError) {
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", "/nonexistent-flopscope-tmpdir", 1);
+  try {
+    const PrivateTempDir d("flopscope-test");
+    ADD_FAILURE() << "made " << d.path();
+  } catch (const flopscope::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("temporary directory"), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not a flopscope::Error: " << e.what();
+  }
+  if (old) ::setenv("TMPDIR", saved.c_str(), 1);
+  else ::unsetenv("TMPDIR");
 }

@@ -163,12 +163,14 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   c.exit_code = run_quietly(self_executable(), args);
   // Each file on its own: one that cannot be read does not lose the other.
   try {
-    if (fs::exists(out)) c.runs = read_results(out).runs;
+    std::error_code ec;
+    if (fs::exists(out, ec)) c.runs = read_results(out).runs;
   } catch (const Error& e) {
     std::fprintf(stderr, "flopscope: error: the new process's results cannot be read: %s\n", e.what());
   }
   try {
-    if (fs::exists(counters)) c.counters = read_counter_file(counters);
+    std::error_code ec;
+    if (fs::exists(counters, ec)) c.counters = read_counter_file(counters);
   } catch (const Error& e) {
     std::fprintf(stderr, "flopscope: error: the new process's counters cannot be read: %s\n", e.what());
   }

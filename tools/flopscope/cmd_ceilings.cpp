@@ -63,7 +63,8 @@ void continue_in_new_process(const CeilingsOptions& o, std::vector<ceilings::Mea
     const int code = run_quietly(self_executable(), args);
     if (code != kOk && code != kFailure)
       std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", code);
-    if (std::filesystem::exists(file))
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec))
       back = ceilings::measurements_from_json(read_file(file), "the new process's measurements");
     else
       lost_why = "the new process wrote no measurements (exit code " + std::to_string(code) + ")";
@@ -74,7 +75,7 @@ void continue_in_new_process(const CeilingsOptions& o, std::vector<ceilings::Mea
     if (!m.after_lost_context) continue;
     bool found = false;
     for (const ceilings::Measurement& b : back)
-      if (b.bench == m.bench) {
+      if (b.bench == m.bench && !b.after_lost_context) {  // one its own new process did not bring back either
         m = b;
         found = true;
       }
@@ -111,6 +112,18 @@ int run_ceilings_command(const CeilingsOptions& o) {
   ro.quick = o.quick;
   ro.only = only;
   ro.progress = [](const std::string& id) { std::fprintf(stderr, "ceilings: measuring %s\n", id.c_str()); };
+  // A resumed process hands back each benchmark as it finishes: if it dies on
+  // a later one, the first process still has these.
+  std::vector<ceilings::Measurement> so_far;
+  if (o.resumed)
+    ro.measured = [&](const ceilings::Measurement& m) {
+      so_far.push_back(m);
+      try {
+        write_file_atomic(o.measurements, ceilings::measurements_to_json(so_far));
+      } catch (const Error&) {
+        // The final write below reports it.
+      }
+    };
   std::vector<ceilings::Measurement> ms = ceilings::run_ceilings(ro);
   continue_in_new_process(o, ms);
   if (o.resumed) {  // the first process prints, stores and sums up
@@ -159,9 +172,9 @@ void add_ceilings_command(CLI::App& app) {
   sub->add_option("--measurements", o->measurements, "Internal: where --resumed writes its measurements")
       ->group("");
   set_action(sub, [o]() -> int {
-    if (o->resumed != !o->measurements.empty())
-      throw_bad_input("--resumed and --measurements go together (both are internal: ceilings passes them to "
-                      "the process that goes on after a fault)");
+    if (o->resumed != !o->measurements.empty() || o->resumed != !o->ids.empty() || (o->resumed && !o->out.empty()))
+      throw_bad_input("--resumed, --ids and --measurements go together, without --out (all three are internal: "
+                      "ceilings passes them to the process that goes on after a fault)");
     check_outputs({o->out, o->measurements});  // a bad output path fails before any GPU work, in every build
 #ifndef FLOPSCOPE_HAS_CEILINGS
     throw Error(ErrorKind::no_gpu,

@@ -124,7 +124,11 @@ void write_step_model_flops(const EstimateOptions& o, const ModelConfig& model, 
   mf.source = "flopscope estimate: " + (model.title.empty() ? model.name : model.title) + ", " +
               fixed(tokens, 0) + " tokens per training step, checkpointing " + to_string(ckpt) +
               "; matmuls only, 3 x forward + recompute; attention over every key of seq_len " +
-              std::to_string(model.seq_len) + " (a causal kernel that skips masked blocks does about half)";
+              std::to_string(model.seq_len) +
+              (model.sliding_window > 0 ? ", at most " + std::to_string(model.sliding_window) + " in the " +
+                                              std::to_string(model.window_layers) + " sliding-window layers"
+                                        : std::string()) +
+              " (a causal kernel that skips masked blocks does about half)";
   double total = 0;
   for (const auto& [part, v] : parts) total += v;
   for (const std::string& r : o.nvtx) mf.ranges.push_back({r, total, parts});
@@ -412,7 +416,7 @@ int run_estimate(const EstimateOptions& o) {
                                       : std::to_string(model.window_layers) + " of " +
                                             std::to_string(model.layers) + " layers"));
   f.row("  causal-exact forward", sci(tf.forward_causal),
-        model.sliding_window > 0 ? "attention over the causal keys inside the window"
+        model.sliding_window > 0 ? "attention over the causal keys (inside W where windowed)"
                                  : "attention over (T+1)/2 keys on average");
   f.row("flops_per_token_train_6n", sci(tf.train_6n),
         model.mtp_depth > 0 ? "6 x (params_active + MTP active + LM head again per module)"
@@ -477,9 +481,7 @@ int run_estimate(const EstimateOptions& o) {
               (model.sliding_window > 0 ? " (W-capped)" : ""));
   inf.row("decode_bytes_per_token", bytes(ie.decode_bytes_per_token),
           "weights " + bytes(ie.weight_bytes_per_step) + " + KV " + bytes(ie.kv_cache_bytes) + " (" +
-              bytes(ie.kv_bytes_per_token) + "/token" +
-
-              ")");
+              bytes(ie.kv_bytes_per_token) + "/token" + (model.sliding_window > 0 ? ", W-capped" : "") + ")");
   auto bound = [&](const DecodePoint& d) {
     std::string s = "AI " + fixed(d.intensity, 1) + " FLOP/B";
     if (d.memory_bound)
@@ -540,7 +542,7 @@ void add_estimate_command(CLI::App& app) {
   o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len)");
   sub->add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)");
   sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)");
-  o->o_context = sub->add_option("--context", o->context, "Keys a decode step attends to (default: prompt + generated)");
+  o->o_context = sub->add_option("--context", o->context, "Tokens before a decode step: the keys it attends to in full-attention layers (default: prompt + generated)");
   sub->add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
   sub->add_option("--model-flops-out", o->model_flops_out,
                   "Write one training step's model FLOPs per --nvtx range, for 'flopscope crosscheck PROFILE "

@@ -46,10 +46,13 @@ std::string self_executable() {
 
 PrivateTempDir::PrivateTempDir(const std::string& prefix) {
   namespace fs = std::filesystem;
-  std::string tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  std::error_code ec;  // TMPDIR naming no directory: an Error like any other failure here
+  const fs::path root = fs::temp_directory_path(ec);
+  if (ec) throw Error(ErrorKind::failure, "cannot find a temporary directory (check TMPDIR): " + ec.message());
+  std::string tmpl = (root / (prefix + "-XXXXXX")).string();
   if (!::mkdtemp(tmpl.data()))
-    throw Error(ErrorKind::failure, "cannot create a temporary directory in " + fs::temp_directory_path().string() +
-                                        ": " + std::strerror(errno));
+    throw Error(ErrorKind::failure,
+                "cannot create a temporary directory in " + root.string() + ": " + std::strerror(errno));
   path_ = tmpl;
 }
 

@@ -56,7 +56,7 @@ struct ModelConfig {
   /// KV cache keeps at most this many tokens. 0: full attention.
   int64_t sliding_window = 0;
   /// The layers that use the window (Gemma 2 alternates windowed and global
-  /// layers); which ones changes no FLOP or byte count. 0 in input with a
+  /// layers); which ones changes no FLOP or byte count. Absent in input with a
   /// window: every layer.
   int64_t window_layers = 0;
   // Parameter-count details; they change no FLOP figure.
