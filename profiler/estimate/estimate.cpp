@@ -55,13 +55,19 @@ double capped_keys(const ModelConfig& m, double n) {
   return m.sliding_window > 0 ? std::min(n, double(m.sliding_window)) : n;
 }
 
+// A per-layer figure summed over the layers: `full` in each full-attention
+// layer, `windowed` in each sliding-window one (window_layers is 0 without a window).
+double over_layers(const ModelConfig& m, double full, double windowed) {
+  const double w = double(m.window_layers);
+  return (double(m.layers) - w) * full + w * windowed;
+}
+
 // QKᵀ and PV of every layer: `full_keys` attended keys in a full-attention
 // layer, `window_keys` in a sliding-window one; 2·qk + 2·v FLOPs per head and
 // key (MLA's query/key heads (qk) and value heads (v) differ in size).
 double layers_attention_flops(const ModelConfig& m, double full_keys, double window_keys, int64_t qk_dim,
                               int64_t v_dim) {
-  const double windowed = double(m.window_layers), full = double(m.layers) - windowed;  // 0 windowed: no window
-  return 2.0 * double(m.heads) * double(qk_dim + v_dim) * (full * full_keys + windowed * window_keys);
+  return 2.0 * double(m.heads) * double(qk_dim + v_dim) * over_layers(m, full_keys, window_keys);
 }
 
 // The sum of min(n, window) over n = a..b (1 <= a <= b): a query's keys over
@@ -162,22 +168,17 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   // 12·Q is 3 x (2·Q for QKᵀ + 2·Q for PV): with MLA's query/key size qk and
   // value size v the term is 6·L·H·(qk + v)·T, the same 3 x forward.
   const auto [qk_dim, v_dim] = forward_head_dims(m);
-  const double head_dims = double(qk_dim + v_dim);  // a structured binding clang 14 cannot capture
+  const double per_key = 6.0 * double(m.heads) * double(qk_dim + v_dim);  // per layer and key a query sees
   // Sliding-window layers: every query sees the window's keys, not all T.
   const double T = double(m.seq_len), window_keys = capped_keys(m, T);
-  auto attention_term = [&](double full_layers, double windowed_layers) {
-    return 6.0 * double(m.heads) * head_dims * (full_layers * T + windowed_layers * window_keys);
-  };
-  const double windowed = double(m.window_layers);
-  t.train = 6.0 * (p.active - p.lookup) + attention_term(double(m.layers) - windowed, windowed);
+  t.train = 6.0 * (p.active - p.lookup) + per_key * over_layers(m, T, window_keys);
   if (m.mtp_depth > 0) {
     // Multi-token prediction, the same convention per module: 6 x the weights a
     // token's matmuls use (its projection and block, and the shared LM head once
     // more: V·d), and the block's attention term. The shared embedding is a lookup.
     const double D = double(m.mtp_depth);
     const double head = double(m.vocab) * double(m.d_model);
-    t.train_mtp = 6.0 * (p.mtp_active + D * head) +
-                  (every_layer_windowed(m) ? attention_term(0, D) : attention_term(D, 0));
+    t.train_mtp = 6.0 * (p.mtp_active + D * head) + per_key * D * (every_layer_windowed(m) ? window_keys : T);
     t.train += t.train_mtp;
     t.train_6n += 6.0 * (p.mtp_active + D * head);
   }
@@ -395,8 +396,8 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
                                          : 2.0 * double(m.kv_heads) * double(m.head_dim);
   r.kv_bytes_per_token = L * cached_values * in.kv_bytes;
   // A sliding-window layer keeps the last `window` tokens (Mistral's rolling buffer).
-  const double windowed = double(m.window_layers), ctx = double(r.context);
-  r.kv_cache_bytes = cached_values * in.kv_bytes * ((L - windowed) * ctx + windowed * capped_keys(m, ctx));
+  const double ctx = double(r.context);
+  r.kv_cache_bytes = cached_values * in.kv_bytes * over_layers(m, ctx, capped_keys(m, ctx));
   r.weight_bytes_per_step = decode_weight_params(m, 1) * in.weight_bytes;
   r.decode_bytes_per_token = r.weight_bytes_per_step + r.kv_cache_bytes;
 
