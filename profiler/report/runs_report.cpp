@@ -45,6 +45,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   t.add_column("peak", Align::left);
   t.add_column("AI", Align::right);
   t.add_column("bound", Align::left);
+  t.add_column("roof%", Align::right);  // how near its roof: the one a copy's MFU cannot show
   t.add_column("ok", Align::left);
   for (const auto& r : doc.runs) {
     std::vector<Cell> row{run_label(r),         shape_string(r.shape),  fmt_time(r.time_s.median),
@@ -55,6 +56,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
     row.emplace_back(fmt_fixed(r.derived.ai_dram_hw.value_or(r.derived.ai_dram), 1));
     row.emplace_back(r.derived.bound,
                      r.derived.bound == "compute" ? Color::green : Color::blue);
+    row.emplace_back(fmt_fixed(r.derived.pct_of_roof, 1));
     const bool failed = r.validation && !r.validation->passed;
     row.emplace_back(validity(r), failed ? Color::red : Color::none);
     t.add_row(std::move(row));
@@ -66,7 +68,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
      << "peaks: " << first_columns(terminal_text(doc.peaks.datasheet.source), width - 7) << "\n"
      << "FLOPs, bytes: the model's (bytes: minimum DRAM traffic).\n"
      << "AI = FLOP per DRAM byte" << (any_hw ? ", hardware-counted where available" : ", model")
-     << ".\n";
+     << ".\nroof% = achieved / the roof at that AI: the peak, or AI x DRAM bandwidth.\n";
   return os.str();
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <regex>
 #include <sstream>
@@ -33,6 +34,16 @@ TEST(Report, TerminalFitsAndAligns) {
   const auto ls = lines(out);
   const size_t col = ls[1].find("TFLOP/s") + std::string("TFLOP/s").size();
   EXPECT_EQ(ls[2][col - 1] != ' ', true);
+  // roof%: the copy (memory-bound, MFU 0) shows how near its bandwidth roof it ran.
+  const RunRecord& copy = doc.runs[1];
+  ASSERT_EQ(copy.derived.bound, "memory");
+  EXPECT_GT(copy.derived.pct_of_roof, 50);
+  const auto row = std::find_if(ls.begin(), ls.end(), [](const std::string& l) { return l.rfind("memory.cop", 0) == 0; });
+  ASSERT_NE(row, ls.end()) << out;
+  std::istringstream cells(row->substr(row->find(" memory ")));
+  std::string bound, roof;
+  cells >> bound >> roof;
+  EXPECT_EQ(roof, fmt_fixed(copy.derived.pct_of_roof, 1)) << *row;
 }
 
 TEST(Report, TerminalColorOnlyWhenAsked) {
