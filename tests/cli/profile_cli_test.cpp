@@ -51,6 +51,17 @@ TEST(ProfileCli, BadOptionsAreUsageErrors) {
   expect_usage_error(run_cli({"profile", "--launch-skip", "-1", "--", "/bin/true"}), "--launch-skip");
 }
 
+// Its processes' files go to a private temporary directory: a TMPDIR naming
+// none is one line and exit 1 before the application starts (it once escaped
+// as an internal error).
+TEST(ProfileCli, NoTemporaryDirectoryIsOneLine) {
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c", "echo app-ran"}, {"TMPDIR=/nonexistent-flopscope-tmpdir"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("cannot find a temporary directory (check TMPDIR)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("app-ran"), std::string::npos) << r.out;
+}
+
 TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {
   auto r = run_cli({"profile", "--", "/bin/sh", "-c", "echo hello from app; exit 7"});
   EXPECT_EQ(r.exit_code, 7) << r.err;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -38,8 +39,16 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // `env` overrides: a variable it sets is dropped from this process's copy
+  // (getenv returns the first of two).
+  auto name_of = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
   std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    const bool overridden =
+        std::any_of(env.begin(), env.end(), [&](const std::string& o) { return name_of(o) == name_of(kv); });
+    if (!overridden) env_s.push_back(kv);
+  }
   env_s.insert(env_s.end(), env.begin(), env.end());
   std::vector<char*> envp;
   for (auto& e : env_s) envp.push_back(e.data());

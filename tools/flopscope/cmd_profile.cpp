@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "child_process.h"
+#include "new_process.h"  // PrivateTempDir
 #include "cli_util.h"
 #include "exit_codes.h"
 #include "flopscope/error.h"
@@ -78,13 +79,6 @@ std::string find_inject_library() {
   for (const std::string& c : candidates) looked += (looked.empty() ? "" : ", ") + c;
   throw Error(ErrorKind::failure, "cannot find libflopscope_inject.so (looked in " + looked +
                                       "); reinstall flopscope or set FLOPSCOPE_INJECT_LIB to its path");
-}
-
-std::string make_temp_dir() {
-  std::string tmpl = (fs::temp_directory_path() / "flopscope-profile-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data()))
-    throw Error(ErrorKind::failure, std::string("cannot create a temporary directory: ") + std::strerror(errno));
-  return tmpl;
 }
 
 // While the application runs, flopscope stays alive to collect its results:
@@ -268,14 +262,8 @@ int run_profile(const ProfileOptions& o) {
   // The periodic rewrite interval may be tuned from the environment (docs/profile.md).
   cfg.period_ms = cupti::inject_config_from_env([](const char* n) { return std::getenv(n); }).period_ms;
   const std::string lib = find_inject_library();
-  cfg.dir = make_temp_dir();
-  struct RemoveDir {
-    std::string dir;
-    ~RemoveDir() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{cfg.dir};
+  const PrivateTempDir tmp("flopscope-profile");  // the processes' files; removed at the end
+  cfg.dir = tmp.path().string();
 
   std::vector<std::string> env = cupti::inject_environment(cfg);
   env.push_back("CUDA_INJECTION64_PATH=" + lib);
