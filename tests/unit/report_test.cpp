@@ -229,3 +229,26 @@ TEST(NvtxRanges, DeepPathsAndHugeCountsStayBounded) {
   EXPECT_EQ(range_totals(doc, "leak").launches, std::numeric_limits<int64_t>::max()) << "held, not wrapped";
   EXPECT_FALSE(render_nvtx_ranges_terminal(doc).empty());
 }
+
+// `flopscope profile`'s table: every row, or the first `top` and one line for
+// the rest with their share of the GPU time.
+TEST(ProfileTable, TopRowsThenOneLineForTheRest) {
+  const ResultsDoc doc = test::model_twin_profile();  // 8 rows, 24 launches of 0.1 ms
+  const std::string all = render_profile_terminal(doc, 120, false, 0);
+  for (const RunRecord& r : doc.runs) EXPECT_NE(all.find(r.variant), std::string::npos) << r.variant;
+  EXPECT_EQ(all.find("more kernel rows"), std::string::npos);
+  EXPECT_NE(all.find("per NVTX range"), std::string::npos) << "the range tree follows";
+  EXPECT_EQ(render_profile_terminal(doc, 120, false, 8), all);
+  EXPECT_EQ(render_profile_terminal(doc, 120, false, 100), all);
+
+  // The first three: 4 + 1 + 2 of 24 launches; the other five hold 17 of them.
+  const std::string three = render_profile_terminal(doc, 120, false, 3);
+  EXPECT_NE(three.find("... and 5 more kernel rows (" + fmt_fixed(100.0 * 17 / 24, 1) + "% of the GPU time"),
+            std::string::npos)
+      << three;
+  EXPECT_NE(three.find("layer_norm"), std::string::npos);
+  EXPECT_EQ(three.find("flash_bwd"), std::string::npos) << three;
+  EXPECT_EQ(three.find("sgd_foreach"), std::string::npos) << three;
+  EXPECT_NE(three.find(" optimizer "), std::string::npos) << "the range tree still has every range\n" << three;
+  for (const auto& l : lines(three)) EXPECT_LE(l.size(), 120u) << l;
+}

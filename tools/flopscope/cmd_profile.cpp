@@ -21,7 +21,7 @@
 #include "exit_codes.h"
 #include "flopscope/error.h"
 #include "flopscope/results.h"
-#include "flopscope/full_report.h"  // render_nvtx_ranges_terminal
+#include "flopscope/full_report.h"  // render_profile_terminal
 #include "flopscope/table.h"
 #include "flopscope/views.h"
 #ifdef FLOPSCOPE_HAS_CUDA
@@ -48,6 +48,7 @@ struct ProfileOptions {
   std::string out;
   std::string counters;  // a .fscounters file, or an existing directory for one file per process
   std::vector<std::string> command;
+  int64_t top = 30;  // rows printed; 0: all
 };
 
 bool is_directory(const std::string& path) {
@@ -174,48 +175,6 @@ void attach_peaks(ResultsDoc& doc) {
   for (RunRecord& r : doc.runs) cupti::fill_profile_derived(r, doc.peaks.datasheet);
 }
 
-std::string render_profile(const ResultsDoc& doc, bool color) {
-  double all = 0;
-  for (const RunRecord& r : doc.runs) all += profile_total_s(r);
-  Table t;
-  t.add_column("kernel", Align::left, true);
-  t.add_column("nvtx", Align::left, true);
-  t.add_column("launches", Align::right);
-  t.add_column("total", Align::right);
-  t.add_column("%", Align::right);
-  t.add_column("median", Align::right);
-  t.add_column("p10", Align::right);
-  t.add_column("p90", Align::right);
-  t.add_column("precision?", Align::left);
-  bool any_hw = false;
-  for (const RunRecord& r : doc.runs) any_hw = any_hw || (r.hw && r.hw->flops_total);
-  if (any_hw) {
-    t.add_column("hw FLOP", Align::right);
-    t.add_column("TFLOP/s", Align::right);
-    t.add_column("HFU%", Align::right);
-  }
-  for (const RunRecord& r : doc.runs) {
-    const double total = profile_total_s(r);
-    std::vector<Cell> row{r.variant, r.nvtx.empty() ? "-" : r.nvtx, std::to_string(r.launches), fmt_time(total),
-                          fmt_fixed(all > 0 ? 100.0 * total / all : 0, 1), fmt_time(r.time_s.median),
-                          fmt_time(r.time_s.p10), fmt_time(r.time_s.p90), r.precision};
-    if (any_hw) {
-      const bool hw = r.hw && r.hw->flops_total;
-      row.emplace_back(hw ? fmt_si(*r.hw->flops_total) : "-");
-      row.emplace_back(r.derived.tflops_hw ? fmt_fixed(*r.derived.tflops_hw, 1) : "-");
-      row.emplace_back(r.derived.hfu ? fmt_fixed(*r.derived.hfu * 100, 1) : "-");
-    }
-    t.add_row(std::move(row));
-  }
-  std::string s = "device: " + (doc.device ? doc.device->name : std::string("not reported")) + "\n";
-  s += t.render(120, color);
-  s += "GPU time per kernel name x NVTX path (CUPTI activity records). 'precision?' is a guess from the "
-       "kernel name.\n";
-  if (any_hw)
-    s += "hw FLOP: hardware-counted FLOPs per launch (mean over profiled launches); HFU against the peak "
-         "of 'precision?'.\n";
-  return s + render_nvtx_ranges_terminal(doc, 120, color);
-}
 
 /// --counters: the raw counter files the processes left in `dir`, either
 /// copied into a directory as <pid>[-<n>].fscounters, or merged into one file
@@ -274,7 +233,8 @@ int run_profile(const ProfileOptions& o) {
   cupti::ProfileCollection c = cupti::read_profile_dir(cfg.dir, notes);
   attach_peaks(c.doc);
   const cupti::ProfileOutcome outcome = cupti::judge_profile(c, app, o.command[0]);
-  if (!c.doc.runs.empty()) std::cout << render_profile(c.doc, stdout_is_color_tty()) << std::flush;
+  if (!c.doc.runs.empty())
+    std::cout << render_profile_terminal(c.doc, 120, stdout_is_color_tty(), size_t(o.top)) << std::flush;
   if (!o.out.empty() && !c.statuses.empty()) write_output(o.out, to_json_text(c.doc) + "\n", "results");
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
@@ -323,6 +283,9 @@ void add_profile_command(CLI::App& app) {
       ->check(not_empty())
       ->allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
   sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file")->check(not_empty());
+  sub->add_option("--top", opt->top, "Print the N kernel rows with the most GPU time (0: all; --out keeps every row)")
+      ->check(non_negative_integer())
+      ->default_val(30);
   sub->add_option("--counters", opt->counters,
                   "With flops/roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
                   "to this file, merged over processes, or into this existing directory as "

@@ -17,6 +17,11 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
 /// time and hardware FLOPs per range, subranges indented. Empty without ranges.
 /// `report` shows it for profiles, and `profile` prints it under its table.
 std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width = 100, bool color = false);
+/// The table `flopscope profile` prints: one row per kernel name x NVTX path
+/// in the document's order (profile puts the longest total GPU time first),
+/// their share of the GPU time, then the NVTX range tree. `top` > 0: only the
+/// first `top` rows, and one line for the rest.
+std::string render_profile_terminal(const ResultsDoc& doc, size_t width = 120, bool color = false, size_t top = 0);
 /// Markdown: for one document, render_markdown() followed by the other views.
 std::string render_report_markdown(const std::vector<ResultsDoc>& docs);
 /// CSV, one row per run: for one document exactly render_csv(); for several, a
