@@ -50,10 +50,8 @@ double attended_keys(int64_t T, bool causal, int64_t window) {
   return w * (w + 1) / 2 + (t - w) * w;
 }
 
-// One query's keys at a context of n: n, or the window when it is shorter.
-double capped_keys(const ModelConfig& m, double n) {
-  return m.sliding_window > 0 ? std::min(n, double(m.sliding_window)) : n;
-}
+// One query's keys at a context of n: n, or the window when it is shorter (window > 0).
+double capped_keys(double n, int64_t window) { return window > 0 ? std::min(n, double(window)) : n; }
 
 // A per-layer figure summed over the layers: `full` in each full-attention
 // layer, `windowed` in each sliding-window one (window_layers is 0 without a window).
@@ -70,11 +68,11 @@ double layers_attention_flops(const ModelConfig& m, double full_keys, double win
   return 2.0 * double(m.heads) * double(qk_dim + v_dim) * over_layers(m, full_keys, window_keys);
 }
 
-// The sum of min(n, window) over n = a..b (1 <= a <= b): a query's keys over
-// consecutive decode steps.
-double capped_key_sum(const ModelConfig& m, double a, double b) {
-  const double w = double(m.sliding_window);
-  if (m.sliding_window <= 0 || b <= w) return (a + b) * (b - a + 1) / 2;
+// The sum of capped_keys(n, window) over n = a..b (1 <= a <= b): a query's
+// keys over consecutive decode steps.
+double capped_key_sum(double a, double b, int64_t window) {
+  const double w = double(window);
+  if (window <= 0 || b <= w) return (a + b) * (b - a + 1) / 2;
   if (a > w) return (b - a + 1) * w;
   return (a + w) * (w - a + 1) / 2 + (b - w) * w;
 }
@@ -170,7 +168,7 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   const auto [qk_dim, v_dim] = forward_head_dims(m);
   const double per_key = 6.0 * double(m.heads) * double(qk_dim + v_dim);  // per layer and key a query sees
   // Sliding-window layers: every query sees the window's keys, not all T.
-  const double T = double(m.seq_len), window_keys = capped_keys(m, T);
+  const double T = double(m.seq_len), window_keys = capped_keys(T, m.sliding_window);
   t.train = 6.0 * (p.active - p.lookup) + per_key * over_layers(m, T, window_keys);
   if (m.mtp_depth > 0) {
     // Multi-token prediction, the same convention per module: 6 x the weights a
@@ -376,7 +374,9 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   const auto head_dims = decode_head_dims(m);
   const int64_t qk_dim = head_dims.first, v_dim = head_dims.second;
   auto decode_flops = [&](int64_t ctx) {
-    return linear + per.logits + layers_attention_flops(m, double(ctx), capped_keys(m, double(ctx)), qk_dim, v_dim);
+    const double keys = double(ctx);
+    return linear + per.logits +
+           layers_attention_flops(m, keys, capped_keys(keys, m.sliding_window), qk_dim, v_dim);
   };
   r.decode_flops_per_token = decode_flops(r.context);
   // Tokens 2..G each take one decode step over the prompt and the tokens so far.
@@ -384,9 +384,9 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   if (r.gen_tokens > 1) {
     const double g = double(r.gen_tokens - 1);
     // Over steps j = 1..G-1, the P + j keys (full layers) or min(P + j, window).
-    const double full_keys = g * P + g * (g + 1) / 2;
-    gen = g * (linear + per.logits) +
-          layers_attention_flops(m, full_keys, capped_key_sum(m, P + 1, P + g), qk_dim, v_dim);
+    gen = g * (linear + per.logits) + layers_attention_flops(m, capped_key_sum(P + 1, P + g, 0),
+                                                             capped_key_sum(P + 1, P + g, m.sliding_window),
+                                                             qk_dim, v_dim);
   }
   r.generation_flops = r.prefill_flops + B * gen;
 
@@ -397,7 +397,7 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   r.kv_bytes_per_token = L * cached_values * in.kv_bytes;
   // A sliding-window layer keeps the last `window` tokens (Mistral's rolling buffer).
   const double ctx = double(r.context);
-  r.kv_cache_bytes = cached_values * in.kv_bytes * over_layers(m, ctx, capped_keys(m, ctx));
+  r.kv_cache_bytes = cached_values * in.kv_bytes * over_layers(m, ctx, capped_keys(ctx, m.sliding_window));
   r.weight_bytes_per_step = decode_weight_params(m, 1) * in.weight_bytes;
   r.decode_bytes_per_token = r.weight_bytes_per_step + r.kv_cache_bytes;
 

@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "new_process.h"
 #include "cli_util.h"
 #include "exit_codes.h"
 #include "flopscope/error.h"
 #include "flopscope/report.h"
 #include "flopscope/table.h"
+#include "new_process.h"
 #ifdef FLOPSCOPE_HAS_KERNELS
 #include "bench_counters.h"
 #include "flopscope/counter_file.h"

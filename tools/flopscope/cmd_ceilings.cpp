@@ -1,6 +1,7 @@
 // `flopscope ceilings [--out F] [--quick] [--device N]`: microbenchmarks that
 // measure the GPU's real ceilings (docs/ceilings.md), printed against the
 // datasheet and stored in a results file's peaks.measured.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -73,13 +74,14 @@ void continue_in_new_process(const CeilingsOptions& o, std::vector<ceilings::Mea
   }
   for (ceilings::Measurement& m : ms) {
     if (!m.after_lost_context) continue;
-    bool found = false;
-    for (const ceilings::Measurement& b : back)
-      if (b.bench == m.bench && !b.after_lost_context) {  // one its own new process did not bring back either
-        m = b;
-        found = true;
-      }
-    if (found) continue;
+    // Not one its own new process did not bring back either.
+    const auto b = std::find_if(back.begin(), back.end(), [&](const ceilings::Measurement& x) {
+      return x.bench == m.bench && !x.after_lost_context;
+    });
+    if (b != back.end()) {
+      m = *b;
+      continue;
+    }
     m.skipped += "; nothing came back from the new process: " +
                  (lost_why.empty() ? std::string("not in its measurements") : lost_why);
     m.after_lost_context = false;

@@ -115,6 +115,12 @@ struct Section {
   }
 };
 
+/// The layers a sliding window applies to: "every layer" or "21 of 42 layers".
+std::string windowed_layers_text(const ModelConfig& m) {
+  if (m.window_layers == m.layers) return "every layer";
+  return std::to_string(m.window_layers) + " of " + std::to_string(m.layers) + " layers";
+}
+
 /// --model-flops-out: one training step's model FLOPs, by part, for each --nvtx
 /// range, as `crosscheck --model-flops` reads them (docs/estimate.md).
 void write_step_model_flops(const EstimateOptions& o, const ModelConfig& model, Checkpointing ckpt) {
@@ -385,10 +391,7 @@ int run_estimate(const EstimateOptions& o) {
   }
   if (model.mtp_depth > 0) os << ", MTP depth " << model.mtp_depth;
   if (model.sliding_window > 0)
-    os << ", sliding window " << model.sliding_window << " on "
-       << (model.window_layers == model.layers ? std::string("every layer")
-                                               : std::to_string(model.window_layers) + " of " +
-                                                     std::to_string(model.layers) + " layers");
+    os << ", sliding window " << model.sliding_window << " on " << windowed_layers_text(model);
   os << "\n";
   if (!model.source.empty()) os << "source: " << model.source << "\n";
   if (!model.notes.empty()) os << "note: " << model.notes << "\n";
@@ -410,11 +413,7 @@ int run_estimate(const EstimateOptions& o) {
         mla ? "matmuls: 2 x weights used + 2*L*H*(qk+v)*T attention"
             : "matmuls: 2 x weights used + 4*L*H*Q*T attention");
   if (model.sliding_window > 0)  // the keys a query sees: T, or min(T, W) in windowed layers
-    f.row("  sliding window W", std::to_string(model.sliding_window),
-          "T is min(T, W) in " + (model.window_layers == model.layers
-                                      ? std::string("every layer")
-                                      : std::to_string(model.window_layers) + " of " +
-                                            std::to_string(model.layers) + " layers"));
+    f.row("  sliding window W", std::to_string(model.sliding_window), "T is min(T, W) in " + windowed_layers_text(model));
   f.row("  causal-exact forward", sci(tf.forward_causal),
         model.sliding_window > 0 ? "attention over the causal keys (inside W where windowed)"
                                  : "attention over (T+1)/2 keys on average");
