@@ -29,6 +29,8 @@
 namespace flopscope::kernels::gemm {
 
 /// The plain GEMM epilogue: C[row, col] and C[row, col + 1] as T (ldc = row pitch).
+/// Its paired stores need C aligned to 2 * sizeof(T): check with
+/// store_epilogue_misaligned before launching on a caller's C.
 template <class T>
 struct StoreEpilogue {
   T* c;
@@ -42,5 +44,14 @@ struct StoreEpilogue {
     }
   }
 };
+
+/// Why StoreEpilogue cannot write pairs to `c` (empty when it can). cudaMalloc
+/// bases always can; an offset view into one may not.
+template <class T>
+inline const char* store_epilogue_misaligned(const T* c) {
+  if (reinterpret_cast<uintptr_t>(c) % (2 * sizeof(T)) == 0) return "";
+  return sizeof(T) == 2 ? "C must be 4-byte aligned (paired 2-byte stores)"
+                        : "C must be 8-byte aligned (paired 4-byte stores)";
+}
 
 }  // namespace flopscope::kernels::gemm

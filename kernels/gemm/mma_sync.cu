@@ -8,6 +8,8 @@ namespace {
 
 template <class T>
 Status launch_mma_sync(const T* a, const T* b, T* c, int m, int n, int k, cudaStream_t stream) {
+  if (const std::string why = store_epilogue_misaligned(c); !why.empty())
+    return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: " + why);
   return mma_sync_gemm<T>(a, b, m, n, k, StoreEpilogue<T>{c, n}, stream);
 }
 

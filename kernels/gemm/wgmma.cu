@@ -106,6 +106,8 @@ Launch<T> make_wgmma_launch() {
       return Status::error(int(cudaErrorNoKernelImageForDevice), "gemm.wgmma: " + st->unavailable);
     if (std::string why = wgmma_tile::check_dims(m, n, k); !why.empty())
       return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: " + why);
+    if (const std::string why = store_epilogue_misaligned(c); !why.empty())
+      return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: " + why);
     // cuTensorMapEncodeTiled wants 64-byte aligned maps (CUtensorMap is alignas(64)).
     if (reinterpret_cast<uintptr_t>(&st->maps) % 64 != 0)
       return Status::error(int(cudaErrorMisalignedAddress), "gemm.wgmma: tensor maps not 64-byte aligned");
