@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cmath>
 #include <sstream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "flopscope/report.h"
 #include "flopscope/table.h"
@@ -21,6 +23,20 @@ std::string device_line(const ResultsDoc& doc) {
   std::string s = doc.device ? doc.device->name : "no device recorded";
   if (doc.device && !doc.device->gpu_key.empty()) s += " (" + doc.device->gpu_key + ")";
   return terminal_text(s);  // both come from the file
+}
+
+/// "bf16_tensor 989.4, fp32 66.9": each peak the runs use, once, in run order,
+/// so that the terminal states its denominators as the Markdown's column does.
+std::string peak_values(const ResultsDoc& doc) {
+  std::vector<std::string> seen;
+  std::string s;
+  for (const auto& r : doc.runs) {
+    const std::string& key = r.derived.peak_key;
+    if (key.empty() || std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+    seen.push_back(key);
+    s += (s.empty() ? "" : ", ") + terminal_text(key) + " " + fmt_fixed(r.derived.peak_tflops, 1);
+  }
+  return s.empty() ? "-" : s;
 }
 
 std::string validity(const RunRecord& r) {
@@ -40,6 +56,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   t.add_column("FLOPs", Align::right);  // the model's, as TFLOP/s and MFU use
   t.add_column("bytes", Align::right);
   t.add_column("TFLOP/s", Align::right);
+  if (any_hw) t.add_column("hw TF/s", Align::right);  // hardware-counted FLOPs / median time
   t.add_column("MFU%", Align::right);
   if (any_hw) t.add_column("HFU%", Align::right);
   t.add_column("peak", Align::left);
@@ -50,7 +67,9 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   for (const auto& r : doc.runs) {
     std::vector<Cell> row{run_label(r),         shape_string(r.shape),  fmt_time(r.time_s.median),
                           fmt_si(r.model.flops), fmt_si(r.model.bytes),
-                          fmt_fixed(r.derived.tflops_model, 1), pct(r.derived.mfu)};
+                          fmt_fixed(r.derived.tflops_model, 1)};
+    if (any_hw) row.emplace_back(r.derived.tflops_hw ? fmt_fixed(*r.derived.tflops_hw, 1) : "-");
+    row.emplace_back(pct(r.derived.mfu));
     if (any_hw) row.emplace_back(pct(r.derived.hfu));
     row.emplace_back(r.derived.peak_key);
     row.emplace_back(fmt_fixed(r.derived.ai_dram_hw.value_or(r.derived.ai_dram), 1));
@@ -64,8 +83,11 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   std::ostringstream os;
   os << "device: " << device_line(doc) << "\n";
   os << t.render(width, color);
-  os << "MFU/HFU = FLOPs / median time / the dense peak named in 'peak'.\n"
-     << "peaks: " << first_columns(terminal_text(doc.peaks.datasheet.source), width - 7) << "\n"
+  os << "MFU/HFU = FLOPs / median time / the dense peak named in 'peak'.\n";
+  if (any_hw) os << "hw TF/s, HFU: hardware-counted FLOPs (TFLOP/s, MFU: the model's).\n";
+  os
+     << first_columns("peak TFLOP/s: " + peak_values(doc), width) << "\n"
+     << "peaks from: " << first_columns(terminal_text(doc.peaks.datasheet.source), width - 12) << "\n"
      << "FLOPs, bytes: the model's (bytes: minimum DRAM traffic).\n"
      << "AI = FLOP per DRAM byte" << (any_hw ? ", hardware-counted where available" : ", model")
      << ".\nroof% = achieved / the roof at that AI: the peak, or AI x DRAM bandwidth.\n";

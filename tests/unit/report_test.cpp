@@ -38,12 +38,38 @@ TEST(Report, TerminalFitsAndAligns) {
   const RunRecord& copy = doc.runs[1];
   ASSERT_EQ(copy.derived.bound, "memory");
   EXPECT_GT(copy.derived.pct_of_roof, 50);
-  const auto row = std::find_if(ls.begin(), ls.end(), [](const std::string& l) { return l.rfind("memory.cop", 0) == 0; });
-  ASSERT_NE(row, ls.end()) << out;
+  // Rows follow the device line and the header in run order (the long first id
+  // leaves the copy's name cut to a few characters at this width).
+  ASSERT_GE(ls.size(), 4u) << out;
+  const auto row = ls.begin() + 3;
+  ASSERT_EQ(row->rfind("memory", 0), 0u) << out;
   std::istringstream cells(row->substr(row->find(" memory ")));
   std::string bound, roof;
   cells >> bound >> roof;
   EXPECT_EQ(roof, fmt_fixed(copy.derived.pct_of_roof, 1)) << *row;
+}
+
+// The terminal states its denominators: each peak once, with its value, and the
+// hardware-counted rate beside the model's when a run has counters.
+TEST(Report, TerminalStatesPeakValuesAndHardwareRate) {
+  const ResultsDoc doc = test::sample_doc();
+  ASSERT_TRUE(doc.runs[0].derived.tflops_hw);
+  const std::string out = render_terminal(doc, 100, false);
+  EXPECT_NE(out.find("hw TF/s"), std::string::npos) << out;
+  EXPECT_NE(out.find(fmt_fixed(*doc.runs[0].derived.tflops_hw, 1)), std::string::npos) << out;
+  const std::string peaks = "peak TFLOP/s: " + doc.runs[0].derived.peak_key + " " +
+                            fmt_fixed(doc.runs[0].derived.peak_tflops, 1);
+  EXPECT_NE(out.find(peaks), std::string::npos) << out;
+  // Two bf16_tensor runs, one peak in the footer.
+  ResultsDoc twice = doc;
+  twice.runs.push_back(doc.runs[0]);
+  const std::string out2 = render_terminal(twice, 100, false);
+  const std::string footer = out2.substr(out2.find("peak TFLOP/s: "));
+  EXPECT_EQ(footer.find(doc.runs[0].derived.peak_key), footer.rfind(doc.runs[0].derived.peak_key)) << out2;
+  // Without counters the column is left out rather than filled with dashes.
+  ResultsDoc plain = doc;
+  for (auto& r : plain.runs) r.hw.reset(), r.derived.tflops_hw.reset(), r.derived.hfu.reset();
+  EXPECT_EQ(render_terminal(plain, 100, false).find("hw TF/s"), std::string::npos);
 }
 
 TEST(Report, TerminalColorOnlyWhenAsked) {
