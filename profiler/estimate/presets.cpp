@@ -175,6 +175,39 @@ std::vector<ModelConfig> build() {
             "has four RMSNorms (before and after attention and FFN), two counted here: 301,056 "
             "parameters fewer than Table 2. Logit soft-capping is elementwise, not counted.");
 
+  // Gemma 3: five local layers (window 1024) to one global, starting local, so
+  // layer i is global when (i + 1) % 6 == 0 (config.json's sliding_window_pattern 6).
+  const std::string gemma3_cite =
+      "Gemma Team 2025, 'Gemma 3 Technical Report' (arXiv:2503.19786), Section 2 (5:1 "
+      "interleaving of local sliding-window layers of 1024 tokens and global layers, starting "
+      "with a local one; GQA; QK-norm; 262k-entry SentencePiece vocabulary; 128K context) and "
+      "Table 1 (embedding and non-embedding parameters); ";
+  const std::string gemma3_note =
+      "Text model only: the 417M-parameter SigLIP vision encoder (Table 1) is not counted. "
+      "GeGLU is counted as swiglu (the same three matrices). Each layer has four RMSNorms and "
+      "a QK-norm on queries and keys; two norms per layer are counted here. seq is 32768, the "
+      "131072 context of config.json over its linear RoPE scaling factor 8; for 128K sequences, "
+      "take the 'model' object of --json as a --config and set its seq_len to 131072.";
+  // One Gemma 3 size: its dims, local layers and tokens, from its config.json.
+  auto gemma3 = [&](const std::string& size, int64_t layers, int64_t d_model, int64_t heads,
+                    int64_t kv_heads, int64_t head_dim, int64_t ffn_dim, int64_t local_layers,
+                    double tokens, const std::string& dims_text) {
+    std::string title = size;  // "27b" -> "27B"
+    title.back() = 'B';
+    v.emplace_back("gemma3-" + size, "Gemma 3 " + title + " (text)");
+    v.back().dims(layers, d_model, heads, kv_heads, head_dim).ffn(ffn_dim, swiglu).vocab(262208, true)
+        .seq(32768).window(1024, local_layers)
+        .tokens(tokens, "Gemma Team 2025 (Gemma 3 Technical Report), pre-training data: " +
+                            std::to_string(int(tokens / 1e12)) + "T tokens for the " + title + " model")
+        .cite(gemma3_cite + dims_text + ", vocabulary 262,208, tied embeddings from the released "
+              "config.json (google/gemma-3-" + size + "-pt, text_config)")
+        .note(gemma3_note);
+  };
+  gemma3("12b", 48, 3840, 16, 8, 256, 15360, 40, 12e12,
+         "d_model 3840, 48 layers, 16 heads, 8 KV heads, head_dim 256, FFN 15360");
+  gemma3("27b", 62, 5376, 32, 16, 128, 21504, 52, 14e12,
+         "d_model 5376, 62 layers, 32 heads, 16 KV heads, head_dim 128, FFN 21504");
+
   v.emplace_back("mixtral-8x7b", "Mixtral 8x7B");
   v.back().dims(32, 4096, 32, 8, 128).ffn(14336, swiglu).vocab(32000, false).seq(32768)
       .moe(8, 2)

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "flopscope/error.h"
@@ -166,4 +167,30 @@ TEST(EstimateWindow, Gemma2NineBAgainstItsReport) {
   const double term = 6.0 * 42 * 16 * 512 * 8192;
   EXPECT_DOUBLE_EQ(token_flops(without_window(m), Checkpointing::none).train - token_flops(m, Checkpointing::none).train,
                    term / 4);
+}
+
+// Gemma 3: one global layer in six, starting local (config.json's
+// sliding_window_pattern 6: layer i global when (i + 1) % 6 == 0).
+TEST(EstimateWindow, Gemma3LayerPatternAndTableOne) {
+  for (const char* name : {"gemma3-12b", "gemma3-27b"}) {
+    const ModelConfig& m = require_preset(name);
+    int64_t local = 0;
+    for (int64_t i = 0; i < m.layers; ++i) local += (i + 1) % 6 != 0;
+    EXPECT_EQ(m.window_layers, local) << name;
+    EXPECT_EQ(m.sliding_window, 1024) << name;
+    EXPECT_TRUE(m.tied_embeddings) << name;
+  }
+  // 27B against Table 1's 25,600M non-embedding parameters (to the million). The
+  // model has per layer two more RMSNorms and a QK-norm (head_dim each for
+  // queries and keys) than the config counts.
+  const ModelConfig& m = require_preset("gemma3-27b");
+  const ParamCounts p = count_params(m);
+  const double uncounted = 62.0 * (2 * 5376 + 2 * 128);
+  EXPECT_EQ(std::llround((p.non_embedding + uncounted) / 1e6), 25600);
+  EXPECT_DOUBLE_EQ(p.total - p.non_embedding, 262208.0 * 5376);  // tied: one table
+  // 52 of 62 layers see 1024 of the 32768 keys.
+  const double full_term = 12.0 * 62 * 32 * 128 * 32768;  // PaLM: 12 L H Q T
+  const double windowed_term = 12.0 * 32 * 128 * (10 * 32768.0 + 52 * 1024.0);
+  EXPECT_NEAR(token_flops(without_window(m), Checkpointing::none).train - token_flops(m, Checkpointing::none).train,
+              full_term - windowed_term, 1e-6 * full_term);
 }
