@@ -51,7 +51,7 @@ ApiKind classify_api(std::string_view name) {
   if (starts("cuGraphLaunch") || starts("cudaGraphLaunch")) return ApiKind::graph_launch;
   if (starts("cuLaunch") || starts("cudaLaunch"))
     return contains("HostFunc") ? ApiKind::other : ApiKind::kernel_launch;
-  if (starts("cuMemcpy") || starts("cudaMemcpy")) return ApiKind::memcpy;
+  if (starts("cuMemcpy") || starts("cudaMemcpy")) return contains("Batch") ? ApiKind::memcpy_batch : ApiKind::memcpy;
   if (starts("cuMemset") || starts("cudaMemset")) return ApiKind::memset;
   return ApiKind::other;
 }

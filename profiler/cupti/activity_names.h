@@ -22,8 +22,9 @@ PrecisionGuess guess_precision(const std::string& demangled);
 
 /// What a driver or runtime API call does, judged by its name (as
 /// cuptiGetCallbackName returns it, e.g. "cuLaunchKernelEx_ptsz",
-/// "cudaLaunchKernel_v7000", "__cudaLaunchKernel_v13000").
-enum class ApiKind { other, kernel_launch, graph_launch, memcpy, memset };
+/// "cudaLaunchKernel_v7000", "__cudaLaunchKernel_v13000"). memcpy_batch is a
+/// batch copy (cudaMemcpyBatchAsync and kin): one call, several copies.
+enum class ApiKind { other, kernel_launch, graph_launch, memcpy, memcpy_batch, memset };
 ApiKind classify_api(std::string_view name);
 
 }  // namespace flopscope::cupti

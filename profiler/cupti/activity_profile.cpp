@@ -127,7 +127,7 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
       const bool keep = root->second.decision == Pending::Decision::keep;
       // An id already in a list (the outermost call's own, should CUPTI ever
       // reuse it for a nested call) keeps its entry: replacing it would lose
-      // the operation's path and graph flag.
+      // the operation's path and multi-record flag.
       if (pending_.count(correlation)) return keep;
       uint32_t last = root->first;  // a list's calls are only ever removed together
       while (pending_.at(last).next != 0) last = pending_.at(last).next;
@@ -140,17 +140,17 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
   }
   Pending p;
   p.path = path;
-  p.graph = kind == ApiKind::graph_launch;
+  p.multi_record = kind == ApiKind::graph_launch || kind == ApiKind::memcpy_batch;
   p.root = correlation;
   if (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch) ++counters_.launches;
   if (kind == ApiKind::kernel_launch && !symbol.empty())
     p.decision = decide(symbol, path) ? Pending::Decision::keep : Pending::Decision::drop;
   pending_[correlation] = p;
-  if (p.graph) {
-    graph_launches_.push_back(correlation);
-    if (graph_launches_.size() > kGraphLaunchesKept) {
-      forget_operation(graph_launches_.front());
-      graph_launches_.pop_front();
+  if (p.multi_record) {
+    multi_record_calls_.push_back(correlation);
+    if (multi_record_calls_.size() > kMultiRecordCallsKept) {
+      forget_operation(multi_record_calls_.front());
+      multi_record_calls_.pop_front();
     }
   }
   return p.decision == Pending::Decision::keep;
@@ -201,7 +201,7 @@ std::optional<ProfileAggregator::Pending> ProfileAggregator::take_pending(uint32
   auto root = pending_.find(it->second.root);
   if (root == pending_.end()) return std::nullopt;
   Pending p = root->second;
-  if (!p.graph) forget_operation(p.root);  // one graph launch yields many records
+  if (!p.multi_record) forget_operation(p.root);  // a graph launch or batch copy yields many records
   return p;
 }
 

@@ -107,13 +107,14 @@ class ProfileAggregator {
   void add_dropped(uint64_t n) { counters_.dropped_records += n; }
   void add_cut_short_buffer() { ++counters_.buffers_cut_short; }
 
-  /// A graph launch's entry serves every kernel record of the graph, so no one
-  /// record can retire it: the oldest go once this many newer graph launches
-  /// were made (their records long delivered), so a replay loop cannot grow it.
-  static constexpr size_t kGraphLaunchesKept = 1 << 16;
+  /// A graph launch's entry serves every kernel record of the graph, and a
+  /// batch copy's every copy record CUDA may make under its one call, so no one
+  /// record can retire it: the oldest go once this many newer such calls were
+  /// made (their records long delivered), so a replay loop cannot grow it.
+  static constexpr size_t kMultiRecordCallsKept = 1 << 16;
 
   /// Launch, copy and memset calls still waiting for their records (graph
-  /// launches stay, up to kGraphLaunchesKept).
+  /// launches and batch copies stay, up to kMultiRecordCallsKept).
   size_t pending_calls() const { return pending_.size(); }
 
   /// The results so far, heaviest total time first.
@@ -134,7 +135,7 @@ class ProfileAggregator {
   struct Pending {
     PathId path = 0;
     enum class Decision : uint8_t { undecided, keep, drop } decision = Decision::undecided;
-    bool graph = false;
+    bool multi_record = false;  ///< a graph launch or batch copy: several records, one call
     bool counters = false;  ///< its hardware counters are being collected
     uint32_t root = 0;      ///< the outermost call's correlation id (its own, for that call)
     uint32_t next = 0;      ///< the next call of the list; 0: the last
@@ -154,7 +155,7 @@ class ProfileAggregator {
   };
   static std::vector<RunRecord> runs_of(const std::map<Key, Group>& groups, const PathTable& paths);
   /// The outermost call's entry for `correlation`'s operation, removed unless
-  /// a graph launch's.
+  /// a multi-record call's.
   std::optional<Pending> take_pending(uint32_t correlation);
   void forget_operation(uint32_t root);
   bool decide(const std::string& symbol, PathId path);
@@ -164,7 +165,7 @@ class ProfileAggregator {
   PathTable paths_;
   NvtxTracker nvtx_;
   std::unordered_map<uint32_t, Pending> pending_;
-  std::deque<uint32_t> graph_launches_;  // kGraphLaunchesKept at most, oldest first
+  std::deque<uint32_t> multi_record_calls_;  // kMultiRecordCallsKept at most, oldest first
   std::map<Key, Group> groups_;
   std::map<uint32_t, DeviceActivity> devices_;
   std::unordered_map<uint32_t, HwCounters> early_counters_;  // counters before the record

@@ -267,6 +267,7 @@ bool call_stream(ApiKind kind, CUpti_CallbackDomain domain, CUpti_CallbackId cbi
     case ApiKind::kernel_launch:
     case ApiKind::graph_launch: return launch_stream(domain, cbid, params, stream);
     case ApiKind::memcpy:
+    case ApiKind::memcpy_batch:
     case ApiKind::memset: return copy_stream(domain, cbid, params, stream);
     case ApiKind::other: return false;
   }

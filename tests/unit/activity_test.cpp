@@ -358,6 +358,9 @@ TEST(ActivityNames, ClassifyApiByName) {
   EXPECT_EQ(classify_api("cudaMemcpyAsync_v3020"), ApiKind::memcpy);
   EXPECT_EQ(classify_api("cuMemsetD32_v2"), ApiKind::memset);
   EXPECT_EQ(classify_api("cudaMemset_v3020"), ApiKind::memset);
+  for (const char* n : {"cudaMemcpyBatchAsync_v12080", "cudaMemcpyBatchAsync_ptsz_v13000",
+                        "cudaMemcpy3DBatchAsync_v13000", "cuMemcpyBatchAsync_v2", "cuMemcpy3DBatchAsync_ptsz"})
+    EXPECT_EQ(classify_api(n), ApiKind::memcpy_batch) << n;
 }
 
 // ---------------------------------------------------------------- aggregation
@@ -701,10 +704,10 @@ TEST(ProfileAggregator, GraphKernelsShareTheLaunchPath) {
 }
 
 // A CUDA-graph replay loop must not grow the pending launches without bound:
-// the oldest graph launch is forgotten once kGraphLaunchesKept newer ones exist.
+// the oldest graph launch is forgotten once kMultiRecordCallsKept newer ones exist.
 TEST(ProfileAggregator, GraphLaunchesKeptAreBounded) {
   ProfileAggregator agg({});
-  const uint32_t first = 100, last = first + uint32_t(ProfileAggregator::kGraphLaunchesKept);
+  const uint32_t first = 100, last = first + uint32_t(ProfileAggregator::kMultiRecordCallsKept);
   for (uint32_t c = first; c <= last; ++c) agg.on_launch(c, ApiKind::graph_launch, "", 0);
   for (uint32_t c : {first, last, first + 1}) {  // forgotten, kept, kept (the oldest kept)
     auto rec = kernel_record(kCopy, c, 0, 50);
@@ -864,6 +867,38 @@ TEST(ProfileAggregator, PeerToPeerCopies) {
   EXPECT_DOUBLE_EQ(copy->model.bytes, 4096);
   EXPECT_EQ(copy->shape, (Shape{{"device", 1}}));
   EXPECT_EQ(agg.pending_calls(), 0u);
+}
+
+// A batch copy is one call (a runtime call and the driver call inside it), and
+// CUDA may make a record per copy under its ids: each copy keeps the NVTX path
+// of the call, and the call's entry stays (bounded) for the others.
+TEST(ProfileAggregator, EveryCopyOfABatchCallTakesItsPath) {
+  ProfileAggregator agg({});
+  ApiNesting n;
+  agg.nvtx().push(1, "prefetch");
+  agg.on_launch(60, ApiKind::memcpy_batch, "", agg.nvtx().current(1), n.enter(60));  // cudaMemcpyBatchAsync
+  agg.on_launch(61, ApiKind::memcpy_batch, "", agg.nvtx().current(1), n.enter(61));  // its cuMemcpyBatchAsync
+  n.exit(61);
+  n.exit(60);
+  agg.nvtx().pop(1);
+  for (uint64_t i = 0; i < 3; ++i) {
+    auto copy = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_HTOD, 1024,
+                                                   100 * i, 100 * i + 50, 61);
+    copy.runtimeCorrelationId = 60;
+    agg.on_activity(decode_activity(&copy));
+  }
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  const RunRecord* copies = find_run(runs, "memcpy_HtoD", "prefetch");
+  ASSERT_NE(copies, nullptr);
+  EXPECT_EQ(copies->launches, 3);
+  EXPECT_EQ(agg.pending_calls(), 2u);  // the call's two ids, for further copies
+  // A plain copy's entry still goes with its one record.
+  agg.on_launch(70, ApiKind::memcpy, "", 0);
+  const auto one = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_DTOH, 8,
+                                                      0, 10, 70);
+  agg.on_activity(decode_activity(&one));
+  EXPECT_EQ(agg.pending_calls(), 2u);
 }
 
 TEST(ProfileAggregator, SamplesAreCappedButStatsUseEveryLaunch) {
