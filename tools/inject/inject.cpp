@@ -66,8 +66,10 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
   if (!g || ::getpid() != g->pid) return;  // a fork() child: its parent owns these files
   std::lock_guard<std::mutex> lock(g->write_mu);
   // Once the exit or a fatal signal has written, that is the last word: a
-  // periodic write that was waiting for the lock must not replace it.
-  if (g->exiting && state == "running") return;
+  // periodic write that was waiting for the lock, or a signal the application
+  // handles and goes on from (a SIGTERM arriving while it exits), must not
+  // replace it. Only a signal the process dies of (a forced flush) still writes.
+  if (g->exiting && !forced_flush) return;
   ActivityCollector& c = ActivityCollector::instance();
   try {
     if (flush) c.flush(forced_flush);
@@ -187,11 +189,12 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
 void install(int sig) {
   struct sigaction sa {};
   sa.sa_sigaction = on_signal;
-  sigemptyset(&sa.sa_mask);
   // Keep the application's SA_RESTART/SA_ONSTACK choice: Python's SIGINT
-  // relies on EINTR, faulthandler on the alternate stack.
+  // relies on EINTR, faulthandler on the alternate stack. Keep its mask too:
+  // its handler, called from ours, counts on the signals it blocks.
   struct sigaction prev {};
   ::sigaction(sig, nullptr, &prev);
+  sa.sa_mask = prev.sa_mask;
   sa.sa_flags = SA_SIGINFO | (prev.sa_flags & (SA_RESTART | SA_ONSTACK));
   ::sigaction(sig, &sa, &g_prev[sig]);
 }
