@@ -6,7 +6,6 @@
 #include <nvtx3/nvToolsExt.h>
 #include <dlfcn.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,10 +32,16 @@ namespace {
 
 std::atomic<bool> g_fork_child{false};  // see watch_fork()
 
+// The NVTX tracker's key for the calling thread: a number never given to
+// another thread. Not the kernel's thread id, which Linux hands to a new
+// thread once the old one has exited: that thread would inherit any range the
+// old one left open (an exception past a pop, a thread ended mid-range), and
+// its launches would be filed under it.
 uint64_t this_thread() {
-  thread_local uint64_t tid = 0;
-  if (tid == 0) tid = uint64_t(::syscall(SYS_gettid));
-  return tid;
+  static std::atomic<uint64_t> next{1};
+  thread_local uint64_t id = 0;
+  if (id == 0) id = next.fetch_add(1, std::memory_order_relaxed);
+  return id;
 }
 
 // The launch/copy/memset calls running on this thread, so that the driver

@@ -170,7 +170,7 @@ void ProfileAggregator::on_counters(uint32_t correlation, const HwCounters& hw) 
     return;
   }
   auto g = groups_.find(it->second.first);
-  if (g != groups_.end()) g->second.hw.push_back(hw);
+  if (g != groups_.end()) g->second.hw.add(hw);
   const uint32_t other = it->second.second;
   awaiting_counters_.erase(it);
   if (other) awaiting_counters_.erase(other);
@@ -228,6 +228,12 @@ void ProfileAggregator::on_activity(const Activity& a) {
     if (!p) ++counters_.kernels_unattributed;
     if (k->end_ns == 0 || k->end_ns < k->start_ns) {
       ++counters_.kernels_incomplete;  // still running at a forced flush, or no timestamps collected
+      // No run takes this launch, so neither do counters delivered for it
+      // before the record: they would wait in early_counters_ forever.
+      if (p) {
+        early_counters_.erase(k->correlation);
+        early_counters_.erase(p->root);
+      }
       return;
     }
     const PathId path = p ? p->path : 0;
@@ -251,7 +257,7 @@ void ProfileAggregator::on_activity(const Activity& a) {
       if (id == 0 || attached) continue;
       auto early = early_counters_.find(id);
       if (early != early_counters_.end()) {
-        groups_[key].hw.push_back(early->second);
+        groups_[key].hw.add(early->second);
         early_counters_.erase(early);
         attached = true;
       }
@@ -266,12 +272,20 @@ void ProfileAggregator::on_activity(const Activity& a) {
     if (!p && m->runtime_correlation) p = take_pending(m->runtime_correlation);
     const PathId path = p ? p->path : 0;
     if (filter_.selects_kernels() || !filter_.nvtx_ok(paths_.path(path))) return;
+    if (m->end_ns == 0 || m->end_ns < m->start_ns) {
+      ++counters_.copies_incomplete;  // as a kernel's: no duration, not a zero one
+      return;
+    }
     add({Kind::memcpy, "[memcpy " + m->kind + "]", path, m->device}, m->start_ns, m->end_ns, m->bytes);
   } else if (const auto* s = std::get_if<MemsetActivity>(&a)) {
     ++counters_.memsets;
     const std::optional<Pending> p = take_pending(s->correlation);
     const PathId path = p ? p->path : 0;
     if (filter_.selects_kernels() || !filter_.nvtx_ok(paths_.path(path))) return;
+    if (s->end_ns == 0 || s->end_ns < s->start_ns) {
+      ++counters_.copies_incomplete;
+      return;
+    }
     add({Kind::memset, "[memset]", path, s->device}, s->start_ns, s->end_ns, s->bytes);
   } else if (const auto* d = std::get_if<DeviceActivity>(&a)) {
     devices_[d->id] = *d;
@@ -333,7 +347,7 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
       r.model.bytes = double(g.bytes) / double(g.durations_s.size());  // bytes per operation
     }
     r.id = r.family + "." + r.variant + "." + r.dtype;
-    if (!g.hw.empty()) r.hw = mean_counters(g.hw);
+    if (g.hw.launches() > 0) r.hw = g.hw.mean();
     r.time_s = stats_with_cap(g.durations_s);
     if (!(r.time_s.median > 0)) {
       // The results format needs a positive median; a record of zero-length
@@ -381,6 +395,41 @@ std::optional<DeviceInfo> ProfileAggregator::device() const {
 }
 
 // ----------------------------------------------------------- derived and totals
+
+void HwCounterSum::add(const HwCounters& h) {
+  ++n_;
+  using Field = std::optional<double> HwCounters::*;
+  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
+                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s})
+    if (h.*f) sum_.*f = (sum_.*f).value_or(0) + 1.0 * *(h.*f);
+  if (h.sm_clock_hz) {
+    sum_.sm_clock_hz = sum_.sm_clock_hz.value_or(0) + 1.0 * *h.sm_clock_hz;
+    ++clock_n_;
+  }
+  for (const auto& [key, v] : h.flops_by_pipe) sum_.flops_by_pipe[key] += 1.0 * v;
+  for (const auto& [key, v] : h.metrics) {
+    sum_.metrics[key] += 1.0 * v;
+    ++metric_n_[key];
+  }
+}
+
+// As mean_counters() with every weight 1: amounts over every launch (one
+// without the quantity adds 0), the clock and non-sum metrics over the
+// launches that have them.
+HwCounters HwCounterSum::mean() const {
+  HwCounters m;
+  if (n_ == 0) return m;
+  const double total = double(n_);
+  using Field = std::optional<double> HwCounters::*;
+  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
+                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s})
+    if (sum_.*f) m.*f = *(sum_.*f) / total;
+  if (sum_.sm_clock_hz) m.sm_clock_hz = *sum_.sm_clock_hz / double(clock_n_);
+  for (const auto& [key, v] : sum_.flops_by_pipe) m.flops_by_pipe[key] = v / total;
+  for (const auto& [key, v] : sum_.metrics)
+    m.metrics[key] = v / (is_sum_metric(key) ? total : double(metric_n_.at(key)));
+  return m;
+}
 
 HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vector<double>& weights) {
   if (!weights.empty() && weights.size() != launches.size())
@@ -482,6 +531,7 @@ std::string to_text(const InjectStatus& s) {
      << "kernels_filtered " << c.kernels_filtered << "\n"
      << "kernels_unattributed " << c.kernels_unattributed << "\n"
      << "kernels_incomplete " << c.kernels_incomplete << "\n"
+     << "copies_incomplete " << c.copies_incomplete << "\n"
      << "graph_kernels " << c.graph_kernels << "\n"
      << "memcpys " << c.memcpys << "\n"
      << "memsets " << c.memsets << "\n"
@@ -536,6 +586,7 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "kernels_filtered") c.kernels_filtered = number(key, v);
     else if (key == "kernels_unattributed") c.kernels_unattributed = number(key, v);
     else if (key == "kernels_incomplete") c.kernels_incomplete = number(key, v);
+    else if (key == "copies_incomplete") c.copies_incomplete = number(key, v);
     else if (key == "graph_kernels") c.graph_kernels = number(key, v);
     else if (key == "memcpys") c.memcpys = number(key, v);
     else if (key == "memsets") c.memsets = number(key, v);

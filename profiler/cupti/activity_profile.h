@@ -65,6 +65,9 @@ struct ProfileCounters {
   /// timestamps 0, which cupti_activity.h says means CUPTI could not collect
   /// them (for lack of device memory). The record cannot tell which.
   uint64_t kernels_incomplete = 0;
+  /// Copies and memsets without an end time (as kernels_incomplete): left
+  /// out rather than timed as zero-length operations.
+  uint64_t copies_incomplete = 0;
   uint64_t graph_kernels = 0;
   uint64_t memcpys = 0, memsets = 0;
   uint64_t dropped_records = 0;  ///< cuptiActivityGetNumDroppedRecords, summed
@@ -72,6 +75,24 @@ struct ProfileCounters {
   /// cut_short): an unknown number of records lost besides dropped_records.
   uint64_t buffers_cut_short = 0;
   uint64_t nvtx_ranges = 0, nvtx_unmatched = 0;
+};
+
+/// The running sums mean_counters() needs: mean() equals mean_counters() of
+/// every launch add()ed, in the same order, without keeping each launch's
+/// counters (a few KiB each with their metric map: a long run profiled
+/// without filters grew by that per launch, and every periodic write copied
+/// them all under the collector's lock).
+class HwCounterSum {
+ public:
+  void add(const HwCounters& h);
+  size_t launches() const { return n_; }
+  HwCounters mean() const;
+
+ private:
+  size_t n_ = 0;
+  HwCounters sum_;         // amounts, clock and metrics summed as they come
+  size_t clock_n_ = 0;     // launches with a clock
+  std::map<std::string, size_t> metric_n_;  // launches with each metric
 };
 
 class ProfileAggregator {
@@ -116,6 +137,8 @@ class ProfileAggregator {
   /// Launch, copy and memset calls still waiting for their records (graph
   /// launches and batch copies stay, up to kMultiRecordCallsKept).
   size_t pending_calls() const { return pending_.size(); }
+  /// Counters delivered or awaited whose pairing has not happened yet.
+  size_t unpaired_counters() const { return early_counters_.size() + awaiting_counters_.size(); }
 
   /// The results so far, heaviest total time first.
   std::vector<RunRecord> runs() const;
@@ -151,7 +174,7 @@ class ProfileAggregator {
   struct Group {
     std::vector<double> durations_s;
     uint64_t bytes = 0;
-    std::vector<HwCounters> hw;  ///< one per launch with counters
+    HwCounterSum hw;  ///< the launches with counters
   };
   static std::vector<RunRecord> runs_of(const std::map<Key, Group>& groups, const PathTable& paths);
   /// The outermost call's entry for `correlation`'s operation, removed unless

@@ -130,6 +130,7 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     total.kernels_filtered += k.kernels_filtered;
     total.kernels_unattributed += k.kernels_unattributed;
     total.kernels_incomplete += k.kernels_incomplete;
+    total.copies_incomplete += k.copies_incomplete;
     total.graph_kernels += k.graph_kernels;
     total.dropped_records += k.dropped_records;
     total.buffers_cut_short += k.buffers_cut_short;
@@ -161,6 +162,10 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     o.notes.push_back(std::to_string(total.kernels_incomplete) +
                       " kernels have no duration: still running when the process ended, or CUPTI could not "
                       "collect their timestamps");
+  if (total.copies_incomplete > 0)
+    o.notes.push_back(std::to_string(total.copies_incomplete) +
+                      " memory copies or memsets have no duration (still running when the process ended, or "
+                      "CUPTI could not collect their timestamps) and are left out");
   if (total.launches_captured > 0)
     o.notes.push_back(std::to_string(total.launches_captured) +
                       " launches were captured into CUDA graphs: they ran only when a graph was launched, "

@@ -34,6 +34,7 @@ void NvtxTracker::pop(uint64_t thread, NvtxDomain domain) {
       s->second.pop_back();
       if (s->second.empty()) stacks.erase(s);
       ++t->second.stack_version;
+      if (stacks.empty()) threads_.erase(t);  // nothing open: current() needs no entry
       return;
     }
   }
@@ -54,14 +55,20 @@ void NvtxTracker::end(uint64_t range_id) {
 }
 
 PathId NvtxTracker::current(uint64_t thread) {
-  Thread& t = threads_[thread];
-  if (t.cached_stack_version == t.stack_version && t.cached_global_version == global_version_)
-    return t.cached;
+  // A thread with no push/pop range open gets no entry (every launching
+  // thread of a long run would otherwise keep one): its path is the start/end
+  // ranges', cached once for all such threads.
+  const auto found = threads_.find(thread);
+  Thread* t = found == threads_.end() ? nullptr : &found->second;
+  if (t ? t->cached_stack_version == t->stack_version && t->cached_global_version == global_version_
+        : no_stack_cached_version_ == global_version_)
+    return t ? t->cached : no_stack_cached_;
   // The thread's stacks of every domain and the process's start/end ranges,
   // merged by when each range began.
   std::vector<const Open*> open;
-  for (const auto& [domain, stack] : t.stacks)
-    for (const Open& o : stack) open.push_back(&o);
+  if (t)
+    for (const auto& [domain, stack] : t->stacks)
+      for (const Open& o : stack) open.push_back(&o);
   for (const auto& [id, o] : started_) open.push_back(&o);
   std::sort(open.begin(), open.end(), [](const Open* a, const Open* b) { return a->seq < b->seq; });
   std::string path;
@@ -69,10 +76,16 @@ PathId NvtxTracker::current(uint64_t thread) {
     if (!path.empty()) path.push_back('/');
     path += o->name;
   }
-  t.cached = paths_.intern(path);
-  t.cached_stack_version = t.stack_version;
-  t.cached_global_version = global_version_;
-  return t.cached;
+  const PathId id = paths_.intern(path);
+  if (!t) {
+    no_stack_cached_ = id;
+    no_stack_cached_version_ = global_version_;
+    return id;
+  }
+  t->cached = id;
+  t->cached_stack_version = t->stack_version;
+  t->cached_global_version = global_version_;
+  return id;
 }
 
 void MarkerTimeline::add(const MarkerActivity& m) {

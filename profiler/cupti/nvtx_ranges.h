@@ -67,6 +67,9 @@ class NvtxTracker {
   uint64_t unmatched_ends() const { return unmatched_ends_; }
   /// Ranges that were ever opened (push or start).
   uint64_t ranges_seen() const { return seq_; }
+  /// Threads with a push/pop range open: a thread's entry goes with its last
+  /// pop, so threads that come and go (pools, loaders) leave nothing behind.
+  size_t threads_with_ranges() const { return threads_.size(); }
 
  private:
   struct Open {
@@ -82,6 +85,9 @@ class NvtxTracker {
   PathTable& paths_;
   std::unordered_map<uint64_t, Thread> threads_;
   std::map<uint64_t, Open> started_;  // start/end ranges by id
+  // The path of a thread with no push/pop range open: start/end ranges only.
+  PathId no_stack_cached_ = 0;
+  uint64_t no_stack_cached_version_ = ~0ull;
   uint64_t seq_ = 0, global_version_ = 0;
   uint64_t unmatched_pops_ = 0, unmatched_ends_ = 0;
 };

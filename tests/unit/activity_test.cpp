@@ -279,6 +279,30 @@ TEST(Nvtx, StartEndRangesAreProcessWideAndOrderedByStart) {
   EXPECT_EQ(t.current(1), t.current(2));
 }
 
+// Every thread that launches asks for its path; only threads with a
+// push/pop range open keep an entry, so a long run whose pools and loaders
+// come and go does not keep one per thread it ever had.
+TEST(Nvtx, ThreadsWithoutOpenRangesKeepNoEntry) {
+  PathTable paths;
+  NvtxTracker t(paths);
+  t.start(100, "epoch");
+  for (uint64_t thread = 1; thread <= 1000; ++thread) {
+    EXPECT_EQ(paths.path(t.current(thread)), "epoch");
+    t.push(thread, "batch");
+    EXPECT_EQ(paths.path(t.current(thread)), "epoch/batch");
+    t.pop(thread);
+    EXPECT_EQ(paths.path(t.current(thread)), "epoch");
+  }
+  EXPECT_EQ(t.threads_with_ranges(), 0u);
+  t.push(7, "left_open");
+  EXPECT_EQ(t.threads_with_ranges(), 1u);
+  EXPECT_EQ(paths.path(t.current(7)), "epoch/left_open");
+  EXPECT_EQ(paths.path(t.current(8)), "epoch");
+  t.end(100);  // the cached path of threads without ranges follows start/end
+  EXPECT_EQ(paths.path(t.current(8)), "");
+  EXPECT_EQ(paths.path(t.current(7)), "left_open");
+}
+
 TEST(Nvtx, MarkerTimelineAttributesByThreadAndTime) {
   MarkerTimeline tl;
   // Delivered out of order: an end before its start, threads interleaved.
@@ -837,6 +861,45 @@ TEST(ProfileAggregator, MemcpyMemsetUnmatchedIncompleteAndDropped) {
   EXPECT_EQ(c.memsets, 1u);
 }
 
+// cupti_activity.h: start and end both 0 mean CUPTI could not collect the
+// copy's timestamps (and a forced flush may hand over one still running). As
+// for kernels, such a copy or memset is counted, not timed as 0 s, which
+// pulled the row's median toward zero.
+TEST(ProfileAggregator, CopiesWithoutTimestampsAreNotTimedAsZero) {
+  ProfileAggregator agg({});
+  agg.on_launch(1, ApiKind::memcpy, "", 0);
+  agg.on_launch(2, ApiKind::memcpy, "", 0);
+  agg.on_launch(3, ApiKind::memset, "", 0);
+  agg.on_launch(4, ApiKind::memset, "", 0);
+  const auto good = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_HTOD,
+                                                       100, 1000, 2000, 1);
+  const auto lost = copy_record<CUpti_ActivityMemcpy6>(CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_MEMCPY_KIND_HTOD,
+                                                       100, 0, 0, 2);
+  agg.on_activity(decode_activity(&good));
+  agg.on_activity(decode_activity(&lost));
+  const auto set_good = memset_record(64, 3000, 3500, 3);
+  const auto set_lost = memset_record(64, 4000, 0, 4);  // flushed while running
+  agg.on_activity(decode_activity(&set_good));
+  agg.on_activity(decode_activity(&set_lost));
+  const auto runs = agg.runs();
+  const RunRecord* copy = find_run(runs, "memcpy_HtoD", "");
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->launches, 1);
+  EXPECT_DOUBLE_EQ(copy->time_s.median, 1000e-9);
+  const RunRecord* set = find_run(runs, "memset", "");
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->launches, 1);
+  EXPECT_DOUBLE_EQ(set->time_s.median, 500e-9);
+  const auto c = agg.counters();
+  EXPECT_EQ(c.copies_incomplete, 2u);
+  EXPECT_EQ(c.memcpys, 2u);
+  EXPECT_EQ(c.memsets, 2u);
+  EXPECT_EQ(agg.pending_calls(), 0u);
+  InjectStatus st;
+  st.counters = c;
+  EXPECT_EQ(parse_inject_status(to_text(st), "x").counters.copies_incomplete, 2u);
+}
+
 // cudaMemcpyPeer's copy comes as a MEMCPY2 record: it is timed under its
 // range, and its calls (runtime and driver) wait for nothing afterwards.
 TEST(ProfileAggregator, PeerToPeerCopies) {
@@ -1025,6 +1088,60 @@ TEST(ProfileAggregator, DroppedCountersStopWaiting) {
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].launches, 2);
   EXPECT_FALSE(runs[0].hw.has_value());  // timed only
+}
+
+// Counters come at the launch call's exit, usually before the kernel's
+// record. A record without an end time joins no run, so its counters must not
+// wait for one for the rest of the process.
+TEST(ProfileAggregator, CountersOfAnIncompleteKernelDoNotLinger) {
+  ProfileAggregator agg({});
+  HwCounters h;
+  h.flops_total = 7;
+  for (uint32_t id : {1u, 3u}) {
+    EXPECT_TRUE(agg.on_launch(id, ApiKind::kernel_launch, kGemm, 0));
+    if (id == 3) {
+      EXPECT_TRUE(agg.on_launch(4, ApiKind::kernel_launch, kGemm, 0, {.outer = 3}));
+    }
+    agg.expect_counters(id);
+    agg.on_counters(id, h);
+  }
+  EXPECT_EQ(agg.unpaired_counters(), 2u);
+  agg.on_activity(kernel(kGemm, 1, 0, 0));    // no timestamps
+  agg.on_activity(kernel(kGemm, 4, 500, 0));  // the driver call's id; flushed while running
+  EXPECT_EQ(agg.unpaired_counters(), 0u);
+  EXPECT_EQ(agg.counters().kernels_incomplete, 2u);
+  EXPECT_TRUE(agg.runs().empty());
+}
+
+// A profiled launch's counters are folded into running sums as they come,
+// not kept one HwCounters per launch for the process's lifetime; the mean is
+// mean_counters()'s, exactly, launches lacking a quantity included.
+TEST(ProfileAggregator, CounterSumsEqualTheMeanOfEveryLaunch) {
+  std::vector<HwCounters> launches(5);
+  for (size_t i = 0; i < launches.size(); ++i) {
+    HwCounters& h = launches[i];
+    h.flops_total = 1000.0 / double(i + 3);
+    h.flops_by_pipe["fp32"] = *h.flops_total;
+    if (i % 2 == 0) h.flops_by_pipe["bf16_tensor"] = 0.1 * double(i);
+    if (i != 1) h.dram_read_bytes = 77.7 * double(i);
+    h.duration_s = 1e-6 * double(i + 1);
+    if (i != 3) h.sm_clock_hz = 1.4e9 + 1e7 * double(i);
+    h.metrics["gpu__time_duration.sum"] = 1000.0 * double(i + 1);
+    if (i != 2) h.metrics["sm__cycles_elapsed.avg.per_second"] = 1.4e9 + 3e6 * double(i);
+  }
+  HwCounterSum sum;
+  for (const HwCounters& h : launches) sum.add(h);
+  EXPECT_EQ(sum.launches(), 5u);
+  const HwCounters a = sum.mean(), b = mean_counters(launches);
+  EXPECT_EQ(a.flops_total, b.flops_total);
+  EXPECT_EQ(a.flops_by_pipe, b.flops_by_pipe);
+  EXPECT_EQ(a.dram_read_bytes, b.dram_read_bytes);
+  EXPECT_EQ(a.dram_write_bytes, b.dram_write_bytes);
+  EXPECT_FALSE(a.dram_write_bytes.has_value());
+  EXPECT_EQ(a.duration_s, b.duration_s);
+  EXPECT_EQ(a.sm_clock_hz, b.sm_clock_hz);
+  EXPECT_EQ(a.metrics, b.metrics);
+  EXPECT_FALSE(HwCounterSum().mean().flops_total.has_value());
 }
 
 TEST(ProfileAggregator, DeviceFromDeviceRecord) {
