@@ -183,6 +183,10 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
         q.terms.push_back({jt.at("metric").get<std::string>(), jt.at("factor").get<double>()});
       if (!known_quantity_key(q.key))
         throw_bad_input(origin + ": damaged counter-file metadata (unknown quantity '" + q.key + "')");
+      // A repeated key would add its FLOPs (or bytes) into the totals twice.
+      for (const Quantity& seen : f.quantities)
+        if (seen.key == q.key)
+          throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' given twice)");
       // Plans scale counts by 1e-9 (ns -> s) to 4 (packed FMA): a factor past
       // 1e6 (or negative) would only make values the results format refuses.
       for (const MetricTerm& t : q.terms)
@@ -299,6 +303,10 @@ CounterFile parse_counter_file(const std::string& in, const std::string& origin)
       throw_bad_input(origin + ": damaged counter file: section " + tag + " claims " +
                       std::to_string(len) + " bytes, " + std::to_string(end - at) + " remain");
     const char* p = in.data() + at;
+    // One META and one CONF: a second META would append its quantities and
+    // ranges to the first's (FLOPs counted twice), a second CONF replace it.
+    if ((tag == "META" && have_meta) || (tag == "CONF" && have_conf))
+      throw_bad_input(origin + ": damaged counter file: a second " + tag + " section");
     if (tag == "META") {
       read_meta(f, in.substr(at, len), origin);
       have_meta = true;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 #include "flopscope/error.h"
@@ -34,7 +35,10 @@ const std::vector<std::string>& tensor_types() {
   // Canonical order, also the order in which a counter shared by several
   // source types is attributed: Turing's src_fp16_bf16_tf32_dst_fp32 goes to
   // fp16 (Turing has no bf16 or tf32), Blackwell's src_fp4_fp6_fp8_* to fp8.
-  static const std::vector<std::string> t{"fp64", "fp16", "bf16", "tf32", "fp8"};
+  // Never destroyed, as the statics below: in the injected library a session
+  // can start after exit handlers began (built later than atexit(on_exit), a
+  // destroyed static would be freed before that handler runs).
+  static const auto& t = *new std::vector<std::string>{"fp64", "fp16", "bf16", "tf32", "fp8"};
   return t;
 }
 
@@ -103,7 +107,7 @@ std::string thread_inst(const char* op) {
 // split it by destination (src_fp16_dst_fp16 + src_fp16_dst_fp32), which are
 // summed; TU102 folds fp16/bf16/tf32 into one src_fp16_bf16_tf32_dst_fp32.
 std::vector<std::string> tensor_counters(const std::vector<std::string>& base, const std::string& type) {
-  static const std::string prefix = "sm__ops_path_tensor_src_";
+  static constexpr std::string_view prefix = "sm__ops_path_tensor_src_";
   std::vector<std::string> out;
   for (const auto& name : base) {
     if (name.rfind(prefix, 0) != 0) continue;

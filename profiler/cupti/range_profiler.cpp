@@ -39,7 +39,7 @@ void resolve(const char* symbol, Fn*& fn) {
 const DriverApi& driver_api() {
   static std::once_flag once;
   static DriverApi api;
-  static std::string failure;
+  static std::string& failure = *new std::string;  // never destroyed: used at exit
   std::call_once(once, [] {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
@@ -146,7 +146,8 @@ std::string device_chip_name(int device) {
 
 std::vector<uint8_t> counter_availability(CUcontext ctx, int device) {
   static std::mutex mu;
-  static std::map<int, std::vector<uint8_t>> by_device;  // only successful reads
+  // Only successful reads; never destroyed (a session can start during exit).
+  static auto& by_device = *new std::map<int, std::vector<uint8_t>>;
   std::lock_guard<std::mutex> lock(mu);
   if (auto it = by_device.find(device); it != by_device.end()) return it->second;
   auto p = cupti_params<CUpti_Profiler_GetCounterAvailability_Params>(

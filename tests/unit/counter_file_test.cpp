@@ -222,6 +222,38 @@ TEST(CounterFile, UnknownQuantitiesAndBadFactorsAreDamage) {
   }
 }
 
+// A quantity given twice, or a second META section (its quantities and ranges
+// would be appended to the first's), would count the same FLOPs twice.
+TEST(CounterFile, RepeatedQuantitiesAndSectionsAreDamage) {
+  CounterFile f = test::sample_counter_file();
+  f.quantities.push_back(f.quantities[0]);
+  EXPECT_EQ(error_of(serialize_counter_file(f)), "x.fscounters: damaged counter-file metadata (quantity '" +
+                                                     f.quantities[0].key + "' given twice)");
+  // Rebuild a good file with its META (the first section, after the 24-byte
+  // header) twice: fix the total length and the CRC-32 so that only the
+  // repetition is wrong.
+  const std::string bytes = serialize_counter_file(test::sample_counter_file());
+  auto le = [&](size_t at, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = v << 8 | uint8_t(bytes[at + i]);
+    return v;
+  };
+  ASSERT_EQ(bytes.substr(24, 4), "META");
+  const std::string meta = bytes.substr(24, 12 + le(28, 8));
+  std::string twice = bytes.substr(0, bytes.size() - 4);
+  twice.insert(24 + meta.size(), meta);
+  const uint64_t total = twice.size() + 4;
+  for (int i = 0; i < 8; ++i) twice[16 + i] = char(total >> (8 * i));
+  uint32_t crc = 0xFFFFFFFFu;
+  for (const char ch : twice) {
+    crc ^= uint8_t(ch);
+    for (int k = 0; k < 8; ++k) crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+  }
+  crc ^= 0xFFFFFFFFu;
+  for (int i = 0; i < 4; ++i) twice.push_back(char(crc >> (8 * i)));
+  EXPECT_EQ(error_of(twice), "x.fscounters: damaged counter file: a second META section");
+}
+
 // flopscope bench --counters: each range carries its run (id, precision, shape
 // in parameter order); application ranges carry none, and older files without
 // the field read as application ranges.
