@@ -142,6 +142,7 @@ class ProfileAggregator {
 
   /// The results so far, heaviest total time first.
   std::vector<RunRecord> runs() const;
+  /// The reported device with the lowest id; nullopt before any device record.
   std::optional<DeviceInfo> device() const;
   ProfileCounters counters() const;
 
