@@ -85,8 +85,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   os << t.render(width, color);
   os << "MFU/HFU = FLOPs / median time / the dense peak named in 'peak'.\n";
   if (any_hw) os << "hw TF/s, HFU: hardware-counted FLOPs (TFLOP/s, MFU: the model's).\n";
-  os
-     << first_columns("peak TFLOP/s: " + peak_values(doc), width) << "\n"
+  os << first_columns("peak TFLOP/s: " + peak_values(doc), width) << "\n"
      << "peaks from: " << first_columns(terminal_text(doc.peaks.datasheet.source), width - 12) << "\n"
      << "FLOPs, bytes: the model's (bytes: minimum DRAM traffic).\n"
      << "AI = FLOP per DRAM byte" << (any_hw ? ", hardware-counted where available" : ", model")
