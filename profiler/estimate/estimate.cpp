@@ -318,7 +318,8 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
     if (v && !std::isfinite(*v))
       throw_bad_input(std::string("the estimate's ") + name +
                       " overflows: an input is far out of range (check --tokens, --mfu, "
-                      "--tokens-per-second, --price-per-gpu-hour, --gpu-power-w)");
+                      "--tokens-per-second, --peak-tflops, --gpus, --price-per-gpu-hour, "
+                      "--gpu-power-w, --pue)");
   return e;
 }
 

@@ -333,6 +333,30 @@ TEST(Cli, OptionValuesAreCheckedInOneShortLine) {
   EXPECT_LT(r.err.size(), 200u) << r.err;  // not CLI11's range with 309 digits
 }
 
+// Integer options are decimal: CLI11 alone reads "010" as octal 8 and "08" not
+// at all ("Could not convert"), and an int --device past 2^31 could not be
+// converted although the message allowed 18 digits.
+TEST(Cli, IntegerOptionsAreDecimal) {
+  for (const char* v : {"0x10", "1e3", "+5", " 5", ""})
+    expect_one_line_error(run_cli({"bench", "--reps", v}), 2, "--reps: must be a whole number from 1 to 999999999");
+  expect_one_line_error(run_cli({"bench", "--device", "4294967296"}), 2,
+                        "--device: must be a whole number, 0 or more (at most 9 digits), got '4294967296'");
+  expect_one_line_error(run_cli({"ceilings", "--device", "99999999999"}), 2, "(at most 9 digits)");
+  expect_one_line_error(run_cli({"profile", "--top", "0x10", "--", "true"}), 2, "--top: must be a whole number");
+  expect_one_line_error(run_cli({"profile", "--launch-count", "000", "--", "true"}), 2,
+                        "--launch-count: must be a whole number from 1 to 999999999, got '000'");
+  // A leading zero reads as decimal: the options are parsed, then a later check
+  // (an unknown kernel, or a build without kernels; no GPU needed) answers
+  // instead of CLI11.
+  for (const char* v : {"08", "010", "0000000000000000000001"}) {
+    const auto r = run_cli({"bench", "--reps", v, "--warmup", v, "--device", v, "--kernel", "no-such-kernel"});
+    EXPECT_EQ(r.exit_code, 2) << v;
+    EXPECT_TRUE(r.err.find("no kernel matches --kernel 'no-such-kernel'") != std::string::npos ||
+                r.err.find("built without kernels") != std::string::npos)
+        << v << ": " << r.err;
+  }
+}
+
 TEST(Cli, NewlineInAnArgumentStillOneLine) {
   const std::string dir = temp_dir();
   expect_one_line_error(run_cli({"report", dir + "/no\nsuch.json"}), 2, "no\\nsuch.json: cannot open");

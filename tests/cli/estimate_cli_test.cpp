@@ -277,9 +277,50 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
   expect_bad_input(with({"--gpu-power-w", "inf"}), "--gpu-power-w must be positive and finite");
   expect_bad_input(with({"--price-per-gpu-hour", "inf"}), "--price-per-gpu-hour must be finite");
   expect_bad_input(with({"--pue", "inf"}), "--pue must be at least 1");
-  expect_bad_input(with({"--gen-tokens", "9223372036854775807"}),
-                   "--gen-tokens 9223372036854775807 is too large (at most 1099511627776)");
-  expect_bad_input(with({"--batch", "9223372036854775807"}), "--batch 9223372036854775807 is too large");
+  expect_bad_input(with({"--gen-tokens", "1099511627777"}),
+                   "--gen-tokens 1099511627777 is too large (at most 1099511627776)");
+  expect_bad_input(with({"--batch", "999999999999999999"}), "--batch 999999999999999999 is too large");
+  // Past 18 digits a count is refused as typed: CLI11 alone saturated it, and the
+  // error then named 9223372036854775807, a number nobody gave.
+  expect_bad_input(with({"--batch", "99999999999999999999"}),
+                   "--batch: must be a whole number (at most 18 digits), got '99999999999999999999'");
+  expect_bad_input(with({"--gen-tokens", "1e3"}), "--gen-tokens: must be a whole number");
+}
+
+TEST(EstimateCli, IntegerFlagsAreDecimal) {
+  // CLI11 reads an integer in base 0: --gpus 010 was 8 GPUs, --batch 0x10 16
+  // sequences, and --gpus 09 "Could not convert".
+  const json j = estimate_json({"--preset", "llama3-8b", "--gpu", "h100-sxm", "--gpus", "010", "--batch",
+                                "010", "--gen-tokens", "08", "--prompt-tokens", "0100"});
+  EXPECT_EQ(j["gpus"], 10) << j.dump();
+  EXPECT_EQ(j["batch"], 10) << j.dump();
+  EXPECT_EQ(j["gen_tokens"], 8) << j.dump();
+  EXPECT_EQ(j["prompt_tokens"], 100) << j.dump();
+  EXPECT_EQ(estimate_json({"--preset", "llama3-8b", "--gpu", "h100-sxm", "--gpus", "09"})["gpus"], 9);
+  expect_bad_input({"--preset", "llama3-8b", "--batch", "0x10"}, "--batch: must be a whole number");
+  expect_bad_input({"--preset", "llama3-8b", "--gpus", "0x10"}, "--gpus: must be a whole number from 1");
+  expect_bad_input({"--preset", "llama3-8b", "--gpus", "000"}, "--gpus: must be a whole number from 1");
+  expect_bad_input({"--preset", "llama3-8b", "--batch", "-00"}, "--batch must be at least 1, got 0");
+  expect_bad_input({"--preset", "llama3-8b", "--gen-tokens", "-05"}, "--gen-tokens must not be negative, got -5");
+}
+
+TEST(EstimateCli, HugeStepTokensAreRefused) {
+  // --step-tokens 99999999999999999999 once saturated to 9.2e18 tokens and wrote
+  // the file, exit 0.
+  const std::string out = temp_dir() + "/step.json";
+  for (const char* tokens : {"99999999999999999999", "1099511627777"}) {
+    expect_bad_input({"--preset", "llama3-8b", "--model-flops-out", out, "--nvtx", "step", "--step-tokens", tokens},
+                     "--step-tokens");
+    EXPECT_FALSE(std::filesystem::exists(out)) << tokens;
+  }
+}
+
+TEST(EstimateCli, OverflowNamesEveryFlagThatCanCauseIt) {
+  // --pue 1e308 overflowed energy_kwh and the error listed every flag but --pue.
+  expect_bad_input({"--preset", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "0.4", "--pue", "1e308"},
+                   "energy_kwh overflows");
+  expect_bad_input({"--preset", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "0.4", "--pue", "1e308"}, "--pue");
+  expect_bad_input({"--preset", "llama3-8b", "--peak-tflops", "1e-300", "--mfu", "0.4"}, "--peak-tflops");
 }
 
 TEST(EstimateCli, RefusedRunWritesNoModelFlopsFile) {

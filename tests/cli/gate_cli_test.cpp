@@ -157,6 +157,11 @@ TEST(GateCli, CompareBadInput) {
   EXPECT_NE(run_cli({"compare", f.base, f.same, "--confidence", "99.99"}).exit_code, 2);
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--confidence", "99.99", "--min-samples", "10"}),
                         "at least 11 at 99.99% confidence");
+  // Decimal, as typed: CLI11 alone read 011 as octal 9 (refused here) and 08 not at all.
+  EXPECT_NE(run_cli({"compare", f.base, f.same, "--confidence", "99.99", "--min-samples", "011"}).exit_code, 2);
+  EXPECT_NE(run_cli({"compare", f.base, f.same, "--min-samples", "08"}).exit_code, 2);
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--min-samples", "4294967306"}),
+                        "--min-samples: must be a whole number (at most 9 digits)");
   flopscope::ResultsDoc other = noisy_doc(2);
   for (auto& r : other.runs) r.id = "other." + r.id;
   expect_one_line_error(run_cli({"compare", f.base, write_doc(f.dir, "other.json", other)}),

@@ -49,6 +49,8 @@ TEST(ProfileCli, BadOptionsAreUsageErrors) {
   expect_usage_error(run_cli({"profile", "--set", "flops", "--tensor", "bf17", "--", "/bin/true"}), "bf17");
   expect_usage_error(run_cli({"profile", "--launch-count", "0", "--", "/bin/true"}), "--launch-count");
   expect_usage_error(run_cli({"profile", "--launch-skip", "-1", "--", "/bin/true"}), "--launch-skip");
+  // Integers are decimal (CLI11 alone read 010 as 8, 08 not at all).
+  expect_usage_error(run_cli({"profile", "--top", "0x10", "--", "/bin/true"}), "--top");
 }
 
 // Its processes' files go to a private temporary directory: a TMPDIR naming

@@ -67,22 +67,56 @@ static bool all_digits(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
+// CLI11 reads an integer with strtoll in base 0: "010" is octal 8, "09" cannot
+// be converted, and a number past int64 saturates to 9223372036854775807.
+// Every integer option goes through one of the validators below, given by
+// ->transform(), which refuses all but decimal digits and hands CLI11 the
+// number without its leading zeros, so "010" is ten.
+static std::string without_leading_zeros(const std::string& digits) {
+  const auto first = digits.find_first_not_of('0');
+  return first == std::string::npos ? "0" : digits.substr(first);
+}
+
 CLI::Validator positive_integer() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
-        const bool ok = all_digits(in) && in.size() <= 9 && std::stol(in) > 0;
-        return ok ? "" : "must be a whole number from 1 to 999999999, got '" + in + "'";
+        const std::string n = all_digits(in) ? without_leading_zeros(in) : std::string();
+        if (n.empty() || n.size() > 9 || n == "0")
+          return "must be a whole number from 1 to 999999999, got '" + in + "'";
+        in = n;
+        return "";
       },
       "INTEGER >= 1");
 }
 
-CLI::Validator non_negative_integer() {
+CLI::Validator non_negative_integer(int max_digits) {
   return CLI::Validator(
-      [](std::string& in) -> std::string {
-        // 18 digits always fit an int64_t (CLI11 would saturate a longer one).
-        return all_digits(in) && in.size() <= 18 ? "" : "must be a whole number, 0 or more (at most 18 digits), got '" + in + "'";
+      [max_digits](std::string& in) -> std::string {
+        // 18 digits always fit an int64_t, 9 an int.
+        const std::string n = all_digits(in) ? without_leading_zeros(in) : std::string();
+        if (n.empty() || n.size() > size_t(max_digits))
+          return "must be a whole number, 0 or more (at most " + std::to_string(max_digits) +
+                 " digits), got '" + in + "'";
+        in = n;
+        return "";
       },
       "INTEGER >= 0");
+}
+
+CLI::Validator integer(int max_digits) {
+  return CLI::Validator(
+      [max_digits](std::string& in) -> std::string {
+        // A sign is let through: the command names what a negative value means.
+        const bool neg = !in.empty() && in[0] == '-';
+        const std::string digits = in.substr(neg ? 1 : 0);
+        const std::string n = all_digits(digits) ? without_leading_zeros(digits) : std::string();
+        if (n.empty() || n.size() > size_t(max_digits))
+          return "must be a whole number (at most " + std::to_string(max_digits) + " digits), got '" +
+                 in + "'";
+        in = (neg && n != "0" ? "-" : "") + n;
+        return "";
+      },
+      "INTEGER");
 }
 
 CLI::Validator not_empty() {

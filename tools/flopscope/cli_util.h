@@ -26,8 +26,14 @@ size_t stdout_width();
 /// Option checks with one short message, NaN and infinity refused (CLI11's
 /// PositiveNumber lets NaN through and prints its range with 309 digits).
 CLI::Validator positive_number();
+/// The integer ones take decimal digits only (CLI11 alone reads "010" as octal
+/// 8 and saturates a number past int64) and pass the number on without leading
+/// zeros: give them with ->transform(), not ->check(), which would discard that.
 CLI::Validator positive_integer();
-CLI::Validator non_negative_integer();
+CLI::Validator non_negative_integer(int max_digits = 18);
+/// A whole number with an optional '-', for options whose command explains a
+/// negative value itself.
+CLI::Validator integer(int max_digits = 18);
 /// For string options whose empty value would silently mean "not given".
 CLI::Validator not_empty();
 

@@ -352,17 +352,17 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("--shape", o->shape,
                   "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order");
   sub->add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
-      ->check(positive_integer());
+      ->transform(positive_integer());
   sub->add_option("--warmup", o->warmup,
                   "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 20 ms); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
-      ->check(positive_integer());
+      ->transform(positive_integer());
   sub->add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
       ->check(positive_number());
   sub->add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here")->check(not_empty());
   sub->add_flag("--no-validate", o->no_validate, "Skip the comparison with the CPU reference");
   sub->add_flag("--no-flush", o->no_flush, "Do not flush L2 between repetitions");
-  sub->add_option("--device", o->device, "GPU index (default 0)")->check(non_negative_integer());
+  sub->add_option("--device", o->device, "GPU index (default 0)")->transform(non_negative_integer(9));
   sub->add_option("--metrics", o->metrics,
                   "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
                   "each kernel runs once more under the profiler (docs/collector.md)");

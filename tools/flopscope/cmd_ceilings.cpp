@@ -168,7 +168,7 @@ void add_ceilings_command(CLI::App& app) {
                   "shared-memory bandwidth");
   sub->add_option("--out", o->out, "Write a results file whose peaks.measured holds the ceilings")->check(not_empty());
   sub->add_flag("--quick", o->quick, "Shorter launches and fewer repetitions (less precise)");
-  sub->add_option("--device", o->device, "CUDA device index")->check(non_negative_integer());
+  sub->add_option("--device", o->device, "CUDA device index")->transform(non_negative_integer(9));
   sub->add_flag("--resumed", o->resumed, "Internal: going on after another ceilings' fault")->group("");
   sub->add_option("--ids", o->ids, "Internal: just these benchmarks")->delimiter(',')->group("");
   sub->add_option("--measurements", o->measurements, "Internal: where --resumed writes its measurements")

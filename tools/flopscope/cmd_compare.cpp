@@ -70,7 +70,8 @@ void add_compare_command(CLI::App& app) {
                   "Confidence of the interval a verdict needs, percent (default 99)");
   opt->min_samples_given = sub->add_option("--min-samples", opt->min_samples,
                   "Fewer timing samples on either side give inconclusive (default 10, at "
-                  "least 6 at 99% confidence; record 30: flopscope bench --reps 30)");
+                  "least 6 at 99% confidence; record 30: flopscope bench --reps 30)")
+                               ->transform(integer(9));
   sub->add_option("--clock", opt->clock,
                   "SM clocks: flag (a verdict a clock change could explain is inconclusive), "
                   "normalize (scale to the baseline clock), ignore (default flag)")

@@ -183,6 +183,10 @@ int run_estimate(const EstimateOptions& o) {
     throw_bad_input("--nvtx and --step-tokens describe the --model-flops-out file: give --model-flops-out F");
   if (o.o_step->count() && o.step_tokens <= 0)
     throw_bad_input("--step-tokens must be positive, got " + std::to_string(o.step_tokens));
+  // The bound of the other token counts (estimate_inference): far beyond any step.
+  if (o.o_step->count() && o.step_tokens > (int64_t(1) << 40))
+    throw_bad_input("--step-tokens " + std::to_string(o.step_tokens) + " is too large (at most " +
+                    std::to_string(int64_t(1) << 40) + ")");
   for (const std::string& r : o.nvtx) {
     if (r.empty()) throw_bad_input("--nvtx needs a range path such as step3 or step3/forward");
     if (std::count(o.nvtx.begin(), o.nvtx.end(), r) > 1)  // crosscheck refuses a range listed twice
@@ -527,7 +531,7 @@ void add_estimate_command(CLI::App& app) {
   o->o_tokens = sub->add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)");
   o->o_tps = sub->add_option("--tokens-per-second", o->tokens_per_second,
                              "Measured training throughput, all GPUs together: gives the observed MFU");
-  sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)")->check(positive_integer());
+  sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)")->transform(positive_integer());
   sub->add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm")->check(not_empty());
   o->o_peak = sub->add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's");
   sub->add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, fp64, int8, or a peak key");
@@ -538,17 +542,20 @@ void add_estimate_command(CLI::App& app) {
   sub->add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)");
   o->o_power = sub->add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)");
   sub->add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels")->check(not_empty());
-  o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len)");
-  sub->add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)");
-  sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)");
-  o->o_context = sub->add_option("--context", o->context, "Tokens before a decode step: the keys it attends to in full-attention layers (default: prompt + generated)");
+  o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len)")
+                    ->transform(integer());
+  sub->add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)")->transform(integer());
+  sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)")->transform(integer());
+  o->o_context = sub->add_option("--context", o->context, "Tokens before a decode step: the keys it attends to in full-attention layers (default: prompt + generated)")
+                     ->transform(integer());
   sub->add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
   sub->add_option("--model-flops-out", o->model_flops_out,
                   "Write one training step's model FLOPs per --nvtx range, for 'flopscope crosscheck PROFILE "
                   "--model-flops F'")->check(not_empty());
   sub->add_option("--nvtx", o->nvtx, "With --model-flops-out: the NVTX range of one training step (repeatable)")->check(not_empty());
   o->o_step = sub->add_option("--step-tokens", o->step_tokens,
-                              "With --model-flops-out: tokens per training step, batch x seq_len (default seq_len)");
+                              "With --model-flops-out: tokens per training step, batch x seq_len (default seq_len)")
+                  ->transform(integer());
   set_action(sub, [o]() { return run_estimate(*o); });
 }
 

@@ -275,16 +275,16 @@ void add_profile_command(CLI::App& app) {
   sub->add_option("--kernel-regex", opt->kernel_regex,
                   "Keep kernels whose demangled name matches (ECMAScript regex, searched)");
   sub->add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
-      ->check(non_negative_integer());
+      ->transform(non_negative_integer());
   sub->add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
-      ->check(positive_integer());
+      ->transform(positive_integer());
   sub->add_option("--nvtx-include", opt->nvtx_include,
                   "Keep launches inside this NVTX range ('name' or 'outer/inner'); repeatable")
       ->check(not_empty())
       ->allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
   sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file")->check(not_empty());
   sub->add_option("--top", opt->top, "Print the N kernel rows with the most GPU time (0: all; --out keeps every row)")
-      ->check(non_negative_integer())
+      ->transform(non_negative_integer())
       ->default_val(30);
   sub->add_option("--counters", opt->counters,
                   "With flops/roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
