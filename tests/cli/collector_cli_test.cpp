@@ -56,6 +56,13 @@ TEST(MetricsCli, ListChips) {
   const auto r = run_cli({"metrics", "--list-chips"});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_GE(lines(r.out), 30);
+  // --json was ignored here: text went to a JSON reader.
+  const auto j = run_cli({"metrics", "--list-chips", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto chips = nlohmann::json::parse(j.out);
+  ASSERT_TRUE(chips.is_array());
+  EXPECT_EQ(int(chips.size()), lines(r.out));
+  EXPECT_NE(std::find(chips.begin(), chips.end(), "GH100"), chips.end());
 }
 
 TEST(MetricsCli, BadInputIsOneLineExit2) {

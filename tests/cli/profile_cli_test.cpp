@@ -49,6 +49,9 @@ TEST(ProfileCli, BadOptionsAreUsageErrors) {
   expect_usage_error(run_cli({"profile", "--set", "flops", "--tensor", "bf17", "--", "/bin/true"}), "bf17");
   expect_usage_error(run_cli({"profile", "--launch-count", "0", "--", "/bin/true"}), "--launch-count");
   expect_usage_error(run_cli({"profile", "--launch-skip", "-1", "--", "/bin/true"}), "--launch-skip");
+  // --tensor only chooses counters: under the default --set timing it was ignored, exit 0.
+  expect_usage_error(run_cli({"profile", "--tensor", "bf16", "--", "/bin/true"}), "--tensor");
+  expect_usage_error(run_cli({"profile", "--set", "timing", "--tensor", "bf16", "--", "/bin/true"}), "--set flops");
   // Integers are decimal (CLI11 alone read 010 as 8, 08 not at all).
   expect_usage_error(run_cli({"profile", "--top", "0x10", "--", "/bin/true"}), "--top");
 }

@@ -294,6 +294,9 @@ void add_profile_command(CLI::App& app) {
   set_action(sub, [opt]() -> int {
     if (!opt->counters.empty() && opt->set == "timing")
       throw_bad_input("--counters needs hardware counters: add --set flops or --set roofline");
+    // --tensor picks counters; under timing it would be dropped without a word.
+    if (!opt->tensor.empty() && opt->set == "timing")
+      throw_bad_input("--tensor chooses the tensor-core FLOPs the counters count: add --set flops or --set roofline");
     // A directory for --counters gets one file per process, named by the processes.
     const std::string counters_file = is_directory(opt->counters) ? std::string() : opt->counters;
     check_outputs({opt->out, counters_file});
