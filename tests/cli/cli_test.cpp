@@ -357,6 +357,29 @@ TEST(Cli, IntegerOptionsAreDecimal) {
   }
 }
 
+// Real-valued options say what they want (CLI11 alone: "Could not convert"),
+// and NaN or infinity is refused before a range check could misname it.
+TEST(Cli, RealOptionsAreFiniteNumbers) {
+  const std::string h200 = fixture("handmade-h200.json");
+  for (const char* v : {"5%", "nan", "inf", "", "1e999"}) {
+    SCOPED_TRACE(v);
+    expect_one_line_error(run_cli({"compare", h200, h200, "--threshold", v}), 2,
+                          "--threshold: must be a finite number, got '" + std::string(v) + "'");
+    expect_one_line_error(run_cli({"compare", h200, h200, "--flops-tolerance", v}), 2,
+                          "--flops-tolerance: must be a finite number");
+    expect_one_line_error(run_cli({"crosscheck", h200, "--ncu", h200, "--bytes-tolerance", v}), 2,
+                          "--bytes-tolerance: must be a finite number");
+    expect_one_line_error(run_cli({"estimate", "--preset", "llama3-8b", "--tokens", v}), 2,
+                          "--tokens: must be a finite number");
+    expect_one_line_error(run_cli({"estimate", "--preset", "llama3-8b", "--pue", v}), 2,
+                          "--pue: must be a finite number");
+  }
+  // In range, the command's own checks still answer.
+  const auto r = run_cli({"compare", h200, h200, "--threshold", "-1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.find("finite number"), std::string::npos) << r.err;
+}
+
 TEST(Cli, NewlineInAnArgumentStillOneLine) {
   const std::string dir = temp_dir();
   expect_one_line_error(run_cli({"report", dir + "/no\nsuch.json"}), 2, "no\\nsuch.json: cannot open");

@@ -265,8 +265,11 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
-  expect_bad_input(with({"--tokens", "inf"}), "--tokens must be positive and finite, got inf");
-  expect_bad_input(with({"--peak-tflops", "inf"}), "--peak-tflops must be positive and at most 1e6");
+  // inf and nan are refused as they are parsed; finite values out of range by the estimate.
+  for (const char* flag : {"--tokens", "--peak-tflops", "--gpu-power-w", "--price-per-gpu-hour", "--pue", "--mfu"})
+    for (const char* v : {"inf", "nan"})
+      expect_bad_input(with({flag, v}), std::string(flag) + ": must be a finite number, got '" + v + "'");
+  expect_bad_input(with({"--tokens", "-1"}), "--tokens must be positive and finite, got -1");
   expect_bad_input(with({"--peak-tflops", "1e308"}), "--peak-tflops must be positive and at most 1e6");
   // Finite inputs whose products are not: once "training_flops inf", exit 0.
   expect_bad_input(with({"--tokens", "1e300", "--mfu", "0.4"}), "the estimate's training_flops overflows");
@@ -274,9 +277,8 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
   expect_bad_input(with({"--tokens", "1e200", "--tokens-per-second", "1e-200", "--mfu", "0.4"}),
                    "the estimate's time_at_tokens_per_second_s overflows");
   expect_bad_input(with({"--gpus", "99999999999999999999"}), "--gpus: must be a whole number from 1 to 999999999");
-  expect_bad_input(with({"--gpu-power-w", "inf"}), "--gpu-power-w must be positive and finite");
-  expect_bad_input(with({"--price-per-gpu-hour", "inf"}), "--price-per-gpu-hour must be finite");
-  expect_bad_input(with({"--pue", "inf"}), "--pue must be at least 1");
+  expect_bad_input(with({"--gpu-power-w", "0"}), "--gpu-power-w must be positive and finite");
+  expect_bad_input(with({"--pue", "0.5"}), "--pue must be at least 1");
   expect_bad_input(with({"--gen-tokens", "1099511627777"}),
                    "--gen-tokens 1099511627777 is too large (at most 1099511627776)");
   expect_bad_input(with({"--batch", "999999999999999999"}), "--batch 999999999999999999 is too large");

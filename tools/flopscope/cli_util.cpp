@@ -63,6 +63,18 @@ CLI::Validator positive_number() {
       "NUMBER > 0");
 }
 
+CLI::Validator finite_number() {
+  return CLI::Validator(
+      [](std::string& in) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(in.c_str(), &end);
+        if (end == in.c_str() || *end != '\0' || !std::isfinite(v))
+          return "must be a finite number, got '" + in + "'";
+        return "";
+      },
+      "NUMBER");
+}
+
 static bool all_digits(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }

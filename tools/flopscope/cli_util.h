@@ -26,6 +26,9 @@ size_t stdout_width();
 /// Option checks with one short message, NaN and infinity refused (CLI11's
 /// PositiveNumber lets NaN through and prints its range with 309 digits).
 CLI::Validator positive_number();
+/// Any finite number (the command checks its range); "5%", "nan", "inf" and
+/// "" are refused, naming what was given.
+CLI::Validator finite_number();
 /// The integer ones take decimal digits only (CLI11 alone reads "010" as octal
 /// 8 and saturates a number past int64) and pass the number on without leading
 /// zeros: give them with ->transform(), not ->check(), which would discard that.

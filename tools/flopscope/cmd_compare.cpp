@@ -65,9 +65,11 @@ void add_compare_command(CLI::App& app) {
   sub->add_option("--gbench", opt->gbench,
                   "Also write CURRENT as Google Benchmark JSON to this file (dashboards)")->check(not_empty());
   sub->add_option("--threshold", opt->threshold_pct,
-                  "Smallest time change that counts, percent (default 5)");
+                  "Smallest time change that counts, percent (default 5)")
+      ->check(finite_number());
   sub->add_option("--confidence", opt->confidence_pct,
-                  "Confidence of the interval a verdict needs, percent (default 99)");
+                  "Confidence of the interval a verdict needs, percent (default 99)")
+      ->check(finite_number());
   opt->min_samples_given = sub->add_option("--min-samples", opt->min_samples,
                   "Fewer timing samples on either side give inconclusive (default 10, at "
                   "least 6 at 99% confidence; record 30: flopscope bench --reps 30)")
@@ -77,11 +79,14 @@ void add_compare_command(CLI::App& app) {
                   "normalize (scale to the baseline clock), ignore (default flag)")
       ->check(CLI::IsMember({"flag", "normalize", "ignore"}));
   sub->add_option("--clock-tolerance", opt->clock_tol_pct,
-                  "SM clock difference that is noticed, percent (default 2)");
+                  "SM clock difference that is noticed, percent (default 2)")
+      ->check(finite_number());
   sub->add_option("--flops-tolerance", opt->flops_tol_pct,
-                  "Model and hardware FLOP change that counts, percent (default 0.1)");
+                  "Model and hardware FLOP change that counts, percent (default 0.1)")
+      ->check(finite_number());
   sub->add_option("--bytes-tolerance", opt->bytes_tol_pct,
-                  "Byte count change that counts, percent (default 2)");
+                  "Byte count change that counts, percent (default 2)")
+      ->check(finite_number());
   sub->add_option("--work-gate", opt->work_gate,
                   "Which hardware FLOP / DRAM byte changes fail: increase, any, none "
                   "(default increase; all are reported)")

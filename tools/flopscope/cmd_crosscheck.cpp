@@ -49,9 +49,11 @@ void add_crosscheck_command(CLI::App& app) {
   ncu_opt->excludes(model_opt);
   sub->add_option("--counts-tolerance", opt->counts_tol_pct,
                   "Instruction and tensor-op counts, percent of ncu's value (default 0.1)")
+      ->check(finite_number())
       ->excludes(model_opt);
   sub->add_option("--bytes-tolerance", opt->bytes_tol_pct,
                   "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)")
+      ->check(finite_number())
       ->excludes(model_opt);
   set_action(sub, [opt]() {
     CrosscheckTolerance tol;

@@ -528,19 +528,26 @@ void add_estimate_command(CLI::App& app) {
   sub->add_option("--preset", o->preset, "A model preset (--list-presets)")->check(not_empty());
   sub->add_option("--config", o->config, "A model config JSON file (docs/estimate.md)")->check(not_empty());
   sub->add_flag("--list-presets", o->list_presets, "List the presets and exit");
-  o->o_tokens = sub->add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)");
+  o->o_tokens = sub->add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)")
+                    ->check(finite_number());
   o->o_tps = sub->add_option("--tokens-per-second", o->tokens_per_second,
-                             "Measured training throughput, all GPUs together: gives the observed MFU");
+                             "Measured training throughput, all GPUs together: gives the observed MFU")
+                    ->check(finite_number());
   sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)")->transform(positive_integer());
   sub->add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm")->check(not_empty());
-  o->o_peak = sub->add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's");
+  o->o_peak = sub->add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's")
+                    ->check(finite_number());
   sub->add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, fp64, int8, or a peak key");
   sub->add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)");
-  o->o_mfu = sub->add_option("--mfu", o->mfu, "Assumed MFU, a fraction (0.4 = 40%)");
+  o->o_mfu = sub->add_option("--mfu", o->mfu, "Assumed MFU, a fraction (0.4 = 40%)")
+                    ->check(finite_number());
   sub->add_option("--checkpointing", o->checkpointing, "none (default), selective or full");
-  o->o_price = sub->add_option("--price-per-gpu-hour", o->price, "Price of one GPU-hour: gives the cost");
-  sub->add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)");
-  o->o_power = sub->add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)");
+  o->o_price = sub->add_option("--price-per-gpu-hour", o->price, "Price of one GPU-hour: gives the cost")
+                    ->check(finite_number());
+  sub->add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)")
+                    ->check(finite_number());
+  o->o_power = sub->add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)")
+                    ->check(finite_number());
   sub->add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels")->check(not_empty());
   o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len)")
                     ->transform(integer());
