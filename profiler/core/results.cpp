@@ -11,6 +11,7 @@
 #include <map>
 #include <vector>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "flopscope/error.h"
@@ -127,7 +128,7 @@ std::filesystem::path output_target(const std::string& path) {
   // as /dev/stdout) to where it points, never over the link itself.
   if (fs::is_symlink(fs::symlink_status(target, ec))) {
     target = fs::canonical(target, ec);
-    if (ec) throw_bad_input(path + ": a symbolic link to nothing that exists; give a file path");
+    if (ec) throw_bad_input(path + ": a symbolic link to no file (nothing, or a pipe); give a file path");
   }
   const fs::path dir = dir_of(target);
   if (!fs::is_directory(dir, ec))
@@ -136,6 +137,14 @@ std::filesystem::path output_target(const std::string& path) {
   // /dev/null, a pipe or a directory.
   if (const fs::file_status st = fs::status(target, ec); fs::exists(st) && !fs::is_regular_file(st))
     throw_bad_input(path + ": not a regular file (a device, pipe or directory); give a file path");
+  // A file this process's stdout or stderr is redirected to (--csv /dev/stdout
+  // > f): the rename would unlink it, and what was printed there with it.
+  struct stat out_st {}, target_st {};
+  if (::stat(target.c_str(), &target_st) == 0)
+    for (const int fd : {STDOUT_FILENO, STDERR_FILENO})
+      if (::fstat(fd, &out_st) == 0 && out_st.st_dev == target_st.st_dev && out_st.st_ino == target_st.st_ino)
+        throw_bad_input(path + ": this command's standard " + (fd == STDOUT_FILENO ? "output" : "error") +
+                        " goes there too; give another file");
   return target;
 }
 }  // namespace

@@ -254,6 +254,21 @@ TEST(Cli, ReportAbsurdNumbersStillChartFinite) {
   }
 }
 
+// `report F --csv /dev/stdout > out.txt`: the rename would have unlinked
+// out.txt and the table printed into it. The file stdout goes to is refused.
+TEST(Cli, OutputIsNotTheFileStdoutGoesTo) {
+  const std::string dir = temp_dir(), in = fixture("handmade-h200.json"), file = dir + "/out.txt";
+  const auto r = run_cli({"report", in, "--csv", file}, {}, file);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("out.txt: this command's standard output goes there too"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_regular_file(file));
+  // Through /dev/stdout, a link to the same file.
+  const auto l = run_cli({"report", in, "--md", "/dev/stdout"}, {}, file);
+  EXPECT_EQ(l.exit_code, 2) << l.err;
+  EXPECT_NE(l.err.find("standard output goes there too"), std::string::npos) << l.err;
+}
+
 TEST(Cli, OutputNeverReplacesDeviceOrPipeOrLink) {
   namespace fs = std::filesystem;
   const std::string dir = temp_dir(), in = fixture("handmade-h200.json");
