@@ -41,7 +41,22 @@ std::optional<int64_t> shape_get(const Shape& s, const std::string& key) {
 std::string run_key(const RunRecord& run) {
   Shape s = run.shape;
   std::sort(s.begin(), s.end());
-  return run.id + "\x1f" + shape_string(s) + "\x1f" + run.nvtx;
+  // Every text length-prefixed: the key names one run. Joined as shape_string
+  // joins them, {"m": 1, "n": 2} and {"m=1 n": 2} both read "m=1 n=2", so
+  // compare paired two different runs (and a file holding both was refused).
+  std::string key;
+  auto text = [&key](const std::string& t) {
+    key.append(std::to_string(t.size())).push_back(':');
+    key.append(t);
+  };
+  text(run.id);
+  for (const auto& [k, v] : s) {
+    text(k);
+    key.append(std::to_string(v)).push_back(';');
+  }
+  key.push_back('|');
+  text(run.nvtx);
+  return key;
 }
 
 std::optional<std::pair<std::size_t, std::size_t>> first_repeated_run(const std::vector<RunRecord>& runs) {

@@ -294,6 +294,24 @@ class LineParser {
     return v;
   }
 
+  /// The factor of a ratio: a number, or a percentage (60% = 0.6), for any
+  /// metric; no unit, and no fraction rule (a fraction metric may be 1.2 x
+  /// another run's).
+  double factor(const std::string& w, const std::string& metric) const {
+    double v = 0;
+    const char* b = w.data();
+    const char* e = w.data() + w.size();
+    if (*b == '+') ++b;
+    auto [p, ec] = std::from_chars(b, e, v);
+    if (ec != std::errc() || !std::isfinite(v)) fail("'" + w + "' is not a number");
+    const std::string unit(p, e);
+    if (unit == "%") return v / 100;
+    if (!unit.empty())
+      fail("the factor of a ratio is a plain number (e.g. 0.6 or 60%), got '" + w + "': the reference's " +
+           metric + " carries the unit");
+    return v;
+  }
+
   /// Every metric is >= 0 (results files hold no negative figure) and a
   /// median time is > 0: a bound beyond that never holds (`time <= 0`,
   /// `tflops < 0`), or always does (`tflops >= -1`), and is a mistake.
@@ -367,10 +385,14 @@ class LineParser {
     if (looks_numeric(t[2])) {
       // A unit may stand apart: "4 TB/s" as "4TB/s".
       const bool unit_apart = i < t.size() && is_unit(t[i]);
-      c.value = number(unit_apart ? t[2] + t[i] : t[2], c.metric, false);
+      const std::string written = unit_apart ? t[2] + t[i] : t[2];
       if (unit_apart) ++i;
       c.kind = ContractKind::value;
       if (i < t.size() && (t[i] == "x" || t[i] == "\xC3\x97" || t[i] == "*")) {
+        // A factor is a plain number whatever the metric: the reference's
+        // value carries the unit, so `mfu >= 1.2 x REF` is not a fraction
+        // over 1 and `time <= 2ms x REF` is no factor at all.
+        c.value = factor(written, c.metric);
         if (c.value <= 0) fail("the factor of a ratio must be positive");
         c.kind = ContractKind::ratio;
         // The reference and its shape overrides, as words ("m=4096").
@@ -379,6 +401,7 @@ class LineParser {
         c.reference = selector(words, 0, false, "a reference run after 'x'");
         return;
       }
+      c.value = number(written, c.metric, false);
       bound_can_hold(c, unit_apart ? t[2] + " " + t[i - 1] : t[2]);
     } else {
       metric_name(t[2]);

@@ -123,6 +123,10 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : tflops >= 0.6 x", "expected a reference run"},
       {"gemm : tflops >= 0.6 x gemm.cublas.bf16 at 4096", "expected a shape value"},
       {"gemm : tflops >= -1 x gemm.cublas.bf16", "must be positive"},
+      // A factor carries no unit: the reference's value does.
+      {"gemm : time <= 2ms x gemm.cublas.bf16", "the factor of a ratio is a plain number (e.g. 0.6 or 60%), got '2ms'"},
+      {"gemm : time <= 2 ms x gemm.cublas.bf16", "got '2ms'"},
+      {"gemm : bandwidth >= 1 TB/s x memory.copy.fp32", "got '1TB/s'"},
       {"gemm : hw_flops >= model_flops \xC2\xB1 1%", "needs '='"},
       {"gemm : hw_flops = model_flops \xC2\xB1 1", "a tolerance is a percentage"},
       {"gemm : hw_flops = model_flops \xC2\xB1", "expected a tolerance"},
@@ -163,6 +167,35 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
     EXPECT_NE(err.find(want), std::string::npos) << "input: " << text << "\nerror: " << err;
     EXPECT_EQ(err.find('\n'), std::string::npos) << err;  // one line
   }
+}
+
+// A ratio's factor is a plain number or a percentage for every metric: a
+// fraction metric may be more than 1 x another run's, and '%' means the same
+// for tflops as for mfu. (`mfu >= 1.2 x REF` was refused with "write 0.012 or
+// 1.2%", which, taken as advised, made the contract 100 times weaker.)
+TEST(ContractParse, RatioFactorsArePlainNumbers) {
+  const auto cs = parse_contracts(
+      "gemm.mma_sync.bf16 : mfu >= 1.2 x gemm.cublas.bf16\n"
+      "gemm.mma_sync.bf16 : roof >= 2 x gemm.cublas.bf16\n"
+      "gemm.mma_sync.bf16 : tflops >= 60% x gemm.cublas.bf16\n"
+      "gemm.mma_sync.bf16 : mfu >= 60 % x gemm.cublas.bf16\n",
+      "c.txt");
+  ASSERT_EQ(cs.size(), 4u);
+  for (const Contract& c : cs) EXPECT_EQ(c.kind, ContractKind::ratio) << c.text;
+  EXPECT_DOUBLE_EQ(cs[0].value, 1.2);
+  EXPECT_DOUBLE_EQ(cs[1].value, 2);
+  EXPECT_DOUBLE_EQ(cs[2].value, 0.6);
+  EXPECT_DOUBLE_EQ(cs[3].value, 0.6);
+  // The mma_sync GEMM runs at 0.75x cuBLAS: 1.2x fails, 0.6x holds, in mfu as in tflops.
+  auto rep = check("gemm.mma_sync.bf16 : mfu >= 1.2 x gemm.cublas.bf16");
+  EXPECT_FALSE(only_result(rep).passed) << only_result(rep).detail;
+  rep = check("gemm.mma_sync.bf16 : mfu >= 60% x gemm.cublas.bf16");
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+  rep = check("gemm.mma_sync.bf16 : tflops >= 60% x gemm.cublas.bf16");
+  EXPECT_TRUE(only_result(rep).passed) << only_result(rep).detail;
+  // Values keep their rules.
+  EXPECT_NE(parse_error("gemm : mfu >= 1.2").find("mfu is a fraction"), std::string::npos);
+  EXPECT_NE(parse_error("gemm : tflops >= 60%").find("'%' fits a fraction"), std::string::npos);
 }
 
 // Two metrics of one unit compare, with any comparison.

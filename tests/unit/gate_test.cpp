@@ -316,6 +316,27 @@ TEST(GateMatching, MatchesByIdAndShapeAndListsTheRest) {
   EXPECT_EQ(rep.outcome(), Outcome::inconclusive);
 }
 
+// Shape keys are free text in the file: a key that spells another shape
+// ("m=1 n" = 2 reads "m=1 n=2", as m = 1, n = 2 does) is another run.
+TEST(GateMatching, AShapeKeyCannotSpellAnotherShape) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  a.runs.resize(1);
+  b.runs.resize(1);
+  a.runs[0].shape = {{"m", 1}, {"n", 2}};
+  b.runs[0].shape = {{"m=1 n", 2}};
+  EXPECT_NE(bad_input_message([&] { cmp(a, b); }).find("matches"), std::string::npos);
+  RunRecord nvtx = a.runs[0];
+  nvtx.shape = {{"m", 1}};
+  nvtx.nvtx = "n=2";
+  b.runs[0] = nvtx;
+  EXPECT_NE(bad_input_message([&] { cmp(a, b); }).find("matches"), std::string::npos);
+  // Both in one file are two runs.
+  ResultsDoc both = a;
+  both.runs.push_back(a.runs[0]);
+  both.runs[1].shape = {{"m=1 n", 2}};
+  EXPECT_FALSE(first_repeated_run(both.runs));
+}
+
 TEST(GateMatching, BadInputs) {
   ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
   ResultsDoc dup = b;
