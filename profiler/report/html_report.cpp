@@ -3,6 +3,7 @@
 // file goes through html_escape(); the script is a constant and carries no
 // data: it reads the table cells and the SVG already in the page.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <sstream>
 
@@ -122,17 +123,19 @@ std::string bracket(size_t d) {
   return s;
 }
 
-std::string g6(double v) {
+// A sort key: the shortest digits that read back as the same double, so that
+// values shown apart never tie (%.6g made 1234561 and 1234565 launches equal).
+std::string sort_key(double v) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
 }
 
 std::string pct(const std::optional<double>& f) { return f ? fmt_fixed(*f * 100, 1) : "-"; }
 
 // A numeric cell: shown text, exact value for sorting.
 std::string num_td(const std::string& shown, const std::optional<double>& v) {
-  return "<td class=\"num\" data-v=\"" + (v ? g6(*v) : std::string("")) + "\">" + e(shown) + "</td>";
+  return "<td class=\"num\" data-v=\"" + (v ? sort_key(*v) : std::string("")) + "\">" + e(shown) + "</td>";
 }
 std::string pct_td(const std::optional<double>& f) { return num_td(pct(f), f ? std::optional<double>(*f * 100) : f); }
 std::string times_td(const std::optional<double>& v) { return num_td(v ? fmt_fixed(*v, 2) + "x" : "-", v); }

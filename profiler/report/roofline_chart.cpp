@@ -581,8 +581,16 @@ std::string chart_body(const RooflineChart& c) {
   if (!c.family_markers.empty()) {
     heading("Family (marker)");
     for (const auto& [f, m] : c.family_markers) {
+      // A family name is any string from the file: cut to the room right of
+      // the plot (the SVG clips what passes its edge), whole on hover.
+      const double room = c.width - (lx + 30) - 4;
+      // 7.5 units a character: kCharWidth (6.1) is short of DejaVu Sans's wide
+      // glyphs (m, w, capitals, '_'), and this text has no room to spare.
+      const std::string shown = chart::short_id(f, size_t(std::max(2.0, room / 7.5)));
       o << marker_svg(m, lx + 11, ly - 4, "#444444", true) << "<text x=\"" << num(lx + 30) << "\" y=\""
-        << num(ly) << "\">" << html_escape(f) << "</text>\n";
+        << num(ly) << "\">";
+      if (shown != f) o << "<title>" << html_escape(f) << "</title>";
+      o << html_escape(shown) << "</text>\n";
       ly += 15;
     }
     ly += 6;

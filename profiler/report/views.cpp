@@ -14,7 +14,8 @@ namespace flopscope {
 std::string html_escape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -22,11 +23,19 @@ std::string html_escape(const std::string& s) {
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
       default:
-        // XML 1.0 forbids most control characters even as references.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+        // XML 1.0 forbids most control characters even as references, and the
+        // noncharacters U+FFFE and U+FFFF (EF BF BE, EF BF BF): either would
+        // leave the SVG file not well-formed, and a browser shows an error page.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
           out += '?';
-        else
+        } else if (static_cast<unsigned char>(c) == 0xEF && i + 2 < s.size() &&
+                   static_cast<unsigned char>(s[i + 1]) == 0xBF &&
+                   (static_cast<unsigned char>(s[i + 2]) == 0xBE || static_cast<unsigned char>(s[i + 2]) == 0xBF)) {
+          out += '?';
+          i += 2;
+        } else {
           out += c;
+        }
     }
   }
   return out;
@@ -58,7 +67,9 @@ std::vector<std::string> doc_labels(const std::vector<ResultsDoc>& docs) {
   auto base = [](const ResultsDoc& d) {
     std::string dev = "no device";
     if (d.device) dev = d.device->gpu_key.empty() ? d.device->name : d.device->gpu_key;
-    std::string commit = d.tool_commit.substr(0, 7);
+    // Seven characters, not bytes: a cut inside a UTF-8 sequence left the SVG
+    // not well-formed and the HTML with a replacement character.
+    std::string commit = first_columns(d.tool_commit, 7);
     return commit.empty() ? dev : dev + " @ " + commit;
   };
   std::vector<std::string> labels;

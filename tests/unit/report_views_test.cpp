@@ -18,6 +18,7 @@
 #include "flopscope/report.h"
 #include "flopscope/roofline.h"
 #include "flopscope/roofline_chart.h"
+#include "flopscope/table.h"
 #include "flopscope/views.h"
 #include "unit/sample_doc.h"
 
@@ -434,6 +435,25 @@ TEST(RooflineChart, LongIdsAreCutInTheLabelNotTheTooltip) {
   EXPECT_NE(svg.find(">gemm.cublas.bf16" + std::string(31, 'L') + "\u2026</text>"), std::string::npos);
 }
 
+// A family is any string from the file: its legend entry is cut to the room
+// right of the plot (the SVG clips past its edge), the whole name on hover.
+TEST(RooflineChart, LongFamilyNamesAreCutInTheLegend) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  const std::string fam = "attention_flash_decoding_with_paged_kv_cache_and_more";
+  doc.runs[4].family = fam;
+  const RooflineChart c = build_roofline_chart(doc);
+  const std::string svg = render_roofline_svg(c);
+  const size_t t = svg.find("<title>" + fam + "</title>");
+  ASSERT_NE(t, std::string::npos);
+  const size_t from = t + fam.size() + 15, to = svg.find("</text>", from);
+  const std::string shown = svg.substr(from, to - from);
+  EXPECT_EQ(shown.rfind("attention_flash", 0), 0u) << shown;
+  EXPECT_NE(shown.find("\u2026"), std::string::npos) << shown;
+  // The legend's text starts 48 units right of the plot.
+  EXPECT_LE(c.right + 48 + 6.1 * double(text_columns(shown)), c.width) << shown;
+  EXPECT_NE(svg.find(">gemm</text>"), std::string::npos) << "short names stay whole";
+}
+
 // One run with a near-zero byte count stretches the shared x axis over ~25
 // decades: its tick labels thin out instead of overlapping.
 TEST(RooflineChart, AStretchedAxisThinsItsTickLabels) {
@@ -602,6 +622,48 @@ TEST(Escaping, HtmlAndSvgRenderMarkupAsText) {
   EXPECT_EQ(count(svg, "<img"), 0u);
   EXPECT_NE(svg.find("&lt;script&gt;"), std::string::npos);
   EXPECT_EQ(html_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+}
+
+// XML forbids U+FFFE and U+FFFF even in text: one in a kernel id made the --svg
+// file not well-formed (a browser showed a parse error instead of the chart).
+TEST(Escaping, XmlNoncharactersBecomeQuestionMarks) {
+  EXPECT_EQ(html_escape("a\xEF\xBF\xBE b\xEF\xBF\xBF c\xEF\xBF\xBD d\xEF\xBF"), "a? b? c\xEF\xBF\xBD d\xEF\xBF");
+  ResultsDoc doc = fixture("handmade-h200.json");
+  doc.runs[0].id = "gemm.\xEF\xBF\xBE.\xEF\xBF\xBF";
+  for (const std::string& out : {render_report_svg({doc}), render_report_html({doc})}) {
+    EXPECT_EQ(out.find("\xEF\xBF\xBE"), std::string::npos);
+    EXPECT_EQ(out.find("\xEF\xBF\xBF"), std::string::npos);
+    EXPECT_NE(out.find("gemm.?.?"), std::string::npos);
+  }
+}
+
+// A label takes the first seven characters of the commit, never part of one:
+// a cut UTF-8 sequence made the SVG not well-formed.
+TEST(MultiFile, LabelsCutTheCommitByCharacters) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  doc.tool_commit = "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e91a2b3c4";
+  EXPECT_EQ(doc_labels({doc})[0], "h200 @ \u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9");
+  doc.tool_commit = "1a2b3c4d5e";
+  EXPECT_EQ(doc_labels({doc})[0], "h200 @ 1a2b3c4");
+}
+
+// The HTML sorts numeric columns by data-v: it must hold every digit the cell
+// shows, or two launch counts shown apart tie (and keep the file's order).
+TEST(Html, SortKeysKeepEveryDigit) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  doc.runs.resize(3);
+  const int64_t launches[] = {1234561, 1234569, 1234565};
+  for (size_t i = 0; i < 3; ++i) {
+    doc.runs[i].family = "app";
+    doc.runs[i].nvtx = "step/r" + std::to_string(i);
+    doc.runs[i].launches = launches[i];
+  }
+  doc.runs[0].time_s.median = 0.000123456789012;
+  const std::string html = render_report_html({doc});
+  for (int64_t n : launches)
+    EXPECT_NE(html.find("data-v=\"" + std::to_string(n) + "\">" + std::to_string(n) + "<"), std::string::npos) << n;
+  EXPECT_NE(html.find("data-v=\"0.000123456789012\""), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\" data-v=\"\">-</td>"), std::string::npos) << "a missing value has no key";
 }
 
 TEST(Escaping, MarkdownCsvAndTerminal) {
