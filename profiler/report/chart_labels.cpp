@@ -90,7 +90,47 @@ const std::vector<Offset>& apart() {
   return v;
 }
 
-double text_width(const std::string& text) { return kCharWidth * double(text_columns(text)) + 2; }
+}  // namespace
+
+// Advances at font-size 11 (DejaVu Sans units / 2048 x 11, rounded up per class;
+// Helvetica and Arial are narrower). A UTF-8 continuation byte takes none.
+static double glyph_width(unsigned char c) {
+  if ((c & 0xC0) == 0x80) return 0;
+  if (c >= 0x80) return 11;  // any other script: as wide as a capital W
+  if (c == 'm' || c == 'w' || c == 'M' || c == 'W') return 11;
+  if (c >= 'A' && c <= 'Z') return (c == 'I' || c == 'J') ? 3.5 : 8.7;
+  if (c == 'i' || c == 'j' || c == 'l' || c == '.' || c == ',' || c == ':' || c == ';' || c == '!' ||
+      c == '|' || c == '\'' || c == ' ')
+    return 3.5;
+  if (c == 'f' || c == 'r' || c == 't' || c == '-' || c == '(' || c == ')' || c == '[' || c == ']')
+    return 4.6;
+  if (c == '_') return 5.5;
+  return 7.0;  // digits, the other lowercase letters, the rest of ASCII
+}
+
+double text_width(const std::string& text) {
+  double w = 2;
+  for (const char ch : text) w += glyph_width(static_cast<unsigned char>(ch));
+  return w;
+}
+
+std::string fit_width(const std::string& text, double width) {
+  if (text_width(text) <= width) return text;
+  const double room = width - 2 - 11;  // the ellipsis counted as a wide glyph
+  double w = 0;
+  size_t kept = 0;  // bytes of whole characters that fit
+  while (kept < text.size()) {
+    const double cw = glyph_width(static_cast<unsigned char>(text[kept]));
+    if (w + cw > room) break;
+    w += cw;
+    size_t next = kept + 1;
+    while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) ++next;
+    kept = next;
+  }
+  return text.substr(0, kept) + "\u2026";
+}
+
+namespace {
 
 ChartBox label_box_at(const ChartPoint& p, const Offset& o, double w) {
   const double ax = p.x + o.dx, ay = p.y + o.dy;
@@ -114,8 +154,10 @@ std::vector<ChartBox> leader_boxes(const ChartPoint& p, const Offset& o) {
 // text: a box per character along its baseline, since its bounding rectangle
 // would cover half the plot.
 std::vector<ChartBox> roof_label_boxes(const ChartRoof& r) {
-  const double cw = kCharWidth * 0.95;  // font-size 10.5
-  if (!r.memory) return {{r.label_x - cw * double(r.label.size()), r.label_y - 10, r.label_x, r.label_y + 2}};
+  const double width = text_width(r.label) * 10.5 / 11;  // font-size 10.5
+  if (!r.memory) return {{r.label_x - width, r.label_y - 10, r.label_x, r.label_y + 2}};
+  // Along a sloped label, glyphs of the average advance.
+  const double cw = width / double(std::max<size_t>(r.label.size(), 1));
   const double a = r.label_angle * std::numbers::pi / 180, cs = std::cos(a), sn = std::sin(a);
   std::vector<ChartBox> out;
   for (size_t i = 0; i < r.label.size(); ++i) {

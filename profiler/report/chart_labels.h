@@ -2,8 +2,8 @@
 // Where the roofline chart's labels go: roof labels, then each run's label
 // beside its point, set apart with a leader line, or, where even that finds
 // no free room, as a short "[n]" listed in a key under the chart. Labels never
-// overlap one another, the points or the roof labels (sizes estimated from
-// character counts, generously). Internal to profiler/report.
+// overlap one another, the points or the roof labels (widths estimated per
+// glyph, generously). Internal to profiler/report.
 #include <cstddef>
 #include <string>
 
@@ -11,8 +11,13 @@
 
 namespace flopscope::chart {
 
-constexpr double kCharWidth = 6.1;  // at font-size 11, sans-serif, generous
 constexpr double kLabelHeight = 12;
+/// The width of `text` at font-size 11, from DejaVu Sans's advances rounded up
+/// by glyph class (capitals 8.7, m and w 11, digits and most lowercase 7, i, l
+/// and '.' 3.5), plus 2 units; characters outside ASCII count 11.
+double text_width(const std::string& text);
+/// `text` cut, with an ellipsis, to at most `width` units at font-size 11.
+std::string fit_width(const std::string& text, double width);
 /// At most this many points carry a label: more would be unreadable, and every
 /// point still names its run when hovered (its <title>).
 constexpr size_t kMaxLabels = 200;

@@ -550,14 +550,13 @@ std::string chart_body(const RooflineChart& c) {
   if (!keyed.empty()) {
     const double top = chart::key_top(c), col_w = (c.right - c.left) / chart::kKeyColumns;
     const size_t rows = (keyed.size() + chart::kKeyColumns - 1) / chart::kKeyColumns;
-    const auto max_cols = size_t(col_w / chart::kCharWidth) - 1;
     o << "<g class=\"label-key\" font-size=\"11\" fill=\"#111111\">\n<text x=\"" << num(c.left) << "\" y=\""
       << num(top + chart::kKeyRow) << "\" font-weight=\"bold\">Too crowded to label in place:</text>\n";
     for (size_t i = 0; i < keyed.size(); ++i) {
       const std::string entry = chart::key_mark(keyed[i]->key) + " " + keyed[i]->id;
       o << "<text x=\"" << num(c.left + col_w * double(i / rows)) << "\" y=\""
         << num(top + chart::kKeyRow * double(i % rows + 2)) << "\"><title>" << html_escape(keyed[i]->id)
-        << "</title>" << html_escape(chart::short_id(entry, max_cols)) << "</text>\n";
+        << "</title>" << html_escape(chart::fit_width(entry, col_w - 6)) << "</text>\n";
     }
     o << "</g>\n";
   }
@@ -583,10 +582,7 @@ std::string chart_body(const RooflineChart& c) {
     for (const auto& [f, m] : c.family_markers) {
       // A family name is any string from the file: cut to the room right of
       // the plot (the SVG clips what passes its edge), whole on hover.
-      const double room = c.width - (lx + 30) - 4;
-      // 7.5 units a character: kCharWidth (6.1) is short of DejaVu Sans's wide
-      // glyphs (m, w, capitals, '_'), and this text has no room to spare.
-      const std::string shown = chart::short_id(f, size_t(std::max(2.0, room / 7.5)));
+      const std::string shown = chart::fit_width(f, c.width - (lx + 30) - 4);
       o << marker_svg(m, lx + 11, ly - 4, "#444444", true) << "<text x=\"" << num(lx + 30) << "\" y=\""
         << num(ly) << "\">";
       if (shown != f) o << "<title>" << html_escape(f) << "</title>";
