@@ -13,6 +13,7 @@
 #include <set>
 #include <tuple>
 
+#include "../../profiler/report/chart_labels.h"  // internal: label widths
 #include "flopscope/error.h"
 #include "flopscope/full_report.h"
 #include "flopscope/report.h"
@@ -277,6 +278,29 @@ TEST(RooflineChart, ManyRunsKeepAReadableNumberOfLabels) {
 // Fifty runs, half of them tensor-core kernels within a few points of one
 // another: every run is named, by its label or by a number and the key under
 // the plot, and no label covers another, a point or a roof's label.
+// Label widths by glyph: capitals and m/w wider than lowercase, i/l/. narrower;
+// a cut keeps whole UTF-8 characters and fits the room it was given.
+TEST(RooflineChart, LabelWidthsFollowTheGlyphs) {
+  using flopscope::chart::fit_width;
+  using flopscope::chart::text_width;
+  EXPECT_GT(text_width("GEMM_CUBLAS"), text_width("gemm_cublas"));
+  EXPECT_GT(text_width("mmmm"), text_width("nnnn"));
+  EXPECT_LT(text_width("ill."), text_width("nnnn"));
+  EXPECT_EQ(fit_width("short", 100), "short");
+  for (const std::string& s : {std::string("GEMM_CUBLAS_BF16_S3_WITH_A_LONG_TAIL"), std::string("\u00e9t\u00e9 \u4e2d\u6587 gemm")}) {
+    for (double room : {20.0, 40.0, 60.0}) {
+      const std::string cut = fit_width(s, room);
+      EXPECT_LE(text_width(cut), room + 1e-9) << cut;
+      ASSERT_GE(cut.size(), 3u);
+      EXPECT_EQ(cut.substr(cut.size() - 3), "\u2026") << cut;
+      // Whole characters: the kept prefix is a prefix of s ending on a boundary.
+      const std::string kept = cut.substr(0, cut.size() - 3);
+      EXPECT_EQ(s.compare(0, kept.size(), kept), 0);
+      EXPECT_TRUE(kept.size() == s.size() || (static_cast<unsigned char>(s[kept.size()]) & 0xC0) != 0x80) << cut;
+    }
+  }
+}
+
 TEST(RooflineChart, CrowdedRunsAreAllNamedWithoutOverlaps) {
   const ResultsDoc doc = test::suite_like_doc();
   ASSERT_EQ(doc.runs.size(), 50u);
