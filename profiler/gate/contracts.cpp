@@ -10,6 +10,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "flopscope/error.h"
 
@@ -259,16 +261,21 @@ class LineParser {
                           ((w[0] == '-' || w[0] == '+') && w.size() > 1));
   }
 
-  /// A number with an optional unit: '%' (divides by 100), s/ms/us/ns for
-  /// time, B/s, GB/s or TB/s for bandwidth.
-  double number(const std::string& w, const std::string& metric, bool tolerance) const {
+  /// A finite number and the text after it ("2ms" -> 2, "ms"); a leading '+' is allowed.
+  std::pair<double, std::string> value_and_unit(const std::string& w) const {
     double v = 0;
     const char* b = w.data();
     const char* e = w.data() + w.size();
-    if (*b == '+') ++b;
+    if (b != e && *b == '+') ++b;
     auto [p, ec] = std::from_chars(b, e, v);
     if (ec != std::errc() || !std::isfinite(v)) fail("'" + w + "' is not a number");
-    const std::string unit(p, e);
+    return {v, std::string(p, e)};
+  }
+
+  /// A number with an optional unit: '%' (divides by 100), s/ms/us/ns for
+  /// time, B/s, GB/s or TB/s for bandwidth.
+  double number(const std::string& w, const std::string& metric, bool tolerance) const {
+    const auto [v, unit] = value_and_unit(w);
     if (unit == "%") {
       if (!tolerance && !is_fraction_metric(metric))
         fail("'%' fits a fraction (mfu, hfu, roof) or a tolerance, not " + metric);
@@ -298,13 +305,7 @@ class LineParser {
   /// metric; no unit, and no fraction rule (a fraction metric may be 1.2 x
   /// another run's).
   double factor(const std::string& w, const std::string& metric) const {
-    double v = 0;
-    const char* b = w.data();
-    const char* e = w.data() + w.size();
-    if (*b == '+') ++b;
-    auto [p, ec] = std::from_chars(b, e, v);
-    if (ec != std::errc() || !std::isfinite(v)) fail("'" + w + "' is not a number");
-    const std::string unit(p, e);
+    const auto [v, unit] = value_and_unit(w);
     if (unit == "%") return v / 100;
     if (!unit.empty())
       fail("the factor of a ratio is a plain number (e.g. 0.6 or 60%), got '" + w + "': the reference's " +
