@@ -101,6 +101,7 @@ json run_to_json(const RunRecord& r) {
     put_opt(hw, "duration_s", h.duration_s);
     put_opt(hw, "sm_clock_hz", h.sm_clock_hz);
     if (!h.metrics.empty()) hw["metrics"] = h.metrics;
+    if (h.launches) hw["launches"] = *h.launches;
     j["hw"] = hw;
   }
   const Derived& d = r.derived;
@@ -185,6 +186,9 @@ RunRecord run_from_json(const JsonCursor& c) {
     hw.duration_s = h->maybe_non_negative("duration_s");
     hw.sm_clock_hz = h->maybe_non_negative("sm_clock_hz");
     if (auto mm = h->maybe("metrics")) hw.metrics = mm->number_map();
+    if (auto l = h->maybe("launches"))
+      hw.launches = l->integer_in(1, r.launches, "an integer from 1 to the run's launches (" +
+                                                     std::to_string(r.launches) + ")");
     r.hw = hw;
   }
   auto d = c.at("derived");

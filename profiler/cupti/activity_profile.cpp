@@ -347,7 +347,10 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
       r.model.bytes = double(g.bytes) / double(g.durations_s.size());  // bytes per operation
     }
     r.id = r.family + "." + r.variant + "." + r.dtype;
-    if (g.hw.launches() > 0) r.hw = g.hw.mean();
+    if (g.hw.launches() > 0) {
+      r.hw = g.hw.mean();
+      r.hw->launches = int64_t(g.hw.launches());
+    }
     r.time_s = stats_with_cap(g.durations_s);
     if (!(r.time_s.median > 0)) {
       // The results format needs a positive median; a record of zero-length
@@ -605,7 +608,8 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
   ResultsDoc out = new_results_doc();
   using MergeKey = std::tuple<std::string, std::string, std::string, Shape>;
   std::map<MergeKey, size_t> index;
-  std::vector<double> hw_launches;  // per merged record: launches of the processes its hw came from
+  // The launches a process's hw is the mean of: those counted, when it says.
+  auto counted = [](const RunRecord& r) { return r.hw->launches.value_or(r.launches); };
   for (const ResultsDoc& d : docs) {
     if (!out.device && d.device) out.device = d.device;
     for (const RunRecord& r : d.runs) {
@@ -614,18 +618,23 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
       if (it == index.end()) {
         index.emplace(key, out.runs.size());
         out.runs.push_back(r);
-        hw_launches.push_back(r.hw ? double(r.launches) : 0.0);
+        // Said explicitly: launches merged later, with or without counters,
+        // must not count as counted.
+        if (r.hw) out.runs.back().hw->launches = counted(r);
         continue;
       }
       RunRecord& m = out.runs[it->second];
       const double launches = double(m.launches + r.launches);
       m.model.bytes = (m.model.bytes * double(m.launches) + r.model.bytes * double(r.launches)) / launches;
-      // The processes' per-launch means, weighted by their launches (only
-      // those of processes with counters: the others say nothing about them).
-      if (r.hw) {
-        double& w = hw_launches[it->second];
-        m.hw = m.hw ? mean_counters({*m.hw, *r.hw}, {w, double(r.launches)}) : *r.hw;
-        w += double(r.launches);
+      // The processes' per-launch means, weighted by their counted launches
+      // (a launch without counters says nothing about them).
+      if (r.hw && m.hw) {
+        const int64_t m_counted = counted(m), r_counted = counted(r);
+        m.hw = mean_counters({*m.hw, *r.hw}, {double(m_counted), double(r_counted)});
+        m.hw->launches = m_counted + r_counted;
+      } else if (r.hw) {
+        m.hw = r.hw;
+        m.hw->launches = counted(r);
       }
       m.launches += r.launches;
       std::vector<double> pooled = m.time_s.samples;

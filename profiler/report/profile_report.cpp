@@ -60,6 +60,12 @@ std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool co
   if (any_hw)
     s += "hw FLOP: hardware-counted FLOPs per launch (mean over profiled launches); HFU against the peak "
          "of 'precision?'.\n";
+  size_t partly = 0;
+  for (const RunRecord& r : doc.runs) partly += r.hw && r.hw->launches && *r.hw->launches < r.launches;
+  if (partly > 0)
+    s += std::to_string(partly) + (partly == 1 ? " row's" : " rows'") +
+         " hw figures are means over only some launches (graphs, captures and concurrent launches get\n"
+         "no counters); hw.launches in --out says how many.\n";
   return s + render_nvtx_ranges_terminal(doc, width, color);
 }
 

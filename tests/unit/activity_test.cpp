@@ -1049,6 +1049,7 @@ TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
   ASSERT_TRUE(runs[0].hw.has_value());
   EXPECT_EQ(runs[0].launches, 3);
   EXPECT_DOUBLE_EQ(*runs[0].hw->flops_total, 2000);  // mean over the 2 profiled launches
+  EXPECT_EQ(runs[0].hw->launches, 2) << "and says they were 2 of 3";
   EXPECT_DOUBLE_EQ(runs[0].hw->flops_by_pipe.at("fp32"), 2000);
   EXPECT_DOUBLE_EQ(*runs[0].hw->dram_bytes(), 400);
   EXPECT_DOUBLE_EQ(*runs[0].hw->sm_clock_hz, 1.5e9);
@@ -1314,6 +1315,39 @@ TEST(ProfileMerge, ProcessesWithoutCountersDoNotWeighTheOthers) {
     EXPECT_EQ(merged.runs[0].launches, 5);
     ASSERT_TRUE(merged.runs[0].hw && merged.runs[0].hw->flops_total);
     EXPECT_DOUBLE_EQ(*merged.runs[0].hw->flops_total, 150.0);
+  }
+}
+
+TEST(ProfileMerge, CountersAreWeightedByTheLaunchesCounted) {
+  // A: 10 launches, 1 counted at 100 FLOPs (the rest in a graph); B: 2
+  // launches, both counted at 400. Per counted launch: (100 + 2 * 400) / 3.
+  auto doc = [](int64_t launches, std::optional<int64_t> counted, double flops) {
+    RunRecord r;
+    r.id = r.name = "k";
+    r.family = "profile";
+    r.launches = launches;
+    r.time_s = summarize(std::vector<double>(size_t(launches), 1e-6));
+    r.hw = HwCounters{};
+    r.hw->flops_total = flops;
+    r.hw->launches = counted;
+    r.precision = "fp32";
+    r.derived.bound = "unknown";
+    ResultsDoc d = new_results_doc();
+    d.runs = {r};
+    return d;
+  };
+  const ResultsDoc a = doc(10, 1, 100.0), b = doc(2, std::nullopt, 400.0);  // B: absent = all
+  for (const auto& order : {std::vector<ResultsDoc>{a, b}, {b, a}}) {
+    const ResultsDoc merged = merge_profile_docs(order);
+    ASSERT_EQ(merged.runs.size(), 1u);
+    const RunRecord& r = merged.runs[0];
+    EXPECT_EQ(r.launches, 12);
+    ASSERT_TRUE(r.hw && r.hw->flops_total);
+    EXPECT_DOUBLE_EQ(*r.hw->flops_total, 300.0);
+    EXPECT_EQ(r.hw->launches, 3);
+    // And it reads back as written.
+    const ResultsDoc back = parse_results(to_json_text(merged), "m.json");
+    EXPECT_EQ(back.runs[0].hw->launches, 3);
   }
 }
 

@@ -278,3 +278,21 @@ TEST(ProfileTable, TopRowsThenOneLineForTheRest) {
   EXPECT_NE(three.find(" optimizer "), std::string::npos) << "the range tree still has every range\n" << three;
   for (const auto& l : lines(three)) EXPECT_LE(l.size(), 120u) << l;
 }
+
+// A row whose counters came from only some of its launches says so, once.
+TEST(ProfileTable, SaysWhenCountersCoverOnlySomeLaunches) {
+  ResultsDoc doc = test::model_twin_profile();
+  EXPECT_EQ(render_profile_terminal(doc, 120, false, 0).find("only some launches"), std::string::npos);
+  HwCounters all, some;
+  all.flops_total = some.flops_total = 1e9;
+  all.launches = doc.runs[0].launches;
+  some.launches = 1;
+  doc.runs[0].hw = all;
+  doc.runs[1].hw = some;  // its only launch
+  doc.runs[2].hw = some;  // 1 of 2
+  ASSERT_EQ(doc.runs[1].launches, 1);
+  ASSERT_EQ(doc.runs[2].launches, 2);
+  const std::string text = render_profile_terminal(doc, 120, false, 0);
+  EXPECT_NE(text.find("1 row's hw figures are means over only some launches"), std::string::npos) << text;
+  for (const auto& l : lines(text)) EXPECT_LE(l.size(), 120u) << l;
+}

@@ -272,6 +272,8 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
       {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["bf16_tensor"] = -1; }, "$.runs[3].hw.flops_by_pipe.bf16_tensor: expected a number >= 0"},
       {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["fp33_tensor"] = 1; }, "$.runs[3].hw.flops_by_pipe.fp33_tensor: unknown precision key"},
       {[](auto& d) { d["runs"][3]["hw"]["sm_clock_hz"] = -1.98e9; }, "$.runs[3].hw.sm_clock_hz: expected a number >= 0"},
+      {[](auto& d) { d["runs"][3]["hw"]["launches"] = 0; }, "$.runs[3].hw.launches: expected an integer from 1 to the run's launches (1)"},
+      {[](auto& d) { d["runs"][3]["hw"]["launches"] = 2; }, "$.runs[3].hw.launches: expected an integer from 1 to the run's launches (1)"},
       {[](auto& d) { d["runs"][0]["sm_clock_mhz"] = -1980; }, "$.runs[0].sm_clock_mhz: expected a number >= 0"},
       // compare divides by clocks: an absurd one would read as an infinite change.
       {[](auto& d) { d["runs"][0]["sm_clock_mhz"] = 1e300; }, "$.runs[0].sm_clock_mhz: expected 0 (not known) or 1 to 10000 MHz, got 1e+300"},

@@ -32,6 +32,10 @@ struct HwCounters {
   std::optional<double> duration_s;   ///< gpu__time_duration of the profiled launch
   std::optional<double> sm_clock_hz;  ///< during the profiled launch
   std::map<std::string, double> metrics;  ///< raw metric values, by CUPTI name
+  /// profile: how many of the run's launches had counters, hw being their
+  /// per-launch mean (graph, captured and concurrent launches get none).
+  /// Absent: every launch, or one bench run.
+  std::optional<int64_t> launches;
 
   std::optional<double> dram_bytes() const;  ///< read + write, when both exist
 };
