@@ -68,6 +68,9 @@ std::vector<std::string> parse_tensor_list(std::string_view list) {
                       "bf16, fp8, or 'all' or 'none')");
     if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
   }
+  // Only commas: a list built from an empty variable, not a request for none.
+  if (out.empty())
+    throw_bad_input("tensor list '" + std::string(list) + "' names no type (use 'none' for no tensor-core FLOPs)");
   return canonical_order(out);
 }
 

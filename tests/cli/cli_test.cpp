@@ -344,6 +344,11 @@ TEST(Cli, OptionValuesAreCheckedInOneShortLine) {
   expect_one_line_error(run_cli({"ceilings", "--device", "-1"}), 2, "must be a whole number");
   expect_one_line_error(run_cli({"report", fixture("handmade-h200.json"), "--md", ""}), 2, "--md: must not be empty");
   expect_one_line_error(run_cli({"specs", "--gpu", ""}), 2, "--gpu: must not be empty");
+  // An empty pattern or list would select everything: an unset variable, not a request.
+  expect_one_line_error(run_cli({"bench", "--kernel", ""}), 2, "--kernel: must not be empty");
+  expect_one_line_error(run_cli({"profile", "--kernel-regex", "", "--", "true"}), 2,
+                        "--kernel-regex: must not be empty");
+  expect_one_line_error(run_cli({"metrics", "--chip", "GH100", "--tensor", ",,"}), 2, "names no type");
   const auto r = run_cli({"bench", "--min-time", "0"});
   EXPECT_LT(r.err.size(), 200u) << r.err;  // not CLI11's range with 309 digits
 }

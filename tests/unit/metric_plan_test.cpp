@@ -143,6 +143,15 @@ TEST(MetricPlan, UnknownChipAndBadWords) {
     EXPECT_NE(std::string(e.what()).find("'none' stands alone"), std::string::npos) << e.what();
   }
   EXPECT_EQ(parse_tensor_list("fp8,bf16,bf16"), (std::vector<std::string>{"bf16", "fp8"}));
+  EXPECT_EQ(parse_tensor_list("bf16,"), (std::vector<std::string>{"bf16"}));
+  for (const char* commas : {",", ",,"}) {
+    try {
+      parse_tensor_list(commas);
+      ADD_FAILURE() << "'" << commas << "' accepted as none";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("names no type (use 'none'"), std::string::npos) << e.what();
+    }
+  }
   EXPECT_EQ(parse_metric_set("roofline"), MetricSet::roofline);
   EXPECT_FALSE(parse_metric_set("everything"));
 }

@@ -346,7 +346,9 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchCliOptions>();
   CLI::App* sub = app.add_subcommand(
       "bench", "Benchmark and validate reference kernels (default: the default suite)");
-  sub->add_option("--kernel", o->kernel, "Regular expression over kernel ids (see 'flopscope list')");
+  // Empty would match every kernel: an unset shell variable, not a request.
+  sub->add_option("--kernel", o->kernel, "Regular expression over kernel ids (see 'flopscope list')")
+      ->check(not_empty());
   sub->add_option("--dtype", o->dtypes, "Comma-separated dtypes: fp32,tf32,fp16,bf16")
       ->delimiter(',');
   sub->add_option("--shape", o->shape,

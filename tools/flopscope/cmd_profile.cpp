@@ -273,7 +273,8 @@ void add_profile_command(CLI::App& app) {
                   "add replay passes; see 'flopscope metrics')")
       ->check(not_empty());
   sub->add_option("--kernel-regex", opt->kernel_regex,
-                  "Keep kernels whose demangled name matches (ECMAScript regex, searched)");
+                  "Keep kernels whose demangled name matches (ECMAScript regex, searched)")
+      ->check(not_empty());  // empty would keep every kernel: an unset variable, not a request
   sub->add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
       ->transform(non_negative_integer());
   sub->add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
