@@ -61,10 +61,19 @@ ul.why { margin: 0; padding-left: 16px; }
 const char* const kScript = R"JS(
 (function () {
   "use strict";
+  // Text in natural order ("m=512" before "m=4096"); a cell without a value
+  // ("-": not measured) is null and goes last in either direction.
+  var collator = window.Intl && Intl.Collator ? new Intl.Collator(undefined, { numeric: true, sensitivity: "base" }) : null;
   function cellKey(td, numeric) {
     var v = td.hasAttribute("data-v") ? td.getAttribute("data-v") : td.textContent;
-    if (numeric) { var x = parseFloat(v); return isNaN(x) ? -Infinity : x; }
-    return v.toLowerCase();
+    if (numeric) { var x = parseFloat(v); return isNaN(x) ? null : x; }
+    return v === "-" ? null : v;
+  }
+  function compare(x, y, numeric) {
+    if (numeric) return x < y ? -1 : x > y ? 1 : 0;
+    if (collator) return collator.compare(x, y);
+    x = x.toLowerCase(); y = y.toLowerCase();
+    return x < y ? -1 : x > y ? 1 : 0;
   }
   function sortTable(table, col, dir) {
     var head = table.tHead.rows[0].cells;
@@ -74,8 +83,8 @@ const char* const kScript = R"JS(
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {
       var x = cellKey(a.cells[col], numeric), y = cellKey(b.cells[col], numeric);
-      var c = x < y ? -1 : x > y ? 1 : 0;
-      if (dir === "desc") c = -c;
+      var c = (x === null) - (y === null);
+      if (!c && x !== null) c = dir === "desc" ? -compare(x, y, numeric) : compare(x, y, numeric);
       return c || (+a.getAttribute("data-i") - +b.getAttribute("data-i"));
     });
     rows.forEach(function (r) { body.appendChild(r); });

@@ -134,6 +134,38 @@ TEST_F(HtmlReportInBrowser, ScriptRunsAndSortingWorks) {
   EXPECT_EQ(row_runs(table_html(dom, "runs-1")), file_order);
 }
 
+// Runs without a value ("-": not measured) go last whichever way a column is
+// sorted; text sorts naturally, so m=512 comes before m=4096.
+TEST_F(HtmlReportInBrowser, MissingValuesSortLastAndShapesSortNaturally) {
+  const std::vector<RunRecord>& runs = docs_[0].runs;
+  for (const char* dir : {"asc", "desc"}) {
+    // Column 4 is "TFLOP/s (hw)".
+    const std::vector<size_t> order = row_runs(table_html(dump_dom(std::string("#sort=runs-0:4:") + dir), "runs-0"));
+    ASSERT_EQ(order.size(), runs.size()) << dir;
+    std::vector<size_t> want_measured, want_missing;
+    for (size_t i = 0; i < runs.size(); ++i) (runs[i].derived.tflops_hw ? want_measured : want_missing).push_back(i);
+    ASSERT_FALSE(want_measured.empty());
+    ASSERT_FALSE(want_missing.empty()) << "the fixture needs runs without counters";
+    std::stable_sort(want_measured.begin(), want_measured.end(), [&](size_t a, size_t b) {
+      const double x = *runs[a].derived.tflops_hw, y = *runs[b].derived.tflops_hw;
+      return std::string(dir) == "asc" ? x < y : x > y;
+    });
+    want_measured.insert(want_measured.end(), want_missing.begin(), want_missing.end());
+    EXPECT_EQ(order, want_measured) << dir;
+  }
+
+  ResultsDoc doc = docs_[0];
+  doc.runs.resize(3);
+  const int64_t sizes[] = {4096, 64, 512};
+  for (size_t i = 0; i < 3; ++i) {
+    doc.runs[i].id = "gemm.naive.fp32";
+    doc.runs[i].shape = {{"m", sizes[i]}, {"n", 8}, {"k", 8}};
+  }
+  write_file_atomic(html_path_, render_report_html({doc}));
+  // Column 1 is "shape": 64, 512, 4096 (as text: 4096, 512, 64).
+  EXPECT_EQ(row_runs(table_html(dump_dom("#sort=runs-0:1:asc"), "runs-0")), (std::vector<size_t>{1, 2, 0}));
+}
+
 TEST_F(HtmlReportInBrowser, MarkupInNamesRendersAsText) {
   const std::string dom = dump_dom("");
   ASSERT_NE(dom.find("data-js=\"ok\""), std::string::npos);
