@@ -269,6 +269,29 @@ TEST(Cli, OutputIsNotTheFileStdoutGoesTo) {
   EXPECT_NE(l.err.find("standard output goes there too"), std::string::npos) << l.err;
 }
 
+// '-' is standard output for report, in place of its terminal tables; one
+// output at most. Other commands refuse it rather than make a file called '-'.
+TEST(Cli, ReportWritesOneOutputToStandardOutput) {
+  const std::string dir = temp_dir(), in = fixture("handmade-h200.json");
+  const auto file = run_cli({"report", in, "--csv", dir + "/r.csv"});
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  const auto r = run_cli({"report", in, "--csv", "-", "--md", dir + "/r.md"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, slurp(dir + "/r.csv")) << "the CSV alone, no terminal table";
+  EXPECT_NE(r.err.find("wrote Markdown: " + dir + "/r.md"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("wrote CSV"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists("-"));
+  const auto svg = run_cli({"report", in, "--svg", "-"});
+  ASSERT_EQ(svg.exit_code, 0) << svg.err;
+  EXPECT_EQ(svg.out.rfind("<svg xmlns=", 0), 0u);
+
+  expect_one_line_error(run_cli({"report", in, "--md", "-", "--html", "-"}), 2,
+                        "both the HTML and the Markdown output are '-'");
+  expect_one_line_error(run_cli({"compare", in, in, "--md", "-"}), 2,
+                        "an output named '-': this command writes files, not standard output");
+  EXPECT_FALSE(std::filesystem::exists("-"));
+}
+
 TEST(Cli, OutputNeverReplacesDeviceOrPipeOrLink) {
   namespace fs = std::filesystem;
   const std::string dir = temp_dir(), in = fixture("handmade-h200.json");

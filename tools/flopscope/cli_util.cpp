@@ -151,8 +151,13 @@ size_t stdout_width() {
 }
 
 void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs) {
-  for (const auto& p : paths)
+  for (const auto& p : paths) {
+    // '-' reads as standard output; here it would make a file called '-'.
+    if (p == kStdoutName)
+      throw_bad_input("an output named '-': this command writes files, not standard output (only 'flopscope "
+                      "report' takes '-'); give a file name, ./- for a file called '-'");
     if (!p.empty()) check_output_path(p);
+  }
   check_outputs_apart(paths, inputs);
 }
 

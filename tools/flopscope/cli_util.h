@@ -40,12 +40,16 @@ CLI::Validator integer(int max_digits = 18);
 /// For string options whose empty value would silently mean "not given".
 CLI::Validator not_empty();
 
+/// An output given as this is standard output (report's --csv - and kin).
+inline constexpr const char* kStdoutName = "-";
+
 /// Writes `content` atomically to `path` and says so on stderr.
 void write_output(const std::string& path, const std::string& content, const char* what);
 /// Checks every non-empty output path before any work, so that a bad one
 /// leaves no other output written and no long run lost (check_output_path),
 /// and that no two outputs, and no output and input, are one file
-/// (check_outputs_apart).
+/// (check_outputs_apart). '-' is refused: a command that takes it for
+/// standard output leaves it out of `paths`.
 void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs = {});
 
 }  // namespace flopscope::cli

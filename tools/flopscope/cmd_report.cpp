@@ -3,12 +3,14 @@
 // (two GPUs, two commits) are shown side by side. Each output is written
 // atomically, and only after every input has loaded and every output rendered.
 #include <iostream>
+#include <string>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "cli_util.h"
 #include "exit_codes.h"
+#include "flopscope/error.h"
 #include "flopscope/full_report.h"
 #include "flopscope/views.h"
 #include "load_results.h"
@@ -35,9 +37,32 @@ void add_report_command(CLI::App& app) {
   sub->add_option("--md", opt->md, "Also write a Markdown report to this file")->check(not_empty());
   sub->add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file")->check(not_empty());
   set_action(sub, [opt]() {
+    // One output may be '-': it goes to standard output, in place of the
+    // terminal tables (`--csv - | column -ts,`).
+    struct Output {
+      std::string path;
+      const char* what;
+      std::string (*render)(const std::vector<ResultsDoc>&);
+    };
+    const std::vector<Output> wanted{{opt->html, "HTML", render_report_html},
+                                     {opt->svg, "SVG", render_report_svg},
+                                     {opt->md, "Markdown", render_report_markdown},
+                                     {opt->csv, "CSV", render_report_csv}};
+    std::vector<std::string> files;
+    const Output* to_stdout = nullptr;
+    for (const Output& o : wanted) {
+      if (o.path != kStdoutName) {
+        files.push_back(o.path);
+      } else if (to_stdout) {
+        throw_bad_input(std::string("both the ") + to_stdout->what + " and the " + o.what +
+                        " output are '-': standard output takes one; give the other a file name");
+      } else {
+        to_stdout = &o;
+      }
+    }
     std::vector<std::string> reads = opt->inputs;
     if (!opt->peaks.empty()) reads.push_back(opt->peaks);
-    check_outputs({opt->html, opt->svg, opt->md, opt->csv}, reads);
+    check_outputs(files, reads);
     std::vector<ResultsDoc> docs;
     for (const auto& path : opt->inputs) docs.push_back(load_results(path));
     if (!opt->peaks.empty()) {
@@ -46,13 +71,14 @@ void add_report_command(CLI::App& app) {
         adopt_measured_peaks(docs[i], ceilings, "--peaks " + opt->peaks + " with " + opt->inputs[i]);
     }
     // Render everything first: a failure leaves no output half-done.
-    std::vector<std::pair<std::string, std::pair<std::string, const char*>>> outputs;
-    if (!opt->html.empty()) outputs.push_back({opt->html, {render_report_html(docs), "HTML"}});
-    if (!opt->svg.empty()) outputs.push_back({opt->svg, {render_report_svg(docs), "SVG"}});
-    if (!opt->md.empty()) outputs.push_back({opt->md, {render_report_markdown(docs), "Markdown"}});
-    if (!opt->csv.empty()) outputs.push_back({opt->csv, {render_report_csv(docs), "CSV"}});
-    std::cout << render_report_terminal(docs, stdout_width(), stdout_is_color_tty());
-    for (const auto& [path, what] : outputs) write_output(path, what.first, what.second);
+    std::vector<std::pair<const Output*, std::string>> rendered;
+    for (const Output& o : wanted)
+      if (!o.path.empty()) rendered.emplace_back(&o, o.render(docs));
+    std::cout << (to_stdout ? std::string() : render_report_terminal(docs, stdout_width(), stdout_is_color_tty()));
+    for (const auto& [o, text] : rendered) {
+      if (o == to_stdout) std::cout << text;
+      else write_output(o->path, text, o->what);
+    }
     return int(kOk);
   });
 }
