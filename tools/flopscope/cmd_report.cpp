@@ -3,8 +3,8 @@
 // (two GPUs, two commits) are shown side by side. Each output is written
 // atomically, and only after every input has loaded and every output rendered.
 #include <iostream>
-#include <string>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
