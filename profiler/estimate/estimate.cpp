@@ -269,7 +269,7 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
     throw_bad_input("--gpu-power-w must be positive and finite, got " + num(*in.gpu_power_w));
   const bool needs_peak = in.mfu || in.measured_mfu || in.tokens_per_second;
   if (needs_peak && !(peak.flops_per_s > 0))
-    throw_bad_input(std::string(in.tokens_per_second ? "--tokens-per-second" : "--mfu") +
+    throw_bad_input(std::string(in.tokens_per_second ? "--tokens-per-second" : in.mfu ? "--mfu" : "--from") +
                     " needs a peak: give --gpu NAME (flopscope specs lists them) or --peak-tflops X");
 
   TrainingEstimate e;
@@ -290,6 +290,13 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
       throw_bad_input("--tokens-per-second " + num(*in.tokens_per_second) + " implies MFU " +
                       num(*e.mfu * 100) + "% of " + num(cluster / 1e12) +
                       " TFLOP/s: give the total over all --gpus, and check the GPU and --dtype");
+    // The hardware FLOPs (recompute included) run on the same GPUs: above their
+    // peak, the throughput, the peak or --checkpointing is wrong.
+    if (*e.hfu > 1.0)
+      throw_bad_input("--tokens-per-second " + num(*in.tokens_per_second) + " implies HFU " +
+                      num(*e.hfu * 100) + "% of " + num(cluster / 1e12) + " TFLOP/s with --checkpointing " +
+                      to_string(in.checkpointing) +
+                      ": give the total over all --gpus, and check the GPU, --dtype and --checkpointing");
   }
   if (e.time_to_train_s) {
     e.time_s = e.time_to_train_s;

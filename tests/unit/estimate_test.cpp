@@ -318,6 +318,47 @@ TEST(EstimateTraining, PalmMfuFromThroughput) {
   EXPECT_NEAR(*e.mfu, 0.462, 0.0005);
 }
 
+TEST(EstimateTraining, HfuAbovePeakIsRefused) {
+  // Llama 3 8B on one H100 (989.4 TFLOP/s): 15,000 tokens/s is 87.8% MFU, but
+  // with full recompute (flops_per_token_hardware 7.617e10) 115.5% HFU, more
+  // than the GPU can do: the throughput, the peak or --checkpointing is wrong.
+  const ModelConfig& m = require_preset("llama3-8b");
+  TrainingInputs in;
+  in.tokens_per_second = 15000;
+  in.checkpointing = Checkpointing::full;
+  Peak peak;
+  peak.flops_per_s = 989.4e12;
+  const TokenFlops full = token_flops(m, Checkpointing::full);
+  try {
+    estimate_training(m, full, in, peak);
+    ADD_FAILURE() << "HFU above 100% accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("implies HFU 115."), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--checkpointing full"), std::string::npos) << e.what();
+  }
+  // The same throughput without recompute is a valid 87.8% MFU (= HFU).
+  in.checkpointing = Checkpointing::none;
+  const TrainingEstimate ok = estimate_training(m, token_flops(m, Checkpointing::none), in, peak);
+  EXPECT_NEAR(*ok.mfu, 0.878, 0.0005);
+  EXPECT_DOUBLE_EQ(*ok.hfu, *ok.mfu);
+}
+
+TEST(EstimateTraining, MeasuredMfuWithoutPeakNamesFrom) {
+  // --from alone (a results file whose GPU is not in the database, no --gpu):
+  // the error names --from, the flag given, not --mfu.
+  const ModelConfig& m = require_preset("llama3-8b");
+  TrainingInputs in;
+  in.tokens = 1e12;
+  in.measured_mfu = 0.5;
+  try {
+    estimate_training(m, token_flops(m, Checkpointing::none), in, {});
+    ADD_FAILURE() << "no peak, yet accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--from needs a peak: give --gpu NAME"), std::string::npos) << e.what();
+  }
+}
+
 TEST(EstimateTraining, ChinchillaConventionAndTime) {
   // C = 6·N·D (Kaplan et al. 2020; Hoffmann et al. 2022), N = active parameters.
   const ModelConfig& m = require_preset("mixtral-8x7b");
@@ -651,8 +692,7 @@ TEST(EstimateBadInput, ConfigErrorsNameTheField) {
   e = bad_input_message(R"({"layers": 2})");
   EXPECT_NE(e.find("missing key 'd_model'"), std::string::npos) << e;
   e = bad_input_message("{\"layers\": ");
-  EXPECT_NE(e.find("m.json: truncated JSON"), std::string::npos) << e;
-}
+  EXPECT_NE(e.find("m.json: truncated JSON"), std::string::npos) << e;}
 
 TEST(EstimateBadInput, DeepSeekKeysNameTheFix) {
   // A DeepSeek-shaped config is accepted; each key out of place is one line.
