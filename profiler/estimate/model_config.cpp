@@ -81,7 +81,11 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     auto it = j.find(key);
     if (it != j.end() && !it->is_null()) out = bool_value(*it, origin, key);
   };
-  if (auto it = j.find("name"); it != j.end() && it->is_string()) m.title = it->get<std::string>();
+  if (auto it = j.find("name"); it != j.end() && !it->is_null()) {
+    // Refused like every other key of the wrong type, not ignored.
+    if (!it->is_string()) throw_bad_input(origin + ": name must be a string, got " + it->dump());
+    m.title = it->get<std::string>();
+  }
   size("layers", m.layers, true);
   size("d_model", m.d_model, true);
   size("heads", m.heads, true);

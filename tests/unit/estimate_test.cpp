@@ -692,7 +692,14 @@ TEST(EstimateBadInput, ConfigErrorsNameTheField) {
   e = bad_input_message(R"({"layers": 2})");
   EXPECT_NE(e.find("missing key 'd_model'"), std::string::npos) << e;
   e = bad_input_message("{\"layers\": ");
-  EXPECT_NE(e.find("m.json: truncated JSON"), std::string::npos) << e;}
+  EXPECT_NE(e.find("m.json: truncated JSON"), std::string::npos) << e;  // name is a title: a string, or null for none; any other type is refused, not ignored.
+  EXPECT_EQ(parse_model_config(with(R"("name": "Tiny")"), "m.json").title, "Tiny");
+  EXPECT_EQ(parse_model_config(with(R"("name": null)"), "m.json").title, "");
+  e = bad_input_message(with(R"("name": 5)"));
+  EXPECT_NE(e.find("m.json: name must be a string, got 5"), std::string::npos) << e;
+  e = bad_input_message(with(R"("name": ["a"])"));
+  EXPECT_NE(e.find("m.json: name must be a string"), std::string::npos) << e;
+}
 
 TEST(EstimateBadInput, DeepSeekKeysNameTheFix) {
   // A DeepSeek-shaped config is accepted; each key out of place is one line.
