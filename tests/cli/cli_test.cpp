@@ -404,7 +404,8 @@ TEST(Cli, IntegerOptionsAreDecimal) {
 // and NaN or infinity is refused before a range check could misname it.
 TEST(Cli, RealOptionsAreFiniteNumbers) {
   const std::string h200 = fixture("handmade-h200.json");
-  for (const char* v : {"5%", "nan", "inf", "", "1e999"}) {
+  // Decimal as typed: strtod alone read "0x10" as 16 and took "+5" and " 5".
+  for (const char* v : {"5%", "nan", "inf", "", "1e999", "0x10", "+5", " 5"}) {
     SCOPED_TRACE(v);
     expect_one_line_error(run_cli({"compare", h200, h200, "--threshold", v}), 2,
                           "--threshold: must be a finite number, got '" + std::string(v) + "'");

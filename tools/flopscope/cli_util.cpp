@@ -1,10 +1,13 @@
 #include "cli_util.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
+#include <system_error>
 #include <utility>
 #include <vector>
 #include <sys/ioctl.h>
@@ -51,14 +54,21 @@ bool stdout_is_color_tty() {
   return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
 }
 
+// A finite number in decimal (or e) notation as typed: strtod also took hex
+// ("0x10" as 16), leading spaces and '+'.
+static std::optional<double> finite_decimal(const std::string& in) {
+  double v = 0;
+  const char* end = in.data() + in.size();
+  const auto [p, ec] = std::from_chars(in.data(), end, v, std::chars_format::general);
+  if (ec != std::errc() || p != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 CLI::Validator positive_number() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(in.c_str(), &end);
-        if (end == in.c_str() || *end != '\0' || !std::isfinite(v) || !(v > 0))
-          return "must be a finite number above 0, got '" + in + "'";
-        return "";
+        const auto v = finite_decimal(in);
+        return v && *v > 0 ? "" : "must be a finite number above 0, got '" + in + "'";
       },
       "NUMBER > 0");
 }
@@ -66,11 +76,7 @@ CLI::Validator positive_number() {
 CLI::Validator finite_number() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(in.c_str(), &end);
-        if (end == in.c_str() || *end != '\0' || !std::isfinite(v))
-          return "must be a finite number, got '" + in + "'";
-        return "";
+        return finite_decimal(in) ? "" : "must be a finite number, got '" + in + "'";
       },
       "NUMBER");
 }
