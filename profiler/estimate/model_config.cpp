@@ -35,18 +35,25 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+// Far beyond any model, and small enough that the estimator's products of two
+// sizes (heads x head_dim, say) stay within 64-bit integers.
+constexpr int64_t kMaxSize = int64_t(1) << 30;
+
 // An integer size from JSON: a whole number (1e3 is accepted as 1000), else
-// one line naming the key. Whole numbers beyond int64 saturate, so that
-// validate_model names them too large (not negative).
+// one line naming the key. One far outside any size is refused here, as typed
+// (beyond int64 it could not be named by its int64 value).
 int64_t size_value(const Json& v, const std::string& origin, const std::string& key) {
-  if (v.is_number_unsigned()) return int64_t(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d))
-      return std::fabs(d) < 9e18 ? int64_t(d) : d > 0 ? INT64_MAX : INT64_MIN;
-  }
-  throw_bad_input(origin + ": " + key + " must be a whole number, got " + v.dump());
+  double d = 0;
+  if (v.is_number_unsigned()) d = double(v.get<uint64_t>());
+  else if (v.is_number_integer()) d = double(v.get<int64_t>());
+  else if (v.is_number_float()) d = v.get<double>();
+  else throw_bad_input(origin + ": " + key + " must be a whole number, got " + v.dump());
+  if (!std::isfinite(d) || d != std::floor(d))
+    throw_bad_input(origin + ": " + key + " must be a whole number, got " + v.dump());
+  if (d > double(kMaxSize))
+    throw_bad_input(origin + ": " + key + " " + v.dump() + " is too large (at most " + std::to_string(kMaxSize) + ")");
+  if (d < -double(kMaxSize)) throw_bad_input(origin + ": " + key + " must not be negative, got " + v.dump());
+  return int64_t(d);
 }
 
 bool bool_value(const Json& v, const std::string& origin, const std::string& key) {
@@ -296,9 +303,6 @@ void validate_model(ModelConfig& m, const std::string& origin) {
   for (const Size& z : sizes)
     if (z.value < 0 || (z.required && z.value == 0))
       throw_bad_input(origin + ": " + z.key + " must be positive, got " + std::to_string(z.value));
-  // Far beyond any model, and small enough that the estimator's products of two
-  // sizes (heads x head_dim, say) stay within 64-bit integers.
-  constexpr int64_t kMaxSize = int64_t(1) << 30;
   for (const Size& z : sizes)
     if (z.value > kMaxSize)
       throw_bad_input(origin + ": " + z.key + " " + std::to_string(z.value) + " is too large (at most " +

@@ -768,7 +768,8 @@ TEST(EstimateBadInput, MtpDepthNamesTheFix) {
   e = bad_input_message(with(R"("mtp_depth": true)"));
   EXPECT_NE(e.find("mtp_depth must be a whole number"), std::string::npos) << e;
   e = bad_input_message(with(R"("mtp_depth": 18446744073709551615)"));
-  EXPECT_NE(e.find("mtp_depth (9223372036854775807) is more than layers (2)"), std::string::npos) << e;
+  EXPECT_NE(e.find("m.json: mtp_depth 18446744073709551615 is too large (at most 1073741824)"), std::string::npos)
+      << e;
   e = bad_input_message(R"({"layers": 8, "d_model": 256, "heads": 4, "ffn_dim": 1024, "ffn_type": "gelu",)"
                         R"( "vocab": 1000, "seq_len": 4, "mtp_depth": 4})");
   EXPECT_NE(e.find("m.json: mtp_depth (4) must be less than seq_len (4): module k predicts the token k + 1 ahead"),
@@ -788,11 +789,14 @@ TEST(EstimateBadInput, SizesBeyondAnyModelAreRefused) {
   e = bad_input_message(R"({"layers": 2, "d_model": 256, "heads": 4611686018427387904, "head_dim": 4, "ffn_dim": 1024,)"
                         R"( "ffn_type": "gelu", "vocab": 1000, "seq_len": 128})");
   EXPECT_NE(e.find("m.json: heads 4611686018427387904 is too large"), std::string::npos) << e;
-  // Beyond int64, or written as a float: too large, never wrapped to a negative number.
+  // Beyond int64, or written as a float: too large as typed, never wrapped to a
+  // negative number nor named by a saturated one.
   e = bad_input_message(with(R"("head_dim": 18446744073709551615)"));
-  EXPECT_NE(e.find("head_dim 9223372036854775807 is too large"), std::string::npos) << e;
+  EXPECT_NE(e.find("head_dim 18446744073709551615 is too large (at most 1073741824)"), std::string::npos) << e;
   e = bad_input_message(with(R"("head_dim": 1e300)"));
-  EXPECT_NE(e.find("head_dim 9223372036854775807 is too large"), std::string::npos) << e;
+  EXPECT_NE(e.find("head_dim 1e+300 is too large"), std::string::npos) << e;
+  e = bad_input_message(with(R"("head_dim": -1e300)"));
+  EXPECT_NE(e.find("head_dim must not be negative, got -1e+300"), std::string::npos) << e;
 }
 
 TEST(EstimateBadInput, UnknownPresetListsPresets) {
