@@ -349,7 +349,11 @@ double decode_weight_params(const ModelConfig& m, int64_t batch) {
 InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs& in,
                                      const Peak& peak) {
   InferenceEstimate r;
-  r.prompt_tokens = in.prompt_tokens > 0 ? in.prompt_tokens : m.seq_len;
+  // By default the prompt fills the training context; with learned positions,
+  // all but the generated tokens, which need positions of their own.
+  r.prompt_tokens = in.prompt_tokens > 0    ? in.prompt_tokens
+                    : m.learned_positions ? std::max<int64_t>(1, m.seq_len - in.gen_tokens)
+                                          : m.seq_len;
   r.gen_tokens = in.gen_tokens;
   r.batch = in.batch;
   if (in.prompt_tokens < 0)
@@ -367,6 +371,13 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
       throw_bad_input(std::string(flag) + " " + std::to_string(v) + " is too large (at most " +
                       std::to_string(kMaxCount) + ")");
   r.context = in.context > 0 ? in.context : r.prompt_tokens + r.gen_tokens;
+  // A learned position table has seq_len rows: no token can sit past them
+  // (rotary models can, with scaling, so they are left to the user).
+  const int64_t last_position = std::max(r.prompt_tokens + r.gen_tokens, r.context);
+  if (m.learned_positions && last_position > m.seq_len)
+    throw_bad_input("a context of " + std::to_string(last_position) + " tokens (prompt + generated, or --context) " +
+                    "is past " + m.name + "'s learned position table (seq_len " + std::to_string(m.seq_len) +
+                    " positions): give at most that many");
 
   const double L = double(m.layers), P = double(r.prompt_tokens), B = double(r.batch);
   const ForwardFlops per = forward_flops_per_token(m, r.prompt_tokens, true);

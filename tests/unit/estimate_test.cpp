@@ -934,3 +934,35 @@ TEST(EstimateTraining, StepFlopsByPart) {
   const auto full = training_step_flops(m, Checkpointing::full, tokens);
   EXPECT_DOUBLE_EQ(full.at("recompute"), (f.total() - f.logits) * tokens);
 }
+
+// GPT-2 has 1024 learned positions: a 4000-token prompt has no position table
+// to read, while a rotary model is left to the user (context extension).
+TEST(EstimateInference, LearnedPositionsBoundTheContext) {
+  const ModelConfig gpt2 = require_preset("gpt2-small");
+  InferenceInputs in;
+  in.prompt_tokens = 1000;
+  in.gen_tokens = 24;
+  EXPECT_NO_THROW(estimate_inference(gpt2, in, Peak{}));
+  in.gen_tokens = 25;
+  try {
+    estimate_inference(gpt2, in, Peak{});
+    ADD_FAILURE() << "1025 positions accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a context of 1025 tokens (prompt + generated, or --context) is past "
+                                         "gpt2-small's learned position table (seq_len 1024 positions)"),
+              std::string::npos)
+        << e.what();
+  }
+  in.gen_tokens = 0;
+  in.context = 2048;
+  EXPECT_THROW(estimate_inference(gpt2, in, Peak{}), Error);
+  // Without a prompt length, the prompt leaves the generation its positions.
+  InferenceInputs generate;
+  generate.gen_tokens = 24;
+  EXPECT_EQ(estimate_inference(gpt2, generate, Peak{}).prompt_tokens, 1000);
+  generate.gen_tokens = 1024;
+  EXPECT_THROW(estimate_inference(gpt2, generate, Peak{}), Error);
+  const ModelConfig llama = require_preset("llama3-8b");
+  in.prompt_tokens = 4 * llama.seq_len;
+  EXPECT_NO_THROW(estimate_inference(llama, in, Peak{}));
+}
