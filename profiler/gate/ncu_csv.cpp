@@ -145,21 +145,30 @@ double ncu_unit_scale(std::string_view unit) {
 }
 
 NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
-  std::vector<std::string_view> lines;
-  for (size_t from = 0; from < text.size();) {
+  // Lines are taken one at a time, not indexed: 256 MiB of line breaks would
+  // otherwise hold 16 bytes of index per byte read.
+  size_t from = 0;  // where the next line starts
+  const auto next_line = [&](std::string_view& line) {
+    if (from >= text.size()) return false;
     const size_t nl = std::min(text.find('\n', from), text.size());
-    lines.push_back(text.substr(from, nl - from));
+    line = text.substr(from, nl - from);
     from = nl + 1;
-  }
+    return true;
+  };
   // A header: a row whose first field is "ID" and which names the kernel.
   const auto is_header = [](const std::vector<std::string>& r) {
     return !r.empty() && r[0] == "ID" && column(r, "Kernel Name") >= 0;
   };
   std::vector<std::string> header, row;
+  std::string_view cur;  // the line just taken
   size_t at = 0;
-  for (; at < lines.size(); ++at)
-    if (split_csv_line(lines[at], row).empty() && is_header(row)) break;
-  if (at == lines.size())
+  bool found = false;
+  for (; next_line(cur); ++at)
+    if (split_csv_line(cur, row).empty() && is_header(row)) {
+      found = true;
+      break;
+    }
+  if (!found)
     throw_bad_input(origin + " is not an Nsight Compute CSV export (no \"ID\",...,\"Kernel Name\" header row): "
                     "write one with ncu --csv [--page raw] --log-file F");
   const auto refuse = [&](size_t line, const std::string& why) {
@@ -240,8 +249,8 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     return ec == std::errc() && end == s.data() + s.size() && id >= 0;
   };
 
-  for (size_t i = at + 1; i < lines.size(); ++i) {
-    std::string_view line = lines[i];
+  for (size_t i = at + 1; next_line(cur); ++i) {
+    std::string_view line = cur;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const bool ncu_row = !line.empty() && line[0] == '"';  // ncu quotes every field
     std::string why(split_csv_line(line, row));
@@ -256,7 +265,7 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     if (!why.empty()) {
       if (!ncu_row) continue;  // the application's output, "==PROF==" lines
       // ncu's row, but not whole: refused, never dropped (it may be the launch that differs).
-      const bool cut = i + 1 == lines.size() && text.back() != '\n';
+      const bool cut = from > text.size();  // the last line, with no line break after it
       refuse(i, why + (cut ? ": the file ends mid-row (a truncated export?)" : ""));
     }
     int64_t id = 0;
