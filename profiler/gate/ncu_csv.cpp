@@ -145,6 +145,9 @@ double ncu_unit_scale(std::string_view unit) {
 }
 
 NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
+  // A UTF-8 byte order mark (an export saved again by an editor or a
+  // spreadsheet) is not part of the first field: "ID" must still be found.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   // Lines are taken one at a time, not indexed: 256 MiB of line breaks would
   // otherwise hold 16 bytes of index per byte read.
   size_t from = 0;  // where the next line starts
@@ -161,7 +164,7 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   };
   std::vector<std::string> header, row;
   std::string_view cur;  // the line just taken
-  size_t at = 0;
+  size_t at = 0;  // the line's index
   bool found = false;
   for (; next_line(cur); ++at)
     if (split_csv_line(cur, row).empty() && is_header(row)) {
@@ -244,15 +247,19 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
       refuse(line, metric + " is " + value + ": a count or a byte total cannot be negative");
     l.metrics[metric] = v * scale;
   };
-  auto id_of = [](const std::string& s, int64_t& id) {
+  auto id_of = [](const std::string& printed, int64_t& id) {
+    const std::string s = ungroup(printed);  // "1,024", should ncu group an ID as it groups values
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-    return ec == std::errc() && end == s.data() + s.size() && id >= 0;
+    return !s.empty() && ec == std::errc() && end == s.data() + s.size() && id >= 0;
   };
 
   for (size_t i = at + 1; next_line(cur); ++i) {
     std::string_view line = cur;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const bool ncu_row = !line.empty() && line[0] == '"';  // ncu quotes every field
+    // ncu quotes every field: any other line is the application's output or
+    // ncu's "==PROF==" lines, even one with as many commas as the header and a
+    // number first (an application printing CSV of its own).
+    if (line.empty() || line[0] != '"') continue;
     std::string why(split_csv_line(line, row));
     if (why.empty() && is_header(row)) {
       use_header(i, row);
@@ -260,10 +267,9 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     }
     if (why.empty() && row.size() != header.size())
       why = std::to_string(row.size()) + " fields where the header has " + std::to_string(header.size());
-    if (why.empty() && ncu_row && line.back() != '"')
+    if (why.empty() && line.back() != '"')
       why = "its last field is not quoted";  // cut just after a comma
     if (!why.empty()) {
-      if (!ncu_row) continue;  // the application's output, "==PROF==" lines
       // ncu's row, but not whole: refused, never dropped (it may be the launch that differs).
       const bool cut = from > text.size();  // the last line, with no line break after it
       refuse(i, why + (cut ? ": the file ends mid-row (a truncated export?)" : ""));
@@ -273,8 +279,11 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
       if (!details && !have_units && row[0].empty()) {
         units = row;
         have_units = true;
+        continue;
       }
-      continue;
+      // Dropped, it would leave its launch out unseen (and the comparison with it).
+      refuse(i, "the ID '" + row[0] + "' is not a launch's index (a whole number)" +
+                    (details ? "" : " nor the raw page's units row, under the header"));
     }
     const size_t li = launch(i, c_process >= 0 ? row[size_t(c_process)] : "", id, row[size_t(c_kernel)]);
     if (details) {

@@ -215,6 +215,49 @@ TEST(NcuCsv, RefusesAnUnterminatedQuote) {
   EXPECT_EQ(c.launches.size(), 1u);
 }
 
+// Hand-made: an export saved again by an editor (a UTF-8 byte order mark, CRLF
+// line ends) is the same export.
+TEST(NcuCsv, AByteOrderMarkAndCrlfLineEndsAreRead) {
+  std::string crlf;
+  for (const char c : test::ncu_raw_csv()) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (const std::string& text : {"\xEF\xBB\xBF" + test::ncu_raw_csv(), crlf, "\xEF\xBB\xBF" + crlf}) {
+    const NcuCsv c = parse_ncu_csv(text, "n.csv");
+    ASSERT_EQ(c.launches.size(), 2u);
+    EXPECT_EQ(c.launches[1].kernel, "copy_kernel");
+    EXPECT_EQ(c.launches[1].metrics.at("gpu__time_duration.sum"), 90000);
+  }
+}
+
+// Hand-made: every launch row of ncu's is read or refused, never dropped unseen.
+TEST(NcuCsv, ARowWhoseIdIsNoLaunchIndexIsRefused) {
+  const std::string head = R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")";
+  const std::string good = R"("0","k","a__b.sum","inst","7")";
+  for (const char* id : {"x", "", "-3", "1.5", "1,00"})
+    EXPECT_EQ(bad_input_message(head + "\n" + good + "\n\"" + id + R"(","k","a__c.sum","inst","7")" + "\n"),
+              "n.csv: line 3: the ID '" + std::string(id) + "' is not a launch's index (a whole number)")
+        << id;
+  // The raw page: its units row is the one row without an ID.
+  std::string raw = test::ncu_raw_csv();
+  raw.insert(raw.rfind("\n\"1\",") + 1, R"("","","","","","","","","","","","byte","nsecond","inst")" "\n");
+  EXPECT_EQ(bad_input_message(raw),
+            "n.csv: line 4: the ID '' is not a launch's index (a whole number) nor the raw page's units row, "
+            "under the header");
+  // An ID grouped as ncu groups values is the launch's.
+  const NcuCsv c = parse_ncu_csv(head + "\n" + R"("1,024","k","a__b.sum","inst","7")" + "\n", "n.csv");
+  ASSERT_EQ(c.launches.size(), 1u);
+  EXPECT_EQ(c.launches[0].id, 1024);
+}
+
+// Hand-made: an application that prints CSV of its own between ncu's rows
+// (no --log-file), as many fields as the header and a number first: not a launch.
+TEST(NcuCsv, UnquotedLinesAreNeverLaunches) {
+  const std::string head = R"("ID","Kernel Name","Metric Name","Metric Unit","Metric Value")";
+  const std::string good = R"("0","k","a__b.sum","inst","7")";
+  const NcuCsv c = parse_ncu_csv(head + "\n" + good + "\n1,step,a__b.sum,inst,9\n0,k,a__b.sum,inst,8\n", "n.csv");
+  ASSERT_EQ(c.launches.size(), 1u);
+  EXPECT_EQ(c.launches[0].metrics, (std::map<std::string, double>{{"a__b.sum", 7}}));
+}
+
 TEST(NcuCsv, RefusesAMetricColumnNamedTwice) {
   std::string raw = test::ncu_raw_csv();
   raw.replace(raw.find("gpu__time_duration.sum"), 22, "dram__bytes_read.sum");

@@ -49,7 +49,8 @@ struct NcuCsv {
 /// the metrics in another order) replaces the earlier one. Throws bad_input
 /// (naming `origin`, and the line where there is one) when no header is found,
 /// when a line that starts with a quote is not a whole row (broken quoting,
-/// another width than the header's: a truncated export), when a header names a
+/// another width than the header's: a truncated export) or has an ID that is
+/// not a whole number (save the raw page's units row), when a header names a
 /// metric twice, on a negative value of a counts or bytes metric, and when a
 /// launch names another kernel than before or has a second, different value of
 /// a metric (two exports in one file).
