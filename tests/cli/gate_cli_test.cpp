@@ -326,6 +326,11 @@ TEST(GateCli, CrosscheckBadInput) {
   expect_one_line_error(run_cli({"crosscheck", f.base, "--ncu", details}), "no application kernel with raw counters");
   expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--counts-tolerance", "-1"}),
                         "--counts-tolerance must be a percentage");
+  // The value as %g: not 301 digits, and not "-0.000000", which reads as an allowed 0.
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--counts-tolerance", "1e300"}),
+                        "from 0 to 100, not 1e+300");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--bytes-tolerance", "-1e-7"}),
+                        "from 0 to 100, not -1e-07");
   expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", details, "--bytes-tolerance", "nan"}),
                         "--bytes-tolerance");
   // Hand-made: the sample cut mid-row (`head -c`), not a PASS without its last launch.

@@ -23,8 +23,12 @@ struct CrosscheckOptions {
 };
 
 double fraction(double pct, const char* option) {
-  if (!std::isfinite(pct) || pct < 0 || pct > 100)
-    throw_bad_input(std::string(option) + " must be a percentage from 0 to 100, not " + std::to_string(pct));
+  if (!std::isfinite(pct) || pct < 0 || pct > 100) {
+    // %g: std::to_string printed 1e300 as 301 digits and -1e-7 as "-0.000000", which reads as allowed.
+    char typed[32];
+    std::snprintf(typed, sizeof typed, "%g", pct);
+    throw_bad_input(std::string(option) + " must be a percentage from 0 to 100, not " + typed);
+  }
   return pct / 100;
 }
 
