@@ -172,7 +172,7 @@ std::string render_csv(const ResultsDoc& doc) {
   std::ostringstream os;
   os << "id,family,variant,dtype,precision,shape,name,nvtx,launches,time_median_s,time_p10_s,time_p90_s,"
         "sm_clock_mhz,model_flops,model_bytes,hw_flops,hw_dram_read_bytes,hw_dram_write_bytes,"
-        "hw_l2_bytes,hw_l1_bytes,tflops_model,tflops_hw,mfu,hfu,peak_key,peak_tflops,ai_dram,"
+        "hw_l2_bytes,hw_l1_bytes,hw_launches,tflops_model,tflops_hw,mfu,hfu,peak_key,peak_tflops,ai_dram,"
         "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err\n";
   auto opt = [&](const std::optional<double>& v) {
     if (v) os << csv_number(*v);
@@ -197,6 +197,8 @@ std::string render_csv(const ResultsDoc& doc) {
     opt(h.l2_bytes);
     os << ',';
     opt(h.l1_bytes);
+    os << ',';
+    if (h.launches) os << *h.launches;
     os << ',' << csv_number(d.tflops_model) << ',';
     opt(d.tflops_hw);
     os << ',';

@@ -143,6 +143,13 @@ TEST(Report, CsvQuotingAndColumns) {
   const std::string csv = render_csv(d);
   EXPECT_NE(csv.find(",1,0.0001,"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",1000000000000,1e+20,"), std::string::npos) << csv;
+  // hw_launches: how many launches the counters are the mean of, when said.
+  d.runs[0].launches = 10;
+  d.runs[0].hw = HwCounters{};
+  d.runs[0].hw->l1_bytes = 5;
+  d.runs[0].hw->launches = 3;
+  EXPECT_NE(lines(render_csv(d))[0].find(",hw_l1_bytes,hw_launches,tflops_model,"), std::string::npos);
+  EXPECT_NE(render_csv(d).find(",5,3,"), std::string::npos) << render_csv(d);
 }
 
 TEST(Table, ShrinksToWidth) {
