@@ -43,11 +43,7 @@ constexpr int64_t kMaxSize = int64_t(1) << 30;
 // one line naming the key. One far outside any size is refused here, as typed
 // (beyond int64 it could not be named by its int64 value).
 int64_t size_value(const Json& v, const std::string& origin, const std::string& key) {
-  double d = 0;
-  if (v.is_number_unsigned()) d = double(v.get<uint64_t>());
-  else if (v.is_number_integer()) d = double(v.get<int64_t>());
-  else if (v.is_number_float()) d = v.get<double>();
-  else throw_bad_input(origin + ": " + key + " must be a whole number, got " + v.dump());
+  const double d = v.is_number() ? v.get<double>() : std::nan("");
   if (!std::isfinite(d) || d != std::floor(d))
     throw_bad_input(origin + ": " + key + " must be a whole number, got " + v.dump());
   if (d > double(kMaxSize))
