@@ -362,14 +362,11 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
     throw_bad_input("--gen-tokens must not be negative, got " + std::to_string(in.gen_tokens));
   if (in.batch <= 0) throw_bad_input("--batch must be at least 1, got " + std::to_string(in.batch));
   if (in.context < 0) throw_bad_input("--context must be positive, got " + std::to_string(in.context));
-  // Far beyond any model, and small enough that prompt + generated tokens and
-  // every product below stay exact.
-  constexpr int64_t kMaxCount = int64_t(1) << 40;
   for (const auto& [flag, v] : {std::pair{"--prompt-tokens", in.prompt_tokens}, {"--gen-tokens", in.gen_tokens},
                                 {"--batch", in.batch}, {"--context", in.context}})
-    if (v > kMaxCount)
+    if (v > kMaxTokenCount)
       throw_bad_input(std::string(flag) + " " + std::to_string(v) + " is too large (at most " +
-                      std::to_string(kMaxCount) + ")");
+                      std::to_string(kMaxTokenCount) + ")");
   r.context = in.context > 0 ? in.context : r.prompt_tokens + r.gen_tokens;
   // A learned position table has seq_len rows: no token can sit past them
   // (rotary models can, with scaling, so they are left to the user).

@@ -183,10 +183,9 @@ int run_estimate(const EstimateOptions& o) {
     throw_bad_input("--nvtx and --step-tokens describe the --model-flops-out file: give --model-flops-out F");
   if (o.o_step->count() && o.step_tokens <= 0)
     throw_bad_input("--step-tokens must be positive, got " + std::to_string(o.step_tokens));
-  // The bound of the other token counts (estimate_inference): far beyond any step.
-  if (o.o_step->count() && o.step_tokens > (int64_t(1) << 40))
+  if (o.o_step->count() && o.step_tokens > kMaxTokenCount)
     throw_bad_input("--step-tokens " + std::to_string(o.step_tokens) + " is too large (at most " +
-                    std::to_string(int64_t(1) << 40) + ")");
+                    std::to_string(kMaxTokenCount) + ")");
   for (const std::string& r : o.nvtx) {
     if (r.empty()) throw_bad_input("--nvtx needs a range path such as step3 or step3/forward");
     if (std::count(o.nvtx.begin(), o.nvtx.end(), r) > 1)  // crosscheck refuses a range listed twice
@@ -549,7 +548,7 @@ void add_estimate_command(CLI::App& app) {
   o->o_power = sub->add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)")
                     ->check(finite_number());
   sub->add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels")->check(not_empty());
-  o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len)")
+  o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len; learned positions: seq_len - gen tokens)")
                     ->transform(integer());
   sub->add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)")->transform(integer());
   sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)")->transform(integer());

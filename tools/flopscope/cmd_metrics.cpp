@@ -64,11 +64,10 @@ nlohmann::json plan_json(const MetricPlan& p) {
 int run_metrics(const MetricsOptions& o) {
   if (o.list_chips) {
     const std::vector<std::string> chips = supported_chips();
-    if (o.json) {  // --json was once ignored here, giving text to a JSON reader
+    if (o.json)  // --json was once ignored here, giving text to a JSON reader
       std::cout << nlohmann::json(chips).dump(2) << "\n";
-      return kOk;
-    }
-    for (const auto& c : chips) std::cout << c << "\n";
+    else
+      for (const auto& c : chips) std::cout << c << "\n";
     return kOk;
   }
   std::string chip = o.chip;

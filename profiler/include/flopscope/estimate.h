@@ -239,8 +239,13 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
 
 // ---- inference ----------------------------------------------------------------------------
 
+/// The most tokens any count may name (prompt, generated, batch, context, a
+/// training step): far beyond any model, and small enough that sums and
+/// products of them stay exact.
+inline constexpr int64_t kMaxTokenCount = int64_t(1) << 40;
+
 struct InferenceInputs {
-  int64_t prompt_tokens = 0;  ///< 0: the model's seq_len
+  int64_t prompt_tokens = 0;  ///< 0: the model's seq_len (learned positions: seq_len - gen_tokens)
   int64_t gen_tokens = 0;     ///< tokens generated after the prompt
   int64_t batch = 1;
   int64_t context = 0;        ///< keys the decode step attends to; 0: prompt + gen
