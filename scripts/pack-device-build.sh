@@ -31,10 +31,9 @@ mapfile -t gpu_tests < <(sed -n 's/^ *flopscope_test(\([a-z_]*_gpu_test\) .*/\1/
 [ "${#gpu_tests[@]}" -gt 0 ] || { echo "pack-device-build: found no *_gpu_test target in tests/CMakeLists.txt" >&2; exit 1; }
 cmake --build "$dst" -j"$(nproc)" --target "${targets[@]}" "${gpu_tests[@]}"
 
-# Only what runs: no objects, archives, dependency files or precompiled headers
-# (over 100 MiB each).
+# Only what runs: no objects, archives or dependency files.
 find "$dst" \( -name '*.o' -o -name '*.a' -o -name '*.d' -o -name '*.fatbin*' -o -name '*.cudafe*' \
-  -o -name '*.ii' -o -name '*.ptx' -o -name '*.cubin' -o -name '*.gch' -o -name '*.pch' \) -type f -delete
+  -o -name '*.ii' -o -name '*.ptx' -o -name '*.cubin' \) -type f -delete
 rm -rf "$dst/tests/install-check"
 
 # The newest glibc symbol version the carried binaries need: a machine with an

@@ -1,3 +1,0 @@
-// The target that builds the tests' precompiled header (tests/CMakeLists.txt);
-// it does nothing itself.
-int main() { return 0; }
