@@ -1,5 +1,6 @@
 #include "cli_util.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -22,7 +24,7 @@ static std::map<CLI::App*, Action>& actions() {
   return m;
 }
 
-void set_action(CLI::App* sub, Action action) { actions()[sub] = std::move(action); }
+void set_action(Command sub, Action action) { actions()[sub.app()] = std::move(action); }
 
 Action* selected_action(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands()) {
@@ -46,7 +48,7 @@ void add_registered_commands(CLI::App& app) {
   auto v = commands();
   std::stable_sort(v.begin(), v.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [order, add] : v) add(app);
+  for (const auto& [order, add] : v) add(Command(&app));
 }
 
 bool stdout_is_color_tty() {
@@ -64,7 +66,7 @@ static std::optional<double> finite_decimal(const std::string& in) {
   return v;
 }
 
-CLI::Validator positive_number() {
+static CLI::Validator positive_number_validator() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
         const auto v = finite_decimal(in);
@@ -73,7 +75,7 @@ CLI::Validator positive_number() {
       "NUMBER > 0");
 }
 
-CLI::Validator finite_number() {
+static CLI::Validator finite_number_validator() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
         return finite_decimal(in) ? "" : "must be a finite number, got '" + in + "'";
@@ -95,7 +97,7 @@ static std::string without_leading_zeros(const std::string& digits) {
   return first == std::string::npos ? "0" : digits.substr(first);
 }
 
-CLI::Validator positive_integer() {
+static CLI::Validator positive_integer_validator() {
   return CLI::Validator(
       [](std::string& in) -> std::string {
         const std::string n = all_digits(in) ? without_leading_zeros(in) : std::string();
@@ -107,7 +109,7 @@ CLI::Validator positive_integer() {
       "INTEGER >= 1");
 }
 
-CLI::Validator non_negative_integer(int max_digits) {
+static CLI::Validator non_negative_integer_validator(int max_digits) {
   return CLI::Validator(
       [max_digits](std::string& in) -> std::string {
         // 18 digits always fit an int64_t, 9 an int.
@@ -121,7 +123,7 @@ CLI::Validator non_negative_integer(int max_digits) {
       "INTEGER >= 0");
 }
 
-CLI::Validator integer(int max_digits) {
+static CLI::Validator integer_validator(int max_digits) {
   return CLI::Validator(
       [max_digits](std::string& in) -> std::string {
         // A sign is let through: the command names what a negative value means.
@@ -137,9 +139,66 @@ CLI::Validator integer(int max_digits) {
       "INTEGER");
 }
 
-CLI::Validator not_empty() {
+static CLI::Validator not_empty_validator() {
   return CLI::Validator([](std::string& in) -> std::string { return in.empty() ? "must not be empty" : ""; },
                         "");
+}
+
+Check positive_number() { return {Check::Kind::positive_number, 0, {}}; }
+Check finite_number() { return {Check::Kind::finite_number, 0, {}}; }
+Check positive_integer() { return {Check::Kind::positive_integer, 0, {}}; }
+Check non_negative_integer(int max_digits) { return {Check::Kind::non_negative_integer, max_digits, {}}; }
+Check integer(int max_digits) { return {Check::Kind::integer, max_digits, {}}; }
+Check not_empty() { return {Check::Kind::not_empty, 0, {}}; }
+Check one_of(std::vector<std::string> choices) { return {Check::Kind::one_of, 0, std::move(choices)}; }
+
+static CLI::Validator validator(const Check& c) {
+  switch (c.kind) {
+    case Check::Kind::positive_number: return positive_number_validator();
+    case Check::Kind::finite_number: return finite_number_validator();
+    case Check::Kind::positive_integer: return positive_integer_validator();
+    case Check::Kind::non_negative_integer: return non_negative_integer_validator(c.max_digits);
+    case Check::Kind::integer: return integer_validator(c.max_digits);
+    case Check::Kind::not_empty: return not_empty_validator();
+    case Check::Kind::one_of: return CLI::IsMember(c.choices);
+  }
+  throw std::logic_error("unknown option check");
+}
+
+Option Option::check(const Check& c) { option_->check(validator(c)); return *this; }
+Option Option::transform(const Check& c) { option_->transform(validator(c)); return *this; }
+Option Option::required() { option_->required(); return *this; }
+Option Option::group(const std::string& name) { option_->group(name); return *this; }
+Option Option::excludes(Option other) { option_->excludes(other.option_); return *this; }
+Option Option::delimiter(char separator) { option_->delimiter(separator); return *this; }
+Option Option::default_val(const std::string& value) { option_->default_val(value); return *this; }
+Option Option::capture_default_str() { option_->capture_default_str(); return *this; }
+Option Option::allow_extra_args(bool allow) { option_->allow_extra_args(allow); return *this; }
+size_t Option::count() const { return option_->count(); }
+
+Command Command::add_subcommand(const std::string& name, const std::string& description) {
+  return Command(app_->add_subcommand(name, description));
+}
+Option Command::add_option(const std::string& name, std::string& into, const std::string& help) {
+  return Option(app_->add_option(name, into, help));
+}
+Option Command::add_option(const std::string& name, std::vector<std::string>& into, const std::string& help) {
+  return Option(app_->add_option(name, into, help));
+}
+Option Command::add_option(const std::string& name, double& into, const std::string& help) {
+  return Option(app_->add_option(name, into, help));
+}
+Option Command::add_option(const std::string& name, int& into, const std::string& help) {
+  return Option(app_->add_option(name, into, help));
+}
+Option Command::add_option(const std::string& name, int64_t& into, const std::string& help) {
+  return Option(app_->add_option(name, into, help));
+}
+Option Command::add_option(const std::string& name, std::optional<int>& into, const std::string& help) {
+  return Option(app_->add_option(name, into, help));
+}
+Option Command::add_flag(const std::string& name, bool& into, const std::string& help) {
+  return Option(app_->add_flag(name, into, help));
 }
 
 size_t stdout_width() {

@@ -1,19 +1,80 @@
 #pragma once
-// Helpers shared by the subcommands.
-#include <CLI/CLI.hpp>
+// Helpers shared by the subcommands, and the command line they declare.
+//
+// The subcommands declare their options through Command and Option below,
+// thin handles on CLI11's App and Option: CLI11's header costs every file that
+// includes it about 10 s of compile time, so only cli_util.cpp and main.cpp do.
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "flopscope/results.h"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
 
 namespace flopscope::cli {
 
 /// What a subcommand's action returns: its exit code.
 using Action = std::function<int()>;
 
+/// A check on an option's value, run by CLI11 as it parses (the factory
+/// functions below make them).
+struct Check {
+  enum class Kind { positive_number, finite_number, positive_integer, non_negative_integer, integer, not_empty, one_of };
+  Kind kind;
+  int max_digits = 0;                // non_negative_integer, integer
+  std::vector<std::string> choices;  // one_of
+};
+
+/// One option of a subcommand (a CLI::Option). Each call returns the option,
+/// so that calls chain as in CLI11.
+class Option {
+ public:
+  Option() = default;
+  explicit Option(CLI::Option* option) : option_(option) {}
+  Option check(const Check& c);      // refuses a bad value
+  Option transform(const Check& c);  // ... and may rewrite a good one (the integer checks)
+  Option required();
+  Option group(const std::string& name);  // "" hides the option from --help
+  Option excludes(Option other);
+  Option delimiter(char separator);
+  Option default_val(const std::string& value);
+  Option capture_default_str();
+  Option allow_extra_args(bool allow);
+  /// How many times the option was given.
+  size_t count() const;
+
+ private:
+  CLI::Option* option_ = nullptr;
+};
+
+/// A command or subcommand (a CLI::App). Options store their value in `into`,
+/// which must outlive the parse.
+class Command {
+ public:
+  explicit Command(CLI::App* app) : app_(app) {}
+  Command add_subcommand(const std::string& name, const std::string& description);
+  Option add_option(const std::string& name, std::string& into, const std::string& help);
+  Option add_option(const std::string& name, std::vector<std::string>& into, const std::string& help);
+  Option add_option(const std::string& name, double& into, const std::string& help);
+  Option add_option(const std::string& name, int& into, const std::string& help);
+  Option add_option(const std::string& name, int64_t& into, const std::string& help);
+  Option add_option(const std::string& name, std::optional<int>& into, const std::string& help);
+  Option add_flag(const std::string& name, bool& into, const std::string& help);
+  CLI::App* app() const { return app_; }
+
+ private:
+  CLI::App* app_;
+};
+
 /// Registers `sub` so that main runs `action` when it is selected.
-void set_action(CLI::App* sub, Action action);
+void set_action(Command sub, Action action);
 /// The action of the selected subcommand, if any.
 Action* selected_action(CLI::App& app);
 
@@ -25,20 +86,22 @@ size_t stdout_width();
 
 /// Option checks with one short message, NaN and infinity refused (CLI11's
 /// PositiveNumber lets NaN through and prints its range with 309 digits).
-CLI::Validator positive_number();
+Check positive_number();
 /// Any finite number (the command checks its range); "5%", "nan", "inf" and
 /// "" are refused, naming what was given.
-CLI::Validator finite_number();
+Check finite_number();
 /// The integer ones take decimal digits only (CLI11 alone reads "010" as octal
 /// 8 and saturates a number past int64) and pass the number on without leading
-/// zeros: give them with ->transform(), not ->check(), which would discard that.
-CLI::Validator positive_integer();
-CLI::Validator non_negative_integer(int max_digits = 18);
+/// zeros: give them with transform(), not check(), which would discard that.
+Check positive_integer();
+Check non_negative_integer(int max_digits = 18);
 /// A whole number with an optional '-', for options whose command explains a
 /// negative value itself.
-CLI::Validator integer(int max_digits = 18);
+Check integer(int max_digits = 18);
 /// For string options whose empty value would silently mean "not given".
-CLI::Validator not_empty();
+Check not_empty();
+/// One of these words (CLI11's IsMember).
+Check one_of(std::vector<std::string> choices);
 
 /// An output given as this is standard output (report's --csv - and kin).
 inline constexpr const char* kStdoutName = "-";
@@ -60,7 +123,7 @@ namespace flopscope::cli {
 /// no shared code:
 ///   static const bool registered = register_command(30, add_specs_command);
 /// `order` sets their place in --help (lower first).
-using CommandAdder = void (*)(CLI::App& app);
+using CommandAdder = void (*)(Command app);
 bool register_command(int order, CommandAdder add);
 /// Adds every registered subcommand to `app`, in order.
 void add_registered_commands(CLI::App& app);

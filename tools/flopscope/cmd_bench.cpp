@@ -342,42 +342,42 @@ int run_bench(const BenchCliOptions& o) {
 }
 #endif
 
-void add_bench_command(CLI::App& app) {
+void add_bench_command(Command app) {
   auto o = std::make_shared<BenchCliOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "bench", "Benchmark and validate reference kernels (default: the default suite)");
   // Empty would match every kernel: an unset shell variable, not a request.
-  sub->add_option("--kernel", o->kernel, "Regular expression over kernel ids (see 'flopscope list')")
-      ->check(not_empty());
-  sub->add_option("--dtype", o->dtypes, "Comma-separated dtypes: fp32,tf32,fp16,bf16")
-      ->delimiter(',');
-  sub->add_option("--shape", o->shape,
+  sub.add_option("--kernel", o->kernel, "Regular expression over kernel ids (see 'flopscope list')")
+      .check(not_empty());
+  sub.add_option("--dtype", o->dtypes, "Comma-separated dtypes: fp32,tf32,fp16,bf16")
+      .delimiter(',');
+  sub.add_option("--shape", o->shape,
                   "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order");
-  sub->add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
-      ->transform(positive_integer());
-  sub->add_option("--warmup", o->warmup,
+  sub.add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
+      .transform(positive_integer());
+  sub.add_option("--warmup", o->warmup,
                   "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 20 ms); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
-      ->transform(positive_integer());
-  sub->add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
-      ->check(positive_number());
-  sub->add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here")->check(not_empty());
-  sub->add_flag("--no-validate", o->no_validate, "Skip the comparison with the CPU reference");
-  sub->add_flag("--no-flush", o->no_flush, "Do not flush L2 between repetitions");
-  sub->add_option("--device", o->device, "GPU index (default 0)")->transform(non_negative_integer(9));
-  sub->add_option("--metrics", o->metrics,
+      .transform(positive_integer());
+  sub.add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
+      .check(positive_number());
+  sub.add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here").check(not_empty());
+  sub.add_flag("--no-validate", o->no_validate, "Skip the comparison with the CPU reference");
+  sub.add_flag("--no-flush", o->no_flush, "Do not flush L2 between repetitions");
+  sub.add_option("--device", o->device, "GPU index (default 0)").transform(non_negative_integer(9));
+  sub.add_option("--metrics", o->metrics,
                   "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
                   "each kernel runs once more under the profiler (docs/collector.md)");
-  sub->add_option("--counters", o->counters,
+  sub.add_option("--counters", o->counters,
                   "With --metrics: also write the raw counters of every run to this file (.fscounters), "
                   "which 'flopscope report' re-evaluates on any machine; one metric plan for all runs, "
                   "with the tensor types of every selected kernel (docs/collector.md)")
-      ->check(not_empty());
-  sub->add_flag("--resumed", o->resumed, "Internal: going on after another bench's fault")->group("");
-  sub->add_option("--ids", o->ids, "Internal: exactly these kernel ids, in this order")->delimiter(',')->group("");
-  sub->add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
-      ->delimiter(',')
-      ->group("");
+      .check(not_empty());
+  sub.add_flag("--resumed", o->resumed, "Internal: going on after another bench's fault").group("");
+  sub.add_option("--ids", o->ids, "Internal: exactly these kernel ids, in this order").delimiter(',').group("");
+  sub.add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
+      .delimiter(',')
+      .group("");
   set_action(sub, [o]() -> int {
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");

@@ -46,7 +46,8 @@ void continue_in_new_process(const CeilingsOptions& o, std::vector<ceilings::Mea
   size_t left = 0;
   for (const ceilings::Measurement& m : ms)
     if (m.after_lost_context) {
-      ids += (ids.empty() ? "" : ",") + std::string(ceilings::info(m.bench).id);
+      if (!ids.empty()) ids += ',';
+      ids += ceilings::info(m.bench).id;
       if (lost.empty()) lost = m.skipped.rfind("not run: ", 0) == 0 ? m.skipped.substr(9) : m.skipped;
       ++left;
     }
@@ -161,18 +162,18 @@ int run_ceilings_command(const CeilingsOptions& o) {
 }
 #endif
 
-void add_ceilings_command(CLI::App& app) {
+void add_ceilings_command(Command app) {
   auto o = std::make_shared<CeilingsOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "ceilings", "Measure the GPU's real ceilings: FLOP/s per pipe and precision, DRAM, L2 and "
                   "shared-memory bandwidth");
-  sub->add_option("--out", o->out, "Write a results file whose peaks.measured holds the ceilings")->check(not_empty());
-  sub->add_flag("--quick", o->quick, "Shorter launches and fewer repetitions (less precise)");
-  sub->add_option("--device", o->device, "CUDA device index")->transform(non_negative_integer(9));
-  sub->add_flag("--resumed", o->resumed, "Internal: going on after another ceilings' fault")->group("");
-  sub->add_option("--ids", o->ids, "Internal: just these benchmarks")->delimiter(',')->group("");
-  sub->add_option("--measurements", o->measurements, "Internal: where --resumed writes its measurements")
-      ->group("");
+  sub.add_option("--out", o->out, "Write a results file whose peaks.measured holds the ceilings").check(not_empty());
+  sub.add_flag("--quick", o->quick, "Shorter launches and fewer repetitions (less precise)");
+  sub.add_option("--device", o->device, "CUDA device index").transform(non_negative_integer(9));
+  sub.add_flag("--resumed", o->resumed, "Internal: going on after another ceilings' fault").group("");
+  sub.add_option("--ids", o->ids, "Internal: just these benchmarks").delimiter(',').group("");
+  sub.add_option("--measurements", o->measurements, "Internal: where --resumed writes its measurements")
+      .group("");
   set_action(sub, [o]() -> int {
     if (o->resumed != !o->measurements.empty() || o->resumed != !o->ids.empty() || (o->resumed && !o->out.empty()))
       throw_bad_input("--resumed, --ids and --measurements go together, without --out (all three are internal: "

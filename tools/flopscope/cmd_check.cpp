@@ -69,23 +69,23 @@ struct CheckOptions {
   std::string md, junit, gbench;
 };
 
-void add_check_command(CLI::App& app) {
+void add_check_command(Command app) {
   auto opt = std::make_shared<CheckOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "check",
       "Check performance contracts against results files, their runs taken together (no GPU needed).\n"
       "Exit: 0 all hold, 1 a contract failed or matched no run, 2 bad input (docs/ci.md)");
-  sub->add_option("results", opt->results,
+  sub.add_option("results", opt->results,
                   "Results files (or raw counter files); a ratio may refer to a run of any of them")
-      ->required();
-  sub->add_option("--contracts", opt->contracts,
+      .required();
+  sub.add_option("--contracts", opt->contracts,
                   "Contract file: one 'SELECTOR : ASSERTION' per line, e.g.\n"
                   "  gemm.mma_sync.bf16 m=4096 : tflops >= 0.6 x gemm.cublas.bf16")
-      ->required()->check(not_empty());
-  sub->add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file")->check(not_empty());
-  sub->add_option("--junit", opt->junit, "Also write JUnit XML to this file")->check(not_empty());
-  sub->add_option("--gbench", opt->gbench,
-                  "Also write the results as Google Benchmark JSON to this file")->check(not_empty());
+      .required().check(not_empty());
+  sub.add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file").check(not_empty());
+  sub.add_option("--junit", opt->junit, "Also write JUnit XML to this file").check(not_empty());
+  sub.add_option("--gbench", opt->gbench,
+                  "Also write the results as Google Benchmark JSON to this file").check(not_empty());
   set_action(sub, [opt]() {
     // Contracts first: a malformed contract is reported before any file I/O
     // on the results, so its line number is the first thing a user sees.

@@ -20,7 +20,7 @@ struct CompareOptions {
   double threshold_pct = 5, confidence_pct = 99;
   double flops_tol_pct = 0.1, bytes_tol_pct = 2, clock_tol_pct = 2;
   int min_samples = 10;
-  CLI::Option* min_samples_given = nullptr;
+  Option min_samples_given;
   std::string clock = "flag", work_gate = "increase";
 };
 
@@ -32,7 +32,7 @@ GateOptions gate_options(const CompareOptions& o) {
   // Unless given, the floor follows --confidence: 10 samples have no 99.99%
   // interval. (An out-of-range confidence is left for validate to refuse.)
   const double widest = std::max(g.confidence, g.equivalence_confidence);
-  if (!o.min_samples_given->count() && widest > 0.5 && widest < 1)
+  if (!o.min_samples_given.count() && widest > 0.5 && widest < 1)
     g.min_samples = std::max(g.min_samples, least_min_samples(g));
   g.flops_tolerance = o.flops_tol_pct / 100;
   g.bytes_tolerance = o.bytes_tol_pct / 100;
@@ -52,45 +52,45 @@ int exit_code(Outcome o) {
   return kFailure;
 }
 
-void add_compare_command(CLI::App& app) {
+void add_compare_command(Command app) {
   auto opt = std::make_shared<CompareOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "compare",
       "Gate a change: compare CURRENT results against BASELINE, run by run (no GPU needed).\n"
       "Exit: 0 no regression, 1 regression, 2 bad input, 4 inconclusive (docs/ci.md)");
-  sub->add_option("baseline", opt->baseline, "Results of the reference (e.g. main)")->required();
-  sub->add_option("current", opt->current, "Results of the change under test")->required();
-  sub->add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file")->check(not_empty());
-  sub->add_option("--junit", opt->junit, "Also write JUnit XML to this file")->check(not_empty());
-  sub->add_option("--gbench", opt->gbench,
-                  "Also write CURRENT as Google Benchmark JSON to this file (dashboards)")->check(not_empty());
-  sub->add_option("--threshold", opt->threshold_pct,
+  sub.add_option("baseline", opt->baseline, "Results of the reference (e.g. main)").required();
+  sub.add_option("current", opt->current, "Results of the change under test").required();
+  sub.add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file").check(not_empty());
+  sub.add_option("--junit", opt->junit, "Also write JUnit XML to this file").check(not_empty());
+  sub.add_option("--gbench", opt->gbench,
+                  "Also write CURRENT as Google Benchmark JSON to this file (dashboards)").check(not_empty());
+  sub.add_option("--threshold", opt->threshold_pct,
                   "Smallest time change that counts, percent (default 5)")
-      ->check(finite_number());
-  sub->add_option("--confidence", opt->confidence_pct,
+      .check(finite_number());
+  sub.add_option("--confidence", opt->confidence_pct,
                   "Confidence of the interval a verdict needs, percent (default 99)")
-      ->check(finite_number());
-  opt->min_samples_given = sub->add_option("--min-samples", opt->min_samples,
+      .check(finite_number());
+  opt->min_samples_given = sub.add_option("--min-samples", opt->min_samples,
                   "Fewer timing samples on either side give inconclusive (default 10, at "
                   "least 6 at 99% confidence; record 30: flopscope bench --reps 30)")
-                               ->transform(integer(9));
-  sub->add_option("--clock", opt->clock,
+                               .transform(integer(9));
+  sub.add_option("--clock", opt->clock,
                   "SM clocks: flag (a verdict a clock change could explain is inconclusive), "
                   "normalize (scale to the baseline clock), ignore (default flag)")
-      ->check(CLI::IsMember({"flag", "normalize", "ignore"}));
-  sub->add_option("--clock-tolerance", opt->clock_tol_pct,
+      .check(one_of({"flag", "normalize", "ignore"}));
+  sub.add_option("--clock-tolerance", opt->clock_tol_pct,
                   "SM clock difference that is noticed, percent (default 2)")
-      ->check(finite_number());
-  sub->add_option("--flops-tolerance", opt->flops_tol_pct,
+      .check(finite_number());
+  sub.add_option("--flops-tolerance", opt->flops_tol_pct,
                   "Model and hardware FLOP change that counts, percent (default 0.1)")
-      ->check(finite_number());
-  sub->add_option("--bytes-tolerance", opt->bytes_tol_pct,
+      .check(finite_number());
+  sub.add_option("--bytes-tolerance", opt->bytes_tol_pct,
                   "Byte count change that counts, percent (default 2)")
-      ->check(finite_number());
-  sub->add_option("--work-gate", opt->work_gate,
+      .check(finite_number());
+  sub.add_option("--work-gate", opt->work_gate,
                   "Which hardware FLOP / DRAM byte changes fail: increase, any, none "
                   "(default increase; all are reported)")
-      ->check(CLI::IsMember({"increase", "any", "none"}));
+      .check(one_of({"increase", "any", "none"}));
   set_action(sub, [opt]() {
     const GateOptions g = gate_options(*opt);
     check_outputs({opt->md, opt->junit, opt->gbench}, {opt->baseline, opt->current});

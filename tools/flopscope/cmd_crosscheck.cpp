@@ -32,33 +32,33 @@ double fraction(double pct, const char* option) {
   return pct / 100;
 }
 
-void add_crosscheck_command(CLI::App& app) {
+void add_crosscheck_command(Command app) {
   auto opt = std::make_shared<CrosscheckOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "crosscheck",
       "Set flopscope's counters beside Nsight Compute's for the same command, or a framework's\n"
       "model FLOPs beside the hardware FLOPs of each NVTX range (no GPU needed).\n"
       "Exit: 0 all agree (--model-flops: some range held a counted launch), 1 a counter differs or\n"
       "none was compared, 2 bad input (docs/crosscheck.md)");
-  sub->add_option("results", opt->results,
+  sub.add_option("results", opt->results,
                   "Output of 'flopscope profile --set flops|roofline --out F -- CMD' (or its --counters file)")
-      ->required();
-  CLI::Option* ncu_opt = sub->add_option(
+      .required();
+  Option ncu_opt = sub.add_option(
       "--ncu", opt->ncu,
       "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-units base --print-kernel-base mangled\n"
       "--log-file F CMD'");
-  CLI::Option* model_opt = sub->add_option(
+  Option model_opt = sub.add_option(
       "--model-flops", opt->model_flops,
       "Model FLOPs per NVTX range (flopscope.model-flops/1 JSON, e.g. from scripts/torch_step.py --flops-out)");
-  ncu_opt->excludes(model_opt);
-  sub->add_option("--counts-tolerance", opt->counts_tol_pct,
+  ncu_opt.excludes(model_opt);
+  sub.add_option("--counts-tolerance", opt->counts_tol_pct,
                   "Instruction and tensor-op counts, percent of ncu's value (default 0.1)")
-      ->check(finite_number())
-      ->excludes(model_opt);
-  sub->add_option("--bytes-tolerance", opt->bytes_tol_pct,
+      .check(finite_number())
+      .excludes(model_opt);
+  sub.add_option("--bytes-tolerance", opt->bytes_tol_pct,
                   "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)")
-      ->check(finite_number())
-      ->excludes(model_opt);
+      .check(finite_number())
+      .excludes(model_opt);
   set_action(sub, [opt]() {
     CrosscheckTolerance tol;
     tol.counts = fraction(opt->counts_tol_pct, "--counts-tolerance");

@@ -14,10 +14,10 @@
 namespace flopscope::cli {
 
 namespace {
-void add_devices_command(CLI::App& app) {
+void add_devices_command(Command app) {
   auto json = std::make_shared<bool>(false);
-  CLI::App* sub = app.add_subcommand("devices", "List the GPUs present with their peaks");
-  sub->add_flag("--json", *json, "Print JSON instead of a table");
+  Command sub = app.add_subcommand("devices", "List the GPUs present with their peaks");
+  sub.add_flag("--json", *json, "Print JSON instead of a table");
   set_action(sub, [json]() -> int {
 #ifndef FLOPSCOPE_HAS_CUDA
     throw Error(ErrorKind::no_gpu,

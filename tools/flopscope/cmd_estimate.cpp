@@ -36,9 +36,7 @@ struct EstimateOptions {
   double tokens = 0, tokens_per_second = 0, peak_tflops = 0, mfu = 0, price = 0, pue = 1.0,
          power_w = 0;
   int64_t gpus = 1, prompt_tokens = 0, gen_tokens = 0, batch = 1, context = 0;
-  CLI::Option *o_tokens = nullptr, *o_tps = nullptr, *o_peak = nullptr, *o_mfu = nullptr,
-              *o_price = nullptr, *o_power = nullptr, *o_prompt = nullptr, *o_context = nullptr,
-              *o_step = nullptr;
+  Option o_tokens, o_tps, o_peak, o_mfu, o_price, o_power, o_prompt, o_context, o_step;  // given or not
 };
 
 // --dtype: a storage type runs on the pipe training and serving use (tensor
@@ -124,7 +122,7 @@ std::string windowed_layers_text(const ModelConfig& m) {
 /// --model-flops-out: one training step's model FLOPs, by part, for each --nvtx
 /// range, as `crosscheck --model-flops` reads them (docs/estimate.md).
 void write_step_model_flops(const EstimateOptions& o, const ModelConfig& model, Checkpointing ckpt) {
-  const double tokens = o.o_step->count() ? double(o.step_tokens) : double(model.seq_len);
+  const double tokens = o.o_step.count() ? double(o.step_tokens) : double(model.seq_len);
   const std::map<std::string, double> parts = training_step_flops(model, ckpt, tokens);
   ModelFlops mf;
   mf.source = "flopscope estimate: " + (model.title.empty() ? model.name : model.title) + ", " +
@@ -179,11 +177,11 @@ int run_estimate(const EstimateOptions& o) {
     throw_bad_input("--checkpointing '" + o.checkpointing + "' is unknown: use none, selective or full");
   if (!o.model_flops_out.empty() && o.nvtx.empty())
     throw_bad_input("--model-flops-out needs --nvtx RANGE: the NVTX range of one training step in the profile");
-  if (o.model_flops_out.empty() && (!o.nvtx.empty() || o.o_step->count()))
+  if (o.model_flops_out.empty() && (!o.nvtx.empty() || o.o_step.count()))
     throw_bad_input("--nvtx and --step-tokens describe the --model-flops-out file: give --model-flops-out F");
-  if (o.o_step->count() && o.step_tokens <= 0)
+  if (o.o_step.count() && o.step_tokens <= 0)
     throw_bad_input("--step-tokens must be positive, got " + std::to_string(o.step_tokens));
-  if (o.o_step->count() && o.step_tokens > kMaxTokenCount)
+  if (o.o_step.count() && o.step_tokens > kMaxTokenCount)
     throw_bad_input("--step-tokens " + std::to_string(o.step_tokens) + " is too large (at most " +
                     std::to_string(kMaxTokenCount) + ")");
   for (const std::string& r : o.nvtx) {
@@ -202,14 +200,14 @@ int run_estimate(const EstimateOptions& o) {
   Peak peak;
   peak.key = prec.key();
   std::string gpu = o.gpu;
-  if (gpu.empty() && doc && doc->device && !doc->device->gpu_key.empty() && !o.o_peak->count())
+  if (gpu.empty() && doc && doc->device && !doc->device->gpu_key.empty() && !o.o_peak.count())
     gpu = doc->device->gpu_key;
   if (!gpu.empty()) {
     const GpuSpec& g = require_gpu(gpu);
     peak.gpu_key = g.key;
     const PeakTable t = datasheet_peaks(g);
     peak.dram_bytes_per_s = t.dram_bytes_per_s;
-    if (!o.o_peak->count()) {
+    if (!o.o_peak.count()) {
       auto p = t.dense(prec);
       if (!p)
         throw_bad_input(g.key + " has no " + prec.key() + " peak (flopscope specs --gpu " + g.key +
@@ -218,7 +216,7 @@ int run_estimate(const EstimateOptions& o) {
       peak.source = g.key + " datasheet, dense " + prec.key();
     }
   }
-  if (o.o_peak->count()) {
+  if (o.o_peak.count()) {
     if (!(o.peak_tflops > 0 && o.peak_tflops <= 1e6))
       throw_bad_input("--peak-tflops must be positive and at most 1e6 (TFLOP/s per GPU), got " +
                       fixed(o.peak_tflops, 3));
@@ -235,27 +233,27 @@ int run_estimate(const EstimateOptions& o) {
 
   TrainingInputs ti;
   std::string tokens_source;
-  if (o.o_tokens->count()) {
+  if (o.o_tokens.count()) {
     ti.tokens = o.tokens;
     tokens_source = "--tokens";
   } else if (model.train_tokens > 0) {
     ti.tokens = model.train_tokens;
     tokens_source = "preset: " + model.train_tokens_source;
   }
-  if (o.o_tps->count()) ti.tokens_per_second = o.tokens_per_second;
+  if (o.o_tps.count()) ti.tokens_per_second = o.tokens_per_second;
   ti.gpus = o.gpus;
-  if (o.o_mfu->count()) ti.mfu = o.mfu;
+  if (o.o_mfu.count()) ti.mfu = o.mfu;
   if (measured) ti.measured_mfu = measured->mfu;
-  if (o.o_price->count()) ti.price_per_gpu_hour = o.price;
+  if (o.o_price.count()) ti.price_per_gpu_hour = o.price;
   ti.pue = o.pue;
-  if (o.o_power->count()) ti.gpu_power_w = o.power_w;
+  if (o.o_power.count()) ti.gpu_power_w = o.power_w;
   ti.checkpointing = *ckpt;
   const TrainingEstimate te = estimate_training(model, tf, ti, peak);
 
   InferenceInputs ii;
-  if (o.o_prompt->count() && o.prompt_tokens <= 0)
+  if (o.o_prompt.count() && o.prompt_tokens <= 0)
     throw_bad_input("--prompt-tokens must be positive, got " + std::to_string(o.prompt_tokens));
-  if (o.o_context->count() && o.context <= 0)
+  if (o.o_context.count() && o.context <= 0)
     throw_bad_input("--context must be positive, got " + std::to_string(o.context));
   ii.prompt_tokens = o.prompt_tokens;
   ii.gen_tokens = o.gen_tokens;
@@ -268,7 +266,7 @@ int run_estimate(const EstimateOptions& o) {
   if (!o.model_flops_out.empty()) write_step_model_flops(o, model, *ckpt);
 
   const std::string power_source =
-      o.o_power->count() ? "--gpu-power-w" : gpu_power_source(peak.gpu_key);
+      o.o_power.count() ? "--gpu-power-w" : gpu_power_source(peak.gpu_key);
 
   if (o.json) {
     json j;
@@ -520,48 +518,48 @@ int run_estimate(const EstimateOptions& o) {
   return kOk;
 }
 
-void add_estimate_command(CLI::App& app) {
+void add_estimate_command(Command app) {
   auto o = std::make_shared<EstimateOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "estimate", "FLOP budget of training and serving a transformer: FLOPs, time, energy, cost (no GPU needed)");
-  sub->add_option("--preset", o->preset, "A model preset (--list-presets)")->check(not_empty());
-  sub->add_option("--config", o->config, "A model config JSON file (docs/estimate.md)")->check(not_empty());
-  sub->add_flag("--list-presets", o->list_presets, "List the presets and exit");
-  o->o_tokens = sub->add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)")
-                    ->check(finite_number());
-  o->o_tps = sub->add_option("--tokens-per-second", o->tokens_per_second,
+  sub.add_option("--preset", o->preset, "A model preset (--list-presets)").check(not_empty());
+  sub.add_option("--config", o->config, "A model config JSON file (docs/estimate.md)").check(not_empty());
+  sub.add_flag("--list-presets", o->list_presets, "List the presets and exit");
+  o->o_tokens = sub.add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)")
+                    .check(finite_number());
+  o->o_tps = sub.add_option("--tokens-per-second", o->tokens_per_second,
                              "Measured training throughput, all GPUs together: gives the observed MFU")
-                    ->check(finite_number());
-  sub->add_option("--gpus", o->gpus, "GPUs training together (default 1)")->transform(positive_integer());
-  sub->add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm")->check(not_empty());
-  o->o_peak = sub->add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's")
-                    ->check(finite_number());
-  sub->add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, fp64, int8, or a peak key");
-  sub->add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)");
-  o->o_mfu = sub->add_option("--mfu", o->mfu, "Assumed MFU, a fraction (0.4 = 40%)")
-                    ->check(finite_number());
-  sub->add_option("--checkpointing", o->checkpointing, "none (default), selective or full");
-  o->o_price = sub->add_option("--price-per-gpu-hour", o->price, "Price of one GPU-hour: gives the cost")
-                    ->check(finite_number());
-  sub->add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)")
-                    ->check(finite_number());
-  o->o_power = sub->add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)")
-                    ->check(finite_number());
-  sub->add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels")->check(not_empty());
-  o->o_prompt = sub->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len; learned positions: seq_len - gen tokens)")
-                    ->transform(integer());
-  sub->add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)")->transform(integer());
-  sub->add_option("--batch", o->batch, "Sequences decoded together (default 1)")->transform(integer());
-  o->o_context = sub->add_option("--context", o->context, "Tokens before a decode step: the keys it attends to in full-attention layers (default: prompt + generated)")
-                     ->transform(integer());
-  sub->add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
-  sub->add_option("--model-flops-out", o->model_flops_out,
+                    .check(finite_number());
+  sub.add_option("--gpus", o->gpus, "GPUs training together (default 1)").transform(positive_integer());
+  sub.add_option("--gpu", o->gpu, "GPU from the peak database (flopscope specs), e.g. h100-sxm").check(not_empty());
+  o->o_peak = sub.add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's")
+                    .check(finite_number());
+  sub.add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, fp64, int8, or a peak key");
+  sub.add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)");
+  o->o_mfu = sub.add_option("--mfu", o->mfu, "Assumed MFU, a fraction (0.4 = 40%)")
+                    .check(finite_number());
+  sub.add_option("--checkpointing", o->checkpointing, "none (default), selective or full");
+  o->o_price = sub.add_option("--price-per-gpu-hour", o->price, "Price of one GPU-hour: gives the cost")
+                    .check(finite_number());
+  sub.add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)")
+                    .check(finite_number());
+  o->o_power = sub.add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)")
+                    .check(finite_number());
+  sub.add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels").check(not_empty());
+  o->o_prompt = sub.add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len; learned positions: seq_len - gen tokens)")
+                    .transform(integer());
+  sub.add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)").transform(integer());
+  sub.add_option("--batch", o->batch, "Sequences decoded together (default 1)").transform(integer());
+  o->o_context = sub.add_option("--context", o->context, "Tokens before a decode step: the keys it attends to in full-attention layers (default: prompt + generated)")
+                     .transform(integer());
+  sub.add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
+  sub.add_option("--model-flops-out", o->model_flops_out,
                   "Write one training step's model FLOPs per --nvtx range, for 'flopscope crosscheck PROFILE "
-                  "--model-flops F'")->check(not_empty());
-  sub->add_option("--nvtx", o->nvtx, "With --model-flops-out: the NVTX range of one training step (repeatable)")->check(not_empty());
-  o->o_step = sub->add_option("--step-tokens", o->step_tokens,
+                  "--model-flops F'").check(not_empty());
+  sub.add_option("--nvtx", o->nvtx, "With --model-flops-out: the NVTX range of one training step (repeatable)").check(not_empty());
+  o->o_step = sub.add_option("--step-tokens", o->step_tokens,
                               "With --model-flops-out: tokens per training step, batch x seq_len (default seq_len)")
-                  ->transform(integer());
+                  .transform(integer());
   set_action(sub, [o]() { return run_estimate(*o); });
 }
 

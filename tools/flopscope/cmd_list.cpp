@@ -44,10 +44,10 @@ nlohmann::json spec_json(const kernels::KernelSpec& s) {
 }
 #endif
 
-void add_list_command(CLI::App& app) {
+void add_list_command(Command app) {
   auto json = std::make_shared<bool>(false);
-  CLI::App* sub = app.add_subcommand("list", "List the reference kernels and their shape parameters");
-  sub->add_flag("--json", *json, "Print JSON instead of a table");
+  Command sub = app.add_subcommand("list", "List the reference kernels and their shape parameters");
+  sub.add_flag("--json", *json, "Print JSON instead of a table");
   set_action(sub, [json]() -> int {
 #ifndef FLOPSCOPE_HAS_KERNELS
     throw Error(ErrorKind::bad_input,

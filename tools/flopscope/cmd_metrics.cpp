@@ -112,20 +112,20 @@ int run_metrics(const MetricsOptions&) {
 }
 #endif
 
-void add_metrics_command(CLI::App& app) {
+void add_metrics_command(Command app) {
   auto opt = std::make_shared<MetricsOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "metrics", "Print the hardware-counter plan for a chip and its replay passes (no GPU needed)");
-  sub->add_option("--chip", opt->chip,
+  sub.add_option("--chip", opt->chip,
                   "CUPTI chip name, e.g. GH100 (H100, H200), GA100, AD102; default: GPU 0's")
-      ->check(not_empty());
-  sub->add_option("--set", opt->set, "timing, flops or roofline (default roofline)");
-  sub->add_option("--tensor", opt->tensor,
+      .check(not_empty());
+  sub.add_option("--set", opt->set, "timing, flops or roofline (default roofline)");
+  sub.add_option("--tensor", opt->tensor,
                   "tensor-core source types to count: comma list of fp64,tf32,fp16,bf16,fp8, "
                   "or all (default) or none; each may cost a replay pass")
-      ->check(not_empty());
-  sub->add_flag("--json", opt->json, "Print the plan as JSON");
-  sub->add_flag("--list-chips", opt->list_chips, "List the chips CUPTI knows and exit");
+      .check(not_empty());
+  sub.add_flag("--json", opt->json, "Print the plan as JSON");
+  sub.add_flag("--list-chips", opt->list_chips, "List the chips CUPTI knows and exit");
   set_action(sub, [opt]() { return run_metrics(*opt); });
 }
 

@@ -255,43 +255,43 @@ int run_profile(const ProfileOptions& o) {
 }
 #endif
 
-void add_profile_command(CLI::App& app) {
+void add_profile_command(Command app) {
   auto opt = std::make_shared<ProfileOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "profile",
       "Time every kernel of an unmodified CUDA application, per NVTX range: flopscope profile -- APP "
       "[ARGS...]. Exit status: the application's when it fails, else 0, or 3 when profiling was "
       "impossible (no GPU/driver, counters not permitted, another profiler attached)");
-  sub->add_option("--set", opt->set,
+  sub.add_option("--set", opt->set,
                    "timing: kernel durations from CUPTI activity records. flops, roofline: also hardware "
                    "counters per kept launch (range profiler, kernel replay: slow, and the profiled "
                    "launches' times include replay effects; time in a separate --set timing run)")
-      ->check(CLI::IsMember({"timing", "flops", "roofline"}))
-      ->capture_default_str();
-  sub->add_option("--tensor", opt->tensor,
+      .check(one_of({"timing", "flops", "roofline"}))
+      .capture_default_str();
+  sub.add_option("--tensor", opt->tensor,
                   "With flops/roofline: tensor-core source types to count, e.g. bf16,fp16 (each may "
                   "add replay passes; see 'flopscope metrics')")
-      ->check(not_empty());
-  sub->add_option("--kernel-regex", opt->kernel_regex,
+      .check(not_empty());
+  sub.add_option("--kernel-regex", opt->kernel_regex,
                   "Keep kernels whose demangled name matches (ECMAScript regex, searched)")
-      ->check(not_empty());  // empty would keep every kernel: an unset variable, not a request
-  sub->add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
-      ->transform(non_negative_integer());
-  sub->add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
-      ->transform(positive_integer());
-  sub->add_option("--nvtx-include", opt->nvtx_include,
+      .check(not_empty());  // empty would keep every kernel: an unset variable, not a request
+  sub.add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
+      .transform(non_negative_integer());
+  sub.add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
+      .transform(positive_integer());
+  sub.add_option("--nvtx-include", opt->nvtx_include,
                   "Keep launches inside this NVTX range ('name' or 'outer/inner'); repeatable")
-      ->check(not_empty())
-      ->allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
-  sub->add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file")->check(not_empty());
-  sub->add_option("--top", opt->top, "Print the N kernel rows with the most GPU time (0: all; --out keeps every row)")
-      ->transform(non_negative_integer())
-      ->default_val(30);
-  sub->add_option("--counters", opt->counters,
+      .check(not_empty())
+      .allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
+  sub.add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file").check(not_empty());
+  sub.add_option("--top", opt->top, "Print the N kernel rows with the most GPU time (0: all; --out keeps every row)")
+      .transform(non_negative_integer())
+      .default_val("30");
+  sub.add_option("--counters", opt->counters,
                   "With flops/roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
                   "to this file, merged over processes, or into this existing directory as "
-                  "<pid>.fscounters, one per process")->check(not_empty());
-  sub->add_option("command", opt->command, "The application and its arguments, after --")->required();
+                  "<pid>.fscounters, one per process").check(not_empty());
+  sub.add_option("command", opt->command, "The application and its arguments, after --").required();
   set_action(sub, [opt]() -> int {
     if (!opt->counters.empty() && opt->set == "timing")
       throw_bad_input("--counters needs hardware counters: add --set flops or --set roofline");

@@ -22,20 +22,20 @@ struct ReportOptions {
   std::string peaks, html, svg, md, csv;
 };
 
-void add_report_command(CLI::App& app) {
+void add_report_command(Command app) {
   auto opt = std::make_shared<ReportOptions>();
-  CLI::App* sub = app.add_subcommand(
+  Command sub = app.add_subcommand(
       "report", "Render results files: terminal tables, and HTML, SVG roofline, Markdown or CSV (no GPU needed)");
-  sub->add_option("file", opt->inputs,
+  sub.add_option("file", opt->inputs,
                   "flopscope results files (flopscope.results/1); several are shown side by side")
-      ->required();
-  sub->add_option("--peaks", opt->peaks,
+      .required();
+  sub.add_option("--peaks", opt->peaks,
                   "Read every file against the measured peaks of this `flopscope ceilings --out` file "
-                  "(same GPU model): MFU against them, and their roofs")->check(not_empty());
-  sub->add_option("--html", opt->html, "Write a self-contained HTML report (roofline, sortable tables) to this file")->check(not_empty());
-  sub->add_option("--svg", opt->svg, "Write the roofline chart(s) as SVG to this file")->check(not_empty());
-  sub->add_option("--md", opt->md, "Also write a Markdown report to this file")->check(not_empty());
-  sub->add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file")->check(not_empty());
+                  "(same GPU model): MFU against them, and their roofs").check(not_empty());
+  sub.add_option("--html", opt->html, "Write a self-contained HTML report (roofline, sortable tables) to this file").check(not_empty());
+  sub.add_option("--svg", opt->svg, "Write the roofline chart(s) as SVG to this file").check(not_empty());
+  sub.add_option("--md", opt->md, "Also write a Markdown report to this file").check(not_empty());
+  sub.add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file").check(not_empty());
   set_action(sub, [opt]() {
     // One output may be '-': it goes to standard output, in place of the
     // terminal tables (`--csv - | column -ts,`).

@@ -93,11 +93,11 @@ int print_one(const GpuSpec& g, bool color) {
 }  // namespace
 
 namespace {
-void add_specs_command(CLI::App& app) {
+void add_specs_command(Command app) {
   auto opt = std::make_shared<SpecsOptions>();
-  CLI::App* sub = app.add_subcommand("specs", "Print the GPU peak database (no GPU needed)");
-  sub->add_option("--gpu", opt->gpu, "One GPU by key or name, e.g. h200, \"NVIDIA H100 PCIe\"")->check(not_empty());
-  sub->add_flag("--json", opt->json, "Print JSON instead of a table");
+  Command sub = app.add_subcommand("specs", "Print the GPU peak database (no GPU needed)");
+  sub.add_option("--gpu", opt->gpu, "One GPU by key or name, e.g. h200, \"NVIDIA H100 PCIe\"").check(not_empty());
+  sub.add_flag("--json", opt->json, "Print JSON instead of a table");
   set_action(sub, [opt]() {
     const bool color = stdout_is_color_tty();
     if (!opt->gpu.empty()) {
