@@ -198,6 +198,16 @@ fs="$build/tools/flopscope"
 # ones: PyTorch cu130 brings the same sonames), rather than compile again.
 missing=$(ldd "$fs" "$build"/lib*/libflopscope_inject.so "$build"/tools/libflopscope_inject.so 2>/dev/null |
           awk '/not found/ {print $1}' | sort -u)
+# cuBLAS is opened when a baseline first runs (kernels/harness/cublas_api.cpp),
+# so ldd does not list it: look for the sonames the binary names where dlopen will.
+runpath=$(readelf -d "$fs" 2>/dev/null | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
+ld_cache=$(ldconfig -p 2>/dev/null || true)
+for lib in $(grep -ao 'libcublas\(Lt\)\?\.so\.[0-9]\+' "$fs" 2>/dev/null | sort -u); do
+  found=""
+  IFS=: read -ra search <<< "${LD_LIBRARY_PATH:-}:$runpath"
+  for d in "${search[@]}"; do if [ -n "$d" ] && [ -e "$d/$lib" ]; then found=1; fi; done
+  if [ -z "$found" ] && ! grep -q "[[:space:]]$lib[[:space:]]" <<< "$ld_cache"; then missing="$missing $lib"; fi
+done
 if [ -n "$missing" ]; then
   dirs=""
   for lib in $missing; do

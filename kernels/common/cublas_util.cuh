@@ -2,11 +2,10 @@
 // cuBLAS pieces shared by the families that build on it: an owning handle with
 // its workspace, status conversion, and the row-major GEMM through
 // cublasGemmEx (row-major C = A*B is the column-major C^T = B^T * A^T, no copies).
-#include <cublas_v2.h>
-
 #include <string>
 
 #include "common/cuda_util.cuh"
+#include "harness/cublas_api.h"
 
 namespace flopscope::kernels {
 
@@ -17,32 +16,34 @@ struct CublasHandle {
   cublasHandle_t handle = nullptr;
   DeviceBuffer<unsigned char> workspace{kCublasWorkspaceBytes};
   CublasHandle() {
-    const cublasStatus_t st = cublasCreate(&handle);
+    const CublasApi& api = cublas_api();
+    const cublasStatus_t st = api.create(&handle);
     if (st != CUBLAS_STATUS_SUCCESS)
-      throw Error(ErrorKind::failure, std::string("cublasCreate failed: ") + cublasGetStatusString(st));
+      throw Error(ErrorKind::failure, std::string("cublasCreate failed: ") + api.status_string(st));
   }
-  ~CublasHandle() { cublasDestroy(handle); }
+  ~CublasHandle() { cublas_api().destroy(handle); }
   CublasHandle(const CublasHandle&) = delete;
   CublasHandle& operator=(const CublasHandle&) = delete;
 };
 
 inline Status cublas_status(cublasStatus_t st, const std::string& what) {
   if (st == CUBLAS_STATUS_SUCCESS) return Status::success();
-  return Status::error(int(st), what + ": " + cublasGetStatusString(st));
+  return Status::error(int(st), what + ": " + cublas_api().status_string(st));
 }
 
 /// Row-major C[m,n] = A[m,k] * B[k,n] on `stream`, FP32 accumulation.
 inline Status cublas_gemm_row_major(CublasHandle& h, const void* a, const void* b, void* c, int m,
                                     int n, int k, cudaDataType_t type, cublasComputeType_t compute,
                                     cudaStream_t stream, const std::string& what) {
-  if (Status s = cublas_status(cublasSetStream(h.handle, stream), what + ": cublasSetStream"); !s.ok())
+  const CublasApi& api = cublas_api();
+  if (Status s = cublas_status(api.set_stream(h.handle, stream), what + ": cublasSetStream"); !s.ok())
     return s;
   if (Status s = cublas_status(
-          cublasSetWorkspace(h.handle, h.workspace.get(), h.workspace.bytes()), what + ": cublasSetWorkspace");
+          api.set_workspace(h.handle, h.workspace.get(), h.workspace.bytes()), what + ": cublasSetWorkspace");
       !s.ok())
     return s;
   const float alpha = 1.f, beta = 0.f;
-  return cublas_status(cublasGemmEx(h.handle, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &alpha, b, type, n,
+  return cublas_status(api.gemm_ex(h.handle, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &alpha, b, type, n,
                                     a, type, k, &beta, c, type, n, compute, CUBLAS_GEMM_DEFAULT),
                        what + ": cublasGemmEx");
 }

@@ -19,6 +19,7 @@ Status lt_status(cublasStatus_t st, const char* what) {
 
 /// Handle, descriptors and the chosen algorithm for one problem size.
 struct LtPlan {
+  const CublasApi& api = cublas_api();  // first: the members below need it
   cublasLtHandle_t handle = nullptr;
   cublasLtMatmulDesc_t op = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;  // of the column-major view
@@ -27,22 +28,22 @@ struct LtPlan {
   int m = -1, n = -1, k = -1;
 
   LtPlan() {
-    const cublasStatus_t st = cublasLtCreate(&handle);
+    const cublasStatus_t st = api.lt_create(&handle);
     if (st != CUBLAS_STATUS_SUCCESS)
-      throw Error(ErrorKind::failure, std::string("cublasLtCreate failed: ") + cublasGetStatusString(st));
+      throw Error(ErrorKind::failure, std::string("cublasLtCreate failed: ") + api.status_string(st));
   }
   ~LtPlan() {
     release();
-    cublasLtDestroy(handle);
+    api.lt_destroy(handle);
   }
   LtPlan(const LtPlan&) = delete;
   LtPlan& operator=(const LtPlan&) = delete;
 
   void release() {
-    if (a) cublasLtMatrixLayoutDestroy(a);
-    if (b) cublasLtMatrixLayoutDestroy(b);
-    if (c) cublasLtMatrixLayoutDestroy(c);
-    if (op) cublasLtMatmulDescDestroy(op);
+    if (a) api.lt_layout_destroy(a);
+    if (b) api.lt_layout_destroy(b);
+    if (c) api.lt_layout_destroy(c);
+    if (op) api.lt_desc_destroy(op);
     a = b = c = nullptr;
     op = nullptr;
   }
@@ -51,28 +52,28 @@ struct LtPlan {
     if (m_ == m && n_ == n && k_ == k) return Status::success();
     release();
     m = n = k = -1;
-    if (Status s = lt_status(cublasLtMatmulDescCreate(&op, compute, CUDA_R_32F), "MatmulDescCreate"); !s.ok())
+    if (Status s = lt_status(api.lt_desc_create(&op, compute, CUDA_R_32F), "MatmulDescCreate"); !s.ok())
       return s;
     // Column-major view: "A" is B^T (n x k, ld n), "B" is A^T (k x m, ld k), C^T (n x m, ld n).
-    if (Status s = lt_status(cublasLtMatrixLayoutCreate(&a, type, uint64_t(n_), uint64_t(k_), n_), "layout B"); !s.ok())
+    if (Status s = lt_status(api.lt_layout_create(&a, type, uint64_t(n_), uint64_t(k_), n_), "layout B"); !s.ok())
       return s;
-    if (Status s = lt_status(cublasLtMatrixLayoutCreate(&b, type, uint64_t(k_), uint64_t(m_), k_), "layout A"); !s.ok())
+    if (Status s = lt_status(api.lt_layout_create(&b, type, uint64_t(k_), uint64_t(m_), k_), "layout A"); !s.ok())
       return s;
-    if (Status s = lt_status(cublasLtMatrixLayoutCreate(&c, type, uint64_t(n_), uint64_t(m_), n_), "layout C"); !s.ok())
+    if (Status s = lt_status(api.lt_layout_create(&c, type, uint64_t(n_), uint64_t(m_), n_), "layout C"); !s.ok())
       return s;
     cublasLtMatmulPreference_t pref = nullptr;
-    if (Status s = lt_status(cublasLtMatmulPreferenceCreate(&pref), "PreferenceCreate"); !s.ok()) return s;
+    if (Status s = lt_status(api.lt_preference_create(&pref), "PreferenceCreate"); !s.ok()) return s;
     const size_t ws = workspace.bytes();
-    if (Status s = lt_status(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                                                  &ws, sizeof ws),
+    if (Status s = lt_status(api.lt_preference_set_attribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                             &ws, sizeof ws),
                              "PreferenceSetAttribute");
         !s.ok()) {
-      cublasLtMatmulPreferenceDestroy(pref);
+      api.lt_preference_destroy(pref);
       return s;
     }
     int found = 0;
-    const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle, op, a, b, c, c, pref, 1, &algo, &found);
-    cublasLtMatmulPreferenceDestroy(pref);
+    const cublasStatus_t st = api.lt_algo_get_heuristic(handle, op, a, b, c, c, pref, 1, &algo, &found);
+    api.lt_preference_destroy(pref);
     if (Status s = lt_status(st, "AlgoGetHeuristic"); !s.ok()) return s;
     if (found == 0)
       return Status::error(int(CUBLAS_STATUS_NOT_SUPPORTED), "gemm.cublaslt: no algorithm for this size");
@@ -92,9 +93,9 @@ Launch<T> make_lt_launch(cudaDataType_t type, cublasComputeType_t compute) {
     // after that: the dims of an instance do not change.
     if (Status s = plan->prepare(m, n, k, type, compute); !s.ok()) return s;
     const float alpha = 1.f, beta = 0.f;
-    return lt_status(cublasLtMatmul(plan->handle, plan->op, &alpha, b, plan->a, a, plan->b, &beta, c,
-                                    plan->c, c, plan->c, &plan->algo.algo, plan->workspace.get(),
-                                    plan->workspace.bytes(), stream),
+    return lt_status(plan->api.lt_matmul(plan->handle, plan->op, &alpha, b, plan->a, a, plan->b, &beta, c,
+                                         plan->c, c, plan->c, &plan->algo.algo, plan->workspace.get(),
+                                         plan->workspace.bytes(), stream),
                      "cublasLtMatmul");
   };
 }
