@@ -163,7 +163,8 @@ probe() {
   echo "--- prebuilt flopscope ($build)"
   if [ -x "$build/tools/flopscope" ]; then
     "$build/tools/flopscope" --version 2>&1
-    ldd "$build/tools/flopscope" 2>&1 | grep -E 'not found|cupti|cublas|libstdc|libc\.so'
+    ldd "$build/tools/flopscope" 2>&1 | grep -E 'not found|cupti|libstdc|libc\.so'
+    readelf -d "$build/tools/flopscope" 2>&1 | grep RUNPATH  # where dlopen looks for cuBLAS too
   else
     echo "no prebuilt binary at $build/tools/flopscope"
   fi

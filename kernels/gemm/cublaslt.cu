@@ -19,7 +19,7 @@ Status lt_status(cublasStatus_t st, const char* what) {
 
 /// Handle, descriptors and the chosen algorithm for one problem size.
 struct LtPlan {
-  const CublasApi& api = cublas_api();  // first: the members below need it
+  const CublasApi& api = cublas_api();  // every cuBLASLt call below goes through it
   cublasLtHandle_t handle = nullptr;
   cublasLtMatmulDesc_t op = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;  // of the column-major view

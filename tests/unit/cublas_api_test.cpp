@@ -13,8 +13,13 @@ namespace {
 
 TEST(CublasApi, OpensTheToolkitsCublasAndResolvesEveryEntry) {
   const CublasApi& api = cublas_api();  // throws, naming the library or entry, if one is missing
-  EXPECT_STREQ(api.status_string(CUBLAS_STATUS_SUCCESS), "success");
-  EXPECT_STREQ(api.status_string(CUBLAS_STATUS_NOT_SUPPORTED), "the requested functionality is not supported");
+  // Their wording is cuBLAS's own and may change: two different, non-empty strings.
+  const char* ok = api.status_string(CUBLAS_STATUS_SUCCESS);
+  const char* unsupported = api.status_string(CUBLAS_STATUS_NOT_SUPPORTED);
+  ASSERT_NE(ok, nullptr);
+  ASSERT_NE(unsupported, nullptr);
+  EXPECT_NE(std::string(ok), "");
+  EXPECT_NE(std::string(ok), std::string(unsupported));
   // Calls through the table reach cuBLASLt with the header's argument types.
   cublasLtMatrixLayout_t layout = nullptr;
   ASSERT_EQ(api.lt_layout_create(&layout, CUDA_R_16BF, 64, 32, 64), CUBLAS_STATUS_SUCCESS);
