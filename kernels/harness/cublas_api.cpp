@@ -33,8 +33,9 @@ template <class Fn>
 void resolve(void* lib, const char* soname, const char* symbol, Fn& into) {
   into = reinterpret_cast<Fn>(dlsym(lib, symbol));
   if (!into)
-    throw Error(ErrorKind::failure, std::string(soname) + " has no " + symbol + ": flopscope was built against cuBLAS " +
-                                        kMajor + "." + std::to_string(CUBLAS_VER_MINOR) +
+    throw Error(ErrorKind::failure, std::string(soname) + " has no " + symbol +
+                                        ": flopscope was built against cuBLAS " + kMajor + "." +
+                                        std::to_string(CUBLAS_VER_MINOR) +
                                         "; put that version first in LD_LIBRARY_PATH");
 }
 

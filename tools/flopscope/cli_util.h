@@ -26,7 +26,9 @@ using Action = std::function<int()>;
 /// A check on an option's value, run by CLI11 as it parses (the factory
 /// functions below make them).
 struct Check {
-  enum class Kind { positive_number, finite_number, positive_integer, non_negative_integer, integer, not_empty, one_of };
+  enum class Kind {
+    positive_number, finite_number, positive_integer, non_negative_integer, integer, not_empty, one_of
+  };
   Kind kind;
   int max_digits = 0;                // non_negative_integer, integer
   std::vector<std::string> choices;  // one_of
