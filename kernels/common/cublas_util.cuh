@@ -13,15 +13,15 @@ inline constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;  // cuBLAS's a
 
 /// One cuBLAS handle and its workspace; throws Error(failure) when creation fails.
 struct CublasHandle {
+  const CublasApi& api = cublas_api();  // every cuBLAS call on this handle goes through it
   cublasHandle_t handle = nullptr;
   DeviceBuffer<unsigned char> workspace{kCublasWorkspaceBytes};
   CublasHandle() {
-    const CublasApi& api = cublas_api();
     const cublasStatus_t st = api.create(&handle);
     if (st != CUBLAS_STATUS_SUCCESS)
       throw Error(ErrorKind::failure, std::string("cublasCreate failed: ") + api.status_string(st));
   }
-  ~CublasHandle() { cublas_api().destroy(handle); }
+  ~CublasHandle() { api.destroy(handle); }
   CublasHandle(const CublasHandle&) = delete;
   CublasHandle& operator=(const CublasHandle&) = delete;
 };
@@ -35,7 +35,7 @@ inline Status cublas_status(cublasStatus_t st, const std::string& what) {
 inline Status cublas_gemm_row_major(CublasHandle& h, const void* a, const void* b, void* c, int m,
                                     int n, int k, cudaDataType_t type, cublasComputeType_t compute,
                                     cudaStream_t stream, const std::string& what) {
-  const CublasApi& api = cublas_api();
+  const CublasApi& api = h.api;
   if (Status s = cublas_status(api.set_stream(h.handle, stream), what + ": cublasSetStream"); !s.ok())
     return s;
   if (Status s = cublas_status(
@@ -44,7 +44,7 @@ inline Status cublas_gemm_row_major(CublasHandle& h, const void* a, const void* 
     return s;
   const float alpha = 1.f, beta = 0.f;
   return cublas_status(api.gemm_ex(h.handle, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &alpha, b, type, n,
-                                    a, type, k, &beta, c, type, n, compute, CUBLAS_GEMM_DEFAULT),
+                                   a, type, k, &beta, c, type, n, compute, CUBLAS_GEMM_DEFAULT),
                        what + ": cublasGemmEx");
 }
 
