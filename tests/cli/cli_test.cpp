@@ -161,7 +161,7 @@ TEST(Cli, ReportOneFileEveryOutput) {
 TEST(Cli, ReportSeveralFilesSideBySide) {
   const std::string dir = temp_dir();
   auto r = run_cli({"report", fixture("handmade-h200.json"), fixture("handmade-h100.json"), "--html",
-                    dir + "/r.html", "--csv", dir + "/r.csv"});
+                    dir + "/r.html", "--csv", dir + "/r.csv", "--svg", dir + "/r.svg"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("side by side: [1] h200 @ handmad; [2] h100-sxm @ handmad;"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("== [2] h100-sxm @ handmad =="), std::string::npos);
@@ -169,6 +169,16 @@ TEST(Cli, ReportSeveralFilesSideBySide) {
   EXPECT_NE(html.find("id=\"side\""), std::string::npos);
   EXPECT_NE(html.find("class=\"chart\" data-doc=\"1\""), std::string::npos);
   EXPECT_EQ(slurp(dir + "/r.csv").rfind("source,id,", 0), 0u);
+  // One SVG file holding a chart per results file, left to right.
+  const std::string svg = slurp(dir + "/r.svg");
+  EXPECT_EQ(svg.rfind("<svg xmlns=", 0), 0u);
+  EXPECT_NE(svg.find("aria-label=\"Roofline charts side by side\""), std::string::npos);
+  const size_t first = svg.find("Roofline: h200 @ handmad<"), second = svg.find("Roofline: h100-sxm @ handmad<");
+  EXPECT_NE(first, std::string::npos);
+  EXPECT_NE(second, std::string::npos);
+  EXPECT_LT(first, second);
+  EXPECT_NE(svg.find("<svg x=\"0.00\" y=\"0\""), std::string::npos);
+  EXPECT_TRUE(svg.ends_with("</svg>\n</svg>\n"));  // the last chart, then the whole
 }
 
 TEST(Cli, ReportReadsResultsAgainstCeilingsMeasuredApart) {

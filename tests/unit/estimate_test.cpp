@@ -650,6 +650,28 @@ TEST(EstimateMeasured, MatchesNearShapesAndWeightsByFlops) {
   }
 }
 
+TEST(EstimateMeasured, AnFfnRunAloneStandsInForTheGemmsAndAttention) {
+  const ModelConfig& m = require_preset("llama3-8b");  // d_model 4096, ffn_dim 14336, SwiGLU
+  ResultsDoc doc = test::sample_doc();
+  doc.runs.clear();
+  RunRecord ffn = test::sample_run("ffn", "swiglu_fused", "bf16", "bf16_tensor",
+                                   ffn_cost({8192, 4096, 14336, FfnType::swiglu}, true, 2), 3e-3,
+                                   {{"tokens", 8192}, {"d_model", 4096}, {"d_ff", 14336}});
+  compute_derived(ffn, doc.peaks.datasheet);
+  doc.runs.push_back(ffn);
+  const MeasuredUtilization u = measured_utilization(m, doc, "bf16_tensor", "r.json");
+  ASSERT_EQ(u.runs.size(), 1u);
+  EXPECT_FALSE(u.gemm_mfu);
+  EXPECT_FALSE(u.attention_mfu);
+  ASSERT_TRUE(u.ffn_mfu);
+  EXPECT_DOUBLE_EQ(*u.ffn_mfu, *ffn.derived.mfu);
+  // Every part runs at the one measured MFU, and the notes say which stood in.
+  EXPECT_DOUBLE_EQ(u.mfu, *ffn.derived.mfu);
+  ASSERT_EQ(u.notes.size(), 2u) << testing::PrintToString(u.notes);
+  EXPECT_EQ(u.notes[0].rfind("gemm: no matching run; the projections and LM head use the FFN runs' MFU", 0), 0u);
+  EXPECT_EQ(u.notes[1].rfind("attention: no run with head_dim 128", 0), 0u) << u.notes[1];
+}
+
 // ---- bad input ----------------------------------------------------------------------------
 
 TEST(EstimateBadInput, ConfigErrorsNameTheField) {

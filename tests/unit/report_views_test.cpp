@@ -625,6 +625,60 @@ TEST(Reconciliation, UnexplainedAndWrongPipe) {
   EXPECT_TRUE(reconciliation(doc)[0].reasons.empty());
 }
 
+// The reasons the handmade fixture does not reach, one record each.
+TEST(Reconciliation, RecomputeElementwiseTensorOnFp32AndSoftmaxOnSfu) {
+  auto first_reason = [](const ResultsDoc& doc) {
+    const auto rows = reconciliation(doc);
+    return rows.size() == 1 && !rows[0].reasons.empty() ? rows[0].reasons[0] : std::string("(none)");
+  };
+  auto with_hw = [](RunRecord& r, const std::map<std::string, double>& by_pipe) {
+    HwCounters hw;
+    double total = 0;
+    for (const auto& [k, v] : by_pipe) total += v;
+    hw.flops_total = total;
+    hw.flops_by_pipe = by_pipe;
+    r.hw = hw;
+  };
+  ResultsDoc doc = test::sample_doc();
+  doc.runs.resize(1);  // the bf16 GEMM, 8192^3: no tail, not causal
+  RunRecord& g = doc.runs[0];
+  const double f = g.model.flops;
+
+  // 25% more tensor FLOPs from a variant that recomputes.
+  g.variant = "cublas_recompute";
+  with_hw(g, {{"bf16_tensor", 1.25 * f}});
+  EXPECT_EQ(first_reason(doc).rfind("recompute: the variant recomputes activations", 0), 0u) << first_reason(doc);
+
+  // 5% more on CUDA cores beside the tensor work: an epilogue.
+  g.variant = "cublas";
+  with_hw(g, {{"bf16_tensor", f}, {"fp32", 0.05 * f}});
+  EXPECT_EQ(first_reason(doc).rfind("element-wise work: ", 0), 0u) << first_reason(doc);
+
+  // An FP32 run whose FLOPs the tensor cores did (cuBLAS may pick TF32).
+  g.precision = "fp32";
+  g.dtype = "fp32";
+  with_hw(g, {{"tf32_tensor", f}});
+  EXPECT_EQ(first_reason(doc).rfind("tensor cores: ", 0), 0u) << first_reason(doc);
+  EXPECT_NE(first_reason(doc).find("judged as fp32"), std::string::npos);
+
+  // Causal attention whose tensor cores did 10% more than the matmul part
+  // (diagonal tiles) and whose CUDA cores counted half the model's softmax
+  // part: the exponentials ran on the special-function unit.
+  const AttentionShape s{1, 8, 1024, 1024, 64, true};
+  RunRecord a = test::sample_run("attention", "flash_mma", "bf16", "bf16_tensor", attention_fused_cost(s, 2), 1e-4,
+                                 {{"batch", 1}, {"heads", 8}, {"n_q", 1024}, {"n_kv", 1024}, {"head_dim", 64},
+                                  {"causal", 1}});
+  const double mm = a.model.flops_by_part.at("matmul"), sm = a.model.flops_by_part.at("softmax");
+  with_hw(a, {{"bf16_tensor", 1.1 * mm}, {"fp32", 0.5 * sm}});
+  doc.runs = {a};
+  const auto rows = reconciliation(doc);
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].reasons.size(), 2u) << testing::PrintToString(rows[0].reasons);
+  EXPECT_EQ(rows[0].reasons[0].rfind("masked tiles: ", 0), 0u) << rows[0].reasons[0];
+  EXPECT_EQ(rows[0].reasons[1].rfind("softmax: CUDA cores did ", 0), 0u) << rows[0].reasons[1];
+  EXPECT_NE(rows[0].reasons[1].find("special-function unit"), std::string::npos);
+}
+
 TEST(Escaping, HtmlAndSvgRenderMarkupAsText) {
   const std::vector<ResultsDoc> docs{fixture("handmade-markup.json")};
   const std::string html = render_report_html(docs);
