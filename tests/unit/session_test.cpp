@@ -87,6 +87,23 @@ TEST(Session, LaunchStreamFromCallbackParams) {
       launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel, &co, &got));
   EXPECT_EQ(got, s);
 
+  // The per-thread-default-stream forms of cooperative and Ex launches.
+  cuLaunchCooperativeKernel_ptsz_params cop{};
+  ASSERT_TRUE(
+      launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz, &cop, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+  cop.hStream = s;
+  ASSERT_TRUE(
+      launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz, &cop, &got));
+  EXPECT_EQ(got, s);
+  cuLaunchKernelEx_ptsz_params exp{};
+  exp.config = &cfg;
+  cfg.hStream = nullptr;
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz, &exp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+  exp.config = nullptr;
+  EXPECT_FALSE(launch_stream(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz, &exp, &got));
+
   cudaLaunchKernel_v7000_params r{};
   r.stream = reinterpret_cast<cudaStream_t>(s);
   ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, &r, &got));
@@ -114,6 +131,21 @@ TEST(Session, LaunchStreamFromCallbackParams) {
   rex.config = &rc;
   ASSERT_TRUE(
       launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060, &rex, &got));
+  EXPECT_EQ(got, s);
+  rex.config = nullptr;
+  EXPECT_FALSE(
+      launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060, &rex, &got));
+  rc.stream = nullptr;
+  cudaLaunchKernelExC_ptsz_v11060_params rexp{};
+  rexp.config = &rc;
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
+                            &rexp, &got));
+  EXPECT_EQ(got, CU_STREAM_PER_THREAD);
+
+  cudaLaunchCooperativeKernel_v9000_params rco{};
+  rco.stream = reinterpret_cast<cudaStream_t>(s);
+  ASSERT_TRUE(launch_stream(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000,
+                            &rco, &got));
   EXPECT_EQ(got, s);
 
   cudaLaunchCooperativeKernel_ptsz_v9000_params rcp{};
