@@ -262,9 +262,15 @@ TEST(ProfileGpu, CapturedLaunchesTakeNoLaunchCountPlace) {
   EXPECT_NE(p.cli.err.find("2 launches were captured into CUDA graphs"), std::string::npos) << p.cli.err;
 }
 
+// busy_kernel is kept too: its 5 launches before the capture (3 runtime, 2
+// driver) get counters, so the run had a live counter session when the
+// capture began (graph_kernel alone gets none: its direct launches are all
+// captured, and graph replays are timed only).
 TEST(ProfileGpu, CountersDoNotBreakStreamCapture) {
   FLOPSCOPE_REQUIRE_GPU();
-  const Profiled p = profile({"--set", "flops", "--kernel-regex", "graph_kernel"}, {"all"});
+  const std::string counters = flopscope::test::temp_dir() + "/capture.fscounters";
+  const Profiled p =
+      profile({"--set", "flops", "--kernel-regex", "graph_kernel|busy_kernel", "--counters", counters}, {"all"});
   FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(p.cli.err);
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
   EXPECT_EQ(launches(p.doc, "graph_kernel", "app/graph_phase"), 4) << p.cli.out << p.cli.err;
@@ -272,4 +278,12 @@ TEST(ProfileGpu, CountersDoNotBreakStreamCapture) {
   // captured and left alone, not profiled in a window where nothing runs.
   EXPECT_NE(p.cli.err.find("under CUDA graph capture were timed without counters"), std::string::npos) << p.cli.err;
   EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
+  int64_t busy_ranges = 0;  // on the first GPU: app/runtime and app/driver
+  for (const auto& e : counter_ranges(counters, p.cli.err)) {
+    if (!is_busy_kernel(e) || (e.range.nvtx != "app/runtime" && e.range.nvtx != "app/driver")) continue;
+    ++busy_ranges;
+    ASSERT_TRUE(e.hw.flops_total.has_value()) << "launch " << e.range.launch;
+    EXPECT_DOUBLE_EQ(*e.hw.flops_total, kBusyKernelFlops) << "launch " << e.range.launch;
+  }
+  EXPECT_EQ(busy_ranges, 5) << p.cli.err;
 }
