@@ -40,7 +40,8 @@
 # step that adds to it, so a run cut short keeps what was done, and kept under
 # 15 MiB (the largest raw counter files are left out, and named in run.log).
 # A short table is printed last (and appended to run.log); run.log has a line per
-# step as it ends.
+# step as it ends. Exit status: 0 every step that ran passed, 1 a step failed or
+# timed out or a GPU test program is missing, 2 a bad option, 3 no GPU visible.
 # --budget S (default 540) bounds the whole run: a step that no longer fits is
 # reported "no time". --only LIST runs just those steps (comma-separated names
 # from the table).
@@ -184,6 +185,13 @@ fi
 # (tests/gpu/require_gpu.h): nvidia-smi sees one, so a skip would hide a broken
 # driver or runtime behind "ok".
 export FLOPSCOPE_EXPECT_GPU=1
+# Where the driver lets every user read counters, a counter test refused as
+# "restricted to administrators" fails instead of skipping (require_gpu.h).
+# Root alone is not enough to say so: a container's root may lack CAP_SYS_ADMIN.
+grep -qsx 'RmProfilingAdminOnly: 0' /proc/driver/nvidia/params && export FLOPSCOPE_EXPECT_COUNTERS=1
+# Every test of every program runs: a filter left in the environment would make
+# a program run none and still exit 0.
+unset GTEST_FILTER
 
 # ---- 3. build, or use the prebuilt tree -------------------------------------------
 # ctest files hold the absolute paths of the machine that configured them; make
@@ -258,24 +266,44 @@ step devices 30 "$fs" devices
 # The test programs themselves, not ctest: a carried tree's ctest files name
 # this machine's CMake modules. Each program has its own limit, so one hang
 # cannot take the others' time.
-gpu_tests=()
+gpu_tests=() missing_tests=()
 for t in session profile family_kernels gemm ceilings gemm_wgmma; do
-  [ -x "$build/tests/${t}_gpu_test" ] && gpu_tests+=("$build/tests/${t}_gpu_test")
+  if [ -x "$build/tests/${t}_gpu_test" ]; then gpu_tests+=("$build/tests/${t}_gpu_test")
+  else missing_tests+=("${t}_gpu_test"); fi
 done
 for t in "$build"/tests/*_gpu_test; do  # any program not named above
   [ -x "$t" ] && [[ " ${gpu_tests[*]} " != *" $t "* ]] && gpu_tests+=("$t")
 done
+# Each program must pass and must have run tests: one that ran none (compiled
+# without them, say) exits 0 and would read as passed.
+run_gpu_tests() {
+  local rc=0 t r ran
+  for t in "$@"; do
+    echo "--- $t"
+    timeout -k 5 75 "$t" --gtest_color=no 2>&1 | tee "$cstage/.gtest.out"
+    r=${PIPESTATUS[0]}
+    ran=$(sed -n 's/^\[==========\] \([0-9]*\) tests\{0,1\} from .* ran\..*/\1/p' "$cstage/.gtest.out")
+    [ "$r" -ne 0 ] && { echo "--- $t: rc=$r"; rc=1; }
+    [ "$r" -eq 0 ] && [ "${ran:-0}" -eq 0 ] && { echo "--- $t: ran no test"; rc=1; }
+  done
+  rm -f "$cstage/.gtest.out"
+  return $rc
+}
+if [ "${#missing_tests[@]}" -gt 0 ]; then
+  summary+=("gpu-tests missing|${#missing_tests[@]} programs|0|${missing_tests[*]} not in $build/tests")
+  echo "=== gpu-tests: missing ${missing_tests[*]}" >>"$log"
+fi
 if [ "${#gpu_tests[@]}" -gt 0 ]; then
   NOTE="${#gpu_tests[@]} programs, 75 s each at most" \
-  step gpu-tests 300 bash -c 'rc=0; for t in "$@"; do echo "--- $t"; timeout -k 5 75 "$t" --gtest_color=no || { echo "--- $t: rc=$?"; rc=1; }; done; exit $rc' \
+  step gpu-tests 300 bash -c "cstage='$cstage'; $(declare -f run_gpu_tests); run_gpu_tests \"\$@\"" \
     gpu-tests "${gpu_tests[@]}"
-  # A skipped test is not a passed one: the table says which skipped (the
+  # A skipped test is not a passed one: the table names the skipped (the
   # reasons, e.g. counters not permitted or no second GPU, are in run.log).
   skipped=$(sed -n '/^=== gpu-tests: /,/^=== gpu-tests: [a-z]/p' "$log" |
             sed -n 's/^\[  SKIPPED \] \([A-Za-z0-9_/]*\.[A-Za-z0-9_/]*\) (.*/\1/p')
   if [ -n "$skipped" ]; then
     n=$(wc -l <<<"$skipped")
-    summary+=("gpu-tests skipped|$n tests|0|$(head -n 4 <<<"$skipped" | tr '\n' ' ')$([ "$n" -gt 4 ] && echo '...') (reasons in run.log)")
+    summary+=("gpu-tests skipped|$n tests|0|$(head -n 12 <<<"$skipped" | tr '\n' ' ')$([ "$n" -gt 12 ] && echo '...') (reasons in run.log)")
   fi
 else
   absent gpu-tests "no tests/*_gpu_test program in $build"
@@ -444,3 +472,11 @@ fi
 [ -s "$out/counters.tgz" ] && summary+=("counters.tgz|ok|0|$(tar -tzf "$out/counters.tgz" | grep -v '/$' | sed 's|^\./||' | tr '\n' ' ')")
 
 print_summary
+# Exit 1 when a step failed, timed out or its program is missing, so that a
+# caller gating on the status cannot take a failed run for a passed one;
+# "absent" (this build lacks it) and "no time" (budget spent) are not failures.
+for row in "${summary[@]}"; do
+  IFS='|' read -r _ status _ _ <<<"$row"
+  case "$status" in rc=* | timeout* | missing*) exit 1 ;; esac
+done
+exit 0

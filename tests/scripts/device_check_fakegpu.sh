@@ -3,9 +3,9 @@
 # stand-in nvidia-smi says there is one, so every GPU step runs and fails, or is
 # reported absent, as on a lease whose GPU cannot be used. The script must still
 # reach its summary with a row for each step, hit no shell error (an unbound
-# variable, a missing command), leave at most 8 files, and report the GPU tests
-# as failing, not as passed by skipping (FLOPSCOPE_EXPECT_GPU). Skipped (visibly)
-# where a GPU is present.
+# variable, a missing command), leave at most 8 files, report the GPU tests as
+# failing, not as passed by skipping (FLOPSCOPE_EXPECT_GPU), and exit 1. Skipped
+# (visibly) where a GPU is present.
 #   device_check_fakegpu.sh SOURCE_DIR BUILD_DIR
 set -u
 src=$1 build=$2
@@ -26,7 +26,9 @@ steps+=,sanitize-memcheck,sanitize-racecheck,sanitize-wgmma,ncu-tune
 PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --out "$out/dc" --build "$build" --budget 200 \
   --only "$steps" >"$out/stdout" 2>"$out/stderr"
 rc=$?
-[ "$rc" -eq 0 ] || fail "exit $rc: the script did not reach its summary"
+# 1: steps failed (0 would pass a run whose GPU cannot be used); the summary
+# rows below show the script got to its end.
+[ "$rc" -eq 1 ] || fail "exit $rc, not 1 (steps failed)"
 grep -Eiq "unbound variable|syntax error|command not found|failed to run command" \
   "$out/stderr" "$out/dc/run.log" && fail "a shell error (see run.log: $(grep -Ei 'unbound|syntax|not found|failed to run' "$out/dc/run.log" | head -3))"
 for row in probe build devices gpu-tests bench ceilings sanitizers; do
