@@ -118,6 +118,13 @@ step() {
   return $rc
 }
 absent() { summary+=("$1|absent|0|$2"); echo "=== $1: absent: $2" >>"$log"; }
+# A step left out because what it reads is missing (an earlier step failed or ran
+# out of time): named in the table, so nothing is left out silently.
+not_run() { summary+=("$1|not run|0|$2"); echo "=== $1: not run: $2" >>"$log"; }
+# step NAME LIMIT "${then_file[@]}" FILE CMD...: CMD, failing when it exits 0 but
+# wrote no FILE (a profile whose application never initialised CUDA writes none,
+# and exits 0).
+then_file=(bash -c 'f=$1; shift; "$@" || exit; [ -s "$f" ] || { echo "no $f was written"; exit 1; }' then_file)
 
 print_summary() {
   {
@@ -132,7 +139,11 @@ print_summary() {
 # ---- 1. probe -------------------------------------------------------------------
 probe() {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "commit: $(git -C "$ROOT" rev-parse --verify -q HEAD 2>/dev/null || echo "unknown (no .git here; see the prebuilt flopscope --version below)")"
+  # No .git on the GPU machine: the carried tree says what it was built from.
+  local commit
+  commit=$(git -C "$ROOT" rev-parse --verify -q HEAD 2>/dev/null) ||
+    commit=$(sed -n '1s/$/ (the carried tree'"'"'s COMMIT)/p' "$build/COMMIT" 2>/dev/null)
+  echo "commit: ${commit:-unknown (no .git here, no COMMIT in $build; see the prebuilt flopscope --version below)}"
   echo "host: $(uname -srm)"
   echo "glibc: $(ldd --version 2>&1 | head -n1)"
   echo "--- nvidia-smi"
@@ -232,8 +243,9 @@ if ! "$fs" --version >/dev/null 2>&1; then
   # (scripts/vendor-deps.sh), the CUDA toolkit from the machine. Warnings stay
   # warnings: a newer compiler there must not cost the lease (CI keeps -Werror).
   deps=""; [ -d "$ROOT/.deps" ] && deps="-DCMAKE_PREFIX_PATH=$ROOT/.deps"
+  # Only what the steps run (scripts/device-targets.sh), as pack-device-build builds.
   NOTE="prebuilt tree does not run here; building" \
-  step build 300 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_WERROR=OFF $deps && cmake --build build-device -j$(nproc)" \
+  step build 300 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_WERROR=OFF $deps && cmake --build build-device -j$(nproc) --target \$(scripts/device-targets.sh | tr '\n' ' ')" \
     && build="$ROOT/build-device" && fs="$build/tools/flopscope"
 else
   summary+=("build|prebuilt|0|$build")
@@ -290,12 +302,12 @@ run_gpu_tests() {
   return $rc
 }
 if [ "${#missing_tests[@]}" -gt 0 ]; then
-  summary+=("gpu-tests missing|${#missing_tests[@]} programs|0|${missing_tests[*]} not in $build/tests")
-  echo "=== gpu-tests: missing ${missing_tests[*]}" >>"$log"
+  summary+=("gpu-test programs|missing|0|${missing_tests[*]} not in $build/tests")
+  echo "=== gpu-test programs: missing ${missing_tests[*]}" >>"$log"
 fi
 if [ "${#gpu_tests[@]}" -gt 0 ]; then
   NOTE="${#gpu_tests[@]} programs, 75 s each at most" \
-  step gpu-tests 300 bash -c "cstage='$cstage'; $(declare -f run_gpu_tests); run_gpu_tests \"\$@\"" \
+  step gpu-tests $((${#gpu_tests[@]} * 80)) bash -c "cstage='$cstage'; $(declare -f run_gpu_tests); run_gpu_tests \"\$@\"" \
     gpu-tests "${gpu_tests[@]}"
   # A skipped test is not a passed one: the table names the skipped (the
   # reasons, e.g. counters not permitted or no second GPU, are in run.log).
@@ -328,6 +340,8 @@ if has bench && [ "$counters_ok" = 1 ]; then
     NOTE="CounterFixtures test over the files just recorded" \
     step fixture-test 30 env FLOPSCOPE_COUNTER_FIXTURES="$cstage" "$build/tests/collector_test" \
       --gtest_filter='CounterFixtures.*' --gtest_color=no
+  else
+    not_run fixture-test "no collector_test in $build/tests, or no counter file recorded"
   fi
 else
   absent counter-fixtures "needs flopscope bench --counters"
@@ -353,8 +367,18 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
       NOTE="ncu_twin.json in counters.tgz" \
       step ncu-twin 60 "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin.json" -- "${twin[@]}"
       pack_counters
-      [ -s "$cstage/ncu_twin.json" ] && NOTE="rc=1: a counter differs from ncu's" \
-        step crosscheck 20 "$fs" crosscheck "$cstage/ncu_twin.json" --ncu "$out/ncu.csv"
+      # The four kernel ids' kernels must all be compared: crosscheck passes on
+      # any kernel in common, and names that failed to pair would leave fewer.
+      if [ -s "$cstage/ncu_twin.json" ]; then
+        NOTE="rc=1: a counter differs from ncu's, or fewer than 4 kernels compared" \
+        step crosscheck 20 bash -c 'r=$("$@"); rc=$?; printf "%s\n" "$r"; [ $rc -eq 0 ] || exit $rc
+          grep -Eq "^PASS: .* over ([4-9]|[1-9][0-9]+) kernel" <<<"$r" || { echo "fewer than 4 kernels compared"; exit 1; }' \
+          crosscheck "$fs" crosscheck "$cstage/ncu_twin.json" --ncu "$out/ncu.csv"
+      else
+        not_run crosscheck "ncu-twin wrote no ncu_twin.json"
+      fi
+    else
+      not_run ncu-twin "ncu wrote no ncu.csv (or this build lacks profile or crosscheck)"
     fi
   else
     absent ncu "could not read the metric plan from flopscope metrics --json"
@@ -367,13 +391,16 @@ fi
 if has profile; then
   pcounters=(); "$fs" profile --help 2>&1 | grep -q -- --counters && pcounters=(--counters "$cstage/profile_flops.fscounters")
   NOTE="outputs and torch_flops.json in counters.tgz" \
-  step profile-torch-flops 120 "$fs" profile --set flops --tensor bf16 --out "$cstage/profile_flops.json" "${pcounters[@]}" -- \
+  step profile-torch-flops 120 "${then_file[@]}" "$cstage/profile_flops.json" \
+    "$fs" profile --set flops --tensor bf16 --out "$cstage/profile_flops.json" "${pcounters[@]}" -- \
     python3 "$ROOT/scripts/torch_step.py" --flops-out "$cstage/torch_flops.json"
   pack_counters
   # PyTorch's count per NVTX range beside the hardware FLOPs of the same ranges (table in run.log).
   if has crosscheck && [ -s "$cstage/profile_flops.json" ] && [ -s "$cstage/torch_flops.json" ]; then
     NOTE="FlopCounterMode vs hardware, per range: run.log; rc=1: no range held a counted launch" \
     step torch-crosscheck 20 "$fs" crosscheck "$cstage/profile_flops.json" --model-flops "$cstage/torch_flops.json"
+  else
+    not_run torch-crosscheck "profile_flops.json or torch_flops.json missing"
   fi
 else
   absent profile-torch-flops "flopscope profile is not in this build"
@@ -390,6 +417,12 @@ if has bench; then
   else
     NOTE="no --metrics in this build" step bench 180 "$fs" bench --out "$out/bench.json"
   fi
+  # Counters refused (exit 3 before any run): the suite again, timed only, so
+  # that the performance targets are still checked.
+  if [ ! -s "$out/bench.json" ] && grep -q '^=== bench: rc=3' "$log"; then
+    NOTE="bench refused counters: the suite timed only" \
+    step bench-timing 180 "$fs" bench --out "$out/bench.json"
+  fi
   NOTE="the 8192^3 GEMM targets" \
   step bench-large 75 "$fs" bench --kernel 'gemm\.(cublas|mma_sync)\.bf16|gemm\.(cublas|reg_tiled)\.fp32' --shape large --out "$out/bench_large.json"
   # The performance targets against what was just measured: no GPU work, a
@@ -397,10 +430,14 @@ if has bench; then
   if [ -s "$out/bench.json" ] && [ -s "$out/bench_large.json" ]; then
     NOTE="bench/targets-h200.txt; rc=1: a target missed" \
     step targets 20 "$fs" check "$out/bench.json" "$out/bench_large.json" --contracts bench/targets-h200.txt
+  else
+    not_run targets "bench.json or bench_large.json missing"
   fi
   if [ -s "$out/bench.json" ]; then
     NOTE="bench/counters-h200.txt: exact FLOPs and bytes" \
     step counter-checks 20 "$fs" check "$out/bench.json" --contracts bench/counters-h200.txt
+  else
+    not_run counter-checks "bench.json missing"
   fi
 else
   absent bench "flopscope bench is not in this build"
@@ -421,7 +458,8 @@ fi
 
 # ---- 9. the training step's timing, without counter replay --------------------------
 if has profile; then
-  step profile-torch 90 "$fs" profile --out "$out/profile.json" -- python3 "$ROOT/scripts/torch_step.py"
+  step profile-torch 90 "${then_file[@]}" "$out/profile.json" "$fs" profile --out "$out/profile.json" -- \
+    python3 "$ROOT/scripts/torch_step.py"
 fi
 
 # ---- 10. sanitizers over our kernels at tiny sizes ------------------------------------
@@ -449,8 +487,10 @@ fi
 # regex names the same kernels by their CUDA symbols (7 ids, 2 launches each).
 # Last, so it often gets "no time" in a first call: `--only ncu-tune` then.
 if command -v ncu >/dev/null 2>&1 && has bench; then
+  # ncu exits 0 when its --kernel-name matched nothing: the CSV must hold rows.
   NOTE="ncu_tune.csv in counters.tgz" \
-  step ncu-tune 60 ncu --clock-control none --csv --page details \
+  step ncu-tune 60 bash -c '"$@" || exit; grep -q "^\"ID\"" "'"$cstage/ncu_tune.csv"'" || { echo "ncu_tune.csv holds no kernel row"; exit 1; }' \
+    ncu-tune ncu --clock-control none --csv --page details \
     --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
     --section LaunchStats --section Occupancy --section WarpStateStats \
     --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 14 \

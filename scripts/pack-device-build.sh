@@ -25,11 +25,13 @@ limit=$((60 << 20))  # leave room under 64 MiB for the tree and .deps
 # loader at the machine's copies if neither holds them.
 rpath="/usr/local/cuda/lib64;/usr/local/cuda/targets/x86_64-linux/lib;/usr/local/cuda/extras/CUPTI/lib64"
 cmake -S . -B "$dst" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=ON "-DCMAKE_BUILD_RPATH=$rpath" >/dev/null
-# collector_test: its CounterFixtures test reads the counters the check records.
-targets=(flopscope_cli flopscope_inject profile_app collector_test)
-mapfile -t gpu_tests < <(sed -n 's/^ *flopscope_test(\([a-z_]*_gpu_test\) .*/\1/p' tests/CMakeLists.txt)
-[ "${#gpu_tests[@]}" -gt 0 ] || { echo "pack-device-build: found no *_gpu_test target in tests/CMakeLists.txt" >&2; exit 1; }
-cmake --build "$dst" -j"$(nproc)" --target "${targets[@]}" "${gpu_tests[@]}"
+targets=$(scripts/device-targets.sh)
+mapfile -t targets <<<"$targets"
+cmake --build "$dst" -j"$(nproc)" --target "${targets[@]}"
+# The commit the tree was built from: the GPU machine gets no .git, and
+# device-check's probe prints this.
+{ git rev-parse HEAD; [ -z "$(git status --porcelain --untracked-files=no)" ] || echo "with uncommitted changes"; } \
+  | paste -sd' ' >"$dst/COMMIT"
 
 # Only what runs: no objects, archives or dependency files.
 find "$dst" \( -name '*.o' -o -name '*.a' -o -name '*.d' -o -name '*.fatbin*' -o -name '*.cudafe*' \
@@ -44,7 +46,7 @@ echo "pack-device-build: the carried binaries need ${glibc:-an unknown glibc} or
 tar -czf "$dst.tgz" "$dst"
 carried=$(( $(du -sb "$dst.tgz" | cut -f1) + $(du -sb .deps 2>/dev/null | cut -f1 || echo 0) \
   + $(git ls-files -z | xargs -0 du -cb | tail -n1 | cut -f1) ))
-echo "pack-device-build: $dst.tgz holds ${gpu_tests[*]} and the CLI ($(( $(du -sb "$dst" | cut -f1) >> 20 )) MiB unpacked); with .deps and the tree: $((carried >> 20)) MiB carried"
+echo "pack-device-build: $dst.tgz holds ${targets[*]} ($(( $(du -sb "$dst" | cut -f1) >> 20 )) MiB unpacked); with .deps and the tree: $((carried >> 20)) MiB carried"
 if [ "$carried" -gt "$limit" ]; then
   echo "pack-device-build: $((carried >> 20)) MiB is over the $((limit >> 20)) MiB the device tool can carry; carry .deps alone and let device-check build" >&2
   exit 1

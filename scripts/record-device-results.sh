@@ -13,11 +13,12 @@
 # exact command, each file's SHA-256 and the summary table run.log ends with.
 # Where this checkout has a built flopscope ($FLOPSCOPE, default
 # build/tools/flopscope), report.md and report.html are made from the copies
-# (no GPU needed). The CI fixtures are staged too, never overwriting one: the
-# small counter files of counters.tgz with the results of the same runs into
-# <fixtures-root>/counters/<gpu>/ (collector_test's CounterFixtures test), and
+# (no GPU needed). The CI fixtures are staged too, never overwriting one, and
+# only what the device's own check of them passed: the small counter files of
+# counters.tgz with the results of the same runs into <fixtures-root>/counters/<gpu>/
+# (collector_test's CounterFixtures test; run.log's fixture-test step ok), and
 # ncu.csv with ncu_twin.json into <fixtures-root>/ncu/<gpu>/ (crosscheck_test's
-# RecordedNcuExportsAgree). Nothing is measured or computed here.
+# RecordedNcuExportsAgree; its crosscheck step ok). Nothing is measured or computed here.
 #
 # Exit codes: 0 filed; 2 bad input (no DIR, no probe.txt, an existing
 # destination: results are never overwritten).
@@ -104,13 +105,23 @@ prebuilt=$(grep -m1 -E '^flopscope [0-9]' "$dest/probe.txt" || true)
   for f in "${known[@]}"; do
     [[ " ${copied[*]} " == *" $f "* ]] || echo "| $f | not brought back |"
   done
-  if [ -f "$dest/run.log" ]; then
+  if [ -f "$dest/run.log" ] && grep -Eq '^step +status +s +note' "$dest/run.log"; then
     echo
     echo "## device-check's summary (the end of run.log)"
     echo
     echo '```'
     awk '/^step +status +s +note/ {buf=""} {buf=buf $0 "\n"} END {printf "%s", buf}' "$dest/run.log" |
       sed -n '/^step  *status/,$p'
+    echo '```'
+  elif [ -f "$dest/run.log" ]; then
+    echo
+    echo "## device-check's summary"
+    echo
+    echo "run.log ends without its summary table: the run was cut short (the call's time limit, or a kill)."
+    echo "Its last step lines:"
+    echo
+    echo '```'
+    grep -E '^=== ' "$dest/run.log" | tail -n 5
     echo '```'
   fi
 } >"$dest/PROVENANCE.md"
@@ -153,6 +164,10 @@ stage() {
 }
 counters_dir="$fixtures_root/counters/$gpu"
 staged=()
+# Only files the device's fixture-test passed: CounterFixtures asks the same of
+# them on every CI run.
+fixture_test_ok=0
+grep -q '^=== fixture-test: ok' "$dest/run.log" 2>/dev/null && fixture_test_ok=1
 for c in "$unpacked"/*.fscounters; do
   [ -f "$c" ] || continue
   name=$(basename "$c" .fscounters) json="${c%.fscounters}.json"
@@ -164,6 +179,8 @@ for c in "$unpacked"/*.fscounters; do
     echo "record-device-results: $name.json holds application runs (flopscope profile); not made a fixture"
   elif [ "$(stat -c %s "$c")" -gt "$max_fixture" ]; then
     echo "record-device-results: $name.fscounters is over 1 MiB; not made a fixture"
+  elif [ "$fixture_test_ok" = 0 ]; then
+    echo "record-device-results: $name.fscounters not made a fixture: run.log has no passed fixture-test step"
   elif stage "$counters_dir" "$c" "$json"; then
     staged+=("$name")
   fi

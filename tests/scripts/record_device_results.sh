@@ -2,8 +2,9 @@
 # scripts/record-device-results.sh on a device-check output folder made here:
 # the files are copied unchanged beside a PROVENANCE.md that quotes probe.txt
 # (and says what it lacks), the command, each file's SHA-256 and run.log's
-# summary; the report is made from the copies; the small counter files and the
-# ncu export become CI fixtures, never overwriting one; a second filing to the same
+# summary (or that it has none); the report is made from the copies; the small
+# counter files and the ncu export become CI fixtures when the device's checks of
+# them passed, never overwriting one; a second filing to the same
 # place, a bad date and a folder without probe.txt are refused with exit 2.
 #   record_device_results.sh SOURCE_DIR BUILD_DIR
 set -u
@@ -24,7 +25,7 @@ glibc: ldd (Ubuntu GLIBC 2.39-0ubuntu8) 2.39
 name, driver_version, pci.bus_id, memory.total [MiB], clocks.max.sm [MHz], clocks.sm [MHz], power.limit [W], persistence_mode
 NVIDIA H200, 580.95.05, 00000000:19:00.0, 143771 MiB, 1980 MHz, 1980 MHz, 700.00 W, Enabled
 P
-printf '=== crosscheck: ok (3 s)\nstep                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
+printf '=== fixture-test: ok (2 s)\n=== crosscheck: ok (3 s)\nstep                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
   >"$fetched/run.log"
 cp "$src/tests/fixtures/handmade-h200.json" "$fetched/bench.json"
 # counters.tgz as device-check packs it: small fixture pairs, one too large, the
@@ -85,12 +86,19 @@ run "$damaged" --date 2026-12-03 --dest-root "$dest_root" --fixtures-root "$tmp/
 grep -q "cannot be unpacked" "$tmp/err" || fail "a damaged counters.tgz was not named"
 [ ! -e "$tmp/fixtures-damaged/counters" ] || fail "files from a damaged counters.tgz were staged"
 
-# An ncu export whose crosscheck failed on the device is no fixture: CI would fail on it.
+# An ncu export whose crosscheck failed on the device is no fixture, nor are
+# counter files whose fixture-test failed: CI would fail on them. A run.log
+# without its summary (the run was cut short) is said to be so.
 cp "$fetched/counters.tgz" "$fetched/ncu.csv" "$damaged/"
-echo '=== crosscheck: rc=1 (3 s)' >"$damaged/run.log"
+printf '=== fixture-test: rc=1 (2 s)\n=== crosscheck: rc=1 (3 s)\n' >"$damaged/run.log"
 run "$damaged" --date 2026-12-04 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-failed" || fail "exit $? filing a failed crosscheck"
 grep -q "no passed crosscheck step" "$tmp/out" || fail "a failed crosscheck's export left out silently"
 [ ! -e "$tmp/fixtures-failed/ncu" ] || fail "the export of a failed crosscheck was staged"
+grep -q "gemm_naive.fscounters not made a fixture: run.log has no passed fixture-test step" "$tmp/out" ||
+  fail "counter files of a failed fixture-test left out silently"
+[ ! -e "$tmp/fixtures-failed/counters" ] || fail "the counter files of a failed fixture-test were staged"
+grep -q "ends without its summary table: the run was cut short" "$dest_root/h200/2026-12-04/PROVENANCE.md" ||
+  fail "a run.log cut short is not said to be so"
 
 run "$fetched" --date 2026-12-01 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "filing twice to one place was not refused with exit 2"
