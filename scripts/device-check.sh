@@ -120,7 +120,10 @@ step() {
 absent() { summary+=("$1|absent|0|$2"); echo "=== $1: absent: $2" >>"$log"; }
 # A step left out because what it reads is missing (an earlier step failed or ran
 # out of time): named in the table, so nothing is left out silently.
-not_run() { summary+=("$1|not run|0|$2"); echo "=== $1: not run: $2" >>"$log"; }
+not_run() {
+  if [ -n "$only" ] && [[ "$only" != *",$1,"* ]]; then return 0; fi
+  summary+=("$1|not run|0|$2"); echo "=== $1: not run: $2" >>"$log"
+}
 # step NAME LIMIT "${then_file[@]}" FILE CMD...: CMD, failing when it exits 0 but
 # wrote no FILE (a profile whose application never initialised CUDA writes none,
 # and exits 0).

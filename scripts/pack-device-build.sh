@@ -25,13 +25,13 @@ limit=$((60 << 20))  # leave room under 64 MiB for the tree and .deps
 # loader at the machine's copies if neither holds them.
 rpath="/usr/local/cuda/lib64;/usr/local/cuda/targets/x86_64-linux/lib;/usr/local/cuda/extras/CUPTI/lib64"
 cmake -S . -B "$dst" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=ON "-DCMAKE_BUILD_RPATH=$rpath" >/dev/null
+# The commit the tree is built from, taken before the build reads the sources:
+# the GPU machine gets no .git, and device-check's probe prints this.
+commit="$(git rev-parse HEAD)$([ -z "$(git status --porcelain --untracked-files=no)" ] || echo ' with uncommitted changes')"
 targets=$(scripts/device-targets.sh)
 mapfile -t targets <<<"$targets"
 cmake --build "$dst" -j"$(nproc)" --target "${targets[@]}"
-# The commit the tree was built from: the GPU machine gets no .git, and
-# device-check's probe prints this.
-{ git rev-parse HEAD; [ -z "$(git status --porcelain --untracked-files=no)" ] || echo "with uncommitted changes"; } \
-  | paste -sd' ' >"$dst/COMMIT"
+echo "$commit" >"$dst/COMMIT"
 
 # Only what runs: no objects, archives or dependency files.
 find "$dst" \( -name '*.o' -o -name '*.a' -o -name '*.d' -o -name '*.fatbin*' -o -name '*.cudafe*' \
