@@ -40,8 +40,9 @@
 # step that adds to it, so a run cut short keeps what was done, and kept under
 # 15 MiB (the largest raw counter files are left out, and named in run.log).
 # A short table is printed last (and appended to run.log); run.log has a line per
-# step as it ends. Exit status: 0 every step that ran passed, 1 a step failed or
-# timed out or a GPU test program is missing, 2 a bad option, 3 no GPU visible.
+# step as it ends; a step whose input is missing is a "not run" row. Exit status:
+# 0 every step that ran passed, 1 a step failed or timed out or a GPU test
+# program is missing, 2 a bad option, 3 no GPU visible.
 # --budget S (default 540) bounds the whole run: a step that no longer fits is
 # reported "no time". --only LIST runs just those steps (comma-separated names
 # from the table).
@@ -312,6 +313,7 @@ if [ "${#gpu_tests[@]}" -gt 0 ]; then
   NOTE="${#gpu_tests[@]} programs, 75 s each at most" \
   step gpu-tests $((${#gpu_tests[@]} * 80)) bash -c "cstage='$cstage'; $(declare -f run_gpu_tests); run_gpu_tests \"\$@\"" \
     gpu-tests "${gpu_tests[@]}"
+  rm -f "$cstage/.gtest.out"  # left by a program the step's limit killed: not for counters.tgz
   # A skipped test is not a passed one: the table names the skipped (the
   # reasons, e.g. counters not permitted or no second GPU, are in run.log).
   skipped=$(sed -n '/^=== gpu-tests: /,/^=== gpu-tests: [a-z]/p' "$log" |
@@ -517,7 +519,8 @@ fi
 print_summary
 # Exit 1 when a step failed, timed out or its program is missing, so that a
 # caller gating on the status cannot take a failed run for a passed one;
-# "absent" (this build lacks it) and "no time" (budget spent) are not failures.
+# "absent" (this build lacks it), "not run" (its input is missing: the step that
+# should have made it failed, or ran out of time) and "no time" are not failures.
 for row in "${summary[@]}"; do
   IFS='|' read -r _ status _ _ <<<"$row"
   case "$status" in rc=* | timeout* | missing*) exit 1 ;; esac
