@@ -35,8 +35,8 @@ inline bool env_flag(const char* name) {
 inline bool gpu_expected() { return env_flag("FLOPSCOPE_EXPECT_GPU"); }
 
 /// True when the environment says counters are permitted here
-/// (FLOPSCOPE_EXPECT_COUNTERS: device-check sets it for root, or when the
-/// driver's RmProfilingAdminOnly is 0).
+/// (FLOPSCOPE_EXPECT_COUNTERS: device-check sets it when the driver's
+/// RmProfilingAdminOnly is 0).
 inline bool counters_expected() { return env_flag("FLOPSCOPE_EXPECT_COUNTERS"); }
 
 }  // namespace flopscope::test
@@ -46,14 +46,14 @@ inline bool counters_expected() { return env_flag("FLOPSCOPE_EXPECT_COUNTERS"); 
 /// machine setting, not a flopscope failure; device-check lists such skips.
 /// With FLOPSCOPE_EXPECT_COUNTERS set it fails instead: the machine permits
 /// counters, so flopscope misread it.
-#define FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(text)                                           \
-  do {                                                                                        \
-    const std::string counters_text_ = (text);                                                \
-    if (counters_text_.find("restricted to administrators") != std::string::npos) {           \
-      if (::flopscope::test::counters_expected())                                             \
+#define FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(text)                                                  \
+  do {                                                                                               \
+    const std::string counters_text_ = (text);                                                       \
+    if (counters_text_.find("restricted to administrators") != std::string::npos) {                  \
+      if (::flopscope::test::counters_expected())                                                    \
         FAIL() << "FLOPSCOPE_EXPECT_COUNTERS is set, but counters were refused: " << counters_text_; \
-      GTEST_SKIP() << "GPU counters not permitted here: " << counters_text_;                  \
-    }                                                                                         \
+      GTEST_SKIP() << "GPU counters not permitted here: " << counters_text_;                         \
+    }                                                                                                \
   } while (0)
 
 #define FLOPSCOPE_REQUIRE_GPU()                                                                   \
