@@ -40,8 +40,11 @@ if [ -x "$build/tests/session_gpu_test" ]; then
 fi
 grep -Eq "^devices +ok" "$out/stdout" && fail "flopscope devices succeeded without a GPU"
 # Without a GPU a step fails for that (3), never because flopscope refused the
-# options the script gives it (2: an option renamed or dropped since).
-grep -Eq "^[a-z0-9-]+ +rc=2 " "$out/stdout" && fail "a step's command line was refused: $(grep -E ' rc=2 ' "$out/stdout")"
+# options the script gives it (2: an option renamed or dropped since). A build
+# without kernels refuses bench itself with 2, so only where the kernels are.
+if [ -x "$build/tests/session_gpu_test" ]; then
+  grep -Eq "^[a-z0-9-]+ +rc=2 " "$out/stdout" && fail "a step's command line was refused: $(grep -E ' rc=2 ' "$out/stdout")"
+fi
 n=$(ls -A "$out/dc" | wc -l)
 [ "$n" -le 8 ] || fail "$n files in the output directory, at most 8 allowed: $(ls -A "$out/dc")"
 echo "device-check with a stand-in GPU: every step reported, GPU tests failing, $n files"
