@@ -162,12 +162,11 @@ stage() {
   mkdir -p "$to" && cp "$@" "$to/" &&
     echo "- ${names[*]}: recorded by scripts/device-check.sh; provenance in $dest/PROVENANCE.md" >>"$to/SOURCE.md"
 }
+# Whether run.log records device-check's step NAME as passed: a fixture becomes
+# one only when the device's own check of it passed, as CI will check it again.
+step_passed() { grep -q "^=== $1: ok" "$dest/run.log" 2>/dev/null; }
 counters_dir="$fixtures_root/counters/$gpu"
 staged=()
-# Only files the device's fixture-test passed: CounterFixtures asks the same of
-# them on every CI run.
-fixture_test_ok=0
-grep -q '^=== fixture-test: ok' "$dest/run.log" 2>/dev/null && fixture_test_ok=1
 for c in "$unpacked"/*.fscounters; do
   [ -f "$c" ] || continue
   name=$(basename "$c" .fscounters) json="${c%.fscounters}.json"
@@ -179,7 +178,7 @@ for c in "$unpacked"/*.fscounters; do
     echo "record-device-results: $name.json holds application runs (flopscope profile); not made a fixture"
   elif [ "$(stat -c %s "$c")" -gt "$max_fixture" ]; then
     echo "record-device-results: $name.fscounters is over 1 MiB; not made a fixture"
-  elif [ "$fixture_test_ok" = 0 ]; then
+  elif ! step_passed fixture-test; then
     echo "record-device-results: $name.fscounters not made a fixture: run.log has no passed fixture-test step"
   elif stage "$counters_dir" "$c" "$json"; then
     staged+=("$name")
@@ -191,7 +190,7 @@ fi
 # Only an export the device's crosscheck step passed: RecordedNcuExportsAgree
 # asks the same of it on every CI run.
 if [ -f "$dest/ncu.csv" ] && [ -f "$unpacked/ncu_twin.json" ]; then
-  if ! grep -q '^=== crosscheck: ok' "$dest/run.log" 2>/dev/null; then
+  if ! step_passed crosscheck; then
     echo "record-device-results: ncu.csv not made a fixture: run.log has no passed crosscheck step (see its crosscheck lines)"
   elif stage "$fixtures_root/ncu/$gpu" "$dest/ncu.csv" "$unpacked/ncu_twin.json"; then
     echo "record-device-results: ncu.csv and ncu_twin.json staged in $fixtures_root/ncu/$gpu (docs/crosscheck.md)"
