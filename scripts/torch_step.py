@@ -20,6 +20,9 @@ so that flopscope can set the hardware FLOPs of each range beside it:
 
 The same count is given for "step0" too: the hardware FLOPs of "counted" and "step0"
 should then agree, which shows that the counter did not change the kernels.
+
+--device cpu runs the same step on the CPU (NVTX ranges are then marks nobody
+reads): a check of this script, and of the document it writes, where no GPU is.
 """
 import argparse
 import contextlib
@@ -34,6 +37,7 @@ def main() -> int:
     ap.add_argument("--d-model", type=int, default=1024)
     ap.add_argument("--heads", type=int, default=8)
     ap.add_argument("--flops-out", default="")
+    ap.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
     args = ap.parse_args()
 
     try:
@@ -42,7 +46,7 @@ def main() -> int:
     except ImportError as e:
         print(f"torch_step: PyTorch is not installed ({e})", file=sys.stderr)
         return 3
-    if not torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available():
         print("torch_step: no CUDA device visible to PyTorch", file=sys.stderr)
         return 3
 
@@ -55,7 +59,11 @@ def main() -> int:
             torch.cuda.nvtx.range_end(rid)
 
     torch.manual_seed(0)
-    dev = torch.device("cuda")
+    dev = torch.device(args.device)
+
+    def synchronize():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
     layer = torch.nn.TransformerEncoderLayer(
         d_model=args.d_model, nhead=args.heads, dim_feedforward=4 * args.d_model,
         batch_first=True, dtype=torch.bfloat16, device=dev)
@@ -94,11 +102,11 @@ def main() -> int:
     counts = {}
     with nvtx_range("counted"):
         step(counts)
-    torch.cuda.synchronize()
+    synchronize()
     for i in range(args.steps):
         with nvtx_range(f"step{i}"):
             step()
-    torch.cuda.synchronize()
+    synchronize()
 
     total = sum(c["flops"] for c in counts.values())
     if args.flops_out:

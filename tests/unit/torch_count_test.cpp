@@ -1,0 +1,82 @@
+// What scripts/torch_step.py --flops-out writes, from a real run of it:
+// tests/fixtures/torch/torch_step_cpu.json is PyTorch's own FlopCounterMode count
+// of the script's transformer layer, run on the CPU (--device cpu, default
+// sizes; tests/fixtures/README.md). It must read as a model-FLOPs file, and its
+// forward count must be the estimator's formula for the same layer, so that
+// `flopscope crosscheck --model-flops` and `flopscope estimate` speak of one
+// thing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "flopscope/crosscheck.h"
+#include "flopscope/estimate.h"
+#include "unit/crosscheck_sample.h"
+
+using namespace flopscope;
+
+namespace {
+
+ModelFlops torch_step_count() {
+  return read_model_flops(
+      (std::filesystem::path(FLOPSCOPE_FIXTURES_DIR) / "torch" / "torch_step_cpu.json").string());
+}
+
+const ModelRange& range(const ModelFlops& m, const std::string& nvtx) {
+  for (const ModelRange& r : m.ranges)
+    if (r.nvtx == nvtx) return r;
+  throw std::runtime_error("no range '" + nvtx + "'");
+}
+
+}  // namespace
+
+TEST(TorchStepCount, ReadsAsModelFlopsWithItsPhases) {
+  const ModelFlops m = torch_step_count();
+  EXPECT_EQ(m.source.rfind("torch.utils.flop_counter.FlopCounterMode (torch ", 0), 0u) << m.source;
+  ASSERT_EQ(m.ranges.size(), 8u);  // counted and step0, each with forward, backward, optimizer
+  for (const char* outer : {"counted", "step0"}) {
+    const std::string o = outer;
+    double phases = 0;
+    for (const char* phase : {"/forward", "/backward", "/optimizer"}) {
+      const ModelRange& r = range(m, o + phase);
+      double ops = 0;
+      for (const auto& [op, flops] : r.by_op) ops += flops;
+      EXPECT_EQ(ops, r.flops) << r.nvtx << ": the breakdown adds up to the phase";
+      phases += r.flops;
+    }
+    EXPECT_EQ(range(m, o).flops, phases) << o;
+  }
+  EXPECT_EQ(range(m, "counted/optimizer").flops, 0) << "SGD's update is element-wise: no matmul FLOPs";
+  EXPECT_GT(range(m, "counted/forward").by_op.count("aten.addmm"), 0u);  // the projections
+}
+
+TEST(TorchStepCount, ForwardIsTheEstimatorsLayerFormula) {
+  // torch_step.py's defaults: one post-norm encoder layer, GELU MLP, 2048 tokens,
+  // d_model 1024, 8 heads, FFN 4·d_model, no mask.
+  estimate::ModelConfig layer;
+  layer.layers = 1;
+  layer.d_model = 1024;
+  layer.heads = 8;
+  layer.ffn_dim = 4096;
+  layer.ffn_type = FfnType::gelu;
+  layer.vocab = 1;  // the layer has no LM head; its logits are left out below
+  layer.seq_len = 2048;
+  estimate::validate_model(layer, "torch_step layer");
+  const estimate::ForwardFlops f = estimate::forward_flops_per_token(layer, layer.seq_len, /*causal=*/false);
+  const double tokens = 2048;
+  const double forward = tokens * (f.qkv + f.attn_out + f.attention + f.ffn);
+
+  const ModelFlops m = torch_step_count();
+  EXPECT_EQ(range(m, "counted/forward").flops, forward);
+  // Backward is twice the forward, less one GEMM: the input is a leaf that needs
+  // no gradient, so the QKV projection's dX is never computed.
+  EXPECT_EQ(range(m, "counted/backward").flops, 2 * forward - tokens * f.qkv);
+}
+
+TEST(TorchStepCount, CrosscheckSetsItsRangesBesideTheProfile) {
+  const ModelCrosscheck r = crosscheck_model_flops(test::model_twin_profile(), torch_step_count());
+  ASSERT_EQ(r.ranges.size(), 8u);
+  EXPECT_EQ(r.ranges[1].model.nvtx, "counted/forward");
+  EXPECT_EQ(r.ranges[1].hw.launches, 7);  // the twin profile's forward launches
+  EXPECT_TRUE(r.compared());
+}
