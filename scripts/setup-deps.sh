@@ -16,6 +16,9 @@ APT_PACKAGES+=(chromium libpng-dev)
 # no register spills): the toolkit on these machines lacks them. PyPI has no
 # 13.0 build; 13.2 reads 13.0 cubins.
 PIP_PACKAGES=("nvidia-cuda-cuobjdump==13.2.86" "nvidia-cuda-nvdisasm==13.2.86")
+# The CUPTI that PyTorch's CUDA 13 wheels bring, for the injection library's test
+# under it (tests/cli/nvtx_without_driver.sh); never linked into flopscope.
+PIP_PACKAGES+=("nvidia-cuda-cupti==13.2.86")
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,9 +38,12 @@ fi
 
 # Python tools live in a private prefix so they never disturb the system's.
 PYTOOLS="${FLOPSCOPE_PYTOOLS:-$(cd "$(dirname "$0")/.." && pwd)/.pytools}"
-if [ ! -x "$PYTOOLS/bin/cuobjdump" ] || [ ! -x "$PYTOOLS/bin/nvdisasm" ]; then
+# .installed names the packages last installed there: a changed list reinstalls.
+if [ "$(cat "$PYTOOLS/.installed" 2>/dev/null)" != "${PIP_PACKAGES[*]}" ] ||
+   [ ! -x "$PYTOOLS/bin/cuobjdump" ] || [ ! -x "$PYTOOLS/bin/nvdisasm" ]; then
   echo "setup-deps: installing ${PIP_PACKAGES[*]} into $PYTOOLS"
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$PYTOOLS/site" "${PIP_PACKAGES[@]}"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --upgrade \
+    --target "$PYTOOLS/site" "${PIP_PACKAGES[@]}"
   mkdir -p "$PYTOOLS/bin"
   for tool in cuobjdump nvdisasm; do
     found=$(find "$PYTOOLS/site" -type f -name "$tool" | head -n1)
@@ -45,5 +51,6 @@ if [ ! -x "$PYTOOLS/bin/cuobjdump" ] || [ ! -x "$PYTOOLS/bin/nvdisasm" ]; then
     chmod +x "$found"
     ln -sf "$found" "$PYTOOLS/bin/$tool"
   done
+  echo "${PIP_PACKAGES[*]}" > "$PYTOOLS/.installed"
 fi
 echo "setup-deps: ok"

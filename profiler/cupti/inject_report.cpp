@@ -144,7 +144,7 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
   }
   if (const std::string used = cupti_used(c.statuses); !used.empty()) o.notes.push_back(used);
   if (c.statuses.empty())
-    o.notes.push_back("no CUDA activity was seen: the injection library was never loaded, so '" + app_name +
+    o.notes.push_back("no CUDA activity was seen: the injection library never started, so '" + app_name +
                       "' did not initialise CUDA (or could not: see below)");
   else if (collection_exit == 0 && total.kernels == 0)
     o.notes.push_back("CUDA was initialised but no kernel ran");

@@ -279,12 +279,30 @@ void* cupti_symbol(const char* name) {
   }
   return ::dlsym(RTLD_NEXT, name);
 }
+
+// NVTX is handed to CUPTI only where a CUDA driver answers. Without one there is
+// no CUDA work to attribute, and CUPTI 13.2's NVTX entry point (the one PyTorch's
+// CUDA 13 wheels bring) then recurses until the stack overflows, where 13.0's
+// returns: `flopscope profile -- python train.py` on a machine with no driver
+// crashed the script (tests/cli/nvtx_without_driver.sh). NVTX calls stay no-ops.
+bool driver_answers() {
+  void* h = ::dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+  if (!h) return false;
+  using DriverGetVersion = int (*)(int*);
+  auto get = reinterpret_cast<DriverGetVersion>(::dlsym(h, "cuDriverGetVersion"));
+  int version = 0;
+  if (get && get(&version) == 0 && version > 0) return true;  // 0: CUDA_SUCCESS (a stub library fails)
+  ::dlclose(h);
+  return false;
+}
+
+void* nvtx_entry(const char* name) { return driver_answers() ? cupti_symbol(name) : nullptr; }
 }  // namespace
 
 /// NVTX_INJECTION64_PATH entry point: hand NVTX to CUPTI, then start
 /// collecting so that ranges opened before the first CUDA call are seen.
 FLOPSCOPE_EXPORT int InitializeInjectionNvtx2(NvtxGetExportTable get_export_table) {
-  auto fn = reinterpret_cast<NvtxInit>(cupti_symbol("InitializeInjectionNvtx2"));
+  auto fn = reinterpret_cast<NvtxInit>(nvtx_entry("InitializeInjectionNvtx2"));
   const int r = fn ? fn(get_export_table) : 0;
   if (r) start_once();
   return r;
@@ -293,7 +311,7 @@ FLOPSCOPE_EXPORT int InitializeInjectionNvtx2(NvtxGetExportTable get_export_tabl
 /// The entry point of older NVTX loaders (libnvToolsExt.so.1): one pointer
 /// argument, handed to libcupti's function of the same name.
 FLOPSCOPE_EXPORT int InitializeInjectionNvtx(void* table) {
-  auto fn = reinterpret_cast<NvtxExtInit>(cupti_symbol("InitializeInjectionNvtx"));
+  auto fn = reinterpret_cast<NvtxExtInit>(nvtx_entry("InitializeInjectionNvtx"));
   const int r = fn ? fn(table) : 0;
   if (r) start_once();
   return r;
@@ -301,6 +319,6 @@ FLOPSCOPE_EXPORT int InitializeInjectionNvtx(void* table) {
 
 /// NVTX extension modules (payloads, counters) are CUPTI's too.
 FLOPSCOPE_EXPORT int InitializeInjectionNvtxExtension(void* module_info) {
-  auto fn = reinterpret_cast<NvtxExtInit>(cupti_symbol("InitializeInjectionNvtxExtension"));
+  auto fn = reinterpret_cast<NvtxExtInit>(nvtx_entry("InitializeInjectionNvtxExtension"));
   return fn ? fn(module_info) : 0;
 }
