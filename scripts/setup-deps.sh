@@ -17,7 +17,7 @@ APT_PACKAGES+=(chromium libpng-dev)
 # 13.0 build; 13.2 reads 13.0 cubins.
 PIP_PACKAGES=("nvidia-cuda-cuobjdump==13.2.86" "nvidia-cuda-nvdisasm==13.2.86")
 # The CUPTI that PyTorch's CUDA 13 wheels bring, for the injection library's test
-# under it (tests/cli/nvtx_without_driver.sh); never linked into flopscope.
+# under it (tests/cli/cupti_13_2_without_driver.sh); never linked into flopscope.
 PIP_PACKAGES+=("nvidia-cuda-cupti==13.2.86")
 
 SUDO=""

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cupti_callable.h"
 #include "flopscope/error.h"
 #include "metric_plan_host.h"
 #include "session_errors.h"
@@ -75,6 +76,7 @@ std::vector<std::string> parse_tensor_list(std::string_view list) {
 }
 
 std::vector<std::string> supported_chips() {
+  cupti::require_cupti_callable();
   auto p = cupti::cupti_params<CUpti_Profiler_Host_GetSupportedChips_Params>(CUpti_Profiler_Host_GetSupportedChips_Params_STRUCT_SIZE);
   const CUptiResult r = cuptiProfilerHostGetSupportedChips(&p);
   if (r != CUPTI_SUCCESS) cupti::throw_cupti_failure(r, "cuptiProfilerHostGetSupportedChips");

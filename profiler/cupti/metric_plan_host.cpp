@@ -2,6 +2,7 @@
 
 #include <cupti_range_profiler.h>
 
+#include "cupti_callable.h"
 #include "flopscope/error.h"
 #include "session_errors.h"
 
@@ -9,6 +10,7 @@ namespace flopscope::cupti {
 
 HostObject::HostObject(const std::string& chip, const std::vector<uint8_t>& availability)
     : availability_(availability) {
+  require_cupti_callable();
   auto p = cupti_params<CUpti_Profiler_Host_Initialize_Params>(CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE);
   p.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
   p.pChipName = chip.c_str();

@@ -1,12 +1,12 @@
 // `flopscope profile` on the CPU: argument handling and applications that never
 // touch CUDA (the injection library is only loaded by CUDA, so they simply run).
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "cli/fake_cupti.h"
+#include "cupti_callable.h"  // driver_answers: the injection library's question
 #include "cli/run_cli.h"
 #include "flopscope/results.h"  // read_file
 
@@ -21,18 +21,6 @@ void expect_usage_error(const flopscope::test::CliResult& r, const std::string& 
   EXPECT_EQ(lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
-}
-
-// Whether a CUDA driver answers here: the question the injection library asks
-// before it hands NVTX to CUPTI (tools/inject/inject.cpp).
-bool driver_answers() {
-  void* h = ::dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!h) return false;
-  auto get = reinterpret_cast<int (*)(int*)>(::dlsym(h, "cuDriverGetVersion"));
-  int version = 0;
-  const bool answers = get && get(&version) == 0 && version > 0;
-  ::dlclose(h);
-  return answers;
 }
 
 }  // namespace
@@ -138,10 +126,10 @@ TEST(ProfileCli, NoResultsFileWithoutCudaActivity) {
 // no driver CUPTI refuses (CUPTI_ERROR_UNKNOWN): profile says so and exits 3
 // when the application itself succeeded, or passes on the application's code.
 // NVTX is not handed to CUPTI where no driver answers (CUPTI 13.2 crashes
-// there, tests/cli/nvtx_without_driver.sh): the library never starts, and
+// there, tests/cli/cupti_13_2_without_driver.sh): the library never starts, and
 // profile says that no driver was found and passes on the application's code.
 TEST(ProfileCli, InjectionWithoutDriverSaysSo) {
-  const bool driver = driver_answers();
+  const bool driver = flopscope::cupti::driver_answers();
   for (const char* mode : {"cuda", "nvtx"}) {
     auto r = run_cli({"profile", "--", FLOPSCOPE_INJECT_LOADER, mode, "0"});
     auto failing = run_cli({"profile", "--", FLOPSCOPE_INJECT_LOADER, mode, "5"});

@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "activity_collector.h"
+#include "cupti_callable.h"
 #include "flopscope/counter_file.h"
 #include "flopscope/error.h"
 #include "flopscope/results.h"
@@ -281,22 +282,13 @@ void* cupti_symbol(const char* name) {
 }
 
 // NVTX is handed to CUPTI only where a CUDA driver answers. Without one there is
-// no CUDA work to attribute, and CUPTI 13.2's NVTX entry point (the one PyTorch's
-// CUDA 13 wheels bring) then recurses until the stack overflows, where 13.0's
-// returns: `flopscope profile -- python train.py` on a machine with no driver
-// crashed the script (tests/cli/nvtx_without_driver.sh). NVTX calls stay no-ops.
-bool driver_answers() {
-  void* h = ::dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!h) return false;
-  using DriverGetVersion = int (*)(int*);
-  auto get = reinterpret_cast<DriverGetVersion>(::dlsym(h, "cuDriverGetVersion"));
-  int version = 0;
-  if (get && get(&version) == 0 && version > 0) return true;  // 0: CUDA_SUCCESS (a stub library fails)
-  ::dlclose(h);
-  return false;
+// no CUDA work to attribute, and CUPTI 13.2 (the one PyTorch's CUDA 13 wheels
+// bring) crashes at its first call (cupti_callable.h): `flopscope profile --
+// python train.py` on a machine with no driver crashed the script
+// (tests/cli/cupti_13_2_without_driver.sh). NVTX calls then stay no-ops.
+void* nvtx_entry(const char* name) {
+  return flopscope::cupti::driver_answers() ? cupti_symbol(name) : nullptr;
 }
-
-void* nvtx_entry(const char* name) { return driver_answers() ? cupti_symbol(name) : nullptr; }
 }  // namespace
 
 /// NVTX_INJECTION64_PATH entry point: hand NVTX to CUPTI, then start

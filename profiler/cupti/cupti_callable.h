@@ -1,0 +1,20 @@
+#pragma once
+// Whether CUPTI may be called in this process at all. CUPTI 13.2, the one
+// PyTorch's CUDA 13 wheels bring, overflows its stack on its first call (even
+// cuptiGetVersion) where no CUDA driver answers; 13.0, the toolkit's here,
+// works offline. Seen on a machine without a driver (docs/profile.md, PyTorch).
+#include <string>
+
+namespace flopscope::cupti {
+
+/// A CUDA driver answers here: libcuda.so.1 loads and cuDriverGetVersion
+/// succeeds (a stub library's fails). Needs no GPU and initialises nothing.
+bool driver_answers();
+
+/// Before the first CUPTI call of a path that runs without a GPU (the host API:
+/// metric plans, counter evaluation). Where no driver answers, CUPTI's first call
+/// is made once in a forked child; if that child dies, or is still running after
+/// 10 s, throws no_gpu naming the library. Decided once per process.
+void require_cupti_callable();
+
+}  // namespace flopscope::cupti
