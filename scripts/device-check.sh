@@ -175,7 +175,14 @@ probe() {
   echo "cmake: $(cmake --version 2>&1 | head -n1)"; echo "ninja: $(ninja --version 2>&1)"
   echo "g++: $(g++ --version 2>&1 | head -n1)"
   echo "python3: $(python3 --version 2>&1)"
-  echo "torch: $(python3 -c 'import torch;print(torch.__version__, torch.version.cuda)' 2>&1 | tail -n1)"
+  # Which libcupti `import torch` loads: the injection library binds to it in a
+  # PyTorch process (docs/profile.md, PyTorch), so its version matters there.
+  python3 - 2>&1 <<'PY' | grep -E '^torch' || echo "torch: not importable"
+import torch
+print("torch:", torch.__version__, torch.version.cuda)
+maps = sorted({l.split()[-1] for l in open("/proc/self/maps") if "libcupti" in l})
+print("torch's CUPTI (loaded at import):", " ".join(maps) or "none")
+PY
   echo "--- prebuilt flopscope ($build)"
   if [ -x "$build/tools/flopscope" ]; then
     "$build/tools/flopscope" --version 2>&1
