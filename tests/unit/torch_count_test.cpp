@@ -4,23 +4,29 @@
 // sizes; tests/fixtures/README.md). It must read as a model-FLOPs file, and its
 // forward count must be the estimator's formula for the same layer, so that
 // `flopscope crosscheck --model-flops` and `flopscope estimate` speak of one
-// thing.
+// thing. tests/fixtures/torch/sdpa_counts_cpu.json is PyTorch's count of
+// scaled_dot_product_attention (sdpa_counts.py beside it), set against the
+// attention model's.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "flopscope/crosscheck.h"
 #include "flopscope/estimate.h"
+#include "flopscope/models.h"
+#include "flopscope/results.h"  // read_file
 #include "unit/crosscheck_sample.h"
 
 using namespace flopscope;
 
 namespace {
 
-ModelFlops torch_step_count() {
-  return read_model_flops(
-      (std::filesystem::path(FLOPSCOPE_FIXTURES_DIR) / "torch" / "torch_step_cpu.json").string());
+std::string torch_fixture(const char* name) {
+  return (std::filesystem::path(FLOPSCOPE_FIXTURES_DIR) / "torch" / name).string();
 }
+
+ModelFlops torch_step_count() { return read_model_flops(torch_fixture("torch_step_cpu.json")); }
 
 const ModelRange& range(const ModelFlops& m, const std::string& nvtx) {
   for (const ModelRange& r : m.ranges)
@@ -79,4 +85,34 @@ TEST(TorchStepCount, CrosscheckSetsItsRangesBesideTheProfile) {
   EXPECT_EQ(r.ranges[1].model.nvtx, "counted/forward");
   EXPECT_EQ(r.ranges[1].hw.launches, 7);  // the twin profile's forward launches
   EXPECT_TRUE(r.compared());
+}
+
+// PyTorch counts attention as if unmasked: under is_causal its count is the dense
+// 4·B·H·N²·D, where the model (and a kernel that skips masked blocks) counts only
+// the unmasked scores, about half at large N. So `crosscheck --model-flops` shows a
+// causal model's attention with hardware below PyTorch's count. Its backward is
+// 2.5 times its forward: five N x N matmuls (QKᵀ recomputed, dV, dP, dQ, dK).
+TEST(TorchStepCount, AttentionIsCountedUnmasked) {
+  const auto doc = nlohmann::json::parse(read_file(torch_fixture("sdpa_counts_cpu.json")));
+  ASSERT_EQ(doc.at("cases").size(), 12u);
+  for (const auto& c : doc.at("cases")) {
+    AttentionShape s;
+    s.batch = c.at("batch");
+    s.heads = c.at("heads");
+    s.n_q = s.n_kv = c.at("n");
+    s.head_dim = c.at("head_dim");
+    s.causal = c.at("causal");
+    const double torch_forward = c.at("forward");
+    AttentionShape dense = s;
+    dense.causal = false;
+    const std::string what = "N=" + std::to_string(s.n_q) + " D=" + std::to_string(s.head_dim) +
+                             (s.causal ? " causal" : "");
+    EXPECT_EQ(torch_forward, attention_matmul_flops(dense, CausalConvention::exact)) << what;
+    EXPECT_EQ(double(c.at("forward_backward")), 3.5 * torch_forward) << what;
+    if (s.causal) {  // the model: (N+1)/2N of the dense count
+      EXPECT_DOUBLE_EQ(attention_matmul_flops(s, CausalConvention::exact),
+                       torch_forward * double(s.n_q + 1) / double(2 * s.n_q))
+          << what;
+    }
+  }
 }
