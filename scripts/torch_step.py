@@ -64,6 +64,7 @@ def main() -> int:
     def synchronize():
         if args.device == "cuda":
             torch.cuda.synchronize()
+
     layer = torch.nn.TransformerEncoderLayer(
         d_model=args.d_model, nhead=args.heads, dim_feedforward=4 * args.d_model,
         batch_first=True, dtype=torch.bfloat16, device=dev)

@@ -283,8 +283,8 @@ void* cupti_symbol(const char* name) {
 
 // NVTX is handed to CUPTI only where a CUDA driver answers. Without one there is
 // no CUDA work to attribute, and CUPTI 13.2 (the one PyTorch's CUDA 13 wheels
-// bring) crashes at its first call (cupti_callable.h): `flopscope profile --
-// python train.py` on a machine with no driver crashed the script
+// bring) crashes at its first call (cupti_callable.h): profiling a PyTorch
+// script on a machine with no driver crashed the script
 // (tests/cli/cupti_13_2_without_driver.sh). NVTX calls then stay no-ops.
 void* nvtx_entry(const char* name) {
   return flopscope::cupti::driver_answers() ? cupti_symbol(name) : nullptr;
