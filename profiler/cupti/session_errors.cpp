@@ -52,16 +52,6 @@ std::string cupti_result_name(int r) {
 
 int built_cuda_version() { return CUDART_VERSION; }
 
-std::string driver_too_old_message(int driver_version, int built_version) {
-  const int needed = built_version / 1000 * 1000;  // minor-version compatibility within a major
-  if (driver_version <= 0 || driver_version >= needed) return {};
-  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
-  // R580 is the first driver branch for CUDA 13.
-  const std::string branch = needed == 13000 ? " (R580+)" : "";
-  return "the NVIDIA driver supports CUDA " + version(driver_version) + "; flopscope (built with CUDA " +
-         version(built_version) + ") needs a driver for CUDA " + version(needed) + " or newer" + branch;
-}
-
 CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_view detail, int driver_version) {
   const std::string where = std::string(call) + " returned " + cupti_result_name(r);
   const std::string extra = detail.empty() ? "" : " (" + std::string(detail) + ")";

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "flopscope/device.h"  // driver_too_old_message
 #include "flopscope/error.h"
 
 namespace flopscope::cupti {
@@ -24,12 +25,7 @@ std::string cupti_result_name(int result);
 /// The CUDA version flopscope was built with (CUDART_VERSION, e.g. 13000).
 int built_cuda_version();
 
-/// "the NVIDIA driver supports CUDA 12.8; flopscope (built with CUDA 13.0)
-/// needs a driver for CUDA 13.0 or newer (R580+)" when `driver_version`
-/// (cudaDriverGetVersion's 1000*major + 10*minor) is below the major CUDA
-/// version of `built_version`; empty when it is new enough or unknown (0: no
-/// driver at all, which is the usual "no GPU" case).
-std::string driver_too_old_message(int driver_version, int built_version);
+// driver_too_old_message is flopscope/device.h's (host-only).
 
 /// Maps a CUptiResult returned by `call` to an error kind and a message that
 /// names the fix. `detail` is appended when not empty (e.g. the name of the

@@ -20,17 +20,19 @@ static int attribute(cudaDeviceAttr a, int dev) {
   return v;
 }
 
+static_assert(kCudaErrorStubLibrary == cudaErrorStubLibrary);
+static_assert(kCudaErrorInsufficientDriver == cudaErrorInsufficientDriver);
+static_assert(kCudaErrorNoDevice == cudaErrorNoDevice);
+
 std::vector<DeviceInfo> query_devices() {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice || count == 0) {
-    const bool no_driver = err == cudaErrorInsufficientDriver;
-    throw Error(ErrorKind::no_gpu, no_driver
-                                       ? "no NVIDIA driver found: this machine cannot run GPU work"
-                                       : "no CUDA-capable GPU is visible (check CUDA_VISIBLE_DEVICES)");
+  if (err != cudaSuccess || count <= 0) {
+    int driver = 0;
+    cudaDriverGetVersion(&driver);  // 0 where no driver answers
+    throw Error(ErrorKind::no_gpu, device_count_failure(err == cudaSuccess ? kCudaErrorNoDevice : int(err),
+                                                        cudaGetErrorString(err), driver, CUDART_VERSION));
   }
-  if (err != cudaSuccess)
-    throw Error(ErrorKind::no_gpu, std::string("CUDA cannot list devices: ") + cudaGetErrorString(err));
 
   int driver = 0, runtime = 0;
   cudaDriverGetVersion(&driver);

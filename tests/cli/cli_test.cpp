@@ -472,6 +472,23 @@ TEST(Cli, DevicesWithoutGpuSaysSo) {
       << r.err;
 }
 
+// The toolkit's stub libcuda found first (a stubs directory in LD_LIBRARY_PATH, as
+// build containers set it): the line names it. It read "no CUDA-capable GPU is
+// visible (check CUDA_VISIBLE_DEVICES)" before.
+TEST(Cli, DevicesUnderTheStubDriverLibraryNameIt) {
+#ifndef FLOPSCOPE_CUDA_STUB_LIB
+  GTEST_SKIP() << "a build without CUDA: no device query";
+#else
+  namespace fs = std::filesystem;
+  if (!fs::exists(FLOPSCOPE_CUDA_STUB_LIB)) GTEST_SKIP() << "no stub library at " << FLOPSCOPE_CUDA_STUB_LIB;
+  const std::string dir = temp_dir();
+  fs::create_symlink(FLOPSCOPE_CUDA_STUB_LIB, dir + "/libcuda.so.1");
+  auto r = run_cli({"devices"}, {"LD_LIBRARY_PATH=" + dir});
+  expect_one_line_error(r, 3, "the CUDA driver library loaded is the toolkit's stub");
+  EXPECT_NE(r.err.find("LD_LIBRARY_PATH"), std::string::npos) << r.err;
+#endif
+}
+
 // ---- Bad input: one line, exit 2, nothing overwritten, nothing unbounded ----------
 
 TEST(Cli, OutputThatIsAnInputIsRefusedBeforeAnyWork) {

@@ -7,7 +7,7 @@
 using namespace flopscope;
 using flopscope::cupti::built_cuda_version;
 using flopscope::cupti::describe_cupti_failure;
-using flopscope::cupti::driver_too_old_message;
+using flopscope::driver_too_old_message;
 
 namespace {
 bool has(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }

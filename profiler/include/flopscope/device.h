@@ -1,6 +1,8 @@
 #pragma once
 /// The GPUs present, as plain structs. Implemented with the CUDA runtime in
 /// profiler/device/; this header includes no CUDA header.
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "flopscope/peaks.h"
@@ -9,8 +11,27 @@
 namespace flopscope {
 
 /// Every visible GPU. Throws Error(no_gpu) naming the cause when there is no
-/// driver or no device.
+/// driver or no device (device_count_failure).
 std::vector<DeviceInfo> query_devices();
+
+// The CUDA runtime's codes for why it cannot count devices (cudaError_t).
+inline constexpr int kCudaErrorStubLibrary = 34;         ///< cudaErrorStubLibrary
+inline constexpr int kCudaErrorInsufficientDriver = 35;  ///< cudaErrorInsufficientDriver
+inline constexpr int kCudaErrorNoDevice = 100;           ///< cudaErrorNoDevice
+
+/// "the NVIDIA driver supports CUDA 12.8; flopscope (built with CUDA 13.0)
+/// needs a driver for CUDA 13.0 or newer (R580+)" when `driver_version`
+/// (cudaDriverGetVersion's 1000*major + 10*minor) is below the major CUDA
+/// version of `built_version`; empty when it is new enough or unknown (0: no
+/// driver at all, which is the usual "no GPU" case).
+std::string driver_too_old_message(int driver_version, int built_version);
+
+/// The one line for a failed device count: `cuda_error` is cudaGetDeviceCount's
+/// code (kCudaErrorNoDevice for a count of 0), `description` the runtime's text
+/// for any other code. Names the fix: the toolkit's stub library found first, a
+/// driver too old for this build, no driver, or no visible device.
+std::string device_count_failure(int cuda_error, std::string_view description, int driver_version,
+                                 int built_version);
 
 /// The peaks to judge a device by: its datasheet when it is in the database,
 /// otherwise derived from its architecture, SM count and reported clock.

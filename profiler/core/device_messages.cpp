@@ -1,0 +1,36 @@
+// What to tell a user whose CUDA runtime cannot reach a GPU. Host-only (the CUDA
+// error codes are plain numbers here, checked against the runtime's enum in
+// profiler/device/device_query.cpp), so the CPU tests hold every case.
+#include <string>
+
+#include "flopscope/device.h"
+
+namespace flopscope {
+
+std::string driver_too_old_message(int driver_version, int built_version) {
+  const int needed = built_version / 1000 * 1000;  // minor-version compatibility within a major
+  if (driver_version <= 0 || driver_version >= needed) return {};
+  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+  // R580 is the first driver branch for CUDA 13.
+  const std::string branch = needed == 13000 ? " (R580+)" : "";
+  return "the NVIDIA driver supports CUDA " + version(driver_version) + "; flopscope (built with CUDA " +
+         version(built_version) + ") needs a driver for CUDA " + version(needed) + " or newer" + branch;
+}
+
+std::string device_count_failure(int cuda_error, std::string_view description, int driver_version,
+                                 int built_version) {
+  switch (cuda_error) {
+    case kCudaErrorStubLibrary:
+      return "the CUDA driver library loaded is the toolkit's stub (a libcuda.so from a 'stubs' directory): "
+             "take that directory out of LD_LIBRARY_PATH so that the NVIDIA driver's libcuda.so.1 is used";
+    case kCudaErrorInsufficientDriver:
+      if (std::string old = driver_too_old_message(driver_version, built_version); !old.empty()) return old;
+      return "no NVIDIA driver found: this machine cannot run GPU work";
+    case kCudaErrorNoDevice:
+      return "no CUDA-capable GPU is visible (check CUDA_VISIBLE_DEVICES)";
+    default:
+      return "CUDA cannot list devices: " + std::string(description);
+  }
+}
+
+}  // namespace flopscope
