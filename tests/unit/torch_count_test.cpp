@@ -117,26 +117,30 @@ TEST(TorchStepCount, AttentionIsCountedUnmasked) {
   }
 }
 
-// The estimator against PyTorch's count of one training step of a small GPT-2-style
-// model (gpt_step_counts.py). The forward is the estimator's, exactly, with dense
-// attention; the estimator's step is 3 x that; PyTorch's step is larger by half the
-// attention's forward: its flash-attention backward also counts recomputing QKᵀ.
-TEST(TorchStepCount, EstimatorMatchesAGptTrainingStep) {
-  const auto doc = nlohmann::json::parse(read_file(torch_fixture("gpt_step_counts_cpu.json")));
-  estimate::ModelConfig m = estimate::parse_model_config(doc.at("config").dump(), "gpt_step_counts_cpu.json");
-  estimate::validate_model(m, "gpt_step_counts_cpu.json");
-  const double tokens = doc.at("tokens");
-  const double torch_forward = doc.at("counts").at("forward").at("flops");
-  const double torch_backward = doc.at("counts").at("backward").at("flops");
+// The estimator against PyTorch's count of one training step of two small decoders,
+// GPT-2 style and Llama style (GQA, SwiGLU, untied head; decoder_step_counts.py).
+// The forward is the estimator's, exactly, with dense attention; the estimator's
+// step is 3 x that; PyTorch's step is larger by half the attention's forward: its
+// flash-attention backward also counts recomputing QKᵀ.
+TEST(TorchStepCount, EstimatorMatchesDecoderTrainingSteps) {
+  const auto doc = nlohmann::json::parse(read_file(torch_fixture("decoder_step_counts_cpu.json")));
+  ASSERT_EQ(doc.at("cases").size(), 2u);
+  for (const auto& c : doc.at("cases")) {
+    estimate::ModelConfig m = estimate::parse_model_config(c.at("config").dump(), "decoder_step_counts_cpu.json");
+    estimate::validate_model(m, "decoder_step_counts_cpu.json");
+    const double tokens = c.at("tokens");
+    const double torch_forward = c.at("counts").at("forward").at("flops");
+    const double torch_backward = c.at("counts").at("backward").at("flops");
 
-  const estimate::TokenFlops per_token = estimate::token_flops(m, estimate::Checkpointing::none);
-  EXPECT_EQ(tokens * per_token.forward, torch_forward);
+    const estimate::TokenFlops per_token = estimate::token_flops(m, estimate::Checkpointing::none);
+    EXPECT_EQ(tokens * per_token.forward, torch_forward) << m.name;
 
-  double step = 0;
-  for (const auto& [part, flops] : estimate::training_step_flops(m, estimate::Checkpointing::none, tokens))
-    step += flops;
-  EXPECT_EQ(step, 3 * torch_forward);
+    double step = 0;
+    for (const auto& [part, flops] : estimate::training_step_flops(m, estimate::Checkpointing::none, tokens))
+      step += flops;
+    EXPECT_EQ(step, 3 * torch_forward) << m.name;
 
-  const estimate::ForwardFlops f = estimate::forward_flops_per_token(m, m.seq_len, /*causal=*/false);
-  EXPECT_EQ(torch_forward + torch_backward - step, 0.5 * tokens * f.attention);
+    const estimate::ForwardFlops f = estimate::forward_flops_per_token(m, m.seq_len, /*causal=*/false);
+    EXPECT_EQ(torch_forward + torch_backward - step, 0.5 * tokens * f.attention) << m.name;
+  }
 }
