@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "cli/fake_cupti.h"
-#include "cupti_callable.h"  // driver_answers: the injection library's question
 #include "cli/run_cli.h"
+#include "cupti_callable.h"     // driver_answers: the injection library's question
 #include "flopscope/results.h"  // read_file
 
 using flopscope::test::run_cli;

@@ -1,12 +1,13 @@
-// What scripts/torch_step.py --flops-out writes, from a real run of it:
-// tests/fixtures/torch/torch_step_cpu.json is PyTorch's own FlopCounterMode count
-// of the script's transformer layer, run on the CPU (--device cpu, default
-// sizes; tests/fixtures/README.md). It must read as a model-FLOPs file, and its
-// forward count must be the estimator's formula for the same layer, so that
-// `flopscope crosscheck --model-flops` and `flopscope estimate` speak of one
-// thing. tests/fixtures/torch/sdpa_counts_cpu.json is PyTorch's count of
-// scaled_dot_product_attention (sdpa_counts.py beside it), set against the
-// attention model's.
+// PyTorch's own FLOP counts (FlopCounterMode), from real CPU runs of the scripts
+// that made them (tests/fixtures/torch/, README in tests/fixtures/), set against
+// flopscope's readers and models:
+//   - torch_step_cpu.json: what scripts/torch_step.py --flops-out writes. It must
+//     read as a model-FLOPs file, and its forward count must be the estimator's
+//     formula for the same layer, so that `crosscheck --model-flops` and
+//     `estimate` speak of one thing;
+//   - sdpa_counts_cpu.json: scaled_dot_product_attention, against the attention model;
+//   - decoder_step_counts_cpu.json: training steps of two small decoders, against
+//     the estimator.
 #include <gtest/gtest.h>
 
 #include <filesystem>
