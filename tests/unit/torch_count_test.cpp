@@ -6,8 +6,8 @@
 //     formula for the same layer, so that `crosscheck --model-flops` and
 //     `estimate` speak of one thing;
 //   - sdpa_counts_cpu.json: scaled_dot_product_attention, against the attention model;
-//   - decoder_step_counts_cpu.json: training steps of two small decoders, against
-//     the estimator.
+//   - decoder_step_counts_cpu.json: training steps, prefills and decode steps of
+//     two small decoders, against the estimator.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -143,5 +143,34 @@ TEST(TorchStepCount, EstimatorMatchesDecoderTrainingSteps) {
 
     const estimate::ForwardFlops f = estimate::forward_flops_per_token(m, m.seq_len, /*causal=*/false);
     EXPECT_EQ(torch_forward + torch_backward - step, 0.5 * tokens * f.attention) << m.name;
+  }
+}
+
+// The inference estimate against the same decoders' prefill (48-token prompts, the LM
+// head at the last position) and one decode step against their KV cache (49 keys).
+// The decode step is the estimator's exactly. The prefill differs only in its
+// attention: PyTorch counts it unmasked, the estimator counts the causal scores.
+TEST(TorchStepCount, InferenceEstimateMatchesPrefillAndDecode) {
+  const auto doc = nlohmann::json::parse(read_file(torch_fixture("decoder_step_counts_cpu.json")));
+  for (const auto& c : doc.at("cases")) {
+    estimate::ModelConfig m = estimate::parse_model_config(c.at("config").dump(), "decoder_step_counts_cpu.json");
+    estimate::validate_model(m, "decoder_step_counts_cpu.json");
+    const auto& run = c.at("inference");
+    estimate::InferenceInputs in;
+    in.batch = c.at("batch");
+    in.prompt_tokens = run.at("prompt_tokens");
+    in.gen_tokens = 2;  // the first from the prefill, the second from the decode step
+    in.context = run.at("decode_context");
+    const estimate::InferenceEstimate e = estimate::estimate_inference(m, in, estimate::Peak{});
+
+    EXPECT_EQ(double(run.at("decode_step")), double(in.batch) * e.decode_flops_per_token) << m.name;
+
+    const double dense = estimate::forward_flops_per_token(m, in.prompt_tokens, /*causal=*/false).attention;
+    const double causal = estimate::forward_flops_per_token(m, in.prompt_tokens, /*causal=*/true).attention;
+    const double unmasked_extra = double(in.batch * in.prompt_tokens) * (dense - causal);
+    EXPECT_EQ(double(run.at("prefill")) - e.prefill_flops, unmasked_extra) << m.name;
+    // Generating 2 tokens: the prefill and that one decode step.
+    EXPECT_EQ(double(run.at("prefill")) + double(run.at("decode_step")) - e.generation_flops, unmasked_extra)
+        << m.name;
   }
 }
