@@ -35,6 +35,17 @@ const ModelRange& range(const ModelFlops& m, const std::string& nvtx) {
   throw std::runtime_error("no range '" + nvtx + "'");
 }
 
+// decoder_step_counts_cpu.json's cases, and the model of each as the estimator reads it.
+nlohmann::json decoder_cases() {
+  return nlohmann::json::parse(read_file(torch_fixture("decoder_step_counts_cpu.json"))).at("cases");
+}
+
+estimate::ModelConfig decoder_model(const nlohmann::json& c) {
+  estimate::ModelConfig m = estimate::parse_model_config(c.at("config").dump(), "decoder_step_counts_cpu.json");
+  estimate::validate_model(m, "decoder_step_counts_cpu.json");
+  return m;
+}
+
 }  // namespace
 
 TEST(TorchStepCount, ReadsAsModelFlopsWithItsPhases) {
@@ -124,11 +135,10 @@ TEST(TorchStepCount, AttentionIsCountedUnmasked) {
 // step is 3 x that; PyTorch's step is larger by half the attention's forward: its
 // flash-attention backward also counts recomputing QKᵀ.
 TEST(TorchStepCount, EstimatorMatchesDecoderTrainingSteps) {
-  const auto doc = nlohmann::json::parse(read_file(torch_fixture("decoder_step_counts_cpu.json")));
-  ASSERT_EQ(doc.at("cases").size(), 2u);
-  for (const auto& c : doc.at("cases")) {
-    estimate::ModelConfig m = estimate::parse_model_config(c.at("config").dump(), "decoder_step_counts_cpu.json");
-    estimate::validate_model(m, "decoder_step_counts_cpu.json");
+  const nlohmann::json cases = decoder_cases();
+  ASSERT_EQ(cases.size(), 2u);
+  for (const auto& c : cases) {
+    const estimate::ModelConfig m = decoder_model(c);
     const double tokens = c.at("tokens");
     const double torch_forward = c.at("counts").at("forward").at("flops");
     const double torch_backward = c.at("counts").at("backward").at("flops");
@@ -151,10 +161,8 @@ TEST(TorchStepCount, EstimatorMatchesDecoderTrainingSteps) {
 // The decode step is the estimator's exactly. The prefill differs only in its
 // attention: PyTorch counts it unmasked, the estimator counts the causal scores.
 TEST(TorchStepCount, InferenceEstimateMatchesPrefillAndDecode) {
-  const auto doc = nlohmann::json::parse(read_file(torch_fixture("decoder_step_counts_cpu.json")));
-  for (const auto& c : doc.at("cases")) {
-    estimate::ModelConfig m = estimate::parse_model_config(c.at("config").dump(), "decoder_step_counts_cpu.json");
-    estimate::validate_model(m, "decoder_step_counts_cpu.json");
+  for (const auto& c : decoder_cases()) {
+    const estimate::ModelConfig m = decoder_model(c);
     const auto& run = c.at("inference");
     estimate::InferenceInputs in;
     in.batch = c.at("batch");
