@@ -169,11 +169,28 @@ void ProfileAggregator::on_counters(uint32_t correlation, const HwCounters& hw) 
     early_counters_[correlation] = hw;
     return;
   }
-  auto g = groups_.find(it->second.first);
-  if (g != groups_.end()) g->second.hw.add(hw);
-  const uint32_t other = it->second.second;
+  const Awaiting w = it->second;
   awaiting_counters_.erase(it);
-  if (other) awaiting_counters_.erase(other);
+  if (w.other) awaiting_counters_.erase(w.other);
+  if (w.untimed) {
+    --untimed_waiting_;
+    keep_untimed(w.key, hw);
+    return;
+  }
+  auto g = groups_.find(w.key);
+  if (g != groups_.end()) g->second.hw.add(hw);
+}
+
+void ProfileAggregator::keep_untimed(const Key& key, const HwCounters& hw) {
+  if (!hw.duration_s) {
+    ++counters_.kernels_incomplete;  // neither the record nor the counters say how long it ran
+    return;
+  }
+  ++counters_.kernels_kept;
+  ++counters_.kernels_timed_by_counters;
+  Group& g = groups_[key];
+  g.durations_s.push_back(*hw.duration_s);
+  g.hw.add(hw);
 }
 
 void ProfileAggregator::counters_dropped(uint32_t correlation) {
@@ -184,8 +201,13 @@ void ProfileAggregator::counters_dropped(uint32_t correlation) {
   }
   auto waiting = awaiting_counters_.find(correlation);  // the record came first
   if (waiting != awaiting_counters_.end()) {
-    if (waiting->second.second) awaiting_counters_.erase(waiting->second.second);
+    const Awaiting w = waiting->second;
     awaiting_counters_.erase(waiting);
+    if (w.other) awaiting_counters_.erase(w.other);
+    if (w.untimed) {
+      --untimed_waiting_;
+      ++counters_.kernels_incomplete;  // its duration was to come with them
+    }
   }
 }
 
@@ -226,8 +248,18 @@ void ProfileAggregator::on_activity(const Activity& a) {
     if (k->graph_id != 0) ++counters_.graph_kernels;
     const std::optional<Pending> p = take_pending(k->correlation);
     if (!p) ++counters_.kernels_unattributed;
-    if (k->end_ns == 0 || k->end_ns < k->start_ns) {
-      ++counters_.kernels_incomplete;  // still running at a forced flush, or no timestamps collected
+    // A launch the range profiler replayed has a record without timestamps
+    // (CUPTI 13.0 on an H200: bench/results/h200/2026-11-30): its counters'
+    // gpu__time_duration times it instead, as ncu does. Any other record
+    // without them was still running at a forced flush, or CUPTI could not
+    // collect them.
+    const bool timed = k->end_ns != 0 && k->end_ns >= k->start_ns;
+    const bool counted = p && p->counters;
+    // Counters of this launch, if it was profiled: under the kernel's
+    // correlation id or its outermost call's (where counters begin).
+    const uint32_t other = p && p->root != k->correlation ? p->root : 0u;
+    if (!timed && !counted) {
+      ++counters_.kernels_incomplete;
       // No run takes this launch, so neither do counters delivered for it
       // before the record: they would wait in early_counters_ forever.
       if (p) {
@@ -246,25 +278,31 @@ void ProfileAggregator::on_activity(const Activity& a) {
       ++counters_.kernels_filtered;
       return;
     }
-    ++counters_.kernels_kept;
     const Key key{Kind::kernel, k->name, path, k->device};
-    add(key, k->start_ns, k->end_ns, 0);
-    // Counters of this launch, if it was profiled: under the kernel's
-    // correlation id or its outermost call's (where counters begin).
-    const uint32_t other = p && p->root != k->correlation ? p->root : 0u;
-    bool attached = false;
+    std::optional<HwCounters> early;
     for (uint32_t id : {k->correlation, other}) {
-      if (id == 0 || attached) continue;
-      auto early = early_counters_.find(id);
-      if (early != early_counters_.end()) {
-        groups_[key].hw.add(early->second);
-        early_counters_.erase(early);
-        attached = true;
-      }
+      auto e = id != 0 && !early ? early_counters_.find(id) : early_counters_.end();
+      if (e == early_counters_.end()) continue;
+      early = std::move(e->second);
+      early_counters_.erase(e);
     }
-    if (!attached && p && p->counters) {
-      awaiting_counters_[k->correlation] = {key, other};
-      if (other) awaiting_counters_[other] = {key, k->correlation};
+    if (!timed) {
+      if (early) {
+        keep_untimed(key, *early);
+        return;
+      }
+      ++untimed_waiting_;  // kept, or left incomplete, when its counters come
+      awaiting_counters_[k->correlation] = {key, other, true};
+      if (other) awaiting_counters_[other] = {key, k->correlation, true};
+      return;
+    }
+    ++counters_.kernels_kept;
+    add(key, k->start_ns, k->end_ns, 0);
+    if (early) {
+      groups_[key].hw.add(*early);
+    } else if (counted) {
+      awaiting_counters_[k->correlation] = {key, other, false};
+      if (other) awaiting_counters_[other] = {key, k->correlation, false};
     }
   } else if (const auto* m = std::get_if<MemcpyActivity>(&a)) {
     ++counters_.memcpys;
@@ -294,6 +332,7 @@ void ProfileAggregator::on_activity(const Activity& a) {
 
 ProfileCounters ProfileAggregator::counters() const {
   ProfileCounters c = counters_;
+  c.kernels_incomplete += untimed_waiting_;  // no duration yet: their counters have not come
   c.nvtx_ranges = nvtx_.ranges_seen();
   c.nvtx_unmatched = nvtx_.unmatched_pops() + nvtx_.unmatched_ends();
   return c;
@@ -534,6 +573,7 @@ std::string to_text(const InjectStatus& s) {
      << "kernels_filtered " << c.kernels_filtered << "\n"
      << "kernels_unattributed " << c.kernels_unattributed << "\n"
      << "kernels_incomplete " << c.kernels_incomplete << "\n"
+     << "kernels_timed_by_counters " << c.kernels_timed_by_counters << "\n"
      << "copies_incomplete " << c.copies_incomplete << "\n"
      << "graph_kernels " << c.graph_kernels << "\n"
      << "memcpys " << c.memcpys << "\n"
@@ -589,6 +629,7 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "kernels_filtered") c.kernels_filtered = number(key, v);
     else if (key == "kernels_unattributed") c.kernels_unattributed = number(key, v);
     else if (key == "kernels_incomplete") c.kernels_incomplete = number(key, v);
+    else if (key == "kernels_timed_by_counters") c.kernels_timed_by_counters = number(key, v);
     else if (key == "copies_incomplete") c.copies_incomplete = number(key, v);
     else if (key == "graph_kernels") c.graph_kernels = number(key, v);
     else if (key == "memcpys") c.memcpys = number(key, v);

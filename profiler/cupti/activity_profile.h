@@ -65,6 +65,9 @@ struct ProfileCounters {
   /// timestamps 0, which cupti_activity.h says means CUPTI could not collect
   /// them (for lack of device memory). The record cannot tell which.
   uint64_t kernels_incomplete = 0;
+  /// Kept launches whose record had no timestamps because the range profiler
+  /// replayed them: timed by their counters' gpu__time_duration instead.
+  uint64_t kernels_timed_by_counters = 0;
   /// Copies and memsets without an end time (as kernels_incomplete): left
   /// out rather than timed as zero-length operations.
   uint64_t copies_incomplete = 0;
@@ -184,6 +187,8 @@ class ProfileAggregator {
   void forget_operation(uint32_t root);
   bool decide(const std::string& symbol, PathId path);
   void add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes);
+  /// A kept launch whose record has no timestamps: timed by its counters.
+  void keep_untimed(const Key& key, const HwCounters& hw);
 
   LaunchFilter filter_;
   PathTable paths_;
@@ -193,7 +198,15 @@ class ProfileAggregator {
   std::map<Key, Group> groups_;
   std::map<uint32_t, DeviceActivity> devices_;
   std::unordered_map<uint32_t, HwCounters> early_counters_;  // counters before the record
-  std::unordered_map<uint32_t, std::pair<Key, uint32_t>> awaiting_counters_;  // record first; + the other id
+  // The record came first: its run, the operation's other id, and whether the
+  // record had no timestamps (its duration comes with the counters).
+  struct Awaiting {
+    Key key;
+    uint32_t other = 0;
+    bool untimed = false;
+  };
+  std::unordered_map<uint32_t, Awaiting> awaiting_counters_;
+  size_t untimed_waiting_ = 0;  // untimed records in awaiting_counters_
   ProfileCounters counters_;
 };
 

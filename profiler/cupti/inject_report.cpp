@@ -130,6 +130,7 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     total.kernels_filtered += k.kernels_filtered;
     total.kernels_unattributed += k.kernels_unattributed;
     total.kernels_incomplete += k.kernels_incomplete;
+    total.kernels_timed_by_counters += k.kernels_timed_by_counters;
     total.copies_incomplete += k.copies_incomplete;
     total.graph_kernels += k.graph_kernels;
     total.dropped_records += k.dropped_records;
@@ -148,9 +149,12 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
                       "' did not initialise CUDA (or could not: see below)");
   else if (collection_exit == 0 && total.kernels == 0)
     o.notes.push_back("CUDA was initialised but no kernel ran");
-  if (total.kernels > 0 && total.kernels_kept == 0)
-    o.notes.push_back("all " + std::to_string(total.kernels) +
-                      " kernels were filtered out (--kernel-regex, --launch-skip/--launch-count, --nvtx-include)");
+  // Only when the filters are why nothing was kept: records without a
+  // duration are not filtered out, and have their own note below.
+  if (total.kernels_filtered > 0 && total.kernels_kept == 0)
+    o.notes.push_back("all " + std::to_string(total.kernels_filtered) +
+                      " kernels that ran to completion were filtered out (--kernel-regex, "
+                      "--launch-skip/--launch-count, --nvtx-include)");
   if (total.dropped_records > 0)
     o.notes.push_back("warning: CUPTI dropped " + std::to_string(total.dropped_records) +
                       " activity records (buffers full); launch counts and totals are incomplete");
@@ -162,6 +166,10 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     o.notes.push_back(std::to_string(total.kernels_incomplete) +
                       " kernels have no duration: still running when the process ended, or CUPTI could not "
                       "collect their timestamps");
+  if (total.kernels_timed_by_counters > 0)
+    o.notes.push_back(std::to_string(total.kernels_timed_by_counters) +
+                      " profiled kernels are timed by their counters' gpu__time_duration: CUPTI gave their "
+                      "activity records no timestamps (the range profiler replays each one)");
   if (total.copies_incomplete > 0)
     o.notes.push_back(std::to_string(total.copies_incomplete) +
                       " memory copies or memsets have no duration (still running when the process ended, or "

@@ -1092,8 +1092,9 @@ TEST(ProfileAggregator, DroppedCountersStopWaiting) {
 }
 
 // Counters come at the launch call's exit, usually before the kernel's
-// record. A record without an end time joins no run, so its counters must not
-// wait for one for the rest of the process.
+// record. A record without an end time, whose counters cannot time it either
+// (no gpu__time_duration), joins no run, so its counters must not wait for
+// one for the rest of the process.
 TEST(ProfileAggregator, CountersOfAnIncompleteKernelDoNotLinger) {
   ProfileAggregator agg({});
   HwCounters h;
@@ -1112,6 +1113,69 @@ TEST(ProfileAggregator, CountersOfAnIncompleteKernelDoNotLinger) {
   EXPECT_EQ(agg.unpaired_counters(), 0u);
   EXPECT_EQ(agg.counters().kernels_incomplete, 2u);
   EXPECT_TRUE(agg.runs().empty());
+}
+
+// The range profiler replays a profiled launch, and CUPTI 13.0 then gives its
+// kernel record no timestamps (seen on an H200: bench/results/h200/2026-11-30,
+// where every profiled kernel was left out for it). Such a launch is timed by
+// its counters' gpu__time_duration, whichever comes first; without counters,
+// or counters without that duration, it stays incomplete.
+TEST(ProfileAggregator, ReplayedKernelsAreTimedByTheirCounters) {
+  auto timed = [](double seconds) {
+    HwCounters h;
+    h.flops_total = 10;
+    h.duration_s = seconds;
+    return h;
+  };
+  ProfileAggregator agg({});
+  // Launch 1: counters first, then a record without timestamps.
+  EXPECT_TRUE(agg.on_launch(1, ApiKind::kernel_launch, kGemm, 0));
+  agg.expect_counters(1);
+  agg.on_counters(1, timed(2e-6));
+  agg.on_activity(kernel(kGemm, 1, 0, 0));
+  // Launch 2 (its driver call 3 inside): the record, under the driver call's
+  // id, before the counters, which come under the runtime call's.
+  EXPECT_TRUE(agg.on_launch(2, ApiKind::kernel_launch, kGemm, 0));
+  EXPECT_TRUE(agg.on_launch(3, ApiKind::kernel_launch, kGemm, 0, {.outer = 2}));
+  agg.expect_counters(2);
+  agg.on_activity(kernel(kGemm, 3, 0, 0));
+  EXPECT_EQ(agg.counters().kernels_incomplete, 1u) << "waiting for its duration";
+  agg.on_counters(2, timed(4e-6));
+  EXPECT_EQ(agg.counters().kernels_incomplete, 0u);
+  // Launch 4: profiled, but its counters were dropped.
+  EXPECT_TRUE(agg.on_launch(4, ApiKind::kernel_launch, kGemm, 0));
+  agg.expect_counters(4);
+  agg.on_activity(kernel(kGemm, 4, 0, 0));
+  agg.counters_dropped(4);
+  // Launch 5: profiled; its counters have no duration.
+  EXPECT_TRUE(agg.on_launch(5, ApiKind::kernel_launch, kGemm, 0));
+  agg.expect_counters(5);
+  HwCounters untimed_counters;
+  untimed_counters.flops_total = 10;
+  agg.on_counters(5, untimed_counters);
+  agg.on_activity(kernel(kGemm, 5, 0, 0));
+  // Launch 6: not profiled, no timestamps.
+  agg.on_launch(6, ApiKind::kernel_launch, kGemm, 0);
+  agg.on_activity(kernel(kGemm, 6, 0, 0));
+  // Launch 7: a timed record of a profiled launch keeps its own timestamps.
+  EXPECT_TRUE(agg.on_launch(7, ApiKind::kernel_launch, kGemm, 0));
+  agg.expect_counters(7);
+  agg.on_counters(7, timed(1.0));
+  agg.on_activity(kernel(kGemm, 7, 1000, 4000));
+
+  const ProfileCounters c = agg.counters();
+  EXPECT_EQ(c.kernels_kept, 3u);
+  EXPECT_EQ(c.kernels_timed_by_counters, 2u);
+  EXPECT_EQ(c.kernels_incomplete, 3u);
+  EXPECT_EQ(agg.unpaired_counters(), 0u);
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].launches, 3);
+  const std::vector<double> want{2e-6, 4e-6, 3e-6};  // in the order each duration became known
+  ASSERT_EQ(runs[0].time_s.samples.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(runs[0].time_s.samples[i], want[i], 1e-15) << i;
+  ASSERT_TRUE(runs[0].hw.has_value());
+  EXPECT_EQ(runs[0].hw->launches, 3);
 }
 
 // A profiled launch's counters are folded into running sums as they come,
@@ -1189,6 +1253,7 @@ TEST(InjectStatus, RoundTripAndErrors) {
   s.counters.kernels = 10;
   s.counters.dropped_records = 3;
   s.counters.kernels_incomplete = 1;
+  s.counters.kernels_timed_by_counters = 5;
   s.counters_note = "counters off, timing only: MIG";
   s.counters_fatal = true;
   s.counters_launches = 12;
@@ -1208,6 +1273,7 @@ TEST(InjectStatus, RoundTripAndErrors) {
   EXPECT_EQ(r.counters.kernels, 10u);
   EXPECT_EQ(r.counters.dropped_records, 3u);
   EXPECT_EQ(r.counters.kernels_incomplete, 1u);
+  EXPECT_EQ(r.counters.kernels_timed_by_counters, 5u);
   EXPECT_THROW(parse_inject_status("hello\n", "x"), Error);
   EXPECT_THROW(parse_inject_status("flopscope-inject-status 1\nkernels ten\n", "x"), Error);
   EXPECT_THROW(parse_inject_status("", "x"), Error);
@@ -1438,6 +1504,43 @@ TEST(ProfileJudge, ExitCodesAndNotes) {
   EXPECT_NE(all.find("dropped 4"), std::string::npos) << all;
   EXPECT_NE(all.find("killed by signal 11"), std::string::npos) << all;
   EXPECT_EQ(all.find("CUPTI used"), std::string::npos) << all;  // a status from before the key
+}
+
+// The H200's first profile with counters said "all 8 kernels were filtered
+// out" of kernels no filter had touched: their records had no timestamps. The
+// filter note now counts filtered kernels only, and replayed kernels timed by
+// their counters are said to be.
+TEST(ProfileJudge, FilteredAndUntimedKernelsAreToldApart) {
+  auto notes_of = [](const ProfileCounters& k) {
+    ProfileCollection c;
+    InjectStatus s;
+    s.pid = 1;
+    s.state = "exit";
+    s.counters = k;
+    c.statuses.push_back(s);
+    std::string all;
+    for (const auto& n : judge_profile(c, {0, 0}, "app").notes) all += n + "\n";
+    return all;
+  };
+  ProfileCounters untimed;
+  untimed.kernels = untimed.kernels_incomplete = 8;
+  std::string all = notes_of(untimed);
+  EXPECT_EQ(all.find("filtered out"), std::string::npos) << all;
+  EXPECT_NE(all.find("8 kernels have no duration"), std::string::npos) << all;
+
+  ProfileCounters filtered;
+  filtered.kernels = 10;
+  filtered.kernels_filtered = 7;
+  filtered.kernels_incomplete = 3;
+  all = notes_of(filtered);
+  EXPECT_NE(all.find("all 7 kernels that ran to completion were filtered out"), std::string::npos) << all;
+
+  ProfileCounters replayed;
+  replayed.kernels = replayed.kernels_kept = replayed.kernels_timed_by_counters = 3;
+  all = notes_of(replayed);
+  EXPECT_NE(all.find("3 profiled kernels are timed by their counters' gpu__time_duration"), std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("no duration"), std::string::npos) << all;
 }
 
 // One line names the libcupti the processes bound to, each different one once,

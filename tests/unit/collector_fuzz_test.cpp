@@ -101,7 +101,8 @@ TEST(CollectorFuzz, InjectStatus) {
       "cupti_call cuptiSubscribe_v2\ncupti_detail another profiler\n"
       "cupti_library /usr/local/cuda/lib64/libcupti.so.13\ncupti_version 130001\ncounters_note counters off: MIG\n"
       "counters_fatal 1\ncounters_launches 12\nlaunches 14\nlaunches_captured 2\nkernels 10\nkernels_kept 9\nkernels_filtered 1\n"
-      "kernels_unattributed 0\nkernels_incomplete 1\ncopies_incomplete 0\ngraph_kernels 2\nmemcpys 3\nmemsets 1\ndropped_records 0\nbuffers_cut_short 1\n"
+      "kernels_unattributed 0\nkernels_incomplete 1\nkernels_timed_by_counters 3\ncopies_incomplete 0\n"
+      "graph_kernels 2\nmemcpys 3\nmemsets 1\ndropped_records 0\nbuffers_cut_short 1\n"
       "nvtx_ranges 5\nnvtx_unmatched 1\n";
   ASSERT_EQ(cupti::to_text(cupti::parse_inject_status(seed, "x.status")), seed);
   std::vector<std::string> tokens = test::json_tokens();
