@@ -237,7 +237,6 @@ RangeProfiler::~RangeProfiler() { release(); }
 
 void RangeProfiler::start() {
   if (running_) return;
-  if (!obj_) enable();  // after release()
   if (!image_fresh_) initialize_image();  // the previous batch was copied out
   if (!configured_) set_config();
   auto st = cupti_params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);

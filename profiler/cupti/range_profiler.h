@@ -65,8 +65,9 @@ std::vector<uint8_t> counter_availability(CUcontext ctx, int device);
 /// calling SetConfig again after an earlier batch (as NVIDIA's RangeProfiler
 /// helper does before every session); stop() ends it and returns a copy of the
 /// decoded counter-data image. Ranges beyond capacity are dropped by CUPTI and
-/// counted. release() disables the profiler between batches; start() enables
-/// it again.
+/// counted. The profiler stays enabled from the constructor to the
+/// destructor: with CUPTI 13.0 on an H200, enabling it again on a context
+/// after a Disable crashed (bench/results/h200/2026-11-30).
 class RangeProfiler {
  public:
   RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image, std::vector<std::string> metrics,
@@ -91,10 +92,6 @@ class RangeProfiler {
   /// after start(); a failed Stop leaves running() true.
   Batch stop(bool synchronize, bool launched);
   bool running() const { return running_; }
-  /// Disables range profiling on the context until the next start(), so work
-  /// between batches runs with no profiler enabled. A batch still running
-  /// (its Stop failed) is abandoned.
-  void release();
   CUcontext context() const { return ctx_; }
 
  private:
@@ -104,6 +101,9 @@ class RangeProfiler {
   std::vector<const char*> metric_ptrs_;
   size_t max_ranges_;
   void enable();
+  /// Disables range profiling on the context; a batch still running (its
+  /// Stop failed) is abandoned.
+  void release();
   void initialize_image();
   void set_config();
   void disable();

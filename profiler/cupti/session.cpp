@@ -505,10 +505,6 @@ std::vector<KernelCounters> Session::stop() {
     cupti::ScopedContext scope(s.ctx);
     s.flush_locked(false, s.opt.synchronize_on_stop);
   }
-  if (s.opt.release_between_runs) {
-    cupti::ScopedContext scope(s.ctx);
-    s.profiler->release();
-  }
   if (s.capturing_skipped > 0)
     s.notes.push_back(std::to_string(s.capturing_skipped) +
                       " launches into a stream under CUDA graph capture were not profiled");

@@ -12,26 +12,22 @@ std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
   return {std::string(to_string(spec.precision.dtype))};
 }
 
-BenchCounters::BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> file_tensor)
-    : set_(set), keep_file_(keep_file), file_tensor_(std::move(file_tensor)) {}
+BenchCounters::BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor)
+    : set_(set), keep_file_(keep_file), tensor_(std::move(tensor)) {}
 
 std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, const Shape& shape,
                                                const std::function<void()>& run_once) {
-  const std::vector<std::string> tensor = keep_file_ ? file_tensor_ : tensor_types(spec);
-  std::string key;
-  for (const std::string& t : tensor) key += t + ",";
-  if (!session_ || key != session_key_) {
-    drop_session();
-    // Raw images only for a counter file: a long suite does not keep them otherwise.
-    // Released between runs: the next kernel's timed repetitions run with
-    // no range profiler enabled, like the first kernel's.
+  if (!session_) {
+    // Raw images only for a counter file: a long suite does not keep them
+    // otherwise. The range profiler stays enabled between runs: a second
+    // Enable on the context after a Disable crashed CUPTI 13.0 on an H200
+    // (bench/results/h200/2026-11-30), so the next kernel's timed repetitions
+    // run with it enabled, not started.
     session_ = std::make_unique<Session>(SessionOptions{
         .set = set_,
-        .tensor = tensor,
+        .tensor = tensor_,
         .ranges_per_batch = 16,  // a run is a few launches; a batch image is sized for this many
-        .keep_raw = keep_file_,
-        .release_between_runs = true});
-    session_key_ = key;
+        .keep_raw = keep_file_});
     const std::vector<std::string> notes = session_->notes();
     for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());
     session_notes_shown_ = notes.size();

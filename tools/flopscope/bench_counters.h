@@ -1,7 +1,7 @@
 #pragma once
-// bench's hardware counters (--metrics, --counters): one CUPTI Session at a
-// time, and one counter file for every run whichever session, or process,
-// counted it (docs/collector.md).
+// bench's hardware counters (--metrics, --counters): one CUPTI Session for
+// every run (a new one only after a failure), and one counter file for every
+// run whichever session, or process, counted it (docs/collector.md).
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,10 +17,9 @@ namespace flopscope::cli {
 
 class BenchCounters {
  public:
-  /// `file_tensor`: with a counter file, the tensor types of its one plan
-  /// (every selected kernel's); without one (empty `keep_file`), each
-  /// kernel's own, with a Session rebuilt when they change.
-  BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> file_tensor);
+  /// `tensor`: the tensor types of the one metric plan, every selected
+  /// kernel's. `keep_file`: keep the raw counters for a counter file.
+  BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor);
 
   /// Counts one run (the harness's CounterHook): `run_once` under the
   /// session. Nothing when counters cannot be read here.
@@ -39,9 +38,8 @@ class BenchCounters {
 
   MetricSet set_;
   bool keep_file_;
-  std::vector<std::string> file_tensor_;
+  std::vector<std::string> tensor_;
   std::unique_ptr<Session> session_;
-  std::string session_key_;          // its tensor types
   size_t session_notes_shown_ = 0;   // notes() printed when it was built
   std::optional<CounterFile> kept_;  // what dropped sessions and other processes recorded
 };

@@ -226,12 +226,13 @@ int run_bench(const BenchCliOptions& o) {
     bo.min_time_s = 0;
   }
   // Hardware counters per run attach here (RunRecord::hw), from the CUPTI
-  // collector; without one, runs carry timing and model figures only. With
-  // --counters, one Session for every run: a counter file holds one config
-  // image (one chip, one metric plan), so it counts the tensor types of all
-  // selected kernels at once (more replay passes per run, one file).
+  // collector; without one, runs carry timing and model figures only. One
+  // Session for every run, counting the tensor types of all selected kernels
+  // at once (more replay passes per run): a counter file holds one config
+  // image (one chip, one metric plan), and CUPTI 13.0 crashed when a second
+  // range profiler was enabled on the context (bench/results/h200/2026-11-30).
   std::vector<std::string> all_tensor = o.counter_tensor;
-  if (!o.counters.empty() && all_tensor.empty())
+  if (all_tensor.empty())
     for (const Planned& p : runnable)
       for (const std::string& t : tensor_types(*p.spec))
         if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);

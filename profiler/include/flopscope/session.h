@@ -63,11 +63,6 @@ struct SessionOptions {
   /// our own would add to the ones CUPTI already makes (after each profiled
   /// launch in auto range, and in DecodeData; docs/collector.md).
   bool synchronize_on_stop = true;
-  /// stop() disables CUPTI's range profiler on the context and the next
-  /// start() enables and configures it again, so that work between runs
-  /// (bench's timed repetitions of the next kernel) runs with no profiler
-  /// enabled, at the price of an Enable and a SetConfig per run.
-  bool release_between_runs = false;
 };
 
 /// Counters of one kernel launch.
