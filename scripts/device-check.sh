@@ -34,7 +34,8 @@
 # ncu_twin.json (the profile that crosscheck sets beside ncu.csv),
 # profile_flops.json + profile_flops.fscounters (the training step with counters),
 # torch_flops.json (PyTorch's own count per NVTX range, set beside profile_flops.json),
-# bench_suite.fscounters (the bench step, beside bench.json), wgmma_large.json
+# bench_suite.fscounters (the bench step, beside bench.json), bench_large_counted.json
+# (the 8192^3 GEMMs again, with counters: their times beside bench_large.json's), wgmma_large.json
 # (gemm.wgmma at 8192^3, run apart: never run before) and ncu_tune.csv (ncu's
 # sections for the target kernels). It is rewritten after every
 # step that adds to it, so a run cut short keeps what was done, and kept under
@@ -436,7 +437,18 @@ if has bench; then
     step bench-timing 180 "$fs" bench --out "$out/bench.json"
   fi
   NOTE="the 8192^3 GEMM targets" \
-  step bench-large 75 "$fs" bench --kernel 'gemm\.(cublas|mma_sync)\.bf16|gemm\.(cublas|reg_tiled)\.fp32' --shape large --out "$out/bench_large.json"
+  large='gemm\.(cublas|cublaslt|mma_sync)\.bf16|gemm\.(cublas|reg_tiled)\.fp32'
+  step bench-large 75 "$fs" bench --kernel "$large" --shape large --out "$out/bench_large.json"
+  # The same runs with counters: bench keeps its range profiler enabled between
+  # runs (docs/collector.md), so every kernel after the first is timed with it
+  # enabled, not started. Set beside bench_large.json, this says whether that
+  # changes the times.
+  if [ "$counters_ok" = 1 ]; then
+    NOTE="timed with an idle range profiler enabled; in counters.tgz" \
+    step bench-large-counted 90 "$fs" bench --kernel "$large" --shape large --metrics flops \
+      --out "$cstage/bench_large_counted.json"
+    pack_counters
+  fi
   # The performance targets against what was just measured: no GPU work, a
   # check of the two results files (PASS/FAIL per target in run.log).
   if [ -s "$out/bench.json" ] && [ -s "$out/bench_large.json" ]; then

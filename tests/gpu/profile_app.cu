@@ -12,7 +12,7 @@
 //   profile_app sigterm    launches, synchronizes, then raises SIGTERM
 //   profile_app exit3      launches, synchronizes, exits with status 3
 //   profile_app nosync     queues long kernels and returns from main at once
-//   profile_app timed N    N launches of a ~1 ms kernel; prints "event_ms <median>"
+//   profile_app timed N    N launches of a ~3 ms kernel; prints "event_ms <median>"
 //   profile_app badlaunch  a launch refused at launch (2048 threads per block), then
 //                          3 good ones, as an autotuner probing configurations does
 #include <cuda.h>
@@ -74,6 +74,10 @@ namespace {
 constexpr int kN = flopscope::test::kBusyThreads;
 constexpr int kIters = flopscope::test::kBusyIters;
 constexpr size_t kGraphCopyBytes = 4096;
+// `timed`: about 2.7 ms a launch on an H200, so that the ~10 us the event pair
+// adds around a launch is under 0.5% (at 100000 it was 4%: 275 against 286 us,
+// bench/results/h200/2026-11-30).
+constexpr int kTimedIters = 1000000;
 
 template <class F>
 F driver_fn(const char* name) {
@@ -217,7 +221,12 @@ int main(int argc, char** argv) {
   }
   if (mode == "badlaunch") {
     busy_kernel<<<1, 2048>>>(d, kN, kIters);  // more threads per block than any GPU allows
-    if (cudaGetLastError() != cudaErrorInvalidConfiguration) return 95;  // and clears it
+    // cudaGetLastError clears it. Anything else: say what, for the test's output.
+    if (const cudaError_t e = cudaGetLastError(); e != cudaErrorInvalidConfiguration) {
+      std::fprintf(stderr, "badlaunch: the refused launch left %s, not cudaErrorInvalidConfiguration\n",
+                   cudaGetErrorName(e));
+      return 95;
+    }
     runtime_launches(d, 3);
     CHECK(cudaDeviceSynchronize());
     return 0;
@@ -227,11 +236,11 @@ int main(int argc, char** argv) {
     cudaEvent_t a, b;
     CHECK(cudaEventCreate(&a));
     CHECK(cudaEventCreate(&b));
-    busy_kernel<<<kN / 256, 256>>>(d, kN, 100000);  // warm-up; ~0.2 ms or more
+    busy_kernel<<<kN / 256, 256>>>(d, kN, kTimedIters);  // warm-up
     std::vector<float> ms;
     for (int i = 0; i < count; ++i) {
       CHECK(cudaEventRecord(a));
-      busy_kernel<<<kN / 256, 256>>>(d, kN, 100000);
+      busy_kernel<<<kN / 256, 256>>>(d, kN, kTimedIters);
       CHECK(cudaEventRecord(b));
       CHECK(cudaEventSynchronize(b));
       float t = 0;

@@ -5,7 +5,12 @@ namespace flopscope::test {
 
 inline constexpr int kBusyThreads = 1 << 16;  // one element per thread, 256 per block
 inline constexpr int kBusyIters = 64;         // dependent v = v * a + b (one FFMA each) per thread
-/// One ordinary launch: 2 FLOP per FFMA, exactly.
+/// One ordinary launch's FP32 FLOPs: 2 per FFMA, exactly. The hardware's
+/// total is larger: for sm_90 nvcc 13.0 loads the constant 0.999f with an
+/// HFMA2.MMA (a half-precision FMA used as a move), once per thread, which the
+/// FP16 counter counts as 4 FLOPs (8650752 in all on an H200,
+/// bench/results/h200/2026-11-30; cuobjdump -sass shows it). So the tests
+/// check the fp32 pipe.
 inline constexpr double kBusyKernelFlops = 2.0 * kBusyIters * kBusyThreads;
 
 }  // namespace flopscope::test

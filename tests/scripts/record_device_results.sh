@@ -33,7 +33,7 @@ cp "$src/tests/fixtures/handmade-h200.json" "$fetched/bench.json"
 packed=$tmp/packed
 mkdir -p "$packed"
 echo small >"$packed/gemm_naive.fscounters"; echo '{}' >"$packed/gemm_naive.json"
-head -c $((3 << 19)) /dev/zero >"$packed/big.fscounters"; echo '{}' >"$packed/big.json"
+head -c $((13 << 19)) /dev/zero >"$packed/big.fscounters"; echo '{}' >"$packed/big.json"
 echo suite >"$packed/bench_suite.fscounters"; echo '{}' >"$packed/ncu_twin.json"
 echo profile >"$packed/profile_flops.fscounters"; printf '{"runs": [{"family": "app"}]}\n' >"$packed/profile_flops.json"
 tar -czf "$fetched/counters.tgz" -C "$packed" .
@@ -60,7 +60,7 @@ c=$fixtures/counters/h200
 cmp -s "$packed/gemm_naive.fscounters" "$c/gemm_naive.fscounters" && cmp -s "$packed/gemm_naive.json" "$c/gemm_naive.json" ||
   fail "the small counter pair was not staged unchanged"
 [ ! -e "$c/big.fscounters" ] && [ ! -e "$c/bench_suite.fscounters" ] || fail "a large or unpaired counter file was staged"
-grep -q "big.fscounters is over 1 MiB" "$tmp/out" || fail "the large counter file left out silently"
+grep -q "big.fscounters is over 6 MiB" "$tmp/out" || fail "the large counter file left out silently"
 [ ! -e "$c/profile_flops.fscounters" ] || fail "a profile's counters (application runs) were staged"
 cmp -s "$fetched/ncu.csv" "$fixtures/ncu/h200/ncu.csv" && [ -f "$fixtures/ncu/h200/ncu_twin.json" ] ||
   fail "ncu.csv and ncu_twin.json were not staged"
