@@ -2,7 +2,7 @@
 # Files what one scripts/device-check.sh run on a GPU machine brought back, so
 # that it can be committed as it came:
 #
-#   scripts/record-device-results.sh DIR [--gpu h200] [--date YYYY-MM-DD (default: the run's, from probe.txt)]
+#   scripts/record-device-results.sh DIR [--gpu h200] [--date YYYY-MM-DD[-N] (default: the run's, from probe.txt)]
 #                                        [--command "the run call's command"] [--dest-root bench/results]
 #                                        [--fixtures-root tests/fixtures]
 #
@@ -25,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: scripts/record-device-results.sh DIR [--gpu NAME] [--date YYYY-MM-DD] [--command CMD] [--dest-root DIR] [--fixtures-root DIR]" >&2; }
+usage() { echo "usage: scripts/record-device-results.sh DIR [--gpu NAME] [--date YYYY-MM-DD[-N]] [--command CMD] [--dest-root DIR] [--fixtures-root DIR]" >&2; }
 bad() { echo "record-device-results: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || { usage; exit 2; }
@@ -52,7 +52,8 @@ done
 [ -s "$src/probe.txt" ] || bad "$src has no probe.txt: not a device-check output folder"
 [ -n "$date" ] || date=$(sed -n 's/^date: \([0-9-]\{10\}\).*/\1/p' "$src/probe.txt" | head -n1)
 [ -n "$date" ] || date=$(date -u +%Y-%m-%d)
-[[ "$date" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || bad "--date '$date': use YYYY-MM-DD"
+# YYYY-MM-DD, with -N for a later run of the same day (the refusal below suggests it).
+[[ "$date" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}(-[0-9]+)?$ ]] || bad "--date '$date': use YYYY-MM-DD, or YYYY-MM-DD-N for another run that day"
 dest="$dest_root/$gpu/$date"
 if [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
   bad "$dest already holds results; recorded results are never overwritten (give another --date, e.g. ${date}-2)"

@@ -103,6 +103,10 @@ grep -q "ends without its summary table: the run was cut short" "$dest_root/h200
 run "$fetched" --date 2026-12-01 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "filing twice to one place was not refused with exit 2"
 grep -q "never overwritten" "$tmp/err" || fail "no one-line reason for the refusal"
+# The refusal suggests a -N suffix for a second run that day: it is accepted.
+run "$fetched" --date 2026-12-01-2 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-second" ||
+  fail "exit $? filing a second run of a day as 2026-12-01-2"
+[ -f "$dest_root/h200/2026-12-01-2/PROVENANCE.md" ] || fail "the second run of a day was not filed"
 run "$fetched" --date 12/01/2026 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "a bad --date was not refused with exit 2"
 mkdir -p "$tmp/empty"
