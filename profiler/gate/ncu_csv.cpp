@@ -98,7 +98,7 @@ bool parse_number(const std::string& text, double& out) {
 /// Time words: to nanoseconds in a numerator, to seconds in a denominator.
 double time_scale(std::string_view w, bool denominator) {
   double ns = 0;
-  if (w == "nsecond") ns = 1;
+  if (w == "nsecond" || w == "ns") ns = 1;  // "ns": ncu 2025.3.1, --print-units base
   else if (w == "usecond") ns = 1e3;
   else if (w == "msecond") ns = 1e6;
   else if (w == "second") ns = 1e9;
@@ -113,7 +113,8 @@ double word_scale(std::string_view w, bool denominator) {
   if (const double t = time_scale(w, denominator); t != 0) return t;
   static constexpr std::string_view kBases[] = {"byte",  "bit",     "inst",   "cycle", "sector",
                                                 "request", "warp",  "thread", "block", "register",
-                                                "hz",    "op",      "ops",    "pass",  "wavefront"};
+                                                "hz",    "op",      "ops",    "pass",  "wavefront",
+                                                "SM",    "cluster"};  // launch__sm_count, launch__cluster_max_active
   const auto known = [](std::string_view b) {
     return std::find(std::begin(kBases), std::end(kBases), b) != std::end(kBases);
   };
