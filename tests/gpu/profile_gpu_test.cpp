@@ -233,6 +233,11 @@ TEST(ProfileGpu, ARefusedLaunchKeepsCountersOn) {
   const Profiled p = profile({"--set", "flops", "--counters", counters}, {"badlaunch"});
   FLOPSCOPE_SKIP_IF_COUNTERS_RESTRICTED(p.cli.err);
   ASSERT_EQ(p.cli.exit_code, 0) << p.cli.out << p.cli.err;
+  // Which error the application saw: on the H200, cudaErrorInvalidValue under
+  // the range profiler, where the driver alone says cudaErrorInvalidConfiguration.
+  const size_t said = p.cli.err.find("badlaunch: refused with ");
+  ASSERT_NE(said, std::string::npos) << p.cli.err;
+  std::printf("%s\n", p.cli.err.substr(said, p.cli.err.find('\n', said) - said).c_str());
   EXPECT_EQ(p.cli.err.find("counter collection stopped"), std::string::npos) << p.cli.err;
   EXPECT_EQ(launches(p.doc, "busy_kernel", ""), 3) << p.cli.out;  // the refused launch never ran
   int64_t busy_ranges = 0;

@@ -269,11 +269,24 @@ std::map<std::string, std::string> first_csv_row(const std::string& text) {
   std::string header, row;
   std::getline(in, header);
   std::getline(in, row);
+  // Quoted fields may hold commas (a demangled kernel name's parameter list;
+  // the H200 run split one): "" inside quotes is one quote.
   auto split = [](const std::string& line) {
-    std::vector<std::string> out;
-    std::stringstream ss(line);
-    std::string f;
-    while (std::getline(ss, f, ',')) out.push_back(f);
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        out.emplace_back();
+      } else {
+        out.back() += c;
+      }
+    }
     return out;
   };
   const auto names = split(header), values = split(row);
