@@ -173,7 +173,8 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
       std::vector<Cell> cells{terminal_text(shapes_per_label[label] > 1 ? label + " (" + row.shape + ")" : label)};
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
-        cells.emplace_back(r ? fmt_fixed(r->derived.tflops_model, 1) : "-");
+        const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
+        cells.emplace_back(tf ? fmt_fixed(*tf, 1) : "-");
         cells.emplace_back(r ? pct(r->derived.mfu) : "-");
         if (d > 0) {
           const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
@@ -348,8 +349,8 @@ std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
-      os << " " << (r ? fmt_fixed(r->derived.tflops_model, 2) : "-") << " | " << (r ? pct(r->derived.mfu) : "-")
-         << " |";
+      const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
+      os << " " << (tf ? fmt_fixed(*tf, 2) : "-") << " | " << (r ? pct(r->derived.mfu) : "-") << " |";
       if (d > 0)
         os << " "
            << (r && b && r->time_s.median > 0 ? fmt_fixed(b->time_s.median / r->time_s.median, 2) + "x" : "-")

@@ -221,11 +221,12 @@ void runs_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
     const RunRecord& r = doc.runs[i];
     const Derived& v = r.derived;
     o << "<tr data-run=\"" << i << "\">" << kernel_td(r) << shape_td(shape_string(r.shape))
-      << num_td(fmt_time(r.time_s.median), r.time_s.median) << num_td(fmt_fixed(v.tflops_model, 2), v.tflops_model)
+      << num_td(fmt_time(r.time_s.median), r.time_s.median)
+      << num_td(model_tflops(r) ? fmt_fixed(*model_tflops(r), 2) : "-", model_tflops(r))
       << num_td(v.tflops_hw ? fmt_fixed(*v.tflops_hw, 2) : "-", v.tflops_hw) << pct_td(v.mfu);
     if (measured) o << pct_td(mfu_measured(r, doc));
     o << pct_td(v.hfu) << "<td title=\"" << e(v.peak_source) << "\">" << e(v.peak_key) << "</td>"
-      << num_td(fmt_fixed(v.peak_tflops, 1), v.peak_tflops) << num_td(fmt_fixed(v.ai_dram, 2), v.ai_dram)
+      << num_td(fmt_fixed(v.peak_tflops, 1), v.peak_tflops) << num_td(model_tflops(r) ? fmt_fixed(v.ai_dram, 2) : "-", model_tflops(r) ? std::optional(v.ai_dram) : std::nullopt)
       << num_td(v.ai_dram_hw ? fmt_fixed(*v.ai_dram_hw, 2) : "-", v.ai_dram_hw) << bound_td(v.bound)
       << num_td(fmt_fixed(v.pct_of_roof, 1), v.pct_of_roof);
     if (!r.validation) o << "<td class=\"muted\">-</td>";
@@ -366,7 +367,8 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
-      o << (r ? num_td(fmt_fixed(r->derived.tflops_model, 2), r->derived.tflops_model) : num_td("-", std::nullopt))
+      const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
+      o << (tf ? num_td(fmt_fixed(*tf, 2), *tf) : num_td("-", std::nullopt))
         << (r ? pct_td(r->derived.mfu) : num_td("-", std::nullopt));
       if (d > 0) {
         std::optional<double> s;

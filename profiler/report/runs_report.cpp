@@ -67,12 +67,12 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   for (const auto& r : doc.runs) {
     std::vector<Cell> row{run_label(r),         shape_string(r.shape),  fmt_time(r.time_s.median),
                           fmt_si(r.model.flops), fmt_si(r.model.bytes),
-                          fmt_fixed(r.derived.tflops_model, 1)};
+                          model_tflops(r) ? fmt_fixed(*model_tflops(r), 1) : "-"};
     if (any_hw) row.emplace_back(r.derived.tflops_hw ? fmt_fixed(*r.derived.tflops_hw, 1) : "-");
     row.emplace_back(pct(r.derived.mfu));
     if (any_hw) row.emplace_back(pct(r.derived.hfu));
     row.emplace_back(r.derived.peak_key);
-    row.emplace_back(fmt_fixed(r.derived.ai_dram_hw.value_or(r.derived.ai_dram), 1));
+    row.emplace_back(shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 1) : "-");
     row.emplace_back(r.derived.bound,
                      r.derived.bound == "compute" ? Color::green : Color::blue);
     row.emplace_back(fmt_fixed(r.derived.pct_of_roof, 1));
@@ -127,10 +127,11 @@ std::string render_markdown(const ResultsDoc& doc) {
   for (const auto& r : doc.runs) {
     const Derived& d = r.derived;
     os << "| " << md_cell(run_label(r)) << " | " << md_cell(shape_string(r.shape)) << " | "
-       << fmt_time(r.time_s.median) << " | " << fmt_fixed(d.tflops_model, 2) << " | "
+       << fmt_time(r.time_s.median) << " | " << (model_tflops(r) ? fmt_fixed(*model_tflops(r), 2) : "-") << " | "
        << (d.tflops_hw ? fmt_fixed(*d.tflops_hw, 2) : "-") << " | " << pct(d.mfu) << " | "
        << pct(d.hfu) << " | " << md_cell(d.peak_key) << " (" << fmt_fixed(d.peak_tflops, 1)
-       << ") | " << fmt_fixed(d.ai_dram_hw.value_or(d.ai_dram), 2) << " | " << md_cell(d.bound) << " | "
+       << ") | " << (shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 2) : "-") << " | " << md_cell(d.bound)
+       << " | "
        << fmt_fixed(d.pct_of_roof, 1) << " | " << validity(r) << " |\n";
   }
   os << "\nMFU = model FLOPs / median time / dense peak of the run's precision; HFU uses "

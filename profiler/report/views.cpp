@@ -399,6 +399,17 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
   return rows;
 }
 
+std::optional<double> model_tflops(const RunRecord& r) {
+  if (r.family == "app") return std::nullopt;  // a profiled application's kernel, copy or memset
+  return r.derived.tflops_model;
+}
+
+std::optional<double> shown_intensity(const RunRecord& r) {
+  if (r.derived.ai_dram_hw) return r.derived.ai_dram_hw;
+  if (r.family == "app") return std::nullopt;
+  return r.derived.ai_dram;
+}
+
 // ---- NVTX ranges -----------------------------------------------------------------------
 
 bool is_tensor_key(const std::string& key) {

@@ -11,6 +11,7 @@
 #include <numbers>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "../../profiler/report/chart_labels.h"  // internal: label widths
@@ -857,6 +858,43 @@ TEST(MultiFile, SideBySideMatchesRunsByRangeNotByOrder) {
   const std::string term = render_report_terminal({a, b}, 200, false);
   EXPECT_NE(term.find("gemm.cublas.bf16 in step/backward"), std::string::npos);
   EXPECT_NE(render_report_html({a, b}).find("gemm.cublas.bf16 in step/backward"), std::string::npos);
+}
+
+// A profiled application's kernels have no model FLOPs: beside a bench file
+// they show "-", where a zero would read as a measured 0 TFLOP/s (the first
+// H200 report did so for every PyTorch kernel). A copy's model 0 stays 0.
+TEST(MultiFile, SideBySideLeavesAppKernelsWithoutAModelBlank) {
+  ResultsDoc bench = test::sample_doc();
+  ResultsDoc profile = test::sample_doc();
+  profile.runs.resize(1);
+  RunRecord& app = profile.runs[0];
+  app.id = "app.flash_fwd.bf16";
+  app.family = "app";
+  app.model = Cost{};
+  app.derived = Derived{};
+  app.nvtx = "step/forward";
+  EXPECT_FALSE(model_tflops(app).has_value());
+  EXPECT_TRUE(model_tflops(bench.runs[1]).has_value());  // memory.copy: 0, measured against a model
+  for (const std::string& out : {render_report_markdown({bench, profile}),
+                                 render_report_terminal({bench, profile}, 200, false),
+                                 render_report_html({bench, profile})}) {
+    // The side-by-side row comes first: no zero in it.
+    const size_t at = out.find("app.flash_fwd.bf16");
+    ASSERT_NE(at, std::string::npos);
+    const size_t from = out.rfind('\n', at) + 1;
+    const std::string row = out.substr(from, out.find('\n', at) - from);
+    EXPECT_EQ(row.find("0.0"), std::string::npos) << row;
+  }
+  // Its own runs table too: no model TFLOP/s and no intensity to show.
+  const std::string md = render_report_markdown({profile});
+  const size_t at = md.find("| app.flash_fwd.bf16");
+  ASSERT_NE(at, std::string::npos);
+  std::vector<std::string> cells;
+  std::stringstream row(md.substr(at + 2, md.find('\n', at) - at - 2));
+  for (std::string c; std::getline(row, c, '|');) cells.push_back(c);
+  ASSERT_GE(cells.size(), 9u);
+  EXPECT_EQ(cells[3], " - ") << "TFLOP/s (model)";
+  EXPECT_EQ(cells[8], " - ") << "AI";
 }
 
 TEST(Reconciliation, NoFlopsOnEitherSideAgree) {

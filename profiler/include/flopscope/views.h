@@ -160,5 +160,11 @@ struct SideBySideRow {
 /// matched by run_key (id, shape and NVTX path), as `compare` matches them: a
 /// profile holds one kernel once per range, in an order that differs by file.
 std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs);
+/// The run's TFLOP/s from its model FLOPs; none for an application kernel
+/// (`flopscope profile`), which has no model, so a table shows "-", not 0.
+std::optional<double> model_tflops(const RunRecord& r);
+/// The arithmetic intensity a runs table shows: the hardware's when counted,
+/// else the model's; none for an application kernel without counters.
+std::optional<double> shown_intensity(const RunRecord& r);
 
 }  // namespace flopscope
