@@ -187,6 +187,24 @@ TEST(ProfileGpu, ActivityDurationsMatchEventTimingWithin2Percent) {
   EXPECT_NEAR(activity_s, event_s, 0.02 * event_s) << "activity " << activity_s << " s, events " << event_s << " s";
 }
 
+// The issue asks for 2% from 100 us up. One event pair per launch cannot show
+// it at 275 us: on the H200 the pair added ~11 us (3.8%) to each launch
+// (bench/results/h200/2026-11-30). Around 50 back-to-back launches the pair's
+// cost is shared, leaving the gaps between kernels. Not yet run on a GPU.
+TEST(ProfileGpu, ActivityDurationsMatchBackToBackEventTimingFrom100us) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const Profiled p = profile({}, {"back_to_back", "50"});
+  ASSERT_EQ(p.cli.exit_code, 0) << p.cli.err;
+  const size_t at = p.cli.out.find("event_ms_per_launch ");
+  ASSERT_NE(at, std::string::npos) << p.cli.out;
+  const double event_s = std::stod(p.cli.out.substr(at + 20)) * 1e-3;
+  ASSERT_GT(event_s, 100e-6) << "the kernel must run 100 us or more for this check";
+  ASSERT_EQ(p.doc.runs.size(), 1u);
+  EXPECT_EQ(p.doc.runs[0].launches, 51);  // the warm-up too
+  const double activity_s = p.doc.runs[0].time_s.median;
+  EXPECT_NEAR(activity_s, event_s, 0.02 * event_s) << "activity " << activity_s << " s, events " << event_s << " s";
+}
+
 // --set flops: the kept launches are replayed by the range profiler, each
 // with kBusyKernelFlops. The results hold the mean over the launches that got
 // counters, which one launch alone would satisfy: the --counters file has
