@@ -281,10 +281,11 @@ void ProfileAggregator::on_activity(const Activity& a) {
     const Key key{Kind::kernel, k->name, path, k->device};
     std::optional<HwCounters> early;
     for (uint32_t id : {k->correlation, other}) {
-      auto e = id != 0 && !early ? early_counters_.find(id) : early_counters_.end();
-      if (e == early_counters_.end()) continue;
-      early = std::move(e->second);
-      early_counters_.erase(e);
+      if (id == 0 || early) continue;
+      if (auto e = early_counters_.find(id); e != early_counters_.end()) {
+        early = std::move(e->second);
+        early_counters_.erase(e);
+      }
     }
     if (!timed) {
       if (early) {
