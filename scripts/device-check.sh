@@ -144,11 +144,14 @@ print_summary() {
 # ---- 1. probe -------------------------------------------------------------------
 probe() {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  # No .git on the GPU machine: the carried tree says what it was built from.
+  # The carried tree says what it was built from, and that is what runs. The
+  # .git the device tool sends can be older than the working tree (on
+  # 2026-11-30 it named the session's first commit for a tree built later), so
+  # it comes second, and only without a COMMIT file.
   local commit
-  commit=$(git -C "$ROOT" rev-parse --verify -q HEAD 2>/dev/null) ||
-    commit=$(sed -n '1s/$/ (the carried tree'"'"'s COMMIT)/p' "$build/COMMIT" 2>/dev/null)
-  echo "commit: ${commit:-unknown (no .git here, no COMMIT in $build; see the prebuilt flopscope --version below)}"
+  commit=$(sed -n '1s/$/ (the carried tree'"'"'s COMMIT)/p' "$build/COMMIT" 2>/dev/null)
+  [ -n "$commit" ] || commit=$(git -C "$ROOT" rev-parse --verify -q HEAD 2>/dev/null)
+  echo "commit: ${commit:-unknown (no COMMIT in $build, no .git here; see the prebuilt flopscope --version below)}"
   echo "host: $(uname -srm)"
   echo "glibc: $(ldd --version 2>&1 | head -n1)"
   echo "--- nvidia-smi"

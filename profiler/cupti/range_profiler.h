@@ -66,8 +66,9 @@ std::vector<uint8_t> counter_availability(CUcontext ctx, int device);
 /// helper does before every session); stop() ends it and returns a copy of the
 /// decoded counter-data image. Ranges beyond capacity are dropped by CUPTI and
 /// counted. The profiler stays enabled from the constructor to the
-/// destructor: with CUPTI 13.0 on an H200, enabling it again on a context
-/// after a Disable crashed (bench/results/h200/2026-11-30).
+/// destructor: with CUPTI 13.0 on an H200 the process crashed at the first
+/// run after a Disable, where it is enabled again (bench/results/h200/2026-11-30;
+/// no backtrace was taken).
 class RangeProfiler {
  public:
   RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image, std::vector<std::string> metrics,

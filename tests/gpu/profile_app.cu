@@ -77,7 +77,7 @@ namespace {
 constexpr int kN = flopscope::test::kBusyThreads;
 constexpr int kIters = flopscope::test::kBusyIters;
 constexpr size_t kGraphCopyBytes = 4096;
-// `timed`: about 2.7 ms a launch on an H200, so that the ~10 us the event pair
+// `timed`: 10 times the 275 us measured at 100000 on an H200, so that the ~10 us the event pair
 // adds around a launch is under 0.5% (at 100000 it was 4%: 275 against 286 us,
 // bench/results/h200/2026-11-30).
 constexpr int kTimedIters = 1000000;

@@ -102,8 +102,8 @@ TEST(SessionGpu, BatchesFlushWithoutDrops) {
 // bench's one session counts a run, then times the next kernel's repetitions
 // with the range profiler enabled but not started, then counts again: every
 // run counts exactly, and launches in between are not profiled. (It used to
-// disable the profiler between runs; the second Enable on the context crashed
-// CUPTI 13.0 on an H200: bench/results/h200/2026-11-30.)
+// disable the profiler between runs and enable it again; on an H200 with CUPTI
+// 13.0 that crashed at the second run: bench/results/h200/2026-11-30.)
 TEST(SessionGpu, RunsOfOneSessionCountExactly) {
   FLOPSCOPE_REQUIRE_GPU();
   auto inst = make("gemm.naive.fp32", {{"m", 64}, {"n", 64}, {"k", 64}});

@@ -19,10 +19,10 @@ std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, 
                                                const std::function<void()>& run_once) {
   if (!session_) {
     // Raw images only for a counter file: a long suite does not keep them
-    // otherwise. The range profiler stays enabled between runs: a second
-    // Enable on the context after a Disable crashed CUPTI 13.0 on an H200
-    // (bench/results/h200/2026-11-30), so the next kernel's timed repetitions
-    // run with it enabled, not started.
+    // otherwise. The range profiler stays enabled between runs: disabled and
+    // enabled again, it crashed the process at the second run on an H200
+    // (CUPTI 13.0, bench/results/h200/2026-11-30), so the next kernel's timed
+    // repetitions run with it enabled, not started.
     session_ = std::make_unique<Session>(SessionOptions{
         .set = set_,
         .tensor = tensor_,

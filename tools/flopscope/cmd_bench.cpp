@@ -229,8 +229,8 @@ int run_bench(const BenchCliOptions& o) {
   // collector; without one, runs carry timing and model figures only. One
   // Session for every run, counting the tensor types of all selected kernels
   // at once (more replay passes per run): a counter file holds one config
-  // image (one chip, one metric plan), and CUPTI 13.0 crashed when a second
-  // range profiler was enabled on the context (bench/results/h200/2026-11-30).
+  // image (one chip, one metric plan), and a new Session after another's
+  // Disable crashed the process under CUPTI 13.0 (bench/results/h200/2026-11-30).
   std::vector<std::string> all_tensor = o.counter_tensor;
   if (all_tensor.empty())
     for (const Planned& p : runnable)
