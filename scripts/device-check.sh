@@ -369,6 +369,16 @@ fi
 # (mangled names: template instances match apart) and fails on a difference.
 # --warmup 1 --reps 1: each kernel launched a known, small number of times, so
 # ncu replays a handful of launches, not every warm-up.
+# ncu, then flopscope profile, of the twin run with bench's read flush, and
+# the crosscheck of the two: FS CSTAGE METRICS TWIN-COMMAND...
+read_flush_crosscheck() {
+  local fs=$1 cstage=$2 metrics=$3
+  shift 3
+  ncu --clock-control none --cache-control none --csv --page raw --print-units base --print-kernel-base mangled \
+    --log-file "$cstage/ncu_read.csv" --metrics "$metrics" "$@" --l2-flush read || return
+  "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin_read.json" -- "$@" --l2-flush read || return
+  "$fs" crosscheck "$cstage/ncu_twin_read.json" --ncu "$cstage/ncu_read.csv"
+}
 if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
   chip=GH100
   metrics=$("$fs" metrics --chip "$chip" --set roofline --tensor bf16 --json 2>/dev/null |
@@ -392,6 +402,15 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
           crosscheck "$fs" crosscheck "$cstage/ncu_twin.json" --ncu "$out/ncu.csv"
       else
         not_run crosscheck "ncu-twin wrote no ncu_twin.json"
+      fi
+      # The same pair with bench's read flush, which leaves the L2 clean: on
+      # 2026-11-30 only DRAM writes disagreed, and the memset flush's dirty
+      # lines are the suspect (docs/crosscheck.md). Both files in counters.tgz.
+      if "$fs" bench --help 2>&1 | grep -q -- --l2-flush; then
+        NOTE="the same with --l2-flush read; rc=1: still differs (ncu_read.csv, ncu_twin_read.json)" \
+        step crosscheck-read-flush 120 bash -c "$(declare -f read_flush_crosscheck); read_flush_crosscheck \"\$@\"" \
+          crosscheck-read-flush "$fs" "$cstage" "$metrics" "${twin[@]}"
+        pack_counters
       fi
     else
       not_run ncu-twin "ncu wrote no ncu.csv (or this build lacks profile or crosscheck)"

@@ -1,6 +1,7 @@
 // The benchmark harness (harness.h). CUDA runtime only: no kernels here besides
 // those the registry's instances launch and the clock probe.
 #include "harness/harness.h"
+#include "harness/l2_flush.h"
 #include "harness/sm_clock_sampler.h"
 
 #include <cuda_runtime.h>
@@ -46,7 +47,8 @@ struct Harness::Impl {
   int device = 0;
   DeviceInfo info;
   cudaStream_t stream = nullptr;
-  DeviceBuffer<unsigned char> flush;
+  DeviceBuffer<unsigned char> flush;  // zeros: the read flush's stores stay off
+  DeviceBuffer<int> flush_sink;       // the read flush's never-taken store
   std::vector<cudaEvent_t> starts, stops;  // one pair per repetition of a batch
   std::unique_ptr<SmClockSampler> clock;    // NVML, while the timed repetitions run
   bool released = false;                    // release_device(): nothing runs any more
@@ -73,16 +75,20 @@ struct Harness::Impl {
     }
   }
 
-  void flush_l2() {
-    if (flush.size()) FLOPSCOPE_CUDA_CHECK(cudaMemsetAsync(flush.get(), 0, flush.bytes(), stream));
+  void flush_l2(L2Flush how) {
+    if (!flush.size()) return;
+    if (how == L2Flush::read)
+      launch_l2_flush_read(flush.get(), flush.bytes(), flush_sink.get(), info.sm_count, stream);
+    else
+      FLOPSCOPE_CUDA_CHECK(cudaMemsetAsync(flush.get(), 0, flush.bytes(), stream));
   }
 
   /// `count` repetitions, each flushed (optionally) and timed; appends seconds.
-  void timed_batch(KernelInstance& inst, const std::string& id, int count, bool flush_each,
+  void timed_batch(KernelInstance& inst, const std::string& id, int count, std::optional<L2Flush> flush_each,
                    std::vector<double>& samples) {
     ensure_events(size_t(count));
     for (int i = 0; i < count; ++i) {
-      if (flush_each) flush_l2();
+      if (flush_each) flush_l2(*flush_each);
       FLOPSCOPE_CUDA_CHECK(cudaEventRecord(starts[size_t(i)], stream));
       require_ok(inst.run(stream), id);
       FLOPSCOPE_CUDA_CHECK(cudaEventRecord(stops[size_t(i)], stream));
@@ -109,6 +115,8 @@ Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
   FLOPSCOPE_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
   // Twice the L2: every line a kernel left behind is evicted by the memset.
   impl_->flush = DeviceBuffer<unsigned char>(size_t(std::max(l2, 1 << 20)) * 2);
+  FLOPSCOPE_CUDA_CHECK(cudaMemset(impl_->flush.get(), 0, impl_->flush.bytes()));  // the read flush reads zeros
+  impl_->flush_sink = DeviceBuffer<int>(1);
   char pci[32] = {};
   FLOPSCOPE_CUDA_CHECK(cudaDeviceGetPCIBusId(pci, int(sizeof pci), device));
   impl_->clock = std::make_unique<SmClockSampler>(pci);
@@ -122,6 +130,7 @@ void Harness::release_device() {
   h.released = true;
   h.clock.reset();
   h.flush = DeviceBuffer<unsigned char>();
+  h.flush_sink = DeviceBuffer<int>();
   h.destroy_stream_and_events();
   cudaDeviceReset();
 }
@@ -187,13 +196,13 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   // Warm-up: clocks up, caches and the instruction cache primed, lazy module
   // loading done.
   std::vector<double> warm;
-  impl_->timed_batch(*inst, id, std::max(1, opt.warmup_reps), false, warm);
+  impl_->timed_batch(*inst, id, std::max(1, opt.warmup_reps), std::nullopt, warm);
   double warm_total = 0;
   for (double s : warm) warm_total += s;
   const double per_run = std::max(warm_total / double(warm.size()), 1e-7);
   if (warm_total < opt.warmup_time_s) {
     const int extra = int(std::min(1000.0, std::ceil((opt.warmup_time_s - warm_total) / per_run)));
-    if (extra > 0) impl_->timed_batch(*inst, id, extra, false, warm);
+    if (extra > 0) impl_->timed_batch(*inst, id, extra, std::nullopt, warm);
   }
 
   // Timed repetitions: at least min_reps and min_time_s, at most max_reps.
@@ -208,7 +217,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
                         int(std::min(1e6, std::ceil((opt.min_time_s - total) / std::max(mean, 1e-7)))));
     want = std::clamp(want, 1, std::min(256, max_reps - int(samples.size())));
     const size_t before = samples.size();
-    impl_->timed_batch(*inst, id, want, opt.flush_l2, samples);
+    impl_->timed_batch(*inst, id, want, opt.flush_l2 ? std::optional(opt.l2_flush) : std::nullopt, samples);
     for (size_t i = before; i < samples.size(); ++i) total += samples[i];
   }
   rec.time_s = summarize(samples);
@@ -225,7 +234,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
     // them, a working set under the L2's size would read little DRAM. Flushed
     // before the hook, so that the memset is outside the counted range.
     if (opt.flush_l2) {
-      impl_->flush_l2();
+      impl_->flush_l2(opt.l2_flush);
       FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
     }
     auto run_once = [&] {

@@ -21,6 +21,13 @@
 
 namespace flopscope::kernels {
 
+/// How the L2 is flushed before each repetition (and before the counted run).
+/// write: a memset of twice the L2's size, which leaves it full of dirty
+/// lines that the next kernel evicts, so its time and DRAM writes include
+/// their write-back. read: a kernel reads the same buffer and stores nothing,
+/// leaving clean lines (l2_flush.cu).
+enum class L2Flush { write, read };
+
 struct BenchOptions {
   int min_reps = 10;          ///< timed repetitions, at least
   int max_reps = 2000;        ///< and at most
@@ -28,6 +35,7 @@ struct BenchOptions {
   int warmup_reps = 2;        ///< untimed runs first, at least
   double warmup_time_s = 0.02;
   bool flush_l2 = true;
+  L2Flush l2_flush = L2Flush::write;  ///< how, when flush_l2
   bool validate = true;
   uint64_t seed = 0;          ///< input seed; 0: a fresh one per run
 };

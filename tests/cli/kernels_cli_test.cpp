@@ -121,6 +121,27 @@ TEST(BenchCommand, CountersWithoutGpuLeaveNoFile) {
   EXPECT_TRUE(std::filesystem::is_empty(dir));
 }
 
+// --l2-flush: write (the memset, as before) or read (a read-only sweep, which
+// leaves the L2 clean; docs/crosscheck.md). Anything else, or with --no-flush,
+// is refused in parsing (2); a valid one parses and stops at the device
+// check without a GPU (3), also in the resumed process's command line.
+TEST(BenchCommand, L2FlushIsWriteOrRead) {
+  if (gpu_present()) GTEST_SKIP() << "a GPU is present: the no-GPU path cannot be exercised here";
+  auto bogus = run_cli({"bench", "--l2-flush", "cold"});
+  EXPECT_EQ(bogus.exit_code, 2);
+  EXPECT_EQ(lines(bogus.err), 1u) << bogus.err;
+  EXPECT_NE(bogus.err.find("--l2-flush"), std::string::npos) << bogus.err;
+  auto both = run_cli({"bench", "--l2-flush", "read", "--no-flush"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("excludes"), std::string::npos) << both.err;
+  for (const char* how : {"write", "read"}) {
+    auto r = run_cli({"bench", "--l2-flush", how, "--kernel", "gemm.naive.fp32"});
+    EXPECT_EQ(r.exit_code, 3) << how << ": " << r.err;
+  }
+  const auto resumed = run_cli({"bench", "--resumed", "--ids", "gemm.naive.fp32", "--l2-flush", "read"});
+  EXPECT_EQ(resumed.exit_code, 3) << resumed.err;
+}
+
 // The command line a bench that goes on after a sticky fault gives its new
 // process (cmd_bench.cpp, continue_in_new_process) is accepted as it is built:
 // --resumed, the ids left (every kernel's: a --kernel pattern of them all was

@@ -42,6 +42,7 @@ struct BenchCliOptions {
   std::string out;
   bool no_validate = false;
   bool no_flush = false;
+  std::string l2_flush = "write";  // how the L2 is flushed: write (a memset) or read
   int device = 0;
   std::string metrics = "none";  // CUPTI counters per run: timing, flops, roofline
   std::string counters;          // raw counter file (.fscounters) of every run
@@ -153,6 +154,7 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   if (o.warmup) args.insert(args.end(), {"--warmup", std::to_string(*o.warmup)});
   if (o.no_validate) args.push_back("--no-validate");
   if (o.no_flush) args.push_back("--no-flush");
+  if (o.l2_flush != "write") args.insert(args.end(), {"--l2-flush", o.l2_flush});
   if (!o.counters.empty()) {
     args.insert(args.end(), {"--counters", counters});
     std::string list;
@@ -216,6 +218,7 @@ int run_bench(const BenchCliOptions& o) {
   kernels::BenchOptions bo;
   bo.validate = !o.no_validate;
   bo.flush_l2 = !o.no_flush;
+  bo.l2_flush = o.l2_flush == "read" ? kernels::L2Flush::read : kernels::L2Flush::write;
   bo.min_time_s = o.min_time_s;
   if (o.warmup) {  // exactly: a profiler then sees a known number of launches
     bo.warmup_reps = *o.warmup;
@@ -364,7 +367,12 @@ void add_bench_command(Command app) {
       .check(positive_number());
   sub.add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here").check(not_empty());
   sub.add_flag("--no-validate", o->no_validate, "Skip the comparison with the CPU reference");
-  sub.add_flag("--no-flush", o->no_flush, "Do not flush L2 between repetitions");
+  const Option no_flush = sub.add_flag("--no-flush", o->no_flush, "Do not flush L2 between repetitions");
+  sub.add_option("--l2-flush", o->l2_flush,
+                 "How to flush L2 before each repetition: write (default: a memset, which leaves dirty lines "
+                 "the next kernel writes back) or read (a read-only sweep, which leaves clean ones)")
+      .check(one_of({"write", "read"}))
+      .excludes(no_flush);
   sub.add_option("--device", o->device, "GPU index (default 0)").transform(non_negative_integer(9));
   sub.add_option("--metrics", o->metrics,
                   "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
