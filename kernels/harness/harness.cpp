@@ -1,5 +1,5 @@
 // The benchmark harness (harness.h). CUDA runtime only: no kernels here besides
-// those the registry's instances launch and the clock probe.
+// those the registry's instances launch, the clock probe and the read flush.
 #include "harness/harness.h"
 #include "harness/l2_flush.h"
 #include "harness/sm_clock_sampler.h"
@@ -113,7 +113,7 @@ Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
   FLOPSCOPE_CUDA_CHECK(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking));
   int l2 = 0;
   FLOPSCOPE_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
-  // Twice the L2: every line a kernel left behind is evicted by the memset.
+  // Twice the L2: every line a kernel left behind is evicted by the flush.
   impl_->flush = DeviceBuffer<unsigned char>(size_t(std::max(l2, 1 << 20)) * 2);
   FLOPSCOPE_CUDA_CHECK(cudaMemset(impl_->flush.get(), 0, impl_->flush.bytes()));  // the read flush reads zeros
   impl_->flush_sink = DeviceBuffer<int>(1);
@@ -232,7 +232,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   if (hook) {
     // The counted run starts from a cold L2, as the timed ones do: right after
     // them, a working set under the L2's size would read little DRAM. Flushed
-    // before the hook, so that the memset is outside the counted range.
+    // before the hook, so that the flush is outside the counted range.
     if (opt.flush_l2) {
       impl_->flush_l2(opt.l2_flush);
       FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
