@@ -96,6 +96,16 @@ F driver_fn(const char* name) {
   return reinterpret_cast<F>(fn);
 }
 
+// Records `b` on the default stream, waits for it, and returns the
+// milliseconds since `a` (recorded before the work to time).
+float recorded_ms(cudaEvent_t a, cudaEvent_t b) {
+  CHECK(cudaEventRecord(b));
+  CHECK(cudaEventSynchronize(b));
+  float t = 0;
+  CHECK(cudaEventElapsedTime(&t, a, b));
+  return t;
+}
+
 void runtime_launches(float* d, int count) {
   for (int i = 0; i < count; ++i) busy_kernel<<<kN / 256, 256>>>(d, kN, kIters);
   CHECK(cudaGetLastError());
@@ -248,11 +258,7 @@ int main(int argc, char** argv) {
     busy_kernel<<<kN / 256, 256>>>(d, kN, kShortIters);  // warm-up
     CHECK(cudaEventRecord(a));
     for (int i = 0; i < count; ++i) busy_kernel<<<kN / 256, 256>>>(d, kN, kShortIters);
-    CHECK(cudaEventRecord(b));
-    CHECK(cudaEventSynchronize(b));
-    float t = 0;
-    CHECK(cudaEventElapsedTime(&t, a, b));
-    std::printf("event_ms_per_launch %.6f\n", double(t) / count);
+    std::printf("event_ms_per_launch %.6f\n", double(recorded_ms(a, b)) / count);
     return 0;
   }
   if (mode == "timed") {
@@ -265,11 +271,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < count; ++i) {
       CHECK(cudaEventRecord(a));
       busy_kernel<<<kN / 256, 256>>>(d, kN, kTimedIters);
-      CHECK(cudaEventRecord(b));
-      CHECK(cudaEventSynchronize(b));
-      float t = 0;
-      CHECK(cudaEventElapsedTime(&t, a, b));
-      ms.push_back(t);
+      ms.push_back(recorded_ms(a, b));
     }
     std::sort(ms.begin(), ms.end());
     std::printf("event_ms %.6f\n", double(ms[ms.size() / 2]));
