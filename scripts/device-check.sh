@@ -459,7 +459,7 @@ if has bench; then
     step bench-timing 180 "$fs" bench --out "$out/bench.json"
   fi
   NOTE="the 8192^3 GEMM targets" \
-  large='gemm\.(cublas|cublaslt|mma_sync)\.bf16|gemm\.(cublas|reg_tiled)\.fp32'
+  large='gemm\.(cublas|cublaslt|mma_sync|mma_sync_wide)\.bf16|gemm\.(cublas|reg_tiled)\.fp32'
   step bench-large 75 "$fs" bench --kernel "$large" --shape large --out "$out/bench_large.json"
   # The same runs with counters: bench keeps its range profiler enabled between
   # runs (docs/collector.md), so every kernel after the first is timed with it
@@ -495,9 +495,9 @@ else
   absent ceilings "flopscope ceilings is not in this build"
 fi
 if has bench; then
-  # gemm.wgmma has never run on a GPU: its own process, so a hang (its 10 s
-  # mbarrier guard) or a broken context cannot take the other kernels with it.
-  NOTE="never run before; results in counters.tgz" \
+  # gemm.wgmma in its own process, so that a hang (its 10 s mbarrier guard) or
+  # a broken context cannot take the other kernels with it.
+  NOTE="results in counters.tgz" \
   step wgmma-large 45 "$fs" bench --kernel 'gemm\.wgmma' --shape large --out "$cstage/wgmma_large.json"
   pack_counters
 fi
@@ -530,7 +530,7 @@ fi
 # twice (one warm-up, one timed run) under ncu's throughput, memory, occupancy
 # and warp-stall sections: the shared-memory, issue and stall figures that
 # docs/kernels.md only estimates from static SASS counts. The --kernel-name
-# regex names the same kernels by their CUDA symbols (7 ids, 2 launches each).
+# regex names the same kernels by their CUDA symbols (8 ids, 2 launches each).
 # Last, so it often gets "no time" in a first call: `--only ncu-tune` then.
 if command -v ncu >/dev/null 2>&1 && has bench; then
   # ncu exits 0 when its --kernel-name matched nothing: the CSV must hold rows.
@@ -539,9 +539,9 @@ if command -v ncu >/dev/null 2>&1 && has bench; then
     ncu-tune ncu --clock-control none --csv --page details \
     --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
     --section LaunchStats --section Occupancy --section WarpStateStats \
-    --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 14 \
+    --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 16 \
     --log-file "$cstage/ncu_tune.csv" \
-    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync\.bf16)|attention\.flash_mma\.bf16|memory\.(copy|triad|softmax)\.(fp32|bf16))$' \
+    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync(_wide)?\.bf16)|attention\.flash_mma\.bf16|memory\.(copy|triad|softmax)\.(fp32|bf16))$' \
       --warmup 1 --reps 1 --no-validate
   pack_counters
 else

@@ -153,7 +153,7 @@ struct FfnSpecArgs : VariantInfo {
 /// multiples of 8 elements of a 16-bit T, of 4 floats (TF32).
 template <class T>
 std::string mma_ffn_check(const FfnDims& d) {
-  constexpr int q = gemm::mma_layout::MmaTile<int(sizeof(T))>::kChunk;
+  constexpr int q = gemm::mma_layout::MmaTile<int(sizeof(T)), 2>::kChunk;
   if (d.d_model % q == 0 && d.d_ff % q == 0) return "";
   return "d_model and d_ff must be multiples of " + std::to_string(q) +
          " (16-byte rows for the mma.sync GEMM): pad them, or use the ffn.*_cublas variant";

@@ -23,6 +23,10 @@
 //   4 stages of A (128, 32 + 8) and B (32, 128 + 8) 16-bit elements (or (128,
 //   16 + 4) and (16, 128 + 8) floats): 75,776 bytes of dynamic shared memory,
 //   so 2 blocks fit an SM on sm_80 (164 KB) and sm_90 (228 KB).
+// gemm.mma_sync_wide (MmaWideConfig) is the same kernel with a (128, 256) block
+// tile: 8 warps in (2, 4), B stages (32, 256 + 8), 108,544 bytes, 1 block per
+// SM. ncu found gemm.mma_sync L2-bound on an H200 (docs/PERFORMANCE.md); a
+// block twice as wide reads 3/4 of the L2 bytes per FLOP.
 //
 // Constraints: m >= 1 any; k and n multiples of 16 bytes / sizeof(T) (8 for 16-bit,
 // 4 for float), for the 16-byte cp.async rows (check_dims says so in one line);
@@ -50,9 +54,16 @@
 
 namespace flopscope::kernels::gemm {
 
-/// The tiles for element type T (see mma_layout::MmaTile).
+/// gemm.mma_sync's tiles for element type T: 128 x 128, 4 warps, 2 blocks per SM
+/// (see mma_layout::MmaTile).
 template <class T>
-struct MmaConfig : mma_layout::MmaTile<int(sizeof(T))> {};
+using MmaConfig = mma_layout::MmaTile<int(sizeof(T)), 2>;
+
+/// gemm.mma_sync_wide's: 128 x 256, 8 warps, 1 block per SM. The same warp tile,
+/// but each block reads A and B panels for twice the outputs along n: 3/4 of
+/// MmaConfig's L2-to-SM bytes per FLOP.
+template <class T>
+using MmaWideConfig = mma_layout::MmaTile<int(sizeof(T)), 4>;
 
 /// "" when the kernel takes (m, n, k), else one line naming the constraint.
 template <class T>
@@ -87,28 +98,26 @@ __device__ __forceinline__ void mma_1688_tf32(float (&d)[4], const uint32_t (&a)
 
 /// Issues the cp.async copies of k-tile `kt` into one stage: A (kBM, kBK), B (kBK, kBN),
 /// kACopies + kBCopies 16-byte chunks per thread; chunks outside (m, k) or (k, n) are zero-filled.
-template <class T>
+template <class T, class C>
 __device__ __forceinline__ void load_stage(T* s_a, T* s_b, const T* __restrict__ a,
                                            const T* __restrict__ b, int m, int n, int k, int bm,
                                            int bn, int kt) {
-  using C = MmaConfig<T>;
 #pragma unroll
   for (int c = 0; c < C::kACopies; ++c) {
-    const mma_layout::Copy x = mma_layout::a_copy<int(sizeof(T))>(int(threadIdx.x), c, bm, kt, m, k);
+    const mma_layout::Copy x = mma_layout::a_copy<C>(int(threadIdx.x), c, bm, kt, m, k);
     ptx::cp_async_16(s_a + x.smem, x.in ? a + size_t(x.row) * k + x.col : a, x.in);
   }
 #pragma unroll
   for (int c = 0; c < C::kBCopies; ++c) {
-    const mma_layout::Copy x = mma_layout::b_copy<int(sizeof(T))>(int(threadIdx.x), c, bn, kt, n, k);
+    const mma_layout::Copy x = mma_layout::b_copy<C>(int(threadIdx.x), c, bn, kt, n, k);
     ptx::cp_async_16(s_b + x.smem, x.in ? b + size_t(x.row) * n + x.col : b, x.in);
   }
 }
 
 /// One k-tile of MMAs from shared memory into the warp's (kTilesM, kTilesN) accumulators.
-template <class T>
+template <class T, class C>
 __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m, int warp_n,
-                                          float (&acc)[MmaConfig<T>::kTilesM][MmaConfig<T>::kTilesN][4]) {
-  using C = MmaConfig<T>;
+                                          float (&acc)[C::kTilesM][C::kTilesN][4]) {
   const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
@@ -116,7 +125,7 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
 #pragma unroll
     for (int i = 0; i < C::kTilesM; ++i) {
       // Matrices (rows 0-7 | 8-15) x (k first | second 16 bytes) -> a0..a3.
-      ptx::ldmatrix_x4(af[i], s_a + mma_layout::a_frag_offset<int(sizeof(T))>(lane, warp_m, i, kk));
+      ptx::ldmatrix_x4(af[i], s_a + mma_layout::a_frag_offset<C>(lane, warp_m, i, kk));
       if constexpr (sizeof(T) == 4) {
 #pragma unroll
         for (int r = 0; r < 4; ++r) af[i][r] = tf32_bits(af[i][r]);
@@ -128,7 +137,7 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
       for (int j = 0; j < C::kTilesN; j += 2) {
         // Matrices (k 0-7 | 8-15) x (n-tile j | j+1), transposed -> b0, b1 of two tiles.
         uint32_t r[4];
-        ptx::ldmatrix_x4_trans(r, s_b + mma_layout::b_frag_offset_trans(lane, warp_n, j, kk));
+        ptx::ldmatrix_x4_trans(r, s_b + mma_layout::b_frag_offset_trans<C>(lane, warp_n, j, kk));
         bf[j][0] = r[0];
         bf[j][1] = r[1];
         bf[j + 1][0] = r[2];
@@ -139,8 +148,8 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
       // tile; a 136-word row pitch puts the warp's 32 reads on 32 banks.
 #pragma unroll
       for (int j = 0; j < C::kTilesN; ++j) {
-        bf[j][0] = tf32_bits(__float_as_uint(s_b[mma_layout::b_tf32_offset(lane, warp_n, j, kk, 0)]));
-        bf[j][1] = tf32_bits(__float_as_uint(s_b[mma_layout::b_tf32_offset(lane, warp_n, j, kk, 1)]));
+        bf[j][0] = tf32_bits(__float_as_uint(s_b[mma_layout::b_tf32_offset<C>(lane, warp_n, j, kk, 0)]));
+        bf[j][1] = tf32_bits(__float_as_uint(s_b[mma_layout::b_tf32_offset<C>(lane, warp_n, j, kk, 1)]));
       }
     }
 #pragma unroll
@@ -157,11 +166,10 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
 
 }  // namespace mma_detail
 
-template <class T, class Epilogue>
-__global__ void __launch_bounds__(MmaConfig<T>::kThreads, MmaConfig<T>::kMinBlocksPerSm)
+template <class T, class C, class Epilogue>
+__global__ void __launch_bounds__(C::kThreads, C::kMinBlocksPerSm)
     gemm_mma_sync_kernel(const T* __restrict__ a, const T* __restrict__ b, int m, int n, int k,
                          Epilogue epilogue) {
-  using C = MmaConfig<T>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* smem = reinterpret_cast<T*>(smem_raw);  // kStages x [A (kBM, kLdA) | B (kBK, kLdB)]
 
@@ -180,7 +188,7 @@ __global__ void __launch_bounds__(MmaConfig<T>::kThreads, MmaConfig<T>::kMinBloc
   for (int s = 0; s < C::kStages - 1; ++s) {
     if (s < tiles) {
       T* stage = smem + s * C::kStageElems;
-      mma_detail::load_stage<T>(stage, stage + C::kBM * C::kLdA, a, b, m, n, k, bm, bn, s);
+      mma_detail::load_stage<T, C>(stage, stage + C::kBM * C::kLdA, a, b, m, n, k, bm, bn, s);
     }
     ptx::cp_async_commit();
   }
@@ -191,11 +199,11 @@ __global__ void __launch_bounds__(MmaConfig<T>::kThreads, MmaConfig<T>::kMinBloc
     const int next = t + C::kStages - 1;
     if (next < tiles) {
       T* stage = smem + (next % C::kStages) * C::kStageElems;
-      mma_detail::load_stage<T>(stage, stage + C::kBM * C::kLdA, a, b, m, n, k, bm, bn, next);
+      mma_detail::load_stage<T, C>(stage, stage + C::kBM * C::kLdA, a, b, m, n, k, bm, bn, next);
     }
     ptx::cp_async_commit();  // possibly empty: keeps the group count arithmetic exact
     const T* stage = smem + (t % C::kStages) * C::kStageElems;
-    mma_detail::mma_stage<T>(stage, stage + C::kBM * C::kLdA, warp_m, warp_n, acc);
+    mma_detail::mma_stage<T, C>(stage, stage + C::kBM * C::kLdA, warp_m, warp_n, acc);
   }
   ptx::cp_async_wait<0>();
 
@@ -205,7 +213,7 @@ __global__ void __launch_bounds__(MmaConfig<T>::kThreads, MmaConfig<T>::kMinBloc
   for (int i = 0; i < C::kTilesM; ++i) {
 #pragma unroll
     for (int j = 0; j < C::kTilesN; ++j) {
-      const mma_layout::RowCol o = mma_layout::acc_origin<int(sizeof(T))>(lane, warp_m, warp_n, i, j);
+      const mma_layout::RowCol o = mma_layout::acc_origin<C>(lane, warp_m, warp_n, i, j);
       const int row = bm + o.row, col = bn + o.col;
       if (col >= n) continue;
       if (row < m) epilogue(row, col, acc[i][j][0], acc[i][j][1]);
@@ -215,12 +223,12 @@ __global__ void __launch_bounds__(MmaConfig<T>::kThreads, MmaConfig<T>::kMinBloc
 }
 
 /// Enqueues epilogue(A[m,k] * B[k,n]) on `stream` (row-major, T = __half,
-/// __nv_bfloat16, or float for TF32). Returns the launch status; an unsupported
-/// shape is reported, not launched.
-template <class T, class Epilogue>
+/// __nv_bfloat16, or float for TF32) with the tiles C (MmaConfig<T> or
+/// MmaWideConfig<T>). Returns the launch status; an unsupported shape is
+/// reported, not launched.
+template <class T, class C = MmaConfig<T>, class Epilogue>
 Status mma_sync_gemm(const T* a, const T* b, int m, int n, int k, Epilogue epilogue,
                      cudaStream_t stream) {
-  using C = MmaConfig<T>;
   if (std::string why = mma_sync_check_dims<T>(m, n, k); !why.empty())
     return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: " + why);
   // cp.async moves 16-byte chunks (cudaMalloc bases always are; an offset view
@@ -228,7 +236,7 @@ Status mma_sync_gemm(const T* a, const T* b, int m, int n, int k, Epilogue epilo
   if (reinterpret_cast<uintptr_t>(a) % 16 != 0 || reinterpret_cast<uintptr_t>(b) % 16 != 0)
     return Status::error(int(cudaErrorInvalidValue),
                          "gemm.mma_sync: A and B must be 16-byte aligned (16-byte cp.async copies)");
-  auto kernel = gemm_mma_sync_kernel<T, Epilogue>;
+  auto kernel = gemm_mma_sync_kernel<T, C, Epilogue>;
   // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
   static SmemOptIn smem;
   const cudaError_t opt_in = smem.ensure(reinterpret_cast<const void*>(kernel), C::kSmemBytes);

@@ -29,7 +29,7 @@ namespace {
 
 /// The multiple k and n must be for `s` (16-byte rows of cp.async or TMA), 0 when any size goes.
 int required_multiple(const KernelSpec& s) {
-  if (s.variant == "mma_sync") return s.dtype == "tf32" ? 4 : 8;
+  if (s.variant == "mma_sync" || s.variant == "mma_sync_wide") return s.dtype == "tf32" ? 4 : 8;
   return 0;
 }
 
@@ -87,10 +87,11 @@ TEST(GemmGpu, EveryVariantMatchesTheReferenceAtAwkwardSizes) {
 TEST(GemmGpu, AlignedTailsForTheTensorCoreKernels) {
   FLOPSCOPE_REQUIRE_GPU();
   Harness h;
-  // Multiples of 8 that are not multiples of the 128x128x32 tile.
-  const Dims dims[] = {{1, 8, 8}, {17, 1000, 4096}, {127, 4096, 1000}, {1000, 136, 8}, {4096, 4096, 4096}};
-  const auto specs = select_kernels("^gemm\\.mma_sync\\.", {});
-  ASSERT_FALSE(specs.empty()) << "no gemm.mma_sync.* kernels registered";
+  // Multiples of 8 that are not multiples of the 128x128x32 or 128x256x32 tile.
+  const Dims dims[] = {{1, 8, 8}, {17, 1000, 4096}, {127, 4096, 1000}, {1000, 136, 8}, {300, 264, 40},
+                       {4096, 4096, 4096}};
+  const auto specs = select_kernels("^gemm\\.mma_sync(_wide)?\\.", {});
+  ASSERT_EQ(specs.size(), 6u) << "gemm.mma_sync and gemm.mma_sync_wide, each in fp16, bf16 and tf32";
   for (const KernelSpec* s : specs) {
     if (!h.unsupported_reason(*s).empty()) GTEST_SKIP() << h.unsupported_reason(*s);
     for (const Dims& d : dims) {

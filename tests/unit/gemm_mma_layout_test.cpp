@@ -1,4 +1,5 @@
-// gemm.mma_sync's fragment layout, proven on the CPU: ldmatrix and mma.sync
+// The fragment layout of gemm.mma_sync and gemm.mma_sync_wide (the same code
+// in 128 x 128 and 128 x 256 block tiles), proven on the CPU: ldmatrix and mma.sync
 // (m16n8k16 for FP16/BF16, m16n8k8 for TF32) are emulated as the PTX ISA
 // defines them (unit/mma_emulation.h). Whole GEMMs run through exactly the
 // functions of kernels/gemm/mma_sync_layout.h that the kernel calls: every
@@ -46,9 +47,8 @@ Problem make_problem(int m, int n, int k, unsigned seed) {
 // One stage of the kernel's shared memory: A (kBM, kLdA) and B (kBK, kLdB).
 // It starts as NaN, so reading padding or a never-copied element shows in the
 // products.
-template <int kBytes>
+template <class C>
 struct Smem {
-  using C = ml::MmaTile<kBytes>;
   std::vector<double> a = std::vector<double>(C::kBM * C::kLdA, std::nan(""));
   std::vector<double> b = std::vector<double>(C::kBK * C::kLdB, std::nan(""));
 };
@@ -83,16 +83,16 @@ void copy_chunk(const ml::Copy& x, int chunk, int bytes, const std::vector<doubl
 
 // load_stage: every thread's kACopies + kBCopies copies of k-tile `kt` for the
 // block at (bm, bn). Each element of both tiles is written exactly once.
-template <int kBytes>
-void load_stage(Smem<kBytes>& s, const Problem& p, int bm, int bn, int kt) {
-  using C = ml::MmaTile<kBytes>;
+template <class C>
+void load_stage(Smem<C>& s, const Problem& p, int bm, int bn, int kt) {
+  constexpr int kBytes = C::kBytes;
   std::vector<int> a_hits(C::kBM * C::kBK), b_hits(C::kBK * C::kBN);
   for (int tid = 0; tid < C::kThreads; ++tid) {
     for (int c = 0; c < C::kACopies; ++c)
-      copy_chunk(ml::a_copy<kBytes>(tid, c, bm, kt, p.m, p.k), C::kChunk, kBytes, p.a, p.m, p.k, s.a,
+      copy_chunk(ml::a_copy<C>(tid, c, bm, kt, p.m, p.k), C::kChunk, kBytes, p.a, p.m, p.k, s.a,
                  C::kLdA, C::kBM, C::kBK, {bm, kt * C::kBK}, a_hits, "A");
     for (int c = 0; c < C::kBCopies; ++c)
-      copy_chunk(ml::b_copy<kBytes>(tid, c, bn, kt, p.n, p.k), C::kChunk, kBytes, p.b, p.k, p.n, s.b,
+      copy_chunk(ml::b_copy<C>(tid, c, bn, kt, p.n, p.k), C::kChunk, kBytes, p.b, p.k, p.n, s.b,
                  C::kLdB, C::kBK, C::kBN, {kt * C::kBK, bn}, b_hits, "B");
     if (::testing::Test::HasFatalFailure()) return;
   }
@@ -109,25 +109,24 @@ std::vector<int> lanes(F offset) {
 }
 
 // A warp's (kTilesM, kTilesN) accumulators, tile (i, j) at i * kTilesN + j.
-template <int kBytes>
+template <class C>
 std::vector<emu::Acc> zero_acc() {
-  using C = ml::MmaTile<kBytes>;
   return std::vector<emu::Acc>(C::kTilesM * C::kTilesN, emu::Acc(32));
 }
 
 // mma_stage: one k-tile of one warp, every k-step's fragment loads and MMAs.
-template <int kBytes>
-void mma_stage(const Smem<kBytes>& s, int warp_m, int warp_n, std::vector<emu::Acc>& acc) {
-  using C = ml::MmaTile<kBytes>;
+template <class C>
+void mma_stage(const Smem<C>& s, int warp_m, int warp_n, std::vector<emu::Acc>& acc) {
+  constexpr int kBytes = C::kBytes;
   for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
     std::vector<emu::Regs> af, bf(C::kTilesN, emu::Regs(32));
     for (int i = 0; i < C::kTilesM; ++i)
       af.push_back(emu::ldmatrix_x4(
-          s.a, lanes([&](int l) { return ml::a_frag_offset<kBytes>(l, warp_m, i, kk); }), false, kBytes));
+          s.a, lanes([&](int l) { return ml::a_frag_offset<C>(l, warp_m, i, kk); }), false, kBytes));
     if constexpr (kBytes == 2) {
       for (int j = 0; j < C::kTilesN; j += 2) {
         const emu::Regs r = emu::ldmatrix_x4(
-            s.b, lanes([&](int l) { return ml::b_frag_offset_trans(l, warp_n, j, kk); }), true);
+            s.b, lanes([&](int l) { return ml::b_frag_offset_trans<C>(l, warp_n, j, kk); }), true);
         for (int lane = 0; lane < 32; ++lane) {  // bf[j] = r0, r1; bf[j + 1] = r2, r3
           bf[size_t(j)][size_t(lane)][0] = r[size_t(lane)][0];
           bf[size_t(j)][size_t(lane)][1] = r[size_t(lane)][1];
@@ -140,7 +139,7 @@ void mma_stage(const Smem<kBytes>& s, int warp_m, int warp_n, std::vector<emu::A
         for (int lane = 0; lane < 32; ++lane)
           for (int reg = 0; reg < 2; ++reg)
             bf[size_t(j)][size_t(lane)][size_t(reg)] = {
-                s.b.at(size_t(ml::b_tf32_offset(lane, warp_n, j, kk, reg))), 0.0};
+                s.b.at(size_t(ml::b_tf32_offset<C>(lane, warp_n, j, kk, reg))), 0.0};
     }
     for (int i = 0; i < C::kTilesM; ++i)
       for (int j = 0; j < C::kTilesN; ++j) {
@@ -155,14 +154,13 @@ void mma_stage(const Smem<kBytes>& s, int warp_m, int warp_n, std::vector<emu::A
 
 // The kernel's epilogue loop for one warp of the block at (bm, bn): c0, c1 at
 // (row, col..col+1), c2, c3 at (row + 8, col..col+1), stored where in range.
-template <int kBytes>
+template <class C>
 void epilogue(const std::vector<emu::Acc>& acc, int warp_m, int warp_n, int bm, int bn, int m, int n,
               std::vector<double>& out, std::vector<int>& stored) {
-  using C = ml::MmaTile<kBytes>;
   for (int lane = 0; lane < 32; ++lane)
     for (int i = 0; i < C::kTilesM; ++i)
       for (int j = 0; j < C::kTilesN; ++j) {
-        const ml::RowCol o = ml::acc_origin<kBytes>(lane, warp_m, warp_n, i, j);
+        const ml::RowCol o = ml::acc_origin<C>(lane, warp_m, warp_n, i, j);
         ASSERT_TRUE(o.row >= 0 && o.row + 8 < C::kBM && o.col >= 0 && o.col + 1 < C::kBN)
             << "lane " << lane << " tile (" << i << ", " << j << ") lies outside the block tile";
         ASSERT_EQ(o.col % 2, 0) << "the epilogue's pairs start on even columns";
@@ -185,10 +183,11 @@ void epilogue(const std::vector<emu::Acc>& acc, int warp_m, int warp_n, int bm, 
 // block of the grid in grouped_tile order, the cp.async ring (prologue of
 // kStages - 1 k-tiles, then k-tile t + kStages - 1 loaded into the stage k-tile
 // t - 1 used, before k-tile t is multiplied), every warp, the epilogue.
-template <int kBytes>
+template <class C>
 void check_gemm(int m, int n, int k, unsigned seed) {
-  using C = ml::MmaTile<kBytes>;
-  SCOPED_TRACE("bytes " + std::to_string(kBytes) + " m " + std::to_string(m) + " n " + std::to_string(n) +
+  constexpr int kBytes = C::kBytes;
+  SCOPED_TRACE("bytes " + std::to_string(kBytes) + " block (" + std::to_string(C::kBM) + ", " +
+               std::to_string(C::kBN) + ") m " + std::to_string(m) + " n " + std::to_string(n) +
                " k " + std::to_string(k));
   ASSERT_TRUE(m >= 1 && n % C::kChunk == 0 && k % C::kChunk == 0) << "a shape the kernel rejects";
   const Problem p = make_problem(m, n, k, seed);
@@ -203,20 +202,20 @@ void check_gemm(int m, int n, int k, unsigned seed) {
     ASSERT_TRUE(tile_m < tiles_m && tile_n < tiles_n && blocks.insert({tile_m, tile_n}).second)
         << "block " << block << " -> tile (" << tile_m << ", " << tile_n << ")";
     const int bm = tile_m * C::kBM, bn = tile_n * C::kBN;
-    std::vector<Smem<kBytes>> ring(C::kStages);
+    std::vector<Smem<C>> ring(C::kStages);
     for (int s = 0; s < C::kStages - 1; ++s)
-      if (s < tiles) load_stage<kBytes>(ring[size_t(s)], p, bm, bn, s);
-    std::vector<std::vector<emu::Acc>> acc(C::kWarpsM * C::kWarpsN, zero_acc<kBytes>());
+      if (s < tiles) load_stage<C>(ring[size_t(s)], p, bm, bn, s);
+    std::vector<std::vector<emu::Acc>> acc(C::kWarpsM * C::kWarpsN, zero_acc<C>());
     for (int t = 0; t < tiles; ++t) {
       const int next = t + C::kStages - 1;
-      if (next < tiles) load_stage<kBytes>(ring[size_t(next % C::kStages)], p, bm, bn, next);
+      if (next < tiles) load_stage<C>(ring[size_t(next % C::kStages)], p, bm, bn, next);
       for (int warp = 0; warp < C::kWarpsM * C::kWarpsN; ++warp)  // warp_m, warp_n as the kernel
-        mma_stage<kBytes>(ring[size_t(t % C::kStages)], warp / C::kWarpsN, warp % C::kWarpsN,
+        mma_stage<C>(ring[size_t(t % C::kStages)], warp / C::kWarpsN, warp % C::kWarpsN,
                           acc[size_t(warp)]);
       if (::testing::Test::HasFatalFailure()) return;
     }
     for (int warp = 0; warp < C::kWarpsM * C::kWarpsN; ++warp)
-      epilogue<kBytes>(acc[size_t(warp)], warp / C::kWarpsN, warp % C::kWarpsN, bm, bn, m, n, out, stored);
+      epilogue<C>(acc[size_t(warp)], warp / C::kWarpsN, warp % C::kWarpsN, bm, bn, m, n, out, stored);
     if (::testing::Test::HasFatalFailure()) return;
   }
   for (int r = 0; r < m; ++r)
@@ -259,36 +258,36 @@ void expect_same_once(const std::map<int, int>& got, const std::set<int>& want, 
 // A rows warp_m * kWM .. + kWM over the k-step's kMmaK columns (ldmatrix rows:
 // 16 bytes each), B the k-step's kMmaK rows over columns warp_n * kWN .. + kWN
 // (16-bit: ldmatrix.trans rows of 8; TF32: single words).
-template <int kBytes>
+template <class C>
 void check_fragment_coverage() {
-  using C = ml::MmaTile<kBytes>;
+  constexpr int kBytes = C::kBytes;
   for (int wm = 0; wm < C::kWarpsM; ++wm)
     for (int wn = 0; wn < C::kWarpsN; ++wn)
       for (int kk = 0; kk < C::kBK; kk += C::kMmaK) {
-        const std::string at = "bytes " + std::to_string(kBytes) + " warp (" + std::to_string(wm) + ", " +
+        const std::string at = "bytes " + std::to_string(kBytes) + " block n " + std::to_string(C::kBN) + " warp (" + std::to_string(wm) + ", " +
                                std::to_string(wn) + ") kk " + std::to_string(kk);
         std::map<int, int> a_got;
         for (int i = 0; i < C::kTilesM; ++i)
-          for (int lane = 0; lane < 32; ++lane) ++a_got[ml::a_frag_offset<kBytes>(lane, wm, i, kk)];
+          for (int lane = 0; lane < 32; ++lane) ++a_got[ml::a_frag_offset<C>(lane, wm, i, kk)];
         std::set<int> a_want;
         for (int r = 0; r < C::kWM; ++r)
-          for (int c = 0; c < C::kMmaK; c += C::kChunk) a_want.insert(ml::a_offset<kBytes>(wm * C::kWM + r, kk + c));
+          for (int c = 0; c < C::kMmaK; c += C::kChunk) a_want.insert(ml::a_offset<C>(wm * C::kWM + r, kk + c));
         expect_same_once(a_got, a_want, at + " A ldmatrix rows");
 
         std::map<int, int> b_got;
         std::set<int> b_want;
         if constexpr (kBytes == 2) {
           for (int j = 0; j < C::kTilesN; j += 2)
-            for (int lane = 0; lane < 32; ++lane) ++b_got[ml::b_frag_offset_trans(lane, wn, j, kk)];
+            for (int lane = 0; lane < 32; ++lane) ++b_got[ml::b_frag_offset_trans<C>(lane, wn, j, kk)];
           for (int r = 0; r < C::kMmaK; ++r)
-            for (int c = 0; c < C::kWN; c += 8) b_want.insert(ml::b_offset<2>(kk + r, wn * C::kWN + c));
+            for (int c = 0; c < C::kWN; c += 8) b_want.insert(ml::b_offset<C>(kk + r, wn * C::kWN + c));
           expect_same_once(b_got, b_want, at + " B ldmatrix.trans rows");
         } else {
           for (int j = 0; j < C::kTilesN; ++j)
             for (int lane = 0; lane < 32; ++lane)
-              for (int reg = 0; reg < 2; ++reg) ++b_got[ml::b_tf32_offset(lane, wn, j, kk, reg)];
+              for (int reg = 0; reg < 2; ++reg) ++b_got[ml::b_tf32_offset<C>(lane, wn, j, kk, reg)];
           for (int r = 0; r < C::kMmaK; ++r)
-            for (int c = 0; c < C::kWN; ++c) b_want.insert(ml::b_offset<4>(kk + r, wn * C::kWN + c));
+            for (int c = 0; c < C::kWN; ++c) b_want.insert(ml::b_offset<C>(kk + r, wn * C::kWN + c));
           expect_same_once(b_got, b_want, at + " TF32 B words");
         }
       }
@@ -296,86 +295,121 @@ void check_fragment_coverage() {
 
 }  // namespace
 
+// The two tilings, each for 16-bit and 32-bit elements.
+template <int kBytes>
+using Square = ml::MmaTile<kBytes, 2>;  // gemm.mma_sync: 128 x 128, 4 warps
+template <int kBytes>
+using Wide = ml::MmaTile<kBytes, 4>;  // gemm.mma_sync_wide: 128 x 256, 8 warps
+
 // One full block tile (every warp, every fragment, every k-step of one k-tile).
 TEST(GemmMmaLayout, Fp16Bf16BlockTileThroughLdmatrixAndM16n8k16) {
-  using C = ml::MmaTile<2>;
-  check_gemm<2>(C::kBM, C::kBN, C::kBK, 1);
-  check_gemm<2>(C::kBM, C::kBN, C::kBK, 2);
+  check_gemm<Square<2>>(128, 128, 32, 1);
+  check_gemm<Square<2>>(128, 128, 32, 2);
+  check_gemm<Wide<2>>(128, 256, 32, 3);
 }
 
 TEST(GemmMmaLayout, Tf32BlockTileThroughLdmatrixAndM16n8k8) {
-  using C = ml::MmaTile<4>;
-  check_gemm<4>(C::kBM, C::kBN, C::kBK, 3);
-  check_gemm<4>(C::kBM, C::kBN, C::kBK, 4);
+  check_gemm<Square<4>>(128, 128, 16, 3);
+  check_gemm<Square<4>>(128, 128, 16, 4);
+  check_gemm<Wide<4>>(128, 256, 16, 5);
 }
 
 // Tails in m, n and k (zero-filled chunks, epilogue bounds), several blocks in
 // both directions, more k-tiles than stages (the ring wraps), and more
 // tile-rows than kGroupM (grouped_tile's last band is partial).
+template <template <int> class Tiles>
+void check_tails_16bit() {
+  check_gemm<Tiles<2>>(1, 8, 8, 5);         // the smallest shape accepted
+  check_gemm<Tiles<2>>(130, 136, 40, 6);    // one row, one n-chunk and one k-chunk past a 128 tile
+  check_gemm<Tiles<2>>(200, 264, 168, 7);   // 2 x 3 (2 x 2 wide) blocks, 6 k-tiles through 4 stages
+  check_gemm<Tiles<2>>(1100, 16, 24, 8);    // 9 tile-rows: a band of 8 and one of 1
+  check_gemm<Tiles<2>>(77, 128, 288, 9);    // 9 k-tiles: the ring wraps twice
+  check_gemm<Tiles<2>>(9, 520, 32, 10);     // 3 wide blocks along n, the last 8 columns in
+}
+
+template <template <int> class Tiles>
+void check_tails_tf32() {
+  check_gemm<Tiles<4>>(1, 4, 4, 10);
+  check_gemm<Tiles<4>>(130, 132, 20, 11);
+  check_gemm<Tiles<4>>(77, 260, 100, 12);   // 1 x 3 (1 x 2 wide) blocks, 7 k-tiles
+  check_gemm<Tiles<4>>(1100, 4, 12, 13);
+}
+
 TEST(GemmMmaLayout, Fp16Bf16WholeGemmsWithTails) {
-  check_gemm<2>(1, 8, 8, 5);         // the smallest shape accepted
-  check_gemm<2>(130, 136, 40, 6);    // one row, one n-chunk and one k-chunk past a tile
-  check_gemm<2>(200, 264, 168, 7);   // 2 x 3 blocks, 6 k-tiles through 4 stages
-  check_gemm<2>(1100, 16, 24, 8);    // 9 tile-rows: a band of 8 and one of 1
-  check_gemm<2>(77, 128, 288, 9);    // 9 k-tiles: the ring wraps twice
+  check_tails_16bit<Square>();
+  check_tails_16bit<Wide>();
 }
 
 TEST(GemmMmaLayout, Tf32WholeGemmsWithTails) {
-  check_gemm<4>(1, 4, 4, 10);
-  check_gemm<4>(130, 132, 20, 11);
-  check_gemm<4>(77, 260, 100, 12);   // 1 x 3 blocks, 7 k-tiles
-  check_gemm<4>(1100, 4, 12, 13);
+  check_tails_tf32<Square>();
+  check_tails_tf32<Wide>();
 }
 
 TEST(GemmMmaLayout, FragmentLoadsReadEachWarpSliceOnce) {
-  check_fragment_coverage<2>();
-  check_fragment_coverage<4>();
+  check_fragment_coverage<Square<2>>();
+  check_fragment_coverage<Square<4>>();
+  check_fragment_coverage<Wide<2>>();
+  check_fragment_coverage<Wide<4>>();
 }
 
-TEST(GemmMmaLayout, FragmentLoadsAreBankConflictFree) {
-  using C2 = ml::MmaTile<2>;
-  using C4 = ml::MmaTile<4>;
+template <template <int> class Tiles>
+void check_conflict_free() {
+  using C2 = Tiles<2>;
+  using C4 = Tiles<4>;
   for (int wm = 0; wm < C2::kWarpsM; ++wm)
     for (int wn = 0; wn < C2::kWarpsN; ++wn) {
+      SCOPED_TRACE("block n " + std::to_string(C2::kBN) + " warp (" + std::to_string(wm) + ", " +
+                   std::to_string(wn) + ")");
       for (int kk = 0; kk < C2::kBK; kk += C2::kMmaK) {
         for (int i = 0; i < C2::kTilesM; ++i)
-          expect_conflict_free_ldmatrix<2>([&](int l) { return ml::a_frag_offset<2>(l, wm, i, kk); },
+          expect_conflict_free_ldmatrix<2>([&](int l) { return ml::a_frag_offset<C2>(l, wm, i, kk); },
                                            "A (16-bit)");
         for (int j = 0; j < C2::kTilesN; j += 2)
-          expect_conflict_free_ldmatrix<2>([&](int l) { return ml::b_frag_offset_trans(l, wn, j, kk); },
+          expect_conflict_free_ldmatrix<2>([&](int l) { return ml::b_frag_offset_trans<C2>(l, wn, j, kk); },
                                            "B (16-bit, .trans)");
       }
       for (int kk = 0; kk < C4::kBK; kk += C4::kMmaK) {
         for (int i = 0; i < C4::kTilesM; ++i)
-          expect_conflict_free_ldmatrix<4>([&](int l) { return ml::a_frag_offset<4>(l, wm, i, kk); },
+          expect_conflict_free_ldmatrix<4>([&](int l) { return ml::a_frag_offset<C4>(l, wm, i, kk); },
                                            "A (TF32)");
         // The scalar TF32 B loads: one 4-byte word per lane, 32 different banks.
         for (int j = 0; j < C4::kTilesN; ++j)
           for (int reg = 0; reg < 2; ++reg) {
             std::set<int> banks;
-            for (int lane = 0; lane < 32; ++lane) banks.insert(ml::b_tf32_offset(lane, wn, j, kk, reg) % 32);
+            for (int lane = 0; lane < 32; ++lane) banks.insert(ml::b_tf32_offset<C4>(lane, wn, j, kk, reg) % 32);
             EXPECT_EQ(banks.size(), 32u) << "TF32 B load j " << j << " reg " << reg << " conflicts";
           }
       }
     }
 }
 
+TEST(GemmMmaLayout, FragmentLoadsAreBankConflictFree) {
+  check_conflict_free<Square>();
+  check_conflict_free<Wide>();
+}
+
 TEST(GemmMmaLayout, TileConstants) {
-  // The kernel's launch and shared memory, as the docs state them.
-  using C2 = ml::MmaTile<2>;
-  using C4 = ml::MmaTile<4>;
-  EXPECT_EQ(C2::kBK, 32);
-  EXPECT_EQ(C4::kBK, 16);
-  for (int threads : {C2::kThreads, C4::kThreads}) EXPECT_EQ(threads, 128);
-  EXPECT_EQ(C2::kWM, 64);
-  EXPECT_EQ(C2::kWN, 64);
-  EXPECT_EQ(C2::kTilesM, 4);
-  EXPECT_EQ(C2::kTilesN, 8);
-  EXPECT_EQ(C2::kAccPerThread, 128);
-  EXPECT_EQ(C2::kACopies, 4);
-  EXPECT_EQ(C2::kBCopies, 4);
-  EXPECT_EQ(C2::kStages, 4);
-  EXPECT_EQ(C2::kSmemBytes, 75776);
-  EXPECT_EQ(C4::kSmemBytes, 75776);
-  EXPECT_EQ(C2::kMinBlocksPerSm, 2);
+  // The kernels' launches and shared memory, as the docs state them.
+  for (int bk : {Square<2>::kBK, Wide<2>::kBK}) EXPECT_EQ(bk, 32);
+  for (int bk : {Square<4>::kBK, Wide<4>::kBK}) EXPECT_EQ(bk, 16);
+  for (int threads : {Square<2>::kThreads, Square<4>::kThreads}) EXPECT_EQ(threads, 128);
+  for (int threads : {Wide<2>::kThreads, Wide<4>::kThreads}) EXPECT_EQ(threads, 256);
+  EXPECT_EQ(Square<2>::kBN, 128);
+  EXPECT_EQ(Wide<2>::kBN, 256);
+  for (int wm : {Square<2>::kWM, Square<2>::kWN, Wide<2>::kWM, Wide<2>::kWN}) EXPECT_EQ(wm, 64);
+  EXPECT_EQ(Square<2>::kTilesM, 4);
+  EXPECT_EQ(Square<2>::kTilesN, 8);
+  EXPECT_EQ(Square<2>::kAccPerThread, 128);
+  EXPECT_EQ(Wide<2>::kAccPerThread, 128);
+  EXPECT_EQ(Square<2>::kACopies, 4);
+  EXPECT_EQ(Square<2>::kBCopies, 4);
+  EXPECT_EQ(Wide<2>::kACopies, 2);
+  EXPECT_EQ(Wide<2>::kBCopies, 4);
+  EXPECT_EQ(Square<2>::kStages, 4);
+  EXPECT_EQ(Square<2>::kSmemBytes, 75776);
+  EXPECT_EQ(Square<4>::kSmemBytes, 75776);
+  EXPECT_EQ(Wide<2>::kSmemBytes, 108544);
+  EXPECT_EQ(Wide<4>::kSmemBytes, 108544);
+  EXPECT_EQ(Square<2>::kMinBlocksPerSm, 2);
+  EXPECT_EQ(Wide<2>::kMinBlocksPerSm, 1);
 }

@@ -98,6 +98,7 @@ struct Check {
 // The tensor-core and hot kernels. Families add their rows here.
 const Check kChecks[] = {
     {"gemm/mma_sync.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
+    {"gemm/mma_sync_wide.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
     {"gemm/reg_tiled.cu.o", "gemm_reg_tiled_kernel", "FFMA", true},
     // wgmma (HGMMA.64x256x16, B transposed) fed by TMA tensor loads (UTMALDG.2D).
     {"gemm/wgmma.cu.o", "gemm_wgmma_kernel", "HGMMA.64x256x16.F32", true, "sm_90a"},
@@ -152,32 +153,45 @@ TEST(KernelSass, TensorCoreAndSpillChecks) {
   }
 }
 
-// gemm.mma_sync (and the FFN's copy of it) is tiled for kMinBlocksPerSm blocks
-// per SM: its registers, allocated per warp in units of 256 (8 per thread),
-// must leave that many blocks room in the 64K-register file. The launch bound
-// asks the compiler for it; this checks what it produced.
+// gemm.mma_sync (and the FFN's copy of it) and gemm.mma_sync_wide are tiled
+// for kMinBlocksPerSm blocks per SM: their registers, allocated per warp in
+// units of 256 (8 per thread), must leave that many blocks room in the
+// 64K-register file. The launch bound asks the compiler for it; this checks
+// what it produced.
+template <class Tile>
+int check_mma_sync_registers(const char* object) {
+  namespace ml = flopscope::kernels::gemm::mma_layout;
+  // Both element sizes share the launch shape; the 2-byte tile stands for both.
+  using Tile4 = ml::MmaTile<4, Tile::kWarpsN>;
+  static_assert(Tile::kThreads == Tile4::kThreads && Tile::kMinBlocksPerSm == Tile4::kMinBlocksPerSm);
+  const std::string obj = object_for(object);
+  EXPECT_FALSE(obj.empty()) << "no object file ending in " << object;
+  if (obj.empty()) return 0;
+  int checked = 0;
+  for (const Function& f : functions_in(obj)) {
+    if (f.name.find("gemm_mma_sync_kernel") == std::string::npos) continue;
+    SCOPED_TRACE(f.arch + " " + f.name + ": " + f.resources);
+    const size_t at = f.resources.find("REG:");
+    EXPECT_NE(at, std::string::npos);
+    if (at == std::string::npos) continue;
+    const int regs = std::atoi(f.resources.c_str() + at + 4);
+    const int per_warp = (regs + 7) / 8 * 8 * 32;
+    EXPECT_LE(per_warp * (Tile::kThreads / 32) * Tile::kMinBlocksPerSm, 65536);
+    ++checked;
+  }
+  return checked;
+}
+
 TEST(KernelSass, MmaSyncRegistersFitItsBlocksPerSm) {
   ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
-  int checked = 0;
-  for (const char* object : {"gemm/mma_sync.cu.o", "ffn/fused.cu.o", "ffn/unfused.cu.o"}) {
-    const std::string obj = object_for(object);
-    ASSERT_FALSE(obj.empty()) << "no object file ending in " << object;
-    for (const Function& f : functions_in(obj)) {
-      if (f.name.find("gemm_mma_sync_kernel") == std::string::npos) continue;
-      SCOPED_TRACE(f.arch + " " + f.name + ": " + f.resources);
-      const size_t at = f.resources.find("REG:");
-      ASSERT_NE(at, std::string::npos);
-      const int regs = std::atoi(f.resources.c_str() + at + 4);
-      // Both element sizes share the launch shape; MmaTile<2> stands for both.
-      using Tile = flopscope::kernels::gemm::mma_layout::MmaTile<2>;
-      static_assert(Tile::kThreads == flopscope::kernels::gemm::mma_layout::MmaTile<4>::kThreads &&
-                    Tile::kMinBlocksPerSm == flopscope::kernels::gemm::mma_layout::MmaTile<4>::kMinBlocksPerSm);
-      const int per_warp = (regs + 7) / 8 * 8 * 32;
-      EXPECT_LE(per_warp * (Tile::kThreads / 32) * Tile::kMinBlocksPerSm, 65536);
-      ++checked;
-    }
-  }
-  EXPECT_GE(checked, 3) << "gemm.mma_sync's fp16, bf16 and tf32 kernels at least";
+  using Square = flopscope::kernels::gemm::mma_layout::MmaTile<2, 2>;
+  using Wide = flopscope::kernels::gemm::mma_layout::MmaTile<2, 4>;
+  int square = 0;
+  for (const char* object : {"gemm/mma_sync.cu.o", "ffn/fused.cu.o", "ffn/unfused.cu.o"})
+    square += check_mma_sync_registers<Square>(object);
+  EXPECT_GE(square, 3) << "gemm.mma_sync's fp16, bf16 and tf32 kernels at least";
+  EXPECT_GE(check_mma_sync_registers<Wide>("gemm/mma_sync_wide.cu.o"), 3)
+      << "gemm.mma_sync_wide's fp16, bf16 and tf32 kernels";
 }
 
 // gemm.wgmma's setmaxnreg.inc spins until the producer's released registers
