@@ -5,37 +5,34 @@
 // row) gives zeros.
 //
 // Memory-bound: each thread loads 16-byte vectors (when a row's start is
-// 16-byte aligned: cols a multiple of 16 / sizeof(T)), keeps up to kCache of
-// them in registers, so rows up to kThreads * kCache vectors are read once and
-// written once; longer rows re-read the rest (from L2) in each pass.
+// 16-byte aligned: cols a multiple of 16 / sizeof(T)), keeps up to
+// kSoftmaxCache of them in registers, so rows up to kThreads * kSoftmaxCache
+// vectors are read once and written once; longer rows re-read the rest (from
+// L2) in each pass. A row gets the fewest threads that hold it
+// (softmax_threads in memory/softmax_threads.h), from 32 to 256.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "common/cuda_util.cuh"
 #include "common/dtype.cuh"
+#include "memory/softmax_threads.h"
 
 namespace flopscope::kernels::memory {
-
-constexpr int kSoftmaxThreads = 256;
-// Vectors per thread held in registers: rows up to 1024 vectors (4096 fp32 or
-// 8192 bf16 columns) are read once. 4, not 8: with 8, a bf16 thread held 64
-// floats (87 registers, 2 CTAs per SM), too few loads in flight to reach DRAM
-// bandwidth; with 4 it takes 48 registers and 5 CTAs fit (sm_90a SASS).
-constexpr int kSoftmaxCache = 4;
 
 template <class T, int kVec>
 struct alignas(sizeof(T) * kVec) Pack {
   T v[kVec];
 };
 
-/// Block-wide reduction of one float with `op`; every thread gets the result.
-template <class Op>
+/// Block-wide reduction of one float with `op` over kThreads threads; every
+/// thread gets the result.
+template <int kThreads, class Op>
 __device__ __forceinline__ float block_reduce(float x, Op op, float* scratch) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) x = op(x, __shfl_xor_sync(0xffffffffu, x, o));
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
-  constexpr int kWarps = kSoftmaxThreads / 32;
+  constexpr int kWarps = kThreads / 32;
   __syncthreads();  // scratch is free (a previous reduction may still be reading it)
   if (lane == 0) scratch[warp] = x;
   __syncthreads();
@@ -45,13 +42,23 @@ __device__ __forceinline__ float block_reduce(float x, Op op, float* scratch) {
   return x;
 }
 
-template <class T, int kVec>
-__global__ void __launch_bounds__(kSoftmaxThreads)
+/// Blocks per SM that __launch_bounds__ asks room for: 1280 threads, at most
+/// 51 registers a thread (the 48 the 256-thread bf16 kernel takes), so that a
+/// narrower CTA buys more loads in flight rather than more registers; at most
+/// 32, the resident-block limit of sm_80 and sm_90.
+template <int kThreads>
+constexpr int softmax_min_blocks() {
+  return 1280 / kThreads < 32 ? 1280 / kThreads : 32;
+}
+
+template <class T, int kVec, int kThreads>
+__global__ void __launch_bounds__(kThreads, softmax_min_blocks<kThreads>())
     softmax_rows_kernel(const T* x, T* y, int64_t cols) {
+  static_assert(kThreads % 32 == 0 && kThreads <= kSoftmaxMaxThreads, "whole warps, at most 8 of them");
   using P = Pack<T, kVec>;
   using Tr = DTypeTraits<T>;
   constexpr float kLog2e = 1.4426950408889634f;
-  __shared__ float scratch[kSoftmaxThreads / 32];
+  __shared__ float scratch[kThreads / 32];
   const int64_t packs = cols / kVec;
   const P* xr = reinterpret_cast<const P*>(x + int64_t(blockIdx.x) * cols);
   P* yr = reinterpret_cast<P*>(y + int64_t(blockIdx.x) * cols);
@@ -62,7 +69,7 @@ __global__ void __launch_bounds__(kSoftmaxThreads)
   float mx = -INFINITY;
 #pragma unroll
   for (int i = 0; i < kSoftmaxCache; ++i) {
-    const int64_t p = tid + int64_t(i) * kSoftmaxThreads;
+    const int64_t p = tid + int64_t(i) * kThreads;
     if (p < packs) {
       const P in = xr[p];
 #pragma unroll
@@ -73,12 +80,12 @@ __global__ void __launch_bounds__(kSoftmaxThreads)
     }
   }
 #pragma unroll 1
-  for (int64_t p = tid + kSoftmaxCache * kSoftmaxThreads; p < packs; p += kSoftmaxThreads) {
+  for (int64_t p = tid + kSoftmaxCache * kThreads; p < packs; p += kThreads) {
     const P in = xr[p];
 #pragma unroll
     for (int e = 0; e < kVec; ++e) mx = fmaxf(mx, Tr::to_float(in.v[e]));
   }
-  mx = block_reduce(mx, [](float a, float b) { return fmaxf(a, b); }, scratch);
+  mx = block_reduce<kThreads>(mx, [](float a, float b) { return fmaxf(a, b); }, scratch);
   // All -inf: every exp below is 0 and so is the output (no -inf - -inf NaN).
   const float shift = mx == -INFINITY ? 0.0f : mx * kLog2e;
 
@@ -86,7 +93,7 @@ __global__ void __launch_bounds__(kSoftmaxThreads)
   float sum = 0.0f;
 #pragma unroll
   for (int i = 0; i < kSoftmaxCache; ++i) {
-    if (tid + int64_t(i) * kSoftmaxThreads < packs) {
+    if (tid + int64_t(i) * kThreads < packs) {
 #pragma unroll
       for (int e = 0; e < kVec; ++e) {
         cache[i][e] = exp2f(fmaf(cache[i][e], kLog2e, -shift));
@@ -95,18 +102,18 @@ __global__ void __launch_bounds__(kSoftmaxThreads)
     }
   }
 #pragma unroll 1
-  for (int64_t p = tid + kSoftmaxCache * kSoftmaxThreads; p < packs; p += kSoftmaxThreads) {
+  for (int64_t p = tid + kSoftmaxCache * kThreads; p < packs; p += kThreads) {
     const P in = xr[p];
 #pragma unroll
     for (int e = 0; e < kVec; ++e) sum += exp2f(fmaf(Tr::to_float(in.v[e]), kLog2e, -shift));
   }
-  sum = block_reduce(sum, [](float a, float b) { return a + b; }, scratch);
+  sum = block_reduce<kThreads>(sum, [](float a, float b) { return a + b; }, scratch);
   const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
 
   // Pass 3: write.
 #pragma unroll
   for (int i = 0; i < kSoftmaxCache; ++i) {
-    const int64_t p = tid + int64_t(i) * kSoftmaxThreads;
+    const int64_t p = tid + int64_t(i) * kThreads;
     if (p < packs) {
       P out;
 #pragma unroll
@@ -115,13 +122,25 @@ __global__ void __launch_bounds__(kSoftmaxThreads)
     }
   }
 #pragma unroll 1
-  for (int64_t p = tid + kSoftmaxCache * kSoftmaxThreads; p < packs; p += kSoftmaxThreads) {
+  for (int64_t p = tid + kSoftmaxCache * kThreads; p < packs; p += kThreads) {
     const P in = xr[p];
     P out;
 #pragma unroll
     for (int e = 0; e < kVec; ++e)
       out.v[e] = Tr::from_float(exp2f(fmaf(Tr::to_float(in.v[e]), kLog2e, -shift)) * inv);
     yr[p] = out;
+  }
+}
+
+/// One CTA of softmax_threads(cols / kVec) threads per row.
+template <class T, int kVec>
+void launch_softmax_rows(const T* x, T* y, int64_t rows, int64_t cols, cudaStream_t stream) {
+  const unsigned grid = unsigned(rows);
+  switch (softmax_threads(cols / kVec)) {
+    case 32: softmax_rows_kernel<T, kVec, 32><<<grid, 32, 0, stream>>>(x, y, cols); break;
+    case 64: softmax_rows_kernel<T, kVec, 64><<<grid, 64, 0, stream>>>(x, y, cols); break;
+    case 128: softmax_rows_kernel<T, kVec, 128><<<grid, 128, 0, stream>>>(x, y, cols); break;
+    default: softmax_rows_kernel<T, kVec, 256><<<grid, 256, 0, stream>>>(x, y, cols); break;
   }
 }
 
@@ -134,9 +153,9 @@ Status softmax_rows(const T* x, T* y, int64_t rows, int64_t cols, cudaStream_t s
   const bool aligned = cols % kVec == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 &&
                        reinterpret_cast<uintptr_t>(y) % 16 == 0;
   if (aligned)
-    softmax_rows_kernel<T, kVec><<<unsigned(rows), kSoftmaxThreads, 0, stream>>>(x, y, cols);
+    launch_softmax_rows<T, kVec>(x, y, rows, cols, stream);
   else
-    softmax_rows_kernel<T, 1><<<unsigned(rows), kSoftmaxThreads, 0, stream>>>(x, y, cols);
+    launch_softmax_rows<T, 1>(x, y, rows, cols, stream);
   return launch_status("softmax_rows");
 }
 

@@ -137,11 +137,13 @@ TEST(MemoryGpu, CopyAndTriad) {
 }
 
 TEST(MemoryGpu, Softmax) {
-  // cols: 1 (scalar path), 1001 (unaligned rows: scalar), 4096 (vectors in
-  // registers), 65544 (longer than the register cache: re-read path).
+  // cols: 1 (scalar path), 1001 (unaligned rows: scalar), 200 to 8192 (vectors
+  // in registers, in 32, 64, 128 and 256 threads a row: softmax_threads; fp32
+  // 200 -> 32, 1000 -> 64, 2048 -> 128, 4096 -> 256; bf16 1000 -> 32, 2048 -> 64,
+  // 4096 -> 128, 8192 -> 256), 65544 (longer than the register cache: re-read path).
   for (const char* id : {"memory.softmax.fp32", "memory.softmax.bf16"})
-    for (const char* s : {"rows=1,cols=1", "rows=17,cols=1001", "rows=64,cols=4096",
-                          "rows=3,cols=65544"}) {
+    for (const char* s : {"rows=1,cols=1", "rows=17,cols=1001", "rows=9,cols=200", "rows=33,cols=1000",
+                          "rows=40,cols=2048", "rows=64,cols=4096", "rows=5,cols=8192", "rows=3,cols=65544"}) {
       SCOPED_TRACE(std::string(id) + " " + s);
       run_and_validate(id, s);
       if (IsSkipped()) return;  // a failure is reported; the next case still runs

@@ -8,6 +8,7 @@
 #include "ffn/activation.h"
 #include "ffn/reference.h"
 #include "memory/reference.h"
+#include "memory/softmax_threads.h"
 
 namespace ffn = flopscope::kernels::ffn;
 namespace mem = flopscope::kernels::memory;
@@ -68,6 +69,31 @@ TEST(MemoryReference, SoftmaxRows) {
   EXPECT_NEAR(y[1], 0.75, 1e-7);
   EXPECT_EQ(y[2], 0.5);
   EXPECT_EQ(y[3], 0.5);
+}
+
+// memory.softmax's threads per row: the fewest whole warps (up to 8) whose
+// register caches hold the row; longer rows get 256 threads and re-read the rest.
+TEST(MemorySoftmax, ThreadsPerRowHoldTheRowInRegisters) {
+  namespace fm = flopscope::kernels::memory;
+  EXPECT_EQ(fm::softmax_threads(1), 32);
+  EXPECT_EQ(fm::softmax_threads(128), 32);   // 32 threads x 4 vectors
+  EXPECT_EQ(fm::softmax_threads(129), 64);
+  EXPECT_EQ(fm::softmax_threads(512), 128);  // bf16, 4096 columns: 4 loads a thread
+  EXPECT_EQ(fm::softmax_threads(513), 256);
+  EXPECT_EQ(fm::softmax_threads(1024), 256);  // fp32, 4096 columns, as before
+  EXPECT_EQ(fm::softmax_threads(1000), 256);  // fp32, 1000 unaligned columns
+  EXPECT_EQ(fm::softmax_threads(int64_t(1) << 40), 256);
+  for (int64_t v = 1; v <= 4096; ++v) {
+    const int t = fm::softmax_threads(v);
+    ASSERT_TRUE(t == 32 || t == 64 || t == 128 || t == 256) << v;
+    // Cached whole, and in the fewest threads that do so.
+    if (t < fm::kSoftmaxMaxThreads) {
+      ASSERT_GE(int64_t(t) * fm::kSoftmaxCache, v) << v;
+    }
+    if (t > 32) {
+      ASSERT_LT(int64_t(t / 2) * fm::kSoftmaxCache, v) << v;
+    }
+  }
 }
 
 TEST(CompareRows, ComparesExactlyThePickedRows) {
