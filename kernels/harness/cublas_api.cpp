@@ -1,4 +1,4 @@
-// cublas_api (cublas_api.h): cuBLAS through dlopen, as NVML in sm_clock_sampler.cpp.
+// cublas_api (cublas_api.h): cuBLAS through dlopen, as NVML in nvml_sampler.cpp.
 #include "harness/cublas_api.h"
 
 #include <dlfcn.h>

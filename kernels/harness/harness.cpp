@@ -2,7 +2,7 @@
 // those the registry's instances launch, the clock probe and the read flush.
 #include "harness/harness.h"
 #include "harness/l2_flush.h"
-#include "harness/sm_clock_sampler.h"
+#include "harness/nvml_sampler.h"
 
 #include <cuda_runtime.h>
 #include <nvtx3/nvToolsExt.h>
@@ -50,7 +50,7 @@ struct Harness::Impl {
   DeviceBuffer<unsigned char> flush;  // zeros: the read flush's stores stay off
   DeviceBuffer<int> flush_sink;       // the read flush's never-taken store
   std::vector<cudaEvent_t> starts, stops;  // one pair per repetition of a batch
-  std::unique_ptr<SmClockSampler> clock;    // NVML, while the timed repetitions run
+  std::unique_ptr<NvmlSampler> nvml;        // clock, power, limits while the timed repetitions run
   bool released = false;                    // release_device(): nothing runs any more
 
   ~Impl() { destroy_stream_and_events(); }
@@ -119,7 +119,7 @@ Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
   impl_->flush_sink = DeviceBuffer<int>(1);
   char pci[32] = {};
   FLOPSCOPE_CUDA_CHECK(cudaDeviceGetPCIBusId(pci, int(sizeof pci), device));
-  impl_->clock = std::make_unique<SmClockSampler>(pci);
+  impl_->nvml = std::make_unique<NvmlSampler>(pci);
 }
 
 Harness::~Harness() = default;
@@ -128,7 +128,7 @@ void Harness::release_device() {
   Impl& h = *impl_;
   if (h.released) return;
   h.released = true;
-  h.clock.reset();
+  h.nvml.reset();
   h.flush = DeviceBuffer<unsigned char>();
   h.flush_sink = DeviceBuffer<int>();
   h.destroy_stream_and_events();
@@ -208,7 +208,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   // Timed repetitions: at least min_reps and min_time_s, at most max_reps.
   std::vector<double> samples;
   double total = 0;
-  impl_->clock->start();
+  impl_->nvml->start();
   const int max_reps = std::max(opt.max_reps, opt.min_reps);
   while (int(samples.size()) < max_reps &&
          (int(samples.size()) < opt.min_reps || total < opt.min_time_s)) {
@@ -222,12 +222,16 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   }
   rec.time_s = summarize(samples);
   // The clock during the repetitions (NVML); without NVML, the probe's clock
-  // right after them, which for a power-capped kernel reads high.
-  if (const std::optional<double> during = impl_->clock->stop()) {
-    rec.sm_clock_mhz = *during;
+  // right after them, which for a power-capped kernel reads high. Power and
+  // the clock limits only from NVML.
+  const NvmlReadings during = impl_->nvml->stop();
+  if (during.sm_clock_mhz) {
+    rec.sm_clock_mhz = *during.sm_clock_mhz;
   } else if (const double after = measure_sm_clock_mhz(); after > 0) {
     rec.sm_clock_mhz = after;
   }
+  rec.power_w = during.power_w;
+  if (during.clock_reasons) rec.clock_limits = clock_limit_names(*during.clock_reasons);
 
   if (hook) {
     // The counted run starts from a cold L2, as the timed ones do: right after

@@ -7,8 +7,9 @@
 /// the CPU reference; warm-up; timed repetitions, each preceded by an L2 flush
 /// (a memset of twice the L2 size) and bracketed by CUDA events, until both a
 /// minimum count and a minimum total time are reached. The SM clock is the
-/// median of NVML readings taken while they run (SmClockSampler), or, where
-/// NVML is missing, measure_sm_clock_mhz() right after them.
+/// median of NVML readings taken while they run (NvmlSampler), or, where
+/// NVML is missing, measure_sm_clock_mhz() right after them; the board power
+/// and the reasons NVML gives for clocks held down come from the same readings.
 /// All of it inside one NVTX range named "<kernel id> <shape>".
 #include <cstdint>
 #include <functional>

@@ -87,6 +87,8 @@ json run_to_json(const RunRecord& r) {
   // A clock the reader would refuse (a failed probe) is left out, not written
   // into a file no command could read back.
   if (r.sm_clock_mhz && plausible_sm_clock_mhz(*r.sm_clock_mhz)) j["sm_clock_mhz"] = *r.sm_clock_mhz;
+  if (r.power_w && *r.power_w >= 0) j["power_w"] = *r.power_w;
+  if (r.clock_limits) j["clock_limits"] = *r.clock_limits;
   j["model"] = {{"flops", r.model.flops}, {"bytes", r.model.bytes}};
   if (!r.model.flops_by_part.empty()) j["model"]["flops_by_part"] = r.model.flops_by_part;
   if (r.hw) {
@@ -171,6 +173,11 @@ RunRecord run_from_json(const JsonCursor& c) {
   if (auto l = c.maybe("launches")) r.launches = l->integer_in(1, INT64_MAX, "an integer >= 1");
   r.time_s = time_from_json(c.at("time_s"));
   r.sm_clock_mhz = sm_clock_from_json(c);
+  r.power_w = c.maybe_non_negative("power_w");
+  if (auto limits = c.maybe("clock_limits")) {
+    r.clock_limits.emplace();
+    for (const JsonCursor& name : limits->items()) r.clock_limits->push_back(name.string());
+  }
   auto m = c.at("model");
   r.model.flops = m.non_negative("flops");
   r.model.bytes = m.non_negative("bytes");

@@ -39,6 +39,27 @@ std::string peak_values(const ResultsDoc& doc) {
   return s.empty() ? "-" : s;
 }
 
+// "sw_power_cap;hw_thermal", or "none" when NVML saw nothing hold the clocks down.
+std::string clock_limits_text(const std::vector<std::string>& limits) {
+  std::string text;
+  for (const std::string& l : limits) text += (text.empty() ? "" : ";") + l;
+  return text.empty() ? "none" : text;
+}
+
+// One line per run whose clocks NVML saw held down (power cap, thermal...),
+// with the power and clock it ran at: what a slow median may owe to the card.
+std::string clock_limit_lines(const ResultsDoc& doc, size_t width) {
+  std::string lines;
+  for (const RunRecord& r : doc.runs) {
+    if (!r.clock_limits || r.clock_limits->empty()) continue;
+    std::string line = "  " + run_label(r) + " " + shape_string(r.shape) + ": " + clock_limits_text(*r.clock_limits);
+    if (r.power_w) line += ", " + fmt_fixed(*r.power_w, 0) + " W";
+    if (r.sm_clock_mhz) line += ", " + fmt_fixed(*r.sm_clock_mhz, 0) + " MHz";
+    lines += first_columns(terminal_text(line), width) + "\n";
+  }
+  return lines.empty() ? "" : "clocks held down during the timed runs (NVML):\n" + lines;
+}
+
 std::string validity(const RunRecord& r) {
   if (!r.validation) return "-";
   return r.validation->passed ? "ok" : "FAIL";
@@ -90,6 +111,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
      << "FLOPs, bytes: the model's (bytes: minimum DRAM traffic).\n"
      << "AI = FLOP per DRAM byte" << (any_hw ? ", hardware-counted where available" : ", model")
      << ".\nroof% = achieved / the roof at that AI: the peak, or AI x DRAM bandwidth.\n";
+  os << clock_limit_lines(doc, width);
   return os.str();
 }
 
@@ -174,7 +196,7 @@ std::string render_csv(const ResultsDoc& doc) {
   os << "id,family,variant,dtype,precision,shape,name,nvtx,launches,time_median_s,time_p10_s,time_p90_s,"
         "sm_clock_mhz,model_flops,model_bytes,hw_flops,hw_dram_read_bytes,hw_dram_write_bytes,"
         "hw_l2_bytes,hw_l1_bytes,hw_launches,tflops_model,tflops_hw,mfu,hfu,peak_key,peak_tflops,ai_dram,"
-        "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err\n";
+        "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err,power_w,clock_limits\n";
   auto opt = [&](const std::optional<double>& v) {
     if (v) os << csv_number(*v);
   };
@@ -211,6 +233,10 @@ std::string render_csv(const ResultsDoc& doc) {
     os << ',' << d.bound << ',' << csv_number(d.pct_of_roof) << ',';
     if (r.validation) os << (r.validation->passed ? "true" : "false") << ',' << csv_number(r.validation->max_rel_err);
     else os << ',';
+    os << ',';
+    opt(r.power_w);
+    os << ',';
+    if (r.clock_limits) os << csv_field(clock_limits_text(*r.clock_limits));
     os << '\n';
   }
   return os.str();

@@ -16,7 +16,7 @@
 #include "gpu/gemm_dims.h"
 #include "gpu/require_gpu.h"
 #include "harness/harness.h"
-#include "harness/sm_clock_sampler.h"
+#include "harness/nvml_sampler.h"
 #include "registry.h"
 
 using namespace flopscope;
@@ -140,6 +140,10 @@ TEST(GemmGpu, HarnessRecordsTimesClockAndValidation) {
   ASSERT_TRUE(r.sm_clock_mhz.has_value());
   EXPECT_GT(*r.sm_clock_mhz, 100);
   EXPECT_LT(*r.sm_clock_mhz, 5000);
+  // NVML's power and clock limits, read in the same samples as the clock.
+  ASSERT_TRUE(r.power_w.has_value());
+  EXPECT_GT(*r.power_w, 0);
+  EXPECT_TRUE(r.clock_limits.has_value());
   ASSERT_TRUE(r.validation.has_value());
   EXPECT_TRUE(r.validation->passed);
   EXPECT_DOUBLE_EQ(r.model.flops, 2.0 * 1024 * 1024 * 1024);
@@ -147,18 +151,25 @@ TEST(GemmGpu, HarnessRecordsTimesClockAndValidation) {
 
 // NVML's SM clock, sampled while the probe kernel spins for 200 ms, agrees
 // with the probe's own clock64/globaltimer ratio: both read the same clock.
+// The same samples read the board's power (a busy H200 draws well over 50 W,
+// under its 1000 W ceiling) and the clock-limit reasons.
 TEST(GemmGpu, NvmlClockAgreesWithTheProbe) {
   FLOPSCOPE_REQUIRE_GPU();
   char pci[32] = {};
   ASSERT_EQ(cudaDeviceGetPCIBusId(pci, int(sizeof pci), 0), cudaSuccess);
-  SmClockSampler sampler(pci);
+  NvmlSampler sampler(pci);
   ASSERT_TRUE(sampler.available()) << "NVML ships with the driver: " << sampler.why();
   measure_sm_clock_mhz(20'000'000);  // clocks up first
   sampler.start();
   const double probe = measure_sm_clock_mhz(200'000'000);
-  const std::optional<double> nvml = sampler.stop();
-  ASSERT_TRUE(nvml.has_value());
-  EXPECT_NEAR(*nvml, probe, 0.1 * probe) << "NVML " << *nvml << " MHz, probe " << probe << " MHz";
+  const NvmlReadings nvml = sampler.stop();
+  ASSERT_TRUE(nvml.sm_clock_mhz.has_value());
+  EXPECT_NEAR(*nvml.sm_clock_mhz, probe, 0.1 * probe)
+      << "NVML " << *nvml.sm_clock_mhz << " MHz, probe " << probe << " MHz";
+  ASSERT_TRUE(nvml.power_w.has_value()) << "NVML read no power draw";
+  EXPECT_GT(*nvml.power_w, 50.0);
+  EXPECT_LT(*nvml.power_w, 1000.0);
+  EXPECT_TRUE(nvml.clock_reasons.has_value()) << "NVML read no clock-event reasons";
 }
 
 TEST(GemmGpu, ProblemTooLargeIsRefusedBeforeAllocation) {

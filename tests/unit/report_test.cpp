@@ -152,6 +152,27 @@ TEST(Report, CsvQuotingAndColumns) {
   EXPECT_NE(render_csv(d).find(",5,3,"), std::string::npos) << render_csv(d);
 }
 
+// What NVML saw hold the clocks down: the CSV's last two columns, and a line
+// under the terminal table for each run that was held down (none otherwise).
+TEST(Report, PowerAndClockLimits) {
+  ResultsDoc d = test::sample_doc();
+  EXPECT_EQ(render_terminal(d, 200, false).find("clocks held down"), std::string::npos);
+  d.runs[0].power_w = 699.4;
+  d.runs[0].sm_clock_mhz = 1545;
+  d.runs[0].clock_limits = std::vector<std::string>{"sw_power_cap", "hw_thermal"};
+  d.runs[1].clock_limits = std::vector<std::string>{};
+  const auto ls = lines(render_csv(d));
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_NE(ls[0].find(",max_rel_err,power_w,clock_limits"), std::string::npos) << ls[0];
+  EXPECT_NE(ls[1].find(",699.4,sw_power_cap;hw_thermal"), std::string::npos) << ls[1];
+  EXPECT_EQ(ls[2].substr(ls[2].size() - 6), ",,none") << ls[2];  // read, nothing held the clocks down
+  const std::string term = render_terminal(d, 200, false);
+  EXPECT_NE(term.find("clocks held down during the timed runs (NVML):\n  gemm.cublas.bf16 m=8192 n=8192 k=8192: "
+                      "sw_power_cap;hw_thermal, 699 W, 1545 MHz\n"),
+            std::string::npos)
+      << term;
+}
+
 TEST(Table, ShrinksToWidth) {
   Table t;
   t.add_column("name", Align::left, true);

@@ -94,6 +94,31 @@ TEST(Results, ImplausibleClockIsLeftOut) {
   EXPECT_FALSE(back.runs[1].sm_clock_mhz);
 }
 
+// Power and clock limits: absent when not read, an empty list when NVML read
+// that nothing held the clocks down; names round-trip; power below 0 or a
+// name that is not a string is refused with the key's path.
+TEST(Results, PowerAndClockLimitsRoundTrip) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs[0].power_w = 698.5;
+  doc.runs[0].clock_limits = std::vector<std::string>{"sw_power_cap", "hw_thermal"};
+  doc.runs[1].clock_limits = std::vector<std::string>{};
+  const std::string text = to_json_text(doc);
+  const ResultsDoc back = parse_results(text, "mem");
+  EXPECT_EQ(back.runs[0].power_w, 698.5);
+  EXPECT_EQ(back.runs[0].clock_limits, doc.runs[0].clock_limits);
+  EXPECT_FALSE(back.runs[1].power_w);
+  ASSERT_TRUE(back.runs[1].clock_limits);
+  EXPECT_TRUE(back.runs[1].clock_limits->empty());
+  EXPECT_FALSE(parse_results(to_json_text(test::sample_doc()), "mem").runs[0].clock_limits);
+
+  auto j = nlohmann::json::parse(text);
+  j["runs"][0]["power_w"] = -1;
+  EXPECT_NE(error_of(j.dump()).find("runs[0].power_w"), std::string::npos) << error_of(j.dump());
+  j = nlohmann::json::parse(text);
+  j["runs"][0]["clock_limits"] = {"sw_power_cap", 4};
+  EXPECT_NE(error_of(j.dump()).find("runs[0].clock_limits[1]"), std::string::npos) << error_of(j.dump());
+}
+
 TEST(Results, DocumentedKeysPresent) {
   const auto j = nlohmann::json::parse(to_json_text(test::sample_doc()));
   EXPECT_EQ(j["schema"], "flopscope.results/1");

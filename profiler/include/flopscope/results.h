@@ -71,6 +71,10 @@ struct RunRecord {
   int64_t launches = 1;   ///< kernel launches folded into this record
   TimeStats time_s;
   std::optional<double> sm_clock_mhz;
+  std::optional<double> power_w;  ///< median board power during the timed runs (bench, NVML)
+  /// Why NVML saw the clocks held down during the timed runs ("sw_power_cap",
+  /// "hw_thermal", ...); empty: nothing did; nullopt: not read.
+  std::optional<std::vector<std::string>> clock_limits;
   Cost model;
   std::optional<HwCounters> hw;
   Derived derived;
