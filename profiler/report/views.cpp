@@ -173,6 +173,7 @@ std::vector<PrecisionGroup> precision_comparison(const ResultsDoc& doc) {
   std::vector<std::vector<size_t>> members;
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     const RunRecord& r = doc.runs[i];
+    if (r.family == "app") continue;  // no model, and one name for several kernels
     const std::string kernel = r.family + "." + r.variant;
     const std::string shape = shape_string(r.shape);
     size_t g = 0;

@@ -573,6 +573,20 @@ TEST(PrecisionComparison, RowsOfOnePrecisionShowTheirDtype) {
   EXPECT_NE(html.find("<th title=\"the inputs&#39; type\">dtype</th>"), std::string::npos);
 }
 
+// An application's kernels stay out: no model FLOPs (the table showed 0.00
+// TFLOP/s), and one short name covers different kernels, so the "speedup"
+// between its fp32 and bf16 rows compared two unrelated kernels.
+TEST(PrecisionComparison, LeavesApplicationKernelsOut) {
+  ResultsDoc doc = test::sample_doc();
+  for (const auto& [dtype, precision] : {std::pair{"fp32", "fp32"}, std::pair{"bf16", "bf16_tensor"}}) {
+    RunRecord r = test::sample_run("app", "reduce_kernel", dtype, precision, Cost{}, 1e-3, {});
+    compute_derived(r, doc.peaks.datasheet);
+    doc.runs.push_back(r);
+  }
+  EXPECT_TRUE(precision_comparison(doc).empty());
+  EXPECT_EQ(render_report_terminal({doc}, 200, false).find("precision comparison"), std::string::npos);
+}
+
 TEST(Reconciliation, ReasonsFromTheData) {
   const ResultsDoc doc = fixture("handmade-h200.json");
   std::map<std::string, ReconRow> by_id;

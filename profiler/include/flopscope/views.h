@@ -76,7 +76,11 @@ struct PrecisionGroup {
   std::optional<size_t> baseline;  ///< index into rows of the FP32 run
   std::vector<PrecisionRow> rows;  ///< in precision display order
 };
-/// Runs of the same family, variant and shape in two or more precisions.
+/// Runs of the same family, variant and shape in two or more precisions. Not
+/// an application's (`flopscope profile`): its kernels have no model FLOPs, and
+/// one short name there covers different kernels (reduce_kernel<float> and
+/// reduce_kernel<half>, called in different places), not one kernel timed in
+/// several precisions.
 std::vector<PrecisionGroup> precision_comparison(const ResultsDoc& doc);
 
 // ---- Reconciliation -------------------------------------------------------------------
