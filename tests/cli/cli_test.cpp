@@ -65,6 +65,7 @@ TEST(Cli, NoSubcommandOrUnknownIsUsageError) {
   expect_one_line_error(run_cli({}), 2, "--help");
   expect_one_line_error(run_cli({"frobnicate"}), 2, "frobnicate");
   expect_one_line_error(run_cli({"specs", "--bogus"}), 2, "--bogus");
+  expect_one_line_error(run_cli({"--version", "x"}), 2, "--version takes nothing after it, got 'x'");
 }
 
 TEST(Cli, SpecsTable) {

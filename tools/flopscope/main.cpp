@@ -62,6 +62,13 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   cli::add_registered_commands(app);
 
+  // CLI11 answers --version as soon as it sees it, whatever follows: a word
+  // after it is a mistake the user should hear about, not silently dropped.
+  if (argc > 2 && std::string(argv[1]) == "--version") {
+    std::fprintf(stderr, "flopscope: error: --version takes nothing after it, got '%s' (run 'flopscope --version' alone)\n",
+                 one_line(argv[2]).c_str());
+    return cli::kBadInput;
+  }
   // CLI11 would only say "a subcommand is required"; name the unknown word.
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
     std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n",
