@@ -369,13 +369,15 @@ fi
 # (mangled names: template instances match apart) and fails on a difference.
 # --warmup 1 --reps 1: each kernel launched a known, small number of times, so
 # ncu replays a handful of launches, not every warm-up.
+# ncu as the crosscheck reads it: raw metric names in base units, mangled kernel names.
+ncu_raw=(ncu --clock-control none --cache-control none --csv --page raw --print-units base
+         --print-kernel-base mangled)
 # ncu, then flopscope profile, of the twin run with bench's read flush, and
 # the crosscheck of the two: FS CSTAGE METRICS TWIN-COMMAND...
 read_flush_crosscheck() {
   local fs=$1 cstage=$2 metrics=$3
   shift 3
-  ncu --clock-control none --cache-control none --csv --page raw --print-units base --print-kernel-base mangled \
-    --log-file "$cstage/ncu_read.csv" --metrics "$metrics" "$@" --l2-flush read || return
+  "${ncu_raw[@]}" --log-file "$cstage/ncu_read.csv" --metrics "$metrics" "$@" --l2-flush read || return
   "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin_read.json" -- "$@" --l2-flush read || return
   "$fs" crosscheck "$cstage/ncu_twin_read.json" --ncu "$cstage/ncu_read.csv"
 }
@@ -387,8 +389,7 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
         --warmup 1 --reps 1 --no-validate)
   if [ -n "$metrics" ]; then
     NOTE="same metrics as flopscope's $chip plan" \
-    step ncu 90 ncu --clock-control none --cache-control none --csv --page raw --print-units base \
-      --print-kernel-base mangled --log-file "$out/ncu.csv" --metrics "$metrics" "${twin[@]}"
+    step ncu 90 "${ncu_raw[@]}" --log-file "$out/ncu.csv" --metrics "$metrics" "${twin[@]}"
     if has profile && has crosscheck && [ -s "$out/ncu.csv" ]; then
       NOTE="ncu_twin.json in counters.tgz" \
       step ncu-twin 60 "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin.json" -- "${twin[@]}"
@@ -408,7 +409,7 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
       # lines are the suspect (docs/crosscheck.md). Both files in counters.tgz.
       if "$fs" bench --help 2>&1 | grep -q -- --l2-flush; then
         NOTE="the same with --l2-flush read; rc=1: still differs (ncu_read.csv, ncu_twin_read.json)" \
-        step crosscheck-read-flush 120 bash -c "$(declare -f read_flush_crosscheck); read_flush_crosscheck \"\$@\"" \
+        step crosscheck-read-flush 120 bash -c "$(declare -p ncu_raw); $(declare -f read_flush_crosscheck); read_flush_crosscheck \"\$@\"" \
           crosscheck-read-flush "$fs" "$cstage" "$metrics" "${twin[@]}"
         pack_counters
       fi
