@@ -21,7 +21,8 @@
 #    PyTorch's own FLOP count, the default benchmark suite with counters, the 8192^3
 #    GEMMs, the performance targets and exact counts (bench/targets-h200.txt,
 #    bench/counters-h200.txt, checked against those results), `flopscope ceilings`,
-#    gemm.wgmma at 8192^3, a timing-only profile of the training step,
+#    gemm.wgmma at 8192^3 (and with counters), the FFN on wgmma, a timing-only
+#    profile of the training step,
 #    compute-sanitizer memcheck and racecheck over our kernels at tiny sizes, and
 #    ncu's throughput, memory and warp-stall sections on the kernels with
 #    performance targets (tuning data for whoever tunes them next).
@@ -36,8 +37,9 @@
 # torch_flops.json (PyTorch's own count per NVTX range, set beside profile_flops.json),
 # bench_suite.fscounters (the bench step, beside bench.json), bench_large_counted.json
 # (the 8192^3 GEMMs again, with counters: their times beside bench_large.json's), wgmma_large.json
-# (gemm.wgmma at 8192^3, run apart: never run before) and ncu_tune.csv (ncu's
-# sections for the target kernels). It is rewritten after every
+# (gemm.wgmma at 8192^3, run apart), ffn_wgmma.json (the FFN on wgmma beside the
+# mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma under kernel replay)
+# and ncu_tune.csv (ncu's sections for the target kernels). It is rewritten after every
 # step that adds to it, so a run cut short keeps what was done, and kept under
 # 15 MiB (the largest raw counter files are left out, and named in run.log).
 # A short table is printed last (and appended to run.log); run.log has a line per
@@ -289,7 +291,7 @@ counters_ok=0
 
 step devices 30 "$fs" devices
 
-# ---- 4. GPU tests: the first live CUPTI sessions first, the never-run wgmma last ----
+# ---- 4. GPU tests: the first live CUPTI sessions first, the wgmma kernels last ----
 # The test programs themselves, not ctest: a carried tree's ctest files name
 # this machine's CMake modules. Each program has its own limit, so one hang
 # cannot take the others' time.
@@ -500,6 +502,18 @@ if has bench; then
   # a broken context cannot take the other kernels with it.
   NOTE="results in counters.tgz" \
   step wgmma-large 45 "$fs" bench --kernel 'gemm\.wgmma' --shape large --out "$cstage/wgmma_large.json"
+  # The FFN on wgmma (never run on a GPU before), beside the mma.sync and cuBLAS
+  # FFNs of the default suite, in the same process, at the default shape.
+  NOTE="fused_wgmma beside fused and cublas; in counters.tgz" \
+  step ffn-wgmma 45 "$fs" bench --kernel '^ffn\.swiglu_(fused|fused_wgmma|cublas)\.bf16$' \
+    --out "$cstage/ffn_wgmma.json"
+  # wgmma under kernel replay (bench's counters), which it has not yet met: the
+  # default suite leaves it out until it has.
+  if [ "$counters_ok" = 1 ]; then
+    NOTE="gemm.wgmma with counters; in counters.tgz" \
+    step wgmma-counted 45 "$fs" bench --kernel '^gemm\.wgmma\.bf16$' --metrics flops \
+      --out "$cstage/wgmma_counted.json"
+  fi
   pack_counters
 fi
 
@@ -517,11 +531,11 @@ elif has bench; then
   for tool in memcheck racecheck; do
     NOTE="our kernels, --shape tiny" \
     step "sanitize-$tool" 120 compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      "$fs" bench --kernel '^(?!gemm\.wgmma|.*cublas)' --shape tiny --reps 1 --warmup 1
+      "$fs" bench --kernel '^(?!.*wgmma|.*cublas)' --shape tiny --reps 1 --warmup 1
   done
-  NOTE="gemm.wgmma alone, --shape tiny" \
+  NOTE="the wgmma kernels (gemm, ffn) alone, --shape tiny" \
   step sanitize-wgmma 45 compute-sanitizer --tool memcheck --error-exitcode 1 \
-    "$fs" bench --kernel 'gemm\.wgmma' --shape tiny --reps 1 --warmup 1
+    "$fs" bench --kernel 'wgmma' --shape tiny --reps 1 --warmup 1
 else
   absent sanitizers "flopscope bench is not in this build"
 fi

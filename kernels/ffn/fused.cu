@@ -1,5 +1,5 @@
 // ffn.{gelu,swiglu}_fused: as unfused.cu, with the activation in the first
-// GEMM's epilogue (the epilogue functor of gemm/mma_sync.cuh):
+// GEMM's epilogue (ffn/epilogues.cuh, the functor of gemm/epilogue.cuh):
 //   A = act(X W1)     mma.sync GEMM whose epilogue applies GELU, or SwiGLU's
 //                     gating to each (gate, up) pair of adjacent columns
 //   Y = A W2          mma.sync GEMM
@@ -8,32 +8,12 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "ffn/epilogues.cuh"
 #include "ffn/instance.cuh"
 #include "gemm/mma_sync.cuh"
 
 namespace flopscope::kernels::ffn {
 namespace {
-
-/// A[row, col..col+1] = gelu(v0), gelu(v1).
-template <class T>
-struct GeluEpilogue {
-  T* a;
-  int lda;
-  __device__ __forceinline__ void operator()(int row, int col, float v0, float v1) const {
-    gemm::StoreEpilogue<T>{a, lda}(row, col, gelu_tanh(v0), gelu_tanh(v1));
-  }
-};
-
-/// Columns (col, col+1) of X W1 are hidden unit col/2's (gate, up):
-/// A[row, col/2] = silu(gate) * up.
-template <class T>
-struct SwigluEpilogue {
-  T* a;
-  int lda;
-  __device__ __forceinline__ void operator()(int row, int col, float gate, float up) const {
-    a[size_t(row) * lda + col / 2] = DTypeTraits<T>::from_float(swiglu(gate, up));
-  }
-};
 
 template <class T>
 Status launch_fused(const FfnBuffers<T>& b, const FfnDims& d, cudaStream_t stream) {

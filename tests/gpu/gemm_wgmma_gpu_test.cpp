@@ -1,5 +1,5 @@
-// gemm.wgmma (sm_90a: wgmma + TMA) against the CPU reference on a real GPU
-// (label gpu). A program of its own: until it has run on a GPU, a trap (its
+// gemm.wgmma (sm_90a: wgmma + TMA) and the FFN built on it against the CPU
+// reference on a real GPU (label gpu). A program of its own: a trap (its
 // mbarrier guard) or a fault must not take the other GEMM tests down with it,
 // since either leaves the process's CUDA context unusable.
 #include <gtest/gtest.h>
@@ -18,6 +18,26 @@ using namespace flopscope::kernels;
 using flopscope::test::Dims;
 using flopscope::test::kAwkward;
 using flopscope::test::shape_of;
+
+namespace {
+
+/// Runs `inst` with fresh inputs and poison twice (the second run reuses the
+/// tensor maps) and checks both against the reference; the validations done.
+int run_twice(KernelInstance& inst) {
+  int validated = 0;
+  for (uint64_t seed : {1u, 2u}) {
+    inst.prepare(seed);
+    const Status st = inst.run(nullptr);
+    EXPECT_TRUE(st.ok()) << st.message;
+    if (!st.ok()) return validated;
+    const Validation v = inst.validate();
+    EXPECT_TRUE(v.passed) << "rel_l2 " << v.rel_l2_err << " max_rel " << v.max_rel_err;
+    ++validated;
+  }
+  return validated;
+}
+
+}  // namespace
 
 // gemm.wgmma (sm_90a) on an sm_90 GPU: every awkward size is either refused by
 // check_shape, exactly when k or n is not a multiple of 8, or matches the
@@ -57,20 +77,40 @@ TEST(GemmGpu, WgmmaMatchesTheReferenceOnSm90) {
       SCOPED_TRACE(s->id() + " " + shape_string(shape_of(d)));
       ASSERT_EQ(s->check_shape(shape_of(d)), "");
       auto inst = s->create(shape_of(d));
-      for (uint64_t seed : {1u, 2u}) {  // fresh inputs and poison; the second run reuses the tensor maps
-        inst->prepare(seed);
-        const Status st = inst->run(nullptr);
-        ASSERT_TRUE(st.ok()) << st.message;
-        const Validation v = inst->validate();
-        EXPECT_TRUE(v.passed) << "rel_l2 " << v.rel_l2_err << " max_rel " << v.max_rel_err;
-        ++validated;
-      }
+      validated += run_twice(*inst);
     }
   }
   // kAwkward has 3 sizes with k and n multiples of 8 ({17, 1000, 4096}, {1000, 1000, 1000},
   // {127, 4096, 1000}) and 7 without, per dtype.
   EXPECT_EQ(refused, 2 * 7);
   EXPECT_EQ(validated, 2 * (3 + 2 * int(std::size(tails))));
+}
+
+// The FFN's fused variants on gemm.wgmma (GELU and SwiGLU in the first GEMM's
+// epilogue), in this program for the same reason: every dtype and type at the
+// FFN tests' awkward sizes (one token; tails in every dimension; SwiGLU's 2 d_ff
+// columns of gate and up pairs), and d_model or d_ff off a multiple of 8 refused.
+TEST(FfnGpu, FusedWgmmaMatchesTheReferenceOnSm90) {
+  FLOPSCOPE_REQUIRE_GPU();
+  Harness h;
+  const auto specs = select_kernels("^ffn\\..*_fused_wgmma\\.", {});
+  ASSERT_EQ(specs.size(), 4u) << "gelu and swiglu, fp16 and bf16";
+  if (std::string why = h.unsupported_reason(*specs[0]); !why.empty()) GTEST_SKIP() << why;
+  int validated = 0;
+  for (const KernelSpec* s : specs) {
+    ASSERT_EQ(h.unsupported_reason(*s), "");
+    EXPECT_NE(s->check_shape(resolve_shape(*s, "tokens=8,d_model=100,d_ff=64")).find("multiples of 8"),
+              std::string::npos);
+    for (const char* shape : {"tokens=1,d_model=64,d_ff=136", "tokens=17,d_model=72,d_ff=200",
+                              "tokens=1000,d_model=520,d_ff=1032", "tokens=333,d_model=1024,d_ff=2752"}) {
+      SCOPED_TRACE(s->id() + " " + shape);
+      const Shape sh = resolve_shape(*s, shape);
+      ASSERT_EQ(s->check_shape(sh), "");
+      auto inst = s->create(sh);
+      validated += run_twice(*inst);
+    }
+  }
+  EXPECT_EQ(validated, 4 * 4 * 2);
 }
 
 // Anywhere but sm_90 the wgmma launcher refuses with an error instead of

@@ -103,6 +103,8 @@ const Check kChecks[] = {
     // wgmma (HGMMA.64x256x16, B transposed) fed by TMA tensor loads (UTMALDG.2D).
     {"gemm/wgmma.cu.o", "gemm_wgmma_kernel", "HGMMA.64x256x16.F32", true, "sm_90a"},
     {"gemm/wgmma.cu.o", "gemm_wgmma_kernel", "UTMALDG.2D", true, "sm_90a"},
+    // The FFN's GEMMs on wgmma, with its GELU and SwiGLU epilogues.
+    {"ffn/fused_wgmma.cu.o", "gemm_wgmma_kernel", "HGMMA.64x256x16.F32", true, "sm_90a"},
     {"attention/flash_mma.cu.o", "flash_mma_kernel", "HMMA", true},
     {"attention/flash_simt.cu.o", "flash_simt_kernel", "FFMA", true},
     {"ffn/fused.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
@@ -202,16 +204,20 @@ TEST(KernelSass, WgmmaLaunchRegistersCoverSetmaxnreg) {
   const std::vector<std::string> archs = configured_archs();
   if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
     GTEST_SKIP() << "this build leaves sm_90a out";
-  const std::string obj = object_for("gemm/wgmma.cu.o");
-  ASSERT_FALSE(obj.empty());
-  int checked = 0;
-  for (const Function& f : functions_in(obj)) {
-    if (f.name.find("gemm_wgmma_kernel") == std::string::npos || f.arch != "sm_90a") continue;
-    SCOPED_TRACE(f.name + ": " + f.resources);
-    const size_t at = f.resources.find("REG:");
-    ASSERT_NE(at, std::string::npos);
-    EXPECT_GE(std::atoi(f.resources.c_str() + at + 4), flopscope::kernels::gemm::wgmma_tile::kLaunchRegs);
-    ++checked;
+  // gemm.wgmma: one kernel per 16-bit type; the FFN on wgmma: per type, the
+  // GELU and SwiGLU epilogues of its first GEMM and the store of its second.
+  for (const auto& [object, kernels] : {std::pair{"gemm/wgmma.cu.o", 2}, std::pair{"ffn/fused_wgmma.cu.o", 6}}) {
+    const std::string obj = object_for(object);
+    ASSERT_FALSE(obj.empty()) << object;
+    int checked = 0;
+    for (const Function& f : functions_in(obj)) {
+      if (f.name.find("gemm_wgmma_kernel") == std::string::npos || f.arch != "sm_90a") continue;
+      SCOPED_TRACE(f.name + ": " + f.resources);
+      const size_t at = f.resources.find("REG:");
+      ASSERT_NE(at, std::string::npos);
+      EXPECT_GE(std::atoi(f.resources.c_str() + at + 4), flopscope::kernels::gemm::wgmma_tile::kLaunchRegs);
+      ++checked;
+    }
+    EXPECT_EQ(checked, kernels) << object;
   }
-  EXPECT_EQ(checked, 2) << "one kernel per 16-bit type (fp16, bf16)";
 }
