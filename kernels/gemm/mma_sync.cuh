@@ -145,7 +145,7 @@ __device__ __forceinline__ void mma_stage(const T* s_a, const T* s_b, int warp_m
       }
     } else {
       // 32-bit elements cannot be transposed by ldmatrix: two scalar loads per
-      // tile; a 136-word row pitch puts the warp's 32 reads on 32 banks.
+      // tile; a row pitch of 8 mod 32 words puts the warp's 32 reads on 32 banks.
 #pragma unroll
       for (int j = 0; j < C::kTilesN; ++j) {
         bf[j][0] = tf32_bits(__float_as_uint(s_b[mma_layout::b_tf32_offset<C>(lane, warp_n, j, kk, 0)]));
@@ -170,6 +170,7 @@ template <class T, class C, class Epilogue>
 __global__ void __launch_bounds__(C::kThreads, C::kMinBlocksPerSm)
     gemm_mma_sync_kernel(const T* __restrict__ a, const T* __restrict__ b, int m, int n, int k,
                          Epilogue epilogue) {
+  static_assert(C::kBytes == int(sizeof(T)), "the tiles are laid out for T's element size");
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* smem = reinterpret_cast<T*>(smem_raw);  // kStages x [A (kBM, kLdA) | B (kBK, kLdB)]
 
