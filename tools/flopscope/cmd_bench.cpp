@@ -114,10 +114,17 @@ void print_progress_done(const RunRecord& r) {
     valid = r.validation->passed ? "valid" : "INVALID";
     valid += " (rel " + fmt_si(r.validation->rel_l2_err) + ")";
   }
-  std::fprintf(stderr, "    %s median, %.1f TFLOP/s%s, %s\n", fmt_time(r.time_s.median).c_str(),
+  // What NVML saw hold the clocks down while the repetitions ran (power cap,
+  // thermal...), with the power drawn: a reason for a slow median.
+  std::string held;
+  if (r.clock_limits && !r.clock_limits->empty()) {
+    for (const std::string& l : *r.clock_limits) held += (held.empty() ? ", clocks held down: " : " ") + l;
+    if (r.power_w) held += " (" + fmt_fixed(*r.power_w, 0) + " W)";
+  }
+  std::fprintf(stderr, "    %s median, %.1f TFLOP/s%s, %s%s\n", fmt_time(r.time_s.median).c_str(),
                r.derived.tflops_model,
                r.derived.mfu ? (", MFU " + fmt_fixed(*r.derived.mfu * 100, 1) + "%").c_str() : "",
-               valid.c_str());
+               valid.c_str(), held.c_str());
 }
 
 
