@@ -82,6 +82,22 @@ bool ModelCrosscheck::compared() const {
                      [](const RangeComparison& c) { return c.hw.launches_with_counters > 0; });
 }
 
+std::vector<std::string> ModelCrosscheck::outside(double tolerance) const {
+  std::vector<std::string> lines;
+  for (const RangeComparison& c : ranges) {
+    if (!(c.model.flops > 0) || c.hw.launches_with_counters == 0) continue;
+    const double ratio = (c.hw.hw_tensor + c.hw.hw_cuda_core) / c.model.flops;
+    if (std::fabs(ratio - 1) <= tolerance) continue;
+    // A stream, not a chain of +: GCC 12 misreports the chain (-Wrestrict).
+    std::ostringstream line;
+    line << "'" << one_line(c.model.nvtx) << "': hw/model " << fmt_fixed(ratio, 3) << " ("
+         << (ratio > 1 ? "+" : "-") << fmt_fixed(100 * std::fabs(ratio - 1), 1) << "%), beyond the "
+         << fmt_fixed(100 * tolerance, 1) << "% tolerance";
+    lines.push_back(line.str());
+  }
+  return lines;
+}
+
 ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model) {
   const bool any_counters = std::any_of(doc.runs.begin(), doc.runs.end(), [](const RunRecord& r) {
     return r.family == "app" && r.hw && !r.hw->flops_by_pipe.empty();

@@ -368,3 +368,30 @@ TEST(GateCli, CrosscheckModelFlops) {
   expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", write_text(f.dir, "twice.json", twice)}),
                         "twice.json: $.ranges[4].nvtx: 'counted' is listed already at $.ranges[0]");
 }
+
+// --flops-tolerance gates --model-flops: the sample's counted range is 5.0% under
+// its model and counted/backward 7.4% under; forward is within 0.3%.
+TEST(GateCli, CrosscheckModelFlopsTolerance) {
+  Files f;
+  const std::string profile = write_doc(f.dir, "step.json", flopscope::test::model_twin_profile());
+  const std::string model = write_text(f.dir, "torch.json", flopscope::test::model_flops_json());
+  auto loose = run_cli({"crosscheck", profile, "--model-flops", model, "--flops-tolerance", "8"});
+  EXPECT_EQ(loose.exit_code, 0) << loose.out << loose.err;
+  EXPECT_NE(loose.out.find("PASS: every range with model FLOPs and counted launches is within 8% of the model"),
+            std::string::npos)
+      << loose.out;
+  auto tight = run_cli({"crosscheck", profile, "--model-flops", model, "--flops-tolerance", "6"});
+  EXPECT_EQ(tight.exit_code, 1) << tight.out << tight.err;
+  EXPECT_NE(tight.out.find("FAIL: 'counted/backward': hw/model 0.926 (-7.4%), beyond the 6.0% tolerance\n"),
+            std::string::npos)
+      << tight.out;
+  EXPECT_EQ(tight.out.find("FAIL: 'counted':"), std::string::npos) << "5.0% is within 6%\n" << tight.out;
+  auto tighter = run_cli({"crosscheck", profile, "--model-flops", model, "--flops-tolerance", "1"});
+  EXPECT_EQ(tighter.exit_code, 1);
+  EXPECT_NE(tighter.out.find("FAIL: 'counted': hw/model 0.950 (-5.0%)"), std::string::npos) << tighter.out;
+  EXPECT_EQ(tighter.out.find("FAIL: 'counted/forward'"), std::string::npos) << tighter.out;
+  EXPECT_EQ(tighter.out.find("FAIL: 'counted/optimizer'"), std::string::npos) << "no counted launch: not judged";
+  expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", model, "--flops-tolerance", "101"}),
+                        "--flops-tolerance must be a percentage from 0 to 100, not 101");
+  expect_one_line_error(run_cli({"crosscheck", profile, "--ncu", model, "--flops-tolerance", "1"}), "excludes");
+}

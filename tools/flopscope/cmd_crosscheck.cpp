@@ -2,7 +2,8 @@
 // counters beside Nsight Compute's for the same command, or beside a
 // framework's model FLOPs per NVTX range (docs/crosscheck.md).
 // Exit codes: 0 every counter agrees (--model-flops: some range held a counted
-// launch), 1 a counter differs or none could be compared, 2 bad input.
+// launch, and with --flops-tolerance every judged range is within it), 1 a
+// counter differs or none could be compared, 2 bad input.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -20,6 +21,7 @@ namespace {
 struct CrosscheckOptions {
   std::string results, ncu, model_flops;
   double counts_tol_pct = 0.1, bytes_tol_pct = 5;
+  double flops_tol_pct = 0;  // --model-flops's gate, when given
 };
 
 double fraction(double pct, const char* option) {
@@ -38,8 +40,9 @@ void add_crosscheck_command(Command app) {
       "crosscheck",
       "Set flopscope's counters beside Nsight Compute's for the same command, or a framework's\n"
       "model FLOPs beside the hardware FLOPs of each NVTX range (no GPU needed).\n"
-      "Exit: 0 all agree (--model-flops: some range held a counted launch), 1 a counter differs or\n"
-      "none was compared, 2 bad input (docs/crosscheck.md)");
+      "Exit: 0 all agree (--model-flops: some range held a counted launch, and each is within\n"
+      "--flops-tolerance when given), 1 a counter differs or none was compared, 2 bad input\n"
+      "(docs/crosscheck.md)");
   sub.add_option("results", opt->results,
                   "Output of 'flopscope profile --set flops|roofline --out F -- CMD' (or its --counters file)")
       .required();
@@ -59,10 +62,16 @@ void add_crosscheck_command(Command app) {
                   "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)")
       .check(finite_number())
       .excludes(model_opt);
-  set_action(sub, [opt]() {
+  Option flops_tol_opt = sub.add_option("--flops-tolerance", opt->flops_tol_pct,
+                                    "With --model-flops: fail (exit 1) when a range's hardware FLOPs differ from its\n"
+                                    "model FLOPs by more than this percent (default: report only)")
+                         .check(finite_number())
+                         .excludes(ncu_opt);
+  set_action(sub, [opt, flops_tol_opt]() {
     CrosscheckTolerance tol;
     tol.counts = fraction(opt->counts_tol_pct, "--counts-tolerance");
     tol.bytes = fraction(opt->bytes_tol_pct, "--bytes-tolerance");
+    const double flops_tol = fraction(opt->flops_tol_pct, "--flops-tolerance");
     if (opt->ncu.empty() && opt->model_flops.empty())
       throw_bad_input("nothing to cross-check against: give --ncu NCU.csv or --model-flops F");
     if (!opt->model_flops.empty()) {
@@ -70,7 +79,15 @@ void add_crosscheck_command(Command app) {
       const ResultsDoc doc = load_results(opt->results);
       const ModelCrosscheck rep = crosscheck_model_flops(doc, model);
       std::cout << render_model_crosscheck_text(rep) << std::flush;
-      return rep.compared() ? int(kOk) : int(kFailure);
+      if (!rep.compared()) return int(kFailure);
+      if (flops_tol_opt.count() == 0) return int(kOk);
+      const std::vector<std::string> outside = rep.outside(flops_tol);
+      for (const std::string& line : outside) std::cout << "FAIL: " << line << "\n";
+      if (outside.empty())
+        std::cout << "PASS: every range with model FLOPs and counted launches is within " << opt->flops_tol_pct
+                  << "% of the model\n";
+      std::cout << std::flush;
+      return outside.empty() ? int(kOk) : int(kFailure);
     }
     const NcuCsv ncu = read_ncu_csv(opt->ncu);
     const ResultsDoc doc = load_results(opt->results);

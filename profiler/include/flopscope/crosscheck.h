@@ -166,6 +166,11 @@ struct ModelCrosscheck {
   std::vector<std::string> notes;
   /// Some range holds a launch with hardware FLOPs (else crosscheck exits 1).
   bool compared() const;
+  /// One line per range whose hardware FLOPs (tensor plus CUDA-core, the
+  /// table's hw/model) differ from its model FLOPs by more than `tolerance`
+  /// (a fraction): `crosscheck --flops-tolerance`. A range without model FLOPs
+  /// or without a counted launch is not judged.
+  std::vector<std::string> outside(double tolerance) const;
 };
 
 /// For each range of `model`, the application kernels of `doc` launched in the
