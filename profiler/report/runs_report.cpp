@@ -39,13 +39,6 @@ std::string peak_values(const ResultsDoc& doc) {
   return s.empty() ? "-" : s;
 }
 
-// "sw_power_cap;hw_thermal", or "none" when NVML saw nothing hold the clocks down.
-std::string clock_limits_text(const std::vector<std::string>& limits) {
-  std::string text;
-  for (const std::string& l : limits) text += (text.empty() ? "" : ";") + l;
-  return text.empty() ? "none" : text;
-}
-
 // One line per run whose clocks NVML saw held down (power cap, thermal...),
 // with the power and clock it ran at: what a slow median may owe to the card.
 std::string clock_limit_lines(const ResultsDoc& doc, size_t width) {

@@ -405,6 +405,12 @@ std::optional<double> model_tflops(const RunRecord& r) {
   return r.derived.tflops_model;
 }
 
+std::string clock_limits_text(const std::vector<std::string>& limits) {
+  std::string text;
+  for (const std::string& l : limits) text += (text.empty() ? "" : ";") + l;
+  return text.empty() ? "none" : text;
+}
+
 std::optional<double> shown_intensity(const RunRecord& r) {
   if (r.derived.ai_dram_hw) return r.derived.ai_dram_hw;
   if (r.family == "app") return std::nullopt;

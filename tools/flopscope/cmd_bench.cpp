@@ -20,6 +20,7 @@
 #include "flopscope/error.h"
 #include "flopscope/report.h"
 #include "flopscope/table.h"
+#include "flopscope/views.h"
 #include "new_process.h"
 #ifdef FLOPSCOPE_HAS_KERNELS
 #include "bench_counters.h"
@@ -118,7 +119,7 @@ void print_progress_done(const RunRecord& r) {
   // thermal...), with the power drawn: a reason for a slow median.
   std::string held;
   if (r.clock_limits && !r.clock_limits->empty()) {
-    for (const std::string& l : *r.clock_limits) held += (held.empty() ? ", clocks held down: " : " ") + l;
+    held = ", clocks held down: " + clock_limits_text(*r.clock_limits);
     if (r.power_w) held += " (" + fmt_fixed(*r.power_w, 0) + " W)";
   }
   std::fprintf(stderr, "    %s median, %.1f TFLOP/s%s, %s%s\n", fmt_time(r.time_s.median).c_str(),

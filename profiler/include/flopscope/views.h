@@ -170,5 +170,8 @@ std::optional<double> model_tflops(const RunRecord& r);
 /// The arithmetic intensity a runs table shows: the hardware's when counted,
 /// else the model's; none for an application kernel without counters.
 std::optional<double> shown_intensity(const RunRecord& r);
+/// A run's clock limits as the reports show them: "sw_power_cap;hw_thermal",
+/// or "none" when NVML saw nothing hold the clocks down.
+std::string clock_limits_text(const std::vector<std::string>& limits);
 
 }  // namespace flopscope
