@@ -17,11 +17,13 @@
 #    fixtures for tests/fixtures/counters/h200/ (and the CI test that will read
 #    them, over them), the same kernels under
 #    `ncu --clock-control none` and under `flopscope profile` set side by side by
-#    `flopscope crosscheck`, a PyTorch training step profiled with counters beside
+#    `flopscope crosscheck` (again with bench's read flush, and with ncu in
+#    application replay: the DRAM-write disagreement), a PyTorch training step profiled with counters beside
 #    PyTorch's own FLOP count, the default benchmark suite with counters, the 8192^3
 #    GEMMs, the performance targets and exact counts (bench/targets-h200.txt,
 #    bench/counters-h200.txt, checked against those results), `flopscope ceilings`,
-#    gemm.wgmma at 8192^3 (and with counters), the FFN on wgmma, a timing-only
+#    gemm.wgmma at 8192^3 (and with counters), the FFN on wgmma, an nvidia-smi
+#    power trace of cuBLAS BF16 at 8192^3, a timing-only
 #    profile of the training step,
 #    compute-sanitizer memcheck and racecheck over our kernels at tiny sizes, and
 #    ncu's throughput, memory and warp-stall sections on the kernels with
@@ -38,8 +40,10 @@
 # bench_suite.fscounters (the bench step, beside bench.json), bench_large_counted.json
 # (the 8192^3 GEMMs again, with counters: their times beside bench_large.json's), wgmma_large.json
 # (gemm.wgmma at 8192^3, run apart), ffn_wgmma.json (the FFN on wgmma beside the
-# mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma under kernel replay)
-# and ncu_tune.csv (ncu's sections for the target kernels). It is rewritten after every
+# mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma under kernel replay),
+# ncu_read.csv + ncu_twin_read.json and ncu_app_replay.csv + ncu_twin_app_replay.json
+# (the crosschecks with the read flush), power_trace.csv + power_bench.json (the
+# power trace and the bench run it sampled) and ncu_tune.csv (ncu's sections for the target kernels). It is rewritten after every
 # step that adds to it, so a run cut short keeps what was done, and kept under
 # 15 MiB (the largest raw counter files are left out, and named in run.log).
 # A short table is printed last (and appended to run.log); run.log has a line per
@@ -374,14 +378,16 @@ fi
 # ncu as the crosscheck reads it: raw metric names in base units, mangled kernel names.
 ncu_raw=(ncu --clock-control none --cache-control none --csv --page raw --print-units base
          --print-kernel-base mangled)
-# ncu, then flopscope profile, of the twin run with bench's read flush, and
-# the crosscheck of the two: FS CSTAGE METRICS TWIN-COMMAND...
+# ncu (with NCU-OPTIONS, words), then flopscope profile, of the twin run with
+# bench's read flush, and the crosscheck of the two, into ncu_TAG.csv and
+# ncu_twin_TAG.json: FS CSTAGE METRICS TAG NCU-OPTIONS TWIN-COMMAND...
 read_flush_crosscheck() {
-  local fs=$1 cstage=$2 metrics=$3
-  shift 3
-  "${ncu_raw[@]}" --log-file "$cstage/ncu_read.csv" --metrics "$metrics" "$@" --l2-flush read || return
-  "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin_read.json" -- "$@" --l2-flush read || return
-  "$fs" crosscheck "$cstage/ncu_twin_read.json" --ncu "$cstage/ncu_read.csv"
+  local fs=$1 cstage=$2 metrics=$3 tag=$4 extra
+  read -ra extra <<<"$5"
+  shift 5
+  "${ncu_raw[@]}" "${extra[@]}" --log-file "$cstage/ncu_$tag.csv" --metrics "$metrics" "$@" --l2-flush read || return
+  "$fs" profile --set roofline --tensor bf16 --out "$cstage/ncu_twin_$tag.json" -- "$@" --l2-flush read || return
+  "$fs" crosscheck "$cstage/ncu_twin_$tag.json" --ncu "$cstage/ncu_$tag.csv"
 }
 if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
   chip=GH100
@@ -406,17 +412,23 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
       else
         not_run crosscheck "ncu-twin wrote no ncu_twin.json"
       fi
-      # The same pair with bench's read flush, which leaves the L2 clean: on
-      # 2026-11-30 only DRAM writes disagreed, and the memset flush's dirty
-      # lines are the suspect (docs/crosscheck.md). Both files in counters.tgz.
-      if "$fs" bench --help 2>&1 | grep -q -- --l2-flush; then
-        NOTE="the same with --l2-flush read; rc=1: still differs (ncu_read.csv, ncu_twin_read.json)" \
-        step crosscheck-read-flush 120 bash -c "$(declare -p ncu_raw); $(declare -f read_flush_crosscheck); read_flush_crosscheck \"\$@\"" \
-          crosscheck-read-flush "$fs" "$cstage" "$metrics" "${twin[@]}"
-        pack_counters
-      fi
     else
       not_run ncu-twin "ncu wrote no ncu.csv (or this build lacks profile or crosscheck)"
+    fi
+    # Only DRAM writes disagree (docs/crosscheck.md). The same pair with bench's
+    # read flush, which leaves the L2 clean: on 2026-11-30 (run 3) it still
+    # differed, so the memset flush's dirty lines are not the cause. Then ncu in
+    # application replay (each pass a fresh run of the twin, no memory saved and
+    # restored around the kernel): do ncu's own kernel-replay passes hide writes,
+    # or does CUPTI's replay in flopscope add them? Files in counters.tgz.
+    if has profile && has crosscheck && "$fs" bench --help 2>&1 | grep -q -- --l2-flush; then
+      rfc=(bash -c "$(declare -p ncu_raw); $(declare -f read_flush_crosscheck); read_flush_crosscheck \"\$@\"")
+      NOTE="the same with --l2-flush read; rc=1: still differs (ncu_read.csv, ncu_twin_read.json)" \
+      step crosscheck-read-flush 120 "${rfc[@]}" crosscheck-read-flush "$fs" "$cstage" "$metrics" read "" "${twin[@]}"
+      NOTE="ncu --replay-mode application, read flush; rc=1: still differs (ncu_app_replay.csv)" \
+      step ncu-app-replay 120 "${rfc[@]}" ncu-app-replay "$fs" "$cstage" "$metrics" app_replay \
+        "--replay-mode application" "${twin[@]}"
+      pack_counters
     fi
   else
     absent ncu "could not read the metric plan from flopscope metrics --json"
@@ -517,6 +529,17 @@ if has bench; then
     step wgmma-counted 45 "$fs" bench --kernel '^gemm\.wgmma\.bf16$' --metrics flops \
       --out "$cstage/wgmma_counted.json"
   fi
+  # cuBLAS BF16 at 8192^3 for 8 s, as the target times it, with nvidia-smi
+  # sampling every 50 ms: the board's own power, clocks and clock-event
+  # reasons beside bench's NVML medians (power_trace.csv, power_bench.json).
+  NOTE="nvidia-smi every 50 ms during cuBLAS BF16 8192^3; in counters.tgz" \
+  step power-trace 40 bash -c 'csv=$1; shift
+    nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,power.draw.instant,enforced.power.limit,temperature.gpu,clocks_event_reasons.active \
+      --format=csv -lms 50 >"$csv" & pid=$!
+    "$@"; rc=$?; kill $pid; wait $pid 2>/dev/null
+    echo "power-trace: $(($(wc -l <"$csv") - 1)) samples in $csv"; [ $rc -eq 0 ] && [ "$(wc -l <"$csv")" -gt 20 ]' \
+    power-trace "$cstage/power_trace.csv" "$fs" bench --kernel '^gemm\.cublas\.bf16$' --shape 8192x8192x8192 \
+    --min-time 8 --no-validate --out "$cstage/power_bench.json"
   pack_counters
 fi
 
