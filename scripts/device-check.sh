@@ -477,7 +477,7 @@ if has bench; then
     step bench-timing 180 "$fs" bench --out "$out/bench.json"
   fi
   NOTE="the 8192^3 GEMM targets" \
-  large='gemm\.(cublas|cublaslt|mma_sync|mma_sync_wide)\.bf16|gemm\.(cublas|reg_tiled)\.fp32'
+  large='gemm\.(cublas|cublaslt|mma_sync)\.bf16|gemm\.(cublas|reg_tiled)\.fp32'
   step bench-large 75 "$fs" bench --kernel "$large" --shape large --out "$out/bench_large.json"
   # The same runs with counters: bench keeps its range profiler enabled between
   # runs (docs/collector.md), so every kernel after the first is timed with it
@@ -582,7 +582,7 @@ if command -v ncu >/dev/null 2>&1 && has bench; then
     --section LaunchStats --section Occupancy --section WarpStateStats \
     --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 16 \
     --log-file "$cstage/ncu_tune.csv" \
-    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync(_wide)?\.bf16)|attention\.flash_mma\.bf16|memory\.(copy|triad|softmax)\.(fp32|bf16))$' \
+    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync\.bf16)|attention\.flash_mma\.bf16|memory\.(copy|triad|softmax)\.(fp32|bf16))$' \
       --warmup 1 --reps 1 --no-validate
   pack_counters
 else

@@ -3,17 +3,20 @@
 // each block reads its A panel for twice the outputs, so the SMs ask the L2
 // for 3/4 of the bytes per FLOP, where ncu found gemm.mma_sync L2-bound on an
 // H200 (docs/PERFORMANCE.md). What it costs: one block per SM, so nothing
-// hides a block's barriers and its last wave.
+// hides a block's barriers and its last wave. Measured on the H200
+// (bench/results/h200/2026-11-30-3): L2 throughput fell from 84% to 52%, as
+// planned, but the kernel got slower (291 against 348 TFLOP/s at 8192^3): with
+// 8 warps per SM it became latency-bound (IPC 1.47 -> 1.00). Kept as that
+// lesson, out of the default suite.
 #include "gemm/mma_sync_spec.cuh"
 
 namespace flopscope::kernels::gemm {
 namespace {
 
-/// All three dtypes, with BF16 alone in the default suite: the one with a
-/// target (bench/targets-h200.txt), beside gemm.mma_sync's three.
+/// All three dtypes, none in the default suite: slower than gemm.mma_sync.
 std::vector<KernelSpec> wide_specs() {
   std::vector<KernelSpec> specs = mma_sync_specs<MmaWideConfig>("mma_sync_wide", "64x64 warp tiles in 128x256 blocks");
-  for (KernelSpec& s : specs) s.in_default_suite = s.dtype == "bf16";
+  for (KernelSpec& s : specs) s.in_default_suite = false;
   return specs;
 }
 
