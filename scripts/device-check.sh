@@ -346,12 +346,15 @@ fi
 # ---- 5. counter fixtures: small runs whose counts are known exactly ------------------
 # (2*M*N*K; 4 bytes x 2^26 per direction), kept as CI fixtures.
 if has bench && [ "$counters_ok" = 1 ]; then
+  # One launch per counted run: images sized for one range keep the files small
+  # (sized for bench's default 16, they were 2.7 to 4 MB on the H200).
+  rpi=(); "$fs" bench --help 2>&1 | grep -q -- --ranges-per-image && rpi=(--ranges-per-image 1)
   fixture() {  # NAME KERNEL SHAPE SET
-    "$fs" bench --kernel "$2" --shape "$3" --metrics "$4" --reps 3 \
+    "$fs" bench --kernel "$2" --shape "$3" --metrics "$4" --reps 3 "${rpi[@]}" \
       --counters "$cstage/$1.fscounters" --out "$cstage/$1.json"
   }
   NOTE="tests/fixtures/counters/h200 candidates, in counters.tgz" \
-  step counter-fixtures 60 bash -c "$(declare -f fixture); fs='$fs'; cstage='$cstage'
+  step counter-fixtures 60 bash -c "$(declare -p rpi); $(declare -f fixture); fs='$fs'; cstage='$cstage'
     fixture gemm_naive_fp32_256x192x128 'gemm\.naive\.fp32' 256x192x128 flops &&
     fixture gemm_mma_sync_bf16_256x256x256 'gemm\.mma_sync\.bf16' 256x256x256 flops &&
     fixture copy_fp32_2p26 'memory\.copy\.fp32' n=67108864 roofline"

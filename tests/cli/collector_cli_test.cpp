@@ -164,6 +164,11 @@ TEST(BenchCountersCli, BadInputFailsFirst) {
     args.insert(args.end(), metrics.begin(), metrics.end());
     expect_bad_input(run_cli(args), "--counters needs hardware counters: add --metrics");
   }
+  expect_bad_input(run_cli({"bench", "--metrics", "flops", "--ranges-per-image", "1"}),
+                   "--ranges-per-image sizes the raw counter file's images: add --counters FILE");
+  for (const char* bad : {"0", "-1", "x"})
+    expect_bad_input(run_cli({"bench", "--metrics", "flops", "--counters", f, "--ranges-per-image", bad}),
+                     "--ranges-per-image");
   expect_bad_input(run_cli({"bench", "--metrics", "flops", "--counters", dir + "/no/such/dir/x.fscounters"}),
                    "does not exist");
   expect_bad_input(run_cli({"bench", "--metrics", "flops", "--counters", dir}), "not a regular file");

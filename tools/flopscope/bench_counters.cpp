@@ -12,8 +12,9 @@ std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
   return {std::string(to_string(spec.precision.dtype))};
 }
 
-BenchCounters::BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor)
-    : set_(set), keep_file_(keep_file), tensor_(std::move(tensor)) {}
+BenchCounters::BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor,
+                             size_t ranges_per_image)
+    : set_(set), keep_file_(keep_file), tensor_(std::move(tensor)), ranges_per_image_(ranges_per_image) {}
 
 std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, const Shape& shape,
                                                const std::function<void()>& run_once) {
@@ -26,7 +27,9 @@ std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, 
     session_ = std::make_unique<Session>(SessionOptions{
         .set = set_,
         .tensor = tensor_,
-        .ranges_per_batch = 16,  // a run is a few launches; a batch image is sized for this many
+        // A run is a few launches; an image is sized for this many (more
+        // launches fill it, and the session goes on in a new one).
+        .ranges_per_batch = ranges_per_image_,
         .keep_raw = keep_file_});
     const std::vector<std::string> notes = session_->notes();
     for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());

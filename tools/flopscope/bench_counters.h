@@ -19,7 +19,8 @@ class BenchCounters {
  public:
   /// `tensor`: the tensor types of the one metric plan, every selected
   /// kernel's. `keep_file`: keep the raw counters for a counter file.
-  BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor);
+  /// `ranges_per_image`: the launches each counter-data image is sized for.
+  BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor, size_t ranges_per_image = 16);
 
   /// Counts one run (the harness's CounterHook): `run_once` under the
   /// session. Nothing when counters cannot be read here.
@@ -39,6 +40,7 @@ class BenchCounters {
   MetricSet set_;
   bool keep_file_;
   std::vector<std::string> tensor_;
+  size_t ranges_per_image_;
   std::unique_ptr<Session> session_;
   size_t session_notes_shown_ = 0;   // notes() printed when it was built
   std::optional<CounterFile> kept_;  // what dropped sessions and other processes recorded

@@ -47,6 +47,7 @@ struct BenchCliOptions {
   int device = 0;
   std::string metrics = "none";  // CUPTI counters per run: timing, flops, roofline
   std::string counters;          // raw counter file (.fscounters) of every run
+  std::optional<int> ranges_per_image;  // launches each counter-data image is sized for; none: 16
   // Internal, for a bench that goes on in a new process after a fault: this
   // is that process (a kernel that no longer fits is skipped, not the end of
   // the command; the first process prints the summary), the kernels left (ids,
@@ -165,6 +166,7 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   if (o.l2_flush != "write") args.insert(args.end(), {"--l2-flush", o.l2_flush});
   if (!o.counters.empty()) {
     args.insert(args.end(), {"--counters", counters});
+    if (o.ranges_per_image) args.insert(args.end(), {"--ranges-per-image", std::to_string(*o.ranges_per_image)});
     std::string list;
     for (const std::string& t : tensor) list += (list.empty() ? "" : ",") + t;
     if (!list.empty()) args.insert(args.end(), {"--counter-tensor", list});
@@ -247,7 +249,7 @@ int run_bench(const BenchCliOptions& o) {
     for (const Planned& p : runnable)
       for (const std::string& t : tensor_types(*p.spec))
         if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);
-  BenchCounters counters(*metric_set, !o.counters.empty(), all_tensor);
+  BenchCounters counters(*metric_set, !o.counters.empty(), all_tensor, size_t(o.ranges_per_image.value_or(16)));
   kernels::CounterHook hook;
   if (*metric_set != MetricSet::none)
     hook = [&counters](const kernels::KernelSpec& spec, const Shape& shape, const std::function<void()>& run_once) {
@@ -390,6 +392,11 @@ void add_bench_command(Command app) {
                   "which 'flopscope report' re-evaluates on any machine; one metric plan for all runs, "
                   "with the tensor types of every selected kernel (docs/collector.md)")
       .check(not_empty());
+  sub.add_option("--ranges-per-image", o->ranges_per_image,
+                  "With --counters: size each raw counter image for N launches (default 16; CUPTI's image "
+                  "grows with N). A run with more launches spreads over several images; 1 makes the "
+                  "smallest file")
+      .transform(positive_integer());
   sub.add_flag("--resumed", o->resumed, "Internal: going on after another bench's fault").group("");
   sub.add_option("--ids", o->ids, "Internal: exactly these kernel ids, in this order").delimiter(',').group("");
   sub.add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
@@ -398,6 +405,8 @@ void add_bench_command(Command app) {
   set_action(sub, [o]() -> int {
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");
+    if (o->ranges_per_image && o->counters.empty())
+      throw_bad_input("--ranges-per-image sizes the raw counter file's images: add --counters FILE");
     check_outputs({o->out, o->counters});
 #ifndef FLOPSCOPE_HAS_KERNELS
     throw Error(ErrorKind::bad_input,
