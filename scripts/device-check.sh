@@ -292,6 +292,9 @@ pack_counters() {
 }
 counters_ok=0
 "$fs" bench --help 2>&1 | grep -q -- --counters && counters_ok=1
+# Counter images sized for one launch: a counted run of one launch then writes
+# 175 to 260 KB, not the 2.7 to 4 MB of bench's default 16-launch images.
+rpi=(); "$fs" bench --help 2>&1 | grep -q -- --ranges-per-image && rpi=(--ranges-per-image 1)
 
 step devices 30 "$fs" devices
 
@@ -346,9 +349,6 @@ fi
 # ---- 5. counter fixtures: small runs whose counts are known exactly ------------------
 # (2*M*N*K; 4 bytes x 2^26 per direction), kept as CI fixtures.
 if has bench && [ "$counters_ok" = 1 ]; then
-  # One launch per counted run: images sized for one range keep the files small
-  # (sized for bench's default 16, they were 2.7 to 4 MB on the H200).
-  rpi=(); "$fs" bench --help 2>&1 | grep -q -- --ranges-per-image && rpi=(--ranges-per-image 1)
   fixture() {  # NAME KERNEL SHAPE SET
     "$fs" bench --kernel "$2" --shape "$3" --metrics "$4" --reps 3 "${rpi[@]}" \
       --counters "$cstage/$1.fscounters" --out "$cstage/$1.json"
@@ -466,7 +466,8 @@ fi
 if has bench; then
   if [ "$counters_ok" = 1 ]; then
     NOTE="counters: bench_suite.fscounters in counters.tgz" \
-    step bench 180 "$fs" bench --metrics roofline --out "$out/bench.json" --counters "$cstage/bench_suite.fscounters"
+    step bench 180 "$fs" bench --metrics roofline --out "$out/bench.json" --counters "$cstage/bench_suite.fscounters" \
+      "${rpi[@]}"
     pack_counters
   elif "$fs" bench --help 2>&1 | grep -q -- --metrics; then
     step bench 180 "$fs" bench --metrics roofline --out "$out/bench.json"
