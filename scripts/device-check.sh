@@ -574,14 +574,16 @@ fi
 # Each kernel with a performance target, at its default (target) shape, launched
 # twice (one warm-up, one timed run) under ncu's throughput, memory, occupancy
 # and warp-stall sections: the shared-memory, issue and stall figures that
-# docs/kernels.md only estimates from static SASS counts. The --kernel-name
+# docs/kernels.md only estimates from static SASS counts; --print-details all
+# adds the sections' bodies, such as the warp-stall reasons by cause, which the
+# 2026-11-30 runs (headers only) lacked. The --kernel-name
 # regex names the same kernels by their CUDA symbols (8 ids, 2 launches each).
 # Last, so it often gets "no time" in a first call: `--only ncu-tune` then.
 if command -v ncu >/dev/null 2>&1 && has bench; then
   # ncu exits 0 when its --kernel-name matched nothing: the CSV must hold rows.
   NOTE="ncu_tune.csv in counters.tgz" \
   step ncu-tune 60 bash -c '"$@" || exit; grep -q "^\"ID\"" "'"$cstage/ncu_tune.csv"'" || { echo "ncu_tune.csv holds no kernel row"; exit 1; }' \
-    ncu-tune ncu --clock-control none --csv --page details \
+    ncu-tune ncu --clock-control none --csv --page details --print-details all \
     --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
     --section LaunchStats --section Occupancy --section WarpStateStats \
     --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 16 \
