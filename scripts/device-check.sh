@@ -18,7 +18,8 @@
 #    them, over them), the same kernels under
 #    `ncu --clock-control none` and under `flopscope profile` set side by side by
 #    `flopscope crosscheck` (again with bench's read flush, and with ncu in
-#    application replay: the DRAM-write disagreement), a PyTorch training step profiled with counters beside
+#    application replay; then bench's own counters in kernel and user replay:
+#    the DRAM-write disagreement), a PyTorch training step profiled with counters beside
 #    PyTorch's own FLOP count, the default benchmark suite with counters, the 8192^3
 #    GEMMs, the performance targets and exact counts (bench/targets-h200.txt,
 #    bench/counters-h200.txt, checked against those results), `flopscope ceilings`,
@@ -42,7 +43,8 @@
 # (gemm.wgmma at 8192^3, run apart), ffn_wgmma.json (the FFN on wgmma beside the
 # mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma under kernel replay),
 # ncu_read.csv + ncu_twin_read.json and ncu_app_replay.csv + ncu_twin_app_replay.json
-# (the crosschecks with the read flush), power_trace.csv + power_bench.json (the
+# (the crosschecks with the read flush), replay_kernel.json + replay_user.json
+# (bench's counters in kernel and user replay), power_trace.csv + power_bench.json (the
 # power trace and the bench run it sampled) and ncu_tune.csv (ncu's sections for the target kernels). It is rewritten after every
 # step that adds to it, so a run cut short keeps what was done, and kept under
 # 15 MiB (the largest raw counter files are left out, and named in run.log).
@@ -438,6 +440,35 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
   fi
 else
   absent ncu "needs ncu, flopscope bench and flopscope metrics"
+fi
+
+# The twin's kernels under bench's own counters, CUPTI's kernel replay against
+# bench's user replay (each pass a fresh run after a read flush; nothing saved
+# or restored): if the restores are what adds DRAM writes (docs/crosscheck.md),
+# the user-replay column is the lower, near ncu's application replay.
+if has bench && "$fs" bench --help 2>&1 | grep -q -- --replay; then
+  replay_pair() {  # FS CSTAGE: both runs, then their DRAM bytes side by side
+    local fs=$1 cstage=$2 mode
+    for mode in kernel user; do
+      "$fs" bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small \
+        --warmup 1 --reps 1 --no-validate --l2-flush read --metrics roofline --replay "$mode" \
+        --out "$cstage/replay_$mode.json" || return
+    done
+    python3 - "$cstage/replay_kernel.json" "$cstage/replay_user.json" <<'PY'
+import json, sys
+runs = [{r["id"]: r.get("hw", {}) for r in json.load(open(f))["runs"]} for f in sys.argv[1:]]
+print("%-22s %16s %16s %16s %16s" % ("run", "read (kernel)", "read (user)", "write (kernel)", "write (user)"))
+for rid in runs[0]:
+    k, u = runs[0][rid], runs[1].get(rid, {})
+    if "dram_read_bytes" not in k or "dram_read_bytes" not in u:
+        sys.exit("no DRAM bytes for " + rid)
+    print("%-22s %16.0f %16.0f %16.0f %16.0f" % (rid, k["dram_read_bytes"], u["dram_read_bytes"],
+                                                k["dram_write_bytes"], u["dram_write_bytes"]))
+PY
+  }
+  NOTE="DRAM bytes in kernel and user replay, in run.log (replay_*.json in counters.tgz)" \
+  step bench-user-replay 90 bash -c "$(declare -f replay_pair); replay_pair \"\$@\"" bench-user-replay "$fs" "$cstage"
+  pack_counters
 fi
 
 # ---- 7. an unmodified PyTorch training step, with counters -------------------------

@@ -235,17 +235,18 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
 
   if (hook) {
     // The counted run starts from a cold L2, as the timed ones do: right after
-    // them, a working set under the L2's size would read little DRAM. Flushed
-    // before the hook, so that the flush is outside the counted range.
-    if (opt.flush_l2) {
+    // them, a working set under the L2's size would read little DRAM. The
+    // hook flushes outside the counted range.
+    auto ready = [&] {
+      if (!opt.flush_l2) return;
       impl_->flush_l2(opt.l2_flush);
       FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
-    }
+    };
     auto run_once = [&] {
       require_ok(inst->run(impl_->stream), id);
       FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
     };
-    rec.hw = hook(spec, shape, run_once);
+    rec.hw = hook(spec, shape, ready, run_once);
   }
   return rec;
 }

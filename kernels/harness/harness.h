@@ -42,10 +42,13 @@ struct BenchOptions {
 };
 
 /// Called once per run after the timed repetitions, inside the run's NVTX
-/// range, with a function that runs the kernel once more and waits for it.
-/// What it returns becomes RunRecord::hw (the CUPTI collector attaches here).
-using CounterHook = std::function<std::optional<HwCounters>(
-    const KernelSpec& spec, const Shape& shape, const std::function<void()>& run_once)>;
+/// range, with `ready` (flushes the L2 as before each timed repetition, and
+/// waits) and `run_once` (runs the kernel once more and waits for it). Call
+/// ready() before each counted run_once(), outside the counted range. What
+/// it returns becomes RunRecord::hw (the CUPTI collector attaches here).
+using CounterHook = std::function<std::optional<HwCounters>(const KernelSpec& spec, const Shape& shape,
+                                                            const std::function<void()>& ready,
+                                                            const std::function<void()>& run_once)>;
 
 class Harness {
  public:

@@ -163,9 +163,9 @@ std::vector<uint8_t> counter_availability(CUcontext ctx, int device) {
 }
 
 RangeProfiler::RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image,
-                             std::vector<std::string> metrics, size_t max_ranges)
+                             std::vector<std::string> metrics, size_t max_ranges, bool user_replay)
     : ctx_(ctx), config_(std::move(config_image)), metrics_(std::move(metrics)),
-      max_ranges_(max_ranges == 0 ? 1 : max_ranges) {
+      max_ranges_(max_ranges == 0 ? 1 : max_ranges), user_replay_(user_replay) {
   for (const auto& m : metrics_) metric_ptrs_.push_back(m.c_str());
   enable();
   // One counter image for the object's life: CUPTI's registered buffer stays
@@ -203,11 +203,11 @@ void RangeProfiler::set_config() {
   sc.counterDataImageSize = image_.size();
   sc.pCounterDataImage = image_.data();
   sc.range = CUPTI_AutoRange;
-  sc.replayMode = CUPTI_KernelReplay;
+  sc.replayMode = user_replay_ ? CUPTI_UserReplay : CUPTI_KernelReplay;
   sc.maxRangesPerPass = max_ranges_;
   sc.numNestingLevels = 1;  // auto range: one level
   sc.minNestingLevel = 1;
-  sc.passIndex = 0;  // kernel replay: CUPTI runs every pass inside the launch
+  sc.passIndex = 0;  // the first pass; later ones are CUPTI's to count (Stop reports them)
   sc.targetNestingLevel = 1;
   check(cuptiRangeProfilerSetConfig(&sc), "cuptiRangeProfilerSetConfig");
   configured_ = true;
@@ -272,19 +272,22 @@ void check_batch(CUptiResult r, const char* call) {
 
 }  // namespace
 
+void RangeProfiler::synchronize_context() {
+  ScopedContext scope(ctx_);
+  const DriverApi& d = driver_api();
+  if (const CUresult r = d.ctx_synchronize(); r != CUDA_SUCCESS) {  // every profiled launch has finished
+    const char* name = nullptr;
+    if (d.get_error_name(r, &name) != CUDA_SUCCESS || !name) name = "unknown CUresult";
+    throw Error(ErrorKind::failure, std::string("a profiled kernel failed (") + name + " " +
+                                        std::to_string(int(r)) + "); its counters are lost");
+  }
+}
+
 RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {
   Batch b;
   if (!running_) return b;
-  if (synchronize) {
-    ScopedContext scope(ctx_);
-    const DriverApi& d = driver_api();
-    if (const CUresult r = d.ctx_synchronize(); r != CUDA_SUCCESS) {  // every profiled launch has finished
-      const char* name = nullptr;
-      if (d.get_error_name(r, &name) != CUDA_SUCCESS || !name) name = "unknown CUresult";
-      throw Error(ErrorKind::failure, std::string("a profiled kernel failed (") + name + " " +
-                                          std::to_string(int(r)) + "); its counters are lost");
-    }
-  }
+  if (user_replay_) throw Error(ErrorKind::failure, "internal: a user-replay range profiler counts with replay()");
+  if (synchronize) synchronize_context();
   auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
   st.pRangeProfilerObject = obj_;
   check_batch(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
@@ -299,7 +302,39 @@ RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {
     throw Error(ErrorKind::failure,
                 "CUPTI kernel replay left passes unsubmitted; use a smaller metric set");
   }
+  return decode();
+}
 
+RangeProfiler::Batch RangeProfiler::replay(const std::function<void()>& between,
+                                           const std::function<void()>& pass) {
+  if (!user_replay_) throw Error(ErrorKind::failure, "internal: replay() needs a user-replay range profiler");
+  // More passes than any metric plan needs (flopscope's take 1 to 4 on
+  // GH100): CUPTI asking for more means the work differs between passes.
+  constexpr int kMaxPasses = 16;
+  start();
+  for (int n = 1;; ++n) {
+    pass();
+    synchronize_context();
+    auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+    st.pRangeProfilerObject = obj_;
+    check_batch(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
+    running_ = false;
+    if (st.isAllPassSubmitted) break;
+    if (n == kMaxPasses)
+      throw Error(ErrorKind::failure, "CUPTI user replay asked for more than " + std::to_string(kMaxPasses) +
+                                          " passes; the counted work must launch the same kernels every pass");
+    between();
+    // The next pass of the same batch: no new image, no new config.
+    auto go = cupti_params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
+    go.pRangeProfilerObject = obj_;
+    check(cuptiRangeProfilerStart(&go), "cuptiRangeProfilerStart");
+    running_ = true;
+  }
+  return decode();
+}
+
+RangeProfiler::Batch RangeProfiler::decode() {
+  Batch b;
   auto dec = cupti_params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
   dec.pRangeProfilerObject = obj_;
   check_batch(cuptiRangeProfilerDecodeData(&dec), "cuptiRangeProfilerDecodeData");

@@ -1,8 +1,10 @@
 #pragma once
 // Target side of CUPTI's range profiler (cupti_range_profiler.h): one range per
 // kernel launch (CUPTI_AutoRange) with CUPTI replaying each kernel as many
-// times as the config needs (CUPTI_KernelReplay). Needs a GPU; the decoded
+// times as the config needs (CUPTI_KernelReplay), or the caller running its
+// work once per pass (CUPTI_UserReplay: replay()). Needs a GPU; the decoded
 // counter-data images are evaluated on the host (metric_plan_host.h).
+#include <functional>
 #include <cuda.h>
 #include <cupti_range_profiler.h>
 
@@ -71,8 +73,10 @@ std::vector<uint8_t> counter_availability(CUcontext ctx, int device);
 /// no backtrace was taken).
 class RangeProfiler {
  public:
+  /// `user_replay`: CUPTI_UserReplay instead of CUPTI_KernelReplay; batches
+  /// are then counted with replay() only.
   RangeProfiler(CUcontext ctx, std::vector<uint8_t> config_image, std::vector<std::string> metrics,
-                size_t max_ranges);
+                size_t max_ranges, bool user_replay = false);
   ~RangeProfiler();  // disables range profiling on the context
   RangeProfiler(const RangeProfiler&) = delete;
   RangeProfiler& operator=(const RangeProfiler&) = delete;
@@ -92,6 +96,12 @@ class RangeProfiler {
   /// returned empty when CUPTI reports its passes unsubmitted. Valid only
   /// after start(); a failed Stop leaves running() true.
   Batch stop(bool synchronize, bool launched);
+  /// User replay: one batch, running `pass` once per replay pass the config
+  /// needs and `between` before each pass but the first. CUPTI saves and
+  /// restores no memory, so `pass` must do the same work each time (as a
+  /// benchmark run does) and `between` may ready it (flush the L2); neither
+  /// runs inside a pass. Synchronizes the context after each pass.
+  Batch replay(const std::function<void()>& between, const std::function<void()>& pass);
   bool running() const { return running_; }
   CUcontext context() const { return ctx_; }
 
@@ -101,7 +111,10 @@ class RangeProfiler {
   std::vector<std::string> metrics_;
   std::vector<const char*> metric_ptrs_;
   size_t max_ranges_;
+  bool user_replay_;
   void enable();
+  void synchronize_context();
+  Batch decode();
   /// Disables range profiling on the context; a batch still running (its
   /// Stop failed) is abandoned.
   void release();

@@ -145,6 +145,10 @@ struct Session::Impl {
   uint64_t graph_launches = 0;
   uint64_t capturing_skipped = 0;  // launches into a capturing stream, not noted
   uint64_t unnamed_ranges = 0;     // ranges of batches with no noted launch (graph kernels)
+  // User replay (replay()): the pass in progress, and whether a pass launched
+  // more kernels than a batch holds (it cannot be flushed inside a pass).
+  int pass = 0;
+  bool overfull = false;
   std::vector<KernelCounters> results;  // since start()
   CounterFile raw;
   uint64_t raw_bytes = 0;  // raw's size as a file, bounded above
@@ -155,6 +159,9 @@ struct Session::Impl {
 
   void note_locked(const char* kernel, const char* nvtx);
   void flush_locked(bool restart, bool synchronize);
+  void absorb_locked(cupti::RangeProfiler::Batch b);
+  void begin_locked(const CounterRun& run, const std::string& nvtx);
+  void end_notes_locked();
   void keep_raw_locked(std::vector<uint8_t> image, std::vector<CounterRange> ranges);
   uint64_t raw_limit() const;
   static void CUPTIAPI on_callback(void* self, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
@@ -257,6 +264,7 @@ void Session::Impl::on_graph_launch(CUpti_CallbackDomain domain, CUpti_CallbackI
     return;
   }
   ++graph_launches;
+  if (opt.user_replay) return;  // no flush inside a pass: its kernels' ranges stay unnamed
   try {
     if (!batch.empty()) flush_locked(/*restart=*/true, /*synchronize=*/false);
     graph_pending = true;
@@ -268,6 +276,17 @@ void Session::Impl::on_graph_launch(CUpti_CallbackDomain domain, CUpti_CallbackI
 
 void Session::Impl::note_locked(const char* kernel, const char* nvtx) {
   if (!running || flushing) return;
+  if (opt.user_replay) {
+    // Every pass launches the same kernels: named from the first. A batch
+    // cannot be flushed inside a pass, so one that would overflow is an error.
+    if (pass > 0) return;
+    if (batch.size() >= opt.ranges_per_batch) {
+      overfull = true;
+      return;
+    }
+    batch.push_back({kernel ? kernel : "", nvtx && *nvtx ? nvtx : run_nvtx});
+    return;
+  }
   // From a launch callback: no cuCtxSynchronize (kernel replay has finished
   // every earlier launch inside its own launch call).
   if (graph_pending || batch.size() >= opt.ranges_per_batch)
@@ -283,6 +302,18 @@ void Session::Impl::flush_locked(bool restart, bool synchronize) {
   } reset{flushing};
   cupti::RangeProfiler::Batch b = profiler->stop(synchronize, !batch.empty());
   running = false;
+  absorb_locked(std::move(b));
+  if (restart) {
+    // The runtime's API enter may come with no context current on this thread.
+    cupti::ScopedContext scope(ctx);
+    profiler->start();
+    running = true;
+  }
+}
+
+// Evaluates a decoded batch: one KernelCounters per range, named by the
+// launches noted for it, and the raw image kept for the counter file.
+void Session::Impl::absorb_locked(cupti::RangeProfiler::Batch b) {
   if (graph_pending && batch.empty() && b.ranges == 0) ++graph_batches_empty;
   graph_pending = false;
   dropped += b.dropped;
@@ -312,12 +343,6 @@ void Session::Impl::flush_locked(bool restart, bool synchronize) {
   next_launch += std::max(b.ranges, batch.size());
   batch.clear();
   if (opt.keep_raw) keep_raw_locked(std::move(b.image), std::move(ranges));
-  if (restart) {
-    // The runtime's API enter may come with no context current on this thread.
-    cupti::ScopedContext scope(ctx);
-    profiler->start();
-    running = true;
-  }
 }
 
 // Up to raw_limit_bytes as a file; from the first batch that does not fit on,
@@ -424,7 +449,7 @@ void Session::Impl::init() {
   try {
     cupti::ScopedContext scope(s.ctx);
     s.profiler = std::make_unique<cupti::RangeProfiler>(s.ctx, s.plan.config_image, s.plan.metrics,
-                                                        s.opt.ranges_per_batch);
+                                                        s.opt.ranges_per_batch, s.opt.user_replay);
   } catch (const cupti::CuptiError& e) {
     if (!e.timing_fallback()) throw;
     s.notes.push_back(std::string("counters off, timing only: ") + e.what());
@@ -448,8 +473,36 @@ Session::~Session() {
   s.profiler.reset();  // cuptiRangeProfilerDisable
 }
 
+void Session::Impl::begin_locked(const CounterRun& r, const std::string& nvtx) {
+  results.clear();
+  batch.clear();
+  run = r;
+  run_nvtx = nvtx;
+  graph_launches = 0;
+  capturing_skipped = 0;
+  unnamed_ranges = 0;
+  graph_batches_empty = 0;
+  graph_pending = false;
+  pass = 0;
+  overfull = false;
+}
+
+void Session::Impl::end_notes_locked() {
+  if (capturing_skipped > 0)
+    notes.push_back(std::to_string(capturing_skipped) +
+                    " launches into a stream under CUDA graph capture were not profiled");
+  if (graph_launches > 0)
+    notes.push_back(std::to_string(graph_launches) + " CUDA graph launches: " + std::to_string(unnamed_ranges) +
+                    " ranges CUPTI made for their kernels are unnamed (no launch call per node)" +
+                    (graph_batches_empty > 0 ? "; after " + std::to_string(graph_batches_empty) +
+                                                   " of them CUPTI made none, so those kernels are not counted"
+                                             : ""));
+  raw.dropped_ranges = dropped;
+}
+
 void Session::start(const CounterRun& run, const std::string& nvtx) {
   Impl& s = *impl_;
+  if (s.opt.user_replay) throw Error(ErrorKind::failure, "internal: a user-replay Session counts with replay()");
   std::lock_guard<std::mutex> cb_lock(s.cb_mu);
   {
     std::lock_guard<std::mutex> lock(s.mu);
@@ -461,15 +514,7 @@ void Session::start(const CounterRun& run, const std::string& nvtx) {
   try {
     s.set_callbacks(true);
     std::lock_guard<std::mutex> lock(s.mu);
-    s.results.clear();
-    s.batch.clear();
-    s.run = run;
-    s.run_nvtx = nvtx;
-    s.graph_launches = 0;
-    s.capturing_skipped = 0;
-    s.unnamed_ranges = 0;
-    s.graph_batches_empty = 0;
-    s.graph_pending = false;
+    s.begin_locked(run, nvtx);
     cupti::ScopedContext scope(s.ctx);
     s.profiler->start();
     s.running = true;
@@ -505,17 +550,61 @@ std::vector<KernelCounters> Session::stop() {
     cupti::ScopedContext scope(s.ctx);
     s.flush_locked(false, s.opt.synchronize_on_stop);
   }
-  if (s.capturing_skipped > 0)
-    s.notes.push_back(std::to_string(s.capturing_skipped) +
-                      " launches into a stream under CUDA graph capture were not profiled");
-  if (s.graph_launches > 0)
-    s.notes.push_back(std::to_string(s.graph_launches) + " CUDA graph launches: " +
-                      std::to_string(s.unnamed_ranges) +
-                      " ranges CUPTI made for their kernels are unnamed (no launch call per node)" +
-                      (s.graph_batches_empty > 0 ? "; after " + std::to_string(s.graph_batches_empty) +
-                                                       " of them CUPTI made none, so those kernels are not counted"
-                                                 : ""));
-  s.raw.dropped_ranges = s.dropped;
+  s.end_notes_locked();
+  return std::move(s.results);
+}
+
+std::vector<KernelCounters> Session::replay(const std::function<void()>& between, const std::function<void()>& pass,
+                                            const CounterRun& run, const std::string& nvtx) {
+  Impl& s = *impl_;
+  if (!s.opt.user_replay) throw Error(ErrorKind::failure, "internal: Session::replay needs SessionOptions::user_replay");
+  std::lock_guard<std::mutex> cb_lock(s.cb_mu);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.enabled) return {};
+    s.begin_locked(run, nvtx);
+  }
+  g_epoch.fetch_add(1, std::memory_order_release);
+  struct CallbacksOff {
+    Impl& s;
+    ~CallbacksOff() { s.set_callbacks(false); }
+  } off{s};
+  s.set_callbacks(true);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.running = true;
+  }
+  // Ranges past the image's capacity: CUPTI drops them or fails the pass;
+  // either way the fix is a larger image.
+  auto overfull = [&] {
+    return Error(ErrorKind::failure, "a counted run launched more kernels than a counter image holds (" +
+                                         std::to_string(s.opt.ranges_per_batch) +
+                                         "); size the images for more (bench: --ranges-per-image)");
+  };
+  cupti::RangeProfiler::Batch b;
+  try {
+    // Without mu: the launch callbacks of each pass take it.
+    cupti::ScopedContext scope(s.ctx);
+    b = s.profiler->replay(
+        [&] {
+          {
+            std::lock_guard<std::mutex> lock(s.mu);
+            ++s.pass;
+          }
+          between();
+        },
+        pass);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.running = false;
+    if (s.overfull) throw overfull();
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.running = false;
+  if (s.overfull) throw overfull();
+  s.absorb_locked(std::move(b));
+  s.end_notes_locked();
   return std::move(s.results);
 }
 

@@ -164,6 +164,9 @@ TEST(BenchCountersCli, BadInputFailsFirst) {
     args.insert(args.end(), metrics.begin(), metrics.end());
     expect_bad_input(run_cli(args), "--counters needs hardware counters: add --metrics");
   }
+  expect_bad_input(run_cli({"bench", "--replay", "user"}),
+                   "--replay user replays runs for hardware counters: add --metrics");
+  expect_bad_input(run_cli({"bench", "--metrics", "flops", "--replay", "application"}), "--replay");
   expect_bad_input(run_cli({"bench", "--metrics", "flops", "--ranges-per-image", "1"}),
                    "--ranges-per-image sizes the raw counter file's images: add --counters FILE");
   for (const char* bad : {"0", "-1", "x"})

@@ -124,8 +124,9 @@ TEST(GemmGpu, HarnessRecordsTimesClockAndValidation) {
   o.min_time_s = 0.01;
   bool hook_called = false;
   const RunRecord r = h.run(*s, resolve_shape(*s, "small"), o,
-                            [&](const KernelSpec&, const Shape&, const std::function<void()>& once)
-                                -> std::optional<HwCounters> {
+                            [&](const KernelSpec&, const Shape&, const std::function<void()>& ready,
+                                const std::function<void()>& once) -> std::optional<HwCounters> {
+                              ready();
                               once();
                               hook_called = true;
                               return std::nullopt;

@@ -124,6 +124,45 @@ TEST(SessionGpu, RunsOfOneSessionCountExactly) {
   EXPECT_EQ(s->raw().ranges.size(), 3u);
 }
 
+// User replay (SessionOptions::user_replay): the caller runs its work once per
+// replay pass, as many passes as the plan says, with `between` between them
+// only. FLOPs are exact as with kernel replay, over several runs of one
+// session; a pass that launches more kernels than an image holds is refused.
+TEST(SessionGpu, UserReplayRunsEachPassAndCountsExactly) {
+  FLOPSCOPE_REQUIRE_GPU();
+  const int64_t m = 256, n = 192, k = 128;
+  auto inst = make("gemm.naive.fp32", {{"m", m}, {"n", n}, {"k", k}});
+  SESSION_OR_SKIP(s, {.set = MetricSet::roofline, .tensor = {}, .ranges_per_batch = 1, .user_replay = true});
+  ASSERT_TRUE(s->counters_enabled()) << (s->notes().empty() ? "" : s->notes().front());
+  EXPECT_THROW(s->start(), Error) << "a user-replay session counts with replay()";
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    int passes = 0, betweens = 0;
+    const auto kernels = s->replay([&] { ++betweens; },
+                                   [&] {
+                                     ++passes;
+                                     EXPECT_TRUE(inst->run(nullptr).ok());
+                                   });
+    EXPECT_EQ(passes, s->plan().passes);
+    EXPECT_EQ(betweens, passes - 1);
+    ASSERT_EQ(kernels.size(), 1u);
+    EXPECT_FALSE(kernels[0].kernel.empty());
+    ASSERT_TRUE(kernels[0].hw.flops_by_pipe.count("fp32"));
+    EXPECT_DOUBLE_EQ(kernels[0].hw.flops_by_pipe.at("fp32"), double(2 * m * n * k));
+  }
+  EXPECT_EQ(s->dropped_ranges(), 0u);
+  try {
+    s->replay([] {},
+              [&] {
+                EXPECT_TRUE(inst->run(nullptr).ok());
+                EXPECT_TRUE(inst->run(nullptr).ok());
+              });
+    ADD_FAILURE() << "two launches into a one-range image were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--ranges-per-image"), std::string::npos) << e.what();
+  }
+}
+
 TEST(SessionGpu, CopyReadsAndWritesItsBytes) {
   FLOPSCOPE_REQUIRE_GPU();
   const int64_t n = int64_t(1) << 26;  // 256 MiB per array: far beyond L2

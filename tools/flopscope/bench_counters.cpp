@@ -12,11 +12,10 @@ std::vector<std::string> tensor_types(const kernels::KernelSpec& spec) {
   return {std::string(to_string(spec.precision.dtype))};
 }
 
-BenchCounters::BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor,
-                             size_t ranges_per_image)
-    : set_(set), keep_file_(keep_file), tensor_(std::move(tensor)), ranges_per_image_(ranges_per_image) {}
+BenchCounters::BenchCounters(BenchCounterOptions opt) : opt_(std::move(opt)) {}
 
 std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, const Shape& shape,
+                                               const std::function<void()>& ready,
                                                const std::function<void()>& run_once) {
   if (!session_) {
     // Raw images only for a counter file: a long suite does not keep them
@@ -25,12 +24,14 @@ std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, 
     // (CUPTI 13.0, bench/results/h200/2026-11-30), so the next kernel's timed
     // repetitions run with it enabled, not started.
     session_ = std::make_unique<Session>(SessionOptions{
-        .set = set_,
-        .tensor = tensor_,
+        .set = opt_.set,
+        .tensor = opt_.tensor,
         // A run is a few launches; an image is sized for this many (more
-        // launches fill it, and the session goes on in a new one).
-        .ranges_per_batch = ranges_per_image_,
-        .keep_raw = keep_file_});
+        // launches fill it, and the session goes on in a new one; with user
+        // replay they are an error).
+        .ranges_per_batch = opt_.ranges_per_image,
+        .keep_raw = opt_.keep_file,
+        .user_replay = opt_.user_replay});
     const std::vector<std::string> notes = session_->notes();
     for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());
     session_notes_shown_ = notes.size();
@@ -38,7 +39,21 @@ std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, 
   if (!session_->counters_enabled()) return std::nullopt;
   // The run's identity and the NVTX range the harness opened for it go
   // with each range of the counter file.
-  session_->start({spec.id(), spec.precision.key(), shape}, spec.id() + " " + shape_string(shape));
+  const CounterRun run{spec.id(), spec.precision.key(), shape};
+  const std::string nvtx = spec.id() + " " + shape_string(shape);
+  ready();
+  if (opt_.user_replay) {
+    std::vector<KernelCounters> launches;
+    try {
+      launches = session_->replay(ready, run_once, run, nvtx);
+    } catch (...) {
+      drop_session();  // a pass that failed leaves it mid-batch: the next kernel builds a fresh one
+      throw;
+    }
+    if (launches.empty()) return std::nullopt;
+    return combine_launches(launches);
+  }
+  session_->start(run, nvtx);
   // A run that fails here must not leave the session noting (and replaying)
   // the next kernel's timed runs: close it, then let bench report the failure.
   try {
@@ -71,14 +86,14 @@ void BenchCounters::keep(const CounterFile& f, const char* what) {
 }
 
 void BenchCounters::drop_session() {
-  if (keep_file_ && session_ && session_->counters_enabled()) keep(session_->raw(), "a session");
+  if (opt_.keep_file && session_ && session_->counters_enabled()) keep(session_->raw(), "a session");
   session_.reset();
 }
 
 void BenchCounters::add(const CounterFile& f, const char* what) { keep(f, what); }
 
 std::optional<CounterFile> BenchCounters::file() {
-  if (!keep_file_) return std::nullopt;
+  if (!opt_.keep_file) return std::nullopt;
   std::vector<std::string> notes;  // those that arose during the runs (ranges not saved, graph launches)
   if (session_) notes = session_->notes();
   drop_session();

@@ -15,17 +15,23 @@
 
 namespace flopscope::cli {
 
+struct BenchCounterOptions {
+  MetricSet set = MetricSet::roofline;
+  bool keep_file = false;           ///< keep the raw counters for a counter file
+  std::vector<std::string> tensor;  ///< the one metric plan's tensor types: every selected kernel's
+  size_t ranges_per_image = 16;     ///< launches each counter-data image is sized for
+  bool user_replay = false;         ///< rerun each run once per pass instead of CUPTI's kernel replay
+};
+
 class BenchCounters {
  public:
-  /// `tensor`: the tensor types of the one metric plan, every selected
-  /// kernel's. `keep_file`: keep the raw counters for a counter file.
-  /// `ranges_per_image`: the launches each counter-data image is sized for.
-  BenchCounters(MetricSet set, bool keep_file, std::vector<std::string> tensor, size_t ranges_per_image = 16);
+  explicit BenchCounters(BenchCounterOptions opt);
 
-  /// Counts one run (the harness's CounterHook): `run_once` under the
-  /// session. Nothing when counters cannot be read here.
+  /// Counts one run (the harness's CounterHook): `ready` (the L2 flush),
+  /// then `run_once` under the session; with user replay both again for each
+  /// further pass. Nothing when counters cannot be read here.
   std::optional<HwCounters> count(const kernels::KernelSpec& spec, const Shape& shape,
-                                  const std::function<void()>& run_once);
+                                  const std::function<void()>& ready, const std::function<void()>& run_once);
   /// Ends the session, keeping what it recorded for the file.
   void drop_session();
   /// Adds another process's counter file (`what` names it in an error).
@@ -37,10 +43,7 @@ class BenchCounters {
  private:
   void keep(const CounterFile& f, const char* what);
 
-  MetricSet set_;
-  bool keep_file_;
-  std::vector<std::string> tensor_;
-  size_t ranges_per_image_;
+  BenchCounterOptions opt_;
   std::unique_ptr<Session> session_;
   size_t session_notes_shown_ = 0;   // notes() printed when it was built
   std::optional<CounterFile> kept_;  // what dropped sessions and other processes recorded

@@ -48,6 +48,7 @@ struct BenchCliOptions {
   std::string metrics = "none";  // CUPTI counters per run: timing, flops, roofline
   std::string counters;          // raw counter file (.fscounters) of every run
   std::optional<int> ranges_per_image;  // launches each counter-data image is sized for; none: 16
+  std::string replay = "kernel";        // how runs are replayed for counters: kernel (CUPTI) or user (bench)
   // Internal, for a bench that goes on in a new process after a fault: this
   // is that process (a kernel that no longer fits is skipped, not the end of
   // the command; the first process prints the summary), the kernels left (ids,
@@ -163,6 +164,7 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   if (o.warmup) args.insert(args.end(), {"--warmup", std::to_string(*o.warmup)});
   if (o.no_validate) args.push_back("--no-validate");
   if (o.no_flush) args.push_back("--no-flush");
+  if (o.replay != "kernel") args.insert(args.end(), {"--replay", o.replay});
   if (o.l2_flush != "write") args.insert(args.end(), {"--l2-flush", o.l2_flush});
   if (!o.counters.empty()) {
     args.insert(args.end(), {"--counters", counters});
@@ -249,12 +251,15 @@ int run_bench(const BenchCliOptions& o) {
     for (const Planned& p : runnable)
       for (const std::string& t : tensor_types(*p.spec))
         if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);
-  BenchCounters counters(*metric_set, !o.counters.empty(), all_tensor, size_t(o.ranges_per_image.value_or(16)));
+  BenchCounters counters({.set = *metric_set,
+                          .keep_file = !o.counters.empty(),
+                          .tensor = all_tensor,
+                          .ranges_per_image = size_t(o.ranges_per_image.value_or(16)),
+                          .user_replay = o.replay == "user"});
   kernels::CounterHook hook;
   if (*metric_set != MetricSet::none)
-    hook = [&counters](const kernels::KernelSpec& spec, const Shape& shape, const std::function<void()>& run_once) {
-      return counters.count(spec, shape, run_once);
-    };
+    hook = [&counters](const kernels::KernelSpec& spec, const Shape& shape, const std::function<void()>& ready,
+                       const std::function<void()>& run_once) { return counters.count(spec, shape, ready, run_once); };
 
   std::vector<std::string> failed, crashed;
   bool rest_failed = false;     // the new process reported a failure of its own
@@ -397,6 +402,11 @@ void add_bench_command(Command app) {
                   "grows with N). A run with more launches spreads over several images; 1 makes the "
                   "smallest file")
       .transform(positive_integer());
+  sub.add_option("--replay", o->replay,
+                  "With --metrics: kernel (default: CUPTI replays each kernel, saving and restoring memory "
+                  "around it) or user (bench reruns the whole run once per replay pass, the L2 flushed "
+                  "before each; nothing restored, which on an H200 added DRAM writes: docs/crosscheck.md)")
+      .check(one_of({"kernel", "user"}));
   sub.add_flag("--resumed", o->resumed, "Internal: going on after another bench's fault").group("");
   sub.add_option("--ids", o->ids, "Internal: exactly these kernel ids, in this order").delimiter(',').group("");
   sub.add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
@@ -405,6 +415,8 @@ void add_bench_command(Command app) {
   set_action(sub, [o]() -> int {
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");
+    if (o->replay != "kernel" && o->metrics == "none")
+      throw_bad_input("--replay " + o->replay + " replays runs for hardware counters: add --metrics timing, flops or roofline");
     if (o->ranges_per_image && o->counters.empty())
       throw_bad_input("--ranges-per-image sizes the raw counter file's images: add --counters FILE");
     check_outputs({o->out, o->counters});

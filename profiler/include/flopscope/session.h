@@ -19,6 +19,7 @@
 /// ends the batch before it (those launches keep their names); ranges CUPTI
 /// makes for the graph's kernels come back unnamed.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +64,14 @@ struct SessionOptions {
   /// our own would add to the ones CUPTI already makes (after each profiled
   /// launch in auto range, and in DecodeData; docs/collector.md).
   bool synchronize_on_stop = true;
+  /// CUPTI's user replay instead of kernel replay: count with replay(), which
+  /// runs the caller's work once per replay pass (start() and stop() refuse).
+  /// CUPTI then saves and restores no memory around each kernel; kernel
+  /// replay's restores were seen to add DRAM writes on an H200
+  /// (docs/crosscheck.md). The work must launch the same kernels each pass,
+  /// at most ranges_per_batch of them. Not for applications (the injection
+  /// library), whose work cannot be rerun.
+  bool user_replay = false;
 };
 
 /// Counters of one kernel launch.
@@ -110,6 +119,12 @@ class Session {
   void forget_last_launch();
   /// Ends profiling, decodes and evaluates every range since start().
   std::vector<KernelCounters> stop();
+  /// With user_replay: counts one run of `pass`, called once per replay pass
+  /// with `between` before each pass but the first (neither inside a pass: a
+  /// flush there would be counted), and returns its launches as stop() does.
+  /// The context is synchronized after each pass.
+  std::vector<KernelCounters> replay(const std::function<void()>& between, const std::function<void()>& pass,
+                                     const CounterRun& run = {}, const std::string& nvtx = {});
 
   bool counters_enabled() const;
   const MetricPlan& plan() const;
