@@ -43,7 +43,7 @@
 # (gemm.wgmma at 8192^3, run apart), ffn_wgmma.json (the FFN on wgmma beside the
 # mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma under kernel replay),
 # ncu_read.csv + ncu_twin_read.json and ncu_app_replay.csv + ncu_twin_app_replay.json
-# (the crosschecks with the read flush), replay_kernel.json + replay_user.json
+# (the crosschecks with the read flush), replay_{kernel,user}.{json,fscounters}
 # (bench's counters in kernel and user replay), power_trace.csv + power_bench.json (the
 # power trace and the bench run it sampled) and ncu_tune.csv (ncu's sections for the target kernels). It is rewritten after every
 # step that adds to it, so a run cut short keeps what was done, and kept under
@@ -447,12 +447,13 @@ fi
 # or restored): if the restores are what adds DRAM writes (docs/crosscheck.md),
 # the user-replay column is the lower, near ncu's application replay.
 if has bench && "$fs" bench --help 2>&1 | grep -q -- --replay; then
-  replay_pair() {  # FS CSTAGE: both runs, then their DRAM bytes side by side
-    local fs=$1 cstage=$2 mode
+  replay_pair() {  # FS CSTAGE: both runs, their DRAM bytes side by side, then each against ncu's
+    local fs=$1 cstage=$2 mode csv
     for mode in kernel user; do
       "$fs" bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small \
         --warmup 1 --reps 1 --no-validate --l2-flush read --metrics roofline --replay "$mode" \
-        --out "$cstage/replay_$mode.json" || return
+        --out "$cstage/replay_$mode.json" --counters "$cstage/replay_$mode.fscounters" --ranges-per-image 2 ||
+        return
     done
     python3 - "$cstage/replay_kernel.json" "$cstage/replay_user.json" <<'PY'
 import json, sys
@@ -465,6 +466,16 @@ for rid in runs[0]:
     print("%-22s %16.0f %16.0f %16.0f %16.0f" % (rid, k["dram_read_bytes"], u["dram_read_bytes"],
                                                 k["dram_write_bytes"], u["dram_write_bytes"]))
 PY
+    # For the record, not the verdict: ncu's figures are themselves run-to-run
+    # apart for small writes, which a relative tolerance reads as a difference.
+    for csv in ncu_read ncu_app_replay; do
+      [ -s "$cstage/$csv.csv" ] || continue
+      for mode in kernel user; do
+        echo "--- crosscheck replay_$mode.fscounters --ncu $csv.csv"
+        "$fs" crosscheck "$cstage/replay_$mode.fscounters" --ncu "$cstage/$csv.csv" | grep -E '^[^ ]|dram__bytes'
+      done
+    done
+    return 0
   }
   NOTE="DRAM bytes in kernel and user replay, in run.log (replay_*.json in counters.tgz)" \
   step bench-user-replay 90 bash -c "$(declare -f replay_pair); replay_pair \"\$@\"" bench-user-replay "$fs" "$cstage"

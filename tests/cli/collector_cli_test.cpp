@@ -1,11 +1,14 @@
-// `flopscope metrics` and `flopscope report` on raw counter files, and the
+// `flopscope metrics`, `report` and `crosscheck` on raw counter files, and the
 // --counters options of bench and profile, through the built binary. No GPU
 // needed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iomanip>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/run_cli.h"
 #include "flopscope/counter_file.h"
@@ -282,4 +285,55 @@ TEST(ProfileCountersCli, CollectsTheProcessesFiles) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("no counter file written"), std::string::npos) << r.err;
   EXPECT_TRUE(dir_is_empty(out2));
+}
+
+// crosscheck takes a `bench --counters` file too, its launches folded per
+// kernel: a bench results file sums them per run and is refused. An H200
+// fixture against an ncu raw page holding its own values passes, and one whose
+// FFMA count is 1% off fails on that counter.
+TEST(CrosscheckCli, ABenchCounterFileIsComparedPerKernel) {
+  using namespace flopscope;
+  const std::string fixture =
+      std::string(FLOPSCOPE_FIXTURES_DIR) + "/counters/h200/gemm_naive_fp32_256x192x128.fscounters";
+  const std::vector<EvaluatedRange> ranges = evaluate_counter_file(read_counter_file(fixture));
+  ASSERT_FALSE(ranges.empty());
+  ASSERT_FALSE(ranges[0].range.run.id.empty()) << "not a bench counter file";
+  const std::string kernel = ranges[0].range.kernel;
+  ASSERT_FALSE(kernel.empty());
+  // The fixture's set is flops: instruction counts, no bytes.
+  const char* ffma = "sm__sass_thread_inst_executed_op_ffma_pred_on.sum";
+  const char* fadd = "sm__sass_thread_inst_executed_op_fadd_pred_on.sum";
+  double ffma_sum = 0, fadd_sum = 0;
+  for (const EvaluatedRange& r : ranges) {
+    ASSERT_EQ(r.range.kernel, kernel);
+    ASSERT_TRUE(r.hw.metrics.count(ffma) && r.hw.metrics.count(fadd));
+    ffma_sum += r.hw.metrics.at(ffma);
+    fadd_sum += r.hw.metrics.at(fadd);
+  }
+  ASSERT_GT(ffma_sum, 0);
+  const double n = double(ranges.size());
+  auto ncu_csv = [&](double ffma_scale) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(0)
+      << R"("ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size",)"
+      << R"("Grid Size","Device","CC",")" << fadd << "\",\"" << ffma << "\"\n"
+      << R"("","","","","","","","","","","","inst","inst")" << "\n";
+    for (int id : {0, 1})  // two launches, each at the fixture's mean
+      s << '"' << id << R"(","1","flopscope","host",")" << kernel
+        << R"csv(","1","7","(256, 1, 1)","(48, 1, 1)","0","9.0",")csv" << fadd_sum / n << "\",\""
+        << ffma_sum / n * ffma_scale << "\"\n";
+    return s.str();
+  };
+  const std::string dir = test::temp_dir();
+  const std::string same = dir + "/same.csv", off = dir + "/off.csv";
+  std::ofstream(same) << ncu_csv(1.0);
+  std::ofstream(off) << ncu_csv(1.01);
+  const auto ok = run_cli({"crosscheck", fixture, "--ncu", same});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("PASS"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("ncu 2"), std::string::npos) << ok.out;
+  const auto differs = run_cli({"crosscheck", fixture, "--ncu", off});
+  EXPECT_EQ(differs.exit_code, 1) << differs.out << differs.err;
+  EXPECT_NE(differs.out.find(ffma), std::string::npos) << differs.out;
+  EXPECT_NE(differs.out.find("DIFFERS"), std::string::npos) << differs.out;
 }

@@ -44,7 +44,8 @@ void add_crosscheck_command(Command app) {
       "--flops-tolerance when given), 1 a counter differs or none was compared, 2 bad input\n"
       "(docs/crosscheck.md)");
   sub.add_option("results", opt->results,
-                  "Output of 'flopscope profile --set flops|roofline --out F -- CMD' (or its --counters file)")
+                  "Output of 'flopscope profile --set flops|roofline --out F -- CMD', or its --counters file, or "
+                  "that of 'flopscope bench --metrics S --counters F'")
       .required();
   Option ncu_opt = sub.add_option(
       "--ncu", opt->ncu,
@@ -90,7 +91,8 @@ void add_crosscheck_command(Command app) {
       return outside.empty() ? int(kOk) : int(kFailure);
     }
     const NcuCsv ncu = read_ncu_csv(opt->ncu);
-    const ResultsDoc doc = load_results(opt->results);
+    // A `bench --counters` file too: its launches per kernel, not per run.
+    const ResultsDoc doc = load_results(opt->results, CounterFold::per_kernel);
     const CrosscheckReport rep = crosscheck_ncu(doc, ncu, tol);
     std::cout << render_crosscheck_text(rep) << std::flush;
     return rep.passed() ? int(kOk) : int(kFailure);

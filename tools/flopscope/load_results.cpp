@@ -10,7 +10,7 @@
 
 namespace flopscope::cli {
 
-ResultsDoc load_results(const std::string& path) {
+ResultsDoc load_results(const std::string& path, CounterFold fold) {
   // Read once, then look at the bytes: a pipe (`report <(...)`) cannot be
   // opened a second time to sniff its first bytes.
   const std::string text = read_file(path);
@@ -19,7 +19,10 @@ ResultsDoc load_results(const std::string& path) {
   // host API, which needs no GPU.
 #ifdef FLOPSCOPE_HAS_CUDA
   if (counters) {
-    const CounterFile f = parse_counter_file(text, path);
+    CounterFile f = parse_counter_file(text, path);
+    // Without its run, a range folds with the other launches of its kernel.
+    if (fold == CounterFold::per_kernel)
+      for (CounterRange& r : f.ranges) r.run = {};
     // The file holds only part of what was profiled: its totals are partial.
     if (f.dropped_ranges > 0 || f.unsaved_ranges > 0)
       std::fprintf(stderr,
@@ -34,6 +37,7 @@ ResultsDoc load_results(const std::string& path) {
     }
   }
 #else
+  (void)fold;
   if (counters)
     throw_bad_input(path + ": a raw counter file; this flopscope was built without the CUDA "
                     "toolkit (FLOPSCOPE_CUDA=OFF) and cannot evaluate it");
