@@ -44,8 +44,9 @@
 # mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma under kernel replay),
 # ncu_read.csv + ncu_twin_read.json and ncu_app_replay.csv + ncu_twin_app_replay.json
 # (the crosschecks with the read flush), replay_{kernel,user}.{json,fscounters}
-# (bench's counters in kernel and user replay), power_trace.csv + power_bench.json (the
-# power trace and the bench run it sampled) and ncu_tune.csv (ncu's sections for the target kernels). It is rewritten after every
+# (bench's counters in kernel and user replay), power_trace.csv + power_bench.json
+# (the power trace and the bench run it sampled) and ncu_tune.csv (ncu's sections
+# for the target kernels). It is rewritten after every
 # step that adds to it, so a run cut short keeps what was done, and kept under
 # 15 MiB (the largest raw counter files are left out, and named in run.log).
 # A short table is printed last (and appended to run.log); run.log has a line per
@@ -421,11 +422,10 @@ if command -v ncu >/dev/null 2>&1 && has bench && has metrics; then
       not_run ncu-twin "ncu wrote no ncu.csv (or this build lacks profile or crosscheck)"
     fi
     # Only DRAM writes disagree (docs/crosscheck.md). The same pair with bench's
-    # read flush, which leaves the L2 clean: on 2026-11-30 (run 3) it still
-    # differed, so the memset flush's dirty lines are not the cause. Then ncu in
-    # application replay (each pass a fresh run of the twin, no memory saved and
-    # restored around the kernel): do ncu's own kernel-replay passes hide writes,
-    # or does CUPTI's replay in flopscope add them? Files in counters.tgz.
+    # read flush, which leaves the L2 clean (run 3: still differs, so not the
+    # memset flush's dirty lines), then with ncu in application replay (run 4:
+    # ncu still far below flopscope, so not ncu's replay hiding writes). Kept
+    # as the baseline for bench-user-replay below. Files in counters.tgz.
     if has profile && has crosscheck && "$fs" bench --help 2>&1 | grep -q -- --l2-flush; then
       rfc=(bash -c "$(declare -p ncu_raw); $(declare -f read_flush_crosscheck); read_flush_crosscheck \"\$@\"")
       NOTE="the same with --l2-flush read; rc=1: still differs (ncu_read.csv, ncu_twin_read.json)" \
@@ -575,9 +575,10 @@ if has bench; then
     step wgmma-counted 45 "$fs" bench --kernel '^gemm\.wgmma\.bf16$' --metrics flops \
       --out "$cstage/wgmma_counted.json"
   fi
-  # cuBLAS BF16 at 8192^3 for 8 s, as the target times it, with nvidia-smi
-  # sampling every 50 ms: the board's own power, clocks and clock-event
-  # reasons beside bench's NVML medians (power_trace.csv, power_bench.json).
+  # cuBLAS BF16 at 8192^3 as the target times it, for bench's most repetitions
+  # (2000, about 5 s), with nvidia-smi sampling every 50 ms: the board's own
+  # power, clocks and clock-event reasons beside bench's NVML medians
+  # (power_trace.csv, power_bench.json; on 2026-11-30 the 700 W cap held it).
   NOTE="nvidia-smi every 50 ms during cuBLAS BF16 8192^3; in counters.tgz" \
   step power-trace 40 bash -c 'csv=$1; shift
     nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,power.draw.instant,enforced.power.limit,temperature.gpu,clocks_event_reasons.active \
