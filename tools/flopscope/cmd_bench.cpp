@@ -399,13 +399,14 @@ void add_bench_command(Command app) {
       .check(not_empty());
   sub.add_option("--ranges-per-image", o->ranges_per_image,
                   "With --counters: size each raw counter image for N launches (default 16; CUPTI's image "
-                  "grows with N). A run with more launches spreads over several images; 1 makes the "
-                  "smallest file")
+                  "grows with N). A run with more launches spreads over several images (with --replay "
+                  "user it is an error); 1 makes the smallest file")
       .transform(positive_integer());
   sub.add_option("--replay", o->replay,
                   "With --metrics: kernel (default: CUPTI replays each kernel, saving and restoring memory "
                   "around it) or user (bench reruns the whole run once per replay pass, the L2 flushed "
-                  "before each; nothing restored, which on an H200 added DRAM writes: docs/crosscheck.md)")
+                  "before each, and nothing is restored: the restores are suspected of the extra DRAM "
+                  "writes seen on an H200, docs/crosscheck.md)")
       .check(one_of({"kernel", "user"}));
   sub.add_flag("--resumed", o->resumed, "Internal: going on after another bench's fault").group("");
   sub.add_option("--ids", o->ids, "Internal: exactly these kernel ids, in this order").delimiter(',').group("");
