@@ -7,7 +7,7 @@ namespace flopscope::kernels::gemm {
 namespace {
 
 [[maybe_unused]] const bool registered =
-    register_kernels(mma_sync_specs<MmaConfig>("mma_sync", "64x64 warp tiles in 128x128 blocks"));
+    register_kernels(mma_sync_specs<MmaConfig>("mma_sync", "64x64 warp tiles in 128x128 blocks", true));
 
 }  // namespace
 }  // namespace flopscope::kernels::gemm

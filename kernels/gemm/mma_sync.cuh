@@ -27,6 +27,10 @@
 // tile: 8 warps in (2, 4), B stages (32, 256 + 8), 108,544 bytes, 1 block per
 // SM. ncu found gemm.mma_sync L2-bound on an H200 (docs/PERFORMANCE.md); a
 // block twice as wide reads 3/4 of the L2 bytes per FLOP.
+// gemm.mma_sync_deep (MmaDeepConfig) is the wide block with k-tiles twice as
+// deep, 128 bytes of k (64 16-bit or 32 float elements): A stages (128, 64 + 8),
+// B (64, 256 + 8), 208,896 bytes, so sm_90 or newer; half the barriers and
+// cp.async waits per FLOP, where the wide block was latency-bound.
 //
 // Constraints: m >= 1 any; k and n multiples of 16 bytes / sizeof(T) (8 for 16-bit,
 // 4 for float), for the 16-byte cp.async rows (check_dims says so in one line);
@@ -64,6 +68,11 @@ using MmaConfig = mma_layout::MmaTile<int(sizeof(T)), 2>;
 /// MmaConfig's L2-to-SM bytes per FLOP.
 template <class T>
 using MmaWideConfig = mma_layout::MmaTile<int(sizeof(T)), 4>;
+
+/// gemm.mma_sync_deep's: MmaWideConfig's block with 128-byte k-tile rows, 4
+/// stages of 52 KB: one barrier per 64 (16-bit) or 32 (TF32) elements of k.
+template <class T>
+using MmaDeepConfig = mma_layout::MmaTile<int(sizeof(T)), 4, 128>;
 
 /// "" when the kernel takes (m, n, k), else one line naming the constraint.
 template <class T>
@@ -224,8 +233,8 @@ __global__ void __launch_bounds__(C::kThreads, C::kMinBlocksPerSm)
 }
 
 /// Enqueues epilogue(A[m,k] * B[k,n]) on `stream` (row-major, T = __half,
-/// __nv_bfloat16, or float for TF32) with the tiles C (MmaConfig<T> or
-/// MmaWideConfig<T>). Returns the launch status; an unsupported shape is
+/// __nv_bfloat16, or float for TF32) with the tiles C (MmaConfig<T>,
+/// MmaWideConfig<T> or MmaDeepConfig<T>). Returns the launch status; an unsupported shape is
 /// reported, not launched.
 template <class T, class C = MmaConfig<T>, class Epilogue>
 Status mma_sync_gemm(const T* a, const T* b, int m, int n, int k, Epilogue epilogue,

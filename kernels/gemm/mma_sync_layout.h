@@ -8,11 +8,12 @@
 // B, the TF32 path's scalar B loads, and the accumulator -> (row, col) mapping
 // the epilogue stores.
 //
-// Parametrised by the tile, MmaTile<element bytes, warps along n>: 2-byte
-// (FP16/BF16) or 4-byte (float for TF32) elements, so no CUDA type is needed
-// here, in a 128 x 128 (gemm.mma_sync) or 128 x 256 (gemm.mma_sync_wide) block
-// tile. All offsets are in elements, from the start of one stage's A tile
-// (kBM, kLdA) or B tile (kBK, kLdB).
+// Parametrised by the tile, MmaTile<element bytes, warps along n, k-tile row
+// bytes>: 2-byte (FP16/BF16) or 4-byte (float for TF32) elements, so no CUDA
+// type is needed here, in a 128 x 128 (gemm.mma_sync) or 128 x 256
+// (gemm.mma_sync_wide) block tile with 64-byte k-tile rows, or 128 x 256 with
+// 128-byte rows (gemm.mma_sync_deep). All offsets are in elements, from the
+// start of one stage's A tile (kBM, kLdA) or B tile (kBK, kLdB).
 //
 // Fragments (lane = 4g + t, g = lane/4, t = lane%4), common/mma_ptx.cuh:
 //   m16n8k16 (16-bit): A a0 (g, 2t..2t+1) a1 (g+8, ..) a2 (g, 2t+8..) a3 (g+8, 2t+8..)
@@ -27,24 +28,27 @@
 
 namespace flopscope::kernels::gemm::mma_layout {
 
-/// Tiles of gemm.mma_sync (kWarpsN_ = 2) and gemm.mma_sync_wide (kWarpsN_ = 4)
-/// for elements of `kBytes_` bytes (2 or 4).
-///   block tile (kBM, kBN, kBK) = (128, 64 * kWarpsN, 64 bytes of k: 32 or 16 elements)
+/// Tiles of gemm.mma_sync (kWarpsN_ = 2), gemm.mma_sync_wide (kWarpsN_ = 4) and
+/// gemm.mma_sync_deep (kWarpsN_ = 4, kKBytes_ = 128) for elements of `kBytes_`
+/// bytes (2 or 4).
+///   block tile (kBM, kBN, kBK) = (128, 64 * kWarpsN, kKBytes of k: 64 bytes are
+///   32 or 16 elements, 128 bytes 64 or 32)
 ///   2 x kWarpsN warps in (kWarpsM, kWarpsN), warp tile (kWM, kWN) = (64, 64):
 ///   (kTilesM, kTilesN) = (4, 8) MMA tiles of (16, 8), 128 FP32 accumulators per thread.
 /// Per warp and MMA k-step: 4 ldmatrix.x4 for A (one per m-tile) and, 16-bit, 4
 /// ldmatrix.x4.trans for B (one per n-tile pair) feed 32 MMAs -- 4 MMAs per
 /// ldmatrix, where a 64 x 32 warp tile (6 loads, 16 MMAs) had 2.7. (TF32: 4
 /// ldmatrix.x4 for A and 16 scalar word loads for B.)
-template <int kBytes_, int kWarpsN_>
+template <int kBytes_, int kWarpsN_, int kKBytes_ = 64>
 struct MmaTile {
   static constexpr int kBytes = kBytes_;
   static_assert(kBytes == 2 || kBytes == 4, "16-bit (FP16/BF16) or 32-bit (TF32) elements");
   static_assert(kWarpsN_ == 2 || kWarpsN_ == 4, "block tiles of 128 x 128 or 128 x 256");
+  static_assert(kKBytes_ == 64 || kKBytes_ == 128, "k-tile rows of 64 or 128 bytes");
   static constexpr int kChunk = 16 / kBytes;  // elements per 16-byte cp.async / ldmatrix row
   static constexpr int kWarpsM = 2, kWarpsN = kWarpsN_;
   static constexpr int kBM = 128, kBN = 64 * kWarpsN;  // block tile (kBM, kBN) outputs
-  static constexpr int kBK = 64 / kBytes;     // k-tile: 64-byte rows of the (kBM, kBK) A tile
+  static constexpr int kBK = kKBytes_ / kBytes;  // k-tile: kKBytes rows of the (kBM, kBK) A tile
   static constexpr int kMmaK = kBytes == 2 ? 16 : 8;  // m16n8k16 | m16n8k8
   static constexpr int kStages = 4;           // cp.async ring: k-tiles t+1..t+3 in flight
   static constexpr int kThreads = 32 * kWarpsM * kWarpsN;           // 128 | 256
@@ -53,20 +57,26 @@ struct MmaTile {
   static constexpr int kAccPerThread = 4 * kTilesM * kTilesN;     // 128 FP32
   // Fragment registers of one k-step: kTilesM A fragments (4 regs), kTilesN B (2 regs).
   static constexpr int kFragRegs = 4 * kTilesM + 2 * kTilesN;     // 32
-  static constexpr int kACopies = kBM * kBK / kChunk / kThreads;  // 4 | 2 A chunks per thread per stage
-  static constexpr int kBCopies = kBK * kBN / kChunk / kThreads;  // 4 B chunks per thread per stage
+  static constexpr int kACopies = kBM * kBK / kChunk / kThreads;  // 4 | 2 | 4 A chunks per thread per stage
+  static constexpr int kBCopies = kBK * kBN / kChunk / kThreads;  // 4 | 4 | 8 B chunks per thread per stage
   static constexpr int kLdA = kBK + kChunk;  // +16 bytes: ldmatrix rows on distinct banks
   static constexpr int kLdB = kBN + 8;       // 16-bit: 272 | 528 B rows; float: 136 | 264 words
   static constexpr int kStageElems = kBM * kLdA + kBK * kLdB;  // A (kBM, kLdA) | B (kBK, kLdB)
-  static constexpr int kSmemBytes = kStages * kStageElems * kBytes;  // 75,776 | 108,544 for both sizes
+  static constexpr int kSmemBytes = kStages * kStageElems * kBytes;  // 75,776 | 108,544 | 208,896 for both sizes
   // __launch_bounds__: the blocks that fit the 64K-register file at up to 256
   // registers a thread (2 | 1); the 64 x 64 warp tile needs ~236.
   static constexpr int kMinBlocksPerSm = 65536 / (kThreads * 256);
   static constexpr int kGroupM = 8;          // tile-rows per L2 band
 
   // Shared memory per SM: sm_80 (A100) 164 KB, sm_90 228 KB; 1 KB per block is
-  // the system's (cudaDevAttrReservedSharedMemoryPerBlock).
-  static constexpr int kSmemPerSmSm80 = 164 * 1024, kReservedSmemPerBlock = 1024;
+  // the system's (cudaDevAttrReservedSharedMemoryPerBlock). A tiling whose
+  // blocks fit sm_80's runs from sm_80 on, else from sm_90 on (kMinCc, the
+  // registry's min_cc); a GPU of a later generation with less shared memory
+  // per SM (sm_120: 100 KB) refuses the launch's opt-in.
+  static constexpr int kSmemPerSmSm80 = 164 * 1024, kSmemPerSmSm90 = 228 * 1024;
+  static constexpr int kReservedSmemPerBlock = 1024;
+  static constexpr int kBlockSmemPerSm = kMinBlocksPerSm * (kSmemBytes + kReservedSmemPerBlock);
+  static constexpr int kMinCc = kBlockSmemPerSm <= kSmemPerSmSm80 ? 80 : 90;
 
   static_assert(kBM == kWarpsM * kWM && kBN == kWarpsN * kWN, "the warp tiles cover the block tile");
   static_assert(kWM % 16 == 0 && kWN % 8 == 0, "whole m16n8 tiles per warp");
@@ -88,8 +98,7 @@ struct MmaTile {
                 "A, B and every stage start on a 128-byte line (bank analysis holds per stage)");
   static_assert(kStages >= 2, "a cp.async ring needs a stage to fill while one is read");
   static_assert(kMinBlocksPerSm >= 1, "one block's warps fit the register file");
-  static_assert(kMinBlocksPerSm * (kSmemBytes + kReservedSmemPerBlock) <= kSmemPerSmSm80,
-                "kMinBlocksPerSm blocks per SM fit sm_80's shared memory (and so sm_90's)");
+  static_assert(kBlockSmemPerSm <= kSmemPerSmSm90, "kMinBlocksPerSm blocks per SM fit sm_90's shared memory");
   static_assert(kAccPerThread + kFragRegs < 65536 / (kMinBlocksPerSm * kThreads) - 32,
                 "accumulators and one k-step's fragments fit the launch bound's register cap with room for addresses");
 };

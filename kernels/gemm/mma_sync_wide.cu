@@ -13,14 +13,9 @@
 namespace flopscope::kernels::gemm {
 namespace {
 
-/// All three dtypes, none in the default suite: slower than gemm.mma_sync.
-std::vector<KernelSpec> wide_specs() {
-  std::vector<KernelSpec> specs = mma_sync_specs<MmaWideConfig>("mma_sync_wide", "64x64 warp tiles in 128x256 blocks");
-  for (KernelSpec& s : specs) s.in_default_suite = false;
-  return specs;
-}
-
-[[maybe_unused]] const bool registered = register_kernels(wide_specs());
+// All three dtypes, none in the default suite: slower than gemm.mma_sync.
+[[maybe_unused]] const bool registered =
+    register_kernels(mma_sync_specs<MmaWideConfig>("mma_sync_wide", "64x64 warp tiles in 128x256 blocks", false));
 
 }  // namespace
 }  // namespace flopscope::kernels::gemm

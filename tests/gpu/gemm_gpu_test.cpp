@@ -29,7 +29,7 @@ namespace {
 
 /// The multiple k and n must be for `s` (16-byte rows of cp.async or TMA), 0 when any size goes.
 int required_multiple(const KernelSpec& s) {
-  if (s.variant == "mma_sync" || s.variant == "mma_sync_wide") return s.dtype == "tf32" ? 4 : 8;
+  if (s.variant.rfind("mma_sync", 0) == 0) return s.dtype == "tf32" ? 4 : 8;  // _wide, _deep too
   return 0;
 }
 
@@ -73,13 +73,12 @@ TEST(GemmGpu, EveryVariantMatchesTheReferenceAtAwkwardSizes) {
     }
   }
   EXPECT_GT(validated, 100);
-  // Every kernel, not just most: from sm_80 on (no GEMM here needs more) every
-  // registered one runs, and one that accepted no awkward size checked nothing.
+  // Every kernel this GPU's generation supports, not just most, runs (gemm.mma_sync_deep
+  // needs sm_90's shared memory), and one that accepted no awkward size checked nothing.
+  const int cc = h.device().cc_major * 10 + h.device().cc_minor;
   size_t registered = 0;
-  for (const KernelSpec* s : specs) registered += s->variant != "wgmma";
-  if (h.device().cc_major >= 8) {
-    EXPECT_EQ(per_kernel.size(), registered);
-  }
+  for (const KernelSpec* s : specs) registered += s->variant != "wgmma" && s->min_cc <= cc;
+  EXPECT_EQ(per_kernel.size(), registered);
   EXPECT_GT(per_kernel.size(), 0u);
   for (const auto& [id, n] : per_kernel) EXPECT_GE(n, 2) << id << " was validated at no size";
 }
@@ -87,13 +86,18 @@ TEST(GemmGpu, EveryVariantMatchesTheReferenceAtAwkwardSizes) {
 TEST(GemmGpu, AlignedTailsForTheTensorCoreKernels) {
   FLOPSCOPE_REQUIRE_GPU();
   Harness h;
-  // Multiples of 8 that are not multiples of the 128x128x32 or 128x256x32 tile.
+  // Multiples of 8 that are not multiples of the 128x128x32, 128x256x32 or 128x256x64 tile.
   const Dims dims[] = {{1, 8, 8}, {17, 1000, 4096}, {127, 4096, 1000}, {1000, 136, 8}, {300, 264, 40},
                        {4096, 4096, 4096}};
-  const auto specs = select_kernels("^gemm\\.mma_sync(_wide)?\\.", {});
-  ASSERT_EQ(specs.size(), 6u) << "gemm.mma_sync and gemm.mma_sync_wide, each in fp16, bf16 and tf32";
+  const auto specs = select_kernels("^gemm\\.mma_sync(_wide|_deep)?\\.", {});
+  ASSERT_EQ(specs.size(), 9u) << "gemm.mma_sync, _wide and _deep, each in fp16, bf16 and tf32";
+  int ran = 0;
   for (const KernelSpec* s : specs) {
-    if (!h.unsupported_reason(*s).empty()) GTEST_SKIP() << h.unsupported_reason(*s);
+    if (const std::string why = h.unsupported_reason(*s); !why.empty()) {
+      if (s->variant != "mma_sync_deep") GTEST_SKIP() << why;  // before sm_80: no mma.sync at all
+      continue;  // sm_80 to sm_89: the deep tile needs sm_90's shared memory
+    }
+    ++ran;
     for (const Dims& d : dims) {
       SCOPED_TRACE(s->id() + " " + shape_string(shape_of(d)));
       ASSERT_EQ(s->check_shape(shape_of(d)), "");
@@ -103,6 +107,7 @@ TEST(GemmGpu, AlignedTailsForTheTensorCoreKernels) {
       EXPECT_TRUE(inst->validate().passed);
     }
   }
+  EXPECT_GE(ran, 6) << "gemm.mma_sync and _wide run from sm_80 on";
 }
 
 TEST(GemmGpu, UnwrittenOutputFailsValidation) {

@@ -1,5 +1,6 @@
-// The fragment layout of gemm.mma_sync and gemm.mma_sync_wide (the same code
-// in 128 x 128 and 128 x 256 block tiles), proven on the CPU: ldmatrix and mma.sync
+// The fragment layout of gemm.mma_sync, gemm.mma_sync_wide and
+// gemm.mma_sync_deep (the same code in 128 x 128 and 128 x 256 block tiles,
+// with 64- or 128-byte k-tiles), proven on the CPU: ldmatrix and mma.sync
 // (m16n8k16 for FP16/BF16, m16n8k8 for TF32) are emulated as the PTX ISA
 // defines them (unit/mma_emulation.h). Whole GEMMs run through exactly the
 // functions of kernels/gemm/mma_sync_layout.h that the kernel calls: every
@@ -295,23 +296,27 @@ void check_fragment_coverage() {
 
 }  // namespace
 
-// The two tilings, each for 16-bit and 32-bit elements.
+// The three tilings, each for 16-bit and 32-bit elements.
 template <int kBytes>
 using Square = ml::MmaTile<kBytes, 2>;  // gemm.mma_sync: 128 x 128, 4 warps
 template <int kBytes>
 using Wide = ml::MmaTile<kBytes, 4>;  // gemm.mma_sync_wide: 128 x 256, 8 warps
+template <int kBytes>
+using Deep = ml::MmaTile<kBytes, 4, 128>;  // gemm.mma_sync_deep: 128 x 256, 128-byte k-tiles
 
 // One full block tile (every warp, every fragment, every k-step of one k-tile).
 TEST(GemmMmaLayout, Fp16Bf16BlockTileThroughLdmatrixAndM16n8k16) {
   check_gemm<Square<2>>(128, 128, 32, 1);
   check_gemm<Square<2>>(128, 128, 32, 2);
   check_gemm<Wide<2>>(128, 256, 32, 3);
+  check_gemm<Deep<2>>(128, 256, 64, 14);
 }
 
 TEST(GemmMmaLayout, Tf32BlockTileThroughLdmatrixAndM16n8k8) {
   check_gemm<Square<4>>(128, 128, 16, 3);
   check_gemm<Square<4>>(128, 128, 16, 4);
   check_gemm<Wide<4>>(128, 256, 16, 5);
+  check_gemm<Deep<4>>(128, 256, 32, 15);
 }
 
 // Tails in m, n and k (zero-filled chunks, epilogue bounds), several blocks in
@@ -321,9 +326,9 @@ template <template <int> class Tiles>
 void check_tails_16bit() {
   check_gemm<Tiles<2>>(1, 8, 8, 5);         // the smallest shape accepted
   check_gemm<Tiles<2>>(130, 136, 40, 6);    // one row, one n-chunk and one k-chunk past a 128 tile
-  check_gemm<Tiles<2>>(200, 264, 168, 7);   // 2 x 3 (2 x 2 wide) blocks, 6 k-tiles through 4 stages
+  check_gemm<Tiles<2>>(200, 264, 168, 7);   // 2 x 3 (2 x 2 wide) blocks, 6 k-tiles (3 deep) through 4 stages
   check_gemm<Tiles<2>>(1100, 16, 24, 8);    // 9 tile-rows: a band of 8 and one of 1
-  check_gemm<Tiles<2>>(77, 128, 288, 9);    // 9 k-tiles: the ring wraps twice
+  check_gemm<Tiles<2>>(77, 128, 288, 9);    // 9 k-tiles (5 deep): the ring wraps
   check_gemm<Tiles<2>>(9, 520, 32, 10);     // 3 wide blocks along n, the last 8 columns in
 }
 
@@ -338,11 +343,15 @@ void check_tails_tf32() {
 TEST(GemmMmaLayout, Fp16Bf16WholeGemmsWithTails) {
   check_tails_16bit<Square>();
   check_tails_16bit<Wide>();
+  check_tails_16bit<Deep>();
+  check_gemm<Deep<2>>(70, 296, 584, 16);  // 10 deep k-tiles through 4 stages, the last 8 of k in
 }
 
 TEST(GemmMmaLayout, Tf32WholeGemmsWithTails) {
   check_tails_tf32<Square>();
   check_tails_tf32<Wide>();
+  check_tails_tf32<Deep>();
+  check_gemm<Deep<4>>(70, 260, 292, 17);  // 10 deep k-tiles, the last 4 of k in
 }
 
 TEST(GemmMmaLayout, FragmentLoadsReadEachWarpSliceOnce) {
@@ -350,6 +359,8 @@ TEST(GemmMmaLayout, FragmentLoadsReadEachWarpSliceOnce) {
   check_fragment_coverage<Square<4>>();
   check_fragment_coverage<Wide<2>>();
   check_fragment_coverage<Wide<4>>();
+  check_fragment_coverage<Deep<2>>();
+  check_fragment_coverage<Deep<4>>();
 }
 
 template <template <int> class Tiles>
@@ -386,6 +397,7 @@ void check_conflict_free() {
 TEST(GemmMmaLayout, FragmentLoadsAreBankConflictFree) {
   check_conflict_free<Square>();
   check_conflict_free<Wide>();
+  check_conflict_free<Deep>();
 }
 
 TEST(GemmMmaLayout, TileConstants) {
@@ -412,4 +424,16 @@ TEST(GemmMmaLayout, TileConstants) {
   EXPECT_EQ(Wide<4>::kSmemBytes, 108544);
   EXPECT_EQ(Square<2>::kMinBlocksPerSm, 2);
   EXPECT_EQ(Wide<2>::kMinBlocksPerSm, 1);
+  EXPECT_EQ(Square<2>::kMinCc, 80);
+  EXPECT_EQ(Wide<2>::kMinCc, 80);
+  // The deep k-tile: twice the k per stage and per barrier, sm_90's shared memory.
+  EXPECT_EQ(Deep<2>::kBK, 64);
+  EXPECT_EQ(Deep<4>::kBK, 32);
+  EXPECT_EQ(Deep<2>::kThreads, 256);
+  EXPECT_EQ(Deep<2>::kACopies, 4);
+  EXPECT_EQ(Deep<2>::kBCopies, 8);
+  EXPECT_EQ(Deep<2>::kSmemBytes, 208896);
+  EXPECT_EQ(Deep<4>::kSmemBytes, 208896);
+  EXPECT_EQ(Deep<2>::kMinBlocksPerSm, 1);
+  EXPECT_EQ(Deep<2>::kMinCc, 90);
 }

@@ -99,6 +99,7 @@ struct Check {
 const Check kChecks[] = {
     {"gemm/mma_sync.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
     {"gemm/mma_sync_wide.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
+    {"gemm/mma_sync_deep.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
     {"gemm/reg_tiled.cu.o", "gemm_reg_tiled_kernel", "FFMA", true},
     // wgmma (HGMMA.64x256x16, B transposed) fed by TMA tensor loads (UTMALDG.2D).
     {"gemm/wgmma.cu.o", "gemm_wgmma_kernel", "HGMMA.64x256x16.F32", true, "sm_90a"},
@@ -155,7 +156,7 @@ TEST(KernelSass, TensorCoreAndSpillChecks) {
   }
 }
 
-// gemm.mma_sync (and the FFN's copy of it) and gemm.mma_sync_wide are tiled
+// gemm.mma_sync (and the FFN's copy of it), gemm.mma_sync_wide and _deep are tiled
 // for kMinBlocksPerSm blocks per SM: their registers, allocated per warp in
 // units of 256 (8 per thread), must leave that many blocks room in the
 // 64K-register file. The launch bound asks the compiler for it; this checks
@@ -164,7 +165,7 @@ template <class Tile>
 int check_mma_sync_registers(const char* object) {
   namespace ml = flopscope::kernels::gemm::mma_layout;
   // Both element sizes share the launch shape; the 2-byte tile stands for both.
-  using Tile4 = ml::MmaTile<4, Tile::kWarpsN>;
+  using Tile4 = ml::MmaTile<4, Tile::kWarpsN, Tile::kBK * Tile::kBytes>;
   static_assert(Tile::kThreads == Tile4::kThreads && Tile::kMinBlocksPerSm == Tile4::kMinBlocksPerSm);
   const std::string obj = object_for(object);
   EXPECT_FALSE(obj.empty()) << "no object file ending in " << object;
@@ -194,6 +195,9 @@ TEST(KernelSass, MmaSyncRegistersFitItsBlocksPerSm) {
   EXPECT_GE(square, 3) << "gemm.mma_sync's fp16, bf16 and tf32 kernels at least";
   EXPECT_GE(check_mma_sync_registers<Wide>("gemm/mma_sync_wide.cu.o"), 3)
       << "gemm.mma_sync_wide's fp16, bf16 and tf32 kernels";
+  using Deep = flopscope::kernels::gemm::mma_layout::MmaTile<2, 4, 128>;
+  EXPECT_GE(check_mma_sync_registers<Deep>("gemm/mma_sync_deep.cu.o"), 3)
+      << "gemm.mma_sync_deep's fp16, bf16 and tf32 kernels";
 }
 
 // gemm.wgmma's setmaxnreg.inc spins until the producer's released registers
