@@ -19,6 +19,7 @@
 #include "flopscope/error.h"
 #include "flopscope/metric_plan.h"
 #include "flopscope/session.h"
+#include "gpu/half_fma.h"
 #include "gpu/require_gpu.h"
 #include "registry.h"
 
@@ -161,6 +162,41 @@ TEST(SessionGpu, UserReplayRunsEachPassAndCountsExactly) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--ranges-per-image"), std::string::npos) << e.what();
   }
+}
+
+// The packed-half convention (docs/collector.md): an HFMA2 counts 4 FLOPs a
+// thread, whether it does two useful FMAs (__hfma2) or one (__hfma, which nvcc
+// compiles to an HFMA2 with broadcast operands). Two launches of each kernel,
+// N and 3N loop iterations: their FP16 FLOPs differ by exactly 2N iterations of
+// 8 HFMA2, whatever the compiler adds outside the loop. So the scalar kernel's
+// counted FLOPs are twice its useful ones, as the docs warn.
+TEST(SessionGpu, HalfFmaCountsFourFlopsPerHfma2ScalarOrPacked) {
+  FLOPSCOPE_REQUIRE_GPU();
+  using flopscope::test::HalfFma;
+  namespace t = flopscope::test;
+  SESSION_OR_SKIP(s, {.set = MetricSet::flops, .tensor = {}});
+  ASSERT_TRUE(s->counters_enabled());
+  void* out = nullptr;
+  ASSERT_EQ(cudaMalloc(&out, size_t(4) * t::kHalfFmaBlocks * t::kHalfFmaThreads), cudaSuccess);
+  const int n = 100;
+  const double threads = double(t::kHalfFmaBlocks) * t::kHalfFmaThreads;
+  const double hfma2_between = threads * 2 * n * t::kHalfFmaPerIteration;  // HFMA2 thread-instructions
+  for (HalfFma kind : {HalfFma::scalar, HalfFma::packed}) {
+    const bool packed = kind == HalfFma::packed;
+    SCOPED_TRACE(packed ? "__hfma2" : "__hfma");
+    s->start();
+    ASSERT_EQ(t::launch_half_fma(kind, n, out), 0);
+    ASSERT_EQ(t::launch_half_fma(kind, 3 * n, out), 0);
+    const auto kernels = s->stop();
+    ASSERT_EQ(kernels.size(), 2u);
+    ASSERT_TRUE(kernels[0].hw.flops_by_pipe.count("fp16") && kernels[1].hw.flops_by_pipe.count("fp16"));
+    const double delta = kernels[1].hw.flops_by_pipe.at("fp16") - kernels[0].hw.flops_by_pipe.at("fp16");
+    EXPECT_DOUBLE_EQ(delta, 4 * hfma2_between);
+    const double useful = hfma2_between * 2 * (packed ? 2 : 1);  // 2 FLOPs per useful FMA
+    EXPECT_DOUBLE_EQ(delta / useful, packed ? 1.0 : 2.0);
+  }
+  EXPECT_EQ(s->dropped_ranges(), 0u);
+  ASSERT_EQ(cudaFree(out), cudaSuccess);
 }
 
 TEST(SessionGpu, CopyReadsAndWritesItsBytes) {
