@@ -14,7 +14,8 @@ namespace {
 
 // All three dtypes, none in the default suite: not yet measured.
 [[maybe_unused]] const bool registered =
-    register_kernels(mma_sync_specs<MmaDeepConfig>("mma_sync_deep", "64x64 warp tiles in 128x256 blocks, 128-byte k-tiles", false));
+    register_kernels(mma_sync_specs<MmaDeepConfig>(
+        "mma_sync_deep", "64x64 warp tiles in 128x256 blocks, 128-byte k-tiles", false));
 
 }  // namespace
 }  // namespace flopscope::kernels::gemm

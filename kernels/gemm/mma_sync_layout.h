@@ -48,7 +48,7 @@ struct MmaTile {
   static constexpr int kChunk = 16 / kBytes;  // elements per 16-byte cp.async / ldmatrix row
   static constexpr int kWarpsM = 2, kWarpsN = kWarpsN_;
   static constexpr int kBM = 128, kBN = 64 * kWarpsN;  // block tile (kBM, kBN) outputs
-  static constexpr int kBK = kKBytes_ / kBytes;  // k-tile: kKBytes rows of the (kBM, kBK) A tile
+  static constexpr int kBK = kKBytes_ / kBytes;  // k-tile: kKBytes_-byte rows of the (kBM, kBK) A tile
   static constexpr int kMmaK = kBytes == 2 ? 16 : 8;  // m16n8k16 | m16n8k8
   static constexpr int kStages = 4;           // cp.async ring: k-tiles t+1..t+3 in flight
   static constexpr int kThreads = 32 * kWarpsM * kWarpsN;           // 128 | 256
