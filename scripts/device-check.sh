@@ -442,42 +442,48 @@ else
   absent ncu "needs ncu, flopscope bench and flopscope metrics"
 fi
 
-# The twin's kernels under bench's own counters, CUPTI's kernel replay against
-# bench's user replay (each pass a fresh run after a read flush; nothing saved
-# or restored): if the restores are what adds DRAM writes (docs/crosscheck.md),
-# the user-replay column is the lower, near ncu's application replay.
+# The twin's kernels under bench's own counters, three ways: CUPTI's kernel
+# replay of the roofline set (several passes, memory saved and restored around
+# each), bench's user replay of it (each pass a fresh run after a read flush;
+# nothing saved or restored), and kernel replay of the bytes set, which fits
+# one pass, so nothing is replayed or restored either. If the restores are what
+# adds DRAM writes (docs/crosscheck.md), the last two columns are the lower,
+# near ncu's application replay.
 if has bench && "$fs" bench --help 2>&1 | grep -q -- --replay; then
-  replay_pair() {  # FS CSTAGE: both runs, their DRAM bytes side by side, then each against ncu's
-    local fs=$1 cstage=$2 mode csv
-    for mode in kernel user; do
+  replay_pair() {  # FS CSTAGE: the three runs, their DRAM bytes side by side, then each against ncu's
+    local fs=$1 cstage=$2 run csv
+    for run in kernel:roofline user:roofline bytes:bytes; do
+      local name=${run%%:*} set=${run#*:} mode=kernel
+      [ "$name" = user ] && mode=user
       "$fs" bench --kernel 'gemm\.(naive\.fp32|cublas\.bf16|mma_sync\.bf16)|memory\.copy' --shape small \
-        --warmup 1 --reps 1 --no-validate --l2-flush read --metrics roofline --replay "$mode" \
-        --out "$cstage/replay_$mode.json" --counters "$cstage/replay_$mode.fscounters" --ranges-per-image 2 ||
+        --warmup 1 --reps 1 --no-validate --l2-flush read --metrics "$set" --replay "$mode" \
+        --out "$cstage/replay_$name.json" --counters "$cstage/replay_$name.fscounters" --ranges-per-image 2 ||
         return
     done
-    python3 - "$cstage/replay_kernel.json" "$cstage/replay_user.json" <<'PY'
+    python3 - "$cstage"/replay_{kernel,user,bytes}.json <<'PY'
 import json, sys
 runs = [{r["id"]: r.get("hw", {}) for r in json.load(open(f))["runs"]} for f in sys.argv[1:]]
-print("%-22s %16s %16s %16s %16s" % ("run", "read (kernel)", "read (user)", "write (kernel)", "write (user)"))
+cols = ("kernel", "user", "1-pass")
+print("%-22s" % "run" + "".join("%15s" % ("read " + c) for c in cols) + "".join("%15s" % ("write " + c) for c in cols))
 for rid in runs[0]:
-    k, u = runs[0][rid], runs[1].get(rid, {})
-    if "dram_read_bytes" not in k or "dram_read_bytes" not in u:
+    hw = [r.get(rid, {}) for r in runs]
+    if any("dram_read_bytes" not in h or "dram_write_bytes" not in h for h in hw):
         sys.exit("no DRAM bytes for " + rid)
-    print("%-22s %16.0f %16.0f %16.0f %16.0f" % (rid, k["dram_read_bytes"], u["dram_read_bytes"],
-                                                k["dram_write_bytes"], u["dram_write_bytes"]))
+    print("%-22s" % rid + "".join("%15.0f" % h["dram_read_bytes"] for h in hw)
+          + "".join("%15.0f" % h["dram_write_bytes"] for h in hw))
 PY
     # For the record, not the verdict: ncu's figures are themselves run-to-run
     # apart for small writes, which a relative tolerance reads as a difference.
     for csv in ncu_read ncu_app_replay; do
       [ -s "$cstage/$csv.csv" ] || continue
-      for mode in kernel user; do
-        echo "--- crosscheck replay_$mode.fscounters --ncu $csv.csv"
-        "$fs" crosscheck "$cstage/replay_$mode.fscounters" --ncu "$cstage/$csv.csv" | grep -E '^[^ ]|dram__bytes'
+      for run in kernel user bytes; do
+        echo "--- crosscheck replay_$run.fscounters --ncu $csv.csv"
+        "$fs" crosscheck "$cstage/replay_$run.fscounters" --ncu "$cstage/$csv.csv" | grep -E '^[^ ]|dram__bytes'
       done
     done
     return 0
   }
-  NOTE="DRAM bytes in kernel and user replay, in run.log (replay_*.json in counters.tgz)" \
+  NOTE="DRAM bytes in kernel, user and one-pass replay, in run.log (replay_*.json in counters.tgz)" \
   step bench-user-replay 90 bash -c "$(declare -f replay_pair); replay_pair \"\$@\"" bench-user-replay "$fs" "$cstage"
   pack_counters
 fi

@@ -25,8 +25,8 @@ struct CollectorOptions {
   size_t device_buffer_bytes = 32u << 20;  ///< CUPTI_ACTIVITY_ATTR_DEVICE_BUFFER_SIZE
   uint32_t flush_period_ms = 1000;         ///< cuptiActivityFlushPeriod
   /// Hardware counters per kept kernel launch with the range profiler (one
-  /// Session per context, each launch replayed as the plan needs): "flops" or
-  /// "roofline"; empty or "timing": none.
+  /// Session per context, each launch replayed as the plan needs): "bytes",
+  /// "flops" or "roofline"; empty or "timing": none.
   std::string metric_set;
   std::vector<std::string> tensor;  ///< tensor source types for the plan
   /// Keep each context's counter images for counter_files() (`--counters`);

@@ -24,7 +24,7 @@ struct InjectConfig {
   std::string dir;  ///< where each process writes flopscope-<pid>.json and .status
   LaunchFilterOptions filter;
   int period_ms = 5000;  ///< rewrite the results this often (a crash loses at most this); 0: never
-  std::string metric_set = "timing";  ///< "flops" or "roofline" add range-profiler counters
+  std::string metric_set = "timing";  ///< "bytes", "flops" or "roofline" add range-profiler counters
   std::vector<std::string> tensor;    ///< tensor-core source types to count
   bool counters = false;  ///< each process also writes its raw counters (.fscounters)
 };

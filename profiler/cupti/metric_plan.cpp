@@ -20,6 +20,7 @@ std::string_view to_string(MetricSet s) {
   switch (s) {
     case MetricSet::none: return "none";
     case MetricSet::timing: return "timing";
+    case MetricSet::bytes: return "bytes";
     case MetricSet::flops: return "flops";
     case MetricSet::roofline: return "roofline";
   }
@@ -27,7 +28,7 @@ std::string_view to_string(MetricSet s) {
 }
 
 std::optional<MetricSet> parse_metric_set(std::string_view s) {
-  for (MetricSet m : {MetricSet::none, MetricSet::timing, MetricSet::flops, MetricSet::roofline})
+  for (MetricSet m : {MetricSet::none, MetricSet::timing, MetricSet::bytes, MetricSet::flops, MetricSet::roofline})
     if (s == to_string(m)) return m;
   return std::nullopt;
 }
@@ -130,17 +131,18 @@ std::vector<std::string> tensor_counters(const std::vector<std::string>& base, c
   return out;
 }
 
-std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tensor,
-                            const std::vector<std::string>& base,
-                            std::map<std::string, std::string>& tensor_shared) {
-  std::vector<Spec> s;
-  if (set == MetricSet::none) return s;
+/// Every set's quantities: kernel duration and SM clock.
+void add_timing(std::vector<Spec>& s) {
   s.push_back({"duration_s", "kernel duration (gpu__time_duration, ns -> s)",
                {{{"gpu__time_duration.sum", 1e-9}}}});
   s.push_back({"sm_clock_hz", "SM clock during the kernel",
                {{{"sm__cycles_elapsed.avg.per_second", 1}}}});
-  if (set == MetricSet::timing) return s;
+}
 
+/// flops and roofline: FLOPs on CUDA cores per precision, and on tensor cores
+/// per source type in `tensor`, with their peaks.
+void add_flops(std::vector<Spec>& s, const std::vector<std::string>& tensor, const std::vector<std::string>& base,
+               std::map<std::string, std::string>& tensor_shared) {
   s.push_back({"flops.fp64", "FP64 on CUDA cores: dadd + dmul + 2*dfma",
                {{{thread_inst("dadd"), 1}, {thread_inst("dmul"), 1}, {thread_inst("dfma"), 2}}}});
   s.push_back({"flops.fp32", "FP32 on CUDA cores: fadd + fmul + 2*ffma",
@@ -185,8 +187,10 @@ std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tenso
     s.push_back(q);
     s.push_back(peak);
   }
-  if (set == MetricSet::flops) return s;
+}
 
+/// bytes and roofline: DRAM, L2 and L1 bytes, with their peaks and clocks.
+void add_bytes(std::vector<Spec>& s) {
   s.push_back({"dram_read_bytes", "DRAM bytes read",
                {{{"dram__bytes_read.sum", 1}}, {{"dram__bytes_op_read.sum", 1}}}});
   s.push_back({"dram_write_bytes", "DRAM bytes written",
@@ -201,6 +205,16 @@ std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tenso
   s.push_back({"peak.l2_clock_hz", "L2 clock", {{{"lts__cycles_elapsed.avg.per_second", 1}}}});
   s.push_back({"peak.l1_bytes_per_cycle", "l1tex__t_bytes.peak_sustained (per SM cycle)",
                {{{"l1tex__t_bytes.sum.peak_sustained", 1}}}});
+}
+
+std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tensor,
+                            const std::vector<std::string>& base,
+                            std::map<std::string, std::string>& tensor_shared) {
+  std::vector<Spec> s;
+  if (set == MetricSet::none) return s;
+  add_timing(s);
+  if (set == MetricSet::flops || set == MetricSet::roofline) add_flops(s, tensor, base, tensor_shared);
+  if (set == MetricSet::bytes || set == MetricSet::roofline) add_bytes(s);
   return s;
 }
 

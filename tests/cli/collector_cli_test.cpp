@@ -190,7 +190,8 @@ TEST(BenchCountersCli, BadInputFailsFirst) {
   EXPECT_TRUE(dir_is_empty(dir) || ok.exit_code == 0) << ok.err;
 }
 
-// profile --counters: needs --set flops or roofline; checked before the application runs.
+// profile --counters: needs --set bytes, flops or roofline, and --tensor flops or roofline;
+// checked before the application runs.
 TEST(ProfileCountersCli, BadInputFailsBeforeTheApplicationRuns) {
   const std::string dir = flopscope::test::temp_dir();
   const std::string f = dir + "/app.fscounters", marker = dir + "/ran";
@@ -199,8 +200,9 @@ TEST(ProfileCountersCli, BadInputFailsBeforeTheApplicationRuns) {
     args.insert(args.end(), app.begin(), app.end());
     return run_cli(args);
   };
-  expect_bad_input(with({"profile", "--counters", f}), "--counters needs hardware counters: add --set flops");
-  expect_bad_input(with({"profile", "--set", "timing", "--counters", f}), "--set flops");
+  expect_bad_input(with({"profile", "--counters", f}), "--counters needs hardware counters: add --set bytes");
+  expect_bad_input(with({"profile", "--set", "timing", "--counters", f}), "--set bytes");
+  expect_bad_input(with({"profile", "--set", "bytes", "--tensor", "bf16"}), "add --set flops or --set roofline");
   expect_bad_input(with({"profile", "--set", "flops", "--counters", dir + "/no/such/x"}), "does not exist");
   expect_bad_input(with({"profile", "--set", "roofline", "--out", f, "--counters", f}), "the same file as the output");
   EXPECT_FALSE(std::filesystem::exists(marker));

@@ -50,6 +50,23 @@ std::unique_ptr<KernelInstance> make(const char* id, const Shape& shape) {
   return inst;
 }
 
+// memory.copy.fp32 of 256 MiB per array: far beyond L2, so its DRAM bytes are
+// its own.
+constexpr int64_t kCopyElems = int64_t(1) << 26;
+constexpr double kCopyBytes = 4.0 * double(kCopyElems);
+
+/// One run of the copy under `s`, which must have read and written its bytes within 2%.
+HwCounters count_copy(Session& s) {
+  auto inst = make("memory.copy.fp32", {{"n", kCopyElems}});
+  s.start();
+  EXPECT_TRUE(inst->run(nullptr).ok());
+  const HwCounters hw = combine_launches(s.stop());
+  EXPECT_TRUE(hw.dram_read_bytes && hw.dram_write_bytes);
+  EXPECT_NEAR(hw.dram_read_bytes.value_or(0), kCopyBytes, 0.02 * kCopyBytes);
+  EXPECT_NEAR(hw.dram_write_bytes.value_or(0), kCopyBytes, 0.02 * kCopyBytes);
+  return hw;
+}
+
 }  // namespace
 
 TEST(SessionGpu, NaiveFp32GemmCountsExactly2MNK) {
@@ -201,18 +218,26 @@ TEST(SessionGpu, HalfFmaCountsFourFlopsPerHfma2ScalarOrPacked) {
 
 TEST(SessionGpu, CopyReadsAndWritesItsBytes) {
   FLOPSCOPE_REQUIRE_GPU();
-  const int64_t n = int64_t(1) << 26;  // 256 MiB per array: far beyond L2
-  auto inst = make("memory.copy.fp32", {{"n", n}});
   SESSION_OR_SKIP(s, {.set = MetricSet::roofline, .tensor = {}});
   ASSERT_TRUE(s->counters_enabled());
-  s->start();
-  ASSERT_TRUE(inst->run(nullptr).ok());
-  const HwCounters hw = combine_launches(s->stop());
-  const double bytes = double(n) * 4;
-  ASSERT_TRUE(hw.dram_read_bytes && hw.dram_write_bytes);
-  EXPECT_NEAR(*hw.dram_read_bytes, bytes, 0.02 * bytes);
-  EXPECT_NEAR(*hw.dram_write_bytes, bytes, 0.02 * bytes);
-  EXPECT_GT(hw.l2_bytes.value_or(0), bytes);
+  const HwCounters hw = count_copy(*s);
+  EXPECT_GT(hw.l2_bytes.value_or(0), kCopyBytes);
+}
+
+// The bytes set: one pass on this GPU's chip where the host API says so (then
+// nothing is replayed), the copy's DRAM bytes as under roofline, and no FLOPs.
+TEST(SessionGpu, BytesSetCountsTheCopyWithoutFlops) {
+  FLOPSCOPE_REQUIRE_GPU();
+  SESSION_OR_SKIP(s, {.set = MetricSet::bytes, .tensor = {}});
+  ASSERT_TRUE(s->counters_enabled());
+  EXPECT_EQ(s->plan().passes, build_metric_plan(s->chip(), MetricSet::bytes, {}).passes);
+  if (s->chip() == "GH100") {
+    EXPECT_EQ(s->plan().passes, 1);
+  }
+  const HwCounters hw = count_copy(*s);
+  EXPECT_FALSE(hw.flops_total.has_value());
+  EXPECT_TRUE(hw.flops_by_pipe.empty());
+  EXPECT_GT(hw.duration_s.value_or(0), 0);
 }
 
 // The byte counters must not depend on how many replay passes the plan needs:

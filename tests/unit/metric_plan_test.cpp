@@ -75,6 +75,26 @@ TEST(MetricPlan, GH100PassCounts) {
     EXPECT_TRUE(find_q(p, "flops." + t + "_tensor")->available);
   }
   EXPECT_EQ(build_metric_plan("GH100", MetricSet::timing, {}).passes, 1);
+  // Bytes alone fit one pass: kernel replay then runs each kernel once and
+  // restores no memory between passes (docs/collector.md).
+  EXPECT_EQ(build_metric_plan("GH100", MetricSet::bytes, {}).passes, 1);
+}
+
+// bytes: timing plus DRAM, L2 and L1 bytes and their peaks, no FLOPs, whatever
+// the tensor types; never more passes than roofline on any chip.
+TEST(MetricPlan, BytesSetHasBytesAndNoFlops) {
+  for (const auto& chip : supported_chips()) {
+    SCOPED_TRACE(chip);
+    const MetricPlan p = build_metric_plan(chip, MetricSet::bytes, tensor_types());
+    if (p.metrics.empty()) continue;  // refused by the host API (EveryChipGetsAPlanWithoutFailing)
+    for (const char* key : {"duration_s", "sm_clock_hz", "dram_read_bytes", "dram_write_bytes", "l2_bytes", "l1_bytes",
+                            "peak.dram_bytes_per_cycle", "peak.l2_bytes_per_cycle"})
+      EXPECT_NE(find_q(p, key), nullptr) << key;
+    for (const auto& q : p.quantities) EXPECT_NE(q.key.rfind("flops.", 0), 0u) << q.key;
+    EXPECT_LE(p.passes, build_metric_plan(chip, MetricSet::roofline, tensor_types()).passes);
+  }
+  EXPECT_EQ(parse_metric_set("bytes"), MetricSet::bytes);
+  EXPECT_EQ(to_string(MetricSet::bytes), "bytes");
 }
 
 TEST(MetricPlan, FlopFormulas) {

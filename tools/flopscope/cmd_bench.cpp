@@ -193,7 +193,7 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
 
 int run_bench(const BenchCliOptions& o) {
   const auto metric_set = parse_metric_set(o.metrics);
-  if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, flops or roofline)");
+  if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, bytes, flops or roofline)");
 
   const Plan plan = plan_runs(o);
 
@@ -390,7 +390,7 @@ void add_bench_command(Command app) {
       .excludes(no_flush);
   sub.add_option("--device", o->device, "GPU index (default 0)").transform(non_negative_integer(9));
   sub.add_option("--metrics", o->metrics,
-                  "Hardware counters per run (CUPTI): timing, flops or roofline (default none); "
+                  "Hardware counters per run (CUPTI): timing, bytes, flops or roofline (default none); "
                   "each kernel runs once more under the profiler (docs/collector.md)");
   sub.add_option("--counters", o->counters,
                   "With --metrics: also write the raw counters of every run to this file (.fscounters), "
@@ -415,9 +415,9 @@ void add_bench_command(Command app) {
       .group("");
   set_action(sub, [o]() -> int {
     if (!o->counters.empty() && o->metrics == "none")
-      throw_bad_input("--counters needs hardware counters: add --metrics timing, flops or roofline");
+      throw_bad_input("--counters needs hardware counters: add --metrics timing, bytes, flops or roofline");
     if (o->replay != "kernel" && o->metrics == "none")
-      throw_bad_input("--replay " + o->replay + " replays runs for hardware counters: add --metrics timing, flops or roofline");
+      throw_bad_input("--replay " + o->replay + " replays runs for hardware counters: add --metrics timing, bytes, flops or roofline");
     if (o->ranges_per_image && o->counters.empty())
       throw_bad_input("--ranges-per-image sizes the raw counter file's images: add --counters FILE");
     check_outputs({o->out, o->counters});

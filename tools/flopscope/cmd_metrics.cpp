@@ -81,16 +81,19 @@ int run_metrics(const MetricsOptions& o) {
     }
   }
   const auto set = parse_metric_set(o.set);
-  if (!set) throw_bad_input("unknown metric set '" + o.set + "' (use timing, flops or roofline)");
+  if (!set) throw_bad_input("unknown metric set '" + o.set + "' (use timing, bytes, flops or roofline)");
   const MetricPlan plan = build_metric_plan(chip, *set, parse_tensor_list(o.tensor));
   if (o.json) {
     std::cout << plan_json(plan).dump(2) << "\n";
     return kOk;
   }
+  // Tensor types matter only to the sets that count FLOPs.
   std::string tensor;
   for (const auto& t : plan.tensor) tensor += (tensor.empty() ? "" : ",") + t;
-  std::cout << "chip " << plan.chip << ", set " << to_string(plan.set) << ", tensor "
-            << (tensor.empty() ? "none" : tensor) << ": " << plan.metrics.size() << " metrics, "
+  const bool counts_flops = plan.set == MetricSet::flops || plan.set == MetricSet::roofline;
+  std::cout << "chip " << plan.chip << ", set " << to_string(plan.set)
+            << (counts_flops ? ", tensor " + (tensor.empty() ? std::string("none") : tensor) : std::string())
+            << ": " << plan.metrics.size() << " metrics, "
             << plan.passes << " replay pass" << (plan.passes == 1 ? "" : "es") << "\n";
   size_t width = 0;
   for (const auto& q : plan.quantities) width = std::max(width, q.key.size());
@@ -119,7 +122,7 @@ void add_metrics_command(Command app) {
   sub.add_option("--chip", opt->chip,
                   "CUPTI chip name, e.g. GH100 (H100, H200), GA100, AD102; default: GPU 0's")
       .check(not_empty());
-  sub.add_option("--set", opt->set, "timing, flops or roofline (default roofline)");
+  sub.add_option("--set", opt->set, "timing, bytes, flops or roofline (default roofline)");
   sub.add_option("--tensor", opt->tensor,
                   "tensor-core source types to count: comma list of fp64,tf32,fp16,bf16,fp8, "
                   "or all (default) or none; each may cost a replay pass")

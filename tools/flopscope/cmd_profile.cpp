@@ -263,13 +263,14 @@ void add_profile_command(Command app) {
       "[ARGS...]. Exit status: the application's when it fails, else 0, or 3 when profiling was "
       "impossible (no GPU/driver, counters not permitted, another profiler attached)");
   sub.add_option("--set", opt->set,
-                   "timing: kernel durations from CUPTI activity records. flops, roofline: also hardware "
-                   "counters per kept launch (range profiler, kernel replay: slow, and the profiled "
-                   "launches' times include replay effects; time in a separate --set timing run)")
-      .check(one_of({"timing", "flops", "roofline"}))
+                   "timing: kernel durations from CUPTI activity records. bytes, flops, roofline: also "
+                   "hardware counters per kept launch (range profiler, kernel replay: slow, and the "
+                   "profiled launches' times include replay effects; time in a separate --set timing "
+                   "run). bytes (DRAM, L2, L1) needs one pass on GH100, so nothing is replayed")
+      .check(one_of({"timing", "bytes", "flops", "roofline"}))
       .capture_default_str();
   sub.add_option("--tensor", opt->tensor,
-                  "With flops/roofline: tensor-core source types to count, e.g. bf16,fp16 (each may "
+                  "With flops or roofline: tensor-core source types to count, e.g. bf16,fp16 (each may "
                   "add replay passes; see 'flopscope metrics')")
       .check(not_empty());
   sub.add_option("--kernel-regex", opt->kernel_regex,
@@ -288,15 +289,15 @@ void add_profile_command(Command app) {
       .transform(non_negative_integer())
       .default_val("30");
   sub.add_option("--counters", opt->counters,
-                  "With flops/roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
+                  "With bytes, flops or roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
                   "to this file, merged over processes, or into this existing directory as "
                   "<pid>.fscounters, one per process").check(not_empty());
   sub.add_option("command", opt->command, "The application and its arguments, after --").required();
   set_action(sub, [opt]() -> int {
     if (!opt->counters.empty() && opt->set == "timing")
-      throw_bad_input("--counters needs hardware counters: add --set flops or --set roofline");
-    // --tensor picks counters; under timing it would be dropped without a word.
-    if (!opt->tensor.empty() && opt->set == "timing")
+      throw_bad_input("--counters needs hardware counters: add --set bytes, flops or roofline");
+    // --tensor picks FLOP counters; under timing or bytes it would be dropped without a word.
+    if (!opt->tensor.empty() && (opt->set == "timing" || opt->set == "bytes"))
       throw_bad_input("--tensor chooses the tensor-core FLOPs the counters count: add --set flops or --set roofline");
     // A directory for --counters gets one file per process, named by the processes.
     const std::string counters_file = is_directory(opt->counters) ? std::string() : opt->counters;

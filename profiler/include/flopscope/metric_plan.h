@@ -18,9 +18,10 @@ namespace flopscope {
 /// Bumped when quantity keys or formulas change; stored in raw counter files.
 inline constexpr int kMetricPlanVersion = 1;
 
-/// timing: duration and SM clock. flops: timing + FLOPs per precision and pipe.
-/// roofline: flops + DRAM, L2 and L1 bytes. none: no counters at all.
-enum class MetricSet { none, timing, flops, roofline };
+/// timing: duration and SM clock. bytes: timing + DRAM, L2 and L1 bytes.
+/// flops: timing + FLOPs per precision and pipe. roofline: flops + bytes.
+/// none: no counters at all.
+enum class MetricSet { none, timing, bytes, flops, roofline };
 std::string_view to_string(MetricSet s);
 std::optional<MetricSet> parse_metric_set(std::string_view s);
 
