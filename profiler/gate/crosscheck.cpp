@@ -95,7 +95,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   }
   if (our_order.empty())
     throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
-                    "'flopscope profile --set flops|roofline --out F -- APP' (a bench results file sums "
+                    "'flopscope profile --set bytes|flops|roofline --out F -- APP' (a bench results file sums "
                     "kernels per run; a timing profile has no counters)");
   std::map<std::string, Pool> theirs;
   std::vector<std::pair<std::string, bool>> ncu_order;  // (key, matched by signature)
