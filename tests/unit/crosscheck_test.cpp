@@ -551,7 +551,7 @@ TEST(Crosscheck, NothingComparedIsAFailureAndNoCountersIsBadInput) {
     ADD_FAILURE() << "a timing profile has nothing to compare";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::bad_input);
-    EXPECT_NE(std::string(e.what()).find("flopscope profile --set flops|roofline"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("flopscope profile --set bytes|flops|roofline"), std::string::npos) << e.what();
   }
 }
 
