@@ -27,17 +27,7 @@ Status launch_fused(const FfnBuffers<T>& b, const FfnDims& d, cudaStream_t strea
 
 template <class T>
 KernelSpec fused_spec(FfnType type, const char* dtype, DType dt) {
-  FfnSpecArgs args;
-  args.variant = std::string(to_string(type)) + "_fused";
-  args.dtype = dtype;
-  args.type = type;
-  args.precision = {dt, Pipe::tensor};
-  args.description = type == FfnType::swiglu
-                         ? "mma.sync GEMM with SwiGLU gating in its epilogue, mma.sync GEMM"
-                         : "mma.sync GEMM with GELU in its epilogue, mma.sync GEMM";
-  args.fused = true;
-  args.launches = 2;
-  args.in_default_suite = dt == DType::bf16 && type == FfnType::swiglu;  // GELU: on request
+  FfnSpecArgs args = fused_ffn_args(type, dtype, dt, "", "mma.sync", "");
   args.min_cc = 80;
   args.check = mma_ffn_check<T>;
   return make_ffn_spec<T>(args, [] { return Launch<T>(launch_fused<T>); });

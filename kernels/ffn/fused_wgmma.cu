@@ -59,19 +59,9 @@ std::string wgmma_ffn_check(const FfnDims& d) {
 
 template <class T>
 KernelSpec fused_wgmma_spec(FfnType type, const char* dtype, DType dt) {
-  FfnSpecArgs args;
-  args.variant = std::string(to_string(type)) + "_fused_wgmma";
-  args.dtype = dtype;
-  args.type = type;
-  args.precision = {dt, Pipe::tensor};
-  args.description = type == FfnType::swiglu
-                         ? "wgmma GEMM with SwiGLU gating in its epilogue, wgmma GEMM (sm_90a)"
-                         : "wgmma GEMM with GELU in its epilogue, wgmma GEMM (sm_90a)";
-  args.fused = true;
-  args.launches = 2;
   // SwiGLU BF16 in the default suite, as the other FFNs: on the H200 it was
   // validated and reached 98% of the cuBLAS FFN (2026-11-30-3).
-  args.in_default_suite = dt == DType::bf16 && type == FfnType::swiglu;
+  FfnSpecArgs args = fused_ffn_args(type, dtype, dt, "_wgmma", "wgmma", " (sm_90a)");
   args.min_cc = 90;
   args.only_cc = 90;  // sm_90a code runs on sm_90 only
   args.check = wgmma_ffn_check;

@@ -149,6 +149,25 @@ struct FfnSpecArgs : VariantInfo {
   std::function<std::string(const FfnDims&)> check;
 };
 
+/// The arguments every fused FFN shares: the activation (SwiGLU gating or GELU)
+/// in the first GEMM's epilogue, two launches, SwiGLU BF16 in the default suite.
+/// `gemm` names the GEMM ("mma.sync", "wgmma") for the variant ("<type>_fused<suffix>")
+/// and the description (ending in `note`); the caller adds min_cc and check.
+inline FfnSpecArgs fused_ffn_args(FfnType type, const char* dtype, DType dt, const std::string& suffix,
+                                  const std::string& gemm, const std::string& note) {
+  FfnSpecArgs args;
+  args.variant = std::string(to_string(type)) + "_fused" + suffix;
+  args.dtype = dtype;
+  args.type = type;
+  args.precision = {dt, Pipe::tensor};
+  args.description = gemm + " GEMM with " + (type == FfnType::swiglu ? "SwiGLU gating" : "GELU") +
+                     " in its epilogue, " + gemm + " GEMM" + note;
+  args.fused = true;
+  args.launches = 2;
+  args.in_default_suite = dt == DType::bf16 && type == FfnType::swiglu;  // GELU: on request
+  return args;
+}
+
 /// The mma.sync GEMM's constraint (16-byte cp.async rows), for both products:
 /// multiples of 8 elements of a 16-bit T, of 4 floats (TF32).
 template <class T>
