@@ -239,10 +239,14 @@ void RangeProfiler::start() {
   if (running_) return;
   if (!image_fresh_) initialize_image();  // the previous batch was copied out
   if (!configured_) set_config();
+  start_pass();
+  image_fresh_ = configured_ = false;
+}
+
+void RangeProfiler::start_pass() {
   auto st = cupti_params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
   st.pRangeProfilerObject = obj_;
   check(cuptiRangeProfilerStart(&st), "cuptiRangeProfilerStart");
-  image_fresh_ = configured_ = false;
   running_ = true;
 }
 
@@ -283,18 +287,22 @@ void RangeProfiler::synchronize_context() {
   }
 }
 
+bool RangeProfiler::stop_pass() {
+  auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+  st.pRangeProfilerObject = obj_;
+  check_batch(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
+  running_ = false;  // only once CUPTI has stopped: a failed Stop leaves it started
+  return st.isAllPassSubmitted;
+}
+
 RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {
   Batch b;
   if (!running_) return b;
   if (user_replay_) throw Error(ErrorKind::failure, "internal: a user-replay range profiler counts with replay()");
   if (synchronize) synchronize_context();
-  auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
-  st.pRangeProfilerObject = obj_;
-  check_batch(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
-  running_ = false;  // only once CUPTI has stopped: a failed Stop leaves it started
   // Kernel replay submits every pass of a kernel inside its launch, so one
   // Start/Stop covers all passes; anything else means the config did not fit.
-  if (!st.isAllPassSubmitted) {
+  if (!stop_pass()) {
     // Nothing ran (a launch refused before enqueue, only graph launches, or a
     // stop with nothing launched): no pass had anything to submit. start()
     // re-initialises the image.
@@ -315,20 +323,12 @@ RangeProfiler::Batch RangeProfiler::replay(const std::function<void()>& between,
   for (int n = 1;; ++n) {
     pass();
     synchronize_context();
-    auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
-    st.pRangeProfilerObject = obj_;
-    check_batch(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
-    running_ = false;
-    if (st.isAllPassSubmitted) break;
+    if (stop_pass()) break;
     if (n == kMaxPasses)
       throw Error(ErrorKind::failure, "CUPTI user replay asked for more than " + std::to_string(kMaxPasses) +
                                           " passes; the counted work must launch the same kernels every pass");
     between();
-    // The next pass of the same batch: no new image, no new config.
-    auto go = cupti_params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
-    go.pRangeProfilerObject = obj_;
-    check(cuptiRangeProfilerStart(&go), "cuptiRangeProfilerStart");
-    running_ = true;
+    start_pass();  // the next pass of the same batch: no new image, no new config
   }
   return decode();
 }

@@ -114,6 +114,8 @@ class RangeProfiler {
   bool user_replay_;
   void enable();
   void synchronize_context();
+  void start_pass();  ///< cuptiRangeProfilerStart on the configured object
+  bool stop_pass();   ///< cuptiRangeProfilerStop; whether every pass is submitted
   Batch decode();
   /// Disables range profiling on the context; a batch still running (its
   /// Stop failed) is abandoned.
