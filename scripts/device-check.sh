@@ -542,12 +542,13 @@ if has bench; then
     pack_counters
   fi
   # The mma.sync tilings side by side at 4096^3 and 8192^3, with cuBLAS in the
-  # same process: gemm.mma_sync_deep (128-byte k-tiles, written without a GPU)
-  # against the 128x128 and 128x256 blocks it follows (docs/PERFORMANCE.md).
+  # same process: gemm.mma_sync_deep (128-byte k-tiles) and gemm.mma_sync_tma
+  # (the wide block's warps on gemm.wgmma's TMA ring), both written without a
+  # GPU, against the 128x128 and 128x256 blocks they follow (docs/PERFORMANCE.md).
   NOTE="mma_tiles_*.json in counters.tgz" \
-  step mma-tiles 60 bash -c 'for shape in default large; do
+  step mma-tiles 75 bash -c 'for shape in default large; do
       a=(); [ "$shape" = large ] && a=(--shape large)
-      "$1" bench --kernel "^gemm\.(mma_sync(_wide|_deep)?|cublas)\.bf16$" "${a[@]}" --out "$2/mma_tiles_$shape.json" || exit
+      "$1" bench --kernel "^gemm\.(mma_sync(_wide|_deep|_tma)?|cublas)\.bf16$" "${a[@]}" --out "$2/mma_tiles_$shape.json" || exit
     done' mma-tiles "$fs" "$cstage"
   pack_counters
   # The performance targets against what was just measured: no GPU work, a
@@ -619,11 +620,11 @@ elif has bench; then
   for tool in memcheck racecheck; do
     NOTE="our kernels, --shape tiny" \
     step "sanitize-$tool" 120 compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      "$fs" bench --kernel '^(?!.*wgmma|.*cublas)' --shape tiny --reps 1 --warmup 1
+      "$fs" bench --kernel '^(?!.*wgmma|.*mma_sync_tma|.*cublas)' --shape tiny --reps 1 --warmup 1
   done
-  NOTE="the wgmma kernels (gemm, ffn) alone, --shape tiny" \
+  NOTE="the TMA-ring kernels (wgmma gemm and ffn, mma_sync_tma) alone, --shape tiny" \
   step sanitize-wgmma 45 compute-sanitizer --tool memcheck --error-exitcode 1 \
-    "$fs" bench --kernel 'wgmma' --shape tiny --reps 1 --warmup 1
+    "$fs" bench --kernel 'wgmma|mma_sync_tma' --shape tiny --reps 1 --warmup 1
 else
   absent sanitizers "flopscope bench is not in this build"
 fi
@@ -635,7 +636,7 @@ fi
 # docs/kernels.md only estimates from static SASS counts; --print-details all
 # adds the sections' bodies, such as the warp-stall reasons by cause, which the
 # 2026-11-30 runs (headers only) lacked. The --kernel-name
-# regex names the same kernels by their CUDA symbols (10 ids, 2 launches each).
+# regex names the same kernels by their CUDA symbols (11 ids, 2 launches each).
 # Last, so it often gets "no time" in a first call: `--only ncu-tune` then.
 if command -v ncu >/dev/null 2>&1 && has bench; then
   # ncu exits 0 when its --kernel-name matched nothing: the CSV must hold rows.
@@ -644,9 +645,9 @@ if command -v ncu >/dev/null 2>&1 && has bench; then
     ncu-tune ncu --clock-control none --csv --page details --print-details all \
     --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
     --section LaunchStats --section Occupancy --section WarpStateStats \
-    --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 20 \
+    --kernel-name regex:'gemm_reg_tiled|gemm_mma_sync|flash_mma|softmax_rows|stream_kernel' --launch-count 22 \
     --log-file "$cstage/ncu_tune.csv" \
-    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync(_wide|_deep)?\.bf16)|attention\.flash_mma\.bf16|memory\.(copy|triad|softmax)\.(fp32|bf16))$' \
+    "$fs" bench --kernel '^(gemm\.(reg_tiled\.fp32|mma_sync(_wide|_deep|_tma)?\.bf16)|attention\.flash_mma\.bf16|memory\.(copy|triad|softmax)\.(fp32|bf16))$' \
       --warmup 1 --reps 1 --no-validate
   pack_counters
 else

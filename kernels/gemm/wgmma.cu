@@ -7,8 +7,7 @@
 #include <memory>
 #include <type_traits>
 
-#include "gemm/instance.cuh"
-#include "gemm/wgmma.cuh"
+#include "gemm/tma_launch.cuh"
 
 namespace flopscope::kernels::gemm {
 namespace {
@@ -95,33 +94,6 @@ Status WgmmaMapCache::update(const void* a_, const void* b_, int m_, int n_, int
 
 namespace {
 
-/// One instance's launcher: checks the device once, and re-encodes the tensor
-/// maps only when the pointers or dims change (WgmmaMapCache).
-template <class T>
-Launch<T> make_wgmma_launch() {
-  struct State {
-    WgmmaMapCache maps;
-    int sms = 0;
-    bool checked = false;
-    std::string unavailable;
-  };
-  auto st = std::make_shared<State>();
-  return [st](const T* a, const T* b, T* c, int m, int n, int k, cudaStream_t stream) -> Status {
-    if (!st->checked) {
-      st->unavailable = wgmma_unavailable(st->sms);
-      st->checked = true;
-    }
-    if (!st->unavailable.empty())
-      return Status::error(int(cudaErrorNoKernelImageForDevice), "gemm.wgmma: " + st->unavailable);
-    if (std::string why = wgmma_tile::check_dims(m, n, k); !why.empty())
-      return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: " + why);
-    if (const std::string why = store_epilogue_misaligned(c); !why.empty())
-      return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: " + why);
-    if (Status s = st->maps.update(a, b, m, n, k, std::is_same_v<T, __nv_bfloat16>); !s.ok()) return s;
-    return wgmma_gemm<T>(st->maps.maps, m, n, k, st->sms, StoreEpilogue<T>{c, n}, stream);
-  };
-}
-
 template <class T>
 KernelSpec wgmma_spec(const char* dtype, DType math, const char* what) {
   GemmSpecArgs args;
@@ -135,7 +107,12 @@ KernelSpec wgmma_spec(const char* dtype, DType math, const char* what) {
   args.min_cc = 90;
   args.only_cc = 90;  // sm_90a code runs on sm_90 only
   args.check = [](const GemmDims& d) { return wgmma_tile::check_dims(d.m, d.n, d.k); };
-  return make_gemm_spec<T>(args, [] { return make_wgmma_launch<T>(); });
+  return make_gemm_spec<T>(args, [] {
+    return make_tma_ring_launch<T>("gemm.wgmma", [](const WgmmaMaps& maps, int m, int n, int k, int sms,
+                                                   StoreEpilogue<T> store, cudaStream_t stream) {
+      return wgmma_gemm<T>(maps, m, n, k, sms, store, stream);
+    });
+  });
 }
 
 [[maybe_unused]] const bool registered = register_kernels({

@@ -69,6 +69,71 @@ struct WgmmaMapCache {
   Status update(const void* a_, const void* b_, int m_, int n_, int k_, bool bf16);
 };
 
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+namespace wgmma_detail {
+
+/// What a kernel on the ring derives from (m, n, k) and its dynamic shared memory.
+struct RingBlock {
+  uint32_t base;                       // the stages' start: 1024-byte aligned, as the swizzle atoms must be
+  int tiles_m, tiles_n, tiles, ktiles;  // output tiles and k-tiles of the problem
+};
+
+__device__ __forceinline__ RingBlock ring_block(const void* smem_raw, int m, int n, int k) {
+  namespace wt = wgmma_tile;
+  const uint32_t raw = static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
+  // (x - 1) / b + 1 rather than ceil_div: no overflow for x near 2^31 (x >= 1).
+  const int tiles_m = (m - 1) / wt::kBM + 1, tiles_n = (n - 1) / wt::kBN + 1;
+  // tiles_m * tiles_n: the launcher checked it fits an int.
+  return {round_up(raw, wgmma::kSwizzleAtomBytes), tiles_m, tiles_n, tiles_m * tiles_n, (k - 1) / wt::kBK + 1};
+}
+
+/// Thread 0 initializes the ring's mbarriers, and the block waits until they are
+/// visible: a full barrier completes on the producer's one arrive plus the bytes
+/// its TMA loads land, an empty one on `releases` arrivals of the consumers.
+__device__ __forceinline__ void init_ring(uint32_t base, uint32_t releases) {
+  namespace wt = wgmma_tile;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < wt::kStages; ++s) {
+      sm90::mbar_init(wt::full_barrier(base, s), 1);
+      sm90::mbar_init(wt::empty_barrier(base, s), releases);
+    }
+    sm90::fence_barrier_init();
+  }
+  __syncthreads();
+}
+
+/// The producer, run by one thread: every k-tile of every tile of this block
+/// (tiles blockIdx.x, + gridDim.x, ... in grouped order) into the stage ring,
+/// waiting for each stage's release before reusing it. A as one 64 x 128 box,
+/// B as the b_boxes 64 x 64 boxes that hold columns < n.
+__device__ __forceinline__ void produce(const CUtensorMap* map_a, const CUtensorMap* map_b, const RingBlock& rb,
+                                        int n) {
+  namespace wt = wgmma_tile;
+  sm90::prefetch_tensormap(map_a);
+  sm90::prefetch_tensormap(map_b);
+  const uint32_t base = rb.base;
+  uint32_t it = 0;  // k-tiles issued by this block, over all its tiles
+  for (int tile = int(blockIdx.x); tile < rb.tiles; tile += int(gridDim.x)) {
+    int tm = 0, tn = 0;
+    grouped_tile(tile, rb.tiles_m, rb.tiles_n, wt::kGroupM, tm, tn);
+    const int bm = tm * wt::kBM, bn = tn * wt::kBN;
+    const int boxes = wt::b_boxes(bn, n);
+    for (int kt = 0; kt < rb.ktiles; ++kt, ++it) {
+      const int s = wt::stage_of(it);
+      // Parity of the previous use's release: the first round passes at once.
+      sm90::mbar_wait(wt::empty_barrier(base, s), wt::phase_of(it) ^ 1);
+      const uint32_t full = wt::full_barrier(base, s);
+      sm90::mbar_arrive_expect_tx(full, wt::stage_tx_bytes(boxes));
+      sm90::tma_load_2d(wt::stage_a(base, s), map_a, kt * wt::kBK, bm, full);
+      for (int j = 0; j < boxes; ++j)
+        sm90::tma_load_2d(wt::stage_b(base, s, j), map_b, bn + j * wt::kBoxN, kt * wt::kBK, full);
+    }
+  }
+}
+
+}  // namespace wgmma_detail
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+
 template <class T, class Epilogue>
 __global__ void __launch_bounds__(wgmma_tile::kThreads, 1)
     gemm_wgmma_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
@@ -76,65 +141,32 @@ __global__ void __launch_bounds__(wgmma_tile::kThreads, 1)
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   namespace wt = wgmma_tile;
   extern __shared__ unsigned char smem_raw[];
-  // Stages start on a 1024-byte boundary: the swizzle atoms must (descriptor base offset 0).
-  const uint32_t raw = static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
-  const uint32_t base = round_up(raw, wgmma::kSwizzleAtomBytes);
-
+  // Stages on a 1024-byte boundary (descriptor base offset 0), tile counts.
+  const wgmma_detail::RingBlock rb = wgmma_detail::ring_block(smem_raw, m, n, k);
+  const uint32_t base = rb.base;
   const int warpgroup = int(threadIdx.x) / wt::kWarpgroupThreads;
-  // (x - 1) / b + 1 rather than ceil_div: no overflow for x near 2^31 (x >= 1).
-  const int tiles_m = (m - 1) / wt::kBM + 1, tiles_n = (n - 1) / wt::kBN + 1;
-  const int tiles = tiles_m * tiles_n;  // the launcher checked it fits an int
-  const int ktiles = (k - 1) / wt::kBK + 1;
-
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < wt::kStages; ++s) {
-      sm90::mbar_init(wt::full_barrier(base, s), 1);                  // the producer's arrive + bytes
-      sm90::mbar_init(wt::empty_barrier(base, s), wt::kConsumers);    // one arrive per consumer
-    }
-    sm90::fence_barrier_init();
-  }
-  __syncthreads();
+  wgmma_detail::init_ring(base, wt::kConsumers);  // one release per consumer warpgroup
 
   if (warpgroup == 0) {
     // ---- producer: one thread issues every TMA load ----
     sm90::setmaxnreg_dec<wt::kProducerRegs>();
-    if (threadIdx.x == 0) {
-      sm90::prefetch_tensormap(&map_a);
-      sm90::prefetch_tensormap(&map_b);
-      uint32_t it = 0;  // k-tiles issued by this block, over all its tiles
-      for (int tile = int(blockIdx.x); tile < tiles; tile += int(gridDim.x)) {
-        int tm = 0, tn = 0;
-        grouped_tile(tile, tiles_m, tiles_n, wt::kGroupM, tm, tn);
-        const int bm = tm * wt::kBM, bn = tn * wt::kBN;
-        const int boxes = wt::b_boxes(bn, n);
-        for (int kt = 0; kt < ktiles; ++kt, ++it) {
-          const int s = wt::stage_of(it);
-          // Parity of the previous use's release: the first round passes at once.
-          sm90::mbar_wait(wt::empty_barrier(base, s), wt::phase_of(it) ^ 1);
-          const uint32_t full = wt::full_barrier(base, s);
-          sm90::mbar_arrive_expect_tx(full, wt::stage_tx_bytes(boxes));
-          sm90::tma_load_2d(wt::stage_a(base, s), &map_a, kt * wt::kBK, bm, full);
-          for (int j = 0; j < boxes; ++j)
-            sm90::tma_load_2d(wt::stage_b(base, s, j), &map_b, bn + j * wt::kBoxN, kt * wt::kBK, full);
-        }
-      }
-    }
+    if (threadIdx.x == 0) wgmma_detail::produce(&map_a, &map_b, rb, n);
   } else {
     // ---- consumers: consumer c multiplies rows 64c..64c+63 of every tile ----
     sm90::setmaxnreg_inc<wt::kConsumerRegs>();
     const int consumer = warpgroup - 1;
     const int t = int(threadIdx.x) % wt::kWarpgroupThreads;
     uint32_t it = 0;
-    for (int tile = int(blockIdx.x); tile < tiles; tile += int(gridDim.x)) {
+    for (int tile = int(blockIdx.x); tile < rb.tiles; tile += int(gridDim.x)) {
       int tm = 0, tn = 0;
-      grouped_tile(tile, tiles_m, tiles_n, wt::kGroupM, tm, tn);
+      grouped_tile(tile, rb.tiles_m, rb.tiles_n, wt::kGroupM, tm, tn);
       const int bm = tm * wt::kBM, bn = tn * wt::kBN;
 
       float d[wt::kAccRegs];
 #pragma unroll
       for (int r = 0; r < wt::kAccRegs; ++r) d[r] = 0.0f;
 
-      for (int kt = 0; kt < ktiles; ++kt, ++it) {
+      for (int kt = 0; kt < rb.ktiles; ++kt, ++it) {
         const int s = wt::stage_of(it);
         sm90::mbar_wait(wt::full_barrier(base, s), wt::phase_of(it));
 #pragma unroll
@@ -172,6 +204,30 @@ __global__ void __launch_bounds__(wgmma_tile::kThreads, 1)
 #endif
 }
 
+/// Enqueues `kernel` (a GEMM kernel on gemm.wgmma's TMA ring and persistent grid:
+/// gemm.wgmma's, gemm.mma_sync_tma's) for (maps, m, n, k, epilogue) on a grid of
+/// at most `sms` blocks; `smem` remembers the kernel's shared-memory opt-in and
+/// `name` prefixes every error. An unsupported shape is reported, not launched.
+template <class Kernel, class Epilogue>
+Status launch_on_tma_ring(Kernel kernel, SmemOptIn& smem, const char* name, const WgmmaMaps& maps, int m, int n,
+                          int k, int sms, Epilogue epilogue, cudaStream_t stream) {
+  namespace wt = wgmma_tile;
+  const std::string prefix = std::string(name) + ": ";
+  if (std::string why = wt::check_dims(m, n, k); !why.empty())
+    return Status::error(int(cudaErrorInvalidValue), prefix + why);
+  const int64_t tiles = (int64_t(m - 1) / wt::kBM + 1) * (int64_t(n - 1) / wt::kBN + 1);
+  if (tiles > 0x7fffffff) return Status::error(int(cudaErrorInvalidValue), prefix + "too many tiles");
+  // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
+  const cudaError_t opt_in = smem.ensure(reinterpret_cast<const void*>(kernel), int(wt::kSmemBytes));
+  if (opt_in != cudaSuccess)
+    return Status::error(int(opt_in), prefix + "cannot reserve shared memory: " + cudaGetErrorString(opt_in));
+  const unsigned grid = unsigned(tiles < sms ? tiles : int64_t(sms > 0 ? sms : 1));
+  kernel<<<grid, wt::kThreads, wt::kSmemBytes, stream>>>(maps.a, maps.b, m, n, k, epilogue);
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) return Status::error(int(err), prefix + cudaGetErrorString(err));
+  return Status::success();
+}
+
 /// Enqueues epilogue(A * B) on `stream` for the A and B that `maps` describe
 /// (row-major A[m,k], B[k,n]; T = __half or __nv_bfloat16) on a grid of at most
 /// `sms` persistent blocks. The caller has checked wgmma_unavailable() and built
@@ -179,24 +235,10 @@ __global__ void __launch_bounds__(wgmma_tile::kThreads, 1)
 template <class T, class Epilogue>
 Status wgmma_gemm(const WgmmaMaps& maps, int m, int n, int k, int sms, Epilogue epilogue,
                   cudaStream_t stream) {
-  namespace wt = wgmma_tile;
-  static_assert(sizeof(T) == wt::kElemBytes, "gemm.wgmma takes 16-bit inputs (FP16, BF16)");
-  if (std::string why = wt::check_dims(m, n, k); !why.empty())
-    return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: " + why);
-  const int64_t tiles = (int64_t(m - 1) / wt::kBM + 1) * (int64_t(n - 1) / wt::kBN + 1);
-  if (tiles > 0x7fffffff) return Status::error(int(cudaErrorInvalidValue), "gemm.wgmma: too many tiles");
-  auto kernel = gemm_wgmma_kernel<T, Epilogue>;
-  // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
+  static_assert(sizeof(T) == wgmma_tile::kElemBytes, "gemm.wgmma takes 16-bit inputs (FP16, BF16)");
   static SmemOptIn smem;
-  const cudaError_t opt_in = smem.ensure(reinterpret_cast<const void*>(kernel), int(wt::kSmemBytes));
-  if (opt_in != cudaSuccess)
-    return Status::error(int(opt_in), std::string("gemm.wgmma: cannot reserve shared memory: ") +
-                                          cudaGetErrorString(opt_in));
-  const unsigned grid = unsigned(tiles < sms ? tiles : int64_t(sms > 0 ? sms : 1));
-  kernel<<<grid, wt::kThreads, wt::kSmemBytes, stream>>>(maps.a, maps.b, m, n, k, epilogue);
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) return Status::error(int(err), std::string("gemm.wgmma: ") + cudaGetErrorString(err));
-  return Status::success();
+  return launch_on_tma_ring(gemm_wgmma_kernel<T, Epilogue>, smem, "gemm.wgmma", maps, m, n, k, sms, epilogue,
+                            stream);
 }
 
 }  // namespace flopscope::kernels::gemm

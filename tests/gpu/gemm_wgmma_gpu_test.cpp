@@ -1,6 +1,7 @@
-// gemm.wgmma (sm_90a: wgmma + TMA) and the FFN built on it against the CPU
-// reference on a real GPU (label gpu). A program of its own: a trap (its
-// mbarrier guard) or a fault must not take the other GEMM tests down with it,
+// gemm.wgmma (sm_90a: wgmma + TMA), gemm.mma_sync_tma (mma.sync on the same
+// TMA ring) and the FFN built on gemm.wgmma against the CPU reference on a real
+// GPU (label gpu). A program of its own: a trap (the mbarrier guard) or a fault
+// must not take the other GEMM tests down with it,
 // since either leaves the process's CUDA context unusable.
 #include <gtest/gtest.h>
 
@@ -37,18 +38,16 @@ int run_twice(KernelInstance& inst) {
   return validated;
 }
 
-}  // namespace
-
-// gemm.wgmma (sm_90a) on an sm_90 GPU: every awkward size is either refused by
-// check_shape, exactly when k or n is not a multiple of 8, or matches the
-// reference; then tails of its own 128 x 256 x 64 tile: unloaded B boxes
-// (n % 256 <= 192), one partial k-tile, k-tiles wrapping the 4-stage ring,
-// more tiles than SMs (the persistent loop), and a tall-skinny m.
-TEST(GemmGpu, WgmmaMatchesTheReferenceOnSm90) {
-  FLOPSCOPE_REQUIRE_GPU();
+/// A GEMM on gemm.wgmma's TMA ring (sm_90a) on an sm_90 GPU, both 16-bit
+/// dtypes of `variant`: every awkward size is either refused by check_shape,
+/// exactly when k or n is not a multiple of 8, or matches the reference; then
+/// tails of the 128 x 256 x 64 tile: unloaded B boxes (n % 256 <= 192), one
+/// partial k-tile, k-tiles wrapping the 4-stage ring, more tiles than SMs (the
+/// persistent loop), and a tall-skinny m.
+void check_tma_ring_gemm(const std::string& variant) {
   Harness h;
-  const auto specs = select_kernels("^gemm\\.wgmma\\.", {});
-  ASSERT_EQ(specs.size(), 2u) << "gemm.wgmma.fp16 and gemm.wgmma.bf16";
+  const auto specs = select_kernels("^gemm\\." + variant + "\\.", {});
+  ASSERT_EQ(specs.size(), 2u) << "gemm." << variant << ".fp16 and .bf16";
   if (std::string why = h.unsupported_reason(*specs[0]); !why.empty()) GTEST_SKIP() << why;
   const Dims tails[] = {{1, 8, 8},         {129, 264, 8},      {128, 256, 64},    {200, 520, 328},
                         {1000, 136, 4096}, {4096, 4096, 4096}, {9000, 8, 72},     {17, 1000, 4096},
@@ -84,6 +83,21 @@ TEST(GemmGpu, WgmmaMatchesTheReferenceOnSm90) {
   // {127, 4096, 1000}) and 7 without, per dtype.
   EXPECT_EQ(refused, 2 * 7);
   EXPECT_EQ(validated, 2 * (3 + 2 * int(std::size(tails))));
+}
+
+}  // namespace
+
+TEST(GemmGpu, WgmmaMatchesTheReferenceOnSm90) {
+  FLOPSCOPE_REQUIRE_GPU();
+  check_tma_ring_gemm("wgmma");
+}
+
+// gemm.mma_sync_tma: mma.sync warps on the same ring; warps whose 64 columns
+// lie past n skip their MMAs (n = 8, 136, 264, 520, 1000, 2056 leave 1 to 3 of a
+// tile's 4 column warps idle).
+TEST(GemmGpu, MmaSyncTmaMatchesTheReferenceOnSm90) {
+  FLOPSCOPE_REQUIRE_GPU();
+  check_tma_ring_gemm("mma_sync_tma");
 }
 
 // The FFN's fused variants on gemm.wgmma (GELU and SwiGLU in the first GEMM's

@@ -1,7 +1,8 @@
 // Static checks of the compiled kernels, read from the object files with
 // cuobjdump (installed by scripts/setup-deps.sh into .pytools/bin): the
 // tensor-core kernels really issue HMMA (HGMMA and TMA loads for sm_90a's
-// gemm.wgmma), and the hot kernels spill nothing.
+// gemm.wgmma, HMMA and TMA loads for gemm.mma_sync_tma), and the hot kernels
+// spill nothing.
 // No GPU needed; CI runs these.
 #include <gtest/gtest.h>
 
@@ -106,6 +107,9 @@ const Check kChecks[] = {
     {"gemm/wgmma.cu.o", "gemm_wgmma_kernel", "UTMALDG.2D", true, "sm_90a"},
     // The FFN's GEMMs on wgmma, with its GELU and SwiGLU epilogues.
     {"ffn/fused_wgmma.cu.o", "gemm_wgmma_kernel", "HGMMA.64x256x16.F32", true, "sm_90a"},
+    // mma.sync on wgmma's TMA ring: HMMA fed by ldmatrix from TMA-loaded tiles.
+    {"gemm/mma_sync_tma.cu.o", "gemm_mma_sync_tma_kernel", "HMMA.16816.F32", true, "sm_90a"},
+    {"gemm/mma_sync_tma.cu.o", "gemm_mma_sync_tma_kernel", "UTMALDG.2D", true, "sm_90a"},
     {"attention/flash_mma.cu.o", "flash_mma_kernel", "HMMA", true},
     {"attention/flash_simt.cu.o", "flash_simt_kernel", "FFMA", true},
     {"ffn/fused.cu.o", "gemm_mma_sync_kernel", "HMMA", true},
@@ -203,25 +207,34 @@ TEST(KernelSass, MmaSyncRegistersFitItsBlocksPerSm) {
 // gemm.wgmma's setmaxnreg.inc spins until the producer's released registers
 // cover the consumers' increase: the kernel must be compiled to at least
 // kLaunchRegs per thread, or it would hang at its start (no mbarrier guard there).
+// gemm.mma_sync_tma splits its registers the same way.
 TEST(KernelSass, WgmmaLaunchRegistersCoverSetmaxnreg) {
   ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
   const std::vector<std::string> archs = configured_archs();
   if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
     GTEST_SKIP() << "this build leaves sm_90a out";
-  // gemm.wgmma: one kernel per 16-bit type; the FFN on wgmma: per type, the
-  // GELU and SwiGLU epilogues of its first GEMM and the store of its second.
-  for (const auto& [object, kernels] : {std::pair{"gemm/wgmma.cu.o", 2}, std::pair{"ffn/fused_wgmma.cu.o", 6}}) {
-    const std::string obj = object_for(object);
-    ASSERT_FALSE(obj.empty()) << object;
+  struct Ring {
+    const char* object;
+    const char* function;
+    int kernels;
+  };
+  // gemm.wgmma and gemm.mma_sync_tma: one kernel per 16-bit type; the FFN on
+  // wgmma: per type, the GELU and SwiGLU epilogues of its first GEMM and the
+  // store of its second.
+  for (const Ring& r : {Ring{"gemm/wgmma.cu.o", "gemm_wgmma_kernel", 2},
+                        Ring{"ffn/fused_wgmma.cu.o", "gemm_wgmma_kernel", 6},
+                        Ring{"gemm/mma_sync_tma.cu.o", "gemm_mma_sync_tma_kernel", 2}}) {
+    const std::string obj = object_for(r.object);
+    ASSERT_FALSE(obj.empty()) << r.object;
     int checked = 0;
     for (const Function& f : functions_in(obj)) {
-      if (f.name.find("gemm_wgmma_kernel") == std::string::npos || f.arch != "sm_90a") continue;
+      if (f.name.find(r.function) == std::string::npos || f.arch != "sm_90a") continue;
       SCOPED_TRACE(f.name + ": " + f.resources);
       const size_t at = f.resources.find("REG:");
       ASSERT_NE(at, std::string::npos);
       EXPECT_GE(std::atoi(f.resources.c_str() + at + 4), flopscope::kernels::gemm::wgmma_tile::kLaunchRegs);
       ++checked;
     }
-    EXPECT_EQ(checked, kernels) << object;
+    EXPECT_EQ(checked, r.kernels) << r.object;
   }
 }

@@ -18,42 +18,15 @@
 
 #include "common/wgmma_layout.h"
 #include "gemm/wgmma_tile.h"
+#include "tma_emulation.h"
 
 namespace wg = flopscope::kernels::wgmma;
 namespace wt = flopscope::kernels::gemm::wgmma_tile;
+using flopscope::test::tma_emu::Smem;
+using flopscope::test::tma_emu::TileCase;
+using flopscope::test::tma_emu::tma_box;
 
 namespace {
-
-// ---- the emulated hardware -------------------------------------------------------
-// Shared memory of doubles, one slot per 2-byte element address (the tile's
-// 16-bit values are small integers here, so doubles hold them exactly).
-struct Smem {
-  std::vector<double> slot;  // indexed by byte address / 2
-  explicit Smem(uint32_t bytes) : slot(bytes / 2, std::numeric_limits<double>::quiet_NaN()) {}
-  double& at(uint32_t byte_addr) {
-    EXPECT_EQ(byte_addr % 2, 0u);
-    EXPECT_LT(byte_addr / 2, slot.size());
-    return slot.at(byte_addr / 2);
-  }
-};
-
-/// cp.async.bulk.tensor.2d with CU_TENSOR_MAP_SWIZZLE_128B and zero fill: the
-/// box of a row-major [rows, cols] matrix at (c0 = col, c1 = row), box_cols 16-bit
-/// elements (128 bytes) wide, lands row after row, 128 bytes per box row, each
-/// 16-byte chunk c of box row r at chunk c ^ (r % 8) (the "TMA pattern", written
-/// here without swizzle128).
-void tma_box(Smem& smem, uint32_t dst, const std::vector<double>& g, int rows, int cols, int c0, int c1,
-             int box_cols, int box_rows) {
-  ASSERT_EQ(box_cols * 2, 128);
-  ASSERT_EQ(dst % 1024, 0u);
-  for (int r = 0; r < box_rows; ++r)
-    for (int c = 0; c < box_cols; ++c) {
-      const int gr = c1 + r, gc = c0 + c;
-      const double v = (gr < rows && gc < cols) ? g[size_t(gr) * size_t(cols) + size_t(gc)] : 0.0;
-      const int chunk = (c * 2) / 16, within = (c * 2) % 16;
-      smem.at(dst + uint32_t(r * 128 + ((chunk ^ (r % 8)) * 16) + within)) = v;
-    }
-}
 
 /// Element (i, kk) of a 64 x 16 K-major operand (A) through descriptor `d`:
 /// canonical layout ((8,m),(T,2k)):((8T,SBO),(1,T)) with 128-byte swizzle
@@ -95,14 +68,6 @@ void wgmma_m64nNk16(Smem& smem, uint64_t da, uint64_t db, int n_cols, std::vecto
       for (int kk = 0; kk < 16; ++kk) s += a[size_t(rc.row * 16 + kk)] * b[size_t(kk * n_cols + rc.col)];
       acc[size_t(t)][size_t(r)] += s;
     }
-}
-
-std::vector<double> random_matrix(int rows, int cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> v(-4, 4);
-  std::vector<double> m(size_t(rows) * size_t(cols));
-  for (double& x : m) x = v(rng);
-  return m;
 }
 
 /// One block tile (tile_m, tile_n) of C = A B, as the kernel computes it:
@@ -273,44 +238,11 @@ TEST(WgmmaLayout, CheckDimsNamesTheTmaConstraint) {
 }
 
 // The whole block tile through the emulated TMA and wgmma, against A B in
-// double. Shapes cover interior tiles, the m tail (rows past m zero-filled by
-// TMA and not stored), the k tail (a partial k-tile zero-filled), n tails with
-// unloaded B boxes (their columns left NaN in shared memory: only unstored
-// outputs may see them), more k-tiles than stages (the ring wraps), and a
-// shared-memory base that is not 1024-byte aligned.
+// double, for the tails and ring wraps of tma_emu::kTileCases.
 TEST(WgmmaLayout, EmulatedBlockTileMatchesTheProduct) {
-  struct Case {
-    int m, n, k, tile_m, tile_n;
-    uint32_t raw;
-  };
-  const Case cases[] = {
-      {128, 256, 64, 0, 0, 0},        // one exact tile, one k-tile
-      {200, 520, 328, 1, 2, 0x210},   // m tail 72 rows, n tail 8 columns (1 box), k tail 8, 6 k-tiles
-      {130, 392, 40, 0, 1, 0x7f0},    // n tail 136 columns (3 boxes), k shorter than one k-tile
-      {1, 8, 8, 0, 0, 0x10},          // the smallest accepted problem
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(::testing::Message() << c.m << "x" << c.n << "x" << c.k << " tile (" << c.tile_m << ","
-                                      << c.tile_n << ") raw 0x" << std::hex << c.raw);
-    ASSERT_EQ(wt::check_dims(c.m, c.n, c.k), "");
-    const std::vector<double> A = random_matrix(c.m, c.k, 11), B = random_matrix(c.k, c.n, 12);
-    const std::vector<double> C = emulate_tile(A, B, c.m, c.n, c.k, c.tile_m, c.tile_n, c.raw);
-    int stored = 0;
-    for (int i = 0; i < c.m; ++i)
-      for (int j = 0; j < c.n; ++j) {
-        const bool in_tile = i / wt::kBM == c.tile_m && j / wt::kBN == c.tile_n;
-        const double got = C[size_t(i) * size_t(c.n) + size_t(j)];
-        if (!in_tile) {
-          ASSERT_TRUE(std::isnan(got)) << "stored outside the tile at " << i << "," << j;
-          continue;
-        }
-        double want = 0;
-        for (int kk = 0; kk < c.k; ++kk)
-          want += A[size_t(i) * size_t(c.k) + size_t(kk)] * B[size_t(kk) * size_t(c.n) + size_t(j)];
-        ASSERT_EQ(got, want) << "C[" << i << "," << j << "]";
-        ++stored;
-      }
-    const int rows = std::min(wt::kBM, c.m - c.tile_m * wt::kBM), cols = std::min(wt::kBN, c.n - c.tile_n * wt::kBN);
-    EXPECT_EQ(stored, rows * cols);
-  }
+  flopscope::test::tma_emu::expect_tiles_match_the_product(
+      wt::kBM, wt::kBN, [](const std::vector<double>& A, const std::vector<double>& B, const TileCase& c) {
+        EXPECT_EQ(wt::check_dims(c.m, c.n, c.k), "");
+        return emulate_tile(A, B, c.m, c.n, c.k, c.tile_m, c.tile_n, c.raw);
+      });
 }
