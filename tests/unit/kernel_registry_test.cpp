@@ -57,16 +57,18 @@ TEST(Registry, GemmModelAndBytes) {
   EXPECT_EQ(s->min_cc, 80);
   EXPECT_EQ(find_kernel("gemm.cublas.tf32")->precision.key(), "tf32_tensor");
   EXPECT_EQ(find_kernel("gemm.cublas.fp32")->precision.key(), "fp32");
-  // sm_90a code: listed everywhere, run on sm_90 only; BF16 alone in the
-  // default suite (it ran under counters on an H200).
-  for (const char* id : {"gemm.wgmma.fp16", "gemm.wgmma.bf16"}) {
+  // sm_90a code: listed everywhere, run on sm_90 only; gemm.wgmma.bf16 alone in
+  // the default suite (it ran under counters on an H200; gemm.mma_sync_tma has
+  // not run on a GPU yet).
+  for (const char* id : {"gemm.wgmma.fp16", "gemm.wgmma.bf16", "gemm.mma_sync_tma.fp16", "gemm.mma_sync_tma.bf16"}) {
     const KernelSpec* w = find_kernel(id);
     ASSERT_NE(w, nullptr) << id;
     EXPECT_EQ(w->min_cc, 90) << id;
     EXPECT_EQ(w->only_cc, 90) << id;
     EXPECT_EQ(w->in_default_suite, std::string(id) == "gemm.wgmma.bf16") << id;
     EXPECT_NE(w->description.find("(sm_90a)"), std::string::npos) << w->description;
-    EXPECT_EQ(w->precision.key(), std::string(id).substr(11) + "_tensor");
+    const std::string dtype = std::string(id).substr(std::string(id).rfind('.') + 1);
+    EXPECT_EQ(w->precision.key(), dtype + "_tensor");
     EXPECT_DOUBLE_EQ(w->model(shape).flops, 2.0 * 256 * 128 * 64);
   }
   // 131072^3 bf16 fits an H200 (96 GiB) but not its 128 GiB host: A and B as
@@ -95,8 +97,8 @@ TEST(Registry, AlignmentRulesPerVariant) {
         << e.what();
   }
   EXPECT_THROW(resolve_shape(*find_kernel("gemm.mma_sync.tf32"), "4x6x4"), Error);
-  // wgmma: TMA's 16-byte global row strides, any m.
-  for (const char* id : {"gemm.wgmma.fp16", "gemm.wgmma.bf16"}) {
+  // wgmma and mma_sync_tma: TMA's 16-byte global row strides, any m.
+  for (const char* id : {"gemm.wgmma.fp16", "gemm.wgmma.bf16", "gemm.mma_sync_tma.fp16", "gemm.mma_sync_tma.bf16"}) {
     EXPECT_NO_THROW(resolve_shape(*find_kernel(id), "17x1000x4096")) << id;
     EXPECT_NO_THROW(resolve_shape(*find_kernel(id), "1x8x8")) << id;
     EXPECT_NO_THROW(resolve_shape(*find_kernel(id), "m=9000000,n=8,k=8")) << id;
