@@ -238,3 +238,53 @@ TEST(KernelSass, WgmmaLaunchRegistersCoverSetmaxnreg) {
     EXPECT_EQ(checked, r.kernels) << r.object;
   }
 }
+
+namespace {
+
+/// Lines of `sass` whose opcode starts with `opcode` (e.g. "BAR.SYNC", "HMMA").
+int count_opcode(const std::string& sass, const std::string& opcode) {
+  int n = 0;
+  std::stringstream lines(sass);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // "        /*0f80*/   OPCODE ..." or with a predicate "@P0 OPCODE ...".
+    std::stringstream words(line);
+    std::string w;
+    while (words >> w) {
+      if (w.rfind("/*", 0) == 0 || w[0] == '@') continue;
+      n += w.rfind(opcode, 0) == 0;
+      break;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+// gemm.mma_sync_tma's point is a main loop without a block-wide barrier: its one
+// BAR.SYNC is the ring's initialization (init_ring's __syncthreads); stages are
+// handed over on mbarriers. Its k-tile is unrolled whole: 4 k-steps of 32 HMMA
+// fed by 8 ldmatrix.x4 each (gemm.mma_sync's 4 MMAs per ldmatrix; nvcc 13.0
+// emits one copy of it: 128 HMMA, 16 + 16 LDSM).
+TEST(KernelSass, MmaSyncTmaLoopHasNoBlockBarrier) {
+  ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
+  const std::vector<std::string> archs = configured_archs();
+  if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
+    GTEST_SKIP() << "this build leaves sm_90a out";
+  const std::string obj = object_for("gemm/mma_sync_tma.cu.o");
+  ASSERT_FALSE(obj.empty());
+  int checked = 0;
+  for (const Function& f : functions_in(obj)) {
+    if (f.name.find("gemm_mma_sync_tma_kernel") == std::string::npos || f.arch != "sm_90a") continue;
+    SCOPED_TRACE(f.name);
+    EXPECT_EQ(count_opcode(f.sass, "BAR.SYNC"), 1);
+    // Whole k-tiles of MMAs (a compiler may peel or duplicate the loop), 4 per ldmatrix.
+    const int hmma = count_opcode(f.sass, "HMMA.16816.F32");
+    EXPECT_GT(hmma, 0);
+    EXPECT_EQ(hmma % (4 * 32), 0) << hmma;
+    EXPECT_EQ(count_opcode(f.sass, "LDSM.16.M88.4") * 8, hmma);   // A
+    EXPECT_EQ(count_opcode(f.sass, "LDSM.16.MT88.4") * 8, hmma);  // B, transposed
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2) << "the fp16 and bf16 kernels";
+}
