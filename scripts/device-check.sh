@@ -625,6 +625,12 @@ elif has bench; then
   NOTE="the TMA-ring kernels (wgmma gemm and ffn, mma_sync_tma) alone, --shape tiny" \
   step sanitize-wgmma 45 compute-sanitizer --tool memcheck --error-exitcode 1 \
     "$fs" bench --kernel 'wgmma|mma_sync_tma' --shape tiny --reps 1 --warmup 1
+  # racecheck over them too (never run before): their stages are handed over on
+  # mbarriers and written by TMA, which racecheck tracks on Hopper as far as we
+  # know; a hazard reported on a TMA write is to be read before it is believed.
+  NOTE="the TMA-ring kernels under racecheck (first time), --shape tiny" \
+  step sanitize-wgmma-racecheck 60 compute-sanitizer --tool racecheck --error-exitcode 1 \
+    "$fs" bench --kernel 'wgmma|mma_sync_tma' --shape tiny --reps 1 --warmup 1
 else
   absent sanitizers "flopscope bench is not in this build"
 fi
