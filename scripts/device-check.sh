@@ -551,6 +551,14 @@ if has bench; then
       "$1" bench --kernel "^gemm\.(mma_sync(_wide|_deep|_tma)?|cublas)\.bf16$" "${a[@]}" --out "$2/mma_tiles_$shape.json" || exit
     done' mma-tiles "$fs" "$cstage"
   pack_counters
+  # Each tiling against 60% of cuBLAS BF16: no GPU work, a verdict per tiling in run.log.
+  if [ -s "$cstage/mma_tiles_default.json" ] && [ -s "$cstage/mma_tiles_large.json" ]; then
+    NOTE="bench/mma-tiles-h200.txt; rc=1: some tiling under 60% of cuBLAS" \
+    step mma-tiles-check 20 "$fs" check "$cstage/mma_tiles_default.json" "$cstage/mma_tiles_large.json" \
+      --contracts bench/mma-tiles-h200.txt
+  else
+    not_run mma-tiles-check "mma_tiles_default.json or mma_tiles_large.json missing"
+  fi
   # The performance targets against what was just measured: no GPU work, a
   # check of the two results files (PASS/FAIL per target in run.log).
   if [ -s "$out/bench.json" ] && [ -s "$out/bench_large.json" ]; then

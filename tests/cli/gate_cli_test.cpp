@@ -226,6 +226,18 @@ TEST(GateCli, CheckPoolsSeveralResultsFiles) {
                counters});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("PASS  " + counters + ":11  gemm.cublas.bf16"), std::string::npos) << r.out;
+
+  // The mma.sync tilings' file over a recorded H200 run (2026-11-30-3): the
+  // square and wide tilings both under 60% of cuBLAS BF16, at both sizes.
+  const std::string tiles = std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/mma-tiles-h200.txt";
+  const std::string run3 = std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/results/h200/2026-11-30-3/";
+  r = run_cli({"check", run3 + "bench.json", run3 + "bench_large.json", "--contracts", tiles});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  for (const char* line :
+       {"gemm.mma_sync.bf16 m=4096 n=4096 k=4096: tflops 326.1 >= 0.6 x 705 (gemm.cublas.bf16) = 423; ratio 0.4625",
+        "gemm.mma_sync_wide.bf16 m=8192 n=8192 k=8192: tflops 290.8 >= 0.6 x 701.5"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  EXPECT_NE(r.out.find("(27 passed, 4 failed)"), std::string::npos) << r.out;
 }
 
 // Found by review: the GPU was compared with the first file's only, so a first

@@ -22,7 +22,7 @@ chmod +x "$out/bin/nvidia-smi"
 # Every step but cpu-tests (it would run this test again).
 steps=devices,gpu-tests,counter-fixtures,ncu,ncu-twin,crosscheck,profile-torch-flops,torch-crosscheck
 steps+=,crosscheck-read-flush,ncu-app-replay,bench-user-replay,bench,bench-large,bench-large-counted,targets,counter-checks,ceilings,wgmma-large,profile-torch
-steps+=,mma-tiles,ffn-wgmma,wgmma-counted,power-trace,sanitize-memcheck,sanitize-racecheck,sanitize-wgmma,sanitize-wgmma-racecheck,ncu-tune
+steps+=,mma-tiles,mma-tiles-check,ffn-wgmma,wgmma-counted,power-trace,sanitize-memcheck,sanitize-racecheck,sanitize-wgmma,sanitize-wgmma-racecheck,ncu-tune
 PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --out "$out/dc" --build "$build" --budget 200 \
   --only "$steps" >"$out/stdout" 2>"$out/stderr"
 rc=$?

@@ -138,7 +138,7 @@ void use_contracts(std::vector<Contract> contracts) {
 
 TEST(ParserFuzz, Contracts) {
   std::vector<std::string> seeds = {kEveryContractKind};
-  for (const char* name : {"contracts.txt", "targets-h200.txt", "counters-h200.txt"})
+  for (const char* name : {"contracts.txt", "targets-h200.txt", "counters-h200.txt", "mma-tiles-h200.txt"})
     seeds.push_back(slurp(std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/" + name));
   Oracle oracle("contracts", "c.txt:");
   auto parse = [](const std::string& text) { use_contracts(parse_contracts(text, "c.txt")); };
