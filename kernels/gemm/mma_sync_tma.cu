@@ -43,20 +43,17 @@ __device__ __forceinline__ void mma_stage(uint32_t a_tile, uint32_t b_tile, int 
     uint32_t af[mt::kTilesM][4];  // (kTilesM) A fragments of (16, 16)
 #pragma unroll
     for (int i = 0; i < mt::kTilesM; ++i) ptx::ldmatrix_x4(af[i], a_tile + mt::a_frag_offset(consumer, lane, i, kk));
-    uint32_t bf[mt::kTilesN][2];  // (kTilesN) B fragments of (16, 8)
+    uint32_t bl[mt::kTilesN / 2][4];  // B fragments of n-tiles (2p, 2p+1) in load p
 #pragma unroll
-    for (int j = 0; j < mt::kTilesN; j += 2) {
-      uint32_t r[4];
-      ptx::ldmatrix_x4_trans(r, b_tile + mt::b_frag_offset(warp, lane, j, kk));
-      bf[j][0] = r[0];
-      bf[j][1] = r[1];
-      bf[j + 1][0] = r[2];
-      bf[j + 1][1] = r[3];
-    }
+    for (int j = 0; j < mt::kTilesN; j += 2)
+      ptx::ldmatrix_x4_trans(bl[j / 2], b_tile + mt::b_frag_offset(warp, lane, j, kk));
 #pragma unroll
     for (int i = 0; i < mt::kTilesM; ++i)
 #pragma unroll
-      for (int j = 0; j < mt::kTilesN; ++j) ptx::mma_16816<T>(acc[i][j], af[i], bf[j][0], bf[j][1]);
+      for (int j = 0; j < mt::kTilesN; ++j) {
+        const mt::BRegs b = mt::b_regs(j);
+        ptx::mma_16816<T>(acc[i][j], af[i], bl[b.load][b.reg], bl[b.load][b.reg + 1]);
+      }
   }
 }
 #endif
@@ -97,23 +94,27 @@ __global__ void __launch_bounds__(wgmma_tile::kThreads, 1)
         const int s = wt::stage_of(it);
         sm90::mbar_wait(wt::full_barrier(base, s), wt::phase_of(it));
         if (active) mma_stage<T>(wt::stage_a(base, s), wt::stage_b(base, s, 0), consumer, warp, lane, acc);
-        // The ldmatrix reads are done (their registers fed the MMAs); the
-        // arrive's release semantics order them before the producer's reuse.
+        // Released by every consumer thread, active or not: the empty barrier
+        // counts kConsumerThreads arrivals a phase (tma_ring_model_test models
+        // this handshake; an arrive inside `if (active)` would deadlock on n
+        // tails). The ldmatrix reads are done (their registers fed the MMAs);
+        // a plain arrive orders them before the producer's TMA refill, with no
+        // proxy fence: the release CUTLASS's TMA pipelines rely on too.
         sm90::mbar_arrive(wt::empty_barrier(base, s));
       }
       if (!active) continue;
 
-      // c0, c1 at (row, col..col+1), c2, c3 at (row + 8, ..); bounds compared
-      // inside the tile, so nothing overflows near m = 2^31; n even, so col + 1 < n.
+      // c0, c1 at (row, col..col+1), c2, c3 at (row + 8, ..), where mt::stores says.
       const int rows_left = m - bm, cols_left = n - bn;
 #pragma unroll
       for (int i = 0; i < mt::kTilesM; ++i)
 #pragma unroll
         for (int j = 0; j < mt::kTilesN; ++j) {
           const mt::RowCol o = mt::acc_origin(consumer, warp, lane, i, j);
-          if (o.col >= cols_left) continue;
-          if (o.row < rows_left) epilogue(bm + o.row, bn + o.col, acc[i][j][0], acc[i][j][1]);
-          if (o.row + 8 < rows_left) epilogue(bm + o.row + 8, bn + o.col, acc[i][j][2], acc[i][j][3]);
+#pragma unroll
+          for (int half = 0; half < 2; ++half)
+            if (mt::stores(o, half, rows_left, cols_left))
+              epilogue(bm + o.row + 8 * half, bn + o.col, acc[i][j][2 * half], acc[i][j][2 * half + 1]);
         }
     }
   }
@@ -125,6 +126,7 @@ __global__ void __launch_bounds__(wgmma_tile::kThreads, 1)
 template <class T>
 Status mma_sync_tma_gemm(const WgmmaMaps& maps, int m, int n, int k, int sms, StoreEpilogue<T> store,
                          cudaStream_t stream) {
+  static_assert(sizeof(T) == wgmma_tile::kElemBytes, "gemm.mma_sync_tma takes 16-bit inputs (FP16, BF16)");
   static SmemOptIn smem;
   return launch_on_tma_ring(gemm_mma_sync_tma_kernel<T, StoreEpilogue<T>>, smem, "gemm.mma_sync_tma", maps, m, n, k,
                             sms, store, stream);

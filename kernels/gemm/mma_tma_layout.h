@@ -74,6 +74,13 @@ FLOPSCOPE_HD constexpr uint32_t b_frag_offset(int warp, int lane, int j, int kk)
   return uint32_t(warp) * wt::kBBoxBytes + swizzled_chunk(krow, j + lane / 16);
 }
 
+/// Where n-tile j's B fragment (b0, b1) is in the ldmatrix.x4.trans loads of a
+/// k-step: registers `reg`, `reg` + 1 of load `load` (load p covers n-tiles 2p, 2p+1).
+struct BRegs {
+  int load = 0, reg = 0;
+};
+FLOPSCOPE_HD constexpr BRegs b_regs(int j) { return {j / 2, 2 * (j % 2)}; }
+
 struct RowCol {
   int row = 0, col = 0;
 };
@@ -83,6 +90,14 @@ struct RowCol {
 /// 8 rows further.
 FLOPSCOPE_HD constexpr RowCol acc_origin(int consumer, int warp, int lane, int i, int j) {
   return {consumer * kWM + i * 16 + lane / 4, warp * kWN + j * 8 + 2 * (lane % 4)};
+}
+
+/// Whether the epilogue stores accumulator pair `half` (0: c0, c1; 1: c2, c3,
+/// 8 rows further) of an MMA tile whose pair 0 sits at `o` in the block tile,
+/// given the rows and columns left in the matrix from the tile's corner. Compared
+/// inside the tile, so nothing overflows near m = 2^31; n is even, so col + 1 < n.
+FLOPSCOPE_HD constexpr bool stores(RowCol o, int half, int rows_left, int cols_left) {
+  return o.col < cols_left && o.row + 8 * half < rows_left;
 }
 
 /// Whether warp `warp` of a tile starting at column `bn` has any of B's columns:

@@ -63,17 +63,19 @@ std::vector<double> emulate_tile(const std::vector<double>& A, const std::vector
       for (int w = 0; w < mt::kWarpsPerConsumer; ++w) {
         if (!mt::warp_has_columns(w, bn, n)) continue;
         for (int kk = 0; kk < wt::kBK; kk += mt::kMmaK) {
-          std::vector<emu::Regs> af, bf;
+          std::vector<emu::Regs> af, bl;
           for (int i = 0; i < mt::kTilesM; ++i)
             af.push_back(emu::ldmatrix_x4(
                 smem.slot, row_elements([&](int lane) { return a_tile + mt::a_frag_offset(c, lane, i, kk); }), false));
           for (int j = 0; j < mt::kTilesN; j += 2)
-            bf.push_back(emu::ldmatrix_x4(
+            bl.push_back(emu::ldmatrix_x4(
                 smem.slot, row_elements([&](int lane) { return b_tile + mt::b_frag_offset(w, lane, j, kk); }), true));
           for (int i = 0; i < mt::kTilesM; ++i)
-            for (int j = 0; j < mt::kTilesN; ++j)  // n-tile j: registers 2 (j % 2), +1 of load j / 2
+            for (int j = 0; j < mt::kTilesN; ++j) {
+              const mt::BRegs b = mt::b_regs(j);  // the kernel's choice of registers
               emu::mma_m16n8k16(acc[size_t(c)][size_t(w)][size_t(i * mt::kTilesN + j)], af[size_t(i)],
-                                bf[size_t(j / 2)], 2 * (j % 2));
+                                bl[size_t(b.load)], b.reg);
+            }
         }
       }
   }
@@ -87,10 +89,15 @@ std::vector<double> emulate_tile(const std::vector<double>& A, const std::vector
           for (int j = 0; j < mt::kTilesN; ++j) {
             const mt::RowCol o = mt::acc_origin(c, w, lane, i, j);
             const auto& v = acc[size_t(c)][size_t(w)][size_t(i * mt::kTilesN + j)][size_t(lane)];
-            if (o.col >= cols_left) continue;  // the kernel's predicates
             for (int half = 0; half < 2; ++half) {
-              if (o.row + 8 * half >= rows_left) continue;
-              const size_t at = size_t(bm + o.row + 8 * half) * size_t(n) + size_t(bn + o.col);
+              if (!mt::stores(o, half, rows_left, cols_left)) continue;  // the kernel's predicate
+              const int row = bm + o.row + 8 * half, col = bn + o.col;
+              // A store outside C would be a fault (or a neighbour overwritten) on the GPU.
+              if (row >= m || col + 1 >= n) {
+                ADD_FAILURE() << "stores C[" << row << "," << col << ".." << col + 1 << "] outside " << m << "x" << n;
+                continue;
+              }
+              const size_t at = size_t(row) * size_t(n) + size_t(col);
               C[at] = v[size_t(2 * half)];
               C[at + 1] = v[size_t(2 * half + 1)];
             }
