@@ -1,13 +1,14 @@
 // gemm.mma_sync_tma.{fp16,bf16}: gemm.mma_sync_wide's warps (8 warps of 64 x 64
 // mma.sync tiles in a 128 x 256 block) fed by gemm.wgmma's pipeline. Adds, over
 // mma_sync_wide:
-//  - TMA: one producer thread copies whole k-tiles (64 deep), zero-filling the
-//    tails, where 256 threads issued 16-byte cp.async copies and their addresses;
+//  - TMA: one producer thread copies whole k-tiles (64 elements deep, as
+//    gemm.mma_sync_deep's), zero-filling the tails, where 256 threads issued
+//    16-byte cp.async copies and computed their addresses;
 //  - an mbarrier ring instead of __syncthreads: each warp waits only for its
 //    stage's bytes and releases the stage on its own, so the 8 warps drift
 //    apart instead of stopping together at every k-tile. The wide block was
 //    latency-bound on the H200 (IPC 1.47 -> 1.00, docs/PERFORMANCE.md), which is
-//    what this tests; gemm.mma_sync_deep tests the other cure (fewer barriers);
+//    what this tests; gemm.mma_sync_deep tests fewer barriers alone;
 //  - a persistent grid, so the producer loads the next tile during the stores.
 // The math is gemm.mma_sync's: ldmatrix from the 128-byte-swizzled TMA tiles
 // (gemm/mma_tma_layout.h), m16n8k16 with FP32 accumulators. It keeps mma.sync's
