@@ -40,7 +40,8 @@ template <class T>
 __device__ __forceinline__ void mma_stage(uint32_t a_tile, uint32_t b_tile, int consumer, int warp, int lane,
                                           float (&acc)[mt::kTilesM][mt::kTilesN][4]) {
 #pragma unroll
-  for (int kk = 0; kk < wgmma_tile::kBK; kk += mt::kMmaK) {
+  for (int ks = 0; ks < mt::kKSteps; ++ks) {
+    const int kk = ks * mt::kMmaK;  // the k-step's first element of k
     uint32_t af[mt::kTilesM][4];  // (kTilesM) A fragments of (16, 16)
 #pragma unroll
     for (int i = 0; i < mt::kTilesM; ++i) ptx::ldmatrix_x4(af[i], a_tile + mt::a_frag_offset(consumer, lane, i, kk));

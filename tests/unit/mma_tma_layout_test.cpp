@@ -62,7 +62,8 @@ std::vector<double> emulate_tile(const std::vector<double>& A, const std::vector
     for (int c = 0; c < wt::kConsumers; ++c)
       for (int w = 0; w < mt::kWarpsPerConsumer; ++w) {
         if (!mt::warp_has_columns(w, bn, n)) continue;
-        for (int kk = 0; kk < wt::kBK; kk += mt::kMmaK) {
+        for (int ks = 0; ks < mt::kKSteps; ++ks) {
+          const int kk = ks * mt::kMmaK;
           std::vector<emu::Regs> af, bl;
           for (int i = 0; i < mt::kTilesM; ++i)
             af.push_back(emu::ldmatrix_x4(
