@@ -225,9 +225,9 @@ __global__ void __launch_bounds__(C::kThreads, C::kMinBlocksPerSm)
     for (int j = 0; j < C::kTilesN; ++j) {
       const mma_layout::RowCol o = mma_layout::acc_origin<C>(lane, warp_m, warp_n, i, j);
       const int row = bm + o.row, col = bn + o.col;
-      if (col >= n) continue;
-      if (row < m) epilogue(row, col, acc[i][j][0], acc[i][j][1]);
-      if (row + 8 < m) epilogue(row + 8, col, acc[i][j][2], acc[i][j][3]);
+      if (col >= n) continue;  // neither pair (mma_layout::stores), said once
+      if (mma_layout::stores(row, col, 0, m, n)) epilogue(row, col, acc[i][j][0], acc[i][j][1]);
+      if (mma_layout::stores(row, col, 1, m, n)) epilogue(row + 8, col, acc[i][j][2], acc[i][j][3]);
     }
   }
 }

@@ -201,4 +201,12 @@ FLOPSCOPE_HD constexpr RowCol acc_origin(int lane, int warp_m, int warp_n, int i
   return {warp_m * C::kWM + i * 16 + lane / 4, warp_n * C::kWN + j * 8 + 2 * (lane % 4)};
 }
 
+/// Whether the epilogue stores accumulator pair `half` (0: c0, c1 at (row,
+/// col..col+1); 1: c2, c3, 8 rows further) of an MMA tile whose pair 0 falls at
+/// (row, col) of the (m, n) output. n is a multiple of kChunk (even), so col < n
+/// puts col + 1 in range too.
+FLOPSCOPE_HD constexpr bool stores(int row, int col, int half, int m, int n) {
+  return col < n && row + 8 * half < m;
+}
+
 }  // namespace flopscope::kernels::gemm::mma_layout

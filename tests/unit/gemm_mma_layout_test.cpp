@@ -154,7 +154,8 @@ void mma_stage(const Smem<C>& s, int warp_m, int warp_n, std::vector<emu::Acc>& 
 }
 
 // The kernel's epilogue loop for one warp of the block at (bm, bn): c0, c1 at
-// (row, col..col+1), c2, c3 at (row + 8, col..col+1), stored where in range.
+// (row, col..col+1), c2, c3 at (row + 8, col..col+1), stored where the kernel's
+// own predicate (mma_layout::stores) says; a store outside C fails.
 template <class C>
 void epilogue(const std::vector<emu::Acc>& acc, int warp_m, int warp_n, int bm, int bn, int m, int n,
               std::vector<double>& out, std::vector<int>& stored) {
@@ -166,12 +167,12 @@ void epilogue(const std::vector<emu::Acc>& acc, int warp_m, int warp_n, int bm, 
             << "lane " << lane << " tile (" << i << ", " << j << ") lies outside the block tile";
         ASSERT_EQ(o.col % 2, 0) << "the epilogue's pairs start on even columns";
         const int row = bm + o.row, col = bn + o.col;
-        if (col >= n) continue;
-        ASSERT_LT(col + 1, n) << "the pair's second column is out of range (n odd?)";
         const auto& c = acc[size_t(i * C::kTilesN + j)][size_t(lane)];
         for (int half = 0; half < 2; ++half) {
+          if (!ml::stores(row, col, half, m, n)) continue;
           const int r = row + 8 * half;
-          if (r >= m) continue;
+          ASSERT_TRUE(r < m && col + 1 < n) << "stores C[" << r << "," << col << ".." << col + 1 << "] outside "
+                                            << m << "x" << n;
           for (int e = 0; e < 2; ++e) {
             out[size_t(r) * size_t(n) + size_t(col + e)] = c[size_t(2 * half + e)];
             ++stored[size_t(r) * size_t(n) + size_t(col + e)];
