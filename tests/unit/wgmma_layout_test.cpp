@@ -99,11 +99,16 @@ std::vector<double> emulate_tile(const std::vector<double>& A, const std::vector
       for (int r = 0; r < wt::kAccRegs; r += 2) {
         const wg::RowCol rc = wg::accumulator_coord(t, r);
         const int row = bm + c * wt::kWgRows + rc.row, col = bn + rc.col;
-        // The kernel's predicate, compared inside the tile; n even, so col + 1 < n.
-        if (rc.row < m - bm - c * wt::kWgRows && rc.col < n - bn) {
-          C[size_t(row) * size_t(n) + size_t(col)] = acc[size_t(c)][size_t(t)][size_t(r)];
-          C[size_t(row) * size_t(n) + size_t(col) + 1] = acc[size_t(c)][size_t(t)][size_t(r) + 1];
+        // The kernel's predicate (restated: sharing it changes gemm.wgmma's SASS,
+        // measured on the H200), compared inside the tile; n even, so col + 1 < n.
+        if (!(rc.row < m - bm - c * wt::kWgRows && rc.col < n - bn)) continue;
+        // A store outside C would be a fault (or a neighbour overwritten) on the GPU.
+        if (row >= m || col + 1 >= n) {
+          ADD_FAILURE() << "stores C[" << row << "," << col << ".." << col + 1 << "] outside " << m << "x" << n;
+          continue;
         }
+        C[size_t(row) * size_t(n) + size_t(col)] = acc[size_t(c)][size_t(t)][size_t(r)];
+        C[size_t(row) * size_t(n) + size_t(col) + 1] = acc[size_t(c)][size_t(t)][size_t(r) + 1];
       }
   return C;
 }
