@@ -288,3 +288,86 @@ TEST(KernelSass, MmaSyncTmaLoopHasNoBlockBarrier) {
   }
   EXPECT_EQ(checked, 2) << "the fp16 and bf16 kernels";
 }
+
+namespace {
+
+/// Instructions per HMMA in the main (k) loop of a kernel's SASS: the span from
+/// a backward branch's target to the branch that holds the most HMMA and no
+/// global store (so not a persistent kernel's tile loop with its epilogue).
+/// 0 when no loop holds an HMMA.
+double k_loop_instructions_per_hmma(const std::string& sass) {
+  struct Instr {
+    long addr;
+    std::string text;
+  };
+  std::vector<Instr> ins;
+  std::stringstream lines(sass);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const size_t open = line.find("/*"), close = line.find("*/");
+    const size_t semi = line.find(';');
+    if (open == std::string::npos || close == std::string::npos || semi == std::string::npos || semi < close) continue;
+    const std::string addr = line.substr(open + 2, close - open - 2);
+    if (addr.empty() || !std::all_of(addr.begin(), addr.end(), [](char c) { return std::isxdigit(c) != 0; }))
+      continue;
+    ins.push_back({std::stol(addr, nullptr, 16), line.substr(close + 2, semi - close - 2)});
+  }
+  double best = 0;
+  int best_hmma = 0;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const size_t bra = ins[i].text.find("BRA 0x");
+    if (bra == std::string::npos) continue;
+    const long target = std::stol(ins[i].text.substr(bra + 6), nullptr, 16);
+    if (target >= ins[i].addr) continue;
+    int count = 0, hmma = 0, stg = 0;
+    for (const Instr& x : ins) {
+      if (x.addr < target || x.addr > ins[i].addr) continue;
+      ++count;
+      hmma += count_opcode(x.text, "HMMA");
+      stg += count_opcode(x.text, "STG");
+    }
+    if (stg == 0 && hmma > best_hmma) best_hmma = hmma, best = double(count) / hmma;
+  }
+  return best;
+}
+
+/// k_loop_instructions_per_hmma of the FP16 and BF16 `function` kernels for
+/// sm_90a in `object`.
+std::vector<double> k_loop_ratios_16bit(const char* object, const char* function) {
+  std::vector<double> r;
+  const std::string obj = object_for(object);
+  EXPECT_FALSE(obj.empty()) << object;
+  for (const Function& f : functions_in(obj)) {
+    const bool is_16bit = f.name.find("__half") != std::string::npos || f.name.find("__nv_bfloat16") != std::string::npos;
+    if (f.name.find(function) != std::string::npos && f.arch == "sm_90a" && is_16bit)
+      r.push_back(k_loop_instructions_per_hmma(f.sass));
+  }
+  return r;
+}
+
+}  // namespace
+
+// What gemm.mma_sync_tma removes from gemm.mma_sync_wide's k-loop, by a static
+// count (not a measurement): the per-thread cp.async copies, their addresses and
+// bounds, and the barrier. nvcc 13.0, sm_90a, FP16/BF16: 1.74 instructions per
+// HMMA (waits included) against 3.25 for _wide, 2.91 for _deep and 3.77 for
+// gemm.mma_sync. On the H200 the wide block issued 1.00 instructions a cycle per
+// SM (ncu): its loop, not the tensor pipe, set its pace (docs/PERFORMANCE.md).
+TEST(KernelSass, MmaSyncTmaLoopIssuesFewerInstructionsPerHmma) {
+  ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
+  const std::vector<std::string> archs = configured_archs();
+  if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
+    GTEST_SKIP() << "this build leaves sm_90a out";
+  const std::vector<double> tma = k_loop_ratios_16bit("gemm/mma_sync_tma.cu.o", "gemm_mma_sync_tma_kernel");
+  const std::vector<double> wide = k_loop_ratios_16bit("gemm/mma_sync_wide.cu.o", "gemm_mma_sync_kernel");
+  ASSERT_EQ(tma.size(), 2u) << "gemm.mma_sync_tma's fp16 and bf16 kernels";
+  ASSERT_EQ(wide.size(), 2u) << "gemm.mma_sync_wide's fp16 and bf16 kernels";
+  const double wide_best = std::min(wide[0], wide[1]);
+  EXPECT_GT(wide_best, 1.0) << "the wide kernel's loop was not found";
+  for (double r : tma) {
+    SCOPED_TRACE(::testing::Message() << "mma_sync_tma " << r << " instructions per HMMA, _wide " << wide_best);
+    EXPECT_GT(r, 1.0);  // an HMMA and more: the loop was found
+    EXPECT_LE(r, 2.0);
+    EXPECT_LT(r, 0.7 * wide_best);
+  }
+}
