@@ -204,15 +204,34 @@ TEST(KernelSass, MmaSyncRegistersFitItsBlocksPerSm) {
       << "gemm.mma_sync_deep's fp16, bf16 and tf32 kernels";
 }
 
+namespace {
+
+/// Whether this build compiles sm_90a code (no configured list: the default, which does).
+bool builds_sm90a() {
+  const std::vector<std::string> archs = configured_archs();
+  return archs.empty() || std::find(archs.begin(), archs.end(), "sm_90a") != archs.end();
+}
+
+/// The sm_90a functions in `object` (an object-file suffix) whose name holds `function`.
+std::vector<Function> sm90a_functions(const char* object, const char* function) {
+  const std::string obj = object_for(object);
+  EXPECT_FALSE(obj.empty()) << "no object file ending in " << object;
+  std::vector<Function> fs;
+  if (obj.empty()) return fs;
+  for (Function& f : functions_in(obj))
+    if (f.name.find(function) != std::string::npos && f.arch == "sm_90a") fs.push_back(std::move(f));
+  return fs;
+}
+
+}  // namespace
+
 // gemm.wgmma's setmaxnreg.inc spins until the producer's released registers
 // cover the consumers' increase: the kernel must be compiled to at least
 // kLaunchRegs per thread, or it would hang at its start (no mbarrier guard there).
 // gemm.mma_sync_tma splits its registers the same way.
 TEST(KernelSass, WgmmaLaunchRegistersCoverSetmaxnreg) {
   ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
-  const std::vector<std::string> archs = configured_archs();
-  if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
-    GTEST_SKIP() << "this build leaves sm_90a out";
+  if (!builds_sm90a()) GTEST_SKIP() << "this build leaves sm_90a out";
   struct Ring {
     const char* object;
     const char* function;
@@ -224,11 +243,8 @@ TEST(KernelSass, WgmmaLaunchRegistersCoverSetmaxnreg) {
   for (const Ring& r : {Ring{"gemm/wgmma.cu.o", "gemm_wgmma_kernel", 2},
                         Ring{"ffn/fused_wgmma.cu.o", "gemm_wgmma_kernel", 6},
                         Ring{"gemm/mma_sync_tma.cu.o", "gemm_mma_sync_tma_kernel", 2}}) {
-    const std::string obj = object_for(r.object);
-    ASSERT_FALSE(obj.empty()) << r.object;
     int checked = 0;
-    for (const Function& f : functions_in(obj)) {
-      if (f.name.find(r.function) == std::string::npos || f.arch != "sm_90a") continue;
+    for (const Function& f : sm90a_functions(r.object, r.function)) {
       SCOPED_TRACE(f.name + ": " + f.resources);
       const size_t at = f.resources.find("REG:");
       ASSERT_NE(at, std::string::npos);
@@ -268,14 +284,9 @@ int count_opcode(const std::string& sass, const std::string& opcode) {
 // emits one copy of it: 128 HMMA, 16 + 16 LDSM).
 TEST(KernelSass, MmaSyncTmaLoopHasNoBlockBarrier) {
   ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
-  const std::vector<std::string> archs = configured_archs();
-  if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
-    GTEST_SKIP() << "this build leaves sm_90a out";
-  const std::string obj = object_for("gemm/mma_sync_tma.cu.o");
-  ASSERT_FALSE(obj.empty());
+  if (!builds_sm90a()) GTEST_SKIP() << "this build leaves sm_90a out";
   int checked = 0;
-  for (const Function& f : functions_in(obj)) {
-    if (f.name.find("gemm_mma_sync_tma_kernel") == std::string::npos || f.arch != "sm_90a") continue;
+  for (const Function& f : sm90a_functions("gemm/mma_sync_tma.cu.o", "gemm_mma_sync_tma_kernel")) {
     SCOPED_TRACE(f.name);
     EXPECT_EQ(count_opcode(f.sass, "BAR.SYNC"), 1);
     // Whole k-tiles of MMAs (a compiler may peel or duplicate the loop), 4 per ldmatrix.
@@ -335,13 +346,9 @@ double k_loop_instructions_per_hmma(const std::string& sass) {
 /// sm_90a in `object`.
 std::vector<double> k_loop_ratios_16bit(const char* object, const char* function) {
   std::vector<double> r;
-  const std::string obj = object_for(object);
-  EXPECT_FALSE(obj.empty()) << object;
-  for (const Function& f : functions_in(obj)) {
-    const bool is_16bit = f.name.find("__half") != std::string::npos || f.name.find("__nv_bfloat16") != std::string::npos;
-    if (f.name.find(function) != std::string::npos && f.arch == "sm_90a" && is_16bit)
+  for (const Function& f : sm90a_functions(object, function))
+    if (f.name.find("__half") != std::string::npos || f.name.find("__nv_bfloat16") != std::string::npos)
       r.push_back(k_loop_instructions_per_hmma(f.sass));
-  }
   return r;
 }
 
@@ -355,9 +362,7 @@ std::vector<double> k_loop_ratios_16bit(const char* object, const char* function
 // SM (ncu): its loop, not the tensor pipe, set its pace (docs/PERFORMANCE.md).
 TEST(KernelSass, MmaSyncTmaLoopIssuesFewerInstructionsPerHmma) {
   ASSERT_FALSE(cuobjdump().empty()) << "cuobjdump missing from .pytools/bin: run scripts/setup-deps.sh";
-  const std::vector<std::string> archs = configured_archs();
-  if (!archs.empty() && std::find(archs.begin(), archs.end(), "sm_90a") == archs.end())
-    GTEST_SKIP() << "this build leaves sm_90a out";
+  if (!builds_sm90a()) GTEST_SKIP() << "this build leaves sm_90a out";
   const std::vector<double> tma = k_loop_ratios_16bit("gemm/mma_sync_tma.cu.o", "gemm_mma_sync_tma_kernel");
   const std::vector<double> wide = k_loop_ratios_16bit("gemm/mma_sync_wide.cu.o", "gemm_mma_sync_kernel");
   ASSERT_EQ(tma.size(), 2u) << "gemm.mma_sync_tma's fp16 and bf16 kernels";
