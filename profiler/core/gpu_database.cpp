@@ -102,10 +102,13 @@ const std::vector<GpuSpec>& gpu_database() {
        "prints 362.05 dense), 864 GB/s"},
       {"rtx4090", "NVIDIA GeForce RTX 4090", {"RTX 4090"}, "sm_89", 128, 2520, 2520, 1008 * GB,
        24 * GB,
-       // GeForce runs FP16/BF16/TF32 tensor math with FP32 accumulation at half rate.
-       {{"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}},
-       "NVIDIA Ada Lovelace whitepaper, RTX 4090: 82.6 TF FP32, 165.2 TF FP16 tensor with FP32 "
-       "accumulate, 660.6 TF FP8, 1008 GB/s"},
+       // GeForce runs FP8/FP16/BF16/TF32 tensor math with FP32 accumulation at
+       // half rate; FP32 accumulation is what cuBLASLt's FP8 GEMMs use (its FP8
+       // matmul takes no FP16 compute type). INT8 accumulates in INT32 at full rate.
+       {{"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}, {"fp8_tensor", 1024}},
+       "NVIDIA Ada Lovelace whitepaper (updated edition), RTX 4090: 82.6 TF FP32, 165.2 TF FP16 "
+       "tensor and 330.3 TF FP8 tensor with FP32 accumulate (660.6 with FP16 accumulate), "
+       "660.6 TOPS INT8, 1008 GB/s"},
       {"b200", "NVIDIA B200 180GB", {"B200"}, "sm_100", 148, 1980, 1856, 8.0 * TB, 180 * GB, {},
        "NVIDIA HGX B200 datasheet, per GPU: 75 TF FP32, 2.25 PF BF16 dense (4.5 sparse), 8 TB/s; "
        "no clock is printed: 1.856 GHz reproduces the tensor figures, 1.98 GHz the FP32 figure"},

@@ -34,9 +34,13 @@ static bool names_product(const std::string& want, const std::string& m) {
   if (end < want.size() && std::isalnum(static_cast<unsigned char>(want[end])) &&
       std::isdigit(static_cast<unsigned char>(m.back())))
     return false;  // "l4" + "0", "l40" + "s"
-  std::istringstream words(want);
+  // Words split at spaces, hyphens and underscores: a user's "h200-nvl" names
+  // the NVL as much as CUDA's "NVIDIA H200 NVL" does ("max-q" becomes "max").
+  std::string spaced = want;
+  std::replace_if(spaced.begin(), spaced.end(), [](char c) { return c == '-' || c == '_'; }, ' ');
+  std::istringstream words(spaced);
   for (std::string w; words >> w;)
-    if ((w == "nvl" || w == "d" || w == "laptop" || w == "mobile" || w == "max-q") &&
+    if ((w == "nvl" || w == "d" || w == "laptop" || w == "mobile" || w == "max") &&
         m.find(w) == std::string::npos)
       return false;
   return true;

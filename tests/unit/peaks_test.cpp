@@ -46,7 +46,8 @@ TEST(Peaks, OtherDatasheets) {
       {"l4", "fp32", 30.3, 0.1},             {"l4", "fp16_tensor", 121, 0.5},
       {"l4", "fp8_tensor", 242.5, 0.5},      {"l40s", "fp32", 91.6, 0.1},
       {"l40s", "fp8_tensor", 733, 1.0},      {"rtx4090", "fp32", 82.6, 0.1},
-      {"rtx4090", "bf16_tensor", 165.2, 0.2}, {"b200", "bf16_tensor", 2250, 2},
+      {"rtx4090", "bf16_tensor", 165.2, 0.2}, {"rtx4090", "fp8_tensor", 330.3, 0.3},
+      {"rtx4090", "int8_tensor", 660.6, 0.6}, {"b200", "bf16_tensor", 2250, 2},
       {"b200", "fp8_tensor", 4500, 4},       {"b200", "fp32", 75, 0.1},
   };
   for (const auto& c : cases)
@@ -176,7 +177,9 @@ TEST(Peaks, FindByDeviceName) {
   // Other products whose names hold an entry's pattern: another GPU, other
   // peaks (the L40 once took the L4's 30 TFLOP/s, a third of its own).
   for (const char* other : {"NVIDIA L40G", "NVIDIA GB200", "NVIDIA H200 NVL", "NVIDIA GeForce RTX 4090 D",
-                            "NVIDIA GeForce RTX 4090 Laptop GPU"})
+                            "NVIDIA GeForce RTX 4090 Laptop GPU", "NVIDIA GeForce RTX 4090 Max-Q",
+                            // as a user types them for --gpu: the variant word still counts
+                            "h200-nvl", "h200_nvl", "rtx-4090-d", "b200-nvl"})
     EXPECT_EQ(find_gpu(other), nullptr) << other;
 }
 
