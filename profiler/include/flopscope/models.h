@@ -60,7 +60,7 @@ struct FfnShape {
   int64_t tokens = 0, d_model = 0, d_ff = 0;
   FfnType type = FfnType::gelu;
 };
-constexpr double kGeluFlopsPerElement = 8;    // tanh form: x^3, fma, scale, tanh, add, 2 mul
+constexpr double kGeluFlopsPerElement = 9;    // tanh form: x^3 (2 mul), fma, scale, tanh, add, 2 mul
 constexpr double kSwigluFlopsPerElement = 5;  // silu(a)*b: neg-exp, add, divide, mul, mul
 /// GELU MLP: 4*T*d*f matmul FLOPs; SwiGLU: 6*T*d*f. Plus activation FLOPs.
 /// Unfused variants write and re-read the hidden activations between kernels.
