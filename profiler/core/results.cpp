@@ -183,31 +183,49 @@ void check_output_path(const std::string& path) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
+  write_files_atomic({{path, content}});
+}
+
+void write_files_atomic(const std::vector<FileToWrite>& files) {
   namespace fs = std::filesystem;
-  const fs::path target = output_target(path);
-  const fs::path dir = dir_of(target);
+  struct Staged {
+    fs::path tmp, target;
+  };
+  std::vector<Staged> staged;
   std::error_code ec;
-  // Same directory, so the rename is atomic; the pid keeps writers apart. The
-  // name is cut so that a target near the 255-byte name limit still has one.
-  std::string tmp_name = ".";
-  tmp_name.append(target.filename().string().substr(0, 200)).append(".tmp.");
-  tmp_name.append(std::to_string(::getpid()));
-  const fs::path tmp = dir / tmp_name;
-  {
+  auto remove_staged = [&] {
+    for (const Staged& s : staged) fs::remove(s.tmp, ec);
+  };
+  for (const FileToWrite& f : files) {
+    const fs::path target = output_target(f.path);
+    // Same directory, so the rename is atomic; the pid keeps writers apart,
+    // the index files of one call. The name is cut so that a target near the
+    // 255-byte name limit still has one.
+    std::string tmp_name = ".";
+    tmp_name.append(target.filename().string().substr(0, 200)).append(".tmp.");
+    tmp_name.append(std::to_string(::getpid())).append(".").append(std::to_string(staged.size()));
+    const fs::path tmp = dir_of(target) / tmp_name;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw_bad_input(path + ": cannot write (" + std::strerror(errno) + ")");
-    out << content;
+    if (!out) {
+      const std::string why = std::strerror(errno);
+      remove_staged();
+      throw_bad_input(f.path + ": cannot write (" + why + ")");
+    }
+    staged.push_back({tmp, target});
+    out << f.content;
     out.flush();
     if (!out) {
-      fs::remove(tmp, ec);
-      throw Error(ErrorKind::failure, path + ": write failed (disk full?)");
+      remove_staged();
+      throw Error(ErrorKind::failure, f.path + ": write failed (disk full?)");
     }
   }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    const std::string why = ec.message();  // before remove() reuses ec
-    fs::remove(tmp, ec);
-    throw_bad_input(path + ": cannot replace file (" + why + ")");
+  for (size_t i = 0; i < staged.size(); ++i) {
+    fs::rename(staged[i].tmp, staged[i].target, ec);
+    if (ec) {
+      const std::string why = ec.message();  // before remove() reuses ec
+      for (size_t j = i; j < staged.size(); ++j) fs::remove(staged[j].tmp, ec);
+      throw_bad_input(files[i].path + ": cannot replace file (" + why + ")");
+    }
   }
 }
 
@@ -255,7 +273,10 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
   if (fs::is_regular_file(st))
     if (const std::uintmax_t size = fs::file_size(path, ec); !ec && size > max_bytes) too_large(size_text(size) + ", ");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw_bad_input(path + ": cannot open (" + std::strerror(errno) + ")");
+  if (!in) {
+    const std::string hint = path == "-" ? "; standard input is read as /dev/stdin" : "";
+    throw_bad_input(path + ": cannot open (" + std::strerror(errno) + ")" + hint);
+  }
   std::string text;
   std::vector<char> chunk(std::size_t(1) << 20);
   while (in) {

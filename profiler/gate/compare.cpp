@@ -82,7 +82,7 @@ void validate(const GateOptions& o) {
   auto need = [](bool ok, const char* what) {
     if (!ok) throw_bad_input(what);
   };
-  need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage above 0 (e.g. 5)");
+  need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage above 0 and below 1000 (e.g. 5)");
   need(o.confidence > 0.5 && o.confidence < 1, "--confidence must lie between 50 and 100 percent");
   need(o.equivalence_confidence > 0.5 && o.equivalence_confidence < 1,
        "the equivalence confidence must lie between 50 and 100 percent");

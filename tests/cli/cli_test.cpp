@@ -66,6 +66,66 @@ TEST(Cli, NoSubcommandOrUnknownIsUsageError) {
   expect_one_line_error(run_cli({"frobnicate"}), 2, "frobnicate");
   expect_one_line_error(run_cli({"specs", "--bogus"}), 2, "--bogus");
   expect_one_line_error(run_cli({"--version", "x"}), 2, "--version takes nothing after it, got 'x'");
+  // CLI11 alone said "A subcommand is required".
+  expect_one_line_error(run_cli({"--bogus"}), 2, "unknown option '--bogus' before the command");
+  expect_one_line_error(run_cli({"-x", "specs"}), 2, "unknown option '-x'");
+}
+
+// CLI11 gives an option the next word whatever it is: "--md --csv x.csv" wrote
+// Markdown to a file named "--csv" and then read x.csv as an input.
+TEST(Cli, OptionNameWhereAValueBelongsIsAMissingValue) {
+  const std::string dir = temp_dir();
+  const std::string in = write_sample(dir);
+  expect_one_line_error(run_cli({"report", in, "--md", "--csv", dir + "/r.csv"}), 2,
+                        "--md needs a value, but the next word is '--csv'");
+  EXPECT_FALSE(std::filesystem::exists("--csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/r.csv"));
+  expect_one_line_error(run_cli({"compare", in, in, "--md", "--junit=" + dir + "/j.xml"}), 2,
+                        "--md needs a value");
+  expect_one_line_error(run_cli({"estimate", "--preset", "gpt2-small", "--model-flops-out", "--nvtx", "a"}), 2,
+                        "--model-flops-out needs a value");
+  expect_one_line_error(run_cli({"profile", "--out", "--", "/bin/true"}), 2,
+                        "--out needs a value, but the next word is '--'");
+  expect_one_line_error(run_cli({"bench", "--kernel", "--dtype", "bf16"}), 2, "--kernel needs a value");
+  // A value written with '=' is the user's own choice, and the application's
+  // arguments after "--" are its own.
+  auto r = run_cli({"report", in, "--md=" + dir + "/--csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/--csv"));
+}
+
+// `flopscope report r.json --md r.md | head`: the reader's early stop is its
+// choice; flopscope was once killed by SIGPIPE (exit 141) before writing r.md.
+TEST(Cli, ReaderThatStopsEarlyLosesNoOutputAndNoVerdict) {
+  const std::string dir = temp_dir();
+  const std::string in = write_sample(dir);
+  auto r = run_cli({"report", in, "--md", dir + "/r.md"}, {}, flopscope::test::kClosedPipe);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/r.md"));
+  EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+  write_text(dir + "/contracts.txt", "* : mfu >= 0.99\n");
+  r = run_cli({"check", in, "--contracts", dir + "/contracts.txt", "--md", dir + "/c.md"}, {},
+              flopscope::test::kClosedPipe);
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the verdict: a contract does not hold
+  EXPECT_TRUE(std::filesystem::exists(dir + "/c.md"));
+  EXPECT_EQ(run_cli({"specs", "--json"}, {}, flopscope::test::kClosedPipe).exit_code, 0);
+}
+
+// An empty value is refused, never read as "not given".
+TEST(Cli, EmptyValuesAreRefused) {
+  const std::string dir = temp_dir();
+  const std::string in = write_sample(dir);
+  expect_one_line_error(run_cli({"estimate", "--preset", "gpt2-small", "--kv-dtype", ""}), 2, "--kv-dtype");
+  expect_one_line_error(run_cli({"bench", "--shape", ""}), 2, "--shape");
+  expect_one_line_error(run_cli({"crosscheck", in, "--ncu", ""}), 2, "--ncu");
+  expect_one_line_error(run_cli({"crosscheck", in, "--model-flops", ""}), 2, "--model-flops");
+}
+
+TEST(Cli, ReportRefusesAFileGivenTwiceAndNamesStdin) {
+  const std::string dir = temp_dir();
+  const std::string in = write_sample(dir);
+  expect_one_line_error(run_cli({"report", in, dir + "/./results.json"}), 2, "is given twice");
+  expect_one_line_error(run_cli({"report", "-"}), 2, "standard input is read as /dev/stdin");
 }
 
 TEST(Cli, SpecsTable) {

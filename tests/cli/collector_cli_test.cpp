@@ -72,7 +72,11 @@ TEST(MetricsCli, BadInputIsOneLineExit2) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"metrics", "--chip", "H200"},
            {"metrics", "--chip", "GH100", "--set", "everything"},
-           {"metrics", "--chip", "GH100", "--tensor", "fp16,int3"}}) {
+           {"metrics", "--chip", "GH100", "--tensor", "fp16,int3"},
+           // options the command would drop without a word
+           {"metrics", "--chip", "GH100", "--set", "timing", "--tensor", "fp16"},
+           {"metrics", "--chip", "GH100", "--set", "bytes", "--tensor", "bf16"},
+           {"metrics", "--list-chips", "--chip", "GH100"}}) {
     const auto r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
     EXPECT_EQ(lines(r.err), 1) << r.err;

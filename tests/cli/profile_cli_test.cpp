@@ -42,6 +42,7 @@ TEST(ProfileCli, MissingApplicationIsUsageError) {
 TEST(ProfileCli, ApplicationNotFound) {
   expect_usage_error(run_cli({"profile", "--", "/nonexistent/flopscope-no-such-app"}), "not found");
   expect_usage_error(run_cli({"profile", "--", "flopscope-no-such-app-in-path"}), "not found");
+  expect_usage_error(run_cli({"profile", "--", "/tmp"}), "a directory, not a program");
 }
 
 TEST(ProfileCli, BadOptionsAreUsageErrors) {

@@ -30,7 +30,15 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int pipe_fds[2] = {-1, -1};
+  if (stdout_to == kClosedPipe) {
+    if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+    ::close(pipe_fds[0]);  // no reader: the first write gets EPIPE (and SIGPIPE)
+    posix_spawn_file_actions_adddup2(&fa, pipe_fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, pipe_fds[1]);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
   std::vector<std::string> argv_s{FLOPSCOPE_CLI_PATH};
@@ -58,6 +66,7 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
   if (posix_spawn(&pid, FLOPSCOPE_CLI_PATH, &fa, nullptr, argv.data(), envp.data()) != 0)
     throw std::runtime_error("cannot start " FLOPSCOPE_CLI_PATH);
   posix_spawn_file_actions_destroy(&fa);
+  if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
   int status = 0;
   waitpid(pid, &status, 0);
   CliResult r;

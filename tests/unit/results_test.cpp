@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -17,6 +19,13 @@
 #include "unit/sample_doc.h"
 
 using namespace flopscope;
+
+static std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 static std::string error_of(const std::string& text) {
   try {
@@ -188,16 +197,42 @@ TEST(Results, AtomicWriteAndRead) {
   EXPECT_THROW(read_results(dir), Error);
 }
 
+// A full disk (here a file-size limit) while writing the second of two files
+// leaves both as they were: no new Markdown summary beside a stale JUnit file.
+TEST(Results, SeveralFilesAreWrittenAllOrNone) {
+  namespace fs = std::filesystem;
+  const std::string dir = test::temp_dir();
+  write_file_atomic(dir + "/a.md", "old a\n");
+  write_file_atomic(dir + "/b.xml", "old b\n");
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  rlimit small = before;
+  small.rlim_cur = 4096;
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  try {
+    write_files_atomic({{dir + "/a.md", "new a\n"}, {dir + "/b.xml", std::string(1 << 20, 'x')}});
+    ADD_FAILURE() << "a write past the limit was not reported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::failure);
+    EXPECT_NE(std::string(e.what()).find("b.xml: write failed"), std::string::npos) << e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(slurp(dir + "/a.md"), "old a\n");
+  EXPECT_EQ(slurp(dir + "/b.xml"), "old b\n");
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 2);  // no temporary file left behind
+  write_files_atomic({{dir + "/a.md", "new a\n"}, {dir + "/b.xml", "new b\n"}});
+  EXPECT_EQ(slurp(dir + "/a.md"), "new a\n");
+  EXPECT_EQ(slurp(dir + "/b.xml"), "new b\n");
+}
+
 // ---- Validation: what a results file may hold (docs/results-format.md) ----------
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> fixture_files() {
   std::vector<std::string> out;

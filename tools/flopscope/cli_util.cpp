@@ -226,9 +226,24 @@ void check_outputs(const std::vector<std::string>& paths, const std::vector<std:
   check_outputs_apart(paths, inputs);
 }
 
+void refuse_repeated_files(const std::vector<std::string>& paths) {
+  for (size_t i = 0; i < paths.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (same_file(paths[i], paths[j]))
+        throw_bad_input(paths[i] + " is given twice (as '" + paths[j] + "'): give each results file once");
+}
+
+void write_outputs(const std::vector<OutputFile>& files) {
+  std::vector<FileToWrite> to_write;
+  for (const OutputFile& f : files)
+    if (!f.path.empty()) to_write.push_back({f.path, f.content});
+  write_files_atomic(to_write);
+  for (const OutputFile& f : files)
+    if (!f.path.empty()) std::fprintf(stderr, "wrote %s: %s\n", f.what, one_line(f.path).c_str());
+}
+
 void write_output(const std::string& path, const std::string& content, const char* what) {
-  write_file_atomic(path, content);
-  std::fprintf(stderr, "wrote %s: %s\n", what, one_line(path).c_str());
+  write_outputs({{path, content, what}});
 }
 
 }  // namespace flopscope::cli

@@ -108,6 +108,14 @@ Check one_of(std::vector<std::string> choices);
 /// An output given as this is standard output (report's --csv - and kin).
 inline constexpr const char* kStdoutName = "-";
 
+/// A file a command writes: where, what it holds, and what it is ("Markdown").
+struct OutputFile {
+  std::string path, content;
+  const char* what;
+};
+/// Writes every file with a path, all or none (write_files_atomic), and says
+/// so on stderr, a line each.
+void write_outputs(const std::vector<OutputFile>& files);
 /// Writes `content` atomically to `path` and says so on stderr.
 void write_output(const std::string& path, const std::string& content, const char* what);
 /// Checks every non-empty output path before any work, so that a bad one
@@ -116,6 +124,10 @@ void write_output(const std::string& path, const std::string& content, const cha
 /// (check_outputs_apart). '-' is refused: a command that takes it for
 /// standard output leaves it out of `paths`.
 void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs = {});
+
+/// Refuses a results file given twice (by any two names): its runs would be
+/// counted, reported or pooled twice.
+void refuse_repeated_files(const std::vector<std::string>& paths);
 
 }  // namespace flopscope::cli
 

@@ -371,7 +371,8 @@ void add_bench_command(Command app) {
   sub.add_option("--dtype", o->dtypes, "Comma-separated dtypes: fp32,tf32,fp16,bf16")
       .delimiter(',');
   sub.add_option("--shape", o->shape,
-                  "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order");
+                  "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order")
+      .check(not_empty());
   sub.add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
       .transform(positive_integer());
   sub.add_option("--warmup", o->warmup,

@@ -25,14 +25,6 @@ struct Pool {
   std::map<std::string, std::string> file_of_run;  ///< run_key -> the file it came from
 };
 
-// A file given twice would count each of its runs twice.
-void refuse_repeated_files(const std::vector<std::string>& paths) {
-  for (size_t i = 0; i < paths.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (same_file(paths[i], paths[j]))
-        throw_bad_input(paths[i] + " is given twice (as '" + paths[j] + "'): give each results file once");
-}
-
 // Against the first file that has a device, not the first file: a first file
 // without one would let any two GPUs through.
 void check_same_gpu(Pool& pool, const ResultsDoc& more, const std::string& path) {
@@ -99,9 +91,9 @@ void add_check_command(Command app) {
     const ResultsDoc& doc = pool.doc;
     const CheckReport rep = check_contracts(doc, std::move(contracts), pool.origin, opt->contracts);
     std::cout << render_check_text(rep, stdout_is_color_tty()) << std::flush;
-    if (!opt->md.empty()) write_output(opt->md, render_check_markdown(rep), "Markdown");
-    if (!opt->junit.empty()) write_output(opt->junit, render_check_junit(rep), "JUnit XML");
-    if (!opt->gbench.empty()) write_output(opt->gbench, render_gbench_json(doc), "Google Benchmark JSON");
+    write_outputs({{opt->md, opt->md.empty() ? "" : render_check_markdown(rep), "Markdown"},
+                   {opt->junit, opt->junit.empty() ? "" : render_check_junit(rep), "JUnit XML"},
+                   {opt->gbench, opt->gbench.empty() ? "" : render_gbench_json(doc), "Google Benchmark JSON"}});
     return rep.passed() ? int(kOk) : int(kFailure);
   });
 }

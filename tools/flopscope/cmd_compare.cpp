@@ -99,9 +99,9 @@ void add_compare_command(Command app) {
     const CompareReport rep = compare_results(base, cur, g, opt->baseline, opt->current);
     for (const auto& w : rep.warnings) std::fprintf(stderr, "flopscope: warning: %s\n", w.c_str());
     std::cout << render_compare_text(rep, stdout_is_color_tty(), false) << std::flush;
-    if (!opt->md.empty()) write_output(opt->md, render_compare_markdown(rep), "Markdown");
-    if (!opt->junit.empty()) write_output(opt->junit, render_compare_junit(rep), "JUnit XML");
-    if (!opt->gbench.empty()) write_output(opt->gbench, render_gbench_json(cur), "Google Benchmark JSON");
+    write_outputs({{opt->md, opt->md.empty() ? "" : render_compare_markdown(rep), "Markdown"},
+                   {opt->junit, opt->junit.empty() ? "" : render_compare_junit(rep), "JUnit XML"},
+                   {opt->gbench, opt->gbench.empty() ? "" : render_gbench_json(cur), "Google Benchmark JSON"}});
     return exit_code(rep.outcome());
   });
 }

@@ -44,16 +44,17 @@ void add_crosscheck_command(Command app) {
       "--flops-tolerance when given), 1 a counter differs or none was compared, 2 bad input\n"
       "(docs/crosscheck.md)");
   sub.add_option("results", opt->results,
-                  "Output of 'flopscope profile --set flops|roofline --out F -- CMD', or its --counters file, or "
+                  "Output of 'flopscope profile --set flops|roofline|bytes --out F -- CMD', or its --counters file, or "
                   "that of 'flopscope bench --metrics S --counters F'")
       .required();
   Option ncu_opt = sub.add_option(
       "--ncu", opt->ncu,
       "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-units base --print-kernel-base mangled\n"
-      "--log-file F CMD'");
+      "--log-file F CMD'").check(not_empty());
   Option model_opt = sub.add_option(
       "--model-flops", opt->model_flops,
-      "Model FLOPs per NVTX range (flopscope.model-flops/1 JSON, e.g. from scripts/torch_step.py --flops-out)");
+      "Model FLOPs per NVTX range (flopscope.model-flops/1 JSON, e.g. from scripts/torch_step.py --flops-out)")
+      .check(not_empty());
   ncu_opt.excludes(model_opt);
   sub.add_option("--counts-tolerance", opt->counts_tol_pct,
                   "Instruction and tensor-op counts, percent of ncu's value (default 0.1)")

@@ -535,7 +535,7 @@ void add_estimate_command(Command app) {
   o->o_peak = sub.add_option("--peak-tflops", o->peak_tflops, "Peak TFLOP/s per GPU, instead of the database's")
                     .check(finite_number());
   sub.add_option("--dtype", o->dtype, "bf16 (default), fp16, fp8, tf32, fp32, fp64, int8, or a peak key");
-  sub.add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)");
+  sub.add_option("--kv-dtype", o->kv_dtype, "KV-cache type for decode bytes (default: --dtype)").check(not_empty());
   o->o_mfu = sub.add_option("--mfu", o->mfu, "Assumed MFU, a fraction (0.4 = 40%)")
                     .check(finite_number());
   sub.add_option("--checkpointing", o->checkpointing, "none (default), selective or full");

@@ -119,17 +119,23 @@ void add_metrics_command(Command app) {
   auto opt = std::make_shared<MetricsOptions>();
   Command sub = app.add_subcommand(
       "metrics", "Print the hardware-counter plan for a chip and its replay passes (no GPU needed)");
-  sub.add_option("--chip", opt->chip,
+  Option chip = sub.add_option("--chip", opt->chip,
                   "CUPTI chip name, e.g. GH100 (H100, H200), GA100, AD102; default: GPU 0's")
       .check(not_empty());
-  sub.add_option("--set", opt->set, "timing, bytes, flops or roofline (default roofline)");
-  sub.add_option("--tensor", opt->tensor,
+  Option set = sub.add_option("--set", opt->set, "timing, bytes, flops or roofline (default roofline)");
+  Option tensor = sub.add_option("--tensor", opt->tensor,
                   "tensor-core source types to count: comma list of fp64,tf32,fp16,bf16,fp8, "
                   "or all (default) or none; each may cost a replay pass")
       .check(not_empty());
   sub.add_flag("--json", opt->json, "Print the plan as JSON");
-  sub.add_flag("--list-chips", opt->list_chips, "List the chips CUPTI knows and exit");
-  set_action(sub, [opt]() { return run_metrics(*opt); });
+  Option list = sub.add_flag("--list-chips", opt->list_chips, "List the chips CUPTI knows and exit");
+  list.excludes(chip).excludes(set).excludes(tensor);
+  set_action(sub, [opt]() {
+    // --tensor picks FLOP counters; under timing or bytes it would be dropped without a word.
+    if (!opt->tensor.empty() && (opt->set == "timing" || opt->set == "bytes"))
+      throw_bad_input("--tensor chooses the tensor-core FLOPs a plan counts: use --set flops or --set roofline");
+    return run_metrics(*opt);
+  });
 }
 
 }  // namespace

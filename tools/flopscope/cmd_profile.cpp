@@ -136,7 +136,10 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
   pid_t pid = 0;
   const int err = ::posix_spawnp(&pid, args[0].c_str(), nullptr, nullptr, argv.data(), envp.data());
   if (err != 0) {
+    std::error_code ec;
+    const bool dir = command[0].find('/') != std::string::npos && std::filesystem::is_directory(command[0], ec);
     const std::string why = err == ENOENT ? "not found (check the name and PATH)"
+                            : dir           ? "a directory, not a program (name the executable in it)"
                             : err == EACCES ? "permission denied (is it executable?)"
                                             : std::strerror(err);
     throw Error(ErrorKind::bad_input, "cannot run '" + command[0] + "': " + why);

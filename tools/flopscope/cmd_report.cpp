@@ -60,6 +60,7 @@ void add_report_command(Command app) {
         to_stdout = &o;
       }
     }
+    refuse_repeated_files(opt->inputs);
     std::vector<std::string> reads = opt->inputs;
     if (!opt->peaks.empty()) reads.push_back(opt->peaks);
     check_outputs(files, reads);
@@ -75,10 +76,12 @@ void add_report_command(Command app) {
     for (const Output& o : wanted)
       if (!o.path.empty()) rendered.emplace_back(&o, o.render(docs));
     std::cout << (to_stdout ? std::string() : render_report_terminal(docs, stdout_width(), stdout_is_color_tty()));
+    std::vector<OutputFile> written;
     for (const auto& [o, text] : rendered) {
       if (o == to_stdout) std::cout << text;
-      else write_output(o->path, text, o->what);
+      else written.push_back({o->path, text, o->what});
     }
+    write_outputs(written);
     return int(kOk);
   });
 }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <sys/stat.h>
@@ -51,6 +52,50 @@ static bool is_subcommand(CLI::App& app, const std::string& name) {
   return false;
 }
 
+// An option of `sub` named by the word `word` ("--md", "--md=x", "-h"), or null.
+static const CLI::Option* option_named(const CLI::App& sub, const std::string& word) {
+  if (word.size() < 2 || word[0] != '-') return nullptr;
+  const std::string name = word.substr(0, word.find('='));
+  for (const CLI::Option* o : sub.get_options())
+    if (o->nonpositional() && o->check_name(name)) return o;
+  return nullptr;
+}
+
+// CLI11 hands an option the next word whatever it is, so "--md --csv x.csv"
+// would write Markdown to a file named "--csv" and then read x.csv as input.
+// An option name, or the "--" before an application, where a value belongs is
+// a missing value; the error names it. Empty when every value is in its place.
+static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return {};
+  const CLI::App* sub = nullptr;
+  for (const CLI::App* s : app.get_subcommands({}))
+    if (s->check_name(argv[1])) sub = s;
+  if (!sub) return {};
+  for (int i = 2; i + 1 < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") break;  // the application's own arguments follow
+    const CLI::Option* o = option_named(*sub, word);
+    if (!o || word.find('=') != std::string::npos || o->get_items_expected_min() < 1) continue;
+    const std::string next = argv[i + 1];
+    if (next == "--" || option_named(*sub, next))
+      return word + " needs a value, but the next word is '" + next + "' (give " + word + " VALUE)";
+    ++i;  // skip the value
+  }
+  return {};
+}
+
+// A reader that stops early (`| head`) makes writes fail with EPIPE instead of
+// killing flopscope, so that its other outputs (--md, --junit) are still
+// written and its exit code is its own. A no-op handler, not SIG_IGN: ignored
+// signals stay ignored across exec, and `profile` must not change its app's.
+static void ignore_broken_pipe() {
+  struct sigaction sa{};
+  sa.sa_handler = [](int) {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGPIPE, &sa, nullptr);
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"flopscope: measured FLOPs, MFU and roofline positions for NVIDIA GPU kernels.\n"
                "Exit codes: 0 ok, 1 failure or regression, 2 bad usage or input, 3 no GPU/driver/"
@@ -70,11 +115,21 @@ int main(int argc, char** argv) {
     return cli::kBadInput;
   }
   // CLI11 would only say "a subcommand is required"; name the unknown word.
+  if (argc > 1 && argv[1][0] == '-' && !option_named(app, argv[1])) {
+    std::fprintf(stderr, "flopscope: error: unknown option '%s' before the command (see 'flopscope --help')\n",
+                 one_line(argv[1]).c_str());
+    return cli::kBadInput;
+  }
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
     std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n",
                  one_line(argv[1]).c_str());
     return cli::kBadInput;
   }
+  if (const std::string why = misplaced_value(app, argc, argv); !why.empty()) {
+    std::fprintf(stderr, "flopscope: error: %s\n", one_line(why).c_str());
+    return cli::kBadInput;
+  }
+  ignore_broken_pipe();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -98,7 +153,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "flopscope: error: %s\n", one_line(e.what()).c_str());
     return exit_code_for(e.kind());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "flopscope: error: out of host memory\n");
+    std::fprintf(stderr, "flopscope: error: out of host memory: free memory, or use smaller shapes or inputs\n");
     return cli::kFailure;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flopscope: internal error: %s\n", one_line(e.what()).c_str());

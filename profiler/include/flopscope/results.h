@@ -134,6 +134,15 @@ ResultsDoc read_results(const std::string& path);
 
 /// Atomic write of any text file (used by every reporter).
 void write_file_atomic(const std::string& path, const std::string& content);
+/// A file for write_files_atomic: where it goes and what it holds.
+struct FileToWrite {
+  std::string path, content;
+};
+/// Writes every file to a temporary beside it first and renames them into
+/// place only when all were written, so that a full disk leaves the old set
+/// (a Markdown summary never beside a stale JUnit file); a rename that fails
+/// after others succeeded is the one way a mixed set remains.
+void write_files_atomic(const std::vector<FileToWrite>& files);
 /// What write_file_atomic checks before it writes, for commands to call before
 /// long work: the directory exists, and `path` is not a device, pipe or
 /// directory (a symbolic link counts as where it points). Throws bad_input.
