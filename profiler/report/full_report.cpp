@@ -94,7 +94,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     m.add_column("MFU% datasheet", Align::right);
     m.add_column("MFU% measured", Align::right);
     for (const auto& r : doc.runs)
-      m.add_row({terminal_text(run_label(r)), terminal_text(r.precision), pct(r.derived.mfu), pct(mfu_measured(r, doc))});
+      m.add_row({terminal_text(run_title(r)), terminal_text(r.precision), pct(r.derived.mfu), pct(mfu_measured(r, doc))});
     os << m.render(width, color);
   }
 
@@ -134,13 +134,13 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     t.add_column("MFU%", Align::right);
     t.add_column("HFU%", Align::right);
     for (const auto& r : recon)
-      t.add_row({terminal_text(run_label(doc.runs[r.run])), fmt_si(r.model_flops), fmt_si(r.hw_flops),
+      t.add_row({terminal_text(run_title(doc.runs[r.run])), fmt_si(r.model_flops), fmt_si(r.hw_flops),
                  r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
                  fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), pct(r.mfu), pct(r.hfu)});
     os << t.render(width, color);
     for (const auto& r : recon)
       for (const auto& why : r.reasons)
-        os << wrap(terminal_text(why), width, "  " + terminal_text(run_label(doc.runs[r.run])) + ": ", "      ");
+        os << wrap(terminal_text(why), width, "  " + terminal_text(run_title(doc.runs[r.run])) + ": ", "      ");
   }
   return os.str();
 }
@@ -167,9 +167,9 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
     }
     // The shape only where one label runs at several shapes: width goes to numbers.
     std::map<std::string, size_t> shapes_per_label;
-    for (const auto& row : rows) ++shapes_per_label[run_label(row.id, row.nvtx)];
+    for (const auto& row : rows) ++shapes_per_label[run_label(row.id, row.nvtx, row.shape)];
     for (const auto& row : rows) {
-      const std::string label = run_label(row.id, row.nvtx);
+      const std::string label = run_label(row.id, row.nvtx, row.shape);
       std::vector<Cell> cells{terminal_text(shapes_per_label[label] > 1 ? label + " (" + row.shape + ")" : label)};
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
@@ -285,7 +285,7 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
   if (doc.peaks.measured) {
     os << "\n| kernel | peak | MFU % (datasheet) | MFU % (measured) |\n|---|---|---:|---:|\n";
     for (const auto& r : doc.runs)
-      os << "| " << md_cell(run_label(r)) << " | " << md_cell(r.precision) << " | " << pct(r.derived.mfu) << " | "
+      os << "| " << md_cell(run_title(r)) << " | " << md_cell(r.precision) << " | " << pct(r.derived.mfu) << " | "
          << pct(mfu_measured(r, doc)) << " |\n";
   }
 
@@ -314,7 +314,7 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
       std::string why;
       for (const auto& w : r.reasons) why += (why.empty() ? "" : "; ") + w;
       if (why.empty()) why = "agree within " + fmt_fixed(kReconTolerance * 100, 0) + "%";
-      os << "| " << md_cell(run_label(doc.runs[r.run])) << " | " << fmt_si(r.model_flops) << " | "
+      os << "| " << md_cell(run_title(doc.runs[r.run])) << " | " << fmt_si(r.model_flops) << " | "
          << md_cell(model_parts(r)) << " | " << fmt_si(r.hw_flops) << " | " << md_cell(pipe_split(r)) << " | "
          << (r.ratio ? fmt_fixed(*r.ratio, 3) : "-") << " | " << pct(r.mfu) << " | " << pct(r.hfu) << " | "
          << md_cell(why) << " |\n";
@@ -345,7 +345,7 @@ std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
   for (size_t d = 0; d < docs.size(); ++d) os << (d > 0 ? "---:|---:|---:|" : "---:|---:|");
   os << "\n";
   for (const auto& row : side_by_side(docs)) {
-    os << "| " << md_cell(run_label(row.id, row.nvtx)) << " | " << md_cell(row.shape) << " |";
+    os << "| " << md_cell(run_label(row.id, row.nvtx, row.shape)) << " | " << md_cell(row.shape) << " |";
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;

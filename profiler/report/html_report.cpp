@@ -161,8 +161,9 @@ std::string bound_td(const std::string& b) {
   return "<td class=\"" + cls + "\">" + e(b) + "</td>";
 }
 
-std::string kernel_td(const RunRecord& r) {
-  std::string s = "<td>" + e(run_label(r));
+// `label`: run_label where a shape column follows, else run_title.
+std::string kernel_td(const RunRecord& r, const std::string& label) {
+  std::string s = "<td>" + e(label);
   if (!r.name.empty()) s += "<div class=\"sym\">" + e(r.name) + "</div>";
   return s + "</td>";
 }
@@ -220,7 +221,7 @@ void runs_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     const RunRecord& r = doc.runs[i];
     const Derived& v = r.derived;
-    o << "<tr data-run=\"" << i << "\">" << kernel_td(r) << shape_td(shape_string(r.shape))
+    o << "<tr data-run=\"" << i << "\">" << kernel_td(r, run_label(r)) << shape_td(shape_string(r.shape))
       << num_td(fmt_time(r.time_s.median), r.time_s.median)
       << num_td(model_tflops(r) ? fmt_fixed(*model_tflops(r), 2) : "-", model_tflops(r))
       << num_td(v.tflops_hw ? fmt_fixed(*v.tflops_hw, 2) : "-", v.tflops_hw) << pct_td(v.mfu);
@@ -284,7 +285,7 @@ void recon_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
         pipes += '%';
       }
     }
-    o << "<tr data-run=\"" << r.run << "\">" << kernel_td(doc.runs[r.run]) << num_td(fmt_si(r.model_flops), r.model_flops)
+    o << "<tr data-run=\"" << r.run << "\">" << kernel_td(doc.runs[r.run], run_title(doc.runs[r.run])) << num_td(fmt_si(r.model_flops), r.model_flops)
       << text_td(parts.empty() ? "-" : parts) << num_td(fmt_si(r.hw_flops), r.hw_flops)
       << text_td(pipes.empty() ? "not split by the counters" : pipes)
       << num_td(r.ratio ? fmt_fixed(*r.ratio, 3) : "-", r.ratio) << pct_td(r.mfu) << pct_td(r.hfu) << "<td>";
@@ -363,7 +364,7 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
   }
   o << "</tr></thead><tbody>\n";
   for (const auto& row : side_by_side(docs)) {
-    o << "<tr>" << text_td(run_label(row.id, row.nvtx)) << shape_td(row.shape);
+    o << "<tr>" << text_td(run_label(row.id, row.nvtx, row.shape)) << shape_td(row.shape);
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;

@@ -45,7 +45,7 @@ std::string clock_limit_lines(const ResultsDoc& doc, size_t width) {
   std::string lines;
   for (const RunRecord& r : doc.runs) {
     if (!r.clock_limits || r.clock_limits->empty()) continue;
-    std::string line = "  " + run_label(r) + " " + shape_string(r.shape) + ": " + clock_limits_text(*r.clock_limits);
+    std::string line = "  " + run_title(r) + ": " + clock_limits_text(*r.clock_limits);
     if (r.power_w) line += ", " + fmt_fixed(*r.power_w, 0) + " W";
     if (r.sm_clock_mhz) line += ", " + fmt_fixed(*r.sm_clock_mhz, 0) + " MHz";
     lines += first_columns(terminal_text(line), width) + "\n";

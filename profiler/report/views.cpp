@@ -59,8 +59,14 @@ std::string terminal_text(const std::string& s) {
   return out;
 }
 
-std::string run_label(const std::string& id, const std::string& nvtx) {
-  return nvtx.empty() ? id : id + " in " + nvtx;
+std::string run_label(const std::string& id, const std::string& nvtx, const std::string& shape) {
+  if (nvtx.empty() || nvtx == id + " " + shape) return id;
+  return id + " in " + nvtx;
+}
+
+std::string run_title(const RunRecord& r) {
+  const std::string shape = shape_string(r.shape);
+  return shape.empty() ? run_label(r) : run_label(r) + " " + shape;
 }
 
 std::vector<std::string> doc_labels(const std::vector<ResultsDoc>& docs) {
@@ -137,7 +143,7 @@ std::string above_peak_warning(const ResultsDoc& doc) {
   for (const auto& r : doc.runs)
     if (const auto measured = mfu_measured(r, doc);
         (r.derived.mfu && *r.derived.mfu > 1) || (r.derived.hfu && *r.derived.hfu > 1) || (measured && *measured > 1))
-      ids.push_back(run_label(r.id, r.nvtx));
+      ids.push_back(run_title(r));
   if (ids.empty()) return "";
   std::string s = std::to_string(ids.size()) + (ids.size() == 1 ? " run is" : " runs are") +
                   " above 100% of the peak named for it (";

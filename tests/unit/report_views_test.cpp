@@ -801,7 +801,9 @@ TEST(Report, MfuAbovePeakIsAWarning) {
   EXPECT_EQ(above_peak_warning(doc), "");
   doc.runs[0].derived.mfu = 16.4;
   const std::string w = above_peak_warning(doc);
-  EXPECT_NE(w.find("1 run is above 100% of the peak named for it (" + doc.runs[0].id + ")"), std::string::npos) << w;
+  // Named with its shape: one kernel may run at several.
+  EXPECT_NE(w.find("1 run is above 100% of the peak named for it (" + run_title(doc.runs[0]) + ")"), std::string::npos)
+      << w;
   EXPECT_NE(render_report_terminal({doc}, 200, false).find("warning: 1 run is above 100%"), std::string::npos);
   EXPECT_NE(render_report_markdown({doc}).find("> **Warning:** 1 run is above 100%"), std::string::npos);
   EXPECT_NE(render_report_html({doc}).find("<dt>above peak</dt><dd><span class=\"bad\">1 run is above"),
@@ -950,4 +952,24 @@ TEST(FullReport, OneFileGivesEveryView) {
   EXPECT_NE(term.find("model vs hardware FLOPs"), std::string::npos);
   EXPECT_NE(term.find("MFU% measured"), std::string::npos);
   EXPECT_THROW(render_report_html({}), Error);
+}
+
+// bench names each run's NVTX range "id shape": a label "id in id shape" only
+// repeated the id and the shape (and pushed the shape column aside); a user's
+// range stays in the label, and views without a shape column add the shape.
+TEST(RunLabel, BenchsOwnRangeIsLeftOutAUsersIsKept) {
+  RunRecord r = test::sample_doc().runs[0];
+  const std::string shape = shape_string(r.shape);
+  ASSERT_FALSE(shape.empty());
+  r.nvtx = r.id + " " + shape;
+  EXPECT_EQ(run_label(r), r.id);
+  EXPECT_EQ(run_title(r), r.id + " " + shape);
+  r.nvtx = "train/step3";
+  EXPECT_EQ(run_label(r), r.id + " in train/step3");
+  EXPECT_EQ(run_title(r), r.id + " in train/step3 " + shape);
+  r.nvtx = r.id + " m=1";  // another shape's range: kept
+  EXPECT_EQ(run_label(r), r.id + " in " + r.id + " m=1");
+  r.nvtx.clear();
+  r.shape = {};
+  EXPECT_EQ(run_title(r), r.id);
 }

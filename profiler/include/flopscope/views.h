@@ -22,9 +22,12 @@ std::string html_escape(const std::string& s);
 std::string terminal_text(const std::string& s);
 
 /// How views name a run: its id, then " in " and its NVTX range path when it
-/// has one (a profile holds one kernel once per range).
-std::string run_label(const std::string& id, const std::string& nvtx);
-inline std::string run_label(const RunRecord& r) { return run_label(r.id, r.nvtx); }
+/// has one (a profile holds one kernel once per range). Not the range bench
+/// gives each run, "id shape": it would only repeat the id and the shape.
+std::string run_label(const std::string& id, const std::string& nvtx, const std::string& shape);
+inline std::string run_label(const RunRecord& r) { return run_label(r.id, r.nvtx, shape_string(r.shape)); }
+/// run_label and then the shape, if any: for views with no shape column.
+std::string run_title(const RunRecord& r);
 
 // ---- Which document is which -------------------------------------------------------
 /// A short, unique label per document: "h200 @ 1a2b3c4", made unique with the
