@@ -69,16 +69,19 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   }
   ModelConfig m;
   m.name = origin;
-  auto size = [&](const char* key, int64_t& out, bool required) {
+  // Present sizes must be positive; absent optional ones keep their default.
+  // A count whose default is 0 (`zero_is_none`) may also be 0: none, as absent
+  // (a config.json's n_shared_experts or first_k_dense_replace of 0).
+  auto size = [&](const char* key, int64_t& out, bool required, bool zero_is_none = false) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) {
       if (required) throw_bad_input(origin + ": missing key '" + key + "' (a positive whole number)");
       return;
     }
     out = size_value(*it, origin, key);
-    // Present keys must be positive; absent optional ones keep their default.
-    if (out <= 0)
-      throw_bad_input(origin + ": " + key + " must be positive, got " + std::to_string(out));
+    if (out < 0 || (out == 0 && !zero_is_none))
+      throw_bad_input(origin + ": " + key + " must be " + (zero_is_none ? "0 (none) or more" : "positive") +
+                      ", got " + std::to_string(out));
   };
   auto flag = [&](const char* key, bool& out) {
     auto it = j.find(key);
@@ -99,16 +102,16 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   size("seq_len", m.seq_len, true);
   size("experts", m.experts, false);
   size("active_experts", m.active_experts, false);
-  size("shared_experts", m.shared_experts, false);
+  size("shared_experts", m.shared_experts, false, /*zero_is_none=*/true);
   size("moe_ffn_dim", m.moe_ffn_dim, false);
-  size("dense_layers", m.dense_layers, false);
+  size("dense_layers", m.dense_layers, false, /*zero_is_none=*/true);
   size("kv_lora_rank", m.kv_lora_rank, false);
   size("q_lora_rank", m.q_lora_rank, false);  // null, as in DeepSeek-V2-Lite's config.json: absent
-  size("qk_rope_head_dim", m.qk_rope_head_dim, false);
+  size("qk_rope_head_dim", m.qk_rope_head_dim, false, /*zero_is_none=*/true);
   size("v_head_dim", m.v_head_dim, false);
   size("sliding_window", m.sliding_window, false);
   size("window_layers", m.window_layers, false);
-  // 0 is a valid depth (no modules, as absent), unlike the sizes above.
+  // validate_mtp names the fix for a negative depth.
   if (auto it = j.find("mtp_depth"); it != j.end() && !it->is_null())
     m.mtp_depth = size_value(*it, origin, "mtp_depth");
   flag("router_bias", m.router_bias);

@@ -189,6 +189,9 @@ TEST(EstimateCli, TableAndConfigFile) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   const auto list = run_cli({"estimate", "--list-presets"});
   ASSERT_EQ(list.exit_code, 0);
+  // A model named beside the list would be ignored: refused instead.
+  EXPECT_EQ(run_cli({"estimate", "--list-presets", "--preset", "nope"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"estimate", "--list-presets", "--config", "/nonexistent.json"}).exit_code, 2);
   for (const char* p : {"llama3-405b", "deepseek-v2-lite", "deepseek-v2", "deepseek-v3"})
     EXPECT_NE(list.out.find(p), std::string::npos) << p;
   // The list points at the --json key that holds each preset's source: one that exists.

@@ -763,8 +763,14 @@ TEST(EstimateBadInput, DeepSeekKeysNameTheFix) {
   EXPECT_NE(e.find("router_bias needs experts"), std::string::npos) << e;
   e = bad_input_message(with(moe, R"("dense_layers": 2)"));
   EXPECT_NE(e.find("dense_layers (2) must be less than layers (2)"), std::string::npos) << e;
-  e = bad_input_message(with(moe, R"("shared_experts": 0)"));
-  EXPECT_NE(e.find("shared_experts must be positive, got 0"), std::string::npos) << e;
+  // 0 is none, as absent: a config.json's n_shared_experts or first_k_dense_replace of 0.
+  const auto moe_alone = to_config_json(parse_model_config(moe + "}", "m.json"));
+  EXPECT_EQ(to_config_json(parse_model_config(with(moe, R"("shared_experts": 0, "dense_layers": 0)"), "m.json")),
+            moe_alone);
+  e = bad_input_message(with(moe, R"("shared_experts": -1)"));
+  EXPECT_NE(e.find("shared_experts must be 0 (none) or more, got -1"), std::string::npos) << e;
+  e = bad_input_message(with(kDense, R"("experts": 0, "active_experts": 2)"));
+  EXPECT_NE(e.find("experts must be positive, got 0"), std::string::npos) << e;
   e = bad_input_message(with(mla, R"("kv_lora_rank2": 1)"));
   EXPECT_NE(e.find("unknown key 'kv_lora_rank2'"), std::string::npos) << e;
   e = bad_input_message(with(mla, R"("router_bias": 1)"));

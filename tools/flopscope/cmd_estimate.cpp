@@ -522,9 +522,10 @@ void add_estimate_command(Command app) {
   auto o = std::make_shared<EstimateOptions>();
   Command sub = app.add_subcommand(
       "estimate", "FLOP budget of training and serving a transformer: FLOPs, time, energy, cost (no GPU needed)");
-  sub.add_option("--preset", o->preset, "A model preset (--list-presets)").check(not_empty());
-  sub.add_option("--config", o->config, "A model config JSON file (docs/estimate.md)").check(not_empty());
-  sub.add_flag("--list-presets", o->list_presets, "List the presets and exit");
+  Option preset = sub.add_option("--preset", o->preset, "A model preset (--list-presets)").check(not_empty());
+  Option config = sub.add_option("--config", o->config, "A model config JSON file (docs/estimate.md)").check(not_empty());
+  // Listing reads no model: a model named beside it would be ignored without a word.
+  sub.add_flag("--list-presets", o->list_presets, "List the presets and exit").excludes(preset).excludes(config);
   o->o_tokens = sub.add_option("--tokens", o->tokens, "Training tokens (default: the preset's published count)")
                     .check(finite_number());
   o->o_tps = sub.add_option("--tokens-per-second", o->tokens_per_second,
