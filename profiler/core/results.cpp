@@ -186,6 +186,20 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   write_files_atomic({{path, content}});
 }
 
+namespace {
+// Every byte of `s` to `fd`, through short writes and signals.
+bool write_all(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    const ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += size_t(n);
+  }
+  return true;
+}
+}  // namespace
+
 void write_files_atomic(const std::vector<FileToWrite>& files) {
   namespace fs = std::filesystem;
   struct Staged {
@@ -205,16 +219,17 @@ void write_files_atomic(const std::vector<FileToWrite>& files) {
     tmp_name.append(target.filename().string().substr(0, 200)).append(".tmp.");
     tmp_name.append(std::to_string(::getpid())).append(".").append(std::to_string(staged.size()));
     const fs::path tmp = dir_of(target) / tmp_name;
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
+    // O_CLOEXEC: a profiled application writes these too, and the programs it
+    // starts meanwhile must not inherit them.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
       const std::string why = std::strerror(errno);
       remove_staged();
       throw_bad_input(f.path + ": cannot write (" + why + ")");
     }
     staged.push_back({tmp, target});
-    out << f.content;
-    out.flush();
-    if (!out) {
+    const bool written = write_all(fd, f.content);
+    if (::close(fd) != 0 || !written) {
       remove_staged();
       throw Error(ErrorKind::failure, f.path + ": write failed (disk full?)");
     }

@@ -5,7 +5,9 @@
 //   cuptiActivityFlushAll  appends "flush <flag>\n" to $FAKE_CUPTI_LOG;
 //   cuptiUnsubscribe, cuptiActivityDisable  append their name and "\n" to it;
 //   $FAKE_CUPTI_REFUSE=NAME[:N]  makes the Nth call (the first by default) of the
-//                          stub NAME return CUPTI_ERROR_INVALID_PARAMETER.
+//                          stub NAME return CUPTI_ERROR_INVALID_PARAMETER;
+//   cuptiSubscribe_v2      keeps the callback, which fake_cupti_call_back calls
+//                          as CUPTI would on an API call or an NVTX range.
 // inject_loader loads it first when INJECT_LOADER_CUPTI names it, as PyTorch
 // loads its wheel's libcupti, so the injection library binds to it by SONAME.
 // A CUPTI function the library starts to import must be added here: dlopen
@@ -95,7 +97,27 @@ FAKE_CUPTI_STUB(cuptiRangeProfilerGetCounterDataSize)
 FAKE_CUPTI_STUB(cuptiRangeProfilerSetConfig)
 FAKE_CUPTI_STUB(cuptiRangeProfilerStart)
 FAKE_CUPTI_STUB(cuptiRangeProfilerStop)
-FAKE_CUPTI_STUB(cuptiSubscribe_v2)  // leaves the handle null; nothing ever calls back
+using FakeCallback = void (*)(void* userdata, int domain, unsigned cbid, const void* data);
+FakeCallback g_callback = nullptr;
+void* g_userdata = nullptr;
+
+// Leaves the handle null, as the other stubs ignore it.
+extern "C" int cuptiSubscribe_v2(void** subscriber, FakeCallback callback, void* userdata, void* params);
+extern "C" int cuptiSubscribe_v2(void** subscriber, FakeCallback callback, void* userdata, void*) {
+  static unsigned calls = 0;
+  const int r = answer("cuptiSubscribe_v2", calls);
+  if (r == 0) {
+    g_callback = callback;
+    g_userdata = userdata;
+    *subscriber = nullptr;
+  }
+  return r;
+}
+
+extern "C" void fake_cupti_call_back(int domain, unsigned cbid, const void* data);
+extern "C" void fake_cupti_call_back(int domain, unsigned cbid, const void* data) {
+  if (g_callback) g_callback(g_userdata, domain, cbid, data);
+}
 
 extern "C" int cuptiGetVersion(uint32_t* version);
 extern "C" int cuptiGetVersion(uint32_t* version) {

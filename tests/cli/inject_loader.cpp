@@ -17,12 +17,27 @@
 //   fds              fail (exit 69) if InitializeInjection left a pipe open without
 //                    FD_CLOEXEC, which would leak into every program the application
 //                    runs; 70 if it opened none (its signal pipes are missing)
+//   segv-resethand   a real fault, under a SIGSEGV handler of the application's with
+//                    SA_RESETHAND that returns: the fault repeats once, then kills
+//   segv-nodefer     the same with SA_NODEFER | SA_RESETHAND, a handler that raises
+//                    SIGSEGV itself (backward-cpp's way), then _exit(1) if it lived
+//   nvtx-sigterm     NVTX callbacks in a loop (the fake CUPTI's), while another thread
+//                    sends the process SIGTERM after 200 ms
+//   hup-ignored      SIGHUP ignored before CUDA starts, then raised, then SIGTERM: the
+//                    process dies of the SIGTERM, and the write says so
+// Each of the last four gives up after 20 s (SIGALRM, 142) rather than hang.
+#include <cupti_callbacks.h>
+#include <cupti_nvtx_cbid.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <generated_nvtx_meta.h>
 #include <nvtx3/nvToolsExt.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +50,58 @@ namespace {
 volatile sig_atomic_t g_handled = 0;
 
 void on_term(int) { g_handled = 1; }
+
+void on_segv_return(int) { g_handled = 1; }
+
+void on_segv_raise(int sig) {
+  ::raise(sig);  // with SA_NODEFER and SA_RESETHAND: the default action, now
+  ::_exit(1);
+}
+
+void install_segv(void (*handler)(int), int flags) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sa.sa_flags = flags;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGSEGV, &sa, nullptr);
+}
+
+// A fault the sanitizers leave alone: a store to a page mapped PROT_NONE.
+void fault() {
+  void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) ::_exit(71);
+  *static_cast<volatile char*>(page) = 1;
+}
+
+// NVTX push/pop through the CUPTI callback, as the real CUPTI makes them, until
+// a SIGTERM sent from another thread ends the process.
+void nvtx_until_sigterm() {
+  using CallBack = void (*)(int, unsigned, const void*);
+  auto call_back = reinterpret_cast<CallBack>(dlsym(RTLD_DEFAULT, "fake_cupti_call_back"));
+  if (!call_back) ::_exit(72);
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &term, nullptr);  // the sender's copy: it goes to this thread
+  std::thread([] {
+    const timespec wait{0, 200 * 1000 * 1000};
+    ::nanosleep(&wait, nullptr);
+    ::kill(::getpid(), SIGTERM);
+  }).detach();
+  ::pthread_sigmask(SIG_UNBLOCK, &term, nullptr);
+  // A long name: copying it under the collector's lock keeps this thread there
+  // most of the time, so the signal most often lands inside; a short sleep
+  // between ranges lets the writer have the lock once the handler is done.
+  static const std::string name(16 << 20, 's');
+  nvtxRangePushA_params push_params{name.c_str()};
+  CUpti_NvtxData push{"nvtxRangePushA", &push_params, nullptr}, pop{"nvtxRangePop", nullptr, nullptr};
+  for (;;) {
+    call_back(CUPTI_CB_DOMAIN_NVTX, CUPTI_CBID_NVTX_nvtxRangePushA, &push);
+    call_back(CUPTI_CB_DOMAIN_NVTX, CUPTI_CBID_NVTX_nvtxRangePop, &pop);
+    const timespec gap{0, 1000 * 1000};
+    ::nanosleep(&gap, nullptr);
+  }
+}
 
 void on_abort_slowly(int sig) {
   const timespec wait{0, 300 * 1000 * 1000};
@@ -63,12 +130,16 @@ std::map<int, bool> open_pipes() {
 
 int main(int argc, char** argv) {
   if (argc < 3 || argc > 4) {
-    std::fprintf(stderr, "usage: inject_loader cuda|nvtx EXIT [sigterm|sigterm-handled|abort-slow|fds]\n");
+    std::fprintf(stderr, "usage: inject_loader cuda|nvtx EXIT [ACTION] (the actions are listed at the top)\n");
     return 64;
   }
   const std::string action = argc == 4 ? argv[3] : "";
   if (action == "sigterm-handled") ::signal(SIGTERM, on_term);
   if (action == "abort-slow") ::signal(SIGABRT, on_abort_slowly);
+  if (action == "segv-resethand") install_segv(on_segv_return, SA_RESETHAND);
+  if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
+  if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
+  if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action == "nvtx-sigterm") ::alarm(20);
   const std::map<int, bool> pipes_before = open_pipes();  // those the test runner left open
   if (const char* cupti = std::getenv("INJECT_LOADER_CUPTI")) {
     if (!dlopen(cupti, RTLD_NOW | RTLD_GLOBAL)) {
@@ -93,6 +164,12 @@ int main(int argc, char** argv) {
   if (action == "sigterm" || action == "sigterm-handled") ::raise(SIGTERM);
   if (action == "sigterm-handled" && !g_handled) return 68;  // the application's handler must run
   if (action == "abort-slow") ::raise(SIGABRT);
+  if (action.rfind("segv-", 0) == 0) fault();
+  if (action == "hup-ignored") {
+    ::raise(SIGHUP);
+    ::raise(SIGTERM);
+  }
+  if (action == "nvtx-sigterm") nvtx_until_sigterm();
   if (action == "fds") {
     int opened = 0, inherited = 0;
     for (const auto& [fd, inheritable] : open_pipes()) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 
 #include "cli/fake_cupti.h"
@@ -108,6 +110,18 @@ TEST(ProfileCli, AppSeesTheInjectionEnvironment) {
   const size_t at = r.out.find("cuda=") + 5;
   const std::string lib = r.out.substr(at, r.out.find('\n', at) - at);
   EXPECT_TRUE(std::filesystem::exists(lib)) << lib;
+}
+
+// `nohup flopscope profile -- APP`: a signal flopscope ignores stays ignored
+// for the application (a forwarding handler of ours became its default action
+// across exec, and SIGHUP killed it).
+TEST(ProfileCli, ASignalFlopscopeIgnoresStaysIgnoredForTheApp) {
+  struct sigaction ignore {}, before {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGHUP, &ignore, &before), 0);
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c", "kill -HUP $$; exit 7"});
+  ::sigaction(SIGHUP, &before, nullptr);
+  EXPECT_EQ(r.exit_code, 7) << r.err;
 }
 
 TEST(ProfileCli, KilledAppReportsSignalExitStatus) {
@@ -218,6 +232,53 @@ TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
   EXPECT_EQ(died.exit_code, 128 + 15) << died.err;
   EXPECT_NE(died.err.find("received signal 15"), std::string::npos) << died.err;
   EXPECT_EQ(flopscope::read_file(dir + "/died"), "flush 1\n");
+}
+
+// The application's crash handler runs as the kernel would have run it: with
+// SA_RESETHAND a handler that returns faults again into the default action
+// (it once faulted forever), and with SA_NODEFER one that raises the signal
+// dies of it (it once lived on to _exit(1)).
+TEST(ProfileCliFakeCupti, TheApplicationsCrashHandlerKeepsItsFlags) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "segv-resethand"});
+  EXPECT_EQ(r.exit_code, 128 + SIGSEGV) << r.err;  // 142: it faulted until the alarm
+  r = profile_with_fake_cupti({"cuda", "0", "segv-nodefer"});
+  EXPECT_EQ(r.exit_code, 128 + SIGSEGV) << r.err;
+}
+
+// A signal the application ignores stays ignored (nohup): it once got our
+// handler, whose write then used up the one a later SIGTERM needed.
+TEST(ProfileCliFakeCupti, AnIgnoredSignalStaysIgnored) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "hup-ignored"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
+}
+
+// SIGTERM reaching a thread inside the collector's NVTX callback: the write
+// needs a lock that thread holds, so the handler stops waiting after 1 s and
+// the helper ends the process once written (it once waited 10 s, and then died
+// without the write).
+TEST(ProfileCliFakeCupti, ASignalInsideACallbackIsWrittenWithoutAStall) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = profile_with_fake_cupti({"cuda", "0", "nvtx-sigterm"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
+  EXPECT_LT(seconds, 6) << r.err;
+}
+
+// An output that cannot be written once the application has run (its
+// directory removed meanwhile) is one line: the application's exit status and
+// the notes on how it ended still come (it once exited 2 with neither).
+TEST(ProfileCliFakeCupti, AnOutputLostAfterTheRunKeepsTheAppsStatus) {
+  const std::string dir = flopscope::test::temp_dir() + "/gone";
+  std::filesystem::create_directory(dir);
+  auto r = run_cli({"profile", "--out", dir + "/r.json", "--", "/bin/sh", "-c",
+                    "rm -rf '" + dir + "'; exec \"$0\" cuda 5", FLOPSCOPE_INJECT_LOADER},
+                   {std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("flopscope: error: " + dir + "/r.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exited with status 5"), std::string::npos) << r.err;
 }
 
 // CUPTI refusing a step after the subscription (here the third record kind,

@@ -93,18 +93,27 @@ void forward_signal(int sig, siginfo_t* info, void*) {
   if (g_child > 0 && !from_terminal) ::kill(pid_t(g_child), sig);
 }
 
+// A signal flopscope ignores (`nohup flopscope profile ...`, `trap '' INT`) is
+// left ignored: the application inherits that across exec, as it would
+// without flopscope, where a handler of ours would become the default action.
 struct SignalForwarding {
   struct sigaction prev[3];
+  bool installed[3] = {false, false, false};
   static constexpr int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
   SignalForwarding() {
     struct sigaction sa {};
     sa.sa_sigaction = forward_signal;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 3; ++i) ::sigaction(sigs[i], &sa, &prev[i]);
+    for (int i = 0; i < 3; ++i) {
+      if (::sigaction(sigs[i], nullptr, &prev[i]) != 0) continue;
+      if (!(prev[i].sa_flags & SA_SIGINFO) && prev[i].sa_handler == SIG_IGN) continue;
+      installed[i] = ::sigaction(sigs[i], &sa, nullptr) == 0;
+    }
   }
   ~SignalForwarding() {
-    for (int i = 0; i < 3; ++i) ::sigaction(sigs[i], &prev[i], nullptr);
+    for (int i = 0; i < 3; ++i)
+      if (installed[i]) ::sigaction(sigs[i], &prev[i], nullptr);
   }
 };
 
@@ -238,7 +247,20 @@ int run_profile(const ProfileOptions& o) {
   const cupti::ProfileOutcome outcome = cupti::judge_profile(c, app, o.command[0]);
   if (!c.doc.runs.empty())
     std::cout << render_profile_terminal(c.doc, 120, stdout_is_color_tty(), size_t(o.top)) << std::flush;
-  if (!o.out.empty() && !c.statuses.empty()) write_output(o.out, to_json_text(c.doc) + "\n", "results");
+  // An output that cannot be written (its directory removed while the app
+  // ran) is one line among the notes: it must not hide the application's
+  // exit status, nor the notes that say how the application ended.
+  int output_error = kOk;
+  auto writing = [&](const auto& write) {
+    try {
+      write();
+    } catch (const Error& e) {
+      std::fprintf(stderr, "flopscope: error: %s\n", one_line(e.what()).c_str());
+      output_error = exit_code_for(e.kind());
+    }
+  };
+  if (!o.out.empty() && !c.statuses.empty())
+    writing([&] { write_output(o.out, to_json_text(c.doc) + "\n", "results"); });
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   if (c.statuses.empty()) {
@@ -253,8 +275,8 @@ int run_profile(const ProfileOptions& o) {
       std::fprintf(stderr, "flopscope: %s\n", e.what());
     }
   }
-  if (!o.counters.empty()) save_counter_files(cfg.dir, o.counters);
-  return outcome.exit_code;
+  if (!o.counters.empty()) writing([&] { save_counter_files(cfg.dir, o.counters); });
+  return app.code != 0 || output_error == kOk ? outcome.exit_code : output_error;
 }
 #endif
 

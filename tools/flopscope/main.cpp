@@ -20,15 +20,6 @@
 
 using namespace flopscope;
 
-static int exit_code_for(ErrorKind k) {
-  switch (k) {
-    case ErrorKind::failure: return cli::kFailure;
-    case ErrorKind::bad_input: return cli::kBadInput;
-    case ErrorKind::no_gpu: return cli::kNoGpu;
-  }
-  return cli::kFailure;
-}
-
 // A table cut short by a full disk must not exit 0: stdout is checked once
 // the command is done (std::cout and stdio share the stream).
 static int with_stdout_checked(int rc) {
@@ -151,7 +142,7 @@ int main(int argc, char** argv) {
     return with_stdout_checked(action ? (*action)() : cli::kBadInput);
   } catch (const Error& e) {
     std::fprintf(stderr, "flopscope: error: %s\n", one_line(e.what()).c_str());
-    return exit_code_for(e.kind());
+    return cli::exit_code_for(e.kind());
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "flopscope: error: out of host memory: free memory, or use smaller shapes or inputs\n");
     return cli::kFailure;

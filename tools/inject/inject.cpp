@@ -12,7 +12,10 @@
 //     a crash or SIGKILL loses what came after the last write,
 //   - at exit() (atexit), whether or not the application tore CUDA down,
 //   - on SIGINT, SIGTERM, SIGHUP and on crash signals, from a helper thread while
-//     the handler waits (bounded), then the previous handler runs.
+//     the handler waits (bounded), then the previous handler runs. A write that
+//     outlasts the wait of a SIGINT, SIGTERM or SIGHUP (the interrupted thread
+//     may hold a lock it needs) is finished by the helper, which then ends the
+//     process with that signal if its default action would have.
 // docs/profile.md describes the behaviour and its limits.
 #include <cupti_version.h>
 #include <dlfcn.h>
@@ -26,6 +29,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -49,6 +53,7 @@ struct State {
   int sig_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
   std::mutex write_mu;
   std::atomic<bool> exiting{false};
+  bool dir_gone = false;  // under write_mu
   // The CUPTI this process bound to: a PyTorch wheel's, loaded at import, wins
   // over the toolkit's by SONAME.
   std::string cupti_library;
@@ -61,6 +66,15 @@ constexpr int kFlushSignals[] = {SIGINT, SIGTERM, SIGHUP};
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 struct sigaction g_prev[NSIG];
 
+// The handshake of a signal's write: the helper acknowledges a write it
+// finished while the handler waited; a handler done waiting defers instead,
+// and returns so that its thread can release what it holds, and the helper
+// then ends the process itself (when the signal's default action would have).
+// Whichever comes first wins the exchange. Lock-free, so signal-safe.
+enum Handshake : int { kWaiting = 0, kAcked = 1, kDeferred = 2 };
+std::atomic<int> g_handshake{kWaiting};
+static_assert(std::atomic<int>::is_always_lock_free);
+
 // `flush`: deliver CUPTI's buffers first. Not from inside InitializeInjection
 // (the driver is in cuInit) or the NVTX loader: nothing is buffered yet.
 void write_outputs(const std::string& state, bool forced_flush, bool flush = true) {
@@ -71,6 +85,16 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
   // handles and goes on from (a SIGTERM arriving while it exits), must not
   // replace it. Only a signal the process dies of (a forced flush) still writes.
   if (g->exiting && !forced_flush) return;
+  // A process that outlives `flopscope profile` (a daemon the application left
+  // running) finds the directory removed: it says so once, not every period.
+  std::error_code ec;
+  if (!std::filesystem::is_directory(g->cfg.dir, ec)) {
+    if (!g->dir_gone)
+      std::fprintf(stderr, "flopscope-inject: %s is gone (flopscope profile has ended): process %d is no longer "
+                   "profiled\n", g->cfg.dir.c_str(), int(g->pid));
+    g->dir_gone = true;
+    return;
+  }
   ActivityCollector& c = ActivityCollector::instance();
   try {
     if (flush) c.flush(forced_flush);
@@ -134,6 +158,17 @@ int next_wait_ms(int period_ms, std::chrono::steady_clock::duration write_cost) 
   return int(std::clamp<int64_t>(20 * cost_ms, period_ms, std::max<int64_t>(period_ms, 600'000)));
 }
 
+// The default action of `sig`, from the helper: the handler deferred to it.
+[[noreturn]] void end_process_with(int sig) {
+  ::sigaction(sig, &g_prev[sig], nullptr);  // SIG_DFL: signal_ends_process said so
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);  // the helper blocks every signal
+  ::raise(sig);
+  ::_exit(128 + sig);  // not reached: the default action of a flush signal ends the process
+}
+
 void helper_main() {
   const int period = g->cfg.period_ms > 0 ? g->cfg.period_ms : -1;
   int wait_ms = period;
@@ -149,8 +184,13 @@ void helper_main() {
       const bool dying = signal_ends_process(sig);
       if (dying) g->exiting = true;
       write_outputs("signal " + std::to_string(int(sig)), dying);
-      const char ack = 1;
-      if (::write(g->ack_pipe[1], &ack, 1) != 1) continue;
+      int waiting = kWaiting;
+      if (g_handshake.compare_exchange_strong(waiting, kAcked)) {
+        const char ack = 1;
+        if (::write(g->ack_pipe[1], &ack, 1) != 1) continue;
+      } else if (dying) {
+        end_process_with(sig);
+      }
     } else if (n == 0) {
       const auto t0 = std::chrono::steady_clock::now();
       write_outputs("running", false);
@@ -159,19 +199,23 @@ void helper_main() {
   }
 }
 
-void on_signal(int sig, siginfo_t* info, void* uctx) {
-  static std::atomic<bool> flushed{false};
-  const int saved_errno = errno;
-  if (g && ::getpid() == g->pid && !flushed.exchange(true)) {
-    // Only async-signal-safe calls here: the helper thread does the work.
-    const unsigned char b = static_cast<unsigned char>(sig);
-    if (::write(g->sig_pipe[1], &b, 1) == 1) {
-      pollfd p{g->ack_pipe[0], POLLIN, 0};
-      ::poll(&p, 1, is_crash_signal(sig) ? 3000 : 10000);
-    }
-  }
-  errno = saved_errno;
+// Runs the application's own action for `sig` as the kernel would have: with
+// its SA_RESETHAND (the action is the default from now on: a crash handler that
+// returns must not fault forever) and SA_NODEFER (its handler may raise `sig`
+// again, as backward-cpp's does, and die of it).
+void run_previous_action(int sig, siginfo_t* info, void* uctx) {
   const struct sigaction& prev = g_prev[sig];
+  if (prev.sa_flags & SA_RESETHAND) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(sig, &dfl, nullptr);
+  }
+  if (prev.sa_flags & SA_NODEFER) {
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  }
   if (prev.sa_flags & SA_SIGINFO) {
     if (prev.sa_sigaction) prev.sa_sigaction(sig, info, uctx);
     return;
@@ -187,6 +231,28 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
   prev.sa_handler(sig);
 }
 
+void on_signal(int sig, siginfo_t* info, void* uctx) {
+  static std::atomic<bool> flushed{false};
+  const int saved_errno = errno;
+  if (g && ::getpid() == g->pid && !flushed.exchange(true)) {
+    // Only async-signal-safe calls here: the helper thread does the work.
+    const unsigned char b = static_cast<unsigned char>(sig);
+    if (::write(g->sig_pipe[1], &b, 1) == 1) {
+      pollfd p{g->ack_pipe[0], POLLIN, 0};
+      const bool crash = is_crash_signal(sig);
+      ::poll(&p, 1, crash ? 3000 : 1000);
+      // A crash would fault again if its thread went on: it waits, bounded.
+      int waiting = kWaiting;
+      if (!crash && g_handshake.compare_exchange_strong(waiting, kDeferred) && signal_ends_process(sig)) {
+        errno = saved_errno;
+        return;  // the helper ends the process once it has written
+      }
+    }
+  }
+  errno = saved_errno;
+  run_previous_action(sig, info, uctx);
+}
+
 void install(int sig) {
   struct sigaction sa {};
   sa.sa_sigaction = on_signal;
@@ -195,6 +261,9 @@ void install(int sig) {
   // its handler, called from ours, counts on the signals it blocks.
   struct sigaction prev {};
   ::sigaction(sig, nullptr, &prev);
+  // An ignored signal stays ignored (`nohup`): the process would not have
+  // noticed it, and the programs it runs inherit the ignoring.
+  if (!(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_IGN) return;
   sa.sa_mask = prev.sa_mask;
   sa.sa_flags = SA_SIGINFO | (prev.sa_flags & (SA_RESTART | SA_ONSTACK));
   ::sigaction(sig, &sa, &g_prev[sig]);
