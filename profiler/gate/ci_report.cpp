@@ -26,6 +26,22 @@ std::string num(double v) {
   return buf;
 }
 
+// JUnit's `time`, in seconds: a decimal without an exponent (the schemas type
+// it xs:decimal), to the nanosecond.
+std::string junit_seconds(double s) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9f", std::isfinite(s) && s > 0 ? s : 0.0);
+  std::string out = buf;
+  while (out.size() > 1 && out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
+  return out;
+}
+
+// A compared run's test case name: its shape, and its NVTX range in brackets.
+std::string case_name(const RunKey& k) {
+  return shape_string(k.shape) + (k.nvtx.empty() ? "" : " [" + k.nvtx + "]");
+}
+
 std::string pct_int(double frac) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g%%", std::round(frac * 1000) / 10);
@@ -175,26 +191,7 @@ std::string origin_with_device(const std::string& origin, const std::string& dev
 
 }  // namespace
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 allows tab, newline and carriage return among the controls.
-        if (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') out += '?';
-        else if (c == 0x7f) out += '?';
-        else out += ch;
-    }
-  }
-  return out;
-}
+std::string xml_escape(const std::string& s) { return html_escape(s); }
 
 // ---- compare -----------------------------------------------------------------------
 
@@ -295,8 +292,7 @@ std::string render_compare_junit(const CompareReport& rep) {
   std::ostringstream cases;
   for (const auto& r : rep.runs) {
     cases << "    <testcase classname=\"flopscope.compare." << xml_escape(r.key.id) << "\" name=\""
-          << xml_escape(shape_string(r.key.shape) + (r.key.nvtx.empty() ? "" : " [" + r.key.nvtx + "]"))
-          << "\" time=\"" << num(r.timing.cur_median) << "\">\n";
+          << xml_escape(case_name(r.key)) << "\" time=\"" << junit_seconds(r.timing.cur_median) << "\">\n";
     std::string body = "baseline " + median_text(r.timing.base_median) + ", current " +
                        median_text(r.timing.cur_median) + ", change " + change(r.timing) +
                        ", interval " + interval(r.timing) + ": " + r.timing.reason;
@@ -317,7 +313,7 @@ std::string render_compare_junit(const CompareReport& rep) {
   for (const auto& k : rep.only_in_baseline) {
     ++skipped;
     cases << "    <testcase classname=\"flopscope.compare." << xml_escape(k.id) << "\" name=\""
-          << xml_escape(shape_string(k.shape)) << "\">\n      <skipped message=\"missing from "
+          << xml_escape(case_name(k)) << "\" time=\"0\">\n      <skipped message=\"missing from "
           << "the current results: not compared\"/>\n    </testcase>\n";
   }
   const size_t tests = rep.runs.size() + rep.only_in_baseline.size();

@@ -3,6 +3,7 @@
 #include "flopscope/views.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <set>
 
@@ -11,32 +12,45 @@
 
 namespace flopscope {
 
+namespace {
+// The length of the UTF-8 sequence that starts with `lead` (1 for a stray byte:
+// the results' validation lets none through, but a byte is never skipped).
+size_t utf8_length(unsigned char lead) {
+  return lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+}
+
+// Code points HTML and XML 1.0 forbid in a document, even as references: the
+// controls other than tab, newline and carriage return (C0, DEL and C1), and
+// the noncharacters (U+FDD0..U+FDEF, and the last two of every plane).
+bool forbidden_in_markup(uint32_t cp) {
+  if (cp < 0x20) return cp != '\t' && cp != '\n' && cp != '\r';
+  if (cp >= 0x7F && cp <= 0x9F) return true;
+  if (cp >= 0xFDD0 && cp <= 0xFDEF) return true;
+  return (cp & 0xFFFE) == 0xFFFE;
+}
+}  // namespace
+
 std::string html_escape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    switch (c) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char lead = static_cast<unsigned char>(s[i]);
+    const size_t n = std::min(utf8_length(lead), s.size() - i);
+    uint32_t cp = n == 1 ? lead : lead & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    switch (cp) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
       default:
-        // XML 1.0 forbids most control characters even as references, and the
-        // noncharacters U+FFFE and U+FFFF (EF BF BE, EF BF BF): either would
-        // leave the SVG file not well-formed, and a browser shows an error page.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += '?';
-        } else if (static_cast<unsigned char>(c) == 0xEF && i + 2 < s.size() &&
-                   static_cast<unsigned char>(s[i + 1]) == 0xBF &&
-                   (static_cast<unsigned char>(s[i + 2]) == 0xBE || static_cast<unsigned char>(s[i + 2]) == 0xBF)) {
-          out += '?';
-          i += 2;
-        } else {
-          out += c;
-        }
+        // One forbidden would leave an SVG or JUnit file not well-formed (a
+        // browser shows an error page, a CI server rejects the file).
+        if (forbidden_in_markup(cp)) out += '?';
+        else out.append(s, i, n);
     }
+    i += n;
   }
   return out;
 }

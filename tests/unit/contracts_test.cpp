@@ -1,6 +1,8 @@
 // Performance contracts: parsing (good and malformed) and checking.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <chrono>
 
 #include "flopscope/ci_report.h"
@@ -479,4 +481,23 @@ TEST(ContractCheck, Reports) {
   EXPECT_EQ(test::xml_problem(xml), "") << xml;
   EXPECT_NE(xml.find("tests=\"3\" failures=\"2\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("&gt;= 0.6 x"), std::string::npos);
+}
+
+// A profile holds one kernel once per NVTX range: each is its own result and
+// JUnit test case, named with its range (they were all named alike).
+TEST(ContractCheck, RunsInDifferentRangesAreNamedApart) {
+  ResultsDoc doc = contract_doc();
+  RunRecord again = doc.runs[0];
+  doc.runs[0].nvtx = "step0/forward";
+  again.nvtx = "step1/forward";
+  doc.runs.push_back(again);
+  const auto rep = check(doc.runs[0].id + " : time > 0\n", doc);
+  std::set<std::string> names;
+  for (const auto& r : rep.results) names.insert(r.run);
+  EXPECT_EQ(names.size(), rep.results.size());  // no two alike
+  const std::string shape = " " + shape_string(doc.runs[0].shape);
+  EXPECT_TRUE(names.count(doc.runs[0].id + " in step0/forward" + shape)) << *names.begin();
+  EXPECT_TRUE(names.count(doc.runs[0].id + " in step1/forward" + shape));
+  const std::string xml = render_check_junit(rep);
+  EXPECT_NE(xml.find("step1/forward"), std::string::npos) << xml;
 }

@@ -609,13 +609,18 @@ TEST(GateReports, MarkdownTextAndJunit) {
   EXPECT_NE(xml.find("<testsuites name=\"flopscope compare\" tests=\"2\" failures=\"1\""),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find("memory.copy&lt;&amp;&quot;&apos;&gt;.fp32"), std::string::npos);
+  EXPECT_NE(xml.find("memory.copy&lt;&amp;&quot;&#39;&gt;.fp32"), std::string::npos);
   EXPECT_NE(xml.find("<failure type=\"regression\""), std::string::npos);
   EXPECT_NE(xml.find("<skipped message=\"missing from"), std::string::npos);
+  // time is a decimal without an exponent (JUnit's schemas: xs:decimal).
+  EXPECT_FALSE(std::regex_search(xml, std::regex(R"(time="[^"]*[eE])"))) << xml;
+  EXPECT_TRUE(std::regex_search(xml, std::regex(R"(time="0\.[0-9]+")"))) << xml;
 }
 
 TEST(GateReports, XmlEscape) {
-  EXPECT_EQ(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+  EXPECT_EQ(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+  // Code points XML 1.0 forbids: DEL, C1 controls, noncharacters of any plane.
+  EXPECT_EQ(xml_escape("a\x7f b\u0085 c\uFDD0 d\uFFFF e\U0001FFFE f\u00e9"), "a? b? c? d? e? f\u00e9");
   EXPECT_EQ(xml_escape(std::string("x\x01y\tz\n", 6)), "x?y\tz\n");
   EXPECT_EQ(test::xml_problem("<a><b x=\"1\">t &amp; u</b></a>"), "");
   EXPECT_NE(test::xml_problem("<a><b></a></b>"), "");
