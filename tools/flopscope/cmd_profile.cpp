@@ -142,8 +142,22 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
   std::fflush(stdout);
   std::fflush(stderr);
   SignalForwarding forwarding;
+  // The forwarded signals wait while the application starts, until g_child
+  // names it: one arriving in between was neither passed on nor acted on.
+  // The application starts with the mask flopscope had.
+  sigset_t forwarded, mask;
+  sigemptyset(&forwarded);
+  for (int s : SignalForwarding::sigs) sigaddset(&forwarded, s);
+  ::pthread_sigmask(SIG_BLOCK, &forwarded, &mask);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &mask);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
-  const int err = ::posix_spawnp(&pid, args[0].c_str(), nullptr, nullptr, argv.data(), envp.data());
+  const int err = ::posix_spawnp(&pid, args[0].c_str(), nullptr, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  if (err == 0) g_child = pid;
+  ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
   if (err != 0) {
     std::error_code ec;
     const bool dir = command[0].find('/') != std::string::npos && std::filesystem::is_directory(command[0], ec);
@@ -153,7 +167,6 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
                                             : std::strerror(err);
     throw Error(ErrorKind::bad_input, "cannot run '" + command[0] + "': " + why);
   }
-  g_child = pid;
   const int status = wait_for_child(pid);
   g_child = 0;
   cupti::AppExit app;
