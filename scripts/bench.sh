@@ -7,6 +7,7 @@
 # Exit codes: 0 ok, 1 a kernel failed validation or a step failed, 2 bad usage,
 # 3 no GPU on this machine.
 set -euo pipefail
+caller=$PWD  # a relative --out is the caller's
 cd "$(dirname "$0")/.."
 
 out="bench-results.json"
@@ -14,7 +15,8 @@ setup=1
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --out) [ $# -ge 2 ] || { echo "bench.sh: --out needs a file name" >&2; exit 2; }; out="$2"; shift 2 ;;
+    --out) [ $# -ge 2 ] || { echo "bench.sh: --out needs a file name" >&2; exit 2; }
+           out="$2"; [[ "$out" == /* ]] || out="$caller/$out"; shift 2 ;;
     --no-setup) setup=0; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,9p' "$0"; exit 0 ;;

@@ -68,6 +68,8 @@ budget=540
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --out|--build|--budget|--only)
+      [ $# -ge 2 ] || { echo "device-check: $1 needs a value (see scripts/device-check.sh --help)" >&2; exit 2; } ;;&
     --out) out="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
@@ -77,12 +79,27 @@ while [ $# -gt 0 ]; do
     *) echo "device-check: unknown option '$1' (see scripts/device-check.sh --help)" >&2; exit 2 ;;
   esac
 done
+[[ "$budget" =~ ^[0-9]+$ ]] || { echo "device-check: --budget takes whole seconds, got '$budget'" >&2; exit 2; }
+# Every name --only gives must be a step of this script: a misspelt one would
+# run nothing, exit 0, and spend a lease (the names are those step, absent and
+# not_run are called with, read from this file).
+if [ -n "$only" ]; then
+  known=$( (grep -oE '^ *(NOTE=[^ ]* +)?(step|absent|not_run) [a-z][a-z0-9-]*' "$0" | awk '{print $NF}'
+            echo sanitize-memcheck; echo sanitize-racecheck) | sort -u)  # the last two: step "sanitize-$tool"
+  IFS=, read -ra wanted <<< "${only//,/ ,}"
+  for w in "${wanted[@]}"; do
+    w=${w// /}
+    [ -z "$w" ] || grep -qx -- "$w" <<< "$known" ||
+      { echo "device-check: --only names no step '$w' (steps: $(echo $known))" >&2; exit 2; }
+  done
+fi
 mkdir -p "$out"
 # flopscope writes its outputs (bench*.json, ceilings.json, profile.json) through
-# a temporary beside each (.NAME.tmp.PID, then a rename): a step killed mid-write
-# leaves one behind. Temporaries named after any of our eight outputs, from an
-# earlier run or this one, are removed at the start and at exit; nothing else.
-tmp_re='^\.(probe\.txt|run\.log|bench\.json|bench_large\.json|ceilings\.json|profile\.json|counters\.tgz|ncu\.csv)\.tmp\.[0-9]+$'
+# a temporary beside each (.NAME.tmp.PID.N, then a rename; .NAME.tmp.PID before
+# 2026-12-01): a step killed mid-write leaves one behind. Temporaries named after
+# any of our eight outputs, from an earlier run or this one, are removed at the
+# start and at exit; nothing else.
+tmp_re='^\.(probe\.txt|run\.log|bench\.json|bench_large\.json|ceilings\.json|profile\.json|counters\.tgz|ncu\.csv)\.tmp\.[0-9]+(\.[0-9]+)?$'
 remove_leftover_tmp() {
   local f
   for f in "$out"/.*.tmp.*; do
@@ -107,10 +124,11 @@ fi
 summary=()   # "step|status|seconds|note"
 
 # Run one step with a time limit, within what is left of the budget; its output
-# goes to run.log. Steps not named by --only are skipped silently.
+# goes to run.log. Steps not named by --only are skipped silently, except the
+# build: it runs only when the carried tree does not, and every step needs it.
 step() {
   local name="$1" limit="$2"; shift 2
-  if [ -n "$only" ] && [[ "$only" != *",$name,"* ]]; then NOTE=""; return 0; fi
+  if [ -n "$only" ] && [[ "$only" != *",$name,"* ]] && [ "$name" != build ]; then NOTE=""; return 0; fi
   local left=$((budget - SECONDS))
   if [ "$left" -lt 20 ]; then
     summary+=("$name|no time|0|budget of ${budget}s spent"); NOTE=""; return 1
@@ -319,7 +337,9 @@ run_gpu_tests() {
   local rc=0 t r ran
   for t in "$@"; do
     echo "--- $t"
-    timeout -k 5 75 "$t" --gtest_color=no 2>&1 | tee "$cstage/.gtest.out"
+    # --foreground: in the step's process group, so that the step's own limit
+    # kills the program too, not only this loop.
+    timeout --foreground -k 5 75 "$t" --gtest_color=no 2>&1 | tee "$cstage/.gtest.out"
     r=${PIPESTATUS[0]}
     ran=$(sed -n 's/^\[==========\] \([0-9]*\) tests\{0,1\} from .* ran\..*/\1/p' "$cstage/.gtest.out")
     [ "$r" -ne 0 ] && { echo "--- $t: rc=$r"; rc=1; }
@@ -328,7 +348,7 @@ run_gpu_tests() {
   rm -f "$cstage/.gtest.out"
   return $rc
 }
-if [ "${#missing_tests[@]}" -gt 0 ]; then
+if [ "${#missing_tests[@]}" -gt 0 ] && { [ -z "$only" ] || [[ "$only" == *",gpu-tests,"* ]]; }; then
   summary+=("gpu-test programs|missing|0|${missing_tests[*]} not in $build/tests")
   echo "=== gpu-test programs: missing ${missing_tests[*]}" >>"$log"
 fi
@@ -365,6 +385,9 @@ if has bench && [ "$counters_ok" = 1 ]; then
   # The CI test that will read them as fixtures, over them now: offline
   # evaluation gives what the runs wrote (and 2*M*N*K for the naive GEMM).
   if [ -x "$build/tests/collector_test" ] && ls "$cstage"/*.fscounters >/dev/null 2>&1; then
+    # The files this test passes are the only fixtures record-device-results.sh
+    # stages: later steps add counter files of their own to the same stage.
+    echo "fixture-test covers: $(cd "$cstage" && ls -- *.fscounters | sed 's/\.fscounters$//' | tr '\n' ' ')" >>"$log"
     NOTE="CounterFixtures test over the files just recorded" \
     step fixture-test 30 env FLOPSCOPE_COUNTER_FIXTURES="$cstage" "$build/tests/collector_test" \
       --gtest_filter='CounterFixtures.*' --gtest_color=no

@@ -33,9 +33,14 @@ cmake -S . -B "$dst" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_CUDA=ON "-D
   "-DCMAKE_CUDA_ARCHITECTURES=$archs" >/dev/null
 # The commit the tree is built from, taken before the build reads the sources:
 # the GPU machine gets no .git, and device-check's probe prints this.
-commit="$(git rev-parse HEAD)$([ -z "$(git status --porcelain --untracked-files=no)" ] || echo ' with uncommitted changes')"
+# Untracked files count: kernels and commands are globbed, so a new .cu or
+# cmd_*.cpp not yet committed is built into the tree.
+commit="$(git rev-parse HEAD)$([ -z "$(git status --porcelain)" ] || echo ' with uncommitted changes')"
 targets=$(scripts/device-targets.sh)
 mapfile -t targets <<<"$targets"
+# device-check runs every *_gpu_test it finds: one left from an earlier build
+# (a program since renamed or removed) must not travel.
+rm -f "$dst"/tests/*_gpu_test
 cmake --build "$dst" -j"$(nproc)" --target "${targets[@]}"
 echo "$commit" >"$dst/COMMIT"
 

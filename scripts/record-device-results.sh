@@ -23,6 +23,7 @@
 # Exit codes: 0 filed; 2 bad input (no DIR, no probe.txt, an existing
 # destination: results are never overwritten).
 set -euo pipefail
+caller=$PWD  # a relative DIR is the caller's
 cd "$(dirname "$0")/.."
 
 usage() { echo "usage: scripts/record-device-results.sh DIR [--gpu NAME] [--date YYYY-MM-DD[-N]] [--command CMD] [--dest-root DIR] [--fixtures-root DIR]" >&2; }
@@ -30,9 +31,10 @@ bad() { echo "record-device-results: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || { usage; exit 2; }
 src=$1; shift
+[[ "$src" == /* ]] || src="$caller/$src"
 gpu=h200
 date=""  # default: the day probe.txt says the run started
-command="bash scripts/device-check.sh --build build-carry.tgz --out \$OUT --quick --budget 560"
+command=""  # default: said to be device-check's usual call, not copied from anywhere
 dest_root=bench/results
 fixtures_root=tests/fixtures
 while [ $# -gt 0 ]; do
@@ -56,7 +58,9 @@ done
 [[ "$date" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}(-[0-9]+)?$ ]] || bad "--date '$date': use YYYY-MM-DD, or YYYY-MM-DD-N for another run that day"
 dest="$dest_root/$gpu/$date"
 if [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
-  bad "$dest already holds results; recorded results are never overwritten (give another --date, e.g. ${date}-2)"
+  day=${date:0:10} n=2
+  while [ -e "$dest_root/$gpu/$day-$n" ]; do n=$((n + 1)); done
+  bad "$dest already holds results; recorded results are never overwritten (give another --date: $day-$n is free)"
 fi
 
 # The files device-check writes (at most 8), copied unchanged.
@@ -92,11 +96,16 @@ prebuilt=$(grep -m1 -E '^flopscope [0-9]' "$dest/probe.txt" || true)
   echo "| driver and CUDA (nvidia-smi) | \`$(or_missing "$smi")\` |"
   echo "| glibc | $glibc |"
   echo
-  echo "Command (the \`run\` call):"
-  echo
-  echo '```sh'
-  echo "$command"
-  echo '```'
+  if [ -n "$command" ]; then
+    echo "Command (the \`run\` call):"
+    echo
+    echo '```sh'
+    echo "$command"
+    echo '```'
+  else
+    echo "Command: not given to record-device-results.sh (--command); device-check's usual call is"
+    echo "\`bash scripts/device-check.sh --build build-carry.tgz --out \$OUT --quick --budget 500\`, which this run may not have been."
+  fi
   echo
   echo "## Files"
   echo
@@ -122,7 +131,7 @@ prebuilt=$(grep -m1 -E '^flopscope [0-9]' "$dest/probe.txt" || true)
     echo "Its last step lines:"
     echo
     echo '```'
-    grep -E '^=== ' "$dest/run.log" | tail -n 5
+    grep -E '^=== ' "$dest/run.log" | tail -n 5 || echo "(none: it has no step line)"
     echo '```'
   fi
 } >"$dest/PROVENANCE.md"
@@ -171,10 +180,16 @@ stage() {
 step_passed() { grep -q "^=== $1: ok" "$dest/run.log" 2>/dev/null; }
 counters_dir="$fixtures_root/counters/$gpu"
 staged=()
+# The files the device's fixture-test step passed, as run.log names them:
+# later steps add counter files of their own (user replay, wgmma) that no
+# check of the fixtures' kind has passed.
+covered=" $( { sed -n 's/^fixture-test covers: //p' "$dest/run.log" 2>/dev/null || true; } | tail -n1) "
 for c in "$unpacked"/*.fscounters; do
   [ -f "$c" ] || continue
   name=$(basename "$c" .fscounters) json="${c%.fscounters}.json"
-  if [ ! -f "$json" ]; then
+  if [[ "$covered" != *" $name "* ]]; then
+    continue  # not one the fixture-test step passed (or a run.log from before it named them)
+  elif [ ! -f "$json" ]; then
     continue  # no results of the same run (the default suite's file): nothing to compare with
   elif grep -Eq '"family": *"app"' "$json"; then
     # A profile's runs (profile_flops): its results key application kernels by

@@ -20,20 +20,24 @@ PIP_PACKAGES=("nvidia-cuda-cuobjdump==13.2.86" "nvidia-cuda-nvdisasm==13.2.86")
 # under it (tests/cli/cupti_13_2_without_driver.sh); never linked into flopscope.
 PIP_PACKAGES+=("nvidia-cuda-cupti==13.2.86")
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "setup-deps: need root or sudo to install packages" >&2; exit 2; fi
-fi
-
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+  # Root or sudo only when something is missing: a user without either, on a
+  # machine that has everything, can still build and test.
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "setup-deps: need root or sudo to install ${missing[*]}" >&2; exit 2; fi
+  fi
   echo "setup-deps: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # env: sudo drops the caller's environment, DEBIAN_FRONTEND with it.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+    { echo "setup-deps: apt-get update failed (see above): check the network or the package sources" >&2; exit 1; }
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    { echo "setup-deps: apt-get could not install ${missing[*]} (see above)" >&2; exit 1; }
 fi
 
 # Python tools live in a private prefix so they never disturb the system's.
@@ -43,7 +47,8 @@ if [ "$(cat "$PYTOOLS/.installed" 2>/dev/null)" != "${PIP_PACKAGES[*]}" ] ||
    [ ! -x "$PYTOOLS/bin/cuobjdump" ] || [ ! -x "$PYTOOLS/bin/nvdisasm" ]; then
   echo "setup-deps: installing ${PIP_PACKAGES[*]} into $PYTOOLS"
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --upgrade \
-    --target "$PYTOOLS/site" "${PIP_PACKAGES[@]}"
+    --target "$PYTOOLS/site" "${PIP_PACKAGES[@]}" ||
+    { echo "setup-deps: pip could not install ${PIP_PACKAGES[*]} (see above): check the network or PyPI" >&2; exit 1; }
   mkdir -p "$PYTOOLS/bin"
   for tool in cuobjdump nvdisasm; do
     found=$(find "$PYTOOLS/site" -type f -name "$tool" | head -n1)

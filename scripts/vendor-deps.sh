@@ -9,10 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dst=.deps
 multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+# Made beside and swapped in whole: a copy that fails leaves the old .deps.
+new=$(mktemp -d .deps.new.XXXXXX)
+trap 'rm -rf "$new"' EXIT
+mkdir -p "$new/include" "$new/share/cmake" "$new/lib/$multiarch/cmake"
+cp -r /usr/include/nlohmann /usr/include/CLI /usr/include/gtest /usr/include/gmock "$new/include/"
+cp -r /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$new/share/cmake/"
+cp -r "/usr/lib/$multiarch/cmake/GTest" "$new/lib/$multiarch/cmake/"
+cp /usr/lib/"$multiarch"/libgtest*.a /usr/lib/"$multiarch"/libgmock*.a "$new/lib/$multiarch/"
+chmod 755 "$new"  # mktemp made it 0700
 rm -rf "$dst"
-mkdir -p "$dst/include" "$dst/share/cmake" "$dst/lib/$multiarch/cmake"
-cp -r /usr/include/nlohmann /usr/include/CLI /usr/include/gtest /usr/include/gmock "$dst/include/"
-cp -r /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$dst/share/cmake/"
-cp -r "/usr/lib/$multiarch/cmake/GTest" "$dst/lib/$multiarch/cmake/"
-cp /usr/lib/"$multiarch"/libgtest*.a /usr/lib/"$multiarch"/libgmock*.a "$dst/lib/$multiarch/"
+mv "$new" "$dst"
 echo "vendor-deps: $(du -sh "$dst" | cut -f1) in $dst"

@@ -17,7 +17,7 @@ fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out/stdout"; echo "--- stderr
 # left during this run at exit (planted by a stand-in nvidia-smi, which fails as
 # the real one does here); other files are kept.
 mkdir -p "$out/dc" "$out/bin"
-leftovers=(.bench.json.tmp.4242 .run.log.tmp.7 .ncu.csv.tmp.99)
+leftovers=(.bench.json.tmp.4242 .run.log.tmp.7 .ncu.csv.tmp.99 .profile.json.tmp.99.1 .bench.json.tmp.1234.0)
 kept=(keep.txt .bench.json.tmp.x .other.json.tmp.5 .bench.json.tmp.5.bak)
 for f in "${leftovers[@]}" "${kept[@]}"; do echo x >"$out/dc/$f"; done
 printf '#!/bin/sh\necho x >"%s/dc/.profile.json.tmp.31337"\ntouch "%s/stand-in-ran"\nexit 1\n' "$out" "$out" \
@@ -40,4 +40,17 @@ grep -Eq "^gpu +none" "$out/stdout" || fail "no summary row saying there is no G
 n=$(ls "$out/dc" | wc -l)
 [ "$n" -le 8 ] || fail "$n files in the output directory, at most 8 allowed"
 grep -q "=== build" "$out/dc/run.log" && fail "it built without a GPU"
+# Bad options stop before the probe, exit 2: a misspelt --only step ran nothing
+# and exited 0, which would waste a lease.
+for bad in "--only ncu_tune" "--only gpu-tests,bogus" "--budget abc" "--out"; do
+  # shellcheck disable=SC2086  # split on purpose: option and value
+  bash "$src/scripts/device-check.sh" $bad >"$out/stdout" 2>"$out/stderr"
+  rc=$?
+  [ "$rc" -eq 2 ] || fail "'$bad' exited $rc, expected 2"
+  [ "$(wc -l <"$out/stderr")" -eq 1 ] || fail "'$bad' did not say why in one line"
+done
+# (the stand-in nvidia-smi again: on a GPU machine this must not run the steps)
+PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --only ncu-tune,sanitize-memcheck --out "$out/dc2" \
+  --build "$build" >"$out/stdout" 2>"$out/stderr"
+[ $? -eq 3 ] || fail "--only with known steps did not get as far as the GPU check"
 echo "device-check without a GPU: exit 3, probe.txt and the summary as expected"

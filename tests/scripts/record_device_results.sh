@@ -25,7 +25,7 @@ glibc: ldd (Ubuntu GLIBC 2.39-0ubuntu8) 2.39
 name, driver_version, pci.bus_id, memory.total [MiB], clocks.max.sm [MHz], clocks.sm [MHz], power.limit [W], persistence_mode
 NVIDIA H200, 580.95.05, 00000000:19:00.0, 143771 MiB, 1980 MHz, 1980 MHz, 700.00 W, Enabled
 P
-printf '=== fixture-test: ok (2 s)\n=== crosscheck: ok (3 s)\nstep                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
+printf 'fixture-test covers: gemm_naive big profile_flops zz_cut \n=== fixture-test: ok (2 s)\n=== crosscheck: ok (3 s)\nstep                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
   >"$fetched/run.log"
 cp "$src/tests/fixtures/handmade-h200.json" "$fetched/bench.json"
 # counters.tgz as device-check packs it: small fixture pairs, one too large, the
@@ -36,6 +36,8 @@ echo small >"$packed/gemm_naive.fscounters"; echo '{}' >"$packed/gemm_naive.json
 head -c $((13 << 19)) /dev/zero >"$packed/big.fscounters"; echo '{}' >"$packed/big.json"
 echo suite >"$packed/bench_suite.fscounters"; echo '{}' >"$packed/ncu_twin.json"
 echo profile >"$packed/profile_flops.fscounters"; printf '{"runs": [{"family": "app"}]}\n' >"$packed/profile_flops.json"
+# A pair a later step added (user replay): the fixture-test step never checked it.
+echo replay >"$packed/replay_user.fscounters"; echo '{}' >"$packed/replay_user.json"
 tar -czf "$fetched/counters.tgz" -C "$packed" .
 echo '"ID","Kernel Name"' >"$fetched/ncu.csv"
 fixtures=$tmp/fixtures
@@ -62,6 +64,7 @@ cmp -s "$packed/gemm_naive.fscounters" "$c/gemm_naive.fscounters" && cmp -s "$pa
 [ ! -e "$c/big.fscounters" ] && [ ! -e "$c/bench_suite.fscounters" ] || fail "a large or unpaired counter file was staged"
 grep -q "big.fscounters is over 6 MiB" "$tmp/out" || fail "the large counter file left out silently"
 [ ! -e "$c/profile_flops.fscounters" ] || fail "a profile's counters (application runs) were staged"
+[ ! -e "$c/replay_user.fscounters" ] || fail "a counter file the fixture-test step did not cover was staged"
 cmp -s "$fetched/ncu.csv" "$fixtures/ncu/h200/ncu.csv" && [ -f "$fixtures/ncu/h200/ncu_twin.json" ] ||
   fail "ncu.csv and ncu_twin.json were not staged"
 grep -q "$d/PROVENANCE.md" "$c/SOURCE.md" || fail "the counter fixtures do not say where they came from"
@@ -90,7 +93,7 @@ grep -q "cannot be unpacked" "$tmp/err" || fail "a damaged counters.tgz was not 
 # counter files whose fixture-test failed: CI would fail on them. A run.log
 # without its summary (the run was cut short) is said to be so.
 cp "$fetched/counters.tgz" "$fetched/ncu.csv" "$damaged/"
-printf '=== fixture-test: rc=1 (2 s)\n=== crosscheck: rc=1 (3 s)\n' >"$damaged/run.log"
+printf 'fixture-test covers: gemm_naive \n=== fixture-test: rc=1 (2 s)\n=== crosscheck: rc=1 (3 s)\n' >"$damaged/run.log"
 run "$damaged" --date 2026-12-04 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-failed" || fail "exit $? filing a failed crosscheck"
 grep -q "no passed crosscheck step" "$tmp/out" || fail "a failed crosscheck's export left out silently"
 [ ! -e "$tmp/fixtures-failed/ncu" ] || fail "the export of a failed crosscheck was staged"
@@ -107,6 +110,22 @@ grep -q "never overwritten" "$tmp/err" || fail "no one-line reason for the refus
 run "$fetched" --date 2026-12-01-2 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-second" ||
   fail "exit $? filing a second run of a day as 2026-12-01-2"
 [ -f "$dest_root/h200/2026-12-01-2/PROVENANCE.md" ] || fail "the second run of a day was not filed"
+# Once -2 is taken too, the refusal names the next free day suffix.
+run "$fetched" --date 2026-12-01 --dest-root "$dest_root"
+grep -q "2026-12-01-3 is free" "$tmp/err" || fail "the refusal does not name the next free date"
+# A run killed in its probe: run.log has no step line at all; still filed.
+mkdir -p "$tmp/cut"
+cp "$fetched/probe.txt" "$tmp/cut/"
+: >"$tmp/cut/run.log"
+run "$tmp/cut" --date 2026-12-05 --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-cut" ||
+  fail "exit $? filing a run.log with no step line"
+grep -q "(none: it has no step line)" "$dest_root/h200/2026-12-05/PROVENANCE.md" || fail "an empty run.log not said to be so"
+grep -q "not given to record-device-results.sh" "$dest_root/h200/2026-12-05/PROVENANCE.md" ||
+  fail "a command nobody gave is written as if copied"
+# A relative DIR is the caller's, not the checkout's.
+(cd "$tmp" && FLOPSCOPE="$build/tools/flopscope" bash "$src/scripts/record-device-results.sh" cut --date 2026-12-06 \
+   --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-rel" >"$tmp/out" 2>"$tmp/err") ||
+  fail "exit $? filing a folder named relative to the caller"
 run "$fetched" --date 12/01/2026 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "a bad --date was not refused with exit 2"
 mkdir -p "$tmp/empty"
