@@ -158,13 +158,18 @@ int next_wait_ms(int period_ms, std::chrono::steady_clock::duration write_cost) 
   return int(std::clamp<int64_t>(20 * cost_ms, period_ms, std::max<int64_t>(period_ms, 600'000)));
 }
 
-// The default action of `sig`, from the helper: the handler deferred to it.
-[[noreturn]] void end_process_with(int sig) {
-  ::sigaction(sig, &g_prev[sig], nullptr);  // SIG_DFL: signal_ends_process said so
+// Lets `sig` reach the calling thread (signal-safe).
+void unblock(int sig) {
   sigset_t one;
   sigemptyset(&one);
   sigaddset(&one, sig);
-  ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);  // the helper blocks every signal
+  ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+}
+
+// The default action of `sig`, from the helper: the handler deferred to it.
+[[noreturn]] void end_process_with(int sig) {
+  ::sigaction(sig, &g_prev[sig], nullptr);  // SIG_DFL: signal_ends_process said so
+  unblock(sig);  // the helper blocks every signal
   ::raise(sig);
   ::_exit(128 + sig);  // not reached: the default action of a flush signal ends the process
 }
@@ -210,12 +215,7 @@ void run_previous_action(int sig, siginfo_t* info, void* uctx) {
     dfl.sa_handler = SIG_DFL;
     ::sigaction(sig, &dfl, nullptr);
   }
-  if (prev.sa_flags & SA_NODEFER) {
-    sigset_t one;
-    sigemptyset(&one);
-    sigaddset(&one, sig);
-    ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
-  }
+  if (prev.sa_flags & SA_NODEFER) unblock(sig);
   if (prev.sa_flags & SA_SIGINFO) {
     if (prev.sa_sigaction) prev.sa_sigaction(sig, info, uctx);
     return;
