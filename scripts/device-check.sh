@@ -55,7 +55,7 @@
 # program is missing, 2 a bad option, 3 no GPU visible.
 # --budget S (default 540) bounds the whole run: a step that no longer fits is
 # reported "no time". --only LIST runs just those steps (comma-separated names
-# from the table).
+# from the table; a name that is no step is refused, exit 2, before anything runs).
 # It never changes clocks or resets the GPU; ncu runs with --clock-control none.
 set -uo pipefail
 cd "$(dirname "$0")/.."
