@@ -42,6 +42,16 @@ TEST(MetricsCli, PrintsPlanAndPasses) {
   EXPECT_NE(r.out.find("dram__bytes_read.sum"), std::string::npos);
 }
 
+// The sets that count no FLOPs print their plan: --tensor's default is simply
+// unused there (an explicit --tensor is refused, BadInputIsOneLineExit2).
+TEST(MetricsCli, TimingAndBytesSetsPrintTheirPlans) {
+  for (const char* set : {"timing", "bytes"}) {
+    const auto r = run_cli({"metrics", "--chip", "GH100", "--set", set});
+    EXPECT_EQ(r.exit_code, 0) << set << ": " << r.err;
+    EXPECT_NE(r.out.find("1 replay pass"), std::string::npos) << r.out;
+  }
+}
+
 TEST(MetricsCli, Json) {
   const auto r = run_cli({"metrics", "--chip", "GA100", "--set", "flops", "--tensor", "fp16,fp8", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -130,9 +130,10 @@ void add_metrics_command(Command app) {
   sub.add_flag("--json", opt->json, "Print the plan as JSON");
   Option list = sub.add_flag("--list-chips", opt->list_chips, "List the chips CUPTI knows and exit");
   list.excludes(chip).excludes(set).excludes(tensor);
-  set_action(sub, [opt]() {
-    // --tensor picks FLOP counters; under timing or bytes it would be dropped without a word.
-    if (!opt->tensor.empty() && (opt->set == "timing" || opt->set == "bytes"))
+  set_action(sub, [opt, tensor]() {
+    // --tensor picks FLOP counters; given under timing or bytes it would be
+    // dropped without a word (its default, all, is simply unused there).
+    if (tensor.count() > 0 && (opt->set == "timing" || opt->set == "bytes"))
       throw_bad_input("--tensor chooses the tensor-core FLOPs a plan counts: use --set flops or --set roofline");
     return run_metrics(*opt);
   });
