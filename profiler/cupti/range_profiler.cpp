@@ -250,14 +250,17 @@ void RangeProfiler::start_pass() {
   running_ = true;
 }
 
+void RangeProfiler::abandon_pass() {
+  if (!running_) return;
+  auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+  st.pRangeProfilerObject = obj_;
+  cuptiRangeProfilerStop(&st);
+  running_ = false;
+}
+
 void RangeProfiler::release() {
   if (!obj_) return;
-  if (running_) {  // a batch whose Stop failed earlier: abandoned, as the destructor does
-    auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
-    st.pRangeProfilerObject = obj_;
-    cuptiRangeProfilerStop(&st);
-    running_ = false;
-  }
+  abandon_pass();  // a batch whose Stop failed earlier, as the destructor does
   disable();
 }
 
@@ -314,16 +317,25 @@ RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {
 }
 
 RangeProfiler::Batch RangeProfiler::replay(const std::function<void()>& between,
-                                           const std::function<void()>& pass) {
+                                           const std::function<void()>& pass,
+                                           const std::function<bool()>& launched) {
   if (!user_replay_) throw Error(ErrorKind::failure, "internal: replay() needs a user-replay range profiler");
   // More passes than any metric plan needs (flopscope's take 1 to 4 on
   // GH100): CUPTI asking for more means the work differs between passes.
   constexpr int kMaxPasses = 16;
   start();
   for (int n = 1;; ++n) {
-    pass();
-    synchronize_context();
+    try {
+      pass();
+      synchronize_context();
+    } catch (...) {
+      // Left running, the next batch's start() would return at once and its
+      // Stop end this half-run pass: counts silently wrong.
+      abandon_pass();
+      throw;
+    }
     if (stop_pass()) break;
+    if (n == 1 && !launched()) return {};  // nothing to count: start() re-initialises the image
     if (n == kMaxPasses)
       throw Error(ErrorKind::failure, "CUPTI user replay asked for more than " + std::to_string(kMaxPasses) +
                                           " passes; the counted work must launch the same kernels every pass");

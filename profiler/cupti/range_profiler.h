@@ -101,7 +101,12 @@ class RangeProfiler {
   /// restores no memory, so `pass` must do the same work each time (as a
   /// benchmark run does) and `between` may ready it (flush the L2); neither
   /// runs inside a pass. Synchronizes the context after each pass.
-  Batch replay(const std::function<void()>& between, const std::function<void()>& pass);
+  /// `launched` says whether the first pass launched anything: a pass that
+  /// launched nothing leaves CUPTI's passes unsubmitted, and the batch is
+  /// returned empty instead of replayed to the limit. A pass that throws is
+  /// abandoned (its Stop called), so that the next batch starts afresh.
+  Batch replay(const std::function<void()>& between, const std::function<void()>& pass,
+               const std::function<bool()>& launched);
   bool running() const { return running_; }
   CUcontext context() const { return ctx_; }
 
@@ -116,6 +121,7 @@ class RangeProfiler {
   void synchronize_context();
   void start_pass();  ///< cuptiRangeProfilerStart on the configured object
   bool stop_pass();   ///< cuptiRangeProfilerStop; whether every pass is submitted
+  void abandon_pass();  ///< Stop, errors ignored, when a pass is still running
   Batch decode();
   /// Disables range profiling on the context; a batch still running (its
   /// Stop failed) is abandoned.

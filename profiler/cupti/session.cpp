@@ -263,8 +263,11 @@ void Session::Impl::on_graph_launch(CUpti_CallbackDomain domain, CUpti_CallbackI
     ++capturing_skipped;
     return;
   }
+  if (opt.user_replay) {  // no flush inside a pass: its kernels' ranges stay unnamed
+    if (pass == 0) ++graph_launches;  // every later pass launches the same graphs again
+    return;
+  }
   ++graph_launches;
-  if (opt.user_replay) return;  // no flush inside a pass: its kernels' ranges stay unnamed
   try {
     if (!batch.empty()) flush_locked(/*restart=*/true, /*synchronize=*/false);
     graph_pending = true;
@@ -559,10 +562,12 @@ std::vector<KernelCounters> Session::replay(const std::function<void()>& between
   Impl& s = *impl_;
   if (!s.opt.user_replay) throw Error(ErrorKind::failure, "internal: Session::replay needs SessionOptions::user_replay");
   std::lock_guard<std::mutex> cb_lock(s.cb_mu);
+  uint64_t graphs_before = 0;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     if (!s.enabled) return {};
     s.begin_locked(run, nvtx);
+    graphs_before = s.graph_launches;
   }
   g_epoch.fetch_add(1, std::memory_order_release);
   struct CallbacksOff {
@@ -593,7 +598,11 @@ std::vector<KernelCounters> Session::replay(const std::function<void()>& between
           }
           between();
         },
-        pass);
+        pass,
+        [&] {  // the first pass launched something CUPTI could count
+          std::lock_guard<std::mutex> lock(s.mu);
+          return !s.batch.empty() || s.overfull || s.graph_launches > graphs_before;
+        });
   } catch (...) {
     std::lock_guard<std::mutex> lock(s.mu);
     s.running = false;
