@@ -250,11 +250,17 @@ void RangeProfiler::start_pass() {
   running_ = true;
 }
 
-void RangeProfiler::abandon_pass() {
-  if (!running_) return;
+CUptiResult RangeProfiler::call_stop(bool* all_submitted) {
   auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
   st.pRangeProfilerObject = obj_;
-  cuptiRangeProfilerStop(&st);
+  const CUptiResult r = cuptiRangeProfilerStop(&st);
+  if (all_submitted) *all_submitted = st.isAllPassSubmitted;
+  return r;
+}
+
+void RangeProfiler::abandon_pass() {
+  if (!running_) return;
+  call_stop(nullptr);  // whatever it says: the pass is given up
   running_ = false;
 }
 
@@ -291,11 +297,10 @@ void RangeProfiler::synchronize_context() {
 }
 
 bool RangeProfiler::stop_pass() {
-  auto st = cupti_params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
-  st.pRangeProfilerObject = obj_;
-  check_batch(cuptiRangeProfilerStop(&st), "cuptiRangeProfilerStop");
+  bool all_submitted = false;
+  check_batch(call_stop(&all_submitted), "cuptiRangeProfilerStop");
   running_ = false;  // only once CUPTI has stopped: a failed Stop leaves it started
-  return st.isAllPassSubmitted;
+  return all_submitted;
 }
 
 RangeProfiler::Batch RangeProfiler::stop(bool synchronize, bool launched) {

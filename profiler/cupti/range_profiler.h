@@ -122,6 +122,9 @@ class RangeProfiler {
   void start_pass();  ///< cuptiRangeProfilerStart on the configured object
   bool stop_pass();   ///< cuptiRangeProfilerStop; whether every pass is submitted
   void abandon_pass();  ///< Stop, errors ignored, when a pass is still running
+  /// cuptiRangeProfilerStop on this object; `all_submitted` (may be null)
+  /// receives its isAllPassSubmitted.
+  CUptiResult call_stop(bool* all_submitted);
   Batch decode();
   /// Disables range profiling on the context; a batch still running (its
   /// Stop failed) is abandoned.
