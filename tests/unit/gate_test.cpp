@@ -625,6 +625,9 @@ TEST(GateReports, XmlEscape) {
   EXPECT_EQ(test::xml_problem("<a><b x=\"1\">t &amp; u</b></a>"), "");
   EXPECT_NE(test::xml_problem("<a><b></a></b>"), "");
   EXPECT_NE(test::xml_problem("<a>x & y</a>"), "");
+  EXPECT_NE(test::xml_problem("<a>x \uFFFF y</a>"), "");
+  EXPECT_NE(test::xml_problem("<a b=\"\u0085\"/>"), "");
+  EXPECT_EQ(test::xml_problem("<a>\u00e9 \U0001F600</a>"), "");
 }
 
 TEST(GateReports, GoogleBenchmarkJson) {

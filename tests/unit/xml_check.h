@@ -1,9 +1,12 @@
 #pragma once
 // A small XML well-formedness check for the JUnit reporters' tests: balanced
 // and properly nested elements, quoted attributes, only the five predefined
-// entities (or numeric ones), no raw '<' or '&' in text, no forbidden
-// control characters. Not a full parser: no DTDs, CDATA or comments.
+// entities (or numeric ones), no raw '<' or '&' in text, no code point XML
+// 1.0 forbids (controls but tab, newline and carriage return; DEL and the C1
+// controls, which XML 1.0 discourages and HTML forbids; noncharacters).
+// Not a full parser: no DTDs, CDATA or comments.
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,10 +28,25 @@ inline std::string xml_problem(const std::string& xml) {
     }
     return false;
   };
+  // The code point of the UTF-8 sequence at `k` (0xFFFFFFFF for a broken one).
+  auto code_point = [&](size_t k) -> uint32_t {
+    const unsigned char lead = static_cast<unsigned char>(xml[k]);
+    const size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n == 1) return lead;
+    if (k + n > xml.size()) return 0xFFFFFFFF;
+    uint32_t cp = lead & (0x7F >> n);
+    for (size_t j = 1; j < n; ++j) cp = (cp << 6) | (static_cast<unsigned char>(xml[k + j]) & 0x3F);
+    return cp;
+  };
+  auto forbidden = [](uint32_t cp) {
+    return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F) ||
+           (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
+  };
   auto text_ok = [&](size_t b, size_t e, char quote) -> std::string {
     for (size_t k = b; k < e; ++k) {
       const unsigned char c = static_cast<unsigned char>(xml[k]);
-      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return "control character at " + std::to_string(k);
+      if ((c < 0x80 || c >= 0xC0) && forbidden(code_point(k)))
+        return "forbidden code point at " + std::to_string(k);
       if (xml[k] == '<') return "raw '<' at " + std::to_string(k);
       if (xml[k] == '&' && !entity_ok(k)) return "bad entity at " + std::to_string(k);
       if (quote && xml[k] == quote) return "unescaped quote at " + std::to_string(k);
