@@ -416,6 +416,8 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   r.kv_cache_bytes = cached_values * in.kv_bytes * over_layers(m, ctx, capped_keys(ctx, m.sliding_window));
   r.weight_bytes_per_step = decode_weight_params(m, 1) * in.weight_bytes;
   r.decode_bytes_per_token = r.weight_bytes_per_step + r.kv_cache_bytes;
+  r.resident_bytes = double(count_params(m).total) * in.weight_bytes + B * r.kv_cache_bytes;
+  if (peak.memory_bytes > 0) r.fits_one_gpu = r.resident_bytes <= peak.memory_bytes;
 
   const bool have_roof = peak.flops_per_s > 0 && peak.dram_bytes_per_s > 0;
   if (have_roof) r.ridge = ridge_point(peak.flops_per_s, peak.dram_bytes_per_s);

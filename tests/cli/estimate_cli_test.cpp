@@ -53,8 +53,11 @@ TEST(EstimateCli, JsonHasTheDocumentedKeys) {
         "flops_per_token_train_6n", "flops_per_token_train", "flops_per_token_hardware",
         "training_flops", "training_flops_6n", "time_to_train_s", "mfu", "hfu", "energy_kwh",
         "cost", "prefill_flops", "decode_flops_per_token", "decode_bytes_per_token",
-        "decode_arithmetic_intensity", "decode_memory_bound", "ridge_flops_per_byte"})
+        "decode_arithmetic_intensity", "decode_memory_bound", "ridge_flops_per_byte", "resident_bytes",
+        "gpu_memory_bytes", "fits_one_gpu"})
     EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_TRUE(j["fits_one_gpu"].get<bool>());  // 16 GB of weights in 80 GB
+  EXPECT_FALSE(estimate_json({"--preset", "llama3-70b", "--gpu", "h100-sxm"})["fits_one_gpu"].get<bool>());
   EXPECT_NEAR(j["params_total"].get<double>(), 8.03e9, 0.01e9);
   EXPECT_EQ(j["tokens_source"], "--tokens");
   EXPECT_GT(j["flops_per_token_hardware"].get<double>(), j["flops_per_token_train"].get<double>());

@@ -556,6 +556,29 @@ TEST(EstimateInference, DecodeBytesAndBound) {
                    8 * (1000 * (per.qkv + per.attn_out + per.ffn + per.attention) + per.logits));
 }
 
+// What serving keeps in one GPU's memory: every weight (the untied table and
+// every expert too, though a step reads fewer) and each sequence's KV cache.
+TEST(EstimateInference, ResidentMemoryAgainstOneGpu) {
+  InferenceInputs in;
+  in.prompt_tokens = 1000;
+  in.gen_tokens = 100;
+  in.batch = 8;
+  Peak h100;
+  h100.memory_bytes = require_gpu("h100-sxm").memory_bytes;
+  ASSERT_EQ(h100.memory_bytes, 80e9);
+  const ModelConfig& big = require_preset("llama3-70b");
+  const InferenceEstimate r = estimate_inference(big, in, h100);
+  EXPECT_DOUBLE_EQ(r.resident_bytes, count_params(big).total * 2.0 + 8 * r.kv_cache_bytes);
+  EXPECT_NEAR(r.resident_bytes, 143.99e9, 0.01e9);
+  EXPECT_EQ(r.fits_one_gpu, std::optional<bool>(false));
+  const ModelConfig& moe = require_preset("mixtral-8x7b");
+  const InferenceEstimate e = estimate_inference(moe, in, h100);
+  EXPECT_GT(e.resident_bytes, count_params(moe).active * 2.0 * 2);  // all 8 experts, not the 2 a token uses
+  EXPECT_EQ(e.fits_one_gpu, std::optional<bool>(false));             // 93 GB of weights
+  EXPECT_EQ(estimate_inference(require_preset("llama3-8b"), in, h100).fits_one_gpu, std::optional<bool>(true));
+  EXPECT_FALSE(estimate_inference(big, in, {}).fits_one_gpu) << "no GPU memory known: no verdict";
+}
+
 TEST(EstimateInference, GqaShrinksKvAndFindsComputeBoundBatch) {
   const ModelConfig& m = require_preset("llama2-70b");
   Peak peak;

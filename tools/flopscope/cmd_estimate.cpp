@@ -207,6 +207,7 @@ int run_estimate(const EstimateOptions& o) {
     peak.gpu_key = g.key;
     const PeakTable t = datasheet_peaks(g);
     peak.dram_bytes_per_s = t.dram_bytes_per_s;
+    peak.memory_bytes = g.memory_bytes;
     if (!o.o_peak.count()) {
       auto p = t.dense(prec);
       if (!p)
@@ -352,6 +353,11 @@ int run_estimate(const EstimateOptions& o) {
     j["decode_weight_bytes_per_step"] = ie.weight_bytes_per_step;
     j["kv_cache_bytes_per_token"] = ie.kv_bytes_per_token;
     j["kv_cache_bytes"] = ie.kv_cache_bytes;
+    j["resident_bytes"] = ie.resident_bytes;
+    if (ie.fits_one_gpu) {
+      j["gpu_memory_bytes"] = peak.memory_bytes;
+      j["fits_one_gpu"] = *ie.fits_one_gpu;
+    }
     j["decode_arithmetic_intensity"] = ie.batch1.intensity;
     if (ie.ridge) j["ridge_flops_per_byte"] = *ie.ridge;
     auto point = [&](const DecodePoint& p) {
@@ -482,6 +488,17 @@ int run_estimate(const EstimateOptions& o) {
   inf.row("decode_bytes_per_token", bytes(ie.decode_bytes_per_token),
           "weights " + bytes(ie.weight_bytes_per_step) + " + KV " + bytes(ie.kv_cache_bytes) + " (" +
               bytes(ie.kv_bytes_per_token) + "/token" + (model.sliding_window > 0 ? ", W-capped" : "") + ")");
+  {
+    // What one GPU would hold: the roofline below is one GPU's either way.
+    std::string basis = "weights + " + std::to_string(ie.batch) + " KV cache" + (ie.batch == 1 ? "" : "s");
+    if (ie.fits_one_gpu)
+      basis += std::string(*ie.fits_one_gpu ? ", fits one " : ", over one ") + peak.gpu_key + " (" +
+               bytes(peak.memory_bytes) + ")";
+    inf.row("memory resident", bytes(ie.resident_bytes), basis);
+    if (ie.fits_one_gpu && !*ie.fits_one_gpu)
+      inf.row("GPUs to hold it", fixed(std::ceil(ie.resident_bytes / peak.memory_bytes), 0),
+              "at least; not modelled: the roofline below is one GPU's");
+  }
   auto bound = [&](const DecodePoint& d) {
     std::string s = "AI " + fixed(d.intensity, 1) + " FLOP/B";
     if (d.memory_bound)

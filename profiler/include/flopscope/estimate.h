@@ -202,6 +202,7 @@ struct Peak {
   std::string source;           ///< "h100-sxm datasheet" or "--peak-tflops"
   double dram_bytes_per_s = 0;  ///< 0: unknown
   std::string gpu_key;          ///< database key, empty without --gpu
+  double memory_bytes = 0;      ///< one GPU's memory; 0: unknown
 };
 
 /// Default board power of a database GPU: the datasheet's maximum TDP.
@@ -272,6 +273,13 @@ struct InferenceEstimate {
   double kv_bytes_per_token = 0;       ///< KV cache of one cached token, all layers
                                        ///< (MLA: the latent and the RoPE key)
   double kv_cache_bytes = 0;           ///< one sequence at `context`
+  /// What serving the batch keeps in GPU memory: every weight (all experts,
+  /// the embedding tables) and the batch's KV caches at `context`; not the
+  /// activations or the framework's own.
+  double resident_bytes = 0;
+  /// Whether resident_bytes fits one GPU's memory (nullopt: no GPU memory
+  /// known). The roofline figures are one GPU's either way.
+  std::optional<bool> fits_one_gpu;
   double generation_flops = 0;         ///< prefill + every decode step, the whole batch
   std::optional<double> ridge;         ///< FLOP/byte of the chosen GPU
   DecodePoint batch1, at_batch;
