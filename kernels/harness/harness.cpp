@@ -174,7 +174,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   rec.precision = spec.precision.key();
   rec.shape = shape;
   rec.model = spec.model(shape);
-  rec.nvtx = id + " " + shape_string(shape);
+  rec.nvtx = bench_nvtx_range(id, shape_string(shape));
 
   NvtxRange range(rec.nvtx);
   std::unique_ptr<KernelInstance> inst = spec.create(shape);

@@ -562,12 +562,10 @@ std::vector<KernelCounters> Session::replay(const std::function<void()>& between
   Impl& s = *impl_;
   if (!s.opt.user_replay) throw Error(ErrorKind::failure, "internal: Session::replay needs SessionOptions::user_replay");
   std::lock_guard<std::mutex> cb_lock(s.cb_mu);
-  uint64_t graphs_before = 0;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     if (!s.enabled) return {};
     s.begin_locked(run, nvtx);
-    graphs_before = s.graph_launches;
   }
   g_epoch.fetch_add(1, std::memory_order_release);
   struct CallbacksOff {
@@ -599,9 +597,9 @@ std::vector<KernelCounters> Session::replay(const std::function<void()>& between
           between();
         },
         pass,
-        [&] {  // the first pass launched something CUPTI could count
+        [&] {  // the first pass launched something CUPTI could count (begin_locked zeroed these)
           std::lock_guard<std::mutex> lock(s.mu);
-          return !s.batch.empty() || s.overfull || s.graph_launches > graphs_before;
+          return !s.batch.empty() || s.overfull || s.graph_launches > 0;
         });
   } catch (...) {
     std::lock_guard<std::mutex> lock(s.mu);

@@ -74,13 +74,14 @@ std::string terminal_text(const std::string& s) {
 }
 
 std::string run_label(const std::string& id, const std::string& nvtx, const std::string& shape) {
-  if (nvtx.empty() || nvtx == id + " " + shape) return id;
+  if (nvtx.empty() || nvtx == bench_nvtx_range(id, shape)) return id;
   return id + " in " + nvtx;
 }
 
 std::string run_title(const RunRecord& r) {
   const std::string shape = shape_string(r.shape);
-  return shape.empty() ? run_label(r) : run_label(r) + " " + shape;
+  const std::string label = run_label(r.id, r.nvtx, shape);
+  return shape.empty() ? label : label + " " + shape;
 }
 
 std::vector<std::string> doc_labels(const std::vector<ResultsDoc>& docs) {

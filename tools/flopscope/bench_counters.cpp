@@ -40,7 +40,7 @@ std::optional<HwCounters> BenchCounters::count(const kernels::KernelSpec& spec, 
   // The run's identity and the NVTX range the harness opened for it go
   // with each range of the counter file.
   const CounterRun run{spec.id(), spec.precision.key(), shape};
-  const std::string nvtx = spec.id() + " " + shape_string(shape);
+  const std::string nvtx = bench_nvtx_range(spec.id(), shape_string(shape));
   ready();
   if (opt_.user_replay) {
     std::vector<KernelCounters> launches;

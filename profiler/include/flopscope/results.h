@@ -22,6 +22,9 @@ inline constexpr const char* kResultsSchema = "flopscope.results/1";
 /// Flags such as "causal" are 0 or 1.
 using Shape = std::vector<std::pair<std::string, int64_t>>;
 std::string shape_string(const Shape& s);  ///< "m=4096 n=4096 k=4096"
+/// The NVTX range `flopscope bench` wraps each run in, its id and shape:
+/// "gemm.cublas.bf16 m=4096 n=4096 k=4096" (`shape`: shape_string's).
+inline std::string bench_nvtx_range(const std::string& id, const std::string& shape) { return id + " " + shape; }
 std::optional<int64_t> shape_get(const Shape& s, const std::string& key);
 
 /// Hardware-counted quantities. A field is absent when it was not collected.
