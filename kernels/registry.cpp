@@ -124,6 +124,18 @@ std::vector<const KernelSpec*> select_kernels(const std::string& id_regex,
   return out;
 }
 
+std::string device_refusal(const KernelSpec& spec, int cc, int smem_optin_bytes) {
+  const std::string gpu = "this GPU is sm_" + std::to_string(cc);
+  if (spec.only_cc && cc != spec.only_cc)
+    return spec.id() + " runs only on sm_" + std::to_string(spec.only_cc) + "; " + gpu;
+  if (spec.min_cc && cc < spec.min_cc)
+    return spec.id() + " needs sm_" + std::to_string(spec.min_cc) + " or newer; " + gpu;
+  if (spec.smem_bytes > smem_optin_bytes)
+    return spec.id() + " needs " + std::to_string(spec.smem_bytes) + " bytes of shared memory a block; " + gpu +
+           ", whose blocks get at most " + std::to_string(smem_optin_bytes);
+  return "";
+}
+
 std::vector<const KernelSpec*> default_suite() {
   std::vector<const KernelSpec*> out;
   for (const auto& s : all_kernels())

@@ -82,6 +82,9 @@ struct KernelSpec {
   int min_cc = 0;
   /// The only compute capability it runs on (sm_90a code, say); 0 = no such limit.
   int only_cc = 0;
+  /// Dynamic shared memory one block of it asks for, in bytes, where that is
+  /// past the 48 KB every GPU gives (an opt-in); 0 = none past that.
+  int smem_bytes = 0;
 
   /// Analytic FLOPs and minimal DRAM bytes for a shape (profiler/models.h).
   std::function<Cost(const Shape&)> model;
@@ -110,6 +113,7 @@ struct VariantInfo {
   bool in_default_suite = false;
   int min_cc = 0;   ///< as KernelSpec::min_cc
   int only_cc = 0;  ///< as KernelSpec::only_cc
+  int smem_bytes = 0;  ///< as KernelSpec::smem_bytes
 };
 
 /// A spec of `family` with the variant's identity filled in; the family's
@@ -124,12 +128,19 @@ inline KernelSpec spec_for(std::string family, const VariantInfo& v) {
   s.in_default_suite = v.in_default_suite;
   s.min_cc = v.min_cc;
   s.only_cc = v.only_cc;
+  s.smem_bytes = v.smem_bytes;
   return s;
 }
 
 /// Adds specs to the registry. Meant for static initializers in each family's
 /// own file; always returns true. Duplicates are reported by all_kernels().
 bool register_kernels(std::vector<KernelSpec> specs);
+
+/// Empty when a GPU of compute capability `cc` (major*10+minor) whose blocks
+/// may opt into `smem_optin_bytes` of shared memory
+/// (cudaDevAttrMaxSharedMemoryPerBlockOptin) runs `spec`, else one line saying
+/// why not (sm_86 and sm_89 give a block 99 KB, sm_90 227 KB).
+std::string device_refusal(const KernelSpec& spec, int cc, int smem_optin_bytes);
 
 /// Every registered kernel, sorted by id. Throws Error(failure) when two
 /// registrations share an id or a spec is incomplete (a programming error).

@@ -180,7 +180,9 @@ Status launch(const AttentionArgs<float>& a, cudaStream_t stream) {
   const cudaError_t attr =
       opt_in.ensure(reinterpret_cast<const void*>(flash_simt_kernel<D>), int(Tiles::kSmemBytes));
   if (attr != cudaSuccess)
-    return Status::error(int(attr), std::string("attention.flash_simt: ") + cudaGetErrorString(attr));
+    return Status::error(int(attr), "attention.flash_simt: cannot reserve " + std::to_string(Tiles::kSmemBytes) +
+                                        " bytes of shared memory a block (D = " + std::to_string(D) +
+                                        "): " + cudaGetErrorString(attr));
   const int64_t q_tiles = ceil_div<int64_t>(a.n_q, Tiles::kBM);
   const int64_t blocks = q_tiles * a.batch_heads;
   if (blocks > 0x7fffffff) return Status::error(1, "attention.flash_simt: too many CTAs");

@@ -29,6 +29,7 @@ template <class T>
 KernelSpec fused_spec(FfnType type, const char* dtype, DType dt) {
   FfnSpecArgs args = fused_ffn_args(type, dtype, dt, "", "mma.sync", "");
   args.min_cc = 80;
+  args.smem_bytes = gemm::MmaConfig<T>::kSmemBytes;
   args.check = mma_ffn_check<T>;
   return make_ffn_spec<T>(args, [] { return Launch<T>(launch_fused<T>); });
 }

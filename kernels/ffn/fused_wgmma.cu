@@ -40,8 +40,10 @@ Launch<T> make_fused_wgmma_launch() {
       return Status::error(int(cudaErrorNoKernelImageForDevice), "ffn fused_wgmma: " + st->unavailable);
     const int t = int(d.tokens), dm = int(d.d_model), f = int(d.d_ff), n1 = int(w1_cols(d));
     constexpr bool bf16 = std::is_same_v<T, __nv_bfloat16>;
-    if (Status s = st->up.update(b.x, b.w1, t, n1, dm, bf16); !s.ok()) return s;
-    if (Status s = st->down.update(b.a, b.w2, t, dm, f, bf16); !s.ok()) return s;
+    if (Status s = st->up.update(b.x, b.w1, t, n1, dm, bf16); !s.ok())
+      return Status::error(s.code, "ffn fused_wgmma: X W1: " + s.message);
+    if (Status s = st->down.update(b.a, b.w2, t, dm, f, bf16); !s.ok())
+      return Status::error(s.code, "ffn fused_wgmma: A W2: " + s.message);
     const Status s = d.type == FfnType::swiglu
                          ? gemm::wgmma_gemm<T>(st->up.maps, t, n1, dm, st->sms, SwigluEpilogue<T>{b.a, f}, stream)
                          : gemm::wgmma_gemm<T>(st->up.maps, t, n1, dm, st->sms, GeluEpilogue<T>{b.a, f}, stream);
@@ -64,6 +66,7 @@ KernelSpec fused_wgmma_spec(FfnType type, const char* dtype, DType dt) {
   FfnSpecArgs args = fused_ffn_args(type, dtype, dt, "_wgmma", "wgmma", " (sm_90a)");
   args.min_cc = 90;
   args.only_cc = 90;  // sm_90a code runs on sm_90 only
+  args.smem_bytes = int(gemm::wgmma_tile::kSmemBytes);
   args.check = wgmma_ffn_check;
   return make_ffn_spec<T>(args, [] { return make_fused_wgmma_launch<T>(); });
 }

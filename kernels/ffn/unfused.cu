@@ -34,6 +34,7 @@ KernelSpec unfused_spec(FfnType type, const char* dtype, DType dt) {
   args.description = "mma.sync GEMM, activation kernel, mma.sync GEMM (hidden through DRAM)";
   args.in_default_suite = dt == DType::bf16 && type == FfnType::swiglu;  // GELU: on request
   args.min_cc = 80;
+  args.smem_bytes = gemm::MmaConfig<T>::kSmemBytes;
   args.check = mma_ffn_check<T>;
   return make_ffn_spec<T>(args, [] { return Launch<T>(launch_unfused<T>); });
 }

@@ -79,6 +79,8 @@ template <class T>
 std::string mma_sync_check_dims(int m, int n, int k) {
   constexpr int c = MmaConfig<T>::kChunk;
   if (m < 1 || n < 1 || k < 1) return "m, n and k must be at least 1";
+  if (m > kMaxIndexDim || n > kMaxIndexDim || k > kMaxIndexDim)
+    return std::string("m, n and k must be at most ") + kMaxIndexDimText;
   if (k % c != 0 || n % c != 0)
     return "k and n must be multiples of " + std::to_string(c) +
            " (16-byte rows for cp.async): pad them, or use gemm.reg_tiled.fp32 or a "
@@ -239,26 +241,27 @@ __global__ void __launch_bounds__(C::kThreads, C::kMinBlocksPerSm)
 template <class T, class C = MmaConfig<T>, class Epilogue>
 Status mma_sync_gemm(const T* a, const T* b, int m, int n, int k, Epilogue epilogue,
                      cudaStream_t stream) {
+  const std::string prefix = std::string(C::kName) + ": ";
   if (std::string why = mma_sync_check_dims<T>(m, n, k); !why.empty())
-    return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: " + why);
+    return Status::error(int(cudaErrorInvalidValue), prefix + why);
   // cp.async moves 16-byte chunks (cudaMalloc bases always are; an offset view
   // may not be). The epilogue's own stores need only its 4- or 8-byte pairs.
   if (reinterpret_cast<uintptr_t>(a) % 16 != 0 || reinterpret_cast<uintptr_t>(b) % 16 != 0)
     return Status::error(int(cudaErrorInvalidValue),
-                         "gemm.mma_sync: A and B must be 16-byte aligned (16-byte cp.async copies)");
+                         prefix + "A and B must be 16-byte aligned (16-byte cp.async copies)");
   auto kernel = gemm_mma_sync_kernel<T, C, Epilogue>;
   // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
   static SmemOptIn smem;
   const cudaError_t opt_in = smem.ensure(reinterpret_cast<const void*>(kernel), C::kSmemBytes);
   if (opt_in != cudaSuccess)
-    return Status::error(int(opt_in), std::string("gemm.mma_sync: cannot reserve shared memory: ") +
-                                          cudaGetErrorString(opt_in));
+    return Status::error(int(opt_in), prefix + "cannot reserve " + std::to_string(C::kSmemBytes) +
+                                          " bytes of shared memory a block: " + cudaGetErrorString(opt_in));
   const int64_t blocks = int64_t(ceil_div(m, C::kBM)) * ceil_div(n, C::kBN);
-  if (blocks > 0x7fffffff) return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: too many tiles");
+  if (blocks > 0x7fffffff) return Status::error(int(cudaErrorInvalidValue), prefix + "too many tiles");
   kernel<<<unsigned(blocks), C::kThreads, C::kSmemBytes, stream>>>(a, b, m, n, k, epilogue);
   const cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess)
-    return Status::error(int(err), std::string("gemm.mma_sync: ") + cudaGetErrorString(err));
+    return Status::error(int(err), prefix + cudaGetErrorString(err));
   return Status::success();
 }
 

@@ -45,6 +45,10 @@ struct MmaTile {
   static_assert(kBytes == 2 || kBytes == 4, "16-bit (FP16/BF16) or 32-bit (TF32) elements");
   static_assert(kWarpsN_ == 2 || kWarpsN_ == 4, "block tiles of 128 x 128 or 128 x 256");
   static_assert(kKBytes_ == 64 || kKBytes_ == 128, "k-tile rows of 64 or 128 bytes");
+  // The variant the tiles make, which prefixes the launcher's errors.
+  static constexpr const char* kName = kWarpsN_ == 2    ? "gemm.mma_sync"
+                                       : kKBytes_ == 64 ? "gemm.mma_sync_wide"
+                                                        : "gemm.mma_sync_deep";
   static constexpr int kChunk = 16 / kBytes;  // elements per 16-byte cp.async / ldmatrix row
   static constexpr int kWarpsM = 2, kWarpsN = kWarpsN_;
   static constexpr int kBM = 128, kBN = 64 * kWarpsN;  // block tile (kBM, kBN) outputs

@@ -16,7 +16,7 @@ namespace flopscope::kernels::gemm {
 template <class T, template <class> class Tiles>
 Status launch_mma_sync(const T* a, const T* b, T* c, int m, int n, int k, cudaStream_t stream) {
   if (const std::string why = store_epilogue_misaligned(c); !why.empty())
-    return Status::error(int(cudaErrorInvalidValue), "gemm.mma_sync: " + why);
+    return Status::error(int(cudaErrorInvalidValue), std::string(Tiles<T>::kName) + ": " + why);
   return mma_sync_gemm<T, Tiles<T>>(a, b, m, n, k, StoreEpilogue<T>{c, n}, stream);
 }
 
@@ -33,6 +33,7 @@ KernelSpec mma_sync_spec(const char* variant, const char* dtype, DType math, con
                      std::string(" + 4-stage cp.async, ") + tiles + ", FP32 accumulate";
   args.in_default_suite = in_default_suite;
   args.min_cc = Tiles<T>::kMinCc;  // 80, or 90 where its shared memory needs sm_90's
+  args.smem_bytes = Tiles<T>::kSmemBytes;
   args.check = [](const GemmDims& d) { return mma_sync_check_dims<T>(d.m, d.n, d.k); };
   return make_gemm_spec<T>(args, [] { return Launch<T>(launch_mma_sync<T, Tiles>); });
 }

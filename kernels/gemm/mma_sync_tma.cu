@@ -146,6 +146,7 @@ KernelSpec mma_sync_tma_spec(const char* dtype, DType math) {
   args.in_default_suite = false;  // not yet measured
   args.min_cc = 90;
   args.only_cc = 90;  // sm_90a code runs on sm_90 only
+  args.smem_bytes = int(wgmma_tile::kSmemBytes);
   args.check = [](const GemmDims& d) { return wgmma_tile::check_dims(d.m, d.n, d.k); };
   return make_gemm_spec<T>(args, [] { return make_tma_ring_launch<T>("gemm.mma_sync_tma", mma_sync_tma_gemm<T>); });
 }

@@ -12,6 +12,8 @@
 //    double-buffered, one barrier per k-tile.
 // Any m, n, k: tails are zero-filled on load and predicated on store. Rows not
 // 16-byte aligned (k or n not a multiple of 4) take the scalar-load instantiation.
+#include <cstdint>
+
 #include "common/tile_math.h"
 #include "gemm/instance.cuh"
 
@@ -142,8 +144,10 @@ Status launch_reg_tiled(const float* a, const float* b, float* c, int m, int n, 
                         cudaStream_t stream) {
   const dim3 grid(ceil_div(n, kBN), ceil_div(m, kBM));
   if (grid.y > 65535u) return Status::error(1, "gemm.reg_tiled: m is too large for the grid");
-  // float4 paths need 16-byte aligned rows; cudaMalloc'd bases are 256-byte aligned.
-  if (k % 4 == 0 && n % 4 == 0)
+  // float4 paths need 16-byte aligned rows: k and n multiples of 4 and 16-byte
+  // aligned bases (cudaMalloc's are; an offset view takes the scalar path).
+  const auto aligned = [](const float* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  if (k % 4 == 0 && n % 4 == 0 && aligned(a) && aligned(b) && aligned(c))
     gemm_reg_tiled_kernel<true><<<grid, kThreads, 0, stream>>>(a, b, c, m, n, k);
   else
     gemm_reg_tiled_kernel<false><<<grid, kThreads, 0, stream>>>(a, b, c, m, n, k);

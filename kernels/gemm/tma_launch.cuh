@@ -36,7 +36,8 @@ Launch<T> make_tma_ring_launch(const char* name, Gemm gemm) {
       return Status::error(int(cudaErrorInvalidValue), prefix + why);
     if (const std::string why = store_epilogue_misaligned(c); !why.empty())
       return Status::error(int(cudaErrorInvalidValue), prefix + why);
-    if (Status s = st->maps.update(a, b, m, n, k, std::is_same_v<T, __nv_bfloat16>); !s.ok()) return s;
+    if (Status s = st->maps.update(a, b, m, n, k, std::is_same_v<T, __nv_bfloat16>); !s.ok())
+      return Status::error(s.code, prefix + s.message);
     return gemm(st->maps.maps, m, n, k, st->sms, StoreEpilogue<T>{c, n}, stream);
   };
 }

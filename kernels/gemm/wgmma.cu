@@ -41,8 +41,7 @@ Status encode_2d(CUtensorMap& map, const void* base, uint64_t inner, uint64_t ou
                  uint32_t box_outer, bool bf16, const char* what) {
   const PFN_cuTensorMapEncodeTiled_v12000 encode = encode_tiled();
   if (!encode)
-    return Status::error(int(cudaErrorNotSupported),
-                         "gemm.wgmma: cuTensorMapEncodeTiled is not available from the driver");
+    return Status::error(int(cudaErrorNotSupported), "cuTensorMapEncodeTiled is not available from the driver");
   const cuuint64_t dims[2] = {inner, outer};
   const cuuint64_t strides[1] = {inner * 2};  // bytes between rows; dimension 0 is contiguous
   const cuuint32_t box[2] = {box_inner, box_outer};
@@ -52,8 +51,8 @@ Status encode_2d(CUtensorMap& map, const void* base, uint64_t inner, uint64_t ou
                             CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                             CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
-    return Status::error(int(cudaErrorInvalidValue), std::string("gemm.wgmma: cuTensorMapEncodeTiled(") +
-                                                         what + ") failed with CUresult " + std::to_string(int(r)));
+    return Status::error(int(cudaErrorInvalidValue), std::string("cuTensorMapEncodeTiled(") + what +
+                                                         ") failed with CUresult " + std::to_string(int(r)));
   return Status::success();
 }
 
@@ -77,6 +76,10 @@ std::string wgmma_unavailable(int& sms) {
 
 Status wgmma_tensor_maps(WgmmaMaps& maps, const void* a, const void* b, int m, int n, int k, bool bf16) {
   namespace wt = wgmma_tile;
+  // A tensor map's global address must be 16-byte aligned (cudaMalloc bases are;
+  // an offset view may not be).
+  if (reinterpret_cast<uintptr_t>(a) % 16 != 0 || reinterpret_cast<uintptr_t>(b) % 16 != 0)
+    return Status::error(int(cudaErrorInvalidValue), "A and B must be 16-byte aligned (TMA tensor maps)");
   if (Status s = encode_2d(maps.a, a, uint64_t(k), uint64_t(m), wt::kBK, wt::kBM, bf16, "A"); !s.ok()) return s;
   return encode_2d(maps.b, b, uint64_t(n), uint64_t(k), wt::kBoxN, wt::kBK, bf16, "B");
 }
@@ -106,6 +109,7 @@ KernelSpec wgmma_spec(const char* dtype, DType math, const char* what) {
   args.in_default_suite = std::is_same_v<T, __nv_bfloat16>;
   args.min_cc = 90;
   args.only_cc = 90;  // sm_90a code runs on sm_90 only
+  args.smem_bytes = int(wgmma_tile::kSmemBytes);
   args.check = [](const GemmDims& d) { return wgmma_tile::check_dims(d.m, d.n, d.k); };
   return make_gemm_spec<T>(args, [] {
     return make_tma_ring_launch<T>("gemm.wgmma", [](const WgmmaMaps& maps, int m, int n, int k, int sms,

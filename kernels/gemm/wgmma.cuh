@@ -53,7 +53,8 @@ struct WgmmaMaps {
 std::string wgmma_unavailable(int& sms);
 
 /// Encodes `maps` for A[m,k] and B[k,n] of 16-bit elements (bf16 or fp16) through
-/// cuTensorMapEncodeTiled, reached with cudaGetDriverEntryPointByVersion.
+/// cuTensorMapEncodeTiled, reached with cudaGetDriverEntryPointByVersion. An
+/// error's message names no kernel: the caller prefixes its own.
 Status wgmma_tensor_maps(WgmmaMaps& maps, const void* a, const void* b, int m, int n, int k, bool bf16);
 
 /// The tensor maps of one GEMM's (A, B, m, n, k), encoded again only when one of
@@ -220,7 +221,8 @@ Status launch_on_tma_ring(Kernel kernel, SmemOptIn& smem, const char* name, cons
   // Above 48 KB of dynamic shared memory a kernel must opt in (once per device).
   const cudaError_t opt_in = smem.ensure(reinterpret_cast<const void*>(kernel), int(wt::kSmemBytes));
   if (opt_in != cudaSuccess)
-    return Status::error(int(opt_in), prefix + "cannot reserve shared memory: " + cudaGetErrorString(opt_in));
+    return Status::error(int(opt_in), prefix + "cannot reserve " + std::to_string(wt::kSmemBytes) +
+                                          " bytes of shared memory a block: " + cudaGetErrorString(opt_in));
   const unsigned grid = unsigned(tiles < sms ? tiles : int64_t(sms > 0 ? sms : 1));
   kernel<<<grid, wt::kThreads, wt::kSmemBytes, stream>>>(maps.a, maps.b, m, n, k, epilogue);
   const cudaError_t err = cudaGetLastError();

@@ -46,6 +46,7 @@ void require_ok(const Status& s, const std::string& id) {
 struct Harness::Impl {
   int device = 0;
   DeviceInfo info;
+  int smem_optin = 0;  // shared memory a block may opt into (99 KB on sm_86/89, 227 KB on sm_90)
   cudaStream_t stream = nullptr;
   DeviceBuffer<unsigned char> flush;  // zeros: the read flush's stores stay off
   DeviceBuffer<int> flush_sink;       // the read flush's never-taken store
@@ -111,6 +112,8 @@ Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
   impl_->info = devs[size_t(device)];
   FLOPSCOPE_CUDA_CHECK(cudaSetDevice(device));
   FLOPSCOPE_CUDA_CHECK(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking));
+  FLOPSCOPE_CUDA_CHECK(
+      cudaDeviceGetAttribute(&impl_->smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   int l2 = 0;
   FLOPSCOPE_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
   // Twice the L2: every line a kernel left behind is evicted by the flush.
@@ -138,14 +141,7 @@ void Harness::release_device() {
 const DeviceInfo& Harness::device() const { return impl_->info; }
 
 std::string Harness::unsupported_reason(const KernelSpec& spec) const {
-  const int cc = impl_->info.cc_major * 10 + impl_->info.cc_minor;
-  if (spec.only_cc && cc != spec.only_cc)
-    return spec.id() + " runs only on sm_" + std::to_string(spec.only_cc) + "; this GPU is sm_" +
-           std::to_string(cc);
-  if (spec.min_cc && cc < spec.min_cc)
-    return spec.id() + " needs sm_" + std::to_string(spec.min_cc) + " or newer; this GPU is sm_" +
-           std::to_string(cc);
-  return "";
+  return device_refusal(spec, impl_->info.cc_major * 10 + impl_->info.cc_minor, impl_->smem_optin);
 }
 
 std::string Harness::fit_reason(const KernelSpec& spec, const Shape& shape) const {

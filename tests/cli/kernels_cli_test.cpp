@@ -50,6 +50,11 @@ TEST(ListCommand, JsonHasIdsParamsAndPrecision) {
   ASSERT_NE(w, j.end());
   EXPECT_EQ((*w)["min_cc"], 90);
   EXPECT_EQ((*w)["only_cc"], 90);
+  // and the shared memory a block of it asks for (sm_86/89 blocks get 99 KB).
+  EXPECT_GT((*w)["smem_bytes"].get<int>(), 101376);
+  const auto g = std::find_if(j.begin(), j.end(), [](const auto& k) { return k["id"] == "gemm.naive.fp32"; });
+  ASSERT_NE(g, j.end());
+  EXPECT_EQ((*g)["smem_bytes"], 0);
 }
 
 TEST(BenchCommand, UnknownKernelListsSupportedOnes) {

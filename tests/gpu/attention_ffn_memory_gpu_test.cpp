@@ -1,6 +1,6 @@
 // The attention, FFN and memory-bound kernels against their CPU references on
 // the GPU (label gpu), at awkward sizes: every variant x dtype, attention at
-// N = 1, 17, 256, 1024, 4096, causal and not, D = 64 and 128, and N != Nk.
+// N = 1, 17, 256, 1000, 1024, 4096, causal and not, D = 64 and 128, and N != Nk.
 // Skips, with the reason, where there is no GPU.
 #include <gtest/gtest.h>
 
@@ -75,7 +75,7 @@ std::string case_name(const ::testing::TestParamInfo<AttnCase>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Sizes, AttentionGpu,
                          ::testing::Combine(::testing::ValuesIn(kAttentionIds),
-                                            ::testing::Values(1, 17, 256, 1024, 4096),
+                                            ::testing::Values(1, 17, 256, 1000, 1024, 4096),
                                             ::testing::Values(64, 128), ::testing::Values(0, 1)),
                          case_name);
 
@@ -90,6 +90,17 @@ TEST(AttentionGpuCross, UnequalLengths) {
       SCOPED_TRACE(id + " " + s);
       run_and_validate(id, s);
       if (IsSkipped()) return;  // a failure is reported; the next case still runs
+    }
+}
+
+// The naive kernels take any head dim: D = 40 and 96 leave a partial 32-wide
+// column tile in QK^T's depth and in PV's output.
+TEST(AttentionGpuCross, NaiveAnyHeadDim) {
+  for (const char* id : {"attention.naive.fp32", "attention.naive.bf16"})
+    for (const char* s : {"batch=1,heads=2,seq=100,head_dim=40,causal=1", "batch=2,heads=1,seq=33,head_dim=96,causal=0"}) {
+      SCOPED_TRACE(std::string(id) + " " + s);
+      run_and_validate(id, s);
+      if (IsSkipped()) return;
     }
 }
 
@@ -140,10 +151,12 @@ TEST(MemoryGpu, Softmax) {
   // cols: 1 (scalar path), 1001 (unaligned rows: scalar), 200 to 8192 (vectors
   // in registers, in 32, 64, 128 and 256 threads a row: softmax_threads; fp32
   // 200 -> 32, 1000 -> 64, 2048 -> 128, 4096 -> 256; bf16 1000 -> 32, 2048 -> 64,
-  // 4096 -> 128, 8192 -> 256), 65544 (longer than the register cache: re-read path).
+  // 4096 -> 128, 8192 -> 256), 65544 (longer than the register cache: re-read path),
+  // 65545 (the scalar path's re-read).
   for (const char* id : {"memory.softmax.fp32", "memory.softmax.bf16"})
     for (const char* s : {"rows=1,cols=1", "rows=17,cols=1001", "rows=9,cols=200", "rows=33,cols=1000",
-                          "rows=40,cols=2048", "rows=64,cols=4096", "rows=5,cols=8192", "rows=3,cols=65544"}) {
+                          "rows=40,cols=2048", "rows=64,cols=4096", "rows=5,cols=8192", "rows=3,cols=65544",
+                          "rows=2,cols=65545"}) {
       SCOPED_TRACE(std::string(id) + " " + s);
       run_and_validate(id, s);
       if (IsSkipped()) return;  // a failure is reported; the next case still runs

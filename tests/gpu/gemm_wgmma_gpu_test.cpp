@@ -51,7 +51,7 @@ void check_tma_ring_gemm(const std::string& variant) {
   if (std::string why = h.unsupported_reason(*specs[0]); !why.empty()) GTEST_SKIP() << why;
   const Dims tails[] = {{1, 8, 8},         {129, 264, 8},      {128, 256, 64},    {200, 520, 328},
                         {1000, 136, 4096}, {4096, 4096, 4096}, {9000, 8, 72},     {17, 1000, 4096},
-                        {127, 4096, 1000}, {3000, 2056, 520}};
+                        {127, 4096, 1000}, {3000, 2056, 520},  {70, 384, 72}};
   int validated = 0, refused = 0;
   for (const KernelSpec* s : specs) {
     ASSERT_EQ(h.unsupported_reason(*s), "");
@@ -93,7 +93,7 @@ TEST(GemmGpu, WgmmaMatchesTheReferenceOnSm90) {
 }
 
 // gemm.mma_sync_tma: mma.sync warps on the same ring; warps whose 64 columns
-// lie past n skip their MMAs (n = 8, 136, 264, 520, 1000, 2056 leave 1 to 3 of a
+// lie past n skip their MMAs (n = 8, 136, 264, 384, 520, 1000, 2056 leave 1 to 3 of a
 // tile's 4 column warps idle).
 TEST(GemmGpu, MmaSyncTmaMatchesTheReferenceOnSm90) {
   FLOPSCOPE_REQUIRE_GPU();

@@ -1,6 +1,6 @@
 // The attention index arithmetic (kernels/attention/attention_math.h) against
-// brute force and against the profiler's model, and the CPU references of the
-// attention, FFN and memory families against hand-computed cases.
+// brute force and against the profiler's model. The CPU references' hand-computed
+// cases are in reference_kernels_test.cpp (the same program, kernel_math_test).
 #include <gtest/gtest.h>
 
 #include <algorithm>

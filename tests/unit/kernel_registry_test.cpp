@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "flopscope/error.h"
+#include "gemm/mma_sync_layout.h"
+#include "gemm/wgmma_tile.h"
 #include "registry.h"
 
 using namespace flopscope;
@@ -44,6 +46,42 @@ TEST(Registry, EverySpecIsCompleteAtItsDefaultShape) {
     for (const ShapePreset& p : s.presets) EXPECT_NO_THROW(resolve_shape(s, p.name)) << p.name;
   }
   EXPECT_TRUE(std::is_sorted(in_order.begin(), in_order.end()));  // (a std::set always is)
+}
+
+// What a GPU refuses, before anything is allocated: the compute capability,
+// then the shared memory a block asks for against what the GPU lets a block
+// opt into (sm_86/89/120: 101,376 bytes; sm_90: 232,448).
+TEST(Registry, DeviceRefusalNamesWhatTheGpuLacks) {
+  constexpr int kH200Optin = 232448, kAdaOptin = 101376;
+  for (const KernelSpec& s : all_kernels()) EXPECT_EQ(device_refusal(s, 90, kH200Optin), "") << s.id();
+  // The mma.sync tilings ask for their tiles' shared memory; gemm.wgmma's ring
+  // (also under gemm.mma_sync_tma and the wgmma FFN) for its own.
+  using flopscope::kernels::gemm::mma_layout::MmaTile;
+  for (const char* dtype : {"fp16", "bf16"}) {
+    const std::string d = dtype;
+    EXPECT_EQ(find_kernel("gemm.mma_sync." + d)->smem_bytes, (MmaTile<2, 2>::kSmemBytes));
+    EXPECT_EQ(find_kernel("gemm.mma_sync_wide." + d)->smem_bytes, (MmaTile<2, 4>::kSmemBytes));
+    EXPECT_EQ(find_kernel("gemm.mma_sync_deep." + d)->smem_bytes, (MmaTile<2, 4, 128>::kSmemBytes));
+    for (const std::string& id : {"gemm.wgmma." + d, "gemm.mma_sync_tma." + d, "ffn.swiglu_fused_wgmma." + d})
+      EXPECT_EQ(find_kernel(id)->smem_bytes, int(flopscope::kernels::gemm::wgmma_tile::kSmemBytes)) << id;
+  }
+  EXPECT_EQ(find_kernel("gemm.mma_sync_deep.tf32")->smem_bytes, (MmaTile<4, 4, 128>::kSmemBytes));
+
+  // An RTX 4090 (sm_89): the 128 x 128 block fits, the 128 x 256 one does not.
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.mma_sync.bf16"), 89, kAdaOptin), "");
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.mma_sync_wide.bf16"), 89, kAdaOptin),
+            "gemm.mma_sync_wide.bf16 needs 108544 bytes of shared memory a block; this GPU is sm_89, "
+            "whose blocks get at most 101376");
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.mma_sync_deep.bf16"), 89, kAdaOptin),
+            "gemm.mma_sync_deep.bf16 needs sm_90 or newer; this GPU is sm_89");
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.wgmma.bf16"), 89, kAdaOptin),
+            "gemm.wgmma.bf16 runs only on sm_90; this GPU is sm_89");
+  // sm_120 is newer than sm_90 but gives a block sm_89's shared memory.
+  EXPECT_NE(device_refusal(*find_kernel("gemm.mma_sync_deep.bf16"), 120, kAdaOptin).find("208896 bytes"),
+            std::string::npos);
+  // Whatever asks for no more than 48 KB runs on any GPU of its generation.
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.reg_tiled.fp32"), 75, 65536), "");
+  EXPECT_EQ(device_refusal(*find_kernel("attention.flash_mma.bf16"), 80, 166912), "");
 }
 
 TEST(Registry, GemmModelAndBytes) {

@@ -81,7 +81,7 @@ TEST(MemorySoftmax, ThreadsPerRowHoldTheRowInRegisters) {
   EXPECT_EQ(fm::softmax_threads(512), 128);  // bf16, 4096 columns: 4 loads a thread
   EXPECT_EQ(fm::softmax_threads(513), 256);
   EXPECT_EQ(fm::softmax_threads(1024), 256);  // fp32, 4096 columns, as before
-  EXPECT_EQ(fm::softmax_threads(1000), 256);  // fp32, 1000 unaligned columns
+  EXPECT_EQ(fm::softmax_threads(1000), 256);  // 1000 loads a row: fp32, 4000 columns
   EXPECT_EQ(fm::softmax_threads(int64_t(1) << 40), 256);
   for (int64_t v = 1; v <= 4096; ++v) {
     const int t = fm::softmax_threads(v);

@@ -69,6 +69,7 @@ inline constexpr TileCase kTileCases[] = {
     {128, 256, 64, 0, 0, 0},       // one exact tile, one k-tile
     {200, 520, 328, 1, 2, 0x210},  // m tail 72 rows, n tail 8 columns (1 box), k tail 8, 6 k-tiles
     {130, 392, 40, 0, 1, 0x7f0},   // n tail 136 columns (3 boxes), k shorter than one k-tile
+    {70, 384, 72, 0, 1, 0x400},    // n tail 128 columns (2 boxes: warps 2 and 3 idle), k tail 8
     {1, 8, 8, 0, 0, 0x10},         // the smallest accepted problem
 };
 

@@ -40,7 +40,8 @@ nlohmann::json spec_json(const kernels::KernelSpec& s) {
           {"presets", presets},
           {"default_suite", s.in_default_suite},
           {"min_cc", s.min_cc},
-          {"only_cc", s.only_cc}};
+          {"only_cc", s.only_cc},
+          {"smem_bytes", s.smem_bytes}};
 }
 #endif
 
