@@ -38,6 +38,10 @@ std::optional<int64_t> shape_get(const Shape& s, const std::string& key) {
   return std::nullopt;
 }
 
+std::string distinguishing_nvtx(const RunRecord& run) {
+  return run.nvtx == bench_nvtx_range(run.id, shape_string(run.shape)) ? std::string() : run.nvtx;
+}
+
 std::string run_key(const RunRecord& run) {
   Shape s = run.shape;
   std::sort(s.begin(), s.end());
@@ -55,7 +59,7 @@ std::string run_key(const RunRecord& run) {
     key.append(std::to_string(v)).push_back(';');
   }
   key.push_back('|');
-  text(run.nvtx);
+  text(distinguishing_nvtx(run));
   return key;
 }
 
@@ -69,7 +73,7 @@ std::optional<std::pair<std::size_t, std::size_t>> first_repeated_run(const std:
 std::string run_key_label(const RunRecord& run) {
   std::string label = run.id;  // appended step by step: GCC 12 misreports "a" + b + c here (-Wrestrict)
   if (!run.shape.empty()) label.append(" ").append(shape_string(run.shape));
-  if (!run.nvtx.empty()) label.append(", NVTX ").append(run.nvtx);
+  if (const std::string nvtx = distinguishing_nvtx(run); !nvtx.empty()) label.append(", NVTX ").append(nvtx);
   return label;
 }
 

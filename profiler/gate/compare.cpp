@@ -127,7 +127,7 @@ Outcome CompareReport::outcome() const {
 
 namespace {
 
-RunKey key_of(const RunRecord& r) { return RunKey{r.id, r.shape, r.nvtx}; }
+RunKey key_of(const RunRecord& r) { return RunKey{r.id, r.shape, distinguishing_nvtx(r)}; }
 
 std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::string& origin) {
   if (doc.runs.empty()) throw_bad_input(origin + ": no runs to compare");

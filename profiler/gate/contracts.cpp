@@ -273,8 +273,9 @@ class LineParser {
     return {v, std::string(p, e)};
   }
 
-  /// A number with an optional unit: '%' (divides by 100), s/ms/us/ns for
-  /// time, B/s, GB/s or TB/s for bandwidth.
+  /// A number with its unit: '%' (divides by 100; a fraction or a tolerance),
+  /// s/ms/us/ns for time, B/s, GB/s or TB/s for bandwidth (required, but for
+  /// 0), none for the other metrics.
   double number(const std::string& w, const std::string& metric, bool tolerance) const {
     const auto [v, unit] = value_and_unit(w);
     if (unit == "%") {
@@ -297,6 +298,11 @@ class LineParser {
       fail("unknown bandwidth unit '" + unit + "' (use B/s, GB/s or TB/s)");
     }
     if (!unit.empty()) fail("unexpected unit '" + unit + "' in '" + w + "'");
+    // A bare number would be seconds or bytes/s: `time <= 400` passed every
+    // kernel for 400 s. Zero is zero in any unit.
+    if (metric == "time" && v != 0) fail("a time needs its unit: write " + w + "us, " + w + "ms or " + w + "s");
+    if (metric == "bandwidth" && v != 0)
+      fail("a bandwidth needs its unit: write " + w + " GB/s, " + w + " TB/s or " + w + " B/s");
     if (is_fraction_metric(metric) && v > 1)
       fail(metric + " is a fraction: write " + fmt_num(v / 100) + " or " + fmt_num(v) + "%");
     return v;

@@ -34,7 +34,7 @@ std::string render_gbench_json(const ResultsDoc& doc) {
   for (const auto& r : doc.runs) {
     std::string name = r.id;
     for (const auto& [k, v] : r.shape) name += "/" + k + ":" + std::to_string(v);
-    if (!r.nvtx.empty()) name += "/nvtx:" + r.nvtx;
+    if (const std::string nvtx = distinguishing_nvtx(r); !nvtx.empty()) name += "/nvtx:" + nvtx;
     const int fam = family.emplace(r.id, int(family.size())).first->second;
     const double t = r.time_s.median;
     json b;

@@ -86,6 +86,17 @@ double resolution(const std::vector<double>& sorted) {
   return r;
 }
 
+/// Whether `lo` < `hi` are neighbouring readings of a timer: their gap is no
+/// more than a timer tick can be (cudaEventElapsedTime's resolution is "around
+/// 0.5 microseconds"; an H200's events read 32 ns steps) and `lo` is a whole
+/// number of gaps, as every reading is a whole number of ticks. Two modes of a
+/// throttled kernel (30 and 40 us, or 608 and 650 ns) are neither.
+bool neighbouring_ticks(double lo, double hi) {
+  constexpr double kMaxTick = 1.5e-6;  // a microsecond, and room for rounding
+  const double gap = hi - lo, r = lo / gap;
+  return gap > 0 && gap <= kMaxTick && std::fabs(r - std::round(r)) <= 0.01;
+}
+
 /// At most kMaxPairedSamples evenly spaced order statistics (the middle of
 /// each of k equal shares of the sorted sample). Sorting first keeps the
 /// distribution's shape; taking every k-th measurement instead let a pattern
@@ -153,12 +164,15 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   // A mode whose samples all read the same timer tick has a MAD of 0, which
   // would make any two neighbouring ticks "infinitely" separated: no spread
   // is taken to be smaller than the resolution. With only two distinct values
-  // the resolution is the gap between the modes itself, so it cannot tell
-  // ticks from throttling: a gap under 2 x min_gap counts as ticks, a larger
-  // one (30 us and 40 us) as two modes.
+  // the resolution is the gap between the modes itself: a gap under
+  // 2 x min_gap, or one timer tick (608 and 640 ns on 32 ns ticks: 5% apart,
+  // but all a 20-tick kernel can read), counts as ticks; a larger one (30 us
+  // and 40 us) as two modes.
   double tick = resolution(x);
   const bool two_values = tick > 0 && x.back() - x.front() == x[best] - x[best - 1];
-  if (two_values && std::exp(tick) - 1 >= 2 * min_gap) tick = 0;
+  if (two_values && std::exp(tick) - 1 >= 2 * min_gap &&
+      !neighbouring_ticks(std::exp(x.front()), std::exp(x.back())))
+    tick = 0;
   const double pooled = std::max(std::sqrt((mad1 * mad1 + mad2 * mad2) / 2), tick);
   const double sep = pooled > 0 ? (med2 - med1) / pooled : std::numeric_limits<double>::infinity();
   out.fast_mode = std::exp(med1);

@@ -114,8 +114,11 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : mfu >= 50", "mfu is a fraction: write 0.5 or 50%"},
       {"gemm : mfu >= abc", "unknown metric 'abc'"},
       {"gemm : tflops >= 12%", "'%' fits a fraction"},
-      {"gemm : time <= 3 parsecs", "unexpected 'parsecs'"},
+      {"gemm : time <= 3 parsecs", "a time needs its unit: write 3us, 3ms or 3s"},
       {"gemm : time <= 3min", "unknown time unit 'min'"},
+      // A bare number would be seconds or bytes/s: both passed every kernel.
+      {"memory.copy.fp32 : time <= 400", "a time needs its unit: write 400us, 400ms or 400s"},
+      {"memory.copy.fp32 : bandwidth >= 3000", "a bandwidth needs its unit: write 3000 GB/s, 3000 TB/s or 3000 B/s"},
       {"gemm : tflops >= 1.2.3", "unexpected unit"},
       {"gemm m=abc : mfu >= 0.5", "c.txt:1: shape value 'm=abc' is not an integer"},
       {"gemm m : mfu >= 0.5", "expected a shape value KEY=INTEGER"},

@@ -134,6 +134,29 @@ TEST(GateStats, NeighbouringTimerTicksAreNotTwoModes) {
   }
 }
 
+// A 620 ns kernel on an H200's 32 ns event ticks reads 608 or 640 ns, 5.3%
+// apart: past 2 x min_gap, yet one tick. Such runs compared with themselves
+// (also at --threshold 3%, where 30 and 31 us are 3.3% apart) are unchanged,
+// and a 10% slowdown on the same ticks is slower; both were called bimodal
+// and inconclusive (exit 4) every time.
+TEST(GateStats, OneTimerTickApartIsNotTwoModesAtAnyThreshold) {
+  std::vector<double> base, slow, coarse;
+  for (int i = 0; i < 30; ++i) {
+    base.push_back((i < 20 ? 19 : 20) * 32e-9);  // 608, 640 ns
+    slow.push_back((i < 20 ? 21 : 22) * 32e-9);  // 672, 704 ns
+    coarse.push_back(i % 2 ? 31e-6 : 30e-6);
+  }
+  EXPECT_FALSE(detect_modes(base, 0.15, 5, 0.025).bimodal);
+  EXPECT_EQ(compare_timings(base, base, GateOptions{}).verdict, Verdict::unchanged);
+  const auto t = compare_timings(base, slow, GateOptions{});
+  EXPECT_EQ(t.verdict, Verdict::slower) << t.reason;
+  GateOptions tight;
+  tight.threshold = 0.03;
+  EXPECT_FALSE(detect_modes(coarse, 0.15, 5, 0.015).bimodal);
+  const auto c = compare_timings(coarse, coarse, tight);
+  EXPECT_EQ(c.verdict, Verdict::unchanged) << c.reason;
+}
+
 // A throttled run of only two values: the gap between them is not a timer
 // tick (it once floored the spread and passed as "unchanged", exit 0).
 TEST(GateStats, TwoValuesFarApartAreTwoModes) {
@@ -314,6 +337,32 @@ TEST(GateMatching, MatchesByIdAndShapeAndListsTheRest) {
   EXPECT_EQ(rep.only_in_baseline[0].id, "memory.triad.fp32");
   // A baseline run missing from current is not a pass.
   EXPECT_EQ(rep.outcome(), Outcome::inconclusive);
+}
+
+// bench wraps each run in an NVTX range of its id and shape, keys in the order
+// written: a file whose shape keys come in another order still matches (it was
+// "no run matches", exit 2), and labels, JUnit names and Google Benchmark
+// names do not repeat the shape as an NVTX path. Another range still tells
+// runs apart.
+TEST(GateMatching, BenchsOwnNvtxRangeDoesNotTellRunsApart) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  for (ResultsDoc* d : {&a, &b})
+    for (RunRecord& r : d->runs) r.nvtx = bench_nvtx_range(r.id, shape_string(r.shape));
+  std::reverse(b.runs[0].shape.begin(), b.runs[0].shape.end());
+  b.runs[0].nvtx = bench_nvtx_range(b.runs[0].id, shape_string(b.runs[0].shape));
+  const auto rep = cmp(a, b);
+  ASSERT_EQ(rep.runs.size(), 2u);
+  EXPECT_TRUE(rep.only_in_baseline.empty());
+  EXPECT_TRUE(rep.only_in_current.empty());
+  EXPECT_EQ(rep.runs[0].key.label(), "gemm.cublas.bf16 k=8192 n=8192 m=8192");  // as current has it
+  EXPECT_EQ(run_key_label(a.runs[0]), "gemm.cublas.bf16 m=8192 n=8192 k=8192");
+  const auto j = nlohmann::json::parse(render_gbench_json(a));
+  EXPECT_EQ(j["benchmarks"][0]["name"], "gemm.cublas.bf16/m:8192/n:8192/k:8192");
+  // A profiled application's range is the run's own.
+  b.runs[0].nvtx = "step/forward";
+  const auto other = cmp(a, b);
+  ASSERT_EQ(other.only_in_current.size(), 1u);
+  EXPECT_EQ(other.only_in_current[0].label(), "gemm.cublas.bf16 k=8192 n=8192 m=8192 [step/forward]");
 }
 
 // Shape keys are free text in the file: a key that spells another shape

@@ -108,8 +108,13 @@ struct ResultsDoc {
   std::vector<RunRecord> runs;
 };
 
-/// What identifies a run: its id, its shape with the keys sorted, and its NVTX
-/// path. `compare` matches runs by it, and a results file holds each key once.
+/// The NVTX path that tells `run` apart from other runs of its id and shape:
+/// empty for bench's own range around it (bench_nvtx_range, which only repeats
+/// the id and the shape, its keys in the order they were written), else run.nvtx.
+std::string distinguishing_nvtx(const RunRecord& run);
+/// What identifies a run: its id, its shape with the keys sorted, and its
+/// distinguishing NVTX path. `compare` matches runs by it, and a results file
+/// holds each key once.
 std::string run_key(const RunRecord& run);
 /// The first two runs with one run_key (indices, earlier first), if any: what
 /// the reader refuses and the writer will not write.
