@@ -85,7 +85,11 @@ std::string work_summary(const RunComparison& r) {
     const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
     out += (out.empty() ? "" : ", ") + d.quantity + " " + rel + (d.gated ? " (gated)" : "");
   }
-  if (!out.empty()) return out;
+  std::string unchecked;  // gated quantities the current run lacks
+  for (const auto& q : r.work_unchecked) unchecked += (unchecked.empty() ? "" : ", ") + q;
+  if (!unchecked.empty()) unchecked += " unchecked: not in current";
+  if (!out.empty()) return unchecked.empty() ? out : out + "; " + unchecked;
+  if (!unchecked.empty()) return unchecked;
   return hw ? "same" : "same model; no counters";
 }
 

@@ -83,8 +83,9 @@ void validate(const GateOptions& o) {
     if (!ok) throw_bad_input(what);
   };
   need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage above 0 and below 1000 (e.g. 5)");
-  need(o.confidence > 0.5 && o.confidence < 1, "--confidence must lie between 50 and 100 percent");
-  need(o.equivalence_confidence > 0.5 && o.equivalence_confidence < 1,
+  need(o.confidence > 0.5 && o.confidence <= kMaxConfidence,
+       "--confidence must lie above 50 and at most 99.99 percent");
+  need(o.equivalence_confidence > 0.5 && o.equivalence_confidence <= kMaxConfidence,
        "the equivalence confidence must lie between 50 and 100 percent");
   check_min_samples(o);
   need(o.bimodal_min_fraction > 0 && o.bimodal_min_fraction < 0.5,

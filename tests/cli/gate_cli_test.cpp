@@ -155,6 +155,13 @@ TEST(GateCli, CompareBadInput) {
                         "--min-samples must be at least 6 at 99% confidence");
   // Not given, --min-samples follows --confidence instead of refusing its default 10.
   EXPECT_NE(run_cli({"compare", f.base, f.same, "--confidence", "99.99"}).exit_code, 2);
+  // A file compared with itself (also through another spelling of its path).
+  expect_one_line_error(run_cli({"compare", f.base, f.base}), "the baseline and the current results are one file");
+  expect_one_line_error(run_cli({"compare", f.base, f.dir + "/./base.json"}),
+                        "are one file");
+  // Closer to 100 the interval's quantile is not finite: one line naming the option.
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--confidence", "99.99999999999999"}),
+                        "--confidence must lie above 50 and at most 99.99 percent");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--confidence", "99.99", "--min-samples", "10"}),
                         "at least 11 at 99.99% confidence");
   // Decimal, as typed: CLI11 alone read 011 as octal 9 (refused here) and 08 not at all.

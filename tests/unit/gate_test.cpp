@@ -527,6 +527,10 @@ TEST(GateWork, GatedWorkMissingFromCurrentIsInconclusive) {
       << g.notes[0];
   EXPECT_EQ(rep.outcome(), Outcome::inconclusive);
   EXPECT_NE(render_compare_text(rep).find("unchanged, work unchecked"), std::string::npos);
+  // The Markdown table's Work cell says so too (it said "same").
+  const std::string md = render_compare_markdown(rep);
+  EXPECT_NE(md.find("; hw.dram_bytes unchecked: not in current |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| same |"), std::string::npos) << md;
   EXPECT_NE(render_compare_junit(rep).find("<skipped message=\"inconclusive: gated work missing "
                                            "from the current run, not checked: hw.dram_bytes\"/>"),
             std::string::npos)

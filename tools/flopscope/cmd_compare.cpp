@@ -32,7 +32,7 @@ GateOptions gate_options(const CompareOptions& o) {
   // Unless given, the floor follows --confidence: 10 samples have no 99.99%
   // interval. (An out-of-range confidence is left for validate to refuse.)
   const double widest = std::max(g.confidence, g.equivalence_confidence);
-  if (!o.min_samples_given.count() && widest > 0.5 && widest < 1)
+  if (!o.min_samples_given.count() && widest > 0.5 && widest <= kMaxConfidence)
     g.min_samples = std::max(g.min_samples, least_min_samples(g));
   g.flops_tolerance = o.flops_tol_pct / 100;
   g.bytes_tolerance = o.bytes_tol_pct / 100;
@@ -94,6 +94,10 @@ void add_compare_command(Command app) {
   set_action(sub, [opt]() {
     const GateOptions g = gate_options(*opt);
     check_outputs({opt->md, opt->junit, opt->gbench}, {opt->baseline, opt->current});
+    // A run compared with itself is always unchanged: a misconfigured CI step.
+    if (same_file(opt->baseline, opt->current))
+      throw_bad_input("the baseline and the current results are one file (" + opt->current +
+                      "): compare against results of another run");
     const ResultsDoc base = load_results(opt->baseline);
     const ResultsDoc cur = load_results(opt->current);
     const CompareReport rep = compare_results(base, cur, g, opt->baseline, opt->current);

@@ -45,6 +45,9 @@ inline constexpr int kRecommendedSamples = 30;
 /// Larger samples are thinned to this many evenly spaced order statistics
 /// before the pairwise statistic (whose cost grows with the product of the sizes).
 inline constexpr size_t kMaxPairedSamples = 250;
+/// The highest confidence an interval may ask for: past it the normal quantile
+/// is no longer a finite number.
+inline constexpr double kMaxConfidence = 0.9999;
 
 struct GateOptions {
   double threshold = 0.05;        ///< minimum effect size, relative (0.05 = 5%)
