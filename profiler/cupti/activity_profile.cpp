@@ -410,15 +410,30 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
 void disambiguate_profile_ids(std::vector<RunRecord>& runs) {
   std::map<std::tuple<std::string, Shape, std::string>, std::vector<size_t>> by_key;
   for (size_t i = 0; i < runs.size(); ++i) by_key[{runs[i].id, runs[i].shape, runs[i].nvtx}].push_back(i);
+  // 6 hex digits of 32-bit FNV-1a, or, where two names of a group share those
+  // (about 1 in 300 groups of 300 names; the file was refused as holding one
+  // run twice), 16 of 64-bit FNV-1a.
+  auto suffix = [](const std::string& name, bool wide) {
+    char out[20];
+    if (wide) {
+      uint64_t h = 14695981039346656037ull;
+      for (unsigned char ch : name) h = (h ^ ch) * 1099511628211ull;
+      std::snprintf(out, sizeof out, "~%016llx", static_cast<unsigned long long>(h));
+    } else {
+      uint32_t h = 2166136261u;
+      for (unsigned char ch : name) h = (h ^ ch) * 16777619u;
+      std::snprintf(out, sizeof out, "~%06x", unsigned(h & 0xFFFFFF));
+    }
+    return std::string(out);
+  };
   for (const auto& [key, idx] : by_key) {
     if (idx.size() < 2) continue;
+    std::map<std::string, int> uses;
+    for (size_t i : idx) ++uses[suffix(runs[i].name, false)];
     for (size_t i : idx) {
       RunRecord& r = runs[i];
-      uint32_t h = 2166136261u;  // FNV-1a
-      for (unsigned char ch : r.name) h = (h ^ ch) * 16777619u;
-      char suffix[8];
-      std::snprintf(suffix, sizeof suffix, "~%06x", unsigned(h & 0xFFFFFF));
-      r.variant += suffix;
+      const std::string narrow = suffix(r.name, false);
+      r.variant += uses[narrow] > 1 ? suffix(r.name, true) : narrow;
       r.id = r.family + "." + r.variant + "." + r.dtype;
     }
   }

@@ -21,7 +21,7 @@ const std::string& PathTable::path(PathId id) const {
 
 void NvtxTracker::push(uint64_t thread, const std::string& name, NvtxDomain domain) {
   Thread& t = threads_[thread];
-  t.stacks[domain].push_back({++seq_, name});
+  t.stacks[domain].push_back({++seq_, valid_utf8(name)});
   ++t.stack_version;
 }
 
@@ -42,7 +42,7 @@ void NvtxTracker::pop(uint64_t thread, NvtxDomain domain) {
 }
 
 void NvtxTracker::start(uint64_t range_id, const std::string& name) {
-  started_[range_id] = {++seq_, name};
+  started_[range_id] = {++seq_, valid_utf8(name)};
   ++global_version_;
 }
 
@@ -92,7 +92,7 @@ void MarkerTimeline::add(const MarkerActivity& m) {
   if (m.phase == MarkerActivity::Phase::instant) return;
   Range& r = ranges_[m.id];
   if (m.phase == MarkerActivity::Phase::start) {
-    r.name = m.name;
+    r.name = valid_utf8(m.name);
     r.thread_scoped = m.thread_scoped;
     r.thread = m.thread_id;
     r.start = m.timestamp_ns;
@@ -135,6 +135,8 @@ std::string utf8_from_wide(const wchar_t* text) {
     } else if (c < 0x800) {
       out.push_back(char(0xC0 | (c >> 6)));
       out.push_back(char(0x80 | (c & 0x3F)));
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      out += "\xEF\xBF\xBD";  // a surrogate (UTF-16 wchar_t) is no character of its own
     } else if (c < 0x10000) {
       out.push_back(char(0xE0 | (c >> 12)));
       out.push_back(char(0x80 | ((c >> 6) & 0x3F)));
@@ -146,6 +148,42 @@ std::string utf8_from_wide(const wchar_t* text) {
       out.push_back(char(0x80 | (c & 0x3F)));
     } else {
       out += "\xEF\xBF\xBD";  // U+FFFD for values outside Unicode
+    }
+  }
+  return out;
+}
+
+std::string valid_utf8(const std::string& text) {
+  auto byte = [&](size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned b = byte(i);
+    // Length of the sequence b starts, and the range its second byte must lie in
+    // (which rules out overlong forms, surrogates and values past U+10FFFF).
+    size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (b < 0x80) len = 1;
+    else if (b >= 0xC2 && b <= 0xDF) len = 2;
+    else if (b == 0xE0) len = 3, lo = 0xA0;
+    else if (b == 0xED) len = 3, hi = 0x9F;
+    else if (b >= 0xE1 && b <= 0xEF) len = 3;
+    else if (b == 0xF0) len = 4, lo = 0x90;
+    else if (b == 0xF4) len = 4, hi = 0x8F;
+    else if (b >= 0xF1 && b <= 0xF3) len = 4;
+    size_t good = len ? 1 : 0;  // bytes of the sequence that are right so far
+    while (good && good < len) {
+      const unsigned c = byte(i + good);
+      if (i + good >= text.size() || c < (good == 1 ? lo : 0x80u) || c > (good == 1 ? hi : 0xBFu)) break;
+      ++good;
+    }
+    if (len && good == len) {
+      out.append(text, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += std::max<size_t>(good, 1);
     }
   }
   return out;

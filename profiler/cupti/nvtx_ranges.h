@@ -116,7 +116,15 @@ class MarkerTimeline {
 };
 
 /// UTF-8 text of a wide NVTX message (nvtxRangePushW and friends); null: "".
+/// A value that is no Unicode scalar (a lone surrogate, past U+10FFFF) becomes
+/// U+FFFD.
 std::string utf8_from_wide(const wchar_t* text);
+
+/// `text` with each ill-formed UTF-8 sequence (its maximal subpart, as Unicode
+/// recommends) replaced by U+FFFD. nvtxRangePushA takes any bytes (Latin-1
+/// "\xe9poque"), and the results file, JSON, must be UTF-8: one such name made
+/// every write of the process's results fail.
+std::string valid_utf8(const std::string& text);
 
 /// Splits "a/b/c" into {"a","b","c"} (empty string: no elements).
 std::vector<std::string> split_path(const std::string& path);

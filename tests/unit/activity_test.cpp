@@ -336,6 +336,34 @@ TEST(Nvtx, PathMatching) {
   EXPECT_EQ(utf8_from_wide(nullptr), "");
 }
 
+// nvtxRangePushA takes any bytes; the results file is JSON, UTF-8. Each
+// ill-formed sequence becomes one U+FFFD (its maximal subpart, as Unicode
+// recommends); well-formed text passes unchanged.
+TEST(Nvtx, NamesAreMadeValidUtf8) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(valid_utf8("h\xc3\xa9\xe4\xb8\x96 \xf0\x9f\x98\x80"), "h\xc3\xa9\xe4\xb8\x96 \xf0\x9f\x98\x80");
+  EXPECT_EQ(valid_utf8("\xe9poque"), r + "poque");                  // Latin-1
+  EXPECT_EQ(valid_utf8("a\xe4\xb8"), "a" + r);                       // cut short: one U+FFFD
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), r + r);                          // overlong '/'
+  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), r + r + r);                 // a surrogate
+  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80"), r + r + r + r);        // past U+10FFFF
+  EXPECT_EQ(valid_utf8("\xe2\x28\xa1"), r + "(" + r);
+  EXPECT_EQ(valid_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(utf8_from_wide(L"\xd800x"), r + "x");  // a lone surrogate
+  // Through the collector to the results file, which it made unwritable.
+  ProfileAggregator agg({});
+  agg.nvtx().push(3, "\xe9poque");
+  agg.nvtx().start(7, "caf\xe9");
+  agg.on_launch(10, ApiKind::kernel_launch, kGemm, agg.nvtx().current(3));
+  agg.on_activity(kernel(kGemm, 10, 0, 100));
+  ResultsDoc doc = new_results_doc();
+  doc.runs = agg.runs();
+  ASSERT_EQ(doc.runs.size(), 1u);
+  const std::string path = doc.runs[0].nvtx;
+  EXPECT_TRUE(path == "caf" + r + "/" + r + "poque" || path == r + "poque/caf" + r) << path;
+  EXPECT_EQ(parse_results(to_json_text(doc), "t").runs[0].nvtx, path);
+}
+
 // ---------------------------------------------------------------------- names
 
 TEST(ActivityNames, DemangleAndShortName) {
@@ -1014,6 +1042,27 @@ TEST(ProfileAggregator, SameShortNameGetsStableDistinctIds) {
   for (const auto& r : again.runs()) ids2.insert(r.id);
   ids.erase("app.copy.fp32");
   EXPECT_EQ(ids, ids2);
+}
+
+// Two full names whose 6-digit suffixes agree (FNV-1a's low 24 bits) get 16
+// digits instead: they shared an id, and the results file refused them as one
+// run twice. A third name of the group keeps its 6.
+TEST(ProfileAggregator, CollidingSuffixesWiden) {
+  std::vector<RunRecord> runs(3);
+  const char* names[] = {"void k<41819>(float*)", "void k<58822>(float*)", "void k<7>(float*)"};
+  for (size_t i = 0; i < 3; ++i) {
+    runs[i].family = "app";
+    runs[i].variant = "k";
+    runs[i].dtype = "fp32";
+    runs[i].id = "app.k.fp32";
+    runs[i].name = names[i];
+  }
+  disambiguate_profile_ids(runs);
+  EXPECT_FALSE(first_repeated_run(runs)) << runs[0].id;
+  EXPECT_EQ(runs[0].variant.size(), std::string("k~").size() + 16) << runs[0].variant;
+  EXPECT_EQ(runs[1].variant.size(), std::string("k~").size() + 16) << runs[1].variant;
+  EXPECT_EQ(runs[2].variant.size(), std::string("k~").size() + 6) << runs[2].variant;
+  EXPECT_EQ(runs[0].id, "app." + runs[0].variant + ".fp32");
 }
 
 TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
