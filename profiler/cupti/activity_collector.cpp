@@ -56,6 +56,15 @@ std::vector<ApiKind>& g_runtime_kind = *new std::vector<ApiKind>;
 auto& g_strings = *new std::unordered_map<const void*, std::string>;  // nvtxDomainRegisterString handles
 size_t g_host_buffer_bytes = 8u << 20;
 
+// Privileges, a busy GPU or another profiler, at session creation or at
+// Start/Stop, are the user's to fix (exit 3); a device that cannot be
+// profiled at all is a timing fallback.
+bool counters_error_is_fatal(const std::exception& e) {
+  if (const auto* c = dynamic_cast<const CuptiError*>(&e)) return c->kind() == ErrorKind::no_gpu && !c->timing_fallback();
+  if (const auto* err = dynamic_cast<const Error*>(&e)) return err->kind() == ErrorKind::no_gpu;
+  return false;
+}
+
 // Hardware counters (--set flops|roofline): one range-profiler Session per
 // context, started at the enter of a kept launch and stopped at its exit, so
 // only the launches the filters keep are replayed. Session methods call CUPTI
@@ -75,6 +84,7 @@ struct Counters {
   struct Context {
     std::unique_ptr<Session> session;
     bool busy = false;  // a launch on it is being profiled, or its session created
+    bool no_counters = false;  // its device cannot be profiled: its launches are timed only
   };
   std::map<CUcontext, Context> contexts;
   struct Slot {
@@ -102,6 +112,30 @@ struct Counters {
     if (note.empty()) note = why;
     fatal = fatal || is_fatal;
   }
+
+  // Takes `c`'s session out of the table, its raw record kept for the counter
+  // files; the caller holds mu and destroys it after releasing mu (its
+  // destructor stops a running batch and disables the range profiler, which a
+  // failed Start or Stop could leave replaying every later launch).
+  std::unique_ptr<Session> retire(Context& c) {
+    for (Slot& slot : order)
+      if (c.session && slot.live == c.session.get()) {
+        slot.retired = slot.live->raw();  // takes only the session's own lock
+        slot.live = nullptr;
+      }
+    return std::move(c.session);
+  }
+
+  // After a failed Start or Stop on `ctx`, whose launch holds it busy:
+  // counters off, the context's session retired (destroyed by the caller).
+  std::unique_ptr<Session> give_up(CUcontext ctx, const std::exception& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    disable(std::string("counter collection stopped: ") + e.what(), counters_error_is_fatal(e));
+    auto it = contexts.find(ctx);
+    if (it == contexts.end()) return nullptr;
+    it->second.busy = false;
+    return retire(it->second);
+  }
 };
 // Never destroyed: ~Session would disable range profiling on contexts that
 // CUDA has already torn down at exit.
@@ -110,14 +144,6 @@ thread_local uint32_t tls_profiled_launch = 0;  // correlation id being profiled
 thread_local Session* tls_profiled_session = nullptr;
 thread_local CUcontext tls_profiled_context = nullptr;
 
-// Privileges, a busy GPU or another profiler at Start/Stop are the user's to
-// fix (exit 3), as at session creation; a device that cannot be profiled at
-// all is a timing fallback.
-bool stop_is_fatal(const std::exception& e) {
-  if (const auto* c = dynamic_cast<const CuptiError*>(&e)) return c->kind() == ErrorKind::no_gpu && !c->timing_fallback();
-  if (const auto* err = dynamic_cast<const Error*>(&e)) return err->kind() == ErrorKind::no_gpu;
-  return false;
-}
 
 // The context's session, created on first use, marked busy for the caller;
 // null when counters are off or another thread is profiling on the context.
@@ -128,6 +154,7 @@ Session* acquire_session(CUcontext ctx) {
     std::lock_guard<std::mutex> lock(g_counters.mu);
     if (!g_counters.enabled) return nullptr;
     Counters::Context& c = g_counters.contexts[ctx];
+    if (c.no_counters) return nullptr;
     if (c.busy) {
       ++g_counters.concurrent;
       return nullptr;
@@ -155,17 +182,24 @@ Session* acquire_session(CUcontext ctx) {
       // Not permitted is the user's to fix (and exit 3); an unsupported device is a fallback.
       fatal = why.find("INSUFFICIENT_PRIVILEGES") != std::string::npos;
     }
-  } catch (const Error& e) {
-    why = e.what();
-    fatal = e.kind() == ErrorKind::no_gpu;
   } catch (const std::exception& e) {
     why = e.what();
+    fatal = counters_error_is_fatal(e);  // a MIG slice, say, is a fallback, not exit 3
   }
   std::unique_ptr<Session> unused;  // destroyed after the lock is released
   std::lock_guard<std::mutex> lock(g_counters.mu);
   Counters::Context& c = g_counters.contexts[ctx];  // only a context destroy erases, and not a busy one
   if (!why.empty()) {
-    g_counters.disable(why, fatal);
+    // What is the user's to fix stops counters everywhere; a device that cannot
+    // be profiled (a MIG slice, an unsupported chip) only its own contexts, so
+    // a second GPU of the process keeps them.
+    if (fatal) {
+      g_counters.disable(why, true);
+    } else {
+      c.no_counters = true;
+      if (g_counters.note.find(why) == std::string::npos)
+        g_counters.note += (g_counters.note.empty() ? "" : "; ") + why;
+    }
     c.busy = false;
     unused = std::move(s);
     return nullptr;
@@ -297,10 +331,7 @@ struct CollectorAccess {
       s->start();
       s->note_launch(symbol.c_str(), path.c_str());
     } catch (const std::exception& e) {
-      std::lock_guard<std::mutex> lock(g_counters.mu);
-      g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
-      auto it = g_counters.contexts.find(cb->context);
-      if (it != g_counters.contexts.end()) it->second.busy = false;
+      g_counters.give_up(cb->context, e).reset();
       return;
     }
     tls_profiled_launch = cb->correlationId;
@@ -330,11 +361,7 @@ struct CollectorAccess {
       if (failed) s->forget_last_launch();
       got = s->stop();  // the replay passes ran inside the launch call
     } catch (const std::exception& e) {
-      release_session(ctx);
-      {
-        std::lock_guard<std::mutex> lock(g_counters.mu);
-        g_counters.disable(std::string("counter collection stopped: ") + e.what(), stop_is_fatal(e));
-      }
+      g_counters.give_up(ctx, e).reset();
       none_coming();
       return;
     }
@@ -364,14 +391,7 @@ struct CollectorAccess {
       std::lock_guard<std::mutex> lock(g_counters.mu);
       auto it = g_counters.contexts.find(ctx);
       if (it == g_counters.contexts.end() || it->second.busy) return;  // busy: mid-launch on another thread
-      if (it->second.session) {
-        for (Counters::Slot& slot : g_counters.order)
-          if (slot.live == it->second.session.get()) {
-            slot.retired = slot.live->raw();  // takes only the session's own lock
-            slot.live = nullptr;
-          }
-        dead = std::move(it->second.session);
-      }
+      dead = g_counters.retire(it->second);
       g_counters.contexts.erase(it);
     }
     dead.reset();
@@ -657,11 +677,13 @@ InjectStatus ActivityCollector::status(const std::string& state) {
   if (g_counters.concurrent > 0)
     add_note(std::to_string(g_counters.concurrent) +
              " launches made while another thread's launch on the same context was being profiled "
-             "were timed without counters");
+             "got no counters; replayed with it, they are timed only where their records carry timestamps "
+             "(else they count as incomplete)");
   if (g_counters.shared_window > 0)
     add_note(std::to_string(g_counters.shared_window) +
              " profiled launches shared their counter window with another thread's launch on the same "
-             "context; their counters were dropped and they were timed only");
+             "context; their counters were dropped, and they are timed only where their records carry "
+             "timestamps (else they count as incomplete)");
   const uint64_t unsaved = g_counters.raw_counts().unsaved;
   if (unsaved > 0)
     add_note(std::to_string(unsaved) +
