@@ -66,8 +66,8 @@ void check_min_samples(const GateOptions& o) {
   if (least > 5) {
     char conf[32];
     std::snprintf(conf, sizeof conf, "%.6g%%", widest * 100);
-    s.append(" at ").append(conf).append(" confidence: with fewer samples no such interval exists, so no "
-                                         "verdict could be reached (or lower --confidence)");
+    s.append(" at ").append(conf).append(" confidence: with fewer samples the interval flopscope computes "
+                                         "does not exist, so no verdict could be reached (or lower --confidence)");
   }
   throw_bad_input(s);
 }
@@ -134,10 +134,12 @@ std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::strin
   if (doc.runs.empty()) throw_bad_input(origin + ": no runs to compare");
   std::map<std::string, size_t> idx;
   for (size_t i = 0; i < doc.runs.size(); ++i) {
+    // 0 is a reading below the timer's resolution (compare_timings says so);
+    // a negative or non-finite one is a broken file.
     for (double t : doc.runs[i].time_s.samples)
-      if (!(t > 0) || !std::isfinite(t))
+      if (!(t >= 0) || !std::isfinite(t))
         throw_bad_input(origin + ": runs[" + std::to_string(i) + "] (" + key_of(doc.runs[i]).label() +
-                        "): a timing sample is not a positive number of seconds");
+                        "): a timing sample is negative or not a number: re-measure, or remove the run");
     auto [it, fresh] = idx.emplace(run_key(doc.runs[i]), i);
     if (!fresh)
       throw_bad_input(origin + ": runs[" + std::to_string(it->second) + "] and runs[" +

@@ -211,6 +211,20 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
                ", recommended " + std::to_string(kRecommendedSamples) + ")";
     return t;
   }
+  // A reading of 0 s is an operation shorter than the timer's resolution
+  // (a profiled empty memset): no ratio exists. Both runs all 0 is no change.
+  auto zeros = [](const std::vector<double>& v) { return size_t(std::count(v.begin(), v.end(), 0.0)); };
+  if (const size_t zb = zeros(base), zc = zeros(cur); zb || zc) {
+    if (zb == base.size() && zc == cur.size()) {
+      t.verdict = Verdict::unchanged;
+      t.ratio = t.ci_low = t.ci_high = t.eq_low = t.eq_high = t.p10_ratio = t.p90_ratio = 1;
+      t.reason = "every sample of both runs reads 0 s (below the timer's resolution)";
+    } else {
+      t.reason = "timing samples read 0 s (baseline " + std::to_string(zb) + ", current " + std::to_string(zc) +
+                 "): below the timer's resolution, too short to compare";
+    }
+    return t;
+  }
   const double gap = opt.threshold / 2;
   t.base_modes = detect_modes(base, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap);
   t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap);

@@ -250,7 +250,8 @@ TEST(GateStats, MinSamplesBelowAnyIntervalIsRefused) {
   GateOptions o;
   o.min_samples = 5;
   EXPECT_NE(bad_input_message([&] { validate(o); })
-                .find("--min-samples must be at least 6 at 99% confidence: with fewer samples no such interval exists"),
+                .find("--min-samples must be at least 6 at 99% confidence: with fewer samples the interval flopscope "
+                       "computes does not exist"),
             std::string::npos);
   o.min_samples = 6;
   EXPECT_NO_THROW(validate(o));
@@ -299,6 +300,28 @@ TEST(GateStats, TooFewSamplesIsInconclusive) {
   EXPECT_NE(t.reason.find("too few samples"), std::string::npos) << t.reason;
   EXPECT_EQ(t.ratio, 0);
   EXPECT_DOUBLE_EQ(t.cur_median, 2e-3);
+}
+
+// A 0 s reading is an operation shorter than the timer's resolution (a
+// profiled empty memset); one such sample made compare refuse the whole file.
+TEST(GateStats, ZeroSamplesAreBelowTheTimersResolution) {
+  const std::vector<double> zeros(30, 0.0), some = from_us({0, 0.032, 0, 0.032, 0, 0.032, 0, 0.032, 0, 0.032});
+  const auto all = compare_timings(zeros, zeros, GateOptions{});
+  EXPECT_EQ(all.verdict, Verdict::unchanged);
+  EXPECT_EQ(all.ratio, 1);
+  EXPECT_NE(all.reason.find("below the timer's resolution"), std::string::npos) << all.reason;
+  const auto mixed = compare_timings(zeros, some, GateOptions{});
+  EXPECT_EQ(mixed.verdict, Verdict::inconclusive);
+  EXPECT_NE(mixed.reason.find("read 0 s (baseline 30, current 5)"), std::string::npos) << mixed.reason;
+  // In a file: the run is inconclusive, the others are compared.
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  b.runs[0].time_s.samples[3] = 0;
+  const auto rep = cmp(a, b);
+  EXPECT_EQ(find(rep, "gemm.cublas.bf16").timing.verdict, Verdict::inconclusive);
+  EXPECT_EQ(rep.runs.size(), 2u);
+  b.runs[0].time_s.samples[3] = -1e-6;
+  EXPECT_NE(bad_input_message([&] { cmp(a, b); }).find("a timing sample is negative or not a number"),
+            std::string::npos);
 }
 
 TEST(GateStats, OneTailMovingIsInconclusive) {
@@ -400,9 +423,9 @@ TEST(GateMatching, BadInputs) {
   ResultsDoc v2 = b;
   v2.schema = "flopscope.results/2";
   EXPECT_NE(bad_input_message([&] { cmp(a, v2); }).find("schema versions differ"), std::string::npos);
-  ResultsDoc zero = b;
-  zero.runs[1].time_s.samples[3] = 0;
-  EXPECT_NE(bad_input_message([&] { cmp(a, zero); }).find("cur.json: runs[1] (memory.copy.fp32"),
+  ResultsDoc nan = b;
+  nan.runs[1].time_s.samples[3] = std::nan("");
+  EXPECT_NE(bad_input_message([&] { cmp(a, nan); }).find("cur.json: runs[1] (memory.copy.fp32"),
             std::string::npos);
   GateOptions o;
   o.threshold = -0.05;
