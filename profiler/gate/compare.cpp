@@ -301,6 +301,19 @@ void compare_time(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   }
 }
 
+/// NVML's clock-limit reasons while the current run was timed, where the
+/// baseline's were others: a slowdown may be the runner's, not the kernel's.
+void compare_clock_limits(RunComparison& rc, const RunRecord& b, const RunRecord& c) {
+  if (!c.clock_limits || c.clock_limits->empty()) return;
+  std::vector<std::string> cur = *c.clock_limits, base = b.clock_limits.value_or(std::vector<std::string>{});
+  std::sort(cur.begin(), cur.end());
+  std::sort(base.begin(), base.end());
+  if (cur == base) return;
+  rc.notes.push_back("the current run's clocks were limited (" + joined(cur) + ") while it was timed; the baseline's " +
+                     (base.empty() ? std::string(b.clock_limits ? "were not" : "limits were not recorded")
+                                   : "by " + joined(base)));
+}
+
 /// Wrong results fail the gate. A baseline that was validated and a current
 /// run that was not is said: wrong results cannot be ruled out.
 void compare_validation(RunComparison& rc, const RunRecord& b, const RunRecord& c) {
@@ -355,6 +368,7 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     rc.key = key_of(c);
     compare_work(rc, b, c, opt);
     compare_time(rc, b, c, opt);
+    compare_clock_limits(rc, b, c);
     compare_validation(rc, b, c);
     rep.runs.push_back(std::move(rc));
   }

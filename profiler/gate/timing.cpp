@@ -315,6 +315,11 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
       t.verdict = Verdict::inconclusive;
       t.reason = buf;
     }
+  } else if (t.verdict == Verdict::unchanged && (t.p90_ratio >= band || t.p90_ratio <= 1 / band)) {
+    // The body did not move, a tail did: no regression of the kernel, but
+    // worth seeing (throttling or contention in a share of the repetitions).
+    t.reason += "; but p90 moved " + pct(t.p90_ratio) + ": a tail of the current run is " +
+                (t.p90_ratio > 1 ? "slower" : "faster");
   } else if ((t.verdict == Verdict::slower && (t.p10_ratio < half || t.p90_ratio < half)) ||
              (t.verdict == Verdict::faster && (t.p10_ratio > 1 / half || t.p90_ratio > 1 / half))) {
     // A real change moves the whole distribution; throttling in a share of

@@ -324,6 +324,43 @@ TEST(GateStats, ZeroSamplesAreBelowTheTimersResolution) {
             std::string::npos);
 }
 
+// 4 of 30 repetitions twice as slow leave the body, and "unchanged", where it
+// was; the reason now says the tail moved (it said nothing).
+TEST(GateStats, ASlowTailIsNotedOnUnchanged) {
+  std::mt19937_64 rng(9);
+  test::Noise n;
+  n.sigma = 0.01;
+  n.outlier_p = 0;
+  const auto base = test::noisy_samples(rng, 30, 1e-3, n);
+  auto cur = test::noisy_samples(rng, 30, 1e-3, n);
+  std::sort(cur.begin(), cur.end());
+  for (size_t i = 26; i < cur.size(); ++i) cur[i] *= 2;
+  const auto t = compare_timings(base, cur, GateOptions{});
+  ASSERT_EQ(t.verdict, Verdict::unchanged) << t.reason;
+  EXPECT_NE(t.reason.find("but p90 moved +"), std::string::npos) << t.reason;
+  EXPECT_NE(t.reason.find("a tail of the current run is slower"), std::string::npos) << t.reason;
+  EXPECT_EQ(compare_timings(base, base, GateOptions{}).reason.find("p90"), std::string::npos);
+}
+
+// NVML's clock-limit reasons the current run had and the baseline did not are
+// noted beside the verdict, which they do not change.
+TEST(GateClock, ClockLimitsOfTheCurrentRunAreNoted) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  b.runs[0].clock_limits = std::vector<std::string>{"sw_power_cap", "hw_thermal"};
+  const CompareReport rep = cmp(a, b);
+  const auto& r = find(rep, "gemm.cublas.bf16");
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_EQ(r.notes.back(), "the current run's clocks were limited (hw_thermal, sw_power_cap) while it was timed; "
+                            "the baseline's limits were not recorded");
+  a.runs[0].clock_limits = std::vector<std::string>{"hw_thermal", "sw_power_cap"};
+  const CompareReport same = cmp(a, b);
+  for (const auto& note : find(same, "gemm.cublas.bf16").notes)
+    EXPECT_EQ(note.find("limited"), std::string::npos) << note;  // the same limits: nothing to say
+  a.runs[0].clock_limits = std::vector<std::string>{};
+  const CompareReport none = cmp(a, b);
+  EXPECT_NE(find(none, "gemm.cublas.bf16").notes.back().find("the baseline's were not"), std::string::npos);
+}
+
 TEST(GateStats, OneTailMovingIsInconclusive) {
   // Current: the fast half as before, the slow half 40% slower, too close
   // together to be called two modes; the median moves, p10 does not.
