@@ -50,6 +50,21 @@ std::string bad_input_message(F&& f) {
   return "";
 }
 
+/// A baseline and a current sample of `n` repetitions of 1 ms at log-normal
+/// noise `sigma` (no outliers), the current's sorted samples from index `from`
+/// on scaled by `factor`: a tail that moved.
+std::pair<std::vector<double>, std::vector<double>> tail_moved(uint64_t seed, size_t n, double sigma, size_t from,
+                                                               double factor) {
+  std::mt19937_64 rng(seed);
+  test::Noise noise;
+  noise.sigma = sigma;
+  noise.outlier_p = 0;
+  std::vector<double> base = test::noisy_samples(rng, n, 1e-3, noise), cur = test::noisy_samples(rng, n, 1e-3, noise);
+  std::sort(cur.begin(), cur.end());
+  for (size_t i = from; i < cur.size(); ++i) cur[i] *= factor;
+  return {base, cur};
+}
+
 /// Times in microseconds, as seconds.
 std::vector<double> from_us(std::initializer_list<double> us) {
   std::vector<double> v;
@@ -327,14 +342,7 @@ TEST(GateStats, ZeroSamplesAreBelowTheTimersResolution) {
 // 4 of 30 repetitions twice as slow leave the body, and "unchanged", where it
 // was; the reason now says the tail moved (it said nothing).
 TEST(GateStats, ASlowTailIsNotedOnUnchanged) {
-  std::mt19937_64 rng(9);
-  test::Noise n;
-  n.sigma = 0.01;
-  n.outlier_p = 0;
-  const auto base = test::noisy_samples(rng, 30, 1e-3, n);
-  auto cur = test::noisy_samples(rng, 30, 1e-3, n);
-  std::sort(cur.begin(), cur.end());
-  for (size_t i = 26; i < cur.size(); ++i) cur[i] *= 2;
+  const auto [base, cur] = tail_moved(9, 30, 0.01, 26, 2);
   const auto t = compare_timings(base, cur, GateOptions{});
   ASSERT_EQ(t.verdict, Verdict::unchanged) << t.reason;
   EXPECT_NE(t.reason.find("but p90 moved +"), std::string::npos) << t.reason;
@@ -364,14 +372,7 @@ TEST(GateClock, ClockLimitsOfTheCurrentRunAreNoted) {
 TEST(GateStats, OneTailMovingIsInconclusive) {
   // Current: the fast half as before, the slow half 40% slower, too close
   // together to be called two modes; the median moves, p10 does not.
-  std::mt19937_64 rng(5);
-  test::Noise n;
-  n.sigma = 0.05;
-  n.outlier_p = 0;
-  const auto base = test::noisy_samples(rng, 40, 1e-3, n);
-  auto cur = test::noisy_samples(rng, 40, 1e-3, n);
-  std::sort(cur.begin(), cur.end());
-  for (size_t i = 16; i < cur.size(); ++i) cur[i] *= 1.15;
+  const auto [base, cur] = tail_moved(5, 40, 0.05, 16, 1.15);
   const auto t = compare_timings(base, cur, GateOptions{});
   EXPECT_NE(t.verdict, Verdict::slower) << t.reason;
 }
