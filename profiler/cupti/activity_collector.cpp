@@ -627,6 +627,14 @@ void ActivityCollector::flush(bool forced) {
   if (!started()) return;
   // Not under mu_: the flush delivers buffers to buffer_completed on this thread.
   cuptiActivityFlushAll(forced ? CUPTI_ACTIVITY_FLAG_FLUSH_FORCED : 0);
+  // Records dropped since the last completed buffer (CUPTI resets the count on
+  // each read): while no buffer can be had, none completes to report them.
+  size_t dropped = 0;
+  if (cuptiActivityGetNumDroppedRecords(nullptr, 0, &dropped) != CUPTI_SUCCESS || dropped == 0) return;
+  if (ProfileAggregator* a = CollectorAccess::agg()) {
+    std::lock_guard<std::mutex> lock(CollectorAccess::mu());
+    a->add_dropped(dropped);
+  }
 }
 
 ResultsDoc ActivityCollector::snapshot() {

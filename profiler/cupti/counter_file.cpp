@@ -413,12 +413,15 @@ std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
                     "', which this CUPTI does not know; evaluate it with a newer CUDA toolkit");
   std::vector<EvaluatedRange> out;
   if (f.ranges.empty()) return out;
-  for (const auto& r : f.ranges)
+  std::set<uint32_t> used;  // the images ranges read; only those are probed (a fork each)
+  for (const auto& r : f.ranges) {
     if (f.counter_images.at(r.image).empty())
       throw_bad_input("counter image " + std::to_string(r.image) +
                       " is empty: the session recorded no counter data for range " +
                       std::to_string(r.launch));
-  for (uint32_t i = 0; i < f.counter_images.size(); ++i) probe_counter_image(f, i);
+    used.insert(r.image);
+  }
+  for (uint32_t i : used) probe_counter_image(f, i);
   cupti::HostObject host(f.chip, {});
   for (const auto& r : f.ranges) {
     const auto& image = f.counter_images.at(r.image);
