@@ -192,9 +192,14 @@ class LineParser {
                             (allow_glob ? ", '*')" : ")"));
     if (!allow_glob && sel.id.find('*') != std::string::npos)
       fail("the reference '" + sel.id + "' must name one kernel id, without '*'");
+    // `mfu >= 0.3 x 2` read "2" as an id and failed on no such run (exit 1).
+    if (!allow_glob && std::count(sel.id.begin(), sel.id.end(), '.') != 2)
+      fail("the reference '" + sel.id + "' is not a kernel id (family.variant.dtype, e.g. gemm.cublas.bf16)");
     std::set<std::string> keys;  // a line may give many: no pairwise comparison
     for (size_t i = from + 1; i < words.size(); ++i) {
       const std::string& w = words[i];
+      if (w == "\xC2\xB1" || w == "+-" || w.rfind("\xC2\xB1", 0) == 0 || w.rfind("+-", 0) == 0)
+        fail("a ratio takes no tolerance ('" + w + "'): its factor is the bound");
       const size_t eq = w.find('=');
       if (eq == std::string::npos || eq == 0)
         fail("expected a shape value KEY=INTEGER (e.g. n=4096), got '" + w + "'");

@@ -130,6 +130,10 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : tflops >= -1 x gemm.cublas.bf16", "must be positive"},
       // A factor carries no unit: the reference's value does.
       {"gemm : time <= 2ms x gemm.cublas.bf16", "the factor of a ratio is a plain number (e.g. 0.6 or 60%), got '2ms'"},
+      // A number where the reference's id goes, and a tolerance on a ratio.
+      {"gemm : mfu >= 0.3 x 2", "the reference '2' is not a kernel id (family.variant.dtype, e.g. gemm.cublas.bf16)"},
+      {"gemm : tflops >= 0.6 x gemm.cublas.bf16 \xC2\xB1 5%", "a ratio takes no tolerance ('\xC2\xB1'): its factor is the bound"},
+      {"gemm : tflops >= 0.6 x gemm.cublas.bf16 +- 5%", "a ratio takes no tolerance ('+-')"},
       {"gemm : time <= 2 ms x gemm.cublas.bf16", "got '2ms'"},
       {"gemm : bandwidth >= 1 TB/s x memory.copy.fp32", "got '1TB/s'"},
       {"gemm : hw_flops >= model_flops \xC2\xB1 1%", "needs '='"},
