@@ -70,12 +70,14 @@ std::optional<std::pair<std::size_t, std::size_t>> first_repeated_run(const std:
   return std::nullopt;
 }
 
-std::string run_key_label(const RunRecord& run) {
-  std::string label = run.id;  // appended step by step: GCC 12 misreports "a" + b + c here (-Wrestrict)
-  if (!run.shape.empty()) label.append(" ").append(shape_string(run.shape));
-  if (const std::string nvtx = distinguishing_nvtx(run); !nvtx.empty()) label.append(", NVTX ").append(nvtx);
+std::string run_key_text(const std::string& id, const Shape& shape, const std::string& nvtx) {
+  std::string label = id;  // appended step by step: GCC 12 misreports "a" + b + c here (-Wrestrict)
+  if (!shape.empty()) label.append(" ").append(shape_string(shape));
+  if (!nvtx.empty()) label.append(" [").append(nvtx).append("]");
   return label;
 }
+
+std::string run_key_label(const RunRecord& run) { return run_key_text(run.id, run.shape, distinguishing_nvtx(run)); }
 
 std::optional<double> HwCounters::dram_bytes() const {
   if (dram_read_bytes && dram_write_bytes) return *dram_read_bytes + *dram_write_bytes;

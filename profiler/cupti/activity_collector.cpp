@@ -107,10 +107,21 @@ struct Counters {
     return n;
   }
 
+  // Counters off everywhere: a failure that is the user's to fix (exit 3)
+  // leads the note, so its advice is not hidden behind a device's fallback.
   void disable(const std::string& why, bool is_fatal) {
     enabled = false;
-    if (note.empty()) note = why;
-    fatal = fatal || is_fatal;
+    if (is_fatal && !fatal) {
+      note = note.empty() ? why : why + "; " + note;
+      fatal = true;
+    } else {
+      add_note(why);
+    }
+  }
+
+  // A reason once, after those before it; the caller holds mu.
+  void add_note(const std::string& why) {
+    if (note.find(why) == std::string::npos) note += (note.empty() ? "" : "; ") + why;
   }
 
   // Takes `c`'s session out of the table, its raw record kept for the counter
@@ -179,8 +190,8 @@ Session* acquire_session(CUcontext ctx) {
     if (!s->counters_enabled()) {
       for (const std::string& n : s->notes()) why += (why.empty() ? "" : "; ") + n;
       if (why.empty()) why = "counters are not available on this device";
-      // Not permitted is the user's to fix (and exit 3); an unsupported device is a fallback.
-      fatal = why.find("INSUFFICIENT_PRIVILEGES") != std::string::npos;
+      // A fallback: what is the user's to fix (privileges, another profiler)
+      // Session throws instead, and the catch below judges it.
     }
   } catch (const std::exception& e) {
     why = e.what();
@@ -197,8 +208,7 @@ Session* acquire_session(CUcontext ctx) {
       g_counters.disable(why, true);
     } else {
       c.no_counters = true;
-      if (g_counters.note.find(why) == std::string::npos)
-        g_counters.note += (g_counters.note.empty() ? "" : "; ") + why;
+      g_counters.add_note(why);
     }
     c.busy = false;
     unused = std::move(s);

@@ -229,8 +229,9 @@ inline constexpr size_t kMaxProfileSamples = 1000;
 /// Kernels with the same short name (template instances, overloads) in the
 /// same NVTX path and device would share an id; `compare` and `check` key runs
 /// on (id, shape, nvtx), so each such variant gets "~" and 6 hex digits of a
-/// hash of its full name, stable across runs and machines (16, of a wider hash,
-/// where two of the names share the 6).
+/// hash of its full name, stable across runs and machines; where two names of
+/// the group share the 6, both get 16 digits of a 64-bit hash (so a run in
+/// which only one of them appears names it with 6).
 void disambiguate_profile_ids(std::vector<RunRecord>& runs);
 
 /// The per-launch mean of several launches' counters: FLOPs, bytes, durations

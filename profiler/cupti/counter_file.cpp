@@ -407,21 +407,25 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
 
 }  // namespace
 
+std::set<uint32_t> counter_images_read(const CounterFile& f) {
+  std::set<uint32_t> read;
+  for (const auto& r : f.ranges) {
+    if (f.counter_images.at(r.image).empty())
+      throw_bad_input("counter image " + std::to_string(r.image) +
+                      " is empty: the session recorded no counter data for range " +
+                      std::to_string(r.launch));
+    read.insert(r.image);
+  }
+  return read;
+}
+
 std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
   if (!is_supported_chip(f.chip))
     throw_bad_input("counter file recorded on chip '" + f.chip +
                     "', which this CUPTI does not know; evaluate it with a newer CUDA toolkit");
   std::vector<EvaluatedRange> out;
   if (f.ranges.empty()) return out;
-  std::set<uint32_t> used;  // the images ranges read; only those are probed (a fork each)
-  for (const auto& r : f.ranges) {
-    if (f.counter_images.at(r.image).empty())
-      throw_bad_input("counter image " + std::to_string(r.image) +
-                      " is empty: the session recorded no counter data for range " +
-                      std::to_string(r.launch));
-    used.insert(r.image);
-  }
-  for (uint32_t i : used) probe_counter_image(f, i);
+  for (uint32_t i : counter_images_read(f)) probe_counter_image(f, i);
   cupti::HostObject host(f.chip, {});
   for (const auto& r : f.ranges) {
     const auto& image = f.counter_images.at(r.image);

@@ -115,7 +115,12 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
   ProfileCounters total;
   for (const InjectStatus& s : c.statuses) {
     if (s.cupti_result != 0) {
-      const CuptiFailure f = describe_cupti_failure(s.cupti_result, s.cupti_call, s.cupti_detail);
+      CuptiFailure f = describe_cupti_failure(s.cupti_result, s.cupti_call, s.cupti_detail);
+      // The status's failure is activity tracing's own (ActivityCollector::start):
+      // timing itself, with nothing to fall back on.
+      if (f.timing_fallback)
+        f.message = "CUPTI cannot trace this GPU or configuration (" + s.cupti_call + " returned " +
+                    cupti_result_name(s.cupti_result) + "): no kernel timing could be collected";
       o.notes.push_back(who(s) + ": " + f.message);
       if (collection_exit == 0) collection_exit = exit_code_for(f.kind);
     }

@@ -99,13 +99,6 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
     case code::invalid_chip_name:
     case code::invalid_device:
       f.kind = ErrorKind::no_gpu;
-      // Only the profiler's calls have timing to fall back on; activity
-      // tracing (cuptiActivityEnable, cuptiSubscribe) is the timing itself.
-      if (call.find("Profiler") == std::string_view::npos) {
-        f.message = "CUPTI cannot trace this GPU or configuration (" + where + extra +
-                    "): flopscope has no kernel timing to give here";
-        return f;
-      }
       f.message = "hardware counters are not supported on this GPU or configuration (" + where +
                   extra + "); flopscope falls back to timing only";
       f.timing_fallback = true;

@@ -84,9 +84,9 @@ void validate(const GateOptions& o) {
   };
   need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage above 0 and below 1000 (e.g. 5)");
   need(o.confidence > 0.5 && o.confidence <= kMaxConfidence,
-       "--confidence must lie above 50 and at most 99.99 percent");
+       "--confidence must lie above 50 and at most 99.9999 percent");
   need(o.equivalence_confidence > 0.5 && o.equivalence_confidence <= kMaxConfidence,
-       "the equivalence confidence must lie between 50 and 100 percent");
+       "the equivalence confidence must lie above 50 and at most 99.9999 percent");
   check_min_samples(o);
   need(o.bimodal_min_fraction > 0 && o.bimodal_min_fraction < 0.5,
        "the bimodal minimum fraction must lie in (0, 0.5)");
@@ -96,13 +96,9 @@ void validate(const GateOptions& o) {
   need(o.clock_tolerance >= 0, "--clock-tolerance must not be negative");
 }
 
-std::string RunKey::label() const {
-  // Appends, not "x" + y: GCC 12 at -O3 misreports the latter (-Wrestrict).
-  std::string s = id;
-  if (!shape.empty()) s.append(" ").append(shape_string(shape));
-  if (!nvtx.empty()) s.append(" [").append(nvtx).append("]");
-  return s;
-}
+std::string RunKey::label() const { return run_key_text(id, shape, nvtx); }
+
+RunKey run_key_of(const RunRecord& r) { return RunKey{r.id, r.shape, distinguishing_nvtx(r)}; }
 
 bool RunComparison::work_changed() const {
   return std::any_of(work.begin(), work.end(), [](const WorkDelta& w) { return w.changed; });
@@ -128,8 +124,6 @@ Outcome CompareReport::outcome() const {
 
 namespace {
 
-RunKey key_of(const RunRecord& r) { return RunKey{r.id, r.shape, distinguishing_nvtx(r)}; }
-
 std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::string& origin) {
   if (doc.runs.empty()) throw_bad_input(origin + ": no runs to compare");
   std::map<std::string, size_t> idx;
@@ -138,13 +132,13 @@ std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::strin
     // a negative or non-finite one is a broken file.
     for (double t : doc.runs[i].time_s.samples)
       if (!(t >= 0) || !std::isfinite(t))
-        throw_bad_input(origin + ": runs[" + std::to_string(i) + "] (" + key_of(doc.runs[i]).label() +
+        throw_bad_input(origin + ": runs[" + std::to_string(i) + "] (" + run_key_label(doc.runs[i]) +
                         "): a timing sample is negative or not a number: re-measure, or remove the run");
     auto [it, fresh] = idx.emplace(run_key(doc.runs[i]), i);
     if (!fresh)
       throw_bad_input(origin + ": runs[" + std::to_string(it->second) + "] and runs[" +
                       std::to_string(i) + "] are the same kernel and shape (" +
-                      key_of(doc.runs[i]).label() + "); keep one of them");
+                      run_key_label(doc.runs[i]) + "); keep one of them");
   }
   return idx;
 }
@@ -360,12 +354,12 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
   for (const auto& c : current.runs) {
     auto it = bidx.find(run_key(c));
     if (it == bidx.end()) {
-      rep.only_in_current.push_back(key_of(c));
+      rep.only_in_current.push_back(run_key_of(c));
       continue;
     }
     const RunRecord& b = baseline.runs[it->second];
     RunComparison rc;
-    rc.key = key_of(c);
+    rc.key = run_key_of(c);
     compare_work(rc, b, c, opt);
     compare_time(rc, b, c, opt);
     compare_clock_limits(rc, b, c);
@@ -373,11 +367,11 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     rep.runs.push_back(std::move(rc));
   }
   for (const auto& b : baseline.runs)
-    if (!cidx.count(run_key(b))) rep.only_in_baseline.push_back(key_of(b));
+    if (!cidx.count(run_key(b))) rep.only_in_baseline.push_back(run_key_of(b));
   if (rep.runs.empty())
     throw_bad_input("no run of " + current_origin + " matches a run of " + baseline_origin +
-                    " by kernel id and shape (e.g. baseline " + key_of(baseline.runs[0]).label() +
-                    ", current " + key_of(current.runs[0]).label() + ")");
+                    " by kernel id and shape (e.g. baseline " + run_key_label(baseline.runs[0]) +
+                    ", current " + run_key_label(current.runs[0]) + ")");
   return rep;
 }
 

@@ -86,17 +86,6 @@ double resolution(const std::vector<double>& sorted) {
   return r;
 }
 
-/// Whether `lo` < `hi` are neighbouring readings of a timer: their gap is no
-/// more than a timer tick can be (cudaEventElapsedTime's resolution is "around
-/// 0.5 microseconds"; an H200's events read 32 ns steps) and `lo` is a whole
-/// number of gaps, as every reading is a whole number of ticks. Two modes of a
-/// throttled kernel (30 and 40 us, or 608 and 650 ns) are neither.
-bool neighbouring_ticks(double lo, double hi) {
-  constexpr double kMaxTick = 1.5e-6;  // a microsecond, and room for rounding
-  const double gap = hi - lo, r = lo / gap;
-  return gap > 0 && gap <= kMaxTick && std::fabs(r - std::round(r)) <= 0.01;
-}
-
 /// At most kMaxPairedSamples evenly spaced order statistics (the middle of
 /// each of k equal shares of the sorted sample). Sorting first keeps the
 /// distribution's shape; taking every k-th measurement instead let a pattern
@@ -118,8 +107,21 @@ int min_samples_for_interval(double confidence) {
   return n;
 }
 
+double timer_tick(const std::vector<double>& samples) {
+  constexpr double kMaxTick = 1.5e-6;  // a microsecond, and room for rounding
+  std::vector<double> v(samples);
+  std::sort(v.begin(), v.end());
+  const double tick = resolution(v);
+  if (!(tick > 0) || tick > kMaxTick) return 0;
+  for (double x : v) {
+    const double r = x / tick;
+    if (std::fabs(r - std::round(r)) > 0.01) return 0;  // off the lattice: not a timer's steps
+  }
+  return tick;
+}
+
 Modality detect_modes(const std::vector<double>& samples, double min_fraction, double min_separation,
-                      double min_gap) {
+                      double min_gap, double timer_tick_s) {
   Modality out;
   const size_t n = samples.size();
   const size_t k_min = std::max<size_t>(3, size_t(std::ceil(min_fraction * double(n))));
@@ -165,14 +167,16 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   // would make any two neighbouring ticks "infinitely" separated: no spread
   // is taken to be smaller than the resolution. With only two distinct values
   // the resolution is the gap between the modes itself: a gap under
-  // 2 x min_gap, or one timer tick (608 and 640 ns on 32 ns ticks: 5% apart,
-  // but all a 20-tick kernel can read), counts as ticks; a larger one (30 us
-  // and 40 us) as two modes.
+  // 2 x min_gap counts as ticks, and so does one timer tick when the kernel
+  // is 8 ticks or more (608 and 640 ns on 32 ns ticks: 5% apart, but all a
+  // 20-tick kernel can read); a larger gap (30 and 40 us; 960 and 1280 ns on
+  // 32 ns ticks) is two modes.
   double tick = resolution(x);
   const bool two_values = tick > 0 && x.back() - x.front() == x[best] - x[best - 1];
-  if (two_values && std::exp(tick) - 1 >= 2 * min_gap &&
-      !neighbouring_ticks(std::exp(x.front()), std::exp(x.back())))
-    tick = 0;
+  const double lo = std::exp(x.front()), gap_s = std::exp(x.back()) - lo;
+  const bool one_tick =
+      timer_tick_s > 0 && std::fabs(gap_s - timer_tick_s) <= 0.01 * timer_tick_s && lo >= 8 * timer_tick_s;
+  if (two_values && std::exp(tick) - 1 >= 2 * min_gap && !one_tick) tick = 0;
   const double pooled = std::max(std::sqrt((mad1 * mad1 + mad2 * mad2) / 2), tick);
   const double sep = pooled > 0 ? (med2 - med1) / pooled : std::numeric_limits<double>::infinity();
   out.fast_mode = std::exp(med1);
@@ -226,8 +230,11 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     return t;
   }
   const double gap = opt.threshold / 2;
-  t.base_modes = detect_modes(base, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap);
-  t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap);
+  std::vector<double> both(base);
+  both.insert(both.end(), cur.begin(), cur.end());
+  const double tick = timer_tick(both);
+  t.base_modes = detect_modes(base, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick);
+  t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick);
 
   // All pairwise log-ratios current/baseline; their median is the
   // Hodges-Lehmann estimate and their order statistics the Moses intervals.

@@ -159,9 +159,11 @@ TEST(GateCli, CompareBadInput) {
   expect_one_line_error(run_cli({"compare", f.base, f.base}), "the baseline and the current results are one file");
   expect_one_line_error(run_cli({"compare", f.base, f.dir + "/./base.json"}),
                         "are one file");
-  // Closer to 100 the interval's quantile is not finite: one line naming the option.
+  // Closer to 100 the interval's quantile is not finite: one line naming the option;
+  // 99.999 is still taken.
+  EXPECT_NE(run_cli({"compare", f.base, f.same, "--confidence", "99.999"}).exit_code, 2);
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--confidence", "99.99999999999999"}),
-                        "--confidence must lie above 50 and at most 99.99 percent");
+                        "--confidence must lie above 50 and at most 99.9999 percent");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--confidence", "99.99", "--min-samples", "10"}),
                         "at least 11 at 99.99% confidence");
   // Decimal, as typed: CLI11 alone read 011 as octal 9 (refused here) and 08 not at all.

@@ -1522,6 +1522,20 @@ TEST(ProfileJudge, ExitCodesAndNotes) {
   EXPECT_EQ(o.exit_code, 3);
   EXPECT_NE(o.notes[0].find("driver"), std::string::npos) << o.notes[0];
 
+  // Activity tracing refused on a MIG slice or vGPU: no timing to fall back on
+  // (the line said "falls back to timing only", and nothing was timed).
+  ProfileCollection untraced;
+  s.cupti_result = 43;  // CUPTI_ERROR_MIG_DEVICE_NOT_SUPPORTED
+  s.cupti_call = "cuptiActivityEnable(CONCURRENT_KERNEL)";
+  untraced.statuses.push_back(s);
+  o = judge_profile(untraced, {0, 0}, "app");
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_NE(o.notes[0].find("CUPTI cannot trace this GPU or configuration (cuptiActivityEnable(CONCURRENT_KERNEL) "
+                            "returned CUPTI_ERROR_MIG_DEVICE_NOT_SUPPORTED): no kernel timing"),
+            std::string::npos)
+      << o.notes[0];
+  EXPECT_EQ(o.notes[0].find("falls back"), std::string::npos) << o.notes[0];
+
   ProfileCollection no_counters;
   InjectStatus t;
   t.pid = 3;

@@ -161,15 +161,42 @@ TEST(GateStats, OneTimerTickApartIsNotTwoModesAtAnyThreshold) {
     slow.push_back((i < 20 ? 21 : 22) * 32e-9);  // 672, 704 ns
     coarse.push_back(i % 2 ? 31e-6 : 30e-6);
   }
-  EXPECT_FALSE(detect_modes(base, 0.15, 5, 0.025).bimodal);
+  EXPECT_NEAR(timer_tick(base), 32e-9, 1e-15);
+  EXPECT_TRUE(detect_modes(base, 0.15, 5, 0.025).bimodal);  // alone, two values 5.3% apart
+  EXPECT_FALSE(detect_modes(base, 0.15, 5, 0.025, timer_tick(base)).bimodal);
   EXPECT_EQ(compare_timings(base, base, GateOptions{}).verdict, Verdict::unchanged);
   const auto t = compare_timings(base, slow, GateOptions{});
   EXPECT_EQ(t.verdict, Verdict::slower) << t.reason;
   GateOptions tight;
   tight.threshold = 0.03;
-  EXPECT_FALSE(detect_modes(coarse, 0.15, 5, 0.015).bimodal);
+  EXPECT_FALSE(detect_modes(coarse, 0.15, 5, 0.015, timer_tick(coarse)).bimodal);
   const auto c = compare_timings(coarse, coarse, tight);
   EXPECT_EQ(c.verdict, Verdict::unchanged) << c.reason;
+}
+
+// The tick comes from both runs' readings, not from the two values judged: on
+// 32 ns ticks (the baseline's 960 and 992 ns), 960 and 1280 ns are ten ticks
+// apart, two modes; a kernel one or two ticks long (1000 and 2000 ns) cannot
+// be told from two modes. Both passed as unchanged (exit 0) under a rule that
+// took any two values whose gap divides the faster for one tick. Readings off
+// every lattice (607 and 650 ns) give no tick.
+TEST(GateStats, TheTimerTickIsTakenFromBothRuns) {
+  std::vector<double> base, throttled, one, one_or_two;
+  for (int i = 0; i < 30; ++i) {
+    base.push_back(i % 2 ? 992e-9 : 960e-9);
+    throttled.push_back(i < 20 ? 960e-9 : 1280e-9);
+    one.push_back(1000e-9);
+    one_or_two.push_back(i < 24 ? 1000e-9 : 2000e-9);
+  }
+  std::vector<double> both(base);
+  both.insert(both.end(), throttled.begin(), throttled.end());
+  EXPECT_NEAR(timer_tick(both), 32e-9, 1e-15);
+  const auto t = compare_timings(base, throttled, GateOptions{});
+  EXPECT_EQ(t.verdict, Verdict::inconclusive) << t.reason;
+  EXPECT_NE(t.reason.find("current timings are bimodal"), std::string::npos) << t.reason;
+  EXPECT_NE(compare_timings(one, one_or_two, GateOptions{}).verdict, Verdict::unchanged);
+  EXPECT_EQ(timer_tick({607e-9, 650e-9, 607e-9}), 0);
+  EXPECT_EQ(timer_tick({30e-6, 40e-6}), 0);  // 10 us is no timer's step
 }
 
 // A throttled run of only two values: the gap between them is not a timer

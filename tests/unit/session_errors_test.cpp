@@ -32,22 +32,6 @@ TEST(CuptiErrors, AnotherSubscriberIsNamed) {
   EXPECT_TRUE(has(f.message, "CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED")) << f.message;
 }
 
-// An unsupported device is a timing fallback for the range profiler's calls
-// only: where activity tracing itself is refused there is no timing either,
-// and the line said "falls back to timing only" (exit 3 with nothing timed).
-TEST(CuptiErrors, UnsupportedDeviceFallsBackOnlyForCounters) {
-  for (int r : {27, 33, 43}) {  // NOT_SUPPORTED, VIRTUALIZED_DEVICE_NOT_SUPPORTED, MIG_DEVICE_NOT_SUPPORTED
-    const auto counters = describe_cupti_failure(r, "cuptiProfilerInitialize");
-    EXPECT_TRUE(counters.timing_fallback) << r;
-    EXPECT_TRUE(has(counters.message, "falls back to timing only")) << counters.message;
-    const auto tracing = describe_cupti_failure(r, "cuptiActivityEnable(CONCURRENT_KERNEL)");
-    EXPECT_FALSE(tracing.timing_fallback) << r;
-    EXPECT_EQ(tracing.kind, ErrorKind::no_gpu) << r;  // exit 3
-    EXPECT_FALSE(has(tracing.message, "falls back")) << tracing.message;
-    EXPECT_TRUE(has(tracing.message, "no kernel timing")) << tracing.message;
-  }
-}
-
 TEST(CuptiErrors, NoDriverIsNoGpu) {
   // What target-side calls return on a machine without a driver (probed).
   for (int r : {999, 15}) {

@@ -48,7 +48,7 @@ void add_file(Pool& pool, const std::string& path) {
   for (RunRecord& r : runs) {
     const auto [it, fresh] = pool.file_of_run.emplace(run_key(r), path);
     if (!fresh)
-      throw_bad_input(path + ": the run " + RunKey{r.id, r.shape, distinguishing_nvtx(r)}.label() + " is also in " + it->second +
+      throw_bad_input(path + ": the run " + run_key_label(r) + " is also in " + it->second +
                       "; a run is checked once: keep it in one file");
     pool.doc.runs.push_back(std::move(r));
   }

@@ -4,6 +4,7 @@
 /// `flopscope report FILE.fscounters`. Format in docs/collector.md.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,10 @@ struct EvaluatedRange {
   HwCounters hw;
 };
 std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f);
+/// The counter images `f`'s ranges read, the only ones evaluate_counter_file
+/// probes (each in a forked process, which a bad image may crash); throws
+/// bad_input for a read image that is empty.
+std::set<uint32_t> counter_images_read(const CounterFile& f);
 
 /// A results document, derived figures against the device's datasheet peaks
 /// when the device is known, no MFU (no model FLOPs):

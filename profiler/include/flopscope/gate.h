@@ -45,9 +45,10 @@ inline constexpr int kRecommendedSamples = 30;
 /// Larger samples are thinned to this many evenly spaced order statistics
 /// before the pairwise statistic (whose cost grows with the product of the sizes).
 inline constexpr size_t kMaxPairedSamples = 250;
-/// The highest confidence an interval may ask for: past it the normal quantile
-/// is no longer a finite number.
-inline constexpr double kMaxConfidence = 0.9999;
+/// The highest confidence an interval may ask for. Much closer to 1, 0.5 + c/2
+/// rounds to 1 in double (99.99999999999999%) and the normal quantile is not
+/// finite; no gate needs more than this.
+inline constexpr double kMaxConfidence = 0.999999;
 
 struct GateOptions {
   double threshold = 0.05;        ///< minimum effect size, relative (0.05 = 5%)
@@ -91,11 +92,20 @@ struct Modality {
 /// pooled robust standard deviations (1.4826 MAD) apart, and differ by at
 /// least `min_gap` (relative). The pooled deviation is never taken below the
 /// sample's resolution (the smallest gap between distinct log-times), so two
-/// neighbouring ticks of a coarse timer are not two modes; a sample of only
+/// neighbouring ticks of a coarse timer are not two modes. A sample of only
 /// two values is taken for two ticks when they are under 2 x `min_gap` apart,
-/// else for two modes.
+/// or one `timer_tick_s` apart (timer_tick; 0: none known) with the faster at
+/// least 8 ticks long; else for two modes.
 Modality detect_modes(const std::vector<double>& samples, double min_fraction,
-                      double min_separation, double min_gap);
+                      double min_separation, double min_gap, double timer_tick_s = 0);
+
+/// The step of the timer that read `samples` (seconds): the smallest gap
+/// between two distinct readings, when it is at most 1.5 us (a timer's
+/// resolution: cudaEventElapsedTime's is "around 0.5 us", an H200's events
+/// read 32 ns steps) and every reading is a whole number of it; else 0. Give
+/// it both runs' samples: one run's two values alone cannot tell a tick from
+/// two modes.
+double timer_tick(const std::vector<double>& samples);
 
 struct TimingComparison {
   Verdict verdict = Verdict::inconclusive;
@@ -136,8 +146,11 @@ struct RunKey {
   std::string id;
   Shape shape;       ///< as the run recorded it
   std::string nvtx;  ///< part of the key when present (profiled applications)
-  std::string label() const;  ///< "gemm.cublas.bf16 m=4096 n=4096 k=4096"
+  std::string label() const;  ///< run_key_text: "gemm.cublas.bf16 m=4096 n=4096 k=4096"
 };
+
+/// The key compare matches `r` by: its id, shape and distinguishing NVTX path.
+RunKey run_key_of(const RunRecord& r);
 
 struct RunComparison {
   RunKey key;

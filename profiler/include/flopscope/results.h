@@ -119,7 +119,10 @@ std::string run_key(const RunRecord& run);
 /// The first two runs with one run_key (indices, earlier first), if any: what
 /// the reader refuses and the writer will not write.
 std::optional<std::pair<std::size_t, std::size_t>> first_repeated_run(const std::vector<RunRecord>& runs);
-/// "gemm.naive.fp32 m=4 n=4 k=4, NVTX a/b": a run's key for messages.
+/// "gemm.naive.fp32 m=4 n=4 k=4 [a/b]": a run's key for messages (the NVTX path
+/// left out when empty).
+std::string run_key_text(const std::string& id, const Shape& shape, const std::string& nvtx);
+/// run_key_text of the run's id, shape and distinguishing NVTX path.
 std::string run_key_label(const RunRecord& run);
 
 /// Fills `run.derived` from its time, model, hardware counters and `peaks`.
