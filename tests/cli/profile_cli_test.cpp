@@ -264,7 +264,9 @@ TEST(ProfileCliFakeCupti, ASignalInsideACallbackIsWrittenWithoutAStall) {
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
   EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
-  EXPECT_LT(seconds, 6) << r.err;
+  // The stall was the 10 s handler wait; under the sanitizers on a loaded CI
+  // machine the run itself has taken 7 s, so the bound sits just under 10.
+  EXPECT_LT(seconds, 9.5) << r.err;
 }
 
 // An output that cannot be written once the application has run (its
