@@ -34,12 +34,15 @@ __global__ void clock_probe_kernel(int64_t spin_ns, long long* out) {
 
 double measure_sm_clock_mhz(int64_t spin_ns) {
   DeviceBuffer<long long> out(2);
-  clock_probe_kernel<<<1, 1>>>(spin_ns, out.get());
-  FLOPSCOPE_CUDA_CHECK(cudaGetLastError());
+  launch_clock_probe(out.get(), spin_ns, nullptr);
   long long host[2] = {0, 0};
   FLOPSCOPE_CUDA_CHECK(cudaMemcpy(host, out.get(), sizeof host, cudaMemcpyDeviceToHost));
-  if (host[1] < spin_ns) return 0;  // the cycle bound ended it: the timer did not advance
-  return double(host[0]) / double(host[1]) * 1e3;  // cycles per ns = GHz
+  return probe_clock_mhz(host[0], host[1], spin_ns).value_or(0);
+}
+
+void launch_clock_probe(long long* out, int64_t spin_ns, cudaStream_t stream) {
+  clock_probe_kernel<<<1, 1, 0, stream>>>(spin_ns, out);
+  FLOPSCOPE_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace flopscope::kernels

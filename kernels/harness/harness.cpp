@@ -17,6 +17,7 @@
 #include "common/cuda_util.cuh"
 #include "flopscope/device.h"
 #include "flopscope/error.h"
+#include "flopscope/stats.h"
 
 namespace flopscope::kernels {
 
@@ -51,6 +52,10 @@ struct Harness::Impl {
   DeviceBuffer<unsigned char> flush;  // zeros: the read flush's stores stay off
   DeviceBuffer<int> flush_sink;       // the read flush's never-taken store
   std::vector<cudaEvent_t> starts, stops;  // one pair per repetition of a batch
+  DeviceBuffer<long long> probes;           // (cycles, ns) of each repetition's clock probe
+  // 50 us of spinning: 0.1% of the probe's reading on an H200's 32 ns timer,
+  // 2% on a 1 us one, and a median over the repetitions.
+  static constexpr int64_t kProbeSpinNs = 50'000;
   std::unique_ptr<NvmlSampler> nvml;        // clock, power, limits while the timed repetitions run
   bool released = false;                    // release_device(): nothing runs any more
 
@@ -85,14 +90,18 @@ struct Harness::Impl {
   }
 
   /// `count` repetitions, each flushed (optionally) and timed; appends seconds.
+  /// With `clocks`, a clock probe follows each repetition, outside its events,
+  /// and its MHz are appended there.
   void timed_batch(KernelInstance& inst, const std::string& id, int count, std::optional<L2Flush> flush_each,
-                   std::vector<double>& samples) {
+                   std::vector<double>& samples, std::vector<double>* clocks = nullptr) {
     ensure_events(size_t(count));
+    if (clocks && probes.size() < 2 * size_t(count)) probes = DeviceBuffer<long long>(2 * size_t(count));
     for (int i = 0; i < count; ++i) {
       if (flush_each) flush_l2(*flush_each);
       FLOPSCOPE_CUDA_CHECK(cudaEventRecord(starts[size_t(i)], stream));
       require_ok(inst.run(stream), id);
       FLOPSCOPE_CUDA_CHECK(cudaEventRecord(stops[size_t(i)], stream));
+      if (clocks) launch_clock_probe(probes.get() + 2 * i, kProbeSpinNs, stream);
     }
     FLOPSCOPE_CUDA_CHECK(cudaStreamSynchronize(stream));
     for (int i = 0; i < count; ++i) {
@@ -100,6 +109,12 @@ struct Harness::Impl {
       FLOPSCOPE_CUDA_CHECK(cudaEventElapsedTime(&ms, starts[size_t(i)], stops[size_t(i)]));
       samples.push_back(double(ms) * 1e-3);
     }
+    if (!clocks) return;
+    std::vector<long long> host(2 * size_t(count));
+    FLOPSCOPE_CUDA_CHECK(
+        cudaMemcpy(host.data(), probes.get(), host.size() * sizeof(long long), cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < size_t(count); ++i)
+      if (const auto mhz = probe_clock_mhz(host[2 * i], host[2 * i + 1], kProbeSpinNs)) clocks->push_back(*mhz);
   }
 };
 
@@ -134,6 +149,7 @@ void Harness::release_device() {
   h.nvml.reset();
   h.flush = DeviceBuffer<unsigned char>();
   h.flush_sink = DeviceBuffer<int>();
+  h.probes = DeviceBuffer<long long>();
   h.destroy_stream_and_events();
   cudaDeviceReset();
 }
@@ -202,8 +218,11 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   }
 
   // Timed repetitions: at least min_reps and min_time_s, at most max_reps.
-  std::vector<double> samples;
+  std::vector<double> samples, probed_mhz;
   double total = 0;
+  // Flushed repetitions are not back to back, and a probe after each costs
+  // them nothing; back to back (--no-flush) they stay so, and NVML reads the clock.
+  std::vector<double>* clocks = opt.flush_l2 ? &probed_mhz : nullptr;
   impl_->nvml->start();
   const int max_reps = std::max(opt.max_reps, opt.min_reps);
   while (int(samples.size()) < max_reps &&
@@ -213,15 +232,18 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
                         int(std::min(1e6, std::ceil((opt.min_time_s - total) / std::max(mean, 1e-7)))));
     want = std::clamp(want, 1, std::min(256, max_reps - int(samples.size())));
     const size_t before = samples.size();
-    impl_->timed_batch(*inst, id, want, opt.flush_l2 ? std::optional(opt.l2_flush) : std::nullopt, samples);
+    impl_->timed_batch(*inst, id, want, opt.flush_l2 ? std::optional(opt.l2_flush) : std::nullopt, samples,
+                       clocks);
     for (size_t i = before; i < samples.size(); ++i) total += samples[i];
   }
   rec.time_s = summarize(samples);
-  // The clock during the repetitions (NVML); without NVML, the probe's clock
-  // right after them, which for a power-capped kernel reads high. Power and
-  // the clock limits only from NVML.
+  // The clock after each repetition (the probes), else during them (NVML),
+  // else right after them, which for a power-capped kernel reads high. Power
+  // and the clock limits only from NVML.
   const NvmlReadings during = impl_->nvml->stop();
-  if (during.sm_clock_mhz) {
+  if (!probed_mhz.empty()) {
+    rec.sm_clock_mhz = median(probed_mhz);
+  } else if (during.sm_clock_mhz) {
     rec.sm_clock_mhz = *during.sm_clock_mhz;
   } else if (const double after = measure_sm_clock_mhz(); after > 0) {
     rec.sm_clock_mhz = after;

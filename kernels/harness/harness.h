@@ -7,9 +7,13 @@
 /// the CPU reference; warm-up; timed repetitions, each preceded by an L2 flush
 /// (a memset of twice the L2 size) and bracketed by CUDA events, until both a
 /// minimum count and a minimum total time are reached. The SM clock is the
-/// median of NVML readings taken while they run (NvmlSampler), or, where
-/// NVML is missing, measure_sm_clock_mhz() right after them; the board power
-/// and the reasons NVML gives for clocks held down come from the same readings.
+/// median of what a one-thread probe kernel measures right after each flushed
+/// repetition (outside its events); without the flush (back to back, nothing
+/// between them) the median of NVML's readings while they run (NvmlSampler),
+/// or, where NVML is missing, measure_sm_clock_mhz() right after them. NVML's
+/// clock reading lagged the power cap on an H200: a run it read at 1980 MHz
+/// slowed by 15% as it went. The board power and the reasons NVML gives for
+/// clocks held down come from NVML's readings.
 /// All of it inside one NVTX range named "<kernel id> <shape>".
 #include <cstdint>
 #include <functional>
@@ -91,5 +95,17 @@ class Harness {
 /// global nanosecond timer over about `spin_ns`; MHz. Run right after a
 /// benchmark, it reports the clock the SMs were at then (not during each rep).
 double measure_sm_clock_mhz(int64_t spin_ns = 1'000'000);
+
+/// Enqueues that probe on `stream`, writing (cycles, nanoseconds) to out[0..1]
+/// (device memory) for probe_clock_mhz.
+void launch_clock_probe(long long* out, int64_t spin_ns, StreamHandle stream);
+
+/// The clock a probe saw, in MHz: `cycles` SM cycles in `elapsed_ns` of the
+/// global timer; nullopt when the timer advanced less than `spin_ns` (the
+/// probe's cycle bound ended it: a timer that does not run).
+inline std::optional<double> probe_clock_mhz(long long cycles, long long elapsed_ns, int64_t spin_ns) {
+  if (elapsed_ns < spin_ns || elapsed_ns <= 0 || cycles <= 0) return std::nullopt;
+  return double(cycles) / double(elapsed_ns) * 1e3;  // cycles per ns = GHz
+}
 
 }  // namespace flopscope::kernels

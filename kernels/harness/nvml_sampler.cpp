@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "flopscope/stats.h"
@@ -29,6 +30,30 @@ using HandleByPciFn = NvmlReturn (*)(const char*, NvmlDevice*);
 using ClockInfoFn = NvmlReturn (*)(NvmlDevice, int, unsigned*);
 using PowerUsageFn = NvmlReturn (*)(NvmlDevice, unsigned*);                  // milliwatts
 using ClockReasonsFn = NvmlReturn (*)(NvmlDevice, unsigned long long*);      // bit mask
+
+// nvmlDeviceGetFieldValues' nvmlFieldValue_t (nvml.h), for one field:
+// NVML_FI_DEV_POWER_INSTANT, the board power now, in milliwatts. (What
+// nvmlDeviceGetPowerUsage returns is, from Ampere on, GA100 aside, the mean of
+// the last second: a 0.1 s benchmark read as mostly the idle time before it.)
+struct NvmlFieldValue {
+  unsigned field_id = 0;
+  unsigned scope_id = 0;
+  long long timestamp = 0;
+  long long latency_us = 0;
+  int value_type = 0;  // nvmlValueType_t: 0 double, 1 unsigned, 2 unsigned long, 3 unsigned long long, ...
+  NvmlReturn result = 0;
+  union {
+    double d;
+    unsigned u;
+    unsigned long ul;
+    unsigned long long ull;
+    long long ll;
+    int i;
+  } value{};
+};
+static_assert(sizeof(NvmlFieldValue) == 40, "nvmlFieldValue_t's layout");
+using FieldValuesFn = NvmlReturn (*)(NvmlDevice, int, NvmlFieldValue*);
+constexpr unsigned kFieldPowerInstant = 186;
 
 // nvmlClocksEventReason* bits (nvml.h; the "ClocksThrottleReason" names of
 // drivers before 535 have the same values). Bit 0, GpuIdle, is not a limit.
@@ -59,6 +84,7 @@ struct NvmlSampler::Impl {
   ShutdownFn shutdown = nullptr;
   ClockInfoFn clock_info = nullptr;
   PowerUsageFn power_usage = nullptr;    // may stay nullptr: not every GPU reports power
+  FieldValuesFn field_values = nullptr;  // set when this driver gives the instant power
   ClockReasonsFn clock_reasons = nullptr;
   NvmlDevice device = nullptr;
   std::string why;
@@ -86,6 +112,7 @@ struct NvmlSampler::Impl {
     auto by_pci = symbol<HandleByPciFn>(lib, "nvmlDeviceGetHandleByPciBusId_v2");
     clock_info = symbol<ClockInfoFn>(lib, "nvmlDeviceGetClockInfo");
     power_usage = symbol<PowerUsageFn>(lib, "nvmlDeviceGetPowerUsage");
+    field_values = symbol<FieldValuesFn>(lib, "nvmlDeviceGetFieldValues");
     clock_reasons = symbol<ClockReasonsFn>(lib, "nvmlDeviceGetCurrentClocksEventReasons");
     if (!clock_reasons) clock_reasons = symbol<ClockReasonsFn>(lib, "nvmlDeviceGetCurrentClocksThrottleReasons");
     if (!init || !shutdown || !by_pci || !clock_info) {
@@ -106,13 +133,35 @@ struct NvmlSampler::Impl {
     if (clock_info(device, kNvmlClockSm, &mhz) != kNvmlSuccess) {
       why = "NVML cannot read this GPU's SM clock";
       device = nullptr;
+      return;
+    }
+    if (field_values && !instant_power_mw()) field_values = nullptr;  // older drivers: the 1 s mean
+  }
+
+  // NVML_FI_DEV_POWER_INSTANT in milliwatts, or nullopt.
+  std::optional<double> instant_power_mw() const {
+    NvmlFieldValue v;
+    v.field_id = kFieldPowerInstant;
+    if (field_values(device, 1, &v) != kNvmlSuccess || v.result != kNvmlSuccess) return std::nullopt;
+    switch (v.value_type) {
+      case 0: return v.value.d;
+      case 1: return double(v.value.u);
+      case 2: return double(v.value.ul);
+      case 3: return double(v.value.ull);
+      case 4: return double(v.value.ll);
+      case 5: return double(v.value.i);
+      default: return std::nullopt;
     }
   }
 
   void sample() {
     unsigned v = 0;
     if (clock_info(device, kNvmlClockSm, &v) == kNvmlSuccess) clock_mhz.push_back(v);
-    if (power_usage && power_usage(device, &v) == kNvmlSuccess) power_mw.push_back(v);
+    if (field_values) {
+      if (const auto mw = instant_power_mw(); mw && *mw > 0 && *mw < 4e9) power_mw.push_back(unsigned(*mw));
+    } else if (power_usage && power_usage(device, &v) == kNvmlSuccess) {
+      power_mw.push_back(v);
+    }
     unsigned long long bits = 0;
     if (clock_reasons && clock_reasons(device, &bits) == kNvmlSuccess) {
       reasons |= uint64_t(bits);

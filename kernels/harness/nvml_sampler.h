@@ -20,7 +20,11 @@ namespace flopscope::kernels {
 /// The readings of one start()..stop() window.
 struct NvmlReadings {
   std::optional<double> sm_clock_mhz;  ///< median SM clock
-  std::optional<double> power_w;       ///< median board power draw
+  /// Median board power draw: NVML's instant power (NVML_FI_DEV_POWER_INSTANT)
+  /// where the driver gives it, else nvmlDeviceGetPowerUsage, which from Ampere
+  /// on (GA100 aside) is the mean of the last second, idle time before the
+  /// repetitions included.
+  std::optional<double> power_w;
   /// NVML clocks-event reason bits seen in any sample (clock_limit_names).
   std::optional<uint64_t> clock_reasons;
 };

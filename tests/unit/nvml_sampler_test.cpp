@@ -3,12 +3,14 @@
 // with or without a driver).
 #include <gtest/gtest.h>
 
+#include "harness/harness.h"
 #include "harness/nvml_sampler.h"
 
 using flopscope::kernels::clock_limit_names;
 using flopscope::kernels::median_clock_mhz;
 using flopscope::kernels::median_power_w;
 using flopscope::kernels::NvmlSampler;
+using flopscope::kernels::probe_clock_mhz;
 
 TEST(NvmlSampler, MedianOddEvenAndZerosDropped) {
   EXPECT_EQ(median_clock_mhz({1980, 1755, 1830}), 1830.0);
@@ -44,4 +46,15 @@ TEST(NvmlSampler, UnknownDeviceIsUnavailableWithAReason) {
   const auto r = s.stop();
   EXPECT_FALSE(r.sm_clock_mhz || r.power_w || r.clock_reasons);
   EXPECT_FALSE(s.stop().sm_clock_mhz.has_value());  // a second stop is harmless
+}
+
+// The harness's clock after each repetition: cycles over the global timer's
+// nanoseconds; a probe whose timer did not run (its cycle bound ended it)
+// reads nothing, not a clock.
+TEST(ClockProbe, CyclesOverNanoseconds) {
+  EXPECT_DOUBLE_EQ(*probe_clock_mhz(99'000, 50'000, 50'000), 1980.0);
+  EXPECT_DOUBLE_EQ(*probe_clock_mhz(85'064, 50'016, 50'000), 85'064.0 / 50'016.0 * 1e3);
+  EXPECT_FALSE(probe_clock_mhz(10'000'000'000LL, 0, 50'000).has_value());
+  EXPECT_FALSE(probe_clock_mhz(10'000'000'000LL, 49'968, 50'000).has_value());
+  EXPECT_FALSE(probe_clock_mhz(0, 50'000, 50'000).has_value());
 }
