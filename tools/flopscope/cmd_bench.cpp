@@ -38,7 +38,7 @@ struct BenchCliOptions {
   std::vector<std::string> dtypes;  // empty: any
   std::string shape;                // preset, NAME=V,... or AxBxC; empty: defaults
   std::optional<int> reps;          // none: until min count and min time
-  std::optional<int> warmup;        // none: at least 2 runs and 20 ms
+  std::optional<int> warmup;        // none: at least 2 runs and 0.25 s
   double min_time_s = 0.1;
   std::string out;
   bool no_validate = false;
@@ -376,7 +376,7 @@ void add_bench_command(Command app) {
   sub.add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
       .transform(positive_integer());
   sub.add_option("--warmup", o->warmup,
-                  "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 20 ms); with --reps, "
+                  "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 0.25 s); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
       .transform(positive_integer());
   sub.add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
