@@ -45,6 +45,9 @@ struct BenchOptions {
   double warmup_time_s = 0.25;
   bool flush_l2 = true;
   L2Flush l2_flush = L2Flush::write;  ///< how, when flush_l2
+  /// A clock probe kernel after each flushed repetition (the SM clock); off,
+  /// NVML reads it, and a profiler sees no launch but the kernel's.
+  bool probe_clock = true;
   bool validate = true;
   uint64_t seed = 0;          ///< input seed; 0: a fresh one per run
 };

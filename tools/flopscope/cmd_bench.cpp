@@ -239,6 +239,7 @@ int run_bench(const BenchCliOptions& o) {
   if (o.reps) {
     bo.min_reps = bo.max_reps = *o.reps;
     bo.min_time_s = 0;
+    bo.probe_clock = false;  // a profiler sees the kernel's launches and no others
   }
   // Hardware counters per run attach here (RunRecord::hw), from the CUPTI
   // collector; without one, runs carry timing and model figures only. One
