@@ -35,6 +35,7 @@
 #include <nvtx3/nvToolsExt.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <thread>
@@ -162,6 +163,11 @@ int main(int argc, char** argv) {
     nvtxRangePop();
   }
   if (action == "sigterm" || action == "sigterm-handled") ::raise(SIGTERM);
+  if (action == "sigquit") {
+    const struct rlimit none = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);  // SIGQUIT's default action dumps core: no file
+    ::raise(SIGQUIT);
+  }
   if (action == "sigterm-handled" && !g_handled) return 68;  // the application's handler must run
   if (action == "abort-slow") ::raise(SIGABRT);
   if (action.rfind("segv-", 0) == 0) fault();

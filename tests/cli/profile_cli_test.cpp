@@ -234,6 +234,17 @@ TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
   EXPECT_EQ(flopscope::read_file(dir + "/died"), "flush 1\n");
 }
 
+// Ctrl-\ (SIGQUIT) ends an application with a core dump, as SIGTERM ends it:
+// the results are written first (forced flush), and profile reports the
+// signal (it once left them to the last periodic write).
+TEST(ProfileCliFakeCupti, SigquitIsFlushedBeforeItEndsTheApplication) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0", "sigquit"}, {"FAKE_CUPTI_LOG=" + dir + "/quit"});
+  EXPECT_EQ(r.exit_code, 128 + SIGQUIT) << r.err;
+  EXPECT_NE(r.err.find("received signal 3"), std::string::npos) << r.err;
+  EXPECT_EQ(flopscope::read_file(dir + "/quit"), "flush 1\n");
+}
+
 // The application's crash handler runs as the kernel would have run it: with
 // SA_RESETHAND a handler that returns faults again into the default action
 // (it once faulted forever), and with SA_NODEFER one that raises the signal

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <memory>
 
 #include "child_process.h"
@@ -83,13 +84,14 @@ std::string find_inject_library() {
 }
 
 // While the application runs, flopscope stays alive to collect its results:
-// a Ctrl-C from the terminal reaches the application directly (same process
-// group); every other SIGINT, SIGTERM and SIGHUP flopscope gets is passed on,
-// so one sent to the whole group reaches the application twice (docs/profile.md).
+// a Ctrl-C or Ctrl-\ from the terminal reaches the application directly (same
+// process group); every other SIGINT, SIGTERM, SIGHUP and SIGQUIT flopscope
+// gets is passed on, so one sent to the whole group reaches the application
+// twice (docs/profile.md).
 volatile sig_atomic_t g_child = 0;
 
 void forward_signal(int sig, siginfo_t* info, void*) {
-  const bool from_terminal = sig == SIGINT && info && info->si_code == SI_KERNEL;
+  const bool from_terminal = (sig == SIGINT || sig == SIGQUIT) && info && info->si_code == SI_KERNEL;
   if (g_child > 0 && !from_terminal) ::kill(pid_t(g_child), sig);
 }
 
@@ -97,22 +99,23 @@ void forward_signal(int sig, siginfo_t* info, void*) {
 // left ignored: the application inherits that across exec, as it would
 // without flopscope, where a handler of ours would become the default action.
 struct SignalForwarding {
-  struct sigaction prev[3];
-  bool installed[3] = {false, false, false};
-  static constexpr int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+  static constexpr int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  static constexpr int kCount = int(std::size(sigs));
+  struct sigaction prev[kCount];
+  bool installed[kCount] = {};
   SignalForwarding() {
     struct sigaction sa {};
     sa.sa_sigaction = forward_signal;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < kCount; ++i) {
       if (::sigaction(sigs[i], nullptr, &prev[i]) != 0) continue;
       if (!(prev[i].sa_flags & SA_SIGINFO) && prev[i].sa_handler == SIG_IGN) continue;
       installed[i] = ::sigaction(sigs[i], &sa, nullptr) == 0;
     }
   }
   ~SignalForwarding() {
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < kCount; ++i)
       if (installed[i]) ::sigaction(sigs[i], &prev[i], nullptr);
   }
 };

@@ -11,9 +11,9 @@
 //   - every FLOPSCOPE_PROFILE_PERIOD_MS, or longer in a long run (next_wait_ms);
 //     a crash or SIGKILL loses what came after the last write,
 //   - at exit() (atexit), whether or not the application tore CUDA down,
-//   - on SIGINT, SIGTERM, SIGHUP and on crash signals, from a helper thread while
-//     the handler waits (bounded), then the previous handler runs. A write that
-//     outlasts the wait of a SIGINT, SIGTERM or SIGHUP (the interrupted thread
+//   - on SIGINT, SIGTERM, SIGHUP, SIGQUIT and on crash signals, from a helper thread
+//     while the handler waits (bounded), then the previous handler runs. A write that
+//     outlasts the wait of one of the first four (the interrupted thread
 //     may hold a lock it needs) is finished by the helper, which then ends the
 //     process with that signal if its default action would have.
 // docs/profile.md describes the behaviour and its limits.
@@ -62,7 +62,7 @@ struct State {
 };
 State* g = nullptr;  // never freed: exit paths use it
 
-constexpr int kFlushSignals[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr int kFlushSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 struct sigaction g_prev[NSIG];
 
