@@ -16,15 +16,21 @@ __device__ __forceinline__ uint64_t global_ns() {
   return t;
 }
 
-// Also bounded in cycles (10^10, seconds at any clock): a timer that does not
-// advance (some virtualized GPUs) must not hang the probe; it then reports no
-// elapsed time and the caller records no clock.
+// Starts on an edge of the global timer, which may step only every
+// microsecond: the window then holds whole steps, where a start inside one
+// read the clock low by half a step over the window (1% at 1 us in 50 us).
+// Bounded in cycles (5 a nanosecond, above any SM clock): a timer that does
+// not advance (some virtualized GPUs) must not hang the probe; it then reports
+// too little elapsed time and the caller records no clock.
 __global__ void clock_probe_kernel(int64_t spin_ns, long long* out) {
-  constexpr long long kMaxCycles = 10'000'000'000LL;
-  const uint64_t t0 = global_ns();
+  const long long max_cycles = 5 * spin_ns + 100'000;
+  const long long c_start = clock64();
+  const uint64_t before = global_ns();
+  uint64_t t0 = before;
+  while (t0 == before && clock64() - c_start < max_cycles) t0 = global_ns();
   const long long c0 = clock64();
   uint64_t t1 = t0;
-  while (int64_t(t1 - t0) < spin_ns && clock64() - c0 < kMaxCycles) t1 = global_ns();
+  while (int64_t(t1 - t0) < spin_ns && clock64() - c0 < max_cycles) t1 = global_ns();
   const long long c1 = clock64();
   out[0] = c1 - c0;
   out[1] = (long long)(t1 - t0);

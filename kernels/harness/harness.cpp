@@ -53,8 +53,9 @@ struct Harness::Impl {
   DeviceBuffer<int> flush_sink;       // the read flush's never-taken store
   std::vector<cudaEvent_t> starts, stops;  // one pair per repetition of a batch
   DeviceBuffer<long long> probes;           // (cycles, ns) of each repetition's clock probe
-  // 50 us of spinning: 0.1% of the probe's reading on an H200's 32 ns timer,
-  // 2% on a 1 us one, and a median over the repetitions.
+  bool probe_broken = false;                // a batch of probes read no clock: probe no more
+  // 50 us of spinning, from an edge of the global timer (which may step only
+  // every microsecond: a window of whole steps), and a median over the repetitions.
   static constexpr int64_t kProbeSpinNs = 50'000;
   std::unique_ptr<NvmlSampler> nvml;        // clock, power, limits while the timed repetitions run
   bool released = false;                    // release_device(): nothing runs any more
@@ -95,7 +96,8 @@ struct Harness::Impl {
   void timed_batch(KernelInstance& inst, const std::string& id, int count, std::optional<L2Flush> flush_each,
                    std::vector<double>& samples, std::vector<double>* clocks = nullptr) {
     ensure_events(size_t(count));
-    if (clocks && probes.size() < 2 * size_t(count)) probes = DeviceBuffer<long long>(2 * size_t(count));
+    // Sized for the timed loop's batches (up to 256) at the first use, in the warm-up.
+    if (clocks && probes.size() < 2 * size_t(count)) probes = DeviceBuffer<long long>(2 * std::max<size_t>(count, 256));
     for (int i = 0; i < count; ++i) {
       if (flush_each) flush_l2(*flush_each);
       FLOPSCOPE_CUDA_CHECK(cudaEventRecord(starts[size_t(i)], stream));
@@ -113,8 +115,15 @@ struct Harness::Impl {
     std::vector<long long> host(2 * size_t(count));
     FLOPSCOPE_CUDA_CHECK(
         cudaMemcpy(host.data(), probes.get(), host.size() * sizeof(long long), cudaMemcpyDeviceToHost));
+    size_t read = 0;
     for (size_t i = 0; i < size_t(count); ++i)
-      if (const auto mhz = probe_clock_mhz(host[2 * i], host[2 * i + 1], kProbeSpinNs)) clocks->push_back(*mhz);
+      if (const auto mhz = probe_clock_mhz(host[2 * i], host[2 * i + 1], kProbeSpinNs)) {
+        clocks->push_back(*mhz);
+        ++read;
+      }
+    // A timer that does not run (some virtualized GPUs) reads nothing: no more
+    // probes for this device, each of which spins to its cycle bound.
+    if (read == 0) probe_broken = true;
   }
 };
 
@@ -208,7 +217,11 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   // Warm-up: clocks up, caches and the instruction cache primed, lazy module
   // loading done.
   std::vector<double> warm;
-  impl_->timed_batch(*inst, id, std::max(1, opt.warmup_reps), std::nullopt, warm);
+  // The clock probe runs after each flushed repetition; it is loaded (lazily,
+  // by the first launch) and its buffer allocated here, not in the timed loop.
+  const bool probing = opt.flush_l2 && opt.probe_clock && !impl_->probe_broken;
+  std::vector<double> warm_mhz;
+  impl_->timed_batch(*inst, id, std::max(1, opt.warmup_reps), std::nullopt, warm, probing ? &warm_mhz : nullptr);
   double warm_total = 0;
   for (double s : warm) warm_total += s;
   const double per_run = std::max(warm_total / double(warm.size()), 1e-7);
@@ -222,7 +235,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   double total = 0;
   // Flushed repetitions are not back to back, and a probe after each costs
   // them nothing; back to back (--no-flush) they stay so, and NVML reads the clock.
-  std::vector<double>* clocks = opt.flush_l2 && opt.probe_clock ? &probed_mhz : nullptr;
+  std::vector<double>* clocks = probing && !impl_->probe_broken ? &probed_mhz : nullptr;
   impl_->nvml->start();
   const int max_reps = std::max(opt.max_reps, opt.min_reps);
   while (int(samples.size()) < max_reps &&
@@ -233,7 +246,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
     want = std::clamp(want, 1, std::min(256, max_reps - int(samples.size())));
     const size_t before = samples.size();
     impl_->timed_batch(*inst, id, want, opt.flush_l2 ? std::optional(opt.l2_flush) : std::nullopt, samples,
-                       clocks);
+                       impl_->probe_broken ? nullptr : clocks);
     for (size_t i = before; i < samples.size(); ++i) total += samples[i];
   }
   rec.time_s = summarize(samples);

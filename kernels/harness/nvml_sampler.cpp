@@ -157,11 +157,11 @@ struct NvmlSampler::Impl {
   void sample() {
     unsigned v = 0;
     if (clock_info(device, kNvmlClockSm, &v) == kNvmlSuccess) clock_mhz.push_back(v);
-    if (field_values) {
-      if (const auto mw = instant_power_mw(); mw && *mw > 0 && *mw < 4e9) power_mw.push_back(unsigned(*mw));
-    } else if (power_usage && power_usage(device, &v) == kNvmlSuccess) {
+    // The instant power, else (a reading that failed) the 1 s mean.
+    if (const auto mw = field_values ? instant_power_mw() : std::nullopt; mw && *mw > 0 && *mw < 4e9)
+      power_mw.push_back(unsigned(*mw));
+    else if (power_usage && power_usage(device, &v) == kNvmlSuccess)
       power_mw.push_back(v);
-    }
     unsigned long long bits = 0;
     if (clock_reasons && clock_reasons(device, &bits) == kNvmlSuccess) {
       reasons |= uint64_t(bits);
