@@ -40,8 +40,9 @@ struct BenchOptions {
   int warmup_reps = 2;        ///< untimed runs first, at least
   /// and at least this long: past the power cap's onset, so that the timed
   /// repetitions are not a staircase from burst to capped clocks (on the H200
-  /// cuBLAS BF16 at 8192^3 ran 24 repetitions, 35 ms, before its 700 W cap
-  /// took hold; it was 20 ms, and a 0.1 s timed window held both states).
+  /// cuBLAS BF16 at 8192^3 ran its first 24 timed repetitions, 33 ms after a
+  /// 20 ms warm-up, at full speed before its 700 W cap took hold; with that
+  /// 20 ms warm-up a 0.1 s timed window held both states).
   double warmup_time_s = 0.25;
   bool flush_l2 = true;
   L2Flush l2_flush = L2Flush::write;  ///< how, when flush_l2
