@@ -631,7 +631,26 @@ if has bench; then
     nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,power.draw.instant,enforced.power.limit,temperature.gpu,clocks_event_reasons.active \
       --format=csv -lms 50 >"$csv" & pid=$!
     "$@"; rc=$?; kill $pid; wait $pid 2>/dev/null
-    echo "power-trace: $(($(wc -l <"$csv") - 1)) samples in $csv"; [ $rc -eq 0 ] && [ "$(wc -l <"$csv")" -gt 20 ]' \
+    echo "power-trace: $(($(wc -l <"$csv") - 1)) samples in $csv"
+    # bench'"'"'s clock probe and NVML instant power beside the board'"'"'s own trace
+    # (informational: the step passes on the run and the trace alone).
+    python3 - "$csv" "${@: -1}" <<'"'"'PY'"'"' || true
+import csv, json, statistics, sys
+def num(v):
+    try: return float(v.split()[0])
+    except Exception: return None
+rows = list(csv.reader(open(sys.argv[1])))[1:]
+loaded = [r for r in rows if len(r) > 3 and (num(r[3]) or num(r[2]) or 0) > 300]
+if loaded:
+    print("power-trace: nvidia-smi over %d samples above 300 W: median %.0f MHz, %.1f W (instant %.1f W)" % (
+        len(loaded), statistics.median(num(r[1]) or 0 for r in loaded), statistics.median(num(r[2]) or 0 for r in loaded),
+        statistics.median(num(r[3]) or 0 for r in loaded)))
+for r in json.load(open(sys.argv[2])).get("runs", []):
+    print("power-trace: bench recorded %s MHz, %s W, limits %s, median %.4f ms over %d repetitions" % (
+        r.get("sm_clock_mhz"), r.get("power_w"), r.get("clock_limits"), r["time_s"]["median"] * 1e3,
+        len(r["time_s"]["samples"])))
+PY
+    [ $rc -eq 0 ] && [ "$(wc -l <"$csv")" -gt 20 ]' \
     power-trace "$cstage/power_trace.csv" "$fs" bench --kernel '^gemm\.cublas\.bf16$' --shape 8192x8192x8192 \
     --min-time 8 --no-validate --out "$cstage/power_bench.json"
   pack_counters
