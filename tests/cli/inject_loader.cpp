@@ -25,7 +25,11 @@
 //                    sends the process SIGTERM after 200 ms
 //   hup-ignored      SIGHUP ignored before CUDA starts, then raised, then SIGTERM: the
 //                    process dies of the SIGTERM, and the write says so
-// Each of the last four gives up after 20 s (SIGALRM, 142) rather than hang.
+//   sigquit          raise(SIGQUIT), its default action (a core dump, with none kept)
+//   wait-signal      create the file $INJECT_LOADER_READY, then wait for a signal to
+//                    end the process (one sent to `flopscope`, which passes it on)
+// Each of the segv, hup, nvtx and wait actions gives up after 20 s (SIGALRM, 142)
+// rather than hang.
 #include <cupti_callbacks.h>
 #include <cupti_nvtx_cbid.h>
 #include <dirent.h>
@@ -140,7 +144,9 @@ int main(int argc, char** argv) {
   if (action == "segv-resethand") install_segv(on_segv_return, SA_RESETHAND);
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
   if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
-  if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action == "nvtx-sigterm") ::alarm(20);
+  if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action == "nvtx-sigterm" ||
+      action == "wait-signal")
+    ::alarm(20);
   const std::map<int, bool> pipes_before = open_pipes();  // those the test runner left open
   if (const char* cupti = std::getenv("INJECT_LOADER_CUPTI")) {
     if (!dlopen(cupti, RTLD_NOW | RTLD_GLOBAL)) {
@@ -176,6 +182,12 @@ int main(int argc, char** argv) {
     ::raise(SIGTERM);
   }
   if (action == "nvtx-sigterm") nvtx_until_sigterm();
+  if (action == "wait-signal") {
+    const struct rlimit none = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);  // SIGQUIT's default action dumps core: no file
+    if (const char* ready = std::getenv("INJECT_LOADER_READY")) ::close(::open(ready, O_CREAT | O_WRONLY, 0600));
+    for (;;) ::pause();
+  }
   if (action == "fds") {
     int opened = 0, inherited = 0;
     for (const auto& [fd, inheritable] : open_pipes()) {
