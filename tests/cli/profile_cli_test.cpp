@@ -2,17 +2,13 @@
 // touch CUDA (the injection library is only loaded by CUDA, so they simply run).
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <thread>
-#include <vector>
 
 #include "cli/fake_cupti.h"
 #include "cli/run_cli.h"
@@ -252,29 +248,6 @@ TEST(ProfileCliFakeCupti, SigquitIsFlushedBeforeItEndsTheApplication) {
   EXPECT_EQ(flopscope::read_file(dir + "/quit"), "flush 1\n");
 }
 
-// `flopscope profile` run by hand, with stderr to `err`: its pid, to signal it.
-pid_t spawn_profile(const std::vector<std::string>& loader_args, const std::vector<std::string>& extra_env,
-                    const std::string& err) {
-  std::vector<std::string> args{FLOPSCOPE_CLI_PATH, "profile", "--", FLOPSCOPE_INJECT_LOADER};
-  args.insert(args.end(), loader_args.begin(), loader_args.end());
-  std::vector<std::string> env = extra_env;
-  env.push_back(std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI);
-  env.push_back("FLOPSCOPE_PROFILE_PERIOD_MS=0");
-  for (char** e = environ; *e; ++e) env.push_back(*e);  // later ones lose: getenv takes the first
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = -1;
-  if (::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
 // A SIGQUIT or SIGTERM sent to `flopscope` alone (not from the terminal) is
 // passed on to the application, which writes its results and dies of it;
 // flopscope reports that and exits 128 + the signal. SIGQUIT once killed
@@ -283,20 +256,18 @@ TEST(ProfileCliFakeCupti, SignalsSentToFlopscopeArePassedOn) {
   for (int sig : {SIGQUIT, SIGTERM}) {
     SCOPED_TRACE(sig);
     const std::string dir = flopscope::test::temp_dir();
-    const pid_t pid = spawn_profile({"cuda", "0", "wait-signal"},
-                                    {"INJECT_LOADER_READY=" + dir + "/ready", "FAKE_CUPTI_LOG=" + dir + "/log"},
-                                    dir + "/err");
-    ASSERT_GT(pid, 0);
+    const auto running = flopscope::test::start_cli(
+        {"profile", "--", FLOPSCOPE_INJECT_LOADER, "cuda", "0", "wait-signal"},
+        {"INJECT_LOADER_READY=" + dir + "/ready", "FAKE_CUPTI_LOG=" + dir + "/log",
+         std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI, "FLOPSCOPE_PROFILE_PERIOD_MS=0"});
     for (int i = 0; i < 1000 && !std::filesystem::exists(dir + "/ready"); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ASSERT_TRUE(std::filesystem::exists(dir + "/ready")) << flopscope::read_file(dir + "/err");
-    ::kill(pid, sig);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    const std::string err = flopscope::read_file(dir + "/err");
-    ASSERT_TRUE(WIFEXITED(status)) << "flopscope died of signal " << WTERMSIG(status) << "\n" << err;
-    EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << err;
-    EXPECT_NE(err.find("received signal " + std::to_string(sig)), std::string::npos) << err;
+    EXPECT_TRUE(std::filesystem::exists(dir + "/ready"));
+    ::kill(running.pid, sig);
+    const auto r = flopscope::test::finish_cli(running);
+    ASSERT_EQ(r.signal, 0) << "flopscope died of signal " << r.signal << "\n" << r.err;
+    EXPECT_EQ(r.exit_code, 128 + sig) << r.err;
+    EXPECT_NE(r.err.find("received signal " + std::to_string(sig)), std::string::npos) << r.err;
     EXPECT_EQ(flopscope::read_file(dir + "/log"), "flush 1\n");
   }
 }

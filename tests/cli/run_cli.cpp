@@ -25,6 +25,11 @@ static std::string slurp(const std::string& path) {
 
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env,
                   const std::string& stdout_to) {
+  return finish_cli(start_cli(args, env, stdout_to));
+}
+
+RunningCli start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                     const std::string& stdout_to) {
   const std::string dir = temp_dir();
   const std::string out_path = stdout_to.empty() ? dir + "/stdout" : stdout_to, err_path = dir + "/stderr";
   posix_spawn_file_actions_t fa;
@@ -67,13 +72,18 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
     throw std::runtime_error("cannot start " FLOPSCOPE_CLI_PATH);
   posix_spawn_file_actions_destroy(&fa);
   if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
+  return RunningCli{int(pid), out_path, err_path, stdout_to.empty()};
+}
+
+CliResult finish_cli(const RunningCli& running) {
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(pid_t(running.pid), &status, 0);
   CliResult r;
   // A crash shows as 128 + signal, like a shell would, so tests can tell.
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (stdout_to.empty()) r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + r.signal;
+  if (running.capture_out) r.out = slurp(running.out_path);
+  r.err = slurp(running.err_path);
   return r;
 }
 

@@ -6,9 +6,17 @@
 namespace flopscope::test {
 
 struct CliResult {
-  int exit_code = -1;
-  std::string out;  ///< stdout
-  std::string err;  ///< stderr
+  int exit_code = -1;  ///< 128 + the signal when a signal ended it, as a shell says
+  int signal = 0;      ///< the signal that ended it; 0 when it exited
+  std::string out;     ///< stdout
+  std::string err;     ///< stderr
+};
+
+/// A flopscope started by start_cli and not yet waited for.
+struct RunningCli {
+  int pid = -1;
+  std::string out_path, err_path;
+  bool capture_out = true;
 };
 
 /// `stdout_to` that makes stdout a pipe whose reader has gone, as `| head`
@@ -20,6 +28,11 @@ inline const std::string kClosedPipe = "<closed pipe>";
 /// opened as its stdout instead of a capture file (e.g. /dev/full, kClosedPipe).
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
                   const std::string& stdout_to = {});
+
+/// run_cli in two halves, for a test that signals the process in between.
+RunningCli start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                     const std::string& stdout_to = {});
+CliResult finish_cli(const RunningCli& running);
 
 /// A fresh empty directory under the system temp dir, removed at exit.
 std::string temp_dir();
