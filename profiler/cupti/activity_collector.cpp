@@ -155,7 +155,6 @@ thread_local uint32_t tls_profiled_launch = 0;  // correlation id being profiled
 thread_local Session* tls_profiled_session = nullptr;
 thread_local CUcontext tls_profiled_context = nullptr;
 
-
 // The context's session, created on first use, marked busy for the caller;
 // null when counters are off or another thread is profiling on the context.
 // Pair with release_session().
@@ -190,7 +189,7 @@ Session* acquire_session(CUcontext ctx) {
     if (!s->counters_enabled()) {
       for (const std::string& n : s->notes()) why += (why.empty() ? "" : "; ") + n;
       if (why.empty()) why = "counters are not available on this device";
-      // A fallback: what is the user's to fix (privileges, another profiler)
+      // A fallback: what is the user's to fix (privileges, another profiler),
       // Session throws instead, and the catch below judges it.
     }
   } catch (const std::exception& e) {
