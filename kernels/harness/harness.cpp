@@ -97,7 +97,8 @@ struct Harness::Impl {
                    std::vector<double>& samples, std::vector<double>* clocks = nullptr) {
     ensure_events(size_t(count));
     // Sized for the timed loop's batches (up to 256) at the first use, in the warm-up.
-    if (clocks && probes.size() < 2 * size_t(count)) probes = DeviceBuffer<long long>(2 * std::max<size_t>(count, 256));
+    if (clocks && probes.size() < 2 * size_t(count))
+      probes = DeviceBuffer<long long>(2 * std::max<size_t>(count, 256));
     for (int i = 0; i < count; ++i) {
       if (flush_each) flush_l2(*flush_each);
       FLOPSCOPE_CUDA_CHECK(cudaEventRecord(starts[size_t(i)], stream));
