@@ -236,7 +236,7 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   double total = 0;
   // Flushed repetitions are not back to back, and a probe after each costs
   // them nothing; back to back (--no-flush) they stay so, and NVML reads the clock.
-  std::vector<double>* clocks = probing && !impl_->probe_broken ? &probed_mhz : nullptr;
+  std::vector<double>* clocks = probing ? &probed_mhz : nullptr;
   impl_->nvml->start();
   const int max_reps = std::max(opt.max_reps, opt.min_reps);
   while (int(samples.size()) < max_reps &&

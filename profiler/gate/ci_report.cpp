@@ -85,9 +85,9 @@ std::string work_summary(const RunComparison& r) {
     const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
     out += (out.empty() ? "" : ", ") + d.quantity + " " + rel + (d.gated ? " (gated)" : "");
   }
-  std::string unchecked;  // gated quantities the current run lacks
-  for (const auto& q : r.work_unchecked) unchecked += (unchecked.empty() ? "" : ", ") + q;
-  if (!unchecked.empty()) unchecked += " unchecked: not in current";
+  // Gated quantities the current run lacks.
+  const std::string unchecked =
+      r.work_unchecked.empty() ? "" : joined(r.work_unchecked) + " unchecked: not in current";
   if (!out.empty()) return unchecked.empty() ? out : out + "; " + unchecked;
   if (!unchecked.empty()) return unchecked;
   return hw ? "same" : "same model; no counters";
@@ -128,9 +128,7 @@ std::string inconclusive_message(const RunComparison& r) {
   if (r.timing.verdict == Verdict::inconclusive) s += r.timing.reason;
   if (!r.work_unchecked.empty()) {
     if (r.timing.verdict == Verdict::inconclusive) s += "; ";
-    s += "gated work missing from the current run, not checked:";
-    for (size_t i = 0; i < r.work_unchecked.size(); ++i)
-      s += (i ? ", " : " ") + r.work_unchecked[i];
+    s += "gated work missing from the current run, not checked: " + joined(r.work_unchecked);
   }
   return s;
 }

@@ -100,6 +100,12 @@ std::string RunKey::label() const { return run_key_text(id, shape, nvtx); }
 
 RunKey run_key_of(const RunRecord& r) { return RunKey{r.id, r.shape, distinguishing_nvtx(r)}; }
 
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s.append(s.empty() ? "" : ", ").append(x);
+  return s;
+}
+
 bool RunComparison::work_changed() const {
   return std::any_of(work.begin(), work.end(), [](const WorkDelta& w) { return w.changed; });
 }
@@ -169,12 +175,6 @@ void add_delta(RunComparison& rc, const std::string& quantity, std::optional<dou
   d.gated = d.changed && gate_quantity &&
             (gate == WorkGate::any || (gate == WorkGate::increase && d.cur > d.base));
   rc.work.push_back(d);
-}
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s.append(s.empty() ? "" : ", ").append(x);
-  return s;
 }
 
 /// A quantity the work gate judges, as one run recorded it.
