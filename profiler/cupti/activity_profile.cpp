@@ -1,6 +1,7 @@
 #include "activity_profile.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <climits>
@@ -407,6 +408,22 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
   return out;
 }
 
+namespace {
+
+// The variant without the "~" and 6 or 16 hex digits disambiguate_profile_ids added.
+std::string without_id_suffix(const std::string& variant) {
+  const size_t tilde = variant.rfind('~');
+  if (tilde == std::string::npos) return variant;
+  const size_t digits = variant.size() - tilde - 1;
+  if (digits != 6 && digits != 16) return variant;
+  for (size_t i = tilde + 1; i < variant.size(); ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(variant[i])) || std::isupper(static_cast<unsigned char>(variant[i])))
+      return variant;
+  return variant.substr(0, tilde);
+}
+
+}  // namespace
+
 void disambiguate_profile_ids(std::vector<RunRecord>& runs) {
   std::map<std::tuple<std::string, Shape, std::string>, std::vector<size_t>> by_key;
   for (size_t i = 0; i < runs.size(); ++i) by_key[{runs[i].id, runs[i].shape, runs[i].nvtx}].push_back(i);
@@ -699,8 +716,14 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
       if (!pooled.empty()) m.time_s = stats_with_cap(pooled);
     }
   }
-  // Records merged from several processes were each made unique already;
-  // the same kernel in two processes merges under the same id.
+  // Each process made its own records' ids unique, not the merged set: a
+  // template instance alone in one process and another alone in a second
+  // both kept the bare short name. The ids are made again over the whole.
+  for (RunRecord& r : out.runs) {
+    r.variant = without_id_suffix(r.variant);
+    r.id = r.family + "." + r.variant + "." + r.dtype;
+  }
+  disambiguate_profile_ids(out.runs);
   std::stable_sort(out.runs.begin(), out.runs.end(), [](const RunRecord& a, const RunRecord& b) {
     return profile_total_s(a) > profile_total_s(b);
   });

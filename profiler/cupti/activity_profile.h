@@ -261,6 +261,9 @@ struct InjectStatus {
   bool counters_fatal = false;  ///< counters impossible here (permissions, another profiler)
   uint64_t counters_launches = 0;  ///< launches profiled with the range profiler
   ProfileCounters counters;
+  /// Not in the file: a "running" process found still alive when the files
+  /// were read (one the application left running; read_profile_dir).
+  bool still_running = false;
 };
 std::string to_text(const InjectStatus& s);
 /// Unknown keys are skipped (newer writers); malformed numbers are bad_input.

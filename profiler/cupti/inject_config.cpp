@@ -1,5 +1,9 @@
 #include "inject_config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <climits>
 #include <cstring>
@@ -83,16 +87,36 @@ InjectConfig inject_config_from_env(const std::function<const char*(const char*)
   return c;
 }
 
-std::string inject_results_path(const std::string& dir, int pid) {
-  return dir + "/flopscope-" + std::to_string(pid) + ".json";
+namespace {
+
+std::string file_stem(const std::string& dir, InjectFileId id) {
+  std::string stem = dir + "/flopscope-" + std::to_string(id.pid);
+  if (id.image > 0) stem.append(".").append(std::to_string(id.image));
+  return stem;
 }
 
-std::string inject_status_path(const std::string& dir, int pid) {
-  return dir + "/flopscope-" + std::to_string(pid) + ".status";
+}  // namespace
+
+InjectFileId claim_inject_files(const std::string& dir, int pid) {
+  constexpr int kMaxImages = 1000;  // exec()s of one process in one run, beyond any real one
+  for (int image = 0; image < kMaxImages; ++image) {
+    const InjectFileId id{pid, image};
+    const int fd = ::open(inject_status_path(dir, id).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+      return id;
+    }
+    if (errno != EEXIST) break;
+  }
+  return {pid, 0};
 }
 
-std::string inject_counters_path(const std::string& dir, int pid, size_t index) {
-  std::string path = dir + "/flopscope-" + std::to_string(pid);
+std::string inject_results_path(const std::string& dir, InjectFileId id) { return file_stem(dir, id) + ".json"; }
+
+std::string inject_status_path(const std::string& dir, InjectFileId id) { return file_stem(dir, id) + ".status"; }
+
+std::string inject_counters_path(const std::string& dir, InjectFileId id, size_t index) {
+  std::string path = file_stem(dir, id);
   if (index > 0) path.append("-").append(std::to_string(index));
   return path.append(".fscounters");
 }

@@ -21,7 +21,7 @@ inline constexpr const char* kEnvTensor = "FLOPSCOPE_PROFILE_TENSOR";  ///< comm
 inline constexpr const char* kEnvCounters = "FLOPSCOPE_PROFILE_COUNTERS";  ///< "1": write raw counter files
 
 struct InjectConfig {
-  std::string dir;  ///< where each process writes flopscope-<pid>.json and .status
+  std::string dir;  ///< where each process writes flopscope-<pid>.json and .status (InjectFileId)
   LaunchFilterOptions filter;
   int period_ms = 5000;  ///< rewrite the results this often (a crash loses at most this); 0: never
   std::string metric_set = "timing";  ///< "bytes", "flops" or "roofline" add range-profiler counters
@@ -36,12 +36,26 @@ std::vector<std::string> inject_environment(const InjectConfig& c);
 /// Throws bad_input naming the variable when a number is malformed.
 InjectConfig inject_config_from_env(const std::function<const char*(const char*)>& getenv);
 
+/// Whose files: a process, and which of its program images (0 for the first;
+/// 1, 2, ... for a program it exec()s, which keeps the pid, or a later process
+/// given a pid the run has already seen). Files are flopscope-<pid>[.<image>].*
+struct InjectFileId {
+  int pid = 0;
+  int image = 0;
+};
+
+/// Claims the first free file id of `pid` in `dir` by creating its status file
+/// (O_EXCL), so that a program exec()ed in the same process, which runs no exit
+/// handler, cannot overwrite what the one before it wrote. Where nothing can be
+/// created (the directory gone), image 0: the writes then fail and say why.
+InjectFileId claim_inject_files(const std::string& dir, int pid);
+
 /// Per-process output files inside InjectConfig::dir.
-std::string inject_results_path(const std::string& dir, int pid);
-std::string inject_status_path(const std::string& dir, int pid);
+std::string inject_results_path(const std::string& dir, InjectFileId id);
+std::string inject_status_path(const std::string& dir, InjectFileId id);
 /// The raw counter file of a process's `index`-th profiled context (0, 1, ...):
-/// flopscope-<pid>.fscounters for the first, flopscope-<pid>-<index>.fscounters
-/// for the others.
-std::string inject_counters_path(const std::string& dir, int pid, size_t index);
+/// flopscope-<pid>[.<image>].fscounters for the first,
+/// flopscope-<pid>[.<image>]-<index>.fscounters for the others.
+std::string inject_counters_path(const std::string& dir, InjectFileId id, size_t index);
 
 }  // namespace flopscope::cupti

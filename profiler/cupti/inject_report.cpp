@@ -1,8 +1,10 @@
 #include "inject_report.h"
 
 #include <cupti_version.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -33,6 +35,8 @@ ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::stri
       notes.push_back(std::string("skipped a process's status: ") + e.what());
       continue;
     }
+    // A process the application left running, still alive (EPERM: alive, another user's).
+    s.still_running = s.state == "running" && s.pid > 0 && (::kill(s.pid, 0) == 0 || errno == EPERM);
     const std::string results = inject_results_for(p.string());
     if (fs::exists(results)) {
       try {
@@ -48,21 +52,22 @@ ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::stri
 }
 
 std::vector<std::string> list_counter_files(const std::string& dir) {
-  // flopscope-<pid>.fscounters is context 0, flopscope-<pid>-<n>.fscounters context n.
-  std::vector<std::tuple<long long, long long, std::string>> found;
+  // flopscope-<pid>[.<image>].fscounters is context 0, flopscope-<pid>[.<image>]-<n>.fscounters context n.
+  std::vector<std::tuple<long long, long long, long long, std::string>> found;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("flopscope-", 0) != 0 || e.path().extension() != ".fscounters") continue;
     const std::string stem = e.path().stem().string().substr(std::strlen("flopscope-"));
-    const size_t dash = stem.find('-');
-    const long long pid = std::strtoll(stem.c_str(), nullptr, 10);
-    const long long index = dash == std::string::npos ? 0 : std::strtoll(stem.c_str() + dash + 1, nullptr, 10);
-    found.emplace_back(pid, index, e.path().string());
+    char* end = nullptr;
+    const long long pid = std::strtoll(stem.c_str(), &end, 10);
+    const long long image = *end == '.' ? std::strtoll(end + 1, &end, 10) : 0;
+    const long long index = *end == '-' ? std::strtoll(end + 1, nullptr, 10) : 0;
+    found.emplace_back(pid, image, index, e.path().string());
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> out;
-  for (auto& f : found) out.push_back(std::move(std::get<2>(f)));
+  for (auto& f : found) out.push_back(std::move(std::get<3>(f)));
   return out;
 }
 
@@ -144,16 +149,24 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     total.nvtx_unmatched += k.nvtx_unmatched;
     if (s.state.rfind("signal ", 0) == 0)
       o.notes.push_back(who(s) + " received " + s.state + "; results are what it had collected by then");
+    else if (s.still_running)
+      o.notes.push_back(who(s) + " was still running when '" + app_name +
+                        "' ended: results are from its last periodic write, and it is no longer profiled");
     else if (s.state == "running")
-      o.notes.push_back(who(s) + " ended without running its exit handlers (killed, crashed or _exit()); "
-                        "results are from its last periodic write");
+      o.notes.push_back(who(s) + " ended without running its exit handlers (killed, crashed, _exit() or "
+                        "exec()); results are from its last periodic write");
   }
   if (const std::string used = cupti_used(c.statuses); !used.empty()) o.notes.push_back(used);
   if (c.statuses.empty())
     o.notes.push_back("no CUDA activity was seen: the injection library never started, so '" + app_name +
                       "' did not initialise CUDA (or could not: see below)");
-  else if (collection_exit == 0 && total.kernels == 0)
-    o.notes.push_back("CUDA was initialised but no kernel ran");
+  else if (collection_exit == 0 && total.kernels == 0) {
+    const bool unfinished = std::any_of(c.statuses.begin(), c.statuses.end(),
+                                        [](const InjectStatus& s) { return s.state == "running"; });
+    // A process without its final write may have run kernels after its last periodic one.
+    o.notes.push_back(unfinished ? "no kernel was recorded: the processes' last writes hold none"
+                                 : "CUDA was initialised but no kernel ran");
+  }
   // Only when the filters are why nothing was kept: records without a
   // duration are not filtered out, and have their own note below.
   if (total.kernels_filtered > 0 && total.kernels_kept == 0)

@@ -16,15 +16,15 @@ struct ProfileCollection {
   ResultsDoc doc;                      ///< merged over processes
 };
 
-/// Reads every flopscope-<pid>.status and .json in `dir`. A results file that
+/// Reads every flopscope-<pid>[.<image>].status and .json in `dir`. A results file that
 /// is missing or unreadable (a process killed mid-write) is skipped and noted.
 ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::string>& notes);
 
-/// The raw counter files in `dir` (flopscope-<pid>[-<n>].fscounters), by pid,
-/// then context index.
+/// The raw counter files in `dir` (flopscope-<pid>[.<image>][-<n>].fscounters),
+/// by pid, then program image, then context index.
 std::vector<std::string> list_counter_files(const std::string& dir);
 
-/// The results file written beside a status file (same pid, .json).
+/// The results file written beside a status file (same stem, .json).
 std::string inject_results_for(const std::string& status_path);
 
 /// How the application ended, as a shell reports it.

@@ -16,7 +16,15 @@
 //                    300 ms (a crash reporter) before the default action ends it
 //   fds              fail (exit 69) if InitializeInjection left a pipe open without
 //                    FD_CLOEXEC, which would leak into every program the application
-//                    runs; 70 if it opened none (its signal pipes are missing)
+//                    runs; 70 if it opened none (its signal pipes are missing); 73 if
+//                    one took a standard descriptor (the application started with it closed)
+//   chdir            chdir("/") before exiting (its files must still be found)
+//   exec             exec this loader again (`cuda EXIT`): a second program image in
+//                    the same process, which must not overwrite the first one's files
+//   linger           create $INJECT_LOADER_READY, then live 3 s more: a process the
+//                    application leaves running
+//   close-fds        close every descriptor above stderr (the signal pipes too), wait
+//                    300 ms, then raise(SIGTERM)
 //   segv-resethand   a real fault, under a SIGSEGV handler of the application's with
 //                    SA_RESETHAND that returns: the fault repeats once, then kills
 //   segv-nodefer     the same with SA_NODEFER | SA_RESETHAND, a handler that raises
@@ -182,6 +190,23 @@ int main(int argc, char** argv) {
     ::raise(SIGTERM);
   }
   if (action == "nvtx-sigterm") nvtx_until_sigterm();
+  if (action == "chdir" && ::chdir("/") != 0) return 74;
+  if (action == "exec") {
+    char* again[] = {argv[0], argv[1], argv[2], nullptr};
+    ::execv("/proc/self/exe", again);
+    return 75;
+  }
+  if (action == "linger") {
+    if (const char* ready = std::getenv("INJECT_LOADER_READY")) ::close(::open(ready, O_CREAT | O_WRONLY, 0600));
+    const timespec wait{3, 0};
+    ::nanosleep(&wait, nullptr);
+  }
+  if (action == "close-fds") {
+    for (int fd = STDERR_FILENO + 1; fd < 1024; ++fd) ::close(fd);
+    const timespec wait{0, 300 * 1000 * 1000};
+    ::nanosleep(&wait, nullptr);
+    ::raise(SIGTERM);
+  }
   if (action == "wait-signal") {
     const struct rlimit none = {0, 0};
     ::setrlimit(RLIMIT_CORE, &none);  // SIGQUIT's default action dumps core: no file
@@ -195,6 +220,7 @@ int main(int argc, char** argv) {
       ++opened;
       if (inheritable) std::fprintf(stderr, "inject_loader: pipe fd %d is inherited by exec'd programs\n", fd);
       inherited += inheritable;
+      if (fd <= STDERR_FILENO) return 73;
     }
     if (inherited > 0) return 69;
     if (opened == 0) return 70;

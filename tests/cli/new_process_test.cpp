@@ -45,6 +45,44 @@ TEST(NewProcess, PrivateTempDirIsFreshPrivateAndRemoved) {
   EXPECT_FALSE(fs::exists(kept)) << kept;
 }
 
+// Sealed, the directory moves (its old name is free: a process writing there
+// fails) and is still removed at the end.
+TEST(NewProcess, SealedTempDirMovesAndIsRemoved) {
+  namespace fs = std::filesystem;
+  fs::path old_name, sealed;
+  {
+    PrivateTempDir d("flopscope-test");
+    old_name = d.path();
+    std::ofstream(d.path() / "kept.json") << "{}";
+    d.seal();
+    sealed = d.path();
+    EXPECT_NE(sealed, old_name);
+    EXPECT_FALSE(fs::exists(old_name));
+    EXPECT_TRUE(fs::exists(sealed / "kept.json"));
+  }
+  EXPECT_FALSE(fs::exists(sealed)) << sealed;
+}
+
+// A relative TMPDIR gives an absolute path: the profiled processes that are
+// handed it may change directory.
+TEST(NewProcess, PrivateTempDirIsAbsoluteUnderARelativeTmpdir) {
+  namespace fs = std::filesystem;
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  const std::string rel = "flopscope-relative-tmpdir";
+  fs::create_directory(rel);
+  ::setenv("TMPDIR", rel.c_str(), 1);
+  {
+    const PrivateTempDir d("flopscope-test");
+    EXPECT_TRUE(d.path().is_absolute()) << d.path();
+    EXPECT_TRUE(fs::is_directory(d.path())) << d.path();
+    EXPECT_EQ(d.path().parent_path(), fs::absolute(rel)) << d.path();
+  }
+  if (old) ::setenv("TMPDIR", saved.c_str(), 1);
+  else ::unsetenv("TMPDIR");
+  fs::remove_all(rel);
+}
+
 // A TMPDIR that names no directory is a flopscope Error (the caller reports
 // what came back and goes on), not a filesystem_error escaping to main.
 TEST(NewProcess, PrivateTempDirWithoutATemporaryDirectoryIsAnError) {

@@ -222,6 +222,58 @@ TEST(ProfileCliFakeCupti, SignalPipesAreNotInherited) {
   EXPECT_EQ(r.exit_code, 0) << r.err;  // 69: a pipe without FD_CLOEXEC; 70: the library opened none
 }
 
+// An application started with stdout and stderr closed: the signal pipes must
+// not take those numbers (its writes to stderr would read as signals).
+TEST(ProfileCliFakeCupti, SignalPipesStayOffClosedStandardDescriptors) {
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c",
+                    std::string("exec ") + FLOPSCOPE_INJECT_LOADER + " cuda 0 fds >&- 2>&-"},
+                   {std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI, "FLOPSCOPE_PROFILE_PERIOD_MS=0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // 73: a pipe took fd 1 or 2
+}
+
+// An application that closes descriptors it did not open closes the signal
+// pipes too: the helper says so once and stops polling them (it spun on
+// POLLNVAL), and the signal that follows ends the process as it would have.
+TEST(ProfileCliFakeCupti, ClosedSignalPipesAreLeftAlone) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "close-fds"}, {"FLOPSCOPE_PROFILE_PERIOD_MS=50"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("closed flopscope's signal pipe"), std::string::npos) << r.err;
+}
+
+// A relative TMPDIR reaches the application as an absolute path: one that
+// changes directory still finds its directory (its files were lost).
+TEST(ProfileCliFakeCupti, RelativeTmpdirSurvivesAChangeOfDirectory) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "chdir"}, {"TMPDIR=."});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("CUDA was initialised but no kernel ran"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("is gone"), std::string::npos) << r.err;
+}
+
+// A program exec()ed by a profiled process keeps its pid and runs no exit
+// handler: each program writes its own files (the second overwrote the
+// first's), and the first is reported as ending without its exit handlers.
+TEST(ProfileCliFakeCupti, AnExecutedProgramKeepsTheFirstOnesFiles) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "exec"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("ended without running its exit handlers (killed, crashed, _exit() or exec())"),
+            std::string::npos)
+      << r.err;
+}
+
+// A process the application leaves running is named as such, not as one that
+// was killed; the directory is sealed before it is read, so it writes no more.
+TEST(ProfileCliFakeCupti, AProcessLeftRunningIsSaidToBe) {
+  const std::string dir = flopscope::test::temp_dir();
+  const std::string loader = FLOPSCOPE_INJECT_LOADER, ready = dir + "/ready";
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c",
+                    "INJECT_LOADER_READY=" + ready + " " + loader + " cuda 0 linger >/dev/null 2>&1 & " +
+                        "while [ ! -e " + ready + " ]; do sleep 0.05; done; exec " + loader + " cuda 0"},
+                   {std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI, "FLOPSCOPE_PROFILE_PERIOD_MS=0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("was still running when '/bin/sh' ended"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
+}
+
 // A forced flush hands CUPTI's records of kernels still running over for good:
 // a signal the application survives gets a normal flush, and the exit handler
 // the forced one; a signal that ends the process, the forced one.

@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "activity_collector.h"
 #include "activity_decode.h"
@@ -1373,6 +1374,42 @@ TEST(ProfileMerge, ProcessesPoolByNamePathAndDevice) {
   EXPECT_EQ(d0.time_s.samples.size(), 3u);
 }
 
+// Each process makes its own ids unique; two template instances of one short
+// name, each alone in its process, both kept the bare name, and the merged
+// file was refused as holding one run twice. Merged, they are told apart,
+// and a process holding both (already suffixed) merges with them.
+TEST(ProfileMerge, IdsAreMadeUniqueOverTheMergedRuns) {
+  const char* k4 = "_Z3fooILi4EEvPf";  // void foo<4>(float*)
+  const char* k8 = "_Z3fooILi8EEvPf";  // void foo<8>(float*)
+  auto make = [](std::vector<const char*> kernels) {
+    ProfileAggregator agg({});
+    uint32_t corr = 1;
+    for (const char* k : kernels) {
+      agg.on_launch(corr, ApiKind::kernel_launch, k, 0);
+      agg.on_activity(kernel(k, corr++, 0, 100));
+    }
+    ResultsDoc doc = new_results_doc();
+    doc.runs = agg.runs();
+    return doc;
+  };
+  const ResultsDoc a = make({k4}), b = make({k8}), both = make({k4, k8});
+  ASSERT_EQ(a.runs[0].id, b.runs[0].id);  // each alone: the bare short name
+  for (const auto& docs : {std::vector<ResultsDoc>{a, b}, {a, b, both}, {both, a}}) {
+    const ResultsDoc merged = merge_profile_docs(docs);
+    EXPECT_FALSE(first_repeated_run(merged.runs)) << merged.runs[0].id;
+    EXPECT_NO_THROW(parse_results(to_json_text(merged), "merged.json"));
+  }
+  const ResultsDoc merged = merge_profile_docs({a, b});
+  ASSERT_EQ(merged.runs.size(), 2u);
+  EXPECT_NE(merged.runs[0].id, merged.runs[1].id);
+  // The same ids as one process that ran both.
+  std::set<std::string> merged_ids{merged.runs[0].id, merged.runs[1].id}, one_ids{both.runs[0].id, both.runs[1].id};
+  EXPECT_EQ(merged_ids, one_ids);
+  // Alone after merging, a kernel keeps its bare name.
+  EXPECT_EQ(merge_profile_docs({both}).runs.size(), 2u);
+  EXPECT_EQ(merge_profile_docs({a, a}).runs[0].id, a.runs[0].id);
+}
+
 TEST(ProfileMerge, CountersAreWeightedByEachProcesssLaunches) {
   // Per launch: one process ran the kernel once at 100 FLOPs, another 3 times
   // at 200; the merged per-launch mean is (100 + 3 * 200) / 4, not 150.
@@ -1636,14 +1673,14 @@ TEST(ProfileDir, ReadsStatusAndResultsPerProcess) {
   agg.on_activity(kernel(kGemm, 1, 0, 500));
   ResultsDoc doc = new_results_doc();
   doc.runs = agg.runs();
-  write_results(inject_results_path(dir, 100), doc);
+  write_results(inject_results_path(dir, {100}), doc);
   InjectStatus s;
   s.pid = 100;
   s.state = "exit";
-  write_file_atomic(inject_status_path(dir, 100), to_text(s));
+  write_file_atomic(inject_status_path(dir, {100}), to_text(s));
   s.pid = 101;  // a process that died before writing results
   s.state = "running";
-  write_file_atomic(inject_status_path(dir, 101), to_text(s));
+  write_file_atomic(inject_status_path(dir, {101}), to_text(s));
   write_file_atomic(dir + "/flopscope-102.status", "garbage\n");
   std::vector<std::string> notes;
   const ProfileCollection c = read_profile_dir(dir, notes);
@@ -1654,22 +1691,60 @@ TEST(ProfileDir, ReadsStatusAndResultsPerProcess) {
   EXPECT_NE(notes[0].find("flopscope-102.status"), std::string::npos);
 }
 
-// Raw counter files: one per profiled context, named by pid and context index,
-// listed in pid order (numerically), then context order.
-TEST(ProfileDir, CounterFilesByPidThenContext) {
+// Raw counter files: one per profiled context, named by pid, program image
+// and context index, listed in pid order (numerically), then image, then
+// context order.
+TEST(ProfileDir, CounterFilesByPidImageThenContext) {
   const std::string dir = flopscope::test::temp_dir();
-  EXPECT_EQ(inject_counters_path(dir, 42, 0), dir + "/flopscope-42.fscounters");
-  EXPECT_EQ(inject_counters_path(dir, 42, 2), dir + "/flopscope-42-2.fscounters");
-  for (const auto& [pid, index] : std::vector<std::pair<int, size_t>>{{100, 1}, {9, 0}, {100, 0}, {100, 10}, {100, 2}})
-    write_file_atomic(inject_counters_path(dir, pid, index), "x");
-  write_file_atomic(inject_results_path(dir, 9), "{}");
+  EXPECT_EQ(inject_counters_path(dir, {42}, 0), dir + "/flopscope-42.fscounters");
+  EXPECT_EQ(inject_counters_path(dir, {42}, 2), dir + "/flopscope-42-2.fscounters");
+  EXPECT_EQ(inject_counters_path(dir, {42, 3}, 2), dir + "/flopscope-42.3-2.fscounters");
+  const std::vector<std::tuple<int, int, size_t>> files{{100, 0, 1}, {9, 0, 0}, {100, 0, 0}, {100, 0, 10},
+                                                        {100, 0, 2}, {100, 2, 0}, {100, 1, 3}, {100, 10, 0}};
+  for (const auto& [pid, image, index] : files) write_file_atomic(inject_counters_path(dir, {pid, image}, index), "x");
+  write_file_atomic(inject_results_path(dir, {9}), "{}");
   write_file_atomic(dir + "/other.fscounters", "x");
   const std::vector<std::string> got = list_counter_files(dir);
-  const std::vector<std::string> want{inject_counters_path(dir, 9, 0), inject_counters_path(dir, 100, 0),
-                                      inject_counters_path(dir, 100, 1), inject_counters_path(dir, 100, 2),
-                                      inject_counters_path(dir, 100, 10)};
+  const std::vector<std::string> want{
+      inject_counters_path(dir, {9}, 0),     inject_counters_path(dir, {100}, 0),   inject_counters_path(dir, {100}, 1),
+      inject_counters_path(dir, {100}, 2),   inject_counters_path(dir, {100}, 10),  inject_counters_path(dir, {100, 1}, 3),
+      inject_counters_path(dir, {100, 2}, 0), inject_counters_path(dir, {100, 10}, 0)};
   EXPECT_EQ(got, want);
   EXPECT_TRUE(list_counter_files(dir + "/missing").empty());
+}
+
+// A program exec()ed in a profiled process keeps its pid and runs no exit
+// handler: it claims the next image, so the files its predecessor wrote stay.
+TEST(ProfileDir, EachProgramImageClaimsItsOwnFiles) {
+  const std::string dir = flopscope::test::temp_dir();
+  const InjectFileId first = claim_inject_files(dir, 77), second = claim_inject_files(dir, 77),
+                     other = claim_inject_files(flopscope::test::temp_dir(), 78);
+  EXPECT_EQ(first.image, 0);
+  EXPECT_EQ(second.image, 1);
+  EXPECT_EQ(other.image, 0);
+  EXPECT_EQ(inject_status_path(dir, second), dir + "/flopscope-77.1.status");
+  EXPECT_EQ(inject_results_path(dir, second), dir + "/flopscope-77.1.json");
+  EXPECT_TRUE(std::filesystem::exists(inject_status_path(dir, second)));
+  // Both images' files are read, each beside its own status.
+  ResultsDoc doc = new_results_doc();
+  for (const InjectFileId id : {first, second}) {
+    ProfileAggregator agg({});
+    agg.on_launch(1, ApiKind::kernel_launch, id.image == 0 ? kGemm : kCopy, 0);
+    agg.on_activity(kernel(id.image == 0 ? kGemm : kCopy, 1, 0, 500));
+    doc.runs = agg.runs();
+    write_results(inject_results_path(dir, id), doc);
+    InjectStatus s;
+    s.pid = 77;
+    s.state = id.image == 0 ? "running" : "exit";
+    write_file_atomic(inject_status_path(dir, id), to_text(s));
+  }
+  std::vector<std::string> notes;
+  const ProfileCollection c = read_profile_dir(dir + "/", notes);
+  EXPECT_TRUE(notes.empty()) << notes[0];
+  EXPECT_EQ(c.statuses.size(), 2u);
+  EXPECT_EQ(c.doc.runs.size(), 2u);
+  // Where nothing can be created, image 0 (the writes then say why).
+  EXPECT_EQ(claim_inject_files(dir + "/missing", 77).image, 0);
 }
 
 TEST(InjectConfig, EnvironmentRoundTrip) {

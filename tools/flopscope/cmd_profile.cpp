@@ -249,13 +249,17 @@ int run_profile(const ProfileOptions& o) {
   // The periodic rewrite interval may be tuned from the environment (docs/profile.md).
   cfg.period_ms = cupti::inject_config_from_env([](const char* n) { return std::getenv(n); }).period_ms;
   const std::string lib = find_inject_library();
-  const PrivateTempDir tmp("flopscope-profile");  // the processes' files; removed at the end
+  PrivateTempDir tmp("flopscope-profile");  // the processes' files; removed at the end
   cfg.dir = tmp.path().string();
 
   std::vector<std::string> env = cupti::inject_environment(cfg);
   env.push_back("CUDA_INJECTION64_PATH=" + lib);
   env.push_back("NVTX_INJECTION64_PATH=" + lib);
   const cupti::AppExit app = run_app(o.command, env);
+  // Processes the application left running write no more (they find the
+  // directory gone and say so), so what is read is what is removed.
+  tmp.seal();
+  cfg.dir = tmp.path().string();
 
   std::vector<std::string> notes;
   cupti::ProfileCollection c = cupti::read_profile_dir(cfg.dir, notes);

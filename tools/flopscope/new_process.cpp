@@ -47,13 +47,25 @@ std::string self_executable() {
 PrivateTempDir::PrivateTempDir(const std::string& prefix) {
   namespace fs = std::filesystem;
   std::error_code ec;  // TMPDIR naming no directory: an Error like any other failure here
-  const fs::path root = fs::temp_directory_path(ec);
+  fs::path root = fs::temp_directory_path(ec);
   if (ec) throw Error(ErrorKind::failure, "cannot find a temporary directory (check TMPDIR): " + ec.message());
+  // Absolute: the path is handed to processes that may change directory (a
+  // relative TMPDIR would lose their files).
+  root = fs::absolute(root, ec);
+  if (ec) throw Error(ErrorKind::failure, "cannot make TMPDIR an absolute path: " + ec.message());
   std::string tmpl = (root / (prefix + "-XXXXXX")).string();
   if (!::mkdtemp(tmpl.data()))
     throw Error(ErrorKind::failure,
                 "cannot create a temporary directory in " + root.string() + ": " + std::strerror(errno));
   path_ = tmpl;
+}
+
+void PrivateTempDir::seal() {
+  std::filesystem::path sealed = path_;
+  sealed += ".sealed";  // mkdtemp's name is unique in its directory, so this one is too
+  std::error_code ec;
+  std::filesystem::rename(path_, sealed, ec);
+  if (!ec) path_ = sealed;
 }
 
 PrivateTempDir::~PrivateTempDir() {

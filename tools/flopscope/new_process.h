@@ -27,6 +27,11 @@ class PrivateTempDir {
   PrivateTempDir(const PrivateTempDir&) = delete;
   PrivateTempDir& operator=(const PrivateTempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
+  /// Renames the directory (beside itself, ".sealed" added) so that processes
+  /// still holding its old name, ones an application left running, can no
+  /// longer write into it while it is read and removed; path() names it from
+  /// then on. Where the rename fails it stays as it was.
+  void seal();
 
  private:
   std::filesystem::path path_;

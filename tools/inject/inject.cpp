@@ -7,7 +7,8 @@
 // Each process writes <FLOPSCOPE_PROFILE_DIR>/flopscope-<pid>.json (a results
 // document) and .status (what happened), and with FLOPSCOPE_PROFILE_COUNTERS=1
 // the raw counters of each profiled context, flopscope-<pid>[-<n>].fscounters
-// (when launches were profiled since the last write), atomically:
+// (when launches were profiled since the last write), atomically (a program
+// exec()ed in the process writes flopscope-<pid>.<image>.*: InjectFileId):
 //   - every FLOPSCOPE_PROFILE_PERIOD_MS, or longer in a long run (next_wait_ms);
 //     a crash or SIGKILL loses what came after the last write,
 //   - at exit() (atexit), whether or not the application tore CUDA down,
@@ -22,9 +23,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -50,10 +53,15 @@ using flopscope::cupti::ActivityCollector;
 struct State {
   flopscope::cupti::InjectConfig cfg;
   pid_t pid = 0;
+  flopscope::cupti::InjectFileId files;  // whose files this program writes
   int sig_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
   std::mutex write_mu;
   std::atomic<bool> exiting{false};
   bool dir_gone = false;  // under write_mu
+  // The signal pipes were closed under us (an application that closes every
+  // descriptor it did not open): no handler writes to what the numbers now name.
+  std::atomic<bool> pipes_lost{false};
+  ino_t pipe_inode[2] = {0, 0};  // what the signal and ack pipes' ends must still be (pipes_intact)
   // The CUPTI this process bound to: a PyTorch wheel's, loaded at import, wins
   // over the toolkit's by SONAME.
   std::string cupti_library;
@@ -75,6 +83,19 @@ enum Handshake : int { kWaiting = 0, kAcked = 1, kDeferred = 2 };
 std::atomic<int> g_handshake{kWaiting};
 static_assert(std::atomic<int>::is_always_lock_free);
 
+// Whether the directory is gone (a process that outlives `flopscope profile`,
+// a daemon the application left running, finds it removed): says so once,
+// not every period. Under write_mu.
+bool profile_dir_gone() {
+  std::error_code ec;
+  if (std::filesystem::is_directory(g->cfg.dir, ec)) return false;
+  if (!g->dir_gone)
+    std::fprintf(stderr, "flopscope-inject: %s is gone (flopscope profile has ended): process %d is no longer "
+                 "profiled\n", g->cfg.dir.c_str(), int(g->pid));
+  g->dir_gone = true;
+  return true;
+}
+
 // `flush`: deliver CUPTI's buffers first. Not from inside InitializeInjection
 // (the driver is in cuInit) or the NVTX loader: nothing is buffered yet.
 void write_outputs(const std::string& state, bool forced_flush, bool flush = true) {
@@ -85,30 +106,23 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
   // handles and goes on from (a SIGTERM arriving while it exits), must not
   // replace it. Only a signal the process dies of (a forced flush) still writes.
   if (g->exiting && !forced_flush) return;
-  // A process that outlives `flopscope profile` (a daemon the application left
-  // running) finds the directory removed: it says so once, not every period.
-  std::error_code ec;
-  if (!std::filesystem::is_directory(g->cfg.dir, ec)) {
-    if (!g->dir_gone)
-      std::fprintf(stderr, "flopscope-inject: %s is gone (flopscope profile has ended): process %d is no longer "
-                   "profiled\n", g->cfg.dir.c_str(), int(g->pid));
-    g->dir_gone = true;
-    return;
-  }
+  if (profile_dir_gone()) return;
   ActivityCollector& c = ActivityCollector::instance();
   try {
     if (flush) c.flush(forced_flush);
-    flopscope::write_results(flopscope::cupti::inject_results_path(g->cfg.dir, g->pid), c.snapshot());
+    flopscope::write_results(flopscope::cupti::inject_results_path(g->cfg.dir, g->files), c.snapshot());
   } catch (const std::exception& e) {
+    if (profile_dir_gone()) return;  // removed while this wrote
     std::fprintf(stderr, "flopscope-inject: cannot write results: %s\n", e.what());
   }
   flopscope::cupti::InjectStatus status = c.status(state);
   status.cupti_library = g->cupti_library;
   status.cupti_version = g->cupti_version;
   try {
-    flopscope::write_file_atomic(flopscope::cupti::inject_status_path(g->cfg.dir, g->pid),
+    flopscope::write_file_atomic(flopscope::cupti::inject_status_path(g->cfg.dir, g->files),
                                  flopscope::cupti::to_text(status));
   } catch (const std::exception& e) {
+    if (profile_dir_gone()) return;
     std::fprintf(stderr, "flopscope-inject: cannot write status: %s\n", e.what());
   }
   // Last: a session's lock may be held by the thread a signal interrupted.
@@ -121,9 +135,10 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
     if (now.saved == g->counters_written.saved && (now.unsaved > 0) == partial_before && state == "running") return;
     const std::vector<flopscope::CounterFile> files = c.counter_files();
     for (size_t i = 0; i < files.size(); ++i)
-      flopscope::write_counter_file(flopscope::cupti::inject_counters_path(g->cfg.dir, g->pid, i), files[i]);
+      flopscope::write_counter_file(flopscope::cupti::inject_counters_path(g->cfg.dir, g->files, i), files[i]);
     g->counters_written = now;
   } catch (const std::exception& e) {
+    if (profile_dir_gone()) return;
     std::fprintf(stderr, "flopscope-inject: cannot write raw counters: %s\n", e.what());
   }
 }
@@ -138,6 +153,29 @@ bool is_crash_signal(int sig) {
   for (int s : kCrashSignals)
     if (s == sig) return true;
   return false;
+}
+
+// Whether the pipes' ends are still ours: an application that closes
+// descriptors it did not open may reuse their numbers for its own files, which
+// neither the helper nor a handler may then read or write. fstat is signal-safe.
+bool pipes_intact() {
+  if (g->pipes_lost) return false;
+  const int* pipes[2] = {g->sig_pipe, g->ack_pipe};
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) {
+      struct stat st {};
+      if (::fstat(pipes[i][j], &st) != 0 || !S_ISFIFO(st.st_mode) || st.st_ino != g->pipe_inode[i]) {
+        g->pipes_lost = true;
+        return false;
+      }
+    }
+  return true;
+}
+
+bool is_handled_signal(int sig) {
+  for (int s : kFlushSignals)
+    if (s == sig) return true;
+  return is_crash_signal(sig);
 }
 
 // Whether the process is about to die of `sig`: a crash, or no handler of the
@@ -177,12 +215,24 @@ void unblock(int sig) {
 void helper_main() {
   const int period = g->cfg.period_ms > 0 ? g->cfg.period_ms : -1;
   int wait_ms = period;
+  bool told = g->pipes_lost;  // lost from the start: no pipes were made, nothing to tell
   for (;;) {
-    pollfd p{g->sig_pipe[0], POLLIN, 0};
+    // Once the pipes are lost (closed, or their numbers reused, by the
+    // application), only the periodic writes: a negative fd is skipped by poll.
+    const bool intact = pipes_intact();
+    if (!intact && !told)
+      std::fprintf(stderr, "flopscope-inject: process %d closed flopscope's signal pipe: its signals are no "
+                   "longer flushed (the exit handler and periodic writes still are)\n", int(g->pid));
+    told = told || !intact;
+    pollfd p{intact ? g->sig_pipe[0] : -1, POLLIN, 0};
     const int n = ::poll(&p, 1, wait_ms);
+    if (n > 0 && (p.revents & (POLLNVAL | POLLERR | POLLHUP))) {
+      g->pipes_lost = true;  // polling it again would return at once, for ever
+      continue;
+    }
     if (n > 0) {
       unsigned char sig = 0;
-      if (::read(g->sig_pipe[0], &sig, 1) != 1) continue;
+      if (::read(g->sig_pipe[0], &sig, 1) != 1 || !is_handled_signal(sig)) continue;
       // A forced flush hands over the records of kernels still running, and
       // CUPTI never completes them: only for a process about to die. One that
       // goes on gets them from the exit handler's forced flush.
@@ -234,7 +284,7 @@ void run_previous_action(int sig, siginfo_t* info, void* uctx) {
 void on_signal(int sig, siginfo_t* info, void* uctx) {
   static std::atomic<bool> flushed{false};
   const int saved_errno = errno;
-  if (g && ::getpid() == g->pid && !flushed.exchange(true)) {
+  if (g && ::getpid() == g->pid && pipes_intact() && !flushed.exchange(true)) {
     // Only async-signal-safe calls here: the helper thread does the work.
     const unsigned char b = static_cast<unsigned char>(sig);
     if (::write(g->sig_pipe[1], &b, 1) == 1) {
@@ -269,6 +319,22 @@ void install(int sig) {
   ::sigaction(sig, &sa, &g_prev[sig]);
 }
 
+// A pipe whose ends are above stdin, stdout and stderr: an application
+// started with those closed would otherwise get the pipe as its stderr, and
+// its writes would read as signals. O_CLOEXEC: the programs the application
+// runs must not inherit them.
+bool make_pipe(int fds[2]) {
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i] > STDERR_FILENO) continue;
+    const int moved = ::fcntl(fds[i], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (moved < 0) return false;
+    ::close(fds[i]);  // closed again, as the application had it
+    fds[i] = moved;
+  }
+  return true;
+}
+
 void start_once() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -291,6 +357,7 @@ void start_once() {
     g = new State;
     g->cfg = std::move(cfg);
     g->pid = ::getpid();
+    g->files = flopscope::cupti::claim_inject_files(g->cfg.dir, g->pid);
     g->cupti_library = flopscope::cupti::cupti_library_path();
     if (cuptiGetVersion(&g->cupti_version) != CUPTI_SUCCESS) g->cupti_version = 0;
     flopscope::cupti::CollectorOptions opt;
@@ -308,10 +375,15 @@ void start_once() {
     write_outputs(ok ? "running" : "failed", false, /*flush=*/false);
     if (!ok) return;
     std::atexit(on_exit);
-    // O_CLOEXEC: the programs the application runs must not inherit them.
-    if (::pipe2(g->sig_pipe, O_CLOEXEC) == 0 && ::pipe2(g->ack_pipe, O_CLOEXEC) == 0) {
+    struct stat sig_st {}, ack_st {};
+    if (make_pipe(g->sig_pipe) && make_pipe(g->ack_pipe) && ::fstat(g->sig_pipe[0], &sig_st) == 0 &&
+        ::fstat(g->ack_pipe[0], &ack_st) == 0) {
+      g->pipe_inode[0] = sig_st.st_ino;
+      g->pipe_inode[1] = ack_st.st_ino;
       for (int s : kFlushSignals) install(s);
       for (int s : kCrashSignals) install(s);
+    } else {
+      g->pipes_lost = true;  // no pipes, no signal handlers: the helper only writes periodically
     }
     // The helper inherits a full signal mask, so a process-directed signal is
     // never handled on the thread that has to answer it.
