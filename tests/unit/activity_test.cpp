@@ -1528,6 +1528,31 @@ TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingRates) {
   EXPECT_EQ(w.metrics.count("x.avg"), 0u);
 }
 
+// A process without its final write (killed, _exit(), exec()) may have run
+// kernels after its last periodic write: "no kernel ran" is not said of it.
+// One still alive when the files were read is named as left running.
+TEST(ProfileJudge, ProcessesWithoutAFinalWriteAreNotSaidToHaveRunNothing) {
+  auto notes_of = [](const std::string& state, bool alive) {
+    ProfileCollection c;
+    InjectStatus s;
+    s.pid = 5;
+    s.state = state;
+    s.still_running = alive;
+    c.statuses.push_back(s);
+    std::string all;
+    for (const std::string& n : judge_profile(c, {0, 0}, "app").notes) all += n + "\n";
+    return all;
+  };
+  const std::string ended = notes_of("exit", false), killed = notes_of("running", false),
+                    left = notes_of("running", true);
+  EXPECT_NE(ended.find("CUDA was initialised but no kernel ran"), std::string::npos) << ended;
+  EXPECT_EQ(killed.find("no kernel ran"), std::string::npos) << killed;
+  EXPECT_NE(killed.find("no kernel was recorded: the processes' last writes hold none"), std::string::npos) << killed;
+  EXPECT_NE(killed.find("ended without running its exit handlers"), std::string::npos) << killed;
+  EXPECT_NE(left.find("process 5 was still running when 'app' ended"), std::string::npos) << left;
+  EXPECT_EQ(left.find("ended without running its exit handlers"), std::string::npos) << left;
+}
+
 TEST(ProfileJudge, ExitCodesAndNotes) {
   ProfileCollection none;
   auto o = judge_profile(none, {7, 0}, "sh");
