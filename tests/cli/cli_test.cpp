@@ -94,6 +94,24 @@ TEST(Cli, OptionNameWhereAValueBelongsIsAMissingValue) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/--csv"));
 }
 
+// "--csv=" with nothing after the '=' (an unset variable in a script): CLI11
+// gave the option the next word, and `report --csv= a.json b.json` wrote b's
+// CSV over a.json, exit 0.
+TEST(Cli, EmptyValueAfterEqualsIsRefused) {
+  const std::string dir = temp_dir();
+  const std::string in = write_sample(dir);
+  const std::string before = flopscope::read_file(in);
+  expect_one_line_error(run_cli({"report", "--csv=", in, in}), 2,
+                        "--csv= has an empty value (give --csv=VALUE, or leave the option out)");
+  EXPECT_EQ(flopscope::read_file(in), before);
+  expect_one_line_error(run_cli({"check", in, "--md=", in, "--contracts", in}), 2, "--md= has an empty value");
+  expect_one_line_error(run_cli({"profile", "--kernel-regex=", "--", "/bin/true"}), 2,
+                        "--kernel-regex= has an empty value");
+  expect_one_line_error(run_cli({"estimate", "--preset", "gpt2-small", "--model-flops-out="}), 2,
+                        "--model-flops-out= has an empty value");
+  EXPECT_EQ(flopscope::read_file(in), before);
+}
+
 // `flopscope report r.json --md r.md | head`: the reader's early stop is its
 // choice; flopscope was once killed by SIGPIPE (exit 141) before writing r.md.
 TEST(Cli, ReaderThatStopsEarlyLosesNoOutputAndNoVerdict) {

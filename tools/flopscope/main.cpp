@@ -55,18 +55,25 @@ static const CLI::Option* option_named(const CLI::App& sub, const std::string& w
 // CLI11 hands an option the next word whatever it is, so "--md --csv x.csv"
 // would write Markdown to a file named "--csv" and then read x.csv as input.
 // An option name, or the "--" before an application, where a value belongs is
-// a missing value; the error names it. Empty when every value is in its place.
+// a missing value; the error names it. So is "--md=" with nothing after the
+// '=' (an unset shell variable), which CLI11 also fills with the next word:
+// `report --csv= a.json b.json` overwrote a.json. Empty when every value is
+// in its place.
 static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
   if (argc < 2) return {};
   const CLI::App* sub = nullptr;
   for (const CLI::App* s : app.get_subcommands({}))
     if (s->check_name(argv[1])) sub = s;
   if (!sub) return {};
-  for (int i = 2; i + 1 < argc; ++i) {
+  for (int i = 2; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") break;  // the application's own arguments follow
     const CLI::Option* o = option_named(*sub, word);
-    if (!o || word.find('=') != std::string::npos || o->get_items_expected_min() < 1) continue;
+    if (!o || o->get_items_expected_min() < 1) continue;
+    const size_t eq = word.find('=');
+    if (eq + 1 == word.size())
+      return word + " has an empty value (give " + word + "VALUE, or leave the option out)";
+    if (eq != std::string::npos || i + 1 == argc) continue;
     const std::string next = argv[i + 1];
     if (next == "--" || option_named(*sub, next))
       return word + " needs a value, but the next word is '" + next + "' (give " + word + " VALUE)";
