@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "flopscope/error.h"
+#include "flopscope/roofline.h"
 #include "flopscope/session.h"
 #include "flopscope/stats.h"
 #include "flopscope/user_regex.h"
@@ -575,8 +576,12 @@ void fill_profile_derived(RunRecord& run, const PeakTable& peaks) {
     if (peak > 0) d.hfu = *run.hw->flops_total / t / peak;
     if (auto bytes = run.hw->dram_bytes(); bytes && *bytes > 0) {
       d.ai_dram_hw = *run.hw->flops_total / *bytes;
-      if (peak > 0 && peaks.dram_bytes_per_s > 0)
-        d.bound = *d.ai_dram_hw * peaks.dram_bytes_per_s < peak ? "memory" : "compute";
+      if (peak > 0 && peaks.dram_bytes_per_s > 0) {
+        // As bench places its runs (compute_derived), from the counted FLOPs and bytes.
+        const RooflinePoint p = roofline(*run.hw->flops_total, *bytes, t, peak, peaks.dram_bytes_per_s);
+        d.bound = to_string(p.bound);
+        d.pct_of_roof = p.pct_of_roof;
+      }
     }
   }
   run.derived = d;

@@ -213,11 +213,17 @@ void check_gated_present(RunComparison& rc, const RunRecord& b, const RunRecord&
 void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, const GateOptions& o) {
   // Model figures come from formulas: a change means the problem or the FLOP
   // convention changed, not the kernel. Reported, never gated.
-  add_delta(rc, "model.flops", b.model.flops, c.model.flops, o.flops_tolerance, false, o.work_gate);
-  add_delta(rc, "model.bytes", b.model.bytes, c.model.bytes, o.bytes_tolerance, false, o.work_gate);
-  if (!rc.work.empty() && rc.work[0].changed)
-    rc.notes.push_back("model FLOPs changed: the problem or the FLOP convention differs, so "
-                       "MFU is not comparable");
+  // A run without a model (a raw counter file's) has nothing to set beside the other's.
+  if (has_model(b) && has_model(c)) {
+    add_delta(rc, "model.flops", b.model.flops, c.model.flops, o.flops_tolerance, false, o.work_gate);
+    add_delta(rc, "model.bytes", b.model.bytes, c.model.bytes, o.bytes_tolerance, false, o.work_gate);
+    if (!rc.work.empty() && rc.work[0].changed)
+      rc.notes.push_back("model FLOPs changed: the problem or the FLOP convention differs, so "
+                         "MFU is not comparable");
+  } else if (has_model(b) != has_model(c)) {
+    rc.notes.push_back(std::string(has_model(b) ? "the current" : "the baseline") +
+                       " run has no analytic model (a raw counter file's run): model figures not compared");
+  }
   if (b.launches != c.launches)
     rc.notes.push_back("launches per record changed from " + std::to_string(b.launches) + " to " +
                        std::to_string(c.launches));

@@ -68,7 +68,7 @@ std::string metric_list() {
 
 /// Why a run has no roofline position (its bound is "unknown").
 std::string no_roofline_why(const RunRecord& r) {
-  if (!r.derived.mfu) return "no peak for precision '" + r.precision + "'";
+  if (!(r.derived.peak_tflops > 0)) return "no peak for precision '" + r.precision + "'";
   return "no roofline position (no DRAM bandwidth peak, or no bytes, for this run)";
 }
 
@@ -80,6 +80,13 @@ std::optional<double> metric_value(const RunRecord& r, const std::string& metric
     return v;
   };
   if (metric == "time") return r.time_s.median;
+  const bool model_metric = metric == "tflops" || metric == "model_flops" || metric == "model_bytes" ||
+                            metric == "bandwidth" || metric == "ai" || metric == "mfu";
+  if (model_metric && !has_model(r)) {
+    why = metric + " needs the analytic model, which this run has not (a raw counter file's or a profiled "
+          "application's run): use the hardware metrics (hw_flops, tflops_hw, hfu, ai_hw)";
+    return std::nullopt;
+  }
   if (metric == "tflops") return d.tflops_model;
   if (metric == "model_flops") return r.model.flops;
   if (metric == "model_bytes") return r.model.bytes;

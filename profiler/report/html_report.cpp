@@ -229,13 +229,18 @@ void runs_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
     o << pct_td(v.hfu) << "<td title=\"" << e(v.peak_source) << "\">" << e(v.peak_key) << "</td>"
       << num_td(fmt_fixed(v.peak_tflops, 1), v.peak_tflops) << num_td(model_tflops(r) ? fmt_fixed(v.ai_dram, 2) : "-", model_tflops(r) ? std::optional(v.ai_dram) : std::nullopt)
       << num_td(v.ai_dram_hw ? fmt_fixed(*v.ai_dram_hw, 2) : "-", v.ai_dram_hw) << bound_td(v.bound)
-      << num_td(fmt_fixed(v.pct_of_roof, 1), v.pct_of_roof);
+      << num_td(shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-", shown_pct_of_roof(r));
     if (!r.validation) o << "<td class=\"muted\">-</td>";
     else if (r.validation->passed) o << "<td>ok</td>";
     else o << "<td class=\"bad\">FAIL</td>";
     o << "</tr>\n";
   }
   o << "</tbody></table></div>\n";
+  if (const auto notes = clock_limit_notes(doc); !notes.empty()) {
+    o << "<p>Clocks held down during the timed runs (NVML):</p><ul>\n";
+    for (const std::string& n : notes) o << "<li>" << e(n) << "</li>\n";
+    o << "</ul>\n";
+  }
 }
 
 void precision_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {

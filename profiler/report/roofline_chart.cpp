@@ -257,13 +257,16 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
         }
       }
       if (!model_pt && !hw_pt) {
+        // Which of FLOPs and bytes is missing, by the model or by the counters.
+        const bool flops = r.model.flops > 0 || hw_flops > 0;
         std::string why = !(t > 0) ? "no positive median time"
                           : off_scale ? "its FLOP/s or arithmetic intensity is out of any "
                                         "plottable range (check the run's time, FLOPs and bytes)"
-                          : r.model.flops <= 0
+                          : flops ? "no DRAM byte count, so no arithmetic intensity"
+                          : r.model.bytes > 0
                               ? "the model counts 0 FLOPs (data movement only), so it has no "
                                 "place on a log-scale FLOP axis; its bandwidth is in the runs table"
-                              : "no DRAM byte count, so no arithmetic intensity";
+                              : "neither a model nor the counters give it FLOPs";
         c.omitted.push_back({i, r.id, why});
         continue;
       }

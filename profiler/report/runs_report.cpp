@@ -43,13 +43,7 @@ std::string peak_values(const ResultsDoc& doc) {
 // with the power and clock it ran at: what a slow median may owe to the card.
 std::string clock_limit_lines(const ResultsDoc& doc, size_t width) {
   std::string lines;
-  for (const RunRecord& r : doc.runs) {
-    if (!r.clock_limits || r.clock_limits->empty()) continue;
-    std::string line = "  " + run_title(r) + ": " + clock_limits_text(*r.clock_limits);
-    if (r.power_w) line += ", " + fmt_fixed(*r.power_w, 0) + " W";
-    if (r.sm_clock_mhz) line += ", " + fmt_fixed(*r.sm_clock_mhz, 0) + " MHz";
-    lines += first_columns(terminal_text(line), width) + "\n";
-  }
+  for (const std::string& line : clock_limit_notes(doc)) lines += first_columns(terminal_text("  " + line), width) + "\n";
   return lines.empty() ? "" : "clocks held down during the timed runs (NVML):\n" + lines;
 }
 
@@ -79,8 +73,12 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   t.add_column("roof%", Align::right);  // how near its roof: the one a copy's MFU cannot show
   t.add_column("ok", Align::left);
   for (const auto& r : doc.runs) {
-    std::vector<Cell> row{run_label(r),         shape_string(r.shape),  fmt_time(r.time_s.median),
-                          fmt_si(r.model.flops), fmt_si(r.model.bytes),
+    const bool model = has_model(r);
+    std::vector<Cell> row{run_label(r),
+                          shape_string(r.shape),
+                          fmt_time(r.time_s.median),
+                          model ? fmt_si(r.model.flops) : "-",
+                          model ? fmt_si(r.model.bytes) : "-",
                           model_tflops(r) ? fmt_fixed(*model_tflops(r), 1) : "-"};
     if (any_hw) row.emplace_back(r.derived.tflops_hw ? fmt_fixed(*r.derived.tflops_hw, 1) : "-");
     row.emplace_back(pct(r.derived.mfu));
@@ -89,7 +87,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
     row.emplace_back(shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 1) : "-");
     row.emplace_back(r.derived.bound,
                      r.derived.bound == "compute" ? Color::green : Color::blue);
-    row.emplace_back(fmt_fixed(r.derived.pct_of_roof, 1));
+    row.emplace_back(shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-");
     const bool failed = r.validation && !r.validation->passed;
     row.emplace_back(validity(r), failed ? Color::red : Color::none);
     t.add_row(std::move(row));
@@ -147,10 +145,15 @@ std::string render_markdown(const ResultsDoc& doc) {
        << pct(d.hfu) << " | " << md_cell(d.peak_key) << " (" << fmt_fixed(d.peak_tflops, 1)
        << ") | " << (shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 2) : "-") << " | " << md_cell(d.bound)
        << " | "
-       << fmt_fixed(d.pct_of_roof, 1) << " | " << validity(r) << " |\n";
+       << (shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-") << " | " << validity(r) << " |\n";
   }
   os << "\nMFU = model FLOPs / median time / dense peak of the run's precision; HFU uses "
-        "hardware-counted FLOPs over the same peak.\n";
+        "hardware-counted FLOPs over the same peak. AI = FLOP per DRAM byte, hardware-counted where "
+        "available, else the model's.\n";
+  if (const auto notes = clock_limit_notes(doc); !notes.empty()) {
+    os << "\nClocks held down during the timed runs (NVML):\n\n";
+    for (const std::string& n : notes) os << "- " << md_cell(n) << "\n";
+  }
   return os.str();
 }
 

@@ -28,6 +28,11 @@ bool forbidden_in_markup(uint32_t cp) {
   if (cp >= 0xFDD0 && cp <= 0xFDEF) return true;
   return (cp & 0xFFFE) == 0xFFFE;
 }
+
+// The bidi overrides and isolates (U+202A..U+202E, U+2066..U+2069): one in a
+// kernel name reorders what follows it, the figures beside it too ("76.8%"
+// read as "8.67%"); terminal_text and Markdown replace them as well.
+bool reorders_text(uint32_t cp) { return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069); }
 }  // namespace
 
 std::string html_escape(const std::string& s) {
@@ -47,7 +52,7 @@ std::string html_escape(const std::string& s) {
       default:
         // One forbidden would leave an SVG or JUnit file not well-formed (a
         // browser shows an error page, a CI server rejects the file).
-        if (forbidden_in_markup(cp)) out += '?';
+        if (forbidden_in_markup(cp) || reorders_text(cp)) out += '?';
         else out.append(s, i, n);
     }
     i += n;
@@ -194,7 +199,7 @@ std::vector<PrecisionGroup> precision_comparison(const ResultsDoc& doc) {
   std::vector<std::vector<size_t>> members;
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     const RunRecord& r = doc.runs[i];
-    if (r.family == "app") continue;  // no model, and one name for several kernels
+    if (r.family == "app" || !has_model(r)) continue;  // no model; an app's short name covers several kernels
     const std::string kernel = r.family + "." + r.variant;
     const std::string shape = shape_string(r.shape);
     size_t g = 0;
@@ -288,6 +293,7 @@ std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     const RunRecord& r = doc.runs[i];
     if (!r.hw || !r.hw->flops_total) continue;
+    if (!has_model(r)) continue;  // nothing to reconcile the counters with
     ReconRow row;
     row.run = i;
     row.model_flops = r.model.flops;
@@ -422,7 +428,8 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
 }
 
 std::optional<double> model_tflops(const RunRecord& r) {
-  if (r.family == "app") return std::nullopt;  // a profiled application's kernel, copy or memset
+  // A profiled application's kernel, copy or memset; a raw counter file's run.
+  if (r.family == "app" || !has_model(r)) return std::nullopt;
   return r.derived.tflops_model;
 }
 
@@ -432,9 +439,21 @@ std::string clock_limits_text(const std::vector<std::string>& limits) {
   return text.empty() ? "none" : text;
 }
 
+std::vector<std::string> clock_limit_notes(const ResultsDoc& doc) {
+  std::vector<std::string> lines;
+  for (const RunRecord& r : doc.runs) {
+    if (!r.clock_limits || r.clock_limits->empty()) continue;
+    std::string line = run_title(r) + ": " + clock_limits_text(*r.clock_limits);
+    if (r.power_w) line += ", " + fmt_fixed(*r.power_w, 0) + " W";
+    if (r.sm_clock_mhz) line += ", " + fmt_fixed(*r.sm_clock_mhz, 0) + " MHz";
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 std::optional<double> shown_intensity(const RunRecord& r) {
   if (r.derived.ai_dram_hw) return r.derived.ai_dram_hw;
-  if (r.family == "app") return std::nullopt;
+  if (r.family == "app" || !has_model(r)) return std::nullopt;
   return r.derived.ai_dram;
 }
 

@@ -1115,6 +1115,8 @@ TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
   EXPECT_NEAR(*r.derived.hfu, 2000 / 100e-9 / 40e12, 1e-12);
   EXPECT_DOUBLE_EQ(*r.derived.ai_dram_hw, 5.0);
   EXPECT_EQ(r.derived.bound, "memory");
+  // Its % of roof too (it read 0): 2e10 FLOP/s against 5 FLOP/B x 4 TB/s.
+  EXPECT_NEAR(r.derived.pct_of_roof, 100 * (2000 / 100e-9) / (5 * 4e12), 1e-9);
 }
 
 // A profiled launch whose counters will not come (its call failed, or another

@@ -326,6 +326,29 @@ TEST(ContractCheck, BoundsMfuToleranceValidation) {
   EXPECT_NE(only_result(rep).detail.find("not validated"), std::string::npos);
 }
 
+// A raw counter file's run has no model: its model metrics are absent with
+// that reason (mfu said "no peak for precision 'fp32'", though the peak was
+// there), and without DRAM bytes its roof says so, not that a peak is missing.
+TEST(ContractCheck, RunsWithoutAModelSayWhy) {
+  ResultsDoc doc = contract_doc();
+  for (RunRecord& r : doc.runs)
+    if (r.variant == "mma_sync") {
+      r.model = {};
+      compute_derived(r, doc.peaks.datasheet);
+      r.derived.mfu.reset();  // as counter_file_to_results leaves it
+      ASSERT_EQ(r.derived.bound, "unknown");  // no DRAM bytes counted
+    }
+  for (const char* metric : {"mfu >= 0.001", "tflops >= 1", "ai >= 1", "model_flops >= 1"}) {
+    const auto rep = check(std::string("gemm.mma_sync.bf16 : ") + metric, doc);
+    EXPECT_FALSE(only_result(rep).passed) << metric;
+    EXPECT_NE(only_result(rep).detail.find("needs the analytic model, which this run has not"), std::string::npos)
+        << metric << ": " << only_result(rep).detail;
+  }
+  EXPECT_TRUE(only_result(check("gemm.mma_sync.bf16 : hfu >= 0.001", doc)).passed);
+  const auto roof = check("gemm.mma_sync.bf16 : roof >= 0.1", doc);
+  EXPECT_EQ(only_result(roof).detail, "no roofline position (no DRAM bandwidth peak, or no bytes, for this run)");
+}
+
 // Found by review: without a peak for its precision a run's pct_of_roof is 0,
 // which `roof` took for a value (`roof <= 0.95` passed), and a ratio against a
 // reference of 0 passed whatever the subject did.

@@ -586,6 +586,16 @@ TEST(GateWork, TolerancesAndModelChanges) {
   EXPECT_FALSE(find(rep, "memory.copy.fp32").regression());
   ASSERT_FALSE(find(rep, "memory.copy.fp32").notes.empty());
   EXPECT_NE(find(rep, "memory.copy.fp32").notes[0].find("model FLOPs changed"), std::string::npos);
+  // A run without a model (a raw counter file's) against one with: model
+  // figures are not compared (a -100% "model FLOPs changed" was reported).
+  b = a;
+  b.runs[0].model = {};
+  rep = cmp(a, b);
+  EXPECT_EQ(delta(find(rep, "gemm.cublas.bf16"), "model.flops"), nullptr);
+  EXPECT_FALSE(find(rep, "gemm.cublas.bf16").work_changed());
+  ASSERT_FALSE(find(rep, "gemm.cublas.bf16").notes.empty());
+  EXPECT_NE(find(rep, "gemm.cublas.bf16").notes[0].find("the current run has no analytic model"), std::string::npos)
+      << find(rep, "gemm.cublas.bf16").notes[0];
   // Counters on one side only: said, not compared.
   b = a;
   b.runs[0].hw.reset();

@@ -171,6 +171,15 @@ TEST(Report, PowerAndClockLimits) {
                       "sw_power_cap;hw_thermal, 699 W, 1545 MHz\n"),
             std::string::npos)
       << term;
+  // The Markdown and HTML reports list them too (they once left them out).
+  const std::string md = render_markdown(d);
+  EXPECT_NE(md.find("Clocks held down during the timed runs (NVML):\n\n- gemm.cublas.bf16 m=8192 n=8192 k=8192: "
+                    "sw_power_cap;hw_thermal, 699 W, 1545 MHz\n"),
+            std::string::npos)
+      << md;
+  const std::string html = render_report_html({d});
+  EXPECT_NE(html.find("<li>gemm.cublas.bf16 m=8192 n=8192 k=8192: sw_power_cap;hw_thermal, 699 W, 1545 MHz</li>"),
+            std::string::npos);
 }
 
 TEST(Table, ShrinksToWidth) {

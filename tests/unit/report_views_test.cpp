@@ -717,6 +717,20 @@ TEST(Escaping, HtmlAndSvgRenderMarkupAsText) {
   EXPECT_EQ(html_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
 }
 
+// A right-to-left override in a kernel id reordered the figures after it in
+// the HTML summary ("76.8%" read "8.67%"); the terminal and Markdown already
+// replaced the bidi controls, and HTML and SVG now do too.
+TEST(Escaping, BidiControlsBecomeQuestionMarks) {
+  EXPECT_EQ(html_escape("a\u202Eb\u2066c\u2069d\u202Ae"), "a?b?c?d?e");
+  EXPECT_EQ(html_escape("\u2029\u2070"), "\u2029\u2070");  // neighbours are kept
+  ResultsDoc doc = fixture("handmade-h200.json");
+  doc.runs[0].id = "gemm.cublas.fp32\u202E";
+  for (const std::string& out : {render_report_svg({doc}), render_report_html({doc})}) {
+    EXPECT_EQ(out.find("\u202E"), std::string::npos);
+    EXPECT_NE(out.find("gemm.cublas.fp32?"), std::string::npos);
+  }
+}
+
 // XML forbids U+FFFE and U+FFFF even in text: one in a kernel id made the --svg
 // file not well-formed (a browser showed a parse error instead of the chart).
 TEST(Escaping, XmlNoncharactersBecomeQuestionMarks) {
@@ -926,6 +940,29 @@ TEST(Reconciliation, NoFlopsOnEitherSideAgree) {
   rows = reconciliation(doc);
   EXPECT_FALSE(rows[1].agree);
   EXPECT_EQ(rows[1].reasons.at(0).rfind("unexplained: the model counts no FLOPs", 0), 0u);
+}
+
+// A run without a model (a raw counter file's, a profiled application's
+// kernel) was told "the model counts no FLOPs (data movement only)" by the
+// reconciliation and the chart, though its counters held FLOPs: it has nothing
+// to reconcile, and the chart names what it lacks.
+TEST(Reconciliation, RunsWithoutAModelAreLeftOut) {
+  ResultsDoc doc = test::sample_doc();
+  RunRecord& g = doc.runs[0];  // gemm bf16, counted
+  g.model = {};
+  g.hw->dram_read_bytes.reset();
+  g.hw->dram_write_bytes.reset();
+  compute_derived(g, doc.peaks.datasheet);
+  for (const ReconRow& row : reconciliation(doc)) EXPECT_NE(row.run, 0u);
+  const RooflineChart c = build_roofline_chart(doc);
+  auto omitted = std::find_if(c.omitted.begin(), c.omitted.end(), [](const auto& o) { return o.run == 0; });
+  ASSERT_NE(omitted, c.omitted.end());
+  EXPECT_EQ(omitted->reason, "no DRAM byte count, so no arithmetic intensity");
+  g.hw.reset();  // nothing counted either
+  const RooflineChart bare = build_roofline_chart(doc);
+  omitted = std::find_if(bare.omitted.begin(), bare.omitted.end(), [](const auto& o) { return o.run == 0; });
+  ASSERT_NE(omitted, bare.omitted.end());
+  EXPECT_EQ(omitted->reason, "neither a model nor the counters give it FLOPs");
 }
 
 TEST(FullReport, OneFileGivesEveryView) {

@@ -84,6 +84,18 @@ struct RunRecord {
   std::optional<Validation> validation;
 };
 
+/// Whether the run has an analytic model to set beside its time and counters
+/// (FLOPs, or bytes for a data-movement kernel): a profiled application's
+/// kernel and a raw counter file's run have none, and their model block reads 0.
+inline bool has_model(const RunRecord& r) { return r.model.flops > 0 || r.model.bytes > 0; }
+
+/// The run's % of its roof, where it has a roofline position (bound not
+/// "unknown"); the file reads 0 where it has none.
+inline std::optional<double> shown_pct_of_roof(const RunRecord& r) {
+  if (r.derived.bound == "unknown") return std::nullopt;
+  return r.derived.pct_of_roof;
+}
+
 struct DeviceInfo {
   std::string name;           ///< as the driver reports it
   std::string gpu_key;        ///< peak database key, empty when unknown

@@ -106,7 +106,9 @@ struct ReconRow {
   std::vector<std::string> reasons;
 };
 inline constexpr double kReconTolerance = 0.02;  ///< 2%: counter and rounding noise
-/// One row per run with hardware-counted FLOPs.
+/// One row per run with hardware-counted FLOPs and a model to set them beside
+/// (model FLOPs, or bytes: a data-movement kernel); an application's kernel or a
+/// raw counter file's run has none.
 std::vector<ReconRow> reconciliation(const ResultsDoc& doc);
 
 // ---- NVTX ranges (application profiles) -----------------------------------------------
@@ -176,5 +178,8 @@ std::optional<double> shown_intensity(const RunRecord& r);
 /// A run's clock limits as the reports show them: "sw_power_cap;hw_thermal",
 /// or "none" when NVML saw nothing hold the clocks down.
 std::string clock_limits_text(const std::vector<std::string>& limits);
+/// One plain line per run whose clocks NVML saw held down during its timed
+/// runs: "<run title>: sw_power_cap, 224 W, 1755 MHz" (empty: none was).
+std::vector<std::string> clock_limit_notes(const ResultsDoc& doc);
 
 }  // namespace flopscope
