@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -25,6 +27,7 @@
 #include "flopscope/precision.h"
 #include "activity_names.h"
 #include "activity_profile.h"
+#include "cupti_callable.h"
 #include "flopscope/session.h"
 #include "flopscope/stats.h"
 #include "metric_plan_host.h"
@@ -351,10 +354,12 @@ bool is_counter_file(const std::string& path) {
 namespace {
 
 // CUPTI reads a counter-data image without checking it: a malformed one
-// crashes the process (seen with CUDA 13.0 on an arbitrary payload). A file's
-// CRC catches damage in transit, not a payload that was never a CUPTI image, so
-// each image is first read in a child process; a crash there becomes a clear
-// error here. Used for files only: images the session just decoded are CUPTI's own.
+// crashes the process (seen with CUDA 13.0 on an arbitrary payload), or makes
+// it spin for ever (8 bytes changed in a recorded H200 image, CRC fixed). A
+// file's CRC catches damage in transit, not a payload that was never a CUPTI
+// image, so each image is first read in a child process; a crash or a child
+// that does not finish becomes a clear error here. Used for files only: images
+// the session just decoded are CUPTI's own.
 void probe_counter_image(const CounterFile& f, uint32_t image_index) {
   const auto& image = f.counter_images[image_index];
   std::vector<uint32_t> wanted;
@@ -363,9 +368,9 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
   const pid_t pid = ::fork();
   if (pid < 0) return;  // cannot probe; evaluate directly
   constexpr int kReadable = 0, kCuptiError = 77;  // anything else: the child crashed
-  // A child forked from a process with CUDA/CUPTI threads may inherit a lock
-  // held by another thread and never finish: it gets a bounded time, after
-  // which the image is evaluated here unprobed (as when fork fails).
+  // Reading a recorded image takes milliseconds; a child that has not finished
+  // in this time never will (the commands that read files start no CUDA
+  // thread whose lock it could have inherited).
   constexpr unsigned kProbeSeconds = 30;
   if (pid == 0) {
     ::alarm(kProbeSeconds);
@@ -392,11 +397,15 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      return;
+      break;
     }
     ::nanosleep(&pause, nullptr);
   }
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) return;  // timed out: evaluate unprobed
+  // Evaluated here it would hang this process: the image is refused.
+  if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGALRM || WTERMSIG(status) == SIGKILL))
+    throw_bad_input("counter image " + std::to_string(image_index) + " is not a valid CUPTI counter-data image for chip " +
+                    f.chip + " (CUPTI did not finish reading it in " + std::to_string(kProbeSeconds) +
+                    " s); the file is damaged");
   const bool clean = WIFEXITED(status) &&
                      (WEXITSTATUS(status) == kReadable || WEXITSTATUS(status) == kCuptiError);
   if (!clean)
@@ -425,17 +434,34 @@ std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
                     "', which this CUPTI does not know; evaluate it with a newer CUDA toolkit");
   std::vector<EvaluatedRange> out;
   if (f.ranges.empty()) return out;
+  cupti::require_cupti_callable();  // a CUPTI that needs a driver, where none answers: exit 3
+  std::optional<cupti::HostObject> host;
+  try {
+    host.emplace(f.chip, std::vector<uint8_t>{});
+  } catch (const Error&) {
+    // Listed, but refused by the host API (GV11B): no session records such a file.
+    throw_bad_input("counter file recorded on chip '" + f.chip +
+                    "', which CUPTI's host API refuses (cuptiProfilerHostInitialize): no flopscope session "
+                    "records such a file; is it damaged?");
+  }
   for (uint32_t i : counter_images_read(f)) probe_counter_image(f, i);
-  cupti::HostObject host(f.chip, {});
   for (const auto& r : f.ranges) {
     const auto& image = f.counter_images.at(r.image);
     const size_t n = cupti::counter_data_ranges(image);
     if (r.range_index >= n)
       throw_bad_input("counter image " + std::to_string(r.image) + " holds " + std::to_string(n) +
                       " ranges; range " + std::to_string(r.range_index) + " is not among them");
-    const std::vector<double> v = host.evaluate(image, r.range_index, f.metrics);
+    const std::vector<double> v = host->evaluate(image, r.range_index, f.metrics);
     std::map<std::string, double> values;
-    for (size_t i = 0; i < f.metrics.size(); ++i) values[f.metrics[i]] = v[i];
+    for (size_t i = 0; i < f.metrics.size(); ++i) {
+      // No counter, rate or ratio of a range that ran reads NaN, infinite or
+      // below 0: such a value is damage the CRC did not catch.
+      if (!std::isfinite(v[i]) || v[i] < 0)
+        throw_bad_input("counter image " + std::to_string(r.image) + ", range " + std::to_string(r.range_index) +
+                        ": " + f.metrics[i] + " evaluates to " + std::to_string(v[i]) +
+                        ", which no counter reads; the file is damaged");
+      values[f.metrics[i]] = v[i];
+    }
     out.push_back({r, hw_counters_from_values(f.quantities, values)});
   }
   return out;

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "flopscope/device.h"
 #include "flopscope/error.h"
 #include "flopscope/peaks.h"
 #include "flopscope/version.h"
@@ -398,17 +399,9 @@ void Session::Impl::init() {
   s.raw.tool_version = FLOPSCOPE_VERSION;
   s.raw.set = std::string(to_string(s.opt.set));
   s.raw.tensor = s.opt.tensor;
-  cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, s.device) == cudaSuccess) {
-    DeviceInfo d;
-    d.name = prop.name;
-    d.cc_major = prop.major;
-    d.cc_minor = prop.minor;
-    d.sm_count = prop.multiProcessorCount;
-    d.memory_bytes = double(prop.totalGlobalMem);
-    if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) d.gpu_key = g->key;
-    s.raw.device = d;
-  }
+  // As bench records it: a counter file compared with bench's own results
+  // once read "different drivers: 13.0 vs ''".
+  s.raw.device = query_device(s.device);
 
   cupti::profiler_initialize();
   if (s.opt.set == MetricSet::none) {

@@ -34,26 +34,29 @@ std::vector<DeviceInfo> query_devices() {
                                                         cudaGetErrorString(err), driver, CUDART_VERSION));
   }
 
+  std::vector<DeviceInfo> out;
+  for (int dev = 0; dev < count; ++dev)
+    if (std::optional<DeviceInfo> d = query_device(dev)) out.push_back(std::move(*d));
+  return out;
+}
+
+std::optional<DeviceInfo> query_device(int device) {
+  cudaDeviceProp p{};
+  if (cudaGetDeviceProperties(&p, device) != cudaSuccess) return std::nullopt;
   int driver = 0, runtime = 0;
   cudaDriverGetVersion(&driver);
   cudaRuntimeGetVersion(&runtime);
-  std::vector<DeviceInfo> out;
-  for (int dev = 0; dev < count; ++dev) {
-    cudaDeviceProp p{};
-    if (cudaGetDeviceProperties(&p, dev) != cudaSuccess) continue;
-    DeviceInfo d;
-    d.name = p.name;
-    d.cc_major = p.major;
-    d.cc_minor = p.minor;
-    d.sm_count = p.multiProcessorCount;
-    d.max_sm_clock_mhz = attribute(cudaDevAttrClockRate, dev) / 1000.0;
-    d.memory_bytes = double(p.totalGlobalMem);
-    d.driver_version = version_string(driver);
-    d.cuda_runtime_version = version_string(runtime);
-    if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) d.gpu_key = g->key;
-    out.push_back(d);
-  }
-  return out;
+  DeviceInfo d;
+  d.name = p.name;
+  d.cc_major = p.major;
+  d.cc_minor = p.minor;
+  d.sm_count = p.multiProcessorCount;
+  d.max_sm_clock_mhz = attribute(cudaDevAttrClockRate, device) / 1000.0;
+  d.memory_bytes = double(p.totalGlobalMem);
+  d.driver_version = version_string(driver);
+  d.cuda_runtime_version = version_string(runtime);
+  if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) d.gpu_key = g->key;
+  return d;
 }
 
 PeakTable peaks_for_device(const DeviceInfo& d) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "flopscope/counter_file.h"
+#include "flopscope/error.h"
 #include "flopscope/results.h"
 
 using namespace flopscope;
@@ -99,6 +100,53 @@ TEST(CounterFixtures, RecordedCountersEvaluateAsRecorded) {
       ++compared;
     }
     EXPECT_GT(compared, 0u) << "the results file beside it has no run with hardware counters";
+  }
+}
+
+// Damage the CRC does not catch (a file rewritten with its CRC fixed), found
+// by a review: 8 bytes of a recorded image made CUPTI spin for ever (report,
+// compare and check hung; the probe timed out and the image was then read
+// unprobed), and 2 others made a counter evaluate to NaN, which was printed.
+// Both are refused as damage (the first after the probe's 30 s).
+TEST(CounterFixtures, DamagedImagesAreRefused) {
+  const fs::path file = fixtures_root() / "h200" / "gemm_naive_fp32_256x192x128.fscounters";
+  if (!fs::exists(file)) GTEST_SKIP() << file.string() << " is not here (FLOPSCOPE_COUNTER_FIXTURES)";
+  const std::string bytes = read_file(file.string());
+  const CounterFile f = parse_counter_file(bytes, file.string());
+  ASSERT_EQ(f.counter_images.size(), 1u);
+  const std::vector<unsigned char>& image = f.counter_images[0];
+  const size_t at = bytes.find(std::string(image.begin(), image.end()));  // where the image lies in the file
+  ASSERT_NE(at, std::string::npos);
+  auto damaged = [&](size_t file_offset, const std::vector<unsigned char>& with) {
+    CounterFile d = f;
+    for (size_t i = 0; i < with.size(); ++i) d.counter_images[0][file_offset - at + i] = with[i];
+    try {
+      counter_file_to_results(d);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_NE(damaged(3846, {0305, 0165}).find("evaluates to nan, which no counter reads; the file is damaged"),
+            std::string::npos);
+  EXPECT_NE(damaged(4299, {0376, 0205, 071, 010, 064, 0144, 047, 0301}).find("CUPTI did not finish reading it"),
+            std::string::npos);
+}
+
+// A file naming a chip the host API lists but refuses (GV11B) was said to "fall
+// back to timing only", exit 3: no session records such a file, so it is damage.
+TEST(CounterFixtures, AChipTheHostApiRefusesIsDamage) {
+  const fs::path file = fixtures_root() / "h200" / "copy_fp32_2p26.fscounters";
+  if (!fs::exists(file)) GTEST_SKIP() << file.string() << " is not here (FLOPSCOPE_COUNTER_FIXTURES)";
+  CounterFile f = read_counter_file(file.string());
+  f.chip = "GV11B";
+  try {
+    counter_file_to_results(f);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("which CUPTI's host API refuses"), std::string::npos) << e.what();
   }
 }
 

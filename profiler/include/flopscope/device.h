@@ -1,6 +1,7 @@
 #pragma once
 /// The GPUs present, as plain structs. Implemented with the CUDA runtime in
 /// profiler/device/; this header includes no CUDA header.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,10 @@ namespace flopscope {
 /// Every visible GPU. Throws Error(no_gpu) naming the cause when there is no
 /// driver or no device (device_count_failure).
 std::vector<DeviceInfo> query_devices();
+
+/// Visible device `device` (a CUDA device ordinal), with the driver and
+/// runtime versions; nullopt when the runtime cannot describe it.
+std::optional<DeviceInfo> query_device(int device);
 
 // The CUDA runtime's codes for why it cannot count devices (cudaError_t).
 inline constexpr int kCudaErrorStubLibrary = 34;         ///< cudaErrorStubLibrary
