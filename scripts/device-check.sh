@@ -536,7 +536,7 @@ fi
 # ---- 8. benchmarks with counters, the performance targets ---------------------------
 if has bench; then
   if [ "$counters_ok" = 1 ]; then
-    NOTE="counters: bench_suite.fscounters in counters.tgz" \
+    NOTE="counters: bench_suite.fscounters, packed into counters.tgz when it fits (run.log)" \
     step bench 180 "$fs" bench --metrics roofline --out "$out/bench.json" --counters "$cstage/bench_suite.fscounters" \
       "${rpi[@]}"
     pack_counters

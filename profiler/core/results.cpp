@@ -153,7 +153,8 @@ std::filesystem::path output_target(const std::string& path) {
   }
   const fs::path dir = dir_of(target);
   if (!fs::is_directory(dir, ec))
-    throw_bad_input(path + ": directory '" + dir.string() + "' does not exist");
+    throw_bad_input(path + (fs::exists(dir, ec) ? ": '" + dir.string() + "' is not a directory"
+                                                : ": directory '" + dir.string() + "' does not exist"));
   // The rename would replace whatever is there: never a device such as
   // /dev/null, a pipe or a directory.
   if (const fs::file_status st = fs::status(target, ec); fs::exists(st) && !fs::is_regular_file(st))
@@ -182,7 +183,9 @@ void check_output_path(const std::string& path) {
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) {
     const int err = errno;
-    throw_bad_input(path + ": cannot write in directory '" + dir.string() + "' (" + std::strerror(err) + ")");
+    // ENOENT in a directory that exists: one that makes no new files (/proc).
+    const std::string why = err == ENOENT ? "it does not accept new files" : std::strerror(err);
+    throw_bad_input(path + ": cannot write in directory '" + dir.string() + "' (" + why + ")");
   }
   ::close(fd);
   ::unlink(probe.c_str());

@@ -33,6 +33,20 @@ json peaks_to_json(const PeakTable& t) {
   return j;
 }
 
+// A peak FLOP or byte rate is 0, what a table without the figure holds (the
+// datasheet of an unknown GPU), or one a device could have: a peak of 5e-324
+// or 1e308 put the roofline chart's lines at infinite coordinates.
+double peak_rate(const JsonCursor& c) {
+  const double v = c.non_negative();
+  if (v != 0 && !(v >= 1e6 && v <= 1e20)) c.fail("expected 0 (not known) or a rate from 1e6 to 1e20 per second");
+  return v;
+}
+
+std::optional<double> maybe_peak_rate(const JsonCursor& c, const char* key) {
+  if (auto v = c.maybe(key)) return peak_rate(*v);
+  return std::nullopt;
+}
+
 // A map keyed by precision (`bf16_tensor`) of values >= 0.
 std::map<std::string, double> precision_map(const JsonCursor& c) {
   for (const auto& [key, v] : c.members())
@@ -42,16 +56,21 @@ std::map<std::string, double> precision_map(const JsonCursor& c) {
   return c.non_negative_map();
 }
 
-// Peaks and bandwidths are >= 0: 0 is what a table without the figure holds
-// (the datasheet of an unknown GPU).
+// The same, of peak rates.
+std::map<std::string, double> peak_map(const JsonCursor& c) {
+  std::map<std::string, double> out = precision_map(c);
+  for (const auto& [key, v] : c.members()) peak_rate(v);
+  return out;
+}
+
 PeakTable peaks_from_json(const JsonCursor& c) {
   PeakTable t;
   t.source = c.string("source");
-  t.flops_per_s = precision_map(c.at("flops_per_s"));
-  if (auto s = c.maybe("sparse_flops_per_s")) t.sparse_flops_per_s = precision_map(*s);
-  t.dram_bytes_per_s = c.non_negative("dram_bytes_per_s");
-  t.l2_bytes_per_s = c.maybe_non_negative("l2_bytes_per_s").value_or(0);
-  t.l1_bytes_per_s = c.maybe_non_negative("l1_bytes_per_s").value_or(0);
+  t.flops_per_s = peak_map(c.at("flops_per_s"));
+  if (auto s = c.maybe("sparse_flops_per_s")) t.sparse_flops_per_s = peak_map(*s);
+  t.dram_bytes_per_s = peak_rate(c.at("dram_bytes_per_s"));
+  t.l2_bytes_per_s = maybe_peak_rate(c, "l2_bytes_per_s").value_or(0);
+  t.l1_bytes_per_s = maybe_peak_rate(c, "l1_bytes_per_s").value_or(0);
   return t;
 }
 

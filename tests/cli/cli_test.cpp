@@ -328,11 +328,18 @@ TEST(Cli, ReportAbsurdNumbersStillChartFinite) {
   // stepping by decades, never ended.
   const std::string dir = temp_dir();
   const nlohmann::json base = nlohmann::json::parse(slurp(fixture("handmade-h200.json")));
-  nlohmann::json huge_flops = base, tiny_time = base, tiny_bw = base;
+  nlohmann::json huge_flops = base, tiny_time = base, tiny_bw = base, huge_peak = base;
   huge_flops["runs"][0]["model"]["flops"] = 1.7e308;
   tiny_time["runs"][0]["time_s"] = {{"median", 5e-324}, {"p10", 5e-324}, {"p90", 5e-324}, {"samples", {5e-324}}};
+  // Peaks no device has are refused on reading (they put the roofs at infinite coordinates).
   tiny_bw["peaks"]["datasheet"]["dram_bytes_per_s"] = 5e-324;
-  for (const auto& [name, doc] : {std::pair{"huge_flops", huge_flops}, {"tiny_time", tiny_time}, {"tiny_bw", tiny_bw}}) {
+  huge_peak["peaks"]["datasheet"]["flops_per_s"]["fp32"] = 1e308;
+  for (const auto& [name, doc] : {std::pair{"tiny_bw", tiny_bw}, {"huge_peak", huge_peak}}) {
+    const std::string in = dir + "/" + name + ".json";
+    write_text(in, doc.dump());
+    expect_one_line_error(run_cli({"report", in}), 2, "expected 0 (not known) or a rate from 1e6 to 1e20 per second");
+  }
+  for (const auto& [name, doc] : {std::pair{"huge_flops", huge_flops}, {"tiny_time", tiny_time}}) {
     const std::string in = dir + "/" + name + ".json", svg = dir + "/" + name + ".svg";
     write_text(in, doc.dump());
     auto r = run_cli({"report", in, "--svg", svg, "--html", dir + "/" + name + ".html"});
@@ -511,6 +518,16 @@ TEST(Cli, RealOptionsAreFiniteNumbers) {
   const auto r = run_cli({"compare", h200, h200, "--threshold", "-1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.find("finite number"), std::string::npos) << r.err;
+}
+
+// An output under a path that is a file, or in a directory that makes no
+// files (/proc), is named for what it is: both were "does not exist".
+TEST(Cli, OutputDirectoryProblemsAreNamedRight) {
+  const std::string dir = temp_dir(), in = fixture("handmade-h200.json");
+  expect_one_line_error(run_cli({"report", in, "--md", in + "/x.md"}), 2, "handmade-h200.json' is not a directory");
+  if (std::filesystem::is_directory("/proc/self"))
+    expect_one_line_error(run_cli({"report", in, "--md", "/proc/x.md"}), 2,
+                          "cannot write in directory '/proc' (it does not accept new files)");
 }
 
 TEST(Cli, NewlineInAnArgumentStillOneLine) {

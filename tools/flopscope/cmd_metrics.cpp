@@ -110,8 +110,9 @@ int run_metrics(const MetricsOptions& o) {
 }
 #else
 int run_metrics(const MetricsOptions&) {
-  throw_bad_input("this flopscope was built without the CUDA toolkit (FLOPSCOPE_CUDA=OFF), so it "
-                  "has no CUPTI to build metric plans; rebuild with the toolkit");
+  // Exit 3, as every command a build without CUDA cannot run (exit-codes.md).
+  throw Error(ErrorKind::no_gpu, "this flopscope was built without the CUDA toolkit (FLOPSCOPE_CUDA=OFF), so it "
+                                 "has no CUPTI to build metric plans; rebuild with the toolkit");
 }
 #endif
 

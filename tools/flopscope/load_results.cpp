@@ -39,8 +39,8 @@ ResultsDoc load_results(const std::string& path, CounterFold fold) {
 #else
   (void)fold;
   if (counters)
-    throw_bad_input(path + ": a raw counter file; this flopscope was built without the CUDA "
-                    "toolkit (FLOPSCOPE_CUDA=OFF) and cannot evaluate it");
+    throw Error(ErrorKind::no_gpu, path + ": a raw counter file; this flopscope was built without the CUDA "
+                                   "toolkit (FLOPSCOPE_CUDA=OFF) and cannot evaluate it");  // exit 3, as documented
 #endif
   return parse_results(text, path);
 }
