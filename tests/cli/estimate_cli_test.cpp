@@ -263,6 +263,29 @@ TEST(EstimateCli, BadInputIsOneLine) {
   expect_bad_input({"--config", dir + "/missing.json"}, "missing.json");
 }
 
+// Found by review: --list-presets ignored every other option (a
+// --model-flops-out file never written, exit 0); a peak of 1e-300 TFLOP/s gave
+// "ridge 0" and a null JSON time; more --nvtx ranges than crosscheck reads
+// wrote a file it refused; a time of 1e71 days printed 10^9 too small, unitless.
+TEST(EstimateCli, ReviewFoundEdges) {
+  const std::string dir = temp_dir();
+  expect_bad_input({"--list-presets", "--gpu", "nonesuch"}, "--list-presets takes no option but --json, got --gpu");
+  expect_bad_input({"--list-presets", "--model-flops-out", dir + "/m.json"}, "got --model-flops-out");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/m.json"));
+  EXPECT_EQ(run_cli({"estimate", "--list-presets", "--json"}).exit_code, 0);
+  expect_bad_input({"--preset", "llama3-8b", "--peak-tflops", "1e-300"}, "--peak-tflops must be from 0.001 to 1e6");
+  std::vector<std::string> many{"--preset", "gpt2-small", "--model-flops-out", dir + "/many.json"};
+  for (int i = 0; i <= 4096; ++i) {
+    many.push_back("--nvtx");
+    many.push_back("s" + std::to_string(i));
+  }
+  expect_bad_input(many, "--nvtx is given 4097 times; crosscheck compares at most 4096 ranges");
+  const auto huge = run_cli({"estimate", "--preset", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "0.4", "--tokens", "1e80"});
+  EXPECT_EQ(huge.exit_code, 0) << huge.err;
+  const auto line = huge.out.substr(huge.out.find("time_to_train_s"));
+  EXPECT_NE(line.find(" days"), std::string::npos) << line.substr(0, line.find('\n'));
+}
+
 TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
   // inf once gave "inf days"; a huge --gen-tokens overflowed prompt + generated.
   const std::vector<std::string> base{"--preset", "llama3-8b", "--gpu", "h100-sxm"};
@@ -276,7 +299,7 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
     for (const char* v : {"inf", "nan"})
       expect_bad_input(with({flag, v}), std::string(flag) + ": must be a finite number, got '" + v + "'");
   expect_bad_input(with({"--tokens", "-1"}), "--tokens must be positive and finite, got -1");
-  expect_bad_input(with({"--peak-tflops", "1e308"}), "--peak-tflops must be positive and at most 1e6");
+  expect_bad_input(with({"--peak-tflops", "1e308"}), "--peak-tflops must be from 0.001 to 1e6");
   // Finite inputs whose products are not: once "training_flops inf", exit 0.
   expect_bad_input(with({"--tokens", "1e300", "--mfu", "0.4"}), "the estimate's training_flops overflows");
   expect_bad_input(with({"--tokens", "1e12", "--mfu", "1e-310"}), "the estimate's time_s overflows");

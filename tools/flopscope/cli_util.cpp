@@ -200,6 +200,12 @@ Option Command::add_option(const std::string& name, std::optional<int>& into, co
 Option Command::add_flag(const std::string& name, bool& into, const std::string& help) {
   return Option(app_->add_flag(name, into, help));
 }
+std::vector<std::string> Command::given_options() const {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : app_->get_options())
+    if (o->count() > 0) names.push_back(o->get_name());
+  return names;
+}
 
 size_t stdout_width() {
   // A terminal: its width. A file or pipe: wide enough for whole kernel names,

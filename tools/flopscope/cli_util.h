@@ -69,6 +69,8 @@ class Command {
   Option add_option(const std::string& name, int64_t& into, const std::string& help);
   Option add_option(const std::string& name, std::optional<int>& into, const std::string& help);
   Option add_flag(const std::string& name, bool& into, const std::string& help);
+  /// The names of the options given on this command line ("--json"), in declaration order.
+  std::vector<std::string> given_options() const;
   CLI::App* app() const { return app_; }
 
  private:

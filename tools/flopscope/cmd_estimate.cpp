@@ -75,13 +75,17 @@ struct Unit {
   const char* fmt;
 };
 std::string scaled(double v, std::initializer_list<Unit> units) {
-  char buf[64] = "";
   for (const Unit& u : units)
     if (v >= u.at || &u == units.end() - 1) {
-      std::snprintf(buf, sizeof buf, u.fmt, v / u.div);
-      break;
+      // Sized to fit: 1e71 days in "%.1f" is 74 characters, and a fixed
+      // buffer cut it to a number 10^9 too small, without its unit.
+      const int n = std::snprintf(nullptr, 0, u.fmt, v / u.div);
+      std::string out(size_t(std::max(n, 0)) + 1, '\0');
+      std::snprintf(out.data(), out.size(), u.fmt, v / u.div);
+      out.pop_back();
+      return out;
     }
-  return buf;
+  return "";
 }
 std::string count(double v) { return scaled(v, {{1e9, 1e9, "%.3fB"}, {1e6, 1e6, "%.2fM"}, {0, 1, "%.0f"}}); }
 std::string bytes(double v) {
@@ -184,6 +188,9 @@ int run_estimate(const EstimateOptions& o) {
   if (o.o_step.count() && o.step_tokens > kMaxTokenCount)
     throw_bad_input("--step-tokens " + std::to_string(o.step_tokens) + " is too large (at most " +
                     std::to_string(kMaxTokenCount) + ")");
+  if (o.nvtx.size() > kMaxModelRanges)  // what crosscheck --model-flops reads
+    throw_bad_input("--nvtx is given " + std::to_string(o.nvtx.size()) + " times; crosscheck compares at most " +
+                    std::to_string(kMaxModelRanges) + " ranges");
   for (const std::string& r : o.nvtx) {
     if (r.empty()) throw_bad_input("--nvtx needs a range path such as step3 or step3/forward");
     if (std::count(o.nvtx.begin(), o.nvtx.end(), r) > 1)  // crosscheck refuses a range listed twice
@@ -218,9 +225,9 @@ int run_estimate(const EstimateOptions& o) {
     }
   }
   if (o.o_peak.count()) {
-    if (!(o.peak_tflops > 0 && o.peak_tflops <= 1e6))
-      throw_bad_input("--peak-tflops must be positive and at most 1e6 (TFLOP/s per GPU), got " +
-                      fixed(o.peak_tflops, 3));
+    // From a GFLOP/s: below it the roofline's figures underflow to 0 ("ridge 0").
+    if (!(o.peak_tflops >= 1e-3 && o.peak_tflops <= 1e6))
+      throw_bad_input("--peak-tflops must be from 0.001 to 1e6 (TFLOP/s per GPU), got " + fixed(o.peak_tflops, 3));
     peak.flops_per_s = o.peak_tflops * 1e12;
     peak.source = "--peak-tflops";
   }
@@ -578,7 +585,16 @@ void add_estimate_command(Command app) {
   o->o_step = sub.add_option("--step-tokens", o->step_tokens,
                               "With --model-flops-out: tokens per training step, batch x seq_len (default seq_len)")
                   .transform(integer());
-  set_action(sub, [o]() { return run_estimate(*o); });
+  set_action(sub, [o, sub]() {
+    // Listing estimates nothing: any option but --json would be ignored without a word
+    // (a --model-flops-out file never written, a bad --gpu never checked).
+    if (o->list_presets)
+      for (const std::string& name : sub.given_options())
+        if (name != "--list-presets" && name != "--json")
+          throw_bad_input("--list-presets takes no option but --json, got " + name +
+                          ": list the presets alone, then estimate with --preset");
+    return run_estimate(*o);
+  });
 }
 
 }  // namespace
