@@ -326,6 +326,11 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
     for (const auto& o : chart.omitted) os << " " << md_cell(o.id) << " (" << md_cell(o.reason) << ");";
     os << "\n";
   }
+  if (!chart.levels_omitted.empty()) {
+    os << "\nHierarchical points not drawn:";
+    for (const auto& o : chart.levels_omitted) os << " " << md_cell(o.id) << " (" << md_cell(o.reason) << ");";
+    os << "\n";
+  }
   return os.str();
 }
 

@@ -449,10 +449,14 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
        "dashed line joins the two points of one run. Small markers tagged L2 or L1 place the same run by its counted L2 or L1 traffic (a hierarchical roofline): read them against the sloped roof of that level. Flat roofs are the dense peaks of each precision (solid: "
        "datasheet, dashed: measured), sloped roofs the DRAM, L2 and L1 bandwidths known for the device. A point "
        "left of where its precision's roof meets the DRAM roof is memory-bound. Click a point to find its row.</p>\n";
-  for (size_t d = 0; d < charts.size(); ++d)
+  for (size_t d = 0; d < charts.size(); ++d) {
     for (const auto& om : charts[d].omitted)
       o << "<p class=\"muted\">" << (multi ? bracket(d) + " " : "") << "Not drawn: " << e(om.id)
         << ": " << e(om.reason) << ".</p>\n";
+    for (const auto& om : charts[d].levels_omitted)
+      o << "<p class=\"muted\">" << (multi ? bracket(d) + " " : "") << e(om.id) << ": " << e(om.reason)
+        << ".</p>\n";
+  }
   family_charts(o, charts, docs);
   o << "</section>\n";
 

@@ -248,6 +248,17 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
                                                                         {"l1", r.hw->l1_bytes}};
         for (const auto& [level, bytes] : levels) {
           if (!hw_pt || !bytes || !(*bytes > 0)) continue;
+          // Requests at a level include what reached DRAM: fewer means its
+          // counter missed traffic (cuBLAS's TMA copies go from L2 to shared
+          // memory past L1/TEX, which then counts kilobytes for a GEMM).
+          if (*bytes < hw_bytes) {
+            const std::string name = std::string(level) == "l1" ? "L1/TEX" : "L2";
+            c.levels_omitted.push_back(
+                {i, r.id, "no " + name + " point: its " + name + " bytes (" + fmt_si(*bytes) +
+                              "B) are fewer than its DRAM bytes (" + fmt_si(hw_bytes) +
+                              "B), so the counter missed traffic that went past " + name + " (TMA copies do)"});
+            continue;
+          }
           ChartPoint q = p;
           q.level = level;
           q.intensity = hw_flops / *bytes;
@@ -631,6 +642,13 @@ std::string chart_body(const RooflineChart& c) {
       << "</text>\n";
     ly += 14;
     o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">(hover for why)</text></g>\n";
+  }
+  if (!c.levels_omitted.empty()) {
+    ly += 16;
+    std::string why;
+    for (const auto& om : c.levels_omitted) why += (why.empty() ? "" : "\n") + om.id + ": " + om.reason;
+    o << "<g class=\"omitted\"><title>" << html_escape(why) << "</title><text x=\"" << num(lx) << "\" y=\""
+      << num(ly) << "\">L2/L1 not drawn: " << c.levels_omitted.size() << " (hover)</text></g>\n";
   }
   o << "</g>\n";
   return o.str();

@@ -144,6 +144,28 @@ TEST(RooflineChart, PointsMatchTheData) {
     EXPECT_DOUBLE_EQ(c.points[l.dram].y, c.points[l.level].y);  // same FLOP/s
     EXPECT_FALSE(c.points[l.level].labelled);
   }
+  EXPECT_TRUE(c.levels_omitted.empty());
+}
+
+// A level that counted fewer bytes than DRAM missed traffic that went past it
+// (cuBLAS's TMA copies: 12 kB of L1/TEX for a 199 MB GEMM), and its point at
+// 1e7 FLOP/B stretched every chart by four empty decades: not drawn, and said.
+TEST(RooflineChart, LevelsThatCountedLessThanDramAreNotDrawn) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  size_t gemm = doc.runs.size();
+  for (size_t i = 0; i < doc.runs.size(); ++i)
+    if (doc.runs[i].hw && doc.runs[i].hw->l1_bytes && doc.runs[i].hw->l2_bytes) gemm = i;
+  ASSERT_LT(gemm, doc.runs.size());
+  doc.runs[gemm].hw->l1_bytes = 12160;
+  const RooflineChart c = build_roofline_chart(doc);
+  for (const auto& p : c.points) EXPECT_FALSE(p.run == gemm && p.level == "l1") << "an L1 point was drawn";
+  ASSERT_EQ(c.levels_omitted.size(), 1u);
+  EXPECT_EQ(c.levels_omitted[0].run, gemm);
+  EXPECT_EQ(c.levels_omitted[0].reason.rfind("no L1/TEX point: its L1/TEX bytes (12.2kB) are fewer than its DRAM", 0),
+            0u)
+      << c.levels_omitted[0].reason;
+  EXPECT_NE(render_roofline_svg(c).find("L2/L1 not drawn: 1"), std::string::npos);
+  EXPECT_NE(render_report_markdown({doc}).find("Hierarchical points not drawn: "), std::string::npos);
 }
 
 // Results recorded on real GPUs (bench/results/, with their PROVENANCE.md): every

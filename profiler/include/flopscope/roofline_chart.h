@@ -86,6 +86,9 @@ struct RooflineChart {
   std::vector<ChartLink> links;
   std::vector<ChartLevelLink> level_links;
   std::vector<ChartOmitted> omitted;
+  /// A drawn run's L2 or L1 point left out: fewer bytes counted there than in
+  /// DRAM, so that level's counter missed traffic that went past it.
+  std::vector<ChartOmitted> levels_omitted;
   /// Labels that found no free room at all and overlap something (hundreds of
   /// points in one spot); 0 on any chart of a few dozen runs.
   size_t overlapping_labels = 0;
