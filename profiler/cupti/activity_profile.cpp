@@ -392,6 +392,10 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
     if (g.hw.launches() > 0) {
       r.hw = g.hw.mean();
       r.hw->launches = int64_t(g.hw.launches());
+      // The counters say which pipe did the work; the name only guesses (cuBLAS's
+      // nvjet_* kernels name no type, and were held to the FP32 peak: HFU 1003%).
+      if (key.kind == Kind::kernel)
+        if (std::optional<std::string> p = dominant_precision(*r.hw)) r.precision = *p;
     }
     r.time_s = stats_with_cap(g.durations_s);
     if (!(r.time_s.median > 0)) {
@@ -424,6 +428,17 @@ std::string without_id_suffix(const std::string& variant) {
 }
 
 }  // namespace
+
+std::optional<std::string> dominant_precision(const HwCounters& hw) {
+  std::optional<std::string> best;
+  double most = 0;
+  for (const auto& [k, v] : hw.flops_by_pipe)
+    if (v > most) {
+      most = v;
+      best = k;
+    }
+  return best;
+}
 
 void disambiguate_profile_ids(std::vector<RunRecord>& runs) {
   std::map<std::tuple<std::string, Shape, std::string>, std::vector<size_t>> by_key;

@@ -234,6 +234,10 @@ inline constexpr size_t kMaxProfileSamples = 1000;
 /// which only one of them appears names it with 6).
 void disambiguate_profile_ids(std::vector<RunRecord>& runs);
 
+/// The precision key of the pipe that executed most of `hw`'s FLOPs, the peak
+/// a run of them is judged against; nullopt when no FLOP was counted.
+std::optional<std::string> dominant_precision(const HwCounters& hw);
+
 /// The per-launch mean of several launches' counters: FLOPs, bytes, durations
 /// and ".sum" metrics divided by the count, clocks and other metrics averaged.
 /// With `weights` (one per entry, finite and >= 0, else Error(failure)), entry i

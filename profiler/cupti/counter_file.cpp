@@ -469,16 +469,7 @@ std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
 
 namespace {
 
-std::string dominant_precision(const HwCounters& hw) {
-  std::string best = "fp32";
-  double most = -1;
-  for (const auto& [k, v] : hw.flops_by_pipe)
-    if (v > most) {
-      most = v;
-      best = k;
-    }
-  return best;
-}
+std::string dominant_precision(const HwCounters& hw) { return cupti::dominant_precision(hw).value_or("fp32"); }
 
 bool same_run(const CounterRun& a, const CounterRun& b) {
   return a.id == b.id && a.precision == b.precision && a.shape == b.shape;

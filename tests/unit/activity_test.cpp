@@ -1119,6 +1119,30 @@ TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
   EXPECT_NEAR(r.derived.pct_of_roof, 100 * (2000 / 100e-9) / (5 * 4e12), 1e-9);
 }
 
+// A kernel whose name says no type (cuBLAS's nvjet_*) was judged against the
+// FP32 peak though its counters put the work on the BF16 tensor pipe (HFU
+// 1003%): with counters, the pipe that did most of the FLOPs is its precision.
+TEST(ProfileAggregator, CountersChooseThePrecisionTheNameCannot) {
+  const char* nvjet = "nvjet_tst_128x256_64x4_2x1_v_bz_coopA_NNT";
+  ProfileAggregator agg({});
+  agg.on_launch(1, ApiKind::kernel_launch, nvjet, 0);
+  agg.expect_counters(1);
+  HwCounters h;
+  h.flops_total = 1000;
+  h.flops_by_pipe = {{"bf16_tensor", 990}, {"fp32", 10}};
+  agg.on_counters(1, h);
+  agg.on_activity(kernel(nvjet, 1, 0, 100));
+  agg.on_launch(2, ApiKind::kernel_launch, "other_kernel", 0);  // no counters: the name's guess
+  agg.on_activity(kernel("other_kernel", 2, 0, 100));
+  std::map<std::string, RunRecord> by_variant;
+  for (const RunRecord& r : agg.runs()) by_variant[r.variant] = r;
+  ASSERT_EQ(by_variant.size(), 2u);
+  EXPECT_EQ(by_variant.at(nvjet).precision, "bf16_tensor");
+  EXPECT_EQ(by_variant.at(nvjet).dtype, "unknown");  // the id stays the name's
+  EXPECT_EQ(by_variant.at("other_kernel").precision, "fp32");
+  EXPECT_FALSE(dominant_precision(HwCounters{}).has_value());
+}
+
 // A profiled launch whose counters will not come (its call failed, or another
 // thread's launch shared its window) stops waiting, record first or record
 // after; a stray later delivery under its id then attaches to nothing.
