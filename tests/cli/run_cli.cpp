@@ -95,6 +95,17 @@ std::filesystem::path make_temp_root() {
 }
 }  // namespace
 
+bool nvidia_device_node_present() {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/dev", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 6 && name.rfind("nvidia", 0) == 0 &&
+        std::all_of(name.begin() + 6, name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return true;
+  }
+  return false;
+}
+
 std::string temp_dir() {
   namespace fs = std::filesystem;
   static const fs::path root = make_temp_root();

@@ -34,6 +34,11 @@ RunningCli start_cli(const std::vector<std::string>& args, const std::vector<std
                      const std::string& stdout_to = {});
 CliResult finish_cli(const RunningCli& running);
 
+/// Whether an NVIDIA GPU's device node (/dev/nvidia0, /dev/nvidia1, ...) is
+/// here, read without flopscope: a test of what flopscope says where there is
+/// no GPU must not learn that from the command under test.
+bool nvidia_device_node_present();
+
 /// A fresh empty directory under the system temp dir, removed at exit.
 std::string temp_dir();
 

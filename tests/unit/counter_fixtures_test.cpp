@@ -27,15 +27,18 @@ fs::path fixtures_root() {
   return dir && *dir ? fs::path(dir) : fs::path(FLOPSCOPE_FIXTURES_DIR) / "counters";
 }
 
-/// Every X.fscounters under fixtures_root() that has an X.json beside it.
-std::vector<fs::path> recorded_counter_files() {
+/// Every X.fscounters under fixtures_root() that has an X.json beside it;
+/// those without one in `unpaired`.
+std::vector<fs::path> recorded_counter_files(std::vector<fs::path>* unpaired = nullptr) {
   const fs::path root = fixtures_root();
   std::vector<fs::path> out;
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return out;
   for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
     const fs::path& p = e.path();
-    if (p.extension() == ".fscounters" && fs::exists(fs::path(p).replace_extension(".json"), ec)) out.push_back(p);
+    if (p.extension() != ".fscounters") continue;
+    if (fs::exists(fs::path(p).replace_extension(".json"), ec)) out.push_back(p);
+    else if (unpaired) unpaired->push_back(p);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -66,7 +69,13 @@ void expect_same_counters(const HwCounters& evaluated, const HwCounters& recorde
 }  // namespace
 
 TEST(CounterFixtures, RecordedCountersEvaluateAsRecorded) {
-  const std::vector<fs::path> files = recorded_counter_files();
+  std::vector<fs::path> unpaired;
+  const std::vector<fs::path> files = recorded_counter_files(&unpaired);
+  for (const fs::path& p : unpaired) ADD_FAILURE() << p.string() << " has no results file beside it (X.json)";
+  // Pointed at a recording (device-check's fixture-test step), finding none is a
+  // failure: a skip there read as "ok" having checked nothing.
+  if (std::getenv("FLOPSCOPE_COUNTER_FIXTURES") && files.empty())
+    FAIL() << "FLOPSCOPE_COUNTER_FIXTURES=" << fixtures_root().string() << " holds no X.fscounters with its X.json";
   if (files.empty())
     GTEST_SKIP() << "no counters recorded on a GPU yet: " << fixtures_root().string()
                  << " holds no X.fscounters with its X.json (docs/collector.md says how to record them)";

@@ -161,6 +161,7 @@ TEST(TorchStepCount, EstimatorMatchesDecoderTrainingSteps) {
 // The decode step is the estimator's exactly. The prefill differs only in its
 // attention: PyTorch counts it unmasked, the estimator counts the causal scores.
 TEST(TorchStepCount, InferenceEstimateMatchesPrefillAndDecode) {
+  ASSERT_EQ(decoder_cases().size(), 2u);  // the fixture's two decoders: none would check nothing
   for (const auto& c : decoder_cases()) {
     const estimate::ModelConfig m = decoder_model(c);
     const auto& run = c.at("inference");
