@@ -256,7 +256,9 @@ void fill_profile_derived(RunRecord& run, const PeakTable& peaks);
 struct InjectStatus {
   int pid = 0;
   std::string exe;
-  std::string state = "running";  ///< "running", "exit", "signal N", "periodic"
+  /// "running", "exit", "signal N", "periodic"; "started" (not in a file): the
+  /// process claimed its status file and never wrote it (read_profile_dir)
+  std::string state = "running";
   int cupti_result = 0;           ///< first CUPTI failure, 0 if none
   std::string cupti_call, cupti_detail;
   std::string cupti_library;      ///< the libcupti the process bound to ("": unknown, or an older writer)

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -360,6 +361,14 @@ namespace {
 // image, so each image is first read in a child process; a crash or a child
 // that does not finish becomes a clear error here. Used for files only: images
 // the session just decoded are CUPTI's own.
+// Whether this process runs one thread (/proc/self/status); false where that cannot be read.
+bool single_threaded() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Threads:", 0) == 0) return std::strtol(line.c_str() + 8, nullptr, 10) == 1;
+  return false;
+}
+
 void probe_counter_image(const CounterFile& f, uint32_t image_index) {
   const auto& image = f.counter_images[image_index];
   std::vector<uint32_t> wanted;
@@ -369,9 +378,10 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
   if (pid < 0) return;  // cannot probe; evaluate directly
   constexpr int kReadable = 0, kCuptiError = 77;  // anything else: the child crashed
   // Reading a recorded image takes milliseconds; a child that has not finished
-  // in this time never will (the commands that read files start no CUDA
-  // thread whose lock it could have inherited).
+  // in this time never will, unless it inherited a lock another thread of
+  // this process held at the fork (see below).
   constexpr unsigned kProbeSeconds = 30;
+  const bool alone = single_threaded();  // before the fork: the child has one thread whatever this had
   if (pid == 0) {
     ::alarm(kProbeSeconds);
     // The child's own crash report (a sanitizer's, say) would only be noise.
@@ -388,6 +398,7 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
     ::_exit(code);
   }
   int status = 0;
+  bool timed_out = false;
   const timespec pause{0, 10 * 1000 * 1000};  // 10 ms
   for (unsigned waited_ms = 0;; waited_ms += 10) {
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
@@ -397,12 +408,18 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
+      timed_out = true;
       break;
     }
     ::nanosleep(&pause, nullptr);
   }
-  // Evaluated here it would hang this process: the image is refused.
-  if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGALRM || WTERMSIG(status) == SIGKILL))
+  timed_out = timed_out || (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM);
+  // A process with other threads (a GPU test reading back its session's file)
+  // may have handed the child a lock one of them held: read here unprobed, as
+  // when fork fails. Alone (the CLI), the image never finishes: evaluated here
+  // it would hang this process, so it is refused.
+  if (timed_out && !alone) return;
+  if (timed_out)
     throw_bad_input("counter image " + std::to_string(image_index) + " is not a valid CUPTI counter-data image for chip " +
                     f.chip + " (CUPTI did not finish reading it in " + std::to_string(kProbeSeconds) +
                     " s); the file is damaged");
@@ -435,6 +452,8 @@ std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
   std::vector<EvaluatedRange> out;
   if (f.ranges.empty()) return out;
   cupti::require_cupti_callable();  // a CUPTI that needs a driver, where none answers: exit 3
+  // Probed first, while this process may still be alone (the host API may start threads).
+  for (uint32_t i : counter_images_read(f)) probe_counter_image(f, i);
   std::optional<cupti::HostObject> host;
   try {
     host.emplace(f.chip, std::vector<uint8_t>{});
@@ -444,7 +463,6 @@ std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
                     "', which CUPTI's host API refuses (cuptiProfilerHostInitialize): no flopscope session "
                     "records such a file; is it damaged?");
   }
-  for (uint32_t i : counter_images_read(f)) probe_counter_image(f, i);
   for (const auto& r : f.ranges) {
     const auto& image = f.counter_images.at(r.image);
     const size_t n = cupti::counter_data_ranges(image);

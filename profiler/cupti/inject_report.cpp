@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include "flopscope/error.h"
@@ -16,6 +17,28 @@
 namespace flopscope::cupti {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Whether process `pid` still runs: it exists and is no zombie (one killed
+// but not yet reaped, as a process whose parent is PID 1 in a container can
+// stay, answers kill(pid, 0) too).
+bool process_running(int pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;  // EPERM: alive, another user's
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return true;  // no /proc: take kill's word
+  const size_t paren = stat.rfind(')');  // the name may hold spaces and parentheses
+  const char state = paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
+  return state != 'Z' && state != 'X';
+}
+
+// The pid in "flopscope-<pid>[.<image>].status"; 0 where the name says none.
+int pid_of_status_file(const fs::path& p) {
+  return int(std::strtol(p.filename().string().c_str() + std::strlen("flopscope-"), nullptr, 10));
+}
+
+}  // namespace
 
 ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::string>& notes) {
   ProfileCollection c;
@@ -30,13 +53,20 @@ ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::stri
   for (const fs::path& p : status_files) {
     InjectStatus s;
     try {
-      s = parse_inject_status(read_file(p.string()), p.filename().string());
+      const std::string text = read_file(p.string());
+      if (text.empty()) {
+        // Claimed (claim_inject_files) by a process that never wrote its first status.
+        s.pid = pid_of_status_file(p);
+        s.state = "started";
+      } else {
+        s = parse_inject_status(text, p.filename().string());
+      }
     } catch (const Error& e) {
       notes.push_back(std::string("skipped a process's status: ") + e.what());
       continue;
     }
-    // A process the application left running, still alive (EPERM: alive, another user's).
-    s.still_running = s.state == "running" && s.pid > 0 && (::kill(s.pid, 0) == 0 || errno == EPERM);
+    // A process the application left running.
+    s.still_running = (s.state == "running" || s.state == "started") && process_running(s.pid);
     const std::string results = inject_results_for(p.string());
     if (fs::exists(results)) {
       try {
@@ -152,6 +182,9 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     else if (s.still_running)
       o.notes.push_back(who(s) + " was still running when '" + app_name +
                         "' ended: results are from its last periodic write, and it is no longer profiled");
+    else if (s.state == "started")
+      o.notes.push_back(who(s) + " ended (killed or crashed) while the injection library started, before its "
+                        "first write: nothing of it was recorded");
     else if (s.state == "running")
       o.notes.push_back(who(s) + " ended without running its exit handlers (killed, crashed, _exit() or "
                         "exec()); results are from its last periodic write");
@@ -162,7 +195,7 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
                       "' did not initialise CUDA (or could not: see below)");
   else if (collection_exit == 0 && total.kernels == 0) {
     const bool unfinished = std::any_of(c.statuses.begin(), c.statuses.end(),
-                                        [](const InjectStatus& s) { return s.state == "running"; });
+                                        [](const InjectStatus& s) { return s.state == "running" || s.state == "started"; });
     // A process without its final write may have run kernels after its last periodic one.
     o.notes.push_back(unfinished ? "no kernel was recorded: the processes' last writes hold none"
                                  : "CUDA was initialised but no kernel ran");

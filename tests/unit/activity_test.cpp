@@ -1764,6 +1764,42 @@ TEST(ProfileDir, CounterFilesByPidImageThenContext) {
   EXPECT_TRUE(list_counter_files(dir + "/missing").empty());
 }
 
+// A status file claimed and never written (the process killed while the
+// library started) read as damage ("skipped a process's status: empty") and
+// "no CUDA activity was seen"; a zombie (killed, not yet reaped) answered
+// kill(pid, 0) and read as still running.
+TEST(ProfileDir, UnwrittenStatusesAndZombies) {
+  const std::string dir = flopscope::test::temp_dir();
+  write_file_atomic(dir + "/flopscope-4242.1.status", "");
+  const pid_t zombie = ::fork();
+  if (zombie == 0) ::_exit(0);
+  ASSERT_GT(zombie, 0);
+  ::usleep(100 * 1000);  // it has exited, and is not reaped yet
+  InjectStatus s;
+  s.pid = int(zombie);
+  s.state = "running";
+  write_file_atomic(inject_status_path(dir, {int(zombie)}), to_text(s));
+  std::vector<std::string> notes;
+  const ProfileCollection c = read_profile_dir(dir, notes);
+  ::waitpid(zombie, nullptr, 0);
+  EXPECT_TRUE(notes.empty()) << notes[0];
+  ASSERT_EQ(c.statuses.size(), 2u);
+  std::string all;
+  for (const std::string& n : judge_profile(c, {0, 0}, "app").notes) all += n + "\n";
+  for (const InjectStatus& st : c.statuses) {
+    EXPECT_FALSE(st.still_running) << st.pid;
+    if (st.pid == 4242) {
+      EXPECT_EQ(st.state, "started");
+    }
+  }
+  EXPECT_NE(all.find("process 4242 ended (killed or crashed) while the injection library started"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("process " + std::to_string(zombie) + " ended without running its exit handlers"),
+            std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("no CUDA activity was seen"), std::string::npos) << all;
+}
+
 // A program exec()ed in a profiled process keeps its pid and runs no exit
 // handler: it claims the next image, so the files its predecessor wrote stay.
 TEST(ProfileDir, EachProgramImageClaimsItsOwnFiles) {

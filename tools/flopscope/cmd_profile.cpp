@@ -205,7 +205,7 @@ void attach_peaks(ResultsDoc& doc) {
 
 
 /// --counters: the raw counter files the processes left in `dir`, either
-/// copied into a directory as <pid>[-<n>].fscounters, or merged into one file
+/// copied into a directory as <pid>[.<image>][-<n>].fscounters, or merged into one file
 /// (one metric plan: the sessions must share chip and plan). Each file is read
 /// and checked first; nothing is written unless all of them are whole.
 void save_counter_files(const std::string& dir, const std::string& target) {
@@ -336,7 +336,7 @@ void add_profile_command(Command app) {
   sub.add_option("--counters", opt->counters,
                   "With bytes, flops or roofline: also save the raw counters (.fscounters, for 'flopscope report'): "
                   "to this file, merged over processes, or into this existing directory as "
-                  "<pid>.fscounters, one per process").check(not_empty());
+                  "<pid>[.<image>][-<n>].fscounters, one per process and context").check(not_empty());
   sub.add_option("command", opt->command, "The application and its arguments, after --").required();
   set_action(sub, [opt]() -> int {
     if (!opt->counters.empty() && opt->set == "timing")

@@ -21,9 +21,9 @@
 #include <cupti_version.h>
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <semaphore.h>
 #include <signal.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,14 +54,10 @@ struct State {
   flopscope::cupti::InjectConfig cfg;
   pid_t pid = 0;
   flopscope::cupti::InjectFileId files;  // whose files this program writes
-  int sig_pipe[2] = {-1, -1}, ack_pipe[2] = {-1, -1};
   std::mutex write_mu;
   std::atomic<bool> exiting{false};
   bool dir_gone = false;  // under write_mu
-  // The signal pipes were closed under us (an application that closes every
-  // descriptor it did not open): no handler writes to what the numbers now name.
-  std::atomic<bool> pipes_lost{false};
-  ino_t pipe_inode[2] = {0, 0};  // what the signal and ack pipes' ends must still be (pipes_intact)
+  std::atomic<bool> helper_running{false};  // the helper thread started: signal handlers hand it their work
   // The CUPTI this process bound to: a PyTorch wheel's, loaded at import, wins
   // over the toolkit's by SONAME.
   std::string cupti_library;
@@ -74,6 +70,12 @@ constexpr int kFlushSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 struct sigaction g_prev[NSIG];
 
+// A handler hands its signal to the helper thread through a semaphore
+// (sem_post is async-signal-safe) and an atomic, not a pipe: a pipe's
+// descriptors could be closed by the application, or their numbers reused for
+// its own files, which the handler and helper would then write into.
+sem_t g_wake;                   // posted once, by the first flushing signal's handler
+std::atomic<int> g_signal{0};   // that signal
 // The handshake of a signal's write: the helper acknowledges a write it
 // finished while the handler waited; a handler done waiting defers instead,
 // and returns so that its thread can release what it holds, and the helper
@@ -155,23 +157,6 @@ bool is_crash_signal(int sig) {
   return false;
 }
 
-// Whether the pipes' ends are still ours: an application that closes
-// descriptors it did not open may reuse their numbers for its own files, which
-// neither the helper nor a handler may then read or write. fstat is signal-safe.
-bool pipes_intact() {
-  if (g->pipes_lost) return false;
-  const int* pipes[2] = {g->sig_pipe, g->ack_pipe};
-  for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j) {
-      struct stat st {};
-      if (::fstat(pipes[i][j], &st) != 0 || !S_ISFIFO(st.st_mode) || st.st_ino != g->pipe_inode[i]) {
-        g->pipes_lost = true;
-        return false;
-      }
-    }
-  return true;
-}
-
 bool is_handled_signal(int sig) {
   for (int s : kFlushSignals)
     if (s == sig) return true;
@@ -212,46 +197,49 @@ void unblock(int sig) {
   ::_exit(128 + sig);  // not reached: the default action of a flush signal ends the process
 }
 
+// Waits up to `ms` (forever when negative) for a handler's post: true when
+// one came, false at the timeout. The helper blocks every signal, so no EINTR.
+bool wait_for_signal(int ms) {
+  if (ms < 0) return ::sem_wait(&g_wake) == 0;
+  timespec deadline{};
+  ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += ms / 1000;
+  deadline.tv_nsec += long(ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec += 1;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  return ::sem_clockwait(&g_wake, CLOCK_MONOTONIC, &deadline) == 0;
+}
+
 void helper_main() {
   const int period = g->cfg.period_ms > 0 ? g->cfg.period_ms : -1;
   int wait_ms = period;
-  bool told = g->pipes_lost;  // lost from the start: no pipes were made, nothing to tell
   for (;;) {
-    // Once the pipes are lost (closed, or their numbers reused, by the
-    // application), only the periodic writes: a negative fd is skipped by poll.
-    const bool intact = pipes_intact();
-    if (!intact && !told)
-      std::fprintf(stderr, "flopscope-inject: process %d closed flopscope's signal pipe: its signals are no "
-                   "longer flushed (the exit handler and periodic writes still are)\n", int(g->pid));
-    told = told || !intact;
-    pollfd p{intact ? g->sig_pipe[0] : -1, POLLIN, 0};
-    const int n = ::poll(&p, 1, wait_ms);
-    if (n > 0 && (p.revents & (POLLNVAL | POLLERR | POLLHUP))) {
-      g->pipes_lost = true;  // polling it again would return at once, for ever
-      continue;
-    }
-    if (n > 0) {
-      unsigned char sig = 0;
-      if (::read(g->sig_pipe[0], &sig, 1) != 1 || !is_handled_signal(sig)) continue;
+    if (wait_for_signal(wait_ms)) {
+      const int sig = g_signal.load();
+      if (!is_handled_signal(sig)) continue;
       // A forced flush hands over the records of kernels still running, and
       // CUPTI never completes them: only for a process about to die. One that
       // goes on gets them from the exit handler's forced flush.
       const bool dying = signal_ends_process(sig);
       if (dying) g->exiting = true;
-      write_outputs("signal " + std::to_string(int(sig)), dying);
+      write_outputs("signal " + std::to_string(sig), dying);
       int waiting = kWaiting;
-      if (g_handshake.compare_exchange_strong(waiting, kAcked)) {
-        const char ack = 1;
-        if (::write(g->ack_pipe[1], &ack, 1) != 1) continue;
-      } else if (dying) {
-        end_process_with(sig);
-      }
-    } else if (n == 0) {
+      if (!g_handshake.compare_exchange_strong(waiting, kAcked) && dying) end_process_with(sig);
+    } else {
       const auto t0 = std::chrono::steady_clock::now();
       write_outputs("running", false);
       wait_ms = next_wait_ms(period, std::chrono::steady_clock::now() - t0);
     }
   }
+}
+
+// The handler's wait for the helper's acknowledgement, bounded; nanosleep is
+// async-signal-safe.
+void wait_for_ack(int ms) {
+  const timespec step{0, 1000 * 1000};  // 1 ms
+  for (int waited = 0; waited < ms && g_handshake.load() != kAcked; ++waited) ::nanosleep(&step, nullptr);
 }
 
 // Runs the application's own action for `sig` as the kernel would have: with
@@ -284,13 +272,12 @@ void run_previous_action(int sig, siginfo_t* info, void* uctx) {
 void on_signal(int sig, siginfo_t* info, void* uctx) {
   static std::atomic<bool> flushed{false};
   const int saved_errno = errno;
-  if (g && ::getpid() == g->pid && pipes_intact() && !flushed.exchange(true)) {
+  if (g && g->helper_running && ::getpid() == g->pid && !flushed.exchange(true)) {
     // Only async-signal-safe calls here: the helper thread does the work.
-    const unsigned char b = static_cast<unsigned char>(sig);
-    if (::write(g->sig_pipe[1], &b, 1) == 1) {
-      pollfd p{g->ack_pipe[0], POLLIN, 0};
+    g_signal.store(sig);
+    if (::sem_post(&g_wake) == 0) {
       const bool crash = is_crash_signal(sig);
-      ::poll(&p, 1, crash ? 3000 : 1000);
+      wait_for_ack(crash ? 3000 : 1000);
       // A crash would fault again if its thread went on: it waits, bounded.
       int waiting = kWaiting;
       if (!crash && g_handshake.compare_exchange_strong(waiting, kDeferred) && signal_ends_process(sig)) {
@@ -317,22 +304,6 @@ void install(int sig) {
   sa.sa_mask = prev.sa_mask;
   sa.sa_flags = SA_SIGINFO | (prev.sa_flags & (SA_RESTART | SA_ONSTACK));
   ::sigaction(sig, &sa, &g_prev[sig]);
-}
-
-// A pipe whose ends are above stdin, stdout and stderr: an application
-// started with those closed would otherwise get the pipe as its stderr, and
-// its writes would read as signals. O_CLOEXEC: the programs the application
-// runs must not inherit them.
-bool make_pipe(int fds[2]) {
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  for (int i = 0; i < 2; ++i) {
-    if (fds[i] > STDERR_FILENO) continue;
-    const int moved = ::fcntl(fds[i], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-    if (moved < 0) return false;
-    ::close(fds[i]);  // closed again, as the application had it
-    fds[i] = moved;
-  }
-  return true;
 }
 
 void start_once() {
@@ -375,15 +346,9 @@ void start_once() {
     write_outputs(ok ? "running" : "failed", false, /*flush=*/false);
     if (!ok) return;
     std::atexit(on_exit);
-    struct stat sig_st {}, ack_st {};
-    if (make_pipe(g->sig_pipe) && make_pipe(g->ack_pipe) && ::fstat(g->sig_pipe[0], &sig_st) == 0 &&
-        ::fstat(g->ack_pipe[0], &ack_st) == 0) {
-      g->pipe_inode[0] = sig_st.st_ino;
-      g->pipe_inode[1] = ack_st.st_ino;
-      for (int s : kFlushSignals) install(s);
-      for (int s : kCrashSignals) install(s);
-    } else {
-      g->pipes_lost = true;  // no pipes, no signal handlers: the helper only writes periodically
+    if (::sem_init(&g_wake, 0, 0) != 0) {
+      std::fprintf(stderr, "flopscope-inject: cannot make the helper's semaphore; only the exit handler writes\n");
+      return;
     }
     // The helper inherits a full signal mask, so a process-directed signal is
     // never handled on the thread that has to answer it.
@@ -392,10 +357,16 @@ void start_once() {
     const bool masked = ::pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
     try {
       std::thread(helper_main).detach();
+      g->helper_running = true;
     } catch (...) {
-      std::fprintf(stderr, "flopscope-inject: cannot start the helper thread\n");
+      std::fprintf(stderr, "flopscope-inject: cannot start the helper thread; only the exit handler writes\n");
     }
     if (masked) ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    // Signals are flushed by the helper: without it, the application's own handlers stay.
+    if (g->helper_running) {
+      for (int s : kFlushSignals) install(s);
+      for (int s : kCrashSignals) install(s);
+    }
   });
 }
 
