@@ -74,7 +74,7 @@ while [ $# -gt 0 ]; do
     --build) build="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
     --budget) budget="$2"; shift 2 ;;
-    --only) only=",$2,"; shift 2 ;;
+    --only) only=",${2// /},"; shift 2 ;;  # "devices, ceilings" as "devices,ceilings"
     -h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "device-check: unknown option '$1' (see scripts/device-check.sh --help)" >&2; exit 2 ;;
   esac
@@ -84,8 +84,10 @@ done
 # run nothing, exit 0, and spend a lease (the names are those step, absent and
 # not_run are called with, read from this file).
 if [ -n "$only" ]; then
-  known=$( (grep -oE '^ *(NOTE=[^ ]* +)?(step|absent|not_run) [a-z][a-z0-9-]*' "$0" | awk '{print $NF}'
-            echo sanitize-memcheck; echo sanitize-racecheck) | sort -u)  # the last two: step "sanitize-$tool"
+  # Only names a `step` runs under (an `absent` or `not_run` name alone, or
+  # `build`, which runs only when the carried tree does not, would run nothing).
+  known=$( (grep -oE '^ *(NOTE=[^ ]* +)?step [a-z][a-z0-9-]*' "$0" | awk '{print $NF}'
+            echo sanitize-memcheck; echo sanitize-racecheck) | grep -vx build | sort -u)  # the last two: step "sanitize-$tool"
   IFS=, read -ra wanted <<< "${only//,/ ,}"
   for w in "${wanted[@]}"; do
     w=${w// /}
@@ -93,7 +95,13 @@ if [ -n "$only" ]; then
       { echo "device-check: --only names no step '$w' (steps: $(echo $known))" >&2; exit 2; }
   done
 fi
-mkdir -p "$out"
+mkdir -p "$out" 2>/dev/null && [ -d "$out" ] && [ -w "$out" ] ||
+  { echo "device-check: cannot write to --out '$out' (make it a writable directory)" >&2; exit 2; }
+# An earlier run's outputs in a reused folder (./device-out) would be filed as
+# this run's: the eight this script writes start afresh.
+for f in probe.txt run.log bench.json bench_large.json ceilings.json profile.json counters.tgz ncu.csv; do
+  rm -f -- "${out:?}/$f"
+done
 # flopscope writes its outputs (bench*.json, ceilings.json, profile.json) through
 # a temporary beside each (.NAME.tmp.PID.N, then a rename; .NAME.tmp.PID before
 # 2026-12-01): a step killed mid-write leaves one behind. Temporaries named after
@@ -119,7 +127,13 @@ log="$out/run.log"
 # A packed tree (scripts/pack-device-build.sh: build-carry.tgz) is unpacked beside it.
 if [[ "$build" == *.tgz ]]; then
   echo "=== unpack: $build" >>"$log"
-  tar -xzf "$build" -C "$(dirname "$build")" >>"$log" 2>&1 && build="${build%.tgz}"
+  # Over an earlier unpack (a warm machine keeps ignored outputs): a test program
+  # since renamed would otherwise run as one of this commit's. Only a folder
+  # that is such a tree (its COMMIT file) is removed.
+  [ -f "${build%.tgz}/COMMIT" ] && rm -rf -- "${build%.tgz}"
+  tar -xzf "$build" -C "$(dirname "$build")" >>"$log" 2>&1 ||
+    { echo "device-check: cannot unpack --build '$build' (carry it: run scripts/pack-device-build.sh here)" >&2; exit 2; }
+  build="${build%.tgz}"
 fi
 summary=()   # "step|status|seconds|note"
 
@@ -169,6 +183,9 @@ print_summary() {
 }
 
 # ---- 1. probe -------------------------------------------------------------------
+# Each outside tool the probe asks gets 20 s: a wedged driver hangs nvidia-smi,
+# and the probe and GPU check run before any step's budget applies.
+bounded() { timeout -k 5 20 "$@"; }
 probe() {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   # The carried tree says what it was built from, and that is what runs. The
@@ -183,12 +200,12 @@ probe() {
   echo "glibc: $(ldd --version 2>&1 | head -n1)"
   echo "--- nvidia-smi"
   if command -v nvidia-smi >/dev/null 2>&1; then
-    nvidia-smi --query-gpu=name,driver_version,pci.bus_id,memory.total,clocks.max.sm,clocks.sm,power.limit,persistence_mode --format=csv 2>&1
-    nvidia-smi 2>&1 | sed -n '1,4p'
+    bounded nvidia-smi --query-gpu=name,driver_version,pci.bus_id,memory.total,clocks.max.sm,clocks.sm,power.limit,persistence_mode --format=csv 2>&1
+    bounded nvidia-smi 2>&1 | sed -n '1,4p'
   else
     echo "nvidia-smi: not found"
   fi
-  echo "--- nvcc"; if command -v nvcc >/dev/null 2>&1; then nvcc --version | tail -n2; else echo "nvcc: not found"; fi
+  echo "--- nvcc"; if command -v nvcc >/dev/null 2>&1; then bounded nvcc --version | tail -n2; else echo "nvcc: not found"; fi
   echo "--- libraries"
   for lib in libcupti.so libnvperf_host.so libnvperf_target.so libcublas.so libcublasLt.so libcuda.so.1; do
     paths=$( (ldconfig -p 2>/dev/null | awk -v l="$lib" '$1 ~ "^"l {print $NF}';
@@ -200,7 +217,7 @@ probe() {
   grep -H RmProfilingAdminOnly /proc/driver/nvidia/params 2>/dev/null || echo "RmProfilingAdminOnly: /proc/driver/nvidia/params not readable"
   echo "--- tools"
   for tool in ncu compute-sanitizer nsys; do
-    if command -v "$tool" >/dev/null 2>&1; then echo "$tool: $(command -v "$tool"): $("$tool" --version 2>&1 | tail -n1)"
+    if command -v "$tool" >/dev/null 2>&1; then echo "$tool: $(command -v "$tool"): $(bounded "$tool" --version 2>&1 | tail -n1)"
     else echo "$tool: not found"; fi
   done
   echo "cmake: $(cmake --version 2>&1 | head -n1)"; echo "ninja: $(ninja --version 2>&1)"
@@ -208,7 +225,7 @@ probe() {
   echo "python3: $(python3 --version 2>&1)"
   # Which libcupti `import torch` loads: the injection library binds to it in a
   # PyTorch process (docs/profile.md, PyTorch), so its version matters there.
-  python3 - 2>&1 <<'PY' | grep -E '^torch' || echo "torch: not importable"
+  bounded python3 - 2>&1 <<'PY' | grep -E '^torch' || echo "torch: not importable"
 import torch
 print("torch:", torch.__version__, torch.version.cuda)
 maps = sorted({l.split()[-1] for l in open("/proc/self/maps") if "libcupti" in l})
@@ -216,7 +233,7 @@ print("torch's CUPTI (loaded at import):", " ".join(maps) or "none")
 PY
   echo "--- prebuilt flopscope ($build)"
   if [ -x "$build/tools/flopscope" ]; then
-    "$build/tools/flopscope" --version 2>&1
+    bounded "$build/tools/flopscope" --version 2>&1
     ldd "$build/tools/flopscope" 2>&1 | grep -E 'not found|cupti|libstdc|libc\.so'
     readelf -d "$build/tools/flopscope" 2>&1 | grep RUNPATH  # where dlopen looks for cuBLAS too
   else
@@ -228,9 +245,9 @@ probe >"$out/probe.txt" 2>&1
 summary+=("probe|ok|$((SECONDS - t0))|probe.txt")
 
 # ---- 2. is there a GPU? -----------------------------------------------------------
-if ! nvidia-smi -L >/dev/null 2>&1; then
-  summary+=("gpu|none|0|stopping: no GPU visible (nvidia-smi -L failed)")
-  echo "device-check: no GPU visible here (nvidia-smi -L failed): stopping after the probe" >&2
+if ! bounded nvidia-smi -L >/dev/null 2>&1; then
+  summary+=("gpu|none|0|stopping: no GPU visible (nvidia-smi -L failed or took over 20 s)")
+  echo "device-check: no GPU visible here (nvidia-smi -L failed or took over 20 s): stopping after the probe" >&2
   print_summary
   exit 3
 fi
@@ -298,9 +315,17 @@ has() { "$fs" "$1" --help >/dev/null 2>&1; }
 # that adds to it (a run cut short keeps what was done), under 15 MiB: the
 # largest raw counter files are left out first, and named in run.log.
 cstage=$(mktemp -d)  # removed at exit (on_exit)
+# Packing is skipped when the stage is as it was at the last pack, and a file
+# once left out stays out: re-packing every file at each of a dozen calls cost
+# runs 2 and 3 over a minute of their lease.
+packed_stage=""
+left_out=()
 pack_counters() {
   [ -n "$(ls -A "$cstage" 2>/dev/null)" ] || return 0
-  local left_out=() f
+  local f now
+  now=$(cd "$cstage" && find . -type f -printf '%p %s %T@\n' | sort)
+  [ "$now" != "$packed_stage" ] || return 0
+  packed_stage=$now
   while :; do
     tar -czf "$cstage.tgz" -C "$cstage" --exclude-from=<(printf './%s\n' "${left_out[@]}") . 2>>"$log" || return 0
     [ "$(stat -c %s "$cstage.tgz")" -le $((15 << 20)) ] && break
@@ -692,7 +717,7 @@ fi
 # docs/kernels.md only estimates from static SASS counts; --print-details all
 # adds the sections' bodies, such as the warp-stall reasons by cause, which the
 # 2026-11-30 runs (headers only) lacked. The --kernel-name
-# regex names the same kernels by their CUDA symbols (11 ids, 2 launches each).
+# regex names the same kernels by their CUDA symbols (10 ids, 2 launches each: 20 of the 22).
 # Last, so it often gets "no time" in a first call: `--only ncu-tune` then.
 if command -v ncu >/dev/null 2>&1 && has bench; then
   # ncu exits 0 when its --kernel-name matched nothing: the CSV must hold rows.
@@ -718,6 +743,8 @@ if [ -f "$build/CTestTestfile.cmake" ] && [ -x "$build/tests/core_test" ]; then
 fi
 
 [ -s "$out/counters.tgz" ] && summary+=("counters.tgz|ok|0|$(tar -tzf "$out/counters.tgz" | grep -v '/$' | sed 's|^\./||' | tr '\n' ' ')")
+# The steps' notes name what they put in the stage; what did not fit is said here.
+[ ${#left_out[@]} -gt 0 ] && summary+=("counters.tgz|partial|0|left out, over 15 MiB in all: ${left_out[*]}")
 
 print_summary
 # Exit 1 when a step failed, timed out or its program is missing, so that a

@@ -42,7 +42,11 @@ n=$(ls "$out/dc" | wc -l)
 grep -q "=== build" "$out/dc/run.log" && fail "it built without a GPU"
 # Bad options stop before the probe, exit 2: a misspelt --only step ran nothing
 # and exited 0, which would waste a lease.
-for bad in "--only ncu_tune" "--only gpu-tests,bogus" "--budget abc" "--out"; do
+# So are names no step runs under (an absent tool's row, the build) and an
+# --out or --build that cannot be used, which spent a run's steps for nothing.
+: >"$out/a-file"
+for bad in "--only ncu_tune" "--only gpu-tests,bogus" "--budget abc" "--out" "--only sanitizers" "--only build" \
+           "--out $out/a-file/dc" "--build $out/missing-carry.tgz"; do
   # shellcheck disable=SC2086  # split on purpose: option and value
   bash "$src/scripts/device-check.sh" $bad >"$out/stdout" 2>"$out/stderr"
   rc=$?
@@ -50,7 +54,7 @@ for bad in "--only ncu_tune" "--only gpu-tests,bogus" "--budget abc" "--out"; do
   [ "$(wc -l <"$out/stderr")" -eq 1 ] || fail "'$bad' did not say why in one line"
 done
 # (the stand-in nvidia-smi again: on a GPU machine this must not run the steps)
-PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --only ncu-tune,sanitize-memcheck --out "$out/dc2" \
+PATH="$out/bin:$PATH" bash "$src/scripts/device-check.sh" --only "ncu-tune, sanitize-memcheck" --out "$out/dc2" \
   --build "$build" >"$out/stdout" 2>"$out/stderr"
 [ $? -eq 3 ] || fail "--only with known steps did not get as far as the GPU check"
 echo "device-check without a GPU: exit 3, probe.txt and the summary as expected"
