@@ -278,7 +278,8 @@ DeviceInfo device_from_json(const JsonCursor& c) {
 }  // namespace
 
 std::string to_json_text(const ResultsDoc& doc, int indent) {
-  // What parse_results refuses is never written.
+  // A document holding one run twice, which parse_results refuses, is never
+  // written (its other rules hold for what flopscope computes).
   if (const auto rep = first_repeated_run(doc.runs))
     throw_bad_input("results not written: runs[" + std::to_string(rep->first) + "] and runs[" +
                     std::to_string(rep->second) + "] are the same run (" + run_key_label(doc.runs[rep->second]) +

@@ -33,6 +33,9 @@ bool process_running(int pid) {
   return state != 'Z' && state != 'X';
 }
 
+// A process whose status is not its last word: it never wrote one at exit or a signal.
+bool without_final_write(const InjectStatus& s) { return s.state == "running" || s.state == "started"; }
+
 // The pid in "flopscope-<pid>[.<image>].status"; 0 where the name says none.
 int pid_of_status_file(const fs::path& p) {
   return int(std::strtol(p.filename().string().c_str() + std::strlen("flopscope-"), nullptr, 10));
@@ -66,7 +69,7 @@ ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::stri
       continue;
     }
     // A process the application left running.
-    s.still_running = (s.state == "running" || s.state == "started") && process_running(s.pid);
+    s.still_running = without_final_write(s) && process_running(s.pid);
     const std::string results = inject_results_for(p.string());
     if (fs::exists(results)) {
       try {
@@ -194,8 +197,7 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     o.notes.push_back("no CUDA activity was seen: the injection library never started, so '" + app_name +
                       "' did not initialise CUDA (or could not: see below)");
   else if (collection_exit == 0 && total.kernels == 0) {
-    const bool unfinished = std::any_of(c.statuses.begin(), c.statuses.end(),
-                                        [](const InjectStatus& s) { return s.state == "running" || s.state == "started"; });
+    const bool unfinished = std::any_of(c.statuses.begin(), c.statuses.end(), without_final_write);
     // A process without its final write may have run kernels after its last periodic one.
     o.notes.push_back(unfinished ? "no kernel was recorded: the processes' last writes hold none"
                                  : "CUDA was initialised but no kernel ran");

@@ -321,14 +321,11 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
     }
   }
   const RooflineChart chart = build_roofline_chart(doc);
-  if (!chart.omitted.empty()) {
-    os << "\nNot on the roofline:";
-    for (const auto& o : chart.omitted) os << " " << md_cell(o.id) << " (" << md_cell(o.reason) << ");";
-    os << "\n";
-  }
-  if (!chart.levels_omitted.empty()) {
-    os << "\nHierarchical points not drawn:";
-    for (const auto& o : chart.levels_omitted) os << " " << md_cell(o.id) << " (" << md_cell(o.reason) << ");";
+  for (const auto& [title, list] : {std::pair{"Not on the roofline:", &chart.omitted},
+                                     std::pair{"Hierarchical points not drawn:", &chart.levels_omitted}}) {
+    if (list->empty()) continue;
+    os << "\n" << title;
+    for (const auto& o : *list) os << " " << md_cell(o.id) << " (" << md_cell(o.reason) << ");";
     os << "\n";
   }
   return os.str();

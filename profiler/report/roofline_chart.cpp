@@ -448,6 +448,13 @@ std::string marker_svg(const std::string& shape, double x, double y, const std::
   return o.str();
 }
 
+// One "id: reason" line per entry, for a tooltip.
+std::string reasons(const std::vector<ChartOmitted>& omitted) {
+  std::string text;
+  for (const auto& om : omitted) text += (text.empty() ? "" : "\n") + om.id + ": " + om.reason;
+  return text;
+}
+
 std::string chart_body(const RooflineChart& c) {
   std::ostringstream o;
   o << "<rect x=\"0\" y=\"0\" width=\"" << num(c.width) << "\" height=\"" << num(c.height)
@@ -635,9 +642,7 @@ std::string chart_body(const RooflineChart& c) {
   if (!c.omitted.empty()) {
     ly += 6;
     // The reasons vary (no FLOPs, no bytes, off the axes): hover for each.
-    std::string why;
-    for (const auto& om : c.omitted) why += (why.empty() ? "" : "\n") + om.id + ": " + om.reason;
-    o << "<g class=\"omitted\"><title>" << html_escape(why) << "</title><text x=\"" << num(lx) << "\" y=\""
+    o << "<g class=\"omitted\"><title>" << html_escape(reasons(c.omitted)) << "</title><text x=\"" << num(lx) << "\" y=\""
       << num(ly) << "\">not drawn: " << c.omitted.size() << " run" << (c.omitted.size() == 1 ? "" : "s")
       << "</text>\n";
     ly += 14;
@@ -645,9 +650,7 @@ std::string chart_body(const RooflineChart& c) {
   }
   if (!c.levels_omitted.empty()) {
     ly += 16;
-    std::string why;
-    for (const auto& om : c.levels_omitted) why += (why.empty() ? "" : "\n") + om.id + ": " + om.reason;
-    o << "<g class=\"omitted\"><title>" << html_escape(why) << "</title><text x=\"" << num(lx) << "\" y=\""
+    o << "<g class=\"omitted\"><title>" << html_escape(reasons(c.levels_omitted)) << "</title><text x=\"" << num(lx) << "\" y=\""
       << num(ly) << "\">L2/L1 not drawn: " << c.levels_omitted.size() << " (hover)</text></g>\n";
   }
   o << "</g>\n";
