@@ -11,6 +11,7 @@
 
 #include "cupti_callable.h"
 #include "flopscope/error.h"
+#include "flopscope/table.h"  // joined
 #include "metric_plan_host.h"
 #include "session_errors.h"
 
@@ -218,11 +219,6 @@ std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tenso
   return s;
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
-  return out;
-}
 
 }  // namespace
 
@@ -231,7 +227,7 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
                              const std::vector<uint8_t>& counter_availability) {
   const auto chips = supported_chips();
   if (std::find(chips.begin(), chips.end(), chip) == chips.end())
-    throw_bad_input("unknown chip '" + chip + "' (CUPTI supports: " + join(chips, " ") + ")");
+    throw_bad_input("unknown chip '" + chip + "' (CUPTI supports: " + joined(chips, " ") + ")");
   for (const auto& t : tensor) parse_tensor_list(t);  // validates each word
 
   MetricPlan plan;
@@ -279,7 +275,7 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
       else if (spec.candidates.empty())
         q.note = chip + " has " + spec.missing_note;
       else
-        q.note = chip + " lacks " + join(missing, ", ");
+        q.note = chip + " lacks " + joined(missing);
       plan.notes.push_back(q.key + ": not collected (" + q.note + ")");
     }
     for (const MetricTerm& t : q.terms) metrics.insert(t.metric);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "flopscope/error.h"
+#include "flopscope/table.h"  // joined
 #include "flopscope/estimate.h"
 #include "json_reader.h"
 
@@ -29,11 +30,6 @@ const std::vector<std::string>& known_keys() {
   return keys;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
 
 // Far beyond any model, and small enough that the estimator's products of two
 // sizes (heads x head_dim, say) stay within 64-bit integers.
@@ -65,7 +61,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   for (auto it = j.begin(); it != j.end(); ++it) {
     const auto& keys = known_keys();
     if (std::find(keys.begin(), keys.end(), it.key()) == keys.end())
-      throw_bad_input(origin + ": unknown key '" + it.key() + "' (known: " + join(keys) + ")");
+      throw_bad_input(origin + ": unknown key '" + it.key() + "' (known: " + joined(keys) + ")");
   }
   ModelConfig m;
   m.name = origin;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "flopscope/error.h"
+#include "flopscope/table.h"  // joined
 #include "flopscope/gate.h"
 
 namespace flopscope {
@@ -100,11 +101,6 @@ std::string RunKey::label() const { return run_key_text(id, shape, nvtx); }
 
 RunKey run_key_of(const RunRecord& r) { return RunKey{r.id, r.shape, distinguishing_nvtx(r)}; }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s.append(s.empty() ? "" : ", ").append(x);
-  return s;
-}
 
 bool RunComparison::work_changed() const {
   return std::any_of(work.begin(), work.end(), [](const WorkDelta& w) { return w.changed; });

@@ -99,6 +99,12 @@ std::string fmt_fixed(double v, int decimals) {
   return buf;
 }
 
+std::string joined(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const std::string& item : items) out.append(out.empty() ? "" : sep).append(item);
+  return out;
+}
+
 std::string fmt_si(double v) {
   if (std::isnan(v)) return "nan";
   static const char* suffix[] = {"", "k", "M", "G", "T", "P", "E"};

@@ -152,8 +152,6 @@ struct RunKey {
 /// The key compare matches `r` by: its id, shape and distinguishing NVTX path.
 RunKey run_key_of(const RunRecord& r);
 
-/// "a, b, c": the gate's lists of quantities and reasons in its messages.
-std::string joined(const std::vector<std::string>& v);
 
 struct RunComparison {
   RunKey key;

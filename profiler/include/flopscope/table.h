@@ -2,6 +2,7 @@
 /// A small text table: aligned columns that fit a width, with optional ANSI
 /// color that is dropped when the output is not a terminal.
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace flopscope {
@@ -44,6 +45,8 @@ size_t text_columns(const std::string& s);
 std::string first_columns(const std::string& s, size_t n);
 /// 3 significant digits with an SI suffix: 1.23G, 456M, 7.89T.
 std::string fmt_si(double v);
+/// The items with `sep` between them ("a, b, c"), for lists in messages.
+std::string joined(const std::vector<std::string>& items, std::string_view sep = ", ");
 /// Seconds in the most readable unit: "812 us", "1.42 ms", "2.10 s".
 std::string fmt_time(double seconds);
 
