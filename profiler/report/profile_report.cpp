@@ -55,8 +55,8 @@ std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool co
   if (shown < doc.runs.size())
     s += "... and " + std::to_string(doc.runs.size() - shown) + " more kernel rows (" + share(rest_s) +
          "% of the GPU time; --top 0 prints them, --out keeps them)\n";
-  s += "GPU time per kernel name x NVTX path (CUPTI activity records), longest first; 'precision?' is "
-       "guessed from the name, or with counters the pipe that executed most of the FLOPs.\n";
+  s += "GPU time per kernel name x NVTX path (CUPTI activity records), longest first.\n"
+       "'precision?': guessed from the name, or with counters the pipe that did most FLOPs.\n";
   if (any_hw)
     s += "hw FLOP: hardware-counted FLOPs per launch (mean over profiled launches); HFU against the peak "
          "of 'precision?'.\n";
