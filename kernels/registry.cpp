@@ -61,6 +61,8 @@ int64_t parse_int(const std::string& text, const std::string& what) {
   int64_t v = 0;
   const char* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec == std::errc::result_out_of_range)
+    throw_bad_input(what + ": '" + text + "' is out of range (at most 9223372036854775807)");
   if (ec != std::errc() || p != end || text.empty())
     throw_bad_input(what + ": '" + text + "' is not an integer");
   return v;
@@ -167,7 +169,7 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg) {
       given.push_back(name);
       values[size_t(it - spec.params.begin())] = parse_int(item.substr(eq + 1), "--shape " + name);
     }
-  } else if (arg.find_first_not_of("0123456789x") == std::string::npos) {
+  } else if (arg.find_first_not_of("0123456789x-") == std::string::npos) {  // '-': the range check names a negative
     const auto parts = split(arg, 'x');
     if (parts.size() != spec.params.size())
       throw_bad_input("--shape '" + arg + "': " + id + " takes " +

@@ -202,7 +202,7 @@ KernelSpec make_ffn_spec(FfnSpecArgs args, std::function<Launch<T>()> make_launc
     // d_ff first: SwiGLU's w1_cols (2 * d_ff) would overflow for d_ff >= 2^62.
     if (d.tokens > big || d.d_model > big || d.d_ff > big || w1_cols(d) > big)
       return std::string("tokens, d_model and d_ff must be at most ") + kMaxIndexDimText +
-             " (half that for SwiGLU's d_ff)";
+             " (half that for SwiGLU's d_ff): choose a smaller --shape";
     return check ? check(d) : std::string();
   };
   const bool needs_h = !fused;

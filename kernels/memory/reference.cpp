@@ -15,9 +15,13 @@ void softmax_rows_reference(const float* x, int64_t rows, int64_t cols, double* 
     double* yr = y + r * cols;
     double mx = -INFINITY;
     for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, double(xr[c]));
+    // As the kernel: a row of all -inf (fully masked) gives zeros, not
+    // exp(-inf - -inf) = NaN.
+    const double shift = mx == -INFINITY ? 0 : mx;
     double sum = 0;
-    for (int64_t c = 0; c < cols; ++c) sum += (yr[c] = std::exp(double(xr[c]) - mx));
-    for (int64_t c = 0; c < cols; ++c) yr[c] /= sum;
+    for (int64_t c = 0; c < cols; ++c) sum += (yr[c] = std::exp(double(xr[c]) - shift));
+    if (sum > 0)
+      for (int64_t c = 0; c < cols; ++c) yr[c] /= sum;
   }
 }
 

@@ -272,6 +272,10 @@ TEST(ResolveShape, ErrorsNameTheProblem) {
   EXPECT_NE(error_of(s, "5x8").find("takes 3 values (m, n, causal), got 2"), std::string::npos);
   EXPECT_NE(error_of(s, "m=0").find("needs m >= 1, got 0"), std::string::npos);
   EXPECT_NE(error_of(s, "m=abc").find("'abc' is not an integer"), std::string::npos);
+  // A negative AxBxC value was looked up as a preset; an integer past int64 was "not an integer".
+  EXPECT_NE(error_of(s, "-1x8x0").find("needs m >= 1, got -1"), std::string::npos) << error_of(s, "-1x8x0");
+  EXPECT_NE(error_of(s, "99999999999999999999x8x0").find("out of range (at most 9223372036854775807)"),
+            std::string::npos);
   EXPECT_NE(error_of(s, "huge").find("no preset 'huge' (presets: default, small"),
             std::string::npos);
   EXPECT_NE(error_of(s, "n=12").find("toy.v.fp32 m=64 n=12 causal=0: n must be a multiple of 8"),

@@ -69,6 +69,15 @@ TEST(MemoryReference, SoftmaxRows) {
   EXPECT_NEAR(y[1], 0.75, 1e-7);
   EXPECT_EQ(y[2], 0.5);
   EXPECT_EQ(y[3], 0.5);
+  // A fully masked row (all -inf) is zeros, as the kernel gives (it was NaN,
+  // which no kernel output could match); one finite entry takes all the weight.
+  const float masked[] = {-INFINITY, -INFINITY, -INFINITY, 0};
+  double z[4];
+  mem::softmax_rows_reference(masked, 2, 2, z);
+  EXPECT_EQ(z[0], 0.0);
+  EXPECT_EQ(z[1], 0.0);
+  EXPECT_EQ(z[2], 0.0);
+  EXPECT_EQ(z[3], 1.0);
 }
 
 // memory.softmax's threads per row: the fewest whole warps (up to 8) whose
