@@ -170,9 +170,13 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg);
 
 /// Peak host bytes of an instance that keeps a float copy of every input (the
 /// CPU reference reads them), stages one input as T while uploading it, and at
-/// validation downloads the output as T and converts it to float.
-inline double host_bytes_of(double input_elems, double largest_input, double output_elems, double elem_size) {
-  const double staging = elem_size * largest_input, validation = (elem_size + 4.0) * output_elems;
+/// validation downloads the output as T, converts it to float, and holds a
+/// double reference value and an index for each of `compared_elems` outputs
+/// (left out, a softmax row of 2^26 columns peaked 772 MiB above the estimate).
+inline double host_bytes_of(double input_elems, double largest_input, double output_elems, double compared_elems,
+                            double elem_size) {
+  const double staging = elem_size * largest_input,
+               validation = (elem_size + 4.0) * output_elems + (8.0 + double(sizeof(size_t))) * compared_elems;
   return 4.0 * input_elems + (staging > validation ? staging : validation);
 }
 

@@ -44,14 +44,20 @@ inline size_t reference_sample_count(int64_t m, int64_t n, int64_t k) {
   return size_t(std::min<int64_t>(budget, m * n));
 }
 
-/// Rows and columns to check: a grid of about reference_sample_count outputs
-/// that always includes the first and last row and column (the tail tiles).
-inline std::pair<std::vector<size_t>, std::vector<size_t>> reference_grid_axes(int64_t m, int64_t n,
-                                                                               int64_t k, uint64_t seed) {
+/// How many rows and columns reference_grid_axes picks.
+inline std::pair<size_t, size_t> reference_grid_size(int64_t m, int64_t n, int64_t k) {
   const double budget = double(reference_sample_count(m, n, k));
   const size_t side = size_t(std::ceil(std::sqrt(budget)));
   const size_t rows = std::min<size_t>(size_t(m), std::max<size_t>(side, size_t(budget / double(n))));
   const size_t cols = std::min<size_t>(size_t(n), std::max<size_t>(1, size_t(budget / double(rows))));
+  return {rows, cols};
+}
+
+/// Rows and columns to check: a grid of about reference_sample_count outputs
+/// that always includes the first and last row and column (the tail tiles).
+inline std::pair<std::vector<size_t>, std::vector<size_t>> reference_grid_axes(int64_t m, int64_t n,
+                                                                               int64_t k, uint64_t seed) {
+  const auto [rows, cols] = reference_grid_size(m, n, k);
   return {sample_indices(size_t(m), rows, seed), sample_indices(size_t(n), cols, seed + 1)};
 }
 
@@ -139,7 +145,9 @@ KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_lau
   };
   s.host_bytes = [elements](const Shape& sh) {
     const auto [a, b, c] = elements(sh);
-    return host_bytes_of(a + b, std::max(a, b), c, double(sizeof(T)));
+    const GemmDims d = dims_of(sh);
+    const auto [rows, cols] = reference_grid_size(d.m, d.n, d.k);
+    return host_bytes_of(a + b, std::max(a, b), c, double(rows) * double(cols), double(sizeof(T)));
   };
   s.create = [dtype = args.dtype, make_launch](const Shape& sh) -> std::unique_ptr<KernelInstance> {
     return std::make_unique<GemmInstance<T>>(dims_of(sh), dtype, make_launch());

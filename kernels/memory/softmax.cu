@@ -14,6 +14,12 @@
 namespace flopscope::kernels::memory {
 namespace {
 
+/// Rows validated, whole: at most ~2^22 reference elements (one row, however long).
+size_t reference_row_count(int64_t rows, int64_t cols) {
+  const int64_t max_rows = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(cols, 1));
+  return size_t(std::min(max_rows, rows));
+}
+
 template <class T>
 class SoftmaxInstance final : public KernelInstance {
  public:
@@ -35,9 +41,7 @@ class SoftmaxInstance final : public KernelInstance {
 
   Validation validate() override {
     const std::vector<float> out = download_as_float(y_);
-    // Whole rows: at most ~2^22 reference elements.
-    const size_t max_rows = size_t(std::max<int64_t>(1, (int64_t(1) << 22) / cols_));
-    const std::vector<size_t> rows = sample_indices(size_t(rows_), max_rows, seed_ ^ 0x50f7);
+    const std::vector<size_t> rows = sample_indices(size_t(rows_), reference_row_count(rows_, cols_), seed_ ^ 0x50f7);
     return compare_rows(out, rows, size_t(cols_), [&](size_t r, double* ref) {
       softmax_rows_reference(&host_x_[r * size_t(cols_)], 1, cols_, ref);
     }, tolerance_for(dtype_));
@@ -76,8 +80,9 @@ KernelSpec softmax_spec(const char* dtype) {
            double(shape_get(sh, "cols").value_or(0)) * sizeof(T);
   };
   s.host_bytes = [](const Shape& sh) {
-    const double n = double(shape_get(sh, "rows").value_or(0)) * double(shape_get(sh, "cols").value_or(0));
-    return host_bytes_of(n, n, n, double(sizeof(T)));
+    const int64_t rows = shape_get(sh, "rows").value_or(0), cols = shape_get(sh, "cols").value_or(0);
+    const double n = double(rows) * double(cols);
+    return host_bytes_of(n, n, n, double(reference_row_count(rows, cols)) * double(cols), double(sizeof(T)));
   };
   s.create = [dtype = std::string(dtype)](const Shape& sh) -> std::unique_ptr<KernelInstance> {
     return std::make_unique<SoftmaxInstance<T>>(shape_get(sh, "rows").value_or(1),
