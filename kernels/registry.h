@@ -172,11 +172,13 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg);
 /// CPU reference reads them), stages one input as T while uploading it, and at
 /// validation downloads the output as T, converts it to float, and holds a
 /// double reference value and an index for each of `compared_elems` outputs
-/// (left out, a softmax row of 2^26 columns peaked 772 MiB above the estimate).
+/// (left out, a softmax row of 2^26 columns peaked 772 MiB above the estimate),
+/// and whatever scratch its reference takes (`reference_scratch`, bytes).
 inline double host_bytes_of(double input_elems, double largest_input, double output_elems, double compared_elems,
-                            double elem_size) {
+                            double elem_size, double reference_scratch = 0) {
   const double staging = elem_size * largest_input,
-               validation = (elem_size + 4.0) * output_elems + (8.0 + double(sizeof(size_t))) * compared_elems;
+               validation = (elem_size + 4.0) * output_elems + (8.0 + double(sizeof(size_t))) * compared_elems +
+                            reference_scratch;
   return 4.0 * input_elems + (staging > validation ? staging : validation);
 }
 

@@ -89,12 +89,20 @@ if [ -n "$only" ]; then
   known=$( (grep -oE '^ *(NOTE=[^ ]* +)?step [a-z][a-z0-9-]*' "$0" | awk '{print $NF}'
             echo sanitize-memcheck; echo sanitize-racecheck) | grep -vx build | sort -u)  # the last two: step "sanitize-$tool"
   IFS=, read -ra wanted <<< "${only//,/ ,}"
+  named=0
   for w in "${wanted[@]}"; do
     w=${w// /}
-    [ -z "$w" ] || grep -qx -- "$w" <<< "$known" ||
+    [ -n "$w" ] || continue
+    named=1
+    grep -qx -- "$w" <<< "$known" ||
       { echo "device-check: --only names no step '$w' (steps: $(echo $known))" >&2; exit 2; }
   done
+  # `--only "$STEPS"` with STEPS unset would run nothing and exit 0.
+  [ "$named" = 1 ] || { echo "device-check: --only names no step (steps: $(echo $known))" >&2; exit 2; }
 fi
+# A carried archive that is not there is said before anything is cleared or written.
+[[ "$build" != *.tgz ]] || [ -r "$build" ] ||
+  { echo "device-check: cannot read --build '$build' (carry it: run scripts/pack-device-build.sh here)" >&2; exit 2; }
 mkdir -p "$out" 2>/dev/null && [ -d "$out" ] && [ -w "$out" ] ||
   { echo "device-check: cannot write to --out '$out' (make it a writable directory)" >&2; exit 2; }
 # An earlier run's outputs in a reused folder (./device-out) would be filed as

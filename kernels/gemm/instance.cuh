@@ -147,7 +147,9 @@ KernelSpec make_gemm_spec(GemmSpecArgs args, std::function<Launch<T>()> make_lau
     const auto [a, b, c] = elements(sh);
     const GemmDims d = dims_of(sh);
     const auto [rows, cols] = reference_grid_size(d.m, d.n, d.k);
-    return host_bytes_of(a + b, std::max(a, b), c, double(rows) * double(cols), double(sizeof(T)));
+    // reference_grid gathers the sampled columns of B (cols x k floats): 4 GiB at m=1, k=2^18.
+    return host_bytes_of(a + b, std::max(a, b), c, double(rows) * double(cols), double(sizeof(T)),
+                         4.0 * double(cols) * double(d.k));
   };
   s.create = [dtype = args.dtype, make_launch](const Shape& sh) -> std::unique_ptr<KernelInstance> {
     return std::make_unique<GemmInstance<T>>(dims_of(sh), dtype, make_launch());

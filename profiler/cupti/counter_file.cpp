@@ -374,6 +374,7 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
   std::vector<uint32_t> wanted;
   for (const auto& r : f.ranges)
     if (r.image == image_index) wanted.push_back(r.range_index);
+  const bool alone = single_threaded();  // before the fork: the child must not read /proc before its alarm
   const pid_t pid = ::fork();
   if (pid < 0) return;  // cannot probe; evaluate directly
   constexpr int kReadable = 0, kCuptiError = 77;  // anything else: the child crashed
@@ -381,7 +382,6 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
   // in this time never will, unless it inherited a lock another thread of
   // this process held at the fork (see below).
   constexpr unsigned kProbeSeconds = 30;
-  const bool alone = single_threaded();  // before the fork: the child has one thread whatever this had
   if (pid == 0) {
     ::alarm(kProbeSeconds);
     // The child's own crash report (a sanitizer's, say) would only be noise.
@@ -414,6 +414,9 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
     ::nanosleep(&pause, nullptr);
   }
   timed_out = timed_out || (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM);
+  // Killed by someone else (the OOM killer): says nothing of the image; read
+  // unprobed, as when fork fails.
+  if (!timed_out && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return;
   // A process with other threads (a GPU test reading back its session's file)
   // may have handed the child a lock one of them held: read here unprobed, as
   // when fork fails. Alone (the CLI), the image never finishes: evaluated here

@@ -46,7 +46,7 @@ grep -q "=== build" "$out/dc/run.log" && fail "it built without a GPU"
 # --out or --build that cannot be used, which spent a run's steps for nothing.
 : >"$out/a-file"
 for bad in "--only ncu_tune" "--only gpu-tests,bogus" "--budget abc" "--out" "--only sanitizers" "--only build" \
-           "--out $out/a-file/dc" "--build $out/missing-carry.tgz"; do
+           "--out $out/a-file/dc" "--out $out/dc3 --build $out/missing-carry.tgz" "--only ,"; do
   # shellcheck disable=SC2086  # split on purpose: option and value
   bash "$src/scripts/device-check.sh" $bad >"$out/stdout" 2>"$out/stderr"
   rc=$?

@@ -110,12 +110,13 @@ TEST(Registry, GemmModelAndBytes) {
     EXPECT_DOUBLE_EQ(w->model(shape).flops, 2.0 * 256 * 128 * 64);
   }
   // 131072^3 bf16 fits an H200 (96 GiB) but not its 128 GiB host: A and B as
-  // float (128 GiB), then C downloaded as bf16 and float (96 GiB), and a double
-  // and an index for each of the 4096 outputs compared (64 KiB).
+  // float (128 GiB), then C downloaded as bf16 and float (96 GiB), a double
+  // and an index for each of the 4096 outputs compared (a 64 x 64 grid: 64 KiB),
+  // and the reference's copy of B's 64 sampled columns (32 MiB).
   const Shape big = resolve_shape(*s, "m=131072,n=131072,k=131072");
   const double gib = 1024.0 * 1024 * 1024;
   EXPECT_DOUBLE_EQ(s->device_bytes(big) / gib, 96.0);
-  EXPECT_DOUBLE_EQ(s->host_bytes(big), (128.0 + 96.0) * gib + 4096 * 16.0);
+  EXPECT_DOUBLE_EQ(s->host_bytes(big), (128.0 + 96.0) * gib + 4096 * 16.0 + 4.0 * 64 * 131072);
   // A short k compares many outputs (up to 2e8 multiply-adds): at k = 8,
   // 16384^2 outputs are 25 million compared, 0.37 GiB that were left out.
   const Shape flat = resolve_shape(*s, "m=16384,n=16384,k=8");

@@ -198,9 +198,14 @@ void unblock(int sig) {
 }
 
 // Waits up to `ms` (forever when negative) for a handler's post: true when
-// one came, false at the timeout. The helper blocks every signal, so no EINTR.
+// one came, false at the timeout (or a semaphore error). The helper blocks
+// every signal, so EINTR is not expected; it is waited through all the same.
 bool wait_for_signal(int ms) {
-  if (ms < 0) return ::sem_wait(&g_wake) == 0;
+  if (ms < 0) {
+    while (::sem_wait(&g_wake) != 0)
+      if (errno != EINTR) return false;
+    return true;
+  }
   timespec deadline{};
   ::clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += ms / 1000;
@@ -209,7 +214,9 @@ bool wait_for_signal(int ms) {
     deadline.tv_sec += 1;
     deadline.tv_nsec -= 1000000000L;
   }
-  return ::sem_clockwait(&g_wake, CLOCK_MONOTONIC, &deadline) == 0;
+  while (::sem_clockwait(&g_wake, CLOCK_MONOTONIC, &deadline) != 0)
+    if (errno != EINTR) return false;
+  return true;
 }
 
 void helper_main() {
@@ -227,6 +234,8 @@ void helper_main() {
       write_outputs("signal " + std::to_string(sig), dying);
       int waiting = kWaiting;
       if (!g_handshake.compare_exchange_strong(waiting, kAcked) && dying) end_process_with(sig);
+    } else if (period < 0) {
+      return;  // no period, and the semaphore failed: only the exit handler writes
     } else {
       const auto t0 = std::chrono::steady_clock::now();
       write_outputs("running", false);
