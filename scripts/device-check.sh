@@ -233,12 +233,18 @@ probe() {
   echo "python3: $(python3 --version 2>&1)"
   # Which libcupti `import torch` loads: the injection library binds to it in a
   # PyTorch process (docs/profile.md, PyTorch), so its version matters there.
-  bounded python3 - 2>&1 <<'PY' | grep -E '^torch' || echo "torch: not importable"
+  # A first import from a cold disk can take a while: 60 s, and a timeout is said as such.
+  local torch_out torch_rc
+  torch_out=$(timeout -k 5 60 python3 - 2>&1 <<'PY'
 import torch
 print("torch:", torch.__version__, torch.version.cuda)
 maps = sorted({l.split()[-1] for l in open("/proc/self/maps") if "libcupti" in l})
 print("torch's CUPTI (loaded at import):", " ".join(maps) or "none")
 PY
+  )
+  torch_rc=$?
+  if [ "$torch_rc" = 124 ] || [ "$torch_rc" = 137 ]; then echo "torch: import did not finish in 60 s"
+  else grep -E '^torch' <<<"$torch_out" || echo "torch: not importable"; fi
   echo "--- prebuilt flopscope ($build)"
   if [ -x "$build/tools/flopscope" ]; then
     bounded "$build/tools/flopscope" --version 2>&1
