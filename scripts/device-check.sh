@@ -105,17 +105,20 @@ fi
   { echo "device-check: cannot read --build '$build' (carry it: run scripts/pack-device-build.sh here)" >&2; exit 2; }
 mkdir -p "$out" 2>/dev/null && [ -d "$out" ] && [ -w "$out" ] ||
   { echo "device-check: cannot write to --out '$out' (make it a writable directory)" >&2; exit 2; }
+# The eight files this script writes under $out.
+outputs=(probe.txt run.log bench.json bench_large.json ceilings.json profile.json counters.tgz ncu.csv)
 # An earlier run's outputs in a reused folder (./device-out) would be filed as
-# this run's: the eight this script writes start afresh.
-for f in probe.txt run.log bench.json bench_large.json ceilings.json profile.json counters.tgz ncu.csv; do
+# this run's: they start afresh.
+for f in "${outputs[@]}"; do
   rm -f -- "${out:?}/$f"
 done
 # flopscope writes its outputs (bench*.json, ceilings.json, profile.json) through
 # a temporary beside each (.NAME.tmp.PID.N, then a rename; .NAME.tmp.PID before
 # 2026-12-01): a step killed mid-write leaves one behind. Temporaries named after
-# any of our eight outputs, from an earlier run or this one, are removed at the
+# any of our outputs, from an earlier run or this one, are removed at the
 # start and at exit; nothing else.
-tmp_re='^\.(probe\.txt|run\.log|bench\.json|bench_large\.json|ceilings\.json|profile\.json|counters\.tgz|ncu\.csv)\.tmp\.[0-9]+(\.[0-9]+)?$'
+names=$(IFS='|'; echo "${outputs[*]//./\\.}")
+tmp_re="^\\.($names)\\.tmp\\.[0-9]+(\\.[0-9]+)?\$"
 remove_leftover_tmp() {
   local f
   for f in "$out"/.*.tmp.*; do
