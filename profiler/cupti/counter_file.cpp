@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -475,9 +474,8 @@ std::vector<EvaluatedRange> evaluate_counter_file(const CounterFile& f) {
     const std::vector<double> v = host->evaluate(image, r.range_index, f.metrics);
     std::map<std::string, double> values;
     for (size_t i = 0; i < f.metrics.size(); ++i) {
-      // No counter, rate or ratio of a range that ran reads NaN, infinite or
-      // below 0: such a value is damage the CRC did not catch.
-      if (!std::isfinite(v[i]) || v[i] < 0)
+      // Damage the CRC did not catch: a live session saves no such range.
+      if (!readable_counter_value(v[i]))
         throw_bad_input("counter image " + std::to_string(r.image) + ", range " + std::to_string(r.range_index) +
                         ": " + f.metrics[i] + " evaluates to " + std::to_string(v[i]) +
                         ", which no counter reads; the file is damaged");

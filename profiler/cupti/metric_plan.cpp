@@ -3,6 +3,7 @@
 #include "flopscope/metric_plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -323,5 +324,7 @@ HwCounters hw_counters_from_values(const std::vector<Quantity>& quantities,
   if (any_flops) hw.flops_total = total;
   return hw;
 }
+
+bool readable_counter_value(double v) { return std::isfinite(v) && v >= 0; }
 
 }  // namespace flopscope

@@ -146,6 +146,8 @@ struct Session::Impl {
   uint64_t graph_launches = 0;
   uint64_t capturing_skipped = 0;  // launches into a capturing stream, not noted
   uint64_t unnamed_ranges = 0;     // ranges of batches with no noted launch (graph kernels)
+  uint64_t unreadable_ranges = 0;  // ranges with a value no counter reads (NaN, < 0)
+  std::string first_unreadable;    // the first such value, for the note
   // User replay (replay()): the pass in progress, and whether a pass launched
   // more kernels than a batch holds (it cannot be flushed inside a pass).
   int pass = 0;
@@ -333,13 +335,26 @@ void Session::Impl::absorb_locked(cupti::RangeProfiler::Batch b) {
   for (size_t i = 0; i < b.ranges; ++i) {
     const std::vector<double> v = host->evaluate(b.image, i, plan.metrics);
     std::map<std::string, double> values;
-    for (size_t k = 0; k < plan.metrics.size(); ++k) values[plan.metrics[k]] = v[k];
+    bool readable = true;
+    for (size_t k = 0; k < plan.metrics.size(); ++k) {
+      if (readable_counter_value(v[k])) {
+        values[plan.metrics[k]] = v[k];
+        continue;
+      }
+      // Left out, so the quantities built on it are absent rather than NaN in
+      // a results file no command could read back.
+      if (readable && unreadable_ranges++ == 0)
+        first_unreadable = plan.metrics[k] + " = " + std::to_string(v[k]) + " at launch " +
+                           std::to_string(next_launch + i);
+      readable = false;
+    }
     KernelCounters kc;
     kc.kernel = names_ok ? batch[i].kernel : "";
     kc.nvtx = names_ok ? batch[i].nvtx : run_nvtx;
     kc.launch = next_launch + i;
     kc.hw = hw_counters_from_values(plan.quantities, values);
-    if (opt.keep_raw)
+    // A file holding the range would be refused as damaged (evaluate_counter_file).
+    if (opt.keep_raw && readable)
       ranges.push_back({kc.kernel, kc.nvtx, cupti::counter_data_range_name(b.image, i), image, uint32_t(i),
                         kc.launch, run});
     results.push_back(std::move(kc));
@@ -477,6 +492,8 @@ void Session::Impl::begin_locked(const CounterRun& r, const std::string& nvtx) {
   graph_launches = 0;
   capturing_skipped = 0;
   unnamed_ranges = 0;
+  unreadable_ranges = 0;
+  first_unreadable.clear();
   graph_batches_empty = 0;
   graph_pending = false;
   pass = 0;
@@ -493,6 +510,9 @@ void Session::Impl::end_notes_locked() {
                     (graph_batches_empty > 0 ? "; after " + std::to_string(graph_batches_empty) +
                                                    " of them CUPTI made none, so those kernels are not counted"
                                              : ""));
+  if (unreadable_ranges > 0)
+    notes.push_back(std::to_string(unreadable_ranges) + " ranges evaluated a counter to a value no counter reads (" +
+                    first_unreadable + "): those values are left out, and those ranges out of the counter file");
   raw.dropped_ranges = dropped;
 }
 

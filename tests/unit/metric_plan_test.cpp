@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "flopscope/error.h"
 #include "flopscope/metric_plan.h"
@@ -218,6 +220,16 @@ TEST(MetricPlan, CountersFromValues) {
   // A quantity whose metric was not evaluated stays absent.
   v.erase("lts__t_bytes.sum");
   EXPECT_FALSE(hw_counters_from_values(p.quantities, v).l2_bytes);
+}
+
+TEST(MetricPlan, OnlyFiniteNonNegativeValuesAreReadable) {
+  // A live session leaves such a value out (and its range out of the counter
+  // file); a file holding one is refused as damaged.
+  EXPECT_TRUE(readable_counter_value(0));
+  EXPECT_TRUE(readable_counter_value(1.5e18));
+  EXPECT_FALSE(readable_counter_value(-1));
+  EXPECT_FALSE(readable_counter_value(std::nan("")));
+  EXPECT_FALSE(readable_counter_value(std::numeric_limits<double>::infinity()));
 }
 
 TEST(MetricPlan, SharedTensorCounterGoesToTheRealType) {

@@ -84,4 +84,9 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
 HwCounters hw_counters_from_values(const std::vector<Quantity>& quantities,
                                    const std::map<std::string, double>& values);
 
+/// Whether an evaluated counter, rate or ratio of a range that ran is a value
+/// one can read: finite and at least 0. NaN, infinity or a negative count is
+/// damage (a file) or a CUPTI fault (a live session), never a measurement.
+bool readable_counter_value(double v);
+
 }  // namespace flopscope
