@@ -167,9 +167,9 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
     }
     // The shape only where one label runs at several shapes: width goes to numbers.
     std::map<std::string, size_t> shapes_per_label;
-    for (const auto& row : rows) ++shapes_per_label[run_label(row.id, row.nvtx, row.shape)];
+    for (const auto& row : rows) ++shapes_per_label[run_label(row.id, row.nvtx)];
     for (const auto& row : rows) {
-      const std::string label = run_label(row.id, row.nvtx, row.shape);
+      const std::string label = run_label(row.id, row.nvtx);
       std::vector<Cell> cells{terminal_text(shapes_per_label[label] > 1 ? label + " (" + row.shape + ")" : label)};
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
@@ -347,7 +347,7 @@ std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
   for (size_t d = 0; d < docs.size(); ++d) os << (d > 0 ? "---:|---:|---:|" : "---:|---:|");
   os << "\n";
   for (const auto& row : side_by_side(docs)) {
-    os << "| " << md_cell(run_label(row.id, row.nvtx, row.shape)) << " | " << md_cell(row.shape) << " |";
+    os << "| " << md_cell(run_label(row.id, row.nvtx)) << " | " << md_cell(row.shape) << " |";
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;

@@ -369,7 +369,7 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
   }
   o << "</tr></thead><tbody>\n";
   for (const auto& row : side_by_side(docs)) {
-    o << "<tr>" << text_td(run_label(row.id, row.nvtx, row.shape)) << shape_td(row.shape);
+    o << "<tr>" << text_td(run_label(row.id, row.nvtx)) << shape_td(row.shape);
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;

@@ -78,14 +78,13 @@ std::string terminal_text(const std::string& s) {
   return out;
 }
 
-std::string run_label(const std::string& id, const std::string& nvtx, const std::string& shape) {
-  if (nvtx.empty() || nvtx == bench_nvtx_range(id, shape)) return id;
-  return id + " in " + nvtx;
+std::string run_label(const std::string& id, const std::string& nvtx) {
+  return nvtx.empty() ? id : id + " in " + nvtx;
 }
 
 std::string run_title(const RunRecord& r) {
   const std::string shape = shape_string(r.shape);
-  const std::string label = run_label(r.id, r.nvtx, shape);
+  const std::string label = run_label(r);
   return shape.empty() ? label : label + " " + shape;
 }
 
@@ -419,7 +418,7 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
     for (size_t i = 0; i < docs[d].runs.size(); ++i) {
       const RunRecord& r = docs[d].runs[i];
       const auto [it, fresh] = row_of.emplace(run_key(r), rows.size());
-      if (fresh) rows.push_back({r.id, shape_string(r.shape), r.nvtx, std::vector<std::optional<size_t>>(docs.size())});
+      if (fresh) rows.push_back({r.id, shape_string(r.shape), distinguishing_nvtx(r), std::vector<std::optional<size_t>>(docs.size())});
       // A file holds each run_key once (results_json refuses duplicates).
       rows[it->second].runs[d] = i;
     }

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <initializer_list>
 #include <regex>
 
 #include "flopscope/ci_report.h"
 #include "flopscope/error.h"
 #include "flopscope/gate.h"
+#include "flopscope/views.h"
 #include "unit/gate_sample.h"
 #include "unit/xml_check.h"
 
@@ -451,6 +453,31 @@ TEST(GateMatching, BenchsOwnNvtxRangeDoesNotTellRunsApart) {
   const auto other = cmp(a, b);
   ASSERT_EQ(other.only_in_current.size(), 1u);
   EXPECT_EQ(other.only_in_current[0].label(), "gemm.cublas.bf16 k=8192 n=8192 m=8192 [step/forward]");
+}
+
+// A file re-sorted after bench wrote it (`jq -S`, Python's sort_keys) has its
+// shape keys in a new order and bench's range as written: still bench's own
+// range (it was taken for an application's, and no run matched, exit 2).
+TEST(GateMatching, ReorderedShapeKeysKeepBenchsRange) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  for (ResultsDoc* d : {&a, &b})
+    for (RunRecord& r : d->runs) r.nvtx = bench_nvtx_range(r.id, shape_string(r.shape));
+  for (RunRecord& r : b.runs) std::sort(r.shape.begin(), r.shape.end());
+  const auto rep = cmp(a, b);
+  EXPECT_EQ(rep.runs.size(), 2u);
+  EXPECT_TRUE(rep.only_in_current.empty());
+  EXPECT_EQ(run_label(b.runs[0]), "gemm.cublas.bf16");
+  EXPECT_EQ(distinguishing_nvtx(b.runs[0]), "");
+  // Every pair once, joined by single spaces; keys may hold spaces themselves.
+  const Shape odd{{"m", 1}, {"a b", 2}};
+  EXPECT_TRUE(is_bench_nvtx_range("g.v.t a b=2 m=1", "g.v.t", odd));
+  EXPECT_TRUE(is_bench_nvtx_range("g.v.t m=1 a b=2", "g.v.t", odd));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t m=1", "g.v.t", odd));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t m=1 m=1 a b=2", "g.v.t", odd));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t m=1  a b=2", "g.v.t", odd));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t a b=2 m=12", "g.v.t", odd));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.tm=1 a b=2", "g.v.t", odd));
+  EXPECT_FALSE(is_bench_nvtx_range("step/forward", "g.v.t", odd));
 }
 
 // Shape keys are free text in the file: a key that spells another shape

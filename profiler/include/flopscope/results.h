@@ -120,9 +120,12 @@ struct ResultsDoc {
   std::vector<RunRecord> runs;
 };
 
+/// Whether `nvtx` is bench's own range around a run of `id` at `shape`
+/// (bench_nvtx_range), its shape's keys in any order: a file re-sorted since
+/// bench wrote it (`jq -S`) names the same runs.
+bool is_bench_nvtx_range(const std::string& nvtx, const std::string& id, const Shape& shape);
 /// The NVTX path that tells `run` apart from other runs of its id and shape:
-/// empty for bench's own range around it (bench_nvtx_range, which only repeats
-/// the id and the shape, its keys in the order they were written), else run.nvtx.
+/// empty for bench's own range around it (is_bench_nvtx_range), else run.nvtx.
 std::string distinguishing_nvtx(const RunRecord& run);
 /// What identifies a run: its id, its shape with the keys sorted, and its
 /// distinguishing NVTX path. `compare` matches runs by it, and a results file

@@ -24,8 +24,10 @@ std::string terminal_text(const std::string& s);
 /// How views name a run: its id, then " in " and its NVTX range path when it
 /// has one (a profile holds one kernel once per range). Not the range bench
 /// gives each run, "id shape": it would only repeat the id and the shape.
-std::string run_label(const std::string& id, const std::string& nvtx, const std::string& shape);
-inline std::string run_label(const RunRecord& r) { return run_label(r.id, r.nvtx, shape_string(r.shape)); }
+/// `nvtx`: the run's distinguishing NVTX path (distinguishing_nvtx), empty
+/// for bench's own range, which only repeats the id and the shape.
+std::string run_label(const std::string& id, const std::string& nvtx);
+inline std::string run_label(const RunRecord& r) { return run_label(r.id, distinguishing_nvtx(r)); }
 /// run_label and then the shape, if any: for views with no shape column.
 std::string run_title(const RunRecord& r);
 
@@ -161,7 +163,7 @@ void add_run(RangeRow& row, const RunRecord& run);
 struct SideBySideRow {
   std::string id;  ///< run id, matched across documents
   std::string shape;
-  std::string nvtx;  ///< NVTX range path, empty outside one
+  std::string nvtx;  ///< distinguishing NVTX path (distinguishing_nvtx), as run_key has it
   /// Per document (same order as the inputs): the index of the run, if present.
   std::vector<std::optional<size_t>> runs;
 };
