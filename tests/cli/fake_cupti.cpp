@@ -2,7 +2,9 @@
 // library past CUPTI's start where there is no GPU: every function the library
 // imports succeeds and does nothing, except
 //   cuptiGetVersion        reports kFakeCuptiVersion;
-//   cuptiActivityFlushAll  appends "flush <flag>\n" to $FAKE_CUPTI_LOG;
+//   cuptiActivityFlushAll  appends "flush <flag>\n" to $FAKE_CUPTI_LOG once it has
+//                          taken $FAKE_CUPTI_FLUSH_MS (0 by default), as a big
+//                          flush takes a while;
 //   cuptiUnsubscribe, cuptiActivityDisable  append their name and "\n" to it;
 //   $FAKE_CUPTI_REFUSE=NAME[:N]  makes the Nth call (the first by default) of the
 //                          stub NAME return CUPTI_ERROR_INVALID_PARAMETER;
@@ -13,6 +15,7 @@
 // A CUPTI function the library starts to import must be added here: dlopen
 // then fails naming it.
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -127,6 +130,11 @@ extern "C" int cuptiGetVersion(uint32_t* version) {
 
 extern "C" int cuptiActivityFlushAll(uint32_t flag);
 extern "C" int cuptiActivityFlushAll(uint32_t flag) {
+  if (const char* ms = std::getenv("FAKE_CUPTI_FLUSH_MS")) {
+    const long total = std::atol(ms);
+    const timespec wait{total / 1000, (total % 1000) * 1000 * 1000};
+    ::nanosleep(&wait, nullptr);
+  }
   char line[32];
   std::snprintf(line, sizeof line, "flush %u\n", unsigned(flag));
   log_line(line);

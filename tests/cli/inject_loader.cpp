@@ -33,10 +33,14 @@
 //                    sends the process SIGTERM after 200 ms
 //   hup-ignored      SIGHUP ignored before CUDA starts, then raised, then SIGTERM: the
 //                    process dies of the SIGTERM, and the write says so
+//   sigterm-twice    SIGTERM to one thread, and 20 ms later to another, as a signal sent to
+//                    the process group arrives (directly, and passed on by flopscope):
+//                    the second, taken by another thread, must not cut the first's
+//                    write short (FAKE_CUPTI_FLUSH_MS makes it take a while)
 //   sigquit          raise(SIGQUIT), its default action (a core dump, with none kept)
 //   wait-signal      create the file $INJECT_LOADER_READY, then wait for a signal to
 //                    end the process (one sent to `flopscope`, which passes it on)
-// Each of the segv, hup, nvtx and wait actions gives up after 20 s (SIGALRM, 142)
+// Each of the segv, hup, nvtx, wait and twice actions gives up after 20 s (SIGALRM, 142)
 // rather than hang.
 #include <cupti_callbacks.h>
 #include <cupti_nvtx_cbid.h>
@@ -116,6 +120,25 @@ void nvtx_until_sigterm() {
   }
 }
 
+// SIGTERM twice, 20 ms apart, each to its own thread (a process-directed
+// signal may be taken by any thread that does not block it): this one takes
+// the first, and an idle one the second while the first's handler runs.
+void signal_twice() {
+  const pthread_t self = ::pthread_self();
+  std::thread idle([] {
+    for (;;) ::pause();
+  });
+  const pthread_t second = idle.native_handle();
+  idle.detach();
+  std::thread([second] {
+    const timespec wait{0, 20 * 1000 * 1000};
+    ::nanosleep(&wait, nullptr);
+    ::pthread_kill(second, SIGTERM);
+  }).detach();
+  ::pthread_kill(self, SIGTERM);
+  for (;;) ::pause();
+}
+
 void on_abort_slowly(int sig) {
   const timespec wait{0, 300 * 1000 * 1000};
   ::nanosleep(&wait, nullptr);
@@ -153,7 +176,7 @@ int main(int argc, char** argv) {
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
   if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
   if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action == "nvtx-sigterm" ||
-      action == "wait-signal")
+      action == "wait-signal" || action == "sigterm-twice")
     ::alarm(20);
   const std::map<int, bool> pipes_before = open_pipes();  // those the test runner left open
   if (const char* cupti = std::getenv("INJECT_LOADER_CUPTI")) {
@@ -190,6 +213,7 @@ int main(int argc, char** argv) {
     ::raise(SIGTERM);
   }
   if (action == "nvtx-sigterm") nvtx_until_sigterm();
+  if (action == "sigterm-twice") signal_twice();
   if (action == "chdir" && ::chdir("/") != 0) return 74;
   if (action == "exec") {
     char* again[] = {argv[0], argv[1], argv[2], nullptr};

@@ -290,6 +290,19 @@ TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
   EXPECT_EQ(flopscope::read_file(dir + "/died"), "flush 1\n");
 }
 
+// A signal sent to the process group reaches the application twice (directly,
+// and passed on by flopscope): the second copy, taken by another thread while
+// the first's flush still runs, waits for the write (it ended the process in
+// the middle of it: no flush, and "ended without running its exit handlers").
+TEST(ProfileCliFakeCupti, ARepeatedSignalWaitsForTheFirstOnesWrite) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0", "sigterm-twice"},
+                                   {"FAKE_CUPTI_LOG=" + dir + "/twice", "FAKE_CUPTI_FLUSH_MS=300"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
+  EXPECT_EQ(flopscope::read_file(dir + "/twice"), "flush 1\n");
+}
+
 // Ctrl-\ (SIGQUIT) ends an application with a core dump, as SIGTERM ends it:
 // the results are written first (forced flush), and profile reports the
 // signal (it once left them to the last periodic write).

@@ -84,6 +84,14 @@ std::atomic<int> g_signal{0};   // that signal
 enum Handshake : int { kWaiting = 0, kAcked = 1, kDeferred = 2 };
 std::atomic<int> g_handshake{kWaiting};
 static_assert(std::atomic<int>::is_always_lock_free);
+// The signal's write, as a repeat of the signal sees it. A signal sent to the
+// process group reaches the application twice (directly, and passed on by
+// `flopscope`; also `timeout`, scancel, an SSH hangup): the repeat, on another
+// thread, waits for the write in progress, bounded, instead of ending the
+// process in the middle of it. After the bound it ends a hung process.
+enum SignalWrite : int { kNoWrite = 0, kWriting = 1, kWritten = 2 };
+std::atomic<int> g_signal_write{kNoWrite};
+constexpr int kRepeatWaitMs = 3000;
 
 // Whether the directory is gone (a process that outlives `flopscope profile`,
 // a daemon the application left running, finds it removed): says so once,
@@ -232,6 +240,7 @@ void helper_main() {
       const bool dying = signal_ends_process(sig);
       if (dying) g->exiting = true;
       write_outputs("signal " + std::to_string(sig), dying);
+      g_signal_write.store(kWritten);
       int waiting = kWaiting;
       if (!g_handshake.compare_exchange_strong(waiting, kAcked) && dying) end_process_with(sig);
     } else if (period < 0) {
@@ -244,11 +253,11 @@ void helper_main() {
   }
 }
 
-// The handler's wait for the helper's acknowledgement, bounded; nanosleep is
-// async-signal-safe.
-void wait_for_ack(int ms) {
+// A handler's wait, up to `ms`, for `done()`; nanosleep is async-signal-safe.
+template <class Done>
+void wait_in_handler(int ms, Done done) {
   const timespec step{0, 1000 * 1000};  // 1 ms
-  for (int waited = 0; waited < ms && g_handshake.load() != kAcked; ++waited) ::nanosleep(&step, nullptr);
+  for (int waited = 0; waited < ms && !done(); ++waited) ::nanosleep(&step, nullptr);
 }
 
 // Runs the application's own action for `sig` as the kernel would have: with
@@ -281,12 +290,18 @@ void run_previous_action(int sig, siginfo_t* info, void* uctx) {
 void on_signal(int sig, siginfo_t* info, void* uctx) {
   static std::atomic<bool> flushed{false};
   const int saved_errno = errno;
-  if (g && g->helper_running && ::getpid() == g->pid && !flushed.exchange(true)) {
+  const bool ours = g && g->helper_running && ::getpid() == g->pid;  // not a child's before exec
+  if (ours && flushed.exchange(true)) {
+    wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting; });
+  } else if (ours) {
     // Only async-signal-safe calls here: the helper thread does the work.
     g_signal.store(sig);
-    if (::sem_post(&g_wake) == 0) {
+    g_signal_write.store(kWriting);
+    if (::sem_post(&g_wake) != 0) {
+      g_signal_write.store(kNoWrite);
+    } else {
       const bool crash = is_crash_signal(sig);
-      wait_for_ack(crash ? 3000 : 1000);
+      wait_in_handler(crash ? 3000 : 1000, [] { return g_handshake.load() == kAcked; });
       // A crash would fault again if its thread went on: it waits, bounded.
       int waiting = kWaiting;
       if (!crash && g_handshake.compare_exchange_strong(waiting, kDeferred) && signal_ends_process(sig)) {
