@@ -37,6 +37,10 @@
 //                    the process group arrives (directly, and passed on by flopscope):
 //                    the second, taken by another thread, must not cut the first's
 //                    write short (FAKE_CUPTI_FLUSH_MS makes it take a while)
+//   sigint-reraise   as CPython ends an uncaught KeyboardInterrupt: SIGINT under a
+//                    handler of the application's (installed before CUDA started),
+//                    then, 700 ms later, SIGINT's default action restored and SIGINT
+//                    raised again: the process dies with no exit handler
 //   sigquit          raise(SIGQUIT), its default action (a core dump, with none kept)
 //   wait-signal      create the file $INJECT_LOADER_READY, then wait for a signal to
 //                    end the process (one sent to `flopscope`, which passes it on)
@@ -171,6 +175,7 @@ int main(int argc, char** argv) {
   }
   const std::string action = argc == 4 ? argv[3] : "";
   if (action == "sigterm-handled") ::signal(SIGTERM, on_term);
+  if (action == "sigint-reraise") ::signal(SIGINT, on_term);
   if (action == "abort-slow") ::signal(SIGABRT, on_abort_slowly);
   if (action == "segv-resethand") install_segv(on_segv_return, SA_RESETHAND);
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
@@ -206,6 +211,14 @@ int main(int argc, char** argv) {
     ::raise(SIGQUIT);
   }
   if (action == "sigterm-handled" && !g_handled) return 68;  // the application's handler must run
+  if (action == "sigint-reraise") {
+    ::raise(SIGINT);
+    if (!g_handled) return 68;
+    const timespec wait{0, 700 * 1000 * 1000};
+    ::nanosleep(&wait, nullptr);
+    ::signal(SIGINT, SIG_DFL);
+    ::raise(SIGINT);
+  }
   if (action == "abort-slow") ::raise(SIGABRT);
   if (action.rfind("segv-", 0) == 0) fault();
   if (action == "hup-ignored") {

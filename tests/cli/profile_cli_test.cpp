@@ -290,6 +290,20 @@ TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
   EXPECT_EQ(flopscope::read_file(dir + "/died"), "flush 1\n");
 }
 
+// CPython ends an uncaught KeyboardInterrupt by restoring SIGINT's default and
+// raising it again: no exit handler, so no forced flush. Follow-up writes after
+// the signal's (200 ms, then 800 ms after that) deliver what kernels still
+// running kept in CUPTI; it was the signal's normal flush alone.
+TEST(ProfileCliFakeCupti, AHandledSignalIsFollowedByMoreWrites) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0", "sigint-reraise"}, {"FAKE_CUPTI_LOG=" + dir + "/python"});
+  EXPECT_EQ(r.exit_code, 128 + SIGINT) << r.err;
+  EXPECT_NE(r.err.find("received signal 2"), std::string::npos) << r.err;
+  const std::string log = flopscope::read_file(dir + "/python");
+  EXPECT_EQ(log.rfind("flush 0\nflush 0\n", 0), 0u) << log;  // the signal's write and one more at least
+  EXPECT_EQ(log.find("flush 1"), std::string::npos) << log;  // never forced: the process went on
+}
+
 // A signal sent to the process group reaches the application twice (directly,
 // and passed on by flopscope): the second copy, taken by another thread while
 // the first's flush still runs, waits for the write (it ended the process in

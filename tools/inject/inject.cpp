@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -227,11 +228,23 @@ bool wait_for_signal(int ms) {
   return true;
 }
 
+// After a signal the application handles, the records of kernels still
+// running stay in CUPTI (the flush was not forced), for the exit handler's
+// forced flush. Not every such process runs it: CPython ends an uncaught
+// KeyboardInterrupt by restoring SIGINT's default and raising it again. Short
+// follow-up writes, each this long after the last, deliver those records once
+// the kernels have finished.
+constexpr int kFollowUpMs[] = {200, 800, 2000};
+constexpr int kFollowUps = int(std::size(kFollowUpMs));
+
 void helper_main() {
   const int period = g->cfg.period_ms > 0 ? g->cfg.period_ms : -1;
   int wait_ms = period;
+  int follow_ups = kFollowUps;  // those done since the signal: none to do before one
+  std::string signal_state;
   for (;;) {
-    if (wait_for_signal(wait_ms)) {
+    const bool following = follow_ups < kFollowUps;
+    if (wait_for_signal(following ? kFollowUpMs[follow_ups] : wait_ms)) {
       const int sig = g_signal.load();
       if (!is_handled_signal(sig)) continue;
       // A forced flush hands over the records of kernels still running, and
@@ -239,10 +252,15 @@ void helper_main() {
       // goes on gets them from the exit handler's forced flush.
       const bool dying = signal_ends_process(sig);
       if (dying) g->exiting = true;
-      write_outputs("signal " + std::to_string(sig), dying);
+      signal_state = "signal " + std::to_string(sig);
+      write_outputs(signal_state, dying);
       g_signal_write.store(kWritten);
+      if (!dying) follow_ups = 0;
       int waiting = kWaiting;
       if (!g_handshake.compare_exchange_strong(waiting, kAcked) && dying) end_process_with(sig);
+    } else if (following) {
+      write_outputs(signal_state, false);
+      ++follow_ups;
     } else if (period < 0) {
       return;  // no period, and the semaphore failed: only the exit handler writes
     } else {
