@@ -1,7 +1,8 @@
 #pragma once
 // bench's hardware counters (--metrics, --counters): one CUPTI Session for
-// every run (a new one only after a failure), and one counter file for every
-// run whichever session, or process, counted it (docs/collector.md).
+// every run of a process (after a failure closes it, none: the runs go on
+// uncounted), and one counter file for every run whichever session, or
+// process, counted it (docs/collector.md).
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,11 +43,13 @@ class BenchCounters {
 
  private:
   void keep(const CounterFile& f, const char* what);
+  void close_after_failure();
 
   BenchCounterOptions opt_;
   std::unique_ptr<Session> session_;
   size_t session_notes_shown_ = 0;   // notes() printed when it was built
   std::optional<CounterFile> kept_;  // what dropped sessions and other processes recorded
+  bool closed_by_failure_ = false;   // a failed run closed the session: no more counters here
 };
 
 /// The tensor-core source types a kernel's counters need: its own, if it runs on tensor cores.
