@@ -90,10 +90,11 @@ void add_check_command(Command app) {
     for (const std::string& path : opt->results) add_file(pool, path);
     const ResultsDoc& doc = pool.doc;
     const CheckReport rep = check_contracts(doc, std::move(contracts), pool.origin, opt->contracts);
-    std::cout << render_check_text(rep, stdout_is_color_tty()) << std::flush;
+    // The files first: the text ends with the outcome, which a failed write changes.
     write_outputs({{opt->md, opt->md.empty() ? "" : render_check_markdown(rep), "Markdown"},
                    {opt->junit, opt->junit.empty() ? "" : render_check_junit(rep), "JUnit XML"},
                    {opt->gbench, opt->gbench.empty() ? "" : render_gbench_json(doc), "Google Benchmark JSON"}});
+    std::cout << render_check_text(rep, stdout_is_color_tty()) << std::flush;
     return rep.passed() ? int(kOk) : int(kFailure);
   });
 }

@@ -102,10 +102,11 @@ void add_compare_command(Command app) {
     const ResultsDoc cur = load_results(opt->current);
     const CompareReport rep = compare_results(base, cur, g, opt->baseline, opt->current);
     for (const auto& w : rep.warnings) std::fprintf(stderr, "flopscope: warning: %s\n", w.c_str());
-    std::cout << render_compare_text(rep, stdout_is_color_tty(), false) << std::flush;
+    // The files first: the text ends with the exit code, which a failed write changes.
     write_outputs({{opt->md, opt->md.empty() ? "" : render_compare_markdown(rep), "Markdown"},
                    {opt->junit, opt->junit.empty() ? "" : render_compare_junit(rep), "JUnit XML"},
                    {opt->gbench, opt->gbench.empty() ? "" : render_gbench_json(cur), "Google Benchmark JSON"}});
+    std::cout << render_compare_text(rep, stdout_is_color_tty(), false) << std::flush;
     return exit_code(rep.outcome());
   });
 }
