@@ -1,4 +1,5 @@
 // Serialization and validating parse of the results format (flopscope.results/1).
+#include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cmath>
@@ -160,6 +161,18 @@ TimeStats time_from_json(const JsonCursor& t) {
     t.at("p10").fail("above the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
   if (time_above(s.median, s.p90))
     t.at("p90").fail("below the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
+  // The summary is of the samples (or of more launches, of which profile keeps
+  // a spread that holds every percentile between its least and greatest):
+  // compare judges the samples and check the median, so they must agree.
+  if (!s.samples.empty()) {
+    const auto [least, greatest] = std::minmax_element(s.samples.begin(), s.samples.end());
+    for (const char* key : {"p10", "median", "p90"}) {
+      const double v = t.at(key).number();
+      if (time_above(*least, v) || time_above(v, *greatest))
+        t.at(key).fail("outside the samples (" + json(*least).dump() + " to " + json(*greatest).dump() +
+                       "); expected a percentile of them");
+    }
+  }
   return s;
 }
 

@@ -35,4 +35,13 @@ TimeStats summarize(std::vector<double> samples) {
   return t;
 }
 
+std::vector<double> spread_of(std::vector<double> samples, size_t k) {
+  if (samples.size() <= k) return samples;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  std::vector<double> out(k);
+  for (size_t i = 0; i < k; ++i) out[i] = samples[(2 * i + 1) * n / (2 * k)];
+  return out;
+}
+
 }  // namespace flopscope

@@ -345,12 +345,7 @@ namespace {
 
 TimeStats stats_with_cap(const std::vector<double>& all) {
   TimeStats t = summarize(all);
-  if (all.size() > kMaxProfileSamples) {
-    std::vector<double> kept;
-    kept.reserve(kMaxProfileSamples);
-    for (size_t i = 0; i < kMaxProfileSamples; ++i) kept.push_back(all[i * all.size() / kMaxProfileSamples]);
-    t.samples = std::move(kept);
-  }
+  t.samples = spread_of(std::move(t.samples), kMaxProfileSamples);
   return t;
 }
 

@@ -86,19 +86,6 @@ double resolution(const std::vector<double>& sorted) {
   return r;
 }
 
-/// At most kMaxPairedSamples evenly spaced order statistics (the middle of
-/// each of k equal shares of the sorted sample). Sorting first keeps the
-/// distribution's shape; taking every k-th measurement instead let a pattern
-/// in measurement order (alternating slow and fast repetitions) alias.
-std::vector<double> thin(std::vector<double> v) {
-  if (v.size() <= kMaxPairedSamples) return v;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size(), k = kMaxPairedSamples;
-  std::vector<double> out(k);
-  for (size_t i = 0; i < k; ++i) out[i] = v[(2 * i + 1) * n / (2 * k)];
-  return out;
-}
-
 }  // namespace
 
 int min_samples_for_interval(double confidence) {
@@ -240,7 +227,7 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   // Hodges-Lehmann estimate and their order statistics the Moses intervals.
   // Thousands of samples (a microsecond kernel timed for 0.1 s) are thinned
   // to evenly spaced order statistics, keeping the n*m pairs affordable.
-  const std::vector<double> tb = thin(base), tc = thin(cur);
+  const std::vector<double> tb = spread_of(base, kMaxPairedSamples), tc = spread_of(cur, kMaxPairedSamples);
   std::vector<double> lb(tb.size()), diffs;
   for (size_t j = 0; j < tb.size(); ++j) lb[j] = std::log(tb[j]);
   diffs.reserve(tb.size() * tc.size());

@@ -1006,6 +1006,15 @@ TEST(ProfileAggregator, SamplesAreCappedButStatsUseEveryLaunch) {
   EXPECT_EQ(runs[0].time_s.samples.size(), kMaxProfileSamples);
   EXPECT_NEAR(runs[0].time_s.median, (n + 1) / 2.0 * 1e-9, 1e-9);
   EXPECT_NEAR(profile_total_s(runs[0]), n * (n + 1) / 2.0 * 1e-9, n * (n + 1) / 2.0 * 1e-9 * 0.01);
+  // Every third launch 9 ns, the others 1 ns: every third kept (the stride of
+  // old) kept no slow one, and read the total as n ns, not 11n/3; the spread
+  // keeps the mix.
+  ProfileAggregator mixed({});
+  for (uint32_t i = 1; i <= n; ++i) {
+    mixed.on_launch(i, ApiKind::kernel_launch, kGemm, 0);
+    mixed.on_activity(kernel(kGemm, i, 0, i % 3 == 0 ? 9 : 1));
+  }
+  EXPECT_NEAR(profile_total_s(mixed.runs()[0]), n * 11e-9 / 3, n * 11e-9 / 3 * 0.01);
 }
 
 TEST(ProfileAggregator, SameShortNameGetsStableDistinctIds) {

@@ -324,6 +324,11 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
       {[](auto& d) { d["runs"][1]["time_s"]["samples"][0] = nullptr; }, "$.runs[1].time_s.samples[0]: expected a number"},
       {[](auto& d) { d["runs"][1]["time_s"]["p10"] = 1.0; }, "$.runs[1].time_s.p10: above the median"},
       {[](auto& d) { d["runs"][1]["time_s"]["p90"] = 1e-6; }, "$.runs[1].time_s.p90: below the median"},
+      // compare judges the samples, check the median: they must agree.
+      {[](auto& d) { for (auto& t : d["runs"][1]["time_s"]["samples"]) t = double(t) * 2; },
+       "$.runs[1].time_s.p10: outside the samples ("},
+      {[](auto& d) { d["runs"][1]["time_s"]["p90"] = d["runs"][1]["time_s"]["p90"].template get<double>() * 2; },
+       "$.runs[1].time_s.p90: outside the samples ("},
       {[](auto& d) { d["runs"][0]["model"]["flops"] = -1; }, "$.runs[0].model.flops: expected a number >= 0, got -1"},
       {[](auto& d) { d["runs"][0]["model"]["bytes"] = -1e9; }, "$.runs[0].model.bytes: expected a number >= 0"},
       {[](auto& d) { d["runs"][4]["model"]["flops_by_part"]["softmax"] = -3; }, "$.runs[4].model.flops_by_part.softmax: expected a number >= 0"},
@@ -361,7 +366,8 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
          nlohmann::json shape = nlohmann::json::object();
          for (const char* k : {"k", "n", "m"}) shape[k] = dup["shape"][k];
          dup["shape"] = shape;
-         dup["time_s"]["samples"] = {0.5};  // another measurement of the same run
+         for (auto& t : dup["time_s"]["samples"]) t = double(t) * 1.01;  // another measurement of the same run
+         for (const char* k : {"median", "p10", "p90"}) dup["time_s"][k] = double(dup["time_s"][k]) * 1.01;
          d["runs"].push_back(dup);
        },
        "$.runs[8]: the same kernel id, shape and NVTX path as $.runs[0] (gemm.cublas.fp32 k=8192 m=8192 n=8192)"},

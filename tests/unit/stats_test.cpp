@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "flopscope/error.h"
 #include "flopscope/stats.h"
 
@@ -24,4 +27,19 @@ TEST(Stats, Summarize) {
 TEST(Stats, RejectsEmptyAndBadQ) {
   EXPECT_THROW(median({}), Error);
   EXPECT_THROW(percentile({1}, 1.5), Error);
+}
+
+// Thinning keeps the distribution, not a stride through measurement order:
+// every 10th of alternating 1 s and 2 s launches would read 1 s throughout.
+TEST(Stats, SpreadKeepsTheDistribution) {
+  std::vector<double> alternating;
+  for (int i = 0; i < 10000; ++i) alternating.push_back(i % 2 ? 2.0 : 1.0);
+  const std::vector<double> kept = spread_of(alternating, 1000);
+  ASSERT_EQ(kept.size(), 1000u);
+  double sum = 0;
+  for (double v : kept) sum += v;
+  EXPECT_DOUBLE_EQ(sum / 1000, 1.5);
+  EXPECT_TRUE(std::is_sorted(kept.begin(), kept.end()));
+  const std::vector<double> few{3, 1, 2};
+  EXPECT_EQ(spread_of(few, 1000), few);  // no more than k: all, in their order
 }

@@ -1,5 +1,6 @@
 #pragma once
 /// Order statistics for timing samples.
+#include <cstddef>
 #include <vector>
 
 namespace flopscope {
@@ -14,5 +15,13 @@ struct TimeStats {
   std::vector<double> samples;  ///< seconds, in the order measured
 };
 TimeStats summarize(std::vector<double> samples);
+
+/// At most `k` evenly spaced order statistics of `samples` (the middle of each
+/// of k equal shares of the sorted sample), sorted; all of them, in their
+/// order, when there are no more than k. Sorting first keeps the
+/// distribution's shape (its mean and percentiles); every n/k-th measurement
+/// instead lets a pattern in measurement order (alternating slow and fast
+/// launches) alias.
+std::vector<double> spread_of(std::vector<double> samples, size_t k);
 
 }  // namespace flopscope
