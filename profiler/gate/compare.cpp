@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "flopscope/error.h"
 #include "flopscope/table.h"  // joined
@@ -160,7 +161,12 @@ std::string fmt(const char* f, double a, double b) {
 
 void add_delta(RunComparison& rc, const std::string& quantity, std::optional<double> base,
                std::optional<double> cur, double tol, bool gate_quantity, WorkGate gate) {
-  if (!base || !cur) return;
+  if (!base || !cur) {
+    // A gated quantity on one side only is check_gated_present's to report.
+    if ((base || cur) && !gate_quantity)
+      rc.notes.push_back(quantity + " only in the " + (base ? "baseline" : "current") + " run: not compared");
+    return;
+  }
   WorkDelta d;
   d.quantity = quantity;
   d.base = *base;
@@ -236,16 +242,18 @@ void compare_work(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   for (size_t i = 0; i < gb.size(); ++i)
     add_delta(rc, gb[i].name, gb[i].value, gc[i].value, gb[i].is_flops ? o.flops_tolerance : o.bytes_tolerance,
               true, o.work_gate);
-  std::map<std::string, int> pipes;
-  for (const auto& [k, v] : hb.flops_by_pipe) pipes[k] |= 1;
-  for (const auto& [k, v] : hc.flops_by_pipe) pipes[k] |= 2;
-  if (!hb.flops_by_pipe.empty() && !hc.flops_by_pipe.empty()) {
-    for (const auto& [k, where] : pipes) {
-      const double bv = (where & 1) ? hb.flops_by_pipe.at(k) : 0;
-      const double cv = (where & 2) ? hc.flops_by_pipe.at(k) : 0;
-      add_delta(rc, "hw.flops." + k, bv, cv, o.flops_tolerance, false, o.work_gate);
-    }
-  }
+  // A pipe a run counted reads 0 when it did nothing; one missing was not
+  // counted (another metric set or tensor types), which is not 0.
+  std::set<std::string> pipes;
+  for (const auto* by_pipe : {&hb.flops_by_pipe, &hc.flops_by_pipe})
+    for (const auto& [k, v] : *by_pipe) pipes.insert(k);
+  auto pipe_of = [](const std::map<std::string, double>& by_pipe, const std::string& k) {
+    const auto it = by_pipe.find(k);
+    return it == by_pipe.end() ? std::nullopt : std::optional<double>(it->second);
+  };
+  for (const std::string& k : pipes)
+    add_delta(rc, "hw.flops." + k, pipe_of(hb.flops_by_pipe, k), pipe_of(hc.flops_by_pipe, k), o.flops_tolerance,
+              false, o.work_gate);
   add_delta(rc, "hw.dram_read_bytes", hb.dram_read_bytes, hc.dram_read_bytes, o.bytes_tolerance,
             false, o.work_gate);
   add_delta(rc, "hw.dram_write_bytes", hb.dram_write_bytes, hc.dram_write_bytes,

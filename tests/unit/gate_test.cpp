@@ -597,14 +597,25 @@ TEST(GateWork, TolerancesAndModelChanges) {
   exact.flops_tolerance = 0;
   EXPECT_TRUE(find(cmp(a, b, exact), "gemm.cublas.bf16").work_regression());
   EXPECT_FALSE(find(cmp(a, b), "gemm.cublas.bf16").work_changed());
-  // Work moved between pipes: reported by pipe, the total gates.
+  // Work moved between pipes both runs counted (every metric plan counts the
+  // CUDA-core pipes): reported by pipe, the total gates.
+  ResultsDoc counted = a;
+  counted.runs[0].hw->flops_by_pipe["fp32"] = 0;
   b = a;
   b.runs[0].hw->flops_by_pipe = {{"bf16_tensor", *a.runs[0].hw->flops_total * 0.5},
                                  {"fp32", *a.runs[0].hw->flops_total * 0.5}};
-  rep = cmp(a, b);
+  rep = cmp(counted, b);
   ASSERT_NE(delta(find(rep, "gemm.cublas.bf16"), "hw.flops.fp32"), nullptr);
   EXPECT_TRUE(delta(find(rep, "gemm.cublas.bf16"), "hw.flops.fp32")->changed);
   EXPECT_FALSE(find(rep, "gemm.cublas.bf16").work_regression());
+  // A pipe or level one run did not count is not 0 there: a note, not a change.
+  b.runs[0].hw->l2_bytes.reset();
+  rep = cmp(a, b);
+  const auto& notes = find(rep, "gemm.cublas.bf16").notes;
+  EXPECT_EQ(delta(find(rep, "gemm.cublas.bf16"), "hw.flops.fp32"), nullptr);
+  for (const char* note : {"hw.flops.fp32 only in the current run: not compared",
+                           "hw.l2_bytes only in the baseline run: not compared"})
+    EXPECT_NE(std::find(notes.begin(), notes.end(), note), notes.end()) << note;
   // A model change is a note, not a regression.
   b = a;
   b.runs[1].model.flops = a.runs[1].model.flops * 2 + 1;
