@@ -169,6 +169,7 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   out.fast_mode = std::exp(med1);
   out.slow_mode = std::exp(med2);
   out.minor_fraction = double(std::min(best, n - best)) / double(n);
+  out.slow_fraction = double(n - best) / double(n);
   out.separation = sep;
   // The split only bounds the groups' sizes: a few outliers 40% slow plus the
   // fast mode's slowest samples make a "group" of k_min whose median is an
@@ -291,9 +292,24 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast;
     const bool all_within =
         t.verdict == Verdict::unchanged && cur_slow < base_fast * band && base_slow < cur_fast * band;
+    // Both bimodal, the same two modes in about the same shares: the runner's
+    // two states, seen in both runs (a run compared with a copy of itself was
+    // inconclusive). Mode against mode, on top of the interval's "unchanged".
+    auto within = [band](double a, double b) { return a < b * band && b < a * band; };
+    constexpr double kShareTolerance = 0.25;
+    const bool modes_match = t.verdict == Verdict::unchanged && t.base_modes.bimodal && t.cur_modes.bimodal &&
+                             within(cur_fast, base_fast) && within(cur_slow, base_slow) &&
+                             std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance;
     const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
     if (all_slower || all_faster) {
       t.reason += "; timings are bimodal, but every mode moved";
+    } else if (modes_match) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), but each mode "
+                    "is within it of the other run's",
+                    t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100);
+      t.reason += buf;
     } else if (all_within) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "; %s timings are bimodal (two modes %.1f%% apart), but every mode is within it",

@@ -256,6 +256,32 @@ TEST(GateStats, BimodalUnchangedStandsOnlyWhenEveryModeIsWithinTheThreshold) {
   }
 }
 
+// Both runs bimodal with the same two modes, 8% apart, in about the same
+// shares (a runner's two states, seen twice; a results file against a copy of
+// itself was inconclusive): mode against mode, unchanged. Modes in other
+// shares, or a slow mode that moved, are not.
+TEST(GateStats, TwoRunsWithTheSameTwoModesAreUnchanged) {
+  auto two_modes = [](int fast, double slow_mode, int offset) {
+    std::vector<double> v;
+    for (int i = 0; i < 30; ++i) v.push_back((i < fast ? 1e-3 : slow_mode) * (1 + 0.001 * ((i + offset) % 5)));
+    return v;
+  };
+  const auto base = two_modes(20, 1.08e-3, 0), same = two_modes(19, 1.08e-3, 2);
+  ASSERT_TRUE(detect_modes(base, 0.15, 5, 0.025).bimodal);
+  ASSERT_TRUE(detect_modes(same, 0.15, 5, 0.025).bimodal);
+  const auto t = compare_timings(base, same, GateOptions{});
+  EXPECT_EQ(t.verdict, Verdict::unchanged) << t.reason;
+  EXPECT_NE(t.reason.find("both runs' timings are bimodal (slow modes 33% and 37% of the samples), but each mode "
+                          "is within it of the other run's"),
+            std::string::npos)
+      << t.reason;
+  EXPECT_EQ(compare_timings(base, base, GateOptions{}).verdict, Verdict::unchanged);
+  // The slow mode 8% further: not the same modes.
+  EXPECT_NE(compare_timings(base, two_modes(20, 1.17e-3, 0), GateOptions{}).verdict, Verdict::unchanged);
+  // The shares swapped (a third slow, then two thirds): another mix, inconclusive.
+  EXPECT_EQ(compare_timings(base, two_modes(10, 1.08e-3, 0), GateOptions{}).verdict, Verdict::inconclusive);
+}
+
 TEST(GateStats, VerdictsOnClearCases) {
   std::mt19937_64 rng(11);
   const auto base = test::noisy_samples(rng, 30, 1e-3, {});

@@ -80,6 +80,7 @@ int least_min_samples(const GateOptions& o);
 struct Modality {
   bool bimodal = false;
   double minor_fraction = 0;  ///< share of samples in the smaller mode
+  double slow_fraction = 0;   ///< share of samples in the slower mode
   double fast_mode = 0;       ///< median of the faster mode, seconds
   double slow_mode = 0;       ///< median of the slower mode, seconds
   double separation = 0;      ///< median gap / pooled MAD-based SD (log times)
