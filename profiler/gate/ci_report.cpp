@@ -26,6 +26,14 @@ std::string num(double v) {
   return buf;
 }
 
+// Every digit: a whole count as an integer (exact below 2^53), else 17 digits.
+std::string exact_num(double v, bool sign = false) {
+  char buf[48];
+  const bool whole = std::fabs(v) < 9007199254740992.0 && v == std::floor(v);
+  std::snprintf(buf, sizeof buf, whole ? (sign ? "%+.0f" : "%.0f") : (sign ? "%+.17g" : "%.17g"), v);
+  return buf;
+}
+
 // JUnit's `time`, in seconds: a decimal without an exponent (the schemas type
 // it xs:decimal), to the nanosecond.
 std::string junit_seconds(double s) {
@@ -73,6 +81,11 @@ std::string median_text(double s) { return s > 0 ? fmt_time(s) : "-"; }
 
 std::string delta_text(const WorkDelta& d) {
   const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
+  // A change four digits cannot show (one FLOP more, gated at
+  // --flops-tolerance 0) is given in full, with the difference.
+  if (num(d.base) == num(d.cur))
+    return d.quantity + " " + rel + " (from " + exact_num(d.base) + " to " + exact_num(d.cur) + ", " +
+           exact_num(d.cur - d.base, true) + ")";
   return d.quantity + " " + rel + " (from " + num(d.base) + " to " + num(d.cur) + ")";
 }
 

@@ -623,6 +623,14 @@ TEST(GateWork, TolerancesAndModelChanges) {
   exact.flops_tolerance = 0;
   EXPECT_TRUE(find(cmp(a, b, exact), "gemm.cublas.bf16").work_regression());
   EXPECT_FALSE(find(cmp(a, b), "gemm.cublas.bf16").work_changed());
+  // ... and says it in full: four digits read "from 1.374e+11 to 1.374e+11".
+  ResultsDoc whole = a, one_more = a;
+  whole.runs[0].hw->flops_total = 137438953472.0;
+  one_more.runs[0].hw->flops_total = 137438953473.0;
+  const std::string text = render_compare_text(cmp(whole, one_more, exact));
+  EXPECT_NE(text.find("work: hw.flops_total +0.0% (from 137438953472 to 137438953473, +1) (gated)"),
+            std::string::npos)
+      << text;
   // Work moved between pipes both runs counted (every metric plan counts the
   // CUDA-core pipes): reported by pipe, the total gates.
   ResultsDoc counted = a;
