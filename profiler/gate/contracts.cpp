@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "flopscope/error.h"
+#include "flopscope/table.h"  // fmt_time
 #include "flopscope/views.h"
 
 namespace flopscope {
@@ -149,6 +150,25 @@ std::string fmt_num(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
+}
+
+// A metric's value as a contract states it: times and bandwidths with their unit.
+std::string fmt_value(const std::string& metric, double v) {
+  if (metric == "time") return fmt_time(v);
+  if (metric == "bandwidth") return v >= 1e12 ? fmt_num(v / 1e12) + " TB/s" : fmt_num(v / 1e9) + " GB/s";
+  return fmt_num(v);
+}
+
+// The relation that holds when `op` does not.
+const char* negated(CmpOp op) {
+  switch (op) {
+    case CmpOp::ge: return "<";
+    case CmpOp::le: return ">";
+    case CmpOp::gt: return "<=";
+    case CmpOp::lt: return ">=";
+    case CmpOp::eq: return "!=";
+  }
+  return "?";
 }
 
 std::string trim(const std::string& s) {
@@ -553,10 +573,18 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     res.detail = why;
     return res;
   }
-  const std::string shown = c.metric + " " + fmt_num(*lhs) + " " + to_string(c.op) + " ";
+  // "tflops 701.5 < 750, expected >= 750": a failed relation is not shown as if it held.
+  auto shown = [&](bool passed, const std::string& bound) {
+    return c.metric + " " + fmt_value(c.metric, *lhs) + " " + (passed ? to_string(c.op) : negated(c.op)) + " " +
+           bound;
+  };
+  auto expected = [&](bool passed, const std::string& bound) {
+    return passed ? std::string() : std::string(", expected ") + to_string(c.op) + " " + bound;
+  };
   if (c.kind == ContractKind::value) {
     res.passed = compare(*lhs, c.op, c.value, c.tolerance);
-    res.detail = shown + fmt_num(c.value) + tol_text(c);
+    const std::string bound = fmt_value(c.metric, c.value) + tol_text(c);
+    res.detail = shown(res.passed, bound) + expected(res.passed, bound);
     return res;
   }
   if (c.kind == ContractKind::metrics) {
@@ -566,7 +594,7 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
       return res;
     }
     res.passed = compare(*lhs, c.op, *rhs, c.tolerance);
-    res.detail = shown + c.rhs_metric + " " + fmt_num(*rhs) + tol_text(c);
+    res.detail = shown(res.passed, c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs) + tol_text(c));
     if (c.op == CmpOp::eq && *rhs != 0)
       res.detail += " (differ by " + fmt_num(std::fabs(*lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
     return res;
@@ -611,9 +639,10 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     return res;
   }
   res.passed = compare(*lhs, c.op, c.value * *rv, 0);
-  res.detail = shown + fmt_num(c.value) + " x " + fmt_num(*rv) + " (" + c.reference.id +
-               ") = " + fmt_num(c.value * *rv) + "; ratio " + fmt_num(*lhs / *rv) +
-               (ref == &r ? " (the run is its own reference)" : "");
+  res.detail = shown(res.passed, fmt_num(c.value) + " x " + fmt_value(c.metric, *rv) + " (" + c.reference.id +
+                                     ") = " + fmt_value(c.metric, c.value * *rv)) +
+               "; ratio " + fmt_num(*lhs / *rv) + (ref == &r ? " (the run is its own reference)" : "") +
+               expected(res.passed, fmt_num(c.value));
   return res;
 }
 

@@ -252,8 +252,9 @@ TEST(GateCli, CheckPoolsSeveralResultsFiles) {
   r = run_cli({"check", run3 + "bench.json", run3 + "bench_large.json", "--contracts", tiles});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   for (const char* line :
-       {"gemm.mma_sync.bf16 m=4096 n=4096 k=4096: tflops 326.1 >= 0.6 x 705 (gemm.cublas.bf16) = 423; ratio 0.4625",
-        "gemm.mma_sync_wide.bf16 m=8192 n=8192 k=8192: tflops 290.8 >= 0.6 x 701.5"})
+       {"gemm.mma_sync.bf16 m=4096 n=4096 k=4096: tflops 326.1 < 0.6 x 705 (gemm.cublas.bf16) = 423; ratio 0.4625, "
+        "expected >= 0.6",
+        "gemm.mma_sync_wide.bf16 m=8192 n=8192 k=8192: tflops 290.8 < 0.6 x 701.5"})
     EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
   EXPECT_NE(r.out.find("(27 passed, 4 failed)"), std::string::npos) << r.out;
 }
