@@ -283,8 +283,12 @@ class LineParser {
     return out;
   }
 
+  // Microseconds as people write them: "µs" (micro sign) or "μs" (Greek mu).
+  static constexpr const char* kMicroSign = "\xC2\xB5s";
+  static constexpr const char* kGreekMu = "\xCE\xBCs";
+
   static bool is_unit(const std::string& w) {
-    for (const char* u : {"%", "s", "ms", "us", "ns", "B/s", "GB/s", "TB/s"})
+    for (const char* u : {"%", "s", "ms", "us", kMicroSign, kGreekMu, "ns", "B/s", "GB/s", "TB/s"})
       if (w == u) return true;
     return false;
   }
@@ -319,7 +323,7 @@ class LineParser {
     if (!unit.empty() && metric == "time") {
       if (unit == "s") return v;
       if (unit == "ms") return v * 1e-3;
-      if (unit == "us") return v * 1e-6;
+      if (unit == "us" || unit == kMicroSign || unit == kGreekMu) return v * 1e-6;
       if (unit == "ns") return v * 1e-9;
       fail("unknown time unit '" + unit + "' (use s, ms, us or ns)");
     }
@@ -419,12 +423,22 @@ class LineParser {
     c.op = op(t[1], t[0]);
     if (t.size() < 3) fail("expected a number or a metric after '" + t[1] + "'");
     size_t i = 3;
+    if (t[1] == "=" && (t[2] == ">" || t[2] == "<"))
+      fail("'=" + t[2] + "' is written '" + t[2] + "='");
     if (t[2] == ">=" || t[2] == "<=" || t[2] == ">" || t[2] == "<" || t[2] == "=" ||
         t[2] == "\xC2\xB1")
       fail("expected a number or a metric after '" + t[1] + "', got '" + t[2] + "'");
+    std::string lower = t[2];
+    for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower == "nan" || lower == "inf" || lower == "infinity")
+      fail("'" + t[2] + "' is not a number a bound can be (a finite number)");
     if (looks_numeric(t[2])) {
-      // A unit may stand apart: "4 TB/s" as "4TB/s".
-      const bool unit_apart = i < t.size() && is_unit(t[i]);
+      // A unit may stand apart: "4 TB/s" as "4TB/s". A time or a bandwidth
+      // takes the word after its number as its unit, so that an unknown one
+      // ("4 PB/s") is named as such.
+      const bool word_after = i < t.size() && t[i] != "x" && t[i] != "\xC3\x97" && t[i] != "*" &&
+                              t[i] != "\xC2\xB1";
+      const bool unit_apart = word_after && (is_unit(t[i]) || c.metric == "time" || c.metric == "bandwidth");
       const std::string written = unit_apart ? t[2] + t[i] : t[2];
       if (unit_apart) ++i;
       c.kind = ContractKind::value;

@@ -114,7 +114,13 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : mfu >= 50", "mfu is a fraction: write 0.5 or 50%"},
       {"gemm : mfu >= abc", "unknown metric 'abc'"},
       {"gemm : tflops >= 12%", "'%' fits a fraction"},
-      {"gemm : time <= 3 parsecs", "a time needs its unit: write 3us, 3ms or 3s"},
+      {"gemm : time <= 3 parsecs", "unknown time unit 'parsecs' (use s, ms, us or ns)"},
+      {"gemm : bandwidth >= 4 PB/s", "unknown bandwidth unit 'PB/s' (use B/s, GB/s or TB/s)"},
+      {"gemm : tflops >= nan", "'nan' is not a number a bound can be (a finite number)"},
+      {"gemm : tflops >= INF", "'INF' is not a number a bound can be"},
+      {"gemm : tflops >= -inf", "'-inf' is not a number"},
+      {"gemm : mfu => 0.5", "'=>' is written '>='"},
+      {"gemm : mfu =< 0.5", "'=<' is written '<='"},
       {"gemm : time <= 3min", "unknown time unit 'min'"},
       // A bare number would be seconds or bytes/s: both passed every kernel.
       {"memory.copy.fp32 : time <= 400", "a time needs its unit: write 400us, 400ms or 400s"},
@@ -295,6 +301,8 @@ TEST(ContractCheck, BandwidthAgainstAReferenceOfOtherParameters) {
       << only_result(rep).detail;
   // A unit may stand apart from its number.
   EXPECT_TRUE(only_result(check("memory.copy.fp32 : time <= 600 us", doc)).passed);
+  EXPECT_TRUE(only_result(check("memory.copy.fp32 : time <= 600 \xC2\xB5s", doc)).passed);  // micro sign
+  EXPECT_TRUE(only_result(check("memory.copy.fp32 : time <= 600\xCE\xBCs", doc)).passed);   // Greek mu
   EXPECT_TRUE(only_result(check("gemm.cublas.bf16 m=8192 : mfu >= 50 %", doc)).passed);
   EXPECT_TRUE(only_result(check("gemm.mma_sync.bf16 : hw_flops = model_flops \xC2\xB1 0.1 %", doc)).passed);
   // Units belong to their metric.
