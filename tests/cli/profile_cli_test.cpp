@@ -282,7 +282,10 @@ TEST(ProfileCliFakeCupti, OnlyAFatalSignalForcesTheFlush) {
   const std::string dir = flopscope::test::temp_dir();
   auto survived = profile_with_fake_cupti({"cuda", "0", "sigterm-handled"}, {"FAKE_CUPTI_LOG=" + dir + "/survived"});
   EXPECT_EQ(survived.exit_code, 0) << survived.err;  // 68: the application's own handler did not run
-  EXPECT_EQ(flopscope::read_file(dir + "/survived"), "flush 0\nflush 1\n");  // CUPTI_ACTIVITY_FLAG_FLUSH_FORCED is 1
+  // CUPTI_ACTIVITY_FLAG_FLUSH_FORCED is 1: the signal's write, then the exit's (a
+  // follow-up write, 200 ms after the signal's, may come between on a slow machine).
+  const std::string survived_log = flopscope::read_file(dir + "/survived");
+  EXPECT_TRUE(survived_log == "flush 0\nflush 1\n" || survived_log == "flush 0\nflush 0\nflush 1\n") << survived_log;
 
   auto died = profile_with_fake_cupti({"cuda", "0", "sigterm"}, {"FAKE_CUPTI_LOG=" + dir + "/died"});
   EXPECT_EQ(died.exit_code, 128 + 15) << died.err;
