@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <string_view>
 #include <vector>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -39,36 +38,28 @@ std::optional<int64_t> shape_get(const Shape& s, const std::string& key) {
   return std::nullopt;
 }
 
-namespace {
-
-// Whether `rest` is the pairs not yet used, each "key=value", joined by single
-// spaces in some order. Backtracks: a key may hold a space or '=' of its own.
-bool joins_pairs(std::string_view rest, const std::vector<std::string>& pairs, std::vector<bool>& used) {
-  if (rest.empty()) return std::find(used.begin(), used.end(), false) == used.end();
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    const std::string& p = pairs[i];
-    if (used[i] || rest.compare(0, p.size(), p) != 0) continue;
-    const std::string_view after = rest.substr(p.size());
-    if (!after.empty() && after.front() != ' ') continue;
-    used[i] = true;
-    if (joins_pairs(after.empty() ? after : after.substr(1), pairs, used)) return true;
-    used[i] = false;
-  }
-  return false;
-}
-
-}  // namespace
-
 bool is_bench_nvtx_range(const std::string& nvtx, const std::string& id, const Shape& shape) {
   if (nvtx == bench_nvtx_range(id, shape_string(shape))) return true;  // as bench wrote it
   // A file whose shape keys were reordered since (`jq -S`, a JSON library that
-  // sorts keys) still names bench's own range.
+  // sorts keys) still names bench's own range: the same "key=value" words in
+  // another order. Only for keys that are words, as bench's are: a key with a
+  // space or '=' in it makes the words ambiguous.
   if (shape.empty() || nvtx.size() <= id.size() || nvtx.compare(0, id.size(), id) != 0 || nvtx[id.size()] != ' ')
     return false;
-  std::vector<std::string> pairs;
-  for (const auto& [k, v] : shape) pairs.push_back(shape_string({{k, v}}));
-  std::vector<bool> used(pairs.size(), false);
-  return joins_pairs(std::string_view(nvtx).substr(id.size() + 1), pairs, used);
+  std::vector<std::string> pairs, words;
+  for (const auto& [k, v] : shape) {
+    if (k.empty() || k.find_first_of(" =") != std::string::npos) return false;
+    pairs.push_back(k + "=" + std::to_string(v));
+  }
+  const std::string rest = nvtx.substr(id.size() + 1);
+  for (size_t at = 0; at <= rest.size();) {
+    const size_t space = std::min(rest.find(' ', at), rest.size());
+    words.push_back(rest.substr(at, space - at));
+    at = space + 1;
+  }
+  std::sort(pairs.begin(), pairs.end());
+  std::sort(words.begin(), words.end());
+  return pairs == words;
 }
 
 std::string distinguishing_nvtx(const RunRecord& run) {

@@ -280,6 +280,17 @@ TEST(GateStats, TwoRunsWithTheSameTwoModesAreUnchanged) {
   EXPECT_NE(compare_timings(base, two_modes(20, 1.17e-3, 0), GateOptions{}).verdict, Verdict::unchanged);
   // The shares swapped (a third slow, then two thirds): another mix, inconclusive.
   EXPECT_EQ(compare_timings(base, two_modes(10, 1.08e-3, 0), GateOptions{}).verdict, Verdict::inconclusive);
+  // Modes 3x apart, the slow one's share from 35% to 59% (within 25 points):
+  // the median tripled and the mean rose 28%, while the pairs' interval read
+  // no change (a reviewer's case: it was called unchanged).
+  auto far_modes = [](int slow) {
+    std::vector<double> v;
+    for (int i = 0; i < 200; ++i) v.push_back((i < 200 - slow ? 1e-3 : 3e-3) * (1 + 0.0001 * (i % 7)));
+    return v;
+  };
+  const auto crossed = compare_timings(far_modes(70), far_modes(118), GateOptions{});
+  EXPECT_NE(crossed.verdict, Verdict::unchanged) << crossed.reason;
+  EXPECT_NE(crossed.verdict, Verdict::faster) << crossed.reason;
 }
 
 TEST(GateStats, VerdictsOnClearCases) {
@@ -494,16 +505,21 @@ TEST(GateMatching, ReorderedShapeKeysKeepBenchsRange) {
   EXPECT_TRUE(rep.only_in_current.empty());
   EXPECT_EQ(run_label(b.runs[0]), "gemm.cublas.bf16");
   EXPECT_EQ(distinguishing_nvtx(b.runs[0]), "");
-  // Every pair once, joined by single spaces; keys may hold spaces themselves.
+  // Every pair once, joined by single spaces, in any order.
+  const Shape plain{{"m", 1}, {"n", 2}, {"k", 3}};
+  EXPECT_TRUE(is_bench_nvtx_range("g.v.t k=3 m=1 n=2", "g.v.t", plain));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t k=3 m=1", "g.v.t", plain));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t k=3 m=1 n=2 n=2", "g.v.t", plain));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t k=3  m=1 n=2", "g.v.t", plain));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t k=3 m=1 n=22", "g.v.t", plain));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.tk=3 m=1 n=2", "g.v.t", plain));
+  EXPECT_FALSE(is_bench_nvtx_range("step/forward", "g.v.t", plain));
+  // A key with a space or '=' in it (no bench key has one) makes the words
+  // ambiguous: only bench's own order is its range (any other order was
+  // matched by backtracking, exponential in such keys).
   const Shape odd{{"m", 1}, {"a b", 2}};
-  EXPECT_TRUE(is_bench_nvtx_range("g.v.t a b=2 m=1", "g.v.t", odd));
   EXPECT_TRUE(is_bench_nvtx_range("g.v.t m=1 a b=2", "g.v.t", odd));
-  EXPECT_FALSE(is_bench_nvtx_range("g.v.t m=1", "g.v.t", odd));
-  EXPECT_FALSE(is_bench_nvtx_range("g.v.t m=1 m=1 a b=2", "g.v.t", odd));
-  EXPECT_FALSE(is_bench_nvtx_range("g.v.t m=1  a b=2", "g.v.t", odd));
-  EXPECT_FALSE(is_bench_nvtx_range("g.v.t a b=2 m=12", "g.v.t", odd));
-  EXPECT_FALSE(is_bench_nvtx_range("g.v.tm=1 a b=2", "g.v.t", odd));
-  EXPECT_FALSE(is_bench_nvtx_range("step/forward", "g.v.t", odd));
+  EXPECT_FALSE(is_bench_nvtx_range("g.v.t a b=2 m=1", "g.v.t", odd));
 }
 
 // Shape keys are free text in the file: a key that spells another shape
