@@ -44,4 +44,18 @@ std::vector<double> spread_of(std::vector<double> samples, size_t k) {
   return out;
 }
 
+std::vector<double> share_means(std::vector<double> samples, size_t k) {
+  if (samples.size() <= k) return samples;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  std::vector<double> out(k);
+  for (size_t i = 0; i < k; ++i) {
+    const size_t b = i * n / k, e = (i + 1) * n / k;  // e > b: n > k
+    double sum = 0;
+    for (size_t j = b; j < e; ++j) sum += samples[j];
+    out[i] = sum / double(e - b);
+  }
+  return out;
+}
+
 }  // namespace flopscope

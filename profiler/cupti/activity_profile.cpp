@@ -345,7 +345,7 @@ namespace {
 
 TimeStats stats_with_cap(const std::vector<double>& all) {
   TimeStats t = summarize(all);
-  t.samples = spread_of(std::move(t.samples), kMaxProfileSamples);
+  t.samples = share_means(std::move(t.samples), kMaxProfileSamples);
   return t;
 }
 

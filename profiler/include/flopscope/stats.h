@@ -12,8 +12,8 @@ inline double median(const std::vector<double>& s) { return percentile(s, 0.5); 
 
 struct TimeStats {
   double median = 0, p10 = 0, p90 = 0;
-  /// Seconds, in the order measured (profile: of more than 1000 launches, a
-  /// sorted spread, spread_of).
+  /// Seconds, in the order measured (profile: of more than 1000 launches,
+  /// their share_means).
   std::vector<double> samples;
 };
 TimeStats summarize(std::vector<double> samples);
@@ -21,9 +21,16 @@ TimeStats summarize(std::vector<double> samples);
 /// At most `k` evenly spaced order statistics of `samples` (the middle of each
 /// of k equal shares of the sorted sample), sorted; all of them, in their
 /// order, when there are no more than k. Sorting first keeps the
-/// distribution's shape (its mean and percentiles); every n/k-th measurement
+/// distribution's shape (its percentiles); every n/k-th measurement
 /// instead lets a pattern in measurement order (alternating slow and fast
 /// launches) alias.
 std::vector<double> spread_of(std::vector<double> samples, size_t k);
+
+/// At most `k` values for `samples`: the mean of each of k shares of the
+/// sorted sample, as equal as can be, sorted; all of them, in their order,
+/// when there are no more than k. Their mean is the samples' mean when k
+/// divides their count (within one sample's share otherwise), and they lie
+/// between the samples' least and greatest.
+std::vector<double> share_means(std::vector<double> samples, size_t k);
 
 }  // namespace flopscope
