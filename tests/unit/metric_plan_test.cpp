@@ -220,6 +220,13 @@ TEST(MetricPlan, CountersFromValues) {
   // A quantity whose metric was not evaluated stays absent.
   v.erase("lts__t_bytes.sum");
   EXPECT_FALSE(hw_counters_from_values(p.quantities, v).l2_bytes);
+  // A pipe missing (a live session leaves out an unreadable value): the total
+  // is unknown, not the sum of the others.
+  v.erase("sm__ops_path_tensor_src_bf16_dst_fp32.sum");
+  const HwCounters partial = hw_counters_from_values(p.quantities, v);
+  EXPECT_FALSE(partial.flops_total);
+  EXPECT_EQ(partial.flops_by_pipe.count("bf16_tensor"), 0u);
+  EXPECT_DOUBLE_EQ(partial.flops_by_pipe.at("fp32"), 2010);
 }
 
 TEST(MetricPlan, OnlyFiniteNonNegativeValuesAreReadable) {

@@ -80,7 +80,8 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
 
 /// Counters from evaluated metric values (CUPTI name -> value). Quantities
 /// whose metrics are all present are filled; `metrics` keeps every raw value.
-/// flops_total sums "flops.*" over precisions and pipes.
+/// flops_total sums "flops.*" over precisions and pipes, and is absent when
+/// one of them is.
 HwCounters hw_counters_from_values(const std::vector<Quantity>& quantities,
                                    const std::map<std::string, double>& values);
 
