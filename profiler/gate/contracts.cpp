@@ -14,7 +14,6 @@
 #include <utility>
 
 #include "flopscope/error.h"
-#include "flopscope/table.h"  // fmt_time
 #include "flopscope/views.h"
 
 namespace flopscope {
@@ -154,7 +153,16 @@ std::string fmt_num(double v) {
 
 // A metric's value as a contract states it: times and bandwidths with their unit.
 std::string fmt_value(const std::string& metric, double v) {
-  if (metric == "time") return fmt_time(v);
+  if (metric == "time") {
+    // Six digits: a failed bound must not read the same as the value (400.04 us > 400 us).
+    char buf[48];
+    const double a = std::fabs(v);
+    if (a < 1e-6) std::snprintf(buf, sizeof buf, "%.6g ns", v * 1e9);
+    else if (a < 1e-3) std::snprintf(buf, sizeof buf, "%.6g us", v * 1e6);
+    else if (a < 1) std::snprintf(buf, sizeof buf, "%.6g ms", v * 1e3);
+    else std::snprintf(buf, sizeof buf, "%.6g s", v);
+    return buf;
+  }
   if (metric == "bandwidth") return v >= 1e12 ? fmt_num(v / 1e12) + " TB/s" : fmt_num(v / 1e9) + " GB/s";
   return fmt_num(v);
 }
@@ -438,7 +446,9 @@ class LineParser {
       // ("4 PB/s") is named as such.
       const bool word_after = i < t.size() && t[i] != "x" && t[i] != "\xC3\x97" && t[i] != "*" &&
                               t[i] != "\xC2\xB1";
-      const bool unit_apart = word_after && (is_unit(t[i]) || c.metric == "time" || c.metric == "bandwidth");
+      const bool bare = value_and_unit(t[2]).second.empty();
+      const bool unit_apart =
+          word_after && (is_unit(t[i]) || (bare && (c.metric == "time" || c.metric == "bandwidth")));
       const std::string written = unit_apart ? t[2] + t[i] : t[2];
       if (unit_apart) ++i;
       c.kind = ContractKind::value;
