@@ -306,15 +306,16 @@ void run_previous_action(int sig, siginfo_t* info, void* uctx) {
 }
 
 void on_signal(int sig, siginfo_t* info, void* uctx) {
-  static std::atomic<bool> flushed{false};
   const int saved_errno = errno;
   const bool ours = g && g->helper_running && ::getpid() == g->pid;  // not a child's before exec
-  if (ours && flushed.exchange(true)) {
+  // The first signal claims the write in one step, so that a repeat arriving
+  // at once on another thread already finds it under way.
+  int no_write = kNoWrite;
+  if (ours && !g_signal_write.compare_exchange_strong(no_write, kWriting)) {
     wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting; });
   } else if (ours) {
     // Only async-signal-safe calls here: the helper thread does the work.
     g_signal.store(sig);
-    g_signal_write.store(kWriting);
     if (::sem_post(&g_wake) != 0) {
       g_signal_write.store(kNoWrite);
     } else {
