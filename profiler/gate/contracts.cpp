@@ -151,20 +151,29 @@ std::string fmt_num(double v) {
   return buf;
 }
 
-// A metric's value as a contract states it: times and bandwidths with their unit.
-std::string fmt_value(const std::string& metric, double v) {
-  if (metric == "time") {
-    // Six digits: a failed bound must not read the same as the value (400.04 us > 400 us).
-    char buf[48];
-    const double a = std::fabs(v);
-    if (a < 1e-6) std::snprintf(buf, sizeof buf, "%.6g ns", v * 1e9);
-    else if (a < 1e-3) std::snprintf(buf, sizeof buf, "%.6g us", v * 1e6);
-    else if (a < 1) std::snprintf(buf, sizeof buf, "%.6g ms", v * 1e3);
-    else std::snprintf(buf, sizeof buf, "%.6g s", v);
-    return buf;
-  }
-  if (metric == "bandwidth") return v >= 1e12 ? fmt_num(v / 1e12) + " TB/s" : fmt_num(v / 1e9) + " GB/s";
-  return fmt_num(v);
+// A metric's value as a contract states it, to `digits` significant digits:
+// times and bandwidths with their unit.
+std::string fmt_value(const std::string& metric, double v, int digits = 4) {
+  auto scaled = [digits](double x, const char* unit) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*g%s", digits, x, unit);
+    return std::string(buf);
+  };
+  const double a = std::fabs(v);
+  if (metric == "time")
+    return a < 1e-6 ? scaled(v * 1e9, " ns") : a < 1e-3 ? scaled(v * 1e6, " us")
+                     : a < 1                  ? scaled(v * 1e3, " ms")
+                                              : scaled(v, " s");
+  if (metric == "bandwidth") return a >= 1e12 ? scaled(v / 1e12, " TB/s") : scaled(v / 1e9, " GB/s");
+  return scaled(v, "");
+}
+
+// Digits enough that a value and the bound it is held to read apart where
+// they differ ("400.04 us > 400 us", not "400 us > 400 us").
+int digits_apart(const std::string& metric, double a, double b) {
+  for (int digits : {4, 6, 9})
+    if (a == b || fmt_value(metric, a, digits) != fmt_value(metric, b, digits)) return digits;
+  return 17;
 }
 
 // The relation that holds when `op` does not.
@@ -597,18 +606,20 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     res.detail = why;
     return res;
   }
-  // "tflops 701.5 < 750, expected >= 750": a failed relation is not shown as if it held.
-  auto shown = [&](bool passed, const std::string& bound) {
-    return c.metric + " " + fmt_value(c.metric, *lhs) + " " + (passed ? to_string(c.op) : negated(c.op)) + " " +
-           bound;
+  // "tflops 701.5 < 750, expected >= 750": a failed relation is not shown as
+  // if it held. `digits` as digits_apart gives for the value and its bound.
+  auto shown = [&](bool passed, int digits, const std::string& bound) {
+    return c.metric + " " + fmt_value(c.metric, *lhs, digits) + " " + (passed ? to_string(c.op) : negated(c.op)) +
+           " " + bound;
   };
   auto expected = [&](bool passed, const std::string& bound) {
     return passed ? std::string() : std::string(", expected ") + to_string(c.op) + " " + bound;
   };
   if (c.kind == ContractKind::value) {
     res.passed = compare(*lhs, c.op, c.value, c.tolerance);
-    const std::string bound = fmt_value(c.metric, c.value) + tol_text(c);
-    res.detail = shown(res.passed, bound) + expected(res.passed, bound);
+    const int digits = digits_apart(c.metric, *lhs, c.value);
+    const std::string bound = fmt_value(c.metric, c.value, digits) + tol_text(c);
+    res.detail = shown(res.passed, digits, bound) + expected(res.passed, bound);
     return res;
   }
   if (c.kind == ContractKind::metrics) {
@@ -618,7 +629,8 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
       return res;
     }
     res.passed = compare(*lhs, c.op, *rhs, c.tolerance);
-    res.detail = shown(res.passed, c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs) + tol_text(c));
+    const int digits = digits_apart(c.metric, *lhs, *rhs);  // the same unit: parse checked
+    res.detail = shown(res.passed, digits, c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
     if (c.op == CmpOp::eq && *rhs != 0)
       res.detail += " (differ by " + fmt_num(std::fabs(*lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
     return res;
@@ -663,8 +675,10 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     return res;
   }
   res.passed = compare(*lhs, c.op, c.value * *rv, 0);
-  res.detail = shown(res.passed, fmt_num(c.value) + " x " + fmt_value(c.metric, *rv) + " (" + c.reference.id +
-                                     ") = " + fmt_value(c.metric, c.value * *rv)) +
+  const int digits = digits_apart(c.metric, *lhs, c.value * *rv);
+  res.detail = shown(res.passed, digits,
+                     fmt_num(c.value) + " x " + fmt_value(c.metric, *rv) + " (" + c.reference.id +
+                         ") = " + fmt_value(c.metric, c.value * *rv, digits)) +
                "; ratio " + fmt_num(*lhs / *rv) + (ref == &r ? " (the run is its own reference)" : "") +
                expected(res.passed, fmt_num(c.value));
   return res;

@@ -539,3 +539,20 @@ TEST(ContractCheck, RunsInDifferentRangesAreNamedApart) {
   const std::string xml = render_check_junit(rep);
   EXPECT_NE(xml.find("step1/forward"), std::string::npos) << xml;
 }
+
+// A failed contract shows the relation that holds, in the metric's unit, with
+// digits enough that the value and its bound read apart (a failure read
+// "time 0.0005552 <= 0.0004": the relation as if it held, in seconds).
+TEST(ContractCheck, AFailedBoundReadsApartFromItsValue) {
+  ResultsDoc doc = contract_doc();
+  RunRecord& copy = doc.runs[1];
+  ASSERT_EQ(copy.id, "memory.copy.fp32");
+  copy.time_s.median = 400.04e-6;
+  auto rep = check("memory.copy.fp32 : time <= 400us", doc);
+  EXPECT_FALSE(only_result(rep).passed);
+  EXPECT_EQ(only_result(rep).detail, "time 400.04 us > 400 us, expected <= 400 us");
+  rep = check("memory.copy.fp32 : time <= 500us", doc);
+  EXPECT_EQ(only_result(rep).detail, "time 400 us <= 500 us");
+  copy.time_s.median = 30e-9;
+  EXPECT_EQ(only_result(check("memory.copy.fp32 : time <= 20ns", doc)).detail, "time 30 ns > 20 ns, expected <= 20 ns");
+}
