@@ -31,6 +31,9 @@
 //                    SIGSEGV itself (backward-cpp's way), then _exit(1) if it lived
 //   nvtx-sigterm     NVTX callbacks in a loop (the fake CUPTI's), while another thread
 //                    sends the process SIGTERM after 200 ms
+//   nvtx-sigterm-twice  the same with a second SIGTERM 20 ms after the first, as a
+//                    signal to the process group arrives: it is taken by the same
+//                    thread, inside the callback, once the first handler returns
 //   hup-ignored      SIGHUP ignored before CUDA starts, then raised, then SIGTERM: the
 //                    process dies of the SIGTERM, and the write says so
 //   sigterm-twice    SIGTERM to one thread, and 20 ms later to another, as a signal sent to
@@ -96,7 +99,7 @@ void fault() {
 
 // NVTX push/pop through the CUPTI callback, as the real CUPTI makes them, until
 // a SIGTERM sent from another thread ends the process.
-void nvtx_until_sigterm() {
+void nvtx_until_sigterm(bool twice) {
   using CallBack = void (*)(int, unsigned, const void*);
   auto call_back = reinterpret_cast<CallBack>(dlsym(RTLD_DEFAULT, "fake_cupti_call_back"));
   if (!call_back) ::_exit(72);
@@ -104,10 +107,14 @@ void nvtx_until_sigterm() {
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
   ::pthread_sigmask(SIG_BLOCK, &term, nullptr);  // the sender's copy: it goes to this thread
-  std::thread([] {
+  std::thread([twice] {
     const timespec wait{0, 200 * 1000 * 1000};
     ::nanosleep(&wait, nullptr);
     ::kill(::getpid(), SIGTERM);
+    if (!twice) return;
+    const timespec again{0, 20 * 1000 * 1000};
+    ::nanosleep(&again, nullptr);
+    ::kill(::getpid(), SIGTERM);  // pending on the same thread until the first handler returns
   }).detach();
   ::pthread_sigmask(SIG_UNBLOCK, &term, nullptr);
   // A long name: copying it under the collector's lock keeps this thread there
@@ -180,7 +187,7 @@ int main(int argc, char** argv) {
   if (action == "segv-resethand") install_segv(on_segv_return, SA_RESETHAND);
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
   if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
-  if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action == "nvtx-sigterm" ||
+  if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action.rfind("nvtx-sigterm", 0) == 0 ||
       action == "wait-signal" || action == "sigterm-twice")
     ::alarm(20);
   const std::map<int, bool> pipes_before = open_pipes();  // those the test runner left open
@@ -225,7 +232,7 @@ int main(int argc, char** argv) {
     ::raise(SIGHUP);
     ::raise(SIGTERM);
   }
-  if (action == "nvtx-sigterm") nvtx_until_sigterm();
+  if (action.rfind("nvtx-sigterm", 0) == 0 || action == "nvtx-sigterm-twice") nvtx_until_sigterm(action == "nvtx-sigterm-twice");
   if (action == "sigterm-twice") signal_twice();
   if (action == "chdir" && ::chdir("/") != 0) return 74;
   if (action == "exec") {

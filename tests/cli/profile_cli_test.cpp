@@ -390,6 +390,18 @@ TEST(ProfileCliFakeCupti, ASignalInsideACallbackIsWrittenWithoutAStall) {
   EXPECT_LT(seconds, 9.5) << r.err;
 }
 
+// The same with the signal twice (to the process group, and passed on): the
+// second copy reaches the thread inside the callback once the first handler
+// has deferred to the helper, and is dropped there, so the helper can take the
+// lock and write (it waited 3 s for a write that could not start, then ended
+// the process without it).
+TEST(ProfileCliFakeCupti, ARepeatInsideACallbackDoesNotStallTheWrite) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "nvtx-sigterm-twice"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
+}
+
 // An output that cannot be written once the application has run (its
 // directory removed meanwhile) is one line: the application's exit status and
 // the notes on how it ended still come (it once exited 2 with neither).

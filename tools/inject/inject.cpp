@@ -93,6 +93,20 @@ static_assert(std::atomic<int>::is_always_lock_free);
 enum SignalWrite : int { kNoWrite = 0, kWriting = 1, kWritten = 2 };
 std::atomic<int> g_signal_write{kNoWrite};
 constexpr int kRepeatWaitMs = 3000;
+// A repeat within this long of the first signal, once its handler has
+// deferred to the helper (which ends the process after writing), is dropped:
+// it may have landed on the thread that holds what the write needs (inside a
+// launch or NVTX callback), where waiting would only stall the write. A later
+// one is a user's second signal to a hung process, and ends it.
+constexpr int64_t kRepeatDropNs = 5'000'000'000;
+std::atomic<int64_t> g_first_signal_ns{0};  // CLOCK_MONOTONIC
+static_assert(std::atomic<int64_t>::is_always_lock_free);
+
+int64_t monotonic_ns() {  // clock_gettime is async-signal-safe
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
 
 // Whether the directory is gone (a process that outlives `flopscope profile`,
 // a daemon the application left running, finds it removed): says so once,
@@ -312,9 +326,15 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
   // at once on another thread already finds it under way.
   int no_write = kNoWrite;
   if (ours && !g_signal_write.compare_exchange_strong(no_write, kWriting)) {
+    if (g_signal_write.load() == kWriting && g_handshake.load() == kDeferred && signal_ends_process(sig) &&
+        monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs) {
+      errno = saved_errno;
+      return;  // the helper ends the process once it has written
+    }
     wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting; });
   } else if (ours) {
     // Only async-signal-safe calls here: the helper thread does the work.
+    g_first_signal_ns.store(monotonic_ns());
     g_signal.store(sig);
     if (::sem_post(&g_wake) != 0) {
       g_signal_write.store(kNoWrite);
