@@ -58,4 +58,48 @@ std::vector<double> share_means(std::vector<double> samples, size_t k) {
   return out;
 }
 
+TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k) {
+  if (samples.empty() || k == 0) throw_bad_input("weighted summary of an empty sample");
+  std::sort(samples.begin(), samples.end(),
+            [](const WeightedSample& a, const WeightedSample& b) { return a.value < b.value; });
+  double total = 0;
+  for (const WeightedSample& s : samples) {
+    if (!(s.weight > 0) || !std::isfinite(s.weight)) throw_bad_input("sample weights must be positive");
+    total += s.weight;
+  }
+  auto at_share = [&](double q) {
+    double cumulative = 0;
+    for (const WeightedSample& s : samples)
+      if ((cumulative += s.weight) >= q * total) return s.value;
+    return samples.back().value;
+  };
+  TimeStats t;
+  t.median = at_share(0.5);
+  t.p10 = at_share(0.1);
+  t.p90 = at_share(0.9);
+  // k shares of total / k each; a sample's weight may fall into several.
+  const double share = total / double(k);
+  t.samples.assign(k, 0);
+  size_t i = 0;
+  double room = share;  // weight share i still takes
+  for (const WeightedSample& s : samples) {
+    double left = s.weight;
+    while (left > 0 && i < k) {
+      const double part = std::min(left, room);
+      t.samples[i] += part * s.value;
+      left -= part;
+      room -= part;
+      if (room <= share * 1e-12) {
+        t.samples[i] /= share;
+        ++i;
+        room = share;
+      }
+    }
+  }
+  // Rounding may leave the last share a little short, or empty.
+  if (i < k && share - room > share * 1e-9) t.samples[i++] /= share - room;
+  t.samples.resize(i);
+  return t;
+}
+
 }  // namespace flopscope

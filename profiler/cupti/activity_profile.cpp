@@ -693,6 +693,30 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
 
 // ------------------------------------------------------------------------ merge
 
+namespace {
+
+// Two processes' times of one kernel. A process that kept fewer samples than
+// launches (share means) has each sample stand for launches / samples of
+// them: pooled as they are, 10 launches of 5 ms beside 5000 of 10 us read
+// as half the time each, and the NVTX total 2.75 times the true one.
+TimeStats merged_times(const RunRecord& a, const RunRecord& b) {
+  const auto& sa = a.time_s.samples;
+  const auto& sb = b.time_s.samples;
+  const bool whole = int64_t(sa.size()) == a.launches && int64_t(sb.size()) == b.launches;
+  if (whole || sa.empty() || sb.empty()) {
+    std::vector<double> pooled = sa;
+    pooled.insert(pooled.end(), sb.begin(), sb.end());
+    return pooled.empty() ? a.time_s : stats_with_cap(pooled);
+  }
+  std::vector<WeightedSample> weighted;
+  for (const RunRecord* r : {&a, &b})
+    for (double v : r->time_s.samples)
+      weighted.push_back({v, double(r->launches) / double(r->time_s.samples.size())});
+  return weighted_summary(std::move(weighted), kMaxProfileSamples);
+}
+
+}  // namespace
+
 ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
   ResultsDoc out = new_results_doc();
   using MergeKey = std::tuple<std::string, std::string, std::string, Shape>;
@@ -725,10 +749,8 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
         m.hw = r.hw;
         m.hw->launches = counted(r);
       }
+      m.time_s = merged_times(m, r);
       m.launches += r.launches;
-      std::vector<double> pooled = m.time_s.samples;
-      pooled.insert(pooled.end(), r.time_s.samples.begin(), r.time_s.samples.end());
-      if (!pooled.empty()) m.time_s = stats_with_cap(pooled);
     }
   }
   // Each process made its own records' ids unique, not the merged set: a

@@ -1409,6 +1409,38 @@ TEST(ProfileMerge, ProcessesPoolByNamePathAndDevice) {
   EXPECT_EQ(d0.time_s.samples.size(), 3u);
 }
 
+// A process that kept share means of its launches has each sample stand for
+// launches / samples of them: 5000 launches of 10 us and 10 of 5 ms, merged,
+// take 100 ms in all (the samples pooled as equals read 275 ms), and their
+// median is 10 us.
+TEST(ProfileMerge, SharesStandForTheirLaunches) {
+  auto make = [](uint32_t n, uint64_t ns) {
+    ProfileAggregator agg({});
+    for (uint32_t corr = 1; corr <= n; ++corr) {
+      agg.on_launch(corr, ApiKind::kernel_launch, kGemm, 0);
+      agg.on_activity(kernel(kGemm, corr, 0, ns));
+    }
+    ResultsDoc doc = new_results_doc();
+    doc.runs = agg.runs();
+    return doc;
+  };
+  const ResultsDoc many = make(5000, 10'000), few = make(10, 5'000'000);
+  for (const auto& docs : {std::vector<ResultsDoc>{many, few}, std::vector<ResultsDoc>{few, many}}) {
+    const ResultsDoc merged = merge_profile_docs(docs);
+    ASSERT_EQ(merged.runs.size(), 1u);
+    const RunRecord& r = merged.runs[0];
+    EXPECT_EQ(r.launches, 5010);
+    EXPECT_NEAR(profile_total_s(r), 0.1, 0.1 * 1e-9);
+    EXPECT_NEAR(r.time_s.median, 10e-6, 1e-12);
+    EXPECT_NEAR(r.time_s.p90, 10e-6, 1e-12);
+    EXPECT_EQ(r.time_s.samples.size(), kMaxProfileSamples);
+    // A third process merges on top, its samples again standing for their launches.
+    const ResultsDoc three = merge_profile_docs({merged, make(990, 20'000)});
+    EXPECT_EQ(three.runs[0].launches, 6000);
+    EXPECT_NEAR(profile_total_s(three.runs[0]), 0.1 + 990 * 20e-6, 1e-9);
+  }
+}
+
 // Each process makes its own ids unique; two template instances of one short
 // name, each alone in its process, both kept the bare name, and the merged
 // file was refused as holding one run twice. Merged, they are told apart,

@@ -33,4 +33,14 @@ std::vector<double> spread_of(std::vector<double> samples, size_t k);
 /// between the samples' least and greatest.
 std::vector<double> share_means(std::vector<double> samples, size_t k);
 
+/// A sample that stands for `weight` launches: one of profile's share means,
+/// when processes are merged.
+struct WeightedSample {
+  double value = 0, weight = 1;
+};
+/// The stats of the launches weighted samples stand for: median, p10 and p90
+/// the first value whose cumulative weight reaches that share, and `samples`
+/// the means of k shares of equal weight (their mean is the launches' mean).
+TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k);
+
 }  // namespace flopscope
