@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flopscope/results.h"
+#include "flopscope/stats.h"
 #include "json_reader.h"
 
 namespace flopscope {
@@ -163,18 +164,18 @@ TimeStats time_from_json(const JsonCursor& t, int64_t profile_launches) {
     t.at("p10").fail("above the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
   if (time_above(s.median, s.p90))
     t.at("p90").fail("below the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
-  // The summary is of the samples: compare judges the samples and check the
-  // median, so they must agree. Not where profile kept fewer samples than the
+  // The summary is of the samples (stats.h's percentile): compare judges the
+  // samples and check the median, so they must agree. Not where profile kept fewer samples than the
   // run's launches, whose times the summary is of (its files from before
   // 2026-12-01 kept a stride through them, which need not hold p10 or p90).
   const bool kept_fewer = profile_launches > int64_t(s.samples.size());
   if (!s.samples.empty() && !kept_fewer) {
-    const auto [least, greatest] = std::minmax_element(s.samples.begin(), s.samples.end());
-    for (const char* key : {"p10", "median", "p90"}) {
-      const double v = t.at(key).number();
-      if (time_above(*least, v) || time_above(v, *greatest))
-        t.at(key).fail("outside the samples (" + json(*least).dump() + " to " + json(*greatest).dump() +
-                       "); expected a percentile of them");
+    const std::pair<const char*, double> summary[] = {{"p10", 0.1}, {"median", 0.5}, {"p90", 0.9}};
+    for (const auto& [key, q] : summary) {
+      const double v = t.at(key).number(), of_samples = percentile(s.samples, q);
+      if (time_above(of_samples, v) || time_above(v, of_samples))
+        t.at(key).fail("not the samples' (" + json(of_samples).dump() +
+                       "); expected the percentile of time_s.samples, as flopscope writes it");
     }
   }
   return s;

@@ -326,9 +326,9 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
       {[](auto& d) { d["runs"][1]["time_s"]["p90"] = 1e-6; }, "$.runs[1].time_s.p90: below the median"},
       // compare judges the samples, check the median: they must agree.
       {[](auto& d) { for (auto& t : d["runs"][1]["time_s"]["samples"]) t = double(t) * 2; },
-       "$.runs[1].time_s.p10: outside the samples ("},
+       "$.runs[1].time_s.p10: not the samples' ("},
       {[](auto& d) { d["runs"][1]["time_s"]["p90"] = d["runs"][1]["time_s"]["p90"].template get<double>() * 2; },
-       "$.runs[1].time_s.p90: outside the samples ("},
+       "$.runs[1].time_s.p90: not the samples' ("},
       {[](auto& d) { d["runs"][0]["model"]["flops"] = -1; }, "$.runs[0].model.flops: expected a number >= 0, got -1"},
       {[](auto& d) { d["runs"][0]["model"]["bytes"] = -1e9; }, "$.runs[0].model.bytes: expected a number >= 0"},
       {[](auto& d) { d["runs"][4]["model"]["flops_by_part"]["softmax"] = -3; }, "$.runs[4].model.flops_by_part.softmax: expected a number >= 0"},
