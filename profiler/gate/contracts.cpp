@@ -152,14 +152,16 @@ std::string fmt_num(double v) {
 }
 
 // A metric's value as a contract states it, to `digits` significant digits:
-// times and bandwidths with their unit.
-std::string fmt_value(const std::string& metric, double v, int digits = 4) {
+// times and bandwidths with their unit, the one that suits `unit_of` (by
+// default the value itself; a value beside its bound takes the bound's, so
+// that 999.9999 ns reads "0.9999999 us", not "1000 ns", against "1 us").
+std::string fmt_value(const std::string& metric, double v, int digits = 4, std::optional<double> unit_of = {}) {
   auto scaled = [digits](double x, const char* unit) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*g%s", digits, x, unit);
     return std::string(buf);
   };
-  const double a = std::fabs(v);
+  const double a = std::fabs(unit_of.value_or(v));
   if (metric == "time")
     return a < 1e-6 ? scaled(v * 1e9, " ns") : a < 1e-3 ? scaled(v * 1e6, " us")
                      : a < 1                  ? scaled(v * 1e3, " ms")
@@ -172,7 +174,7 @@ std::string fmt_value(const std::string& metric, double v, int digits = 4) {
 // they differ ("400.04 us > 400 us", not "400 us > 400 us").
 int digits_apart(const std::string& metric, double a, double b) {
   for (int digits : {4, 6, 9})
-    if (a == b || fmt_value(metric, a, digits) != fmt_value(metric, b, digits)) return digits;
+    if (a == b || fmt_value(metric, a, digits, b) != fmt_value(metric, b, digits)) return digits;
   return 17;
 }
 
@@ -608,9 +610,9 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
   }
   // "tflops 701.5 < 750, expected >= 750": a failed relation is not shown as
   // if it held. `digits` as digits_apart gives for the value and its bound.
-  auto shown = [&](bool passed, int digits, const std::string& bound) {
-    return c.metric + " " + fmt_value(c.metric, *lhs, digits) + " " + (passed ? to_string(c.op) : negated(c.op)) +
-           " " + bound;
+  auto shown = [&](bool passed, int digits, double bound_value, const std::string& bound) {
+    return c.metric + " " + fmt_value(c.metric, *lhs, digits, bound_value) + " " +
+           (passed ? to_string(c.op) : negated(c.op)) + " " + bound;
   };
   auto expected = [&](bool passed, const std::string& bound) {
     return passed ? std::string() : std::string(", expected ") + to_string(c.op) + " " + bound;
@@ -619,7 +621,7 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     res.passed = compare(*lhs, c.op, c.value, c.tolerance);
     const int digits = digits_apart(c.metric, *lhs, c.value);
     const std::string bound = fmt_value(c.metric, c.value, digits) + tol_text(c);
-    res.detail = shown(res.passed, digits, bound) + expected(res.passed, bound);
+    res.detail = shown(res.passed, digits, c.value, bound) + expected(res.passed, bound);
     return res;
   }
   if (c.kind == ContractKind::metrics) {
@@ -630,7 +632,8 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     }
     res.passed = compare(*lhs, c.op, *rhs, c.tolerance);
     const int digits = digits_apart(c.metric, *lhs, *rhs);  // the same unit: parse checked
-    res.detail = shown(res.passed, digits, c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
+    res.detail =
+        shown(res.passed, digits, *rhs, c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
     if (c.op == CmpOp::eq && *rhs != 0)
       res.detail += " (differ by " + fmt_num(std::fabs(*lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
     return res;
@@ -676,7 +679,7 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
   }
   res.passed = compare(*lhs, c.op, c.value * *rv, 0);
   const int digits = digits_apart(c.metric, *lhs, c.value * *rv);
-  res.detail = shown(res.passed, digits,
+  res.detail = shown(res.passed, digits, c.value * *rv,
                      fmt_num(c.value) + " x " + fmt_value(c.metric, *rv) + " (" + c.reference.id +
                          ") = " + fmt_value(c.metric, c.value * *rv, digits)) +
                "; ratio " + fmt_num(*lhs / *rv) + (ref == &r ? " (the run is its own reference)" : "") +

@@ -296,7 +296,8 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     // two states, seen in both runs (a run compared with a copy of itself was
     // inconclusive). Mode against mode, on top of the interval's "unchanged";
     // and the mix too: shares that cross a half move the median from one mode
-    // to the other, and a slow mode far off moves the mean, while the pairs'
+    // to the other, a slow mode far off moves the mean, and a third state
+    // (modes matched across states) moves p10 and p90, while the pairs'
     // interval still reads no change.
     auto within = [band](double a, double b) { return a < b * band && b < a * band; };
     auto mean = [](const std::vector<double>& v) {
@@ -308,7 +309,8 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     const bool modes_match = t.verdict == Verdict::unchanged && t.base_modes.bimodal && t.cur_modes.bimodal &&
                              within(cur_fast, base_fast) && within(cur_slow, base_slow) &&
                              std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance &&
-                             within(t.cur_median, t.base_median) && within(mean(cur), mean(base));
+                             within(t.cur_median, t.base_median) && within(mean(cur), mean(base)) &&
+                             within(t.p10_ratio, 1) && within(t.p90_ratio, 1);
     const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
     if (all_slower || all_faster) {
       t.reason += "; timings are bimodal, but every mode moved";

@@ -555,4 +555,8 @@ TEST(ContractCheck, AFailedBoundReadsApartFromItsValue) {
   EXPECT_EQ(only_result(rep).detail, "time 400 us <= 500 us");
   copy.time_s.median = 30e-9;
   EXPECT_EQ(only_result(check("memory.copy.fp32 : time <= 20ns", doc)).detail, "time 30 ns > 20 ns, expected <= 20 ns");
+  // In the bound's unit: 0.99999 us, not "1000 ns < 1 us".
+  copy.time_s.median = 0.99999e-6;
+  EXPECT_EQ(only_result(check("memory.copy.fp32 : time >= 1us", doc)).detail,
+            "time 0.99999 us < 1 us, expected >= 1 us");
 }
