@@ -44,6 +44,10 @@
 //                    handler of the application's (installed before CUDA started),
 //                    then, 700 ms later, SIGINT's default action restored and SIGINT
 //                    raised again: the process dies with no exit handler
+//   int-then-term    SIGINT under a handler of the application's (installed before
+//                    CUDA started), then, 1.3 s later, SIGTERM with its default action,
+//                    then exit 0 after 6 s: the SIGTERM must end the process, though
+//                    it comes while the SIGINT's write is still going
 //   sigquit          raise(SIGQUIT), its default action (a core dump, with none kept)
 //   wait-signal      create the file $INJECT_LOADER_READY, then wait for a signal to
 //                    end the process (one sent to `flopscope`, which passes it on)
@@ -182,13 +186,13 @@ int main(int argc, char** argv) {
   }
   const std::string action = argc == 4 ? argv[3] : "";
   if (action == "sigterm-handled") ::signal(SIGTERM, on_term);
-  if (action == "sigint-reraise") ::signal(SIGINT, on_term);
+  if (action == "sigint-reraise" || action == "int-then-term") ::signal(SIGINT, on_term);
   if (action == "abort-slow") ::signal(SIGABRT, on_abort_slowly);
   if (action == "segv-resethand") install_segv(on_segv_return, SA_RESETHAND);
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
   if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
   if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action.rfind("nvtx-sigterm", 0) == 0 ||
-      action == "wait-signal" || action == "sigterm-twice")
+      action == "wait-signal" || action == "sigterm-twice" || action == "int-then-term")
     ::alarm(20);
   const std::map<int, bool> pipes_before = open_pipes();  // those the test runner left open
   if (const char* cupti = std::getenv("INJECT_LOADER_CUPTI")) {
@@ -234,6 +238,14 @@ int main(int argc, char** argv) {
   }
   if (action.rfind("nvtx-sigterm", 0) == 0 || action == "nvtx-sigterm-twice") nvtx_until_sigterm(action == "nvtx-sigterm-twice");
   if (action == "sigterm-twice") signal_twice();
+  if (action == "int-then-term") {
+    ::kill(::getpid(), SIGINT);
+    const timespec later{1, 300 * 1000 * 1000};
+    ::nanosleep(&later, nullptr);
+    ::kill(::getpid(), SIGTERM);
+    const timespec wait{6, 0};
+    ::nanosleep(&wait, nullptr);
+  }
   if (action == "chdir" && ::chdir("/") != 0) return 74;
   if (action == "exec") {
     char* again[] = {argv[0], argv[1], argv[2], nullptr};

@@ -320,6 +320,15 @@ TEST(ProfileCliFakeCupti, ARepeatedSignalWaitsForTheFirstOnesWrite) {
   EXPECT_EQ(flopscope::read_file(dir + "/twice"), "flush 1\n");
 }
 
+// A SIGTERM that comes while the write of a SIGINT the application handles
+// is still going (past the handler's 1 s) ends the process: only a repeat of
+// a signal the helper will end the process for is dropped (it was dropped for
+// good, and the application ran on).
+TEST(ProfileCliFakeCupti, ASignalAfterAHandledOneStillEndsTheProcess) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "int-then-term"}, {"FAKE_CUPTI_FLUSH_MS=2500"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+}
+
 // Ctrl-\ (SIGQUIT) ends an application with a core dump, as SIGTERM ends it:
 // the results are written first (forced flush), and profile reports the
 // signal (it once left them to the last periodic write).

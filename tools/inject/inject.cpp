@@ -101,6 +101,10 @@ constexpr int kRepeatWaitMs = 3000;
 constexpr int64_t kRepeatDropNs = 5'000'000'000;
 std::atomic<int64_t> g_first_signal_ns{0};  // CLOCK_MONOTONIC
 static_assert(std::atomic<int64_t>::is_always_lock_free);
+// Set when the first handler returned leaving the helper to end the process:
+// only then may a repeat be dropped (a first signal the application handles
+// leaves the process running, and a SIGTERM after it must still end it).
+std::atomic<bool> g_helper_ends{false};
 
 int64_t monotonic_ns() {  // clock_gettime is async-signal-safe
   timespec now{};
@@ -326,7 +330,7 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
   // at once on another thread already finds it under way.
   int no_write = kNoWrite;
   if (ours && !g_signal_write.compare_exchange_strong(no_write, kWriting)) {
-    if (g_signal_write.load() == kWriting && g_handshake.load() == kDeferred && signal_ends_process(sig) &&
+    if (g_signal_write.load() == kWriting && g_helper_ends.load() && !is_crash_signal(sig) &&
         monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs) {
       errno = saved_errno;
       return;  // the helper ends the process once it has written
@@ -344,6 +348,7 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
       // A crash would fault again if its thread went on: it waits, bounded.
       int waiting = kWaiting;
       if (!crash && g_handshake.compare_exchange_strong(waiting, kDeferred) && signal_ends_process(sig)) {
+        g_helper_ends.store(true);
         errno = saved_errno;
         return;  // the helper ends the process once it has written
       }
