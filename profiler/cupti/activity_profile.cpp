@@ -343,10 +343,17 @@ ProfileCounters ProfileAggregator::counters() const {
 
 namespace {
 
+// The results format needs a positive median; a record of zero-length
+// (clock-resolution) operations keeps the smallest representable time.
+TimeStats with_positive_median(TimeStats t) {
+  t.median = std::max(t.median, 1e-9);
+  return t;
+}
+
 TimeStats stats_with_cap(const std::vector<double>& all) {
   TimeStats t = summarize(all);
   t.samples = share_means(std::move(t.samples), kMaxProfileSamples);
-  return t;
+  return with_positive_median(std::move(t));
 }
 
 }  // namespace
@@ -393,11 +400,6 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
         if (std::optional<std::string> p = dominant_precision(*r.hw)) r.precision = *p;
     }
     r.time_s = stats_with_cap(g.durations_s);
-    if (!(r.time_s.median > 0)) {
-      // The results format needs a positive median; a record of zero-length
-      // (clock-resolution) operations keeps the smallest representable time.
-      r.time_s.median = std::max(r.time_s.median, 1e-9);
-    }
     fill_profile_derived(r, PeakTable{});
     out.push_back(std::move(r));
   }
@@ -712,7 +714,7 @@ TimeStats merged_times(const RunRecord& a, const RunRecord& b) {
   for (const RunRecord* r : {&a, &b})
     for (double v : r->time_s.samples)
       weighted.push_back({v, double(r->launches) / double(r->time_s.samples.size())});
-  return weighted_summary(std::move(weighted), kMaxProfileSamples);
+  return with_positive_median(weighted_summary(std::move(weighted), kMaxProfileSamples));
 }
 
 }  // namespace

@@ -1441,6 +1441,28 @@ TEST(ProfileMerge, SharesStandForTheirLaunches) {
   }
 }
 
+// Operations shorter than the clock's resolution last 0: merged, pooled or
+// weighted, the median is raised to 1 ns, as one process's is (a median of 0
+// made a file no command reads).
+TEST(ProfileMerge, ZeroLengthOperationsKeepAPositiveMedian) {
+  auto make = [](uint32_t n) {
+    ProfileAggregator agg({});
+    for (uint32_t corr = 1; corr <= n; ++corr) {
+      agg.on_launch(corr, ApiKind::kernel_launch, kGemm, 0);
+      agg.on_activity(kernel(kGemm, corr, 5, 5));
+    }
+    ResultsDoc doc = new_results_doc();
+    doc.runs = agg.runs();
+    return doc;
+  };
+  for (uint32_t first : {20u, 2000u}) {
+    const ResultsDoc merged = merge_profile_docs({make(first), make(5)});
+    ASSERT_EQ(merged.runs.size(), 1u);
+    EXPECT_DOUBLE_EQ(merged.runs[0].time_s.median, 1e-9) << first;
+    EXPECT_NO_THROW(parse_results(to_json_text(merged), "merged.json")) << first;
+  }
+}
+
 // Each process makes its own ids unique; two template instances of one short
 // name, each alone in its process, both kept the bare name, and the merged
 // file was refused as holding one run twice. Merged, they are told apart,
