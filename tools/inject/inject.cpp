@@ -323,39 +323,46 @@ void run_previous_action(int sig, siginfo_t* info, void* uctx) {
   prev.sa_handler(sig);
 }
 
+// The first flushing signal: hands the write to the helper and waits for it,
+// bounded. True when the handler is to return, leaving the helper to end the
+// process once written (the signal's default action would have ended it).
+bool hand_over_first(int sig) {
+  g_first_signal_ns.store(monotonic_ns());
+  g_signal.store(sig);
+  if (::sem_post(&g_wake) != 0) {
+    g_signal_write.store(kNoWrite);
+    return false;
+  }
+  // A crash would fault again if its thread went on: it waits, bounded.
+  const bool crash = is_crash_signal(sig);
+  wait_in_handler(crash ? 3000 : 1000, [] { return g_handshake.load() == kAcked; });
+  int waiting = kWaiting;
+  if (crash || !g_handshake.compare_exchange_strong(waiting, kDeferred) || !signal_ends_process(sig)) return false;
+  g_helper_ends.store(true);
+  return true;
+}
+
+// A signal after the first: true when it is dropped, the helper ending the
+// process once written; else it waits for the write in progress, bounded.
+bool drop_repeat(int sig) {
+  if (g_signal_write.load() == kWriting && g_helper_ends.load() && !is_crash_signal(sig) &&
+      monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs)
+    return true;
+  wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting; });
+  return false;
+}
+
+// Only async-signal-safe calls here: the helper thread does the work.
 void on_signal(int sig, siginfo_t* info, void* uctx) {
   const int saved_errno = errno;
   const bool ours = g && g->helper_running && ::getpid() == g->pid;  // not a child's before exec
   // The first signal claims the write in one step, so that a repeat arriving
   // at once on another thread already finds it under way.
   int no_write = kNoWrite;
-  if (ours && !g_signal_write.compare_exchange_strong(no_write, kWriting)) {
-    if (g_signal_write.load() == kWriting && g_helper_ends.load() && !is_crash_signal(sig) &&
-        monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs) {
-      errno = saved_errno;
-      return;  // the helper ends the process once it has written
-    }
-    wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting; });
-  } else if (ours) {
-    // Only async-signal-safe calls here: the helper thread does the work.
-    g_first_signal_ns.store(monotonic_ns());
-    g_signal.store(sig);
-    if (::sem_post(&g_wake) != 0) {
-      g_signal_write.store(kNoWrite);
-    } else {
-      const bool crash = is_crash_signal(sig);
-      wait_in_handler(crash ? 3000 : 1000, [] { return g_handshake.load() == kAcked; });
-      // A crash would fault again if its thread went on: it waits, bounded.
-      int waiting = kWaiting;
-      if (!crash && g_handshake.compare_exchange_strong(waiting, kDeferred) && signal_ends_process(sig)) {
-        g_helper_ends.store(true);
-        errno = saved_errno;
-        return;  // the helper ends the process once it has written
-      }
-    }
-  }
+  const bool first = ours && g_signal_write.compare_exchange_strong(no_write, kWriting);
+  const bool left_to_helper = first ? hand_over_first(sig) : ours && drop_repeat(sig);
   errno = saved_errno;
-  run_previous_action(sig, info, uctx);
+  if (!left_to_helper) run_previous_action(sig, info, uctx);
 }
 
 void install(int sig) {
