@@ -44,20 +44,6 @@ std::vector<double> spread_of(std::vector<double> samples, size_t k) {
   return out;
 }
 
-std::vector<double> share_means(std::vector<double> samples, size_t k) {
-  if (samples.size() <= k) return samples;
-  std::sort(samples.begin(), samples.end());
-  const size_t n = samples.size();
-  std::vector<double> out(k);
-  for (size_t i = 0; i < k; ++i) {
-    const size_t b = i * n / k, e = (i + 1) * n / k;  // e > b: n > k
-    double sum = 0;
-    for (size_t j = b; j < e; ++j) sum += samples[j];
-    out[i] = sum / double(e - b);
-  }
-  return out;
-}
-
 TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k) {
   if (samples.empty() || k == 0) throw_bad_input("weighted summary of an empty sample");
   std::sort(samples.begin(), samples.end(),
@@ -99,6 +85,10 @@ TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k) {
   // Rounding may leave the last share a little short, or empty.
   if (i < k && share - room > share * 1e-9) t.samples[i++] /= share - room;
   t.samples.resize(i);
+  // Rounding also moves a mean of equal values by an ulp: kept sorted, and
+  // within the samples' range.
+  for (double& v : t.samples) v = std::clamp(v, samples.front().value, samples.back().value);
+  std::sort(t.samples.begin(), t.samples.end());
   return t;
 }
 

@@ -352,7 +352,11 @@ TimeStats with_positive_median(TimeStats t) {
 
 TimeStats stats_with_cap(const std::vector<double>& all) {
   TimeStats t = summarize(all);
-  t.samples = share_means(std::move(t.samples), kMaxProfileSamples);
+  if (all.size() > kMaxProfileSamples) {
+    std::vector<WeightedSample> launches;
+    for (double v : all) launches.push_back({v, 1});
+    t.samples = weighted_summary(std::move(launches), kMaxProfileSamples).samples;
+  }
   return with_positive_median(std::move(t));
 }
 

@@ -222,9 +222,9 @@ class ProfileAggregator::Frozen {
   std::optional<DeviceInfo> device_;
 };
 
-/// At most this many samples are written per record (share_means of all
-/// launches: their mean is every launch's, to within one share's, which
-/// profile's NVTX totals take); median, p10 and p90 always use every launch.
+/// At most this many samples are written per record (the means of equal
+/// shares of all launches, weighted_summary's: their mean is every launch's,
+/// which profile's NVTX totals take); median, p10 and p90 use every launch.
 inline constexpr size_t kMaxProfileSamples = 1000;
 
 /// Kernels with the same short name (template instances, overloads) in the

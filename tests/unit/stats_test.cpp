@@ -45,21 +45,24 @@ TEST(Stats, SpreadKeepsTheDistribution) {
 }
 
 // Profile's cap keeps the mean, which its NVTX totals take: one launch of 5 ms
-// among 2999 of 10 us (the middle of each share read 14% short), or of 1 s.
-TEST(Stats, ShareMeansKeepTheMean) {
-  for (double outlier : {5e-3, 1.0}) {
-    std::vector<double> v(3000, 10e-6);
-    v[0] = outlier;
-    const std::vector<double> kept = share_means(v, 1000);
-    ASSERT_EQ(kept.size(), 1000u);
-    double all = 0, some = 0;
-    for (double x : v) all += x;
-    for (double x : kept) some += x;
-    EXPECT_NEAR(some / 1000, all / 3000, all / 3000 * 1e-12) << outlier;
-    EXPECT_TRUE(std::is_sorted(kept.begin(), kept.end()));
-    EXPECT_GE(kept.front(), 10e-6 * (1 - 1e-12));
-    EXPECT_LE(kept.back(), outlier);
-  }
-  const std::vector<double> few{3, 1, 2};
-  EXPECT_EQ(share_means(few, 1000), few);
+// among 2999 of 10 us (the middle of each share read 14% short), or of 1 s,
+// and 3001 launches, which 1000 shares do not divide.
+TEST(Stats, WeightedSharesKeepTheMean) {
+  for (size_t n : {3000u, 3001u})
+    for (double outlier : {5e-3, 1.0}) {
+      std::vector<WeightedSample> v(n, {10e-6, 1});
+      v[0].value = outlier;
+      const TimeStats t = weighted_summary(v, 1000);
+      ASSERT_EQ(t.samples.size(), 1000u);
+      double all = 0, some = 0;
+      for (const WeightedSample& x : v) all += x.value;
+      for (double x : t.samples) some += x;
+      EXPECT_NEAR(some / 1000, all / double(n), all / double(n) * 1e-9) << n << " " << outlier;
+      EXPECT_TRUE(std::is_sorted(t.samples.begin(), t.samples.end()));
+      EXPECT_GE(t.samples.front(), 10e-6 * (1 - 1e-12));
+      EXPECT_LE(t.samples.back(), outlier * (1 + 1e-12));
+      EXPECT_DOUBLE_EQ(t.median, 10e-6);
+    }
+  EXPECT_THROW(weighted_summary({}, 10), Error);
+  EXPECT_THROW(weighted_summary({{1e-6, 0}}, 10), Error);
 }

@@ -13,7 +13,7 @@ inline double median(const std::vector<double>& s) { return percentile(s, 0.5); 
 struct TimeStats {
   double median = 0, p10 = 0, p90 = 0;
   /// Seconds, in the order measured (profile: of more than 1000 launches,
-  /// their share_means).
+  /// the means of 1000 equal shares, weighted_summary's).
   std::vector<double> samples;
 };
 TimeStats summarize(std::vector<double> samples);
@@ -26,15 +26,8 @@ TimeStats summarize(std::vector<double> samples);
 /// launches) alias.
 std::vector<double> spread_of(std::vector<double> samples, size_t k);
 
-/// At most `k` values for `samples`: the mean of each of k shares of the
-/// sorted sample, as equal as can be, sorted; all of them, in their order,
-/// when there are no more than k. Their mean is the samples' mean when k
-/// divides their count (within one sample's share otherwise), and they lie
-/// between the samples' least and greatest.
-std::vector<double> share_means(std::vector<double> samples, size_t k);
-
-/// A sample that stands for `weight` launches: one of profile's share means,
-/// when processes are merged.
+/// A sample that stands for `weight` launches: a launch, or one of profile's
+/// share means when processes are merged.
 struct WeightedSample {
   double value = 0, weight = 1;
 };
