@@ -313,11 +313,17 @@ TEST(ProfileCliFakeCupti, AHandledSignalIsFollowedByMoreWrites) {
 // the middle of it: no flush, and "ended without running its exit handlers").
 TEST(ProfileCliFakeCupti, ARepeatedSignalWaitsForTheFirstOnesWrite) {
   const std::string dir = flopscope::test::temp_dir();
-  auto r = profile_with_fake_cupti({"cuda", "0", "sigterm-twice"},
-                                   {"FAKE_CUPTI_LOG=" + dir + "/twice", "FAKE_CUPTI_FLUSH_MS=300"});
-  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
-  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
-  EXPECT_EQ(flopscope::read_file(dir + "/twice"), "flush 1\n");
+  // A write of 0.3 s ends while the repeat waits; one of 4 s outlasts the first
+  // handler's 1 s, which then leaves it to the helper, and the repeat is dropped
+  // (it waited its 3 s and ended the process mid-write).
+  for (const char* ms : {"300", "4000"}) {
+    const std::string log = dir + "/twice" + ms;
+    auto r = profile_with_fake_cupti({"cuda", "0", "sigterm-twice"},
+                                     {"FAKE_CUPTI_LOG=" + log, std::string("FAKE_CUPTI_FLUSH_MS=") + ms});
+    EXPECT_EQ(r.exit_code, 128 + SIGTERM) << ms << "\n" << r.err;
+    EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << ms << "\n" << r.err;
+    EXPECT_EQ(flopscope::read_file(log), "flush 1\n") << ms;
+  }
 }
 
 // A SIGTERM that comes while the write of a SIGINT the application handles

@@ -342,14 +342,14 @@ bool hand_over_first(int sig) {
   return true;
 }
 
-// A signal after the first: true when it is dropped, the helper ending the
-// process once written; else it waits for the write in progress, bounded.
+// A signal after the first: waits, bounded, for the write in progress, or
+// for the first handler to leave it to the helper (a copy of a group signal
+// taken at once by another thread comes before that). True when it is then
+// dropped, the helper ending the process once written.
 bool drop_repeat(int sig) {
-  if (g_signal_write.load() == kWriting && g_helper_ends.load() && !is_crash_signal(sig) &&
-      monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs)
-    return true;
-  wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting; });
-  return false;
+  wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting || g_helper_ends.load(); });
+  return g_signal_write.load() == kWriting && g_helper_ends.load() && !is_crash_signal(sig) &&
+         monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs;
 }
 
 // Only async-signal-safe calls here: the helper thread does the work.
