@@ -48,6 +48,8 @@
 //                    CUDA started), then, 1.3 s later, SIGTERM with its default action,
 //                    then exit 0 after 6 s: the SIGTERM must end the process, though
 //                    it comes while the SIGINT's write is still going
+//   term-then-segv   SIGTERM with its default action, then, 1.5 s later, a real fault
+//                    on another thread: the fault waits for the SIGTERM's write
 //   sigquit          raise(SIGQUIT), its default action (a core dump, with none kept)
 //   wait-signal      create the file $INJECT_LOADER_READY, then wait for a signal to
 //                    end the process (one sent to `flopscope`, which passes it on)
@@ -192,7 +194,8 @@ int main(int argc, char** argv) {
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
   if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
   if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action.rfind("nvtx-sigterm", 0) == 0 ||
-      action == "wait-signal" || action == "sigterm-twice" || action == "int-then-term")
+      action == "wait-signal" || action == "sigterm-twice" || action == "int-then-term" ||
+      action == "term-then-segv")
     ::alarm(20);
   const std::map<int, bool> pipes_before = open_pipes();  // those the test runner left open
   if (const char* cupti = std::getenv("INJECT_LOADER_CUPTI")) {
@@ -238,6 +241,14 @@ int main(int argc, char** argv) {
   }
   if (action.rfind("nvtx-sigterm", 0) == 0 || action == "nvtx-sigterm-twice") nvtx_until_sigterm(action == "nvtx-sigterm-twice");
   if (action == "sigterm-twice") signal_twice();
+  if (action == "term-then-segv") {
+    const struct rlimit none = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);  // SIGSEGV's default action dumps core: no file
+    ::kill(::getpid(), SIGTERM);      // its handler returns after 1 s, the write going on
+    const timespec later{0, 500 * 1000 * 1000};
+    ::nanosleep(&later, nullptr);
+    std::thread(fault).join();
+  }
   if (action == "int-then-term") {
     ::kill(::getpid(), SIGINT);
     const timespec later{1, 300 * 1000 * 1000};

@@ -335,6 +335,19 @@ TEST(ProfileCliFakeCupti, ASignalAfterAHandledOneStillEndsTheProcess) {
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
 }
 
+// A fault while a SIGTERM's write goes on, after its handler has left it to
+// the helper, waits for the write before the fault's action (it ended the
+// process at once, without the write). Either signal may be the one that ends
+// the process; the write is there.
+TEST(ProfileCliFakeCupti, AFaultDuringASignalsWriteWaitsForIt) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0", "term-then-segv"},
+                                   {"FAKE_CUPTI_LOG=" + dir + "/fault", "FAKE_CUPTI_FLUSH_MS=3000"});
+  EXPECT_TRUE(r.exit_code == 128 + SIGTERM || r.exit_code == 128 + SIGSEGV) << r.exit_code << "\n" << r.err;
+  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
+  EXPECT_EQ(flopscope::read_file(dir + "/fault"), "flush 1\n");
+}
+
 // Ctrl-\ (SIGQUIT) ends an application with a core dump, as SIGTERM ends it:
 // the results are written first (forced flush), and profile reports the
 // signal (it once left them to the last periodic write).

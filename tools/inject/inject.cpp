@@ -345,11 +345,16 @@ bool hand_over_first(int sig) {
 // A signal after the first: waits, bounded, for the write in progress, or
 // for the first handler to leave it to the helper (a copy of a group signal
 // taken at once by another thread comes before that). True when it is then
-// dropped, the helper ending the process once written.
+// dropped, the helper ending the process once written; a repeat it does not
+// drop (a crash, a user's later signal) still waits for the write, bounded.
 bool drop_repeat(int sig) {
-  wait_in_handler(kRepeatWaitMs, [] { return g_signal_write.load() != kWriting || g_helper_ends.load(); });
-  return g_signal_write.load() == kWriting && g_helper_ends.load() && !is_crash_signal(sig) &&
-         monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs;
+  auto writing = [] { return g_signal_write.load() == kWriting; };
+  wait_in_handler(kRepeatWaitMs, [&] { return !writing() || g_helper_ends.load(); });
+  if (!writing()) return false;
+  if (g_helper_ends.load() && !is_crash_signal(sig) && monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs)
+    return true;
+  wait_in_handler(kRepeatWaitMs, [&] { return !writing(); });
+  return false;
 }
 
 // Only async-signal-safe calls here: the helper thread does the work.
