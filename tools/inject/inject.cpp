@@ -101,10 +101,6 @@ constexpr int kRepeatWaitMs = 3000;
 constexpr int64_t kRepeatDropNs = 5'000'000'000;
 std::atomic<int64_t> g_first_signal_ns{0};  // CLOCK_MONOTONIC
 static_assert(std::atomic<int64_t>::is_always_lock_free);
-// Set when the first handler returned leaving the helper to end the process:
-// only then may a repeat be dropped (a first signal the application handles
-// leaves the process running, and a SIGTERM after it must still end it).
-std::atomic<bool> g_helper_ends{false};
 
 int64_t monotonic_ns() {  // clock_gettime is async-signal-safe
   timespec now{};
@@ -198,6 +194,12 @@ bool signal_ends_process(int sig) {
   const struct sigaction& prev = g_prev[sig];
   return !(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_DFL;
 }
+
+// Whether the first handler returned leaving the helper to end the process
+// (it deferred, and the first signal's default action ends it): only then may
+// a repeat be dropped (a first signal the application handles leaves the
+// process running, and a SIGTERM after it must still end it).
+bool helper_ends() { return g_handshake.load() == kDeferred && signal_ends_process(g_signal.load()); }
 
 // A periodic write copies every duration so far under the collector's lock
 // (launch callbacks wait) and sorts them after: in a long run it costs more
@@ -337,9 +339,7 @@ bool hand_over_first(int sig) {
   const bool crash = is_crash_signal(sig);
   wait_in_handler(crash ? 3000 : 1000, [] { return g_handshake.load() == kAcked; });
   int waiting = kWaiting;
-  if (crash || !g_handshake.compare_exchange_strong(waiting, kDeferred) || !signal_ends_process(sig)) return false;
-  g_helper_ends.store(true);
-  return true;
+  return !crash && g_handshake.compare_exchange_strong(waiting, kDeferred) && helper_ends();
 }
 
 // A signal after the first: waits, bounded, for the write in progress, or
@@ -349,9 +349,9 @@ bool hand_over_first(int sig) {
 // drop (a crash, a user's later signal) still waits for the write, bounded.
 bool drop_repeat(int sig) {
   auto writing = [] { return g_signal_write.load() == kWriting; };
-  wait_in_handler(kRepeatWaitMs, [&] { return !writing() || g_helper_ends.load(); });
+  wait_in_handler(kRepeatWaitMs, [&] { return !writing() || helper_ends(); });
   if (!writing()) return false;
-  if (g_helper_ends.load() && !is_crash_signal(sig) && monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs)
+  if (helper_ends() && !is_crash_signal(sig) && monotonic_ns() - g_first_signal_ns.load() < kRepeatDropNs)
     return true;
   wait_in_handler(kRepeatWaitMs, [&] { return !writing(); });
   return false;
