@@ -488,38 +488,46 @@ std::optional<DeviceInfo> ProfileAggregator::device() const {
 
 // ----------------------------------------------------------- derived and totals
 
+namespace {
+
+using Amount = std::optional<double> HwCounters::*;
+constexpr Amount kAmounts[] = {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
+                               &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s};
+
+}  // namespace
+
+static_assert(std::size(kAmounts) == HwCounterSum::kAmountCount);
+
 void HwCounterSum::add(const HwCounters& h) {
   ++n_;
-  using Field = std::optional<double> HwCounters::*;
-  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
-                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s})
-    if (h.*f) sum_.*f = (sum_.*f).value_or(0) + 1.0 * *(h.*f);
+  for (size_t i = 0; i < std::size(kAmounts); ++i)
+    if (h.*kAmounts[i]) {
+      sum_.*kAmounts[i] = (sum_.*kAmounts[i]).value_or(0) + 1.0 * *(h.*kAmounts[i]);
+      ++amount_n_[i];
+    }
   if (h.sm_clock_hz) {
     sum_.sm_clock_hz = sum_.sm_clock_hz.value_or(0) + 1.0 * *h.sm_clock_hz;
     ++clock_n_;
   }
-  for (const auto& [key, v] : h.flops_by_pipe) sum_.flops_by_pipe[key] += 1.0 * v;
+  for (const auto& [key, v] : h.flops_by_pipe) {
+    sum_.flops_by_pipe[key] += 1.0 * v;
+    ++pipe_n_[key];
+  }
   for (const auto& [key, v] : h.metrics) {
     sum_.metrics[key] += 1.0 * v;
     ++metric_n_[key];
   }
 }
 
-// As mean_counters() with every weight 1: amounts over every launch (one
-// without the quantity adds 0), the clock and non-sum metrics over the
-// launches that have them.
+// As mean_counters() with every weight 1: each quantity over the launches
+// that have it.
 HwCounters HwCounterSum::mean() const {
   HwCounters m;
-  if (n_ == 0) return m;
-  const double total = double(n_);
-  using Field = std::optional<double> HwCounters::*;
-  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
-                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s})
-    if (sum_.*f) m.*f = *(sum_.*f) / total;
+  for (size_t i = 0; i < std::size(kAmounts); ++i)
+    if (sum_.*kAmounts[i]) m.*kAmounts[i] = *(sum_.*kAmounts[i]) / double(amount_n_[i]);
   if (sum_.sm_clock_hz) m.sm_clock_hz = *sum_.sm_clock_hz / double(clock_n_);
-  for (const auto& [key, v] : sum_.flops_by_pipe) m.flops_by_pipe[key] = v / total;
-  for (const auto& [key, v] : sum_.metrics)
-    m.metrics[key] = v / (is_sum_metric(key) ? total : double(metric_n_.at(key)));
+  for (const auto& [key, v] : sum_.flops_by_pipe) m.flops_by_pipe[key] = v / double(pipe_n_.at(key));
+  for (const auto& [key, v] : sum_.metrics) m.metrics[key] = v / double(metric_n_.at(key));
   return m;
 }
 
@@ -529,52 +537,37 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
   for (double w : weights)
     if (!(w >= 0) || !std::isfinite(w)) throw Error(ErrorKind::failure, "mean_counters: weights must be finite, >= 0");
   auto weight = [&](size_t i) { return weights.empty() ? 1.0 : weights[i]; };
-  double total = 0;
-  for (size_t i = 0; i < launches.size(); ++i) total += weight(i);
+  // Every quantity, amount or rate, is the weighted mean over the entries that
+  // have it: an entry lacks one only where its value was left out as
+  // unreadable, and counting that as 0 would make the mean short. A quantity
+  // only entries of weight 0 have is dropped, not 0/0.
   HwCounters m;
-  if (!(total > 0)) return m;
-  // Amounts (FLOPs, bytes, time, ".sum" metrics): the weighted sum over every
-  // entry / the total weight, an entry without one adding 0. Rates (the clock,
-  // other metrics): the weighted mean over the entries that have them.
-  using Field = std::optional<double> HwCounters::*;
-  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
-                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s}) {
-    double have_w = 0;
+  auto mean_field = [&](std::optional<double> HwCounters::*f) {
+    double sum = 0, w_sum = 0;
     for (size_t i = 0; i < launches.size(); ++i)
       if (launches[i].*f) {
-        m.*f = (m.*f).value_or(0) + weight(i) * *(launches[i].*f);
-        have_w += weight(i);
+        sum += weight(i) * *(launches[i].*f);
+        w_sum += weight(i);
       }
-    if (m.*f) {
-      if (have_w > 0) *(m.*f) /= total;
-      else (m.*f).reset();  // only entries of weight 0 had it
+    if (w_sum > 0) m.*f = sum / w_sum;
+  };
+  for (Amount f : kAmounts) mean_field(f);
+  mean_field(&HwCounters::sm_clock_hz);
+  auto mean_map = [&](std::map<std::string, double> HwCounters::*f) {
+    std::map<std::string, double> w_sum;
+    for (size_t i = 0; i < launches.size(); ++i)
+      for (const auto& [key, v] : launches[i].*f) {
+        (m.*f)[key] += weight(i) * v;
+        w_sum[key] += weight(i);
+      }
+    for (auto it = (m.*f).begin(); it != (m.*f).end();) {
+      const double w = w_sum[it->first];
+      if (w > 0) it->second /= w, ++it;
+      else it = (m.*f).erase(it);
     }
-  }
-  double clock_w = 0;
-  std::map<std::string, double> metric_w;
-  for (size_t i = 0; i < launches.size(); ++i) {
-    const HwCounters& h = launches[i];
-    const double w = weight(i);
-    if (h.sm_clock_hz) {
-      m.sm_clock_hz = m.sm_clock_hz.value_or(0) + w * *h.sm_clock_hz;
-      clock_w += w;
-    }
-    for (const auto& [key, v] : h.flops_by_pipe) m.flops_by_pipe[key] += w * v;
-    for (const auto& [key, v] : h.metrics) {
-      m.metrics[key] += w * v;
-      metric_w[key] += w;
-    }
-  }
-  if (m.sm_clock_hz) {
-    if (clock_w > 0) *m.sm_clock_hz /= clock_w;
-    else m.sm_clock_hz.reset();  // only entries of weight 0 had one
-  }
-  for (auto& [key, v] : m.flops_by_pipe) v /= total;
-  for (auto it = m.metrics.begin(); it != m.metrics.end();) {
-    const double w = is_sum_metric(it->first) ? total : metric_w[it->first];
-    if (w > 0) it->second /= w, ++it;
-    else it = m.metrics.erase(it);  // only entries of weight 0 had it
-  }
+  };
+  mean_map(&HwCounters::flops_by_pipe);
+  mean_map(&HwCounters::metrics);
   return m;
 }
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <mutex>
 
 #include "flopscope/device.h"
@@ -83,32 +84,44 @@ std::string now_iso() {
 HwCounters combine_launches(const std::vector<KernelCounters>& launches) {
   HwCounters out;
   if (launches.empty()) return out;
-  auto add = [](std::optional<double>& acc, const std::optional<double>& v) {
-    if (v) acc = acc.value_or(0) + *v;
-  };
-  std::map<std::string, int> metric_count;
+  // An amount is the run's total only if every launch has it: one left out as
+  // unreadable would make the sum short, so the sum is dropped instead.
+  using Field = std::optional<double> HwCounters::*;
+  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
+                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s}) {
+    double sum = 0;
+    bool every = true;
+    for (const KernelCounters& k : launches) {
+      if (!(k.hw.*f)) every = false;
+      else sum += *(k.hw.*f);
+    }
+    if (every) out.*f = sum;
+  }
+  std::map<std::string, size_t> pipe_count, metric_count;
+  double clock_sum = 0;
   int clocks = 0;
   for (const KernelCounters& k : launches) {
     const HwCounters& h = k.hw;
-    add(out.flops_total, h.flops_total);
-    add(out.dram_read_bytes, h.dram_read_bytes);
-    add(out.dram_write_bytes, h.dram_write_bytes);
-    add(out.l2_bytes, h.l2_bytes);
-    add(out.l1_bytes, h.l1_bytes);
-    add(out.duration_s, h.duration_s);
     if (h.sm_clock_hz) {
-      add(out.sm_clock_hz, h.sm_clock_hz);
+      clock_sum += *h.sm_clock_hz;
       ++clocks;
     }
-    for (const auto& [key, v] : h.flops_by_pipe) out.flops_by_pipe[key] += v;
+    for (const auto& [key, v] : h.flops_by_pipe) {
+      out.flops_by_pipe[key] += v;
+      ++pipe_count[key];
+    }
     for (const auto& [key, v] : h.metrics) {
       out.metrics[key] += v;
       ++metric_count[key];
     }
   }
-  if (clocks > 0) *out.sm_clock_hz /= clocks;
-  for (auto& [key, v] : out.metrics) {
-    if (!is_sum_metric(key)) v /= metric_count[key];
+  if (clocks > 0) out.sm_clock_hz = clock_sum / clocks;  // a rate: over the launches that have one
+  std::erase_if(out.flops_by_pipe, [&](const auto& kv) { return pipe_count[kv.first] != launches.size(); });
+  for (auto it = out.metrics.begin(); it != out.metrics.end();) {
+    const size_t n = metric_count[it->first];
+    if (!is_sum_metric(it->first)) it->second /= double(n), ++it;
+    else if (n == launches.size()) ++it;
+    else it = out.metrics.erase(it);  // a sum some launch lacks
   }
   return out;
 }

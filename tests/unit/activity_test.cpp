@@ -1265,7 +1265,8 @@ TEST(ProfileAggregator, ReplayedKernelsAreTimedByTheirCounters) {
 
 // A profiled launch's counters are folded into running sums as they come,
 // not kept one HwCounters per launch for the process's lifetime; the mean is
-// mean_counters()'s, exactly, launches lacking a quantity included.
+// mean_counters()'s, exactly, launches lacking a quantity included (each
+// quantity is the mean over the launches that have it).
 TEST(ProfileAggregator, CounterSumsEqualTheMeanOfEveryLaunch) {
   std::vector<HwCounters> launches(5);
   for (size_t i = 0; i < launches.size(); ++i) {
@@ -1291,6 +1292,8 @@ TEST(ProfileAggregator, CounterSumsEqualTheMeanOfEveryLaunch) {
   EXPECT_EQ(a.duration_s, b.duration_s);
   EXPECT_EQ(a.sm_clock_hz, b.sm_clock_hz);
   EXPECT_EQ(a.metrics, b.metrics);
+  EXPECT_DOUBLE_EQ(*a.dram_read_bytes, 77.7 * (0 + 2 + 3 + 4) / 4);  // launch 1 read none
+  EXPECT_DOUBLE_EQ(a.flops_by_pipe.at("bf16_tensor"), 0.1 * (0 + 2 + 4) / 3);
   EXPECT_FALSE(HwCounterSum().mean().flops_total.has_value());
 }
 
@@ -1592,7 +1595,9 @@ TEST(ProfileMerge, CountersAreWeightedByTheLaunchesCounted) {
   }
 }
 
-TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingRates) {
+// A quantity an entry lacks was left out as unreadable: the mean is over the
+// entries that read it, amount or rate, not short by a 0.
+TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingValues) {
   HwCounters a, b;
   a.flops_total = 10;
   a.sm_clock_hz = 1e9;
@@ -1602,7 +1607,7 @@ TEST(ProfileMerge, UnweightedMeanIsPerLaunchAndSkipsMissingRates) {
   const HwCounters m = mean_counters({a, b});
   EXPECT_DOUBLE_EQ(*m.flops_total, 20.0);
   EXPECT_DOUBLE_EQ(*m.sm_clock_hz, 1e9);       // a rate: over the entries that have it
-  EXPECT_DOUBLE_EQ(m.metrics.at("x.sum"), 2.0);  // an amount: b adds 0
+  EXPECT_DOUBLE_EQ(m.metrics.at("x.sum"), 4.0);  // an amount: over a alone too
   EXPECT_DOUBLE_EQ(m.metrics.at("x.avg"), 6.0);
   EXPECT_FALSE(m.dram_read_bytes.has_value());
   EXPECT_THROW(mean_counters({a, b}, {1.0}), Error);

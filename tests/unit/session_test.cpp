@@ -32,13 +32,13 @@ TEST(Session, NoDriverIsNoGpuWithAClearLine) {
 TEST(Session, CombineLaunches) {
   KernelCounters a, b;
   a.hw.flops_total = 100;
-  a.hw.flops_by_pipe = {{"fp32", 100}};
+  a.hw.flops_by_pipe = {{"fp32", 100}, {"bf16_tensor", 0}};
   a.hw.dram_read_bytes = 10;
   a.hw.duration_s = 1e-3;
   a.hw.sm_clock_hz = 1.0e9;
   a.hw.metrics = {{"x.sum", 3}, {"sm__cycles_elapsed.avg.per_second", 1.0e9}};
   b.hw.flops_total = 50;
-  b.hw.flops_by_pipe = {{"bf16_tensor", 50}};
+  b.hw.flops_by_pipe = {{"fp32", 0}, {"bf16_tensor", 50}};
   b.hw.dram_read_bytes = 5;
   b.hw.duration_s = 2e-3;
   b.hw.sm_clock_hz = 2.0e9;
@@ -54,6 +54,29 @@ TEST(Session, CombineLaunches) {
   EXPECT_DOUBLE_EQ(c.metrics.at("x.sum"), 7);
   EXPECT_DOUBLE_EQ(c.metrics.at("sm__cycles_elapsed.avg.per_second"), 1.5e9);
   EXPECT_FALSE(combine_launches({}).flops_total);
+}
+
+// A sum one launch lacks (its value left out as unreadable) would be short:
+// it is absent, while a rate is averaged over the launches that have it.
+TEST(Session, CombineLaunchesDropsASumSomeLaunchLacks) {
+  KernelCounters a, b;
+  a.hw.flops_by_pipe = {{"fp32", 100}, {"bf16_tensor", 0}};
+  a.hw.flops_total = 100;
+  a.hw.dram_read_bytes = 10;
+  a.hw.sm_clock_hz = 1.0e9;
+  a.hw.metrics = {{"x.sum", 3}, {"y.avg", 5}, {"z.sum", 1}};
+  b.hw.flops_by_pipe = {{"fp32", 50}};  // bf16_tensor unreadable, so no total
+  b.hw.dram_read_bytes = 5;
+  b.hw.metrics = {{"x.sum", 4}};
+  const HwCounters c = combine_launches({a, b});
+  EXPECT_FALSE(c.flops_total);
+  EXPECT_DOUBLE_EQ(c.flops_by_pipe.at("fp32"), 150);
+  EXPECT_EQ(c.flops_by_pipe.count("bf16_tensor"), 0u);
+  EXPECT_DOUBLE_EQ(*c.dram_read_bytes, 15);
+  EXPECT_DOUBLE_EQ(*c.sm_clock_hz, 1.0e9);
+  EXPECT_DOUBLE_EQ(c.metrics.at("x.sum"), 7);
+  EXPECT_DOUBLE_EQ(c.metrics.at("y.avg"), 5);
+  EXPECT_EQ(c.metrics.count("z.sum"), 0u);
 }
 
 // The stream of each launch API, read from the parameters CUPTI passes, so

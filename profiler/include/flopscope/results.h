@@ -36,7 +36,8 @@ struct HwCounters {
   std::optional<double> sm_clock_hz;  ///< during the profiled launch
   std::map<std::string, double> metrics;  ///< raw metric values, by CUPTI name
   /// profile: how many of the run's launches had counters, hw being their
-  /// per-launch mean (graph, captured and concurrent launches get none).
+  /// per-launch mean (graph, captured and concurrent launches get none); a
+  /// value left out as unreadable leaves that quantity's mean to the others.
   /// Absent: every launch, or one bench run.
   std::optional<int64_t> launches;
 

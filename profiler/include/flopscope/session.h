@@ -84,7 +84,8 @@ struct KernelCounters {
 
 /// The counters of several launches as one: FLOPs, bytes and durations
 /// summed, the SM clock averaged, raw metrics summed for ".sum" counters and
-/// averaged otherwise. For a benchmark run made of several kernels.
+/// averaged otherwise. For a benchmark run made of several kernels. A sum
+/// some launch lacks (a value left out as unreadable) is absent, not short.
 HwCounters combine_launches(const std::vector<KernelCounters>& launches);
 
 /// Whether a raw metric is an amount that adds up over launches (its name ends
