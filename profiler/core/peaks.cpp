@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <sstream>
+#include <vector>
 
 #include "flopscope/error.h"
 
@@ -21,12 +22,24 @@ static std::string lower(std::string_view s) {
   return out;
 }
 
-// Whether the lower-case device name `want` holds the pattern `m` as the name
-// of that product, not of another: "nvidia l4" is not in "nvidia l40", nor
-// "nvidia l40" in "nvidia l40s", "b200" not in "nvidia gb200", and a variant word
-// the pattern lacks ("h200 nvl", "rtx 4090 d", "... laptop gpu") names another
-// product with other peaks.
-static bool names_product(const std::string& want, const std::string& m) {
+// The words of a lower-case name, split at spaces, hyphens and underscores: a
+// user's "h200-nvl" names the NVL as much as CUDA's "NVIDIA H200 NVL" does
+// ("max-q" gives "max").
+static std::vector<std::string> words_of(std::string s) {
+  std::replace_if(s.begin(), s.end(), [](char c) { return c == '-' || c == '_'; }, ' ');
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// Whether the lower-case device name `want` holds the pattern `m` of the entry
+// named `entry` as the name of that product, not of another: "nvidia l4" is not
+// in "nvidia l40", nor "nvidia l40" in "nvidia l40s", "b200" not in "nvidia
+// gb200", and a variant word neither the pattern nor the entry's name has
+// ("h200 nvl", "h200 pcie", "rtx 4090 d", "rtx 4090 ti", "... laptop gpu")
+// names another product with other peaks.
+static bool names_product(const std::string& want, const std::string& m, const std::string& entry) {
   const size_t at = want.find(m);
   if (at == std::string::npos) return false;
   if (at > 0 && std::isalnum(static_cast<unsigned char>(want[at - 1]))) return false;
@@ -34,14 +47,12 @@ static bool names_product(const std::string& want, const std::string& m) {
   if (end < want.size() && std::isalnum(static_cast<unsigned char>(want[end])) &&
       std::isdigit(static_cast<unsigned char>(m.back())))
     return false;  // "l4" + "0", "l40" + "s"
-  // Words split at spaces, hyphens and underscores: a user's "h200-nvl" names
-  // the NVL as much as CUDA's "NVIDIA H200 NVL" does ("max-q" becomes "max").
-  std::string spaced = want;
-  std::replace_if(spaced.begin(), spaced.end(), [](char c) { return c == '-' || c == '_'; }, ' ');
-  std::istringstream words(spaced);
-  for (std::string w; words >> w;)
-    if ((w == "nvl" || w == "d" || w == "laptop" || w == "mobile" || w == "max") &&
-        m.find(w) == std::string::npos)
+  std::vector<std::string> own = words_of(m);
+  for (std::string& w : words_of(entry)) own.push_back(std::move(w));
+  for (const std::string& w : words_of(want))
+    if ((w == "nvl" || w == "d" || w == "laptop" || w == "mobile" || w == "max" || w == "pcie" || w == "sxm" ||
+         w == "ti" || w == "super") &&
+        std::find(own.begin(), own.end(), w) == own.end())
       return false;
   return true;
 }
@@ -57,7 +68,7 @@ const GpuSpec* find_gpu(std::string_view name) {
   size_t best_len = 0;
   for (const auto& g : gpu_database())
     for (const auto& m : g.match)
-      if (names_product(want, lower(m)) && m.size() > best_len) {
+      if (names_product(want, lower(m), lower(g.name)) && m.size() > best_len) {
         best = &g;
         best_len = m.size();
       }

@@ -174,12 +174,18 @@ TEST(Peaks, FindByDeviceName) {
   EXPECT_EQ(find_gpu("NVIDIA GH200 144G HBM3e")->key, "gh200-144g");
   EXPECT_EQ(find_gpu("NVIDIA L40")->key, "l40");
   EXPECT_EQ(find_gpu("NVIDIA L40S")->key, "l40s");  // "nvidia l40" + "s" is another product
+  // A variant word the entry's own name has is its own: the H200 is an SXM part.
+  EXPECT_EQ(find_gpu("h200 sxm")->key, "h200");
+  EXPECT_EQ(find_gpu("a100 sxm")->key, "a100-sxm");
+  EXPECT_EQ(find_gpu("h100 pcie")->key, "h100-pcie");
   // Other products whose names hold an entry's pattern: another GPU, other
   // peaks (the L40 once took the L4's 30 TFLOP/s, a third of its own).
   for (const char* other : {"NVIDIA L40G", "NVIDIA GB200", "NVIDIA H200 NVL", "NVIDIA GeForce RTX 4090 D",
                             "NVIDIA GeForce RTX 4090 Laptop GPU", "NVIDIA GeForce RTX 4090 Max-Q",
                             // as a user types them for --gpu: the variant word still counts
-                            "h200-nvl", "h200_nvl", "rtx-4090-d", "b200-nvl"})
+                            "h200-nvl", "h200_nvl", "rtx-4090-d", "b200-nvl",
+                            // a form factor or tier the entry is not: another product
+                            "nvidia h200 pcie", "h100 sxm pcie", "rtx 4090 ti", "rtx 4090 super"})
     EXPECT_EQ(find_gpu(other), nullptr) << other;
 }
 
