@@ -87,11 +87,27 @@ TEST(Cli, OptionNameWhereAValueBelongsIsAMissingValue) {
   expect_one_line_error(run_cli({"profile", "--out", "--", "/bin/true"}), 2,
                         "--out needs a value, but the next word is '--'");
   expect_one_line_error(run_cli({"bench", "--kernel", "--dtype", "bf16"}), 2, "--kernel needs a value");
+  // Last on the line: CLI11's own "1 required TEXT missing" named no option for a hidden one.
+  expect_one_line_error(run_cli({"bench", "--kernel"}), 2, "--kernel needs a value, and is the last word");
+  expect_one_line_error(run_cli({"bench", "--ids"}), 2, "--ids needs a value, and is the last word");
   // A value written with '=' is the user's own choice, and the application's
   // arguments after "--" are its own.
   auto r = run_cli({"report", in, "--md=" + dir + "/--csv"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(dir + "/--csv"));
+}
+
+// A flag given a value: CLI11 read "--json=2" as true and "--json=false" as
+// false. A list of commas alone: "--dtype , --kernel x" took "--kernel" as the
+// dtype list.
+TEST(Cli, FlagValuesAndEmptyListsAreRefused) {
+  expect_one_line_error(run_cli({"list", "--json=2"}), 2,
+                        "--json is a flag and takes no value, got '--json=2' (give --json alone, or leave it out)");
+  expect_one_line_error(run_cli({"list", "--json=false"}), 2, "--json is a flag and takes no value");
+  expect_one_line_error(run_cli({"bench", "--dtype", ",", "--kernel", "gemm"}), 2,
+                        "--dtype ',' names no item (give a list such as a,b)");
+  expect_one_line_error(run_cli({"bench", "--dtype=,,", "--kernel", "gemm"}), 2, "--dtype ',,' names no item");
+  EXPECT_EQ(run_cli({"list", "--json"}).exit_code, 0);
 }
 
 // "--csv=" with nothing after the '=' (an unset variable in a script): CLI11

@@ -57,8 +57,10 @@ static const CLI::Option* option_named(const CLI::App& sub, const std::string& w
 // An option name, or the "--" before an application, where a value belongs is
 // a missing value; the error names it. So is "--md=" with nothing after the
 // '=' (an unset shell variable), which CLI11 also fills with the next word:
-// `report --csv= a.json b.json` overwrote a.json. Empty when every value is
-// in its place.
+// `report --csv= a.json b.json` overwrote a.json. A flag given a value
+// ("--json=2", which CLI11 reads as true) and a list of separators alone
+// ("--dtype ,", for which CLI11 took the next word as the list) are refused
+// too. Empty when every value is in its place.
 static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
   if (argc < 2) return {};
   const CLI::App* sub = nullptr;
@@ -69,15 +71,30 @@ static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
     const std::string word = argv[i];
     if (word == "--") break;  // the application's own arguments follow
     const CLI::Option* o = option_named(*sub, word);
-    if (!o || o->get_items_expected_min() < 1) continue;
+    if (!o) continue;
     const size_t eq = word.find('=');
+    const std::string name = word.substr(0, eq);
+    if (o->get_items_expected_min() < 1) {
+      if (eq != std::string::npos)
+        return name + " is a flag and takes no value, got '" + word + "' (give " + name + " alone, or leave it out)";
+      continue;
+    }
     if (eq + 1 == word.size())
       return word + " has an empty value (give " + word + "VALUE, or leave the option out)";
-    if (eq != std::string::npos || i + 1 == argc) continue;
-    const std::string next = argv[i + 1];
-    if (next == "--" || option_named(*sub, next))
-      return word + " needs a value, but the next word is '" + next + "' (give " + word + " VALUE)";
-    ++i;  // skip the value
+    std::string value;
+    if (eq != std::string::npos) {
+      value = word.substr(eq + 1);
+    } else if (i + 1 == argc) {
+      return word + " needs a value, and is the last word (give " + word + " VALUE)";
+    } else {
+      value = argv[i + 1];
+      if (value == "--" || option_named(*sub, value))
+        return word + " needs a value, but the next word is '" + value + "' (give " + word + " VALUE)";
+      ++i;  // skip the value
+    }
+    if (const char d = o->get_delimiter(); d != '\0' && !value.empty() &&
+        value.find_first_not_of(d) == std::string::npos)
+      return name + " '" + value + "' names no item (give a list such as a" + d + "b)";
   }
   return {};
 }
