@@ -257,6 +257,16 @@ TEST(GateCli, CheckPoolsSeveralResultsFiles) {
         "gemm.mma_sync_wide.bf16 m=8192 n=8192 k=8192: tflops 290.8 < 0.6 x 701.5"})
     EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
   EXPECT_NE(r.out.find("(27 passed, 4 failed)"), std::string::npos) << r.out;
+
+  // The project's own CI contracts hold on its latest recorded default suite
+  // (their floors are set below what it measured), every line matching a run.
+  const std::string own = std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/contracts.txt";
+  r = run_cli({"check", std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/results/h200/2026-11-30-5/bench.json",
+               "--contracts", own});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("all contracts hold (31 passed, 0 failed)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gemm.wgmma.bf16 m=4096 n=4096 k=4096: tflops 652.5 >= 0.75 x 729.2"), std::string::npos)
+      << r.out;
 }
 
 // Found by review: the GPU was compared with the first file's only, so a first
