@@ -8,7 +8,7 @@ set -u
 src=$1 build=$2
 if nvidia-smi -L >/dev/null 2>&1; then
   echo "[  SKIPPED ] a GPU is visible here; this test covers device-check's no-GPU path"
-  exit 0
+  exit 77  # ctest: skipped (SKIP_RETURN_CODE)
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
