@@ -2,9 +2,11 @@
 // device check's counter-fixtures step), re-evaluated offline with CUPTI's host
 // API on every CI run: each X.fscounters must give the hardware figures that
 // the run wrote to X.json beside it, and a naive FP32 GEMM's FP32 FLOPs must be
-// 2*M*N*K per launch exactly. Skips, naming the folder, until fixtures exist.
+// 2*M*N*K per launch exactly. The committed H200 fixtures must all be there: a
+// fixture deleted or moved fails, not skips.
 // FLOPSCOPE_COUNTER_FIXTURES=DIR reads DIR instead: the device check runs this
-// test over the counters it has just recorded, before they become fixtures.
+// test over the counters it has just recorded, before they become fixtures;
+// the tests of one committed fixture then skip.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,10 +24,32 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fixtures_root() {
+const char* other_fixtures() {
   const char* dir = std::getenv("FLOPSCOPE_COUNTER_FIXTURES");
-  return dir && *dir ? fs::path(dir) : fs::path(FLOPSCOPE_FIXTURES_DIR) / "counters";
+  return dir && *dir ? dir : nullptr;
 }
+
+fs::path fixtures_root() {
+  return other_fixtures() ? fs::path(other_fixtures()) : fs::path(FLOPSCOPE_FIXTURES_DIR) / "counters";
+}
+
+// The pairs recorded on the H200 on 2026-11-30 (tests/fixtures/README.md).
+const char* const kCommittedH200[] = {"copy_fp32_2p26", "gemm_mma_sync_bf16_256x256x256",
+                                      "gemm_naive_fp32_256x192x128"};
+
+}  // namespace
+
+// A committed fixture a test needs: missing, it fails; with other fixtures
+// (FLOPSCOPE_COUNTER_FIXTURES) it skips.
+#define REQUIRE_COMMITTED_FIXTURE(path)                                                          \
+  do {                                                                                           \
+    if (!fs::exists(path)) {                                                                     \
+      if (!other_fixtures()) FAIL() << (path).string() << " is missing (tests/fixtures/README.md)"; \
+      GTEST_SKIP() << (path).string() << " is not here (FLOPSCOPE_COUNTER_FIXTURES)";           \
+    }                                                                                            \
+  } while (0)
+
+namespace {
 
 /// Every X.fscounters under fixtures_root() that has an X.json beside it;
 /// those without one in `unpaired`.
@@ -74,11 +98,7 @@ TEST(CounterFixtures, RecordedCountersEvaluateAsRecorded) {
   for (const fs::path& p : unpaired) ADD_FAILURE() << p.string() << " has no results file beside it (X.json)";
   // Pointed at a recording (device-check's fixture-test step), finding none is a
   // failure: a skip there read as "ok" having checked nothing.
-  if (std::getenv("FLOPSCOPE_COUNTER_FIXTURES") && files.empty())
-    FAIL() << "FLOPSCOPE_COUNTER_FIXTURES=" << fixtures_root().string() << " holds no X.fscounters with its X.json";
-  if (files.empty())
-    GTEST_SKIP() << "no counters recorded on a GPU yet: " << fixtures_root().string()
-                 << " holds no X.fscounters with its X.json (docs/collector.md says how to record them)";
+  if (files.empty()) FAIL() << fixtures_root().string() << " holds no X.fscounters with its X.json";
   for (const fs::path& file : files) {
     SCOPED_TRACE(file.string());
     const ResultsDoc recorded = read_results(fs::path(file).replace_extension(".json").string());
@@ -119,7 +139,7 @@ TEST(CounterFixtures, RecordedCountersEvaluateAsRecorded) {
 // Both are refused as damage (the first after the probe's 30 s).
 TEST(CounterFixtures, DamagedImagesAreRefused) {
   const fs::path file = fixtures_root() / "h200" / "gemm_naive_fp32_256x192x128.fscounters";
-  if (!fs::exists(file)) GTEST_SKIP() << file.string() << " is not here (FLOPSCOPE_COUNTER_FIXTURES)";
+  REQUIRE_COMMITTED_FIXTURE(file);
   const std::string bytes = read_file(file.string());
   const CounterFile f = parse_counter_file(bytes, file.string());
   ASSERT_EQ(f.counter_images.size(), 1u);
@@ -147,7 +167,7 @@ TEST(CounterFixtures, DamagedImagesAreRefused) {
 // back to timing only", exit 3: no session records such a file, so it is damage.
 TEST(CounterFixtures, AChipTheHostApiRefusesIsDamage) {
   const fs::path file = fixtures_root() / "h200" / "copy_fp32_2p26.fscounters";
-  if (!fs::exists(file)) GTEST_SKIP() << file.string() << " is not here (FLOPSCOPE_COUNTER_FIXTURES)";
+  REQUIRE_COMMITTED_FIXTURE(file);
   CounterFile f = read_counter_file(file.string());
   f.chip = "GV11B";
   try {
@@ -163,7 +183,7 @@ TEST(CounterFixtures, AChipTheHostApiRefusesIsDamage) {
 // extra image no range names, even garbage, costs nothing and changes nothing.
 TEST(CounterFixtures, ImagesNoRangeReadsAreNotProbed) {
   const std::vector<fs::path> files = recorded_counter_files();
-  if (files.empty()) GTEST_SKIP() << "no counters recorded on a GPU yet: " << fixtures_root().string();
+  if (files.empty()) FAIL() << fixtures_root().string() << " holds no X.fscounters with its X.json";
   CounterFile f = read_counter_file(files.front().string());
   const size_t ranges = evaluate_counter_file(f).size();
   ASSERT_GT(ranges, 0u);
@@ -171,4 +191,13 @@ TEST(CounterFixtures, ImagesNoRangeReadsAreNotProbed) {
   for (int i = 0; i < 1000; ++i) f.counter_images.push_back(std::vector<uint8_t>(64, uint8_t(i)));
   EXPECT_EQ(counter_images_read(f), read);  // none of the 1000 is probed
   EXPECT_EQ(evaluate_counter_file(f).size(), ranges);
+}
+
+// Each committed H200 pair is here (RecordedCountersEvaluateAsRecorded
+// evaluates whatever is, so a deleted one would go unnoticed there).
+TEST(CounterFixtures, TheCommittedH200FixturesAreAllHere) {
+  if (other_fixtures()) GTEST_SKIP() << "reading FLOPSCOPE_COUNTER_FIXTURES=" << other_fixtures();
+  for (const char* name : kCommittedH200)
+    for (const char* ext : {".fscounters", ".json"})
+      REQUIRE_COMMITTED_FIXTURE(fixtures_root() / "h200" / (std::string(name) + ext));
 }
