@@ -459,6 +459,8 @@ namespace {
 
 bool near(double x, double target) { return x >= target / 2.0 && x <= target * 2.0; }
 
+constexpr double kMaxMeasuredMfu = 1.25;
+
 std::optional<int64_t> get_any(const Shape& s, std::initializer_list<const char*> keys) {
   for (const char* k : keys)
     if (auto v = shape_get(s, k)) return v;
@@ -488,6 +490,12 @@ MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc&
   if (doc.device) u.device = doc.device->name;
   for (const RunRecord& r : doc.runs) {
     if (!r.derived.mfu || r.precision != precision_key) continue;
+    // A clock above the datasheet's can put a kernel a little over 1 (1980 MHz
+    // against 1830 is 1.08); far over it, the file or its peak is wrong.
+    if (!(*r.derived.mfu > 0) || *r.derived.mfu > kMaxMeasuredMfu)
+      throw_bad_input(origin + ": run " + r.id + " " + shape_string(r.shape) + " has MFU " +
+                      num(*r.derived.mfu) + ", outside (0, " + num(kMaxMeasuredMfu) +
+                      "]: the file is damaged or its peak wrong; remeasure, or drop --from and give --mfu");
     bool match = false;
     if (r.family == "gemm") {
       auto M = shape_get(r.shape, "m"), N = shape_get(r.shape, "n"), K = shape_get(r.shape, "k");
@@ -537,7 +545,12 @@ MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc&
                       " near seq_len " + std::to_string(m.seq_len) + "; attention uses the GEMM MFU");
   }
   const double g = fwd.qkv + fwd.attn_out + fwd.router + fwd.logits;
-  u.mfu = fwd.total() / (g / gemm_mfu + fwd.ffn / ffn_mfu + fwd.attention / attn_mfu);
+  // The estimate counts attention over every key (PaLM's convention), but the
+  // model is causal: a kernel that skips masked blocks does the exact causal
+  // work, at the efficiency its run measured over its own FLOPs (bench's MFU,
+  // causal or not). So the time is the causal work over that MFU.
+  const double attention_done = forward_flops_per_token(m, m.seq_len, true).attention;
+  u.mfu = fwd.total() / (g / gemm_mfu + fwd.ffn / ffn_mfu + attention_done / attn_mfu);
   return u;
 }
 

@@ -179,6 +179,22 @@ TEST(EstimateCli, DeepSeekV3CountsItsMtpModule) {
   expect_bad_input({"--config", cfg}, "mtp_depth must not be negative, got -1");
 }
 
+// Found by review: GPU-hours, energy and cost were whole numbers (0.42 kWh read
+// "0", a 1.50 cost "2"), and price, power and PUE without a time were dropped
+// without a word.
+TEST(EstimateCli, SmallAmountsKeepTheirDigitsAndCostWithoutATimeIsSaid) {
+  auto r = run_cli({"estimate", "--preset", "gpt2-small", "--gpu", "h100-sxm", "--mfu", "0.4", "--tokens", "1e9",
+                    "--price-per-gpu-hour", "2.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* row : {"GPU-hours              0.6 ", "energy_kwh            0.42 ", "cost                   1.5 "})
+    EXPECT_NE(r.out.find(row), std::string::npos) << row << "\n" << r.out;
+  r = run_cli({"estimate", "--preset", "llama3-8b", "--gpu", "h100-sxm", "--pue", "1.4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cost, energy_kwh         - need a time: give --mfu, --from or --tokens-per-second"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(EstimateCli, TableAndConfigFile) {
   const std::string dir = temp_dir();
   const std::string cfg = write(dir + "/tiny.json", R"({"layers": 4, "d_model": 512, "heads": 8,

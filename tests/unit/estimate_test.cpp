@@ -661,8 +661,24 @@ TEST(EstimateMeasured, MatchesNearShapesAndWeightsByFlops) {
   EXPECT_FALSE(u.ffn_mfu);  // FFN GEMMs fall back on the GEMM runs, and say so
   ASSERT_EQ(u.notes.size(), 1u);
   EXPECT_NE(u.notes[0].find("ffn"), std::string::npos);
+  // Attention's time is the causal work a masked-block-skipping kernel does,
+  // at the run's MFU; the total counts every key (the estimate's convention).
   const ForwardFlops f = forward_flops_per_token(m, m.seq_len, false);
-  EXPECT_DOUBLE_EQ(u.mfu, f.total() / ((f.total() - f.attention) / g + f.attention / a));
+  const double causal = forward_flops_per_token(m, m.seq_len, true).attention;
+  EXPECT_LT(causal, 0.51 * f.attention);
+  EXPECT_DOUBLE_EQ(u.mfu, f.total() / ((f.total() - f.attention) / g + causal / a));
+  // An MFU no GPU reaches (or none at all) is refused, naming the run.
+  for (double bad : {0.0, 1.3, 50.0}) {
+    ResultsDoc odd = doc;
+    odd.runs[0].derived.mfu = bad;
+    try {
+      measured_utilization(m, odd, "bf16_tensor", "r.json");
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("r.json: run " + odd.runs[0].id), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("outside (0, 1.25]"), std::string::npos) << e.what();
+    }
+  }
   // Another precision matches nothing: one clear line.
   try {
     measured_utilization(m, doc, "fp8_tensor", "r.json");
@@ -688,8 +704,13 @@ TEST(EstimateMeasured, AnFfnRunAloneStandsInForTheGemmsAndAttention) {
   EXPECT_FALSE(u.attention_mfu);
   ASSERT_TRUE(u.ffn_mfu);
   EXPECT_DOUBLE_EQ(*u.ffn_mfu, *ffn.derived.mfu);
-  // Every part runs at the one measured MFU, and the notes say which stood in.
-  EXPECT_DOUBLE_EQ(u.mfu, *ffn.derived.mfu);
+  // Every part runs at the one measured MFU (attention over its causal work:
+  // the every-key total over that time reads above it), and the notes say
+  // which stood in.
+  const ForwardFlops f = forward_flops_per_token(m, m.seq_len, false);
+  const double causal = forward_flops_per_token(m, m.seq_len, true).attention, x = *ffn.derived.mfu;
+  EXPECT_DOUBLE_EQ(u.mfu, f.total() / ((f.total() - f.attention + causal) / x));
+  EXPECT_GT(u.mfu, x);
   ASSERT_EQ(u.notes.size(), 2u) << testing::PrintToString(u.notes);
   EXPECT_EQ(u.notes[0].rfind("gemm: no matching run; the projections and LM head use the FFN runs' MFU", 0), 0u);
   EXPECT_EQ(u.notes[1].rfind("attention: no run with head_dim 128", 0), 0u) << u.notes[1];

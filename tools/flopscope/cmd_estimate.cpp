@@ -36,7 +36,7 @@ struct EstimateOptions {
   double tokens = 0, tokens_per_second = 0, peak_tflops = 0, mfu = 0, price = 0, pue = 1.0,
          power_w = 0;
   int64_t gpus = 1, prompt_tokens = 0, gen_tokens = 0, batch = 1, context = 0;
-  Option o_tokens, o_tps, o_peak, o_mfu, o_price, o_power, o_prompt, o_context, o_step;  // given or not
+  Option o_tokens, o_tps, o_peak, o_mfu, o_price, o_power, o_pue, o_prompt, o_context, o_step;  // given or not
 };
 
 // --dtype: a storage type runs on the pipe training and serving use (tensor
@@ -103,6 +103,15 @@ std::string pct(double f) {
 }
 
 std::string fixed(double v, int d) { return fmt_fixed(v, d); }
+
+// An amount of GPU-hours, kWh or money: whole from 100 up, else 3 significant
+// digits (a 0.42 kWh run read "0" as a whole number, a 1.50 cost "2").
+std::string amount(double v) {
+  if (std::fabs(v) >= 100) return fixed(v, 0);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
 
 struct Section {
   std::string title;
@@ -474,13 +483,16 @@ int run_estimate(const EstimateOptions& o) {
   }
   if (te.time_at_tokens_per_second_s)
     tr.row("time at tokens/s", duration(*te.time_at_tokens_per_second_s), "tokens / tokens_per_second");
-  if (te.gpu_hours) tr.row("GPU-hours", fixed(*te.gpu_hours, 0), "time basis: " + te.time_basis);
+  if (te.gpu_hours) tr.row("GPU-hours", amount(*te.gpu_hours), "time basis: " + te.time_basis);
   if (te.energy_kwh)
-    tr.row("energy_kwh", fixed(*te.energy_kwh, 0),
+    tr.row("energy_kwh", amount(*te.energy_kwh),
            fixed(*te.gpu_power_w, 0) + " W/GPU (" + power_source + ") x PUE " + fixed(o.pue, 2));
   else if (te.gpu_hours)
     tr.row("energy_kwh", "-", "give --gpu-power-w W (no default for this GPU)");
-  if (te.cost) tr.row("cost", fixed(*te.cost, 0), "GPU-hours x " + fixed(*ti.price_per_gpu_hour, 2) + "/GPU-hour");
+  if (te.cost) tr.row("cost", amount(*te.cost), "GPU-hours x " + fixed(*ti.price_per_gpu_hour, 2) + "/GPU-hour");
+  // Price, power and PUE need a time: said, not dropped without a word.
+  if (!te.gpu_hours && (o.o_price.count() || o.o_power.count() || o.o_pue.count()))
+    tr.row("cost, energy_kwh", "-", "need a time: give --mfu, --from or --tokens-per-second");
 
   Section inf("Inference");
   inf.row("prefill_flops", sci(ie.prefill_flops),
@@ -566,7 +578,7 @@ void add_estimate_command(Command app) {
   sub.add_option("--checkpointing", o->checkpointing, "none (default), selective or full");
   o->o_price = sub.add_option("--price-per-gpu-hour", o->price, "Price of one GPU-hour: gives the cost")
                     .check(finite_number());
-  sub.add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)")
+  o->o_pue = sub.add_option("--pue", o->pue, "Power usage effectiveness of the facility (default 1.0: GPUs only)")
                     .check(finite_number());
   o->o_power = sub.add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)")
                     .check(finite_number());
