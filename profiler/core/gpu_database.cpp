@@ -43,65 +43,67 @@ const std::vector<ArchRates>& arch_database() {
 }
 
 const std::vector<GpuSpec>& gpu_database() {
-  constexpr double GB = 1e9, TB = 1e12;
+  // Memory sizes: a datasheet's "80 GB" or "141 GB" of HBM is binary (an H100
+  // 80GB reports 85.0e9 bytes, an H200 150.1e9); bandwidths are decimal.
+  constexpr double GiB = 1024.0 * 1024.0 * 1024.0, GB = 1e9, TB = 1e12;
   static const std::vector<GpuSpec> db{
       {"a100-sxm", "NVIDIA A100 SXM4 80GB", {"A100-SXM", "A100 SXM"}, "sm_80", 108, 1410, 1410,
-       2.039 * TB, 80 * GB, {},
+       2.039 * TB, 80 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (80GB SXM): 19.5 TF FP32, 312 TF BF16, 2039 GB/s"},
       {"a100-pcie", "NVIDIA A100 PCIe 80GB", {"A100 80GB PCIe", "A100-PCIE", "A100 PCIe"}, "sm_80",
-       108, 1410, 1410, 1.935 * TB, 80 * GB, {},
+       108, 1410, 1410, 1.935 * TB, 80 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (80GB PCIe): 19.5 TF FP32, 312 TF BF16, 1935 GB/s"},
       // The 40GB parts: the same compute, HBM2 at 1555 GB/s. Their CUDA names
       // ("A100-SXM4-40GB", "A100-PCIE-40GB") also hold the 80GB entries' patterns;
       // the longer pattern wins.
       {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", {"A100-SXM4-40GB"}, "sm_80", 108, 1410, 1410,
-       1.555 * TB, 40 * GB, {},
+       1.555 * TB, 40 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB SXM): 19.5 TF FP32, 312 TF BF16, "
        "40 GB HBM2 at 1555 GB/s"},
       {"a100-pcie-40gb", "NVIDIA A100 PCIe 40GB", {"A100-PCIE-40GB"}, "sm_80", 108, 1410, 1410,
-       1.555 * TB, 40 * GB, {},
+       1.555 * TB, 40 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB PCIe): 19.5 TF FP32, 312 TF BF16, "
        "40 GB HBM2 at 1555 GB/s"},
       {"h100-sxm", "NVIDIA H100 SXM5 80GB", {"H100 80GB HBM3", "H100 SXM", "H100-SXM"}, "sm_90",
-       132, 1980, 1830, 3.35 * TB, 80 * GB, {},
+       132, 1980, 1830, 3.35 * TB, 80 * GiB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (SXM): 66.9 TF FP32, 989.4 TF BF16, 3.35 TB/s; "
        "vector peaks at 1.98 GHz, tensor peaks at 1.83 GHz"},
       {"h100-pcie", "NVIDIA H100 PCIe 80GB", {"H100 PCIe", "H100-PCIE"}, "sm_90", 114, 1755, 1620,
-       2.0 * TB, 80 * GB, {},
+       2.0 * TB, 80 * GiB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (PCIe): 51.2 TF FP32, 756 TF BF16, 2 TB/s; "
        "tensor clock 1.62 GHz reproduces the tensor figures"},
       // The datasheet prints the NVL's tensor figures with sparsity only, and notes
       // specifications are one-half lower without it. SMs as the device reports.
       {"h100-nvl", "NVIDIA H100 NVL 94GB", {"H100 NVL"}, "sm_90", 132, 1785, 1545, 3.938 * TB,
-       94 * GB, {},
+       94 * GiB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (NVL): 60 TF FP32, 1,671 TF BF16 with sparsity "
        "(835.5 dense); H100 NVL product brief PB-11773-001: 1,785 MHz boost, 94 GB HBM3 at "
        "3,938 GB/s; no tensor clock is printed: 1.545 GHz reproduces the tensor figures"},
-      {"h200", "NVIDIA H200 SXM 141GB", {"H200"}, "sm_90", 132, 1980, 1830, 4.8 * TB, 141 * GB, {},
+      {"h200", "NVIDIA H200 SXM 141GB", {"H200"}, "sm_90", 132, 1980, 1830, 4.8 * TB, 141 * GiB, {},
        "NVIDIA H200 Tensor Core GPU datasheet (SXM): compute as H100 SXM, 141 GB HBM3e at 4.8 TB/s"},
       {"gh200", "NVIDIA GH200 Grace Hopper (96GB HBM3)", {"GH200"}, "sm_90", 132, 1980, 1830,
-       4.0 * TB, 96 * GB, {},
+       4.0 * TB, 96 * GiB, {},
        "NVIDIA GH200 Grace Hopper Superchip datasheet: 67 TF FP32, 989 TF BF16, 96 GB HBM3 at "
        "4 TB/s (the 144 GB HBM3e version is gh200-144g)"},
       {"gh200-144g", "NVIDIA GH200 Grace Hopper (144GB HBM3e)", {"GH200 144G"}, "sm_90", 132,
-       1980, 1830, 4.9 * TB, 144 * GB, {},
+       1980, 1830, 4.9 * TB, 144 * GiB, {},
        "NVIDIA GH200 Grace Hopper Superchip datasheet (144GB HBM3e): 67 TF FP32, 990 TF BF16 "
        "dense (1,979 sparse), 144 GB HBM3e at 4.9 TB/s; no clock is printed: H100 SXM's "
        "1.98/1.83 GHz reproduce the figures"},
-      {"l4", "NVIDIA L4", {"NVIDIA L4"}, "sm_89", 58, 2040, 2040, 300 * GB, 24 * GB, {},
+      {"l4", "NVIDIA L4", {"NVIDIA L4"}, "sm_89", 58, 2040, 2040, 300 * GB, 24 * GiB, {},
        "NVIDIA L4 datasheet: 30.3 TF FP32, 121 TF FP16 tensor dense (242 sparse), 300 GB/s"},
-      {"l40", "NVIDIA L40", {"NVIDIA L40"}, "sm_89", 142, 2490, 2490, 864 * GB, 48 * GB,
+      {"l40", "NVIDIA L40", {"NVIDIA L40"}, "sm_89", 142, 2490, 2490, 864 * GB, 48 * GiB,
        // The L40 datasheet prints half the L40S's tensor rates at nearly its clock.
        {{"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}, {"fp8_tensor", 1024},
         {"int8_tensor", 1024}},
        "NVIDIA L40 datasheet: 18,176 CUDA cores (142 SMs), 90.5 TF FP32, 181.05 TF BF16 tensor "
        "dense (362.1 sparse), 362 TF FP8 dense, 864 GB/s; no clock is printed: 2.49 GHz "
        "reproduces the figures"},
-      {"l40s", "NVIDIA L40S", {"L40S"}, "sm_89", 142, 2520, 2520, 864 * GB, 48 * GB, {},
+      {"l40s", "NVIDIA L40S", {"L40S"}, "sm_89", 142, 2520, 2520, 864 * GB, 48 * GiB, {},
        "NVIDIA L40S datasheet: 91.6 TF FP32, 733 TF FP16 tensor sparse (366 dense; the datasheet "
        "prints 362.05 dense), 864 GB/s"},
       {"rtx4090", "NVIDIA GeForce RTX 4090", {"RTX 4090"}, "sm_89", 128, 2520, 2520, 1008 * GB,
-       24 * GB,
+       24 * GiB,
        // GeForce runs FP8/FP16/BF16/TF32 tensor math with FP32 accumulation at
        // half rate; FP32 accumulation is what cuBLASLt's FP8 GEMMs use (its FP8
        // matmul takes no FP16 compute type). INT8 accumulates in INT32 at full rate.
@@ -109,7 +111,7 @@ const std::vector<GpuSpec>& gpu_database() {
        "NVIDIA Ada Lovelace whitepaper (updated edition), RTX 4090: 82.6 TF FP32, 165.2 TF FP16 "
        "tensor and 330.3 TF FP8 tensor with FP32 accumulate (660.6 with FP16 accumulate), "
        "660.6 TOPS INT8, 1008 GB/s"},
-      {"b200", "NVIDIA B200 180GB", {"B200"}, "sm_100", 148, 1980, 1856, 8.0 * TB, 180 * GB, {},
+      {"b200", "NVIDIA B200 180GB", {"B200"}, "sm_100", 148, 1980, 1856, 8.0 * TB, 180 * GiB, {},
        "NVIDIA HGX B200 datasheet, per GPU: 75 TF FP32, 2.25 PF BF16 dense (4.5 sparse), 8 TB/s; "
        "no clock is printed: 1.856 GHz reproduces the tensor figures, 1.98 GHz the FP32 figure"},
   };

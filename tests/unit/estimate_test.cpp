@@ -565,7 +565,7 @@ TEST(EstimateInference, ResidentMemoryAgainstOneGpu) {
   in.batch = 8;
   Peak h100;
   h100.memory_bytes = require_gpu("h100-sxm").memory_bytes;
-  ASSERT_EQ(h100.memory_bytes, 80e9);
+  ASSERT_EQ(h100.memory_bytes, 80.0 * (1 << 30));  // "80GB" of HBM is binary: it reports 85.0e9 bytes
   const ModelConfig& big = require_preset("llama3-70b");
   const InferenceEstimate r = estimate_inference(big, in, h100);
   EXPECT_DOUBLE_EQ(r.resident_bytes, count_params(big).total * 2.0 + 8 * r.kv_cache_bytes);
@@ -577,6 +577,15 @@ TEST(EstimateInference, ResidentMemoryAgainstOneGpu) {
   EXPECT_EQ(e.fits_one_gpu, std::optional<bool>(false));             // 93 GB of weights
   EXPECT_EQ(estimate_inference(require_preset("llama3-8b"), in, h100).fits_one_gpu, std::optional<bool>(true));
   EXPECT_FALSE(estimate_inference(big, in, {}).fits_one_gpu) << "no GPU memory known: no verdict";
+  // Found by review: 144.66e9 bytes were "over one h200" of 141e9, which
+  // reports 150.1e9 bytes (bench/results/h200/2026-11-30-5/bench.json).
+  InferenceInputs five;
+  five.batch = 5;
+  Peak h200;
+  h200.memory_bytes = require_gpu("h200").memory_bytes;
+  const InferenceEstimate l2 = estimate_inference(require_preset("llama2-70b"), five, h200);
+  EXPECT_NEAR(l2.resident_bytes, 144.66e9, 0.01e9);
+  EXPECT_EQ(l2.fits_one_gpu, std::optional<bool>(true));
 }
 
 TEST(EstimateInference, GqaShrinksKvAndFindsComputeBoundBatch) {

@@ -29,7 +29,7 @@ struct GpuSpec {
   double vector_clock_mhz = 0;     ///< clock the datasheet uses for CUDA-core peaks
   double tensor_clock_mhz = 0;     ///< clock the datasheet uses for tensor peaks
   double dram_bytes_per_s = 0;
-  double memory_bytes = 0;
+  double memory_bytes = 0;         ///< the datasheet's capacity, read as GiB
   /// Per-product deviations from the architecture rates (GeForce halves
   /// FP32-accumulate tensor math, for example).
   std::map<std::string, double> rate_overrides;
