@@ -25,7 +25,8 @@ class OrderedDomBuilder {
   using string_t = Json::string_t;
   using binary_t = Json::binary_t;
 
-  OrderedDomBuilder(Json& root, const std::string& origin) : root_(root), origin_(origin) {}
+  OrderedDomBuilder(Json& root, const std::string& origin, std::size_t size)
+      : root_(root), origin_(origin), size_(size) {}
 
   bool null() { return put(Json(nullptr)); }
   bool boolean(bool v) { return put(Json(v)); }
@@ -65,9 +66,12 @@ class OrderedDomBuilder {
   bool parse_error(std::size_t byte, const std::string& /*token*/, const nlohmann::detail::exception& e) {
     if (e.id == 406)  // a number such as 1e999 that no double holds
       throw_bad_input(origin_ + ": a number in the JSON is out of range (finite numbers only)");
-    // nlohmann's message is long and technical; keep the byte offset. Trailing
-    // data reads "... expected end of input", which is not truncation.
-    const bool truncated = std::string(e.what()).find("unexpected end of input") != std::string::npos;
+    // nlohmann's message is long and technical; keep the byte offset. An error
+    // past the last byte is truncation, whatever the token (a cut inside a
+    // string reads "invalid string"); trailing data ("expected end of input")
+    // is not.
+    const bool truncated =
+        byte > size_ || std::string(e.what()).find("unexpected end of input") != std::string::npos;
     throw_bad_input(origin_ + ": " + (truncated ? "truncated JSON" : "malformed JSON") + " at byte " +
                     std::to_string(byte) + " (is the file complete and valid JSON?)");
   }
@@ -135,6 +139,7 @@ class OrderedDomBuilder {
 
   Json& root_;
   const std::string& origin_;
+  std::size_t size_;  // bytes of the text
   std::vector<Frame> stack_;
   Json* element_ = nullptr;
 };
@@ -147,8 +152,11 @@ Json parse_json_text(const std::string& text, const std::string& origin) {
   if (const auto nul = text.find('\0'); nul != std::string::npos)
     throw_bad_input(origin + ": malformed JSON at byte " + std::to_string(nul + 1) +
                     ": a NUL byte (is this a JSON text file?)");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw_bad_input(origin + ": the file is empty" + (text.empty() ? "" : " (blanks only)") +
+                    "; expected JSON (was it written completely?)");
   Json root;
-  OrderedDomBuilder builder(root, origin);
+  OrderedDomBuilder builder(root, origin, text.size());
   // Errors throw from the builder; false means a callback refused a value.
   if (!Json::sax_parse(text, &builder))
     throw_bad_input(origin + ": malformed JSON (is the file complete and valid JSON?)");

@@ -136,6 +136,10 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
     else if (c.hw.launches_with_counters == 0)
       out.notes.push_back("no counted launch inside '" + m.nvtx + "': its " + std::to_string(c.hw.launches) +
                           " launches have no hardware FLOPs, so hw/model is '-'");
+    else if (!(m.flops > 0))
+      out.notes.push_back("the model counts no FLOPs in '" + m.nvtx + "' (the hardware counted " +
+                          fmt_si(c.hw.hw_tensor + c.hw.hw_cuda_core) +
+                          " FLOPs), so hw/model is '-': work the model leaves out, such as an optimizer step");
     else if (std::string gap = gap_note(c); !gap.empty())
       out.notes.push_back(std::move(gap));
     out.ranges.push_back(std::move(c));

@@ -732,6 +732,17 @@ TEST(ModelFlops, NoCountedLaunchShowsNoRatio) {
       << text;
 }
 
+// Found by review: a range the model gives 0 FLOPs (PyTorch's count of an
+// optimizer step) showed hw/model '-' with no note, as docs/crosscheck.md says.
+TEST(ModelFlops, ARangeTheModelCountsNothingInIsNoted) {
+  const ModelFlops m = parse_model_flops(
+      R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "counted/forward", "flops": 0}]})", "m.json");
+  const ModelCrosscheck r = crosscheck_model_flops(test::model_twin_profile(), m);
+  ASSERT_EQ(r.notes.size(), 1u) << testing::PrintToString(r.notes);
+  EXPECT_EQ(r.notes[0], "the model counts no FLOPs in 'counted/forward' (the hardware counted 9.02G FLOPs), so "
+                        "hw/model is '-': work the model leaves out, such as an optimizer step");
+}
+
 // Found by review: a report with nothing in any range was still a success.
 TEST(ModelFlops, NothingInAnyRangeIsNotCompared) {
   const ModelFlops m = parse_model_flops(
