@@ -573,6 +573,10 @@ TEST(Cli, ReportReadsAPipe) {
 TEST(Cli, UnwritableStdoutIsAFailure) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full on this system";
   expect_one_line_error(run_cli({"specs"}, {}, "/dev/full"), 1, "cannot write standard output");
+  // Help and version too (they exited 0: a reviewer).
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"report", "--help"}, {"--version"}})
+    expect_one_line_error(run_cli(args, {}, "/dev/full"), 1, "cannot write standard output");
 }
 
 TEST(Cli, DevicesWithoutGpuSaysSo) {

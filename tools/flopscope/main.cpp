@@ -148,11 +148,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return with_stdout_checked(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return with_stdout_checked(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return with_stdout_checked(app.exit(e));
   } catch (const CLI::ParseError& e) {
     // One line, naming the problem and where to look, instead of CLI11's two.
     std::string where = "flopscope";
