@@ -204,7 +204,13 @@ std::string render_csv(const ResultsDoc& doc) {
        << r.launches << ',' << csv_number(r.time_s.median) << ','
        << csv_number(r.time_s.p10) << ',' << csv_number(r.time_s.p90) << ',';
     opt(r.sm_clock_mhz);
-    os << ',' << csv_number(r.model.flops) << ',' << csv_number(r.model.bytes) << ',';
+    // Model figures are empty where the views show '-' (no model: a profiled
+    // application's kernel, a raw counter file's run); 0 would read as modelled.
+    const bool modelled = r.family != "app" && has_model(r);
+    os << ',';
+    if (modelled) os << csv_number(r.model.flops) << ',' << csv_number(r.model.bytes);
+    else os << ',';
+    os << ',';
     const HwCounters none;
     const HwCounters& h = r.hw ? *r.hw : none;
     opt(h.flops_total);
@@ -218,15 +224,21 @@ std::string render_csv(const ResultsDoc& doc) {
     opt(h.l1_bytes);
     os << ',';
     if (h.launches) os << *h.launches;
-    os << ',' << csv_number(d.tflops_model) << ',';
+    os << ',';
+    opt(model_tflops(r));
+    os << ',';
     opt(d.tflops_hw);
     os << ',';
     opt(d.mfu);
     os << ',';
     opt(d.hfu);
-    os << ',' << csv_field(d.peak_key) << ',' << csv_number(d.peak_tflops) << ',' << csv_number(d.ai_dram) << ',';
+    os << ',' << csv_field(d.peak_key) << ',' << csv_number(d.peak_tflops) << ',';
+    if (modelled) os << csv_number(d.ai_dram);
+    os << ',';
     opt(d.ai_dram_hw);
-    os << ',' << d.bound << ',' << csv_number(d.pct_of_roof) << ',';
+    os << ',' << d.bound << ',';
+    opt(shown_pct_of_roof(r));
+    os << ',';
     if (r.validation) os << (r.validation->passed ? "true" : "false") << ',' << csv_number(r.validation->max_rel_err);
     else os << ',';
     os << ',';
