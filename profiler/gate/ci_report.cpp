@@ -220,7 +220,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
   if (warnings)
     for (const auto& w : rep.warnings) os << "warning: " << tt(w) << "\n";
   Table t;
-  t.add_column("kernel", Align::left, true);
+  t.add_column("kernel", Align::left, true, true);
   t.add_column("shape", Align::left, true);
   t.add_column("baseline", Align::right);
   t.add_column("current", Align::right);

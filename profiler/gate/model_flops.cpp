@@ -172,7 +172,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
     out << "\n" << one_line(c.model.nvtx) << ":\n";
     if (!c.top.empty()) {
       Table k;
-      k.add_column("kernel", Align::left, true);
+      k.add_column("kernel", Align::left, true, true);
       k.add_column("nvtx", Align::left, true);
       k.add_column("launches", Align::right);
       k.add_column("hw tensor", Align::right);

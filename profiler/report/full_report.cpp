@@ -89,7 +89,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
                  r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-"});
     os << t.render(width, color);
     Table m;
-    m.add_column("kernel", Align::left, true);
+    m.add_column("kernel", Align::left, true, true);
     m.add_column("peak", Align::left);
     m.add_column("MFU% datasheet", Align::right);
     m.add_column("MFU% measured", Align::right);
@@ -102,7 +102,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
   if (!groups.empty()) {
     os << "\nprecision comparison (speedup and peak ratio against the FP32 run of the same shape)\n";
     Table t;
-    t.add_column("kernel", Align::left, true);
+    t.add_column("kernel", Align::left, true, true);
     t.add_column("shape", Align::left, true);
     t.add_column("dtype", Align::left);
     t.add_column("precision", Align::left);
@@ -125,7 +125,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
   if (!recon.empty()) {
     os << "\nmodel vs hardware FLOPs\n";
     Table t;
-    t.add_column("kernel", Align::left, true);
+    t.add_column("kernel", Align::left, true, true);
     t.add_column("model", Align::right);
     t.add_column("hardware", Align::right);
     t.add_column("hw/model", Align::right);
@@ -155,7 +155,7 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
     os << "\n";
     const auto rows = side_by_side(docs);
     Table t;
-    t.add_column("kernel", Align::left, true);
+    t.add_column("kernel", Align::left, true, true);
     for (size_t d = 0; d < docs.size(); ++d) {
       // Appended piecewise: GCC 12 misreports "[" + to_string(...) (-Wrestrict).
       std::string n = "[";

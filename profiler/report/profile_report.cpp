@@ -13,7 +13,7 @@ std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool co
   double all = 0;
   for (const RunRecord& r : doc.runs) all += profile_total_s(r);
   Table t;
-  t.add_column("kernel", Align::left, true);
+  t.add_column("kernel", Align::left, true, true);
   t.add_column("nvtx", Align::left, true);
   t.add_column("launches", Align::right);
   t.add_column("total", Align::right);

@@ -58,7 +58,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   bool any_hw = false;
   for (const auto& r : doc.runs) any_hw = any_hw || (r.hw && r.hw->flops_total);
   Table t;
-  t.add_column("kernel", Align::left, true);
+  t.add_column("kernel", Align::left, true, true);
   t.add_column("shape", Align::left, true);
   t.add_column("time", Align::right);
   t.add_column("FLOPs", Align::right);  // the model's, as TFLOP/s and MFU use

@@ -8,8 +8,8 @@
 
 namespace flopscope {
 
-void Table::add_column(std::string header, Align align, bool shrinkable) {
-  cols_.push_back({std::move(header), align, shrinkable});
+void Table::add_column(std::string header, Align align, bool shrinkable, bool keep_end) {
+  cols_.push_back({std::move(header), align, shrinkable, keep_end});
 }
 
 void Table::add_row(std::vector<Cell> cells) {
@@ -43,9 +43,23 @@ std::string first_columns(const std::string& s, size_t n) {
   return s.substr(0, i);
 }
 
-static std::string fit(const std::string& s, size_t w, Align a) {
+// The last `n` characters of UTF-8 text `s`, never cutting one in two.
+static std::string last_columns(const std::string& s, size_t n) {
   const size_t cols = text_columns(s);
-  if (cols > w) return w <= 2 ? first_columns(s, w) : first_columns(s, w - 2) + "..";
+  if (n >= cols) return s;
+  const std::string head = first_columns(s, cols - n);
+  return s.substr(head.size());
+}
+
+// Text cut to `w` columns ends in ".."; with `keep_end` it keeps its end too,
+// with ".." between.
+static std::string fit(const std::string& s, size_t w, Align a, bool keep_end) {
+  const size_t cols = text_columns(s);
+  if (cols > w) {
+    if (w <= 2) return first_columns(s, w);
+    const size_t tail = keep_end && w >= 12 ? (w - 2) / 2 : 0;
+    return first_columns(s, w - 2 - tail) + ".." + last_columns(s, tail);
+  }
   std::string pad(w - cols, ' ');
   return a == Align::left ? s + pad : pad + s;
 }
@@ -74,7 +88,7 @@ std::string Table::render(size_t width, bool color) const {
     std::string l;
     for (size_t c = 0; c < cols_.size(); ++c) {
       if (c) l += ' ';
-      std::string text = fit(cells[c].text, w[c], cols_[c].align);
+      std::string text = fit(cells[c].text, w[c], cols_[c].align, cols_[c].keep_end);
       const Color col = header ? Color::dim : cells[c].color;
       if (color && col != Color::none) text = ansi(col) + text + "\033[0m";
       l += text;

@@ -19,8 +19,10 @@ struct Cell {
 
 class Table {
  public:
-  /// `shrinkable` columns give up width (truncated with "..") to fit.
-  void add_column(std::string header, Align align, bool shrinkable = false);
+  /// `shrinkable` columns give up width (truncated with "..") to fit, at the
+  /// end, or in the middle with `keep_end` (a kernel's label ends in its NVTX
+  /// range, the part that tells a profile's rows apart).
+  void add_column(std::string header, Align align, bool shrinkable = false, bool keep_end = false);
   void add_row(std::vector<Cell> cells);
   size_t rows() const { return rows_.size(); }
   /// Renders with every line at most `width` columns wide.
@@ -31,6 +33,7 @@ class Table {
     std::string header;
     Align align;
     bool shrinkable;
+    bool keep_end;
   };
   std::vector<Column> cols_;
   std::vector<std::vector<Cell>> rows_;
