@@ -88,6 +88,7 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
       t.add_row({r.key, peak_value(r, r.datasheet), peak_value(r, r.measured),
                  r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-"});
     os << t.render(width, color);
+    if (doc.runs.empty()) return os.str();
     Table m;
     m.add_column("kernel", Align::left, true, true);
     m.add_column("peak", Align::left);

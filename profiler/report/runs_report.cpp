@@ -94,6 +94,10 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   }
   std::ostringstream os;
   os << "device: " << device_line(doc) << "\n";
+  if (doc.runs.empty()) {  // a ceilings file: its measured peaks follow
+    os << "no runs in this file" << (doc.peaks.measured ? ": measured peaks only" : "") << "\n";
+    return os.str();
+  }
   os << t.render(width, color);
   os << "MFU/HFU = FLOPs / median time / the dense peak named in 'peak'.\n";
   if (any_hw) os << "hw TF/s, HFU: hardware-counted FLOPs (TFLOP/s, MFU: the model's).\n";

@@ -1043,3 +1043,15 @@ TEST(RunLabel, BenchsOwnRangeIsLeftOutAUsersIsKept) {
   r.shape = {};
   EXPECT_EQ(run_title(r), r.id);
 }
+
+// A ceilings file has measured peaks and no run: the terminal says so, with
+// no empty runs table above the peaks, nor an empty MFU table below (a reviewer).
+TEST(TerminalReport, AFileOfPeaksAloneSaysItHasNoRuns) {
+  const std::string path = std::string(FLOPSCOPE_FIXTURES_DIR) + "/../../bench/results/h200/2026-11-30-3/ceilings.json";
+  const ResultsDoc doc = read_results(path);
+  ASSERT_TRUE(doc.runs.empty());
+  const std::string term = render_report_terminal({doc}, 120, false);
+  EXPECT_NE(term.find("no runs in this file: measured peaks only\n"), std::string::npos) << term;
+  EXPECT_EQ(term.find("kernel"), std::string::npos) << term;
+  EXPECT_NE(term.find("bf16_tensor  989.4 TFLOP/s 848.9 TFLOP/s"), std::string::npos) << term;
+}
