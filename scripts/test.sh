@@ -40,7 +40,7 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then 
 # "restricted to administrators" fails instead of skipping (as device-check does).
 grep -qsx 'RmProfilingAdminOnly: 0' /proc/driver/nvidia/params && export FLOPSCOPE_EXPECT_COUNTERS=1
 
-# ctest, its summary, then each skipped test's reason (ctest shows none).
+# ctest, its summary, then the skipped tests by reason (ctest shows none).
 run_ctest() {  # BUILD_DIR [--sanitizers] -- CTEST_ARGS...
   local dir=$1 check=$2 out rc
   shift 3
