@@ -144,6 +144,15 @@ if [ -x "$fs" ] && [ ${#results[@]} -gt 0 ]; then
   peaks=(); [ -f "$dest/ceilings.json" ] && peaks=(--peaks "$dest/ceilings.json")
   if "$fs" report "${results[@]}" "${peaks[@]}" --md "$dest/report.md" --html "$dest/report.html" >/dev/null; then
     echo "record-device-results: report.md and report.html made from ${results[*]##*/}"
+    # Later versions render the same files differently: say which made these.
+    {
+      echo
+      echo "## Reports"
+      echo
+      echo "report.md and report.html were made when this folder was filed, by \`$("$fs" --version)\`:"
+      echo "\`flopscope report ${results[*]##*/}${peaks[*]:+ --peaks ceilings.json} --md report.md --html report.html\`."
+      echo "A later flopscope may render the same results differently; rerun that command to see how."
+    } >>"$dest/PROVENANCE.md"
   else
     echo "record-device-results: flopscope report failed on these files (see above); no report made" >&2
   fi

@@ -70,6 +70,8 @@ cmp -s "$fetched/ncu.csv" "$fixtures/ncu/h200/ncu.csv" && [ -f "$fixtures/ncu/h2
 grep -q "$d/PROVENANCE.md" "$c/SOURCE.md" || fail "the counter fixtures do not say where they came from"
 if [ -x "$build/tools/flopscope" ]; then
   [ -s "$d/report.md" ] && [ -s "$d/report.html" ] || fail "no report made from the copies"
+  grep -q "report.md and report.html were made when this folder was filed, by \`flopscope " "$p" ||
+    fail "PROVENANCE.md does not say which flopscope made the reports"
 fi
 
 # Filed again under another date: the fixtures staged before are kept.
