@@ -73,9 +73,18 @@ std::string md_code(const std::string& s) {
 }
 
 bool has_stats(const TimingComparison& t) { return t.ratio > 0; }
-std::string change(const TimingComparison& t) { return has_stats(t) ? signed_pct(t.ratio) : "-"; }
+// One estimate of a change means nothing between runs whose samples fall in two
+// modes and are not called: the pairwise estimate blends them, and read beside
+// the medians it could have the opposite sign (-3.1% beside medians 369 -> 383 us).
+bool blended(const TimingComparison& t) {
+  return t.verdict == Verdict::inconclusive && (t.base_modes.bimodal || t.cur_modes.bimodal);
+}
+std::string change(const TimingComparison& t) {
+  if (!has_stats(t)) return "-";
+  return blended(t) ? "bimodal" : signed_pct(t.ratio);
+}
 std::string interval(const TimingComparison& t) {
-  return has_stats(t) && t.ci_low > 0 ? signed_pct(t.ci_low) + ".." + signed_pct(t.ci_high) : "-";
+  return has_stats(t) && !blended(t) && t.ci_low > 0 ? signed_pct(t.ci_low) + ".." + signed_pct(t.ci_high) : "-";
 }
 std::string median_text(double s) { return s > 0 ? fmt_time(s) : "-"; }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.h"
@@ -133,6 +134,20 @@ TEST(GateCli, CompareWritesCiOutputs) {
   EXPECT_EQ(j["benchmarks"].size(), 2u);
   EXPECT_EQ(j["benchmarks"][0]["time_unit"], "us");
   EXPECT_NE(r.err.find("wrote JUnit XML"), std::string::npos);
+}
+
+// Found by review: between two recorded H200 runs the change column read
+// -3.1% for gemm.cublas.tf32 beside medians 369.4 -> 382.5 us: the pairwise
+// estimate blends the modes of bimodal samples. An uncalled bimodal run shows
+// "bimodal" there, and no interval.
+TEST(GateCli, CompareShowsNoChangeForUncalledBimodalRuns) {
+  const std::string runs = std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/results/h200/";
+  const auto r = run_cli({"compare", runs + "2026-11-30-2/bench.json", runs + "2026-11-30-3/bench.json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the naive GEMM read 3.4% more DRAM bytes
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("gemm\\.cublas\\.tf32 +m=[^\\n]* 369\\.4 us +382\\.5 us +bimodal +- +inconclusive")))
+      << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("memory\\.copy\\.fp32 +n=268435456 +556\\.0 us +555\\.2 us +-0\\.2% ")))
+      << r.out;
 }
 
 TEST(GateCli, CompareWarnsAboutDifferentGpus) {
