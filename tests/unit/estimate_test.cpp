@@ -676,7 +676,16 @@ TEST(EstimateMeasured, MatchesNearShapesAndWeightsByFlops) {
   const double causal = forward_flops_per_token(m, m.seq_len, true).attention;
   EXPECT_LT(causal, 0.51 * f.attention);
   EXPECT_DOUBLE_EQ(u.mfu, f.total() / ((f.total() - f.attention) / g + causal / a));
-  // An MFU no GPU reaches (or none at all) is refused, naming the run.
+  // A run the estimate does not use is not judged: the default suite's copy
+  // has MFU 0 (found by review: --dtype fp32 --from bench.json was refused).
+  {
+    ResultsDoc with_copy = doc;
+    RunRecord copy = test::sample_run("memory", "copy", "bf16", "bf16_tensor", copy_cost(1 << 20, 2), 1e-3, {{"n", 1 << 20}});
+    copy.derived.mfu = 0.0;
+    with_copy.runs.push_back(copy);
+    EXPECT_EQ(measured_utilization(m, with_copy, "bf16_tensor", "r.json").runs.size(), 2u);
+  }
+  // An MFU no GPU reaches (or none at all) of a run it uses is refused, naming it.
   for (double bad : {0.0, 1.3, 50.0}) {
     ResultsDoc odd = doc;
     odd.runs[0].derived.mfu = bad;

@@ -492,7 +492,8 @@ int run_estimate(const EstimateOptions& o) {
   if (te.cost) tr.row("cost", amount(*te.cost), "GPU-hours x " + fixed(*ti.price_per_gpu_hour, 2) + "/GPU-hour");
   // Price, power and PUE need a time: said, not dropped without a word.
   if (!te.gpu_hours && (o.o_price.count() || o.o_power.count() || o.o_pue.count()))
-    tr.row("cost, energy_kwh", "-", "need a time: give --mfu, --from or --tokens-per-second");
+    tr.row("cost, energy_kwh", "-",
+           te.training_flops ? "need a time: give --mfu, --from or --tokens-per-second" : "need --tokens N");
 
   Section inf("Inference");
   inf.row("prefill_flops", sci(ie.prefill_flops),
