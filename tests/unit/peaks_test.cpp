@@ -178,6 +178,10 @@ TEST(Peaks, FindByDeviceName) {
   EXPECT_EQ(find_gpu("h200 sxm")->key, "h200");
   EXPECT_EQ(find_gpu("a100 sxm")->key, "a100-sxm");
   EXPECT_EQ(find_gpu("h100 pcie")->key, "h100-pcie");
+  // The 40GB A100s as a user types them (they took the 80GB entries' peaks and size).
+  EXPECT_EQ(find_gpu("a100 sxm 40gb")->key, "a100-sxm-40gb");
+  EXPECT_EQ(find_gpu("A100 SXM4 40GB")->key, "a100-sxm-40gb");
+  EXPECT_EQ(find_gpu("a100 pcie 40gb")->key, "a100-pcie-40gb");
   // Other products whose names hold an entry's pattern: another GPU, other
   // peaks (the L40 once took the L4's 30 TFLOP/s, a third of its own).
   for (const char* other : {"NVIDIA L40G", "NVIDIA GB200", "NVIDIA H200 NVL", "NVIDIA GeForce RTX 4090 D",
