@@ -130,8 +130,10 @@ json run_to_json(const RunRecord& r) {
   const Derived& d = r.derived;
   json dj = {{"tflops_model", d.tflops_model}, {"peak_key", d.peak_key},
              {"peak_tflops", d.peak_tflops},   {"peak_source", d.peak_source},
-             {"ai_dram", d.ai_dram},           {"bound", d.bound},
-             {"pct_of_roof", d.pct_of_roof}};
+             {"ai_dram", d.ai_dram},           {"bound", d.bound}};
+  // Off the roofline (bound unknown: no peak) there is no percent of it, and 0
+  // would read as measured.
+  if (d.bound != "unknown") dj["pct_of_roof"] = d.pct_of_roof;
   put_opt(dj, "tflops_hw", d.tflops_hw);
   put_opt(dj, "mfu", d.mfu);
   put_opt(dj, "hfu", d.hfu);
@@ -248,7 +250,9 @@ RunRecord run_from_json(const JsonCursor& c) {
   r.derived.bound = d.string("bound");
   if (r.derived.bound != "memory" && r.derived.bound != "compute" && r.derived.bound != "unknown")
     d.at("bound").fail("expected \"memory\", \"compute\" or \"unknown\"");
-  r.derived.pct_of_roof = d.non_negative("pct_of_roof");
+  // Written only for a run on the roofline; files from before 2026-12-01 have
+  // it (0) where the bound is unknown too.
+  if (r.derived.bound != "unknown" || d.has("pct_of_roof")) r.derived.pct_of_roof = d.non_negative("pct_of_roof");
   if (auto v = c.maybe("validation")) {
     Validation val;
     val.max_rel_err = error_or_infinity(v->at("max_rel_err"));

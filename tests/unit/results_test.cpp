@@ -553,3 +553,20 @@ TEST(ResultsValidation, OutputsApartFromInputsAndEachOther) {
   // Distinct files are fine, and so is one input given twice.
   EXPECT_EQ(refused({dir + "/a.md", dir + "/a.csv", ""}, {in, in}), "");
 }
+
+// Off the roofline (no peak: bound unknown) a run has no percent of it: the
+// key is left out, not written as 0, and a file that has it there still reads.
+// On the roofline it is required.
+TEST(Results, PctOfRoofOnlyOnTheRoofline) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs[0].derived.bound = "unknown";
+  doc.runs[0].derived.pct_of_roof = 0;
+  auto j = nlohmann::json::parse(to_json_text(doc));
+  EXPECT_FALSE(j["runs"][0]["derived"].contains("pct_of_roof"));
+  EXPECT_TRUE(j["runs"][1]["derived"].contains("pct_of_roof"));
+  EXPECT_EQ(parse_results(j.dump(), "r.json").runs[0].derived.bound, "unknown");
+  j["runs"][0]["derived"]["pct_of_roof"] = 0.0;  // as files before 2026-12-01 wrote it
+  EXPECT_NO_THROW(parse_results(j.dump(), "r.json"));
+  j["runs"][1]["derived"].erase("pct_of_roof");
+  EXPECT_NE(error_of(j.dump()).find("$.runs[1].derived"), std::string::npos) << error_of(j.dump());
+}
