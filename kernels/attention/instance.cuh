@@ -164,8 +164,9 @@ KernelSpec make_attention_spec(AttentionSpecArgs args, Launch<T> launch) {
     const AttentionDims d = dims_of(sh);
     const double bhd = double(d.batch * d.heads) * double(d.head_dim);
     const double q = bhd * double(d.n_q), kv = bhd * double(d.n_kv);
+    // reference_row's scores: one double per key of the row being checked.
     return host_bytes_of(q + 2 * kv, std::max(q, kv), q, double(reference_row_count(d)) * double(d.head_dim),
-                         double(sizeof(T)));
+                         double(sizeof(T)), 8.0 * double(d.n_kv));
   };
   s.create = [dtype = args.dtype, launch, fused, n = args.launches](
                  const Shape& sh) -> std::unique_ptr<KernelInstance> {

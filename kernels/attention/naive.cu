@@ -113,15 +113,19 @@ KernelSpec naive_spec(const char* dtype) {
   // Refused up front (bad input), not at launch (a failure): B*H is gridDim.z,
   // the query tiles gridDim.y, both at most 65535.
   args.check = [](const AttentionDims& d) -> std::string {
+    // The way out: a flash variant where it takes the head dim, else smaller runs.
+    const std::string fix = flash_head_dim_supported(d.head_dim)
+                                ? "use a flash variant"
+                                : "split the problem into smaller runs (the flash variants take head_dim 64 or 128)";
     if (d.batch * d.heads > 65535)
-      return "batch*heads must be at most 65535 for attention.naive (gridDim.z): use a flash variant";
+      return "batch*heads must be at most 65535 for attention.naive (gridDim.z): " + fix;
     // The softmax kernel takes one row per (batch, head, query): an int count.
     if (d.batch * d.heads * d.n_q > kMaxIndexDim)
       return std::string("batch*heads*seq must be at most ") + kMaxIndexDimText +
-             " for attention.naive (softmax rows): use a flash variant";
+             " for attention.naive (softmax rows): " + fix;
     if (ceil_div<int64_t>(d.n_q, kTile) > 65535)
-      return "seq must be at most " + std::to_string(int64_t(65535) * kTile) +
-             " for attention.naive (gridDim.y): use a flash variant";
+      return "seq must be at most " + std::to_string(int64_t(65535) * kTile) + " for attention.naive (gridDim.y): " +
+             fix;
     return "";
   };
   args.in_default_suite = std::string(dtype) == "bf16";

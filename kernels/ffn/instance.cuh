@@ -218,8 +218,10 @@ KernelSpec make_ffn_spec(FfnSpecArgs args, std::function<Launch<T>()> make_launc
     const FfnDims d = dims_of(sh, type);
     const double x = double(d.tokens) * double(d.d_model), w1 = double(d.d_model) * double(w1_cols(d)),
                  w2 = double(d.d_ff) * double(d.d_model);
+    // reference_row's hidden row and activations: doubles, w1_cols + d_ff of them.
     return host_bytes_of(x + w1 + w2, std::max({x, w1, w2}), x,
-                         double(reference_token_count(d)) * double(d.d_model), double(sizeof(T)));
+                         double(reference_token_count(d)) * double(d.d_model), double(sizeof(T)),
+                         8.0 * (double(w1_cols(d)) + double(d.d_ff)));
   };
   s.create = [dtype = args.dtype, type, needs_h, make_launch, n = args.launches](
                  const Shape& sh) -> std::unique_ptr<KernelInstance> {

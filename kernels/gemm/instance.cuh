@@ -163,7 +163,7 @@ inline DimsCheck max_rows_check(int rows_per_block) {
     const int64_t limit = int64_t(65535) * rows_per_block;
     if (d.m <= limit) return "";
     return "m must be at most " + std::to_string(limit) +
-           " for this variant (grid limit): use gemm.mma_sync or a gemm.cublas kernel";
+           " for this variant (grid limit): use a gemm.cublas kernel, which takes any m";
   };
 }
 

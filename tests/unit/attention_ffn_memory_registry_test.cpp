@@ -97,6 +97,17 @@ TEST(FamilyRegistry, NaiveGridLimitsAreRefusedInOneLine) {
     }
     EXPECT_NO_THROW(fk::resolve_shape(spec("attention.flash_simt.fp32"), shape));
   }
+  // A head dim no flash kernel takes: the hint does not send the user there
+  // (a reviewer: flash's refusal sent them back to naive).
+  try {
+    fk::resolve_shape(spec("attention.naive.fp32"), "batch=256,heads=257,seq=1,head_dim=1");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(gridDim.z): split the problem into smaller runs (the flash variants take "
+                                         "head_dim 64 or 128)"),
+              std::string::npos)
+        << e.what();
+  }
   // At each grid limit, with batch*heads*seq softmax rows still an int.
   EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.fp32"), "batch=1,heads=65535,seq=32000,head_dim=64"));
   EXPECT_NO_THROW(fk::resolve_shape(spec("attention.naive.fp32"), "batch=1,heads=1,seq=2097120,head_dim=64"));
@@ -185,6 +196,17 @@ TEST(FamilyRegistry, FfnShapesAndModels) {
   EXPECT_NO_THROW(fk::resolve_shape(spec("ffn.gelu_cublas.fp16"), "tokens=17,d_model=100,d_ff=250"));
   // Unfused allocates the hidden H as well.
   EXPECT_GT(unfused.device_bytes(sh), fused.device_bytes(sh));
+}
+
+// The CPU reference's scratch counts in the host estimate (found by review: a
+// row's scores, a token's hidden row and activations, in doubles, were left
+// out, and the measured peak of these shapes was 2.0 and 2.25 GiB).
+TEST(FamilyRegistry, HostBytesCountTheReferenceScratch) {
+  const double gib = 1024.0 * 1024 * 1024;
+  const fk::KernelSpec& a = spec("attention.naive.fp32");
+  EXPECT_GE(a.host_bytes(fk::resolve_shape(a, "batch=1,heads=1,seq=1,seq_kv=134217728,head_dim=1")), 2.0 * gib);
+  const fk::KernelSpec& f = spec("ffn.swiglu_cublas.bf16");
+  EXPECT_GE(f.host_bytes(fk::resolve_shape(f, "tokens=1,d_model=1,d_ff=67108864")), 2.25 * gib);
 }
 
 TEST(FamilyRegistry, MemoryModels) {
