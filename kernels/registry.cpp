@@ -62,9 +62,9 @@ int64_t parse_int(const std::string& text, const std::string& what) {
   const char* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, v);
   if (ec == std::errc::result_out_of_range)
-    throw_bad_input(what + ": '" + text + "' is out of range (at most 9223372036854775807)");
+    throw_bad_input(what + ": '" + clipped(text) + "' is out of range (at most 9223372036854775807)");
   if (ec != std::errc() || p != end || text.empty())
-    throw_bad_input(what + ": '" + text + "' is not an integer");
+    throw_bad_input(what + ": '" + clipped(text) + "' is not an integer");
   return v;
 }
 
@@ -157,22 +157,22 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg) {
     for (const std::string& item : split(arg, ',')) {
       const size_t eq = item.find('=');
       if (eq == std::string::npos)
-        throw_bad_input("--shape '" + arg + "': '" + item + "' is not NAME=VALUE");
+        throw_bad_input("--shape '" + clipped(arg) + "': '" + clipped(item) + "' is not NAME=VALUE");
       const std::string name = item.substr(0, eq);
       auto it = std::find_if(spec.params.begin(), spec.params.end(),
                              [&](const ShapeParam& p) { return p.name == name; });
       if (it == spec.params.end())
-        throw_bad_input("--shape: " + id + " has no dimension '" + name +
+        throw_bad_input("--shape: " + id + " has no dimension '" + clipped(name) +
                         "' (its dimensions: " + param_names(spec) + ")");
       if (std::find(given.begin(), given.end(), name) != given.end())
-        throw_bad_input("--shape '" + arg + "': " + name + " is given twice; give each dimension once");
+        throw_bad_input("--shape '" + clipped(arg) + "': " + name + " is given twice; give each dimension once");
       given.push_back(name);
       values[size_t(it - spec.params.begin())] = parse_int(item.substr(eq + 1), "--shape " + name);
     }
   } else if (arg.find_first_not_of("0123456789x-") == std::string::npos) {  // '-': the range check names a negative
     const auto parts = split(arg, 'x');
     if (parts.size() != spec.params.size())
-      throw_bad_input("--shape '" + arg + "': " + id + " takes " +
+      throw_bad_input("--shape '" + clipped(arg) + "': " + id + " takes " +
                       std::to_string(spec.params.size()) + " values (" + param_names(spec) +
                       "), got " + std::to_string(parts.size()));
     for (size_t i = 0; i < parts.size(); ++i)
@@ -181,7 +181,7 @@ Shape resolve_shape(const KernelSpec& spec, const std::string& arg) {
     auto it = std::find_if(spec.presets.begin(), spec.presets.end(),
                            [&](const ShapePreset& p) { return p.name == arg; });
     if (it == spec.presets.end())
-      throw_bad_input("--shape: " + id + " has no preset '" + arg + "' (presets: " +
+      throw_bad_input("--shape: " + id + " has no preset '" + clipped(arg) + "' (presets: " +
                       preset_names(spec) + "; or give NAME=VALUE,... or AxBxC)");
     values = it->values;
   }

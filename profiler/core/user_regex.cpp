@@ -43,8 +43,7 @@ constexpr const char* kBackReference =
 
 // A pattern too long or too deep as an error message quotes it: cut short.
 std::string quoted(const std::string& option, const std::string& pattern) {
-  constexpr size_t kShown = 60;
-  return option + " '" + (pattern.size() > kShown ? pattern.substr(0, kShown) + "..." : pattern) + "'";
+  return option + " '" + clipped(pattern) + "'";
 }
 
 // Items in one open group of a pattern, as check_pattern reads it.

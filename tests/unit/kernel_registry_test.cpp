@@ -125,6 +125,22 @@ TEST(Registry, GemmModelAndBytes) {
   EXPECT_GT(find_kernel("gemm.cublas.bf16")->device_bytes(shape), s->device_bytes(shape));
 }
 
+// A long --shape is quoted cut short (a 100 kB preset name made a 200 kB error
+// line: a reviewer).
+TEST(Registry, LongShapeArgumentsAreQuotedShort) {
+  const KernelSpec* s = find_kernel("gemm.naive.fp32");
+  ASSERT_NE(s, nullptr);
+  for (const std::string& arg : {std::string(100000, 'q'), "m=1," + std::string(100000, 'x'),
+                                 "m=" + std::string(100000, '9')}) {
+    try {
+      resolve_shape(*s, arg);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_LT(std::string(e.what()).size(), 400u) << e.what();
+    }
+  }
+}
+
 TEST(Registry, AlignmentRulesPerVariant) {
   // Tails of any size for the SIMT kernels; 16-byte rows for mma_sync.
   for (const char* id : {"gemm.naive.fp32", "gemm.smem_tiled.bf16", "gemm.reg_tiled.fp32",

@@ -70,7 +70,7 @@ void add_list_command(Command app) {
     for (const auto& s : all)
       t.add_row({s.id(), s.precision.key(), params_text(s), s.in_default_suite ? "yes" : "",
                  s.description});
-    std::cout << t.render(120, stdout_is_color_tty())
+    std::cout << t.render(stdout_width(), stdout_is_color_tty())
               << all.size() << " kernels. Run one: flopscope bench --kernel ID [--shape "
                  "PRESET|NAME=V,...|AxBxC]\n";
     return kOk;

@@ -56,6 +56,12 @@ inline std::string one_line(const std::string& s) {
   return out;
 }
 
+/// What the user gave, cut to `n` bytes and "..." for a message: a 100 kB
+/// argument made a 200 kB error "line".
+inline std::string clipped(const std::string& s, size_t n = 60) {
+  return s.size() > n ? s.substr(0, n) + "..." : s;
+}
+
 class Error : public std::runtime_error {
  public:
   /// `what` is made one line (one_line): messages quote what the user gave.
