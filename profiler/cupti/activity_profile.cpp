@@ -488,21 +488,11 @@ std::optional<DeviceInfo> ProfileAggregator::device() const {
 
 // ----------------------------------------------------------- derived and totals
 
-namespace {
-
-using Amount = std::optional<double> HwCounters::*;
-constexpr Amount kAmounts[] = {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
-                               &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s};
-
-}  // namespace
-
-static_assert(std::size(kAmounts) == HwCounterSum::kAmountCount);
-
 void HwCounterSum::add(const HwCounters& h) {
   ++n_;
-  for (size_t i = 0; i < std::size(kAmounts); ++i)
-    if (h.*kAmounts[i]) {
-      sum_.*kAmounts[i] = (sum_.*kAmounts[i]).value_or(0) + 1.0 * *(h.*kAmounts[i]);
+  for (size_t i = 0; i < std::size(kHwAmounts); ++i)
+    if (h.*kHwAmounts[i]) {
+      sum_.*kHwAmounts[i] = (sum_.*kHwAmounts[i]).value_or(0) + 1.0 * *(h.*kHwAmounts[i]);
       ++amount_n_[i];
     }
   if (h.sm_clock_hz) {
@@ -523,8 +513,8 @@ void HwCounterSum::add(const HwCounters& h) {
 // that have it.
 HwCounters HwCounterSum::mean() const {
   HwCounters m;
-  for (size_t i = 0; i < std::size(kAmounts); ++i)
-    if (sum_.*kAmounts[i]) m.*kAmounts[i] = *(sum_.*kAmounts[i]) / double(amount_n_[i]);
+  for (size_t i = 0; i < std::size(kHwAmounts); ++i)
+    if (sum_.*kHwAmounts[i]) m.*kHwAmounts[i] = *(sum_.*kHwAmounts[i]) / double(amount_n_[i]);
   if (sum_.sm_clock_hz) m.sm_clock_hz = *sum_.sm_clock_hz / double(clock_n_);
   for (const auto& [key, v] : sum_.flops_by_pipe) m.flops_by_pipe[key] = v / double(pipe_n_.at(key));
   for (const auto& [key, v] : sum_.metrics) m.metrics[key] = v / double(metric_n_.at(key));
@@ -551,7 +541,7 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
       }
     if (w_sum > 0) m.*f = sum / w_sum;
   };
-  for (Amount f : kAmounts) mean_field(f);
+  for (HwAmount f : kHwAmounts) mean_field(f);
   mean_field(&HwCounters::sm_clock_hz);
   auto mean_map = [&](std::map<std::string, double> HwCounters::*f) {
     std::map<std::string, double> w_sum;

@@ -87,7 +87,6 @@ struct ProfileCounters {
 /// them all under the collector's lock).
 class HwCounterSum {
  public:
-  static constexpr size_t kAmountCount = 6;  // FLOPs, 4 byte counts, duration
   void add(const HwCounters& h);
   size_t launches() const { return n_; }
   HwCounters mean() const;
@@ -95,7 +94,7 @@ class HwCounterSum {
  private:
   size_t n_ = 0;
   HwCounters sum_;         // every quantity summed as it comes
-  size_t amount_n_[kAmountCount] = {};  // launches with each amount
+  size_t amount_n_[std::size(kHwAmounts)] = {};  // launches with each amount
   size_t clock_n_ = 0;     // launches with a clock
   std::map<std::string, size_t> pipe_n_, metric_n_;  // launches with each pipe, metric
 };
@@ -242,7 +241,8 @@ void disambiguate_profile_ids(std::vector<RunRecord>& runs);
 std::optional<std::string> dominant_precision(const HwCounters& hw);
 
 /// The per-launch mean of several launches' counters, each quantity (FLOPs,
-/// bytes, durations, clocks, metrics) over the entries that have it. With `weights` (one per entry, finite and >= 0, else Error(failure)), entry i
+/// bytes, durations, clocks, metrics) over the entries that have it. With
+/// `weights` (one per entry, finite and >= 0, else Error(failure)), entry i
 /// stands for weights[i] launches (a process's per-launch mean of that many):
 /// every mean is weighted by them, and a quantity only weight-0 entries have is
 /// left out.

@@ -86,9 +86,7 @@ HwCounters combine_launches(const std::vector<KernelCounters>& launches) {
   if (launches.empty()) return out;
   // An amount is the run's total only if every launch has it: one left out as
   // unreadable would make the sum short, so the sum is dropped instead.
-  using Field = std::optional<double> HwCounters::*;
-  for (Field f : {&HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
-                  &HwCounters::l2_bytes, &HwCounters::l1_bytes, &HwCounters::duration_s}) {
+  for (HwAmount f : kHwAmounts) {
     double sum = 0;
     bool every = true;
     for (const KernelCounters& k : launches) {

@@ -44,6 +44,12 @@ struct HwCounters {
   std::optional<double> dram_bytes() const;  ///< read + write, when both exist
 };
 
+/// The fields of HwCounters that add up over launches: FLOPs, bytes, time.
+using HwAmount = std::optional<double> HwCounters::*;
+inline constexpr HwAmount kHwAmounts[] = {
+    &HwCounters::flops_total, &HwCounters::dram_read_bytes, &HwCounters::dram_write_bytes,
+    &HwCounters::l2_bytes,    &HwCounters::l1_bytes,        &HwCounters::duration_s};
+
 /// Figures derived from time, model, hardware counters and the peak table.
 struct Derived {
   double tflops_model = 0;
