@@ -56,12 +56,12 @@ const std::vector<GpuSpec>& gpu_database() {
       // The 40GB parts: the same compute, HBM2 at 1555 GB/s. Their CUDA names
       // ("A100-SXM4-40GB", "A100-PCIE-40GB") also hold the 80GB entries' patterns;
       // the longer pattern wins. The spaced ones are as a user types them for --gpu.
-      {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", {"A100-SXM4-40GB", "A100 SXM4 40GB", "A100 SXM 40GB"}, "sm_80", 108, 1410, 1410,
-       1.555 * TB, 40 * GiB, {},
+      {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", {"A100-SXM4-40GB", "A100 SXM4 40GB", "A100 SXM 40GB"}, "sm_80",
+       108, 1410, 1410, 1.555 * TB, 40 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB SXM): 19.5 TF FP32, 312 TF BF16, "
        "40 GB HBM2 at 1555 GB/s"},
-      {"a100-pcie-40gb", "NVIDIA A100 PCIe 40GB", {"A100-PCIE-40GB", "A100 PCIe 40GB"}, "sm_80", 108, 1410, 1410,
-       1.555 * TB, 40 * GiB, {},
+      {"a100-pcie-40gb", "NVIDIA A100 PCIe 40GB", {"A100-PCIE-40GB", "A100 PCIe 40GB"}, "sm_80", 108, 1410,
+       1410, 1.555 * TB, 40 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB PCIe): 19.5 TF FP32, 312 TF BF16, "
        "40 GB HBM2 at 1555 GB/s"},
       {"h100-sxm", "NVIDIA H100 SXM5 80GB", {"H100 80GB HBM3", "H100 SXM", "H100-SXM"}, "sm_90",

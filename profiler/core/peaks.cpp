@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -49,9 +50,9 @@ static bool names_product(const std::string& want, const std::string& m, const s
     return false;  // "l4" + "0", "l40" + "s"
   std::vector<std::string> own = words_of(m);
   for (std::string& w : words_of(entry)) own.push_back(std::move(w));
+  static const char* const kVariantWords[] = {"nvl", "d", "laptop", "mobile", "max", "pcie", "sxm", "ti", "super"};
   for (const std::string& w : words_of(want))
-    if ((w == "nvl" || w == "d" || w == "laptop" || w == "mobile" || w == "max" || w == "pcie" || w == "sxm" ||
-         w == "ti" || w == "super") &&
+    if (std::find(std::begin(kVariantWords), std::end(kVariantWords), w) != std::end(kVariantWords) &&
         std::find(own.begin(), own.end(), w) == own.end())
       return false;
   return true;
