@@ -45,7 +45,7 @@ const std::vector<ArchRates>& arch_database() {
 const std::vector<GpuSpec>& gpu_database() {
   // Memory sizes: a datasheet's "80 GB" or "141 GB" of HBM is binary (an H100
   // 80GB reports 85.0e9 bytes, an H200 150.1e9); bandwidths are decimal.
-  constexpr double GiB = 1024.0 * 1024.0 * 1024.0, GB = 1e9, TB = 1e12;
+  constexpr double GiB = kGiB, GB = 1e9, TB = 1e12;
   static const std::vector<GpuSpec> db{
       {"a100-sxm", "NVIDIA A100 SXM4 80GB", {"A100-SXM", "A100 SXM"}, "sm_80", 108, 1410, 1410,
        2.039 * TB, 80 * GiB, {},

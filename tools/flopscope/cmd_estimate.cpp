@@ -513,7 +513,7 @@ int run_estimate(const EstimateOptions& o) {
     std::string basis = "weights + " + std::to_string(ie.batch) + " KV cache" + (ie.batch == 1 ? "" : "s");
     if (ie.fits_one_gpu)
       basis += std::string(*ie.fits_one_gpu ? ", fits one " : ", over one ") + peak.gpu_key + " (" +
-               fixed(peak.memory_bytes / (1024.0 * 1024.0 * 1024.0), 0) + " GiB = " + bytes(peak.memory_bytes) + ")";
+               fixed(peak.memory_bytes / kGiB, 0) + " GiB = " + bytes(peak.memory_bytes) + ")";
     inf.row("memory resident", bytes(ie.resident_bytes), basis);
     if (ie.fits_one_gpu && !*ie.fits_one_gpu)
       inf.row("GPUs to hold it", fixed(std::ceil(ie.resident_bytes / peak.memory_bytes), 0),

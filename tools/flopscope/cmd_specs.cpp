@@ -64,7 +64,7 @@ int print_all(bool color) {
 int print_one(const GpuSpec& g, bool color) {
   const PeakTable p = datasheet_peaks(g);
   std::cout << g.name << " (" << g.key << "), " << g.arch << ", " << g.sm_count << " SMs, "
-            << fmt_fixed(g.memory_bytes / (1024.0 * 1024.0 * 1024.0), 0) << " GiB at "
+            << fmt_fixed(g.memory_bytes / kGiB, 0) << " GiB at "
             << fmt_fixed(p.dram_bytes_per_s / 1e12, 2) << " TB/s\n"
             << "source: " << g.source << "\n";
   Table t;

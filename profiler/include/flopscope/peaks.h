@@ -20,6 +20,9 @@ struct ArchRates {
   std::map<std::string, double> flops_per_clk_per_sm;  ///< key: Precision::key()
 };
 
+/// Bytes in a GiB: memory capacities are binary (GpuSpec::memory_bytes).
+inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
 struct GpuSpec {
   std::string key;                 ///< "h100-sxm": what --gpu takes
   std::string name;                ///< "NVIDIA H100 SXM5 80GB"
