@@ -41,7 +41,7 @@
 # bench_suite.fscounters (the bench step, beside bench.json), bench_large_counted.json
 # (the 8192^3 GEMMs again, with counters: their times beside bench_large.json's), wgmma_large.json
 # (gemm.wgmma at 8192^3, run apart), ffn_wgmma.json (the FFN on wgmma beside the
-# mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma under kernel replay),
+# mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma, mma_sync_deep and mma_sync_tma under kernel replay),
 # ncu_read.csv + ncu_twin_read.json and ncu_app_replay.csv + ncu_twin_app_replay.json
 # (the crosschecks with the read flush), replay_{kernel,user}.{json,fscounters}
 # (bench's counters in kernel and user replay), power_trace.csv + power_bench.json
@@ -58,6 +58,7 @@
 # from the table; a name that is no step is refused, exit 2, before anything runs).
 # It never changes clocks or resets the GPU; ncu runs with --clock-control none.
 set -uo pipefail
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")  # --help and --only read it after the cd
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
@@ -75,7 +76,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; shift ;;
     --budget) budget="$2"; shift 2 ;;
     --only) only=",${2// /},"; shift 2 ;;  # "devices, ceilings" as "devices,ceilings"
-    -h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$self"; exit 0 ;;
     *) echo "device-check: unknown option '$1' (see scripts/device-check.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -86,7 +87,7 @@ done
 if [ -n "$only" ]; then
   # Only names a `step` runs under (an `absent` or `not_run` name alone, or
   # `build`, which runs only when the carried tree does not, would run nothing).
-  known=$( (grep -oE '^ *(NOTE=[^ ]* +)?step [a-z][a-z0-9-]*' "$0" | awk '{print $NF}'
+  known=$( (grep -oE '^ *(NOTE=[^ ]* +)?step [a-z][a-z0-9-]*' "$self" | awk '{print $NF}'
             echo sanitize-memcheck; echo sanitize-racecheck) | grep -vx build | sort -u)  # the last two: step "sanitize-$tool"
   IFS=, read -ra wanted <<< "${only//,/ ,}"
   named=0
@@ -537,6 +538,7 @@ for rid in runs[0]:
     print("%-22s" % rid + "".join("%15.0f" % h["dram_read_bytes"] for h in hw)
           + "".join("%15.0f" % h["dram_write_bytes"] for h in hw))
 PY
+    [ $? -eq 0 ] || return 1  # no table: a run without DRAM bytes
     # For the record, not the verdict: ncu's figures are themselves run-to-run
     # apart for small writes, which a relative tolerance reads as a difference.
     for csv in ncu_read ncu_app_replay; do
@@ -557,7 +559,7 @@ fi
 if has profile; then
   pcounters=(); "$fs" profile --help 2>&1 | grep -q -- --counters && pcounters=(--counters "$cstage/profile_flops.fscounters")
   NOTE="outputs and torch_flops.json in counters.tgz" \
-  step profile-torch-flops 120 "${then_file[@]}" "$cstage/profile_flops.json" \
+  step profile-torch-flops 75 "${then_file[@]}" "$cstage/profile_flops.json" \
     "$fs" profile --set flops --tensor bf16 --out "$cstage/profile_flops.json" "${pcounters[@]}" -- \
     python3 "$ROOT/scripts/torch_step.py" --flops-out "$cstage/torch_flops.json"
   pack_counters
@@ -611,10 +613,12 @@ if has bench; then
   # (the wide block's warps on gemm.wgmma's TMA ring), both written without a
   # GPU, against the 128x128 and 128x256 blocks they follow (docs/PERFORMANCE.md).
   NOTE="mma_tiles_*.json in counters.tgz" \
-  step mma-tiles 75 bash -c 'for shape in default large; do
+  # Both shapes run whatever the first gave: bench exits 1 when a kernel fails
+  # validation (it still writes its file), and the 8192^3 runs must not be lost to it.
+  step mma-tiles 75 bash -c 'rc=0; for shape in default large; do
       a=(); [ "$shape" = large ] && a=(--shape large)
-      "$1" bench --kernel "^gemm\.(mma_sync(_wide|_deep|_tma)?|cublas)\.bf16$" "${a[@]}" --out "$2/mma_tiles_$shape.json" || exit
-    done' mma-tiles "$fs" "$cstage"
+      "$1" bench --kernel "^gemm\.(mma_sync(_wide|_deep|_tma)?|cublas)\.bf16$" "${a[@]}" --out "$2/mma_tiles_$shape.json" || rc=$?
+    done; exit $rc' mma-tiles "$fs" "$cstage"
   pack_counters
   # Each tiling against 60% of cuBLAS BF16: no GPU work, a verdict per tiling in run.log.
   if [ -s "$cstage/mma_tiles_default.json" ] && [ -s "$cstage/mma_tiles_large.json" ]; then
@@ -657,12 +661,18 @@ if has bench; then
   NOTE="fused_wgmma beside fused and cublas; in counters.tgz" \
   step ffn-wgmma 45 "$fs" bench --kernel '^ffn\.swiglu_(fused|fused_wgmma|cublas)\.bf16$' \
     --out "$cstage/ffn_wgmma.json"
-  # wgmma under kernel replay (bench's counters), which it has not yet met: the
-  # default suite leaves it out until it has.
+  # The Hopper-only GEMMs under kernel replay (bench's counters): wgmma, and
+  # the mma.sync tilings written since the last lease, each against 2*M*N*K.
   if [ "$counters_ok" = 1 ]; then
-    NOTE="gemm.wgmma with counters; in counters.tgz" \
-    step wgmma-counted 45 "$fs" bench --kernel '^gemm\.wgmma\.bf16$' --metrics flops \
+    NOTE="gemm.wgmma, mma_sync_deep and mma_sync_tma with counters; in counters.tgz" \
+    step wgmma-counted 60 "$fs" bench --kernel '^gemm\.(wgmma|mma_sync_deep|mma_sync_tma)\.bf16$' --metrics flops \
       --out "$cstage/wgmma_counted.json"
+    if [ -s "$cstage/wgmma_counted.json" ]; then
+      NOTE="bench/counters-sm90-h200.txt: their tensor FLOPs" \
+      step wgmma-counted-check 20 "$fs" check "$cstage/wgmma_counted.json" --contracts bench/counters-sm90-h200.txt
+    else
+      not_run wgmma-counted-check "wgmma_counted.json missing"
+    fi
   fi
   # cuBLAS BF16 at 8192^3 as the target times it, for bench's most repetitions
   # (2000, about 5 s), with nvidia-smi sampling every 50 ms: the board's own
@@ -700,7 +710,7 @@ fi
 
 # ---- 9. the training step's timing, without counter replay --------------------------
 if has profile; then
-  step profile-torch 90 "${then_file[@]}" "$out/profile.json" "$fs" profile --out "$out/profile.json" -- \
+  step profile-torch 50 "${then_file[@]}" "$out/profile.json" "$fs" profile --out "$out/profile.json" -- \
     python3 "$ROOT/scripts/torch_step.py"
 fi
 

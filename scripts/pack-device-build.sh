@@ -19,6 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dst=build-carry
 limit=$((60 << 20))  # leave room under 64 MiB for the tree and .deps
+# An archive from an earlier pack must not outlive a failed one: carried, it
+# would run old code with nothing to say so but its COMMIT.
+rm -f "$dst.tgz"
 
 # Besides where this checkout's toolkit keeps CUPTI and cuBLAS (CMake adds that
 # RUNPATH), where a standard toolkit install keeps them. device-check points the
