@@ -282,6 +282,13 @@ TEST(GateCli, CheckPoolsSeveralResultsFiles) {
   EXPECT_NE(r.out.find("all contracts hold (31 passed, 0 failed)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("gemm.wgmma.bf16 m=4096 n=4096 k=4096: tflops 652.5 >= 0.75 x 729.2"), std::string::npos)
       << r.out;
+  // device-check's file for the Hopper-only GEMMs' FLOPs parses, and holds
+  // gemm.wgmma's as that run counted them (the mma.sync tilings were not in it).
+  const std::string sm90 = std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/counters-sm90-h200.txt";
+  r = run_cli({"check", std::string(FLOPSCOPE_SOURCE_DIR) + "/bench/results/h200/2026-11-30-5/bench.json",
+               "--contracts", sm90});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("PASS  " + sm90 + ":6  gemm.wgmma.bf16"), std::string::npos) << r.out;
 }
 
 // Found by review: the GPU was compared with the first file's only, so a first
