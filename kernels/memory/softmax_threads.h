@@ -23,7 +23,8 @@ constexpr int kSoftmaxMaxThreads = 256;
 /// CTAs are limited by registers per thread, has the most bytes in flight. A
 /// 4096-column bf16 row (512 vectors) in 256 threads left each thread 2 loads,
 /// and reached 81% of copy bandwidth on an H200, where a 4096-column fp32 row
-/// (1024 vectors: 4 loads each) reached 107%; in 128 threads it has 4.
+/// (1024 vectors: 4 loads each) reached 107%; in 128 threads it has 4, and
+/// reached 109% (H200 runs 3 and 5, bench/results/h200/2026-11-30-3 and -5).
 FLOPSCOPE_HD constexpr int softmax_threads(int64_t vectors) {
   int threads = 32;
   while (threads < kSoftmaxMaxThreads && int64_t(threads) * kSoftmaxCache < vectors) threads *= 2;

@@ -16,16 +16,18 @@
 
 namespace flopscope::cupti {
 
-bool driver_answers() {
+int installed_driver_version() {
   void* h = ::dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!h) return false;
+  if (!h) return 0;
   using DriverGetVersion = int (*)(int*);
   auto get = reinterpret_cast<DriverGetVersion>(::dlsym(h, "cuDriverGetVersion"));
   int version = 0;
-  if (get && get(&version) == 0 && version > 0) return true;  // 0: CUDA_SUCCESS; kept loaded, as CUPTI will load it
+  if (get && get(&version) == 0 && version > 0) return version;  // 0: CUDA_SUCCESS; kept loaded, as CUPTI will load it
   ::dlclose(h);
-  return false;
+  return 0;
 }
+
+bool driver_answers() { return installed_driver_version() > 0; }
 
 namespace {
 

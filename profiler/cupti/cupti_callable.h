@@ -7,8 +7,12 @@
 
 namespace flopscope::cupti {
 
-/// A CUDA driver answers here: libcuda.so.1 loads and cuDriverGetVersion
-/// succeeds (a stub library's fails). Needs no GPU and initialises nothing.
+/// The installed driver's CUDA version (cuDriverGetVersion, e.g. 12040), or 0
+/// where libcuda.so.1 does not load or answer (a stub library's fails). Needs
+/// no GPU and initialises nothing; the library is kept loaded once it answers.
+int installed_driver_version();
+
+/// A CUDA driver answers here: installed_driver_version() > 0.
 bool driver_answers();
 
 /// Before the first CUPTI call of a path that runs without a GPU (the host API:

@@ -147,13 +147,14 @@ std::string cupti_used(const std::vector<InjectStatus>& statuses) {
 
 }  // namespace
 
-ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name) {
+ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name,
+                             int driver_version) {
   ProfileOutcome o;
   int collection_exit = 0;
   ProfileCounters total;
   for (const InjectStatus& s : c.statuses) {
     if (s.cupti_result != 0) {
-      CuptiFailure f = describe_cupti_failure(s.cupti_result, s.cupti_call, s.cupti_detail);
+      CuptiFailure f = describe_cupti_failure(s.cupti_result, s.cupti_call, s.cupti_detail, driver_version);
       // The status's failure is activity tracing's own (ActivityCollector::start):
       // timing itself, with nothing to fall back on.
       if (f.timing_fallback)

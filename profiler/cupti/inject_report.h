@@ -43,7 +43,10 @@ struct ProfileOutcome {
 /// collection failure gives that failure's exit code (3: no GPU/driver,
 /// counters not permitted, another profiler attached); otherwise 0. The notes
 /// also name the libcupti the processes used ("CUPTI used: ...").
-ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name);
+/// `driver_version` (installed_driver_version(), 0 when unknown) names a
+/// driver too old for this build where CUPTI could not reach one.
+ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name,
+                             int driver_version = 0);
 
 /// Where to look for libflopscope_inject.so, in order: beside the binary (build
 /// tree), then ../<libdir>, ../lib and ../lib64 (install tree).

@@ -1677,6 +1677,12 @@ TEST(ProfileJudge, ExitCodesAndNotes) {
   o = judge_profile(nodriver, {0, 0}, "app");
   EXPECT_EQ(o.exit_code, 3);
   EXPECT_NE(o.notes[0].find("driver"), std::string::npos) << o.notes[0];
+  // With the installed driver's version, one too old for this build is named
+  // (found by review: profile never said so, though the docs did).
+  o = judge_profile(nodriver, {0, 0}, "app", 12040);
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_NE(o.notes[0].find("the NVIDIA driver supports CUDA 12.4; flopscope (built with CUDA 13."), std::string::npos)
+      << o.notes[0];
 
   // Activity tracing refused on a MIG slice or vGPU: no timing to fall back on
   // (the line said "falls back to timing only", and nothing was timed).

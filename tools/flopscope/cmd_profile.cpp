@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -27,6 +28,7 @@
 #include "flopscope/views.h"
 #ifdef FLOPSCOPE_HAS_CUDA
 #include "activity_profile.h"
+#include "cupti_callable.h"  // installed_driver_version
 #include "flopscope/counter_file.h"
 #include "flopscope/device.h"
 #include "flopscope/metric_plan.h"
@@ -264,7 +266,12 @@ int run_profile(const ProfileOptions& o) {
   std::vector<std::string> notes;
   cupti::ProfileCollection c = cupti::read_profile_dir(cfg.dir, notes);
   attach_peaks(c.doc);
-  const cupti::ProfileOutcome outcome = cupti::judge_profile(c, app, o.command[0]);
+  // Where CUPTI was refused, the driver's version can say it is too old for
+  // this build (asked only then: it loads libcuda into this process).
+  const bool refused = std::any_of(c.statuses.begin(), c.statuses.end(),
+                                   [](const cupti::InjectStatus& s) { return s.cupti_result != 0; });
+  const cupti::ProfileOutcome outcome =
+      cupti::judge_profile(c, app, o.command[0], refused ? cupti::installed_driver_version() : 0);
   if (!c.doc.runs.empty())
     std::cout << render_profile_terminal(c.doc, 120, stdout_is_color_tty(), size_t(o.top)) << std::flush;
   // An output that cannot be written (its directory removed while the app
