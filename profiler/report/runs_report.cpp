@@ -210,7 +210,7 @@ std::string render_csv(const ResultsDoc& doc) {
     opt(r.sm_clock_mhz);
     // Model figures are empty where the views show '-' (no model: a profiled
     // application's kernel, a raw counter file's run); 0 would read as modelled.
-    const bool modelled = r.family != "app" && has_model(r);
+    const bool modelled = shows_model(r);
     os << ',';
     if (modelled) os << csv_number(r.model.flops) << ',' << csv_number(r.model.bytes);
     else os << ',';

@@ -198,7 +198,7 @@ std::vector<PrecisionGroup> precision_comparison(const ResultsDoc& doc) {
   std::vector<std::vector<size_t>> members;
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     const RunRecord& r = doc.runs[i];
-    if (r.family == "app" || !has_model(r)) continue;  // no model; an app's short name covers several kernels
+    if (!shows_model(r)) continue;  // no model; an app's short name covers several kernels
     const std::string kernel = r.family + "." + r.variant;
     const std::string shape = shape_string(r.shape);
     size_t g = 0;
@@ -426,9 +426,11 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
   return rows;
 }
 
+bool shows_model(const RunRecord& r) { return r.family != "app" && has_model(r); }
+
 std::optional<double> model_tflops(const RunRecord& r) {
   // A profiled application's kernel, copy or memset; a raw counter file's run.
-  if (r.family == "app" || !has_model(r)) return std::nullopt;
+  if (!shows_model(r)) return std::nullopt;
   return r.derived.tflops_model;
 }
 
@@ -452,7 +454,7 @@ std::vector<std::string> clock_limit_notes(const ResultsDoc& doc) {
 
 std::optional<double> shown_intensity(const RunRecord& r) {
   if (r.derived.ai_dram_hw) return r.derived.ai_dram_hw;
-  if (r.family == "app" || !has_model(r)) return std::nullopt;
+  if (!shows_model(r)) return std::nullopt;
   return r.derived.ai_dram;
 }
 

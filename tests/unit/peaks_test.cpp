@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "flopscope/error.h"
 #include "flopscope/peaks.h"
 
@@ -153,35 +155,43 @@ TEST(Peaks, DerivedNotTypedIn) {
 }
 
 TEST(Peaks, FindByDeviceName) {
-  EXPECT_EQ(find_gpu("NVIDIA H100 80GB HBM3")->key, "h100-sxm");
-  EXPECT_EQ(find_gpu("NVIDIA H100 PCIe")->key, "h100-pcie");
-  EXPECT_EQ(find_gpu("NVIDIA H200")->key, "h200");
-  EXPECT_EQ(find_gpu("NVIDIA A100-SXM4-80GB")->key, "a100-sxm");
-  EXPECT_EQ(find_gpu("NVIDIA A100 80GB PCIe")->key, "a100-pcie");
-  EXPECT_EQ(find_gpu("NVIDIA GeForce RTX 4090")->key, "rtx4090");
-  EXPECT_EQ(find_gpu("NVIDIA GH200 480GB")->key, "gh200");
-  EXPECT_EQ(find_gpu("NVIDIA L40S")->key, "l40s");
-  EXPECT_EQ(find_gpu("H200")->key, "h200");
   EXPECT_EQ(find_gpu("nonexistent"), nullptr);
   EXPECT_EQ(find_gpu(""), nullptr);
-  EXPECT_EQ(find_gpu("NVIDIA L4")->key, "l4");
-  EXPECT_EQ(find_gpu("NVIDIA B200")->key, "b200");
-  // CUDA names of the 40GB A100s hold the 80GB entries' patterns too
-  // ("A100-SXM", "A100-PCIE"); the 40GB patterns are longer and win.
-  EXPECT_EQ(find_gpu("NVIDIA A100-SXM4-40GB")->key, "a100-sxm-40gb");
-  EXPECT_EQ(find_gpu("NVIDIA A100-PCIE-40GB")->key, "a100-pcie-40gb");
-  EXPECT_EQ(find_gpu("NVIDIA H100 NVL")->key, "h100-nvl");
-  EXPECT_EQ(find_gpu("NVIDIA GH200 144G HBM3e")->key, "gh200-144g");
-  EXPECT_EQ(find_gpu("NVIDIA L40")->key, "l40");
-  EXPECT_EQ(find_gpu("NVIDIA L40S")->key, "l40s");  // "nvidia l40" + "s" is another product
-  // A variant word the entry's own name has is its own: the H200 is an SXM part.
-  EXPECT_EQ(find_gpu("h200 sxm")->key, "h200");
-  EXPECT_EQ(find_gpu("a100 sxm")->key, "a100-sxm");
-  EXPECT_EQ(find_gpu("h100 pcie")->key, "h100-pcie");
-  // The 40GB A100s as a user types them (they took the 80GB entries' peaks and size).
-  EXPECT_EQ(find_gpu("a100 sxm 40gb")->key, "a100-sxm-40gb");
-  EXPECT_EQ(find_gpu("A100 SXM4 40GB")->key, "a100-sxm-40gb");
-  EXPECT_EQ(find_gpu("a100 pcie 40gb")->key, "a100-pcie-40gb");
+  // CUDA device names, and names as a user types them for --gpu, with the entry each is.
+  const std::pair<const char*, const char*> named[] = {
+      {"NVIDIA H100 80GB HBM3", "h100-sxm"},
+      {"NVIDIA H100 PCIe", "h100-pcie"},
+      {"NVIDIA H200", "h200"},
+      {"NVIDIA A100-SXM4-80GB", "a100-sxm"},
+      {"NVIDIA A100 80GB PCIe", "a100-pcie"},
+      {"NVIDIA GeForce RTX 4090", "rtx4090"},
+      {"NVIDIA GH200 480GB", "gh200"},
+      {"NVIDIA L40S", "l40s"},
+      {"H200", "h200"},
+      {"NVIDIA L4", "l4"},
+      {"NVIDIA B200", "b200"},
+      // CUDA names of the 40GB A100s hold the 80GB entries' patterns too
+      // ("A100-SXM", "A100-PCIE"); the 40GB patterns are longer and win.
+      {"NVIDIA A100-SXM4-40GB", "a100-sxm-40gb"},
+      {"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"},
+      {"NVIDIA H100 NVL", "h100-nvl"},
+      {"NVIDIA GH200 144G HBM3e", "gh200-144g"},
+      {"NVIDIA L40", "l40"},
+      {"NVIDIA L40S", "l40s"},  // "nvidia l40" + "s" is another product
+      // A variant word the entry's own name has is its own: the H200 is an SXM part.
+      {"h200 sxm", "h200"},
+      {"a100 sxm", "a100-sxm"},
+      {"h100 pcie", "h100-pcie"},
+      // The 40GB A100s as a user types them (they took the 80GB entries' peaks and size).
+      {"a100 sxm 40gb", "a100-sxm-40gb"},
+      {"A100 SXM4 40GB", "a100-sxm-40gb"},
+      {"a100 pcie 40gb", "a100-pcie-40gb"},
+  };
+  for (const auto& [name, key] : named) {
+    const GpuSpec* g = find_gpu(name);
+    ASSERT_NE(g, nullptr) << name;
+    EXPECT_EQ(g->key, key) << name;
+  }
   // Other products whose names hold an entry's pattern: another GPU, other
   // peaks (the L40 once took the L4's 30 TFLOP/s, a third of its own).
   for (const char* other : {"NVIDIA L40G", "NVIDIA GB200", "NVIDIA H200 NVL", "NVIDIA GeForce RTX 4090 D",
