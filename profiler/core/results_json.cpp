@@ -128,9 +128,12 @@ json run_to_json(const RunRecord& r) {
     j["hw"] = hw;
   }
   const Derived& d = r.derived;
-  json dj = {{"tflops_model", d.tflops_model}, {"peak_key", d.peak_key},
-             {"peak_tflops", d.peak_tflops},   {"peak_source", d.peak_source},
-             {"ai_dram", d.ai_dram},           {"bound", d.bound}};
+  json dj = {{"peak_key", d.peak_key}, {"peak_tflops", d.peak_tflops}, {"peak_source", d.peak_source}, {"bound", d.bound}};
+  // Without a model these would be 0 beside a real time: left out, as the views show "-".
+  if (shows_model(r)) {
+    dj["tflops_model"] = d.tflops_model;
+    dj["ai_dram"] = d.ai_dram;
+  }
   // Off the roofline (bound unknown: no peak) there is no percent of it, and 0
   // would read as measured.
   if (d.bound != "unknown") dj["pct_of_roof"] = d.pct_of_roof;
@@ -238,14 +241,17 @@ RunRecord run_from_json(const JsonCursor& c) {
     r.hw = hw;
   }
   auto d = c.at("derived");
-  r.derived.tflops_model = d.non_negative("tflops_model");
+  // Written only for a run with a model; files from before 2026-12-01 have
+  // them (0) for the others too.
+  const bool modelled = shows_model(r);
+  if (modelled || d.has("tflops_model")) r.derived.tflops_model = d.non_negative("tflops_model");
   r.derived.tflops_hw = d.maybe_non_negative("tflops_hw");
   r.derived.mfu = d.maybe_non_negative("mfu");
   r.derived.hfu = d.maybe_non_negative("hfu");
   r.derived.peak_key = d.string("peak_key");
   r.derived.peak_tflops = d.non_negative("peak_tflops");
   r.derived.peak_source = d.string("peak_source");
-  r.derived.ai_dram = d.non_negative("ai_dram");
+  if (modelled || d.has("ai_dram")) r.derived.ai_dram = d.non_negative("ai_dram");
   r.derived.ai_dram_hw = d.maybe_non_negative("ai_dram_hw");
   r.derived.bound = d.string("bound");
   if (r.derived.bound != "memory" && r.derived.bound != "compute" && r.derived.bound != "unknown")

@@ -426,8 +426,6 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
   return rows;
 }
 
-bool shows_model(const RunRecord& r) { return r.family != "app" && has_model(r); }
-
 std::optional<double> model_tflops(const RunRecord& r) {
   // A profiled application's kernel, copy or memset; a raw counter file's run.
   if (!shows_model(r)) return std::nullopt;

@@ -128,6 +128,28 @@ TEST(Results, PowerAndClockLimitsRoundTrip) {
   EXPECT_NE(error_of(j.dump()).find("runs[0].clock_limits[1]"), std::string::npos) << error_of(j.dump());
 }
 
+// A run with no model (an application kernel) has no model TFLOP/s or
+// intensity: the keys are left out, not written as 0 beside a real time, and a
+// file that has them (0) still reads. A kernel with a model needs them.
+TEST(Results, ModelFiguresOnlyWithAModel) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs[0].family = "app";
+  doc.runs[0].model = {};
+  doc.runs[0].derived.tflops_model = 0;
+  doc.runs[0].derived.ai_dram = 0;
+  auto j = nlohmann::json::parse(to_json_text(doc));
+  for (const char* k : {"tflops_model", "ai_dram"}) {
+    EXPECT_FALSE(j["runs"][0]["derived"].contains(k)) << k;
+    EXPECT_TRUE(j["runs"][1]["derived"].contains(k)) << k;
+  }
+  EXPECT_EQ(parse_results(j.dump(), "r.json").runs[0].derived.tflops_model, 0);
+  j["runs"][0]["derived"]["tflops_model"] = 0.0;  // as files before 2026-12-01 wrote it
+  j["runs"][0]["derived"]["ai_dram"] = 0.0;
+  EXPECT_NO_THROW(parse_results(j.dump(), "r.json"));
+  j["runs"][1]["derived"].erase("ai_dram");
+  EXPECT_NE(error_of(j.dump()).find("$.runs[1].derived"), std::string::npos) << error_of(j.dump());
+}
+
 TEST(Results, DocumentedKeysPresent) {
   const auto j = nlohmann::json::parse(to_json_text(test::sample_doc()));
   EXPECT_EQ(j["schema"], "flopscope.results/1");

@@ -95,6 +95,10 @@ struct RunRecord {
 /// (FLOPs, or bytes for a data-movement kernel): a profiled application's
 /// kernel and a raw counter file's run have none, and their model block reads 0.
 inline bool has_model(const RunRecord& r) { return r.model.flops > 0 || r.model.bytes > 0; }
+/// Whether a run's model figures (derived.tflops_model, ai_dram) are written
+/// and shown: not for an application kernel (`flopscope profile`) or a raw
+/// counter file's run, which have no model.
+inline bool shows_model(const RunRecord& r) { return r.family != "app" && has_model(r); }
 
 /// The run's % of its roof, where it has a roofline position (bound not
 /// "unknown"); the file reads 0 where it has none.

@@ -171,9 +171,6 @@ struct SideBySideRow {
 /// matched by run_key (id, shape and NVTX path), as `compare` matches them: a
 /// profile holds one kernel once per range, in an order that differs by file.
 std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs);
-/// Whether a run's model figures are shown: not for an application kernel
-/// (`flopscope profile`) or a raw counter file's run, which have no model.
-bool shows_model(const RunRecord& r);
 /// The run's TFLOP/s from its model FLOPs; none for an application kernel
 /// (`flopscope profile`), which has no model, so a table shows "-", not 0.
 std::optional<double> model_tflops(const RunRecord& r);
