@@ -141,10 +141,17 @@ void add_timing(std::vector<Spec>& s) {
                {{{"sm__cycles_elapsed.avg.per_second", 1}}}});
 }
 
+/// A tensor type whose counters all belong to another type (quantity key ->
+/// one such counter and the type it is counted as).
+struct SharedCounter {
+  std::string counter, owner;
+};
+using SharedCounters = std::map<std::string, SharedCounter>;
+
 /// flops and roofline: FLOPs on CUDA cores per precision, and on tensor cores
 /// per source type in `tensor`, with their peaks.
 void add_flops(std::vector<Spec>& s, const std::vector<std::string>& tensor, const std::vector<std::string>& base,
-               std::map<std::string, std::string>& tensor_shared) {
+               SharedCounters& tensor_shared) {
   s.push_back({"flops.fp64", "FP64 on CUDA cores: dadd + dmul + 2*dfma",
                {{{thread_inst("dadd"), 1}, {thread_inst("dmul"), 1}, {thread_inst("dfma"), 2}}}});
   s.push_back({"flops.fp32", "FP32 on CUDA cores: fadd + fmul + 2*ffma",
@@ -158,30 +165,39 @@ void add_flops(std::vector<Spec>& s, const std::vector<std::string>& tensor, con
   s.push_back({"peak.fp16_flops_per_cycle", "4 * hfma.peak_sustained (per cycle, all SMs)",
                {{{thread_inst("hfma") + ".peak_sustained", 4}}}});
 
-  std::set<std::string> used;
+  // A counter shared by several source types belongs to the first of them in
+  // canonical order, whichever types were asked for: Turing's fp16 HMMA must
+  // not be reported as bf16 because bf16 alone was asked.
+  std::map<std::string, std::string> owner;  // counter -> tensor type
+  for (const auto& t : tensor_types())
+    for (const auto& c : tensor_counters(base, t)) owner.emplace(c, t);
   for (const auto& t : tensor) {
     Spec q{"flops." + t + "_tensor", t + " sources on tensor cores, dense and sparse ops", {}};
     Spec peak{"peak." + t + "_tensor_flops_per_cycle", t + " tensor ops peak_sustained (per cycle)", {}};
-    Formula f, fp;
+    Formula f;
+    std::vector<std::string> own;
     std::string shared_with;
     const auto all = tensor_counters(base, t);
     for (const auto& c : all) {
-      if (!used.insert(c).second) {
+      if (owner.at(c) != t) {
         shared_with = c;
         continue;
       }
       f.push_back({c + ".sum", 1});
+      own.push_back(c);
     }
-    if (!all.empty()) {
+    if (!own.empty()) {
       // One destination variant's peak: they share the datapath, so do not add.
-      std::string best = all.front();
-      for (const auto& c : all)
+      std::string best = own.front();
+      for (const auto& c : own)
         if (c.find("_dst_fp32") != std::string::npos) best = c;
-      fp.push_back({best + ".sum.peak_sustained", 1});
+      peak.candidates.push_back({{best + ".sum.peak_sustained", 1}});
     }
-    if (!f.empty()) q.candidates.push_back(f);
-    if (!fp.empty()) peak.candidates.push_back(fp);
-    if (f.empty() && !shared_with.empty()) tensor_shared[q.key] = shared_with;
+    if (!f.empty()) {
+      q.candidates.push_back(f);
+    } else if (!shared_with.empty()) {
+      tensor_shared[q.key] = tensor_shared[peak.key] = {shared_with, owner.at(shared_with)};
+    }
     if (all.empty()) {
       q.missing_note = "no sm__ops_path_tensor_src_" + t + "* counter";
       peak.missing_note = q.missing_note;
@@ -211,7 +227,7 @@ void add_bytes(std::vector<Spec>& s) {
 
 std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tensor,
                             const std::vector<std::string>& base,
-                            std::map<std::string, std::string>& tensor_shared) {
+                            SharedCounters& tensor_shared) {
   std::vector<Spec> s;
   if (set == MetricSet::none) return s;
   add_timing(s);
@@ -220,6 +236,41 @@ std::vector<Spec> specs_for(MetricSet set, const std::vector<std::string>& tenso
   return s;
 }
 
+/// A host object makes one config image, so each trial takes a new one.
+int64_t passes_for(const MetricPlan& plan, const std::vector<uint8_t>& availability,
+                   const std::set<std::string>& metrics) {
+  if (metrics.empty()) return 0;
+  cupti::HostObject host(plan.chip, availability);
+  std::vector<uint8_t> image = host.config_image({metrics.begin(), metrics.end()});
+  return cupti::config_passes(image);
+}
+
+/// The plan's metrics. Peaks and clocks only give the counted quantities
+/// context, so one that would add a replay pass (the DRAM clock on GV100 and
+/// Turing) is left out, with a note, rather than replaying every kernel again.
+std::set<std::string> metrics_without_costly_peaks(MetricPlan& plan, const std::vector<uint8_t>& availability) {
+  auto is_peak = [](const Quantity& q) { return q.key.rfind("peak.", 0) == 0; };
+  std::set<std::string> all, counted;
+  for (const Quantity& q : plan.quantities)
+    for (const MetricTerm& t : q.terms) (is_peak(q) ? all : counted).insert(t.metric);
+  all.insert(counted.begin(), counted.end());
+  const int64_t needed = passes_for(plan, availability, counted);
+  if (passes_for(plan, availability, all) == needed) return all;
+  for (Quantity& q : plan.quantities) {
+    if (!is_peak(q) || !q.available) continue;
+    std::set<std::string> with = counted;
+    for (const MetricTerm& t : q.terms) with.insert(t.metric);
+    if (passes_for(plan, availability, with) == needed) {
+      counted = std::move(with);
+      continue;
+    }
+    q.available = false;
+    q.terms.clear();
+    q.note = "left out: it would add a replay pass on " + plan.chip;
+    plan.notes.push_back(q.key + ": not collected (" + q.note + ")");
+  }
+  return counted;
+}
 
 }  // namespace
 
@@ -229,12 +280,19 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
   const auto chips = supported_chips();
   if (std::find(chips.begin(), chips.end(), chip) == chips.end())
     throw_bad_input("unknown chip '" + chip + "' (CUPTI supports: " + joined(chips, " ") + ")");
-  for (const auto& t : tensor) parse_tensor_list(t);  // validates each word
+  const auto& types = tensor_types();
+  std::vector<std::string> asked;
+  for (const auto& t : tensor) {
+    if (std::find(types.begin(), types.end(), t) == types.end())
+      throw_bad_input("unknown tensor type '" + t + "' (use fp64, tf32, fp16, bf16 or fp8)");
+    if (std::find(asked.begin(), asked.end(), t) == asked.end()) asked.push_back(t);
+  }
 
   MetricPlan plan;
   plan.chip = chip;
   plan.set = set;
-  plan.tensor = canonical_order(tensor);
+  // Only the sets that count FLOPs count tensor types.
+  if (set == MetricSet::flops || set == MetricSet::roofline) plan.tensor = canonical_order(asked);
   if (set == MetricSet::none) return plan;
 
   std::unique_ptr<cupti::HostObject> host_ptr;
@@ -248,8 +306,7 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
   }
   cupti::HostObject& host = *host_ptr;
   const auto base = host.base_metrics();
-  std::map<std::string, std::string> shared;
-  std::set<std::string> metrics;
+  SharedCounters shared;
   for (const Spec& spec : specs_for(set, plan.tensor, base, shared)) {
     Quantity q;
     q.key = spec.key;
@@ -271,7 +328,7 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
     }
     if (!q.available) {
       if (auto it = shared.find(q.key); it != shared.end())
-        q.note = "counted under another tensor type: " + chip + " has one counter, " + it->second +
+        q.note = "counted as " + it->second.owner + ": " + chip + " has one counter, " + it->second.counter +
                  ", for several source types";
       else if (spec.candidates.empty())
         q.note = chip + " has " + spec.missing_note;
@@ -279,9 +336,9 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
         q.note = chip + " lacks " + joined(missing);
       plan.notes.push_back(q.key + ": not collected (" + q.note + ")");
     }
-    for (const MetricTerm& t : q.terms) metrics.insert(t.metric);
     plan.quantities.push_back(std::move(q));
   }
+  const std::set<std::string> metrics = metrics_without_costly_peaks(plan, counter_availability);
   plan.metrics.assign(metrics.begin(), metrics.end());
   if (!plan.metrics.empty()) {
     plan.config_image = host.config_image(plan.metrics);

@@ -82,6 +82,7 @@ TEST(MetricsCli, BadInputIsOneLineExit2) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"metrics", "--chip", "H200"},
            {"metrics", "--chip", "GH100", "--set", "everything"},
+           {"metrics", "--chip", "GH100", "--set", "none", "--tensor", "bf16"},
            {"metrics", "--chip", "GH100", "--tensor", "fp16,int3"},
            // options the command would drop without a word
            {"metrics", "--chip", "GH100", "--set", "timing", "--tensor", "fp16"},

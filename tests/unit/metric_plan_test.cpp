@@ -105,11 +105,36 @@ TEST(MetricPlan, BytesSetHasBytesAndNoFlops) {
                             "peak.dram_bytes_per_cycle", "peak.l2_bytes_per_cycle"})
       EXPECT_NE(find_q(p, key), nullptr) << key;
     for (const auto& q : p.quantities) EXPECT_NE(q.key.rfind("flops.", 0), 0u) << q.key;
-    EXPECT_LE(p.passes, build_metric_plan(chip, MetricSet::roofline, tensor_types()).passes);
+    EXPECT_TRUE(p.tensor.empty());  // it counts no tensor types, whatever was asked
+    // One pass on every chip: GV100 and Turing leave out the DRAM clock, which
+    // would have made it two (PeaksAndClocksAddNoPass).
+    EXPECT_EQ(p.passes, 1);
   }
   EXPECT_GE(planned + kChipsRefused, supported_chips().size()) << "chips with a plan: " << planned;
   EXPECT_EQ(parse_metric_set("bytes"), MetricSet::bytes);
   EXPECT_EQ(to_string(MetricSet::bytes), "bytes");
+}
+
+// Peaks and clocks give the counted quantities context; none may cost a replay
+// pass. On GV100 the DRAM clock did (bytes: 2 passes, roofline: 3): it is left
+// out with a note, and the other peaks stay.
+TEST(MetricPlan, PeaksAndClocksAddNoPass) {
+  for (const char* chip : {"GV100", "TU102"}) {
+    SCOPED_TRACE(chip);
+    const MetricPlan p = build_metric_plan(chip, MetricSet::roofline, tensor_types());
+    EXPECT_EQ(p.passes, 2);
+    const Quantity* clock = find_q(p, "peak.dram_clock_hz");
+    ASSERT_NE(clock, nullptr);
+    EXPECT_FALSE(clock->available);
+    EXPECT_NE(clock->note.find("would add a replay pass"), std::string::npos) << clock->note;
+    EXPECT_FALSE(has_metric(p, "dram__cycles_elapsed.avg.per_second"));
+    EXPECT_TRUE(find_q(p, "peak.dram_bytes_per_cycle")->available);
+    EXPECT_TRUE(find_q(p, "peak.l2_clock_hz")->available);
+  }
+  // Where it is free it stays.
+  const MetricPlan h = build_metric_plan("GH100", MetricSet::roofline, tensor_types());
+  EXPECT_TRUE(find_q(h, "peak.dram_clock_hz")->available);
+  for (const auto& n : h.notes) EXPECT_EQ(n.find("would add a replay pass"), std::string::npos) << n;
 }
 
 TEST(MetricPlan, FlopFormulas) {
@@ -189,6 +214,15 @@ TEST(MetricPlan, UnknownChipAndBadWords) {
   }
   EXPECT_EQ(parse_metric_set("roofline"), MetricSet::roofline);
   EXPECT_FALSE(parse_metric_set("everything"));
+  // The library takes type names, not the CLI's list words; a repeat counts once.
+  for (const char* word : {"all", "none", "", "int8"})
+    EXPECT_THROW(build_metric_plan("GH100", MetricSet::flops, {word}), Error) << word;
+  const MetricPlan twice = build_metric_plan("GH100", MetricSet::flops, {"bf16", "bf16"});
+  EXPECT_EQ(twice.tensor, (std::vector<std::string>{"bf16"}));
+  EXPECT_EQ(std::count_if(twice.quantities.begin(), twice.quantities.end(),
+                          [](const Quantity& q) { return q.key == "flops.bf16_tensor"; }),
+            1);
+  EXPECT_TRUE(twice.notes.empty()) << twice.notes.front();
 }
 
 TEST(MetricPlan, CountersFromValues) {
@@ -249,4 +283,14 @@ TEST(MetricPlan, SharedTensorCounterGoesToTheRealType) {
   const Quantity* tf32 = find_q(p, "flops.tf32_tensor");
   EXPECT_FALSE(tf32->available);
   EXPECT_NE(tf32->note.find("src_fp16_bf16_tf32_dst_fp32"), std::string::npos) << tf32->note;
+  // Asked alone, bf16 still does not take fp16's counter: Turing's FP16 HMMA
+  // would be reported as BF16 work.
+  const MetricPlan alone = build_metric_plan("TU102", MetricSet::flops, {"bf16"});
+  for (const char* key : {"flops.bf16_tensor", "peak.bf16_tensor_flops_per_cycle"}) {
+    const Quantity* q = find_q(alone, key);
+    ASSERT_NE(q, nullptr) << key;
+    EXPECT_FALSE(q->available) << key;
+    EXPECT_NE(q->note.find("counted as fp16"), std::string::npos) << q->note;
+  }
+  EXPECT_FALSE(has_metric(alone, "sm__ops_path_tensor_src_fp16_bf16_tf32_dst_fp32.sum"));
 }

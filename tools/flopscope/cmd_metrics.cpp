@@ -81,7 +81,8 @@ int run_metrics(const MetricsOptions& o) {
     }
   }
   const auto set = parse_metric_set(o.set);
-  if (!set) throw_bad_input("unknown metric set '" + o.set + "' (use timing, bytes, flops or roofline)");
+  // "none" (a session's "no counters") plans nothing: not a set to print.
+  if (!set || *set == MetricSet::none) throw_bad_input("unknown metric set '" + o.set + "' (use timing, bytes, flops or roofline)");
   const MetricPlan plan = build_metric_plan(chip, *set, parse_tensor_list(o.tensor));
   if (o.json) {
     std::cout << plan_json(plan).dump(2) << "\n";
@@ -126,7 +127,7 @@ void add_metrics_command(Command app) {
   Option set = sub.add_option("--set", opt->set, "timing, bytes, flops or roofline (default roofline)");
   Option tensor = sub.add_option("--tensor", opt->tensor,
                   "tensor-core source types to count: comma list of fp64,tf32,fp16,bf16,fp8, "
-                  "or all (default) or none; each may cost a replay pass")
+                  "or all (default) or none; each may add replay passes (this plan counts them)")
       .check(not_empty());
   sub.add_flag("--json", opt->json, "Print the plan as JSON");
   Option list = sub.add_flag("--list-chips", opt->list_chips, "List the chips CUPTI knows and exit");
