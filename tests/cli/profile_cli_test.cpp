@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "cli/fake_cupti.h"
@@ -83,16 +84,53 @@ TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {
 
   auto ok = run_cli({"profile", "--set", "roofline", "--tensor", "bf16", "--", "/bin/sh", "-c",
                      "test \"$FLOPSCOPE_PROFILE_SET\" = roofline && test \"$FLOPSCOPE_PROFILE_TENSOR\" = bf16"});
-  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.exit_code, flopscope::test::profile_exit_without_cuda()) << ok.err;
   EXPECT_NE(ok.err.find("no CUDA activity was seen"), std::string::npos) << ok.err;
 
   // Nothing profiled: no results file, and a line says so.
   const std::string out = flopscope::test::temp_dir() + "/none.json";
   auto none = run_cli({"profile", "--out", out, "--", "/bin/true"});
-  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.exit_code, flopscope::test::profile_exit_without_cuda()) << none.err;
   EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_NE(none.err.find("no results file written to " + out + ": nothing was profiled"), std::string::npos)
       << none.err;
+}
+
+// The program and the files its arguments name are inputs: an output there
+// would replace them (`--out train.py -- python train.py`).
+TEST(ProfileCli, AnOutputThatIsTheProgramOrItsArgumentIsRefused) {
+  const std::string dir = flopscope::test::temp_dir();
+  const std::string app = dir + "/app.sh", script = dir + "/train.py";
+  std::ofstream(app) << "#!/bin/sh\nexit 0\n";
+  std::filesystem::permissions(app, std::filesystem::perms::owner_all);
+  std::ofstream(script) << "print(1)\n";
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"profile", "--out", app, "--", app},
+           {"profile", "--out", script, "--", "/bin/sh", script},
+           {"profile", "--set", "flops", "--counters", script, "--", "/bin/cat", script},
+           {"profile", "--out", dir + "/../" + std::filesystem::path(dir).filename().string() + "/train.py", "--",
+            "/bin/cat", script}}) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args[2] << ": " << r.err;
+    EXPECT_NE(r.err.find("this output is the input"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;  // refused before the application ran
+  }
+  EXPECT_EQ(flopscope::read_file(script), "print(1)\n");
+  EXPECT_EQ(flopscope::read_file(app), "#!/bin/sh\nexit 0\n");
+  // A program found on PATH is its file there, not a file of that name here.
+  const auto r = run_cli({"profile", "--out", dir + "/true", "--", "true"});
+  EXPECT_NE(r.exit_code, 2) << r.err;
+}
+
+// Everything after the application is its own, with or without "--": flopscope
+// took `--out x` after the program for itself, and replaced x.
+TEST(ProfileCli, OptionsAfterTheProgramAreItsOwn) {
+  const std::string out = flopscope::test::temp_dir() + "/model.pt";
+  std::ofstream(out) << "weights";
+  const auto r = run_cli({"profile", "/bin/echo", "hello", "--out", out, "--top", "5"});
+  EXPECT_NE(r.out.find("hello --out " + out + " --top 5"), std::string::npos) << r.out;
+  EXPECT_EQ(flopscope::read_file(out), "weights");
+  EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
 }
 
 TEST(ProfileCli, AppSeesTheInjectionEnvironment) {
@@ -101,7 +139,7 @@ TEST(ProfileCli, AppSeesTheInjectionEnvironment) {
                     "echo \"cuda=$CUDA_INJECTION64_PATH\"; echo \"nvtx=$NVTX_INJECTION64_PATH\"; "
                     "echo \"re=$FLOPSCOPE_PROFILE_KERNEL_REGEX\"; sh -c 'echo \"child_dir=$FLOPSCOPE_PROFILE_DIR\"'"},
                    {"CUDA_INJECTION64_PATH=/some/other/tool.so"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, flopscope::test::profile_exit_without_cuda()) << r.err;
   EXPECT_NE(r.out.find("libflopscope_inject.so"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("/some/other/tool.so"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("re=gemm"), std::string::npos) << r.out;
@@ -136,7 +174,7 @@ TEST(ProfileCli, KilledAppReportsSignalExitStatus) {
 TEST(ProfileCli, NoResultsFileWithoutCudaActivity) {
   const std::string out = flopscope::test::temp_dir() + "/p.json";
   auto r = run_cli({"profile", "--out", out, "--", "/bin/true"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, flopscope::test::profile_exit_without_cuda()) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
@@ -153,7 +191,7 @@ TEST(ProfileCli, InjectionWithoutDriverSaysSo) {
     auto failing = run_cli({"profile", "--", FLOPSCOPE_INJECT_LOADER, mode, "5"});
     EXPECT_EQ(failing.exit_code, 5) << failing.err;
     if (!driver && std::string(mode) == "nvtx") {
-      EXPECT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(r.exit_code, 3) << r.err;  // no driver: profiling was impossible
       EXPECT_NE(r.err.find("no CUDA activity was seen: the injection library never started"), std::string::npos)
           << r.err;
       EXPECT_NE(r.err.find("no NVIDIA driver found"), std::string::npos) << r.err;
@@ -169,6 +207,14 @@ TEST(ProfileCli, InjectionWithoutDriverSaysSo) {
     }
     EXPECT_EQ(r.exit_code, 3) << mode << ": " << r.err;
     EXPECT_NE(r.err.find("driver"), std::string::npos) << r.err;
+    // Nothing was profiled: an earlier results file is not replaced by one of no runs.
+    const std::string out = flopscope::test::temp_dir() + "/earlier.json";
+    std::ofstream(out) << "earlier";
+    const auto again = run_cli({"profile", "--out", out, "--", FLOPSCOPE_INJECT_LOADER, mode, "0"});
+    EXPECT_EQ(again.exit_code, 3) << again.err;
+    EXPECT_EQ(flopscope::read_file(out), "earlier");
+    EXPECT_NE(again.err.find("no results file written to " + out + ": nothing was profiled"), std::string::npos)
+        << again.err;
     EXPECT_NE(r.err.find("flopscope: CUPTI used: /"), std::string::npos) << r.err;  // the toolkit's, by RUNPATH
     EXPECT_EQ(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
   }

@@ -39,6 +39,11 @@ CliResult finish_cli(const RunningCli& running);
 /// no GPU must not learn that from the command under test.
 bool nvidia_device_node_present();
 
+/// `profile`'s exit status for an application that succeeded without CUDA
+/// starting in it: 3 where no GPU is here (profiling was impossible; with no
+/// driver the injection library is never loaded), 0 where one is.
+inline int profile_exit_without_cuda() { return nvidia_device_node_present() ? 0 : 3; }
+
 /// A fresh empty directory under the system temp dir, removed at exit.
 std::string temp_dir();
 

@@ -200,6 +200,8 @@ Option Command::add_option(const std::string& name, std::optional<int>& into, co
 Option Command::add_flag(const std::string& name, bool& into, const std::string& help) {
   return Option(app_->add_flag(name, into, help));
 }
+void Command::positionals_at_end() { app_->positionals_at_end(); }
+
 std::vector<std::string> Command::given_options() const {
   std::vector<std::string> names;
   for (const CLI::Option* o : app_->get_options())

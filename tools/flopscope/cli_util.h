@@ -71,6 +71,9 @@ class Command {
   Option add_flag(const std::string& name, bool& into, const std::string& help);
   /// The names of the options given on this command line ("--json"), in declaration order.
   std::vector<std::string> given_options() const;
+  /// Every word after the first positional is positional too (an
+  /// application's arguments: `profile app --out x` passes --out to app).
+  void positionals_at_end();
   CLI::App* app() const { return app_; }
 
  private:

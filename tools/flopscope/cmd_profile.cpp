@@ -59,6 +59,24 @@ bool is_directory(const std::string& path) {
   return !path.empty() && std::filesystem::is_directory(path, ec);
 }
 
+/// The file `posix_spawnp` runs for `name`: as given when it has a '/', else
+/// the first executable regular file of that name on PATH ("" when none).
+std::string program_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/bin:/usr/bin";
+  for (size_t begin = 0; begin <= dirs.size();) {
+    size_t end = dirs.find(':', begin);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > begin ? dirs.substr(begin, end - begin) : ".";
+    const std::string file = dir + "/" + name;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(file, ec) && ::access(file.c_str(), X_OK) == 0) return file;
+    begin = end + 1;
+  }
+  return "";
+}
+
 #ifdef FLOPSCOPE_HAS_CUDA
 namespace fs = std::filesystem;
 
@@ -286,24 +304,32 @@ int run_profile(const ProfileOptions& o) {
       output_error = exit_code_for(e.kind());
     }
   };
-  if (!o.out.empty() && !c.statuses.empty())
+  // A file of no runs where CUPTI refused every process would replace an
+  // earlier results file with nothing that was profiled.
+  const bool all_refused = std::all_of(c.statuses.begin(), c.statuses.end(),
+                                       [](const cupti::InjectStatus& s) { return s.cupti_result != 0; });
+  const bool profiled = !c.doc.runs.empty() || !all_refused;
+  if (!o.out.empty() && profiled)
     writing([&] { write_output(o.out, to_json_text(c.doc) + "\n", "results"); });
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
+  if (!o.out.empty() && !profiled)
+    std::fprintf(stderr, "flopscope: no results file written to %s: nothing was profiled\n", one_line(o.out).c_str());
+  int exit_code = outcome.exit_code;
   if (c.statuses.empty()) {
-    if (!o.out.empty())
-      std::fprintf(stderr, "flopscope: no results file written to %s: nothing was profiled\n",
-                   one_line(o.out).c_str());
-    // Say why CUDA may never have started: no driver or no visible GPU.
+    // Say why CUDA may never have started: no driver or no visible GPU. With
+    // no driver the injection library is never loaded, so this is the only
+    // sign: profiling was impossible (3), unless the app's own status says more.
     try {
       query_devices();
       std::fprintf(stderr, "flopscope: a GPU and driver are present here\n");
     } catch (const Error& e) {
       std::fprintf(stderr, "flopscope: %s\n", e.what());
+      if (app.code == 0 && e.kind() == ErrorKind::no_gpu) exit_code = exit_code_for(e.kind());
     }
   }
   if (!o.counters.empty()) writing([&] { save_counter_files(cfg.dir, o.counters); });
-  return app.code != 0 || output_error == kOk ? outcome.exit_code : output_error;
+  return app.code != 0 || output_error == kOk ? exit_code : output_error;
 }
 #endif
 
@@ -345,6 +371,9 @@ void add_profile_command(Command app) {
                   "to this file, merged over processes, or into this existing directory as "
                   "<pid>[.<image>][-<n>].fscounters, one per process and context").check(not_empty());
   sub.add_option("command", opt->command, "The application and its arguments, after --").required();
+  // Everything after the application is its own: `profile app --out x` must
+  // not take --out for flopscope (and overwrite x), with or without "--".
+  sub.positionals_at_end();
   set_action(sub, [opt]() -> int {
     if (!opt->counters.empty() && opt->set == "timing")
       throw_bad_input("--counters needs hardware counters: add --set bytes, flops or roofline");
@@ -353,7 +382,14 @@ void add_profile_command(Command app) {
       throw_bad_input("--tensor chooses the tensor-core FLOPs the counters count: add --set flops or --set roofline");
     // A directory for --counters gets one file per process, named by the processes.
     const std::string counters_file = is_directory(opt->counters) ? std::string() : opt->counters;
-    check_outputs({opt->out, counters_file});
+    // The program and the files its arguments name are its inputs: `--out
+    // train.py -- python train.py` must not replace the script.
+    std::vector<std::string> inputs{program_path(opt->command.front())};
+    for (size_t i = 1; i < opt->command.size(); ++i) {
+      std::error_code ec;
+      if (std::filesystem::exists(opt->command[i], ec)) inputs.push_back(opt->command[i]);
+    }
+    check_outputs({opt->out, counters_file}, inputs);
 #ifdef FLOPSCOPE_HAS_CUDA
     return run_profile(*opt);
 #else
