@@ -72,6 +72,13 @@ LaunchFilter::LaunchFilter(LaunchFilterOptions opt) : opt_(std::move(opt)) {
   if (opt_.launch_skip < 0) throw_bad_input("--launch-skip must be 0 or more");
   if (opt_.launch_count < -1 || opt_.launch_count == 0)
     throw_bad_input("--launch-count must be 1 or more");
+  // Paths are range names joined by single '/': an empty name ("step/",
+  // "a//b") matches no range, so every kernel would be filtered out unsaid.
+  for (const std::string& p : opt_.nvtx_include)
+    if (p.empty() || p.front() == '/' || p.back() == '/' || p.find("//") != std::string::npos ||
+        p.find('\n') != std::string::npos)
+      throw_bad_input("--nvtx-include '" + p + "' has an empty range name or a line break: give names joined by "
+                      "single '/', e.g. 'step' or 'step/forward'");
 }
 
 bool LaunchFilter::selects_kernels() const {

@@ -46,8 +46,8 @@ int64_t env_int(const std::function<const char*(const char*)>& getenv, const cha
   int64_t n = 0;
   const char* end = v + std::strlen(v);
   const auto [p, ec] = std::from_chars(v, end, n);
-  if (ec != std::errc() || p != end || n > max)
-    throw_bad_input(std::string(name) + "='" + v + "' is not a whole number up to " + std::to_string(max));
+  if (ec != std::errc() || p != end || n < 0 || n > max)
+    throw_bad_input(std::string(name) + "='" + v + "' is not a whole number from 0 to " + std::to_string(max));
   return n;
 }
 

@@ -165,6 +165,29 @@ TEST(ProfileCli, ASignalFlopscopeIgnoresStaysIgnoredForTheApp) {
   EXPECT_EQ(r.exit_code, 7) << r.err;
 }
 
+// SIGUSR1, SIGUSR2 and SIGALRM are passed on too: their default action ended
+// flopscope alone, leaving the application running and its temporary
+// directory behind.
+TEST(ProfileCli, UserSignalsArePassedOnAndNothingIsLeftBehind) {
+  for (int sig : {SIGUSR1, SIGALRM}) {
+    SCOPED_TRACE(sig);
+    const std::string dir = flopscope::test::temp_dir(), tmp = dir + "/tmp";
+    std::filesystem::create_directory(tmp);
+    const auto running = flopscope::test::start_cli(
+        {"profile", "--", "/bin/sh", "-c", "echo > '" + dir + "/ready'; exec sleep 30"}, {"TMPDIR=" + tmp});
+    for (int i = 0; i < 1000 && !std::filesystem::exists(dir + "/ready"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(std::filesystem::exists(dir + "/ready"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // sh has exec'd sleep
+    ::kill(running.pid, sig);
+    const auto r = flopscope::test::finish_cli(running);
+    ASSERT_EQ(r.signal, 0) << "flopscope died of signal " << r.signal << "\n" << r.err;
+    EXPECT_EQ(r.exit_code, 128 + sig) << r.err;
+    EXPECT_NE(r.err.find("killed by signal " + std::to_string(sig)), std::string::npos) << r.err;
+    EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  }
+}
+
 TEST(ProfileCli, KilledAppReportsSignalExitStatus) {
   auto r = run_cli({"profile", "--", "/bin/sh", "-c", "kill -TERM $$"});
   EXPECT_EQ(r.exit_code, 128 + 15) << r.err;

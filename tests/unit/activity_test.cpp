@@ -826,6 +826,10 @@ TEST(ProfileAggregator, BadFiltersAreBadInput) {
   }
   EXPECT_THROW(LaunchFilter({"", -1, -1, {}}), Error);
   EXPECT_THROW(LaunchFilter({"", 0, 0, {}}), Error);
+  // A path with an empty range name matches nothing: every kernel filtered out unsaid.
+  for (const char* p : {"step/", "/step", "a//b", "/", "", "a\nb"})
+    EXPECT_THROW(LaunchFilter({"", 0, -1, {p}}), Error) << p;
+  EXPECT_NO_THROW(LaunchFilter({"", 0, -1, {"step/forward", "optimizer"}}));
 }
 
 // The name filter runs on the application's launching thread, whose stack may
@@ -1949,12 +1953,13 @@ TEST(InjectConfig, EnvironmentRoundTrip) {
   // Found by collector_fuzz_test: strtoll saturated on overflow, and int() of
   // a period past 2^31 wrapped (4294967297 ms read as 1 ms).
   for (const auto& [name, value] : std::vector<std::pair<const char*, const char*>>{
-           {kEnvPeriodMs, "4294967297"}, {kEnvLaunchSkip, "9223372036854775808"}, {kEnvLaunchCount, " 5"}}) {
+           {kEnvPeriodMs, "4294967297"}, {kEnvLaunchSkip, "9223372036854775808"}, {kEnvLaunchCount, " 5"},
+           {kEnvPeriodMs, "-5"}}) {  // a negative period turned periodic writes off unsaid
     try {
       inject_config_from_env([&](const char* n) -> const char* { return std::string(n) == name ? value : nullptr; });
       ADD_FAILURE() << "accepted: " << name << "=" << value;
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(std::string(name) + "='" + value + "' is not a whole number up to"),
+      EXPECT_NE(std::string(e.what()).find(std::string(name) + "='" + value + "' is not a whole number from 0 to"),
                 std::string::npos)
           << e.what();
     }

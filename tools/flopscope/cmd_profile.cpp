@@ -16,6 +16,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include "child_process.h"
 #include "new_process.h"  // PrivateTempDir
@@ -88,8 +89,11 @@ std::string exe_dir() {
 
 std::string find_inject_library() {
   if (const char* over = std::getenv("FLOPSCOPE_INJECT_LIB"); over && *over) {
-    if (!fs::exists(over))
-      throw Error(ErrorKind::bad_input, std::string("FLOPSCOPE_INJECT_LIB=") + over + " does not exist");
+    std::error_code ec;
+    if (!fs::is_regular_file(over, ec))
+      throw Error(ErrorKind::bad_input, std::string("FLOPSCOPE_INJECT_LIB=") + over +
+                                            (fs::exists(over, ec) ? " is not a file" : " does not exist") +
+                                            ": name libflopscope_inject.so itself");
     return fs::absolute(over).string();
   }
   const auto candidates = cupti::inject_library_candidates(exe_dir(), FLOPSCOPE_INSTALL_LIBDIR);
@@ -106,8 +110,11 @@ std::string find_inject_library() {
 // While the application runs, flopscope stays alive to collect its results:
 // a Ctrl-C or Ctrl-\ from the terminal reaches the application directly (same
 // process group); every other SIGINT, SIGTERM, SIGHUP and SIGQUIT flopscope
-// gets is passed on, so one sent to the whole group reaches the application
-// twice (docs/profile.md).
+// gets is passed on, and SIGUSR1, SIGUSR2 and SIGALRM too (their default
+// action would end flopscope and leave the application running), so one sent
+// to the whole group reaches the application twice (docs/profile.md).
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+constexpr int kForwardedCount = int(std::size(kForwarded));
 volatile sig_atomic_t g_child = 0;
 
 void forward_signal(int sig, siginfo_t* info, void*) {
@@ -115,29 +122,62 @@ void forward_signal(int sig, siginfo_t* info, void*) {
   if (g_child > 0 && !from_terminal) ::kill(pid_t(g_child), sig);
 }
 
-// A signal flopscope ignores (`nohup flopscope profile ...`, `trap '' INT`) is
-// left ignored: the application inherits that across exec, as it would
-// without flopscope, where a handler of ours would become the default action.
-struct SignalForwarding {
-  static constexpr int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-  static constexpr int kCount = int(std::size(sigs));
-  struct sigaction prev[kCount];
-  bool installed[kCount] = {};
-  SignalForwarding() {
+// After the application ended: the first signal waits until the outputs are
+// written and the private temporary directory is gone (SignalsHeld).
+volatile sig_atomic_t g_held = 0;
+
+void hold_signal(int sig, siginfo_t*, void*) {
+  if (g_held == 0) g_held = sig;
+}
+
+// `handler` on the forwarded signals while it lives. A signal flopscope
+// ignores (`nohup flopscope profile ...`, `trap '' INT`) is left ignored: the
+// application inherits that across exec, as it would without flopscope, where
+// a handler of ours would become the default action.
+class SignalHandlers {
+ public:
+  explicit SignalHandlers(void (*handler)(int, siginfo_t*, void*)) {
     struct sigaction sa {};
-    sa.sa_sigaction = forward_signal;
+    sa.sa_sigaction = handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < kCount; ++i) {
-      if (::sigaction(sigs[i], nullptr, &prev[i]) != 0) continue;
-      if (!(prev[i].sa_flags & SA_SIGINFO) && prev[i].sa_handler == SIG_IGN) continue;
-      installed[i] = ::sigaction(sigs[i], &sa, nullptr) == 0;
+    for (int i = 0; i < kForwardedCount; ++i) {
+      if (::sigaction(kForwarded[i], nullptr, &prev_[i]) != 0) continue;
+      if (!(prev_[i].sa_flags & SA_SIGINFO) && prev_[i].sa_handler == SIG_IGN) continue;
+      installed_[i] = ::sigaction(kForwarded[i], &sa, nullptr) == 0;
     }
   }
-  ~SignalForwarding() {
-    for (int i = 0; i < kCount; ++i)
-      if (installed[i]) ::sigaction(sigs[i], &prev[i], nullptr);
+  ~SignalHandlers() {
+    for (int i = 0; i < kForwardedCount; ++i)
+      if (installed_[i]) ::sigaction(kForwarded[i], &prev_[i], nullptr);
   }
+  SignalHandlers(const SignalHandlers&) = delete;
+  SignalHandlers& operator=(const SignalHandlers&) = delete;
+
+ private:
+  struct sigaction prev_[kForwardedCount];
+  bool installed_[kForwardedCount] = {};
+};
+
+// A signal that arrives once the application has ended (while the processes'
+// files are merged and reported) would end flopscope with its temporary
+// directory, up to 192 MiB of counter files a process, left behind. It is held
+// until then, and then takes its action: 128 + the signal, as before.
+class SignalsHeld {
+ public:
+  void start() { handlers_.emplace(hold_signal); }
+  /// Restores the handlers; a held signal then ends flopscope (the default
+  /// action) once what it printed is flushed.
+  void take_action() {
+    handlers_.reset();
+    if (g_held == 0) return;
+    std::cout.flush();
+    std::fflush(nullptr);
+    ::raise(int(g_held));
+  }
+
+ private:
+  std::optional<SignalHandlers> handlers_;
 };
 
 bool is_managed_env(const std::string& e) {
@@ -164,13 +204,13 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
 
   std::fflush(stdout);
   std::fflush(stderr);
-  SignalForwarding forwarding;
+  SignalHandlers forwarding(forward_signal);
   // The forwarded signals wait while the application starts, until g_child
   // names it: one arriving in between was neither passed on nor acted on.
   // The application starts with the mask flopscope had.
   sigset_t forwarded, mask;
   sigemptyset(&forwarded);
-  for (int s : SignalForwarding::sigs) sigaddset(&forwarded, s);
+  for (int s : kForwarded) sigaddset(&forwarded, s);
   ::pthread_sigmask(SIG_BLOCK, &forwarded, &mask);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -256,7 +296,7 @@ void save_counter_files(const std::string& dir, const std::string& target) {
   write_output(target, merged, "raw counters");
 }
 
-int run_profile(const ProfileOptions& o) {
+int profile_and_report(const ProfileOptions& o, SignalsHeld& held) {
   cupti::InjectConfig cfg;
   cfg.metric_set = o.set;
   cfg.counters = !o.counters.empty();
@@ -276,6 +316,7 @@ int run_profile(const ProfileOptions& o) {
   env.push_back("CUDA_INJECTION64_PATH=" + lib);
   env.push_back("NVTX_INJECTION64_PATH=" + lib);
   const cupti::AppExit app = run_app(o.command, env);
+  held.start();
   // Processes the application left running write no more (they find the
   // directory gone and say so), so what is read is what is removed.
   tmp.seal();
@@ -330,6 +371,13 @@ int run_profile(const ProfileOptions& o) {
   }
   if (!o.counters.empty()) writing([&] { save_counter_files(cfg.dir, o.counters); });
   return app.code != 0 || output_error == kOk ? exit_code : output_error;
+}
+
+int run_profile(const ProfileOptions& o) {
+  SignalsHeld held;
+  const int code = profile_and_report(o, held);  // its temporary directory is gone now
+  held.take_action();
+  return code;
 }
 #endif
 
