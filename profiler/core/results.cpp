@@ -144,10 +144,12 @@ void compute_derived(RunRecord& run, const PeakTable& peaks) {
   run.derived = d;
 }
 
+const char* build_commit() { return FLOPSCOPE_GIT_COMMIT; }
+
 ResultsDoc new_results_doc() {
   ResultsDoc doc;
   doc.tool_version = FLOPSCOPE_VERSION;
-  doc.tool_commit = FLOPSCOPE_GIT_COMMIT;
+  doc.tool_commit = build_commit();
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   gmtime_r(&now, &tm);

@@ -140,6 +140,7 @@ std::string meta_text(const CounterFile& f) {
   if (f.unsaved_ranges > 0) j["unsaved_ranges"] = f.unsaved_ranges;
   j["created"] = f.created;
   j["tool_version"] = f.tool_version;
+  if (!f.tool_commit.empty()) j["tool_commit"] = f.tool_commit;
   j["ranges"] = nlohmann::json::array();
   for (const auto& r : f.ranges) {
     nlohmann::json jr{{"kernel", r.kernel},
@@ -203,6 +204,7 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
     f.unsaved_ranges = whole_or(j, "unsaved_ranges", uint64_t(0), origin);
     f.created = j.value("created", "");
     f.tool_version = j.value("tool_version", "");
+    f.tool_commit = j.value("tool_commit", "");
     for (const auto& jr : j.at("ranges")) {
       CounterRange r;
       r.kernel = jr.value("kernel", "");
@@ -550,7 +552,13 @@ RunRecord benchmark_run(const Fold& fold) {
 }  // namespace
 
 ResultsDoc counter_file_to_results(const CounterFile& f) {
-  return evaluated_ranges_to_results(f.device, evaluate_counter_file(f));
+  ResultsDoc doc = evaluated_ranges_to_results(f.device, evaluate_counter_file(f));
+  // The recording's provenance, not this reading's: a report set the time and
+  // commit of the flopscope that read the file. Older files record no commit.
+  if (!f.created.empty()) doc.created = f.created;
+  if (!f.tool_version.empty()) doc.tool_version = f.tool_version;
+  doc.tool_commit = f.tool_commit;
+  return doc;
 }
 
 ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,

@@ -423,6 +423,7 @@ void Session::Impl::init() {
 
   s.raw.created = now_iso();
   s.raw.tool_version = FLOPSCOPE_VERSION;
+  s.raw.tool_commit = build_commit();
   s.raw.set = std::string(to_string(s.opt.set));
   s.raw.tensor = s.opt.tensor;
   // As bench records it: a counter file compared with bench's own results

@@ -204,8 +204,8 @@ void summary_card(std::ostringstream& o, const ResultsDoc& doc, const std::strin
     o << "; " << (ms.rfind("measured", 0) == 0 ? "" : "measured: ") << e(ms);
   }
   o << "</dd>\n";
-  o << "<dt>flopscope</dt><dd>" << e(doc.tool_version) << " (" << e(doc.tool_commit) << "), " << e(doc.created)
-    << "</dd>\n";
+  o << "<dt>flopscope</dt><dd>" << e(doc.tool_version) << (doc.tool_commit.empty() ? "" : " (" + e(doc.tool_commit) + ")")
+    << ", " << e(doc.created) << "</dd>\n";
   o << "</dl></div>\n";
 }
 

@@ -135,8 +135,8 @@ std::string render_markdown(const ResultsDoc& doc) {
   std::ostringstream os;
   os << "# flopscope results\n\n";
   os << "- device: " << md_cell(device_line(doc)) << "\n";
-  os << "- flopscope " << md_cell(doc.tool_version) << " (" << md_cell(doc.tool_commit) << "), "
-     << md_cell(doc.created) << "\n";
+  os << "- flopscope " << md_cell(doc.tool_version)
+     << (doc.tool_commit.empty() ? "" : " (" + md_cell(doc.tool_commit) + ")") << ", " << md_cell(doc.created) << "\n";
   os << "- peaks: " << md_cell(doc.peaks.datasheet.source) << "\n\n";
   os << "| kernel | shape | median time | TFLOP/s (model) | TFLOP/s (hw) | MFU % | HFU % "
         "| peak (TFLOP/s) | AI (FLOP/B) | bound | % of roof | valid |\n";

@@ -34,6 +34,7 @@ inline CounterFile sample_counter_file() {
   f.dropped_ranges = 3;
   f.created = "2026-11-28T00:00:00Z";
   f.tool_version = "0.1.0";
+  f.tool_commit = "fe0961a0c0de";
   std::vector<uint8_t> a(4096), b(333);
   for (size_t i = 0; i < a.size(); ++i) a[i] = uint8_t(i * 7 + 1);
   for (size_t i = 0; i < b.size(); ++i) b[i] = uint8_t(255 - i);

@@ -73,6 +73,7 @@ TEST(CounterFile, RoundTrip) {
   EXPECT_EQ(g.device->gpu_key, "h200");
   EXPECT_EQ(g.device->sm_count, 132);
   EXPECT_EQ(g.dropped_ranges, 3u);
+  EXPECT_EQ(g.tool_commit, "fe0961a0c0de");
   ASSERT_EQ(g.ranges.size(), 3u);
   EXPECT_EQ(g.ranges[1].kernel, "gemm_kernel");
   EXPECT_EQ(g.ranges[1].nvtx, "step/fwd");
@@ -151,8 +152,15 @@ TEST(CounterFile, InvalidCounterImageGivesAClearError) {
   // No ranges: nothing to evaluate, an empty document.
   CounterFile none = test::sample_counter_file();
   none.ranges.clear();
-  const ResultsDoc doc = counter_file_to_results(none);
+  ResultsDoc doc = counter_file_to_results(none);
   EXPECT_TRUE(doc.runs.empty());
+  // The recording's time, version and commit, not this reading's; a file from
+  // before commits were recorded has none.
+  EXPECT_EQ(doc.created, "2026-11-28T00:00:00Z");
+  EXPECT_EQ(doc.tool_version, "0.1.0");
+  EXPECT_EQ(doc.tool_commit, "fe0961a0c0de");
+  none.tool_commit.clear();
+  EXPECT_EQ(counter_file_to_results(none).tool_commit, "");
   ASSERT_TRUE(doc.device);
   EXPECT_GT(doc.peaks.datasheet.dram_bytes_per_s, 0);  // h200 datasheet
 }

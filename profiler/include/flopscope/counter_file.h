@@ -48,6 +48,7 @@ struct CounterFile {
   /// its size limit (SessionOptions::raw_limit_bytes).
   uint64_t unsaved_ranges = 0;
   std::string created, tool_version;
+  std::string tool_commit;  ///< the recording build's commit; empty in files before 2026-12-01
   std::vector<uint8_t> config_image;
   std::vector<std::vector<uint8_t>> counter_images;  ///< one per flushed batch
   std::vector<CounterRange> ranges;

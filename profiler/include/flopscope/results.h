@@ -154,6 +154,9 @@ std::string run_key_label(const RunRecord& run);
 /// Fills `run.derived` from its time, model, hardware counters and `peaks`.
 void compute_derived(RunRecord& run, const PeakTable& peaks);
 
+/// The commit this flopscope was built from (git describe; "unknown" outside git).
+const char* build_commit();
+
 /// A new document stamped with this tool's version, commit and the time now.
 ResultsDoc new_results_doc();
 
