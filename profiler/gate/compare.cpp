@@ -285,7 +285,7 @@ void compare_time(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   for (double& s : scaled) s *= fc / fb;
   const bool differs = std::fabs(fc / fb - 1) > o.clock_tolerance;
   if (o.clock == ClockPolicy::normalize) {
-    rc.timing = compare_timings(b.time_s.samples, scaled, o);
+    rc.timing = compare_timings(b.time_s.samples, scaled, o, fc / fb);
     if (differs)
       rc.notes.push_back(fmt("the SM clock went from %.0f to %.0f MHz: current times scaled to the "
                              "baseline clock", fb, fc));
@@ -294,9 +294,14 @@ void compare_time(RunComparison& rc, const RunRecord& b, const RunRecord& c, con
   rc.timing = compare_timings(b.time_s.samples, c.time_s.samples, o);
   if (!differs) return;
   const std::string clocks = fmt("the SM clock went from %.0f to %.0f MHz", fb, fc);
-  const TimingComparison at_base_clock = compare_timings(b.time_s.samples, scaled, o);
+  const TimingComparison at_base_clock = compare_timings(b.time_s.samples, scaled, o, fc / fb);
   if (at_base_clock.verdict == rc.timing.verdict) {
     rc.notes.push_back(clocks + ": the verdict holds at either clock");
+  } else if (rc.timing.verdict == Verdict::inconclusive) {
+    // Already inconclusive for its own reason (bimodal, noisy), which the
+    // clock does not explain: that reason stays, the clock is a note.
+    rc.notes.push_back(clocks + " (at the baseline clock the verdict would be " + to_string(at_base_clock.verdict) +
+                       ")");
   } else {
     rc.timing.verdict = Verdict::inconclusive;
     rc.timing.reason = clocks + ", which could explain this (at the baseline clock it would be " +

@@ -525,6 +525,16 @@ Shape sorted(Shape s) {
   return s;
 }
 
+/// How to pick one of several runs a ratio's reference matches: by shape when
+/// their shapes differ, else they differ by NVTX range only.
+std::string reference_hint(const std::vector<const RunRecord*>& runs) {
+  for (const RunRecord* r : runs)
+    if (r->shape != runs.front()->shape)
+      return " of different shapes: give the reference's shape after its id (e.g. " + runs.front()->id + " " +
+             shape_string(runs.front()->shape) + ")";
+  return " that differ only by NVTX range (a profile): a ratio needs one reference run";
+}
+
 // The runs a ratio's reference may be, indexed once per check: scanning every
 // run for every subject, sorting shapes as it went, took minutes at 100k runs.
 // Lists hold runs in file order.
@@ -661,7 +671,7 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
   if (found->size() != 1) {
     res.detail = found->empty() ? "no reference run " + ref_label + " in the results file"
                                 : "the reference " + ref_label + " matches " + std::to_string(found->size()) +
-                                      " runs (profile with NVTX ranges?)";
+                                      " runs" + reference_hint(*found);
     return res;
   }
   const RunRecord* ref = found->front();
@@ -702,7 +712,9 @@ std::string RunSelector::label() const {
   return shape.empty() ? id : id + " " + shape_string(shape);
 }
 
-std::vector<Contract> parse_contracts(const std::string& text, const std::string& origin) {
+std::vector<Contract> parse_contracts(const std::string& file_text, const std::string& origin) {
+  // An editor's UTF-8 byte order mark is not part of the first line's kernel id.
+  const std::string text = file_text.rfind("\xEF\xBB\xBF", 0) == 0 ? file_text.substr(3) : file_text;
   std::vector<Contract> out;
   int line_no = 0;
   size_t pos = 0;

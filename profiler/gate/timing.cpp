@@ -191,7 +191,7 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
 }
 
 TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
-                                 const GateOptions& opt) {
+                                 const GateOptions& opt, double cur_scale) {
   TimingComparison t;
   t.n_base = int(base.size());
   t.n_cur = int(cur.size());
@@ -218,11 +218,14 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     return t;
   }
   const double gap = opt.threshold / 2;
+  if (!(cur_scale > 0) || !std::isfinite(cur_scale)) throw_bad_input("the current run's time scale must be positive");
+  // The timer's step, from the samples as timed: scaled ones lie off its
+  // lattice, and two neighbouring ticks would read as two modes.
   std::vector<double> both(base);
-  both.insert(both.end(), cur.begin(), cur.end());
+  for (double c : cur) both.push_back(c / cur_scale);
   const double tick = timer_tick(both);
   t.base_modes = detect_modes(base, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick);
-  t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick);
+  t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick * cur_scale);
 
   // All pairwise log-ratios current/baseline; their median is the
   // Hodges-Lehmann estimate and their order statistics the Moses intervals.
@@ -288,8 +291,13 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     const double base_slow = t.base_modes.bimodal ? t.base_modes.slow_mode : t.base_median;
     const double cur_fast = t.cur_modes.bimodal ? t.cur_modes.fast_mode : t.cur_median;
     const double cur_slow = t.cur_modes.bimodal ? t.cur_modes.slow_mode : t.cur_median;
-    const bool all_slower = t.verdict == Verdict::slower && cur_fast >= base_slow * band;
-    const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast;
+    // And the tails moved too, as a one-mode call needs: two throttle levels
+    // fold the unthrottled samples and the first level into one "fast mode"
+    // that moved, while a quarter of the run did not.
+    const bool all_slower = t.verdict == Verdict::slower && cur_fast >= base_slow * band &&
+                            t.p10_ratio >= half && t.p90_ratio >= half;
+    const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast &&
+                            t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
     const bool all_within =
         t.verdict == Verdict::unchanged && cur_slow < base_fast * band && base_slow < cur_fast * band;
     // Both bimodal, the same two modes in about the same shares: the runner's

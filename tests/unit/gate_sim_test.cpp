@@ -246,6 +246,35 @@ TEST(GateSimulation, BimodalTimingsAreInconclusiveNotSlower) {
   EXPECT_GE(same_state.share(Verdict::unchanged), 0.5);
 }
 
+// A runner that throttles at two levels (+8-15% and +25-40%) in 30-70% of the
+// current run's repetitions: the unthrottled samples and the first level fall
+// into one "fast mode" past the threshold, so "every mode moved" read true
+// while the unthrottled share did not move. The tails must move as well. At
+// CV 0.5-1% that holds; at 2% p10 (in the unthrottled samples) passes by noise
+// now and then: a limit docs/ci.md states.
+TEST(GateSimulation, TwoThrottleLevelsAreNotSlower) {
+  std::mt19937_64 rng(3200);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (double sigma : {0.005, 0.01, 0.02}) {
+    Tally t;
+    std::normal_distribution<double> jitter(0, sigma);
+    for (int i = 0; i < 300; ++i) {
+      const double share = 0.3 + 0.4 * u(rng), first = share * (0.2 + 0.3 * u(rng));
+      const double level1 = 1.08 + 0.07 * u(rng), level2 = 1.25 + 0.15 * u(rng);
+      std::vector<double> base, cur;
+      for (int k = 0; k < kN; ++k) base.push_back(1e-3 * std::exp(jitter(rng)));
+      for (int k = 0; k < kN; ++k) {
+        const double r = u(rng), f = r < first ? level1 : r < share ? level2 : 1.0;
+        cur.push_back(1e-3 * f * std::exp(jitter(rng)));
+      }
+      t.add(compare_timings(base, cur, GateOptions{}).verdict);
+    }
+    SCOPED_TRACE("sigma " + std::to_string(sigma) + ": " + describe(t));
+    EXPECT_LE(t.share(Verdict::slower), sigma < 0.02 ? 0.03 : 0.10);
+    EXPECT_EQ(t[Verdict::faster], 0);
+  }
+}
+
 // But a real slowdown on a throttling runner, where every mode moved by more
 // than the threshold, is still called.
 TEST(GateSimulation, EveryModeMovedIsStillSlower) {

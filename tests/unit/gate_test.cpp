@@ -176,6 +176,27 @@ TEST(GateStats, OneTimerTickApartIsNotTwoModesAtAnyThreshold) {
   EXPECT_EQ(c.verdict, Verdict::unchanged) << c.reason;
 }
 
+// Times scaled to the baseline's clock (--clock normalize, and flag's second
+// look) lie off the timer's lattice: the tick is read from them as timed, and
+// the scaled run's two neighbouring ticks are still one mode. A 3% lower clock,
+// which explains nothing, made 608/640 ns runs bimodal and inconclusive.
+TEST(GateStats, ScaledTimesKeepTheTimersTick) {
+  std::vector<double> base, cur;
+  for (int i = 0; i < 30; ++i) {
+    base.push_back((i < 15 ? 19 : 20) * 32e-9);
+    cur.push_back((i < 16 ? 19 : 20) * 32e-9);
+  }
+  const double scale = 1920.0 / 1980.0;
+  std::vector<double> scaled = cur;
+  for (double& x : scaled) x *= scale;
+  const auto unscaled_tick = compare_timings(base, scaled, GateOptions{});
+  EXPECT_EQ(unscaled_tick.verdict, Verdict::inconclusive) << unscaled_tick.reason;  // what it was
+  const auto t = compare_timings(base, scaled, GateOptions{}, scale);
+  EXPECT_FALSE(t.cur_modes.bimodal);
+  EXPECT_EQ(t.verdict, Verdict::unchanged) << t.reason;
+  EXPECT_THROW(compare_timings(base, cur, GateOptions{}, 0), Error);
+}
+
 // The tick comes from both runs' readings, not from the two values judged: on
 // 32 ns ticks (the baseline's 960 and 992 ns), 960 and 1280 ns are ten ticks
 // apart, two modes; a kernel one or two ticks long (1000 and 2000 ns) cannot
@@ -812,6 +833,24 @@ TEST(GateClock, LowerClockIsFlaggedNormalizedOrIgnored) {
   EXPECT_EQ(find(rep, "gemm.cublas.bf16").timing.verdict, Verdict::slower);
   EXPECT_NE(find(rep, "gemm.cublas.bf16").notes.back().find("holds at either clock"),
             std::string::npos);
+
+  // Inconclusive for a reason of its own (bimodal) at the recorded clocks, and
+  // faster at the baseline's: the bimodal reason stays, the clock is a note (it
+  // read "could explain this", explaining nothing, and the bimodality was lost).
+  for (auto& r : b.runs) {
+    std::vector<double> two = a.runs[0].time_s.samples;
+    for (size_t i = 0; i < two.size(); ++i) two[i] *= i % 3 == 0 ? 1.14 : 1.0;
+    r.time_s = summarize(two);
+    r.sm_clock_mhz = 1560;
+  }
+  rep = cmp(a, b, GateOptions{});
+  const auto& bimodal = find(rep, "gemm.cublas.bf16");
+  EXPECT_EQ(bimodal.timing.verdict, Verdict::inconclusive);
+  EXPECT_NE(bimodal.timing.reason.find("bimodal"), std::string::npos) << bimodal.timing.reason;
+  ASSERT_FALSE(bimodal.notes.empty());
+  EXPECT_NE(bimodal.notes.back().find("1980 to 1560 MHz (at the baseline clock the verdict would be faster)"),
+            std::string::npos)
+      << bimodal.notes.back();
 
   // No clock in one file: said, naming the file. A clock of 0 is none.
   b = a;

@@ -131,8 +131,10 @@ struct TimingComparison {
 ///   slower or faster stands only if every mode moved past the threshold, and
 ///   unchanged only if every mode lies within the threshold of the other
 ///   run's; otherwise the verdict is inconclusive.
+/// `cur_scale`: the factor `cur` was multiplied by (times scaled to the
+/// baseline's clock); the timer's step is read from the samples as timed.
 TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
-                                 const GateOptions& opt);
+                                 const GateOptions& opt, double cur_scale = 1);
 
 /// One deterministic quantity compared between the two runs.
 struct WorkDelta {
