@@ -34,7 +34,8 @@ std::string peak_values(const ResultsDoc& doc) {
     const std::string& key = r.derived.peak_key;
     if (key.empty() || std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
     seen.push_back(key);
-    s += (s.empty() ? "" : ", ") + terminal_text(key) + " " + fmt_fixed(r.derived.peak_tflops, 1);
+    const auto peak = shown_peak_tflops(r);
+    s += (s.empty() ? "" : ", ") + terminal_text(key) + " " + (peak ? fmt_fixed(*peak, 1) : "-");
   }
   return s.empty() ? "-" : s;
 }
@@ -146,8 +147,8 @@ std::string render_markdown(const ResultsDoc& doc) {
     os << "| " << md_cell(run_label(r)) << " | " << md_cell(shape_string(r.shape)) << " | "
        << fmt_time(r.time_s.median) << " | " << (model_tflops(r) ? fmt_fixed(*model_tflops(r), 2) : "-") << " | "
        << (d.tflops_hw ? fmt_fixed(*d.tflops_hw, 2) : "-") << " | " << pct(d.mfu) << " | "
-       << pct(d.hfu) << " | " << md_cell(d.peak_key) << " (" << fmt_fixed(d.peak_tflops, 1)
-       << ") | " << (shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 2) : "-") << " | " << md_cell(d.bound)
+       << pct(d.hfu) << " | " << md_cell(d.peak_key) << " ("
+       << (shown_peak_tflops(r) ? fmt_fixed(*shown_peak_tflops(r), 1) : "-") << ") | " << (shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 2) : "-") << " | " << md_cell(d.bound)
        << " | "
        << (shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-") << " | " << validity(r) << " |\n";
   }
@@ -162,11 +163,22 @@ std::string render_markdown(const ResultsDoc& doc) {
 }
 
 std::string csv_field(const std::string& raw) {
-  // A NUL or other control byte (a JSON string may hold one) would break the
-  // readers of a CSV file; tab, CR and LF stay (a field with CR or LF is quoted).
-  std::string s = raw;
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') c = '?';
+  // A NUL or other control character (a JSON string may hold one: C0, DEL,
+  // or C1 as UTF-8's C2 80..9F) would break the readers of a CSV file, and
+  // is '?' as in the other views; tab, CR and LF stay (a field with CR or LF
+  // is quoted).
+  std::string s;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    const bool c1 = c == 0xC2 && i + 1 < raw.size() && static_cast<unsigned char>(raw[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(raw[i + 1]) <= 0x9F;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F || c1) {
+      s += '?';
+      i += c1 ? 1 : 0;
+    } else {
+      s += raw[i];
+    }
+  }
   // A text field that starts like a formula is prefixed with ' so that a
   // spreadsheet shows it instead of evaluating it (CSV injection).
   const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
@@ -236,7 +248,9 @@ std::string render_csv(const ResultsDoc& doc) {
     opt(d.mfu);
     os << ',';
     opt(d.hfu);
-    os << ',' << csv_field(d.peak_key) << ',' << csv_number(d.peak_tflops) << ',';
+    os << ',' << csv_field(d.peak_key) << ',';
+    opt(shown_peak_tflops(r));
+    os << ',';
     if (modelled) os << csv_number(d.ai_dram);
     os << ',';
     opt(d.ai_dram_hw);

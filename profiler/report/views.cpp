@@ -432,6 +432,11 @@ std::optional<double> model_tflops(const RunRecord& r) {
   return r.derived.tflops_model;
 }
 
+std::optional<double> shown_peak_tflops(const RunRecord& r) {
+  if (!(r.derived.peak_tflops > 0)) return std::nullopt;
+  return r.derived.peak_tflops;
+}
+
 std::string clock_limits_text(const std::vector<std::string>& limits) {
   std::string text;
   for (const std::string& l : limits) text += (text.empty() ? "" : ";") + l;

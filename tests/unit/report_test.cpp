@@ -66,6 +66,19 @@ TEST(Report, TerminalStatesPeakValuesAndHardwareRate) {
   const std::string out2 = render_terminal(twice, 100, false);
   const std::string footer = out2.substr(out2.find("peak TFLOP/s: "));
   EXPECT_EQ(footer.find(doc.runs[0].derived.peak_key), footer.rfind(doc.runs[0].derived.peak_key)) << out2;
+  // A precision the GPU's table has no peak for (the file reads 0): "-", as
+  // MFU is, not a peak of 0.0; the CSV cell is empty.
+  ResultsDoc no_peak = doc;
+  no_peak.runs[0].derived.peak_tflops = 0;
+  no_peak.runs[0].derived.mfu.reset();
+  no_peak.runs[0].derived.hfu.reset();
+  EXPECT_NE(render_terminal(no_peak, 100, false).find("peak TFLOP/s: " + doc.runs[0].derived.peak_key + " -"),
+            std::string::npos)
+      << render_terminal(no_peak, 100, false);
+  EXPECT_NE(render_markdown(no_peak).find("| " + doc.runs[0].derived.peak_key + " (-) |"), std::string::npos)
+      << render_markdown(no_peak);
+  EXPECT_NE(render_csv(no_peak).find("," + doc.runs[0].derived.peak_key + ",,"), std::string::npos)
+      << render_csv(no_peak);
   // Without counters the column is left out rather than filled with dashes.
   ResultsDoc plain = doc;
   for (auto& r : plain.runs) r.hw.reset(), r.derived.tflops_hw.reset(), r.derived.hfu.reset();
@@ -121,6 +134,9 @@ TEST(Report, CsvQuotingAndColumns) {
   EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
   EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
   EXPECT_EQ(csv_field(std::string("a\0b", 3)), "a?b");  // a NUL from a JSON string is never written raw
+  // DEL and C1 controls too, as the other views write them; other UTF-8 stays.
+  EXPECT_EQ(csv_field("ctl\x7f" "del\xC2\x85" "c1"), "ctl?del?c1");
+  EXPECT_EQ(csv_field("caf\xC3\xA9\xC2\xA0x"), "caf\xC3\xA9\xC2\xA0x");
   const auto ls = lines(render_csv(test::sample_doc()));
   ASSERT_EQ(ls.size(), 3u);
   auto count = [](const std::string& l) { return std::count(l.begin(), l.end(), ','); };

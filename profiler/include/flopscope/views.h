@@ -174,6 +174,9 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs);
 /// The run's TFLOP/s from its model FLOPs; none for an application kernel
 /// (`flopscope profile`), which has no model, so a table shows "-", not 0.
 std::optional<double> model_tflops(const RunRecord& r);
+/// The run's peak TFLOP/s (its MFU/HFU denominator); none where the GPU's
+/// table has no peak for its precision (the file reads 0), shown as "-".
+std::optional<double> shown_peak_tflops(const RunRecord& r);
 /// The arithmetic intensity a runs table shows: the hardware's when counted,
 /// else the model's; none for an application kernel without counters.
 std::optional<double> shown_intensity(const RunRecord& r);
