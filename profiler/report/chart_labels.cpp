@@ -191,29 +191,63 @@ std::string key_mark(int key) {
 
 std::string point_label(const ChartPoint& p) { return p.key > 0 ? key_mark(p.key) : short_id(p.id, 48); }
 
-// Flat roof labels at the right end, above their line, kept apart vertically
-// (points are drawn over them). A sloped label lies on the line where
-// memory-bound runs sit: it goes to the first of several places along it that
-// covers no point and no other label, else to the one covering fewest.
+namespace {
+
+/// How many flat roof lines (other than `own`) cross box `b`.
+size_t flat_lines_crossed(const RooflineChart& c, const ChartBox& b, const ChartRoof& own) {
+  size_t n = 0;
+  for (const ChartRoof& r : c.roofs) {
+    if (r.memory || &r == &own) continue;
+    const double y = c.py(r.y0);
+    n += y > b.y0 && y < b.y1 && c.px(r.x0) < b.x1 && b.x0 < c.px(r.x1);
+  }
+  return n;
+}
+
+/// A flat roof's label next to its line, clear of the other flat lines and
+/// labels: above the line at the right end, else below it, else the same
+/// further left (a measured peak's line a few units from its datasheet twin's
+/// crossed the label stacked onto it), past the line's left end only if it
+/// must. Points are drawn over these labels.
+void place_flat_roof_label(const RooflineChart& c, ChartRoof& r, const BoxGrid& placed) {
+  const double width = text_width(r.label) * 10.5 / 11, line_y = c.py(r.y0), start = c.px(r.x0);
+  size_t best_cost = SIZE_MAX;
+  double best_x = c.right - 4, best_y = line_y - 4;
+  for (int step = 0; step < 5 && best_cost > 0; ++step) {
+    const double x = c.right - 4 - step * (width + 12);
+    if (x - width < c.left + 4) break;
+    for (const double y : {line_y - 4, line_y + 12}) {
+      r.label_x = x, r.label_y = y;
+      const ChartBox b = roof_label_boxes(r).front();
+      if (b.y0 < c.top || b.y1 > c.bottom) continue;
+      const size_t cost =
+          flat_lines_crossed(c, b, r) + (b.x0 < start ? 1 : 0) + 1000 * placed.count_overlaps(b);
+      if (cost < best_cost) best_cost = cost, best_x = x, best_y = y;
+      if (cost == 0) break;
+    }
+  }
+  r.label_x = best_x, r.label_y = best_y;
+}
+
+}  // namespace
+
+// Flat roof labels: datasheet roofs first, highest first (place_flat_roof_label).
+// A sloped label lies on the line where memory-bound runs sit: it goes to the
+// first of several places along it that covers no point and no other label,
+// else to the one covering fewest.
 void place_roof_labels(RooflineChart& c) {
   std::vector<ChartRoof*> flat;
   for (auto& r : c.roofs)
-    if (!r.memory) {
-      r.label_x = c.right - 4;
-      r.label_y = c.py(r.y0) - 4;
-      flat.push_back(&r);
-    }
-  std::stable_sort(flat.begin(), flat.end(), [](const ChartRoof* a, const ChartRoof* b) { return a->label_y < b->label_y; });
-  double last = -1e9;
-  for (ChartRoof* r : flat) {
-    r->label_y = std::max(r->label_y, last + 11.5);
-    last = r->label_y;
-  }
-
+    if (!r.memory) flat.push_back(&r);
+  std::stable_sort(flat.begin(), flat.end(), [](const ChartRoof* a, const ChartRoof* b) {
+    return a->measured != b->measured ? !a->measured : a->y0 > b->y0;
+  });
   BoxGrid points, placed;
   add_points(points, c);
-  for (const ChartRoof* r : flat)
+  for (ChartRoof* r : flat) {
+    place_flat_roof_label(c, *r, placed);
     for (const ChartBox& b : roof_label_boxes(*r)) placed.add(b);
+  }
   // Fractions of the line's length; the measured roof's first is further
   // along, off its datasheet twin's.
   static constexpr double kDatasheet[] = {0.1, 0.22, 0.34, 0.46, 0.58, 0.7};

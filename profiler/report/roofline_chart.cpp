@@ -517,7 +517,10 @@ std::string chart_body(const RooflineChart& c) {
       o << "><title>" << html_escape(r.label) << "</title></line>\n";
     }
   }
-  o << "</g>\n<g class=\"roof-labels\" font-size=\"10.5\">\n";
+  // A white halo under each roof label: where measured and datasheet peaks lie
+  // closer than a label's height, another roof's line may pass behind one.
+  o << "</g>\n<g class=\"roof-labels\" font-size=\"10.5\" stroke=\"#ffffff\" stroke-width=\"3\" "
+       "stroke-linejoin=\"round\" paint-order=\"stroke\">\n";
   for (const auto& r : c.roofs) {
     o << "<text x=\"" << num(r.label_x) << "\" y=\"" << num(r.label_y) << "\" fill=\"" << r.color << "\""
       << (r.faint ? " fill-opacity=\"0.6\"" : "");

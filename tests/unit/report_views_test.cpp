@@ -435,6 +435,49 @@ TEST(RooflineChart, FamilyChartsRedrawTheWholeChartAFamilyAtATime) {
   EXPECT_NE(pairs[1].title.find(pairs[1].family + " ("), std::string::npos) << pairs[1].title;
 }
 
+// Measured peaks beside the datasheet's put flat roofs a few units apart. Each
+// flat label sits against its own line (stacked downwards, labels sat under
+// other lines, 11 units off their own), apart from the other labels, on a
+// white halo where another roof's line must pass behind it; on the recorded
+// H200 runs read against their own ceilings.
+TEST(RooflineChart, FlatRoofLabelsSitOnTheirOwnLine) {
+  const std::string dir = std::string(FLOPSCOPE_FIXTURES_DIR) + "/../../bench/results/h200/";
+  size_t charts = 0, crossed = 0, labels = 0;
+  for (const char* run : {"2026-11-30/bench_large", "2026-11-30-2/bench", "2026-11-30-3/bench"}) {
+    SCOPED_TRACE(run);
+    ResultsDoc doc = read_results(dir + run + ".json");
+    const std::string folder = std::string(run).substr(0, std::string(run).find('/'));
+    adopt_measured_peaks(doc, read_results(dir + folder + "/ceilings.json"), run);
+    const RooflineChart c = build_roofline_chart(doc);
+    std::vector<ChartBox> boxes;
+    size_t measured = 0;
+    for (const ChartRoof& r : c.roofs) {
+      if (r.memory) continue;
+      measured += r.measured;
+      const double w = chart::text_width(r.label) * 10.5 / 11;
+      const ChartBox b{r.label_x - w, r.label_y - 10, r.label_x, r.label_y + 2};
+      ++labels;
+      for (const ChartRoof& o : c.roofs) {
+        if (o.memory || &o == &r) continue;
+        const double y = c.py(o.y0);
+        crossed += y > b.y0 && y < b.y1 && c.px(o.x0) < b.x1 && b.x0 < c.px(o.x1);
+      }
+      // Beside its own line: its box's edge within a few units of it.
+      const double own = c.py(r.y0);
+      EXPECT_TRUE(std::fabs(b.y1 - own) < 3 || std::fabs(b.y0 - own) < 3) << r.label;
+      for (const ChartBox& o : boxes) EXPECT_FALSE(b.overlaps(o)) << r.label;
+      boxes.push_back(b);
+    }
+    EXPECT_GT(measured, 3u) << "measured peaks are drawn (or the test is vacuous)";
+    EXPECT_NE(render_roofline_svg(c).find("<g class=\"roof-labels\" font-size=\"10.5\" stroke=\"#ffffff\""),
+              std::string::npos);
+    ++charts;
+  }
+  EXPECT_EQ(charts, 3u);
+  // Most labels find a place no other line crosses (peaks 2-10 units apart leave some none).
+  EXPECT_LE(2 * crossed, labels) << crossed << " of " << labels;
+}
+
 // A sloped roof's label lies along the line where memory-bound runs sit: it
 // moves along the line off their points.
 TEST(RooflineChart, SlopedRoofLabelsMoveOffPoints) {
