@@ -277,13 +277,15 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
   os << "\n" << h << " Peaks\n\n";
   os << "- " << md_cell(named_source("datasheet", doc.peaks.datasheet.source)) << "\n";
   if (doc.peaks.measured) os << "- " << md_cell(named_source("measured", doc.peaks.measured->source)) << "\n";
-  os << "\n| peak | datasheet | measured | measured / datasheet |\n|---|---:|---:|---:|\n";
-  for (const auto& r : peak_rows(doc))
+  const auto peaks = peak_rows(doc);
+  if (peaks.empty()) os << "\nNo peaks are known for this GPU.\n";
+  else os << "\n| peak | datasheet | measured | measured / datasheet |\n|---|---:|---:|---:|\n";
+  for (const auto& r : peaks)
     os << "| " << md_cell(r.key) << " | " << peak_value(r, r.datasheet) << " | " << peak_value(r, r.measured)
        << " | "
        << (r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-")
        << " |\n";
-  if (doc.peaks.measured) {
+  if (doc.peaks.measured && !doc.runs.empty()) {
     os << "\n| kernel | peak | MFU % (datasheet) | MFU % (measured) |\n|---|---|---:|---:|\n";
     for (const auto& r : doc.runs)
       os << "| " << md_cell(run_title(r)) << " | " << md_cell(r.precision) << " | " << pct(r.derived.mfu) << " | "

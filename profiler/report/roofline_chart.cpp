@@ -595,7 +595,7 @@ std::string chart_body(const RooflineChart& c) {
     o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\" font-weight=\"bold\">" << h << "</text>\n";
     ly += 16;
   };
-  heading("Precision (color)");
+  if (!c.precision_colors.empty()) heading("Precision (color)");  // none in a file without runs or peaks
   for (const auto& [k, col] : c.precision_colors) {
     o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
       << num(ly - 4) << "\" stroke=\"" << col << "\" stroke-width=\"2\"/>"

@@ -139,6 +139,10 @@ std::string render_markdown(const ResultsDoc& doc) {
   os << "- flopscope " << md_cell(doc.tool_version)
      << (doc.tool_commit.empty() ? "" : " (" + md_cell(doc.tool_commit) + ")") << ", " << md_cell(doc.created) << "\n";
   os << "- peaks: " << md_cell(doc.peaks.datasheet.source) << "\n\n";
+  if (doc.runs.empty()) {  // as the terminal says it; a ceilings file's peaks follow
+    os << "No runs in this file" << (doc.peaks.measured ? ": measured peaks only" : "") << ".\n";
+    return os.str();
+  }
   os << "| kernel | shape | median time | TFLOP/s (model) | TFLOP/s (hw) | MFU % | HFU % "
         "| peak (TFLOP/s) | AI (FLOP/B) | bound | % of roof | valid |\n";
   os << "|---|---|---:|---:|---:|---:|---:|---|---:|---|---:|---|\n";

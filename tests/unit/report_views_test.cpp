@@ -1097,4 +1097,9 @@ TEST(TerminalReport, AFileOfPeaksAloneSaysItHasNoRuns) {
   EXPECT_NE(term.find("no runs in this file: measured peaks only\n"), std::string::npos) << term;
   EXPECT_EQ(term.find("kernel"), std::string::npos) << term;
   EXPECT_NE(term.find("bf16_tensor  989.4 TFLOP/s 848.9 TFLOP/s"), std::string::npos) << term;
+  // The Markdown says the same, with no header-only tables.
+  const std::string md = render_report_markdown({doc});
+  EXPECT_NE(md.find("No runs in this file: measured peaks only.\n"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| kernel |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| bf16_tensor | 989.4 TFLOP/s | 848.9 TFLOP/s |"), std::string::npos) << md;
 }
