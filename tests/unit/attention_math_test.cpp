@@ -310,11 +310,12 @@ TEST(AttentionReference, ScaleIsInverseSqrtHeadDim) {
 // `folded`: flash_mma's form (raw scores and max, rescale_raw, prob_raw);
 // else flash_simt's (log2-domain scores, rescale, prob).
 namespace {
-void check_flash_block_loop(bool folded) {
-  constexpr int64_t kBm = 16, kBn = 8, kD = 4;
+template <int64_t kBm, int64_t kBn>
+void check_flash_block_loop(bool folded, std::initializer_list<int64_t> sizes) {
+  constexpr int64_t kD = 4;
   for (bool causal : {false, true})
-    for (int64_t n : {1, 5, 16, 17, 40})
-      for (int64_t nk : {1, 7, 8, 9, 33}) {
+    for (int64_t n : sizes)
+      for (int64_t nk : sizes) {
         fa::AttentionDims dims{1, 1, n, nk, kD, causal};
         std::mt19937 rng(unsigned(n * 100 + nk));
         std::uniform_real_distribution<float> u(-2.0f, 2.0f);
@@ -366,5 +367,17 @@ void check_flash_block_loop(bool folded) {
 }
 }  // namespace
 
-TEST(AttentionMath, FlashBlockLoopMatchesReference) { check_flash_block_loop(false); }
-TEST(AttentionMath, FoldedFlashBlockLoopMatchesReference) { check_flash_block_loop(true); }
+// Small tiles, for many tile boundaries; then the kernels' own tiles (flash_simt
+// 64 x 32, flash_mma 64 x 64; 128 x 64 too, for more warps), with lengths around
+// their multiples.
+constexpr std::initializer_list<int64_t> kSmallLengths = {1, 5, 7, 8, 9, 16, 17, 33, 40};
+constexpr std::initializer_list<int64_t> kTileLengths = {1, 31, 63, 64, 65, 127, 129, 200};
+TEST(AttentionMath, FlashBlockLoopMatchesReference) {
+  check_flash_block_loop<16, 8>(false, kSmallLengths);
+  check_flash_block_loop<64, 32>(false, kTileLengths);  // flash_simt
+}
+TEST(AttentionMath, FoldedFlashBlockLoopMatchesReference) {
+  check_flash_block_loop<16, 8>(true, kSmallLengths);
+  check_flash_block_loop<64, 64>(true, kTileLengths);  // flash_mma
+  check_flash_block_loop<128, 64>(true, kTileLengths);
+}

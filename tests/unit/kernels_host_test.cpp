@@ -35,6 +35,14 @@ TEST(TileMath, CeilDivAndTiles) {
     EXPECT_EQ(tile_extent(ceil_div(n, 128), 128, n), 0);
   }
   static_assert(ceil_div(1000, 128) == 8 && tile_extent(7, 128, 1000) == 104);
+  // kMaxIndexDim leaves room, in int, to round up to any tile up to 1024 wide
+  // and to add one more tile's offset (the kernels' 32-bit index math).
+  for (int b = 1; b <= 1024; ++b) {
+    const int64_t up = int64_t(ceil_div<int64_t>(kMaxIndexDim, b)) * b;
+    ASSERT_LE(up, INT32_MAX) << b;
+    ASSERT_EQ(round_up<int>(int(kMaxIndexDim), b), up) << b;  // in int, no overflow
+    ASSERT_LE(kMaxIndexDim + b, int64_t(INT32_MAX)) << b;  // an index plus a tile's width
+  }
 }
 
 TEST(TileMath, Predicates) {
@@ -48,19 +56,21 @@ TEST(TileMath, Predicates) {
 }
 
 TEST(TileMath, GroupedTileIsABijection) {
-  for (int tm : {1, 3, 8, 9, 17}) {
-    for (int tn : {1, 2, 5, 32}) {
-      std::set<std::pair<int, int>> seen;
-      for (int pid = 0; pid < tm * tn; ++pid) {
-        int m = -1, n = -1;
-        grouped_tile(pid, tm, tn, 8, m, n);
-        ASSERT_GE(m, 0);
-        ASSERT_LT(m, tm);
-        ASSERT_GE(n, 0);
-        ASSERT_LT(n, tn);
-        seen.insert({m, n});
+  for (int group : {1, 2, 3, 7, 8, 16}) {
+    for (int tm : {1, 3, 8, 9, 17, 40}) {
+      for (int tn : {1, 2, 5, 32, 33}) {
+        std::set<std::pair<int, int>> seen;
+        for (int pid = 0; pid < tm * tn; ++pid) {
+          int m = -1, n = -1;
+          grouped_tile(pid, tm, tn, group, m, n);
+          ASSERT_GE(m, 0);
+          ASSERT_LT(m, tm);
+          ASSERT_GE(n, 0);
+          ASSERT_LT(n, tn);
+          seen.insert({m, n});
+        }
+        EXPECT_EQ(seen.size(), size_t(tm * tn)) << tm << "x" << tn << " group " << group;
       }
-      EXPECT_EQ(seen.size(), size_t(tm * tn)) << tm << "x" << tn;
     }
   }
   // Consecutive blocks walk down a band of 8 tile-rows first.
