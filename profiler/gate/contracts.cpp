@@ -741,6 +741,9 @@ std::vector<Contract> parse_contracts(const std::string& file_text, const std::s
     if (words.empty()) p.fail("no selector before ':' (a kernel id, or '*' for every run)");
     c.subject = p.selector(words, 0, true, "the selector");
     p.assertion(c, line.substr(colon + 1));
+    // Checked twice, it would count twice among the passed or failed.
+    for (const Contract& earlier : out)
+      if (earlier.text == c.text) p.fail("repeats line " + std::to_string(earlier.line) + "; give each contract once");
     out.push_back(std::move(c));
   }
   if (out.empty())

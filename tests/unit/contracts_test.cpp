@@ -188,6 +188,17 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
 // fraction metric may be more than 1 x another run's, and '%' means the same
 // for tflops as for mfu. (`mfu >= 1.2 x REF` was refused with "write 0.012 or
 // 1.2%", which, taken as advised, made the contract 100 times weaker.)
+// A contract given twice (spacing aside) would be checked and counted twice.
+TEST(ContractParse, ARepeatedContractIsRefused) {
+  try {
+    parse_contracts("gemm.cublas.bf16 : mfu >= 0.5\n# note\ngemm.cublas.bf16  :  mfu >=  0.5  # again\n", "c.txt");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("c.txt:3: repeats line 1"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(parse_contracts("gemm.cublas.bf16 : mfu >= 0.5\ngemm.cublas.bf16 : mfu >= 0.6\n", "c.txt").size(), 2u);
+}
+
 // An editor's byte order mark starts the file, not the first kernel id.
 TEST(ContractParse, AByteOrderMarkIsSkipped) {
   const auto c = parse_contracts("\xEF\xBB\xBFgemm.cublas.bf16 : mfu >= 0.5\n", "bom.txt");
