@@ -101,8 +101,12 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   std::vector<std::pair<std::string, bool>> ncu_order;  // (key, matched by signature)
   std::set<std::string> ncu_metrics;                    // with a value on some launch
   for (const NcuLaunch& l : ncu.launches) {
-    const bool mangled = l.kernel.rfind("_Z", 0) == 0;
-    const std::string k = mangled ? demangle(l.kernel) : kernel_short_name(demangle(l.kernel));
+    // A name flopscope has as a whole signature (an extern "C" kernel's bare
+    // name, which has no mangled form) matches that kernel alone, not every
+    // C++ kernel of the same function name.
+    const std::string printed = demangle(l.kernel);
+    const bool mangled = l.kernel.rfind("_Z", 0) == 0 || by_signature.count(printed) > 0;
+    const std::string k = mangled ? printed : kernel_short_name(printed);
     auto [it, fresh] = theirs.try_emplace(k);
     if (fresh) ncu_order.emplace_back(k, mangled);
     add_launches(it->second.launches, 1);
@@ -181,7 +185,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
 
 std::string render_crosscheck_text(const CrosscheckReport& r) {
   std::ostringstream out;
-  const auto pct = [](double d) { return std::isinf(d) ? std::string("inf") : fmt_fixed(100 * d, 3) + "%"; };
+
   for (const CrosscheckKernel& k : r.kernels) {
     out << one_line(k.key) << "  (flopscope " << k.flopscope_launches << " launch"
         << (k.flopscope_launches == 1 ? "" : "es") << ", ncu " << k.ncu_launches << ")\n";
@@ -196,8 +200,11 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
       const CrosscheckRow& row = r.rows[i];
       const bool info = row.cls == MetricClass::info;
       const double tol = row.cls == MetricClass::bytes ? r.tolerance.bytes : r.tolerance.counts;
-      t.add_row({one_line(row.metric), fmt_value(row.flopscope), fmt_value(row.ncu), pct(row.rel_diff),
-                 info ? std::string("-") : pct(tol),
+      const std::string diff = std::isinf(row.rel_diff) ? std::string("inf")
+                               : info                     ? fmt_fixed(100 * row.rel_diff, 3) + "%"
+                                                          : fmt_percent_apart(row.rel_diff, tol, 3);
+      t.add_row({one_line(row.metric), fmt_value(row.flopscope), fmt_value(row.ncu), diff,
+                 info ? std::string("-") : fmt_percent_given(tol),
                  info ? std::string("info") : (row.ok ? std::string("ok") : std::string("DIFFERS"))});
     }
     out << t.render(120, false) << "\n";

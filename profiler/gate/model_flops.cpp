@@ -91,8 +91,8 @@ std::vector<std::string> ModelCrosscheck::outside(double tolerance) const {
     // A stream, not a chain of +: GCC 12 misreports the chain (-Wrestrict).
     std::ostringstream line;
     line << "'" << one_line(c.model.nvtx) << "': hw/model " << fmt_fixed(ratio, 3) << " ("
-         << (ratio > 1 ? "+" : "-") << fmt_fixed(100 * std::fabs(ratio - 1), 1) << "%), beyond the "
-         << fmt_fixed(100 * tolerance, 1) << "% tolerance";
+         << (ratio > 1 ? "+" : "-") << fmt_percent_apart(std::fabs(ratio - 1), tolerance, 1) << "), beyond the "
+         << fmt_percent_given(tolerance) << " tolerance";
     lines.push_back(line.str());
   }
   return lines;

@@ -98,10 +98,11 @@ bool parse_number(const std::string& text, double& out) {
 /// Time words: to nanoseconds in a numerator, to seconds in a denominator.
 double time_scale(std::string_view w, bool denominator) {
   double ns = 0;
-  if (w == "nsecond" || w == "ns") ns = 1;  // "ns": ncu 2025.3.1, --print-units base
-  else if (w == "usecond") ns = 1e3;
-  else if (w == "msecond") ns = 1e6;
-  else if (w == "second") ns = 1e9;
+  // "ns", "us", "ms", "s": ncu 2025.3.1's words ("byte/s"; --print-units base gives ns)
+  if (w == "nsecond" || w == "ns") ns = 1;
+  else if (w == "usecond" || w == "us") ns = 1e3;
+  else if (w == "msecond" || w == "ms") ns = 1e6;
+  else if (w == "second" || w == "s") ns = 1e9;
   else return 0;
   return denominator ? ns * 1e-9 : ns;
 }
@@ -182,7 +183,7 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   // The columns of the header in force. Each process ncu profiles may write its
   // own header (and units row), with the metrics in another order: a later
   // header replaces the earlier one.
-  int c_kernel = -1, c_process = -1, c_metric = -1, c_unit = -1, c_value = -1;
+  int c_kernel = -1, c_process = -1, c_metric = -1, c_unit = -1, c_value = -1, c_rule = -1;
   bool details = false, have_units = false;
   std::vector<std::string> units;  // raw page: the row under the header
   const auto use_header = [&](size_t line, const std::vector<std::string>& h) {
@@ -197,6 +198,7 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     c_metric = column(h, "Metric Name");
     c_unit = column(h, "Metric Unit");
     c_value = column(h, "Metric Value");
+    c_rule = column(h, "Rule Name");
     details = c_metric >= 0 && c_value >= 0;
     units.assign(h.size(), "");
     have_units = false;
@@ -266,9 +268,14 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
       use_header(i, row);
       continue;
     }
+    // ncu 2025.3's details page: a metric row with no rule ends after its
+    // value with one empty field, short of the header's rule columns.
+    const bool ruleless = why.empty() && details && c_rule > c_value && row.size() == size_t(c_rule) + 1 &&
+                          line.back() == ',' && row.back().empty();
+    if (ruleless) row.resize(header.size());
     if (why.empty() && row.size() != header.size())
       why = std::to_string(row.size()) + " fields where the header has " + std::to_string(header.size());
-    if (why.empty() && line.back() != '"')
+    if (why.empty() && line.back() != '"' && !ruleless)
       why = "its last field is not quoted";  // cut just after a comma
     if (!why.empty()) {
       // ncu's row, but not whole: refused, never dropped (it may be the launch that differs).

@@ -113,6 +113,19 @@ std::string fmt_fixed(double v, int decimals) {
   return buf;
 }
 
+std::string fmt_percent_apart(double fraction, double other, int decimals) {
+  for (int d = decimals; d < 12; ++d)
+    if (fraction == other || fmt_fixed(100 * fraction, d) != fmt_fixed(100 * other, d))
+      return fmt_fixed(100 * fraction, d) + "%";
+  return fmt_fixed(100 * fraction, 12) + "%";
+}
+
+std::string fmt_percent_given(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g%%", 100 * fraction);
+  return buf;
+}
+
 std::string joined(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;
   for (const std::string& item : items) out.append(out.empty() ? "" : sep).append(item);

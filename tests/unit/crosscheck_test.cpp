@@ -58,6 +58,11 @@ TEST(NcuCsv, UnitScales) {
   EXPECT_DOUBLE_EQ(ncu_unit_scale("Tbyte/second"), 1e12);
   EXPECT_DOUBLE_EQ(ncu_unit_scale("Ghz"), 1e9);
   EXPECT_DOUBLE_EQ(ncu_unit_scale("byte/cycle"), 1);
+  // ncu 2025.3.1's short time words.
+  EXPECT_DOUBLE_EQ(ncu_unit_scale("Gbyte/s"), 1e9);
+  EXPECT_EQ(ncu_unit_scale("us"), 1e3);
+  EXPECT_EQ(ncu_unit_scale("ms"), 1e6);
+  EXPECT_EQ(ncu_unit_scale("s"), 1e9);
   // Not understood: left out, never guessed.
   EXPECT_EQ(ncu_unit_scale("byte/"), 0);
   EXPECT_EQ(ncu_unit_scale("b yte"), 0);
@@ -83,6 +88,32 @@ TEST(NcuCsv, DetailsPage) {
   EXPECT_DOUBLE_EQ(copy.at("dram__bytes_read.sum"), 268.44e6);  // Mbyte
   EXPECT_EQ(copy.count("sm__ops_path_tensor_src_bf16_dst_fp32.sum"), 0u) << "n/a is left out";
   EXPECT_TRUE(csv.skipped.empty());
+}
+
+// ncu 2025.3.1's details page ends its header with five rule columns; a metric
+// row without a rule stops after its value with one empty field (recorded in
+// bench/results/h200/2026-11-30-2's ncu_tune.csv). It was refused as damaged.
+TEST(NcuCsv, DetailsPageRowsWithoutRuleColumns) {
+  const std::string head =
+      "\"ID\",\"Process ID\",\"Process Name\",\"Host Name\",\"Kernel Name\",\"Context\",\"Stream\",\"Block Size\","
+      "\"Grid Size\",\"Device\",\"CC\",\"Section Name\",\"Metric Name\",\"Metric Unit\",\"Metric Value\",\"Rule Name\","
+      "\"Rule Type\",\"Rule Description\",\"Estimated Speedup Type\",\"Estimated Speedup\"\n";
+  const std::string launch =
+      "\"0\",\"1604\",\"flopscope\",\"127.0.0.1\",\"copy_kernel\",\"1\",\"13\",\"(128, 1, 1)\",\"(4096, 1, 1)\",\"0\","
+      "\"9.0\",\"Command line profiler metrics\",";
+  const std::string text = head + launch + "\"dram__bytes_read.sum\",\"Mbyte\",\"268.44\",\n" + launch +
+                           "\"dram__bytes_read.sum.per_second\",\"Tbyte/s\",\"4.31\",\n" + launch +
+                           "\"gpu__time_duration.sum\",\"us\",\"62.3\",\"SOLBottleneck\",\"OPT\",\"why\",\"global\",\"12\"\n";
+  const NcuCsv csv = parse_ncu_csv(text, "n.csv");
+  ASSERT_EQ(csv.launches.size(), 1u);
+  const auto& m = csv.launches[0].metrics;
+  EXPECT_DOUBLE_EQ(m.at("dram__bytes_read.sum"), 268.44e6);
+  EXPECT_DOUBLE_EQ(m.at("dram__bytes_read.sum.per_second"), 4.31e12);  // its "byte/s"
+  EXPECT_DOUBLE_EQ(m.at("gpu__time_duration.sum"), 62300);              // "us" to ns
+  EXPECT_TRUE(csv.skipped.empty());
+  // A row cut before its value is still refused.
+  EXPECT_EQ(bad_input_message(head + launch + "\"dram__bytes_read.sum\",\n"),
+            "n.csv: line 2: 14 fields where the header has 20");
 }
 
 TEST(NcuCsv, RawPage) {
@@ -462,6 +493,32 @@ TEST(Crosscheck, EachNameChoosesItsMatching) {
                        "function flopscope saw in several template instances)"),
             std::string::npos)
       << shown;
+}
+
+// An extern "C" kernel has no mangled name: ncu prints it bare, whatever
+// --print-kernel-base, and it matches flopscope's kernel of that whole name
+// alone. It was matched by function name, pooled with every C++ instance of
+// the same name (4 launches against ncu's 2, and counters that "differed").
+TEST(Crosscheck, AnExternCKernelMatchesItselfAlone) {
+  ResultsDoc doc = test::ncu_twin_profile();
+  RunRecord plain = doc.runs[2];  // gemm_kernel<64>'s counts, under a bare name
+  plain.name = "gemm_kernel";
+  plain.variant = "gemm_kernel~0c0c0c";
+  plain.id = "app.gemm_kernel~0c0c0c.fp32";
+  doc.runs.push_back(plain);
+  std::string text = test::ncu_details_csv();
+  for (size_t at; (at = text.find(test::kNcuGemm64)) != std::string::npos;)
+    text.replace(at, std::string(test::kNcuGemm64).size(), "gemm_kernel");
+  const CrosscheckReport r = crosscheck_ncu(doc, parse_ncu_csv(text, "n.csv"), {});
+  const auto k = std::find_if(r.kernels.begin(), r.kernels.end(), [](const auto& x) { return x.key == "gemm_kernel"; });
+  ASSERT_NE(k, r.kernels.end());
+  EXPECT_EQ(k->flopscope_launches, 1);
+  const CrosscheckRow* ffma = nullptr;
+  for (const CrosscheckRow& row : r.rows)
+    if (row.kernel == "gemm_kernel" && row.metric == "sm__sass_thread_inst_executed_op_ffma_pred_on.sum") ffma = &row;
+  ASSERT_NE(ffma, nullptr);
+  EXPECT_TRUE(ffma->ok) << ffma->flopscope << " vs " << ffma->ncu;
+  for (const std::string& n : r.notes) EXPECT_EQ(n.find("matched by function name"), std::string::npos) << n;
 }
 
 // Hand-made after the review's onemetric.csv and na2.csv: what flopscope

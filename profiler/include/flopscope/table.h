@@ -41,6 +41,12 @@ class Table {
 
 /// Number formatting shared by every reporter.
 std::string fmt_fixed(double v, int decimals);
+/// A fraction as a percent with `decimals` decimals, more where needed so that
+/// it does not read equal to `other` when it differs: a difference and the
+/// tolerance it is held to ("0.002% DIFFERS" beside a 0.0016% tolerance).
+std::string fmt_percent_apart(double fraction, double other, int decimals);
+/// A tolerance (a fraction) as the percent it was given: "0.55%", "0.0016%".
+std::string fmt_percent_given(double fraction);
 /// Terminal columns of UTF-8 text: one per character (a wide CJK character
 /// counts as one, close enough for alignment).
 size_t text_columns(const std::string& s);
