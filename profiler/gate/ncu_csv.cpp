@@ -256,13 +256,19 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
     return !s.empty() && ec == std::errc() && end == s.data() + s.size() && id >= 0;
   };
 
+  size_t unquoted_rows = 0;
   for (size_t i = at + 1; next_line(cur); ++i) {
     std::string_view line = cur;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     // ncu quotes every field: any other line is the application's output or
     // ncu's "==PROF==" lines, even one with as many commas as the header and a
     // number first (an application printing CSV of its own).
-    if (line.empty() || line[0] != '"') continue;
+    if (line.empty() || line[0] != '"') {
+      // Counted for the message below: an export saved again by an editor
+      // loses ncu's quotes, and no row of it is read.
+      if (!line.empty() && split_csv_line(line, row).empty() && row.size() == header.size()) ++unquoted_rows;
+      continue;
+    }
     std::string why(split_csv_line(line, row));
     if (why.empty() && is_header(row)) {
       use_header(i, row);
@@ -302,6 +308,10 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
         if (header[c].find("__") != std::string::npos) add_value(i, li, header[c], units[c], row[c]);
     }
   }
+  if (out.launches.empty() && unquoted_rows > 0)
+    throw_bad_input(origin + " has " + std::to_string(unquoted_rows) +
+                    " rows as wide as its header but without ncu's quotes (saved again by an editor?): use the file "
+                    "ncu wrote");
   if (out.launches.empty())
     throw_bad_input(origin + " has an Nsight Compute header but no profiled launch: did ncu profile any kernel?");
   return out;

@@ -287,6 +287,11 @@ TEST(NcuCsv, UnquotedLinesAreNeverLaunches) {
   const NcuCsv c = parse_ncu_csv(head + "\n" + good + "\n1,step,a__b.sum,inst,9\n0,k,a__b.sum,inst,8\n", "n.csv");
   ASSERT_EQ(c.launches.size(), 1u);
   EXPECT_EQ(c.launches[0].metrics, (std::map<std::string, double>{{"a__b.sum", 7}}));
+  // Only such lines: the export was saved again without ncu's quotes, said so
+  // (it read "did ncu profile any kernel?").
+  EXPECT_EQ(bad_input_message(head + "\n0,k,a__b.sum,inst,8\n1,k,a__b.sum,inst,9\n"),
+            "n.csv has 2 rows as wide as its header but without ncu's quotes (saved again by an editor?): use the "
+            "file ncu wrote");
 }
 
 TEST(NcuCsv, RefusesAMetricColumnNamedTwice) {
