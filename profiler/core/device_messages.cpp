@@ -1,6 +1,7 @@
 // What to tell a user whose CUDA runtime cannot reach a GPU. Host-only (the CUDA
 // error codes are plain numbers here, checked against the runtime's enum in
 // profiler/device/device_query.cpp), so the CPU tests hold every case.
+#include <algorithm>
 #include <string>
 
 #include "flopscope/device.h"
@@ -31,6 +32,26 @@ std::string device_count_failure(int cuda_error, std::string_view description, i
     default:
       return "CUDA cannot list devices: " + std::string(description);
   }
+}
+
+std::string nvidia_driver_from_proc(std::string_view text) {
+  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Thu ..." (or
+  // "... Open Kernel Module for x86_64  580.65.06  Release Build ..."): the
+  // first word of the first line that is digits and dots, with one dot or two.
+  const std::string_view line = text.substr(0, text.find('\n'));
+  size_t at = 0;
+  while (at < line.size()) {
+    const size_t begin = line.find_first_not_of(" \t", at);
+    if (begin == std::string_view::npos) break;
+    const size_t end = std::min(line.find_first_of(" \t", begin), line.size());
+    const std::string_view word = line.substr(begin, end - begin);
+    const size_t dots = size_t(std::count(word.begin(), word.end(), '.'));
+    const bool numeric = word.find_first_not_of("0123456789.") == std::string_view::npos && word.front() != '.' &&
+                         word.back() != '.' && word.find("..") == std::string_view::npos;
+    if (numeric && (dots == 1 || dots == 2)) return std::string(word);
+    at = end;
+  }
+  return "";
 }
 
 }  // namespace flopscope

@@ -146,6 +146,12 @@ void compute_derived(RunRecord& run, const PeakTable& peaks) {
 
 const char* build_commit() { return FLOPSCOPE_GIT_COMMIT; }
 
+std::string driver_text(const DeviceInfo& d) {
+  if (!d.nvidia_driver.empty())
+    return "NVIDIA driver " + d.nvidia_driver + (d.driver_version.empty() ? "" : " (CUDA " + d.driver_version + ")");
+  return d.driver_version.empty() ? "unknown driver" : "CUDA " + d.driver_version + " driver";
+}
+
 ResultsDoc new_results_doc() {
   ResultsDoc doc;
   doc.tool_version = FLOPSCOPE_VERSION;

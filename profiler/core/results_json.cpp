@@ -271,7 +271,7 @@ RunRecord run_from_json(const JsonCursor& c) {
 }
 
 json device_to_json(const DeviceInfo& d) {
-  return {{"name", d.name},
+  json j = {{"name", d.name},
           {"gpu_key", d.gpu_key},
           {"cc", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)},
           {"sm_count", d.sm_count},
@@ -279,6 +279,8 @@ json device_to_json(const DeviceInfo& d) {
           {"memory_bytes", d.memory_bytes},
           {"driver_version", d.driver_version},
           {"cuda_runtime_version", d.cuda_runtime_version}};
+  if (!d.nvidia_driver.empty()) j["nvidia_driver"] = d.nvidia_driver;
+  return j;
 }
 
 // "9.0": two whole numbers >= 0, nothing else.
@@ -300,6 +302,7 @@ DeviceInfo device_from_json(const JsonCursor& c) {
   d.memory_bytes = c.maybe_non_negative("memory_bytes").value_or(0);
   d.driver_version = c.string_or("driver_version", "");
   d.cuda_runtime_version = c.string_or("cuda_runtime_version", "");
+  d.nvidia_driver = c.string_or("nvidia_driver", "");
   return d;
 }
 

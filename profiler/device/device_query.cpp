@@ -7,6 +7,7 @@
 
 #include "flopscope/device.h"
 #include "flopscope/error.h"
+#include "flopscope/results.h"  // read_file
 
 namespace flopscope {
 
@@ -37,6 +38,10 @@ std::vector<DeviceInfo> query_devices() {
   std::vector<DeviceInfo> out;
   for (int dev = 0; dev < count; ++dev)
     if (std::optional<DeviceInfo> d = query_device(dev)) out.push_back(std::move(*d));
+  if (out.empty())
+    throw Error(ErrorKind::no_gpu, "CUDA counts " + std::to_string(count) +
+                                       " device(s), but describes none (cudaGetDeviceProperties fails): check "
+                                       "nvidia-smi and CUDA_VISIBLE_DEVICES");
   return out;
 }
 
@@ -55,6 +60,10 @@ std::optional<DeviceInfo> query_device(int device) {
   d.memory_bytes = double(p.totalGlobalMem);
   d.driver_version = version_string(driver);
   d.cuda_runtime_version = version_string(runtime);
+  try {  // absent in some containers: the field stays empty
+    d.nvidia_driver = nvidia_driver_from_proc(read_file("/proc/driver/nvidia/version", 1 << 16));
+  } catch (const Error&) {
+  }
   if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) d.gpu_key = g->key;
   return d;
 }

@@ -361,9 +361,10 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
       rep.warnings.push_back("different GPUs: the baseline ran on " + rep.baseline_device +
                              ", the current on " + rep.current_device +
                              "; timings compare the GPUs as much as the code");
-    else if (db.driver_version != dc.driver_version)
-      rep.warnings.push_back("different drivers: " + db.driver_version + " (baseline) vs " +
-                             dc.driver_version + " (current)");
+    else if (!db.nvidia_driver.empty() && !dc.nvidia_driver.empty() ? db.nvidia_driver != dc.nvidia_driver
+                                                                     : db.driver_version != dc.driver_version)
+      rep.warnings.push_back("different drivers: " + driver_text(db) + " (baseline) vs " + driver_text(dc) +
+                             " (current)");
   }
 
   for (const auto& c : current.runs) {

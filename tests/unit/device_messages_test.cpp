@@ -6,6 +6,21 @@
 
 using namespace flopscope;
 
+// /proc/driver/nvidia/version as the proprietary and the open kernel modules write it.
+TEST(NvidiaDriver, ReadFromTheProcFile) {
+  EXPECT_EQ(nvidia_driver_from_proc("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Thu Oct  9 "
+                                    "20:58:52 UTC 2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n"),
+            "580.159.04");
+  EXPECT_EQ(nvidia_driver_from_proc("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  570.86.15  Release "
+                                    "Build  (dvs-builder@U16-I3-B14-4-3)  Thu Jan 23 22:51:53 UTC 2025\n"),
+            "570.86.15");
+  EXPECT_EQ(nvidia_driver_from_proc("NVRM version: NVIDIA UNIX aarch64 Kernel Module  550.54\n"), "550.54");
+  // The GCC line's version is not the driver's; nothing numeric, nothing read.
+  EXPECT_EQ(nvidia_driver_from_proc("NVRM version: unknown\nGCC version: 12.2.0\n"), "");
+  EXPECT_EQ(nvidia_driver_from_proc(""), "");
+  EXPECT_EQ(nvidia_driver_from_proc("x 1.2.3.4 ..5 .5 5."), "");
+}
+
 TEST(DeviceCountFailure, NamesTheCauseAndTheFix) {
   EXPECT_EQ(device_count_failure(kCudaErrorInsufficientDriver, "CUDA driver version is insufficient", 0, 13000),
             "no NVIDIA driver found: this machine cannot run GPU work");

@@ -614,6 +614,28 @@ TEST(GateMatching, DifferentGpusWarn) {
   EXPECT_TRUE(cmp(a, noisy_doc(3)).warnings.empty());
 }
 
+// Two NVIDIA drivers of one branch support the same CUDA version ("13.0"):
+// the drivers' own versions tell them apart where both files record them.
+TEST(GateMatching, DifferentDriversWarnByTheirOwnVersion) {
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  a.device->driver_version = b.device->driver_version = "13.0";
+  a.device->nvidia_driver = "580.65.06";
+  b.device->nvidia_driver = "580.159.04";
+  auto rep = cmp(a, b);
+  ASSERT_EQ(rep.warnings.size(), 1u);
+  EXPECT_EQ(rep.warnings[0],
+            "different drivers: NVIDIA driver 580.65.06 (CUDA 13.0) (baseline) vs NVIDIA driver 580.159.04 (CUDA "
+            "13.0) (current)");
+  b.device->nvidia_driver = "580.65.06";
+  EXPECT_TRUE(cmp(a, b).warnings.empty());
+  // A file from before the field: the CUDA versions decide, as they did.
+  b.device->nvidia_driver.clear();
+  EXPECT_TRUE(cmp(a, b).warnings.empty());
+  b.device->driver_version = "13.1";
+  ASSERT_EQ(cmp(a, b).warnings.size(), 1u);
+  EXPECT_NE(cmp(a, b).warnings[0].find("CUDA 13.1 driver (current)"), std::string::npos) << cmp(a, b).warnings[0];
+}
+
 TEST(GateWork, ExecutedFlopChangeIsReportedWhenTimeDidNotMove) {
   ResultsDoc a = noisy_doc(1);
   ResultsDoc b = a;  // identical samples: the time did not move

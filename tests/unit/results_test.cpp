@@ -67,6 +67,11 @@ TEST(Results, JsonRoundTrip) {
   ASSERT_TRUE(back.runs[0].hw);
   EXPECT_FALSE(back.runs[0].hw->l1_bytes);  // absent stays absent
   EXPECT_EQ(back.device->gpu_key, "h200");
+  // The NVIDIA driver's own version, when read, travels; absent, it stays absent.
+  EXPECT_EQ(nlohmann::json::parse(text)["device"].count("nvidia_driver"), 0u);
+  ResultsDoc with_driver = doc;
+  with_driver.device->nvidia_driver = "580.159.04";
+  EXPECT_EQ(parse_results(to_json_text(with_driver), "mem").device->nvidia_driver, "580.159.04");
 }
 
 // Two runs compare could not tell apart are what the reader refuses, so the

@@ -63,6 +63,7 @@ void add_devices_command(Command app) {
                      {"memory_bytes", d.memory_bytes},
                      {"driver_version", d.driver_version},
                      {"cuda_runtime_version", d.cuda_runtime_version},
+                     {"nvidia_driver", d.nvidia_driver},
                      {"peaks_source", p.source},
                      {"dense_flops_per_s", p.flops_per_s},
                      {"dram_bytes_per_s", p.dram_bytes_per_s}});
@@ -70,8 +71,7 @@ void add_devices_command(Command app) {
     if (*json) {
       std::cout << out.dump(2) << "\n";
     } else {
-      std::cout << "driver " << devs.front().driver_version << ", CUDA runtime "
-                << devs.front().cuda_runtime_version << "\n"
+      std::cout << driver_text(devs.front()) << ", CUDA runtime " << devs.front().cuda_runtime_version << "\n"
                 << t.render(100, stdout_is_color_tty());
     }
     return kOk;

@@ -38,6 +38,10 @@ std::string driver_too_old_message(int driver_version, int built_version);
 std::string device_count_failure(int cuda_error, std::string_view description, int driver_version,
                                  int built_version);
 
+/// The NVIDIA driver's version ("580.159.04") in the text of
+/// /proc/driver/nvidia/version; empty when the text holds none.
+std::string nvidia_driver_from_proc(std::string_view text);
+
 /// The peaks to judge a device by: its datasheet when it is in the database,
 /// otherwise derived from its architecture, SM count and reported clock.
 PeakTable peaks_for_device(const DeviceInfo& d);

@@ -114,8 +114,17 @@ struct DeviceInfo {
   int sm_count = 0;
   double max_sm_clock_mhz = 0;
   double memory_bytes = 0;
+  /// The CUDA versions the driver and the runtime support ("13.0"), as
+  /// cudaDriverGetVersion and cudaRuntimeGetVersion say.
   std::string driver_version, cuda_runtime_version;
+  /// The NVIDIA driver's own version ("580.159.04"), empty when not read
+  /// (files before 2026-12-01): two such drivers share a CUDA version.
+  std::string nvidia_driver;
 };
+
+/// "NVIDIA driver 580.159.04 (CUDA 13.0)", or "CUDA 13.0 driver" where the
+/// driver's own version was not recorded; "unknown driver" with neither.
+std::string driver_text(const DeviceInfo& d);
 
 struct Peaks {
   PeakTable datasheet;
