@@ -81,7 +81,7 @@ std::string hex32(uint32_t v) {
 // ---- metadata -----------------------------------------------------------------
 
 nlohmann::json device_json(const DeviceInfo& d) {
-  return {{"name", d.name},
+  nlohmann::json j = {{"name", d.name},
           {"gpu_key", d.gpu_key},
           {"cc_major", d.cc_major},
           {"cc_minor", d.cc_minor},
@@ -90,6 +90,8 @@ nlohmann::json device_json(const DeviceInfo& d) {
           {"memory_bytes", d.memory_bytes},
           {"driver_version", d.driver_version},
           {"cuda_runtime_version", d.cuda_runtime_version}};
+  if (!d.nvidia_driver.empty()) j["nvidia_driver"] = d.nvidia_driver;
+  return j;
 }
 
 // An integer of the metadata as T. nlohmann's get<T> converts 1e300 to an int
@@ -118,6 +120,7 @@ DeviceInfo device_from_json(const nlohmann::json& j, const std::string& origin) 
   d.memory_bytes = j.value("memory_bytes", 0.0);
   d.driver_version = j.value("driver_version", "");
   d.cuda_runtime_version = j.value("cuda_runtime_version", "");
+  d.nvidia_driver = j.value("nvidia_driver", "");
   return d;
 }
 
