@@ -45,48 +45,48 @@ const std::vector<ArchRates>& arch_database() {
 const std::vector<GpuSpec>& gpu_database() {
   // Memory sizes: a datasheet's "80 GB" or "141 GB" of HBM is binary (an H100
   // 80GB reports 85.0e9 bytes, an H200 150.1e9); bandwidths are decimal.
-  constexpr double GiB = kGiB, GB = 1e9, TB = 1e12;
+  constexpr double GiB = kGiB, GB = 1e9;
   static const std::vector<GpuSpec> db{
       {"a100-sxm", "NVIDIA A100 SXM4 80GB", {"A100-SXM", "A100 SXM"}, "sm_80", 108, 1410, 1410,
-       2.039 * TB, 80 * GiB, {},
+       2039 * GB, 80 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (80GB SXM): 19.5 TF FP32, 312 TF BF16, 2039 GB/s"},
       {"a100-pcie", "NVIDIA A100 PCIe 80GB", {"A100 80GB PCIe", "A100-PCIE", "A100 PCIe"}, "sm_80",
-       108, 1410, 1410, 1.935 * TB, 80 * GiB, {},
+       108, 1410, 1410, 1935 * GB, 80 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (80GB PCIe): 19.5 TF FP32, 312 TF BF16, 1935 GB/s"},
       // The 40GB parts: the same compute, HBM2 at 1555 GB/s. Their CUDA names
       // ("A100-SXM4-40GB", "A100-PCIE-40GB") also hold the 80GB entries' patterns;
       // the longer pattern wins. The spaced ones are as a user types them for --gpu.
       {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", {"A100-SXM4-40GB", "A100 SXM4 40GB", "A100 SXM 40GB"}, "sm_80",
-       108, 1410, 1410, 1.555 * TB, 40 * GiB, {},
+       108, 1410, 1410, 1555 * GB, 40 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB SXM): 19.5 TF FP32, 312 TF BF16, "
        "40 GB HBM2 at 1555 GB/s"},
       {"a100-pcie-40gb", "NVIDIA A100 PCIe 40GB", {"A100-PCIE-40GB", "A100 PCIe 40GB"}, "sm_80", 108, 1410,
-       1410, 1.555 * TB, 40 * GiB, {},
+       1410, 1555 * GB, 40 * GiB, {},
        "NVIDIA A100 Tensor Core GPU datasheet (JUN21, 40GB PCIe): 19.5 TF FP32, 312 TF BF16, "
        "40 GB HBM2 at 1555 GB/s"},
       {"h100-sxm", "NVIDIA H100 SXM5 80GB", {"H100 80GB HBM3", "H100 SXM", "H100-SXM"}, "sm_90",
-       132, 1980, 1830, 3.35 * TB, 80 * GiB, {},
+       132, 1980, 1830, 3350 * GB, 80 * GiB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (SXM): 66.9 TF FP32, 989.4 TF BF16, 3.35 TB/s; "
        "vector peaks at 1.98 GHz, tensor peaks at 1.83 GHz"},
       {"h100-pcie", "NVIDIA H100 PCIe 80GB", {"H100 PCIe", "H100-PCIE"}, "sm_90", 114, 1755, 1620,
-       2.0 * TB, 80 * GiB, {},
+       2000 * GB, 80 * GiB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (PCIe): 51.2 TF FP32, 756 TF BF16, 2 TB/s; "
        "tensor clock 1.62 GHz reproduces the tensor figures"},
       // The datasheet prints the NVL's tensor figures with sparsity only, and notes
       // specifications are one-half lower without it. SMs as the device reports.
-      {"h100-nvl", "NVIDIA H100 NVL 94GB", {"H100 NVL"}, "sm_90", 132, 1785, 1545, 3.938 * TB,
+      {"h100-nvl", "NVIDIA H100 NVL 94GB", {"H100 NVL"}, "sm_90", 132, 1785, 1545, 3938 * GB,
        94 * GiB, {},
        "NVIDIA H100 Tensor Core GPU datasheet (NVL): 60 TF FP32, 1,671 TF BF16 with sparsity "
        "(835.5 dense); H100 NVL product brief PB-11773-001: 1,785 MHz boost, 94 GB HBM3 at "
        "3,938 GB/s; no tensor clock is printed: 1.545 GHz reproduces the tensor figures"},
-      {"h200", "NVIDIA H200 SXM 141GB", {"H200"}, "sm_90", 132, 1980, 1830, 4.8 * TB, 141 * GiB, {},
+      {"h200", "NVIDIA H200 SXM 141GB", {"H200"}, "sm_90", 132, 1980, 1830, 4800 * GB, 141 * GiB, {},
        "NVIDIA H200 Tensor Core GPU datasheet (SXM): compute as H100 SXM, 141 GB HBM3e at 4.8 TB/s"},
       {"gh200", "NVIDIA GH200 Grace Hopper (96GB HBM3)", {"GH200"}, "sm_90", 132, 1980, 1830,
-       4.0 * TB, 96 * GiB, {},
+       4000 * GB, 96 * GiB, {},
        "NVIDIA GH200 Grace Hopper Superchip datasheet: 67 TF FP32, 989 TF BF16, 96 GB HBM3 at "
        "4 TB/s (the 144 GB HBM3e version is gh200-144g)"},
       {"gh200-144g", "NVIDIA GH200 Grace Hopper (144GB HBM3e)", {"GH200 144G"}, "sm_90", 132,
-       1980, 1830, 4.9 * TB, 144 * GiB, {},
+       1980, 1830, 4900 * GB, 144 * GiB, {},
        "NVIDIA GH200 Grace Hopper Superchip datasheet (144GB HBM3e): 67 TF FP32, 990 TF BF16 "
        "dense (1,979 sparse), 144 GB HBM3e at 4.9 TB/s; no clock is printed: H100 SXM's "
        "1.98/1.83 GHz reproduce the figures"},
@@ -111,7 +111,7 @@ const std::vector<GpuSpec>& gpu_database() {
        "NVIDIA Ada Lovelace whitepaper (updated edition), RTX 4090: 82.6 TF FP32, 165.2 TF FP16 "
        "tensor and 330.3 TF FP8 tensor with FP32 accumulate (660.6 with FP16 accumulate), "
        "660.6 TOPS INT8, 1008 GB/s"},
-      {"b200", "NVIDIA B200 180GB", {"B200"}, "sm_100", 148, 1980, 1856, 8.0 * TB, 180 * GiB, {},
+      {"b200", "NVIDIA B200 180GB", {"B200"}, "sm_100", 148, 1980, 1856, 8000 * GB, 180 * GiB, {},
        "NVIDIA HGX B200 datasheet, per GPU: 75 TF FP32, 2.25 PF BF16 dense (4.5 sparse), 8 TB/s; "
        "no clock is printed: 1.856 GHz reproduces the tensor figures, 1.98 GHz the FP32 figure"},
   };

@@ -58,18 +58,26 @@ static bool names_product(const std::string& want, const std::string& m, const s
   return true;
 }
 
+// Lower case, with '-' and '_' read as spaces: "rtx-4090", "h100_sxm" and
+// "rtx 4090" name one product.
+static std::string spaced(std::string_view s) {
+  std::string out = lower(s);
+  std::replace_if(out.begin(), out.end(), [](char c) { return c == '-' || c == '_'; }, ' ');
+  return out;
+}
+
 const GpuSpec* find_gpu(std::string_view name) {
-  const std::string want = lower(name);
-  if (want.empty()) return nullptr;
+  if (lower(name).empty()) return nullptr;
   for (const auto& g : gpu_database())
-    if (lower(g.key) == want || lower(g.name) == want) return &g;
+    if (lower(g.key) == lower(name) || lower(g.name) == lower(name)) return &g;
+  const std::string want = spaced(name);
   // A CUDA device name such as "NVIDIA H100 80GB HBM3": the most specific
   // (longest) matching pattern wins, so "h100 pcie" beats "h100".
   const GpuSpec* best = nullptr;
   size_t best_len = 0;
   for (const auto& g : gpu_database())
     for (const auto& m : g.match)
-      if (names_product(want, lower(m), lower(g.name)) && m.size() > best_len) {
+      if (names_product(want, spaced(m), spaced(g.name)) && m.size() > best_len) {
         best = &g;
         best_len = m.size();
       }
@@ -91,9 +99,21 @@ const GpuSpec* find_gpu_for_device(std::string_view name, int sm_count, double m
 
 const GpuSpec& require_gpu(std::string_view name) {
   if (const GpuSpec* g = find_gpu(name)) return *g;
+  // A family name ("h100") names several products: those are the candidates.
+  std::vector<std::string> close;
+  const std::string want = spaced(name);
+  for (const auto& g : gpu_database())
+    if (!want.empty() && (spaced(g.key).find(want) != std::string::npos || spaced(g.name).find(want) != std::string::npos))
+      close.push_back(g.key);
   std::ostringstream os;
-  os << "unknown GPU '" << name << "'; known GPUs:";
-  for (const auto& g : gpu_database()) os << ' ' << g.key;
+  os << "unknown GPU '" << name << "'; ";
+  if (!close.empty()) {
+    os << "it could be:";
+    for (const std::string& k : close) os << ' ' << k;
+  } else {
+    os << "known GPUs:";
+    for (const auto& g : gpu_database()) os << ' ' << g.key;
+  }
   os << " (see `flopscope specs`)";
   throw_bad_input(os.str());
 }

@@ -186,6 +186,10 @@ TEST(Cli, SpecsJson) {
   ASSERT_EQ(r.exit_code, 0);
   auto j = nlohmann::json::parse(r.out);
   EXPECT_NEAR(j["dense_flops_per_s"]["bf16_tensor"].get<double>() / 1e12, 989.4, 0.05);
+  // The factors the table prints: FP64 tensor at the boost clock, the other tensor peaks at the tensor clock.
+  EXPECT_EQ(j["precisions"]["bf16_tensor"]["flops_per_clk_per_sm"], 4096.0);
+  EXPECT_EQ(j["precisions"]["bf16_tensor"]["clock_mhz"], 1830.0);
+  EXPECT_EQ(j["precisions"]["fp64_tensor"]["clock_mhz"], 1980.0);
   auto all = nlohmann::json::parse(run_cli({"specs", "--json"}).out);
   EXPECT_GE(all.size(), 10u);
 }

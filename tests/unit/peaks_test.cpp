@@ -223,13 +223,24 @@ TEST(Peaks, FindForDeviceChecksSmsAndMemory) {
 }
 
 TEST(Peaks, UnknownGpuListsKnown) {
-  try {
-    require_gpu("h300");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
-    EXPECT_NE(std::string(e.what()).find("h200"), std::string::npos);
-  }
+  auto message = [](const char* name) {
+    try {
+      require_gpu(name);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message("h300").find("known GPUs: a100-sxm"), std::string::npos) << message("h300");
+  // A family name lists its products only.
+  EXPECT_EQ(message("h100"), "unknown GPU 'h100'; it could be: h100-sxm h100-pcie h100-nvl (see `flopscope specs`)");
+  // '-', '_' and ' ' are one separator.
+  for (const char* typed : {"rtx-4090", "rtx_4090", "RTX 4090", "h100_sxm", "H100 SXM"})
+    EXPECT_NE(find_gpu(typed), nullptr) << typed;
+  EXPECT_EQ(find_gpu("h100_sxm")->key, "h100-sxm");
+  // Bandwidths are typed in GB/s, so they are exact ("2.039 * TB" read 2039000000000.0002).
+  EXPECT_EQ(require_gpu("a100-sxm").dram_bytes_per_s, 2039e9);
 }
 
 TEST(Peaks, DerivedForUnknownDevice) {

@@ -16,6 +16,13 @@ struct SpecsOptions {
   bool json = false;
 };
 
+// The clock a precision's peak is quoted at: the tensor clock for tensor
+// cores (FP64 tensor aside, at the vector clock), else the boost clock.
+double clock_mhz(const GpuSpec& g, const Precision& prec) {
+  const bool tensor_clock = prec.pipe == Pipe::tensor && prec.dtype != DType::fp64;
+  return tensor_clock ? g.tensor_clock_mhz : g.vector_clock_mhz;
+}
+
 nlohmann::json gpu_json(const GpuSpec& g) {
   const PeakTable t = datasheet_peaks(g);
   nlohmann::json j;
@@ -30,6 +37,16 @@ nlohmann::json gpu_json(const GpuSpec& g) {
   j["dense_flops_per_s"] = t.flops_per_s;
   j["sparse_flops_per_s"] = t.sparse_flops_per_s;
   j["source"] = g.source;
+  // The three factors of each dense peak, as `specs --gpu` prints them.
+  j["precisions"] = nlohmann::json::object();
+  for (const auto& prec : all_precisions()) {
+    const auto it = t.flops_per_s.find(prec.key());
+    if (it == t.flops_per_s.end()) continue;
+    const double mhz = clock_mhz(g, prec);
+    j["precisions"][prec.key()] = {{"flops_per_clk_per_sm", it->second / (g.sm_count * mhz * 1e6)},
+                                   {"clock_mhz", mhz},
+                                   {"ridge_flop_per_byte", it->second / t.dram_bytes_per_s}};
+  }
   return j;
 }
 
@@ -77,8 +94,7 @@ int print_one(const GpuSpec& g, bool color) {
   for (const auto& prec : all_precisions()) {
     auto it = p.flops_per_s.find(prec.key());
     if (it == p.flops_per_s.end()) continue;
-    const bool tensor_clock = prec.pipe == Pipe::tensor && prec.dtype != DType::fp64;
-    const double mhz = tensor_clock ? g.tensor_clock_mhz : g.vector_clock_mhz;
+    const double mhz = clock_mhz(g, prec);
     auto sp = p.sparse_flops_per_s.find(prec.key());
     t.add_row({prec.key(), fmt_fixed(it->second / (g.sm_count * mhz * 1e6), 0), fmt_fixed(mhz, 0),
                fmt_fixed(it->second / 1e12, 1),
