@@ -20,6 +20,8 @@
 # ncu.csv with ncu_twin.json into <fixtures-root>/ncu/<gpu>/ (crosscheck_test's
 # RecordedNcuExportsAgree; its crosscheck step ok). Nothing is measured or computed here.
 #
+# A relative DIR, --dest-root, --fixtures-root or $FLOPSCOPE is the caller's.
+#
 # Exit codes: 0 filed; 2 bad input (no DIR, no probe.txt, an existing
 # destination: results are never overwritten).
 set -euo pipefail
@@ -30,6 +32,10 @@ usage() { echo "usage: scripts/record-device-results.sh DIR [--gpu NAME] [--date
 bad() { echo "record-device-results: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || { usage; exit 2; }
+case "$1" in
+  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+  -*) bad "the first argument is the fetched folder, not the option '$1' (see --help)" ;;
+esac
 src=$1; shift
 [[ "$src" == /* ]] || src="$caller/$src"
 gpu=h200
@@ -38,14 +44,17 @@ command=""  # default: said to be device-check's usual call, not copied from any
 dest_root=bench/results
 fixtures_root=tests/fixtures
 while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || { usage; exit 2; }
+  case "$1" in
+    --gpu|--date|--command|--dest-root|--fixtures-root) [ $# -ge 2 ] || bad "$1 needs a value" ;;
+    *) bad "unknown option '$1' (see --help)" ;;
+  esac
   case "$1" in
     --gpu) gpu=$2 ;;
     --date) date=$2 ;;
     --command) command=$2 ;;
-    --dest-root) dest_root=$2 ;;
-    --fixtures-root) fixtures_root=$2 ;;
-    *) usage; exit 2 ;;
+    # Relative to the caller, as DIR is.
+    --dest-root) dest_root=$2; [[ "$dest_root" == /* ]] || dest_root="$caller/$dest_root" ;;
+    --fixtures-root) fixtures_root=$2; [[ "$fixtures_root" == /* ]] || fixtures_root="$caller/$fixtures_root" ;;
   esac
   shift 2
 done
@@ -138,6 +147,7 @@ prebuilt=$(grep -m1 -E '^flopscope [0-9]' "$dest/probe.txt" || true)
 
 # The reports, made from the copies, where this checkout has a built flopscope.
 fs=${FLOPSCOPE:-build/tools/flopscope}
+[ -z "${FLOPSCOPE:-}" ] || [[ "$fs" == /* ]] || fs="$caller/$fs"  # a path given is the caller's
 results=()
 for f in bench.json bench_large.json profile.json; do [ -f "$dest/$f" ] && results+=("$dest/$f"); done
 if [ -x "$fs" ] && [ ${#results[@]} -gt 0 ]; then
@@ -156,6 +166,8 @@ if [ -x "$fs" ] && [ ${#results[@]} -gt 0 ]; then
   else
     echo "record-device-results: flopscope report failed on these files (see above); no report made" >&2
   fi
+elif [ ${#results[@]} -gt 0 ]; then
+  echo "record-device-results: no report made: no flopscope at $fs (build it, or set FLOPSCOPE)"
 fi
 echo "record-device-results: ${#copied[@]} files filed in $dest with PROVENANCE.md"
 

@@ -8,6 +8,11 @@
 # The CUDA toolkit (nvcc, cudart, cuBLAS, CUPTI, NVTX) is not installed here:
 # it comes with the machine. Without it flopscope builds its host-only part.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  *) echo "setup-deps.sh: unknown argument '$1' (it takes none; see scripts/setup-deps.sh --help)" >&2; exit 2 ;;
+esac
 
 APT_PACKAGES=(cmake ninja-build g++ libgtest-dev nlohmann-json3-dev libcli11-dev python3-pip)
 # The HTML report is tested in headless Chromium; its screenshot is read with libpng.
@@ -41,7 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python tools live in a private prefix so they never disturb the system's.
-PYTOOLS="${FLOPSCOPE_PYTOOLS:-$(cd "$(dirname "$0")/.." && pwd)/.pytools}"
+PYTOOLS="$(cd "$(dirname "$0")/.." && pwd)/.pytools"  # where test.sh, bench.sh and CMake look
 # .installed names the packages last installed there: a changed list reinstalls.
 if [ "$(cat "$PYTOOLS/.installed" 2>/dev/null)" != "${PIP_PACKAGES[*]}" ] ||
    [ ! -x "$PYTOOLS/bin/cuobjdump" ] || [ ! -x "$PYTOOLS/bin/nvdisasm" ]; then

@@ -5,6 +5,10 @@
 # printed "[  SKIPPED ]" skipped even if LeakSanitizer failed it at exit.
 #   scripts/test-report.sh BUILD_DIR CTEST_STDOUT_FILE [--sanitizers]
 set -euo pipefail
+if [ $# -lt 2 ] || [ $# -gt 3 ] || { [ $# -eq 3 ] && [ "$3" != --sanitizers ]; }; then
+  echo "usage: scripts/test-report.sh BUILD_DIR CTEST_STDOUT_FILE [--sanitizers]" >&2
+  exit 2
+fi
 build=$1 ctest_out=$2 sanitizers=${3:-}
 log="$build/Testing/Temporary/LastTest.log"
 [ -f "$log" ] || { echo "test-report.sh: no $log: did ctest run in $build?" >&2; exit 2; }

@@ -13,7 +13,7 @@
 # without it.
 set -u
 src=$1 build=$2
-lib="${FLOPSCOPE_PYTOOLS:-$src/.pytools}/site/nvidia/cu13/lib"
+lib="$src/.pytools/site/nvidia/cu13/lib"
 cupti="$lib/libcupti.so.13"
 loader="$build/tests/inject_loader"
 fs="$build/tools/flopscope"

@@ -128,6 +128,20 @@ grep -q "not given to record-device-results.sh" "$dest_root/h200/2026-12-05/PROV
 (cd "$tmp" && FLOPSCOPE="$build/tools/flopscope" bash "$src/scripts/record-device-results.sh" cut --date 2026-12-06 \
    --dest-root "$dest_root" --fixtures-root "$tmp/fixtures-rel" >"$tmp/out" 2>"$tmp/err") ||
   fail "exit $? filing a folder named relative to the caller"
+[ -s "$dest_root/h200/2026-12-06/PROVENANCE.md" ] || fail "the relative DIR's folder was not filed"
+# So are a relative --dest-root and --fixtures-root (they were the checkout's).
+(cd "$tmp" && FLOPSCOPE="$build/tools/flopscope" bash "$src/scripts/record-device-results.sh" cut --date 2026-12-07 \
+   --dest-root rel-results --fixtures-root rel-fixtures >"$tmp/out" 2>"$tmp/err") ||
+  fail "exit $? filing into relative roots"
+[ -s "$tmp/rel-results/h200/2026-12-07/PROVENANCE.md" ] || fail "a relative --dest-root was not the caller's"
+[ ! -e "$src/rel-results" ] || fail "a relative --dest-root was filed in the checkout"
+# Bad options name themselves; --help is help.
+run "$fetched" --dest-root "$dest_root" --bogus x
+[ $? -eq 2 ] && grep -q "unknown option '--bogus'" "$tmp/err" || fail "an unknown option was not named"
+run "$fetched" --gpu
+[ $? -eq 2 ] && grep -q -- "--gpu needs a value" "$tmp/err" || fail "an option without its value was not named"
+bash "$src/scripts/record-device-results.sh" --help | grep -q "Files what one scripts/device-check.sh run" ||
+  fail "--help prints no help"
 run "$fetched" --date 12/01/2026 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "a bad --date was not refused with exit 2"
 mkdir -p "$tmp/empty"
