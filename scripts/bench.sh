@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
            out="$2"; [[ "$out" == /* ]] || out="$caller/$out"; shift 2 ;;
     --no-setup) setup=0; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' scripts/bench.sh; exit 0 ;;  # from the checkout's root
     *) echo "bench.sh: unknown option '$1' (see scripts/bench.sh --help)" >&2; exit 2 ;;
   esac
 done

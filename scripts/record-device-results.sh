@@ -33,7 +33,7 @@ bad() { echo "record-device-results: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || { usage; exit 2; }
 case "$1" in
-  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^set /{/^#/p}' scripts/record-device-results.sh; exit 0 ;;  # from the checkout's root
   -*) bad "the first argument is the fetched folder, not the option '$1' (see --help)" ;;
 esac
 src=$1; shift

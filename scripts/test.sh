@@ -14,7 +14,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-sanitize) sanitize=0 ;;
     --no-setup) setup=0 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' scripts/test.sh; exit 0 ;;  # from the checkout's root
     *) echo "test.sh: unknown option '$arg' (see scripts/test.sh --help)" >&2; exit 2 ;;
   esac
 done

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "flopscope/device.h"
+#include "flopscope/error.h"
+#include "flopscope/results.h"  // read_file
 
 namespace flopscope {
 
@@ -52,6 +54,14 @@ std::string nvidia_driver_from_proc(std::string_view text) {
     at = end;
   }
   return "";
+}
+
+std::string read_nvidia_driver() {
+  try {
+    return nvidia_driver_from_proc(read_file("/proc/driver/nvidia/version", 1 << 16));
+  } catch (const Error&) {
+    return "";
+  }
 }
 
 }  // namespace flopscope

@@ -7,7 +7,6 @@
 
 #include "flopscope/device.h"
 #include "flopscope/error.h"
-#include "flopscope/results.h"  // read_file
 
 namespace flopscope {
 
@@ -60,10 +59,7 @@ std::optional<DeviceInfo> query_device(int device) {
   d.memory_bytes = double(p.totalGlobalMem);
   d.driver_version = version_string(driver);
   d.cuda_runtime_version = version_string(runtime);
-  try {  // absent in some containers: the field stays empty
-    d.nvidia_driver = nvidia_driver_from_proc(read_file("/proc/driver/nvidia/version", 1 << 16));
-  } catch (const Error&) {
-  }
+  d.nvidia_driver = read_nvidia_driver();
   if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) d.gpu_key = g->key;
   return d;
 }

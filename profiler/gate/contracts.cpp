@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "flopscope/error.h"
@@ -716,6 +717,7 @@ std::vector<Contract> parse_contracts(const std::string& file_text, const std::s
   // An editor's UTF-8 byte order mark is not part of the first line's kernel id.
   const std::string text = file_text.rfind("\xEF\xBB\xBF", 0) == 0 ? file_text.substr(3) : file_text;
   std::vector<Contract> out;
+  std::unordered_map<std::string, int> line_of;  // a contract's text -> its line
   int line_no = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -742,8 +744,8 @@ std::vector<Contract> parse_contracts(const std::string& file_text, const std::s
     c.subject = p.selector(words, 0, true, "the selector");
     p.assertion(c, line.substr(colon + 1));
     // Checked twice, it would count twice among the passed or failed.
-    for (const Contract& earlier : out)
-      if (earlier.text == c.text) p.fail("repeats line " + std::to_string(earlier.line) + "; give each contract once");
+    if (const auto [at, fresh] = line_of.emplace(c.text, line_no); !fresh)
+      p.fail("repeats line " + std::to_string(at->second) + "; give each contract once");
     out.push_back(std::move(c));
   }
   if (out.empty())

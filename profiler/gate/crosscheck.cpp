@@ -84,30 +84,40 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   // So flopscope's kernels are pooled both ways.
   std::map<std::string, Pool> by_signature, by_function;
   std::vector<std::string> our_order;  // signatures
+  auto counted = [](const RunRecord& r) { return r.family == "app" && !r.name.empty() && r.hw && !r.hw->metrics.empty(); };
+  auto add_run = [](Pool& p, const RunRecord& r) {
+    add_launches(p.launches, r.launches);
+    p.add(r.hw->metrics, double(r.launches));
+  };
   for (const RunRecord& r : doc.runs) {
-    if (r.family != "app" || r.name.empty() || !r.hw || r.hw->metrics.empty()) continue;
+    if (!counted(r)) continue;
     const std::string sig = demangle(r.name);
     if (!by_signature.count(sig)) our_order.push_back(sig);
-    for (Pool* p : {&by_signature[sig], &by_function[kernel_short_name(sig)]}) {
-      add_launches(p->launches, r.launches);
-      p->add(r.hw->metrics, double(r.launches));
-    }
+    add_run(by_signature[sig], r);
   }
+  // A bare name of ncu's that is one of flopscope's whole signatures (an
+  // extern "C" kernel, which has no mangled form; a function with one
+  // overload) claims that kernel alone: it is left out of the function-name
+  // pools, which match the other names.
+  std::set<std::string> claimed;
+  for (const NcuLaunch& l : ncu.launches)
+    if (l.kernel.rfind("_Z", 0) != 0 && by_signature.count(demangle(l.kernel))) claimed.insert(demangle(l.kernel));
+  for (const RunRecord& r : doc.runs)
+    if (counted(r) && !claimed.count(demangle(r.name))) add_run(by_function[kernel_short_name(demangle(r.name))], r);
   if (our_order.empty())
     throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
                     "'flopscope profile --set bytes|flops|roofline --out F -- APP' (a bench results file sums "
                     "kernels per run; a timing profile has no counters)");
-  std::map<std::string, Pool> theirs;
+  // Keyed by name and matching: a claimed signature "gemm_kernel" and the
+  // function name "gemm_kernel" of other rows are two kernels.
+  std::map<std::pair<std::string, bool>, Pool> theirs;
   std::vector<std::pair<std::string, bool>> ncu_order;  // (key, matched by signature)
   std::set<std::string> ncu_metrics;                    // with a value on some launch
   for (const NcuLaunch& l : ncu.launches) {
-    // A name flopscope has as a whole signature (an extern "C" kernel's bare
-    // name, which has no mangled form) matches that kernel alone, not every
-    // C++ kernel of the same function name.
     const std::string printed = demangle(l.kernel);
-    const bool mangled = l.kernel.rfind("_Z", 0) == 0 || by_signature.count(printed) > 0;
+    const bool mangled = l.kernel.rfind("_Z", 0) == 0 || claimed.count(printed) > 0;
     const std::string k = mangled ? printed : kernel_short_name(printed);
-    auto [it, fresh] = theirs.try_emplace(k);
+    auto [it, fresh] = theirs.try_emplace({k, mangled});
     if (fresh) ncu_order.emplace_back(k, mangled);
     add_launches(it->second.launches, 1);
     it->second.add(l.metrics, 1);
@@ -135,7 +145,8 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   // Matching by function name pools only what flopscope saw in several
   // template instances (a bare name, extern "C" or cuBLAS's, has none).
   std::map<std::string, int> instances;  // function name -> flopscope's signatures of it
-  for (const auto& [sig, pool] : by_signature) ++instances[kernel_short_name(sig)];
+  for (const auto& [sig, pool] : by_signature)
+    if (!claimed.count(sig)) ++instances[kernel_short_name(sig)];
   const auto pooled = std::count_if(ncu_order.begin(), ncu_order.end(), [&](const auto& k) {
     const auto it = instances.find(k.first);
     return !k.second && it != instances.end() && it->second > 1;
@@ -154,7 +165,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
       continue;
     }
     (mangled ? matched_signatures : matched_functions).insert(k);
-    const Pool& t = theirs.at(k);
+    const Pool& t = theirs.at({k, mangled});
     rep.kernels.push_back({k, mine->second.launches, t.launches, rep.rows.size(), 0});
     const std::map<std::string, double> a = mine->second.means(), b = t.means();
     std::string lacking;  // metrics ncu has for other kernels but not this one

@@ -193,18 +193,33 @@ std::string point_label(const ChartPoint& p) { return p.key > 0 ? key_mark(p.key
 
 namespace {
 
-/// How many flat roof lines (other than `own`) cross box `b`.
-size_t flat_lines_crossed(const RooflineChart& c, const ChartBox& b, const ChartRoof& own) {
-  size_t n = 0;
-  for (const ChartRoof& r : c.roofs) {
-    if (r.memory || &r == &own) continue;
-    const double y = c.py(r.y0);
-    n += y > b.y0 && y < b.y1 && c.px(r.x0) < b.x1 && b.x0 < c.px(r.x1);
+/// Whether the segment (x0, y0)-(x1, y1) passes through box `b` (Liang-Barsky clipping).
+bool segment_crosses(const ChartBox& b, double x0, double y0, double x1, double y1) {
+  double t0 = 0, t1 = 1;
+  const double dx = x1 - x0, dy = y1 - y0;
+  const double p[] = {-dx, dx, -dy, dy}, q[] = {x0 - b.x0, b.x1 - x0, y0 - b.y0, b.y1 - y0};
+  for (int i = 0; i < 4; ++i) {
+    if (p[i] == 0) {
+      if (q[i] <= 0) return false;  // parallel to this edge and outside it (or on it)
+      continue;
+    }
+    const double t = q[i] / p[i];
+    if (p[i] < 0) t0 = std::max(t0, t);
+    else t1 = std::min(t1, t);
+    if (t0 >= t1) return false;
   }
+  return true;
+}
+
+/// How many roof lines, flat or sloped, other than `own` cross box `b`.
+size_t roof_lines_crossed(const RooflineChart& c, const ChartBox& b, const ChartRoof& own) {
+  size_t n = 0;
+  for (const ChartRoof& r : c.roofs)
+    if (&r != &own) n += segment_crosses(b, c.px(r.x0), c.py(r.y0), c.px(r.x1), c.py(r.y1));
   return n;
 }
 
-/// A flat roof's label next to its line, clear of the other flat lines and
+/// A flat roof's label next to its line, clear of the other roofs' lines and
 /// labels: above the line at the right end, else below it, else the same
 /// further left (a measured peak's line a few units from its datasheet twin's
 /// crossed the label stacked onto it), past the line's left end only if it
@@ -221,7 +236,7 @@ void place_flat_roof_label(const RooflineChart& c, ChartRoof& r, const BoxGrid& 
       const ChartBox b = roof_label_boxes(r).front();
       if (b.y0 < c.top || b.y1 > c.bottom) continue;
       const size_t cost =
-          flat_lines_crossed(c, b, r) + (b.x0 < start ? 1 : 0) + 1000 * placed.count_overlaps(b);
+          roof_lines_crossed(c, b, r) + (b.x0 < start ? 1 : 0) + 1000 * placed.count_overlaps(b);
       if (cost < best_cost) best_cost = cost, best_x = x, best_y = y;
       if (cost == 0) break;
     }

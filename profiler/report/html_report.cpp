@@ -338,8 +338,8 @@ void device_section(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
       << "<dt>compute capability</dt><dd>" << v.cc_major << "." << v.cc_minor << "</dd>\n"
       << "<dt>SMs</dt><dd>" << v.sm_count << "</dd>\n<dt>max SM clock</dt><dd>" << fmt_fixed(v.max_sm_clock_mhz, 0)
       << " MHz</dd>\n<dt>memory</dt><dd>" << fmt_fixed(v.memory_bytes / 1e9, 1) << " GB</dd>\n"
-      << "<dt>driver / runtime</dt><dd>" << e(driver_text(v)) << " / CUDA runtime " << e(v.cuda_runtime_version)
-      << "</dd>\n";
+      << "<dt>driver / runtime</dt><dd>" << e(driver_text(v))
+      << (v.cuda_runtime_version.empty() ? std::string() : " / CUDA runtime " + e(v.cuda_runtime_version)) << "</dd>\n";
   } else {
     o << "<dt>device</dt><dd>not recorded</dd>\n";
   }

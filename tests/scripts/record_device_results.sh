@@ -140,8 +140,9 @@ run "$fetched" --dest-root "$dest_root" --bogus x
 [ $? -eq 2 ] && grep -q "unknown option '--bogus'" "$tmp/err" || fail "an unknown option was not named"
 run "$fetched" --gpu
 [ $? -eq 2 ] && grep -q -- "--gpu needs a value" "$tmp/err" || fail "an option without its value was not named"
-bash "$src/scripts/record-device-results.sh" --help | grep -q "Files what one scripts/device-check.sh run" ||
-  fail "--help prints no help"
+# --help named by a path relative to another folder (it read "$0" after its cd).
+(cd "$tmp" && bash "$(realpath --relative-to="$tmp" "$src")/scripts/record-device-results.sh" --help) |
+  grep -q "Exit codes: 0 filed" || fail "--help prints no help, or not to its end"
 run "$fetched" --date 12/01/2026 --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "a bad --date was not refused with exit 2"
 mkdir -p "$tmp/empty"

@@ -524,6 +524,31 @@ TEST(Crosscheck, AnExternCKernelMatchesItselfAlone) {
   ASSERT_NE(ffma, nullptr);
   EXPECT_TRUE(ffma->ok) << ffma->flopscope << " vs " << ffma->ncu;
   for (const std::string& n : r.notes) EXPECT_EQ(n.find("matched by function name"), std::string::npos) << n;
+
+  // Beside a C++ kernel of that function name, printed demangled (ncu's
+  // default): each matches its own, in either order of ncu's rows (the bare
+  // name and the function name shared one bucket, and the first row chose
+  // how it matched: FAIL one way, PASS the other).
+  ResultsDoc two = doc;
+  two.runs.erase(two.runs.begin() + 2);  // gemm_kernel<64>, C++: only the extern "C" one keeps its counts
+  std::string demangled = text;
+  for (size_t at; (at = demangled.find(test::kNcuGemm128)) != std::string::npos;)
+    demangled.replace(at, std::string(test::kNcuGemm128).size(),
+                      "void gemm_kernel<128>(const float *, const float *, float *, int, int, int)");
+  const size_t first = demangled.find('\n', demangled.find("\"ID\"")) + 1;  // under the header
+  const size_t bare = demangled.find(",\"gemm_kernel\",");
+  const size_t bare_row = demangled.rfind('\n', bare) + 1, bare_end = demangled.find('\n', bare) + 1;
+  std::string bare_first = demangled;  // the bare name's row moved to the top
+  const std::string row = bare_first.substr(bare_row, bare_end - bare_row);
+  bare_first.erase(bare_row, bare_end - bare_row);
+  bare_first.insert(first, row);
+  for (const std::string& csv : {demangled, bare_first}) {
+    const CrosscheckReport both = crosscheck_ncu(two, parse_ncu_csv(csv, "n.csv"), {});
+    EXPECT_TRUE(both.passed()) << render_crosscheck_text(both);
+    size_t named = 0;
+    for (const auto& kernel : both.kernels) named += kernel.key == "gemm_kernel";
+    EXPECT_EQ(named, 2u) << render_crosscheck_text(both);  // the extern "C" one, and <128> by function name
+  }
 }
 
 // Hand-made after the review's onemetric.csv and na2.csv: what flopscope

@@ -457,10 +457,16 @@ TEST(RooflineChart, FlatRoofLabelsSitOnTheirOwnLine) {
       const double w = chart::text_width(r.label) * 10.5 / 11;
       const ChartBox b{r.label_x - w, r.label_y - 10, r.label_x, r.label_y + 2};
       ++labels;
+      // Any other roof's line, flat or sloped, through the box (sampled along it).
       for (const ChartRoof& o : c.roofs) {
-        if (o.memory || &o == &r) continue;
-        const double y = c.py(o.y0);
-        crossed += y > b.y0 && y < b.y1 && c.px(o.x0) < b.x1 && b.x0 < c.px(o.x1);
+        if (&o == &r) continue;
+        bool through = false;
+        for (int i = 0; i <= 400 && !through; ++i) {
+          const double t = i / 400.0;
+          const double x = c.px(o.x0) + t * (c.px(o.x1) - c.px(o.x0)), y = c.py(o.y0) + t * (c.py(o.y1) - c.py(o.y0));
+          through = x > b.x0 && x < b.x1 && y > b.y0 && y < b.y1;
+        }
+        crossed += through;
       }
       // Beside its own line: its box's edge within a few units of it.
       const double own = c.py(r.y0);
@@ -474,8 +480,9 @@ TEST(RooflineChart, FlatRoofLabelsSitOnTheirOwnLine) {
     ++charts;
   }
   EXPECT_EQ(charts, 3u);
-  // Most labels find a place no other line crosses (peaks 2-10 units apart leave some none).
-  EXPECT_LE(2 * crossed, labels) << crossed << " of " << labels;
+  // Nearly every label finds a place no other roof's line crosses (peaks 2-10
+  // units apart can leave one none): 1 of 39 here.
+  EXPECT_LE(6 * crossed, labels) << crossed << " of " << labels;
 }
 
 // A sloped roof's label lies along the line where memory-bound runs sit: it

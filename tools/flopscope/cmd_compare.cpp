@@ -8,6 +8,7 @@
 #include "cli_util.h"
 #include "exit_codes.h"
 #include "flopscope/ci_report.h"
+#include "flopscope/error.h"  // one_line
 #include "flopscope/gate.h"
 #include "load_results.h"
 
@@ -101,7 +102,8 @@ void add_compare_command(Command app) {
     const ResultsDoc base = load_results(opt->baseline);
     const ResultsDoc cur = load_results(opt->current);
     const CompareReport rep = compare_results(base, cur, g, opt->baseline, opt->current);
-    for (const auto& w : rep.warnings) std::fprintf(stderr, "flopscope: warning: %s\n", w.c_str());
+    // Warnings quote the files (device names, drivers): one line, controls escaped.
+    for (const auto& w : rep.warnings) std::fprintf(stderr, "flopscope: warning: %s\n", one_line(w).c_str());
     // The files first: the text ends with the exit code, which a failed write changes.
     write_outputs({{opt->md, opt->md.empty() ? "" : render_compare_markdown(rep), "Markdown"},
                    {opt->junit, opt->junit.empty() ? "" : render_compare_junit(rep), "JUnit XML"},

@@ -253,6 +253,8 @@ void attach_peaks(ResultsDoc& doc) {
     }
   }
   if (doc.device) {
+    // CUPTI's device record names no driver; this machine's is the one that ran it.
+    if (doc.device->nvidia_driver.empty()) doc.device->nvidia_driver = read_nvidia_driver();
     const DeviceInfo& d = *doc.device;
     if (const GpuSpec* g = find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)) doc.device->gpu_key = g->key;
     try {

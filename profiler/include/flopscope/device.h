@@ -41,6 +41,9 @@ std::string device_count_failure(int cuda_error, std::string_view description, i
 /// The NVIDIA driver's version ("580.159.04") in the text of
 /// /proc/driver/nvidia/version; empty when the text holds none.
 std::string nvidia_driver_from_proc(std::string_view text);
+/// This machine's NVIDIA driver version, from /proc/driver/nvidia/version;
+/// empty where that file is absent (no driver; some containers).
+std::string read_nvidia_driver();
 
 /// The peaks to judge a device by: its datasheet when it is in the database,
 /// otherwise derived from its architecture, SM count and reported clock.
