@@ -328,8 +328,8 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
     }
     if (!q.available) {
       if (auto it = shared.find(q.key); it != shared.end())
-        q.note = "counted as " + it->second.owner + ": " + chip + " has one counter, " + it->second.counter +
-                 ", for several source types";
+        q.note = "counted as " + it->second.owner + " (ask for " + it->second.owner + "): " + chip +
+                 " has one counter, " + it->second.counter + ", for several source types";
       else if (spec.candidates.empty())
         q.note = chip + " has " + spec.missing_note;
       else

@@ -329,8 +329,9 @@ int profile_and_report(const ProfileOptions& o, SignalsHeld& held) {
   attach_peaks(c.doc);
   // Where CUPTI was refused, the driver's version can say it is too old for
   // this build (asked only then: it loads libcuda into this process).
-  const bool refused = std::any_of(c.statuses.begin(), c.statuses.end(),
-                                   [](const cupti::InjectStatus& s) { return s.cupti_result != 0; });
+  const auto refusals = std::count_if(c.statuses.begin(), c.statuses.end(),
+                                      [](const cupti::InjectStatus& s) { return s.cupti_result != 0; });
+  const bool refused = refusals > 0;
   const cupti::ProfileOutcome outcome =
       cupti::judge_profile(c, app, o.command[0], refused ? cupti::installed_driver_version() : 0);
   if (!c.doc.runs.empty())
@@ -349,9 +350,7 @@ int profile_and_report(const ProfileOptions& o, SignalsHeld& held) {
   };
   // A file of no runs where CUPTI refused every process would replace an
   // earlier results file with nothing that was profiled.
-  const bool all_refused = std::all_of(c.statuses.begin(), c.statuses.end(),
-                                       [](const cupti::InjectStatus& s) { return s.cupti_result != 0; });
-  const bool profiled = !c.doc.runs.empty() || !all_refused;
+  const bool profiled = !c.doc.runs.empty() || size_t(refusals) < c.statuses.size();
   if (!o.out.empty() && profiled)
     writing([&] { write_output(o.out, to_json_text(c.doc) + "\n", "results"); });
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
