@@ -93,7 +93,7 @@ TEST(GemmGpu, WgmmaMatchesTheReferenceOnSm90) {
 }
 
 // gemm.mma_sync_tma: mma.sync warps on the same ring; warps whose 64 columns
-// lie past n skip their MMAs (n = 8, 136, 264, 384, 520, 1000, 2056 leave 1 to 3 of a
+// lie past n skip their MMAs (n = 8, 136, 264, 384, 520, 2056 leave 1 to 3 of a
 // tile's 4 column warps idle).
 TEST(GemmGpu, MmaSyncTmaMatchesTheReferenceOnSm90) {
   FLOPSCOPE_REQUIRE_GPU();
