@@ -116,15 +116,18 @@ std::string find_inject_library() {
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
 constexpr int kForwardedCount = int(std::size(kForwarded));
 volatile sig_atomic_t g_child = 0;
-
-void forward_signal(int sig, siginfo_t* info, void*) {
-  const bool from_terminal = (sig == SIGINT || sig == SIGQUIT) && info && info->si_code == SI_KERNEL;
-  if (g_child > 0 && !from_terminal) ::kill(pid_t(g_child), sig);
-}
-
 // After the application ended: the first signal waits until the outputs are
 // written and the private temporary directory is gone (SignalsHeld).
 volatile sig_atomic_t g_held = 0;
+
+void forward_signal(int sig, siginfo_t* info, void*) {
+  const bool from_terminal = (sig == SIGINT || sig == SIGQUIT) && info && info->si_code == SI_KERNEL;
+  if (g_child > 0) {
+    if (!from_terminal) ::kill(pid_t(g_child), sig);
+  } else if (g_held == 0) {
+    g_held = sig;  // the application has just ended: held, as below, not dropped
+  }
+}
 
 void hold_signal(int sig, siginfo_t*, void*) {
   if (g_held == 0) g_held = sig;
