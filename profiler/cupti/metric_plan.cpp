@@ -47,6 +47,11 @@ const std::vector<std::string>& tensor_types() {
 }
 
 namespace {
+bool is_tensor_type(const std::string& word) {
+  const auto& all = tensor_types();
+  return std::find(all.begin(), all.end(), word) != all.end();
+}
+
 std::vector<std::string> canonical_order(std::vector<std::string> v) {
   const auto& all = tensor_types();
   auto rank = [&](const std::string& x) { return std::find(all.begin(), all.end(), x) - all.begin(); };
@@ -66,8 +71,7 @@ std::vector<std::string> parse_tensor_list(std::string_view list) {
     if (word == "all" || word == "none")
       throw_bad_input("'" + word + "' stands alone in a tensor list, not beside other types (got '" +
                       std::string(list) + "')");
-    const auto& all = tensor_types();
-    if (std::find(all.begin(), all.end(), word) == all.end())
+    if (!is_tensor_type(word))
       throw_bad_input("unknown tensor type '" + word + "' (use a comma list of fp64, tf32, fp16, "
                       "bf16, fp8, or 'all' or 'none')");
     if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
@@ -280,10 +284,9 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
   const auto chips = supported_chips();
   if (std::find(chips.begin(), chips.end(), chip) == chips.end())
     throw_bad_input("unknown chip '" + chip + "' (CUPTI supports: " + joined(chips, " ") + ")");
-  const auto& types = tensor_types();
   std::vector<std::string> asked;
   for (const auto& t : tensor) {
-    if (std::find(types.begin(), types.end(), t) == types.end())
+    if (!is_tensor_type(t))
       throw_bad_input("unknown tensor type '" + t + "' (use fp64, tf32, fp16, bf16 or fp8)");
     if (std::find(asked.begin(), asked.end(), t) == asked.end()) asked.push_back(t);
   }

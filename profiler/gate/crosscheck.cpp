@@ -89,11 +89,12 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
     add_launches(p.launches, r.launches);
     p.add(r.hw->metrics, double(r.launches));
   };
-  for (const RunRecord& r : doc.runs) {
-    if (!counted(r)) continue;
-    const std::string sig = demangle(r.name);
+  std::vector<std::pair<const RunRecord*, std::string>> counted_runs;  // and their signatures
+  for (const RunRecord& r : doc.runs)
+    if (counted(r)) counted_runs.emplace_back(&r, demangle(r.name));
+  for (const auto& [r, sig] : counted_runs) {
     if (!by_signature.count(sig)) our_order.push_back(sig);
-    add_run(by_signature[sig], r);
+    add_run(by_signature[sig], *r);
   }
   // A bare name of ncu's that is one of flopscope's whole signatures (an
   // extern "C" kernel, which has no mangled form; a function with one
@@ -101,9 +102,10 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   // pools, which match the other names.
   std::set<std::string> claimed;
   for (const NcuLaunch& l : ncu.launches)
-    if (l.kernel.rfind("_Z", 0) != 0 && by_signature.count(demangle(l.kernel))) claimed.insert(demangle(l.kernel));
-  for (const RunRecord& r : doc.runs)
-    if (counted(r) && !claimed.count(demangle(r.name))) add_run(by_function[kernel_short_name(demangle(r.name))], r);
+    if (l.kernel.rfind("_Z", 0) != 0)
+      if (std::string printed = demangle(l.kernel); by_signature.count(printed)) claimed.insert(std::move(printed));
+  for (const auto& [r, sig] : counted_runs)
+    if (!claimed.count(sig)) add_run(by_function[kernel_short_name(sig)], *r);
   if (our_order.empty())
     throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
                     "'flopscope profile --set bytes|flops|roofline --out F -- APP' (a bench results file sums "
