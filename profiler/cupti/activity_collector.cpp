@@ -31,6 +31,15 @@ namespace flopscope::cupti {
 namespace {
 
 std::atomic<bool> g_fork_child{false};  // see watch_fork()
+thread_local int tls_callback_depth = 0;  // see in_collector_callback()
+
+// Marks this thread as inside a collector callback while it lives.
+struct InCallback {
+  InCallback() { ++tls_callback_depth; }
+  ~InCallback() { --tls_callback_depth; }
+  InCallback(const InCallback&) = delete;
+  InCallback& operator=(const InCallback&) = delete;
+};
 
 // The NVTX tracker's key for the calling thread: a number never given to
 // another thread. Not the kernel's thread id, which Linux hands to a new
@@ -458,6 +467,7 @@ namespace {
 // record, never the run.
 void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* data) {
   if (in_fork_child()) return;  // its parent owns the profile; a lock may be held forever
+  const InCallback inside;
   try {
     if (domain == CUPTI_CB_DOMAIN_NVTX)
       CollectorAccess::on_nvtx(cbid, static_cast<const CUpti_NvtxData*>(data));
@@ -480,6 +490,7 @@ void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t* buffer, 
     std::free(buffer);
     return;
   }
+  const InCallback inside;
   const DecodedBuffer decoded = decode_buffer(buffer, valid);
   size_t dropped = 0;
   if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) != CUPTI_SUCCESS) dropped = 0;
@@ -520,6 +531,8 @@ void watch_fork() {
 }
 
 bool in_fork_child() { return g_fork_child.load(std::memory_order_relaxed); }
+
+bool in_collector_callback() { return tls_callback_depth > 0; }
 
 ActivityCollector& ActivityCollector::instance() {
   static ActivityCollector* c = new ActivityCollector();  // never destroyed: used at exit

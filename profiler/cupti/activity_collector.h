@@ -51,6 +51,11 @@ std::string cupti_library_path();
 void watch_fork();
 /// True in a fork() child of a process that called watch_fork().
 bool in_fork_child();
+/// True on a thread inside one of the collector's CUPTI callbacks, which may
+/// hold the collector's lock and CUPTI's: an exit() there (from a signal
+/// handler of the application's) must not flush or snapshot, or it waits on
+/// itself forever.
+bool in_collector_callback();
 
 class ActivityCollector {
  public:

@@ -34,6 +34,11 @@
 //   nvtx-sigterm-twice  the same with a second SIGTERM 20 ms after the first, as a
 //                    signal to the process group arrives: it is taken by the same
 //                    thread, inside the callback, once the first handler returns
+//   nvtx-sigterm-exit  nvtx-sigterm under a SIGTERM handler of the application's
+//                    (installed before CUDA started) that calls exit(0), as many C and
+//                    C++ programs do: the signal most often lands inside the callback
+//   nvtx-sigterm-exit-late  the same handler installed after CUDA started (it
+//                    replaces the library's)
 //   hup-ignored      SIGHUP ignored before CUDA starts, then raised, then SIGTERM: the
 //                    process dies of the SIGTERM, and the write says so
 //   sigterm-twice    SIGTERM to one thread, and 20 ms later to another, as a signal sent to
@@ -80,6 +85,8 @@ namespace {
 volatile sig_atomic_t g_handled = 0;
 
 void on_term(int) { g_handled = 1; }
+
+void exit_on_term(int) { std::exit(0); }
 
 void on_segv_return(int) { g_handled = 1; }
 
@@ -188,6 +195,7 @@ int main(int argc, char** argv) {
   }
   const std::string action = argc == 4 ? argv[3] : "";
   if (action == "sigterm-handled") ::signal(SIGTERM, on_term);
+  if (action == "nvtx-sigterm-exit") ::signal(SIGTERM, exit_on_term);
   if (action == "sigint-reraise" || action == "int-then-term") ::signal(SIGINT, on_term);
   if (action == "abort-slow") ::signal(SIGABRT, on_abort_slowly);
   if (action == "segv-resethand") install_segv(on_segv_return, SA_RESETHAND);
@@ -239,7 +247,8 @@ int main(int argc, char** argv) {
     ::raise(SIGHUP);
     ::raise(SIGTERM);
   }
-  if (action.rfind("nvtx-sigterm", 0) == 0 || action == "nvtx-sigterm-twice") nvtx_until_sigterm(action == "nvtx-sigterm-twice");
+  if (action == "nvtx-sigterm-exit-late") ::signal(SIGTERM, exit_on_term);
+  if (action.rfind("nvtx-sigterm", 0) == 0) nvtx_until_sigterm(action == "nvtx-sigterm-twice");
   if (action == "sigterm-twice") signal_twice();
   if (action == "term-then-segv") {
     const struct rlimit none = {0, 0};

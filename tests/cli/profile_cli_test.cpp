@@ -502,6 +502,20 @@ TEST(ProfileCliFakeCupti, ARepeatInsideACallbackDoesNotStallTheWrite) {
 // An output that cannot be written once the application has run (its
 // directory removed meanwhile) is one line: the application's exit status and
 // the notes on how it ended still come (it once exited 2 with neither).
+// A handler of the application's that calls exit() on SIGTERM, taken inside
+// the collector's NVTX callback: the exit handler's write needed the lock that
+// thread held, and the process hung for good (here until its 20 s alarm). Its
+// results are now those of its last write, and it says so. Whether the
+// handler was installed before CUDA started (the library's handler runs first,
+// and its helper waits on that lock too) or after (it replaced the library's).
+TEST(ProfileCliFakeCupti, ExitFromASignalHandlerInsideACallbackDoesNotHang) {
+  for (const char* action : {"nvtx-sigterm-exit", "nvtx-sigterm-exit-late"}) {
+    SCOPED_TRACE(action);
+    auto r = profile_with_fake_cupti({"cuda", "0", action});
+    EXPECT_EQ(r.exit_code, 0) << r.err;  // 142: the alarm ended a hung process
+  }
+}
+
 TEST(ProfileCliFakeCupti, AnOutputLostAfterTheRunKeepsTheAppsStatus) {
   const std::string dir = flopscope::test::temp_dir() + "/gone";
   std::filesystem::create_directory(dir);

@@ -171,6 +171,15 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
 void on_exit() {
   if (!g) return;
   g->exiting = true;
+  // exit() from a signal handler that interrupted one of our callbacks: the
+  // write needs what this thread holds (it hung the process for good).
+  if (flopscope::cupti::in_collector_callback() && ::getpid() == g->pid) {
+    std::fprintf(stderr,
+                 "flopscope-inject: process %d called exit() inside a CUDA or NVTX call (from a signal handler?): "
+                 "its results are those of its last write\n",
+                 int(g->pid));
+    return;
+  }
   write_outputs("exit", true);
 }
 
