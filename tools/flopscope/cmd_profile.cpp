@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,12 +126,8 @@ void forward_signal(int sig, siginfo_t* info, void*) {
   if (g_child > 0) {
     if (!from_terminal) ::kill(pid_t(g_child), sig);
   } else if (g_held == 0) {
-    g_held = sig;  // the application has just ended: held, as below, not dropped
+    g_held = sig;  // the application has ended: held until flopscope is done (SignalsHeld)
   }
-}
-
-void hold_signal(int sig, siginfo_t*, void*) {
-  if (g_held == 0) g_held = sig;
 }
 
 // `handler` on the forwarded signals while it lives. A signal flopscope
@@ -162,21 +159,38 @@ class SignalHandlers {
   bool installed_[kForwardedCount] = {};
 };
 
-// A signal that arrives once the application has ended (while the processes'
-// files are merged and reported) would end flopscope with its temporary
-// directory, up to 192 MiB of counter files a process, left behind. It is held
-// until then, and then takes its action: 128 + the signal, as before.
+// The forwarded signals' handlers, from just before the application starts
+// until flopscope is done. While it runs they pass signals on; once it has
+// ended (while the processes' files are merged and reported) they hold the
+// first one, which would have ended flopscope with its temporary directory,
+// up to 192 MiB of counter files a process, left behind. It then takes its
+// action: 128 + the signal, as before. One object from start to end, so no
+// moment is left between the two uses with the default actions back.
 class SignalsHeld {
  public:
-  void start() { handlers_.emplace(hold_signal); }
+  void start() { handlers_.emplace(forward_signal); }
   /// Restores the handlers; a held signal then ends flopscope (the default
   /// action) once what it printed is flushed.
   void take_action() {
     handlers_.reset();
-    if (g_held == 0) return;
+    if (g_held != 0) end_by_signal(int(g_held));
+  }
+
+  /// Ends flopscope by `sig`'s default action, without a core dump, once what
+  /// it printed is flushed; returns only where that action does not end it.
+  static void end_by_signal(int sig) {
     std::cout.flush();
     std::fflush(nullptr);
-    ::raise(int(g_held));
+    const struct rlimit no_core = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(sig, &dfl, nullptr);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    ::raise(sig);
   }
 
  private:
@@ -189,7 +203,8 @@ bool is_managed_env(const std::string& e) {
   return e.rfind("FLOPSCOPE_PROFILE_", 0) == 0;
 }
 
-cupti::AppExit run_app(const std::vector<std::string>& command, const std::vector<std::string>& extra_env) {
+cupti::AppExit run_app(const std::vector<std::string>& command, const std::vector<std::string>& extra_env,
+                       SignalsHeld& signals) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     const std::string s = *e;
@@ -207,7 +222,6 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
 
   std::fflush(stdout);
   std::fflush(stderr);
-  SignalHandlers forwarding(forward_signal);
   // The forwarded signals wait while the application starts, until g_child
   // names it: one arriving in between was neither passed on nor acted on.
   // The application starts with the mask flopscope had.
@@ -215,6 +229,7 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
   sigemptyset(&forwarded);
   for (int s : kForwarded) sigaddset(&forwarded, s);
   ::pthread_sigmask(SIG_BLOCK, &forwarded, &mask);
+  signals.start();
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setsigmask(&attr, &mask);
@@ -301,7 +316,7 @@ void save_counter_files(const std::string& dir, const std::string& target) {
   write_output(target, merged, "raw counters");
 }
 
-int profile_and_report(const ProfileOptions& o, SignalsHeld& held) {
+int profile_and_report(const ProfileOptions& o, SignalsHeld& held, int& app_signal) {
   cupti::InjectConfig cfg;
   cfg.metric_set = o.set;
   cfg.counters = !o.counters.empty();
@@ -320,8 +335,8 @@ int profile_and_report(const ProfileOptions& o, SignalsHeld& held) {
   std::vector<std::string> env = cupti::inject_environment(cfg);
   env.push_back("CUDA_INJECTION64_PATH=" + lib);
   env.push_back("NVTX_INJECTION64_PATH=" + lib);
-  const cupti::AppExit app = run_app(o.command, env);
-  held.start();
+  const cupti::AppExit app = run_app(o.command, env, held);
+  app_signal = app.signal;
   // Processes the application left running write no more (they find the
   // directory gone and say so), so what is read is what is removed.
   tmp.seal();
@@ -379,8 +394,15 @@ int profile_and_report(const ProfileOptions& o, SignalsHeld& held) {
 
 int run_profile(const ProfileOptions& o) {
   SignalsHeld held;
-  const int code = profile_and_report(o, held);  // its temporary directory is gone now
+  int app_signal = 0;
+  const int code = profile_and_report(o, held, app_signal);  // its temporary directory is gone now
   held.take_action();
+  // An application a signal ended ends flopscope by the same signal, as GNU
+  // timeout and sudo do: a shell then sees the signal, and a Ctrl-C stops a
+  // loop of `flopscope profile` as it stops a loop of the application (bash
+  // goes on after a child that exits, even with 130). The status is 128 + the
+  // signal either way.
+  if (app_signal != 0 && code == 128 + app_signal) SignalsHeld::end_by_signal(app_signal);
   return code;
 }
 #endif
