@@ -53,6 +53,10 @@ int64_t env_int(const std::function<const char*(const char*)>& getenv, const cha
 
 }  // namespace
 
+int inject_period_from_env(const std::function<const char*(const char*)>& getenv) {
+  return int(env_int(getenv, kEnvPeriodMs, 5000, INT_MAX));
+}
+
 InjectConfig inject_config_from_env(const std::function<const char*(const char*)>& getenv) {
   InjectConfig c;
   if (const char* d = getenv(kEnvProfileDir)) c.dir = d;
@@ -70,7 +74,7 @@ InjectConfig inject_config_from_env(const std::function<const char*(const char*)
       begin = nl + 1;
     }
   }
-  c.period_ms = int(env_int(getenv, kEnvPeriodMs, 5000, INT_MAX));
+  c.period_ms = inject_period_from_env(getenv);
   if (const char* set = getenv(kEnvSet); set && *set) c.metric_set = set;
   if (const char* w = getenv(kEnvCounters)) c.counters = std::string(w) == "1";
   if (const char* t = getenv(kEnvTensor)) {

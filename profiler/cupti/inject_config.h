@@ -35,6 +35,10 @@ std::vector<std::string> inject_environment(const InjectConfig& c);
 /// Reads the configuration through `getenv` (std::getenv in the library).
 /// Throws bad_input naming the variable when a number is malformed.
 InjectConfig inject_config_from_env(const std::function<const char*(const char*)>& getenv);
+/// FLOPSCOPE_PROFILE_PERIOD_MS alone (5000 when unset), for `flopscope
+/// profile`, which replaces the other variables for the application: a stale
+/// one left in the user's shell must not fail it.
+int inject_period_from_env(const std::function<const char*(const char*)>& getenv);
 
 /// Whose files: a process, and which of its program images (0 for the first;
 /// 1, 2, ... for a program it exec()s, which keeps the pid, or a later process

@@ -96,6 +96,18 @@ TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {
       << none.err;
 }
 
+// The application gets profile's own FLOPSCOPE_PROFILE_* variables: one left
+// in the user's shell is replaced, not read (a stale one once failed the run),
+// except the period, which profile takes from there (docs/profile.md).
+TEST(ProfileCli, StaleVariablesAreReplacedAndOnlyThePeriodIsRead) {
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c", "test -z \"$FLOPSCOPE_PROFILE_LAUNCH_COUNT\""},
+                   {"FLOPSCOPE_PROFILE_LAUNCH_COUNT=-1", "FLOPSCOPE_PROFILE_LAUNCH_SKIP=x"});
+  EXPECT_EQ(r.exit_code, flopscope::test::profile_exit_without_cuda()) << r.err;
+  auto bad = run_cli({"profile", "--", "/bin/true"}, {"FLOPSCOPE_PROFILE_PERIOD_MS=-5"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("FLOPSCOPE_PROFILE_PERIOD_MS='-5' is not a whole number"), std::string::npos) << bad.err;
+}
+
 // The program and the files its arguments name are inputs: an output there
 // would replace them (`--out train.py -- python train.py`).
 TEST(ProfileCli, AnOutputThatIsTheProgramOrItsArgumentIsRefused) {
@@ -262,6 +274,23 @@ TEST(ProfileCli, MalformedVariableInTheAppLeavesItUnprofiled) {
   EXPECT_EQ(r.exit_code, 7) << r.err;  // the application's own status, passed on
   EXPECT_NE(r.err.find("flopscope-inject: not profiling: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("FLOPSCOPE_PROFILE_PERIOD_MS"), std::string::npos) << r.err;
+}
+
+// A profile directory this process cannot see (the environment carried to
+// another node, or a process started after profile ended): one line, and the
+// library does not start (it once subscribed, paying for callbacks whose
+// writes it then said went to a directory that was "gone").
+TEST(ProfileCli, AProfileDirectoryNotHereLeavesTheProcessUnprofiled) {
+  auto r = run_cli({"profile", "--", "/bin/sh", "-c",
+                    std::string("FLOPSCOPE_PROFILE_DIR=/nonexistent-flopscope-dir ") + FLOPSCOPE_INJECT_LOADER +
+                        " cuda 7"},
+                   {std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.err.find("flopscope-inject: not profiling: FLOPSCOPE_PROFILE_DIR=/nonexistent-flopscope-dir is not a "
+                       "directory on this host"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("is gone"), std::string::npos) << r.err;
 }
 
 // ---- the injection library past CUPTI's start, without a GPU -----------------------

@@ -327,7 +327,7 @@ int profile_and_report(const ProfileOptions& o, SignalsHeld& held, int& app_sign
   cfg.filter.nvtx_include = o.nvtx_include;
   { cupti::LaunchFilter check(cfg.filter); }  // bad input fails here, not in the app
   // The periodic rewrite interval may be tuned from the environment (docs/profile.md).
-  cfg.period_ms = cupti::inject_config_from_env([](const char* n) { return std::getenv(n); }).period_ms;
+  cfg.period_ms = cupti::inject_period_from_env([](const char* n) { return std::getenv(n); });
   const std::string lib = find_inject_library();
   PrivateTempDir tmp("flopscope-profile");  // the processes' files; removed at the end
   cfg.dir = tmp.path().string();

@@ -414,6 +414,14 @@ void start_once() {
                    flopscope::cupti::kEnvProfileDir);
       return;
     }
+    // Carried to a process that cannot see it (srun to other nodes), or to
+    // one started after `flopscope profile` ended: nothing to profile for.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(cfg.dir, ec)) {
+      std::fprintf(stderr, "flopscope-inject: not profiling: %s=%s is not a directory on this host\n",
+                   flopscope::cupti::kEnvProfileDir, cfg.dir.c_str());
+      return;
+    }
     g = new State;
     g->cfg = std::move(cfg);
     g->pid = ::getpid();
