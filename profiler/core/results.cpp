@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <vector>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -193,13 +194,41 @@ std::filesystem::path output_target(const std::string& path) {
     throw_bad_input(path + ": not a regular file (a device, pipe or directory); give a file path");
   // A file this process's stdout or stderr is redirected to (--csv /dev/stdout
   // > f): the rename would unlink it, and what was printed there with it.
-  struct stat out_st {}, target_st {};
-  if (::stat(target.c_str(), &target_st) == 0)
+  struct stat out_st {}, target_st {}, dir_st {};
+  const bool exists = ::stat(target.c_str(), &target_st) == 0;
+  // In a sticky directory (/tmp, a shared folder) only a file's owner, or
+  // the directory's, may replace it: the rename would fail after earlier
+  // outputs of the same command were already replaced.
+  if (exists && ::stat(dir.c_str(), &dir_st) == 0 && (dir_st.st_mode & S_ISVTX) && ::geteuid() != 0 &&
+      target_st.st_uid != ::geteuid() && dir_st.st_uid != ::geteuid())
+    throw_bad_input(path + ": owned by another user in a sticky directory, so it cannot be replaced; give "
+                           "another file");
+  if (exists)
     for (const int fd : {STDOUT_FILENO, STDERR_FILENO})
       if (::fstat(fd, &out_st) == 0 && out_st.st_dev == target_st.st_dev && out_st.st_ino == target_st.st_ino)
         throw_bad_input(path + ": this command's standard " + (fd == STDOUT_FILENO ? "output" : "error") +
                         " goes there too; give another file");
   return target;
+}
+
+// A new file `<dir>/<prefix><random>`, made by this call: O_EXCL and
+// O_NOFOLLOW, with a name no one can guess ahead, so that a file or symbolic
+// link someone planted there is never written through (a predictable name
+// once let another user aim a report at any file). -1 with errno on failure.
+// O_CLOEXEC: a profiled application writes these too, and the programs it
+// starts meanwhile must not inherit them.
+int create_new_file(const std::filesystem::path& dir, const std::string& prefix, std::filesystem::path& made) {
+  static std::mt19937_64 random{std::random_device{}() ^ uint64_t(::getpid())};
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    char suffix[17];
+    std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(random()));
+    std::string name = prefix;
+    name.append(suffix);
+    made = dir / name;
+    const int fd = ::open(made.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;  // errno EEXIST: sixteen names taken
 }
 }  // namespace
 
@@ -211,8 +240,8 @@ void check_output_path(const std::string& path) {
   // Permissions, a read-only mount or a pseudo file system show only when a
   // file is made: make one now, before any work, as the write will.
   const fs::path dir = dir_of(target);
-  const fs::path probe = dir / (".flopscope-probe." + std::to_string(::getpid()));
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  fs::path probe;
+  const int fd = create_new_file(dir, ".flopscope-probe.", probe);
   if (fd < 0) {
     const int err = errno;
     // ENOENT in a directory that exists: one that makes no new files (/proc).
@@ -253,16 +282,12 @@ void write_files_atomic(const std::vector<FileToWrite>& files) {
   };
   for (const FileToWrite& f : files) {
     const fs::path target = output_target(f.path);
-    // Same directory, so the rename is atomic; the pid keeps writers apart,
-    // the index files of one call. The name is cut so that a target near the
-    // 255-byte name limit still has one.
-    std::string tmp_name = ".";
-    tmp_name.append(target.filename().string().substr(0, 200)).append(".tmp.");
-    tmp_name.append(std::to_string(::getpid())).append(".").append(std::to_string(staged.size()));
-    const fs::path tmp = dir_of(target) / tmp_name;
-    // O_CLOEXEC: a profiled application writes these too, and the programs it
-    // starts meanwhile must not inherit them.
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    // Same directory, so the rename is atomic. The name is cut so that a
+    // target near the 255-byte name limit still has one.
+    std::string prefix = ".";
+    prefix.append(target.filename().string().substr(0, 200)).append(".tmp.");
+    fs::path tmp;
+    const int fd = create_new_file(dir_of(target), prefix, tmp);
     if (fd < 0) {
       const std::string why = std::strerror(errno);
       remove_staged();

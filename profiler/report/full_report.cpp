@@ -246,7 +246,8 @@ std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, boo
   }
   std::string out = "\nper NVTX range (kernels launched in the range or its subranges, summed)\n";
   out += t.render(width, color) + ranges_more_line(rows.size());
-  if (any_hw) out += "hw: hardware-counted FLOPs, per-launch mean x launches; '(n counted)': launches with counters.\n";
+  if (any_hw) out += "hw: hardware-counted FLOPs, per-launch mean x launches; '(n counted)': launches in profile lines with counters\n"
+           "(a line's mean stands for all its launches).\n";
   return out;
 }
 

@@ -311,7 +311,7 @@ void nvtx_table(std::ostringstream& o, const std::vector<RangeRow>& rows, size_t
     return;
   }
   o << "<div class=\"scroll\"><table class=\"sortable\" id=\"nvtx-" << d << "\"><thead><tr>" << th("range", false)
-    << th("launches", true) << th("with counters", true) << th("GPU time", true) << th("hw tensor FLOPs", true)
+    << th("launches", true) << th("in lines with counters", true) << th("GPU time", true) << th("hw tensor FLOPs", true)
     << th("hw CUDA-core FLOPs", true) << "</tr></thead><tbody>\n";
   for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) {
     const RangeRow& r = rows[i];

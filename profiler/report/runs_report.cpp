@@ -223,7 +223,7 @@ std::string render_csv(const ResultsDoc& doc) {
        << csv_field(shape_string(r.shape)) << ',' << csv_field(r.name) << ',' << csv_field(r.nvtx) << ','
        << r.launches << ',' << csv_number(r.time_s.median) << ','
        << csv_number(r.time_s.p10) << ',' << csv_number(r.time_s.p90) << ',';
-    opt(r.sm_clock_mhz);
+    opt(known_sm_clock_mhz(r));
     // Model figures are empty where the views show '-' (no model: a profiled
     // application's kernel, a raw counter file's run); 0 would read as modelled.
     const bool modelled = shows_model(r);
@@ -264,7 +264,7 @@ std::string render_csv(const ResultsDoc& doc) {
     if (r.validation) os << (r.validation->passed ? "true" : "false") << ',' << csv_number(r.validation->max_rel_err);
     else os << ',';
     os << ',';
-    opt(r.power_w);
+    opt(known_power_w(r));
     os << ',';
     if (r.clock_limits) os << csv_field(clock_limits_text(*r.clock_limits));
     os << '\n';

@@ -150,7 +150,8 @@ std::vector<PeakRow> peak_rows(const ResultsDoc& doc) {
 }
 
 std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc) {
-  if (!doc.peaks.measured || !(run.time_s.median > 0)) return std::nullopt;
+  // No model (an application's kernel, a raw counter file's run): "-", as the datasheet MFU.
+  if (!shows_model(run) || !doc.peaks.measured || !(run.time_s.median > 0)) return std::nullopt;
   auto peak = lookup(doc.peaks.measured->flops_per_s, run.precision);
   if (!peak) return std::nullopt;
   return run.model.flops / run.time_s.median / *peak;
@@ -437,6 +438,16 @@ std::optional<double> shown_peak_tflops(const RunRecord& r) {
   return r.derived.peak_tflops;
 }
 
+std::optional<double> known_sm_clock_mhz(const RunRecord& r) {
+  if (!r.sm_clock_mhz || !(*r.sm_clock_mhz > 0)) return std::nullopt;
+  return r.sm_clock_mhz;
+}
+
+std::optional<double> known_power_w(const RunRecord& r) {
+  if (!r.power_w || !(*r.power_w > 0)) return std::nullopt;
+  return r.power_w;
+}
+
 std::string clock_limits_text(const std::vector<std::string>& limits) {
   std::string text;
   for (const std::string& l : limits) text += (text.empty() ? "" : ";") + l;
@@ -448,8 +459,8 @@ std::vector<std::string> clock_limit_notes(const ResultsDoc& doc) {
   for (const RunRecord& r : doc.runs) {
     if (!r.clock_limits || r.clock_limits->empty()) continue;
     std::string line = run_title(r) + ": " + clock_limits_text(*r.clock_limits);
-    if (r.power_w) line += ", " + fmt_fixed(*r.power_w, 0) + " W";
-    if (r.sm_clock_mhz) line += ", " + fmt_fixed(*r.sm_clock_mhz, 0) + " MHz";
+    if (const auto w = known_power_w(r)) line += ", " + fmt_fixed(*w, 0) + " W";
+    if (const auto mhz = known_sm_clock_mhz(r)) line += ", " + fmt_fixed(*mhz, 0) + " MHz";
     lines.push_back(std::move(line));
   }
   return lines;

@@ -196,6 +196,13 @@ TEST(Report, PowerAndClockLimits) {
   const std::string html = render_report_html({d});
   EXPECT_NE(html.find("<li>gemm.cublas.bf16 m=8192 n=8192 k=8192: sw_power_cap;hw_thermal, 699 W, 1545 MHz</li>"),
             std::string::npos);
+  // 0 is "not known" (results-format.md): no "0 W, 0 MHz", and empty CSV cells.
+  d.runs[0].power_w = 0;
+  d.runs[0].sm_clock_mhz = 0;
+  EXPECT_NE(render_terminal(d, 200, false).find("k=8192: sw_power_cap;hw_thermal\n"), std::string::npos);
+  const auto zero = lines(render_csv(d));
+  EXPECT_NE(zero[1].find(",,sw_power_cap;hw_thermal"), std::string::npos) << zero[1];
+  EXPECT_EQ(zero[1].find(",0,"), std::string::npos) << zero[1];
 }
 
 TEST(Table, ShrinksToWidth) {

@@ -1110,3 +1110,18 @@ TEST(TerminalReport, AFileOfPeaksAloneSaysItHasNoRuns) {
   EXPECT_EQ(md.find("| kernel |"), std::string::npos) << md;
   EXPECT_NE(md.find("| bf16_tensor | 989.4 TFLOP/s | 848.9 TFLOP/s |"), std::string::npos) << md;
 }
+
+// MFU against the measured peaks needs the run's model FLOPs: an application
+// kernel (`profile`) has none, and shows "-" there as beside the datasheet
+// MFU (it once showed an invented 0.0).
+TEST(MeasuredMfu, OnlyForModelledRuns) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  ASSERT_TRUE(doc.peaks.measured);
+  RunRecord& r = doc.runs.front();
+  const auto peak = doc.peaks.measured->flops_per_s.find(r.precision);
+  ASSERT_NE(peak, doc.peaks.measured->flops_per_s.end());
+  ASSERT_TRUE(mfu_measured(r, doc));
+  EXPECT_DOUBLE_EQ(*mfu_measured(r, doc), r.model.flops / r.time_s.median / peak->second);
+  r.family = "app";
+  EXPECT_FALSE(mfu_measured(r, doc));
+}

@@ -260,6 +260,26 @@ TEST(Results, SeveralFilesAreWrittenAllOrNone) {
   EXPECT_EQ(slurp(dir + "/b.xml"), "new b\n");
 }
 
+// The temporary file is made new (O_EXCL, O_NOFOLLOW) under a name no one can
+// guess: a symbolic link planted under the old name, the pid and an index,
+// once took the content to the file it pointed at, and was then renamed over
+// the output.
+TEST(Results, APlantedLinkIsNeverWrittenThrough) {
+  namespace fs = std::filesystem;
+  const std::string dir = test::temp_dir();
+  write_file_atomic(dir + "/victim.txt", "victim\n");
+  for (int i = 0; i < 4; ++i)
+    fs::create_symlink(dir + "/victim.txt",
+                       dir + "/.r.md.tmp." + std::to_string(::getpid()) + "." + std::to_string(i));
+  write_file_atomic(dir + "/r.md", "report\n");
+  EXPECT_EQ(slurp(dir + "/victim.txt"), "victim\n");
+  EXPECT_FALSE(fs::is_symlink(dir + "/r.md"));
+  EXPECT_EQ(slurp(dir + "/r.md"), "report\n");
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += fs::is_regular_file(fs::symlink_status(e.path()));
+  EXPECT_EQ(files, 2);  // victim.txt and r.md: no temporary file left behind
+}
+
 // ---- Validation: what a results file may hold (docs/results-format.md) ----------
 
 namespace {

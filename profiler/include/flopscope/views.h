@@ -137,7 +137,7 @@ struct RangeRow {
   std::string path;  ///< "step0/forward"
   int depth = 0;     ///< 0 for a top-level range
   int64_t launches = 0;                ///< kernel launches inside it or its subranges
-  int64_t launches_with_counters = 0;  ///< of which have hardware FLOPs
+  int64_t launches_with_counters = 0;  ///< of which in profile lines with hardware FLOPs (a line's mean stands for all its launches)
   double gpu_time_s = 0;               ///< their kernel time (profile_total_s)
   std::map<std::string, double> hw_by_pipe;  ///< totals: per-launch mean x launches
   double hw_tensor = 0, hw_cuda_core = 0;
@@ -177,6 +177,10 @@ std::optional<double> model_tflops(const RunRecord& r);
 /// The run's peak TFLOP/s (its MFU/HFU denominator); none where the GPU's
 /// table has no peak for its precision (the file reads 0), shown as "-".
 std::optional<double> shown_peak_tflops(const RunRecord& r);
+/// The run's SM clock and board power where known: a file's 0 means not
+/// known (results-format.md), shown as nothing, never as "0 MHz".
+std::optional<double> known_sm_clock_mhz(const RunRecord& r);
+std::optional<double> known_power_w(const RunRecord& r);
 /// The arithmetic intensity a runs table shows: the hardware's when counted,
 /// else the model's; none for an application kernel without counters.
 std::optional<double> shown_intensity(const RunRecord& r);
