@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 
@@ -88,8 +89,28 @@ std::string interval(const TimingComparison& t) {
 }
 std::string median_text(double s) { return s > 0 ? fmt_time(s) : "-"; }
 
+// A work change as a percentage with the digits it needs to be seen: a gated
+// change once printed as "+0.0%", or as "+2.0%" against a 2% tolerance.
+std::string work_pct(const WorkDelta& d) {
+  if (d.base == 0) return "new";
+  const double change = (d.cur / d.base - 1) * 100, tolerance = d.tolerance * 100;
+  char shown[48], tol[48];
+  for (int decimals = 1; decimals <= 6; ++decimals) {
+    std::snprintf(shown, sizeof shown, "%+.*f%%", decimals, change);
+    std::snprintf(tol, sizeof tol, "%.*f", decimals, tolerance);
+    const double read = std::fabs(std::strtod(shown, nullptr));
+    if (read != 0 && read != std::strtod(tol, nullptr)) return shown;
+  }
+  std::snprintf(shown, sizeof shown, "%+.2g%%", change);
+  return shown;
+}
+
+std::string gated_text(const WorkDelta& d) {
+  return d.gated ? " (gated: beyond the " + pct_int(d.tolerance) + " tolerance)" : "";
+}
+
 std::string delta_text(const WorkDelta& d) {
-  const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
+  const std::string rel = work_pct(d);
   // A change four digits cannot show (one FLOP more, gated at
   // --flops-tolerance 0) is given in full, with the difference.
   if (num(d.base) == num(d.cur))
@@ -104,8 +125,7 @@ std::string work_summary(const RunComparison& r) {
   for (const auto& d : r.work) {
     hw = hw || d.quantity.rfind("hw.", 0) == 0;
     if (!d.changed) continue;
-    const std::string rel = d.base != 0 ? signed_pct(d.cur / d.base) : std::string("new");
-    out += (out.empty() ? "" : ", ") + d.quantity + " " + rel + (d.gated ? " (gated)" : "");
+    out += (out.empty() ? "" : ", ") + d.quantity + " " + work_pct(d) + (d.gated ? " (gated)" : "");
   }
   // Gated quantities the current run lacks.
   const std::string unchecked =
@@ -203,7 +223,8 @@ int exit_code_of(Outcome o) {
 
 std::string method_line(const GateOptions& o) {
   return "time: Hodges-Lehmann ratio current/baseline, " + pct_int(o.confidence) +
-         " Mann-Whitney (Moses) interval, threshold " + pct_int(o.threshold) +
+         " Mann-Whitney (Moses) interval, threshold " + pct_int(o.threshold) + " (unchanged: the " +
+         pct_int(o.equivalence_confidence) + " interval within it)" +
          ", clocks: " + to_string(o.clock) + "; work: FLOPs within " +
          pct_int(o.flops_tolerance) + ", bytes within " + pct_int(o.bytes_tolerance) +
          ", gate on " + to_string(o.work_gate);
@@ -241,18 +262,21 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
                     : r->inconclusive()                      ? Color::yellow
                     : r->timing.verdict == Verdict::faster ? Color::green
                                                            : Color::none;
-    t.add_row({tt(r->key.id), tt(shape_string(r->key.shape)), median_text(r->timing.base_median),
+    // The NVTX path tells a profiled application's rows apart (one kernel, many ranges).
+    t.add_row({tt(r->key.id + (r->key.nvtx.empty() ? "" : " [" + r->key.nvtx + "]")),
+               tt(shape_string(r->key.shape)), median_text(r->timing.base_median),
                median_text(r->timing.cur_median), change(r->timing), interval(r->timing),
                Cell(verdict_word(*r), c)});
   }
   os << t.render(100, color);
+  os << "method: " << method_line(rep.options) << "\n";
   for (const auto* r : ordered(rep)) {
-    const bool plain = r->timing.verdict == Verdict::unchanged && !r->work_changed() &&
+    const bool plain = r->timing.verdict == Verdict::unchanged && !r->timing.remark && !r->work_changed() &&
                        r->notes.empty();
     if (plain) continue;
     os << "  " << tt(r->key.label()) << ": " << tt(r->timing.reason) << "\n";
     for (const auto& d : r->work)
-      if (d.changed) os << "    work: " << tt(delta_text(d)) << (d.gated ? " (gated)" : "") << "\n";
+      if (d.changed) os << "    work: " << tt(delta_text(d)) << gated_text(d) << "\n";
     for (const auto& n : r->notes) os << "    note: " << tt(n) << "\n";
   }
   for (const auto& k : rep.only_in_baseline)
@@ -290,11 +314,11 @@ std::string render_compare_markdown(const CompareReport& rep) {
   }
   std::ostringstream details;
   for (const auto* r : ordered(rep)) {
-    if (r->timing.verdict == Verdict::unchanged && !r->work_changed() && r->notes.empty())
+    if (r->timing.verdict == Verdict::unchanged && !r->timing.remark && !r->work_changed() && r->notes.empty())
       continue;
     details << "- " << md_code(r->key.label()) << ": " << md_cell(r->timing.reason);
     for (const auto& d : r->work)
-      if (d.changed) details << "; " << md_cell(delta_text(d)) << (d.gated ? " (gated)" : "");
+      if (d.changed) details << "; " << md_cell(delta_text(d)) << gated_text(d);
     for (const auto& n : r->notes) details << "; " << md_cell(n);
     details << "\n";
   }
@@ -321,7 +345,7 @@ std::string render_compare_junit(const CompareReport& rep) {
                        median_text(r.timing.cur_median) + ", change " + change(r.timing) +
                        ", interval " + interval(r.timing) + ": " + r.timing.reason;
     for (const auto& d : r.work)
-      if (d.changed) body += "\nwork: " + delta_text(d) + (d.gated ? " (gated)" : "");
+      if (d.changed) body += "\nwork: " + delta_text(d) + gated_text(d);
     for (const auto& n : r.notes) body += "\nnote: " + n;
     if (r.regression()) {
       ++failures;

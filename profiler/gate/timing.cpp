@@ -8,6 +8,7 @@
 
 #include "flopscope/error.h"
 #include "flopscope/gate.h"
+#include "flopscope/table.h"  // fmt_time
 
 namespace flopscope {
 
@@ -211,6 +212,12 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
       t.verdict = Verdict::unchanged;
       t.ratio = t.ci_low = t.ci_high = t.eq_low = t.eq_high = t.p10_ratio = t.p90_ratio = 1;
       t.reason = "every sample of both runs reads 0 s (below the timer's resolution)";
+    } else if (zb == base.size() && zc == 0) {
+      t.reason = "every baseline sample reads 0 s (below the timer's resolution), the current run's median " +
+                 fmt_time(t.cur_median) + ": no ratio exists; the current run is measurable, the baseline was not";
+    } else if (zc == cur.size() && zb == 0) {
+      t.reason = "every current sample reads 0 s (below the timer's resolution), the baseline's median " +
+                 fmt_time(t.base_median) + ": no ratio exists; the baseline was measurable, the current run is not";
     } else {
       t.reason = "timing samples read 0 s (baseline " + std::to_string(zb) + ", current " + std::to_string(zc) +
                  "): below the timer's resolution, too short to compare";
@@ -271,7 +278,18 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
                " threshold)" + established;
   } else if (t.eq_low > 1 / band && t.eq_high < band) {
     t.verdict = Verdict::unchanged;
-    t.reason = "any change is within the " + thr + " threshold";
+    // The interval it was decided on, which is narrower than the one shown
+    // beside it (a 99% interval reaching past the threshold read as a contradiction).
+    t.reason = "the " + pct_plain(opt.equivalence_confidence) + " interval " + pct(t.eq_low) + ".." +
+               pct(t.eq_high) + " lies within the " + thr + " threshold";
+  } else if (t.ci_high / t.ci_low < band) {
+    // Narrower than the threshold and still undecided: it straddles an edge.
+    // More samples narrow it, but a change of about the threshold is the cause.
+    t.verdict = Verdict::inconclusive;
+    const double edge = t.ci_high >= band ? band : 1 / band;
+    t.reason = "a change of about the threshold: the estimate " + pct(t.ratio) + " and its interval " +
+               pct(t.ci_low) + ".." + pct(t.ci_high) + " straddle " + pct(edge) +
+               "; more samples may settle which side";
   } else {
     t.verdict = Verdict::inconclusive;
     t.reason = "too noisy to call: the interval " + pct(t.ci_low) + ".." + pct(t.ci_high) +
@@ -323,6 +341,7 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     if (all_slower || all_faster) {
       t.reason += "; timings are bimodal, but every mode moved";
     } else if (modes_match) {
+      t.remark = true;
       char buf[200];
       std::snprintf(buf, sizeof buf,
                     "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), but each mode "
@@ -330,6 +349,7 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
                     t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100);
       t.reason += buf;
     } else if (all_within) {
+      t.remark = true;
       char buf[160];
       std::snprintf(buf, sizeof buf, "; %s timings are bimodal (two modes %.1f%% apart), but every mode is within it",
                     t.cur_modes.bimodal ? "current" : "baseline", (m.slow_mode / m.fast_mode - 1) * 100);
@@ -349,6 +369,7 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     // worth seeing (throttling or contention in a share of the repetitions).
     t.reason += "; but p90 moved " + pct(t.p90_ratio) + ": a tail of the current run is " +
                 (t.p90_ratio > 1 ? "slower" : "faster");
+    t.remark = true;
   } else if ((t.verdict == Verdict::slower && (t.p10_ratio < half || t.p90_ratio < half)) ||
              (t.verdict == Verdict::faster && (t.p10_ratio > 1 / half || t.p90_ratio > 1 / half))) {
     // A real change moves the whole distribution; throttling in a share of

@@ -353,6 +353,28 @@ TEST(GateStats, VerdictsOnClearCases) {
   // A 20% change is unchanged under a 25% threshold.
   o.threshold = 0.25;
   EXPECT_EQ(compare_timings(base, shifted(same, 1.2), o).verdict, Verdict::unchanged);
+  // "unchanged" gives the interval it was decided on, the 90% one: the 99%
+  // interval beside it in the table may reach past the threshold.
+  const auto equal = compare_timings(base, same, GateOptions{});
+  char expected[120];
+  std::snprintf(expected, sizeof expected, "the 90%% interval %+.1f%%..%+.1f%% lies within the 5%% threshold",
+                (equal.eq_low - 1) * 100, (equal.eq_high - 1) * 100);
+  EXPECT_EQ(equal.reason, expected);
+  EXPECT_FALSE(equal.remark);
+}
+
+// A change of about the threshold with little noise: the interval is narrow
+// and straddles the threshold's edge. The reason says so, not "too noisy".
+TEST(GateStats, AChangeAtTheThresholdIsNotCalledNoise) {
+  std::vector<double> base;
+  for (int i = 0; i < 30; ++i) base.push_back(1e-3 * (1 + 0.0002 * i));  // 1 ms, 0.6% wide
+  const auto cur = shifted(base, 1.0495);
+  const auto t = compare_timings(base, cur, GateOptions{});
+  ASSERT_EQ(t.verdict, Verdict::inconclusive) << t.reason;
+  ASSERT_LT(t.ci_low, 1.05);
+  ASSERT_GE(t.ci_high, 1.05);
+  EXPECT_EQ(t.reason.rfind("a change of about the threshold: the estimate +", 0), 0u) << t.reason;
+  EXPECT_NE(t.reason.find(" straddle +5.0%; more samples may settle which side"), std::string::npos) << t.reason;
 }
 
 // With 5 samples a side no 99% interval exists (the Moses index is negative),
@@ -427,6 +449,17 @@ TEST(GateStats, ZeroSamplesAreBelowTheTimersResolution) {
   const auto mixed = compare_timings(zeros, some, GateOptions{});
   EXPECT_EQ(mixed.verdict, Verdict::inconclusive);
   EXPECT_NE(mixed.reason.find("read 0 s (baseline 30, current 5)"), std::string::npos) << mixed.reason;
+  // From below the timer's resolution to measurable: no ratio, but the reason
+  // says which run was measurable (it blamed the timer for both).
+  const std::vector<double> ms(30, 1e-3);
+  const auto up = compare_timings(zeros, ms, GateOptions{});
+  EXPECT_EQ(up.verdict, Verdict::inconclusive);
+  EXPECT_NE(up.reason.find("every baseline sample reads 0 s (below the timer's resolution), the current run's "
+                           "median 1.000 ms: no ratio exists; the current run is measurable, the baseline was not"),
+            std::string::npos)
+      << up.reason;
+  EXPECT_NE(compare_timings(ms, zeros, GateOptions{}).reason.find("the baseline was measurable, the current run is not"),
+            std::string::npos);
   // In a file: the run is inconclusive, the others are compared.
   ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
   b.runs[0].time_s.samples[3] = 0;
@@ -446,7 +479,24 @@ TEST(GateStats, ASlowTailIsNotedOnUnchanged) {
   ASSERT_EQ(t.verdict, Verdict::unchanged) << t.reason;
   EXPECT_NE(t.reason.find("but p90 moved +"), std::string::npos) << t.reason;
   EXPECT_NE(t.reason.find("a tail of the current run is slower"), std::string::npos) << t.reason;
+  EXPECT_TRUE(t.remark);
   EXPECT_EQ(compare_timings(base, base, GateOptions{}).reason.find("p90"), std::string::npos);
+  // In a report, that reason is shown beside "unchanged" (the terminal and
+  // Markdown views once left such a run out of their details).
+  ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
+  a.runs[0].time_s.samples = base;
+  b.runs[0].time_s.samples = cur;
+  for (ResultsDoc* d : {&a, &b}) {
+    auto s = d->runs[0].time_s.samples;
+    std::sort(s.begin(), s.end());
+    d->runs[0].time_s.median = s[s.size() / 2];
+    d->runs[0].time_s.p10 = s[s.size() / 10];
+    d->runs[0].time_s.p90 = s[s.size() * 9 / 10];
+  }
+  const CompareReport rep = cmp(a, b);
+  ASSERT_EQ(find(rep, "gemm.cublas.bf16").timing.verdict, Verdict::unchanged);
+  EXPECT_NE(render_compare_text(rep, false, true).find("a tail of the current run is slower"), std::string::npos);
+  EXPECT_NE(render_compare_markdown(rep).find("a tail of the current run is slower"), std::string::npos);
 }
 
 // NVML's clock-limit reasons the current run had and the baseline did not are
@@ -523,6 +573,14 @@ TEST(GateMatching, BenchsOwnNvtxRangeDoesNotTellRunsApart) {
   const auto other = cmp(a, b);
   ASSERT_EQ(other.only_in_current.size(), 1u);
   EXPECT_EQ(other.only_in_current[0].label(), "gemm.cublas.bf16 k=8192 n=8192 m=8192 [step/forward]");
+  // The terminal table names it beside the kernel, as the Markdown table does:
+  // a profiled application's rows of one kernel were told apart by nothing.
+  a.runs[0].nvtx = "step/forward";
+  std::reverse(b.runs[0].shape.begin(), b.runs[0].shape.end());
+  const auto ranged = cmp(a, b);
+  ASSERT_EQ(ranged.runs.size(), 2u);
+  EXPECT_NE(render_compare_text(ranged, false, true).find("gemm.cublas.bf16 [step/forward]"), std::string::npos);
+  EXPECT_NE(render_compare_markdown(ranged).find("gemm.cublas.bf16 [step/forward]"), std::string::npos);
 }
 
 // A file re-sorted after bench wrote it (`jq -S`, Python's sort_keys) has its
@@ -653,7 +711,7 @@ TEST(GateWork, ExecutedFlopChangeIsReportedWhenTimeDidNotMove) {
   EXPECT_NE(render_compare_junit(rep).find("message=\"more work: hw.flops_total +5.0% (from "),
             std::string::npos)
       << render_compare_junit(rep);
-  EXPECT_NE(render_compare_junit(rep).find("; time unchanged: any change is within"),
+  EXPECT_NE(render_compare_junit(rep).find("; time unchanged: the 90% interval "),
             std::string::npos);
 
   // Less work is reported, and fails only with --work-gate any.
@@ -699,7 +757,7 @@ TEST(GateWork, TolerancesAndModelChanges) {
   whole.runs[0].hw->flops_total = 137438953472.0;
   one_more.runs[0].hw->flops_total = 137438953473.0;
   const std::string text = render_compare_text(cmp(whole, one_more, exact));
-  EXPECT_NE(text.find("work: hw.flops_total +0.0% (from 137438953472 to 137438953473, +1) (gated)"),
+  EXPECT_NE(text.find("work: hw.flops_total +7.3e-10% (from 137438953472 to 137438953473, +1) (gated: beyond the 0% tolerance)"),
             std::string::npos)
       << text;
   // Work moved between pipes both runs counted (every metric plan counts the

@@ -119,6 +119,9 @@ struct TimingComparison {
   double p10_ratio = 0, p90_ratio = 0;  ///< current/baseline 10th and 90th percentiles
   Modality base_modes, cur_modes;
   std::string reason;  ///< why the verdict is what it is, one phrase
+  /// The reason says more than the verdict (a tail moved; bimodal timings
+  /// within the threshold): shown even beside "unchanged".
+  bool remark = false;
 };
 
 /// The timing statistic alone. `base` and `cur` are per-repetition seconds.
