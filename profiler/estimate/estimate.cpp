@@ -261,6 +261,14 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
     throw_bad_input("--tokens-per-second must be positive and finite, got " + num(*in.tokens_per_second));
   if (in.mfu && !(*in.mfu > 0 && *in.mfu <= 1))
     throw_bad_input("--mfu must be a fraction in (0, 1] (0.4 = 40%), got " + num(*in.mfu));
+  // Each matched run may read up to 125% (a clock above the datasheet's), and
+  // the combination lies above each part (attention counted over every key,
+  // timed as the causal work): past 100% the runs' figures are not plausible.
+  if (in.measured_mfu && !(*in.measured_mfu > 0 && *in.measured_mfu <= 1))
+    throw_bad_input("--from: the matched runs combine to a measured MFU of " + num(*in.measured_mfu * 100) +
+                    "% for this model, over 100% (attention counts every key while a causal kernel does about half "
+                    "that work, which lifts the combination above each run's own MFU): check those runs' MFU and "
+                    "the peaks they were taken against");
   if (!(in.pue >= 1.0 && std::isfinite(in.pue)))
     throw_bad_input("--pue must be at least 1 (facility energy / IT energy), got " + num(in.pue));
   if (in.price_per_gpu_hour && !(*in.price_per_gpu_hour >= 0 && std::isfinite(*in.price_per_gpu_hour)))
@@ -317,7 +325,7 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
   // Each input is finite, but their products may not be (--tokens 1e300).
   for (const auto& [name, v] : {std::pair{"training_flops", e.training_flops},
                                 {"training_flops_6n", e.training_flops_6n},
-                                {"training_flops_hardware", e.training_flops_hardware}, {"time_s", e.time_s},
+                                {"training_flops_hardware", e.training_flops_hardware},
                                 {"time_to_train_s", e.time_to_train_s},
                                 {"time_to_train_s_measured_mfu", e.time_to_train_s_measured_mfu},
                                 {"time_at_tokens_per_second_s", e.time_at_tokens_per_second_s},
@@ -438,7 +446,9 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   r.at_batch = point(r.batch);
   if (have_roof) {
     // Intensity grows with the batch (weights are shared, KV caches are not).
-    constexpr int64_t kMaxBatch = int64_t(1) << 24;
+    // Searched as far as --batch may go: a shorter search once said "never"
+    // above a --batch row that was compute-bound.
+    constexpr int64_t kMaxBatch = kMaxTokenCount;
     int64_t hi = 1;
     while (hi < kMaxBatch && point(hi).intensity < *r.ridge) hi *= 2;
     if (point(hi).intensity >= *r.ridge) {

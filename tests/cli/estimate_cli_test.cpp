@@ -243,6 +243,16 @@ TEST(EstimateCli, FromResultsShowsMeasuredNextToAssumed) {
   const std::string copy_only = dir + "/copy.json";
   flopscope::write_results(copy_only, doc);
   expect_bad_input({"--preset", "llama3-8b", "--from", copy_only}, "no gemm or ffn run at bf16_tensor");
+  // A GPU the file names and this flopscope does not know (a newer one's
+  // file): the error says it came from the file, and what to give instead.
+  doc = flopscope::test::sample_doc();
+  doc.device->gpu_key = "mystery-gpu";
+  const std::string unknown = dir + "/unknown.json";
+  flopscope::write_results(unknown, doc);
+  expect_bad_input({"--preset", "llama3-8b", "--from", unknown},
+                   unknown + " was measured on 'mystery-gpu', a GPU this flopscope does not know: give --gpu NAME");
+  const json with_gpu = estimate_json({"--preset", "llama3-8b", "--from", unknown, "--gpu", "h200", "--tokens", "1e11"});
+  EXPECT_TRUE(with_gpu.contains("time_to_train_s_measured_mfu"));
 }
 
 TEST(EstimateCli, BadInputIsOneLine) {
@@ -318,7 +328,7 @@ TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {
   expect_bad_input(with({"--peak-tflops", "1e308"}), "--peak-tflops must be from 0.001 to 1e6");
   // Finite inputs whose products are not: once "training_flops inf", exit 0.
   expect_bad_input(with({"--tokens", "1e300", "--mfu", "0.4"}), "the estimate's training_flops overflows");
-  expect_bad_input(with({"--tokens", "1e12", "--mfu", "1e-310"}), "the estimate's time_s overflows");
+  expect_bad_input(with({"--tokens", "1e12", "--mfu", "1e-310"}), "the estimate's time_to_train_s overflows");
   expect_bad_input(with({"--tokens", "1e200", "--tokens-per-second", "1e-200", "--mfu", "0.4"}),
                    "the estimate's time_at_tokens_per_second_s overflows");
   expect_bad_input(with({"--gpus", "99999999999999999999"}), "--gpus: must be a whole number from 1 to 999999999");
@@ -368,6 +378,8 @@ TEST(EstimateCli, OverflowNamesEveryFlagThatCanCauseIt) {
                    "energy_kwh overflows");
   expect_bad_input({"--preset", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "0.4", "--pue", "1e308"}, "--pue");
   expect_bad_input({"--preset", "llama3-8b", "--peak-tflops", "1e-300", "--mfu", "0.4"}, "--peak-tflops");
+  // Named by the key a user sees, not an internal copy of it (time_s).
+  expect_bad_input({"--preset", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "1e-300"}, "time_to_train_s overflows");
 }
 
 TEST(EstimateCli, RefusedRunWritesNoModelFlopsFile) {

@@ -359,6 +359,29 @@ TEST(EstimateTraining, MeasuredMfuWithoutPeakNamesFrom) {
   }
 }
 
+// A combined measured MFU over 100% is refused, as --mfu and
+// --tokens-per-second are: the combination lies above each run's own MFU
+// (every-key attention over causal time), so runs at 120% read as 125.6%.
+TEST(EstimateTraining, MeasuredMfuOverOneIsRefused) {
+  const ModelConfig& m = require_preset("llama3-8b");
+  TrainingInputs in;
+  in.tokens = 1e12;
+  in.measured_mfu = 1.256;
+  Peak peak;
+  peak.flops_per_s = 989.4e12;
+  try {
+    estimate_training(m, token_flops(m, Checkpointing::none), in, peak);
+    ADD_FAILURE() << "a measured MFU of 125.6% was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--from: the matched runs combine to a measured MFU of 125.6% for this "
+                                         "model, over 100%"),
+              std::string::npos)
+        << e.what();
+  }
+  in.measured_mfu = 1.0;
+  EXPECT_TRUE(estimate_training(m, token_flops(m, Checkpointing::none), in, peak).time_to_train_s_measured_mfu);
+}
+
 TEST(EstimateTraining, ChinchillaConventionAndTime) {
   // C = 6·N·D (Kaplan et al. 2020; Hoffmann et al. 2022), N = active parameters.
   const ModelConfig& m = require_preset("mixtral-8x7b");
@@ -605,6 +628,28 @@ TEST(EstimateInference, GqaShrinksKvAndFindsComputeBoundBatch) {
   };
   EXPECT_GE(ai(b), *r.ridge);
   EXPECT_LT(ai(b - 1), *r.ridge);
+}
+
+// Where the smallest compute-bound batch lies past 2^24 (a short context on a
+// GPU whose ridge is near what decode can reach), it is found: the search once
+// stopped there and said "never" above a --batch row that was compute-bound.
+TEST(EstimateInference, AComputeBoundBatchFarOutIsFound) {
+  const ModelConfig& m = require_preset("llama3-8b");
+  Peak peak;
+  peak.flops_per_s = 989.4e12;
+  peak.dram_bytes_per_s = 3.35e12;
+  InferenceInputs in;
+  in.context = 393;
+  // A ridge just under decode's intensity at an endless batch (FLOPs over
+  // one sequence's KV cache): the batch that reaches it is near 1e8.
+  const InferenceEstimate one = estimate_inference(m, in, peak);
+  peak.flops_per_s = one.decode_flops_per_token / one.kv_cache_bytes * (1 - 3e-6) * peak.dram_bytes_per_s;
+  in.batch = int64_t(1) << 30;
+  const InferenceEstimate r = estimate_inference(m, in, peak);
+  ASSERT_EQ(r.at_batch.memory_bound, std::optional<bool>(false));
+  ASSERT_TRUE(r.compute_bound_batch);
+  EXPECT_GT(*r.compute_bound_batch, int64_t(1) << 24);
+  EXPECT_LE(*r.compute_bound_batch, in.batch);
 }
 
 TEST(EstimateInference, MoeWeightsTouchedGrowWithBatch) {

@@ -216,8 +216,13 @@ int run_estimate(const EstimateOptions& o) {
   Peak peak;
   peak.key = prec.key();
   std::string gpu = o.gpu;
-  if (gpu.empty() && doc && doc->device && !doc->device->gpu_key.empty() && !o.o_peak.count())
+  if (gpu.empty() && doc && doc->device && !doc->device->gpu_key.empty() && !o.o_peak.count()) {
     gpu = doc->device->gpu_key;
+    // A file from a newer flopscope may name a GPU this one does not know.
+    if (!find_gpu(gpu))
+      throw_bad_input(o.from + " was measured on '" + gpu + "', a GPU this flopscope does not know: give --gpu "
+                      "NAME (flopscope specs lists them) or --peak-tflops X");
+  }
   if (!gpu.empty()) {
     const GpuSpec& g = require_gpu(gpu);
     peak.gpu_key = g.key;
@@ -540,7 +545,7 @@ int run_estimate(const EstimateOptions& o) {
   if (measured) {
     os << "\nMeasured utilization (--from " << terminal_text(o.from)
        << terminal_text(measured->device.empty() ? "" : ", " + measured->device) << "): " << pct(measured->mfu)
-       << ", FLOP-weighted over";
+       << " (above each part: attention counts every key, timed as causal work), FLOP-weighted over";
     const std::pair<const char*, const std::optional<double>*> parts_mfu[] = {
         {" GEMM ", &measured->gemm_mfu}, {", attention ", &measured->attention_mfu},
         {", FFN ", &measured->ffn_mfu}};
@@ -588,7 +593,7 @@ void add_estimate_command(Command app) {
                     .transform(integer());
   sub.add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)").transform(integer());
   sub.add_option("--batch", o->batch, "Sequences decoded together (default 1)").transform(integer());
-  o->o_context = sub.add_option("--context", o->context, "Tokens before a decode step: the keys it attends to in full-attention layers (default: prompt + generated)")
+  o->o_context = sub.add_option("--context", o->context, "Keys a decode step attends to in full-attention layers, the new token included (default: prompt + generated)")
                      .transform(integer());
   sub.add_flag("--json", o->json, "Print JSON (keys in docs/estimate.md)");
   sub.add_option("--model-flops-out", o->model_flops_out,
