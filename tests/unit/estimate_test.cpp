@@ -18,6 +18,14 @@ namespace {
 
 ParamCounts params_of(const char* preset) { return count_params(require_preset(preset)); }
 
+/// An H100 SXM's dense BF16 peak and DRAM bandwidth: a decode roofline.
+Peak h100_roof() {
+  Peak peak;
+  peak.flops_per_s = 989.4e12;
+  peak.dram_bytes_per_s = 3.35e12;
+  return peak;
+}
+
 // |actual - expected| <= rel * expected
 void expect_rel(double actual, double expected, double rel, const char* what) {
   EXPECT_LE(std::fabs(actual - expected), rel * std::fabs(expected))
@@ -613,9 +621,7 @@ TEST(EstimateInference, ResidentMemoryAgainstOneGpu) {
 
 TEST(EstimateInference, GqaShrinksKvAndFindsComputeBoundBatch) {
   const ModelConfig& m = require_preset("llama2-70b");
-  Peak peak;
-  peak.flops_per_s = 989.4e12;
-  peak.dram_bytes_per_s = 3.35e12;
+  Peak peak = h100_roof();
   InferenceInputs in;
   in.prompt_tokens = 128;
   const InferenceEstimate r = estimate_inference(m, in, peak);
@@ -635,9 +641,7 @@ TEST(EstimateInference, GqaShrinksKvAndFindsComputeBoundBatch) {
 // stopped there and said "never" above a --batch row that was compute-bound.
 TEST(EstimateInference, AComputeBoundBatchFarOutIsFound) {
   const ModelConfig& m = require_preset("llama3-8b");
-  Peak peak;
-  peak.flops_per_s = 989.4e12;
-  peak.dram_bytes_per_s = 3.35e12;
+  Peak peak = h100_roof();
   InferenceInputs in;
   in.context = 393;
   // A ridge just under decode's intensity at an endless batch (FLOPs over
