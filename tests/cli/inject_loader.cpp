@@ -53,6 +53,11 @@
 //                    CUDA started), then, 1.3 s later, SIGTERM with its default action,
 //                    then exit 0 after 6 s: the SIGTERM must end the process, though
 //                    it comes while the SIGINT's write is still going
+//   int-then-term-late  the same with the SIGTERM 4 s after the SIGINT, once the
+//                    SIGINT's write and its follow-ups are done: it gets a write of its own
+//   segv-recovered   a real fault under a SA_SIGINFO SIGSEGV handler of the application's
+//                    (installed before CUDA started) that makes the page writable and
+//                    returns, as a JVM's safepoint poll does; then 1 s more, then exit(0)
 //   term-then-segv   SIGTERM with its default action, then, 1.5 s later, a real fault
 //                    on another thread: the fault waits for the SIGTERM's write
 //   sigquit          raise(SIGQUIT), its default action (a core dump, with none kept)
@@ -74,6 +79,7 @@
 
 #include <thread>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -93,6 +99,13 @@ void on_segv_return(int) { g_handled = 1; }
 void on_segv_raise(int sig) {
   ::raise(sig);  // with SA_NODEFER and SA_RESETHAND: the default action, now
   ::_exit(1);
+}
+
+// Makes the faulting page writable, so the store that faulted succeeds on return.
+void on_segv_recover(int, siginfo_t* info, void*) {
+  const uintptr_t page = reinterpret_cast<uintptr_t>(info->si_addr) & ~uintptr_t(4095);
+  ::mprotect(reinterpret_cast<void*>(page), 4096, PROT_READ | PROT_WRITE);
+  g_handled = 1;
 }
 
 void install_segv(void (*handler)(int), int flags) {
@@ -201,8 +214,16 @@ int main(int argc, char** argv) {
   if (action == "segv-resethand") install_segv(on_segv_return, SA_RESETHAND);
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
   if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
+  if (action == "int-then-term-late") ::signal(SIGINT, on_term);
+  if (action == "segv-recovered") {
+    struct sigaction sa {};
+    sa.sa_sigaction = on_segv_recover;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGSEGV, &sa, nullptr);
+  }
   if (action.rfind("segv-", 0) == 0 || action == "hup-ignored" || action.rfind("nvtx-sigterm", 0) == 0 ||
-      action == "wait-signal" || action == "sigterm-twice" || action == "int-then-term" ||
+      action == "wait-signal" || action == "sigterm-twice" || action == "int-then-term" || action == "int-then-term-late" ||
       action == "term-then-segv")
     ::alarm(20);
   const std::map<int, bool> pipes_before = open_pipes();  // those the test runner left open
@@ -242,7 +263,21 @@ int main(int argc, char** argv) {
     ::raise(SIGINT);
   }
   if (action == "abort-slow") ::raise(SIGABRT);
-  if (action.rfind("segv-", 0) == 0) fault();
+  if (action == "segv-resethand" || action == "segv-nodefer") fault();
+  if (action == "segv-recovered") {
+    fault();
+    if (!g_handled) return 68;
+    const timespec more{1, 0};
+    ::nanosleep(&more, nullptr);
+  }
+  if (action == "int-then-term-late") {
+    ::kill(::getpid(), SIGINT);
+    const timespec later{4, 0};
+    ::nanosleep(&later, nullptr);
+    ::kill(::getpid(), SIGTERM);
+    const timespec wait{6, 0};
+    ::nanosleep(&wait, nullptr);
+  }
   if (action == "hup-ignored") {
     ::raise(SIGHUP);
     ::raise(SIGTERM);

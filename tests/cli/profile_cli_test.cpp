@@ -443,6 +443,34 @@ TEST(ProfileCliFakeCupti, ASignalAfterAHandledOneStillEndsTheProcess) {
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
 }
 
+// A SIGTERM (its default action) well after a SIGINT the application handled,
+// past that write's follow-ups: it gets a forced write of its own, and is the
+// one reported (the process once died with no write, named as the SIGINT's).
+TEST(ProfileCliFakeCupti, ASignalLongAfterAHandledOneGetsItsOwnWrite) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0", "int-then-term-late"}, {"FAKE_CUPTI_LOG=" + dir + "/log"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("received signal 2"), std::string::npos) << r.err;
+  const std::string log = flopscope::read_file(dir + "/log");
+  EXPECT_EQ(log.substr(log.size() - 8), "flush 1\n") << log;  // the SIGTERM's forced flush, last
+}
+
+// A fault the application's handler recovers from (a JVM's or Julia's
+// safepoint poll) is written without forcing the flush, and the writes go on:
+// it once counted as the end of the process, forcing the flush (the records
+// of kernels still running lost) and switching off every later write.
+TEST(ProfileCliFakeCupti, ARecoveredFaultDoesNotEndTheWrites) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0", "segv-recovered"}, {"FAKE_CUPTI_LOG=" + dir + "/log"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The fault's write and its follow-ups, unforced; then the exit's, forced.
+  const std::string log = flopscope::read_file(dir + "/log");
+  EXPECT_EQ(log.rfind("flush 0\n", 0), 0u) << log;
+  EXPECT_EQ(log.substr(log.size() - 8), "flush 1\n") << log;
+  EXPECT_EQ(r.err.find("received signal"), std::string::npos) << r.err;
+}
+
 // A fault while a SIGTERM's write goes on, after its handler has left it to
 // the helper, waits for the write before the fault's action (it ended the
 // process at once, without the write). Either signal may be the one that ends

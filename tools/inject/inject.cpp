@@ -195,11 +195,13 @@ bool is_handled_signal(int sig) {
   return is_crash_signal(sig);
 }
 
-// Whether the process is about to die of `sig`: a crash, or no handler of the
+// Whether the process is about to die of `sig`: no handler of the
 // application's (on_signal then re-raises it with the default action).
-// Otherwise it goes on: Python's KeyboardInterrupt, a trainer's SIGTERM handler.
+// Otherwise it may go on: Python's KeyboardInterrupt, a trainer's SIGTERM
+// handler, and crash signals too: a JVM's or Julia's safepoint polls fault on
+// purpose, and their handlers return (the first such fault once switched off
+// every later write).
 bool signal_ends_process(int sig) {
-  if (is_crash_signal(sig)) return true;
   const struct sigaction& prev = g_prev[sig];
   return !(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_DFL;
 }
@@ -271,6 +273,13 @@ void helper_main() {
   int wait_ms = period;
   int follow_ups = kFollowUps;  // those done since the signal: none to do before one
   std::string signal_state;
+  // After a signal the application handled, once its follow-ups are written
+  // (its handler, which waits at most 1 s, is long done), the next signal
+  // gets a write of its own: a SIGTERM after a caught Ctrl-C once ended the
+  // process with no write, its status still naming the Ctrl-C. Not after a
+  // crash signal: a runtime that faults on purpose (safepoint polls) would pay
+  // for a write at every one.
+  bool rearm = false;
   for (;;) {
     const bool following = follow_ups < kFollowUps;
     if (wait_for_signal(following ? kFollowUpMs[follow_ups] : wait_ms)) {
@@ -285,11 +294,16 @@ void helper_main() {
       write_outputs(signal_state, dying);
       g_signal_write.store(kWritten);
       if (!dying) follow_ups = 0;
+      rearm = !dying && !is_crash_signal(sig);
       int waiting = kWaiting;
       if (!g_handshake.compare_exchange_strong(waiting, kAcked) && dying) end_process_with(sig);
     } else if (following) {
       write_outputs(signal_state, false);
-      ++follow_ups;
+      if (++follow_ups == kFollowUps && rearm) {
+        g_handshake.store(kWaiting);
+        g_signal_write.store(kNoWrite);
+        rearm = false;
+      }
     } else if (period < 0) {
       return;  // no period, and the semaphore failed: only the exit handler writes
     } else {
