@@ -83,6 +83,22 @@ class JsonCursor {
     if (!(v >= 0)) fail("expected a number >= 0, got " + j_->dump());
     return v;
   }
+  /// An array of numbers >= 0, read without a cursor per element: the paths
+  /// alone once cost ~170 bytes a sample (a 240 MB file took 8.7 GB).
+  std::vector<double> non_negative_array() const {
+    if (!j_->is_array()) fail("expected an array");
+    std::vector<double> out;
+    out.reserve(j_->size());
+    for (size_t i = 0; i < j_->size(); ++i) {
+      const Json& x = (*j_)[i];
+      if (x.is_number() && x.get<double>() >= 0) {
+        out.push_back(x.get<double>());
+        continue;
+      }
+      JsonCursor(x, path_ + "[" + std::to_string(i) + "]", origin_).non_negative();  // fails, naming it
+    }
+    return out;
+  }
   double positive() const {
     const double v = number();
     if (!(v > 0)) fail("expected a number > 0, got " + j_->dump());

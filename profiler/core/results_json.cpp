@@ -164,7 +164,7 @@ TimeStats time_from_json(const JsonCursor& t, int64_t profile_launches) {
   s.p10 = t.non_negative("p10");
   s.p90 = t.non_negative("p90");
   // A sample may be 0: an operation shorter than the timer's resolution.
-  for (const auto& x : t.at("samples").items()) s.samples.push_back(x.non_negative());
+  s.samples = t.at("samples").non_negative_array();
   if (time_above(s.p10, s.median))
     t.at("p10").fail("above the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
   if (time_above(s.median, s.p90))

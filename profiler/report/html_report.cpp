@@ -392,13 +392,18 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
 // crowds the whole chart (some labels became numbers) the section starts open.
 void family_charts(std::ostringstream& o, const std::vector<RooflineChart>& whole,
                    const std::vector<ResultsDoc>& docs) {
-  const std::vector<RooflineChart> charts = build_family_roofline_charts(docs);
+  size_t left_out = 0;
+  const std::vector<RooflineChart> charts = build_family_roofline_charts(docs, &left_out);
   if (charts.empty()) return;
   const bool crowded = std::any_of(whole.begin(), whole.end(), [](const RooflineChart& c) {
     return std::any_of(c.points.begin(), c.points.end(), [](const ChartPoint& p) { return p.key > 0; });
   });
   o << "<details class=\"by-family\"" << (crowded ? " open" : "") << "><summary>By family: " << charts.size()
-    << " charts on the same axes, each with room to name its runs</summary>\n<div class=\"charts multi\">\n";
+    << " charts on the same axes, each with room to name its runs</summary>\n";
+  if (left_out > 0)
+    o << "<p>" << left_out << " more famil" << (left_out == 1 ? "y is" : "ies are")
+      << " in the whole chart only: these are the " << kMaxFamilyCharts << " with the most runs.</p>\n";
+  o << "<div class=\"charts multi\">\n";
   for (const RooflineChart& c : charts)
     o << "<div class=\"chart\" data-doc=\"" << c.doc << "\" data-family=\"" << e(c.family) << "\">\n"
       << render_roofline_svg(c) << "</div>\n";

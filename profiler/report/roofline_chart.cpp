@@ -386,11 +386,19 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
   return build_charts(docs, sources);
 }
 
-std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs) {
-  std::set<std::string> families;
+std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs,
+                                                        size_t* families_left_out) {
+  if (families_left_out) *families_left_out = 0;
+  std::map<std::string, size_t> runs_of;
   for (const auto& d : docs)
-    for (const auto& r : d.runs) families.insert(r.family);
-  if (families.size() < 2) return {};
+    for (const auto& r : d.runs) ++runs_of[r.family];
+  if (runs_of.size() < 2) return {};
+  // The families with the most runs, drawn in name order.
+  std::vector<std::pair<std::string, size_t>> by_runs(runs_of.begin(), runs_of.end());
+  std::stable_sort(by_runs.begin(), by_runs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::set<std::string> families;
+  for (size_t i = 0; i < by_runs.size() && i < kMaxFamilyCharts; ++i) families.insert(by_runs[i].first);
+  if (families_left_out) *families_left_out = runs_of.size() - families.size();
   std::vector<ChartSource> sources;
   for (const std::string& f : families)
     for (size_t d = 0; d < docs.size(); ++d) sources.push_back({d, f});

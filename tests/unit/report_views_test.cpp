@@ -435,6 +435,33 @@ TEST(RooflineChart, FamilyChartsRedrawTheWholeChartAFamilyAtATime) {
   EXPECT_NE(pairs[1].title.find(pairs[1].family + " ("), std::string::npos) << pairs[1].title;
 }
 
+// Each family chart is a pass over the runs and a whole SVG: 20,000 one-run
+// families once made a 275 MB page. The 12 families with the most runs are
+// drawn apart, and the page says how many more there are.
+TEST(RooflineChart, FamilyChartsAreCapped) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  const RunRecord gemm = doc.runs.front();
+  doc.runs.clear();
+  for (int f = 0; f < 20; ++f) {
+    RunRecord r = gemm;
+    r.family = "fam" + std::to_string(100 + f);
+    r.id = r.family + "." + r.variant + "." + r.dtype;
+    doc.runs.push_back(r);
+    if (f == 19) {  // the one family with two runs, last in name order: kept
+      r.shape.emplace_back("extra", 1);
+      doc.runs.push_back(r);
+    }
+  }
+  size_t left_out = 0;
+  const std::vector<RooflineChart> charts = build_family_roofline_charts({doc}, &left_out);
+  EXPECT_EQ(charts.size(), kMaxFamilyCharts);
+  EXPECT_EQ(left_out, 20 - kMaxFamilyCharts);
+  EXPECT_TRUE(std::any_of(charts.begin(), charts.end(), [](const RooflineChart& c) { return c.family == "fam119"; }));
+  EXPECT_NE(render_report_html({doc}).find("<p>8 more families are in the whole chart only: these are the 12 with "
+                                           "the most runs.</p>"),
+            std::string::npos);
+}
+
 // Measured peaks beside the datasheet's put flat roofs a few units apart. Each
 // flat label sits against its own line (stacked downwards, labels sat under
 // other lines, 11 units off their own), apart from the other labels, on a

@@ -108,7 +108,12 @@ RooflineChart build_roofline_chart(const ResultsDoc& doc);
 /// same axes, colors and markers as build_roofline_charts' (the points of one
 /// family are the whole chart's, with room for their labels). Families with no
 /// point to draw are left out; none when the documents hold one family.
-std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs);
+/// At most kMaxFamilyCharts families, those with the most runs: each chart
+/// costs a pass over the runs and a whole SVG (20,000 one-run families once
+/// made a 275 MB page). `families_left_out`, when given, counts the rest.
+inline constexpr size_t kMaxFamilyCharts = 12;
+std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs,
+                                                        size_t* families_left_out = nullptr);
 
 /// One chart as an <svg> element (with xmlns: valid standalone and inline).
 std::string render_roofline_svg(const RooflineChart& chart);
