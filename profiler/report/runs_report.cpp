@@ -59,19 +59,34 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   bool any_hw = false;
   for (const auto& r : doc.runs) any_hw = any_hw || (r.hw && r.hw->flops_total);
   Table t;
+  // In a narrow terminal the kernel and shape keep enough to be read, and the
+  // columns with drop ranks give way instead, lowest rank first.
   t.add_column("kernel", Align::left, true, true);
+  t.set_min_width(24);
   t.add_column("shape", Align::left, true);
+  t.set_min_width(14);
   t.add_column("time", Align::right);
   t.add_column("FLOPs", Align::right);  // the model's, as TFLOP/s and MFU use
+  t.set_drop_rank(1);
   t.add_column("bytes", Align::right);
+  t.set_drop_rank(2);
   t.add_column("TFLOP/s", Align::right);
-  if (any_hw) t.add_column("hw TF/s", Align::right);  // hardware-counted FLOPs / median time
+  if (any_hw) {
+    t.add_column("hw TF/s", Align::right);  // hardware-counted FLOPs / median time
+    t.set_drop_rank(6);
+  }
   t.add_column("MFU%", Align::right);
-  if (any_hw) t.add_column("HFU%", Align::right);
+  if (any_hw) {
+    t.add_column("HFU%", Align::right);
+    t.set_drop_rank(4);
+  }
   t.add_column("peak", Align::left);
+  t.set_drop_rank(7);
   t.add_column("AI", Align::right);
+  t.set_drop_rank(3);
   t.add_column("bound", Align::left);
   t.add_column("roof%", Align::right);  // how near its roof: the one a copy's MFU cannot show
+  t.set_drop_rank(5);
   t.add_column("ok", Align::left);
   for (const auto& r : doc.runs) {
     const bool model = has_model(r);

@@ -12,6 +12,14 @@ void Table::add_column(std::string header, Align align, bool shrinkable, bool ke
   cols_.push_back({std::move(header), align, shrinkable, keep_end});
 }
 
+void Table::set_min_width(size_t w) {
+  if (!cols_.empty()) cols_.back().min_width = w;
+}
+
+void Table::set_drop_rank(int rank) {
+  if (!cols_.empty()) cols_.back().drop_rank = rank;
+}
+
 void Table::add_row(std::vector<Cell> cells) {
   cells.resize(cols_.size(), Cell(""));
   // Cell text comes from results files: no control character (ESC would let a
@@ -65,29 +73,48 @@ static std::string fit(const std::string& s, size_t w, Align a, bool keep_end) {
 }
 
 std::string Table::render(size_t width, bool color) const {
-  std::vector<size_t> w(cols_.size());
+  std::vector<size_t> full(cols_.size());
   for (size_t c = 0; c < cols_.size(); ++c) {
-    w[c] = text_columns(cols_[c].header);
-    for (const auto& r : rows_) w[c] = std::max(w[c], text_columns(r[c].text));
+    full[c] = text_columns(cols_[c].header);
+    for (const auto& r : rows_) full[c] = std::max(full[c], text_columns(r[c].text));
+  }
+  std::vector<bool> shown(cols_.size(), true);
+  auto floor_of = [&](size_t c) { return cols_[c].shrinkable ? std::min(full[c], cols_[c].min_width) : full[c]; };
+  auto total = [&](auto width_of) {
+    size_t t = 0, n = 0;
+    for (size_t c = 0; c < cols_.size(); ++c)
+      if (shown[c]) t += width_of(c), ++n;
+    return t + (n ? n - 1 : 0);
+  };
+  // Leave out droppable columns, lowest rank first, while even the narrowest
+  // shrinkable columns would not fit.
+  std::vector<std::string> left_out;
+  while (total(floor_of) > width) {
+    size_t drop = cols_.size();
+    for (size_t c = 0; c < cols_.size(); ++c)
+      if (shown[c] && cols_[c].drop_rank > 0 && (drop == cols_.size() || cols_[c].drop_rank < cols_[drop].drop_rank))
+        drop = c;
+    if (drop == cols_.size()) break;
+    shown[drop] = false;
+    left_out.push_back(cols_[drop].header);
   }
   // Shrink the widest shrinkable column until the table fits.
-  auto total = [&] {
-    size_t t = w.empty() ? 0 : w.size() - 1;
-    for (size_t x : w) t += x;
-    return t;
-  };
-  while (total() > width) {
+  std::vector<size_t> w = full;
+  while (total([&](size_t c) { return w[c]; }) > width) {
     size_t best = cols_.size();
     for (size_t c = 0; c < cols_.size(); ++c)
-      if (cols_[c].shrinkable && w[c] > 6 && (best == cols_.size() || w[c] > w[best])) best = c;
+      if (shown[c] && cols_[c].shrinkable && w[c] > floor_of(c) && (best == cols_.size() || w[c] > w[best])) best = c;
     if (best == cols_.size()) break;
     --w[best];
   }
   std::string out;
   auto line = [&](const std::vector<Cell>& cells, bool header) {
     std::string l;
+    bool first = true;
     for (size_t c = 0; c < cols_.size(); ++c) {
-      if (c) l += ' ';
+      if (!shown[c]) continue;
+      if (!first) l += ' ';
+      first = false;
       std::string text = fit(cells[c].text, w[c], cols_[c].align, cols_[c].keep_end);
       const Color col = header ? Color::dim : cells[c].color;
       if (color && col != Color::none) text = ansi(col) + text + "\033[0m";
@@ -100,6 +127,9 @@ std::string Table::render(size_t width, bool color) const {
   for (const auto& c : cols_) head.emplace_back(c.header);
   line(head, true);
   for (const auto& r : rows_) line(r, false);
+  if (!left_out.empty())
+    out += "(left out to fit " + std::to_string(width) + " columns: " + joined(left_out, ", ") +
+           "; --md and --csv have every column)\n";
   return out;
 }
 

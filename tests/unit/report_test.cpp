@@ -230,6 +230,31 @@ TEST(Table, ShrinksToWidth) {
   EXPECT_NE(u.render(14, false).find("αβγδεζ..τυφχψω"), std::string::npos) << u.render(14, false);
 }
 
+// A column keeps its minimum width; columns with drop ranks are left out,
+// lowest rank first, until the rest fits, and a last line names them (at 80
+// columns the runs table once read "gemm.." in every row).
+TEST(Table, LeavesOutColumnsRatherThanCutNamesToNothing) {
+  Table t;
+  t.add_column("kernel", Align::left, true, true);
+  t.set_min_width(20);
+  t.add_column("a", Align::right);
+  t.set_drop_rank(2);
+  t.add_column("b", Align::right);
+  t.set_drop_rank(1);
+  t.add_column("c", Align::right);
+  t.add_row({"gemm.some_long_variant_name.bf16", std::string(10, 'A'), std::string(10, 'B'), std::string(10, 'C')});
+  const std::string wide = t.render(80, false);
+  EXPECT_EQ(wide.find("left out"), std::string::npos) << wide;
+  const std::string mid = t.render(45, false);  // 20 + 10 + 10 + 2 fits; b goes first
+  EXPECT_NE(mid.find("AAAAAAAAAA CCCCCCCCCC"), std::string::npos) << mid;
+  EXPECT_EQ(mid.find('B'), std::string::npos) << mid;
+  EXPECT_NE(mid.find("(left out to fit 45 columns: b; --md and --csv have every column)"), std::string::npos) << mid;
+  for (const auto& l : lines(mid.substr(0, mid.find("(left out")))) EXPECT_LE(text_columns(l), 45u) << l;
+  const std::string narrow = t.render(30, false);  // a and b out; the kernel keeps 20
+  EXPECT_NE(narrow.find("(left out to fit 30 columns: b, a;"), std::string::npos) << narrow;
+  EXPECT_NE(narrow.find("gemm.some..name.bf16 CCCCCCCCCC"), std::string::npos) << narrow;
+}
+
 TEST(Format, Numbers) {
   EXPECT_EQ(fmt_si(1234), "1.23k");
   EXPECT_EQ(fmt_si(989.4e12), "989T");

@@ -23,9 +23,16 @@ class Table {
   /// end, or in the middle with `keep_end` (a kernel's label ends in its NVTX
   /// range, the part that tells a profile's rows apart).
   void add_column(std::string header, Align align, bool shrinkable = false, bool keep_end = false);
+  /// The last column added, if shrinkable, keeps at least `w` columns (6
+  /// unless set): a kernel cut to "gemm.." names no kernel.
+  void set_min_width(size_t w);
+  /// The last column added may be left out where the table cannot fit
+  /// otherwise, lowest rank first; the table then ends with a line naming it.
+  void set_drop_rank(int rank);
   void add_row(std::vector<Cell> cells);
   size_t rows() const { return rows_.size(); }
-  /// Renders with every line at most `width` columns wide.
+  /// Renders with every line at most `width` columns wide, as far as the
+  /// columns' minimum widths allow.
   std::string render(size_t width, bool color) const;
 
  private:
@@ -34,6 +41,8 @@ class Table {
     Align align;
     bool shrinkable;
     bool keep_end;
+    size_t min_width = 6;
+    int drop_rank = 0;  ///< 0: always shown
   };
   std::vector<Column> cols_;
   std::vector<std::vector<Cell>> rows_;
