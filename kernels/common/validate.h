@@ -20,8 +20,12 @@
 namespace flopscope::kernels {
 
 /// FP32 1e-5, TF32 2e-3, FP16 and BF16 1e-2 (what the dtype's rounding allows).
-/// Throws bad_input for an unknown dtype name.
-double tolerance_for(std::string_view dtype);
+/// `reduction`: the longest sum behind an output (GEMM's k, attention's keys).
+/// FP32's tolerance grows with its square root past 65536 terms: a running
+/// FP32 sum's rounding error grows as eps * sqrt(length), and a correct
+/// kernel summing 2^18 terms read 1e-5 (the other dtypes' input rounding
+/// dominates at any length). Throws bad_input for an unknown dtype name.
+double tolerance_for(std::string_view dtype, int64_t reduction = 1);
 
 /// The worst-element allowance relative to `tol` (see the rule above).
 inline constexpr double kMaxElementFactor = 4.0;

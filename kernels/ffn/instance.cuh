@@ -77,7 +77,9 @@ Status launch_activation(const T* h, T* a, const FfnDims& d, cudaStream_t stream
 /// Two GEMMs in a row, whose errors add: twice the single GEMM's tolerance
 /// (a TF32 tensor core that truncates its inputs biases both products alike,
 /// common/validate.cpp; FP32 accumulation error grows with k = f).
-inline double ffn_tolerance(const std::string& dtype) { return 2 * tolerance_for(dtype); }
+inline double ffn_tolerance(const std::string& dtype, const FfnDims& d) {
+  return 2 * tolerance_for(dtype, std::max(d.d_model, d.d_ff));
+}
 
 /// Tokens checked per validation: the reference costs about (w1_cols + f) * d
 /// multiply-adds a token; keep the total near 3e8 (and at least 2 tokens).
@@ -125,7 +127,7 @@ class FfnInstance final : public KernelInstance {
         sample_indices(size_t(d_.tokens), reference_token_count(d_), seed_ ^ 0xff7);
     return compare_rows(out, tokens, size_t(d_.d_model), [&](size_t t, double* ref) {
       reference_row(host_x_.data(), host_w1_.data(), host_w2_.data(), d_, int64_t(t), ref);
-    }, ffn_tolerance(dtype_));
+    }, ffn_tolerance(dtype_, d_));
   }
 
   int launches() const override { return launches_; }

@@ -92,7 +92,7 @@ class GemmInstance final : public KernelInstance {
     idx.reserve(ref.size());
     for (size_t r : rows)
       for (size_t c : cols) idx.push_back(r * size_t(d_.n) + c);
-    return compare_outputs(out, idx, ref, tolerance_for(dtype_));
+    return compare_outputs(out, idx, ref, tolerance_for(dtype_, d_.k));
   }
 
  private:

@@ -44,7 +44,7 @@ class SoftmaxInstance final : public KernelInstance {
     const std::vector<size_t> rows = sample_indices(size_t(rows_), reference_row_count(rows_, cols_), seed_ ^ 0x50f7);
     return compare_rows(out, rows, size_t(cols_), [&](size_t r, double* ref) {
       softmax_rows_reference(&host_x_[r * size_t(cols_)], 1, cols_, ref);
-    }, tolerance_for(dtype_));
+    }, tolerance_for(dtype_, cols_));
   }
 
  private:

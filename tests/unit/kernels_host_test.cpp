@@ -89,6 +89,13 @@ TEST(Validate, Tolerances) {
   EXPECT_DOUBLE_EQ(tolerance_for("fp16"), 1e-2);
   EXPECT_DOUBLE_EQ(tolerance_for("bf16"), 1e-2);
   EXPECT_THROW(tolerance_for("fp7"), Error);
+  // FP32's grows with the square root of a sum's length past 2^16 terms (a
+  // correct kernel's running sum over 2^18 read 1e-5); the others do not.
+  EXPECT_DOUBLE_EQ(tolerance_for("fp32", 65536), 1e-5);
+  EXPECT_DOUBLE_EQ(tolerance_for("fp32", 262144), 2e-5);
+  EXPECT_DOUBLE_EQ(tolerance_for("fp32", 1 << 22), 8e-5);
+  EXPECT_DOUBLE_EQ(tolerance_for("bf16", 1 << 22), 1e-2);
+  EXPECT_DOUBLE_EQ(tolerance_for("tf32", 1 << 22), 2e-3);
 }
 
 TEST(Validate, ExactMatchPasses) {
