@@ -77,6 +77,18 @@ double rel_diff(double flopscope, double ncu) {
 
 }  // namespace
 
+namespace {
+bool has_raw_counters(const RunRecord& r) { return r.family == "app" && !r.name.empty() && r.hw && !r.hw->metrics.empty(); }
+}  // namespace
+
+std::set<std::string> counted_metrics(const ResultsDoc& doc) {
+  std::set<std::string> out;
+  for (const RunRecord& r : doc.runs)
+    if (has_raw_counters(r))
+      for (const auto& [m, v] : r.hw->metrics) out.insert(m);
+  return out;
+}
+
 CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol) {
   // Each of ncu's names picks its matching form. A mangled one demangles exactly
   // as flopscope's names do: matched by signature, template instances apart.
@@ -84,14 +96,13 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   // So flopscope's kernels are pooled both ways.
   std::map<std::string, Pool> by_signature, by_function;
   std::vector<std::string> our_order;  // signatures
-  auto counted = [](const RunRecord& r) { return r.family == "app" && !r.name.empty() && r.hw && !r.hw->metrics.empty(); };
   auto add_run = [](Pool& p, const RunRecord& r) {
     add_launches(p.launches, r.launches);
     p.add(r.hw->metrics, double(r.launches));
   };
   std::vector<std::pair<const RunRecord*, std::string>> counted_runs;  // and their signatures
   for (const RunRecord& r : doc.runs)
-    if (counted(r)) counted_runs.emplace_back(&r, demangle(r.name));
+    if (has_raw_counters(r)) counted_runs.emplace_back(&r, demangle(r.name));
   for (const auto& [r, sig] : counted_runs) {
     if (!by_signature.count(sig)) our_order.push_back(sig);
     add_run(by_signature[sig], *r);
@@ -179,8 +190,17 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
       }
       CrosscheckRow row{k, metric, classify_metric(metric), value, other->second, 0, true};
       row.rel_diff = rel_diff(value, other->second);
+      // A mean over only some of ncu's launches (n/a or empty on the others)
+      // is not over the launches flopscope's mean is: shown, not gated. It
+      // once passed a copy whose second launch alone differed by 20%.
+      if (const int64_t with_value = int64_t(t.sums.at(metric).second); with_value < t.launches) {
+        row.cls = MetricClass::info;
+        rep.notes.push_back("ncu has a value of " + metric + " on " + std::to_string(with_value) + " of its " +
+                            std::to_string(t.launches) + " launches of " + k +
+                            " (n/a or empty on the others): shown, not compared");
+      }
       if (row.cls != MetricClass::info)
-        row.ok = row.rel_diff <= (row.cls == MetricClass::bytes ? tol.bytes : tol.counts);
+        row.ok = within_tolerance(row.rel_diff, row.cls == MetricClass::bytes ? tol.bytes : tol.counts);
       rep.rows.push_back(std::move(row));
       ++rep.kernels.back().row_count;
     }

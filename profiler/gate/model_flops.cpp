@@ -18,6 +18,17 @@ ModelFlops parse_model_flops(const std::string& text, const std::string& origin)
   root.require_object();
   if (const std::string schema = root.string("schema"); schema != kModelFlopsSchema)
     root.at("schema").fail("expected \"" + std::string(kModelFlopsSchema) + "\", got \"" + schema + "\"");
+  // A misspelt key ("by_ops") would drop what it holds without a word.
+  const auto only_keys = [](const detail::JsonCursor& c, std::initializer_list<const char*> known) {
+    for (const auto& [key, value] : c.members())
+      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+        std::ostringstream message;
+        message << "unknown key '" << key << "' (known:";
+        for (const char* k : known) message << " " << k;
+        value.fail(message.str() + ")");
+      }
+  };
+  only_keys(root, {"schema", "source", "ranges"});
   ModelFlops m;
   m.source = root.string_or("source", "");
   const std::vector<detail::JsonCursor> items = root.at("ranges").items();
@@ -27,6 +38,7 @@ ModelFlops parse_model_flops(const std::string& text, const std::string& origin)
                            std::to_string(kMaxModelRanges) + " are compared: keep the ranges to compare");
   std::map<std::string, size_t> seen;  // a range twice would show twice, and which count is the model's?
   for (const detail::JsonCursor& c : items) {
+    only_keys(c, {"nvtx", "flops", "by_op"});
     ModelRange r;
     r.nvtx = c.string("nvtx");
     if (r.nvtx.empty()) c.at("nvtx").fail("expected a range path such as \"step/forward\"");
@@ -66,7 +78,7 @@ constexpr double kGapNoted = 0.05;
 std::string gap_note(const RangeComparison& c) {
   if (c.hw.launches_with_counters == 0 || c.model.flops <= 0) return "";
   const double ratio = (c.hw.hw_tensor + c.hw.hw_cuda_core) / c.model.flops;
-  if (std::fabs(ratio - 1) <= kGapNoted) return "";
+  if (within_tolerance(std::fabs(ratio - 1), kGapNoted)) return "";
   std::string s = "'" + c.model.nvtx + "': hardware " + fmt_fixed(100 * std::fabs(ratio - 1), 1) + "% ";
   if (ratio > 1)
     return s + "above the model: recompute, work the model leaves out (softmax, normalization, the optimizer) or "
@@ -85,9 +97,19 @@ bool ModelCrosscheck::compared() const {
 std::vector<std::string> ModelCrosscheck::outside(double tolerance) const {
   std::vector<std::string> lines;
   for (const RangeComparison& c : ranges) {
-    if (!(c.model.flops > 0) || c.hw.launches_with_counters == 0) continue;
+    if (!(c.model.flops > 0)) continue;
+    // Model FLOPs with nothing counted to hold them to: a misspelt path, or
+    // kernels launched on a thread outside the range (autograd's backward).
+    // Skipped, it passed the gate with nothing checked.
+    if (c.hw.launches_with_counters == 0) {
+      std::ostringstream line;  // a stream, as below (-Wrestrict)
+      line << "'" << one_line(c.model.nvtx) << "': model FLOPs " << fmt_si(c.model.flops)
+           << ", but no launch with counters in this range: nothing to hold them to";
+      lines.push_back(line.str());
+      continue;
+    }
     const double ratio = (c.hw.hw_tensor + c.hw.hw_cuda_core) / c.model.flops;
-    if (std::fabs(ratio - 1) <= tolerance) continue;
+    if (within_tolerance(std::fabs(ratio - 1), tolerance)) continue;
     // A stream, not a chain of +: GCC 12 misreports the chain (-Wrestrict).
     std::ostringstream line;
     line << "'" << one_line(c.model.nvtx) << "': hw/model " << fmt_fixed(ratio, 3) << " ("

@@ -146,7 +146,7 @@ double ncu_unit_scale(std::string_view unit) {
   return num == 0 || den == 0 ? 0 : num / den;
 }
 
-NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
+NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin, const std::set<std::string>* keep) {
   // A UTF-8 byte order mark (an export saved again by an editor or a
   // spreadsheet) is not part of the first field: "ID" must still be found.
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -225,6 +225,7 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   std::map<std::pair<size_t, std::string>, std::string> seen;  // (launch, metric) -> unit and value as printed
   auto add_value = [&](size_t line, size_t li, const std::string& metric, const std::string& unit,
                        const std::string& value) {
+    if (keep && !keep->count(metric)) return;
     const bool counter = metric.find("__") != std::string::npos;
     const auto [it, fresh] = seen.try_emplace({li, metric}, unit + '\n' + value);
     if (!fresh && counter && it->second != unit + '\n' + value)
@@ -317,6 +318,8 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin) {
   return out;
 }
 
-NcuCsv read_ncu_csv(const std::string& path) { return parse_ncu_csv(read_file(path), path); }
+NcuCsv read_ncu_csv(const std::string& path, const std::set<std::string>* keep) {
+  return parse_ncu_csv(read_file(path), path, keep);
+}
 
 }  // namespace flopscope

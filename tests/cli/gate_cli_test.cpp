@@ -438,11 +438,23 @@ TEST(GateCli, CrosscheckModelFlopsTolerance) {
   Files f;
   const std::string profile = write_doc(f.dir, "step.json", flopscope::test::model_twin_profile());
   const std::string model = write_text(f.dir, "torch.json", flopscope::test::model_flops_json());
+  // 'warmup' has model FLOPs and no launch in it (a misspelt path, or kernels
+  // on a thread outside the range): nothing holds them, and the gate fails
+  // (it passed with that range unchecked).
   auto loose = run_cli({"crosscheck", profile, "--model-flops", model, "--flops-tolerance", "8"});
-  EXPECT_EQ(loose.exit_code, 0) << loose.out << loose.err;
-  EXPECT_NE(loose.out.find("PASS: every range with model FLOPs and counted launches is within 8% of the model"),
+  EXPECT_EQ(loose.exit_code, 1) << loose.out << loose.err;
+  EXPECT_NE(loose.out.find("FAIL: 'warmup': model FLOPs 1, but no launch with counters in this range: nothing to "
+                           "hold them to\n"),
             std::string::npos)
       << loose.out;
+  std::string counted_only = flopscope::test::model_flops_json();
+  counted_only.replace(counted_only.find(",\n    {\"nvtx\": \"warmup\""), std::string(",\n    {\"nvtx\": \"warmup\", \"flops\": 1}").size(), "");
+  const std::string counted_model = write_text(f.dir, "counted.json", counted_only);
+  auto pass = run_cli({"crosscheck", profile, "--model-flops", counted_model, "--flops-tolerance", "8"});
+  EXPECT_EQ(pass.exit_code, 0) << pass.out << pass.err;
+  EXPECT_NE(pass.out.find("PASS: every range with model FLOPs has counted launches within 8% of the model"),
+            std::string::npos)
+      << pass.out;
   auto tight = run_cli({"crosscheck", profile, "--model-flops", model, "--flops-tolerance", "6"});
   EXPECT_EQ(tight.exit_code, 1) << tight.out << tight.err;
   EXPECT_NE(tight.out.find("FAIL: 'counted/backward': hw/model 0.926 (-7.4%), beyond the 6% tolerance\n"),

@@ -111,7 +111,7 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {": mfu >= 0.5", "c.txt:1: no selector"},
       {"gemm : mfu is 0.5", "expected a comparison"},
       {"gemm : mfu >=", "expected a number or a metric"},
-      {"gemm : mfu >= 50", "mfu is a fraction: write 0.5 or 50%"},
+      {"gemm : mfu >= 50", "mfu is a fraction of its peak, at most 1: for 50 percent write 50% (0.5)"},
       {"gemm : mfu >= abc", "unknown metric 'abc'"},
       {"gemm : tflops >= 12%", "'%' fits a fraction"},
       {"gemm : time <= 3 parsecs", "unknown time unit 'parsecs' (use s, ms, us or ns)"},
@@ -579,4 +579,19 @@ TEST(ContractCheck, AFailedBoundReadsApartFromItsValue) {
   copy.time_s.median = 0.99999e-6;
   EXPECT_EQ(only_result(check("memory.copy.fp32 : time >= 1us", doc)).detail,
             "time 0.99999 us < 1 us, expected >= 1 us");
+  // A median exactly at the bound holds it, in every unit: the bound was
+  // scaled by an inexact 1e-6 or 1e-9, one ulp off the file's value, and
+  // "time 10 us > 10 us" failed.
+  for (const auto& [median, bound] : {std::pair{23232e-9, "23.232us"}, {36080e-9, "36080ns"}, {1e-5, "10us"},
+                                      {2.5e-3, "2.5ms"}}) {
+    copy.time_s.median = median;
+    const auto at = check(std::string("memory.copy.fp32 : time <= ") + bound, doc);
+    EXPECT_TRUE(only_result(at).passed) << bound << ": " << only_result(at).detail;
+  }
+}
+
+// A relative error is naturally a percentage: rel_err <= 1% is 0.01 (it was
+// refused: "'%' fits a fraction").
+TEST(ContractParse, ARelativeErrorMayBeAPercentage) {
+  EXPECT_EQ(parse_error("gemm : rel_err <= 1%"), "(parsed)");
 }

@@ -597,6 +597,55 @@ TEST(Crosscheck, AMetricOneKernelLacksIsNamedForThatKernel) {
   for (const std::string& n : r.notes) EXPECT_EQ(n.find("export has no value of dram"), std::string::npos) << n;
 }
 
+// A metric n/a or empty on some of a kernel's launches: ncu's mean is then
+// over the others, not the launches flopscope's is over. Shown, not gated, and
+// said (a copy whose second launch alone differed by 20% passed).
+TEST(Crosscheck, AMeanOverSomeLaunchesIsShownNotGated) {
+  NcuCsv ncu = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
+  NcuLaunch again = ncu.launches.front();
+  again.id = 1000;
+  const std::string metric = "dram__bytes_read.sum";
+  ASSERT_TRUE(again.metrics.count(metric));
+  again.metrics.erase(metric);
+  ncu.launches.push_back(again);
+  const CrosscheckReport r = crosscheck_ncu(test::ncu_twin_profile(), ncu, {});
+  const std::string kernel = demangle(again.kernel);
+  const CrosscheckRow* row = find_row(r, kernel, metric);
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->cls, MetricClass::info);
+  EXPECT_NE(std::find(r.notes.begin(), r.notes.end(),
+                      "ncu has a value of " + metric + " on 2 of its 3 launches of " + kernel +
+                          " (n/a or empty on the others): shown, not compared"),
+            r.notes.end())
+      << ::testing::PrintToString(r.notes);
+  // The other metrics of that kernel are still compared.
+  const auto gated = std::count_if(r.rows.begin(), r.rows.end(), [&](const CrosscheckRow& x) {
+    return x.kernel == kernel && x.cls != MetricClass::info;
+  });
+  EXPECT_GT(gated, 0);
+}
+
+// A difference of exactly the tolerance is within it: 6.000000000000005% is 6%.
+TEST(Crosscheck, ADifferenceOfExactlyTheToleranceIsWithin) {
+  EXPECT_TRUE(within_tolerance(std::fabs(106.0 / 100.0 - 1), 0.06));
+  EXPECT_TRUE(within_tolerance(0.05, 0.05));
+  EXPECT_FALSE(within_tolerance(0.0601, 0.06));
+}
+
+// Only the metrics flopscope compares are kept from an export (its hundreds of
+// other columns, per launch, once took 41 times the file's size in memory).
+TEST(NcuCsv, KeepsOnlyTheMetricsAsked) {
+  const std::set<std::string> keep{"dram__bytes_read.sum"};
+  const NcuCsv all = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
+  const NcuCsv some = parse_ncu_csv(test::ncu_details_csv(), "n.csv", &keep);
+  ASSERT_EQ(some.launches.size(), all.launches.size());
+  for (size_t i = 0; i < some.launches.size(); ++i) {
+    EXPECT_LE(some.launches[i].metrics.size(), 1u);
+    EXPECT_EQ(some.launches[i].metrics.count("dram__bytes_read.sum"), all.launches[i].metrics.count("dram__bytes_read.sum"));
+  }
+  EXPECT_EQ(counted_metrics(test::ncu_twin_profile()).count("dram__bytes_read.sum"), 1u);
+}
+
 TEST(Crosscheck, TolerancesAndZeros) {
   ResultsDoc doc = test::ncu_twin_profile();
   const NcuCsv ncu = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
@@ -745,6 +794,11 @@ TEST(ModelFlops, RefusesMalformedDocuments) {
                         {"nvtx": "step1", "flops": 1}, {"nvtx": "step0", "flops": 2}]})"),
             "m.json: $.ranges[2].nvtx: 'step0' is listed already at $.ranges[0]; a model-FLOPs file holds each "
             "range once: keep one of them");
+  // A misspelt key would drop what it holds without a word.
+  EXPECT_EQ(message(R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "s", "flops": 1, "by_ops": {}}]})"),
+            "m.json: $.ranges[0].by_ops: unknown key 'by_ops' (known: nvtx flops by_op)");
+  EXPECT_EQ(message(R"({"schema": "flopscope.model-flops/1", "rangez": [], "ranges": [{"nvtx": "s", "flops": 1}]})"),
+            "m.json: $.rangez: unknown key 'rangez' (known: schema source ranges)");
 }
 
 TEST(ModelFlops, NotesEscapeRangeNamesLikeTheTable) {

@@ -8,6 +8,7 @@
 ///   the hardware FLOPs of the launches in each range, by pipe, set beside them.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,10 +54,21 @@ struct NcuCsv {
 /// not a whole number (save the raw page's units row), when a header names a
 /// metric twice, on a negative value of a counts or bytes metric, and when a
 /// launch names another kernel than before or has a second, different value of
-/// a metric (two exports in one file).
-NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin);
+/// a metric (two exports in one file). `keep`, when given, names the only
+/// metrics stored (and checked): those flopscope has to compare. An export's
+/// hundreds of other columns, kept for every launch, once took 41 times the
+/// file's size in memory.
+NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin,
+                     const std::set<std::string>* keep = nullptr);
 /// Reads and parses a file (at most 256 MiB).
-NcuCsv read_ncu_csv(const std::string& path);
+NcuCsv read_ncu_csv(const std::string& path, const std::set<std::string>* keep = nullptr);
+/// Every metric some application kernel of `doc` has raw counters of: what
+/// crosscheck_ncu compares, and so what parse_ncu_csv needs to keep.
+std::set<std::string> counted_metrics(const ResultsDoc& doc);
+/// Whether a relative difference is within a tolerance, with a margin of
+/// rounding: a difference of exactly the tolerance (106 against 100 at 6%)
+/// computed as 6.000000000000005% is within it.
+inline bool within_tolerance(double rel_diff, double tolerance) { return rel_diff <= tolerance * (1 + 1e-9); }
 
 /// Multiplier from a value printed in `unit` to CUPTI's unit for it; 0 when the
 /// unit is not understood. "byte" 1, "Kbyte" 1e3, "usecond" 1e3 (to ns),
