@@ -222,7 +222,11 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   // by the first launch) and its buffer allocated here, not in the timed loop.
   const bool probing = opt.flush_l2 && opt.probe_clock && !impl_->probe_broken;
   std::vector<double> warm_mhz;
-  impl_->timed_batch(*inst, id, std::max(1, opt.warmup_reps), std::nullopt, warm, probing ? &warm_mhz : nullptr);
+  // In batches of at most 256, as the timed loop: each repetition of a batch
+  // has its own events (--warmup 100000000 would have made 2e8 at once).
+  for (int left = std::max(1, opt.warmup_reps); left > 0; left -= 256)
+    impl_->timed_batch(*inst, id, std::min(left, 256), std::nullopt, warm,
+                       probing && warm.empty() ? &warm_mhz : nullptr);
   double warm_total = 0;
   for (double s : warm) warm_total += s;
   const double per_run = std::max(warm_total / double(warm.size()), 1e-7);

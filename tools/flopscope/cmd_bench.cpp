@@ -380,7 +380,9 @@ void add_bench_command(Command app) {
                   "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 0.25 s); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
       .transform(positive_integer());
-  sub.add_option("--min-time", o->min_time_s, "Minimum summed kernel time per run, seconds")
+  sub.add_option("--min-time", o->min_time_s,
+                 "Minimum summed kernel time per run, seconds (default 0.1; at most 2000 repetitions: "
+                 "--reps fixes the count)")
       .check(positive_number());
   sub.add_option("--out", o->out, "Write the results (flopscope.results/1 JSON) here").check(not_empty());
   sub.add_flag("--no-validate", o->no_validate, "Skip the comparison with the CPU reference");
