@@ -126,8 +126,12 @@ std::vector<const KernelSpec*> select_kernels(const std::string& id_regex,
   return out;
 }
 
-std::string device_refusal(const KernelSpec& spec, int cc, int smem_optin_bytes) {
+std::string device_refusal(const KernelSpec& spec, int cc, int smem_optin_bytes, int lowest_built_cc) {
   const std::string gpu = "this GPU is sm_" + std::to_string(cc);
+  if (lowest_built_cc > 0 && cc < lowest_built_cc)
+    return spec.id() + " has no code for sm_" + std::to_string(cc) + ": this flopscope was built for sm_" +
+           std::to_string(lowest_built_cc) + " and newer (rebuild with sm_" + std::to_string(cc) +
+           " in CMAKE_CUDA_ARCHITECTURES)";
   if (spec.only_cc && cc != spec.only_cc)
     return spec.id() + " runs only on sm_" + std::to_string(spec.only_cc) + "; " + gpu;
   if (spec.min_cc && cc < spec.min_cc)

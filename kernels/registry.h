@@ -138,11 +138,23 @@ inline KernelSpec spec_for(std::string family, const VariantInfo& v) {
 /// own file; always returns true. Duplicates are reported by all_kernels().
 bool register_kernels(std::vector<KernelSpec> specs);
 
+/// The lowest of CMAKE_CUDA_ARCHITECTURES (80 for "80;90a"); 0 where unknown
+/// ("native", "all", or a build without CUDA).
+#ifdef FLOPSCOPE_LOWEST_CUDA_ARCH
+inline constexpr int kLowestBuiltCc = FLOPSCOPE_LOWEST_CUDA_ARCH;
+#else
+inline constexpr int kLowestBuiltCc = 0;
+#endif
+
 /// Empty when a GPU of compute capability `cc` (major*10+minor) whose blocks
 /// may opt into `smem_optin_bytes` of shared memory
 /// (cudaDevAttrMaxSharedMemoryPerBlockOptin) runs `spec`, else one line saying
 /// why not (sm_86 and sm_89 give a block 99 KB, sm_90 227 KB).
-std::string device_refusal(const KernelSpec& spec, int cc, int smem_optin_bytes);
+/// `lowest_built_cc`: the oldest architecture this build has code for (0:
+/// unknown): an older GPU has none to run, and each launch failed with "no
+/// kernel image is available".
+std::string device_refusal(const KernelSpec& spec, int cc, int smem_optin_bytes,
+                           int lowest_built_cc = kLowestBuiltCc);
 
 /// Every registered kernel, sorted by id. Throws Error(failure) when two
 /// registrations share an id or a spec is incomplete (a programming error).

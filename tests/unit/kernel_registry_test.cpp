@@ -67,6 +67,12 @@ TEST(Registry, DeviceRefusalNamesWhatTheGpuLacks) {
   }
   EXPECT_EQ(find_kernel("gemm.mma_sync_deep.tf32")->smem_bytes, (MmaTile<4, 4, 128>::kSmemBytes));
 
+  // A GPU older than the build's oldest architecture has no code to run: refused
+  // by name (each launch failed with "no kernel image is available").
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.naive.fp32"), 75, 65536, 80),
+            "gemm.naive.fp32 has no code for sm_75: this flopscope was built for sm_80 and newer "
+            "(rebuild with sm_75 in CMAKE_CUDA_ARCHITECTURES)");
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.naive.fp32"), 86, kAdaOptin, 80), "");
   // An RTX 4090 (sm_89): the 128 x 128 block fits, the 128 x 256 one does not.
   EXPECT_EQ(device_refusal(*find_kernel("gemm.mma_sync.bf16"), 89, kAdaOptin), "");
   EXPECT_EQ(device_refusal(*find_kernel("gemm.mma_sync_wide.bf16"), 89, kAdaOptin),
@@ -80,7 +86,7 @@ TEST(Registry, DeviceRefusalNamesWhatTheGpuLacks) {
   EXPECT_NE(device_refusal(*find_kernel("gemm.mma_sync_deep.bf16"), 120, kAdaOptin).find("208896 bytes"),
             std::string::npos);
   // Whatever asks for no more than 48 KB runs on any GPU of its generation.
-  EXPECT_EQ(device_refusal(*find_kernel("gemm.reg_tiled.fp32"), 75, 65536), "");
+  EXPECT_EQ(device_refusal(*find_kernel("gemm.reg_tiled.fp32"), 75, 65536, /*lowest_built_cc=*/0), "");
   EXPECT_EQ(device_refusal(*find_kernel("gemm.mma_sync_wide.bf16"), 80, 166912), "");  // an A100's 163 KB
 }
 
