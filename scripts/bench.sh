@@ -3,14 +3,14 @@
 # the default benchmark suite (GEMM ladder and baselines, attention, FFN and the
 # memory-bound references: both sides of the roofline, every precision), writing
 # the results (flopscope.results/1 JSON) and printing the table.
-# Usage: scripts/bench.sh [--out FILE] [--no-setup] [-- EXTRA 'flopscope bench' ARGS]
+# Usage: scripts/bench.sh [--out FILE (default ./bench-results.json)] [--no-setup] [-- EXTRA 'flopscope bench' ARGS]
 # Exit codes: 0 ok, 1 a kernel failed validation or a step failed, 2 bad usage,
 # 3 no GPU on this machine.
 set -euo pipefail
-caller=$PWD  # a relative --out is the caller's
+caller=$PWD  # a relative --out is the caller's, and so is the default
 cd "$(dirname "$0")/.."
 
-out="bench-results.json"
+out="$caller/bench-results.json"
 setup=1
 extra=()
 while [ $# -gt 0 ]; do

@@ -31,7 +31,7 @@
 #    performance targets (tuning data for whoever tunes them next).
 # Each step degrades gracefully: a subcommand this build lacks is reported as
 # "absent", never faked. At most 8 files are written to DIR (default $OUT, else
-# ./device-out): probe.txt run.log bench.json bench_large.json ceilings.json
+# device-out in the checkout; a relative DIR or TREE is the caller's): probe.txt run.log bench.json bench_large.json ceilings.json
 # profile.json counters.tgz ncu.csv. counters.tgz holds every raw counter file
 # (.fscounters, `flopscope report F` re-evaluates one anywhere) with the results
 # of the same run: the fixtures <what>.fscounters + <what>.json (docs/collector.md),
@@ -42,8 +42,9 @@
 # (the 8192^3 GEMMs again, with counters: their times beside bench_large.json's), wgmma_large.json
 # (gemm.wgmma at 8192^3, run apart), ffn_wgmma.json (the FFN on wgmma beside the
 # mma.sync and cuBLAS FFNs), wgmma_counted.json (gemm.wgmma, mma_sync_deep and mma_sync_tma under kernel replay),
+# mma_tiles_{default,large}.json (the mma.sync tilings beside cuBLAS BF16),
 # ncu_read.csv + ncu_twin_read.json and ncu_app_replay.csv + ncu_twin_app_replay.json
-# (the crosschecks with the read flush), replay_{kernel,user}.{json,fscounters}
+# (the crosschecks with the read flush), replay_{kernel,user,bytes}.{json,fscounters}
 # (bench's counters in kernel and user replay), power_trace.csv + power_bench.json
 # (the power trace and the bench run it sampled) and ncu_tune.csv (ncu's sections
 # for the target kernels). It is rewritten after every
@@ -53,19 +54,21 @@
 # step as it ends; a step whose input is missing is a "not run" row. Exit status:
 # 0 every step that ran passed, 1 a step failed or timed out or a GPU test
 # program is missing, 2 a bad option, 3 no GPU visible.
-# --budget S (default 540) bounds the whole run: a step that no longer fits is
-# reported "no time". --only LIST runs just those steps (comma-separated names
+# --budget S (default 500, at least 60) bounds the whole run: a step that no
+# longer fits is reported "no time" (500 leaves a 540 s call time to pack and
+# print; under 60 no step would run, and the run would pass having done nothing). --only LIST runs just those steps (comma-separated names
 # from the table; a name that is no step is refused, exit 2, before anything runs).
 # It never changes clocks or resets the GPU; ncu runs with --clock-control none.
 set -uo pipefail
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")  # --help and --only read it after the cd
+caller=$PWD  # relative --out and --build are the caller's, as in bench.sh
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 out="${OUT:-$ROOT/device-out}"
 build="$ROOT/build"
 quick=0
-budget=540
+budget=500
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -81,6 +84,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$budget" =~ ^[0-9]+$ ]] || { echo "device-check: --budget takes whole seconds, got '$budget'" >&2; exit 2; }
+[ "$budget" -ge 60 ] || { echo "device-check: --budget $budget leaves no step time to run; give at least 60" >&2; exit 2; }
+case "$out" in /*) ;; *) out="$caller/$out" ;; esac
+case "$build" in /*) ;; *) build="$caller/$build" ;; esac
 # Every name --only gives must be a step of this script: a misspelt one would
 # run nothing, exit 0, and spend a lease (the names are those step, absent and
 # not_run are called with, read from this file).
@@ -114,12 +120,13 @@ for f in "${outputs[@]}"; do
   rm -f -- "${out:?}/$f"
 done
 # flopscope writes its outputs (bench*.json, ceilings.json, profile.json) through
-# a temporary beside each (.NAME.tmp.PID.N, then a rename; .NAME.tmp.PID before
-# 2026-12-01): a step killed mid-write leaves one behind. Temporaries named after
-# any of our outputs, from an earlier run or this one, are removed at the
-# start and at exit; nothing else.
+# a temporary beside each (.NAME.tmp.<16 hex digits> since 2026-12-01, then a
+# rename; earlier .NAME.tmp.PID.N or .NAME.tmp.PID, as a carried older build
+# writes them): a step killed mid-write leaves one behind. Temporaries named
+# after any of our outputs, from an earlier run or this one, are removed at
+# the start and at exit; nothing else.
 names=$(IFS='|'; echo "${outputs[*]//./\\.}")
-tmp_re="^\\.($names)\\.tmp\\.[0-9]+(\\.[0-9]+)?\$"
+tmp_re="^\\.($names)\\.tmp\\.([0-9a-f]{16}|[0-9]+(\\.[0-9]+)?)\$"
 remove_leftover_tmp() {
   local f
   for f in "$out"/.*.tmp.*; do
@@ -656,17 +663,20 @@ if has bench; then
   # a broken context cannot take the other kernels with it.
   NOTE="results in counters.tgz" \
   step wgmma-large 45 "$fs" bench --kernel 'gemm\.wgmma' --shape large --out "$cstage/wgmma_large.json"
+  pack_counters
   # The FFN on wgmma (never run on a GPU before), beside the mma.sync and cuBLAS
   # FFNs of the default suite, in the same process, at the default shape.
   NOTE="fused_wgmma beside fused and cublas; in counters.tgz" \
   step ffn-wgmma 45 "$fs" bench --kernel '^ffn\.swiglu_(fused|fused_wgmma|cublas)\.bf16$' \
     --out "$cstage/ffn_wgmma.json"
+  pack_counters
   # The Hopper-only GEMMs under kernel replay (bench's counters): wgmma, and
   # the mma.sync tilings written since the last lease, each against 2*M*N*K.
   if [ "$counters_ok" = 1 ]; then
     NOTE="gemm.wgmma, mma_sync_deep and mma_sync_tma with counters; in counters.tgz" \
     step wgmma-counted 60 "$fs" bench --kernel '^gemm\.(wgmma|mma_sync_deep|mma_sync_tma)\.bf16$' --metrics flops \
       --out "$cstage/wgmma_counted.json"
+    pack_counters
     if [ -s "$cstage/wgmma_counted.json" ]; then
       NOTE="bench/counters-sm90-h200.txt: their tensor FLOPs" \
       step wgmma-counted-check 20 "$fs" check "$cstage/wgmma_counted.json" --contracts bench/counters-sm90-h200.txt

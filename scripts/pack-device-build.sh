@@ -16,12 +16,19 @@
 # binaries do not run there (another glibc, no CUPTI where the rpath points),
 # device-check builds from source with .deps instead (scripts/vendor-deps.sh).
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  *) echo "pack-device-build.sh: unknown argument '$1' (it takes none; see scripts/pack-device-build.sh --help)" >&2
+     exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 dst=build-carry
 limit=$((60 << 20))  # leave room under 64 MiB for the tree and .deps
 # An archive from an earlier pack must not outlive a failed one: carried, it
-# would run old code with nothing to say so but its COMMIT.
-rm -f "$dst.tgz"
+# would run old code with nothing to say so but its COMMIT. Nor that COMMIT a
+# failed build of the tree itself (device-check --build build-carry).
+rm -f "$dst.tgz" "$dst/COMMIT"
 
 # Besides where this checkout's toolkit keeps CUPTI and cuBLAS (CMake adds that
 # RUNPATH), where a standard toolkit install keeps them. device-check points the

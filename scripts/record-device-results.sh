@@ -206,11 +206,13 @@ staged=()
 # check of the fixtures' kind has passed.
 covered=" $( { sed -n 's/^fixture-test covers: //p' "$dest/run.log" 2>/dev/null || true; } | tail -n1) "
 for c in "$unpacked"/*.fscounters; do
-  [ -f "$c" ] || continue
+  # Plain files only: a symbolic link in the archive (to /etc/hostname) was
+  # followed, and a file of this machine staged as a fixture.
+  [ -f "$c" ] && [ ! -L "$c" ] || continue
   name=$(basename "$c" .fscounters) json="${c%.fscounters}.json"
   if [[ "$covered" != *" $name "* ]]; then
     continue  # not one the fixture-test step passed (or a run.log from before it named them)
-  elif [ ! -f "$json" ]; then
+  elif [ ! -f "$json" ] || [ -L "$json" ]; then
     continue  # no results of the same run (the default suite's file): nothing to compare with
   elif grep -Eq '"family": *"app"' "$json"; then
     # A profile's runs (profile_flops): its results key application kernels by
@@ -229,7 +231,7 @@ if [ ${#staged[@]} -gt 0 ]; then
 fi
 # Only an export the device's crosscheck step passed: RecordedNcuExportsAgree
 # asks the same of it on every CI run.
-if [ -f "$dest/ncu.csv" ] && [ -f "$unpacked/ncu_twin.json" ]; then
+if [ -f "$dest/ncu.csv" ] && [ ! -L "$dest/ncu.csv" ] && [ -f "$unpacked/ncu_twin.json" ] && [ ! -L "$unpacked/ncu_twin.json" ]; then
   if ! step_passed crosscheck; then
     echo "record-device-results: ncu.csv not made a fixture: run.log has no passed crosscheck step (see its crosscheck lines)"
   elif stage "$fixtures_root/ncu/$gpu" "$dest/ncu.csv" "$unpacked/ncu_twin.json"; then

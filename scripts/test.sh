@@ -53,7 +53,8 @@ run_ctest() {  # BUILD_DIR [--sanitizers] -- CTEST_ARGS...
   rm -f "$out"
   return "$rc"
 }
-run_ctest build "" -- --output-on-failure -j "$jobs"
+# --no-tests=error: a build configured without tests must not pass having run none.
+run_ctest build "" -- --output-on-failure --no-tests=error -j "$jobs"
 
 if [ "$sanitize" = 1 ]; then
   echo "== build (ASan + UBSan, host-only)"
@@ -68,5 +69,5 @@ if [ "$sanitize" = 1 ]; then
   # A sanitizer report in any test's output fails the run, even in a test
   # ctest calls skipped (test-report.sh).
   ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=1:intercept_tls_get_addr=0 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest build-asan --sanitizers -- --output-on-failure -L cpu -j "$jobs"
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest build-asan --sanitizers -- --output-on-failure --no-tests=error -L cpu -j "$jobs"
 fi

@@ -6,6 +6,11 @@
 #   cmake -S . -B build-device -DCMAKE_PREFIX_PATH=$PWD/.deps ...   # there
 # scripts/device-check.sh passes .deps on when it has to build.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+  *) echo "vendor-deps.sh: unknown argument '$1' (it takes none; see scripts/vendor-deps.sh --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 dst=.deps
 multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)

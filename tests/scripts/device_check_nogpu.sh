@@ -17,8 +17,11 @@ fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out/stdout"; echo "--- stderr
 # left during this run at exit (planted by a stand-in nvidia-smi, which fails as
 # the real one does here); other files are kept.
 mkdir -p "$out/dc" "$out/bin"
-leftovers=(.bench.json.tmp.4242 .run.log.tmp.7 .ncu.csv.tmp.99 .profile.json.tmp.99.1 .bench.json.tmp.1234.0)
-kept=(keep.txt .bench.json.tmp.x .other.json.tmp.5 .bench.json.tmp.5.bak)
+# flopscope's temporaries are .NAME.tmp.<16 hex digits> (earlier builds: .NAME.tmp.PID[.N]).
+leftovers=(.bench.json.tmp.4242 .run.log.tmp.7 .ncu.csv.tmp.99 .profile.json.tmp.99.1 .bench.json.tmp.1234.0
+           .bench.json.tmp.3fa9c0d2e1b4a567 .ceilings.json.tmp.0123456789abcdef)
+kept=(keep.txt .bench.json.tmp.x .other.json.tmp.5 .bench.json.tmp.5.bak .bench.json.tmp.3fa9c0d2e1b4a56
+      .other.json.tmp.3fa9c0d2e1b4a567)
 for f in "${leftovers[@]}" "${kept[@]}"; do echo x >"$out/dc/$f"; done
 printf '#!/bin/sh\necho x >"%s/dc/.profile.json.tmp.31337"\ntouch "%s/stand-in-ran"\nexit 1\n' "$out" "$out" \
   >"$out/bin/nvidia-smi"
