@@ -25,7 +25,7 @@ glibc: ldd (Ubuntu GLIBC 2.39-0ubuntu8) 2.39
 name, driver_version, pci.bus_id, memory.total [MiB], clocks.max.sm [MHz], clocks.sm [MHz], power.limit [W], persistence_mode
 NVIDIA H200, 580.95.05, 00000000:19:00.0, 143771 MiB, 1980 MHz, 1980 MHz, 700.00 W, Enabled
 P
-printf 'fixture-test covers: gemm_naive big profile_flops zz_cut \n=== fixture-test: ok (2 s)\n=== crosscheck: ok (3 s)\nstep                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
+printf 'fixture-test covers: gemm_naive big profile_flops zz_cut linked \n=== fixture-test: ok (2 s)\n=== crosscheck: ok (3 s)\nstep                   status             s  note\nprobe                  ok                 1  probe.txt\nbench                  ok                40  \n' \
   >"$fetched/run.log"
 cp "$src/tests/fixtures/handmade-h200.json" "$fetched/bench.json"
 # counters.tgz as device-check packs it: small fixture pairs, one too large, the
@@ -38,6 +38,8 @@ echo suite >"$packed/bench_suite.fscounters"; echo '{}' >"$packed/ncu_twin.json"
 echo profile >"$packed/profile_flops.fscounters"; printf '{"runs": [{"family": "app"}]}\n' >"$packed/profile_flops.json"
 # A pair a later step added (user replay): the fixture-test step never checked it.
 echo replay >"$packed/replay_user.fscounters"; echo '{}' >"$packed/replay_user.json"
+# A symbolic link in the archive, to a file of this machine: never followed.
+ln -s /etc/hostname "$packed/linked.fscounters"; echo '{}' >"$packed/linked.json"
 tar -czf "$fetched/counters.tgz" -C "$packed" .
 echo '"ID","Kernel Name"' >"$fetched/ncu.csv"
 fixtures=$tmp/fixtures
@@ -65,6 +67,7 @@ cmp -s "$packed/gemm_naive.fscounters" "$c/gemm_naive.fscounters" && cmp -s "$pa
 grep -q "big.fscounters is over 6 MiB" "$tmp/out" || fail "the large counter file left out silently"
 [ ! -e "$c/profile_flops.fscounters" ] || fail "a profile's counters (application runs) were staged"
 [ ! -e "$c/replay_user.fscounters" ] || fail "a counter file the fixture-test step did not cover was staged"
+[ ! -e "$c/linked.fscounters" ] || fail "a symbolic link in the archive was followed and staged"
 cmp -s "$fetched/ncu.csv" "$fixtures/ncu/h200/ncu.csv" && [ -f "$fixtures/ncu/h200/ncu_twin.json" ] ||
   fail "ncu.csv and ncu_twin.json were not staged"
 grep -q "$d/PROVENANCE.md" "$c/SOURCE.md" || fail "the counter fixtures do not say where they came from"
