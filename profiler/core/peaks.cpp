@@ -66,6 +66,12 @@ static std::string spaced(std::string_view s) {
   return out;
 }
 
+const GpuSpec* find_gpu_key(std::string_view key) {
+  for (const GpuSpec& g : gpu_database())
+    if (g.key == key) return &g;
+  return nullptr;
+}
+
 const GpuSpec* find_gpu(std::string_view name) {
   if (lower(name).empty()) return nullptr;
   for (const auto& g : gpu_database())

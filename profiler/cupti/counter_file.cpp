@@ -571,7 +571,7 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
   if (device) {
     const GpuSpec* g = device->gpu_key.empty()
                            ? find_gpu_for_device(device->name, device->sm_count, device->memory_bytes)
-                           : find_gpu(device->gpu_key);
+                           : find_gpu_key(device->gpu_key);
     if (g) doc.peaks.datasheet = datasheet_peaks(*g);
   }
 

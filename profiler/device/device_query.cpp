@@ -67,13 +67,14 @@ std::optional<DeviceInfo> query_device(int device) {
 PeakTable peaks_for_device(const DeviceInfo& d) {
   // The key is set only when the device is the datasheet's product (query_devices).
   if (const GpuSpec* g = d.gpu_key.empty() ? find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)
-                                            : find_gpu(d.gpu_key))
+                                            : find_gpu_key(d.gpu_key))
     return datasheet_peaks(*g);
   const ArchRates* arch = find_arch(d.cc_major, d.cc_minor);
   if (!arch)
     throw Error(ErrorKind::failure, d.name + ": compute capability " + std::to_string(d.cc_major) +
                                         "." + std::to_string(d.cc_minor) +
-                                        " is not in the peak database; pass --peak-tflops");
+                                        " is not in the peak database: no datasheet MFU (flopscope ceilings measures "
+                                        "this GPU's own peaks, for report --peaks)");
   // DRAM bandwidth is not derivable from CUDA 13's attributes reliably; leave
   // it unknown rather than guess.
   return derived_peaks(*arch, d.sm_count, d.max_sm_clock_mhz, 0);

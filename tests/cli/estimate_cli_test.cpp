@@ -253,6 +253,11 @@ TEST(EstimateCli, FromResultsShowsMeasuredNextToAssumed) {
                    unknown + " was measured on 'mystery-gpu', a GPU this flopscope does not know: give --gpu NAME");
   const json with_gpu = estimate_json({"--preset", "llama3-8b", "--from", unknown, "--gpu", "h200", "--tokens", "1e11"});
   EXPECT_TRUE(with_gpu.contains("time_to_train_s_measured_mfu"));
+  // A file's key is matched exactly: "h200-sxm-144gb" is not read as "h200".
+  doc.device->gpu_key = "h200-sxm-144gb";
+  flopscope::write_results(unknown, doc);
+  expect_bad_input({"--preset", "llama3-8b", "--from", unknown}, "was measured on 'h200-sxm-144gb', a GPU this "
+                                                                 "flopscope does not know");
 }
 
 TEST(EstimateCli, BadInputIsOneLine) {

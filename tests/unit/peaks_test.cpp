@@ -157,6 +157,12 @@ TEST(Peaks, DerivedNotTypedIn) {
 TEST(Peaks, FindByDeviceName) {
   EXPECT_EQ(find_gpu("nonexistent"), nullptr);
   EXPECT_EQ(find_gpu(""), nullptr);
+  // A key read from a file is matched exactly: a newer flopscope's key is not
+  // another product's name ("h200-sxm-144gb" read loosely was h200).
+  for (const GpuSpec& g : gpu_database()) EXPECT_EQ(find_gpu_key(g.key), &g) << g.key;
+  EXPECT_NE(find_gpu("h200-sxm-144gb"), nullptr);
+  EXPECT_EQ(find_gpu_key("h200-sxm-144gb"), nullptr);
+  EXPECT_EQ(find_gpu_key("H200"), nullptr);
   // CUDA device names, and names as a user types them for --gpu, with the entry each is.
   const std::pair<const char*, const char*> named[] = {
       {"NVIDIA H100 80GB HBM3", "h100-sxm"},

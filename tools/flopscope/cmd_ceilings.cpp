@@ -138,7 +138,7 @@ int run_ceilings_command(const CeilingsOptions& o) {
   const PeakTable measured = ceilings::to_peak_table(ms, dev.name, doc.created.substr(0, 10));
   doc.peaks.measured = measured;
 
-  const GpuSpec* spec = dev.gpu_key.empty() ? nullptr : find_gpu(dev.gpu_key);
+  const GpuSpec* spec = dev.gpu_key.empty() ? nullptr : find_gpu_key(dev.gpu_key);
   std::cout << dev.name << " (" << dev.sm_count << " SMs, max clock " << fmt_fixed(dev.max_sm_clock_mhz, 0)
             << " MHz); datasheet: " << doc.peaks.datasheet.source << "\n"
             << ceilings::render_table(ms, doc.peaks.datasheet, spec, 150, stdout_is_color_tty())

@@ -219,7 +219,7 @@ int run_estimate(const EstimateOptions& o) {
   if (gpu.empty() && doc && doc->device && !doc->device->gpu_key.empty() && !o.o_peak.count()) {
     gpu = doc->device->gpu_key;
     // A file from a newer flopscope may name a GPU this one does not know.
-    if (!find_gpu(gpu))
+    if (!find_gpu_key(gpu))
       throw_bad_input(o.from + " was measured on '" + gpu + "', a GPU this flopscope does not know: give --gpu "
                       "NAME (flopscope specs lists them) or --peak-tflops X");
   }

@@ -58,6 +58,10 @@ const std::vector<GpuSpec>& gpu_database();
 /// Accepts a database key ("h200"), a product name or a CUDA device name,
 /// case-insensitively. nullptr when unknown.
 const GpuSpec* find_gpu(std::string_view name);
+/// The entry whose key is exactly `key` (a results file's device.gpu_key), or
+/// nullptr: a key from a newer flopscope ("h200-sxm-144gb") must not be read
+/// loosely as another product ("h200").
+const GpuSpec* find_gpu_key(std::string_view key);
 /// The datasheet entry of a CUDA device, or nullptr when the device is not that
 /// product as sold: its name matches but its SM count or memory does not (a
 /// MIG slice, a cut-down part, an A100 40GB against the 80GB entry). Its peaks
