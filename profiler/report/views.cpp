@@ -175,7 +175,19 @@ std::string above_peak_warning(const ResultsDoc& doc) {
 void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std::string& what) {
   if (!ceilings.peaks.measured)
     throw_bad_input(what + ": the peaks file has no measured peaks; write one with `flopscope ceilings --out F`");
-  if (doc.device && ceilings.device) {
+  // Measured peaks belong to a GPU: a file that names none (edited) could be
+  // set beside any results.
+  if (!ceilings.device)
+    throw_bad_input(what + ": the peaks file names no GPU; measured peaks are only read with the GPU they were "
+                           "measured on (flopscope ceilings writes it)");
+  // Nothing runs at half again its datasheet peak: such a "measurement" would
+  // make every measured MFU read 0.0 with no word said.
+  for (const auto& [key, measured] : ceilings.peaks.measured->flops_per_s)
+    if (const auto sheet = lookup(ceilings.peaks.datasheet.flops_per_s, key); sheet && measured > 1.5 * *sheet)
+      throw_bad_input(what + ": its measured " + key + " peak, " + fmt_fixed(measured / 1e12, 1) + " TFLOP/s, is " +
+                      fmt_fixed(100 * measured / *sheet, 0) + "% of the datasheet's " + fmt_fixed(*sheet / 1e12, 1) +
+                      ": not a measurement of this GPU");
+  if (doc.device) {
     const DeviceInfo &a = *doc.device, &b = *ceilings.device;
     const bool same = !a.gpu_key.empty() && !b.gpu_key.empty() ? a.gpu_key == b.gpu_key : a.name == b.name;
     if (!same)

@@ -297,6 +297,19 @@ TEST(Cli, ReportReadsResultsAgainstCeilingsMeasuredApart) {
   r = run_cli({"report", sample, "--peaks", dir + "/none.json", "--md", dir + "/n.md"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(dir + "/n.md"));
+  // A peaks file that names no GPU, or measured a peak no GPU reaches (a
+  // hand edit): refused, rather than set beside any results or read as MFU 0.0.
+  flopscope::ResultsDoc ceilings = flopscope::read_results(fixture("handmade-h200.json"));
+  ceilings.device.reset();
+  flopscope::write_results(dir + "/nodev.json", ceilings);
+  expect_one_line_error(run_cli({"report", sample, "--peaks", dir + "/nodev.json"}), 2,
+                        "the peaks file names no GPU");
+  ceilings = flopscope::read_results(fixture("handmade-h200.json"));
+  ceilings.peaks.measured->flops_per_s["bf16_tensor"] = 1e20;
+  flopscope::write_results(dir + "/huge.json", ceilings);
+  expect_one_line_error(run_cli({"report", sample, "--peaks", dir + "/huge.json"}), 2,
+                        "its measured bf16_tensor peak, 100000000.0 TFLOP/s, is 10106832% of the datasheet's 989.4: "
+                        "not a measurement of this GPU");
 }
 
 TEST(Cli, ReportEscapesNamesInEveryOutput) {
