@@ -181,6 +181,8 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
     f.set = j.at("set").get<std::string>();
     f.tensor = j.at("tensor").get<std::vector<std::string>>();
     f.metrics = j.at("metrics").get<std::vector<std::string>>();
+    if (std::set<std::string>(f.metrics.begin(), f.metrics.end()).size() != f.metrics.size())
+      throw_bad_input(origin + ": damaged counter-file metadata (a metric is listed twice)");
     for (const auto& jq : j.at("quantities")) {
       Quantity q;
       q.key = jq.at("key").get<std::string>();
@@ -200,6 +202,13 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
         if (!(t.factor >= 0 && t.factor <= 1e6))
           throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' scales " + t.metric +
                           " by " + std::to_string(t.factor) + ")");
+      // Every metric an available quantity sums is one the file recorded:
+      // another would leave that quantity, and the FLOP total, silently short.
+      if (q.available)
+        for (const MetricTerm& t : q.terms)
+          if (std::find(f.metrics.begin(), f.metrics.end(), t.metric) == f.metrics.end())
+            throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' sums " + t.metric +
+                            ", which the file does not record)");
       f.quantities.push_back(std::move(q));
     }
     if (j.contains("device")) f.device = device_from_json(j.at("device"), origin);
@@ -278,12 +287,27 @@ CounterFile parse_counter_file(const std::string& in, const std::string& origin)
   if (in.size() < kHeaderBytes + kTrailerBytes)
     throw_bad_input(origin + ": truncated counter file: " + std::to_string(in.size()) +
                     " bytes, shorter than its header; copy the whole file again");
+  // Whether the bytes present end in their own CRC: a whole file, damaged or
+  // not in its header (a truncated one does not).
+  const auto whole_and_sound = [&] {
+    return uint32_t(get_le(in, in.size() - kTrailerBytes, 4)) == crc32(in.data(), in.size() - kTrailerBytes);
+  };
   const uint64_t version = get_le(in, 8, 4);
-  if (version != kCounterFileVersion)
+  if (version != kCounterFileVersion) {
+    // A flipped bit reads as a version that never existed: say "corrupted".
+    if (!whole_and_sound() && version > kCounterFileVersion + 16)
+      throw_bad_input(origin + ": counter file is corrupted (its header reads format version " +
+                      std::to_string(version) + ", and its CRC-32 does not match); copy it again from the machine "
+                      "that recorded it");
     throw_bad_input(origin + ": counter file format version " + std::to_string(version) +
                     " (this flopscope reads version " + std::to_string(kCounterFileVersion) +
                     "); use the flopscope that wrote it, or a newer one");
+  }
   const uint64_t total = get_le(in, 16, 8);
+  // No counter file is written larger than an input may be read.
+  if (total > kMaxInputBytes)
+    throw_bad_input(origin + ": counter file is corrupted (its header records " + std::to_string(total) +
+                    " bytes, more than any counter file holds); copy it again from the machine that recorded it");
   if (in.size() < total)
     throw_bad_input(origin + ": truncated counter file: " + std::to_string(in.size()) + " of " +
                     std::to_string(total) + " bytes; copy the whole file again");
@@ -329,11 +353,17 @@ CounterFile parse_counter_file(const std::string& in, const std::string& origin)
   if (!have_meta || !have_conf)
     throw_bad_input(origin + ": damaged counter file: no " + std::string(have_meta ? "CONF" : "META") +
                     " section");
-  for (const auto& r : f.ranges)
+  // Each recorded range once: a range listed twice would be summed twice.
+  std::set<std::pair<uint32_t, uint32_t>> named;
+  for (const auto& r : f.ranges) {
     if (r.image >= f.counter_images.size())
       throw_bad_input(origin + ": damaged counter file: range " + std::to_string(r.launch) +
                       " refers to counter image " + std::to_string(r.image) + " of " +
                       std::to_string(f.counter_images.size()));
+    if (!named.emplace(r.image, r.range_index).second)
+      throw_bad_input(origin + ": damaged counter file: range " + std::to_string(r.range_index) + " of counter image " +
+                      std::to_string(r.image) + " is listed twice (its counters would be summed twice)");
+  }
   if (f.plan_version > kMetricPlanVersion)
     throw_bad_input(origin + ": written with metric plan version " + std::to_string(f.plan_version) +
                     " (this flopscope knows " + std::to_string(kMetricPlanVersion) +

@@ -91,7 +91,9 @@ TEST(CollectorFuzz, CounterFiles) {
     s[0].payload = i % 2 == 0 ? m.tree(meta) : m.bytes(meta);
     check(framed(s), "metadata mutant " + std::to_string(i));
   }
-  EXPECT_GT(oracle.accepted(), 500);
+  // Not vacuous: hundreds of mutants load (447 since a quantity must sum only
+  // recorded metrics; 500+ before).
+  EXPECT_GT(oracle.accepted(), 300);
 }
 
 // ---- the injection library's status text and environment --------------------------

@@ -121,6 +121,15 @@ TEST(CounterFile, CorruptedFilesAreRejected) {
   std::string newer = bytes;
   newer[8] = 9;
   EXPECT_NE(error_of(newer).find("format version 9"), std::string::npos);
+  // A bit flipped in the version or the length field of a whole file reads as
+  // damage, not as a version never made or a file of 2^63 bytes.
+  std::string flipped = bytes;
+  flipped[9] = char(flipped[9] ^ 0x02);
+  EXPECT_NE(error_of(flipped).find("corrupted (its header reads format version 513"), std::string::npos)
+      << error_of(flipped);
+  std::string long_length = bytes;
+  long_length[23] = char(long_length[23] ^ 0x80);
+  EXPECT_NE(error_of(long_length).find("corrupted (its header records"), std::string::npos) << error_of(long_length);
   EXPECT_NE(error_of(bytes + "xx").find("after its end"), std::string::npos);
   std::string other = bytes;
   other[0] = '{';
@@ -225,9 +234,37 @@ TEST(CounterFile, UnknownQuantitiesAndBadFactorsAreDamage) {
   // Every key a plan makes loads: each set, every tensor type, peaks included.
   for (const MetricSet set : {MetricSet::timing, MetricSet::flops, MetricSet::roofline}) {
     CounterFile f = good;
-    f.quantities = build_metric_plan("GH100", set, {"fp64", "fp16", "bf16", "tf32", "fp8"}).quantities;
+    const MetricPlan plan = build_metric_plan("GH100", set, {"fp64", "fp16", "bf16", "tf32", "fp8"});
+    f.quantities = plan.quantities;
+    f.metrics = plan.metrics;
     EXPECT_EQ(parse_counter_file(serialize_counter_file(f), "x.fscounters").quantities.size(), f.quantities.size());
   }
+}
+
+// A quantity summing a metric the file does not record would leave it (and the
+// FLOP total) silently short; a metric listed twice is damage too.
+TEST(CounterFile, QuantitiesSumOnlyRecordedMetrics) {
+  const CounterFile good = test::sample_counter_file();
+  CounterFile f = good;
+  f.quantities[0].available = true;
+  f.quantities[0].terms[0].metric = "dram__bytes_never_recorded.sum";
+  EXPECT_EQ(error_of(serialize_counter_file(f)),
+            "x.fscounters: damaged counter-file metadata (quantity '" + good.quantities[0].key +
+                "' sums dram__bytes_never_recorded.sum, which the file does not record)");
+  f = good;
+  f.metrics.push_back(f.metrics.front());
+  EXPECT_EQ(error_of(serialize_counter_file(f)), "x.fscounters: damaged counter-file metadata (a metric is listed twice)");
+}
+
+// A recorded range listed twice would have its counters summed twice.
+TEST(CounterFile, ARangeListedTwiceIsDamage) {
+  CounterFile f = test::sample_counter_file();
+  ASSERT_FALSE(f.ranges.empty());
+  f.ranges.push_back(f.ranges.front());
+  EXPECT_EQ(error_of(serialize_counter_file(f)),
+            "x.fscounters: damaged counter file: range " + std::to_string(f.ranges.front().range_index) +
+                " of counter image " + std::to_string(f.ranges.front().image) +
+                " is listed twice (its counters would be summed twice)");
 }
 
 // A quantity given twice, or a second META section (its quantities and ranges

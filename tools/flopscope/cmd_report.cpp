@@ -27,7 +27,8 @@ void add_report_command(Command app) {
   Command sub = app.add_subcommand(
       "report", "Render results files: terminal tables, and HTML, SVG roofline, Markdown or CSV (no GPU needed)");
   sub.add_option("file", opt->inputs,
-                  "flopscope results files (flopscope.results/1); several are shown side by side")
+                  "flopscope results files (flopscope.results/1) or raw counter files (.fscounters, re-evaluated here); "
+                  "several are shown side by side")
       .required();
   sub.add_option("--peaks", opt->peaks,
                   "Read every file against the measured peaks of this `flopscope ceilings --out` file "
