@@ -18,7 +18,7 @@
 set -euo pipefail
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;p}' "$0"; exit 0 ;;  # the header, however long
   *) echo "pack-device-build.sh: unknown argument '$1' (it takes none; see scripts/pack-device-build.sh --help)" >&2
      exit 2 ;;
 esac

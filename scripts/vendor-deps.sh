@@ -8,7 +8,7 @@
 set -euo pipefail
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;p}' "$0"; exit 0 ;;  # the header, however long
   *) echo "vendor-deps.sh: unknown argument '$1' (it takes none; see scripts/vendor-deps.sh --help)" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."

@@ -224,16 +224,17 @@ RunRecord Harness::run(const KernelSpec& spec, const Shape& shape, const BenchOp
   std::vector<double> warm_mhz;
   // In batches of at most 256, as the timed loop: each repetition of a batch
   // has its own events (--warmup 100000000 would have made 2e8 at once).
-  for (int left = std::max(1, opt.warmup_reps); left > 0; left -= 256)
-    impl_->timed_batch(*inst, id, std::min(left, 256), std::nullopt, warm,
-                       probing && warm.empty() ? &warm_mhz : nullptr);
+  auto warm_up = [&](int count) {
+    for (int left = count; left > 0; left -= 256)
+      impl_->timed_batch(*inst, id, std::min(left, 256), std::nullopt, warm,
+                         probing && warm.empty() ? &warm_mhz : nullptr);
+  };
+  warm_up(std::max(1, opt.warmup_reps));
   double warm_total = 0;
   for (double s : warm) warm_total += s;
   const double per_run = std::max(warm_total / double(warm.size()), 1e-7);
-  if (warm_total < opt.warmup_time_s) {
-    const int extra = int(std::min(1000.0, std::ceil((opt.warmup_time_s - warm_total) / per_run)));
-    if (extra > 0) impl_->timed_batch(*inst, id, extra, std::nullopt, warm);
-  }
+  if (warm_total < opt.warmup_time_s)
+    warm_up(int(std::min(1000.0, std::ceil((opt.warmup_time_s - warm_total) / per_run))));
 
   // Timed repetitions: at least min_reps and min_time_s, at most max_reps.
   std::vector<double> samples, probed_mhz;

@@ -72,6 +72,11 @@ const GpuSpec* find_gpu_key(std::string_view key) {
   return nullptr;
 }
 
+const GpuSpec* find_gpu_for_record(std::string_view gpu_key, std::string_view name, int sm_count,
+                                   double memory_bytes) {
+  return gpu_key.empty() ? find_gpu_for_device(name, sm_count, memory_bytes) : find_gpu_key(gpu_key);
+}
+
 const GpuSpec* find_gpu(std::string_view name) {
   if (lower(name).empty()) return nullptr;
   for (const auto& g : gpu_database())

@@ -192,8 +192,6 @@ std::filesystem::path output_target(const std::string& path) {
   // /dev/null, a pipe or a directory.
   if (const fs::file_status st = fs::status(target, ec); fs::exists(st) && !fs::is_regular_file(st))
     throw_bad_input(path + ": not a regular file (a device, pipe or directory); give a file path");
-  // A file this process's stdout or stderr is redirected to (--csv /dev/stdout
-  // > f): the rename would unlink it, and what was printed there with it.
   struct stat out_st {}, target_st {}, dir_st {};
   const bool exists = ::stat(target.c_str(), &target_st) == 0;
   // In a sticky directory (/tmp, a shared folder) only a file's owner, or
@@ -203,6 +201,8 @@ std::filesystem::path output_target(const std::string& path) {
       target_st.st_uid != ::geteuid() && dir_st.st_uid != ::geteuid())
     throw_bad_input(path + ": owned by another user in a sticky directory, so it cannot be replaced; give "
                            "another file");
+  // A file this process's stdout or stderr is redirected to (--csv /dev/stdout
+  // > f): the rename would unlink it, and what was printed there with it.
   if (exists)
     for (const int fd : {STDOUT_FILENO, STDERR_FILENO})
       if (::fstat(fd, &out_st) == 0 && out_st.st_dev == target_st.st_dev && out_st.st_ino == target_st.st_ino)

@@ -599,10 +599,9 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
   ResultsDoc doc = new_results_doc();
   doc.device = device;
   if (device) {
-    const GpuSpec* g = device->gpu_key.empty()
-                           ? find_gpu_for_device(device->name, device->sm_count, device->memory_bytes)
-                           : find_gpu_key(device->gpu_key);
-    if (g) doc.peaks.datasheet = datasheet_peaks(*g);
+    if (const GpuSpec* g =
+            find_gpu_for_record(device->gpu_key, device->name, device->sm_count, device->memory_bytes))
+      doc.peaks.datasheet = datasheet_peaks(*g);
   }
 
   // In first-seen order: launches of the same kernel under the same NVTX path

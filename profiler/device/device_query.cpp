@@ -66,8 +66,7 @@ std::optional<DeviceInfo> query_device(int device) {
 
 PeakTable peaks_for_device(const DeviceInfo& d) {
   // The key is set only when the device is the datasheet's product (query_devices).
-  if (const GpuSpec* g = d.gpu_key.empty() ? find_gpu_for_device(d.name, d.sm_count, d.memory_bytes)
-                                            : find_gpu_key(d.gpu_key))
+  if (const GpuSpec* g = find_gpu_for_record(d.gpu_key, d.name, d.sm_count, d.memory_bytes))
     return datasheet_peaks(*g);
   const ArchRates* arch = find_arch(d.cc_major, d.cc_minor);
   if (!arch)

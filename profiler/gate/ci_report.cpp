@@ -74,6 +74,16 @@ std::string md_code(const std::string& s) {
 }
 
 bool has_stats(const TimingComparison& t) { return t.ratio > 0; }
+
+// A run that needs no detail line: unchanged, with no remark, work change or note.
+bool plainly_unchanged(const RunComparison& r) {
+  return r.timing.verdict == Verdict::unchanged && !r.timing.remark && !r.work_changed() && r.notes.empty();
+}
+
+// The terminal table's kernel cell: its id, and its NVTX path where that tells
+// it apart (one kernel of a profiled application in many ranges), as the
+// Markdown table writes it with each part escaped.
+std::string kernel_cell(const RunKey& k) { return k.id + (k.nvtx.empty() ? "" : " [" + k.nvtx + "]"); }
 // One estimate of a change means nothing between runs whose samples fall in two
 // modes and are not called: the pairwise estimate blends them, and read beside
 // the medians it could have the opposite sign (-3.1% beside medians 369 -> 383 us).
@@ -262,8 +272,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
                     : r->inconclusive()                      ? Color::yellow
                     : r->timing.verdict == Verdict::faster ? Color::green
                                                            : Color::none;
-    // The NVTX path tells a profiled application's rows apart (one kernel, many ranges).
-    t.add_row({tt(r->key.id + (r->key.nvtx.empty() ? "" : " [" + r->key.nvtx + "]")),
+    t.add_row({tt(kernel_cell(r->key)),
                tt(shape_string(r->key.shape)), median_text(r->timing.base_median),
                median_text(r->timing.cur_median), change(r->timing), interval(r->timing),
                Cell(verdict_word(*r), c)});
@@ -271,9 +280,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
   os << t.render(100, color);
   os << "method: " << method_line(rep.options) << "\n";
   for (const auto* r : ordered(rep)) {
-    const bool plain = r->timing.verdict == Verdict::unchanged && !r->timing.remark && !r->work_changed() &&
-                       r->notes.empty();
-    if (plain) continue;
+    if (plainly_unchanged(*r)) continue;
     os << "  " << tt(r->key.label()) << ": " << tt(r->timing.reason) << "\n";
     for (const auto& d : r->work)
       if (d.changed) os << "    work: " << tt(delta_text(d)) << gated_text(d) << "\n";
@@ -314,8 +321,7 @@ std::string render_compare_markdown(const CompareReport& rep) {
   }
   std::ostringstream details;
   for (const auto* r : ordered(rep)) {
-    if (r->timing.verdict == Verdict::unchanged && !r->timing.remark && !r->work_changed() && r->notes.empty())
-      continue;
+    if (plainly_unchanged(*r)) continue;
     details << "- " << md_code(r->key.label()) << ": " << md_cell(r->timing.reason);
     for (const auto& d : r->work)
       if (d.changed) details << "; " << md_cell(delta_text(d)) << gated_text(d);

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -329,6 +330,30 @@ class LineParser {
     return {v, std::string(p, e)};
   }
 
+  /// The number `w` starts with, times 10^exp10, rounded once: "1.42" at -3
+  /// is read as the text 1.42e-3, the double a file's 0.00142 is. Scaling the
+  /// value read (1.42 / 1e3) can land one ulp away, and a median at its bound
+  /// then failed it.
+  double scaled(const std::string& w, int exp10) const {
+    const char* b = w.data();
+    const char* e = w.data() + w.size();
+    if (b != e && *b == '+') ++b;
+    double v = 0;
+    const char* end = std::from_chars(b, e, v).ptr;
+    std::string text(b, end);
+    int exponent = 0;
+    if (const size_t at = text.find_first_of("eE"); at != std::string::npos) {
+      exponent = std::atoi(text.c_str() + at + 1);
+      text.resize(at);
+    }
+    text += "e" + std::to_string(exponent + exp10);
+    double out = 0;
+    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec != std::errc() || p != text.data() + text.size() || !std::isfinite(out))
+      fail("'" + w + "' is out of range");
+    return out;
+  }
+
   /// A number with its unit: '%' (divides by 100; a fraction or a tolerance),
   /// s/ms/us/ns for time, B/s, GB/s or TB/s for bandwidth (required, but for
   /// 0), none for the other metrics.
@@ -337,23 +362,20 @@ class LineParser {
     if (unit == "%") {
       if (!tolerance && !is_fraction_metric(metric) && metric != "rel_err")
         fail("'%' fits a fraction (mfu, hfu, roof), a relative error or a tolerance, not " + metric);
-      return v / 100;
+      return scaled(w, -2);
     }
     if (tolerance) fail("a tolerance is a percentage (e.g. ± 0.1%), got '" + w + "'");
     if (!unit.empty() && metric == "time") {
-      // Divided by exact powers of ten, not multiplied by inexact ones: 23232 ns
-      // must be the double a file's 2.3232e-05 s reads as (it was one ulp off,
-      // and a median at the bound failed it).
       if (unit == "s") return v;
-      if (unit == "ms") return v / 1e3;
-      if (unit == "us" || unit == kMicroSign || unit == kGreekMu) return v / 1e6;
-      if (unit == "ns") return v / 1e9;
+      if (unit == "ms") return scaled(w, -3);
+      if (unit == "us" || unit == kMicroSign || unit == kGreekMu) return scaled(w, -6);
+      if (unit == "ns") return scaled(w, -9);
       fail("unknown time unit '" + unit + "' (use s, ms, us or ns)");
     }
     if (!unit.empty() && metric == "bandwidth") {
       if (unit == "B/s") return v;
-      if (unit == "GB/s") return v * 1e9;  // exact: powers of ten this small are doubles
-      if (unit == "TB/s") return v * 1e12;
+      if (unit == "GB/s") return scaled(w, 9);
+      if (unit == "TB/s") return scaled(w, 12);
       fail("unknown bandwidth unit '" + unit + "' (use B/s, GB/s or TB/s)");
     }
     if (!unit.empty()) fail("unexpected unit '" + unit + "' in '" + w + "'");
@@ -373,7 +395,7 @@ class LineParser {
   /// another run's).
   double factor(const std::string& w, const std::string& metric) const {
     const auto [v, unit] = value_and_unit(w);
-    if (unit == "%") return v / 100;
+    if (unit == "%") return scaled(w, -2);
     if (!unit.empty())
       fail("the factor of a ratio is a plain number (e.g. 0.6 or 60%), got '" + w + "': the reference's " +
            metric + " carries the unit");

@@ -75,10 +75,8 @@ double rel_diff(double flopscope, double ncu) {
   return std::fabs(flopscope - ncu) / std::fabs(ncu);
 }
 
-}  // namespace
-
-namespace {
 bool has_raw_counters(const RunRecord& r) { return r.family == "app" && !r.name.empty() && r.hw && !r.hw->metrics.empty(); }
+
 }  // namespace
 
 std::set<std::string> counted_metrics(const ResultsDoc& doc) {
@@ -141,9 +139,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   rep.tolerance = tol;
   // ncu's values left out, for the metrics flopscope has (a raw page also
   // carries text columns, such as the device's name, that concern nobody).
-  std::set<std::string> our_metrics;
-  for (const auto& [k, pool] : by_signature)
-    for (const auto& [m, sw] : pool.sums) our_metrics.insert(m);
+  const std::set<std::string> our_metrics = counted_metrics(doc);
   std::string absent;  // flopscope's metrics of which ncu has no value at all
   for (const std::string& m : our_metrics) {
     if (const auto sk = ncu.skipped.find(m); sk != ncu.skipped.end())

@@ -282,13 +282,14 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     // beside it (a 99% interval reaching past the threshold read as a contradiction).
     t.reason = "the " + pct_plain(opt.equivalence_confidence) + " interval " + pct(t.eq_low) + ".." +
                pct(t.eq_high) + " lies within the " + thr + " threshold";
-  } else if (t.ci_high / t.ci_low < band) {
-    // Narrower than the threshold and still undecided: it straddles an edge.
+  } else if (const bool up = t.ci_low < band && t.ci_high >= band,
+                        down = t.ci_low <= 1 / band && t.ci_high > 1 / band;
+             t.ci_high / t.ci_low < band && up != down) {
+    // Narrower than the threshold and still undecided: it straddles one edge.
     // More samples narrow it, but a change of about the threshold is the cause.
     t.verdict = Verdict::inconclusive;
-    const double edge = t.ci_high >= band ? band : 1 / band;
     t.reason = "a change of about the threshold: the estimate " + pct(t.ratio) + " and its interval " +
-               pct(t.ci_low) + ".." + pct(t.ci_high) + " straddle " + pct(edge) +
+               pct(t.ci_low) + ".." + pct(t.ci_high) + " straddle " + pct(up ? band : 1 / band) +
                "; more samples may settle which side";
   } else {
     t.verdict = Verdict::inconclusive;

@@ -389,10 +389,15 @@ std::vector<RooflineChart> build_roofline_charts(const std::vector<ResultsDoc>& 
 std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs,
                                                         size_t* families_left_out) {
   if (families_left_out) *families_left_out = 0;
-  std::map<std::string, size_t> runs_of;
+  std::set<std::string> all_families;
+  std::map<std::string, size_t> runs_of;  // the runs of each family that may have a point (FLOPs and a time)
   for (const auto& d : docs)
-    for (const auto& r : d.runs) ++runs_of[r.family];
-  if (runs_of.size() < 2) return {};
+    for (const auto& r : d.runs) {
+      all_families.insert(r.family);
+      const bool counted = r.hw && r.hw->flops_total && *r.hw->flops_total > 0;
+      if (r.time_s.median > 0 && (r.model.flops > 0 || counted)) ++runs_of[r.family];
+    }
+  if (all_families.size() < 2) return {};
   // The families with the most runs, drawn in name order.
   std::vector<std::pair<std::string, size_t>> by_runs(runs_of.begin(), runs_of.end());
   std::stable_sort(by_runs.begin(), by_runs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

@@ -127,10 +127,23 @@ std::string Table::render(size_t width, bool color) const {
   for (const auto& c : cols_) head.emplace_back(c.header);
   line(head, true);
   for (const auto& r : rows_) line(r, false);
-  if (!left_out.empty())
-    out += "(left out to fit " + std::to_string(width) + " columns: " + joined(left_out, ", ") +
-           "; --md and --csv have every column)\n";
-  return out;
+  if (left_out.empty()) return out;
+  // The note, in lines of the table's width at most (words are kept whole).
+  const std::string note = "(left out to fit " + std::to_string(width) + " columns: " + joined(left_out, ", ") +
+                           "; --md and --csv have every column)";
+  std::string note_line;
+  for (size_t at = 0; at < note.size();) {
+    size_t end = note.find(' ', at);
+    if (end == std::string::npos) end = note.size();
+    const std::string word = note.substr(at, end - at);
+    if (!note_line.empty() && text_columns(note_line) + 1 + text_columns(word) > width) {
+      out += note_line + "\n";
+      note_line.clear();
+    }
+    note_line += (note_line.empty() ? "" : " ") + word;
+    at = end + 1;
+  }
+  return out + note_line + "\n";
 }
 
 std::string fmt_fixed(double v, int decimals) {

@@ -583,7 +583,8 @@ TEST(ContractCheck, AFailedBoundReadsApartFromItsValue) {
   // scaled by an inexact 1e-6 or 1e-9, one ulp off the file's value, and
   // "time 10 us > 10 us" failed.
   for (const auto& [median, bound] : {std::pair{23232e-9, "23.232us"}, {36080e-9, "36080ns"}, {1e-5, "10us"},
-                                      {2.5e-3, "2.5ms"}}) {
+                                      {2.5e-3, "2.5ms"}, {1.42e-3, "1.42 ms"}, {3e-5, "0.03 ms"}, {1.6e-6, "1.6us"},
+                                      {1.6e-6, "1.6e0us"}, {1.6e-6, "0.0016e3 us"}}) {
     copy.time_s.median = median;
     const auto at = check(std::string("memory.copy.fp32 : time <= ") + bound, doc);
     EXPECT_TRUE(only_result(at).passed) << bound << ": " << only_result(at).detail;

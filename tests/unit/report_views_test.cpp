@@ -460,6 +460,21 @@ TEST(RooflineChart, FamilyChartsAreCapped) {
   EXPECT_NE(render_report_html({doc}).find("<p>8 more families are in the whole chart only: these are the 12 with "
                                            "the most runs.</p>"),
             std::string::npos);
+  // A family with nothing to draw (copies: no FLOPs) takes no place among the
+  // twelve, however many runs it has (it left eleven charts drawn, one hidden).
+  ResultsDoc copies = doc;
+  copies.runs.resize(12);
+  for (int i = 0; i < 3; ++i) {
+    RunRecord copy = gemm;
+    copy.family = "memory";
+    copy.id = "memory.copy" + std::to_string(i) + ".fp32";
+    copy.model.flops = 0;
+    copy.hw.reset();
+    copies.runs.push_back(copy);
+  }
+  const std::vector<RooflineChart> twelve = build_family_roofline_charts({copies}, &left_out);
+  EXPECT_EQ(twelve.size(), 12u);
+  EXPECT_EQ(left_out, 0u);
 }
 
 // Measured peaks beside the datasheet's put flat roofs a few units apart. Each

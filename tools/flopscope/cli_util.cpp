@@ -209,7 +209,7 @@ std::vector<std::string> Command::given_options() const {
   return names;
 }
 
-size_t stdout_width() {
+size_t stdout_width(size_t otherwise) {
   // A terminal: its width. A file or pipe: wide enough for whole kernel names,
   // unless COLUMNS says otherwise.
   winsize ws{};
@@ -220,7 +220,7 @@ size_t stdout_width() {
     const long v = std::strtol(c, &end, 10);
     if (end != c && *end == '\0' && v >= 60 && v <= 1000) return size_t(v);
   }
-  return 160;
+  return otherwise;
 }
 
 void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs) {

@@ -88,8 +88,8 @@ Action* selected_action(CLI::App& app);
 /// True when stdout is a terminal and NO_COLOR is unset.
 bool stdout_is_color_tty();
 /// Columns for the terminal tables: the terminal's width, else COLUMNS
-/// (60..1000), else 160.
-size_t stdout_width();
+/// (60..1000), else `otherwise` (a pipe or file).
+size_t stdout_width(size_t otherwise = 160);
 
 /// Option checks with one short message, NaN and infinity refused (CLI11's
 /// PositiveNumber lets NaN through and prints its range with 309 digits).

@@ -1,6 +1,5 @@
 // `flopscope list [--json]`: every registered kernel with its shape parameters.
 // Needs no GPU: the registry and the models are host code.
-#include <unistd.h>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -73,8 +72,7 @@ void add_list_command(Command app) {
                  s.description});
     // Into a pipe or file (`| grep`), whole descriptions: cut, three GEMM
     // tilings read alike and the wgmma FFN lost its "(sm_90a)".
-    const size_t width = ::isatty(STDOUT_FILENO) ? stdout_width() : size_t(1) << 20;
-    std::cout << t.render(width, stdout_is_color_tty())
+    std::cout << t.render(stdout_width(size_t(1) << 20), stdout_is_color_tty())
               << all.size() << " kernels. Run one: flopscope bench --kernel ID [--shape "
                  "PRESET|NAME=V,...|AxBxC]\n";
     return kOk;

@@ -118,7 +118,7 @@ constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 constexpr int kForwardedCount = int(std::size(kForwarded));
 volatile sig_atomic_t g_child = 0;
 // After the application ended: the first signal waits until the outputs are
-// written and the private temporary directory is gone (SignalsHeld).
+// written and the private temporary directory is gone (ProfileSignals).
 volatile sig_atomic_t g_held = 0;
 
 void forward_signal(int sig, siginfo_t* info, void*) {
@@ -126,7 +126,7 @@ void forward_signal(int sig, siginfo_t* info, void*) {
   if (g_child > 0) {
     if (!from_terminal) ::kill(pid_t(g_child), sig);
   } else if (g_held == 0) {
-    g_held = sig;  // the application has ended: held until flopscope is done (SignalsHeld)
+    g_held = sig;  // the application has ended: held until flopscope is done (ProfileSignals)
   }
 }
 
@@ -166,7 +166,7 @@ class SignalHandlers {
 // up to 192 MiB of counter files a process, left behind. It then takes its
 // action: 128 + the signal, as before. One object from start to end, so no
 // moment is left between the two uses with the default actions back.
-class SignalsHeld {
+class ProfileSignals {
  public:
   void start() { handlers_.emplace(forward_signal); }
   /// Restores the handlers; a held signal then ends flopscope (the default
@@ -204,7 +204,7 @@ bool is_managed_env(const std::string& e) {
 }
 
 cupti::AppExit run_app(const std::vector<std::string>& command, const std::vector<std::string>& extra_env,
-                       SignalsHeld& signals) {
+                       ProfileSignals& signals) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     const std::string s = *e;
@@ -316,7 +316,7 @@ void save_counter_files(const std::string& dir, const std::string& target) {
   write_output(target, merged, "raw counters");
 }
 
-int profile_and_report(const ProfileOptions& o, SignalsHeld& held, int& app_signal) {
+int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& app_signal) {
   cupti::InjectConfig cfg;
   cfg.metric_set = o.set;
   cfg.counters = !o.counters.empty();
@@ -335,7 +335,7 @@ int profile_and_report(const ProfileOptions& o, SignalsHeld& held, int& app_sign
   std::vector<std::string> env = cupti::inject_environment(cfg);
   env.push_back("CUDA_INJECTION64_PATH=" + lib);
   env.push_back("NVTX_INJECTION64_PATH=" + lib);
-  const cupti::AppExit app = run_app(o.command, env, held);
+  const cupti::AppExit app = run_app(o.command, env, signals);
   app_signal = app.signal;
   // Processes the application left running write no more (they find the
   // directory gone and say so), so what is read is what is removed.
@@ -393,16 +393,16 @@ int profile_and_report(const ProfileOptions& o, SignalsHeld& held, int& app_sign
 }
 
 int run_profile(const ProfileOptions& o) {
-  SignalsHeld held;
+  ProfileSignals signals;
   int app_signal = 0;
-  const int code = profile_and_report(o, held, app_signal);  // its temporary directory is gone now
-  held.take_action();
+  const int code = profile_and_report(o, signals, app_signal);  // its temporary directory is gone now
+  signals.take_action();
   // An application a signal ended ends flopscope by the same signal, as GNU
   // timeout and sudo do: a shell then sees the signal, and a Ctrl-C stops a
   // loop of `flopscope profile` as it stops a loop of the application (bash
   // goes on after a child that exits, even with 130). The status is 128 + the
   // signal either way.
-  if (app_signal != 0 && code == 128 + app_signal) SignalsHeld::end_by_signal(app_signal);
+  if (app_signal != 0 && code == 128 + app_signal) ProfileSignals::end_by_signal(app_signal);
   return code;
 }
 #endif

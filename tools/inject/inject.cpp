@@ -75,7 +75,7 @@ struct sigaction g_prev[NSIG];
 // (sem_post is async-signal-safe) and an atomic, not a pipe: a pipe's
 // descriptors could be closed by the application, or their numbers reused for
 // its own files, which the handler and helper would then write into.
-sem_t g_wake;                   // posted once, by the first flushing signal's handler
+sem_t g_wake;                   // posted by the handler of each signal that claims a write
 std::atomic<int> g_signal{0};   // that signal
 // The handshake of a signal's write: the helper acknowledges a write it
 // finished while the handler waited; a handler done waiting defers instead,

@@ -67,6 +67,10 @@ const GpuSpec* find_gpu_key(std::string_view key);
 /// MIG slice, a cut-down part, an A100 40GB against the 80GB entry). Its peaks
 /// are then derived from its own SMs and clock. 0 for an unknown count or size.
 const GpuSpec* find_gpu_for_device(std::string_view name, int sm_count, double memory_bytes);
+/// The entry of a recorded device: by its key when it has one (exactly),
+/// else as find_gpu_for_device finds it.
+const GpuSpec* find_gpu_for_record(std::string_view gpu_key, std::string_view name, int sm_count,
+                                   double memory_bytes);
 /// Like find_gpu, but throws bad_input listing the known keys.
 const GpuSpec& require_gpu(std::string_view name);
 const ArchRates* find_arch(int cc_major, int cc_minor);
