@@ -218,7 +218,9 @@ std::filesystem::path output_target(const std::string& path) {
 // O_CLOEXEC: a profiled application writes these too, and the programs it
 // starts meanwhile must not inherit them.
 int create_new_file(const std::filesystem::path& dir, const std::string& prefix, std::filesystem::path& made) {
-  static std::mt19937_64 random{std::random_device{}() ^ uint64_t(::getpid())};
+  // One generator a thread: the injection library writes from its helper
+  // thread and from exit handlers.
+  thread_local std::mt19937_64 random{std::random_device{}() ^ uint64_t(::getpid())};
   for (int attempt = 0; attempt < 16; ++attempt) {
     char suffix[17];
     std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(random()));

@@ -451,14 +451,10 @@ std::optional<double> shown_peak_tflops(const RunRecord& r) {
 }
 
 std::optional<double> known_sm_clock_mhz(const RunRecord& r) {
-  if (!r.sm_clock_mhz || !(*r.sm_clock_mhz > 0)) return std::nullopt;
-  return r.sm_clock_mhz;
+  return r.sm_clock_mhz ? positive(*r.sm_clock_mhz) : std::nullopt;
 }
 
-std::optional<double> known_power_w(const RunRecord& r) {
-  if (!r.power_w || !(*r.power_w > 0)) return std::nullopt;
-  return r.power_w;
-}
+std::optional<double> known_power_w(const RunRecord& r) { return r.power_w ? positive(*r.power_w) : std::nullopt; }
 
 std::string clock_limits_text(const std::vector<std::string>& limits) {
   std::string text;

@@ -26,6 +26,18 @@ Peak h100_roof() {
   return peak;
 }
 
+/// The message of the flopscope::Error `f` throws; a failure, and "", when it throws none.
+template <class F>
+std::string thrown_message(F&& f, const char* accepted) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << accepted;
+  return "";
+}
+
 // |actual - expected| <= rel * expected
 void expect_rel(double actual, double expected, double rel, const char* what) {
   EXPECT_LE(std::fabs(actual - expected), rel * std::fabs(expected))
@@ -359,12 +371,9 @@ TEST(EstimateTraining, MeasuredMfuWithoutPeakNamesFrom) {
   TrainingInputs in;
   in.tokens = 1e12;
   in.measured_mfu = 0.5;
-  try {
-    estimate_training(m, token_flops(m, Checkpointing::none), in, {});
-    ADD_FAILURE() << "no peak, yet accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--from needs a peak: give --gpu NAME"), std::string::npos) << e.what();
-  }
+  const std::string e = thrown_message([&] { estimate_training(m, token_flops(m, Checkpointing::none), in, {}); },
+                                      "no peak, yet accepted");
+  EXPECT_NE(e.find("--from needs a peak: give --gpu NAME"), std::string::npos) << e;
 }
 
 // A combined measured MFU over 100% is refused, as --mfu and
@@ -377,15 +386,11 @@ TEST(EstimateTraining, MeasuredMfuOverOneIsRefused) {
   in.measured_mfu = 1.256;
   Peak peak;
   peak.flops_per_s = 989.4e12;
-  try {
-    estimate_training(m, token_flops(m, Checkpointing::none), in, peak);
-    ADD_FAILURE() << "a measured MFU of 125.6% was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--from: the matched runs combine to a measured MFU of 125.6% for this "
-                                         "model, over 100%"),
-              std::string::npos)
-        << e.what();
-  }
+  const std::string e = thrown_message([&] { estimate_training(m, token_flops(m, Checkpointing::none), in, peak); },
+                                      "a measured MFU of 125.6% was accepted");
+  EXPECT_NE(e.find("--from: the matched runs combine to a measured MFU of 125.6% for this model, over 100%"),
+            std::string::npos)
+      << e;
   in.measured_mfu = 1.0;
   EXPECT_TRUE(estimate_training(m, token_flops(m, Checkpointing::none), in, peak).time_to_train_s_measured_mfu);
 }
@@ -747,13 +752,9 @@ TEST(EstimateMeasured, MatchesNearShapesAndWeightsByFlops) {
     }
   }
   // Another precision matches nothing: one clear line.
-  try {
-    measured_utilization(m, doc, "fp8_tensor", "r.json");
-    ADD_FAILURE() << "no fp8 runs, yet accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("r.json: no gemm or ffn run at fp8_tensor"), std::string::npos)
-        << e.what();
-  }
+  const std::string e = thrown_message([&] { measured_utilization(m, doc, "fp8_tensor", "r.json"); },
+                                      "no fp8 runs, yet accepted");
+  EXPECT_NE(e.find("r.json: no gemm or ffn run at fp8_tensor"), std::string::npos) << e;
 }
 
 TEST(EstimateMeasured, AnFfnRunAloneStandsInForTheGemmsAndAttention) {
@@ -1083,15 +1084,11 @@ TEST(EstimateInference, LearnedPositionsBoundTheContext) {
   in.gen_tokens = 24;
   EXPECT_NO_THROW(estimate_inference(gpt2, in, Peak{}));
   in.gen_tokens = 25;
-  try {
-    estimate_inference(gpt2, in, Peak{});
-    ADD_FAILURE() << "1025 positions accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("a context of 1025 tokens (prompt + generated, or --context) is past "
-                                         "gpt2-small's learned position table (seq_len 1024 positions)"),
-              std::string::npos)
-        << e.what();
-  }
+  const std::string e = thrown_message([&] { estimate_inference(gpt2, in, Peak{}); }, "1025 positions accepted");
+  EXPECT_NE(e.find("a context of 1025 tokens (prompt + generated, or --context) is past gpt2-small's learned "
+                   "position table (seq_len 1024 positions)"),
+            std::string::npos)
+      << e;
   in.gen_tokens = 0;
   in.context = 2048;
   EXPECT_THROW(estimate_inference(gpt2, in, Peak{}), Error);
