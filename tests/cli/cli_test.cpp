@@ -586,6 +586,19 @@ TEST(Cli, ReportReadsAPipe) {
   EXPECT_NE(r.out.find("gemm.cublas.bf16"), std::string::npos) << r.out;
 }
 
+// A counter file with a damaged first byte was reported as "malformed JSON".
+TEST(Cli, ReportNamesADamagedCounterFile) {
+  const std::string dir = temp_dir(), path = dir + "/r.fscounters";
+  write_text(path, std::string("FLOPSCTX\x01\0\0\0", 12) + std::string(64, '\0'));
+  expect_one_line_error(run_cli({"report", path}), 2,
+                        "a damaged counter file (its first 8 bytes are 'FLOPSCTX', not 'FLOPSCTR')");
+  write_text(path, std::string("\x7fLOPSCTR", 8) + std::string(64, '\0'));
+  expect_one_line_error(run_cli({"report", path}), 2, "its first 8 bytes are '\\x7fLOPSCTR'");
+  // Not every binary file is taken for one: JSON's reading of it stands.
+  write_text(path, std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(64, '\0'));
+  expect_one_line_error(run_cli({"report", path}), 2, "a NUL byte");
+}
+
 // A table that could not be written (a full disk) is a failure, not exit 0.
 TEST(Cli, UnwritableStdoutIsAFailure) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full on this system";

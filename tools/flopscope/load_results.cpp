@@ -1,20 +1,50 @@
 #include "load_results.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
+#include "flopscope/counter_file.h"  // the magic; evaluation needs FLOPSCOPE_HAS_CUDA
 #include "flopscope/error.h"
-#ifdef FLOPSCOPE_HAS_CUDA
-#include "flopscope/counter_file.h"
-#endif
 
 namespace flopscope::cli {
+namespace {
+
+// A counter file whose first bytes were damaged would otherwise be read as
+// JSON and reported as "malformed JSON". Two changed bytes of eight are far
+// from any JSON text, which starts with '{' or a blank.
+bool damaged_counter_magic(const std::string& text) {
+  if (text.size() < 8) return false;
+  int differing = 0;
+  for (int i = 0; i < 8; ++i) differing += text[i] != kCounterFileMagic[i];
+  return differing > 0 && differing <= 2;
+}
+
+// Bytes for a message: printable ASCII as is, anything else as \xNN.
+std::string printable(const std::string& bytes) {
+  std::string out;
+  for (const char c : bytes) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", unsigned(uint8_t(c)));
+      out.append(buf);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 ResultsDoc load_results(const std::string& path, CounterFold fold) {
   // Read once, then look at the bytes: a pipe (`report <(...)`) cannot be
   // opened a second time to sniff its first bytes.
   const std::string text = read_file(path);
-  const bool counters = text.size() >= 8 && std::memcmp(text.data(), "FLOPSCTR", 8) == 0;
+  const bool counters = text.size() >= 8 && std::memcmp(text.data(), kCounterFileMagic, 8) == 0;
+  if (damaged_counter_magic(text))
+    throw_bad_input(path + ": a damaged counter file (its first 8 bytes are '" + printable(text.substr(0, 8)) +
+                    "', not 'FLOPSCTR'); record it again");
   // Raw counter files (docs/collector.md) are evaluated again with CUPTI's
   // host API, which needs no GPU.
 #ifdef FLOPSCOPE_HAS_CUDA
