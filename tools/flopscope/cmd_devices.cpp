@@ -31,7 +31,7 @@ void add_devices_command(Command app) {
     t.add_column("cc", Align::left);
     t.add_column("SMs", Align::right);
     t.add_column("MHz", Align::right);
-    t.add_column("GB", Align::right);
+    t.add_column("GiB", Align::right);  // as `specs` prints capacities
     t.add_column("peaks", Align::left);
     t.add_column("FP32", Align::right);
     t.add_column("BF16 TC", Align::right);
@@ -40,10 +40,12 @@ void add_devices_command(Command app) {
       const DeviceInfo& d = devs[i];
       std::string source = d.gpu_key.empty() ? "derived" : d.gpu_key;
       PeakTable p;
+      std::string no_peaks;  // why this GPU has none
       try {
         p = peaks_for_device(d);
-      } catch (const Error&) {
+      } catch (const Error& e) {
         source = "unknown arch";
+        no_peaks = e.what();
       }
       auto tf = [&](const char* k) {
         auto it = p.flops_per_s.find(k);
@@ -52,7 +54,7 @@ void add_devices_command(Command app) {
       t.add_row({std::to_string(i), d.name,
                  std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor),
                  std::to_string(d.sm_count), fmt_fixed(d.max_sm_clock_mhz, 0),
-                 fmt_fixed(d.memory_bytes / 1e9, 0), source, tf("fp32"), tf("bf16_tensor"),
+                 fmt_fixed(d.memory_bytes / kGiB, 0), source, tf("fp32"), tf("bf16_tensor"),
                  p.dram_bytes_per_s > 0 ? fmt_fixed(p.dram_bytes_per_s / 1e12, 2) : "-"});
       out.push_back({{"index", i},
                      {"name", d.name},
@@ -67,6 +69,12 @@ void add_devices_command(Command app) {
                      {"peaks_source", p.source},
                      {"dense_flops_per_s", p.flops_per_s},
                      {"dram_bytes_per_s", p.dram_bytes_per_s}});
+      // An architecture without peaks said peaks_source "" and nothing else.
+      if (!no_peaks.empty()) {
+        out.back()["peaks_source"] = nullptr;
+        out.back()["dram_bytes_per_s"] = nullptr;
+        out.back()["peaks_unknown"] = no_peaks;
+      }
     }
     if (*json) {
       std::cout << out.dump(2) << "\n";
