@@ -43,22 +43,24 @@ bool CrosscheckReport::passed() const {
 
 namespace {
 
-/// Per kernel key: launch-weighted sums of each metric, to average.
+/// Per kernel key: launch-weighted means of each metric. Kept as running
+/// means, so that values near DBL_MAX average without a sum overflowing to inf.
 struct Pool {
   int64_t launches = 0;
-  std::map<std::string, std::pair<double, double>> sums;  // metric -> (sum of value x weight, weight)
+  std::map<std::string, std::pair<double, double>> running;  // metric -> (mean so far, weight so far)
 
   void add(const std::map<std::string, double>& metrics, double weight) {
+    if (!(weight > 0)) return;
     for (const auto& [m, v] : metrics) {
-      auto& [s, w] = sums[m];
-      s += v * weight;
+      auto& [mean, w] = running[m];
       w += weight;
+      mean += (v - mean) * (weight / w);
     }
   }
   std::map<std::string, double> means() const {
     std::map<std::string, double> out;
-    for (const auto& [m, sw] : sums)
-      if (sw.second > 0) out[m] = sw.first / sw.second;
+    for (const auto& [m, mw] : running)
+      if (mw.second > 0) out[m] = mw.first;
     return out;
   }
 };
@@ -189,7 +191,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
       // A mean over only some of ncu's launches (n/a or empty on the others)
       // is not over the launches flopscope's mean is: shown, not gated. It
       // once passed a copy whose second launch alone differed by 20%.
-      if (const int64_t with_value = int64_t(t.sums.at(metric).second); with_value < t.launches) {
+      if (const int64_t with_value = int64_t(t.running.at(metric).second); with_value < t.launches) {
         row.cls = MetricClass::info;
         rep.notes.push_back("ncu has a value of " + metric + " on " + std::to_string(with_value) + " of its " +
                             std::to_string(t.launches) + " launches of " + k +

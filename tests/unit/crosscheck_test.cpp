@@ -625,6 +625,23 @@ TEST(Crosscheck, AMeanOverSomeLaunchesIsShownNotGated) {
   EXPECT_GT(gated, 0);
 }
 
+// Launches near DBL_MAX average to their value: a sum of them was inf.
+TEST(Crosscheck, MeansOfHugeValuesDoNotOverflow) {
+  NcuCsv ncu = parse_ncu_csv(test::ncu_details_csv(), "n.csv");
+  const std::string metric = "dram__bytes_read.sum";
+  for (NcuLaunch& l : ncu.launches)
+    if (l.metrics.count(metric)) l.metrics[metric] = 1.5e308;
+  const CrosscheckReport r = crosscheck_ncu(test::ncu_twin_profile(), ncu, {});
+  bool seen = false;
+  for (const CrosscheckRow& row : r.rows)
+    if (row.metric == metric) {
+      seen = true;
+      EXPECT_EQ(row.ncu, 1.5e308) << row.kernel;
+      EXPECT_TRUE(std::isfinite(row.rel_diff)) << row.kernel;
+    }
+  EXPECT_TRUE(seen);
+}
+
 // A difference of exactly the tolerance is within it: 6.000000000000005% is 6%.
 TEST(Crosscheck, ADifferenceOfExactlyTheToleranceIsWithin) {
   EXPECT_TRUE(within_tolerance(std::fabs(106.0 / 100.0 - 1), 0.06));
