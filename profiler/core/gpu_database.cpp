@@ -10,6 +10,15 @@
 #include "flopscope/peaks.h"
 
 namespace flopscope {
+namespace {
+
+// GeForce Ada runs FP8/FP16/BF16/TF32 tensor math with FP32 accumulation at
+// half rate; FP32 accumulation is what cuBLASLt's FP8 GEMMs use (its FP8
+// matmul takes no FP16 compute type). INT8 accumulates in INT32 at full rate.
+const std::map<std::string, double> kAdaGeForceTensor{
+    {"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}, {"fp8_tensor", 1024}};
+
+}  // namespace
 
 const std::vector<ArchRates>& arch_database() {
   static const std::vector<ArchRates> db{
@@ -18,26 +27,30 @@ const std::vector<ArchRates>& arch_database() {
       {"sm_80", 8, 0,
        {{"fp64", 64}, {"fp64_tensor", 128}, {"fp32", 128}, {"fp16", 512}, {"bf16", 256},
         {"tf32_tensor", 1024}, {"fp16_tensor", 2048}, {"bf16_tensor", 2048},
-        {"int8_tensor", 4096}}},
+        {"int8_tensor", 4096}},
+       {}},
       // Ada AD10x (Ada whitepaper, appendix): 128 FP32 lanes, 2 FP64 units,
       // non-tensor FP16/BF16 at the FP32 rate; fourth-gen tensor cores with FP8.
       {"sm_89", 8, 9,
        {{"fp64", 4}, {"fp32", 256}, {"fp16", 256}, {"bf16", 256}, {"tf32_tensor", 512},
         {"fp16_tensor", 1024}, {"bf16_tensor", 1024}, {"fp8_tensor", 2048},
-        {"int8_tensor", 2048}}},
+        {"int8_tensor", 2048}},
+       kAdaGeForceTensor},
       // Hopper GH100 (H100 whitepaper, table 2): 128 FP32 lanes, 64 FP64 lanes,
       // HFMA2 at 2x FP32; fourth-gen tensor cores: 2048 dense FP16 FMA/clk/SM.
       {"sm_90", 9, 0,
        {{"fp64", 128}, {"fp64_tensor", 256}, {"fp32", 256}, {"fp16", 512}, {"bf16", 512},
         {"tf32_tensor", 2048}, {"fp16_tensor", 4096}, {"bf16_tensor", 4096},
-        {"fp8_tensor", 8192}, {"int8_tensor", 8192}}},
+        {"fp8_tensor", 8192}, {"int8_tensor", 8192}},
+       {}},
       // Blackwell GB100 (B200): fifth-gen tensor cores double Hopper's per-SM
       // tensor rate. NVIDIA's B200 datasheet lists no non-tensor FP16/BF16 rate,
       // so none is given here.
       {"sm_100", 10, 0,
        {{"fp64", 128}, {"fp64_tensor", 128}, {"fp32", 256}, {"tf32_tensor", 4096},
         {"fp16_tensor", 8192}, {"bf16_tensor", 8192}, {"fp8_tensor", 16384},
-        {"int8_tensor", 16384}}},
+        {"int8_tensor", 16384}},
+       {}},
   };
   return db;
 }
@@ -103,11 +116,7 @@ const std::vector<GpuSpec>& gpu_database() {
        "NVIDIA L40S datasheet: 91.6 TF FP32, 733 TF FP16 tensor sparse (366 dense; the datasheet "
        "prints 362.05 dense), 864 GB/s"},
       {"rtx4090", "NVIDIA GeForce RTX 4090", {"RTX 4090"}, "sm_89", 128, 2520, 2520, 1008 * GB,
-       24 * GiB,
-       // GeForce runs FP8/FP16/BF16/TF32 tensor math with FP32 accumulation at
-       // half rate; FP32 accumulation is what cuBLASLt's FP8 GEMMs use (its FP8
-       // matmul takes no FP16 compute type). INT8 accumulates in INT32 at full rate.
-       {{"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}, {"fp8_tensor", 1024}},
+       24 * GiB, kAdaGeForceTensor,
        "NVIDIA Ada Lovelace whitepaper (updated edition), RTX 4090: 82.6 TF FP32, 165.2 TF FP16 "
        "tensor and 330.3 TF FP8 tensor with FP32 accumulate (660.6 with FP16 accumulate), "
        "660.6 TOPS INT8, 1008 GB/s"},

@@ -178,14 +178,16 @@ PeakTable datasheet_peaks(const GpuSpec& g) {
 }
 
 PeakTable derived_peaks(const ArchRates& arch, int sm_count, double clock_mhz,
-                        double dram_bytes_per_s) {
+                        double dram_bytes_per_s, bool geforce) {
   if (sm_count <= 0 || clock_mhz <= 0)
     throw_bad_input("derived peaks need a positive SM count and clock");
-  PeakTable t = build(arch, {}, sm_count, clock_mhz, clock_mhz);
+  const bool geforce_rates = geforce && !arch.geforce_flops_per_clk_per_sm.empty();
+  PeakTable t = build(arch, geforce_rates ? arch.geforce_flops_per_clk_per_sm : std::map<std::string, double>{},
+                      sm_count, clock_mhz, clock_mhz);
   t.dram_bytes_per_s = dram_bytes_per_s;
   std::ostringstream os;
-  os << "derived: " << arch.arch << " rates x " << sm_count << " SMs x " << clock_mhz
-     << " MHz (device-reported max clock)";
+  os << "derived: " << arch.arch << (geforce_rates ? " GeForce" : "") << " rates x " << sm_count << " SMs x "
+     << clock_mhz << " MHz (device-reported max clock)";
   t.source = os.str();
   return t;
 }

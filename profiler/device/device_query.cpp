@@ -76,7 +76,8 @@ PeakTable peaks_for_device(const DeviceInfo& d) {
                                         "this GPU's own peaks, for report --peaks)");
   // DRAM bandwidth is not derivable from CUDA 13's attributes reliably; leave
   // it unknown rather than guess.
-  return derived_peaks(*arch, d.sm_count, d.max_sm_clock_mhz, 0);
+  const bool geforce = d.name.find("GeForce") != std::string::npos;
+  return derived_peaks(*arch, d.sm_count, d.max_sm_clock_mhz, 0, geforce);
 }
 
 }  // namespace flopscope

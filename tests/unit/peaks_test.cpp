@@ -258,3 +258,23 @@ TEST(Peaks, DerivedForUnknownDevice) {
   EXPECT_THROW(derived_peaks(*hopper, 0, 1000, 0), Error);
   EXPECT_EQ(find_arch(7, 5), nullptr);
 }
+
+// A GeForce Ada card other than the RTX 4090 got the professional parts'
+// tensor rates: twice its FP16/BF16/TF32/FP8 peaks with FP32 accumulation.
+TEST(Peaks, DerivedForGeForceAdaHalvesTensorRates) {
+  const ArchRates* ada = find_arch(8, 9);
+  ASSERT_NE(ada, nullptr);
+  const GpuSpec& rtx4090 = require_gpu("rtx4090");
+  const PeakTable geforce = derived_peaks(*ada, rtx4090.sm_count, rtx4090.vector_clock_mhz, 0, true);
+  const PeakTable sheet = datasheet_peaks(rtx4090);
+  for (const auto& [key, value] : sheet.flops_per_s) EXPECT_DOUBLE_EQ(geforce.flops_per_s.at(key), value) << key;
+  EXPECT_EQ(geforce.flops_per_s.size(), sheet.flops_per_s.size());
+  EXPECT_NE(geforce.source.find("sm_89 GeForce rates"), std::string::npos) << geforce.source;
+  const PeakTable pro = derived_peaks(*ada, rtx4090.sm_count, rtx4090.vector_clock_mhz, 0);
+  EXPECT_DOUBLE_EQ(pro.flops_per_s.at("bf16_tensor"), 2 * geforce.flops_per_s.at("bf16_tensor"));
+  EXPECT_DOUBLE_EQ(pro.flops_per_s.at("int8_tensor"), geforce.flops_per_s.at("int8_tensor"));
+  // Hopper has no GeForce parts: the flag changes nothing there.
+  const ArchRates* hopper = find_arch(9, 0);
+  ASSERT_NE(hopper, nullptr);
+  EXPECT_EQ(derived_peaks(*hopper, 100, 1000, 0, true).flops_per_s, derived_peaks(*hopper, 100, 1000, 0).flops_per_s);
+}

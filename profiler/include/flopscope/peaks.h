@@ -18,6 +18,9 @@ struct ArchRates {
   std::string arch;  ///< "sm_90", ...
   int cc_major = 0, cc_minor = 0;
   std::map<std::string, double> flops_per_clk_per_sm;  ///< key: Precision::key()
+  /// Where GeForce products of the architecture differ (Ada: half-rate tensor
+  /// math with FP32 accumulation); these replace the rates above for them.
+  std::map<std::string, double> geforce_flops_per_clk_per_sm;
 };
 
 /// Bytes in a GiB: memory capacities are binary (GpuSpec::memory_bytes).
@@ -77,8 +80,9 @@ const ArchRates* find_arch(int cc_major, int cc_minor);
 
 /// Datasheet peaks of a database GPU.
 PeakTable datasheet_peaks(const GpuSpec& gpu);
-/// Peaks of a GPU that is not in the database, from what the device reports.
+/// Peaks of a GPU that is not in the database, from what the device reports;
+/// `geforce` for a GeForce product (the device name says so).
 PeakTable derived_peaks(const ArchRates& arch, int sm_count, double clock_mhz,
-                        double dram_bytes_per_s);
+                        double dram_bytes_per_s, bool geforce = false);
 
 }  // namespace flopscope
