@@ -12,6 +12,13 @@
 namespace flopscope {
 namespace {
 
+// GeForce Ampere GA10x (GA102 whitepaper v2.0, appendix A: RTX 3090 71 TF FP16
+// and BF16 tensor with FP32 accumulate, 35.6 TF TF32) runs its tensor math at
+// half the professional parts' rate (A40: 149.7 and 74.8 TF at nearly the
+// same SM count and clock); INT8 at full rate.
+const std::map<std::string, double> kAmpereGeForceTensor{
+    {"tf32_tensor", 256}, {"fp16_tensor", 512}, {"bf16_tensor", 512}};
+
 // GeForce Ada runs FP8/FP16/BF16/TF32 tensor math with FP32 accumulation at
 // half rate; FP32 accumulation is what cuBLASLt's FP8 GEMMs use (its FP8
 // matmul takes no FP16 compute type). INT8 accumulates in INT32 at full rate.
@@ -29,6 +36,13 @@ const std::vector<ArchRates>& arch_database() {
         {"tf32_tensor", 1024}, {"fp16_tensor", 2048}, {"bf16_tensor", 2048},
         {"int8_tensor", 4096}},
        {}},
+      // Ampere GA10x (GA102 whitepaper v2.0, A40 datasheet): 128 FP32 lanes, 2
+      // FP64 units, non-tensor FP16/BF16 at the FP32 rate; third-gen tensor
+      // cores at half GA100's per-SM rate; no FP8.
+      {"sm_86", 8, 6,
+       {{"fp64", 4}, {"fp32", 256}, {"fp16", 256}, {"bf16", 256}, {"tf32_tensor", 512},
+        {"fp16_tensor", 1024}, {"bf16_tensor", 1024}, {"int8_tensor", 2048}},
+       kAmpereGeForceTensor},
       // Ada AD10x (Ada whitepaper, appendix): 128 FP32 lanes, 2 FP64 units,
       // non-tensor FP16/BF16 at the FP32 rate; fourth-gen tensor cores with FP8.
       {"sm_89", 8, 9,
@@ -103,6 +117,10 @@ const std::vector<GpuSpec>& gpu_database() {
        "NVIDIA GH200 Grace Hopper Superchip datasheet (144GB HBM3e): 67 TF FP32, 990 TF BF16 "
        "dense (1,979 sparse), 144 GB HBM3e at 4.9 TB/s; no clock is printed: H100 SXM's "
        "1.98/1.83 GHz reproduce the figures"},
+      {"a40", "NVIDIA A40", {"NVIDIA A40"}, "sm_86", 84, 1740, 1740, 696 * GB, 48 * GiB, {},
+       "NVIDIA A40 datasheet: 10,752 CUDA cores (84 SMs), 37.4 TF FP32, 74.8 TF TF32 tensor, "
+       "149.7 TF FP16/BF16 tensor dense (299.4 sparse), 299.3 TOPS INT8, 48 GB GDDR6 at 696 GB/s; "
+       "no clock is printed: 1.74 GHz reproduces the figures"},
       {"l4", "NVIDIA L4", {"NVIDIA L4"}, "sm_89", 58, 2040, 2040, 300 * GB, 24 * GiB, {},
        "NVIDIA L4 datasheet: 30.3 TF FP32, 121 TF FP16 tensor dense (242 sparse), 300 GB/s"},
       {"l40", "NVIDIA L40", {"NVIDIA L40"}, "sm_89", 142, 2490, 2490, 864 * GB, 48 * GiB,

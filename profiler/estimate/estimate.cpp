@@ -227,6 +227,7 @@ constexpr GpuPower kGpuPower[] = {
     {"h100-nvl", 400, "H100 NVL datasheet: max TDP 350-400 W (configurable)"},
     {"h200", 700, "H200 SXM datasheet: max TDP up to 700 W (configurable)"},
     {"l4", 72, "L4 datasheet: max power 72 W"},
+    {"a40", 300, "A40 datasheet: max power 300 W"},
     {"l40", 300, "L40 datasheet: max power 300 W"},
     {"l40s", 350, "L40S datasheet: max power 350 W"},
     {"rtx4090", 450, "GeForce RTX 4090 specifications: total graphics power 450 W"},

@@ -109,6 +109,13 @@ TEST(Peaks, AddedDatasheets) {
       {"l40", "fp8_tensor", false, 362, 0.5},
       {"l40", "fp8_tensor", true, 724, 0.5},
       {"l40", "int8_tensor", false, 362, 0.5},
+      // A40 datasheet (dense | sparse).
+      {"a40", "fp32", false, 37.4, 0.05},
+      {"a40", "tf32_tensor", false, 74.8, 0.05},
+      {"a40", "tf32_tensor", true, 149.6, 0.2},
+      {"a40", "bf16_tensor", false, 149.7, 0.05},
+      {"a40", "fp16_tensor", true, 299.4, 0.1},
+      {"a40", "int8_tensor", false, 299.3, 0.1},
   };
   for (const auto& c : cases) {
     const PeakTable p = datasheet_peaks(require_gpu(c.gpu));
@@ -122,7 +129,7 @@ TEST(Peaks, AddedDatasheets) {
   };
   const Memory memories[] = {{"a100-sxm-40gb", 1.555, 40}, {"a100-pcie-40gb", 1.555, 40},
                              {"h100-nvl", 3.938, 94},      {"gh200-144g", 4.9, 144},
-                             {"l40", 0.864, 48}};
+                             {"l40", 0.864, 48},           {"a40", 0.696, 48}};
   for (const auto& m : memories) {
     const GpuSpec& g = require_gpu(m.gpu);
     EXPECT_NEAR(datasheet_peaks(g).dram_bytes_per_s / 1e12, m.tb_per_s, 1e-9) << m.gpu;
@@ -184,6 +191,7 @@ TEST(Peaks, FindByDeviceName) {
       {"NVIDIA GH200 144G HBM3e", "gh200-144g"},
       {"NVIDIA L40", "l40"},
       {"NVIDIA L40S", "l40s"},  // "nvidia l40" + "s" is another product
+      {"NVIDIA A40", "a40"},
       // A variant word the entry's own name has is its own: the H200 is an SXM part.
       {"h200 sxm", "h200"},
       {"a100 sxm", "a100-sxm"},
@@ -205,7 +213,9 @@ TEST(Peaks, FindByDeviceName) {
                             // as a user types them for --gpu: the variant word still counts
                             "h200-nvl", "h200_nvl", "rtx-4090-d", "b200-nvl",
                             // a form factor or tier the entry is not: another product
-                            "nvidia h200 pcie", "h100 sxm pcie", "rtx 4090 ti", "rtx 4090 super"})
+                            "nvidia h200 pcie", "h100 sxm pcie", "rtx 4090 ti", "rtx 4090 super",
+                            // workstation cards whose names begin like the A40's
+                            "NVIDIA RTX A4000", "NVIDIA RTX A400", "NVIDIA A400"})
     EXPECT_EQ(find_gpu(other), nullptr) << other;
 }
 
@@ -273,6 +283,16 @@ TEST(Peaks, DerivedForGeForceAdaHalvesTensorRates) {
   const PeakTable pro = derived_peaks(*ada, rtx4090.sm_count, rtx4090.vector_clock_mhz, 0);
   EXPECT_DOUBLE_EQ(pro.flops_per_s.at("bf16_tensor"), 2 * geforce.flops_per_s.at("bf16_tensor"));
   EXPECT_DOUBLE_EQ(pro.flops_per_s.at("int8_tensor"), geforce.flops_per_s.at("int8_tensor"));
+  // GA102 whitepaper, RTX 3090 (82 SMs, 1695 MHz boost): 35.6 TF FP32 and TF32
+  // tensor, 71 TF FP16/BF16 tensor with FP32 accumulate, 284 TOPS INT8.
+  const ArchRates* ampere = find_arch(8, 6);
+  ASSERT_NE(ampere, nullptr);
+  const PeakTable rtx3090 = derived_peaks(*ampere, 82, 1695, 0, true);
+  EXPECT_NEAR(rtx3090.flops_per_s.at("fp32") / 1e12, 35.6, 0.05);
+  EXPECT_NEAR(rtx3090.flops_per_s.at("tf32_tensor") / 1e12, 35.6, 0.05);
+  EXPECT_NEAR(rtx3090.flops_per_s.at("bf16_tensor") / 1e12, 71.2, 0.1);
+  EXPECT_NEAR(rtx3090.flops_per_s.at("int8_tensor") / 1e12, 284.7, 0.3);
+  EXPECT_EQ(rtx3090.flops_per_s.count("fp8_tensor"), 0u);
   // Hopper has no GeForce parts: the flag changes nothing there.
   const ArchRates* hopper = find_arch(9, 0);
   ASSERT_NE(hopper, nullptr);
