@@ -18,19 +18,32 @@
 namespace flopscope::kernels::attention {
 namespace {
 
+// Whether a warp's P store, lane (rg, cg) = (lane / 8, lane % 8) writing row
+// rg at column cg (+ 8i, the same for every lane), hits 32 distinct banks.
+constexpr bool p_store_conflict_free(int ld) {
+  bool used[32] = {};
+  for (int lane = 0; lane < 32; ++lane) {
+    const int bank = ((lane / 8) * ld + lane % 8) % 32;
+    if (used[bank]) return false;
+    used[bank] = true;
+  }
+  return true;
+}
+
 template <int D>
 struct SimtTiles {
   static constexpr int kThreads = 256;
   static constexpr int kBM = 64;       // query rows per CTA     (BM, D)
   static constexpr int kBN = 32;       // keys per K/V block     (BN, D)
   static constexpr int kLd = D + 4;    // padded row of Q and K: 8 rows of a float4 phase hit 8 bank groups
-  static constexpr int kLdP = kBN + 1;  // padded row of P
+  static constexpr int kLdP = kBN + 8;  // padded row of P: a warp's 4 rows start 8 banks apart
   static constexpr int kChunks = D / 32;  // float4 output chunks per thread per row
   static constexpr size_t kSmemBytes =
       sizeof(float) * (size_t(kBM) * kLd + size_t(kBN) * kLd + size_t(kBN) * D + size_t(kBM) * kLdP);
   static_assert(kThreads == 4 * kBM, "thread (rg, cg): 32 row pairs x 8 column groups");
   static_assert(kBN == 32, "each thread computes keys cg + 8i, i < 4");
   static_assert(D % 32 == 0, "each thread owns D/32 float4 chunks of a row");
+  static_assert(p_store_conflict_free(kLdP), "a warp stores its P values to 32 distinct banks");
 };
 
 /// Rows [row0, row0 + rows) of a [n, D] fp32 matrix into smem rows of `ld`
