@@ -263,13 +263,14 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
   if (in.mfu && !(*in.mfu > 0 && *in.mfu <= 1))
     throw_bad_input("--mfu must be a fraction in (0, 1] (0.4 = 40%), got " + num(*in.mfu));
   // Each matched run may read up to 125% (a clock above the datasheet's), and
-  // the combination lies above each part (attention counted over every key,
-  // timed as the causal work): past 100% the runs' figures are not plausible.
+  // attention counted over every key but timed as the causal work lifts the
+  // combination (past each part where attention is large): past 100% the
+  // runs' figures are not plausible.
   if (in.measured_mfu && !(*in.measured_mfu > 0 && *in.measured_mfu <= 1))
     throw_bad_input("--from: the matched runs combine to a measured MFU of " + num(*in.measured_mfu * 100) +
                     "% for this model, over 100% (attention counts every key while a causal kernel does about half "
-                    "that work, which lifts the combination above each run's own MFU): check those runs' MFU and "
-                    "the peaks they were taken against");
+                    "that work, which lifts the combination, past each run's own MFU where attention is large): check "
+                    "those runs' MFU and the peaks they were taken against");
   if (!(in.pue >= 1.0 && std::isfinite(in.pue)))
     throw_bad_input("--pue must be at least 1 (facility energy / IT energy), got " + num(in.pue));
   if (in.price_per_gpu_hour && !(*in.price_per_gpu_hour >= 0 && std::isfinite(*in.price_per_gpu_hour)))
@@ -289,7 +290,10 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
     e.training_flops_hardware = *in.tokens * f.hardware;
     if (f.train_mtp > 0) e.training_flops_mtp = *in.tokens * f.train_mtp;
     if (in.mfu) e.time_to_train_s = *e.training_flops / (cluster * *in.mfu);
-    if (in.measured_mfu) e.time_to_train_s_measured_mfu = *e.training_flops / (cluster * *in.measured_mfu);
+    // The measured figure is the kernels' own rate: it runs every FLOP the GPUs
+    // execute, recompute included (--mfu is over model FLOPs by definition).
+    if (in.measured_mfu)
+      e.time_to_train_s_measured_mfu = *e.training_flops_hardware / (cluster * *in.measured_mfu);
     if (in.tokens_per_second) e.time_at_tokens_per_second_s = *in.tokens / *in.tokens_per_second;
   }
   if (in.tokens_per_second) {
@@ -358,10 +362,12 @@ double decode_weight_params(const ModelConfig& m, int64_t batch) {
 InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs& in,
                                      const Peak& peak) {
   InferenceEstimate r;
-  // By default the prompt fills the training context; with learned positions,
-  // all but the generated tokens, which need positions of their own.
+  // Generating G tokens feeds tokens 1..G-1 back (token G is never fed), so a
+  // generation holds P + G - 1 positions. By default the prompt fills the
+  // training context; with learned positions, all but what the generation feeds.
+  const int64_t fed_back = std::max<int64_t>(in.gen_tokens - 1, 0);
   r.prompt_tokens = in.prompt_tokens > 0    ? in.prompt_tokens
-                    : m.learned_positions ? std::max<int64_t>(1, m.seq_len - in.gen_tokens)
+                    : m.learned_positions ? std::max<int64_t>(1, m.seq_len - fed_back)
                                           : m.seq_len;
   r.gen_tokens = in.gen_tokens;
   r.batch = in.batch;
@@ -376,14 +382,24 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
     if (v > kMaxTokenCount)
       throw_bad_input(std::string(flag) + " " + std::to_string(v) + " is too large (at most " +
                       std::to_string(kMaxTokenCount) + ")");
-  r.context = in.context > 0 ? in.context : r.prompt_tokens + r.gen_tokens;
   // A learned position table has seq_len rows: no token can sit past them
   // (rotary models can, with scaling, so they are left to the user).
-  const int64_t last_position = std::max(r.prompt_tokens + r.gen_tokens, r.context);
-  if (m.learned_positions && last_position > m.seq_len)
-    throw_bad_input("a context of " + std::to_string(last_position) + " tokens (prompt + generated, or --context) " +
-                    "is past " + m.name + "'s learned position table (seq_len " + std::to_string(m.seq_len) +
-                    " positions): give at most that many");
+  if (m.learned_positions) {
+    const std::string table =
+        m.name + "'s learned position table (seq_len " + std::to_string(m.seq_len) + " positions)";
+    if (const int64_t held = r.prompt_tokens + fed_back; held > m.seq_len)
+      throw_bad_input("a " + std::to_string(r.prompt_tokens) + "-token prompt and " + std::to_string(r.gen_tokens) +
+                      " generated tokens hold " + std::to_string(held) + " positions (prompt + generated - 1), past " +
+                      table + ": give at most that many");
+    if (in.context > m.seq_len)
+      throw_bad_input("--context " + std::to_string(in.context) + " is past " + table + ": give at most " +
+                      std::to_string(m.seq_len));
+  }
+  // The step after the generation (it feeds token G); with learned positions,
+  // where that step has no position, the generation's last step.
+  r.context = in.context > 0          ? in.context
+              : m.learned_positions ? std::min(r.prompt_tokens + r.gen_tokens, m.seq_len)
+                                    : r.prompt_tokens + r.gen_tokens;
 
   const double L = double(m.layers), P = double(r.prompt_tokens), B = double(r.batch);
   const ForwardFlops per = forward_flops_per_token(m, r.prompt_tokens, true);

@@ -377,7 +377,7 @@ TEST(EstimateTraining, MeasuredMfuWithoutPeakNamesFrom) {
 }
 
 // A combined measured MFU over 100% is refused, as --mfu and
-// --tokens-per-second are: the combination lies above each run's own MFU
+// --tokens-per-second are: the combination can lie above each run's own MFU
 // (every-key attention over causal time), so runs at 120% read as 125.6%.
 TEST(EstimateTraining, MeasuredMfuOverOneIsRefused) {
   const ModelConfig& m = require_preset("llama3-8b");
@@ -393,6 +393,24 @@ TEST(EstimateTraining, MeasuredMfuOverOneIsRefused) {
       << e;
   in.measured_mfu = 1.0;
   EXPECT_TRUE(estimate_training(m, token_flops(m, Checkpointing::none), in, peak).time_to_train_s_measured_mfu);
+}
+
+// The measured utilization is the kernels' rate over the FLOPs they execute:
+// with recompute the GPUs run more of them, and the time grows with them (it
+// once stayed that of no recompute, 24% short with full recompute).
+TEST(EstimateTraining, MeasuredMfuTimeRunsTheRecompute) {
+  const ModelConfig& m = require_preset("llama3-8b");
+  TrainingInputs in;
+  in.tokens = 1e12;
+  in.measured_mfu = 0.5;
+  Peak peak;
+  peak.flops_per_s = 989.4e12;
+  const TrainingEstimate none = estimate_training(m, token_flops(m, Checkpointing::none), in, peak);
+  in.checkpointing = Checkpointing::full;
+  const TrainingEstimate full = estimate_training(m, token_flops(m, Checkpointing::full), in, peak);
+  EXPECT_DOUBLE_EQ(*none.time_to_train_s_measured_mfu, *none.training_flops / (989.4e12 * 0.5));
+  EXPECT_DOUBLE_EQ(*full.time_to_train_s_measured_mfu, *full.training_flops_hardware / (989.4e12 * 0.5));
+  EXPECT_GT(*full.time_to_train_s_measured_mfu, 1.3 * *none.time_to_train_s_measured_mfu);
 }
 
 TEST(EstimateTraining, ChinchillaConventionAndTime) {
@@ -1081,22 +1099,32 @@ TEST(EstimateInference, LearnedPositionsBoundTheContext) {
   const ModelConfig gpt2 = require_preset("gpt2-small");
   InferenceInputs in;
   in.prompt_tokens = 1000;
-  in.gen_tokens = 24;
-  EXPECT_NO_THROW(estimate_inference(gpt2, in, Peak{}));
-  in.gen_tokens = 25;
+  in.gen_tokens = 25;  // feeds tokens 1..24 back: 1024 positions
+  const InferenceEstimate fits = estimate_inference(gpt2, in, Peak{});
+  EXPECT_EQ(fits.context, 1024);  // the generation's last step: the one after it has no position
+  in.gen_tokens = 26;
   const std::string e = thrown_message([&] { estimate_inference(gpt2, in, Peak{}); }, "1025 positions accepted");
-  EXPECT_NE(e.find("a context of 1025 tokens (prompt + generated, or --context) is past gpt2-small's learned "
-                   "position table (seq_len 1024 positions)"),
+  EXPECT_NE(e.find("a 1000-token prompt and 26 generated tokens hold 1025 positions (prompt + generated - 1), past "
+                   "gpt2-small's learned position table (seq_len 1024 positions)"),
             std::string::npos)
       << e;
+  // A full-context prompt yields one token from its prefill alone (it was refused).
+  in.prompt_tokens = 1024;
+  in.gen_tokens = 1;
+  EXPECT_EQ(estimate_inference(gpt2, in, Peak{}).context, 1024);
   in.gen_tokens = 0;
   in.context = 2048;
-  EXPECT_THROW(estimate_inference(gpt2, in, Peak{}), Error);
+  const std::string c = thrown_message([&] { estimate_inference(gpt2, in, Peak{}); }, "--context 2048 accepted");
+  EXPECT_NE(c.find("--context 2048 is past gpt2-small's learned position table"), std::string::npos) << c;
+  in.context = 1024;
+  EXPECT_NO_THROW(estimate_inference(gpt2, in, Peak{}));
   // Without a prompt length, the prompt leaves the generation its positions.
   InferenceInputs generate;
   generate.gen_tokens = 24;
-  EXPECT_EQ(estimate_inference(gpt2, generate, Peak{}).prompt_tokens, 1000);
-  generate.gen_tokens = 1024;
+  EXPECT_EQ(estimate_inference(gpt2, generate, Peak{}).prompt_tokens, 1001);
+  generate.gen_tokens = 1;
+  EXPECT_EQ(estimate_inference(gpt2, generate, Peak{}).prompt_tokens, 1024);
+  generate.gen_tokens = 1025;
   EXPECT_THROW(estimate_inference(gpt2, generate, Peak{}), Error);
   const ModelConfig llama = require_preset("llama3-8b");
   in.prompt_tokens = 4 * llama.seq_len;

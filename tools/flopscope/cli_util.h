@@ -90,6 +90,8 @@ bool stdout_is_color_tty();
 /// Columns for the terminal tables: the terminal's width, else COLUMNS
 /// (60..1000), else `otherwise` (a pipe or file).
 size_t stdout_width(size_t otherwise = 160);
+/// For stdout_width: a file or pipe gets every character of a table's cells.
+inline constexpr size_t kNoWidthLimit = size_t(1) << 20;
 
 /// Option checks with one short message, NaN and infinity refused (CLI11's
 /// PositiveNumber lets NaN through and prints its range with 309 digits).

@@ -104,6 +104,14 @@ std::string pct(double f) {
 
 std::string fixed(double v, int d) { return fmt_fixed(v, d); }
 
+// A number as the user gave it, for an error: 15 significant digits, so a
+// value just out of range does not print as the bound it broke.
+std::string given(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
 // An amount of GPU-hours, kWh or money: whole from 100 up, else 3 significant
 // digits (a 0.42 kWh run read "0" as a whole number, a 1.50 cost "2").
 std::string amount(double v) {
@@ -174,7 +182,7 @@ int run_estimate(const EstimateOptions& o) {
       const ParamCounts c = count_params(p);
       t.add_row({p.name, p.title, count(c.total), count(c.active), std::to_string(p.seq_len)});
     }
-    std::cout << t.render(100, stdout_is_color_tty())
+    std::cout << t.render(stdout_width(kNoWidthLimit), stdout_is_color_tty())
               << "Sources: flopscope estimate --preset NAME --json (model_source)\n";
     return kOk;
   }
@@ -241,7 +249,7 @@ int run_estimate(const EstimateOptions& o) {
   if (o.o_peak.count()) {
     // From a GFLOP/s: below it the roofline's figures underflow to 0 ("ridge 0").
     if (!(o.peak_tflops >= 1e-3 && o.peak_tflops <= 1e6))
-      throw_bad_input("--peak-tflops must be from 0.001 to 1e6 (TFLOP/s per GPU), got " + fixed(o.peak_tflops, 3));
+      throw_bad_input("--peak-tflops must be from 0.001 to 1e6 (TFLOP/s per GPU), got " + given(o.peak_tflops));
     peak.flops_per_s = o.peak_tflops * 1e12;
     peak.source = "--peak-tflops";
   }
@@ -480,7 +488,8 @@ int run_estimate(const EstimateOptions& o) {
            "at assumed MFU " + pct(*ti.mfu) + " (--mfu)");
   if (te.time_to_train_s_measured_mfu)
     tr.row("time_to_train_s (measured)", duration(*te.time_to_train_s_measured_mfu),
-           "at measured MFU " + pct(measured->mfu) + " (--from)");
+           "at measured MFU " + pct(measured->mfu) + " (--from)" +
+               (*ckpt != Checkpointing::none ? ", recompute included" : ""));
   if (te.mfu) {
     tr.row("mfu (observed)", pct(*te.mfu), fixed(*ti.tokens_per_second, 0) + " tokens/s on " +
                                                std::to_string(o.gpus) + " GPUs");
@@ -528,7 +537,7 @@ int run_estimate(const EstimateOptions& o) {
     std::string s = "AI " + fixed(d.intensity, 1) + " FLOP/B";
     if (d.memory_bound)
       s += std::string(*d.memory_bound ? ": memory-bound" : ": compute-bound") + " (ridge " +
-           fixed(*ie.ridge, 0) + "), roofline " + fixed(*d.tokens_per_s_roofline, 0) + " tokens/s";
+           amount(*ie.ridge) + "), roofline " + amount(*d.tokens_per_s_roofline) + " tokens/s";
     else
       s += " (give --gpu for the ridge point)";
     return s;
@@ -541,11 +550,12 @@ int run_estimate(const EstimateOptions& o) {
             ie.compute_bound_batch ? std::to_string(*ie.compute_bound_batch) : "never",
             ie.compute_bound_batch ? "decode at this context" : "KV-cache reads keep it memory-bound");
 
-  for (Section* s : {&p, &f, &tr, &inf}) os << "\n" << s->title << "\n" << s->t.render(100, color);
+  for (Section* s : {&p, &f, &tr, &inf})
+    os << "\n" << s->title << "\n" << s->t.render(stdout_width(kNoWidthLimit), color);
   if (measured) {
     os << "\nMeasured utilization (--from " << terminal_text(o.from)
        << terminal_text(measured->device.empty() ? "" : ", " + measured->device) << "): " << pct(measured->mfu)
-       << " (above each part: attention counts every key, timed as causal work), FLOP-weighted over";
+       << " (lifted by attention counted over every key, timed as causal work), FLOP-weighted over";
     const std::pair<const char*, const std::optional<double>*> parts_mfu[] = {
         {" GEMM ", &measured->gemm_mfu}, {", attention ", &measured->attention_mfu},
         {", FFN ", &measured->ffn_mfu}};
@@ -589,7 +599,7 @@ void add_estimate_command(Command app) {
   o->o_power = sub.add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)")
                     .check(finite_number());
   sub.add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels").check(not_empty());
-  o->o_prompt = sub.add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len; learned positions: seq_len - gen tokens)")
+  o->o_prompt = sub.add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len; learned positions: seq_len - (gen tokens - 1))")
                     .transform(integer());
   sub.add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)").transform(integer());
   sub.add_option("--batch", o->batch, "Sequences decoded together (default 1)").transform(integer());
