@@ -19,7 +19,7 @@ struct CompareOptions {
   std::string baseline, current;
   std::string md, junit, gbench;
   double threshold_pct = 5, confidence_pct = 99;
-  double flops_tol_pct = 0.1, bytes_tol_pct = 2, clock_tol_pct = 2;
+  double flops_tol_pct = 0.1, bytes_tol_pct = 5, clock_tol_pct = 2;
   int min_samples = 10;
   Option min_samples_given;
   std::string clock = "flag", work_gate = "increase";
@@ -86,7 +86,7 @@ void add_compare_command(Command app) {
                   "Model and hardware FLOP change that counts, percent (default 0.1)")
       .check(finite_number());
   sub.add_option("--bytes-tolerance", opt->bytes_tol_pct,
-                  "Byte count change that counts, percent (default 2)")
+                  "Byte count change that counts, percent (default 5)")
       .check(finite_number());
   sub.add_option("--work-gate", opt->work_gate,
                   "Which hardware FLOP / DRAM byte changes fail: increase, any, none "

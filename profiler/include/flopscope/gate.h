@@ -58,7 +58,7 @@ struct GateOptions {
   double bimodal_min_fraction = 0.15;  ///< smallest share of samples that makes a mode
   double bimodal_min_separation = 5.0; ///< mode medians apart, in pooled robust SDs
   double flops_tolerance = 0.001;  ///< relative; hardware and model FLOPs
-  double bytes_tolerance = 0.02;   ///< relative; bytes (DRAM traffic varies a little)
+  double bytes_tolerance = 0.05;   ///< relative; bytes (DRAM traffic varies with the cache: docs/ci.md)
   ClockPolicy clock = ClockPolicy::flag;
   double clock_tolerance = 0.02;   ///< relative SM clock difference that is noticed
   WorkGate work_gate = WorkGate::increase;
