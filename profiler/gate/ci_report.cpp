@@ -51,9 +51,10 @@ std::string case_name(const RunKey& k) {
   return shape_string(k.shape) + (k.nvtx.empty() ? "" : " [" + k.nvtx + "]");
 }
 
-std::string pct_int(double frac) {
+// A setting as given, in percent: 99.99% is not "100%", nor 0.04% "0%".
+std::string pct_setting(double frac) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%g%%", std::round(frac * 1000) / 10);
+  std::snprintf(buf, sizeof buf, "%g%%", frac * 100);
   return buf;
 }
 
@@ -116,7 +117,7 @@ std::string work_pct(const WorkDelta& d) {
 }
 
 std::string gated_text(const WorkDelta& d) {
-  return d.gated ? " (gated: beyond the " + pct_int(d.tolerance) + " tolerance)" : "";
+  return d.gated ? " (gated: beyond the " + pct_setting(d.tolerance) + " tolerance)" : "";
 }
 
 std::string delta_text(const WorkDelta& d) {
@@ -232,11 +233,11 @@ int exit_code_of(Outcome o) {
 }
 
 std::string method_line(const GateOptions& o) {
-  return "time: Hodges-Lehmann ratio current/baseline, " + pct_int(o.confidence) +
-         " Mann-Whitney (Moses) interval, threshold " + pct_int(o.threshold) + " (unchanged: the " +
-         pct_int(o.equivalence_confidence) + " interval within it)" +
+  return "time: Hodges-Lehmann ratio current/baseline, " + pct_setting(o.confidence) +
+         " Mann-Whitney (Moses) interval, threshold " + pct_setting(o.threshold) + " (unchanged: the " +
+         pct_setting(o.equivalence_confidence) + " interval within it)" +
          ", clocks: " + to_string(o.clock) + "; work: FLOPs within " +
-         pct_int(o.flops_tolerance) + ", bytes within " + pct_int(o.bytes_tolerance) +
+         pct_setting(o.flops_tolerance) + ", bytes within " + pct_setting(o.bytes_tolerance) +
          ", gate on " + to_string(o.work_gate);
 }
 
@@ -265,7 +266,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
   t.add_column("baseline", Align::right);
   t.add_column("current", Align::right);
   t.add_column("change", Align::right);
-  t.add_column(pct_int(rep.options.confidence) + " CI", Align::right);
+  t.add_column(pct_setting(rep.options.confidence) + " CI", Align::right);
   t.add_column("verdict", Align::left);
   for (const auto* r : ordered(rep)) {
     const Color c = r->regression()                          ? Color::red
@@ -307,7 +308,7 @@ std::string render_compare_markdown(const CompareReport& rep) {
   os << "- " << md_cell(method_line(rep.options)) << "\n\n";
   for (const auto& w : rep.warnings) os << "> **Warning:** " << md_cell(w) << "\n>\n";
   if (!rep.warnings.empty()) os << "\n";
-  os << "| Kernel | Shape | Baseline | Current | Change | " << pct_int(rep.options.confidence)
+  os << "| Kernel | Shape | Baseline | Current | Change | " << pct_setting(rep.options.confidence)
      << " CI | Verdict | Work |\n";
   os << "|---|---|---:|---:|---:|---:|---|---|\n";
   for (const auto* r : ordered(rep)) {

@@ -85,6 +85,14 @@ void validate(const GateOptions& o) {
     if (!ok) throw_bad_input(what);
   };
   need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage above 0 and below 1000 (e.g. 5)");
+  // 0.05 meant as a fraction is 0.05%: below what timings resolve, it makes
+  // nearly every run "slower" or "faster" and none unchanged.
+  if (o.threshold < 0.005) {
+    char given[32];
+    std::snprintf(given, sizeof given, "%g", o.threshold * 100);
+    throw_bad_input(std::string("--threshold is a percentage: ") + given + " is " + given +
+                    "%, below the 0.5% timings resolve; for 5% write 5");
+  }
   need(o.confidence > 0.5 && o.confidence <= kMaxConfidence,
        "--confidence must lie above 50 and at most 99.9999 percent");
   need(o.equivalence_confidence > 0.5 && o.equivalence_confidence <= kMaxConfidence,
@@ -93,8 +101,8 @@ void validate(const GateOptions& o) {
   need(o.bimodal_min_fraction > 0 && o.bimodal_min_fraction < 0.5,
        "the bimodal minimum fraction must lie in (0, 0.5)");
   need(o.bimodal_min_separation > 0, "the bimodal separation must be positive");
-  need(o.flops_tolerance >= 0 && o.bytes_tolerance >= 0,
-       "--flops-tolerance and --bytes-tolerance must not be negative");
+  need(o.flops_tolerance >= 0 && o.bytes_tolerance >= 0 && o.flops_tolerance <= 10 && o.bytes_tolerance <= 10,
+       "--flops-tolerance and --bytes-tolerance must be percentages from 0 to 1000");
   need(o.clock_tolerance >= 0, "--clock-tolerance must not be negative");
 }
 

@@ -178,6 +178,12 @@ TEST(GateCli, CompareBadInput) {
   expect_one_line_error(run_cli({"compare", f.base, write_text(f.dir, "v2.json", v2)}),
                         "unsupported schema 'flopscope.results/2'");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--threshold", "-3"}), "--threshold");
+  // A fraction for a percentage: 0.05 was taken as 0.05%, calling a +0.7% change slower.
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--threshold", "0.05"}),
+                        "--threshold is a percentage: 0.05 is 0.05%, below the 0.5% timings resolve; for 5% write 5");
+  expect_compared(run_cli({"compare", f.base, f.same, "--threshold", "0.5"}));
+  expect_one_line_error(run_cli({"compare", f.base, f.same, "--flops-tolerance", "1e308"}),
+                        "must be percentages from 0 to 1000");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--clock", "lock"}), "--clock");
   expect_one_line_error(run_cli({"compare", f.base, f.same, "--min-samples", "5"}),
                         "--min-samples must be at least 6 at 99% confidence");

@@ -986,6 +986,16 @@ TEST(GateReports, MarkdownTextAndJunit) {
   EXPECT_NE(text.find("exit 1"), std::string::npos);
   EXPECT_EQ(text.find("\033["), std::string::npos);
 
+  // Settings as given: 99.99% once read "100%", a 0.01% tolerance "0%".
+  GateOptions fine;
+  fine.confidence = 0.9999;
+  fine.min_samples = 11;
+  fine.flops_tolerance = 0.0001;
+  const std::string settings = render_compare_text(cmp(a, b, fine));
+  EXPECT_NE(settings.find("99.99% Mann-Whitney (Moses) interval"), std::string::npos) << settings;
+  EXPECT_NE(settings.find("FLOPs within 0.01%"), std::string::npos) << settings;
+  EXPECT_NE(settings.find("99.99% CI"), std::string::npos) << settings;
+
   const std::string xml = render_compare_junit(rep);
   EXPECT_EQ(test::xml_problem(xml), "") << xml;
   EXPECT_NE(xml.find("<testsuites name=\"flopscope compare\" tests=\"2\" failures=\"1\""),
