@@ -197,8 +197,14 @@ std::string fmt_si(double v) {
 }
 
 std::string fmt_time(double s) {
+  // Three significant digits from 1 us up, whole ns below: 608 and 640 ns both
+  // read "0.6 us" beside a +5.3% change.
   char buf[64];
-  if (s < 1e-3)
+  if (s < 0.9995e-6)
+    std::snprintf(buf, sizeof buf, "%.0f ns", s * 1e9);
+  else if (s < 9.995e-6)
+    std::snprintf(buf, sizeof buf, "%.2f us", s * 1e6);
+  else if (s < 1e-3)
     std::snprintf(buf, sizeof buf, "%.1f us", s * 1e6);
   else if (s < 1)
     std::snprintf(buf, sizeof buf, "%.3f ms", s * 1e3);

@@ -271,6 +271,12 @@ TEST(Format, Numbers) {
   EXPECT_EQ(fmt_time(1.42e-3), "1.420 ms");
   EXPECT_EQ(fmt_time(8.12e-4), "812.0 us");
   EXPECT_EQ(fmt_time(2.1), "2.10 s");
+  // Short kernels keep their digits: 608 and 640 ns read "0.6 us" alike.
+  EXPECT_EQ(fmt_time(608e-9), "608 ns");
+  EXPECT_EQ(fmt_time(30e-9), "30 ns");
+  EXPECT_EQ(fmt_time(1.234e-6), "1.23 us");
+  EXPECT_EQ(fmt_time(0.9996e-6), "1.00 us");
+  EXPECT_EQ(fmt_time(12.34e-6), "12.3 us");
 }
 
 // ---- NVTX ranges of an application profile ---------------------------------------
