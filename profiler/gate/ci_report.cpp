@@ -52,11 +52,7 @@ std::string case_name(const RunKey& k) {
 }
 
 // A setting as given, in percent: 99.99% is not "100%", nor 0.04% "0%".
-std::string pct_setting(double frac) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g%%", frac * 100);
-  return buf;
-}
+std::string pct_setting(double frac) { return fmt_percent_given(frac); }
 
 /// Inline code for a Markdown table or list: a fence longer than any run of
 /// backticks inside, '|' escaped (GitHub tables split on it even in code).
@@ -251,7 +247,7 @@ std::string xml_escape(const std::string& s) { return html_escape(s); }
 
 // ---- compare -----------------------------------------------------------------------
 
-std::string render_compare_text(const CompareReport& rep, bool color, bool warnings) {
+std::string render_compare_text(const CompareReport& rep, bool color, bool warnings, size_t width) {
   std::ostringstream os;
   // Every text from the files goes through terminal_text: a device name or
   // kernel id must not move the cursor or split a line.
@@ -261,13 +257,19 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
   if (warnings)
     for (const auto& w : rep.warnings) os << "warning: " << tt(w) << "\n";
   Table t;
+  // As `report` does: the kernel and shape keep enough to be told apart (two
+  // FFN variants both read "ffn.swig..ed.bf16"), the interval gives way first.
   t.add_column("kernel", Align::left, true, true);
+  t.set_min_width(24);
   t.add_column("shape", Align::left, true);
+  t.set_min_width(14);
   t.add_column("baseline", Align::right);
   t.add_column("current", Align::right);
   t.add_column("change", Align::right);
   t.add_column(pct_setting(rep.options.confidence) + " CI", Align::right);
+  t.set_drop_rank(1);
   t.add_column("verdict", Align::left);
+  t.set_full_view("--md has every column");
   for (const auto* r : ordered(rep)) {
     const Color c = r->regression()                          ? Color::red
                     : r->inconclusive()                      ? Color::yellow
@@ -278,7 +280,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
                median_text(r->timing.cur_median), change(r->timing), interval(r->timing),
                Cell(verdict_word(*r), c)});
   }
-  os << t.render(100, color);
+  os << t.render(width, color);
   os << "method: " << method_line(rep.options) << "\n";
   for (const auto* r : ordered(rep)) {
     if (plainly_unchanged(*r)) continue;

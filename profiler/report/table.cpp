@@ -129,8 +129,8 @@ std::string Table::render(size_t width, bool color) const {
   for (const auto& r : rows_) line(r, false);
   if (left_out.empty()) return out;
   // The note, in lines of the table's width at most (words are kept whole).
-  const std::string note = "(left out to fit " + std::to_string(width) + " columns: " + joined(left_out, ", ") +
-                           "; --md and --csv have every column)";
+  const std::string note =
+      "(left out to fit " + std::to_string(width) + " columns: " + joined(left_out, ", ") + "; " + full_view_ + ")";
   std::string note_line;
   for (size_t at = 0; at < note.size();) {
     size_t end = note.find(' ', at);

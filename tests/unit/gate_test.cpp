@@ -996,6 +996,13 @@ TEST(GateReports, MarkdownTextAndJunit) {
   EXPECT_NE(settings.find("FLOPs within 0.01%"), std::string::npos) << settings;
   EXPECT_NE(settings.find("99.99% CI"), std::string::npos) << settings;
 
+  // In 64 columns the kernel id stays whole (two FFN variants both read
+  // "ffn.swig..ed.bf16" at a fixed 100), and the interval column gives way.
+  const std::string narrow = render_compare_text(rep, false, true, 64);
+  EXPECT_NE(narrow.find("\ngemm.cublas.bf16 "), std::string::npos) << narrow;
+  EXPECT_NE(narrow.find("(left out to fit 64 columns: 99% CI; --md has every column)"), std::string::npos)
+      << narrow;
+
   const std::string xml = render_compare_junit(rep);
   EXPECT_EQ(test::xml_problem(xml), "") << xml;
   EXPECT_NE(xml.find("<testsuites name=\"flopscope compare\" tests=\"2\" failures=\"1\""),

@@ -108,7 +108,7 @@ void add_compare_command(Command app) {
     write_outputs({{opt->md, opt->md.empty() ? "" : render_compare_markdown(rep), "Markdown"},
                    {opt->junit, opt->junit.empty() ? "" : render_compare_junit(rep), "JUnit XML"},
                    {opt->gbench, opt->gbench.empty() ? "" : render_gbench_json(cur), "Google Benchmark JSON"}});
-    std::cout << render_compare_text(rep, stdout_is_color_tty(), false) << std::flush;
+    std::cout << render_compare_text(rep, stdout_is_color_tty(), false, stdout_width(kNoWidthLimit)) << std::flush;
     return exit_code(rep.outcome());
   });
 }

@@ -10,7 +10,9 @@ namespace flopscope {
 
 /// Terminal summary, one line per run; ANSI color only when `color`.
 /// `warnings` false leaves the warnings to the caller (the CLI puts them on stderr).
-std::string render_compare_text(const CompareReport& rep, bool color = false, bool warnings = true);
+/// `width`: the terminal's columns (kernel ids and shapes are shortened to fit).
+std::string render_compare_text(const CompareReport& rep, bool color = false, bool warnings = true,
+                                size_t width = 100);
 /// A pull-request comment: the outcome first, regressions first, then notes.
 std::string render_compare_markdown(const CompareReport& rep);
 /// JUnit XML: one testcase per matched run and per unmatched baseline run;

@@ -29,6 +29,8 @@ class Table {
   /// The last column added may be left out where the table cannot fit
   /// otherwise, lowest rank first; the table then ends with a line naming it.
   void set_drop_rank(int rank);
+  /// Where the columns left out can be read, for the note that names them.
+  void set_full_view(std::string where) { full_view_ = std::move(where); }
   void add_row(std::vector<Cell> cells);
   size_t rows() const { return rows_.size(); }
   /// Renders with every line at most `width` columns wide, as far as the
@@ -46,6 +48,7 @@ class Table {
   };
   std::vector<Column> cols_;
   std::vector<std::vector<Cell>> rows_;
+  std::string full_view_ = "--md and --csv have every column";
 };
 
 /// Number formatting shared by every reporter.
