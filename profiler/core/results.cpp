@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -124,7 +125,7 @@ void compute_derived(RunRecord& run, const PeakTable& peaks) {
   const double hw_flops = have_hw_flops ? *run.hw->flops_total : 0;
   if (have_hw_flops) d.tflops_hw = hw_flops / t / 1e12;
   if (auto u = utilization(run.model.flops, t, *prec, peaks)) {
-    d.mfu = u->value;
+    if (has_model(run)) d.mfu = u->value;  // a raw counter file's ranges have none
     d.peak_tflops = u->peak_flops_per_s / 1e12;
     if (have_hw_flops) d.hfu = hw_flops / t / u->peak_flops_per_s;
   }
@@ -143,6 +144,48 @@ void compute_derived(RunRecord& run, const PeakTable& peaks) {
     d.pct_of_roof = p.pct_of_roof;
   }
   run.derived = d;
+}
+
+void compute_profile_derived(RunRecord& run, const PeakTable& peaks) {
+  Derived d;
+  d.peak_key = run.precision;
+  d.peak_source = peaks.source;
+  d.bound = "unknown";
+  auto it = peaks.flops_per_s.find(run.precision);
+  const double peak = it != peaks.flops_per_s.end() ? it->second : 0;
+  d.peak_tflops = peak / 1e12;
+  const double t = run.time_s.median;
+  if (run.hw && run.hw->flops_total && t > 0) {
+    d.tflops_hw = *run.hw->flops_total / t / 1e12;
+    if (peak > 0) d.hfu = *run.hw->flops_total / t / peak;
+    if (auto bytes = run.hw->dram_bytes(); bytes && *bytes > 0) {
+      d.ai_dram_hw = *run.hw->flops_total / *bytes;
+      if (peak > 0 && peaks.dram_bytes_per_s > 0) {
+        // As bench places its runs (compute_derived), from the counted FLOPs and bytes.
+        const RooflinePoint p = roofline(*run.hw->flops_total, *bytes, t, peak, peaks.dram_bytes_per_s);
+        d.bound = to_string(p.bound);
+        d.pct_of_roof = p.pct_of_roof;
+      }
+    }
+  }
+  run.derived = d;
+}
+
+void recompute_derived(ResultsDoc& doc) {
+  for (RunRecord& r : doc.runs) {
+    if (r.family == "app")
+      compute_profile_derived(r, doc.peaks.datasheet);
+    else
+      compute_derived(r, doc.peaks.datasheet);
+  }
+}
+
+bool derived_is_finite(const Derived& d) {
+  for (const double v : {d.tflops_model, d.peak_tflops, d.ai_dram, d.pct_of_roof})
+    if (!std::isfinite(v)) return false;
+  for (const std::optional<double>& v : {d.tflops_hw, d.mfu, d.hfu, d.ai_dram_hw})
+    if (v && !std::isfinite(*v)) return false;
+  return true;
 }
 
 const char* build_commit() { return FLOPSCOPE_GIT_COMMIT; }

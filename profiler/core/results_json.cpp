@@ -351,6 +351,12 @@ ResultsDoc parse_results(const std::string& text, const std::string& origin) {
     runs[rep->second].fail("the same kernel id, shape and NVTX path as $.runs[" + std::to_string(rep->first) +
                            "] (" + run_key_label(doc.runs[rep->second]) +
                            "); a results file holds each once: keep one of them");
+  // The file's `derived` blocks were checked above; what is shown is derived
+  // again from the raw fields, as the charts and comparisons are.
+  recompute_derived(doc);
+  for (size_t i = 0; i < doc.runs.size(); ++i)
+    if (!derived_is_finite(doc.runs[i].derived))
+      runs[i].fail("its FLOPs or bytes over its median time overflow (a figure derived from them is not finite)");
   return doc;
 }
 

@@ -411,7 +411,7 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
         if (std::optional<std::string> p = dominant_precision(*r.hw)) r.precision = *p;
     }
     r.time_s = stats_with_cap(g.durations_s);
-    fill_profile_derived(r, PeakTable{});
+    compute_profile_derived(r, PeakTable{});
     out.push_back(std::move(r));
   }
   disambiguate_profile_ids(out);
@@ -566,31 +566,6 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
   mean_map(&HwCounters::flops_by_pipe);
   mean_map(&HwCounters::metrics);
   return m;
-}
-
-void fill_profile_derived(RunRecord& run, const PeakTable& peaks) {
-  Derived d;
-  d.peak_key = run.precision;
-  d.peak_source = peaks.source;
-  d.bound = "unknown";
-  auto it = peaks.flops_per_s.find(run.precision);
-  const double peak = it != peaks.flops_per_s.end() ? it->second : 0;
-  d.peak_tflops = peak / 1e12;
-  const double t = run.time_s.median;
-  if (run.hw && run.hw->flops_total && t > 0) {
-    d.tflops_hw = *run.hw->flops_total / t / 1e12;
-    if (peak > 0) d.hfu = *run.hw->flops_total / t / peak;
-    if (auto bytes = run.hw->dram_bytes(); bytes && *bytes > 0) {
-      d.ai_dram_hw = *run.hw->flops_total / *bytes;
-      if (peak > 0 && peaks.dram_bytes_per_s > 0) {
-        // As bench places its runs (compute_derived), from the counted FLOPs and bytes.
-        const RooflinePoint p = roofline(*run.hw->flops_total, *bytes, t, peak, peaks.dram_bytes_per_s);
-        d.bound = to_string(p.bound);
-        d.pct_of_roof = p.pct_of_roof;
-      }
-    }
-  }
-  run.derived = d;
 }
 
 // ------------------------------------------------------------------ InjectStatus

@@ -248,10 +248,6 @@ std::optional<std::string> dominant_precision(const HwCounters& hw);
 /// left out.
 HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vector<double>& weights = {});
 
-/// Fills a profile record's `derived` block: no model FLOPs, so no MFU; the
-/// peak it would be judged against when `peaks` has one; HFU when hardware
-/// FLOPs were counted.
-void fill_profile_derived(RunRecord& run, const PeakTable& peaks);
 
 
 /// Status the injection library writes beside its results, one per process.

@@ -651,8 +651,7 @@ ResultsDoc evaluated_ranges_to_results(const std::optional<DeviceInfo>& device,
     // smallest time the results format takes.
     run.time_s.median = std::max(run.time_s.median, 1e-9);
     if (run.hw->sm_clock_hz) run.sm_clock_mhz = *run.hw->sm_clock_hz / 1e6;
-    compute_derived(run, doc.peaks.datasheet);
-    run.derived.mfu.reset();  // no model FLOPs in a counter file
+    compute_derived(run, doc.peaks.datasheet);  // no model FLOPs in a counter file: no MFU
     doc.runs.push_back(std::move(run));
   }
   cupti::disambiguate_profile_ids(doc.runs);  // template instances with one short name

@@ -362,8 +362,18 @@ TEST(Cli, ReportAbsurdNumbersStillChartFinite) {
   const std::string dir = temp_dir();
   const nlohmann::json base = nlohmann::json::parse(slurp(fixture("handmade-h200.json")));
   nlohmann::json huge_flops = base, tiny_time = base, tiny_bw = base, huge_peak = base;
-  huge_flops["runs"][0]["model"]["flops"] = 1.7e308;
-  tiny_time["runs"][0]["time_s"] = {{"median", 5e-324}, {"p10", 5e-324}, {"p90", 5e-324}, {"samples", {5e-324}}};
+  huge_flops["runs"][0]["model"]["flops"] = 1e290;
+  tiny_time["runs"][0]["time_s"] = {{"median", 1e-290}, {"p10", 1e-290}, {"p90", 1e-290}, {"samples", {1e-290}}};
+  // Past a double, a figure derived from the run is infinite: refused on reading.
+  nlohmann::json overflow = base, instant = base;
+  overflow["runs"][0]["model"]["flops"] = 1.7e308;
+  instant["runs"][0]["time_s"] = {{"median", 5e-324}, {"p10", 5e-324}, {"p90", 5e-324}, {"samples", {5e-324}}};
+  for (const auto& [name, doc] : {std::pair{"overflow", overflow}, {"instant", instant}}) {
+    const std::string in = dir + "/" + name + ".json";
+    write_text(in, doc.dump());
+    expect_one_line_error(run_cli({"report", in}), 2,
+                          "$.runs[0]: its FLOPs or bytes over its median time overflow");
+  }
   // Peaks no device has are refused on reading (they put the roofs at infinite coordinates).
   tiny_bw["peaks"]["datasheet"]["dram_bytes_per_s"] = 5e-324;
   huge_peak["peaks"]["datasheet"]["flops_per_s"]["fp32"] = 1e308;

@@ -1123,7 +1123,7 @@ TEST(ProfileAggregator, CountersAttachBeforeOrAfterTheRecord) {
   PeakTable peaks;
   peaks.flops_per_s["fp32"] = 40e12;
   peaks.dram_bytes_per_s = 4e12;
-  fill_profile_derived(r, peaks);
+  compute_profile_derived(r, peaks);
   EXPECT_NEAR(*r.derived.tflops_hw, 2000 / 100e-9 / 1e12, 1e-9);
   EXPECT_NEAR(*r.derived.hfu, 2000 / 100e-9 / 40e12, 1e-12);
   EXPECT_DOUBLE_EQ(*r.derived.ai_dram_hw, 5.0);

@@ -601,13 +601,38 @@ TEST(ResultsValidation, OutputsApartFromInputsAndEachOther) {
   EXPECT_EQ(refused({dir + "/a.md", dir + "/a.csv", ""}, {in, in}), "");
 }
 
+// A hand-edited `derived` block is not what is shown: the figures are derived
+// again from the raw fields and the file's peaks, as the charts are (a report
+// once printed the edited MFU beside a chart drawn from the raw ones).
+TEST(Results, DerivedFiguresAreRecomputedOnReading) {
+  const ResultsDoc doc = test::sample_doc();
+  auto j = nlohmann::json::parse(to_json_text(doc));
+  j["runs"][0]["derived"]["mfu"] = 0.5;
+  j["runs"][0]["derived"]["tflops_model"] = 1234.5;
+  j["runs"][0]["derived"]["peak_key"] = "<b>nonsense";
+  j["runs"][0]["derived"]["bound"] = "memory";
+  const ResultsDoc read = parse_results(j.dump(), "r.json");
+  RunRecord expected = doc.runs[0];
+  compute_derived(expected, doc.peaks.datasheet);
+  EXPECT_EQ(read.runs[0].derived.mfu, expected.derived.mfu);
+  EXPECT_EQ(read.runs[0].derived.tflops_model, expected.derived.tflops_model);
+  EXPECT_EQ(read.runs[0].derived.peak_key, expected.derived.peak_key);
+  EXPECT_EQ(read.runs[0].derived.bound, expected.derived.bound);
+  // An edited peak moves every view the same way.
+  j["peaks"]["datasheet"]["flops_per_s"][doc.runs[0].derived.peak_key] = 5e14;
+  const ResultsDoc halved = parse_results(j.dump(), "r.json");
+  EXPECT_DOUBLE_EQ(halved.runs[0].derived.peak_tflops, 500);
+}
+
 // Off the roofline (no peak: bound unknown) a run has no percent of it: the
 // key is left out, not written as 0, and a file that has it there still reads.
 // On the roofline it is required.
 TEST(Results, PctOfRoofOnlyOnTheRoofline) {
   ResultsDoc doc = test::sample_doc();
-  doc.runs[0].derived.bound = "unknown";
-  doc.runs[0].derived.pct_of_roof = 0;
+  doc.runs[0].model.bytes = 0;  // no bytes to place it by
+  doc.runs[0].hw.reset();
+  compute_derived(doc.runs[0], doc.peaks.datasheet);
+  ASSERT_EQ(doc.runs[0].derived.bound, "unknown");
   auto j = nlohmann::json::parse(to_json_text(doc));
   EXPECT_FALSE(j["runs"][0]["derived"].contains("pct_of_roof"));
   EXPECT_TRUE(j["runs"][1]["derived"].contains("pct_of_roof"));

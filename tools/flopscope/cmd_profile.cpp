@@ -280,7 +280,7 @@ void attach_peaks(ResultsDoc& doc) {
     } catch (const Error&) {  // an unknown architecture: no peaks, records say so
     }
   }
-  for (RunRecord& r : doc.runs) cupti::fill_profile_derived(r, doc.peaks.datasheet);
+  recompute_derived(doc);  // every run an application kernel
 }
 
 

@@ -162,6 +162,16 @@ std::string run_key_label(const RunRecord& run);
 
 /// Fills `run.derived` from its time, model, hardware counters and `peaks`.
 void compute_derived(RunRecord& run, const PeakTable& peaks);
+/// Fills an application kernel's `derived` block (`flopscope profile`): no
+/// model FLOPs, so no MFU; the peak it would be judged against when `peaks`
+/// has one; HFU and its roofline place when hardware FLOPs were counted.
+void compute_profile_derived(RunRecord& run, const PeakTable& peaks);
+/// Every run's `derived` block again, from its raw fields and the document's
+/// datasheet peaks, as it was written: what a reader shows then agrees with
+/// what it recomputes (a hand-edited block once contradicted the charts).
+void recompute_derived(ResultsDoc& doc);
+/// Whether every figure of `d` is finite (1e308 FLOPs in a nanosecond are not).
+bool derived_is_finite(const Derived& d);
 
 /// The commit this flopscope was built from (git describe; "unknown" outside git).
 const char* build_commit();
