@@ -239,11 +239,11 @@ std::string render_csv(const ResultsDoc& doc) {
        << r.launches << ',' << csv_number(r.time_s.median) << ','
        << csv_number(r.time_s.p10) << ',' << csv_number(r.time_s.p90) << ',';
     opt(known_sm_clock_mhz(r));
-    // Model figures are empty where the views show '-' (no model: a profiled
-    // application's kernel, a raw counter file's run); 0 would read as modelled.
-    const bool modelled = shows_model(r);
+    // Model FLOPs and bytes are empty where the terminal shows '-' (no model: a
+    // profiled application's kernel, a raw counter file's run); 0 would read as
+    // modelled. A profiled memcpy or memset has its bytes, as the terminal shows.
     os << ',';
-    if (modelled) os << csv_number(r.model.flops) << ',' << csv_number(r.model.bytes);
+    if (has_model(r)) os << csv_number(r.model.flops) << ',' << csv_number(r.model.bytes);
     else os << ',';
     os << ',';
     const HwCounters none;
@@ -270,7 +270,7 @@ std::string render_csv(const ResultsDoc& doc) {
     os << ',' << csv_field(d.peak_key) << ',';
     opt(shown_peak_tflops(r));
     os << ',';
-    if (modelled) os << csv_number(d.ai_dram);
+    if (shows_model(r)) os << csv_number(d.ai_dram);  // as tflops_model: not for a profile's memcpy
     os << ',';
     opt(d.ai_dram_hw);
     os << ',' << d.bound << ',';

@@ -166,6 +166,14 @@ TEST(Report, CsvQuotingAndColumns) {
   d.runs[0].hw->launches = 3;
   EXPECT_NE(lines(render_csv(d))[0].find(",hw_l1_bytes,hw_launches,tflops_model,"), std::string::npos);
   EXPECT_NE(render_csv(d).find(",5,3,"), std::string::npos) << render_csv(d);
+  // A profiled memcpy has its bytes in the CSV, as the terminal shows them
+  // (the CSV left both empty); no model TFLOP/s or intensity.
+  d.runs[0].family = "app";
+  d.runs[0].hw.reset();
+  d.runs[0].model.flops = 0;
+  d.runs[0].model.bytes = 5242880;
+  EXPECT_NE(render_csv(d).find(",0,5242880,"), std::string::npos) << render_csv(d);
+  EXPECT_NE(render_terminal(d, 200, false).find(" 0 5.24M "), std::string::npos) << render_terminal(d, 200, false);
 }
 
 // What NVML saw hold the clocks down: the CSV's last two columns, and a line
