@@ -617,6 +617,12 @@ TEST(Cli, UnwritableStdoutIsAFailure) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--help"}, {"report", "--help"}, {"--version"}})
     expect_one_line_error(run_cli(args, {}, "/dev/full"), 1, "cannot write standard output");
+  // A report whose table could not be written writes no file beside it (it
+  // wrote the Markdown, then failed).
+  const std::string md = temp_dir() + "/r.md";
+  expect_one_line_error(run_cli({"report", fixture("handmade-h200.json"), "--md", md}, {}, "/dev/full"), 1,
+                        "check the disk or pipe it is sent to; no output file was written");
+  EXPECT_FALSE(std::filesystem::exists(md));
 }
 
 TEST(Cli, DevicesWithoutGpuSaysSo) {

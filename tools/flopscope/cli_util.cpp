@@ -2,10 +2,13 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -13,6 +16,7 @@
 #include <utility>
 #include <vector>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "flopscope/error.h"
@@ -221,6 +225,18 @@ size_t stdout_width(size_t otherwise) {
     if (end != c && *end == '\0' && v >= 60 && v <= 1000) return size_t(v);
   }
   return otherwise;
+}
+
+std::optional<std::string> stdout_failure() {
+  std::cout.flush();
+  errno = 0;
+  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) || std::cout.fail();
+  if (!failed) return std::nullopt;
+  struct stat st{};
+  if (::fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return std::nullopt;
+  const int err = errno;
+  return std::string("cannot write standard output (") + (err ? std::strerror(err) : "write failed") +
+         "): check the disk or pipe it is sent to";
 }
 
 void check_outputs(const std::vector<std::string>& paths, const std::vector<std::string>& inputs) {

@@ -90,6 +90,10 @@ bool stdout_is_color_tty();
 /// Columns for the terminal tables: the terminal's width, else COLUMNS
 /// (60..1000), else `otherwise` (a pipe or file).
 size_t stdout_width(size_t otherwise = 160);
+/// Flushes standard output; what to say when it could not be written (a full
+/// disk), else nothing. A pipe whose reader stopped early (`| head`) is the
+/// reader's choice, not a failure.
+std::optional<std::string> stdout_failure();
 /// For stdout_width: a file or pipe gets every character of a table's cells.
 inline constexpr size_t kNoWidthLimit = size_t(1) << 20;
 

@@ -82,6 +82,9 @@ void add_report_command(Command app) {
       if (o == to_stdout) std::cout << text;
       else written.push_back({o->path, text, o->what});
     }
+    // Standard output first: when it fails, no file is written beside it.
+    if (const std::optional<std::string> failure = stdout_failure())
+      throw Error(ErrorKind::failure, *failure + "; no output file was written");
     write_outputs(written);
     return int(kOk);
   });

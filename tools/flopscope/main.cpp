@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "cli_util.h"
@@ -23,17 +24,9 @@ using namespace flopscope;
 // A table cut short by a full disk must not exit 0: stdout is checked once
 // the command is done (std::cout and stdio share the stream).
 static int with_stdout_checked(int rc) {
-  std::cout.flush();
-  errno = 0;
-  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) || std::cout.fail();
-  if (!failed) return rc;
-  // A pipe whose reader stopped early (`| head`) is the reader's choice, not a
-  // failure; a file or device that cannot take the output is.
-  struct stat st{};
-  if (::fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return rc;
-  const int err = errno;
-  std::fprintf(stderr, "flopscope: error: cannot write standard output (%s): check the disk or pipe it is sent to\n",
-               err ? std::strerror(err) : "write failed");
+  const std::optional<std::string> failure = cli::stdout_failure();
+  if (!failure) return rc;
+  std::fprintf(stderr, "flopscope: error: %s\n", failure->c_str());
   return rc == cli::kOk ? cli::kFailure : rc;
 }
 
