@@ -124,6 +124,13 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
   const bool any_counters = std::any_of(doc.runs.begin(), doc.runs.end(), [](const RunRecord& r) {
     return r.family == "app" && r.hw && !r.hw->flops_by_pipe.empty();
   });
+  const bool bench_counters = std::any_of(doc.runs.begin(), doc.runs.end(), [](const RunRecord& r) {
+    return r.family != "app" && r.hw && !r.hw->flops_by_pipe.empty();
+  });
+  if (!any_counters && bench_counters)
+    throw_bad_input("these are benchmark runs (flopscope bench), which --model-flops does not take: 'flopscope "
+                    "report' sets each run's model FLOPs beside its counters; --model-flops is for an application "
+                    "profiled with 'flopscope profile --set flops --tensor LIST --out F -- APP'");
   if (!any_counters)
     throw_bad_input("the results hold no application kernel with hardware FLOPs: cross-check the output of "
                     "'flopscope profile --set flops --tensor LIST --out F -- APP'");

@@ -435,7 +435,7 @@ TEST(GateCli, CrosscheckModelFlops) {
   EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
   EXPECT_NE(none.out.find("FAIL: no range holds a counted launch"), std::string::npos) << none.out;
   expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", profile}), "$.schema");
-  expect_one_line_error(run_cli({"crosscheck", f.base, "--model-flops", model}), "no application kernel");
+  expect_one_line_error(run_cli({"crosscheck", f.base, "--model-flops", model}), "these are benchmark runs");
   std::string twice = flopscope::test::model_flops_json();
   twice.replace(twice.find("\"warmup\""), 8, "\"counted\"");
   expect_one_line_error(run_cli({"crosscheck", profile, "--model-flops", write_text(f.dir, "twice.json", twice)}),

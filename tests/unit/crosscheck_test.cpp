@@ -954,6 +954,16 @@ TEST(ModelFlops, NeedsHardwareFlops) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("flopscope profile --set flops"), std::string::npos) << e.what();
   }
+  // Benchmark runs with counters: said as such (it read "no application kernel").
+  ResultsDoc bench = test::model_twin_profile();
+  for (RunRecord& run : bench.runs) run.family = "gemm";
+  try {
+    crosscheck_model_flops(bench, parse_model_flops(test::model_flops_json(), "m.json"));
+    ADD_FAILURE() << "benchmark runs accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("these are benchmark runs (flopscope bench)"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ModelFlops, RangeCountIsBounded) {

@@ -45,7 +45,7 @@ void add_crosscheck_command(Command app) {
       "(docs/crosscheck.md)");
   sub.add_option("results", opt->results,
                   "Output of 'flopscope profile --set flops|roofline|bytes --out F -- CMD', or its --counters file, or "
-                  "that of 'flopscope bench --metrics S --counters F'")
+                  "(--ncu only) that of 'flopscope bench --metrics S --counters F'")
       .required();
   Option ncu_opt = sub.add_option(
       "--ncu", opt->ncu,
