@@ -40,6 +40,10 @@ std::string sig(double v) {
   return buf;
 }
 
+// A roof's value: fixed decimals from 1 up, else three significant digits (a
+// 1 MB/s roof read "0.00 TB/s", an L40's 0.864 TB/s "0.86").
+std::string roof_value(double v, int decimals) { return v >= 1 ? fmt_fixed(v, decimals) : sig(v); }
+
 double decade_floor(double v) { return std::pow(10.0, std::floor(std::log10(v))); }
 double decade_ceil(double v) { return std::pow(10.0, std::ceil(std::log10(v))); }
 
@@ -55,7 +59,7 @@ std::string tick_label(double v) {
 
 std::string bandwidth_label(const std::string& level, double bytes_per_s) {
   std::string name = level == "dram" ? "DRAM" : level == "l2" ? "L2" : "L1";
-  return name + " " + fmt_fixed(bytes_per_s / 1e12, 2) + " TB/s";
+  return name + " " + roof_value(bytes_per_s / 1e12, 2) + " TB/s";
 }
 
 // The widest the shared log axes may span (FLOP/byte and TFLOP/s), far beyond
@@ -90,7 +94,7 @@ void add_compute_roofs(RooflineChart& c, const PeakTable& t, bool measured) {
   for (auto& r : roofs) {
     std::string keys;
     for (const auto& k : r.keys) keys += (keys.empty() ? "" : ", ") + k;
-    r.label = (measured ? "measured " : "") + keys + " " + fmt_fixed(r.value / 1e12, 1) + " TFLOP/s";
+    r.label = (measured ? "measured " : "") + keys + " " + roof_value(r.value / 1e12, 1) + " TFLOP/s";
     r.color = r.keys.size() == 1 ? precision_color(r.keys[0]) : "#555555";
     c.roofs.push_back(r);
   }

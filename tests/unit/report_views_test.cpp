@@ -243,6 +243,23 @@ TEST(RooflineChart, RoofsFromBothPeakTables) {
   EXPECT_EQ(mem_ms, (std::set<std::string>{"dram", "l2", "l1"}));
 }
 
+// Roofs below 1 TB/s or 1 TFLOP/s keep three digits (a 1 MB/s roof read
+// "0.00 TB/s", an L40's 0.864 TB/s "0.86").
+TEST(RooflineChart, SmallRoofsKeepTheirDigits) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  doc.peaks.measured.reset();
+  doc.peaks.datasheet.dram_bytes_per_s = 0.864e12;
+  doc.peaks.datasheet.flops_per_s["fp64"] = 1e6;
+  std::set<std::string> labels;
+  for (const auto& r : build_roofline_chart(doc).roofs) labels.insert(r.label);
+  EXPECT_TRUE(std::any_of(labels.begin(), labels.end(),
+                          [](const std::string& l) { return l.find("0.864 TB/s") != std::string::npos; }))
+      << ::testing::PrintToString(labels);
+  EXPECT_TRUE(std::any_of(labels.begin(), labels.end(),
+                          [](const std::string& l) { return l.find("1e-06 TFLOP/s") != std::string::npos; }))
+      << ::testing::PrintToString(labels);
+}
+
 TEST(RooflineChart, EveryLevelMeetsTheFlatRoofs) {
   // With L2 and L1 measured, each flat roof starts at the steepest slope of its
   // table, so an L2 or L1 point has a roof drawn above it.
