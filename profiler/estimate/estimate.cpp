@@ -388,9 +388,12 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
     const std::string table =
         m.name + "'s learned position table (seq_len " + std::to_string(m.seq_len) + " positions)";
     if (const int64_t held = r.prompt_tokens + fed_back; held > m.seq_len)
-      throw_bad_input("a " + std::to_string(r.prompt_tokens) + "-token prompt and " + std::to_string(r.gen_tokens) +
-                      " generated tokens hold " + std::to_string(held) + " positions (prompt + generated - 1), past " +
-                      table + ": give at most that many");
+      throw_bad_input("a " + std::to_string(r.prompt_tokens) + "-token prompt" +
+                      (r.gen_tokens > 0 ? " and " + std::to_string(r.gen_tokens) +
+                                              " generated tokens hold " + std::to_string(held) +
+                                              " positions (prompt + generated - 1)"
+                                        : " holds " + std::to_string(held) + " positions") +
+                      ", past " + table + ": give at most that many");
     if (in.context > m.seq_len)
       throw_bad_input("--context " + std::to_string(in.context) + " is past " + table + ": give at most " +
                       std::to_string(m.seq_len));

@@ -84,7 +84,7 @@ void validate(const GateOptions& o) {
   auto need = [](bool ok, const char* what) {
     if (!ok) throw_bad_input(what);
   };
-  need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage above 0 and below 1000 (e.g. 5)");
+  need(o.threshold > 0 && o.threshold < 10, "--threshold must be a percentage from 0.5 to below 1000 (e.g. 5)");
   // 0.05 meant as a fraction is 0.05%: below what timings resolve, it makes
   // nearly every run "slower" or "faster" and none unchanged.
   if (o.threshold < 0.005) {

@@ -129,8 +129,9 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
   });
   if (!any_counters && bench_counters)
     throw_bad_input("these are benchmark runs (flopscope bench), which --model-flops does not take: 'flopscope "
-                    "report' sets each run's model FLOPs beside its counters; --model-flops is for an application "
-                    "profiled with 'flopscope profile --set flops --tensor LIST --out F -- APP'");
+                    "report' on bench's --out results file sets each run's model FLOPs beside its counters; "
+                    "--model-flops is for an application profiled with 'flopscope profile --set flops --tensor LIST "
+                    "--out F -- APP'");
   if (!any_counters)
     throw_bad_input("the results hold no application kernel with hardware FLOPs: cross-check the output of "
                     "'flopscope profile --set flops --tensor LIST --out F -- APP'");

@@ -129,8 +129,11 @@ std::string Table::render(size_t width, bool color) const {
   for (const auto& r : rows_) line(r, false);
   if (left_out.empty()) return out;
   // The note, in lines of the table's width at most (words are kept whole).
-  const std::string note =
-      "(left out to fit " + std::to_string(width) + " columns: " + joined(left_out, ", ") + "; " + full_view_ + ")";
+  // The columns kept may still not fit (their minimum widths): it says so.
+  const bool fits = total([&](size_t c) { return w[c]; }) <= width;
+  const std::string note = (fits ? "(left out to fit " + std::to_string(width) + " columns: "
+                                 : "(left out for " + std::to_string(width) + " columns, which the rest still exceeds: ") +
+                           joined(left_out, ", ") + "; " + full_view_ + ")";
   std::string note_line;
   for (size_t at = 0; at < note.size();) {
     size_t end = note.find(' ', at);

@@ -143,6 +143,20 @@ TEST(ProfileCli, OptionsAfterTheProgramAreItsOwn) {
   EXPECT_NE(r.out.find("hello --out " + out + " --top 5"), std::string::npos) << r.out;
   EXPECT_EQ(flopscope::read_file(out), "weights");
   EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+  // Words that would be misplaced values for flopscope are the application's
+  // too (they were checked as flopscope's, and the run refused).
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--counters"}, {"--out", "--set"},
+                                               {"--out="}, {"--help=x"}}) {
+    std::vector<std::string> cmd{"profile", "/bin/echo", "app:"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    const auto a = run_cli(cmd);
+    EXPECT_EQ(a.exit_code, flopscope::test::profile_exit_without_cuda()) << a.err;
+    EXPECT_NE(a.out.find("app: " + args.front()), std::string::npos) << a.out << a.err;
+  }
+  // Before the application they are still flopscope's.
+  const auto before = run_cli({"profile", "--out", "--set", "/bin/echo"});
+  EXPECT_EQ(before.exit_code, 2);
+  EXPECT_NE(before.err.find("--out needs a value, but the next word is '--set'"), std::string::npos) << before.err;
 }
 
 TEST(ProfileCli, AppSeesTheInjectionEnvironment) {

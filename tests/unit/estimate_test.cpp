@@ -1113,6 +1113,11 @@ TEST(EstimateInference, LearnedPositionsBoundTheContext) {
   in.gen_tokens = 1;
   EXPECT_EQ(estimate_inference(gpt2, in, Peak{}).context, 1024);
   in.gen_tokens = 0;
+  in.prompt_tokens = 1025;
+  EXPECT_NE(thrown_message([&] { estimate_inference(gpt2, in, Peak{}); }, "1025 positions accepted")
+                .find("a 1025-token prompt holds 1025 positions, past gpt2-small's"),
+            std::string::npos);
+  in.prompt_tokens = 1024;
   in.context = 2048;
   const std::string c = thrown_message([&] { estimate_inference(gpt2, in, Peak{}); }, "--context 2048 accepted");
   EXPECT_NE(c.find("--context 2048 is past gpt2-small's learned position table"), std::string::npos) << c;

@@ -261,9 +261,14 @@ TEST(Table, LeavesOutColumnsRatherThanCutNamesToNothing) {
   std::string note = mid.substr(mid.find("(left out"));
   std::replace(note.begin(), note.end(), '\n', ' ');
   EXPECT_EQ(note, "(left out to fit 45 columns: b; --md and --csv have every column) ") << mid;
-  const std::string narrow = t.render(30, false);  // a and b out; the kernel keeps 20
-  EXPECT_NE(narrow.find("(left out to fit 30 columns:\nb, a;"), std::string::npos) << narrow;
+  const std::string narrow = t.render(31, false);  // a and b out; the kernel keeps 20
+  EXPECT_NE(narrow.find("(left out to fit 31 columns: b,\na;"), std::string::npos) << narrow;
   EXPECT_NE(narrow.find("gemm.some..name.bf16 CCCCCCCCCC"), std::string::npos) << narrow;
+  // Narrower than what is kept can shrink to: the note does not claim a fit.
+  const std::string tiny = t.render(25, false);
+  std::string tiny_note = tiny.substr(tiny.find("(left out"));
+  std::replace(tiny_note.begin(), tiny_note.end(), '\n', ' ');
+  EXPECT_EQ(tiny_note.find("(left out for 25 columns, which the rest still exceeds: b, a;"), 0u) << tiny;
 }
 
 TEST(Format, Numbers) {

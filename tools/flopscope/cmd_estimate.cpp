@@ -599,7 +599,7 @@ void add_estimate_command(Command app) {
   o->o_power = sub.add_option("--gpu-power-w", o->power_w, "Average power per GPU in W (default: the GPU's max TDP)")
                     .check(finite_number());
   sub.add_option("--from", o->from, "A results file: use the MFU flopscope measured for the model's kernels").check(not_empty());
-  o->o_prompt = sub.add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len; learned positions: seq_len - (gen tokens - 1))")
+  o->o_prompt = sub.add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for prefill (default: seq_len; learned positions: seq_len - max(gen tokens - 1, 0))")
                     .transform(integer());
   sub.add_option("--gen-tokens", o->gen_tokens, "Tokens generated after the prompt (default 0)").transform(integer());
   sub.add_option("--batch", o->batch, "Sequences decoded together (default 1)").transform(integer());

@@ -64,6 +64,9 @@ static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
     const std::string word = argv[i];
     if (word == "--") break;  // the application's own arguments follow
     const CLI::Option* o = option_named(*sub, word);
+    // Where positionals come last (`profile APP ARGS...`), the first word that
+    // is not flopscope's starts them: the application's `--out` is its own.
+    if (!o && sub->get_positionals_at_end()) break;
     if (!o) continue;
     const size_t eq = word.find('=');
     const std::string name = word.substr(0, eq);
