@@ -423,7 +423,7 @@ void add_profile_command(Command app) {
       .capture_default_str();
   sub.add_option("--tensor", opt->tensor,
                   "With flops or roofline: tensor-core source types to count, e.g. bf16,fp16 (each may "
-                  "add replay passes; see 'flopscope metrics')")
+                  "add replay passes; see 'flopscope metrics'). Default: none, so no tensor-core FLOPs are counted")
       .check(not_empty());
   sub.add_option("--kernel-regex", opt->kernel_regex,
                   "Keep kernels whose demangled name matches (ECMAScript regex, searched)")
@@ -464,6 +464,11 @@ void add_profile_command(Command app) {
       if (std::filesystem::exists(opt->command[i], ec)) inputs.push_back(opt->command[i]);
     }
     check_outputs({opt->out, counters_file}, inputs);
+    // `metrics` plans every tensor type by default, profile none: said, so that
+    // a BF16 model's FLOPs are not missed unawares (HFU against the CUDA cores).
+    if (opt->tensor.empty() && (opt->set == "flops" || opt->set == "roofline"))
+      std::fprintf(stderr, "note: --set %s without --tensor counts no tensor-core FLOPs; add --tensor bf16,fp16 "
+                           "(or the types the application uses)\n", opt->set.c_str());
 #ifdef FLOPSCOPE_HAS_CUDA
     return run_profile(*opt);
 #else
