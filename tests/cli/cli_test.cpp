@@ -513,6 +513,14 @@ TEST(Cli, OptionValuesAreCheckedInOneShortLine) {
   expect_one_line_error(run_cli({"metrics", "--chip", "GH100", "--tensor", ",,"}), 2, "names no type");
   const auto r = run_cli({"bench", "--min-time", "0"});
   EXPECT_LT(r.err.size(), 200u) << r.err;  // not CLI11's range with 309 digits
+  // Every time is kept: past a million, the results file would be too big to read.
+  expect_one_line_error(run_cli({"bench", "--reps", "1000001"}), 2,
+                        "--reps 1000001 is too many: at most 1000000");
+  expect_one_line_error(run_cli({"bench", "--warmup", "999999999"}), 2, "--warmup 999999999 is too many");
+  // The internal options of the process that goes on after a fault.
+  expect_one_line_error(run_cli({"bench", "--resumed"}), 2, "--resumed and --ids go together");
+  expect_one_line_error(run_cli({"bench", "--ids", "gemm.naive.fp32", "--resumed", "--kernel", "memory"}), 2,
+                        "without --kernel or --dtype");
 }
 
 // Integer options are decimal: CLI11 alone reads "010" as octal 8 and "08" not

@@ -33,6 +33,10 @@
 namespace flopscope::cli {
 namespace {
 
+// Every sample is kept, in memory and in the results file (about 30 bytes
+// each), which flopscope reads up to 256 MiB.
+constexpr int kMaxRepetitions = 1'000'000;
+
 struct BenchCliOptions {
   std::string kernel;               // regex over ids
   std::vector<std::string> dtypes;  // empty: any
@@ -374,10 +378,10 @@ void add_bench_command(Command app) {
   sub.add_option("--shape", o->shape,
                   "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order")
       .check(not_empty());
-  sub.add_option("--reps", o->reps, "Exactly N timed repetitions (default: until 10 and 0.1 s)")
+  sub.add_option("--reps", o->reps, "Exactly N timed repetitions, at most 1000000 (default: until 10 and 0.1 s)")
       .transform(positive_integer());
   sub.add_option("--warmup", o->warmup,
-                  "Exactly N untimed warm-up runs, N >= 1 (default: at least 2 and 0.25 s); with --reps, "
+                  "Exactly N untimed warm-up runs, 1 to 1000000 (default: at least 2 and 0.25 s); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
       .transform(positive_integer());
   sub.add_option("--min-time", o->min_time_s,
@@ -418,6 +422,15 @@ void add_bench_command(Command app) {
       .delimiter(',')
       .group("");
   set_action(sub, [o]() -> int {
+    // Internal: the process that goes on after a fault gets exactly its kernels.
+    if (o->resumed != !o->ids.empty() || (o->resumed && (!o->kernel.empty() || !o->dtypes.empty())) ||
+        (!o->counter_tensor.empty() && !o->resumed))
+      throw_bad_input("--resumed and --ids go together, without --kernel or --dtype, and --counter-tensor only with "
+                      "them (all are internal: bench passes them to the process that goes on after a fault)");
+    for (const auto& [flag, n] : {std::pair{"--reps", o->reps}, {"--warmup", o->warmup}})
+      if (n && *n > kMaxRepetitions)
+        throw_bad_input(std::string(flag) + " " + std::to_string(*n) + " is too many: at most " +
+                        std::to_string(kMaxRepetitions) + " (every time is kept, in memory and in the results file)");
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, bytes, flops or roofline");
     if (o->replay != "kernel" && o->metrics == "none")
