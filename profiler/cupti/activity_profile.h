@@ -248,8 +248,6 @@ std::optional<std::string> dominant_precision(const HwCounters& hw);
 /// left out.
 HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vector<double>& weights = {});
 
-
-
 /// Status the injection library writes beside its results, one per process.
 struct InjectStatus {
   int pid = 0;

@@ -2,13 +2,8 @@
 // main parses the command line, runs the chosen subcommand, and maps every
 // error to one line on stderr and one documented exit code.
 #include <CLI/CLI.hpp>
-#include <cerrno>
-#include <cstdio>
 #include <csignal>
-#include <cstring>
-#include <iostream>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <cstdio>
 #include <exception>
 #include <optional>
 #include <string>
