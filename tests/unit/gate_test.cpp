@@ -915,7 +915,8 @@ TEST(GateClock, LowerClockIsFlaggedNormalizedOrIgnored) {
     r.sm_clock_mhz = 1943;
   }
   o.clock = ClockPolicy::normalize;
-  const auto& within = find(cmp(a, near, o), "gemm.cublas.bf16");
+  const CompareReport near_rep = cmp(a, near, o);  // find's reference is into it
+  const auto& within = find(near_rep, "gemm.cublas.bf16");
   EXPECT_EQ(within.timing.verdict, Verdict::slower);
   EXPECT_NEAR(within.timing.ratio, 1.06, 0.01);
 
