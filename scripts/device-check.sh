@@ -67,6 +67,7 @@ ROOT=$PWD
 
 out="${OUT:-$ROOT/device-out}"
 build="$ROOT/build"
+build_given=0
 quick=0
 budget=500
 only=""
@@ -75,7 +76,7 @@ while [ $# -gt 0 ]; do
     --out|--build|--budget|--only)
       [ $# -ge 2 ] || { echo "device-check: $1 needs a value (see scripts/device-check.sh --help)" >&2; exit 2; } ;;&
     --out) out="$2"; shift 2 ;;
-    --build) build="$2"; shift 2 ;;
+    --build) build="$2"; build_given=1; shift 2 ;;
     --quick) quick=1; shift ;;
     --budget) budget="$2"; shift 2 ;;
     --only) only=",${2// /},"; shift 2 ;;  # "devices, ceilings" as "devices,ceilings"
@@ -84,6 +85,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$budget" =~ ^[0-9]+$ ]] || { echo "device-check: --budget takes whole seconds, got '$budget'" >&2; exit 2; }
+budget=$((10#$budget))  # decimal: $((...)) reads a leading 0 as octal ("090" broke every step)
 [ "$budget" -ge 60 ] || { echo "device-check: --budget $budget leaves no step time to run; give at least 60" >&2; exit 2; }
 case "$out" in /*) ;; *) out="$caller/$out" ;; esac
 case "$build" in /*) ;; *) build="$caller/$build" ;; esac
@@ -101,7 +103,7 @@ if [ -n "$only" ]; then
     w=${w// /}
     [ -n "$w" ] || continue
     named=1
-    grep -qx -- "$w" <<< "$known" ||
+    grep -qxF -- "$w" <<< "$known" ||
       { echo "device-check: --only names no step '$w' (steps: $(echo $known))" >&2; exit 2; }
   done
   # `--only "$STEPS"` with STEPS unset would run nothing and exit 0.
@@ -110,15 +112,25 @@ fi
 # A carried archive that is not there is said before anything is cleared or written.
 [[ "$build" != *.tgz ]] || [ -r "$build" ] ||
   { echo "device-check: cannot read --build '$build' (carry it: run scripts/pack-device-build.sh here)" >&2; exit 2; }
+# It unpacks to build-carry/ whatever it is called: another name would be unpacked and then not found.
+[[ "$build" != *.tgz ]] || [ "${build##*/}" = build-carry.tgz ] ||
+  { echo "device-check: --build '$build': carry the archive as scripts/pack-device-build.sh names it, build-carry.tgz (it unpacks to build-carry/)" >&2; exit 2; }
+# A folder named on purpose that is not there is a typo, not a reason to build on the lease.
+[[ "$build" == *.tgz ]] || [ "$build_given" = 0 ] || [ -d "$build" ] ||
+  { echo "device-check: --build '$build' is not a folder (give the build tree, or build-carry.tgz)" >&2; exit 2; }
 mkdir -p "$out" 2>/dev/null && [ -d "$out" ] && [ -w "$out" ] ||
   { echo "device-check: cannot write to --out '$out' (make it a writable directory)" >&2; exit 2; }
 # The eight files this script writes under $out.
 outputs=(probe.txt run.log bench.json bench_large.json ceilings.json profile.json counters.tgz ncu.csv)
 # An earlier run's outputs in a reused folder (./device-out) would be filed as
-# this run's: they start afresh.
-for f in "${outputs[@]}"; do
-  rm -f -- "${out:?}/$f"
-done
+# this run's: they start afresh. Only this script's own probe and log before
+# the GPU is found; the result files once a step is to run (a run without a
+# GPU deleted a bench.json the user kept there).
+clear_outputs() {
+  local f
+  for f in "$@"; do rm -f -- "${out:?}/$f"; done
+}
+clear_outputs probe.txt run.log
 # flopscope writes its outputs (bench*.json, ceilings.json, profile.json) through
 # a temporary beside each (.NAME.tmp.<16 hex digits> since 2026-12-01, then a
 # rename; earlier .NAME.tmp.PID.N or .NAME.tmp.PID, as a carried older build
@@ -179,7 +191,13 @@ step() {
   echo "=== $name: $status ($((SECONDS - t0)) s)" >>"$log"
   return $rc
 }
-absent() { summary+=("$1|absent|0|$2"); echo "=== $1: absent: $2" >>"$log"; }
+absent() {
+  # As not_run: only the steps asked for ("sanitizers" stands for the sanitize-* steps).
+  if [ -n "$only" ] && [[ "$only" != *",$1,"* ]] && ! { [ "$1" = sanitizers ] && [[ "$only" == *",sanitize-"* ]]; }; then
+    return 0
+  fi
+  summary+=("$1|absent|0|$2"); echo "=== $1: absent: $2" >>"$log"
+}
 # A step left out because what it reads is missing (an earlier step failed or ran
 # out of time): named in the table, so nothing is left out silently.
 not_run() {
@@ -276,6 +294,7 @@ if ! bounded nvidia-smi -L >/dev/null 2>&1; then
   print_summary
   exit 3
 fi
+clear_outputs "${outputs[@]:2}"
 # From here on a GPU test that finds no usable GPU fails instead of skipping
 # (tests/gpu/require_gpu.h): nvidia-smi sees one, so a skip would hide a broken
 # driver or runtime behind "ok".
@@ -329,7 +348,8 @@ if ! "$fs" --version >/dev/null 2>&1; then
   deps=""; [ -d "$ROOT/.deps" ] && deps="-DCMAKE_PREFIX_PATH=$ROOT/.deps"
   # Only what the steps run (scripts/device-targets.sh), as pack-device-build builds.
   NOTE="prebuilt tree does not run here; building" \
-  step build 300 bash -c "cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_WERROR=OFF $deps && cmake --build build-device -j$(nproc) --target \$(scripts/device-targets.sh | tr '\n' ' ')" \
+  # Paths go in as arguments, not pasted into the command: a space in one split it.
+  step build 300 bash -c 'cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_WERROR=OFF ${1:+"$1"} && cmake --build build-device -j"$2" --target $(scripts/device-targets.sh | tr "\n" " ")' _ "$deps" "$(nproc)" \
     && build="$ROOT/build-device" && fs="$build/tools/flopscope"
 else
   summary+=("build|prebuilt|0|$build")
@@ -776,7 +796,7 @@ fi
 # them on every commit); not in a carried tree.
 if [ -f "$build/CTestTestfile.cmake" ] && [ -x "$build/tests/core_test" ]; then
   NOTE="cpu-labelled tests, on this machine's libraries" \
-  step cpu-tests 90 bash -c "cd '$build' && ctest -L cpu -j8"
+  step cpu-tests 90 bash -c 'cd "$1" && ctest -L cpu -j8' _ "$build"
 fi
 
 [ -s "$out/counters.tgz" ] && summary+=("counters.tgz|ok|0|$(tar -tzf "$out/counters.tgz" | grep -v '/$' | sed 's|^\./||' | tr '\n' ' ')")
@@ -788,8 +808,15 @@ print_summary
 # caller gating on the status cannot take a failed run for a passed one;
 # "absent" (this build lacks it), "not run" (its input is missing: the step that
 # should have made it failed, or ran out of time) and "no time" are not failures.
+ran=0 starved=0
 for row in "${summary[@]}"; do
-  IFS='|' read -r _ status _ _ <<<"$row"
+  IFS='|' read -r name status _ _ <<<"$row"
   case "$status" in rc=* | timeout* | missing*) exit 1 ;; esac
+  case "$name|$status" in probe\|* | build\|* | gpu\|* | counters.tgz\|*) ;; *\|ok*) ran=1 ;; *\|"no time") starved=1 ;; esac
 done
+# The budget spent before any step ran (a slow probe): the run did nothing, which is not a pass.
+if [ "$ran" = 0 ] && [ "$starved" = 1 ]; then
+  echo "device-check: no step ran: the budget of ${budget}s was spent before them (give a larger --budget)" >&2
+  exit 1
+fi
 exit 0

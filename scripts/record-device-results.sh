@@ -61,6 +61,15 @@ done
 [[ "$gpu" =~ ^[a-z0-9_-]+$ ]] || bad "--gpu '$gpu': use lower-case letters, digits, - and _ (h200)"
 [ -d "$src" ] || bad "$src is not a folder: give the folder the device tool fetched (files_at)"
 [ -s "$src/probe.txt" ] || bad "$src has no probe.txt: not a device-check output folder"
+# A run that found no GPU has nothing to file (it would take the day's folder).
+if [ -f "$src/run.log" ] && grep -Eq '^gpu +none ' "$src/run.log"; then
+  bad "$src is a run that found no GPU (run.log: gpu none): nothing to file"
+fi
+# The GPU the probe saw must be the one it is filed under.
+probe_gpu=$(grep -A1 -m1 -E '^name, driver_version' "$src/probe.txt" | tail -n +2 | cut -d, -f1 || true)
+if [ -n "$probe_gpu" ] && [[ "${probe_gpu,,}" != *"${gpu%%-*}"* ]]; then
+  bad "probe.txt names the GPU '$probe_gpu', not a $gpu: give --gpu with its key (flopscope specs lists them)"
+fi
 [ -n "$date" ] || date=$(sed -n 's/^date: \([0-9-]\{10\}\).*/\1/p' "$src/probe.txt" | head -n1)
 [ -n "$date" ] || date=$(date -u +%Y-%m-%d)
 # YYYY-MM-DD, with -N for a later run of the same day (the refusal below suggests it).
@@ -74,7 +83,17 @@ fi
 
 # The files device-check writes (at most 8), copied unchanged.
 known=(probe.txt run.log bench.json bench_large.json ceilings.json profile.json counters.tgz ncu.csv)
+# Filed whole or not at all: a copy that fails (a full disk) removes the folder,
+# which would otherwise hold a truncated file and block filing the run again.
+unpacked=""
+unfinished=""
+cleanup() {
+  [ -z "$unpacked" ] || rm -rf -- "$unpacked"
+  [ -z "$unfinished" ] || rm -rf -- "$unfinished"
+}
+trap cleanup EXIT
 mkdir -p "$dest"
+unfinished=$dest
 copied=()
 for f in "${known[@]}"; do
   if [ -f "$src/$f" ]; then cp "$src/$f" "$dest/$f"; copied+=("$f"); fi
@@ -144,6 +163,7 @@ prebuilt=$(grep -m1 -E '^flopscope [0-9]' "$dest/probe.txt" || true)
     echo '```'
   fi
 } >"$dest/PROVENANCE.md"
+unfinished=""  # filed: the reports and fixtures below only add to it
 
 # The reports, made from the copies, where this checkout has a built flopscope.
 fs=${FLOPSCOPE:-build/tools/flopscope}
@@ -177,7 +197,6 @@ echo "record-device-results: ${#copied[@]} files filed in $dest with PROVENANCE.
 # 6 MiB admits those, and still keeps a PyTorch step's out of the repository.
 max_fixture=$((6 << 20))
 unpacked=$(mktemp -d)
-trap 'rm -rf "$unpacked"' EXIT
 if [ -f "$dest/counters.tgz" ] && ! tar -xzf "$dest/counters.tgz" -C "$unpacked" 2>/dev/null; then
   # What a damaged archive let out may be cut short: none of it becomes a fixture.
   find "$unpacked" -mindepth 1 -delete

@@ -152,4 +152,21 @@ mkdir -p "$tmp/empty"
 run "$tmp/empty" --dest-root "$dest_root"
 [ $? -eq 2 ] || fail "a folder without probe.txt was not refused with exit 2"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "more than one line for a bad folder"
+# A run that found no GPU, or another GPU's, is not filed as an H200's.
+mkdir -p "$tmp/nogpu"
+cp "$fetched/probe.txt" "$tmp/nogpu/"
+printf 'step                   status             s  note\nprobe                  ok                 1  probe.txt\ngpu                    none               0  stopping\n' >"$tmp/nogpu/run.log"
+run "$tmp/nogpu" --dest-root "$tmp/nogpu-results"
+[ $? -eq 2 ] && grep -q "found no GPU" "$tmp/err" || fail "a run without a GPU was filed: $(cat "$tmp/err")"
+[ ! -e "$tmp/nogpu-results" ] || fail "a refused run left a folder"
+run "$fetched" --gpu b200 --dest-root "$tmp/other-results"
+[ $? -eq 2 ] && grep -q "names the GPU 'NVIDIA H200', not a b200" "$tmp/err" || fail "an H200 run was filed as a b200's"
+# A copy that fails (a full disk, here a file size limit) leaves no folder behind
+# to block filing the run again.
+head -c 300000 /dev/zero >"$tmp/nogpu/bench.json"
+cp "$fetched/run.log" "$tmp/nogpu/run.log"
+(ulimit -f 100; FLOPSCOPE="$build/tools/flopscope" bash "$src/scripts/record-device-results.sh" "$tmp/nogpu" \
+   --dest-root "$tmp/full-results" >"$tmp/out" 2>"$tmp/err") 2>/dev/null
+[ $? -ne 0 ] || fail "a failed copy passed"
+[ -z "$(ls -A "$tmp/full-results/h200" 2>/dev/null)" ] || fail "a failed copy left a half-filed folder: $(ls -R "$tmp/full-results")"
 echo "record-device-results: filed with provenance, report made, fixtures staged, bad input refused"

@@ -21,4 +21,21 @@ out=$(bash "$src/scripts/device-check.sh" --budget 15 --out /nonexistent-device-
 rc=$?
 [ "$rc" -eq 2 ] || fail "device-check.sh --budget 15: exit $rc, expected 2: $out"
 grep -q "give at least 60" <<<"$out" || fail "device-check.sh --budget 15 does not say the minimum: $out"
+# Refused before anything is cleared or written: --only names a step exactly
+# ("bench.*" once matched as a regex, then ran nothing and passed), a carried
+# archive keeps its name (it unpacks to build-carry/), a --build folder exists.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+expect_refusal() {  # NEEDLE ARGS...
+  local needle=$1; shift
+  out=$(bash "$src/scripts/device-check.sh" --out "$tmp/out" "$@" 2>&1)
+  rc=$?
+  [ "$rc" -eq 2 ] || fail "device-check.sh $*: exit $rc, expected 2: $out"
+  grep -qF -- "$needle" <<<"$out" || fail "device-check.sh $*: does not say '$needle': $out"
+}
+expect_refusal "--only names no step 'bench.*'" --only 'bench.*'
+: >"$tmp/my carry.tgz"
+expect_refusal "carry the archive as scripts/pack-device-build.sh names it" --build "$tmp/my carry.tgz"
+expect_refusal "is not a folder" --build "$tmp/biuld-carry"
+[ ! -e "$tmp/out" ] || fail "a refused run made its --out folder"
 echo "ok"
