@@ -84,8 +84,8 @@ struct KernelSpec {
   int only_cc = 0;
   /// Dynamic shared memory one block of it asks for, in bytes, where that is
   /// past the 48 KB every GPU gives (an opt-in); 0 = none past that, or an
-  /// amount that depends on the shape (attention.flash_simt: 42,752 bytes at
-  /// D = 64, 75,520 at 128), whose launcher names the bytes it could not reserve.
+  /// amount that depends on the shape (attention.flash_simt: SimtTiles<D>::kSmemBytes,
+  /// 44,544 bytes at D = 64, 77,312 at 128), whose launcher names the bytes it could not reserve.
   int smem_bytes = 0;
 
   /// Analytic FLOPs and minimal DRAM bytes for a shape (profiler/models.h).

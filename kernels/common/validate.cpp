@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <string>
+#include <unordered_set>
 
 #include "flopscope/error.h"
 
@@ -92,13 +93,14 @@ std::vector<size_t> sample_indices(size_t n, size_t max_count, uint64_t seed) {
     for (size_t i = 0; i < n; ++i) idx[i] = i;
     return idx;
   }
+  // Drawn until max_count are distinct: draws with repeats, deduplicated once,
+  // kept about 63% of them just past n = max_count.
   uint64_t state = seed;
-  idx.reserve(max_count + 2);
-  idx.push_back(0);
-  idx.push_back(n - 1);
-  while (idx.size() < max_count) idx.push_back(size_t(splitmix64(state) % n));
+  std::unordered_set<size_t> chosen{0, n - 1};
+  chosen.reserve(max_count);
+  while (chosen.size() < max_count) chosen.insert(size_t(splitmix64(state) % n));
+  idx.assign(chosen.begin(), chosen.end());
   std::sort(idx.begin(), idx.end());
-  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
   return idx;
 }
 
