@@ -4,8 +4,9 @@
 #   scripts/device-check.sh [--out DIR] [--build DIR|TREE.tgz] [--quick] [--budget S] [--only LIST]
 #
 # --build build-carry.tgz unpacks and uses the tree scripts/pack-device-build.sh
-# made here (carry it with .deps): no compiling on the lease when its binaries
-# run there.
+# made here (carry it with .deps, under that name: it unpacks to build-carry/):
+# no compiling on the lease when its binaries run there. A --build folder given
+# that does not exist is refused (exit 2) rather than built on the lease.
 #
 # 1. probes the machine (driver, CUDA, glibc, CUPTI/nvperf/cuBLAS paths, counter
 #    permission, ncu and compute-sanitizer versions, whether our binaries run);
@@ -53,7 +54,9 @@
 # A short table is printed last (and appended to run.log); run.log has a line per
 # step as it ends; a step whose input is missing is a "not run" row. Exit status:
 # 0 every step that ran passed, 1 a step failed or timed out or a GPU test
-# program is missing, 2 a bad option, 3 no GPU visible.
+# program is missing, or the budget was spent before any step ran, 2 a bad
+# option, 3 no GPU visible (the result files in DIR are cleared only past that
+# check: a run without a GPU leaves a bench.json kept there).
 # --budget S (default 500, at least 60) bounds the whole run: a step that no
 # longer fits is reported "no time" (500 leaves a 540 s call time to pack and
 # print; under 60 no step would run, and the run would pass having done nothing). --only LIST runs just those steps (comma-separated names
