@@ -42,11 +42,10 @@ template <class T>
 using Launch = std::function<Status(const AttentionArgs<T>& args, float* workspace, cudaStream_t)>;
 
 /// Rows of O checked against the reference per validation: the reference costs
-/// about 2 * Nk * D multiply-adds a row; keep the total near 1e8.
+/// about 2 * Nk * D multiply-adds a row; keep the total near 1e8 (at least 64
+/// rows where they are cheap enough, reference_budget).
 inline size_t reference_row_count(const AttentionDims& d) {
-  const int64_t per_row = std::max<int64_t>(1, 2 * d.n_kv * d.head_dim);
-  const int64_t budget = std::max<int64_t>(64, 100'000'000 / per_row);
-  return size_t(std::min<int64_t>(budget, d.batch * d.heads * d.n_q));
+  return reference_budget(d.batch * d.heads * d.n_q, 2 * d.n_kv * d.head_dim, 100'000'000, 64);
 }
 
 template <class T>

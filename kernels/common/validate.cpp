@@ -104,6 +104,14 @@ std::vector<size_t> sample_indices(size_t n, size_t max_count, uint64_t seed) {
   return idx;
 }
 
+size_t reference_budget(int64_t items, int64_t cost_each, int64_t target, int64_t floor_items) {
+  constexpr int64_t kMostWork = 4'000'000'000;
+  const int64_t cost = std::max<int64_t>(cost_each, 1);
+  const int64_t floor = std::min(floor_items, kMostWork / cost);
+  const int64_t count = std::max<int64_t>({target / cost, floor, 1});
+  return size_t(std::min(count, std::max<int64_t>(items, 0)));
+}
+
 void fill_uniform(std::span<float> out, uint64_t seed, float lo, float hi) {
   uint64_t state = seed;
   const float scale = (hi - lo) / float(1u << 24);

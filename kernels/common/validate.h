@@ -46,6 +46,12 @@ Validation compare_rows(std::span<const float> out, std::span<const size_t> rows
 /// include 0 and n-1.
 std::vector<size_t> sample_indices(size_t n, size_t max_count, uint64_t seed);
 
+/// How many of `items` to check against a reference that costs `cost_each`
+/// multiply-adds an item: enough for about `target` multiply-adds, at least
+/// `floor_items` while they cost under 4e9 (a few seconds on one core), and at
+/// least one. A floor alone made a 2^24-key attention row check take minutes.
+size_t reference_budget(int64_t items, int64_t cost_each, int64_t target, int64_t floor_items);
+
 /// Fills `out` with uniform random numbers in [lo, hi) from `seed` (splitmix64;
 /// the same seed gives the same numbers on every machine).
 void fill_uniform(std::span<float> out, uint64_t seed, float lo = -1.0f, float hi = 1.0f);

@@ -40,8 +40,7 @@ using DimsCheck = std::function<std::string(const GemmDims&)>;
 /// Reference work budget: outputs compared per validation, so that K * count
 /// stays near 2e8 multiply-adds (well under a second on one core).
 inline size_t reference_sample_count(int64_t m, int64_t n, int64_t k) {
-  const int64_t budget = std::max<int64_t>(4096, 200'000'000 / std::max<int64_t>(k, 1));
-  return size_t(std::min<int64_t>(budget, m * n));
+  return reference_budget(m * n, k, 200'000'000, 4096);
 }
 
 /// How many rows and columns reference_grid_axes picks.

@@ -166,6 +166,19 @@ TEST(Validate, SampleIndices) {
   EXPECT_EQ(sample_indices(1000000, 100, 7), s);
 }
 
+// The reference's work: near the target, a floor of items while they are cheap,
+// never past 4e9 multiply-adds for the floor's sake, and at least one item.
+TEST(Validate, ReferenceBudget) {
+  EXPECT_EQ(reference_budget(1'000'000, 1000, 100'000'000, 64), 100'000u);  // the target
+  EXPECT_EQ(reference_budget(1'000'000, 10'000'000, 100'000'000, 64), 64u);  // the floor: 6.4e8
+  EXPECT_EQ(reference_budget(10, 1000, 100'000'000, 64), 10u);                // all there are
+  // An attention row over 2^24 keys at D = 128 (4.3e9 each): one row, not 64 (minutes).
+  EXPECT_EQ(reference_budget(64, int64_t(2) * (1 << 24) * 128, 100'000'000, 64), 1u);
+  // A GEMM output at k = 2^27: 29 outputs (3.9e9), not 4096 (5.5e11).
+  EXPECT_EQ(reference_budget(4096, int64_t(1) << 27, 200'000'000, 4096), 29u);
+  EXPECT_EQ(reference_budget(0, 5, 100, 4), 0u);
+}
+
 TEST(Validate, FillUniformIsSeededAndInRange) {
   std::vector<float> a(1000), b(1000), c(1000);
   fill_uniform(a, 42);
