@@ -382,7 +382,11 @@ pack_counters() {
     left_out+=("$f")
     echo "=== counters.tgz: over 15 MiB; left out $f" >>"$log"
   done
-  mv -f "$cstage.tgz" "$out/counters.tgz"  # made outside $out: a kill mid-tar leaves no 9th file there
+  # Made outside $out (a kill mid-tar leaves no 9th file there), then copied in
+  # beside it and renamed: a mv across filesystems is a copy, and a kill during
+  # it left a truncated counters.tgz in place of the last good one.
+  local part="$out/.counters.tgz.tmp.$$"
+  { cp -f "$cstage.tgz" "$part" && mv -f "$part" "$out/counters.tgz"; } || rm -f -- "$part"
 }
 counters_ok=0
 "$fs" bench --help 2>&1 | grep -q -- --counters && counters_ok=1
