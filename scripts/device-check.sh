@@ -350,8 +350,8 @@ if ! "$fs" --version >/dev/null 2>&1; then
   # warnings: a newer compiler there must not cost the lease (CI keeps -Werror).
   deps=""; [ -d "$ROOT/.deps" ] && deps="-DCMAKE_PREFIX_PATH=$ROOT/.deps"
   # Only what the steps run (scripts/device-targets.sh), as pack-device-build builds.
-  NOTE="prebuilt tree does not run here; building" \
   # Paths go in as arguments, not pasted into the command: a space in one split it.
+  NOTE="prebuilt tree does not run here; building" \
   step build 300 bash -c 'cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOPSCOPE_WERROR=OFF ${1:+"$1"} && cmake --build build-device -j"$2" --target $(scripts/device-targets.sh | tr "\n" " ")' _ "$deps" "$(nproc)" \
     && build="$ROOT/build-device" && fs="$build/tools/flopscope"
 else
