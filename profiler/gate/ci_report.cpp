@@ -51,8 +51,6 @@ std::string case_name(const RunKey& k) {
   return shape_string(k.shape) + (k.nvtx.empty() ? "" : " [" + k.nvtx + "]");
 }
 
-// A setting as given, in percent: 99.99% is not "100%", nor 0.04% "0%".
-std::string pct_setting(double frac) { return fmt_percent_given(frac); }
 
 /// Inline code for a Markdown table or list: a fence longer than any run of
 /// backticks inside, '|' escaped (GitHub tables split on it even in code).
@@ -113,7 +111,7 @@ std::string work_pct(const WorkDelta& d) {
 }
 
 std::string gated_text(const WorkDelta& d) {
-  return d.gated ? " (gated: beyond the " + pct_setting(d.tolerance) + " tolerance)" : "";
+  return d.gated ? " (gated: beyond the " + fmt_percent_given(d.tolerance) + " tolerance)" : "";
 }
 
 std::string delta_text(const WorkDelta& d) {
@@ -229,11 +227,11 @@ int exit_code_of(Outcome o) {
 }
 
 std::string method_line(const GateOptions& o) {
-  return "time: Hodges-Lehmann ratio current/baseline, " + pct_setting(o.confidence) +
-         " Mann-Whitney (Moses) interval, threshold " + pct_setting(o.threshold) + " (unchanged: the " +
-         pct_setting(o.equivalence_confidence) + " interval within it)" +
+  return "time: Hodges-Lehmann ratio current/baseline, " + fmt_percent_given(o.confidence) +
+         " Mann-Whitney (Moses) interval, threshold " + fmt_percent_given(o.threshold) + " (unchanged: the " +
+         fmt_percent_given(o.equivalence_confidence) + " interval within it)" +
          ", clocks: " + to_string(o.clock) + "; work: FLOPs within " +
-         pct_setting(o.flops_tolerance) + ", bytes within " + pct_setting(o.bytes_tolerance) +
+         fmt_percent_given(o.flops_tolerance) + ", bytes within " + fmt_percent_given(o.bytes_tolerance) +
          ", gate on " + to_string(o.work_gate);
 }
 
@@ -266,7 +264,7 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
   t.add_column("baseline", Align::right);
   t.add_column("current", Align::right);
   t.add_column("change", Align::right);
-  t.add_column(pct_setting(rep.options.confidence) + " CI", Align::right);
+  t.add_column(fmt_percent_given(rep.options.confidence) + " CI", Align::right);
   t.set_drop_rank(1);
   t.add_column("verdict", Align::left);
   t.set_full_view("--md has every column");
@@ -310,7 +308,7 @@ std::string render_compare_markdown(const CompareReport& rep) {
   os << "- " << md_cell(method_line(rep.options)) << "\n\n";
   for (const auto& w : rep.warnings) os << "> **Warning:** " << md_cell(w) << "\n>\n";
   if (!rep.warnings.empty()) os << "\n";
-  os << "| Kernel | Shape | Baseline | Current | Change | " << pct_setting(rep.options.confidence)
+  os << "| Kernel | Shape | Baseline | Current | Change | " << fmt_percent_given(rep.options.confidence)
      << " CI | Verdict | Work |\n";
   os << "|---|---|---:|---:|---:|---:|---|---|\n";
   for (const auto* r : ordered(rep)) {

@@ -18,10 +18,16 @@ namespace {
 
 ParamCounts params_of(const char* preset) { return count_params(require_preset(preset)); }
 
+/// A peak of `flops_per_s` alone (no bandwidth).
+Peak flops_peak(double flops_per_s) {
+  Peak peak;
+  peak.flops_per_s = flops_per_s;
+  return peak;
+}
+
 /// An H100 SXM's dense BF16 peak and DRAM bandwidth: a decode roofline.
 Peak h100_roof() {
-  Peak peak;
-  peak.flops_per_s = 989.4e12;
+  Peak peak = flops_peak(989.4e12);
   peak.dram_bytes_per_s = 3.35e12;
   return peak;
 }
@@ -332,8 +338,7 @@ TEST(EstimateTraining, PalmMfuFromThroughput) {
   TrainingInputs in;
   in.tokens_per_second = 238.3e3;
   in.gpus = 6144;
-  Peak peak;
-  peak.flops_per_s = 275e12;
+  const Peak peak = flops_peak(275e12);
   const TrainingEstimate e = estimate_training(m, token_flops(m, Checkpointing::none), in, peak);
   EXPECT_NEAR(*e.mfu, 0.462, 0.0005);
 }
@@ -346,8 +351,7 @@ TEST(EstimateTraining, HfuAbovePeakIsRefused) {
   TrainingInputs in;
   in.tokens_per_second = 15000;
   in.checkpointing = Checkpointing::full;
-  Peak peak;
-  peak.flops_per_s = 989.4e12;
+  const Peak peak = flops_peak(989.4e12);
   const TokenFlops full = token_flops(m, Checkpointing::full);
   try {
     estimate_training(m, full, in, peak);
@@ -384,8 +388,7 @@ TEST(EstimateTraining, MeasuredMfuOverOneIsRefused) {
   TrainingInputs in;
   in.tokens = 1e12;
   in.measured_mfu = 1.256;
-  Peak peak;
-  peak.flops_per_s = 989.4e12;
+  const Peak peak = flops_peak(989.4e12);
   const std::string e = thrown_message([&] { estimate_training(m, token_flops(m, Checkpointing::none), in, peak); },
                                       "a measured MFU of 125.6% was accepted");
   EXPECT_NE(e.find("--from: the matched runs combine to a measured MFU of 125.6% for this model, over 100%"),
@@ -403,8 +406,7 @@ TEST(EstimateTraining, MeasuredMfuTimeRunsTheRecompute) {
   TrainingInputs in;
   in.tokens = 1e12;
   in.measured_mfu = 0.5;
-  Peak peak;
-  peak.flops_per_s = 989.4e12;
+  const Peak peak = flops_peak(989.4e12);
   const TrainingEstimate none = estimate_training(m, token_flops(m, Checkpointing::none), in, peak);
   in.checkpointing = Checkpointing::full;
   const TrainingEstimate full = estimate_training(m, token_flops(m, Checkpointing::full), in, peak);
@@ -979,8 +981,7 @@ TEST(EstimateBadInput, TrainingInputs) {
     }
     return std::string("accepted");
   };
-  Peak peak;
-  peak.flops_per_s = 1e15;
+  const Peak peak = flops_peak(1e15);
   TrainingInputs in;
   in.mfu = 40;
   EXPECT_NE(message(in, peak).find("--mfu must be a fraction"), std::string::npos);
