@@ -8,7 +8,7 @@
 
 #include "flopscope/error.h"
 #include "flopscope/gate.h"
-#include "flopscope/table.h"  // fmt_time
+#include "flopscope/table.h"  // fmt_time, fmt_percent_given
 
 namespace flopscope {
 
@@ -55,13 +55,6 @@ double sorted_median(const std::vector<double>& s, size_t begin, size_t end) {
 std::string pct(double ratio) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%+.1f%%", (ratio - 1) * 100);
-  return buf;
-}
-
-/// A fraction as a percentage without sign: 0.05 -> "5%".
-std::string pct_plain(double fraction) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g%%", fraction * 100);
   return buf;
 }
 
@@ -262,11 +255,11 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   t.eq_high = std::exp(diffs[N - 1 - *c90]);
 
   const double band = 1 + opt.threshold;
-  const std::string thr = pct_plain(opt.threshold);
+  const std::string thr = fmt_percent_given(opt.threshold);
   // What a slower or faster call established: the estimate is past the
   // threshold and the interval excludes no change. The interval may still
   // reach below the threshold: the true change is not known to exceed it.
-  const std::string established = "; " + pct_plain(opt.confidence) + " interval " +
+  const std::string established = "; " + fmt_percent_given(opt.confidence) + " interval " +
                                   pct(t.ci_low) + ".." + pct(t.ci_high) + " excludes no change";
   if (t.ci_low > 1 && t.ratio >= band) {
     t.verdict = Verdict::slower;
@@ -280,7 +273,7 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     t.verdict = Verdict::unchanged;
     // The interval it was decided on, which is narrower than the one shown
     // beside it (a 99% interval reaching past the threshold read as a contradiction).
-    t.reason = "the " + pct_plain(opt.equivalence_confidence) + " interval " + pct(t.eq_low) + ".." +
+    t.reason = "the " + fmt_percent_given(opt.equivalence_confidence) + " interval " + pct(t.eq_low) + ".." +
                pct(t.eq_high) + " lies within the " + thr + " threshold";
   } else if (const bool up = t.ci_low < band && t.ci_high >= band,
                         down = t.ci_low <= 1 / band && t.ci_high > 1 / band;
