@@ -325,13 +325,16 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
     }
   }
   const RooflineChart chart = build_roofline_chart(doc);
-  for (const auto& [title, list] : {std::pair{"Not on the roofline:", &chart.omitted},
-                                     std::pair{"Hierarchical points not drawn:", &chart.levels_omitted}}) {
+  for (const auto& [title, list] : {std::pair{"Not on the roofline", &chart.omitted},
+                                     std::pair{"Hierarchical points not drawn", &chart.levels_omitted}}) {
     if (list->empty()) continue;
-    os << "\n" << title;
-    for (const auto& o : *list) os << " " << md_cell(o.id) << " (" << md_cell(o.reason) << ");";
-    os << "\n";
+    os << "\n" << title << ":\n\n";
+    for (const OmittedGroup& g : group_omitted(*list))
+      os << "- " << md_cell(g.reason) << " (" << g.runs << (g.runs == 1 ? " run" : " runs")
+         << "): " << md_cell(joined(g.labels, ", ")) << "\n";
   }
+  // Our own words (code spans meant), not a cell: written as they are.
+  if (const std::string note = levels_without_roof_note(chart); !note.empty()) os << "\n" << note << ".\n";
   return os.str();
 }
 

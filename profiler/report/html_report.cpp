@@ -456,12 +456,14 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
        "datasheet, dashed: measured), sloped roofs the DRAM, L2 and L1 bandwidths known for the device. A point "
        "left of where its precision's roof meets the DRAM roof is memory-bound. Click a point to find its row.</p>\n";
   for (size_t d = 0; d < charts.size(); ++d) {
-    for (const auto& om : charts[d].omitted)
-      o << "<p class=\"muted\">" << (multi ? bracket(d) + " " : "") << "Not drawn: " << e(om.id)
-        << ": " << e(om.reason) << ".</p>\n";
-    for (const auto& om : charts[d].levels_omitted)
-      o << "<p class=\"muted\">" << (multi ? bracket(d) + " " : "") << e(om.id) << ": " << e(om.reason)
-        << ".</p>\n";
+    const std::string which = multi ? bracket(d) + " " : "";
+    for (const OmittedGroup& g : group_omitted(charts[d].omitted))
+      o << "<p class=\"muted\">" << which << "Not drawn (" << g.runs << (g.runs == 1 ? " run" : " runs")
+        << "): " << e(g.reason) << ": " << e(joined(g.labels, ", ")) << ".</p>\n";
+    for (const OmittedGroup& g : group_omitted(charts[d].levels_omitted))
+      o << "<p class=\"muted\">" << which << e(joined(g.labels, ", ")) << ": " << e(g.reason) << ".</p>\n";
+    if (const std::string note = levels_without_roof_note(charts[d]); !note.empty())
+      o << "<p class=\"muted\">" << which << e(note) << ".</p>\n";
   }
   family_charts(o, charts, docs);
   o << "</section>\n";

@@ -117,6 +117,16 @@ void add_memory_roofs(RooflineChart& c, const PeakTable& t, bool measured) {
   }
 }
 
+// "L2" or "L1/TEX" for a level key, as the counters name the caches.
+std::string level_name(const std::string& level) { return level == "l1" ? "L1/TEX" : "L2"; }
+
+// Whether the chart has a sloped roof for `level` ("dram", "l2", "l1").
+bool has_memory_roof(const RooflineChart& c, const std::string& level) {
+  for (const auto& r : c.roofs)
+    if (r.memory && r.keys.size() == 1 && r.keys[0] == level) return true;
+  return false;
+}
+
 // The highest sloped (memory) or flat roof of one table, else of the other.
 // Flat roofs start at the highest bandwidth (L1 when known), so that every
 // sloped roof meets every flat roof above it; sloped roofs end at the top peak.
@@ -131,6 +141,42 @@ double highest_roof(const RooflineChart& c, bool memory, bool measured) {
 }
 
 }  // namespace
+
+std::vector<OmittedGroup> group_omitted(const std::vector<ChartOmitted>& omitted) {
+  std::vector<OmittedGroup> groups;
+  std::map<std::string, size_t> group_of;                     // reason -> index in groups
+  std::vector<std::map<std::string, size_t>> label_of;        // per group: label -> index in labels
+  std::vector<std::vector<size_t>> repeats;                   // per group: how often each label came
+  for (const ChartOmitted& om : omitted) {
+    const auto [g, fresh] = group_of.try_emplace(om.reason, groups.size());
+    if (fresh) {
+      groups.push_back({om.reason, {}, 0});
+      label_of.emplace_back();
+      repeats.emplace_back();
+    }
+    OmittedGroup& group = groups[g->second];
+    ++group.runs;
+    const auto [l, new_label] = label_of[g->second].try_emplace(om.label, group.labels.size());
+    if (new_label) {
+      group.labels.push_back(om.label);
+      repeats[g->second].push_back(1);
+    } else {
+      ++repeats[g->second][l->second];
+    }
+  }
+  for (size_t i = 0; i < groups.size(); ++i)
+    for (size_t j = 0; j < groups[i].labels.size(); ++j)
+      if (repeats[i][j] > 1) groups[i].labels[j] += " x" + std::to_string(repeats[i][j]);
+  return groups;
+}
+
+std::string levels_without_roof_note(const RooflineChart& c) {
+  if (c.levels_without_roof.empty()) return "";
+  const std::string levels = joined(c.levels_without_roof, " and ");
+  return levels + " points not drawn: the peaks give no " + levels +
+         " bandwidth to read them against (`flopscope report --peaks` with a `flopscope ceilings` file adds "
+         "the measured ones)";
+}
 
 std::string precision_color(const std::string& key) {
   static const std::map<std::string, std::string> colors{
@@ -252,6 +298,15 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
                                                                         {"l1", r.hw->l1_bytes}};
         for (const auto& [level, bytes] : levels) {
           if (!hw_pt || !bytes || !(*bytes > 0)) continue;
+          // Without that level's sloped roof a point has nothing to be read
+          // against, and it sits above the DRAM roof (it moves fewer bytes).
+          if (!has_memory_roof(c, level)) {
+            const std::string name = level_name(level);
+            if (std::find(c.levels_without_roof.begin(), c.levels_without_roof.end(), name) ==
+                c.levels_without_roof.end())
+              c.levels_without_roof.push_back(name);
+            continue;
+          }
           // Requests at a level include what was read from DRAM: fewer means its
           // counter missed traffic (cuBLAS's TMA copies go from L2 to shared
           // memory past L1/TEX, which then counts kilobytes for a GEMM). DRAM
@@ -259,11 +314,12 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
           // (docs/crosscheck.md), and a triad's L1 bytes fell just short of them.
           const double dram_read = r.hw->dram_read_bytes.value_or(0);
           if (*bytes < dram_read) {
-            const std::string name = std::string(level) == "l1" ? "L1/TEX" : "L2";
+            const std::string name = level_name(level);
             c.levels_omitted.push_back(
                 {i, r.id, "no " + name + " point: its " + name + " bytes (" + fmt_si(*bytes) +
                               "B) are fewer than its DRAM reads (" + fmt_si(dram_read) +
-                              "B), so the counter missed traffic that went past " + name + " (TMA copies do)"});
+                              "B), so the counter missed traffic that went past " + name + " (TMA copies do)",
+                 run_label(r)});
             continue;
           }
           ChartPoint q = p;
@@ -281,11 +337,9 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
                           : off_scale ? "its FLOP/s or arithmetic intensity is out of any "
                                         "plottable range (check the run's time, FLOPs and bytes)"
                           : flops ? "no DRAM byte count, so no arithmetic intensity"
-                          : r.model.bytes > 0
-                              ? "the model counts 0 FLOPs (data movement only), so it has no "
-                                "place on a log-scale FLOP axis; its bandwidth is in the runs table"
-                              : "neither a model nor the counters give it FLOPs";
-        c.omitted.push_back({i, r.id, why});
+                          : r.model.bytes > 0 ? "0 FLOPs (it only moves data), so no place on a log-scale FLOP axis"
+                                              : "neither a model nor the counters give it FLOPs";
+        c.omitted.push_back({i, r.id, why, run_label(r)});
         continue;
       }
       c.points[hw_pt ? *hw_pt : *model_pt].labelled = true;
@@ -468,10 +522,11 @@ std::string marker_svg(const std::string& shape, double x, double y, const std::
   return o.str();
 }
 
-// One "id: reason" line per entry, for a tooltip.
+// One "reason: runs" line per reason, for a tooltip.
 std::string reasons(const std::vector<ChartOmitted>& omitted) {
   std::string text;
-  for (const auto& om : omitted) text += (text.empty() ? "" : "\n") + om.id + ": " + om.reason;
+  for (const OmittedGroup& g : group_omitted(omitted))
+    text += (text.empty() ? "" : "\n") + g.reason + ": " + joined(g.labels, ", ");
   return text;
 }
 
@@ -670,6 +725,11 @@ std::string chart_body(const RooflineChart& c) {
       << "</text>\n";
     ly += 14;
     o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">(hover for why)</text></g>\n";
+  }
+  if (!c.levels_without_roof.empty()) {
+    ly += 16;
+    o << "<g class=\"omitted\"><title>" << html_escape(levels_without_roof_note(c)) << "</title><text x=\""
+      << num(lx) << "\" y=\"" << num(ly) << "\">L2/L1: no roof, not drawn</text></g>\n";
   }
   if (!c.levels_omitted.empty()) {
     ly += 16;

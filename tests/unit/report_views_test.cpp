@@ -166,12 +166,54 @@ TEST(RooflineChart, LevelsThatCountedLessThanDramAreNotDrawn) {
             0u)
       << c.levels_omitted[0].reason;
   EXPECT_NE(render_roofline_svg(c).find("L2/L1 not drawn: 1"), std::string::npos);
-  EXPECT_NE(render_report_markdown({doc}).find("Hierarchical points not drawn: "), std::string::npos);
+  EXPECT_NE(render_report_markdown({doc}).find("Hierarchical points not drawn:"), std::string::npos);
   // Above the DRAM reads it is drawn, even below reads plus writes (a triad's
   // L1 bytes fell just short of its over-counted DRAM writes).
   doc.runs[gemm].hw->l1_bytes = *doc.runs[gemm].hw->dram_read_bytes + 1;
   doc.runs[gemm].hw->dram_write_bytes = *doc.runs[gemm].hw->dram_read_bytes;
   EXPECT_TRUE(build_roofline_chart(doc).levels_omitted.empty());
+}
+
+// Datasheet peaks give a DRAM roof only: an L2 or L1 point would have no roof to
+// be read against, and it sat above the DRAM roof (20 of 36 on a filed H200
+// bench). None is drawn, and one note says why and how to get the roofs.
+TEST(RooflineChart, LevelsWithoutARoofAreNotDrawn) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  ASSERT_TRUE(doc.peaks.measured.has_value());
+  ASSERT_FALSE(build_roofline_chart(doc).level_links.empty());
+  doc.peaks.measured->l1_bytes_per_s = 0;  // an L2 roof, no L1 roof
+  RooflineChart c = build_roofline_chart(doc);
+  ASSERT_FALSE(c.level_links.empty());
+  for (const auto& p : c.points) EXPECT_NE(p.level, "l1") << p.id;
+  EXPECT_EQ(c.levels_without_roof, std::vector<std::string>{"L1/TEX"});
+  doc.peaks.measured.reset();
+  c = build_roofline_chart(doc);
+  EXPECT_TRUE(c.level_links.empty());
+  for (const auto& p : c.points) EXPECT_EQ(p.level, "dram") << p.id;
+  EXPECT_EQ(c.levels_without_roof, (std::vector<std::string>{"L2", "L1/TEX"}));
+  const std::string note = levels_without_roof_note(c);
+  EXPECT_EQ(note.rfind("L2 and L1/TEX points not drawn: the peaks give no L2 and L1/TEX bandwidth", 0), 0u) << note;
+  EXPECT_NE(render_roofline_svg(c).find("L2/L1: no roof, not drawn"), std::string::npos);
+  EXPECT_NE(render_report_markdown({doc}).find(note), std::string::npos);
+  EXPECT_NE(render_report_html({doc}).find(note), std::string::npos);
+}
+
+// Runs left off the chart for one reason are listed once per reason, each
+// label once with its count: a profile listed 193 lines for 38 distinct ones.
+TEST(RooflineChart, OmittedRunsAreGroupedByReason) {
+  const std::vector<ChartOmitted> omitted = {{0, "app.memset", "0 FLOPs", "app.memset in step"},
+                                             {1, "app.memset", "0 FLOPs", "app.memset in step"},
+                                             {2, "app.k", "no time", "app.k"},
+                                             {3, "app.memcpy", "0 FLOPs", "app.memcpy"},
+                                             {4, "app.memset", "0 FLOPs", "app.memset in step"}};
+  const auto groups = group_omitted(omitted);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].reason, "0 FLOPs");
+  EXPECT_EQ(groups[0].runs, 4u);
+  EXPECT_EQ(groups[0].labels, (std::vector<std::string>{"app.memset in step x3", "app.memcpy"}));
+  EXPECT_EQ(groups[1].reason, "no time");
+  EXPECT_EQ(groups[1].runs, 1u);
+  EXPECT_EQ(groups[1].labels, std::vector<std::string>{"app.k"});
 }
 
 // Results recorded on real GPUs (bench/results/, with their PROVENANCE.md): every

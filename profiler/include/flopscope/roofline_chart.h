@@ -71,7 +71,17 @@ struct ChartLevelLink {
 struct ChartOmitted {
   size_t run = 0;
   std::string id, reason;
+  std::string label;  ///< id, and the NVTX path when it has one ("app.gemm in step/fwd")
 };
+
+/// Omitted runs that share a reason: their labels in first-seen order, a label
+/// that repeats written once with "x3" after it.
+struct OmittedGroup {
+  std::string reason;
+  std::vector<std::string> labels;
+  size_t runs = 0;
+};
+std::vector<OmittedGroup> group_omitted(const std::vector<ChartOmitted>& omitted);
 
 struct RooflineChart {
   std::string title;
@@ -89,6 +99,10 @@ struct RooflineChart {
   /// A drawn run's L2 or L1 point left out: fewer bytes counted there than in
   /// DRAM, so that level's counter missed traffic that went past it.
   std::vector<ChartOmitted> levels_omitted;
+  /// Cache levels ("L2", "L1/TEX") some run counted bytes at but that have no
+  /// bandwidth roof here (datasheet peaks give DRAM only): none of their
+  /// points is drawn, as nothing on the chart says where such a point's roof is.
+  std::vector<std::string> levels_without_roof;
   /// Labels that found no free room at all and overlap something (hundreds of
   /// points in one spot); 0 on any chart of a few dozen runs.
   size_t overlapping_labels = 0;
@@ -116,6 +130,9 @@ std::vector<RooflineChart> build_family_roofline_charts(const std::vector<Result
                                                         size_t* families_left_out = nullptr);
 
 /// One chart as an <svg> element (with xmlns: valid standalone and inline).
+/// One sentence on the cache levels counted but not drawn for want of a roof
+/// (levels_without_roof), with how to get one; empty when there are none.
+std::string levels_without_roof_note(const RooflineChart& c);
 std::string render_roofline_svg(const RooflineChart& chart);
 /// Several charts side by side in one <svg>.
 std::string render_roofline_svg(const std::vector<RooflineChart>& charts);
