@@ -158,8 +158,17 @@ void add_flops(std::vector<Spec>& s, const std::vector<std::string>& tensor, con
                SharedCounters& tensor_shared) {
   s.push_back({"flops.fp64", "FP64 on CUDA cores: dadd + dmul + 2*dfma",
                {{{thread_inst("dadd"), 1}, {thread_inst("dmul"), 1}, {thread_inst("dfma"), 2}}}});
-  s.push_back({"flops.fp32", "FP32 on CUDA cores: fadd + fmul + 2*ffma",
-               {{{thread_inst("fadd"), 1}, {thread_inst("fmul"), 1}, {thread_inst("ffma"), 2}}}});
+  // Blackwell's GB100/GB110 count the packed FP32 instructions (FFMA2 on two
+  // lanes of a register pair: 4 FLOPs a thread) apart from FFMA: without them
+  // an sm_100 kernel that nvcc packed would read short.
+  s.push_back({"flops.fp32", "FP32 on CUDA cores: fadd + fmul + 2*ffma (+ 2*fadd2 + 2*fmul2 + 4*ffma2 where counted)",
+               {{{thread_inst("fadd"), 1},
+                 {thread_inst("fmul"), 1},
+                 {thread_inst("ffma"), 2},
+                 {thread_inst("fadd2"), 2},
+                 {thread_inst("fmul2"), 2},
+                 {thread_inst("ffma2"), 4}},
+                {{thread_inst("fadd"), 1}, {thread_inst("fmul"), 1}, {thread_inst("ffma"), 2}}}});
   s.push_back({"flops.fp16", "FP16/BF16 on CUDA cores, packed: 2*hadd + 2*hmul + 4*hfma",
                {{{thread_inst("hadd"), 2}, {thread_inst("hmul"), 2}, {thread_inst("hfma"), 4}}}});
   s.push_back({"peak.fp64_flops_per_cycle", "2 * dfma.peak_sustained (per cycle, all SMs)",

@@ -153,6 +153,28 @@ TEST(MetricPlan, FlopFormulas) {
   EXPECT_EQ(find_q(p, "dram_read_bytes"), nullptr);
 }
 
+// GB100 and GB110 count Blackwell's packed FP32 instructions apart from FFMA
+// (the host API describes ffma as "FFMA and FHFMA"); nvcc emits FFMA2 for
+// sm_100, so an FP32 formula without them reads short. Chips without the
+// counters keep the three-term formula, and no pass is added.
+TEST(MetricPlan, PackedFp32CountedWhereTheChipHasIt) {
+  for (const char* chip : {"GB100", "GB102", "GB110"}) {
+    const MetricPlan p = build_metric_plan(chip, MetricSet::flops, {});
+    const Quantity* fp32 = find_q(p, "flops.fp32");
+    ASSERT_NE(fp32, nullptr) << chip;
+    ASSERT_EQ(fp32->terms.size(), 6u) << chip;
+    EXPECT_EQ(fp32->terms[3].metric, "sm__sass_thread_inst_executed_op_fadd2_pred_on.sum");
+    EXPECT_EQ(fp32->terms[3].factor, 2);
+    EXPECT_EQ(fp32->terms[4].metric, "sm__sass_thread_inst_executed_op_fmul2_pred_on.sum");
+    EXPECT_EQ(fp32->terms[4].factor, 2);
+    EXPECT_EQ(fp32->terms[5].metric, "sm__sass_thread_inst_executed_op_ffma2_pred_on.sum");
+    EXPECT_EQ(fp32->terms[5].factor, 4);  // two lanes x 2 FLOPs
+    EXPECT_EQ(p.passes, 2) << chip;
+  }
+  for (const char* chip : {"GH100", "GB202", "GA100"})
+    EXPECT_EQ(find_q(build_metric_plan(chip, MetricSet::flops, {}), "flops.fp32")->terms.size(), 3u) << chip;
+}
+
 TEST(MetricPlan, ChipSpecificNames) {
   // GH100 has one fp16 source counter; GA100 and AD102 split it by destination.
   const MetricPlan gh = build_metric_plan("GH100", MetricSet::flops, {"fp16"});
