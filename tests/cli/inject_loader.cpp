@@ -58,6 +58,9 @@
 //   segv-recovered   a real fault under a SA_SIGINFO SIGSEGV handler of the application's
 //                    (installed before CUDA started) that makes the page writable and
 //                    returns, as a JVM's safepoint poll does; then 1 s more, then exit(0)
+//   segv-then-term   segv-recovered's fault, then, 4 s later (its write and follow-ups
+//                    done), a second recovered fault, and 300 ms later SIGTERM with its
+//                    default action: the SIGTERM gets a write, the second fault none
 //   term-then-segv   SIGTERM with its default action, then, 1.5 s later, a real fault
 //                    on another thread: the fault waits for the SIGTERM's write
 //   sigquit          raise(SIGQUIT), its default action (a core dump, with none kept)
@@ -215,7 +218,7 @@ int main(int argc, char** argv) {
   if (action == "segv-nodefer") install_segv(on_segv_raise, SA_RESETHAND | SA_NODEFER);
   if (action == "hup-ignored") ::signal(SIGHUP, SIG_IGN);
   if (action == "int-then-term-late") ::signal(SIGINT, on_term);
-  if (action == "segv-recovered") {
+  if (action == "segv-recovered" || action == "segv-then-term") {
     struct sigaction sa {};
     sa.sa_sigaction = on_segv_recover;
     sa.sa_flags = SA_SIGINFO;
@@ -269,6 +272,19 @@ int main(int argc, char** argv) {
     if (!g_handled) return 68;
     const timespec more{1, 0};
     ::nanosleep(&more, nullptr);
+  }
+  if (action == "segv-then-term") {
+    fault();
+    const timespec later{4, 0};
+    ::nanosleep(&later, nullptr);
+    g_handled = false;
+    fault();
+    if (!g_handled) return 68;
+    const timespec after{0, 300 * 1000 * 1000};
+    ::nanosleep(&after, nullptr);
+    ::kill(::getpid(), SIGTERM);
+    const timespec wait{6, 0};
+    ::nanosleep(&wait, nullptr);
   }
   if (action == "int-then-term-late") {
     ::kill(::getpid(), SIGINT);

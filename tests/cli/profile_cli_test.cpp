@@ -485,6 +485,20 @@ TEST(ProfileCliFakeCupti, ARecoveredFaultDoesNotEndTheWrites) {
   EXPECT_EQ(r.err.find("received signal"), std::string::npos) << r.err;
 }
 
+// A SIGTERM after a recovered fault gets its write (forced), though a fault
+// came first: once the fault's write and follow-ups were done, no later signal
+// was written at all, and the SIGTERM lost every record since. A second
+// recovered fault gets no write of its own (a safepoint poll each time).
+TEST(ProfileCliFakeCupti, ASigtermAfterARecoveredFaultIsWritten) {
+  const std::string dir = flopscope::test::temp_dir();
+  auto r = profile_with_fake_cupti({"cuda", "0", "segv-then-term"},
+                                   {"FAKE_CUPTI_LOG=" + dir + "/log", "FLOPSCOPE_PROFILE_PERIOD_MS=0"});
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
+  // The first fault's write and three follow-ups, unforced; the SIGTERM's, forced.
+  EXPECT_EQ(flopscope::read_file(dir + "/log"), "flush 0\nflush 0\nflush 0\nflush 0\nflush 1\n");
+}
+
 // A fault while a SIGTERM's write goes on, after its handler has left it to
 // the helper, waits for the write before the fault's action (it ended the
 // process at once, without the write). Either signal may be the one that ends

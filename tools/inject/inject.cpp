@@ -92,6 +92,11 @@ static_assert(std::atomic<int>::is_always_lock_free);
 // process in the middle of it. After the bound it ends a hung process.
 enum SignalWrite : int { kNoWrite = 0, kWriting = 1, kWritten = 2 };
 std::atomic<int> g_signal_write{kNoWrite};
+// Set once a crash signal the application survived has been written: later
+// crash signals (a runtime's safepoint polls fault on purpose) get no write of
+// their own, while a later SIGTERM or Ctrl-C still does.
+std::atomic<bool> g_crash_written{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 constexpr int kRepeatWaitMs = 3000;
 // A repeat within this long of the first signal, once its handler has
 // deferred to the helper (which ends the process after writing), is dropped:
@@ -276,9 +281,10 @@ void helper_main() {
   // After a signal the application handled, once its follow-ups are written
   // (its handler, which waits at most 1 s, is long done), the next signal
   // gets a write of its own: a SIGTERM after a caught Ctrl-C once ended the
-  // process with no write, its status still naming the Ctrl-C. Not after a
-  // crash signal: a runtime that faults on purpose (safepoint polls) would pay
-  // for a write at every one.
+  // process with no write, its status still naming the Ctrl-C. After a crash
+  // signal too, but later crash signals are not written (g_crash_written): a
+  // runtime that faults on purpose would pay for a write at every one, and a
+  // SIGTERM after its first fault ended the process with no write at all.
   bool rearm = false;
   for (;;) {
     const bool following = follow_ups < kFollowUps;
@@ -294,7 +300,8 @@ void helper_main() {
       write_outputs(signal_state, dying);
       g_signal_write.store(kWritten);
       if (!dying) follow_ups = 0;
-      rearm = !dying && !is_crash_signal(sig);
+      if (is_crash_signal(sig)) g_crash_written.store(true);
+      rearm = !dying;
       int waiting = kWaiting;
       if (!g_handshake.compare_exchange_strong(waiting, kAcked) && dying) end_process_with(sig);
     } else if (following) {
@@ -387,7 +394,8 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
   // The first signal claims the write in one step, so that a repeat arriving
   // at once on another thread already finds it under way.
   int no_write = kNoWrite;
-  const bool first = ours && g_signal_write.compare_exchange_strong(no_write, kWriting);
+  const bool writes = ours && !(is_crash_signal(sig) && g_crash_written.load());
+  const bool first = writes && g_signal_write.compare_exchange_strong(no_write, kWriting);
   const bool left_to_helper = first ? hand_over_first(sig) : ours && drop_repeat(sig);
   errno = saved_errno;
   if (!left_to_helper) run_previous_action(sig, info, uctx);
