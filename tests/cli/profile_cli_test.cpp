@@ -2,7 +2,10 @@
 // touch CUDA (the injection library is only loaded by CUDA, so they simply run).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -73,6 +76,30 @@ TEST(ProfileCli, NoTemporaryDirectoryIsOneLine) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find("cannot find a temporary directory (check TMPDIR)"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("app-ran"), std::string::npos) << r.out;
+}
+
+// flopscope started with SIGCHLD ignored (a daemon's or supervisor's child):
+// the kernel reaped the application itself, waitpid failed, and profile lost
+// the exit status and the report ("waitpid: No child processes", exit 1).
+TEST(ProfileCli, ExitCodeIsPassedOnWhenStartedWithSigchldIgnored) {
+  const std::string err_path = flopscope::test::temp_dir() + "/stderr";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGCHLD, SIG_IGN);  // inherited across exec, as from such a parent
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err < 0 || ::dup2(err, 2) < 0) ::_exit(120);
+    const char* argv[] = {FLOPSCOPE_CLI_PATH, "profile", "--", "/bin/sh", "-c", "exit 7", nullptr};
+    ::execv(argv[0], const_cast<char**>(argv));
+    ::_exit(121);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string err = flopscope::read_file(err_path);
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 7) << err;
+  EXPECT_NE(err.find("exited with status 7"), std::string::npos) << err;
+  EXPECT_EQ(err.find("waitpid"), std::string::npos) << err;
 }
 
 TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {

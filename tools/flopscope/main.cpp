@@ -103,6 +103,11 @@ static void ignore_broken_pipe() {
 }
 
 int main(int argc, char** argv) {
+  // A parent that ignores SIGCHLD (some daemons and supervisors do) passes that
+  // on, and the kernel would then reap the programs flopscope runs itself:
+  // waitpid could not say how the application ended, and profile lost its exit
+  // status and every result. They inherit the default instead.
+  ::signal(SIGCHLD, SIG_DFL);
   CLI::App app{"flopscope: measured FLOPs, MFU and roofline positions for NVIDIA GPU kernels.\n"
                "Exit codes: 0 ok, 1 failure or regression, 2 bad usage or input, 3 no GPU/driver/"
                "permission, 4 inconclusive.",
