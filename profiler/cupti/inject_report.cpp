@@ -162,6 +162,12 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
                     cupti_result_name(s.cupti_result) + "): no kernel timing could be collected";
       o.notes.push_back(who(s) + ": " + f.message);
       if (collection_exit == 0) collection_exit = exit_code_for(f.kind);
+    } else if (s.state == "failed") {
+      // Not CUPTI's refusal: the library's own start threw (its one line,
+      // "flopscope-inject: ...", went to the application's stderr).
+      o.notes.push_back(who(s) + ": the injection library could not start (its message is above): nothing of it "
+                        "was profiled");
+      if (collection_exit == 0) collection_exit = 1;
     }
     if (!s.counters_note.empty()) {
       o.notes.push_back(who(s) + ": hardware counters: " + s.counters_note);

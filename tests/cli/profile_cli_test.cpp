@@ -664,6 +664,26 @@ TEST(ProfileCliFakeCupti, AFailedStartUndoesWhatItDid) {
   EXPECT_EQ(flopscope::read_file(dir + "/log"), "cuptiActivityDisable\ncuptiActivityDisable\ncuptiUnsubscribe\n");
 }
 
+// The library's own start failing (not a CUPTI refusal: here a filter the
+// application's environment spoiled after flopscope checked its own) leaves the
+// process unprofiled: it was reported as "CUDA was initialised but no kernel
+// ran", exit 0, and an empty results file replaced --out.
+TEST(ProfileCliFakeCupti, ALibraryThatCouldNotStartIsNotReportedAsProfiled) {
+  const std::string dir = flopscope::test::temp_dir();
+  const std::string out = dir + "/r.json";
+  auto r = run_cli({"profile", "--out", out, "--", "/bin/sh", "-c",
+                    std::string("FLOPSCOPE_PROFILE_NVTX_INCLUDE='a//b' exec ") + FLOPSCOPE_INJECT_LOADER + " cuda 0"},
+                   {std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI, "FLOPSCOPE_PROFILE_PERIOD_MS=0"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("flopscope-inject: --nvtx-include 'a//b'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the injection library could not start (its message is above): nothing of it was profiled"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("no kernel ran"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no results file written to " + out + ": nothing was profiled"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 // The status a fatal signal wrote is the last word: the helper's periodic
 // write (every 10 ms here) must not replace it while the application's crash
 // handler takes its time (300 ms) before the process dies.

@@ -366,9 +366,13 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
       output_error = exit_code_for(e.kind());
     }
   };
-  // A file of no runs where CUPTI refused every process would replace an
-  // earlier results file with nothing that was profiled.
-  const bool profiled = !c.doc.runs.empty() || size_t(refusals) < c.statuses.size();
+  // A file of no runs where CUPTI refused every process (or the library failed
+  // to start in it) would replace an earlier results file with nothing that
+  // was profiled.
+  const auto unstarted = std::count_if(c.statuses.begin(), c.statuses.end(), [](const cupti::InjectStatus& s) {
+    return s.cupti_result != 0 || s.state == "failed";
+  });
+  const bool profiled = !c.doc.runs.empty() || size_t(unstarted) < c.statuses.size();
   if (!o.out.empty() && profiled)
     writing([&] { write_output(o.out, to_json_text(c.doc) + "\n", "results"); });
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
