@@ -8,7 +8,8 @@ namespace flopscope::cupti {
 namespace code {
 constexpr int success = 0, invalid_parameter = 1, invalid_device = 2, invalid_context = 3,
               invalid_operation = 7, out_of_memory = 8, hardware = 9, not_ready = 13,
-              not_compatible = 14, not_initialized = 15, disabled = 23, hardware_busy = 26,
+              not_compatible = 14, not_initialized = 15, invalid_metric_id = 16, invalid_metric_name = 17,
+              disabled = 23, hardware_busy = 26,
               not_supported = 27, virtualized_device_not_supported = 33,
               insufficient_privileges = 35, old_profiler_api_initialized = 36,
               legacy_profiler_not_supported = 38, multiple_subscribers = 39,
@@ -29,6 +30,8 @@ std::string cupti_result_name(int r) {
     case code::not_ready: return "CUPTI_ERROR_NOT_READY";
     case code::not_compatible: return "CUPTI_ERROR_NOT_COMPATIBLE";
     case code::not_initialized: return "CUPTI_ERROR_NOT_INITIALIZED";
+    case code::invalid_metric_id: return "CUPTI_ERROR_INVALID_METRIC_ID";
+    case code::invalid_metric_name: return "CUPTI_ERROR_INVALID_METRIC_NAME";
     case code::disabled: return "CUPTI_ERROR_DISABLED";
     case code::hardware_busy: return "CUPTI_ERROR_HARDWARE_BUSY";
     case code::not_supported: return "CUPTI_ERROR_NOT_SUPPORTED";

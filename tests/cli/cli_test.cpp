@@ -615,6 +615,10 @@ TEST(Cli, ReportNamesADamagedCounterFile) {
   // Not every binary file is taken for one: JSON's reading of it stands.
   write_text(path, std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(64, '\0'));
   expect_one_line_error(run_cli({"report", path}), 2, "a NUL byte");
+  // Cut inside its magic: "malformed JSON at byte 1" said nothing of what it is.
+  write_text(path, "FLOP");
+  expect_one_line_error(run_cli({"report", path}), 2,
+                        "a truncated counter file (4 bytes, not even its 8-byte header); copy the whole file again");
 }
 
 // A table that could not be written (a full disk) is a failure, not exit 0.

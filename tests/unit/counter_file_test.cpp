@@ -127,6 +127,34 @@ TEST(CounterFile, CorruptedFilesAreRejected) {
   flipped[9] = char(flipped[9] ^ 0x02);
   EXPECT_NE(error_of(flipped).find("corrupted (its header reads format version 513"), std::string::npos)
       << error_of(flipped);
+  // Version 0 was never written; a near version with a CRC that does not
+  // match may be damage as much as a newer format: both are said (a flipped
+  // bit sent users to a newer flopscope).
+  std::string zero = bytes;
+  zero[8] = 0;
+  EXPECT_NE(error_of(zero).find("corrupted (its header reads format version 0, which no flopscope writes)"),
+            std::string::npos)
+      << error_of(zero);
+  std::string near = bytes;
+  near[8] = 3;
+  EXPECT_NE(error_of(near).find("format version 3 (this flopscope reads version 1); use the flopscope that wrote it, "
+                                "or a newer one (unless it is corrupted: its CRC-32 does not match"),
+            std::string::npos)
+      << error_of(near);
+  EXPECT_NE(error_of(newer).find("unless it is corrupted"), std::string::npos) << error_of(newer);
+  // Resealed with its CRC-32 (IEEE, bitwise here), as a newer flopscope would
+  // write it: only the version is said.
+  std::string sealed = newer;
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i + 4 < sealed.size(); ++i) {
+    crc ^= uint8_t(sealed[i]);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xFFFFFFFFu;
+  for (int i = 0; i < 4; ++i) sealed[sealed.size() - 4 + size_t(i)] = char((crc >> (8 * i)) & 0xFF);
+  EXPECT_EQ(error_of(sealed).find("unless it is corrupted"), std::string::npos) << error_of(sealed);
+  EXPECT_NE(error_of(sealed).find("format version 9 (this flopscope reads version 1)"), std::string::npos)
+      << error_of(sealed);
   std::string long_length = bytes;
   long_length[23] = char(long_length[23] ^ 0x80);
   EXPECT_NE(error_of(long_length).find("corrupted (its header records"), std::string::npos) << error_of(long_length);

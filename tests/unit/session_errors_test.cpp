@@ -84,6 +84,9 @@ TEST(CuptiErrors, OtherResultsNameTheCall) {
   EXPECT_TRUE(has(f.message, "cuptiProfilerHostConfigAddMetrics returned CUPTI_ERROR_INVALID_PARAMETER"));
   EXPECT_TRUE(has(f.message, "metric x.sum"));
   EXPECT_EQ(cupti::cupti_result_name(12345), "CUPTI error 12345");
+  // What evaluating a counter file that names a metric CUPTI lacks returns.
+  EXPECT_EQ(cupti::cupti_result_name(17), "CUPTI_ERROR_INVALID_METRIC_NAME");
+  EXPECT_EQ(cupti::cupti_result_name(16), "CUPTI_ERROR_INVALID_METRIC_ID");
   try {
     cupti::throw_cupti_failure(35, "cuptiRangeProfilerStart");
     FAIL();

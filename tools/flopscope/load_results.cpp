@@ -42,6 +42,10 @@ ResultsDoc load_results(const std::string& path, CounterFold fold) {
   // opened a second time to sniff its first bytes.
   const std::string text = read_file(path);
   const bool counters = text.size() >= 8 && std::memcmp(text.data(), kCounterFileMagic, 8) == 0;
+  // Cut inside its magic ("FLOP" of a copy that stopped early): no JSON starts so.
+  if (!text.empty() && text.size() < 8 && std::memcmp(text.data(), kCounterFileMagic, text.size()) == 0)
+    throw_bad_input(path + ": a truncated counter file (" + std::to_string(text.size()) +
+                    " bytes, not even its 8-byte header); copy the whole file again");
   if (damaged_counter_magic(text))
     throw_bad_input(path + ": a damaged counter file (its first 8 bytes are '" + printable(text.substr(0, 8)) +
                     "', not 'FLOPSCTR'); record it again");
