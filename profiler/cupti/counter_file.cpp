@@ -141,6 +141,7 @@ std::string meta_text(const CounterFile& f) {
   if (f.device) j["device"] = device_json(*f.device);
   j["dropped_ranges"] = f.dropped_ranges;
   if (f.unsaved_ranges > 0) j["unsaved_ranges"] = f.unsaved_ranges;
+  if (f.unreadable_ranges > 0) j["unreadable_ranges"] = f.unreadable_ranges;
   j["created"] = f.created;
   j["tool_version"] = f.tool_version;
   if (!f.tool_commit.empty()) j["tool_commit"] = f.tool_commit;
@@ -216,6 +217,7 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
     if (j.contains("device")) f.device = device_from_json(j.at("device"), origin);
     f.dropped_ranges = whole_or(j, "dropped_ranges", uint64_t(0), origin);
     f.unsaved_ranges = whole_or(j, "unsaved_ranges", uint64_t(0), origin);
+    f.unreadable_ranges = whole_or(j, "unreadable_ranges", uint64_t(0), origin);
     f.created = j.value("created", "");
     f.tool_version = j.value("tool_version", "");
     f.tool_commit = j.value("tool_commit", "");
@@ -708,6 +710,7 @@ CounterFile merge_counter_files(const std::vector<CounterFile>& files,
     next_launch = last;
     out.dropped_ranges = add(out.dropped_ranges, f.dropped_ranges, i);
     out.unsaved_ranges = add(out.unsaved_ranges, f.unsaved_ranges, i);
+    out.unreadable_ranges = add(out.unreadable_ranges, f.unreadable_ranges, i);
   }
   return out;
 }

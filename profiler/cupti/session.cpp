@@ -364,7 +364,9 @@ void Session::Impl::absorb_locked(cupti::RangeProfiler::Batch b) {
     kc.nvtx = names_ok ? batch[i].nvtx : run_nvtx;
     kc.launch = next_launch + i;
     kc.hw = hw_counters_from_values(plan.quantities, values);
-    // A file holding the range would be refused as damaged (evaluate_counter_file).
+    // A file holding the range would be refused as damaged (evaluate_counter_file):
+    // it is counted there instead, so that its totals are known to be partial.
+    if (opt.keep_raw && !readable) ++raw.unreadable_ranges;
     if (opt.keep_raw && readable)
       ranges.push_back({kc.kernel, kc.nvtx, cupti::counter_data_range_name(b.image, i), image, uint32_t(i),
                         kc.launch, run});

@@ -122,14 +122,15 @@ TEST(ReportCli, CounterFiles) {
   // A partial recording says so: its totals cover only what it holds.
   f.dropped_ranges = 2;
   f.unsaved_ranges = 3;
+  f.unreadable_ranges = 1;
   flopscope::write_counter_file(dir + "/partial.fscounters", f);
   r = run_cli({"report", dir + "/partial.fscounters"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("partial.fscounters: 2 ranges were dropped by CUPTI and 3 not saved while recording; "
-                       "its figures cover the 0 ranges it holds"),
+  EXPECT_NE(r.err.find("partial.fscounters: 2 ranges were dropped by CUPTI, 3 not saved and 1 unreadable (a "
+                       "counter read NaN or below 0) while recording; its figures cover the 0 ranges it holds"),
             std::string::npos)
       << r.err;
-  f.dropped_ranges = f.unsaved_ranges = 0;
+  f.dropped_ranges = f.unsaved_ranges = f.unreadable_ranges = 0;
 
   // Not a CUPTI image: exit 2, one line, no crash.
   f.counter_images = {std::vector<uint8_t>(1000, 7)};

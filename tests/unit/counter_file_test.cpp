@@ -561,6 +561,19 @@ TEST(CounterFile, UnsavedRangesRoundTripAndMerge) {
   EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).unsaved_ranges, 5u);
 }
 
+// Ranges left out for an unreadable counter are counted in the file (they once
+// vanished, and `report` summed the rest as if whole), as unsaved ones are.
+TEST(CounterFile, UnreadableRangesRoundTripAndMerge) {
+  CounterFile a = test::sample_counter_file();
+  EXPECT_EQ(serialize_counter_file(a).find("unreadable_ranges"), std::string::npos);
+  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unreadable_ranges, 0u);
+  a.unreadable_ranges = 3;
+  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unreadable_ranges, 3u);
+  CounterFile b = test::sample_counter_file();
+  b.unreadable_ranges = 2;
+  EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).unreadable_ranges, 5u);
+}
+
 // Ordinals and counts that would pass 2^64 when merged come from a damaged
 // file: refused naming it, not wrapped round into plausible small numbers.
 TEST(CounterFile, MergeRefusesCountsThatWouldWrap) {

@@ -58,12 +58,13 @@ ResultsDoc load_results(const std::string& path, CounterFold fold) {
     if (fold == CounterFold::per_kernel)
       for (CounterRange& r : f.ranges) r.run = {};
     // The file holds only part of what was profiled: its totals are partial.
-    if (f.dropped_ranges > 0 || f.unsaved_ranges > 0)
+    if (f.dropped_ranges > 0 || f.unsaved_ranges > 0 || f.unreadable_ranges > 0)
       std::fprintf(stderr,
-                   "note: %s: %llu ranges were dropped by CUPTI and %llu not saved while recording; "
-                   "its figures cover the %zu ranges it holds\n",
+                   "note: %s: %llu ranges were dropped by CUPTI, %llu not saved and %llu unreadable (a counter "
+                   "read NaN or below 0) while recording; its figures cover the %zu ranges it holds\n",
                    path.c_str(), static_cast<unsigned long long>(f.dropped_ranges),
-                   static_cast<unsigned long long>(f.unsaved_ranges), f.ranges.size());
+                   static_cast<unsigned long long>(f.unsaved_ranges),
+                   static_cast<unsigned long long>(f.unreadable_ranges), f.ranges.size());
     try {
       return counter_file_to_results(f);
     } catch (const Error& e) {  // evaluation errors do not know the file's name

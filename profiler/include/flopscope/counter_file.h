@@ -47,6 +47,10 @@ struct CounterFile {
   /// Ranges evaluated during the run but not saved here: the recording reached
   /// its size limit (SessionOptions::raw_limit_bytes).
   uint64_t unsaved_ranges = 0;
+  /// Ranges left out because a counter evaluated to a value no counter reads
+  /// (NaN, infinite, negative): the live results named them; a file holding
+  /// them would be refused as damaged.
+  uint64_t unreadable_ranges = 0;
   std::string created, tool_version;
   std::string tool_commit;  ///< the recording build's commit; empty in files before 2026-12-01
   std::vector<uint8_t> config_image;
