@@ -548,30 +548,23 @@ TEST(CounterFile, MergeAppendsImagesAndRepointsRanges) {
   EXPECT_THROW(merge_counter_files({}, {}), Error);
 }
 
-// A recording that reached its size limit says how many ranges it left out;
-// older files without the key read as 0, and merging adds them up.
-TEST(CounterFile, UnsavedRangesRoundTripAndMerge) {
-  CounterFile a = test::sample_counter_file();
-  EXPECT_EQ(serialize_counter_file(a).find("unsaved_ranges"), std::string::npos);
-  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unsaved_ranges, 0u);
-  a.unsaved_ranges = 4;
-  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unsaved_ranges, 4u);
-  CounterFile b = test::sample_counter_file();
-  b.unsaved_ranges = 1;
-  EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).unsaved_ranges, 5u);
-}
-
-// Ranges left out for an unreadable counter are counted in the file (they once
-// vanished, and `report` summed the rest as if whole), as unsaved ones are.
-TEST(CounterFile, UnreadableRangesRoundTripAndMerge) {
-  CounterFile a = test::sample_counter_file();
-  EXPECT_EQ(serialize_counter_file(a).find("unreadable_ranges"), std::string::npos);
-  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unreadable_ranges, 0u);
-  a.unreadable_ranges = 3;
-  EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").unreadable_ranges, 3u);
-  CounterFile b = test::sample_counter_file();
-  b.unreadable_ranges = 2;
-  EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).unreadable_ranges, 5u);
+// A recording that reached its size limit says how many ranges it left out,
+// and so does one that left out ranges for an unreadable counter (they once
+// vanished, and `report` summed the rest as if whole); older files without the
+// keys read as 0, and merging adds them up.
+TEST(CounterFile, LeftOutRangesRoundTripAndMerge) {
+  for (const auto& [key, field] : {std::pair{"unsaved_ranges", &CounterFile::unsaved_ranges},
+                                   std::pair{"unreadable_ranges", &CounterFile::unreadable_ranges}}) {
+    SCOPED_TRACE(key);
+    CounterFile a = test::sample_counter_file();
+    EXPECT_EQ(serialize_counter_file(a).find(key), std::string::npos);
+    EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").*field, 0u);
+    a.*field = 4;
+    EXPECT_EQ(parse_counter_file(serialize_counter_file(a), "a").*field, 4u);
+    CounterFile b = test::sample_counter_file();
+    b.*field = 1;
+    EXPECT_EQ(merge_counter_files({a, b}, {"a", "b"}).*field, 5u);
+  }
 }
 
 // Ordinals and counts that would pass 2^64 when merged come from a damaged
