@@ -158,18 +158,31 @@ std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc) 
 }
 
 std::string above_peak_warning(const ResultsDoc& doc) {
-  constexpr size_t kNamed = 5;
-  std::vector<std::string> ids;
-  for (const auto& r : doc.runs)
-    if (const auto measured = mfu_measured(r, doc);
-        (r.derived.mfu && *r.derived.mfu > 1) || (r.derived.hfu && *r.derived.hfu > 1) || (measured && *measured > 1))
+  static constexpr size_t kNamed = 5;
+  // "N runs are <what> (a, b, 3 more)"
+  auto named = [](const std::vector<std::string>& ids, const std::string& what) {
+    std::string s = std::to_string(ids.size()) + (ids.size() == 1 ? " run is " : " runs are ") + what + " (";
+    for (size_t i = 0; i < std::min(ids.size(), kNamed); ++i) s += (i ? ", " : "") + ids[i];
+    if (ids.size() > kNamed) s += ", " + std::to_string(ids.size() - kNamed) + " more";
+    return s + ")";
+  };
+  std::vector<std::string> ids, memory_ids;
+  for (const auto& r : doc.runs) {
+    const auto measured = mfu_measured(r, doc);
+    const auto roof = shown_pct_of_roof(r);
+    if ((r.derived.mfu && *r.derived.mfu > 1) || (r.derived.hfu && *r.derived.hfu > 1) || (measured && *measured > 1))
       ids.push_back(run_title(r));
-  if (ids.empty()) return "";
-  std::string s = std::to_string(ids.size()) + (ids.size() == 1 ? " run is" : " runs are") +
-                  " above 100% of the peak named for it (";
-  for (size_t i = 0; i < std::min(ids.size(), kNamed); ++i) s += (i ? ", " : "") + ids[i];
-  if (ids.size() > kNamed) s += ", " + std::to_string(ids.size() - kNamed) + " more";
-  return s + "): that peak is not the one it ran against, or its time or FLOP count is wrong";
+    else if (roof && *roof > 100 && r.derived.bound == "memory")
+      memory_ids.push_back(run_title(r));  // under its FLOP peak, over the DRAM roof
+  }
+  std::string s;
+  if (!ids.empty())
+    s = named(ids, "above 100% of the peak named for it") +
+        ": that peak is not the one it ran against, or its time or FLOP count is wrong";
+  if (!memory_ids.empty())
+    s += (s.empty() ? "" : "; ") + named(memory_ids, "above the DRAM roof") +
+         ": its data came from a cache (a working set that fits in L2) or its DRAM byte count is low";
+  return s;
 }
 
 void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std::string& what) {

@@ -1004,6 +1004,25 @@ TEST(Report, MfuAbovePeakIsAWarning) {
             std::string::npos);
 }
 
+// A memory-bound run above the DRAM roof (a triad whose 12.6 MB fit in L2 read
+// 131% of the roof) was shown without a word; its FLOP peak is far off.
+TEST(Report, MemoryBoundRunAboveTheDramRoofIsAWarning) {
+  ResultsDoc doc = test::sample_doc();
+  size_t memory = doc.runs.size();
+  for (size_t i = 0; i < doc.runs.size(); ++i)
+    if (doc.runs[i].derived.bound == "memory") memory = i;
+  ASSERT_LT(memory, doc.runs.size());
+  EXPECT_EQ(above_peak_warning(doc), "");
+  doc.runs[memory].derived.pct_of_roof = 131.1;
+  const std::string w = above_peak_warning(doc);
+  EXPECT_EQ(w, "1 run is above the DRAM roof (" + run_title(doc.runs[memory]) +
+                   "): its data came from a cache (a working set that fits in L2) or its DRAM byte count is low")
+      << w;
+  EXPECT_NE(render_report_markdown({doc}).find("> **Warning:** 1 run is above the DRAM roof"), std::string::npos);
+  doc.runs[memory].derived.bound = "compute";  // its FLOP peak's own warning, not this one
+  EXPECT_EQ(above_peak_warning(doc), "");
+}
+
 TEST(MultiFile, SideBySide) {
   const std::vector<ResultsDoc> docs{fixture("handmade-h200.json"), fixture("handmade-h100.json")};
   const auto labels = doc_labels(docs);
