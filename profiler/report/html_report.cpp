@@ -227,7 +227,7 @@ void runs_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
       << num_td(v.tflops_hw ? fmt_fixed(*v.tflops_hw, 2) : "-", v.tflops_hw) << pct_td(v.mfu);
     if (measured) o << pct_td(mfu_measured(r, doc));
     o << pct_td(v.hfu) << "<td title=\"" << e(v.peak_source) << "\">" << e(v.peak_key) << "</td>"
-      << num_td(shown_peak_tflops(r) ? fmt_fixed(*shown_peak_tflops(r), 1) : "-", shown_peak_tflops(r)) << num_td(model_tflops(r) ? fmt_fixed(v.ai_dram, 2) : "-", model_tflops(r) ? std::optional(v.ai_dram) : std::nullopt)
+      << num_td(shown_peak_tflops(r) ? fmt_fixed(*shown_peak_tflops(r), 1) : "-", shown_peak_tflops(r)) << num_td(shown_model_intensity(r) ? fmt_fixed(v.ai_dram, 2) : "-", shown_model_intensity(r))
       << num_td(v.ai_dram_hw ? fmt_fixed(*v.ai_dram_hw, 2) : "-", v.ai_dram_hw) << bound_td(v.bound)
       << num_td(shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-", shown_pct_of_roof(r));
     if (!r.validation) o << "<td class=\"muted\">-</td>";

@@ -489,8 +489,7 @@ std::vector<std::string> clock_limit_notes(const ResultsDoc& doc) {
 
 std::optional<double> shown_intensity(const RunRecord& r) {
   if (r.derived.ai_dram_hw) return r.derived.ai_dram_hw;
-  if (!shows_model(r)) return std::nullopt;
-  return r.derived.ai_dram;
+  return shown_model_intensity(r);
 }
 
 // ---- NVTX ranges -----------------------------------------------------------------------

@@ -129,6 +129,31 @@ TEST(Report, TableAlignsAndCutsUtf8) {
   EXPECT_EQ(text_columns(ls[ls.size() - 2]), text_columns(ls[ls.size() - 1]));
 }
 
+// A model of FLOPs and no bytes has no intensity: the views read "0.00" (CSV
+// 0), which says the opposite, a run that only moves data.
+TEST(Report, NoModelBytesIsNoIntensity) {
+  ResultsDoc d = test::sample_doc();
+  RunRecord& r = d.runs[0];
+  r.hw.reset();
+  r.model.bytes = 0;
+  compute_derived(r, d.peaks.datasheet);
+  ASSERT_GT(r.model.flops, 0);
+  EXPECT_FALSE(shown_model_intensity(r).has_value());
+  EXPECT_FALSE(shown_intensity(r).has_value());
+  const auto ls = lines(render_csv(d));
+  std::vector<std::string> head, row;
+  for (auto [line, cells] : {std::pair{&ls[0], &head}, std::pair{&ls[1], &row}}) {
+    std::stringstream in(*line);
+    for (std::string c; std::getline(in, c, ',');) cells->push_back(c);
+  }
+  const size_t ai = size_t(std::find(head.begin(), head.end(), "ai_dram") - head.begin());
+  ASSERT_LT(ai, row.size());
+  EXPECT_EQ(row[ai], "") << ls[1];
+  r.model.bytes = 1e9;
+  compute_derived(r, d.peaks.datasheet);
+  EXPECT_DOUBLE_EQ(shown_model_intensity(r).value_or(-1), r.model.flops / 1e9);
+}
+
 TEST(Report, CsvQuotingAndColumns) {
   EXPECT_EQ(csv_field("plain"), "plain");
   EXPECT_EQ(csv_field("a,b"), "\"a,b\"");

@@ -100,6 +100,14 @@ inline bool has_model(const RunRecord& r) { return r.model.flops > 0 || r.model.
 /// counter file's run, which have no model.
 inline bool shows_model(const RunRecord& r) { return r.family != "app" && has_model(r); }
 
+/// The model's FLOP per DRAM byte, where the run has a model that counts bytes:
+/// the file reads 0 for a model of no bytes, which is no intensity at all (it
+/// read as a run that only moves data).
+inline std::optional<double> shown_model_intensity(const RunRecord& r) {
+  if (!shows_model(r) || !(r.model.bytes > 0)) return std::nullopt;
+  return r.derived.ai_dram;
+}
+
 /// The run's % of its roof, where it has a roofline position (bound not
 /// "unknown"); the file reads 0 where it has none.
 inline std::optional<double> shown_pct_of_roof(const RunRecord& r) {
