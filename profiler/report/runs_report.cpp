@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flopscope/error.h"  // unsafe_char_length
 #include "flopscope/report.h"
 #include "flopscope/table.h"
 #include "flopscope/views.h"
@@ -183,17 +184,15 @@ std::string render_markdown(const ResultsDoc& doc) {
 
 std::string csv_field(const std::string& raw) {
   // A NUL or other control character (a JSON string may hold one: C0, DEL,
-  // or C1 as UTF-8's C2 80..9F) would break the readers of a CSV file, and
-  // is '?' as in the other views; tab, CR and LF stay (a field with CR or LF
-  // is quoted).
+  // or C1 as UTF-8's C2 80..9F) would break the readers of a CSV file, and a
+  // bidi override reorders the rest of its row in a spreadsheet: each is '?'
+  // as in the other views; tab, CR and LF stay (a field with CR or LF is quoted).
   std::string s;
   for (size_t i = 0; i < raw.size(); ++i) {
-    const auto c = static_cast<unsigned char>(raw[i]);
-    const bool c1 = c == 0xC2 && i + 1 < raw.size() && static_cast<unsigned char>(raw[i + 1]) >= 0x80 &&
-                    static_cast<unsigned char>(raw[i + 1]) <= 0x9F;
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F || c1) {
+    const size_t unsafe = unsafe_char_length(raw, i);
+    if (unsafe > 0 && raw[i] != '\t' && raw[i] != '\n' && raw[i] != '\r') {
       s += '?';
-      i += c1 ? 1 : 0;
+      i += unsafe - 1;
     } else {
       s += raw[i];
     }

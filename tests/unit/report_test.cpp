@@ -162,6 +162,8 @@ TEST(Report, CsvQuotingAndColumns) {
   // DEL and C1 controls too, as the other views write them; other UTF-8 stays.
   EXPECT_EQ(csv_field("ctl\x7f" "del\xC2\x85" "c1"), "ctl?del?c1");
   EXPECT_EQ(csv_field("caf\xC3\xA9\xC2\xA0x"), "caf\xC3\xA9\xC2\xA0x");
+  // A bidi override (U+202E) reordered the rest of the row; every other view has '?'.
+  EXPECT_EQ(csv_field("ab\xE2\x80\xAE" "cd\xE2\x81\xA6"), "ab?cd?");
   const auto ls = lines(render_csv(test::sample_doc()));
   ASSERT_EQ(ls.size(), 3u);
   auto count = [](const std::string& l) { return std::count(l.begin(), l.end(), ','); };
