@@ -21,7 +21,7 @@ const std::string& PathTable::path(PathId id) const {
 
 void NvtxTracker::push(uint64_t thread, const std::string& name, NvtxDomain domain) {
   Thread& t = threads_[thread];
-  t.stacks[domain].push_back({++seq_, valid_utf8(name)});
+  t.stacks[domain].push_back({++seq_, path_part(name)});
   ++t.stack_version;
 }
 
@@ -42,7 +42,7 @@ void NvtxTracker::pop(uint64_t thread, NvtxDomain domain) {
 }
 
 void NvtxTracker::start(uint64_t range_id, const std::string& name) {
-  started_[range_id] = {++seq_, valid_utf8(name)};
+  started_[range_id] = {++seq_, path_part(name)};
   ++global_version_;
 }
 
@@ -92,7 +92,7 @@ void MarkerTimeline::add(const MarkerActivity& m) {
   if (m.phase == MarkerActivity::Phase::instant) return;
   Range& r = ranges_[m.id];
   if (m.phase == MarkerActivity::Phase::start) {
-    r.name = valid_utf8(m.name);
+    r.name = path_part(m.name);
     r.thread_scoped = m.thread_scoped;
     r.thread = m.thread_id;
     r.start = m.timestamp_ns;
@@ -185,6 +185,17 @@ std::string valid_utf8(const std::string& text) {
       out += "\xEF\xBF\xBD";
       i += std::max<size_t>(good, 1);
     }
+  }
+  return out;
+}
+
+std::string path_part(const std::string& name) {
+  const std::string valid = valid_utf8(name);
+  std::string out;
+  out.reserve(valid.size());
+  for (const char c : valid) {
+    if (c == '/') out += "\xE2\x88\x95";  // U+2215 DIVISION SLASH
+    else out += c;
   }
   return out;
 }

@@ -126,6 +126,11 @@ std::string utf8_from_wide(const wchar_t* text);
 /// every write of the process's results fail.
 std::string valid_utf8(const std::string& text);
 
+/// A range's name as one element of a path: valid_utf8, with each '/' written
+/// as U+2215 ("∕", which reads the same): a range named "layer/attn" once read
+/// as a range "attn" inside a range "layer" that never existed.
+std::string path_part(const std::string& name);
+
 /// Splits "a/b/c" into {"a","b","c"} (empty string: no elements).
 std::vector<std::string> split_path(const std::string& path);
 

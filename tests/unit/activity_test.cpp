@@ -333,6 +333,20 @@ TEST(Nvtx, PathMatching) {
   EXPECT_FALSE(nvtx_path_matches("", "step"));
   EXPECT_TRUE(nvtx_path_matches("", ""));
   EXPECT_EQ(split_path("a/b/c"), (std::vector<std::string>{"a", "b", "c"}));
+  // A '/' in a range's own name is not a level of the path: it is recorded as
+  // U+2215, so "layer/attn" is one range, not "attn" inside a "layer".
+  const std::string slash = "\xE2\x88\x95";
+  EXPECT_EQ(path_part("layer/attn"), "layer" + slash + "attn");
+  PathTable paths;
+  NvtxTracker t(paths);
+  t.push(1, "step");
+  t.push(1, "layer/attn");
+  EXPECT_EQ(paths.path(t.current(1)), "step/layer" + slash + "attn");
+  EXPECT_EQ(split_path(paths.path(t.current(1))).size(), 2u);
+  t.start(5, "a/b");
+  EXPECT_EQ(paths.path(t.current(2)), "a" + slash + "b");
+  EXPECT_TRUE(nvtx_path_matches(paths.path(t.current(1)), "layer" + slash + "attn"));
+  EXPECT_FALSE(nvtx_path_matches(paths.path(t.current(1)), "attn"));
   EXPECT_EQ(utf8_from_wide(L"h\u00e9\u4e16"), "h\xc3\xa9\xe4\xb8\x96");
   EXPECT_EQ(utf8_from_wide(nullptr), "");
 }
