@@ -530,12 +530,23 @@ std::string reasons(const std::vector<ChartOmitted>& omitted) {
   return text;
 }
 
-std::string chart_body(const RooflineChart& c) {
+// One chart's drawing, and the height it needs: its plot and key, or its
+// legend where that runs longer (60 families ran 430 units past the bottom).
+struct ChartBody {
+  std::string svg;
+  double height = 0;
+};
+
+ChartBody chart_body(const RooflineChart& c) {
   std::ostringstream o;
-  o << "<rect x=\"0\" y=\"0\" width=\"" << num(c.width) << "\" height=\"" << num(c.height)
-    << "\" fill=\"#ffffff\"/>\n";
-  o << "<text x=\"" << num(c.left) << "\" y=\"26\" font-size=\"15\" font-weight=\"bold\" fill=\"#111111\">Roofline: "
-    << html_escape(c.title) << "</text>\n";
+  o << "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
+  // The title is cut to the chart's width (a long device name ran off it):
+  // font-size 15, bold, is about 1.5 times fit_width's font-size 11.
+  const std::string title = "Roofline: " + c.title;
+  const std::string shown_title = chart::fit_width(title, (c.width - c.left - 8) / 1.5);
+  o << "<text x=\"" << num(c.left) << "\" y=\"26\" font-size=\"15\" font-weight=\"bold\" fill=\"#111111\">";
+  if (shown_title != title) o << "<title>" << html_escape(title) << "</title>";
+  o << html_escape(shown_title) << "</text>\n";
 
   // Grid and ticks, one per decade.
   o << "<g class=\"grid\" stroke=\"#e3e3e3\" stroke-width=\"1\">\n";
@@ -737,7 +748,7 @@ std::string chart_body(const RooflineChart& c) {
       << num(ly) << "\">L2/L1 not drawn: " << c.levels_omitted.size() << " (hover)</text></g>\n";
   }
   o << "</g>\n";
-  return o.str();
+  return {o.str(), std::max(c.height, ly + 14)};
 }
 
 std::string svg_open(double w, double h, const std::string& label) {
@@ -750,23 +761,25 @@ std::string svg_open(double w, double h, const std::string& label) {
 }  // namespace
 
 std::string render_roofline_svg(const RooflineChart& c) {
-  return svg_open(c.width, c.height, "Roofline: " + c.title) + chart_body(c) + "</svg>\n";
+  const ChartBody body = chart_body(c);
+  return svg_open(c.width, body.height, "Roofline: " + c.title) + body.svg + "</svg>\n";
 }
 
 std::string render_roofline_svg(const std::vector<RooflineChart>& charts) {
   if (charts.size() == 1) return render_roofline_svg(charts.front());
+  std::vector<ChartBody> bodies;
   double w = 0, h = 0;
   for (const auto& c : charts) {
+    bodies.push_back(chart_body(c));
     w += c.width;
-    h = std::max(h, c.height);
+    h = std::max(h, bodies.back().height);
   }
   std::string out = svg_open(w, h, "Roofline charts side by side");
   double x = 0;
-  for (const auto& c : charts) {
-    out += "<svg x=\"" + num(x) + "\" y=\"0\" width=\"" + num(c.width) + "\" height=\"" + num(c.height) + "\">\n";
-    out += chart_body(c);
-    out += "</svg>\n";
-    x += c.width;
+  for (size_t i = 0; i < charts.size(); ++i) {
+    out += "<svg x=\"" + num(x) + "\" y=\"0\" width=\"" + num(charts[i].width) + "\" height=\"" +
+           num(bodies[i].height) + "\">\n" + bodies[i].svg + "</svg>\n";
+    x += charts[i].width;
   }
   return out + "</svg>\n";
 }

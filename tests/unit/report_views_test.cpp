@@ -659,6 +659,46 @@ TEST(RooflineChart, LongFamilyNamesAreCutInTheLegend) {
   EXPECT_NE(svg.find(">gemm</text>"), std::string::npos) << "short names stay whole";
 }
 
+// 60 families ran the legend 430 units past the chart's bottom (the roofs and
+// points keys clipped), and a long device name ran off its right edge: the
+// chart grows to hold its legend, and the title is cut, whole on hover.
+TEST(RooflineChart, TheLegendAndTitleFitTheChart) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  const RunRecord gemm = doc.runs.front();
+  doc.runs.clear();
+  for (int f = 0; f < 60; ++f) {
+    RunRecord r = gemm;
+    r.family = "fam" + std::to_string(100 + f);
+    r.id = r.family + "." + r.variant + "." + r.dtype;
+    doc.runs.push_back(r);
+  }
+  doc.device->name = "NVIDIA H200 " + std::string(200, 'X');
+  doc.device->gpu_key.clear();  // the label then names the device
+  for (const std::vector<RooflineChart>& charts :
+       {std::vector<RooflineChart>{build_roofline_chart(doc)},
+        std::vector<RooflineChart>{build_roofline_chart(doc), build_roofline_chart(doc)}}) {
+    const std::string svg = render_roofline_svg(charts);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(svg, m, std::regex("<svg [^>]*height=\"([0-9.]+)\"")));
+    const double height = std::stod(m[1]);
+    double lowest = 0;
+    const std::regex y("<text x=\"[0-9.]+\" y=\"([0-9.]+)\"");
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), y); it != std::sregex_iterator(); ++it)
+      lowest = std::max(lowest, std::stod((*it)[1]));
+    EXPECT_GT(lowest, charts[0].height) << "the legend should run past the plot's own height here";
+    EXPECT_LE(lowest + 4, height) << svg.size();
+    EXPECT_NE(svg.find(">fam159</text>"), std::string::npos);
+    EXPECT_NE(svg.find(">datasheet peak</text>"), std::string::npos);
+  }
+  const std::string svg = render_roofline_svg(build_roofline_chart(doc));
+  const size_t title = svg.find("<title>Roofline: ");
+  ASSERT_NE(title, std::string::npos);
+  const size_t from = svg.find("</title>", title) + 8, to = svg.find("</text>", from);
+  const std::string shown = svg.substr(from, to - from);
+  EXPECT_NE(shown.find("\u2026"), std::string::npos) << shown;
+  EXPECT_LT(shown.size(), 120u) << shown;
+}
+
 // One run with a near-zero byte count stretches the shared x axis over ~25
 // decades: its tick labels thin out instead of overlapping.
 TEST(RooflineChart, AStretchedAxisThinsItsTickLabels) {
