@@ -497,20 +497,25 @@ TEST(RooflineChart, FamilyChartsRedrawTheWholeChartAFamilyAtATime) {
 // Each family chart is a pass over the runs and a whole SVG: 20,000 one-run
 // families once made a 275 MB page. The 12 families with the most runs are
 // drawn apart, and the page says how many more there are.
-TEST(RooflineChart, FamilyChartsAreCapped) {
+// The fixture with its first run only, copied into `n` families fam100, fam101...
+ResultsDoc one_run_families(int n) {
   ResultsDoc doc = fixture("handmade-h200.json");
   const RunRecord gemm = doc.runs.front();
   doc.runs.clear();
-  for (int f = 0; f < 20; ++f) {
+  for (int f = 0; f < n; ++f) {
     RunRecord r = gemm;
     r.family = "fam" + std::to_string(100 + f);
     r.id = r.family + "." + r.variant + "." + r.dtype;
     doc.runs.push_back(r);
-    if (f == 19) {  // the one family with two runs, last in name order: kept
-      r.shape.emplace_back("extra", 1);
-      doc.runs.push_back(r);
-    }
   }
+  return doc;
+}
+
+TEST(RooflineChart, FamilyChartsAreCapped) {
+  ResultsDoc doc = one_run_families(20);
+  RunRecord r = doc.runs.back();  // the one family with two runs, last in name order: kept
+  r.shape.emplace_back("extra", 1);
+  doc.runs.push_back(r);
   size_t left_out = 0;
   const std::vector<RooflineChart> charts = build_family_roofline_charts({doc}, &left_out);
   EXPECT_EQ(charts.size(), kMaxFamilyCharts);
@@ -524,7 +529,7 @@ TEST(RooflineChart, FamilyChartsAreCapped) {
   ResultsDoc copies = doc;
   copies.runs.resize(12);
   for (int i = 0; i < 3; ++i) {
-    RunRecord copy = gemm;
+    RunRecord copy = doc.runs.front();
     copy.family = "memory";
     copy.id = "memory.copy" + std::to_string(i) + ".fp32";
     copy.model.flops = 0;
@@ -663,15 +668,7 @@ TEST(RooflineChart, LongFamilyNamesAreCutInTheLegend) {
 // points keys clipped), and a long device name ran off its right edge: the
 // chart grows to hold its legend, and the title is cut, whole on hover.
 TEST(RooflineChart, TheLegendAndTitleFitTheChart) {
-  ResultsDoc doc = fixture("handmade-h200.json");
-  const RunRecord gemm = doc.runs.front();
-  doc.runs.clear();
-  for (int f = 0; f < 60; ++f) {
-    RunRecord r = gemm;
-    r.family = "fam" + std::to_string(100 + f);
-    r.id = r.family + "." + r.variant + "." + r.dtype;
-    doc.runs.push_back(r);
-  }
+  ResultsDoc doc = one_run_families(60);
   doc.device->name = "NVIDIA H200 " + std::string(200, 'X');
   doc.device->gpu_key.clear();  // the label then names the device
   for (const std::vector<RooflineChart>& charts :
