@@ -33,6 +33,7 @@ TEST(CeilingsCli, BadOptionIsUsageError) {
   auto r = run_cli({"ceilings", "--device", "-1"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("--device: must be a whole number, 0 or more"), std::string::npos) << r.err;
 }
 
 TEST(CeilingsCli, NoGpuSaysSoInOneLineAndExits3) {
@@ -42,6 +43,7 @@ TEST(CeilingsCli, NoGpuSaysSoInOneLineAndExits3) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("flopscope: error:"), std::string::npos) << r.err;
+  EXPECT_TRUE(flopscope::test::says_no_gpu(r.err)) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 

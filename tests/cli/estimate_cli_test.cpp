@@ -390,12 +390,17 @@ TEST(EstimateCli, OverflowNamesEveryFlagThatCanCauseIt) {
 TEST(EstimateCli, RefusedRunWritesNoModelFlopsFile) {
   // The file was once written before the later checks refused the run.
   const std::string out = temp_dir() + "/step.json";
-  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--tokens", "-5"}, {"--batch", "0"},
-                                               {"--mfu", "0.4"} /* no peak */}) {
+  // Each refused for its own reason (a test of exit 2 alone passed for any).
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--tokens", "-5"}, "--tokens must be positive and finite, got -5"},
+      {{"--batch", "0"}, "--batch must be at least 1, got 0"},
+      {{"--mfu", "0.4"}, "--mfu needs a peak: give --gpu NAME"}};
+  for (const auto& [bad, why] : cases) {
     std::vector<std::string> args{"estimate", "--preset", "llama2-7b", "--model-flops-out", out, "--nvtx", "step0"};
     args.insert(args.end(), bad.begin(), bad.end());
     const auto r = flopscope::test::run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << bad[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(why), std::string::npos) << bad[0] << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(out)) << bad[0] << " left " << out;
   }
 }

@@ -101,6 +101,7 @@ TEST(BenchCommand, NoGpuStopsWithOneLine) {
   const auto r = run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "tiny"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_TRUE(flopscope::test::says_no_gpu(r.err)) << r.err;
   EXPECT_EQ(r.out, "");
 }
 
@@ -111,6 +112,7 @@ TEST(BenchCommand, NoGpuReportedBeforeAnySkipping) {
   const auto r = run_cli({"bench", "--shape", "1x2"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_TRUE(flopscope::test::says_no_gpu(r.err)) << r.err;
   EXPECT_EQ(r.err.find("skipping"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
 }
@@ -124,6 +126,7 @@ TEST(BenchCommand, CountersWithoutGpuLeaveNoFile) {
                           "--counters", dir + "/run.fscounters", "--out", dir + "/run.json"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_TRUE(flopscope::test::says_no_gpu(r.err)) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_TRUE(std::filesystem::is_empty(dir));
 }
@@ -179,4 +182,5 @@ TEST(BenchCommand, TheResumedProcessCommandLineParses) {
                           "--no-flush", "--counters", dir + "/rest.fscounters", "--counter-tensor", "bf16,fp16"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_TRUE(flopscope::test::says_no_gpu(r.err)) << r.err;
 }

@@ -261,6 +261,8 @@ TEST(ProfileCli, NoResultsFileWithoutCudaActivity) {
   const std::string out = flopscope::test::temp_dir() + "/p.json";
   auto r = run_cli({"profile", "--out", out, "--", "/bin/true"});
   EXPECT_EQ(r.exit_code, flopscope::test::profile_exit_without_cuda()) << r.err;
+  EXPECT_NE(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no results file written to " + out + ": nothing was profiled"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
@@ -351,6 +353,13 @@ flopscope::test::CliResult profile_with_fake_cupti(const std::vector<std::string
   return run_cli(args, env);
 }
 
+// The injection library started in the application and wrote its status: a
+// test that checks only an exit code of 0 passed where the application never
+// ran at all.
+void expect_library_ran(const flopscope::test::CliResult& r) {
+  EXPECT_NE(r.err.find(std::string("flopscope: CUPTI used: ") + FLOPSCOPE_FAKE_CUPTI), std::string::npos) << r.err;
+}
+
 }  // namespace
 
 TEST(ProfileCliFakeCupti, LibraryStartsAndWritesAtExit) {
@@ -369,6 +378,7 @@ TEST(ProfileCliFakeCupti, LibraryStartsAndWritesAtExit) {
 TEST(ProfileCliFakeCupti, NoPipeIsInherited) {
   auto r = profile_with_fake_cupti({"cuda", "0", "fds"});
   EXPECT_EQ(r.exit_code, 0) << r.err;  // 69: a pipe without FD_CLOEXEC
+  expect_library_ran(r);
 }
 
 // An application started with stdout and stderr closed: nothing of the
@@ -379,6 +389,7 @@ TEST(ProfileCliFakeCupti, NothingTakesClosedStandardDescriptors) {
                     std::string("exec ") + FLOPSCOPE_INJECT_LOADER + " cuda 0 fds >&- 2>&-"},
                    {std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI, "FLOPSCOPE_PROFILE_PERIOD_MS=0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;  // 73: a pipe took fd 1 or 2
+  expect_library_ran(r);
 }
 
 // An application that closes descriptors it did not open (signal pipes once
@@ -621,9 +632,6 @@ TEST(ProfileCliFakeCupti, ARepeatInsideACallbackDoesNotStallTheWrite) {
   EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
 }
 
-// An output that cannot be written once the application has run (its
-// directory removed meanwhile) is one line: the application's exit status and
-// the notes on how it ended still come (it once exited 2 with neither).
 // A handler of the application's that calls exit() on SIGTERM, taken inside
 // the collector's NVTX callback: the exit handler's write needed the lock that
 // thread held, and the process hung for good (here until its 20 s alarm). Its
@@ -635,9 +643,13 @@ TEST(ProfileCliFakeCupti, ExitFromASignalHandlerInsideACallbackDoesNotHang) {
     SCOPED_TRACE(action);
     auto r = profile_with_fake_cupti({"cuda", "0", action});
     EXPECT_EQ(r.exit_code, 0) << r.err;  // 142: the alarm ended a hung process
+    expect_library_ran(r);
   }
 }
 
+// An output that cannot be written once the application has run (its
+// directory removed meanwhile) is one line: the application's exit status and
+// the notes on how it ended still come (it once exited 2 with neither).
 TEST(ProfileCliFakeCupti, AnOutputLostAfterTheRunKeepsTheAppsStatus) {
   const std::string dir = flopscope::test::temp_dir() + "/gone";
   std::filesystem::create_directory(dir);

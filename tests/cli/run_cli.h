@@ -44,6 +44,14 @@ bool nvidia_device_node_present();
 /// driver the injection library is never loaded), 0 where one is.
 inline int profile_exit_without_cuda() { return nvidia_device_node_present() ? 0 : 3; }
 
+/// Whether `err` says there is no GPU to run on (no driver, or one that sees no
+/// device), as device_count_failure words it: a test of the no-GPU path that
+/// checked only exit 3 and one line passed for any other error of that code.
+inline bool says_no_gpu(const std::string& err) {
+  return err.find("no NVIDIA driver found") != std::string::npos ||
+         err.find("no CUDA-capable GPU is visible") != std::string::npos;
+}
+
 /// A fresh empty directory under the system temp dir, removed at exit.
 std::string temp_dir();
 
