@@ -5,6 +5,7 @@
 #include <iterator>
 #include <cmath>
 #include <numbers>
+#include <set>
 #include <unordered_map>
 
 #include "flopscope/table.h"
@@ -333,12 +334,19 @@ void place_point_labels(RooflineChart& c) {
   };
 
   std::vector<ChartPoint*> labelled;
-  for (auto& p : c.points) {
-    if (!p.labelled) continue;
-    if (labelled.size() == kMaxLabels)
-      p.labelled = false;
-    else
-      labelled.push_back(&p);
+  for (auto& p : c.points)
+    if (p.labelled) labelled.push_back(&p);
+  if (labelled.size() > kMaxLabels) {
+    // One label per spot first, then the rest in file order: by file order
+    // alone, 300 runs at one place took every label from an outlier beside them.
+    constexpr double kSpot = 12;  // SVG units: points closer than this share a spot
+    std::set<std::pair<long, long>> spots;
+    std::stable_partition(labelled.begin(), labelled.end(), [&](const ChartPoint* p) {
+      return spots.insert({std::lround(p->x / kSpot), std::lround(p->y / kSpot)}).second;
+    });
+    for (size_t i = kMaxLabels; i < labelled.size(); ++i) labelled[i]->labelled = false;
+    c.unlabelled_runs = labelled.size() - kMaxLabels;
+    labelled.resize(kMaxLabels);
   }
   // Beside its point first, for every label; then set a little apart; then as
   // a number, beside or further apart. A long leader to a whole id would

@@ -737,6 +737,10 @@ ChartBody chart_body(const RooflineChart& c) {
     ly += 14;
     o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">(hover for why)</text></g>\n";
   }
+  if (c.unlabelled_runs > 0) {
+    ly += 16;
+    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">unlabelled: " << c.unlabelled_runs << " runs (hover)</text>\n";
+  }
   if (!c.levels_without_roof.empty()) {
     ly += 16;
     o << "<g class=\"omitted\"><title>" << html_escape(levels_without_roof_note(c)) << "</title><text x=\""

@@ -358,10 +358,23 @@ TEST(RooflineChart, ManyRunsKeepAReadableNumberOfLabels) {
     r.shape = {{"m", 8192 + i}, {"n", 8192}, {"k", 8192}};
     doc.runs.push_back(r);
   }
-  const RooflineChart c = build_roofline_chart(doc);
+  RooflineChart c = build_roofline_chart(doc);
   const auto labelled = std::count_if(c.points.begin(), c.points.end(), [](const ChartPoint& p) { return p.labelled; });
   EXPECT_EQ(labelled, 200);
   EXPECT_GE(c.points.size(), 1000u);  // every run is still drawn
+  EXPECT_EQ(c.unlabelled_runs, 800u);
+  EXPECT_NE(render_roofline_svg(c).find(">unlabelled: 800 runs (hover)</text>"), std::string::npos);
+  // An outlier after 300 runs at one spot gets a label: it once had none,
+  // every label going to the runs before it in the file.
+  doc.runs.resize(300);
+  for (RunRecord& r : doc.runs) r.shape = {{"m", 8192}, {"n", 8192}, {"k", 8192}};
+  RunRecord outlier = doc.runs[0];
+  outlier.time_s.median *= 50;
+  outlier.id = "gemm.outlier.bf16";
+  doc.runs.push_back(outlier);
+  c = build_roofline_chart(doc);
+  EXPECT_TRUE(std::any_of(c.points.begin(), c.points.end(),
+                          [](const ChartPoint& p) { return p.id == "gemm.outlier.bf16" && p.labelled; }));
 }
 
 // Fifty runs, half of them tensor-core kernels within a few points of one

@@ -106,6 +106,8 @@ struct RooflineChart {
   /// Labels that found no free room at all and overlap something (hundreds of
   /// points in one spot); 0 on any chart of a few dozen runs.
   size_t overlapping_labels = 0;
+  /// Runs drawn without a label: past chart::kMaxLabels (200), named on hover.
+  size_t unlabelled_runs = 0;
   /// Legend entries in the order drawn: (precision key, color), (family, marker).
   std::vector<std::pair<std::string, std::string>> precision_colors, family_markers;
 
