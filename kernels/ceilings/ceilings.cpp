@@ -146,6 +146,18 @@ std::optional<double> sm_clock_mhz(const std::vector<ClockSample>& samples) {
   return median(mhz);
 }
 
+std::optional<double> median_launch_clock_mhz(const std::vector<double>& times_s,
+                                              const std::vector<std::optional<double>>& clocks) {
+  if (times_s.empty() || clocks.size() != times_s.size()) return std::nullopt;
+  std::vector<size_t> order(times_s.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times_s[a] < times_s[b]; });
+  const size_t n = order.size();
+  const std::optional<double> lo = clocks[order[(n - 1) / 2]], hi = clocks[order[n / 2]];
+  if (!lo || !hi) return std::nullopt;
+  return (*lo + *hi) / 2;
+}
+
 int64_t calibrate_trips(int64_t trips, double elapsed_s, double target_s, int64_t max_trips) {
   if (trips < 1) trips = 1;
   if (!(elapsed_s > 0) || !(target_s > 0)) return std::min(trips, max_trips);

@@ -83,6 +83,13 @@ struct ClockSample {
 /// The SM clock under load in MHz: the median over blocks of
 /// (clk1 - clk0) / (ns1 - ns0). nullopt when no block spans a positive time.
 std::optional<double> sm_clock_mhz(const std::vector<ClockSample>& samples);
+/// The SM clock of the median launch, the one the stored rate comes from
+/// (work / median time): clocks[i] belongs to times_s[i]; with an even count,
+/// the mean over the two middle launches. nullopt when either lacks a clock.
+/// The last launch's clock, shown before, was the most throttled under tensor
+/// load: a median rate read 106% of what the tensor cores can do at it.
+std::optional<double> median_launch_clock_mhz(const std::vector<double>& times_s,
+                                              const std::vector<std::optional<double>>& clocks);
 
 /// The trip count that makes a launch last about `target_s`, from one timed
 /// launch of `trips` trips that took `elapsed_s`; clamped to [1, max_trips].

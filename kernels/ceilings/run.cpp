@@ -198,14 +198,17 @@ Measurement measure(const BenchInfo& b, Rig& r) {
   m.work = work_per_launch(b.bench, m.shape);
 
   (void)timed_launch(kernel, blocks, threads, args, ev, b.id);  // warm at the final size
-  for (int rep = 0; rep < r.plan.reps; ++rep)
+  // Each launch's clock, read between launches (outside the timed events).
+  std::vector<std::optional<double>> clocks;
+  std::vector<ClockSample> cs(static_cast<size_t>(blocks));
+  for (int rep = 0; rep < r.plan.reps; ++rep) {
     m.times_s.push_back(timed_launch(kernel, blocks, threads, args, ev, b.id));
-  if (args.clocks) {
-    std::vector<ClockSample> cs(static_cast<size_t>(blocks));
+    if (!args.clocks) continue;
     check(cudaMemcpy(cs.data(), r.clocks, cs.size() * sizeof(ClockSample), cudaMemcpyDeviceToHost),
           "reading clock samples");
-    m.sm_clock_mhz = sm_clock_mhz(cs);
+    clocks.push_back(sm_clock_mhz(cs));
   }
+  if (args.clocks) m.sm_clock_mhz = median_launch_clock_mhz(m.times_s, clocks);
   if (!(m.best_s() > 0)) throw Error(ErrorKind::failure, std::string("ceilings: ") + b.id + " took no time");
   if (b.target == Target::dram && r.buf_bytes < (size_t(2) << 30))
     m.note = "buffer " + std::to_string(r.buf_bytes >> 20) + " MiB";

@@ -96,6 +96,17 @@ TEST(Ceilings, BytesPerLaunch) {
   EXPECT_THROW(work_per_launch(Bench::fp32_ffma, LaunchShape{1, 256, 0, 0}), Error);
 }
 
+// The clock shown beside a rate is the median launch's, as the rate is.
+TEST(Ceilings, ClockOfTheMedianLaunch) {
+  // Times 3, 1, 2 ms: the median launch is the third (2 ms).
+  EXPECT_EQ(median_launch_clock_mhz({3e-3, 1e-3, 2e-3}, {1600.0, 1980.0, 1700.0}), 1700.0);
+  // Even count: the two middle launches (2 and 3 ms) averaged.
+  EXPECT_EQ(median_launch_clock_mhz({3e-3, 1e-3, 2e-3, 4e-3}, {1600.0, 1980.0, 1700.0, 1500.0}), 1650.0);
+  EXPECT_FALSE(median_launch_clock_mhz({1e-3, 2e-3, 3e-3}, {1600.0, std::nullopt, 1700.0}).has_value());
+  EXPECT_FALSE(median_launch_clock_mhz({1e-3}, {}).has_value());
+  EXPECT_FALSE(median_launch_clock_mhz({}, {}).has_value());
+}
+
 TEST(Ceilings, SmClockFromSamples) {
   // 1.98 GHz: 19.8 million cycles over 10 ms; a second block at 1.755 GHz; a
   // third that never recorded (zeros) is ignored; median of two is their mean.
