@@ -193,19 +193,39 @@ void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std
   if (!ceilings.device)
     throw_bad_input(what + ": the peaks file names no GPU; measured peaks are only read with the GPU they were "
                            "measured on (flopscope ceilings writes it)");
-  // Nothing runs at half again its datasheet peak: such a "measurement" would
-  // make every measured MFU read 0.0 with no word said.
+  // Nothing runs at half again its datasheet peak, nor under 1% of it on a
+  // healthy GPU: such a "measurement" would make every measured MFU read 0.0
+  // (or thousands of percent) with no word said. DRAM bandwidth alike.
+  auto plausible = [&](const std::string& key, double measured, std::optional<double> sheet, double unit,
+                       const char* unit_name) {
+    if (!sheet || !(*sheet > 0) || (measured <= 1.5 * *sheet && measured >= 0.01 * *sheet)) return;
+    throw_bad_input(what + ": its measured " + key + " peak, " + fmt_fixed(measured / unit, 1) + " " + unit_name +
+                    ", is " + fmt_fixed(100 * measured / *sheet, 0) + "% of the datasheet's " +
+                    fmt_fixed(*sheet / unit, 1) + ": not a measurement of this GPU");
+  };
   for (const auto& [key, measured] : ceilings.peaks.measured->flops_per_s)
-    if (const auto sheet = lookup(ceilings.peaks.datasheet.flops_per_s, key); sheet && measured > 1.5 * *sheet)
-      throw_bad_input(what + ": its measured " + key + " peak, " + fmt_fixed(measured / 1e12, 1) + " TFLOP/s, is " +
-                      fmt_fixed(100 * measured / *sheet, 0) + "% of the datasheet's " + fmt_fixed(*sheet / 1e12, 1) +
-                      ": not a measurement of this GPU");
-  if (doc.device) {
-    const DeviceInfo &a = *doc.device, &b = *ceilings.device;
-    const bool same = !a.gpu_key.empty() && !b.gpu_key.empty() ? a.gpu_key == b.gpu_key : a.name == b.name;
-    if (!same)
-      throw_bad_input(what + ": the ceilings were measured on " + b.name + ", the results on " + a.name +
-                      "; measure ceilings on the same GPU model");
+    plausible(key, measured, lookup(ceilings.peaks.datasheet.flops_per_s, key), 1e12, "TFLOP/s");
+  if (ceilings.peaks.measured->dram_bytes_per_s > 0)
+    plausible("dram", ceilings.peaks.measured->dram_bytes_per_s, ceilings.peaks.datasheet.dram_bytes_per_s, 1e12,
+              "TB/s");
+  // The results must name their GPU too: without it a ceilings file of any
+  // model (an A100's beside H200 results) was taken in silence.
+  if (!doc.device)
+    throw_bad_input(what + ": the results name no GPU, so the peaks measured on " + ceilings.device->name +
+                    " cannot be matched to them; read the results without --peaks");
+  const DeviceInfo &a = *doc.device, &b = *ceilings.device;
+  // By database key; else by name and, where both say, SM count (a part the
+  // database did not take, a MIG slice or a cut-down one, has no key).
+  const bool same = !a.gpu_key.empty() && !b.gpu_key.empty()
+                        ? a.gpu_key == b.gpu_key
+                        : a.name == b.name && (a.sm_count <= 0 || b.sm_count <= 0 || a.sm_count == b.sm_count);
+  if (!same) {
+    // Same name, other SM count: say which, or the message would read "X, X".
+    auto named = [&](const DeviceInfo& d) {
+      return d.name + (a.name == b.name ? " with " + std::to_string(d.sm_count) + " SMs" : "");
+    };
+    throw_bad_input(what + ": the ceilings were measured on " + named(b) + ", the results on " + named(a) +
+                    "; measure ceilings on the same GPU model");
   }
   doc.peaks.measured = ceilings.peaks.measured;
 }

@@ -310,6 +310,32 @@ TEST(Cli, ReportReadsResultsAgainstCeilingsMeasuredApart) {
   expect_one_line_error(run_cli({"report", sample, "--peaks", dir + "/huge.json"}), 2,
                         "its measured bf16_tensor peak, 100000000.0 TFLOP/s, is 10106832% of the datasheet's 989.4: "
                         "not a measurement of this GPU");
+  // Far below, and DRAM bandwidth too (1e20 B/s read as a 2e9% roof).
+  ceilings = flopscope::read_results(fixture("handmade-h200.json"));
+  ceilings.peaks.measured->flops_per_s["bf16_tensor"] = 1e7;
+  flopscope::write_results(dir + "/tiny.json", ceilings);
+  expect_one_line_error(run_cli({"report", sample, "--peaks", dir + "/tiny.json"}), 2,
+                        "its measured bf16_tensor peak, 0.0 TFLOP/s, is 0% of the datasheet's 989.4");
+  ceilings = flopscope::read_results(fixture("handmade-h200.json"));
+  ceilings.peaks.measured->dram_bytes_per_s = 1e20;
+  flopscope::write_results(dir + "/fast.json", ceilings);
+  expect_one_line_error(run_cli({"report", sample, "--peaks", dir + "/fast.json"}), 2,
+                        "its measured dram peak, 100000000.0 TB/s, is");
+  // Results that name no GPU cannot be matched to the ceilings' GPU: an
+  // A100's were taken beside H200 results in silence.
+  flopscope::ResultsDoc results = flopscope::read_results(sample);
+  results.device.reset();
+  flopscope::write_results(dir + "/results-nodev.json", results);
+  expect_one_line_error(run_cli({"report", dir + "/results-nodev.json", "--peaks", fixture("handmade-h200.json")}), 2,
+                        "the results name no GPU, so the peaks measured on NVIDIA H200 cannot be matched to them");
+  // Without database keys, the name and SM count must both agree (a MIG
+  // slice or cut-down part under the same name is another GPU).
+  results = flopscope::read_results(sample);
+  results.device->gpu_key.clear();
+  results.device->sm_count = 16;
+  flopscope::write_results(dir + "/slice.json", results);
+  expect_one_line_error(run_cli({"report", dir + "/slice.json", "--peaks", fixture("handmade-h200.json")}), 2,
+                        "the ceilings were measured on NVIDIA H200 with 132 SMs, the results on NVIDIA H200 with 16 SMs");
 }
 
 TEST(Cli, ReportEscapesNamesInEveryOutput) {
