@@ -97,10 +97,13 @@ int run_ceilings_command(const CeilingsOptions& o) {
     only.push_back(*b);
   }
   const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu, one line
-  if (o.device < 0 || size_t(o.device) >= devs.size())
-    throw_bad_input("--device " + std::to_string(o.device) + ": " + std::to_string(devs.size()) +
-                    " GPU(s) visible");
-  const DeviceInfo& dev = devs[size_t(o.device)];
+  // CUDA ordinal o.device, the one the benchmarks run on: query_devices()
+  // leaves out a device it cannot describe, so its index may name another.
+  const std::optional<DeviceInfo> found = o.device >= 0 ? query_device(o.device) : std::nullopt;
+  if (!found)
+    throw_bad_input("--device " + std::to_string(o.device) + ": no such GPU (" + std::to_string(devs.size()) +
+                    " visible and described; see `flopscope devices`)");
+  const DeviceInfo& dev = *found;
 
   ResultsDoc doc = new_results_doc();
   doc.device = dev;
