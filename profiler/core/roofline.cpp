@@ -1,6 +1,7 @@
 #include "flopscope/roofline.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "flopscope/error.h"
 
@@ -9,8 +10,9 @@ namespace flopscope {
 const char* to_string(Bound b) { return b == Bound::memory ? "memory" : "compute"; }
 
 double ridge_point(double peak_flops_per_s, double bytes_per_s) {
-  if (peak_flops_per_s <= 0 || bytes_per_s <= 0)
-    throw_bad_input("ridge point needs a positive peak and bandwidth");
+  // Written so that NaN fails too (every comparison with NaN is false).
+  if (!(peak_flops_per_s > 0) || !(bytes_per_s > 0) || std::isinf(peak_flops_per_s) || std::isinf(bytes_per_s))
+    throw_bad_input("ridge point needs a positive, finite peak and bandwidth");
   return peak_flops_per_s / bytes_per_s;
 }
 
@@ -20,9 +22,9 @@ Bound classify(double intensity, double ridge) {
 
 RooflinePoint roofline(double flops, double bytes, double seconds, double peak_flops_per_s,
                        double bytes_per_s) {
-  if (bytes <= 0) throw_bad_input("roofline needs a positive byte count");
-  if (seconds <= 0) throw_bad_input("roofline needs a positive time");
-  if (flops < 0) throw_bad_input("roofline needs a non-negative FLOP count");
+  if (!(bytes > 0) || std::isinf(bytes)) throw_bad_input("roofline needs a positive, finite byte count");
+  if (!(seconds > 0) || std::isinf(seconds)) throw_bad_input("roofline needs a positive, finite time");
+  if (!(flops >= 0) || std::isinf(flops)) throw_bad_input("roofline needs a non-negative, finite FLOP count");
   RooflinePoint p;
   p.intensity = flops / bytes;
   p.ridge = ridge_point(peak_flops_per_s, bytes_per_s);

@@ -46,6 +46,18 @@ TEST(Roofline, RejectsBadInput) {
   EXPECT_THROW(roofline(1, 0, 1, 1, 1), Error);
   EXPECT_THROW(roofline(1, 1, 0, 1, 1), Error);
   EXPECT_THROW(roofline(-1, 1, 1, 1, 1), Error);
+  // NaN fails every comparison: it passed the checks and came out as
+  // "100%, compute-bound" from a library caller's NaN byte count.
+  const double nan = std::nan(""), inf = INFINITY;
+  for (double bad : {nan, inf}) {
+    EXPECT_THROW(roofline(bad, 1, 1, 1, 1), Error);
+    EXPECT_THROW(roofline(1, bad, 1, 1, 1), Error);
+    EXPECT_THROW(roofline(1, 1, bad, 1, 1), Error);
+    EXPECT_THROW(roofline(1, 1, 1, bad, 1), Error);
+    EXPECT_THROW(roofline(1, 1, 1, 1, bad), Error);
+    EXPECT_THROW(ridge_point(bad, 1), Error);
+    EXPECT_THROW(ridge_point(1, bad), Error);
+  }
 }
 
 TEST(Utilization, NamesItsDenominator) {

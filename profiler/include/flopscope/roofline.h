@@ -11,7 +11,8 @@ namespace flopscope {
 enum class Bound { memory, compute };
 const char* to_string(Bound b);
 
-/// FLOP per byte at which the sloped memory roof meets the flat compute roof.
+/// FLOP per byte at which the sloped memory roof meets the flat compute roof;
+/// throws bad_input unless both are positive and finite.
 double ridge_point(double peak_flops_per_s, double bytes_per_s);
 
 /// A kernel is memory-bound when its intensity is below the ridge, and
@@ -27,7 +28,8 @@ struct RooflinePoint {
   Bound bound = Bound::memory;
 };
 
-/// Throws bad_input when bytes or seconds are not positive.
+/// Throws bad_input when bytes or seconds are not positive, FLOPs negative, a
+/// peak or bandwidth not positive, or any of them NaN or infinite.
 RooflinePoint roofline(double flops, double bytes, double seconds, double peak_flops_per_s,
                        double bytes_per_s);
 
