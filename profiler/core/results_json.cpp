@@ -315,6 +315,17 @@ std::string to_json_text(const ResultsDoc& doc, int indent) {
     throw_bad_input("results not written: runs[" + std::to_string(rep->first) + "] and runs[" +
                     std::to_string(rep->second) + "] are the same run (" + run_key_label(doc.runs[rep->second]) +
                     "), and a results file holds each run once");
+  // Nor one whose derived figures the reader refuses: a library caller's run
+  // that overflowed (written as null) or was never derived (no bound).
+  for (size_t i = 0; i < doc.runs.size(); ++i) {
+    const Derived& d = doc.runs[i].derived;
+    const std::string which = "results not written: runs[" + std::to_string(i) + "] (" + run_key_label(doc.runs[i]) + ")";
+    if (!derived_is_finite(d))
+      throw_bad_input(which + ": a derived figure is not finite (its FLOPs or bytes over its time overflow)");
+    if (d.bound != "memory" && d.bound != "compute" && d.bound != "unknown")
+      throw_bad_input(which + ": derived.bound is '" + d.bound +
+                      "', not memory, compute or unknown (call compute_derived before writing)");
+  }
   json j;
   j["schema"] = doc.schema;
   j["tool"] = {{"name", "flopscope"}, {"version", doc.tool_version}, {"commit", doc.tool_commit}};

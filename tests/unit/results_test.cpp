@@ -97,6 +97,33 @@ TEST(Results, TwoRunsWithOneKeyAreNotWritten) {
   EXPECT_EQ(parse_results(to_json_text(doc), "mem").runs.size(), 3u);
 }
 
+// A run whose derived figures overflowed, or that was never derived, is not
+// written: the reader refused the file the writer called a success.
+TEST(Results, RunsTheReaderWouldRefuseAreNotWritten) {
+  ResultsDoc doc = test::sample_doc();
+  doc.runs[0].model.flops = 1e308;
+  doc.runs[0].time_s.median = 1e-9;
+  compute_derived(doc.runs[0], doc.peaks.datasheet);
+  ASSERT_FALSE(derived_is_finite(doc.runs[0].derived));
+  try {
+    (void)to_json_text(doc);
+    ADD_FAILURE() << "wrote a run with a figure that is not finite";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("results not written: runs[0] (" + doc.runs[0].id), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("a derived figure is not finite"), std::string::npos) << e.what();
+  }
+  doc = test::sample_doc();
+  doc.runs[1].derived = Derived{};  // never derived
+  try {
+    (void)to_json_text(doc);
+    ADD_FAILURE() << "wrote a run that was never derived";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("derived.bound is '', not memory, compute or unknown"), std::string::npos)
+        << e.what();
+  }
+}
+
 // A clock the reader refuses (a failed probe's 0.2 or 1e6 MHz) is not written,
 // so every file the writer makes can be read back.
 TEST(Results, ImplausibleClockIsLeftOut) {

@@ -187,8 +187,9 @@ const char* build_commit();
 /// A new document stamped with this tool's version, commit and the time now.
 ResultsDoc new_results_doc();
 
-/// Throws bad_input, writing nothing, when two runs share a run_key: the
-/// reader would refuse the file.
+/// Throws bad_input, writing nothing, when two runs share a run_key, or a run's
+/// derived block holds a figure that is not finite or a bound other than
+/// memory/compute/unknown (never derived): the reader would refuse the file.
 std::string to_json_text(const ResultsDoc& doc, int indent = 2);
 /// Validates as it parses (docs/results-format.md, "Validation"); errors name
 /// `origin` and the JSON path, e.g. "r.json: $.runs[2].time_s.median: expected
