@@ -261,6 +261,11 @@ uint64_t counter_range_bytes_bound(const CounterRange& r) {
 }
 
 std::string serialize_counter_file(const CounterFile& f, size_t max_bytes) {
+  // Never a file the parser refuses: a range must name an image the file holds.
+  for (const CounterRange& r : f.ranges)
+    if (r.image >= f.counter_images.size())
+      throw_bad_input("counter file not written: range " + std::to_string(r.launch) + " refers to counter image " +
+                      std::to_string(r.image) + " of " + std::to_string(f.counter_images.size()));
   const std::string meta = meta_text(f);
   uint64_t size = kHeaderBytes + 2 * kSectionHeaderBytes + meta.size() + f.config_image.size() + kTrailerBytes;
   for (const auto& img : f.counter_images) size += kSectionHeaderBytes + img.size();
@@ -480,7 +485,11 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
 std::set<uint32_t> counter_images_read(const CounterFile& f) {
   std::set<uint32_t> read;
   for (const auto& r : f.ranges) {
-    if (f.counter_images.at(r.image).empty())
+    // A CounterFile built in code, not parsed (the parser refuses this itself).
+    if (r.image >= f.counter_images.size())
+      throw_bad_input("range " + std::to_string(r.launch) + " refers to counter image " + std::to_string(r.image) +
+                      " of " + std::to_string(f.counter_images.size()));
+    if (f.counter_images[r.image].empty())
       throw_bad_input("counter image " + std::to_string(r.image) +
                       " is empty: the session recorded no counter data for range " +
                       std::to_string(r.launch));
