@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "flopscope/device.h"
+#include "flopscope/error.h"  // clipped
 
 using namespace flopscope;
 
@@ -36,4 +37,15 @@ TEST(DeviceCountFailure, NamesTheCauseAndTheFix) {
   EXPECT_NE(stub.find("LD_LIBRARY_PATH"), std::string::npos) << stub;
   EXPECT_EQ(device_count_failure(802, "system not yet initialized", 13000, 13000),
             "CUDA cannot list devices: system not yet initialized");
+}
+
+// A message quotes what the user gave cut to 60 bytes: the cut once split a
+// UTF-8 character, leaving an invalid byte in the error line.
+TEST(Clipped, CutsWholeCharacters) {
+  EXPECT_EQ(flopscope::clipped("short"), "short");
+  const std::string e = "\xC3\xA9";  // é, two bytes
+  const std::string s = std::string(59, 'a') + e + "tail";
+  EXPECT_EQ(flopscope::clipped(s), std::string(59, 'a') + "...");
+  EXPECT_EQ(flopscope::clipped(std::string(58, 'a') + e + "tail"), std::string(58, 'a') + e + "...");
+  EXPECT_EQ(flopscope::clipped(std::string(70, 'a')), std::string(60, 'a') + "...");
 }

@@ -47,6 +47,8 @@ std::string read_nvidia_driver();
 
 /// The peaks to judge a device by: its datasheet when it is in the database,
 /// otherwise derived from its architecture, SM count and reported clock.
+/// Throws Error(failure) naming the compute capability when its architecture
+/// has no rates in the database either.
 PeakTable peaks_for_device(const DeviceInfo& d);
 
 }  // namespace flopscope

@@ -57,9 +57,12 @@ inline std::string one_line(const std::string& s) {
 }
 
 /// What the user gave, cut to `n` bytes and "..." for a message: a 100 kB
-/// argument made a 200 kB error "line".
+/// argument made a 200 kB error "line". The cut backs off to a character's
+/// first byte, so that no UTF-8 character is split into an invalid byte.
 inline std::string clipped(const std::string& s, size_t n = 60) {
-  return s.size() > n ? s.substr(0, n) + "..." : s;
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] continues a character
+  return s.substr(0, n) + "...";
 }
 
 class Error : public std::runtime_error {

@@ -101,6 +101,7 @@ class Session {
   /// not permitted (the message says how to enable them) or another profiler
   /// is attached (named). A device or chip that cannot be profiled at all does
   /// not throw: counters_enabled() is false and notes() say why (timing only).
+  /// Throws Error(bad_input) for options that cannot work (ranges_per_batch 0).
   explicit Session(SessionOptions opt = {});
   ~Session();
   Session(const Session&) = delete;

@@ -68,7 +68,8 @@ std::string first_columns(const std::string& s, size_t n);
 std::string fmt_si(double v);
 /// The items with `sep` between them ("a, b, c"), for lists in messages.
 std::string joined(const std::vector<std::string>& items, std::string_view sep = ", ");
-/// Seconds in the most readable unit: "812 us", "1.42 ms", "2.10 s".
+/// Seconds in the most readable unit, three or four significant digits:
+/// "608 ns", "8.12 us", "812.0 us", "1.420 ms", "2.10 s".
 std::string fmt_time(double seconds);
 
 }  // namespace flopscope
