@@ -38,7 +38,8 @@ struct BenchOptions {
   int max_reps = 2000;        ///< and at most
   double min_time_s = 0.1;    ///< summed kernel time to reach before stopping
   int warmup_reps = 2;        ///< untimed runs first, at least
-  /// and at least this long: past the power cap's onset, so that the timed
+  /// and this long, with at most 1000 runs more (a kernel under 250 us warms
+  /// for less): past the power cap's onset, so that the timed
   /// repetitions are not a staircase from burst to capped clocks (on the H200
   /// cuBLAS BF16 at 8192^3 ran its first 24 timed repetitions, 33 ms after a
   /// 20 ms warm-up, at full speed before its 700 W cap took hold; with that

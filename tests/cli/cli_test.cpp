@@ -542,7 +542,8 @@ TEST(Cli, OptionValuesAreCheckedInOneShortLine) {
   // Every time is kept: past a million, the results file would be too big to read.
   expect_one_line_error(run_cli({"bench", "--reps", "1000001"}), 2,
                         "--reps 1000001 is too many: at most 1000000");
-  expect_one_line_error(run_cli({"bench", "--warmup", "999999999"}), 2, "--warmup 999999999 is too many");
+  expect_one_line_error(run_cli({"bench", "--warmup", "999999999"}), 2,
+                        "--warmup 999999999 is too many: at most 1000000 untimed runs");
   // The internal options of the process that goes on after a fault.
   expect_one_line_error(run_cli({"bench", "--resumed"}), 2, "--resumed and --ids go together");
   expect_one_line_error(run_cli({"bench", "--ids", "gemm.naive.fp32", "--resumed", "--kernel", "memory"}), 2,

@@ -96,6 +96,18 @@ TEST(BenchCommand, AlignmentRejectionNamesTheConstraint) {
   EXPECT_EQ(lines(r.err), 1u) << r.err;
 }
 
+// Every time of every run goes into one file: 28 GEMM runs of a million
+// repetitions would make one no command reads back (over 256 MiB). Refused
+// before any GPU work, with the count.
+TEST(BenchCommand, RepetitionsOverAllRunsAreBoundedByTheFile) {
+  const auto r = run_cli({"bench", "--kernel", "^gemm\\.", "--reps", "1000000"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("times, more than the 7000000 a results file holds"), std::string::npos) << r.err;
+  const auto one = run_cli({"bench", "--kernel", "^gemm\\.naive\\.fp32$", "--reps", "1000000"});
+  EXPECT_EQ(one.err.find("a results file holds"), std::string::npos) << one.err;  // one run fits
+}
+
 TEST(BenchCommand, NoGpuStopsWithOneLine) {
   if (gpu_present()) GTEST_SKIP() << "a GPU is present: the no-GPU path cannot be exercised here";
   const auto r = run_cli({"bench", "--kernel", "gemm.naive.fp32", "--shape", "tiny"});

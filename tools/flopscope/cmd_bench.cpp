@@ -33,16 +33,18 @@
 namespace flopscope::cli {
 namespace {
 
-// Every sample is kept, in memory and in the results file (about 30 bytes
-// each), which flopscope reads up to 256 MiB.
+// Every timed sample is kept, in memory and in the results file (about 33
+// bytes each), which flopscope reads up to 256 MiB: per run, and over all the
+// runs of one file (nine runs of 1,000,000 made a 282 MiB file nothing read).
 constexpr int kMaxRepetitions = 1'000'000;
+constexpr int64_t kMaxSamplesPerFile = 7'000'000;
 
 struct BenchCliOptions {
   std::string kernel;               // regex over ids
   std::vector<std::string> dtypes;  // empty: any
   std::string shape;                // preset, NAME=V,... or AxBxC; empty: defaults
   std::optional<int> reps;          // none: until min count and min time
-  std::optional<int> warmup;        // none: at least 2 runs and 0.25 s
+  std::optional<int> warmup;        // none: at least 2 runs, then up to 0.25 s or 1000 more
   double min_time_s = 0.1;
   std::string out;
   bool no_validate = false;
@@ -118,8 +120,16 @@ Plan plan_runs(const BenchCliOptions& o) {
 void print_progress_done(const RunRecord& r) {
   std::string valid = "not validated";
   if (r.validation) {
-    valid = r.validation->passed ? "valid" : "INVALID";
-    valid += " (rel " + fmt_si(r.validation->rel_l2_err) + ")";
+    // Two significant digits: two decimals read "rel 0.00" for every error
+    // under 0.005, a failing FP32 run's 3e-5 included.
+    auto sig2 = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2g", v);
+      return std::string(buf);
+    };
+    const Validation& v = *r.validation;
+    valid = std::string(v.passed ? "valid" : "INVALID") + " (rel " + sig2(v.rel_l2_err) + ", worst element " +
+            sig2(v.max_rel_err) + ", tolerance " + sig2(v.tolerance) + ")";
   }
   // What NVML saw hold the clocks down while the repetitions ran (power cap,
   // thermal...), with the power drawn: a reason for a slow median.
@@ -128,10 +138,13 @@ void print_progress_done(const RunRecord& r) {
     held = ", clocks held down: " + clock_limits_text(*r.clock_limits);
     if (r.power_w) held += " (" + fmt_fixed(*r.power_w, 0) + " W)";
   }
-  std::fprintf(stderr, "    %s median, %.1f TFLOP/s%s, %s%s\n", fmt_time(r.time_s.median).c_str(),
-               r.derived.tflops_model,
-               r.derived.mfu ? (", MFU " + fmt_fixed(*r.derived.mfu * 100, 1) + "%").c_str() : "",
-               valid.c_str(), held.c_str());
+  // A kernel that only moves data: its bandwidth, not 0.0 TFLOP/s.
+  const std::string rate = r.model.flops > 0 || !(r.time_s.median > 0)
+                               ? fmt_fixed(r.derived.tflops_model, 1) + " TFLOP/s" +
+                                     (r.derived.mfu ? ", MFU " + fmt_fixed(*r.derived.mfu * 100, 1) + "%" : "")
+                               : fmt_fixed(r.model.bytes / r.time_s.median / 1e9, 0) + " GB/s";
+  std::fprintf(stderr, "    %s median, %s, %s%s\n", fmt_time(r.time_s.median).c_str(), rate.c_str(), valid.c_str(),
+               held.c_str());
 }
 
 
@@ -200,6 +213,11 @@ int run_bench(const BenchCliOptions& o) {
   if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, bytes, flops or roofline)");
 
   const Plan plan = plan_runs(o);
+  if (o.reps && int64_t(*o.reps) * int64_t(plan.runs.size()) > kMaxSamplesPerFile)
+    throw_bad_input("--reps " + std::to_string(*o.reps) + " over " + std::to_string(plan.runs.size()) +
+                    " runs keeps " + std::to_string(int64_t(*o.reps) * int64_t(plan.runs.size())) +
+                    " times, more than the " + std::to_string(kMaxSamplesPerFile) +
+                    " a results file holds (flopscope reads files up to 256 MiB): fewer --reps or fewer kernels");
 
   // Throws no_gpu without a GPU: one line on stderr, before any "skipping" line.
   kernels::Harness harness(o.device);
@@ -381,7 +399,8 @@ void add_bench_command(Command app) {
   sub.add_option("--reps", o->reps, "Exactly N timed repetitions, at most 1000000 (default: until 10 and 0.1 s)")
       .transform(positive_integer());
   sub.add_option("--warmup", o->warmup,
-                  "Exactly N untimed warm-up runs, 1 to 1000000 (default: at least 2 and 0.25 s); with --reps, "
+                  "Exactly N untimed warm-up runs, 1 to 1000000 (default: at least 2, then up to 0.25 s or 1000 "
+                  "more); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
       .transform(positive_integer());
   sub.add_option("--min-time", o->min_time_s,
@@ -427,10 +446,12 @@ void add_bench_command(Command app) {
         (!o->counter_tensor.empty() && !o->resumed))
       throw_bad_input("--resumed and --ids go together, without --kernel or --dtype, and --counter-tensor only with "
                       "them (all are internal: bench passes them to the process that goes on after a fault)");
-    for (const auto& [flag, n] : {std::pair{"--reps", o->reps}, {"--warmup", o->warmup}})
-      if (n && *n > kMaxRepetitions)
-        throw_bad_input(std::string(flag) + " " + std::to_string(*n) + " is too many: at most " +
-                        std::to_string(kMaxRepetitions) + " (every time is kept, in memory and in the results file)");
+    if (o->reps && *o->reps > kMaxRepetitions)
+      throw_bad_input("--reps " + std::to_string(*o->reps) + " is too many: at most " +
+                      std::to_string(kMaxRepetitions) + " (every time is kept, in memory and in the results file)");
+    if (o->warmup && *o->warmup > kMaxRepetitions)
+      throw_bad_input("--warmup " + std::to_string(*o->warmup) + " is too many: at most " +
+                      std::to_string(kMaxRepetitions) + " untimed runs");
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, bytes, flops or roofline");
     if (o->replay != "kernel" && o->metrics == "none")
