@@ -228,22 +228,38 @@ std::optional<double> read_number(const char* path) {
   return std::nullopt;
 }
 
+// The value of `key` in a "key value" per line file (memory.stat), or 0.
+double stat_value(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string k;
+  double v = 0;
+  while (in >> k >> v)
+    if (k == key) return v;
+  return 0;
+}
+
 }  // namespace
 
-double available_host_bytes() {
+double available_host_bytes(const std::string& root) {
   double avail = -1;
-  std::ifstream meminfo("/proc/meminfo");
+  std::ifstream meminfo(root + "/proc/meminfo");
   std::string line;
   double kib = 0;
   while (std::getline(meminfo, line))
     if (std::sscanf(line.c_str(), "MemAvailable: %lf kB", &kib) == 1) avail = kib * 1024.0;
-  // In a container the cgroup's limit binds first (v2, then v1's files).
-  for (const auto& [limit, usage] : {std::pair{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
-                                     {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                      "/sys/fs/cgroup/memory/memory.usage_in_bytes"}}) {
-    const auto max = read_number(limit), used = read_number(usage);
+  // In a container the cgroup's limit binds first (v2, then v1's files). Its
+  // usage counts the page cache, of which the inactive part is given back on
+  // demand (the working set the kubelet uses): a container that had just read
+  // large files was refused memory it had.
+  const std::string cg = root + "/sys/fs/cgroup";
+  for (const auto& [limit, usage, stat, inactive] :
+       {std::tuple{cg + "/memory.max", cg + "/memory.current", cg + "/memory.stat", "inactive_file"},
+        std::tuple{cg + "/memory/memory.limit_in_bytes", cg + "/memory/memory.usage_in_bytes",
+                   cg + "/memory/memory.stat", "total_inactive_file"}}) {
+    const auto max = read_number(limit.c_str()), used = read_number(usage.c_str());
     if (max && used && *max < 1e18) {  // v1 writes "no limit" as about 2^63
-      const double left = std::max(0.0, *max - *used);
+      const double working = std::max(0.0, *used - stat_value(stat, inactive));
+      const double left = std::max(0.0, *max - working);
       avail = avail < 0 ? left : std::min(avail, left);
       break;
     }

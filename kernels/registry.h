@@ -202,9 +202,10 @@ enum class Memory { device, host };
 std::string fit_problem(const std::string& what, double needed, double free_bytes, Memory where = Memory::device);
 
 /// The host memory available for new allocations: MemAvailable in
-/// /proc/meminfo, or what the cgroup's limit leaves if less; -1 when neither
-/// can be read.
-double available_host_bytes();
+/// /proc/meminfo, or what the cgroup's limit leaves if less (its usage less
+/// the inactive page cache, which is reclaimed on demand); -1 when neither can
+/// be read. `root` prefixes the paths (tests).
+double available_host_bytes(const std::string& root = "");
 
 /// "m=4096 n=4096 k=4096" without the NVTX-unfriendly spaces: "m4096_n4096_k4096".
 std::string shape_tag(const Shape& s);

@@ -4,8 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <vector>
+
+#include "cli/run_cli.h"  // temp_dir
 
 #include "common/tile_math.h"
 #include "common/validate.h"
@@ -331,6 +336,26 @@ TEST(FitProblem, RefusesWithBothNumbers) {
 TEST(FitProblem, AvailableHostBytesAreRead) {
   // (host_bytes_of itself: Registry.GemmModelAndBytes, worked by hand.)
   EXPECT_GT(available_host_bytes(), 0) << "/proc/meminfo has MemAvailable on Linux";
+}
+
+// A container's cgroup usage counts the page cache; its inactive part is given
+// back on demand, so it is not counted as used (a container that had just read
+// large files was refused memory it had).
+TEST(FitProblem, CgroupPageCacheIsNotCountedAsUsed) {
+  namespace fs = std::filesystem;
+  const std::string root = flopscope::test::temp_dir();
+  const double gib = double(1 << 30);
+  fs::create_directories(root + "/proc");
+  fs::create_directories(root + "/sys/fs/cgroup");
+  std::ofstream(root + "/proc/meminfo") << "MemTotal: 134217728 kB\nMemAvailable: 125829120 kB\n";  // 120 GiB
+  std::ofstream(root + "/sys/fs/cgroup/memory.max") << uint64_t(32 * gib) << "\n";
+  std::ofstream(root + "/sys/fs/cgroup/memory.current") << uint64_t(30 * gib) << "\n";
+  EXPECT_DOUBLE_EQ(available_host_bytes(root), 2 * gib);  // no memory.stat: all of it used
+  std::ofstream(root + "/sys/fs/cgroup/memory.stat") << "anon 4294967296\nfile 25769803776\ninactive_file "
+                                                     << uint64_t(20 * gib) << "\nactive_file 5368709120\n";
+  EXPECT_DOUBLE_EQ(available_host_bytes(root), 22 * gib);
+  std::ofstream(root + "/sys/fs/cgroup/memory.max") << "max\n";  // no limit: MemAvailable
+  EXPECT_DOUBLE_EQ(available_host_bytes(root), 120 * gib);
 }
 
 TEST(ShapeTag, NoSpaces) {
