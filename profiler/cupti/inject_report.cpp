@@ -187,11 +187,15 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
     total.buffers_cut_short += k.buffers_cut_short;
     total.launches_captured += k.launches_captured;
     total.nvtx_unmatched += k.nvtx_unmatched;
-    if (s.state.rfind("signal ", 0) == 0)
+    const bool signalled = s.state.rfind("signal ", 0) == 0;
+    // Still running first: a process that handled a signal and went on was
+    // reported only as having received it.
+    if (s.still_running)
+      o.notes.push_back(who(s) + " was still running when '" + app_name + "' ended" +
+                        (signalled ? " (it had handled " + s.state + ")" : "") +
+                        ": results are from its last write, and it is no longer profiled");
+    else if (signalled)
       o.notes.push_back(who(s) + " received " + s.state + "; results are what it had collected by then");
-    else if (s.still_running)
-      o.notes.push_back(who(s) + " was still running when '" + app_name +
-                        "' ended: results are from its last periodic write, and it is no longer profiled");
     else if (s.state == "started")
       o.notes.push_back(who(s) + " ended (killed or crashed) while the injection library started, before its "
                         "first write: nothing of it was recorded");

@@ -1663,6 +1663,11 @@ TEST(ProfileJudge, ProcessesWithoutAFinalWriteAreNotSaidToHaveRunNothing) {
   EXPECT_NE(killed.find("ended without running its exit handlers"), std::string::npos) << killed;
   EXPECT_NE(left.find("process 5 was still running when 'app' ended"), std::string::npos) << left;
   EXPECT_EQ(left.find("ended without running its exit handlers"), std::string::npos) << left;
+  // One that handled a signal and went on is still running, not only signalled.
+  const std::string handled = notes_of("signal 2", true);
+  EXPECT_NE(handled.find("process 5 was still running when 'app' ended (it had handled signal 2)"), std::string::npos)
+      << handled;
+  EXPECT_NE(notes_of("signal 2", false).find("process 5 received signal 2;"), std::string::npos);
 }
 
 TEST(ProfileJudge, ExitCodesAndNotes) {
