@@ -97,7 +97,13 @@ std::optional<double> metric_value(const RunRecord& r, const std::string& metric
     why = "bandwidth needs model bytes and a time, absent in this run";
     return std::nullopt;
   }
-  if (metric == "ai") return d.ai_dram;
+  if (metric == "ai") {
+    // As the views show it: a model of no bytes has no intensity (0 would
+    // read as a run that only moves data).
+    if (const auto ai = shown_model_intensity(r)) return ai;
+    why = "ai needs a model that counts bytes, absent in this run";
+    return std::nullopt;
+  }
   if (metric == "roof") {
     // pct_of_roof reads 0, not absent, where the run has no roofline position.
     if (d.bound != "unknown") return d.pct_of_roof / 100;

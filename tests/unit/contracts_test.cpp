@@ -373,6 +373,18 @@ TEST(ContractCheck, RunsWithoutAModelSayWhy) {
   EXPECT_TRUE(only_result(check("gemm.mma_sync.bf16 : hfu >= 0.001", doc)).passed);
   const auto roof = check("gemm.mma_sync.bf16 : roof >= 0.1", doc);
   EXPECT_EQ(only_result(roof).detail, "no roofline position (no DRAM bandwidth peak, or no bytes, for this run)");
+  // A model of FLOPs and no bytes has no intensity, as the views show it: `ai`
+  // read 0 and failed `ai >= 10` on a figure the report said did not exist.
+  for (RunRecord& r : doc.runs)
+    if (r.variant == "mma_sync") {
+      r.model.flops = 1e12;
+      r.model.bytes = 0;
+      compute_derived(r, doc.peaks.datasheet);
+    }
+  const auto ai = check("gemm.mma_sync.bf16 : ai >= 10", doc);
+  EXPECT_FALSE(only_result(ai).passed);
+  EXPECT_NE(only_result(ai).detail.find("ai needs a model that counts bytes, absent in this run"), std::string::npos)
+      << only_result(ai).detail;
 }
 
 // Found by review: without a peak for its precision a run's pct_of_roof is 0,
