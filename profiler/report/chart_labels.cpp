@@ -341,9 +341,11 @@ void place_point_labels(RooflineChart& c) {
     // alone, 300 runs at one place took every label from an outlier beside them.
     constexpr double kSpot = 12;  // SVG units: points closer than this share a spot
     std::set<std::pair<long, long>> spots;
-    std::stable_partition(labelled.begin(), labelled.end(), [&](const ChartPoint* p) {
-      return spots.insert({std::lround(p->x / kSpot), std::lround(p->y / kSpot)}).second;
-    });
+    std::vector<ChartPoint*> first, rest;
+    for (ChartPoint* p : labelled)
+      (spots.insert({std::lround(p->x / kSpot), std::lround(p->y / kSpot)}).second ? first : rest).push_back(p);
+    first.insert(first.end(), rest.begin(), rest.end());
+    labelled = std::move(first);
     for (size_t i = kMaxLabels; i < labelled.size(); ++i) labelled[i]->labelled = false;
     c.unlabelled_runs = labelled.size() - kMaxLabels;
     labelled.resize(kMaxLabels);

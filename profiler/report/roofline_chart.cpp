@@ -173,9 +173,11 @@ std::vector<OmittedGroup> group_omitted(const std::vector<ChartOmitted>& omitted
 std::string levels_without_roof_note(const RooflineChart& c) {
   if (c.levels_without_roof.empty()) return "";
   const std::string levels = joined(c.levels_without_roof, " and ");
-  return levels + " points not drawn: the peaks give no " + levels +
-         " bandwidth to read them against (`flopscope report --peaks` with a `flopscope ceilings` file adds "
-         "the measured ones)";
+  return levels + " points not drawn: " +
+         (c.measured_peaks ? "the measured peaks give no " + levels + " bandwidth to read them against (the "
+                                 "ceilings run did not measure it)"
+                           : "the datasheet peaks give no " + levels + " bandwidth to read them against ('flopscope "
+                                 "report --peaks FILE' with a 'flopscope ceilings' file adds the measured ones)");
 }
 
 std::string precision_color(const std::string& key) {
@@ -238,6 +240,7 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
     c.doc = sources[s].doc;
     c.family = sources[s].family;
     c.title = c.family.empty() ? labels[c.doc] : c.family + (docs.size() > 1 ? " (" + labels[c.doc] + ")" : "");
+    c.measured_peaks = doc.peaks.measured.has_value();
     add_compute_roofs(c, doc.peaks.datasheet, false);
     if (doc.peaks.measured) add_compute_roofs(c, *doc.peaks.measured, true);
     add_memory_roofs(c, doc.peaks.datasheet, false);
@@ -739,12 +742,16 @@ ChartBody chart_body(const RooflineChart& c) {
   }
   if (c.unlabelled_runs > 0) {
     ly += 16;
-    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">unlabelled: " << c.unlabelled_runs << " runs (hover)</text>\n";
+    o << "<g class=\"omitted\"><title>At most " << chart::kMaxLabels
+      << " runs are labelled; hover any point for its run</title><text x=\""
+      << num(lx) << "\" y=\"" << num(ly) << "\">unlabelled: " << c.unlabelled_runs
+      << (c.unlabelled_runs == 1 ? " run" : " runs") << " (hover points)</text></g>\n";
   }
   if (!c.levels_without_roof.empty()) {
     ly += 16;
     o << "<g class=\"omitted\"><title>" << html_escape(levels_without_roof_note(c)) << "</title><text x=\""
-      << num(lx) << "\" y=\"" << num(ly) << "\">L2/L1: no roof, not drawn</text></g>\n";
+      << num(lx) << "\" y=\"" << num(ly) << "\">" << joined(c.levels_without_roof, ", ")
+      << ": no roof, not drawn</text></g>\n";
   }
   if (!c.levels_omitted.empty()) {
     ly += 16;

@@ -186,16 +186,21 @@ TEST(RooflineChart, LevelsWithoutARoofAreNotDrawn) {
   ASSERT_FALSE(c.level_links.empty());
   for (const auto& p : c.points) EXPECT_NE(p.level, "l1") << p.id;
   EXPECT_EQ(c.levels_without_roof, std::vector<std::string>{"L1/TEX"});
+  // Said of L1/TEX alone, and of the measured peaks the file has.
+  EXPECT_NE(render_roofline_svg(c).find(">L1/TEX: no roof, not drawn</text>"), std::string::npos);
+  EXPECT_EQ(levels_without_roof_note(c), "L1/TEX points not drawn: the measured peaks give no L1/TEX bandwidth to "
+                                         "read them against (the ceilings run did not measure it)");
   doc.peaks.measured.reset();
   c = build_roofline_chart(doc);
   EXPECT_TRUE(c.level_links.empty());
   for (const auto& p : c.points) EXPECT_EQ(p.level, "dram") << p.id;
   EXPECT_EQ(c.levels_without_roof, (std::vector<std::string>{"L2", "L1/TEX"}));
   const std::string note = levels_without_roof_note(c);
-  EXPECT_EQ(note.rfind("L2 and L1/TEX points not drawn: the peaks give no L2 and L1/TEX bandwidth", 0), 0u) << note;
-  EXPECT_NE(render_roofline_svg(c).find("L2/L1: no roof, not drawn"), std::string::npos);
+  EXPECT_NE(render_roofline_svg(c).find(">L2, L1/TEX: no roof, not drawn</text>"), std::string::npos);
+  EXPECT_NE(note.find("the datasheet peaks give no L2 and L1/TEX bandwidth"), std::string::npos) << note;
   EXPECT_NE(render_report_markdown({doc}).find(note), std::string::npos);
-  EXPECT_NE(render_report_html({doc}).find(note), std::string::npos);
+  EXPECT_NE(render_report_html({doc}).find("<p class=\"muted\">L2 and L1/TEX points not drawn: the datasheet peaks"),
+            std::string::npos);
 }
 
 // Runs left off the chart for one reason are listed once per reason, each
@@ -363,7 +368,7 @@ TEST(RooflineChart, ManyRunsKeepAReadableNumberOfLabels) {
   EXPECT_EQ(labelled, 200);
   EXPECT_GE(c.points.size(), 1000u);  // every run is still drawn
   EXPECT_EQ(c.unlabelled_runs, 800u);
-  EXPECT_NE(render_roofline_svg(c).find(">unlabelled: 800 runs (hover)</text>"), std::string::npos);
+  EXPECT_NE(render_roofline_svg(c).find(">unlabelled: 800 runs (hover points)</text>"), std::string::npos);
   // An outlier after 300 runs at one spot gets a label: it once had none,
   // every label going to the runs before it in the file.
   doc.runs.resize(300);

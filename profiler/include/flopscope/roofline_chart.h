@@ -103,6 +103,7 @@ struct RooflineChart {
   /// bandwidth roof here (datasheet peaks give DRAM only): none of their
   /// points is drawn, as nothing on the chart says where such a point's roof is.
   std::vector<std::string> levels_without_roof;
+  bool measured_peaks = false;  ///< the document has measured peaks (its roofs are drawn too)
   /// Labels that found no free room at all and overlap something (hundreds of
   /// points in one spot); 0 on any chart of a few dozen runs.
   size_t overlapping_labels = 0;
