@@ -129,12 +129,8 @@ struct Harness::Impl {
 };
 
 Harness::Harness(int device) : impl_(std::make_unique<Impl>()) {
-  const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu
-  if (device < 0 || size_t(device) >= devs.size())
-    throw_bad_input("--device " + std::to_string(device) + ": there are " +
-                    std::to_string(devs.size()) + " GPUs (0.." + std::to_string(devs.size() - 1) + ")");
+  impl_->info = device_for_ordinal(device);  // throws no_gpu, or bad_input naming the ordinal
   impl_->device = device;
-  impl_->info = devs[size_t(device)];
   FLOPSCOPE_CUDA_CHECK(cudaSetDevice(device));
   FLOPSCOPE_CUDA_CHECK(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking));
   FLOPSCOPE_CUDA_CHECK(

@@ -44,6 +44,15 @@ std::vector<DeviceInfo> query_devices() {
   return out;
 }
 
+DeviceInfo device_for_ordinal(int device) {
+  const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu, one line
+  std::optional<DeviceInfo> found = device >= 0 ? query_device(device) : std::nullopt;
+  if (!found)
+    throw_bad_input("--device " + std::to_string(device) + ": no such GPU (" + std::to_string(devs.size()) +
+                    " visible, CUDA ordinals 0.." + std::to_string(devs.size() - 1) + ")");
+  return std::move(*found);
+}
+
 std::optional<DeviceInfo> query_device(int device) {
   cudaDeviceProp p{};
   if (cudaGetDeviceProperties(&p, device) != cudaSuccess) return std::nullopt;

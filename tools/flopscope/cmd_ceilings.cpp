@@ -96,14 +96,7 @@ int run_ceilings_command(const CeilingsOptions& o) {
     if (!b) throw_bad_input("--ids: no ceiling benchmark has the id '" + id + "'");
     only.push_back(*b);
   }
-  const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu, one line
-  // CUDA ordinal o.device, the one the benchmarks run on: query_devices()
-  // leaves out a device it cannot describe, so its index may name another.
-  const std::optional<DeviceInfo> found = o.device >= 0 ? query_device(o.device) : std::nullopt;
-  if (!found)
-    throw_bad_input("--device " + std::to_string(o.device) + ": no such GPU (" + std::to_string(devs.size()) +
-                    " visible and described; see `flopscope devices`)");
-  const DeviceInfo& dev = *found;
+  const DeviceInfo dev = device_for_ordinal(o.device);  // the ordinal the benchmarks run on
 
   ResultsDoc doc = new_results_doc();
   doc.device = dev;

@@ -19,6 +19,12 @@ std::vector<DeviceInfo> query_devices();
 /// runtime versions; nullopt when the runtime cannot describe it.
 std::optional<DeviceInfo> query_device(int device);
 
+/// The GPU that `--device N` names: CUDA ordinal N, the one work then runs
+/// on (an index into query_devices() could name another, which skips a device
+/// it cannot describe). Throws no_gpu as query_devices() does, and bad_input
+/// "--device N: ..." when there is no such device.
+DeviceInfo device_for_ordinal(int device);
+
 // The CUDA runtime's codes for why it cannot count devices (cudaError_t).
 inline constexpr int kCudaErrorStubLibrary = 34;         ///< cudaErrorStubLibrary
 inline constexpr int kCudaErrorInsufficientDriver = 35;  ///< cudaErrorInsufficientDriver
