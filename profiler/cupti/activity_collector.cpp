@@ -112,6 +112,7 @@ struct Counters {
     for (const Slot& slot : order) {
       n.saved += slot.live ? slot.live->saved_ranges() : slot.retired.ranges.size();
       n.unsaved += slot.live ? slot.live->unsaved_ranges() : slot.retired.unsaved_ranges;
+      n.unreadable += slot.live ? slot.live->unreadable_ranges() : slot.retired.unreadable_ranges;
     }
     return n;
   }

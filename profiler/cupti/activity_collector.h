@@ -81,7 +81,7 @@ class ActivityCollector {
   /// limit), without copying them or taking a session's lock: the files need
   /// rewriting only when these change.
   struct RawCounts {
-    uint64_t saved = 0, unsaved = 0;
+    uint64_t saved = 0, unsaved = 0, unreadable = 0;
   };
   RawCounts raw_counter_counts();
 

@@ -169,7 +169,7 @@ struct Session::Impl {
   bool raw_full = false;   // raw_limit_bytes reached: later ranges are not saved
   // raw's range counts, readable without mu: the injection library reads them
   // from its exit and signal paths, where another thread may hold mu.
-  std::atomic<uint64_t> saved{0}, unsaved{0};
+  std::atomic<uint64_t> saved{0}, unsaved{0}, unreadable{0};
 
   void note_locked(const char* kernel, const char* nvtx);
   void flush_locked(bool restart, bool synchronize);
@@ -366,7 +366,7 @@ void Session::Impl::absorb_locked(cupti::RangeProfiler::Batch b) {
     kc.hw = hw_counters_from_values(plan.quantities, values);
     // A file holding the range would be refused as damaged (evaluate_counter_file):
     // it is counted there instead, so that its totals are known to be partial.
-    if (opt.keep_raw && !readable) ++raw.unreadable_ranges;
+    if (opt.keep_raw && !readable) unreadable = ++raw.unreadable_ranges;
     if (opt.keep_raw && readable)
       ranges.push_back({kc.kernel, kc.nvtx, cupti::counter_data_range_name(b.image, i), image, uint32_t(i),
                         kc.launch, run});
@@ -666,6 +666,7 @@ uint64_t Session::dropped_ranges() const {
 
 uint64_t Session::saved_ranges() const { return impl_->saved; }
 uint64_t Session::unsaved_ranges() const { return impl_->unsaved; }
+uint64_t Session::unreadable_ranges() const { return impl_->unreadable; }
 
 CounterFile Session::raw() const {
   std::lock_guard<std::mutex> lock(impl_->mu);

@@ -156,13 +156,16 @@ void write_outputs(const std::string& state, bool forced_flush, bool flush = tru
     std::fprintf(stderr, "flopscope-inject: cannot write status: %s\n", e.what());
   }
   // Last: a session's lock may be held by the thread a signal interrupted.
-  // Periodically rewritten only when they hold more ranges, or first leave
-  // some out (their size limit); at exit or a signal always, for the final counts.
+  // Periodically rewritten only when they hold more ranges, first leave some
+  // out (their size limit), or leave out more for an unreadable counter (a
+  // file that said 0 would read as whole); at exit or a signal always.
   if (!g->cfg.counters) return;
   try {
     const ActivityCollector::RawCounts now = c.raw_counter_counts();
     const bool partial_before = g->counters_written.unsaved > 0;
-    if (now.saved == g->counters_written.saved && (now.unsaved > 0) == partial_before && state == "running") return;
+    if (now.saved == g->counters_written.saved && (now.unsaved > 0) == partial_before &&
+        now.unreadable == g->counters_written.unreadable && state == "running")
+      return;
     const std::vector<flopscope::CounterFile> files = c.counter_files();
     for (size_t i = 0; i < files.size(); ++i)
       flopscope::write_counter_file(flopscope::cupti::inject_counters_path(g->cfg.dir, g->files, i), files[i]);

@@ -135,11 +135,13 @@ class Session {
   std::vector<std::string> notes() const;
   /// Ranges CUPTI dropped because a counter image was full.
   uint64_t dropped_ranges() const;
-  /// Ranges raw() holds, and those evaluated but left out of it because it
-  /// reached raw_limit_bytes. Lock-free (safe from an exit or signal path
-  /// while another thread is inside the session), and no copy of raw().
+  /// Ranges raw() holds, those evaluated but left out of it because it reached
+  /// raw_limit_bytes, and those left out because a counter read NaN or below 0
+  /// (CounterFile::unreadable_ranges). Lock-free (safe from an exit or signal
+  /// path while another thread is inside the session), and no copy of raw().
   uint64_t saved_ranges() const;
   uint64_t unsaved_ranges() const;
+  uint64_t unreadable_ranges() const;
   /// Everything recorded since construction, ready for write_counter_file().
   CounterFile raw() const;
 
