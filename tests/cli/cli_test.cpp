@@ -645,7 +645,7 @@ TEST(Cli, ReportNamesADamagedCounterFile) {
   // Cut inside its magic: "malformed JSON at byte 1" said nothing of what it is.
   write_text(path, "FLOP");
   expect_one_line_error(run_cli({"report", path}), 2,
-                        "a truncated counter file (4 bytes, not even its 8-byte header); copy the whole file again");
+                        "truncated counter file: 4 bytes, shorter than its header; copy the whole file again");
 }
 
 // A table that could not be written (a full disk) is a failure, not exit 0.

@@ -3,9 +3,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "flopscope/counter_file.h"  // the magic; evaluation needs FLOPSCOPE_HAS_CUDA
 #include "flopscope/error.h"
+#include "flopscope/table.h"  // joined
 
 namespace flopscope::cli {
 namespace {
@@ -35,6 +38,22 @@ std::string printable(const std::string& bytes) {
   return out;
 }
 
+#ifdef FLOPSCOPE_HAS_CUDA
+// "while recording, 2 ranges were dropped by CUPTI ...; its figures cover the
+// 5 ranges it holds", naming only the counts that are not 0; "" for a whole file.
+std::string partial_recording_note(const CounterFile& f) {
+  auto ranges = [](uint64_t n) { return std::to_string(n) + (n == 1 ? " range" : " ranges"); };
+  std::vector<std::string> left_out;
+  if (f.dropped_ranges > 0) left_out.push_back(ranges(f.dropped_ranges) + " dropped by CUPTI (a counter image was full)");
+  if (f.unsaved_ranges > 0) left_out.push_back(ranges(f.unsaved_ranges) + " not saved (the file reached its size limit)");
+  if (f.unreadable_ranges > 0)
+    left_out.push_back(ranges(f.unreadable_ranges) + " left out (a counter read NaN, an infinity or below 0)");
+  if (left_out.empty()) return "";
+  return "while recording, " + joined(left_out, ", ") + "; its figures cover the " + ranges(f.ranges.size()) +
+         " it holds";
+}
+#endif
+
 }  // namespace
 
 ResultsDoc load_results(const std::string& path, CounterFold fold) {
@@ -43,9 +62,10 @@ ResultsDoc load_results(const std::string& path, CounterFold fold) {
   const std::string text = read_file(path);
   const bool counters = text.size() >= 8 && std::memcmp(text.data(), kCounterFileMagic, 8) == 0;
   // Cut inside its magic ("FLOP" of a copy that stopped early): no JSON starts so.
+  // Worded as parse_counter_file words a file cut later in its header.
   if (!text.empty() && text.size() < 8 && std::memcmp(text.data(), kCounterFileMagic, text.size()) == 0)
-    throw_bad_input(path + ": a truncated counter file (" + std::to_string(text.size()) +
-                    " bytes, not even its 8-byte header); copy the whole file again");
+    throw_bad_input(path + ": truncated counter file: " + std::to_string(text.size()) +
+                    (text.size() == 1 ? " byte" : " bytes") + ", shorter than its header; copy the whole file again");
   if (damaged_counter_magic(text))
     throw_bad_input(path + ": a damaged counter file (its first 8 bytes are '" + printable(text.substr(0, 8)) +
                     "', not 'FLOPSCTR'); record it again");
@@ -58,13 +78,8 @@ ResultsDoc load_results(const std::string& path, CounterFold fold) {
     if (fold == CounterFold::per_kernel)
       for (CounterRange& r : f.ranges) r.run = {};
     // The file holds only part of what was profiled: its totals are partial.
-    if (f.dropped_ranges > 0 || f.unsaved_ranges > 0 || f.unreadable_ranges > 0)
-      std::fprintf(stderr,
-                   "note: %s: %llu ranges were dropped by CUPTI, %llu not saved and %llu unreadable (a counter "
-                   "read NaN or below 0) while recording; its figures cover the %zu ranges it holds\n",
-                   path.c_str(), static_cast<unsigned long long>(f.dropped_ranges),
-                   static_cast<unsigned long long>(f.unsaved_ranges),
-                   static_cast<unsigned long long>(f.unreadable_ranges), f.ranges.size());
+    if (const std::string note = partial_recording_note(f); !note.empty())
+      std::fprintf(stderr, "note: %s: %s\n", path.c_str(), note.c_str());
     try {
       return counter_file_to_results(f);
     } catch (const Error& e) {  // evaluation errors do not know the file's name
