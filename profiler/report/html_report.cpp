@@ -192,7 +192,7 @@ void summary_card(std::ostringstream& o, const ResultsDoc& doc, const std::strin
     o << "<dt>highest MFU</dt><dd>" << e(best->id) << ": " << pct(best->derived.mfu) << "% of "
       << e(best->derived.peak_key) << " " << fmt_fixed(best->derived.peak_tflops, 1) << " TFLOP/s</dd>\n";
   if (const std::string w = above_peak_warning(doc); !w.empty())
-    o << "<dt>above peak</dt><dd><span class=\"bad\">" << e(w) << "</span></dd>\n";
+    o << "<dt>implausible</dt><dd><span class=\"bad\">" << e(w) << "</span></dd>\n";
   o << "<dt>validation</dt><dd>";
   if (!validated) o << "not recorded";
   else if (failed) o << "<span class=\"bad\">" << failed << " of " << validated << " failed</span>";

@@ -1055,7 +1055,7 @@ TEST(Report, MfuAbovePeakIsAWarning) {
       << w;
   EXPECT_NE(render_report_terminal({doc}, 200, false).find("warning: 1 run is above 100%"), std::string::npos);
   EXPECT_NE(render_report_markdown({doc}).find("> **Warning:** 1 run is above 100%"), std::string::npos);
-  EXPECT_NE(render_report_html({doc}).find("<dt>above peak</dt><dd><span class=\"bad\">1 run is above"),
+  EXPECT_NE(render_report_html({doc}).find("<dt>implausible</dt><dd><span class=\"bad\">1 run is above"),
             std::string::npos);
 }
 
