@@ -74,7 +74,7 @@ void require_docs(const std::vector<ResultsDoc>& docs) {
 
 static std::string terminal_views(const ResultsDoc& doc, size_t width, bool color) {
   std::ostringstream os;
-  if (const std::string w = above_peak_warning(doc); !w.empty())
+  if (const std::string w = implausible_runs_warning(doc); !w.empty())
     os << (color ? "\033[31m" : "") << "warning: " << terminal_text(w) << (color ? "\033[0m" : "") << "\n";
   os << render_nvtx_ranges_terminal(doc, width, color);
   if (doc.peaks.measured) {
@@ -273,7 +273,7 @@ static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) 
 
 static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
   std::ostringstream os;
-  if (const std::string w = above_peak_warning(doc); !w.empty()) os << "\n> **Warning:** " << md_cell(w) << "\n";
+  if (const std::string w = implausible_runs_warning(doc); !w.empty()) os << "\n> **Warning:** " << md_cell(w) << "\n";
   os << markdown_ranges(doc, h);
   os << "\n" << h << " Peaks\n\n";
   os << "- " << md_cell(named_source("datasheet", doc.peaks.datasheet.source)) << "\n";

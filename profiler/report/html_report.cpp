@@ -191,7 +191,7 @@ void summary_card(std::ostringstream& o, const ResultsDoc& doc, const std::strin
   if (best)
     o << "<dt>highest MFU</dt><dd>" << e(best->id) << ": " << pct(best->derived.mfu) << "% of "
       << e(best->derived.peak_key) << " " << fmt_fixed(best->derived.peak_tflops, 1) << " TFLOP/s</dd>\n";
-  if (const std::string w = above_peak_warning(doc); !w.empty())
+  if (const std::string w = implausible_runs_warning(doc); !w.empty())
     o << "<dt>implausible</dt><dd><span class=\"bad\">" << e(w) << "</span></dd>\n";
   o << "<dt>validation</dt><dd>";
   if (!validated) o << "not recorded";

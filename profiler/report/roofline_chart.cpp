@@ -143,31 +143,34 @@ double highest_roof(const RooflineChart& c, bool memory, bool measured) {
 }  // namespace
 
 std::vector<OmittedGroup> group_omitted(const std::vector<ChartOmitted>& omitted) {
-  std::vector<OmittedGroup> groups;
-  std::map<std::string, size_t> group_of;                     // reason -> index in groups
-  std::vector<std::map<std::string, size_t>> label_of;        // per group: label -> index in labels
-  std::vector<std::vector<size_t>> repeats;                   // per group: how often each label came
+  // One group per reason, in first-seen order; per group, each label's place
+  // and how often it came (maps: thousands of omitted runs stay fast).
+  struct Group {
+    OmittedGroup out;
+    std::map<std::string, size_t> place;
+    std::vector<size_t> count;
+  };
+  std::vector<Group> groups;
+  std::map<std::string, size_t> group_of;
   for (const ChartOmitted& om : omitted) {
     const auto [g, fresh] = group_of.try_emplace(om.reason, groups.size());
-    if (fresh) {
-      groups.push_back({om.reason, {}, 0});
-      label_of.emplace_back();
-      repeats.emplace_back();
-    }
-    OmittedGroup& group = groups[g->second];
-    ++group.runs;
-    const auto [l, new_label] = label_of[g->second].try_emplace(om.label, group.labels.size());
+    if (fresh) groups.push_back({{om.reason, {}, 0}, {}, {}});
+    Group& group = groups[g->second];
+    ++group.out.runs;
+    const auto [l, new_label] = group.place.try_emplace(om.label, group.out.labels.size());
     if (new_label) {
-      group.labels.push_back(om.label);
-      repeats[g->second].push_back(1);
-    } else {
-      ++repeats[g->second][l->second];
+      group.out.labels.push_back(om.label);
+      group.count.push_back(0);
     }
+    ++group.count[l->second];
   }
-  for (size_t i = 0; i < groups.size(); ++i)
-    for (size_t j = 0; j < groups[i].labels.size(); ++j)
-      if (repeats[i][j] > 1) groups[i].labels[j] += " x" + std::to_string(repeats[i][j]);
-  return groups;
+  std::vector<OmittedGroup> out;
+  for (Group& g : groups) {
+    for (size_t j = 0; j < g.out.labels.size(); ++j)
+      if (g.count[j] > 1) g.out.labels[j] += " x" + std::to_string(g.count[j]);
+    out.push_back(std::move(g.out));
+  }
+  return out;
 }
 
 std::string levels_without_roof_note(const RooflineChart& c) {

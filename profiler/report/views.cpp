@@ -157,7 +157,7 @@ std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc) 
   return run.model.flops / run.time_s.median / *peak;
 }
 
-std::string above_peak_warning(const ResultsDoc& doc) {
+std::string implausible_runs_warning(const ResultsDoc& doc) {
   static constexpr size_t kNamed = 5;
   // "N runs are <what> (a, b, 3 more)"
   auto named = [](const std::vector<std::string>& ids, const std::string& what) {

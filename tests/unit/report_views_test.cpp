@@ -1047,9 +1047,9 @@ TEST(Escaping, MarkdownCsvAndTerminal) {
 // view instead of being printed as a figure like any other.
 TEST(Report, MfuAbovePeakIsAWarning) {
   ResultsDoc doc = test::sample_doc();
-  EXPECT_EQ(above_peak_warning(doc), "");
+  EXPECT_EQ(implausible_runs_warning(doc), "");
   doc.runs[0].derived.mfu = 16.4;
-  const std::string w = above_peak_warning(doc);
+  const std::string w = implausible_runs_warning(doc);
   // Named with its shape: one kernel may run at several.
   EXPECT_NE(w.find("1 run is above 100% of the peak named for it (" + run_title(doc.runs[0]) + ")"), std::string::npos)
       << w;
@@ -1067,15 +1067,15 @@ TEST(Report, MemoryBoundRunAboveTheDramRoofIsAWarning) {
   for (size_t i = 0; i < doc.runs.size(); ++i)
     if (doc.runs[i].derived.bound == "memory") memory = i;
   ASSERT_LT(memory, doc.runs.size());
-  EXPECT_EQ(above_peak_warning(doc), "");
+  EXPECT_EQ(implausible_runs_warning(doc), "");
   doc.runs[memory].derived.pct_of_roof = 131.1;
-  const std::string w = above_peak_warning(doc);
+  const std::string w = implausible_runs_warning(doc);
   EXPECT_EQ(w, "1 run is above the DRAM roof (" + run_title(doc.runs[memory]) +
                    "): its data came from a cache (a working set that fits in L2) or its DRAM byte count is low")
       << w;
   EXPECT_NE(render_report_markdown({doc}).find("> **Warning:** 1 run is above the DRAM roof"), std::string::npos);
   doc.runs[memory].derived.bound = "compute";  // its FLOP peak's own warning, not this one
-  EXPECT_EQ(above_peak_warning(doc), "");
+  EXPECT_EQ(implausible_runs_warning(doc), "");
 }
 
 TEST(MultiFile, SideBySide) {

@@ -47,10 +47,12 @@ struct PeakRow {
 std::vector<PeakRow> peak_rows(const ResultsDoc& doc);
 
 /// Empty, or one line naming the runs whose MFU or HFU is above 100% of the
-/// datasheet peak, or MFU above the measured one: no kernel beats its peak, so the peak named is not the one
-/// it ran against, or its time or FLOP count is wrong. Reports show it as a
-/// warning rather than print such a figure silently.
-std::string above_peak_warning(const ResultsDoc& doc);
+/// datasheet peak, or MFU above the measured one (no kernel beats its peak, so
+/// the peak named is not the one it ran against, or its time or FLOP count is
+/// wrong), and the memory-bound runs above the DRAM roof (their data came from
+/// a cache, or their byte count is low). Reports show it as a warning rather
+/// than print such figures silently.
+std::string implausible_runs_warning(const ResultsDoc& doc);
 
 /// MFU against the measured peak of the run's precision, when the document
 /// has measured peaks for it.
