@@ -244,6 +244,17 @@ void read_meta(CounterFile& f, const std::string& text, const std::string& origi
   }
 }
 
+// "range L refers to counter image I of N" for the first range that names an
+// image the file lacks; "" when every one is there. Parser, writer and reader
+// each say it in their own words around this.
+std::string missing_image(const CounterFile& f) {
+  for (const CounterRange& r : f.ranges)
+    if (r.image >= f.counter_images.size())
+      return "range " + std::to_string(r.launch) + " refers to counter image " + std::to_string(r.image) + " of " +
+             std::to_string(f.counter_images.size());
+  return "";
+}
+
 }  // namespace
 
 uint64_t counter_image_bytes(const std::vector<uint8_t>& image) { return kSectionHeaderBytes + image.size(); }
@@ -262,10 +273,8 @@ uint64_t counter_range_bytes_bound(const CounterRange& r) {
 
 std::string serialize_counter_file(const CounterFile& f, size_t max_bytes) {
   // Never a file the parser refuses: a range must name an image the file holds.
-  for (const CounterRange& r : f.ranges)
-    if (r.image >= f.counter_images.size())
-      throw_bad_input("counter file not written: range " + std::to_string(r.launch) + " refers to counter image " +
-                      std::to_string(r.image) + " of " + std::to_string(f.counter_images.size()));
+  if (const std::string missing = missing_image(f); !missing.empty())
+    throw_bad_input("counter file not written: " + missing);
   const std::string meta = meta_text(f);
   uint64_t size = kHeaderBytes + 2 * kSectionHeaderBytes + meta.size() + f.config_image.size() + kTrailerBytes;
   for (const auto& img : f.counter_images) size += kSectionHeaderBytes + img.size();
@@ -365,13 +374,11 @@ CounterFile parse_counter_file(const std::string& in, const std::string& origin)
   if (!have_meta || !have_conf)
     throw_bad_input(origin + ": damaged counter file: no " + std::string(have_meta ? "CONF" : "META") +
                     " section");
+  if (const std::string missing = missing_image(f); !missing.empty())
+    throw_bad_input(origin + ": damaged counter file: " + missing);
   // Each recorded range once: a range listed twice would be summed twice.
   std::set<std::pair<uint32_t, uint32_t>> named;
   for (const auto& r : f.ranges) {
-    if (r.image >= f.counter_images.size())
-      throw_bad_input(origin + ": damaged counter file: range " + std::to_string(r.launch) +
-                      " refers to counter image " + std::to_string(r.image) + " of " +
-                      std::to_string(f.counter_images.size()));
     if (!named.emplace(r.image, r.range_index).second)
       throw_bad_input(origin + ": damaged counter file: range " + std::to_string(r.range_index) + " of counter image " +
                       std::to_string(r.image) + " is listed twice (its counters would be summed twice)");
@@ -483,12 +490,10 @@ void probe_counter_image(const CounterFile& f, uint32_t image_index) {
 }  // namespace
 
 std::set<uint32_t> counter_images_read(const CounterFile& f) {
+  // A CounterFile built in code, not parsed (the parser refuses this itself).
+  if (const std::string missing = missing_image(f); !missing.empty()) throw_bad_input(missing);
   std::set<uint32_t> read;
   for (const auto& r : f.ranges) {
-    // A CounterFile built in code, not parsed (the parser refuses this itself).
-    if (r.image >= f.counter_images.size())
-      throw_bad_input("range " + std::to_string(r.launch) + " refers to counter image " + std::to_string(r.image) +
-                      " of " + std::to_string(f.counter_images.size()));
     if (f.counter_images[r.image].empty())
       throw_bad_input("counter image " + std::to_string(r.image) +
                       " is empty: the session recorded no counter data for range " +

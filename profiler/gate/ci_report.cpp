@@ -51,7 +51,6 @@ std::string case_name(const RunKey& k) {
   return shape_string(k.shape) + (k.nvtx.empty() ? "" : " [" + k.nvtx + "]");
 }
 
-
 /// Inline code for a Markdown table or list: a fence longer than any run of
 /// backticks inside, '|' escaped (GitHub tables split on it even in code).
 std::string md_code(const std::string& s) {

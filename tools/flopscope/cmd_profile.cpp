@@ -347,9 +347,8 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
   attach_peaks(c.doc);
   // Where CUPTI was refused, the driver's version can say it is too old for
   // this build (asked only then: it loads libcuda into this process).
-  const auto refusals = std::count_if(c.statuses.begin(), c.statuses.end(),
-                                      [](const cupti::InjectStatus& s) { return s.cupti_result != 0; });
-  const bool refused = refusals > 0;
+  const bool refused = std::any_of(c.statuses.begin(), c.statuses.end(),
+                                   [](const cupti::InjectStatus& s) { return s.cupti_result != 0; });
   const cupti::ProfileOutcome outcome =
       cupti::judge_profile(c, app, o.command[0], refused ? cupti::installed_driver_version() : 0);
   if (!c.doc.runs.empty())
