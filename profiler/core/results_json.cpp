@@ -20,6 +20,10 @@ using detail::JsonCursor;
 
 namespace {
 
+// The bounds a results file may hold: the reader refuses others, so the
+// writer does too.
+bool known_bound(const std::string& b) { return b == "memory" || b == "compute" || b == "unknown"; }
+
 void put_opt(json& j, const char* key, const std::optional<double>& v) {
   if (v) j[key] = *v;
 }
@@ -254,7 +258,7 @@ RunRecord run_from_json(const JsonCursor& c) {
   if (modelled || d.has("ai_dram")) r.derived.ai_dram = d.non_negative("ai_dram");
   r.derived.ai_dram_hw = d.maybe_non_negative("ai_dram_hw");
   r.derived.bound = d.string("bound");
-  if (r.derived.bound != "memory" && r.derived.bound != "compute" && r.derived.bound != "unknown")
+  if (!known_bound(r.derived.bound))
     d.at("bound").fail("expected \"memory\", \"compute\" or \"unknown\"");
   // Written only for a run on the roofline; files from before 2026-12-01 have
   // it (0) where the bound is unknown too.
@@ -322,7 +326,7 @@ std::string to_json_text(const ResultsDoc& doc, int indent) {
     const std::string which = "results not written: runs[" + std::to_string(i) + "] (" + run_key_label(doc.runs[i]) + ")";
     if (!derived_is_finite(d))
       throw_bad_input(which + ": a derived figure is not finite (its FLOPs or bytes over its time overflow)");
-    if (d.bound != "memory" && d.bound != "compute" && d.bound != "unknown")
+    if (!known_bound(d.bound))
       throw_bad_input(which + ": derived.bound is '" + d.bound +
                       "', not memory, compute or unknown (call compute_derived before writing)");
   }

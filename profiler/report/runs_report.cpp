@@ -269,7 +269,7 @@ std::string render_csv(const ResultsDoc& doc) {
     os << ',' << csv_field(d.peak_key) << ',';
     opt(shown_peak_tflops(r));
     os << ',';
-    if (shown_model_intensity(r)) os << csv_number(d.ai_dram);  // not for a profile's memcpy, nor a model of no bytes
+    opt(shown_model_intensity(r));  // not for a profile's memcpy, nor a model of no bytes
     os << ',';
     opt(d.ai_dram_hw);
     os << ',' << d.bound << ',';
