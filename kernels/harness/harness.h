@@ -65,7 +65,7 @@ using CounterHook = std::function<std::optional<HwCounters>(const KernelSpec& sp
 
 class Harness {
  public:
-  /// Opens `device` (an index into query_devices()), creates a stream, events
+  /// Opens `device` (a CUDA ordinal, device_for_ordinal()), creates a stream, events
   /// and the L2 flush buffer. Throws Error(no_gpu) when there is no GPU.
   explicit Harness(int device = 0);
   ~Harness();

@@ -24,7 +24,7 @@ static_assert(kCudaErrorStubLibrary == cudaErrorStubLibrary);
 static_assert(kCudaErrorInsufficientDriver == cudaErrorInsufficientDriver);
 static_assert(kCudaErrorNoDevice == cudaErrorNoDevice);
 
-std::vector<DeviceInfo> query_devices() {
+int visible_device_count() {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess || count <= 0) {
@@ -33,7 +33,11 @@ std::vector<DeviceInfo> query_devices() {
     throw Error(ErrorKind::no_gpu, device_count_failure(err == cudaSuccess ? kCudaErrorNoDevice : int(err),
                                                         cudaGetErrorString(err), driver, CUDART_VERSION));
   }
+  return count;
+}
 
+std::vector<DeviceInfo> query_devices() {
+  const int count = visible_device_count();
   std::vector<DeviceInfo> out;
   for (int dev = 0; dev < count; ++dev)
     if (std::optional<DeviceInfo> d = query_device(dev)) out.push_back(std::move(*d));

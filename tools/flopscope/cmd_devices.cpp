@@ -23,7 +23,10 @@ void add_devices_command(Command app) {
     throw Error(ErrorKind::no_gpu,
                 "this flopscope was built without CUDA (FLOPSCOPE_CUDA=OFF); rebuild with it on");
 #else
+    // Throws no_gpu when CUDA counts or describes none; rows are then numbered
+    // by CUDA ordinal, the number --device takes, described or not.
     const std::vector<DeviceInfo> devs = query_devices();
+    const int count = visible_device_count();
     nlohmann::json out = nlohmann::json::array();
     Table t;
     t.add_column("#", Align::right);
@@ -36,8 +39,15 @@ void add_devices_command(Command app) {
     t.add_column("FP32", Align::right);
     t.add_column("BF16 TC", Align::right);
     t.add_column("DRAM TB/s", Align::right);
-    for (size_t i = 0; i < devs.size(); ++i) {
-      const DeviceInfo& d = devs[i];
+    for (int ordinal = 0; ordinal < count; ++ordinal) {
+      const std::optional<DeviceInfo> described = query_device(ordinal);
+      if (!described) {
+        const char* why = "CUDA cannot describe it (cudaGetDeviceProperties fails)";
+        t.add_row({std::to_string(ordinal), why, "-", "-", "-", "-", "-", "-", "-", "-"});
+        out.push_back({{"index", ordinal}, {"error", why}});
+        continue;
+      }
+      const DeviceInfo& d = *described;
       std::string source = d.gpu_key.empty() ? "derived" : d.gpu_key;
       PeakTable p;
       std::string no_peaks;  // why this GPU has none
@@ -51,12 +61,12 @@ void add_devices_command(Command app) {
         auto it = p.flops_per_s.find(k);
         return it == p.flops_per_s.end() ? std::string("-") : fmt_fixed(it->second / 1e12, 1);
       };
-      t.add_row({std::to_string(i), d.name,
+      t.add_row({std::to_string(ordinal), d.name,
                  std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor),
                  std::to_string(d.sm_count), fmt_fixed(d.max_sm_clock_mhz, 0),
                  fmt_fixed(d.memory_bytes / kGiB, 0), source, tf("fp32"), tf("bf16_tensor"),
                  p.dram_bytes_per_s > 0 ? fmt_fixed(p.dram_bytes_per_s / 1e12, 2) : "-"});
-      out.push_back({{"index", i},
+      out.push_back({{"index", ordinal},
                      {"name", d.name},
                      {"gpu_key", d.gpu_key},
                      {"cc", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)},

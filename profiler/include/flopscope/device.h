@@ -11,7 +11,12 @@
 
 namespace flopscope {
 
-/// Every visible GPU. Throws Error(no_gpu) naming the cause when there is no
+/// How many GPUs CUDA counts: ordinals 0..count-1. Throws Error(no_gpu) as
+/// query_devices() does when it counts none.
+int visible_device_count();
+
+/// Every visible GPU the runtime can describe (so a position in this list is a
+/// CUDA ordinal only while it describes them all). Throws Error(no_gpu) naming the cause when there is no
 /// driver or no device (device_count_failure).
 std::vector<DeviceInfo> query_devices();
 
