@@ -548,6 +548,7 @@ TEST(Cli, OptionValuesAreCheckedInOneShortLine) {
   expect_one_line_error(run_cli({"bench", "--resumed"}), 2, "--resumed and --ids go together");
   expect_one_line_error(run_cli({"bench", "--ids", "gemm.naive.fp32", "--resumed", "--kernel", "memory"}), 2,
                         "without --kernel or --dtype");
+  expect_one_line_error(run_cli({"bench", "--numbered-from", "3"}), 2, "--numbered-from only with them");
 }
 
 // Integer options are decimal: CLI11 alone reads "010" as octal 8 and "08" not

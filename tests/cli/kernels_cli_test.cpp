@@ -168,13 +168,15 @@ TEST(BenchCommand, L2FlushIsWriteOrRead) {
 // process (cmd_bench.cpp, continue_in_new_process) is accepted as it is built:
 // --resumed, the ids left (every kernel's: a --kernel pattern of them all was
 // over the 1024-character limit and refused), --min-time at 17 digits, the
-// internal --counter-tensor.
+// internal --counter-tensor and --numbered-from (the progress lines go on
+// from the first process's numbering).
 // Without a GPU that ends at the device check (exit 3), not in parsing (2).
 TEST(BenchCommand, TheResumedProcessCommandLineParses) {
   const auto help = run_cli({"bench", "--help"});
   EXPECT_EQ(help.out.find("counter-tensor"), std::string::npos) << "internal: not in --help";
   EXPECT_EQ(help.out.find("resumed"), std::string::npos) << "internal: not in --help";
   EXPECT_EQ(help.out.find("--ids"), std::string::npos) << "internal: not in --help";
+  EXPECT_EQ(help.out.find("numbered-from"), std::string::npos) << "internal: not in --help";
   const auto unknown = run_cli({"bench", "--resumed", "--ids", "gemm.naive.fp32,gemm.nope.fp32"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("--ids: no kernel has the id 'gemm.nope.fp32'"), std::string::npos) << unknown.err;
@@ -191,7 +193,8 @@ TEST(BenchCommand, TheResumedProcessCommandLineParses) {
   const auto r = run_cli({"bench", "--resumed", "--ids", ids, "--min-time",
                           "0.10000000000000001", "--device", "0", "--metrics", "roofline", "--out",
                           dir + "/rest.json", "--shape", "tiny", "--reps", "3", "--warmup", "1", "--no-validate",
-                          "--no-flush", "--counters", dir + "/rest.fscounters", "--counter-tensor", "bf16,fp16"});
+                          "--no-flush", "--counters", dir + "/rest.fscounters", "--counter-tensor", "bf16,fp16",
+                          "--numbered-from", "4"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_TRUE(flopscope::test::says_no_gpu(r.err)) << r.err;

@@ -59,10 +59,13 @@ struct BenchCliOptions {
   // is that process (a kernel that no longer fits is skipped, not the end of
   // the command; the first process prints the summary), the kernels left (ids,
   // not a --kernel pattern: every id joined is over the pattern length limit),
-  // and the tensor types of the counter plan, so that both processes' files merge.
+  // and the tensor types of the counter plan, so that both processes' files merge,
+  // and how many runs the command counted before these, so that the progress
+  // lines go on from the first process's ([5/9] after [4/9], not [1/5]).
   bool resumed = false;
   std::vector<std::string> ids;
   std::vector<std::string> counter_tensor;
+  int numbered_from = 0;
 };
 
 #ifdef FLOPSCOPE_HAS_KERNELS
@@ -164,9 +167,10 @@ struct Continued {
 
 /// Runs `rest` in a fresh `flopscope bench --resumed` (which, after a fault of
 /// its own, goes on in another) with the same options, its table unprinted,
-/// and reads back what it wrote. `tensor`: this process's counter plan.
+/// and reads back what it wrote. `tensor`: this process's counter plan;
+/// `numbered`: the runs the command has numbered before `rest`.
 Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Planned>& rest,
-                                  const std::vector<std::string>& tensor) {
+                                  const std::vector<std::string>& tensor, size_t numbered) {
   namespace fs = std::filesystem;
   const PrivateTempDir tmp("flopscope-bench");
   const fs::path& dir = tmp.path();
@@ -175,7 +179,7 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   const std::string out = (dir / "rest.json").string(), counters = (dir / "rest.fscounters").string();
   std::vector<std::string> args{"bench",    "--resumed", "--ids", ids,  "--min-time",
                                 exact_number(o.min_time_s), "--device", std::to_string(o.device),
-                                "--metrics", o.metrics,   "--out",    out};
+                                "--metrics", o.metrics,   "--out",    out, "--numbered-from", std::to_string(numbered)};
   if (!o.shape.empty()) args.insert(args.end(), {"--shape", o.shape});
   if (o.reps) args.insert(args.end(), {"--reps", std::to_string(*o.reps)});
   if (o.warmup) args.insert(args.end(), {"--warmup", std::to_string(*o.warmup)});
@@ -300,7 +304,7 @@ int run_bench(const BenchCliOptions& o) {
     harness.release_device();
     Continued c;
     try {
-      c = continue_in_new_process(o, rest, all_tensor);
+      c = continue_in_new_process(o, rest, all_tensor, size_t(o.numbered_from) + runnable.size() - rest.size());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "flopscope: error: cannot start a new process: %s\n", e.what());
       c.exit_code = kFailure;
@@ -320,7 +324,8 @@ int run_bench(const BenchCliOptions& o) {
   };
   for (size_t i = 0; i < runnable.size(); ++i) {
     const Planned& p = runnable[i];
-    std::fprintf(stderr, "[%zu/%zu] %s %s (%zu left after this)\n", i + 1, runnable.size(),
+    const size_t first = size_t(o.numbered_from);  // runs an earlier process numbered
+    std::fprintf(stderr, "[%zu/%zu] %s %s (%zu left after this)\n", first + i + 1, first + runnable.size(),
                  p.spec->id().c_str(), shape_string(p.shape).c_str(), runnable.size() - i - 1);
     RunRecord rec;
     try {
@@ -359,11 +364,18 @@ int run_bench(const BenchCliOptions& o) {
   }
 
   std::cout << render_terminal(doc, stdout_width(), stdout_is_color_tty());
-  if (!o.out.empty()) write_output(o.out, to_json_text(doc), "results");
+  // A resumed process's files are temporary: the first one says what it wrote.
+  auto save = [&o](const std::string& path, const std::string& content, const char* what) {
+    if (o.resumed)
+      write_files_atomic({{path, content}});
+    else
+      write_output(path, content, what);
+  };
+  if (!o.out.empty()) save(o.out, to_json_text(doc), "results");
   // No file when nothing was counted: an empty one would only fail later.
   const std::optional<CounterFile> raw = counters.file();
   const bool counters_lost = !o.counters.empty() && !raw;
-  if (raw) write_output(o.counters, serialize_counter_file(*raw), "raw counters");
+  if (raw) save(o.counters, serialize_counter_file(*raw), "raw counters");
   if (counters_lost)
     std::fprintf(stderr,
                  "flopscope: error: no counter file written: this device's counters cannot be read "
@@ -440,12 +452,15 @@ void add_bench_command(Command app) {
   sub.add_option("--counter-tensor", o->counter_tensor, "Internal: the counter plan's tensor types")
       .delimiter(',')
       .group("");
+  sub.add_option("--numbered-from", o->numbered_from, "Internal: runs numbered before these")
+      .transform(non_negative_integer(9))
+      .group("");
   set_action(sub, [o]() -> int {
     // Internal: the process that goes on after a fault gets exactly its kernels.
     if (o->resumed != !o->ids.empty() || (o->resumed && (!o->kernel.empty() || !o->dtypes.empty())) ||
-        (!o->counter_tensor.empty() && !o->resumed))
-      throw_bad_input("--resumed and --ids go together, without --kernel or --dtype, and --counter-tensor only with "
-                      "them (all are internal: bench passes them to the process that goes on after a fault)");
+        ((!o->counter_tensor.empty() || o->numbered_from > 0) && !o->resumed))
+      throw_bad_input("--resumed and --ids go together, without --kernel or --dtype, and --counter-tensor and "
+                      "--numbered-from only with them (all are internal: bench passes them to the process that goes on after a fault)");
     if (o->reps && *o->reps > kMaxRepetitions)
       throw_bad_input("--reps " + std::to_string(*o->reps) + " is too many: at most " +
                       std::to_string(kMaxRepetitions) + " (every time is kept, in memory and in the results file)");
