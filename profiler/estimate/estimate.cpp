@@ -403,6 +403,15 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   r.context = in.context > 0          ? in.context
               : m.learned_positions ? std::min(r.prompt_tokens + r.gen_tokens, m.seq_len)
                                     : r.prompt_tokens + r.gen_tokens;
+  // A decode step comes after the prompt's prefill: it attends the prompt at
+  // least. Shorter, its memory and decode figures contradict the prefill's.
+  if (in.context > 0 && in.context < r.prompt_tokens)
+    throw_bad_input("--context " + std::to_string(in.context) + " is shorter than the " +
+                    std::to_string(r.prompt_tokens) + "-token prompt" +
+                    (in.prompt_tokens > 0 ? "" : m.learned_positions ? " (by default seq_len less the tokens fed back)"
+                                                                      : " (by default seq_len)") +
+                    ": a decode step after its prefill attends at least that many keys; give a longer --context "
+                    "or a shorter --prompt-tokens");
 
   const double L = double(m.layers), P = double(r.prompt_tokens), B = double(r.batch);
   const ForwardFlops per = forward_flops_per_token(m, r.prompt_tokens, true);

@@ -72,14 +72,14 @@ const char* kDense =
 TEST(EstimateParams, LlamaFamily) {
   // Hugging Face model pages (safetensors parameter counts): Llama-2-7b-hf 6.74B,
   // Llama-2-13b-hf 13B, Meta-Llama-3-8B 8.03B, Meta-Llama-3-70B 70.6B,
-  // Llama-3.1-405B 405.8B (the Llama 3 paper's "405B").
+  // Llama-3.1-405B 405.85B counted from its released config (the Llama 3 paper's "405B").
   expect_rel(params_of("llama2-7b").total, 6.74e9, 0.001, "llama2-7b");
   EXPECT_DOUBLE_EQ(params_of("llama2-7b").total, 6738415616.0);  // the released checkpoint
   expect_rel(params_of("llama2-13b").total, 13.016e9, 0.001, "llama2-13b");
   expect_rel(params_of("llama3-8b").total, 8.03e9, 0.001, "llama3-8b");
   EXPECT_DOUBLE_EQ(params_of("llama3-8b").total, 8030261248.0);
   expect_rel(params_of("llama3-70b").total, 70.6e9, 0.001, "llama3-70b");
-  expect_rel(params_of("llama3-405b").total, 405.8e9, 0.001, "llama3-405b");
+  expect_rel(params_of("llama3-405b").total, 405.85e9, 0.0002, "llama3-405b");
   // Mistral 7B: Hugging Face page of mistralai/Mistral-7B-v0.1, 7.24B.
   expect_rel(params_of("mistral-7b").total, 7.24e9, 0.001, "mistral-7b");
 }
@@ -668,6 +668,7 @@ TEST(EstimateInference, AComputeBoundBatchFarOutIsFound) {
   const ModelConfig& m = require_preset("llama3-8b");
   Peak peak = h100_roof();
   InferenceInputs in;
+  in.prompt_tokens = 393;
   in.context = 393;
   // A ridge just under decode's intensity at an endless batch (FLOPs over
   // one sequence's KV cache): the batch that reaches it is near 1e8.
@@ -1134,5 +1135,31 @@ TEST(EstimateInference, LearnedPositionsBoundTheContext) {
   EXPECT_THROW(estimate_inference(gpt2, generate, Peak{}), Error);
   const ModelConfig llama = require_preset("llama3-8b");
   in.prompt_tokens = 4 * llama.seq_len;
+  in.context = 0;
   EXPECT_NO_THROW(estimate_inference(llama, in, Peak{}));
+}
+
+// Found by review: a --context shorter than the prompt was taken, and the
+// output held a 2048-token prefill beside a 10-token KV cache and the
+// resident memory of that. A decode step attends the prompt at least.
+TEST(EstimateInference, AContextShorterThanThePromptIsRefused) {
+  const ModelConfig& m = require_preset("llama3-8b");
+  InferenceInputs in;
+  in.prompt_tokens = 2048;
+  in.gen_tokens = 256;
+  in.context = 10;
+  const std::string e = thrown_message([&] { estimate_inference(m, in, Peak{}); }, "--context 10 accepted");
+  EXPECT_NE(e.find("--context 10 is shorter than the 2048-token prompt: a decode step after its prefill attends at "
+                   "least that many keys"),
+            std::string::npos)
+      << e;
+  in.prompt_tokens = 0;  // by default seq_len: said so
+  const std::string d = thrown_message([&] { estimate_inference(m, in, Peak{}); }, "--context 10 accepted");
+  EXPECT_NE(d.find("the 8192-token prompt (by default seq_len)"), std::string::npos) << d;
+  // At the prompt and above (a later step, or a longer what-if context): taken.
+  in.prompt_tokens = 2048;
+  for (const int64_t c : {2048, 2049, 2304, 100000}) {
+    in.context = c;
+    EXPECT_EQ(estimate_inference(m, in, Peak{}).context, c);
+  }
 }
