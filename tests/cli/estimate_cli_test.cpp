@@ -314,7 +314,12 @@ TEST(EstimateCli, ReviewFoundEdges) {
   const auto huge = run_cli({"estimate", "--preset", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "0.4", "--tokens", "1e80"});
   EXPECT_EQ(huge.exit_code, 0) << huge.err;
   const auto line = huge.out.substr(huge.out.find("time_to_train_s"));
-  EXPECT_NE(line.find(" days"), std::string::npos) << line.substr(0, line.find('\n'));
+  const std::string first = line.substr(0, line.find('\n'));
+  EXPECT_NE(first.find(" days"), std::string::npos) << first;
+  // In powers of ten past a million days: 65 digits of fixed point were unreadable.
+  EXPECT_NE(first.find(" 1.694e71 days"), std::string::npos) << first;
+  const std::string kwh = huge.out.substr(huge.out.find("energy_kwh"));
+  EXPECT_NE(kwh.substr(0, kwh.find('\n')).find(" 2.845e72 "), std::string::npos) << kwh;
 }
 
 TEST(EstimateCli, InfiniteOrHugeFlagsAreBadInput) {

@@ -69,31 +69,33 @@ std::string sci(double v) {
   return mant + "e" + (neg ? "-" : "") + ex;
 }
 
-// The first unit whose threshold v reaches: {threshold, divisor, printf format}.
+// The first unit whose threshold v reaches: {threshold, divisor, printf
+// format of the number, unit}.
 struct Unit {
   double at, div;
   const char* fmt;
+  const char* unit;
 };
 std::string scaled(double v, std::initializer_list<Unit> units) {
   for (const Unit& u : units)
     if (v >= u.at || &u == units.end() - 1) {
-      // Sized to fit: 1e71 days in "%.1f" is 74 characters, and a fixed
-      // buffer cut it to a number 10^9 too small, without its unit.
-      const int n = std::snprintf(nullptr, 0, u.fmt, v / u.div);
-      std::string out(size_t(std::max(n, 0)) + 1, '\0');
-      std::snprintf(out.data(), out.size(), u.fmt, v / u.div);
-      out.pop_back();
-      return out;
+      // A million of the largest unit reads better in powers of ten
+      // (1.564e39 days, not 40 digits of fixed point).
+      const double n = v / u.div;
+      if (std::fabs(n) >= 1e6) return sci(n) + u.unit;
+      char buf[64];  // under a million: a few digits
+      std::snprintf(buf, sizeof buf, u.fmt, n);
+      return buf + std::string(u.unit);
     }
   return "";
 }
-std::string count(double v) { return scaled(v, {{1e9, 1e9, "%.3fB"}, {1e6, 1e6, "%.2fM"}, {0, 1, "%.0f"}}); }
+std::string count(double v) { return scaled(v, {{1e9, 1e9, "%.3f", "B"}, {1e6, 1e6, "%.2f", "M"}, {0, 1, "%.0f", ""}}); }
 std::string bytes(double v) {
-  return scaled(v, {{1e9, 1e9, "%.2f GB"}, {1e6, 1e6, "%.2f MB"}, {1e3, 1e3, "%.1f kB"}, {0, 1, "%.0f B"}});
+  return scaled(v, {{1e9, 1e9, "%.2f", " GB"}, {1e6, 1e6, "%.2f", " MB"}, {1e3, 1e3, "%.1f", " kB"}, {0, 1, "%.0f", " B"}});
 }
 std::string duration(double s) {
-  return scaled(s, {{3 * 86400, 86400, "%.1f days"}, {7200, 3600, "%.1f h"}, {120, 60, "%.1f min"},
-                    {0, 1, "%.3g s"}});
+  return scaled(s, {{3 * 86400, 86400, "%.1f", " days"}, {7200, 3600, "%.1f", " h"}, {120, 60, "%.1f", " min"},
+                    {0, 1, "%.3g", " s"}});
 }
 
 std::string pct(double f) {
@@ -115,6 +117,7 @@ std::string given(double v) {
 // An amount of GPU-hours, kWh or money: whole from 100 up, else 3 significant
 // digits (a 0.42 kWh run read "0" as a whole number, a 1.50 cost "2").
 std::string amount(double v) {
+  if (std::fabs(v) >= 1e9) return sci(v);  // as scaled(): digits past a billion are unreadable
   if (std::fabs(v) >= 100) return fixed(v, 0);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g", v);
