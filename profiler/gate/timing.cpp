@@ -80,6 +80,19 @@ double resolution(const std::vector<double>& sorted) {
   return r;
 }
 
+// A tail of a run, for the rule that both tails must move: the percentile
+// of the samples without the fastest and the slowest. At 10 samples p90 lies
+// a tenth of the way to the slowest, so one sample twice as slow moved it
+// 10% and overruled a clean 10% slowdown ("only part of the distribution moved").
+double tail_percentile(std::vector<double> v, double q) {
+  if (v.size() >= 3) {
+    std::sort(v.begin(), v.end());
+    v.pop_back();
+    v.erase(v.begin());
+  }
+  return percentile(std::move(v), q);
+}
+
 }  // namespace
 
 int min_samples_for_interval(double confidence) {
@@ -291,8 +304,8 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   }
 
   const double half = 1 + opt.threshold / 2;
-  t.p10_ratio = percentile(cur, 0.1) / percentile(base, 0.1);
-  t.p90_ratio = percentile(cur, 0.9) / percentile(base, 0.9);
+  t.p10_ratio = tail_percentile(cur, 0.1) / tail_percentile(base, 0.1);
+  t.p90_ratio = tail_percentile(cur, 0.9) / tail_percentile(base, 0.9);
   if (t.base_modes.bimodal || t.cur_modes.bimodal) {
     // Two modes (a throttling runner, contention): the medians and the
     // interval mean little. "slower" or "faster" stands only if every mode

@@ -526,6 +526,37 @@ TEST(GateStats, OneTailMovingIsInconclusive) {
   EXPECT_NE(t.verdict, Verdict::slower) << t.reason;
 }
 
+// Found by review: at 10 samples (the default --min-samples, and what bench
+// keeps for a 10 ms kernel) p90 lies a tenth of the way to the slowest
+// sample, so one baseline sample twice as slow moved it 10% and a clean 10%
+// slowdown read "only part of the distribution moved", exit 4. Each tail is
+// taken without the fastest and the slowest sample.
+TEST(GateStats, OneOutlierAmongTenDoesNotHideAChange) {
+  std::vector<double> base, slower, faster;
+  for (int i = 0; i < 10; ++i) {
+    const double t = 1.42e-3 * (1 + 0.002 * i);
+    base.push_back(t);
+    slower.push_back(t * 1.10);
+    faster.push_back(t / 1.10);
+  }
+  base[4] *= 2;  // one slow baseline repetition
+  const auto up = compare_timings(base, slower, GateOptions{});
+  EXPECT_EQ(up.verdict, Verdict::slower) << up.reason;
+  std::vector<double> outlier = faster;
+  outlier[7] *= 100;  // one current repetition 100x slow
+  std::vector<double> clean = base;
+  clean[4] /= 2;
+  const auto down = compare_timings(clean, outlier, GateOptions{});
+  EXPECT_EQ(down.verdict, Verdict::faster) << down.reason;
+  // And an unchanged run with one such sample reads as unchanged, without a
+  // "p90 moved +983%" remark from that sample alone.
+  std::vector<double> same = clean;
+  same[7] *= 100;
+  const auto t = compare_timings(clean, same, GateOptions{});
+  EXPECT_EQ(t.verdict, Verdict::unchanged) << t.reason;
+  EXPECT_EQ(t.reason.find("p90"), std::string::npos) << t.reason;
+}
+
 TEST(GateMatching, MatchesByIdAndShapeAndListsTheRest) {
   ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
   // Same shape, other key order: still a match.

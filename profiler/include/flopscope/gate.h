@@ -116,7 +116,8 @@ struct TimingComparison {
   /// interval and its `equivalence_confidence` interval; all 0 when there were
   /// too few samples to compute them.
   double ratio = 0, ci_low = 0, ci_high = 0, eq_low = 0, eq_high = 0;
-  double p10_ratio = 0, p90_ratio = 0;  ///< current/baseline 10th and 90th percentiles
+  /// current/baseline 10th and 90th percentiles, each run without its fastest and slowest sample
+  double p10_ratio = 0, p90_ratio = 0;
   Modality base_modes, cur_modes;
   std::string reason;  ///< why the verdict is what it is, one phrase
   /// The reason says more than the verdict (a tail moved; bimodal timings
