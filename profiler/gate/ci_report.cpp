@@ -99,13 +99,19 @@ std::string work_pct(const WorkDelta& d) {
   if (d.base == 0) return "new";
   const double change = (d.cur / d.base - 1) * 100, tolerance = d.tolerance * 100;
   char shown[48], tol[48];
-  for (int decimals = 1; decimals <= 6; ++decimals) {
-    std::snprintf(shown, sizeof shown, "%+.*f%%", decimals, change);
-    std::snprintf(tol, sizeof tol, "%.*f", decimals, tolerance);
+  // Fixed decimals, then significant digits (7.3e-10%), each until the change
+  // reads as neither zero nor the tolerance: two significant digits read "+5%"
+  // for a change 1e-7 past a 5% tolerance.
+  auto try_digits = [&](const char* fmt, int digits) {
+    std::snprintf(shown, sizeof shown, fmt, digits, change);
+    std::snprintf(tol, sizeof tol, fmt, digits, tolerance);
     const double read = std::fabs(std::strtod(shown, nullptr));
-    if (read != 0 && read != std::strtod(tol, nullptr)) return shown;
-  }
-  std::snprintf(shown, sizeof shown, "%+.2g%%", change);
+    return read != 0 && read != std::fabs(std::strtod(tol, nullptr));
+  };
+  for (int decimals = 1; decimals <= 6; ++decimals)
+    if (try_digits("%+.*f%%", decimals)) return shown;
+  for (int significant = 2; significant <= 17; ++significant)
+    if (try_digits("%+.*g%%", significant)) return shown;
   return shown;
 }
 
@@ -116,8 +122,10 @@ std::string gated_text(const WorkDelta& d) {
 std::string delta_text(const WorkDelta& d) {
   const std::string rel = work_pct(d);
   // A change four digits cannot show (one FLOP more, gated at
-  // --flops-tolerance 0) is given in full, with the difference.
-  if (num(d.base) == num(d.cur))
+  // --flops-tolerance 0), or show past its tolerance (6e+08 to 6.3e+08, gated
+  // at 5%), is given in full, with the difference.
+  const double shown = std::strtod(num(d.cur).c_str(), nullptr) / std::strtod(num(d.base).c_str(), nullptr) - 1;
+  if (num(d.base) == num(d.cur) || (d.gated && !(std::fabs(shown) > d.tolerance)))
     return d.quantity + " " + rel + " (from " + exact_num(d.base) + " to " + exact_num(d.cur) + ", " +
            exact_num(d.cur - d.base, true) + ")";
   return d.quantity + " " + rel + " (from " + num(d.base) + " to " + num(d.cur) + ")";

@@ -791,6 +791,16 @@ TEST(GateWork, TolerancesAndModelChanges) {
   EXPECT_NE(text.find("work: hw.flops_total +7.3e-10% (from 137438953472 to 137438953473, +1) (gated: beyond the 0% tolerance)"),
             std::string::npos)
       << text;
+  // Found by review: a change just past the tolerance read as the tolerance
+  // itself, "+0.1% (from 1.1e+12 to 1.101e+12) (gated: beyond the 0.1% tolerance)".
+  ResultsDoc past = a, just = a;
+  past.runs[0].hw->flops_total = 1.1e12;
+  just.runs[0].hw->flops_total = 1.1e12 * 1.001 + 1000;
+  const std::string edge = render_compare_text(cmp(past, just));
+  EXPECT_NE(edge.find("work: hw.flops_total +0.1000001% (from 1100000000000 to 1101100001000, +1100001000) "
+                      "(gated: beyond the 0.1% tolerance)"),
+            std::string::npos)
+      << edge;
   // Work moved between pipes both runs counted (every metric plan counts the
   // CUDA-core pipes): reported by pipe, the total gates.
   ResultsDoc counted = a;
