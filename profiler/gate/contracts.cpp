@@ -368,7 +368,11 @@ class LineParser {
     if (unit == "%") {
       if (!tolerance && !is_fraction_metric(metric) && metric != "rel_err")
         fail("'%' fits a fraction (mfu, hfu, roof), a relative error or a tolerance, not " + metric);
-      return scaled(w, -2);
+      const double fraction = scaled(w, -2);
+      // As for a bare number below: `mfu >= 150%` never held and was taken.
+      if (!tolerance && is_fraction_metric(metric) && fraction > 1)
+        fail(metric + " is a fraction of its peak, at most 100%: got " + w);
+      return fraction;
     }
     if (tolerance) fail("a tolerance is a percentage (e.g. ± 0.1%), got '" + w + "'");
     if (!unit.empty() && metric == "time") {
@@ -482,7 +486,9 @@ class LineParser {
       fail("expected a number or a metric after '" + t[1] + "', got '" + t[2] + "'");
     std::string lower = t[2];
     for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    if (lower == "nan" || lower == "inf" || lower == "infinity")
+    // With a sign or a unit too ("NaN%", "-inf"): not taken for a metric's name.
+    const std::string unsigned_word = lower.substr(lower[0] == '+' || lower[0] == '-' ? 1 : 0);
+    if (unsigned_word.rfind("nan", 0) == 0 || unsigned_word.rfind("inf", 0) == 0)
       fail("'" + t[2] + "' is not a number a bound can be (a finite number)");
     if (looks_numeric(t[2])) {
       // A unit may stand apart: "4 TB/s" as "4TB/s". A time or a bandwidth
@@ -510,6 +516,7 @@ class LineParser {
         return;
       }
       c.value = number(written, c.metric, false);
+      if (c.value == 0) c.value = 0;  // "-0" is shown as 0
       bound_can_hold(c, unit_apart ? t[2] + " " + t[i - 1] : t[2]);
     } else {
       metric_name(t[2]);

@@ -166,6 +166,12 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : tflops >= -1", "tflops is never negative, so 'tflops >= -1' always holds"},
       {"gemm : mfu >= -10%", "mfu is never negative"},
       {"gemm : mfu >= -0.5", "mfu is never negative"},
+      // Found by review: a fraction in percent past 100% was taken (a bare 1.5 was not),
+      // and "NaN%" read as an unknown metric.
+      {"gemm : mfu >= 150%", "mfu is a fraction of its peak, at most 100%: got 150%"},
+      {"gemm : roof <= 100.5%", "roof is a fraction of its peak, at most 100%: got 100.5%"},
+      {"gemm : mfu >= NaN%", "'NaN%' is not a number a bound can be (a finite number)"},
+      {"gemm : tflops <= -inf", "'-inf' is not a number a bound can be"},
       {"# s\n\ngemm m=-1 : time > 0", "c.txt:3: shape value 'm=-1' is negative"},
       {"gemm : tflops >= 0.6 x gemm.cublas.bf16 m=-4096", "shape value 'm=-4096' is negative"},
       {"gemm : mfu = hfu \xC2\xB1 1% extra", "unexpected 'extra'"},
@@ -251,12 +257,13 @@ TEST(ContractParse, BoundsAtZeroThatCanHold) {
       "gemm : hw_flops <= 0\n"
       "gemm : rel_err = 0\n"
       "gemm : mfu >= 0%\n"
+      "gemm : mfu <= 100%\n"
       "gemm causal=0 : tflops >= 0\n"
       "gemm : time <= 2 x gemm.cublas.bf16 causal=0\n",
       "c.txt");
-  ASSERT_EQ(cs.size(), 7u);
-  EXPECT_EQ(cs[5].subject.shape.at(0).second, 0);
-  EXPECT_EQ(cs[6].reference.shape.at(0).second, 0);
+  ASSERT_EQ(cs.size(), 8u);
+  EXPECT_EQ(cs[6].subject.shape.at(0).second, 0);
+  EXPECT_EQ(cs[7].reference.shape.at(0).second, 0);
 }
 
 TEST(ContractCheck, RatioWithinOneRun) {
