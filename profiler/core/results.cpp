@@ -196,6 +196,11 @@ std::string driver_text(const DeviceInfo& d) {
   return d.driver_version.empty() ? "unknown driver" : "CUDA " + d.driver_version + " driver";
 }
 
+bool same_gpu(const DeviceInfo& a, const DeviceInfo& b) {
+  return a.name == b.name && a.gpu_key == b.gpu_key &&
+         (a.sm_count <= 0 || b.sm_count <= 0 || a.sm_count == b.sm_count);
+}
+
 ResultsDoc new_results_doc() {
   ResultsDoc doc;
   doc.tool_version = FLOPSCOPE_VERSION;

@@ -362,11 +362,13 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
   const auto cidx = index_runs(current, current_origin);
 
   if (!baseline.device || !current.device) {
-    rep.warnings.push_back(std::string(!baseline.device ? "the baseline" : "the current") +
-                           " file records no device: cannot tell whether both ran on the same GPU");
+    const char* which = !baseline.device && !current.device ? "neither file records a device"
+                        : !baseline.device                  ? "the baseline file records no device"
+                                                            : "the current file records no device";
+    rep.warnings.push_back(std::string(which) + ": cannot tell whether both ran on the same GPU");
   } else {
     const DeviceInfo &db = *baseline.device, &dc = *current.device;
-    if (db.name != dc.name || db.gpu_key != dc.gpu_key)
+    if (!same_gpu(db, dc))
       rep.warnings.push_back("different GPUs: the baseline ran on " + rep.baseline_device +
                              ", the current on " + rep.current_device +
                              "; timings compare the GPUs as much as the code");

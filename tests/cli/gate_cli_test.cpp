@@ -312,6 +312,7 @@ TEST(GateCli, CheckRefusesOtherGpusAndRunsGivenTwice) {
   flopscope::ResultsDoc nodev = copy, h100 = copy;
   nodev.device.reset();
   h100.device->name = "NVIDIA H100 80GB HBM3";
+  h100.device->gpu_key = "h100-sxm";
   h100.runs.at(0).shape = {{"n", 1 << 20}};  // a run of its own: only the GPU differs
   const std::string a = write_doc(f.dir, "h200.json", h200), n = write_doc(f.dir, "nodev.json", nodev),
                     b = write_doc(f.dir, "h100.json", h100);
@@ -320,9 +321,19 @@ TEST(GateCli, CheckRefusesOtherGpusAndRunsGivenTwice) {
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find(n + " + " + a + " (NVIDIA H200"), std::string::npos) << ok.out;
   expect_one_line_error(run_cli({"check", n, b, a, "--contracts", c}),
-                        a + " was measured on NVIDIA H200, " + b + " on NVIDIA H100 80GB HBM3");
+                        a + " was measured on NVIDIA H200 (h200, 132 SMs), " + b +
+                            " on NVIDIA H100 80GB HBM3 (h100-sxm, 132 SMs)");
   expect_one_line_error(run_cli({"check", n, a, b, "--contracts", c}),
-                        b + " was measured on NVIDIA H100 80GB HBM3, " + a + " on NVIDIA H200");
+                        b + " was measured on NVIDIA H100 80GB HBM3 (h100-sxm, 132 SMs), " + a + " on NVIDIA H200");
+  // Found by review: one name is not one GPU (`compare` warned where `check`
+  // pooled): a MIG slice has fewer SMs, and a part without a peak key no key.
+  flopscope::ResultsDoc slice = copy;
+  slice.device->sm_count = 16;
+  slice.device->gpu_key.clear();
+  const std::string m = write_doc(f.dir, "slice.json", slice);
+  expect_one_line_error(run_cli({"check", a, m, "--contracts", c}),
+                        m + " was measured on NVIDIA H200 (no peak key, 16 SMs), " + a +
+                            " on NVIDIA H200 (h200, 132 SMs)");
 
   // The same file twice, under any spelling, and one run in two files.
   expect_one_line_error(run_cli({"check", a, a, "--contracts", c}),

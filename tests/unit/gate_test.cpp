@@ -699,7 +699,18 @@ TEST(GateMatching, DifferentGpusWarn) {
   b.device.reset();
   rep = cmp(a, b);
   ASSERT_EQ(rep.warnings.size(), 1u);
-  EXPECT_NE(rep.warnings[0].find("records no device"), std::string::npos);
+  EXPECT_NE(rep.warnings[0].find("the current file records no device"), std::string::npos);
+  ResultsDoc none = a;
+  none.device.reset();
+  rep = cmp(none, b);  // both: said of both, not of the baseline alone
+  ASSERT_EQ(rep.warnings.size(), 1u);
+  EXPECT_NE(rep.warnings[0].find("neither file records a device"), std::string::npos) << rep.warnings[0];
+  // One name, fewer SMs (a MIG slice): a different GPU, as `check` says too.
+  ResultsDoc slice = noisy_doc(2);
+  slice.device->sm_count = 16;
+  rep = cmp(a, slice);
+  ASSERT_EQ(rep.warnings.size(), 1u);
+  EXPECT_NE(rep.warnings[0].find("different GPUs"), std::string::npos);
   EXPECT_TRUE(cmp(a, noisy_doc(3)).warnings.empty());
 }
 

@@ -32,9 +32,14 @@ void check_same_gpu(Pool& pool, const ResultsDoc& more, const std::string& path)
   if (!pool.doc.device) {
     pool.doc.device = more.device;
     pool.device_origin = path;
-  } else if (more.device->name != pool.doc.device->name) {
-    throw_bad_input(path + " was measured on " + more.device->name + ", " + pool.device_origin + " on " +
-                    pool.doc.device->name + ": check each GPU's results on their own");
+  } else if (!same_gpu(*more.device, *pool.doc.device)) {
+    // The key and SM count too: one name may be a whole GPU and a MIG slice.
+    auto label = [](const DeviceInfo& d) {
+      return d.name + " (" + (d.gpu_key.empty() ? "no peak key" : d.gpu_key) + ", " + std::to_string(d.sm_count) +
+             " SMs)";
+    };
+    throw_bad_input(path + " was measured on " + label(*more.device) + ", " + pool.device_origin + " on " +
+                    label(*pool.doc.device) + ": check each GPU's results on their own");
   }
 }
 

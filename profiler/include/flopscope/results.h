@@ -134,6 +134,10 @@ struct DeviceInfo {
 /// driver's own version was not recorded; "unknown driver" with neither.
 std::string driver_text(const DeviceInfo& d);
 
+/// Whether two records name one kind of GPU: the same name and peak key, and
+/// the same SM count where both record one (a MIG slice, a cut-down part).
+bool same_gpu(const DeviceInfo& a, const DeviceInfo& b);
+
 struct Peaks {
   PeakTable datasheet;
   std::optional<PeakTable> measured;  ///< from `flopscope ceilings`
