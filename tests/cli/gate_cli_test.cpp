@@ -95,6 +95,12 @@ TEST(GateCli, CompareExitCodes) {
   auto inc = run_cli({"compare", f.base, few});
   EXPECT_EQ(inc.exit_code, 4) << inc.out << inc.err;
   EXPECT_NE(inc.out.find("too few samples"), std::string::npos) << inc.out;
+  // Its report lost to a full disk: a failure (1), not 4, which CI jobs may allow.
+  if (std::filesystem::exists("/dev/full")) {
+    const auto lost = run_cli({"compare", f.base, few}, {}, "/dev/full");
+    EXPECT_EQ(lost.exit_code, 1) << lost.err;
+    EXPECT_NE(lost.err.find("cannot write standard output"), std::string::npos) << lost.err;
+  }
 
   // A throttling runner: inconclusive, not a regression.
   flopscope::test::Noise throttled;

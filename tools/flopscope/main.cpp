@@ -22,7 +22,9 @@ static int with_stdout_checked(int rc) {
   const std::optional<std::string> failure = cli::stdout_failure();
   if (!failure) return rc;
   std::fprintf(stderr, "flopscope: error: %s\n", failure->c_str());
-  return rc == cli::kOk ? cli::kFailure : rc;
+  // An inconclusive compare whose report was lost is a failure too: CI jobs
+  // that allow 4 would pass with no report.
+  return rc == cli::kOk || rc == cli::kInconclusive ? cli::kFailure : rc;
 }
 
 static bool is_subcommand(CLI::App& app, const std::string& name) {
