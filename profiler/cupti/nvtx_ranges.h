@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "activity_types.h"
+#include "flopscope/table.h"  // valid_utf8
 
 namespace flopscope::cupti {
 
@@ -120,13 +121,9 @@ class MarkerTimeline {
 /// U+FFFD.
 std::string utf8_from_wide(const wchar_t* text);
 
-/// `text` with each ill-formed UTF-8 sequence (its maximal subpart, as Unicode
-/// recommends) replaced by U+FFFD. nvtxRangePushA takes any bytes (Latin-1
-/// "\xe9poque"), and the results file, JSON, must be UTF-8: one such name made
-/// every write of the process's results fail.
-std::string valid_utf8(const std::string& text);
-
-/// A range's name as one element of a path: valid_utf8, with each '/' written
+/// A range's name as one element of a path: valid_utf8 (flopscope/table.h;
+/// nvtxRangePushA takes any bytes, Latin-1 "\xe9poque" too, and one such name
+/// made every write of the process's results fail), with each '/' written
 /// as U+2215 ("∕", which reads the same): a range named "layer/attn" once read
 /// as a range "attn" inside a range "layer" that never existed.
 std::string path_part(const std::string& name);

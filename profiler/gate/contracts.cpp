@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "flopscope/error.h"
+#include "flopscope/table.h"
 #include "flopscope/views.h"
 
 namespace flopscope {
@@ -769,6 +770,9 @@ std::vector<Contract> parse_contracts(const std::string& file_text, const std::s
     line = trim(line);
     if (line.empty()) continue;
     LineParser p(origin, line_no);
+    // Its words reach the JUnit XML and the JSON: bytes that are not UTF-8
+    // made a report no parser reads.
+    if (valid_utf8(line) != line) p.fail("not UTF-8 text (save the file as UTF-8)");
     const size_t colon = line.find(':');
     if (colon == std::string::npos)
       p.fail("expected 'SELECTOR : ASSERTION' (e.g. 'gemm.cublas.bf16 : mfu >= 0.5'), found no ':'");

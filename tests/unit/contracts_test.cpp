@@ -171,6 +171,9 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : mfu >= 150%", "mfu is a fraction of its peak, at most 100%: got 150%"},
       {"gemm : roof <= 100.5%", "roof is a fraction of its peak, at most 100%: got 100.5%"},
       {"gemm : mfu >= NaN%", "'NaN%' is not a number a bound can be (a finite number)"},
+      // Found by review: its words reach the JUnit XML, which then no parser read.
+      {"gemm.cublas.fp32 m\xff=8192 : time <= 1s", "c.txt:1: not UTF-8 text (save the file as UTF-8)"},
+      {"gemm\xed\xa0\x80 : time <= 1s", "not UTF-8 text"},
       {"gemm : tflops <= -inf", "'-inf' is not a number a bound can be"},
       {"# s\n\ngemm m=-1 : time > 0", "c.txt:3: shape value 'm=-1' is negative"},
       {"gemm : tflops >= 0.6 x gemm.cublas.bf16 m=-4096", "shape value 'm=-4096' is negative"},
