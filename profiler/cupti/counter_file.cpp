@@ -28,6 +28,7 @@
 #include "activity_names.h"
 #include "activity_profile.h"
 #include "cupti_callable.h"
+#include "json_reader.h"  // profiler/core: the reader every flopscope file goes through
 #include "flopscope/session.h"
 #include "flopscope/stats.h"
 #include "metric_plan_host.h"
@@ -97,30 +98,32 @@ nlohmann::json device_json(const DeviceInfo& d) {
 // An integer of the metadata as T. nlohmann's get<T> converts 1e300 to an int
 // with undefined behaviour, and wraps -1 to a uint32_t: both are damage here.
 template <class T>
-T whole(const nlohmann::json& v, const char* key, const std::string& origin) {
+T whole(const detail::JsonCursor& c) {
+  const detail::Json& v = c.value();
   if (v.is_number_unsigned() && std::in_range<T>(v.get<uint64_t>())) return T(v.get<uint64_t>());
   if (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<T>(v.get<int64_t>()))
     return T(v.get<int64_t>());
-  throw_bad_input(origin + ": damaged counter-file metadata (" + key + " is not a whole number in range)");
+  c.fail("not a whole number in range");
 }
 
 template <class T>
-T whole_or(const nlohmann::json& j, const char* key, T fallback, const std::string& origin) {
-  return j.contains(key) ? whole<T>(j.at(key), key, origin) : fallback;
+T whole_or(const detail::JsonCursor& c, const char* key, T fallback) {
+  const std::optional<detail::JsonCursor> v = c.maybe(key);
+  return v ? whole<T>(*v) : fallback;
 }
 
-DeviceInfo device_from_json(const nlohmann::json& j, const std::string& origin) {
+DeviceInfo device_from_json(const detail::JsonCursor& j) {
   DeviceInfo d;
-  d.name = j.at("name").get<std::string>();
-  d.gpu_key = j.value("gpu_key", "");
-  d.cc_major = whole_or(j, "cc_major", 0, origin);
-  d.cc_minor = whole_or(j, "cc_minor", 0, origin);
-  d.sm_count = whole_or(j, "sm_count", 0, origin);
-  d.max_sm_clock_mhz = j.value("max_sm_clock_mhz", 0.0);
-  d.memory_bytes = j.value("memory_bytes", 0.0);
-  d.driver_version = j.value("driver_version", "");
-  d.cuda_runtime_version = j.value("cuda_runtime_version", "");
-  d.nvidia_driver = j.value("nvidia_driver", "");
+  d.name = j.string("name");
+  d.gpu_key = j.string_or("gpu_key", "");
+  d.cc_major = whole_or(j, "cc_major", 0);
+  d.cc_minor = whole_or(j, "cc_minor", 0);
+  d.sm_count = whole_or(j, "sm_count", 0);
+  d.max_sm_clock_mhz = j.maybe_non_negative("max_sm_clock_mhz").value_or(0.0);
+  d.memory_bytes = j.maybe_non_negative("memory_bytes").value_or(0.0);
+  d.driver_version = j.string_or("driver_version", "");
+  d.cuda_runtime_version = j.string_or("cuda_runtime_version", "");
+  d.nvidia_driver = j.string_or("nvidia_driver", "");
   return d;
 }
 
@@ -174,73 +177,73 @@ bool known_quantity_key(const std::string& key) {
   return plain.count(key) || key.rfind("peak.", 0) == 0;
 }
 
+// Through the reader results files go through: a key given twice (which value
+// was meant?), nesting past 64 levels, and a wrong type named by where it is
+// ("$.ranges[0].kernel: expected a string"), not by nlohmann's exception text.
 void read_meta(CounterFile& f, const std::string& text, const std::string& origin) {
-  try {
-    const nlohmann::json j = nlohmann::json::parse(text);
-    f.plan_version = whole<int>(j.at("plan_version"), "plan_version", origin);
-    f.chip = j.at("chip").get<std::string>();
-    f.set = j.at("set").get<std::string>();
-    f.tensor = j.at("tensor").get<std::vector<std::string>>();
-    f.metrics = j.at("metrics").get<std::vector<std::string>>();
-    // Sets, not scans: a damaged file of 200,000 quantities took 90 s to refuse.
-    const std::set<std::string> metrics(f.metrics.begin(), f.metrics.end());
-    if (metrics.size() != f.metrics.size())
-      throw_bad_input(origin + ": damaged counter-file metadata (a metric is listed twice)");
-    std::set<std::string> keys;
-    for (const auto& jq : j.at("quantities")) {
-      Quantity q;
-      q.key = jq.at("key").get<std::string>();
-      q.available = jq.at("available").get<bool>();
-      q.note = jq.value("note", "");
-      for (const auto& jt : jq.at("terms"))
-        q.terms.push_back({jt.at("metric").get<std::string>(), jt.at("factor").get<double>()});
-      if (!known_quantity_key(q.key))
-        throw_bad_input(origin + ": damaged counter-file metadata (unknown quantity '" + q.key + "')");
-      // A repeated key would add its FLOPs (or bytes) into the totals twice.
-      if (!keys.insert(q.key).second)
-        throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' given twice)");
-      // Plans scale counts by 1e-9 (ns -> s) to 4 (packed FMA): a factor past
-      // 1e6 (or negative) would only make values the results format refuses.
+  const std::string damaged = origin + ": damaged counter-file metadata";
+  const detail::Json doc = detail::parse_json_text(text, damaged);
+  const detail::JsonCursor j(doc, "$", damaged);
+  f.plan_version = whole<int>(j.at("plan_version"));
+  f.chip = j.string("chip");
+  f.set = j.string("set");
+  for (const detail::JsonCursor& t : j.at("tensor").items()) f.tensor.push_back(t.string());
+  for (const detail::JsonCursor& m : j.at("metrics").items()) f.metrics.push_back(m.string());
+  // Sets, not scans: a damaged file of 200,000 quantities took 90 s to refuse.
+  const std::set<std::string> metrics(f.metrics.begin(), f.metrics.end());
+  if (metrics.size() != f.metrics.size()) throw_bad_input(damaged + " (a metric is listed twice)");
+  std::set<std::string> keys;
+  for (const detail::JsonCursor& jq : j.at("quantities").items()) {
+    Quantity q;
+    q.key = jq.string("key");
+    q.available = jq.at("available").boolean();
+    q.note = jq.string_or("note", "");
+    for (const detail::JsonCursor& jt : jq.at("terms").items())
+      q.terms.push_back({jt.string("metric"), jt.number("factor")});
+    if (!known_quantity_key(q.key)) throw_bad_input(damaged + " (unknown quantity '" + q.key + "')");
+    // A repeated key would add its FLOPs (or bytes) into the totals twice.
+    if (!keys.insert(q.key).second) throw_bad_input(damaged + " (quantity '" + q.key + "' given twice)");
+    // Plans scale counts by 1e-9 (ns -> s) to 4 (packed FMA): a factor past
+    // 1e6 (or negative) would only make values the results format refuses.
+    for (const MetricTerm& t : q.terms)
+      if (!(t.factor >= 0 && t.factor <= 1e6))
+        throw_bad_input(damaged + " (quantity '" + q.key + "' scales " + t.metric + " by " +
+                        std::to_string(t.factor) + ")");
+    // Every metric an available quantity sums is one the file recorded:
+    // another would leave that quantity, and the FLOP total, silently short.
+    if (q.available)
       for (const MetricTerm& t : q.terms)
-        if (!(t.factor >= 0 && t.factor <= 1e6))
-          throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' scales " + t.metric +
-                          " by " + std::to_string(t.factor) + ")");
-      // Every metric an available quantity sums is one the file recorded:
-      // another would leave that quantity, and the FLOP total, silently short.
-      if (q.available)
-        for (const MetricTerm& t : q.terms)
-          if (!metrics.count(t.metric))
-            throw_bad_input(origin + ": damaged counter-file metadata (quantity '" + q.key + "' sums " + t.metric +
-                            ", which the file does not record)");
-      f.quantities.push_back(std::move(q));
-    }
-    if (j.contains("device")) f.device = device_from_json(j.at("device"), origin);
-    f.dropped_ranges = whole_or(j, "dropped_ranges", uint64_t(0), origin);
-    f.unsaved_ranges = whole_or(j, "unsaved_ranges", uint64_t(0), origin);
-    f.unreadable_ranges = whole_or(j, "unreadable_ranges", uint64_t(0), origin);
-    f.created = j.value("created", "");
-    f.tool_version = j.value("tool_version", "");
-    f.tool_commit = j.value("tool_commit", "");
-    for (const auto& jr : j.at("ranges")) {
-      CounterRange r;
-      r.kernel = jr.value("kernel", "");
-      r.nvtx = jr.value("nvtx", "");
-      r.range_name = jr.value("range_name", "");
-      r.image = whole<uint32_t>(jr.at("image"), "image", origin);
-      r.range_index = whole<uint32_t>(jr.at("range_index"), "range_index", origin);
-      r.launch = whole_or(jr, "launch", uint64_t(0), origin);
-      if (jr.contains("run")) {
-        const nlohmann::json& run = jr.at("run");
-        r.run.id = run.at("id").get<std::string>();
-        r.run.precision = run.value("precision", "");
-        for (const auto& kv : run.at("shape"))
-          r.run.shape.emplace_back(kv.at(0).get<std::string>(), whole<int64_t>(kv.at(1), "shape", origin));
-        if (r.run.id.empty()) throw_bad_input(origin + ": damaged counter-file metadata (a run without an id)");
+        if (!metrics.count(t.metric))
+          throw_bad_input(damaged + " (quantity '" + q.key + "' sums " + t.metric +
+                          ", which the file does not record)");
+    f.quantities.push_back(std::move(q));
+  }
+  if (const auto d = j.maybe("device")) f.device = device_from_json(*d);
+  f.dropped_ranges = whole_or(j, "dropped_ranges", uint64_t(0));
+  f.unsaved_ranges = whole_or(j, "unsaved_ranges", uint64_t(0));
+  f.unreadable_ranges = whole_or(j, "unreadable_ranges", uint64_t(0));
+  f.created = j.string_or("created", "");
+  f.tool_version = j.string_or("tool_version", "");
+  f.tool_commit = j.string_or("tool_commit", "");
+  for (const detail::JsonCursor& jr : j.at("ranges").items()) {
+    CounterRange r;
+    r.kernel = jr.string_or("kernel", "");
+    r.nvtx = jr.string_or("nvtx", "");
+    r.range_name = jr.string_or("range_name", "");
+    r.image = whole<uint32_t>(jr.at("image"));
+    r.range_index = whole<uint32_t>(jr.at("range_index"));
+    r.launch = whole_or(jr, "launch", uint64_t(0));
+    if (const auto run = jr.maybe("run")) {
+      r.run.id = run->string("id");
+      r.run.precision = run->string_or("precision", "");
+      for (const detail::JsonCursor& kv : run->at("shape").items()) {
+        const std::vector<detail::JsonCursor> pair = kv.items();
+        if (pair.size() != 2) kv.fail("expected [name, value]");
+        r.run.shape.emplace_back(pair[0].string(), whole<int64_t>(pair[1]));
       }
-      f.ranges.push_back(std::move(r));
+      if (r.run.id.empty()) throw_bad_input(damaged + " (a run without an id)");
     }
-  } catch (const nlohmann::json::exception& e) {
-    throw_bad_input(origin + ": damaged counter-file metadata (" + e.what() + ")");
+    f.ranges.push_back(std::move(r));
   }
 }
 

@@ -244,22 +244,35 @@ TEST(CounterFile, MetadataIntegersOutOfRangeAreDamage) {
   const auto meta = nlohmann::json::parse(sections[0].payload);
   using Edit = std::function<void(nlohmann::json&)>;
   const std::vector<std::pair<Edit, std::string>> cases{
-      {[](auto& j) { j["plan_version"] = 1e300; }, "plan_version"},
-      {[](auto& j) { j["device"]["sm_count"] = int64_t(1) << 32; }, "sm_count"},
-      {[](auto& j) { j["dropped_ranges"] = -1; }, "dropped_ranges"},
-      {[](auto& j) { j["ranges"][0]["image"] = -1; }, "image"},
-      {[](auto& j) { j["ranges"][0]["range_index"] = 0.5; }, "range_index"},
-      {[](auto& j) { j["ranges"][0]["launch"] = "3"; }, "launch"},
+      {[](auto& j) { j["plan_version"] = 1e300; }, "$.plan_version: not a whole number in range"},
+      {[](auto& j) { j["device"]["sm_count"] = int64_t(1) << 32; }, "$.device.sm_count: not a whole number in range"},
+      {[](auto& j) { j["dropped_ranges"] = -1; }, "$.dropped_ranges: not a whole number in range"},
+      {[](auto& j) { j["ranges"][0]["image"] = -1; }, "$.ranges[0].image: not a whole number in range"},
+      {[](auto& j) { j["ranges"][0]["range_index"] = 0.5; }, "$.ranges[0].range_index: not a whole number in range"},
+      {[](auto& j) { j["ranges"][0]["launch"] = "3"; }, "$.ranges[0].launch: not a whole number in range"},
+      // Found by review: a wrong type read as nlohmann's own text ("[json.exception.type_error.302]
+      // type must be string, but is number"), naming no key.
+      {[](auto& j) { j["ranges"][0]["kernel"] = 12345; }, "$.ranges[0].kernel: expected a string"},
+      {[](auto& j) { j["quantities"][0]["terms"] = "x"; }, "$.quantities[0].terms: expected an array"},
+      {[](auto& j) { j.erase("chip"); }, "$: missing key 'chip'"},
   };
-  for (const auto& [edit, key] : cases) {
+  for (const auto& [edit, where] : cases) {
     nlohmann::json j = meta;
     edit(j);
     sections[0].payload = j.dump();
-    EXPECT_NE(error_of(test::framed(sections)).find("x.fscounters: damaged counter-file metadata (" + key +
-                                                    " is not a whole number in range)"),
-              std::string::npos)
-        << key;
+    const std::string e = error_of(test::framed(sections));
+    EXPECT_NE(e.find("x.fscounters: damaged counter-file metadata: " + where), std::string::npos) << e;
   }
+  // A key given twice (which value was meant?) and nesting past 64 levels, as
+  // in results files: the name once read "Totally Different GPU", the last one.
+  std::string twice = sections[0].payload;
+  const size_t name = twice.find("\"name\":");
+  ASSERT_NE(name, std::string::npos);
+  twice.insert(name, "\"name\":\"Totally Different GPU\",");
+  sections[0].payload = twice;
+  EXPECT_NE(error_of(test::framed(sections)).find("$.device: key 'name' appears twice in one object"), std::string::npos) << error_of(test::framed(sections));
+  sections[0].payload = std::string(100, '[') + std::string(100, ']');
+  EXPECT_NE(error_of(test::framed(sections)).find("nest"), std::string::npos) << error_of(test::framed(sections));
 }
 
 // Found by fuzzing (fuzz_counter_file, once it required the folded document to
