@@ -24,6 +24,21 @@ namespace {
 // writer does too.
 bool known_bound(const std::string& b) { return b == "memory" || b == "compute" || b == "unknown"; }
 
+// The sum of a run's FLOPs by pipe where it has both that and a total, which
+// the collector sums from the same pipes; nullopt when it has not both.
+std::optional<double> pipe_sum(const HwCounters& h) {
+  if (!h.flops_total || h.flops_by_pipe.empty()) return std::nullopt;
+  double sum = 0;
+  for (const auto& [pipe, flops] : h.flops_by_pipe) sum += flops;
+  return sum;
+}
+// Whether the pipes add up to the total, to rounding: a file whose pipes held
+// three times its total showed a tensor share of 300%.
+bool pipes_add_up(const HwCounters& h) {
+  const std::optional<double> sum = pipe_sum(h);
+  return !sum || std::fabs(*sum - *h.flops_total) <= 1e-9 * std::max(*sum, *h.flops_total);
+}
+
 void put_opt(json& j, const char* key, const std::optional<double>& v) {
   if (v) j[key] = *v;
 }
@@ -242,6 +257,9 @@ RunRecord run_from_json(const JsonCursor& c) {
     if (auto l = h->maybe("launches"))
       hw.launches = l->integer_in(1, r.launches, "an integer from 1 to the run's launches (" +
                                                      std::to_string(r.launches) + ")");
+    if (!pipes_add_up(hw))
+      h->at("flops_by_pipe").fail("the pipes add up to " + std::to_string(*pipe_sum(hw)) + " FLOPs, not flops_total " +
+                                  std::to_string(*hw.flops_total));
     r.hw = hw;
   }
   auto d = c.at("derived");
@@ -329,6 +347,8 @@ std::string to_json_text(const ResultsDoc& doc, int indent) {
     if (!known_bound(d.bound))
       throw_bad_input(which + ": derived.bound is '" + d.bound +
                       "', not memory, compute or unknown (call compute_derived before writing)");
+    if (doc.runs[i].hw && !pipes_add_up(*doc.runs[i].hw))
+      throw_bad_input(which + ": hw.flops_by_pipe does not add up to hw.flops_total");
   }
   json j;
   j["schema"] = doc.schema;

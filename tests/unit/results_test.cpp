@@ -414,6 +414,9 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
       {[](auto& d) { d["runs"][3]["hw"]["dram_read_bytes"] = -1; }, "$.runs[3].hw.dram_read_bytes: expected a number >= 0"},
       {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["bf16_tensor"] = -1; }, "$.runs[3].hw.flops_by_pipe.bf16_tensor: expected a number >= 0"},
       {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["fp33_tensor"] = 1; }, "$.runs[3].hw.flops_by_pipe.fp33_tensor: unknown precision key"},
+      // Found by review: pipes three times the total read as a tensor share of 300%.
+      {[](auto& d) { d["runs"][3]["hw"]["flops_by_pipe"]["fp32"] = 2 * double(d["runs"][3]["hw"]["flops_total"]); },
+       "$.runs[3].hw.flops_by_pipe: the pipes add up to "},
       {[](auto& d) { d["runs"][3]["hw"]["sm_clock_hz"] = -1.98e9; }, "$.runs[3].hw.sm_clock_hz: expected a number >= 0"},
       {[](auto& d) { d["runs"][3]["hw"]["launches"] = 0; }, "$.runs[3].hw.launches: expected an integer from 1 to the run's launches (1)"},
       {[](auto& d) { d["runs"][3]["hw"]["launches"] = 2; }, "$.runs[3].hw.launches: expected an integer from 1 to the run's launches (1)"},
@@ -462,6 +465,7 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
   zeros["runs"][6]["model"]["flops"] = 0;
   zeros["runs"][0]["shape"]["causal"] = 0;
   zeros["runs"][3]["hw"]["flops_total"] = 0;
+  for (auto& [pipe, flops] : zeros["runs"][3]["hw"]["flops_by_pipe"].items()) flops = 0;  // as its total
   zeros["runs"][3]["derived"]["mfu"] = 0;
   zeros["runs"][1]["sm_clock_mhz"] = 0;  // not known
   zeros["runs"][2]["sm_clock_mhz"] = 10000;
