@@ -510,6 +510,10 @@ void HwCounterSum::add(const HwCounters& h) {
     sum_.flops_by_pipe[key] += 1.0 * v;
     ++pipe_n_[key];
   }
+  if (h.flops_total) {
+    ++whole_n_;
+    for (const auto& [key, v] : h.flops_by_pipe) whole_pipes_[key] += 1.0 * v;
+  }
   for (const auto& [key, v] : h.metrics) {
     sum_.metrics[key] += 1.0 * v;
     ++metric_n_[key];
@@ -523,7 +527,12 @@ HwCounters HwCounterSum::mean() const {
   for (size_t i = 0; i < std::size(kHwAmounts); ++i)
     if (sum_.*kHwAmounts[i]) m.*kHwAmounts[i] = *(sum_.*kHwAmounts[i]) / double(amount_n_[i]);
   if (sum_.sm_clock_hz) m.sm_clock_hz = *sum_.sm_clock_hz / double(clock_n_);
-  for (const auto& [key, v] : sum_.flops_by_pipe) m.flops_by_pipe[key] = v / double(pipe_n_.at(key));
+  // Where some launch has a total, the pipes over those launches, as the total
+  // is (mean_counters): over others too they need not add up to it.
+  if (whole_n_ > 0)
+    for (const auto& [key, v] : whole_pipes_) m.flops_by_pipe[key] = v / double(whole_n_);
+  else
+    for (const auto& [key, v] : sum_.flops_by_pipe) m.flops_by_pipe[key] = v / double(pipe_n_.at(key));
   for (const auto& [key, v] : sum_.metrics) m.metrics[key] = v / double(metric_n_.at(key));
   return m;
 }
@@ -563,7 +572,19 @@ HwCounters mean_counters(const std::vector<HwCounters>& launches, const std::vec
       else it = (m.*f).erase(it);
     }
   };
-  mean_map(&HwCounters::flops_by_pipe);
+  // The pipes over the entries with a FLOP total where one has it, as the
+  // total is taken (a pipe such an entry lacks counted 0): so that they add
+  // up to it, which results files require.
+  double whole_w = 0;
+  for (size_t i = 0; i < launches.size(); ++i)
+    if (launches[i].flops_total && weight(i) > 0) {
+      whole_w += weight(i);
+      for (const auto& [key, v] : launches[i].flops_by_pipe) m.flops_by_pipe[key] += weight(i) * v;
+    }
+  if (whole_w > 0)
+    for (auto& [key, v] : m.flops_by_pipe) v /= whole_w;
+  else
+    mean_map(&HwCounters::flops_by_pipe);
   mean_map(&HwCounters::metrics);
   return m;
 }

@@ -97,6 +97,10 @@ class HwCounterSum {
   size_t amount_n_[std::size(kHwAmounts)] = {};  // launches with each amount
   size_t clock_n_ = 0;     // launches with a clock
   std::map<std::string, size_t> pipe_n_, metric_n_;  // launches with each pipe, metric
+  // The pipes of the launches with a FLOP total (every pipe read), so that the
+  // mean pipes add up to the mean total.
+  std::map<std::string, double> whole_pipes_;
+  size_t whole_n_ = 0;
 };
 
 class ProfileAggregator {

@@ -1284,13 +1284,15 @@ TEST(ProfileAggregator, ReplayedKernelsAreTimedByTheirCounters) {
 // A profiled launch's counters are folded into running sums as they come,
 // not kept one HwCounters per launch for the process's lifetime; the mean is
 // mean_counters()'s, exactly, launches lacking a quantity included (each
-// quantity is the mean over the launches that have it).
+// quantity is the mean over the launches that have it; the pipes over the
+// launches with a FLOP total, a pipe one lacks counted 0, so that they add up
+// to the mean total).
 TEST(ProfileAggregator, CounterSumsEqualTheMeanOfEveryLaunch) {
   std::vector<HwCounters> launches(5);
   for (size_t i = 0; i < launches.size(); ++i) {
     HwCounters& h = launches[i];
     h.flops_total = 1000.0 / double(i + 3);
-    h.flops_by_pipe["fp32"] = *h.flops_total;
+    h.flops_by_pipe["fp32"] = *h.flops_total - (i % 2 == 0 ? 0.1 * double(i) : 0);
     if (i % 2 == 0) h.flops_by_pipe["bf16_tensor"] = 0.1 * double(i);
     if (i != 1) h.dram_read_bytes = 77.7 * double(i);
     h.duration_s = 1e-6 * double(i + 1);
@@ -1311,8 +1313,25 @@ TEST(ProfileAggregator, CounterSumsEqualTheMeanOfEveryLaunch) {
   EXPECT_EQ(a.sm_clock_hz, b.sm_clock_hz);
   EXPECT_EQ(a.metrics, b.metrics);
   EXPECT_DOUBLE_EQ(*a.dram_read_bytes, 77.7 * (0 + 2 + 3 + 4) / 4);  // launch 1 read none
-  EXPECT_DOUBLE_EQ(a.flops_by_pipe.at("bf16_tensor"), 0.1 * (0 + 2 + 4) / 3);
+  EXPECT_DOUBLE_EQ(a.flops_by_pipe.at("bf16_tensor"), 0.1 * (0 + 2 + 4) / 5);
+  EXPECT_DOUBLE_EQ(a.flops_by_pipe.at("fp32") + a.flops_by_pipe.at("bf16_tensor"), *a.flops_total);
   EXPECT_FALSE(HwCounterSum().mean().flops_total.has_value());
+  // A launch with a pipe left out as unreadable has no total: its other pipes
+  // stay out of the means too, which then still add up to the total.
+  HwCounters partial;
+  partial.flops_by_pipe["fp32"] = 1e6;
+  launches.push_back(partial);
+  HwCounterSum with_partial;
+  for (const HwCounters& h : launches) with_partial.add(h);
+  const HwCounters c = with_partial.mean(), d = mean_counters(launches);
+  EXPECT_EQ(c.flops_by_pipe, d.flops_by_pipe);
+  EXPECT_EQ(c.flops_total, a.flops_total);
+  EXPECT_EQ(c.flops_by_pipe, a.flops_by_pipe);
+  // With no total anywhere, each pipe is the mean over the launches that have it.
+  HwCounterSum only_partial;
+  only_partial.add(partial);
+  only_partial.add(HwCounters{});
+  EXPECT_DOUBLE_EQ(only_partial.mean().flops_by_pipe.at("fp32"), 1e6);
 }
 
 TEST(ProfileAggregator, DeviceFromDeviceRecord) {
