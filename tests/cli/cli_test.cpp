@@ -665,6 +665,18 @@ TEST(Cli, UnwritableStdoutIsAFailure) {
   EXPECT_FALSE(std::filesystem::exists(md));
 }
 
+// A value quoted in an error is clipped: `specs --gpu` with 100 kB printed it whole.
+TEST(Cli, LongValuesAreClippedInErrors) {
+  const std::string huge(100000, 'x');
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"specs", "--gpu", huge}, {"metrics", "--chip", "GH100", "--set", huge}, {"estimate", "--preset", huge}}) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_LT(r.err.size(), 1000u) << args[0];
+    EXPECT_NE(r.err.find(std::string(59, 'x') + "..."), std::string::npos) << r.err.substr(0, 300);
+  }
+}
+
 TEST(Cli, DevicesWithoutGpuSaysSo) {
   // Decided without flopscope: a `devices` that wrongly exited 0 skipped this test.
   if (flopscope::test::nvidia_device_node_present()) GTEST_SKIP() << "a GPU device node (/dev/nvidiaN) is present";

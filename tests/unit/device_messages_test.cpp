@@ -49,3 +49,14 @@ TEST(Clipped, CutsWholeCharacters) {
   EXPECT_EQ(flopscope::clipped(std::string(58, 'a') + e + "tail"), std::string(58, 'a') + e + "...");
   EXPECT_EQ(flopscope::clipped(std::string(70, 'a')), std::string(60, 'a') + "...");
 }
+
+// Found by review: many messages quote a value whole, and a 100 kB --gpu made
+// a 100 kB error line. The CLI prints each word past 200 bytes clipped.
+TEST(ErrorLine, ClipsLongWordsOnly) {
+  const std::string known = "(known: " + std::string(150, 'k') + ", b)";
+  EXPECT_EQ(flopscope::error_line("unknown GPU '" + std::string(100000, 'x') + "' " + known),
+            "unknown GPU '" + std::string(59, 'x') + "... " + known);
+  EXPECT_EQ(flopscope::error_line("a  b\nc "), "a  b\\nc ");  // spaces kept, one line
+  EXPECT_EQ(flopscope::error_line(std::string(200, 'y')), std::string(200, 'y'));
+  EXPECT_EQ(flopscope::error_line(""), "");
+}

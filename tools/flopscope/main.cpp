@@ -124,22 +124,22 @@ int main(int argc, char** argv) {
   // after it is a mistake the user should hear about, not silently dropped.
   if (argc > 2 && std::string(argv[1]) == "--version") {
     std::fprintf(stderr, "flopscope: error: --version takes nothing after it, got '%s' (run 'flopscope --version' alone)\n",
-                 one_line(argv[2]).c_str());
+                 error_line(argv[2]).c_str());
     return cli::kBadInput;
   }
   // CLI11 would only say "a subcommand is required"; name the unknown word.
   if (argc > 1 && argv[1][0] == '-' && !option_named(app, argv[1])) {
     std::fprintf(stderr, "flopscope: error: unknown option '%s' before the command (see 'flopscope --help')\n",
-                 one_line(argv[1]).c_str());
+                 error_line(argv[1]).c_str());
     return cli::kBadInput;
   }
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
     std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n",
-                 one_line(argv[1]).c_str());
+                 error_line(argv[1]).c_str());
     return cli::kBadInput;
   }
   if (const std::string why = misplaced_value(app, argc, argv); !why.empty()) {
-    std::fprintf(stderr, "flopscope: error: %s\n", one_line(why).c_str());
+    std::fprintf(stderr, "flopscope: error: %s\n", error_line(why).c_str());
     return cli::kBadInput;
   }
   ignore_broken_pipe();
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     // One line, naming the problem and where to look, instead of CLI11's two.
     std::string where = "flopscope";
     for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
-    std::fprintf(stderr, "flopscope: error: %s (see '%s --help')\n", one_line(e.what()).c_str(), where.c_str());
+    std::fprintf(stderr, "flopscope: error: %s (see '%s --help')\n", error_line(e.what()).c_str(), where.c_str());
     return cli::kBadInput;
   }
 
@@ -163,13 +163,13 @@ int main(int argc, char** argv) {
     cli::Action* action = cli::selected_action(app);
     return with_stdout_checked(action ? (*action)() : cli::kBadInput);
   } catch (const Error& e) {
-    std::fprintf(stderr, "flopscope: error: %s\n", one_line(e.what()).c_str());
+    std::fprintf(stderr, "flopscope: error: %s\n", error_line(e.what()).c_str());
     return cli::exit_code_for(e.kind());
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "flopscope: error: out of host memory: free memory, or use smaller shapes or inputs\n");
     return cli::kFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "flopscope: internal error: %s\n", one_line(e.what()).c_str());
+    std::fprintf(stderr, "flopscope: internal error: %s\n", error_line(e.what()).c_str());
     return cli::kFailure;
   }
 }

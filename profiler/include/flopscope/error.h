@@ -65,6 +65,25 @@ inline std::string clipped(const std::string& s, size_t n = 60) {
   return s.substr(0, n) + "...";
 }
 
+/// A message as the CLI prints it: one line (one_line), each word over 200
+/// bytes clipped. Values the user gave are quoted whole in many messages, and
+/// a 100 kB --gpu made a 100 kB error line; no word flopscope writes is that long.
+inline std::string error_line(const std::string& s) {
+  constexpr size_t kLongestWord = 200;
+  const std::string line = one_line(s);
+  std::string out;
+  size_t start = 0;
+  while (start <= line.size()) {
+    size_t end = line.find(' ', start);
+    if (end == std::string::npos) end = line.size();
+    const std::string word = line.substr(start, end - start);
+    out += word.size() > kLongestWord ? clipped(word) : word;
+    if (end < line.size()) out += ' ';
+    start = end + 1;
+  }
+  return out;
+}
+
 class Error : public std::runtime_error {
  public:
   /// `what` is made one line (one_line): messages quote what the user gave.
