@@ -460,11 +460,17 @@ TEST(GateStats, ZeroSamplesAreBelowTheTimersResolution) {
       << up.reason;
   EXPECT_NE(compare_timings(ms, zeros, GateOptions{}).reason.find("the baseline was measurable, the current run is not"),
             std::string::npos);
-  // In a file: the run is inconclusive, the others are compared.
+  // In a file: the run is inconclusive, the others are compared. One 0 among
+  // readings of milliseconds is a bad reading, and said to be (it was blamed
+  // on the timer's resolution).
   ResultsDoc a = noisy_doc(1), b = noisy_doc(2);
   b.runs[0].time_s.samples[3] = 0;
   const auto rep = cmp(a, b);
   EXPECT_EQ(find(rep, "gemm.cublas.bf16").timing.verdict, Verdict::inconclusive);
+  const std::string why = find(rep, "gemm.cublas.bf16").timing.reason;
+  EXPECT_NE(why.find("read 0 s (baseline 0, current 1) beside readings of "), std::string::npos) << why;
+  EXPECT_NE(why.find("bad readings, not a time below the timer's resolution"), std::string::npos) << why;
+  EXPECT_NE(mixed.reason.find("too short to compare"), std::string::npos) << mixed.reason;  // 32 ns readings
   EXPECT_EQ(rep.runs.size(), 2u);
   b.runs[0].time_s.samples[3] = -1e-6;
   EXPECT_NE(bad_input_message([&] { cmp(a, b); }).find("a timing sample is negative or not a number"),
