@@ -124,8 +124,9 @@ std::string delta_text(const WorkDelta& d) {
   // A change four digits cannot show (one FLOP more, gated at
   // --flops-tolerance 0), or show past its tolerance (6e+08 to 6.3e+08, gated
   // at 5%), is given in full, with the difference.
+  // (With slack: 6.3e8 / 6e8 - 1 is 0.050000000000000044 in doubles.)
   const double shown = std::strtod(num(d.cur).c_str(), nullptr) / std::strtod(num(d.base).c_str(), nullptr) - 1;
-  if (num(d.base) == num(d.cur) || (d.gated && !(std::fabs(shown) > d.tolerance)))
+  if (num(d.base) == num(d.cur) || (d.gated && !(std::fabs(shown) > d.tolerance * (1 + 1e-9))))
     return d.quantity + " " + rel + " (from " + exact_num(d.base) + " to " + exact_num(d.cur) + ", " +
            exact_num(d.cur - d.base, true) + ")";
   return d.quantity + " " + rel + " (from " + num(d.base) + " to " + num(d.cur) + ")";

@@ -368,9 +368,12 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     rep.warnings.push_back(std::string(which) + ": cannot tell whether both ran on the same GPU");
   } else {
     const DeviceInfo &db = *baseline.device, &dc = *current.device;
+    // The SM counts too where only they differ (a MIG slice has the GPU's name).
+    const bool by_sms = db.name == dc.name && db.gpu_key == dc.gpu_key;
+    auto sms = [by_sms](const DeviceInfo& d) { return by_sms ? ", " + std::to_string(d.sm_count) + " SMs" : ""; };
     if (!same_gpu(db, dc))
-      rep.warnings.push_back("different GPUs: the baseline ran on " + rep.baseline_device +
-                             ", the current on " + rep.current_device +
+      rep.warnings.push_back("different GPUs: the baseline ran on " + rep.baseline_device + sms(db) +
+                             ", the current on " + rep.current_device + sms(dc) +
                              "; timings compare the GPUs as much as the code");
     else if (!db.nvidia_driver.empty() && !dc.nvidia_driver.empty() ? db.nvidia_driver != dc.nvidia_driver
                                                                      : db.driver_version != dc.driver_version)

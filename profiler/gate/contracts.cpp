@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -56,6 +57,8 @@ const std::vector<ContractMetric>& contract_metrics() {
 namespace {
 
 bool is_fraction_metric(const std::string& m) { return m == "mfu" || m == "hfu" || m == "roof"; }
+// What a fraction metric is a fraction of, for its messages.
+std::string fraction_of(const std::string& m) { return m == "roof" ? "its roofline bound" : "its peak"; }
 
 const ContractMetric* find_metric(const std::string& m) {
   const auto& all = contract_metrics();
@@ -372,7 +375,7 @@ class LineParser {
       const double fraction = scaled(w, -2);
       // As for a bare number below: `mfu >= 150%` never held and was taken.
       if (!tolerance && is_fraction_metric(metric) && fraction > 1)
-        fail(metric + " is a fraction of its peak, at most 100%: got " + w);
+        fail(metric + " is a fraction of " + fraction_of(metric) + ", at most 100%: got " + w);
       return fraction;
     }
     if (tolerance) fail("a tolerance is a percentage (e.g. ± 0.1%), got '" + w + "'");
@@ -396,7 +399,7 @@ class LineParser {
     if (metric == "bandwidth" && v != 0)
       fail("a bandwidth needs its unit: write " + w + " GB/s, " + w + " TB/s or " + w + " B/s");
     if (is_fraction_metric(metric) && v > 1)
-      fail(metric + " is a fraction of its peak, at most 1: for " + fmt_num(v) + " percent write " + fmt_num(v) +
+      fail(metric + " is a fraction of " + fraction_of(metric) + ", at most 1: for " + fmt_num(v) + " percent write " + fmt_num(v) +
            "% (" + fmt_num(v / 100) + ")");
     return v;
   }
@@ -487,10 +490,14 @@ class LineParser {
       fail("expected a number or a metric after '" + t[1] + "', got '" + t[2] + "'");
     std::string lower = t[2];
     for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    // With a sign or a unit too ("NaN%", "-inf"): not taken for a metric's name.
+    // With a sign or a unit too ("NaN%", "-inf"): not taken for a metric's
+    // name ("information" still is one, and is named as unknown).
     const std::string unsigned_word = lower.substr(lower[0] == '+' || lower[0] == '-' ? 1 : 0);
-    if (unsigned_word.rfind("nan", 0) == 0 || unsigned_word.rfind("inf", 0) == 0)
-      fail("'" + t[2] + "' is not a number a bound can be (a finite number)");
+    for (const char* word : {"infinity", "inf", "nan"})
+      if (unsigned_word.rfind(word, 0) == 0) {
+        const std::string unit = t[2].substr(t[2].size() - (unsigned_word.size() - std::strlen(word)));
+        if (unit.empty() || is_unit(unit)) fail("'" + t[2] + "' is not a number a bound can be (a finite number)");
+      }
     if (looks_numeric(t[2])) {
       // A unit may stand apart: "4 TB/s" as "4TB/s". A time or a bandwidth
       // takes the word after its number as its unit, so that an unknown one

@@ -240,7 +240,8 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
       const double beside = std::max(zb ? shortest_reading(base) : 0.0, zc ? shortest_reading(cur) : 0.0);
       t.reason = beside >= kCoarsestTimerStep
                      ? counts + " beside readings of " + fmt_time(beside) +
-                           " and more: bad readings, not a time below the timer's resolution; rerun"
+                           " and more: bad readings, or operations of very different lengths in one run (a "
+                           "profiled memset of any size), not one operation below the timer's resolution"
                      : counts + ": below the timer's resolution, too short to compare";
     }
     return t;

@@ -169,7 +169,8 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       // Found by review: a fraction in percent past 100% was taken (a bare 1.5 was not),
       // and "NaN%" read as an unknown metric.
       {"gemm : mfu >= 150%", "mfu is a fraction of its peak, at most 100%: got 150%"},
-      {"gemm : roof <= 100.5%", "roof is a fraction of its peak, at most 100%: got 100.5%"},
+      {"gemm : roof <= 100.5%", "roof is a fraction of its roofline bound, at most 100%: got 100.5%"},
+      {"gemm : mfu >= information", "unknown metric 'information'"},
       {"gemm : mfu >= NaN%", "'NaN%' is not a number a bound can be (a finite number)"},
       // Found by review: its words reach the JUnit XML, which then no parser read.
       {"gemm.cublas.fp32 m\xff=8192 : time <= 1s", "c.txt:1: not UTF-8 text (save the file as UTF-8)"},

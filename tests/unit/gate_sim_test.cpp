@@ -71,7 +71,7 @@ TEST(GateSimulation, IdenticalNoisySamplesRarelySaySlower) {
       EXPECT_GE(t.share(Verdict::unchanged), 0.95);
     }
     // Noise costs decisiveness (docs/ci.md quotes these shares): with these
-    // seeds 25 of 400 are inconclusive at CV 5%, 244 of 400 at CV 8%.
+    // seeds 25 of 400 are inconclusive at CV 5%, 243 of 400 at CV 8%.
     if (sigma == 0.05) {
       EXPECT_GE(t.share(Verdict::inconclusive), 0.03);
       EXPECT_LE(t.share(Verdict::inconclusive), 0.12);
@@ -198,7 +198,7 @@ TEST(GateSimulation, ChangeBelowThresholdIsNotSlower) {
 // But a true change just under the threshold, on a noisy runner, can be: the
 // estimate lands past the threshold and the interval excludes no change, while
 // reaching below the threshold. A 3% slowdown at CV 6% is called slower in
-// about 10% of comparisons (62 of 600; docs/ci.md quotes this test).
+// about 10% of comparisons (68 of 600; docs/ci.md quotes this test).
 TEST(GateSimulation, ChangeJustBelowThresholdIsSometimesSlower) {
   const Tally t = simulate_jitter(2600, 600, 1.03, 0.06);
   SCOPED_TRACE(describe(t));

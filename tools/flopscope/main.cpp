@@ -18,13 +18,21 @@ using namespace flopscope;
 
 // A table cut short by a full disk must not exit 0: stdout is checked once
 // the command is done (std::cout and stdio share the stream).
-static int with_stdout_checked(int rc) {
+static int with_stdout_checked(int rc, bool four_is_inconclusive = false) {
   const std::optional<std::string> failure = cli::stdout_failure();
   if (!failure) return rc;
   std::fprintf(stderr, "flopscope: error: %s\n", failure->c_str());
   // An inconclusive compare whose report was lost is a failure too: CI jobs
-  // that allow 4 would pass with no report.
-  return rc == cli::kOk || rc == cli::kInconclusive ? cli::kFailure : rc;
+  // that allow 4 would pass with no report. (`profile` passes on the
+  // application's code, whatever it is.)
+  return rc == cli::kOk || (four_is_inconclusive && rc == cli::kInconclusive) ? cli::kFailure : rc;
+}
+
+// Whether the command line chose `name`.
+static bool is_subcommand_used(CLI::App& app, const std::string& name) {
+  for (const CLI::App* sub : app.get_subcommands())
+    if (sub->get_name() == name) return true;
+  return false;
 }
 
 static bool is_subcommand(CLI::App& app, const std::string& name) {
@@ -161,7 +169,8 @@ int main(int argc, char** argv) {
 
   try {
     cli::Action* action = cli::selected_action(app);
-    return with_stdout_checked(action ? (*action)() : cli::kBadInput);
+    const bool verdict = is_subcommand_used(app, "compare") || is_subcommand_used(app, "check");
+    return with_stdout_checked(action ? (*action)() : cli::kBadInput, verdict);
   } catch (const Error& e) {
     std::fprintf(stderr, "flopscope: error: %s\n", error_line(e.what()).c_str());
     return cli::exit_code_for(e.kind());
