@@ -35,7 +35,10 @@ bool forbidden_in_markup(uint32_t cp) {
 bool reorders_text(uint32_t cp) { return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069); }
 }  // namespace
 
-std::string html_escape(const std::string& s) {
+std::string html_escape(const std::string& text) {
+  // Bytes that are not UTF-8 (a file name in Latin-1) made the whole JUnit or
+  // SVG file unreadable to an XML parser: they read as U+FFFD.
+  const std::string s = valid_utf8(text);
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {

@@ -51,12 +51,17 @@ TEST(Clipped, CutsWholeCharacters) {
 }
 
 // Found by review: many messages quote a value whole, and a 100 kB --gpu made
-// a 100 kB error line. The CLI prints each word past 200 bytes clipped.
-TEST(ErrorLine, ClipsLongWordsOnly) {
+// a 100 kB error line. The CLI prints each word longer than a path can be
+// with its first and last 60 bytes; a path of 4095 bytes is kept whole.
+TEST(ErrorLine, ClipsOnlyWordsLongerThanAPath) {
   const std::string known = "(known: " + std::string(150, 'k') + ", b)";
   EXPECT_EQ(flopscope::error_line("unknown GPU '" + std::string(100000, 'x') + "' " + known),
-            "unknown GPU '" + std::string(59, 'x') + "... " + known);
+            "unknown GPU '" + std::string(59, 'x') + "..." + std::string(59, 'x') + "' " + known);
   EXPECT_EQ(flopscope::error_line("a  b\nc "), "a  b\\nc ");  // spaces kept, one line
-  EXPECT_EQ(flopscope::error_line(std::string(200, 'y')), std::string(200, 'y'));
+  const std::string path = "/" + std::string(4094, 'p');  // with its ':', as long as a word is kept
+  EXPECT_EQ(flopscope::error_line(path + ": truncated JSON"), path + ": truncated JSON");
+  const std::string e = "\xC3\xA9";  // the tail starts at a whole character
+  EXPECT_EQ(flopscope::error_line(std::string(5000, 'a') + e + std::string(59, 'z')),
+            std::string(60, 'a') + "..." + std::string(59, 'z'));
   EXPECT_EQ(flopscope::error_line(""), "");
 }

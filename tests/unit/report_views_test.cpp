@@ -969,7 +969,11 @@ TEST(Escaping, BidiControlsBecomeQuestionMarks) {
 // XML forbids U+FFFE and U+FFFF even in text: one in a kernel id made the --svg
 // file not well-formed (a browser showed a parse error instead of the chart).
 TEST(Escaping, XmlNoncharactersBecomeQuestionMarks) {
-  EXPECT_EQ(html_escape("a\xEF\xBF\xBE b\xEF\xBF\xBF c\xEF\xBF\xBD d\xEF\xBF"), "a? b? c\xEF\xBF\xBD d\xEF\xBF");
+  // A sequence cut short (and any byte that is not UTF-8: a Latin-1 file name in
+  // a JUnit property) reads as U+FFFD; it made the whole file unreadable.
+  EXPECT_EQ(html_escape("a\xEF\xBF\xBE b\xEF\xBF\xBF c\xEF\xBF\xBD d\xEF\xBF"),
+            "a? b? c\xEF\xBF\xBD d\xEF\xBF\xBD");
+  EXPECT_EQ(html_escape("c\xe9.txt"), "c\xEF\xBF\xBD.txt");
   ResultsDoc doc = fixture("handmade-h200.json");
   doc.runs[0].id = "gemm.\xEF\xBF\xBE.\xEF\xBF\xBF";
   for (const std::string& out : {render_report_svg({doc}), render_report_html({doc})}) {

@@ -65,11 +65,17 @@ inline std::string clipped(const std::string& s, size_t n = 60) {
   return s.substr(0, n) + "...";
 }
 
-/// A message as the CLI prints it: one line (one_line), each word over 200
-/// bytes clipped. Values the user gave are quoted whole in many messages, and
-/// a 100 kB --gpu made a 100 kB error line; no word flopscope writes is that long.
+/// A message as the CLI prints it: one line (one_line), each word longer than
+/// a path can be (PATH_MAX, 4096 bytes) cut to its first and last 60 bytes.
+/// Values the user gave are quoted whole in many messages, and a 100 kB --gpu
+/// made a 100 kB error line; a long path keeps every byte.
 inline std::string error_line(const std::string& s) {
-  constexpr size_t kLongestWord = 200;
+  constexpr size_t kLongestWord = 4096, kKept = 60;
+  auto head_and_tail = [](const std::string& w) {
+    size_t from = w.size() - kKept;
+    while (from < w.size() && (static_cast<unsigned char>(w[from]) & 0xC0) == 0x80) ++from;  // a whole character
+    return clipped(w, kKept) + w.substr(from);
+  };
   const std::string line = one_line(s);
   std::string out;
   size_t start = 0;
@@ -77,7 +83,7 @@ inline std::string error_line(const std::string& s) {
     size_t end = line.find(' ', start);
     if (end == std::string::npos) end = line.size();
     const std::string word = line.substr(start, end - start);
-    out += word.size() > kLongestWord ? clipped(word) : word;
+    out += word.size() > kLongestWord ? head_and_tail(word) : word;
     if (end < line.size()) out += ' ';
     start = end + 1;
   }
