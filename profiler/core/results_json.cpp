@@ -3,6 +3,7 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -31,6 +32,12 @@ std::optional<double> pipe_sum(const HwCounters& h) {
   double sum = 0;
   for (const auto& [pipe, flops] : h.flops_by_pipe) sum += flops;
   return sum;
+}
+// Every digit: two values apart by rounding's margin must not print alike.
+std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
 }
 // Whether the pipes add up to the total, to rounding: a file whose pipes held
 // three times its total showed a tensor share of 300%.
@@ -258,8 +265,8 @@ RunRecord run_from_json(const JsonCursor& c) {
       hw.launches = l->integer_in(1, r.launches, "an integer from 1 to the run's launches (" +
                                                      std::to_string(r.launches) + ")");
     if (!pipes_add_up(hw))
-      h->at("flops_by_pipe").fail("the pipes add up to " + std::to_string(*pipe_sum(hw)) + " FLOPs, not flops_total " +
-                                  std::to_string(*hw.flops_total));
+      h->at("flops_by_pipe").fail("the pipes add up to " + exact(*pipe_sum(hw)) + " FLOPs, not flops_total " +
+                                  exact(*hw.flops_total));
     r.hw = hw;
   }
   auto d = c.at("derived");

@@ -245,7 +245,9 @@ void disambiguate_profile_ids(std::vector<RunRecord>& runs);
 std::optional<std::string> dominant_precision(const HwCounters& hw);
 
 /// The per-launch mean of several launches' counters, each quantity (FLOPs,
-/// bytes, durations, clocks, metrics) over the entries that have it. With
+/// bytes, durations, clocks, metrics) over the entries that have it; the FLOPs
+/// by pipe over the entries with a FLOP total where one has it (a pipe such an
+/// entry lacks counted 0), so that they add up to the mean total. With
 /// `weights` (one per entry, finite and >= 0, else Error(failure)), entry i
 /// stands for weights[i] launches (a process's per-launch mean of that many):
 /// every mean is weighted by them, and a quantity only weight-0 entries have is

@@ -49,11 +49,15 @@ std::vector<DeviceInfo> query_devices() {
 }
 
 DeviceInfo device_for_ordinal(int device) {
-  const std::vector<DeviceInfo> devs = query_devices();  // throws no_gpu, one line
-  std::optional<DeviceInfo> found = device >= 0 ? query_device(device) : std::nullopt;
+  query_devices();  // throws no_gpu, one line, where CUDA counts or describes none
+  const int count = visible_device_count();
+  if (device < 0 || device >= count)
+    throw_bad_input("--device " + std::to_string(device) + ": no such GPU (" + std::to_string(count) +
+                    " visible, CUDA ordinals 0.." + std::to_string(count - 1) + ")");
+  std::optional<DeviceInfo> found = query_device(device);
   if (!found)
-    throw_bad_input("--device " + std::to_string(device) + ": no such GPU (" + std::to_string(devs.size()) +
-                    " visible, CUDA ordinals 0.." + std::to_string(devs.size() - 1) + ")");
+    throw_bad_input("--device " + std::to_string(device) +
+                    ": CUDA cannot describe this GPU (cudaGetDeviceProperties fails; see flopscope devices)");
   return std::move(*found);
 }
 
