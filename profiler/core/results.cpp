@@ -197,8 +197,8 @@ std::string driver_text(const DeviceInfo& d) {
 }
 
 bool same_gpu(const DeviceInfo& a, const DeviceInfo& b) {
-  return a.name == b.name && a.gpu_key == b.gpu_key &&
-         (a.sm_count <= 0 || b.sm_count <= 0 || a.sm_count == b.sm_count);
+  const bool model = !a.gpu_key.empty() && !b.gpu_key.empty() ? a.gpu_key == b.gpu_key : a.name == b.name;
+  return model && (a.sm_count <= 0 || b.sm_count <= 0 || a.sm_count == b.sm_count);
 }
 
 ResultsDoc new_results_doc() {

@@ -368,8 +368,8 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     rep.warnings.push_back(std::string(which) + ": cannot tell whether both ran on the same GPU");
   } else {
     const DeviceInfo &db = *baseline.device, &dc = *current.device;
-    // The SM counts too where only they differ (a MIG slice has the GPU's name).
-    const bool by_sms = db.name == dc.name && db.gpu_key == dc.gpu_key;
+    // The SM counts too where the labels read alike (a MIG slice has the GPU's name).
+    const bool by_sms = rep.baseline_device == rep.current_device;
     auto sms = [by_sms](const DeviceInfo& d) { return by_sms ? ", " + std::to_string(d.sm_count) + " SMs" : ""; };
     if (!same_gpu(db, dc))
       rep.warnings.push_back("different GPUs: the baseline ran on " + rep.baseline_device + sms(db) +

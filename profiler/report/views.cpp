@@ -217,12 +217,7 @@ void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std
     throw_bad_input(what + ": the results name no GPU, so the peaks measured on " + ceilings.device->name +
                     " cannot be matched to them; read the results without --peaks");
   const DeviceInfo &a = *doc.device, &b = *ceilings.device;
-  // By database key; else by name and, where both say, SM count (a part the
-  // database did not take, a MIG slice or a cut-down one, has no key).
-  const bool same = !a.gpu_key.empty() && !b.gpu_key.empty()
-                        ? a.gpu_key == b.gpu_key
-                        : a.name == b.name && (a.sm_count <= 0 || b.sm_count <= 0 || a.sm_count == b.sm_count);
-  if (!same) {
+  if (!same_gpu(a, b)) {
     // Same name, other SM count: say which, or the message would read "X, X".
     auto named = [&](const DeviceInfo& d) {
       return d.name + (a.name == b.name ? " with " + std::to_string(d.sm_count) + " SMs" : "");

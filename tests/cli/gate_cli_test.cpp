@@ -262,6 +262,7 @@ TEST(GateCli, CheckPoolsSeveralResultsFiles) {
 
   flopscope::ResultsDoc other = only_copy;
   other.device->name = "NVIDIA H100 80GB HBM3";
+  other.device->gpu_key = "h100-sxm";
   expect_one_line_error(run_cli({"check", a, write_doc(f.dir, "h100.json", other), "--contracts", c}),
                         "check each GPU's results on their own");
   expect_one_line_error(run_cli({"check", a, c, "--contracts", c}), "");

@@ -721,6 +721,13 @@ TEST(GateMatching, DifferentGpusWarn) {
             std::string::npos)
       << rep.warnings[0];
   EXPECT_TRUE(cmp(a, noisy_doc(3)).warnings.empty());
+  // One product under two spellings (one key), or one name where a file has no
+  // key: the same GPU, as `report --peaks` matches them too.
+  ResultsDoc spelled = noisy_doc(3), keyless = noisy_doc(3);
+  spelled.device->name = "NVIDIA H200 SXM";
+  keyless.device->gpu_key.clear();
+  EXPECT_TRUE(cmp(a, spelled).warnings.empty());
+  EXPECT_TRUE(cmp(a, keyless).warnings.empty());
 }
 
 // Two NVIDIA drivers of one branch support the same CUDA version ("13.0"):

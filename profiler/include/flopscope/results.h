@@ -134,8 +134,10 @@ struct DeviceInfo {
 /// driver's own version was not recorded; "unknown driver" with neither.
 std::string driver_text(const DeviceInfo& d);
 
-/// Whether two records name one kind of GPU: the same name and peak key, and
-/// the same SM count where both record one (a MIG slice, a cut-down part).
+/// Whether two records name one kind of GPU: the same peak-database key where
+/// both have one (two spellings of one product), else the same name; and the
+/// same SM count where both record one (a MIG slice or a cut-down part, which
+/// the database gives no key, has the whole GPU's name).
 bool same_gpu(const DeviceInfo& a, const DeviceInfo& b);
 
 struct Peaks {
