@@ -50,17 +50,20 @@ std::string render_gbench_json(const ResultsDoc& doc) {
     b["real_time"] = t * 1e6;  // GPU time per launch, median of the samples
     b["cpu_time"] = t * 1e6;   // no separate CPU time: the same figure
     b["time_unit"] = "us";
-    if (t > 0) {
+    // A profiled application's kernel has no model: no model rates, which a
+    // dashboard would plot as real zeros (every other view shows "-").
+    const bool modelled = shows_model(r);
+    if (t > 0 && modelled) {
       b["bytes_per_second"] = r.model.bytes / t;
       b["items_per_second"] = r.model.flops / t;  // items are model FLOPs
     }
     b["p10_us"] = r.time_s.p10 * 1e6;
     b["p90_us"] = r.time_s.p90 * 1e6;
-    b["tflops"] = r.derived.tflops_model;
+    if (modelled) b["tflops"] = r.derived.tflops_model;
     if (r.derived.tflops_hw) b["tflops_hw"] = *r.derived.tflops_hw;
     if (r.derived.mfu) b["mfu"] = *r.derived.mfu;
     if (r.derived.hfu) b["hfu"] = *r.derived.hfu;
-    b["model_flops"] = r.model.flops;
+    if (modelled) b["model_flops"] = r.model.flops;
     if (r.hw && r.hw->flops_total) b["hw_flops"] = *r.hw->flops_total;
     if (r.sm_clock_mhz) b["sm_clock_mhz"] = *r.sm_clock_mhz;
     if (r.validation && !r.validation->passed) {

@@ -1129,4 +1129,14 @@ TEST(GateReports, GoogleBenchmarkJson) {
               1);
   EXPECT_TRUE(b.contains("mfu"));
   EXPECT_EQ(j["benchmarks"][1]["family_index"], 1);
+  // Found by review: a profiled application's kernel (no model) had tflops,
+  // model_flops and rates of 0, which dashboards plot as real zeros.
+  ResultsDoc app = doc;
+  app.runs[0].family = "app";
+  app.runs[0].model = {};
+  const auto parsed = nlohmann::json::parse(render_gbench_json(app));
+  const auto& k = parsed["benchmarks"][0];
+  for (const char* key : {"tflops", "model_flops", "items_per_second", "bytes_per_second"})
+    EXPECT_FALSE(k.contains(key)) << key;
+  EXPECT_TRUE(k.contains("real_time"));
 }
