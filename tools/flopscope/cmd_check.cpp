@@ -71,7 +71,8 @@ void add_check_command(Command app) {
   Command sub = app.add_subcommand(
       "check",
       "Check performance contracts against results files, their runs taken together (no GPU needed).\n"
-      "Exit: 0 all hold, 1 a contract failed or matched no run, 2 bad input (docs/ci.md)");
+      "Exit: 0 all hold, 1 a contract failed or matched no run, 2 bad input, 3 raw counter files\n"
+      "that cannot be evaluated here (docs/ci.md)");
   sub.add_option("results", opt->results,
                   "Results files (or raw counter files); a ratio may refer to a run of any of them")
       .required();

@@ -58,7 +58,8 @@ void add_compare_command(Command app) {
   Command sub = app.add_subcommand(
       "compare",
       "Gate a change: compare CURRENT results against BASELINE, run by run (no GPU needed).\n"
-      "Exit: 0 no regression, 1 regression, 2 bad input, 4 inconclusive (docs/ci.md)");
+      "Exit: 0 no regression, 1 regression, 2 bad input, 3 raw counter files that cannot be\n"
+      "evaluated here, 4 inconclusive (docs/ci.md)");
   sub.add_option("baseline", opt->baseline, "Results of the reference (e.g. main)").required();
   sub.add_option("current", opt->current, "Results of the change under test").required();
   sub.add_option("--md", opt->md, "Also write a Markdown summary (a PR comment) to this file").check(not_empty());

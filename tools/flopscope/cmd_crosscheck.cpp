@@ -41,16 +41,16 @@ void add_crosscheck_command(Command app) {
       "Set flopscope's counters beside Nsight Compute's for the same command, or a framework's\n"
       "model FLOPs beside the hardware FLOPs of each NVTX range (no GPU needed).\n"
       "Exit: 0 all agree (--model-flops: some range held a counted launch, and each is within\n"
-      "--flops-tolerance when given), 1 a counter differs or none was compared, 2 bad input\n"
-      "(docs/crosscheck.md)");
+      "--flops-tolerance when given), 1 a counter differs or none was compared, 2 bad input,\n"
+      "3 a raw counter file that cannot be evaluated here (docs/crosscheck.md)");
   sub.add_option("results", opt->results,
                   "Output of 'flopscope profile --set flops|roofline|bytes --out F -- CMD', or its --counters file, or "
                   "(--ncu only) that of 'flopscope bench --metrics S --counters F'")
       .required();
   Option ncu_opt = sub.add_option(
       "--ncu", opt->ncu,
-      "CSV of 'ncu --metrics <the same metrics> --csv [--page raw] --print-units base --print-kernel-base mangled\n"
-      "--log-file F CMD'").check(not_empty());
+      "CSV of 'ncu --clock-control none --cache-control none --metrics <the same metrics> --csv [--page raw]\n"
+      "--print-units base --print-kernel-base mangled --log-file F CMD'").check(not_empty());
   Option model_opt = sub.add_option(
       "--model-flops", opt->model_flops,
       "Model FLOPs per NVTX range (flopscope.model-flops/1 JSON, e.g. from scripts/torch_step.py --flops-out)")

@@ -387,8 +387,10 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
       query_devices();
       std::fprintf(stderr, "flopscope: a GPU and driver are present here\n");
     } catch (const Error& e) {
-      std::fprintf(stderr, "flopscope: %s\n", e.what());
-      if (app.code == 0 && e.kind() == ErrorKind::no_gpu) exit_code = exit_code_for(e.kind());
+      // The line that decides the exit code is an error line, as every other is.
+      const bool decides = app.code == 0 && e.kind() == ErrorKind::no_gpu;
+      std::fprintf(stderr, "flopscope: %s%s\n", decides ? "error: " : "", e.what());
+      if (decides) exit_code = exit_code_for(e.kind());
     }
   }
   if (!o.counters.empty()) writing([&] { save_counter_files(cfg.dir, o.counters); });
@@ -436,7 +438,8 @@ void add_profile_command(Command app) {
   sub.add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
       .transform(positive_integer());
   sub.add_option("--nvtx-include", opt->nvtx_include,
-                  "Keep launches inside this NVTX range ('name' or 'outer/inner'); repeatable")
+                  "Keep launches inside this NVTX range ('name' or 'outer/inner'); one range a use: repeat "
+                  "the option for more (a second word would be the application)")
       .check(not_empty())
       .allow_extra_args(false);  // one range per occurrence, so "--" still ends the options
   sub.add_option("--out", opt->out, "Write the results (flopscope.results/1 JSON) to this file").check(not_empty());

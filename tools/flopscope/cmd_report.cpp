@@ -36,7 +36,10 @@ void add_report_command(Command app) {
   sub.add_option("--html", opt->html, "Write a self-contained HTML report (roofline, sortable tables) to this file").check(not_empty());
   sub.add_option("--svg", opt->svg, "Write the roofline chart(s) as SVG to this file").check(not_empty());
   sub.add_option("--md", opt->md, "Also write a Markdown report to this file").check(not_empty());
-  sub.add_option("--csv", opt->csv, "Also write CSV (one row per run) to this file").check(not_empty());
+  sub.add_option("--csv", opt->csv,
+                 "Also write CSV (one row per run) to this file (one of --html, --svg, --md and --csv may be '-': "
+                 "standard output)")
+      .check(not_empty());
   set_action(sub, [opt]() {
     // One output may be '-': it goes to standard output, in place of the
     // terminal tables (`--csv - | column -ts,`).
