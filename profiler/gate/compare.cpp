@@ -148,7 +148,7 @@ std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::strin
     auto [it, fresh] = idx.emplace(run_key(doc.runs[i]), i);
     if (!fresh)
       throw_bad_input(origin + ": runs[" + std::to_string(it->second) + "] and runs[" +
-                      std::to_string(i) + "] are the same kernel and shape (" +
+                      std::to_string(i) + "] are the same kernel, shape and NVTX path (" +
                       run_key_label(doc.runs[i]) + "); keep one of them");
   }
   return idx;
@@ -400,7 +400,7 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     if (!cidx.count(run_key(b))) rep.only_in_baseline.push_back(run_key_of(b));
   if (rep.runs.empty())
     throw_bad_input("no run of " + current_origin + " matches a run of " + baseline_origin +
-                    " by kernel id and shape (e.g. baseline " + run_key_label(baseline.runs[0]) +
+                    " by kernel id, shape and NVTX path (e.g. baseline " + run_key_label(baseline.runs[0]) +
                     ", current " + run_key_label(current.runs[0]) + ")");
   return rep;
 }
