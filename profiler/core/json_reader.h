@@ -134,10 +134,6 @@ class JsonCursor {
 
   double number(const std::string& key) const { return at(key).number(); }
   std::string string(const std::string& key) const { return at(key).string(); }
-  std::optional<double> maybe_number(const std::string& key) const {
-    auto c = maybe(key);
-    return c ? std::optional<double>(c->number()) : std::nullopt;
-  }
   double non_negative(const std::string& key) const { return at(key).non_negative(); }
   std::optional<double> maybe_non_negative(const std::string& key) const {
     auto c = maybe(key);

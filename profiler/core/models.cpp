@@ -25,10 +25,6 @@ Cost gemm_cost(const GemmShape& s, int in_bytes, int out_bytes) {
 
 // ---- attention -------------------------------------------------------------
 
-const char* to_string(CausalConvention c) {
-  return c == CausalConvention::exact ? "exact" : "half_dense";
-}
-
 static void check(const AttentionShape& s) {
   require_positive("attention batch", s.batch);
   require_positive("attention heads", s.heads);

@@ -1,5 +1,5 @@
-// Terminal, Markdown and JUnit views of `compare` and `check`, and Google
-// Benchmark JSON of a results file.
+// Terminal, Markdown and JUnit views of `compare` and `check` (Google
+// Benchmark JSON of a results file is gbench.cpp's).
 #include "flopscope/ci_report.h"
 
 #include <algorithm>
@@ -15,11 +15,6 @@
 namespace flopscope {
 namespace {
 
-std::string signed_pct(double ratio) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", (ratio - 1) * 100);
-  return buf;
-}
 
 std::string num(double v) {
   char buf[40];
@@ -86,10 +81,10 @@ bool blended(const TimingComparison& t) {
 }
 std::string change(const TimingComparison& t) {
   if (!has_stats(t)) return "-";
-  return blended(t) ? "bimodal" : signed_pct(t.ratio);
+  return blended(t) ? "bimodal" : fmt_change(t.ratio);
 }
 std::string interval(const TimingComparison& t) {
-  return has_stats(t) && !blended(t) && t.ci_low > 0 ? signed_pct(t.ci_low) + ".." + signed_pct(t.ci_high) : "-";
+  return has_stats(t) && !blended(t) && t.ci_low > 0 ? fmt_change(t.ci_low) + ".." + fmt_change(t.ci_high) : "-";
 }
 std::string median_text(double s) { return s > 0 ? fmt_time(s) : "-"; }
 

@@ -52,11 +52,6 @@ double sorted_median(const std::vector<double>& s, size_t begin, size_t end) {
   return 0.5 * (s[begin + (n - 1) / 2] + s[begin + n / 2]);
 }
 
-std::string pct(double ratio) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", (ratio - 1) * 100);
-  return buf;
-}
 
 /// Index c (0-based) of the lower Moses limit: the interval [d[c], d[N-1-c]]
 /// over the N = n*m sorted pairwise differences has the given confidence
@@ -91,6 +86,46 @@ double tail_percentile(std::vector<double> v, double q) {
     v.erase(v.begin());
   }
   return percentile(std::move(v), q);
+}
+
+// A reading of 0 s is an operation shorter than the timer's resolution (a
+// profiled empty memset): no ratio exists. Fills `t` and returns true when
+// either run has one; both runs all 0 is no change.
+bool judged_zero_readings(TimingComparison& t, const std::vector<double>& base, const std::vector<double>& cur) {
+  auto zeros = [](const std::vector<double>& v) { return size_t(std::count(v.begin(), v.end(), 0.0)); };
+  const size_t zb = zeros(base), zc = zeros(cur);
+  if (!zb && !zc) return false;
+  if (zb == base.size() && zc == cur.size()) {
+    t.verdict = Verdict::unchanged;
+    t.ratio = t.ci_low = t.ci_high = t.eq_low = t.eq_high = t.p10_ratio = t.p90_ratio = 1;
+    t.reason = "every sample of both runs reads 0 s (below the timer's resolution)";
+  } else if (zb == base.size() && zc == 0) {
+    t.reason = "every baseline sample reads 0 s (below the timer's resolution), the current run's median " +
+               fmt_time(t.cur_median) + ": no ratio exists; the current run is measurable, the baseline was not";
+  } else if (zc == cur.size() && zb == 0) {
+    t.reason = "every current sample reads 0 s (below the timer's resolution), the baseline's median " +
+               fmt_time(t.base_median) + ": no ratio exists; the baseline was measurable, the current run is not";
+  } else {
+    const std::string counts =
+        "timing samples read 0 s (baseline " + std::to_string(zb) + ", current " + std::to_string(zc) + ")";
+    // Zeros beside readings of 10 us and more (no timer's step is that
+    // coarse) are bad readings, not a time below the timer's resolution:
+    // that reason read wrong for a 14 ms kernel.
+    auto shortest_reading = [](const std::vector<double>& v) {
+      double m = 0;
+      for (double x : v)
+        if (x > 0 && (m == 0 || x < m)) m = x;
+      return m;
+    };
+    constexpr double kCoarsestTimerStep = 10e-6;
+    const double beside = std::max(zb ? shortest_reading(base) : 0.0, zc ? shortest_reading(cur) : 0.0);
+    t.reason = beside >= kCoarsestTimerStep
+                   ? counts + " beside readings of " + fmt_time(beside) +
+                         " and more: bad readings, or operations of very different lengths in one run (a "
+                         "profiled memset of any size), not one operation below the timer's resolution"
+                   : counts + ": below the timer's resolution, too short to compare";
+  }
+  return true;
 }
 
 }  // namespace
@@ -210,42 +245,7 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
                ", recommended " + std::to_string(kRecommendedSamples) + ")";
     return t;
   }
-  // A reading of 0 s is an operation shorter than the timer's resolution
-  // (a profiled empty memset): no ratio exists. Both runs all 0 is no change.
-  auto zeros = [](const std::vector<double>& v) { return size_t(std::count(v.begin(), v.end(), 0.0)); };
-  if (const size_t zb = zeros(base), zc = zeros(cur); zb || zc) {
-    if (zb == base.size() && zc == cur.size()) {
-      t.verdict = Verdict::unchanged;
-      t.ratio = t.ci_low = t.ci_high = t.eq_low = t.eq_high = t.p10_ratio = t.p90_ratio = 1;
-      t.reason = "every sample of both runs reads 0 s (below the timer's resolution)";
-    } else if (zb == base.size() && zc == 0) {
-      t.reason = "every baseline sample reads 0 s (below the timer's resolution), the current run's median " +
-                 fmt_time(t.cur_median) + ": no ratio exists; the current run is measurable, the baseline was not";
-    } else if (zc == cur.size() && zb == 0) {
-      t.reason = "every current sample reads 0 s (below the timer's resolution), the baseline's median " +
-                 fmt_time(t.base_median) + ": no ratio exists; the baseline was measurable, the current run is not";
-    } else {
-      const std::string counts = "timing samples read 0 s (baseline " + std::to_string(zb) + ", current " +
-                                 std::to_string(zc) + ")";
-      // Zeros beside readings of 10 us and more (no timer's step is that
-      // coarse) are bad readings, not a time below the timer's resolution:
-      // that reason read wrong for a 14 ms kernel.
-      auto shortest_reading = [](const std::vector<double>& v) {
-        double m = 0;
-        for (double x : v)
-          if (x > 0 && (m == 0 || x < m)) m = x;
-        return m;
-      };
-      constexpr double kCoarsestTimerStep = 10e-6;
-      const double beside = std::max(zb ? shortest_reading(base) : 0.0, zc ? shortest_reading(cur) : 0.0);
-      t.reason = beside >= kCoarsestTimerStep
-                     ? counts + " beside readings of " + fmt_time(beside) +
-                           " and more: bad readings, or operations of very different lengths in one run (a "
-                           "profiled memset of any size), not one operation below the timer's resolution"
-                     : counts + ": below the timer's resolution, too short to compare";
-    }
-    return t;
-  }
+  if (judged_zero_readings(t, base, cur)) return t;
   const double gap = opt.threshold / 2;
   if (!(cur_scale > 0) || !std::isfinite(cur_scale)) throw_bad_input("the current run's time scale must be positive");
   // The timer's step, from the samples as timed: scaled ones lie off its
@@ -289,33 +289,33 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   // threshold and the interval excludes no change. The interval may still
   // reach below the threshold: the true change is not known to exceed it.
   const std::string established = "; " + fmt_percent_given(opt.confidence) + " interval " +
-                                  pct(t.ci_low) + ".." + pct(t.ci_high) + " excludes no change";
+                                  fmt_change(t.ci_low) + ".." + fmt_change(t.ci_high) + " excludes no change";
   if (t.ci_low > 1 && t.ratio >= band) {
     t.verdict = Verdict::slower;
-    t.reason = "estimate " + pct(t.ratio) + " >= " + pct(band) + " (the " + thr + " threshold)" +
+    t.reason = "estimate " + fmt_change(t.ratio) + " >= " + fmt_change(band) + " (the " + thr + " threshold)" +
                established;
   } else if (t.ci_high < 1 && t.ratio <= 1 / band) {
     t.verdict = Verdict::faster;
-    t.reason = "estimate " + pct(t.ratio) + " <= " + pct(1 / band) + " (the " + thr +
+    t.reason = "estimate " + fmt_change(t.ratio) + " <= " + fmt_change(1 / band) + " (the " + thr +
                " threshold)" + established;
   } else if (t.eq_low > 1 / band && t.eq_high < band) {
     t.verdict = Verdict::unchanged;
     // The interval it was decided on, which is narrower than the one shown
     // beside it (a 99% interval reaching past the threshold read as a contradiction).
-    t.reason = "the " + fmt_percent_given(opt.equivalence_confidence) + " interval " + pct(t.eq_low) + ".." +
-               pct(t.eq_high) + " lies within the " + thr + " threshold";
+    t.reason = "the " + fmt_percent_given(opt.equivalence_confidence) + " interval " + fmt_change(t.eq_low) + ".." +
+               fmt_change(t.eq_high) + " lies within the " + thr + " threshold";
   } else if (const bool up = t.ci_low < band && t.ci_high >= band,
                         down = t.ci_low <= 1 / band && t.ci_high > 1 / band;
              t.ci_high / t.ci_low < band && up != down) {
     // Narrower than the threshold and still undecided: it straddles one edge.
     // More samples narrow it, but a change of about the threshold is the cause.
     t.verdict = Verdict::inconclusive;
-    t.reason = "a change of about the threshold: the estimate " + pct(t.ratio) + " and its interval " +
-               pct(t.ci_low) + ".." + pct(t.ci_high) + " straddle " + pct(up ? band : 1 / band) +
+    t.reason = "a change of about the threshold: the estimate " + fmt_change(t.ratio) + " and its interval " +
+               fmt_change(t.ci_low) + ".." + fmt_change(t.ci_high) + " straddle " + fmt_change(up ? band : 1 / band) +
                "; more samples may settle which side";
   } else {
     t.verdict = Verdict::inconclusive;
-    t.reason = "too noisy to call: the interval " + pct(t.ci_low) + ".." + pct(t.ci_high) +
+    t.reason = "too noisy to call: the interval " + fmt_change(t.ci_low) + ".." + fmt_change(t.ci_high) +
                " reaches past the " + thr + " threshold; rerun with more samples";
   }
 
@@ -390,7 +390,7 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   } else if (t.verdict == Verdict::unchanged && (t.p90_ratio >= band || t.p90_ratio <= 1 / band)) {
     // The body did not move, a tail did: no regression of the kernel, but
     // worth seeing (throttling or contention in a share of the repetitions).
-    t.reason += "; but p90 moved " + pct(t.p90_ratio) + ": a tail of the current run is " +
+    t.reason += "; but p90 moved " + fmt_change(t.p90_ratio) + ": a tail of the current run is " +
                 (t.p90_ratio > 1 ? "slower" : "faster");
     t.remark = true;
   } else if ((t.verdict == Verdict::slower && (t.p10_ratio < half || t.p90_ratio < half)) ||
@@ -398,8 +398,8 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     // A real change moves the whole distribution; throttling in a share of
     // the repetitions moves one tail only.
     t.verdict = Verdict::inconclusive;
-    t.reason = "only part of the distribution moved (p10 " + pct(t.p10_ratio) + ", p90 " +
-               pct(t.p90_ratio) + "): a throttling or shared runner? rerun with locked clocks";
+    t.reason = "only part of the distribution moved (p10 " + fmt_change(t.p10_ratio) + ", p90 " +
+               fmt_change(t.p90_ratio) + "): a throttling or shared runner? rerun with locked clocks";
   }
   return t;
 }

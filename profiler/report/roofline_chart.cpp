@@ -401,7 +401,7 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
       }
     }
     // Roofs of precisions some run uses stand out in the points' colors; a
-    // merged roof that several used_colors precisions share is striped in theirs.
+    // merged roof that several used precisions share is striped in their colors.
     std::set<std::string> used_prec;
     for (const auto& p : c.points) used_prec.insert(p.precision);
     for (auto& r : c.roofs) {

@@ -202,6 +202,12 @@ std::string fmt_percent_apart(double fraction, double other, int decimals) {
   return fmt_fixed(100 * fraction, 12) + "%";
 }
 
+std::string fmt_change(double ratio) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", (ratio - 1) * 100);
+  return buf;
+}
+
 std::string fmt_percent_given(double fraction) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g%%", 100 * fraction);

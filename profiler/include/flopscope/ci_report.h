@@ -29,7 +29,8 @@ std::string render_check_junit(const CheckReport& rep);
 /// FLOP figures as user counters, for dashboards that read that format.
 std::string render_gbench_json(const ResultsDoc& doc);
 
-/// Escapes &, <, >, " and ' and drops characters XML 1.0 forbids.
+/// Escapes &, <, >, " and ', and writes '?' for a character XML 1.0 forbids
+/// (U+FFFD for bytes that are not UTF-8).
 std::string xml_escape(const std::string& s);
 
 }  // namespace flopscope

@@ -54,8 +54,9 @@ struct Contract {
   std::string bound;       ///< "compute" or "memory"
 };
 
-/// The metrics a contract can name, with their unit and meaning (for --help
-/// and errors). Two metrics are compared only when their units are equal.
+/// The metrics a contract can name, with their unit (errors name it) and
+/// meaning (which documents each here; docs/ci.md lists them for users). Two
+/// metrics are compared only when their units are equal.
 struct ContractMetric {
   const char* name;
   const char* unit;  ///< "s", "TFLOP/s", "fraction", "FLOP", "bytes", ...

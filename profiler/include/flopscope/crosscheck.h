@@ -74,7 +74,7 @@ inline bool within_tolerance(double rel_diff, double tolerance) { return rel_dif
 /// unit is not understood. "byte" 1, "Kbyte" 1e3, "usecond" 1e3 (to ns),
 /// "cycle/usecond" 1e6 (to per second), "%" 1. Known base words: byte, bit,
 /// inst, cycle, sector, request, warp, thread, block, register, hz, op(s),
-/// pass, wavefront, with a K/M/G/T/P prefix; anything else gives 0.
+/// pass, wavefront, SM, cluster, with a K/M/G/T/P prefix; anything else gives 0.
 double ncu_unit_scale(std::string_view unit);
 
 /// How a metric is compared. counts: instruction and tensor-op counts and

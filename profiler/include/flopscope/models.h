@@ -36,7 +36,6 @@ enum class CausalConvention {
   exact,       ///< count every unmasked score: N(N+1)/2 per head when N = Nk
   half_dense,  ///< half of the dense count, as FlashAttention's benchmarks do
 };
-const char* to_string(CausalConvention c);
 
 /// Unmasked scores in one (batch, head) for one query row / for all rows.
 int64_t attention_row_keys(int64_t row, int64_t n_q, int64_t n_kv, bool causal);

@@ -206,7 +206,7 @@ ResultsDoc parse_results(const std::string& text, const std::string& origin);
 void write_results(const std::string& path, const ResultsDoc& doc);
 ResultsDoc read_results(const std::string& path);
 
-/// Atomic write of any text file (used by every reporter).
+/// Atomic write of any text file (the CLI writes every report through it).
 void write_file_atomic(const std::string& path, const std::string& content);
 /// A file for write_files_atomic: where it goes and what it holds.
 struct FileToWrite {

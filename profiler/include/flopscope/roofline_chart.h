@@ -132,15 +132,15 @@ inline constexpr size_t kMaxFamilyCharts = 12;
 std::vector<RooflineChart> build_family_roofline_charts(const std::vector<ResultsDoc>& docs,
                                                         size_t* families_left_out = nullptr);
 
-/// One chart as an <svg> element (with xmlns: valid standalone and inline).
 /// One sentence on the cache levels counted but not drawn for want of a roof
 /// (levels_without_roof), with how to get one; empty when there are none.
 std::string levels_without_roof_note(const RooflineChart& c);
+/// One chart as an <svg> element (with xmlns: valid standalone and inline).
 std::string render_roofline_svg(const RooflineChart& chart);
 /// Several charts side by side in one <svg>.
 std::string render_roofline_svg(const std::vector<RooflineChart>& charts);
 
-/// The color of a precision key and the marker of a family, as the chart uses.
+/// The color of a precision key, as the chart uses.
 std::string precision_color(const std::string& key);
 
 }  // namespace flopscope

@@ -13,7 +13,7 @@ inline double median(const std::vector<double>& s) { return percentile(s, 0.5); 
 struct TimeStats {
   double median = 0, p10 = 0, p90 = 0;
   /// Seconds, in the order measured (profile: of more than 1000 launches,
-  /// the means of 1000 equal shares, weighted_summary's).
+  /// the means of 1000 equal shares, weighted_summary's, which are sorted).
   std::vector<double> samples;
 };
 TimeStats summarize(std::vector<double> samples);

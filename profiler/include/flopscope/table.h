@@ -32,7 +32,6 @@ class Table {
   /// Where the columns left out can be read, for the note that names them.
   void set_full_view(std::string where) { full_view_ = std::move(where); }
   void add_row(std::vector<Cell> cells);
-  size_t rows() const { return rows_.size(); }
   /// Renders with every line at most `width` columns wide, as far as the
   /// columns' minimum widths allow.
   std::string render(size_t width, bool color) const;
@@ -57,6 +56,8 @@ std::string fmt_fixed(double v, int decimals);
 /// it does not read equal to `other` when it differs: a difference and the
 /// tolerance it is held to ("0.002% DIFFERS" beside a 0.0016% tolerance).
 std::string fmt_percent_apart(double fraction, double other, int decimals);
+/// A ratio as the signed change it is, one decimal: 1.078 -> "+7.8%".
+std::string fmt_change(double ratio);
 /// A tolerance (a fraction) as the percent it was given: "0.55%", "0.0016%".
 std::string fmt_percent_given(double fraction);
 /// Terminal columns of UTF-8 text: one per character (a wide CJK character
