@@ -110,12 +110,22 @@ const GpuSpec* find_gpu_for_device(std::string_view name, int sm_count, double m
 
 const GpuSpec& require_gpu(std::string_view name) {
   if (const GpuSpec* g = find_gpu(name)) return *g;
-  // A family name ("h100") names several products: those are the candidates.
+  // A family name ("h100") names several products: those are the candidates;
+  // so are the products whose key or name holds every word typed ("A100 80GB").
+  auto holds_every_word = [want = spaced(name)](const GpuSpec& g) {
+    const std::string known = spaced(g.key) + " " + spaced(g.name);
+    std::istringstream words(want);
+    std::string w;
+    bool any = false;
+    while (words >> w) {
+      if (known.find(w) == std::string::npos) return false;
+      any = true;
+    }
+    return any;
+  };
   std::vector<std::string> close;
-  const std::string want = spaced(name);
   for (const auto& g : gpu_database())
-    if (!want.empty() && (spaced(g.key).find(want) != std::string::npos || spaced(g.name).find(want) != std::string::npos))
-      close.push_back(g.key);
+    if (holds_every_word(g)) close.push_back(g.key);
   std::ostringstream os;
   os << "unknown GPU '" << name << "'; ";
   if (!close.empty()) {

@@ -251,6 +251,9 @@ TEST(Peaks, UnknownGpuListsKnown) {
   EXPECT_NE(message("h300").find("known GPUs: a100-sxm"), std::string::npos) << message("h300");
   // A family name lists its products only.
   EXPECT_EQ(message("h100"), "unknown GPU 'h100'; it could be: h100-sxm h100-pcie h100-nvl (see `flopscope specs`)");
+  // Every word typed, in any order: "A100 80GB" listed all sixteen GPUs.
+  EXPECT_EQ(message("A100 80GB"), "unknown GPU 'A100 80GB'; it could be: a100-sxm a100-pcie (see `flopscope specs`)");
+  EXPECT_EQ(message("40gb a100"), "unknown GPU '40gb a100'; it could be: a100-sxm-40gb a100-pcie-40gb (see `flopscope specs`)");
   // '-', '_' and ' ' are one separator.
   for (const char* typed : {"rtx-4090", "rtx_4090", "RTX 4090", "h100_sxm", "H100 SXM"})
     EXPECT_NE(find_gpu(typed), nullptr) << typed;
