@@ -101,12 +101,14 @@ static std::string without_leading_zeros(const std::string& digits) {
   return first == std::string::npos ? "0" : digits.substr(first);
 }
 
-static CLI::Validator positive_integer_validator() {
+static CLI::Validator positive_integer_validator(int64_t max, const std::string& why_max) {
   return CLI::Validator(
-      [](std::string& in) -> std::string {
+      [max, why_max](std::string& in) -> std::string {
         const std::string n = all_digits(in) ? without_leading_zeros(in) : std::string();
-        if (n.empty() || n.size() > 9 || n == "0")
-          return "must be a whole number from 1 to 999999999, got '" + in + "'";
+        // 18 digits always fit an int64_t; max is below that.
+        if (n.empty() || n.size() > 18 || n == "0" || std::stoll(n) > max)
+          return "must be a whole number from 1 to " + std::to_string(max) +
+                 (why_max.empty() ? "" : " (" + why_max + ")") + ", got '" + in + "'";
         in = n;
         return "";
       },
@@ -148,19 +150,25 @@ static CLI::Validator not_empty_validator() {
                         "");
 }
 
-Check positive_number() { return {Check::Kind::positive_number, 0, {}}; }
-Check finite_number() { return {Check::Kind::finite_number, 0, {}}; }
-Check positive_integer() { return {Check::Kind::positive_integer, 0, {}}; }
-Check non_negative_integer(int max_digits) { return {Check::Kind::non_negative_integer, max_digits, {}}; }
-Check integer(int max_digits) { return {Check::Kind::integer, max_digits, {}}; }
-Check not_empty() { return {Check::Kind::not_empty, 0, {}}; }
-Check one_of(std::vector<std::string> choices) { return {Check::Kind::one_of, 0, std::move(choices)}; }
+Check positive_number() { return {.kind = Check::Kind::positive_number}; }
+Check finite_number() { return {.kind = Check::Kind::finite_number}; }
+Check positive_integer(int64_t max, std::string why_max) {
+  return {.kind = Check::Kind::positive_integer, .max_value = max, .why_max = std::move(why_max)};
+}
+Check non_negative_integer(int max_digits) {
+  return {.kind = Check::Kind::non_negative_integer, .max_digits = max_digits};
+}
+Check integer(int max_digits) { return {.kind = Check::Kind::integer, .max_digits = max_digits}; }
+Check not_empty() { return {.kind = Check::Kind::not_empty}; }
+Check one_of(std::vector<std::string> choices) {
+  return {.kind = Check::Kind::one_of, .choices = std::move(choices)};
+}
 
 static CLI::Validator validator(const Check& c) {
   switch (c.kind) {
     case Check::Kind::positive_number: return positive_number_validator();
     case Check::Kind::finite_number: return finite_number_validator();
-    case Check::Kind::positive_integer: return positive_integer_validator();
+    case Check::Kind::positive_integer: return positive_integer_validator(c.max_value, c.why_max);
     case Check::Kind::non_negative_integer: return non_negative_integer_validator(c.max_digits);
     case Check::Kind::integer: return integer_validator(c.max_digits);
     case Check::Kind::not_empty: return not_empty_validator();

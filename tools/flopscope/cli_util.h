@@ -30,8 +30,10 @@ struct Check {
     positive_number, finite_number, positive_integer, non_negative_integer, integer, not_empty, one_of
   };
   Kind kind;
-  int max_digits = 0;                // non_negative_integer, integer
-  std::vector<std::string> choices;  // one_of
+  int max_digits = 0;                  // non_negative_integer, integer
+  std::vector<std::string> choices{};  // one_of
+  int64_t max_value = 0;              // positive_integer
+  std::string why_max{};               // positive_integer: why max_value, if not a format limit
 };
 
 /// One option of a subcommand (a CLI::Option). Each call returns the option,
@@ -106,7 +108,9 @@ Check finite_number();
 /// The integer ones take decimal digits only (CLI11 alone reads "010" as octal
 /// 8 and saturates a number past int64) and pass the number on without leading
 /// zeros: give them with transform(), not check(), which would discard that.
-Check positive_integer();
+/// A positive integer up to max, with the reason for that limit in the message
+/// when it is the command's ("every time is kept ...") rather than the format's.
+Check positive_integer(int64_t max = 999'999'999, std::string why_max = "");
 Check non_negative_integer(int max_digits = 18);
 /// A whole number with an optional '-', for options whose command explains a
 /// negative value itself.

@@ -409,12 +409,12 @@ void add_bench_command(Command app) {
                   "A preset (tiny, small, large, ...), NAME=V,... or AxBxC in parameter order")
       .check(not_empty());
   sub.add_option("--reps", o->reps, "Exactly N timed repetitions, at most 1000000 (default: until 10 and 0.1 s)")
-      .transform(positive_integer());
+      .transform(positive_integer(kMaxRepetitions, "every time is kept, in memory and in the results file"));
   sub.add_option("--warmup", o->warmup,
                   "Exactly N untimed warm-up runs, 1 to 1000000 (default: at least 2, then up to 0.25 s or 1000 "
                   "more); with --reps, "
                   "a profiler such as ncu sees a known number of launches")
-      .transform(positive_integer());
+      .transform(positive_integer(kMaxRepetitions));
   sub.add_option("--min-time", o->min_time_s,
                  "Minimum summed kernel time per run, seconds (default 0.1; at most 2000 repetitions: "
                  "--reps fixes the count)")
@@ -461,12 +461,6 @@ void add_bench_command(Command app) {
         ((!o->counter_tensor.empty() || o->numbered_from > 0) && !o->resumed))
       throw_bad_input("--resumed and --ids go together, without --kernel or --dtype, and --counter-tensor and "
                       "--numbered-from only with them (all are internal: bench passes them to the process that goes on after a fault)");
-    if (o->reps && *o->reps > kMaxRepetitions)
-      throw_bad_input("--reps " + std::to_string(*o->reps) + " is too many: at most " +
-                      std::to_string(kMaxRepetitions) + " (every time is kept, in memory and in the results file)");
-    if (o->warmup && *o->warmup > kMaxRepetitions)
-      throw_bad_input("--warmup " + std::to_string(*o->warmup) + " is too many: at most " +
-                      std::to_string(kMaxRepetitions) + " untimed runs");
     if (!o->counters.empty() && o->metrics == "none")
       throw_bad_input("--counters needs hardware counters: add --metrics timing, bytes, flops or roofline");
     if (o->replay != "kernel" && o->metrics == "none")

@@ -436,7 +436,7 @@ void add_profile_command(Command app) {
   sub.add_option("--launch-skip", opt->launch_skip, "Skip the first N matching launches")
       .transform(non_negative_integer());
   sub.add_option("--launch-count", opt->launch_count, "Then keep M matching launches")
-      .transform(positive_integer());
+      .transform(positive_integer(999'999'999'999'999'999));  // as many digits as --launch-skip
   sub.add_option("--nvtx-include", opt->nvtx_include,
                   "Keep launches inside this NVTX range ('name' or 'outer/inner'); one range a use: repeat "
                   "the option for more (a second word would be the application)")
