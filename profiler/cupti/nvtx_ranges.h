@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "activity_types.h"
-#include "flopscope/table.h"  // valid_utf8
+#include "flopscope/utf8.h"  // valid_utf8
 
 namespace flopscope::cupti {
 
@@ -121,7 +121,7 @@ class MarkerTimeline {
 /// U+FFFD.
 std::string utf8_from_wide(const wchar_t* text);
 
-/// A range's name as one element of a path: valid_utf8 (flopscope/table.h;
+/// A range's name as one element of a path: valid_utf8 (flopscope/utf8.h;
 /// nvtxRangePushA takes any bytes, Latin-1 "\xe9poque" too, and one such name
 /// made every write of the process's results fail), with each '/' written
 /// as U+2215 ("∕", which reads the same): a range named "layer/attn" once read

@@ -18,6 +18,7 @@
 
 #include "flopscope/error.h"
 #include "flopscope/table.h"
+#include "flopscope/utf8.h"
 #include "flopscope/views.h"
 
 namespace flopscope {

@@ -8,7 +8,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "flopscope/table.h"
+#include "flopscope/utf8.h"
 
 namespace flopscope::chart {
 
@@ -96,7 +96,7 @@ const std::vector<Offset>& apart() {
 // Advances at font-size 11 (DejaVu Sans units / 2048 x 11, rounded up per class;
 // Helvetica and Arial are narrower). A UTF-8 continuation byte takes none.
 static double glyph_width(unsigned char c) {
-  if ((c & 0xC0) == 0x80) return 0;
+  if (continues_character(c)) return 0;
   if (c >= 0x80) return 11;  // any other script: as wide as a capital W
   if (c == 'm' || c == 'w' || c == 'M' || c == 'W') return 11;
   if (c >= 'A' && c <= 'Z') return (c == 'I' || c == 'J') ? 3.5 : 8.7;
@@ -124,9 +124,7 @@ std::string fit_width(const std::string& text, double width) {
     const double cw = glyph_width(static_cast<unsigned char>(text[kept]));
     if (w + cw > room) break;
     w += cw;
-    size_t next = kept + 1;
-    while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) ++next;
-    kept = next;
+    kept = character_start_at_or_after(text, kept + 1);
   }
   return text.substr(0, kept) + "\u2026";
 }

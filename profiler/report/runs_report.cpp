@@ -8,9 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "flopscope/error.h"  // unsafe_char_length
+#include "flopscope/error.h"
 #include "flopscope/report.h"
 #include "flopscope/table.h"
+#include "flopscope/utf8.h"
 #include "flopscope/views.h"
 
 namespace flopscope {

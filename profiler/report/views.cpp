@@ -9,16 +9,11 @@
 
 #include "flopscope/error.h"
 #include "flopscope/table.h"
+#include "flopscope/utf8.h"
 
 namespace flopscope {
 
 namespace {
-// The length of the UTF-8 sequence that starts with `lead` (1 for a stray byte:
-// the results' validation lets none through, but a byte is never skipped).
-size_t utf8_length(unsigned char lead) {
-  return lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-}
-
 // Code points HTML and XML 1.0 forbid in a document, even as references: the
 // controls other than tab, newline and carriage return (C0, DEL and C1), and
 // the noncharacters (U+FDD0..U+FDEF, and the last two of every plane).
@@ -43,7 +38,7 @@ std::string html_escape(const std::string& text) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     const unsigned char lead = static_cast<unsigned char>(s[i]);
-    const size_t n = std::min(utf8_length(lead), s.size() - i);
+    const size_t n = std::min(sequence_length(lead), s.size() - i);
     uint32_t cp = n == 1 ? lead : lead & (0x7F >> n);
     for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     switch (cp) {
@@ -70,7 +65,7 @@ std::string terminal_text(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    const size_t len = unsafe_char_length(s, i);  // flopscope/error.h
+    const size_t len = unsafe_char_length(s, i);
     if (len == 0) {
       out += s[i];
     } else {

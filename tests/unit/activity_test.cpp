@@ -23,6 +23,7 @@
 #include "api_nesting.h"
 #include "cli/run_cli.h"
 #include "flopscope/error.h"
+#include "flopscope/utf8.h"
 #include "flopscope/views.h"  // profile_total_s
 #include "inject_config.h"
 #include "inject_report.h"

@@ -8,6 +8,7 @@
 #include "flopscope/full_report.h"
 #include "flopscope/report.h"
 #include "flopscope/table.h"
+#include "flopscope/utf8.h"
 #include "flopscope/views.h"
 #include "unit/crosscheck_sample.h"
 #include "unit/sample_doc.h"

@@ -21,6 +21,7 @@
 #include "flopscope/roofline.h"
 #include "flopscope/roofline_chart.h"
 #include "flopscope/table.h"
+#include "flopscope/utf8.h"
 #include "flopscope/views.h"
 #include "unit/sample_doc.h"
 

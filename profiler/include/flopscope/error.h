@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "flopscope/utf8.h"  // unsafe_char_length, character boundaries
+
 namespace flopscope {
 
 enum class ErrorKind {
@@ -11,22 +13,6 @@ enum class ErrorKind {
   bad_input,   ///< bad usage, a malformed file, an impossible size (exit 2)
   no_gpu,      ///< no GPU, no driver, or no permission for counters (exit 3)
 };
-
-/// The bytes of a character at `i` that must not reach a terminal as is, or
-/// 0: an ASCII control or DEL (1), a C1 control U+0080..U+009F, an 8-bit CSI
-/// among them (2), or a bidi override or isolate U+202A..U+202E,
-/// U+2066..U+2069, which reorders what follows (3). Shared by error messages
-/// and the reports' terminal text.
-inline size_t unsafe_char_length(const std::string& s, size_t i) {
-  auto byte = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  const unsigned u = byte(i);
-  if (u < 0x20 || u == 0x7f) return 1;
-  if (u == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) return 2;
-  if (u == 0xE2 && ((byte(i + 1) == 0x80 && byte(i + 2) >= 0xAA && byte(i + 2) <= 0xAE) ||
-                    (byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 && byte(i + 2) <= 0xA9)))
-    return 3;
-  return 0;
-}
 
 /// An error is one line: a newline or other control character that came from
 /// a user's file, key or argument is shown escaped ("\n", "\x01", "\xe2\x80\xae"),
@@ -61,8 +47,7 @@ inline std::string one_line(const std::string& s) {
 /// first byte, so that no UTF-8 character is split into an invalid byte.
 inline std::string clipped(const std::string& s, size_t n = 60) {
   if (s.size() <= n) return s;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] continues a character
-  return s.substr(0, n) + "...";
+  return s.substr(0, character_start_at_or_before(s, n)) + "...";
 }
 
 /// A message as the CLI prints it: one line (one_line), each word longer than
@@ -72,9 +57,7 @@ inline std::string clipped(const std::string& s, size_t n = 60) {
 inline std::string error_line(const std::string& s) {
   constexpr size_t kLongestWord = 4096, kKept = 60;
   auto head_and_tail = [](const std::string& w) {
-    size_t from = w.size() - kKept;
-    while (from < w.size() && (static_cast<unsigned char>(w[from]) & 0xC0) == 0x80) ++from;  // a whole character
-    return clipped(w, kKept) + w.substr(from);
+    return clipped(w, kKept) + w.substr(character_start_at_or_after(w, w.size() - kKept));
   };
   const std::string line = one_line(s);
   std::string out;

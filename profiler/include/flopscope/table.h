@@ -60,14 +60,6 @@ std::string fmt_percent_apart(double fraction, double other, int decimals);
 std::string fmt_change(double ratio);
 /// A tolerance (a fraction) as the percent it was given: "0.55%", "0.0016%".
 std::string fmt_percent_given(double fraction);
-/// Terminal columns of UTF-8 text: one per character (a wide CJK character
-/// counts as one, close enough for alignment).
-size_t text_columns(const std::string& s);
-/// The first `n` characters of UTF-8 text `s`, never cutting one in two.
-std::string first_columns(const std::string& s, size_t n);
-/// `text` with each ill-formed UTF-8 sequence (its maximal subpart, as Unicode
-/// recommends) replaced by U+FFFD: what may go into JSON, XML or a terminal.
-std::string valid_utf8(const std::string& text);
 /// 3 significant digits with an SI suffix: 1.23G, 456M, 7.89T.
 std::string fmt_si(double v);
 /// The items with `sep` between them ("a, b, c"), for lists in messages.
