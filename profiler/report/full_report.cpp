@@ -15,10 +15,12 @@ namespace flopscope {
 
 namespace {
 
-std::string pct(const std::optional<double>& frac, int dec = 1) {
-  return frac ? fmt_fixed(*frac * 100.0, dec) : "-";
+// File n's speedup over file 1 on one row: none where either is missing or
+// has no time to divide by.
+std::optional<double> speedup(const RunRecord* base, const RunRecord* r) {
+  if (!base || !r || base->time_s.median <= 0 || r->time_s.median <= 0) return std::nullopt;
+  return base->time_s.median / r->time_s.median;
 }
-std::string times(const std::optional<double>& v) { return v ? fmt_fixed(*v, 2) + "x" : "-"; }
 
 std::string peak_value(const PeakRow& r, const std::optional<double>& v) {
   if (!v) return "-";
@@ -95,7 +97,8 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     m.add_column("MFU% datasheet", Align::right);
     m.add_column("MFU% measured", Align::right);
     for (const auto& r : doc.runs)
-      m.add_row({terminal_text(run_title(r)), terminal_text(r.precision), pct(r.derived.mfu), pct(mfu_measured(r, doc))});
+      m.add_row({terminal_text(run_title(r)), terminal_text(r.precision), fmt_percent_cell(r.derived.mfu),
+                 fmt_percent_cell(mfu_measured(r, doc))});
     os << m.render(width, color);
   }
 
@@ -116,9 +119,10 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     t.add_column("bound", Align::left);
     for (const auto& g : groups)
       for (const auto& r : g.rows)
-        t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.dtype), terminal_text(r.precision),
-                   fmt_fixed(r.tflops, 1), pct(r.mfu), times(r.speedup), times(r.peak_ratio),
-                   pct(r.realized), times(r.bytes_ratio), terminal_text(r.bound)});
+        t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.dtype),
+                   terminal_text(r.precision), fmt_fixed(r.tflops, 1), fmt_percent_cell(r.mfu),
+                   fmt_times(r.speedup), fmt_times(r.peak_ratio), fmt_percent_cell(r.realized),
+                   fmt_times(r.bytes_ratio), terminal_text(r.bound)});
     os << t.render(width, color);
   }
 
@@ -137,7 +141,8 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     for (const auto& r : recon)
       t.add_row({terminal_text(run_title(doc.runs[r.run])), fmt_si(r.model_flops), fmt_si(r.hw_flops),
                  r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
-                 fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), pct(r.mfu), pct(r.hfu)});
+                 fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), fmt_percent_cell(r.mfu),
+                 fmt_percent_cell(r.hfu)});
     os << t.render(width, color);
     for (const auto& r : recon)
       for (const auto& why : r.reasons)
@@ -175,13 +180,11 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
         const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
-        cells.emplace_back(tf ? fmt_fixed(*tf, 1) : "-");
-        cells.emplace_back(r ? pct(r->derived.mfu) : "-");
+        cells.emplace_back(fmt_fixed(tf, 1));
+        cells.emplace_back(r ? fmt_percent_cell(r->derived.mfu) : "-");
         if (d > 0) {
           const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
-          cells.emplace_back(r && b && b->time_s.median > 0 && r->time_s.median > 0
-                                 ? fmt_fixed(b->time_s.median / r->time_s.median, 2) + "x"
-                                 : "-");
+          cells.emplace_back(fmt_times(speedup(b, r)));
         }
       }
       t.add_row(std::move(cells));
@@ -289,8 +292,8 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
   if (doc.peaks.measured && !doc.runs.empty()) {
     os << "\n| kernel | peak | MFU % (datasheet) | MFU % (measured) |\n|---|---|---:|---:|\n";
     for (const auto& r : doc.runs)
-      os << "| " << md_cell(run_title(r)) << " | " << md_cell(r.precision) << " | " << pct(r.derived.mfu) << " | "
-         << pct(mfu_measured(r, doc)) << " |\n";
+      os << "| " << md_cell(run_title(r)) << " | " << md_cell(r.precision) << " | "
+         << fmt_percent_cell(r.derived.mfu) << " | " << fmt_percent_cell(mfu_measured(r, doc)) << " |\n";
   }
 
   const auto groups = precision_comparison(doc);
@@ -303,10 +306,10 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
     for (const auto& g : groups)
       for (const auto& r : g.rows)
         os << "| " << md_cell(g.kernel) << " | " << md_cell(g.shape) << " | " << md_cell(r.dtype) << " | "
-           << md_cell(r.precision) << " | "
-           << fmt_fixed(r.tflops, 2) << " | " << pct(r.mfu) << " | " << times(r.speedup) << " | "
-           << times(r.peak_ratio) << " | " << pct(r.realized) << " | " << times(r.bytes_ratio) << " | "
-           << md_cell(r.bound) << " |\n";
+           << md_cell(r.precision) << " | " << fmt_fixed(r.tflops, 2) << " | " << fmt_percent_cell(r.mfu)
+           << " | " << fmt_times(r.speedup) << " | " << fmt_times(r.peak_ratio) << " | "
+           << fmt_percent_cell(r.realized) << " | " << fmt_times(r.bytes_ratio) << " | " << md_cell(r.bound)
+           << " |\n";
   }
 
   const auto recon = reconciliation(doc);
@@ -320,8 +323,8 @@ static std::string markdown_views(const ResultsDoc& doc, const std::string& h) {
       if (why.empty()) why = "agree within " + fmt_fixed(kReconTolerance * 100, 0) + "%";
       os << "| " << md_cell(run_title(doc.runs[r.run])) << " | " << fmt_si(r.model_flops) << " | "
          << md_cell(model_parts(r)) << " | " << fmt_si(r.hw_flops) << " | " << md_cell(pipe_split(r)) << " | "
-         << (r.ratio ? fmt_fixed(*r.ratio, 3) : "-") << " | " << pct(r.mfu) << " | " << pct(r.hfu) << " | "
-         << md_cell(why) << " |\n";
+         << fmt_fixed(r.ratio, 3) << " | " << fmt_percent_cell(r.mfu) << " | " << fmt_percent_cell(r.hfu)
+         << " | " << md_cell(why) << " |\n";
     }
   }
   const RooflineChart chart = build_roofline_chart(doc);
@@ -359,11 +362,8 @@ std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
       const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
-      os << " " << (tf ? fmt_fixed(*tf, 2) : "-") << " | " << (r ? pct(r->derived.mfu) : "-") << " |";
-      if (d > 0)
-        os << " "
-           << (r && b && r->time_s.median > 0 ? fmt_fixed(b->time_s.median / r->time_s.median, 2) + "x" : "-")
-           << " |";
+      os << " " << fmt_fixed(tf, 2) << " | " << (r ? fmt_percent_cell(r->derived.mfu) : "-") << " |";
+      if (d > 0) os << " " << fmt_times(speedup(b, r)) << " |";
     }
     os << "\n";
   }

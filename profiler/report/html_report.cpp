@@ -140,14 +140,14 @@ std::string sort_key(double v) {
   return std::string(buf, res.ptr);
 }
 
-std::string pct(const std::optional<double>& f) { return f ? fmt_fixed(*f * 100, 1) : "-"; }
-
 // A numeric cell: shown text, exact value for sorting.
 std::string num_td(const std::string& shown, const std::optional<double>& v) {
   return "<td class=\"num\" data-v=\"" + (v ? sort_key(*v) : std::string("")) + "\">" + e(shown) + "</td>";
 }
-std::string pct_td(const std::optional<double>& f) { return num_td(pct(f), f ? std::optional<double>(*f * 100) : f); }
-std::string times_td(const std::optional<double>& v) { return num_td(v ? fmt_fixed(*v, 2) + "x" : "-", v); }
+std::string pct_td(const std::optional<double>& f) {
+  return num_td(fmt_percent_cell(f), f ? std::optional<double>(*f * 100) : f);
+}
+std::string times_td(const std::optional<double>& v) { return num_td(fmt_times(v), v); }
 std::string text_td(const std::string& s) { return "<td>" + e(s) + "</td>"; }
 std::string shape_td(const std::string& s) { return "<td class=\"shape\">" + e(s) + "</td>"; }
 
@@ -189,7 +189,7 @@ void summary_card(std::ostringstream& o, const ResultsDoc& doc, const std::strin
   o << "<dt>runs</dt><dd>" << doc.runs.size() << " (" << compute << " compute-bound, " << memory
     << " memory-bound" << (unknown ? ", " + std::to_string(unknown) + " unknown" : std::string()) << ")</dd>\n";
   if (best)
-    o << "<dt>highest MFU</dt><dd>" << e(best->id) << ": " << pct(best->derived.mfu) << "% of "
+    o << "<dt>highest MFU</dt><dd>" << e(best->id) << ": " << fmt_percent_cell(best->derived.mfu) << "% of "
       << e(best->derived.peak_key) << " " << fmt_fixed(best->derived.peak_tflops, 1) << " TFLOP/s</dd>\n";
   if (const std::string w = implausible_runs_warning(doc); !w.empty())
     o << "<dt>implausible</dt><dd><span class=\"bad\">" << e(w) << "</span></dd>\n";
@@ -223,13 +223,14 @@ void runs_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
     const Derived& v = r.derived;
     o << "<tr data-run=\"" << i << "\">" << kernel_td(r, run_label(r)) << shape_td(shape_string(r.shape))
       << num_td(fmt_time(r.time_s.median), r.time_s.median)
-      << num_td(model_tflops(r) ? fmt_fixed(*model_tflops(r), 2) : "-", model_tflops(r))
-      << num_td(v.tflops_hw ? fmt_fixed(*v.tflops_hw, 2) : "-", v.tflops_hw) << pct_td(v.mfu);
+      << num_td(fmt_fixed(model_tflops(r), 2), model_tflops(r))
+      << num_td(fmt_fixed(v.tflops_hw, 2), v.tflops_hw) << pct_td(v.mfu);
     if (measured) o << pct_td(mfu_measured(r, doc));
     o << pct_td(v.hfu) << "<td title=\"" << e(v.peak_source) << "\">" << e(v.peak_key) << "</td>"
-      << num_td(shown_peak_tflops(r) ? fmt_fixed(*shown_peak_tflops(r), 1) : "-", shown_peak_tflops(r)) << num_td(shown_model_intensity(r) ? fmt_fixed(v.ai_dram, 2) : "-", shown_model_intensity(r))
-      << num_td(v.ai_dram_hw ? fmt_fixed(*v.ai_dram_hw, 2) : "-", v.ai_dram_hw) << bound_td(v.bound)
-      << num_td(shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-", shown_pct_of_roof(r));
+      << num_td(fmt_fixed(shown_peak_tflops(r), 1), shown_peak_tflops(r))
+      << num_td(shown_model_intensity(r) ? fmt_fixed(v.ai_dram, 2) : "-", shown_model_intensity(r))
+      << num_td(fmt_fixed(v.ai_dram_hw, 2), v.ai_dram_hw) << bound_td(v.bound)
+      << num_td(fmt_fixed(shown_pct_of_roof(r), 1), shown_pct_of_roof(r));
     if (!r.validation) o << "<td class=\"muted\">-</td>";
     else if (r.validation->passed) o << "<td>ok</td>";
     else o << "<td class=\"bad\">FAIL</td>";
@@ -290,10 +291,11 @@ void recon_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
         pipes += '%';
       }
     }
-    o << "<tr data-run=\"" << r.run << "\">" << kernel_td(doc.runs[r.run], run_title(doc.runs[r.run])) << num_td(fmt_si(r.model_flops), r.model_flops)
-      << text_td(parts.empty() ? "-" : parts) << num_td(fmt_si(r.hw_flops), r.hw_flops)
+    o << "<tr data-run=\"" << r.run << "\">" << kernel_td(doc.runs[r.run], run_title(doc.runs[r.run]))
+      << num_td(fmt_si(r.model_flops), r.model_flops) << text_td(parts.empty() ? "-" : parts)
+      << num_td(fmt_si(r.hw_flops), r.hw_flops)
       << text_td(pipes.empty() ? "not split by the counters" : pipes)
-      << num_td(r.ratio ? fmt_fixed(*r.ratio, 3) : "-", r.ratio) << pct_td(r.mfu) << pct_td(r.hfu) << "<td>";
+      << num_td(fmt_fixed(r.ratio, 3), r.ratio) << pct_td(r.mfu) << pct_td(r.hfu) << "<td>";
     if (r.reasons.empty()) o << "agree within " << fmt_fixed(kReconTolerance * 100, 0) << "%";
     else {
       o << "<ul class=\"why\">";
@@ -354,7 +356,7 @@ void device_section(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
     std::optional<double> ratio;
     if (r.datasheet && r.measured) ratio = 100.0 * *r.measured / *r.datasheet;
     o << "<tr>" << text_td(r.key) << num_td(peak_text(r, r.datasheet), r.datasheet)
-      << num_td(peak_text(r, r.measured), r.measured) << num_td(ratio ? fmt_fixed(*ratio, 1) : "-", ratio) << "</tr>\n";
+      << num_td(peak_text(r, r.measured), r.measured) << num_td(fmt_fixed(ratio, 1), ratio) << "</tr>\n";
   }
   o << "</tbody></table></div>\n";
 }

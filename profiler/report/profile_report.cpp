@@ -45,7 +45,7 @@ std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool co
     if (any_hw) {
       const bool hw = r.hw && r.hw->flops_total;
       row.emplace_back(hw ? fmt_si(*r.hw->flops_total) : "-");
-      row.emplace_back(r.derived.tflops_hw ? fmt_fixed(*r.derived.tflops_hw, 1) : "-");
+      row.emplace_back(fmt_fixed(r.derived.tflops_hw, 1));
       row.emplace_back(r.derived.hfu ? fmt_fixed(*r.derived.hfu * 100, 1) : "-");
     }
     t.add_row(std::move(row));

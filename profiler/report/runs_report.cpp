@@ -17,10 +17,6 @@
 namespace flopscope {
 namespace {
 
-std::string pct(const std::optional<double>& frac) {
-  return frac ? fmt_fixed(*frac * 100.0, 1) : "-";
-}
-
 std::string device_line(const ResultsDoc& doc) {
   std::string s = doc.device ? doc.device->name : "no device recorded";
   if (doc.device && !doc.device->gpu_key.empty()) s += " (" + doc.device->gpu_key + ")";
@@ -37,7 +33,7 @@ std::string peak_values(const ResultsDoc& doc) {
     if (key.empty() || std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
     seen.push_back(key);
     const auto peak = shown_peak_tflops(r);
-    s += (s.empty() ? "" : ", ") + terminal_text(key) + " " + (peak ? fmt_fixed(*peak, 1) : "-");
+    s += (s.empty() ? "" : ", ") + terminal_text(key) + " " + fmt_fixed(peak, 1);
   }
   return s.empty() ? "-" : s;
 }
@@ -97,15 +93,15 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
                           fmt_time(r.time_s.median),
                           model ? fmt_si(r.model.flops) : "-",
                           model ? fmt_si(r.model.bytes) : "-",
-                          model_tflops(r) ? fmt_fixed(*model_tflops(r), 1) : "-"};
-    if (any_hw) row.emplace_back(r.derived.tflops_hw ? fmt_fixed(*r.derived.tflops_hw, 1) : "-");
-    row.emplace_back(pct(r.derived.mfu));
-    if (any_hw) row.emplace_back(pct(r.derived.hfu));
+                          fmt_fixed(model_tflops(r), 1)};
+    if (any_hw) row.emplace_back(fmt_fixed(r.derived.tflops_hw, 1));
+    row.emplace_back(fmt_percent_cell(r.derived.mfu));
+    if (any_hw) row.emplace_back(fmt_percent_cell(r.derived.hfu));
     row.emplace_back(r.derived.peak_key);
-    row.emplace_back(shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 1) : "-");
+    row.emplace_back(fmt_fixed(shown_intensity(r), 1));
     row.emplace_back(r.derived.bound,
                      r.derived.bound == "compute" ? Color::green : Color::blue);
-    row.emplace_back(shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-");
+    row.emplace_back(fmt_fixed(shown_pct_of_roof(r), 1));
     const bool failed = r.validation && !r.validation->passed;
     row.emplace_back(validity(r), failed ? Color::red : Color::none);
     t.add_row(std::move(row));
@@ -166,12 +162,11 @@ std::string render_markdown(const ResultsDoc& doc) {
   for (const auto& r : doc.runs) {
     const Derived& d = r.derived;
     os << "| " << md_cell(run_label(r)) << " | " << md_cell(shape_string(r.shape)) << " | "
-       << fmt_time(r.time_s.median) << " | " << (model_tflops(r) ? fmt_fixed(*model_tflops(r), 2) : "-") << " | "
-       << (d.tflops_hw ? fmt_fixed(*d.tflops_hw, 2) : "-") << " | " << pct(d.mfu) << " | "
-       << pct(d.hfu) << " | " << md_cell(d.peak_key) << " ("
-       << (shown_peak_tflops(r) ? fmt_fixed(*shown_peak_tflops(r), 1) : "-") << ") | " << (shown_intensity(r) ? fmt_fixed(*shown_intensity(r), 2) : "-") << " | " << md_cell(d.bound)
-       << " | "
-       << (shown_pct_of_roof(r) ? fmt_fixed(*shown_pct_of_roof(r), 1) : "-") << " | " << validity(r) << " |\n";
+       << fmt_time(r.time_s.median) << " | " << fmt_fixed(model_tflops(r), 2) << " | "
+       << fmt_fixed(d.tflops_hw, 2) << " | " << fmt_percent_cell(d.mfu) << " | " << fmt_percent_cell(d.hfu)
+       << " | " << md_cell(d.peak_key) << " (" << fmt_fixed(shown_peak_tflops(r), 1) << ") | "
+       << fmt_fixed(shown_intensity(r), 2) << " | " << md_cell(d.bound) << " | "
+       << fmt_fixed(shown_pct_of_roof(r), 1) << " | " << validity(r) << " |\n";
   }
   os << "\nMFU = model FLOPs / median time / dense peak of the run's precision; HFU uses "
         "hardware-counted FLOPs over the same peak. AI = FLOP per DRAM byte, hardware-counted where "

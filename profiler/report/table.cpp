@@ -149,6 +149,16 @@ std::string fmt_fixed(double v, int decimals) {
   return buf;
 }
 
+std::string fmt_fixed(const std::optional<double>& v, int decimals) {
+  return v ? fmt_fixed(*v, decimals) : "-";
+}
+
+std::string fmt_percent_cell(const std::optional<double>& fraction, int decimals) {
+  return fraction ? fmt_fixed(*fraction * 100.0, decimals) : "-";
+}
+
+std::string fmt_times(const std::optional<double>& ratio) { return ratio ? fmt_fixed(*ratio, 2) + "x" : "-"; }
+
 std::string fmt_percent_apart(double fraction, double other, int decimals) {
   for (int d = decimals; d < 12; ++d)
     if (fraction == other || fmt_fixed(100 * fraction, d) != fmt_fixed(100 * other, d))

@@ -1,6 +1,7 @@
 #pragma once
 /// A small text table: aligned columns that fit a width, with optional ANSI
 /// color that is dropped when the output is not a terminal.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,12 +53,18 @@ class Table {
 
 /// Number formatting shared by every reporter.
 std::string fmt_fixed(double v, int decimals);
+/// An optional value as a table cell: fixed, or "-" when there is none.
+std::string fmt_fixed(const std::optional<double>& v, int decimals);
 /// A fraction as a percent with `decimals` decimals, more where needed so that
 /// it does not read equal to `other` when it differs: a difference and the
 /// tolerance it is held to ("0.002% DIFFERS" beside a 0.0016% tolerance).
 std::string fmt_percent_apart(double fraction, double other, int decimals);
 /// A ratio as the signed change it is, one decimal: 1.078 -> "+7.8%".
 std::string fmt_change(double ratio);
+/// A fraction as a table cell under a "%" header: 0.837 is "83.7", none is "-".
+std::string fmt_percent_cell(const std::optional<double>& fraction, int decimals = 1);
+/// A ratio as so many times: 1.874 is "1.87x", none is "-".
+std::string fmt_times(const std::optional<double>& ratio);
 /// A tolerance (a fraction) as the percent it was given: "0.55%", "0.0016%".
 std::string fmt_percent_given(double fraction);
 /// 3 significant digits with an SI suffix: 1.23G, 456M, 7.89T.
