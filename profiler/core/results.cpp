@@ -196,6 +196,18 @@ std::string driver_text(const DeviceInfo& d) {
   return d.driver_version.empty() ? "unknown driver" : "CUDA " + d.driver_version + " driver";
 }
 
+std::string device_label(const DeviceInfo& d, bool sm_count) {
+  std::vector<std::string> notes;
+  if (!d.gpu_key.empty()) notes.push_back(d.gpu_key);
+  if (sm_count && d.sm_count > 0) notes.push_back(std::to_string(d.sm_count) + " SMs");
+  if (notes.empty()) return d.name;
+  std::string s = d.name + " (" + notes[0];
+  for (size_t i = 1; i < notes.size(); ++i) s += ", " + notes[i];
+  return s + ")";
+}
+
+std::string device_label(const std::optional<DeviceInfo>& d) { return d ? device_label(*d) : "not recorded"; }
+
 bool same_gpu(const DeviceInfo& a, const DeviceInfo& b) {
   const bool model = !a.gpu_key.empty() && !b.gpu_key.empty() ? a.gpu_key == b.gpu_key : a.name == b.name;
   return model && (a.sm_count <= 0 || b.sm_count <= 0 || a.sm_count == b.sm_count);

@@ -154,13 +154,6 @@ std::map<std::string, size_t> index_runs(const ResultsDoc& doc, const std::strin
   return idx;
 }
 
-std::string device_label(const ResultsDoc& d) {
-  if (!d.device) return "";
-  std::string s = d.device->name;
-  if (!d.device->gpu_key.empty()) s += " (" + d.device->gpu_key + ")";
-  return s;
-}
-
 std::string fmt(const char* f, double a, double b) {
   char buf[160];
   std::snprintf(buf, sizeof buf, f, a, b);
@@ -356,8 +349,8 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
   rep.baseline_origin = baseline_origin;
   rep.current_origin = current_origin;
   rep.options = opt;
-  rep.baseline_device = device_label(baseline);
-  rep.current_device = device_label(current);
+  rep.baseline_device = baseline.device ? device_label(*baseline.device) : "";
+  rep.current_device = current.device ? device_label(*current.device) : "";
   const auto bidx = index_runs(baseline, baseline_origin);
   const auto cidx = index_runs(current, current_origin);
 
@@ -370,10 +363,9 @@ CompareReport compare_results(const ResultsDoc& baseline, const ResultsDoc& curr
     const DeviceInfo &db = *baseline.device, &dc = *current.device;
     // The SM counts too where the labels read alike (a MIG slice has the GPU's name).
     const bool by_sms = rep.baseline_device == rep.current_device;
-    auto sms = [by_sms](const DeviceInfo& d) { return by_sms ? ", " + std::to_string(d.sm_count) + " SMs" : ""; };
     if (!same_gpu(db, dc))
-      rep.warnings.push_back("different GPUs: the baseline ran on " + rep.baseline_device + sms(db) +
-                             ", the current on " + rep.current_device + sms(dc) +
+      rep.warnings.push_back("different GPUs: the baseline ran on " + device_label(db, by_sms) +
+                             ", the current on " + device_label(dc, by_sms) +
                              "; timings compare the GPUs as much as the code");
     else if (!db.nvidia_driver.empty() && !dc.nvidia_driver.empty() ? db.nvidia_driver != dc.nvidia_driver
                                                                      : db.driver_version != dc.driver_version)

@@ -185,7 +185,7 @@ void summary_card(std::ostringstream& o, const ResultsDoc& doc, const std::strin
     if (r.derived.mfu && (!best || *r.derived.mfu > *best->derived.mfu)) best = &r;
   }
   o << "<div class=\"card\" id=\"summary-" << d << "\"><h3>" << e(label) << "</h3><dl>\n";
-  o << "<dt>device</dt><dd>" << e(doc.device ? doc.device->name : std::string("not recorded")) << "</dd>\n";
+  o << "<dt>device</dt><dd>" << e(device_label(doc.device)) << "</dd>\n";
   o << "<dt>runs</dt><dd>" << doc.runs.size() << " (" << compute << " compute-bound, " << memory
     << " memory-bound" << (unknown ? ", " + std::to_string(unknown) + " unknown" : std::string()) << ")</dd>\n";
   if (best)

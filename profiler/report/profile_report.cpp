@@ -50,7 +50,7 @@ std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool co
     }
     t.add_row(std::move(row));
   }
-  std::string s = "device: " + (doc.device ? terminal_text(doc.device->name) : std::string("not reported")) + "\n";
+  std::string s = "device: " + terminal_text(device_label(doc.device)) + "\n";
   s += t.render(width, color);
   if (shown < doc.runs.size())
     s += "... and " + std::to_string(doc.runs.size() - shown) + " more kernel rows (" + share(rest_s) +

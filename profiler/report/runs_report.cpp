@@ -17,12 +17,6 @@
 namespace flopscope {
 namespace {
 
-std::string device_line(const ResultsDoc& doc) {
-  std::string s = doc.device ? doc.device->name : "no device recorded";
-  if (doc.device && !doc.device->gpu_key.empty()) s += " (" + doc.device->gpu_key + ")";
-  return terminal_text(s);  // both come from the file
-}
-
 /// "bf16_tensor 989.4, fp32 66.9": each peak the runs use, once, in run order,
 /// so that the terminal states its denominators as the Markdown's column does.
 std::string peak_values(const ResultsDoc& doc) {
@@ -107,7 +101,7 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
     t.add_row(std::move(row));
   }
   std::ostringstream os;
-  os << "device: " << device_line(doc) << "\n";
+  os << "device: " << terminal_text(device_label(doc.device)) << "\n";  // from the file
   if (doc.runs.empty()) {  // a ceilings file: its measured peaks follow
     os << "no runs in this file" << (doc.peaks.measured ? ": measured peaks only" : "") << "\n";
     return os.str();
@@ -148,7 +142,7 @@ std::string md_cell(const std::string& s) {
 std::string render_markdown(const ResultsDoc& doc) {
   std::ostringstream os;
   os << "# flopscope results\n\n";
-  os << "- device: " << md_cell(device_line(doc)) << "\n";
+  os << "- device: " << md_cell(device_label(doc.device)) << "\n";
   os << "- flopscope " << md_cell(doc.tool_version)
      << (doc.tool_commit.empty() ? "" : " (" + md_cell(doc.tool_commit) + ")") << ", " << md_cell(doc.created) << "\n";
   os << "- peaks: " << md_cell(doc.peaks.datasheet.source) << "\n\n";

@@ -340,7 +340,7 @@ TEST(GateCli, CheckRefusesOtherGpusAndRunsGivenTwice) {
   slice.device->gpu_key.clear();
   const std::string m = write_doc(f.dir, "slice.json", slice);
   expect_one_line_error(run_cli({"check", a, m, "--contracts", c}),
-                        m + " was measured on NVIDIA H200 (no peak key, 16 SMs), " + a +
+                        m + " was measured on NVIDIA H200 (16 SMs), " + a +
                             " on NVIDIA H200 (h200, 132 SMs)");
 
   // The same file twice, under any spelling, and one run in two files.

@@ -716,8 +716,8 @@ TEST(GateMatching, DifferentGpusWarn) {
   slice.device->sm_count = 16;
   rep = cmp(a, slice);
   ASSERT_EQ(rep.warnings.size(), 1u);
-  EXPECT_NE(rep.warnings[0].find("different GPUs: the baseline ran on NVIDIA H200 (h200), 132 SMs, the current on "
-                                 "NVIDIA H200 (h200), 16 SMs;"),
+  EXPECT_NE(rep.warnings[0].find("different GPUs: the baseline ran on NVIDIA H200 (h200, 132 SMs), the current on "
+                                 "NVIDIA H200 (h200, 16 SMs);"),
             std::string::npos)
       << rep.warnings[0];
   EXPECT_TRUE(cmp(a, noisy_doc(3)).warnings.empty());

@@ -673,3 +673,24 @@ TEST(Results, PctOfRoofOnlyOnTheRoofline) {
   j["runs"][1]["derived"].erase("pct_of_roof");
   EXPECT_NE(error_of(j.dump()).find("$.runs[1].derived"), std::string::npos) << error_of(j.dump());
 }
+
+// One spelling of a device for every report and message (there were six).
+TEST(Results, DeviceLabelAndSameGpu) {
+  DeviceInfo h200;
+  h200.name = "NVIDIA H200";
+  h200.gpu_key = "h200";
+  h200.sm_count = 132;
+  EXPECT_EQ(device_label(h200), "NVIDIA H200 (h200)");
+  EXPECT_EQ(device_label(h200, true), "NVIDIA H200 (h200, 132 SMs)");
+  DeviceInfo slice = h200;
+  slice.gpu_key.clear();
+  slice.sm_count = 16;
+  EXPECT_EQ(device_label(slice), "NVIDIA H200");
+  EXPECT_EQ(device_label(slice, true), "NVIDIA H200 (16 SMs)");
+  EXPECT_EQ(device_label(std::optional<DeviceInfo>()), "not recorded");
+  EXPECT_EQ(device_label(std::optional<DeviceInfo>(h200)), "NVIDIA H200 (h200)");
+  // Same name, other SM count: a MIG slice is not its GPU.
+  EXPECT_FALSE(same_gpu(h200, slice));
+  slice.sm_count = 132;
+  EXPECT_TRUE(same_gpu(h200, slice));
+}

@@ -33,13 +33,10 @@ void check_same_gpu(Pool& pool, const ResultsDoc& more, const std::string& path)
     pool.doc.device = more.device;
     pool.device_origin = path;
   } else if (!same_gpu(*more.device, *pool.doc.device)) {
-    // The key and SM count too: one name may be a whole GPU and a MIG slice.
-    auto label = [](const DeviceInfo& d) {
-      return d.name + " (" + (d.gpu_key.empty() ? "no peak key" : d.gpu_key) + ", " + std::to_string(d.sm_count) +
-             " SMs)";
-    };
-    throw_bad_input(path + " was measured on " + label(*more.device) + ", " + pool.device_origin + " on " +
-                    label(*pool.doc.device) + ": check each GPU's results on their own");
+    // The SM count too: one name may be a whole GPU and a MIG slice.
+    throw_bad_input(path + " was measured on " + device_label(*more.device, true) + ", " +
+                    pool.device_origin + " on " + device_label(*pool.doc.device, true) +
+                    ": check each GPU's results on their own");
   }
 }
 

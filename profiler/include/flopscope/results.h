@@ -134,6 +134,13 @@ struct DeviceInfo {
 /// driver's own version was not recorded; "unknown driver" with neither.
 std::string driver_text(const DeviceInfo& d);
 
+/// How reports and messages name a device: "NVIDIA H200 (h200-sxm)", the name
+/// alone where the peak database has no key for it; with `sm_count`,
+/// "NVIDIA H200 (h200-sxm, 132 SMs)", for telling a MIG slice from its GPU.
+std::string device_label(const DeviceInfo& d, bool sm_count = false);
+/// The same for a file's device, "not recorded" where the file has none.
+std::string device_label(const std::optional<DeviceInfo>& d);
+
 /// Whether two records name one kind of GPU: the same peak-database key where
 /// both have one (two spellings of one product), else the same name; and the
 /// same SM count where both record one (a MIG slice or a cut-down part, which
