@@ -76,15 +76,9 @@ std::string terminal_text(const std::string& s) {
   return out;
 }
 
-std::string run_label(const std::string& id, const std::string& nvtx) {
-  return nvtx.empty() ? id : id + " in " + nvtx;
-}
+std::string run_label(const std::string& id, const std::string& nvtx) { return run_key_text(id, {}, nvtx); }
 
-std::string run_title(const RunRecord& r) {
-  const std::string shape = shape_string(r.shape);
-  const std::string label = run_label(r);
-  return shape.empty() ? label : label + " " + shape;
-}
+std::string run_title(const RunRecord& r) { return run_key_label(r); }
 
 std::vector<std::string> doc_labels(const std::vector<ResultsDoc>& docs) {
   auto base = [](const ResultsDoc& d) {

@@ -577,8 +577,8 @@ TEST(ContractCheck, RunsInDifferentRangesAreNamedApart) {
   for (const auto& r : rep.results) names.insert(r.run);
   EXPECT_EQ(names.size(), rep.results.size());  // no two alike
   const std::string shape = " " + shape_string(doc.runs[0].shape);
-  EXPECT_TRUE(names.count(doc.runs[0].id + " in step0/forward" + shape)) << *names.begin();
-  EXPECT_TRUE(names.count(doc.runs[0].id + " in step1/forward" + shape));
+  EXPECT_TRUE(names.count(doc.runs[0].id + shape + " [step0/forward]")) << *names.begin();
+  EXPECT_TRUE(names.count(doc.runs[0].id + shape + " [step1/forward]"));
   const std::string xml = render_check_junit(rep);
   EXPECT_NE(xml.find("step1/forward"), std::string::npos) << xml;
 }

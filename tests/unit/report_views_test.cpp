@@ -1139,14 +1139,14 @@ TEST(MultiFile, SideBySideMatchesRunsByRangeNotByOrder) {
     EXPECT_EQ(b.runs[*row.runs[1]].nvtx, row.nvtx);
   }
   const std::string md = render_report_markdown({a, b});
-  EXPECT_NE(md.find("gemm.cublas.bf16 in step/forward"), std::string::npos);
-  EXPECT_NE(md.find("gemm.cublas.bf16 in step/backward"), std::string::npos);
+  EXPECT_NE(md.find("gemm.cublas.bf16 \\[step/forward\\]"), std::string::npos);  // rendered as [step/forward]
+  EXPECT_NE(md.find("gemm.cublas.bf16 \\[step/backward\\]"), std::string::npos);
   EXPECT_EQ(md.find("0.50x"), std::string::npos);  // each range beside itself: 1.00x
   EXPECT_EQ(md.find("2.00x"), std::string::npos);
   EXPECT_EQ(count(md, "1.00x"), 2u);
   const std::string term = render_report_terminal({a, b}, 200, false);
-  EXPECT_NE(term.find("gemm.cublas.bf16 in step/backward"), std::string::npos);
-  EXPECT_NE(render_report_html({a, b}).find("gemm.cublas.bf16 in step/backward"), std::string::npos);
+  EXPECT_NE(term.find("gemm.cublas.bf16 [step/backward]"), std::string::npos);
+  EXPECT_NE(render_report_html({a, b}).find("gemm.cublas.bf16 [step/backward]"), std::string::npos);
 }
 
 // A profiled application's kernels have no model FLOPs: beside a bench file
@@ -1265,10 +1265,10 @@ TEST(RunLabel, BenchsOwnRangeIsLeftOutAUsersIsKept) {
   EXPECT_EQ(run_label(r), r.id);
   EXPECT_EQ(run_title(r), r.id + " " + shape);
   r.nvtx = "train/step3";
-  EXPECT_EQ(run_label(r), r.id + " in train/step3");
-  EXPECT_EQ(run_title(r), r.id + " in train/step3 " + shape);
+  EXPECT_EQ(run_label(r), r.id + " [train/step3]");
+  EXPECT_EQ(run_title(r), r.id + " " + shape + " [train/step3]");  // as compare names it
   r.nvtx = r.id + " m=1";  // another shape's range: kept
-  EXPECT_EQ(run_label(r), r.id + " in " + r.id + " m=1");
+  EXPECT_EQ(run_label(r), r.id + " [" + r.id + " m=1]");
   r.nvtx.clear();
   r.shape = {};
   EXPECT_EQ(run_title(r), r.id);

@@ -21,14 +21,15 @@ std::string html_escape(const std::string& s);
 /// move the cursor or recolor a terminal.
 std::string terminal_text(const std::string& s);
 
-/// How views name a run: its id, then " in " and its NVTX range path when it
-/// has one (a profile holds one kernel once per range). Not the range bench
-/// gives each run, "id shape": it would only repeat the id and the shape.
-/// `nvtx`: the run's distinguishing NVTX path (distinguishing_nvtx), empty
-/// for bench's own range, which only repeats the id and the shape.
+/// How views name a run beside a shape column: its id, then its NVTX range
+/// path in brackets when it has one (a profile holds one kernel once per
+/// range): "flash.bf16 [step/forward]". `nvtx`: the run's distinguishing NVTX
+/// path (distinguishing_nvtx), empty for bench's own range, which only repeats
+/// the id and the shape.
 std::string run_label(const std::string& id, const std::string& nvtx);
 inline std::string run_label(const RunRecord& r) { return run_label(r.id, distinguishing_nvtx(r)); }
-/// run_label and then the shape, if any: for views with no shape column.
+/// The run with its shape, for views with no shape column and for messages:
+/// run_key_label's "flash.bf16 b=1 h=8 n=512 d=64 [step/forward]", as the gate writes it.
 std::string run_title(const RunRecord& r);
 
 // ---- Which document is which -------------------------------------------------------
