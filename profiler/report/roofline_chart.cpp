@@ -211,12 +211,9 @@ struct ChartSource {
   std::string family;  // empty: every run
 };
 
-// The charts of `sources`, sharing axes, colors and markers.
-std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, const std::vector<ChartSource>& sources) {
-  const std::vector<std::string> labels = doc_labels(docs);
-  std::vector<RooflineChart> charts(sources.size());
-
-  // Markers by family and colors by precision, shared by every chart.
+// Markers by family, shared by every chart: the project's families keep
+// theirs, others take the rest in name order.
+std::map<std::string, std::string> family_markers(const std::vector<ResultsDoc>& docs) {
   std::set<std::string> families;
   for (const auto& d : docs)
     for (const auto& r : d.runs) families.insert(r.family);
@@ -235,142 +232,148 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
     used.insert(next % kShapeCount);
     ++next;
   }
+  return marker;
+}
 
+// What the charts' shared axes must hold: every point and every ridge.
+struct Extent {
   double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = 0;
-  for (size_t s = 0; s < sources.size(); ++s) {
-    const ResultsDoc& doc = docs[sources[s].doc];
-    RooflineChart& c = charts[s];
-    c.doc = sources[s].doc;
-    c.family = sources[s].family;
-    c.title = c.family.empty() ? labels[c.doc] : c.family + (docs.size() > 1 ? " (" + labels[c.doc] + ")" : "");
-    c.measured_peaks = doc.peaks.measured.has_value();
-    add_compute_roofs(c, doc.peaks.datasheet, false);
-    if (doc.peaks.measured) add_compute_roofs(c, *doc.peaks.measured, true);
-    add_memory_roofs(c, doc.peaks.datasheet, false);
-    if (doc.peaks.measured) add_memory_roofs(c, *doc.peaks.measured, true);
-
-    for (const auto& r : c.roofs) {
-      if (r.memory) continue;
-      yhi = std::max(yhi, r.value / 1e12);
-      ylo = std::min(ylo, r.value / 1e12);
-      if (double bw = highest_roof(c, /*memory=*/true, r.measured); bw > 0) {
-        xlo = std::min(xlo, r.value / bw);
-        xhi = std::max(xhi, r.value / bw);
-      }
-    }
-
-    std::set<std::string> precisions;
-    for (size_t i = 0; i < doc.runs.size(); ++i) {
-      const RunRecord& r = doc.runs[i];
-      if (!c.family.empty() && r.family != c.family) continue;
-      const double t = r.time_s.median;
-      ChartPoint base;
-      base.run = i;
-      base.id = r.id;
-      base.name = r.name;
-      base.family = r.family;
-      base.precision = r.precision;
-      base.bound = r.derived.bound;
-      base.color = precision_color(r.precision);
-      base.marker = marker[r.family];
-      std::optional<size_t> model_pt, hw_pt;
-      bool off_scale = false;  // e.g. 1e300 FLOPs in 5e-324 s: infinite TFLOP/s
-      if (t > 0 && r.model.flops > 0 && r.model.bytes > 0) {
-        ChartPoint p = base;
-        p.intensity = r.model.flops / r.model.bytes;
-        p.tflops = r.model.flops / t / 1e12;
-        if (on_log_scale(p)) {
-          model_pt = c.points.size();
-          c.points.push_back(p);
-        } else {
-          off_scale = true;
-        }
-      }
-      const double hw_flops = r.hw && r.hw->flops_total ? *r.hw->flops_total : 0;
-      const double hw_bytes = r.hw ? r.hw->dram_bytes().value_or(0) : 0;
-      if (t > 0 && hw_flops > 0 && hw_bytes > 0) {
-        ChartPoint p = base;
-        p.hardware = true;
-        p.intensity = hw_flops / hw_bytes;
-        p.tflops = hw_flops / t / 1e12;
-        if (on_log_scale(p)) {
-          hw_pt = c.points.size();
-          c.points.push_back(p);
-        } else {
-          off_scale = true;
-        }
-        // Hierarchical roofline: the same FLOPs over L2 and L1 traffic.
-        const std::pair<const char*, std::optional<double>> levels[] = {{"l2", r.hw->l2_bytes},
-                                                                        {"l1", r.hw->l1_bytes}};
-        for (const auto& [level, bytes] : levels) {
-          if (!hw_pt || !bytes || !(*bytes > 0)) continue;
-          // Without that level's sloped roof a point has nothing to be read
-          // against, and it sits above the DRAM roof (it moves fewer bytes).
-          if (!has_memory_roof(c, level)) {
-            const std::string name = level_name(level);
-            if (std::find(c.levels_without_roof.begin(), c.levels_without_roof.end(), name) ==
-                c.levels_without_roof.end())
-              c.levels_without_roof.push_back(name);
-            continue;
-          }
-          // Requests at a level include what was read from DRAM: fewer means its
-          // counter missed traffic (cuBLAS's TMA copies go from L2 to shared
-          // memory past L1/TEX, which then counts kilobytes for a GEMM). DRAM
-          // writes are left out of the test: they can be over-counted
-          // (docs/crosscheck.md), and a triad's L1 bytes fell just short of them.
-          const double dram_read = r.hw->dram_read_bytes.value_or(0);
-          if (*bytes < dram_read) {
-            const std::string name = level_name(level);
-            c.levels_omitted.push_back(
-                {i, r.id, "no " + name + " point: its " + name + " bytes (" + fmt_si(*bytes) +
-                              "B) are fewer than its DRAM reads (" + fmt_si(dram_read) +
-                              "B), so the counter missed traffic that went past " + name + " (TMA copies do)",
-                 run_label(r)});
-            continue;
-          }
-          ChartPoint q = p;
-          q.level = level;
-          q.intensity = hw_flops / *bytes;
-          if (!on_log_scale(q)) continue;
-          c.level_links.push_back({*hw_pt, c.points.size()});
-          c.points.push_back(q);
-        }
-      }
-      if (!model_pt && !hw_pt) {
-        // Which of FLOPs and bytes is missing, by the model or by the counters.
-        const bool flops = r.model.flops > 0 || hw_flops > 0;
-        std::string why = !(t > 0) ? "no positive median time"
-                          : off_scale ? "its FLOP/s or arithmetic intensity is out of any "
-                                        "plottable range (check the run's time, FLOPs and bytes)"
-                          : flops ? "no DRAM byte count, so no arithmetic intensity"
-                          : r.model.bytes > 0 ? "0 FLOPs (it only moves data), so no place on a log-scale FLOP axis"
-                                              : "neither a model nor the counters give it FLOPs";
-        c.omitted.push_back({i, r.id, why, run_label(r)});
-        continue;
-      }
-      c.points[hw_pt ? *hw_pt : *model_pt].labelled = true;
-      if (model_pt && hw_pt) c.links.push_back({*model_pt, *hw_pt});
-      precisions.insert(r.precision);
-    }
-    for (const auto& p : c.points) {
-      xlo = std::min(xlo, p.intensity);
-      xhi = std::max(xhi, p.intensity);
-      ylo = std::min(ylo, p.tflops);
-      yhi = std::max(yhi, p.tflops);
-    }
+  void add_x(double x) {
+    xlo = std::min(xlo, x);
+    xhi = std::max(xhi, x);
   }
+  void add_y(double y) {
+    ylo = std::min(ylo, y);
+    yhi = std::max(yhi, y);
+  }
+};
 
-  // Shared axes: whole decades with some room around every point and ridge.
-  if (!(xhi > 0)) {
-    xlo = 0.1;
-    xhi = 100;
+// A run's hardware point again over its L2 and L1 bytes (the hierarchical
+// roofline), where the chart has that level's roof and the count is plausible.
+// `hw` is a copy: adding points may move the one in c.points.
+void add_level_points(RooflineChart& c, const RunRecord& r, size_t run, ChartPoint hw, size_t hw_pt,
+                      double hw_flops) {
+  const std::pair<const char*, std::optional<double>> levels[] = {{"l2", r.hw->l2_bytes}, {"l1", r.hw->l1_bytes}};
+  for (const auto& [level, bytes] : levels) {
+    if (!bytes || !(*bytes > 0)) continue;
+    // Without that level's sloped roof a point has nothing to be read
+    // against, and it sits above the DRAM roof (it moves fewer bytes).
+    if (!has_memory_roof(c, level)) {
+      const std::string name = level_name(level);
+      if (std::find(c.levels_without_roof.begin(), c.levels_without_roof.end(), name) == c.levels_without_roof.end())
+        c.levels_without_roof.push_back(name);
+      continue;
+    }
+    // Requests at a level include what was read from DRAM: fewer means its
+    // counter missed traffic (cuBLAS's TMA copies go from L2 to shared
+    // memory past L1/TEX, which then counts kilobytes for a GEMM). DRAM
+    // writes are left out of the test: they can be over-counted
+    // (docs/crosscheck.md), and a triad's L1 bytes fell just short of them.
+    const double dram_read = r.hw->dram_read_bytes.value_or(0);
+    if (*bytes < dram_read) {
+      const std::string name = level_name(level);
+      c.levels_omitted.push_back({run, r.id,
+                                  "no " + name + " point: its " + name + " bytes (" + fmt_si(*bytes) +
+                                      "B) are fewer than its DRAM reads (" + fmt_si(dram_read) +
+                                      "B), so the counter missed traffic that went past " + name +
+                                      " (TMA copies do)",
+                                  run_label(r)});
+      continue;
+    }
+    ChartPoint q = hw;
+    q.level = level;
+    q.intensity = hw_flops / *bytes;
+    if (!on_log_scale(q)) continue;
+    c.level_links.push_back({hw_pt, c.points.size()});
+    c.points.push_back(q);
   }
-  if (!(yhi > 0)) {
-    ylo = 1;
-    yhi = 100;
+}
+
+// A run's points: by the model's FLOPs and bytes, and by the counters' (with
+// their L2 and L1 points), linked; or why it has none.
+void add_run_points(RooflineChart& c, const RunRecord& r, size_t run, const std::string& marker) {
+  const double t = r.time_s.median;
+  ChartPoint base;
+  base.run = run;
+  base.id = r.id;
+  base.name = r.name;
+  base.family = r.family;
+  base.precision = r.precision;
+  base.bound = r.derived.bound;
+  base.color = precision_color(r.precision);
+  base.marker = marker;
+  // The point of `flops` and `bytes` in time t, if it has a place on the axes.
+  bool off_scale = false;  // e.g. 1e300 FLOPs in 5e-324 s: infinite TFLOP/s
+  auto add_point = [&](double flops, double bytes, bool hardware) -> std::optional<size_t> {
+    if (!(t > 0 && flops > 0 && bytes > 0)) return std::nullopt;
+    ChartPoint p = base;
+    p.hardware = hardware;
+    p.intensity = flops / bytes;
+    p.tflops = flops / t / 1e12;
+    if (!on_log_scale(p)) {
+      off_scale = true;
+      return std::nullopt;
+    }
+    c.points.push_back(p);
+    return c.points.size() - 1;
+  };
+  const std::optional<size_t> model_pt = add_point(r.model.flops, r.model.bytes, false);
+  const double hw_flops = r.hw && r.hw->flops_total ? *r.hw->flops_total : 0;
+  const double hw_bytes = r.hw ? r.hw->dram_bytes().value_or(0) : 0;
+  const std::optional<size_t> hw_pt = add_point(hw_flops, hw_bytes, true);
+  if (hw_pt) add_level_points(c, r, run, c.points[*hw_pt], *hw_pt, hw_flops);
+  if (!model_pt && !hw_pt) {
+    // Which of FLOPs and bytes is missing, by the model or by the counters.
+    const bool flops = r.model.flops > 0 || hw_flops > 0;
+    std::string why = !(t > 0)            ? "no positive median time"
+                      : off_scale         ? "its FLOP/s or arithmetic intensity is out of any "
+                                            "plottable range (check the run's time, FLOPs and bytes)"
+                      : flops             ? "no DRAM byte count, so no arithmetic intensity"
+                      : r.model.bytes > 0 ? "0 FLOPs (it only moves data), so no place on a log-scale FLOP axis"
+                                          : "neither a model nor the counters give it FLOPs";
+    c.omitted.push_back({run, r.id, why, run_label(r)});
+    return;
   }
-  double x_min = decade_floor(xlo / 2), x_max = decade_ceil(xhi * 2);
-  double y_max = decade_ceil(yhi * 1.15), y_min = decade_floor(ylo / 2);
+  c.points[hw_pt ? *hw_pt : *model_pt].labelled = true;
+  if (model_pt && hw_pt) c.links.push_back({*model_pt, *hw_pt});
+}
+
+// One chart's roofs and points, before the axes are known; `extent` grows to
+// hold its points and ridges.
+void fill_chart(RooflineChart& c, const ResultsDoc& doc, const std::map<std::string, std::string>& marker,
+                Extent& extent) {
+  c.measured_peaks = doc.peaks.measured.has_value();
+  add_compute_roofs(c, doc.peaks.datasheet, false);
+  if (doc.peaks.measured) add_compute_roofs(c, *doc.peaks.measured, true);
+  add_memory_roofs(c, doc.peaks.datasheet, false);
+  if (doc.peaks.measured) add_memory_roofs(c, *doc.peaks.measured, true);
+  for (const auto& r : c.roofs) {
+    if (r.memory) continue;
+    extent.add_y(r.value / 1e12);
+    if (double bw = highest_roof(c, /*memory=*/true, r.measured); bw > 0) extent.add_x(r.value / bw);
+  }
+  for (size_t i = 0; i < doc.runs.size(); ++i) {
+    const RunRecord& r = doc.runs[i];
+    if (c.family.empty() || r.family == c.family) add_run_points(c, r, i, marker.at(r.family));
+  }
+  for (const auto& p : c.points) {
+    extent.add_x(p.intensity);
+    extent.add_y(p.tflops);
+  }
+}
+
+// Shared axes: whole decades with some room around every point and ridge.
+void set_axes(std::vector<RooflineChart>& charts, Extent e) {
+  if (!(e.xhi > 0)) {
+    e.xlo = 0.1;
+    e.xhi = 100;
+  }
+  if (!(e.yhi > 0)) {
+    e.ylo = 1;
+    e.yhi = 100;
+  }
+  double x_min = decade_floor(e.xlo / 2), x_max = decade_ceil(e.xhi * 2);
+  double y_max = decade_ceil(e.yhi * 1.15), y_min = decade_floor(e.ylo / 2);
   if (x_max / x_min < 1e3) x_min = x_max / 1e3;
   if (y_max / y_min < 1e3) y_min = y_max / 1e3;
   // Absurd peaks or bandwidths in a file must not leave an axis infinite or 0:
@@ -379,65 +382,93 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
   x_max = std::clamp(x_max, x_min * 10, kAxisCeil * 10);
   y_min = std::clamp(y_min, kAxisFloor, kAxisCeil);
   y_max = std::clamp(y_max, y_min * 10, kAxisCeil * 10);
-
   for (RooflineChart& c : charts) {
     c.x_min = x_min;
     c.x_max = x_max;
     c.y_min = y_min;
     c.y_max = y_max;
-    for (auto& r : c.roofs) {
-      if (!r.memory) {
-        const double bw = highest_roof(c, /*memory=*/true, r.measured);
-        r.x0 = bw > 0 ? std::clamp(r.value / bw, x_min, x_max) : x_min;
-        r.x1 = x_max;
-        r.y0 = r.y1 = r.value / 1e12;
-      } else {
-        const double bw = r.value;
-        const double top = highest_roof(c, /*memory=*/false, r.measured);
-        r.x0 = std::max(x_min, y_min * 1e12 / bw);
-        r.x1 = top > 0 ? std::min(x_max, top / bw) : std::min(x_max, y_max * 1e12 / bw);
-        r.y0 = r.x0 * bw / 1e12;
-        r.y1 = r.x1 * bw / 1e12;
-      }
+  }
+}
+
+// Each roof's ends on the chart's axes: flat roofs from their ridge with the
+// highest bandwidth, sloped ones up to the highest peak; roofs entirely
+// outside the axes are dropped.
+void place_roofs(RooflineChart& c) {
+  for (auto& r : c.roofs) {
+    if (!r.memory) {
+      const double bw = highest_roof(c, /*memory=*/true, r.measured);
+      r.x0 = bw > 0 ? std::clamp(r.value / bw, c.x_min, c.x_max) : c.x_min;
+      r.x1 = c.x_max;
+      r.y0 = r.y1 = r.value / 1e12;
+    } else {
+      const double bw = r.value;
+      const double top = highest_roof(c, /*memory=*/false, r.measured);
+      r.x0 = std::max(c.x_min, c.y_min * 1e12 / bw);
+      r.x1 = top > 0 ? std::min(c.x_max, top / bw) : std::min(c.x_max, c.y_max * 1e12 / bw);
+      r.y0 = r.x0 * bw / 1e12;
+      r.y1 = r.x1 * bw / 1e12;
     }
-    // Roofs of precisions some run uses stand out in the points' colors; a
-    // merged roof that several used precisions share is striped in their colors.
-    std::set<std::string> used_prec;
-    for (const auto& p : c.points) used_prec.insert(p.precision);
-    for (auto& r : c.roofs) {
-      if (r.memory) continue;
-      std::vector<std::string> used_colors;
-      for (const auto& k : r.keys)
-        if (used_prec.count(k)) used_colors.push_back(precision_color(k));
-      r.faint = used_colors.empty();
-      if (used_colors.size() == 1) r.color = used_colors[0];
-      if (used_colors.size() > 1) {
-        r.color = "#444444";  // its label's
-        r.stripe_colors = used_colors;
-      }
+  }
+  // Roofs of precisions some run uses stand out in the points' colors; a
+  // merged roof that several used precisions share is striped in their colors.
+  std::set<std::string> used_prec;
+  for (const auto& p : c.points) used_prec.insert(p.precision);
+  for (auto& r : c.roofs) {
+    if (r.memory) continue;
+    std::vector<std::string> used_colors;
+    for (const auto& k : r.keys)
+      if (used_prec.count(k)) used_colors.push_back(precision_color(k));
+    r.faint = used_colors.empty();
+    if (used_colors.size() == 1) r.color = used_colors[0];
+    if (used_colors.size() > 1) {
+      r.color = "#444444";  // its label's
+      r.stripe_colors = used_colors;
     }
-    // Drop roofs entirely outside the axes.
-    c.roofs.erase(std::remove_if(c.roofs.begin(), c.roofs.end(),
-                                 [&](const ChartRoof& r) { return !(r.x1 > r.x0) || r.y0 > y_max; }),
-                  c.roofs.end());
+  }
+  const double y_max = c.y_max;
+  c.roofs.erase(std::remove_if(c.roofs.begin(), c.roofs.end(),
+                               [&](const ChartRoof& r) { return !(r.x1 > r.x0) || r.y0 > y_max; }),
+                c.roofs.end());
+}
+
+// The legend names the colors drawn (the points' and single-precision roofs')
+// and the markers of the families with points.
+void set_legend(RooflineChart& c, const std::map<std::string, std::string>& marker) {
+  std::set<std::string> shown;
+  for (const auto& p : c.points) shown.insert(p.precision);
+  for (const auto& r : c.roofs)
+    if (!r.memory && r.keys.size() == 1) shown.insert(r.keys[0]);
+  for (const auto& p : all_precisions())
+    if (shown.erase(p.key())) c.precision_colors.emplace_back(p.key(), precision_color(p.key()));
+  for (const auto& k : shown) c.precision_colors.emplace_back(k, precision_color(k));
+  std::set<std::string> fams;
+  for (const auto& p : c.points) fams.insert(p.family);
+  for (const auto& f : fams) c.family_markers.emplace_back(f, marker.at(f));
+}
+
+// The charts of `sources`, sharing axes, colors and markers.
+std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, const std::vector<ChartSource>& sources) {
+  const std::vector<std::string> labels = doc_labels(docs);
+  const std::map<std::string, std::string> marker = family_markers(docs);
+  std::vector<RooflineChart> charts(sources.size());
+  Extent extent;
+  for (size_t s = 0; s < sources.size(); ++s) {
+    RooflineChart& c = charts[s];
+    c.doc = sources[s].doc;
+    c.family = sources[s].family;
+    c.title = c.family.empty() ? labels[c.doc] : c.family + (docs.size() > 1 ? " (" + labels[c.doc] + ")" : "");
+    fill_chart(c, docs[c.doc], marker, extent);
+  }
+  set_axes(charts, extent);
+  for (RooflineChart& c : charts) {
+    place_roofs(c);
     for (auto& p : c.points) {
       p.x = c.px(p.intensity);
       p.y = c.py(p.tflops);
     }
     chart::place_roof_labels(c);
     chart::place_point_labels(c);
-
-    // The legend names the colors drawn: the points' and single-precision roofs'.
-    std::set<std::string> shown;
-    for (const auto& p : c.points) shown.insert(p.precision);
-    for (const auto& r : c.roofs)
-      if (!r.memory && r.keys.size() == 1) shown.insert(r.keys[0]);
-    for (const auto& p : all_precisions())
-      if (shown.erase(p.key())) c.precision_colors.emplace_back(p.key(), precision_color(p.key()));
-    for (const auto& k : shown) c.precision_colors.emplace_back(k, precision_color(k));
-    std::set<std::string> fams;
-    for (const auto& p : c.points) fams.insert(p.family);
-    for (const auto& f : fams) c.family_markers.emplace_back(f, marker[f]);
+    set_legend(c, marker);
   }
   return charts;
 }
@@ -543,8 +574,8 @@ struct ChartBody {
   double height = 0;
 };
 
-ChartBody chart_body(const RooflineChart& c) {
-  std::ostringstream o;
+// The background and the title, cut to the chart's width.
+void draw_title(std::ostream& o, const RooflineChart& c) {
   o << "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   // The title is cut to the chart's width (a long device name ran off it):
   // font-size 15, bold, is about 1.5 times fit_width's font-size 11.
@@ -553,8 +584,10 @@ ChartBody chart_body(const RooflineChart& c) {
   o << "<text x=\"" << num(c.left) << "\" y=\"26\" font-size=\"15\" font-weight=\"bold\" fill=\"#111111\">";
   if (shown_title != title) o << "<title>" << html_escape(title) << "</title>";
   o << html_escape(shown_title) << "</text>\n";
+}
 
-  // Grid and ticks, one per decade.
+// The grid, one line per decade, its tick labels, the frame and the axis titles.
+void draw_axes(std::ostream& o, const RooflineChart& c) {
   o << "<g class=\"grid\" stroke=\"#e3e3e3\" stroke-width=\"1\">\n";
   for (double v = c.x_min; v <= c.x_max * 1.0001; v *= 10)
     o << "<line x1=\"" << num(c.px(v)) << "\" y1=\"" << num(c.top) << "\" x2=\"" << num(c.px(v))
@@ -585,8 +618,10 @@ ChartBody chart_body(const RooflineChart& c) {
   const double ymid = (c.top + c.bottom) / 2;
   o << "<text x=\"20\" y=\"" << num(ymid) << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#111111\" "
     << "transform=\"rotate(-90 20 " << num(ymid) << ")\">Performance (TFLOP/s)</text>\n";
+}
 
-  // Roofs, then their labels (flat roof labels kept apart vertically).
+// Roofs, then their labels (flat roof labels kept apart vertically).
+void draw_roofs(std::ostream& o, const RooflineChart& c) {
   o << "<g class=\"roofs\" fill=\"none\">\n";
   for (const auto& r : c.roofs) {
     // A striped roof is one line per color, each dashed so that the dashes
@@ -620,8 +655,10 @@ ChartBody chart_body(const RooflineChart& c) {
     o << ">" << html_escape(r.label) << "</text>\n";
   }
   o << "</g>\n";
+}
 
-  // Model -> hardware links, points, labels.
+// Model -> hardware links, level links, the points and their labels.
+void draw_points(std::ostream& o, const RooflineChart& c) {
   o << "<g class=\"links\" stroke=\"#777777\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\">\n";
   for (const auto& l : c.links)
     o << "<line x1=\"" << num(c.points[l.model].x) << "\" y1=\"" << num(c.points[l.model].y) << "\" x2=\""
@@ -658,8 +695,10 @@ ChartBody chart_body(const RooflineChart& c) {
       << (p.label_left ? " text-anchor=\"end\"" : "") << ">" << html_escape(chart::point_label(p)) << "</text>\n";
   }
   o << "</g>\n";
+}
 
-  // The key: the runs whose label is a number, in columns under the plot.
+// The key: the runs whose label is a number, in columns under the plot.
+void draw_key(std::ostream& o, const RooflineChart& c) {
   std::vector<const ChartPoint*> keyed;
   for (const auto& p : c.points)
     if (p.labelled && p.key > 0) keyed.push_back(&p);
@@ -676,8 +715,10 @@ ChartBody chart_body(const RooflineChart& c) {
     }
     o << "</g>\n";
   }
+}
 
-  // Legend, right of the plot.
+// The legend, right of the plot; returns the height it reaches.
+double draw_legend(std::ostream& o, const RooflineChart& c) {
   double lx = c.right + 18, ly = c.top + 6;
   o << "<g class=\"legend\" font-size=\"11\" fill=\"#111111\">\n";
   auto heading = [&](const char* h) {
@@ -762,7 +803,18 @@ ChartBody chart_body(const RooflineChart& c) {
       << num(ly) << "\">L2/L1 not drawn: " << c.levels_omitted.size() << " (hover)</text></g>\n";
   }
   o << "</g>\n";
-  return {o.str(), std::max(c.height, ly + 14)};
+  return ly;
+}
+
+ChartBody chart_body(const RooflineChart& c) {
+  std::ostringstream o;
+  draw_title(o, c);
+  draw_axes(o, c);
+  draw_roofs(o, c);
+  draw_points(o, c);
+  draw_key(o, c);
+  const double legend_bottom = draw_legend(o, c);
+  return {o.str(), std::max(c.height, legend_bottom + 14)};
 }
 
 std::string svg_open(double w, double h, const std::string& label) {
