@@ -231,30 +231,12 @@ Modality detect_modes(const std::vector<double>& samples, double min_fraction, d
   return out;
 }
 
-TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
-                                 const GateOptions& opt, double cur_scale) {
-  TimingComparison t;
-  t.n_base = int(base.size());
-  t.n_cur = int(cur.size());
-  if (!base.empty()) t.base_median = median(base);
-  if (!cur.empty()) t.cur_median = median(cur);
-  if (t.n_base < opt.min_samples || t.n_cur < opt.min_samples) {
-    t.reason = "too few samples (baseline " + std::to_string(t.n_base) + ", current " +
-               std::to_string(t.n_cur) + "; need " + std::to_string(opt.min_samples) +
-               ", recommended " + std::to_string(kRecommendedSamples) + ")";
-    return t;
-  }
-  if (judged_zero_readings(t, base, cur)) return t;
-  const double gap = opt.threshold / 2;
-  if (!(cur_scale > 0) || !std::isfinite(cur_scale)) throw_bad_input("the current run's time scale must be positive");
-  // The timer's step, from the samples as timed: scaled ones lie off its
-  // lattice, and two neighbouring ticks would read as two modes.
-  std::vector<double> both(base);
-  for (double c : cur) both.push_back(c / cur_scale);
-  const double tick = timer_tick(both);
-  t.base_modes = detect_modes(base, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick);
-  t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick * cur_scale);
+namespace {
 
+// The Hodges-Lehmann estimate of current/baseline and its Moses intervals at
+// both confidences; false (with the reason) when the samples are too few.
+bool estimate_ratio(TimingComparison& t, const std::vector<double>& base, const std::vector<double>& cur,
+                    const GateOptions& opt) {
   // All pairwise log-ratios current/baseline; their median is the
   // Hodges-Lehmann estimate and their order statistics the Moses intervals.
   // Thousands of samples (a microsecond kernel timed for 0.1 s) are thinned
@@ -275,13 +257,17 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
   const auto c90 = moses_index(tb.size(), tc.size(), opt.equivalence_confidence);
   if (!c99 || !c90) {
     t.reason = "too few samples for the confidence interval";
-    return t;
+    return false;
   }
   t.ci_low = std::exp(diffs[*c99]);
   t.ci_high = std::exp(diffs[N - 1 - *c99]);
   t.eq_low = std::exp(diffs[*c90]);
   t.eq_high = std::exp(diffs[N - 1 - *c90]);
+  return true;
+}
 
+// The verdict on the estimate and the intervals alone (one mode in each run).
+void call_verdict(TimingComparison& t, const GateOptions& opt) {
   const double band = 1 + opt.threshold;
   const std::string thr = fmt_percent_given(opt.threshold);
   // What a slower or faster call established: the estimate is past the
@@ -317,76 +303,83 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     t.reason = "too noisy to call: the interval " + fmt_change(t.ci_low) + ".." + fmt_change(t.ci_high) +
                " reaches past the " + thr + " threshold; rerun with more samples";
   }
+}
 
-  const double half = 1 + opt.threshold / 2;
-  t.p10_ratio = tail_percentile(cur, 0.1) / tail_percentile(base, 0.1);
-  t.p90_ratio = tail_percentile(cur, 0.9) / tail_percentile(base, 0.9);
-  if (t.base_modes.bimodal || t.cur_modes.bimodal) {
-    // Two modes (a throttling runner, contention): the medians and the
-    // interval mean little. "slower" or "faster" stands only if every mode
-    // moved past the threshold; "unchanged" only if no mode lies past the
-    // threshold from any mode of the other run (noise split in two, modes a
-    // few percent apart, is still no change).
-    const double base_fast = t.base_modes.bimodal ? t.base_modes.fast_mode : t.base_median;
-    const double base_slow = t.base_modes.bimodal ? t.base_modes.slow_mode : t.base_median;
-    const double cur_fast = t.cur_modes.bimodal ? t.cur_modes.fast_mode : t.cur_median;
-    const double cur_slow = t.cur_modes.bimodal ? t.cur_modes.slow_mode : t.cur_median;
-    // And the tails moved too, as a one-mode call needs: two throttle levels
-    // fold the unthrottled samples and the first level into one "fast mode"
-    // that moved, while a quarter of the run did not.
-    const bool all_slower = t.verdict == Verdict::slower && cur_fast >= base_slow * band &&
-                            t.p10_ratio >= half && t.p90_ratio >= half;
-    const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast &&
-                            t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
-    const bool all_within =
-        t.verdict == Verdict::unchanged && cur_slow < base_fast * band && base_slow < cur_fast * band;
-    // Both bimodal, the same two modes in about the same shares: the runner's
-    // two states, seen in both runs (a run compared with a copy of itself was
-    // inconclusive). Mode against mode, on top of the interval's "unchanged";
-    // and the mix too: shares that cross a half move the median from one mode
-    // to the other, a slow mode far off moves the mean, and a third state
-    // (modes matched across states) moves p10 and p90, while the pairs'
-    // interval still reads no change.
-    auto within = [band](double a, double b) { return a < b * band && b < a * band; };
-    auto mean = [](const std::vector<double>& v) {
-      double sum = 0;
-      for (double x : v) sum += x;
-      return sum / double(v.size());
-    };
-    constexpr double kShareTolerance = 0.25;
-    const bool modes_match = t.verdict == Verdict::unchanged && t.base_modes.bimodal && t.cur_modes.bimodal &&
-                             within(cur_fast, base_fast) && within(cur_slow, base_slow) &&
-                             std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance &&
-                             within(t.cur_median, t.base_median) && within(mean(cur), mean(base)) &&
-                             within(t.p10_ratio, 1) && within(t.p90_ratio, 1);
-    const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
-    if (all_slower || all_faster) {
-      t.reason += "; timings are bimodal, but every mode moved";
-    } else if (modes_match) {
-      t.remark = true;
-      char buf[200];
-      std::snprintf(buf, sizeof buf,
-                    "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), but each mode "
-                    "is within it of the other run's",
-                    t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100);
-      t.reason += buf;
-    } else if (all_within) {
-      t.remark = true;
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "; %s timings are bimodal (two modes %.1f%% apart), but every mode is within it",
-                    t.cur_modes.bimodal ? "current" : "baseline", (m.slow_mode / m.fast_mode - 1) * 100);
-      t.reason += buf;
-    } else {
-      char buf[200];
-      std::snprintf(buf, sizeof buf,
-                    "%s timings are bimodal (two modes %.0f%% apart, the smaller holding %.0f%% "
-                    "of the samples): a throttling or shared runner? rerun with locked clocks",
-                    t.cur_modes.bimodal ? "current" : "baseline",
-                    (m.slow_mode / m.fast_mode - 1) * 100, m.minor_fraction * 100);
-      t.verdict = Verdict::inconclusive;
-      t.reason = buf;
-    }
-  } else if (t.verdict == Verdict::unchanged && (t.p90_ratio >= band || t.p90_ratio <= 1 / band)) {
+// Either run bimodal: the verdict stands only where every mode agrees with it.
+void judge_modes(TimingComparison& t, const std::vector<double>& base, const std::vector<double>& cur,
+                 const GateOptions& opt) {
+  const double band = 1 + opt.threshold, half = 1 + opt.threshold / 2;
+  // Two modes (a throttling runner, contention): the medians and the
+  // interval mean little. "slower" or "faster" stands only if every mode
+  // moved past the threshold; "unchanged" only if no mode lies past the
+  // threshold from any mode of the other run (noise split in two, modes a
+  // few percent apart, is still no change).
+  const double base_fast = t.base_modes.bimodal ? t.base_modes.fast_mode : t.base_median;
+  const double base_slow = t.base_modes.bimodal ? t.base_modes.slow_mode : t.base_median;
+  const double cur_fast = t.cur_modes.bimodal ? t.cur_modes.fast_mode : t.cur_median;
+  const double cur_slow = t.cur_modes.bimodal ? t.cur_modes.slow_mode : t.cur_median;
+  // And the tails moved too, as a one-mode call needs: two throttle levels
+  // fold the unthrottled samples and the first level into one "fast mode"
+  // that moved, while a quarter of the run did not.
+  const bool all_slower = t.verdict == Verdict::slower && cur_fast >= base_slow * band &&
+                          t.p10_ratio >= half && t.p90_ratio >= half;
+  const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast &&
+                          t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
+  const bool all_within =
+      t.verdict == Verdict::unchanged && cur_slow < base_fast * band && base_slow < cur_fast * band;
+  // Both bimodal, the same two modes in about the same shares: the runner's
+  // two states, seen in both runs (a run compared with a copy of itself was
+  // inconclusive). Mode against mode, on top of the interval's "unchanged";
+  // and the mix too: shares that cross a half move the median from one mode
+  // to the other, a slow mode far off moves the mean, and a third state
+  // (modes matched across states) moves p10 and p90, while the pairs'
+  // interval still reads no change.
+  auto within = [band](double a, double b) { return a < b * band && b < a * band; };
+  auto mean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return sum / double(v.size());
+  };
+  constexpr double kShareTolerance = 0.25;
+  const bool modes_match = t.verdict == Verdict::unchanged && t.base_modes.bimodal && t.cur_modes.bimodal &&
+                           within(cur_fast, base_fast) && within(cur_slow, base_slow) &&
+                           std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance &&
+                           within(t.cur_median, t.base_median) && within(mean(cur), mean(base)) &&
+                           within(t.p10_ratio, 1) && within(t.p90_ratio, 1);
+  const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
+  if (all_slower || all_faster) {
+    t.reason += "; timings are bimodal, but every mode moved";
+  } else if (modes_match) {
+    t.remark = true;
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), but each mode "
+                  "is within it of the other run's",
+                  t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100);
+    t.reason += buf;
+  } else if (all_within) {
+    t.remark = true;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "; %s timings are bimodal (two modes %.1f%% apart), but every mode is within it",
+                  t.cur_modes.bimodal ? "current" : "baseline", (m.slow_mode / m.fast_mode - 1) * 100);
+    t.reason += buf;
+  } else {
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "%s timings are bimodal (two modes %.0f%% apart, the smaller holding %.0f%% "
+                  "of the samples): a throttling or shared runner? rerun with locked clocks",
+                  t.cur_modes.bimodal ? "current" : "baseline",
+                  (m.slow_mode / m.fast_mode - 1) * 100, m.minor_fraction * 100);
+    t.verdict = Verdict::inconclusive;
+    t.reason = buf;
+  }
+}
+
+// One mode in each run: a moved tail is remarked on, and a change that moved
+// one tail only is no change of the kernel.
+void judge_tails(TimingComparison& t, const GateOptions& opt) {
+  const double band = 1 + opt.threshold, half = 1 + opt.threshold / 2;
+  if (t.verdict == Verdict::unchanged && (t.p90_ratio >= band || t.p90_ratio <= 1 / band)) {
     // The body did not move, a tail did: no regression of the kernel, but
     // worth seeing (throttling or contention in a share of the repetitions).
     t.reason += "; but p90 moved " + fmt_change(t.p90_ratio) + ": a tail of the current run is " +
@@ -400,6 +393,40 @@ TimingComparison compare_timings(const std::vector<double>& base, const std::vec
     t.reason = "only part of the distribution moved (p10 " + fmt_change(t.p10_ratio) + ", p90 " +
                fmt_change(t.p90_ratio) + "): a throttling or shared runner? rerun with locked clocks";
   }
+}
+
+}  // namespace
+
+TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
+                                 const GateOptions& opt, double cur_scale) {
+  TimingComparison t;
+  t.n_base = int(base.size());
+  t.n_cur = int(cur.size());
+  if (!base.empty()) t.base_median = median(base);
+  if (!cur.empty()) t.cur_median = median(cur);
+  if (t.n_base < opt.min_samples || t.n_cur < opt.min_samples) {
+    t.reason = "too few samples (baseline " + std::to_string(t.n_base) + ", current " +
+               std::to_string(t.n_cur) + "; need " + std::to_string(opt.min_samples) +
+               ", recommended " + std::to_string(kRecommendedSamples) + ")";
+    return t;
+  }
+  if (judged_zero_readings(t, base, cur)) return t;
+  const double gap = opt.threshold / 2;
+  if (!(cur_scale > 0) || !std::isfinite(cur_scale)) throw_bad_input("the current run's time scale must be positive");
+  // The timer's step, from the samples as timed: scaled ones lie off its
+  // lattice, and two neighbouring ticks would read as two modes.
+  std::vector<double> both(base);
+  for (double c : cur) both.push_back(c / cur_scale);
+  const double tick = timer_tick(both);
+  t.base_modes = detect_modes(base, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick);
+  t.cur_modes = detect_modes(cur, opt.bimodal_min_fraction, opt.bimodal_min_separation, gap, tick * cur_scale);
+
+  if (!estimate_ratio(t, base, cur, opt)) return t;
+  call_verdict(t, opt);
+  t.p10_ratio = tail_percentile(cur, 0.1) / tail_percentile(base, 0.1);
+  t.p90_ratio = tail_percentile(cur, 0.9) / tail_percentile(base, 0.9);
+  if (t.base_modes.bimodal || t.cur_modes.bimodal) judge_modes(t, base, cur, opt);
+  else judge_tails(t, opt);
   return t;
 }
 
