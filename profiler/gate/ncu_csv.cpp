@@ -146,120 +146,143 @@ double ncu_unit_scale(std::string_view unit) {
   return num == 0 || den == 0 ? 0 : num / den;
 }
 
-NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin, const std::set<std::string>* keep) {
-  // A UTF-8 byte order mark (an export saved again by an editor or a
-  // spreadsheet) is not part of the first field: "ID" must still be found.
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+namespace {
+
+// A launch's ID as printed: "1,024", should ncu group an ID as it groups values.
+bool id_of(const std::string& printed, int64_t& id) {
+  const std::string s = ungroup(printed);
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size() && id >= 0;
+}
+
+// A header: a row whose first field is "ID" and which names the kernel.
+bool is_header(const std::vector<std::string>& r) {
+  return !r.empty() && r[0] == "ID" && column(r, "Kernel Name") >= 0;
+}
+
+// Reads one export, a line at a time: the header in force, the launches so
+// far, and each launch's values.
+class NcuCsvReader {
+ public:
+  NcuCsvReader(std::string_view text, const std::string& origin, const std::set<std::string>* keep)
+      : text_(text), origin_(origin), keep_(keep) {}
+
+  NcuCsv read() {
+    // A UTF-8 byte order mark (an export saved again by an editor or a
+    // spreadsheet) is not part of the first field: "ID" must still be found.
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);
+    std::string_view line;
+    size_t at = 0;  // the line's index
+    bool found = false;
+    for (; next_line(line); ++at)
+      if (split_csv_line(line, row_).empty() && is_header(row_)) {
+        found = true;
+        break;
+      }
+    if (!found)
+      throw_bad_input(origin_ +
+                      " is not an Nsight Compute CSV export (no \"ID\",...,\"Kernel Name\" header row): "
+                      "write one with ncu --csv [--page raw] --log-file F");
+    use_header(at, row_);
+    for (size_t i = at + 1; next_line(line); ++i) read_line(i, line);
+    if (out_.launches.empty() && unquoted_rows_ > 0)
+      throw_bad_input(
+          origin_ + " has " + std::to_string(unquoted_rows_) +
+          " rows as wide as its header but without ncu's quotes (saved again by an editor?): use the "
+          "file ncu wrote");
+    if (out_.launches.empty())
+      throw_bad_input(origin_ +
+                      " has an Nsight Compute header but no profiled launch: did ncu profile any kernel?");
+    return std::move(out_);
+  }
+
+ private:
   // Lines are taken one at a time, not indexed: 256 MiB of line breaks would
   // otherwise hold 16 bytes of index per byte read.
-  size_t from = 0;  // where the next line starts
-  const auto next_line = [&](std::string_view& line) {
-    if (from >= text.size()) return false;
-    const size_t nl = std::min(text.find('\n', from), text.size());
-    line = text.substr(from, nl - from);
-    from = nl + 1;
+  bool next_line(std::string_view& line) {
+    if (from_ >= text_.size()) return false;
+    const size_t nl = std::min(text_.find('\n', from_), text_.size());
+    line = text_.substr(from_, nl - from_);
+    from_ = nl + 1;
     return true;
-  };
-  // A header: a row whose first field is "ID" and which names the kernel.
-  const auto is_header = [](const std::vector<std::string>& r) {
-    return !r.empty() && r[0] == "ID" && column(r, "Kernel Name") >= 0;
-  };
-  std::vector<std::string> header, row;
-  std::string_view cur;  // the line just taken
-  size_t at = 0;  // the line's index
-  bool found = false;
-  for (; next_line(cur); ++at)
-    if (split_csv_line(cur, row).empty() && is_header(row)) {
-      found = true;
-      break;
-    }
-  if (!found)
-    throw_bad_input(origin + " is not an Nsight Compute CSV export (no \"ID\",...,\"Kernel Name\" header row): "
-                    "write one with ncu --csv [--page raw] --log-file F");
-  const auto refuse = [&](size_t line, const std::string& why) {
-    throw_bad_input(origin + ": line " + std::to_string(line + 1) + ": " + why);
-  };
+  }
+
+  [[noreturn]] void refuse(size_t line, const std::string& why) const {
+    throw_bad_input(origin_ + ": line " + std::to_string(line + 1) + ": " + why);
+  }
 
   // The columns of the header in force. Each process ncu profiles may write its
   // own header (and units row), with the metrics in another order: a later
   // header replaces the earlier one.
-  int c_kernel = -1, c_process = -1, c_metric = -1, c_unit = -1, c_value = -1, c_rule = -1;
-  bool details = false, have_units = false;
-  std::vector<std::string> units;  // raw page: the row under the header
-  const auto use_header = [&](size_t line, const std::vector<std::string>& h) {
+  void use_header(size_t line, const std::vector<std::string>& h) {
     // A metric column given twice: whichever one won, the comparison would be a guess.
     std::set<std::string> metric_columns;
     for (const std::string& name : h)
       if (name.find("__") != std::string::npos && !metric_columns.insert(name).second)
         refuse(line, "the header names the metric '" + name + "' twice");
-    header = h;
-    c_kernel = column(h, "Kernel Name");
-    c_process = column(h, "Process ID");
-    c_metric = column(h, "Metric Name");
-    c_unit = column(h, "Metric Unit");
-    c_value = column(h, "Metric Value");
-    c_rule = column(h, "Rule Name");
-    details = c_metric >= 0 && c_value >= 0;
-    units.assign(h.size(), "");
-    have_units = false;
-  };
-  use_header(at, row);
+    header_ = h;
+    c_kernel_ = column(h, "Kernel Name");
+    c_process_ = column(h, "Process ID");
+    c_metric_ = column(h, "Metric Name");
+    c_unit_ = column(h, "Metric Unit");
+    c_value_ = column(h, "Metric Value");
+    c_rule_ = column(h, "Rule Name");
+    details_ = c_metric_ >= 0 && c_value_ >= 0;
+    units_.assign(h.size(), "");
+    have_units_ = false;
+  }
 
-  NcuCsv out;
-  // A launch is its ID within its process: IDs restart in each process ncu profiles.
-  std::map<std::pair<std::string, int64_t>, size_t> by_key;  // (process, ID) -> index in out.launches
-  auto launch = [&](size_t line, const std::string& process, int64_t id, const std::string& kernel) {
-    auto [it, fresh] = by_key.try_emplace({process, id}, out.launches.size());
-    if (fresh) out.launches.push_back({id, process, kernel, {}});
-    const NcuLaunch& l = out.launches[it->second];
+  // The index of a launch in out_.launches. A launch is its ID within its
+  // process: IDs restart in each process ncu profiles.
+  size_t launch(size_t line, const std::string& process, int64_t id, const std::string& kernel) {
+    auto [it, fresh] = by_key_.try_emplace({process, id}, out_.launches.size());
+    if (fresh) out_.launches.push_back({id, process, kernel, {}});
+    const NcuLaunch& l = out_.launches[it->second];
     if (l.kernel != kernel)
       refuse(line, describe(l) + " names the kernel " + l.kernel + " above and " + kernel +
                        " here: two exports in one file?");
     return it->second;
-  };
+  }
+
   // Each launch and metric once. The same value again changes nothing (a row
   // repeated); another one would leave a guess of which is the launch's. Only
   // for counter names: the details page's display labels may recur in two
   // sections with other units ("Memory Throughput": % under Speed Of Light,
   // byte/s under Memory Workload Analysis), and the first is kept.
-  std::map<std::pair<size_t, std::string>, std::string> seen;  // (launch, metric) -> unit and value as printed
-  auto add_value = [&](size_t line, size_t li, const std::string& metric, const std::string& unit,
-                       const std::string& value) {
-    if (keep && !keep->count(metric)) return;
+  void add_value(size_t line, size_t li, const std::string& metric, const std::string& unit,
+                 const std::string& value) {
+    if (keep_ && !keep_->count(metric)) return;
     const bool counter = metric.find("__") != std::string::npos;
-    const auto [it, fresh] = seen.try_emplace({li, metric}, unit + '\n' + value);
+    const auto [it, fresh] = seen_.try_emplace({li, metric}, unit + '\n' + value);
     if (!fresh && counter && it->second != unit + '\n' + value)
-      refuse(line, describe(out.launches[li]) + " has a second value of " + metric + ": two exports in one file?");
+      refuse(line,
+             describe(out_.launches[li]) + " has a second value of " + metric + ": two exports in one file?");
     if (!fresh || value.empty() || value == "n/a") return;
-    NcuLaunch& l = out.launches[li];
     double v = 0;
     const double scale = ncu_unit_scale(unit);
-    // One entry per metric, whatever the values: a text column of the raw page
-    // (a device's name) must not make one note per launch.
-    const auto skip = [&](const std::string& why) {
-      NcuSkipped& sk = out.skipped[metric];
-      if (sk.reason.empty()) sk.reason = why;
-      ++sk.values;
-    };
-    if (scale == 0) return skip("its unit '" + unit + "' is not understood");
-    if (!parse_number(value, v) || !std::isfinite(v * scale)) return skip("a value is not a finite number ('" + value + "')");
+    if (scale == 0) return skip(metric, "its unit '" + unit + "' is not understood");
+    if (!parse_number(value, v) || !std::isfinite(v * scale))
+      return skip(metric, "a value is not a finite number ('" + value + "')");
     // No count or byte total is negative: the export is damaged, and the value
     // would be gated. Info metrics (times, clocks) are only shown, as given;
     // the raw page's launch__/device__ columns are attributes, not counters.
     const bool attribute = metric.rfind("launch__", 0) == 0 || metric.rfind("device__", 0) == 0;
     if (v < 0 && !attribute && classify_metric(metric) != MetricClass::info)
       refuse(line, metric + " is " + value + ": a count or a byte total cannot be negative");
-    l.metrics[metric] = v * scale;
-  };
-  auto id_of = [](const std::string& printed, int64_t& id) {
-    const std::string s = ungroup(printed);  // "1,024", should ncu group an ID as it groups values
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-    return !s.empty() && ec == std::errc() && end == s.data() + s.size() && id >= 0;
-  };
+    out_.launches[li].metrics[metric] = v * scale;
+  }
 
-  size_t unquoted_rows = 0;
-  for (size_t i = at + 1; next_line(cur); ++i) {
-    std::string_view line = cur;
+  // One entry per metric, whatever the values: a text column of the raw page
+  // (a device's name) must not make one note per launch.
+  void skip(const std::string& metric, const std::string& why) {
+    NcuSkipped& sk = out_.skipped[metric];
+    if (sk.reason.empty()) sk.reason = why;
+    ++sk.values;
+  }
+
+  // Line i, after the first header: another header, the raw page's units row,
+  // a launch's row, or a line that is not ncu's.
+  void read_line(size_t i, std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     // ncu quotes every field: any other line is the application's output or
     // ncu's "==PROF==" lines, even one with as many commas as the header and a
@@ -267,55 +290,67 @@ NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin, const std
     if (line.empty() || line[0] != '"') {
       // Counted for the message below: an export saved again by an editor
       // loses ncu's quotes, and no row of it is read.
-      if (!line.empty() && split_csv_line(line, row).empty() && row.size() == header.size()) ++unquoted_rows;
-      continue;
+      if (!line.empty() && split_csv_line(line, row_).empty() && row_.size() == header_.size())
+        ++unquoted_rows_;
+      return;
     }
-    std::string why(split_csv_line(line, row));
-    if (why.empty() && is_header(row)) {
-      use_header(i, row);
-      continue;
-    }
+    std::string why(split_csv_line(line, row_));
+    if (why.empty() && is_header(row_)) return use_header(i, row_);
     // ncu 2025.3's details page: a metric row with no rule ends after its
     // value with one empty field, short of the header's rule columns.
-    const bool ruleless = why.empty() && details && c_rule > c_value && row.size() == size_t(c_rule) + 1 &&
-                          line.back() == ',' && row.back().empty();
-    if (ruleless) row.resize(header.size());
-    if (why.empty() && row.size() != header.size())
-      why = std::to_string(row.size()) + " fields where the header has " + std::to_string(header.size());
+    const bool ruleless = why.empty() && details_ && c_rule_ > c_value_ &&
+                          row_.size() == size_t(c_rule_) + 1 && line.back() == ',' && row_.back().empty();
+    if (ruleless) row_.resize(header_.size());
+    if (why.empty() && row_.size() != header_.size())
+      why = std::to_string(row_.size()) + " fields where the header has " + std::to_string(header_.size());
     if (why.empty() && line.back() != '"' && !ruleless)
       why = "its last field is not quoted";  // cut just after a comma
     if (!why.empty()) {
       // ncu's row, but not whole: refused, never dropped (it may be the launch that differs).
-      const bool cut = from > text.size();  // the last line, with no line break after it
+      const bool cut = from_ > text_.size();  // the last line, with no line break after it
       refuse(i, why + (cut ? ": the file ends mid-row (a truncated export?)" : ""));
     }
     int64_t id = 0;
-    if (!id_of(row[0], id)) {
-      if (!details && !have_units && row[0].empty()) {
-        units = row;
-        have_units = true;
-        continue;
+    if (!id_of(row_[0], id)) {
+      if (!details_ && !have_units_ && row_[0].empty()) {
+        units_ = row_;
+        have_units_ = true;
+        return;
       }
       // Dropped, it would leave its launch out unseen (and the comparison with it).
-      refuse(i, "the ID '" + row[0] + "' is not a launch's index (a whole number)" +
-                    (details ? "" : " nor the raw page's units row, under the header"));
+      refuse(i, "the ID '" + row_[0] + "' is not a launch's index (a whole number)" +
+                    (details_ ? "" : " nor the raw page's units row, under the header"));
     }
-    const size_t li = launch(i, c_process >= 0 ? row[size_t(c_process)] : "", id, row[size_t(c_kernel)]);
-    if (details) {
-      add_value(i, li, row[size_t(c_metric)], c_unit >= 0 ? row[size_t(c_unit)] : "", row[size_t(c_value)]);
+    const size_t li = launch(i, c_process_ >= 0 ? row_[size_t(c_process_)] : "", id, row_[size_t(c_kernel_)]);
+    if (details_) {
+      add_value(i, li, row_[size_t(c_metric_)], c_unit_ >= 0 ? row_[size_t(c_unit_)] : "",
+                row_[size_t(c_value_)]);
     } else {
       // Metric columns are CUPTI names ("unit__counter..."); the others describe the launch.
-      for (size_t c = 0; c < header.size(); ++c)
-        if (header[c].find("__") != std::string::npos) add_value(i, li, header[c], units[c], row[c]);
+      for (size_t c = 0; c < header_.size(); ++c)
+        if (header_[c].find("__") != std::string::npos) add_value(i, li, header_[c], units_[c], row_[c]);
     }
   }
-  if (out.launches.empty() && unquoted_rows > 0)
-    throw_bad_input(origin + " has " + std::to_string(unquoted_rows) +
-                    " rows as wide as its header but without ncu's quotes (saved again by an editor?): use the file "
-                    "ncu wrote");
-  if (out.launches.empty())
-    throw_bad_input(origin + " has an Nsight Compute header but no profiled launch: did ncu profile any kernel?");
-  return out;
+
+  std::string_view text_;
+  const std::string& origin_;
+  const std::set<std::string>* keep_;
+  size_t from_ = 0;  // where the next line starts
+  std::vector<std::string> header_, row_;
+  int c_kernel_ = -1, c_process_ = -1, c_metric_ = -1, c_unit_ = -1, c_value_ = -1, c_rule_ = -1;
+  bool details_ = false, have_units_ = false;
+  std::vector<std::string> units_;  // raw page: the row under the header
+  NcuCsv out_;
+  std::map<std::pair<std::string, int64_t>, size_t> by_key_;  // (process, ID) -> index in out_.launches
+  std::map<std::pair<size_t, std::string>, std::string>
+      seen_;  // (launch, metric) -> unit and value as printed
+  size_t unquoted_rows_ = 0;
+};
+
+}  // namespace
+
+NcuCsv parse_ncu_csv(std::string_view text, const std::string& origin, const std::set<std::string>* keep) {
+  return NcuCsvReader(text, origin, keep).read();
 }
 
 NcuCsv read_ncu_csv(const std::string& path, const std::set<std::string>* keep) {
