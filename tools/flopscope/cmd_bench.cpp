@@ -212,6 +212,96 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   return c;
 }
 
+// The planned runs this GPU can run, each other one skipped with a line;
+// refuses a run that does not fit in memory, and a plan of which none can run.
+std::vector<Planned> runnable_here(const Plan& plan, kernels::Harness& harness, bool resumed) {
+  // Refuse what cannot run here before allocating anything.
+  std::vector<Planned> runnable;
+  for (const Planned& p : plan.runs) {
+    if (std::string why = harness.unsupported_reason(*p.spec); !why.empty()) {
+      print_skipping(why);
+      continue;
+    }
+    if (std::string why = harness.fit_reason(*p.spec, p.shape); !why.empty()) {
+      // Resumed after a fault: the memory is not what the first process planned
+      // with, and one kernel that no longer fits must not cancel the others.
+      if (!resumed) throw_bad_input(why);
+      print_skipping(why);
+      continue;
+    }
+    runnable.push_back(p);
+  }
+  if (runnable.empty()) throw_bad_input("none of the selected kernels can run on " + harness.device().name);
+  return runnable;
+}
+
+// The harness's options from the command line's.
+kernels::BenchOptions bench_options(const BenchCliOptions& o) {
+  kernels::BenchOptions bo;
+  bo.validate = !o.no_validate;
+  bo.flush_l2 = !o.no_flush;
+  bo.l2_flush = o.l2_flush == "read" ? kernels::L2Flush::read : kernels::L2Flush::write;
+  bo.min_time_s = o.min_time_s;
+  if (o.warmup) {  // exactly: a profiler then sees a known number of launches
+    bo.warmup_reps = *o.warmup;
+    bo.warmup_time_s = 0;
+  }
+  if (o.reps) {
+    bo.min_reps = bo.max_reps = *o.reps;
+    bo.min_time_s = 0;
+    bo.probe_clock = false;  // a profiler sees the kernel's launches and no others
+  }
+  return bo;
+}
+
+// The tensor types of every run, each once, in the runs' order.
+std::vector<std::string> tensor_types_of(const std::vector<Planned>& runs) {
+  std::vector<std::string> all;
+  for (const Planned& p : runs)
+    for (const std::string& t : tensor_types(*p.spec))
+      if (std::find(all.begin(), all.end(), t) == all.end()) all.push_back(t);
+  return all;
+}
+
+// What went wrong over a bench's runs, for its summary and exit code.
+struct BenchTally {
+  std::vector<std::string> failed, crashed;  // validation failed; did not run or did not finish
+  bool rest_failed = false;     // the new process reported a failure of its own
+  bool stopped_no_gpu = false;  // the GPU or its counters became unusable after some runs
+};
+
+// Prints the table, writes --out and --counters, and names what failed;
+// returns the exit code.
+int report_bench(const BenchCliOptions& o, const ResultsDoc& doc, BenchCounters& counters,
+                 const BenchTally& tally) {
+  std::cout << render_terminal(doc, stdout_width(), stdout_is_color_tty());
+  // A resumed process's files are temporary: the first one says what it wrote.
+  auto save = [&o](const std::string& path, const std::string& content, const char* what) {
+    if (o.resumed)
+      write_files_atomic({{path, content}});
+    else
+      write_output(path, content, what);
+  };
+  if (!o.out.empty()) save(o.out, to_json_text(doc), "results");
+  // No file when nothing was counted: an empty one would only fail later.
+  const std::optional<CounterFile> raw = counters.file();
+  const bool counters_lost = !o.counters.empty() && !raw;
+  if (raw) save(o.counters, serialize_counter_file(*raw), "raw counters");
+  if (counters_lost)
+    std::fprintf(stderr,
+                 "flopscope: error: no counter file written: this device's counters cannot be read "
+                 "(see the notes above)\n");
+  // A resumed process leaves the summary to the first one, which has every run.
+  if (!tally.crashed.empty() && !o.resumed)
+    std::fprintf(stderr, "flopscope: error: failed to run (not in the results): %s\n",
+                 joined(tally.crashed).c_str());
+  if (!tally.failed.empty() && !o.resumed)
+    std::fprintf(stderr, "flopscope: error: validation failed for %s\n", joined(tally.failed).c_str());
+  if (tally.stopped_no_gpu) return kNoGpu;
+  if (!tally.failed.empty() || !tally.crashed.empty() || tally.rest_failed) return kFailure;
+  return counters_lost ? kNoGpu : kOk;
+}
+
 int run_bench(const BenchCliOptions& o) {
   const auto metric_set = parse_metric_set(o.metrics);
   if (!metric_set) throw_bad_input("unknown --metrics '" + o.metrics + "' (use none, timing, bytes, flops or roofline)");
@@ -227,23 +317,7 @@ int run_bench(const BenchCliOptions& o) {
   kernels::Harness harness(o.device);
   for (const std::string& why : plan.skipped) print_skipping(why);
   const DeviceInfo& dev = harness.device();
-  // Refuse what cannot run here before allocating anything.
-  std::vector<Planned> runnable;
-  for (const Planned& p : plan.runs) {
-    if (std::string why = harness.unsupported_reason(*p.spec); !why.empty()) {
-      print_skipping(why);
-      continue;
-    }
-    if (std::string why = harness.fit_reason(*p.spec, p.shape); !why.empty()) {
-      // Resumed after a fault: the memory is not what the first process planned
-      // with, and one kernel that no longer fits must not cancel the others.
-      if (!o.resumed) throw_bad_input(why);
-      print_skipping(why);
-      continue;
-    }
-    runnable.push_back(p);
-  }
-  if (runnable.empty()) throw_bad_input("none of the selected kernels can run on " + dev.name);
+  const std::vector<Planned> runnable = runnable_here(plan, harness, o.resumed);
 
   ResultsDoc doc = new_results_doc();
   doc.device = dev;
@@ -253,31 +327,15 @@ int run_bench(const BenchCliOptions& o) {
     std::fprintf(stderr, "note: %s; MFU and roofline columns stay empty\n", e.what());
   }
 
-  kernels::BenchOptions bo;
-  bo.validate = !o.no_validate;
-  bo.flush_l2 = !o.no_flush;
-  bo.l2_flush = o.l2_flush == "read" ? kernels::L2Flush::read : kernels::L2Flush::write;
-  bo.min_time_s = o.min_time_s;
-  if (o.warmup) {  // exactly: a profiler then sees a known number of launches
-    bo.warmup_reps = *o.warmup;
-    bo.warmup_time_s = 0;
-  }
-  if (o.reps) {
-    bo.min_reps = bo.max_reps = *o.reps;
-    bo.min_time_s = 0;
-    bo.probe_clock = false;  // a profiler sees the kernel's launches and no others
-  }
+  const kernels::BenchOptions bo = bench_options(o);
   // Hardware counters per run attach here (RunRecord::hw), from the CUPTI
   // collector; without one, runs carry timing and model figures only. One
   // Session for every run, counting the tensor types of all selected kernels
   // at once (more replay passes per run): a counter file holds one config
   // image (one chip, one metric plan), and a new Session after another's
   // Disable crashed the process under CUPTI 13.0 (bench/results/h200/2026-11-30).
-  std::vector<std::string> all_tensor = o.counter_tensor;
-  if (all_tensor.empty())
-    for (const Planned& p : runnable)
-      for (const std::string& t : tensor_types(*p.spec))
-        if (std::find(all_tensor.begin(), all_tensor.end(), t) == all_tensor.end()) all_tensor.push_back(t);
+  const std::vector<std::string> all_tensor =
+      o.counter_tensor.empty() ? tensor_types_of(runnable) : o.counter_tensor;
   BenchCounters counters({.set = *metric_set,
                           .keep_file = !o.counters.empty(),
                           .tensor = all_tensor,
@@ -288,9 +346,7 @@ int run_bench(const BenchCliOptions& o) {
     hook = [&counters](const kernels::KernelSpec& spec, const Shape& shape, const std::function<void()>& ready,
                        const std::function<void()>& run_once) { return counters.count(spec, shape, ready, run_once); };
 
-  std::vector<std::string> failed, crashed;
-  bool rest_failed = false;     // the new process reported a failure of its own
-  bool stopped_no_gpu = false;  // the GPU or its counters became unusable after some runs
+  BenchTally tally;
   // A fault is sticky: nothing more can run in this process. The rest goes
   // on in a new one, and its runs and counters join these.
   auto go_on = [&](const std::string& sticky, const std::vector<Planned>& rest) {
@@ -311,16 +367,16 @@ int run_bench(const BenchCliOptions& o) {
     }
     std::vector<std::string> ran;
     for (RunRecord& r : c.runs) {
-      if (r.validation && !r.validation->passed) failed.push_back(r.id);
+      if (r.validation && !r.validation->passed) tally.failed.push_back(r.id);
       ran.push_back(r.id);
       doc.runs.push_back(std::move(r));
     }
     for (const Planned& p : rest)  // what the new process did not bring back
-      if (std::find(ran.begin(), ran.end(), p.spec->id()) == ran.end()) crashed.push_back(p.spec->id());
+      if (std::find(ran.begin(), ran.end(), p.spec->id()) == ran.end()) tally.crashed.push_back(p.spec->id());
     if (c.counters) counters.add(*c.counters, "the new process");
     if (c.exit_code != kOk && c.exit_code != kFailure)
       std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", c.exit_code);
-    rest_failed = c.exit_code != kOk;
+    tally.rest_failed = c.exit_code != kOk;
   };
   for (size_t i = 0; i < runnable.size(); ++i) {
     const Planned& p = runnable[i];
@@ -344,10 +400,10 @@ int run_bench(const BenchCliOptions& o) {
       // error; after some, those runs are still reported and written.
       if (e.kind() == ErrorKind::no_gpu && doc.runs.empty()) throw;
       std::fprintf(stderr, "flopscope: error: %s\n", e.what());
-      crashed.push_back(p.spec->id());
+      tally.crashed.push_back(p.spec->id());
       if (e.kind() == ErrorKind::no_gpu) {
-        for (size_t j = i + 1; j < runnable.size(); ++j) crashed.push_back(runnable[j].spec->id());
-        stopped_no_gpu = true;
+        for (size_t j = i + 1; j < runnable.size(); ++j) tally.crashed.push_back(runnable[j].spec->id());
+        tally.stopped_no_gpu = true;
         break;
       }
       if (const std::string sticky = harness.context_error(); !sticky.empty()) {
@@ -359,40 +415,11 @@ int run_bench(const BenchCliOptions& o) {
     }
     compute_derived(rec, doc.peaks.datasheet);
     print_progress_done(rec);
-    if (rec.validation && !rec.validation->passed) failed.push_back(rec.id);
+    if (rec.validation && !rec.validation->passed) tally.failed.push_back(rec.id);
     doc.runs.push_back(std::move(rec));
   }
 
-  std::cout << render_terminal(doc, stdout_width(), stdout_is_color_tty());
-  // A resumed process's files are temporary: the first one says what it wrote.
-  auto save = [&o](const std::string& path, const std::string& content, const char* what) {
-    if (o.resumed)
-      write_files_atomic({{path, content}});
-    else
-      write_output(path, content, what);
-  };
-  if (!o.out.empty()) save(o.out, to_json_text(doc), "results");
-  // No file when nothing was counted: an empty one would only fail later.
-  const std::optional<CounterFile> raw = counters.file();
-  const bool counters_lost = !o.counters.empty() && !raw;
-  if (raw) save(o.counters, serialize_counter_file(*raw), "raw counters");
-  if (counters_lost)
-    std::fprintf(stderr,
-                 "flopscope: error: no counter file written: this device's counters cannot be read "
-                 "(see the notes above)\n");
-  auto listed = [](const std::vector<std::string>& ids) {
-    std::string list;
-    for (const auto& f : ids) list += (list.empty() ? "" : ", ") + f;
-    return list;
-  };
-  // A resumed process leaves the summary to the first one, which has every run.
-  if (!crashed.empty() && !o.resumed)
-    std::fprintf(stderr, "flopscope: error: failed to run (not in the results): %s\n", listed(crashed).c_str());
-  if (!failed.empty() && !o.resumed)
-    std::fprintf(stderr, "flopscope: error: validation failed for %s\n", listed(failed).c_str());
-  if (stopped_no_gpu) return kNoGpu;
-  if (!failed.empty() || !crashed.empty() || rest_failed) return kFailure;
-  return counters_lost ? kNoGpu : kOk;
+  return report_bench(o, doc, counters, tally);
 }
 #endif
 
