@@ -320,123 +320,140 @@ std::vector<std::string> extra_work_reasons(const RunRecord& r, const std::strin
 
 }  // namespace
 
+namespace {
+
+// A run's row with its counts and ratio, before any reason is given.
+ReconRow recon_counts(const RunRecord& r, size_t run) {
+  ReconRow row;
+  row.run = run;
+  row.model_flops = r.model.flops;
+  row.hw_flops = *r.hw->flops_total;
+  row.model_parts = r.model.flops_by_part;
+  row.mfu = r.derived.mfu;
+  row.hfu = r.derived.hfu;
+  for (const auto& [k, v] : r.hw->flops_by_pipe) {
+    row.hw_by_pipe.push_back({k, is_tensor_key(k), v});
+    (is_tensor_key(k) ? row.hw_tensor : row.hw_cuda_core) += v;
+  }
+  std::stable_sort(row.hw_by_pipe.begin(), row.hw_by_pipe.end(),
+                   [](const PipeFlops& a, const PipeFlops& b) { return a.flops > b.flops; });
+  if (row.model_flops > 0) row.ratio = row.hw_flops / row.model_flops;
+  // A data-movement kernel (model 0) agrees when the hardware counted 0 too.
+  row.agree = row.ratio ? std::fabs(*row.ratio - 1) <= kReconTolerance : row.hw_flops == 0;
+  return row;
+}
+
+// Work on a pipe other than the one the run is judged against.
+void add_pipe_reasons(ReconRow& row, const RunRecord& r) {
+  const bool split = !row.hw_by_pipe.empty();
+  const bool want_tensor = is_tensor_key(r.precision);
+  if (split && want_tensor && row.hw_tensor == 0 && row.hw_cuda_core > 0)
+    row.reasons.push_back("wrong pipe: no tensor-core FLOPs were counted; the work ran on CUDA "
+                          "cores, not on " + r.precision);
+  if (split && want_tensor && row.hw_tensor > 0) {
+    // FP16 and BF16 share the tensor datapath, and the counters may file
+    // both under one key: do not call that another precision.
+    auto same_path = [&](const std::string& k) {
+      const bool half_k = k == "fp16_tensor" || k == "bf16_tensor";
+      const bool half_run = r.precision == "fp16_tensor" || r.precision == "bf16_tensor";
+      return k == r.precision || (half_k && half_run);
+    };
+    double on_key = 0;
+    for (const auto& p : row.hw_by_pipe)
+      if (same_path(p.key)) on_key += p.flops;
+    if (on_key < (1 - kReconTolerance) * row.hw_tensor)
+      row.reasons.push_back("other precision: " + pct_words(1 - on_key / row.hw_tensor) +
+                            " of tensor-core FLOPs were counted under another precision than " +
+                            r.precision);
+  }
+  if (!want_tensor && split && row.hw_tensor > 0)
+    row.reasons.push_back("tensor cores: " + fmt_si(row.hw_tensor) +
+                          " FLOPs ran on tensor cores though the run is judged as " + r.precision);
+}
+
+// Model parts: "matmul" (`matmul_flops`) is tensor-core work, the rest
+// (softmax, activation, ...) is element-wise work on CUDA cores; each set
+// against its pipe's count.
+void add_part_reasons(ReconRow& row, const RunRecord& r, double matmul_flops) {
+  const double m = matmul_flops;
+  double other = 0;
+  std::string other_names;
+  bool softmax = false;
+  for (const auto& [part, v] : r.model.flops_by_part) {
+    if (part == "matmul") continue;
+    other += v;
+    other_names += (other_names.empty() ? "" : ", ") + part;
+    softmax = softmax || contains(part, "softmax");
+  }
+  const double dt = row.hw_tensor - m;
+  if (m > 0 && std::fabs(dt) > kReconTolerance * m) {
+    const std::string what = "tensor cores did " + pct_words(dt / m) +
+                             (dt > 0 ? " more" : " fewer") + " FLOPs than the model's matmul part";
+    auto why = dt > 0 ? extra_work_reasons(r, what) : std::vector<std::string>{};
+    if (why.empty()) why.push_back("unexplained: " + what);
+    row.reasons.insert(row.reasons.end(), why.begin(), why.end());
+  }
+  const double dc = row.hw_cuda_core - other;
+  if (std::fabs(dc) > kReconTolerance * std::max(other, kReconTolerance * row.model_flops)) {
+    // Some models report element-wise work beside the model FLOPs, not
+    // inside them (attention's softmax): say so, it changes the ratio.
+    const bool outside = m + other > r.model.flops * (1 + 1e-9);
+    const std::string counts = "CUDA cores did " + fmt_si(row.hw_cuda_core) + " FLOPs, the model's " +
+                               (other_names.empty() ? std::string("non-matmul parts") : other_names) +
+                               " part counts " + fmt_si(other) +
+                               (outside ? " (reported beside the model FLOPs, not in them)" : "");
+    if (softmax && dc > 0)
+      row.reasons.push_back("softmax and rescaling work: " + counts +
+                            "; online softmax rescales the running maximum, sum and output "
+                            "for every key block, work the model does not count");
+    else if (softmax)
+      row.reasons.push_back("softmax: " + counts +
+                            "; exponentials and reciprocals run on the special-function "
+                            "unit, which the FLOP counters do not see");
+    else
+      row.reasons.push_back("unexplained: " + counts);
+  }
+}
+
+// The whole count against the whole model, for a run without a matmul part
+// to set against the tensor pipe.
+void add_total_reasons(ReconRow& row, const RunRecord& r) {
+  const double diff = row.hw_flops / row.model_flops - 1;
+  const std::string what = "hardware counted " + pct_words(diff) +
+                           (diff > 0 ? " more" : " fewer") + " FLOPs than the model";
+  auto why = diff > 0 ? extra_work_reasons(r, what) : std::vector<std::string>{};
+  const bool split = !row.hw_by_pipe.empty();
+  if (split && is_tensor_key(r.precision) && row.hw_tensor > 0 &&
+      row.hw_cuda_core > kReconTolerance * row.hw_flops)
+    why.push_back("element-wise work: " + fmt_si(row.hw_cuda_core) +
+                  " FLOPs ran on CUDA cores beside the tensor-core work (epilogue scaling, "
+                  "bias or activation), which the model does not split out");
+  if (why.empty()) why.push_back("unexplained: " + what);
+  row.reasons.insert(row.reasons.end(), why.begin(), why.end());
+}
+
+}  // namespace
+
 std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
   std::vector<ReconRow> rows;
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     const RunRecord& r = doc.runs[i];
     if (!r.hw || !r.hw->flops_total) continue;
     if (!has_model(r)) continue;  // nothing to reconcile the counters with
-    ReconRow row;
-    row.run = i;
-    row.model_flops = r.model.flops;
-    row.hw_flops = *r.hw->flops_total;
-    row.model_parts = r.model.flops_by_part;
-    row.mfu = r.derived.mfu;
-    row.hfu = r.derived.hfu;
-    for (const auto& [k, v] : r.hw->flops_by_pipe) {
-      row.hw_by_pipe.push_back({k, is_tensor_key(k), v});
-      (is_tensor_key(k) ? row.hw_tensor : row.hw_cuda_core) += v;
-    }
-    std::stable_sort(row.hw_by_pipe.begin(), row.hw_by_pipe.end(),
-                     [](const PipeFlops& a, const PipeFlops& b) { return a.flops > b.flops; });
-    if (row.model_flops > 0) row.ratio = row.hw_flops / row.model_flops;
-    // A data-movement kernel (model 0) agrees when the hardware counted 0 too.
-    row.agree = row.ratio ? std::fabs(*row.ratio - 1) <= kReconTolerance : row.hw_flops == 0;
-
-    // Work on a pipe other than the one the run is judged against.
-    const bool split = !row.hw_by_pipe.empty();
-    const bool want_tensor = is_tensor_key(r.precision);
-    if (split && want_tensor && row.hw_tensor == 0 && row.hw_cuda_core > 0)
-      row.reasons.push_back("wrong pipe: no tensor-core FLOPs were counted; the work ran on CUDA "
-                            "cores, not on " + r.precision);
-    if (split && want_tensor && row.hw_tensor > 0) {
-      // FP16 and BF16 share the tensor datapath, and the counters may file
-      // both under one key: do not call that another precision.
-      auto same_path = [&](const std::string& k) {
-        const bool half_k = k == "fp16_tensor" || k == "bf16_tensor";
-        const bool half_run = r.precision == "fp16_tensor" || r.precision == "bf16_tensor";
-        return k == r.precision || (half_k && half_run);
-      };
-      double on_key = 0;
-      for (const auto& p : row.hw_by_pipe)
-        if (same_path(p.key)) on_key += p.flops;
-      if (on_key < (1 - kReconTolerance) * row.hw_tensor)
-        row.reasons.push_back("other precision: " + pct_words(1 - on_key / row.hw_tensor) +
-                              " of tensor-core FLOPs were counted under another precision than " +
-                              r.precision);
-    }
-    if (!want_tensor && split && row.hw_tensor > 0)
-      row.reasons.push_back("tensor cores: " + fmt_si(row.hw_tensor) +
-                            " FLOPs ran on tensor cores though the run is judged as " + r.precision);
-
+    ReconRow row = recon_counts(r, i);
+    add_pipe_reasons(row, r);
     if (row.model_flops <= 0 && !row.agree) {
       row.reasons.push_back("unexplained: the model counts no FLOPs (data movement only), the "
                             "hardware counted " + fmt_si(row.hw_flops));
-      rows.push_back(std::move(row));
-      continue;
+    } else if (!row.agree) {
+      const auto mm = r.model.flops_by_part.find("matmul");
+      if (!row.hw_by_pipe.empty() && mm != r.model.flops_by_part.end() && is_tensor_key(r.precision))
+        add_part_reasons(row, r, mm->second);
+      else
+        add_total_reasons(row, r);
+      if (row.reasons.empty())
+        row.reasons.push_back("unexplained: hardware / model = " + fmt_fixed(*row.ratio, 3));
     }
-    if (row.agree) {
-      rows.push_back(std::move(row));
-      continue;
-    }
-
-    // Model parts: "matmul" is tensor-core work, the rest (softmax, activation,
-    // ...) is element-wise work on CUDA cores.
-    const auto mm = r.model.flops_by_part.find("matmul");
-    const bool parts = split && mm != r.model.flops_by_part.end() && want_tensor;
-    if (parts) {
-      const double m = mm->second;
-      double other = 0;
-      std::string other_names;
-      bool softmax = false;
-      for (const auto& [part, v] : r.model.flops_by_part) {
-        if (part == "matmul") continue;
-        other += v;
-        other_names += (other_names.empty() ? "" : ", ") + part;
-        softmax = softmax || contains(part, "softmax");
-      }
-      const double dt = row.hw_tensor - m;
-      if (m > 0 && std::fabs(dt) > kReconTolerance * m) {
-        const std::string what = "tensor cores did " + pct_words(dt / m) +
-                                 (dt > 0 ? " more" : " fewer") + " FLOPs than the model's matmul part";
-        auto why = dt > 0 ? extra_work_reasons(r, what) : std::vector<std::string>{};
-        if (why.empty()) why.push_back("unexplained: " + what);
-        row.reasons.insert(row.reasons.end(), why.begin(), why.end());
-      }
-      const double dc = row.hw_cuda_core - other;
-      if (std::fabs(dc) > kReconTolerance * std::max(other, kReconTolerance * row.model_flops)) {
-        // Some models report element-wise work beside the model FLOPs, not
-        // inside them (attention's softmax): say so, it changes the ratio.
-        const bool outside = m + other > r.model.flops * (1 + 1e-9);
-        const std::string counts = "CUDA cores did " + fmt_si(row.hw_cuda_core) + " FLOPs, the model's " +
-                                   (other_names.empty() ? std::string("non-matmul parts") : other_names) +
-                                   " part counts " + fmt_si(other) +
-                                   (outside ? " (reported beside the model FLOPs, not in them)" : "");
-        if (softmax && dc > 0)
-          row.reasons.push_back("softmax and rescaling work: " + counts +
-                                "; online softmax rescales the running maximum, sum and output "
-                                "for every key block, work the model does not count");
-        else if (softmax)
-          row.reasons.push_back("softmax: " + counts +
-                                "; exponentials and reciprocals run on the special-function "
-                                "unit, which the FLOP counters do not see");
-        else
-          row.reasons.push_back("unexplained: " + counts);
-      }
-    } else {
-      const double diff = row.hw_flops / row.model_flops - 1;
-      const std::string what = "hardware counted " + pct_words(diff) +
-                               (diff > 0 ? " more" : " fewer") + " FLOPs than the model";
-      auto why = diff > 0 ? extra_work_reasons(r, what) : std::vector<std::string>{};
-      if (split && want_tensor && row.hw_tensor > 0 && row.hw_cuda_core > kReconTolerance * row.hw_flops)
-        why.push_back("element-wise work: " + fmt_si(row.hw_cuda_core) +
-                      " FLOPs ran on CUDA cores beside the tensor-core work (epilogue scaling, "
-                      "bias or activation), which the model does not split out");
-      if (why.empty()) why.push_back("unexplained: " + what);
-      row.reasons.insert(row.reasons.end(), why.begin(), why.end());
-    }
-    if (row.reasons.empty())
-      row.reasons.push_back("unexplained: hardware / model = " + fmt_fixed(*row.ratio, 3));
     rows.push_back(std::move(row));
   }
   return rows;
