@@ -89,13 +89,21 @@ std::set<std::string> counted_metrics(const ResultsDoc& doc) {
   return out;
 }
 
-CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol) {
-  // Each of ncu's names picks its matching form. A mangled one demangles exactly
-  // as flopscope's names do: matched by signature, template instances apart.
-  // Another (ncu's own demangler, a bare function) matches by function name.
-  // So flopscope's kernels are pooled both ways.
+namespace {
+
+// flopscope's kernels with raw counters, pooled both ways: by signature and
+// by function name.
+struct OurKernels {
   std::map<std::string, Pool> by_signature, by_function;
-  std::vector<std::string> our_order;  // signatures
+  std::vector<std::string> order;  // signatures, in the results' order
+  std::set<std::string> claimed;   // signatures one of ncu's bare names names whole
+};
+
+// Each of ncu's names picks its matching form. A mangled one demangles exactly
+// as flopscope's names do: matched by signature, template instances apart.
+// Another (ncu's own demangler, a bare function) matches by function name.
+OurKernels pool_ours(const ResultsDoc& doc, const NcuCsv& ncu) {
+  OurKernels ours;
   auto add_run = [](Pool& p, const RunRecord& r) {
     add_launches(p.launches, r.launches);
     p.add(r.hw->metrics, double(r.launches));
@@ -104,46 +112,51 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   for (const RunRecord& r : doc.runs)
     if (has_raw_counters(r)) counted_runs.emplace_back(&r, demangle(r.name));
   for (const auto& [r, sig] : counted_runs) {
-    if (!by_signature.count(sig)) our_order.push_back(sig);
-    add_run(by_signature[sig], *r);
+    if (!ours.by_signature.count(sig)) ours.order.push_back(sig);
+    add_run(ours.by_signature[sig], *r);
   }
   // A bare name of ncu's that is one of flopscope's whole signatures (an
   // extern "C" kernel, which has no mangled form; a function with one
   // overload) claims that kernel alone: it is left out of the function-name
   // pools, which match the other names.
-  std::set<std::string> claimed;
   for (const NcuLaunch& l : ncu.launches)
     if (l.kernel.rfind("_Z", 0) != 0)
-      if (std::string printed = demangle(l.kernel); by_signature.count(printed)) claimed.insert(std::move(printed));
+      if (std::string printed = demangle(l.kernel); ours.by_signature.count(printed))
+        ours.claimed.insert(std::move(printed));
   for (const auto& [r, sig] : counted_runs)
-    if (!claimed.count(sig)) add_run(by_function[kernel_short_name(sig)], *r);
-  if (our_order.empty())
-    throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
-                    "'flopscope profile --set bytes|flops|roofline --out F -- APP' (a bench results file sums "
-                    "kernels per run; a timing profile has no counters)");
-  // Keyed by name and matching: a claimed signature "gemm_kernel" and the
-  // function name "gemm_kernel" of other rows are two kernels.
-  std::map<std::pair<std::string, bool>, Pool> theirs;
-  std::vector<std::pair<std::string, bool>> ncu_order;  // (key, matched by signature)
-  std::set<std::string> ncu_metrics;                    // with a value on some launch
+    if (!ours.claimed.count(sig)) add_run(ours.by_function[kernel_short_name(sig)], *r);
+  return ours;
+}
+
+// ncu's kernels, keyed by name and matching: a claimed signature
+// "gemm_kernel" and the function name "gemm_kernel" of other rows are two kernels.
+struct TheirKernels {
+  std::map<std::pair<std::string, bool>, Pool> pools;
+  std::vector<std::pair<std::string, bool>> order;  // (key, matched by signature)
+  std::set<std::string> metrics;                    // with a value on some launch
+};
+
+TheirKernels pool_theirs(const NcuCsv& ncu, const std::set<std::string>& claimed) {
+  TheirKernels theirs;
   for (const NcuLaunch& l : ncu.launches) {
     const std::string printed = demangle(l.kernel);
     const bool mangled = l.kernel.rfind("_Z", 0) == 0 || claimed.count(printed) > 0;
     const std::string k = mangled ? printed : kernel_short_name(printed);
-    auto [it, fresh] = theirs.try_emplace({k, mangled});
-    if (fresh) ncu_order.emplace_back(k, mangled);
+    auto [it, fresh] = theirs.pools.try_emplace({k, mangled});
+    if (fresh) theirs.order.emplace_back(k, mangled);
     add_launches(it->second.launches, 1);
     it->second.add(l.metrics, 1);
-    for (const auto& [m, v] : l.metrics) ncu_metrics.insert(m);
+    for (const auto& [m, v] : l.metrics) theirs.metrics.insert(m);
   }
+  return theirs;
+}
 
-  CrosscheckReport rep;
-  rep.tolerance = tol;
-  // ncu's values left out, for the metrics flopscope has (a raw page also
-  // carries text columns, such as the device's name, that concern nobody).
-  const std::set<std::string> our_metrics = counted_metrics(doc);
+// ncu's values left out, for the metrics flopscope has (a raw page also
+// carries text columns, such as the device's name, that concern nobody).
+void add_metric_notes(CrosscheckReport& rep, const ResultsDoc& doc, const NcuCsv& ncu,
+                      const std::set<std::string>& ncu_metrics) {
   std::string absent;  // flopscope's metrics of which ncu has no value at all
-  for (const std::string& m : our_metrics) {
+  for (const std::string& m : counted_metrics(doc)) {
     if (const auto sk = ncu.skipped.find(m); sk != ncu.skipped.end())
       rep.notes.push_back("ncu's " + m + " was left out: " + sk->second.reason + " (" +
                           std::to_string(sk->second.values) + " value" + (sk->second.values == 1 ? "" : "s") + ")");
@@ -153,59 +166,83 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   if (!absent.empty())
     rep.notes.push_back("ncu's export has no value of " + absent +
                         " (not collected, or n/a on every launch): not compared");
-  // Matching by function name pools only what flopscope saw in several
-  // template instances (a bare name, extern "C" or cuBLAS's, has none).
+}
+
+// Matching by function name pools only what flopscope saw in several
+// template instances (a bare name, extern "C" or cuBLAS's, has none).
+void add_pooling_note(CrosscheckReport& rep, const OurKernels& ours, const TheirKernels& theirs) {
   std::map<std::string, int> instances;  // function name -> flopscope's signatures of it
-  for (const auto& [sig, pool] : by_signature)
-    if (!claimed.count(sig)) ++instances[kernel_short_name(sig)];
-  const auto pooled = std::count_if(ncu_order.begin(), ncu_order.end(), [&](const auto& k) {
+  for (const auto& [sig, pool] : ours.by_signature)
+    if (!ours.claimed.count(sig)) ++instances[kernel_short_name(sig)];
+  const auto pooled = std::count_if(theirs.order.begin(), theirs.order.end(), [&](const auto& k) {
     const auto it = instances.find(k.first);
     return !k.second && it != instances.end() && it->second > 1;
   });
   if (pooled > 0)
     rep.notes.push_back("kernels matched by function name (" + std::to_string(pooled) + " of ncu's " +
-                        std::to_string(ncu_order.size()) + " kernel names: not mangled, and a function flopscope "
+                        std::to_string(theirs.order.size()) + " kernel names: not mangled, and a function flopscope "
                         "saw in several template instances): the instances are pooled; ncu "
                         "--print-kernel-base mangled matches them apart");
+}
+
+// One kernel's rows: each metric both have, flopscope's mean against ncu's.
+void compare_kernel(CrosscheckReport& rep, const std::string& k, const Pool& mine, const Pool& t,
+                    const std::set<std::string>& ncu_metrics, const CrosscheckTolerance& tol) {
+  rep.kernels.push_back({k, mine.launches, t.launches, rep.rows.size(), 0});
+  const std::map<std::string, double> a = mine.means(), b = t.means();
+  std::string lacking;  // metrics ncu has for other kernels but not this one
+  for (const auto& [metric, value] : a) {
+    const auto other = b.find(metric);
+    if (other == b.end()) {
+      if (ncu_metrics.count(metric)) lacking += (lacking.empty() ? "" : ", ") + metric;
+      continue;
+    }
+    CrosscheckRow row{k, metric, classify_metric(metric), value, other->second, 0, true};
+    row.rel_diff = rel_diff(value, other->second);
+    // A mean over only some of ncu's launches (n/a or empty on the others)
+    // is not over the launches flopscope's mean is: shown, not gated. It
+    // once passed a copy whose second launch alone differed by 20%.
+    if (const int64_t with_value = int64_t(t.running.at(metric).second); with_value < t.launches) {
+      row.cls = MetricClass::info;
+      rep.notes.push_back("ncu has a value of " + metric + " on " + std::to_string(with_value) + " of its " +
+                          std::to_string(t.launches) + " launches of " + k +
+                          " (n/a or empty on the others): shown, not compared");
+    }
+    if (row.cls != MetricClass::info)
+      row.ok = within_tolerance(row.rel_diff, row.cls == MetricClass::bytes ? tol.bytes : tol.counts);
+    rep.rows.push_back(std::move(row));
+    ++rep.kernels.back().row_count;
+  }
+  if (!lacking.empty())
+    rep.notes.push_back("ncu has no value of " + lacking + " for " + k + " (n/a on its launches): not compared");
+}
+
+}  // namespace
+
+CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol) {
+  const OurKernels ours = pool_ours(doc, ncu);
+  if (ours.order.empty())
+    throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
+                    "'flopscope profile --set bytes|flops|roofline --out F -- APP' (a bench results file sums "
+                    "kernels per run; a timing profile has no counters)");
+  const TheirKernels theirs = pool_theirs(ncu, ours.claimed);
+
+  CrosscheckReport rep;
+  rep.tolerance = tol;
+  add_metric_notes(rep, doc, ncu, theirs.metrics);
+  add_pooling_note(rep, ours, theirs);
   std::set<std::string> matched_signatures, matched_functions;
-  for (const auto& [k, mangled] : ncu_order) {
-    const std::map<std::string, Pool>& ours = mangled ? by_signature : by_function;
-    const auto mine = ours.find(k);
-    if (mine == ours.end()) {
+  for (const auto& [k, mangled] : theirs.order) {
+    const std::map<std::string, Pool>& pools = mangled ? ours.by_signature : ours.by_function;
+    const auto mine = pools.find(k);
+    if (mine == pools.end()) {
       rep.only_ncu.push_back(k);
       continue;
     }
     (mangled ? matched_signatures : matched_functions).insert(k);
-    const Pool& t = theirs.at({k, mangled});
-    rep.kernels.push_back({k, mine->second.launches, t.launches, rep.rows.size(), 0});
-    const std::map<std::string, double> a = mine->second.means(), b = t.means();
-    std::string lacking;  // metrics ncu has for other kernels but not this one
-    for (const auto& [metric, value] : a) {
-      const auto other = b.find(metric);
-      if (other == b.end()) {
-        if (ncu_metrics.count(metric)) lacking += (lacking.empty() ? "" : ", ") + metric;
-        continue;
-      }
-      CrosscheckRow row{k, metric, classify_metric(metric), value, other->second, 0, true};
-      row.rel_diff = rel_diff(value, other->second);
-      // A mean over only some of ncu's launches (n/a or empty on the others)
-      // is not over the launches flopscope's mean is: shown, not gated. It
-      // once passed a copy whose second launch alone differed by 20%.
-      if (const int64_t with_value = int64_t(t.running.at(metric).second); with_value < t.launches) {
-        row.cls = MetricClass::info;
-        rep.notes.push_back("ncu has a value of " + metric + " on " + std::to_string(with_value) + " of its " +
-                            std::to_string(t.launches) + " launches of " + k +
-                            " (n/a or empty on the others): shown, not compared");
-      }
-      if (row.cls != MetricClass::info)
-        row.ok = within_tolerance(row.rel_diff, row.cls == MetricClass::bytes ? tol.bytes : tol.counts);
-      rep.rows.push_back(std::move(row));
-      ++rep.kernels.back().row_count;
-    }
-    if (!lacking.empty())
-      rep.notes.push_back("ncu has no value of " + lacking + " for " + k + " (n/a on its launches): not compared");
+    compare_kernel(rep, k, mine->second, theirs.pools.at({k, mangled}), theirs.metrics, tol);
   }
-  for (const std::string& sig : our_order)
+  for (const std::string& sig : ours.order)
     if (!matched_signatures.count(sig) && !matched_functions.count(kernel_short_name(sig)))
       rep.only_flopscope.push_back(sig);
   if (!rep.kernels.empty() && rep.rows.empty())
