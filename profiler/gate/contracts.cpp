@@ -448,42 +448,65 @@ class LineParser {
     std::vector<size_t> at;
     const auto t = tokens(text, at);
     if (t.empty()) fail("nothing after ':' (expected an assertion such as 'mfu >= 0.5')");
-    // The fixed forms: a word after one is named, not taken for a metric.
-    auto nothing_after = [&](size_t n) {
-      if (t.size() > n) {
-        std::string form = t[0];
-        for (size_t k = 1; k < n; ++k) form += " " + t[k];
-        fail("unexpected '" + t[n] + "' after '" + form + "'");
-      }
-    };
-    if (t.size() >= 2 && t[0] == "validation") {
-      if (t[1] != "passed") fail("expected 'validation passed', got 'validation " + t[1] + "'");
-      nothing_after(2);
-      c.kind = ContractKind::validation;
-      return;
-    }
-    if (t[0] == "compute-bound" || t[0] == "memory-bound") {
-      nothing_after(1);
-      c.kind = ContractKind::bound;
-      c.bound = t[0].substr(0, t[0].find('-'));
-      return;
-    }
-    if (t[0] == "bound") {
-      if (t.size() < 3 || t[1] != "=" || (t[2] != "compute" && t[2] != "memory"))
-        fail("expected 'bound = compute' or 'bound = memory'");
-      nothing_after(3);
-      c.kind = ContractKind::bound;
-      c.bound = t[2];
-      return;
-    }
-    if (t[0] == "validation" || t[0] == "compute" || t[0] == "memory")
-      fail("expected 'validation passed', 'compute-bound' or 'memory-bound'");
+    if (fixed_form(c, t)) return;
     metric_name(t[0]);
     c.metric = t[0];
     if (t.size() < 2) fail("expected a comparison (>=, <=, >, <, =) after '" + t[0] + "'");
     c.op = op(t[1], t[0]);
     if (t.size() < 3) fail("expected a number or a metric after '" + t[1] + "'");
-    size_t i = 3;
+    right_side_is_a_value(t);
+    size_t i = 3;  // the token after the right side
+    if (looks_numeric(t[2])) {
+      if (value_or_ratio(c, t, text, at, i)) return;  // a ratio's reference ends the line
+    } else {
+      metric_right_side(c, t[2]);
+    }
+    tolerance_after(c, t, i);
+    if (i < t.size()) fail("unexpected '" + t[i] + "' after the assertion");
+  }
+
+ private:
+  // The fixed forms, 'validation passed', 'compute-bound', 'memory-bound' and
+  // 'bound = compute|memory': true when `t` is one of them.
+  bool fixed_form(Contract& c, const std::vector<std::string>& t) const {
+    if (t.size() >= 2 && t[0] == "validation") {
+      if (t[1] != "passed") fail("expected 'validation passed', got 'validation " + t[1] + "'");
+      nothing_after(t, 2);
+      c.kind = ContractKind::validation;
+      return true;
+    }
+    if (t[0] == "compute-bound" || t[0] == "memory-bound") {
+      nothing_after(t, 1);
+      c.kind = ContractKind::bound;
+      c.bound = t[0].substr(0, t[0].find('-'));
+      return true;
+    }
+    if (t[0] == "bound") {
+      if (t.size() < 3 || t[1] != "=" || (t[2] != "compute" && t[2] != "memory"))
+        fail("expected 'bound = compute' or 'bound = memory'");
+      nothing_after(t, 3);
+      c.kind = ContractKind::bound;
+      c.bound = t[2];
+      return true;
+    }
+    if (t[0] == "validation" || t[0] == "compute" || t[0] == "memory")
+      fail("expected 'validation passed', 'compute-bound' or 'memory-bound'");
+    return false;
+  }
+
+  // A fixed form's first n words end it: a word after them is named, not
+  // taken for a metric.
+  void nothing_after(const std::vector<std::string>& t, size_t n) const {
+    if (t.size() > n) {
+      std::string form = t[0];
+      for (size_t k = 1; k < n; ++k) form += " " + t[k];
+      fail("unexpected '" + t[n] + "' after '" + form + "'");
+    }
+  }
+
+  // The right side t[2] is a number or a metric: not another operator, and
+  // not a number no bound can be.
+  void right_side_is_a_value(const std::vector<std::string>& t) const {
     if (t[1] == "=" && (t[2] == ">" || t[2] == "<"))
       fail("'=" + t[2] + "' is written '" + t[2] + "='");
     if (t[2] == ">=" || t[2] == "<=" || t[2] == ">" || t[2] == "<" || t[2] == "=" ||
@@ -499,55 +522,64 @@ class LineParser {
         const std::string unit = t[2].substr(t[2].size() - (unsigned_word.size() - std::strlen(word)));
         if (unit.empty() || is_unit(unit)) fail("'" + t[2] + "' is not a number a bound can be (a finite number)");
       }
-    if (looks_numeric(t[2])) {
-      // A unit may stand apart: "4 TB/s" as "4TB/s". A time or a bandwidth
-      // takes the word after its number as its unit, so that an unknown one
-      // ("4 PB/s") is named as such.
-      const bool word_after = i < t.size() && t[i] != "x" && t[i] != "\xC3\x97" && t[i] != "*" &&
-                              t[i] != "\xC2\xB1";
-      const bool bare = value_and_unit(t[2]).second.empty();
-      const bool unit_apart =
-          word_after && (is_unit(t[i]) || (bare && (c.metric == "time" || c.metric == "bandwidth")));
-      const std::string written = unit_apart ? t[2] + t[i] : t[2];
-      if (unit_apart) ++i;
-      c.kind = ContractKind::value;
-      if (i < t.size() && (t[i] == "x" || t[i] == "\xC3\x97" || t[i] == "*")) {
-        // A factor is a plain number whatever the metric: the reference's
-        // value carries the unit, so `mfu >= 1.2 x REF` is not a fraction
-        // over 1 and `time <= 2ms x REF` is no factor at all.
-        c.value = factor(written, c.metric);
-        if (c.value <= 0) fail("the factor of a ratio must be positive");
-        c.kind = ContractKind::ratio;
-        // The reference and its shape overrides, as words ("m=4096").
-        const auto words = i + 1 < t.size() ? split_words(text.substr(at[i + 1]))
-                                            : std::vector<std::string>{};
-        c.reference = selector(words, 0, false, "a reference run after 'x'");
-        return;
-      }
-      c.value = number(written, c.metric, false);
-      if (c.value == 0) c.value = 0;  // "-0" is shown as 0
-      bound_can_hold(c, unit_apart ? t[2] + " " + t[i - 1] : t[2]);
-    } else {
-      metric_name(t[2]);
-      c.rhs_metric = t[2];
-      c.kind = ContractKind::metrics;
-      // `mfu >= tflops` compares numbers of different units: never meant.
-      const std::string lu = find_metric(c.metric)->unit, ru = find_metric(c.rhs_metric)->unit;
-      if (lu != ru)
-        fail("comparing " + c.metric + " (" + lu + ") with " + c.rhs_metric + " (" + ru + ") mixes units");
-    }
-    if (i < t.size() && t[i] == "\xC2\xB1") {
-      if (c.op != CmpOp::eq) fail("a tolerance '±' needs '=' (e.g. hw_flops = model_flops ± 0.1%)");
-      if (i + 1 >= t.size()) fail("expected a tolerance after '±' (e.g. 0.1%)");
-      const bool unit_apart = i + 2 < t.size() && t[i + 2] == "%";
-      c.tolerance = number(unit_apart ? t[i + 1] + "%" : t[i + 1], c.metric, true);
-      if (c.tolerance < 0) fail("a tolerance must not be negative");
-      i += unit_apart ? 3 : 2;
-    }
-    if (i < t.size()) fail("unexpected '" + t[i] + "' after the assertion");
   }
 
- private:
+  // A number on the right: a bound, or the factor of a ratio to a reference
+  // run (true: the reference took the rest of the line). `i` moves past a
+  // unit written apart.
+  bool value_or_ratio(Contract& c, const std::vector<std::string>& t, const std::string& text,
+                      const std::vector<size_t>& at, size_t& i) const {
+    // A unit may stand apart: "4 TB/s" as "4TB/s". A time or a bandwidth
+    // takes the word after its number as its unit, so that an unknown one
+    // ("4 PB/s") is named as such.
+    const bool word_after = i < t.size() && t[i] != "x" && t[i] != "\xC3\x97" && t[i] != "*" &&
+                            t[i] != "\xC2\xB1";
+    const bool bare = value_and_unit(t[2]).second.empty();
+    const bool unit_apart =
+        word_after && (is_unit(t[i]) || (bare && (c.metric == "time" || c.metric == "bandwidth")));
+    const std::string written = unit_apart ? t[2] + t[i] : t[2];
+    if (unit_apart) ++i;
+    c.kind = ContractKind::value;
+    if (i < t.size() && (t[i] == "x" || t[i] == "\xC3\x97" || t[i] == "*")) {
+      // A factor is a plain number whatever the metric: the reference's
+      // value carries the unit, so `mfu >= 1.2 x REF` is not a fraction
+      // over 1 and `time <= 2ms x REF` is no factor at all.
+      c.value = factor(written, c.metric);
+      if (c.value <= 0) fail("the factor of a ratio must be positive");
+      c.kind = ContractKind::ratio;
+      // The reference and its shape overrides, as words ("m=4096").
+      const auto words = i + 1 < t.size() ? split_words(text.substr(at[i + 1])) : std::vector<std::string>{};
+      c.reference = selector(words, 0, false, "a reference run after 'x'");
+      return true;
+    }
+    c.value = number(written, c.metric, false);
+    if (c.value == 0) c.value = 0;  // "-0" is shown as 0
+    bound_can_hold(c, unit_apart ? t[2] + " " + t[i - 1] : t[2]);
+    return false;
+  }
+
+  // A metric on the right, of the same unit as the left one.
+  void metric_right_side(Contract& c, const std::string& rhs) const {
+    metric_name(rhs);
+    c.rhs_metric = rhs;
+    c.kind = ContractKind::metrics;
+    // `mfu >= tflops` compares numbers of different units: never meant.
+    const std::string lu = find_metric(c.metric)->unit, ru = find_metric(c.rhs_metric)->unit;
+    if (lu != ru)
+      fail("comparing " + c.metric + " (" + lu + ") with " + c.rhs_metric + " (" + ru + ") mixes units");
+  }
+
+  // An optional '± PCT%' at t[i] (only with '='); `i` moves past it.
+  void tolerance_after(Contract& c, const std::vector<std::string>& t, size_t& i) const {
+    if (i >= t.size() || t[i] != "\xC2\xB1") return;
+    if (c.op != CmpOp::eq) fail("a tolerance '±' needs '=' (e.g. hw_flops = model_flops ± 0.1%)");
+    if (i + 1 >= t.size()) fail("expected a tolerance after '±' (e.g. 0.1%)");
+    const bool unit_apart = i + 2 < t.size() && t[i + 2] == "%";
+    c.tolerance = number(unit_apart ? t[i + 1] + "%" : t[i + 1], c.metric, true);
+    if (c.tolerance < 0) fail("a tolerance must not be negative");
+    i += unit_apart ? 3 : 2;
+  }
+
   std::string origin_;
   int line_;
 };
@@ -636,71 +668,45 @@ class References {
   const std::vector<const RunRecord*> none_;
 };
 
-ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs) {
+// The fixed forms: validation passed, and the bound.
+ContractResult evaluate_fixed(const Contract& c, const RunRecord& r) {
   ContractResult res;
-  // With its NVTX range: a profile holds one kernel once per range, and each
-  // must be its own test case.
-  res.run = run_title(r);
-  std::string why;
-  switch (c.kind) {
-    case ContractKind::validation:
-      res.passed = r.validation && r.validation->passed;
-      res.detail = !r.validation ? "not validated (was it run with --no-validate?)"
-                   : res.passed  ? "validation passed (max rel err " +
-                                      fmt_num(r.validation->max_rel_err) + ")"
-                                 : "validation FAILED: max rel err " +
-                                      fmt_num(r.validation->max_rel_err) + " > tolerance " +
-                                      fmt_num(r.validation->tolerance);
-      return res;
-    case ContractKind::bound:
-      res.passed = r.derived.bound == c.bound;
-      res.detail = r.derived.bound == "unknown"
-                       ? "bound unknown (" + no_roofline_why(r) + ")"
-                       : r.derived.bound + "-bound (AI " +
-                             fmt_num(r.derived.ai_dram_hw.value_or(r.derived.ai_dram)) +
-                             " FLOP/B)" + (res.passed ? "" : ", expected " + c.bound + "-bound");
-      return res;
-    default: break;
-  }
-  const auto lhs = metric_value(r, c.metric, why);
-  if (!lhs) {
-    res.detail = why;
+  if (c.kind == ContractKind::validation) {
+    res.passed = r.validation && r.validation->passed;
+    res.detail = !r.validation ? "not validated (was it run with --no-validate?)"
+                 : res.passed  ? "validation passed (max rel err " + fmt_num(r.validation->max_rel_err) + ")"
+                               : "validation FAILED: max rel err " + fmt_num(r.validation->max_rel_err) +
+                                    " > tolerance " + fmt_num(r.validation->tolerance);
     return res;
   }
-  // "tflops 701.5 < 750, expected >= 750": a failed relation is not shown as
-  // if it held. `digits` as digits_apart gives for the value and its bound.
-  auto shown = [&](bool passed, int digits, double bound_value, const std::string& bound) {
-    return c.metric + " " + fmt_value(c.metric, *lhs, digits, bound_value) + " " +
-           (passed ? to_string(c.op) : negated(c.op)) + " " + bound;
-  };
-  auto expected = [&](bool passed, const std::string& bound) {
-    return passed ? std::string() : std::string(", expected ") + to_string(c.op) + " " + bound;
-  };
-  if (c.kind == ContractKind::value) {
-    res.passed = compare(*lhs, c.op, c.value, c.tolerance);
-    const int digits = digits_apart(c.metric, *lhs, c.value);
-    const std::string bound = fmt_value(c.metric, c.value, digits) + tol_text(c);
-    res.detail = shown(res.passed, digits, c.value, bound) + expected(res.passed, bound);
-    return res;
-  }
-  if (c.kind == ContractKind::metrics) {
-    const auto rhs = metric_value(r, c.rhs_metric, why);
-    if (!rhs) {
-      res.detail = why;
-      return res;
-    }
-    res.passed = compare(*lhs, c.op, *rhs, c.tolerance);
-    const int digits = digits_apart(c.metric, *lhs, *rhs);  // the same unit: parse checked
-    res.detail =
-        shown(res.passed, digits, *rhs, c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
-    if (c.op == CmpOp::eq && *rhs != 0)
-      res.detail += " (differ by " + fmt_num(std::fabs(*lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
-    return res;
-  }
-  // Ratio: the reference run has the subject's shape, with the contract's
-  // overrides, and the reference id; exactly one must exist. A reference of
-  // other shape parameters (memory.softmax against memory.copy) has none of
-  // the subject's: the values given then select it, as a selector does.
+  res.passed = r.derived.bound == c.bound;
+  res.detail = r.derived.bound == "unknown"
+                   ? "bound unknown (" + no_roofline_why(r) + ")"
+                   : r.derived.bound + "-bound (AI " + fmt_num(r.derived.ai_dram_hw.value_or(r.derived.ai_dram)) +
+                         " FLOP/B)" + (res.passed ? "" : ", expected " + c.bound + "-bound");
+  return res;
+}
+
+// A relation as it held or failed: "tflops 701.5 < 750", not shown as if it
+// held. `digits` as digits_apart gives for the value and its bound.
+std::string shown(const Contract& c, double lhs, bool passed, int digits, double bound_value,
+                  const std::string& bound) {
+  return c.metric + " " + fmt_value(c.metric, lhs, digits, bound_value) + " " +
+         (passed ? to_string(c.op) : negated(c.op)) + " " + bound;
+}
+
+// ", expected >= 750" after a failed relation.
+std::string expected(const Contract& c, bool passed, const std::string& bound) {
+  return passed ? std::string() : std::string(", expected ") + to_string(c.op) + " " + bound;
+}
+
+// A ratio's reference run: the subject's shape with the contract's
+// overrides, and the reference id; exactly one must exist (else `detail`
+// says why, and the result is null). A reference of other shape parameters
+// (memory.softmax against memory.copy) has none of the subject's: the values
+// given then select it, as a selector does.
+const RunRecord* find_reference(const Contract& c, const RunRecord& r, References* refs, std::string& label,
+                                std::string& detail) {
   Shape want = r.shape;
   std::map<std::string, size_t> index;  // key -> its place in want: overrides may be many
   for (size_t i = 0; i < want.size(); ++i) index.emplace(want[i].first, i);
@@ -716,14 +722,19 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
     want = c.reference.shape;
     found = &refs->selected(c.reference);
   }
-  const std::string ref_label = RunSelector{c.reference.id, want}.label();
-  if (found->size() != 1) {
-    res.detail = found->empty() ? "no reference run " + ref_label + " in the results file"
-                                : "the reference " + ref_label + " matches " + std::to_string(found->size()) +
-                                      " runs" + reference_hint(*found);
-    return res;
-  }
-  const RunRecord* ref = found->front();
+  label = RunSelector{c.reference.id, want}.label();
+  if (found->size() == 1) return found->front();
+  detail = found->empty() ? "no reference run " + label + " in the results file"
+                          : "the reference " + label + " matches " + std::to_string(found->size()) + " runs" +
+                                reference_hint(*found);
+  return nullptr;
+}
+
+ContractResult evaluate_ratio(const Contract& c, const RunRecord& r, double lhs, References* refs) {
+  ContractResult res;
+  std::string ref_label, why;
+  const RunRecord* ref = find_reference(c, r, refs, ref_label, res.detail);
+  if (!ref) return res;
   const auto rv = metric_value(*ref, c.metric, why);
   if (!rv) {
     res.detail = "reference " + ref_label + ": " + why;
@@ -736,13 +747,47 @@ ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs)
                  ", so no ratio can be taken";
     return res;
   }
-  res.passed = compare(*lhs, c.op, c.value * *rv, 0);
-  const int digits = digits_apart(c.metric, *lhs, c.value * *rv);
-  res.detail = shown(res.passed, digits, c.value * *rv,
+  res.passed = compare(lhs, c.op, c.value * *rv, 0);
+  const int digits = digits_apart(c.metric, lhs, c.value * *rv);
+  res.detail = shown(c, lhs, res.passed, digits, c.value * *rv,
                      fmt_num(c.value) + " x " + fmt_value(c.metric, *rv) + " (" + c.reference.id +
                          ") = " + fmt_value(c.metric, c.value * *rv, digits)) +
-               "; ratio " + fmt_num(*lhs / *rv) + (ref == &r ? " (the run is its own reference)" : "") +
-               expected(res.passed, fmt_num(c.value));
+               "; ratio " + fmt_num(lhs / *rv) + (ref == &r ? " (the run is its own reference)" : "") +
+               expected(c, res.passed, fmt_num(c.value));
+  return res;
+}
+
+ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs) {
+  ContractResult res;
+  std::string why;
+  const bool fixed = c.kind == ContractKind::validation || c.kind == ContractKind::bound;
+  const auto lhs = fixed ? std::nullopt : metric_value(r, c.metric, why);
+  if (fixed) {
+    res = evaluate_fixed(c, r);
+  } else if (!lhs) {
+    res.detail = why;
+  } else if (c.kind == ContractKind::value) {
+    res.passed = compare(*lhs, c.op, c.value, c.tolerance);
+    const int digits = digits_apart(c.metric, *lhs, c.value);
+    const std::string bound = fmt_value(c.metric, c.value, digits) + tol_text(c);
+    res.detail = shown(c, *lhs, res.passed, digits, c.value, bound) + expected(c, res.passed, bound);
+  } else if (c.kind == ContractKind::metrics) {
+    if (const auto rhs = metric_value(r, c.rhs_metric, why); !rhs) {
+      res.detail = why;
+    } else {
+      res.passed = compare(*lhs, c.op, *rhs, c.tolerance);
+      const int digits = digits_apart(c.metric, *lhs, *rhs);  // the same unit: parse checked
+      res.detail = shown(c, *lhs, res.passed, digits, *rhs,
+                         c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
+      if (c.op == CmpOp::eq && *rhs != 0)
+        res.detail += " (differ by " + fmt_num(std::fabs(*lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
+    }
+  } else {
+    res = evaluate_ratio(c, r, *lhs, refs);
+  }
+  // With its NVTX range: a profile holds one kernel once per range, and each
+  // must be its own test case.
+  res.run = run_title(r);
   return res;
 }
 
