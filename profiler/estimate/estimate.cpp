@@ -359,9 +359,12 @@ double decode_weight_params(const ModelConfig& m, int64_t batch) {
   return w;
 }
 
-InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs& in,
-                                     const Peak& peak) {
-  InferenceEstimate r;
+namespace {
+
+// The prompt, generation, batch and context of `in`, with their defaults,
+// each checked against the model (a learned position table ends at seq_len)
+// and against the others (a decode step attends the whole prompt).
+void set_token_counts(InferenceEstimate& r, const ModelConfig& m, const InferenceInputs& in) {
   // Generating G tokens feeds tokens 1..G-1 back (token G is never fed), so a
   // generation holds P + G - 1 positions. By default the prompt fills the
   // training context; with learned positions, all but what the generation feeds.
@@ -412,8 +415,11 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
                                                                       : " (by default seq_len)") +
                     ": a decode step after its prefill attends at least that many keys; give a longer --context "
                     "or a shorter --prompt-tokens");
+}
 
-  const double L = double(m.layers), P = double(r.prompt_tokens), B = double(r.batch);
+// Prefill, one decode step at the context, and the whole generation, in FLOPs.
+void set_inference_flops(InferenceEstimate& r, const ModelConfig& m) {
+  const double P = double(r.prompt_tokens), B = double(r.batch);
   const ForwardFlops per = forward_flops_per_token(m, r.prompt_tokens, true);
   const double linear = per.qkv + per.attn_out + per.ffn + per.router;  // per token
   // Prefill: every prompt token through the layers, causal attention over the
@@ -423,15 +429,10 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   // A decode step: one new query against `ctx` cached keys. MLA is counted in
   // the absorbed form its latent cache implies (decode_head_dims); its
   // projections cost the same per token in either form.
-  // Named, not a structured binding: the lambda captures them (clang 14 cannot).
-  const auto head_dims = decode_head_dims(m);
-  const int64_t qk_dim = head_dims.first, v_dim = head_dims.second;
-  auto decode_flops = [&](int64_t ctx) {
-    const double keys = double(ctx);
-    return linear + per.logits +
-           layers_attention_flops(m, keys, capped_keys(keys, m.sliding_window), qk_dim, v_dim);
-  };
-  r.decode_flops_per_token = decode_flops(r.context);
+  const auto [qk_dim, v_dim] = decode_head_dims(m);
+  const double keys = double(r.context);
+  r.decode_flops_per_token = linear + per.logits +
+                             layers_attention_flops(m, keys, capped_keys(keys, m.sliding_window), qk_dim, v_dim);
   // Tokens 2..G each take one decode step over the prompt and the tokens so far.
   double gen = 0;
   if (r.gen_tokens > 1) {
@@ -442,7 +443,12 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
                                                              qk_dim, v_dim);
   }
   r.generation_flops = r.prefill_flops + B * gen;
+}
 
+// The KV cache, the weights a decode step reads, and what serving keeps resident.
+void set_inference_bytes(InferenceEstimate& r, const ModelConfig& m, const InferenceInputs& in,
+                         const Peak& peak) {
+  const double L = double(m.layers), B = double(r.batch);
   // MLA caches one latent and one RoPE key per token and layer, shared by all
   // heads (DeepSeek-V2 Section 2.1); MHA/GQA/MQA a K and a V per K/V head.
   const double cached_values = is_mla(m) ? double(m.kv_lora_rank + m.qk_rope_head_dim)
@@ -455,40 +461,57 @@ InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs
   r.decode_bytes_per_token = r.weight_bytes_per_step + r.kv_cache_bytes;
   r.resident_bytes = double(count_params(m).total) * in.weight_bytes + B * r.kv_cache_bytes;
   if (peak.memory_bytes > 0) r.fits_one_gpu = r.resident_bytes <= peak.memory_bytes;
+}
 
-  const bool have_roof = peak.flops_per_s > 0 && peak.dram_bytes_per_s > 0;
-  if (have_roof) r.ridge = ridge_point(peak.flops_per_s, peak.dram_bytes_per_s);
-  auto point = [&](int64_t b) {
-    DecodePoint p;
-    p.batch = b;
-    p.flops = double(b) * r.decode_flops_per_token;
-    p.bytes = decode_weight_params(m, b) * in.weight_bytes + double(b) * r.kv_cache_bytes;
-    p.intensity = p.flops / p.bytes;
-    if (have_roof) {
-      p.memory_bound = classify(p.intensity, *r.ridge) == Bound::memory;
-      p.step_s_roofline = std::max(p.flops / peak.flops_per_s, p.bytes / peak.dram_bytes_per_s);
-      p.tokens_per_s_roofline = double(b) / *p.step_s_roofline;
-    }
-    return p;
-  };
-  r.batch1 = point(1);
-  r.at_batch = point(r.batch);
-  if (have_roof) {
-    // Intensity grows with the batch (weights are shared, KV caches are not).
-    // Searched as far as --batch may go: a shorter search once said "never"
-    // above a --batch row that was compute-bound.
-    constexpr int64_t kMaxBatch = kMaxTokenCount;
-    int64_t hi = 1;
-    while (hi < kMaxBatch && point(hi).intensity < *r.ridge) hi *= 2;
-    if (point(hi).intensity >= *r.ridge) {
-      int64_t lo = hi / 2;  // intensity(lo) < ridge, or lo == 0
-      while (hi - lo > 1) {
-        const int64_t mid = lo + (hi - lo) / 2;
-        (point(mid).intensity >= *r.ridge ? hi : lo) = mid;
-      }
-      r.compute_bound_batch = hi;
-    }
+// One decode step of `b` sequences at the context, on the roofline when the
+// peak and the bandwidth are known.
+DecodePoint decode_point(const InferenceEstimate& r, const ModelConfig& m, const InferenceInputs& in,
+                         const Peak& peak, int64_t b) {
+  DecodePoint p;
+  p.batch = b;
+  p.flops = double(b) * r.decode_flops_per_token;
+  p.bytes = decode_weight_params(m, b) * in.weight_bytes + double(b) * r.kv_cache_bytes;
+  p.intensity = p.flops / p.bytes;
+  if (r.ridge) {
+    p.memory_bound = classify(p.intensity, *r.ridge) == Bound::memory;
+    p.step_s_roofline = std::max(p.flops / peak.flops_per_s, p.bytes / peak.dram_bytes_per_s);
+    p.tokens_per_s_roofline = double(b) / *p.step_s_roofline;
   }
+  return p;
+}
+
+// The smallest batch whose decode step reaches the ridge, if any does.
+// Intensity grows with the batch (weights are shared, KV caches are not).
+// Searched as far as --batch may go: a shorter search once said "never"
+// above a --batch row that was compute-bound.
+std::optional<int64_t> compute_bound_batch(const InferenceEstimate& r, const ModelConfig& m,
+                                           const InferenceInputs& in, const Peak& peak) {
+  auto reaches = [&](int64_t b) { return decode_point(r, m, in, peak, b).intensity >= *r.ridge; };
+  constexpr int64_t kMaxBatch = kMaxTokenCount;
+  int64_t hi = 1;
+  while (hi < kMaxBatch && !reaches(hi)) hi *= 2;
+  if (!reaches(hi)) return std::nullopt;
+  int64_t lo = hi / 2;  // intensity(lo) < ridge, or lo == 0
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (reaches(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+}  // namespace
+
+InferenceEstimate estimate_inference(const ModelConfig& m, const InferenceInputs& in,
+                                     const Peak& peak) {
+  InferenceEstimate r;
+  set_token_counts(r, m, in);
+  set_inference_flops(r, m);
+  set_inference_bytes(r, m, in, peak);
+  if (peak.flops_per_s > 0 && peak.dram_bytes_per_s > 0)
+    r.ridge = ridge_point(peak.flops_per_s, peak.dram_bytes_per_s);
+  r.batch1 = decode_point(r, m, in, peak, 1);
+  r.at_batch = decode_point(r, m, in, peak, r.batch);
+  if (r.ridge) r.compute_bound_batch = compute_bound_batch(r, m, in, peak);
   return r;
 }
 
