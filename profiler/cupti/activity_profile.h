@@ -78,7 +78,30 @@ struct ProfileCounters {
   /// cut_short): an unknown number of records lost besides dropped_records.
   uint64_t buffers_cut_short = 0;
   uint64_t nvtx_ranges = 0, nvtx_unmatched = 0;
+
+  /// Every count summed: several processes' counters as one profile's.
+  ProfileCounters& operator+=(const ProfileCounters& o) {
+    launches += o.launches;
+    launches_captured += o.launches_captured;
+    kernels += o.kernels;
+    kernels_kept += o.kernels_kept;
+    kernels_filtered += o.kernels_filtered;
+    kernels_unattributed += o.kernels_unattributed;
+    kernels_incomplete += o.kernels_incomplete;
+    kernels_timed_by_counters += o.kernels_timed_by_counters;
+    copies_incomplete += o.copies_incomplete;
+    graph_kernels += o.graph_kernels;
+    memcpys += o.memcpys;
+    memsets += o.memsets;
+    dropped_records += o.dropped_records;
+    buffers_cut_short += o.buffers_cut_short;
+    nvtx_ranges += o.nvtx_ranges;
+    nvtx_unmatched += o.nvtx_unmatched;
+    return *this;
+  }
 };
+// operator+= names every field: a new one must join it.
+static_assert(sizeof(ProfileCounters) == 16 * sizeof(uint64_t), "add the new field to operator+=");
 
 /// The running sums mean_counters() needs: mean() equals mean_counters() of
 /// every launch add()ed, in the same order, without keeping each launch's

@@ -145,64 +145,52 @@ std::string cupti_used(const std::vector<InjectStatus>& statuses) {
   return line;
 }
 
-}  // namespace
-
-ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name,
-                             int driver_version) {
-  ProfileOutcome o;
-  int collection_exit = 0;
-  ProfileCounters total;
-  for (const InjectStatus& s : c.statuses) {
-    if (s.cupti_result != 0) {
-      CuptiFailure f = describe_cupti_failure(s.cupti_result, s.cupti_call, s.cupti_detail, driver_version);
-      // The status's failure is activity tracing's own (ActivityCollector::start):
-      // timing itself, with nothing to fall back on.
-      if (f.timing_fallback)
-        f.message = "CUPTI cannot trace this GPU or configuration (" + s.cupti_call + " returned " +
-                    cupti_result_name(s.cupti_result) + "): no kernel timing could be collected";
-      o.notes.push_back(who(s) + ": " + f.message);
-      if (collection_exit == 0) collection_exit = exit_code_for(f.kind);
-    } else if (s.state == "failed") {
-      // Not CUPTI's refusal: the library's own start threw (its one line,
-      // "flopscope-inject: ...", went to the application's stderr).
-      o.notes.push_back(who(s) + ": the injection library could not start (its message is above): nothing of it "
-                        "was profiled");
-      if (collection_exit == 0) collection_exit = 1;
-    }
-    if (!s.counters_note.empty()) {
-      o.notes.push_back(who(s) + ": hardware counters: " + s.counters_note);
-      if (s.counters_fatal && collection_exit == 0) collection_exit = 3;
-    }
-    const ProfileCounters& k = s.counters;
-    total.launches += k.launches;
-    total.kernels += k.kernels;
-    total.kernels_kept += k.kernels_kept;
-    total.kernels_filtered += k.kernels_filtered;
-    total.kernels_unattributed += k.kernels_unattributed;
-    total.kernels_incomplete += k.kernels_incomplete;
-    total.kernels_timed_by_counters += k.kernels_timed_by_counters;
-    total.copies_incomplete += k.copies_incomplete;
-    total.graph_kernels += k.graph_kernels;
-    total.dropped_records += k.dropped_records;
-    total.buffers_cut_short += k.buffers_cut_short;
-    total.launches_captured += k.launches_captured;
-    total.nvtx_unmatched += k.nvtx_unmatched;
-    const bool signalled = s.state.rfind("signal ", 0) == 0;
-    // Still running first: a process that handled a signal and went on was
-    // reported only as having received it.
-    if (s.still_running)
-      o.notes.push_back(who(s) + " was still running when '" + app_name + "' ended" +
-                        (signalled ? " (it had handled " + s.state + ")" : "") +
-                        ": results are from its last write, and it is no longer profiled");
-    else if (signalled)
-      o.notes.push_back(who(s) + " received " + s.state + "; results are what it had collected by then");
-    else if (s.state == "started")
-      o.notes.push_back(who(s) + " ended (killed or crashed) while the injection library started, before its "
-                        "first write: nothing of it was recorded");
-    else if (s.state == "running")
-      o.notes.push_back(who(s) + " ended without running its exit handlers (killed, crashed, _exit() or "
-                        "exec()); results are from its last periodic write");
+// One process's notes: CUPTI's refusal or the library's own failure, its
+// counters' note, and how it ended. `collection_exit` takes the first
+// failure's exit code.
+void add_status_notes(ProfileOutcome& o, const InjectStatus& s, const std::string& app_name, int driver_version,
+                      int& collection_exit) {
+  if (s.cupti_result != 0) {
+    CuptiFailure f = describe_cupti_failure(s.cupti_result, s.cupti_call, s.cupti_detail, driver_version);
+    // The status's failure is activity tracing's own (ActivityCollector::start):
+    // timing itself, with nothing to fall back on.
+    if (f.timing_fallback)
+      f.message = "CUPTI cannot trace this GPU or configuration (" + s.cupti_call + " returned " +
+                  cupti_result_name(s.cupti_result) + "): no kernel timing could be collected";
+    o.notes.push_back(who(s) + ": " + f.message);
+    if (collection_exit == 0) collection_exit = exit_code_for(f.kind);
+  } else if (s.state == "failed") {
+    // Not CUPTI's refusal: the library's own start threw (its one line,
+    // "flopscope-inject: ...", went to the application's stderr).
+    o.notes.push_back(who(s) + ": the injection library could not start (its message is above): nothing of it "
+                      "was profiled");
+    if (collection_exit == 0) collection_exit = 1;
   }
+  if (!s.counters_note.empty()) {
+    o.notes.push_back(who(s) + ": hardware counters: " + s.counters_note);
+    if (s.counters_fatal && collection_exit == 0) collection_exit = 3;
+  }
+  const bool signalled = s.state.rfind("signal ", 0) == 0;
+  // Still running first: a process that handled a signal and went on was
+  // reported only as having received it.
+  if (s.still_running)
+    o.notes.push_back(who(s) + " was still running when '" + app_name + "' ended" +
+                      (signalled ? " (it had handled " + s.state + ")" : "") +
+                      ": results are from its last write, and it is no longer profiled");
+  else if (signalled)
+    o.notes.push_back(who(s) + " received " + s.state + "; results are what it had collected by then");
+  else if (s.state == "started")
+    o.notes.push_back(who(s) + " ended (killed or crashed) while the injection library started, before its "
+                      "first write: nothing of it was recorded");
+  else if (s.state == "running")
+    o.notes.push_back(who(s) + " ended without running its exit handlers (killed, crashed, _exit() or "
+                      "exec()); results are from its last periodic write");
+}
+
+// The notes on every process taken together: what ran, what was filtered,
+// dropped, incomplete or attributed elsewhere.
+void add_total_notes(ProfileOutcome& o, const ProfileCollection& c, const ProfileCounters& total,
+                     const std::string& app_name, int collection_exit) {
   if (const std::string used = cupti_used(c.statuses); !used.empty()) o.notes.push_back(used);
   if (c.statuses.empty())
     o.notes.push_back("no CUDA activity was seen: the injection library never started, so '" + app_name +
@@ -252,7 +240,20 @@ ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, con
   if (total.nvtx_unmatched > 0)
     o.notes.push_back(std::to_string(total.nvtx_unmatched) +
                       " NVTX pops or ends had no matching push or start (ranges opened before profiling began)");
+}
 
+}  // namespace
+
+ProfileOutcome judge_profile(const ProfileCollection& c, const AppExit& app, const std::string& app_name,
+                             int driver_version) {
+  ProfileOutcome o;
+  int collection_exit = 0;
+  ProfileCounters total;
+  for (const InjectStatus& s : c.statuses) {
+    add_status_notes(o, s, app_name, driver_version, collection_exit);
+    total += s.counters;
+  }
+  add_total_notes(o, c, total, app_name, collection_exit);
   if (app.signal != 0) {
     o.notes.push_back("'" + app_name + "' was killed by signal " + std::to_string(app.signal) +
                       "; passing on exit status " + std::to_string(app.code));
