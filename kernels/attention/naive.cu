@@ -19,6 +19,8 @@ namespace {
 constexpr int kTile = 32;                // (32 rows, 32 columns) of the output per CTA
 constexpr int kRowsPerThread = 4;        // threads (32, 8): each 4 rows of one column
 constexpr int kThreadsY = kTile / kRowsPerThread;
+static_assert(kTile % kRowsPerThread == 0, "each thread's rows must tile the CTA's rows");
+static_assert(kTile * kThreadsY <= 1024, "a CTA of (kTile, kThreadsY) threads exceeds 1024");
 
 /// C[bh] (rows x cols) = A[bh] (rows x depth) * B[bh], where B(c, j) is
 /// b[j * depth + c] (kScores: B = K^T, output masked and scaled) or

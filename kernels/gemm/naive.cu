@@ -9,6 +9,9 @@ namespace flopscope::kernels::gemm {
 namespace {
 
 constexpr int kBlockX = 32, kBlockY = 8;  // 256 threads: (32 columns, 8 rows)
+// A warp spans one row's 32 columns, so its loads of B and stores of C coalesce.
+static_assert(kBlockX == 32, "a warp per row of the block");
+static_assert(kBlockX * kBlockY <= 1024, "at most 1024 threads a block");
 
 template <class T>
 __global__ void __launch_bounds__(kBlockX * kBlockY)

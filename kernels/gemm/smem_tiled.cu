@@ -9,6 +9,9 @@ namespace flopscope::kernels::gemm {
 namespace {
 
 constexpr int kTile = 32;  // (kTile, kTile) outputs per block, k-step kTile
+// One thread per output and per staged element of each tile, in one block.
+static_assert(kTile * kTile <= 1024, "a block of kTile x kTile threads exceeds 1024");
+static_assert(2 * kTile * (kTile + 1) * sizeof(float) <= 48 * 1024, "the two tiles exceed static shared memory");
 
 template <class T>
 __global__ void __launch_bounds__(kTile * kTile)

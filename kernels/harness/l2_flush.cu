@@ -17,6 +17,8 @@ namespace {
 
 constexpr int kFlushThreads = 256;
 constexpr int kFlushBlocksPerSm = 8;
+static_assert(kFlushThreads % 32 == 0 && kFlushThreads * kFlushBlocksPerSm <= 2048,
+              "whole warps, and the blocks asked for fit one SM's 2048 threads");
 
 // buf: `vectors` 16-byte vectors. The XOR of everything read is stored only
 // when it equals a value the zeroed buffer cannot produce, so the loads stay

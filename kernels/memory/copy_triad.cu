@@ -27,6 +27,8 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kUnroll = 4;      // float4 loads in flight per thread
+static_assert(kThreads % 32 == 0 && kThreads <= 1024, "whole warps, at most 1024 threads a CTA");
+static_assert(kUnroll >= 1, "at least one float4 a thread per sweep");
 constexpr float kTriadScale = 3.0f;
 constexpr size_t kReferenceSamples = size_t(1) << 22;  // outputs validated, at most
 
