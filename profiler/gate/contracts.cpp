@@ -864,7 +864,7 @@ CheckReport check_contracts(const ResultsDoc& doc, std::vector<Contract> contrac
   CheckReport rep;
   rep.results_origin = results_origin;
   rep.contracts_origin = contracts_origin;
-  if (doc.device) rep.device = doc.device->name;
+  if (doc.device) rep.device = device_label(*doc.device);
   rep.contracts = std::move(contracts);
   std::optional<References> refs;  // built for the first ratio
   for (size_t i = 0; i < rep.contracts.size(); ++i) {

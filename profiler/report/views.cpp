@@ -203,16 +203,14 @@ void adopt_measured_peaks(ResultsDoc& doc, const ResultsDoc& ceilings, const std
   // The results must name their GPU too: without it a ceilings file of any
   // model (an A100's beside H200 results) was taken in silence.
   if (!doc.device)
-    throw_bad_input(what + ": the results name no GPU, so the peaks measured on " + ceilings.device->name +
+    throw_bad_input(what + ": the results name no GPU, so the peaks measured on " + device_label(*ceilings.device) +
                     " cannot be matched to them; read the results without --peaks");
   const DeviceInfo &a = *doc.device, &b = *ceilings.device;
   if (!same_gpu(a, b)) {
     // Same name, other SM count: say which, or the message would read "X, X".
-    auto named = [&](const DeviceInfo& d) {
-      return d.name + (a.name == b.name ? " with " + std::to_string(d.sm_count) + " SMs" : "");
-    };
-    throw_bad_input(what + ": the ceilings were measured on " + named(b) + ", the results on " + named(a) +
-                    "; measure ceilings on the same GPU model");
+    const bool sms = a.name == b.name;
+    throw_bad_input(what + ": the ceilings were measured on " + device_label(b, sms) + ", the results on " +
+                    device_label(a, sms) + "; measure ceilings on the same GPU model");
   }
   doc.peaks.measured = ceilings.peaks.measured;
 }

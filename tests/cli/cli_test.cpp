@@ -293,7 +293,7 @@ TEST(Cli, ReportReadsResultsAgainstCeilingsMeasuredApart) {
   expect_one_line_error(run_cli({"report", sample, "--peaks", fixture("handmade-h100.json")}), 2,
                         "no measured peaks; write one with `flopscope ceilings --out F`");
   expect_one_line_error(run_cli({"report", fixture("handmade-h100.json"), "--peaks", fixture("handmade-h200.json")}),
-                        2, "the ceilings were measured on NVIDIA H200, the results on NVIDIA H100");
+                        2, "the ceilings were measured on NVIDIA H200 (h200), the results on NVIDIA H100");
   r = run_cli({"report", sample, "--peaks", dir + "/none.json", "--md", dir + "/n.md"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(dir + "/n.md"));
@@ -327,7 +327,7 @@ TEST(Cli, ReportReadsResultsAgainstCeilingsMeasuredApart) {
   results.device.reset();
   flopscope::write_results(dir + "/results-nodev.json", results);
   expect_one_line_error(run_cli({"report", dir + "/results-nodev.json", "--peaks", fixture("handmade-h200.json")}), 2,
-                        "the results name no GPU, so the peaks measured on NVIDIA H200 cannot be matched to them");
+                        "the results name no GPU, so the peaks measured on NVIDIA H200 (h200) cannot be matched to them");
   // Without database keys, the name and SM count must both agree (a MIG
   // slice or cut-down part under the same name is another GPU).
   results = flopscope::read_results(sample);
@@ -335,7 +335,7 @@ TEST(Cli, ReportReadsResultsAgainstCeilingsMeasuredApart) {
   results.device->sm_count = 16;
   flopscope::write_results(dir + "/slice.json", results);
   expect_one_line_error(run_cli({"report", dir + "/slice.json", "--peaks", fixture("handmade-h200.json")}), 2,
-                        "the ceilings were measured on NVIDIA H200 with 132 SMs, the results on NVIDIA H200 with 16 SMs");
+                        "the ceilings were measured on NVIDIA H200 (h200, 132 SMs), the results on NVIDIA H200 (16 SMs)");
 }
 
 TEST(Cli, ReportEscapesNamesInEveryOutput) {

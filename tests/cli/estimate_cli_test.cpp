@@ -264,6 +264,11 @@ TEST(EstimateCli, BadInputIsOneLine) {
   const std::string dir = temp_dir();
   expect_bad_input({"--preset", "llama5"}, "unknown preset 'llama5' (presets: gpt2-small");
   expect_bad_input({}, "give a model: --preset NAME");
+  // The model's errors first: fixing a --model-flops-out option, then hearing
+  // the preset does not exist, takes two tries for one mistake each.
+  expect_bad_input({"--preset", "nosuch", "--nvtx", "step"}, "unknown preset 'nosuch'");
+  expect_bad_input({"--preset", "llama3-8b", "--checkpointing", "bogus", "--nvtx", "step"},
+                   "--checkpointing 'bogus' is unknown");
   expect_bad_input({"--preset", "llama3-8b", "--gpu", "tpu-v4"}, "tpu-v4");
   expect_bad_input({"--preset", "llama3-8b", "--gpu", "a100-sxm", "--dtype", "fp8"},
                    "a100-sxm has no fp8_tensor peak");

@@ -84,12 +84,21 @@ void write_step_model_flops(const EstimateOptions& o, const ModelConfig& model, 
   write_output(o.model_flops_out, serialize_model_flops(mf), "model FLOPs per NVTX range");
 }
 
-// The checks on options that no computation below makes.
-void check_estimate_options(const EstimateOptions& o) {
+// The model, --preset or --config, and --checkpointing: checked first.
+ModelConfig load_model(const EstimateOptions& o, Checkpointing& ckpt) {
   if (o.config.empty() == o.preset.empty())
     throw_bad_input(o.config.empty() ? "give a model: --preset NAME (presets: " + preset_list() +
                                            ") or --config FILE.json"
                                      : "give one model, --preset or --config, not both");
+  ModelConfig model = o.preset.empty() ? parse_model_config(read_file(o.config), o.config) : require_preset(o.preset);
+  const auto c = parse_checkpointing(o.checkpointing);
+  if (!c) throw_bad_input("--checkpointing '" + o.checkpointing + "' is unknown: use none, selective or full");
+  ckpt = *c;
+  return model;
+}
+
+// The checks on the --model-flops-out options and the outputs, after the model's.
+void check_estimate_options(const EstimateOptions& o) {
   if (!o.model_flops_out.empty() && o.nvtx.empty())
     throw_bad_input("--model-flops-out needs --nvtx RANGE: the NVTX range of one training step in the profile");
   if (o.model_flops_out.empty() && (!o.nvtx.empty() || o.o_step.count()))
@@ -189,13 +198,9 @@ int run_estimate(const EstimateOptions& o) {
                          : render_presets_table(stdout_width(kNoWidthLimit), stdout_is_color_tty()));
     return kOk;
   }
-  check_estimate_options(o);
   EstimateRun e;
-  e.model = o.preset.empty() ? parse_model_config(read_file(o.config), o.config) : require_preset(o.preset);
-  const auto ckpt = parse_checkpointing(o.checkpointing);
-  if (!ckpt)
-    throw_bad_input("--checkpointing '" + o.checkpointing + "' is unknown: use none, selective or full");
-  e.checkpointing = *ckpt;
+  e.model = load_model(o, e.checkpointing);
+  check_estimate_options(o);
   e.dtype = o.dtype;
   const Precision prec = precision_for("--dtype", o.dtype);
   const Precision kv_prec = o.kv_dtype.empty() ? prec : precision_for("--kv-dtype", o.kv_dtype);
