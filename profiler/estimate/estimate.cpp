@@ -374,6 +374,8 @@ void set_token_counts(InferenceEstimate& r, const ModelConfig& m, const Inferenc
                                           : m.seq_len;
   r.gen_tokens = in.gen_tokens;
   r.batch = in.batch;
+  // 0 means "the default" here; the CLI, which knows whether an option was
+  // given, refuses a given 0 before this (cmd_estimate.cpp's inference_inputs).
   if (in.prompt_tokens < 0)
     throw_bad_input("--prompt-tokens must be positive, got " + std::to_string(in.prompt_tokens));
   if (in.gen_tokens < 0)
@@ -426,7 +428,7 @@ void set_inference_flops(InferenceEstimate& r, const ModelConfig& m) {
   // prompt, and the LM head at the last position only (it yields the first token).
   r.prefill_flops = B * (P * (linear + per.attention) + per.logits);
 
-  // A decode step: one new query against `ctx` cached keys. MLA is counted in
+  // A decode step: one new query against `keys` (the context's) cached keys. MLA is counted in
   // the absorbed form its latent cache implies (decode_head_dims); its
   // projections cost the same per token in either form.
   const auto [qk_dim, v_dim] = decode_head_dims(m);

@@ -288,8 +288,8 @@ class NcuCsvReader {
     // ncu's "==PROF==" lines, even one with as many commas as the header and a
     // number first (an application printing CSV of its own).
     if (line.empty() || line[0] != '"') {
-      // Counted for the message below: an export saved again by an editor
-      // loses ncu's quotes, and no row of it is read.
+      // Counted for read()'s refusal of an export that lost ncu's quotes (saved
+      // again by an editor): no row of such a file is read.
       if (!line.empty() && split_csv_line(line, row_).empty() && row_.size() == header_.size())
         ++unquoted_rows_;
       return;

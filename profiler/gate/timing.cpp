@@ -266,7 +266,8 @@ bool estimate_ratio(TimingComparison& t, const std::vector<double>& base, const 
   return true;
 }
 
-// The verdict on the estimate and the intervals alone (one mode in each run).
+// The first verdict, from the estimate and its intervals alone; judge_modes or
+// judge_tails then revise it.
 void call_verdict(TimingComparison& t, const GateOptions& opt) {
   const double band = 1 + opt.threshold;
   const std::string thr = fmt_percent_given(opt.threshold);

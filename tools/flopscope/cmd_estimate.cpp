@@ -3,12 +3,9 @@
 // assumed MFU or at the MFU flopscope measured (--from). No GPU needed.
 // Conventions: docs/estimate.md.
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli_util.h"
 #include "estimate_render.h"
@@ -19,14 +16,12 @@
 #include "flopscope/peaks.h"
 #include "flopscope/precision.h"
 #include "flopscope/table.h"
-#include "flopscope/views.h"  // terminal_text
 #include "load_results.h"
 
 namespace flopscope::cli {
 namespace {
 
 using namespace flopscope::estimate;
-using json = nlohmann::ordered_json;
 
 struct EstimateOptions {
   std::string config, preset, from, gpu, dtype = "bf16", kv_dtype, checkpointing = "none";
@@ -84,17 +79,19 @@ void write_step_model_flops(const EstimateOptions& o, const ModelConfig& model, 
   write_output(o.model_flops_out, serialize_model_flops(mf), "model FLOPs per NVTX range");
 }
 
-// The model, --preset or --config, and --checkpointing: checked first.
-ModelConfig load_model(const EstimateOptions& o, Checkpointing& ckpt) {
+// The model, --preset or --config: checked first, then --checkpointing.
+ModelConfig load_model(const EstimateOptions& o) {
   if (o.config.empty() == o.preset.empty())
     throw_bad_input(o.config.empty() ? "give a model: --preset NAME (presets: " + preset_list() +
                                            ") or --config FILE.json"
                                      : "give one model, --preset or --config, not both");
-  ModelConfig model = o.preset.empty() ? parse_model_config(read_file(o.config), o.config) : require_preset(o.preset);
+  return o.preset.empty() ? parse_model_config(read_file(o.config), o.config) : require_preset(o.preset);
+}
+
+Checkpointing checkpointing_option(const EstimateOptions& o) {
   const auto c = parse_checkpointing(o.checkpointing);
   if (!c) throw_bad_input("--checkpointing '" + o.checkpointing + "' is unknown: use none, selective or full");
-  ckpt = *c;
-  return model;
+  return *c;
 }
 
 // The checks on the --model-flops-out options and the outputs, after the model's.
@@ -157,15 +154,16 @@ Peak resolve_peak(const EstimateOptions& o, const Precision& prec, const std::op
   return peak;
 }
 
-TrainingInputs training_inputs(const EstimateOptions& o, const EstimateRun& e, std::string& tokens_source) {
+// --tokens, else the model's published count, and which of them it is.
+std::pair<std::optional<double>, std::string> training_tokens(const EstimateOptions& o, const ModelConfig& m) {
+  if (o.o_tokens.count()) return {o.tokens, "--tokens"};
+  if (m.train_tokens > 0) return {m.train_tokens, "preset: " + m.train_tokens_source};
+  return {std::nullopt, ""};
+}
+
+TrainingInputs training_inputs(const EstimateOptions& o, const EstimateRun& e) {
   TrainingInputs ti;
-  if (o.o_tokens.count()) {
-    ti.tokens = o.tokens;
-    tokens_source = "--tokens";
-  } else if (e.model.train_tokens > 0) {
-    ti.tokens = e.model.train_tokens;
-    tokens_source = "preset: " + e.model.train_tokens_source;
-  }
+  ti.tokens = training_tokens(o, e.model).first;
   if (o.o_tps.count()) ti.tokens_per_second = o.tokens_per_second;
   ti.gpus = o.gpus;
   if (o.o_mfu.count()) ti.mfu = o.mfu;
@@ -199,7 +197,8 @@ int run_estimate(const EstimateOptions& o) {
     return kOk;
   }
   EstimateRun e;
-  e.model = load_model(o, e.checkpointing);
+  e.model = load_model(o);
+  e.checkpointing = checkpointing_option(o);
   check_estimate_options(o);
   e.dtype = o.dtype;
   const Precision prec = precision_for("--dtype", o.dtype);
@@ -215,7 +214,8 @@ int run_estimate(const EstimateOptions& o) {
   e.forward_parts = forward_flops_per_token(e.model, e.model.seq_len, false);
   e.from = o.from;
   if (doc) e.measured = measured_utilization(e.model, *doc, prec.key(), o.from);
-  e.training_inputs = training_inputs(o, e, e.tokens_source);
+  e.tokens_source = training_tokens(o, e.model).second;
+  e.training_inputs = training_inputs(o, e);
   e.training = estimate_training(e.model, e.token_flops, e.training_inputs, e.peak);
   e.inference = estimate_inference(e.model, inference_inputs(o, prec, kv_prec), e.peak);
   // Only once every input has passed its checks: a refused run writes nothing.
