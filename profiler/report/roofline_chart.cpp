@@ -250,9 +250,9 @@ struct Extent {
 
 // A run's hardware point again over its L2 and L1 bytes (the hierarchical
 // roofline), where the chart has that level's roof and the count is plausible.
-// `hw` is a copy: adding points may move the one in c.points.
-void add_level_points(RooflineChart& c, const RunRecord& r, size_t run, ChartPoint hw, size_t hw_pt,
-                      double hw_flops) {
+void add_level_points(RooflineChart& c, const RunRecord& r, size_t hw_pt) {
+  const ChartPoint hw = c.points[hw_pt];  // a copy: adding points may move c.points
+  const double hw_flops = *r.hw->flops_total;
   const std::pair<const char*, std::optional<double>> levels[] = {{"l2", r.hw->l2_bytes}, {"l1", r.hw->l1_bytes}};
   for (const auto& [level, bytes] : levels) {
     if (!bytes || !(*bytes > 0)) continue;
@@ -272,7 +272,7 @@ void add_level_points(RooflineChart& c, const RunRecord& r, size_t run, ChartPoi
     const double dram_read = r.hw->dram_read_bytes.value_or(0);
     if (*bytes < dram_read) {
       const std::string name = level_name(level);
-      c.levels_omitted.push_back({run, r.id,
+      c.levels_omitted.push_back({hw.run, r.id,
                                   "no " + name + " point: its " + name + " bytes (" + fmt_si(*bytes) +
                                       "B) are fewer than its DRAM reads (" + fmt_si(dram_read) +
                                       "B), so the counter missed traffic that went past " + name +
@@ -321,7 +321,7 @@ void add_run_points(RooflineChart& c, const RunRecord& r, size_t run, const std:
   const double hw_flops = r.hw && r.hw->flops_total ? *r.hw->flops_total : 0;
   const double hw_bytes = r.hw ? r.hw->dram_bytes().value_or(0) : 0;
   const std::optional<size_t> hw_pt = add_point(hw_flops, hw_bytes, true);
-  if (hw_pt) add_level_points(c, r, run, c.points[*hw_pt], *hw_pt, hw_flops);
+  if (hw_pt) add_level_points(c, r, *hw_pt);
   if (!model_pt && !hw_pt) {
     // Which of FLOPs and bytes is missing, by the model or by the counters.
     const bool flops = r.model.flops > 0 || hw_flops > 0;
@@ -409,8 +409,16 @@ void place_roofs(RooflineChart& c) {
       r.y1 = r.x1 * bw / 1e12;
     }
   }
-  // Roofs of precisions some run uses stand out in the points' colors; a
-  // merged roof that several used precisions share is striped in their colors.
+  const double y_max = c.y_max;
+  c.roofs.erase(std::remove_if(c.roofs.begin(), c.roofs.end(),
+                               [&](const ChartRoof& r) { return !(r.x1 > r.x0) || r.y0 > y_max; }),
+                c.roofs.end());
+}
+
+// Roofs of precisions some run uses stand out in the points' colors; a
+// merged roof that several used precisions share is striped in their colors;
+// the others are faint.
+void color_roofs_by_use(RooflineChart& c) {
   std::set<std::string> used_prec;
   for (const auto& p : c.points) used_prec.insert(p.precision);
   for (auto& r : c.roofs) {
@@ -425,10 +433,6 @@ void place_roofs(RooflineChart& c) {
       r.stripe_colors = used_colors;
     }
   }
-  const double y_max = c.y_max;
-  c.roofs.erase(std::remove_if(c.roofs.begin(), c.roofs.end(),
-                               [&](const ChartRoof& r) { return !(r.x1 > r.x0) || r.y0 > y_max; }),
-                c.roofs.end());
 }
 
 // The legend names the colors drawn (the points' and single-precision roofs')
@@ -462,6 +466,7 @@ std::vector<RooflineChart> build_charts(const std::vector<ResultsDoc>& docs, con
   set_axes(charts, extent);
   for (RooflineChart& c : charts) {
     place_roofs(c);
+    color_roofs_by_use(c);
     for (auto& p : c.points) {
       p.x = c.px(p.intensity);
       p.y = c.py(p.tflops);
@@ -671,16 +676,16 @@ void draw_points(std::ostream& o, const RooflineChart& c) {
   o << "</g>\n<g class=\"points\">\n";
   for (const auto& p : c.points) {
     const bool level = p.level != "dram";
-    const std::string level_name = p.level == "l2" ? "L2" : "L1";
+    const std::string short_level = p.level == "l2" ? "L2" : "L1";  // the tag beside the marker
     o << "<g class=\"pt\" data-run=\"" << p.run << "\" data-basis=\"" << (p.hardware ? "hardware" : "model")
       << "\" data-level=\"" << p.level << "\"><title>" << html_escape(p.id);
     if (!p.name.empty()) o << "\n" << html_escape(p.name);
     o << "\n" << (p.hardware ? "hardware-counted" : "model") << ": " << sig(p.intensity) << " FLOP/byte"
-      << (level ? " of " + level_name + " traffic" : std::string()) << ", " << sig(p.tflops) << " TFLOP/s, "
+      << (level ? " of " + short_level + " traffic" : std::string()) << ", " << sig(p.tflops) << " TFLOP/s, "
       << html_escape(p.precision) << ", " << html_escape(p.bound) << "-bound (DRAM)</title>";
     if (level)
       o << marker_svg(p.marker, p.x, p.y, p.color, false, 3.2) << "<text x=\"" << num(p.x + 5) << "\" y=\""
-        << num(p.y - 4) << "\" font-size=\"8.5\" fill=\"" << p.color << "\">" << level_name << "</text>";
+        << num(p.y - 4) << "\" font-size=\"8.5\" fill=\"" << p.color << "\">" << short_level << "</text>";
     else
       o << marker_svg(p.marker, p.x, p.y, p.color, p.hardware);
     o << "</g>\n";
