@@ -57,6 +57,11 @@ struct Pool {
       mean += (v - mean) * (weight / w);
     }
   }
+  /// How many launches had a value of `metric` (weights are launch counts).
+  int64_t launches_with(const std::string& metric) const {
+    const auto it = running.find(metric);
+    return it == running.end() ? 0 : int64_t(it->second.second);
+  }
   std::map<std::string, double> means() const {
     std::map<std::string, double> out;
     for (const auto& [m, mw] : running)
@@ -93,7 +98,7 @@ namespace {
 
 // flopscope's kernels with raw counters, pooled both ways: by signature and
 // by function name.
-struct OurKernels {
+struct FlopscopeKernels {
   std::map<std::string, Pool> by_signature, by_function;
   std::vector<std::string> order;  // signatures, in the results' order
   std::set<std::string> claimed;   // signatures one of ncu's bare names names whole
@@ -102,8 +107,8 @@ struct OurKernels {
 // Each of ncu's names picks its matching form. A mangled one demangles exactly
 // as flopscope's names do: matched by signature, template instances apart.
 // Another (ncu's own demangler, a bare function) matches by function name.
-OurKernels pool_ours(const ResultsDoc& doc, const NcuCsv& ncu) {
-  OurKernels ours;
+FlopscopeKernels pool_flopscope(const ResultsDoc& doc, const NcuCsv& ncu) {
+  FlopscopeKernels flopscope;
   auto add_run = [](Pool& p, const RunRecord& r) {
     add_launches(p.launches, r.launches);
     p.add(r.hw->metrics, double(r.launches));
@@ -112,8 +117,8 @@ OurKernels pool_ours(const ResultsDoc& doc, const NcuCsv& ncu) {
   for (const RunRecord& r : doc.runs)
     if (has_raw_counters(r)) counted_runs.emplace_back(&r, demangle(r.name));
   for (const auto& [r, sig] : counted_runs) {
-    if (!ours.by_signature.count(sig)) ours.order.push_back(sig);
-    add_run(ours.by_signature[sig], *r);
+    if (!flopscope.by_signature.count(sig)) flopscope.order.push_back(sig);
+    add_run(flopscope.by_signature[sig], *r);
   }
   // A bare name of ncu's that is one of flopscope's whole signatures (an
   // extern "C" kernel, which has no mangled form; a function with one
@@ -121,34 +126,34 @@ OurKernels pool_ours(const ResultsDoc& doc, const NcuCsv& ncu) {
   // pools, which match the other names.
   for (const NcuLaunch& l : ncu.launches)
     if (l.kernel.rfind("_Z", 0) != 0)
-      if (std::string printed = demangle(l.kernel); ours.by_signature.count(printed))
-        ours.claimed.insert(std::move(printed));
+      if (std::string printed = demangle(l.kernel); flopscope.by_signature.count(printed))
+        flopscope.claimed.insert(std::move(printed));
   for (const auto& [r, sig] : counted_runs)
-    if (!ours.claimed.count(sig)) add_run(ours.by_function[kernel_short_name(sig)], *r);
-  return ours;
+    if (!flopscope.claimed.count(sig)) add_run(flopscope.by_function[kernel_short_name(sig)], *r);
+  return flopscope;
 }
 
 // ncu's kernels, keyed by name and matching: a claimed signature
 // "gemm_kernel" and the function name "gemm_kernel" of other rows are two kernels.
-struct TheirKernels {
+struct NcuKernels {
   std::map<std::pair<std::string, bool>, Pool> pools;
   std::vector<std::pair<std::string, bool>> order;  // (key, matched by signature)
   std::set<std::string> metrics;                    // with a value on some launch
 };
 
-TheirKernels pool_theirs(const NcuCsv& ncu, const std::set<std::string>& claimed) {
-  TheirKernels theirs;
+NcuKernels pool_ncu(const NcuCsv& ncu, const std::set<std::string>& claimed) {
+  NcuKernels ncu_kernels;
   for (const NcuLaunch& l : ncu.launches) {
     const std::string printed = demangle(l.kernel);
-    const bool mangled = l.kernel.rfind("_Z", 0) == 0 || claimed.count(printed) > 0;
-    const std::string k = mangled ? printed : kernel_short_name(printed);
-    auto [it, fresh] = theirs.pools.try_emplace({k, mangled});
-    if (fresh) theirs.order.emplace_back(k, mangled);
+    const bool by_signature = l.kernel.rfind("_Z", 0) == 0 || claimed.count(printed) > 0;
+    const std::string k = by_signature ? printed : kernel_short_name(printed);
+    auto [it, fresh] = ncu_kernels.pools.try_emplace({k, by_signature});
+    if (fresh) ncu_kernels.order.emplace_back(k, by_signature);
     add_launches(it->second.launches, 1);
     it->second.add(l.metrics, 1);
-    for (const auto& [m, v] : l.metrics) theirs.metrics.insert(m);
+    for (const auto& [m, v] : l.metrics) ncu_kernels.metrics.insert(m);
   }
-  return theirs;
+  return ncu_kernels;
 }
 
 // ncu's values left out, for the metrics flopscope has (a raw page also
@@ -170,30 +175,33 @@ void add_metric_notes(CrosscheckReport& rep, const ResultsDoc& doc, const NcuCsv
 
 // Matching by function name pools only what flopscope saw in several
 // template instances (a bare name, extern "C" or cuBLAS's, has none).
-void add_pooling_note(CrosscheckReport& rep, const OurKernels& ours, const TheirKernels& theirs) {
+void add_pooling_note(CrosscheckReport& rep, const FlopscopeKernels& flopscope,
+                      const NcuKernels& ncu_kernels) {
   std::map<std::string, int> instances;  // function name -> flopscope's signatures of it
-  for (const auto& [sig, pool] : ours.by_signature)
-    if (!ours.claimed.count(sig)) ++instances[kernel_short_name(sig)];
-  const auto pooled = std::count_if(theirs.order.begin(), theirs.order.end(), [&](const auto& k) {
+  for (const auto& [sig, pool] : flopscope.by_signature)
+    if (!flopscope.claimed.count(sig)) ++instances[kernel_short_name(sig)];
+  const auto pooled = std::count_if(ncu_kernels.order.begin(), ncu_kernels.order.end(), [&](const auto& k) {
     const auto it = instances.find(k.first);
     return !k.second && it != instances.end() && it->second > 1;
   });
   if (pooled > 0)
     rep.notes.push_back("kernels matched by function name (" + std::to_string(pooled) + " of ncu's " +
-                        std::to_string(theirs.order.size()) + " kernel names: not mangled, and a function flopscope "
+                        std::to_string(ncu_kernels.order.size()) +
+                        " kernel names: not mangled, and a function flopscope "
                         "saw in several template instances): the instances are pooled; ncu "
                         "--print-kernel-base mangled matches them apart");
 }
 
 // One kernel's rows: each metric both have, flopscope's mean against ncu's.
-void compare_kernel(CrosscheckReport& rep, const std::string& k, const Pool& mine, const Pool& t,
-                    const std::set<std::string>& ncu_metrics, const CrosscheckTolerance& tol) {
-  rep.kernels.push_back({k, mine.launches, t.launches, rep.rows.size(), 0});
-  const std::map<std::string, double> a = mine.means(), b = t.means();
+void compare_kernel(CrosscheckReport& rep, const std::string& k, const Pool& flopscope_pool,
+                    const Pool& ncu_pool, const std::set<std::string>& ncu_metrics,
+                    const CrosscheckTolerance& tol) {
+  rep.kernels.push_back({k, flopscope_pool.launches, ncu_pool.launches, rep.rows.size(), 0});
+  const std::map<std::string, double> flopscope_means = flopscope_pool.means(), ncu_means = ncu_pool.means();
   std::string lacking;  // metrics ncu has for other kernels but not this one
-  for (const auto& [metric, value] : a) {
-    const auto other = b.find(metric);
-    if (other == b.end()) {
+  for (const auto& [metric, value] : flopscope_means) {
+    const auto other = ncu_means.find(metric);
+    if (other == ncu_means.end()) {
       if (ncu_metrics.count(metric)) lacking += (lacking.empty() ? "" : ", ") + metric;
       continue;
     }
@@ -202,10 +210,10 @@ void compare_kernel(CrosscheckReport& rep, const std::string& k, const Pool& min
     // A mean over only some of ncu's launches (n/a or empty on the others)
     // is not over the launches flopscope's mean is: shown, not gated. It
     // once passed a copy whose second launch alone differed by 20%.
-    if (const int64_t with_value = int64_t(t.running.at(metric).second); with_value < t.launches) {
+    if (const int64_t with_value = ncu_pool.launches_with(metric); with_value < ncu_pool.launches) {
       row.cls = MetricClass::info;
       rep.notes.push_back("ncu has a value of " + metric + " on " + std::to_string(with_value) + " of its " +
-                          std::to_string(t.launches) + " launches of " + k +
+                          std::to_string(ncu_pool.launches) + " launches of " + k +
                           " (n/a or empty on the others): shown, not compared");
     }
     if (row.cls != MetricClass::info)
@@ -220,29 +228,29 @@ void compare_kernel(CrosscheckReport& rep, const std::string& k, const Pool& min
 }  // namespace
 
 CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const CrosscheckTolerance& tol) {
-  const OurKernels ours = pool_ours(doc, ncu);
-  if (ours.order.empty())
+  const FlopscopeKernels flopscope = pool_flopscope(doc, ncu);
+  if (flopscope.order.empty())
     throw_bad_input("the results hold no application kernel with raw counters: cross-check the output of "
                     "'flopscope profile --set bytes|flops|roofline --out F -- APP' (a bench results file sums "
                     "kernels per run; a timing profile has no counters)");
-  const TheirKernels theirs = pool_theirs(ncu, ours.claimed);
+  const NcuKernels ncu_kernels = pool_ncu(ncu, flopscope.claimed);
 
   CrosscheckReport rep;
   rep.tolerance = tol;
-  add_metric_notes(rep, doc, ncu, theirs.metrics);
-  add_pooling_note(rep, ours, theirs);
+  add_metric_notes(rep, doc, ncu, ncu_kernels.metrics);
+  add_pooling_note(rep, flopscope, ncu_kernels);
   std::set<std::string> matched_signatures, matched_functions;
-  for (const auto& [k, mangled] : theirs.order) {
-    const std::map<std::string, Pool>& pools = mangled ? ours.by_signature : ours.by_function;
-    const auto mine = pools.find(k);
-    if (mine == pools.end()) {
+  for (const auto& [k, by_signature] : ncu_kernels.order) {
+    const std::map<std::string, Pool>& pools = by_signature ? flopscope.by_signature : flopscope.by_function;
+    const auto match = pools.find(k);
+    if (match == pools.end()) {
       rep.only_ncu.push_back(k);
       continue;
     }
-    (mangled ? matched_signatures : matched_functions).insert(k);
-    compare_kernel(rep, k, mine->second, theirs.pools.at({k, mangled}), theirs.metrics, tol);
+    (by_signature ? matched_signatures : matched_functions).insert(k);
+    compare_kernel(rep, k, match->second, ncu_kernels.pools.at({k, by_signature}), ncu_kernels.metrics, tol);
   }
-  for (const std::string& sig : ours.order)
+  for (const std::string& sig : flopscope.order)
     if (!matched_signatures.count(sig) && !matched_functions.count(kernel_short_name(sig)))
       rep.only_flopscope.push_back(sig);
   if (!rep.kernels.empty() && rep.rows.empty())

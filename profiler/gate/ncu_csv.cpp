@@ -155,6 +155,10 @@ bool id_of(const std::string& printed, int64_t& id) {
   return !s.empty() && ec == std::errc() && end == s.data() + s.size() && id >= 0;
 }
 
+// CUPTI's metric names hold "unit__counter..."; ncu's other columns and the
+// details page's display labels ("Memory Throughput") do not.
+bool is_counter_name(const std::string& name) { return name.find("__") != std::string::npos; }
+
 // A header: a row whose first field is "ID" and which names the kernel.
 bool is_header(const std::vector<std::string>& r) {
   return !r.empty() && r[0] == "ID" && column(r, "Kernel Name") >= 0;
@@ -184,7 +188,7 @@ class NcuCsvReader {
                       " is not an Nsight Compute CSV export (no \"ID\",...,\"Kernel Name\" header row): "
                       "write one with ncu --csv [--page raw] --log-file F");
     use_header(at, row_);
-    for (size_t i = at + 1; next_line(line); ++i) read_line(i, line);
+    for (size_t index = at + 1; next_line(line); ++index) read_line(index, line);
     if (out_.launches.empty() && unquoted_rows_ > 0)
       throw_bad_input(
           origin_ + " has " + std::to_string(unquoted_rows_) +
@@ -207,19 +211,19 @@ class NcuCsvReader {
     return true;
   }
 
-  [[noreturn]] void refuse(size_t line, const std::string& why) const {
-    throw_bad_input(origin_ + ": line " + std::to_string(line + 1) + ": " + why);
+  [[noreturn]] void refuse(size_t line_index, const std::string& why) const {
+    throw_bad_input(origin_ + ": line " + std::to_string(line_index + 1) + ": " + why);
   }
 
   // The columns of the header in force. Each process ncu profiles may write its
   // own header (and units row), with the metrics in another order: a later
   // header replaces the earlier one.
-  void use_header(size_t line, const std::vector<std::string>& h) {
+  void use_header(size_t line_index, const std::vector<std::string>& h) {
     // A metric column given twice: whichever one won, the comparison would be a guess.
     std::set<std::string> metric_columns;
     for (const std::string& name : h)
-      if (name.find("__") != std::string::npos && !metric_columns.insert(name).second)
-        refuse(line, "the header names the metric '" + name + "' twice");
+      if (is_counter_name(name) && !metric_columns.insert(name).second)
+        refuse(line_index, "the header names the metric '" + name + "' twice");
     header_ = h;
     c_kernel_ = column(h, "Kernel Name");
     c_process_ = column(h, "Process ID");
@@ -234,13 +238,13 @@ class NcuCsvReader {
 
   // The index of a launch in out_.launches. A launch is its ID within its
   // process: IDs restart in each process ncu profiles.
-  size_t launch(size_t line, const std::string& process, int64_t id, const std::string& kernel) {
+  size_t launch_index(size_t line_index, const std::string& process, int64_t id, const std::string& kernel) {
     auto [it, fresh] = by_key_.try_emplace({process, id}, out_.launches.size());
     if (fresh) out_.launches.push_back({id, process, kernel, {}});
     const NcuLaunch& l = out_.launches[it->second];
     if (l.kernel != kernel)
-      refuse(line, describe(l) + " names the kernel " + l.kernel + " above and " + kernel +
-                       " here: two exports in one file?");
+      refuse(line_index, describe(l) + " names the kernel " + l.kernel + " above and " + kernel +
+                             " here: two exports in one file?");
     return it->second;
   }
 
@@ -249,13 +253,13 @@ class NcuCsvReader {
   // for counter names: the details page's display labels may recur in two
   // sections with other units ("Memory Throughput": % under Speed Of Light,
   // byte/s under Memory Workload Analysis), and the first is kept.
-  void add_value(size_t line, size_t li, const std::string& metric, const std::string& unit,
+  void add_value(size_t line_index, size_t li, const std::string& metric, const std::string& unit,
                  const std::string& value) {
     if (keep_ && !keep_->count(metric)) return;
-    const bool counter = metric.find("__") != std::string::npos;
+    const bool counter = is_counter_name(metric);
     const auto [it, fresh] = seen_.try_emplace({li, metric}, unit + '\n' + value);
     if (!fresh && counter && it->second != unit + '\n' + value)
-      refuse(line,
+      refuse(line_index,
              describe(out_.launches[li]) + " has a second value of " + metric + ": two exports in one file?");
     if (!fresh || value.empty() || value == "n/a") return;
     double v = 0;
@@ -268,7 +272,7 @@ class NcuCsvReader {
     // the raw page's launch__/device__ columns are attributes, not counters.
     const bool attribute = metric.rfind("launch__", 0) == 0 || metric.rfind("device__", 0) == 0;
     if (v < 0 && !attribute && classify_metric(metric) != MetricClass::info)
-      refuse(line, metric + " is " + value + ": a count or a byte total cannot be negative");
+      refuse(line_index, metric + " is " + value + ": a count or a byte total cannot be negative");
     out_.launches[li].metrics[metric] = v * scale;
   }
 
@@ -280,9 +284,9 @@ class NcuCsvReader {
     ++sk.values;
   }
 
-  // Line i, after the first header: another header, the raw page's units row,
+  // Line `line_index`, after the first header: another header, the raw page's units row,
   // a launch's row, or a line that is not ncu's.
-  void read_line(size_t i, std::string_view line) {
+  void read_line(size_t line_index, std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     // ncu quotes every field: any other line is the application's output or
     // ncu's "==PROF==" lines, even one with as many commas as the header and a
@@ -295,7 +299,7 @@ class NcuCsvReader {
       return;
     }
     std::string why(split_csv_line(line, row_));
-    if (why.empty() && is_header(row_)) return use_header(i, row_);
+    if (why.empty() && is_header(row_)) return use_header(line_index, row_);
     // ncu 2025.3's details page: a metric row with no rule ends after its
     // value with one empty field, short of the header's rule columns.
     const bool ruleless = why.empty() && details_ && c_rule_ > c_value_ &&
@@ -308,7 +312,7 @@ class NcuCsvReader {
     if (!why.empty()) {
       // ncu's row, but not whole: refused, never dropped (it may be the launch that differs).
       const bool cut = from_ > text_.size();  // the last line, with no line break after it
-      refuse(i, why + (cut ? ": the file ends mid-row (a truncated export?)" : ""));
+      refuse(line_index, why + (cut ? ": the file ends mid-row (a truncated export?)" : ""));
     }
     int64_t id = 0;
     if (!id_of(row_[0], id)) {
@@ -318,17 +322,18 @@ class NcuCsvReader {
         return;
       }
       // Dropped, it would leave its launch out unseen (and the comparison with it).
-      refuse(i, "the ID '" + row_[0] + "' is not a launch's index (a whole number)" +
-                    (details_ ? "" : " nor the raw page's units row, under the header"));
+      refuse(line_index, "the ID '" + row_[0] + "' is not a launch's index (a whole number)" +
+                             (details_ ? "" : " nor the raw page's units row, under the header"));
     }
-    const size_t li = launch(i, c_process_ >= 0 ? row_[size_t(c_process_)] : "", id, row_[size_t(c_kernel_)]);
+    const size_t li = launch_index(line_index, c_process_ >= 0 ? row_[size_t(c_process_)] : "", id,
+                                   row_[size_t(c_kernel_)]);
     if (details_) {
-      add_value(i, li, row_[size_t(c_metric_)], c_unit_ >= 0 ? row_[size_t(c_unit_)] : "",
+      add_value(line_index, li, row_[size_t(c_metric_)], c_unit_ >= 0 ? row_[size_t(c_unit_)] : "",
                 row_[size_t(c_value_)]);
     } else {
       // Metric columns are CUPTI names ("unit__counter..."); the others describe the launch.
       for (size_t c = 0; c < header_.size(); ++c)
-        if (header_[c].find("__") != std::string::npos) add_value(i, li, header_[c], units_[c], row_[c]);
+        if (is_counter_name(header_[c])) add_value(line_index, li, header_[c], units_[c], row_[c]);
     }
   }
 
