@@ -57,6 +57,11 @@ const std::vector<ContractMetric>& contract_metrics() {
 
 namespace {
 
+// The tolerance sign, '±' in UTF-8 ('+-' is read as it), and the signs a
+// ratio's factor may take: 'x', '×' or '*'.
+constexpr const char* kPlusMinus = "\xC2\xB1";
+bool is_times_sign(const std::string& w) { return w == "x" || w == "\xC3\x97" || w == "*"; }
+
 bool is_fraction_metric(const std::string& m) { return m == "mfu" || m == "hfu" || m == "roof"; }
 // What a fraction metric is a fraction of, for its messages.
 std::string fraction_of(const std::string& m) { return m == "roof" ? "its roofline bound" : "its peak"; }
@@ -257,7 +262,7 @@ class LineParser {
     std::set<std::string> keys;  // a line may give many: no pairwise comparison
     for (size_t i = from + 1; i < words.size(); ++i) {
       const std::string& w = words[i];
-      if (w == "\xC2\xB1" || w == "+-" || w.rfind("\xC2\xB1", 0) == 0 || w.rfind("+-", 0) == 0)
+      if (w == kPlusMinus || w == "+-" || w.rfind(kPlusMinus, 0) == 0 || w.rfind("+-", 0) == 0)
         fail("a ratio takes no tolerance ('" + w + "'): its factor is the bound");
       const size_t eq = w.find('=');
       if (eq == std::string::npos || eq == 0)
@@ -300,13 +305,13 @@ class LineParser {
       } else if (c == '>' || c == '<' || c == '=') {
         push(std::string(1, c), i);
         ++i;
-      } else if (s.compare(i, 2, "\xC2\xB1") == 0 || s.compare(i, 2, "+-") == 0) {
-        push("\xC2\xB1", i);
+      } else if (s.compare(i, 2, kPlusMinus) == 0 || s.compare(i, 2, "+-") == 0) {
+        push(kPlusMinus, i);
         i += 2;
       } else {
         size_t j = i;
-        while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '>' && s[j] != '<' &&
-               s[j] != '=' && s.compare(j, 2, "\xC2\xB1") != 0)
+        while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '>' && s[j] != '<' && s[j] != '=' &&
+               s.compare(j, 2, kPlusMinus) != 0)
           ++j;
         push(s.substr(i, j - i), i);
         i = j;
@@ -509,8 +514,7 @@ class LineParser {
   void right_side_is_a_value(const std::vector<std::string>& t) const {
     if (t[1] == "=" && (t[2] == ">" || t[2] == "<"))
       fail("'=" + t[2] + "' is written '" + t[2] + "='");
-    if (t[2] == ">=" || t[2] == "<=" || t[2] == ">" || t[2] == "<" || t[2] == "=" ||
-        t[2] == "\xC2\xB1")
+    if (t[2] == ">=" || t[2] == "<=" || t[2] == ">" || t[2] == "<" || t[2] == "=" || t[2] == kPlusMinus)
       fail("expected a number or a metric after '" + t[1] + "', got '" + t[2] + "'");
     std::string lower = t[2];
     for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -532,15 +536,14 @@ class LineParser {
     // A unit may stand apart: "4 TB/s" as "4TB/s". A time or a bandwidth
     // takes the word after its number as its unit, so that an unknown one
     // ("4 PB/s") is named as such.
-    const bool word_after = i < t.size() && t[i] != "x" && t[i] != "\xC3\x97" && t[i] != "*" &&
-                            t[i] != "\xC2\xB1";
+    const bool word_after = i < t.size() && !is_times_sign(t[i]) && t[i] != kPlusMinus;
     const bool bare = value_and_unit(t[2]).second.empty();
     const bool unit_apart =
         word_after && (is_unit(t[i]) || (bare && (c.metric == "time" || c.metric == "bandwidth")));
     const std::string written = unit_apart ? t[2] + t[i] : t[2];
     if (unit_apart) ++i;
     c.kind = ContractKind::value;
-    if (i < t.size() && (t[i] == "x" || t[i] == "\xC3\x97" || t[i] == "*")) {
+    if (i < t.size() && is_times_sign(t[i])) {
       // A factor is a plain number whatever the metric: the reference's
       // value carries the unit, so `mfu >= 1.2 x REF` is not a fraction
       // over 1 and `time <= 2ms x REF` is no factor at all.
@@ -571,7 +574,7 @@ class LineParser {
 
   // An optional '± PCT%' at t[i] (only with '='); `i` moves past it.
   void tolerance_after(Contract& c, const std::vector<std::string>& t, size_t& i) const {
-    if (i >= t.size() || t[i] != "\xC2\xB1") return;
+    if (i >= t.size() || t[i] != kPlusMinus) return;
     if (c.op != CmpOp::eq) fail("a tolerance '±' needs '=' (e.g. hw_flops = model_flops ± 0.1%)");
     if (i + 1 >= t.size()) fail("expected a tolerance after '±' (e.g. 0.1%)");
     const bool unit_apart = i + 2 < t.size() && t[i + 2] == "%";
@@ -598,7 +601,7 @@ bool compare(double a, CmpOp op, double b, double tol) {
 }
 
 std::string tol_text(const Contract& c) {
-  return c.tolerance > 0 ? " \xC2\xB1 " + fmt_num(c.tolerance * 100) + "%" : "";
+  return c.tolerance > 0 ? " " + std::string(kPlusMinus) + " " + fmt_num(c.tolerance * 100) + "%" : "";
 }
 
 Shape sorted(Shape s) {
@@ -700,13 +703,18 @@ std::string expected(const Contract& c, bool passed, const std::string& bound) {
   return passed ? std::string() : std::string(", expected ") + to_string(c.op) + " " + bound;
 }
 
+// A ratio's reference: the run, or why there is none, and how to name it.
+struct Reference {
+  const RunRecord* run = nullptr;
+  std::string label;  // its id and the shape it was looked for with
+  std::string why;    // without a run
+};
+
 // A ratio's reference run: the subject's shape with the contract's
-// overrides, and the reference id; exactly one must exist (else `detail`
-// says why, and the result is null). A reference of other shape parameters
-// (memory.softmax against memory.copy) has none of the subject's: the values
-// given then select it, as a selector does.
-const RunRecord* find_reference(const Contract& c, const RunRecord& r, References* refs, std::string& label,
-                                std::string& detail) {
+// overrides, and the reference id; exactly one must exist. A reference of
+// other shape parameters (memory.softmax against memory.copy) has none of the
+// subject's: the values given then select it, as a selector does.
+Reference find_reference(const Contract& c, const RunRecord& r, References* refs) {
   Shape want = r.shape;
   std::map<std::string, size_t> index;  // key -> its place in want: overrides may be many
   for (size_t i = 0; i < want.size(); ++i) index.emplace(want[i].first, i);
@@ -722,19 +730,27 @@ const RunRecord* find_reference(const Contract& c, const RunRecord& r, Reference
     want = c.reference.shape;
     found = &refs->selected(c.reference);
   }
-  label = RunSelector{c.reference.id, want}.label();
-  if (found->size() == 1) return found->front();
-  detail = found->empty() ? "no reference run " + label + " in the results file"
-                          : "the reference " + label + " matches " + std::to_string(found->size()) + " runs" +
-                                reference_hint(*found);
-  return nullptr;
+  Reference ref;
+  ref.label = RunSelector{c.reference.id, want}.label();
+  if (found->size() == 1)
+    ref.run = found->front();
+  else
+    ref.why = found->empty() ? "no reference run " + ref.label + " in the results file"
+                             : "the reference " + ref.label + " matches " + std::to_string(found->size()) +
+                                   " runs" + reference_hint(*found);
+  return ref;
 }
 
 ContractResult evaluate_ratio(const Contract& c, const RunRecord& r, double lhs, References* refs) {
   ContractResult res;
-  std::string ref_label, why;
-  const RunRecord* ref = find_reference(c, r, refs, ref_label, res.detail);
-  if (!ref) return res;
+  const Reference reference = find_reference(c, r, refs);
+  const RunRecord* ref = reference.run;
+  const std::string& ref_label = reference.label;
+  if (!ref) {
+    res.detail = reference.why;
+    return res;
+  }
+  std::string why;
   const auto rv = metric_value(*ref, c.metric, why);
   if (!rv) {
     res.detail = "reference " + ref_label + ": " + why;
@@ -757,33 +773,49 @@ ContractResult evaluate_ratio(const Contract& c, const RunRecord& r, double lhs,
   return res;
 }
 
-ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs) {
+// `metric OP number [± tol]`.
+ContractResult evaluate_value(const Contract& c, double lhs) {
+  ContractResult res;
+  res.passed = compare(lhs, c.op, c.value, c.tolerance);
+  const int digits = digits_apart(c.metric, lhs, c.value);
+  const std::string bound = fmt_value(c.metric, c.value, digits) + tol_text(c);
+  res.detail = shown(c, lhs, res.passed, digits, c.value, bound) + expected(c, res.passed, bound);
+  return res;
+}
+
+// `metric OP metric [± tol]`, both of the run.
+ContractResult evaluate_metrics(const Contract& c, const RunRecord& r, double lhs) {
   ContractResult res;
   std::string why;
-  const bool fixed = c.kind == ContractKind::validation || c.kind == ContractKind::bound;
-  const auto lhs = fixed ? std::nullopt : metric_value(r, c.metric, why);
-  if (fixed) {
-    res = evaluate_fixed(c, r);
-  } else if (!lhs) {
+  const auto rhs = metric_value(r, c.rhs_metric, why);
+  if (!rhs) {
     res.detail = why;
-  } else if (c.kind == ContractKind::value) {
-    res.passed = compare(*lhs, c.op, c.value, c.tolerance);
-    const int digits = digits_apart(c.metric, *lhs, c.value);
-    const std::string bound = fmt_value(c.metric, c.value, digits) + tol_text(c);
-    res.detail = shown(c, *lhs, res.passed, digits, c.value, bound) + expected(c, res.passed, bound);
-  } else if (c.kind == ContractKind::metrics) {
-    if (const auto rhs = metric_value(r, c.rhs_metric, why); !rhs) {
-      res.detail = why;
-    } else {
-      res.passed = compare(*lhs, c.op, *rhs, c.tolerance);
-      const int digits = digits_apart(c.metric, *lhs, *rhs);  // the same unit: parse checked
-      res.detail = shown(c, *lhs, res.passed, digits, *rhs,
-                         c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
-      if (c.op == CmpOp::eq && *rhs != 0)
-        res.detail += " (differ by " + fmt_num(std::fabs(*lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
-    }
+    return res;
+  }
+  res.passed = compare(lhs, c.op, *rhs, c.tolerance);
+  const int digits = digits_apart(c.metric, lhs, *rhs);  // the same unit: parse checked
+  res.detail = shown(c, lhs, res.passed, digits, *rhs,
+                     c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
+  if (c.op == CmpOp::eq && *rhs != 0)
+    res.detail += " (differ by " + fmt_num(std::fabs(lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
+  return res;
+}
+
+ContractResult evaluate(const Contract& c, const RunRecord& r, References* refs) {
+  ContractResult res;
+  if (c.kind == ContractKind::validation || c.kind == ContractKind::bound) {
+    res = evaluate_fixed(c, r);
   } else {
-    res = evaluate_ratio(c, r, *lhs, refs);
+    std::string why;
+    const auto lhs = metric_value(r, c.metric, why);
+    if (!lhs)
+      res.detail = why;
+    else if (c.kind == ContractKind::value)
+      res = evaluate_value(c, *lhs);
+    else if (c.kind == ContractKind::metrics)
+      res = evaluate_metrics(c, r, *lhs);
+    else
+      res = evaluate_ratio(c, r, *lhs, refs);
   }
   // With its NVTX range: a profile holds one kernel once per range, and each
   // must be its own test case.
