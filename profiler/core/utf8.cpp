@@ -52,4 +52,11 @@ std::string first_columns(const std::string& s, size_t n) {
   return s.substr(0, i);
 }
 
+std::string last_columns(const std::string& s, size_t n) {
+  const size_t cols = text_columns(s);
+  if (n >= cols) return s;
+  const std::string head = first_columns(s, cols - n);
+  return s.substr(head.size());
+}
+
 }  // namespace flopscope

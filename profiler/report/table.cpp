@@ -41,14 +41,6 @@ static const char* ansi(Color c) {
   return "";
 }
 
-// The last `n` characters of UTF-8 text `s`, never cutting one in two.
-static std::string last_columns(const std::string& s, size_t n) {
-  const size_t cols = text_columns(s);
-  if (n >= cols) return s;
-  const std::string head = first_columns(s, cols - n);
-  return s.substr(head.size());
-}
-
 // Text cut to `w` columns ends in ".."; with `keep_end` it keeps its end too,
 // with ".." between.
 static std::string fit(const std::string& s, size_t w, Align a, bool keep_end) {

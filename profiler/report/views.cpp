@@ -24,10 +24,6 @@ bool forbidden_in_markup(uint32_t cp) {
   return (cp & 0xFFFE) == 0xFFFE;
 }
 
-// The bidi overrides and isolates (U+202A..U+202E, U+2066..U+2069): one in a
-// kernel name reorders what follows it, the figures beside it too ("76.8%"
-// read as "8.67%"); terminal_text and Markdown replace them as well.
-bool reorders_text(uint32_t cp) { return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069); }
 }  // namespace
 
 std::string html_escape(const std::string& text) {

@@ -3,6 +3,7 @@
 /// results files are UTF-8 (the reader checks), and every cut, count or escape
 /// of them goes through these so that no character is split in two.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace flopscope {
@@ -29,10 +30,17 @@ inline size_t character_start_at_or_after(const std::string& s, size_t n) {
   return n;
 }
 
+/// The bidi overrides and isolates (U+202A..U+202E, U+2066..U+2069): one in a
+/// kernel name reorders what follows it, the figures beside it too ("76.8%"
+/// read as "8.67%"). Every view replaces them.
+inline bool reorders_text(uint32_t code_point) {
+  return (code_point >= 0x202A && code_point <= 0x202E) || (code_point >= 0x2066 && code_point <= 0x2069);
+}
+
 /// The bytes of a character at `i` that must not reach a terminal as is, or
 /// 0: an ASCII control or DEL (1), a C1 control U+0080..U+009F, an 8-bit CSI
-/// among them (2), or a bidi override or isolate U+202A..U+202E,
-/// U+2066..U+2069, which reorders what follows (3). Shared by error messages
+/// among them (2), or one of reorders_text's code points, as its three UTF-8
+/// bytes E2 80 AA..AE and E2 81 A6..A9 (3). Shared by error messages
 /// (flopscope/error.h) and the reports' terminal, CSV and Markdown text.
 inline size_t unsafe_char_length(const std::string& s, size_t i) {
   auto byte = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
@@ -49,11 +57,13 @@ inline size_t unsafe_char_length(const std::string& s, size_t i) {
 /// recommends) replaced by U+FFFD: what may go into JSON, XML or a terminal.
 std::string valid_utf8(const std::string& text);
 
-/// Terminal columns of UTF-8 text: one per character (a wide CJK character
-/// counts as one, close enough for alignment).
+/// Terminal columns of UTF-8 text, taken as one per character (a wide CJK
+/// character counts as one, close enough for alignment).
 size_t text_columns(const std::string& s);
 
-/// The first `n` characters of UTF-8 text `s`, never cutting one in two.
+/// The first `n` columns (characters) of UTF-8 text `s`, never cutting one in two.
 std::string first_columns(const std::string& s, size_t n);
+/// The last `n` columns (characters) of UTF-8 text `s`, never cutting one in two.
+std::string last_columns(const std::string& s, size_t n);
 
 }  // namespace flopscope
