@@ -164,11 +164,11 @@ void add_status_notes(ProfileOutcome& o, const InjectStatus& s, const std::strin
     // "flopscope-inject: ...", went to the application's stderr).
     o.notes.push_back(who(s) + ": the injection library could not start (its message is above): nothing of it "
                       "was profiled");
-    if (collection_exit == 0) collection_exit = 1;
+    if (collection_exit == 0) collection_exit = exit_code_for(ErrorKind::failure);
   }
   if (!s.counters_note.empty()) {
     o.notes.push_back(who(s) + ": hardware counters: " + s.counters_note);
-    if (s.counters_fatal && collection_exit == 0) collection_exit = 3;
+    if (s.counters_fatal && collection_exit == 0) collection_exit = exit_code_for(ErrorKind::no_gpu);
   }
   const bool signalled = s.state.rfind("signal ", 0) == 0;
   // Still running first: a process that handled a signal and went on was

@@ -265,7 +265,7 @@ std::vector<std::string> tensor_types_of(const std::vector<Planned>& runs) {
 
 // What went wrong over a bench's runs, for its summary and exit code.
 struct BenchTally {
-  std::vector<std::string> failed, crashed;  // validation failed; did not run or did not finish
+  std::vector<std::string> failed, not_run;  // validation failed; did not run, or not to the end
   bool rest_failed = false;     // the new process reported a failure of its own
   bool stopped_no_gpu = false;  // the GPU or its counters became unusable after some runs
 };
@@ -292,13 +292,13 @@ int report_bench(const BenchCliOptions& o, const ResultsDoc& doc, BenchCounters&
                  "flopscope: error: no counter file written: this device's counters cannot be read "
                  "(see the notes above)\n");
   // A resumed process leaves the summary to the first one, which has every run.
-  if (!tally.crashed.empty() && !o.resumed)
+  if (!tally.not_run.empty() && !o.resumed)
     std::fprintf(stderr, "flopscope: error: failed to run (not in the results): %s\n",
-                 joined(tally.crashed).c_str());
+                 joined(tally.not_run).c_str());
   if (!tally.failed.empty() && !o.resumed)
     std::fprintf(stderr, "flopscope: error: validation failed for %s\n", joined(tally.failed).c_str());
   if (tally.stopped_no_gpu) return kNoGpu;
-  if (!tally.failed.empty() || !tally.crashed.empty() || tally.rest_failed) return kFailure;
+  if (!tally.failed.empty() || !tally.not_run.empty() || tally.rest_failed) return kFailure;
   return counters_lost ? kNoGpu : kOk;
 }
 
@@ -372,7 +372,7 @@ int run_bench(const BenchCliOptions& o) {
       doc.runs.push_back(std::move(r));
     }
     for (const Planned& p : rest)  // what the new process did not bring back
-      if (std::find(ran.begin(), ran.end(), p.spec->id()) == ran.end()) tally.crashed.push_back(p.spec->id());
+      if (std::find(ran.begin(), ran.end(), p.spec->id()) == ran.end()) tally.not_run.push_back(p.spec->id());
     if (c.counters) counters.add(*c.counters, "the new process");
     if (c.exit_code != kOk && c.exit_code != kFailure)
       std::fprintf(stderr, "flopscope: error: the new process ended with exit code %d\n", c.exit_code);
@@ -400,9 +400,9 @@ int run_bench(const BenchCliOptions& o) {
       // error; after some, those runs are still reported and written.
       if (e.kind() == ErrorKind::no_gpu && doc.runs.empty()) throw;
       std::fprintf(stderr, "flopscope: error: %s\n", e.what());
-      tally.crashed.push_back(p.spec->id());
+      tally.not_run.push_back(p.spec->id());
       if (e.kind() == ErrorKind::no_gpu) {
-        for (size_t j = i + 1; j < runnable.size(); ++j) tally.crashed.push_back(runnable[j].spec->id());
+        for (size_t j = i + 1; j < runnable.size(); ++j) tally.not_run.push_back(runnable[j].spec->id());
         tally.stopped_no_gpu = true;
         break;
       }
