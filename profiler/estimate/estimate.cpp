@@ -11,16 +11,11 @@
 
 #include "flopscope/error.h"
 #include "flopscope/roofline.h"
+#include "flopscope/table.h"  // fmt_sig
 
 namespace flopscope::estimate {
 
 namespace {
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
 
 // The FFN GEMMs of one FFN (or expert) of hidden size `hidden` on `tokens`
 // tokens, from the project's FFN model.
@@ -257,26 +252,29 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
   (void)m;
   if (in.gpus <= 0) throw_bad_input("--gpus must be at least 1, got " + std::to_string(in.gpus));
   if (in.tokens && !(*in.tokens > 0 && std::isfinite(*in.tokens)))
-    throw_bad_input("--tokens must be positive and finite, got " + num(*in.tokens));
+    throw_bad_input("--tokens must be positive and finite, got " + fmt_sig(*in.tokens, 6));
   if (in.tokens_per_second && !(*in.tokens_per_second > 0 && std::isfinite(*in.tokens_per_second)))
-    throw_bad_input("--tokens-per-second must be positive and finite, got " + num(*in.tokens_per_second));
+    throw_bad_input("--tokens-per-second must be positive and finite, got " +
+                    fmt_sig(*in.tokens_per_second, 6));
   if (in.mfu && !(*in.mfu > 0 && *in.mfu <= 1))
-    throw_bad_input("--mfu must be a fraction in (0, 1] (0.4 = 40%), got " + num(*in.mfu));
+    throw_bad_input("--mfu must be a fraction in (0, 1] (0.4 = 40%), got " + fmt_sig(*in.mfu, 6));
   // Each matched run may read up to 125% (a clock above the datasheet's), and
   // attention counted over every key but timed as the causal work lifts the
   // combination (past each part where attention is large): past 100% the
   // runs' figures are not plausible.
   if (in.measured_mfu && !(*in.measured_mfu > 0 && *in.measured_mfu <= 1))
-    throw_bad_input("--from: the matched runs combine to a measured MFU of " + num(*in.measured_mfu * 100) +
-                    "% for this model, over 100% (attention counts every key while a causal kernel does about half "
-                    "that work, which lifts the combination, past each run's own MFU where attention is large): check "
-                    "those runs' MFU and the peaks they were taken against");
+    throw_bad_input(
+        "--from: the matched runs combine to a measured MFU of " + fmt_sig(*in.measured_mfu * 100, 6) +
+        "% for this model, over 100% (attention counts every key while a causal kernel does about half "
+        "that work, which lifts the combination, past each run's own MFU where attention is large): check "
+        "those runs' MFU and the peaks they were taken against");
   if (!(in.pue >= 1.0 && std::isfinite(in.pue)))
-    throw_bad_input("--pue must be at least 1 (facility energy / IT energy), got " + num(in.pue));
+    throw_bad_input("--pue must be at least 1 (facility energy / IT energy), got " + fmt_sig(in.pue, 6));
   if (in.price_per_gpu_hour && !(*in.price_per_gpu_hour >= 0 && std::isfinite(*in.price_per_gpu_hour)))
-    throw_bad_input("--price-per-gpu-hour must be finite and not negative, got " + num(*in.price_per_gpu_hour));
+    throw_bad_input("--price-per-gpu-hour must be finite and not negative, got " +
+                    fmt_sig(*in.price_per_gpu_hour, 6));
   if (in.gpu_power_w && !(*in.gpu_power_w > 0 && std::isfinite(*in.gpu_power_w)))
-    throw_bad_input("--gpu-power-w must be positive and finite, got " + num(*in.gpu_power_w));
+    throw_bad_input("--gpu-power-w must be positive and finite, got " + fmt_sig(*in.gpu_power_w, 6));
   const bool needs_peak = in.mfu || in.measured_mfu || in.tokens_per_second;
   if (needs_peak && !(peak.flops_per_s > 0))
     throw_bad_input(std::string(in.tokens_per_second ? "--tokens-per-second" : in.mfu ? "--mfu" : "--from") +
@@ -300,15 +298,15 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
     e.mfu = *in.tokens_per_second * f.train / cluster;
     e.hfu = *in.tokens_per_second * f.hardware / cluster;
     if (*e.mfu > 1.0)
-      throw_bad_input("--tokens-per-second " + num(*in.tokens_per_second) + " implies MFU " +
-                      num(*e.mfu * 100) + "% of " + num(cluster / 1e12) +
+      throw_bad_input("--tokens-per-second " + fmt_sig(*in.tokens_per_second, 6) + " implies MFU " +
+                      fmt_sig(*e.mfu * 100, 6) + "% of " + fmt_sig(cluster / 1e12, 6) +
                       " TFLOP/s: give the total over all --gpus, and check the GPU and --dtype");
     // The hardware FLOPs (recompute included) run on the same GPUs: above their
     // peak, the throughput, the peak or --checkpointing is wrong.
     if (*e.hfu > 1.0)
-      throw_bad_input("--tokens-per-second " + num(*in.tokens_per_second) + " implies HFU " +
-                      num(*e.hfu * 100) + "% of " + num(cluster / 1e12) + " TFLOP/s with --checkpointing " +
-                      to_string(in.checkpointing) +
+      throw_bad_input("--tokens-per-second " + fmt_sig(*in.tokens_per_second, 6) + " implies HFU " +
+                      fmt_sig(*e.hfu * 100, 6) + "% of " + fmt_sig(cluster / 1e12, 6) +
+                      " TFLOP/s with --checkpointing " + to_string(in.checkpointing) +
                       ": give the total over all --gpus, and check the GPU, --dtype and --checkpointing");
   }
   if (e.time_to_train_s) {
@@ -577,7 +575,7 @@ MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc&
     // a run the estimate uses is judged (a copy's MFU is 0).
     if (!(*r.derived.mfu > 0) || *r.derived.mfu > kMaxMeasuredMfu)
       throw_bad_input(origin + ": run " + r.id + " " + shape_string(r.shape) + " has MFU " +
-                      num(*r.derived.mfu) + ", outside (0, " + num(kMaxMeasuredMfu) +
+                      fmt_sig(*r.derived.mfu, 6) + ", outside (0, " + fmt_sig(kMaxMeasuredMfu, 6) +
                       "]: the file is damaged or its peak wrong; remeasure, or drop --from and give --mfu");
     u.runs.push_back({r.id, r.family, shape_string(r.shape), *r.derived.mfu});
     auto& best = r.family == "gemm" ? u.gemm_mfu : r.family == "attention" ? u.attention_mfu : u.ffn_mfu;

@@ -15,13 +15,6 @@
 namespace flopscope {
 namespace {
 
-
-std::string num(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
 // Every digit: a whole count as an integer (exact below 2^53), else 17 digits.
 std::string exact_num(double v, bool sign = false) {
   char buf[48];
@@ -120,11 +113,12 @@ std::string delta_text(const WorkDelta& d) {
   // --flops-tolerance 0), or show past its tolerance (6e+08 to 6.3e+08, gated
   // at 5%), is given in full, with the difference.
   // (With slack: 6.3e8 / 6e8 - 1 is 0.050000000000000044 in doubles.)
-  const double shown = std::strtod(num(d.cur).c_str(), nullptr) / std::strtod(num(d.base).c_str(), nullptr) - 1;
-  if (num(d.base) == num(d.cur) || (d.gated && !(std::fabs(shown) > d.tolerance * (1 + 1e-9))))
+  const double shown =
+      std::strtod(fmt_sig(d.cur, 4).c_str(), nullptr) / std::strtod(fmt_sig(d.base, 4).c_str(), nullptr) - 1;
+  if (fmt_sig(d.base, 4) == fmt_sig(d.cur, 4) || (d.gated && !(std::fabs(shown) > d.tolerance * (1 + 1e-9))))
     return d.quantity + " " + rel + " (from " + exact_num(d.base) + " to " + exact_num(d.cur) + ", " +
            exact_num(d.cur - d.base, true) + ")";
-  return d.quantity + " " + rel + " (from " + num(d.base) + " to " + num(d.cur) + ")";
+  return d.quantity + " " + rel + " (from " + fmt_sig(d.base, 4) + " to " + fmt_sig(d.cur, 4) + ")";
 }
 
 std::string work_summary(const RunComparison& r) {

@@ -163,12 +163,6 @@ bool glob_match(const char* pat, const char* s) {
   return *pat == '\0';
 }
 
-std::string fmt_num(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
 // A metric's value as a contract states it, to `digits` significant digits:
 // times and bandwidths with their unit, the one that suits `unit_of` (by
 // default the value itself; a value beside its bound takes the bound's, so
@@ -405,8 +399,8 @@ class LineParser {
     if (metric == "bandwidth" && v != 0)
       fail("a bandwidth needs its unit: write " + w + " GB/s, " + w + " TB/s or " + w + " B/s");
     if (is_fraction_metric(metric) && v > 1)
-      fail(metric + " is a fraction of " + fraction_of(metric) + ", at most 1: for " + fmt_num(v) + " percent write " + fmt_num(v) +
-           "% (" + fmt_num(v / 100) + ")");
+      fail(metric + " is a fraction of " + fraction_of(metric) + ", at most 1: for " + fmt_sig(v, 4) +
+           " percent write " + fmt_sig(v, 4) + "% (" + fmt_sig(v / 100, 4) + ")");
     return v;
   }
 
@@ -601,7 +595,7 @@ bool compare(double a, CmpOp op, double b, double tol) {
 }
 
 std::string tol_text(const Contract& c) {
-  return c.tolerance > 0 ? " " + std::string(kPlusMinus) + " " + fmt_num(c.tolerance * 100) + "%" : "";
+  return c.tolerance > 0 ? " " + std::string(kPlusMinus) + " " + fmt_sig(c.tolerance * 100, 4) + "%" : "";
 }
 
 Shape sorted(Shape s) {
@@ -677,16 +671,18 @@ ContractResult evaluate_fixed(const Contract& c, const RunRecord& r) {
   if (c.kind == ContractKind::validation) {
     res.passed = r.validation && r.validation->passed;
     res.detail = !r.validation ? "not validated (was it run with --no-validate?)"
-                 : res.passed  ? "validation passed (max rel err " + fmt_num(r.validation->max_rel_err) + ")"
-                               : "validation FAILED: max rel err " + fmt_num(r.validation->max_rel_err) +
-                                    " > tolerance " + fmt_num(r.validation->tolerance);
+                 : res.passed
+                     ? "validation passed (max rel err " + fmt_sig(r.validation->max_rel_err, 4) + ")"
+                     : "validation FAILED: max rel err " + fmt_sig(r.validation->max_rel_err, 4) +
+                           " > tolerance " + fmt_sig(r.validation->tolerance, 4);
     return res;
   }
   res.passed = r.derived.bound == c.bound;
   res.detail = r.derived.bound == "unknown"
                    ? "bound unknown (" + no_roofline_why(r) + ")"
-                   : r.derived.bound + "-bound (AI " + fmt_num(r.derived.ai_dram_hw.value_or(r.derived.ai_dram)) +
-                         " FLOP/B)" + (res.passed ? "" : ", expected " + c.bound + "-bound");
+                   : r.derived.bound + "-bound (AI " +
+                         fmt_sig(r.derived.ai_dram_hw.value_or(r.derived.ai_dram), 4) + " FLOP/B)" +
+                         (res.passed ? "" : ", expected " + c.bound + "-bound");
   return res;
 }
 
@@ -759,17 +755,17 @@ ContractResult evaluate_ratio(const Contract& c, const RunRecord& r, double lhs,
   // A bound of 0 (the reference's model FLOPs were 0) holds for any
   // `tflops >=`: it would pass without measuring anything.
   if (!(*rv > 0) || !std::isfinite(*rv)) {
-    res.detail = "reference " + ref_label + ": its " + c.metric + " is " + fmt_num(*rv) +
+    res.detail = "reference " + ref_label + ": its " + c.metric + " is " + fmt_sig(*rv, 4) +
                  ", so no ratio can be taken";
     return res;
   }
   res.passed = compare(lhs, c.op, c.value * *rv, 0);
   const int digits = digits_apart(c.metric, lhs, c.value * *rv);
   res.detail = shown(c, lhs, res.passed, digits, c.value * *rv,
-                     fmt_num(c.value) + " x " + fmt_value(c.metric, *rv) + " (" + c.reference.id +
+                     fmt_sig(c.value, 4) + " x " + fmt_value(c.metric, *rv) + " (" + c.reference.id +
                          ") = " + fmt_value(c.metric, c.value * *rv, digits)) +
-               "; ratio " + fmt_num(lhs / *rv) + (ref == &r ? " (the run is its own reference)" : "") +
-               expected(c, res.passed, fmt_num(c.value));
+               "; ratio " + fmt_sig(lhs / *rv, 4) + (ref == &r ? " (the run is its own reference)" : "") +
+               expected(c, res.passed, fmt_sig(c.value, 4));
   return res;
 }
 
@@ -797,7 +793,7 @@ ContractResult evaluate_metrics(const Contract& c, const RunRecord& r, double lh
   res.detail = shown(c, lhs, res.passed, digits, *rhs,
                      c.rhs_metric + " " + fmt_value(c.rhs_metric, *rhs, digits) + tol_text(c));
   if (c.op == CmpOp::eq && *rhs != 0)
-    res.detail += " (differ by " + fmt_num(std::fabs(lhs - *rhs) / std::fabs(*rhs) * 100) + "%)";
+    res.detail += " (differ by " + fmt_sig(std::fabs(lhs - *rhs) / std::fabs(*rhs) * 100, 4) + "%)";
   return res;
 }
 

@@ -70,13 +70,6 @@ struct Pool {
   }
 };
 
-/// 7 significant digits: enough to see an exact count match.
-std::string fmt_value(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.7g", v);
-  return buf;
-}
-
 double rel_diff(double flopscope, double ncu) {
   if (ncu == 0) return flopscope == 0 ? 0 : INFINITY;
   return std::fabs(flopscope - ncu) / std::fabs(ncu);
@@ -279,7 +272,7 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
       const std::string diff = std::isinf(row.rel_diff) ? std::string("inf")
                                : info                     ? fmt_fixed(100 * row.rel_diff, 3) + "%"
                                                           : fmt_percent_apart(row.rel_diff, tol, 3);
-      t.add_row({one_line(row.metric), fmt_value(row.flopscope), fmt_value(row.ncu), diff,
+      t.add_row({one_line(row.metric), fmt_sig(row.flopscope, 7), fmt_sig(row.ncu, 7), diff,
                  info ? std::string("-") : fmt_percent_given(tol),
                  info ? std::string("info") : (row.ok ? std::string("ok") : std::string("DIFFERS"))});
     }

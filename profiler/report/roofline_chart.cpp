@@ -34,15 +34,9 @@ std::string num(double v) {
   return buf;
 }
 
-std::string sig(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
 // A roof's value: fixed decimals from 1 up, else three significant digits (a
 // 1 MB/s roof read "0.00 TB/s", an L40's 0.864 TB/s "0.86").
-std::string roof_value(double v, int decimals) { return v >= 1 ? fmt_fixed(v, decimals) : sig(v); }
+std::string roof_value(double v, int decimals) { return v >= 1 ? fmt_fixed(v, decimals) : fmt_sig(v, 3); }
 
 double decade_floor(double v) { return std::pow(10.0, std::floor(std::log10(v))); }
 double decade_ceil(double v) { return std::pow(10.0, std::ceil(std::log10(v))); }
@@ -680,9 +674,10 @@ void draw_points(std::ostream& o, const RooflineChart& c) {
     o << "<g class=\"pt\" data-run=\"" << p.run << "\" data-basis=\"" << (p.hardware ? "hardware" : "model")
       << "\" data-level=\"" << p.level << "\"><title>" << html_escape(p.id);
     if (!p.name.empty()) o << "\n" << html_escape(p.name);
-    o << "\n" << (p.hardware ? "hardware-counted" : "model") << ": " << sig(p.intensity) << " FLOP/byte"
-      << (level ? " of " + short_level + " traffic" : std::string()) << ", " << sig(p.tflops) << " TFLOP/s, "
-      << html_escape(p.precision) << ", " << html_escape(p.bound) << "-bound (DRAM)</title>";
+    o << "\n"
+      << (p.hardware ? "hardware-counted" : "model") << ": " << fmt_sig(p.intensity, 3) << " FLOP/byte"
+      << (level ? " of " + short_level + " traffic" : std::string()) << ", " << fmt_sig(p.tflops, 3)
+      << " TFLOP/s, " << html_escape(p.precision) << ", " << html_escape(p.bound) << "-bound (DRAM)</title>";
     if (level)
       o << marker_svg(p.marker, p.x, p.y, p.color, false, 3.2) << "<text x=\"" << num(p.x + 5) << "\" y=\""
         << num(p.y - 4) << "\" font-size=\"8.5\" fill=\"" << p.color << "\">" << short_level << "</text>";

@@ -141,6 +141,12 @@ std::string fmt_fixed(double v, int decimals) {
   return buf;
 }
 
+std::string fmt_sig(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
 std::string fmt_fixed(const std::optional<double>& v, int decimals) {
   return v ? fmt_fixed(*v, decimals) : "-";
 }

@@ -125,14 +125,9 @@ void print_progress_done(const RunRecord& r) {
   if (r.validation) {
     // Two significant digits: two decimals read "rel 0.00" for every error
     // under 0.005, a failing FP32 run's 3e-5 included.
-    auto sig2 = [](double v) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.2g", v);
-      return std::string(buf);
-    };
     const Validation& v = *r.validation;
-    valid = std::string(v.passed ? "valid" : "INVALID") + " (rel " + sig2(v.rel_l2_err) + ", worst element " +
-            sig2(v.max_rel_err) + ", tolerance " + sig2(v.tolerance) + ")";
+    valid = std::string(v.passed ? "valid" : "INVALID") + " (rel " + fmt_sig(v.rel_l2_err, 2) +
+            ", worst element " + fmt_sig(v.max_rel_err, 2) + ", tolerance " + fmt_sig(v.tolerance, 2) + ")";
   }
   // What NVML saw hold the clocks down while the repetitions ran (power cap,
   // thermal...), with the power drawn: a reason for a slow median.
@@ -148,14 +143,6 @@ void print_progress_done(const RunRecord& r) {
                                : fmt_fixed(r.model.bytes / r.time_s.median / 1e9, 0) + " GB/s";
   std::fprintf(stderr, "    %s median, %s, %s%s\n", fmt_time(r.time_s.median).c_str(), rate.c_str(), valid.c_str(),
                held.c_str());
-}
-
-
-/// %.17g: a --min-time passed on keeps its exact value.
-std::string exact_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
 }
 
 /// What the new process measured after this one's CUDA context was lost.
@@ -177,9 +164,13 @@ Continued continue_in_new_process(const BenchCliOptions& o, const std::vector<Pl
   std::string ids;
   for (const Planned& p : rest) ids += (ids.empty() ? "" : ",") + p.spec->id();
   const std::string out = (dir / "rest.json").string(), counters = (dir / "rest.fscounters").string();
-  std::vector<std::string> args{"bench",    "--resumed", "--ids", ids,  "--min-time",
-                                exact_number(o.min_time_s), "--device", std::to_string(o.device),
-                                "--metrics", o.metrics,   "--out",    out, "--numbered-from", std::to_string(numbered)};
+  std::vector<std::string> args{"bench",           "--resumed",
+                                "--ids",           ids,
+                                "--min-time",      fmt_sig(o.min_time_s, 17),
+                                "--device",        std::to_string(o.device),
+                                "--metrics",       o.metrics,
+                                "--out",           out,
+                                "--numbered-from", std::to_string(numbered)};
   if (!o.shape.empty()) args.insert(args.end(), {"--shape", o.shape});
   if (o.reps) args.insert(args.end(), {"--reps", std::to_string(*o.reps)});
   if (o.warmup) args.insert(args.end(), {"--warmup", std::to_string(*o.warmup)});

@@ -51,14 +51,6 @@ Precision precision_for(const std::string& flag, const std::string& s) {
                   "such as bf16_tensor");
 }
 
-// A number as the user gave it, for an error: 15 significant digits, so a
-// value just out of range does not print as the bound it broke.
-std::string given(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.15g", v);
-  return buf;
-}
-
 /// --model-flops-out: one training step's model FLOPs, by part, for each --nvtx
 /// range, as `crosscheck --model-flops` reads them (docs/estimate.md).
 void write_step_model_flops(const EstimateOptions& o, const ModelConfig& model, Checkpointing ckpt) {
@@ -147,7 +139,8 @@ Peak resolve_peak(const EstimateOptions& o, const Precision& prec, const std::op
   if (o.o_peak.count()) {
     // From a GFLOP/s: below it the roofline's figures underflow to 0 ("ridge 0").
     if (!(o.peak_tflops >= 1e-3 && o.peak_tflops <= 1e6))
-      throw_bad_input("--peak-tflops must be from 0.001 to 1e6 (TFLOP/s per GPU), got " + given(o.peak_tflops));
+      throw_bad_input("--peak-tflops must be from 0.001 to 1e6 (TFLOP/s per GPU), got " +
+                      fmt_sig(o.peak_tflops, 15));
     peak.flops_per_s = o.peak_tflops * 1e12;
     peak.source = "--peak-tflops";
   }

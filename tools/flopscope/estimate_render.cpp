@@ -79,9 +79,7 @@ std::string pct(double f) {
 std::string amount(double v) {
   if (std::fabs(v) >= 1e9) return sci(v);  // as scaled(): digits past a billion are unreadable
   if (std::fabs(v) >= 100) return fixed(v, 0);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
+  return fmt_sig(v, 3);
 }
 
 struct Section {

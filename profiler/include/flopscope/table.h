@@ -53,6 +53,9 @@ class Table {
 
 /// Number formatting shared by every reporter.
 std::string fmt_fixed(double v, int decimals);
+/// `digits` significant digits, as %g writes them: fmt_sig(0.0268, 3) is
+/// "0.0268", fmt_sig(1.5e20, 4) "1.5e+20"; 17 digits give a double back exactly.
+std::string fmt_sig(double v, int digits);
 /// An optional value as a table cell: fixed, or "-" when there is none.
 std::string fmt_fixed(const std::optional<double>& v, int decimals);
 /// A fraction as a percent with `decimals` decimals, more where needed so that
