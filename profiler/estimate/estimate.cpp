@@ -464,7 +464,8 @@ void set_inference_bytes(InferenceEstimate& r, const ModelConfig& m, const Infer
 }
 
 // One decode step of `b` sequences at the context, on the roofline when the
-// peak and the bandwidth are known.
+// peak and the bandwidth are known (r.ridge set). Reads the FLOPs and the KV
+// cache `r` already holds: estimate_inference sets them first.
 DecodePoint decode_point(const InferenceEstimate& r, const ModelConfig& m, const InferenceInputs& in,
                          const Peak& peak, int64_t b) {
   DecodePoint p;

@@ -337,9 +337,12 @@ ReconRow recon_counts(const RunRecord& r, size_t run) {
   return row;
 }
 
+// Whether the counters split the run's FLOPs by pipe (tensor, CUDA cores).
+bool split_by_pipe(const ReconRow& row) { return !row.hw_by_pipe.empty(); }
+
 // Work on a pipe other than the one the run is judged against.
 void add_pipe_reasons(ReconRow& row, const RunRecord& r) {
-  const bool split = !row.hw_by_pipe.empty();
+  const bool split = split_by_pipe(row);
   const bool want_tensor = is_tensor_key(r.precision);
   if (split && want_tensor && row.hw_tensor == 0 && row.hw_cuda_core > 0)
     row.reasons.push_back("wrong pipe: no tensor-core FLOPs were counted; the work ran on CUDA "
@@ -365,11 +368,10 @@ void add_pipe_reasons(ReconRow& row, const RunRecord& r) {
                           " FLOPs ran on tensor cores though the run is judged as " + r.precision);
 }
 
-// Model parts: "matmul" (`matmul_flops`) is tensor-core work, the rest
+// Model parts: "matmul" (`m` FLOPs) is tensor-core work, the rest
 // (softmax, activation, ...) is element-wise work on CUDA cores; each set
 // against its pipe's count.
-void add_part_reasons(ReconRow& row, const RunRecord& r, double matmul_flops) {
-  const double m = matmul_flops;
+void add_part_reasons(ReconRow& row, const RunRecord& r, double m) {
   double other = 0;
   std::string other_names;
   bool softmax = false;
@@ -416,7 +418,7 @@ void add_total_reasons(ReconRow& row, const RunRecord& r) {
   const std::string what = "hardware counted " + pct_words(diff) +
                            (diff > 0 ? " more" : " fewer") + " FLOPs than the model";
   auto why = diff > 0 ? extra_work_reasons(r, what) : std::vector<std::string>{};
-  const bool split = !row.hw_by_pipe.empty();
+  const bool split = split_by_pipe(row);
   if (split && is_tensor_key(r.precision) && row.hw_tensor > 0 &&
       row.hw_cuda_core > kReconTolerance * row.hw_flops)
     why.push_back("element-wise work: " + fmt_si(row.hw_cuda_core) +
@@ -441,7 +443,7 @@ std::vector<ReconRow> reconciliation(const ResultsDoc& doc) {
                             "hardware counted " + fmt_si(row.hw_flops));
     } else if (!row.agree) {
       const auto mm = r.model.flops_by_part.find("matmul");
-      if (!row.hw_by_pipe.empty() && mm != r.model.flops_by_part.end() && is_tensor_key(r.precision))
+      if (split_by_pipe(row) && mm != r.model.flops_by_part.end() && is_tensor_key(r.precision))
         add_part_reasons(row, r, mm->second);
       else
         add_total_reasons(row, r);
