@@ -309,6 +309,14 @@ TEST(Format, Numbers) {
   EXPECT_EQ(fmt_fixed(1e300, 2), "1e+300");
   EXPECT_EQ(fmt_fixed(-2.5e15, 1), "-2.5e+15");
   EXPECT_EQ(fmt_fixed(774.3, 2), "774.30");
+  EXPECT_EQ(fmt_fixed(std::optional<double>(), 2), "-");  // a table's empty cell
+  EXPECT_EQ(fmt_sig(0.026891999999999999, 3), "0.0269");
+  EXPECT_EQ(fmt_sig(1.5e20, 4), "1.5e+20");
+  EXPECT_EQ(std::stod(fmt_sig(0.1 + 0.2, 17)), 0.1 + 0.2);  // 17 digits give the double back
+  EXPECT_EQ(fmt_percent_cell(0.837), "83.7");
+  EXPECT_EQ(fmt_percent_cell(std::nullopt), "-");
+  EXPECT_EQ(fmt_times(1.874), "1.87x");
+  EXPECT_EQ(fmt_times(std::nullopt), "-");
   EXPECT_EQ(fmt_time(1.42e-3), "1.420 ms");
   EXPECT_EQ(fmt_time(8.12e-4), "812.0 us");
   EXPECT_EQ(fmt_time(2.1), "2.10 s");
