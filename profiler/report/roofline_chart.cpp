@@ -641,18 +641,26 @@ void draw_roofs(std::ostream& o, const RooflineChart& c) {
     }
   }
   // A white halo under each roof label: where measured and datasheet peaks lie
-  // closer than a label's height, another roof's line may pass behind one.
-  o << "</g>\n<g class=\"roof-labels\" font-size=\"10.5\" stroke=\"#ffffff\" stroke-width=\"3\" "
-       "stroke-linejoin=\"round\" paint-order=\"stroke\">\n";
-  for (const auto& r : c.roofs) {
-    o << "<text x=\"" << num(r.label_x) << "\" y=\"" << num(r.label_y) << "\" fill=\"" << r.color << "\""
-      << (r.faint ? " fill-opacity=\"0.6\"" : "");
+  // closer than a label's height, another roof's line may pass behind one. It
+  // is a copy of the label drawn first, not paint-order="stroke" on the label:
+  // renderers without paint-order (cairosvg, converting a chart to PNG) drew
+  // the white stroke over the text and left every roof label blank.
+  auto placed = [&](const ChartRoof& r) {
+    std::ostringstream t;
+    t << "<text x=\"" << num(r.label_x) << "\" y=\"" << num(r.label_y) << "\"";
     if (r.memory)
-      o << " transform=\"rotate(" << num(r.label_angle) << ' ' << num(r.label_x) << ' ' << num(r.label_y) << ")\"";
+      t << " transform=\"rotate(" << num(r.label_angle) << ' ' << num(r.label_x) << ' ' << num(r.label_y) << ")\"";
     else
-      o << " text-anchor=\"end\"";
-    o << ">" << html_escape(r.label) << "</text>\n";
-  }
+      t << " text-anchor=\"end\"";
+    return t.str();
+  };
+  o << "</g>\n<g class=\"roof-label-halos\" font-size=\"10.5\" fill=\"#ffffff\" stroke=\"#ffffff\" "
+       "stroke-width=\"3\" stroke-linejoin=\"round\" aria-hidden=\"true\">\n";
+  for (const auto& r : c.roofs) o << placed(r) << ">" << html_escape(r.label) << "</text>\n";
+  o << "</g>\n<g class=\"roof-labels\" font-size=\"10.5\">\n";
+  for (const auto& r : c.roofs)
+    o << placed(r) << " fill=\"" << r.color << "\"" << (r.faint ? " fill-opacity=\"0.6\"" : "") << ">"
+      << html_escape(r.label) << "</text>\n";
   o << "</g>\n";
 }
 
