@@ -40,11 +40,9 @@ KernelActivity decode_kernel(const CUpti_ActivityKernel10& k) {
   return a;
 }
 
-// Memcpy6 and the peer-to-peer MemcpyPtoP4 (cudaMemcpyPeer) share these fields.
-template <class Record>
-MemcpyActivity decode_copy(const Record& m) {
-  MemcpyActivity a;
-  a.kind = memcpy_kind_name(m.copyKind);
+// The fields copies and memsets share, by the same names in every record.
+template <class Activity, class Record>
+void decode_transfer(Activity& a, const Record& m) {
   a.bytes = m.bytes;
   a.start_ns = m.start;
   a.end_ns = m.end;
@@ -53,6 +51,14 @@ MemcpyActivity decode_copy(const Record& m) {
   a.stream = m.streamId;
   a.correlation = m.correlationId;
   a.graph_id = m.graphId;
+}
+
+// Memcpy6 and the peer-to-peer MemcpyPtoP4 (cudaMemcpyPeer) share these fields.
+template <class Record>
+MemcpyActivity decode_copy(const Record& m) {
+  MemcpyActivity a;
+  a.kind = memcpy_kind_name(m.copyKind);
+  decode_transfer(a, m);
   return a;
 }
 
@@ -64,14 +70,7 @@ MemcpyActivity decode_memcpy(const CUpti_ActivityMemcpy6& m) {
 
 MemsetActivity decode_memset(const CUpti_ActivityMemset4& m) {
   MemsetActivity a;
-  a.bytes = m.bytes;
-  a.start_ns = m.start;
-  a.end_ns = m.end;
-  a.device = m.deviceId;
-  a.context = m.contextId;
-  a.stream = m.streamId;
-  a.correlation = m.correlationId;
-  a.graph_id = m.graphId;
+  decode_transfer(a, m);
   return a;
 }
 
