@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <tuple>
 
 #include "cli_util.h"
 #include "estimate_render.h"
@@ -154,9 +155,9 @@ std::pair<std::optional<double>, std::string> training_tokens(const EstimateOpti
   return {std::nullopt, ""};
 }
 
-TrainingInputs training_inputs(const EstimateOptions& o, const EstimateRun& e) {
+TrainingInputs training_inputs(const EstimateOptions& o, const EstimateRun& e, std::optional<double> tokens) {
   TrainingInputs ti;
-  ti.tokens = training_tokens(o, e.model).first;
+  ti.tokens = tokens;
   if (o.o_tps.count()) ti.tokens_per_second = o.tokens_per_second;
   ti.gpus = o.gpus;
   if (o.o_mfu.count()) ti.mfu = o.mfu;
@@ -207,8 +208,9 @@ int run_estimate(const EstimateOptions& o) {
   e.forward_parts = forward_flops_per_token(e.model, e.model.seq_len, false);
   e.from = o.from;
   if (doc) e.measured = measured_utilization(e.model, *doc, prec.key(), o.from);
-  e.tokens_source = training_tokens(o, e.model).second;
-  e.training_inputs = training_inputs(o, e);
+  std::optional<double> tokens;
+  std::tie(tokens, e.tokens_source) = training_tokens(o, e.model);
+  e.training_inputs = training_inputs(o, e, tokens);
   e.training = estimate_training(e.model, e.token_flops, e.training_inputs, e.peak);
   e.inference = estimate_inference(e.model, inference_inputs(o, prec, kv_prec), e.peak);
   // Only once every input has passed its checks: a refused run writes nothing.
