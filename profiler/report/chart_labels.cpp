@@ -210,19 +210,30 @@ bool segment_crosses(const ChartBox& b, double x0, double y0, double x1, double 
   return true;
 }
 
-/// How many roof lines, flat or sloped, other than `own` cross box `b`.
-size_t roof_lines_crossed(const RooflineChart& c, const ChartBox& b, const ChartRoof& own) {
+/// What the roof lines other than `own` through box `b` cost: a flat one, a
+/// nearby peak's line, strikes the text through (3); a sloped one crosses it
+/// steeply, and the label's halo keeps the text legible (1).
+size_t roof_lines_cost(const RooflineChart& c, const ChartBox& b, const ChartRoof& own) {
   size_t n = 0;
   for (const ChartRoof& r : c.roofs)
-    if (&r != &own) n += segment_crosses(b, c.px(r.x0), c.py(r.y0), c.px(r.x1), c.py(r.y1));
+    if (&r != &own && segment_crosses(b, c.px(r.x0), c.py(r.y0), c.px(r.x1), c.py(r.y1)))
+      n += r.memory ? 1 : 3;
   return n;
+}
+
+/// What a flat roof's label costs for standing off its line, which starts at
+/// `start`: wholly off, it reads as a grid line's label (4); partly, as a label
+/// wider than a short line must (1).
+size_t off_line_cost(const ChartBox& b, double start) {
+  if (b.x1 <= start + 8) return 4;
+  return b.x0 < start ? 1 : 0;
 }
 
 /// A flat roof's label next to its line, clear of the other roofs' lines and
 /// labels: above the line at the right end, else below it, else the same
 /// further left (a measured peak's line a few units from its datasheet twin's
-/// crossed the label stacked onto it), past the line's left end only if it
-/// must. Points are drawn over these labels.
+/// crossed the label stacked onto it); where every place costs something, the
+/// cheapest (roof_lines_cost, off_line_cost). Points are drawn over these labels.
 void place_flat_roof_label(const RooflineChart& c, ChartRoof& r, const BoxGrid& placed) {
   const double width = text_width(r.label) * 10.5 / 11, line_y = c.py(r.y0), start = c.px(r.x0);
   size_t best_cost = SIZE_MAX;
@@ -235,7 +246,7 @@ void place_flat_roof_label(const RooflineChart& c, ChartRoof& r, const BoxGrid& 
       const ChartBox b = roof_label_boxes(r).front();
       if (b.y0 < c.top || b.y1 > c.bottom) continue;
       const size_t cost =
-          roof_lines_crossed(c, b, r) + (b.x0 < start ? 1 : 0) + 1000 * placed.count_overlaps(b);
+          roof_lines_cost(c, b, r) + off_line_cost(b, start) + 1000 * placed.count_overlaps(b);
       if (cost < best_cost) best_cost = cost, best_x = x, best_y = y;
       if (cost == 0) break;
     }
