@@ -261,6 +261,16 @@ std::filesystem::path output_target(const std::string& path) {
       target_st.st_uid != ::geteuid() && dir_st.st_uid != ::geteuid())
     throw_bad_input(path + ": owned by another user in a sticky directory, so it cannot be replaced; give "
                            "another file");
+  // A file something is mounted on (a bind-mounted file, as containers give
+  // one): the rename would fail with EBUSY after earlier outputs of the same
+  // command were already replaced. Kernels before 5.8 do not say; then the
+  // rename still fails cleanly.
+  struct statx mount_st {};
+  if (exists && ::statx(AT_FDCWD, target.c_str(), 0, STATX_BASIC_STATS, &mount_st) == 0 &&
+      (mount_st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+      (mount_st.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+    throw_bad_input(path +
+                    ": something is mounted on this file, so it cannot be replaced; give another file");
   // A file this process's stdout or stderr is redirected to (--csv /dev/stdout
   // > f): the rename would unlink it, and what was printed there with it.
   if (exists)

@@ -10,7 +10,10 @@
 #include <random>
 #include <regex>
 #include <sstream>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -495,6 +498,50 @@ TEST(Cli, OutputNeverReplacesDeviceOrPipeOrLink) {
   EXPECT_TRUE(fs::is_regular_file(long_name));
   for (const auto& e : fs::directory_iterator(dir))
     EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+// A file something is mounted on (a container's bind-mounted file) cannot be
+// renamed over: it is refused before any output is written, not after the
+// outputs named before it were replaced. The mount is made in a child's own
+// mount namespace (a user namespace too when not root), gone when it exits.
+TEST(Cli, OutputMountedOnIsRefusedBeforeAnyOutput) {
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir(), in = fixture("handmade-h200.json");
+  write_text(dir + "/src", "mounted");
+  write_text(dir + "/target.csv", "old");
+  const std::string report = dir + "/child.txt";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // 99: this system lends no mount namespace (the test says so and skips).
+    const int flags = ::geteuid() == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
+    if (::unshare(flags) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount((dir + "/src").c_str(), (dir + "/target.csv").c_str(), nullptr, MS_BIND, nullptr) != 0)
+      ::_exit(99);
+    const auto r = run_cli({"report", in, "--md", dir + "/first.md", "--csv", dir + "/target.csv"});
+    std::ofstream(report) << r.exit_code << "\n" << r.err;
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 99)
+    GTEST_SKIP() << "no mount namespace can be made here (unshare or mount refused)";
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream f(report);
+  int code = -1;
+  std::string err;
+  f >> code;
+  f.ignore();
+  std::getline(f, err, '\0');
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_EQ(line_count(err), 1) << err;
+  EXPECT_NE(
+      err.find("target.csv: something is mounted on this file, so it cannot be replaced; give another file"),
+      std::string::npos)
+      << err;
+  EXPECT_FALSE(fs::exists(dir + "/first.md")) << "an output named before it was written";
+  EXPECT_EQ(slurp(dir + "/target.csv"), "old");
 }
 
 TEST(Cli, BadOutputPathFailsBeforeAnyOutputOrWork) {
