@@ -175,6 +175,11 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
     t.train += t.train_mtp;
     t.train_6n += 6.0 * (p.mtp_active + D * head);
   }
+  // The attention terms are 3 x the forward's: take the masked scores off them.
+  const double masked =
+      (fwd.attention - forward_flops_per_token(m, m.seq_len, true).attention) +
+      (mtp.block.attention - mtp_forward_flops_per_token(m, m.seq_len, true).block.attention);
+  t.train_causal = t.train - 3.0 * masked;
   switch (c) {
     case Checkpointing::none: t.recompute = 0; break;
     // Korthikanti et al. 2022 recompute the core attention (QKᵀ, softmax,

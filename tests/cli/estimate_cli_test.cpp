@@ -50,9 +50,9 @@ TEST(EstimateCli, JsonHasTheDocumentedKeys) {
                                 "--tokens-per-second", "5e5", "--checkpointing", "selective"});
   for (const char* k :
        {"params_total", "params_non_embedding", "params_active", "flops_per_token_forward",
-        "flops_per_token_train_6n", "flops_per_token_train", "flops_per_token_hardware",
-        "training_flops", "training_flops_6n", "time_to_train_s", "mfu", "hfu", "energy_kwh",
-        "cost", "prefill_flops", "decode_flops_per_token", "decode_bytes_per_token",
+        "flops_per_token_train_6n", "flops_per_token_train", "flops_per_token_train_causal",
+        "flops_per_token_hardware", "training_flops", "training_flops_6n", "time_to_train_s", "mfu", "hfu",
+        "energy_kwh", "cost", "prefill_flops", "decode_flops_per_token", "decode_bytes_per_token",
         "decode_arithmetic_intensity", "decode_memory_bound", "ridge_flops_per_byte", "resident_bytes",
         "gpu_memory_bytes", "fits_one_gpu"})
     EXPECT_TRUE(j.contains(k)) << k;

@@ -544,6 +544,20 @@ TEST(EstimateFlops, PalmFormulaAndCheckpointing) {
   EXPECT_DOUBLE_EQ(none.train - 6 * (p.active - p.lookup), attn_train);
   EXPECT_DOUBLE_EQ(none.train_6n, 6 * p.active);
   EXPECT_DOUBLE_EQ(3 * fwd.attention, attn_train);  // the same convention as the forward
+  // The exact causal count: (T+1)/2 keys a query on average, as current
+  // Megatron-LM's T/2 to within half a key.
+  EXPECT_DOUBLE_EQ(none.train_causal - 6 * (p.active - p.lookup), 12.0 * 32 * 32 * 128 * (4096 + 1) / 2);
+  // Every preset (sliding windows, MLA, MTP): the causal training count's
+  // attention is 3 x the causal forward's, as the dense count's is 3 x the dense forward's.
+  for (const ModelConfig& pm : presets()) {
+    const TokenFlops t = token_flops(pm, Checkpointing::none);
+    const double dense = forward_flops_per_token(pm, pm.seq_len, false).attention +
+                         mtp_forward_flops_per_token(pm, pm.seq_len, false).block.attention;
+    const double causal = forward_flops_per_token(pm, pm.seq_len, true).attention +
+                          mtp_forward_flops_per_token(pm, pm.seq_len, true).block.attention;
+    EXPECT_NEAR((t.train - t.train_causal) / (3 * (dense - causal)), 1.0, 1e-12) << pm.name;
+    EXPECT_LT(t.train_causal, t.train) << pm.name;
+  }
   EXPECT_DOUBLE_EQ(none.hardware, none.train);
   // Selective (Korthikanti et al. 2022): the core attention's matmuls once more.
   EXPECT_DOUBLE_EQ(token_flops(m, Checkpointing::selective).hardware, none.train + fwd.attention);

@@ -163,6 +163,7 @@ json model_json(const EstimateRun& e) {
       {"ffn", parts.ffn}, {"router", parts.router},     {"logits", parts.logits}};
   j["flops_per_token_train_6n"] = tf.train_6n;
   j["flops_per_token_train"] = tf.train;
+  j["flops_per_token_train_causal"] = tf.train_causal;
   if (model.mtp_depth > 0) j["flops_per_token_train_mtp"] = tf.train_mtp;
   j["checkpointing"] = to_string(e.checkpointing);
   j["flops_per_token_hardware"] = tf.hardware;
@@ -341,6 +342,8 @@ Section flops_section(const EstimateRun& e) {
   if (model.mtp_depth > 0)
     f.row("  MTP modules (train)", sci(tf.train_mtp),
           "in the above: 6 x (MTP active + LM head again) + attention");
+  f.row("  causal-exact train", sci(tf.train_causal),
+        "the same, attention over the causal keys only (not the MFU numerator)");
   f.row("flops_per_token_hardware", sci(tf.hardware),
         std::string("+ recompute, checkpointing ") + to_string(e.checkpointing));
   return f;

@@ -180,6 +180,9 @@ struct TokenFlops {
   /// The multi-token prediction modules' part of `train`: 6·(mtp_active +
   /// D·V·d, the shared LM head once more per module) + D attention terms. 0 without MTP.
   double train_mtp = 0;
+  /// `train` with the exact causal score count, (T+1)/2 keys on average, in its
+  /// attention terms (current Megatron-LM's and DeepSeek's convention halves it).
+  double train_causal = 0;
   double recompute = 0;       ///< what checkpointing re-runs, per token (MTP blocks included)
   double hardware = 0;        ///< train + recompute (the HFU numerator)
 };
