@@ -65,7 +65,8 @@ class OrderedDomBuilder {
 
   bool parse_error(std::size_t byte, const std::string& /*token*/, const nlohmann::detail::exception& e) {
     if (e.id == 406)  // a number such as 1e999 that no double holds
-      throw_bad_input(origin_ + ": a number in the JSON is out of range (finite numbers only)");
+      throw_bad_input(origin_ + ": " + value_path() + ": a number out of range at byte " +
+                      std::to_string(byte) + " (finite numbers only)");
     // nlohmann's message is long and technical; keep the byte offset. An error
     // past the last byte is truncation, whatever the token (a cut inside a
     // string reads "invalid string"); trailing data ("expected end of input")
@@ -135,6 +136,15 @@ class OrderedDomBuilder {
       }
     }
     return p;
+  }
+  // The path of the value the parser is reading now: the innermost open
+  // container's next element, or the member whose key came last.
+  std::string value_path() const {
+    if (stack_.empty()) return "$";
+    std::string p = path();
+    const Frame& f = stack_.back();
+    if (f.value->is_array()) return p + "[" + std::to_string(f.items) + "]";
+    return p + "." + f.key;
   }
 
   Json& root_;

@@ -379,7 +379,23 @@ TEST(Cli, ReportNumberOutOfRangeOrTrailingDataIsBadInput) {
   const std::string median = "\"median\": 0.025";
   ASSERT_NE(text.find(median), std::string::npos);
   write_text(dir + "/big.json", std::string(text).replace(text.find(median), median.size(), "\"median\": 1e999"));
-  expect_one_line_error(run_cli({"report", dir + "/big.json"}), 2, "big.json: a number in the JSON is out of range");
+  // Where: the JSON path and the byte, as every other parse error says (the
+  // number's last byte, counted from 1, as the parser gives every error's).
+  const size_t at = text.find(median) + std::string("\"median\": 1e999").size();
+  const auto big = run_cli({"report", dir + "/big.json"});
+  expect_one_line_error(big, 2, ": a number out of range at byte ");
+  EXPECT_NE(big.err.find("big.json: $.runs[0].time_s.median: a number out of range at byte " +
+                         std::to_string(at) + " (finite numbers only)"),
+            std::string::npos)
+      << big.err;
+  // An array's element: its index.
+  const std::string sample = "\"samples\": [";
+  ASSERT_NE(text.find(sample), std::string::npos);
+  std::string in_array = text;
+  in_array.insert(in_array.find(sample) + sample.size(), "1e999, ");
+  write_text(dir + "/big_sample.json", in_array);
+  expect_one_line_error(run_cli({"report", dir + "/big_sample.json"}), 2,
+                        ".samples[0]: a number out of range");
   // Data after the document is not a truncated file.
   write_text(dir + "/trail.json", text + " {}");
   expect_one_line_error(run_cli({"report", dir + "/trail.json"}), 2, "trail.json: malformed JSON");
