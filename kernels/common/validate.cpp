@@ -60,7 +60,7 @@ Validation compare_outputs(std::span<const float> out, std::span<const size_t> i
   } else {
     v.max_rel_err = worst;
   }
-  v.passed = finite && v.rel_l2_err <= tol && v.max_rel_err <= kMaxElementFactor * tol;
+  v.passed = finite && v.errors_within_tolerance();
   return v;
 }
 

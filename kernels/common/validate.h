@@ -5,6 +5,8 @@
 // mean square over the compared elements,
 //   rel_l2  = ||out - ref|| / ||ref||                       must be <= tol
 //   max_rel = max |out - ref| / max(|ref|, rms)             must be <= 4 * tol
+// (Validation::errors_within_tolerance in flopscope/results.h, which a results
+// file's `passed` is checked against when read)
 // and every output element must be finite: NaN (the poison) never passes.
 // The floor `rms` keeps outputs that cancel to nearly zero from turning an
 // absolute rounding error into a huge relative one.
@@ -26,9 +28,6 @@ namespace flopscope::kernels {
 /// kernel summing 2^18 terms read 1e-5 (the other dtypes' input rounding
 /// dominates at any length). Throws bad_input for an unknown dtype name.
 double tolerance_for(std::string_view dtype, int64_t reduction = 1);
-
-/// The worst-element allowance relative to `tol` (see the rule above).
-inline constexpr double kMaxElementFactor = 4.0;
 
 /// Compares `out` (every output element, as float) with `ref`, the reference
 /// at `indices` (ref[i] belongs to out[indices[i]]; empty indices: all, in order).

@@ -12,6 +12,7 @@
 
 #include "flopscope/results.h"
 #include "flopscope/stats.h"
+#include "flopscope/table.h"
 #include "json_reader.h"
 
 namespace flopscope {
@@ -191,6 +192,16 @@ TimeStats time_from_json(const JsonCursor& t, int64_t profile_launches) {
   s.p90 = t.non_negative("p90");
   // A sample may be 0: an operation shorter than the timer's resolution.
   s.samples = t.at("samples").non_negative_array();
+  // No kernel runs for days: a time of 1e308 s read as a change of +inf% and
+  // printed as 309 digits.
+  constexpr double kMaxSeconds = 1e6;
+  const auto too_long = [](const JsonCursor& c) {
+    c.fail("expected at most 1e6 s (11.6 days; no kernel runs that long), got " + c.value().dump());
+  };
+  for (const char* key : {"median", "p10", "p90"})
+    if (t.at(key).number() > kMaxSeconds) too_long(t.at(key));
+  for (size_t i = 0; i < s.samples.size(); ++i)
+    if (s.samples[i] > kMaxSeconds) too_long(t.at("samples").items()[i]);
   if (time_above(s.p10, s.median))
     t.at("p10").fail("above the median (" + t.at("median").value().dump() + "); expected p10 <= median <= p90");
   if (time_above(s.median, s.p90))
@@ -294,6 +305,12 @@ RunRecord run_from_json(const JsonCursor& c) {
     val.rel_l2_err = v->has("rel_l2_err") ? error_or_infinity(v->at("rel_l2_err")) : 0;
     val.tolerance = v->non_negative("tolerance");
     val.passed = v->at("passed").boolean();
+    // A pass is what the errors say (a hand edit could claim one for NaN output).
+    if (val.passed && !val.errors_within_tolerance())
+      v->at("passed").fail("true, but the errors (max_rel_err " + fmt_sig(val.max_rel_err, 3) +
+                           ", rel_l2_err " + fmt_sig(val.rel_l2_err, 3) + ") are over the tolerance " +
+                           fmt_sig(val.tolerance, 3) + " (x" + fmt_sig(Validation::kMaxElementFactor, 3) +
+                           " for one element): a failed validation");
     r.validation = val;
   }
   return r;

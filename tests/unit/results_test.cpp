@@ -401,6 +401,9 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
       {[](auto& d) { d["runs"][1]["time_s"]["samples"][2] = -1e-3; }, "$.runs[1].time_s.samples[2]: expected a number >= 0"},
       {[](auto& d) { d["runs"][1]["time_s"]["samples"][0] = nullptr; }, "$.runs[1].time_s.samples[0]: expected a number"},
       {[](auto& d) { d["runs"][1]["time_s"]["p10"] = 1.0; }, "$.runs[1].time_s.p10: above the median"},
+      // Found by review: 1e308 s printed as 309 digits and a change of +inf%.
+      {[](auto& d) { d["runs"][1]["time_s"]["median"] = 1e308; }, "$.runs[1].time_s.median: expected at most 1e6 s (11.6 days; no kernel runs that long), got 1e+308"},
+      {[](auto& d) { d["runs"][1]["time_s"]["samples"][1] = 2e6; }, "$.runs[1].time_s.samples[1]: expected at most 1e6 s"},
       {[](auto& d) { d["runs"][1]["time_s"]["p90"] = 1e-6; }, "$.runs[1].time_s.p90: below the median"},
       // compare judges the samples, check the median: they must agree.
       {[](auto& d) { for (auto& t : d["runs"][1]["time_s"]["samples"]) t = double(t) * 2; },
@@ -430,6 +433,15 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
       {[](auto& d) { d["runs"][0]["derived"]["pct_of_roof"] = -5; }, "$.runs[0].derived.pct_of_roof: expected a number >= 0"},
       {[](auto& d) { d["runs"][3]["validation"]["tolerance"] = -1; }, "$.runs[3].validation.tolerance: expected a number >= 0"},
       {[](auto& d) { d["runs"][3]["validation"]["max_rel_err"] = -1; }, "$.runs[3].validation.max_rel_err: expected a number >= 0"},
+      // Found by review: a pass claimed for NaN output, or errors 50 times the tolerance.
+      {[](auto& d) {
+         d["runs"][3]["validation"] = {{"max_rel_err", nullptr}, {"rel_l2_err", nullptr}, {"tolerance", 0.01}, {"passed", true}};
+       },
+       "$.runs[3].validation.passed: true, but the errors (max_rel_err inf, rel_l2_err inf) are over the tolerance 0.01 (x4 for one element): a failed validation"},
+      {[](auto& d) {
+         d["runs"][3]["validation"] = {{"max_rel_err", 0.5}, {"rel_l2_err", 0.001}, {"tolerance", 0.01}, {"passed", true}};
+       },
+       "$.runs[3].validation.passed: true, but the errors (max_rel_err 0.5, rel_l2_err 0.001)"},
       {[](auto& d) { d["peaks"]["datasheet"]["flops_per_s"]["bf16_tensor"] = -1; }, "$.peaks.datasheet.flops_per_s.bf16_tensor: expected a number >= 0"},
       {[](auto& d) { d["peaks"]["datasheet"]["sparse_flops_per_s"]["bf16_sparse"] = 1; }, "$.peaks.datasheet.sparse_flops_per_s.bf16_sparse: unknown precision key"},
       {[](auto& d) { d["peaks"]["datasheet"]["dram_bytes_per_s"] = -4.8e12; }, "$.peaks.datasheet.dram_bytes_per_s: expected a number >= 0"},
@@ -469,6 +481,9 @@ TEST(ResultsValidation, RejectsAbsurdValuesNamingPathAndRule) {
   zeros["runs"][3]["derived"]["mfu"] = 0;
   zeros["runs"][1]["sm_clock_mhz"] = 0;  // not known
   zeros["runs"][2]["sm_clock_mhz"] = 10000;
+  // A failed validation that says so, and errors at their allowance exactly.
+  zeros["runs"][3]["validation"] = {{"max_rel_err", nullptr}, {"rel_l2_err", nullptr}, {"tolerance", 0.01}, {"passed", false}};
+  zeros["runs"][5]["validation"] = {{"max_rel_err", 0.04}, {"rel_l2_err", 0.01}, {"tolerance", 0.01}, {"passed", true}};
   // The same kernel and shape under two NVTX paths is two runs.
   auto other_path = zeros["runs"][0];
   other_path["nvtx"] = "another/range";

@@ -65,10 +65,17 @@ struct Derived {
 };
 
 struct Validation {
+  /// The worst element may err this many times the tolerance; the whole
+  /// output (rel_l2_err) only the tolerance.
+  static constexpr double kMaxElementFactor = 4.0;
   double max_rel_err = 0;   ///< worst element: |out - ref| / max(|ref|, floor)
   double rel_l2_err = 0;    ///< ||out - ref|| / ||ref||
   double tolerance = 0;
   bool passed = false;
+  /// The rule `passed` records: both errors finite and within their allowance.
+  bool errors_within_tolerance() const {
+    return rel_l2_err <= tolerance && max_rel_err <= kMaxElementFactor * tolerance;
+  }
 };
 
 struct RunRecord {
