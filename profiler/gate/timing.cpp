@@ -342,14 +342,35 @@ void judge_modes(TimingComparison& t, const std::vector<double>& base, const std
     return sum / double(v.size());
   };
   constexpr double kShareTolerance = 0.25;
-  const bool modes_match = t.verdict == Verdict::unchanged && t.base_modes.bimodal && t.cur_modes.bimodal &&
-                           within(cur_fast, base_fast) && within(cur_slow, base_slow) &&
-                           std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance &&
-                           within(t.cur_median, t.base_median) && within(mean(cur), mean(base)) &&
-                           within(t.p10_ratio, 1) && within(t.p90_ratio, 1);
+  const bool both_bimodal = t.base_modes.bimodal && t.cur_modes.bimodal;
+  const bool same_shares =
+      both_bimodal && std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance;
+  const bool modes_match = t.verdict == Verdict::unchanged && same_shares && within(cur_fast, base_fast) &&
+                           within(cur_slow, base_slow) && within(t.cur_median, t.base_median) &&
+                           within(mean(cur), mean(base)) && within(t.p10_ratio, 1) && within(t.p90_ratio, 1);
+  // Two states in both runs, each moved past the threshold the same way, mode
+  // against mode (and the tails with them), the mix not moved far the other
+  // way: the kernel changed in both states. Modes a few percent apart never
+  // let one run's fast mode clear the other's slow one, so a real 10%
+  // slowdown was only ever inconclusive.
+  const double share_shift = t.cur_modes.slow_fraction - t.base_modes.slow_fraction;
+  const bool pairs_slower = t.verdict == Verdict::slower && both_bimodal && share_shift >= -kShareTolerance &&
+                            cur_fast >= base_fast * band && cur_slow >= base_slow * band &&
+                            t.p10_ratio >= half && t.p90_ratio >= half;
+  const bool pairs_faster = t.verdict == Verdict::faster && both_bimodal && share_shift <= kShareTolerance &&
+                            cur_fast * band <= base_fast && cur_slow * band <= base_slow &&
+                            t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
   const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
   if (all_slower || all_faster) {
     t.reason += "; timings are bimodal, but every mode moved";
+  } else if (pairs_slower || pairs_faster) {
+    char buf[200];
+    std::snprintf(
+        buf, sizeof buf,
+        "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), and each mode "
+        "moved past it from the other run's",
+        t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100);
+    t.reason += buf;
   } else if (modes_match) {
     t.remark = true;
     char buf[200];
@@ -365,12 +386,15 @@ void judge_modes(TimingComparison& t, const std::vector<double>& base, const std
                   t.cur_modes.bimodal ? "current" : "baseline", (m.slow_mode / m.fast_mode - 1) * 100);
     t.reason += buf;
   } else {
-    char buf[200];
+    char buf[256];
     std::snprintf(buf, sizeof buf,
-                  "%s timings are bimodal (two modes %.0f%% apart, the smaller holding %.0f%% "
+                  "%s timings are bimodal (%stwo modes %.0f%% apart, the smaller holding %.0f%% "
                   "of the samples): a throttling or shared runner? rerun with locked clocks",
-                  t.cur_modes.bimodal ? "current" : "baseline",
-                  (m.slow_mode / m.fast_mode - 1) * 100, m.minor_fraction * 100);
+                  both_bimodal          ? "both runs'"
+                  : t.cur_modes.bimodal ? "current"
+                                        : "baseline",
+                  both_bimodal ? "the current run's " : "", (m.slow_mode / m.fast_mode - 1) * 100,
+                  m.minor_fraction * 100);
     t.verdict = Verdict::inconclusive;
     t.reason = buf;
   }

@@ -326,6 +326,50 @@ TEST(GateStats, TwoRunsWithTheSameTwoModesAreUnchanged) {
   EXPECT_NE(shifted_states.verdict, Verdict::unchanged) << shifted_states.reason;
 }
 
+// The same two states in both runs, 6% apart (18 and 12 samples), and every
+// sample 10% slower: slower, mode against mode (a reviewer's case: the fast
+// mode never cleared the baseline's slow one, so it was only inconclusive,
+// and the message named the current run's modes alone).
+TEST(GateStats, TwoRunsWithTheSameTwoModesBothMovedAreSlower) {
+  std::vector<double> base;
+  for (int i = 0; i < 30; ++i) base.push_back((i < 18 ? 1.00e-3 : 1.06e-3) * (1 + 0.0005 * (i % 5)));
+  ASSERT_TRUE(detect_modes(base, 0.15, 5, 0.025).bimodal);
+  auto scaled = [&](double s) {
+    std::vector<double> v = base;
+    for (double& x : v) x *= s;
+    return v;
+  };
+  const auto slower = compare_timings(base, scaled(1.10), GateOptions{});
+  EXPECT_EQ(slower.verdict, Verdict::slower) << slower.reason;
+  EXPECT_NE(
+      slower.reason.find("; both runs' timings are bimodal (slow modes 40% and 40% of the samples), and "
+                         "each mode moved past it from the other run's"),
+      std::string::npos)
+      << slower.reason;
+  EXPECT_EQ(compare_timings(base, scaled(0.90), GateOptions{}).verdict, Verdict::faster);
+  EXPECT_EQ(compare_timings(base, base, GateOptions{}).verdict, Verdict::unchanged);
+  // Only the fast mode moved (the slow one stayed): not every mode, inconclusive,
+  // naming both runs.
+  std::vector<double> fast_only = base;
+  for (int i = 0; i < 18; ++i) fast_only[size_t(i)] *= 1.10;
+  const auto partial = compare_timings(base, fast_only, GateOptions{});
+  EXPECT_EQ(partial.verdict, Verdict::inconclusive) << partial.reason;
+  EXPECT_EQ(partial.reason.find("both runs' timings are bimodal (the current run's two modes "), 0u)
+      << partial.reason;
+  // Every sample 10% slower and the mix moved towards the slow state too (12
+  // slow to 24): slower still. Every sample 10% faster while the mix moved 40
+  // points towards the slow state: inconclusive; towards the fast one: faster.
+  auto mix = [](int fast, double s) {
+    std::vector<double> v;
+    for (int i = 0; i < 30; ++i) v.push_back(s * (i < fast ? 1.00e-3 : 1.06e-3) * (1 + 0.0005 * (i % 5)));
+    return v;
+  };
+  EXPECT_EQ(compare_timings(base, mix(6, 1.10), GateOptions{}).verdict, Verdict::slower);
+  EXPECT_EQ(compare_timings(base, mix(6, 0.90), GateOptions{}).verdict, Verdict::inconclusive)
+      << "faster modes, but the mix moved 40 points towards the slow one";
+  EXPECT_EQ(compare_timings(mix(6, 1.0), mix(18, 0.90), GateOptions{}).verdict, Verdict::faster);
+}
+
 TEST(GateStats, VerdictsOnClearCases) {
   std::mt19937_64 rng(11);
   const auto base = test::noisy_samples(rng, 30, 1e-3, {});
