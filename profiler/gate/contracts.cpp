@@ -336,6 +336,8 @@ class LineParser {
     const char* e = w.data() + w.size();
     if (b != e && *b == '+') ++b;
     auto [p, ec] = std::from_chars(b, e, v);
+    // 1e-400 and 1e400 are numbers no double holds, as scaled() says too.
+    if (ec == std::errc::result_out_of_range) fail("'" + w + "' is out of range");
     if (ec != std::errc() || !std::isfinite(v)) fail("'" + w + "' is not a number");
     return {v, std::string(p, e)};
   }

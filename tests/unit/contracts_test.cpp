@@ -119,6 +119,9 @@ TEST(ContractParse, MalformedLinesNameLineAndReason) {
       {"gemm : tflops >= nan", "'nan' is not a number a bound can be (a finite number)"},
       {"gemm : tflops >= INF", "'INF' is not a number a bound can be"},
       {"gemm : tflops >= -inf", "'-inf' is not a number"},
+      // A number no double holds is one, out of range (it read "not a number").
+      {"gemm : time < 1e-400 s", "'1e-400' is out of range"},
+      {"gemm : tflops >= 1e400", "'1e400' is out of range"},
       {"gemm : mfu => 0.5", "'=>' is written '>='"},
       {"gemm : mfu =< 0.5", "'=<' is written '<='"},
       {"gemm : time <= 3min", "unknown time unit 'min'"},
