@@ -306,94 +306,117 @@ void call_verdict(TimingComparison& t, const GateOptions& opt) {
   }
 }
 
-// Either run bimodal: the verdict stands only where every mode agrees with it.
-void judge_modes(TimingComparison& t, const std::vector<double>& base, const std::vector<double>& cur,
-                 const GateOptions& opt) {
-  const double band = 1 + opt.threshold, half = 1 + opt.threshold / 2;
-  // Two modes (a throttling runner, contention): the medians and the
-  // interval mean little. "slower" or "faster" stands only if every mode
-  // moved past the threshold; "unchanged" only if no mode lies past the
-  // threshold from any mode of the other run (noise split in two, modes a
-  // few percent apart, is still no change).
-  const double base_fast = t.base_modes.bimodal ? t.base_modes.fast_mode : t.base_median;
-  const double base_slow = t.base_modes.bimodal ? t.base_modes.slow_mode : t.base_median;
-  const double cur_fast = t.cur_modes.bimodal ? t.cur_modes.fast_mode : t.cur_median;
-  const double cur_slow = t.cur_modes.bimodal ? t.cur_modes.slow_mode : t.cur_median;
-  // And the tails moved too, as a one-mode call needs: two throttle levels
-  // fold the unthrottled samples and the first level into one "fast mode"
-  // that moved, while a quarter of the run did not.
-  const bool all_slower = t.verdict == Verdict::slower && cur_fast >= base_slow * band &&
-                          t.p10_ratio >= half && t.p90_ratio >= half;
-  const bool all_faster = t.verdict == Verdict::faster && cur_slow * band <= base_fast &&
-                          t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
-  const bool all_within =
-      t.verdict == Verdict::unchanged && cur_slow < base_fast * band && base_slow < cur_fast * band;
-  // Both bimodal, the same two modes in about the same shares: the runner's
-  // two states, seen in both runs (a run compared with a copy of itself was
-  // inconclusive). Mode against mode, on top of the interval's "unchanged";
-  // and the mix too: shares that cross a half move the median from one mode
-  // to the other, a slow mode far off moves the mean, and a third state
-  // (modes matched across states) moves p10 and p90, while the pairs'
-  // interval still reads no change.
+// Each run's fast and slow mode; a run with one mode has its median for both.
+struct ModeEnds {
+  double base_fast, base_slow, cur_fast, cur_slow;
+};
+ModeEnds mode_ends(const TimingComparison& t) {
+  return {t.base_modes.bimodal ? t.base_modes.fast_mode : t.base_median,
+          t.base_modes.bimodal ? t.base_modes.slow_mode : t.base_median,
+          t.cur_modes.bimodal ? t.cur_modes.fast_mode : t.cur_median,
+          t.cur_modes.bimodal ? t.cur_modes.slow_mode : t.cur_median};
+}
+
+// The slow mode's share may differ this much between runs that show the same
+// two runner states.
+constexpr double kShareTolerance = 0.25;
+
+// "slower" or "faster" where every mode moved past the threshold: the current
+// run's fast mode slower than the baseline's slow one by more (or the
+// reverse). And the tails moved too, as a one-mode call needs: two throttle
+// levels fold the unthrottled samples and the first level into one "fast
+// mode" that moved, while a quarter of the run did not.
+bool every_mode_moved(const TimingComparison& t, const ModeEnds& e, double band, double half) {
+  if (t.verdict == Verdict::slower)
+    return e.cur_fast >= e.base_slow * band && t.p10_ratio >= half && t.p90_ratio >= half;
+  if (t.verdict == Verdict::faster)
+    return e.cur_slow * band <= e.base_fast && t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
+  return false;
+}
+
+// Two states in both runs, each moved past the threshold the same way, mode
+// against mode (and the tails with them), the mix not moved far the other
+// way: the kernel changed in both states. Modes a few percent apart never let
+// one run's fast mode clear the other's slow one, so a real 10% slowdown was
+// only ever inconclusive.
+bool each_state_moved(const TimingComparison& t, const ModeEnds& e, double band, double half) {
+  if (!t.base_modes.bimodal || !t.cur_modes.bimodal) return false;
+  const double share_shift = t.cur_modes.slow_fraction - t.base_modes.slow_fraction;
+  if (t.verdict == Verdict::slower)
+    return share_shift >= -kShareTolerance && e.cur_fast >= e.base_fast * band &&
+           e.cur_slow >= e.base_slow * band && t.p10_ratio >= half && t.p90_ratio >= half;
+  if (t.verdict == Verdict::faster)
+    return share_shift <= kShareTolerance && e.cur_fast * band <= e.base_fast &&
+           e.cur_slow * band <= e.base_slow && t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
+  return false;
+}
+
+// "unchanged" where no mode lies past the threshold from any mode of the
+// other run (noise split in two, modes a few percent apart, is still no change).
+bool every_mode_within(const TimingComparison& t, const ModeEnds& e, double band) {
+  return t.verdict == Verdict::unchanged && e.cur_slow < e.base_fast * band &&
+         e.base_slow < e.cur_fast * band;
+}
+
+// Both bimodal, the same two modes in about the same shares: the runner's two
+// states, seen in both runs (a run compared with a copy of itself was
+// inconclusive). Mode against mode, on top of the interval's "unchanged"; and
+// the mix too: shares that cross a half move the median from one mode to the
+// other, a slow mode far off moves the mean, and a third state (modes matched
+// across states) moves p10 and p90, while the pairs' interval still reads no change.
+bool same_states(const TimingComparison& t, const ModeEnds& e, const std::vector<double>& base,
+                 const std::vector<double>& cur, double band) {
   auto within = [band](double a, double b) { return a < b * band && b < a * band; };
   auto mean = [](const std::vector<double>& v) {
     double sum = 0;
     for (double x : v) sum += x;
     return sum / double(v.size());
   };
-  constexpr double kShareTolerance = 0.25;
+  return t.verdict == Verdict::unchanged && t.base_modes.bimodal && t.cur_modes.bimodal &&
+         std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance &&
+         within(e.cur_fast, e.base_fast) && within(e.cur_slow, e.base_slow) &&
+         within(t.cur_median, t.base_median) && within(mean(cur), mean(base)) && within(t.p10_ratio, 1) &&
+         within(t.p90_ratio, 1);
+}
+
+// "; both runs' timings are bimodal (slow modes B% and C% of the samples), " + `then`.
+std::string both_bimodal_remark(const TimingComparison& t, const char* then) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), %s",
+                t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100, then);
+  return buf;
+}
+
+// Either run bimodal (a throttling runner, contention): the medians and the
+// interval mean little, and the verdict stands only where every mode agrees
+// with it; else it is inconclusive, naming the modes.
+void judge_modes(TimingComparison& t, const std::vector<double>& base, const std::vector<double>& cur,
+                 const GateOptions& opt) {
+  const double band = 1 + opt.threshold, half = 1 + opt.threshold / 2;
+  const ModeEnds e = mode_ends(t);
   const bool both_bimodal = t.base_modes.bimodal && t.cur_modes.bimodal;
-  const bool same_shares =
-      both_bimodal && std::fabs(t.cur_modes.slow_fraction - t.base_modes.slow_fraction) <= kShareTolerance;
-  const bool modes_match = t.verdict == Verdict::unchanged && same_shares && within(cur_fast, base_fast) &&
-                           within(cur_slow, base_slow) && within(t.cur_median, t.base_median) &&
-                           within(mean(cur), mean(base)) && within(t.p10_ratio, 1) && within(t.p90_ratio, 1);
-  // Two states in both runs, each moved past the threshold the same way, mode
-  // against mode (and the tails with them), the mix not moved far the other
-  // way: the kernel changed in both states. Modes a few percent apart never
-  // let one run's fast mode clear the other's slow one, so a real 10%
-  // slowdown was only ever inconclusive.
-  const double share_shift = t.cur_modes.slow_fraction - t.base_modes.slow_fraction;
-  const bool pairs_slower = t.verdict == Verdict::slower && both_bimodal && share_shift >= -kShareTolerance &&
-                            cur_fast >= base_fast * band && cur_slow >= base_slow * band &&
-                            t.p10_ratio >= half && t.p90_ratio >= half;
-  const bool pairs_faster = t.verdict == Verdict::faster && both_bimodal && share_shift <= kShareTolerance &&
-                            cur_fast * band <= base_fast && cur_slow * band <= base_slow &&
-                            t.p10_ratio <= 1 / half && t.p90_ratio <= 1 / half;
   const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
-  if (all_slower || all_faster) {
+  if (every_mode_moved(t, e, band, half)) {
     t.reason += "; timings are bimodal, but every mode moved";
-  } else if (pairs_slower || pairs_faster) {
-    char buf[200];
-    std::snprintf(
-        buf, sizeof buf,
-        "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), and each mode "
-        "moved past it from the other run's",
-        t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100);
-    t.reason += buf;
-  } else if (modes_match) {
+  } else if (each_state_moved(t, e, band, half)) {
+    t.reason += both_bimodal_remark(t, "and each mode moved past it from the other run's");
+  } else if (same_states(t, e, base, cur, band)) {
     t.remark = true;
-    char buf[200];
-    std::snprintf(buf, sizeof buf,
-                  "; both runs' timings are bimodal (slow modes %.0f%% and %.0f%% of the samples), but each mode "
-                  "is within it of the other run's",
-                  t.base_modes.slow_fraction * 100, t.cur_modes.slow_fraction * 100);
-    t.reason += buf;
-  } else if (all_within) {
+    t.reason += both_bimodal_remark(t, "but each mode is within it of the other run's");
+  } else if (every_mode_within(t, e, band)) {
     t.remark = true;
     char buf[160];
     std::snprintf(buf, sizeof buf, "; %s timings are bimodal (two modes %.1f%% apart), but every mode is within it",
                   t.cur_modes.bimodal ? "current" : "baseline", (m.slow_mode / m.fast_mode - 1) * 100);
     t.reason += buf;
   } else {
+    const char* which = both_bimodal ? "both runs'" : t.cur_modes.bimodal ? "current" : "baseline";
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "%s timings are bimodal (%stwo modes %.0f%% apart, the smaller holding %.0f%% "
                   "of the samples): a throttling or shared runner? rerun with locked clocks",
-                  both_bimodal          ? "both runs'"
-                  : t.cur_modes.bimodal ? "current"
-                                        : "baseline",
-                  both_bimodal ? "the current run's " : "", (m.slow_mode / m.fast_mode - 1) * 100,
+                  which, both_bimodal ? "the current run's " : "", (m.slow_mode / m.fast_mode - 1) * 100,
                   m.minor_fraction * 100);
     t.verdict = Verdict::inconclusive;
     t.reason = buf;
