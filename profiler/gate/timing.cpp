@@ -399,7 +399,7 @@ void judge_modes(TimingComparison& t, const std::vector<double>& base, const std
   const Modality& m = t.cur_modes.bimodal ? t.cur_modes : t.base_modes;
   if (every_mode_moved(t, e, band, half)) {
     t.reason += "; timings are bimodal, but every mode moved";
-  } else if (each_state_moved(t, e, band, half)) {
+  } else if (opt.pair_states && each_state_moved(t, e, band, half)) {
     t.reason += both_bimodal_remark(t, "and each mode moved past it from the other run's");
   } else if (same_states(t, e, base, cur, band)) {
     t.remark = true;

@@ -1083,6 +1083,34 @@ TEST(GateClock, LowerClockIsFlaggedNormalizedOrIgnored) {
             std::string::npos);
 }
 
+// Both runs bimodal, every sample 10% slower: slower state for state only
+// where both runs' clocks are recorded and looked at, the guard against a
+// hotter multi-state runner that reads the same (a reviewer's case).
+TEST(GateClock, StateForStateNeedsBothClocks) {
+  ResultsDoc a = noisy_doc(1);
+  std::vector<double> two_states;
+  for (int i = 0; i < 30; ++i) two_states.push_back((i < 18 ? 1.00e-3 : 1.06e-3) * (1 + 0.0005 * (i % 5)));
+  a.runs[0].time_s = summarize(two_states);
+  a.runs[0].sm_clock_mhz = 1980;
+  ResultsDoc b = a;
+  b.runs[0].time_s = summarize(shifted(two_states, 1.10));
+  const std::string id = a.runs[0].id;
+  const CompareReport with_clocks = cmp(a, b);
+  const RunComparison& guarded = find(with_clocks, id);
+  EXPECT_EQ(guarded.timing.verdict, Verdict::slower) << guarded.timing.reason;
+  EXPECT_NE(guarded.timing.reason.find("each mode moved past it"), std::string::npos)
+      << guarded.timing.reason;
+  b.runs[0].sm_clock_mhz.reset();
+  const CompareReport without_clock = cmp(a, b);
+  const RunComparison& no_clock = find(without_clock, id);
+  EXPECT_EQ(no_clock.timing.verdict, Verdict::inconclusive) << no_clock.timing.reason;
+  GateOptions ignore;
+  ignore.clock = ClockPolicy::ignore;
+  EXPECT_EQ(find(cmp(a, a, ignore), id).timing.verdict, Verdict::unchanged);
+  b.runs[0].sm_clock_mhz = 1980;
+  EXPECT_EQ(find(cmp(a, b, ignore), id).timing.verdict, Verdict::inconclusive);
+}
+
 TEST(GateReports, MarkdownTextAndJunit) {
   ResultsDoc a = noisy_doc(1);
   ResultsDoc b = noisy_doc(2, 30, 1.3);

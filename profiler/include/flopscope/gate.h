@@ -62,6 +62,11 @@ struct GateOptions {
   ClockPolicy clock = ClockPolicy::flag;
   double clock_tolerance = 0.02;   ///< relative SM clock difference that is noticed
   WorkGate work_gate = WorkGate::increase;
+  /// Both runs bimodal: slower or faster may also stand state for state (each
+  /// run's fast mode past the other's fast mode, slow past slow). A hotter
+  /// runner with three or more states reads the same, so compare allows it
+  /// only where both runs' SM clocks are recorded and looked at (docs/ci.md).
+  bool pair_states = true;
 };
 /// Throws bad_input naming the option when a value is out of range, and when
 /// --min-samples is below min_samples_for_interval(): such a sample could
@@ -132,9 +137,11 @@ struct TimingComparison {
 ///   otherwise inconclusive (too noisy to call). A slower or faster verdict
 ///   also needs p10 and p90 to have moved by half the threshold, the same way
 ///   (throttling moves one tail only). With two modes in either sample,
-///   slower or faster stands only if every mode moved past the threshold, and
-///   unchanged only if every mode lies within the threshold of the other
-///   run's; otherwise the verdict is inconclusive.
+///   slower or faster stands only if every mode moved past the threshold (or,
+///   both runs bimodal and `opt.pair_states`, each mode past its counterpart),
+///   and unchanged only if every mode lies within the threshold of the other
+///   run's or both runs show the same two modes; otherwise the verdict is
+///   inconclusive.
 /// `cur_scale`: the factor `cur` was multiplied by (times scaled to the
 /// baseline's clock); the timer's step is read from the samples as timed.
 TimingComparison compare_timings(const std::vector<double>& base, const std::vector<double>& cur,
