@@ -252,9 +252,9 @@ std::string gpu_power_source(std::string_view k) {
   return p ? p->source : "";
 }
 
-TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
-                                   const TrainingInputs& in, const Peak& peak) {
-  (void)m;
+namespace {
+// Every training input finite and in range, and a peak where one is needed.
+void check_training_inputs(const TrainingInputs& in, const Peak& peak) {
   if (in.gpus <= 0) throw_bad_input("--gpus must be at least 1, got " + std::to_string(in.gpus));
   if (in.tokens && !(*in.tokens > 0 && std::isfinite(*in.tokens)))
     throw_bad_input("--tokens must be positive and finite, got " + fmt_sig(*in.tokens, 6));
@@ -284,7 +284,62 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
   if (needs_peak && !(peak.flops_per_s > 0))
     throw_bad_input(std::string(in.tokens_per_second ? "--tokens-per-second" : in.mfu ? "--mfu" : "--from") +
                     " needs a peak: give --gpu NAME (flopscope specs lists them) or --peak-tflops X");
+}
 
+// MFU and HFU of an observed throughput on `cluster` FLOP/s; above 100% the
+// throughput, the peak or --checkpointing is wrong.
+void utilization_of_throughput(TrainingEstimate& e, const TrainingInputs& in, const TokenFlops& f,
+                               double cluster) {
+  e.mfu = *in.tokens_per_second * f.train / cluster;
+  e.hfu = *in.tokens_per_second * f.hardware / cluster;
+  if (*e.mfu > 1.0)
+    throw_bad_input("--tokens-per-second " + fmt_sig(*in.tokens_per_second, 6) + " implies MFU " +
+                    fmt_sig(*e.mfu * 100, 6) + "% of " + fmt_sig(cluster / 1e12, 6) +
+                    " TFLOP/s: give the total over all --gpus, and check the GPU and --dtype");
+  // The hardware FLOPs (recompute included) run on the same GPUs.
+  if (*e.hfu > 1.0)
+    throw_bad_input("--tokens-per-second " + fmt_sig(*in.tokens_per_second, 6) + " implies HFU " +
+                    fmt_sig(*e.hfu * 100, 6) + "% of " + fmt_sig(cluster / 1e12, 6) +
+                    " TFLOP/s with --checkpointing " + to_string(in.checkpointing) +
+                    ": give the total over all --gpus, and check the GPU, --dtype and --checkpointing");
+}
+
+// The time the cost and energy are taken over: --mfu's, else the measured
+// MFU's, else the observed throughput's.
+void choose_time_basis(TrainingEstimate& e) {
+  if (e.time_to_train_s) {
+    e.time_s = e.time_to_train_s;
+    e.time_basis = "mfu";
+  } else if (e.time_to_train_s_measured_mfu) {
+    e.time_s = e.time_to_train_s_measured_mfu;
+    e.time_basis = "measured_mfu";
+  } else if (e.time_at_tokens_per_second_s) {
+    e.time_s = e.time_at_tokens_per_second_s;
+    e.time_basis = "tokens_per_second";
+  }
+}
+
+// Each input is finite, but their products may not be (--tokens 1e300).
+void check_finite(const TrainingEstimate& e) {
+  for (const auto& [name, v] : {std::pair{"training_flops", e.training_flops},
+                                {"training_flops_6n", e.training_flops_6n},
+                                {"training_flops_hardware", e.training_flops_hardware},
+                                {"time_to_train_s", e.time_to_train_s},
+                                {"time_to_train_s_measured_mfu", e.time_to_train_s_measured_mfu},
+                                {"time_at_tokens_per_second_s", e.time_at_tokens_per_second_s},
+                                {"gpu_hours", e.gpu_hours}, {"cost", e.cost}, {"energy_kwh", e.energy_kwh}})
+    if (v && !std::isfinite(*v))
+      throw_bad_input(std::string("the estimate's ") + name +
+                      " overflows: an input is far out of range (check --tokens, --mfu, "
+                      "--tokens-per-second, --peak-tflops, --gpus, --price-per-gpu-hour, "
+                      "--gpu-power-w, --pue)");
+}
+}  // namespace
+
+TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f, const TrainingInputs& in,
+                                   const Peak& peak) {
+  (void)m;
+  check_training_inputs(in, peak);
   TrainingEstimate e;
   const double cluster = double(in.gpus) * peak.flops_per_s;
   if (in.tokens) {
@@ -299,50 +354,15 @@ TrainingEstimate estimate_training(const ModelConfig& m, const TokenFlops& f,
       e.time_to_train_s_measured_mfu = *e.training_flops_hardware / (cluster * *in.measured_mfu);
     if (in.tokens_per_second) e.time_at_tokens_per_second_s = *in.tokens / *in.tokens_per_second;
   }
-  if (in.tokens_per_second) {
-    e.mfu = *in.tokens_per_second * f.train / cluster;
-    e.hfu = *in.tokens_per_second * f.hardware / cluster;
-    if (*e.mfu > 1.0)
-      throw_bad_input("--tokens-per-second " + fmt_sig(*in.tokens_per_second, 6) + " implies MFU " +
-                      fmt_sig(*e.mfu * 100, 6) + "% of " + fmt_sig(cluster / 1e12, 6) +
-                      " TFLOP/s: give the total over all --gpus, and check the GPU and --dtype");
-    // The hardware FLOPs (recompute included) run on the same GPUs: above their
-    // peak, the throughput, the peak or --checkpointing is wrong.
-    if (*e.hfu > 1.0)
-      throw_bad_input("--tokens-per-second " + fmt_sig(*in.tokens_per_second, 6) + " implies HFU " +
-                      fmt_sig(*e.hfu * 100, 6) + "% of " + fmt_sig(cluster / 1e12, 6) +
-                      " TFLOP/s with --checkpointing " + to_string(in.checkpointing) +
-                      ": give the total over all --gpus, and check the GPU, --dtype and --checkpointing");
-  }
-  if (e.time_to_train_s) {
-    e.time_s = e.time_to_train_s;
-    e.time_basis = "mfu";
-  } else if (e.time_to_train_s_measured_mfu) {
-    e.time_s = e.time_to_train_s_measured_mfu;
-    e.time_basis = "measured_mfu";
-  } else if (e.time_at_tokens_per_second_s) {
-    e.time_s = e.time_at_tokens_per_second_s;
-    e.time_basis = "tokens_per_second";
-  }
+  if (in.tokens_per_second) utilization_of_throughput(e, in, f, cluster);
+  choose_time_basis(e);
   e.gpu_power_w = in.gpu_power_w ? in.gpu_power_w : default_gpu_power_w(peak.gpu_key);
   if (e.time_s) {
     e.gpu_hours = double(in.gpus) * *e.time_s / 3600.0;
     if (in.price_per_gpu_hour) e.cost = *e.gpu_hours * *in.price_per_gpu_hour;
     if (e.gpu_power_w) e.energy_kwh = *e.gpu_power_w * *e.gpu_hours * in.pue / 1000.0;
   }
-  // Each input is finite, but their products may not be (--tokens 1e300).
-  for (const auto& [name, v] : {std::pair{"training_flops", e.training_flops},
-                                {"training_flops_6n", e.training_flops_6n},
-                                {"training_flops_hardware", e.training_flops_hardware},
-                                {"time_to_train_s", e.time_to_train_s},
-                                {"time_to_train_s_measured_mfu", e.time_to_train_s_measured_mfu},
-                                {"time_at_tokens_per_second_s", e.time_at_tokens_per_second_s},
-                                {"gpu_hours", e.gpu_hours}, {"cost", e.cost}, {"energy_kwh", e.energy_kwh}})
-    if (v && !std::isfinite(*v))
-      throw_bad_input(std::string("the estimate's ") + name +
-                      " overflows: an input is far out of range (check --tokens, --mfu, "
-                      "--tokens-per-second, --peak-tflops, --gpus, --price-per-gpu-hour, "
-                      "--gpu-power-w, --pue)");
+  check_finite(e);
   return e;
 }
 
