@@ -836,11 +836,23 @@ std::string RunSelector::label() const {
   return shape.empty() ? id : id + " " + shape_string(shape);
 }
 
+namespace {
+// What a contract asserts, whatever its spelling: its parsed parts, numbers
+// exact (1ms, 1 ms and 1000us are one bound; 50% and 0.5 one fraction).
+std::string meaning_key(const Contract& c) {
+  char value[64], tolerance[64];
+  std::snprintf(value, sizeof value, "%.17g", c.value);
+  std::snprintf(tolerance, sizeof tolerance, "%.17g", c.tolerance);
+  return c.subject.label() + "|" + std::to_string(int(c.kind)) + "|" + c.metric + "|" + to_string(c.op) +
+         "|" + value + "|" + c.reference.label() + "|" + c.rhs_metric + "|" + tolerance + "|" + c.bound;
+}
+}  // namespace
+
 std::vector<Contract> parse_contracts(const std::string& file_text, const std::string& origin) {
   // An editor's UTF-8 byte order mark is not part of the first line's kernel id.
   const std::string text = file_text.rfind("\xEF\xBB\xBF", 0) == 0 ? file_text.substr(3) : file_text;
   std::vector<Contract> out;
-  std::unordered_map<std::string, int> line_of;  // a contract's text -> its line
+  std::unordered_map<std::string, int> line_of;  // a contract's meaning_key -> its line
   int line_no = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -869,8 +881,9 @@ std::vector<Contract> parse_contracts(const std::string& file_text, const std::s
     if (words.empty()) p.fail("no selector before ':' (a kernel id, or '*' for every run)");
     c.subject = p.selector(words, 0, true, "the selector");
     p.assertion(c, line.substr(colon + 1));
-    // Checked twice, it would count twice among the passed or failed.
-    if (const auto [at, fresh] = line_of.emplace(c.text, line_no); !fresh)
+    // Checked twice, it would count twice among the passed or failed: the
+    // same contract in other spellings (1ms, 1 ms, 1000us) too.
+    if (const auto [at, fresh] = line_of.emplace(meaning_key(c), line_no); !fresh)
       p.fail("repeats line " + std::to_string(at->second) + "; give each contract once");
     out.push_back(std::move(c));
   }

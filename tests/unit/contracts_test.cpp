@@ -210,6 +210,27 @@ TEST(ContractParse, ARepeatedContractIsRefused) {
     EXPECT_NE(std::string(e.what()).find("c.txt:3: repeats line 1"), std::string::npos) << e.what();
   }
   EXPECT_EQ(parse_contracts("gemm.cublas.bf16 : mfu >= 0.5\ngemm.cublas.bf16 : mfu >= 0.6\n", "c.txt").size(), 2u);
+  // The same contract in another spelling (a reviewer's case: each failure
+  // was reported twice).
+  for (const auto& [first, again] : std::vector<std::pair<std::string, std::string>>{
+           {"gemm.* : time <= 1ms", "gemm.* : time <= 1 ms"},
+           {"gemm.* : time <= 1ms", "gemm.* : time <= 1000us"},
+           {"gemm.cublas.bf16 : mfu >= 0.5", "gemm.cublas.bf16 : mfu >= 50%"},
+           {"gemm.mma_sync.bf16 : tflops >= 0.6 x gemm.cublas.bf16",
+            "gemm.mma_sync.bf16 : tflops >= 60% x gemm.cublas.bf16"}}) {
+    try {
+      parse_contracts(first + "\n" + again + "\n", "c.txt");
+      ADD_FAILURE() << "accepted: " << again;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("c.txt:2: repeats line 1"), std::string::npos) << e.what();
+    }
+  }
+  // Other bounds, other metrics, another run: not repeats.
+  EXPECT_EQ(parse_contracts("gemm.* : time <= 1ms\ngemm.* : time < 1ms\ngemm.* : time <= 2ms\n"
+                            "gemm.cublas.* : time <= 1ms\ngemm.* m=4096 : time <= 1ms\n",
+                            "c.txt")
+                .size(),
+            5u);
 }
 
 // An editor's byte order mark starts the file, not the first kernel id.
