@@ -557,61 +557,56 @@ std::optional<int64_t> get_any(const Shape& s, std::initializer_list<const char*
 
 }  // namespace
 
-MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc& doc,
-                                         const std::string& precision_key,
-                                         const std::string& origin) {
-  const double d = double(m.d_model), f = double(m.ffn_dim);
-  // The model's weight GEMMs as (input features K, output features N): the
-  // attention projections, the FFN's (and the experts'), the LM head.
+namespace {
+// The model's weight GEMMs as (input features K, output features N): the
+// attention projections, the FFN's (and the experts'), the LM head; and the
+// FFN widths (the experts' too, where they differ).
+struct ModelShapes {
   std::vector<std::pair<double, double>> gemms;
-  for (const Projection& w : attention_in_projections(m)) gemms.push_back({double(w.in), double(w.out)});
+  std::vector<double> ffn_widths;
+};
+ModelShapes model_shapes(const ModelConfig& m) {
+  const double d = double(m.d_model);
+  ModelShapes s;
+  for (const Projection& w : attention_in_projections(m)) s.gemms.push_back({double(w.in), double(w.out)});
   const Projection o = attention_out_projection(m);
-  gemms.push_back({double(o.in), double(o.out)});
-  std::vector<double> ffn_widths{f};
-  if (m.experts > 0 && m.moe_ffn_dim != m.ffn_dim) ffn_widths.push_back(double(m.moe_ffn_dim));
-  for (double w : ffn_widths) {
-    gemms.push_back({d, w});
-    gemms.push_back({w, d});
+  s.gemms.push_back({double(o.in), double(o.out)});
+  s.ffn_widths.push_back(double(m.ffn_dim));
+  if (m.experts > 0 && m.moe_ffn_dim != m.ffn_dim) s.ffn_widths.push_back(double(m.moe_ffn_dim));
+  for (double w : s.ffn_widths) {
+    s.gemms.push_back({d, w});
+    s.gemms.push_back({w, d});
   }
-  gemms.push_back({d, double(m.vocab)});
-  MeasuredUtilization u;
-  if (doc.device) u.device = doc.device->name;
-  for (const RunRecord& r : doc.runs) {
-    if (!r.derived.mfu || r.precision != precision_key) continue;
-    bool match = false;
-    if (r.family == "gemm") {
-      auto M = shape_get(r.shape, "m"), N = shape_get(r.shape, "n"), K = shape_get(r.shape, "k");
-      if (K && (M || N))
-        for (const auto& [in, out] : gemms)
-          match = match || (near(double(*K), in) &&
-                            ((N && near(double(*N), out)) || (M && near(double(*M), out))));
-    } else if (r.family == "attention") {
-      auto D = get_any(r.shape, {"head_dim", "d"});
-      auto N = get_any(r.shape, {"n_q", "n", "seq_len", "seq", "s"});
-      match = D && *D == qk_head_dim(m) && (!N || near(double(*N), double(m.seq_len)));
-    } else if (r.family == "ffn") {
-      auto D = get_any(r.shape, {"d_model", "d"});
-      auto F = get_any(r.shape, {"d_ff", "ffn_dim", "f"});
-      if (D && F && near(double(*D), d))
-        for (double w : ffn_widths) match = match || near(double(*F), w);
-    }
-    if (!match) continue;
-    // A clock above the datasheet's can put a kernel a little over 1 (1980 MHz
-    // against 1830 is 1.08); far over it, the file or its peak is wrong. Only
-    // a run the estimate uses is judged (a copy's MFU is 0).
-    if (!(*r.derived.mfu > 0) || *r.derived.mfu > kMaxMeasuredMfu)
-      throw_bad_input(origin + ": run " + r.id + " " + shape_string(r.shape) + " has MFU " +
-                      fmt_sig(*r.derived.mfu, 6) + ", outside (0, " + fmt_sig(kMaxMeasuredMfu, 6) +
-                      "]: the file is damaged or its peak wrong; remeasure, or drop --from and give --mfu");
-    u.runs.push_back({r.id, r.family, shape_string(r.shape), *r.derived.mfu});
-    auto& best = r.family == "gemm" ? u.gemm_mfu : r.family == "attention" ? u.attention_mfu : u.ffn_mfu;
-    best = std::max(best.value_or(0.0), *r.derived.mfu);
+  s.gemms.push_back({d, double(m.vocab)});
+  return s;
+}
+
+// Whether run `r` measured a part of this model: a GEMM of one of its weight
+// shapes, attention at its head size and sequence, or its FFN.
+bool runs_a_part_of(const RunRecord& r, const ModelConfig& m, const ModelShapes& s) {
+  bool match = false;
+  if (r.family == "gemm") {
+    auto M = shape_get(r.shape, "m"), N = shape_get(r.shape, "n"), K = shape_get(r.shape, "k");
+    if (K && (M || N))
+      for (const auto& [in, out] : s.gemms)
+        match =
+            match || (near(double(*K), in) && ((N && near(double(*N), out)) || (M && near(double(*M), out))));
+  } else if (r.family == "attention") {
+    auto D = get_any(r.shape, {"head_dim", "d"});
+    auto N = get_any(r.shape, {"n_q", "n", "seq_len", "seq", "s"});
+    match = D && *D == qk_head_dim(m) && (!N || near(double(*N), double(m.seq_len)));
+  } else if (r.family == "ffn") {
+    auto D = get_any(r.shape, {"d_model", "d"});
+    auto F = get_any(r.shape, {"d_ff", "ffn_dim", "f"});
+    if (D && F && near(double(*D), double(m.d_model)))
+      for (double w : s.ffn_widths) match = match || near(double(*F), w);
   }
-  if (!u.gemm_mfu && !u.ffn_mfu)
-    throw_bad_input(origin + ": no gemm or ffn run at " + precision_key +
-                    " with an MFU near this model's shapes (d_model " + std::to_string(m.d_model) +
-                    ", ffn_dim " + std::to_string(m.ffn_dim) +
-                    ", within 2x): measure the model's GEMMs, or drop --from and give --mfu");
+  return match;
+}
+
+// The model's MFU from the best run of each part, a part without one taking
+// another's (said in u.notes): forward time as each part's FLOPs over its MFU.
+void blend_measured_mfu(MeasuredUtilization& u, const ModelConfig& m) {
   const ForwardFlops fwd = forward_flops_per_token(m, m.seq_len, false);
   double gemm_mfu = 0, ffn_mfu = 0, attn_mfu = 0;
   if (u.gemm_mfu) {
@@ -640,6 +635,33 @@ MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc&
   // causal or not). So the time is the causal work over that MFU.
   const double attention_done = forward_flops_per_token(m, m.seq_len, true).attention;
   u.mfu = fwd.total() / (g / gemm_mfu + fwd.ffn / ffn_mfu + attention_done / attn_mfu);
+}
+}  // namespace
+
+MeasuredUtilization measured_utilization(const ModelConfig& m, const ResultsDoc& doc,
+                                         const std::string& precision_key, const std::string& origin) {
+  const ModelShapes shapes = model_shapes(m);
+  MeasuredUtilization u;
+  if (doc.device) u.device = doc.device->name;
+  for (const RunRecord& r : doc.runs) {
+    if (!r.derived.mfu || r.precision != precision_key || !runs_a_part_of(r, m, shapes)) continue;
+    // A clock above the datasheet's can put a kernel a little over 1 (1980 MHz
+    // against 1830 is 1.08); far over it, the file or its peak is wrong. Only
+    // a run the estimate uses is judged (a copy's MFU is 0).
+    if (!(*r.derived.mfu > 0) || *r.derived.mfu > kMaxMeasuredMfu)
+      throw_bad_input(origin + ": run " + r.id + " " + shape_string(r.shape) + " has MFU " +
+                      fmt_sig(*r.derived.mfu, 6) + ", outside (0, " + fmt_sig(kMaxMeasuredMfu, 6) +
+                      "]: the file is damaged or its peak wrong; remeasure, or drop --from and give --mfu");
+    u.runs.push_back({r.id, r.family, shape_string(r.shape), *r.derived.mfu});
+    auto& best = r.family == "gemm" ? u.gemm_mfu : r.family == "attention" ? u.attention_mfu : u.ffn_mfu;
+    best = std::max(best.value_or(0.0), *r.derived.mfu);
+  }
+  if (!u.gemm_mfu && !u.ffn_mfu)
+    throw_bad_input(origin + ": no gemm or ffn run at " + precision_key +
+                    " with an MFU near this model's shapes (d_model " + std::to_string(m.d_model) +
+                    ", ffn_dim " + std::to_string(m.ffn_dim) +
+                    ", within 2x): measure the model's GEMMs, or drop --from and give --mfu");
+  blend_measured_mfu(u, m);
   return u;
 }
 
