@@ -547,6 +547,15 @@ TEST(EstimateFlops, PalmFormulaAndCheckpointing) {
   // The exact causal count: (T+1)/2 keys a query on average, as current
   // Megatron-LM's T/2 to within half a key.
   EXPECT_DOUBLE_EQ(none.train_causal - 6 * (p.active - p.lookup), 12.0 * 32 * 32 * 128 * (4096 + 1) / 2);
+  // Sliding windows, by hand: Mistral 7B (W 4096 in all 32 layers, T 8192):
+  // query i sees min(i + 1, W) keys, W(W+1)/2 + (T - W)·W per head.
+  {
+    const ModelConfig& mistral = require_preset("mistral-7b");
+    const ParamCounts mp = count_params(mistral);
+    const double W = 4096, T = 8192, keys = (W * (W + 1) / 2 + (T - W) * W) / T;
+    EXPECT_NEAR(token_flops(mistral, Checkpointing::none).train_causal - 6 * (mp.active - mp.lookup),
+                12.0 * 32 * 32 * 128 * keys, 1.0);
+  }
   // Every preset (sliding windows, MLA, MTP): the causal training count's
   // attention is 3 x the causal forward's, as the dense count's is 3 x the dense forward's.
   for (const ModelConfig& pm : presets()) {
