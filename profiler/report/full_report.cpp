@@ -43,24 +43,6 @@ std::string model_parts(const ReconRow& row) {
   return s.empty() ? "-" : s;
 }
 
-// Greedy word wrap with a hanging indent.
-std::string wrap(const std::string& text, size_t width, const std::string& first, const std::string& rest) {
-  std::string out, line = first;
-  std::istringstream words(text);
-  bool empty_line = true;
-  for (std::string w; words >> w;) {
-    if (!empty_line && line.size() + 1 + w.size() > width) {
-      out += line + "\n";
-      line = rest;
-      empty_line = true;
-    }
-    if (!empty_line) line += ' ';
-    line += w;
-    empty_line = false;
-  }
-  return out + line + "\n";
-}
-
 // A peak table's source line, starting with what kind of table it is.
 std::string named_source(const std::string& kind, const std::string& source) {
   return source.rfind(kind, 0) == 0 ? source : kind + ": " + source;
@@ -146,7 +128,8 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
     os << t.render(width, color);
     for (const auto& r : recon)
       for (const auto& why : r.reasons)
-        os << wrap(terminal_text(why), width, "  " + terminal_text(run_title(doc.runs[r.run])) + ": ", "      ");
+        os << wrap_words(terminal_text(why), width, "  " + terminal_text(run_title(doc.runs[r.run])) + ": ",
+                         "      ");
   }
   return os.str();
 }

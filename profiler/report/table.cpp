@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 namespace flopscope {
 
@@ -54,81 +55,97 @@ static std::string fit(const std::string& s, size_t w, Align a, bool keep_end) {
   return a == Align::left ? s + pad : pad + s;
 }
 
-std::string Table::render(size_t width, bool color) const {
+// Leaves out droppable columns, lowest rank first, while even the narrowest
+// shrinkable columns would not fit; then shrinks the widest shrinkable column
+// until the table fits.
+Table::Layout Table::fit_to(size_t width) const {
   std::vector<size_t> full(cols_.size());
   for (size_t c = 0; c < cols_.size(); ++c) {
     full[c] = text_columns(cols_[c].header);
     for (const auto& r : rows_) full[c] = std::max(full[c], text_columns(r[c].text));
   }
-  std::vector<bool> shown(cols_.size(), true);
+  Layout l{std::vector<bool>(cols_.size(), true), full, {}};
   auto floor_of = [&](size_t c) { return cols_[c].shrinkable ? std::min(full[c], cols_[c].min_width) : full[c]; };
   auto total = [&](auto width_of) {
     size_t t = 0, n = 0;
     for (size_t c = 0; c < cols_.size(); ++c)
-      if (shown[c]) t += width_of(c), ++n;
+      if (l.shown[c]) t += width_of(c), ++n;
     return t + (n ? n - 1 : 0);
   };
-  // Leave out droppable columns, lowest rank first, while even the narrowest
-  // shrinkable columns would not fit.
-  std::vector<std::string> left_out;
   while (total(floor_of) > width) {
     size_t drop = cols_.size();
     for (size_t c = 0; c < cols_.size(); ++c)
-      if (shown[c] && cols_[c].drop_rank > 0 && (drop == cols_.size() || cols_[c].drop_rank < cols_[drop].drop_rank))
+      if (l.shown[c] && cols_[c].drop_rank > 0 &&
+          (drop == cols_.size() || cols_[c].drop_rank < cols_[drop].drop_rank))
         drop = c;
     if (drop == cols_.size()) break;
-    shown[drop] = false;
-    left_out.push_back(cols_[drop].header);
+    l.shown[drop] = false;
+    l.left_out.push_back(cols_[drop].header);
   }
-  // Shrink the widest shrinkable column until the table fits.
-  std::vector<size_t> w = full;
-  while (total([&](size_t c) { return w[c]; }) > width) {
+  while (total([&](size_t c) { return l.width[c]; }) > width) {
     size_t best = cols_.size();
     for (size_t c = 0; c < cols_.size(); ++c)
-      if (shown[c] && cols_[c].shrinkable && w[c] > floor_of(c) && (best == cols_.size() || w[c] > w[best])) best = c;
+      if (l.shown[c] && cols_[c].shrinkable && l.width[c] > floor_of(c) &&
+          (best == cols_.size() || l.width[c] > l.width[best]))
+        best = c;
     if (best == cols_.size()) break;
-    --w[best];
+    --l.width[best];
   }
+  return l;
+}
+
+std::string Table::render(size_t width, bool color) const {
+  const Layout l = fit_to(width);
   std::string out;
   auto line = [&](const std::vector<Cell>& cells, bool header) {
-    std::string l;
+    std::string text_line;
     bool first = true;
     for (size_t c = 0; c < cols_.size(); ++c) {
-      if (!shown[c]) continue;
-      if (!first) l += ' ';
+      if (!l.shown[c]) continue;
+      if (!first) text_line += ' ';
       first = false;
-      std::string text = fit(cells[c].text, w[c], cols_[c].align, cols_[c].keep_end);
+      std::string text = fit(cells[c].text, l.width[c], cols_[c].align, cols_[c].keep_end);
       const Color col = header ? Color::dim : cells[c].color;
       if (color && col != Color::none) text = ansi(col) + text + "\033[0m";
-      l += text;
+      text_line += text;
     }
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-    out += l + "\n";
+    while (!text_line.empty() && text_line.back() == ' ') text_line.pop_back();
+    out += text_line + "\n";
   };
   std::vector<Cell> head;
   for (const auto& c : cols_) head.emplace_back(c.header);
   line(head, true);
   for (const auto& r : rows_) line(r, false);
-  if (left_out.empty()) return out;
+  if (l.left_out.empty()) return out;
   // The note, in lines of the table's width at most (words are kept whole).
   // The columns kept may still not fit (their minimum widths): it says so.
-  const bool fits = total([&](size_t c) { return w[c]; }) <= width;
-  const std::string note = (fits ? "(left out to fit " + std::to_string(width) + " columns: "
-                                 : "(left out for " + std::to_string(width) + " columns, which the rest still exceeds: ") +
-                           joined(left_out, ", ") + "; " + full_view_ + ")";
-  std::string note_line;
-  for (size_t at = 0; at < note.size();) {
-    size_t end = note.find(' ', at);
-    if (end == std::string::npos) end = note.size();
-    const std::string word = note.substr(at, end - at);
-    if (!note_line.empty() && text_columns(note_line) + 1 + text_columns(word) > width) {
-      out += note_line + "\n";
-      note_line.clear();
+  size_t kept = 0, shown = 0;
+  for (size_t c = 0; c < cols_.size(); ++c)
+    if (l.shown[c]) kept += l.width[c], ++shown;
+  const bool fits = kept + (shown ? shown - 1 : 0) <= width;
+  const std::string note =
+      (fits ? "(left out to fit " + std::to_string(width) + " columns: "
+            : "(left out for " + std::to_string(width) + " columns, which the rest still exceeds: ") +
+      joined(l.left_out, ", ") + "; " + full_view_ + ")";
+  return out + wrap_words(note, width);
+}
+
+std::string wrap_words(const std::string& text, size_t width, const std::string& first,
+                       const std::string& rest) {
+  std::string out, line = first;
+  bool empty_line = true;
+  std::istringstream words(text);
+  for (std::string w; words >> w;) {
+    if (!empty_line && text_columns(line) + 1 + text_columns(w) > width) {
+      out += line + "\n";
+      line = rest;
+      empty_line = true;
     }
-    note_line += (note_line.empty() ? "" : " ") + word;
-    at = end + 1;
+    if (!empty_line) line += ' ';
+    line += w;
+    empty_line = false;
   }
-  return out + note_line + "\n";
+  return out + line + "\n";
 }
 
 std::string fmt_fixed(double v, int decimals) {

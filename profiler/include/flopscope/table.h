@@ -38,6 +38,13 @@ class Table {
   std::string render(size_t width, bool color) const;
 
  private:
+  /// The columns shown, their widths, and the headers of those left out.
+  struct Layout {
+    std::vector<bool> shown;
+    std::vector<size_t> width;
+    std::vector<std::string> left_out;
+  };
+  Layout fit_to(size_t width) const;
   struct Column {
     std::string header;
     Align align;
@@ -50,6 +57,12 @@ class Table {
   std::vector<std::vector<Cell>> rows_;
   std::string full_view_ = "--md and --csv have every column";
 };
+
+/// `text` in lines of at most `width` terminal columns where words allow
+/// (greedy; a longer word keeps a line of its own), the first line starting
+/// with `first`, the others with `rest`; every line ends in a newline.
+std::string wrap_words(const std::string& text, size_t width, const std::string& first = "",
+                       const std::string& rest = "");
 
 /// Number formatting shared by every reporter.
 std::string fmt_fixed(double v, int decimals);
