@@ -15,6 +15,7 @@
 #include "flopscope/session.h"
 #include "flopscope/stats.h"
 #include "flopscope/user_regex.h"
+#include "flopscope/utf8.h"
 #include "flopscope/views.h"  // profile_total_s
 
 namespace flopscope::cupti {
@@ -389,7 +390,9 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
     r.launches = int64_t(g.durations_s.size());
     r.shape = {{"device", int64_t(key.device)}};
     if (key.kind == Kind::kernel) {
-      r.name = demangle(key.name);
+      // A symbol is bytes: one that is not UTF-8 made the whole results file
+      // unwritable, every other kernel's times with it.
+      r.name = valid_utf8(demangle(key.name));
       r.variant = kernel_short_name(r.name);
       const PrecisionGuess p = guess_precision(r.name);
       r.dtype = p.dtype;
@@ -415,6 +418,7 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
     out.push_back(std::move(r));
   }
   disambiguate_profile_ids(out);
+  cap_profile_samples(out);
   std::stable_sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
     return profile_total_s(a) > profile_total_s(b);
   });
@@ -709,6 +713,18 @@ TimeStats merged_times(const RunRecord& a, const RunRecord& b) {
 
 }  // namespace
 
+void cap_profile_samples(std::vector<RunRecord>& runs) {
+  if (runs.empty()) return;
+  const size_t cap =
+      std::clamp(kMaxProfileSamplesPerFile / runs.size(), kMinProfileSamples, kMaxProfileSamples);
+  for (RunRecord& r : runs) {
+    if (r.time_s.samples.size() <= cap) continue;
+    std::vector<WeightedSample> shares;
+    for (double v : r.time_s.samples) shares.push_back({v, 1});
+    r.time_s.samples = weighted_summary(std::move(shares), cap).samples;
+  }
+}
+
 ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
   ResultsDoc out = new_results_doc();
   using MergeKey = std::tuple<std::string, std::string, std::string, Shape>;
@@ -753,6 +769,7 @@ ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {
     r.id = r.family + "." + r.variant + "." + r.dtype;
   }
   disambiguate_profile_ids(out.runs);
+  cap_profile_samples(out.runs);
   std::stable_sort(out.runs.begin(), out.runs.end(), [](const RunRecord& a, const RunRecord& b) {
     return profile_total_s(a) > profile_total_s(b);
   });

@@ -254,6 +254,15 @@ class ProfileAggregator::Frozen {
 /// shares of all launches, weighted_summary's: their mean is every launch's,
 /// which profile's NVTX totals take); median, p10 and p90 use every launch.
 inline constexpr size_t kMaxProfileSamples = 1000;
+/// And at most this many in one file, over all its records: fewer per record
+/// where there are more than 1000 records (no fewer than kMinProfileSamples),
+/// so that a profile of thousands of kernels and NVTX ranges stays a file
+/// flopscope reads (400 ranges x 30 kernels x 1000 samples was 302 MiB).
+inline constexpr size_t kMaxProfileSamplesPerFile = 1'000'000;
+inline constexpr size_t kMinProfileSamples = 20;
+/// Thins each record's samples to the per-file budget (equal shares, as
+/// weighted_summary makes them); median, p10 and p90 stay those of every launch.
+void cap_profile_samples(std::vector<RunRecord>& runs);
 
 /// Kernels with the same short name (template instances, overloads) in the
 /// same NVTX path and device would share an id; `compare` and `check` key runs

@@ -75,7 +75,8 @@ ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::stri
       try {
         docs.push_back(read_results(results));
       } catch (const Error& e) {
-        notes.push_back("process " + std::to_string(s.pid) + ": results unreadable (" + e.what() + ")");
+        c.unreadable.push_back("process " + std::to_string(s.pid) + "'s results could not be read (" +
+                               e.what() + ")");
       }
     }
     c.statuses.push_back(std::move(s));

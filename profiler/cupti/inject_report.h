@@ -14,10 +14,14 @@ namespace flopscope::cupti {
 struct ProfileCollection {
   std::vector<InjectStatus> statuses;  ///< one per process that initialised CUDA
   ResultsDoc doc;                      ///< merged over processes
+  /// A process's results file that exists but could not be read, and why
+  /// (too large, not UTF-8): what it held is lost, which profile must not call success.
+  std::vector<std::string> unreadable;
 };
 
 /// Reads every flopscope-<pid>[.<image>].status and .json in `dir`. A results file that
-/// is missing or unreadable (a process killed mid-write) is skipped and noted.
+/// is missing (a process killed before its first write) is skipped; one that
+/// cannot be read is skipped and listed in `unreadable`.
 ProfileCollection read_profile_dir(const std::string& dir, std::vector<std::string>& notes);
 
 /// The raw counter files in `dir` (flopscope-<pid>[.<image>][-<n>].fscounters),

@@ -1850,13 +1850,78 @@ TEST(ProfileDir, ReadsStatusAndResultsPerProcess) {
   s.state = "running";
   write_file_atomic(inject_status_path(dir, {101}), to_text(s));
   write_file_atomic(dir + "/flopscope-102.status", "garbage\n");
+  // A process whose results cannot be read (too large, damaged): listed as
+  // lost, which profile reports as a failure (a note only, it exited 0 on an
+  // empty results file).
+  s.pid = 103;
+  s.state = "exit";
+  write_file_atomic(inject_status_path(dir, {103}), to_text(s));
+  write_file_atomic(inject_results_path(dir, {103}), "{\"schema\": ");
   std::vector<std::string> notes;
   const ProfileCollection c = read_profile_dir(dir, notes);
-  EXPECT_EQ(c.statuses.size(), 2u);
+  EXPECT_EQ(c.statuses.size(), 3u);
   ASSERT_EQ(c.doc.runs.size(), 1u);
   EXPECT_EQ(c.doc.runs[0].variant, "gemm_kernel");
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("flopscope-102.status"), std::string::npos);
+  ASSERT_EQ(c.unreadable.size(), 1u);
+  EXPECT_EQ(c.unreadable[0].rfind("process 103's results could not be read (", 0), 0u) << c.unreadable[0];
+  EXPECT_NE(c.unreadable[0].find("truncated JSON"), std::string::npos) << c.unreadable[0];
+}
+
+// A kernel symbol that is not UTF-8 (bytes from a JIT or an obfuscator) is
+// written with U+FFFD in place of the bad byte: it made the whole results file
+// unwritable, the other kernels' times lost with it (a reviewer's case).
+TEST(ProfileAggregatorNames, ANonUtf8SymbolKeepsTheResultsWritable) {
+  ProfileAggregator agg({});
+  const std::string bad = std::string("_Z3f") + '\xe9' + "ePf";
+  agg.on_launch(1, ApiKind::kernel_launch, kGemm, 0);
+  agg.on_activity(kernel(kGemm, 1, 0, 500));
+  agg.on_launch(2, ApiKind::kernel_launch, bad.c_str(), 0);
+  agg.on_activity(kernel(bad.c_str(), 2, 600, 900));
+  ResultsDoc doc = new_results_doc();
+  doc.runs = agg.runs();
+  ASSERT_EQ(doc.runs.size(), 2u);
+  std::string text;
+  ASSERT_NO_THROW(text = to_json_text(doc));
+  EXPECT_NE(text.find("\xEF\xBF\xBD"), std::string::npos) << "U+FFFD for the bad byte";
+  EXPECT_EQ(parse_results(text, "p.json").runs.size(), 2u);
+}
+
+// Thousands of records share a budget of samples: a profile of 400 NVTX
+// ranges x 30 kernels wrote 1000 samples each, 302 MiB, which flopscope then
+// refused to read, and the run's results were lost (a reviewer's case).
+TEST(ProfileAggregatorNames, ThousandsOfRecordsShareTheSampleBudget) {
+  RunRecord r;
+  r.launches = 5000;
+  std::vector<double> times;
+  for (int i = 0; i < 1000; ++i) times.push_back(1e-6 * (1 + i % 10));
+  r.time_s = summarize(times);
+  RunRecord short_run = r;  // 100 samples: enough to be thinned, cheap to thin 100000 times
+  short_run.time_s.samples.resize(100);
+  std::vector<RunRecord> few(10, r), many(5000, r), too_many(100000, short_run);
+  cap_profile_samples(few);
+  EXPECT_EQ(few[0].time_s.samples.size(), kMaxProfileSamples);
+  cap_profile_samples(many);
+  EXPECT_EQ(many[0].time_s.samples.size(), kMaxProfileSamplesPerFile / 5000);
+  EXPECT_DOUBLE_EQ(many[0].time_s.median, r.time_s.median) << "the summary is every launch's";
+  // Equal shares: their mean is every sample's.
+  double sum = 0;
+  for (double v : many[0].time_s.samples) sum += v;
+  EXPECT_NEAR(sum / double(many[0].time_s.samples.size()), 5.5e-6, 1e-12);
+  cap_profile_samples(too_many);
+  EXPECT_EQ(too_many[0].time_s.samples.size(), kMinProfileSamples);
+  // Such a file reads back (its summary is of more launches than its samples).
+  ResultsDoc doc = new_results_doc();
+  r.family = "app";
+  r.variant = "k";
+  r.dtype = "unknown";
+  r.precision = "fp32";
+  r.id = "app.k.unknown";
+  compute_profile_derived(r, PeakTable{});
+  r.time_s.samples = too_many[0].time_s.samples;
+  doc.runs = {r};
+  EXPECT_NO_THROW(parse_results(to_json_text(doc), "p.json"));
 }
 
 // Raw counter files: one per profiled context, named by pid, program image

@@ -371,7 +371,9 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
   const auto unstarted = std::count_if(c.statuses.begin(), c.statuses.end(), [](const cupti::InjectStatus& s) {
     return s.cupti_result != 0 || s.state == "failed";
   });
-  const bool profiled = !c.doc.runs.empty() || size_t(unstarted) < c.statuses.size();
+  // Nor where every process that wrote results wrote ones that cannot be read.
+  const bool profiled =
+      !c.doc.runs.empty() || (size_t(unstarted) < c.statuses.size() && c.unreadable.empty());
   if (!o.out.empty() && profiled)
     writing([&] { write_output(o.out, to_json_text(c.doc) + "\n", "results"); });
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
@@ -379,6 +381,11 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
   if (!o.out.empty() && !profiled)
     std::fprintf(stderr, "flopscope: no results file written to %s: nothing was profiled\n", one_line(o.out).c_str());
   int exit_code = outcome.exit_code;
+  // Results lost are a failure, whatever the application did (its own failure
+  // keeps its code): one line each, naming the process and why.
+  for (const std::string& u : c.unreadable)
+    std::fprintf(stderr, "flopscope: error: %s\n", one_line(u).c_str());
+  if (!c.unreadable.empty() && app.code == 0) exit_code = kFailure;
   if (c.statuses.empty()) {
     // Say why CUDA may never have started: no driver or no visible GPU. With
     // no driver the injection library is never loaded, so this is the only
