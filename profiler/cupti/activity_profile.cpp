@@ -115,8 +115,10 @@ bool LaunchFilter::take_index() {
 
 ProfileAggregator::ProfileAggregator(LaunchFilterOptions opt) : filter_(std::move(opt)), nvtx_(paths_) {}
 
-bool ProfileAggregator::decide(const std::string& symbol, PathId path) {
-  return filter_.name_ok(symbol) && filter_.nvtx_ok(paths_.path(path)) && filter_.take_index();
+bool ProfileAggregator::decide(const std::string& symbol, PathId path, bool* indexed) {
+  const bool counted = filter_.name_ok(symbol) && filter_.nvtx_ok(paths_.path(path));
+  if (indexed) *indexed = counted;
+  return counted && filter_.take_index();
 }
 
 bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std::string& symbol,
@@ -154,7 +156,7 @@ bool ProfileAggregator::on_launch(uint32_t correlation, ApiKind kind, const std:
   p.root = correlation;
   if (kind == ApiKind::kernel_launch || kind == ApiKind::graph_launch) ++counters_.launches;
   if (kind == ApiKind::kernel_launch && !symbol.empty())
-    p.decision = decide(symbol, path) ? Pending::Decision::keep : Pending::Decision::drop;
+    p.decision = decide(symbol, path, &p.indexed) ? Pending::Decision::keep : Pending::Decision::drop;
   pending_[correlation] = p;
   if (p.multi_record) {
     multi_record_calls_.push_back(correlation);
@@ -224,7 +226,10 @@ void ProfileAggregator::counters_dropped(uint32_t correlation) {
 // Nothing ran, so no record will come, not even for a graph launch.
 void ProfileAggregator::on_launch_failed(uint32_t correlation) {
   auto it = pending_.find(correlation);
-  if (it != pending_.end()) forget_operation(it->second.root);
+  if (it == pending_.end()) return;
+  auto root = pending_.find(it->second.root);
+  if (root != pending_.end() && root->second.indexed) filter_.give_back_index();
+  forget_operation(it->second.root);
 }
 
 std::optional<ProfileAggregator::Pending> ProfileAggregator::take_pending(uint32_t correlation) {

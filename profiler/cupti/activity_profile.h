@@ -42,6 +42,11 @@ class LaunchFilter {
   /// Counts one launch that passed name and NVTX filters; true when it falls in
   /// the [skip, skip + count) window.
   bool take_index();
+  /// A counted launch that failed (nothing ran) gives its place back: a
+  /// refused probe must not use up --launch-count.
+  void give_back_index() {
+    if (index_ > 0) --index_;
+  }
   const LaunchFilterOptions& options() const { return opt_; }
 
  private:
@@ -192,6 +197,7 @@ class ProfileAggregator {
     enum class Decision : uint8_t { undecided, keep, drop } decision = Decision::undecided;
     bool multi_record = false;  ///< a graph launch or batch copy: several records, one call
     bool counters = false;  ///< its hardware counters are being collected
+    bool indexed = false;   ///< took a place in the --launch-skip/--launch-count count
     uint32_t root = 0;      ///< the outermost call's correlation id (its own, for that call)
     uint32_t next = 0;      ///< the next call of the list; 0: the last
   };
@@ -213,7 +219,9 @@ class ProfileAggregator {
   /// a multi-record call's.
   std::optional<Pending> take_pending(uint32_t correlation);
   void forget_operation(uint32_t root);
-  bool decide(const std::string& symbol, PathId path);
+  /// Whether to keep a launch; `indexed`, when given, says whether it took a
+  /// place in the launch count (it passed the name and NVTX filters).
+  bool decide(const std::string& symbol, PathId path, bool* indexed = nullptr);
   void add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes);
   /// A kept launch whose record has no timestamps: timed by its counters.
   void keep_untimed(const Key& key, const HwCounters& hw);

@@ -813,6 +813,28 @@ TEST(ProfileAggregator, FiltersRegexNvtxAndWindow) {
   EXPECT_EQ(agg.counters().kernels_filtered, 7u);
 }
 
+// A launch that failed (nothing ran: an autotuner's refused probe) gives its
+// place in --launch-count back: with a count of 1 it took the only place, and
+// the kernels that ran were all filtered out (a reviewer's case). One that
+// did not pass the name filter had taken none, and gives none back.
+TEST(ProfileAggregator, AFailedLaunchUsesNoPlaceInTheCount) {
+  LaunchFilterOptions f;
+  f.kernel_regex = "gemm";
+  f.launch_count = 1;
+  ProfileAggregator agg(f);
+  EXPECT_TRUE(agg.on_launch(1, ApiKind::kernel_launch, kGemm, 0));
+  agg.on_launch_failed(1);
+  EXPECT_FALSE(agg.on_launch(2, ApiKind::kernel_launch, kCopy, 0));
+  agg.on_launch_failed(2);
+  EXPECT_TRUE(agg.on_launch(3, ApiKind::kernel_launch, kGemm, 0)) << "the failed launch's place";
+  EXPECT_FALSE(agg.on_launch(4, ApiKind::kernel_launch, kGemm, 0)) << "one place only";
+  agg.on_activity(kernel(kGemm, 3, 0, 500));
+  agg.on_activity(kernel(kGemm, 4, 600, 900));
+  const auto runs = agg.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].launches, 1);
+}
+
 // skip + count overflowed int64 (UBSan: signed overflow) and wrapped negative:
 // every launch after the skip was dropped. Any count after any skip now holds.
 TEST(ProfileAggregator, LaunchWindowAtTheLimitsOfInt64) {
