@@ -154,6 +154,7 @@ std::string utf8_from_wide(const wchar_t* text) {
 }
 
 std::string path_part(const std::string& name) {
+  if (name.empty()) return std::string(kUnnamedRange);
   const std::string valid = valid_utf8(name);
   std::string out;
   out.reserve(valid.size());

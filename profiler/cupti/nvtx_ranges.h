@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -125,8 +126,11 @@ std::string utf8_from_wide(const wchar_t* text);
 /// nvtxRangePushA takes any bytes, Latin-1 "\xe9poque" too, and one such name
 /// made every write of the process's results fail), with each '/' written
 /// as U+2215 ("∕", which reads the same): a range named "layer/attn" once read
-/// as a range "attn" inside a range "layer" that never existed.
+/// as a range "attn" inside a range "layer" that never existed. A range with
+/// no name is kUnnamedRange: outermost, an empty element vanished from the
+/// path ("" + "x" read "x", and "" alone as no range open).
 std::string path_part(const std::string& name);
+inline constexpr std::string_view kUnnamedRange = "(unnamed)";
 
 /// Splits "a/b/c" into {"a","b","c"} (empty string: no elements).
 std::vector<std::string> split_path(const std::string& path);

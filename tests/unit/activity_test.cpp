@@ -348,6 +348,14 @@ TEST(Nvtx, PathMatching) {
   EXPECT_EQ(paths.path(t.current(2)), "a" + slash + "b");
   EXPECT_TRUE(nvtx_path_matches(paths.path(t.current(1)), "layer" + slash + "attn"));
   EXPECT_FALSE(nvtx_path_matches(paths.path(t.current(1)), "attn"));
+  // A range with no name (nvtxRangePushEx with no message) is one, named
+  // "(unnamed)": outermost it vanished, "" + "x" reading "x" and "" alone "-"
+  // (no range open), merged with kernels outside any range (a reviewer's case).
+  NvtxTracker u(paths);
+  u.push(7, "");
+  EXPECT_EQ(paths.path(u.current(7)), "(unnamed)");
+  u.push(7, "x");
+  EXPECT_EQ(paths.path(u.current(7)), "(unnamed)/x");
   EXPECT_EQ(utf8_from_wide(L"h\u00e9\u4e16"), "h\xc3\xa9\xe4\xb8\x96");
   EXPECT_EQ(utf8_from_wide(nullptr), "");
 }
