@@ -12,9 +12,16 @@ namespace flopscope {
 std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool color, size_t top) {
   double all = 0;
   for (const RunRecord& r : doc.runs) all += profile_total_s(r);
+  // Several GPUs (one process on each, or one process on several): a column
+  // says which, or an 8-GPU run showed every kernel eight times alike.
+  auto device_of = [](const RunRecord& r) { return shape_get(r.shape, "device"); };
+  bool several_devices = false;
+  for (const RunRecord& r : doc.runs)
+    several_devices = several_devices || device_of(r) != device_of(doc.runs[0]);
   Table t;
   t.add_column("kernel", Align::left, true, true);
   t.add_column("nvtx", Align::left, true);
+  if (several_devices) t.add_column("device", Align::right);
   t.add_column("launches", Align::right);
   t.add_column("total", Align::right);
   t.add_column("%", Align::right);
@@ -39,9 +46,12 @@ std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool co
       rest_s += total;
       continue;
     }
-    std::vector<Cell> row{terminal_text(r.variant), r.nvtx.empty() ? "-" : terminal_text(r.nvtx),
-                          std::to_string(r.launches), fmt_time(total), share(total), fmt_time(r.time_s.median),
-                          fmt_time(r.time_s.p10), fmt_time(r.time_s.p90), terminal_text(r.precision)};
+    std::vector<Cell> row{terminal_text(r.variant), r.nvtx.empty() ? "-" : terminal_text(r.nvtx)};
+    if (several_devices) row.emplace_back(device_of(r) ? std::to_string(*device_of(r)) : "-");
+    for (std::string cell :
+         {std::to_string(r.launches), fmt_time(total), share(total), fmt_time(r.time_s.median),
+          fmt_time(r.time_s.p10), fmt_time(r.time_s.p90), terminal_text(r.precision)})
+      row.emplace_back(std::move(cell));
     if (any_hw) {
       const bool hw = r.hw && r.hw->flops_total;
       row.emplace_back(hw ? fmt_si(*r.hw->flops_total) : "-");

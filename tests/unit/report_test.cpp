@@ -437,6 +437,30 @@ TEST(ProfileTable, TopRowsThenOneLineForTheRest) {
   for (const auto& l : lines(three)) EXPECT_LE(l.size(), 120u) << l;
 }
 
+// Kernels on several GPUs: a device column tells their rows apart (an 8-GPU
+// run showed every kernel eight times alike, a reviewer's case); on one GPU
+// there is none.
+TEST(ProfileTable, SeveralDevicesGetADeviceColumn) {
+  ResultsDoc doc = test::model_twin_profile();
+  for (RunRecord& r : doc.runs) r.shape = {{"device", 0}};
+  const std::string one = render_profile_terminal(doc, 120, false, 0);
+  EXPECT_EQ(lines(one)[1].find("device"), std::string::npos) << one;
+  RunRecord other = doc.runs[0];
+  other.shape = {{"device", 1}};
+  doc.runs.push_back(other);
+  const std::string two = render_profile_terminal(doc, 120, false, 0);
+  const auto rows = lines(two);
+  EXPECT_NE(rows[1].find(" device "), std::string::npos) << two;
+  size_t on_1 = 0, on_0 = 0;
+  for (const auto& l : rows) {
+    if (l.rfind(doc.runs[0].variant, 0) != 0) continue;
+    on_1 += l.find(" 1 ") != std::string::npos;
+    on_0 += l.find(" 0 ") != std::string::npos;
+  }
+  EXPECT_EQ(on_1, 1u) << two;
+  EXPECT_GE(on_0, 1u) << two;
+}
+
 // A row whose counters came from only some of its launches says so, once.
 TEST(ProfileTable, SaysWhenCountersCoverOnlySomeLaunches) {
   ResultsDoc doc = test::model_twin_profile();
