@@ -52,6 +52,21 @@ TEST(ProfileCli, ApplicationNotFound) {
   expect_usage_error(run_cli({"profile", "--", "/nonexistent/flopscope-no-such-app"}), "not found");
   expect_usage_error(run_cli({"profile", "--", "flopscope-no-such-app-in-path"}), "not found");
   expect_usage_error(run_cli({"profile", "--", "/tmp"}), "a directory, not a program");
+  // Scripts: one without a '#!' line (bash runs it through sh, posix_spawn
+  // does not) read as "Exec format error"; one whose interpreter is missing
+  // as "not found", though it exists (a reviewer's cases).
+  const std::string dir = flopscope::test::temp_dir();
+  std::ofstream(dir + "/no_shebang.sh") << "exit 0\n";
+  std::ofstream(dir + "/bad_shebang.sh") << "#!/nonexistent/python\nprint(1)\n";
+  for (const char* s : {"/no_shebang.sh", "/bad_shebang.sh"})
+    std::filesystem::permissions(dir + s, std::filesystem::perms::owner_all);
+  expect_usage_error(
+      run_cli({"profile", "--", dir + "/no_shebang.sh"}),
+      "not a program this system can start (a script without a '#!' line? run it as: flopscope "
+      "profile -- sh " +
+          dir + "/no_shebang.sh)");
+  expect_usage_error(run_cli({"profile", "--", dir + "/bad_shebang.sh"}),
+                     "it exists, but the interpreter its '#!' line names was not found");
 }
 
 TEST(ProfileCli, BadOptionsAreUsageErrors) {

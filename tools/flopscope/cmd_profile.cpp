@@ -203,6 +203,26 @@ bool is_managed_env(const std::string& e) {
   return e.rfind("FLOPSCOPE_PROFILE_", 0) == 0;
 }
 
+// Why posix_spawnp could not start `app` (errno `err`), with what to do.
+std::string why_not_started(const std::string& app, int err) {
+  std::error_code ec;
+  const bool path = app.find('/') != std::string::npos;
+  // A script is started by the interpreter its '#!' line names: a missing
+  // one reads ENOENT, as a missing script does; no '#!' line, ENOEXEC (which
+  // bash would run through sh).
+  if (err == ENOENT && path && std::filesystem::is_regular_file(app, ec))
+    return "it exists, but the interpreter its '#!' line names was not found";
+  if (err == ENOENT) return "not found (check the name and PATH)";
+  if (err == ENOEXEC)
+    return "not a program this system can start (a script without a '#!' line? run it as: flopscope profile "
+           "-- sh " +
+           app + ")";
+  if (path && std::filesystem::is_directory(app, ec))
+    return "a directory, not a program (name the executable in it)";
+  if (err == EACCES) return "permission denied (is it executable?)";
+  return std::strerror(err);
+}
+
 cupti::AppExit run_app(const std::vector<std::string>& command, const std::vector<std::string>& extra_env,
                        ProfileSignals& signals) {
   std::vector<std::string> env;
@@ -240,12 +260,7 @@ cupti::AppExit run_app(const std::vector<std::string>& command, const std::vecto
   if (err == 0) g_child = pid;
   ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
   if (err != 0) {
-    std::error_code ec;
-    const bool dir = command[0].find('/') != std::string::npos && std::filesystem::is_directory(command[0], ec);
-    const std::string why = err == ENOENT ? "not found (check the name and PATH)"
-                            : dir           ? "a directory, not a program (name the executable in it)"
-                            : err == EACCES ? "permission denied (is it executable?)"
-                                            : std::strerror(err);
+    const std::string why = why_not_started(command[0], err);
     throw Error(ErrorKind::bad_input, "cannot run '" + command[0] + "': " + why);
   }
   const int status = wait_for_child(pid);
