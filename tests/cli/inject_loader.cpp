@@ -294,6 +294,11 @@ int main(int argc, char** argv) {
     const timespec wait{6, 0};
     ::nanosleep(&wait, nullptr);
   }
+  if (action == "usr1") {  // its default action ends the process
+    ::kill(::getpid(), SIGUSR1);
+    const timespec wait{6, 0};
+    ::nanosleep(&wait, nullptr);
+  }
   if (action == "hup-ignored") {
     ::raise(SIGHUP);
     ::raise(SIGTERM);

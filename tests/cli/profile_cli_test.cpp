@@ -421,6 +421,17 @@ TEST(ProfileCliFakeCupti, ClosingEveryDescriptorKeepsSignalsFlushed) {
   EXPECT_NE(r.err.find("received signal 15"), std::string::npos) << r.err;
 }
 
+// A signal whose default action ends the process, other than the four that
+// always flush (SIGUSR1 here, one flopscope passes on), is flushed too where
+// the application left it at its default: it killed the process with no
+// write, "ended without running its exit handlers" (a reviewer's case).
+TEST(ProfileCliFakeCupti, ADefaultDeadlySignalIsFlushed) {
+  auto r = profile_with_fake_cupti({"cuda", "0", "usr1"}, {"FLOPSCOPE_PROFILE_PERIOD_MS=0"});
+  EXPECT_EQ(r.exit_code, 128 + SIGUSR1) << r.err;
+  EXPECT_NE(r.err.find("received signal " + std::to_string(SIGUSR1)), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ended without running its exit handlers"), std::string::npos) << r.err;
+}
+
 // A relative TMPDIR reaches the application as an absolute path: one that
 // changes directory still finds its directory (its files were lost).
 TEST(ProfileCliFakeCupti, RelativeTmpdirSurvivesAChangeOfDirectory) {

@@ -12,7 +12,8 @@
 //   - every FLOPSCOPE_PROFILE_PERIOD_MS, or longer in a long run (next_wait_ms);
 //     a crash or SIGKILL loses what came after the last write,
 //   - at exit() (atexit), whether or not the application tore CUDA down,
-//   - on SIGINT, SIGTERM, SIGHUP, SIGQUIT and on crash signals, from a helper thread
+//   - on SIGINT, SIGTERM, SIGHUP, SIGQUIT and on crash signals (and on the other
+//     signals that end a process by default, where it left them so), from a helper thread
 //     while the handler waits (bounded), then the previous handler runs. A write that
 //     outlasts the wait of one of the first four (the interrupted thread
 //     may hold a lock it needs) is finished by the helper, which then ends the
@@ -68,6 +69,13 @@ struct State {
 State* g = nullptr;  // never freed: exit paths use it
 
 constexpr int kFlushSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+// The other signals whose default action ends the process: ones `flopscope
+// profile` passes on (USR1, USR2, ALRM), a pipe's reader gone (`| head`), a
+// CPU limit. Flushed only where the process left them at their default: an
+// application's own handler (a trainer's SIGUSR1 checkpoint) is its business,
+// and an ignored SIGPIPE (Python's) stays ignored. They killed the process
+// with no write at all (a reviewer's case).
+constexpr int kFlushIfDefaultSignals[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGVTALRM, SIGPROF};
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 struct sigaction g_prev[NSIG];
 
@@ -199,6 +207,8 @@ bool is_crash_signal(int sig) {
 
 bool is_handled_signal(int sig) {
   for (int s : kFlushSignals)
+    if (s == sig) return true;
+  for (int s : kFlushIfDefaultSignals)
     if (s == sig) return true;
   return is_crash_signal(sig);
 }
@@ -488,6 +498,11 @@ void start_once() {
     if (g->helper_running) {
       for (int s : kFlushSignals) install(s);
       for (int s : kCrashSignals) install(s);
+      for (int s : kFlushIfDefaultSignals) {
+        struct sigaction now {};
+        ::sigaction(s, nullptr, &now);
+        if (!(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_DFL) install(s);
+      }
     }
   });
 }
