@@ -394,7 +394,8 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   if (!o.out.empty() && !profiled)
-    std::fprintf(stderr, "flopscope: no results file written to %s: nothing was profiled\n", one_line(o.out).c_str());
+    std::fprintf(stderr, "flopscope: no results file written to %s: %s\n", one_line(o.out).c_str(),
+                 c.unreadable.empty() ? "nothing was profiled" : "no process's results could be read");
   int exit_code = outcome.exit_code;
   // Results lost are a failure, whatever the application did (its own failure
   // keeps its code): one line each, naming the process and why.
