@@ -363,13 +363,19 @@ TimeStats with_positive_median(TimeStats t) {
   return t;
 }
 
+// `all` as at most `cap` samples: the means of equal shares of them (kept
+// whole when they are fewer).
+std::vector<double> in_equal_shares(const std::vector<double>& all, size_t cap) {
+  if (all.size() <= cap) return all;
+  std::vector<WeightedSample> shares;
+  shares.reserve(all.size());
+  for (double v : all) shares.push_back({v, 1});
+  return weighted_summary(std::move(shares), cap).samples;
+}
+
 TimeStats stats_with_cap(const std::vector<double>& all) {
   TimeStats t = summarize(all);
-  if (all.size() > kMaxProfileSamples) {
-    std::vector<WeightedSample> launches;
-    for (double v : all) launches.push_back({v, 1});
-    t.samples = weighted_summary(std::move(launches), kMaxProfileSamples).samples;
-  }
+  if (all.size() > kMaxProfileSamples) t.samples = in_equal_shares(all, kMaxProfileSamples);
   return with_positive_median(std::move(t));
 }
 
@@ -722,12 +728,8 @@ void cap_profile_samples(std::vector<RunRecord>& runs) {
   if (runs.empty()) return;
   const size_t cap =
       std::clamp(kMaxProfileSamplesPerFile / runs.size(), kMinProfileSamples, kMaxProfileSamples);
-  for (RunRecord& r : runs) {
-    if (r.time_s.samples.size() <= cap) continue;
-    std::vector<WeightedSample> shares;
-    for (double v : r.time_s.samples) shares.push_back({v, 1});
-    r.time_s.samples = weighted_summary(std::move(shares), cap).samples;
-  }
+  for (RunRecord& r : runs)
+    if (r.time_s.samples.size() > cap) r.time_s.samples = in_equal_shares(r.time_s.samples, cap);
 }
 
 ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {

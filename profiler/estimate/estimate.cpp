@@ -148,11 +148,12 @@ MtpForwardFlops mtp_forward_flops_per_token(const ModelConfig& m, int64_t seq_le
 
 TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   const ForwardFlops fwd = forward_flops_per_token(m, m.seq_len, false);
+  const ForwardFlops fwd_causal = forward_flops_per_token(m, m.seq_len, true);
   const MtpForwardFlops mtp = mtp_forward_flops_per_token(m, m.seq_len, false);
   const ParamCounts p = count_params(m);
   TokenFlops t;
   t.forward = fwd.total();
-  t.forward_causal = forward_flops_per_token(m, m.seq_len, true).total();
+  t.forward_causal = fwd_causal.total();
   t.train_6n = 6.0 * p.active;
   // PaLM Appendix B: 6N + 12·L·H·Q·T, H query heads, Q head size, T sequence
   // length (every query sees all T keys). N is the parameters a token's matmuls
@@ -177,7 +178,7 @@ TokenFlops token_flops(const ModelConfig& m, Checkpointing c) {
   }
   // The attention terms are 3 x the forward's: take the masked scores off them.
   const double masked =
-      (fwd.attention - forward_flops_per_token(m, m.seq_len, true).attention) +
+      (fwd.attention - fwd_causal.attention) +
       (mtp.block.attention - mtp_forward_flops_per_token(m, m.seq_len, true).block.attention);
   t.train_causal = t.train - 3.0 * masked;
   switch (c) {

@@ -840,11 +840,9 @@ namespace {
 // What a contract asserts, whatever its spelling: its parsed parts, numbers
 // exact (1ms, 1 ms and 1000us are one bound; 50% and 0.5 one fraction).
 std::string meaning_key(const Contract& c) {
-  char value[64], tolerance[64];
-  std::snprintf(value, sizeof value, "%.17g", c.value);
-  std::snprintf(tolerance, sizeof tolerance, "%.17g", c.tolerance);
   return c.subject.label() + "|" + std::to_string(int(c.kind)) + "|" + c.metric + "|" + to_string(c.op) +
-         "|" + value + "|" + c.reference.label() + "|" + c.rhs_metric + "|" + tolerance + "|" + c.bound;
+         "|" + fmt_sig(c.value, 17) + "|" + c.reference.label() + "|" + c.rhs_metric + "|" +
+         fmt_sig(c.tolerance, 17) + "|" + c.bound;
 }
 }  // namespace
 

@@ -64,7 +64,7 @@ Table::Layout Table::fit_to(size_t width) const {
     full[c] = text_columns(cols_[c].header);
     for (const auto& r : rows_) full[c] = std::max(full[c], text_columns(r[c].text));
   }
-  Layout l{std::vector<bool>(cols_.size(), true), full, {}};
+  Layout l{std::vector<bool>(cols_.size(), true), full, {}, 0};
   auto floor_of = [&](size_t c) { return cols_[c].shrinkable ? std::min(full[c], cols_[c].min_width) : full[c]; };
   auto total = [&](auto width_of) {
     size_t t = 0, n = 0;
@@ -91,6 +91,7 @@ Table::Layout Table::fit_to(size_t width) const {
     if (best == cols_.size()) break;
     --l.width[best];
   }
+  l.line_width = total([&](size_t c) { return l.width[c]; });
   return l;
 }
 
@@ -119,10 +120,7 @@ std::string Table::render(size_t width, bool color) const {
   if (l.left_out.empty()) return out;
   // The note, in lines of the table's width at most (words are kept whole).
   // The columns kept may still not fit (their minimum widths): it says so.
-  size_t kept = 0, shown = 0;
-  for (size_t c = 0; c < cols_.size(); ++c)
-    if (l.shown[c]) kept += l.width[c], ++shown;
-  const bool fits = kept + (shown ? shown - 1 : 0) <= width;
+  const bool fits = l.line_width <= width;
   const std::string note =
       (fits ? "(left out to fit " + std::to_string(width) + " columns: "
             : "(left out for " + std::to_string(width) + " columns, which the rest still exceeds: ") +

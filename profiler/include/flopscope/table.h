@@ -38,11 +38,13 @@ class Table {
   std::string render(size_t width, bool color) const;
 
  private:
-  /// The columns shown, their widths, and the headers of those left out.
+  /// The columns shown, their widths, the headers of those left out, and the
+  /// width of a line (the columns shown, a space apart).
   struct Layout {
     std::vector<bool> shown;
     std::vector<size_t> width;
     std::vector<std::string> left_out;
+    size_t line_width = 0;
   };
   Layout fit_to(size_t width) const;
   struct Column {
