@@ -92,4 +92,12 @@ TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k) {
   return t;
 }
 
+std::vector<double> equal_share_means(const std::vector<double>& samples, size_t k) {
+  if (samples.size() <= k) return samples;
+  std::vector<WeightedSample> launches;
+  launches.reserve(samples.size());
+  for (double v : samples) launches.push_back({v, 1});
+  return weighted_summary(std::move(launches), k).samples;
+}
+
 }  // namespace flopscope

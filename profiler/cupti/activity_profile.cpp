@@ -201,7 +201,7 @@ void ProfileAggregator::keep_untimed(const Key& key, const HwCounters& hw) {
   ++counters_.kernels_kept;
   ++counters_.kernels_timed_by_counters;
   Group& g = groups_[key];
-  g.durations_s.push_back(*hw.duration_s);
+  g.times.add(*hw.duration_s);
   g.hw.add(hw);
 }
 
@@ -253,7 +253,7 @@ void ProfileAggregator::forget_operation(uint32_t root) {
 
 void ProfileAggregator::add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes) {
   Group& g = groups_[key];
-  g.durations_s.push_back(end_ns > start_ns ? double(end_ns - start_ns) * 1e-9 : 0.0);
+  g.times.add(end_ns > start_ns ? double(end_ns - start_ns) * 1e-9 : 0.0);
   g.bytes += bytes;
 }
 
@@ -363,19 +363,9 @@ TimeStats with_positive_median(TimeStats t) {
   return t;
 }
 
-// `all` as at most `cap` samples: the means of equal shares of them (kept
-// whole when they are fewer).
-std::vector<double> in_equal_shares(const std::vector<double>& all, size_t cap) {
-  if (all.size() <= cap) return all;
-  std::vector<WeightedSample> shares;
-  shares.reserve(all.size());
-  for (double v : all) shares.push_back({v, 1});
-  return weighted_summary(std::move(shares), cap).samples;
-}
-
 TimeStats stats_with_cap(const std::vector<double>& all) {
   TimeStats t = summarize(all);
-  if (all.size() > kMaxProfileSamples) t.samples = in_equal_shares(all, kMaxProfileSamples);
+  if (all.size() > kMaxProfileSamples) t.samples = equal_share_means(all, kMaxProfileSamples);
   return with_positive_median(std::move(t));
 }
 
@@ -394,11 +384,11 @@ std::vector<RunRecord> ProfileAggregator::runs() const { return runs_of(groups_,
 std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& groups, const PathTable& paths) {
   std::vector<RunRecord> out;
   for (const auto& [key, g] : groups) {
-    if (g.durations_s.empty()) continue;
+    if (g.times.count() == 0) continue;
     RunRecord r;
     r.family = "app";
     r.nvtx = paths.path(key.path);
-    r.launches = int64_t(g.durations_s.size());
+    r.launches = int64_t(g.times.count());
     r.shape = {{"device", int64_t(key.device)}};
     if (key.kind == Kind::kernel) {
       // A symbol is bytes: one that is not UTF-8 made the whole results file
@@ -413,7 +403,7 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
       r.variant = key.kind == Kind::memset ? "memset" : "memcpy_" + key.name.substr(8, key.name.size() - 9);
       r.dtype = "unknown";
       r.precision = "fp32";
-      r.model.bytes = double(g.bytes) / double(g.durations_s.size());  // bytes per operation
+      r.model.bytes = double(g.bytes) / double(g.times.count());  // bytes per operation
     }
     r.id = r.family + "." + r.variant + "." + r.dtype;
     if (g.hw.launches() > 0) {
@@ -424,7 +414,7 @@ std::vector<RunRecord> ProfileAggregator::runs_of(const std::map<Key, Group>& gr
       if (key.kind == Kind::kernel)
         if (std::optional<std::string> p = dominant_precision(*r.hw)) r.precision = *p;
     }
-    r.time_s = stats_with_cap(g.durations_s);
+    r.time_s = with_positive_median(g.times.summary(kMaxProfileSamples));
     compute_profile_derived(r, PeakTable{});
     out.push_back(std::move(r));
   }
@@ -729,7 +719,7 @@ void cap_profile_samples(std::vector<RunRecord>& runs) {
   const size_t cap =
       std::clamp(kMaxProfileSamplesPerFile / runs.size(), kMinProfileSamples, kMaxProfileSamples);
   for (RunRecord& r : runs)
-    if (r.time_s.samples.size() > cap) r.time_s.samples = in_equal_shares(r.time_s.samples, cap);
+    if (r.time_s.samples.size() > cap) r.time_s.samples = equal_share_means(r.time_s.samples, cap);
 }
 
 ResultsDoc merge_profile_docs(const std::vector<ResultsDoc>& docs) {

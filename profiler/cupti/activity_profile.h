@@ -15,6 +15,7 @@
 #include "activity_names.h"
 #include "activity_types.h"
 #include "api_nesting.h"
+#include "flopscope/launch_times.h"
 #include "flopscope/results.h"
 #include "flopscope/user_regex.h"
 #include "nvtx_ranges.h"
@@ -210,7 +211,7 @@ class ProfileAggregator {
     auto operator<=>(const Key&) const = default;
   };
   struct Group {
-    std::vector<double> durations_s;
+    LaunchTimes times;
     uint64_t bytes = 0;
     HwCounterSum hw;  ///< the launches with counters
   };
@@ -260,8 +261,11 @@ class ProfileAggregator::Frozen {
 
 /// At most this many samples are written per record (the means of equal
 /// shares of all launches, weighted_summary's: their mean is every launch's,
-/// which profile's NVTX totals take); median, p10 and p90 use every launch.
+/// which profile's NVTX totals take); median, p10 and p90 are every launch's,
+/// exactly up to LaunchTimes::kExactLaunches launches and within 0.1% past it.
 inline constexpr size_t kMaxProfileSamples = 1000;
+static_assert(kMaxProfileSamples <= LaunchTimes::kExactLaunches,
+              "a record of no more launches than it writes samples keeps them in launch order");
 /// And at most this many in one file, over all its records: fewer per record
 /// where there are more than 1000 records (no fewer than kMinProfileSamples),
 /// so that a profile of thousands of kernels and NVTX ranges stays a file
@@ -269,7 +273,7 @@ inline constexpr size_t kMaxProfileSamples = 1000;
 inline constexpr size_t kMaxProfileSamplesPerFile = 1'000'000;
 inline constexpr size_t kMinProfileSamples = 20;
 /// Thins each record's samples to the per-file budget (equal shares, as
-/// weighted_summary makes them); median, p10 and p90 stay those of every launch.
+/// weighted_summary makes them); median, p10 and p90 stay as they are.
 void cap_profile_samples(std::vector<RunRecord>& runs);
 
 /// Kernels with the same short name (template instances, overloads) in the

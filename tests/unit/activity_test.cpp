@@ -1053,8 +1053,10 @@ TEST(ProfileAggregator, SamplesAreCappedButStatsUseEveryLaunch) {
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].launches, int64_t(n));
   EXPECT_EQ(runs[0].time_s.samples.size(), kMaxProfileSamples);
-  EXPECT_NEAR(runs[0].time_s.median, (n + 1) / 2.0 * 1e-9, 1e-9);
-  EXPECT_NEAR(profile_total_s(runs[0]), n * (n + 1) / 2.0 * 1e-9, n * (n + 1) / 2.0 * 1e-9 * 0.01);
+  // Past LaunchTimes::kExactLaunches in 0.1% buckets: the median within
+  // one, the total (the samples' mean x launches) every launch's.
+  EXPECT_NEAR(runs[0].time_s.median, (n + 1) / 2.0 * 1e-9, (n + 1) / 2.0 * 1e-9 * LaunchTimes::kBucketWidth);
+  EXPECT_NEAR(profile_total_s(runs[0]), n * (n + 1) / 2.0 * 1e-9, n * (n + 1) / 2.0 * 1e-9 * 1e-9);
   // Every third launch 9 ns, the others 1 ns: every third kept (the stride of
   // old) kept no slow one, and read the total as n ns, not 11n/3; the spread
   // keeps the mix.

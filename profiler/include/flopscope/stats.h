@@ -35,5 +35,8 @@ struct WeightedSample {
 /// the first value whose cumulative weight reaches that share, and `samples`
 /// the means of k shares of equal weight (their mean is the launches' mean).
 TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k);
+/// `samples` as at most k: the means of k equal shares of them, sorted
+/// (weighted_summary's); all of them, in their order, when there are no more.
+std::vector<double> equal_share_means(const std::vector<double>& samples, size_t k);
 
 }  // namespace flopscope
