@@ -122,8 +122,11 @@ std::optional<double> metric_value(const RunRecord& r, const std::string& metric
   }
   if (metric == "mfu" || metric == "hfu") {
     const auto v = metric == "mfu" ? d.mfu : d.hfu;
-    if (!v) why = metric == "hfu" && d.mfu ? "hfu needs hardware counters, absent in this run"
-                                           : "no peak for precision '" + r.precision + "'";
+    // With a peak, what an HFU lacks is counted FLOPs (an application's
+    // timing profile has no model either, so no MFU to tell by).
+    if (!v)
+      why = metric == "hfu" && d.peak_tflops > 0 ? "hfu needs hardware FLOP counters, absent in this run"
+                                                 : "no peak for precision '" + r.precision + "'";
     return v;
   }
   if (metric == "tflops_hw") return hw(d.tflops_hw);
@@ -232,8 +235,9 @@ class LineParser {
     throw_bad_input(origin_ + ":" + std::to_string(line_) + ": " + why);
   }
 
+  // '~': profile's ids of template instances ("app.reduce~a44be7.bf16").
   static bool id_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == '~' ||
            c == '*';
   }
 
@@ -246,8 +250,9 @@ class LineParser {
     if (sel.id.find('=') != std::string::npos)
       fail(std::string(what) + " must start with a kernel id, got '" + sel.id + "'");
     for (char c : sel.id)
-      if (!id_char(c)) fail("'" + sel.id + "' is not a kernel id (letters, digits, '_', '.', '-'" +
-                            (allow_glob ? ", '*')" : ")"));
+      if (!id_char(c))
+        fail("'" + sel.id + "' is not a kernel id (letters, digits, '_', '.', '-', '~'" +
+             (allow_glob ? ", '*')" : ")"));
     if (!allow_glob && sel.id.find('*') != std::string::npos)
       fail("the reference '" + sel.id + "' must name one kernel id, without '*'");
     // `mfu >= 0.3 x 2` read "2" as an id and failed on no such run (exit 1).
@@ -839,10 +844,15 @@ std::string RunSelector::label() const {
 namespace {
 // What a contract asserts, whatever its spelling: its parsed parts, numbers
 // exact (1ms, 1 ms and 1000us are one bound; 50% and 0.5 one fraction).
+// Shape values in any order: `m=1 n=2` and `n=2 m=1` select the same runs.
+std::string selector_key(RunSelector s) {
+  std::sort(s.shape.begin(), s.shape.end());
+  return s.label();
+}
 std::string meaning_key(const Contract& c) {
-  return c.subject.label() + "|" + std::to_string(int(c.kind)) + "|" + c.metric + "|" + to_string(c.op) +
-         "|" + fmt_sig(c.value, 17) + "|" + c.reference.label() + "|" + c.rhs_metric + "|" +
-         fmt_sig(c.tolerance, 17) + "|" + c.bound;
+  return selector_key(c.subject) + "|" + std::to_string(int(c.kind)) + "|" + c.metric + "|" +
+         to_string(c.op) + "|" + fmt_sig(c.value, 17) + "|" + selector_key(c.reference) + "|" + c.rhs_metric +
+         "|" + fmt_sig(c.tolerance, 17) + "|" + c.bound;
 }
 }  // namespace
 

@@ -217,7 +217,11 @@ TEST(ContractParse, ARepeatedContractIsRefused) {
            {"gemm.* : time <= 1ms", "gemm.* : time <= 1000us"},
            {"gemm.cublas.bf16 : mfu >= 0.5", "gemm.cublas.bf16 : mfu >= 50%"},
            {"gemm.mma_sync.bf16 : tflops >= 0.6 x gemm.cublas.bf16",
-            "gemm.mma_sync.bf16 : tflops >= 60% x gemm.cublas.bf16"}}) {
+            "gemm.mma_sync.bf16 : tflops >= 60% x gemm.cublas.bf16"},
+           // Shape values in another order select the same runs.
+           {"gemm.cublas.bf16 m=4096 n=4096 : mfu >= 0.5", "gemm.cublas.bf16 n=4096 m=4096 : mfu >= 0.5"},
+           {"gemm.* : tflops >= 0.6 x gemm.cublas.bf16 m=1 n=2",
+            "gemm.* : tflops >= 0.6 x gemm.cublas.bf16 n=2 m=1"}}) {
     try {
       parse_contracts(first + "\n" + again + "\n", "c.txt");
       ADD_FAILURE() << "accepted: " << again;
@@ -420,6 +424,25 @@ TEST(ContractCheck, RunsWithoutAModelSayWhy) {
   EXPECT_FALSE(only_result(ai).passed);
   EXPECT_NE(only_result(ai).detail.find("ai needs a model that counts bytes, absent in this run"), std::string::npos)
       << only_result(ai).detail;
+}
+
+// An application profile's runs: ids with profile's '~' suffix (template
+// instances), a peak, no model, and (a timing profile) no counters.
+TEST(ContractCheck, ProfileRunsByTheirIds) {
+  ResultsDoc doc = contract_doc();
+  for (const char* variant : {"reduce~a44be7", "reduce~0b12cd"}) {
+    RunRecord r = test::sample_run("app", variant, "bf16", "bf16_tensor", {}, 1e-3, {{"device", 0}});
+    r.model = {};
+    compute_derived(r, doc.peaks.datasheet);
+    r.derived.mfu.reset();
+    doc.runs.push_back(r);
+  }
+  EXPECT_TRUE(only_result(check("app.reduce~a44be7.bf16 : time <= 1ms", doc)).passed);
+  EXPECT_TRUE(only_result(check("app.reduce~a44be7.bf16 : time <= 1 x app.reduce~0b12cd.bf16", doc)).passed);
+  const auto hfu = check("app.reduce~a44be7.bf16 : hfu >= 0.1", doc);
+  EXPECT_EQ(only_result(hfu).detail.find("no peak"), std::string::npos) << only_result(hfu).detail;
+  EXPECT_NE(only_result(hfu).detail.find("hfu needs hardware FLOP counters"), std::string::npos)
+      << only_result(hfu).detail;
 }
 
 // Found by review: without a peak for its precision a run's pct_of_roof is 0,
