@@ -11,6 +11,7 @@
 #include "ceilings/launch.h"
 #include "ceilings/params.h"
 #include "flopscope/error.h"
+#include "flopscope/stats.h"
 
 namespace flopscope::ceilings {
 
@@ -103,7 +104,7 @@ double timed_launch(const void* kernel, int blocks, int threads, const KernelArg
   check(cudaGetLastError(), "running " + what);
   float ms = 0;
   check(cudaEventElapsedTime(&ms, ev.start_, ev.stop_), "reading an event");
-  return double(ms) * 1e-3;
+  return seconds_of_event_ms(ms);
 }
 
 struct Plan {

@@ -110,7 +110,7 @@ struct Harness::Impl {
     for (int i = 0; i < count; ++i) {
       float ms = 0;
       FLOPSCOPE_CUDA_CHECK(cudaEventElapsedTime(&ms, starts[size_t(i)], stops[size_t(i)]));
-      samples.push_back(double(ms) * 1e-3);
+      samples.push_back(seconds_of_event_ms(ms));
     }
     if (!clocks) return;
     std::vector<long long> host(2 * size_t(count));

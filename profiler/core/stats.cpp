@@ -1,7 +1,9 @@
 #include "flopscope/stats.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 
 #include "flopscope/error.h"
 
@@ -21,6 +23,23 @@ double percentile(std::vector<double> s, double q) {
   if (!(q >= 0.0 && q <= 1.0)) throw_bad_input("percentile q must lie in [0, 1]");
   std::sort(s.begin(), s.end());
   return percentile_of_sorted(s, q);
+}
+
+double seconds_of_event_ms(float ms) {
+  if (!std::isfinite(ms)) return double(ms) * 1e-3;
+  char text[64];
+  auto [end, ec] = std::to_chars(text, text + sizeof(text) - 8, ms);  // shortest round trip
+  if (ec != std::errc()) return double(ms) * 1e-3;
+  // Read back with the exponent moved by 3: one rounding, from decimal.
+  int exponent = 0;
+  if (char* e = std::find(text, end, 'e'); e != end) {
+    std::from_chars(e[1] == '+' ? e + 2 : e + 1, end, exponent);  // "e-05", "e+20"
+    end = e;
+  }
+  end += std::snprintf(end, size_t(text + sizeof(text) - end), "e%d", exponent - 3);
+  double seconds = 0;
+  std::from_chars(text, end, seconds);
+  return seconds;
 }
 
 TimeStats summarize(std::vector<double> samples) {

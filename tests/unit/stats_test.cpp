@@ -66,3 +66,18 @@ TEST(Stats, WeightedSharesKeepTheMean) {
   EXPECT_THROW(weighted_summary({}, 10), Error);
   EXPECT_THROW(weighted_summary({{1e-6, 0}}, 10), Error);
 }
+
+// A bench median at a contract's bound holds it: the float's decimal, not its
+// binary value (0.18848f is 0.188480004668... ms, and failed `time <= 188.48us`).
+TEST(Stats, EventMillisecondsReadAsTheirDecimal) {
+  EXPECT_EQ(seconds_of_event_ms(0.18848f), 188.48e-6);
+  EXPECT_EQ(seconds_of_event_ms(0.023232f), 23.232e-6);
+  EXPECT_EQ(seconds_of_event_ms(1.5f), 1.5e-3);
+  EXPECT_EQ(seconds_of_event_ms(1234567.f), 1234.567);
+  EXPECT_EQ(seconds_of_event_ms(3e-5f), 3e-8);
+  EXPECT_EQ(seconds_of_event_ms(1e20f), 1e17);
+  EXPECT_EQ(seconds_of_event_ms(0.0f), 0.0);
+  // Within the float's own rounding of every value.
+  for (float ms = 1e-4f; ms < 1e4f; ms *= 1.37f)
+    EXPECT_NEAR(seconds_of_event_ms(ms), double(ms) * 1e-3, double(ms) * 1e-3 * 1e-7) << ms;
+}

@@ -10,6 +10,11 @@ namespace flopscope {
 double percentile(std::vector<double> samples, double q);
 inline double median(const std::vector<double>& s) { return percentile(s, 0.5); }
 
+/// cudaEventElapsedTime's float milliseconds in seconds: the double nearest
+/// the float's shortest decimal (0.18848f ms is 188.48 us, as a contract's
+/// `time <= 188.48us` reads it, not the float's 188.480005 us).
+double seconds_of_event_ms(float ms);
+
 struct TimeStats {
   double median = 0, p10 = 0, p90 = 0;
   /// Seconds, in the order measured (profile: of more than 1000 launches,
