@@ -252,7 +252,7 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
   return rep;
 }
 
-std::string render_crosscheck_text(const CrosscheckReport& r) {
+std::string render_crosscheck_text(const CrosscheckReport& r, size_t width) {
   std::ostringstream out;
 
   for (const CrosscheckKernel& k : r.kernels) {
@@ -276,7 +276,7 @@ std::string render_crosscheck_text(const CrosscheckReport& r) {
                  info ? std::string("-") : fmt_percent_given(tol),
                  info ? std::string("info") : (row.ok ? std::string("ok") : std::string("DIFFERS"))});
     }
-    out << t.render(120, false) << "\n";
+    out << t.render(width, false) << "\n";
   }
   const auto list = [&](const char* what, const std::vector<std::string>& keys) {
     if (keys.empty()) return;

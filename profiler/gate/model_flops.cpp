@@ -166,7 +166,7 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
     else if (c.hw.launches_with_counters == 0)
       out.notes.push_back("no counted launch inside '" + m.nvtx + "': its " + std::to_string(c.hw.launches) +
                           " launches have no hardware FLOPs, so hw/model is '-'");
-    else if (!(m.flops > 0))
+    else if (!(m.flops > 0) && c.hw.hw_tensor + c.hw.hw_cuda_core > 0)  // both 0: they agree
       out.notes.push_back("the model counts no FLOPs in '" + m.nvtx + "' (the hardware counted " +
                           fmt_si(c.hw.hw_tensor + c.hw.hw_cuda_core) +
                           " FLOPs), so hw/model is '-': work the model leaves out, such as an optimizer step");
@@ -183,7 +183,7 @@ ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& 
   return out;
 }
 
-std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
+std::string render_model_crosscheck_text(const ModelCrosscheck& r, size_t width) {
   std::ostringstream out;
   out << "model FLOPs from " << (r.source.empty() ? std::string("(no source given)") : one_line(r.source))
       << "; hardware FLOPs from the profile's counters\n";
@@ -196,7 +196,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
     t.add_row({one_line(c.model.nvtx), fmt_si(c.model.flops), fmt_si(c.hw.hw_tensor), fmt_si(c.hw.hw_cuda_core),
                fmt_si(hw), ratio ? fmt_fixed(hw / c.model.flops, 3) : std::string("-"), range_launches_text(c.hw)});
   }
-  out << t.render(140, false);
+  out << t.render(width, false);
   for (const RangeComparison& c : r.ranges) {
     if (c.top.empty() && c.model.by_op.empty()) continue;
     out << "\n" << one_line(c.model.nvtx) << ":\n";
@@ -210,7 +210,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r) {
       for (const RangeKernel& kr : c.top)
         k.add_row({one_line(kr.kernel), one_line(kr.totals.path), std::to_string(kr.totals.launches),
                    fmt_si(kr.totals.hw_tensor), fmt_si(kr.totals.hw_cuda_core)});
-      out << k.render(140, false);
+      out << k.render(width, false);
       if (c.more_kernels > 0)
         out << "  and " << c.more_kernels << " more profile line(s) with fewer hardware FLOPs\n";
     }

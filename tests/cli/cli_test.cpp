@@ -648,17 +648,28 @@ TEST(Cli, RealOptionsAreFiniteNumbers) {
   // Decimal as typed: strtod alone read "0x10" as 16 and took "+5" and " 5".
   for (const char* v : {"5%", "nan", "inf", "", "1e999", "0x10", "+5", " 5"}) {
     SCOPED_TRACE(v);
-    expect_one_line_error(run_cli({"compare", h200, h200, "--threshold", v}), 2,
-                          "--threshold: must be a finite number, got '" + std::string(v) + "'");
-    expect_one_line_error(run_cli({"compare", h200, h200, "--flops-tolerance", v}), 2,
-                          "--flops-tolerance: must be a finite number");
-    expect_one_line_error(run_cli({"crosscheck", h200, "--ncu", h200, "--bytes-tolerance", v}), 2,
-                          "--bytes-tolerance: must be a finite number");
     expect_one_line_error(run_cli({"estimate", "--preset", "llama3-8b", "--tokens", v}), 2,
-                          "--tokens: must be a finite number");
+                          "--tokens: must be a finite number, got '" + std::string(v) + "'");
     expect_one_line_error(run_cli({"estimate", "--preset", "llama3-8b", "--pue", v}), 2,
                           "--pue: must be a finite number");
   }
+  // Percentages take a '%' or none (the contracts' 5% was refused here).
+  for (const char* v : {"nan%", "inf", "", "1e999", "0x10", "+5", " 5", "5%%", "5 %", "%"}) {
+    SCOPED_TRACE(v);
+    expect_one_line_error(run_cli({"compare", h200, h200, "--threshold", v}), 2,
+                          "--threshold: must be a percentage (5 or 5%), got '" + std::string(v) + "'");
+    expect_one_line_error(run_cli({"compare", h200, h200, "--flops-tolerance", v}), 2,
+                          "--flops-tolerance: must be a percentage");
+    expect_one_line_error(run_cli({"crosscheck", h200, "--ncu", h200, "--bytes-tolerance", v}), 2,
+                          "--bytes-tolerance: must be a percentage");
+  }
+  for (const char* v : {"5", "5%", "0.5%", "1e1%"}) {
+    const auto r = run_cli({"compare", h200, h200, "--threshold", v});
+    EXPECT_EQ(r.err.find("--threshold"), std::string::npos) << v << ": " << r.err;
+  }
+  // Past the range, the number as it was given (%g wrote 100.0001 as "100").
+  expect_one_line_error(run_cli({"crosscheck", h200, "--ncu", h200, "--counts-tolerance", "100.0001%"}), 2,
+                        "--counts-tolerance must be a percentage from 0 to 100, not 100.0001");
   // In range, the command's own checks still answer.
   const auto r = run_cli({"compare", h200, h200, "--threshold", "-1"});
   EXPECT_EQ(r.exit_code, 2);

@@ -87,6 +87,18 @@ static CLI::Validator finite_number_validator() {
       "NUMBER");
 }
 
+static CLI::Validator percentage_validator() {
+  return CLI::Validator(
+      [](std::string& in) -> std::string {
+        std::string number = in;
+        if (!number.empty() && number.back() == '%') number.pop_back();
+        if (!finite_decimal(number)) return "must be a percentage (5 or 5%), got '" + in + "'";
+        in = number;
+        return "";
+      },
+      "PERCENT");
+}
+
 static bool all_digits(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
@@ -152,6 +164,7 @@ static CLI::Validator not_empty_validator() {
 
 Check positive_number() { return {.kind = Check::Kind::positive_number}; }
 Check finite_number() { return {.kind = Check::Kind::finite_number}; }
+Check percentage() { return {.kind = Check::Kind::percentage}; }
 Check positive_integer(int64_t max, std::string why_max) {
   return {.kind = Check::Kind::positive_integer, .max_value = max, .why_max = std::move(why_max)};
 }
@@ -168,6 +181,7 @@ static CLI::Validator validator(const Check& c) {
   switch (c.kind) {
     case Check::Kind::positive_number: return positive_number_validator();
     case Check::Kind::finite_number: return finite_number_validator();
+    case Check::Kind::percentage: return percentage_validator();
     case Check::Kind::positive_integer: return positive_integer_validator(c.max_value, c.why_max);
     case Check::Kind::non_negative_integer: return non_negative_integer_validator(c.max_digits);
     case Check::Kind::integer: return integer_validator(c.max_digits);
@@ -221,7 +235,7 @@ std::vector<std::string> Command::given_options() const {
   return names;
 }
 
-size_t stdout_width(size_t otherwise) {
+size_t stdout_width() {
   // A terminal: its width. A file or pipe: wide enough for whole kernel names,
   // unless COLUMNS says otherwise.
   winsize ws{};
@@ -232,7 +246,7 @@ size_t stdout_width(size_t otherwise) {
     const long v = std::strtol(c, &end, 10);
     if (end != c && *end == '\0' && v >= 60 && v <= 1000) return size_t(v);
   }
-  return otherwise;
+  return kNoWidthLimit;
 }
 
 std::optional<std::string> stdout_failure() {

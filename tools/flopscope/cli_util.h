@@ -27,7 +27,8 @@ using Action = std::function<int()>;
 /// functions below make them).
 struct Check {
   enum class Kind {
-    positive_number, finite_number, positive_integer, non_negative_integer, integer, not_empty, one_of
+    positive_number, finite_number, percentage, positive_integer, non_negative_integer, integer, not_empty,
+    one_of
   };
   Kind kind;
   int max_digits = 0;                  // non_negative_integer, integer
@@ -89,15 +90,16 @@ Action* selected_action(CLI::App& app);
 
 /// True when stdout is a terminal and NO_COLOR is unset.
 bool stdout_is_color_tty();
+/// For stdout_width: a file or pipe gets every character of a table's cells.
+inline constexpr size_t kNoWidthLimit = size_t(1) << 20;
 /// Columns for the terminal tables: the terminal's width, else COLUMNS
-/// (60..1000), else `otherwise` (a pipe or file).
-size_t stdout_width(size_t otherwise = 160);
+/// (60..1000), else no limit (a pipe or file: a cut cell may hide what tells
+/// two rows apart, as `causal=` at a shape's end did).
+size_t stdout_width();
 /// Flushes standard output; what to say when it could not be written (a full
 /// disk), else nothing. A pipe whose reader stopped early (`| head`) is the
 /// reader's choice, not a failure.
 std::optional<std::string> stdout_failure();
-/// For stdout_width: a file or pipe gets every character of a table's cells.
-inline constexpr size_t kNoWidthLimit = size_t(1) << 20;
 
 /// Option checks with one short message, NaN and infinity refused (CLI11's
 /// PositiveNumber lets NaN through and prints its range with 309 digits).
@@ -105,6 +107,9 @@ Check positive_number();
 /// Any finite number (the command checks its range); "5%", "nan", "inf" and
 /// "" are refused, naming what was given.
 Check finite_number();
+/// A percentage: a finite number, with or without '%' ("5" and "5%" are 5).
+/// Give it with transform(), which passes the number on without the '%'.
+Check percentage();
 /// The integer ones take decimal digits only (CLI11 alone reads "010" as octal
 /// 8 and saturates a number past int64) and pass the number on without leading
 /// zeros: give them with transform(), not check(), which would discard that.

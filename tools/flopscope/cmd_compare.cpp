@@ -66,12 +66,11 @@ void add_compare_command(Command app) {
   sub.add_option("--junit", opt->junit, "Also write JUnit XML to this file").check(not_empty());
   sub.add_option("--gbench", opt->gbench,
                   "Also write CURRENT as Google Benchmark JSON to this file (dashboards)").check(not_empty());
-  sub.add_option("--threshold", opt->threshold_pct,
-                  "Smallest time change that counts, percent (default 5)")
-      .check(finite_number());
+  sub.add_option("--threshold", opt->threshold_pct, "Smallest time change that counts, percent (default 5)")
+      .transform(percentage());
   sub.add_option("--confidence", opt->confidence_pct,
-                  "Confidence of the interval a verdict needs, percent (default 99)")
-      .check(finite_number());
+                 "Confidence of the interval a verdict needs, percent (default 99)")
+      .transform(percentage());
   opt->min_samples_given = sub.add_option("--min-samples", opt->min_samples,
                   "Fewer timing samples on either side give inconclusive (default 10, at "
                   "least 6 at 99% confidence; record 30: flopscope bench --reps 30)")
@@ -81,14 +80,14 @@ void add_compare_command(Command app) {
                   "normalize (scale to the baseline clock), ignore (default flag)")
       .check(one_of({"flag", "normalize", "ignore"}));
   sub.add_option("--clock-tolerance", opt->clock_tol_pct,
-                  "SM clock difference that is noticed, percent (default 2)")
-      .check(finite_number());
+                 "SM clock difference that is noticed, percent (default 2)")
+      .transform(percentage());
   sub.add_option("--flops-tolerance", opt->flops_tol_pct,
-                  "Model and hardware FLOP change that counts, percent (default 0.1)")
-      .check(finite_number());
+                 "Model and hardware FLOP change that counts, percent (default 0.1)")
+      .transform(percentage());
   sub.add_option("--bytes-tolerance", opt->bytes_tol_pct,
-                  "Byte count change that counts, percent (default 5)")
-      .check(finite_number());
+                 "Byte count change that counts, percent (default 5)")
+      .transform(percentage());
   sub.add_option("--work-gate", opt->work_gate,
                   "Which hardware FLOP / DRAM byte changes fail: increase, any, none "
                   "(default increase; all are reported)")
@@ -109,7 +108,7 @@ void add_compare_command(Command app) {
     write_outputs({{opt->md, opt->md.empty() ? "" : render_compare_markdown(rep), "Markdown"},
                    {opt->junit, opt->junit.empty() ? "" : render_compare_junit(rep), "JUnit XML"},
                    {opt->gbench, opt->gbench.empty() ? "" : render_gbench_json(cur), "Google Benchmark JSON"}});
-    std::cout << render_compare_text(rep, stdout_is_color_tty(), false, stdout_width(kNoWidthLimit)) << std::flush;
+    std::cout << render_compare_text(rep, stdout_is_color_tty(), false, stdout_width()) << std::flush;
     return exit_code(rep.outcome());
   });
 }

@@ -4,8 +4,8 @@
 // Exit codes: 0 every counter agrees (--model-flops: some range held a counted
 // launch, and with --flops-tolerance every judged range is within it), 1 a
 // counter differs or none could be compared, 2 bad input.
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -26,10 +26,13 @@ struct CrosscheckOptions {
 
 double fraction(double pct, const char* option) {
   if (!std::isfinite(pct) || pct < 0 || pct > 100) {
-    // %g: std::to_string printed 1e300 as 301 digits and -1e-7 as "-0.000000", which reads as allowed.
+    // The shortest decimal that is the number: std::to_string printed 1e300 as
+    // 301 digits and -1e-7 as "-0.000000", %g 100.0001 as "100", all of which
+    // read as allowed.
     char typed[32];
-    std::snprintf(typed, sizeof typed, "%g", pct);
-    throw_bad_input(std::string(option) + " must be a percentage from 0 to 100, not " + typed);
+    const auto end = std::to_chars(typed, typed + sizeof typed, pct).ptr;
+    throw_bad_input(std::string(option) + " must be a percentage from 0 to 100, not " +
+                    std::string(typed, end));
   }
   return pct / 100;
 }
@@ -57,18 +60,19 @@ void add_crosscheck_command(Command app) {
       .check(not_empty());
   ncu_opt.excludes(model_opt);
   sub.add_option("--counts-tolerance", opt->counts_tol_pct,
-                  "Instruction and tensor-op counts, percent of ncu's value (default 0.1)")
-      .check(finite_number())
+                 "Instruction and tensor-op counts, percent of ncu's value (default 0.1)")
+      .transform(percentage())
       .excludes(model_opt);
   sub.add_option("--bytes-tolerance", opt->bytes_tol_pct,
-                  "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)")
-      .check(finite_number())
+                 "DRAM, L2 and L1 bytes, percent of ncu's value (default 5)")
+      .transform(percentage())
       .excludes(model_opt);
-  Option flops_tol_opt = sub.add_option("--flops-tolerance", opt->flops_tol_pct,
-                                    "With --model-flops: fail (exit 1) when a range's hardware FLOPs differ from its\n"
-                                    "model FLOPs by more than this percent (default: report only)")
-                         .check(finite_number())
-                         .excludes(ncu_opt);
+  Option flops_tol_opt =
+      sub.add_option("--flops-tolerance", opt->flops_tol_pct,
+                     "With --model-flops: fail (exit 1) when a range's hardware FLOPs differ from its\n"
+                     "model FLOPs by more than this percent (default: report only)")
+          .transform(percentage())
+          .excludes(ncu_opt);
   set_action(sub, [opt, flops_tol_opt]() {
     CrosscheckTolerance tol;
     tol.counts = fraction(opt->counts_tol_pct, "--counts-tolerance");
@@ -80,7 +84,7 @@ void add_crosscheck_command(Command app) {
       const ModelFlops model = read_model_flops(opt->model_flops);
       const ResultsDoc doc = load_results(opt->results);
       const ModelCrosscheck rep = crosscheck_model_flops(doc, model);
-      std::cout << render_model_crosscheck_text(rep) << std::flush;
+      std::cout << render_model_crosscheck_text(rep, stdout_width()) << std::flush;
       if (!rep.compared()) return int(kFailure);
       if (flops_tol_opt.count() == 0) return int(kOk);
       const std::vector<std::string> outside = rep.outside(flops_tol);
@@ -96,7 +100,7 @@ void add_crosscheck_command(Command app) {
     const std::set<std::string> metrics = counted_metrics(doc);
     const NcuCsv ncu = read_ncu_csv(opt->ncu, &metrics);
     const CrosscheckReport rep = crosscheck_ncu(doc, ncu, tol);
-    std::cout << render_crosscheck_text(rep) << std::flush;
+    std::cout << render_crosscheck_text(rep, stdout_width()) << std::flush;
     return rep.passed() ? int(kOk) : int(kFailure);
   });
 }

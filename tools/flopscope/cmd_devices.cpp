@@ -90,7 +90,7 @@ void add_devices_command(Command app) {
       std::cout << out.dump(2) << "\n";
     } else {
       std::cout << driver_text(devs.front()) << ", CUDA runtime " << devs.front().cuda_runtime_version << "\n"
-                << t.render(stdout_width(kNoWidthLimit), stdout_is_color_tty());
+                << t.render(stdout_width(), stdout_is_color_tty());
     }
     return kOk;
 #endif

@@ -187,7 +187,7 @@ InferenceInputs inference_inputs(const EstimateOptions& o, const Precision& prec
 int run_estimate(const EstimateOptions& o) {
   if (o.list_presets) {
     std::cout << (o.json ? render_presets_json()
-                         : render_presets_table(stdout_width(kNoWidthLimit), stdout_is_color_tty()));
+                         : render_presets_table(stdout_width(), stdout_is_color_tty()));
     return kOk;
   }
   EstimateRun e;
@@ -219,7 +219,7 @@ int run_estimate(const EstimateOptions& o) {
   e.power_source = o.o_power.count() ? "--gpu-power-w" : gpu_power_source(e.peak.gpu_key);
   e.cost_inputs_given = o.o_price.count() || o.o_power.count() || o.o_pue.count();
   std::cout << (o.json ? render_estimate_json(e)
-                       : render_estimate_table(e, stdout_width(kNoWidthLimit), stdout_is_color_tty()));
+                       : render_estimate_table(e, stdout_width(), stdout_is_color_tty()));
   return kOk;
 }
 

@@ -72,7 +72,7 @@ void add_list_command(Command app) {
                  s.description});
     // Into a pipe or file (`| grep`), whole descriptions: cut, three GEMM
     // tilings read alike and the wgmma FFN lost its "(sm_90a)".
-    std::cout << t.render(stdout_width(kNoWidthLimit), stdout_is_color_tty())
+    std::cout << t.render(stdout_width(), stdout_is_color_tty())
               << all.size() << " kernels. Run one: flopscope bench --kernel ID [--shape "
                  "PRESET|NAME=V,...|AxBxC]\n";
     return kOk;

@@ -367,7 +367,8 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
   const cupti::ProfileOutcome outcome =
       cupti::judge_profile(c, app, o.command[0], refused ? cupti::installed_driver_version() : 0);
   if (!c.doc.runs.empty())
-    std::cout << render_profile_terminal(c.doc, 120, stdout_is_color_tty(), size_t(o.top)) << std::flush;
+    std::cout << render_profile_terminal(c.doc, stdout_width(), stdout_is_color_tty(), size_t(o.top))
+              << std::flush;
   // An output that cannot be written (its directory removed while the app
   // ran) is one line among the notes: it must not hide the application's
   // exit status, nor the notes that say how the application ended.

@@ -74,7 +74,7 @@ int print_all(bool color) {
   }
   std::cout << "Dense peak TFLOP/s (TC = tensor cores); sparse peaks and every precision: "
                "flopscope specs --gpu NAME\n"
-            << t.render(stdout_width(kNoWidthLimit), color);
+            << t.render(stdout_width(), color);
   return kOk;
 }
 
@@ -101,7 +101,7 @@ int print_one(const GpuSpec& g, bool color) {
                sp == p.sparse_flops_per_s.end() ? "-" : fmt_fixed(sp->second / 1e12, 1),
                fmt_fixed(it->second / p.dram_bytes_per_s, 1)});
   }
-  std::cout << t.render(stdout_width(kNoWidthLimit), color)
+  std::cout << t.render(stdout_width(), color)
             << "dense = FLOP/clk/SM x SMs x clock. Sparse peaks are never used for MFU.\n";
   return kOk;
 }

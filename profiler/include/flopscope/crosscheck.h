@@ -6,6 +6,7 @@
 ///   command, kernel by kernel.
 /// - A framework's model FLOPs per NVTX range (e.g. PyTorch's FlopCounterMode):
 ///   the hardware FLOPs of the launches in each range, by pipe, set beside them.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -130,8 +131,8 @@ CrosscheckReport crosscheck_ncu(const ResultsDoc& doc, const NcuCsv& ncu, const 
 
 /// The terminal table: one line per kernel and metric, then the kernels only
 /// one side has, the notes, then PASS/FAIL (with the count of kernels only one
-/// side has).
-std::string render_crosscheck_text(const CrosscheckReport& r);
+/// side has). `width`: the terminal's columns (a table's cells are cut to fit).
+std::string render_crosscheck_text(const CrosscheckReport& r, size_t width = 120);
 
 // ---- model FLOPs per NVTX range -------------------------------------------------
 
@@ -192,6 +193,6 @@ struct ModelCrosscheck {
 /// likely reasons. Throws bad_input when `doc` holds no application run with
 /// hardware FLOPs.
 ModelCrosscheck crosscheck_model_flops(const ResultsDoc& doc, const ModelFlops& model);
-std::string render_model_crosscheck_text(const ModelCrosscheck& r);
+std::string render_model_crosscheck_text(const ModelCrosscheck& r, size_t width = 140);
 
 }  // namespace flopscope
