@@ -211,6 +211,25 @@ TEST(Cli, ReportRendersAndWrites) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/r.csv"));
 }
 
+// Found by review: into a file or pipe the table was cut at 160 columns, and
+// a causal and a non-causal run read alike ("... head_dim=128 c..").
+TEST(Cli, ReportIntoAPipeCutsNoCell) {
+  const std::string dir = temp_dir();
+  flopscope::ResultsDoc doc = flopscope::test::sample_doc();
+  for (int causal : {0, 1}) {
+    flopscope::RunRecord r = doc.runs.front();
+    r.shape = {{"batch", 4},  {"heads", 16},      {"seq", 4096},    {"seq_kv", 4096},  {"head_dim", 128},
+               {"window", 0}, {"sink_tokens", 0}, {"page_size", 0}, {"causal", causal}};
+    r.variant = "flash_mma_with_a_long_variant_name_for_width";
+    doc.runs.push_back(r);
+  }
+  flopscope::write_results(dir + "/wide.json", doc);
+  const auto r = run_cli({"report", dir + "/wide.json"}, {"COLUMNS="});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("page_size=0 causal=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("page_size=0 causal=1"), std::string::npos) << r.out;
+}
+
 TEST(Cli, ReportBadInput) {
   const std::string dir = temp_dir();
   expect_one_line_error(run_cli({"report", dir + "/missing.json"}), 2, "missing.json: cannot open");

@@ -899,6 +899,16 @@ TEST(ModelFlops, ARangeTheModelCountsNothingInIsNoted) {
   ASSERT_EQ(r.notes.size(), 1u) << testing::PrintToString(r.notes);
   EXPECT_EQ(r.notes[0], "the model counts no FLOPs in 'counted/forward' (the hardware counted 9.02G FLOPs), so "
                         "hw/model is '-': work the model leaves out, such as an optimizer step");
+  // A range of counted launches that executed no FLOP (a copy kernel's): the
+  // model's 0 agrees, and no note calls it a gap.
+  ResultsDoc copies = test::model_twin_profile();
+  for (RunRecord& run : copies.runs)
+    if (run.nvtx == "counted/forward/attn") run.hw->flops_by_pipe = {{"fp32", 0}}, run.hw->flops_total = 0;
+  const ModelFlops attn = parse_model_flops(
+      R"({"schema": "flopscope.model-flops/1", "ranges": [{"nvtx": "counted/forward/attn", "flops": 0}]})",
+      "m.json");
+  EXPECT_TRUE(crosscheck_model_flops(copies, attn).notes.empty())
+      << testing::PrintToString(crosscheck_model_flops(copies, attn).notes);
 }
 
 // Found by review: a report with nothing in any range was still a success.
