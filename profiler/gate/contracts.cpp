@@ -169,14 +169,15 @@ bool glob_match(const char* pat, const char* s) {
 // A metric's value as a contract states it, to `digits` significant digits:
 // times and bandwidths with their unit, the one that suits `unit_of` (by
 // default the value itself; a value beside its bound takes the bound's, so
-// that 999.9999 ns reads "0.9999999 us", not "1000 ns", against "1 us").
+// that 999.9999 ns reads "0.9999999 us", not "1000 ns", against "1 us"; a
+// `unit_of` of 0 has no unit of its own, and leaves the value its own).
 std::string fmt_value(const std::string& metric, double v, int digits = 4, std::optional<double> unit_of = {}) {
   auto scaled = [digits](double x, const char* unit) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*g%s", digits, x, unit);
     return std::string(buf);
   };
-  const double a = std::fabs(unit_of.value_or(v));
+  const double a = std::fabs(unit_of && *unit_of != 0 ? *unit_of : v);
   if (metric == "time")
     return a < 1e-6 ? scaled(v * 1e9, " ns") : a < 1e-3 ? scaled(v * 1e6, " us")
                      : a < 1                  ? scaled(v * 1e3, " ms")
@@ -312,11 +313,37 @@ class LineParser {
         while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '>' && s[j] != '<' && s[j] != '=' &&
                s.compare(j, 2, kPlusMinus) != 0)
           ++j;
-        push(s.substr(i, j - i), i);
+        const std::string word = s.substr(i, j - i);
+        // A factor written against its sign, as prose writes "0.6× cuBLAS":
+        // "0.4x REF" and "0.4×REF" read as "0.4 x REF".
+        if (const size_t sign = attached_times_sign(word); sign != std::string::npos) {
+          push(word.substr(0, sign), i);
+          const size_t sign_length = word.compare(sign, 2, "\xC3\x97") == 0 ? 2 : 1;
+          push("x", i + sign);
+          if (sign + sign_length < word.size()) push(word.substr(sign + sign_length), i + sign + sign_length);
+        } else {
+          push(word, i);
+        }
         i = j;
       }
     }
     return out;
+  }
+
+  /// Where 'x', '×' or '*' follows a number (and an optional '%') in `w`;
+  /// npos when `w` is not such a word.
+  static size_t attached_times_sign(const std::string& w) {
+    const char* b = w.data();
+    const char* e = w.data() + w.size();
+    if (b != e && *b == '+') ++b;
+    double v = 0;
+    const char* p = std::from_chars(b, e, v).ptr;
+    if (p == b) return std::string::npos;
+    if (p != e && *p == '%') ++p;
+    const size_t at = size_t(p - w.data());
+    return at < w.size() && (w[at] == 'x' || w[at] == '*' || w.compare(at, 2, "\xC3\x97") == 0)
+               ? at
+               : std::string::npos;
   }
 
   // Microseconds as people write them: "µs" (micro sign) or "μs" (Greek mu).
@@ -781,7 +808,9 @@ ContractResult evaluate_value(const Contract& c, double lhs) {
   ContractResult res;
   res.passed = compare(lhs, c.op, c.value, c.tolerance);
   const int digits = digits_apart(c.metric, lhs, c.value);
-  const std::string bound = fmt_value(c.metric, c.value, digits) + tol_text(c);
+  // A bound of 0 in the value's unit: "time 1.913 ms > 0 ms", not "1.913e+06 ns > 0 ns".
+  const std::string bound =
+      fmt_value(c.metric, c.value, digits, c.value == 0 ? std::optional(lhs) : std::nullopt) + tol_text(c);
   res.detail = shown(c, lhs, res.passed, digits, c.value, bound) + expected(c, res.passed, bound);
   return res;
 }

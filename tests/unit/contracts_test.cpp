@@ -244,6 +244,26 @@ TEST(ContractParse, AByteOrderMarkIsSkipped) {
   EXPECT_EQ(c[0].subject.id, "gemm.cublas.bf16");
 }
 
+// Found by review: "0.4x REF", as prose writes "0.6× cuBLAS", was refused
+// for an unknown unit 'x'.
+TEST(ContractParse, AFactorMayTouchItsSign) {
+  for (const char* line :
+       {"gemm.* : tflops >= 0.4x gemm.cublas.bf16", "gemm.* : tflops >= 0.4\xC3\x97gemm.cublas.bf16",
+        "gemm.* : tflops >= 0.4* gemm.cublas.bf16", "gemm.* : tflops >= 40%x gemm.cublas.bf16 m=2",
+        "gemm.* : time <= 2x gemm.cublas.fp32"}) {
+    SCOPED_TRACE(line);
+    const auto c = parse_contracts(line, "c.txt");
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].kind, ContractKind::ratio);
+    EXPECT_EQ(c[0].reference.id,
+              std::string(line).find("fp32") != std::string::npos ? "gemm.cublas.fp32" : "gemm.cublas.bf16");
+    EXPECT_DOUBLE_EQ(c[0].value, std::string(line).find("2x") != std::string::npos ? 2 : 0.4);
+  }
+  // A unit is still no factor, touching or not.
+  EXPECT_NE(parse_error("gemm.* : time <= 2msx gemm.cublas.fp32").find("c.txt:1:"), std::string::npos);
+  EXPECT_NE(parse_error("gemm.* : tflops >= 0x gemm.cublas.bf16").find("positive"), std::string::npos);
+}
+
 TEST(ContractParse, RatioFactorsArePlainNumbers) {
   const auto cs = parse_contracts(
       "gemm.mma_sync.bf16 : mfu >= 1.2 x gemm.cublas.bf16\n"
@@ -296,6 +316,8 @@ TEST(ContractParse, BoundsAtZeroThatCanHold) {
   ASSERT_EQ(cs.size(), 8u);
   EXPECT_EQ(cs[6].subject.shape.at(0).second, 0);
   EXPECT_EQ(cs[7].reference.shape.at(0).second, 0);
+  // Checked, a bound of 0 reads in the value's unit (it gave "2e+05 ns > 0 ns").
+  EXPECT_EQ(check("gemm.cublas.bf16 : time > 0").results.at(0).detail, "time 1.4 ms > 0 ms");
 }
 
 TEST(ContractCheck, RatioWithinOneRun) {
