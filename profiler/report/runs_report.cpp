@@ -216,7 +216,8 @@ std::string render_csv(const ResultsDoc& doc) {
   os << "id,family,variant,dtype,precision,shape,name,nvtx,launches,time_median_s,time_p10_s,time_p90_s,"
         "sm_clock_mhz,model_flops,model_bytes,hw_flops,hw_dram_read_bytes,hw_dram_write_bytes,"
         "hw_l2_bytes,hw_l1_bytes,hw_launches,tflops_model,tflops_hw,mfu,hfu,peak_key,peak_tflops,ai_dram,"
-        "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err,power_w,clock_limits\n";
+        "ai_dram_hw,bound,pct_of_roof,validation_passed,max_rel_err,power_w,clock_limits,"
+        "peak_tflops_measured,mfu_measured\n";
   auto opt = [&](const std::optional<double>& v) {
     if (v) os << csv_number(*v);
   };
@@ -271,6 +272,11 @@ std::string render_csv(const ResultsDoc& doc) {
     opt(known_power_w(r));
     os << ',';
     if (r.clock_limits) os << csv_field(clock_limits_text(*r.clock_limits));
+    // Against measured peaks (ceilings' own, or report --peaks'): empty without.
+    os << ',';
+    if (const auto peak = measured_peak_flops(r, doc)) os << csv_number(*peak / 1e12);
+    os << ',';
+    opt(mfu_measured(r, doc));
     os << '\n';
   }
   return os.str();

@@ -137,10 +137,15 @@ std::vector<PeakRow> peak_rows(const ResultsDoc& doc) {
   return rows;
 }
 
+std::optional<double> measured_peak_flops(const RunRecord& run, const ResultsDoc& doc) {
+  if (!doc.peaks.measured) return std::nullopt;
+  return lookup(doc.peaks.measured->flops_per_s, run.precision);
+}
+
 std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc) {
   // No model (an application's kernel, a raw counter file's run): "-", as the datasheet MFU.
-  if (!shows_model(run) || !doc.peaks.measured || !(run.time_s.median > 0)) return std::nullopt;
-  auto peak = lookup(doc.peaks.measured->flops_per_s, run.precision);
+  if (!shows_model(run) || !(run.time_s.median > 0)) return std::nullopt;
+  auto peak = measured_peak_flops(run, doc);
   if (!peak) return std::nullopt;
   return run.model.flops / run.time_s.median / *peak;
 }

@@ -55,6 +55,8 @@ std::vector<PeakRow> peak_rows(const ResultsDoc& doc);
 /// than print such figures silently.
 std::string implausible_runs_warning(const ResultsDoc& doc);
 
+/// The measured peak FLOP/s of the run's precision, when the document has one.
+std::optional<double> measured_peak_flops(const RunRecord& run, const ResultsDoc& doc);
 /// MFU against the measured peak of the run's precision, when the document
 /// has measured peaks for it.
 std::optional<double> mfu_measured(const RunRecord& run, const ResultsDoc& doc);
