@@ -157,14 +157,17 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
     // The shape only where one label runs at several shapes: width goes to numbers.
     std::map<std::string, size_t> shapes_per_label;
     for (const auto& row : rows) ++shapes_per_label[run_label(row.id, row.nvtx)];
+    bool any_counted = false;
     for (const auto& row : rows) {
       const std::string label = run_label(row.id, row.nvtx);
       std::vector<Cell> cells{terminal_text(shapes_per_label[label] > 1 ? label + " (" + row.shape + ")" : label)};
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
-        const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
-        cells.emplace_back(fmt_fixed(tf, 1));
-        cells.emplace_back(r ? fmt_percent_cell(r->derived.mfu) : "-");
+        const SideFigures f = side_figures(r);
+        const std::string hw = f.counted ? " hw" : "";
+        any_counted = any_counted || f.counted;
+        cells.emplace_back(f.tflops ? fmt_fixed(f.tflops, 1) + hw : "-");
+        cells.emplace_back(f.utilization ? fmt_percent_cell(f.utilization) + hw : "-");
         if (d > 0) {
           const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
           cells.emplace_back(fmt_times(speedup(b, r)));
@@ -174,6 +177,7 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
     }
     os << t.render(width, color);
     os << "[n]/[1]: speedup of file n over file 1 (median time of [1] / median time of [n]).\n";
+    if (any_counted) os << kSideCountedNote << "\n";
   }
   for (size_t d = 0; d < docs.size(); ++d) {
     if (docs.size() > 1) os << "\n== [" << d + 1 << "] " << terminal_text(labels[d]) << " ==\n";
@@ -339,18 +343,23 @@ std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
   os << "\n|---|---|";
   for (size_t d = 0; d < docs.size(); ++d) os << (d > 0 ? "---:|---:|---:|" : "---:|---:|");
   os << "\n";
+  bool any_counted = false;
   for (const auto& row : side_by_side(docs)) {
     os << "| " << md_cell(run_label(row.id, row.nvtx)) << " | " << md_cell(row.shape) << " |";
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
-      const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
-      os << " " << fmt_fixed(tf, 2) << " | " << (r ? fmt_percent_cell(r->derived.mfu) : "-") << " |";
+      const SideFigures f = side_figures(r);
+      const std::string hw = f.counted ? " hw" : "";
+      any_counted = any_counted || f.counted;
+      os << " " << (f.tflops ? fmt_fixed(f.tflops, 2) + hw : "-") << " | "
+         << (f.utilization ? fmt_percent_cell(f.utilization) + hw : "-") << " |";
       if (d > 0) os << " " << fmt_times(speedup(b, r)) << " |";
     }
     os << "\n";
   }
   os << "\n[n] / [1]: speedup of file n over file 1 (median time of [1] / median time of [n]).\n";
+  if (any_counted) os << "\n" << kSideCountedNote << "\n";
   for (size_t d = 0; d < docs.size(); ++d) {
     std::string md = render_markdown(docs[d]);
     md = md.substr(md.find('\n') + 1);  // drop "# flopscope results"

@@ -371,14 +371,18 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
     if (d > 0) o << th("speedup " + n + "/[1]", true, "median time of [1] / median time of " + n);
   }
   o << "</tr></thead><tbody>\n";
+  bool any_counted = false;
   for (const auto& row : side_by_side(docs)) {
     o << "<tr>" << text_td(run_label(row.id, row.nvtx)) << shape_td(row.shape);
     const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
-      const std::optional<double> tf = r ? model_tflops(*r) : std::nullopt;
-      o << (tf ? num_td(fmt_fixed(*tf, 2), *tf) : num_td("-", std::nullopt))
-        << (r ? pct_td(r->derived.mfu) : num_td("-", std::nullopt));
+      const SideFigures f = side_figures(r);
+      const std::string hw = f.counted ? " hw" : "";
+      any_counted = any_counted || f.counted;
+      const std::optional<double> pct = f.utilization ? std::optional(*f.utilization * 100) : std::nullopt;
+      o << num_td(f.tflops ? fmt_fixed(f.tflops, 2) + hw : "-", f.tflops)
+        << num_td(f.utilization ? fmt_percent_cell(f.utilization) + hw : "-", pct);
       if (d > 0) {
         std::optional<double> s;
         if (r && b && r->time_s.median > 0) s = b->time_s.median / r->time_s.median;
@@ -388,6 +392,7 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
     o << "</tr>\n";
   }
   o << "</tbody></table></div>\n";
+  if (any_counted) o << "<p class=\"note\">" << e(kSideCountedNote) << "</p>\n";
 }
 
 // The whole chart again, a family at a time, on the same axes: where a suite

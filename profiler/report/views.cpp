@@ -477,6 +477,12 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs) {
   return rows;
 }
 
+SideFigures side_figures(const RunRecord* run) {
+  if (!run) return {};
+  if (shows_model(*run) || !run->derived.tflops_hw) return {model_tflops(*run), run->derived.mfu, false};
+  return {run->derived.tflops_hw, run->derived.hfu, true};
+}
+
 std::optional<double> model_tflops(const RunRecord& r) {
   // A profiled application's kernel, copy or memset; a raw counter file's run.
   if (!shows_model(r)) return std::nullopt;

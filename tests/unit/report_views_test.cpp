@@ -1231,6 +1231,40 @@ TEST(MultiFile, SideBySideLeavesAppKernelsWithoutAModelBlank) {
   EXPECT_EQ(cells[8], " - ") << "AI";
 }
 
+// Found by review: two profiles with counters side by side showed nothing
+// but the speedup ("- - - - 1.00x"): with counted FLOPs and no model, the
+// hardware's TFLOP/s and HFU, marked hw, with a note saying so.
+TEST(MultiFile, SideBySideGivesAppKernelsTheirCountedFigures) {
+  ResultsDoc profile = test::sample_doc();
+  profile.runs.resize(1);
+  RunRecord& app = profile.runs[0];
+  app.id = "app.flash_fwd.bf16";
+  app.family = "app";
+  app.model = Cost{};
+  app.hw = HwCounters{};
+  app.hw->flops_total = 389.3e12 * app.time_s.median;
+  compute_derived(app, profile.peaks.datasheet);
+  app.derived.mfu.reset();
+  ASSERT_TRUE(app.derived.tflops_hw && app.derived.hfu);
+  const SideFigures f = side_figures(&app);
+  EXPECT_TRUE(f.counted);
+  EXPECT_DOUBLE_EQ(*f.tflops, *app.derived.tflops_hw);
+  EXPECT_DOUBLE_EQ(*f.utilization, *app.derived.hfu);
+  ResultsDoc later = profile;
+  later.created = "2026-12-02T00:00:00Z";
+  for (const std::string& out :
+       {render_report_markdown({profile, later}), render_report_terminal({profile, later}, 200, false),
+        render_report_html({profile, later})}) {
+    EXPECT_NE(out.find("389.3"), std::string::npos) << out.substr(0, 2000);
+    EXPECT_NE(out.find(" hw"), std::string::npos);
+    EXPECT_NE(out.find("hw: hardware-counted TFLOP/s and HFU"), std::string::npos);
+  }
+  // A bench run keeps its model's figures, unmarked.
+  const ResultsDoc bench = test::sample_doc();
+  EXPECT_FALSE(side_figures(&bench.runs[0]).counted);
+  EXPECT_FALSE(side_figures(nullptr).tflops);
+}
+
 TEST(Reconciliation, NoFlopsOnEitherSideAgree) {
   ResultsDoc doc = test::sample_doc();
   RunRecord& c = doc.runs[1];  // memory.copy: the model counts 0 FLOPs

@@ -176,6 +176,17 @@ struct SideBySideRow {
 /// matched by run_key (id, shape and NVTX path), as `compare` matches them: a
 /// profile holds one kernel once per range, in an order that differs by file.
 std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs);
+/// What a side-by-side cell shows of a run: its model TFLOP/s and MFU, or for
+/// a run without a model that has counted FLOPs (an application's kernel),
+/// the hardware-counted TFLOP/s and HFU, marked "hw" in the views.
+struct SideFigures {
+  std::optional<double> tflops, utilization;
+  bool counted = false;  ///< the hardware's figures, not the model's
+};
+SideFigures side_figures(const RunRecord* run);
+/// The note under a side-by-side table when some cell shows counted figures.
+inline constexpr const char* kSideCountedNote =
+    "hw: hardware-counted TFLOP/s and HFU, for a run without a model (an application's kernel).";
 /// The run's TFLOP/s from its model FLOPs; none for an application kernel
 /// (`flopscope profile`), which has no model, so a table shows "-", not 0.
 std::optional<double> model_tflops(const RunRecord& r);
