@@ -1194,11 +1194,8 @@ TEST(MultiFile, SideBySideMatchesRunsByRangeNotByOrder) {
   EXPECT_NE(render_report_html({a, b}).find("gemm.cublas.bf16 [step/backward]"), std::string::npos);
 }
 
-// A profiled application's kernels have no model FLOPs: beside a bench file
-// they show "-", where a zero would read as a measured 0 TFLOP/s (the first
-// H200 report did so for every PyTorch kernel). A copy's model 0 stays 0.
-TEST(MultiFile, SideBySideLeavesAppKernelsWithoutAModelBlank) {
-  ResultsDoc bench = test::sample_doc();
+// A profile of one application kernel, app.flash_fwd.bf16, without a model.
+static ResultsDoc app_profile() {
   ResultsDoc profile = test::sample_doc();
   profile.runs.resize(1);
   RunRecord& app = profile.runs[0];
@@ -1207,6 +1204,16 @@ TEST(MultiFile, SideBySideLeavesAppKernelsWithoutAModelBlank) {
   app.model = Cost{};
   app.derived = Derived{};
   app.nvtx = "step/forward";
+  return profile;
+}
+
+// A profiled application's kernels have no model FLOPs: beside a bench file
+// they show "-", where a zero would read as a measured 0 TFLOP/s (the first
+// H200 report did so for every PyTorch kernel). A copy's model 0 stays 0.
+TEST(MultiFile, SideBySideLeavesAppKernelsWithoutAModelBlank) {
+  ResultsDoc bench = test::sample_doc();
+  ResultsDoc profile = app_profile();
+  const RunRecord& app = profile.runs[0];
   EXPECT_FALSE(model_tflops(app).has_value());
   EXPECT_TRUE(model_tflops(bench.runs[1]).has_value());  // memory.copy: 0, measured against a model
   for (const std::string& out : {render_report_markdown({bench, profile}),
@@ -1235,12 +1242,8 @@ TEST(MultiFile, SideBySideLeavesAppKernelsWithoutAModelBlank) {
 // but the speedup ("- - - - 1.00x"): with counted FLOPs and no model, the
 // hardware's TFLOP/s and HFU, marked hw, with a note saying so.
 TEST(MultiFile, SideBySideGivesAppKernelsTheirCountedFigures) {
-  ResultsDoc profile = test::sample_doc();
-  profile.runs.resize(1);
+  ResultsDoc profile = app_profile();
   RunRecord& app = profile.runs[0];
-  app.id = "app.flash_fwd.bf16";
-  app.family = "app";
-  app.model = Cost{};
   app.hw = HwCounters{};
   app.hw->flops_total = 389.3e12 * app.time_s.median;
   compute_derived(app, profile.peaks.datasheet);
