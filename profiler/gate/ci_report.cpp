@@ -255,9 +255,9 @@ std::string render_compare_text(const CompareReport& rep, bool color, bool warni
   // As `report` does: the kernel and shape keep enough to be told apart (two
   // FFN variants both read "ffn.swig..ed.bf16"), the interval gives way first.
   t.add_column("kernel", Align::left, true, true);
-  t.set_min_width(24);
+  t.set_min_width(Table::kMinKernelWidth);
   t.add_column("shape", Align::left, true);
-  t.set_min_width(14);
+  t.set_min_width(Table::kMinShapeWidth);
   t.add_column("baseline", Align::right);
   t.add_column("current", Align::right);
   t.add_column("change", Align::right);

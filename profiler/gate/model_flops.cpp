@@ -203,6 +203,7 @@ std::string render_model_crosscheck_text(const ModelCrosscheck& r, size_t width)
     if (!c.top.empty()) {
       Table k;
       k.add_column("kernel", Align::left, true, true);
+      k.set_min_width(Table::kMinKernelWidth);
       k.add_column("nvtx", Align::left, true);
       k.add_column("launches", Align::right);
       k.add_column("hw tensor", Align::right);

@@ -56,6 +56,18 @@ void require_docs(const std::vector<ResultsDoc>& docs) {
 
 // ---- Terminal ----------------------------------------------------------------------
 
+// A table whose rows start with a kernel and its shape, each kept readable
+// in a narrow terminal (as the runs table keeps them): the kernel's label
+// whole up to 24 columns, the shape up to 14, the other columns giving way.
+static Table kernel_and_shape_table() {
+  Table t;
+  t.add_column("kernel", Align::left, true, true);
+  t.set_min_width(Table::kMinKernelWidth);
+  t.add_column("shape", Align::left, true);
+  t.set_min_width(Table::kMinShapeWidth);
+  return t;
+}
+
 static std::string terminal_views(const ResultsDoc& doc, size_t width, bool color) {
   std::ostringstream os;
   if (const std::string w = implausible_runs_warning(doc); !w.empty())
@@ -73,32 +85,37 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
                  r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-"});
     os << t.render(width, color);
     if (doc.runs.empty()) return os.str();
-    Table m;
-    m.add_column("kernel", Align::left, true, true);
+    Table m = kernel_and_shape_table();
     m.add_column("peak", Align::left);
     m.add_column("MFU% datasheet", Align::right);
     m.add_column("MFU% measured", Align::right);
     for (const auto& r : doc.runs)
-      m.add_row({terminal_text(run_title(r)), terminal_text(r.precision), fmt_percent_cell(r.derived.mfu),
+      m.add_row({terminal_text(run_label(r)), terminal_text(shape_string(r.shape)),
+                 terminal_text(r.precision), fmt_percent_cell(r.derived.mfu),
                  fmt_percent_cell(mfu_measured(r, doc))});
     os << m.render(width, color);
   }
 
   const auto groups = precision_comparison(doc);
   if (!groups.empty()) {
-    os << "\nprecision comparison (speedup and peak ratio against the FP32 run of the same shape)\n";
-    Table t;
-    t.add_column("kernel", Align::left, true, true);
-    t.add_column("shape", Align::left, true);
+    os << "\n"
+       << wrap_words("precision comparison (speedup and peak ratio against the FP32 run of the same shape)",
+                     width);
+    Table t = kernel_and_shape_table();  // the ratios give way first
     t.add_column("dtype", Align::left);
     t.add_column("precision", Align::left);
+    t.set_drop_rank(4);
     t.add_column("TFLOP/s", Align::right);
     t.add_column("MFU%", Align::right);
     t.add_column("speedup", Align::right);
     t.add_column("peak ratio", Align::right);
+    t.set_drop_rank(2);
     t.add_column("realized%", Align::right);
+    t.set_drop_rank(3);
     t.add_column("bytes ratio", Align::right);
+    t.set_drop_rank(1);
     t.add_column("bound", Align::left);
+    t.set_drop_rank(5);
     for (const auto& g : groups)
       for (const auto& r : g.rows)
         t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.dtype),
@@ -111,20 +128,24 @@ static std::string terminal_views(const ResultsDoc& doc, size_t width, bool colo
   const auto recon = reconciliation(doc);
   if (!recon.empty()) {
     os << "\nmodel vs hardware FLOPs\n";
-    Table t;
-    t.add_column("kernel", Align::left, true, true);
+    Table t = kernel_and_shape_table();
     t.add_column("model", Align::right);
     t.add_column("hardware", Align::right);
     t.add_column("hw/model", Align::right);
     t.add_column("tensor", Align::right);
+    t.set_drop_rank(2);
     t.add_column("CUDA core", Align::right);
+    t.set_drop_rank(1);
     t.add_column("MFU%", Align::right);
+    t.set_drop_rank(3);
     t.add_column("HFU%", Align::right);
+    t.set_drop_rank(4);
     for (const auto& r : recon)
-      t.add_row({terminal_text(run_title(doc.runs[r.run])), fmt_si(r.model_flops), fmt_si(r.hw_flops),
-                 r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
-                 fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), fmt_percent_cell(r.mfu),
-                 fmt_percent_cell(r.hfu)});
+      t.add_row(
+          {terminal_text(run_label(doc.runs[r.run])), terminal_text(shape_string(doc.runs[r.run].shape)),
+           fmt_si(r.model_flops), fmt_si(r.hw_flops),
+           r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
+           fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), fmt_percent_cell(r.mfu), fmt_percent_cell(r.hfu)});
     os << t.render(width, color);
     for (const auto& r : recon)
       for (const auto& why : r.reasons)
@@ -145,6 +166,7 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
     const auto rows = side_by_side(docs);
     Table t;
     t.add_column("kernel", Align::left, true, true);
+    t.set_min_width(Table::kMinKernelWidth);
     for (size_t d = 0; d < docs.size(); ++d) {
       // Appended piecewise: GCC 12 misreports "[" + to_string(...) (-Wrestrict).
       std::string n = "[";

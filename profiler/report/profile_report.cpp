@@ -20,6 +20,7 @@ std::string render_profile_terminal(const ResultsDoc& doc, size_t width, bool co
     several_devices = several_devices || device_of(r) != device_of(doc.runs[0]);
   Table t;
   t.add_column("kernel", Align::left, true, true);
+  t.set_min_width(Table::kMinKernelWidth);
   t.add_column("nvtx", Align::left, true);
   if (several_devices) t.add_column("device", Align::right);
   t.add_column("launches", Align::right);

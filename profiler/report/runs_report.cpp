@@ -54,9 +54,9 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   // In a narrow terminal the kernel and shape keep enough to be read, and the
   // columns with drop ranks give way instead, lowest rank first.
   t.add_column("kernel", Align::left, true, true);
-  t.set_min_width(24);
+  t.set_min_width(Table::kMinKernelWidth);
   t.add_column("shape", Align::left, true);
-  t.set_min_width(14);
+  t.set_min_width(Table::kMinShapeWidth);
   t.add_column("time", Align::right);
   t.add_column("FLOPs", Align::right);  // the model's, as TFLOP/s and MFU use
   t.set_drop_rank(1);

@@ -1194,6 +1194,27 @@ TEST(MultiFile, SideBySideMatchesRunsByRangeNotByOrder) {
   EXPECT_NE(render_report_html({a, b}).find("gemm.cublas.bf16 [step/backward]"), std::string::npos);
 }
 
+// Found by review: the measured-MFU, precision and model-vs-hardware tables
+// cut a kernel to 6 columns in a narrow terminal ("gemm.." for both cuBLAS
+// and mma.sync) and still overflowed it. Each now keeps the kernel whole and
+// its shape apart, as the runs table does, and leaves columns out to fit.
+TEST(TerminalReport, EveryTableFitsANarrowTerminalWithItsKernelsWhole) {
+  const ResultsDoc doc = fixture("handmade-h200.json");
+  const std::string out = render_report_terminal({doc}, 80, false);
+  std::istringstream lines(out);
+  size_t rows_with_ids = 0;
+  for (std::string line; std::getline(lines, line);) {
+    // Prose naming a run (its title whole) and the peaks' source may be longer.
+    if (line.rfind("  ", 0) == 0 || line.rfind("peaks:", 0) == 0) continue;
+    EXPECT_LE(line.size(), 80u) << line;
+    for (const RunRecord& r : doc.runs)
+      if (line.rfind(r.id + " ", 0) == 0) ++rows_with_ids;
+  }
+  // The runs table, the measured-MFU table and model vs hardware name each
+  // run by its whole id (the precision table names kernels without dtype).
+  EXPECT_EQ(rows_with_ids, 2 * doc.runs.size() + reconciliation(doc).size()) << out;
+}
+
 // A profile of one application kernel, app.flash_fwd.bf16, without a model.
 static ResultsDoc app_profile() {
   ResultsDoc profile = test::sample_doc();

@@ -27,6 +27,8 @@ class Table {
   /// The last column added, if shrinkable, keeps at least `w` columns (6
   /// unless set): a kernel cut to "gemm.." names no kernel.
   void set_min_width(size_t w);
+  /// What a kernel label and a shape keep at least, in every table of them.
+  static constexpr size_t kMinKernelWidth = 24, kMinShapeWidth = 14;
   /// The last column added may be left out where the table cannot fit
   /// otherwise, lowest rank first; the table then ends with a line naming it.
   void set_drop_rank(int rank);
