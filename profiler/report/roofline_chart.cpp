@@ -619,8 +619,8 @@ void draw_axes(std::ostream& o, const RooflineChart& c) {
     << "transform=\"rotate(-90 20 " << num(ymid) << ")\">Performance (TFLOP/s)</text>\n";
 }
 
-// Roofs, then their labels (flat roof labels kept apart vertically).
-void draw_roofs(std::ostream& o, const RooflineChart& c) {
+// The roofs' lines.
+void draw_roof_lines(std::ostream& o, const RooflineChart& c) {
   o << "<g class=\"roofs\" fill=\"none\">\n";
   for (const auto& r : c.roofs) {
     // A striped roof is one line per color, each dashed so that the dashes
@@ -640,6 +640,31 @@ void draw_roofs(std::ostream& o, const RooflineChart& c) {
       o << "><title>" << html_escape(r.label) << "</title></line>\n";
     }
   }
+  o << "</g>\n";
+}
+
+// Model -> hardware links, level links and the points' leader lines: drawn
+// before the roof labels' halos, which keep them from striking a label through.
+void draw_links(std::ostream& o, const RooflineChart& c) {
+  o << "<g class=\"links\" stroke=\"#777777\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\">\n";
+  for (const auto& l : c.links)
+    o << "<line x1=\"" << num(c.points[l.model].x) << "\" y1=\"" << num(c.points[l.model].y) << "\" x2=\""
+      << num(c.points[l.hardware].x) << "\" y2=\"" << num(c.points[l.hardware].y) << "\"/>\n";
+  o << "</g>\n<g class=\"level-links\" stroke-width=\"1\" stroke-opacity=\"0.5\">\n";
+  for (const auto& l : c.level_links)
+    o << "<line x1=\"" << num(c.points[l.dram].x) << "\" y1=\"" << num(c.points[l.dram].y) << "\" x2=\""
+      << num(c.points[l.level].x) << "\" y2=\"" << num(c.points[l.level].y) << "\" stroke=\""
+      << c.points[l.level].color << "\"/>\n";
+  o << "</g>\n<g class=\"leaders\" stroke=\"#888888\" stroke-width=\"0.8\">\n";
+  for (const auto& p : c.points)
+    if (p.labelled && p.leader)
+      o << "<line x1=\"" << num(p.x) << "\" y1=\"" << num(p.y) << "\" x2=\"" << num(p.label_x) << "\" y2=\""
+        << num(p.label_y - 4) << "\"/>\n";
+  o << "</g>\n";
+}
+
+// The roofs' labels (flat roof labels kept apart vertically), each over a halo.
+void draw_roof_labels(std::ostream& o, const RooflineChart& c) {
   // A white halo under each roof label: where measured and datasheet peaks lie
   // closer than a label's height, another roof's line may pass behind one. It
   // is a copy of the label drawn first, not paint-order="stroke" on the label:
@@ -654,7 +679,7 @@ void draw_roofs(std::ostream& o, const RooflineChart& c) {
       t << " text-anchor=\"end\"";
     return t.str();
   };
-  o << "</g>\n<g class=\"roof-label-halos\" font-size=\"10.5\" fill=\"#ffffff\" stroke=\"#ffffff\" "
+  o << "<g class=\"roof-label-halos\" font-size=\"10.5\" fill=\"#ffffff\" stroke=\"#ffffff\" "
        "stroke-width=\"3\" stroke-linejoin=\"round\" aria-hidden=\"true\">\n";
   for (const auto& r : c.roofs) o << placed(r) << ">" << html_escape(r.label) << "</text>\n";
   o << "</g>\n<g class=\"roof-labels\" font-size=\"10.5\">\n";
@@ -664,18 +689,9 @@ void draw_roofs(std::ostream& o, const RooflineChart& c) {
   o << "</g>\n";
 }
 
-// Model -> hardware links, level links, the points and their labels.
+// The points and their labels.
 void draw_points(std::ostream& o, const RooflineChart& c) {
-  o << "<g class=\"links\" stroke=\"#777777\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\">\n";
-  for (const auto& l : c.links)
-    o << "<line x1=\"" << num(c.points[l.model].x) << "\" y1=\"" << num(c.points[l.model].y) << "\" x2=\""
-      << num(c.points[l.hardware].x) << "\" y2=\"" << num(c.points[l.hardware].y) << "\"/>\n";
-  o << "</g>\n<g class=\"level-links\" stroke-width=\"1\" stroke-opacity=\"0.5\">\n";
-  for (const auto& l : c.level_links)
-    o << "<line x1=\"" << num(c.points[l.dram].x) << "\" y1=\"" << num(c.points[l.dram].y) << "\" x2=\""
-      << num(c.points[l.level].x) << "\" y2=\"" << num(c.points[l.level].y) << "\" stroke=\""
-      << c.points[l.level].color << "\"/>\n";
-  o << "</g>\n<g class=\"points\">\n";
+  o << "<g class=\"points\">\n";
   for (const auto& p : c.points) {
     const bool level = p.level != "dram";
     const std::string short_level = p.level == "l2" ? "L2" : "L1";  // the tag beside the marker
@@ -696,9 +712,6 @@ void draw_points(std::ostream& o, const RooflineChart& c) {
   o << "</g>\n<g class=\"point-labels\" font-size=\"11\" fill=\"#111111\">\n";
   for (const auto& p : c.points) {
     if (!p.labelled) continue;
-    if (p.leader)
-      o << "<line x1=\"" << num(p.x) << "\" y1=\"" << num(p.y) << "\" x2=\"" << num(p.label_x) << "\" y2=\""
-        << num(p.label_y - 4) << "\" stroke=\"#888888\" stroke-width=\"0.8\"/>";
     o << "<text x=\"" << num(p.label_x) << "\" y=\"" << num(p.label_y) << "\""
       << (p.label_left ? " text-anchor=\"end\"" : "") << ">" << html_escape(chart::point_label(p)) << "</text>\n";
   }
@@ -761,10 +774,20 @@ double draw_legend(std::ostream& o, const RooflineChart& c) {
     << num(ly - 4) << "\" stroke=\"#444444\" stroke-width=\"2\"/><text x=\"" << num(lx + 30) << "\" y=\""
     << num(ly) << "\">datasheet peak</text>\n";
   ly += 15;
-  o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
-    << num(ly - 4) << "\" stroke=\"#444444\" stroke-width=\"2\" stroke-dasharray=\"7 4\"/><text x=\""
-    << num(lx + 30) << "\" y=\"" << num(ly) << "\">measured peak</text>\n";
-  ly += 15;
+  const auto any_roof = [&](auto is) { return std::any_of(c.roofs.begin(), c.roofs.end(), is); };
+  if (any_roof([](const ChartRoof& r) { return r.measured; })) {
+    o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
+      << num(ly - 4) << "\" stroke=\"#444444\" stroke-width=\"2\" stroke-dasharray=\"7 4\"/><text x=\""
+      << num(lx + 30) << "\" y=\"" << num(ly) << "\">measured peak</text>\n";
+    ly += 15;
+  }
+  // Colors in turn along one roof: not dashes (no gaps), one peak of several precisions.
+  if (any_roof([](const ChartRoof& r) { return r.stripe_colors.size() > 1; })) {
+    o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly)
+      << "\"><title>one peak of several precisions: their colors in turn</title>striped: a shared "
+         "peak</text>\n";
+    ly += 15;
+  }
   o << "<text x=\"" << num(lx) << "\" y=\"" << num(ly) << "\">flat: compute; sloped: bandwidth</text>\n";
   ly += 21;
   heading("Points");
@@ -818,7 +841,9 @@ ChartBody chart_body(const RooflineChart& c) {
   std::ostringstream o;
   draw_title(o, c);
   draw_axes(o, c);
-  draw_roofs(o, c);
+  draw_roof_lines(o, c);
+  draw_links(o, c);
+  draw_roof_labels(o, c);
   draw_points(o, c);
   draw_key(o, c);
   const double legend_bottom = draw_legend(o, c);

@@ -1215,6 +1215,26 @@ TEST(TerminalReport, EveryTableFitsANarrowTerminalWithItsKernelsWhole) {
   EXPECT_EQ(rows_with_ids, 2 * doc.runs.size() + reconciliation(doc).size()) << out;
 }
 
+// Found by review: leader lines and L2/L1 links were drawn over the roof
+// labels' halos, striking labels through; the legend showed a measured-peak
+// dash with no measured roof, beside striped roofs it did not explain.
+TEST(RooflineChart, LinesPassBehindRoofLabelsAndTheLegendNamesWhatIsDrawn) {
+  ResultsDoc doc = fixture("handmade-h200.json");
+  ASSERT_TRUE(doc.peaks.measured.has_value());
+  std::string svg = render_roofline_svg({build_roofline_chart(doc)});
+  for (const char* lines : {"class=\"links\"", "class=\"level-links\"", "class=\"leaders\""})
+    EXPECT_LT(svg.find(lines), svg.find("class=\"roof-label-halos\"")) << lines;
+  EXPECT_NE(svg.find(">measured peak</text>"), std::string::npos);
+  doc.peaks.measured.reset();
+  svg = render_roofline_svg({build_roofline_chart(doc)});
+  EXPECT_EQ(svg.find(">measured peak</text>"), std::string::npos);
+  const RooflineChart c = build_roofline_chart(doc);
+  const bool striped = std::any_of(c.roofs.begin(), c.roofs.end(),
+                                   [](const ChartRoof& r) { return r.stripe_colors.size() > 1; });
+  ASSERT_TRUE(striped);  // fp16 and bf16 runs share the tensor peak
+  EXPECT_NE(svg.find("striped: a shared peak</text>"), std::string::npos);
+}
+
 // A profile of one application kernel, app.flash_fwd.bf16, without a model.
 static ResultsDoc app_profile() {
   ResultsDoc profile = test::sample_doc();
