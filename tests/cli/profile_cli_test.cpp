@@ -128,14 +128,29 @@ TEST(ProfileCli, NonCudaAppRunsAndItsExitCodeIsPassedOn) {
                      "test \"$FLOPSCOPE_PROFILE_SET\" = roofline && test \"$FLOPSCOPE_PROFILE_TENSOR\" = bf16"});
   EXPECT_EQ(ok.exit_code, flopscope::test::profile_exit_without_cuda()) << ok.err;
   EXPECT_NE(ok.err.find("no CUDA activity was seen"), std::string::npos) << ok.err;
+}
 
-  // Nothing profiled: no results file, and a line says so.
+// Without CUDA activity, where a GPU is present, profiling could run: the
+// results file holds no runs (a `check` of it must not read an earlier run's
+// file after profile exited 0), and a line says so. Where none is, profile
+// exits 3 and writes nothing.
+TEST(ProfileCli, WithoutCudaActivityTheResultsFileHoldsNoRunsOrIsNotWritten) {
   const std::string out = flopscope::test::temp_dir() + "/none.json";
+  std::ofstream(out) << "earlier";
   auto none = run_cli({"profile", "--out", out, "--", "/bin/true"});
   EXPECT_EQ(none.exit_code, flopscope::test::profile_exit_without_cuda()) << none.err;
-  EXPECT_FALSE(std::filesystem::exists(out));
-  EXPECT_NE(none.err.find("no results file written to " + out + ": nothing was profiled"), std::string::npos)
-      << none.err;
+  EXPECT_NE(none.err.find("no CUDA activity was seen"), std::string::npos) << none.err;
+  if (flopscope::test::profile_exit_without_cuda() == 0) {
+    EXPECT_TRUE(flopscope::read_results(out).runs.empty());
+    EXPECT_NE(none.err.find("the results file " + out + " holds no runs: nothing was kept"),
+              std::string::npos)
+        << none.err;
+  } else {
+    EXPECT_EQ(flopscope::read_file(out), "earlier");
+    EXPECT_NE(none.err.find("no results file written to " + out + ": nothing was profiled"),
+              std::string::npos)
+        << none.err;
+  }
 }
 
 // The application gets profile's own FLOPSCOPE_PROFILE_* variables: one left
@@ -275,15 +290,6 @@ TEST(ProfileCli, KilledAppReportsSignalExitStatus) {
   }
 }
 
-TEST(ProfileCli, NoResultsFileWithoutCudaActivity) {
-  const std::string out = flopscope::test::temp_dir() + "/p.json";
-  auto r = run_cli({"profile", "--out", out, "--", "/bin/true"});
-  EXPECT_EQ(r.exit_code, flopscope::test::profile_exit_without_cuda()) << r.err;
-  EXPECT_NE(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("no results file written to " + out + ": nothing was profiled"), std::string::npos) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(out));
-}
-
 // The real injection library, loaded as CUDA and NVTX load it. Where there is
 // no driver CUPTI refuses (CUPTI_ERROR_UNKNOWN): profile says so and exits 3
 // when the application itself succeeded, or passes on the application's code.
@@ -381,6 +387,21 @@ void expect_library_ran(const flopscope::test::CliResult& r) {
 }
 
 }  // namespace
+
+// CUDA started and no kernel was kept: `--out` is this run's, with no runs,
+// not an earlier run's left in place while profile exits 0.
+TEST(ProfileCliFakeCupti, NothingKeptWritesAResultsFileOfNoRuns) {
+  const std::string out = flopscope::test::temp_dir() + "/r.json";
+  std::ofstream(out) << "earlier";
+  auto r =
+      run_cli({"profile", "--out", out, "--", FLOPSCOPE_INJECT_LOADER, "cuda", "0"},
+              {std::string("INJECT_LOADER_CUPTI=") + FLOPSCOPE_FAKE_CUPTI, "FLOPSCOPE_PROFILE_PERIOD_MS=0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_library_ran(r);
+  EXPECT_TRUE(flopscope::read_results(out).runs.empty());
+  EXPECT_NE(r.err.find("the results file " + out + " holds no runs: nothing was kept"), std::string::npos)
+      << r.err;
+}
 
 TEST(ProfileCliFakeCupti, LibraryStartsAndWritesAtExit) {
   auto r = profile_with_fake_cupti({"cuda", "0"});

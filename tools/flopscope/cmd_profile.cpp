@@ -381,15 +381,29 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
       output_error = exit_code_for(e.kind());
     }
   };
-  // A file of no runs where CUPTI refused every process (or the library failed
-  // to start in it) would replace an earlier results file with nothing that
-  // was profiled.
-  const auto unstarted = std::count_if(c.statuses.begin(), c.statuses.end(), [](const cupti::InjectStatus& s) {
-    return s.cupti_result != 0 || s.state == "failed";
-  });
-  // Nor where every process that wrote results wrote ones that cannot be read.
+  // Where CUDA never started, say why it may not have: no driver or no visible
+  // GPU. With no driver the injection library is never loaded, so this is the
+  // only sign.
+  std::optional<Error> no_device;
+  if (c.statuses.empty()) {
+    try {
+      query_devices();
+    } catch (const Error& e) {
+      no_device = e;
+    }
+  }
+  // `--out` holds what this run profiled whenever profiling could run, runs
+  // or none (the filters kept nothing, or the application never started
+  // CUDA): a later `check` of it must not read an earlier run's file, while
+  // profile exits 0. It is not written where profiling could not run, and the
+  // exit code then says so: CUPTI refused every process, or the library
+  // failed to start in it; no process's results could be read; no GPU.
+  const auto unstarted =
+      std::count_if(c.statuses.begin(), c.statuses.end(),
+                    [](const cupti::InjectStatus& s) { return s.cupti_result != 0 || s.state == "failed"; });
   const bool profiled =
-      !c.doc.runs.empty() || (size_t(unstarted) < c.statuses.size() && c.unreadable.empty());
+      !c.doc.runs.empty() ||
+      (c.statuses.empty() ? !no_device : size_t(unstarted) < c.statuses.size() && c.unreadable.empty());
   if (!o.out.empty() && profiled)
     writing([&] { write_output(o.out, to_json_text(c.doc) + "\n", "results"); });
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
@@ -397,25 +411,23 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
   if (!o.out.empty() && !profiled)
     std::fprintf(stderr, "flopscope: no results file written to %s: %s\n", one_line(o.out).c_str(),
                  c.unreadable.empty() ? "nothing was profiled" : "no process's results could be read");
+  else if (!o.out.empty() && c.doc.runs.empty() && output_error == kOk)
+    std::fprintf(stderr, "flopscope: the results file %s holds no runs: nothing was kept\n",
+                 one_line(o.out).c_str());
   int exit_code = outcome.exit_code;
   // Results lost are a failure, whatever the application did (its own failure
   // keeps its code): one line each, naming the process and why.
   for (const std::string& u : c.unreadable)
     std::fprintf(stderr, "flopscope: error: %s\n", one_line(u).c_str());
   if (!c.unreadable.empty() && app.code == 0) exit_code = kFailure;
-  if (c.statuses.empty()) {
-    // Say why CUDA may never have started: no driver or no visible GPU. With
-    // no driver the injection library is never loaded, so this is the only
-    // sign: profiling was impossible (3), unless the app's own status says more.
-    try {
-      query_devices();
-      std::fprintf(stderr, "flopscope: a GPU and driver are present here\n");
-    } catch (const Error& e) {
-      // The line that decides the exit code is an error line, as every other is.
-      const bool decides = app.code == 0 && e.kind() == ErrorKind::no_gpu;
-      std::fprintf(stderr, "flopscope: %s%s\n", decides ? "error: " : "", e.what());
-      if (decides) exit_code = exit_code_for(e.kind());
-    }
+  if (c.statuses.empty() && !no_device) {
+    std::fprintf(stderr, "flopscope: a GPU and driver are present here\n");
+  } else if (no_device) {
+    // Profiling was impossible (3), unless the app's own status says more.
+    // The line that decides the exit code is an error line, as every other is.
+    const bool decides = app.code == 0 && no_device->kind() == ErrorKind::no_gpu;
+    std::fprintf(stderr, "flopscope: %s%s\n", decides ? "error: " : "", no_device->what());
+    if (decides) exit_code = exit_code_for(no_device->kind());
   }
   if (!o.counters.empty()) writing([&] { save_counter_files(cfg.dir, o.counters); });
   return app.code != 0 || output_error == kOk ? exit_code : output_error;
