@@ -6,12 +6,11 @@
 namespace flopscope {
 
 namespace {
-// The buckets span 1 ps to 1e6 s (41,400 of them at most, 650 KB): a
-// duration outside, only a corrupt one, goes to the edge bucket, its time
-// still in the sum.
+// The buckets span 1 ps to 1e6 s: a duration outside, only a corrupt one,
+// goes to the edge bucket, its time still in the sum.
 const double kLogWidth = std::log1p(LaunchTimes::kBucketWidth);
-const int32_t kLowestBucket = int32_t(std::floor(std::log(1e-12) / kLogWidth));
-const int32_t kHighestBucket = int32_t(std::floor(std::log(1e6) / kLogWidth));
+const double kLowestBucket = std::floor(std::log(1e-12) / kLogWidth);
+const double kHighestBucket = std::floor(std::log(1e6) / kLogWidth);
 }  // namespace
 
 void LaunchTimes::add(double seconds) {
@@ -32,24 +31,19 @@ void LaunchTimes::to_buckets() {
 }
 
 void LaunchTimes::add_to_bucket(double seconds) {
-  if (!(seconds > 0)) {  // 0, or a value no duration has: counted as 0
+  // 0, or a value no duration has (negative, NaN, infinite): counted as 0.
+  if (!(seconds > 0) || !std::isfinite(seconds)) {
     ++zeros_.count;
     return;
   }
-  const int32_t i =
-      std::clamp(int32_t(std::floor(std::log(seconds) / kLogWidth)), kLowestBucket, kHighestBucket);
-  if (buckets_.empty()) {
-    first_ = i;
-    buckets_.resize(1);
-  } else if (i < first_) {
-    buckets_.insert(buckets_.begin(), size_t(first_ - i), Bucket{});
-    first_ = i;
-  } else if (size_t(i - first_) >= buckets_.size()) {
-    buckets_.resize(size_t(i - first_) + 1);
-  }
-  Bucket& b = buckets_[size_t(i - first_)];
-  ++b.count;
-  b.sum_s += seconds;
+  // Clamped as a double: a cast of one past int32's range is undefined.
+  const auto index =
+      int32_t(std::clamp(std::floor(std::log(seconds) / kLogWidth), kLowestBucket, kHighestBucket));
+  auto it = std::lower_bound(buckets_.begin(), buckets_.end(), index,
+                             [](const Bucket& b, int32_t i) { return b.index < i; });
+  if (it == buckets_.end() || it->index != index) it = buckets_.insert(it, Bucket{index, 0, 0});
+  ++it->count;
+  it->sum_s += seconds;
 }
 
 TimeStats LaunchTimes::summary(size_t k) const {
@@ -58,11 +52,32 @@ TimeStats LaunchTimes::summary(size_t k) const {
     if (t.samples.size() > k) t.samples = equal_share_means(t.samples, k);
     return t;
   }
+  // In order: the zeros, then the buckets by index, each standing for its
+  // launches at its mean.
   std::vector<WeightedSample> weighted;
+  weighted.reserve(buckets_.size() + 1);
   if (zeros_.count > 0) weighted.push_back({0.0, double(zeros_.count)});
-  for (const Bucket& b : buckets_)
-    if (b.count > 0) weighted.push_back({b.sum_s / double(b.count), double(b.count)});
-  return weighted_summary(std::move(weighted), k);
+  for (const Bucket& b : buckets_) weighted.push_back({b.sum_s / double(b.count), double(b.count)});
+  // The launch at sorted position `rank` (0-based): its bucket's mean.
+  auto at_rank = [&](uint64_t rank) {
+    uint64_t seen = 0;
+    for (const WeightedSample& w : weighted)
+      if ((seen += uint64_t(w.weight)) > rank) return w.value;
+    return weighted.back().value;
+  };
+  // As summarize takes them: between the two launches nearest q x (n - 1).
+  auto percentile = [&](double q) {
+    const double pos = q * double(count_ - 1);
+    const auto lo = uint64_t(std::floor(pos));
+    const double below = at_rank(lo), above = at_rank(std::min(lo + 1, count_ - 1));
+    return below + (above - below) * (pos - double(lo));
+  };
+  const double median = percentile(0.5), p10 = percentile(0.1), p90 = percentile(0.9);
+  TimeStats t = weighted_summary(std::move(weighted), k);
+  t.median = median;
+  t.p10 = p10;
+  t.p90 = p90;
+  return t;
 }
 
 }  // namespace flopscope

@@ -130,6 +130,7 @@ std::string Table::render(size_t width, bool color) const {
 
 std::string wrap_words(const std::string& text, size_t width, const std::string& first,
                        const std::string& rest) {
+  width = std::min(width, kMaxProseWidth);
   std::string out, line = first;
   bool empty_line = true;
   std::istringstream words(text);

@@ -254,6 +254,19 @@ TEST(Report, PowerAndClockLimits) {
   EXPECT_EQ(zero[1].find(",0,"), std::string::npos) << zero[1];
 }
 
+// Prose into a file or pipe (no width) is still wrapped: a reviewer found
+// reconciliation notes of 334 characters on one line.
+TEST(Table, ProseIsWrappedAtMost160Columns) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += "word" + std::to_string(i) + " ";
+  for (size_t width : {size_t(80), size_t(1) << 20}) {
+    std::istringstream lines(wrap_words(text, width, "  first: ", "      "));
+    size_t count = 0;
+    for (std::string line; std::getline(lines, line); ++count) EXPECT_LE(line.size(), std::min<size_t>(width, 160));
+    EXPECT_GT(count, 1u);
+  }
+}
+
 TEST(Table, ShrinksToWidth) {
   Table t;
   t.add_column("name", Align::left, true);

@@ -137,7 +137,7 @@ int run_ceilings_command(const CeilingsOptions& o) {
   const GpuSpec* spec = dev.gpu_key.empty() ? nullptr : find_gpu_key(dev.gpu_key);
   std::cout << dev.name << " (" << dev.sm_count << " SMs, max clock " << fmt_fixed(dev.max_sm_clock_mhz, 0)
             << " MHz); datasheet: " << doc.peaks.datasheet.source << "\n"
-            << ceilings::render_table(ms, doc.peaks.datasheet, spec, 150, stdout_is_color_tty())
+            << ceilings::render_table(ms, doc.peaks.datasheet, spec, stdout_width(), stdout_is_color_tty())
             << "Stored in peaks.measured: the rate at the median launch time, the highest per key\n"
                "(mma.sync and wgmma both feed *_tensor; read, write and copy feed dram).\n";
   if (!o.out.empty()) {

@@ -62,9 +62,13 @@ class Table {
   std::string full_view_ = "--md and --csv have every column";
 };
 
-/// `text` in lines of at most `width` terminal columns where words allow
-/// (greedy; a longer word keeps a line of its own), the first line starting
-/// with `first`, the others with `rest`; every line ends in a newline.
+/// Prose is wrapped at no more than this many columns: a file or pipe has no
+/// width, and a note of 300 characters on one line is hard to read.
+inline constexpr size_t kMaxProseWidth = 160;
+/// `text` in lines of at most `width` terminal columns (and kMaxProseWidth)
+/// where words allow (greedy; a longer word keeps a line of its own), the
+/// first line starting with `first`, the others with `rest`; every line ends
+/// in a newline.
 std::string wrap_words(const std::string& text, size_t width, const std::string& first = "",
                        const std::string& rest = "");
 
