@@ -262,7 +262,8 @@ TEST(Table, ProseIsWrappedAtMost160Columns) {
   for (size_t width : {size_t(80), size_t(1) << 20}) {
     std::istringstream lines(wrap_words(text, width, "  first: ", "      "));
     size_t count = 0;
-    for (std::string line; std::getline(lines, line); ++count) EXPECT_LE(line.size(), std::min<size_t>(width, 160));
+    for (std::string line; std::getline(lines, line); ++count)
+      EXPECT_LE(line.size(), std::min<size_t>(width, 160));
     EXPECT_GT(count, 1u);
   }
 }
