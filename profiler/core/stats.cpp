@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
+#include "flopscope/decimal.h"
 #include "flopscope/error.h"
 
 namespace flopscope {
@@ -26,20 +26,13 @@ double percentile(std::vector<double> s, double q) {
 }
 
 double seconds_of_event_ms(float ms) {
-  if (!std::isfinite(ms)) return double(ms) * 1e-3;
   char text[64];
-  auto [end, ec] = std::to_chars(text, text + sizeof(text) - 8, ms);  // shortest round trip
-  if (ec != std::errc()) return double(ms) * 1e-3;
-  // Read back with the exponent moved by 3: one rounding, from decimal.
-  int exponent = 0;
-  if (char* e = std::find(text, end, 'e'); e != end) {
-    std::from_chars(e[1] == '+' ? e + 2 : e + 1, end, exponent);  // "e-05", "e+20"
-    end = e;
-  }
-  end += std::snprintf(end, size_t(text + sizeof(text) - end), "e%d", exponent - 3);
-  double seconds = 0;
-  std::from_chars(text, end, seconds);
-  return seconds;
+  const auto [end, ec] = std::to_chars(text, text + sizeof(text), ms);  // shortest round trip
+  const std::optional<double> seconds =
+      std::isfinite(ms) && ec == std::errc()
+          ? decimal_times_pow10(std::string_view(text, size_t(end - text)), -3)
+          : std::nullopt;
+  return seconds.value_or(double(ms) * 1e-3);
 }
 
 TimeStats summarize(std::vector<double> samples) {

@@ -6,8 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "flopscope/decimal.h"
 #include "flopscope/error.h"
 #include "flopscope/table.h"
 #include "flopscope/utf8.h"
@@ -374,28 +375,17 @@ class LineParser {
     return {v, std::string(p, e)};
   }
 
-  /// The number `w` starts with, times 10^exp10, rounded once: "1.42" at -3
-  /// is read as the text 1.42e-3, the double a file's 0.00142 is. Scaling the
-  /// value read (1.42 / 1e3) can land one ulp away, and a median at its bound
-  /// then failed it.
+  /// The number `w` starts with, times 10^exp10, rounded once
+  /// (decimal_times_pow10: a median at a bound of its own decimal holds it).
   double scaled(const std::string& w, int exp10) const {
     const char* b = w.data();
     const char* e = w.data() + w.size();
     if (b != e && *b == '+') ++b;
     double v = 0;
     const char* end = std::from_chars(b, e, v).ptr;
-    std::string text(b, end);
-    int exponent = 0;
-    if (const size_t at = text.find_first_of("eE"); at != std::string::npos) {
-      exponent = std::atoi(text.c_str() + at + 1);
-      text.resize(at);
-    }
-    text += "e" + std::to_string(exponent + exp10);
-    double out = 0;
-    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    if (ec != std::errc() || p != text.data() + text.size() || !std::isfinite(out))
-      fail("'" + w + "' is out of range");
-    return out;
+    const std::optional<double> out = decimal_times_pow10(std::string_view(b, size_t(end - b)), exp10);
+    if (!out) fail("'" + w + "' is out of range");
+    return *out;
   }
 
   /// A number with its unit: '%' (divides by 100; a fraction or a tolerance),
@@ -875,7 +865,7 @@ namespace {
 // exact (1ms, 1 ms and 1000us are one bound; 50% and 0.5 one fraction).
 // Shape values in any order: `m=1 n=2` and `n=2 m=1` select the same runs.
 std::string selector_key(RunSelector s) {
-  std::sort(s.shape.begin(), s.shape.end());
+  s.shape = sorted(std::move(s.shape));
   return s.label();
 }
 std::string meaning_key(const Contract& c) {

@@ -186,10 +186,9 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
       for (size_t d = 0; d < docs.size(); ++d) {
         const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
         const SideFigures f = side_figures(r);
-        const std::string hw = f.counted ? " hw" : "";
         any_counted = any_counted || f.counted;
-        cells.emplace_back(f.tflops ? fmt_fixed(f.tflops, 1) + hw : "-");
-        cells.emplace_back(f.utilization ? fmt_percent_cell(f.utilization) + hw : "-");
+        cells.emplace_back(f.tflops_text(1));
+        cells.emplace_back(f.utilization_text());
         if (d > 0) {
           const RunRecord* b = row.runs[0] ? &docs[0].runs[*row.runs[0]] : nullptr;
           cells.emplace_back(fmt_times(speedup(b, r)));
@@ -372,10 +371,8 @@ std::string render_report_markdown(const std::vector<ResultsDoc>& docs) {
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
       const SideFigures f = side_figures(r);
-      const std::string hw = f.counted ? " hw" : "";
       any_counted = any_counted || f.counted;
-      os << " " << (f.tflops ? fmt_fixed(f.tflops, 2) + hw : "-") << " | "
-         << (f.utilization ? fmt_percent_cell(f.utilization) + hw : "-") << " |";
+      os << " " << f.tflops_text(2) << " | " << f.utilization_text() << " |";
       if (d > 0) os << " " << fmt_times(speedup(b, r)) << " |";
     }
     os << "\n";

@@ -378,11 +378,9 @@ void side_by_side_table(std::ostringstream& o, const std::vector<ResultsDoc>& do
     for (size_t d = 0; d < docs.size(); ++d) {
       const RunRecord* r = row.runs[d] ? &docs[d].runs[*row.runs[d]] : nullptr;
       const SideFigures f = side_figures(r);
-      const std::string hw = f.counted ? " hw" : "";
       any_counted = any_counted || f.counted;
       const std::optional<double> pct = f.utilization ? std::optional(*f.utilization * 100) : std::nullopt;
-      o << num_td(f.tflops ? fmt_fixed(f.tflops, 2) + hw : "-", f.tflops)
-        << num_td(f.utilization ? fmt_percent_cell(f.utilization) + hw : "-", pct);
+      o << num_td(f.tflops_text(2), f.tflops) << num_td(f.utilization_text(), pct);
       if (d > 0) {
         std::optional<double> s;
         if (r && b && r->time_s.median > 0) s = b->time_s.median / r->time_s.median;

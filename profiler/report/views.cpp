@@ -483,6 +483,14 @@ SideFigures side_figures(const RunRecord* run) {
   return {run->derived.tflops_hw, run->derived.hfu, true};
 }
 
+std::string SideFigures::tflops_text(int decimals) const {
+  return tflops ? fmt_fixed(*tflops, decimals) + (counted ? " hw" : "") : "-";
+}
+
+std::string SideFigures::utilization_text() const {
+  return utilization ? fmt_percent_cell(utilization) + (counted ? " hw" : "") : "-";
+}
+
 std::optional<double> model_tflops(const RunRecord& r) {
   // A profiled application's kernel, copy or memset; a raw counter file's run.
   if (!shows_model(r)) return std::nullopt;

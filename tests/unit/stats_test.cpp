@@ -1,10 +1,12 @@
+#include "flopscope/stats.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <vector>
 
+#include "flopscope/decimal.h"
 #include "flopscope/error.h"
-#include "flopscope/stats.h"
 
 using namespace flopscope;
 
@@ -80,4 +82,16 @@ TEST(Stats, EventMillisecondsReadAsTheirDecimal) {
   // Within the float's own rounding of every value.
   for (float ms = 1e-4f; ms < 1e4f; ms *= 1.37f)
     EXPECT_NEAR(seconds_of_event_ms(ms), double(ms) * 1e-3, double(ms) * 1e-3 * 1e-7) << ms;
+}
+
+TEST(Decimal, ScaledWithOneRounding) {
+  EXPECT_EQ(decimal_times_pow10("1.42", -3), 0.00142);
+  EXPECT_EQ(decimal_times_pow10("188.48", -6), 0.00018848);
+  EXPECT_EQ(decimal_times_pow10("3e-05", -3), 3e-8);
+  EXPECT_EQ(decimal_times_pow10("1e+20", -3), 1e17);
+  EXPECT_EQ(decimal_times_pow10("-0.5", -3), -0.0005);
+  // Not a number, or none a double holds: an exponent past any integer
+  // (atoi's overflow was undefined), or a result past double's range.
+  for (const char* bad : {"", "x", "1e", "1e99999999999999999999", "1e400", "1.5ms"})
+    EXPECT_FALSE(decimal_times_pow10(bad, -3).has_value()) << bad;
 }

@@ -182,6 +182,9 @@ std::vector<SideBySideRow> side_by_side(const std::vector<ResultsDoc>& docs);
 struct SideFigures {
   std::optional<double> tflops, utilization;
   bool counted = false;  ///< the hardware's figures, not the model's
+  /// The cells: "-" where absent, " hw" after a counted figure.
+  std::string tflops_text(int decimals) const;
+  std::string utilization_text() const;
 };
 SideFigures side_figures(const RunRecord* run);
 /// The note under a side-by-side table when some cell shows counted figures.
