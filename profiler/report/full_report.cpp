@@ -68,90 +68,102 @@ static Table kernel_and_shape_table() {
   return t;
 }
 
+// The peaks, datasheet against measured, and each run's MFU against both.
+static std::string measured_peaks_view(const ResultsDoc& doc, size_t width, bool color) {
+  if (!doc.peaks.measured) return "";
+  std::ostringstream os;
+  os << "\npeaks: datasheet against measured (" << terminal_text(doc.peaks.measured->source) << ")\n";
+  Table t;
+  t.add_column("peak", Align::left);
+  t.add_column("datasheet", Align::right);
+  t.add_column("measured", Align::right);
+  t.add_column("measured/datasheet", Align::right);
+  for (const auto& r : peak_rows(doc))
+    t.add_row({r.key, peak_value(r, r.datasheet), peak_value(r, r.measured),
+               r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-"});
+  os << t.render(width, color);
+  if (doc.runs.empty()) return os.str();
+  Table m = kernel_and_shape_table();
+  m.add_column("peak", Align::left);
+  m.add_column("MFU% datasheet", Align::right);
+  m.add_column("MFU% measured", Align::right);
+  for (const auto& r : doc.runs)
+    m.add_row({terminal_text(run_label(r)), terminal_text(shape_string(r.shape)), terminal_text(r.precision),
+               fmt_percent_cell(r.derived.mfu), fmt_percent_cell(mfu_measured(r, doc))});
+  os << m.render(width, color);
+  return os.str();
+}
+
+static std::string precision_view(const ResultsDoc& doc, size_t width, bool color) {
+  const auto groups = precision_comparison(doc);
+  if (groups.empty()) return "";
+  std::ostringstream os;
+  os << "\n"
+     << wrap_words("precision comparison (speedup and peak ratio against the FP32 run of the same shape)",
+                   width);
+  Table t = kernel_and_shape_table();  // the ratios give way first
+  t.add_column("dtype", Align::left);
+  t.add_column("precision", Align::left);
+  t.set_drop_rank(4);
+  t.add_column("TFLOP/s", Align::right);
+  t.add_column("MFU%", Align::right);
+  t.add_column("speedup", Align::right);
+  t.add_column("peak ratio", Align::right);
+  t.set_drop_rank(2);
+  t.add_column("realized%", Align::right);
+  t.set_drop_rank(3);
+  t.add_column("bytes ratio", Align::right);
+  t.set_drop_rank(1);
+  t.add_column("bound", Align::left);
+  t.set_drop_rank(5);
+  for (const auto& g : groups)
+    for (const auto& r : g.rows)
+      t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.dtype),
+                 terminal_text(r.precision), fmt_fixed(r.tflops, 1), fmt_percent_cell(r.mfu),
+                 fmt_times(r.speedup), fmt_times(r.peak_ratio), fmt_percent_cell(r.realized),
+                 fmt_times(r.bytes_ratio), terminal_text(r.bound)});
+  os << t.render(width, color);
+  return os.str();
+}
+
+// Model against hardware FLOPs, then why they differ where they do.
+static std::string reconciliation_view(const ResultsDoc& doc, size_t width, bool color) {
+  const auto recon = reconciliation(doc);
+  if (recon.empty()) return "";
+  std::ostringstream os;
+  os << "\nmodel vs hardware FLOPs\n";
+  Table t = kernel_and_shape_table();
+  t.add_column("model", Align::right);
+  t.add_column("hardware", Align::right);
+  t.add_column("hw/model", Align::right);
+  t.add_column("tensor", Align::right);
+  t.set_drop_rank(2);
+  t.add_column("CUDA core", Align::right);
+  t.set_drop_rank(1);
+  t.add_column("MFU%", Align::right);
+  t.set_drop_rank(3);
+  t.add_column("HFU%", Align::right);
+  t.set_drop_rank(4);
+  for (const auto& r : recon)
+    t.add_row({terminal_text(run_label(doc.runs[r.run])), terminal_text(shape_string(doc.runs[r.run].shape)),
+               fmt_si(r.model_flops), fmt_si(r.hw_flops),
+               r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
+               fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), fmt_percent_cell(r.mfu),
+               fmt_percent_cell(r.hfu)});
+  os << t.render(width, color);
+  for (const auto& r : recon)
+    for (const auto& why : r.reasons)
+      os << wrap_words(terminal_text(why), width, "  " + terminal_text(run_title(doc.runs[r.run])) + ": ",
+                       "      ");
+  return os.str();
+}
+
 static std::string terminal_views(const ResultsDoc& doc, size_t width, bool color) {
   std::ostringstream os;
   if (const std::string w = implausible_runs_warning(doc); !w.empty())
     os << (color ? "\033[31m" : "") << "warning: " << terminal_text(w) << (color ? "\033[0m" : "") << "\n";
-  os << render_nvtx_ranges_terminal(doc, width, color);
-  if (doc.peaks.measured) {
-    os << "\npeaks: datasheet against measured (" << terminal_text(doc.peaks.measured->source) << ")\n";
-    Table t;
-    t.add_column("peak", Align::left);
-    t.add_column("datasheet", Align::right);
-    t.add_column("measured", Align::right);
-    t.add_column("measured/datasheet", Align::right);
-    for (const auto& r : peak_rows(doc))
-      t.add_row({r.key, peak_value(r, r.datasheet), peak_value(r, r.measured),
-                 r.datasheet && r.measured ? fmt_fixed(100.0 * *r.measured / *r.datasheet, 1) + "%" : "-"});
-    os << t.render(width, color);
-    if (doc.runs.empty()) return os.str();
-    Table m = kernel_and_shape_table();
-    m.add_column("peak", Align::left);
-    m.add_column("MFU% datasheet", Align::right);
-    m.add_column("MFU% measured", Align::right);
-    for (const auto& r : doc.runs)
-      m.add_row({terminal_text(run_label(r)), terminal_text(shape_string(r.shape)),
-                 terminal_text(r.precision), fmt_percent_cell(r.derived.mfu),
-                 fmt_percent_cell(mfu_measured(r, doc))});
-    os << m.render(width, color);
-  }
-
-  const auto groups = precision_comparison(doc);
-  if (!groups.empty()) {
-    os << "\n"
-       << wrap_words("precision comparison (speedup and peak ratio against the FP32 run of the same shape)",
-                     width);
-    Table t = kernel_and_shape_table();  // the ratios give way first
-    t.add_column("dtype", Align::left);
-    t.add_column("precision", Align::left);
-    t.set_drop_rank(4);
-    t.add_column("TFLOP/s", Align::right);
-    t.add_column("MFU%", Align::right);
-    t.add_column("speedup", Align::right);
-    t.add_column("peak ratio", Align::right);
-    t.set_drop_rank(2);
-    t.add_column("realized%", Align::right);
-    t.set_drop_rank(3);
-    t.add_column("bytes ratio", Align::right);
-    t.set_drop_rank(1);
-    t.add_column("bound", Align::left);
-    t.set_drop_rank(5);
-    for (const auto& g : groups)
-      for (const auto& r : g.rows)
-        t.add_row({terminal_text(g.kernel), terminal_text(g.shape), terminal_text(r.dtype),
-                   terminal_text(r.precision), fmt_fixed(r.tflops, 1), fmt_percent_cell(r.mfu),
-                   fmt_times(r.speedup), fmt_times(r.peak_ratio), fmt_percent_cell(r.realized),
-                   fmt_times(r.bytes_ratio), terminal_text(r.bound)});
-    os << t.render(width, color);
-  }
-
-  const auto recon = reconciliation(doc);
-  if (!recon.empty()) {
-    os << "\nmodel vs hardware FLOPs\n";
-    Table t = kernel_and_shape_table();
-    t.add_column("model", Align::right);
-    t.add_column("hardware", Align::right);
-    t.add_column("hw/model", Align::right);
-    t.add_column("tensor", Align::right);
-    t.set_drop_rank(2);
-    t.add_column("CUDA core", Align::right);
-    t.set_drop_rank(1);
-    t.add_column("MFU%", Align::right);
-    t.set_drop_rank(3);
-    t.add_column("HFU%", Align::right);
-    t.set_drop_rank(4);
-    for (const auto& r : recon)
-      t.add_row(
-          {terminal_text(run_label(doc.runs[r.run])), terminal_text(shape_string(doc.runs[r.run].shape)),
-           fmt_si(r.model_flops), fmt_si(r.hw_flops),
-           r.ratio ? Cell(fmt_fixed(*r.ratio, 3), r.agree ? Color::none : Color::yellow) : Cell("-"),
-           fmt_si(r.hw_tensor), fmt_si(r.hw_cuda_core), fmt_percent_cell(r.mfu), fmt_percent_cell(r.hfu)});
-    os << t.render(width, color);
-    for (const auto& r : recon)
-      for (const auto& why : r.reasons)
-        os << wrap_words(terminal_text(why), width, "  " + terminal_text(run_title(doc.runs[r.run])) + ": ",
-                         "      ");
-  }
+  os << render_nvtx_ranges_terminal(doc, width, color) << measured_peaks_view(doc, width, color)
+     << precision_view(doc, width, color) << reconciliation_view(doc, width, color);
   return os.str();
 }
 

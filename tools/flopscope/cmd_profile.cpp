@@ -331,7 +331,9 @@ void save_counter_files(const std::string& dir, const std::string& target) {
   write_output(target, merged, "raw counters");
 }
 
-int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& app_signal) {
+// What the injection library is told, checked here (bad input fails before
+// the application starts, not in it).
+cupti::InjectConfig inject_config_of(const ProfileOptions& o) {
   cupti::InjectConfig cfg;
   cfg.metric_set = o.set;
   cfg.counters = !o.counters.empty();
@@ -340,9 +342,54 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
   cfg.filter.launch_skip = o.launch_skip;
   cfg.filter.launch_count = o.launch_count;
   cfg.filter.nvtx_include = o.nvtx_include;
-  { cupti::LaunchFilter check(cfg.filter); }  // bad input fails here, not in the app
+  { cupti::LaunchFilter check(cfg.filter); }
   // The periodic rewrite interval may be tuned from the environment (docs/profile.md).
   cfg.period_ms = cupti::inject_period_from_env([](const char* n) { return std::getenv(n); });
+  return cfg;
+}
+
+// Where CUDA never started (no process wrote a status), why it may not have:
+// no driver or no visible GPU. With no driver the injection library is never
+// loaded, so this is the only sign.
+std::optional<Error> device_problem_without_cuda(const cupti::ProfileCollection& c) {
+  if (!c.statuses.empty()) return std::nullopt;
+  try {
+    query_devices();
+  } catch (const Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+// Whether profiling could run, so that `--out` holds this run's results, runs
+// or none (the filters kept nothing, or the application never started CUDA):
+// a later `check` of it must not read an earlier run's file while profile
+// exits 0. It could not where CUPTI refused every process or the library
+// failed to start in it, where no process's results could be read, or with
+// no GPU; the exit code then says so.
+bool profiling_ran(const cupti::ProfileCollection& c, const std::optional<Error>& no_device) {
+  if (!c.doc.runs.empty()) return true;
+  if (c.statuses.empty()) return !no_device;
+  const auto unstarted =
+      std::count_if(c.statuses.begin(), c.statuses.end(),
+                    [](const cupti::InjectStatus& s) { return s.cupti_result != 0 || s.state == "failed"; });
+  return size_t(unstarted) < c.statuses.size() && c.unreadable.empty();
+}
+
+// A line where `--out` holds no run: left alone (not `profiled`), or
+// `written` with none.
+void say_what_out_holds(const std::string& out, const cupti::ProfileCollection& c, bool profiled,
+                        bool written) {
+  if (!profiled)
+    std::fprintf(stderr, "flopscope: no results file written to %s: %s\n", one_line(out).c_str(),
+                 c.unreadable.empty() ? "nothing was profiled" : "no process's results could be read");
+  else if (c.doc.runs.empty() && written)
+    std::fprintf(stderr, "flopscope: the results file %s holds no runs: nothing was kept\n",
+                 one_line(out).c_str());
+}
+
+int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& app_signal) {
+  cupti::InjectConfig cfg = inject_config_of(o);
   const std::string lib = find_inject_library();
   PrivateTempDir tmp("flopscope-profile");  // the processes' files; removed at the end
   cfg.dir = tmp.path().string();
@@ -381,39 +428,13 @@ int profile_and_report(const ProfileOptions& o, ProfileSignals& signals, int& ap
       output_error = exit_code_for(e.kind());
     }
   };
-  // Where CUDA never started, say why it may not have: no driver or no visible
-  // GPU. With no driver the injection library is never loaded, so this is the
-  // only sign.
-  std::optional<Error> no_device;
-  if (c.statuses.empty()) {
-    try {
-      query_devices();
-    } catch (const Error& e) {
-      no_device = e;
-    }
-  }
-  // `--out` holds what this run profiled whenever profiling could run, runs
-  // or none (the filters kept nothing, or the application never started
-  // CUDA): a later `check` of it must not read an earlier run's file, while
-  // profile exits 0. It is not written where profiling could not run, and the
-  // exit code then says so: CUPTI refused every process, or the library
-  // failed to start in it; no process's results could be read; no GPU.
-  const auto unstarted =
-      std::count_if(c.statuses.begin(), c.statuses.end(),
-                    [](const cupti::InjectStatus& s) { return s.cupti_result != 0 || s.state == "failed"; });
-  const bool profiled =
-      !c.doc.runs.empty() ||
-      (c.statuses.empty() ? !no_device : size_t(unstarted) < c.statuses.size() && c.unreadable.empty());
+  const std::optional<Error> no_device = device_problem_without_cuda(c);
+  const bool profiled = profiling_ran(c, no_device);
   if (!o.out.empty() && profiled)
     writing([&] { write_output(o.out, to_json_text(c.doc) + "\n", "results"); });
   for (const std::string& n : notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
   for (const std::string& n : outcome.notes) std::fprintf(stderr, "flopscope: %s\n", n.c_str());
-  if (!o.out.empty() && !profiled)
-    std::fprintf(stderr, "flopscope: no results file written to %s: %s\n", one_line(o.out).c_str(),
-                 c.unreadable.empty() ? "nothing was profiled" : "no process's results could be read");
-  else if (!o.out.empty() && c.doc.runs.empty() && output_error == kOk)
-    std::fprintf(stderr, "flopscope: the results file %s holds no runs: nothing was kept\n",
-                 one_line(o.out).c_str());
+  if (!o.out.empty()) say_what_out_holds(o.out, c, profiled, output_error == kOk);
   int exit_code = outcome.exit_code;
   // Results lost are a failure, whatever the application did (its own failure
   // keeps its code): one line each, naming the process and why.
