@@ -86,7 +86,7 @@ std::vector<std::string> supported_chips() {
   cupti::require_cupti_callable();
   auto p = cupti::cupti_params<CUpti_Profiler_Host_GetSupportedChips_Params>(CUpti_Profiler_Host_GetSupportedChips_Params_STRUCT_SIZE);
   const CUptiResult r = cuptiProfilerHostGetSupportedChips(&p);
-  if (r != CUPTI_SUCCESS) cupti::throw_cupti_failure(r, "cuptiProfilerHostGetSupportedChips");
+  if (r != CUPTI_SUCCESS) cupti::throw_host_failure(r, "cuptiProfilerHostGetSupportedChips");
   std::vector<std::string> out;
   for (size_t i = 0; i < p.numChips; ++i) out.emplace_back(p.ppChipNames[i]);
   return out;

@@ -16,7 +16,7 @@ HostObject::HostObject(const std::string& chip, const std::vector<uint8_t>& avai
   p.pChipName = chip.c_str();
   p.pCounterAvailabilityImage = availability_.empty() ? nullptr : availability_.data();
   const CUptiResult r = cuptiProfilerHostInitialize(&p);
-  if (r != CUPTI_SUCCESS) throw_cupti_failure(r, "cuptiProfilerHostInitialize", "chip " + chip);
+  if (r != CUPTI_SUCCESS) throw_host_failure(r, "cuptiProfilerHostInitialize", "chip " + chip);
   obj_ = p.pHostObject;
 }
 
@@ -35,7 +35,7 @@ std::vector<std::string> HostObject::base_metrics() const {
     p.pHostObject = obj_;
     p.metricType = t;
     const CUptiResult r = cuptiProfilerHostGetBaseMetrics(&p);
-    if (r != CUPTI_SUCCESS) throw_cupti_failure(r, "cuptiProfilerHostGetBaseMetrics");
+    if (r != CUPTI_SUCCESS) throw_host_failure(r, "cuptiProfilerHostGetBaseMetrics");
     for (size_t i = 0; i < p.numMetrics; ++i) out.emplace_back(p.ppMetricNames[i]);
   }
   return out;
@@ -56,19 +56,19 @@ std::vector<uint8_t> HostObject::config_image(const std::vector<std::string>& me
   add.ppMetricNames = names.data();
   add.numMetrics = names.size();
   CUptiResult r = cuptiProfilerHostConfigAddMetrics(&add);
-  if (r != CUPTI_SUCCESS) throw_cupti_failure(r, "cuptiProfilerHostConfigAddMetrics");
+  if (r != CUPTI_SUCCESS) throw_host_failure(r, "cuptiProfilerHostConfigAddMetrics");
 
   auto sz = cupti_params<CUpti_Profiler_Host_GetConfigImageSize_Params>(CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE);
   sz.pHostObject = obj_;
   r = cuptiProfilerHostGetConfigImageSize(&sz);
-  if (r != CUPTI_SUCCESS) throw_cupti_failure(r, "cuptiProfilerHostGetConfigImageSize");
+  if (r != CUPTI_SUCCESS) throw_host_failure(r, "cuptiProfilerHostGetConfigImageSize");
   std::vector<uint8_t> image(sz.configImageSize);
   auto gi = cupti_params<CUpti_Profiler_Host_GetConfigImage_Params>(CUpti_Profiler_Host_GetConfigImage_Params_STRUCT_SIZE);
   gi.pHostObject = obj_;
   gi.configImageSize = image.size();
   gi.pConfigImage = image.data();
   r = cuptiProfilerHostGetConfigImage(&gi);
-  if (r != CUPTI_SUCCESS) throw_cupti_failure(r, "cuptiProfilerHostGetConfigImage");
+  if (r != CUPTI_SUCCESS) throw_host_failure(r, "cuptiProfilerHostGetConfigImage");
   return image;
 }
 
@@ -99,7 +99,7 @@ int64_t config_passes(std::vector<uint8_t>& config_image) {
   p.configImageSize = config_image.size();
   p.pConfigImage = config_image.data();
   const CUptiResult r = cuptiProfilerHostGetNumOfPasses(&p);
-  if (r != CUPTI_SUCCESS) throw_cupti_failure(r, "cuptiProfilerHostGetNumOfPasses");
+  if (r != CUPTI_SUCCESS) throw_host_failure(r, "cuptiProfilerHostGetNumOfPasses");
   return int64_t(p.numOfPasses);
 }
 

@@ -1,6 +1,7 @@
 #include "session_errors.h"
 
 #include <cuda_runtime_api.h>  // CUDART_VERSION and cudaDriverGetVersion (no CUPTI header here)
+#include <dlfcn.h>
 
 namespace flopscope::cupti {
 
@@ -125,6 +126,24 @@ CuptiFailure describe_cupti_failure(int r, std::string_view call, std::string_vi
       f.message = "CUPTI call failed: " + where + extra;
       return f;
   }
+}
+
+void throw_host_failure(int result, std::string_view call, std::string_view detail,
+                        const char* nvperf_library) {
+  if (result == code::not_initialized || result == code::unknown) {
+    if (void* lib = ::dlopen(nvperf_library, RTLD_LAZY | RTLD_LOCAL)) {
+      ::dlclose(lib);
+    } else {
+      const char* why = ::dlerror();
+      throw Error(ErrorKind::no_gpu,
+                  "CUPTI's profiler host API could not start (" + std::string(call) +
+                      " failed): " + nvperf_library +
+                      ", which libcupti loads at run time, cannot be loaded (" + (why ? why : "not found") +
+                      "); it ships beside libcupti in the CUDA toolkit: put that directory "
+                      "(lib64 or extras/CUPTI/lib64) on LD_LIBRARY_PATH");
+    }
+  }
+  throw_cupti_failure(result, call, detail);
 }
 
 void throw_cupti_failure(int result, std::string_view call, std::string_view detail) {

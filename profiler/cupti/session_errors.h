@@ -51,5 +51,12 @@ class CuptiError : public Error {
 /// Throws CuptiError(describe_cupti_failure(...)), asking the CUDA runtime for
 /// the driver version when the result may mean a driver too old.
 [[noreturn]] void throw_cupti_failure(int result, std::string_view call, std::string_view detail = {});
+/// A profiler host API call's failure. The host API needs no GPU: where it
+/// cannot start (CUPTI_ERROR_NOT_INITIALIZED or _UNKNOWN) and
+/// `nvperf_library` cannot be loaded, that library, which libcupti opens at
+/// run time, is the cause, not a driver, and the error says so (exit 3, as
+/// any environment that cannot evaluate counters); else throw_cupti_failure's.
+[[noreturn]] void throw_host_failure(int result, std::string_view call, std::string_view detail = {},
+                                     const char* nvperf_library = "libnvperf_host.so");
 
 }  // namespace flopscope::cupti

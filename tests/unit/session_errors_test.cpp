@@ -94,3 +94,28 @@ TEST(CuptiErrors, OtherResultsNameTheCall) {
     EXPECT_EQ(e.kind(), ErrorKind::no_gpu);
   }
 }
+
+// Found by review: where libcupti cannot load libnvperf_host.so, the offline
+// host API fails with CUPTI_ERROR_NOT_INITIALIZED, which read "CUPTI cannot
+// reach a GPU ... check nvidia-smi" for `metrics`, a command needing none.
+TEST(CuptiErrors, AHostApiWithoutNvperfNamesTheLibrary) {
+  constexpr int kNotInitialized = 15;  // CUPTI_ERROR_NOT_INITIALIZED
+  try {
+    cupti::throw_host_failure(kNotInitialized, "cuptiProfilerHostGetSupportedChips", {},
+                              "libnvperf_host_not_here.so");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::no_gpu);
+    EXPECT_TRUE(
+        has(e.what(), "libnvperf_host_not_here.so, which libcupti loads at run time, cannot be loaded"))
+        << e.what();
+    EXPECT_FALSE(has(e.what(), "nvidia-smi")) << e.what();
+  }
+  // A library that loads: the cause is elsewhere, and said as before.
+  try {
+    cupti::throw_host_failure(kNotInitialized, "cuptiProfilerHostGetSupportedChips", {}, "libc.so.6");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(has(e.what(), "CUPTI cannot reach a GPU")) << e.what();
+  }
+}
