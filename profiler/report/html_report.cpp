@@ -26,6 +26,7 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
 p.meta, p.note, .muted { color: var(--muted); }
+p.note, p.muted { overflow-wrap: anywhere; }
 nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
 .cards { display: flex; flex-wrap: wrap; gap: 14px; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; min-width: 300px; max-width: 560px; }
@@ -35,7 +36,8 @@ nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
 .card dd { margin: 0; overflow-wrap: anywhere; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart svg { max-width: 100%; height: auto; border: 1px solid var(--line); }
-.charts.multi .chart { flex: 1 1 560px; min-width: 0; }
+.charts.multi { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 900px), 1fr)); }
+.charts.multi .chart { min-width: 0; max-width: 1100px; }
 .charts.multi .chart svg { width: 100%; }
 .chart .pt { cursor: pointer; }
 .by-family summary { cursor: pointer; margin: 10px 0; font-weight: 600; }

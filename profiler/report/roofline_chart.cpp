@@ -290,6 +290,7 @@ void add_run_points(RooflineChart& c, const RunRecord& r, size_t run, const std:
   ChartPoint base;
   base.run = run;
   base.id = r.id;
+  base.title = run_title(r);
   base.name = r.name;
   base.family = r.family;
   base.precision = r.precision;
@@ -505,6 +506,10 @@ std::vector<RooflineChart> build_family_roofline_charts(const std::vector<Result
   // A family with no point to draw (a copy has no FLOPs) is listed under the whole chart.
   charts.erase(std::remove_if(charts.begin(), charts.end(), [](const RooflineChart& c) { return c.points.empty(); }),
                charts.end());
+  // One family left to draw is the whole chart again ("By family: 1 charts").
+  std::set<std::string> drawn;
+  for (const RooflineChart& c : charts) drawn.insert(c.family);
+  if (drawn.size() < 2) return {};
   return charts;
 }
 
@@ -696,7 +701,7 @@ void draw_points(std::ostream& o, const RooflineChart& c) {
     const bool level = p.level != "dram";
     const std::string short_level = p.level == "l2" ? "L2" : "L1";  // the tag beside the marker
     o << "<g class=\"pt\" data-run=\"" << p.run << "\" data-basis=\"" << (p.hardware ? "hardware" : "model")
-      << "\" data-level=\"" << p.level << "\"><title>" << html_escape(p.id);
+      << "\" data-level=\"" << p.level << "\"><title>" << html_escape(p.title);
     if (!p.name.empty()) o << "\n" << html_escape(p.name);
     o << "\n"
       << (p.hardware ? "hardware-counted" : "model") << ": " << fmt_sig(p.intensity, 3) << " FLOP/byte"
@@ -723,15 +728,19 @@ void draw_key(std::ostream& o, const RooflineChart& c) {
   std::vector<const ChartPoint*> keyed;
   for (const auto& p : c.points)
     if (p.labelled && p.key > 0) keyed.push_back(&p);
+  // In number order: past 200 labels they are numbered one per spot first,
+  // not in the points' order, and [1] stood mid-list.
+  std::sort(keyed.begin(), keyed.end(),
+            [](const ChartPoint* a, const ChartPoint* b) { return a->key < b->key; });
   if (!keyed.empty()) {
     const double top = chart::key_top(c), col_w = (c.right - c.left) / chart::kKeyColumns;
     const size_t rows = (keyed.size() + chart::kKeyColumns - 1) / chart::kKeyColumns;
     o << "<g class=\"label-key\" font-size=\"11\" fill=\"#111111\">\n<text x=\"" << num(c.left) << "\" y=\""
       << num(top + chart::kKeyRow) << "\" font-weight=\"bold\">Too crowded to label in place:</text>\n";
     for (size_t i = 0; i < keyed.size(); ++i) {
-      const std::string entry = chart::key_mark(keyed[i]->key) + " " + keyed[i]->id;
+      const std::string entry = chart::key_mark(keyed[i]->key) + " " + keyed[i]->title;
       o << "<text x=\"" << num(c.left + col_w * double(i / rows)) << "\" y=\""
-        << num(top + chart::kKeyRow * double(i % rows + 2)) << "\"><title>" << html_escape(keyed[i]->id)
+        << num(top + chart::kKeyRow * double(i % rows + 2)) << "\"><title>" << html_escape(keyed[i]->title)
         << "</title>" << html_escape(chart::fit_width(entry, col_w - 6)) << "</text>\n";
     }
     o << "</g>\n";

@@ -443,11 +443,12 @@ TEST(RooflineChart, CrowdedRunsAreAllNamedWithoutOverlaps) {
     const ChartBox rb{r.label_x - 0.9 * 6.1 * double(r.label.size()), r.label_y - 9, r.label_x, r.label_y + 1};
     for (const ChartPoint* p : labelled) EXPECT_FALSE(rb.overlaps(p->label_box)) << r.label << " under " << p->id;
   }
-  // The key lists each numbered run once, and the chart grew to hold it.
+  // The key lists each numbered run once, by its title (id, shape, NVTX
+  // path; whole on hover, cut to its column), and the chart grew to hold it.
   const std::string svg = render_roofline_svg(c);
   for (const ChartPoint* p : labelled)
     if (p->key > 0) {
-      const std::string entry = "[" + std::to_string(p->key) + "] " + p->id + "</text>";
+      const std::string entry = "<title>" + p->title + "</title>[" + std::to_string(p->key) + "] ";
       EXPECT_EQ(count(svg, entry), 1u) << entry;
       EXPECT_EQ(count(svg, ">[" + std::to_string(p->key) + "]</text>"), 1u) << "its number in the plot";
     }
@@ -789,7 +790,8 @@ TEST(RooflineChart, BoundLabelsFollowTheRidge) {
   EXPECT_EQ(run_by_id(doc, "memory.triad.fp32").derived.bound, "memory");
   // The chart carries the same label into each point's tooltip.
   const std::string svg = render_roofline_svg(build_roofline_chart(doc));
-  EXPECT_NE(svg.find("memory.triad.fp32\nhardware-counted: "), std::string::npos);
+  EXPECT_NE(svg.find(run_title(run_by_id(doc, "memory.triad.fp32")) + "\nhardware-counted: "),
+            std::string::npos);
   EXPECT_NE(svg.find("memory-bound (DRAM)</title>"), std::string::npos);
   EXPECT_NE(svg.find("compute-bound (DRAM)</title>"), std::string::npos);
 }
@@ -1233,6 +1235,46 @@ TEST(RooflineChart, LinesPassBehindRoofLabelsAndTheLegendNamesWhatIsDrawn) {
                                    [](const ChartRoof& r) { return r.stripe_colors.size() > 1; });
   ASSERT_TRUE(striped);  // fp16 and bf16 runs share the tensor peak
   EXPECT_NE(svg.find("striped: a shared peak</text>"), std::string::npos);
+}
+
+// Found by review, past 200 labels: the key listed its numbers in the points'
+// order ([2] ... [22], [1], [23]); hover and the key named a run by its id
+// alone, the same for one kernel in several NVTX ranges.
+TEST(RooflineChart, TheKeyIsInNumberOrderAndNamesEachRunApart) {
+  const ResultsDoc base = test::suite_like_doc();
+  ResultsDoc doc = base;
+  doc.runs.clear();
+  for (int copy = 0; copy < 6; ++copy)
+    for (RunRecord r : base.runs) {
+      r.nvtx = "iter" + std::to_string(copy);
+      doc.runs.push_back(r);
+    }
+  const RooflineChart c = build_roofline_chart(doc);
+  const std::string svg = render_roofline_svg(c);
+  const size_t at = svg.find("class=\"label-key\"");
+  ASSERT_NE(at, std::string::npos);
+  int last = 0, listed = 0;
+  for (size_t k = svg.find("</title>[", at); k != std::string::npos; k = svg.find("</title>[", k + 1)) {
+    const int key = std::stoi(svg.substr(k + 9));
+    EXPECT_GT(key, last);
+    last = key;
+    ++listed;
+  }
+  EXPECT_GT(listed, 1);
+  std::set<std::string> titles;
+  for (const ChartPoint& p : c.points)
+    if (p.labelled) {
+      EXPECT_TRUE(titles.insert(p.title).second) << p.title;
+    }
+}
+
+// One family with anything to draw (the rest copies, with no FLOPs): no
+// "By family: 1 charts" repeating the whole chart.
+TEST(RooflineChart, NoFamilyChartsForOneDrawnFamily) {
+  ResultsDoc doc = test::sample_doc();  // a GEMM and a copy
+  ASSERT_EQ(doc.runs.size(), 2u);
+  EXPECT_TRUE(build_family_roofline_charts({doc}).empty());
+  EXPECT_EQ(render_report_html({doc}).find("By family"), std::string::npos);
 }
 
 // A profile of one application kernel, app.flash_fwd.bf16, without a model.

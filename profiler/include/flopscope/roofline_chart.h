@@ -39,6 +39,9 @@ struct ChartBox {
 struct ChartPoint {
   size_t run = 0;          ///< index into doc.runs
   std::string id, name, family, precision, bound;
+  /// The run as tables name it (id, shape, NVTX path): what hover and the key
+  /// give, where a label in place gives the id alone.
+  std::string title;
   bool hardware = false;   ///< hardware-counted FLOPs and DRAM bytes; else the model's
   /// "dram", or "l2" / "l1": hardware FLOPs over that level's counted bytes, the
   /// hierarchical roofline's point for that level (read against its sloped roof).
