@@ -287,6 +287,12 @@ std::set<std::string> metrics_without_costly_peaks(MetricPlan& plan, const std::
 
 }  // namespace
 
+namespace {
+bool asked_for(const std::vector<std::string>& tensor, const std::string& type) {
+  return std::find(tensor.begin(), tensor.end(), type) != tensor.end();
+}
+}  // namespace
+
 MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
                              const std::vector<std::string>& tensor,
                              const std::vector<uint8_t>& counter_availability) {
@@ -340,8 +346,9 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
     }
     if (!q.available) {
       if (auto it = shared.find(q.key); it != shared.end())
-        q.note = "counted as " + it->second.owner + " (ask for " + it->second.owner + "): " + chip +
-                 " has one counter, " + it->second.counter + ", for several source types";
+        q.note = "counted as " + it->second.owner +
+                 (asked_for(plan.tensor, it->second.owner) ? "" : " (ask for " + it->second.owner + ")") +
+                 ": " + chip + " has one counter, " + it->second.counter + ", for several source types";
       else if (spec.candidates.empty())
         q.note = chip + " has " + spec.missing_note;
       else

@@ -86,6 +86,17 @@ TEST(MetricPlan, GH100PassCounts) {
     ASSERT_NE(find_q(p, "flops." + t + "_tensor"), nullptr);
     EXPECT_TRUE(find_q(p, "flops." + t + "_tensor")->available);
   }
+  // Types together are not additive (fp16 and bf16: 4, not 3 + 2 - 2), but
+  // each costs at most one pass (a reviewer measured every subset).
+  const std::vector<std::string> types = tensor_types();
+  for (unsigned mask = 1; mask < (1u << types.size()); ++mask) {
+    std::vector<std::string> subset;
+    for (size_t i = 0; i < types.size(); ++i)
+      if (mask & (1u << i)) subset.push_back(types[i]);
+    SCOPED_TRACE(::testing::PrintToString(subset));
+    EXPECT_LE(build_metric_plan("GH100", MetricSet::roofline, subset).passes,
+              base.passes + int(subset.size()));
+  }
   EXPECT_EQ(build_metric_plan("GH100", MetricSet::timing, {}).passes, 1);
   // Bytes alone fit one pass: kernel replay then runs each kernel once and
   // restores no memory between passes (docs/collector.md).
@@ -312,7 +323,9 @@ TEST(MetricPlan, SharedTensorCounterGoesToTheRealType) {
     const Quantity* q = find_q(alone, key);
     ASSERT_NE(q, nullptr) << key;
     EXPECT_FALSE(q->available) << key;
-    EXPECT_NE(q->note.find("counted as fp16"), std::string::npos) << q->note;
+    EXPECT_NE(q->note.find("counted as fp16 (ask for fp16)"), std::string::npos) << q->note;
   }
   EXPECT_FALSE(has_metric(alone, "sm__ops_path_tensor_src_fp16_bf16_tf32_dst_fp32.sum"));
+  // fp16 asked too: no "ask for fp16" (a reviewer's case).
+  EXPECT_EQ(find_q(p, "flops.tf32_tensor")->note.find("ask for"), std::string::npos) << tf32->note;
 }
