@@ -696,6 +696,18 @@ void draw_roof_labels(std::ostream& o, const RooflineChart& c) {
 
 // The points and their labels.
 void draw_points(std::ostream& o, const RooflineChart& c) {
+  // An L2/L1 tag is left out where it would touch another tag or a run's
+  // label (they printed as "L2L1"): its hover names the level still.
+  std::vector<ChartBox> taken;
+  for (const auto& p : c.points)
+    if (p.labelled) taken.push_back(p.label_box);
+  auto tag_fits = [&](const ChartPoint& p) {
+    const ChartBox tag{p.x + 4, p.y - 11, p.x + 16, p.y - 3};  // two 8.5 px characters at (x + 5, y - 4)
+    if (std::any_of(taken.begin(), taken.end(), [&](const ChartBox& b) { return b.overlaps(tag); }))
+      return false;
+    taken.push_back(tag);
+    return true;
+  };
   o << "<g class=\"points\">\n";
   for (const auto& p : c.points) {
     const bool level = p.level != "dram";
@@ -707,10 +719,12 @@ void draw_points(std::ostream& o, const RooflineChart& c) {
       << (p.hardware ? "hardware-counted" : "model") << ": " << fmt_sig(p.intensity, 3) << " FLOP/byte"
       << (level ? " of " + short_level + " traffic" : std::string()) << ", " << fmt_sig(p.tflops, 3)
       << " TFLOP/s, " << html_escape(p.precision) << ", " << html_escape(p.bound) << "-bound (DRAM)</title>";
-    if (level)
-      o << marker_svg(p.marker, p.x, p.y, p.color, false, 3.2) << "<text x=\"" << num(p.x + 5) << "\" y=\""
-        << num(p.y - 4) << "\" font-size=\"8.5\" fill=\"" << p.color << "\">" << short_level << "</text>";
-    else
+    if (level) {
+      o << marker_svg(p.marker, p.x, p.y, p.color, false, 3.2);
+      if (tag_fits(p))
+        o << "<text x=\"" << num(p.x + 5) << "\" y=\"" << num(p.y - 4) << "\" font-size=\"8.5\" fill=\""
+          << p.color << "\">" << short_level << "</text>";
+    } else
       o << marker_svg(p.marker, p.x, p.y, p.color, p.hardware);
     o << "</g>\n";
   }

@@ -1268,6 +1268,25 @@ TEST(RooflineChart, TheKeyIsInNumberOrderAndNamesEachRunApart) {
     }
 }
 
+// Found by review: L2/L1 tags drawn at a fixed offset printed over each other
+// ("L2L1", 34 pairs of 36 tags on a recorded H200 chart). Drawn tags are apart.
+TEST(RooflineChart, LevelTagsDoNotTouch) {
+  const std::string recorded =
+      std::string(FLOPSCOPE_FIXTURES_DIR) + "/../../bench/results/h200/2026-11-30-3/";
+  ResultsDoc doc = read_results(recorded + "bench.json");
+  adopt_measured_peaks(doc, read_results(recorded + "ceilings.json"), "the recorded ceilings");
+  const std::string svg = render_roofline_svg(build_roofline_chart(doc));
+  const std::regex tag(R"re(<text x="([0-9.]+)" y="([0-9.]+)" font-size="8.5"[^>]*>L[12]</text>)re");
+  std::vector<ChartBox> boxes;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tag); it != std::sregex_iterator(); ++it) {
+    const double x = std::stod((*it)[1]), y = std::stod((*it)[2]);
+    const ChartBox b{x - 1, y - 7, x + 11, y + 1};
+    for (const ChartBox& o : boxes) EXPECT_FALSE(b.overlaps(o)) << x << "," << y;
+    boxes.push_back(b);
+  }
+  EXPECT_FALSE(boxes.empty());
+}
+
 // One family with anything to draw (the rest copies, with no FLOPs): no
 // "By family: 1 charts" repeating the whole chart.
 TEST(RooflineChart, NoFamilyChartsForOneDrawnFamily) {
