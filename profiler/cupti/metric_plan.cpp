@@ -137,6 +137,24 @@ std::vector<std::string> tensor_counters(const std::vector<std::string>& base, c
   return out;
 }
 
+// Blackwell's FP4 and FP6 tensor counters, which no type asks for: one the
+// fp8 type takes with FP8's (GB100's src_fp4_fp6_fp8_*) folds them into its
+// count, one none takes (GB202's src_fp4_dst_fp32) is left out of the FLOP
+// total. One note each, so that the plan says what its totals fold in or miss.
+std::vector<std::string> narrow_tensor_notes(const std::vector<std::string>& base) {
+  std::set<std::string> claimed, narrow;
+  for (const std::string& type : tensor_types())
+    for (const std::string& c : tensor_counters(base, type)) claimed.insert(c);
+  for (const char* type : {"fp4", "fp6"})
+    for (const std::string& c : tensor_counters(base, type)) narrow.insert(c);
+  std::vector<std::string> notes;
+  for (const std::string& c : narrow)
+    notes.push_back(claimed.count(c) ? c + ": counted as fp8_tensor, FP4/FP6 ops in one counter with FP8's"
+                                     : c + ": not collected (no tensor type counts FP4/FP6 ops; flops_total "
+                                           "leaves them out)");
+  return notes;
+}
+
 /// Every set's quantities: kernel duration and SM clock.
 void add_timing(std::vector<Spec>& s) {
   s.push_back({"duration_s", "kernel duration (gpu__time_duration, ns -> s)",
@@ -357,6 +375,8 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
     }
     plan.quantities.push_back(std::move(q));
   }
+  if (!plan.tensor.empty())
+    for (const std::string& note : narrow_tensor_notes(base)) plan.notes.push_back(note);
   const std::set<std::string> metrics = metrics_without_costly_peaks(plan, counter_availability);
   plan.metrics.assign(metrics.begin(), metrics.end());
   if (!plan.metrics.empty()) {

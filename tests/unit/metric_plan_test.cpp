@@ -329,3 +329,26 @@ TEST(MetricPlan, SharedTensorCounterGoesToTheRealType) {
   // fp16 asked too: no "ask for fp16" (a reviewer's case).
   EXPECT_EQ(find_q(p, "flops.tf32_tensor")->note.find("ask for"), std::string::npos) << tf32->note;
 }
+
+// Found by review: the plan named no FP4/FP6 tensor counter, though GB202's
+// FP4 work is in none of its quantities and GB100's fp8 counter holds it.
+TEST(MetricPlan, FP4AndFP6TensorCountersAreNamed) {
+  auto notes_of = [](const char* chip) {
+    std::string all;
+    for (const std::string& n : build_metric_plan(chip, MetricSet::flops, tensor_types()).notes)
+      all += n + "\n";
+    return all;
+  };
+  EXPECT_NE(
+      notes_of("GB202").find("sm__ops_path_tensor_src_fp4_dst_fp32: not collected (no tensor type counts "
+                             "FP4/FP6 ops; flops_total leaves them out)"),
+      std::string::npos)
+      << notes_of("GB202");
+  EXPECT_NE(notes_of("GB100").find("sm__ops_path_tensor_src_fp4_fp6_fp8_dst_fp32: counted as fp8_tensor"),
+            std::string::npos)
+      << notes_of("GB100");
+  EXPECT_EQ(notes_of("GH100").find("fp4"), std::string::npos) << notes_of("GH100");
+  // Without tensor types asked, nothing of them is said.
+  for (const std::string& n : build_metric_plan("GB202", MetricSet::flops, {}).notes)
+    EXPECT_EQ(n.find("fp4"), std::string::npos) << n;
+}
