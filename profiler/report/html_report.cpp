@@ -466,9 +466,9 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
     const std::string which = multi ? bracket(d) + " " : "";
     for (const OmittedGroup& g : group_omitted(charts[d].omitted))
       o << "<p class=\"muted\">" << which << "Not drawn (" << g.runs << (g.runs == 1 ? " run" : " runs")
-        << "): " << e(g.reason) << ": " << e(joined(g.labels, ", ")) << ".</p>\n";
+        << "): " << e(g.reason) << ": " << e(g.listed()) << ".</p>\n";
     for (const OmittedGroup& g : group_omitted(charts[d].levels_omitted))
-      o << "<p class=\"muted\">" << which << e(joined(g.labels, ", ")) << ": " << e(g.reason) << ".</p>\n";
+      o << "<p class=\"muted\">" << which << e(g.listed()) << ": " << e(g.reason) << ".</p>\n";
     if (const std::string note = levels_without_roof_note(charts[d]); !note.empty())
       o << "<p class=\"muted\">" << which << e(note) << ".</p>\n";
   }

@@ -136,6 +136,12 @@ double highest_roof(const RooflineChart& c, bool memory, bool measured) {
 
 }  // namespace
 
+std::string OmittedGroup::listed(size_t cap) const {
+  if (labels.size() <= cap) return joined(labels, ", ");
+  const std::vector<std::string> first(labels.begin(), labels.begin() + std::ptrdiff_t(cap));
+  return joined(first, ", ") + " and " + std::to_string(labels.size() - cap) + " more (--md lists every one)";
+}
+
 std::vector<OmittedGroup> group_omitted(const std::vector<ChartOmitted>& omitted) {
   // One group per reason, in first-seen order; per group, each label's place
   // and how often it came (maps: thousands of omitted runs stay fast).
@@ -567,7 +573,7 @@ std::string marker_svg(const std::string& shape, double x, double y, const std::
 std::string reasons(const std::vector<ChartOmitted>& omitted) {
   std::string text;
   for (const OmittedGroup& g : group_omitted(omitted))
-    text += (text.empty() ? "" : "\n") + g.reason + ": " + joined(g.labels, ", ");
+    text += (text.empty() ? "" : "\n") + g.reason + ": " + g.listed();
   return text;
 }
 

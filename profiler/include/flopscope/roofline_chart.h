@@ -83,6 +83,9 @@ struct OmittedGroup {
   std::string reason;
   std::vector<std::string> labels;
   size_t runs = 0;
+  /// The first `cap` labels and how many more: a page or a chart's hover
+  /// listing 5,000 of them held 300 KB of names (--md lists every one).
+  std::string listed(size_t cap = 40) const;
 };
 std::vector<OmittedGroup> group_omitted(const std::vector<ChartOmitted>& omitted);
 
