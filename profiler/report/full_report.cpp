@@ -57,8 +57,9 @@ void require_docs(const std::vector<ResultsDoc>& docs) {
 // ---- Terminal ----------------------------------------------------------------------
 
 // A table whose rows start with a kernel and its shape, each kept readable
-// in a narrow terminal (as the runs table keeps them): the kernel's label
-// whole up to 24 columns, the shape up to 14, the other columns giving way.
+// in a narrow terminal (as the runs table keeps them): the kernel's label cut
+// to no fewer than 24 columns, the shape to no fewer than 14, and the other
+// columns left out first.
 static Table kernel_and_shape_table() {
   Table t;
   t.add_column("kernel", Align::left, true, true);
