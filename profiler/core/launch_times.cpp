@@ -47,11 +47,7 @@ void LaunchTimes::add_to_bucket(double seconds) {
 }
 
 TimeStats LaunchTimes::summary(size_t k) const {
-  if (!bucketed_) {
-    TimeStats t = summarize(exact_);
-    if (t.samples.size() > k) t.samples = equal_share_means(t.samples, k);
-    return t;
-  }
+  if (!bucketed_) return summarize_at_most(exact_, k);
   // In order: the zeros, then the buckets by index, each standing for its
   // launches at its mean.
   std::vector<WeightedSample> weighted;

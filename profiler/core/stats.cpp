@@ -104,6 +104,12 @@ TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k) {
   return t;
 }
 
+TimeStats summarize_at_most(const std::vector<double>& samples, size_t k) {
+  TimeStats t = summarize(samples);
+  if (t.samples.size() > k) t.samples = equal_share_means(t.samples, k);
+  return t;
+}
+
 std::vector<double> equal_share_means(const std::vector<double>& samples, size_t k) {
   if (samples.size() <= k) return samples;
   std::vector<WeightedSample> launches;

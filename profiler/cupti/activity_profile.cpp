@@ -363,12 +363,6 @@ TimeStats with_positive_median(TimeStats t) {
   return t;
 }
 
-TimeStats stats_with_cap(const std::vector<double>& all) {
-  TimeStats t = summarize(all);
-  if (all.size() > kMaxProfileSamples) t.samples = equal_share_means(all, kMaxProfileSamples);
-  return with_positive_median(std::move(t));
-}
-
 }  // namespace
 
 ProfileAggregator::Frozen ProfileAggregator::freeze() const {
@@ -703,7 +697,7 @@ TimeStats merged_times(const RunRecord& a, const RunRecord& b) {
   if (whole || sa.empty() || sb.empty()) {
     std::vector<double> pooled = sa;
     pooled.insert(pooled.end(), sb.begin(), sb.end());
-    return pooled.empty() ? a.time_s : stats_with_cap(pooled);
+    return pooled.empty() ? a.time_s : with_positive_median(summarize_at_most(pooled, kMaxProfileSamples));
   }
   std::vector<WeightedSample> weighted;
   for (const RunRecord* r : {&a, &b})

@@ -43,5 +43,7 @@ TimeStats weighted_summary(std::vector<WeightedSample> samples, size_t k);
 /// `samples` as at most k: the means of k equal shares of them, sorted
 /// (weighted_summary's); all of them, in their order, when there are no more.
 std::vector<double> equal_share_means(const std::vector<double>& samples, size_t k);
+/// summarize(samples) with at most k samples kept (equal_share_means).
+TimeStats summarize_at_most(const std::vector<double>& samples, size_t k);
 
 }  // namespace flopscope
