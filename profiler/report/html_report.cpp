@@ -1,15 +1,18 @@
 // The HTML report: one self-contained file (inline CSS, JS and SVG; a Content
-// Security Policy forbids any network access). Every string from a results
+// Security Policy forbids any network access and any inline code but its own,
+// named by hash). Every string from a results
 // file goes through html_escape(); the script is a constant and carries no
 // data: it reads the table cells and the SVG already in the page.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 #include "flopscope/error.h"
 #include "flopscope/full_report.h"
 #include "flopscope/roofline_chart.h"
+#include "flopscope/sha256.h"
 #include "flopscope/table.h"
 #include "flopscope/views.h"
 
@@ -320,7 +323,7 @@ void nvtx_table(std::ostringstream& o, const std::vector<RangeRow>& rows, size_t
   for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) {
     const RangeRow& r = rows[i];
     const bool hw = r.launches_with_counters > 0;
-    o << "<tr><td class=\"range\" style=\"padding-left:" << 6 + 16 * r.depth << "px\">" << e(r.path) << "</td>"
+    o << "<tr><td class=\"range depth-" << r.depth << "\">" << e(r.path) << "</td>"
       << num_td(std::to_string(r.launches), double(r.launches))
       << num_td(std::to_string(r.launches_with_counters), double(r.launches_with_counters))
       << num_td(fmt_time(r.gpu_time_s), r.gpu_time_s)
@@ -331,6 +334,31 @@ void nvtx_table(std::ostringstream& o, const std::vector<RangeRow>& rows, size_t
   o << "</tbody></table></div>\n";
   if (rows.size() > kRangeRowsShown)
     o << "<p class=\"muted\">... and " << rows.size() - kRangeRowsShown << " more ranges (in the results file).</p>\n";
+}
+
+// One rule per nesting depth shown in the NVTX tables (a class, not a style
+// attribute: the policy allows no inline style but the hashed sheet).
+std::string range_depth_rules(const std::vector<std::vector<RangeRow>>& ranges) {
+  std::set<int> depths;
+  for (const std::vector<RangeRow>& rows : ranges)
+    for (size_t i = 0; i < rows.size() && i < kRangeRowsShown; ++i) depths.insert(rows[i].depth);
+  std::string rules;
+  for (const int depth : depths) {
+    // Appended piecewise: GCC 12 misreports "..." + to_string(...) (-Wrestrict).
+    rules += "td.range.depth-";
+    rules += std::to_string(depth);
+    rules += " { padding-left: ";
+    rules += std::to_string(6 + 16 * int64_t{depth});
+    rules += "px; }\n";
+  }
+  return rules;
+}
+
+// A CSP source that allows exactly `text` as an inline <script> or <style>.
+std::string csp_hash_source(std::string_view text) {
+  const Sha256Digest digest = sha256(text);
+  return "'sha256-" + base64(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size())) +
+         "'";
 }
 
 void device_section(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
@@ -428,17 +456,22 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
     if (multi) o << "<h3>" << bracket(d) << " " << e(labels[d]) << "</h3>\n";
   };
 
-  std::ostringstream o;
-  o << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-       "script-src 'unsafe-inline'; img-src data:\">\n"
-    << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    << "<title>flopscope report: " << e(labels[0]) << (multi ? " and " + std::to_string(docs.size() - 1) + " more" : "")
-    << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
-  // Before the header: its nav links the NVTX section only when there is one.
+  // Before the head: the style indents their rows; the header's nav links the
+  // NVTX section only when there is one.
   std::vector<std::vector<RangeRow>> ranges;
   ranges.reserve(docs.size());
   for (const ResultsDoc& doc : docs) ranges.push_back(nvtx_ranges(doc));
+  const std::string style = kStyle + range_depth_rules(ranges);
+  std::ostringstream o;
+  // Only this script and this style may run or apply: a string from a results
+  // file that escaped html_escape() could do neither.
+  o << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+    << csp_hash_source(style) << "; script-src " << csp_hash_source(kScript) << "; img-src data:\">\n"
+    << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    << "<title>flopscope report: " << e(labels[0])
+    << (multi ? " and " + std::to_string(docs.size() - 1) + " more" : "") << "</title>\n<style>" << style
+    << "</style>\n</head>\n<body>\n";
   const bool any_ranges =
       std::any_of(ranges.begin(), ranges.end(), [](const std::vector<RangeRow>& rows) { return !rows.empty(); });
   o << "<header><h1>flopscope report</h1><p class=\"meta\">" << docs.size() << " results file"

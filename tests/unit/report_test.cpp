@@ -7,6 +7,7 @@
 
 #include "flopscope/full_report.h"
 #include "flopscope/report.h"
+#include "flopscope/sha256.h"
 #include "flopscope/table.h"
 #include "flopscope/utf8.h"
 #include "flopscope/views.h"
@@ -393,10 +394,37 @@ TEST(NvtxRanges, TreeOfRangesWithTheirKernels) {
   marked.runs[1].nvtx = "counted/forward/<b attn='&'>";
   const std::string html = render_report_html({marked});
   EXPECT_NE(html.find("<section id=\"nvtx\"><h2>Per NVTX range</h2>"), std::string::npos);
-  EXPECT_NE(html.find("<td class=\"range\" style=\"padding-left:38px\">counted/forward/&lt;b attn=&#39;&amp;&#39;&gt;</td>"),
+  EXPECT_NE(html.find("<td class=\"range depth-2\">counted/forward/&lt;b attn=&#39;&amp;&#39;&gt;</td>"),
             std::string::npos)
-      << "depth 2 indented, markup escaped";
+      << "markup escaped";
+  EXPECT_NE(html.find("td.range.depth-2 { padding-left: 38px; }\n"), std::string::npos) << "depth 2 indented";
   EXPECT_EQ(html.find("<b attn"), std::string::npos);
+}
+
+// The policy allows the page's own script and style by hash and nothing else
+// inline: no 'unsafe-inline', and no style attribute, which it would block.
+TEST(Html, PolicyAllowsOnlyItsOwnScriptAndStyleByHash) {
+  const std::string html = render_report_html({test::model_twin_profile(), test::sample_doc()});
+  auto between = [&](const std::string& open, const std::string& close) {
+    const size_t b = html.find(open);
+    const size_t e = html.find(close, b);
+    EXPECT_NE(b, std::string::npos) << open;
+    EXPECT_NE(e, std::string::npos) << close;
+    return b == std::string::npos || e == std::string::npos
+               ? ""
+               : html.substr(b + open.size(), e - b - open.size());
+  };
+  auto source = [](const std::string& text) {
+    const Sha256Digest d = sha256(text);
+    return "'sha256-" + base64(std::string(d.begin(), d.end())) + "'";
+  };
+  const std::string policy = between("Content-Security-Policy\" content=\"", "\">");
+  EXPECT_EQ(policy, "default-src 'none'; style-src " + source(between("<style>", "</style>")) +
+                        "; script-src " + source(between("<script>", "</script>")) + "; img-src data:");
+  EXPECT_EQ(html.find("unsafe"), std::string::npos);
+  EXPECT_EQ(html.find(" style="), std::string::npos);
+  EXPECT_EQ(html.find("<style>", html.find("<style>") + 1), std::string::npos) << "one sheet";
+  EXPECT_EQ(html.find("<script>", html.find("<script>") + 1), std::string::npos) << "one script";
 }
 
 TEST(NvtxRanges, NoneForBenchmarksAndCappedForLongRuns) {
