@@ -176,21 +176,27 @@ void ProfileAggregator::expect_counters(uint32_t correlation) {
 }
 
 void ProfileAggregator::on_counters(uint32_t correlation, const HwCounters& hw) {
-  auto it = awaiting_counters_.find(correlation);
-  if (it == awaiting_counters_.end()) {
+  const std::optional<Awaiting> w = take_awaiting(correlation);
+  if (!w) {
     early_counters_[correlation] = hw;
     return;
   }
+  if (w->untimed) {
+    keep_untimed(w->key, hw);
+    return;
+  }
+  auto g = groups_.find(w->key);
+  if (g != groups_.end()) g->second.hw.add(hw);
+}
+
+std::optional<ProfileAggregator::Awaiting> ProfileAggregator::take_awaiting(uint32_t correlation) {
+  auto it = awaiting_counters_.find(correlation);
+  if (it == awaiting_counters_.end()) return std::nullopt;
   const Awaiting w = it->second;
   awaiting_counters_.erase(it);
   if (w.other) awaiting_counters_.erase(w.other);
-  if (w.untimed) {
-    --untimed_waiting_;
-    keep_untimed(w.key, hw);
-    return;
-  }
-  auto g = groups_.find(w.key);
-  if (g != groups_.end()) g->second.hw.add(hw);
+  if (w.untimed) --untimed_waiting_;
+  return w;
 }
 
 void ProfileAggregator::keep_untimed(const Key& key, const HwCounters& hw) {
@@ -211,16 +217,9 @@ void ProfileAggregator::counters_dropped(uint32_t correlation) {
     auto root = pending_.find(it->second.root);
     if (root != pending_.end()) root->second.counters = false;
   }
-  auto waiting = awaiting_counters_.find(correlation);  // the record came first
-  if (waiting != awaiting_counters_.end()) {
-    const Awaiting w = waiting->second;
-    awaiting_counters_.erase(waiting);
-    if (w.other) awaiting_counters_.erase(w.other);
-    if (w.untimed) {
-      --untimed_waiting_;
-      ++counters_.kernels_incomplete;  // its duration was to come with them
-    }
-  }
+  // The record came first: an untimed one's duration was to come with them.
+  if (const std::optional<Awaiting> w = take_awaiting(correlation); w && w->untimed)
+    ++counters_.kernels_incomplete;
 }
 
 // Nothing ran, so no record will come, not even for a graph launch.
@@ -259,91 +258,97 @@ void ProfileAggregator::add(const Key& key, uint64_t start_ns, uint64_t end_ns, 
 
 void ProfileAggregator::on_activity(const Activity& a) {
   if (const auto* k = std::get_if<KernelActivity>(&a)) {
-    ++counters_.kernels;
-    if (k->graph_id != 0) ++counters_.graph_kernels;
-    const std::optional<Pending> p = take_pending(k->correlation);
-    if (!p) ++counters_.kernels_unattributed;
-    // A launch the range profiler replayed has a record without timestamps
-    // (CUPTI 13.0 on an H200: bench/results/h200/2026-11-30): its counters'
-    // gpu__time_duration times it instead, as ncu does. Any other record
-    // without them was still running at a forced flush, or CUPTI could not
-    // collect them.
-    const bool timed = k->end_ns != 0 && k->end_ns >= k->start_ns;
-    const bool counted = p && p->counters;
-    // Counters of this launch, if it was profiled: under the kernel's
-    // correlation id or its outermost call's (where counters begin).
-    const uint32_t other = p && p->root != k->correlation ? p->root : 0u;
-    if (!timed && !counted) {
-      ++counters_.kernels_incomplete;
-      // No run takes this launch, so neither do counters delivered for it
-      // before the record: they would wait in early_counters_ forever.
-      if (p) {
-        early_counters_.erase(k->correlation);
-        early_counters_.erase(p->root);
-      }
-      return;
-    }
-    const PathId path = p ? p->path : 0;
-    bool keep = false;
-    if (p && p->decision != Pending::Decision::undecided)
-      keep = p->decision == Pending::Decision::keep;
-    else
-      keep = decide(k->name, path);  // graph kernels and unmatched ones: in arrival order
-    if (!keep) {
-      ++counters_.kernels_filtered;
-      return;
-    }
-    const Key key{Kind::kernel, k->name, path, k->device};
-    std::optional<HwCounters> early;
-    for (uint32_t id : {k->correlation, other}) {
-      if (id == 0 || early) continue;
-      if (auto e = early_counters_.find(id); e != early_counters_.end()) {
-        early = std::move(e->second);
-        early_counters_.erase(e);
-      }
-    }
-    if (!timed) {
-      if (early) {
-        keep_untimed(key, *early);
-        return;
-      }
-      ++untimed_waiting_;  // kept, or left incomplete, when its counters come
-      awaiting_counters_[k->correlation] = {key, other, true};
-      if (other) awaiting_counters_[other] = {key, k->correlation, true};
-      return;
-    }
-    ++counters_.kernels_kept;
-    add(key, k->start_ns, k->end_ns, 0);
-    if (early) {
-      groups_[key].hw.add(*early);
-    } else if (counted) {
-      awaiting_counters_[k->correlation] = {key, other, false};
-      if (other) awaiting_counters_[other] = {key, k->correlation, false};
-    }
+    on_kernel(*k);
   } else if (const auto* m = std::get_if<MemcpyActivity>(&a)) {
     ++counters_.memcpys;
     std::optional<Pending> p = take_pending(m->correlation);
     if (!p && m->runtime_correlation) p = take_pending(m->runtime_correlation);
-    const PathId path = p ? p->path : 0;
-    if (filter_.selects_kernels() || !filter_.nvtx_ok(paths_.path(path))) return;
-    if (m->end_ns == 0 || m->end_ns < m->start_ns) {
-      ++counters_.copies_incomplete;  // as a kernel's: no duration, not a zero one
-      return;
-    }
-    add({Kind::memcpy, "[memcpy " + m->kind + "]", path, m->device}, m->start_ns, m->end_ns, m->bytes);
+    add_copy({Kind::memcpy, "[memcpy " + m->kind + "]", p ? p->path : 0, m->device}, m->start_ns, m->end_ns,
+             m->bytes);
   } else if (const auto* s = std::get_if<MemsetActivity>(&a)) {
     ++counters_.memsets;
     const std::optional<Pending> p = take_pending(s->correlation);
-    const PathId path = p ? p->path : 0;
-    if (filter_.selects_kernels() || !filter_.nvtx_ok(paths_.path(path))) return;
-    if (s->end_ns == 0 || s->end_ns < s->start_ns) {
-      ++counters_.copies_incomplete;
-      return;
-    }
-    add({Kind::memset, "[memset]", path, s->device}, s->start_ns, s->end_ns, s->bytes);
+    add_copy({Kind::memset, "[memset]", p ? p->path : 0, s->device}, s->start_ns, s->end_ns, s->bytes);
   } else if (const auto* d = std::get_if<DeviceActivity>(&a)) {
     devices_[d->id] = *d;
   }
+}
+
+void ProfileAggregator::on_kernel(const KernelActivity& k) {
+  ++counters_.kernels;
+  if (k.graph_id != 0) ++counters_.graph_kernels;
+  const std::optional<Pending> p = take_pending(k.correlation);
+  if (!p) ++counters_.kernels_unattributed;
+  // A launch the range profiler replayed has a record without timestamps
+  // (CUPTI 13.0 on an H200: bench/results/h200/2026-11-30): its counters'
+  // gpu__time_duration times it instead, as ncu does. Any other record
+  // without them was still running at a forced flush, or CUPTI could not
+  // collect them.
+  const bool timed = k.end_ns != 0 && k.end_ns >= k.start_ns;
+  const bool counted = p && p->counters;
+  // Counters of this launch, if it was profiled: under the kernel's
+  // correlation id or its outermost call's (where counters begin).
+  const uint32_t other = p && p->root != k.correlation ? p->root : 0u;
+  if (!timed && !counted) {
+    ++counters_.kernels_incomplete;
+    // No run takes this launch, so neither do counters delivered for it
+    // before the record: they would wait in early_counters_ forever.
+    if (p) {
+      early_counters_.erase(k.correlation);
+      early_counters_.erase(p->root);
+    }
+    return;
+  }
+  const PathId path = p ? p->path : 0;
+  // Graph kernels and unmatched ones are decided here, in arrival order.
+  const bool keep = p && p->decision != Pending::Decision::undecided ? p->decision == Pending::Decision::keep
+                                                                     : decide(k.name, path);
+  if (!keep) {
+    ++counters_.kernels_filtered;
+    return;
+  }
+  const Key key{Kind::kernel, k.name, path, k.device};
+  const std::optional<HwCounters> early = take_early_counters(k.correlation, other);
+  if (!timed) {
+    if (early)
+      keep_untimed(key, *early);
+    else
+      await_counters(key, k.correlation, other, true);  // kept, or left incomplete, when they come
+    return;
+  }
+  ++counters_.kernels_kept;
+  add(key, k.start_ns, k.end_ns, 0);
+  if (early)
+    groups_[key].hw.add(*early);
+  else if (counted)
+    await_counters(key, k.correlation, other, false);
+}
+
+std::optional<HwCounters> ProfileAggregator::take_early_counters(uint32_t correlation, uint32_t other) {
+  for (const uint32_t id : {correlation, other}) {
+    if (id == 0) continue;
+    if (auto e = early_counters_.find(id); e != early_counters_.end()) {
+      HwCounters hw = std::move(e->second);
+      early_counters_.erase(e);
+      return hw;
+    }
+  }
+  return std::nullopt;
+}
+
+void ProfileAggregator::await_counters(const Key& key, uint32_t correlation, uint32_t other, bool untimed) {
+  if (untimed) ++untimed_waiting_;
+  awaiting_counters_[correlation] = {key, other, untimed};
+  if (other) awaiting_counters_[other] = {key, correlation, untimed};
+}
+
+void ProfileAggregator::add_copy(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes) {
+  if (filter_.selects_kernels() || !filter_.nvtx_ok(paths_.path(key.path))) return;
+  if (end_ns == 0 || end_ns < start_ns) {
+    ++counters_.copies_incomplete;  // as a kernel's: no duration, not a zero one
+    return;
+  }
+  add(key, start_ns, end_ns, bytes);
 }
 
 ProfileCounters ProfileAggregator::counters() const {
@@ -604,23 +609,8 @@ std::string to_text(const InjectStatus& s) {
      << "cupti_version " << s.cupti_version << "\n"
      << "counters_note " << s.counters_note << "\n"
      << "counters_fatal " << (s.counters_fatal ? 1 : 0) << "\n"
-     << "counters_launches " << s.counters_launches << "\n"
-     << "launches " << c.launches << "\n"
-     << "launches_captured " << c.launches_captured << "\n"
-     << "kernels " << c.kernels << "\n"
-     << "kernels_kept " << c.kernels_kept << "\n"
-     << "kernels_filtered " << c.kernels_filtered << "\n"
-     << "kernels_unattributed " << c.kernels_unattributed << "\n"
-     << "kernels_incomplete " << c.kernels_incomplete << "\n"
-     << "kernels_timed_by_counters " << c.kernels_timed_by_counters << "\n"
-     << "copies_incomplete " << c.copies_incomplete << "\n"
-     << "graph_kernels " << c.graph_kernels << "\n"
-     << "memcpys " << c.memcpys << "\n"
-     << "memsets " << c.memsets << "\n"
-     << "dropped_records " << c.dropped_records << "\n"
-     << "buffers_cut_short " << c.buffers_cut_short << "\n"
-     << "nvtx_ranges " << c.nvtx_ranges << "\n"
-     << "nvtx_unmatched " << c.nvtx_unmatched << "\n";
+     << "counters_launches " << s.counters_launches << "\n";
+  for (const auto& [name, field] : kProfileCounterFields) os << name << " " << c.*field << "\n";
   return os.str();
 }
 
@@ -661,22 +651,11 @@ InjectStatus parse_inject_status(const std::string& text, const std::string& ori
     else if (key == "counters_note") s.counters_note = v;
     else if (key == "counters_fatal") s.counters_fatal = number(key, v) != 0;
     else if (key == "counters_launches") s.counters_launches = number(key, v);
-    else if (key == "launches") c.launches = number(key, v);
-    else if (key == "launches_captured") c.launches_captured = number(key, v);
-    else if (key == "kernels") c.kernels = number(key, v);
-    else if (key == "kernels_kept") c.kernels_kept = number(key, v);
-    else if (key == "kernels_filtered") c.kernels_filtered = number(key, v);
-    else if (key == "kernels_unattributed") c.kernels_unattributed = number(key, v);
-    else if (key == "kernels_incomplete") c.kernels_incomplete = number(key, v);
-    else if (key == "kernels_timed_by_counters") c.kernels_timed_by_counters = number(key, v);
-    else if (key == "copies_incomplete") c.copies_incomplete = number(key, v);
-    else if (key == "graph_kernels") c.graph_kernels = number(key, v);
-    else if (key == "memcpys") c.memcpys = number(key, v);
-    else if (key == "memsets") c.memsets = number(key, v);
-    else if (key == "dropped_records") c.dropped_records = number(key, v);
-    else if (key == "buffers_cut_short") c.buffers_cut_short = number(key, v);
-    else if (key == "nvtx_ranges") c.nvtx_ranges = number(key, v);
-    else if (key == "nvtx_unmatched") c.nvtx_unmatched = number(key, v);
+    else {
+      const auto* f = std::find_if(std::begin(kProfileCounterFields), std::end(kProfileCounterFields),
+                                   [&](const auto& field) { return key == field.first; });
+      if (f != std::end(kProfileCounterFields)) c.*(f->second) = number(key, v);
+    }
   }
   if (lineno == 0) throw_bad_input(origin + ": empty injection status file");
   return s;

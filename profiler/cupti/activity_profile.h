@@ -5,11 +5,13 @@
 // and by synthetic records in the tests.
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "activity_names.h"
@@ -86,28 +88,36 @@ struct ProfileCounters {
   uint64_t nvtx_ranges = 0, nvtx_unmatched = 0;
 
   /// Every count summed: several processes' counters as one profile's.
-  ProfileCounters& operator+=(const ProfileCounters& o) {
-    launches += o.launches;
-    launches_captured += o.launches_captured;
-    kernels += o.kernels;
-    kernels_kept += o.kernels_kept;
-    kernels_filtered += o.kernels_filtered;
-    kernels_unattributed += o.kernels_unattributed;
-    kernels_incomplete += o.kernels_incomplete;
-    kernels_timed_by_counters += o.kernels_timed_by_counters;
-    copies_incomplete += o.copies_incomplete;
-    graph_kernels += o.graph_kernels;
-    memcpys += o.memcpys;
-    memsets += o.memsets;
-    dropped_records += o.dropped_records;
-    buffers_cut_short += o.buffers_cut_short;
-    nvtx_ranges += o.nvtx_ranges;
-    nvtx_unmatched += o.nvtx_unmatched;
-    return *this;
-  }
+  ProfileCounters& operator+=(const ProfileCounters& o);
 };
-// operator+= names every field: a new one must join it.
-static_assert(sizeof(ProfileCounters) == 16 * sizeof(uint64_t), "add the new field to operator+=");
+
+/// Every field of ProfileCounters with its key in the injection status file:
+/// the one list that summing, writing and reading them go through.
+inline constexpr std::pair<const char*, uint64_t ProfileCounters::*> kProfileCounterFields[] = {
+    {"launches", &ProfileCounters::launches},
+    {"launches_captured", &ProfileCounters::launches_captured},
+    {"kernels", &ProfileCounters::kernels},
+    {"kernels_kept", &ProfileCounters::kernels_kept},
+    {"kernels_filtered", &ProfileCounters::kernels_filtered},
+    {"kernels_unattributed", &ProfileCounters::kernels_unattributed},
+    {"kernels_incomplete", &ProfileCounters::kernels_incomplete},
+    {"kernels_timed_by_counters", &ProfileCounters::kernels_timed_by_counters},
+    {"copies_incomplete", &ProfileCounters::copies_incomplete},
+    {"graph_kernels", &ProfileCounters::graph_kernels},
+    {"memcpys", &ProfileCounters::memcpys},
+    {"memsets", &ProfileCounters::memsets},
+    {"dropped_records", &ProfileCounters::dropped_records},
+    {"buffers_cut_short", &ProfileCounters::buffers_cut_short},
+    {"nvtx_ranges", &ProfileCounters::nvtx_ranges},
+    {"nvtx_unmatched", &ProfileCounters::nvtx_unmatched},
+};
+static_assert(sizeof(ProfileCounters) == std::size(kProfileCounterFields) * sizeof(uint64_t),
+              "a new field of ProfileCounters joins kProfileCounterFields");
+
+inline ProfileCounters& ProfileCounters::operator+=(const ProfileCounters& o) {
+  for (const auto& [name, field] : kProfileCounterFields) this->*field += o.*field;
+  return *this;
+}
 
 /// The running sums mean_counters() needs: mean() equals mean_counters() of
 /// every launch add()ed, in the same order, without keeping each launch's
@@ -223,7 +233,15 @@ class ProfileAggregator {
   /// Whether to keep a launch; `indexed`, when given, says whether it took a
   /// place in the launch count (it passed the name and NVTX filters).
   bool decide(const std::string& symbol, PathId path, bool* indexed = nullptr);
+  void on_kernel(const KernelActivity& k);
+  /// The counters delivered before the record, under either id (0: none).
+  std::optional<HwCounters> take_early_counters(uint32_t correlation, uint32_t other);
+  /// The record came first: its counters, under either id, join run `key`.
+  void await_counters(const Key& key, uint32_t correlation, uint32_t other, bool untimed);
   void add(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes);
+  /// A copy or memset record, unless the filters select kernels or leave out
+  /// its NVTX range.
+  void add_copy(const Key& key, uint64_t start_ns, uint64_t end_ns, uint64_t bytes);
   /// A kept launch whose record has no timestamps: timed by its counters.
   void keep_untimed(const Key& key, const HwCounters& hw);
 
@@ -243,6 +261,9 @@ class ProfileAggregator {
     bool untimed = false;
   };
   std::unordered_map<uint32_t, Awaiting> awaiting_counters_;
+  /// The record waiting for `correlation`'s counters, no longer waiting under
+  /// either of its ids; nullopt when none waits.
+  std::optional<Awaiting> take_awaiting(uint32_t correlation);
   size_t untimed_waiting_ = 0;  // untimed records in awaiting_counters_
   ProfileCounters counters_;
 };

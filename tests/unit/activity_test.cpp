@@ -1400,6 +1400,25 @@ TEST(ActivityCollector, KnowsAForkChild) {
 
 // ---------------------------------------------------- status, merge, judgment
 
+// Every counter is written, read back and summed, under the keys status files
+// already carry (a renamed key would read as an unknown one, silently 0).
+TEST(InjectStatus, EveryCounterRoundTripsAndSums) {
+  InjectStatus s;
+  uint64_t v = 1;
+  for (const auto& [name, field] : kProfileCounterFields) s.counters.*field = v++;
+  const std::string text = to_text(s);
+  EXPECT_NE(text.find("\nlaunches 1\nlaunches_captured 2\nkernels 3\nkernels_kept 4\nkernels_filtered 5\n"
+                      "kernels_unattributed 6\nkernels_incomplete 7\nkernels_timed_by_counters 8\n"
+                      "copies_incomplete 9\ngraph_kernels 10\nmemcpys 11\nmemsets 12\ndropped_records 13\n"
+                      "buffers_cut_short 14\nnvtx_ranges 15\nnvtx_unmatched 16\n"),
+            std::string::npos)
+      << text;
+  ProfileCounters sum = parse_inject_status(text, "x.status").counters;
+  sum += s.counters;
+  v = 1;
+  for (const auto& [name, field] : kProfileCounterFields) EXPECT_EQ(sum.*field, 2 * v++) << name;
+}
+
 TEST(InjectStatus, RoundTripAndErrors) {
   InjectStatus s;
   s.pid = 4242;
