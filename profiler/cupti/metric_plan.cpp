@@ -336,8 +336,16 @@ MetricPlan build_metric_plan(const std::string& chip, MetricSet set,
     host_ptr = std::make_unique<cupti::HostObject>(chip, counter_availability);
   } catch (const Error& e) {
     // Listed but not profilable through the range profiler (GV11B with CUDA
-    // 13.0): an empty plan that says so; callers fall back to timing.
-    plan.notes.push_back("all counters: not collected (" + std::string(e.what()) + ")");
+    // 13.0): an empty plan that says so; callers fall back to timing. Said
+    // of the chip, not of "this GPU": the plan is made offline too.
+    const auto* cupti_error = dynamic_cast<const cupti::CuptiError*>(&e);
+    if (cupti_error && cupti_error->result() == CUPTI_ERROR_NOT_SUPPORTED)
+      plan.notes.push_back(
+          "all counters: not collected: CUPTI's profiler host API does not support chip " + chip +
+          " (cuptiProfilerHostInitialize returned CUPTI_ERROR_NOT_SUPPORTED); flopscope times "
+          "kernels on it without counters");
+    else
+      plan.notes.push_back("all counters: not collected (" + std::string(e.what()) + ")");
     return plan;
   }
   cupti::HostObject& host = *host_ptr;

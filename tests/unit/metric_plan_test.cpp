@@ -49,6 +49,9 @@ TEST(MetricPlan, EveryChipGetsAPlanWithoutFailing) {
       // Only a chip the host API refuses gets an empty plan, and it says why.
       ASSERT_EQ(p.notes.size(), 1u);
       EXPECT_NE(p.notes[0].find("all counters"), std::string::npos) << p.notes[0];
+      // Of the chip named: the plan is made offline, on no GPU.
+      EXPECT_NE(p.notes[0].find("chip " + chip + " "), std::string::npos) << p.notes[0];
+      EXPECT_EQ(p.notes[0].find("this GPU"), std::string::npos) << p.notes[0];
       EXPECT_EQ(p.passes, 0);
       continue;
     }
