@@ -258,7 +258,8 @@ void place_flat_roof_label(const RooflineChart& c, ChartRoof& r, const BoxGrid& 
 
 // Flat roof labels: datasheet roofs first, highest first (place_flat_roof_label).
 // A sloped label lies on the line where memory-bound runs sit: it goes to the
-// first of several places along it that covers no point and no other label,
+// first of several places along it, above the line, then below it (runs past
+// a measured roof sit just above), that covers no point and no other label,
 // else to the one covering fewest.
 void place_roof_labels(RooflineChart& c) {
   std::vector<ChartRoof*> flat;
@@ -280,10 +281,12 @@ void place_roof_labels(RooflineChart& c) {
   for (auto& r : c.roofs) {
     if (!r.memory) continue;
     r.label_angle = std::atan2(c.py(r.y1) - c.py(r.y0), c.px(r.x1) - c.px(r.x0)) * 180 / std::numbers::pi;
-    auto place = [&](double u) {
+    const double a = r.label_angle * std::numbers::pi / 180;
+    // Above the line, or below it (its baseline 13 units off the line, across it).
+    auto place = [&](double u, bool below) {
       const double lx = std::pow(10.0, std::log10(r.x0) + u * (std::log10(r.x1) - std::log10(r.x0)));
-      r.label_x = c.px(lx);
-      r.label_y = c.py(lx * r.value / 1e12) - 5;
+      r.label_x = c.px(lx) - (below ? 13 * std::sin(a) : 0);
+      r.label_y = c.py(lx * r.value / 1e12) + (below ? 13 * std::cos(a) : -5);
     };
     auto cost = [&] {
       size_t n = 0;
@@ -292,12 +295,14 @@ void place_roof_labels(RooflineChart& c) {
     };
     const double* places = r.measured ? kMeasured : kDatasheet;
     double best = places[0];
+    bool best_below = false;
     size_t best_cost = SIZE_MAX;
-    for (size_t i = 0; i < std::size(kDatasheet) && best_cost > 0; ++i) {
-      place(places[i]);
-      if (const size_t k = cost(); k < best_cost) best = places[i], best_cost = k;
-    }
-    place(best);
+    for (const bool below : {false, true})
+      for (size_t i = 0; i < std::size(kDatasheet) && best_cost > 0; ++i) {
+        place(places[i], below);
+        if (const size_t k = cost(); k < best_cost) best = places[i], best_below = below, best_cost = k;
+      }
+    place(best, best_below);
     for (const ChartBox& b : roof_label_boxes(r)) placed.add(b);
   }
 }

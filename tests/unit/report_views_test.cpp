@@ -699,6 +699,49 @@ TEST(RooflineChart, SlopedRoofLabelsMoveOffPoints) {
   EXPECT_EQ(points_under(c, r, r.label_x, r.label_y), 0u) << "the label stayed on the probe";
 }
 
+// Runs past a measured roof sit just above it, where its label goes: with
+// every place above the line taken, the label goes below it, on no point
+// (it sat on memory.triad's points in the recorded H200 chart with --peaks).
+TEST(RooflineChart, SlopedRoofLabelGoesBelowItsLineWhenPointsTakeEveryPlaceAbove) {
+  ResultsDoc doc = test::suite_like_doc();
+  const RooflineChart before = build_roofline_chart(doc);
+  auto it =
+      std::find_if(before.roofs.begin(), before.roofs.end(), [](const ChartRoof& r) { return r.memory; });
+  ASSERT_NE(it, before.roofs.end());
+  const ChartRoof r0 = *it;
+  // A run at 106% of the roof under the middle of each place's label.
+  for (const double u : {0.1, 0.22, 0.34, 0.46, 0.58, 0.7}) {
+    const double ai = 1.3 * std::pow(10.0, std::log10(r0.x0) + u * (std::log10(r0.x1) - std::log10(r0.x0)));
+    RunRecord probe = doc.runs.back();
+    probe.id = "memory.probe" + std::to_string(int(u * 100)) + ".fp32";
+    probe.model.flops = ai * 1e9;
+    probe.model.bytes = 1e9;
+    probe.model.flops_by_part.clear();
+    probe.time_s = summarize({1e9 / (1.06 * r0.value)});
+    compute_derived(probe, doc.peaks.datasheet);
+    doc.runs.push_back(probe);
+  }
+  const RooflineChart c = build_roofline_chart(doc);
+  ASSERT_EQ(c.x_min, before.x_min);
+  const ChartRoof& r =
+      *std::find_if(c.roofs.begin(), c.roofs.end(), [](const ChartRoof& x) { return x.memory; });
+  // Below: the label's anchor is under the line at its x.
+  const double line_y =
+      c.py(std::pow(10.0, std::log10(c.x_min) + (r.label_x - c.left) / (c.right - c.left) *
+                                                    (std::log10(c.x_max) - std::log10(c.x_min))) *
+           r.value / 1e12);
+  EXPECT_GT(r.label_y, line_y + 8) << "the label is not below its line";
+  // No marker (10 units wide) under a glyph: sampled along the baseline, 4
+  // units above it in the text's frame, 10 units tall.
+  const double a = r.label_angle * std::numbers::pi / 180, len = 0.95 * 6.1 * double(r.label.size());
+  for (double t = 0; t <= len; t += 2) {
+    const double gx = r.label_x + t * std::cos(a) + 4 * std::sin(a),
+                 gy = r.label_y + t * std::sin(a) - 4 * std::cos(a);
+    for (const ChartPoint& p : c.points)
+      EXPECT_FALSE(std::fabs(p.x - gx) < 5 && std::fabs(p.y - gy) < 10) << "a glyph on " << p.title;
+  }
+}
+
 // A 1000-character template name once ran as one label across the whole plot:
 // the label is cut short, the tooltip keeps the whole id.
 TEST(RooflineChart, LongIdsAreCutInTheLabelNotTheTooltip) {
