@@ -656,45 +656,58 @@ TEST(RooflineChart, AFlatLabelWiderThanItsLineStillTouchesIt) {
   EXPECT_GE(wider, 2u) << "labels wider than their lines (or the test is vacuous)";
 }
 
+// The points a sloped roof label's glyphs touch, its baseline starting at
+// (x, y): glyphs sampled along the baseline, 4 units above it in the text's
+// frame, 10 units tall; markers 10 units wide.
+size_t points_under(const RooflineChart& c, const ChartRoof& r, double x, double y) {
+  const double a = r.label_angle * std::numbers::pi / 180, len = 0.95 * 6.1 * double(r.label.size());
+  std::set<size_t> hit;
+  for (double s = 0; s <= len; s += 2) {
+    const double gx = x + s * std::cos(a) + 4 * std::sin(a), gy = y + s * std::sin(a) - 4 * std::cos(a);
+    for (size_t i = 0; i < c.points.size(); ++i)
+      if (std::fabs(c.points[i].x - gx) < 5 && std::fabs(c.points[i].y - gy) < 10) hit.insert(i);
+  }
+  return hit.size();
+}
+
+ChartRoof dram_roof(const RooflineChart& c) {
+  auto it = std::find_if(c.roofs.begin(), c.roofs.end(), [](const ChartRoof& r) { return r.memory; });
+  EXPECT_NE(it, c.roofs.end());
+  return it == c.roofs.end() ? ChartRoof{} : *it;
+}
+
+// The intensity at fraction u of a roof's line, on the log axis.
+double along(const ChartRoof& r, double u) {
+  return std::pow(10.0, std::log10(r.x0) + u * (std::log10(r.x1) - std::log10(r.x0)));
+}
+
+// A memory-bound run at `intensity` reaching `of_roof` of the roof's bandwidth.
+RunRecord memory_probe(const ResultsDoc& doc, const std::string& id, double intensity, double bandwidth,
+                       double of_roof) {
+  RunRecord probe = doc.runs.back();
+  probe.id = id;
+  probe.model.flops = intensity * 1e9;
+  probe.model.bytes = 1e9;
+  probe.model.flops_by_part.clear();
+  probe.time_s = summarize({1e9 / (of_roof * bandwidth)});
+  compute_derived(probe, doc.peaks.datasheet);
+  return probe;
+}
+
 // A sloped roof's label lies along the line where memory-bound runs sit: it
 // moves along the line off their points.
 TEST(RooflineChart, SlopedRoofLabelsMoveOffPoints) {
   ResultsDoc doc = test::suite_like_doc();
-  // The points a label's glyphs touch: glyphs sampled along its baseline, 4
-  // units above it in the text's frame, 10 units tall; markers 10 units wide.
-  auto points_under = [](const RooflineChart& c, const ChartRoof& r, double x, double y) {
-    const double a = r.label_angle * std::numbers::pi / 180, len = 0.95 * 6.1 * double(r.label.size());
-    std::set<size_t> hit;
-    for (double s = 0; s <= len; s += 2) {
-      const double gx = x + s * std::cos(a) + 4 * std::sin(a), gy = y + s * std::sin(a) - 4 * std::cos(a);
-      for (size_t i = 0; i < c.points.size(); ++i)
-        if (std::fabs(c.points[i].x - gx) < 5 && std::fabs(c.points[i].y - gy) < 10) hit.insert(i);
-    }
-    return hit.size();
-  };
-  auto dram_roof = [](const RooflineChart& c) {
-    auto it = std::find_if(c.roofs.begin(), c.roofs.end(), [](const ChartRoof& r) { return r.memory; });
-    EXPECT_NE(it, c.roofs.end());
-    return *it;
-  };
   // Its first place: a tenth of the way along the line. A memory-bound run
   // just under the roof there.
   const RooflineChart before = build_roofline_chart(doc);
   const ChartRoof r0 = dram_roof(before);
-  const double ai = 1.3 * std::pow(10.0, std::log10(r0.x0) + 0.1 * (std::log10(r0.x1) - std::log10(r0.x0)));
-  RunRecord probe = doc.runs.back();
-  probe.id = "memory.probe.fp32";
-  probe.model.flops = ai * 1e9;
-  probe.model.bytes = 1e9;
-  probe.model.flops_by_part.clear();
-  probe.time_s = summarize({1e9 / (0.97 * r0.value)});
-  compute_derived(probe, doc.peaks.datasheet);
-  doc.runs.push_back(probe);
+  doc.runs.push_back(memory_probe(doc, "memory.probe.fp32", 1.3 * along(r0, 0.1), r0.value, 0.97));
 
   const RooflineChart c = build_roofline_chart(doc);
   ASSERT_EQ(c.x_min, before.x_min);
   const ChartRoof r = dram_roof(c);
-  const double lx = std::pow(10.0, std::log10(r.x0) + 0.1 * (std::log10(r.x1) - std::log10(r.x0)));
+  const double lx = along(r, 0.1);
   ASSERT_GT(points_under(c, r, c.px(lx), c.py(lx * r.value / 1e12) - 5), 0u) << "the probe is not under the first place";
   EXPECT_EQ(points_under(c, r, r.label_x, r.label_y), 0u) << "the label stayed on the probe";
 }
@@ -705,41 +718,18 @@ TEST(RooflineChart, SlopedRoofLabelsMoveOffPoints) {
 TEST(RooflineChart, SlopedRoofLabelGoesBelowItsLineWhenPointsTakeEveryPlaceAbove) {
   ResultsDoc doc = test::suite_like_doc();
   const RooflineChart before = build_roofline_chart(doc);
-  auto it =
-      std::find_if(before.roofs.begin(), before.roofs.end(), [](const ChartRoof& r) { return r.memory; });
-  ASSERT_NE(it, before.roofs.end());
-  const ChartRoof r0 = *it;
+  const ChartRoof r0 = dram_roof(before);
   // A run at 106% of the roof under the middle of each place's label.
-  for (const double u : {0.1, 0.22, 0.34, 0.46, 0.58, 0.7}) {
-    const double ai = 1.3 * std::pow(10.0, std::log10(r0.x0) + u * (std::log10(r0.x1) - std::log10(r0.x0)));
-    RunRecord probe = doc.runs.back();
-    probe.id = "memory.probe" + std::to_string(int(u * 100)) + ".fp32";
-    probe.model.flops = ai * 1e9;
-    probe.model.bytes = 1e9;
-    probe.model.flops_by_part.clear();
-    probe.time_s = summarize({1e9 / (1.06 * r0.value)});
-    compute_derived(probe, doc.peaks.datasheet);
-    doc.runs.push_back(probe);
-  }
+  for (const double u : {0.1, 0.22, 0.34, 0.46, 0.58, 0.7})
+    doc.runs.push_back(memory_probe(doc, "memory.probe" + std::to_string(int(u * 100)) + ".fp32",
+                                    1.3 * along(r0, u), r0.value, 1.06));
   const RooflineChart c = build_roofline_chart(doc);
   ASSERT_EQ(c.x_min, before.x_min);
-  const ChartRoof& r =
-      *std::find_if(c.roofs.begin(), c.roofs.end(), [](const ChartRoof& x) { return x.memory; });
+  const ChartRoof r = dram_roof(c);
   // Below: the label's anchor is under the line at its x.
-  const double line_y =
-      c.py(std::pow(10.0, std::log10(c.x_min) + (r.label_x - c.left) / (c.right - c.left) *
-                                                    (std::log10(c.x_max) - std::log10(c.x_min))) *
-           r.value / 1e12);
-  EXPECT_GT(r.label_y, line_y + 8) << "the label is not below its line";
-  // No marker (10 units wide) under a glyph: sampled along the baseline, 4
-  // units above it in the text's frame, 10 units tall.
-  const double a = r.label_angle * std::numbers::pi / 180, len = 0.95 * 6.1 * double(r.label.size());
-  for (double t = 0; t <= len; t += 2) {
-    const double gx = r.label_x + t * std::cos(a) + 4 * std::sin(a),
-                 gy = r.label_y + t * std::sin(a) - 4 * std::cos(a);
-    for (const ChartPoint& p : c.points)
-      EXPECT_FALSE(std::fabs(p.x - gx) < 5 && std::fabs(p.y - gy) < 10) << "a glyph on " << p.title;
-  }
+  const double u = (r.label_x - c.px(r.x0)) / (c.px(r.x1) - c.px(r.x0));
+  EXPECT_GT(r.label_y, c.py(along(r, u) * r.value / 1e12) + 8) << "the label is not below its line";
+  EXPECT_EQ(points_under(c, r, r.label_x, r.label_y), 0u) << "a glyph on a point";
 }
 
 // A 1000-character template name once ran as one label across the whole plot:
