@@ -162,7 +162,8 @@ static std::string reconciliation_view(const ResultsDoc& doc, size_t width, bool
 static std::string terminal_views(const ResultsDoc& doc, size_t width, bool color) {
   std::ostringstream os;
   if (const std::string w = implausible_runs_warning(doc); !w.empty())
-    os << (color ? "\033[31m" : "") << "warning: " << terminal_text(w) << (color ? "\033[0m" : "") << "\n";
+    os << (color ? "\033[31m" : "") << wrap_words(terminal_text(w), width, "warning: ", "  ")
+       << (color ? "\033[0m" : "");
   os << render_nvtx_ranges_terminal(doc, width, color) << measured_peaks_view(doc, width, color)
      << precision_view(doc, width, color) << reconciliation_view(doc, width, color);
   return os.str();
@@ -230,12 +231,6 @@ std::string render_report_terminal(const std::vector<ResultsDoc>& docs, size_t w
 
 // ---- NVTX ranges -------------------------------------------------------------------
 
-static std::string ranges_more_line(size_t total) {
-  return total > kRangeRowsShown ? "... and " + std::to_string(total - kRangeRowsShown) +
-                                     " more ranges (in the results file)\n"
-                               : "";
-}
-
 /// Whether any range has launches with hardware counters: the range views then
 /// show how many were counted, and (in the terminal) the hw columns and their note.
 static bool any_counted(const std::vector<RangeRow>& rows) {
@@ -269,7 +264,7 @@ std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, boo
     t.add_row(std::move(cells));
   }
   std::string out = "\nper NVTX range (kernels launched in the range or its subranges, summed)\n";
-  out += t.render(width, color) + ranges_more_line(rows.size());
+  out += t.render(width, color) + ranges_left_out(rows.size(), runs_past_range_depth(doc));
   if (any_hw) out += "hw: hardware-counted FLOPs, per-launch mean x launches; '(n counted)': launches in profile lines with counters\n"
            "(a line's mean stands for all its launches).\n";
   return out;
@@ -289,7 +284,8 @@ static std::string markdown_ranges(const ResultsDoc& doc, const std::string& h) 
     os << "| " << md_cell(r.path) << " | " << (any_hw ? range_launches_text(r) : std::to_string(r.launches)) << " | " << fmt_time(r.gpu_time_s) << " | "
        << (hw ? fmt_si(r.hw_tensor) : "-") << " | " << (hw ? fmt_si(r.hw_cuda_core) : "-") << " |\n";
   }
-  if (rows.size() > kRangeRowsShown) os << "\n" << ranges_more_line(rows.size());  // not a table row
+  if (const std::string more = ranges_left_out(rows.size(), runs_past_range_depth(doc)); !more.empty())
+    os << "\n" << more;  // after a blank line: not a table row
   return os.str();
 }
 

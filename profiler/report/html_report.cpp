@@ -312,7 +312,7 @@ void recon_table(std::ostringstream& o, const ResultsDoc& doc, size_t d) {
   o << "</tbody></table></div>\n";
 }
 
-void nvtx_table(std::ostringstream& o, const std::vector<RangeRow>& rows, size_t d) {
+void nvtx_table(std::ostringstream& o, const ResultsDoc& doc, const std::vector<RangeRow>& rows, size_t d) {
   if (rows.empty()) {
     o << "<p class=\"muted\">No NVTX range in this file (ranges come from <code>flopscope profile</code>).</p>\n";
     return;
@@ -332,8 +332,8 @@ void nvtx_table(std::ostringstream& o, const std::vector<RangeRow>& rows, size_t
       << "</tr>\n";
   }
   o << "</tbody></table></div>\n";
-  if (rows.size() > kRangeRowsShown)
-    o << "<p class=\"muted\">... and " << rows.size() - kRangeRowsShown << " more ranges (in the results file).</p>\n";
+  std::istringstream more(ranges_left_out(rows.size(), runs_past_range_depth(doc)));
+  for (std::string line; std::getline(more, line);) o << "<p class=\"muted\">" << e(line) << ".</p>\n";
 }
 
 // One rule per nesting depth shown in the NVTX tables (a class, not a style
@@ -543,10 +543,11 @@ std::string render_report_html(const std::vector<ResultsDoc>& docs) {
           recon_table);
   // Each file's range tree, built once: it decides whether the section appears, then fills its tables.
   if (any_ranges)
-    section("nvtx", "Per NVTX range",
-            "Kernels launched in the range or its subranges, summed; subranges are indented. Hardware FLOPs are "
-            "per-launch means x launches; copies and memsets are left out.",
-            [&](std::ostringstream& os, const ResultsDoc&, size_t d) { nvtx_table(os, ranges[d], d); });
+    section(
+        "nvtx", "Per NVTX range",
+        "Kernels launched in the range or its subranges, summed; subranges are indented. Hardware FLOPs are "
+        "per-launch means x launches; copies and memsets are left out.",
+        [&](std::ostringstream& os, const ResultsDoc& doc, size_t d) { nvtx_table(os, doc, ranges[d], d); });
   section("device", "Device and peaks", "", device_section);
   o << "<script>" << kScript << "</script>\n</body>\n</html>\n";
   return o.str();

@@ -48,8 +48,11 @@ std::string validity(const RunRecord& r) {
 }  // namespace
 
 std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
-  bool any_hw = false;
-  for (const auto& r : doc.runs) any_hw = any_hw || (r.hw && r.hw->flops_total);
+  bool any_hw = false, any_model_flops = false;
+  for (const auto& r : doc.runs) {
+    any_hw = any_hw || (r.hw && r.hw->flops_total);
+    any_model_flops = any_model_flops || (shows_model(r) && r.model.flops > 0);
+  }
   Table t;
   // In a narrow terminal the kernel and shape keep enough to be read, and the
   // columns with drop ranks give way instead, lowest rank first.
@@ -63,11 +66,15 @@ std::string render_terminal(const ResultsDoc& doc, size_t width, bool color) {
   t.add_column("bytes", Align::right);
   t.set_drop_rank(2);
   t.add_column("TFLOP/s", Align::right);
+  // Without model FLOPs (a profile, raw counters) TFLOP/s and MFU are all '-':
+  // they give way first, before the hardware's figures.
+  if (!any_model_flops) t.set_drop_rank(1);
   if (any_hw) {
     t.add_column("hw TF/s", Align::right);  // hardware-counted FLOPs / median time
     t.set_drop_rank(6);
   }
   t.add_column("MFU%", Align::right);
+  if (!any_model_flops) t.set_drop_rank(1);
   if (any_hw) {
     t.add_column("HFU%", Align::right);
     t.set_drop_rank(4);

@@ -55,15 +55,25 @@ static std::string fit(const std::string& s, size_t w, Align a, bool keep_end) {
   return a == Align::left ? s + pad : pad + s;
 }
 
-// Leaves out droppable columns, lowest rank first, while even the narrowest
-// shrinkable columns would not fit; then shrinks the widest shrinkable column
-// until the table fits.
+// Leaves out droppable columns while even the narrowest shrinkable columns
+// would not fit: those with no value in any row ('-' throughout) first, then
+// the lowest rank; then shrinks the widest shrinkable column until the table
+// fits.
 Table::Layout Table::fit_to(size_t width) const {
   std::vector<size_t> full(cols_.size());
+  std::vector<bool> no_value(cols_.size(), !rows_.empty());
   for (size_t c = 0; c < cols_.size(); ++c) {
     full[c] = text_columns(cols_[c].header);
-    for (const auto& r : rows_) full[c] = std::max(full[c], text_columns(r[c].text));
+    for (const auto& r : rows_) {
+      full[c] = std::max(full[c], text_columns(r[c].text));
+      no_value[c] = no_value[c] && r[c].text == "-";
+    }
   }
+  // Whether column a gives way before column b.
+  auto before = [&](size_t a, size_t b) {
+    if (no_value[a] != no_value[b]) return bool(no_value[a]);
+    return cols_[a].drop_rank < cols_[b].drop_rank;
+  };
   Layout l{std::vector<bool>(cols_.size(), true), full, {}, 0};
   auto floor_of = [&](size_t c) { return cols_[c].shrinkable ? std::min(full[c], cols_[c].min_width) : full[c]; };
   auto total = [&](auto width_of) {
@@ -75,9 +85,7 @@ Table::Layout Table::fit_to(size_t width) const {
   while (total(floor_of) > width) {
     size_t drop = cols_.size();
     for (size_t c = 0; c < cols_.size(); ++c)
-      if (l.shown[c] && cols_[c].drop_rank > 0 &&
-          (drop == cols_.size() || cols_[c].drop_rank < cols_[drop].drop_rank))
-        drop = c;
+      if (l.shown[c] && cols_[c].drop_rank > 0 && (drop == cols_.size() || before(c, drop))) drop = c;
     if (drop == cols_.size()) break;
     l.shown[drop] = false;
     l.left_out.push_back(cols_[drop].header);

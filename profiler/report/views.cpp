@@ -582,6 +582,25 @@ RangeRow range_totals(const ResultsDoc& doc, const std::string& range) {
   return row;
 }
 
+size_t runs_past_range_depth(const ResultsDoc& doc) {
+  return size_t(std::count_if(doc.runs.begin(), doc.runs.end(), [](const RunRecord& r) {
+    return is_app_kernel(r) && size_t(std::count(r.nvtx.begin(), r.nvtx.end(), '/')) >= kMaxRangeDepth;
+  }));
+}
+
+std::string ranges_left_out(size_t ranges, size_t runs_too_deep) {
+  std::string s;
+  if (ranges > kRangeRowsShown)
+    s += "... and " + std::to_string(ranges - kRangeRowsShown) + " more ranges (in the results file)\n";
+  if (runs_too_deep > 0) {
+    s += std::to_string(runs_too_deep);
+    s += runs_too_deep == 1 ? " run is" : " runs are";
+    s += " in ranges more than " + std::to_string(kMaxRangeDepth) +
+         " levels deep: counted in their enclosing ranges down to that depth, deeper ones not listed\n";
+  }
+  return s;
+}
+
 std::vector<RangeRow> nvtx_ranges(const ResultsDoc& doc) {
   // Each path and its enclosing ranges, split into names: sorting the name
   // lists puts every range right before its subranges.

@@ -327,6 +327,33 @@ TEST(Table, LeavesOutColumnsRatherThanCutNamesToNothing) {
   EXPECT_EQ(tiny_note.find("(left out for 25 columns, which the rest still exceeds: b, a;"), 0u) << tiny;
 }
 
+// A column with no value in any row ('-' throughout) gives way before any
+// with values, whatever their ranks: an application profile's model TFLOP/s
+// and MFU (all '-') kept the table while its HFU went.
+TEST(Table, ColumnsWithoutValuesGiveWayFirst) {
+  Table t;
+  t.add_column("kernel", Align::left, true, true);
+  t.set_min_width(20);
+  t.add_column("a", Align::right);
+  t.set_drop_rank(1);
+  t.add_column("b", Align::right);
+  t.set_drop_rank(2);
+  t.add_row({"gemm.some_long_variant_name.bf16", std::string(10, 'A'), "-"});
+  t.add_row({"gemm.other", std::string(10, 'A'), "-"});
+  const std::string out = t.render(31, false);
+  EXPECT_NE(out.find("AAAAAAAAAA"), std::string::npos) << out;
+  EXPECT_NE(out.find("(left out to fit 31 columns: b;"), std::string::npos) << out;
+}
+
+TEST(RunsTable, AProfileKeepsItsHardwareFiguresInANarrowTerminal) {
+  const ResultsDoc doc = test::model_twin_profile();
+  const std::string out = render_terminal(doc, 80, false);
+  const std::string head = out.substr(0, out.find('\n', out.find("kernel")));
+  EXPECT_NE(head.find("hw TF/s"), std::string::npos) << out;
+  EXPECT_NE(head.find("HFU%"), std::string::npos) << out;
+  EXPECT_EQ(head.find("MFU%"), std::string::npos) << out;
+}
+
 TEST(Format, Numbers) {
   EXPECT_EQ(fmt_si(1234), "1.23k");
   EXPECT_EQ(fmt_si(989.4e12), "989T");
@@ -466,7 +493,19 @@ TEST(NvtxRanges, DeepPathsAndHugeCountsStayBounded) {
   EXPECT_EQ(leak_rows, kMaxRangeDepth);
   EXPECT_EQ(rows.front().path, "counted");
   EXPECT_EQ(range_totals(doc, "leak").launches, std::numeric_limits<int64_t>::max()) << "held, not wrapped";
-  EXPECT_FALSE(render_nvtx_ranges_terminal(doc).empty());
+  // The deeper ranges are not listed, and every view says so (they vanished
+  // without a word, a reviewer found).
+  const std::string note =
+      "1 run is in ranges more than 32 levels deep: counted in their enclosing ranges down to that depth, "
+      "deeper ones not listed";
+  EXPECT_EQ(runs_past_range_depth(doc), 1u);
+  EXPECT_NE(render_nvtx_ranges_terminal(doc).find(note + "\n"), std::string::npos);
+  EXPECT_NE(render_report_markdown({doc}).find("\n\n" + note + "\n"), std::string::npos);
+  EXPECT_NE(render_report_html({doc}).find("<p class=\"muted\">" + note + ".</p>"), std::string::npos);
+  // A path of exactly 32 levels is listed whole.
+  doc.runs[0].nvtx = deep.substr(0, 4 + 2 * (kMaxRangeDepth - 1));
+  EXPECT_EQ(runs_past_range_depth(doc), 0u);
+  EXPECT_EQ(render_nvtx_ranges_terminal(doc).find("levels deep"), std::string::npos);
 }
 
 // `flopscope profile`'s table: every row, or the first `top` and one line for

@@ -474,8 +474,10 @@ void add_profile_command(Command app) {
   Command sub = app.add_subcommand(
       "profile",
       "Time every kernel of an unmodified CUDA application, per NVTX range: flopscope profile -- APP "
-      "[ARGS...]. Exit status: the application's when it fails, else 0, or 3 when profiling was "
-      "impossible (no GPU/driver, counters not permitted, another profiler attached)");
+      "[ARGS...].\n"
+      "Exit: the application's status when it fails; else 0 ok, 1 a failure of flopscope's own (results\n"
+      "that cannot be read back or written), 2 bad usage (the application does not run), 3 profiling\n"
+      "impossible (no GPU/driver, counters not permitted, another profiler attached) (docs/profile.md)");
   sub.add_option("--set", opt->set,
                    "timing: kernel durations from CUPTI activity records. bytes, flops, roofline: also "
                    "hardware counters per kept launch (range profiler, kernel replay: slow, and the "

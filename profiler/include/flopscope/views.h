@@ -159,6 +159,14 @@ std::vector<RangeRow> nvtx_ranges(const ResultsDoc& doc);
 /// report views show this many, in tree order; the results file has them all.
 inline constexpr size_t kRangeRowsShown = 60;
 inline constexpr size_t kMaxRangeDepth = 32;
+/// The application runs whose NVTX path is more than kMaxRangeDepth levels
+/// deep: nvtx_ranges() counts them in their enclosing ranges down to that
+/// depth and lists no deeper range.
+size_t runs_past_range_depth(const ResultsDoc& doc);
+/// What a range view leaves out of `ranges` rows, as lines ending in '\n' ("" when
+/// nothing): the rows past kRangeRowsShown, and `runs_too_deep` runs'
+/// deeper ranges.
+std::string ranges_left_out(size_t ranges, size_t runs_too_deep);
 /// "(n counted)" after a range's launch count when only some have counters.
 std::string range_launches_text(const RangeRow& r);
 /// Adds one application run (launches, GPU time, hardware FLOPs by pipe) to `row`.
