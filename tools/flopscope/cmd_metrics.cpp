@@ -104,7 +104,7 @@ int run_metrics(const MetricsOptions& o) {
               << "\n";
   }
   if (!plan.notes.empty()) {
-    std::cout << "not collected on " << plan.chip << ":\n";
+    std::cout << "notes on " << plan.chip << " (quantities not collected, counters shared):\n";
     for (const auto& n : plan.notes) std::cout << "  " << n << "\n";
   }
   return kOk;
