@@ -40,15 +40,20 @@ std::string case_name(const RunKey& k) {
 }
 
 /// Inline code for a Markdown table or list: a fence longer than any run of
-/// backticks inside, '|' escaped (GitHub tables split on it even in code).
+/// backticks inside, '|' escaped (GitHub tables split on it even in code),
+/// line breaks as spaces, and control and bidi characters as '?', as in the
+/// terminal (a name or path from a results file must not reorder the comment).
 std::string md_code(const std::string& s) {
+  std::string one_line = s;
+  std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+  std::replace(one_line.begin(), one_line.end(), '\r', ' ');
   size_t run = 0, longest = 0;
   std::string body;
-  for (char c : s) {
+  for (char c : terminal_text(one_line)) {
     run = c == '`' ? run + 1 : 0;
     longest = std::max(longest, run);
     if (c == '|') body += '\\';
-    body += (c == '\n' || c == '\r') ? ' ' : c;
+    body += c;
   }
   const std::string fence(longest + 1, '`');
   const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');

@@ -1111,6 +1111,25 @@ TEST(GateClock, StateForStateNeedsBothClocks) {
   EXPECT_EQ(find(cmp(a, b, ignore), id).timing.verdict, Verdict::inconclusive);
 }
 
+// Control and bidi characters from a file's names and paths become '?' in
+// the Markdown's code spans too (they reached a PR comment raw: ESC, BEL and a
+// right-to-left override that reorders the text after it).
+TEST(GateReports, MarkdownCodeSpansCarryNoControlOrBidiCharacters) {
+  ResultsDoc a = noisy_doc(1);
+  ResultsDoc b = noisy_doc(2, 30, 1.3);
+  const std::string id = "gemm.x\x01\x1b]0;t\x07\xe2\x80\xae.bf16";
+  a.runs[0].id = b.runs[0].id = id;
+  b.runs[1].id = "memory.new\x1b[31m.fp32";  // new in current: a list line
+  CompareReport rep = cmp(a, b);
+  rep.baseline_origin = "base\x1b[31m.json";
+  const std::string md = render_compare_markdown(rep);
+  for (const char* bad : {"\x01", "\x1b", "\x07", "\xe2\x80\xae"})
+    EXPECT_EQ(md.find(bad), std::string::npos) << md;
+  EXPECT_NE(md.find("`gemm.x??]0;t??.bf16"), std::string::npos) << md;
+  EXPECT_NE(md.find("`memory.new?[31m.fp32"), std::string::npos) << md;
+  EXPECT_NE(md.find("`base?[31m.json`"), std::string::npos) << md;
+}
+
 TEST(GateReports, MarkdownTextAndJunit) {
   ResultsDoc a = noisy_doc(1);
   ResultsDoc b = noisy_doc(2, 30, 1.3);
