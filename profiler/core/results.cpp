@@ -12,7 +12,10 @@
 #include <map>
 #include <random>
 #include <vector>
+
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,8 +345,34 @@ bool write_all(int fd, const std::string& s) {
 }
 }  // namespace
 
+namespace {
+// Ctrl-C, kill and a closed terminal wait while files are staged and renamed
+// into place, and end the process once they are: stopped in between, hidden
+// temporary files were left behind, and some outputs new beside others old.
+// Held for this thread only (the injection library writes from its own).
+class InterruptsHeld {
+ public:
+  InterruptsHeld() {
+    sigset_t held;
+    sigemptyset(&held);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&held, sig);
+    active_ = ::pthread_sigmask(SIG_BLOCK, &held, &before_) == 0;
+  }
+  ~InterruptsHeld() {
+    if (active_) ::pthread_sigmask(SIG_SETMASK, &before_, nullptr);
+  }
+  InterruptsHeld(const InterruptsHeld&) = delete;
+  InterruptsHeld& operator=(const InterruptsHeld&) = delete;
+
+ private:
+  sigset_t before_{};
+  bool active_ = false;
+};
+}  // namespace
+
 void write_files_atomic(const std::vector<FileToWrite>& files) {
   namespace fs = std::filesystem;
+  const InterruptsHeld held;
   struct Staged {
     fs::path tmp, target;
   };
@@ -366,6 +395,10 @@ void write_files_atomic(const std::vector<FileToWrite>& files) {
       throw_bad_input(f.path + ": cannot write (" + why + ")");
     }
     staged.push_back({tmp, target});
+    // A file replaced keeps its permissions (a private report stayed private
+    // only until rewritten: the new one had the umask's).
+    struct stat target_st {};
+    if (::stat(target.c_str(), &target_st) == 0) (void)::fchmod(fd, target_st.st_mode & 0777);
     const bool written = write_all(fd, f.content);
     if (::close(fd) != 0 || !written) {
       remove_staged();

@@ -1,13 +1,17 @@
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -285,6 +289,60 @@ TEST(Results, SeveralFilesAreWrittenAllOrNone) {
   write_files_atomic({{dir + "/a.md", "new a\n"}, {dir + "/b.xml", "new b\n"}});
   EXPECT_EQ(slurp(dir + "/a.md"), "new a\n");
   EXPECT_EQ(slurp(dir + "/b.xml"), "new b\n");
+}
+
+// A SIGTERM that comes while files are staged waits until they are renamed
+// or removed, then ends the process: killed mid-write, it left the hidden
+// temporary file behind. The signal is sent from inside the write (the
+// SIGXFSZ of a file past its size limit), so the test does not race it.
+void raise_sigterm(int) { ::raise(SIGTERM); }
+
+TEST(Results, ASignalDuringTheWriteWaitsAndLeavesNoTemporaryFile) {
+  namespace fs = std::filesystem;
+  const std::string dir = test::temp_dir();
+  write_file_atomic(dir + "/a.md", "old a\n");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    rlimit small{4096, 4096};
+    std::signal(SIGXFSZ, raise_sigterm);
+    ::setrlimit(RLIMIT_FSIZE, &small);
+    try {
+      write_files_atomic({{dir + "/a.md", std::string(1 << 20, 'x')}});
+    } catch (const Error&) {
+      ::_exit(3);  // the write failed, and SIGTERM was still held
+    }
+    ::_exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status) << ": SIGTERM was lost";
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_EQ(slurp(dir + "/a.md"), "old a\n");
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1) << "a temporary file was left behind";
+  // The caller's signal mask is as it was.
+  sigset_t now;
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, nullptr, &now), 0);
+  write_file_atomic(dir + "/a.md", "new a\n");
+  sigset_t after;
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, nullptr, &after), 0);
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+    EXPECT_EQ(sigismember(&now, sig), sigismember(&after, sig));
+}
+
+// A file replaced keeps its permissions: a report made private stays private.
+TEST(Results, AReplacedFileKeepsItsPermissions) {
+  const std::string dir = test::temp_dir();
+  const std::string path = dir + "/private.md";
+  write_file_atomic(path, "old\n");
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  write_file_atomic(path, "new\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(slurp(path), "new\n");
 }
 
 // The temporary file is made new (O_EXCL, O_NOFOLLOW) under a name no one can
