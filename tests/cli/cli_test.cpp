@@ -74,6 +74,23 @@ TEST(Cli, NoSubcommandOrUnknownIsUsageError) {
   expect_one_line_error(run_cli({"-x", "specs"}), 2, "unknown option '-x'");
 }
 
+// A misspelled option of a command is named, with the nearest one. CLI11 said
+// "The following arguments were not expected: h200 --gpuu", and for `check
+// --contract F` only that --contracts was required.
+TEST(Cli, AMisspelledOptionIsNamedWithTheNearestOne) {
+  expect_one_line_error(run_cli({"specs", "--gpuu", "h200"}), 2,
+                        "unknown option '--gpuu' for 'flopscope specs' (did you mean '--gpu'?)");
+  expect_one_line_error(run_cli({"check", "r.json", "--contract", "c.txt"}), 2,
+                        "unknown option '--contract' for 'flopscope check' (did you mean '--contracts'?)");
+  expect_one_line_error(run_cli({"report", "a.json", "--html=x.html", "--zzzzzzzz"}), 2,
+                        "unknown option '--zzzzzzzz' for 'flopscope report' (see 'flopscope report --help')");
+  expect_one_line_error(run_cli({"profile", "--sett", "roofline", "--", "/bin/true"}), 2,
+                        "unknown option '--sett' for 'flopscope profile' (did you mean '--set'?)");
+  // A value that starts with '-' is a value: a negative number, an option's own.
+  expect_one_line_error(run_cli({"compare", "a.json", "b.json", "--confidence", "-0.5"}), 2,
+                        "--confidence must lie");
+}
+
 // CLI11 gives an option the next word whatever it is: "--md --csv x.csv" wrote
 // Markdown to a file named "--csv" and then read x.csv as an input.
 TEST(Cli, OptionNameWhereAValueBelongsIsAMissingValue) {

@@ -2,11 +2,14 @@
 // main parses the command line, runs the chosen subcommand, and maps every
 // error to one line on stderr and one documented exit code.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli_util.h"
 #include "exit_codes.h"
@@ -35,10 +38,11 @@ static bool is_subcommand_used(CLI::App& app, const std::string& name) {
   return false;
 }
 
-static bool is_subcommand(CLI::App& app, const std::string& name) {
+// The command named `name`, or null.
+static const CLI::App* command_named(CLI::App& app, const std::string& name) {
   for (const CLI::App* sub : app.get_subcommands({}))
-    if (sub->check_name(name)) return true;
-  return false;
+    if (sub->check_name(name)) return sub;
+  return nullptr;
 }
 
 // An option of `sub` named by the word `word` ("--md", "--md=x", "-h"), or null.
@@ -60,10 +64,7 @@ static const CLI::Option* option_named(const CLI::App& sub, const std::string& w
 // ("--dtype ,", for which CLI11 took the next word as the list) are refused
 // too. Empty when every value is in its place.
 static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
-  if (argc < 2) return {};
-  const CLI::App* sub = nullptr;
-  for (const CLI::App* s : app.get_subcommands({}))
-    if (s->check_name(argv[1])) sub = s;
+  const CLI::App* sub = argc < 2 ? nullptr : command_named(app, argv[1]);
   if (!sub) return {};
   for (int i = 2; i < argc; ++i) {
     const std::string word = argv[i];
@@ -96,6 +97,63 @@ static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
     if (const char d = o->get_delimiter(); d != '\0' && !value.empty() &&
         value.find_first_not_of(d) == std::string::npos)
       return name + " '" + value + "' names no item (give a list such as a" + d + "b)";
+  }
+  return {};
+}
+
+// The number of single-character edits between a and b (Levenshtein).
+static size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// A word that is a number ("-5", "-0.5e3"): a value, not an option.
+static bool is_number(const std::string& word) {
+  char* end = nullptr;
+  std::strtod(word.c_str(), &end);
+  return !word.empty() && end == word.c_str() + word.size();
+}
+
+// The first word of the chosen command that looks like an option but is none
+// of its options, with the nearest option name when one is close ("did you
+// mean"); empty when there is none. CLI11 said "The following arguments were
+// not expected: h200 --gpuu", or, for `check --contract F`, only that
+// --contracts was required.
+static std::string unknown_option(CLI::App& app, int argc, char** argv) {
+  const CLI::App* sub = argc < 2 ? nullptr : command_named(app, argv[1]);
+  if (!sub) return {};
+  for (int i = 2; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") break;  // the application's own arguments follow
+    if (const CLI::Option* o = option_named(*sub, word)) {
+      if (o->get_items_expected_min() >= 1 && word.find('=') == std::string::npos) ++i;  // its value
+      continue;
+    }
+    if (word.size() < 2 || word[0] != '-' || is_number(word)) {
+      if (sub->get_positionals_at_end()) break;  // `profile APP ARGS...`: the application's words
+      continue;
+    }
+    const std::string name = word.substr(0, word.find('='));
+    std::string nearest;
+    size_t best = 3;  // at most two edits away
+    for (const CLI::Option* o : sub->get_options()) {
+      if (!o->nonpositional()) continue;
+      for (const std::string& l : o->get_lnames())
+        if (const size_t d = edit_distance(name, "--" + l); d < best) best = d, nearest = "--" + l;
+    }
+    return "unknown option '" + name + "' for 'flopscope " + sub->get_name() + "'" +
+           (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") + " (see 'flopscope " +
+           sub->get_name() + " --help')";
   }
   return {};
 }
@@ -141,12 +199,16 @@ int main(int argc, char** argv) {
                  error_line(argv[1]).c_str());
     return cli::kBadInput;
   }
-  if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
+  if (argc > 1 && argv[1][0] != '-' && !command_named(app, argv[1])) {
     std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n",
                  error_line(argv[1]).c_str());
     return cli::kBadInput;
   }
   if (const std::string why = misplaced_value(app, argc, argv); !why.empty()) {
+    std::fprintf(stderr, "flopscope: error: %s\n", error_line(why).c_str());
+    return cli::kBadInput;
+  }
+  if (const std::string why = unknown_option(app, argc, argv); !why.empty()) {
     std::fprintf(stderr, "flopscope: error: %s\n", error_line(why).c_str());
     return cli::kBadInput;
   }
