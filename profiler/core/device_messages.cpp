@@ -29,9 +29,9 @@ std::string device_count_failure(int cuda_error, std::string_view description, i
     case kCudaErrorInsufficientDriver:
       if (std::string old = driver_too_old_message(driver_version, built_version); !old.empty()) return old;
       // What it takes, and what works here anyway: a first run on a laptop lands here.
-      return "no NVIDIA driver found: this machine cannot run GPU work (that needs an NVIDIA GPU and a driver "
-             "of the R580 branch or newer; specs, metrics, report, compare, check, crosscheck and estimate run "
-             "without one)";
+      return "no NVIDIA driver found: this machine cannot run GPU work (that needs an NVIDIA GPU and "
+             "a driver of the R580 branch or newer; specs, list, metrics, report, compare, check, "
+             "crosscheck and estimate run without one)";
     case kCudaErrorNoDevice:
       return "no CUDA-capable GPU is visible (check CUDA_VISIBLE_DEVICES)";
     default:

@@ -395,10 +395,12 @@ void write_files_atomic(const std::vector<FileToWrite>& files) {
       throw_bad_input(f.path + ": cannot write (" + why + ")");
     }
     staged.push_back({tmp, target});
-    // A file replaced keeps its permissions (a private report stayed private
-    // only until rewritten: the new one had the umask's).
+    // A file of ours replaced keeps its permissions (a private report stayed
+    // private only until rewritten: the new one had the umask's). Another
+    // user's keeps the umask's: its mode on a file now ours could shut them out.
     struct stat target_st {};
-    if (::stat(target.c_str(), &target_st) == 0) (void)::fchmod(fd, target_st.st_mode & 0777);
+    if (::stat(target.c_str(), &target_st) == 0 && target_st.st_uid == ::geteuid())
+      (void)::fchmod(fd, target_st.st_mode & 0777);
     const bool written = write_all(fd, f.content);
     if (::close(fd) != 0 || !written) {
       remove_staged();

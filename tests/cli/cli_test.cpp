@@ -86,6 +86,14 @@ TEST(Cli, AMisspelledOptionIsNamedWithTheNearestOne) {
                         "unknown option '--zzzzzzzz' for 'flopscope report' (see 'flopscope report --help')");
   expect_one_line_error(run_cli({"profile", "--sett", "roofline", "--", "/bin/true"}), 2,
                         "unknown option '--sett' for 'flopscope profile' (did you mean '--set'?)");
+  // Internal options are never suggested (a user resuming a bench was pointed at --resumed).
+  expect_one_line_error(run_cli({"bench", "--resume"}), 2,
+                        "unknown option '--resume' for 'flopscope bench' (see 'flopscope bench --help')");
+  // A misspelled option where a value belongs was written to as a file named "--cvs".
+  expect_one_line_error(run_cli({"report", "a.json", "--md", "--cvs"}), 2,
+                        "--md needs a value, but the next word '--cvs' looks like an option (did you mean "
+                        "'--csv'?) (a value that starts with '--': give --md=VALUE)");
+  EXPECT_FALSE(std::filesystem::exists("--cvs"));
   // A value that starts with '-' is a value: a negative number, an option's own.
   expect_one_line_error(run_cli({"compare", "a.json", "b.json", "--confidence", "-0.5"}), 2,
                         "--confidence must lie");

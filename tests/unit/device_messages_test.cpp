@@ -23,10 +23,11 @@ TEST(NvidiaDriver, ReadFromTheProcFile) {
 }
 
 TEST(DeviceCountFailure, NamesTheCauseAndTheFix) {
-  EXPECT_EQ(device_count_failure(kCudaErrorInsufficientDriver, "CUDA driver version is insufficient", 0, 13000),
-            "no NVIDIA driver found: this machine cannot run GPU work (that needs an NVIDIA GPU and a driver "
-            "of the R580 branch or newer; specs, metrics, report, compare, check, crosscheck and estimate run "
-            "without one)");
+  EXPECT_EQ(
+      device_count_failure(kCudaErrorInsufficientDriver, "CUDA driver version is insufficient", 0, 13000),
+      "no NVIDIA driver found: this machine cannot run GPU work (that needs an NVIDIA GPU and a driver of "
+      "the R580 branch or newer; specs, list, metrics, report, compare, check, crosscheck and estimate run "
+      "without one)");
   EXPECT_EQ(device_count_failure(kCudaErrorInsufficientDriver, "", 12080, 13000),
             "the NVIDIA driver supports CUDA 12.8; flopscope (built with CUDA 13.0) needs a driver for CUDA 13.0 "
             "or newer (R580+)");

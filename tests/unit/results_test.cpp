@@ -345,6 +345,22 @@ TEST(Results, AReplacedFileKeepsItsPermissions) {
   EXPECT_EQ(slurp(path), "new\n");
 }
 
+// Another user's file replaced (by root) does not keep a mode that could shut
+// its owner out of the file, now root's.
+TEST(Results, AnotherUsersFileReplacedTakesTheUmasksMode) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to own a file as another user";
+  const std::string path = test::temp_dir() + "/theirs.md";
+  write_file_atomic(path, "old\n");
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  struct stat st {};
+  const mode_t mask = ::umask(022);
+  write_file_atomic(path, "newer\n");
+  ::umask(mask);
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
 // The temporary file is made new (O_EXCL, O_NOFOLLOW) under a name no one can
 // guess: a symbolic link planted under the old name, the pid and an index,
 // once took the content to the file it pointed at, and was then renamed over

@@ -54,6 +54,35 @@ static const CLI::Option* option_named(const CLI::App& sub, const std::string& w
   return nullptr;
 }
 
+// The number of edits between a and b: a character inserted, deleted or
+// replaced, or two neighbours swapped ("--cvs" is one from "--csv").
+static size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i)
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// " (did you mean '--gpu'?)" for the option of `sub` at most two edits from
+// `name`; empty when none is. Hidden (internal) options are never suggested.
+static std::string did_you_mean(const CLI::App& sub, const std::string& name) {
+  std::string nearest;
+  size_t best = 3;
+  for (const CLI::Option* o : sub.get_options()) {
+    if (!o->nonpositional() || o->get_group().empty()) continue;
+    for (const std::string& l : o->get_lnames())
+      if (const size_t d = edit_distance(name, "--" + l); d < best) best = d, nearest = "--" + l;
+  }
+  return nearest.empty() ? "" : " (did you mean '" + nearest + "'?)";
+}
+
 // CLI11 hands an option the next word whatever it is, so "--md --csv x.csv"
 // would write Markdown to a file named "--csv" and then read x.csv as input.
 // An option name, or the "--" before an application, where a value belongs is
@@ -92,6 +121,12 @@ static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
       value = argv[i + 1];
       if (value == "--" || option_named(*sub, value))
         return word + " needs a value, but the next word is '" + value + "' (give " + word + " VALUE)";
+      // A misspelled option ("--md --cvs") was written to as a file: a value
+      // that looks like an option must be given as --md=--x.
+      if (value.rfind("--", 0) == 0)
+        return word + " needs a value, but the next word '" + value + "' looks like an option" +
+               did_you_mean(*sub, value.substr(0, value.find('='))) +
+               " (a value that starts with '--': give " + word + "=VALUE)";
       ++i;  // skip the value
     }
     if (const char d = o->get_delimiter(); d != '\0' && !value.empty() &&
@@ -99,22 +134,6 @@ static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
       return name + " '" + value + "' names no item (give a list such as a" + d + "b)";
   }
   return {};
-}
-
-// The number of single-character edits between a and b (Levenshtein).
-static size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // A word that is a number ("-5", "-0.5e3"): a value, not an option.
@@ -144,16 +163,8 @@ static std::string unknown_option(CLI::App& app, int argc, char** argv) {
       continue;
     }
     const std::string name = word.substr(0, word.find('='));
-    std::string nearest;
-    size_t best = 3;  // at most two edits away
-    for (const CLI::Option* o : sub->get_options()) {
-      if (!o->nonpositional()) continue;
-      for (const std::string& l : o->get_lnames())
-        if (const size_t d = edit_distance(name, "--" + l); d < best) best = d, nearest = "--" + l;
-    }
     return "unknown option '" + name + "' for 'flopscope " + sub->get_name() + "'" +
-           (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") + " (see 'flopscope " +
-           sub->get_name() + " --help')";
+           did_you_mean(*sub, name) + " (see 'flopscope " + sub->get_name() + " --help')";
   }
   return {};
 }
