@@ -169,6 +169,25 @@ static std::string unknown_option(CLI::App& app, int argc, char** argv) {
   return {};
 }
 
+// What is wrong with the command line, found before CLI11 reads it, as one
+// line; empty when nothing is.
+static std::string command_line_problem(CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return {};
+  const std::string first = argv[1];
+  // CLI11 answers --version as soon as it sees it, whatever follows: a word
+  // after it is a mistake the user should hear about, not silently dropped.
+  if (argc > 2 && first == "--version")
+    return "--version takes nothing after it, got '" + std::string(argv[2]) +
+           "' (run 'flopscope --version' alone)";
+  // CLI11 would only say "a subcommand is required"; name the unknown word.
+  if (first[0] == '-' && !option_named(app, first))
+    return "unknown option '" + first + "' before the command (see 'flopscope --help')";
+  if (first[0] != '-' && !command_named(app, first))
+    return "unknown command '" + first + "' (see 'flopscope --help')";
+  if (std::string why = misplaced_value(app, argc, argv); !why.empty()) return why;
+  return unknown_option(app, argc, argv);
+}
+
 // A reader that stops early (`| head`) makes writes fail with EPIPE instead of
 // killing flopscope, so that its other outputs (--md, --junit) are still
 // written and its exit code is its own. A no-op handler, not SIG_IGN: ignored
@@ -197,29 +216,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   cli::add_registered_commands(app);
 
-  // CLI11 answers --version as soon as it sees it, whatever follows: a word
-  // after it is a mistake the user should hear about, not silently dropped.
-  if (argc > 2 && std::string(argv[1]) == "--version") {
-    std::fprintf(stderr, "flopscope: error: --version takes nothing after it, got '%s' (run 'flopscope --version' alone)\n",
-                 error_line(argv[2]).c_str());
-    return cli::kBadInput;
-  }
-  // CLI11 would only say "a subcommand is required"; name the unknown word.
-  if (argc > 1 && argv[1][0] == '-' && !option_named(app, argv[1])) {
-    std::fprintf(stderr, "flopscope: error: unknown option '%s' before the command (see 'flopscope --help')\n",
-                 error_line(argv[1]).c_str());
-    return cli::kBadInput;
-  }
-  if (argc > 1 && argv[1][0] != '-' && !command_named(app, argv[1])) {
-    std::fprintf(stderr, "flopscope: error: unknown command '%s' (see 'flopscope --help')\n",
-                 error_line(argv[1]).c_str());
-    return cli::kBadInput;
-  }
-  if (const std::string why = misplaced_value(app, argc, argv); !why.empty()) {
-    std::fprintf(stderr, "flopscope: error: %s\n", error_line(why).c_str());
-    return cli::kBadInput;
-  }
-  if (const std::string why = unknown_option(app, argc, argv); !why.empty()) {
+  if (const std::string why = command_line_problem(app, argc, argv); !why.empty()) {
     std::fprintf(stderr, "flopscope: error: %s\n", error_line(why).c_str());
     return cli::kBadInput;
   }
