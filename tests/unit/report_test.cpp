@@ -297,15 +297,21 @@ TEST(Table, ShrinksToWidth) {
 // A column keeps its minimum width; columns with drop ranks are left out,
 // lowest rank first, until the rest fits, and a last line names them (at 80
 // columns the runs table once read "gemm.." in every row).
-TEST(Table, LeavesOutColumnsRatherThanCutNamesToNothing) {
+// A table of a kernel column, kept at 20 columns at least, then right-aligned
+// columns with their drop ranks (0: never dropped).
+Table kernel_table(const std::vector<std::pair<std::string, int>>& columns) {
   Table t;
   t.add_column("kernel", Align::left, true, true);
   t.set_min_width(20);
-  t.add_column("a", Align::right);
-  t.set_drop_rank(2);
-  t.add_column("b", Align::right);
-  t.set_drop_rank(1);
-  t.add_column("c", Align::right);
+  for (const auto& [header, rank] : columns) {
+    t.add_column(header, Align::right);
+    if (rank > 0) t.set_drop_rank(rank);
+  }
+  return t;
+}
+
+TEST(Table, LeavesOutColumnsRatherThanCutNamesToNothing) {
+  Table t = kernel_table({{"a", 2}, {"b", 1}, {"c", 0}});
   t.add_row({"gemm.some_long_variant_name.bf16", std::string(10, 'A'), std::string(10, 'B'), std::string(10, 'C')});
   const std::string wide = t.render(80, false);
   EXPECT_EQ(wide.find("left out"), std::string::npos) << wide;
@@ -331,13 +337,7 @@ TEST(Table, LeavesOutColumnsRatherThanCutNamesToNothing) {
 // with values, whatever their ranks: an application profile's model TFLOP/s
 // and MFU (all '-') kept the table while its HFU went.
 TEST(Table, ColumnsWithoutValuesGiveWayFirst) {
-  Table t;
-  t.add_column("kernel", Align::left, true, true);
-  t.set_min_width(20);
-  t.add_column("a", Align::right);
-  t.set_drop_rank(1);
-  t.add_column("b", Align::right);
-  t.set_drop_rank(2);
+  Table t = kernel_table({{"a", 1}, {"b", 2}});
   t.add_row({"gemm.some_long_variant_name.bf16", std::string(10, 'A'), "-"});
   t.add_row({"gemm.other", std::string(10, 'A'), "-"});
   const std::string out = t.render(31, false);
