@@ -264,7 +264,9 @@ std::string render_nvtx_ranges_terminal(const ResultsDoc& doc, size_t width, boo
     t.add_row(std::move(cells));
   }
   std::string out = "\nper NVTX range (kernels launched in the range or its subranges, summed)\n";
-  out += t.render(width, color) + ranges_left_out(rows.size(), runs_past_range_depth(doc));
+  out += t.render(width, color);
+  std::istringstream more(ranges_left_out(rows.size(), runs_past_range_depth(doc)));
+  for (std::string line; std::getline(more, line);) out += wrap_words(line, width);
   if (any_hw) out += "hw: hardware-counted FLOPs, per-launch mean x launches; '(n counted)': launches in profile lines with counters\n"
            "(a line's mean stands for all its launches).\n";
   return out;

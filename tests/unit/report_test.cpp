@@ -499,7 +499,12 @@ TEST(NvtxRanges, DeepPathsAndHugeCountsStayBounded) {
       "1 run is in ranges more than 32 levels deep: counted in their enclosing ranges down to that depth, "
       "deeper ones not listed";
   EXPECT_EQ(runs_past_range_depth(doc), 1u);
-  EXPECT_NE(render_nvtx_ranges_terminal(doc).find(note + "\n"), std::string::npos);
+  EXPECT_NE(render_nvtx_ranges_terminal(doc, 200, false).find(note + "\n"), std::string::npos);
+  for (const auto& l : lines(render_nvtx_ranges_terminal(doc, 80, false))) {
+    if (l.find("levels deep") != std::string::npos || l.find("deeper ones") != std::string::npos) {
+      EXPECT_LE(text_columns(l), 80u) << l;
+    }
+  }
   EXPECT_NE(render_report_markdown({doc}).find("\n\n" + note + "\n"), std::string::npos);
   EXPECT_NE(render_report_html({doc}).find("<p class=\"muted\">" + note + ".</p>"), std::string::npos);
   // A path of exactly 32 levels is listed whole.
