@@ -77,8 +77,13 @@ static std::string did_you_mean(const CLI::App& sub, const std::string& name) {
   size_t best = 3;
   for (const CLI::Option* o : sub.get_options()) {
     if (!o->nonpositional() || o->get_group().empty()) continue;
-    for (const std::string& l : o->get_lnames())
-      if (const size_t d = edit_distance(name, "--" + l); d < best) best = d, nearest = "--" + l;
+    for (const std::string& l : o->get_lnames()) {
+      const std::string option = "--" + l;
+      // Lengths more than two apart are more than two edits apart: a huge word
+      // (128 KiB) costs no table of its length times the name's.
+      if (name.size() > option.size() + 2 || option.size() > name.size() + 2) continue;
+      if (const size_t d = edit_distance(name, option); d < best) best = d, nearest = option;
+    }
   }
   return nearest.empty() ? "" : " (did you mean '" + nearest + "'?)";
 }
