@@ -6,11 +6,13 @@
 // any order, and the consumers, interleaved at random over many schedules.
 // Checked: no stage is overwritten while a consumer still reads it, every
 // consumer reads exactly the k-tile it expects and only after it landed, and
-// nobody deadlocks. The ring arithmetic (stage_of, phase_of, kStages) and the
-// release counts are the kernels' own; the order of the calls is restated here
+// nobody deadlocks. The ring arithmetic (stage_of, phase_of, kStages), the
+// release counts and a stage's transaction bytes on n tails (b_boxes,
+// stage_tx_bytes, landed box by box) are the kernels' own; the order of the calls is restated here
 // from the kernels, as their comments describe it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -74,8 +76,15 @@ struct Outcome {
   std::string violation;  // empty: none
 };
 
-/// Runs one random schedule of `tiles` tiles of `ktiles` k-tiles through the ring.
-Outcome run_schedule(const Protocol& p, int tiles, int ktiles, uint32_t seed) {
+/// How the producer sizes a stage: the kernels' stage_tx_bytes(b_boxes(bn, n)),
+/// or (for the mistake the model must catch) the full stage whatever the tail.
+enum class Expect { boxes_issued, full_stage };
+
+/// Runs one random schedule of `tiles` tiles of `ktiles` k-tiles through the
+/// ring. Tile t starts at column t * kBN of a B with `n` columns: a last tile
+/// past n loads fewer B boxes (b_boxes), and the TMA lands each box on its own.
+Outcome run_schedule(const Protocol& p, int tiles, int ktiles, uint32_t seed, int n,
+                     Expect expect = Expect::boxes_issued) {
   const int total = tiles * ktiles;
   std::vector<Mbarrier> full(wt::kStages, Mbarrier(1)), empty(wt::kStages, Mbarrier(p.empty_count));
   struct Stage {
@@ -87,6 +96,8 @@ Outcome run_schedule(const Protocol& p, int tiles, int ktiles, uint32_t seed) {
   struct Load {
     int s;
     int64_t tag;
+    int64_t bytes;  // one box's
+    bool last;      // the stage's last box still in flight lands the tile
   };
   std::vector<Load> in_flight;
   int produced = 0;
@@ -95,7 +106,7 @@ Outcome run_schedule(const Protocol& p, int tiles, int ktiles, uint32_t seed) {
     std::vector<int> reading;     // k-tiles whose stage it still reads (not yet released)
   };
   std::vector<Consumer> cons(size_t(p.consumers));
-  const int64_t bytes = int64_t(wt::stage_tx_bytes(wt::kBoxesB));
+  auto boxes_of = [&](int k_tile) { return wt::b_boxes((k_tile / ktiles) * wt::kBN, n); };
   std::mt19937 rng(seed);
 
   auto release = [&](Consumer& c, size_t at) -> std::string {
@@ -149,18 +160,26 @@ Outcome run_schedule(const Protocol& p, int tiles, int ktiles, uint32_t seed) {
         const int s = wt::stage_of(uint32_t(produced));
         if (stage[size_t(s)].readers > 0)
           return {"stage " + std::to_string(s) + " reloaded while a consumer reads it"};
-        full[size_t(s)].arrive_expect_tx(bytes);
+        const int boxes = boxes_of(produced);
+        full[size_t(s)].arrive_expect_tx(
+            int64_t(wt::stage_tx_bytes(expect == Expect::boxes_issued ? boxes : wt::kBoxesB)));
         stage[size_t(s)].writing = true;
-        in_flight.push_back({s, produced});
+        // The A box, then one per B box (wgmma.cuh's produce).
+        in_flight.push_back({s, produced, int64_t(wt::kABytes), false});
+        for (int j = 0; j < boxes; ++j) in_flight.push_back({s, produced, int64_t(wt::kBBoxBytes), false});
         ++produced;
         break;
       }
       case land: {
         const Load l = in_flight[a.who];
         in_flight.erase(in_flight.begin() + std::ptrdiff_t(a.who));
-        stage[size_t(l.s)].tag = l.tag;
-        stage[size_t(l.s)].writing = false;
-        full[size_t(l.s)].complete_tx(bytes);
+        const bool stage_done = std::none_of(in_flight.begin(), in_flight.end(),
+                                             [&](const Load& o) { return o.s == l.s && o.tag == l.tag; });
+        if (stage_done) {
+          stage[size_t(l.s)].tag = l.tag;
+          stage[size_t(l.s)].writing = false;
+        }
+        full[size_t(l.s)].complete_tx(l.bytes);
         break;
       }
       case wait_and_read: {
@@ -182,15 +201,18 @@ Outcome run_schedule(const Protocol& p, int tiles, int ktiles, uint32_t seed) {
   }
 }
 
-/// The first violation over `schedules` random schedules, "" when none.
-std::string check(const Protocol& p, int schedules) {
+/// The first violation over `schedules` random schedules, "" when none. Each
+/// shape runs with n a whole number of tiles, and with a last tile of 70
+/// columns (two B boxes of four).
+std::string check(const Protocol& p, int schedules, Expect expect = Expect::boxes_issued) {
   for (uint32_t seed = 1; seed <= uint32_t(schedules); ++seed)
-    for (const auto& [tiles, ktiles] : {std::pair{1, 1}, std::pair{1, 3}, std::pair{3, 5}, std::pair{2, 9}}) {
-      const Outcome o = run_schedule(p, tiles, ktiles, seed);
-      if (!o.violation.empty())
-        return o.violation + " (" + std::to_string(tiles) + " tiles of " + std::to_string(ktiles) +
-               " k-tiles, seed " + std::to_string(seed) + ")";
-    }
+    for (const auto& [tiles, ktiles] : {std::pair{1, 1}, std::pair{1, 3}, std::pair{3, 5}, std::pair{2, 9}})
+      for (const int n : {tiles * wt::kBN, (tiles - 1) * wt::kBN + 70}) {
+        const Outcome o = run_schedule(p, tiles, ktiles, seed, n, expect);
+        if (!o.violation.empty())
+          return o.violation + " (" + std::to_string(tiles) + " tiles of " + std::to_string(ktiles) +
+                 " k-tiles, n " + std::to_string(n) + ", seed " + std::to_string(seed) + ")";
+      }
   return "";
 }
 
@@ -217,4 +239,12 @@ TEST(TmaRingModel, CatchesWrongReleaseCounts) {
   Protocol too_many = kMmaSyncTma;
   too_many.empty_count = mt::kConsumerThreads + 32;  // never completes: deadlock
   EXPECT_NE(check(too_many, 50).find("deadlock"), std::string::npos);
+}
+
+// A full barrier that expects a whole stage's bytes where an n tail loads
+// fewer B boxes never completes: the model deadlocks on the tail, and only there.
+TEST(TmaRingModel, CatchesTransactionBytesThatDisagreeWithTheBoxesLoaded) {
+  static_assert(wt::b_boxes(0, 70) == 2 && wt::b_boxes(0, wt::kBN) == wt::kBoxesB);
+  EXPECT_NE(check(kMmaSyncTma, 5, Expect::full_stage).find("deadlock"), std::string::npos);
+  EXPECT_EQ(run_schedule(kMmaSyncTma, 2, 3, 1, 2 * wt::kBN, Expect::full_stage).violation, "");
 }
