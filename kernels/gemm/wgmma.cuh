@@ -125,9 +125,12 @@ __device__ __forceinline__ void produce(const CUtensorMap* map_a, const CUtensor
       sm90::mbar_wait(wt::empty_barrier(base, s), wt::phase_of(it) ^ 1);
       const uint32_t full = wt::full_barrier(base, s);
       sm90::mbar_arrive_expect_tx(full, wt::stage_tx_bytes(boxes));
-      sm90::tma_load_2d(wt::stage_a(base, s), map_a, kt * wt::kBK, bm, full);
-      for (int j = 0; j < boxes; ++j)
-        sm90::tma_load_2d(wt::stage_b(base, s, j), map_b, bn + j * wt::kBoxN, kt * wt::kBK, full);
+      const wt::BoxCoord a = wt::a_box(kt, bm);
+      sm90::tma_load_2d(wt::stage_a(base, s), map_a, a.c0, a.c1, full);
+      for (int j = 0; j < boxes; ++j) {
+        const wt::BoxCoord b = wt::b_box(kt, bn, j);
+        sm90::tma_load_2d(wt::stage_b(base, s, j), map_b, b.c0, b.c1, full);
+      }
     }
   }
 }

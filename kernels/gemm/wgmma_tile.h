@@ -84,6 +84,16 @@ FLOPSCOPE_HD constexpr uint32_t stage_a(uint32_t base, int s) { return base + ui
 FLOPSCOPE_HD constexpr uint32_t stage_b(uint32_t base, int s, int box) {
   return stage_a(base, s) + kABytes + uint32_t(box) * kBBoxBytes;
 }
+/// A TMA box's coordinates as cp.async.bulk.tensor.2d takes them: c0 along the
+/// matrix's contiguous dimension, c1 along the other.
+struct BoxCoord {
+  int c0, c1;
+};
+/// k-tile `kt`'s A box of the block at row `bm`: kBK columns (k) of kBM rows.
+FLOPSCOPE_HD constexpr BoxCoord a_box(int kt, int bm) { return {kt * kBK, bm}; }
+/// k-tile `kt`'s B box `j` of the block at column `bn`: kBoxN columns of kBK rows (k).
+FLOPSCOPE_HD constexpr BoxCoord b_box(int kt, int bn, int j) { return {bn + j * kBoxN, kt * kBK}; }
+
 /// The full (TMA landed) and empty (consumers done) mbarriers of stage `s`.
 FLOPSCOPE_HD constexpr uint32_t full_barrier(uint32_t base, int s) {
   return base + kStages * kStageBytes + 8 * uint32_t(s);

@@ -23,9 +23,9 @@ namespace wg = flopscope::kernels::wgmma;
 namespace wt = flopscope::kernels::gemm::wgmma_tile;
 namespace mt = flopscope::kernels::gemm::mma_tma;
 namespace emu = flopscope::test::mma_emu;
+using flopscope::test::tma_emu::load_stage;
 using flopscope::test::tma_emu::Smem;
 using flopscope::test::tma_emu::TileCase;
-using flopscope::test::tma_emu::tma_box;
 
 namespace {
 
@@ -55,9 +55,7 @@ std::vector<double> emulate_tile(const std::vector<double>& A, const std::vector
                                          std::vector<emu::Acc>(mt::kTilesM * mt::kTilesN, emu::Acc(32))));
   for (int kt = 0; kt < flopscope::kernels::k_tiles(k, wt::kBK); ++kt) {
     const int s = wt::stage_of(uint32_t(kt));
-    tma_box(smem, wt::stage_a(base, s), A, m, k, kt * wt::kBK, bm, wt::kBK, wt::kBM);
-    for (int j = 0; j < boxes; ++j)
-      tma_box(smem, wt::stage_b(base, s, j), B, k, n, bn + j * wt::kBoxN, kt * wt::kBK, wt::kBoxN, wt::kBK);
+    load_stage(smem, base, s, A, B, m, n, k, kt, bm, bn, boxes);
     const uint32_t a_tile = wt::stage_a(base, s), b_tile = wt::stage_b(base, s, 0);
     for (int c = 0; c < wt::kConsumers; ++c)
       for (int w = 0; w < mt::kWarpsPerConsumer; ++w) {

@@ -12,6 +12,8 @@
 #include <random>
 #include <vector>
 
+#include "gemm/wgmma_tile.h"
+
 namespace flopscope::test::tma_emu {
 
 // Shared memory of doubles, one slot per 2-byte element address (the tile's
@@ -42,6 +44,20 @@ inline void tma_box(Smem& smem, uint32_t dst, const std::vector<double>& g, int 
       const int chunk = (c * 2) / 16, within = (c * 2) % 16;
       smem.at(dst + uint32_t(r * 128 + ((chunk ^ (r % 8)) * 16) + within)) = v;
     }
+}
+
+/// What gemm.wgmma's producer (wgmma.cuh: produce) loads into stage `s` for
+/// k-tile `kt` of the block at (bm, bn): the A box and `boxes` B boxes, at the
+/// kernel's own coordinates (wgmma_tile.h: a_box, b_box).
+inline void load_stage(Smem& smem, uint32_t base, int s, const std::vector<double>& A,
+                       const std::vector<double>& B, int m, int n, int k, int kt, int bm, int bn, int boxes) {
+  namespace wt = flopscope::kernels::gemm::wgmma_tile;
+  const wt::BoxCoord a = wt::a_box(kt, bm);
+  tma_box(smem, wt::stage_a(base, s), A, m, k, a.c0, a.c1, wt::kBK, wt::kBM);
+  for (int j = 0; j < boxes; ++j) {
+    const wt::BoxCoord b = wt::b_box(kt, bn, j);
+    tma_box(smem, wt::stage_b(base, s, j), B, k, n, b.c0, b.c1, wt::kBoxN, wt::kBK);
+  }
 }
 
 /// A row-major [rows, cols] matrix of small random integers (exact in 16 bits and in sums).

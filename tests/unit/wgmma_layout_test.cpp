@@ -22,9 +22,9 @@
 
 namespace wg = flopscope::kernels::wgmma;
 namespace wt = flopscope::kernels::gemm::wgmma_tile;
+using flopscope::test::tma_emu::load_stage;
 using flopscope::test::tma_emu::Smem;
 using flopscope::test::tma_emu::TileCase;
-using flopscope::test::tma_emu::tma_box;
 
 namespace {
 
@@ -85,9 +85,7 @@ std::vector<double> emulate_tile(const std::vector<double>& A, const std::vector
       wt::kConsumers, std::vector<std::vector<double>>(128, std::vector<double>(wt::kAccRegs, 0.0)));
   for (int kt = 0; kt < flopscope::kernels::k_tiles(k, wt::kBK); ++kt) {
     const int s = wt::stage_of(uint32_t(kt));
-    tma_box(smem, wt::stage_a(base, s), A, m, k, kt * wt::kBK, bm, wt::kBK, wt::kBM);
-    for (int j = 0; j < boxes; ++j)
-      tma_box(smem, wt::stage_b(base, s, j), B, k, n, bn + j * wt::kBoxN, kt * wt::kBK, wt::kBoxN, wt::kBK);
+    load_stage(smem, base, s, A, B, m, n, k, kt, bm, bn, boxes);
     for (int c = 0; c < wt::kConsumers; ++c)
       for (int ks = 0; ks < wt::kKSteps; ++ks)
         wgmma_m64nNk16(smem, wt::a_desc(wt::stage_a(base, s), c, ks), wt::b_desc(wt::stage_b(base, s, 0), ks),
