@@ -88,6 +88,21 @@ static std::string did_you_mean(const CLI::App& sub, const std::string& name) {
   return nearest.empty() ? "" : " (did you mean '" + nearest + "'?)";
 }
 
+// A word that is a number ("-5", "-0.5e3"): a value, not an option.
+static bool is_number(const std::string& word) {
+  char* end = nullptr;
+  std::strtod(word.c_str(), &end);
+  return !word.empty() && end == word.c_str() + word.size();
+}
+
+// The options of the chosen command, checked word by word; empty when every
+// option is known and every value in its place.
+//
+// A word that looks like an option but is none of the command's is named,
+// with the nearest option when one is close: CLI11 said "The following
+// arguments were not expected: h200 --gpuu", or, for `check --contract F`,
+// only that --contracts was required.
+//
 // CLI11 hands an option the next word whatever it is, so "--md --csv x.csv"
 // would write Markdown to a file named "--csv" and then read x.csv as input.
 // An option name, or the "--" before an application, where a value belongs is
@@ -96,18 +111,25 @@ static std::string did_you_mean(const CLI::App& sub, const std::string& name) {
 // `report --csv= a.json b.json` overwrote a.json. A flag given a value
 // ("--json=2", which CLI11 reads as true) and a list of separators alone
 // ("--dtype ,", for which CLI11 took the next word as the list) are refused
-// too. Empty when every value is in its place.
-static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
+// too.
+static std::string option_problem(CLI::App& app, int argc, char** argv) {
   const CLI::App* sub = argc < 2 ? nullptr : command_named(app, argv[1]);
   if (!sub) return {};
   for (int i = 2; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") break;  // the application's own arguments follow
     const CLI::Option* o = option_named(*sub, word);
-    // Where positionals come last (`profile APP ARGS...`), the first word that
-    // is not flopscope's starts them: the application's `--out` is its own.
-    if (!o && sub->get_positionals_at_end()) break;
-    if (!o) continue;
+    if (!o) {
+      if (word.size() >= 2 && word[0] == '-' && !is_number(word)) {
+        const std::string name = word.substr(0, word.find('='));
+        return "unknown option '" + name + "' for 'flopscope " + sub->get_name() + "'" +
+               did_you_mean(*sub, name) + " (see 'flopscope " + sub->get_name() + " --help')";
+      }
+      // Where positionals come last (`profile APP ARGS...`), the first word that
+      // is not flopscope's starts them: the application's `--out` is its own.
+      if (sub->get_positionals_at_end()) break;
+      continue;
+    }
     const size_t eq = word.find('=');
     const std::string name = word.substr(0, eq);
     if (o->get_items_expected_min() < 1) {
@@ -141,39 +163,6 @@ static std::string misplaced_value(CLI::App& app, int argc, char** argv) {
   return {};
 }
 
-// A word that is a number ("-5", "-0.5e3"): a value, not an option.
-static bool is_number(const std::string& word) {
-  char* end = nullptr;
-  std::strtod(word.c_str(), &end);
-  return !word.empty() && end == word.c_str() + word.size();
-}
-
-// The first word of the chosen command that looks like an option but is none
-// of its options, with the nearest option name when one is close ("did you
-// mean"); empty when there is none. CLI11 said "The following arguments were
-// not expected: h200 --gpuu", or, for `check --contract F`, only that
-// --contracts was required.
-static std::string unknown_option(CLI::App& app, int argc, char** argv) {
-  const CLI::App* sub = argc < 2 ? nullptr : command_named(app, argv[1]);
-  if (!sub) return {};
-  for (int i = 2; i < argc; ++i) {
-    const std::string word = argv[i];
-    if (word == "--") break;  // the application's own arguments follow
-    if (const CLI::Option* o = option_named(*sub, word)) {
-      if (o->get_items_expected_min() >= 1 && word.find('=') == std::string::npos) ++i;  // its value
-      continue;
-    }
-    if (word.size() < 2 || word[0] != '-' || is_number(word)) {
-      if (sub->get_positionals_at_end()) break;  // `profile APP ARGS...`: the application's words
-      continue;
-    }
-    const std::string name = word.substr(0, word.find('='));
-    return "unknown option '" + name + "' for 'flopscope " + sub->get_name() + "'" +
-           did_you_mean(*sub, name) + " (see 'flopscope " + sub->get_name() + " --help')";
-  }
-  return {};
-}
-
 // What is wrong with the command line, found before CLI11 reads it, as one
 // line; empty when nothing is.
 static std::string command_line_problem(CLI::App& app, int argc, char** argv) {
@@ -189,8 +178,7 @@ static std::string command_line_problem(CLI::App& app, int argc, char** argv) {
     return "unknown option '" + first + "' before the command (see 'flopscope --help')";
   if (first[0] != '-' && !command_named(app, first))
     return "unknown command '" + first + "' (see 'flopscope --help')";
-  if (std::string why = misplaced_value(app, argc, argv); !why.empty()) return why;
-  return unknown_option(app, argc, argv);
+  return option_problem(app, argc, argv);
 }
 
 // A reader that stops early (`| head`) makes writes fail with EPIPE instead of
